@@ -1,0 +1,144 @@
+// Serve implementations of any generated service on a unix socket (or host:port).
+// Unimplemented methods answer UNIMPLEMENTED; thrown StatusErrors keep their code; anything
+// else thrown becomes INTERNAL with its message — a handler bug never crashes the server.
+import * as grpc from '@grpc/grpc-js';
+import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { dirname } from 'node:path';
+import { parseEndpoint, type Endpoint } from '../endpoint.js';
+import { grpcDefinition } from './definition.js';
+import { Status, StatusError } from './errors.js';
+import type { DeepPartial, RequestOf, ResponseOf, ServiceDef } from './types.js';
+
+export interface CallContext {
+  metadata: grpc.Metadata;
+  /** Aborted when the client cancels or the deadline passes. */
+  signal: AbortSignal;
+  deadline: Date | number | undefined;
+  /** e.g. "RuntimeService/RunPodSandbox" */
+  rpc: string;
+}
+
+type Awaitable<T> = T | Promise<T>;
+type Handler<M> = M extends { requestStream: false; responseStream: false }
+  ? (req: RequestOf<M>, ctx: CallContext) => Awaitable<DeepPartial<ResponseOf<M>>>
+  : M extends { requestStream: false; responseStream: true }
+    ? (req: RequestOf<M>, ctx: CallContext) => AsyncIterable<DeepPartial<ResponseOf<M>>>
+    : (reqs: AsyncIterable<RequestOf<M>>, ctx: CallContext) => Awaitable<DeepPartial<ResponseOf<M>>>;
+
+/** An implementation may leave out any method: it then answers UNIMPLEMENTED. */
+export type ServiceImpl<D extends ServiceDef> = { [K in keyof D['methods']]?: Handler<D['methods'][K]> };
+
+export interface Binding<D extends ServiceDef = ServiceDef> { def: D; impl: ServiceImpl<D> }
+export const bind = <D extends ServiceDef>(def: D, impl: ServiceImpl<D>): Binding<D> => ({ def, impl });
+
+export interface ServeOptions {
+  /** Unix socket file mode (default 0o660). */
+  mode?: number;
+  /** Called for every call with its outcome; used for logging and fault accounting. */
+  onCall?: (rpc: string, code: number, ms: number) => void;
+}
+
+export interface RunningServer {
+  endpoint: Endpoint;
+  /** Stop accepting calls, wait up to graceMs for in-flight ones, then force; removes the socket. */
+  close(graceMs?: number): Promise<void>;
+}
+
+function toServiceError(err: unknown): Partial<grpc.ServiceError> {
+  if (err instanceof StatusError) return { code: err.code, details: err.message };
+  const e = err as { code?: unknown; message?: string };
+  if (typeof e?.code === 'number' && e.code >= 0 && e.code <= 16) return { code: e.code, details: e.message ?? String(err) };
+  return { code: Status.INTERNAL, details: `internal error: ${e?.message ?? String(err)}` };
+}
+
+function context(call: { on(event: 'cancelled', fn: () => void): unknown; metadata: grpc.Metadata; getDeadline(): grpc.Deadline }, rpc: string): CallContext {
+  const ac = new AbortController();
+  call.on('cancelled', () => ac.abort(new StatusError(Status.CANCELLED, 'call cancelled')));
+  return { metadata: call.metadata, signal: ac.signal, deadline: call.getDeadline(), rpc };
+}
+
+/** Remove a socket file left by a dead server; refuse to steal a live one. */
+async function clearStaleSocket(path: string): Promise<void> {
+  if (!existsSync(path)) { mkdirSync(dirname(path), { recursive: true }); return; }
+  if (!lstatSync(path).isSocket()) throw new Error(`cannot serve on ${path}: it exists and is not a socket`);
+  const alive = await new Promise<boolean>((resolve) => {
+    const s = createConnection(path);
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+  if (alive) throw new Error(`cannot serve on ${path}: another server is listening there`);
+  unlinkSync(path);
+}
+
+export async function serve(endpoint: string | Endpoint, bindings: Binding<any>[], opts: ServeOptions = {}): Promise<RunningServer> {
+  const ep = typeof endpoint === 'string' ? parseEndpoint(endpoint) : endpoint;
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  for (const { def, impl } of bindings) server.addService(grpcDefinition(def), handlers(def, impl, opts));
+  if (ep.kind === 'unix') await clearStaleSocket(ep.path);
+  await new Promise<number>((resolve, reject) =>
+    server.bindAsync(ep.target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+  if (ep.kind === 'unix') chmodSync(ep.path, opts.mode ?? 0o660);
+  let closed: Promise<void> | undefined;
+  return {
+    endpoint: ep,
+    close(graceMs = 5000) {
+      closed ??= new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.forceShutdown(), graceMs);
+        server.tryShutdown(() => { clearTimeout(force); resolve(); });
+      }).then(() => {
+        if (ep.kind === 'unix' && existsSync(ep.path)) unlinkSync(ep.path);
+      });
+      return closed;
+    },
+  };
+}
+
+function handlers(def: ServiceDef, impl: Record<string, Function | undefined>, opts: ServeOptions): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = {};
+  const service = def.fullName.split('.').pop();
+  for (const [key, m] of Object.entries(def.methods)) {
+    const rpc = `${service}/${m.name}`;
+    const fn = impl[key]?.bind(impl);
+    const done = (started: number, code: number) => opts.onCall?.(rpc, code, Date.now() - started);
+    if (!fn) {
+      const unimpl = { code: Status.UNIMPLEMENTED, details: `${rpc} is not implemented by this server` };
+      out[key] = m.responseStream
+        ? (call: grpc.ServerWritableStream<unknown, unknown>) => { done(Date.now(), unimpl.code); call.emit('error', unimpl); }
+        : (_call: unknown, cb: grpc.sendUnaryData<unknown>) => { done(Date.now(), unimpl.code); cb(unimpl); };
+      continue;
+    }
+    if (!m.requestStream && !m.responseStream) {
+      out[key] = (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        const started = Date.now();
+        Promise.resolve()
+          .then(() => fn(call.request, context(call, rpc)))
+          .then((res) => { done(started, 0); cb(null, res ?? {}); }, (err) => { const e = toServiceError(err); done(started, e.code!); cb(e); });
+      };
+    } else if (!m.requestStream && m.responseStream) {
+      out[key] = async (call: grpc.ServerWritableStream<unknown, unknown>) => {
+        const started = Date.now();
+        try {
+          for await (const item of fn(call.request, context(call, rpc)) as AsyncIterable<unknown>) {
+            if (call.cancelled) break;
+            if (!call.write(item)) await new Promise((r) => call.once('drain', r));
+          }
+          done(started, 0);
+          call.end();
+        } catch (err) {
+          const e = toServiceError(err);
+          done(started, e.code!);
+          call.emit('error', e);
+        }
+      };
+    } else if (m.requestStream && !m.responseStream) {
+      out[key] = (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        const started = Date.now();
+        Promise.resolve()
+          .then(() => fn(call, context(call, rpc)))
+          .then((res) => { done(started, 0); cb(null, res ?? {}); }, (err) => { const e = toServiceError(err); done(started, e.code!); cb(e); });
+      };
+    }
+  }
+  return out;
+}
