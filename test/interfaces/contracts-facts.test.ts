@@ -1,0 +1,89 @@
+// Upstream facts checked independently of our .proto files: RPC sets and streaming flags, and
+// field numbers / enum values of the messages plugins use most. A drift in any of these
+// silently breaks the wire against real runtimes and drivers.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { descriptors, enumsOf, messagesOf, type FileDesc } from '../helpers/descriptors.js';
+
+const t = suite('contracts: upstream facts');
+const file = (name: string) => descriptors().find((f) => f.name === name)!;
+
+function rpcs(f: FileDesc, service: string): string[] {
+  return f.service!.find((s) => s.name === service)!.method.map((m) => m.name + (m.serverStreaming ? '~' : ''));
+}
+function fields(f: FileDesc, msg: string): Record<string, number> {
+  const m = messagesOf(f).get(`.${f.package}.${msg}`);
+  assert.ok(m, `no message ${msg}`);
+  return Object.fromEntries((m!.desc.field ?? []).map((x) => [x.name, x.number]));
+}
+function enumValues(f: FileDesc, name: string): Record<string, number> {
+  const e = enumsOf(f).get(`.${f.package}.${name}`);
+  assert.ok(e, `no enum ${name}`);
+  return Object.fromEntries(e!.value.map((v) => [v.name, v.number]));
+}
+
+t('CRI runtime.v1 services', () => {
+  const cri = file('cri/api.proto');
+  assert.is(cri.package, 'runtime.v1');
+  const rt = rpcs(cri, 'RuntimeService');
+  assert.is(rt.length, 35);
+  for (const name of ['Version', 'RunPodSandbox', 'StopPodSandbox', 'RemovePodSandbox', 'PodSandboxStatus', 'ListPodSandbox',
+    'CreateContainer', 'StartContainer', 'StopContainer', 'RemoveContainer', 'ListContainers', 'ContainerStatus',
+    'UpdateContainerResources', 'ReopenContainerLog', 'ExecSync', 'Exec', 'Attach', 'PortForward', 'ContainerStats',
+    'ListContainerStats', 'PodSandboxStats', 'ListPodSandboxStats', 'UpdateRuntimeConfig', 'Status', 'CheckpointContainer',
+    'ListMetricDescriptors', 'ListPodSandboxMetrics', 'RuntimeConfig', 'UpdatePodSandboxResources']) {
+    assert.ok(rt.includes(name), `RuntimeService lacks ${name}`);
+  }
+  assert.ok(rt.includes('GetContainerEvents~'), 'GetContainerEvents is server streaming');
+  const img = rpcs(cri, 'ImageService');
+  assert.is(img.length, 6);
+  for (const name of ['ListImages', 'ImageStatus', 'PullImage', 'RemoveImage', 'ImageFsInfo']) assert.ok(img.includes(name));
+});
+
+t('CRI field numbers and enums', () => {
+  const cri = file('cri/api.proto');
+  assert.equal(fields(cri, 'PodSandboxConfig'), { metadata: 1, hostname: 2, log_directory: 3, dns_config: 4, port_mappings: 5, labels: 6, annotations: 7, linux: 8, windows: 9 });
+  const cc = fields(cri, 'ContainerConfig');
+  for (const [k, v] of Object.entries({ metadata: 1, image: 2, command: 3, args: 4, working_dir: 5, envs: 6, mounts: 7, devices: 8, labels: 9, annotations: 10, log_path: 11, stdin: 12, stdin_once: 13, tty: 14, linux: 15, windows: 16, CDI_devices: 17 })) {
+    assert.is(cc[k], v, `ContainerConfig.${k}`);
+  }
+  const cs = fields(cri, 'ContainerStatus');
+  for (const [k, v] of Object.entries({ id: 1, metadata: 2, state: 3, created_at: 4, started_at: 5, finished_at: 6, exit_code: 7, image: 8, image_ref: 9, reason: 10, message: 11, labels: 12, annotations: 13, mounts: 14, log_path: 15 })) {
+    assert.is(cs[k], v, `ContainerStatus.${k}`);
+  }
+  assert.equal(fields(cri, 'RunPodSandboxRequest'), { config: 1, runtime_handler: 2 });
+  assert.equal(fields(cri, 'ExecSyncRequest'), { container_id: 1, cmd: 2, timeout: 3 });
+  assert.equal(enumValues(cri, 'ContainerState'), { CONTAINER_CREATED: 0, CONTAINER_RUNNING: 1, CONTAINER_EXITED: 2, CONTAINER_UNKNOWN: 3 });
+  assert.equal(enumValues(cri, 'PodSandboxState'), { SANDBOX_READY: 0, SANDBOX_NOTREADY: 1 });
+  assert.equal(enumValues(cri, 'Protocol'), { TCP: 0, UDP: 1, SCTP: 2 });
+  assert.equal(enumValues(cri, 'NamespaceMode'), { POD: 0, CONTAINER: 1, NODE: 2, TARGET: 3 });
+  assert.equal(enumValues(cri, 'MountPropagation'), { PROPAGATION_PRIVATE: 0, PROPAGATION_HOST_TO_CONTAINER: 1, PROPAGATION_BIDIRECTIONAL: 2 });
+});
+
+t('CSI csi.v1 services', () => {
+  const csi = file('csi/csi.proto');
+  assert.is(csi.package, 'csi.v1');
+  assert.equal(rpcs(csi, 'Identity'), ['GetPluginInfo', 'GetPluginCapabilities', 'Probe']);
+  const ctl = rpcs(csi, 'Controller');
+  for (const name of ['CreateVolume', 'DeleteVolume', 'ControllerPublishVolume', 'ControllerUnpublishVolume', 'ValidateVolumeCapabilities',
+    'ListVolumes', 'GetCapacity', 'ControllerGetCapabilities', 'CreateSnapshot', 'DeleteSnapshot', 'ListSnapshots',
+    'ControllerExpandVolume', 'ControllerGetVolume', 'ControllerModifyVolume']) assert.ok(ctl.includes(name), `Controller lacks ${name}`);
+  assert.equal(rpcs(csi, 'Node').sort(), ['NodeExpandVolume', 'NodeGetCapabilities', 'NodeGetInfo', 'NodeGetVolumeStats', 'NodePublishVolume',
+    'NodeStageVolume', 'NodeUnpublishVolume', 'NodeUnstageVolume']);
+  assert.equal(rpcs(csi, 'GroupController').sort(), ['CreateVolumeGroupSnapshot', 'DeleteVolumeGroupSnapshot', 'GetVolumeGroupSnapshot', 'GroupControllerGetCapabilities']);
+  assert.equal(rpcs(csi, 'SnapshotMetadata'), ['GetMetadataAllocated~', 'GetMetadataDelta~']);
+});
+
+t('CSI field numbers and enums', () => {
+  const csi = file('csi/csi.proto');
+  assert.equal(fields(csi, 'CreateVolumeRequest'), { name: 1, capacity_range: 2, volume_capabilities: 3, parameters: 4, secrets: 5, volume_content_source: 6, accessibility_requirements: 7, mutable_parameters: 8 });
+  assert.equal(fields(csi, 'NodePublishVolumeRequest'), { volume_id: 1, publish_context: 2, staging_target_path: 3, target_path: 4, volume_capability: 5, readonly: 6, secrets: 7, volume_context: 8 });
+  assert.equal(fields(csi, 'NodeStageVolumeRequest'), { volume_id: 1, publish_context: 2, staging_target_path: 3, volume_capability: 4, secrets: 5, volume_context: 6 });
+  assert.equal(fields(csi, 'CapacityRange'), { required_bytes: 1, limit_bytes: 2 });
+  assert.equal(enumValues(csi, 'VolumeCapability.AccessMode.Mode'), {
+    UNKNOWN: 0, SINGLE_NODE_WRITER: 1, SINGLE_NODE_READER_ONLY: 2, MULTI_NODE_READER_ONLY: 3, MULTI_NODE_SINGLE_WRITER: 4,
+    MULTI_NODE_MULTI_WRITER: 5, SINGLE_NODE_SINGLE_WRITER: 6, SINGLE_NODE_MULTI_WRITER: 7,
+  });
+});
+
+t.run();
