@@ -86,4 +86,22 @@ t('CSI field numbers and enums', () => {
   });
 });
 
+t('CNI 1.1.0 JSON keys and error codes', () => {
+  const cni = file('cni/cni.proto');
+  const json = (msg: string) => Object.fromEntries((messagesOf(cni).get(`.${cni.package}.${msg}`)!.desc.field ?? []).map((x) => [x.jsonName, x.number]));
+  const keys = (msg: string) => Object.keys(json(msg));
+  for (const k of ['cniVersion', 'cniVersions', 'name', 'disableCheck', 'disableGC', 'loadOnlyInlinedPlugins', 'plugins']) assert.ok(keys('NetworkConfigList').includes(k), `NetworkConfigList.${k}`);
+  for (const k of ['type', 'capabilities', 'ipam', 'dns', 'args', 'runtimeConfig', 'prevResult']) assert.ok(keys('PluginConfig').includes(k), `PluginConfig.${k}`);
+  for (const k of ['cniVersion', 'interfaces', 'ips', 'routes', 'dns']) assert.ok(keys('Result').includes(k), `Result.${k}`);
+  for (const k of ['name', 'mac', 'mtu', 'sandbox', 'socketPath', 'pciID']) assert.ok(keys('Interface').includes(k), `Interface.${k}`);
+  for (const k of ['address', 'gateway', 'interface']) assert.ok(keys('IpConfig').includes(k), `ips[].${k}`);
+  for (const k of ['dst', 'gw', 'mtu', 'advmss', 'priority', 'table', 'scope']) assert.ok(keys('Route').includes(k), `routes[].${k}`);
+  for (const k of ['nameservers', 'domain', 'search', 'options']) assert.ok(keys('Dns').includes(k), `dns.${k}`);
+  for (const k of ['cniVersion', 'code', 'msg', 'details']) assert.ok(keys('ErrorResult').includes(k), `error.${k}`);
+  for (const k of ['cniVersion', 'supportedVersions']) assert.ok(keys('VersionResult').includes(k), `version.${k}`);
+  for (const k of ['containerID', 'ifname']) assert.ok(keys('GcAttachment').includes(k), `gc attachment.${k}`);
+  const codes = enumValues(cni, 'ErrorCode');
+  assert.equal(Object.values(codes).filter((v) => v !== 0).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 11, 50, 51]);
+});
+
 t.run();
