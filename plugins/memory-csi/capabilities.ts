@@ -7,13 +7,12 @@ import {
   PluginCapability_Service_Type as Service,
   PluginCapability_VolumeExpansion_Type as Expansion,
 } from '../../interfaces/gen/csi/csi.js';
+import { controllerCapabilities as rpcs, groupControllerCapabilities, nodeCapabilities as nodeRpcs, pluginCapabilities } from '../../interfaces/csi/sdk/index.js';
 
-export const PLUGIN_CAPABILITIES = [
-  { service: { type: Service.CONTROLLER_SERVICE } },
-  { service: { type: Service.VOLUME_ACCESSIBILITY_CONSTRAINTS } },
-  { service: { type: Service.GROUP_CONTROLLER_SERVICE } },
-  { volumeExpansion: { type: Expansion.ONLINE } },
-];
+export const PLUGIN_CAPABILITIES = pluginCapabilities(
+  [Service.CONTROLLER_SERVICE, Service.VOLUME_ACCESSIBILITY_CONSTRAINTS, Service.GROUP_CONTROLLER_SERVICE],
+  [Expansion.ONLINE],
+);
 
 export const CONTROLLER_CAPABILITIES: Ctrl[] = [
   Ctrl.CREATE_DELETE_VOLUME,
@@ -37,15 +36,15 @@ export const CONTROLLER_CAPABILITIES: Ctrl[] = [
  * because csi-sanity fails on controller capabilities it does not know yet.
  */
 export const controllerCapabilities = (getSnapshot: boolean) =>
-  (getSnapshot ? [...CONTROLLER_CAPABILITIES, Ctrl.GET_SNAPSHOT] : CONTROLLER_CAPABILITIES).map((type) => ({ rpc: { type } }));
+  rpcs(getSnapshot ? [...CONTROLLER_CAPABILITIES, Ctrl.GET_SNAPSHOT] : CONTROLLER_CAPABILITIES);
 
 export const nodeCapabilities = (stageUnstage: boolean) =>
-  [
+  nodeRpcs([
     ...(stageUnstage ? [Node.STAGE_UNSTAGE_VOLUME] : []),
     Node.GET_VOLUME_STATS,
     Node.EXPAND_VOLUME,
     Node.VOLUME_CONDITION,
     Node.SINGLE_NODE_MULTI_WRITER,
-  ].map((type) => ({ rpc: { type } }));
+  ]);
 
-export const GROUP_CONTROLLER_CAPABILITIES = [{ rpc: { type: Group.CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT } }];
+export const GROUP_CONTROLLER_CAPABILITIES = groupControllerCapabilities([Group.CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT]);

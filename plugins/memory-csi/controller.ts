@@ -4,23 +4,21 @@ import {
   VolumeCapability_AccessMode_Mode as Mode,
   type ControllerDefinition, type CreateVolumeRequest, type TopologyRequirement,
 } from '../../interfaces/gen/csi/csi.js';
-import { alreadyExists, failedPrecondition, grpcError, invalidArgument, notFound, Status } from '../../interfaces/grpc/errors.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import { controllerCapabilities } from './capabilities.js';
 import type { MemoryCsiDriver } from './driver.js';
 import { copyData, growBlock } from './host.js';
-import { paginate, type AccessType, type Segments, type VolumeRec } from './store.js';
+import type { AccessType, Segments, VolumeRec } from './store.js';
 import {
-  MULTI_NODE_MODES, capabilityKey, incompatibility, required, sameMap, validCapabilities, validCapability, validName,
-  validRange, validRequirement, within,
-} from './validate.js';
+  MULTI_NODE_MODES, capabilityKey, expansionTarget, incompatibility, paginate, required, resolveCapacity, resourceExhausted as exhausted,
+  sameMap, validCapabilities, validCapability, validExpansionRange, validName, validRange, validRequirement, within,
+} from '../../interfaces/csi/sdk/index.js';
 
 type VolumeMethods = Pick<ServiceImpl<typeof ControllerDefinition>,
   | 'createVolume' | 'deleteVolume' | 'controllerPublishVolume' | 'controllerUnpublishVolume' | 'validateVolumeCapabilities'
   | 'listVolumes' | 'getCapacity' | 'controllerGetCapabilities' | 'controllerExpandVolume' | 'controllerGetVolume' | 'controllerModifyVolume'>;
 
-const outOfRange = (m: string) => grpcError(Status.OUT_OF_RANGE, m);
-const exhausted = (m: string) => grpcError(Status.RESOURCE_EXHAUSTED, m);
 const show = (s: Segments) => JSON.stringify(s);
 
 /**
@@ -106,15 +104,10 @@ export function volumeMethods(d: MemoryCsiDriver): VolumeMethods {
         }
 
         // No capacity asked for: the source's size, else the default, within limit_bytes if given.
-        const natural = from?.capacity ?? d.defaultVolumeBytes;
-        let size = range?.required || (range?.limit && range.limit < natural ? range.limit : natural);
-        if (from && size < from.capacity) {
-          if (range?.limit && range.limit < from.capacity) {
-            throw outOfRange(`capacity_range.limit_bytes ${range.limit} is smaller than ${from.what} (${from.capacity} bytes)`);
-          }
-          size = from.capacity;
-        }
-        if (size > d.maxVolumeBytes) throw outOfRange(`${size} bytes is more than the largest volume this driver makes (${d.maxVolumeBytes} bytes)`);
+        const size = resolveCapacity(range, {
+          natural: from?.capacity ?? d.defaultVolumeBytes, max: d.maxVolumeBytes,
+          source: from && { bytes: from.capacity, what: from.what },
+        });
         const topology = chooseTopology(d, requirement, req.volumeCapabilities.some((c) => MULTI_NODE_MODES.has(c.accessMode!.mode)));
         const available = store.availableBytes();
         if (size > available) throw exhausted(`not enough capacity for ${size} bytes: ${available} of ${store.totalBytes} bytes available`);
@@ -268,22 +261,16 @@ export function volumeMethods(d: MemoryCsiDriver): VolumeMethods {
     async controllerExpandVolume(req, ctx) {
       await d.fault('ControllerExpandVolume', ctx, req.volumeId);
       required(req.volumeId, 'volume_id');
-      if (!req.capacityRange) throw invalidArgument('capacity_range is required');
-      const range = validRange(req.capacityRange, 'capacity_range')!;
-      if (!range.required && !range.limit) throw invalidArgument('capacity_range: set required_bytes or limit_bytes');
+      const range = validExpansionRange(req.capacityRange);
       const cap = req.volumeCapability ? validCapability(req.volumeCapability, 'volume_capability') : undefined;
       return store.exclusive([`volume ${req.volumeId}`], () => {
         const v = d.volumeOrNotFound(req.volumeId);
         const why = cap && incompatibility(cap, v);
         if (why) throw invalidArgument(`volume_capability exceeds the volume's capabilities: ${why}`);
-        if (range.limit && v.capacity > range.limit) {
-          throw outOfRange(`volume ${v.id} already has ${v.capacity} bytes, more than limit_bytes ${range.limit}; volumes do not shrink`);
-        }
-        const want = range.required || range.limit;
+        const want = expansionTarget(range, v.capacity, d.maxVolumeBytes, `volume ${v.id}`);
         if (want <= v.capacity) {
           return { capacityBytes: v.capacity, nodeExpansionRequired: v.accessType === 'mount' && v.nodeCapacity < v.capacity };
         }
-        if (want > d.maxVolumeBytes) throw outOfRange(`${want} bytes is more than the largest volume this driver makes (${d.maxVolumeBytes} bytes)`);
         const available = store.availableBytes();
         if (want - v.capacity > available) throw exhausted(`not enough capacity to grow volume ${v.id} by ${want - v.capacity} bytes: ${available} available`);
         v.capacity = want;

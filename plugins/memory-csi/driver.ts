@@ -12,6 +12,7 @@ import { invalidArgument, notFound } from '../../interfaces/grpc/errors.js';
 import { bind, type Binding, type CallContext } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import { triadVersion } from '../../interfaces/util/root.js';
+import { validPluginName } from '../../interfaces/csi/sdk/index.js';
 import { volumeMethods } from './controller.js';
 import { groupControllerService } from './group-controller.js';
 import { createData, detectMechanism, mkParents, mountPoints, pruneOwnDirs, removeTarget, rmParents, unmount, type Mechanism, type PublishMode } from './host.js';
@@ -19,7 +20,6 @@ import { identityService } from './identity.js';
 import { nodeService } from './node.js';
 import { snapshotMethods } from './snapshots.js';
 import { Store, type Segments, type SnapshotRec, type VolumeRec } from './store.js';
-import { validPluginName } from './validate.js';
 
 export const DEFAULT_DRIVER_NAME = 'memory.csi.triad.dev';
 export const TOPOLOGY_NODE_KEY = 'topology.triad.dev/node';
@@ -105,7 +105,7 @@ export class MemoryCsiDriver {
   private closed?: Promise<void>;
 
   constructor(opts: MemoryCsiOptions = {}) {
-    this.name = validPluginName(opts.name ?? DEFAULT_DRIVER_NAME);
+    this.name = validPluginName(opts.name ?? DEFAULT_DRIVER_NAME, 'memory-csi');
     this.vendorVersion = opts.vendorVersion ?? triadVersion();
     this.nodeId = opts.nodeId ?? hostname();
     if (!this.nodeId) throw new Error('memory-csi: nodeId must not be empty');

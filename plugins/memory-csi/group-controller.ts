@@ -8,8 +8,8 @@ import { GROUP_CONTROLLER_CAPABILITIES } from './capabilities.js';
 import type { MemoryCsiDriver } from './driver.js';
 import { dataBytes } from './host.js';
 import { cutSnapshot, snapshotMessage } from './snapshots.js';
-import { timestamp, type GroupRec } from './store.js';
-import { required, sameMap, validName } from './validate.js';
+import type { GroupRec } from './store.js';
+import { required, sameMap, timestamp, validName } from '../../interfaces/csi/sdk/index.js';
 
 const sameSet = (a: string[], b: string[]) => a.length === b.length && new Set([...a, ...b]).size === new Set(a).size;
 

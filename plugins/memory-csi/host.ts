@@ -9,59 +9,19 @@
 //             recorded and reported but cannot be enforced by the kernel.
 import { execa } from 'execa';
 import {
-  closeSync, cpSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync,
+  closeSync, cpSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, rmdirSync,
   statSync, symlinkSync, truncateSync, unlinkSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { bindMount, bindMountProblem, commandFailed, diskUsage, isMountPoint, mountPoints, unmount } from '../../interfaces/csi/sdk/index.js';
 
 export type Mechanism = 'bind' | 'symlink';
 export type PublishMode = 'auto' | Mechanism;
 
-const internal = (what: string, err: unknown) => {
-  const e = err as { stderr?: string; message?: string };
-  return new StatusError(Status.INTERNAL, `${what}: ${(e.stderr || e.message || String(err)).trim()}`);
-};
-
-/** Mount points of this process's mount namespace (field 5 of mountinfo, octal escapes undone). */
-export function mountPoints(): Set<string> {
-  const out = new Set<string>();
-  let text = '';
-  try { text = readFileSync('/proc/self/mountinfo', 'utf8'); } catch { return out; }
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    if (f.length > 4) out.add(f[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
-  }
-  return out;
-}
-
-export const isMountPoint = (path: string) => mountPoints().has(path);
-
-export async function bindMount(src: string, dst: string, readonly: boolean): Promise<void> {
-  try {
-    await execa('mount', ['--bind', src, dst]);
-  } catch (err) {
-    throw internal(`bind-mounting ${src} on ${dst}`, err);
-  }
-  if (!readonly) return;
-  try {
-    await execa('mount', ['-o', 'remount,bind,ro', dst]);
-  } catch (err) {
-    await unmount(dst).catch(() => undefined);
-    throw internal(`remounting ${dst} read-only`, err);
-  }
-}
-
-/** Unmount every mount stacked on `path`; a busy mount is detached lazily rather than left behind. */
-export async function unmount(path: string): Promise<void> {
-  for (let i = 0; i < 8 && isMountPoint(path); i++) {
-    try {
-      await execa('umount', [path]);
-    } catch (err) {
-      try { await execa('umount', ['-l', path]); } catch { throw internal(`unmounting ${path}`, err); }
-    }
-  }
-}
+// Mount mechanics are the SDK's; re-exported because tests and the services reach them here.
+export { bindMount, isMountPoint, mountPoints, unmount };
+export { diskUsage as usage };
 
 /** `bind` when running as root and a probe bind mount inside `scratch` works, else `symlink`. */
 export async function detectMechanism(mode: PublishMode, scratch: string): Promise<Mechanism> {
@@ -70,21 +30,10 @@ export async function detectMechanism(mode: PublishMode, scratch: string): Promi
     if (mode === 'bind') throw new Error('memory-csi: publishMode "bind" needs root (mount --bind); use "auto" or "symlink"');
     return 'symlink';
   }
-  const probe = join(scratch, `.bind-probe-${process.pid}`);
-  const a = join(probe, 'a');
-  const b = join(probe, 'b');
-  try {
-    mkdirSync(a, { recursive: true });
-    mkdirSync(b, { recursive: true });
-    await execa('mount', ['--bind', a, b]);
-    await unmount(b);
-    return 'bind';
-  } catch (err) {
-    if (mode === 'bind') throw new Error(`memory-csi: publishMode "bind" but mount --bind does not work here: ${(err as Error).message}`);
-    return 'symlink';
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
+  const problem = await bindMountProblem(scratch);
+  if (problem === undefined) return 'bind';
+  if (mode === 'bind') throw new Error(`memory-csi: publishMode "bind" but mount --bind does not work here: ${problem}`);
+  return 'symlink';
 }
 
 /** Create a volume's data: a directory, or a sparse file of `capacity` bytes. */
@@ -103,26 +52,12 @@ export async function copyData(src: string, dst: string, block: boolean): Promis
   try {
     await execa('cp', ['--sparse=always', src, dst]);
   } catch (err) {
-    throw internal(`copying ${src} to ${dst}`, err);
+    throw commandFailed(`copying ${src} to ${dst}`, err);
   }
 }
 
 export function growBlock(path: string, capacity: bigint): void {
   if (statSync(path).size < Number(capacity)) truncateSync(path, Number(capacity));
-}
-
-/** Bytes in regular files and the number of inodes (files, directories, links) under `path`. */
-export function usage(path: string): { bytes: bigint; inodes: bigint } {
-  let bytes = 0n;
-  let inodes = 0n;
-  const walk = (p: string) => {
-    const st = lstatSync(p, { bigint: true });
-    inodes++;
-    if (st.isFile()) bytes += st.size;
-    else if (st.isDirectory()) for (const name of readdirSync(p)) walk(join(p, name));
-  };
-  if (existsSync(path)) walk(path);
-  return { bytes, inodes };
 }
 
 /** Create the missing ancestors of `path`; returns those it created, outermost first. */
@@ -209,6 +144,6 @@ function removeQuietly(path: string): void {
 
 /** Real bytes a volume's data takes: file sizes of a directory, allocated blocks of a sparse image. */
 export function dataBytes(path: string, block: boolean): bigint {
-  if (!block) return usage(path).bytes;
+  if (!block) return diskUsage(path).bytes;
   try { return statSync(path, { bigint: true }).blocks * 512n; } catch { return 0n; }
 }

@@ -12,7 +12,9 @@ import { nodeCapabilities } from './capabilities.js';
 import type { MemoryCsiDriver } from './driver.js';
 import { bindMount, isMountPoint, mkParents, pathState, placeTarget, pruneOwnDirs, removeTarget, unmount, usage } from './host.js';
 import type { VolumeRec } from './store.js';
-import { MULTI_TARGET_MODES, absolutePath, capabilityKey, incompatibility, parseQuantity, required, validCapability, validRange } from './validate.js';
+import {
+  MULTI_TARGET_MODES, absolutePath, capabilityKey, incompatibility, parseQuantity, required, validCapability, validRange,
+} from '../../interfaces/csi/sdk/index.js';
 
 /** volume_context key with which Kubernetes marks an inline ephemeral volume. */
 export const EPHEMERAL_KEY = 'csi.storage.k8s.io/ephemeral';

@@ -6,8 +6,8 @@ import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import type { MemoryCsiDriver } from './driver.js';
 import { copyData, dataBytes } from './host.js';
-import { paginate, timestamp, type SnapshotRec, type VolumeRec } from './store.js';
-import { required, sameMap, validName } from './validate.js';
+import type { SnapshotRec, VolumeRec } from './store.js';
+import { paginate, required, sameMap, timestamp, validName } from '../../interfaces/csi/sdk/index.js';
 
 type SnapshotMethods = Pick<ServiceImpl<typeof ControllerDefinition>, 'createSnapshot' | 'deleteSnapshot' | 'listSnapshots' | 'getSnapshot'>;
 

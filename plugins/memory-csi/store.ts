@@ -2,10 +2,9 @@
 // capacity accounting. Only records live here; the services decide what the spec allows.
 import { randomBytes } from 'node:crypto';
 import type { VolumeCapability, VolumeCondition } from '../../interfaces/gen/csi/csi.js';
-import { Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { OperationLocks, type AccessType, type Segments } from '../../interfaces/csi/sdk/index.js';
 
-export type AccessType = 'mount' | 'block';
-export type Segments = Record<string, string>;
+export type { AccessType, Segments };
 
 /** ControllerPublishVolume to one node. */
 export interface PublicationRec {
@@ -102,7 +101,7 @@ export class Store {
   /** Directories the driver created outside its data dir (target parents, staging dirs). */
   readonly ownDirs = new Set<string>();
   private seq = 0;
-  private readonly busy = new Set<string>();
+  private readonly locks = new OperationLocks();
 
   constructor(readonly totalBytes: bigint) {}
 
@@ -134,33 +133,7 @@ export class Store {
    * Run `fn` holding the given keys. A second call for a key that is busy answers ABORTED, as the
    * spec's "operation pending for volume" case says, instead of interleaving with the first.
    */
-  async exclusive<T>(keys: string[], fn: () => T | Promise<T>): Promise<T> {
-    const clash = keys.find((k) => this.busy.has(k));
-    if (clash) throw new StatusError(Status.ABORTED, `an operation is already pending for ${clash}`);
-    for (const k of keys) this.busy.add(k);
-    try {
-      return await fn();
-    } finally {
-      for (const k of keys) this.busy.delete(k);
-    }
+  exclusive<T>(keys: string[], fn: () => T | Promise<T>): Promise<T> {
+    return this.locks.exclusive(keys, fn);
   }
-}
-
-/** List pagination over records ordered by `seq`. Tokens name the kind, so one list's token is no good for another. */
-export function paginate<T extends { seq: number }>(kind: string, all: T[], maxEntries: number, startingToken: string): { page: T[]; nextToken: string } {
-  if (maxEntries < 0) throw new StatusError(Status.INVALID_ARGUMENT, 'max_entries must not be negative');
-  let from = 0;
-  if (startingToken) {
-    const m = new RegExp(`^${kind}:(\\d{1,15})$`).exec(startingToken);
-    if (!m) throw new StatusError(Status.ABORTED, `starting_token ${JSON.stringify(startingToken)} is not a token this driver issued for ${kind}`);
-    from = Number(m[1]);
-  }
-  const sorted = all.filter((r) => r.seq >= from).sort((a, b) => a.seq - b.seq);
-  if (maxEntries === 0 || sorted.length <= maxEntries) return { page: sorted, nextToken: '' };
-  return { page: sorted.slice(0, maxEntries), nextToken: `${kind}:${sorted[maxEntries].seq}` };
-}
-
-export function timestamp(d: Date): { seconds: bigint; nanos: number } {
-  const ms = d.getTime();
-  return { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
 }

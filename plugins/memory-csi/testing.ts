@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VolumeCapability_AccessMode_Mode as Mode, type VolumeCapability } from '../../interfaces/gen/csi/csi.js';
+import { blockCapability, mountCapability } from '../../interfaces/csi/sdk/index.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import { CsiClient } from '../../interfaces/csi/client.js';
 import { serveMemoryCsi, type RunningMemoryCsi, type ServeMemoryCsiOptions } from './index.js';
@@ -13,9 +14,8 @@ export { Mode };
 /** A volume capability as a request field. */
 export type Capability = DeepPartial<VolumeCapability>;
 
-export const mountCap = (mode: Mode = Mode.SINGLE_NODE_WRITER, fsType = ''): Capability =>
-  ({ mount: { fsType, mountFlags: [], volumeMountGroup: '' }, accessMode: { mode } });
-export const blockCap = (mode: Mode = Mode.SINGLE_NODE_WRITER): Capability => ({ block: {}, accessMode: { mode } });
+export const mountCap: (mode?: Mode, fsType?: string) => Capability = mountCapability;
+export const blockCap: (mode?: Mode) => Capability = blockCapability;
 
 export interface TestDriver extends RunningMemoryCsi {
   client: CsiClient;

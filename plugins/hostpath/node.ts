@@ -1,0 +1,222 @@
+// Node service: NodeStageVolume bind-mounts the volume directory on the staging path,
+// NodePublishVolume bind-mounts the staging path on the target (read-only when asked), and the
+// unpublish/unstage calls unmount and remove those directories again. Real mounts only: without
+// root the calls fail with FAILED_PRECONDITION saying so — no symlink stand-ins in this driver.
+import { lstatSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  VolumeCapability_AccessMode_Mode as Mode,
+  type NodeDefinition, type VolumeCondition,
+} from '../../interfaces/gen/csi/csi.js';
+import {
+  MULTI_TARGET_MODES, absolutePath, bindMount, capabilityKey, directoryVolumeUsage, incompatibility, isMountPoint, outOfRange,
+  outsideRoot, safeId, unmount, validCapability, validRange,
+} from '../../interfaces/csi/sdk/index.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../interfaces/grpc/errors.js';
+import type { ServiceImpl } from '../../interfaces/grpc/server.js';
+import { NODE_CAPABILITIES, SUPPORT } from './capabilities.js';
+import type { HostpathDriver } from './driver.js';
+import type { VolumeRec } from './state.js';
+
+const READ_ONLY_MODES = new Set<number>([Mode.SINGLE_NODE_READER_ONLY, Mode.MULTI_NODE_READER_ONLY]);
+
+/** Make `path` an empty directory to mount on; refuse anything else that is there (it is not ours to hide). */
+function prepareMountDir(path: string, field: string): void {
+  let st;
+  try { st = lstatSync(path); } catch {
+    mkdirSync(path, { recursive: true });
+    return;
+  }
+  if (!st.isDirectory()) throw failedPrecondition(`${field} ${path} exists and is not a directory`);
+  if (isMountPoint(path)) throw failedPrecondition(`${field} ${path} is already a mount point of something else`);
+  if (readdirSync(path).length) throw failedPrecondition(`${field} ${path} is not empty; refusing to mount over its files`);
+}
+
+/** Remove a directory we mounted on, if it is empty; gone already is fine (idempotent). */
+function removeMountDir(path: string): void {
+  try { rmdirSync(path); } catch { /* absent, or holds something not ours: leave it */ }
+}
+
+export function nodeService(d: HostpathDriver): ServiceImpl<typeof NodeDefinition> {
+  const { state, locks } = d;
+  /** volume_path of the stats / expand calls: where the volume is staged or published. */
+  const isAt = (v: VolumeRec, path: string) => v.targets.has(path) || v.staging?.path === path;
+  const nodeCondition = (v: VolumeRec, path: string, used?: bigint): VolumeCondition => {
+    const c = d.controllerCondition(v);
+    if (c.abnormal) return c;
+    const real = v.targets.get(path)?.realPath ?? v.staging?.realPath ?? path;
+    if (!isMountPoint(real)) return { abnormal: true, message: `${path} is no longer mounted` };
+    if (used !== undefined && used > v.nodeCapacity) return { abnormal: true, message: `${used} bytes used, more than the volume's ${v.nodeCapacity} bytes` };
+    return { abnormal: false, message: 'volume is healthy' };
+  };
+
+  return {
+    async nodeStageVolume(req) {
+      safeId(req.volumeId, 'volume_id');
+      const real = outsideRoot(req.stagingTargetPath, d.root, 'staging_target_path');
+      const path = resolve(req.stagingTargetPath);
+      const cap = validCapability(req.volumeCapability, 'volume_capability', SUPPORT);
+      return locks.exclusive([`volume ${req.volumeId}`, `path ${path}`], async () => {
+        const v = d.volumeOrNotFound(req.volumeId);
+        const why = incompatibility(cap, { accessType: 'mount', fsType: v.fsType });
+        if (why) throw failedPrecondition(`volume_capability exceeds the volume's capabilities: ${why}`);
+        if (!v.publications.has(d.nodeId)) {
+          throw failedPrecondition(`volume ${v.id} is not controller-published to node ${d.nodeId}: ControllerPublishVolume must succeed before NodeStageVolume`);
+        }
+        const key = capabilityKey(cap);
+        if (v.staging) {
+          if (v.staging.path !== path) throw failedPrecondition(`volume ${v.id} is already staged at ${v.staging.path}; a volume has one staging_target_path per node`);
+          if (v.staging.capabilityKey !== key) throw alreadyExists(`volume ${v.id} is already staged at ${path} with a different volume_capability`);
+          if (!isMountPoint(v.staging.realPath)) { // somebody unmounted it meanwhile: put it back
+            d.requireRoot('NodeStageVolume');
+            await bindMount(d.volumeDir(v.id, 'volume_id'), v.staging.realPath, false);
+          }
+          return {};
+        }
+        const dir = d.volumeDir(v.id, 'volume_id');
+        try { if (!lstatSync(dir).isDirectory()) throw new Error(); } catch {
+          throw failedPrecondition(`volume ${v.id} has lost its directory ${dir}`);
+        }
+        d.requireRoot('NodeStageVolume');
+        prepareMountDir(real, 'staging_target_path');
+        try {
+          await bindMount(dir, real, false);
+          v.staging = { path, realPath: real, capabilityKey: key };
+          state.save();
+        } catch (err) {
+          v.staging = undefined;
+          await unmount(real).catch(() => undefined);
+          removeMountDir(real);
+          throw err;
+        }
+        return {};
+      });
+    },
+
+    async nodeUnstageVolume(req) {
+      safeId(req.volumeId, 'volume_id');
+      outsideRoot(req.stagingTargetPath, d.root, 'staging_target_path');
+      const path = resolve(req.stagingTargetPath);
+      return locks.exclusive([`volume ${req.volumeId}`, `path ${path}`], async () => {
+        const v = d.volumeOrNotFound(req.volumeId);
+        const st = v.staging;
+        if (!st || st.path !== path) return {};
+        if (v.targets.size) {
+          throw failedPrecondition(`volume ${v.id} is still published at ${[...v.targets.keys()].join(', ')}: every NodeUnpublishVolume must succeed before NodeUnstageVolume`);
+        }
+        await unmount(st.realPath);
+        removeMountDir(st.realPath);
+        v.staging = undefined;
+        state.save();
+        return {};
+      });
+    },
+
+    async nodePublishVolume(req) {
+      safeId(req.volumeId, 'volume_id');
+      const real = outsideRoot(req.targetPath, d.root, 'target_path');
+      const target = resolve(req.targetPath);
+      if (!req.stagingTargetPath) throw invalidArgument('staging_target_path is required: this plugin has STAGE_UNSTAGE_VOLUME, so NodeStageVolume comes first');
+      outsideRoot(req.stagingTargetPath, d.root, 'staging_target_path');
+      const staging = resolve(req.stagingTargetPath);
+      const cap = validCapability(req.volumeCapability, 'volume_capability', SUPPORT);
+      return locks.exclusive([`volume ${req.volumeId}`, `path ${target}`], async () => {
+        const v = d.volumeOrNotFound(req.volumeId);
+        const why = incompatibility(cap, { accessType: 'mount', fsType: v.fsType });
+        if (why) throw failedPrecondition(`volume_capability exceeds the volume's capabilities: ${why}`);
+        if (v.staging?.path !== staging) {
+          throw failedPrecondition(`volume ${v.id} is not staged at ${staging}${v.staging ? ` (it is staged at ${v.staging.path})` : ''}: NodeStageVolume must succeed first`);
+        }
+        const key = capabilityKey(cap);
+        const mode = cap.accessMode!.mode;
+        const ro = req.readonly || READ_ONLY_MODES.has(mode) || v.publications.get(d.nodeId)?.readonly === true;
+        const existing = v.targets.get(target);
+        if (existing) {
+          if (existing.capabilityKey === key && existing.readonly === req.readonly && existing.stagingPath === staging) {
+            if (!isMountPoint(existing.realPath)) { // taken away meanwhile: put it back
+              d.requireRoot('NodePublishVolume');
+              prepareMountDir(existing.realPath, 'target_path');
+              await bindMount(v.staging.realPath, existing.realPath, existing.ro);
+            }
+            return {};
+          }
+          throw alreadyExists(`volume ${v.id} is already published at ${target} with a different volume_capability, readonly flag or staging_target_path`);
+        }
+        const owner = [...state.volumes.values()].find((o) => o !== v && o.targets.has(target));
+        if (owner) throw failedPrecondition(`target_path ${target} is already in use by volume ${owner.id}`);
+        const others = [...v.targets.values()];
+        if (others.length) {
+          if (others.some((t) => t.capabilityKey !== key)) throw failedPrecondition(`volume ${v.id} is already published at ${others[0].path} with a different volume_capability`);
+          if (!MULTI_TARGET_MODES.has(mode)) {
+            throw failedPrecondition(`volume ${v.id} is already published at ${others[0].path}; access mode ${Mode[mode]} allows one target path per node`);
+          }
+        }
+        d.requireRoot('NodePublishVolume');
+        prepareMountDir(real, 'target_path');
+        try {
+          await bindMount(v.staging.realPath, real, ro);
+          v.targets.set(target, { path: target, realPath: real, readonly: req.readonly, ro, capabilityKey: key, stagingPath: staging });
+          state.save();
+        } catch (err) {
+          v.targets.delete(target);
+          await unmount(real).catch(() => undefined);
+          removeMountDir(real);
+          throw err;
+        }
+        return {};
+      });
+    },
+
+    async nodeUnpublishVolume(req) {
+      safeId(req.volumeId, 'volume_id');
+      outsideRoot(req.targetPath, d.root, 'target_path');
+      const target = resolve(req.targetPath);
+      return locks.exclusive([`volume ${req.volumeId}`, `path ${target}`], async () => {
+        const v = d.volumeOrNotFound(req.volumeId);
+        const t = v.targets.get(target);
+        if (!t) return {}; // never published there (or already undone): nothing of ours to unmount
+        await unmount(t.realPath);
+        removeMountDir(t.realPath);
+        v.targets.delete(target);
+        state.save();
+        return {};
+      });
+    },
+
+    async nodeGetVolumeStats(req) {
+      safeId(req.volumeId, 'volume_id');
+      const path = resolve(absolutePath(req.volumePath, 'volume_path'));
+      const v = d.volumeOrNotFound(req.volumeId);
+      if (!isAt(v, path)) throw notFound(`volume ${v.id} is not published or staged at volume_path ${req.volumePath}`);
+      const dir = d.volumeDir(v.id, 'volume_id');
+      const cond = d.controllerCondition(v);
+      if (cond.abnormal) return { usage: [], volumeCondition: cond };
+      const { usage, usedBytes } = directoryVolumeUsage(dir, v.nodeCapacity);
+      return { usage, volumeCondition: nodeCondition(v, path, usedBytes) };
+    },
+
+    async nodeExpandVolume(req) {
+      safeId(req.volumeId, 'volume_id');
+      const path = resolve(absolutePath(req.volumePath, 'volume_path'));
+      const range = validRange(req.capacityRange, 'capacity_range');
+      const cap = req.volumeCapability ? validCapability(req.volumeCapability, 'volume_capability', SUPPORT) : undefined;
+      return locks.exclusive([`volume ${req.volumeId}`], () => {
+        const v = d.volumeOrNotFound(req.volumeId);
+        if (!isAt(v, path)) throw notFound(`volume ${v.id} is not published or staged at volume_path ${req.volumePath}`);
+        const why = cap && incompatibility(cap, { accessType: 'mount', fsType: v.fsType });
+        if (why) throw invalidArgument(`volume_capability exceeds the volume's capabilities: ${why}`);
+        const want = range?.required || (range?.limit && range.limit < v.capacity ? range.limit : v.capacity);
+        if (want > v.capacity) throw outOfRange(`capacity_range asks for ${want} bytes but volume ${v.id} has ${v.capacity}: ControllerExpandVolume must grow it first`);
+        if (want > v.nodeCapacity) {
+          v.nodeCapacity = want;
+          state.save();
+        }
+        return { capacityBytes: v.nodeCapacity };
+      });
+    },
+
+    nodeGetCapabilities: () => ({ capabilities: NODE_CAPABILITIES }),
+
+    nodeGetInfo: () => ({ nodeId: d.nodeId, maxVolumesPerNode: BigInt(d.maxVolumesPerNode), accessibleTopology: { segments: d.topology } }),
+  };
+}
