@@ -1,0 +1,295 @@
+// The real CNI bridge network for the reference stack: a conflist for the reference plugins
+// (bridge + host-local IPAM, portmap), the plugin binaries' location, host-side helpers (the
+// bridge, routes, network namespaces) and cleanupBridge, which removes everything the network
+// left on the host. Traffic stays on the machine: isGateway gives host↔pod, ipMasq is off and no
+// route beyond the pod subnet is handed to pods.
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { contains, parseCidr, parseConfList, type NetworkConfigList, formatIp, offset, networkOf, lastOf } from '../../interfaces/cni/index.js';
+import { run, tryRun, which } from '../reference/proc.js';
+
+export const REQUIRED_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
+export const DEFAULT_BIN_DIRS = ['/usr/lib/cni', '/opt/cni/bin'];
+export const DEFAULT_SUBNET = '10.99.0.0/24';
+
+export interface BridgeNetworkOptions {
+  /** CNI network name (also the host-local subdirectory and the portmap rule comments). */
+  name: string;
+  /** Linux bridge device, ≤ 15 characters. */
+  bridge: string;
+  /** IPv4 pod subnet, e.g. 10.99.0.0/24. */
+  subnet: string;
+  /** host-local's dataDir (allocations live in <dataDir>/<name>/). */
+  dataDir: string;
+  cniVersion?: string;
+  /** Add the portmap plugin (hostPort support); default true. */
+  portmap?: boolean;
+}
+
+/** Gateway (first host address) of a subnet, as CIDR and bare IP. */
+export function gatewayOf(subnet: string): { ip: string; cidr: string; prefix: number } {
+  const c = parseCidr(subnet);
+  if (!c || c.family !== 4) throw new Error(`subnet ${subnet}: need an IPv4 CIDR`);
+  if (c.prefix > 29) throw new Error(`subnet ${subnet}: too small (need /29 or larger)`);
+  const ip = formatIp(offset(networkOf(c), 1n));
+  return { ip, cidr: `${ip}/${c.prefix}`, prefix: c.prefix };
+}
+
+/** The conflist object: bridge (host-local IPAM) then portmap. No masquerade, no default route. */
+export function bridgeConfList(o: BridgeNetworkOptions): Record<string, unknown> {
+  if (o.bridge.length > 15) throw new Error(`bridge name ${o.bridge} is longer than 15 characters`);
+  const c = parseCidr(o.subnet);
+  if (!c || c.family !== 4) throw new Error(`subnet ${o.subnet}: need an IPv4 CIDR`);
+  const net = `${formatIp(networkOf(c))}/${c.prefix}`;
+  const plugins: Record<string, unknown>[] = [{
+    type: 'bridge',
+    bridge: o.bridge,
+    isGateway: true,
+    isDefaultGateway: false,
+    ipMasq: false,
+    hairpinMode: true,
+    promiscMode: false,
+    ipam: {
+      type: 'host-local',
+      ranges: [[{ subnet: net, gateway: gatewayOf(net).ip, rangeStart: formatIp(offset(networkOf(c), 2n)), rangeEnd: formatIp(offset(lastOf(c), -1n)) }]],
+      // no `routes`: pods reach their own subnet only
+      dataDir: o.dataDir,
+    },
+  }];
+  if (o.portmap !== false) plugins.push({ type: 'portmap', capabilities: { portMappings: true }, snat: false });
+  return { cniVersion: o.cniVersion ?? '1.0.0', name: o.name, plugins };
+}
+
+/** Write the conflist into confDir (validated by triad's CNI library); returns its path. */
+export function writeBridgeConfList(confDir: string, o: BridgeNetworkOptions, fileName = `10-${o.name}.conflist`): { path: string; list: NetworkConfigList } {
+  mkdirSync(confDir, { recursive: true });
+  mkdirSync(o.dataDir, { recursive: true });
+  const text = JSON.stringify(bridgeConfList(o), null, 2) + '\n';
+  const path = join(confDir, fileName);
+  const list = parseConfList(text, { source: path, kind: 'list' });
+  writeFileSync(path, text);
+  return { path, list };
+}
+
+/** The loopback config, for runtimes that want `lo` as a separate network (containerd does lo itself). */
+export function loopbackConf(cniVersion = '1.0.0'): Record<string, unknown> {
+  return { cniVersion, name: 'lo', type: 'loopback' };
+}
+
+/** Directories holding the reference plugins: CNI_PATH entries first, then the usual places. */
+export function findCniBinDirs(env = process.env, required = REQUIRED_PLUGINS): string[] {
+  const candidates = [...(env.CNI_PATH ?? '').split(':').filter(Boolean), ...DEFAULT_BIN_DIRS];
+  const dirs = [...new Set(candidates)].filter((d) => required.every((p) => existsSync(join(d, p))));
+  return dirs;
+}
+
+export interface RouteEntry { dst: string; dev?: string; protocol?: string }
+
+/** IPv4 routes of the main and local tables (`ip -j route`). */
+export async function hostRoutes(): Promise<RouteEntry[]> {
+  const out = await run(ip(), ['-j', '-4', 'route', 'show', 'table', 'all']);
+  return (JSON.parse(out || '[]') as RouteEntry[]).filter((r) => r.dst && r.dst !== 'default');
+}
+
+function overlaps(a: string, b: string): boolean {
+  const ca = parseCidr(a.includes('/') ? a : `${a}/32`), cb = parseCidr(b.includes('/') ? b : `${b}/32`);
+  if (!ca || !cb || ca.family !== cb.family) return false;
+  return contains(ca, cb) || contains(cb, ca);
+}
+
+/** The route (or address) that overlaps `subnet` on this machine, ignoring routes on `ownBridge`. */
+export async function subnetConflict(subnet: string, ownBridge?: string): Promise<string | undefined> {
+  for (const r of await hostRoutes()) {
+    if (ownBridge && r.dev === ownBridge) continue;
+    if (r.dst === '127.0.0.0/8' || r.dst.startsWith('127.')) continue;
+    if (overlaps(subnet, r.dst)) return `${r.dst}${r.dev ? ` dev ${r.dev}` : ''}`;
+  }
+  return undefined;
+}
+
+/** First /24 among 10.99.0.0/24, 10.99.1.0/24, … that no route on this machine overlaps. */
+export async function pickSubnet(start = DEFAULT_SUBNET, tries = 64): Promise<string> {
+  const c = parseCidr(start)!;
+  const size = 1n << BigInt(32 - c.prefix);
+  for (let i = 0n; i < BigInt(tries); i++) {
+    const s = `${formatIp(offset(networkOf(c), i * size))}/${c.prefix}`;
+    if (!(await subnetConflict(s))) return s;
+  }
+  throw new Error(`no free subnet near ${start}`);
+}
+
+export function ip(): string {
+  return which('ip') ?? 'ip';
+}
+
+export function iptables(): string | undefined {
+  return which('iptables');
+}
+
+export interface LinkInfo { ifname: string; ifindex: number; master?: string; operstate?: string; linkinfo?: { info_kind?: string }; address?: string }
+
+export async function links(netns?: string): Promise<LinkInfo[]> {
+  const args = netns ? ['-n', netns, '-j', '-d', 'link', 'show'] : ['-j', '-d', 'link', 'show'];
+  return JSON.parse((await run(ip(), args)) || '[]') as LinkInfo[];
+}
+
+export async function linkExists(name: string): Promise<boolean> {
+  return (await tryRun(ip(), ['link', 'show', 'dev', name])).code === 0;
+}
+
+/** Interfaces enslaved to `bridge` (the host ends of pod veths). */
+export async function bridgePorts(bridge: string): Promise<string[]> {
+  return (await links()).filter((l) => l.master === bridge).map((l) => l.ifname);
+}
+
+/** Create the bridge with the gateway address (idempotent), so its route claims the subnet at once. */
+export async function ensureBridge(bridge: string, subnet: string): Promise<void> {
+  const gw = gatewayOf(subnet);
+  if (!(await linkExists(bridge))) {
+    await run(ip(), ['link', 'add', 'name', bridge, 'type', 'bridge']);
+  }
+  const addrs = await addrsOf(bridge);
+  if (!addrs.includes(gw.cidr)) await run(ip(), ['addr', 'add', gw.cidr, 'dev', bridge]);
+  await run(ip(), ['link', 'set', 'dev', bridge, 'up']);
+}
+
+export interface AddrInfo { ifname: string; addr_info?: { family: string; local: string; prefixlen: number }[]; master?: string }
+
+/** `ip -j [-n NS] addr`: every interface with its addresses. */
+export async function addrs(netns?: string): Promise<AddrInfo[]> {
+  const args = netns ? ['-n', netns, '-j', 'addr', 'show'] : ['-j', 'addr', 'show'];
+  return JSON.parse((await run(ip(), args)) || '[]') as AddrInfo[];
+}
+
+/** CIDRs (a.b.c.d/n) on one interface of the host, or of a namespace. */
+export async function addrsOf(ifname: string, netns?: string): Promise<string[]> {
+  const all = await addrs(netns);
+  return (all.find((a) => a.ifname === ifname)?.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`);
+}
+
+// ---- network namespaces (ip netns: /var/run/netns/NAME) ----
+
+export async function createNetns(name: string): Promise<string> {
+  await run(ip(), ['netns', 'add', name]);
+  await run(ip(), ['-n', name, 'link', 'set', 'lo', 'up']);
+  return `/var/run/netns/${name}`;
+}
+
+export async function deleteNetns(name: string): Promise<void> {
+  if ((await listNetns()).includes(name)) await run(ip(), ['netns', 'delete', name]);
+}
+
+export async function listNetns(): Promise<string[]> {
+  const out = await tryRun(ip(), ['-j', 'netns', 'list']);
+  if (out.code !== 0 || !out.stdout.trim()) return [];
+  return (JSON.parse(out.stdout) as { name: string }[]).map((n) => n.name);
+}
+
+/** Run a command inside a named namespace (`ip netns exec`). */
+export async function netnsExec(name: string, cmd: string[]): Promise<string> {
+  return run(ip(), ['netns', 'exec', name, ...cmd]);
+}
+
+/** Addresses inside a network namespace given by name or by path (/var/run/netns/X, /proc/PID/ns/net). */
+export async function netnsAddrs(ns: string): Promise<AddrInfo[]> {
+  if (!ns.includes('/')) return addrs(ns);
+  const out = await run(which('nsenter') ?? 'nsenter', [`--net=${ns}`, ip(), '-j', 'addr', 'show']);
+  return JSON.parse(out || '[]') as AddrInfo[];
+}
+
+// ---- host-local state ----
+
+/** IPs host-local has allocated for `network` (files named like addresses in <dataDir>/<network>). */
+export function hostLocalAllocations(dataDir: string, network: string): string[] {
+  const d = join(dataDir, network);
+  if (!existsSync(d)) return [];
+  return readdirSync(d).filter((f) => /^[0-9.]+$/.test(f) || f.includes(':')).filter((f) => !f.startsWith('last_reserved_ip'));
+}
+
+// ---- iptables rules portmap leaves ----
+
+/** Chains the portmap plugin creates in the nat table, whatever network uses them. */
+export const PORTMAP_SHARED_CHAINS = ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-SETMARK', 'CNI-HOSTPORT-MASQ'];
+
+async function natRules(): Promise<string[]> {
+  const ipt = iptables();
+  if (!ipt) return [];
+  const r = await tryRun(ipt, ['-w', '-t', 'nat', '-S']);
+  return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : [];
+}
+
+export async function natChains(): Promise<string[]> {
+  return (await natRules()).filter((l) => l.startsWith('-N ')).map((l) => l.slice(3).trim());
+}
+
+/**
+ * Remove the portmap rules of network `name`: each `-A CNI-HOSTPORT-DNAT … --comment "dnat name: \"NAME\" id: …" -j CNI-DN-x`
+ * jump and its CNI-DN-x chain; then each shared CNI-HOSTPORT-* chain that was not there before
+ * (`preexisting`) and is now empty, with the PREROUTING/OUTPUT/POSTROUTING jumps into it.
+ */
+export async function cleanupPortmapRules(name: string, preexisting: string[] = []): Promise<string[]> {
+  const ipt = iptables();
+  if (!ipt) return [];
+  const removed: string[] = [];
+  const ours = (l: string) => l.includes(`name: \\"${name}\\"`);
+  const dnChains = new Set<string>();
+  for (const l of await natRules()) {
+    if (!l.startsWith('-A ') || !ours(l)) continue;
+    const target = l.match(/ -j (CNI-DN-[0-9a-f]+)/)?.[1];
+    if (target) dnChains.add(target);
+    await deleteRule(ipt, l);
+    removed.push(l);
+  }
+  for (const chain of dnChains) {
+    await tryRun(ipt, ['-w', '-t', 'nat', '-F', chain]);
+    if ((await tryRun(ipt, ['-w', '-t', 'nat', '-X', chain])).code === 0) removed.push(`-X ${chain}`);
+  }
+  for (const chain of PORTMAP_SHARED_CHAINS) {
+    if (preexisting.includes(chain)) continue;
+    const now = await natRules();
+    if (!now.includes(`-N ${chain}`)) continue;
+    if (now.some((l) => l.startsWith(`-A ${chain} `))) continue; // still used by someone: keep
+    for (const l of now) if (l.startsWith('-A ') && l.endsWith(`-j ${chain}`)) { await deleteRule(ipt, l); removed.push(l); }
+    if ((await tryRun(ipt, ['-w', '-t', 'nat', '-X', chain])).code === 0) removed.push(`-X ${chain}`);
+  }
+  return removed;
+}
+
+async function deleteRule(ipt: string, spec: string): Promise<void> {
+  // `-A CHAIN args…` as printed by -S; re-split respecting the quoted comment
+  const args = (spec.slice(3).match(/"(?:\\.|[^"\\])*"|\S+/g) ?? []).map((a) => (a.startsWith('"') ? a.slice(1, -1).replace(/\\"/g, '"') : a));
+  await tryRun(ipt, ['-w', '-t', 'nat', '-D', ...args]);
+}
+
+export interface CleanupBridgeOptions {
+  /** CNI network name: its portmap rules and host-local state are removed too. */
+  network?: string;
+  /** host-local dataDir of that network (default: leave files alone). */
+  dataDir?: string;
+  /** Shared portmap chains that existed before the network was set up (kept). */
+  preexistingChains?: string[];
+}
+
+export interface CleanupReport { veths: string[]; bridge: boolean; rules: string[]; ipam: boolean }
+
+/**
+ * Remove what a bridge network left on the host: the veths still enslaved to the bridge, the
+ * bridge, the network's portmap iptables rules, and its host-local allocations.
+ */
+export async function cleanupBridge(bridge: string, o: CleanupBridgeOptions = {}): Promise<CleanupReport> {
+  const report: CleanupReport = { veths: [], bridge: false, rules: [], ipam: false };
+  if (await linkExists(bridge)) {
+    for (const port of await bridgePorts(bridge)) {
+      const r = await tryRun(ip(), ['link', 'delete', 'dev', port]);
+      if (r.code === 0) report.veths.push(port);
+    }
+    await run(ip(), ['link', 'delete', 'dev', bridge, 'type', 'bridge']);
+    report.bridge = true;
+  }
+  if (o.network) report.rules = await cleanupPortmapRules(o.network, o.preexistingChains);
+  if (o.network && o.dataDir) {
+    const d = join(o.dataDir, o.network);
+    if (existsSync(d)) { rmSync(d, { recursive: true, force: true }); report.ipam = true; }
+  }
+  return report;
+}
