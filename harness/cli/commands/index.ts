@@ -1,6 +1,15 @@
 // Every CLI command module, in the order `triad --help` lists them.
 import type { Command } from 'commander';
+import * as describe from './describe.js';
+import * as del from './delete.js';
+import * as get from './get.js';
+import * as kubelet from './kubelet.js';
+import * as logs from './logs.js';
+import * as reference from './reference.js';
+import * as run from './run.js';
+import * as serve from './serve.js';
+import * as timeline from './timeline.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [];
+export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, reference.register];

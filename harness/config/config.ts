@@ -1,0 +1,218 @@
+// triad.yaml: which runtime, network and storage plugins the harness drives, plus timings.
+// No file means everything in-memory. Changing one line swaps one plugin:
+//
+//   runtime: { type: memory }                      # or containerd (socket / private), or endpoint
+//   network: { type: memory, subnet: 10.88.0.0/16 } # or cni (conflist + bin dirs), or none
+//   storage:
+//     drivers: [{ name: memory.csi.triad.dev, type: memory }]   # or hostpath, or endpoint
+//     classes: [{ name: standard, driver: memory.csi.triad.dev, default: true }]
+//   kubelet: { stateDir: /tmp/triad, backoff: { initialMs: 10000, maxMs: 300000 } }
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { parseFaultRules, type FaultRule } from '../../interfaces/faults.js';
+
+export interface RuntimeConfig {
+  type: 'memory' | 'containerd' | 'endpoint';
+  /** CRI endpoint for `endpoint`, or an existing containerd socket (unset: triad starts a private containerd). */
+  endpoint?: string;
+  imageEndpoint?: string;
+  /** Private containerd settings (type containerd without endpoint). */
+  containerd?: { binary?: string; root?: string; sandboxImage?: string; registry?: string };
+  faults: FaultRule[];
+}
+
+export interface NetworkConfig {
+  type: 'memory' | 'cni' | 'none';
+  /** memory: the IPAM subnet (kept on the harness, never routed). */
+  subnet: string;
+  /** cni: a .conflist/.conf file, or a directory whose first config (by name) is used. */
+  config?: string;
+  binDirs: string[];
+  faults: FaultRule[];
+}
+
+export interface DriverConfig {
+  name: string;
+  type: 'memory' | 'hostpath' | 'endpoint';
+  endpoint?: string;
+  controllerEndpoint?: string;
+  /** hostpath: the directory holding the volumes. */
+  root?: string;
+  faults: FaultRule[];
+}
+
+export interface ClassConfig { name: string; driver: string; parameters: Record<string, string>; default: boolean }
+
+export interface KubeletConfig {
+  stateDir: string;
+  nodeName: string;
+  plegPeriodMs: number;
+  backoff: { initialMs: number; maxMs: number };
+  probeTimeScale: number;
+  rpcTimeoutMs: number;
+  cgroupRoot: string;
+}
+
+export interface TriadConfig {
+  /** The file this came from, for error messages and relative paths. */
+  source: string;
+  runtime: RuntimeConfig;
+  network: NetworkConfig;
+  storage: { drivers: DriverConfig[]; classes: ClassConfig[] };
+  kubelet: KubeletConfig;
+}
+
+export const MEMORY_DRIVER = 'memory.csi.triad.dev';
+
+export class ConfigError extends Error {
+  constructor(source: string, path: string, message: string) {
+    super(`${source}: ${path ? path + ': ' : ''}${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function defaultStateDir(): string {
+  return process.env.TRIAD_STATE_DIR || join(tmpdir(), `triad-${process.getuid?.() ?? 'user'}`);
+}
+
+export function loadConfig(file?: string): TriadConfig {
+  if (!file) return parseConfig({}, '(defaults)');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, '', `cannot read config: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    const line = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line})` : '';
+    throw new ConfigError(file, '', `invalid YAML${line}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return parseConfig(raw ?? {}, file);
+}
+
+type Obj = Record<string, unknown>;
+
+/** Validate and default a config object; every error names the file and the field path. */
+export function parseConfig(raw: unknown, source: string): TriadConfig {
+  const base = source.startsWith('(') ? process.cwd() : dirname(resolve(source));
+  const fail = (path: string, msg: string): never => { throw new ConfigError(source, path, msg); };
+  const obj = (v: unknown, path: string): Obj => {
+    if (v === undefined || v === null) return {};
+    if (typeof v !== 'object' || Array.isArray(v)) fail(path, 'must be a mapping');
+    return v as Obj;
+  };
+  const known = (o: Obj, path: string, keys: string[]) => {
+    for (const k of Object.keys(o)) if (!keys.includes(k)) fail(`${path ? path + '.' : ''}${k}`, `unknown field (known: ${keys.join(', ')})`);
+  };
+  const str = (o: Obj, k: string, path: string, def?: string): string | undefined => {
+    const v = o[k];
+    if (v === undefined) return def;
+    if (typeof v !== 'string' || !v) fail(`${path}.${k}`, 'must be a non-empty string');
+    return v as string;
+  };
+  const int = (o: Obj, k: string, path: string, def: number, min = 0): number => {
+    const v = o[k];
+    if (v === undefined) return def;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) fail(`${path}.${k}`, `must be a number ≥ ${min}`);
+    return v as number;
+  };
+  const oneOf = <T extends string>(o: Obj, k: string, path: string, values: T[], def: T): T => {
+    const v = o[k] ?? def;
+    if (!values.includes(v as T)) fail(`${path}.${k}`, `must be one of ${values.join(', ')} (got ${JSON.stringify(v)})`);
+    return v as T;
+  };
+  const file = (p: string | undefined) => (p === undefined ? undefined : resolve(base, p));
+  const faults = (o: Obj, path: string) => {
+    try { return parseFaultRules(o.faults, `${path}.faults`); } catch (err) { return fail('', (err as Error).message); }
+  };
+
+  const top = obj(raw, '');
+  known(top, '', ['runtime', 'network', 'storage', 'kubelet']);
+
+  const r = obj(top.runtime, 'runtime');
+  known(r, 'runtime', ['type', 'endpoint', 'imageEndpoint', 'containerd', 'faults']);
+  const cd = obj(r.containerd, 'runtime.containerd');
+  known(cd, 'runtime.containerd', ['binary', 'root', 'sandboxImage', 'registry']);
+  const runtime: RuntimeConfig = {
+    type: oneOf(r, 'type', 'runtime', ['memory', 'containerd', 'endpoint'], 'memory'),
+    endpoint: str(r, 'endpoint', 'runtime'),
+    imageEndpoint: str(r, 'imageEndpoint', 'runtime'),
+    containerd: { binary: str(cd, 'binary', 'runtime.containerd'), root: file(str(cd, 'root', 'runtime.containerd')), sandboxImage: str(cd, 'sandboxImage', 'runtime.containerd'), registry: str(cd, 'registry', 'runtime.containerd') },
+    faults: faults(r, 'runtime'),
+  };
+  if (runtime.type === 'endpoint' && !runtime.endpoint) fail('runtime.endpoint', 'required when runtime.type is endpoint');
+  if (runtime.type !== 'memory' && runtime.faults.length) fail('runtime.faults', 'fault injection needs the memory runtime');
+
+  const n = obj(top.network, 'network');
+  known(n, 'network', ['type', 'subnet', 'config', 'binDirs', 'faults']);
+  const binDirs = n.binDirs === undefined ? ['/opt/cni/bin', '/usr/lib/cni'] : n.binDirs;
+  if (!Array.isArray(binDirs) || binDirs.some((d) => typeof d !== 'string')) fail('network.binDirs', 'must be a list of directories');
+  const network: NetworkConfig = {
+    type: oneOf(n, 'type', 'network', ['memory', 'cni', 'none'], 'memory'),
+    subnet: str(n, 'subnet', 'network', '10.88.0.0/16')!,
+    config: file(str(n, 'config', 'network')),
+    binDirs: (binDirs as string[]).map((d) => resolve(base, d)),
+    faults: faults(n, 'network'),
+  };
+  if (network.type === 'cni' && !network.config) fail('network.config', 'required when network.type is cni (a .conflist file or a directory of configs)');
+  if (network.type !== 'memory' && network.faults.length) fail('network.faults', 'fault injection needs the memory network');
+  if (runtime.type !== 'memory' && network.type === 'memory') {
+    // a real runtime calls CNI itself, from its own config: the memory network is then its CNI plugin
+  }
+
+  const s = obj(top.storage, 'storage');
+  known(s, 'storage', ['drivers', 'classes']);
+  const rawDrivers = s.drivers === undefined ? [{ name: MEMORY_DRIVER, type: 'memory' }] : s.drivers;
+  if (!Array.isArray(rawDrivers)) fail('storage.drivers', 'must be a list');
+  const drivers: DriverConfig[] = (rawDrivers as unknown[]).map((d, i) => {
+    const p = `storage.drivers[${i}]`;
+    const o = obj(d, p);
+    known(o, p, ['name', 'type', 'endpoint', 'controllerEndpoint', 'root', 'faults']);
+    const dc: DriverConfig = {
+      name: str(o, 'name', p) ?? fail(`${p}.name`, 'required'),
+      type: oneOf(o, 'type', p, ['memory', 'hostpath', 'endpoint'], 'memory'),
+      endpoint: str(o, 'endpoint', p),
+      controllerEndpoint: str(o, 'controllerEndpoint', p),
+      root: file(str(o, 'root', p)),
+      faults: faults(o, p),
+    };
+    if (dc.type === 'endpoint' && !dc.endpoint) fail(`${p}.endpoint`, 'required when type is endpoint');
+    if (dc.type !== 'memory' && dc.faults.length) fail(`${p}.faults`, 'fault injection needs the memory driver');
+    return dc;
+  });
+  const names = new Set<string>();
+  drivers.forEach((d, i) => { if (names.has(d.name)) fail(`storage.drivers[${i}].name`, `duplicate driver ${d.name}`); names.add(d.name); });
+  const rawClasses = s.classes === undefined ? [{ name: 'standard', driver: drivers[0]?.name, default: true }] : s.classes;
+  if (!Array.isArray(rawClasses)) fail('storage.classes', 'must be a list');
+  const classes: ClassConfig[] = (rawClasses as unknown[]).map((c, i) => {
+    const p = `storage.classes[${i}]`;
+    const o = obj(c, p);
+    known(o, p, ['name', 'driver', 'parameters', 'default']);
+    const driver = str(o, 'driver', p) ?? fail(`${p}.driver`, 'required');
+    if (!names.has(driver)) fail(`${p}.driver`, `no driver named ${driver} in storage.drivers`);
+    const params = obj(o.parameters, `${p}.parameters`);
+    for (const [k, v] of Object.entries(params)) if (typeof v !== 'string') fail(`${p}.parameters.${k}`, 'must be a string');
+    return { name: str(o, 'name', p) ?? fail(`${p}.name`, 'required'), driver, parameters: params as Record<string, string>, default: o.default === true };
+  });
+
+  const k = obj(top.kubelet, 'kubelet');
+  known(k, 'kubelet', ['stateDir', 'nodeName', 'plegPeriodMs', 'backoff', 'probeTimeScale', 'rpcTimeoutMs', 'cgroupRoot']);
+  const b = obj(k.backoff, 'kubelet.backoff');
+  known(b, 'kubelet.backoff', ['initialMs', 'maxMs']);
+  const kubelet: KubeletConfig = {
+    stateDir: file(str(k, 'stateDir', 'kubelet')) ?? defaultStateDir(),
+    nodeName: str(k, 'nodeName', 'kubelet', 'triad-node')!,
+    plegPeriodMs: int(k, 'plegPeriodMs', 'kubelet', 1000, 1),
+    backoff: { initialMs: int(b, 'initialMs', 'kubelet.backoff', 10_000), maxMs: int(b, 'maxMs', 'kubelet.backoff', 300_000) },
+    probeTimeScale: int(k, 'probeTimeScale', 'kubelet', 1),
+    rpcTimeoutMs: int(k, 'rpcTimeoutMs', 'kubelet', 120_000, 1),
+    cgroupRoot: typeof k.cgroupRoot === 'string' ? k.cgroupRoot : runtime.type === 'memory' ? '' : 'kubepods',
+  };
+  if (kubelet.backoff.maxMs < kubelet.backoff.initialMs) fail('kubelet.backoff.maxMs', 'must be ≥ initialMs');
+  return { source, runtime, network, storage: { drivers, classes }, kubelet };
+}

@@ -1,0 +1,63 @@
+// Pod deletion, as kubelet's killPod + cleanup: preStop hooks, StopContainer with the grace
+// period (app containers together, then sidecars last-first), StopPodSandbox (the runtime
+// releases the CNI attachment), RemoveContainer/RemovePodSandbox, then the volumes in reverse.
+// Every step runs even when an earlier one failed; the errors are returned together.
+import type { LifecycleHandler } from '../api/types.js';
+import { runProbe } from './prober.js';
+import type { ContainerRecord, PodWorker } from './pod-worker.js';
+import { ref } from './pod-worker.js';
+import type { WorkerDeps } from './pod-worker.js';
+
+export async function tearDownPod(w: PodWorker, deps: Pick<WorkerDeps, 'cri' | 'volumes'>, graceS = w.grace()): Promise<Error[]> {
+  const errors: Error[] = [];
+  const rt = deps.cri.runtime;
+  const rec = w.rec;
+  w.deletionTimestamp ??= Date.now();
+  w.stopAllProbes();
+  const attempt = async (name: string, fn: () => Promise<unknown>) => {
+    try { await rec.step('teardown', name, fn); } catch (err) { errors.push(err as Error); }
+  };
+  const running = (kind: ContainerRecord['kind']) => [...w.containers.values()].filter((c) => c.kind === kind && c.id && c.state === 'running');
+  const deadline = Date.now() + graceS * 1000;
+
+  const stop = async (c: ContainerRecord) => {
+    const hook = c.spec.lifecycle?.preStop;
+    if (hook) await attempt(`PreStop ${c.name}`, () => runHook(w, c, hook, graceS));
+    const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+    rec.event('Normal', 'Killing', `Stopping container ${c.name}`, ref(c));
+    await attempt(`StopContainer ${c.name}`, () => rt.stopContainer({ containerId: c.id!, timeout: BigInt(left) }, { timeoutMs: left * 1000 + 15_000 }));
+    c.state = 'exited';
+  };
+  await Promise.all(running('app').map(stop));
+  for (const c of running('sidecar').reverse()) await stop(c);
+  for (const c of running('init')) await stop(c);
+
+  if (w.sandboxId) await attempt('StopPodSandbox', () => rt.stopPodSandbox({ podSandboxId: w.sandboxId! }));
+  for (const c of w.containers.values()) {
+    for (const id of [...c.oldIds, ...(c.id ? [c.id] : [])]) {
+      await attempt(`RemoveContainer ${c.name}`, () => rt.removeContainer({ containerId: id }));
+    }
+    c.oldIds = [];
+    c.id = undefined;
+  }
+  if (w.sandboxId) {
+    const id = w.sandboxId;
+    await attempt('RemovePodSandbox', () => rt.removePodSandbox({ podSandboxId: id }));
+    if (errors.length === 0) w.sandboxId = undefined;
+  }
+  errors.push(...(await deps.volumes.tearDown({ uid: w.uid }, w.volumes, rec)));
+  return errors;
+}
+
+async function runHook(w: PodWorker, c: ContainerRecord, hook: LifecycleHandler, graceS: number): Promise<void> {
+  if (hook.sleep) {
+    await new Promise((r) => setTimeout(r, Math.min(hook.sleep!.seconds, graceS) * 1000));
+    return;
+  }
+  if (hook.exec) {
+    await w.hookExec(c, hook.exec.command, graceS);
+    return;
+  }
+  const out = await runProbe({ httpGet: hook.httpGet, tcpSocket: hook.tcpSocket, timeoutSeconds: graceS }, c.spec, w.hookTarget(c));
+  if (!out.ok) throw new Error(`PreStop hook for ${c.name} failed: ${out.message}`);
+}

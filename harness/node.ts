@@ -1,0 +1,139 @@
+// A node assembled from triad.yaml: the CRI runtime, its network and the CSI drivers — started
+// in-process when they are in-memory (still reached over their gRPC sockets), or connected
+// when they are external — and the harness kubelet on top. close() undoes all of it.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { CsiClient } from '../interfaces/csi/client.js';
+import { CriClient } from '../interfaces/cri/client.js';
+import {
+  ControllerServiceCapability_RPC_Type as CtlCap, NodeServiceCapability_RPC_Type as NodeCap,
+} from '../interfaces/gen/csi/csi.js';
+import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../plugins/memory-cni/index.js';
+import { serveMemoryCri } from '../plugins/memory-cri/index.js';
+import { serveMemoryCsi } from '../plugins/memory-csi/index.js';
+import type { TriadConfig } from './config/config.js';
+import { hostResolvConf, Kubelet } from './kubelet/kubelet.js';
+import type { CsiDriver } from './kubelet/volumes.js';
+
+export interface Node {
+  kubelet: Kubelet;
+  cri: CriClient;
+  config: TriadConfig;
+  /** Tear down every pod and claim, stop the kubelet and every plugin this node started. */
+  close(): Promise<Error[]>;
+}
+
+export interface NodeOptions {
+  log?: (msg: string) => void;
+  /** Keep pods running on close (a daemon restart test); default false. */
+  keepPods?: boolean;
+}
+
+export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promise<Node> {
+  const log = opts.log ?? (() => {});
+  const closers: Array<() => Promise<unknown>> = [];
+  const closeAll = async () => {
+    const errors: Error[] = [];
+    for (const c of closers.reverse()) await c().catch((e: Error) => errors.push(e));
+    closers.length = 0;
+    return errors;
+  };
+  try {
+    const stateDir = cfg.kubelet.stateDir;
+    const sockDir = join(stateDir, 'sockets');
+    mkdirSync(sockDir, { recursive: true });
+    const embedded = cfg.runtime.type === 'memory' && cfg.storage.drivers.every((d) => d.type === 'memory');
+
+    // ---- runtime (+ network) ----
+    let endpoint: string;
+    if (cfg.runtime.type === 'memory') {
+      const netDir = join(stateDir, 'network');
+      let network;
+      if (cfg.network.type === 'memory') {
+        const conflist = { cniVersion: '1.1.0', name: 'triad-memory', plugins: [{ type: MEMORY_CNI_TYPE, subnet: cfg.network.subnet, dataDir: join(netDir, 'ipam'), faults: cfg.network.faults }] };
+        mkdirSync(netDir, { recursive: true });
+        writeFileSync(join(netDir, '10-triad-memory.conflist'), JSON.stringify(conflist, null, 2));
+        network = { type: 'cni' as const, config: join(netDir, '10-triad-memory.conflist'), binDirs: [netDir], cacheDir: join(netDir, 'cache'), inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } };
+      } else if (cfg.network.type === 'cni') {
+        network = { type: 'cni' as const, config: cfg.network.config!, binDirs: cfg.network.binDirs, cacheDir: join(netDir, 'cache'), netns: true };
+      } else {
+        network = { type: 'none' as const };
+      }
+      const cri = await serveMemoryCri({ endpoint: join(sockDir, 'memory-cri.sock'), network, faults: cfg.runtime.faults, stateDir: join(stateDir, 'memory-cri') });
+      closers.push(() => cri.close());
+      closers.push(async () => rmSync(netDir, { recursive: true, force: true }));
+      endpoint = cri.endpoint;
+    } else if (cfg.runtime.type === 'endpoint') {
+      endpoint = cfg.runtime.endpoint!;
+    } else {
+      if (!cfg.runtime.endpoint) throw new Error(`${cfg.source}: runtime.type containerd without runtime.endpoint needs a private containerd (run \`triad reference up\` and use the triad.yaml it writes)`);
+      endpoint = cfg.runtime.endpoint;
+    }
+    const cri = new CriClient(endpoint, { imageEndpoint: cfg.runtime.imageEndpoint, timeoutMs: cfg.kubelet.rpcTimeoutMs });
+    closers.push(async () => cri.close());
+    await cri.waitForReady(10_000);
+
+    // ---- storage ----
+    const drivers = new Map<string, CsiDriver>();
+    for (const d of cfg.storage.drivers) {
+      let ep = d.endpoint;
+      if (d.type === 'memory') {
+        const s = await serveMemoryCsi({ name: d.name, endpoint: join(sockDir, `csi-${d.name}.sock`), faults: d.faults, nodeId: cfg.kubelet.nodeName });
+        closers.push(() => s.close());
+        ep = s.endpoint;
+      } else if (d.type === 'hostpath' && !ep) {
+        throw new Error(`${cfg.source}: storage driver ${d.name} (hostpath) needs an endpoint (run \`triad serve hostpath-csi\` or \`triad reference up\`)`);
+      }
+      const client = new CsiClient(ep!, { controllerEndpoint: d.controllerEndpoint, timeoutMs: cfg.kubelet.rpcTimeoutMs });
+      closers.push(async () => client.close());
+      await client.waitForReady(10_000);
+      drivers.set(d.name, await probeDriver(d.name, client));
+    }
+
+    const kubelet = new Kubelet({
+      cri, drivers, classes: cfg.storage.classes, stateDir,
+      timings: { plegPeriodMs: cfg.kubelet.plegPeriodMs, backoff: cfg.kubelet.backoff, probeTimeScale: cfg.kubelet.probeTimeScale },
+      checkpoints: !embedded,
+      cgroupRoot: cfg.kubelet.cgroupRoot,
+      resolvConf: hostResolvConf(),
+      log,
+    });
+    await kubelet.start();
+    const kubeletCloser = async () => {
+      const errors = await kubelet.shutdown({ deletePods: !opts.keepPods });
+      if (errors.length) throw new AggregateError(errors, errors.map((e) => e.message).join('; '));
+    };
+    let closed: Promise<Error[]> | undefined;
+    return {
+      kubelet, cri, config: cfg,
+      close: () => (closed ??= (async () => {
+        const errors: Error[] = [];
+        await kubeletCloser().catch((e: AggregateError) => errors.push(...(e.errors ?? [e])));
+        errors.push(...(await closeAll()));
+        return errors;
+      })()),
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+/** What the harness needs to know of a CSI driver: its node id and the optional steps it wants. */
+async function probeDriver(name: string, client: CsiClient): Promise<CsiDriver> {
+  const info = await client.identity.getPluginInfo({});
+  if (info.name !== name) throw new Error(`CSI driver at ${client.endpoint} calls itself ${JSON.stringify(info.name)}, configured as ${JSON.stringify(name)}`);
+  const node = await client.node.nodeGetInfo({});
+  const ncaps = await client.node.nodeGetCapabilities({});
+  const ccaps = await client.controller.controllerGetCapabilities({}).catch(() => ({ capabilities: [] }));
+  const has = (list: { rpc?: { type: number } }[], t: number) => list.some((c) => c.rpc?.type === t);
+  return {
+    name,
+    client,
+    nodeId: node.nodeId || hostname(),
+    controllerPublish: has(ccaps.capabilities, CtlCap.PUBLISH_UNPUBLISH_VOLUME),
+    createDelete: has(ccaps.capabilities, CtlCap.CREATE_DELETE_VOLUME),
+    stage: has(ncaps.capabilities, NodeCap.STAGE_UNSTAGE_VOLUME),
+  };
+}

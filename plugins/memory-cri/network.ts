@@ -1,0 +1,147 @@
+// Pod networking for memory-cri. The runtime talks to a PodNetwork: any object with add/del
+// (and optionally status), e.g. the harness's in-process in-memory CNI, or cniNetwork() below,
+// which runs a real CNI config list through triad's CNI library the way containerd does
+// (K8S_POD_* in CNI_ARGS, portMappings and pod annotations as capability args, eth0).
+// Network namespaces: with `netns: true` and root, each sandbox gets a real one
+// (`ip netns add triad-<id>`, no shell); otherwise the network is given a synthetic path.
+import { statSync } from 'node:fs';
+import { execa } from 'execa';
+import {
+  CniConfig, loadConfFile, loadFirstConfList, parseConfList, type InProcessPlugin, type NetworkConfigList, type RuntimeConf,
+} from '../../interfaces/cni/index.js';
+
+export interface PortMappingReq { protocol: 'tcp' | 'udp' | 'sctp'; containerPort: number; hostPort: number; hostIP: string }
+
+export interface NetworkRequest {
+  sandboxId: string;
+  podName: string;
+  podNamespace: string;
+  podUid: string;
+  /** Network namespace path (real or synthetic, see netnsMode). */
+  netns: string;
+  portMappings: PortMappingReq[];
+  dns?: { servers: string[]; searches: string[]; options: string[] };
+  annotations?: Record<string, string>;
+}
+
+export interface PodNetwork {
+  /** Attach the pod; answers its IPs (the first is the primary pod IP). */
+  add(req: NetworkRequest, opts?: { signal?: AbortSignal }): Promise<{ ips: string[] }>;
+  /** Detach the pod; must succeed for a pod that is not (or no longer) attached. */
+  del(req: NetworkRequest, opts?: { signal?: AbortSignal }): Promise<void>;
+  /** Throws when the network is not ready (Status reports NetworkReady=false). */
+  status?(): Promise<void>;
+}
+
+export interface CniNetworkOptions {
+  /** The network as a parsed list or its JSON text. */
+  confList?: NetworkConfigList | string;
+  /** A .conflist/.conf file, or a directory whose first config file (by name) is used. Re-read on every call. */
+  config?: string;
+  /** Same as a directory in `config` (containerd's conf_dir). */
+  confDir?: string;
+  /** Plugin binary directories (CNI_PATH). */
+  binDirs?: string[];
+  /** libcni's result cache (default os.tmpdir()/triad-cni-cache). */
+  cacheDir?: string;
+  ifName?: string;
+  timeoutMs?: number;
+  /** Plugins served in this process by type (no exec). */
+  inProcess?: Record<string, InProcessPlugin>;
+  env?: Record<string, string>;
+}
+
+/** What the harness writes in its config: a CNI network, or none. */
+export type NetworkSpec =
+  | ({ type: 'cni'; netns?: boolean } & CniNetworkOptions)
+  | { type: 'none' };
+
+/** A PodNetwork running a CNI config list through interfaces/cni (containerd's way). */
+export function cniNetwork(opts: CniNetworkOptions): PodNetwork & { load(): NetworkConfigList } {
+  const ifName = opts.ifName ?? 'eth0';
+  const cni = new CniConfig({ path: opts.binDirs ?? [], cacheDir: opts.cacheDir, timeoutMs: opts.timeoutMs, inProcess: opts.inProcess, env: opts.env });
+  const load = (): NetworkConfigList => {
+    try {
+      if (opts.confList !== undefined) return typeof opts.confList === 'string' ? parseConfList(opts.confList) : opts.confList;
+      const where = opts.config ?? opts.confDir;
+      if (!where) throw new Error('no confList, config or confDir given');
+      let isDir = false;
+      try { isDir = statSync(where).isDirectory(); } catch { isDir = opts.config === undefined; }
+      return isDir ? loadFirstConfList(where) : loadConfFile(where);
+    } catch (e) {
+      throw new Error(`cni config load failed: ${(e as Error).message}: cni plugin not initialized`);
+    }
+  };
+  const rt = (req: NetworkRequest): RuntimeConf => ({
+    containerID: req.sandboxId,
+    netns: req.netns,
+    ifName,
+    args: [
+      ['IgnoreUnknown', '1'],
+      ['K8S_POD_NAMESPACE', req.podNamespace],
+      ['K8S_POD_NAME', req.podName],
+      ['K8S_POD_INFRA_CONTAINER_ID', req.sandboxId],
+      ['K8S_POD_UID', req.podUid],
+    ],
+    capabilityArgs: {
+      portMappings: req.portMappings,
+      ...(req.dns && (req.dns.servers.length || req.dns.searches.length) ? { dns: req.dns } : {}),
+      'io.kubernetes.cri.pod-annotations': req.annotations ?? {},
+    },
+  });
+  return {
+    load,
+    async add(req, o) {
+      const result = await cni.addNetworkList(load(), rt(req), { signal: o?.signal });
+      const ips = (result.ips ?? []).map((ip) => ip.address.split('/')[0]);
+      // containerd's choice of the primary IP: IPv4 first, then IPv6, each in result order.
+      return { ips: [...ips.filter((i) => !i.includes(':')), ...ips.filter((i) => i.includes(':'))] };
+    },
+    async del(req, o) {
+      await cni.delNetworkList(load(), rt(req), { signal: o?.signal });
+    },
+    async status() {
+      await cni.statusNetworkList(load());
+    },
+  };
+}
+
+/** The PodNetwork for an option value, and whether real netns were asked for. */
+export function podNetworkFrom(v: PodNetwork | NetworkSpec | undefined): { network?: PodNetwork; netns: boolean } {
+  if (!v) return { netns: false };
+  if (typeof (v as PodNetwork).add === 'function') return { network: v as PodNetwork, netns: false };
+  const spec = v as NetworkSpec;
+  if (spec.type === 'none') return { netns: false };
+  if (spec.type === 'cni') {
+    const { type: _t, netns, ...cni } = spec;
+    return { network: cniNetwork(cni), netns: !!netns };
+  }
+  throw new Error(`memory-cri: unknown network type ${JSON.stringify((spec as { type: unknown }).type)} (cni or none, or a PodNetwork object)`);
+}
+
+// ---- network namespaces ---------------------------------------------------------------------------
+
+export const NETNS_RUN_DIR = '/var/run/netns';
+
+export const isRoot = (): boolean => process.getuid?.() === 0;
+
+/** `ip netns add NAME`; answers the namespace's path. */
+export async function createNetns(name: string): Promise<string> {
+  const r = await execa('ip', ['netns', 'add', name], { reject: false, shell: false });
+  if (r.exitCode !== 0) throw new Error(`ip netns add ${name}: ${String(r.stderr || r.shortMessage).trim()}`);
+  return `${NETNS_RUN_DIR}/${name}`;
+}
+
+/** `ip netns delete NAME`; a namespace that is already gone is fine. */
+export async function deleteNetns(name: string): Promise<void> {
+  const r = await execa('ip', ['netns', 'delete', name], { reject: false, shell: false });
+  const err = String(r.stderr ?? '');
+  if (r.exitCode !== 0 && !/No such file/i.test(err)) {
+    throw new Error(`ip netns delete ${name}: ${err.trim() || r.shortMessage}`);
+  }
+}
+
+export const netnsName = (sandboxId: string): string => `triad-${sandboxId.slice(0, 12)}`;
+
+/** A netns path that does not exist: what an in-memory network gets without real namespaces. */
+export const syntheticNetns = (sandboxId: string): string => `/var/run/netns/triad-memory-${sandboxId.slice(0, 12)}`;

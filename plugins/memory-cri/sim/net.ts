@@ -1,0 +1,96 @@
+// Ports of a pod: `httpd -p PORT` and `nc -l -p PORT` in a simulated container really listen,
+// on 127.0.0.1 and an ephemeral port, so probes work where the simulated pod IP is not routable.
+// The sandbox reports the mapping (container port → 127.0.0.1:ephemeral) as `portForwards`.
+// Containers of one pod share the table (one network namespace): a port is taken once.
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+
+export interface Listener {
+  port: number;
+  kind: 'http' | 'tcp';
+  /** host:port where the port really listens. */
+  address: string;
+  close(): Promise<void>;
+}
+
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export class PortInUse extends Error {
+  constructor(readonly port: number) {
+    super('bind: Address in use');
+    this.name = 'PortInUse';
+  }
+}
+
+export class PortTable {
+  private readonly listeners = new Map<number, Listener | 'binding'>();
+  /** Bytes received and sent through every listener of the pod (network stats). */
+  rxBytes = 0;
+  txBytes = 0;
+  private shut = false;
+
+  constructor(private readonly host = '127.0.0.1') {}
+
+  /** The port → address map of every listening port. */
+  forwards(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [port, l] of [...this.listeners].sort((a, b) => a[0] - b[0])) if (l !== 'binding') out[String(port)] = l.address;
+    return out;
+  }
+
+  has(port: number): boolean { return this.listeners.has(port); }
+
+  listenHttp(port: number, handler: HttpHandler): Promise<Listener> {
+    return this.listen(port, 'http', createHttpServer({ keepAliveTimeout: 1000 }, handler));
+  }
+
+  listenTcp(port: number, onSocket: (s: Socket) => void): Promise<Listener> {
+    return this.listen(port, 'tcp', createTcpServer(onSocket));
+  }
+
+  private async listen(port: number, kind: 'http' | 'tcp', server: Server): Promise<Listener> {
+    if (this.listeners.has(port)) throw new PortInUse(port);
+    this.listeners.set(port, 'binding');
+    const sockets = new Set<Socket>();
+    server.on('connection', (s: Socket) => {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        sockets.delete(s);
+        this.rxBytes += s.bytesRead;
+        this.txBytes += s.bytesWritten;
+      });
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, this.host, () => { server.off('error', reject); resolve(); });
+      });
+    } catch (e) {
+      this.listeners.delete(port);
+      throw e;
+    }
+    const addr = server.address();
+    const address = `${this.host}:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    let closed: Promise<void> | undefined;
+    const l: Listener = {
+      port, kind, address,
+      close: () => (closed ??= new Promise<void>((resolve) => {
+        if (this.listeners.get(port) === l) this.listeners.delete(port);
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      })),
+    };
+    this.listeners.set(port, l);
+    if (this.shut) {
+      await l.close();
+      throw new Error('pod network is gone');
+    }
+    return l;
+  }
+
+  async closeAll(): Promise<void> {
+    this.shut = true;
+    await Promise.all([...this.listeners.values()].map((l) => (l === 'binding' ? undefined : l.close())));
+  }
+}

@@ -1,0 +1,81 @@
+// What a simulated program sees: its argv, environment, working directory, standard streams, and
+// the container around it (files, hostname, user, the pod's ports).
+import type { ContainerFs } from './fs.js';
+import type { PortTable } from './net.js';
+import type { SimProcess } from './process.js';
+
+export interface Sink { write(chunk: string | Buffer): void }
+/** stdin: a buffer read from the front (pipes are run one stage after the other). */
+export interface Input { data: Buffer; pos: number }
+export interface Io { stdin: Input; out: Sink; err: Sink }
+
+export interface User { uid: number; gid: number; groups: number[]; name: string; group: string }
+
+export interface Host {
+  fs: ContainerFs;
+  hostname: string;
+  /** The pod's IPs (hostname -i); may be empty. */
+  ips: string[];
+  user: User;
+  ports: PortTable;
+  /** PID 1 of the container, for `kill 1`. */
+  init?: SimProcess;
+  /** `alloc SIZE` adds to the container's memory; the runtime may OOM-kill past the limit. */
+  allocate?(bytes: number): void;
+}
+
+export interface ProgramCtx {
+  argv: string[];
+  env: Map<string, string>;
+  cwd: string;
+  io: Io;
+  host: Host;
+  proc: SimProcess;
+}
+
+export type Program = (c: ProgramCtx) => Promise<number>;
+
+/** Every simulated program by name; images decide which of them exist at which path. */
+export const programs = new Map<string, Program>();
+
+/** Shell builtins: available inside sh even when the image has no such file. */
+export const SHELL_BUILTINS = new Set(['echo', 'printf', 'test', '[', 'true', 'false', ':', 'pwd', 'kill']);
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export const emptyInput = (): Input => ({ data: Buffer.alloc(0), pos: 0 });
+export const inputOf = (data: string | Buffer): Input => ({ data: Buffer.from(data), pos: 0 });
+
+/** Read the rest of stdin. */
+export function readAll(i: Input): Buffer {
+  const b = i.data.subarray(i.pos);
+  i.pos = i.data.length;
+  return b;
+}
+
+/** Read one line of stdin (without its newline), or undefined at end of input. */
+export function readLine(i: Input): string | undefined {
+  if (i.pos >= i.data.length) return undefined;
+  const nl = i.data.indexOf(10, i.pos);
+  const end = nl < 0 ? i.data.length : nl;
+  const line = i.data.subarray(i.pos, end).toString();
+  i.pos = nl < 0 ? i.data.length : nl + 1;
+  return line;
+}
+
+export class BufferSink implements Sink {
+  private chunks: Buffer[] = [];
+  size = 0;
+  constructor(private readonly limit = 16 * 1024 * 1024) {}
+  write(chunk: string | Buffer): void {
+    if (this.size >= this.limit) return;
+    let b = Buffer.from(chunk);
+    if (this.size + b.length > this.limit) b = b.subarray(0, this.limit - this.size);
+    this.chunks.push(b);
+    this.size += b.length;
+  }
+  buffer(): Buffer { return Buffer.concat(this.chunks); }
+  toString(): string { return this.buffer().toString(); }
+}
+
+export const nullSink: Sink = { write: () => undefined };

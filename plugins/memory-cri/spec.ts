@@ -1,0 +1,123 @@
+// What a container runs and how, from its ContainerConfig and image — the simulated counterpart
+// of containerd's OCI spec generation: argv (Docker's entrypoint/cmd rules), environment,
+// working directory, user (runAsUser / runAsUsername / image USER), mounts (missing host paths
+// are created as directories, as containerd does) and the files runc would provide.
+import { mkdirSync, statSync } from 'node:fs';
+import { NamespaceMode, type ContainerConfig } from '../../interfaces/gen/cri/api.js';
+import { invalidArgument } from '../../interfaces/grpc/errors.js';
+import type { CatalogueEntry } from './catalogue.js';
+import { ContainerFs, type MountSpec } from './sim/index.js';
+import type { SandboxRec } from './store.js';
+
+/** containerd's WithProcessArgs: command overrides Entrypoint (and drops Cmd unless args are given), args override Cmd. */
+export function containerArgv(config: ContainerConfig, image: CatalogueEntry): string[] {
+  let command = config.command ?? [];
+  let args = config.args ?? [];
+  if (command.length === 0) {
+    if (args.length === 0) args = [...image.config.cmd];
+    if (!(image.config.entrypoint.length === 1 && image.config.entrypoint[0] === '')) command = [...image.config.entrypoint];
+  }
+  const argv = [...command, ...args];
+  if (argv.length === 0) throw invalidArgument('no command specified');
+  return argv;
+}
+
+/** Image env, then HOSTNAME, then the config's envs (later wins). */
+export function containerEnv(config: ContainerConfig, image: CatalogueEntry, hostname: string): Map<string, string> {
+  const env = new Map<string, string>();
+  const put = (kv: string) => {
+    const i = kv.indexOf('=');
+    if (i > 0) env.set(kv.slice(0, i), kv.slice(i + 1));
+  };
+  for (const kv of image.config.env) put(kv);
+  env.set('HOSTNAME', hostname);
+  for (const e of config.envs ?? []) env.set(e.key, Buffer.from(e.value ?? '').toString());
+  return env;
+}
+
+export interface ResolvedUser { uid: number; gid: number; groups: number[]; name: string; group: string; username?: string }
+
+/** The first process's identity, or the error runc would report at start. */
+export function containerUser(config: ContainerConfig, image: CatalogueEntry): ResolvedUser | { error: string } {
+  const sc = config.linux?.securityContext;
+  const byName = (n: string) => image.users.get(n);
+  const byUid = (uid: number) => [...image.users].find(([, u]) => u.uid === uid);
+  const byGid = (gid: number) => [...image.users].find(([, u]) => u.gid === gid)?.[0];
+  let uid: number;
+  let gid: number | undefined;
+  let username: string | undefined;
+  if (sc?.runAsUser) {
+    uid = Number(sc.runAsUser.value);
+  } else if (sc?.runAsUsername) {
+    const u = byName(sc.runAsUsername);
+    if (!u) return { error: `unable to find user ${sc.runAsUsername}: no matching entries in passwd file` };
+    uid = u.uid;
+    gid = u.gid;
+    username = sc.runAsUsername;
+  } else {
+    const [us, gs] = image.config.user.split(':');
+    if (!us) uid = 0;
+    else if (/^\d+$/.test(us)) uid = Number(us);
+    else {
+      const u = byName(us);
+      if (!u) return { error: `unable to find user ${us}: no matching entries in passwd file` };
+      uid = u.uid;
+      gid = u.gid;
+    }
+    if (gs !== undefined && gs !== '') {
+      if (/^\d+$/.test(gs)) gid = Number(gs);
+      else {
+        const g = image.users.get(gs);
+        if (!g) return { error: `unable to find group ${gs}: no matching entries in group file` };
+        gid = g.gid;
+      }
+    }
+  }
+  if (sc?.runAsGroup) gid = Number(sc.runAsGroup.value);
+  gid ??= byUid(uid)?.[1].gid ?? 0;
+  const groups = [...new Set((sc?.supplementalGroups ?? []).map(Number))];
+  return { uid, gid, groups, name: byUid(uid)?.[0] ?? String(uid), group: byGid(gid) ?? String(gid), username };
+}
+
+/** Mounts as the simulator sees them; a missing host path becomes a directory (containerd's behaviour). */
+export function containerMounts(config: ContainerConfig): MountSpec[] {
+  const out: MountSpec[] = [];
+  for (const m of config.mounts ?? []) {
+    if (!m.containerPath) throw invalidArgument('mounts: containerPath must not be empty');
+    if (m.image?.image) continue; // image volumes are not simulated: the path is an empty rootfs directory
+    if (!m.hostPath) throw invalidArgument(`mounts[${m.containerPath}]: hostPath must not be empty`);
+    try {
+      statSync(m.hostPath);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      mkdirSync(m.hostPath, { recursive: true, mode: 0o755 });
+    }
+    out.push({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: !!m.readonly });
+  }
+  return out;
+}
+
+export function sandboxHostname(sb: SandboxRec, nodeHostname: string): string {
+  return sb.hostNetwork ? nodeHostname : sb.config.hostname || nodeHostname;
+}
+
+/** The container's files: the image's rootfs plus what runc/containerd provide (/etc/hostname, hosts, resolv.conf). */
+export function containerFs(config: ContainerConfig, image: CatalogueEntry, sb: SandboxRec, hostname: string, cwd: string): ContainerFs {
+  const dns = sb.config.dnsConfig;
+  const resolv = [
+    ...(dns?.searches?.length ? [`search ${dns.searches.join(' ')}`] : []),
+    ...(dns?.servers ?? []).map((s) => `nameserver ${s}`),
+    ...(dns?.options?.length ? [`options ${dns.options.join(' ')}`] : []),
+  ].join('\n');
+  const hosts = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...sb.ips.map((ip) => `${ip}\t${hostname}`)].join('\n') + '\n';
+  const readonlyRootfs = !!config.linux?.securityContext?.readonlyRootfs;
+  return new ContainerFs({
+    mounts: containerMounts(config),
+    readonlyRootfs,
+    executables: image.executables,
+    files: { ...image.files, '/etc/hostname': hostname + '\n', '/etc/hosts': hosts, '/etc/resolv.conf': resolv ? resolv + '\n' : '' },
+    dirs: [cwd],
+  });
+}
+
+export const isHostNetwork = (ns: { network?: NamespaceMode } | undefined): boolean => ns?.network === NamespaceMode.NODE;
