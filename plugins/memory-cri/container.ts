@@ -100,6 +100,13 @@ function verboseInfo(rt: MemoryRuntime, c: ContainerRec): Record<string, string>
   };
 }
 
+/** containerd: log_directory joined with log_path; no log path, no log. A relative path without a directory is not written. */
+function logPathOf(dir: string | undefined, path: string | undefined): string {
+  if (!path) return '';
+  if (dir) return `${dir.replace(/\/+$/, '')}/${path}`;
+  return path.startsWith('/') ? path : '';
+}
+
 /** Look a container up for an RPC that needs it: NOT_FOUND as containerd words it. */
 export function containerOr404(rt: MemoryRuntime, id: string): ContainerRec {
   const c = rt.store.container(id);
@@ -246,15 +253,14 @@ export function containerService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeS
       const id = newId();
       const user = containerUser(config, entry);
       const u = 'error' in user ? { uid: 0, gid: 0, groups: [], name: 'root', group: 'root' } : user;
+      const host: Host = { fs, hostname, ips: sb.ips, user: u, ports: sb.ports, allocate: (bytes) => rt.allocate(c, bytes) };
       const c: ContainerRec = {
         id, sandboxId: sb.id, config, metadata: config.metadata, state: ContainerState.CONTAINER_CREATED,
         image: { entry, name: local.repoTags[0] ?? config.image.image, ref: local.repoDigests[0] ?? entry.id },
         createdAt: nowNs(), startedAt: 0n, finishedAt: 0n, exitCode: 0, reason: '', message: '',
-        logPath: config.logPath && sb.config.logDirectory ? `${sb.config.logDirectory.replace(/\/+$/, '')}/${config.logPath}` : config.logPath && config.logPath.startsWith('/') ? config.logPath : '',
-        argv, env, cwd, user: u, fs, resources: config.linux?.resources, pid: 0, nameKey, allocated: 0, lock: Promise.resolve(),
-        host: undefined as unknown as Host,
+        logPath: logPathOf(sb.config.logDirectory, config.logPath),
+        argv, env, cwd, user: u, fs, host, resources: config.linux?.resources, pid: 0, nameKey, allocated: 0, lock: Promise.resolve(),
       };
-      c.host = { fs, hostname, ips: sb.ips, user: u, ports: sb.ports, allocate: (bytes) => rt.allocate(c, bytes) };
       rt.store.names.set(nameKey, id);
       rt.store.containers.set(id, c);
       rt.emit(id, sb.id, ContainerEventType.CONTAINER_CREATED_EVENT);

@@ -170,7 +170,11 @@ export function sandboxService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeSer
           if (rt.netns && isRoot()) {
             sb.netnsCreated = netnsName(id);
             rt.netnsCreated.add(sb.netnsCreated);
-            sb.netns = await createNetns(sb.netnsCreated);
+            try {
+              sb.netns = await createNetns(sb.netnsCreated);
+            } catch (e) {
+              throw new StatusError(Status.UNKNOWN, `failed to create network namespace for sandbox "${id}": ${(e as Error).message}`);
+            }
           } else {
             sb.netns = syntheticNetns(id);
           }
