@@ -13,7 +13,9 @@ import { writeTimeline } from './timeline.js';
 
 interface RunOptions extends CommonOptions { wait: boolean; timeout: string; timeline?: string; quiet?: boolean; hold?: string }
 
-export const settled = (p: Pod) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? '') || (p.status?.phase === 'Running' && !!p.status.conditions.find((c) => c.type === 'Ready' && c.status === 'True'));
+/** Done watching: a finished pod, or — for pods meant to keep running (restartPolicy Always) — a ready one. */
+export const settled = (p: Pod) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? '')
+  || ((p.spec.restartPolicy ?? 'Always') === 'Always' && p.status?.phase === 'Running' && !!p.status.conditions.find((c) => c.type === 'Ready' && c.status === 'True'));
 
 export function parseDuration(s: string, what: string): number {
   const m = s.match(/^(\d+(?:\.\d+)?)(ms|s|m|h)?$/);
@@ -23,7 +25,7 @@ export function parseDuration(s: string, what: string): number {
 
 export function register(program: Command): void {
   addCommon(program.command('run')
-    .description('run pods from manifests through the whole sequence and show their status and timeline')
+    .description('run pods from manifests through the whole sequence and show their status and timeline; waits until each pod is Ready (restartPolicy Always) or finished (Never/OnFailure)')
     .argument('<files...>', 'Pod / PersistentVolumeClaim manifests (YAML or JSON; files or directories)')
     .option('--no-wait', 'return once applied (needs a running triad kubelet)')
     .option('--timeout <duration>', 'how long to wait for the pods to settle', '2m')

@@ -1,0 +1,115 @@
+// `triad conformance <suite>`: point triad at a plugin and learn exactly where it breaks the
+// contract. One subcommand per registered suite (conformance/suites.ts) with that suite's flags,
+// plus `all`, which runs every suite against triad's in-memory plugins.
+import type { Command } from 'commander';
+import { getSuite, suites, type PreparedSuite, type RegisteredSuite } from '../../../conformance/suites.js';
+import {
+  consoleReporter, jsonReporter, junitReporter, matchText, runSuites, selectCases, tapReporter, type Reporter,
+} from '../../../conformance/runner/index.js';
+
+interface CommonOpts {
+  focus?: string;
+  skip?: string;
+  parallel?: string;
+  timeout?: string;
+  junit?: string;
+  json?: string;
+  tap?: string;
+  list?: boolean;
+  verbose?: boolean;
+}
+
+/** "30s", "500ms", "2m", "45" (seconds) → ms. */
+export function parseDuration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(s.trim());
+  if (!m) throw new Error(`--timeout ${JSON.stringify(s)} is not a duration (30s, 500ms, 2m)`);
+  const n = Number(m[1]);
+  return Math.round(m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000);
+}
+
+function addCommon(cmd: Command): Command {
+  return cmd
+    .option('--focus <regex>', 'run only cases whose id, name or [Tag] matches')
+    .option('--skip <regex>', 'leave out cases whose id, name or [Tag] matches')
+    .option('--parallel <n>', 'cases in flight at once (each uses its own resources)', '1')
+    .option('--timeout <duration>', 'per-case timeout: a hung plugin fails that case', '30s')
+    .option('--junit <file>', 'write JUnit XML')
+    .option('--json <file>', 'write the results as JSON')
+    .option('--tap <file>', 'write TAP version 13')
+    .option('--list', 'list the cases (and whether --focus/--skip select them) without running anything')
+    .option('--verbose', 'also print cases left out by --focus/--skip');
+}
+
+function listCases(regs: RegisteredSuite[], o: CommonOpts): void {
+  for (const r of regs) {
+    const suite = { name: r.name, title: r.name, cases: r.cases(), setup: async () => { throw new Error('unused'); } };
+    const sel = selectCases(suite, o);
+    process.stdout.write(`${r.name}: ${r.description} (${sel.filter((s) => !s.skipped).length} of ${sel.length} cases selected)\n`);
+    for (const s of sel) {
+      const c = s.c;
+      const needs = c.needs?.length ? `  needs: ${c.needs.join(', ')}` : '';
+      process.stdout.write(`  ${s.skipped ? '-' : '*'} ${matchText(c).replace(`${c.id} ${c.name} `, '').padEnd(24)} ${c.id}\n      ${c.name}${needs}\n`);
+    }
+  }
+}
+
+async function runPrepared(prepare: () => Promise<PreparedSuite[]>, o: CommonOpts): Promise<void> {
+  const parallel = Number(o.parallel ?? 1);
+  if (!Number.isInteger(parallel) || parallel < 1) throw new Error('--parallel must be a positive integer');
+  const timeoutMs = parseDuration(o.timeout ?? '30s');
+  for (const re of [o.focus, o.skip]) if (re) new RegExp(re); // a bad regex fails before anything starts
+  const prepared = await prepare();
+  const reporters: Reporter[] = [consoleReporter({ verbose: o.verbose })];
+  if (o.junit) reporters.push(junitReporter(o.junit));
+  if (o.json) reporters.push(jsonReporter(o.json));
+  if (o.tap) reporters.push(tapReporter(o.tap));
+  let report;
+  try {
+    report = await runSuites(prepared.map((p) => p.suite), { focus: o.focus, skip: o.skip, parallel, timeoutMs, reporters, exitOnInterrupt: false });
+  } finally {
+    for (const p of prepared) await p.dispose().catch((e) => process.stderr.write(`cleanup: ${(e as Error).message}\n`));
+  }
+  if (report.interrupted) process.exit(130);
+  process.exitCode = report.totals.failed > 0 ? 1 : 0;
+}
+
+export function register(program: Command): void {
+  const conf = program
+    .command('conformance')
+    .description('run conformance suites against a CSI driver or CNI plugin (or, with `all`, triad\'s in-memory plugins)');
+
+  for (const reg of suites()) {
+    const cmd = conf.command(reg.name).description(reg.description);
+    for (const f of reg.flags) cmd.option(f.flags, f.description, f.default);
+    addCommon(cmd).action(async (o: CommonOpts & Record<string, unknown>) => {
+      if (o.list) return listCases([reg], o);
+      await runPrepared(async () => [await reg.prepare(o)], o);
+    });
+  }
+
+  addCommon(conf.command('all').description(`run every suite (${suites().map((s) => s.name).join(', ')}) against triad's in-memory plugins`))
+    .option('--suites <names>', 'comma-separated subset of the suites')
+    .action(async (o: CommonOpts & { suites?: string }) => {
+      const names = o.suites ? o.suites.split(',').map((s) => s.trim()).filter(Boolean) : suites().map((s) => s.name);
+      const regs = names.map((n) => {
+        const r = getSuite(n);
+        if (!r) throw new Error(`unknown suite ${n} (known: ${suites().map((s) => s.name).join(', ')})`);
+        return r;
+      });
+      if (o.list) return listCases(regs, o);
+      await runPrepared(async () => {
+        const out: PreparedSuite[] = [];
+        try {
+          for (const r of regs) {
+            const p = await r.inMemory?.();
+            if (p) out.push(p);
+            else process.stdout.write(`${r.name}: no in-memory plugin available here; suite not run\n`);
+          }
+        } catch (e) {
+          for (const p of out) await p.dispose().catch(() => undefined);
+          throw e;
+        }
+        return out;
+      }, o);
+    });
+}
