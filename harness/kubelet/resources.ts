@@ -5,6 +5,7 @@ import type { LinuxContainerResources } from '../../interfaces/gen/cri/api.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import type { Container, Pod } from '../api/types.js';
 import { parseQuantity } from '../manifest/quantity.js';
+import { computePodQOS } from '../api/qos.js';
 
 export type Qos = 'Guaranteed' | 'Burstable' | 'BestEffort';
 
@@ -15,22 +16,8 @@ function amount(c: Container, kind: 'requests' | 'limits', res: 'cpu' | 'memory'
   return q === undefined ? undefined : parseQuantity(q, `${c.name}.resources.${kind}.${res}`);
 }
 
-/** kubelet's QoS rules: Guaranteed when every container limits cpu and memory with requests equal. */
-export function podQos(pod: Pod): Qos {
-  const all = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
-  let any = false;
-  let guaranteed = true;
-  for (const c of all) {
-    for (const r of ['cpu', 'memory'] as const) {
-      const req = amount(c, 'requests', r) ?? amount(c, 'limits', r);
-      const lim = amount(c, 'limits', r);
-      if (req !== undefined || lim !== undefined) any = true;
-      if (lim === undefined || req !== lim) guaranteed = false;
-    }
-  }
-  if (!any) return 'BestEffort';
-  return guaranteed ? 'Guaranteed' : 'Burstable';
-}
+/** kubelet's QoS class (see harness/api/qos.ts). */
+export const podQos = (pod: Pod): Qos => computePodQOS(pod);
 
 export function containerResources(pod: Pod, c: Container): DeepPartial<LinuxContainerResources> {
   const cpuReq = amount(c, 'requests', 'cpu') ?? amount(c, 'limits', 'cpu');

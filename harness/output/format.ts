@@ -135,21 +135,3 @@ export function tabwrite(text: string, opts: TabwriterOptions): string {
   format(0, lines.length);
   return out.join('\n') + (endsWithNewline ? '\n' : '');
 }
-
-/**
- * A Kubernetes resource quantity ("500m", "1Gi", "2", "1e3") as a number of base units, for
- * comparing requests with limits; NaN when it does not parse.
- */
-export function parseQuantity(q: string | number | undefined): number {
-  if (q === undefined) return NaN;
-  if (typeof q === 'number') return q;
-  const m = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/.exec(q.trim());
-  if (!m) return NaN;
-  const n = Number(m[1]);
-  if (m[2]) return n * 10 ** Number(m[2].slice(1));
-  const mult: Record<string, number> = {
-    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-    n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  };
-  return m[3] ? n * mult[m[3]] : n;
-}

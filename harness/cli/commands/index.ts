@@ -1,5 +1,6 @@
 // Every CLI command module, in the order `triad --help` lists them.
 import type { Command } from 'commander';
+import * as conformance from './conformance.js';
 import * as describe from './describe.js';
 import * as del from './delete.js';
 import * as get from './get.js';
@@ -12,4 +13,4 @@ import * as timeline from './timeline.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, reference.register];
+export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, conformance.register, reference.register];

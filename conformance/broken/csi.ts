@@ -1,0 +1,147 @@
+// Deliberately broken CSI drivers: memory-csi with ONE handler overridden so it breaks ONE rule
+// of the spec. Each names the conformance case that must catch it (the tests assert exactly
+// that case fails). They prove the suite can fail, and show plugin authors what each failure
+// looks like.
+import { randomBytes } from 'node:crypto';
+import { ControllerDefinition, IdentityDefinition, NodeDefinition } from '../../interfaces/gen/csi/csi.js';
+import { notFound, failedPrecondition, Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { serve, type Binding } from '../../interfaces/grpc/server.js';
+import { MemoryCsiDriver, type MemoryCsiOptions } from '../../plugins/memory-csi/index.js';
+import { snapshotMessage } from '../../plugins/memory-csi/snapshots.js';
+
+type Impl = Record<string, (req: any, ctx: any) => any>;
+
+export interface BrokenCsiVariant {
+  description: string;
+  /** The case id that catches this break. */
+  caughtBy: string;
+  patch(b: { identity: Impl; controller: Impl; node: Impl }, d: MemoryCsiDriver): void;
+}
+
+export const brokenCsi: Record<string, BrokenCsiVariant> = {
+  'create-not-idempotent': {
+    description: 'CreateVolume makes a new volume (new id) every time, even for a name it already has',
+    caughtBy: 'csi.controller.create-volume.idempotent',
+    patch({ controller }) {
+      const orig = controller.createVolume;
+      controller.createVolume = (req, ctx) => orig({ ...req, name: req.name ? `${req.name}-${randomBytes(3).toString('hex')}` : '' }, ctx);
+    },
+  },
+  'missing-name-internal': {
+    description: 'CreateVolume without a name answers INTERNAL instead of INVALID_ARGUMENT',
+    caughtBy: 'csi.controller.create-volume.missing-name',
+    patch({ controller }) {
+      const orig = controller.createVolume;
+      controller.createVolume = (req, ctx) => { if (!req.name) throw new StatusError(Status.INTERNAL, 'no name'); return orig(req, ctx); };
+    },
+  },
+  'delete-unknown-not-found': {
+    description: 'DeleteVolume of an unknown volume id answers NOT_FOUND instead of OK',
+    caughtBy: 'csi.controller.delete-volume.unknown-id',
+    patch({ controller }, d) {
+      const orig = controller.deleteVolume;
+      controller.deleteVolume = (req, ctx) => { if (req.volumeId && !d.store.volumes.has(req.volumeId)) throw notFound(`volume ${req.volumeId} not found`); return orig(req, ctx); };
+    },
+  },
+  'delete-keeps-volume': {
+    description: 'DeleteVolume answers OK but keeps the volume',
+    caughtBy: 'csi.leak-check',
+    patch({ controller }) { controller.deleteVolume = async () => ({}); },
+  },
+  'list-ignores-max-entries': {
+    description: 'ListVolumes returns every volume whatever max_entries says',
+    caughtBy: 'csi.controller.list-volumes.max-entries',
+    patch({ controller }) {
+      const orig = controller.listVolumes;
+      controller.listVolumes = (req, ctx) => orig({ ...req, maxEntries: 0 }, ctx);
+    },
+  },
+  'bad-token-not-aborted': {
+    description: 'ListVolumes treats a starting_token it never issued as "from the start" instead of ABORTED',
+    caughtBy: 'csi.controller.list-volumes.invalid-token',
+    patch({ controller }) {
+      const orig = controller.listVolumes;
+      controller.listVolumes = (req, ctx) => orig({ ...req, startingToken: /^volumes:\d+$/.test(req.startingToken) ? req.startingToken : '' }, ctx);
+    },
+  },
+  'validate-unknown-confirms': {
+    description: 'ValidateVolumeCapabilities confirms the capabilities of a volume that does not exist',
+    caughtBy: 'csi.controller.validate-volume-capabilities.unknown-volume',
+    patch({ controller }, d) {
+      const orig = controller.validateVolumeCapabilities;
+      controller.validateVolumeCapabilities = (req, ctx) => (req.volumeId && !d.store.volumes.has(req.volumeId)
+        ? { confirmed: { volumeCapabilities: req.volumeCapabilities, volumeContext: {}, parameters: {}, mutableParameters: {} } } : orig(req, ctx));
+    },
+  },
+  'publish-unknown-node-ok': {
+    description: 'ControllerPublishVolume to a node that does not exist answers OK',
+    caughtBy: 'csi.controller.publish.unknown-node',
+    patch({ controller }, d) {
+      const orig = controller.controllerPublishVolume;
+      controller.controllerPublishVolume = (req, ctx) => (req.nodeId && !d.nodes.has(req.nodeId) && d.store.volumes.has(req.volumeId) ? {} : orig(req, ctx));
+    },
+  },
+  'snapshot-name-clash-accepted': {
+    description: 'CreateSnapshot with an existing name but another source volume returns the existing snapshot',
+    caughtBy: 'csi.snapshots.create.same-name-different-source',
+    patch({ controller }, d) {
+      const orig = controller.createSnapshot;
+      controller.createSnapshot = (req, ctx) => {
+        const id = d.store.snapshotByName.get(req.name);
+        const s = id ? d.store.snapshots.get(id) : undefined;
+        return s ? { snapshot: snapshotMessage(s) } : orig(req, ctx);
+      };
+    },
+  },
+  'node-publish-not-idempotent': {
+    description: 'NodePublishVolume fails when the volume is already published at the target path',
+    caughtBy: 'csi.node.publish.idempotent',
+    patch({ node }, d) {
+      const orig = node.nodePublishVolume;
+      node.nodePublishVolume = (req, ctx) => {
+        if (d.store.volumes.get(req.volumeId)?.targets.has(req.targetPath)) throw failedPrecondition(`volume ${req.volumeId} is already published at ${req.targetPath}`);
+        return orig(req, ctx);
+      };
+    },
+  },
+  'node-unpublish-unknown-target-errors': {
+    description: 'NodeUnpublishVolume at a target path where the volume is not published answers NOT_FOUND',
+    caughtBy: 'csi.node.unpublish.unknown-target',
+    patch({ node }, d) {
+      const orig = node.nodeUnpublishVolume;
+      node.nodeUnpublishVolume = (req, ctx) => {
+        const v = d.store.volumes.get(req.volumeId);
+        if (v && req.targetPath && !v.targets.has(req.targetPath)) throw notFound(`volume ${req.volumeId} is not published at ${req.targetPath}`);
+        return orig(req, ctx);
+      };
+    },
+  },
+  'bad-plugin-name': {
+    description: 'GetPluginInfo reports a name that is not in domain-name notation',
+    caughtBy: 'csi.identity.get-plugin-info.name',
+    patch({ identity }) {
+      const orig = identity.getPluginInfo;
+      identity.getPluginInfo = async (req, ctx) => ({ ...(await orig(req, ctx)), name: 'Triad Memory CSI_driver!' });
+    },
+  },
+};
+
+export interface RunningBrokenCsi { endpoint: string; driver: MemoryCsiDriver; close(): Promise<void> }
+
+/** Serve memory-csi with one variant's break applied (no variant: the healthy driver, same way). */
+export async function serveBrokenCsi(variant: string | undefined, opts: MemoryCsiOptions & { endpoint: string }): Promise<RunningBrokenCsi> {
+  const v = variant ? brokenCsi[variant] : undefined;
+  if (variant && !v) throw new Error(`unknown broken CSI variant ${variant} (known: ${Object.keys(brokenCsi).join(', ')})`);
+  const d = new MemoryCsiDriver(opts);
+  await d.mechanism();
+  const bindings = d.bindings() as Binding<any>[];
+  const find = (def: unknown) => {
+    const b = bindings.find((x) => x.def === def);
+    if (!b) throw new Error('memory-csi binding missing');
+    b.impl = { ...b.impl };
+    return b.impl as Impl;
+  };
+  v?.patch({ identity: find(IdentityDefinition), controller: find(ControllerDefinition), node: find(NodeDefinition) }, d);
+  const server = await serve(opts.endpoint, bindings);
+  return { endpoint: server.endpoint.display, driver: d, close: async () => { await server.close(); await d.close(); } };
+}

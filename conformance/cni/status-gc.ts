@@ -1,0 +1,72 @@
+// STATUS and GC (1.1.0): STATUS answers ready; GC removes attachments missing from
+// cni.dev/valid-attachments and keeps the listed ones.
+import { buildPluginConfig, VALID_ATTACHMENTS_KEY, versionAtLeast } from '../../interfaces/cni/index.js';
+import { expectTrue } from '../runner/assert.js';
+import type { CaseDef } from '../runner/types.js';
+import { CNI, cniCase } from './case.js';
+import { expectCniError, expectCniSuccess, type CniEnv, type CniKit } from './kit.js';
+
+const G = 'cni.STATUS+GC';
+const c = (d: Parameters<typeof cniCase>[1]) => cniCase(G, d);
+const V = '1.1.0';
+const addrs = (r: { ips?: Array<{ address: string }> }) => (r.ips ?? []).map((x) => x.address.split('/')[0]);
+
+/** Two attachments on a 1.1.0 network, then GC keeping only the first. */
+async function gcScenario(k: CniKit) {
+  const net = k.network({ cniVersion: V });
+  const keep = await k.add(net);
+  const stale = await k.add(net);
+  const valid = [{ containerID: keep.att.containerID, ifname: keep.att.ifName }];
+  for (const p of net.plugins) {
+    const call = k.call('GC', p.type, buildPluginConfig(net, p, { extra: { [VALID_ATTACHMENTS_KEY]: valid } }), {});
+    expectCniSuccess(await call, 'CNI GC: with a valid cni.dev/valid-attachments list the plugin MUST succeed', call);
+  }
+  return { net, keep, stale };
+}
+
+export const statusGcCases: CaseDef<CniEnv>[] = [
+  c({
+    id: 'cni.status.ready', needs: [CNI.statusGc], name: 'STATUS answers ready (exit 0) for a 1.1.0 config',
+    async run(k) {
+      const net = k.network({ cniVersion: V });
+      const p = k.call('STATUS', k.env.pluginType, k.pluginConf(net), {});
+      expectCniSuccess(await p, 'CNI STATUS (1.1.0): a plugin ready to serve ADD MUST exit 0 (50/51 only when it is not)', p);
+    },
+  }),
+  c({
+    id: 'cni.status.rejected-before-1.1.0', tags: ['Optional'], name: 'STATUS with a config older than 1.1.0 fails with code 1',
+    applies: (env) => (env.supportedVersions.some((v) => versionAtLeast(v, '0.3.0') && !versionAtLeast(v, V)) ? undefined : 'the plugin supports no version before 1.1.0'),
+    async run(k) {
+      const old = [...k.env.supportedVersions].reverse().find((v) => versionAtLeast(v, '0.3.0') && !versionAtLeast(v, V))!;
+      const p = k.call('STATUS', k.env.pluginType, k.pluginConf(k.network({ cniVersion: old })), {});
+      expectCniError(await p, [1], `CNI: STATUS does not exist before 1.1.0; a ${old} config asking for it is an incompatible version (1)`, p);
+    },
+  }),
+  c({
+    id: 'cni.gc.removes-stale', needs: [CNI.statusGc, CNI.check], name: 'GC removes attachments not in cni.dev/valid-attachments',
+    async run(k) {
+      const { net, stale } = await gcScenario(k);
+      const rule = 'CNI GC (1.1.0): the plugin MUST release every resource of attachments not listed in cni.dev/valid-attachments';
+      if (k.has(CNI.ipamState)) {
+        const left = k.allocations(net.name);
+        const held = addrs(stale.outputs[k.env.index]).filter((ip) => left.get(ip)?.containerID === stale.att.containerID);
+        expectTrue(!held.length, `after GC, ${held.join(', ')} still allocated to the stale attachment ${stale.att.containerID}`, rule, { actual: Object.fromEntries(left) });
+      }
+      const failed = await k.checkFails(net, stale.att);
+      expectTrue(failed !== undefined, `CHECK of the stale attachment ${stale.att.containerID} still passes after GC`, rule, { call: k.ctx.lastCall });
+    },
+  }),
+  c({
+    id: 'cni.gc.keeps-valid', needs: [CNI.statusGc, CNI.check], name: 'GC keeps the attachments listed in cni.dev/valid-attachments',
+    async run(k) {
+      const { net, keep } = await gcScenario(k);
+      const rule = 'CNI GC (1.1.0): attachments listed in cni.dev/valid-attachments MUST be left alone';
+      if (k.has(CNI.ipamState)) {
+        const left = k.allocations(net.name);
+        const lost = addrs(keep.outputs[k.env.index]).filter((ip) => left.get(ip)?.containerID !== keep.att.containerID);
+        expectTrue(!lost.length, `after GC, ${lost.join(', ')} of the valid attachment ${keep.att.containerID} were released`, rule, { actual: Object.fromEntries(left) });
+      }
+      await k.check(net, keep.att, rule);
+    },
+  }),
+];

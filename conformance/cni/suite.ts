@@ -1,0 +1,96 @@
+// The CNI conformance suite: asks the plugin under test for its versions (VERSION), derives
+// what applies (CHECK from 0.4.0, STATUS/GC from 1.1.0, observable IPAM state, kernel checks,
+// chained role), runs every applicable case, then looks for attachments, allocations and
+// namespaces of this run that are still there.
+import { execa } from 'execa';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dispatch, versionAtLeast } from '../../interfaces/cni/index.js';
+import { DEFAULT_DATA_DIR } from '../../plugins/memory-cni/config.js';
+import { MEMORY_CNI_TYPE } from '../../plugins/memory-cni/plugin.js';
+import type { Suite, SuiteSession } from '../runner/types.js';
+import { addCases } from './add.js';
+import { CNI, explainCniCapability } from './case.js';
+import { chainCases } from './chain.js';
+import { checkCases } from './check.js';
+import { delCases } from './del.js';
+import { errorCases } from './errors.js';
+import { installScriptPlugin } from './install.js';
+import { ipamCases } from './ipam.js';
+import { clearStateDir, invokeRaw, readAllocations, stateDirOf, type CniEnv, type CniSuiteOptions } from './kit.js';
+import { netnsCases } from './netns.js';
+import { PASSTHROUGH_TYPE, passthroughPlugin } from './passthrough.js';
+import { statusGcCases } from './status-gc.js';
+import { versionCases } from './version.js';
+
+export type { CniEnv, CniSuiteOptions } from './kit.js';
+
+export const cniCases = [...versionCases, ...addCases, ...checkCases, ...delCases, ...errorCases, ...chainCases, ...ipamCases, ...statusGcCases, ...netnsCases];
+
+export function cniSuite(opts: CniSuiteOptions): Suite<CniEnv> {
+  return {
+    name: 'cni',
+    title: 'CNI conformance',
+    cases: cniCases,
+    async setup(run): Promise<SuiteSession<CniEnv>> {
+      const index = opts.pluginIndex ?? 0;
+      const plugin = opts.list.plugins[index];
+      if (!plugin) throw new Error(`the network ${opts.list.name} has no plugin #${index}`);
+      const scratch = mkdtempSync(join(tmpdir(), 'triad-cni-conformance-'));
+      const bin = join(scratch, 'bin');
+      const inProcess = opts.inProcess ? { [PASSTHROUGH_TYPE]: (env: Record<string, string>, stdin: string) => dispatch(passthroughPlugin, env, stdin), ...opts.inProcess } : undefined;
+      if (!inProcess) installScriptPlugin(bin, PASSTHROUGH_TYPE, new URL(import.meta.url.endsWith('.js') ? './passthrough-main.js' : './passthrough-main.ts', import.meta.url).href);
+      const caps = new Set<string>();
+      const env: CniEnv = {
+        opts: { ...opts, inProcess }, path: [...opts.path, bin], plugin, pluginType: plugin.type, index,
+        chained: opts.chained ?? index > 0, version: opts.list.cniVersion, supportedVersions: [],
+        stateDir: opts.ipamStateDir ?? stateDirOf(plugin, { type: MEMORY_CNI_TYPE, dir: DEFAULT_DATA_DIR }),
+        networks: new Set(), attachments: new Map(), scratch, timeoutMs: run.timeoutMs, capabilities: caps,
+      };
+      const facts: Record<string, string> = { plugin: plugin.type, network: opts.list.name, cniVersion: env.version, path: opts.path.join(':') };
+      try {
+        const out = await invokeRaw(env, plugin.type, { CNI_COMMAND: 'VERSION', CNI_PATH: env.path.join(':') }, JSON.stringify({ cniVersion: env.version }), run.timeoutMs);
+        const v = out.json as { supportedVersions?: unknown };
+        if (out.exitCode === 0 && Array.isArray(v?.supportedVersions)) env.supportedVersions = v.supportedVersions.filter((x): x is string => typeof x === 'string');
+        else facts.VERSION = `failed: exit ${out.exitCode}: ${out.stdout.trim().slice(0, 200)}`;
+      } catch (e) {
+        rmSync(scratch, { recursive: true, force: true });
+        throw new Error(`VERSION of ${plugin.type} failed: ${(e as Error).message}`);
+      }
+      facts.supportedVersions = env.supportedVersions.join(', ');
+      for (const v of env.supportedVersions) caps.add(CNI.version(v));
+      const atLeast = (v: string, min: string) => { try { return versionAtLeast(v, min); } catch { return false; } };
+      if (atLeast(env.version, '0.4.0')) caps.add(CNI.check);
+      if (env.supportedVersions.includes('1.1.0')) caps.add(CNI.statusGc);
+      if (env.stateDir) { caps.add(CNI.ipamState); facts.ipamState = env.stateDir; }
+      if (opts.netns) caps.add(CNI.kernel);
+      if (env.chained) caps.add(CNI.chained);
+      const root = process.getuid?.() === 0;
+
+      return {
+        env, capabilities: caps, facts,
+        explain: explainCniCapability,
+        environment: (c) => ((c.needs ?? []).includes(CNI.kernel) && !root ? 'network namespaces need root (ip netns add)' : undefined),
+        async leakCheck() {
+          const leaks: string[] = [];
+          for (const a of env.attachments.values()) leaks.push(`attachment ${a.containerID}/${a.ifName} on ${a.network} was never deleted`);
+          for (const n of env.networks) {
+            for (const [ip, o] of readAllocations(env, n)) if (o.containerID.startsWith(run.prefix)) leaks.push(`address ${ip} still allocated to ${o.containerID}/${o.ifName} (${join(env.stateDir!, n)})`);
+          }
+          if (opts.netns && root) {
+            try {
+              const r = await execa('ip', ['netns', 'list']);
+              for (const line of r.stdout.split('\n')) if (line.startsWith(`${run.prefix}-`)) leaks.push(`network namespace ${line.split(' ')[0]}`);
+            } catch { /* no ip tool: nothing to report */ }
+          }
+          return leaks;
+        },
+        async teardown() {
+          for (const n of env.networks) { try { clearStateDir(env, n); } catch { /* best effort */ } }
+          rmSync(scratch, { recursive: true, force: true });
+        },
+      };
+    },
+  };
+}

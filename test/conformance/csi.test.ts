@@ -1,0 +1,47 @@
+// The CSI suite against memory-csi: the healthy driver passes every required case, and each
+// deliberately broken variant is caught by the case it names.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { brokenCsi } from '../../conformance/broken/csi.js';
+import { byId, cases, describeFailures, failedIds, runQuiet, withCsi } from './helpers.js';
+
+const test = suite('conformance: CSI');
+
+test('the healthy memory-csi passes every case; not-applicable ones say why', async () => {
+  const started = Date.now();
+  const rep = await withCsi(undefined, (s) => runQuiet([s]));
+  const ms = Date.now() - started;
+  assert.is(rep.totals.failed, 0, describeFailures(rep));
+  assert.ok(rep.totals.passed >= 100, `only ${rep.totals.passed} passed`);
+  for (const c of cases(rep).filter((x) => x.status === 'not-applicable' || x.status === 'skipped')) assert.ok(c.reason && c.reason.length > 10, `${c.id} has no reason`);
+  assert.is(byId(rep, 'csi.leak-check')?.status, 'passed');
+  assert.ok(ms < 15_000, `the in-memory CSI suite took ${ms} ms`);
+});
+
+test('the healthy memory-csi also passes with 6 cases in parallel', async () => {
+  const rep = await withCsi(undefined, (s) => runQuiet([s], { parallel: 6 }));
+  assert.is(rep.totals.failed, 0, describeFailures(rep));
+});
+
+for (const [name, v] of Object.entries(brokenCsi)) {
+  test(`broken CSI variant ${name} is caught by ${v.caughtBy}`, async () => {
+    const rep = await withCsi(name, (s) => runQuiet([s]));
+    const c = byId(rep, v.caughtBy);
+    assert.ok(c, `no case ${v.caughtBy}`);
+    assert.is(c!.status, 'failed', `${v.caughtBy} did not fail for "${v.description}"; failures: ${failedIds(rep).join(', ')}`);
+    assert.ok(c!.failure?.rule, 'the failure names the rule');
+    assert.ok(c!.failure?.rpc || v.caughtBy.endsWith('leak-check'), 'the failure names the RPC');
+  });
+}
+
+test('a failure report carries the RPC, the request, the status by name, the expectation and the rule', async () => {
+  const rep = await withCsi('missing-name-internal', (s) => runQuiet([s], { focus: 'create-volume\\.missing-name' }));
+  const f = byId(rep, 'csi.controller.create-volume.missing-name')!.failure!;
+  assert.is(f.rpc, 'Controller/CreateVolume');
+  assert.is((f.request as { name: string }).name, '');
+  assert.is(f.status?.name, 'INTERNAL');
+  assert.is(f.expected, 'INVALID_ARGUMENT');
+  assert.match(f.rule!, /INVALID_ARGUMENT/);
+});
+
+test.run();
