@@ -416,6 +416,7 @@ export class Kubelet {
         c.id = undefined;
       }
     }
+    w.resumeProbes();
     w.rec.event('Normal', 'Adopted', `pod re-adopted after a harness restart (sandbox ${w.sandboxId!.slice(0, 13)})`);
     this.wake(w);
   }

@@ -529,6 +529,11 @@ export class PodWorker {
     }
   }
 
+  /** After adoption: probe the containers found running, as if they had just started. */
+  resumeProbes(): void {
+    for (const c of this.containers.values()) if (c.state === 'running') this.startProbes(c);
+  }
+
   stopAllProbes(): void {
     for (const c of this.containers.values()) this.stopProbes(c);
   }

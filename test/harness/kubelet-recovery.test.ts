@@ -120,4 +120,34 @@ t('a half-started pod is rolled back and started afresh; orphan sandboxes are re
   assert.not.ok(existsSync(cpFile));
 });
 
+t('an adopted pod is probed again: a liveness failure after the restart restarts the container', async () => {
+  const a = await start();
+  await a.kubelet.apply(manifests(`
+apiVersion: v1
+kind: Pod
+metadata: { name: probed-survivor }
+spec:
+  containers:
+  - name: c
+    image: busybox
+    command: [sh, -c, 'touch /tmp/healthy; sleep 3600']
+    livenessProbe: { exec: { command: [test, -f, /tmp/healthy] }, periodSeconds: 5, failureThreshold: 2 }
+`));
+  const before = await a.kubelet.waitFor('default', 'probed-survivor', (p) => phase(p) === 'Running', 10_000);
+  await crash(a);
+
+  const b = await start();
+  try {
+    const after = await b.kubelet.waitFor('default', 'probed-survivor', (p) => phase(p) === 'Running', 10_000);
+    const id = after.status!.containerStatuses[0].containerID!.split('://')[1];
+    assert.is(id, before.status!.containerStatuses[0].containerID!.split('://')[1], 'adopted, not restarted');
+    const rm = await b.cri.runtime.execSync({ containerId: id, cmd: ['rm', '-f', '/tmp/healthy'], timeout: 5n });
+    assert.is(rm.exitCode, 0);
+    await b.kubelet.waitFor('default', 'probed-survivor', (p) => p.status!.containerStatuses[0].restartCount === 1, 10_000);
+    assert.ok(b.kubelet.events('default', 'probed-survivor').some((e) => e.reason === 'Unhealthy' && /Liveness probe failed/.test(e.message)));
+  } finally {
+    await b.close().then((errs) => assert.equal(errs.map((e) => e.message), []));
+  }
+});
+
 t.run();
