@@ -1,7 +1,9 @@
 // Pod deletion, as kubelet's killPod + cleanup: preStop hooks, StopContainer with the grace
 // period (app containers together, then sidecars last-first), StopPodSandbox (the runtime
-// releases the CNI attachment), RemoveContainer/RemovePodSandbox, then the volumes in reverse.
+// releases the CNI attachment), RemoveContainer/RemovePodSandbox, then the volumes in reverse,
+// and the pod's log directory.
 // Every step runs even when an earlier one failed; the errors are returned together.
+import { rmSync } from 'node:fs';
 import type { LifecycleHandler } from '../api/types.js';
 import { runProbe } from './prober.js';
 import type { ContainerRecord, PodWorker } from './pod-worker.js';
@@ -46,6 +48,9 @@ export async function tearDownPod(w: PodWorker, deps: Pick<WorkerDeps, 'cri' | '
     if (errors.length === 0) w.sandboxId = undefined;
   }
   errors.push(...(await deps.volumes.tearDown({ uid: w.uid }, w.volumes, rec)));
+  // kubelet's container GC evicts a deleted pod's log directory (evictPodLogsDirectories) once its
+  // containers are gone; here that is as soon as the runtime removed them all.
+  if (errors.length === 0) rmSync(w.logDirectory, { recursive: true, force: true });
   return errors;
 }
 

@@ -1,5 +1,6 @@
 // The reference stack, set up by one call: Debian packages → offline images (busybox, pause)
-// → a real local registry → the bridge CNI network → a private containerd (CRI) → triad.yaml.
+// → a real local registry → the bridge CNI network → a private containerd (CRI) → the hostPath
+// CSI driver as a daemon (see hostpath.ts) → triad.yaml.
 // Its record, <stateDir>/stack.json, holds every PID, path and endpoint, so a second `up` finds
 // the running stack and `down` removes all of it (sandboxes, daemons, mounts, veths, bridge,
 // iptables rules, cgroups and dirs it created). Everything lives under one state dir:
@@ -9,6 +10,7 @@
 //   <stateDir>/registry/{config.yml,data,registry.log}
 //   <stateDir>/cni/{bin,net.d,ipam}            plugin links, the conflist, host-local state
 //   <stateDir>/containerd/{config.toml,containerd.sock,root,state,tmp,opt,runc,certs.d,containerd.log}
+//   <stateDir>/hostpath/{csi.sock,root,hostpath.log}  the hostPath CSI driver (volumes under root)
 //   <stateDir>/pods                            log dirs for sandboxes started by tests
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -19,10 +21,12 @@ import { CriClient } from '../../interfaces/cri/client.js';
 import { addrsOf, bridgePorts, cleanupBridge, DEFAULT_SUBNET, ensureBridge, gatewayOf, hostLocalAllocations, linkExists, links, natChains, pickSubnet, subnetConflict, writeBridgeConfList } from '../bridge/index.js';
 import { containerdAlive, containerdPaths, criConditions, mountsUnder, startContainerd, stopContainerd, unmountUnder, type StopReport } from '../containerd/index.js';
 import { buildImages, portFree, pushImage, registryAlive, registryDigest, registryReady, startRegistry, stopRegistry } from '../images/index.js';
+import { hostpathStatus, startHostpathDaemon, stopHostpathDaemon, type HostpathDaemon, type HostpathStopReport } from './hostpath.js';
 import { cniSourceDir, ensurePackages, isRoot, missingPackages } from './packages.js';
 import { pidAlive, sleep } from './proc.js';
 
 export { missingPackages, isRoot } from './packages.js';
+export { HOSTPATH_NODE_ID, triadCliCommand, type HostpathDaemon } from './hostpath.js';
 
 export const DEFAULT_STATE_DIR = '/var/lib/triad-reference';
 export const DEFAULT_REGISTRY_PORT = 5000;
@@ -56,6 +60,8 @@ export interface StackInfo {
   triadYaml: string;
   registry?: { pid: number; port: number; host: string; url: string; config: string; root: string; log: string };
   containerd?: { pid: number; endpoint: string; socket: string; dir: string; config: string; root: string; state: string; runcRoot: string; log: string };
+  /** The hostPath CSI driver daemon (`triad serve hostpath-csi`), storage class `standard`. */
+  hostpath?: HostpathDaemon;
   network: { name: string; bridge: string; subnet: string; gateway: string; conflist: string; confDir: string; binDir: string; sourceBinDir: string; ipamDir: string };
   images?: { busybox: string; busyboxLatest: string; pause: string; digests: Record<string, string> };
   /** Host state before up, so down restores exactly that. */
@@ -252,16 +258,28 @@ async function upLocked(stateDir: string, opts: ReferenceOptions, log: (m: strin
     });
     writeStack(stack);
 
-    const cd = await step('containerd', () => startContainerd({
-      dir: join(stateDir, 'containerd'),
-      sandboxImage: stack.images!.pause,
-      insecureRegistries: [reg.host],
-      cniBinDir: stack.network.binDir,
-      cniConfDir: stack.network.confDir,
-    }));
-    const p = cd.paths;
-    stack.containerd = { pid: cd.pid, endpoint: cd.endpoint, socket: p.socket, dir: p.dir, config: p.config, root: p.root, state: p.state, runcRoot: p.runcRoot, log: p.log };
+    // containerd and the hostPath CSI daemon start side by side (independent; each takes 1-3 s).
+    // allSettled, not all: both are recorded before a failure of either is thrown, so the
+    // cleanup below never races a daemon still starting.
+    const [cdR, hpR] = await Promise.allSettled([
+      step('containerd', () => startContainerd({
+        dir: join(stateDir, 'containerd'),
+        sandboxImage: stack.images!.pause,
+        insecureRegistries: [reg.host],
+        cniBinDir: stack.network.binDir,
+        cniConfDir: stack.network.confDir,
+      })),
+      step('hostpath', () => startHostpathDaemon(join(stateDir, 'hostpath'))),
+    ]);
+    if (cdR.status === 'fulfilled') {
+      const cd = cdR.value;
+      const p = cd.paths;
+      stack.containerd = { pid: cd.pid, endpoint: cd.endpoint, socket: p.socket, dir: p.dir, config: p.config, root: p.root, state: p.state, runcRoot: p.runcRoot, log: p.log };
+    }
+    if (hpR.status === 'fulfilled') stack.hostpath = hpR.value;
     writeStack(stack);
+    if (cdR.status === 'rejected') throw cdR.reason;
+    if (hpR.status === 'rejected') throw hpR.reason;
 
     await step('triad.yaml', () => writeTriadYaml(stack));
     stack.phase = 'up';
@@ -293,10 +311,21 @@ export function triadYamlText(s: StackInfo): string {
     '  binDirs:',
     `    - ${j(s.network.binDir)}`,
     'storage:',
-    '  # The default in-memory CSI driver for now; the hostpath driver is added here by the lead.',
+    `  # ${s.hostpath!.name}: the hostPath CSI driver daemon of this stack (pid ${s.hostpath!.pid}, volumes under root);`,
+    '  # memory.csi.triad.dev: the in-memory driver, started inside each harness node.',
     '  drivers:',
     '    - name: memory.csi.triad.dev',
     '      type: memory',
+    `    - name: ${j(s.hostpath!.name)}`,
+    '      type: hostpath',
+    `      endpoint: ${j(s.hostpath!.endpoint)}`,
+    `      root: ${j(s.hostpath!.root)}`,
+    '  classes:',
+    '    - name: standard',
+    `      driver: ${j(s.hostpath!.name)}`,
+    '      default: true',
+    '    - name: memory',
+    '      driver: memory.csi.triad.dev',
     '',
   ].join('\n');
 }
@@ -313,6 +342,7 @@ export interface DownReport {
   stateDir: string;
   found: boolean;
   containerd?: StopReport;
+  hostpath?: HostpathStopReport;
   registry?: string;
   bridge?: Awaited<ReturnType<typeof cleanupBridge>>;
   unmounted: string[];
@@ -340,6 +370,13 @@ async function downLocked(stateDir: string, log: (m: string) => void): Promise<D
     if (existsSync(cdDir)) {
       log('stopping containerd (sandboxes first)…');
       report.containerd = await stopContainerd({ pid: s.containerd?.pid ?? 0, endpoint: s.containerd?.endpoint ?? `unix://${containerdPaths(cdDir).socket}`, paths: containerdPaths(cdDir) });
+    }
+    // after containerd (no container holds a volume any more): stop by PID, then destroy
+    const hpDir = join(stateDir, 'hostpath');
+    if (s.hostpath || existsSync(hpDir)) {
+      log('stopping the hostPath CSI driver and removing its volumes and mounts…');
+      report.hostpath = await stopHostpathDaemon(hpDir, s.hostpath?.pid);
+      if (report.hostpath.error) log(`hostpath destroy: ${report.hostpath.error}`);
     }
     if (s.registry) {
       log('stopping the registry…');
@@ -377,7 +414,7 @@ export interface StatusReport {
   stateDir: string;
   healthy: boolean;
   problems: string[];
-  components: { registry: ComponentStatus; images: ComponentStatus; containerd: ComponentStatus; network: ComponentStatus; config: ComponentStatus };
+  components: { registry: ComponentStatus; images: ComponentStatus; containerd: ComponentStatus; network: ComponentStatus; hostpath: ComponentStatus; config: ComponentStatus };
   stack?: StackInfo;
 }
 
@@ -386,7 +423,7 @@ export async function referenceStatus(opts: { stateDir?: string } = {}): Promise
   const s = readStack(stateDir);
   if (!s) {
     const none = { ok: false, detail: 'not set up' };
-    return { stateDir, healthy: false, problems: [`no stack at ${stateDir} (run: triad reference up)`], components: { registry: none, images: none, containerd: none, network: none, config: none } };
+    return { stateDir, healthy: false, problems: [`no stack at ${stateDir} (run: triad reference up)`], components: { registry: none, images: none, containerd: none, network: none, hostpath: none, config: none } };
   }
   return statusOf(s);
 }
@@ -397,6 +434,7 @@ async function statusOf(s: StackInfo): Promise<StatusReport> {
     images: { ok: false, detail: 'not pushed' },
     containerd: { ok: false, detail: 'not started' },
     network: { ok: false, detail: '' },
+    hostpath: { ok: false, detail: 'not started' },
     config: { ok: false, detail: '' },
   };
   if (s.registry) {
@@ -440,6 +478,7 @@ async function statusOf(s: StackInfo): Promise<StatusReport> {
     const pods = exists ? (await bridgePorts(n.bridge)).length : 0;
     c.network = { ok: exists && gw && confOk, detail: `bridge ${n.bridge} ${exists ? (gw ? `up with ${gatewayOf(n.subnet).cidr}` : 'without its gateway address') : 'missing'}, subnet ${n.subnet}, ${pods} veth(s), ${hostLocalAllocations(n.ipamDir, n.name).length} IP(s) allocated${confOk ? '' : `, ${n.conflist} missing`}` };
   }
+  if (s.hostpath) c.hostpath = await hostpathStatus(s.hostpath);
   try {
     parseConfig(parseYaml(readFileSync(s.triadYaml, 'utf8')), s.triadYaml);
     c.config = { ok: true, detail: s.triadYaml };

@@ -19,10 +19,10 @@ function common(cmd: Command): Command {
 }
 
 export function register(program: Command): void {
-  const ref = program.command('reference').description('the reference stack: private containerd (CRI) + bridge CNI + local registry, for real-plugin runs (root)');
+  const ref = program.command('reference').description('the reference stack: private containerd (CRI) + bridge CNI + hostPath CSI driver + local registry, for real-plugin runs (root)');
 
   common(ref.command('up'))
-    .description('install what is missing, build images, start the registry and a private containerd; write triad.yaml')
+    .description('install what is missing, build images, start the registry, a private containerd and the hostPath CSI driver; write triad.yaml')
     .option('--registry-port <port>', 'local registry port (default: first free from 5000)')
     .option('--subnet <cidr>', 'pod subnet on the bridge (default: first free /24 from 10.99.0.0/24)')
     .option('-q, --quiet', 'no progress lines')
@@ -40,6 +40,7 @@ export function register(program: Command): void {
       console.log(`registry:   ${r.registry!.url}  (pid ${r.registry!.pid})`);
       console.log(`images:     ${r.images!.busybox} ${r.images!.busyboxLatest} ${r.images!.pause}`);
       console.log(`network:    ${r.network.name} on bridge ${r.network.bridge}, subnet ${r.network.subnet} (conflist ${r.network.conflist})`);
+      console.log(`storage:    ${r.hostpath!.name} at ${r.hostpath!.endpoint}  (pid ${r.hostpath!.pid}, volumes under ${r.hostpath!.root}; storage class standard, default)`);
       if (!r.reused) console.log(`took:       ${Object.entries(r.timingsMs).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
       console.log(`use it:     export TRIAD_CONFIG=${r.triadYaml}   (or: triad kubelet --config ${r.triadYaml}; crictl-style tools: CONTAINER_RUNTIME_ENDPOINT=${r.containerd!.endpoint})`);
     });
@@ -51,7 +52,7 @@ export function register(program: Command): void {
       if (o.json) { console.log(JSON.stringify(r, null, 2)); return; }
       if (!r.found && !r.removed) { console.log(`nothing to do: no stack at ${r.stateDir}`); return; }
       const pods = r.containerd?.drained?.pods.length ?? 0;
-      console.log(`down: ${r.stateDir} removed (${pods} sandbox(es) removed, containerd ${r.containerd?.daemon ?? 'not started'}, registry ${r.registry ?? 'not started'}, bridge ${r.bridge?.bridge ? 'deleted' : 'absent'}, ${r.unmounted.length} mount(s) unmounted)`);
+      console.log(`down: ${r.stateDir} removed (${pods} sandbox(es) removed, containerd ${r.containerd?.daemon ?? 'not started'}, hostPath driver ${r.hostpath?.daemon ?? 'not started'}, registry ${r.registry ?? 'not started'}, bridge ${r.bridge?.bridge ? 'deleted' : 'absent'}, ${r.unmounted.length} mount(s) unmounted)`);
     });
 
   common(ref.command('status'))
