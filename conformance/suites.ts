@@ -9,7 +9,9 @@ import { loadConfFile, loadFirstConfList, type PluginConf } from '../interfaces/
 import { installCniBinary, MEMORY_CNI_TYPE } from '../plugins/memory-cni/index.js';
 import { serveMemoryCsi } from '../plugins/memory-csi/index.js';
 import { cniCases, cniSuite } from './cni/suite.js';
+import { criRegistration } from './cri/register.js';
 import { csiCases, csiSuite } from './csi/suite.js';
+import { podRegistration } from './pod/register.js';
 import type { CaseDef, Suite } from './runner/types.js';
 
 export interface SuiteFlag {
@@ -170,3 +172,11 @@ registerSuite({
     }
   },
 });
+
+// ---- CRI (conformance/cri/register.ts) ----------------------------------------------------------
+
+registerSuite(criRegistration);
+
+// ---- pod (conformance/pod/register.ts) ----------------------------------------------------------
+
+registerSuite(podRegistration);

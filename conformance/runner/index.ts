@@ -7,4 +7,4 @@ export { consoleReporter, printSummary, type ConsoleOptions } from './reporters/
 export { junitReporter, junitXml, xmlEscape } from './reporters/junit.js';
 export { tapReporter, tapText } from './reporters/tap.js';
 export { jsonReporter, jsonText } from './reporters/json.js';
-export { failureLines, failureText } from './reporters/format.js';
+export { coverageLines, failureLines, failureText } from './reporters/format.js';

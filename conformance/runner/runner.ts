@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConformanceFailure, fromCall } from './assert.js';
 import { CaseContext, SkipCase } from './context.js';
-import type { CaseDef, CaseResult, FailureDetails, Reporter, RunInfo, RunReport, Suite, SuiteReport, SuiteSession, Tag, Totals } from './types.js';
+import type { CaseDef, CaseResult, FailureDetails, Reporter, RpcCoverage, RunInfo, RunReport, Suite, SuiteReport, SuiteSession, Tag, Totals } from './types.js';
 
 export interface RunOptions {
   /** Only cases whose id, name or tags match. */
@@ -78,6 +78,23 @@ function errorDetails(err: unknown): FailureDetails {
   return d;
 }
 
+/** The coverage table of a suite that declares its RPCs: every declared RPC, then any other recorded one. */
+export function rpcCoverage(rpcs: string[], calls: Map<string, CallTally>, results: CaseResult[], notes: Record<string, string> = {}): RpcCoverage[] {
+  const status = new Map(results.map((r) => [r.id, r.status]));
+  const names = [...rpcs, ...[...calls.keys()].filter((r) => !rpcs.includes(r)).sort()];
+  return names.map((rpc) => {
+    const t = calls.get(rpc);
+    const row: RpcCoverage = {
+      rpc, calls: t?.calls ?? 0, answers: { ...(t?.answers ?? {}) },
+      cases: [...(t?.cases ?? [])].map((id) => ({ id, status: status.get(id) ?? 'failed' })),
+    };
+    if (!row.calls && notes[rpc]) row.note = notes[rpc];
+    return row;
+  });
+}
+
+export interface CallTally { calls: number; answers: Record<string, number>; cases: Set<string> }
+
 class Interrupt {
   fired = false;
   private listeners = new Set<() => void>();
@@ -140,6 +157,7 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
   async function runSuite(suite: Suite<any>): Promise<SuiteReport> {
     const t0 = Date.now();
     const results: CaseResult[] = [];
+    const tally = new Map<string, CallTally>();
     const base = (c: CaseDef<any>) => ({ suite: suite.name, id: c.id, name: c.name, group: c.group, tags: tagsOf(c), durationMs: 0 });
     const push = (r: CaseResult) => { results.push(r); emit('caseEnd', r); };
     const selection = selectCases(suite, opts);
@@ -153,6 +171,7 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
         name: suite.name, title: suite.title, facts: session?.facts ?? {}, capabilities: [...(session?.capabilities ?? [])].sort(),
         setupError, cases: results, totals: totals(results), durationMs: Date.now() - t0,
       };
+      if (suite.rpcs) rep.rpcCoverage = rpcCoverage(suite.rpcs, tally, results, session?.rpcNotes);
       emit('suiteEnd', rep);
       return rep;
     };
@@ -199,13 +218,13 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
       const worker = async () => {
         for (let c = queue.shift(); c; c = queue.shift()) {
           if (interrupt.fired) { push({ ...base(c), status: 'skipped', reason: 'run interrupted (SIGINT) before this case started' }); continue; }
-          push(await runCase(suite, c, session));
+          push(await runCase(suite, c, session, tally));
         }
       };
       await Promise.all(Array.from({ length: Math.min(parallel, Math.max(1, queue.length)) }, worker));
       for (const c of alone) {
         if (interrupt.fired) { push({ ...base(c), status: 'skipped', reason: 'run interrupted (SIGINT) before this case started' }); continue; }
-        push(await runCase(suite, c, session));
+        push(await runCase(suite, c, session, tally));
       }
 
       if (session.leakCheck) {
@@ -230,7 +249,7 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
     return done(session);
   }
 
-  async function runCase(suite: Suite<any>, c: CaseDef<any>, session: SuiteSession<any>): Promise<CaseResult> {
+  async function runCase(suite: Suite<any>, c: CaseDef<any>, session: SuiteSession<any>, tally: Map<string, CallTally>): Promise<CaseResult> {
     const ctx = new CaseContext(run, c.id, ++seq);
     const limit = c.timeoutMs ?? timeoutMs;
     ctx.endsAt = Date.now() + limit;
@@ -266,6 +285,11 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
         r.status = 'failed';
         r.failure = errorDetails(err);
         if (!r.failure.rpc && ctx.lastCall && r.failure.kind === 'error') Object.assign(r.failure, fromCall(ctx.lastCall), { message: r.failure.message });
+        // A call whose deadline was the case's own (ctx.deadlineMs) can lose the race with the
+        // case timer: that is the case timing out on a plugin that did not answer, not a wrong answer.
+        if (r.failure.status?.name === 'DEADLINE_EXCEEDED' && Date.now() >= ctx.endsAt - 20) {
+          Object.assign(r.failure, { kind: 'timeout', message: `timed out after ${limit} ms waiting for ${r.failure.rpc ?? 'the plugin'} (the plugin did not answer)`, rule: 'Every call must answer within the caller\'s deadline; a plugin that hangs blocks the CO' });
+        }
       }
     } finally {
       clearTimeout(timer);
@@ -295,6 +319,14 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
     }
     if (ctx.notes.length) r.notes = ctx.notes;
     r.durationMs = Date.now() - t0;
+    for (const call of ctx.calls) {
+      let t = tally.get(call.rpc);
+      if (!t) tally.set(call.rpc, (t = { calls: 0, answers: {}, cases: new Set() }));
+      t.calls++;
+      const answer = call.error ? call.error.name : 'response' in call ? 'OK' : 'no answer';
+      t.answers[answer] = (t.answers[answer] ?? 0) + 1;
+      t.cases.add(c.id);
+    }
     return r;
   }
 }

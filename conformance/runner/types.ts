@@ -45,6 +45,8 @@ export interface SuiteSession<E = unknown> {
   explain?(capability: string): string;
   /** A reason the environment cannot run this case (root needed, no --staging-dir...): skipped. */
   environment?(c: CaseDef<E>): string | undefined;
+  /** Why an RPC was not called (e.g. "UNIMPLEMENTED at setup: …"), shown in the RPC coverage table. */
+  rpcNotes?: Record<string, string>;
   /** After every case: resources of this run still present at the plugin (reported as a failing leak-check case). */
   leakCheck?(): Promise<string[]>;
   /** Disconnect; runs even after an interrupt. */
@@ -65,6 +67,12 @@ export interface Suite<E = unknown> {
   title: string;
   cases: CaseDef<E>[];
   setup(run: RunInfo): Promise<SuiteSession<E>>;
+  /**
+   * Every RPC of the interface under test, named as the cases' recorded calls name them
+   * ("RuntimeService/Version"). When set, reports carry an RPC coverage table: which cases
+   * called each RPC, what it answered, and which RPCs no case called.
+   */
+  rpcs?: string[];
 }
 
 /** Everything known about a failed expectation; every field is optional but message. */
@@ -114,6 +122,21 @@ export interface SuiteReport {
   cases: CaseResult[];
   totals: Totals;
   durationMs: number;
+  /** Per RPC: calls made by cases, answers by code name, the cases that called it (only for suites that declare rpcs). */
+  rpcCoverage?: RpcCoverage[];
+}
+
+/** One row of the RPC coverage table. */
+export interface RpcCoverage {
+  rpc: string;
+  /** Calls recorded by cases (ctx.track / the suite's recording clients). */
+  calls: number;
+  /** Answers by gRPC code name ("OK", "NOT_FOUND", "UNIMPLEMENTED", …). */
+  answers: Record<string, number>;
+  /** Cases that called it, with their result. */
+  cases: Array<{ id: string; status: Status }>;
+  /** Why nobody called it (from the suite's session), when nobody did. */
+  note?: string;
 }
 
 export interface RunReport {

@@ -249,10 +249,10 @@ export function containerService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeS
       const hostname = sandboxHostname(sb, rt.nodeHostname);
       const cwd = config.workingDir || entry.config.workingDir || '/';
       const env = containerEnv(config, entry, hostname);
-      const fs = containerFs(config, entry, sb, hostname, cwd);
-      const id = newId();
       const user = containerUser(config, entry);
       const u = 'error' in user ? { uid: 0, gid: 0, groups: [], name: 'root', group: 'root' } : user;
+      const fs = containerFs(config, entry, sb, hostname, cwd, u.uid);
+      const id = newId();
       const host: Host = { fs, hostname, ips: sb.ips, user: u, ports: sb.ports, allocate: (bytes) => rt.allocate(c, bytes) };
       const c: ContainerRec = {
         id, sandboxId: sb.id, config, metadata: config.metadata, state: ContainerState.CONTAINER_CREATED,

@@ -2,8 +2,9 @@
 //   <RFC3339Nano timestamp> <stdout|stderr> <F|P> <text>\n
 // A line longer than maxLineBytes is split into P (partial) chunks ended by an F chunk; text
 // without a trailing newline is held until the newline comes or the stream closes (then it is
-// written as F, as containerd does at EOF). ReopenContainerLog closes and reopens the file, so
-// a rotated-away file is replaced by a fresh one at the same path.
+// written as P: a line that never ended is partial, as containerd's cio writer does at EOF).
+// ReopenContainerLog closes and reopens the file, so a rotated-away file is replaced by a fresh
+// one at the same path.
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { nowNs } from './store.js';
@@ -77,10 +78,10 @@ export class CriLogWriter {
     this.open();
   }
 
-  /** Flush held partial text (as F) and close. */
+  /** Flush held text (a line without its newline: P, as containerd) and close. */
   close(): void {
     for (const s of ['stdout', 'stderr'] as const) {
-      if (this.pending[s].length) this.emit(s, this.pending[s]);
+      if (this.pending[s].length) this.line(s, 'P', this.pending[s]);
       this.pending[s] = Buffer.alloc(0);
     }
     if (this.fd !== undefined) {

@@ -4,7 +4,13 @@
 // (K8S_POD_* in CNI_ARGS, portMappings and pod annotations as capability args, eth0).
 // Network namespaces: with `netns: true` and root, each sandbox gets a real one
 // (`ip netns add triad-<id>`, no shell); otherwise the network is given a synthetic path.
-import { statSync } from 'node:fs';
+// In a real netns, simulated listeners also answer on the pod IP (exposeInNetns), so a real CNI
+// network (bridge) makes the pod reachable from the host as with a real runtime.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import {
   CniConfig, loadConfFile, loadFirstConfList, parseConfList, type InProcessPlugin, type NetworkConfigList, type RuntimeConf,
@@ -145,3 +151,70 @@ export const netnsName = (sandboxId: string): string => `triad-${sandboxId.slice
 
 /** A netns path that does not exist: what an in-memory network gets without real namespaces. */
 export const syntheticNetns = (sandboxId: string): string => `/var/run/netns/triad-memory-${sandboxId.slice(0, 12)}`;
+
+// ---- listeners inside a real network namespace ---------------------------------------------------
+
+// Runs inside the pod's netns (nsenter --net): listens on 0.0.0.0:PORT there and pipes every
+// connection to a unix socket (the filesystem is shared across network namespaces). Exits when
+// its stdin closes, so it never outlives the runtime that started it, even after kill -9.
+const NETNS_PROXY = `
+const net = require('net');
+const [port, sock] = process.argv.slice(1);
+const srv = net.createServer((c) => {
+  const u = net.connect(sock);
+  const kill = () => { c.destroy(); u.destroy(); };
+  c.on('error', kill); u.on('error', kill);
+  c.pipe(u); u.pipe(c);
+});
+srv.on('error', (e) => { process.stderr.write(e.message); process.exit(1); });
+srv.listen(Number(port), '0.0.0.0', () => process.stdout.write('ready\\n'));
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+`;
+
+const pipeBoth = (a: Socket, b: Socket): void => {
+  const kill = () => { a.destroy(); b.destroy(); };
+  a.on('error', kill);
+  b.on('error', kill);
+  a.pipe(b);
+  b.pipe(a);
+};
+
+/**
+ * Make `target` (host:port where a simulated listener really listens) answer on `port` inside the
+ * network namespace at `netnsPath` — on the pod IP, as a process of the pod would. A proxy process
+ * in the netns forwards over a unix socket to this process, which forwards to the target.
+ * Resolves once the port listens in the netns; the returned function undoes it.
+ */
+export async function exposeInNetns(netnsPath: string, port: number, target: string, timeoutMs = 10_000): Promise<() => Promise<void>> {
+  const i = target.lastIndexOf(':');
+  const [host, tport] = [target.slice(0, i), Number(target.slice(i + 1))];
+  const dir = mkdtempSync(join(tmpdir(), 'triad-mcri-'));
+  const sock = join(dir, `${port}.sock`);
+  const relay = createServer((s) => pipeBoth(s, connect(tport, host)));
+  await new Promise<void>((resolve, reject) => { relay.once('error', reject); relay.listen(sock, () => { relay.off('error', reject); resolve(); }); });
+  const child = spawn('nsenter', [`--net=${netnsPath}`, process.execPath, '-e', NETNS_PROXY, String(port), sock], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.on('error', () => undefined);
+  const exited = new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.once('error', () => resolve()); });
+  const undo = async () => {
+    child.stdin.end();
+    child.kill('SIGTERM');
+    await exited;
+    await new Promise<void>((resolve) => relay.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const ready = await new Promise<string | undefined>((resolve) => {
+    let out = '';
+    const timer = setTimeout(() => resolve(`not listening within ${timeoutMs} ms`), timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; if (out.includes('ready\n')) { clearTimeout(timer); resolve(undefined); } });
+    child.once('error', (e) => { clearTimeout(timer); resolve(e.message); });
+    child.once('exit', (code) => { clearTimeout(timer); resolve(`exited with ${code}`); });
+  });
+  if (ready) {
+    await undo();
+    throw new Error(`cannot listen on port ${port} in ${netnsPath}: ${ready}${stderr ? `: ${stderr.trim()}` : ''}`);
+  }
+  return undo;
+}

@@ -4,13 +4,13 @@
 // of unknown ids succeed. A failed network setup leaves nothing behind.
 import {
   ContainerEventType, NamespaceMode, PodSandboxState, Protocol, RuntimeServiceDefinition,
-  type PodSandbox, type PodSandboxFilter, type PodSandboxStatus, type PodSandboxStatusResponse,
+  type PodSandbox, type PodSandboxFilter, type PortMapping, type PodSandboxStatus, type PodSandboxStatusResponse,
 } from '../../interfaces/gen/cri/api.js';
 import { alreadyExists, invalidArgument, notFound, Status, StatusError } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import { containerStatus, removeContainer, stopContainer } from './container.js';
-import { createNetns, deleteNetns, isRoot, netnsName, syntheticNetns, type NetworkRequest } from './network.js';
+import { createNetns, deleteNetns, exposeInNetns, isRoot, netnsName, syntheticNetns, type NetworkRequest } from './network.js';
 import type { MemoryRuntime } from './runtime.js';
 import { PortTable } from './sim/index.js';
 import { isHostNetwork } from './spec.js';
@@ -59,6 +59,13 @@ function verboseInfo(rt: MemoryRuntime, sb: SandboxRec): Record<string, string> 
       portForwards: sb.ports.forwards(),
     }),
   };
+}
+
+/** container port → host port of the TCP mappings that have a host port. */
+function hostPortsOf(mappings: PortMapping[] | undefined): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const p of mappings ?? []) if (p.hostPort > 0 && p.containerPort > 0 && (p.protocol ?? Protocol.TCP) === Protocol.TCP) out.set(p.containerPort, p.hostPort);
+  return out;
 }
 
 export function sandboxSummary(sb: SandboxRec): DeepPartial<PodSandbox> {
@@ -162,7 +169,7 @@ export function sandboxService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeSer
       const hostNetwork = isHostNetwork(config.linux?.securityContext?.namespaceOptions);
       const sb: SandboxRec = {
         id, config, metadata: md, state: PodSandboxState.SANDBOX_READY, createdAt: nowNs(), runtimeHandler: handler,
-        hostNetwork, netns: '', ips: [], networkAttached: false, pid: ++nextPid, ports: new PortTable(rt.listenHost),
+        hostNetwork, netns: '', ips: [], networkAttached: false, pid: ++nextPid, ports: new PortTable(rt.listenHost, hostPortsOf(config.portMappings)),
         nameKey, overhead: config.linux?.overhead, resources: config.linux?.resources, lock: Promise.resolve(),
       };
       try {
@@ -175,6 +182,8 @@ export function sandboxService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeSer
             } catch (e) {
               throw new StatusError(Status.UNKNOWN, `failed to create network namespace for sandbox "${id}": ${(e as Error).message}`);
             }
+            const path = sb.netns;
+            sb.ports.expose = (port, address) => exposeInNetns(path, port, address);
           } else {
             sb.netns = syntheticNetns(id);
           }

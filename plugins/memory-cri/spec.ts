@@ -101,8 +101,48 @@ export function sandboxHostname(sb: SandboxRec, nodeHostname: string): string {
   return sb.hostNetwork ? nodeHostname : sb.config.hostname || nodeHostname;
 }
 
-/** The container's files: the image's rootfs plus what runc/containerd provide (/etc/hostname, hosts, resolv.conf). */
-export function containerFs(config: ContainerConfig, image: CatalogueEntry, sb: SandboxRec, hostname: string, cwd: string): ContainerFs {
+/** Linux capability numbers by name (CAP_ prefix dropped), as in linux/capability.h. */
+export const CAPABILITIES: Record<string, number> = {
+  CHOWN: 0, DAC_OVERRIDE: 1, DAC_READ_SEARCH: 2, FOWNER: 3, FSETID: 4, KILL: 5, SETGID: 6, SETUID: 7, SETPCAP: 8,
+  LINUX_IMMUTABLE: 9, NET_BIND_SERVICE: 10, NET_BROADCAST: 11, NET_ADMIN: 12, NET_RAW: 13, IPC_LOCK: 14, IPC_OWNER: 15,
+  SYS_MODULE: 16, SYS_RAWIO: 17, SYS_CHROOT: 18, SYS_PTRACE: 19, SYS_PACCT: 20, SYS_ADMIN: 21, SYS_BOOT: 22, SYS_NICE: 23,
+  SYS_RESOURCE: 24, SYS_TIME: 25, SYS_TTY_CONFIG: 26, MKNOD: 27, LEASE: 28, AUDIT_WRITE: 29, AUDIT_CONTROL: 30, SETFCAP: 31,
+  MAC_OVERRIDE: 32, MAC_ADMIN: 33, SYSLOG: 34, WAKE_ALARM: 35, BLOCK_SUSPEND: 36, AUDIT_READ: 37, PERFMON: 38, BPF: 39,
+  CHECKPOINT_RESTORE: 40,
+};
+/** containerd's default capability set (oci.DefaultCapabilities). */
+export const DEFAULT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE'];
+
+/**
+ * What /proc/self/status says about privileges, as runc sets them up: the bounding set is the
+ * default set (all of them when privileged) plus added minus dropped ("ALL" allowed); a non-root
+ * process has no effective capabilities (the kernel clears them at exec).
+ */
+export function procStatus(config: ContainerConfig, uid: number): string {
+  const sc = config.linux?.securityContext;
+  const norm = (c: string) => c.toUpperCase().replace(/^CAP_/, '');
+  let set = new Set(sc?.privileged ? Object.keys(CAPABILITIES) : DEFAULT_CAPABILITIES);
+  if (!sc?.privileged) {
+    const add = (sc?.capabilities?.addCapabilities ?? []).map(norm);
+    const drop = (sc?.capabilities?.dropCapabilities ?? []).map(norm);
+    if (add.includes('ALL')) set = new Set(Object.keys(CAPABILITIES));
+    for (const c of add) if (c in CAPABILITIES) set.add(c);
+    if (drop.includes('ALL')) set.clear();
+    for (const c of drop) set.delete(c);
+  }
+  let mask = 0n;
+  for (const c of set) mask |= 1n << BigInt(CAPABILITIES[c]);
+  const hex = (n: bigint) => n.toString(16).padStart(16, '0');
+  const nnp = sc?.noNewPrivs && !sc.privileged ? 1 : 0;
+  return [
+    'Name:\tsh', 'State:\tR (running)', `Uid:\t${uid}\t${uid}\t${uid}\t${uid}`,
+    `CapInh:\t${hex(0n)}`, `CapPrm:\t${hex(uid === 0 ? mask : 0n)}`, `CapEff:\t${hex(uid === 0 ? mask : 0n)}`,
+    `CapBnd:\t${hex(mask)}`, `CapAmb:\t${hex(0n)}`, `NoNewPrivs:\t${nnp}`, '',
+  ].join('\n');
+}
+
+/** The container's files: the image's rootfs plus what runc/containerd provide (/etc/hostname, hosts, resolv.conf, /proc/self/status). */
+export function containerFs(config: ContainerConfig, image: CatalogueEntry, sb: SandboxRec, hostname: string, cwd: string, uid = 0): ContainerFs {
   const dns = sb.config.dnsConfig;
   const resolv = [
     ...(dns?.searches?.length ? [`search ${dns.searches.join(' ')}`] : []),
@@ -115,7 +155,10 @@ export function containerFs(config: ContainerConfig, image: CatalogueEntry, sb: 
     mounts: containerMounts(config),
     readonlyRootfs,
     executables: image.executables,
-    files: { ...image.files, '/etc/hostname': hostname + '\n', '/etc/hosts': hosts, '/etc/resolv.conf': resolv ? resolv + '\n' : '' },
+    files: {
+      ...image.files, '/etc/hostname': hostname + '\n', '/etc/hosts': hosts, '/etc/resolv.conf': resolv ? resolv + '\n' : '',
+      '/proc/self/status': procStatus(config, uid),
+    },
     dirs: [cwd],
   });
 }

@@ -60,7 +60,7 @@ t('logs: CRI format lines, stdout and stderr, increasing RFC3339Nano timestamps;
   assert.is(s.logPath, join(h.dir, 'pods', 'uid', `x${n}`, '0.log'));
   const lines = logLines(s.logPath);
   assert.equal(lines.map((l) => [l.stream, l.tag, l.text]), [
-    ['stdout', 'F', 'hello'], ['stderr', 'F', 'oops'], ['stdout', 'F', 'a'], ['stdout', 'F', 'b'], ['stdout', 'F', 'tail'],
+    ['stdout', 'F', 'hello'], ['stderr', 'F', 'oops'], ['stdout', 'F', 'a'], ['stdout', 'F', 'b'], ['stdout', 'P', 'tail'],
   ]);
   for (const l of lines) assert.match(l.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
   const times = lines.map((l) => Date.parse(l.time));

@@ -2,7 +2,7 @@
 // answer (status code by name), the expectation and the rule. Ends with
 // "N passed, N failed, N skipped" and a second line splitting skipped from not-applicable.
 import type { CaseResult, Reporter, RunReport, Suite, SuiteReport } from '../types.js';
-import { failureLines } from './format.js';
+import { coverageLines, failureLines } from './format.js';
 
 export interface ConsoleOptions {
   write?: (s: string) => void;
@@ -46,6 +46,11 @@ export function consoleReporter(o: ConsoleOptions = {}): Reporter {
     suiteEnd(rep: SuiteReport) {
       const n = filtered.get(rep.name);
       if (n) write(`  (${n} case${n === 1 ? '' : 's'} not selected by --focus/--skip)\n`);
+      if (rep.rpcCoverage?.length) {
+        const [head, ...rows] = coverageLines(rep.rpcCoverage);
+        write(`\n  ${paint('1', head)}\n`);
+        for (const l of rows) write(`    ${/  not called/.test(l) ? paint('33', l) : l}\n`);
+      }
     },
     end(rep: RunReport) {
       const t = rep.totals;

@@ -1,6 +1,6 @@
 // Failure details as text lines, shared by the console, JUnit and TAP reporters.
 import { toJson } from '../assert.js';
-import type { CaseResult, FailureDetails } from '../types.js';
+import type { CaseResult, FailureDetails, RpcCoverage } from '../types.js';
 
 const clip = (s: string, n = 4000) => (s.length > n ? `${s.slice(0, n)}… (${s.length - n} more characters)` : s);
 
@@ -30,4 +30,23 @@ export function failureText(r: CaseResult, withStack = false): string {
   for (const e of r.cleanupErrors ?? []) if (!f || f.kind !== 'cleanup') lines.push(`cleanup failed: ${e}`);
   for (const n of r.notes ?? []) lines.push(`note: ${n}`);
   return lines.join('\n');
+}
+
+/** The RPC coverage table as text rows: RPC, calls, answers by code, the results of the cases that called it. */
+export function coverageLines(rows: RpcCoverage[]): string[] {
+  const called = rows.filter((r) => r.calls > 0).length;
+  const width = Math.max(...rows.map((r) => r.rpc.length), 3);
+  const out = [`RPC coverage: ${called} of ${rows.length} RPCs called by cases`];
+  for (const r of rows) {
+    if (!r.calls) {
+      out.push(`${r.rpc.padEnd(width)}  ${'0 calls'.padStart(9)}  not called${r.note ? `: ${r.note}` : ''}`);
+      continue;
+    }
+    const answers = Object.entries(r.answers).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+    const by: Record<string, number> = {};
+    for (const c of r.cases) by[c.status] = (by[c.status] ?? 0) + 1;
+    const results = Object.entries(by).map(([k, n]) => `${n} ${k}`).join(', ');
+    out.push(`${r.rpc.padEnd(width)}  ${`${r.calls} call${r.calls === 1 ? '' : 's'}`.padStart(9)}  ${answers}; ${r.cases.length} case${r.cases.length === 1 ? '' : 's'}: ${results}`);
+  }
+  return out;
 }

@@ -76,7 +76,7 @@ async function runPrepared(prepare: () => Promise<PreparedSuite[]>, o: CommonOpt
 export function register(program: Command): void {
   const conf = program
     .command('conformance')
-    .description('run conformance suites against a CSI driver or CNI plugin (or, with `all`, triad\'s in-memory plugins)');
+    .description('run conformance suites against a CRI runtime, CSI driver or CNI plugin (or, with `all`, triad\'s in-memory plugins)');
 
   for (const reg of suites()) {
     const cmd = conf.command(reg.name).description(reg.description);

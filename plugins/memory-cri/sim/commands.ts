@@ -4,7 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { posix } from 'node:path';
 import { FsError } from './fs.js';
-import { PortInUse } from './net.js';
+import { ExposeError, PortInUse } from './net.js';
 import { parseSignal } from './process.js';
 import { resolveProgram } from './resolve.js';
 import { programs, readAll, type Program, type ProgramCtx } from './types.js';
@@ -690,6 +690,7 @@ async function serveHttp(c: ProgramCtx, port: number, who: string, home?: string
     }));
   } catch (e) {
     if (e instanceof PortInUse) { c.io.err.write(`${who}: bind: Address in use\n`); return 1; }
+    if (e instanceof ExposeError) { c.io.err.write(`${who}: ${e.message}\n`); return 1; }
     throw e;
   }
   c.proc.onExit(() => listener.close());
@@ -708,6 +709,7 @@ def('nc', async (c) => {
       listener = await c.proc.race(c.host.ports.listenTcp(port, (s) => s.on('data', (d) => c.io.out.write(d))));
     } catch (e) {
       if (e instanceof PortInUse) { c.io.err.write('nc: bind: Address in use\n'); return 1; }
+      if (e instanceof ExposeError) { c.io.err.write(`nc: ${e.message}\n`); return 1; }
       throw e;
     }
     c.proc.onExit(() => listener.close());

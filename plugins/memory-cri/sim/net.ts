@@ -2,8 +2,13 @@
 // on 127.0.0.1 and an ephemeral port, so probes work where the simulated pod IP is not routable.
 // The sandbox reports the mapping (container port → 127.0.0.1:ephemeral) as `portForwards`.
 // Containers of one pod share the table (one network namespace): a port is taken once.
+// When the pod has a real network namespace, the sandbox sets `expose`, which also makes each
+// port answer on the pod IP inside that namespace (see network.ts exposeInNetns).
+// A TCP port the pod maps to a host port (PortMapping.host_port, what CNI's portmap does) is also
+// forwarded from listenHost:hostPort while something listens on it; a host port that is taken
+// on this machine is simply not forwarded.
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
+import { connect, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 
 export interface Listener {
   port: number;
@@ -22,14 +27,44 @@ export class PortInUse extends Error {
   }
 }
 
+/** The port listens, but could not be made to answer in the pod's network namespace. */
+export class ExposeError extends Error {
+  constructor(readonly port: number, message: string) {
+    super(message);
+    this.name = 'ExposeError';
+  }
+}
+
 export class PortTable {
   private readonly listeners = new Map<number, Listener | 'binding'>();
   /** Bytes received and sent through every listener of the pod (network stats). */
   rxBytes = 0;
   txBytes = 0;
   private shut = false;
+  /** Make a new listener answer elsewhere too (the pod's real netns); returns how to undo it. */
+  expose?: (port: number, address: string) => Promise<() => Promise<void>>;
 
-  constructor(private readonly host = '127.0.0.1') {}
+  /** @param hostPorts container port → host port (TCP mappings with a host port). */
+  constructor(private readonly host = '127.0.0.1', private readonly hostPorts: ReadonlyMap<number, number> = new Map()) {}
+
+  /** Forward host:hostPort to the pod port's real address; undefined when the host port is taken. */
+  private async forwardHostPort(hostPort: number, target: number): Promise<Server | undefined> {
+    const fwd = createTcpServer((s) => {
+      const up = connect(target, this.host);
+      s.on('error', () => up.destroy());
+      up.on('error', () => s.destroy());
+      s.pipe(up).pipe(s);
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        fwd.once('error', reject);
+        fwd.listen(hostPort, this.host, () => { fwd.off('error', reject); resolve(); });
+      });
+      return fwd;
+    } catch {
+      return undefined;
+    }
+  }
 
   /** The port → address map of every listening port. */
   forwards(): Record<string, string> {
@@ -71,15 +106,30 @@ export class PortTable {
       throw e;
     }
     const addr = server.address();
-    const address = `${this.host}:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    const real = typeof addr === 'object' && addr ? addr.port : 0;
+    const address = `${this.host}:${real}`;
+    let unexpose: (() => Promise<void>) | undefined;
+    if (this.expose && !this.shut) {
+      try {
+        unexpose = await this.expose(port, address);
+      } catch (e) {
+        this.listeners.delete(port);
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        throw new ExposeError(port, (e as Error).message);
+      }
+    }
+    const hostPort = this.hostPorts.get(port);
+    const fwd = hostPort ? await this.forwardHostPort(hostPort, real) : undefined;
     let closed: Promise<void> | undefined;
     const l: Listener = {
       port, kind, address,
-      close: () => (closed ??= new Promise<void>((resolve) => {
+      close: () => (closed ??= (async () => {
         if (this.listeners.get(port) === l) this.listeners.delete(port);
+        await unexpose?.().catch(() => undefined);
         for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      })),
+        fwd?.close();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })()),
     };
     this.listeners.set(port, l);
     if (this.shut) {

@@ -137,6 +137,7 @@ export function tokenize(src: string): Token[] {
     }
     if (c === '"') {
       word ??= [];
+      lit('', true); // "" is an (empty) argument of its own, as '' is
       i++;
       let closed = false;
       while (i < src.length) {

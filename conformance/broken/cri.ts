@@ -1,0 +1,236 @@
+// Deliberately broken CRI runtimes: memory-cri with ONE handler wrapped so it breaks ONE rule of
+// the CRI. Each names the conformance case that must catch it (test/conformance/cri.test.ts
+// asserts exactly that case fails). They prove the suite can fail, and show runtime authors
+// what each failure looks like.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ContainerState, ImageServiceDefinition, RuntimeServiceDefinition } from '../../interfaces/gen/cri/api.js';
+import { failedPrecondition, Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { serve, type Binding } from '../../interfaces/grpc/server.js';
+import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../../plugins/memory-cni/index.js';
+import { CriLogWriter, MemoryRuntime, type MemoryRuntimeOptions } from '../../plugins/memory-cri/index.js';
+
+type Impl = Record<string, (req: any, ctx: any) => any>;
+
+export interface BrokenCriVariant {
+  description: string;
+  /** The case id that catches this break. */
+  caughtBy: string;
+  patch(b: { runtime: Impl; image: Impl }, rt: MemoryRuntime): void | (() => void);
+}
+
+/** Wrap one method: `fn(orig, req, ctx)`. */
+const wrap = (impl: Impl, key: string, fn: (orig: Impl[string], req: any, ctx: any) => any) => {
+  const orig = impl[key];
+  impl[key] = (req, ctx) => fn(orig, req, ctx);
+};
+
+export const brokenCri: Record<string, BrokenCriVariant> = {
+  'created-reported-running': {
+    description: 'ContainerStatus reports a container that was created but never started as CONTAINER_RUNNING',
+    caughtBy: 'cri.container.create.created',
+    patch({ runtime }) {
+      wrap(runtime, 'containerStatus', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        if (res.status?.state === ContainerState.CONTAINER_CREATED) res.status.state = ContainerState.CONTAINER_RUNNING;
+        return res;
+      });
+    },
+  },
+  'wrong-exit-code': {
+    description: 'ContainerStatus reports exit code 0 for every exited container',
+    caughtBy: 'cri.container.exit.code',
+    patch({ runtime }) {
+      wrap(runtime, 'containerStatus', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        if (res.status?.state === ContainerState.CONTAINER_EXITED) res.status.exitCode = 0;
+        return res;
+      });
+    },
+  },
+  'stop-not-idempotent': {
+    description: 'StopContainer of a container that already stopped answers FAILED_PRECONDITION',
+    caughtBy: 'cri.container.stop.idempotent',
+    patch({ runtime }, rt) {
+      wrap(runtime, 'stopContainer', (orig, req, ctx) => {
+        const c = rt.store.containers.get(req.containerId);
+        if (c && c.state === ContainerState.CONTAINER_EXITED) throw failedPrecondition(`container ${c.id} is not running`);
+        return orig(req, ctx);
+      });
+    },
+  },
+  'not-found-as-unknown': {
+    description: 'ContainerStatus of an unknown container id answers UNKNOWN instead of NOT_FOUND',
+    caughtBy: 'cri.container.status.unknown-id',
+    patch({ runtime }, rt) {
+      wrap(runtime, 'containerStatus', (orig, req, ctx) => {
+        if (!rt.store.containers.has(req.containerId)) throw new StatusError(Status.UNKNOWN, `no container ${req.containerId}`);
+        return orig(req, ctx);
+      });
+    },
+  },
+  'list-ignores-labels': {
+    description: 'ListContainers ignores the label selector of its filter',
+    caughtBy: 'cri.container.list.label-selector',
+    patch({ runtime }) {
+      wrap(runtime, 'listContainers', (orig, req, ctx) => orig({ ...req, filter: req.filter ? { ...req.filter, labelSelector: {} } : undefined }, ctx));
+    },
+  },
+  'logs-not-cri-format': {
+    description: 'Container logs are written as plain text lines, without the CRI time/stream/tag prefix',
+    caughtBy: 'cri.logs.format',
+    patch(_b, rt) {
+      // The log writer is shared by every runtime in the process: only this runtime's log files are written wrong.
+      const proto = CriLogWriter.prototype as unknown as { line(stream: string, tag: string, text: Buffer): void };
+      const orig = proto.line;
+      proto.line = function (this: { path: string; fd?: number }, stream, tag, text) {
+        const mine = [...rt.store.containers.values()].some((c) => c.logPath === this.path);
+        if (!mine) return orig.call(this, stream, tag, text);
+        if (this.fd === undefined) return undefined;
+        writeFileSync(this.fd, Buffer.concat([text, Buffer.from('\n')]));
+        return undefined;
+      };
+      return () => { proto.line = orig; };
+    },
+  },
+  'sandbox-ip-missing': {
+    description: 'PodSandboxStatus reports no IP for a ready sandbox on the pod network',
+    caughtBy: 'cri.network.sandbox-ip',
+    patch({ runtime }) {
+      wrap(runtime, 'podSandboxStatus', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        if (res.status) res.status.network = { ip: '', additionalIps: [] };
+        return res;
+      });
+    },
+  },
+  'exec-ignores-exit-code': {
+    description: 'ExecSync answers exit code 0 whatever the command exited with',
+    caughtBy: 'cri.exec-sync.exit-code',
+    patch({ runtime }) {
+      wrap(runtime, 'execSync', async (orig, req, ctx) => ({ ...(await orig(req, ctx)), exitCode: 0 }));
+    },
+  },
+  'remove-image-keeps': {
+    description: 'RemoveImage answers OK but keeps the image',
+    caughtBy: 'cri.image.remove.by-tag',
+    patch({ image }) {
+      image.removeImage = async () => ({});
+    },
+  },
+  'remove-sandbox-keeps-containers': {
+    description: 'RemovePodSandbox forgets the sandbox but leaves its containers behind',
+    caughtBy: 'cri.sandbox.remove.removes-containers',
+    patch({ runtime }, rt) {
+      wrap(runtime, 'removePodSandbox', async (orig, req, ctx) => {
+        const sb = rt.store.sandboxes.get(req.podSandboxId);
+        if (!sb) return orig(req, ctx);
+        await runtime.stopPodSandbox(req, ctx);
+        rt.store.sandboxes.delete(sb.id);
+        rt.store.names.delete(sb.nameKey);
+        return {};
+      });
+    },
+  },
+  'pull-answers-digest': {
+    description: 'PullImage answers the repo digest as image_ref instead of the image id',
+    caughtBy: 'cri.image.pull.present',
+    patch({ image }, rt) {
+      wrap(image, 'pullImage', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        const img = rt.images.byId.get(res.imageRef);
+        return { imageRef: img?.repoDigests[0] ?? res.imageRef };
+      });
+    },
+  },
+  'dns-config-ignored': {
+    description: 'RunPodSandbox drops the DNS config: containers get an empty /etc/resolv.conf',
+    caughtBy: 'cri.network.dns-config',
+    patch({ runtime }) {
+      wrap(runtime, 'runPodSandbox', (orig, req, ctx) => orig({ ...req, config: { ...req.config, dnsConfig: undefined } }, ctx));
+    },
+  },
+  'readonly-mount-writable': {
+    description: 'CreateContainer ignores Mount.readonly: read-only mounts are writable',
+    caughtBy: 'cri.mounts.readonly',
+    patch({ runtime }) {
+      wrap(runtime, 'createContainer', (orig, req, ctx) => orig({ ...req, config: req.config ? { ...req.config, mounts: (req.config.mounts ?? []).map((m: object) => ({ ...m, readonly: false })) } : req.config }, ctx));
+    },
+  },
+  'run-as-user-ignored': {
+    description: 'CreateContainer ignores run_as_user: every process runs as root',
+    caughtBy: 'cri.security.run-as-user',
+    patch({ runtime }) {
+      wrap(runtime, 'createContainer', (orig, req, ctx) => {
+        const sc = req.config?.linux?.securityContext;
+        if (!sc) return orig(req, ctx);
+        return orig({ ...req, config: { ...req.config, linux: { ...req.config.linux, securityContext: { ...sc, runAsUser: undefined } } } }, ctx);
+      });
+    },
+  },
+  'update-resources-unknown-ok': {
+    description: 'UpdateContainerResources of an unknown container id answers OK',
+    caughtBy: 'cri.resources.update.unknown-id',
+    patch({ runtime }, rt) {
+      wrap(runtime, 'updateContainerResources', (orig, req, ctx) => (rt.store.containers.has(req.containerId) ? orig(req, ctx) : {}));
+    },
+  },
+  'stream-ignores-filter': {
+    description: 'StreamPodSandboxes streams every sandbox, ignoring the filter',
+    caughtBy: 'cri.sandbox.stream',
+    patch({ runtime }) {
+      const orig = runtime.streamPodSandboxes as unknown as (req: unknown, ctx: unknown) => AsyncIterable<unknown>;
+      runtime.streamPodSandboxes = ((req: any, ctx: any) => orig({ ...req, filter: undefined }, ctx)) as never;
+    },
+  },
+};
+
+export interface RunningBrokenCri { endpoint: string; runtime: MemoryRuntime; close(): Promise<void> }
+
+/**
+ * Serve memory-cri (with memory-cni in process as its pod network, as `triad conformance all`
+ * does) with one variant's break applied; no variant: the healthy runtime, the same way.
+ */
+export async function serveBrokenCri(variant: string | undefined, opts: MemoryRuntimeOptions & { endpoint: string; dir: string }): Promise<RunningBrokenCri> {
+  const v = variant ? brokenCri[variant] : undefined;
+  if (variant && !v) throw new Error(`unknown broken CRI variant ${variant} (known: ${Object.keys(brokenCri).join(', ')})`);
+  const netDir = join(opts.dir, 'network');
+  mkdirSync(netDir, { recursive: true });
+  const conflist = join(netDir, '10-triad-memory.conflist');
+  writeFileSync(conflist, JSON.stringify({ cniVersion: '1.1.0', name: 'triad-broken', plugins: [{ type: MEMORY_CNI_TYPE, subnet: '10.125.0.0/16', dataDir: join(netDir, 'ipam') }] }));
+  const rt = new MemoryRuntime({
+    stateDir: join(opts.dir, 'state'),
+    network: { type: 'cni', config: conflist, binDirs: [netDir], cacheDir: join(netDir, 'cache'), inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } },
+    ...opts,
+  });
+  const bindings = rt.bindings() as Binding<any>[];
+  const find = (def: unknown) => {
+    const b = bindings.find((x) => x.def === def);
+    if (!b) throw new Error('memory-cri binding missing');
+    b.impl = { ...b.impl };
+    return b.impl as Impl;
+  };
+  const undo = v?.patch({ runtime: find(RuntimeServiceDefinition), image: find(ImageServiceDefinition) }, rt);
+  let server;
+  try {
+    server = await serve(opts.endpoint, bindings);
+  } catch (e) {
+    if (undo) undo();
+    await rt.close();
+    throw e;
+  }
+  const s = server;
+  return {
+    endpoint: s.endpoint.display, runtime: rt,
+    close: async () => {
+      try { await rt.close(); await s.close(2000); } finally { if (undo) undo(); }
+    },
+  };
+}
+
+/** A temp dir for a broken runtime; removed by the returned cleanup. */
+export function brokenCriDir(): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'triad-broken-cri-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}

@@ -1,0 +1,93 @@
+// CRI container logs: the file at log_directory/log_path in the CRI format (RFC3339Nano time,
+// stream, F/P tag, content), stdout and stderr kept apart, order, partial lines, long lines that
+// reassemble, and ReopenContainerLog (rotation) — running, not running, unknown.
+import { renameSync } from 'node:fs';
+import { expectCode, expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
+import type { CaseDef } from '../runner/types.js';
+import { caseIn } from './case.js';
+import { RFC3339_NANO, RULES, expectRefused, parseLogLine, type CriEnv, type CriKit, type LogLine } from './kit.js';
+
+const c = caseIn('cri.Logs');
+
+const REOPEN_RULE = 'CRI ReopenContainerLog: the runtime reopens the container\'s log file at log_path (kubelet renames the old file away first when it rotates logs); output then goes to the new file';
+
+/** Run a command to exit and parse its log; every line must be in the CRI format. */
+async function logOf(k: CriKit, script: string): Promise<LogLine[]> {
+  const pod = await k.sandbox();
+  const id = await k.run(pod, 'talker', ['sh', '-c', script]);
+  const st = await k.waitExited(id);
+  const raw = k.logLines(st.logPath);
+  if (!raw.length) fail(`the log file ${st.logPath} is empty or missing after the container wrote to stdout`, RULES.logFormat);
+  return raw.map((l, i) => parseLogLine(l) ?? fail(`line ${i + 1} of ${st.logPath} is not in the CRI log format: ${JSON.stringify(l.slice(0, 200))}`, RULES.logFormat, { actual: raw.slice(0, 10) }));
+}
+
+export const logCases: CaseDef<CriEnv>[] = [
+  c({
+    id: 'cri.logs.format', name: 'Container output is logged in the CRI format with RFC3339Nano times and the right stream',
+    async run(k) {
+      const lines = await logOf(k, 'echo out-line; echo err-line >&2');
+      for (const l of lines) {
+        expectTrue(RFC3339_NANO.test(l.time) && !Number.isNaN(Date.parse(l.time)), `timestamp ${JSON.stringify(l.time)} is not RFC3339Nano`, RULES.logFormat, { actual: l.raw });
+        expectTrue(Math.abs(Date.parse(l.time) - Date.now()) < 300_000, `timestamp ${l.time} is not the time the line was written`, RULES.logFormat, { actual: l.raw });
+      }
+      const seen = lines.map((l) => `${l.stream} ${l.tag} ${l.text}`).sort();
+      expectEqual(seen, ['stderr F err-line', 'stdout F out-line'], RULES.logFormat, 'log lines (stream tag content)');
+    },
+  }),
+  c({
+    id: 'cri.logs.order', name: 'Lines of one stream are logged in order with non-decreasing timestamps',
+    async run(k) {
+      const lines = (await logOf(k, 'echo one; echo two; echo three; echo four')).filter((l) => l.stream === 'stdout');
+      expectEqual(lines.map((l) => l.text), ['one', 'two', 'three', 'four'], RULES.logFormat, 'stdout lines in the log');
+      const times = lines.map((l) => Date.parse(l.time));
+      expectTrue(times.every((t, i) => i === 0 || t >= times[i - 1]), `timestamps go backwards: ${lines.map((l) => l.time).join(', ')}`, RULES.logFormat);
+    },
+  }),
+  c({
+    id: 'cri.logs.partial-line', name: 'Output that ends without a newline is logged as a partial (P) line',
+    async run(k) {
+      const lines = await logOf(k, 'echo full; printf no-newline');
+      const last = lines.filter((l) => l.stream === 'stdout').map((l) => `${l.tag} ${l.text}`);
+      expectEqual(last, ['F full', 'P no-newline'], 'CRI log format: tag F ends a line, P marks a partial one; text the process wrote without a final newline is partial (containerd and CRI-O log it as P)', 'stdout records (tag content)');
+    },
+  }),
+  c({
+    id: 'cri.logs.long-line', name: 'A 20 000-character line reassembles from its records (P chunks, then F)',
+    async run(k) {
+      const lines = (await logOf(k, 'printf "%020000d\\n" 0; echo after')).filter((l) => l.stream === 'stdout');
+      const end = lines.findIndex((l) => l.tag === 'F');
+      expectTrue(end >= 0, 'no F record ends the long line', RULES.logFormat);
+      expectEqual(lines.slice(0, end + 1).map((l) => l.text).join(''), '0'.repeat(20_000), 'CRI log format: a line split into records is every P record\'s content followed by the F record\'s', 'the reassembled long line');
+      expectEqual(lines.slice(end + 1).map((l) => `${l.tag} ${l.text}`), ['F after'], RULES.logFormat, 'records after the long line');
+    },
+  }),
+  c({
+    id: 'cri.logs.reopen', name: 'ReopenContainerLog after the log file was renamed away writes new output to a fresh file at log_path', tags: ['Slow'],
+    async run(k) {
+      const pod = await k.sandbox();
+      const id = await k.run(pod, 'ticker', ['sh', '-c', 'echo first; i=0; while true; do sleep 0.2; i=$((i+1)); echo tick-$i; done']);
+      const path = (await k.status(id)).logPath;
+      await k.waitLog(path, (l) => l?.text === 'first', 10_000, 'the line "first"', RULES.logFormat);
+      renameSync(path, `${path}.1`);
+      await expectOk(k.runtime.reopenContainerLog({ containerId: id }), REOPEN_RULE);
+      const lines = await k.waitLog(path, (l) => /^tick-\d+$/.test(l?.text ?? ''), 10_000, `a tick line in the reopened ${path}`, REOPEN_RULE);
+      expectTrue(!lines.some((l) => parseLogLine(l)?.text === 'first'), 'the reopened log file still has the line written before the rotation', REOPEN_RULE, { actual: lines.slice(0, 5) });
+      for (const l of lines) expectTrue(parseLogLine(l), `line ${JSON.stringify(l)} of the reopened file is not in the CRI format`, RULES.logFormat);
+    },
+  }),
+  c({
+    id: 'cri.logs.reopen.not-running', name: 'ReopenContainerLog of a container that is not running fails',
+    async run(k) {
+      const pod = await k.sandbox();
+      const id = await k.run(pod, 'done', ['true']);
+      await k.waitExited(id);
+      await expectRefused(k.runtime.reopenContainerLog({ containerId: id }), 'CRI ReopenContainerLog: only a running container has a log file open; for one that is not running the call MUST fail (kubelet then skips its rotation)', 'ReopenContainerLog of an exited container');
+    },
+  }),
+  c({
+    id: 'cri.logs.reopen.unknown-id', name: 'ReopenContainerLog of an unknown container id fails with NOT_FOUND',
+    async run(k) {
+      await expectCode(k.runtime.reopenContainerLog({ containerId: k.env.unknownId }), 'NOT_FOUND', RULES.notFound('ReopenContainerLog', 'container'));
+    },
+  }),
+];

@@ -1,0 +1,129 @@
+// CRI networking as a container sees it: the sandbox IP is reported (and distinct per sandbox),
+// containers of one sandbox share the network namespace (one reaches the other on localhost),
+// the DNS config reaches /etc/resolv.conf, the hostname is the sandbox's (the node's with host
+// networking), and a hostPort mapping forwards to the container port.
+import { isIP } from 'node:net';
+import { request } from 'node:http';
+import { NamespaceMode, Protocol } from '../../interfaces/gen/cri/api.js';
+import { expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
+import type { CaseDef } from '../runner/types.js';
+import { caseIn } from './case.js';
+import { RULES, parseLogLine, sleep, type CriEnv, type CriKit, type Pod } from './kit.js';
+
+const c = caseIn('cri.Network');
+
+const IP_RULE = 'CRI PodSandboxStatus.network.ip: the primary IP of a ready sandbox (not using the host network) is reported; kubelet publishes it as status.podIP';
+const WEB = 'mkdir -p /www && echo triad-web-ok > /www/index.html && exec httpd -f -p 8080 -h /www';
+
+async function podIp(k: CriKit, pod: Pod): Promise<string> {
+  const p = k.runtime.podSandboxStatus({ podSandboxId: pod.id });
+  const st = await expectOk(p, RULES.sandboxStatusOk);
+  const ip = st.status?.network?.ip ?? '';
+  if (!isIP(ip)) fail(`network.ip of sandbox ${pod.id} is ${JSON.stringify(ip)}, not an IP address`, IP_RULE, { call: p, actual: st.status?.network });
+  return ip;
+}
+
+/** stdout of a container that runs `script` to completion. */
+async function output(k: CriKit, pod: Pod, script: string): Promise<string> {
+  const id = await k.run(pod, 'probe', ['sh', '-c', script]);
+  const st = await k.waitExited(id);
+  expectEqual(st.exitCode, 0, `\`${script}\` exits 0 in a container`, 'exit code', k.ctx.lastCall);
+  return k.logLines(st.logPath).map(parseLogLine).filter((l) => l?.stream === 'stdout').map((l) => l!.text).join('\n');
+}
+
+function httpGet(host: string, port: number, timeoutMs: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path: '/', method: 'GET', timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export const networkCases: CaseDef<CriEnv>[] = [
+  c({
+    id: 'cri.network.sandbox-ip', name: 'A ready sandbox reports its IP address',
+    async run(k) {
+      const pod = await k.sandbox();
+      await podIp(k, pod);
+    },
+  }),
+  c({
+    id: 'cri.network.distinct-ips', name: 'Two sandboxes get different IP addresses',
+    async run(k) {
+      const [a, b] = await Promise.all([k.sandbox(), k.sandbox()]);
+      const [ipa, ipb] = [await podIp(k, a), await podIp(k, b)];
+      expectTrue(ipa !== ipb, `both sandboxes report ${ipa}`, 'CRI: every sandbox has its own network namespace and address (the network plugin allocates one per sandbox)');
+    },
+  }),
+  c({
+    id: 'cri.network.localhost-shared', name: 'Containers of one sandbox share the network namespace: one reaches the other on 127.0.0.1',
+    async run(k) {
+      const pod = await k.sandbox();
+      await k.run(pod, 'web', ['sh', '-c', WEB]);
+      const client = await k.sleeper(pod, 'client');
+      const r = await k.sh(client, 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do wget -qO- http://127.0.0.1:8080/ && exit 0; sleep 0.5; done; exit 1', 20);
+      const rule = 'CRI: the containers of a sandbox share its network namespace (they talk over localhost, as in a Kubernetes pod)';
+      expectEqual(r.exitCode, 0, rule, `exit code of wget http://127.0.0.1:8080/ in the other container (stderr ${JSON.stringify(r.stderr.slice(0, 200))})`, k.ctx.lastCall);
+      expectEqual(r.stdout.trim(), 'triad-web-ok', rule, 'body served by the first container', k.ctx.lastCall);
+    },
+  }),
+  c({
+    id: 'cri.network.dns-config', name: 'The sandbox DNS config (servers, searches, options) is the container\'s /etc/resolv.conf',
+    async run(k) {
+      const pod = await k.sandbox({ dnsConfig: { servers: ['10.0.0.10', '10.0.0.11'], searches: ['triad.test', 'svc.triad.test'], options: ['ndots:5', 'timeout:2'] } });
+      const text = await output(k, pod, 'cat /etc/resolv.conf');
+      const lines = text.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+      const rule = 'CRI PodSandboxConfig.dns_config: the runtime writes servers as nameserver lines, searches as the search line and options as the options line of every container\'s /etc/resolv.conf';
+      for (const want of ['nameserver 10.0.0.10', 'nameserver 10.0.0.11', 'search triad.test svc.triad.test', 'options ndots:5 timeout:2']) {
+        expectTrue(lines.includes(want), `/etc/resolv.conf has no line "${want}"`, rule, { actual: text });
+      }
+    },
+  }),
+  c({
+    id: 'cri.network.hostname', name: 'The container\'s hostname is the sandbox hostname',
+    async run(k) {
+      const hostname = `triad-host-${k.env.runId}-${k.ctx.seq}`;
+      const pod = await k.sandbox({ hostname });
+      expectEqual((await output(k, pod, 'hostname')).trim(), hostname, 'CRI PodSandboxConfig.hostname: the hostname of the sandbox, which its containers share (UTS namespace)', 'output of `hostname`');
+    },
+  }),
+  c({
+    id: 'cri.network.host-network', name: 'A sandbox on the host network has the node\'s hostname',
+    async run(k) {
+      const pod = await k.sandbox({ hostname: '', linux: { securityContext: { namespaceOptions: { network: NamespaceMode.NODE, pid: NamespaceMode.POD, ipc: NamespaceMode.POD } } } });
+      expectEqual((await output(k, pod, 'hostname')).trim(), k.env.nodeHostname,
+        'CRI NamespaceOption.network NODE: the sandbox uses the host\'s network (and UTS) namespace, so its containers see the node\'s hostname', 'output of `hostname`');
+    },
+  }),
+  c({
+    id: 'cri.network.host-port', name: 'A hostPort mapping forwards the host port to the container port',
+    async run(k) {
+      const hostPort = 40_000 + Math.floor(Math.random() * 10_000);
+      const addr = k.env.opts.hostPortAddress ?? '127.0.0.1';
+      const pod = await k.sandbox({ portMappings: [{ protocol: Protocol.TCP, containerPort: 8080, hostPort, hostIp: '' }] });
+      await k.run(pod, 'web', ['sh', '-c', WEB]);
+      const deadline = Date.now() + Math.min(15_000, k.ctx.deadlineMs() - 500);
+      let last = '';
+      for (;;) {
+        try {
+          const res = await httpGet(addr, hostPort, 2000);
+          if (res.status === 200 && res.body.trim() === 'triad-web-ok') return;
+          last = `HTTP ${res.status}: ${JSON.stringify(res.body.slice(0, 100))}`;
+        } catch (e) {
+          last = (e as Error).message;
+        }
+        if (Date.now() > deadline) break;
+        await sleep(250);
+      }
+      fail(`GET http://${addr}:${hostPort}/ did not reach the container listening on 8080 (last: ${last})${k.env.opts.hostPortAddress ? '' : '; if host ports answer on another address here (e.g. the CNI bridge gateway), give it with --hostport-address'}`,
+        'CRI PortMapping: traffic to host_port on the node reaches container_port of the sandbox (kubelet passes hostPort mappings to the runtime, which has the network plugin set them up)');
+    },
+  }),
+];
