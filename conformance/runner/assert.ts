@@ -116,9 +116,21 @@ export function expectNone<T>(items: readonly T[], pred: (x: T) => boolean, mess
 }
 
 /** JSON with bigints as strings and Uint8Arrays as base64: for failure reports. */
+/** Bytes as text when they are printable UTF-8 (ExecSync output, log lines), else base64. */
+function bytesText(b: Uint8Array): string {
+  const text = Buffer.from(b).toString('utf8');
+  // eslint-disable-next-line no-control-regex
+  return /^[^\u0000-\u0008\u000e-\u001f\ufffd]*$/.test(text) ? text : `base64:${Buffer.from(b).toString('base64')}`;
+}
+
 export function toJson(v: unknown, indent?: number): string {
   try {
-    return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('base64') : x), indent) ?? String(v);
+    // `this[k]` is the value before Buffer#toJSON turned it into {type, data}.
+    return JSON.stringify(v, function (this: Record<string, unknown>, k, x) {
+      const raw = this[k];
+      if (raw instanceof Uint8Array) return bytesText(raw);
+      return typeof x === 'bigint' ? x.toString() : x;
+    }, indent) ?? String(v);
   } catch {
     return String(v);
   }

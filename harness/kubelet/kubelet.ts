@@ -45,7 +45,8 @@ export class NotFoundError extends Error {}
 export class Kubelet {
   private readonly workers = new Map<string, PodWorker>();
   private readonly byKey = new Map<string, string>();
-  private readonly timers = new Map<PodWorker, { at: number; t: NodeJS.Timeout }>();
+  /** Pending syncs: when, and how to cancel (a timer, or an immediate for "now"). */
+  private readonly timers = new Map<PodWorker, { at: number; cancel(): void }>();
   private readonly running = new Set<PodWorker>();
   private readonly dirty = new Set<PodWorker>();
   private readonly listeners = new Set<(w: PodWorker) => void>();
@@ -184,8 +185,9 @@ export class Kubelet {
     w.deletionTimestamp ??= Date.now();
     this.checkpoint(w);
     const t = this.timers.get(w);
-    if (t) { clearTimeout(t.t); this.timers.delete(w); }
+    if (t) { t.cancel(); this.timers.delete(w); }
     while (this.running.has(w)) await new Promise((r) => setTimeout(r, 5));
+    const ids = [...w.containers.values()].flatMap((c) => [...c.oldIds, ...(c.id ? [c.id] : [])]);
     const errors = await tearDownPod(w, this.deps, graceS);
     if (errors.length) {
       this.checkpoint(w);
@@ -196,6 +198,7 @@ export class Kubelet {
     this.images.forget(w.uid);
     this.backoff.forget(`${w.uid}/`);
     this.store?.removePod(w.uid);
+    for (const id of ids) this.seen.delete(id);
     for (const l of this.listeners) l(w);
   }
 
@@ -229,7 +232,7 @@ export class Kubelet {
     this.stopped = true;
     if (this.plegTimer) clearTimeout(this.plegTimer);
     this.eventStream?.cancel();
-    for (const { t } of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     const errors: Error[] = [];
     for (const w of this.workers.values()) w.stopAllProbes();
@@ -253,8 +256,16 @@ export class Kubelet {
     const at = Date.now() + afterMs;
     const t = this.timers.get(w);
     if (t && t.at <= at) return;
-    if (t) clearTimeout(t.t);
-    this.timers.set(w, { at, t: setTimeout(() => { this.timers.delete(w); void this.run(w); }, afterMs) });
+    if (t) t.cancel();
+    const fire = () => { this.timers.delete(w); void this.run(w); };
+    // "Now" runs on the next turn of the event loop, not a timer (which waits at least 1 ms).
+    if (afterMs <= 0) {
+      const i = setImmediate(fire);
+      this.timers.set(w, { at, cancel: () => clearImmediate(i) });
+    } else {
+      const i = setTimeout(fire, afterMs);
+      this.timers.set(w, { at, cancel: () => clearTimeout(i) });
+    }
   }
 
   private async run(w: PodWorker): Promise<void> {
@@ -292,7 +303,7 @@ export class Kubelet {
 
   /** Compare the runtime's view with the last one and tell the affected pod workers. */
   async relist(): Promise<void> {
-    if (this.workers.size === 0) return;
+    if (this.workers.size === 0) { this.seen.clear(); return; }
     const [cs, ss] = await Promise.all([
       this.opts.cri.runtime.listContainers({ filter: { labelSelector: { [L.MANAGED]: 'true' } } }),
       this.opts.cri.runtime.listPodSandbox({ filter: { labelSelector: { [L.MANAGED]: 'true', [L.INSTANCE]: this.instance } } }),
@@ -333,8 +344,8 @@ export class Kubelet {
             : ev.containerEventType === ContainerEventType.CONTAINER_STOPPED_EVENT ? CriState.CONTAINER_EXITED : undefined;
           if (state === undefined) continue;
           this.seen.set(ev.containerId, state);
-          await w.observe(ev.containerId, state);
-          this.wake(w);
+          // Only news needs a sync: the STARTED of a container this kubelet just started does not.
+          if (await w.observe(ev.containerId, state)) this.wake(w);
         }
       } catch { /* UNIMPLEMENTED or the runtime went away: relisting covers it */ }
     })();

@@ -17,6 +17,7 @@ import { ProbeWorker, type ProbeKind, type ProbeTarget } from './prober.js';
 import { Recorder } from './recorder.js';
 import { podSandboxConfig } from './sandbox-config.js';
 import { VolumeManager, type VolumeRecord } from './volumes.js';
+import { NODE_IP } from './status.js';
 
 export interface WorkerDeps {
   cri: CriClient;
@@ -372,12 +373,12 @@ export class PodWorker {
 
   // ---- container state from the runtime (PLEG) ----
 
-  /** The runtime says container `id` is now in `state`; fetch details on exit. */
-  async observe(id: string, state: CriState): Promise<void> {
+  /** The runtime says container `id` is now in `state`; fetch details on exit. True when that is news. */
+  async observe(id: string, state: CriState): Promise<boolean> {
     const c = [...this.containers.values()].find((x) => x.id === id);
-    if (!c) return;
+    if (!c) return false;
     const now = state === CriState.CONTAINER_RUNNING ? 'running' : state === CriState.CONTAINER_EXITED ? 'exited' : state === CriState.CONTAINER_CREATED ? 'created' : 'unknown';
-    if (now === c.state) return;
+    if (now === c.state) return false;
     if (now === 'exited') {
       const st = await this.deps.cri.runtime.containerStatus({ containerId: id }).catch(() => undefined);
       const s = st?.status;
@@ -396,6 +397,7 @@ export class PodWorker {
       c.state = now;
     }
     this.deps.checkpoint(this);
+    return true;
   }
 
   /** The runtime no longer lists a container we track (removed behind our back). */
@@ -437,6 +439,7 @@ export class PodWorker {
             return { host: fwd.slice(0, i), port: Number(fwd.slice(i + 1)) };
           }
         }
+        if (this.pod.spec.hostNetwork) return { host: NODE_IP, port };
         if (!this.podIPs[0]) throw new Error('pod has no IP to probe');
         return { host: this.podIPs[0], port };
       },

@@ -5,6 +5,9 @@ import type { ContainerStatus, Pod, PodCondition, PodPhase, PodStatus } from '..
 import type { ContainerRecord, PodWorker } from './pod-worker.js';
 import { podQos } from './resources.js';
 
+/** The node's address as pods see it: this one-node harness keeps probe and pod traffic on loopback. */
+export const NODE_IP = '127.0.0.1';
+
 const iso = (ms?: number) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 export function containerStatus(w: PodWorker, c: ContainerRecord, runtimeName: string): ContainerStatus {
@@ -71,9 +74,10 @@ export function podStatus(w: PodWorker, runtimeName: string): PodStatus {
     ],
     message: w.message,
     reason: w.reason,
-    hostIP: '127.0.0.1',
-    podIP: w.podIPs[0],
-    podIPs: w.podIPs.map((ip) => ({ ip })),
+    hostIP: NODE_IP,
+    // a hostNetwork pod has the node's address (kubelet reports the node IP; no CNI was called)
+    podIP: w.pod.spec.hostNetwork ? NODE_IP : w.podIPs[0],
+    podIPs: (w.pod.spec.hostNetwork ? [NODE_IP] : w.podIPs).map((ip) => ({ ip })),
     startTime: iso(w.startTime),
     initContainerStatuses: inits.length ? inits.map((c) => containerStatus(w, c, runtimeName)) : undefined,
     containerStatuses: apps.map((c) => containerStatus(w, c, runtimeName)),

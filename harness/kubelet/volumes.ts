@@ -15,6 +15,7 @@ import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import type { PersistentVolumeClaim, Pod, Volume } from '../api/types.js';
 import { parseQuantity } from '../manifest/quantity.js';
 import type { Recorder } from './recorder.js';
+import { mountsUnder } from '../../interfaces/csi/sdk/mount.js';
 
 export interface StorageClass { name: string; driver: string; parameters?: Record<string, string>; default?: boolean }
 
@@ -236,7 +237,12 @@ export class VolumeManager {
         errors.push(err as Error);
       }
     }
-    if (errors.length === 0) rmSync(this.podDir(pod.uid), { recursive: true, force: true });
+    if (errors.length === 0) {
+      const dir = this.podDir(pod.uid);
+      const err = stillMounted(dir, 'the pod directory');
+      if (err) errors.push(err);
+      else rmSync(dir, { recursive: true, force: true });
+    }
     return errors;
   }
 
@@ -249,6 +255,8 @@ export class VolumeManager {
       if (c.staged) {
         await step(`NodeUnstageVolume ${c.claim.metadata.name}`, () => d.client.node.nodeUnstageVolume({ volumeId: c.volumeId!, stagingTargetPath: c.stagingPath! }));
         c.staged = false;
+        const err = stillMounted(dirname(c.stagingPath!), `staging path of ${c.claim.metadata.name}`);
+        if (err) throw err;
         rmSync(dirname(c.stagingPath!), { recursive: true, force: true });
       }
       if (c.controllerPublished) {
@@ -275,3 +283,13 @@ function capability(mode?: string): DeepPartial<VolumeCapability> {
 }
 
 export { CtlCap, NodeCap };
+
+/**
+ * A driver that answered Node(Un)publish/Unstage OK but left a mount: removing the directory
+ * would delete the volume's data through it, so (as kubelet does) refuse and report instead.
+ */
+function stillMounted(dir: string, what: string): Error | undefined {
+  const left = mountsUnder(dir);
+  if (!left.length) return undefined;
+  return new Error(`${what} ${dir} still has mounts after the CSI driver answered OK (${left.join(', ')}); left in place so no volume data is deleted through them`);
+}

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { register, parseDuration } from '../../harness/cli/commands/conformance.js';
 import {
-  consoleReporter, expectCode, expectEqual, jsonText, junitXml, tapText, type CaseDef, type RunReport, type Suite,
+  consoleReporter, expectCode, expectEqual, jsonText, junitXml, tapText, toJson, type CaseDef, type RunReport, type Suite,
 } from '../../conformance/runner/index.js';
 import { byId, cases, runQuiet, tmp, withCsi } from './helpers.js';
 
@@ -214,6 +214,10 @@ test('durations', () => {
   assert.is(parseDuration('2m'), 120_000);
   assert.is(parseDuration('5'), 5000);
   assert.throws(() => parseDuration('soon'));
+});
+
+test('failure details show bytes as text (ExecSync output), binary as base64, bigints as numbers', () => {
+  assert.is(toJson({ stdout: Buffer.from('hi\n'), raw: new Uint8Array([0, 1, 255]), timeout: 5n }), '{"stdout":"hi\\n","raw":"base64:AAH/","timeout":"5"}');
 });
 
 test.run();

@@ -167,6 +167,22 @@ spec:
   await k.delete(ns, 'probed', 0);
 });
 
+t('a hostNetwork pod reports the node address as its pod IP', async () => {
+  const k = node.kubelet;
+  await k.apply(manifests(`
+apiVersion: v1
+kind: Pod
+metadata: { name: hostnet }
+spec:
+  hostNetwork: true
+  containers: [{ name: c, image: busybox, command: [sleep, '3600'] }]
+`));
+  const p = await k.waitFor(ns, 'hostnet', (x) => phase(x) === 'Running', W);
+  assert.is(p.status!.podIP, p.status!.hostIP);
+  assert.equal(p.status!.podIPs, [{ ip: p.status!.hostIP }]);
+  await k.delete(ns, 'hostnet', 0);
+});
+
 t('sidecar init container keeps running alongside the app', async () => {
   const k = node.kubelet;
   await k.apply(manifests(`
