@@ -1,6 +1,7 @@
 // A node assembled from triad.yaml: the CRI runtime, its network and the CSI drivers — started
-// in-process when they are in-memory (still reached over their gRPC sockets), or connected
-// when they are external — and the harness kubelet on top. close() undoes all of it.
+// in-process when they are in-memory (still reached over their gRPC sockets), started as a
+// private containerd (runtime.type containerd without an endpoint: private-containerd.ts), or
+// connected when they are external — and the harness kubelet on top. close() undoes all of it.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -12,14 +13,17 @@ import {
 import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../plugins/memory-cni/index.js';
 import { serveMemoryCri } from '../plugins/memory-cri/index.js';
 import { serveMemoryCsi } from '../plugins/memory-csi/index.js';
-import type { TriadConfig } from './config/config.js';
+import { isPrivateContainerd, type TriadConfig } from './config/config.js';
 import { hostResolvConf, Kubelet } from './kubelet/kubelet.js';
 import type { CsiDriver } from './kubelet/volumes.js';
+import { checkPrivateContainerd, startPrivateContainerd, type PrivateContainerdInfo } from './private-containerd.js';
 
 export interface Node {
   kubelet: Kubelet;
   cri: CriClient;
   config: TriadConfig;
+  /** The private containerd this node started (runtime.type containerd without endpoint). */
+  privateContainerd?: PrivateContainerdInfo;
   /** Tear down every pod and claim, stop the kubelet and every plugin this node started. */
   close(): Promise<Error[]>;
 }
@@ -39,6 +43,25 @@ export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promi
     closers.length = 0;
     return errors;
   };
+  // A private containerd takes seconds to start and outlives this process (detached, like any
+  // daemon): a Ctrl-C or SIGTERM while the node starts must not leave it behind. The signal is
+  // held until everything started so far is cleaned up, then raised again when nothing else
+  // listens for it (so the process still ends the way the signal says).
+  const privateCd = isPrivateContainerd(cfg.runtime);
+  if (privateCd) checkPrivateContainerd(cfg); // config, root, binaries: before anything is created
+  let signalled: NodeJS.Signals | undefined;
+  let reraise = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = sig;
+    reraise = process.listenerCount(sig) === 1;
+    log(`${sig} while the node starts: cleaning up what was started…`);
+  };
+  const guarded: NodeJS.Signals[] = privateCd ? ['SIGINT', 'SIGTERM'] : [];
+  for (const sig of guarded) process.on(sig, onSignal);
+  const unguard = () => { for (const sig of guarded) process.off(sig, onSignal); };
+  const interrupted = () => (signalled ? `interrupted by ${signalled}` : undefined);
+  const checkpoint = () => { if (signalled) throw new Error(`${cfg.source}: node start-up interrupted by ${signalled}; everything it started is stopped`); };
   try {
     const stateDir = cfg.kubelet.stateDir;
     const sockDir = join(stateDir, 'sockets');
@@ -47,6 +70,7 @@ export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promi
 
     // ---- runtime (+ network) ----
     let endpoint: string;
+    let privateInfo: PrivateContainerdInfo | undefined;
     if (cfg.runtime.type === 'memory') {
       const netDir = join(stateDir, 'network');
       let network;
@@ -66,13 +90,21 @@ export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promi
       endpoint = cri.endpoint;
     } else if (cfg.runtime.type === 'endpoint') {
       endpoint = cfg.runtime.endpoint!;
+    } else if (privateCd) {
+      // closed after the kubelet (pods deleted) and after the CRI client (pushed before it)
+      const p = await startPrivateContainerd(cfg, { log, abort: interrupted });
+      closers.push(() => p.close({ keep: opts.keepPods }));
+      const { close: _close, ...info } = p;
+      privateInfo = info;
+      endpoint = p.endpoint;
+      checkpoint();
     } else {
-      if (!cfg.runtime.endpoint) throw new Error(`${cfg.source}: runtime.type containerd without runtime.endpoint needs a private containerd (run \`triad reference up\` and use the triad.yaml it writes)`);
-      endpoint = cfg.runtime.endpoint;
+      endpoint = cfg.runtime.endpoint!;
     }
     const cri = new CriClient(endpoint, { imageEndpoint: cfg.runtime.imageEndpoint, timeoutMs: cfg.kubelet.rpcTimeoutMs });
     closers.push(async () => cri.close());
     await cri.waitForReady(10_000);
+    checkpoint();
 
     // ---- storage ----
     const drivers = new Map<string, CsiDriver>();
@@ -89,6 +121,7 @@ export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promi
       closers.push(async () => client.close());
       await client.waitForReady(10_000);
       drivers.set(d.name, await probeDriver(d.name, client));
+      checkpoint();
     }
 
     const kubelet = new Kubelet({
@@ -100,13 +133,18 @@ export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promi
       log,
     });
     await kubelet.start();
+    if (signalled) {
+      await kubelet.shutdown({ deletePods: !opts.keepPods }).catch(() => undefined);
+      checkpoint();
+    }
+    unguard();
     const kubeletCloser = async () => {
       const errors = await kubelet.shutdown({ deletePods: !opts.keepPods });
       if (errors.length) throw new AggregateError(errors, errors.map((e) => e.message).join('; '));
     };
     let closed: Promise<Error[]> | undefined;
     return {
-      kubelet, cri, config: cfg,
+      kubelet, cri, config: cfg, privateContainerd: privateInfo,
       close: () => (closed ??= (async () => {
         const errors: Error[] = [];
         await kubeletCloser().catch((e: AggregateError) => errors.push(...(e.errors ?? [e])));
@@ -116,6 +154,12 @@ export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promi
     };
   } catch (err) {
     await closeAll();
+    unguard();
+    if (signalled) {
+      if (reraise) process.kill(process.pid, signalled);
+      const why = err instanceof Error && !/interrupted/.test(err.message) ? ` (${err.message.split('\n')[0]})` : '';
+      throw new Error(`${cfg.source}: node start-up interrupted by ${signalled}; everything it started is stopped${why}`);
+    }
     throw err;
   }
 }

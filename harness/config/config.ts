@@ -2,6 +2,11 @@
 // No file means everything in-memory. Changing one line swaps one plugin:
 //
 //   runtime: { type: memory }                      # or containerd (socket / private), or endpoint
+//            # private containerd (containerd without endpoint; root only): triad starts and stops
+//            # its own, under <stateDir>/containerd or runtime.containerd.root, with
+//            # containerd: { sandboxImage, registry (both required), binary?, root? }; its CNI comes
+//            # from `network` (memory: the triad-memory plugin exec'd by containerd; cni: that
+//            # conflist and binDirs; none: rejected, containerd runs CNI for every sandbox)
 //   network: { type: memory, subnet: 10.88.0.0/16 } # or cni (conflist + bin dirs), or none
 //   storage:
 //     drivers: [{ name: memory.csi.triad.dev, type: memory }]   # or hostpath, or endpoint
@@ -18,7 +23,15 @@ export interface RuntimeConfig {
   /** CRI endpoint for `endpoint`, or an existing containerd socket (unset: triad starts a private containerd). */
   endpoint?: string;
   imageEndpoint?: string;
-  /** Private containerd settings (type containerd without endpoint). */
+  /**
+   * Private containerd settings (type containerd without endpoint: triad starts one, see
+   * harness/private-containerd.ts). sandboxImage (the pause image, e.g. 127.0.0.1:5000/pause:3.9)
+   * and registry (the plain-HTTP host:port it pulls from, e.g. 127.0.0.1:5000) are required for
+   * it — `triad reference up` serves both (stack.json: images.pause, registry.host); binary
+   * defaults to containerd on PATH; root (everything of the instance: config, state, socket, CNI
+   * dirs) defaults to <kubelet.stateDir>/containerd. With an endpoint, sandboxImage and registry
+   * are informational only (the reference stack's triad.yaml records them) and binary/root are refused.
+   */
   containerd?: { binary?: string; root?: string; sandboxImage?: string; registry?: string };
   faults: FaultRule[];
 }
@@ -65,6 +78,28 @@ export interface TriadConfig {
 }
 
 export const MEMORY_DRIVER = 'memory.csi.triad.dev';
+
+/** runtime.type containerd without runtime.endpoint: triad starts a private containerd. */
+export const isPrivateContainerd = (r: Pick<RuntimeConfig, 'type' | 'endpoint'>): boolean => r.type === 'containerd' && !r.endpoint;
+
+const REFERENCE_HINT = '`triad reference up` serves a pause image from a local registry: its stack.json (/var/lib/triad-reference/stack.json) has them as images.pause and registry.host';
+
+/**
+ * Why a private containerd cannot be started from this config (field path + message), or
+ * undefined. Checked by parseConfig, and again by startNode for configs built in code.
+ */
+export function privateContainerdProblem(cfg: Pick<TriadConfig, 'runtime' | 'network'>): { path: string; message: string } | undefined {
+  const r = cfg.runtime;
+  if (!isPrivateContainerd(r)) return undefined;
+  const cd = r.containerd ?? {};
+  const what = 'a private containerd (runtime.type containerd without runtime.endpoint)';
+  if (!cd.sandboxImage) return { path: 'runtime.containerd.sandboxImage', message: `required for ${what}: the pause image every pod sandbox runs, pulled from runtime.containerd.registry (e.g. 127.0.0.1:5000/pause:3.9); ${REFERENCE_HINT}` };
+  if (!cd.registry) return { path: 'runtime.containerd.registry', message: `required for ${what}: the plain-HTTP registry (host:port, e.g. 127.0.0.1:5000) it pulls the sandbox image and pod images from; ${REFERENCE_HINT}` };
+  if (/[/\s]/.test(cd.registry)) return { path: 'runtime.containerd.registry', message: `must be host[:port] with no scheme or path (got ${JSON.stringify(cd.registry)})` };
+  if (r.imageEndpoint) return { path: 'runtime.imageEndpoint', message: `${what} serves images on its own socket: remove runtime.imageEndpoint (or set runtime.endpoint)` };
+  if (cfg.network.type === 'none') return { path: 'network.type', message: `none does not work with ${what}: containerd runs CNI for every pod sandbox (and reports NetworkReady=false without a network); use network.type memory (the triad-memory CNI plugin, which configures no interface) or cni (a conflist + binDirs)` };
+  return undefined;
+}
 
 export class ConfigError extends Error {
   constructor(source: string, path: string, message: string) {
@@ -146,6 +181,9 @@ export function parseConfig(raw: unknown, source: string): TriadConfig {
     faults: faults(r, 'runtime'),
   };
   if (runtime.type === 'endpoint' && !runtime.endpoint) fail('runtime.endpoint', 'required when runtime.type is endpoint');
+  if (runtime.type === 'containerd' && runtime.endpoint) {
+    for (const key of ['binary', 'root'] as const) if (runtime.containerd?.[key]) fail(`runtime.containerd.${key}`, 'only for a private containerd (runtime.type containerd without runtime.endpoint): remove it, or runtime.endpoint');
+  }
   if (runtime.type !== 'memory' && runtime.faults.length) fail('runtime.faults', 'fault injection needs the memory runtime');
 
   const n = obj(top.network, 'network');
@@ -161,6 +199,8 @@ export function parseConfig(raw: unknown, source: string): TriadConfig {
   };
   if (network.type === 'cni' && !network.config) fail('network.config', 'required when network.type is cni (a .conflist file or a directory of configs)');
   if (network.type !== 'memory' && network.faults.length) fail('network.faults', 'fault injection needs the memory network');
+  const cdProblem = privateContainerdProblem({ runtime, network });
+  if (cdProblem) fail(cdProblem.path, cdProblem.message);
   if (runtime.type !== 'memory' && network.type === 'memory') {
     // a real runtime calls CNI itself, from its own config: the memory network is then its CNI plugin
   }

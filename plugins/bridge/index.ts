@@ -226,14 +226,16 @@ export async function natChains(): Promise<string[]> {
  * Remove the portmap rules of network `name`: each `-A CNI-HOSTPORT-DNAT … --comment "dnat name: \"NAME\" id: …" -j CNI-DN-x`
  * jump and its CNI-DN-x chain; then each shared CNI-HOSTPORT-* chain that was not there before
  * (`preexisting`) and is now empty, with the PREROUTING/OUTPUT/POSTROUTING jumps into it.
+ * `networkRules: false` skips the first part (a network other runtimes may use too).
  */
-export async function cleanupPortmapRules(name: string, preexisting: string[] = []): Promise<string[]> {
+export async function cleanupPortmapRules(name: string, preexisting: string[] = [], opts: { networkRules?: boolean } = {}): Promise<string[]> {
   const ipt = iptables();
   if (!ipt) return [];
   const removed: string[] = [];
   const ours = (l: string) => l.includes(`name: \\"${name}\\"`);
   const dnChains = new Set<string>();
-  for (const l of await natRules()) {
+  // networkRules: false — only the shared chains (the network may be another runtime's too)
+  for (const l of opts.networkRules === false ? [] : await natRules()) {
     if (!l.startsWith('-A ') || !ours(l)) continue;
     const target = l.match(/ -j (CNI-DN-[0-9a-f]+)/)?.[1];
     if (target) dnChains.add(target);

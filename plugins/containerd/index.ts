@@ -60,6 +60,8 @@ export interface PrivateContainerdOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Ready timeout (CRI serving, runtime and network ready). */
   timeoutMs?: number;
+  /** Polled while waiting for readiness: a reason string stops the instance and fails the start (e.g. on Ctrl-C). */
+  abort?: () => string | undefined;
 }
 
 const q = (s: string) => JSON.stringify(s); // TOML basic strings accept JSON escapes
@@ -192,7 +194,7 @@ export async function startContainerd(o: PrivateContainerdOptions): Promise<Cont
   try {
     await waitCriReady(client, {
       timeoutMs: o.timeoutMs ?? 30_000,
-      abort: () => (d.exited() ? `containerd exited (${JSON.stringify(d.exited())}):\n${logTail(p.log)}` : undefined),
+      abort: () => (d.exited() ? `containerd exited (${JSON.stringify(d.exited())}):\n${logTail(p.log)}` : o.abort?.()),
     });
   } catch (err) {
     client.close();

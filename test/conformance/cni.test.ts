@@ -8,13 +8,14 @@ import { installCniBinary, invokeMemoryCni, MEMORY_CNI_TYPE } from '../../plugin
 import { brokenCni, brokenCniInProcess, installBrokenCni } from '../../conformance/broken/cni.js';
 import { cniSuite } from '../../conformance/cni/suite.js';
 import { byId, cases, describeFailures, failedIds, memoryNet, runQuiet, tmp } from './helpers.js';
+import { reportFiles } from '../helpers/reports.js';
 
 const test = suite('conformance: CNI');
 
 test('the healthy memory-cni (in-process) passes every case; not-applicable ones say why', async () => {
   const t = tmp('triad-cf-cni-');
   try {
-    const rep = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir), inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } })]);
+    const rep = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir), inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } })], { reporters: reportFiles('cni-memory') });
     assert.is(rep.totals.failed, 0, describeFailures(rep));
     assert.ok(rep.totals.passed >= 30, `only ${rep.totals.passed} passed`);
     for (const c of cases(rep).filter((x) => x.status !== 'passed')) assert.ok(c.reason && c.reason.length > 10, `${c.id} has no reason`);

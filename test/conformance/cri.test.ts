@@ -11,6 +11,7 @@ import { criSuite } from '../../conformance/cri/suite.js';
 import { consoleReporter, jsonText, type RunReport, type Suite } from '../../conformance/runner/index.js';
 import { CriClient } from '../../interfaces/cri/client.js';
 import { byId, cases, describeFailures, failedIds, runQuiet } from './helpers.js';
+import { reportFiles } from '../helpers/reports.js';
 
 const test = suite('conformance: CRI');
 
@@ -31,7 +32,7 @@ const UNIMPLEMENTED_IN_MEMORY = ['cri.exec.url', 'cri.exec.unknown-id', 'cri.att
 test('the healthy memory-cri passes every case; every skip says why; nothing leaks', async () => {
   const started = Date.now();
   let out = '';
-  const rep = await withCri(undefined, (s) => runQuiet([s], { timeoutMs: 20_000, reporters: [consoleReporter({ write: (x) => { out += x; }, color: false })] }));
+  const rep = await withCri(undefined, (s) => runQuiet([s], { timeoutMs: 20_000, reporters: [consoleReporter({ write: (x) => { out += x; }, color: false }), ...reportFiles('cri-memory')] }));
   const ms = Date.now() - started;
   assert.is(rep.totals.failed, 0, describeFailures(rep));
   assert.ok(rep.totals.passed >= 140, `only ${rep.totals.passed} passed`);

@@ -4,12 +4,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { brokenCsi } from '../../conformance/broken/csi.js';
 import { byId, cases, describeFailures, failedIds, runQuiet, withCsi } from './helpers.js';
+import { reportFiles } from '../helpers/reports.js';
 
 const test = suite('conformance: CSI');
 
 test('the healthy memory-csi passes every case; not-applicable ones say why', async () => {
   const started = Date.now();
-  const rep = await withCsi(undefined, (s) => runQuiet([s]));
+  const rep = await withCsi(undefined, (s) => runQuiet([s], { reporters: reportFiles('csi-memory') }));
   const ms = Date.now() - started;
   assert.is(rep.totals.failed, 0, describeFailures(rep));
   assert.ok(rep.totals.passed >= 100, `only ${rep.totals.passed} passed`);

@@ -9,6 +9,7 @@ import { brokenPod, serveBrokenPodStack } from '../../conformance/broken/pod.js'
 import { podSuite } from '../../conformance/pod/suite.js';
 import type { RunOptions, RunReport } from '../../conformance/runner/index.js';
 import { byId, cases, describeFailures, failedIds, runQuiet, tmp } from './helpers.js';
+import { reportFiles } from '../helpers/reports.js';
 
 const test = suite('conformance: pod');
 
@@ -25,7 +26,7 @@ async function withStack(variant: string | undefined, opts: RunOptions = {}): Pr
 
 test('the in-memory node (no triad.yaml) passes every case; skips say why', async () => {
   const started = Date.now();
-  const rep = await runQuiet([podSuite({ config: loadConfig() })], { timeoutMs: 15_000 });
+  const rep = await runQuiet([podSuite({ config: loadConfig() })], { timeoutMs: 15_000, reporters: reportFiles('pod-memory') });
   const ms = Date.now() - started;
   assert.is(rep.totals.failed, 0, describeFailures(rep));
   assert.ok(rep.totals.passed >= 20, `only ${rep.totals.passed} passed`);

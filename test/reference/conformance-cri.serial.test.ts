@@ -10,6 +10,7 @@ import { criSuite } from '../../conformance/cri/suite.js';
 import { RUN_LABEL } from '../../conformance/cri/kit.js';
 import { coverageLines, runSuites } from '../../conformance/runner/index.js';
 import { testOrSkip, useStack } from './stack.js';
+import { reportFiles } from '../helpers/reports.js';
 
 const t = suite('reference stack: CRI conformance against containerd');
 const h = await useStack();
@@ -33,7 +34,7 @@ it('the CRI suite passes against containerd: 0 failed, every skip with its reaso
   const started = Date.now();
   const rep = await runSuites([criSuite({
     runtimeEndpoint: s.containerd!.endpoint, testImages: [s.images!.busybox, s.images!.pause], hostPortAddress: s.network.gateway, cgroupParent: CGROUP_PARENT,
-  })], { parallel: 4, timeoutMs: 60_000, handleSigint: false, skip: `^(${Object.keys(KNOWN_CONTAINERD_16).map((id) => id.replace(/\./g, '\\.')).join('|')}) ` });
+  })], { parallel: 4, timeoutMs: 60_000, handleSigint: false, reporters: reportFiles('cri-containerd'), skip: `^(${Object.keys(KNOWN_CONTAINERD_16).map((id) => id.replace(/\./g, '\\.')).join('|')}) ` });
   const ms = Date.now() - started;
   const cases = rep.suites[0].cases;
   const failed = cases.filter((c) => c.status === 'failed');

@@ -14,6 +14,7 @@ import { readAllocations } from '../../conformance/pod/kit.js';
 import { runSuites } from '../../conformance/runner/index.js';
 import { mountsUnder } from '../../plugins/containerd/index.js';
 import { testOrSkip, useStack } from './stack.js';
+import { reportFiles } from '../helpers/reports.js';
 
 const t = suite('reference stack: pod conformance through the harness');
 const h = await useStack();
@@ -26,7 +27,7 @@ it('the pod suite passes on containerd + bridge + hostPath: 0 failed, nothing le
   try {
     const ipamBefore = new Set(readAllocations(join(s.network.ipamDir, s.network.name)).map((a) => a.ip));
     const started = Date.now();
-    const rep = await runSuites([podSuite({ config: loadConfig(s.triadYaml), stateDir: join(dir, 'node') })], { parallel: 2, timeoutMs: 60_000, handleSigint: false });
+    const rep = await runSuites([podSuite({ config: loadConfig(s.triadYaml), stateDir: join(dir, 'node') })], { parallel: 2, timeoutMs: 60_000, handleSigint: false, reporters: reportFiles('pod-reference') });
     const ms = Date.now() - started;
     const cases = rep.suites[0].cases;
     const failed = cases.filter((c) => c.status === 'failed');
