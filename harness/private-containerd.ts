@@ -29,7 +29,7 @@
 // adopts the pods). A record whose owner died (kill -9) is adopted the same way, or, when the
 // config changed or the instance is broken, cleaned up before a fresh start. A dir in use by a
 // live owner is refused; so is an existing non-empty dir without a record (never ours to delete).
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { confFiles, loadConfFile } from '../interfaces/cni/index.js';
@@ -42,6 +42,7 @@ import {
 import { installCniBinary, MEMORY_CNI_TYPE } from '../plugins/memory-cni/index.js';
 import { findPids, which } from '../plugins/reference/proc.js';
 import { isPrivateContainerd, privateContainerdProblem, type TriadConfig } from './config/config.js';
+import { cgroupBases, podCgroups, rmEmptyDirs } from './kubelet/cgroups.js';
 
 export const RECORD_FILE = 'triad-private.json';
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
@@ -304,27 +305,8 @@ async function teardown(dir: string, rec: PrivateRecord | undefined, log: (m: st
   return problems;
 }
 
-// ---- pod cgroups (cgroupfs): runc removes a container's cgroup, not the pod's parent, which
-// kubelet's own cgroup manager would; the node's pods' parents go with the instance ----
-
-function cgroupBases(): string[] {
-  const base = '/sys/fs/cgroup';
-  if (existsSync(join(base, 'cgroup.controllers'))) return [base]; // v2
-  return readdirSafe(base).map((c) => join(base, c)).filter((d) => { try { return lstatSync(d).isDirectory(); } catch { return false; } });
-}
-
-/** <base>/<root>/[besteffort|burstable/]pod<uid> for every hierarchy. */
-function podCgroups(root: string): string[] {
-  if (!root) return [];
-  const out: string[] = [];
-  for (const b of cgroupBases()) {
-    const r = join(b, root);
-    for (const parent of [r, join(r, 'besteffort'), join(r, 'burstable')]) {
-      for (const e of readdirSafe(parent)) if (/^pod[0-9a-f-]+$/.test(e)) out.push(join(parent, e));
-    }
-  }
-  return out;
-}
+// ---- pod cgroups (cgroupfs; see kubelet/cgroups.ts): the kubelet removes each pod's as it goes;
+// what is left (pods kept running, a killed harness) goes with the instance ----
 
 function cgroupRoots(root: string): string[] {
   return root ? cgroupBases().map((b) => join(b, root)).filter((d) => existsSync(d)) : [];
@@ -341,11 +323,6 @@ function removePodCgroups(h: PrivateRecord['host']): void {
   for (const d of podCgroups(h.cgroupRoot)) if (!before.has(d)) rmEmptyDirs(d);
   const rootsBefore = new Set(h.cgroupRootsBefore);
   for (const r of cgroupRoots(h.cgroupRoot)) if (!rootsBefore.has(r)) rmEmptyDirs(r);
-}
-
-function rmEmptyDirs(d: string): void {
-  for (const e of readdirSafe(d)) rmEmptyDirs(join(d, e));
-  try { if (statSync(d).isDirectory()) rmdirSync(d); } catch { /* not empty */ }
 }
 
 /**

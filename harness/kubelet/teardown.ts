@@ -1,16 +1,18 @@
 // Pod deletion, as kubelet's killPod + cleanup: preStop hooks, StopContainer with the grace
 // period (app containers together, then sidecars last-first), StopPodSandbox (the runtime
 // releases the CNI attachment), RemoveContainer/RemovePodSandbox, then the volumes in reverse,
-// and the pod's log directory.
+// the pod's log directory and its cgroup.
 // Every step runs even when an earlier one failed; the errors are returned together.
 import { rmSync } from 'node:fs';
 import type { LifecycleHandler } from '../api/types.js';
+import { removePodCgroup } from './cgroups.js';
 import { runProbe } from './prober.js';
+import { cgroupParent } from './sandbox-config.js';
 import type { ContainerRecord, PodWorker } from './pod-worker.js';
 import { ref } from './pod-worker.js';
 import type { WorkerDeps } from './pod-worker.js';
 
-export async function tearDownPod(w: PodWorker, deps: Pick<WorkerDeps, 'cri' | 'volumes'>, graceS = w.grace()): Promise<Error[]> {
+export async function tearDownPod(w: PodWorker, deps: Pick<WorkerDeps, 'cri' | 'volumes' | 'cgroupDriver' | 'cgroupRoot'>, graceS = w.grace()): Promise<Error[]> {
   const errors: Error[] = [];
   const rt = deps.cri.runtime;
   const rec = w.rec;
@@ -51,6 +53,11 @@ export async function tearDownPod(w: PodWorker, deps: Pick<WorkerDeps, 'cri' | '
   // kubelet's container GC evicts a deleted pod's log directory (evictPodLogsDirectories) once its
   // containers are gone; here that is as soon as the runtime removed them all.
   if (errors.length === 0) rmSync(w.logDirectory, { recursive: true, force: true });
+  // the pod cgroup the runtime made as its containers' parent (cgroupfs): kubelet removes it
+  if (errors.length === 0 && deps.cgroupDriver === 'cgroupfs') {
+    const left = removePodCgroup(cgroupParent(w.pod, deps));
+    if (left.length) errors.push(new Error(`pod cgroup still has tasks after the sandbox was removed: ${left.join(', ')}`));
+  }
   return errors;
 }
 

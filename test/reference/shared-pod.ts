@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pod } from '../../harness/api/types.js';
+import { podCgroups } from '../../harness/kubelet/cgroups.js';
 import { parseCriLog } from '../../harness/kubelet/logs.js';
 import { parseManifests } from '../../harness/manifest/index.js';
 import { contains, parseCidr, parseIp } from '../../interfaces/cni/index.js';
@@ -229,6 +230,8 @@ export async function deleteSharedPod(node: StackNode, r: SharedPodRun): Promise
   if (r.stagingPath) assert.not.ok(existsSync(r.stagingPath), 'staging path removed');
   assert.not.ok(existsSync(join(node.dir, 'pods', r.uid)), 'pod dir removed');
   assert.not.ok(existsSync(r.logDir), 'pod log dir removed');
+  // the pod cgroup (runc removed the containers' cgroups; the kubelet removes their parent)
+  assert.equal(podCgroups(node.config.kubelet.cgroupRoot).filter((d) => d.endsWith(`/pod${r.uid}`)), [], 'pod cgroup removed');
   // the volume: deleted by the driver
   const d = k.volumes.driver(r.driver);
   const listed = (await d.client.controller.listVolumes({})).entries.map((e) => e.volume?.volumeId);
