@@ -61,6 +61,31 @@ t('run (embedded): a failing pod exits non-zero; bad manifests name the field', 
   assert.match(r2.stdout, /f\s+0\/1\s+Error\s+0/);
 });
 
+t('run (embedded): a second Ctrl-C during teardown does not cut it short', async () => {
+  const pod = join(dir.name, 'slow-stop.yaml');
+  writeFileSync(pod, 'apiVersion: v1\nkind: Pod\nmetadata: { name: slow-stop }\nspec:\n  containers: [{ name: c, image: busybox, command: [sleep, "3600"], lifecycle: { preStop: { sleep: { seconds: 2 } } } }]\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', main, 'run', '--config', cfg, pod, '--hold', '60s'], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!/pod\/slow-stop created/.test(err) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill('SIGINT');
+    assert.is(await exited, 130);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+  assert.match(err, /interrupted: tearing everything down/);
+  assert.match(err, /still tearing down/);
+  assert.not.match(err, /teardown abandoned/);
+  const state = join(dir.name, 'state');
+  assert.is(existsSync(join(state, 'pods')) ? readdirSync(join(state, 'pods')).length : 0, 0, 'no pod dirs left');
+});
+
 t('kubelet daemon: run → get/describe/logs/timeline → delete; SIGINT tears down', async () => {
   const d: ChildProcess = spawn(process.execPath, ['--import', 'tsx', main, 'kubelet', '--config', cfg], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';

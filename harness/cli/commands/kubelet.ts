@@ -7,6 +7,7 @@ import { serveControl } from '../../control/server.js';
 import { StaticPods } from '../../kubelet/static-pods.js';
 import { startNode } from '../../node.js';
 import { addCommon, config, type CommonOptions } from '../context.js';
+import { onInterrupt } from '../signals.js';
 
 export function register(program: Command): void {
   addCommon(program.command('kubelet')
@@ -25,9 +26,7 @@ export function register(program: Command): void {
         watcher = watch(opts.manifests, () => void statics!.sync());
       }
       await new Promise<void>((resolve) => {
-        const stop = (sig: string) => { console.error(`${sig}: deleting pods and stopping`); resolve(); };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
+        onInterrupt((sig) => { console.error(`${sig}: deleting pods and stopping`); resolve(); });
       });
       watcher?.close();
       await control.close();

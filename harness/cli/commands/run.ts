@@ -10,6 +10,7 @@ import { podTable, timelineText } from '../../output/index.js';
 import { startNode } from '../../node.js';
 import { addCommon, config, type CommonOptions } from '../context.js';
 import { writeTimeline } from './timeline.js';
+import { onInterrupt } from '../signals.js';
 
 interface RunOptions extends CommonOptions { wait: boolean; timeout: string; timeline?: string; quiet?: boolean; hold?: string }
 
@@ -56,10 +57,7 @@ export function register(program: Command): void {
       }
       if (!opts.wait) throw new Error(`--no-wait needs a running triad kubelet for state dir ${cfg.kubelet.stateDir}`);
       const node = await startNode(cfg, { log: (m) => { if (!opts.quiet) console.error(m); } });
-      let interrupted = false;
-      const onSignal = () => { interrupted = true; console.error('\ninterrupted: tearing everything down…'); void node.close().then(() => process.exit(130)); };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      const interrupts = onInterrupt(() => { console.error('\ninterrupted: tearing everything down…'); void node.close().then(() => process.exit(130)); });
       try {
         const pods = await node.kubelet.apply(manifests);
         if (!opts.quiet) for (const p of pods) console.error(`pod/${p.metadata.name} created`);
@@ -77,9 +75,8 @@ export function register(program: Command): void {
         }
         void results;
       } finally {
-        if (!interrupted) {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
+        if (!interrupts.fired) {
+          interrupts.dispose();
           const errors = await node.close();
           if (errors.length) { process.exitCode = 1; for (const e of errors) console.error(`teardown: ${e.message}`); }
         }
