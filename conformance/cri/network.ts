@@ -3,12 +3,12 @@
 // the DNS config reaches /etc/resolv.conf, the hostname is the sandbox's (the node's with host
 // networking), and a hostPort mapping forwards to the container port.
 import { isIP } from 'node:net';
-import { request } from 'node:http';
 import { NamespaceMode, Protocol } from '../../interfaces/gen/cri/api.js';
 import { expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
 import { caseIn } from './case.js';
 import { RULES, parseLogLine, sleep, type CriEnv, type CriKit, type Pod } from './kit.js';
+import { httpGet } from '../runner/http.js';
 
 const c = caseIn('cri.Network');
 
@@ -29,21 +29,6 @@ async function output(k: CriKit, pod: Pod, script: string): Promise<string> {
   const st = await k.waitExited(id);
   expectEqual(st.exitCode, 0, `\`${script}\` exits 0 in a container`, 'exit code', k.ctx.lastCall);
   return k.logLines(st.logPath).map(parseLogLine).filter((l) => l?.stream === 'stdout').map((l) => l!.text).join('\n');
-}
-
-function httpGet(host: string, port: number, timeoutMs: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path: '/', method: 'GET', timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 export const networkCases: CaseDef<CriEnv>[] = [
@@ -113,7 +98,7 @@ export const networkCases: CaseDef<CriEnv>[] = [
       let last = '';
       for (;;) {
         try {
-          const res = await httpGet(addr, hostPort, 2000);
+          const res = await httpGet(addr, hostPort, '/', 2000);
           if (res.status === 200 && res.body.trim() === 'triad-web-ok') return;
           last = `HTTP ${res.status}: ${JSON.stringify(res.body.slice(0, 100))}`;
         } catch (e) {

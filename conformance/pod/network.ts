@@ -2,12 +2,12 @@
 // IPAM allocation are the address PodSandboxStatus reports and the pod's status.podIP; the pod
 // answers on it (from inside the pod, and from the node when the address is on a network the node
 // is attached to); host-network pods get no CNI call; concurrent pods get distinct addresses.
-import { request } from 'node:http';
 import type { Pod } from '../../harness/api/types.js';
 import { expectEqual, expectNonEmpty, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
 import { podCase, type PodCaseDef } from './case.js';
 import { CAP, cachedResults, directlyAttached, readAllocations, RULES, stripPrefix, type PodEnv, type PodKit } from './kit.js';
+import { httpGet } from '../runner/http.js';
 
 const G = 'pod.Network';
 const c = (d: Omit<PodCaseDef, 'group'>) => podCase({ group: G, needs: [CAP.network], ...d });
@@ -39,21 +39,6 @@ async function webPod(k: PodKit, token: string, withClient: boolean) {
 }
 
 const url = (ip: string, port: number) => `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}/index.html`;
-
-function httpGet(host: string, port: number, timeoutMs: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path: '/index.html', method: 'GET', timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 export const networkCases: CaseDef<PodEnv>[] = [
   c({
@@ -134,7 +119,7 @@ export const networkCases: CaseDef<PodEnv>[] = [
       const until = Date.now() + 5000;
       for (;;) {
         try {
-          const res = await httpGet(ip, port, 2000);
+          const res = await httpGet(ip, port, '/index.html', 2000);
           expectTrue(res.status === 200 && res.body.includes(token), `GET ${url(ip, port)} answered ${res.status} ${JSON.stringify(res.body.slice(0, 200))}, expected 200 with ${token}`, RULES.answersHost, { actual: res });
           return;
         } catch (e) {

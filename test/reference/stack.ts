@@ -4,7 +4,6 @@
 // in CI (CI=true), where a missing stack is a failure. TRIAD_REFERENCE_KEEP=1 keeps a stack
 // this file started (faster local iteration; `triad reference down` removes it).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'uvu';
@@ -128,21 +127,7 @@ export async function stackNode(s: StackInfo, replace: { runtime?: object; netwo
   };
 }
 
-/** GET http://host:port/path with a timeout (pod IPs on the stack's bridge, or 127.0.0.1). */
-export function httpGet(host: string, port: number, path: string, timeoutMs = 3000): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path, method: 'GET', timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET http://${host}:${port}${path}: no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
+export { httpGet } from '../../conformance/runner/http.js';
 
 /** What a runtime's verbose PodSandboxStatus tells about the sandbox's network namespace and ports. */
 export async function sandboxNetInfo(node: Node, sandboxId: string): Promise<{ netns?: string; portForwards?: Record<string, string> }> {
