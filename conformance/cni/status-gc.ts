@@ -34,7 +34,9 @@ export const statusGcCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.status.rejected-before-1.1.0', tags: ['Optional'], name: 'STATUS with a config older than 1.1.0 fails with code 1',
+    // Only for plugins that know STATUS (support 1.1.0): to an older plugin STATUS is an unknown
+    // command, whatever the config's version (cni.errors.unknown-command covers those).
+    id: 'cni.status.rejected-before-1.1.0', tags: ['Optional'], needs: [CNI.statusGc], name: 'STATUS with a config older than 1.1.0 fails with code 1',
     applies: (env) => (env.supportedVersions.some((v) => versionAtLeast(v, '0.3.0') && !versionAtLeast(v, V)) ? undefined : 'the plugin supports no version before 1.1.0'),
     async run(k) {
       const old = [...k.env.supportedVersions].reverse().find((v) => versionAtLeast(v, '0.3.0') && !versionAtLeast(v, V))!;

@@ -3,7 +3,7 @@
 // bridge, routes, network namespaces) and cleanupBridge, which removes everything the network
 // left on the host. Traffic stays on the machine: isGateway gives host↔pod, ipMasq is off and no
 // route beyond the pod subnet is handed to pods.
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { contains, parseCidr, parseConfList, type NetworkConfigList, formatIp, offset, networkOf, lastOf } from '../../interfaces/cni/index.js';
 import { run, tryRun, which } from '../reference/proc.js';
@@ -142,15 +142,31 @@ export async function bridgePorts(bridge: string): Promise<string[]> {
   return (await links()).filter((l) => l.master === bridge).map((l) => l.ifname);
 }
 
-/** Create the bridge with the gateway address (idempotent), so its route claims the subnet at once. */
+/**
+ * Create the bridge with the gateway address (idempotent), so its route claims the subnet at once.
+ * Its MAC is pinned, as the bridge plugin does for bridges it creates itself: an unpinned bridge
+ * takes the lowest MAC of its ports, which changes as pods come and go — the bridge plugin's
+ * CHECK then fails for every other pod ("Bridge interface … Mac doesn't match") and neighbours'
+ * ARP entries for the gateway go stale.
+ */
 export async function ensureBridge(bridge: string, subnet: string): Promise<void> {
   const gw = gatewayOf(subnet);
   if (!(await linkExists(bridge))) {
     await run(ip(), ['link', 'add', 'name', bridge, 'type', 'bridge']);
   }
+  await pinMac(bridge);
   const addrs = await addrsOf(bridge);
   if (!addrs.includes(gw.cidr)) await run(ip(), ['addr', 'add', gw.cidr, 'dev', bridge]);
   await run(ip(), ['link', 'set', 'dev', bridge, 'up']);
+}
+
+/** Set a link's MAC to itself unless it was set explicitly already (addr_assign_type 3, NET_ADDR_SET). */
+async function pinMac(link: string): Promise<void> {
+  let type = '';
+  try { type = readFileSync(`/sys/class/net/${link}/addr_assign_type`, 'utf8').trim(); } catch { /* no sysfs: try anyway */ }
+  if (type === '3') return;
+  const [l] = JSON.parse((await run(ip(), ['-j', 'link', 'show', 'dev', link])) || '[]') as LinkInfo[];
+  if (l?.address) await run(ip(), ['link', 'set', 'dev', link, 'address', l.address]);
 }
 
 export interface AddrInfo { ifname: string; addr_info?: { family: string; local: string; prefixlen: number }[]; master?: string }

@@ -116,7 +116,9 @@ export function nodeService(d: HostpathDriver): ServiceImpl<typeof NodeDefinitio
       safeId(req.volumeId, 'volume_id');
       const real = outsideRoot(req.targetPath, d.root, 'target_path');
       const target = resolve(req.targetPath);
-      if (!req.stagingTargetPath) throw invalidArgument('staging_target_path is required: this plugin has STAGE_UNSTAGE_VOLUME, so NodeStageVolume comes first');
+      // CSI NodePublishVolume errors: "Staging target path not set" is FAILED_PRECONDITION (not
+      // INVALID_ARGUMENT): the field is required only because of STAGE_UNSTAGE_VOLUME.
+      if (!req.stagingTargetPath) throw failedPrecondition('staging_target_path is not set, but this plugin has STAGE_UNSTAGE_VOLUME: NodeStageVolume must succeed first and its path be passed');
       outsideRoot(req.stagingTargetPath, d.root, 'staging_target_path');
       const staging = resolve(req.stagingTargetPath);
       const cap = validCapability(req.volumeCapability, 'volume_capability', SUPPORT);

@@ -131,7 +131,7 @@ rt('error codes: NOT_FOUND, FAILED_PRECONDITION for ordering and occupied paths,
 
   const t1 = h.scratch('e1');
   const base = { volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: c1 };
-  await fails(node().nodePublishVolume({ ...base, targetPath: t1, stagingTargetPath: '' }), 'INVALID_ARGUMENT', /staging_target_path is required/);
+  await fails(node().nodePublishVolume({ ...base, targetPath: t1, stagingTargetPath: '' }), 'FAILED_PRECONDITION', /staging_target_path is not set/);
   await fails(node().nodePublishVolume({ ...base, targetPath: t1, stagingTargetPath: h.scratch('not-staged-here') }), 'FAILED_PRECONDITION', /not staged at/);
   await fails(node().nodePublishVolume({ ...base, targetPath: '' }), 'INVALID_ARGUMENT', /target_path is required/);
   await fails(node().nodePublishVolume({ ...base, volumeId: 'vol-none', targetPath: t1 }), 'NOT_FOUND');
