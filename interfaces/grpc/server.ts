@@ -52,10 +52,18 @@ function toServiceError(err: unknown): Partial<grpc.ServiceError> {
   return { code: Status.INTERNAL, details: `internal error: ${e?.message ?? String(err)}` };
 }
 
-function context(call: { on(event: 'cancelled', fn: () => void): unknown; metadata: grpc.Metadata; getDeadline(): grpc.Deadline }, rpc: string): CallContext {
+interface ServerCallContext extends CallContext {
+  /** The handler is done: a 'cancelled' after this is only the stream closing. */
+  finish(): void;
+}
+
+function context(call: { on(event: 'cancelled', fn: () => void): unknown; metadata: grpc.Metadata; getDeadline(): grpc.Deadline }, rpc: string): ServerCallContext {
   const ac = new AbortController();
-  call.on('cancelled', () => ac.abort(new StatusError(Status.CANCELLED, 'call cancelled')));
-  return { metadata: call.metadata, signal: ac.signal, deadline: call.getDeadline(), rpc };
+  let finished = false;
+  // grpc-js reports 'cancelled' for every call once its stream closes, answered or not: only a
+  // cancel while the handler still runs aborts it (building the error costs a stack trace).
+  call.on('cancelled', () => { if (!finished) ac.abort(new StatusError(Status.CANCELLED, 'call cancelled')); });
+  return { metadata: call.metadata, signal: ac.signal, deadline: call.getDeadline(), rpc, finish: () => { finished = true; } };
 }
 
 /** Remove a socket file left by a dead server; refuse to steal a live one. */
@@ -111,9 +119,10 @@ function handlers(def: ServiceDef, impl: Record<string, Function | undefined>, o
     if (!m.requestStream && !m.responseStream) {
       out[key] = (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         const started = Date.now();
+        const ctx = context(call, rpc);
         Promise.resolve()
-          .then(() => fn(call.request, context(call, rpc)))
-          .then((res) => { done(started, 0); cb(null, res ?? {}); }, (err) => { const e = toServiceError(err); done(started, e.code!); cb(e); });
+          .then(() => fn(call.request, ctx))
+          .then((res) => { ctx.finish(); done(started, 0); cb(null, res ?? {}); }, (err) => { ctx.finish(); const e = toServiceError(err); done(started, e.code!); cb(e); });
       };
     } else if (!m.requestStream && m.responseStream) {
       out[key] = async (call: grpc.ServerWritableStream<unknown, unknown>) => {
@@ -134,9 +143,10 @@ function handlers(def: ServiceDef, impl: Record<string, Function | undefined>, o
     } else if (m.requestStream && !m.responseStream) {
       out[key] = (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         const started = Date.now();
+        const ctx = context(call, rpc);
         Promise.resolve()
-          .then(() => fn(call, context(call, rpc)))
-          .then((res) => { done(started, 0); cb(null, res ?? {}); }, (err) => { const e = toServiceError(err); done(started, e.code!); cb(e); });
+          .then(() => fn(call, ctx))
+          .then((res) => { ctx.finish(); done(started, 0); cb(null, res ?? {}); }, (err) => { ctx.finish(); const e = toServiceError(err); done(started, e.code!); cb(e); });
       };
     }
   }

@@ -3,7 +3,16 @@
 // one view. An IP is claimed by link(2)-ing a fully written temp file to the IP's name: link
 // fails with EEXIST if the name exists, so two concurrent ADDs can never both get an address,
 // and a reader never sees a claimed-but-empty file. That makes a lock unnecessary.
-import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+//
+// Finding an attachment's address must not read every allocation (that made ADD and DEL O(n) and
+// a node with thousands of pods quadratic): each attachment also has an index file
+// (.attachment-<hash of containerID and ifName>, content = the IP), written before the IP is
+// claimed. The IP file stays the truth: an index entry counts only when the IP file it names still
+// holds that attachment, so a stale or half-written entry (a crash between the two writes) reads
+// as "no allocation". A state dir written before the index existed is indexed once (.indexed
+// marks a dir whose allocations all have entries).
+import { createHash } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cniError, formatIp, parseIp, type Ip } from '../../interfaces/cni/index.js';
 import type { MemoryConf } from './config.js';
@@ -15,12 +24,56 @@ export interface Allocation { ip: Ip; address: string; containerID: string; ifNa
 let seq = 0;
 const tmpName = (dir: string) => join(dir, `.tmp-${process.pid}-${Date.now()}-${++seq}`);
 
+const INDEXED = '.indexed';
+/** State dirs this process has seen indexed (saves a stat per call). */
+const indexedDirs = new Set<string>();
+
 function ensureDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    if (mkdirSync(dir, { recursive: true }) !== undefined) writeFileSync(join(dir, INDEXED), '');
   } catch (e) {
     throw cniError(5, `cannot create state dir ${dir}`, (e as Error).message);
   }
+}
+
+const indexName = (containerID: string, ifName: string) =>
+  `.attachment-${createHash('sha256').update(`${containerID}\u0000${ifName}`).digest('hex').slice(0, 40)}`;
+
+function writeIndex(conf: MemoryConf, containerID: string, ifName: string, address: string): void {
+  // Written in place (no temp + rename): a torn entry names no IP file of this attachment, which
+  // reads as "no allocation" like any stale entry.
+  try {
+    writeFileSync(join(conf.stateDir, indexName(containerID, ifName)), address);
+  } catch (e) {
+    throw cniError(5, `cannot record the allocation of ${containerID}/${ifName} in ${conf.stateDir}`, (e as Error).message);
+  }
+}
+
+function dropIndex(conf: MemoryConf, containerID: string, ifName: string, address?: string): void {
+  const f = join(conf.stateDir, indexName(containerID, ifName));
+  try {
+    if (address !== undefined && readFileSync(f, 'utf8').trim() !== address) return; // points elsewhere now
+    unlinkSync(f);
+  } catch { /* none */ }
+}
+
+/** Index a state dir written before the index existed (once; safe to race). */
+function ensureIndexed(conf: MemoryConf): void {
+  if (indexedDirs.has(conf.stateDir)) return;
+  if (!existsSync(join(conf.stateDir, INDEXED))) {
+    if (!existsSync(conf.stateDir)) return; // nothing allocated, nothing to index
+    for (const a of listAllocations(conf)) writeIndex(conf, a.containerID, a.ifName, a.address);
+    try { writeFileSync(join(conf.stateDir, INDEXED), ''); } catch { return; }
+  }
+  indexedDirs.add(conf.stateDir);
+}
+
+/** The IP file's holder, or undefined when the file is gone. */
+function holder(conf: MemoryConf, address: string): { containerID: string; ifName: string } | undefined {
+  let text: string;
+  try { text = readFileSync(join(conf.stateDir, address), 'utf8'); } catch { return undefined; }
+  const [containerID = '', ifName = ''] = text.split('\n').map((s) => s.trim());
+  return { containerID, ifName };
 }
 
 /** Every allocation in the state dir. */
@@ -44,8 +97,16 @@ export function listAllocations(conf: MemoryConf): Allocation[] {
   return out;
 }
 
-export const findAllocation = (conf: MemoryConf, containerID: string, ifName: string): Allocation | undefined =>
-  listAllocations(conf).find((a) => a.containerID === containerID && a.ifName === ifName);
+/** The allocation of (containerID, ifName), through the index: O(1) in the number of allocations. */
+export function findAllocation(conf: MemoryConf, containerID: string, ifName: string): Allocation | undefined {
+  ensureIndexed(conf);
+  let address: string;
+  try { address = readFileSync(join(conf.stateDir, indexName(containerID, ifName)), 'utf8').trim(); } catch { return undefined; }
+  const ip = parseIp(address);
+  const h = ip ? holder(conf, address) : undefined;
+  if (!ip || !h || h.containerID !== containerID || h.ifName !== ifName) return undefined;
+  return { ip, address, containerID, ifName };
+}
 
 function readLastReserved(conf: MemoryConf): Ip | undefined {
   try {
@@ -57,12 +118,10 @@ function readLastReserved(conf: MemoryConf): Ip | undefined {
 }
 
 function writeLastReserved(conf: MemoryConf, ip: Ip): void {
-  // Only a hint for where the next search starts; losing a race here is harmless.
-  const tmp = tmpName(conf.stateDir);
-  try {
-    writeFileSync(tmp, formatIp(ip));
-    renameSync(tmp, join(conf.stateDir, LAST_RESERVED));
-  } catch { try { unlinkSync(tmp); } catch { /* gone */ } }
+  // Only a hint for where the next search starts: losing a race, or a reader catching it half
+  // written (it then starts from the range's beginning), is harmless. Rewritten in place: creating
+  // a file per ADD (temp + rename) costs far more than the hint is worth on some filesystems.
+  try { writeFileSync(join(conf.stateDir, LAST_RESERVED), formatIp(ip)); } catch { /* a hint */ }
 }
 
 /**
@@ -87,6 +146,8 @@ export function allocate(conf: MemoryConf, containerID: string, ifName: string):
       if (v === conf.gateway.value) continue;
       const ip: Ip = { family: conf.subnet.family, value: v };
       const address = formatIp(ip);
+      // The index first: a crash after the claim must still find it (a repeated ADD answers it, DEL frees it).
+      writeIndex(conf, containerID, ifName, address);
       try {
         linkSync(tmp, join(conf.stateDir, address));
       } catch (e) {
@@ -104,19 +165,31 @@ export function allocate(conf: MemoryConf, containerID: string, ifName: string):
 
 /** Frees what (containerID, ifName) holds; returns how many addresses were freed. */
 export function release(conf: MemoryConf, containerID: string, ifName: string): number {
-  return removeWhere(conf, (a) => a.containerID === containerID && a.ifName === ifName);
+  const a = findAllocation(conf, containerID, ifName);
+  let n = 0;
+  if (a) n = free(conf, a);
+  dropIndex(conf, containerID, ifName);
+  return n;
 }
 
+function free(conf: MemoryConf, a: Allocation): number {
+  try {
+    unlinkSync(join(conf.stateDir, a.address));
+    return 1;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw cniError(5, `cannot free ${a.address}`, (e as Error).message);
+    return 0;
+  }
+}
+
+/** Free every allocation pred selects (GC): a full scan. */
 export function removeWhere(conf: MemoryConf, pred: (a: Allocation) => boolean): number {
+  ensureIndexed(conf);
   let n = 0;
   for (const a of listAllocations(conf)) {
     if (!pred(a)) continue;
-    try {
-      unlinkSync(join(conf.stateDir, a.address));
-      n++;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw cniError(5, `cannot free ${a.address}`, (e as Error).message);
-    }
+    n += free(conf, a);
+    dropIndex(conf, a.containerID, a.ifName, a.address);
   }
   return n;
 }

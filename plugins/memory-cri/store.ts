@@ -99,9 +99,48 @@ export function serialized<T>(rec: { lock: Promise<unknown> }, fn: () => Promise
   return p;
 }
 
+/** The containers by id, also indexed by sandbox: a pod's containers without scanning the node's. */
+export class ContainerMap extends Map<string, ContainerRec> {
+  private readonly bySandbox = new Map<string, Map<string, ContainerRec>>();
+
+  override set(id: string, c: ContainerRec): this {
+    const old = super.get(id);
+    if (old && old.sandboxId !== c.sandboxId) this.unindex(old);
+    super.set(id, c);
+    let m = this.bySandbox?.get(c.sandboxId);
+    if (!m && this.bySandbox) this.bySandbox.set(c.sandboxId, (m = new Map()));
+    m?.set(id, c);
+    return this;
+  }
+
+  override delete(id: string): boolean {
+    const c = super.get(id);
+    if (c) this.unindex(c);
+    return super.delete(id);
+  }
+
+  override clear(): void {
+    this.bySandbox.clear();
+    super.clear();
+  }
+
+  /** The sandbox's containers, in creation order. */
+  of(sandboxId: string): ContainerRec[] {
+    const m = this.bySandbox.get(sandboxId);
+    return m ? [...m.values()] : [];
+  }
+
+  private unindex(c: ContainerRec): void {
+    const m = this.bySandbox.get(c.sandboxId);
+    if (!m) return;
+    m.delete(c.id);
+    if (m.size === 0) this.bySandbox.delete(c.sandboxId);
+  }
+}
+
 export class Store {
   readonly sandboxes = new Map<string, SandboxRec>();
-  readonly containers = new Map<string, ContainerRec>();
+  readonly containers = new ContainerMap();
   /** Reserved names (containerd's name index): key → id. */
   readonly names = new Map<string, string>();
 
@@ -125,7 +164,7 @@ export class Store {
   sandbox(id: string): SandboxRec | undefined { return Store.lookup(this.sandboxes, id, 'sandbox'); }
   container(id: string): ContainerRec | undefined { return Store.lookup(this.containers, id, 'container'); }
   containersOf(sandboxId: string): ContainerRec[] {
-    return [...this.containers.values()].filter((c) => c.sandboxId === sandboxId);
+    return this.containers.of(sandboxId);
   }
 }
 
