@@ -11,24 +11,15 @@ import {
   ControllerServiceCapability_RPC_Type as Ctrl, NodeServiceCapability_RPC_Type as NodeCap,
   PluginCapability_Service_Type as Service, PluginCapability_VolumeExpansion_Type as Expansion,
 } from '../../interfaces/gen/csi/csi.js';
-import { RpcError } from '../../interfaces/grpc/errors.js';
 import { Mode, blockCapability as blockCap, mountCapability as mountCap } from '../../interfaces/csi/sdk/index.js';
 import { startTestHostpath, type TestHostpath } from '../../plugins/hostpath/testing.js';
+import { fails } from '../helpers/rpc.js';
 
 const MiB = 1024n ** 2n;
 const t = suite('hostpath: identity and controller');
 let h: TestHostpath;
 const ctrl = () => h.client.controller;
 
-async function fails(p: Promise<unknown>, code: string, re?: RegExp): Promise<RpcError> {
-  let err: unknown;
-  try { await p; } catch (e) { err = e; }
-  assert.instance(err, RpcError, `expected ${code}, the call succeeded`);
-  const r = err as RpcError;
-  assert.is(r.codeName, code, r.message);
-  if (re) assert.match(r.message, re);
-  return r;
-}
 const create = (name: string, extra: Record<string, unknown> = {}) =>
   ctrl().createVolume({ name, volumeCapabilities: [mountCap()], capacityRange: { requiredBytes: 10n * MiB }, ...extra });
 const dirOf = (id: string) => join(h.driver.root, 'volumes', id);

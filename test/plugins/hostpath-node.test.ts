@@ -8,9 +8,9 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VolumeUsage_Unit as Unit } from '../../interfaces/gen/csi/csi.js';
-import { RpcError } from '../../interfaces/grpc/errors.js';
 import { Mode, isMountPoint, mountCapability as mountCap, mountsUnder, unmount } from '../../interfaces/csi/sdk/index.js';
 import { startTestHostpath, type TestHostpath } from '../../plugins/hostpath/testing.js';
+import { fails } from '../helpers/rpc.js';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot && process.env.CI === 'true') throw new Error('hostpath node tests need root (bind mounts); CI must run them as root');
@@ -24,15 +24,6 @@ const ctrl = () => h.client.controller;
 const node = () => h.client.node;
 const cap = mountCap(Mode.SINGLE_NODE_MULTI_WRITER);
 
-async function fails(p: Promise<unknown>, code: string, re?: RegExp): Promise<RpcError> {
-  let err: unknown;
-  try { await p; } catch (e) { err = e; }
-  assert.instance(err, RpcError, `expected ${code}, the call succeeded`);
-  const r = err as RpcError;
-  assert.is(r.codeName, code, r.message);
-  if (re) assert.match(r.message, re);
-  return r;
-}
 const errno = (fn: () => unknown) => { try { fn(); } catch (e) { return (e as NodeJS.ErrnoException).code; } return undefined; };
 
 /** Create, controller-publish and stage a volume; returns its id and staging path. */

@@ -6,23 +6,13 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ContainerEventType, ContainerState, Signal } from '../../interfaces/gen/cri/api.js';
-import { RpcError } from '../../interfaces/grpc/errors.js';
 import { ctrConfig, podConfig, startTestRuntime, waitFor, type TestRuntime } from '../../plugins/memory-cri/testing.js';
+import { fails } from '../helpers/rpc.js';
 
 const t = suite('memory-cri: containers');
 let h: TestRuntime;
 let sb: string;
 const sbCfg = podConfig();
-
-async function fails(p: Promise<unknown>, code: string, re?: RegExp): Promise<RpcError> {
-  let err: unknown;
-  try { await p; } catch (e) { err = e; }
-  assert.instance(err, RpcError, `expected ${code}, the call succeeded`);
-  const r = err as RpcError;
-  assert.is(r.codeName, code, r.message);
-  if (re) assert.match(r.message, re);
-  return r;
-}
 
 let n = 0;
 async function create(command: string[], over: Parameters<typeof ctrConfig>[2] = {}, sandbox = sb): Promise<string> {

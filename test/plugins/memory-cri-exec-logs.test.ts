@@ -8,24 +8,14 @@ import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ContainerState } from '../../interfaces/gen/cri/api.js';
-import { RpcError } from '../../interfaces/grpc/errors.js';
 import { parseCriLogLine } from '../../plugins/memory-cri/logs.js';
 import { ctrConfig, podConfig, startTestRuntime, waitFor, type TestRuntime } from '../../plugins/memory-cri/testing.js';
+import { fails } from '../helpers/rpc.js';
 
 const t = suite('memory-cri: logs, exec and ports');
 let h: TestRuntime;
 let sb: string;
 const sbCfg = podConfig();
-
-async function fails(p: Promise<unknown>, code: string, re?: RegExp): Promise<RpcError> {
-  let err: unknown;
-  try { await p; } catch (e) { err = e; }
-  assert.instance(err, RpcError, `expected ${code}, the call succeeded`);
-  const r = err as RpcError;
-  assert.is(r.codeName, code, r.message);
-  if (re) assert.match(r.message, re);
-  return r;
-}
 
 let n = 0;
 async function run(command: string[], over: Parameters<typeof ctrConfig>[2] = {}, sandbox = sb): Promise<string> {

@@ -6,23 +6,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ContainerState } from '../../interfaces/gen/cri/api.js';
 import { parseFaultRules } from '../../interfaces/faults.js';
-import { RpcError } from '../../interfaces/grpc/errors.js';
 import { ctrConfig, podConfig, startTestRuntime, waitFor, type TestRuntime } from '../../plugins/memory-cri/testing.js';
+import { fails } from '../helpers/rpc.js';
 
 const t = suite('memory-cri: faults');
 let h: TestRuntime;
 let sb: string;
 const sbCfg = podConfig({ metadata: { name: 'faulty-pod', namespace: 'chaos', uid: 'u-1', attempt: 0 } });
-
-async function fails(p: Promise<unknown>, code: string, re?: RegExp): Promise<RpcError> {
-  let err: unknown;
-  try { await p; } catch (e) { err = e; }
-  assert.instance(err, RpcError, `expected ${code}, the call succeeded`);
-  const r = err as RpcError;
-  assert.is(r.codeName, code, r.message);
-  if (re) assert.match(r.message, re);
-  return r;
-}
 
 const status = async (id: string) => (await h.client.runtime.containerStatus({ containerId: id })).status!;
 const exited = (id: string, ms = 5000) => waitFor(async () => {

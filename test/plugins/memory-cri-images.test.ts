@@ -4,22 +4,12 @@
 // usage, uid/username from USER, the pinned sandbox image, tag moves and a custom catalogue.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RpcError } from '../../interfaces/grpc/errors.js';
 import { normalizeRef, parseImageRef } from '../../plugins/memory-cri/image-ref.js';
 import { startTestRuntime, type TestRuntime } from '../../plugins/memory-cri/testing.js';
+import { fails } from '../helpers/rpc.js';
 
 const t = suite('memory-cri: images');
 let h: TestRuntime;
-
-async function fails(p: Promise<unknown>, code: string, re?: RegExp): Promise<RpcError> {
-  let err: unknown;
-  try { await p; } catch (e) { err = e; }
-  assert.instance(err, RpcError, `expected ${code}, the call succeeded`);
-  const r = err as RpcError;
-  assert.is(r.codeName, code, r.message);
-  if (re) assert.match(r.message, re);
-  return r;
-}
 
 const status = async (image: string) => (await h.client.image.imageStatus({ image: { image } })).image;
 

@@ -10,21 +10,11 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { NamespaceMode, PodSandboxState, Protocol } from '../../interfaces/gen/cri/api.js';
 import { parseCniArgs, type InProcessPlugin } from '../../interfaces/cni/index.js';
-import { RpcError } from '../../interfaces/grpc/errors.js';
 import type { NetworkRequest, PodNetwork } from '../../plugins/memory-cri/network.js';
 import { ctrConfig, podConfig, startTestRuntime, waitFor, type TestRuntime } from '../../plugins/memory-cri/testing.js';
+import { fails } from '../helpers/rpc.js';
 
 const t = suite('memory-cri: network');
-
-async function fails(p: Promise<unknown>, code: string, re?: RegExp): Promise<RpcError> {
-  let err: unknown;
-  try { await p; } catch (e) { err = e; }
-  assert.instance(err, RpcError, `expected ${code}, the call succeeded`);
-  const r = err as RpcError;
-  assert.is(r.codeName, code, r.message);
-  if (re) assert.match(r.message, re);
-  return r;
-}
 
 class StubNetwork implements PodNetwork {
   adds: NetworkRequest[] = [];

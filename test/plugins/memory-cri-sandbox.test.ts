@@ -4,21 +4,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NamespaceMode, PodSandboxState } from '../../interfaces/gen/cri/api.js';
-import { RpcError } from '../../interfaces/grpc/errors.js';
 import { ctrConfig, podConfig, startTestRuntime, type TestRuntime } from '../../plugins/memory-cri/testing.js';
+import { fails } from '../helpers/rpc.js';
 
 const t = suite('memory-cri: sandboxes');
 let h: TestRuntime;
-
-async function fails(p: Promise<unknown>, code: string, re?: RegExp): Promise<RpcError> {
-  let err: unknown;
-  try { await p; } catch (e) { err = e; }
-  assert.instance(err, RpcError, `expected ${code}, the call succeeded`);
-  const r = err as RpcError;
-  assert.is(r.codeName, code, r.message);
-  if (re) assert.match(r.message, re);
-  return r;
-}
 
 t.before(async () => {
   h = await startTestRuntime();

@@ -5,22 +5,12 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CgroupDriver, ContainerState } from '../../interfaces/gen/cri/api.js';
-import { RpcError } from '../../interfaces/grpc/errors.js';
 import { METRIC_DESCRIPTORS } from '../../plugins/memory-cri/stats.js';
 import { ctrConfig, podConfig, startTestRuntime, waitFor, type TestRuntime } from '../../plugins/memory-cri/testing.js';
+import { fails } from '../helpers/rpc.js';
 
 const t = suite('memory-cri: status, stats and streams');
 let h: TestRuntime;
-
-async function fails(p: Promise<unknown>, code: string, re?: RegExp): Promise<RpcError> {
-  let err: unknown;
-  try { await p; } catch (e) { err = e; }
-  assert.instance(err, RpcError, `expected ${code}, the call succeeded`);
-  const r = err as RpcError;
-  assert.is(r.codeName, code, r.message);
-  if (re) assert.match(r.message, re);
-  return r;
-}
 
 t.before(async () => {
   h = await startTestRuntime({ runtimeVersion: '9.8.7' });

@@ -5,23 +5,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RpcError } from '../../interfaces/grpc/errors.js';
 import { Store } from '../../plugins/memory-csi/store.js';
 import { Mode, blockCap, mountCap, startTestDriver, type TestDriver } from '../../plugins/memory-csi/testing.js';
+import { fails } from '../helpers/rpc.js';
 
 const GiB = 1024n ** 3n;
 const t = suite('memory-csi: controller');
 let h: TestDriver;
-
-async function fails(p: Promise<unknown>, code: string, re?: RegExp): Promise<RpcError> {
-  let err: unknown;
-  try { await p; } catch (e) { err = e; }
-  assert.instance(err, RpcError, `expected ${code}, the call succeeded`);
-  const r = err as RpcError;
-  assert.is(r.codeName, code, r.message);
-  if (re) assert.match(r.message, re);
-  return r;
-}
 
 const create = (name: string, extra: Record<string, unknown> = {}) =>
   h.client.controller.createVolume({ name, volumeCapabilities: [mountCap()], ...extra });

@@ -5,22 +5,12 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { RpcError } from '../../interfaces/grpc/errors.js';
 import { mountCap, startTestDriver, type TestDriver } from '../../plugins/memory-csi/testing.js';
+import { fails } from '../helpers/rpc.js';
 
 const t = suite('memory-csi: faults');
 let h: TestDriver;
 const calls: Array<{ rpc: string; code: number; ms: number }> = [];
-
-async function fails(p: Promise<unknown>, code: string, re?: RegExp): Promise<RpcError> {
-  let err: unknown;
-  try { await p; } catch (e) { err = e; }
-  assert.instance(err, RpcError, `expected ${code}, the call succeeded`);
-  const r = err as RpcError;
-  assert.is(r.codeName, code, r.message);
-  if (re) assert.match(r.message, re);
-  return r;
-}
 
 t.before(async () => {
   h = await startTestDriver({

@@ -14,19 +14,10 @@ import { CsiClient } from '../../interfaces/csi/client.js';
 import { RpcError } from '../../interfaces/grpc/errors.js';
 import { MemoryCsiDriver, serveMemoryCsi } from '../../plugins/memory-csi/index.js';
 import { startTestDriver, type TestDriver } from '../../plugins/memory-csi/testing.js';
+import { fails } from '../helpers/rpc.js';
 
 const t = suite('memory-csi: identity');
 let h: TestDriver;
-
-async function fails(p: Promise<unknown>, code: string, re?: RegExp): Promise<RpcError> {
-  let err: unknown;
-  try { await p; } catch (e) { err = e; }
-  assert.instance(err, RpcError, `expected ${code}, the call succeeded`);
-  const r = err as RpcError;
-  assert.is(r.codeName, code, r.message);
-  if (re) assert.match(r.message, re);
-  return r;
-}
 
 t.before(async () => { h = await startTestDriver({ vendorVersion: '9.9.9' }); });
 t.after(async () => { await h?.close(); });

@@ -8,11 +8,11 @@ import * as assert from 'uvu/assert';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RpcError } from '../../interfaces/grpc/errors.js';
 import { VolumeUsage_Unit as Unit } from '../../interfaces/gen/csi/csi.js';
 import { detectMechanism, isMountPoint, mountPoints, unmount, type Mechanism } from '../../plugins/memory-csi/host.js';
 import { EPHEMERAL_KEY } from '../../plugins/memory-csi/index.js';
 import { Mode, blockCap, mountCap, startTestDriver, type TestDriver } from '../../plugins/memory-csi/testing.js';
+import { fails } from '../helpers/rpc.js';
 
 const MiB = 1024n ** 2n;
 
@@ -21,16 +21,6 @@ const probeDir = join(tmpdir(), `memory-csi-probe-${process.pid}`);
 mkdirSync(probeDir, { recursive: true });
 const canBind = (await detectMechanism('auto', probeDir).catch(() => 'symlink')) === 'bind';
 rmSync(probeDir, { recursive: true, force: true });
-
-async function fails(p: Promise<unknown>, code: string, re?: RegExp): Promise<RpcError> {
-  let err: unknown;
-  try { await p; } catch (e) { err = e; }
-  assert.instance(err, RpcError, `expected ${code}, the call succeeded`);
-  const r = err as RpcError;
-  assert.is(r.codeName, code, r.message);
-  if (re) assert.match(r.message, re);
-  return r;
-}
 
 /** Unmount anything a failed test may have left under `dir`, so no mount ever outlives the suite. */
 async function sweepMounts(dir: string): Promise<void> {

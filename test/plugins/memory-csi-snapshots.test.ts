@@ -5,22 +5,12 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RpcError } from '../../interfaces/grpc/errors.js';
 import { blockCap, mountCap, startTestDriver, type TestDriver } from '../../plugins/memory-csi/testing.js';
+import { fails } from '../helpers/rpc.js';
 
 const MiB = 1024n ** 2n;
 const t = suite('memory-csi: snapshots');
 let h: TestDriver;
-
-async function fails(p: Promise<unknown>, code: string, re?: RegExp): Promise<RpcError> {
-  let err: unknown;
-  try { await p; } catch (e) { err = e; }
-  assert.instance(err, RpcError, `expected ${code}, the call succeeded`);
-  const r = err as RpcError;
-  assert.is(r.codeName, code, r.message);
-  if (re) assert.match(r.message, re);
-  return r;
-}
 
 const volume = async (name: string, bytes = MiB) =>
   (await h.client.controller.createVolume({ name, volumeCapabilities: [mountCap()], capacityRange: { requiredBytes: bytes } })).volume!;
