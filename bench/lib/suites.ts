@@ -55,7 +55,7 @@ async function runOne(reg: RegisteredSuite, target: 'memory' | 'reference', prep
   try {
     prepared = await prepare();
   } catch (e) {
-    return { suite: reg.name, target, parallel, wallMs: 0, cases: { passed: 0, failed: 0, skipped: 0, notApplicable: 0, total: 0, selected: 0 }, error: `prepare failed: ${(e as Error).message}` };
+    return { suite: reg.name, target, parallel, wallMs: 0, cases: { passed: 0, failed: 0, warned: 0, skipped: 0, notApplicable: 0, total: 0, selected: 0 }, error: `prepare failed: ${(e as Error).message}` };
   }
   if (!prepared) return { suite: reg.name, target, reason: 'no in-memory plugin for this suite here' };
   try {

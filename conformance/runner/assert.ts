@@ -2,13 +2,26 @@
 // failure carries everything a plugin author needs: the call, the request, what came back (the
 // response, or the status with its code by name), what was expected, and that rule.
 import { isDeepStrictEqual } from 'node:util';
+import { findRule, isRuleId } from '../rules/index.js';
 import { callOf, type CallRecord } from './context.js';
 import type { FailureDetails } from './types.js';
 
+/**
+ * The `rule` an assertion names: a rule id (conformance/rules/<suite>.yaml) becomes its id plus
+ * its text; free text (the older style) stays as it is.
+ */
+export function ruleFields(rule: string | undefined): Pick<FailureDetails, 'rule' | 'ruleId'> {
+  if (!isRuleId(rule)) return rule === undefined ? {} : { rule };
+  const r = findRule(rule);
+  return { ruleId: rule, rule: r ? r.says : `(no rule ${rule} in conformance/rules: a bug in the suite)` };
+}
+
 export class ConformanceFailure extends Error {
-  constructor(readonly details: FailureDetails) {
+  readonly details: FailureDetails;
+  constructor(details: FailureDetails) {
     super(details.message);
     this.name = 'ConformanceFailure';
+    this.details = details.ruleId || details.rule === undefined ? details : { ...details, ...ruleFields(details.rule) };
   }
 }
 

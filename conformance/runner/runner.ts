@@ -3,7 +3,7 @@
 // plugin fails that case, never the run), runs every case's cleanups whatever happened, checks
 // for leaked resources after each suite, and handles SIGINT (cleanups first, then exit 130).
 import { randomBytes } from 'node:crypto';
-import { ConformanceFailure, fromCall } from './assert.js';
+import { ConformanceFailure, fromCall, ruleFields } from './assert.js';
 import { CaseContext, SkipCase } from './context.js';
 import type { CaseDef, CaseResult, FailureDetails, Reporter, RpcCoverage, RunInfo, RunReport, Suite, SuiteReport, SuiteSession, Tag, Totals } from './types.js';
 
@@ -27,7 +27,16 @@ export interface RunOptions {
   handleSigint?: boolean;
   /** After an interrupted run's cleanups and reports: process.exit(130) (default false: return). */
   exitOnInterrupt?: boolean;
+  /** A failing [Optional] case fails the run too (default: it is a warning, status `warned`). */
+  strict?: boolean;
 }
+
+/** The runner's own rules (conformance/rules/runner.yaml): what every CO relies on. */
+export const RUNNER_RULES = {
+  deadline: 'runner.call.answers-within-deadline',
+  cleanup: 'runner.cleanup.deletes-succeed',
+  leaks: 'runner.leak-check.nothing-left',
+} as const;
 
 const toRe = (r: string | RegExp | undefined) => (r === undefined || r === '' ? undefined : r instanceof RegExp ? r : new RegExp(r));
 const tagsOf = (c: CaseDef<any>): Tag[] => c.tags ?? ['Conformance'];
@@ -47,10 +56,11 @@ export function selectCases<E>(suite: Suite<E>, opts: Pick<RunOptions, 'focus' |
 }
 
 export function totals(cases: CaseResult[]): Totals {
-  const t: Totals = { passed: 0, failed: 0, skipped: 0, notApplicable: 0, total: cases.length };
+  const t: Totals = { passed: 0, failed: 0, warned: 0, skipped: 0, notApplicable: 0, total: cases.length };
   for (const c of cases) {
     if (c.status === 'passed') t.passed++;
     else if (c.status === 'failed') t.failed++;
+    else if (c.status === 'warned') t.warned++;
     else if (c.status === 'skipped') t.skipped++;
     else t.notApplicable++;
   }
@@ -145,7 +155,7 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
   const report: RunReport = {
     runId, prefix: run.prefix, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started,
     interrupted: interrupt.fired,
-    options: { focus: toRe(opts.focus)?.source, skip: toRe(opts.skip)?.source, parallel, timeoutMs },
+    options: { focus: toRe(opts.focus)?.source, skip: toRe(opts.skip)?.source, parallel, timeoutMs, strict: opts.strict === true },
     suites: suiteReports, totals: totals(all),
   };
   for (const r of reporters) {
@@ -236,7 +246,7 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
           try {
             const leaks = await withTimeout(session.leakCheck(), timeoutMs, 'leak check');
             push(leaks.length
-              ? { ...lc, status: 'failed', durationMs: Date.now() - l0, failure: { kind: 'assertion', message: `${leaks.length} resource(s) of run ${run.prefix} still exist after every case's cleanup: ${leaks.join('; ')}`, rule: 'Whatever a case created and then deleted must be gone: deletes must really delete (and report success only then)', actual: leaks } }
+              ? { ...lc, status: 'failed', durationMs: Date.now() - l0, failure: { kind: 'assertion', message: `${leaks.length} resource(s) of run ${run.prefix} still exist after every case's cleanup: ${leaks.join('; ')}`, ...ruleFields(RUNNER_RULES.leaks), actual: leaks } }
               : { ...lc, status: 'passed', durationMs: Date.now() - l0 });
           } catch (err) {
             push({ ...lc, status: 'failed', durationMs: Date.now() - l0, failure: { ...errorDetails(err), message: `leak check failed: ${errorDetails(err).message}` } });
@@ -256,6 +266,7 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
     emit('caseStart', suite.name, c);
     const t0 = Date.now();
     const r: CaseResult = { suite: suite.name, id: c.id, name: c.name, group: c.group, tags: tagsOf(c), status: 'passed', durationMs: 0 };
+    if (c.rules?.length) r.rules = c.rules;
 
     let timer: NodeJS.Timeout | undefined;
     const body = Promise.resolve().then(() => c.run(ctx, session.env)).then(() => 'ok' as const);
@@ -270,7 +281,7 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
         r.failure = {
           kind: 'timeout', ...fromCall(pending),
           message: pending ? `timed out after ${limit} ms waiting for ${pending.rpc} (the plugin did not answer)` : `timed out after ${limit} ms`,
-          rule: 'Every call must answer within the caller\'s deadline; a plugin that hangs blocks the CO',
+          ...ruleFields(RUNNER_RULES.deadline),
         };
       } else if (outcome === 'interrupted') {
         ctx.abort('interrupted');
@@ -288,7 +299,7 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
         // A call whose deadline was the case's own (ctx.deadlineMs) can lose the race with the
         // case timer: that is the case timing out on a plugin that did not answer, not a wrong answer.
         if (r.failure.status?.name === 'DEADLINE_EXCEEDED' && Date.now() >= ctx.endsAt - 20) {
-          Object.assign(r.failure, { kind: 'timeout', message: `timed out after ${limit} ms waiting for ${r.failure.rpc ?? 'the plugin'} (the plugin did not answer)`, rule: 'Every call must answer within the caller\'s deadline; a plugin that hangs blocks the CO' });
+          Object.assign(r.failure, { kind: 'timeout', message: `timed out after ${limit} ms waiting for ${r.failure.rpc ?? 'the plugin'} (the plugin did not answer)`, ...ruleFields(RUNNER_RULES.deadline) });
         }
       }
     } finally {
@@ -314,9 +325,17 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
       r.cleanupErrors = errors;
       if (r.status === 'passed') {
         r.status = 'failed';
-        r.failure = { kind: 'cleanup', message: `cleanup failed: ${errors.join('; ')}`, rule: 'Deleting what a case created must succeed (delete calls are idempotent)' };
+        r.failure = { kind: 'cleanup', message: `cleanup failed: ${errors.join('; ')}`, ...ruleFields(RUNNER_RULES.cleanup) };
       }
     }
+    // An assertion's rule must be one the case declares, so coverage (computed from the
+    // declarations) never claims less than the cases check.
+    const ruleId = r.failure?.ruleId;
+    if (ruleId && r.failure?.kind === 'assertion' && c.rules && !c.rules.includes(ruleId)) {
+      ctx.log(`suite bug: the failed assertion names rule ${ruleId}, which case ${c.id} does not declare in its rules`);
+    }
+    // [Optional] cases warn unless the run is strict (the spec's SHOULDs and open behaviour).
+    if (r.status === 'failed' && !opts.strict && tagsOf(c).includes('Optional')) r.status = 'warned';
     if (ctx.notes.length) r.notes = ctx.notes;
     r.durationMs = Date.now() - t0;
     for (const call of ctx.calls) {

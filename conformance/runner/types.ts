@@ -5,14 +5,15 @@ import type { CaseContext } from './context.js';
 
 /**
  * [Conformance]: every plugin that has the capabilities the case needs must pass it.
- * [Optional]: checks a SHOULD of the spec or behaviour the spec leaves open; a failure is still
- * reported as failed (skip them with --skip '\[Optional\]').
+ * [Optional]: checks a SHOULD of the spec or behaviour the spec leaves open; a failure is a
+ * warning (status `warned`, exit code 0) unless the run is --strict, which makes it a failure.
  * [Slow]: takes seconds, not milliseconds. [Disruptive]: touches state outside its own
  * resources; runs alone.
  */
 export type Tag = 'Conformance' | 'Optional' | 'Slow' | 'Disruptive';
 
-export type Status = 'passed' | 'failed' | 'skipped' | 'not-applicable';
+/** `warned`: an [Optional] case that failed in a run that is not --strict. */
+export type Status = 'passed' | 'failed' | 'warned' | 'skipped' | 'not-applicable';
 
 export interface CaseDef<E = unknown> {
   /** Stable id: <suite>.<service>.<subject>.<behaviour>, e.g. csi.controller.create-volume.idempotent. */
@@ -27,6 +28,11 @@ export interface CaseDef<E = unknown> {
   needs?: string[];
   /** Further applicability check: a reason the case does not apply to this plugin, or undefined. */
   applies?: (env: E) => string | undefined;
+  /**
+   * Ids of the spec rules this case checks (conformance/rules/<suite>.yaml); every assertion in
+   * the case names one of them. Rule coverage is computed from these.
+   */
+  rules?: string[];
   /** Per-case timeout override, ms. */
   timeoutMs?: number;
   /** Run alone, with no other case of the run in flight (e.g. pagination while others create volumes). */
@@ -79,8 +85,10 @@ export interface Suite<E = unknown> {
 export interface FailureDetails {
   message: string;
   kind?: 'assertion' | 'timeout' | 'error' | 'cleanup' | 'interrupted';
-  /** The spec rule the plugin broke. */
+  /** The spec rule the plugin broke: its text (from the rules file when ruleId is set). */
   rule?: string;
+  /** The rule's id in conformance/rules/<suite>.yaml. */
+  ruleId?: string;
   /** The call: "Controller/CreateVolume", "CNI ADD triad-memory". */
   rpc?: string;
   request?: unknown;
@@ -103,6 +111,8 @@ export interface CaseResult {
   /** Why it was skipped / not applicable. */
   reason?: string;
   durationMs: number;
+  /** The rule ids the case declares. */
+  rules?: string[];
   failure?: FailureDetails;
   /** Cleanup steps that failed (a case that otherwise passed is then failed). */
   cleanupErrors?: string[];
@@ -110,7 +120,8 @@ export interface CaseResult {
   notes?: string[];
 }
 
-export interface Totals { passed: number; failed: number; skipped: number; notApplicable: number; total: number }
+/** `warned` counts [Optional] cases that failed without --strict; they do not fail the run. */
+export interface Totals { passed: number; failed: number; warned: number; skipped: number; notApplicable: number; total: number }
 
 export interface SuiteReport {
   name: string;
@@ -145,7 +156,7 @@ export interface RunReport {
   startedAt: string;
   durationMs: number;
   interrupted: boolean;
-  options: { focus?: string; skip?: string; parallel: number; timeoutMs: number };
+  options: { focus?: string; skip?: string; parallel: number; timeoutMs: number; strict?: boolean };
   suites: SuiteReport[];
   totals: Totals;
 }

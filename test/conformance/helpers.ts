@@ -14,9 +14,12 @@ export function tmp(prefix: string): { dir: string; cleanup(): void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Run suites with no console output (reporters only if given). */
+/**
+ * Run suites with no console output (reporters only if given). Strict by default: a suite's own
+ * tests see every deviation as a failure, [Optional] cases included.
+ */
 export function runQuiet(suites: Suite<any>[], opts: RunOptions = {}): Promise<RunReport> {
-  return runSuites(suites, { handleSigint: false, timeoutMs: 10_000, ...opts });
+  return runSuites(suites, { handleSigint: false, timeoutMs: 10_000, strict: true, ...opts });
 }
 
 export const cases = (r: RunReport): CaseResult[] => r.suites.flatMap((s) => s.cases);

@@ -71,7 +71,7 @@ test('statuses are kept apart; cleanups run newest first even when the case fail
     'sample.pass': 'passed', 'sample.fail': 'failed', 'sample.na': 'not-applicable', 'sample.skip-env': 'skipped',
     'sample.na-runtime': 'not-applicable', 'sample.code': 'failed', 'sample.bad-cleanup': 'failed',
   });
-  assert.equal(rep.totals, { passed: 1, failed: 3, skipped: 1, notApplicable: 2, total: 7 });
+  assert.equal(rep.totals, { passed: 1, failed: 3, warned: 0, skipped: 1, notApplicable: 2, total: 7 });
   assert.equal(log, ['pass-cleanup', 'fail-cleanup-2', 'fail-cleanup-1']);
   assert.is(byId(rep, 'sample.na')!.reason, 'lacks cap:missing');
   const code = byId(rep, 'sample.code')!.failure!;

@@ -1,6 +1,7 @@
 // Live console output: one line per case as it ends; failures get the call, the request, the
 // answer (status code by name), the expectation and the rule. Ends with
-// "N passed, N failed, N skipped" and a second line splitting skipped from not-applicable.
+// "N passed, N failed, N skipped" (", N warned" when [Optional] cases failed without --strict) and a
+// second line splitting skipped from not-applicable.
 import type { CaseResult, Reporter, RunReport, Suite, SuiteReport } from '../types.js';
 import { coverageLines, failureLines } from './format.js';
 
@@ -16,7 +17,7 @@ export function consoleReporter(o: ConsoleOptions = {}): Reporter {
   const color = o.color ?? (process.stdout.isTTY && !process.env.NO_COLOR);
   const paint = (code: string, s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
   const label = {
-    passed: paint('32', 'PASS'), failed: paint('31;1', 'FAIL'), skipped: paint('33', 'SKIP'), 'not-applicable': paint('36', 'N/A '),
+    passed: paint('32', 'PASS'), failed: paint('31;1', 'FAIL'), warned: paint('35', 'WARN'), skipped: paint('33', 'SKIP'), 'not-applicable': paint('36', 'N/A '),
   } as const;
   const filtered = new Map<string, number>();
   const ms = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${n} ms`);
@@ -31,9 +32,9 @@ export function consoleReporter(o: ConsoleOptions = {}): Reporter {
         filtered.set(r.suite, (filtered.get(r.suite) ?? 0) + 1);
         return;
       }
-      const tail = r.status === 'passed' || r.status === 'failed' ? ` (${ms(r.durationMs)})` : ` — ${r.reason}`;
+      const tail = r.status === 'passed' || r.status === 'failed' || r.status === 'warned' ? ` (${ms(r.durationMs)})` : ` — ${r.reason}`;
       write(`  ${label[r.status]}  ${r.id}  ${paint('2', r.name)}${tail}\n`);
-      if (r.status !== 'failed') return;
+      if (r.status !== 'failed' && r.status !== 'warned') return;
       const f = r.failure;
       if (f) {
         write(`        ${paint('31', f.message)}\n`);
@@ -57,10 +58,15 @@ export function consoleReporter(o: ConsoleOptions = {}): Reporter {
       const failed = rep.suites.flatMap((s) => s.cases).filter((c) => c.status === 'failed');
       if (failed.length) {
         write(`\n${paint('31;1', 'Failed:')}\n`);
-        for (const c of failed) write(`  ${c.id}: ${c.failure?.message ?? 'failed'}\n`);
+        for (const c of failed) write(`  ${c.id}: ${c.failure?.message ?? 'failed'}${c.failure?.ruleId ? ` [${c.failure.ruleId}]` : ''}\n`);
+      }
+      const warned = rep.suites.flatMap((s) => s.cases).filter((c) => c.status === 'warned');
+      if (warned.length) {
+        write(`\n${paint('35', 'Warnings')} (optional cases that failed; --strict makes them failures):\n`);
+        for (const c of warned) write(`  ${c.id}: ${c.failure?.message ?? 'failed'}${c.failure?.ruleId ? ` [${c.failure.ruleId}]` : ''}\n`);
       }
       if (rep.interrupted) write('\nrun interrupted (SIGINT): cleanups ran, remaining cases skipped\n');
-      write(`\n${t.passed} passed, ${t.failed} failed, ${t.skipped + t.notApplicable} skipped\n`);
+      write(`\n${t.passed} passed, ${t.failed} failed, ${t.skipped + t.notApplicable} skipped${t.warned ? `, ${t.warned} warned` : ''}\n`);
       write(`skipped: ${t.skipped} by --focus/--skip or the environment, ${t.notApplicable} not applicable (capability absent); run ${rep.runId} in ${ms(rep.durationMs)}\n`);
     },
   };

@@ -14,7 +14,8 @@ export function failureLines(f: FailureDetails): Array<[string, string]> {
   if (f.expected !== undefined) out.push(['expected', clip(typeof f.expected === 'string' ? f.expected : toJson(f.expected))]);
   if (f.actual !== undefined && typeof f.actual !== 'string') out.push(['actual', clip(toJson(f.actual))]);
   else if (f.actual !== undefined && f.actual !== '' && f.status === undefined) out.push(['actual', f.actual as string]);
-  if (f.rule) out.push(['rule', f.rule]);
+  if (f.ruleId) out.push(['rule', `${f.ruleId}: ${f.rule ?? ''}`]);
+  else if (f.rule) out.push(['rule', f.rule]);
   return out;
 }
 

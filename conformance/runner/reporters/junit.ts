@@ -1,6 +1,8 @@
 // JUnit XML as CI systems read it: <testsuites> of <testsuite> (one per conformance suite) of
 // <testcase classname="<group>" name="<id>: <name>">, with <failure message type> for failures
 // and <skipped message> for skipped and not-applicable cases (the latter prefixed "not-applicable:").
+// A warned [Optional] case is not a <failure> (the run did not fail): it carries its failure as
+// <system-out> starting "WARNING" and a property optional-failure, so CI dashboards can show it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -23,6 +25,9 @@ function testcase(c: CaseResult): string {
   if (c.status === 'skipped') return `${open}>\n      <skipped message="${xmlEscape(c.reason ?? 'skipped')}"/>\n    </testcase>`;
   if (c.status === 'not-applicable') return `${open}>\n      <skipped message="${xmlEscape(`not-applicable: ${c.reason ?? ''}`)}"/>\n    </testcase>`;
   const f = c.failure;
+  if (c.status === 'warned') {
+    return `${open}>\n      <properties><property name="optional-failure" value="${xmlEscape(f?.message ?? 'failed')}"/></properties>\n      <system-out>${xmlEscape(`WARNING: optional case failed (--strict makes it a failure)\n${failureText(c, true)}`)}</system-out>\n    </testcase>`;
+  }
   const type = f?.status?.name ?? f?.kind ?? 'failure';
   return `${open}>\n      <failure message="${xmlEscape(f?.message ?? 'failed')}" type="${xmlEscape(type)}">${xmlEscape(failureText(c, true))}</failure>\n    </testcase>`;
 }

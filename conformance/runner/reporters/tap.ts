@@ -1,5 +1,6 @@
 // TAP version 13: a plan, one line per case, YAML diagnostics under failures, "# SKIP" with the
-// reason for skipped cases and "# SKIP not-applicable: …" for cases the plugin's capabilities exclude.
+// reason for skipped cases, "# SKIP not-applicable: …" for cases the plugin's capabilities exclude,
+// and "not ok … # TODO optional" for a warned [Optional] case (TAP's "not expected to pass yet").
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Reporter, RunReport } from '../types.js';
@@ -20,7 +21,7 @@ export function tapText(rep: RunReport): string {
     else if (c.status === 'skipped') out.push(`ok ${n} - ${title} # SKIP ${oneLine(c.reason ?? '')}`);
     else if (c.status === 'not-applicable') out.push(`ok ${n} - ${title} # SKIP not-applicable: ${oneLine(c.reason ?? '')}`);
     else {
-      out.push(`not ok ${n} - ${title}`);
+      out.push(`not ok ${n} - ${title}${c.status === 'warned' ? ' # TODO optional: a warning unless --strict' : ''}`);
       out.push('  ---');
       out.push(`  message: ${yamlStr(c.failure?.message ?? 'failed')}`);
       out.push(`  group: ${yamlStr(c.group)}`);
@@ -31,7 +32,7 @@ export function tapText(rep: RunReport): string {
     }
   });
   const t = rep.totals;
-  out.push(`# ${t.passed} passed, ${t.failed} failed, ${t.skipped + t.notApplicable} skipped (${t.notApplicable} not applicable)`);
+  out.push(`# ${t.passed} passed, ${t.failed} failed, ${t.skipped + t.notApplicable} skipped (${t.notApplicable} not applicable)${t.warned ? `, ${t.warned} warned` : ''}`);
   return `${out.join('\n')}\n`;
 }
 

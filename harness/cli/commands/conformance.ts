@@ -2,6 +2,7 @@
 // contract. One subcommand per registered suite (conformance/suites.ts) with that suite's flags,
 // plus `all`, which runs every suite against triad's in-memory plugins.
 import type { Command } from 'commander';
+import { loadRules, ruleCoverage, type RuleCoverage } from '../../../conformance/rules/index.js';
 import { getSuite, suites, type PreparedSuite, type RegisteredSuite } from '../../../conformance/suites.js';
 import {
   consoleReporter, jsonReporter, junitReporter, matchText, runSuites, selectCases, tapReporter, type Reporter,
@@ -17,6 +18,7 @@ interface CommonOpts {
   tap?: string;
   list?: boolean;
   verbose?: boolean;
+  strict?: boolean;
 }
 
 /** "30s", "500ms", "2m", "45" (seconds) → ms. */
@@ -36,6 +38,7 @@ function addCommon(cmd: Command): Command {
     .option('--junit <file>', 'write JUnit XML')
     .option('--json <file>', 'write the results as JSON')
     .option('--tap <file>', 'write TAP version 13')
+    .option('--strict', 'a failing [Optional] case fails the run (default: it is a warning)')
     .option('--list', 'list the cases (and whether --focus/--skip select them) without running anything')
     .option('--verbose', 'also print cases left out by --focus/--skip');
 }
@@ -65,12 +68,52 @@ async function runPrepared(prepare: () => Promise<PreparedSuite[]>, o: CommonOpt
   if (o.tap) reporters.push(tapReporter(o.tap));
   let report;
   try {
-    report = await runSuites(prepared.map((p) => p.suite), { focus: o.focus, skip: o.skip, parallel, timeoutMs, reporters, exitOnInterrupt: false });
+    report = await runSuites(prepared.map((p) => p.suite), { focus: o.focus, skip: o.skip, parallel, timeoutMs, reporters, exitOnInterrupt: false, strict: o.strict === true });
   } finally {
     for (const p of prepared) await p.dispose().catch((e) => process.stderr.write(`cleanup: ${(e as Error).message}\n`));
   }
   if (report.interrupted) process.exit(130);
   process.exitCode = report.totals.failed > 0 ? 1 : 0;
+}
+
+/** Rule coverage of the suites that have a rules file (all of them when `names` is empty). */
+export function rulesCoverage(names: string[] = []): RuleCoverage[] {
+  const regs = names.length ? names.map((n) => {
+    const r = getSuite(n);
+    if (!r) throw new Error(`unknown suite ${n} (known: ${suites().map((s) => s.name).join(', ')})`);
+    return r;
+  }) : suites();
+  const out: RuleCoverage[] = [];
+  for (const r of regs) {
+    const file = loadRules(r.name);
+    if (file) out.push(ruleCoverage(file, r.cases()));
+    else if (names.length) throw new Error(`suite ${r.name} has no rules file (conformance/rules/${r.name}.yaml)`);
+  }
+  return out;
+}
+
+function printRules(cov: RuleCoverage[], o: { open?: boolean; all?: boolean; json?: boolean }): void {
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(cov.map((c) => ({
+      suite: c.suite, source: c.source, total: c.total, covered: c.covered.size, reasoned: c.reasoned.length, open: c.open.length,
+      rules: loadRules(c.suite)!.rules.map((r) => ({ ...r, cases: c.covered.get(r.id) ?? [] })),
+      problems: { open: c.open.map((r) => r.id), unknown: c.unknown, stale: c.stale.map((r) => r.id) },
+    })), null, 2)}\n`);
+    return;
+  }
+  const w = (s: string) => process.stdout.write(s);
+  w(`${'suite'.padEnd(6)} ${'rules'.padStart(5)} ${'covered'.padStart(8)} ${'reasoned'.padStart(9)} ${'open'.padStart(5)}  source\n`);
+  for (const c of cov) w(`${c.suite.padEnd(6)} ${String(c.total).padStart(5)} ${String(c.covered.size).padStart(8)} ${String(c.reasoned.length).padStart(9)} ${String(c.open.length).padStart(5)}  ${c.source}\n`);
+  for (const c of cov) {
+    const rules = loadRules(c.suite)!.rules;
+    for (const r of rules) {
+      const cases = c.covered.get(r.id);
+      if (o.all) w(`  ${r.id}  ${cases ? `cases: ${cases.join(', ')}` : r.reason ? `reasoned out: ${r.reason}` : 'OPEN'}\n`);
+      else if (o.open && !cases && !r.reason) w(`  open: ${r.id} (${r.at}): ${r.says}\n`);
+    }
+    for (const u of c.unknown) w(`  unknown: case ${u.caseId} names rule ${u.ruleId}, which no rules file has\n`);
+    for (const r of c.stale) w(`  stale: ${r.id} carries a reason although cases check it: ${c.covered.get(r.id)!.join(', ')}\n`);
+  }
 }
 
 export function register(program: Command): void {
@@ -86,6 +129,18 @@ export function register(program: Command): void {
       await runPrepared(async () => [await reg.prepare(o)], o);
     });
   }
+
+  conf.command('rules [suites...]')
+    .description('print rule coverage per suite: the spec\'s normative statements (conformance/rules/*.yaml), how many cases check, how many are reasoned out, how many are open')
+    .option('--open', 'list the open rules')
+    .option('--all', 'list every rule with the cases that check it or the reason none can')
+    .option('--json', 'print the rules with their cases as JSON')
+    .action((names: string[], o: { open?: boolean; all?: boolean; json?: boolean }) => {
+      const cov = rulesCoverage(names);
+      printRules(cov, o);
+      // Open rules, names of rules nobody wrote down, or stale reasons: the rules need work.
+      process.exitCode = cov.some((c) => c.open.length || c.unknown.length || c.stale.length) ? 1 : 0;
+    });
 
   addCommon(conf.command('all').description(`run every suite (${suites().map((s) => s.name).join(', ')}) against triad's in-memory plugins`))
     .option('--suites <names>', 'comma-separated subset of the suites')
