@@ -9,6 +9,7 @@ import {
 } from '../../interfaces/cni/index.js';
 import { parseMemoryConf } from '../../plugins/memory-cni/config.js';
 import { createMemoryCni, macForIp } from '../../plugins/memory-cni/plugin.js';
+import { UNUSABLE_IFNAME } from '../cni/add.js';
 import { findAllocation, listAllocations } from '../../plugins/memory-cni/store.js';
 import { installScriptPlugin } from '../cni/install.js';
 
@@ -49,6 +50,14 @@ export function chainedMemoryCni(dropPrev: boolean): PluginFuncs {
     },
   };
 }
+
+/** Rewrite a successful or failed answer's JSON (stdout). */
+const mapOut = (fn: Fn, map: (o: Record<string, unknown>, env: Record<string, string | undefined>) => Record<string, unknown>): Fn => async (env, stdin) => {
+  const out = await fn(env, stdin);
+  if (!out.stdout.trim()) return out;
+  return { ...out, stdout: `${JSON.stringify(map(JSON.parse(out.stdout) as Record<string, unknown>, env))}\n` };
+};
+const plain: Fn = (env, stdin) => dispatch(core(), env, stdin);
 
 /** A healthy chained plugin (the counterpart of drops-prev-result). */
 export const referenceChainedCni: Fn = (env, stdin) => dispatch(chainedMemoryCni(false), env, stdin);
@@ -141,6 +150,56 @@ export const brokenCni: Record<string, BrokenCniVariant> = {
     description: 'GC succeeds without removing stale attachments',
     caughtBy: 'cni.gc.removes-stale',
     fn: with_({ async gc() { /* nothing collected */ } }),
+  },
+  'version-fixed-cni-version': {
+    description: 'VERSION answers cniVersion 1.1.0 whatever cniVersion it was asked with',
+    caughtBy: 'cni.version.echoes-cni-version',
+    fn: mapOut(plain, (o, env) => (env.CNI_COMMAND === 'VERSION' ? { ...o, cniVersion: '1.1.0' } : o)),
+  },
+  'sandbox-not-cni-netns': {
+    description: 'ADD reports the container interface with a sandbox other than the CNI_NETNS it was given',
+    caughtBy: 'cni.add.sandbox-is-cni-netns',
+    fn: mapOut(plain, (o, env) => (env.CNI_COMMAND === 'ADD' && Array.isArray(o.interfaces)
+      ? { ...o, interfaces: (o.interfaces as Array<Record<string, unknown>>).map((i) => ({ ...i, sandbox: `/proc/1/task/1/ns/net#${env.CNI_NETNS}` })) } : o)),
+  },
+  'accepts-unusable-ifname': {
+    description: 'Cuts an interface name longer than 15 bytes down to 15 instead of failing',
+    caughtBy: 'cni.add.unusable-ifname-fails',
+    fn: (env, stdin) => dispatch(core(), env.CNI_IFNAME === UNUSABLE_IFNAME ? { ...env, CNI_IFNAME: env.CNI_IFNAME.slice(0, 15) } : env, stdin),
+  },
+  'ignores-existing-interface': {
+    description: 'ADD of an interface name another container already has in the same namespace succeeds',
+    caughtBy: 'cni.add.existing-interface-fails',
+    fn: (() => {
+      const base = core();
+      // Without CNI_NETNS the core keeps no per-namespace claim; the sandbox is put back after.
+      return with_({
+        async add(a) {
+          const r = await base.add({ ...a, netns: '' });
+          return { ...r, interfaces: (r.interfaces ?? []).map((i) => ({ ...i, sandbox: a.netns })) };
+        },
+      });
+    })(),
+  },
+  'vague-env-errors': {
+    description: 'Error 4 says "invalid environment" without naming the variable',
+    caughtBy: 'cni.errors.env-error-names-variable',
+    fn: mapOut(plain, (o) => (o.code === 4 ? { cniVersion: o.cniVersion, code: 4, msg: 'invalid environment' } : o)),
+  },
+  'check-rejects-later-routes': {
+    description: 'CHECK fails when prevResult has routes it did not configure (a later plugin\'s)',
+    caughtBy: 'cni.check.allows-later-changes',
+    fn: (() => {
+      const base = core();
+      return with_({
+        async check(a) {
+          await base.check(a);
+          const own = parseMemoryConf(a.config).routes ?? [];
+          const extra = (a.prevResult?.routes ?? []).filter((r) => !own.some((o) => o.dst === r.dst));
+          if (extra.length) throw cniError(102, `prevResult has routes this plugin did not add: ${extra.map((r) => r.dst).join(', ')}`);
+        },
+      });
+    })(),
   },
   'ignores-missing-ifname': {
     description: 'ADD without CNI_IFNAME quietly uses eth0 instead of failing with code 4',

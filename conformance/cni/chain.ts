@@ -7,7 +7,7 @@ import { convertResult, type PluginConf, type Result } from '../../interfaces/cn
 import { expectEqual, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
 import { CNI, cniCase } from './case.js';
-import type { CniEnv, CniKit } from './kit.js';
+import { RULES, type CniEnv, type CniKit } from './kit.js';
 import { PASSTHROUGH_TYPE, type Recorded } from './passthrough.js';
 
 const G = 'cni.chain';
@@ -36,35 +36,38 @@ const SEED: Omit<Result, 'cniVersion'> = {
 export const chainCases: CaseDef<CniEnv>[] = [
   c({
     id: 'cni.chain.result-reaches-next-plugin', name: 'In a list, the next plugin receives the plugin\'s ADD result as prevResult (and on CHECK and DEL)',
+    // The suite plays the runtime: the recorder shows it chains results as the spec says.
+    rules: [RULES.addResult, RULES.delOk, RULES.checkOk, 'cni.exec.runtime-chains-prev-result', 'cni.check.runtime-passes-add-result'],
     async run(k) {
       const rec = recorder(k);
       const user = k.env.opts.list.plugins;
       const net = k.network({ plugins: [...user.slice(0, k.env.index + 1), rec.conf] });
       const { outputs, att } = await k.add(net);
       const own = outputs[k.env.index];
-      const rule = 'CNI: the runtime passes each plugin\'s result to the next as prevResult; the result MUST be a valid result of the list\'s cniVersion so the next plugin can use it';
+      const rule = 'cni.exec.runtime-chains-prev-result';
       const adds = rec.read().filter((r) => r.verb === 'ADD');
       if (!adds.length) fail('the passthrough plugin after the plugin under test was not called', rule);
       expectEqual(norm(adds[0].prevResult, net.cniVersion), norm(own, net.cniVersion), rule, 'prevResult received by the next plugin on ADD');
       if (k.has(CNI.check)) {
         await k.check(net, att);
         const checks = rec.read().filter((r) => r.verb === 'CHECK');
-        expectTrue(checks.length === 1 && checks[0].prevResult !== undefined, 'the next plugin got no prevResult on CHECK', 'CNI CHECK: every plugin of the list gets the ADD result as prevResult', { actual: checks });
+        expectTrue(checks.length === 1 && checks[0].prevResult !== undefined, 'the next plugin got no prevResult on CHECK', 'cni.check.runtime-passes-add-result', { actual: checks });
       }
       await k.del(net, att);
       const dels = rec.read().filter((r) => r.verb === 'DEL');
-      expectTrue(dels.length === 1, `the next plugin was called ${dels.length} times on DEL`, 'CNI DEL: every plugin of the list is called, in reverse order', { actual: dels });
+      expectTrue(dels.length === 1, `the next plugin was called ${dels.length} times on DEL`, rule, { actual: dels });
     },
   }),
   c({
     id: 'cni.chain.prev-result-preserved', needs: [CNI.chained], name: 'A chained plugin given prevResult passes its interfaces, IPs and routes on',
+    rules: [RULES.addResult, 'cni.add.prev-result-handled'],
     async run(k) {
       const rec = recorder(k);
       const seed: PluginConf = { type: PASSTHROUGH_TYPE, seed: { cniVersion: k.env.version, ...SEED } };
       const net = k.network({ plugins: [seed, k.env.plugin, rec.conf] });
       const { outputs } = await k.add(net);
       const own = outputs[1];
-      const rule = 'CNI ADD: if the plugin was supplied a prevResult, it MUST handle it by either passing it through or modifying it appropriately — not by dropping it';
+      const rule = 'cni.add.prev-result-handled';
       for (const ip of SEED.ips!) expectTrue((own.ips ?? []).some((x) => x.address === ip.address), `the result lost prevResult's address ${ip.address}`, rule, { actual: own });
       for (const it of SEED.interfaces!) expectTrue((own.interfaces ?? []).some((x) => x.name === it.name), `the result lost prevResult's interface ${it.name}`, rule, { actual: own });
       for (const r of SEED.routes!) expectTrue((own.routes ?? []).some((x) => x.dst === r.dst), `the result lost prevResult's route to ${r.dst}`, rule, { actual: own });

@@ -1,34 +1,37 @@
 // DEL: succeeds after ADD, again (idempotent), without any ADD, without a netns, and without
 // prevResult.
-import { expectCniSuccess } from './kit.js';
+import { expectCniSuccess, RULES } from './kit.js';
 import type { CaseDef } from '../runner/types.js';
 import { cniCase } from './case.js';
 import type { CniEnv } from './kit.js';
 
 const G = 'cni.DEL';
 const c = (d: Parameters<typeof cniCase>[1]) => cniCase(G, d);
-const IDEMPOTENT = 'CNI DEL: plugins should complete a DEL without error even if resources are missing; a DEL repeated, or for an attachment never added, MUST succeed';
+const IDEMPOTENT = 'cni.del.repeatable';
 
 export const delCases: CaseDef<CniEnv>[] = [
   c({
     id: 'cni.del.after-add', name: 'DEL after ADD succeeds',
+    rules: [RULES.addResult, RULES.delOk],
     async run(k) {
       const net = k.network();
       const { att } = await k.add(net);
-      await k.del(net, att, 'CNI DEL: deleting an attachment made by ADD MUST succeed');
+      await k.del(net, att);
     },
   }),
   c({
     id: 'cni.del.idempotent', name: 'DEL twice succeeds both times',
+    rules: [RULES.addResult, RULES.delOk, IDEMPOTENT],
     async run(k) {
       const net = k.network();
       const { att } = await k.add(net);
-      await k.del(net, att, 'CNI DEL: deleting an attachment made by ADD MUST succeed');
+      await k.del(net, att);
       await k.del(net, att, IDEMPOTENT);
     },
   }),
   c({
     id: 'cni.del.without-add', name: 'DEL of an attachment that was never added succeeds',
+    rules: [IDEMPOTENT],
     async run(k) {
       const net = k.network();
       await k.del(net, { network: net.name, containerID: k.containerId('never'), ifName: 'eth0', netns: await k.netns() }, IDEMPOTENT);
@@ -36,21 +39,23 @@ export const delCases: CaseDef<CniEnv>[] = [
   }),
   c({
     id: 'cni.del.without-netns', name: 'DEL without CNI_NETNS succeeds',
+    rules: [RULES.addResult, 'cni.del.netns-optional', IDEMPOTENT],
     async run(k) {
       const net = k.network();
       const { att } = await k.add(net);
       const p = k.call('DEL', k.env.pluginType, { ...k.pluginConf(net), ...(att.result ? { prevResult: att.result } : {}) }, { ...att, omit: ['CNI_NETNS'] });
-      expectCniSuccess(await p, 'CNI DEL: CNI_NETNS is not required for DEL (the namespace may already be gone); the plugin MUST still clean up and succeed', p);
+      expectCniSuccess(await p, 'cni.del.netns-optional', p);
       await k.del(net, att, IDEMPOTENT);
     },
   }),
   c({
     id: 'cni.del.without-prev-result', tags: ['Optional'], name: 'DEL without prevResult succeeds',
+    rules: [RULES.addResult, 'cni.del.completes-despite-missing', IDEMPOTENT],
     async run(k) {
       const net = k.network();
       const { att } = await k.add(net);
       const p = k.call('DEL', k.env.pluginType, k.pluginConf(net), att);
-      expectCniSuccess(await p, 'CNI DEL: a runtime may have lost the cached result; plugins should complete DEL without prevResult', p);
+      expectCniSuccess(await p, 'cni.del.completes-despite-missing', p);
       await k.del(net, att, IDEMPOTENT);
     },
   }),

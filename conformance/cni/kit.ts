@@ -69,6 +69,21 @@ export interface CniEnv {
   capabilities: Set<string>;
 }
 
+/**
+ * Rule ids (conformance/rules/cni.yaml) the kit's own assertions name unless a case passes
+ * another: a case using k.add declares addResult, k.del delOk, k.check checkOk.
+ */
+export const RULES = {
+  /** ADD succeeds and prints a result. */
+  addResult: 'cni.add.prints-result',
+  /** DEL of what the case made succeeds (the runner's practice rule). */
+  delOk: 'runner.cleanup.deletes-succeed',
+  /** CHECK of an attachment as ADD left it succeeds. */
+  checkOk: 'cni.check.right-after-add',
+  /** Exit 0 on success, non-zero on failure. */
+  exitCode: 'cni.errors.exit-code',
+} as const;
+
 export const VERSIONS_WITH_CHECK = '0.4.0';
 export const VERSION_WITH_STATUS_GC = '1.1.0';
 
@@ -188,8 +203,8 @@ export class CniKit {
       const conf = buildPluginConfig(net, p, prev ? { prevResult: prev } : {});
       const callP = this.call('ADD', p.type, conf, att);
       const out = await callP;
-      const r = expectCniSuccess(out, o.rule ?? 'CNI ADD: a valid ADD MUST succeed (exit code 0) and print a result on stdout', callP) as Result | undefined;
-      if (!r || typeof r !== 'object') fail(`ADD of ${p.type} printed no result`, 'CNI ADD: on success the plugin MUST print a result to stdout', { call: callP });
+      const r = expectCniSuccess(out, o.rule ?? RULES.addResult, callP) as Result | undefined;
+      if (!r || typeof r !== 'object') fail(`ADD of ${p.type} printed no result`, RULES.addResult, { call: callP });
       outputs.push(r);
       prev = safeConvert(r, net.cniVersion);
     }
@@ -198,7 +213,7 @@ export class CniKit {
   }
 
   /** DEL an attachment on every plugin in reverse, each with the final ADD result (0.4.0+). */
-  async del(net: NetworkConfigList, att: Attachment, rule = 'CNI DEL: deleting an attachment MUST succeed'): Promise<void> {
+  async del(net: NetworkConfigList, att: Attachment, rule: string = RULES.delOk): Promise<void> {
     for (const p of [...net.plugins].reverse()) {
       const conf = buildPluginConfig(net, p, att.result && versionAtLeast(net.cniVersion, '0.4.0') ? { prevResult: att.result } : {});
       const callP = this.call('DEL', p.type, conf, att);
@@ -208,7 +223,7 @@ export class CniKit {
   }
 
   /** CHECK an attachment on every plugin in order with prevResult. */
-  async check(net: NetworkConfigList, att: Attachment, rule = 'CNI CHECK: an attachment as ADD left it MUST pass CHECK'): Promise<void> {
+  async check(net: NetworkConfigList, att: Attachment, rule: string = RULES.checkOk): Promise<void> {
     for (const p of net.plugins) {
       const conf = buildPluginConfig(net, p, att.result ? { prevResult: att.result } : {});
       const callP = this.call('CHECK', p.type, conf, att);
@@ -262,23 +277,23 @@ export function expectCniSuccess(out: RawOutput, rule: string, call?: Promise<un
 }
 
 /**
- * The call must fail the spec way: non-zero exit and an error object on stdout
- * ({code: integer, msg: string, details?: string}) whose code is one of `codes` — or, with
+ * The call must fail the spec way: non-zero exit (cni.errors.exit-code) and an error object on
+ * stdout ({code: integer, msg: string, details?: string}) whose code is one of `codes` — or, with
  * `pluginSpecific`, any code of 100 and up ("values of 100+ can be freely used for plugin
- * specific errors"; a well-known code 1-99 other than `codes` would mean something else).
+ * specific errors"). `rule` is named when the call succeeded or printed no error object (there is
+ * then no code to judge), `codeRule` (default `rule`) when the code is another one.
  */
-export function expectCniError(out: RawOutput, codes: number[], rule: string, call?: Promise<unknown>, o: { pluginSpecific?: boolean } = {}): { code: number; msg: string } {
+export function expectCniError(out: RawOutput, codes: number[], rule: string, call?: Promise<unknown>, o: { pluginSpecific?: boolean; codeRule?: string } = {}): { code: number; msg: string; details?: string } {
   const want = codes.map((c) => `${c} (${cniCodeName(c)})`).join(' or ') + (o.pluginSpecific ? ' or a plugin-specific code (100+)' : '');
-  const formatRule = 'CNI spec "Error": a failing plugin MUST exit non-zero and print an error object {"code": <uint>, "msg": <string>, "details"?: <string>} to stdout';
   if (out.exitCode === 0 && !errorObject(out)) fail(`the call succeeded (exit 0), expected error code ${want}`, rule, { call, expected: `error ${want}`, actual: 'success' });
   const e = errorObject(out);
   if (!e) {
-    fail(`the plugin exited ${out.exitCode} without a JSON error object on stdout (stdout: ${show(out.stdout.trim() || '(empty)')}${out.stderr.trim() ? `, stderr: ${show(out.stderr.trim())}` : ''})`,
-      formatRule, { call, expected: `error object with code ${want}`, actual: out.stdout });
+    fail(`the plugin exited ${out.exitCode} without a JSON error object on stdout, so it gave no error code (stdout: ${show(out.stdout.trim() || '(empty)')}${out.stderr.trim() ? `, stderr: ${show(out.stderr.trim())}` : ''})`,
+      rule, { call, expected: `error object with code ${want}`, actual: out.stdout });
   }
   const status = { code: e.code, name: cniCodeName(e.code), message: `${e.msg}${e.details ? ` (${e.details})` : ''}` };
-  if (out.exitCode === 0) fail('the plugin printed an error object but exited 0', formatRule, { call, status });
-  if (!codes.includes(e.code) && !(o.pluginSpecific && e.code >= 100)) fail(`the plugin answered error code ${e.code} (${cniCodeName(e.code)}), expected ${want}`, rule, { call, status, expected: want, actual: e.code });
+  if (out.exitCode === 0) fail('the plugin printed an error object but exited 0', RULES.exitCode, { call, status });
+  if (!codes.includes(e.code) && !(o.pluginSpecific && e.code >= 100)) fail(`the plugin answered error code ${e.code} (${cniCodeName(e.code)}), expected ${want}`, o.codeRule ?? rule, { call, status, expected: want, actual: e.code });
   return e;
 }
 

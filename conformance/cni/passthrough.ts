@@ -2,7 +2,9 @@
 //  - with prevResult, it answers prevResult unchanged (a well-behaved chained plugin);
 //  - without, it answers its config's "seed" result (a stand-in first plugin) or an empty one;
 //  - with "record": <file>, it appends {verb, containerID, ifName, prevResult} as a JSON line
-//    before answering, so a case can see exactly what a plugin in its position was given.
+//    before answering, so a case can see exactly what a plugin in its position was given;
+//  - with "addRoutes": [...], it appends those routes to prevResult (a later plugin that
+//    changed networking resources, as CHECK must allow).
 import { appendFileSync } from 'node:fs';
 import { SUPPORTED_VERSIONS, type CmdArgs, type PluginFuncs, type Result } from '../../interfaces/cni/index.js';
 
@@ -24,7 +26,8 @@ export const passthroughPlugin: PluginFuncs = {
   add(a) {
     record(a);
     const raw = (a.config as { prevResult?: Result }).prevResult;
-    if (raw) return { ...raw, cniVersion: a.cniVersion };
+    const addRoutes = (a.config as { addRoutes?: Result['routes'] }).addRoutes;
+    if (raw) return { ...raw, cniVersion: a.cniVersion, ...(addRoutes ? { routes: [...(raw.routes ?? []), ...addRoutes] } : {}) };
     const seed = (a.config as { seed?: Result }).seed;
     return seed ? { ...seed, cniVersion: a.cniVersion } : { cniVersion: a.cniVersion };
   },

@@ -1,8 +1,12 @@
 // The CNI conformance suite: asks the plugin under test for its versions (VERSION), derives
 // what applies (CHECK from 0.4.0, STATUS/GC from 1.1.0, observable IPAM state, kernel checks,
 // chained role), runs every applicable case, then looks for attachments, allocations and
-// namespaces of this run that are still there.
+// namespaces of this run that are still there. Without --netns it first tries one ADD with a
+// made-up CNI_NETNS: a plugin that needs a real namespace refuses it, and then (as root) the
+// run uses real namespaces by itself, or (not root) stops with an error saying what to do,
+// instead of a page of failures that are all the plugin's "no such namespace".
 import { execa } from 'execa';
+import { buildPluginConfig } from '../../interfaces/cni/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,9 +68,20 @@ export function cniSuite(opts: CniSuiteOptions): Suite<CniEnv> {
       if (atLeast(env.version, '0.4.0')) caps.add(CNI.check);
       if (env.supportedVersions.includes('1.1.0')) caps.add(CNI.statusGc);
       if (env.stateDir) { caps.add(CNI.ipamState); facts.ipamState = env.stateDir; }
-      if (opts.netns) caps.add(CNI.kernel);
-      if (env.chained) caps.add(CNI.chained);
       const root = process.getuid?.() === 0;
+      if (!opts.netns) {
+        const refused = await refusesMadeUpNetns(env, run.prefix, run.timeoutMs);
+        if (refused && !root) {
+          rmSync(scratch, { recursive: true, force: true });
+          throw new Error(`${plugin.type} needs real network namespaces: an ADD with a made-up CNI_NETNS failed with "${refused}". Run as root and pass --netns (the suite then makes a namespace per attachment).`);
+        }
+        if (refused) {
+          env.opts = { ...env.opts, netns: true };
+          facts.netns = `real namespaces, chosen automatically: ${plugin.type} refused a made-up CNI_NETNS ("${refused.slice(0, 160)}")`;
+        }
+      } else facts.netns = 'real namespaces (--netns)';
+      if (env.opts.netns) caps.add(CNI.kernel);
+      if (env.chained) caps.add(CNI.chained);
 
       return {
         env, capabilities: caps, facts,
@@ -78,7 +93,7 @@ export function cniSuite(opts: CniSuiteOptions): Suite<CniEnv> {
           for (const n of env.networks) {
             for (const [ip, o] of readAllocations(env, n)) if (o.containerID.startsWith(run.prefix)) leaks.push(`address ${ip} still allocated to ${o.containerID}/${o.ifName} (${join(env.stateDir!, n)})`);
           }
-          if (opts.netns && root) {
+          if (env.opts.netns && root) {
             try {
               const r = await execa('ip', ['netns', 'list']);
               for (const line of r.stdout.split('\n')) if (line.startsWith(`${run.prefix}-`)) leaks.push(`network namespace ${line.split(' ')[0]}`);
@@ -93,4 +108,36 @@ export function cniSuite(opts: CniSuiteOptions): Suite<CniEnv> {
       };
     },
   };
+}
+
+/**
+ * One ADD (and DEL) of the list up to the plugin under test, with a CNI_NETNS that does not exist.
+ * A plugin that must enter the namespace fails naming it: returns its message. A plugin that
+ * accepts any path (memory-cni) or fails for another reason: undefined (the cases judge it).
+ */
+async function refusesMadeUpNetns(env: CniEnv, prefix: string, timeoutMs: number): Promise<string | undefined> {
+  const netns = `/var/run/netns/${prefix}-probe-absent`;
+  const net = { ...env.opts.list, name: `${prefix}-probe` };
+  const vars = { CNI_CONTAINERID: `${prefix}-probe`, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_ARGS: '', CNI_PATH: env.path.join(':') };
+  env.networks.add(net.name);
+  let prev: unknown;
+  let message: string | undefined;
+  const plugins = net.plugins.slice(0, env.index + 1);
+  try {
+    for (const p of plugins) {
+      const out = await invokeRaw(env, p.type, { ...vars, CNI_COMMAND: 'ADD' }, JSON.stringify(buildPluginConfig(net, p, prev ? { prevResult: prev as never } : {})), timeoutMs);
+      const e = out.json as { msg?: unknown; details?: unknown } | undefined;
+      if (out.exitCode !== 0) {
+        const text = `${typeof e?.msg === 'string' ? e.msg : out.stdout.trim() || out.stderr.trim()}${typeof e?.details === 'string' && e.details ? `: ${e.details}` : ''}`;
+        if (text.includes(netns) || /netns|namespace/i.test(text)) message = text;
+        break;
+      }
+      prev = out.json;
+    }
+  } finally {
+    for (const p of [...plugins].reverse()) {
+      await invokeRaw(env, p.type, { ...vars, CNI_COMMAND: 'DEL' }, JSON.stringify(buildPluginConfig(net, p)), timeoutMs).catch(() => undefined);
+    }
+  }
+  return message;
 }

@@ -1,10 +1,11 @@
-// VERSION and version negotiation: what the plugin says it supports, that it supports the
-// network's version, and that a version it does not support is refused with code 1.
+// VERSION and version negotiation: what the plugin says it supports (answering in the version it
+// was asked in), that it supports the network's version, and that a version it does not support
+// is refused with code 1.
 import { parseVersion } from '../../interfaces/cni/index.js';
 import { expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
 import { cniCase } from './case.js';
-import { expectCniError, expectCniSuccess, type CniEnv } from './kit.js';
+import { expectCniError, expectCniSuccess, RULES, type CniEnv } from './kit.js';
 
 const G = 'cni.VERSION';
 const c = (d: Parameters<typeof cniCase>[1]) => cniCase(G, d);
@@ -12,10 +13,11 @@ const c = (d: Parameters<typeof cniCase>[1]) => cniCase(G, d);
 export const versionCases: CaseDef<CniEnv>[] = [
   c({
     id: 'cni.version.reports-versions', name: 'VERSION prints {cniVersion, supportedVersions} with valid version strings',
+    rules: ['cni.version.prints-version-info'],
     async run(k) {
+      const rule = 'cni.version.prints-version-info';
       const p = k.call('VERSION', k.env.pluginType, { cniVersion: k.env.version });
-      const out = expectCniSuccess(await p, 'CNI VERSION: the plugin MUST print its version information and exit 0', p) as Record<string, unknown> | undefined;
-      const rule = 'CNI VERSION: the output is {"cniVersion": <string>, "supportedVersions": [<string>, ...]} of MAJOR.MINOR.PATCH versions';
+      const out = expectCniSuccess(await p, rule, p) as Record<string, unknown> | undefined;
       if (!out || typeof out !== 'object') fail('VERSION printed no JSON object', rule, { call: p });
       expectTrue(typeof out.cniVersion === 'string', 'cniVersion is missing', rule, { call: p });
       expectTrue(Array.isArray(out.supportedVersions) && out.supportedVersions.length > 0, 'supportedVersions is missing or empty', rule, { call: p });
@@ -25,21 +27,36 @@ export const versionCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
+    id: 'cni.version.echoes-cni-version', name: 'VERSION answers with the cniVersion it was given (asked in each listed version)',
+    rules: ['cni.version.echoes-cni-version', 'cni.version.prints-version-info'],
+    async run(k) {
+      const asked = [...new Set([k.env.version, ...k.env.supportedVersions])].filter((v) => { try { parseVersion(v); return true; } catch { return false; } });
+      for (const v of asked) {
+        const p = k.call('VERSION', k.env.pluginType, { cniVersion: v });
+        const out = expectCniSuccess(await p, 'cni.version.prints-version-info', p) as Record<string, unknown> | undefined;
+        expectTrue(out?.cniVersion === v, `asked with cniVersion ${v}, VERSION answered cniVersion ${JSON.stringify(out?.cniVersion)}`, 'cni.version.echoes-cni-version', { call: p, expected: v, actual: out?.cniVersion });
+      }
+    },
+  }),
+  c({
     id: 'cni.version.answers-without-container-env', name: 'VERSION answers with only CNI_COMMAND set',
+    rules: ['cni.version.only-command-env'],
     async run(k) {
       const p = k.call('VERSION', k.env.pluginType, { cniVersion: k.env.version }, { omit: ['CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_ARGS', 'CNI_PATH'] });
-      expectCniSuccess(await p, 'CNI VERSION needs no other CNI_* variable: the runtime asks before any container exists', p);
+      expectCniSuccess(await p, 'cni.version.only-command-env', p);
     },
   }),
   c({
     id: 'cni.version.supports-config-version', name: 'supportedVersions includes the network config\'s cniVersion',
+    rules: ['cni.version.supports-network-version'],
     async run(k) {
       expectTrue(k.env.supportedVersions.includes(k.env.version), `supportedVersions ${JSON.stringify(k.env.supportedVersions)} does not include the network's cniVersion ${k.env.version}`,
-        'CNI: a runtime only runs a plugin with a config version the plugin lists in supportedVersions', { actual: k.env.supportedVersions });
+        'cni.version.supports-network-version', { actual: k.env.supportedVersions });
     },
   }),
   c({
     id: 'cni.version.unsupported-version-rejected', name: 'ADD with a cniVersion the plugin does not support fails with error code 1',
+    rules: ['cni.errors.code-1-incompatible-version', RULES.exitCode],
     async run(k) {
       const net = k.network();
       const netns = await k.netns();
@@ -48,11 +65,12 @@ export const versionCases: CaseDef<CniEnv>[] = [
       const p = k.call('ADD', k.env.pluginType, conf, { containerID, ifName: 'eth0', netns });
       const out = await p;
       if (out.exitCode === 0) k.ctx.cleanup(() => k.call('DEL', k.env.pluginType, k.pluginConf(net), { containerID, ifName: 'eth0', netns }), `DEL ${containerID}`);
-      expectCniError(out, [1], 'CNI spec "Error codes": 1 — incompatible CNI version: the plugin MUST refuse a config whose cniVersion it does not support', p);
+      expectCniError(out, [1], 'cni.errors.code-1-incompatible-version', p);
     },
   }),
   c({
     id: 'cni.version.malformed-version-rejected', tags: ['Optional'], name: 'ADD with a cniVersion that is not a version fails (code 1, 6 or 7)',
+    rules: ['cni.config.cni-version-semver', RULES.exitCode],
     async run(k) {
       const net = k.network();
       const netns = await k.netns();
@@ -60,7 +78,7 @@ export const versionCases: CaseDef<CniEnv>[] = [
       const p = k.call('ADD', k.env.pluginType, { ...k.pluginConf(net), cniVersion: 'banana' }, { containerID, ifName: 'eth0', netns });
       const out = await p;
       if (out.exitCode === 0) k.ctx.cleanup(() => k.call('DEL', k.env.pluginType, k.pluginConf(net), { containerID, ifName: 'eth0', netns }), `DEL ${containerID}`);
-      expectCniError(out, [1, 6, 7], 'CNI: cniVersion is a semantic version; anything else cannot be supported (1 incompatible version, or 6/7 bad config)', p);
+      expectCniError(out, [1, 6, 7], 'cni.config.cni-version-semver', p);
     },
   }),
 ];

@@ -67,7 +67,10 @@ export async function dispatch(plugin: PluginFuncs, env: Record<string, string |
     if (!VERBS.includes(cmd as CniVerb)) throw err(4, `unknown CNI_COMMAND: ${cmd}`);
     const verb = cmd as CniVerb;
     if (verb === 'VERSION') {
-      return ok(JSON.stringify({ cniVersion: CURRENT_VERSION, supportedVersions: [...plugin.versions] }));
+      // The spec: VERSION's cniVersion is the one given on stdin (the current one when none is).
+      let asked: unknown;
+      try { asked = (JSON.parse(stdin) as { cniVersion?: unknown })?.cniVersion; } catch { /* no config: answer the current version */ }
+      return ok(JSON.stringify({ cniVersion: typeof asked === 'string' && asked ? asked : CURRENT_VERSION, supportedVersions: [...plugin.versions] }));
     }
     const missing = Object.keys(REQUIRED).filter((k) => REQUIRED[k].includes(verb) && !env[k]);
     if (missing.length) throw err(4, `required env variables [${missing.join(',')}] missing`);

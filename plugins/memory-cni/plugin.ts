@@ -5,18 +5,20 @@
 //
 // Error codes: bad config 7; full range 11 (TRY_AGAIN_LATER); CHECK with no allocation for the
 // attachment 3 (UNKNOWN_CONTAINER: nothing of ours to clean up); CHECK whose prevResult does not
-// hold our address 100 (plugin specific: ALLOCATION_MISMATCH); STATUS with an unwritable state
-// dir 50 (PLUGIN_NOT_AVAILABLE); state I/O failures 5.
+// hold our address 100 (plugin specific: ALLOCATION_MISMATCH); ADD of an interface name another
+// container already has in the same CNI_NETNS 101 (plugin specific: INTERFACE_EXISTS); STATUS
+// with an unwritable state dir 50 (PLUGIN_NOT_AVAILABLE); state I/O failures 5.
 import {
   cniError, dispatch, formatIp, type CmdArgs, type DispatchOutput, type PluginFuncs, type Result,
 } from '../../interfaces/cni/index.js';
 import { parseMemoryConf } from './config.js';
 import { applyFaults, type FaultOptions } from './faults.js';
-import { allocate, findAllocation, probeWritable, release, removeWhere } from './store.js';
+import { allocate, claimInterface, findAllocation, probeWritable, release, releaseInterface, removeWhere } from './store.js';
 
 export const MEMORY_CNI_TYPE = 'triad-memory';
 export const MEMORY_CNI_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;
 export const ALLOCATION_MISMATCH = 100;
+export const INTERFACE_EXISTS = 101;
 
 /** Locally administered unicast MAC derived from the IP (0a:58 + its last four bytes). */
 export function macForIp(value: bigint): string {
@@ -36,7 +38,15 @@ export function createMemoryCni(opts: FaultOptions = {}): PluginFuncs {
 
     async add(a): Promise<Result> {
       const conf = await setup(a);
-      const al = allocate(conf, a.containerID, a.ifName);
+      const owner = claimInterface(conf, a.netns, a.ifName, a.containerID);
+      if (owner) throw cniError(INTERFACE_EXISTS, `interface ${a.ifName} already exists in ${a.netns}`, `it belongs to container ${owner}`);
+      let al;
+      try {
+        al = allocate(conf, a.containerID, a.ifName);
+      } catch (e) {
+        releaseInterface(conf, a.netns, a.ifName, a.containerID);
+        throw e;
+      }
       return {
         cniVersion: '1.1.0',
         interfaces: [{ name: a.ifName, mac: macForIp(al.ip.value), sandbox: a.netns }],
@@ -61,6 +71,7 @@ export function createMemoryCni(opts: FaultOptions = {}): PluginFuncs {
     async del(a) {
       const conf = await setup(a);
       release(conf, a.containerID, a.ifName); // nothing allocated is fine: DEL is idempotent
+      releaseInterface(conf, a.netns, a.ifName, a.containerID);
     },
 
     async gc(a) {

@@ -206,3 +206,42 @@ export function probeWritable(conf: MemoryConf): string | undefined {
     return (e as Error).message;
   }
 }
+
+// ---- interface names per namespace ----------------------------------------------------------
+// ADD must fail when the interface name is already taken in the container (the namespace): a
+// claim file per (netns, ifName) names the container id that made it. A claim whose owner no
+// longer holds an allocation for that name (deleted without CNI_NETNS, or garbage collected) is
+// stale and taken over, so DEL without a namespace and GC need not find claims.
+
+const claimName = (netns: string, ifName: string) =>
+  `.ifname-${createHash('sha256').update(`${netns}\u0000${ifName}`).digest('hex').slice(0, 40)}`;
+
+/** The container id that holds ifName in netns, or undefined; takes it for containerID when free. */
+export function claimInterface(conf: MemoryConf, netns: string, ifName: string, containerID: string): string | undefined {
+  if (!netns) return undefined;
+  ensureDir(conf.stateDir);
+  const f = join(conf.stateDir, claimName(netns, ifName));
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(f, containerID, { flag: 'wx' });
+      return undefined;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw cniError(5, `cannot record interface ${ifName} of ${netns} in ${conf.stateDir}`, (e as Error).message);
+    }
+    let owner: string;
+    try { owner = readFileSync(f, 'utf8').trim(); } catch { continue; } // released meanwhile
+    if (owner === containerID) return undefined;
+    if (findAllocation(conf, owner, ifName)) return owner;
+    try { unlinkSync(f); } catch { /* someone else took it over */ }
+  }
+  throw cniError(11, `interface ${ifName} of ${netns} is being claimed concurrently`);
+}
+
+/** Drop containerID's claim on ifName in netns (no-op for another owner's claim). */
+export function releaseInterface(conf: MemoryConf, netns: string, ifName: string, containerID: string): void {
+  if (!netns) return;
+  const f = join(conf.stateDir, claimName(netns, ifName));
+  try {
+    if (readFileSync(f, 'utf8').trim() === containerID) unlinkSync(f);
+  } catch { /* no claim */ }
+}

@@ -17,7 +17,10 @@ test('the healthy memory-cni (in-process) passes every case; not-applicable ones
   try {
     const rep = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir), inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } })], { reporters: reportFiles('cni-memory') });
     assert.is(rep.totals.failed, 0, describeFailures(rep));
-    assert.ok(rep.totals.passed >= 30, `only ${rep.totals.passed} passed`);
+    assert.ok(rep.totals.passed >= 36, `only ${rep.totals.passed} passed`);
+    for (const id of ['cni.add.existing-interface-fails', 'cni.add.unusable-ifname-fails', 'cni.add.sandbox-is-cni-netns', 'cni.version.echoes-cni-version', 'cni.errors.env-error-names-variable', 'cni.check.allows-later-changes']) {
+      assert.is(byId(rep, id)?.status, 'passed', id);
+    }
     for (const c of cases(rep).filter((x) => x.status !== 'passed')) assert.ok(c.reason && c.reason.length > 10, `${c.id} has no reason`);
     assert.is(byId(rep, 'cni.ipam.distinct-addresses-parallel')?.status, 'passed');
     assert.is(byId(rep, 'cni.chain.prev-result-preserved')?.status, 'not-applicable');
@@ -56,6 +59,13 @@ for (const [name, v] of Object.entries(brokenCni)) {
       assert.ok(c, `no case ${v.caughtBy}`);
       assert.is(c!.status, 'failed', `${v.caughtBy} did not fail for "${v.description}"; failures: ${failedIds(rep).join(', ')}`);
       assert.ok(c!.failure?.rule, 'the failure names the rule');
+      // Every failure the variant causes names a rule id of the rules file, and none is a suite bug.
+      for (const f of cases(rep).filter((x) => x.status === 'failed')) {
+        assert.ok(f.failure?.ruleId, `${f.id}: the failure has no ruleId (rule: ${f.failure?.rule})`);
+        // The runner's own rules (deadline, cleanup, leak check) apply to every case undeclared.
+        if (!f.failure!.ruleId!.startsWith('runner.')) assert.ok(f.rules?.includes(f.failure!.ruleId!), `${f.id}: fails on ${f.failure?.ruleId}, which it does not declare`);
+        assert.not.ok(f.notes?.some((n) => /suite bug/.test(n)), `${f.id}: ${f.notes?.join('; ')}`);
+      }
     } finally { t.cleanup(); }
   });
 }

@@ -1,14 +1,19 @@
-// The kernel cases (--netns): a veth plugin passes them in real network namespaces, and a
-// variant that leaves the interface behind on DEL is caught by cni.netns.interface-removed.
-// Needs root and `ip netns`; elsewhere the test says so and checks the cases are skipped.
+// The kernel cases (real network namespaces): a veth plugin passes them, each broken kernel
+// variant (conformance/broken/cni-kernel.ts) is caught by the case it names, and a plugin that
+// refuses a made-up CNI_NETNS makes the suite use real namespaces by itself (root), saying so in
+// the facts. Needs root and `ip netns` (run under flock /tmp/triad-reference.lock); elsewhere the
+// test says so and checks the kernel cases are skipped.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
 import { cniSuite } from '../../conformance/cni/suite.js';
-import { byId, describeFailures, memoryNet, runQuiet, tmp } from './helpers.js';
-import { vethInProcess } from './fixtures/veth-cni.js';
+import { brokenKernelCni, vethInProcess } from '../../conformance/broken/cni-kernel.js';
+import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../../plugins/memory-cni/index.js';
+import { byId, cases, describeFailures, memoryNet, runQuiet, tmp } from './helpers.js';
 
 const test = suite('conformance: CNI netns');
+
+const KERNEL = ['cni.netns.result-matches-netns', 'cni.netns.netns-matches-result', 'cni.netns.interface-removed', 'cni.netns.del-after-netns-gone'];
 
 async function canNetns(): Promise<boolean> {
   if (process.getuid?.() !== 0) return false;
@@ -19,22 +24,49 @@ async function canNetns(): Promise<boolean> {
   } catch { return false; }
 }
 
-test('a kernel plugin passes the netns cases; one that leaves its interface is caught', async () => {
+test('a kernel plugin passes the netns cases; each broken kernel variant is caught by the case it names', async () => {
   const t = tmp('triad-cf-netns-');
   try {
     const ok = await canNetns();
-    const healthy = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir, 'veth'), netns: true, inProcess: { veth: vethInProcess() } })], { focus: '^cni\\.(netns|add|del)\\.' });
+    const healthy = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir, 'veth'), netns: true, inProcess: { veth: vethInProcess() } })], { focus: '^cni\\.(netns|add|del|check)\\.' });
     if (!ok) {
       console.log('  (no root or no ip netns here: checking that the netns cases are skipped instead)');
-      assert.is(byId(healthy, 'cni.netns.interface-created')!.status, 'skipped');
+      assert.is(byId(healthy, 'cni.netns.result-matches-netns')!.status, 'skipped');
       return;
     }
     assert.is(healthy.totals.failed, 0, describeFailures(healthy));
-    for (const id of ['cni.netns.interface-created', 'cni.netns.interface-removed', 'cni.netns.del-after-netns-gone']) assert.is(byId(healthy, id)!.status, 'passed', id);
+    for (const id of [...KERNEL, 'cni.add.existing-interface-fails', 'cni.check.allows-later-changes']) assert.is(byId(healthy, id)!.status, 'passed', id);
     assert.is(byId(healthy, 'cni.leak-check')!.status, 'passed', describeFailures(healthy));
-    const broken = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir, 'veth'), netns: true, inProcess: { veth: vethInProcess(true) } })], { focus: '^cni\\.netns\\.' });
-    assert.is(byId(broken, 'cni.netns.interface-removed')!.status, 'failed');
-    assert.is(byId(broken, 'cni.netns.interface-created')!.status, 'passed');
+    for (const [name, v] of Object.entries(brokenKernelCni)) {
+      const broken = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir, 'veth'), netns: true, inProcess: { veth: vethInProcess(name) } })], { focus: '^cni\\.netns\\.' });
+      const c = byId(broken, v.caughtBy)!;
+      assert.is(c.status, 'failed', `${name} ("${v.description}") is not caught by ${v.caughtBy}: ${describeFailures(broken)}`);
+      assert.equal(cases(broken).filter((x) => x.status === 'failed').map((x) => x.id), [v.caughtBy], `${name}: only ${v.caughtBy} catches it`);
+      for (const f of cases(broken).filter((x) => x.status === 'failed')) {
+        assert.ok(f.failure?.ruleId, `${f.id}: the failure names a rule id`);
+        assert.not.ok(f.notes?.some((n) => /suite bug/.test(n)), `${f.id}: ${f.notes?.join('; ')}`);
+      }
+    }
+  } finally { t.cleanup(); }
+});
+
+test('without --netns, a plugin that refuses a made-up CNI_NETNS gets real namespaces (root), and the facts say so', async () => {
+  if (!(await canNetns())) {
+    console.log('  (no root or no ip netns here: not run)');
+    return;
+  }
+  const t = tmp('triad-cf-netns-');
+  try {
+    const rep = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir, 'veth'), inProcess: { veth: vethInProcess() } })], { focus: '^cni\\.(netns|del|errors)\\.' });
+    assert.is(rep.totals.failed, 0, describeFailures(rep));
+    assert.match(rep.suites[0].facts?.netns ?? '', /chosen automatically: veth refused a made-up CNI_NETNS/);
+    for (const id of KERNEL) assert.is(byId(rep, id)!.status, 'passed', id);
+    assert.is(byId(rep, 'cni.leak-check')!.status, 'passed', describeFailures(rep));
+    // memory-cni accepts any path: no namespaces, no kernel cases.
+    const mem = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir), inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } })], { focus: '^cni\\.(netns|del)\\.' });
+    assert.is(mem.totals.failed, 0, describeFailures(mem));
+    assert.is(mem.suites[0].facts?.netns, undefined);
+    assert.is(byId(mem, 'cni.netns.result-matches-netns')!.status, 'not-applicable');
   } finally { t.cleanup(); }
 });
 
