@@ -105,6 +105,9 @@ export const addCases: CaseDef<CniEnv>[] = [
       // the name the first one created there.
       const net = k.network();
       const first = await k.add(net);
+      if (!(first.outputs[k.env.index].interfaces ?? []).some((i) => i.name === first.att.ifName && i.sandbox)) {
+        k.ctx.notApplicable(`the plugin reports no interface ${first.att.ifName} in the container; the rule binds a plugin that creates one`);
+      }
       const att = { containerID: k.containerId('second'), ifName: first.att.ifName, netns: first.att.netns };
       const p = k.call('ADD', k.env.pluginType, k.pluginConf(net), att);
       const out = await p;

@@ -35,7 +35,7 @@ export async function nsState(netns: string): Promise<NsState> {
 
 /** A destination as one canonical string: "default" and host routes become CIDRs, the network part masked. */
 function canonical(dst: string, family?: 4 | 6): string {
-  if (dst === 'default') return family === 6 ? '::/0' : '0.0.0.0/0';
+  if (dst === 'default') return canonical(family === 6 ? '::/0' : '0.0.0.0/0');
   const withPrefix = dst.includes('/') ? dst : `${dst}/${dst.includes(':') ? 128 : 32}`;
   const cidr = parseCidr(withPrefix);
   if (!cidr) return dst;

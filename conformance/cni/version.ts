@@ -27,10 +27,12 @@ export const versionCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.version.echoes-cni-version', name: 'VERSION answers with the cniVersion it was given (asked in each listed version)',
+    id: 'cni.version.echoes-cni-version', name: 'VERSION answers with the cniVersion it was given (the network\'s, and the oldest other version listed)',
     rules: ['cni.version.echoes-cni-version', 'cni.version.prints-version-info'],
     async run(k) {
-      const asked = [...new Set([k.env.version, ...k.env.supportedVersions])].filter((v) => { try { parseVersion(v); return true; } catch { return false; } });
+      // Two askings tell an echo from a fixed answer; more would only cost an exec each.
+      const valid = k.env.supportedVersions.filter((v) => { try { parseVersion(v); return true; } catch { return false; } });
+      const asked = [k.env.version, ...valid.filter((v) => v !== k.env.version).slice(0, 1)];
       for (const v of asked) {
         const p = k.call('VERSION', k.env.pluginType, { cniVersion: v });
         const out = expectCniSuccess(await p, 'cni.version.prints-version-info', p) as Record<string, unknown> | undefined;

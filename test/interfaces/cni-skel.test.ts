@@ -45,6 +45,8 @@ test('VERSION reports supported versions (no env or stdin needed)', async () => 
   const out = await dispatch(plugin, { CNI_COMMAND: 'VERSION' }, '');
   assert.is(out.exitCode, 0);
   assert.equal(JSON.parse(out.stdout), { cniVersion: '1.1.0', supportedVersions: ['0.3.1', '0.4.0', '1.0.0', '1.1.0'] });
+  // The spec: cniVersion is the one given on stdin.
+  assert.is(JSON.parse((await dispatch(plugin, { CNI_COMMAND: 'VERSION' }, '{"cniVersion":"0.4.0"}')).stdout).cniVersion, '0.4.0');
 });
 
 test('missing env vars per verb -> code 4 naming them', async () => {

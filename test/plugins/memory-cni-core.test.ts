@@ -14,7 +14,7 @@ let t: TmpDir;
 test.before(() => { t = tmpDir('triad-memcni-core-'); });
 test.after(() => t.cleanup());
 
-const env = (cmd: string, cid = 'c1', ifname = 'eth0') => ({ CNI_COMMAND: cmd, CNI_CONTAINERID: cid, CNI_NETNS: '/ns', CNI_IFNAME: ifname, CNI_PATH: '/nonexistent' });
+const env = (cmd: string, cid = 'c1', ifname = 'eth0') => ({ CNI_COMMAND: cmd, CNI_CONTAINERID: cid, CNI_NETNS: `/ns-${cid}`, CNI_IFNAME: ifname, CNI_PATH: '/nonexistent' });
 const conf = (o: object = {}) => JSON.stringify({ cniVersion: '1.1.0', name: 'core', type: MEMORY_CNI_TYPE, dataDir: join(t.dir, 'd'), ...o });
 
 test('invokeMemoryCni speaks the exec protocol in-process', async () => {
@@ -31,8 +31,9 @@ test('invokeMemoryCni speaks the exec protocol in-process', async () => {
 test('CniConfig with the core registered in-process: full lifecycle without a binary', async () => {
   const cni = new CniConfig({ path: [join(t.dir, 'no-bin')], cacheDir: join(t.dir, 'cache'), inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } });
   const list = parseConfList(conf({ name: 'core-lib', subnet: '10.51.0.0/24', rangeStart: '10.51.0.253' }));
-  const rt = { containerID: 'x1', ifName: 'eth0', netns: '/ns' };
-  const ip = async (containerID: string) => (await cni.addNetworkList(list, { ...rt, containerID })).ips![0].address;
+  const rt = { containerID: 'x1', ifName: 'eth0', netns: '/ns-x1' };
+  // A namespace per container: eth0 can exist once per namespace.
+  const ip = async (containerID: string) => (await cni.addNetworkList(list, { ...rt, containerID, netns: `/ns-${containerID}` })).ips![0].address;
   assert.is(await ip('x1'), '10.51.0.253/24');
   assert.is(await ip('x2'), '10.51.0.254/24');
   assert.equal(await cni.checkNetworkList(list, rt), { ran: true });
@@ -87,7 +88,7 @@ test('faults in-process: fail matches by regex; hang is abandoned by the timeout
   const cni = new CniConfig({ path: [join(t.dir, 'no-bin')], cacheDir: join(t.dir, 'cache-h'), timeoutMs: 300, inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } });
   const list = parseConfList(conf({ name: 'core-hang', faults: [{ verb: 'ADD', hang: true }] }));
   try {
-    await cni.addNetworkList(list, { containerID: 'h', ifName: 'eth0', netns: '/ns' });
+    await cni.addNetworkList(list, { containerID: 'h', ifName: 'eth0', netns: '/ns-h' });
     assert.unreachable();
   } catch (e) {
     assert.instance(e, CniError);
