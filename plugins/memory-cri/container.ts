@@ -29,8 +29,8 @@ export const stateName = (s: ContainerState): string => ContainerState[s] ?? Str
 export function stopSignalOf(c: ContainerRec): Signal {
   if (c.config.stopSignal) return c.config.stopSignal;
   const img = c.image.entry.config.stopSignal;
-  const byName = img ? (Signal as unknown as Record<string, number>)[`SIG${img.toUpperCase().replace(/^SIG/, '')}`] : undefined;
-  return byName ?? Signal.SIGTERM;
+  const byName = img ? (Signal as unknown as Record<string, number>)[`SIGNAL_SIG${img.toUpperCase().replace(/^SIG/, '')}`] : undefined;
+  return byName ?? Signal.SIGNAL_SIGTERM;
 }
 
 export function containerStatus(rt: MemoryRuntime, c: ContainerRec): DeepPartial<ContainerStatus> {
@@ -196,7 +196,7 @@ export async function stopContainer(rt: MemoryRuntime, c: ContainerRec, timeoutS
     if (c.state !== ContainerState.CONTAINER_RUNNING || !c.proc) return;
     const proc = c.proc;
     if (timeoutS > 0) {
-      const name = Signal[stopSignalOf(c)] ?? 'SIGTERM';
+      const name = Signal[stopSignalOf(c)]?.replace(/^SIGNAL_/, '') ?? 'SIGTERM';
       const sig = name === 'SIGKILL' ? 'KILL' : parseSignal(name) ?? 'TERM';
       proc.kill(sig);
       let timer: NodeJS.Timeout | undefined;
