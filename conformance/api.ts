@@ -56,7 +56,7 @@ export interface CriConformanceOptions extends RunSettings, Omit<CriSuiteOptions
 /** The CNI suite against a plugin executable found in `cniPath`, configured by `config`. */
 export interface CniConformanceOptions extends RunSettings, Omit<CniSuiteOptions, 'path' | 'list' | 'pluginIndex'> {
   suite: 'cni';
-  /** Directories holding plugin executables (CNI_PATH). */
+  /** Directories holding plugin executables (CNI_PATH); may be empty when inProcess serves the plugin. */
   cniPath: string | string[];
   /** The network: a .conflist/.conf file, or the config as an object (a list with `plugins`, or one plugin's config). */
   config: string | Record<string, unknown>;
@@ -123,7 +123,7 @@ export function buildSuite(opts: ConformanceOptions): Suite<any> {
     case 'cni': {
       const { cniPath, config, plugin, chained, netns, parallelAdds, invalidConfig, inProcess, ipamStateDir } = opts;
       const path = (Array.isArray(cniPath) ? cniPath : [cniPath]).filter(Boolean);
-      if (!path.length) throw new Error('runConformance: cni needs cniPath (the directories holding plugin executables)');
+      if (!path.length && !inProcess) throw new Error('runConformance: cni needs cniPath (the directories holding plugin executables) or inProcess plugins');
       if (config === undefined) throw new Error('runConformance: cni needs config (a .conflist file or a network config object)');
       const list = cniList(config);
       const pluginIndex = plugin ? list.plugins.findIndex((p) => p.type === plugin) : 0;

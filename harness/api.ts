@@ -52,6 +52,8 @@ export interface Harness {
   table(): string;
   /** Delete a pod as kubelet does (preStop, stop with the grace period, sandbox, volumes). */
   delete(name: string, opts?: { namespace?: string; graceSeconds?: number }): Promise<void>;
+  /** Delete a PersistentVolumeClaim: its volume is unpublished and deleted (DeleteVolume). */
+  deleteClaim(name: string, namespace?: string): Promise<void>;
   /** Tear down every pod and claim, stop the kubelet and every plugin it started; throws when a step failed. */
   close(): Promise<void>;
 }
@@ -106,6 +108,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     logs: (name, o = {}) => k.logs(ns(o.namespace), name, { container: o.container, previous: o.previous }),
     table: () => podTable(k.list()),
     delete: (name, o = {}) => k.delete(ns(o.namespace), name, o.graceSeconds),
+    deleteClaim: (name, n) => k.deleteClaim(ns(n), name),
     close: async () => {
       try {
         const errors = await node.close();
