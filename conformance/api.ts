@@ -12,7 +12,7 @@ import type { PodSuiteOptions } from './pod/kit.js';
 import { podSuite } from './pod/suite.js';
 import {
   consoleReporter, jsonReporter, junitReporter, printSummary, runSuites, tapReporter,
-  type CaseResult, type ConsoleOptions, type Reporter, type RunReport, type Suite, type SuiteReport, type Totals,
+  type CaseResult, type ConsoleOptions, type Reporter, type RunOptions, type RunReport, type Suite, type SuiteReport, type Totals,
 } from './runner/index.js';
 import { loadConfFile, parseConfList, type NetworkConfigList } from '../interfaces/cni/index.js';
 import { loadConfig, parseConfig, type TriadConfig } from '../harness/config/config.js';
@@ -40,6 +40,8 @@ export interface RunSettings {
   reporters?: Reporter[];
   /** Handle SIGINT while running (cleanups first, then the result says interrupted). Default false: a test runner owns its signals. */
   handleSigint?: boolean;
+  /** The CLI's --strict, passed to the runner: a failed [Optional] case counts as failed (for runners that tell the two apart). */
+  strict?: boolean;
 }
 
 /** The CSI suite against a driver: its endpoint (unix:///path, a socket path, or host:port). */
@@ -156,10 +158,11 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
   if (opts.json) reporters.push(jsonReporter(opts.json));
   if (opts.tap) reporters.push(tapReporter(opts.tap));
   reporters.push(...(opts.reporters ?? []));
-  const report = await runSuites([suite], {
+  const runOptions: RunOptions & { strict?: boolean } = {
     focus: opts.focus, skip: opts.skip, parallel: opts.parallel, timeoutMs: opts.timeoutMs, reporters,
-    handleSigint: opts.handleSigint ?? false, exitOnInterrupt: false,
-  });
+    handleSigint: opts.handleSigint ?? false, exitOnInterrupt: false, strict: opts.strict,
+  };
+  const report = await runSuites([suite], runOptions);
   const suiteReport = report.suites[0];
   const cases: ConformanceCase[] = suiteReport.cases.map((c) => ({ ...c, rule: c.failure?.rule }));
   return {
