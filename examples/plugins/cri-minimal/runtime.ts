@@ -26,6 +26,13 @@ import {
 import { compile } from './process.js';
 
 export const RUNTIME_NAME = 'cri-minimal';
+/**
+ * The CRI conformance cases this runtime leaves out, as a --skip regex (`skip` of runConformance):
+ * what needs a container environment (pod network and IP, mounts and a root filesystem, users
+ * and capabilities) and the shell features its simulated programs lack (printf, arithmetic).
+ * Take a part out as the runtime learns to do it.
+ */
+export const UNSUPPORTED_CASES = 'cri\\.(network\\.(sandbox-ip|distinct-ips|localhost-shared|dns-config|host-port)|mounts\\.|security\\.|logs\\.(partial-line|long-line|reopen)\\s)';
 export const DEFAULT_IMAGES = ['busybox:1.36', 'busybox:latest', 'alpine:latest', 'registry.k8s.io/pause:3.9', 'registry.k8s.io/pause:3.10'];
 
 export interface CriMinimalOptions {

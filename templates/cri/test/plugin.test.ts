@@ -7,14 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { runConformance } from 'triad/conformance';
 import { startHarness } from 'triad/harness';
-import { serveCriMinimal } from '../src/runtime.js';
-
-/**
- * What this runtime leaves out, as it simulates its programs instead of running containers: pod
- * network and IPs, mounts, users and capabilities, and the shell features its programs lack.
- * Remove a part from here once the runtime does it.
- */
-const SKIP = 'cri\\.(network\\.(sandbox-ip|distinct-ips|localhost-shared|dns-config|host-port)|mounts\\.|security\\.|logs\\.(partial-line|long-line|reopen)\\s)';
+import { serveCriMinimal, UNSUPPORTED_CASES } from '../src/runtime.js';
 
 /** The runtime on a socket in a temporary directory, for the length of fn. */
 async function withRuntime(fn: (endpoint: string, dir: string) => Promise<void>): Promise<void> {
@@ -30,7 +23,7 @@ async function withRuntime(fn: (endpoint: string, dir: string) => Promise<void>)
 
 test('the CRI conformance suite passes, but for what the runtime leaves out', async () => {
   await withRuntime(async (endpoint, dir) => {
-    const result = await runConformance({ suite: 'cri', endpoint, workDir: join(dir, 'work'), skip: SKIP, parallel: 4, timeoutMs: 20_000 });
+    const result = await runConformance({ suite: 'cri', endpoint, workDir: join(dir, 'work'), skip: UNSUPPORTED_CASES, parallel: 4, timeoutMs: 20_000 });
     console.log(result.ok ? `cri: ${result.totals.passed} passed, ${result.totals.skipped} skipped, ${result.totals.notApplicable} not applicable` : result.text());
     assert.equal(result.totals.failed, 0, result.failed.map((c) => `${c.id}: ${c.failure?.message}`).join('\n'));
     assert.ok(result.totals.passed > 0);
