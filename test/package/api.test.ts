@@ -69,6 +69,12 @@ test('runConformance: a broken driver fails the case that catches it, with the r
   });
 });
 
+test('runConformance: the pod suite on a config object (all in-memory)', async () => {
+  const r = await runConformance({ suite: 'pod', config: {}, focus: '^pod\\.lifecycle\\.run-to-completion ', timeoutMs: 30_000 });
+  assert.ok(r.ok, r.text());
+  assert.equal(r.cases.filter((c) => c.status === 'passed').map((c) => c.id).sort(), ['pod.leak-check', 'pod.lifecycle.run-to-completion']);
+});
+
 test('runConformance: bad options are clear errors naming what is wrong', async () => {
   const fails = async (opts: unknown, re: RegExp) => {
     try { await runConformance(opts as Parameters<typeof runConformance>[0]); } catch (e) { assert.match((e as Error).message, re); return; }
