@@ -73,7 +73,6 @@ export function renderProject(opts: ScaffoldOptions): Map<string, string> {
   const vars: Record<string, string> = {
     name, kind,
     triadSpec: opts.triadSpec ?? `^${triadVersion()}`,
-    triadVersion: triadVersion(),
     // The versions triad itself is built and tested with.
     tsxVersion: dev.tsx ?? '^4.0.0',
     typescriptVersion: dev.typescript ?? '^5.0.0',
