@@ -1,7 +1,8 @@
 // `runtime: { type: memory, images: FILE }` in triad.yaml: the path resolves against the
 // triad.yaml's folder; a missing or bad images file is a ConfigError naming runtime.images, the
 // images file and the entry; a real runtime refuses it; a node built from it runs a pod of a
-// custom image (user and supplementary group as the image declares them).
+// custom image (user and supplementary group as the image declares them), and a gRPC server
+// image whose pod a gRPC readiness probe finds Ready.
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +73,20 @@ spec:
     const logs = await node.kubelet.logs('default', 'custom', { container: 'app' });
     assert.match(logs, /uid=1000\(app\) gid=1000\(app\) groups=1000\(app\),50000\(shared\)/);
     assert.match(logs, /mode: production/);
+    // a server image whose binary is the grpc-health program answers gRPC probes
+    await node.kubelet.apply(manifests(`
+apiVersion: v1
+kind: Pod
+metadata: { name: greeter }
+spec:
+  containers:
+  - name: server
+    image: registry.example.com/demo/greeter:1.0
+    readinessProbe: { grpc: { port: 50051, service: demo.Greeter }, periodSeconds: 5 }
+`));
+    const g = await node.kubelet.waitFor('default', 'greeter', (x) => cstatus(x, 'server')?.ready === true, 15_000);
+    assert.is(phase(g), 'Running');
+    await node.kubelet.delete('default', 'greeter', 0);
   } finally {
     await node.cleanup();
   }

@@ -47,6 +47,8 @@ t('the example file loads: busybox applets unless busybox: false, executables ad
   assert.equal(app.users?.app, { uid: 1000, gid: 1000, groups: ['shared'] });
   const web = imgs.find((i) => i.repository === 'registry.example.com/tools/static-web')!;
   assert.equal(web.executables, { '/bin/httpd': 'httpd' });
+  const greeter = imgs.find((i) => i.repository === 'registry.example.com/demo/greeter')!;
+  assert.is(greeter.executables?.['/usr/local/bin/greeter'], 'grpc-health');
 });
 
 t('file errors: missing, unreadable YAML, not a list', () => {
