@@ -216,6 +216,7 @@ test('the example pods load, pass validation without warnings, and default', () 
   const grpc = (byName.get('grpc') as Pod).spec.containers[0];
   assert.equal(grpc.livenessProbe!.grpc, { port: 50051, service: 'demo.Greeter' });
   assert.is(grpc.readinessProbe!.timeoutSeconds, 1);
+  assert.equal(grpc.readinessProbe!.grpc, { port: 50051, service: '' }, 'service defaults to ""');
 });
 
 test.run();
