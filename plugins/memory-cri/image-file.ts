@@ -49,7 +49,16 @@ export function loadImageFile(file: string): CatalogueImage[] {
 /** Validate a parsed images list (a YAML/JSON value); `source` names it in errors. */
 export function parseImageList(raw: unknown, source: string): CatalogueImage[] {
   if (!Array.isArray(raw)) throw new ImageFileError(source, `must be a list of images (got ${isObj(raw) ? 'a mapping' : typeof raw})`);
-  return raw.map((v, i) => parseImage(v, i, source));
+  const images = raw.map((v, i) => parseImage(v, i, source));
+  // the image store keys images by id: two entries with one id would be one image with two configs
+  const ids = new Map<string, number>();
+  images.forEach((img, i) => {
+    const id = toEntry(img).id;
+    const first = ids.get(id);
+    if (first !== undefined) throw new ImageFileError(source, `images[${i}] (${img.repository}): id: ${id} is already the id of images[${first}] (${images[first].repository})`);
+    ids.set(id, i);
+  });
+  return images;
 }
 
 function parseImage(v: unknown, i: number, source: string): CatalogueImage {

@@ -86,6 +86,9 @@ t('entry errors name the index, the repository and the field', () => {
   rejects({ repository: 'example.com/a', tags: ['1'], users: { root: 0 }, files: { '/etc/passwd': 'root:x:0:0::/:/bin/sh\n' } }, /users: give users or files\.\/etc\/passwd, not both/);
   rejects({ repository: 'example.com/a', tags: ['1'], files: { '/etc/passwd': 'root:0:0\n' } }, /files\.\/etc\/passwd line 1: expected name:x:uid:gid/);
   rejects({ repository: 'example.com/a', tags: ['1'], files: { '/etc/group': 'staff:x:abc:\n' } }, /files\.\/etc\/group line 1: expected name:x:gid:members/);
+  const id = `sha256:${'c'.repeat(64)}`;
+  assert.throws(() => parseImageList([{ repository: 'example.com/a', tags: ['1'], id }, { repository: 'example.com/b', tags: ['1'], id }], 'imgs.yaml'),
+    (e: Error) => e.message === `imgs.yaml: images[1] (example.com/b): id: ${id} is already the id of images[0] (example.com/a)`);
 });
 
 t('pulled by tag, by digest and by id; listed; a container runs with its config, files, user and groups', async () => {
