@@ -129,7 +129,7 @@ async function refusesMadeUpNetns(env: CniEnv, prefix: string, timeoutMs: number
       const e = out.json as { msg?: unknown; details?: unknown } | undefined;
       if (out.exitCode !== 0) {
         const text = `${typeof e?.msg === 'string' ? e.msg : out.stdout.trim() || out.stderr.trim()}${typeof e?.details === 'string' && e.details ? `: ${e.details}` : ''}`;
-        if (text.includes(netns) || /netns|namespace/i.test(text)) message = text;
+        if (text.includes(netns) || /netns|namespace/i.test(text)) message = text.replace(/\s+/g, ' ').trim();
         break;
       }
       prev = out.json;

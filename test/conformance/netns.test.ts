@@ -1,11 +1,12 @@
 // The kernel cases (real network namespaces): a veth plugin passes them, each broken kernel
 // variant (conformance/broken/cni-kernel.ts) is caught by the case it names, and a plugin that
 // refuses a made-up CNI_NETNS makes the suite use real namespaces by itself (root), saying so in
-// the facts. Needs root and `ip netns` (run under flock /tmp/triad-reference.lock); elsewhere the
+// the facts, or, not root, stops at setup with one clear error. Needs root and `ip netns` (run under flock /tmp/triad-reference.lock); elsewhere the
 // test says so and checks the kernel cases are skipped.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa } from 'execa';
+import { fileURLToPath } from 'node:url';
 import { cniSuite } from '../../conformance/cni/suite.js';
 import { brokenKernelCni, vethInProcess } from '../../conformance/broken/cni-kernel.js';
 import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../../plugins/memory-cni/index.js';
@@ -68,6 +69,21 @@ test('without --netns, a plugin that refuses a made-up CNI_NETNS gets real names
     assert.is(mem.suites[0].facts?.netns, undefined);
     assert.is(byId(mem, 'cni.netns.result-matches-netns')!.status, 'not-applicable');
   } finally { t.cleanup(); }
+});
+
+test('not root: a plugin that refuses a made-up CNI_NETNS stops the run at setup with one clear error', async () => {
+  if (process.getuid?.() !== 0) {
+    console.log('  (not root: cannot drop to an unprivileged user here; not run)');
+    return;
+  }
+  // The same suite as an unprivileged user (setpriv), where real namespaces are out of reach.
+  const fixture = fileURLToPath(new URL('./fixtures/cni-nonroot.ts', import.meta.url));
+  const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, '--import', 'tsx', fixture], { reject: false, cwd: fileURLToPath(new URL('../..', import.meta.url)), timeout: 120_000 });
+  const out = JSON.parse(String(r.stdout).trim().split('\n').pop() || '{}') as { uid?: number; setup?: string; message?: string; failed?: number };
+  assert.is(out.uid, 65534, `${r.stdout}\n${r.stderr}`);
+  assert.is(out.setup, 'failed');
+  assert.match(out.message ?? '', /veth needs real network namespaces: an ADD with a made-up CNI_NETNS failed with "[^\n]*". Run as root and pass --netns/);
+  assert.is(out.failed, 1, 'only the setup fails: no page of per-case failures');
 });
 
 test.run();

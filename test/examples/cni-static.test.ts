@@ -31,11 +31,11 @@ test('the CNI suite passes in-process: every case that applies, the parallel ADD
       invalidConfig: invalidConfig(),
     })]);
     assertConformant(rep, 30);
-    for (const id of ['cni.ipam.distinct-addresses-parallel', 'cni.errors.invalid-config', 'cni.ipam.del-frees-address', 'cni.gc.removes-stale', 'cni.leak-check']) {
+    for (const id of ['cni.ipam.distinct-addresses-parallel', 'cni.errors.invalid-config', 'cni.errors.invalid-config-well-known-code', 'cni.ipam.del-frees-address', 'cni.gc.removes-stale', 'cni.leak-check']) {
       assert.is(byId(rep, id)?.status, 'passed', id);
     }
     // Only what a plugin that configures no interface cannot do is left out.
-    for (const id of ['cni.add.interface-in-sandbox', 'cni.netns.result-matches-netns', 'cni.chain.prev-result-preserved']) {
+    for (const id of ['cni.add.interface-in-sandbox', 'cni.add.sandbox-is-cni-netns', 'cni.add.existing-interface-fails', 'cni.netns.result-matches-netns', 'cni.chain.prev-result-preserved']) {
       assert.is(byId(rep, id)?.status, 'not-applicable', id);
     }
   } finally { t.cleanup(); }
