@@ -19,8 +19,9 @@ import { cniSuite } from '../../conformance/cni/suite.js';
 import type { RunReport } from '../../conformance/runner/index.js';
 import type { NetworkConfigList } from '../../interfaces/cni/index.js';
 import {
-  bridgePorts, cleanupBridge, ensureBridge, findCniBinDirs, linkExists, listNetns, natChains, pickSubnet, writeBridgeConfList,
+  bridgePorts, cleanupBridge, ensureBridge, findCniBinDirs, linkExists, listNetns, natChains, writeBridgeConfList,
 } from '../../plugins/bridge/index.js';
+import { pickExtraSubnet } from '../../plugins/reference/index.js';
 import { byId, cases, describeFailures, runQuiet } from './helpers.js';
 import { reportFiles } from '../helpers/reports.js';
 
@@ -70,7 +71,7 @@ async function setup(): Promise<Net> {
   const bridge = `triadcf${randomBytes(3).toString('hex')}`;
   try {
     const chainsBefore = await natChains();
-    const subnet = await pickSubnet('10.97.0.0/24');
+    const subnet = await pickExtraSubnet(bridge);
     // Created here (MAC pinned, gateway address on it), so its route claims the subnet at once.
     await ensureBridge(bridge, subnet);
     const dataDir = join(dir, 'ipam');

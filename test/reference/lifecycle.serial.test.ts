@@ -12,7 +12,7 @@ import { CriClient } from '../../interfaces/cri/client.js';
 import { contains, parseCidr, parseIp } from '../../interfaces/cni/index.js';
 import { hostLocalAllocations, linkExists, listNetns } from '../../plugins/bridge/index.js';
 import { mountsUnder } from '../../plugins/containerd/index.js';
-import { referenceDown, referenceStatus, referenceUp, type UpResult } from '../../plugins/reference/index.js';
+import { extraSubnetRequest, referenceDown, referenceStatus, referenceUp, type UpResult } from '../../plugins/reference/index.js';
 import { findPids, pidAlive, run } from '../../plugins/reference/proc.js';
 import { testOrSkip, useStack } from './stack.js';
 
@@ -85,7 +85,8 @@ it('CLI: `reference status` exits 0 when healthy and 1 for a missing stack; `up`
 });
 
 it('a second private stack runs beside the first without colliding', async () => {
-  other = await referenceUp({ stateDir: otherDir });
+  // TRIAD_REFERENCE_SUBNET names the first stack's subnet (or a block for both)
+  other = await referenceUp({ stateDir: otherDir, subnet: extraSubnetRequest() });
   assert.not.ok(other.reused);
   assert.is.not(other.containerd!.socket, s.containerd!.socket);
   assert.is.not(other.network.bridge, s.network.bridge);
