@@ -4,7 +4,7 @@
 // without leaving anything: sandboxes first (so no shim, netns or veth outlives it), then the
 // daemon by PID, leftover shims of THIS socket by PID, runc state and mounts by container id.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CriClient, defaultRuntimeEndpoint } from '../../interfaces/cri/client.js';
 import { cmdline, findPids, logTail, pidAlive, startDaemon, stopPid, tryRun, waitFor, which } from '../reference/proc.js';
@@ -16,6 +16,29 @@ export const CRI_NAMESPACE = 'k8s.io';
 export const DEFAULT_RUNC_ROOT = '/run/containerd/runc';
 /** containerd 1.6 puts shim sockets here, named sha256(<grpc address>/<ns>/<id>), whatever its state dir. */
 export const SHIM_SOCKET_DIR = '/run/containerd/s';
+
+/**
+ * Directories under /run that containerd 1.6, its shims and runc create whatever the private
+ * config says (shim sockets, runc's default root for the CRI namespace). Shared with any other
+ * containerd on the host: an instance records which of them existed before it started and
+ * removes only the ones it created, and only once empty (removeRunDirsCreated).
+ */
+export const SHARED_RUN_DIRS = ['/run/containerd', SHIM_SOCKET_DIR, DEFAULT_RUNC_ROOT, join(DEFAULT_RUNC_ROOT, CRI_NAMESPACE)];
+
+/** Which of SHARED_RUN_DIRS exist now (record this before starting an instance). */
+export function runDirsPresent(): string[] {
+  return SHARED_RUN_DIRS.filter((d) => existsSync(d));
+}
+
+/** rmdir the SHARED_RUN_DIRS that were not there before (`before`), deepest first; never one that holds anything. */
+export function removeRunDirsCreated(before: string[]): string[] {
+  const removed: string[] = [];
+  for (const d of [...SHARED_RUN_DIRS].sort((a, b) => b.length - a.length)) {
+    if (before.includes(d) || !existsSync(d)) continue;
+    try { rmdirSync(d); removed.push(d); } catch { /* not empty (another runtime uses it) or gone */ }
+  }
+  return removed;
+}
 
 export interface ContainerdPaths {
   dir: string;

@@ -14,13 +14,13 @@
 //   <stateDir>/pods                            log dirs for sandboxes started by tests
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseConfig } from '../../harness/config/config.js';
 import { contains, parseCidr } from '../../interfaces/cni/index.js';
 import { CriClient } from '../../interfaces/cri/client.js';
 import { addrsOf, bridgePorts, cleanupBridge, ensureBridge, gatewayOf, hostLocalAllocations, linkExists, links, natChains, parseSubnetRequest, pickSubnet, subnetConflict, writeBridgeConfList } from '../bridge/index.js';
-import { containerdAlive, containerdPaths, criConditions, mountsUnder, startContainerd, stopContainerd, unmountUnder, type StopReport } from '../containerd/index.js';
+import { containerdAlive, containerdPaths, criConditions, mountsUnder, removeRunDirsCreated, runDirsPresent, SHARED_RUN_DIRS, startContainerd, stopContainerd, unmountUnder, type StopReport } from '../containerd/index.js';
 import { buildImages, portFree, pushImage, registryAlive, registryDigest, registryReady, startRegistry, stopRegistry } from '../images/index.js';
 import { hostpathStatus, startHostpathDaemon, stopHostpathDaemon, type HostpathDaemon, type HostpathStopReport } from './hostpath.js';
 import { cniSourceDir, ensurePackages, isRoot, missingPackages } from './packages.js';
@@ -70,7 +70,12 @@ export interface StackInfo {
   network: { name: string; bridge: string; subnet: string; gateway: string; conflist: string; confDir: string; binDir: string; sourceBinDir: string; ipamDir: string };
   images?: { busybox: string; busyboxLatest: string; pause: string; digests: Record<string, string> };
   /** Host state before up, so down restores exactly that. */
-  host: { ipForward: string; natChains: string[]; cgroups: string[]; runContainerd: boolean };
+  host: {
+    ipForward: string; natChains: string[]; cgroups: string[];
+    /** /run/containerd existed (older records; runDirs says which of its dirs did). */
+    runContainerd: boolean;
+    runDirs?: string[];
+  };
 }
 
 export interface UpResult extends StackInfo { reused: boolean; timingsMs: Record<string, number> }
@@ -278,6 +283,7 @@ async function upLocked(stateDir: string, opts: ReferenceOptions, log: (m: strin
       natChains: await natChains(),
       cgroups: cgroupCandidates().filter((d) => existsSync(d)),
       runContainerd: existsSync('/run/containerd'),
+      runDirs: runDirsPresent(),
     },
   };
   writeStack(stack);
@@ -396,6 +402,8 @@ export interface DownReport {
   bridge?: Awaited<ReturnType<typeof cleanupBridge>>;
   unmounted: string[];
   cgroupsRemoved: string[];
+  /** Shared /run/containerd dirs the stack created (see SHARED_RUN_DIRS), removed once empty. */
+  runDirsRemoved?: string[];
   ipForwardRestored: boolean;
   removed: boolean;
 }
@@ -433,11 +441,17 @@ async function downLocked(stateDir: string, log: (m: string) => void): Promise<D
     }
     log(`removing bridge ${s.network.bridge}…`);
     report.bridge = await cleanupBridge(s.network.bridge, { network: s.network.name, dataDir: s.network.ipamDir, preexistingChains: s.host.natChains });
+    // cgroups: its containers' own (<k8s.io>/<id>, by the ids its containerd had), then a
+    // k8s.io/kubepods root it created, once empty. Another runtime's k8s.io cgroups are never
+    // touched: they are not in our ids, and a root that holds them is not empty.
+    const ids = [...new Set([...(report.containerd?.drained?.pods ?? []), ...(report.containerd?.drained?.containers ?? []), ...(report.containerd?.runcState ?? []).map((d) => basename(d))])];
     for (const d of cgroupCandidates()) {
-      if (s.host.cgroups.includes(d) || !existsSync(d)) continue;
+      if (!existsSync(d)) continue;
+      if (basename(d) === 'k8s.io') for (const id of ids) if (rmdirTree(join(d, id))) report.cgroupsRemoved.push(join(d, id));
+      if (s.host.cgroups.includes(d)) continue;
       if (rmdirTree(d)) report.cgroupsRemoved.push(d);
     }
-    if (!s.host.runContainerd && existsSync('/run/containerd')) rmdirTree('/run/containerd');
+    report.runDirsRemoved = removeRunDirsCreated(s.host.runDirs ?? (s.host.runContainerd ? SHARED_RUN_DIRS : []));
     if (s.host.ipForward === '0' && readFileSafe(IP_FORWARD) === '1' && !(await otherTriadBridges(s.network.bridge))) {
       try { writeFileSync(IP_FORWARD, '0'); report.ipForwardRestored = true; } catch { /* read-only /proc/sys */ }
     }
