@@ -36,7 +36,7 @@ import { confFiles, loadConfFile } from '../interfaces/cni/index.js';
 import { CriClient } from '../interfaces/cri/client.js';
 import { bridgePorts, cleanupBridge, cleanupPortmapRules, DEFAULT_BIN_DIRS, linkExists, links, natChains } from '../plugins/bridge/index.js';
 import {
-  containerdAlive, containerdConfig, containerdPaths, mountsUnder, removeRunDirsCreated, runDirsPresent, SHARED_RUN_DIRS, startContainerd, stopContainerd, unmountUnder, waitCriReady,
+  containerdAlive, containerdConfig, containerdPaths, mountsUnder, removeSharedDirsCreated, sharedDirsOfOldRecord, sharedDirsPresent, startContainerd, stopContainerd, unmountUnder, waitCriReady,
   type ContainerdInstance, type PrivateContainerdOptions,
 } from '../plugins/containerd/index.js';
 import { installCniBinary, MEMORY_CNI_TYPE } from '../plugins/memory-cni/index.js';
@@ -85,8 +85,8 @@ interface PrivateRecord {
   /** Host state before the first start, restored at the final close. */
   host: {
     natChains: string[]; ipForward: string; runContainerd: boolean;
-    /** Which of the shared /run/containerd dirs existed (SHARED_RUN_DIRS); absent in older records. */
-    runDirs?: string[];
+    /** Which of the shared host dirs existed (SHARED_DIRS in plugins/containerd); absent in older records. */
+    sharedDirs?: string[];
     /** kubelet.cgroupRoot, its pod cgroups before the start, and where the root itself already was. */
     cgroupRoot: string; podCgroups: string[]; cgroupRootsBefore: string[];
   };
@@ -295,9 +295,9 @@ async function teardown(dir: string, rec: PrivateRecord | undefined, log: (m: st
     const others = (await links()).some((l) => /^triad|^cni/.test(l.ifname) && l.linkinfo?.info_kind === 'bridge');
     if (!others) { try { writeFileSync(IP_FORWARD, '0'); } catch { /* read-only /proc/sys */ } }
   }
-  // the shared /run/containerd dirs this instance created (shim sockets, runc's default root),
+  // the shared host dirs this instance created (shim sockets, runc's default root, CNI cache),
   // by its record of which were there before, and only once empty (another runtime's stay)
-  if (rec) removeRunDirsCreated(rec.host.runDirs ?? (rec.host.runContainerd ? SHARED_RUN_DIRS : []));
+  if (rec) removeSharedDirsCreated(rec.host.sharedDirs ?? sharedDirsOfOldRecord(rec.host.runContainerd));
   if (rec) removePodCgroups(rec.host);
   await unmountUnder(dir);
   const left = mountsUnder(dir);
@@ -399,7 +399,7 @@ export async function startPrivateContainerd(cfg: TriadConfig, o: StartPrivateOp
       owner: me(),
       containerdPid: 0,
       network: { type: cfg.network.type === 'cni' ? 'cni' : 'memory', name: '', bridgesCreated: [], portmap: false },
-      host: { natChains: await natChains(), ipForward: readFileSafe(IP_FORWARD), runContainerd: existsSync('/run/containerd'), runDirs: runDirsPresent(), ...cgroupSnapshot(cfg.kubelet.cgroupRoot) },
+      host: { natChains: await natChains(), ipForward: readFileSafe(IP_FORWARD), runContainerd: existsSync('/run/containerd'), sharedDirs: sharedDirsPresent(), ...cgroupSnapshot(cfg.kubelet.cgroupRoot) },
     };
     writeRecord(dir, rec);
     let net: NetSetup;

@@ -17,23 +17,32 @@ export const DEFAULT_RUNC_ROOT = '/run/containerd/runc';
 /** containerd 1.6 puts shim sockets here, named sha256(<grpc address>/<ns>/<id>), whatever its state dir. */
 export const SHIM_SOCKET_DIR = '/run/containerd/s';
 
-/**
- * Directories under /run that containerd 1.6, its shims and runc create whatever the private
- * config says (shim sockets, runc's default root for the CRI namespace). Shared with any other
- * containerd on the host: an instance records which of them existed before it started and
- * removes only the ones it created, and only once empty (removeRunDirsCreated).
- */
-export const SHARED_RUN_DIRS = ['/run/containerd', SHIM_SOCKET_DIR, DEFAULT_RUNC_ROOT, join(DEFAULT_RUNC_ROOT, CRI_NAMESPACE)];
+/** libcni's default cache dir: containerd's CRI keeps each attachment's result in <it>/results. */
+export const CNI_CACHE_DIR = '/var/lib/cni';
 
-/** Which of SHARED_RUN_DIRS exist now (record this before starting an instance). */
-export function runDirsPresent(): string[] {
-  return SHARED_RUN_DIRS.filter((d) => existsSync(d));
+/**
+ * Host directories a private containerd creates whatever its config says: shim sockets and
+ * runc's default root for the CRI namespace under /run/containerd, libcni's result cache under
+ * /var/lib/cni. Shared with any other runtime on the host: an instance records which of them
+ * existed before it started and removes only the ones it created, and only once empty
+ * (removeSharedDirsCreated), never by "is some containerd running".
+ */
+export const SHARED_DIRS = ['/run/containerd', SHIM_SOCKET_DIR, DEFAULT_RUNC_ROOT, join(DEFAULT_RUNC_ROOT, CRI_NAMESPACE), CNI_CACHE_DIR, join(CNI_CACHE_DIR, 'results')];
+
+/** What a record without sharedDirs (older triad) implies existed: /run/containerd's dirs as it says, the rest yes. */
+export function sharedDirsOfOldRecord(runContainerd: boolean): string[] {
+  return SHARED_DIRS.filter((d) => runContainerd || !d.startsWith('/run/'));
 }
 
-/** rmdir the SHARED_RUN_DIRS that were not there before (`before`), deepest first; never one that holds anything. */
-export function removeRunDirsCreated(before: string[]): string[] {
+/** Which of SHARED_DIRS exist now (record this before starting an instance). */
+export function sharedDirsPresent(): string[] {
+  return SHARED_DIRS.filter((d) => existsSync(d));
+}
+
+/** rmdir the SHARED_DIRS that were not there before (`before`), deepest first; never one that holds anything. */
+export function removeSharedDirsCreated(before: string[]): string[] {
   const removed: string[] = [];
-  for (const d of [...SHARED_RUN_DIRS].sort((a, b) => b.length - a.length)) {
+  for (const d of [...SHARED_DIRS].sort((a, b) => b.length - a.length)) {
     if (before.includes(d) || !existsSync(d)) continue;
     try { rmdirSync(d); removed.push(d); } catch { /* not empty (another runtime uses it) or gone */ }
   }

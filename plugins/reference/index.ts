@@ -20,7 +20,7 @@ import { parseConfig } from '../../harness/config/config.js';
 import { contains, parseCidr } from '../../interfaces/cni/index.js';
 import { CriClient } from '../../interfaces/cri/client.js';
 import { addrsOf, bridgePorts, cleanupBridge, ensureBridge, gatewayOf, hostLocalAllocations, linkExists, links, natChains, parseSubnetRequest, pickSubnet, subnetConflict, writeBridgeConfList } from '../bridge/index.js';
-import { containerdAlive, containerdPaths, criConditions, mountsUnder, removeRunDirsCreated, runDirsPresent, SHARED_RUN_DIRS, startContainerd, stopContainerd, unmountUnder, type StopReport } from '../containerd/index.js';
+import { containerdAlive, containerdPaths, criConditions, mountsUnder, removeSharedDirsCreated, sharedDirsOfOldRecord, sharedDirsPresent, startContainerd, stopContainerd, unmountUnder, type StopReport } from '../containerd/index.js';
 import { buildImages, portFree, pushImage, registryAlive, registryDigest, registryReady, startRegistry, stopRegistry } from '../images/index.js';
 import { hostpathStatus, startHostpathDaemon, stopHostpathDaemon, type HostpathDaemon, type HostpathStopReport } from './hostpath.js';
 import { cniSourceDir, ensurePackages, isRoot, missingPackages } from './packages.js';
@@ -72,9 +72,9 @@ export interface StackInfo {
   /** Host state before up, so down restores exactly that. */
   host: {
     ipForward: string; natChains: string[]; cgroups: string[];
-    /** /run/containerd existed (older records; runDirs says which of its dirs did). */
+    /** /run/containerd existed (all a record said before sharedDirs). */
     runContainerd: boolean;
-    runDirs?: string[];
+    sharedDirs?: string[];
   };
 }
 
@@ -283,7 +283,7 @@ async function upLocked(stateDir: string, opts: ReferenceOptions, log: (m: strin
       natChains: await natChains(),
       cgroups: cgroupCandidates().filter((d) => existsSync(d)),
       runContainerd: existsSync('/run/containerd'),
-      runDirs: runDirsPresent(),
+      sharedDirs: sharedDirsPresent(),
     },
   };
   writeStack(stack);
@@ -402,8 +402,8 @@ export interface DownReport {
   bridge?: Awaited<ReturnType<typeof cleanupBridge>>;
   unmounted: string[];
   cgroupsRemoved: string[];
-  /** Shared /run/containerd dirs the stack created (see SHARED_RUN_DIRS), removed once empty. */
-  runDirsRemoved?: string[];
+  /** Shared host dirs the stack created (SHARED_DIRS in plugins/containerd), removed once empty. */
+  sharedDirsRemoved?: string[];
   ipForwardRestored: boolean;
   removed: boolean;
 }
@@ -451,7 +451,7 @@ async function downLocked(stateDir: string, log: (m: string) => void): Promise<D
       if (s.host.cgroups.includes(d)) continue;
       if (rmdirTree(d)) report.cgroupsRemoved.push(d);
     }
-    report.runDirsRemoved = removeRunDirsCreated(s.host.runDirs ?? (s.host.runContainerd ? SHARED_RUN_DIRS : []));
+    report.sharedDirsRemoved = removeSharedDirsCreated(s.host.sharedDirs ?? sharedDirsOfOldRecord(s.host.runContainerd));
     if (s.host.ipForward === '0' && readFileSafe(IP_FORWARD) === '1' && !(await otherTriadBridges(s.network.bridge))) {
       try { writeFileSync(IP_FORWARD, '0'); report.ipForwardRestored = true; } catch { /* read-only /proc/sys */ }
     }
