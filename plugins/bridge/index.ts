@@ -287,6 +287,25 @@ async function deleteRule(ipt: string, spec: string): Promise<void> {
   await tryRun(ipt, ['-w', '-t', 'nat', '-D', ...args]);
 }
 
+// ---- ip_forward: the bridge plugin (isGateway) turns it on; whoever set up the network turns it
+// back off when it was off before ----
+
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+
+export function ipForward(): string {
+  try { return readFileSync(IP_FORWARD, 'utf8').trim(); } catch { return ''; }
+}
+
+/**
+ * Forwarding back off when it was off before (`before`, read with ipForward() at setup), unless
+ * another triad bridge (triad*) is still up and needs it. Returns whether it wrote.
+ */
+export async function restoreIpForward(before: string, ownBridge?: string): Promise<boolean> {
+  if (before !== '0' || ipForward() !== '1') return false;
+  if ((await links()).some((l) => l.ifname !== ownBridge && /^triad/.test(l.ifname) && l.linkinfo?.info_kind === 'bridge')) return false;
+  try { writeFileSync(IP_FORWARD, '0'); return true; } catch { return false; } // read-only /proc/sys
+}
+
 export interface CleanupBridgeOptions {
   /** CNI network name: its portmap rules and host-local state are removed too. */
   network?: string;

@@ -304,6 +304,8 @@ export interface StopReport {
   daemon: 'not-running' | 'terminated' | 'killed';
   shims: number[];
   runcState: string[];
+  /** libcni result cache entries of this instance's sandboxes, removed. */
+  cniCache: string[];
   unmounted: string[];
 }
 
@@ -316,7 +318,7 @@ export interface StopReport {
 export async function stopContainerd(inst: ContainerdInstance, opts: { drain?: boolean; removeDir?: boolean; extraIds?: string[] } = {}): Promise<StopReport> {
   const p = inst.paths;
   const ids = new Set<string>(opts.extraIds ?? []);
-  const report: StopReport = { daemon: 'not-running', shims: [], runcState: [], unmounted: [] };
+  const report: StopReport = { daemon: 'not-running', shims: [], runcState: [], cniCache: [], unmounted: [] };
   if (opts.drain !== false && containerdAlive(inst)) {
     const client = new CriClient(inst.endpoint, { timeoutMs: 30_000 });
     try {
@@ -356,6 +358,14 @@ export async function stopContainerd(inst: ContainerdInstance, opts: { drain?: b
   for (const id of ids) {
     const sock = join(SHIM_SOCKET_DIR, createHash('sha256').update(join(p.socket, CRI_NAMESPACE, id)).digest('hex'));
     rmSync(sock, { force: true });
+  }
+  // libcni's cached results of our sandboxes (<network>-<sandbox id>-<ifname>): CNI DEL removes
+  // them, a sandbox gone without one (a daemon killed, a network swapped) leaves them. Ours by id.
+  const cache = join(CNI_CACHE_DIR, 'results');
+  for (const f of readdirSafe(cache)) {
+    if (![...ids].some((id) => f.includes(`-${id}-`))) continue;
+    rmSync(join(cache, f), { force: true });
+    report.cniCache.push(f);
   }
   report.unmounted = await unmountUnder(p.dir);
   if (opts.removeDir) {
