@@ -101,7 +101,9 @@ export async function serve(endpoint: string | Endpoint, bindings: Binding<any>[
     close(graceMs = 5000) {
       closed ??= new Promise<void>((resolve) => {
         unix?.close();
-        const force = setTimeout(() => server.forceShutdown(), graceMs);
+        // Forcing also drops the raw sockets: a session closing gracefully waits for its peer to
+        // read the FIN, which a stuck client never does.
+        const force = setTimeout(() => { server.forceShutdown(); unix?.destroyAll(); }, graceMs);
         server.tryShutdown(() => { clearTimeout(force); resolve(); });
       }).then(() => {
         unix?.destroyAll();
