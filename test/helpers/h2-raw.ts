@@ -4,6 +4,8 @@
 // (the socket's path), none at all, a `host` header, padding, priority, a block split over frames.
 import hpack, { type HeaderField } from 'hpack.js';
 import { connect, type Socket } from 'node:net';
+import { methodPath } from '../../interfaces/grpc/definition.js';
+import type { DeepPartial, RequestOf, ResponseOf, ServiceDef } from '../../interfaces/grpc/types.js';
 
 export const FRAME = { DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8, CONTINUATION: 9 } as const;
 const FLAG = { END_STREAM: 0x1, ACK: 0x1, END_HEADERS: 0x4, PADDED: 0x8, PRIORITY: 0x20 } as const;
@@ -256,3 +258,27 @@ export class RawH2Connection {
     p.resolve({ headers, trailers: t, status: Number(t['grpc-status']), message: decodeURIComponent(t['grpc-message'] ?? ''), messages });
   }
 }
+
+/**
+ * One unary call of `def`'s method `key` over a raw connection: the request is encoded with the
+ * generated message type, the answer decoded when grpc-status is 0.
+ */
+export async function rawCall<D extends ServiceDef, K extends keyof D['methods'] & string>(
+  c: RawH2Connection, def: D, key: K, req: DeepPartial<RequestOf<D['methods'][K]>>, o?: RawCallOptions,
+): Promise<{ status: number; message: string; response: ResponseOf<D['methods'][K]> | undefined }> {
+  const m = def.methods[key];
+  const r = await c.unary(methodPath(def, key), m.requestType.encode(m.requestType.fromPartial(req)).finish(), o);
+  if (r.status === 0 && r.messages.length !== 1) throw new Error(`${key}: status 0 with ${r.messages.length} messages`);
+  return { status: r.status, message: r.message, response: r.status === 0 ? m.responseType.decode(r.messages[0]) : undefined };
+}
+
+/** Every :authority form clients send on a unix socket, given the socket's path. */
+export const AUTHORITY_FORMS: [string, (socketPath: string) => RawCallOptions][] = [
+  ['the socket path (grpc-go 1.51, grpc-java)', (p) => ({ authority: p })],
+  ['the %-encoded path (Python)', (p) => ({ authority: encodeURIComponent(p) })],
+  ['localhost (grpc-go >= 1.55, kubelet >= 1.26)', () => ({ authority: 'localhost' })],
+  ['empty', () => ({ authority: '' })],
+  ['absent, no host', () => ({ authority: null })],
+  ['absent, host localhost', () => ({ authority: null, host: 'localhost' })],
+  ['absent, host is the path', (p) => ({ authority: null, host: p })],
+];

@@ -12,7 +12,7 @@ import { RuntimeServiceDefinition, VersionRequest, VersionResponse } from '../..
 import { grpcDefinition } from '../../interfaces/grpc/definition.js';
 import { Connection } from '../../interfaces/grpc/client.js';
 import { bind, serve, type RunningServer } from '../../interfaces/grpc/server.js';
-import { FRAME, PREFACE, RawH2Connection, RawH2Error, frame, type RawCallOptions } from '../helpers/h2-raw.js';
+import { AUTHORITY_FORMS, FRAME, PREFACE, RawH2Connection, RawH2Error, frame, type RawCallOptions } from '../helpers/h2-raw.js';
 
 const t = suite('grpc: any :authority on a unix socket');
 const VERSION = '/runtime.v1.RuntimeService/Version';
@@ -69,17 +69,7 @@ t('control: grpc-js on the socket itself resets a stream whose :authority is the
   }
 });
 
-/** Every :authority form clients send on a unix socket, given the socket's path. */
-const forms: [string, (path: string) => RawCallOptions][] = [
-  ['the socket path (grpc-go 1.51, grpc-java)', (p) => ({ authority: p })],
-  ['the %-encoded path (Python)', (p) => ({ authority: encodeURIComponent(p) })],
-  ['localhost (grpc-go ≥ 1.55, kubelet ≥ 1.26)', () => ({ authority: 'localhost' })],
-  ['empty', () => ({ authority: '' })],
-  ['absent, no host', () => ({ authority: null })],
-  ['absent, host localhost', () => ({ authority: null, host: 'localhost' })],
-  ['absent, host is the path', (p) => ({ authority: null, host: p })],
-];
-for (const [what, opts] of forms) {
+for (const [what, opts] of AUTHORITY_FORMS) {
   t(`:authority ${what} gets a real answer`, async () => {
     const res = await call(opts(sock), `v-${what}`);
     assert.is(res.version, `v-${what}`);
