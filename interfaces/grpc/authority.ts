@@ -71,8 +71,6 @@ export class AuthorityFilter {
   /** A header block waiting for its CONTINUATION frames. */
   private block: Block | undefined;
   private decodeError: Error | undefined;
-  /** Header blocks re-encoded so far (for tests and accounting). */
-  blocks = 0;
 
   constructor() {
     this.decoder.on('error', (err: Error) => { this.decodeError = err; });
@@ -176,7 +174,6 @@ export class AuthorityFilter {
     for (const f of fields) { f.incremental = false; f.huffman = false; }
     this.encoder.write(fields);
     const encoded = (this.encoder.read() as Buffer | null) ?? Buffer.alloc(0);
-    this.blocks++;
     const prio = block.priority ?? Buffer.alloc(0);
     let pos = 0;
     let first = true;
@@ -227,8 +224,21 @@ export class FilteredConnection extends Duplex {
 
   override _read(): void { this.socket.resume(); }
 
+  // Server→client octets go to the socket as they are. A write is done once the socket took it
+  // (not once it reached the peer) unless the socket pushes back; the session's batched writes come
+  // through _writev as one corked write.
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.socket.write(chunk, cb);
+    if (this.socket.write(chunk)) cb();
+    else this.socket.once('drain', () => cb());
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    this.socket.cork();
+    let ok = true;
+    for (const { chunk } of chunks) ok = this.socket.write(chunk);
+    this.socket.uncork();
+    if (ok) cb();
+    else this.socket.once('drain', () => cb());
   }
 
   override _final(cb: (err?: Error | null) => void): void { this.socket.end(cb); }
