@@ -159,7 +159,12 @@ export class RawH2Connection {
       const part = block.subarray(off, off + size);
       frames.push(frame(FRAME.CONTINUATION, off + size >= block.length ? FLAG.END_HEADERS : 0, streamId, part));
     }
-    frames.push(frame(FRAME.DATA, FLAG.END_STREAM, streamId, grpcMessage(request)));
+    // DATA in frames of at most 16384 octets (the server's SETTINGS_MAX_FRAME_SIZE unless it said
+    // more); no send-side flow control, so a request must fit the initial 65535-octet window.
+    const body = grpcMessage(request);
+    for (let off = 0; off < body.length; off += 16384) {
+      frames.push(frame(FRAME.DATA, off + 16384 >= body.length ? FLAG.END_STREAM : 0, streamId, body.subarray(off, off + 16384)));
+    }
     this.socket.write(Buffer.concat(frames));
     return result;
   }
@@ -203,6 +208,11 @@ export class RawH2Connection {
         return;
       }
       case FRAME.DATA: {
+        if (payload.length) { // hand the flow-control window back so large answers keep coming
+          const inc = Buffer.alloc(4);
+          inc.writeUInt32BE(payload.length);
+          this.socket.write(Buffer.concat([frame(FRAME.WINDOW_UPDATE, 0, 0, inc), ...(flags & FLAG.END_STREAM ? [] : [frame(FRAME.WINDOW_UPDATE, 0, streamId, inc)])]));
+        }
         let body = payload;
         if (flags & FLAG.PADDED) body = body.subarray(1, body.length - body[0]);
         this.pending.get(streamId)?.data.push(Buffer.from(body));

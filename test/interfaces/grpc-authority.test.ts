@@ -25,7 +25,10 @@ t.before(async () => {
   dir = tmp.dirSync({ unsafeCleanup: true });
   sock = join(dir.name, 'cri.sock');
   server = await serve(`unix://${sock}`, [bind(RuntimeServiceDefinition, {
-    version: (req, ctx) => ({ version: req.version, runtimeName: `echo ${ctx.metadata.get('x-note')[0] ?? ''}`.trim(), runtimeApiVersion: 'v1' }),
+    version: (req, ctx) => {
+      const note = String(ctx.metadata.get('x-note')[0] ?? '');
+      return { version: req.version, runtimeName: `echo ${note === 'big' ? 'w'.repeat(300_000) : note}`.trim(), runtimeApiVersion: 'v1' };
+    },
   })]);
 });
 
@@ -95,6 +98,13 @@ t('many calls on one connection: dynamic-table references and table resets stay 
 t('a header block over 16384 octets reaches the handler whole', async () => {
   const note = 'n'.repeat(20_000);
   assert.is((await call({ authority: sock, metadata: [['x-note', note]] })).runtimeName, `echo ${note}`);
+});
+
+t('large messages pass untouched: a request over four DATA frames, a 300 kB answer under flow control', async () => {
+  const mid = 'v'.repeat(60_000);
+  assert.is((await call({ authority: sock }, mid)).version, mid);
+  const big = 'w'.repeat(300_000);
+  assert.is((await call({ authority: sock, metadata: [['x-note', 'big']] }, 'big')).runtimeName.length, 'echo '.length + big.length);
 });
 
 async function closedOnGarbage(octets: Buffer): Promise<void> {
