@@ -8,10 +8,11 @@ import * as kubelet from './kubelet.js';
 import * as logs from './logs.js';
 import * as newProject from './new.js';
 import * as reference from './reference.js';
+import * as report from './report.js';
 import * as run from './run.js';
 import * as serve from './serve.js';
 import * as timeline from './timeline.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, conformance.register, newProject.register, reference.register];
+export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, conformance.register, report.register, newProject.register, reference.register];
