@@ -21,6 +21,7 @@ interface CommonOpts {
   html?: string;
   sonobuoy?: boolean;
   node?: string;
+  stay?: boolean;
   list?: boolean;
   verbose?: boolean;
   strict?: boolean;
@@ -45,6 +46,7 @@ function addCommon(cmd: Command): Command {
     .option('--tap <file>', 'write TAP version 13')
     .option('--html <file>', 'write a static HTML report (summary, groups, failure detail, RPC coverage)')
     .option('--sonobuoy', 'as a Sonobuoy plugin: JUnit, JSON and HTML into $RESULTS_DIR, then the done file naming them (also on failure or SIGTERM)')
+    .option('--stay', 'with --sonobuoy: after the done file, wait for SIGTERM instead of exiting (a DaemonSet restarts containers that exit)')
     .option('--node <name>', 'the node name carried into the reports (default: $NODE_NAME, else the host name)')
     .option('--strict', 'a failing [Optional] case fails the run (default: it is a warning)')
     .option('--list', 'list the cases (and whether --focus/--skip select them) without running anything')
@@ -103,6 +105,12 @@ async function runPrepared(prepare: () => Promise<PreparedSuite[]>, o: CommonOpt
     for (const p of prepared) await p.dispose().catch((e) => process.stderr.write(`cleanup: ${(e as Error).message}\n`));
   }
   if (target) process.stdout.write(`sonobuoy: results in ${target.resultsDir} (done file written)\n`);
+  if (target && o.stay && !report.interrupted) {
+    process.stdout.write('sonobuoy: staying until SIGTERM (the DaemonSet would restart an exited container)\n');
+    const keepAlive = setInterval(() => undefined, 1 << 30); // a signal listener alone does not keep Node running
+    await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+    clearInterval(keepAlive);
+  }
   if (report.interrupted) process.exit(130);
   process.exitCode = report.totals.failed > 0 ? 1 : 0;
 }

@@ -11,8 +11,9 @@ import * as reference from './reference.js';
 import * as report from './report.js';
 import * as run from './run.js';
 import * as serve from './serve.js';
+import * as sonobuoy from './sonobuoy.js';
 import * as timeline from './timeline.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, conformance.register, report.register, newProject.register, reference.register];
+export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, conformance.register, report.register, sonobuoy.register, newProject.register, reference.register];
