@@ -4,6 +4,7 @@ import * as conformance from './conformance.js';
 import * as describe from './describe.js';
 import * as del from './delete.js';
 import * as get from './get.js';
+import * as image from './image.js';
 import * as kubelet from './kubelet.js';
 import * as logs from './logs.js';
 import * as newProject from './new.js';
@@ -16,4 +17,4 @@ import * as timeline from './timeline.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, conformance.register, report.register, sonobuoy.register, newProject.register, reference.register];
+export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, conformance.register, report.register, sonobuoy.register, image.register, newProject.register, reference.register];
