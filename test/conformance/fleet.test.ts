@@ -16,6 +16,7 @@ import { fleetJunit, loadRuns, nodeFromPath } from '../../conformance/runner/fle
 import { setupFailureReport, writeSonobuoyResults } from '../../conformance/runner/sonobuoy.js';
 import { totals } from '../../conformance/runner/runner.js';
 import type { CaseResult, RunReport } from '../../conformance/runner/types.js';
+import { CHROMIUM, loadPage } from '../helpers/chromium.js';
 
 const t = suite('fleet reports');
 const root = triadRoot();
@@ -182,6 +183,27 @@ t('triad report merge: HTML and JUnit of several runs; exit 1 when a case fails 
   const none = await triad(['report', 'merge', join(dir, 'm-a.json')]);
   assert.is(none.code, 1);
   assert.match(none.stderr, /give --html FILE and\/or --junit FILE/);
+});
+
+// A browser's view (Debian's chromium, headless): required in CI, where .ci/setup-host installs it.
+const browserTest = CHROMIUM || process.env.CI === 'true' ? t : t.skip;
+browserTest(`in headless Chromium: both pages load with no console message; the matrix and the failure detail are there${CHROMIUM ? '' : ' [skipped: chromium not installed]'}`, async () => {
+  const fleetFile = join(dir, 'browser-fleet.html');
+  const oneFile = join(dir, 'browser-one.html');
+  writeFileSync(fleetFile, fleetHtml(fleetMatrix([{ node: 'node-a', source: 'a.json', report: A }, { node: 'node-b', source: 'b.json', report: B }, { node: 'node-c', source: 'c.json', report: C }])));
+  writeFileSync(oneFile, runHtml(B));
+  const fleet = await loadPage(fleetFile);
+  assert.equal(fleet.problems, []);
+  const header = /<table class="matrix">\s*<tbody>\s*<tr>(.*?)<\/tr>/s.exec(fleet.dom)?.[1] ?? '';
+  assert.equal([...header.matchAll(/<th scope="col">([^<]+)<\/th>/g)].map((m) => m[1]), ['node-a', 'node-b', 'node-c']);
+  assert.match(fleet.dom, /<details><summary>cri: cri\.pod\.b: failed on node-b, node-a<\/summary>/);
+  const one = await loadPage(oneFile);
+  assert.equal(one.problems, []);
+  assert.match(one.dom, /<details open="" id="case-cri-cri\.pod\.b">/);
+  // The check can fail: a page that logs to the console is caught.
+  const noisy = join(dir, 'noisy.html');
+  writeFileSync(noisy, '<!DOCTYPE html><html><body><script>console.error("from the page")</script></body></html>');
+  assert.ok((await loadPage(noisy)).problems.some((l) => l.includes('from the page')));
 });
 
 t.run();

@@ -132,7 +132,10 @@ it('the fleet report of the three runs loads in headless Chromium without consol
   if (!CHROMIUM) throw new Error('chromium is not installed (.ci/setup-host installs it)');
   const runs = loadRuns(resultDirs);
   assert.equal(runs.map((r) => r.node), NODES);
-  const html = join(work, 'fleet.html');
+  // CI keeps the page and its screenshot next to the other reports (.ci/run sets TRIAD_REPORTS_DIR).
+  const out = process.env.TRIAD_REPORTS_DIR ?? work;
+  mkdirSync(out, { recursive: true });
+  const html = join(out, 'fleet-cri-reference.html');
   writeFileSync(html, fleetHtml(fleetMatrix(runs), `triad CRI on ${NODES.length} nodes (image ${imageDigest.slice(0, 19)})`));
   const page = await loadPage(html);
   assert.equal(page.problems, [], 'no console message, no failed load');
@@ -143,7 +146,7 @@ it('the fleet report of the three runs loads in headless Chromium without consol
   const one = await loadPage(join(resultDirs[0], 'report.html'));
   assert.equal(one.problems, []);
   assert.match(one.dom, /<dt>node<\/dt><dd>node-1<\/dd>/);
-  const png = join(process.env.TRIAD_REPORT_DIR ?? work, 'fleet-report.png');
+  const png = join(out, 'fleet-cri-reference.png');
   await screenshot(html, png);
   assert.ok(readFileSync(png).length > 10_000, 'a screenshot with something on it');
 });
