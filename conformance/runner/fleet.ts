@@ -48,6 +48,7 @@ function walk(dir: string, out: string[]): void {
 export function loadRuns(paths: string[]): FleetRun[] {
   if (!paths.length) throw new Error('no results given');
   const runs: FleetRun[] = [];
+  const seen = new Set<string>();
   const temps: string[] = [];
   const take = (file: string, shown: string, named: boolean, rel?: string) => {
     if (TARBALL.test(file)) {
@@ -69,6 +70,10 @@ export function loadRuns(paths: string[]): FleetRun[] {
       return;
     }
     const node = report.node ?? nodeFromPath(rel ?? file) ?? basename(file).replace(/\.json$/, '');
+    // The same run twice (a results dir holds results.json and the tarball packing it): once.
+    const key = `${node}\u0000${report.runId}\u0000${report.startedAt}`;
+    if (seen.has(key)) return;
+    seen.add(key);
     runs.push({ node, source: shown, report });
   };
   try {

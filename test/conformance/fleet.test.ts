@@ -117,6 +117,11 @@ t('results from files, directories and a sonobuoy retrieve tarball; nodes named 
   assert.throws(() => loadRuns([join(dir, 'bad.tar.gz')]), /bad\.tar\.gz: cannot unpack/);
   assert.throws(() => loadRuns([tree + '/meta']), /no triad-conformance\/v1 results in this directory/);
 
+  // A --sonobuoy results dir holds results.json and the tarball packing it: one run, read once.
+  const rd = join(dir, 'rd');
+  writeSonobuoyResults({ resultsDir: rd, node: 'node-d', suite: 'cri' }, A);
+  assert.equal(loadRuns([rd]).map((r) => [r.node, r.source]), [['node-a', join(rd, 'results.json')]]);
+
   const junit = fleetJunit(fleetMatrix(runs).runs);
   assert.match(junit, /<testsuite name="node-b\/cri" tests="3" failures="2"[^>]* hostname="node-b">/);
   assert.match(junit, /<testsuites name="triad conformance fleet" tests="8" failures="3"/);
