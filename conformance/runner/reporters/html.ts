@@ -27,7 +27,7 @@ th{background:#f2f2f2}td.n{text-align:right}
 .passed{background:#dff3df}.failed{background:#f9d0d0;font-weight:bold}.warned{background:#fcefc7}.skipped{background:#eee;color:#555}.not-applicable{background:#f6f6f6;color:#777}.none{color:#999}
 pre{background:#f7f7f7;border:1px solid #ddd;padding:6px;white-space:pre-wrap;word-break:break-word;margin:.3em 0}
 details{margin:.4em 0}summary{cursor:pointer}
-.matrix td{text-align:center;white-space:nowrap}.matrix td.id{text-align:left;white-space:normal}
+.matrix td,.matrix th{text-align:center;white-space:nowrap}.matrix th:first-child{text-align:left}.matrix td.id{text-align:left;white-space:normal}
 dl.facts{display:grid;grid-template-columns:max-content auto;gap:0 1em}dl.facts dt{font-weight:bold}dl.facts dd{margin:0}
 `;
 
@@ -210,7 +210,7 @@ export function fleetHtml(fleet: Fleet, title = 'triad conformance: fleet'): str
   body.push(`<table><tr><th>node</th><th>suites</th>${TOTALS_HEAD}<th>duration</th><th>started</th><th>plugin</th><th>source</th></tr>`);
   for (const n of nodes) {
     const r = byNode.get(n)!;
-    const facts = r.report.suites.flatMap((s) => Object.entries(s.facts).filter(([k]) => /name|version/i.test(k)).map(([k, v]) => `${k}: ${v}`));
+    const facts = r.report.suites.flatMap((s) => Object.entries(s.facts).filter(([k]) => /name|version|plugin|runtime/i.test(k) && !/endpoint/i.test(k)).map(([k, v]) => `${k}: ${v}`));
     body.push(`<tr><td>${e(n)}${r.report.interrupted ? ' <span class="failed">(interrupted)</span>' : ''}</td><td>${e(r.report.suites.map((s) => s.name).join(', '))}</td>${totalsRow(r.report.totals)}<td class="n">${ms(r.report.durationMs)}</td><td>${e(r.report.startedAt)}</td><td>${facts.map(e).join('<br>')}</td><td>${e(r.source)}</td></tr>`);
   }
   body.push('</table>');
