@@ -30,10 +30,8 @@ async function withCri<T>(variant: string | undefined, fn: (s: Suite<any>, endpo
 const UNIMPLEMENTED_IN_MEMORY = ['cri.exec.url', 'cri.exec.unknown-id', 'cri.attach.url', 'cri.attach.unknown-id', 'cri.port-forward.url', 'cri.port-forward.unknown-id', 'cri.checkpoint.container', 'cri.checkpoint.unknown-id'];
 
 test('the healthy memory-cri passes every case; every skip says why; nothing leaks', async () => {
-  const started = Date.now();
   let out = '';
   const rep = await withCri(undefined, (s) => runQuiet([s], { timeoutMs: 20_000, reporters: [consoleReporter({ write: (x) => { out += x; }, color: false }), ...reportFiles('cri-memory')] }));
-  const ms = Date.now() - started;
   assert.is(rep.totals.failed, 0, describeFailures(rep));
   assert.ok(rep.totals.passed >= 140, `only ${rep.totals.passed} passed`);
   const skipped = cases(rep).filter((x) => x.status === 'not-applicable' || x.status === 'skipped');
@@ -57,7 +55,6 @@ test('the healthy memory-cri passes every case; every skip says why; nothing lea
   assert.match(out, /RuntimeService\/Exec +0 calls +not called: UNIMPLEMENTED at setup/);
   assert.match(out.trimEnd().split('\n').at(-2)!, /^\d+ passed, 0 failed, 8 skipped$/);
   assert.ok((JSON.parse(jsonText(rep)) as RunReport).suites[0].rpcCoverage!.length === 43, 'the JSON report has the coverage table');
-  assert.ok(ms < 60_000, `the in-memory CRI suite took ${ms} ms`);
 });
 
 test('the healthy memory-cri also passes with 8 cases in parallel, alongside another user\'s objects it never touches', async () => {

@@ -9,14 +9,11 @@ import { reportFiles } from '../helpers/reports.js';
 const test = suite('conformance: CSI');
 
 test('the healthy memory-csi passes every case; not-applicable ones say why', async () => {
-  const started = Date.now();
   const rep = await withCsi(undefined, (s) => runQuiet([s], { reporters: reportFiles('csi-memory') }));
-  const ms = Date.now() - started;
   assert.is(rep.totals.failed, 0, describeFailures(rep));
   assert.ok(rep.totals.passed >= 100, `only ${rep.totals.passed} passed`);
   for (const c of cases(rep).filter((x) => x.status === 'not-applicable' || x.status === 'skipped')) assert.ok(c.reason && c.reason.length > 10, `${c.id} has no reason`);
   assert.is(byId(rep, 'csi.leak-check')?.status, 'passed');
-  assert.ok(ms < 15_000, `the in-memory CSI suite took ${ms} ms`);
 });
 
 test('the healthy memory-csi also passes with 6 cases in parallel', async () => {
