@@ -347,6 +347,28 @@ export const brokenCri: Record<string, BrokenCriVariant> = {
       });
     },
   },
+  'container-usage-timestamp-zero': {
+    description: 'ContainerStats reports the writable layer usage with timestamp 0',
+    caughtBy: 'cri.stats.container.timestamps',
+    patch({ runtime }) {
+      wrap(runtime, 'containerStats', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        if (res.stats) res.stats.writableLayer = { ...res.stats.writableLayer, timestamp: 0n };
+        return res;
+      });
+    },
+  },
+  'sandbox-usage-timestamp-zero': {
+    description: 'PodSandboxStats reports the network usage with timestamp 0',
+    caughtBy: 'cri.stats.pod-sandbox.timestamps',
+    patch({ runtime }) {
+      wrap(runtime, 'podSandboxStats', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        if (res.stats?.linux) res.stats.linux.network = { ...res.stats.linux.network, timestamp: 0n, interfaces: res.stats.linux.network?.interfaces ?? [] };
+        return res;
+      });
+    },
+  },
 };
 
 export interface RunningBrokenCri { endpoint: string; runtime: MemoryRuntime; close(): Promise<void> }
