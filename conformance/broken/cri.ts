@@ -184,6 +184,38 @@ export const brokenCri: Record<string, BrokenCriVariant> = {
       runtime.streamPodSandboxes = ((req: any, ctx: any) => orig({ ...req, filter: undefined }, ctx)) as never;
     },
   },
+  'restore-starts-containers': {
+    description: 'RestorePod starts the restored containers itself instead of returning them CREATED',
+    caughtBy: 'cri.pod-checkpoint.round-trip',
+    patch({ runtime }) {
+      wrap(runtime, 'restorePod', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        for (const c of res.restoredContainers) await runtime.startContainer({ containerId: c.containerId }, ctx);
+        return res;
+      });
+    },
+  },
+  'failed-restore-leaves-sandbox': {
+    description: 'A RestorePod that fails leaves the sandbox it made behind',
+    caughtBy: 'cri.pod-checkpoint.restore.unknown-checkpoint',
+    patch({ runtime }) {
+      wrap(runtime, 'restorePod', async (orig, req, ctx) => {
+        try {
+          return await orig(req, ctx);
+        } catch (e) {
+          if (req.config?.metadata) await runtime.runPodSandbox({ config: req.config, runtimeHandler: req.runtimeHandler }, ctx).catch(() => undefined);
+          throw e;
+        }
+      });
+    },
+  },
+  'mount-options-dropped': {
+    description: 'Mount.mount_options are dropped at CreateContainer although Status advertises RuntimeFeatures.mount_options',
+    caughtBy: 'cri.mounts.mount-options.noexec',
+    patch({ runtime }) {
+      wrap(runtime, 'createContainer', (orig, req, ctx) => orig({ ...req, config: req.config && { ...req.config, mounts: (req.config.mounts ?? []).map((m: object) => ({ ...m, mountOptions: [] })) } }, ctx));
+    },
+  },
   'remove-ready-sandbox-refused': {
     description: 'RemovePodSandbox of a sandbox that was not stopped first answers FAILED_PRECONDITION',
     caughtBy: 'cri.sandbox.remove.ready',
@@ -365,6 +397,38 @@ export const brokenCri: Record<string, BrokenCriVariant> = {
       wrap(runtime, 'podSandboxStats', async (orig, req, ctx) => {
         const res = await orig(req, ctx);
         if (res.stats?.linux) res.stats.linux.network = { ...res.stats.linux.network, timestamp: 0n, interfaces: res.stats.linux.network?.interfaces ?? [] };
+        return res;
+      });
+    },
+  },
+  'checkpoint-options-ignored': {
+    description: 'CheckpointPod ignores options it does not know instead of refusing them',
+    caughtBy: 'cri.pod-checkpoint.checkpoint.unknown-option',
+    patch({ runtime }) {
+      wrap(runtime, 'checkpointPod', (orig, req, ctx) => orig({ ...req, options: {} }, ctx));
+    },
+  },
+  'restore-options-ignored': {
+    description: 'RestorePod ignores options it does not know instead of refusing them',
+    caughtBy: 'cri.pod-checkpoint.restore.unknown-option',
+    patch({ runtime }) {
+      wrap(runtime, 'restorePod', (orig, req, ctx) => orig({ ...req, options: {} }, ctx));
+    },
+  },
+  'restore-handler-ignored': {
+    description: 'RestorePod restores with the default handler whatever runtime_handler the request names',
+    caughtBy: 'cri.pod-checkpoint.restore.unknown-runtime-handler',
+    patch({ runtime }) {
+      wrap(runtime, 'restorePod', (orig, req, ctx) => orig({ ...req, runtimeHandler: '' }, ctx));
+    },
+  },
+  'restore-touches-checkpoint': {
+    description: 'RestorePod writes a marker file into the checkpoint directory it restored from',
+    caughtBy: 'cri.pod-checkpoint.restore.checkpoint-unmodified',
+    patch({ runtime }) {
+      wrap(runtime, 'restorePod', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        writeFileSync(join(req.checkpointPath, 'restored-at'), new Date().toISOString());
         return res;
       });
     },

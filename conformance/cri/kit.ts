@@ -96,6 +96,7 @@ export const RULES = {
   listContainers: 'cri.list-containers.lists',
   eof: 'cri.stream-list.eof',
   nonEmpty: 'cri.stream-list.non-empty-messages',
+  statusAnswers: 'cri.status.answers',
 } as const;
 
 /** What k.sandbox() asserts. */

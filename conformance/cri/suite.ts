@@ -19,8 +19,10 @@ import {
   CRI_RPCS, DEFAULT_TEST_IMAGES, RUN_LABEL, gone, isUnimplemented, rpcCap, short, type CriEnv, type CriSuiteOptions, type ScratchImage,
 } from './kit.js';
 import { logCases } from './logs.js';
+import { mountOptionCases } from './mount-options.js';
 import { mountCases } from './mounts.js';
 import { networkCases } from './network.js';
+import { podCheckpointCases } from './pod-checkpoint.js';
 import { resourceCases } from './resources.js';
 import { runtimeCases } from './runtime.js';
 import { sandboxCases } from './sandbox.js';
@@ -32,6 +34,7 @@ export { type CriEnv, type CriSuiteOptions } from './kit.js';
 export const criCases = [
   ...runtimeCases, ...sandboxCases, ...containerCases, ...execCases, ...logCases, ...imageCases, ...networkCases,
   ...mountCases, ...securityCases, ...resourceCases, ...statsCases, ...eventCases, ...checkpointCases,
+  ...mountOptionCases, ...podCheckpointCases,
 ];
 
 const describe = (e: unknown) => (e instanceof RpcError ? `${e.codeName}: ${e.details}` : (e as Error).message);
@@ -126,6 +129,9 @@ export function criSuite(opts: CriSuiteOptions): Suite<CriEnv> {
           ['RuntimeConfig', () => r.runtimeConfig({})],
           ['UpdatePodSandboxResources', () => r.updatePodSandboxResources({ podSandboxId: unknownId })],
           ['CheckpointContainer', () => r.checkpointContainer({ containerId: unknownId, location: join(workDir, 'probe-checkpoint.tar') })],
+          // Kubernetes 1.37 (pod checkpoint/restore): older runtimes answer UNIMPLEMENTED.
+          ['CheckpointPod', () => r.checkpointPod({ podSandboxId: unknownId, outputPath: join(workDir, 'probe-pod-checkpoint'), containerIds: [unknownId] })],
+          ['RestorePod', () => r.restorePod({ checkpointPath: join(workDir, 'probe-no-pod-checkpoint') })],
           ['ListMetricDescriptors', () => r.listMetricDescriptors({})],
           ['ListPodSandboxMetrics', () => r.listPodSandboxMetrics({})],
           ['ContainerStats', () => r.containerStats({ containerId: unknownId })],

@@ -68,7 +68,8 @@ export interface Container {
   env?: { name: string; value?: string }[];
   workingDir?: string;
   ports?: { name?: string; containerPort: number; hostPort?: number; hostIP?: string; protocol?: 'TCP' | 'UDP' | 'SCTP' }[];
-  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
+  /** bindMountOptions (Kubernetes 1.37, alpha): noexec, nodev, nosuid; the runtime applies them (CRI Mount.mount_options). */
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string; bindMountOptions?: string[] }[];
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   livenessProbe?: Probe;
   readinessProbe?: Probe;

@@ -110,6 +110,8 @@ const container = obj({
     subPathExpr: unsupported('subPathExpr is not expanded'),
     mountPropagation: onlyDefault(str, 'None', 'only private mounts (mountPropagation None)'),
     recursiveReadOnly: onlyDefault(str, 'Disabled', 'recursive read-only mounts are not applied'),
+    // Kubernetes 1.37 (VolumeBindMountOptions, alpha): handed to the runtime as CRI Mount.mount_options.
+    bindMountOptions: arr(str),
   })),
   volumeDevices: unsupported('raw block devices are not attached to containers'),
   resources: obj({ requests: map(qty), limits: map(qty), claims: unsupported('dynamic resource allocation does not exist in the harness') }),

@@ -20,6 +20,8 @@ export interface ValidationResult {
   warnings: string[];
 }
 
+/** VolumeMount.bindMountOptions values the API server accepts (Kubernetes 1.37). */
+const BIND_MOUNT_OPTIONS = ['noexec', 'nodev', 'nosuid'];
 export const SUPPORTED_KINDS = ['Pod', 'PersistentVolumeClaim'] as const;
 
 // ---- where a manifest came from (set by the loader, so errors name the file) ----
@@ -381,6 +383,13 @@ class Validator {
         if (m.subPath.startsWith('/')) this.err(invalid(sp, m.subPath, 'must be a relative path'));
         this.noBacksteps(m.subPath, sp);
       }
+      const seen = new Set<string>();
+      (m.bindMountOptions ?? []).forEach((o, j) => {
+        const op = index(child(p, 'bindMountOptions'), j);
+        if (!BIND_MOUNT_OPTIONS.includes(o)) this.err(notSupported(op, o, BIND_MOUNT_OPTIONS));
+        else if (seen.has(o)) this.err(duplicate(op, o));
+        seen.add(o);
+      });
     });
   }
 

@@ -3,7 +3,8 @@
 // state machines; containers run simulated processes (sim/: a small shell and busybox-like
 // programs) whose files are the real host directories behind their mounts; logs are written in
 // the CRI format; images come from a built-in catalogue; pods are networked through any
-// PodNetwork (e.g. a CNI config list); faults are injected with the shared fault rules.
+// PodNetwork (e.g. a CNI config list); faults are injected with the shared fault rules. Pods can
+// be checkpointed and restored as a whole (CheckpointPod/RestorePod, Kubernetes 1.37).
 //
 // Not implemented (UNIMPLEMENTED with a reason): Exec, Attach, PortForward (they need a streaming
 // server) and CheckpointContainer.

@@ -94,9 +94,22 @@ export function containerMounts(config: ContainerConfig): MountSpec[] {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       mkdirSync(m.hostPath, { recursive: true, mode: 0o755 });
     }
-    out.push({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: !!m.readonly });
+    out.push({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: !!m.readonly, ...mountOptions(m.containerPath, m.mountOptions) });
   }
   return out;
+}
+
+/** Bind mount flags memory-cri applies (Mount.mount_options, RuntimeFeatures.mount_options): pairs that set and clear one flag. */
+export const MOUNT_OPTIONS = ['noexec', 'exec', 'nodev', 'dev', 'nosuid', 'suid', 'noatime', 'atime', 'relatime', 'norelatime', 'strictatime', 'nodiratime', 'diratime', 'nosymfollow', 'symfollow'];
+
+/** Check Mount.mount_options: an option the runtime cannot apply fails CreateContainer (never silently dropped). The last of exec/noexec wins, as in mount(8). */
+function mountOptions(containerPath: string, options: string[] | undefined): { noexec?: boolean; options?: string[] } {
+  if (!options?.length) return {};
+  for (const o of options) {
+    if (!MOUNT_OPTIONS.includes(o)) throw invalidArgument(`mounts[${containerPath}].mount_options: ${JSON.stringify(o)} is not a bind mount option memory-cri can apply (${MOUNT_OPTIONS.join(', ')})`);
+  }
+  const last = options.filter((o) => o === 'exec' || o === 'noexec').at(-1);
+  return { options: [...options], ...(last === 'noexec' ? { noexec: true } : {}) };
 }
 
 export function sandboxHostname(sb: SandboxRec, nodeHostname: string): string {

@@ -232,6 +232,14 @@ test('volumeMounts: an existing volume, absolute unique mountPath, relative subP
   ok(c0((c) => { c.volumeMounts = [{ name: 'data', mountPath: '/d', subPath: 'a/b..c' }, { name: 'data', mountPath: '/e', readOnly: true }]; }));
 });
 
+test('volumeMounts.bindMountOptions (Kubernetes 1.37): noexec, nodev, nosuid, each once', () => {
+  ok(c0((c) => { c.volumeMounts = [{ name: 'data', mountPath: '/d', bindMountOptions: ['noexec', 'nodev', 'nosuid'] }]; }));
+  only(c0((c) => { c.volumeMounts = [{ name: 'data', mountPath: '/d', bindMountOptions: ['noatime'] }]; }),
+    'spec.containers[0].volumeMounts[0].bindMountOptions[0]: Unsupported value: "noatime": supported values: "noexec", "nodev", "nosuid"');
+  only(c0((c) => { c.volumeMounts = [{ name: 'data', mountPath: '/d', bindMountOptions: ['noexec', 'noexec'] }]; }),
+    'spec.containers[0].volumeMounts[0].bindMountOptions[1]: Duplicate value: "noexec"');
+});
+
 test('probes: exactly one handler; gRPC unsupported', () => {
   only(c0((c) => { c.livenessProbe = { periodSeconds: 5 }; }), 'spec.containers[0].livenessProbe: Required value: must specify a handler type');
   only(c0((c) => { c.readinessProbe = { exec: { command: ['true'] }, tcpSocket: { port: 8080 } }; }),

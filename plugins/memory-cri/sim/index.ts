@@ -7,7 +7,7 @@ import { resolveProgram, type Unresolved } from './resolve.js';
 import type { ExitResult, SimProcess } from './process.js';
 import { programs, type Host, type Io } from './types.js';
 
-export { ContainerFs, FsError, type MountSpec } from './fs.js';
+export { ContainerFs, FsError, type MountSpec, type RootfsEntry } from './fs.js';
 export { PortTable, type Listener } from './net.js';
 export { SimProcess, Killed, parseSignal, SIGNALS, type ExitResult, type SimSignal } from './process.js';
 export { BufferSink, emptyInput, inputOf, nullSink, DEFAULT_PATH, type Host, type Io, type Sink, type User } from './types.js';
