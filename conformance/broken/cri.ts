@@ -433,6 +433,17 @@ export const brokenCri: Record<string, BrokenCriVariant> = {
       });
     },
   },
+  'sandbox-namespaces-unreported': {
+    description: 'PodSandboxStatus reports POD for every namespace, also for a sandbox on the host network',
+    caughtBy: 'cri.network.host-network',
+    patch({ runtime }) {
+      wrap(runtime, 'podSandboxStatus', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        if (res.status?.linux?.namespaces?.options) res.status.linux.namespaces.options = { ...res.status.linux.namespaces.options, network: 0, pid: 0, ipc: 0 };
+        return res;
+      });
+    },
+  },
 };
 
 export interface RunningBrokenCri { endpoint: string; runtime: MemoryRuntime; close(): Promise<void> }

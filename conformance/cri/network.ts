@@ -90,10 +90,13 @@ export const networkCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.network.host-network', name: 'A sandbox on the host network has the node\'s hostname',
-    rules: [...OUTPUT, 'cri.namespace.network-node'],
+    id: 'cri.network.host-network', name: 'A sandbox on the host network reports that namespace mode, and its containers have the node\'s hostname',
+    rules: [...OUTPUT, RULES.sandboxStatusOk, 'cri.pod-sandbox-status.namespaces', 'cri.namespace.network-node'],
     async run(k) {
       const pod = await k.sandbox({ hostname: '', linux: { securityContext: { namespaceOptions: { network: NamespaceMode.NODE, pid: NamespaceMode.POD, ipc: NamespaceMode.POD } } } });
+      const p = k.runtime.podSandboxStatus({ podSandboxId: pod.id });
+      const ns = (await expectOk(p, RULES.sandboxStatusOk)).status?.linux?.namespaces?.options;
+      expectEqual(NamespaceMode[ns?.network ?? -1], 'NODE', 'cri.pod-sandbox-status.namespaces', 'status.linux.namespaces.options.network', p);
       const rule = 'cri.namespace.network-node';
       expectEqual((await output(k, pod, 'hostname', rule)).trim(), k.env.nodeHostname, rule, 'output of `hostname`');
     },

@@ -22,10 +22,11 @@ t.after(() => h.release());
  * cases (SHOULDs, or behaviour api.proto leaves open) show as warnings; required cases as
  * failures. The test pins both lists so that a new deviation, or a fixed one, is noticed.
  */
-type Deviation = Record<string, { rule: string; why: string }>;
+/** `sometimes`: a race decides whether the run shows it. */
+type Deviation = Record<string, { rule: string; why: string; sometimes?: true }>;
 const CONTAINERD_16_WARNS: Deviation = {
   'cri.image.list.filter': { rule: 'cri.image-filter.image', why: 'ignores ListImagesRequest.filter (a TODO in its CRI plugin)' },
-  'cri.container.exit.timestamps-ordered': { rule: 'cri.container-status.start-before-finish', why: 'stamps started_at after StartContainer returns, which can be after a fast process exited' },
+  'cri.container.exit.timestamps-ordered': { rule: 'cri.container-status.start-before-finish', why: 'stamps started_at after StartContainer returns, which can be after a fast process exited', sometimes: true },
   'cri.stats.container.exited': { rule: 'cri.container-stats.exited', why: 'answers ContainerStats of an exited container with UNKNOWN "unexpected metrics response: []"' },
   'cri.image.pull.unknown-runtime-handler': { rule: 'cri.image-spec.unknown-runtime-handler', why: 'ignores ImageSpec.runtime_handler (it predates the field) and pulls for any handler' },
   'cri.mounts.missing-host-path': { rule: 'cri.mount.host-path-missing', why: 'creates a missing host path as a directory instead of reporting an error' },
@@ -49,7 +50,8 @@ it('the CRI suite against containerd: only its known deviations fail or warn, ev
   const warned = cases.filter((c) => c.status === 'warned');
   const show = (cs: typeof cases) => cs.map((c) => `${c.id} [${c.failure?.ruleId}]: ${c.failure?.message}`).join('\n');
   assert.equal(failed.map((c) => c.id).sort(), Object.keys(CONTAINERD_16_FAILS).sort(), `containerd 1.6's known failures only:\n${show(failed)}`);
-  assert.equal(warned.map((c) => c.id).sort(), Object.keys(CONTAINERD_16_WARNS).sort(), `containerd 1.6's known warnings only:\n${show(warned)}`);
+  const always = Object.keys(CONTAINERD_16_WARNS).filter((id) => !CONTAINERD_16_WARNS[id].sometimes);
+  assert.equal(warned.map((c) => c.id).filter((id) => !CONTAINERD_16_WARNS[id]?.sometimes).sort(), always.sort(), `containerd 1.6's known warnings only:\n${show(warned)}`);
   for (const c of [...failed, ...warned]) assert.is(c.failure?.ruleId, { ...CONTAINERD_16_FAILS, ...CONTAINERD_16_WARNS }[c.id].rule, `${c.id} fails on its rule`);
   assert.equal(cases.filter((c) => c.notes?.some((n) => /suite bug/.test(n))).map((c) => c.id), [], 'no assertion names a rule its case does not declare');
   for (const c of cases.filter((x) => x.status === 'skipped' || x.status === 'not-applicable')) assert.ok(c.reason && c.reason.length > 20, `${c.id} has no reason`);
