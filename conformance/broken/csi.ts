@@ -3,8 +3,9 @@
 // that case fails). They prove the suite can fail, and show plugin authors what each failure
 // looks like.
 import { randomBytes } from 'node:crypto';
+import { isAbsolute } from 'node:path';
 import { ControllerDefinition, IdentityDefinition, NodeDefinition } from '../../interfaces/gen/csi/csi.js';
-import { notFound, failedPrecondition, Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { failedPrecondition, invalidArgument, notFound, Status, StatusError } from '../../interfaces/grpc/errors.js';
 import { serve, type Binding } from '../../interfaces/grpc/server.js';
 import { MemoryCsiDriver, type MemoryCsiOptions } from '../../plugins/memory-csi/index.js';
 import { snapshotMessage } from '../../plugins/memory-csi/snapshots.js';
@@ -15,6 +16,8 @@ export interface BrokenCsiVariant {
   description: string;
   /** The case id that catches this break. */
   caughtBy: string;
+  /** Other cases the same break makes fail (the break touches rules they check too); none else may fail. */
+  alsoCaughtBy?: string[];
   patch(b: { identity: Impl; controller: Impl; node: Impl }, d: MemoryCsiDriver): void;
 }
 
@@ -22,6 +25,7 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
   'create-not-idempotent': {
     description: 'CreateVolume makes a new volume (new id) every time, even for a name it already has',
     caughtBy: 'csi.controller.create-volume.idempotent',
+    alsoCaughtBy: ['csi.controller.create-volume.max-length-name', 'csi.controller.create-volume.different-capacity-already-exists', 'csi.controller.create-volume.concurrent-same-name'],
     patch({ controller }) {
       const orig = controller.createVolume;
       controller.createVolume = (req, ctx) => orig({ ...req, name: req.name ? `${req.name}-${randomBytes(3).toString('hex')}` : '' }, ctx);
@@ -38,6 +42,7 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
   'delete-unknown-not-found': {
     description: 'DeleteVolume of an unknown volume id answers NOT_FOUND instead of OK',
     caughtBy: 'csi.controller.delete-volume.unknown-id',
+    alsoCaughtBy: ['csi.controller.delete-volume.idempotent'],
     patch({ controller }, d) {
       const orig = controller.deleteVolume;
       controller.deleteVolume = (req, ctx) => { if (req.volumeId && !d.store.volumes.has(req.volumeId)) throw notFound(`volume ${req.volumeId} not found`); return orig(req, ctx); };
@@ -46,6 +51,7 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
   'delete-keeps-volume': {
     description: 'DeleteVolume answers OK but keeps the volume',
     caughtBy: 'csi.leak-check',
+    alsoCaughtBy: ['csi.controller.delete-volume.basic', 'csi.controller.delete-volume.missing-id'],
     patch({ controller }) { controller.deleteVolume = async () => ({}); },
   },
   'list-ignores-max-entries': {
@@ -96,6 +102,7 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
   'node-publish-not-idempotent': {
     description: 'NodePublishVolume fails when the volume is already published at the target path',
     caughtBy: 'csi.node.publish.idempotent',
+    alsoCaughtBy: ['csi.node.publish.readonly'],
     patch({ node }, d) {
       const orig = node.nodePublishVolume;
       node.nodePublishVolume = (req, ctx) => {
@@ -107,6 +114,7 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
   'node-unpublish-unknown-target-errors': {
     description: 'NodeUnpublishVolume at a target path where the volume is not published answers NOT_FOUND',
     caughtBy: 'csi.node.unpublish.unknown-target',
+    alsoCaughtBy: ['csi.node.unpublish.idempotent'],
     patch({ node }, d) {
       const orig = node.nodeUnpublishVolume;
       node.nodeUnpublishVolume = (req, ctx) => {
@@ -114,6 +122,73 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
         if (v && req.targetPath && !v.targets.has(req.targetPath)) throw notFound(`volume ${req.volumeId} is not published at ${req.targetPath}`);
         return orig(req, ctx);
       };
+    },
+  },
+  'create-ignores-unknown-mutable': {
+    description: 'CreateVolume silently drops mutable_parameters keys it does not support instead of INVALID_ARGUMENT',
+    caughtBy: 'csi.controller.create-volume.unknown-mutable-parameter',
+    patch({ controller }, d) {
+      const orig = controller.createVolume;
+      controller.createVolume = (req, ctx) => orig({ ...req, mutableParameters: known(d, req.mutableParameters) }, ctx);
+    },
+  },
+  'modify-ignores-unknown-mutable': {
+    description: 'ControllerModifyVolume answers OK to mutable_parameters keys it does not support (ignoring them)',
+    caughtBy: 'csi.controller.modify-volume.unknown-parameter',
+    patch({ controller }, d) {
+      const orig = controller.controllerModifyVolume;
+      controller.controllerModifyVolume = (req, ctx) => {
+        const kept = known(d, req.mutableParameters);
+        return Object.keys(kept).length < Object.keys(req.mutableParameters).length && d.store.volumes.has(req.volumeId) ? {} : orig(req, ctx);
+      };
+    },
+  },
+  'modify-empty-ok': {
+    description: 'ControllerModifyVolume answers OK to an empty mutable_parameters map (a missing REQUIRED field)',
+    caughtBy: 'csi.controller.modify-volume.missing-parameters',
+    patch({ controller }, d) {
+      const orig = controller.controllerModifyVolume;
+      controller.controllerModifyVolume = (req, ctx) => (!Object.keys(req.mutableParameters).length && d.store.volumes.has(req.volumeId) ? {} : orig(req, ctx));
+    },
+  },
+  'modify-not-idempotent': {
+    description: 'ControllerModifyVolume fails with FAILED_PRECONDITION when the volume already has the requested values',
+    caughtBy: 'csi.controller.modify-volume.applies',
+    patch({ controller }, d) {
+      const orig = controller.controllerModifyVolume;
+      controller.controllerModifyVolume = (req, ctx) => {
+        const v = d.store.volumes.get(req.volumeId);
+        const same = v && Object.keys(req.mutableParameters).length && Object.entries(req.mutableParameters).every(([k, x]) => v.mutable[k] === x);
+        if (same) throw failedPrecondition(`volume ${req.volumeId} already has these mutable parameters`);
+        return orig(req, ctx);
+      };
+    },
+  },
+  'publish-staging-checked-first': {
+    description: 'NodePublishVolume checks staging_target_path (FAILED_PRECONDITION) before the required volume_capability (INVALID_ARGUMENT)',
+    caughtBy: 'csi.node.publish.missing-capability-and-staging',
+    patch({ node }) {
+      const orig = node.nodePublishVolume;
+      node.nodePublishVolume = (req, ctx) => {
+        if (req.volumeId && req.targetPath && !req.stagingTargetPath) throw failedPrecondition('staging_target_path is not set, but the plugin has STAGE_UNSTAGE_VOLUME');
+        return orig(req, ctx);
+      };
+    },
+  },
+  'stats-relative-path-invalid': {
+    description: 'NodeGetVolumeStats rejects a relative volume_path with INVALID_ARGUMENT before looking the volume up',
+    caughtBy: 'csi.node.get-volume-stats.unknown-volume-relative-path',
+    patch({ node }) {
+      const orig = node.nodeGetVolumeStats;
+      node.nodeGetVolumeStats = (req, ctx) => { if (req.volumePath && !isAbsolute(req.volumePath)) throw invalidArgument(`volume_path ${req.volumePath} is not absolute`); return orig(req, ctx); };
+    },
+  },
+  'expand-relative-path-invalid': {
+    description: 'NodeExpandVolume rejects a relative volume_path with INVALID_ARGUMENT before looking the volume up',
+    caughtBy: 'csi.node.expand-volume.unknown-volume-relative-path',
+    patch({ node }) {
+      const orig = node.nodeExpandVolume;
+      node.nodeExpandVolume = (req, ctx) => { if (req.volumePath && !isAbsolute(req.volumePath)) throw invalidArgument(`volume_path ${req.volumePath} is not absolute`); return orig(req, ctx); };
     },
   },
   'bad-plugin-name': {
@@ -125,6 +200,11 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     },
   },
 };
+
+/** The mutable parameters of `params` the driver supports. */
+function known(d: MemoryCsiDriver, params: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(params).filter(([k]) => d.mutableParameterKeys.has(k)));
+}
 
 export interface RunningBrokenCsi { endpoint: string; driver: MemoryCsiDriver; close(): Promise<void> }
 
