@@ -4,7 +4,10 @@
 // looks like.
 import { randomBytes } from 'node:crypto';
 import { isAbsolute } from 'node:path';
-import { ControllerDefinition, IdentityDefinition, NodeDefinition } from '../../interfaces/gen/csi/csi.js';
+import {
+  ControllerDefinition, GroupControllerDefinition, IdentityDefinition, NodeDefinition, PluginCapability_VolumeExpansion_Type as Expansion,
+  VolumeCapability_AccessMode_Mode as Mode,
+} from '../../interfaces/gen/csi/csi.js';
 import { failedPrecondition, invalidArgument, notFound, Status, StatusError } from '../../interfaces/grpc/errors.js';
 import { serve, type Binding } from '../../interfaces/grpc/server.js';
 import { MemoryCsiDriver, type MemoryCsiOptions } from '../../plugins/memory-csi/index.js';
@@ -18,7 +21,7 @@ export interface BrokenCsiVariant {
   caughtBy: string;
   /** Other cases the same break makes fail (the break touches rules they check too); none else may fail. */
   alsoCaughtBy?: string[];
-  patch(b: { identity: Impl; controller: Impl; node: Impl }, d: MemoryCsiDriver): void;
+  patch(b: { identity: Impl; controller: Impl; node: Impl; group: Impl }, d: MemoryCsiDriver): void;
 }
 
 export const brokenCsi: Record<string, BrokenCsiVariant> = {
@@ -191,6 +194,199 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
       node.nodeExpandVolume = (req, ctx) => { if (req.volumePath && !isAbsolute(req.volumePath)) throw invalidArgument(`volume_path ${req.volumePath} is not absolute`); return orig(req, ctx); };
     },
   },
+  'capabilities-flap': {
+    description: 'GetPluginCapabilities leaves out the volume expansion capability on every second call',
+    caughtBy: 'csi.identity.capabilities-consistent',
+    patch({ identity }) {
+      const orig = identity.getPluginCapabilities;
+      let n = 0;
+      identity.getPluginCapabilities = async (req, ctx) => {
+        const res = await orig(req, ctx);
+        return ++n % 2 ? res : { capabilities: res.capabilities.filter((c: { volumeExpansion?: unknown }) => !c.volumeExpansion) };
+      };
+    },
+  },
+  'concurrent-create-duplicates': {
+    description: 'CreateVolume calls with one name that overlap create one volume each',
+    caughtBy: 'csi.controller.create-volume.concurrent-same-name',
+    patch({ controller }) {
+      const orig = controller.createVolume;
+      const inFlight = new Map<string, number>();
+      controller.createVolume = async (req, ctx) => {
+        const n = inFlight.get(req.name) ?? 0;
+        inFlight.set(req.name, n + 1);
+        try {
+          await new Promise((r) => setTimeout(r, 30)); // a slow backend: calls overlap
+          return await orig(n && req.name ? { ...req, name: `${req.name}-${n}` } : req, ctx);
+        } finally { inFlight.set(req.name, (inFlight.get(req.name) ?? 1) - 1); }
+      };
+    },
+  },
+  'access-mode-defaulted': {
+    description: 'CreateVolume fills in SINGLE_NODE_WRITER for a volume capability without access_mode instead of INVALID_ARGUMENT',
+    caughtBy: 'csi.controller.create-volume.capability-without-access-mode',
+    patch({ controller }) {
+      const orig = controller.createVolume;
+      controller.createVolume = (req, ctx) => orig({ ...req, volumeCapabilities: req.volumeCapabilities.map((c: { accessMode?: unknown }) => (c.accessMode ? c : { ...c, accessMode: { mode: Mode.SINGLE_NODE_WRITER } })) }, ctx);
+    },
+  },
+  'restore-ignores-size': {
+    description: 'CreateVolume from a snapshot ignores capacity_range and answers a volume of the snapshot\'s size',
+    caughtBy: 'csi.controller.create-volume.larger-than-snapshot',
+    patch({ controller }) {
+      const orig = controller.createVolume;
+      controller.createVolume = (req, ctx) => orig(req.volumeContentSource?.snapshot ? { ...req, capacityRange: undefined } : req, ctx);
+    },
+  },
+  'delete-volume-drops-snapshots': {
+    description: 'DeleteVolume also deletes the snapshots of the volume',
+    caughtBy: 'csi.controller.delete-volume.keeps-snapshots',
+    patch({ controller }, d) {
+      const orig = controller.deleteVolume;
+      controller.deleteVolume = async (req, ctx) => {
+        const res = await orig(req, ctx);
+        for (const s of [...d.store.snapshots.values()]) if (s.sourceVolumeId === req.volumeId && !s.groupId) d.dropSnapshot(s);
+        return res;
+      };
+    },
+  },
+  'unpublish-all-ignored': {
+    description: 'ControllerUnpublishVolume without node_id answers OK but unpublishes nothing',
+    caughtBy: 'csi.controller.unpublish.all-nodes',
+    patch({ controller }) {
+      const orig = controller.controllerUnpublishVolume;
+      controller.controllerUnpublishVolume = (req, ctx) => (req.volumeId && !req.nodeId ? {} : orig(req, ctx));
+    },
+  },
+  'expand-again-fails': {
+    description: 'ControllerExpandVolume fails with FAILED_PRECONDITION when the volume already has the asked size',
+    caughtBy: 'csi.controller.expand-volume.idempotent',
+    alsoCaughtBy: ['csi.controller.expand-volume.already-large'],
+    patch({ controller }, d) {
+      const orig = controller.controllerExpandVolume;
+      controller.controllerExpandVolume = (req, ctx) => {
+        const v = d.store.volumes.get(req.volumeId);
+        if (v && req.capacityRange && v.capacity >= req.capacityRange.requiredBytes) throw failedPrecondition(`volume ${v.id} already has ${v.capacity} bytes`);
+        return orig(req, ctx);
+      };
+    },
+  },
+  'expand-smaller-out-of-range': {
+    description: 'ControllerExpandVolume to less than the volume has answers OUT_OF_RANGE instead of OK',
+    caughtBy: 'csi.controller.expand-volume.already-large',
+    patch({ controller }, d) {
+      const orig = controller.controllerExpandVolume;
+      controller.controllerExpandVolume = (req, ctx) => {
+        const v = d.store.volumes.get(req.volumeId);
+        if (v && req.capacityRange && v.capacity > req.capacityRange.requiredBytes) throw new StatusError(Status.OUT_OF_RANGE, 'volumes do not shrink');
+        return orig(req, ctx);
+      };
+    },
+  },
+  'offline-expands-published': {
+    description: 'The plugin advertises only OFFLINE expansion, yet ControllerExpandVolume grows a published volume',
+    caughtBy: 'csi.controller.expand-volume.offline-published',
+    patch({ identity }) {
+      const orig = identity.getPluginCapabilities;
+      identity.getPluginCapabilities = async (req, ctx) => {
+        const res = await orig(req, ctx);
+        return { capabilities: res.capabilities.map((c: { volumeExpansion?: unknown }) => (c.volumeExpansion ? { volumeExpansion: { type: Expansion.OFFLINE } } : c)) };
+      };
+    },
+  },
+  'stage-incompatible-ok': {
+    description: 'NodeStageVolume at the staging path of the volume answers OK whatever the volume_capability',
+    caughtBy: 'csi.node.stage.incompatible-capability',
+    patch({ node }, d) {
+      const orig = node.nodeStageVolume;
+      node.nodeStageVolume = (req, ctx) => (d.store.volumes.get(req.volumeId)?.staging?.path === req.stagingTargetPath && req.stagingTargetPath ? {} : orig(req, ctx));
+    },
+  },
+  'unstage-unknown-ok': {
+    description: 'NodeUnstageVolume of a volume that does not exist answers OK instead of NOT_FOUND',
+    caughtBy: 'csi.node.unstage.unknown-volume',
+    patch({ node }, d) {
+      const orig = node.nodeUnstageVolume;
+      node.nodeUnstageVolume = (req, ctx) => (req.volumeId && req.stagingTargetPath && !d.store.volumes.has(req.volumeId) ? {} : orig(req, ctx));
+    },
+  },
+  'second-target-ok': {
+    description: 'NodePublishVolume of a single-target volume at a second target path answers OK (without publishing)',
+    caughtBy: 'csi.node.publish.second-target',
+    patch({ node }) {
+      const orig = node.nodePublishVolume;
+      node.nodePublishVolume = async (req, ctx) => {
+        try { return await orig(req, ctx); } catch (e) {
+          if (e instanceof StatusError && e.code === Status.FAILED_PRECONDITION && /one target path/.test(e.message)) return {};
+          throw e;
+        }
+      };
+    },
+  },
+  'short-paths-only': {
+    description: 'NodeStageVolume and NodePublishVolume refuse paths longer than 150 bytes',
+    caughtBy: 'csi.node.long-paths',
+    patch({ node }) {
+      for (const [rpc, field] of [['nodeStageVolume', 'stagingTargetPath'], ['nodePublishVolume', 'targetPath']] as const) {
+        const orig = node[rpc];
+        node[rpc] = (req, ctx) => { if (Buffer.byteLength(req[field]) > 150) throw invalidArgument(`${field} is longer than 150 bytes`); return orig(req, ctx); };
+      }
+    },
+  },
+  'snapshot-never-ready': {
+    description: 'CreateSnapshot always answers ready_to_use false',
+    caughtBy: 'csi.snapshots.create.ready-to-use',
+    patch({ controller }) {
+      const orig = controller.createSnapshot;
+      controller.createSnapshot = async (req, ctx) => {
+        const res = await orig(req, ctx);
+        return { snapshot: { ...res.snapshot, readyToUse: false } };
+      };
+    },
+  },
+  'group-name-clash-accepted': {
+    description: 'CreateVolumeGroupSnapshot with an existing name but other source volumes returns the existing group',
+    caughtBy: 'csi.group-controller.create.incompatible',
+    patch({ group }, d) {
+      const orig = group.createVolumeGroupSnapshot;
+      group.createVolumeGroupSnapshot = (req, ctx) => {
+        const id = d.store.groupByName.get(req.name);
+        return id ? orig({ ...req, sourceVolumeIds: d.store.groups.get(id)!.sourceVolumeIds, parameters: d.store.groups.get(id)!.parameters }, ctx) : orig(req, ctx);
+      };
+    },
+  },
+  'group-get-ignores-snapshot-ids': {
+    description: 'GetVolumeGroupSnapshot does not check snapshot_ids against the group',
+    caughtBy: 'csi.group-controller.get.snapshot-list-mismatch',
+    patch({ group }, d) {
+      const orig = group.getVolumeGroupSnapshot;
+      group.getVolumeGroupSnapshot = (req, ctx) => orig({ ...req, snapshotIds: d.store.groups.get(req.groupSnapshotId)?.snapshotIds ?? req.snapshotIds }, ctx);
+    },
+  },
+  'group-delete-ignores-snapshot-ids': {
+    description: 'DeleteVolumeGroupSnapshot does not check snapshot_ids against the group',
+    caughtBy: 'csi.group-controller.delete.snapshot-list-mismatch',
+    patch({ group }, d) {
+      const orig = group.deleteVolumeGroupSnapshot;
+      group.deleteVolumeGroupSnapshot = (req, ctx) => orig({ ...req, snapshotIds: d.store.groups.get(req.groupSnapshotId)?.snapshotIds ?? req.snapshotIds }, ctx);
+    },
+  },
+  'get-snapshot-hides-members': {
+    description: 'GetSnapshot answers NOT_FOUND for snapshots that belong to a group',
+    caughtBy: 'csi.group-controller.member-get-snapshot',
+    patch({ controller }, d) {
+      const orig = controller.getSnapshot;
+      controller.getSnapshot = (req, ctx) => { if (d.store.snapshots.get(req.snapshotId)?.groupId) throw notFound(`snapshot ${req.snapshotId} not found`); return orig(req, ctx); };
+    },
+  },
+  'group-get-empty-id-not-found': {
+    description: 'GetVolumeGroupSnapshot without group_snapshot_id answers NOT_FOUND instead of INVALID_ARGUMENT',
+    caughtBy: 'csi.group-controller.get.missing-id',
+    patch({ group }) {
+      const orig = group.getVolumeGroupSnapshot;
+      group.getVolumeGroupSnapshot = (req, ctx) => { if (!req.groupSnapshotId) throw notFound('group snapshot "" not found'); return orig(req, ctx); };
+    },
+  },
   'bad-plugin-name': {
     description: 'GetPluginInfo reports a name that is not in domain-name notation',
     caughtBy: 'csi.identity.get-plugin-info.name',
@@ -221,7 +417,7 @@ export async function serveBrokenCsi(variant: string | undefined, opts: MemoryCs
     b.impl = { ...b.impl };
     return b.impl as Impl;
   };
-  v?.patch({ identity: find(IdentityDefinition), controller: find(ControllerDefinition), node: find(NodeDefinition) }, d);
+  v?.patch({ identity: find(IdentityDefinition), controller: find(ControllerDefinition), node: find(NodeDefinition), group: find(GroupControllerDefinition) }, d);
   const server = await serve(opts.endpoint, bindings);
   return { endpoint: server.endpoint.display, driver: d, close: async () => { await server.close(); await d.close(); } };
 }

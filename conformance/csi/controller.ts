@@ -111,7 +111,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
           expectTrue(e instanceof RpcError && e.codeName === 'ABORTED', `call ${i + 1} failed with ${e instanceof RpcError ? e.codeName : String(e)}`, 'csi.concurrency.graceful', { call: calls[i] });
         }
       });
-      expectTrue(ids.size <= 1, `one name gave ${ids.size} volumes: ${[...ids].join(', ')}`, 'csi.create-volume.name-idempotency-key', { actual: [...ids] });
+      expectTrue(ids.size <= 1, `one name gave ${ids.size} volumes: ${[...ids].join(', ')}`, 'csi.create-volume.name-idempotency-key', { actual: [...ids], call: calls[calls.length - 1] });
       // Whoever lost the race gets the volume on a retry.
       const p = k.controller.createVolume(req);
       const after = await expectOk(p, 'csi.create-volume.name-idempotency-key');

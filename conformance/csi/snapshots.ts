@@ -41,16 +41,19 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
   }),
   c({
     id: 'csi.snapshots.create.ready-to-use', rules: [...SNAPSHOT, 'csi.create-snapshot.ready-to-use'], needs: base, tags: ['Optional'],
-    name: 'A snapshot becomes ready_to_use: repeating CreateSnapshot reports ready_to_use true within 10 s',
+    name: 'A snapshot becomes ready_to_use: repeating CreateSnapshot reports ready_to_use true within 5 s',
     async run(k) {
       const v = await k.createVolume();
       const name = k.ctx.unique('snap');
       let s = await k.createSnapshot(v.volumeId, name);
-      for (let i = 0; !s.readyToUse && i < 20; i++) {
+      let last: Promise<unknown> | undefined;
+      for (let i = 0; !s.readyToUse && i < 10; i++) {
         await new Promise((r) => setTimeout(r, 500));
-        s = (await expectOk(k.controller.createSnapshot({ name, sourceVolumeId: v.volumeId, parameters: {} }), 'csi.create-snapshot.ready-to-use')).snapshot ?? s;
+        const p = k.controller.createSnapshot({ name, sourceVolumeId: v.volumeId, parameters: {} });
+        last = p;
+        s = (await expectOk(p, 'csi.create-snapshot.ready-to-use')).snapshot ?? s;
       }
-      expectTrue(s.readyToUse, `snapshot ${s.snapshotId} is still not ready_to_use after 10 s`, 'csi.create-snapshot.ready-to-use', { actual: s });
+      expectTrue(s.readyToUse, `snapshot ${s.snapshotId} is still not ready_to_use after 5 s`, 'csi.create-snapshot.ready-to-use', { actual: s, call: last });
     },
   }),
   missing('csi.snapshots.create.missing-name', 'CreateSnapshot', 'name', 'csi.create-snapshot.name-required', base, async (k) => {
