@@ -184,6 +184,38 @@ export const brokenCri: Record<string, BrokenCriVariant> = {
       runtime.streamPodSandboxes = ((req: any, ctx: any) => orig({ ...req, filter: undefined }, ctx)) as never;
     },
   },
+  'restore-starts-containers': {
+    description: 'RestorePod starts the restored containers itself instead of returning them CREATED',
+    caughtBy: 'cri.pod-checkpoint.round-trip',
+    patch({ runtime }) {
+      wrap(runtime, 'restorePod', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        for (const c of res.restoredContainers) await runtime.startContainer({ containerId: c.containerId }, ctx);
+        return res;
+      });
+    },
+  },
+  'failed-restore-leaves-sandbox': {
+    description: 'A RestorePod that fails leaves the sandbox it made behind',
+    caughtBy: 'cri.pod-checkpoint.restore.unknown-checkpoint',
+    patch({ runtime }) {
+      wrap(runtime, 'restorePod', async (orig, req, ctx) => {
+        try {
+          return await orig(req, ctx);
+        } catch (e) {
+          if (req.config?.metadata) await runtime.runPodSandbox({ config: req.config, runtimeHandler: req.runtimeHandler }, ctx).catch(() => undefined);
+          throw e;
+        }
+      });
+    },
+  },
+  'mount-options-dropped': {
+    description: 'Mount.mount_options are dropped at CreateContainer although Status advertises RuntimeFeatures.mount_options',
+    caughtBy: 'cri.mounts.mount-options.noexec',
+    patch({ runtime }) {
+      wrap(runtime, 'createContainer', (orig, req, ctx) => orig({ ...req, config: req.config && { ...req.config, mounts: (req.config.mounts ?? []).map((m: object) => ({ ...m, mountOptions: [] })) } }, ctx));
+    },
+  },
 };
 
 export interface RunningBrokenCri { endpoint: string; runtime: MemoryRuntime; close(): Promise<void> }

@@ -68,7 +68,8 @@ export interface Container {
   env?: { name: string; value?: string }[];
   workingDir?: string;
   ports?: { name?: string; containerPort: number; hostPort?: number; hostIP?: string; protocol?: 'TCP' | 'UDP' | 'SCTP' }[];
-  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
+  /** bindMountOptions (Kubernetes 1.37, alpha): noexec, nodev, nosuid; the runtime applies them (CRI Mount.mount_options). */
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string; bindMountOptions?: string[] }[];
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   livenessProbe?: Probe;
   readinessProbe?: Probe;
@@ -109,6 +110,8 @@ export interface Probe {
   exec?: { command: string[] };
   httpGet?: HttpGetAction;
   tcpSocket?: { port: number | string; host?: string };
+  /** grpc.health.v1 Check on the pod IP and port (a number: no named ports), for the service name ("" = the server). */
+  grpc?: { port: number; service?: string };
   initialDelaySeconds?: number;
   periodSeconds?: number;
   timeoutSeconds?: number;

@@ -79,6 +79,7 @@ function mounts(c: Container, opts: ContainerOptions): DeepPartial<Mount>[] {
       containerPath: m.mountPath,
       hostPath: m.subPath ? `${v.hostPath}/${m.subPath}` : v.hostPath,
       readonly: !!m.readOnly || v.readOnly,
+      ...(m.bindMountOptions?.length ? { mountOptions: [...m.bindMountOptions] } : {}),
     });
   }
   return out;

@@ -58,6 +58,8 @@ export class Kubelet {
   readonly instance: string;
   runtimeName = 'runtime';
   private cgroupDriver: 'systemd' | 'cgroupfs' = 'cgroupfs';
+  /** The runtime advertises RuntimeFeatures.mount_options (Kubernetes 1.37): pods may use bindMountOptions. */
+  private mountOptions = false;
   private plegTimer?: NodeJS.Timeout;
   private eventStream?: { cancel(): void };
   private stopped = false;
@@ -95,6 +97,9 @@ export class Kubelet {
       const rc = await this.opts.cri.runtime.runtimeConfig({});
       this.cgroupDriver = rc.linux?.cgroupDriver === 0 ? 'systemd' : 'cgroupfs';
     } catch { /* runtimes before 1.28 lack RuntimeConfig: kubelet then uses its own flag (cgroupfs) */ }
+    try {
+      this.mountOptions = (await this.opts.cri.runtime.status({})).features?.mountOptions === true;
+    } catch { /* no features known: pods with bindMountOptions are refused */ }
     await this.recover();
     this.subscribeEvents();
     this.schedulePleg();
@@ -112,6 +117,7 @@ export class Kubelet {
       if (m.kind !== 'Pod') continue;
       const key = `${m.metadata.namespace}/${m.metadata.name}`;
       if (this.byKey.has(key)) throw new Error(`pods "${m.metadata.name}" already exists in namespace ${m.metadata.namespace}`);
+      this.admitBindMountOptions(m);
       pods.push(this.addPod(m).pod);
     }
     return pods;
@@ -124,6 +130,18 @@ export class Kubelet {
       await this.volumes.provision(pvc);
     } catch (err) {
       this.opts.log?.(`PersistentVolumeClaim ${key}: provisioning failed, will retry when a pod uses it: ${(err as Error).message}`);
+    }
+  }
+
+  /** As kubelet 1.37: a pod with bindMountOptions is rejected on a node whose runtime cannot apply them (never silently dropped). */
+  private admitBindMountOptions(pod: Pod): void {
+    if (this.mountOptions) return;
+    for (const [kind, list] of [['initContainers', pod.spec.initContainers], ['containers', pod.spec.containers]] as const) {
+      (list ?? []).forEach((c, i) => (c.volumeMounts ?? []).forEach((m, j) => {
+        if (m.bindMountOptions?.length) {
+          throw new Error(`pod ${pod.metadata.namespace}/${pod.metadata.name}: spec.${kind}[${i}].volumeMounts[${j}].bindMountOptions: the container runtime (${this.runtimeName}) does not support bind mount options (its Status does not advertise RuntimeFeatures.mount_options)`);
+        }
+      }));
     }
   }
 

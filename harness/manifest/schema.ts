@@ -72,10 +72,10 @@ const metadata = obj({
 const httpGet = obj({ path: str, port: ios, host: str, scheme: str, httpHeaders: arr(obj({ name: str, value: str })) });
 const exec = obj({ command: arr(str) });
 const tcpSocket = obj({ port: ios, host: str });
+const grpc = obj({ port: int, service: str });
 
 const probe = obj({
-  exec, httpGet, tcpSocket,
-  grpc: unsupported('gRPC probes are not implemented by the harness prober (use exec, httpGet or tcpSocket)'),
+  exec, httpGet, tcpSocket, grpc,
   initialDelaySeconds: int, periodSeconds: int, timeoutSeconds: int, successThreshold: int, failureThreshold: int,
   terminationGracePeriodSeconds: int,
 });
@@ -110,6 +110,8 @@ const container = obj({
     subPathExpr: unsupported('subPathExpr is not expanded'),
     mountPropagation: onlyDefault(str, 'None', 'only private mounts (mountPropagation None)'),
     recursiveReadOnly: onlyDefault(str, 'Disabled', 'recursive read-only mounts are not applied'),
+    // Kubernetes 1.37 (VolumeBindMountOptions, alpha): handed to the runtime as CRI Mount.mount_options.
+    bindMountOptions: arr(str),
   })),
   volumeDevices: unsupported('raw block devices are not attached to containers'),
   resources: obj({ requests: map(qty), limits: map(qty), claims: unsupported('dynamic resource allocation does not exist in the harness') }),

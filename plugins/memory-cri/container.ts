@@ -5,7 +5,7 @@
 // Stop/Remove of unknown ids succeed; RemoveContainer force-kills a running container.
 import {
   ContainerEventType, ContainerState, PodSandboxState, RuntimeServiceDefinition, Signal,
-  type Container, type ContainerFilter, type ContainerStatus,
+  type Container, type ContainerConfig, type ContainerFilter, type ContainerStatus,
 } from '../../interfaces/gen/cri/api.js';
 import {
   alreadyExists, failedPrecondition, invalidArgument, notFound, Status, StatusError,
@@ -19,7 +19,7 @@ import {
   nullSink, parseSignal, resolveArgv, SimProcess, spawn, type ExitResult, type Host, type Sink, emptyInput,
 } from './sim/index.js';
 import { containerArgv, containerEnv, containerFs, containerUser, sandboxHostname } from './spec.js';
-import { jsonInfo, matchLabels, newId, nowNs, serialized, Store, type ContainerRec } from './store.js';
+import { jsonInfo, matchLabels, newId, nowNs, serialized, Store, type ContainerRec, type SandboxRec } from './store.js';
 
 const START_ERROR_EXIT = 128;
 
@@ -29,8 +29,8 @@ export const stateName = (s: ContainerState): string => ContainerState[s] ?? Str
 export function stopSignalOf(c: ContainerRec): Signal {
   if (c.config.stopSignal) return c.config.stopSignal;
   const img = c.image.entry.config.stopSignal;
-  const byName = img ? (Signal as unknown as Record<string, number>)[`SIG${img.toUpperCase().replace(/^SIG/, '')}`] : undefined;
-  return byName ?? Signal.SIGTERM;
+  const byName = img ? (Signal as unknown as Record<string, number>)[`SIGNAL_SIG${img.toUpperCase().replace(/^SIG/, '')}`] : undefined;
+  return byName ?? Signal.SIGNAL_SIGTERM;
 }
 
 export function containerStatus(rt: MemoryRuntime, c: ContainerRec): DeepPartial<ContainerStatus> {
@@ -92,7 +92,7 @@ function verboseInfo(rt: MemoryRuntime, c: ContainerRec): Record<string, string>
         process: { args: c.argv, env: [...c.env].map(([k, v]) => `${k}=${v}`), cwd: c.cwd, user: { uid: c.user.uid, gid: c.user.gid, additionalGids: c.user.groups } },
         hostname: c.host.hostname,
         root: { readonly: c.fs.readonlyRootfs },
-        mounts: c.fs.mounts.map((m) => ({ destination: m.containerPath, source: m.hostPath, options: [m.readonly ? 'ro' : 'rw', 'rbind'] })),
+        mounts: c.fs.mounts.map((m) => ({ destination: m.containerPath, source: m.hostPath, options: [m.readonly ? 'ro' : 'rw', 'rbind', ...(m.options ?? [])] })),
         linux: { resources: c.resources ?? {} },
       },
       portForwards: sb ? sb.ports.forwards() : {},
@@ -196,7 +196,7 @@ export async function stopContainer(rt: MemoryRuntime, c: ContainerRec, timeoutS
     if (c.state !== ContainerState.CONTAINER_RUNNING || !c.proc) return;
     const proc = c.proc;
     if (timeoutS > 0) {
-      const name = Signal[stopSignalOf(c)] ?? 'SIGTERM';
+      const name = Signal[stopSignalOf(c)]?.replace(/^SIGNAL_/, '') ?? 'SIGTERM';
       const sig = name === 'SIGKILL' ? 'KILL' : parseSignal(name) ?? 'TERM';
       proc.kill(sig);
       let timer: NodeJS.Timeout | undefined;
@@ -224,6 +224,39 @@ export async function removeContainer(rt: MemoryRuntime, c: ContainerRec): Promi
   });
 }
 
+/** Create a container (CONTAINER_CREATED) from a checked config in a ready sandbox: CreateContainer, RestorePod. */
+export function createContainerIn(rt: MemoryRuntime, sb: SandboxRec, config: ContainerConfig): ContainerRec {
+  const name = config.metadata?.name;
+  if (!config.metadata || !name) throw invalidArgument('config.metadata.name is required');
+  if (!config.image?.image) throw invalidArgument('config.image.image is required');
+  const local = imageForContainer(rt, config.image.image);
+  const m = sb.metadata;
+  const nameKey = `${name}_${m.name}_${m.namespace}_${m.uid}_${config.metadata.attempt}`;
+  const holder = rt.store.names.get(nameKey);
+  if (holder) throw alreadyExists(`failed to reserve container name "${nameKey}": name "${nameKey}" is reserved for "${holder}"`);
+  const entry = local.entry;
+  const argv = containerArgv(config, entry);
+  const hostname = sandboxHostname(sb, rt.nodeHostname);
+  const cwd = config.workingDir || entry.config.workingDir || '/';
+  const env = containerEnv(config, entry, hostname);
+  const user = containerUser(config, entry);
+  const u = 'error' in user ? { uid: 0, gid: 0, groups: [], name: 'root', group: 'root' } : user;
+  const fs = containerFs(config, entry, sb, hostname, cwd, u.uid);
+  const id = newId();
+  const host: Host = { fs, hostname, ips: sb.ips, user: u, ports: sb.ports, allocate: (bytes) => rt.allocate(c, bytes) };
+  const c: ContainerRec = {
+    id, sandboxId: sb.id, config, metadata: config.metadata, state: ContainerState.CONTAINER_CREATED,
+    image: { entry, name: local.repoTags[0] ?? config.image.image, ref: local.repoDigests[0] ?? entry.id },
+    createdAt: nowNs(), startedAt: 0n, finishedAt: 0n, exitCode: 0, reason: '', message: '',
+    logPath: logPathOf(sb.config.logDirectory, config.logPath),
+    argv, env, cwd, user: u, fs, host, resources: config.linux?.resources, pid: 0, nameKey, allocated: 0, lock: Promise.resolve(),
+  };
+  rt.store.names.set(nameKey, id);
+  rt.store.containers.set(id, c);
+  rt.emit(id, sb.id, ContainerEventType.CONTAINER_CREATED_EVENT);
+  return c;
+}
+
 export function containerService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeServiceDefinition> {
   return {
     async createContainer(req, ctx) {
@@ -239,32 +272,7 @@ export function containerService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeS
       const sb = rt.store.sandbox(sbId);
       if (!sb) throw notFound(`failed to find sandbox id "${sbId}": not found`);
       if (sb.state !== PodSandboxState.SANDBOX_READY) throw failedPrecondition(`failed to create containerd container: sandbox "${sb.id}" is not ready (SANDBOX_NOTREADY)`);
-      const local = imageForContainer(rt, config.image.image);
-      const m = sb.metadata;
-      const nameKey = `${name}_${m.name}_${m.namespace}_${m.uid}_${config.metadata.attempt}`;
-      const holder = rt.store.names.get(nameKey);
-      if (holder) throw alreadyExists(`failed to reserve container name "${nameKey}": name "${nameKey}" is reserved for "${holder}"`);
-      const entry = local.entry;
-      const argv = containerArgv(config, entry);
-      const hostname = sandboxHostname(sb, rt.nodeHostname);
-      const cwd = config.workingDir || entry.config.workingDir || '/';
-      const env = containerEnv(config, entry, hostname);
-      const user = containerUser(config, entry);
-      const u = 'error' in user ? { uid: 0, gid: 0, groups: [], name: 'root', group: 'root' } : user;
-      const fs = containerFs(config, entry, sb, hostname, cwd, u.uid);
-      const id = newId();
-      const host: Host = { fs, hostname, ips: sb.ips, user: u, ports: sb.ports, allocate: (bytes) => rt.allocate(c, bytes) };
-      const c: ContainerRec = {
-        id, sandboxId: sb.id, config, metadata: config.metadata, state: ContainerState.CONTAINER_CREATED,
-        image: { entry, name: local.repoTags[0] ?? config.image.image, ref: local.repoDigests[0] ?? entry.id },
-        createdAt: nowNs(), startedAt: 0n, finishedAt: 0n, exitCode: 0, reason: '', message: '',
-        logPath: logPathOf(sb.config.logDirectory, config.logPath),
-        argv, env, cwd, user: u, fs, host, resources: config.linux?.resources, pid: 0, nameKey, allocated: 0, lock: Promise.resolve(),
-      };
-      rt.store.names.set(nameKey, id);
-      rt.store.containers.set(id, c);
-      rt.emit(id, sb.id, ContainerEventType.CONTAINER_CREATED_EVENT);
-      return { containerId: id };
+      return { containerId: createContainerIn(rt, sb, config).id };
     },
 
     async startContainer(req, ctx) {

@@ -3,7 +3,8 @@
 // state machines; containers run simulated processes (sim/: a small shell and busybox-like
 // programs) whose files are the real host directories behind their mounts; logs are written in
 // the CRI format; images come from a built-in catalogue; pods are networked through any
-// PodNetwork (e.g. a CNI config list); faults are injected with the shared fault rules.
+// PodNetwork (e.g. a CNI config list); faults are injected with the shared fault rules. Pods can
+// be checkpointed and restored as a whole (CheckpointPod/RestorePod, Kubernetes 1.37).
 //
 // Not implemented (UNIMPLEMENTED with a reason): Exec, Attach, PortForward (they need a streaming
 // server) and CheckpointContainer.
@@ -15,6 +16,7 @@ import { MemoryRuntime, type MemoryRuntimeOptions } from './runtime.js';
 
 export { MemoryRuntime, type MemoryRuntimeOptions } from './runtime.js';
 export { BUILTIN_IMAGES, Catalogue, type CatalogueImage, type CatalogueEntry } from './catalogue.js';
+export { loadImageFile, parseImageList, ImageFileError, DEFAULT_IMAGE_SIZE } from './image-file.js';
 export { parseImageRef, normalizeRef, refString, familiarString, RefError, type ImageRef } from './image-ref.js';
 export {
   cniNetwork, podNetworkFrom, type CniNetworkOptions, type NetworkRequest, type NetworkSpec, type PodNetwork, type PortMappingReq,

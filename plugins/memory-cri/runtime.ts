@@ -17,6 +17,7 @@ import { execService } from './exec.js';
 import { parseImageRef, refString } from './image-ref.js';
 import { ImageStore, imageService, type LocalImage } from './images.js';
 import { deleteNetns, podNetworkFrom, type NetworkSpec, type PodNetwork } from './network.js';
+import { podCheckpointService } from './pod-checkpoint.js';
 import { networkRequest, sandboxService, sandboxStatus } from './sandbox.js';
 import { statsService, containerUsage } from './stats.js';
 import { statusService } from './status.js';
@@ -127,6 +128,7 @@ export class MemoryRuntime {
         ...statsService(this),
         ...eventService(this),
         ...runtimeStreams(this),
+        ...podCheckpointService(this),
       }),
       bind(ImageServiceDefinition, { ...imageService(this), ...imageStreams(this) }),
     ];

@@ -4,7 +4,7 @@
 // of unknown ids succeed. A failed network setup leaves nothing behind.
 import {
   ContainerEventType, NamespaceMode, PodSandboxState, Protocol, RuntimeServiceDefinition,
-  type PodSandbox, type PodSandboxFilter, type PortMapping, type PodSandboxStatus, type PodSandboxStatusResponse,
+  type PodSandbox, type PodSandboxConfig, type PodSandboxFilter, type PortMapping, type PodSandboxStatus, type PodSandboxStatusResponse,
 } from '../../interfaces/gen/cri/api.js';
 import { alreadyExists, invalidArgument, notFound, Status, StatusError } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
@@ -146,72 +146,81 @@ export async function removeSandbox(rt: MemoryRuntime, sb: SandboxRec): Promise<
   });
 }
 
+/**
+ * Validate a PodSandboxConfig and bring the sandbox up: name reserved, netns, network attached,
+ * READY, created/started events. A failure leaves nothing behind. (RunPodSandbox, RestorePod.)
+ */
+export async function createSandbox(rt: MemoryRuntime, config: PodSandboxConfig | undefined, runtimeHandler: string | undefined, signal?: AbortSignal): Promise<SandboxRec> {
+  const md = config?.metadata;
+  if (!config) throw invalidArgument('config is required');
+  if (!md) throw invalidArgument('config.metadata is required');
+  for (const f of ['name', 'namespace', 'uid'] as const) {
+    if (!md[f]) throw invalidArgument(`config.metadata.${f} is required`);
+  }
+  const handler = runtimeHandler ?? '';
+  if (handler && !rt.runtimeHandlers.includes(handler)) {
+    throw new StatusError(Status.NOT_FOUND, `failed to get sandbox runtime: no runtime for "${handler}" is configured`);
+  }
+  const nameKey = `${md.name}_${md.namespace}_${md.uid}_${md.attempt}`;
+  const holder = rt.store.names.get(nameKey);
+  if (holder) throw alreadyExists(`failed to reserve sandbox name "${nameKey}": name "${nameKey}" is reserved for "${holder}"`);
+  const id = newId();
+  rt.store.names.set(nameKey, id);
+  const hostNetwork = isHostNetwork(config.linux?.securityContext?.namespaceOptions);
+  const sb: SandboxRec = {
+    id, config, metadata: md, state: PodSandboxState.SANDBOX_READY, createdAt: nowNs(), runtimeHandler: handler,
+    hostNetwork, netns: '', ips: [], networkAttached: false, pid: ++nextPid, ports: new PortTable(rt.listenHost, hostPortsOf(config.portMappings)),
+    nameKey, overhead: config.linux?.overhead, resources: config.linux?.resources, lock: Promise.resolve(),
+  };
+  try {
+    if (!hostNetwork) {
+      if (rt.netns && isRoot()) {
+        sb.netnsCreated = netnsName(id);
+        rt.netnsCreated.add(sb.netnsCreated);
+        try {
+          sb.netns = await createNetns(sb.netnsCreated);
+        } catch (e) {
+          throw new StatusError(Status.UNKNOWN, `failed to create network namespace for sandbox "${id}": ${(e as Error).message}`);
+        }
+        const path = sb.netns;
+        sb.ports.expose = (port, address) => exposeInNetns(path, port, address);
+      } else {
+        sb.netns = syntheticNetns(id);
+      }
+      if (rt.network) {
+        sb.networkAttached = true;
+        try {
+          const { ips } = await rt.network.add(networkRequest(sb), { signal });
+          sb.ips = ips;
+        } catch (e) {
+          throw new StatusError(Status.UNKNOWN, `failed to setup network for sandbox "${id}": ${(e as Error).message}`);
+        }
+      }
+    }
+    if (rt.closing) throw new StatusError(Status.UNAVAILABLE, 'memory-cri is shutting down');
+  } catch (err) {
+    // Nothing may leak: undo the network (best effort, as containerd's deferred cleanup) and the netns.
+    if (sb.networkAttached && rt.network) await rt.network.del(networkRequest(sb)).catch(() => undefined);
+    if (sb.netnsCreated) {
+      await deleteNetns(sb.netnsCreated).catch(() => undefined);
+      rt.netnsCreated.delete(sb.netnsCreated);
+    }
+    rt.store.names.delete(nameKey);
+    throw err;
+  }
+  rt.store.sandboxes.set(id, sb);
+  rt.emit(id, id, ContainerEventType.CONTAINER_CREATED_EVENT);
+  rt.emit(id, id, ContainerEventType.CONTAINER_STARTED_EVENT);
+  return sb;
+}
+
 export function sandboxService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeServiceDefinition> {
   return {
     async runPodSandbox(req, ctx) {
-      const config = req.config;
-      const md = config?.metadata;
+      const md = req.config?.metadata;
       await rt.fault('RunPodSandbox', ctx, md?.name, md?.namespace, md?.uid, md ? `${md.namespace}/${md.name}` : undefined);
-      if (!config) throw invalidArgument('config is required');
-      if (!md) throw invalidArgument('config.metadata is required');
-      for (const f of ['name', 'namespace', 'uid'] as const) {
-        if (!md[f]) throw invalidArgument(`config.metadata.${f} is required`);
-      }
-      const handler = req.runtimeHandler ?? '';
-      if (handler && !rt.runtimeHandlers.includes(handler)) {
-        throw new StatusError(Status.NOT_FOUND, `failed to get sandbox runtime: no runtime for "${handler}" is configured`);
-      }
-      const nameKey = `${md.name}_${md.namespace}_${md.uid}_${md.attempt}`;
-      const holder = rt.store.names.get(nameKey);
-      if (holder) throw alreadyExists(`failed to reserve sandbox name "${nameKey}": name "${nameKey}" is reserved for "${holder}"`);
-      const id = newId();
-      rt.store.names.set(nameKey, id);
-      const hostNetwork = isHostNetwork(config.linux?.securityContext?.namespaceOptions);
-      const sb: SandboxRec = {
-        id, config, metadata: md, state: PodSandboxState.SANDBOX_READY, createdAt: nowNs(), runtimeHandler: handler,
-        hostNetwork, netns: '', ips: [], networkAttached: false, pid: ++nextPid, ports: new PortTable(rt.listenHost, hostPortsOf(config.portMappings)),
-        nameKey, overhead: config.linux?.overhead, resources: config.linux?.resources, lock: Promise.resolve(),
-      };
-      try {
-        if (!hostNetwork) {
-          if (rt.netns && isRoot()) {
-            sb.netnsCreated = netnsName(id);
-            rt.netnsCreated.add(sb.netnsCreated);
-            try {
-              sb.netns = await createNetns(sb.netnsCreated);
-            } catch (e) {
-              throw new StatusError(Status.UNKNOWN, `failed to create network namespace for sandbox "${id}": ${(e as Error).message}`);
-            }
-            const path = sb.netns;
-            sb.ports.expose = (port, address) => exposeInNetns(path, port, address);
-          } else {
-            sb.netns = syntheticNetns(id);
-          }
-          if (rt.network) {
-            sb.networkAttached = true;
-            try {
-              const { ips } = await rt.network.add(networkRequest(sb), { signal: ctx.signal });
-              sb.ips = ips;
-            } catch (e) {
-              throw new StatusError(Status.UNKNOWN, `failed to setup network for sandbox "${id}": ${(e as Error).message}`);
-            }
-          }
-        }
-        if (rt.closing) throw new StatusError(Status.UNAVAILABLE, 'memory-cri is shutting down');
-      } catch (err) {
-        // Nothing may leak: undo the network (best effort, as containerd's deferred cleanup) and the netns.
-        if (sb.networkAttached && rt.network) await rt.network.del(networkRequest(sb)).catch(() => undefined);
-        if (sb.netnsCreated) {
-          await deleteNetns(sb.netnsCreated).catch(() => undefined);
-          rt.netnsCreated.delete(sb.netnsCreated);
-        }
-        rt.store.names.delete(nameKey);
-        throw err;
-      }
-      rt.store.sandboxes.set(id, sb);
-      rt.emit(id, id, ContainerEventType.CONTAINER_CREATED_EVENT);
-      rt.emit(id, id, ContainerEventType.CONTAINER_STARTED_EVENT);
-      return { podSandboxId: id };
+      const sb = await createSandbox(rt, req.config, req.runtimeHandler, ctx.signal);
+      return { podSandboxId: sb.id };
     },
 
     async stopPodSandbox(req, ctx) {

@@ -35,14 +35,14 @@ export function containerEnv(config: ContainerConfig, image: CatalogueEntry, hos
   return env;
 }
 
-export interface ResolvedUser { uid: number; gid: number; groups: number[]; name: string; group: string; username?: string }
+export interface ResolvedUser { uid: number; gid: number; groups: number[]; name: string; group: string; username?: string; groupNames: Record<number, string> }
 
 /** The first process's identity, or the error runc would report at start. */
 export function containerUser(config: ContainerConfig, image: CatalogueEntry): ResolvedUser | { error: string } {
   const sc = config.linux?.securityContext;
   const byName = (n: string) => image.users.get(n);
   const byUid = (uid: number) => [...image.users].find(([, u]) => u.uid === uid);
-  const byGid = (gid: number) => [...image.users].find(([, u]) => u.gid === gid)?.[0];
+  const byGid = (gid: number) => [...image.groups].find(([, g]) => g.gid === gid)?.[0] ?? [...image.users].find(([, u]) => u.gid === gid)?.[0];
   let uid: number;
   let gid: number | undefined;
   let username: string | undefined;
@@ -67,7 +67,7 @@ export function containerUser(config: ContainerConfig, image: CatalogueEntry): R
     if (gs !== undefined && gs !== '') {
       if (/^\d+$/.test(gs)) gid = Number(gs);
       else {
-        const g = image.users.get(gs);
+        const g = image.groups.get(gs) ?? image.users.get(gs);
         if (!g) return { error: `unable to find group ${gs}: no matching entries in group file` };
         gid = g.gid;
       }
@@ -75,8 +75,13 @@ export function containerUser(config: ContainerConfig, image: CatalogueEntry): R
   }
   if (sc?.runAsGroup) gid = Number(sc.runAsGroup.value);
   gid ??= byUid(uid)?.[1].gid ?? 0;
-  const groups = [...new Set((sc?.supplementalGroups ?? []).map(Number))];
-  return { uid, gid, groups, name: byUid(uid)?.[0] ?? String(uid), group: byGid(gid) ?? String(gid), username };
+  // containerd's WithAdditionalGIDs: the groups /etc/group lists the user in, then the pod's supplementalGroups
+  const name = username ?? byUid(uid)?.[0];
+  const member = name === undefined ? [] : [...image.groups.values()].filter((g) => g.members.includes(name)).map((g) => g.gid);
+  const groups = [...new Set([...member, ...(sc?.supplementalGroups ?? []).map(Number)])];
+  const groupNames: Record<number, string> = {};
+  for (const g of groups) { const n = byGid(g); if (n !== undefined) groupNames[g] = n; }
+  return { uid, gid, groups, name: byUid(uid)?.[0] ?? String(uid), group: byGid(gid) ?? String(gid), username, groupNames };
 }
 
 /** Mounts as the simulator sees them; a missing host path becomes a directory (containerd's behaviour). */
@@ -92,9 +97,22 @@ export function containerMounts(config: ContainerConfig): MountSpec[] {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       mkdirSync(m.hostPath, { recursive: true, mode: 0o755 });
     }
-    out.push({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: !!m.readonly });
+    out.push({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: !!m.readonly, ...mountOptions(m.containerPath, m.mountOptions) });
   }
   return out;
+}
+
+/** Bind mount flags memory-cri applies (Mount.mount_options, RuntimeFeatures.mount_options): pairs that set and clear one flag. */
+export const MOUNT_OPTIONS = ['noexec', 'exec', 'nodev', 'dev', 'nosuid', 'suid', 'noatime', 'atime', 'relatime', 'norelatime', 'strictatime', 'nodiratime', 'diratime', 'nosymfollow', 'symfollow'];
+
+/** Check Mount.mount_options: an option the runtime cannot apply fails CreateContainer (never silently dropped). The last of exec/noexec wins, as in mount(8). */
+function mountOptions(containerPath: string, options: string[] | undefined): { noexec?: boolean; options?: string[] } {
+  if (!options?.length) return {};
+  for (const o of options) {
+    if (!MOUNT_OPTIONS.includes(o)) throw invalidArgument(`mounts[${containerPath}].mount_options: ${JSON.stringify(o)} is not a bind mount option memory-cri can apply (${MOUNT_OPTIONS.join(', ')})`);
+  }
+  const last = options.filter((o) => o === 'exec' || o === 'noexec').at(-1);
+  return { options: [...options], ...(last === 'noexec' ? { noexec: true } : {}) };
 }
 
 export function sandboxHostname(sb: SandboxRec, nodeHostname: string): string {

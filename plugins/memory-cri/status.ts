@@ -48,7 +48,7 @@ export function statusService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeServ
         status: { conditions: conds },
         info,
         runtimeHandlers: ['', ...rt.runtimeHandlers].map((name) => ({ name, features: { recursiveReadOnlyMounts: false, userNamespaces: false } })),
-        features: { supplementalGroupsPolicy: true, userNamespacesHostNetwork: false },
+        features: { supplementalGroupsPolicy: true, userNamespacesHostNetwork: false, mountOptions: true },
       };
     },
 

@@ -2,16 +2,25 @@
 // shared by two containers; inline ephemeral CSI; emptyDir; and nothing left after deletion.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CsiClient } from '../../interfaces/csi/client.js';
-import { manifests, phase, testNode, type TestNode } from './helpers.js';
+import { cstatus, manifests, phase, testNode, type TestNode } from './helpers.js';
 
 const t = suite('kubelet: volumes');
 let node: TestNode;
 t.before(async () => { node = await testNode(); });
 t.after(async () => { await node.cleanup(); });
 const W = 15_000;
+
+async function waitUntil(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try { if (pred()) return; } catch { /* not there yet */ }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 function csi(): CsiClient {
   return new CsiClient(join(node.dir, 'sockets', 'csi-memory.csi.triad.dev.sock'));
@@ -77,6 +86,43 @@ spec:
   const c = csi();
   assert.is((await c.controller.listVolumes({})).entries.length, 0, 'ephemeral volume gone');
   c.close();
+});
+
+t('bindMountOptions reach the runtime as CRI mount_options (noexec applied); a runtime without the feature gets no such pod', async () => {
+  const k = node.kubelet;
+  await k.apply(manifests(`
+apiVersion: v1
+kind: Pod
+metadata: { name: bind-opts }
+spec:
+  volumes: [{ name: scratch, emptyDir: {} }]
+  containers: [{ name: c, image: busybox, command: [sh, -c, 'printf "#!/bin/sh\\necho ran\\n" > /s/run.sh; /s/run.sh || echo "refused $?"; sh /s/run.sh; sleep 3600'], volumeMounts: [{ name: scratch, mountPath: /s, bindMountOptions: [noexec, nosuid] }] }]
+`));
+  const p = await k.waitFor('default', 'bind-opts', (x) => phase(x) === 'Running', W);
+  const id = cstatus(p, 'c').containerID!.replace(/^[^:]+:\/\//, '');
+  const st = (await node.cri.runtime.containerStatus({ containerId: id })).status!;
+  assert.equal(st.mounts.find((m) => m.containerPath === '/s')?.mountOptions, ['noexec', 'nosuid']);
+  await waitUntil(() => / ran\n/.test(readFileSync(st.logPath, 'utf8')), W, 'the script run through sh');
+  const log = readFileSync(st.logPath, 'utf8');
+  assert.match(log, /Permission denied/);
+  assert.match(log, /refused 126/);
+  await k.delete('default', 'bind-opts', 0);
+  // As kubelet 1.37 on a node whose runtime does not advertise RuntimeFeatures.mount_options.
+  (k as unknown as { mountOptions: boolean }).mountOptions = false;
+  try {
+    const err = await k.apply(manifests(`
+apiVersion: v1
+kind: Pod
+metadata: { name: bind-opts-2 }
+spec:
+  volumes: [{ name: scratch, emptyDir: {} }]
+  containers: [{ name: c, image: busybox, command: [sleep, '3600'], volumeMounts: [{ name: scratch, mountPath: /s, bindMountOptions: [nodev] }] }]
+`)).then(() => undefined, (e: Error) => e);
+    assert.match(err?.message ?? 'applied', /spec\.containers\[0\]\.volumeMounts\[0\]\.bindMountOptions: the container runtime .* does not support bind mount options/);
+    assert.is(k.list('default').find((x) => x.metadata.name === 'bind-opts-2'), undefined);
+  } finally {
+    (k as unknown as { mountOptions: boolean }).mountOptions = true;
+  }
 });
 
 t('deletion releases the IP allocation in the network', async () => {

@@ -49,3 +49,16 @@ export function enumsOf(file: FileDesc): Map<string, EnumDesc> {
 export function tsFieldName(name: string): string {
   return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
+
+/**
+ * A contract's size as its authors count it: messages (nested ones included, map entries not:
+ * those are protoc's spelling of map<,> fields), their fields, and the RPCs of every service.
+ */
+export function apiSize(file: FileDesc): { messages: number; fields: number; rpcs: number } {
+  const msgs = [...messagesOf(file).values()].filter((m) => !m.desc.options?.mapEntry);
+  return {
+    messages: msgs.length,
+    fields: msgs.reduce((n, m) => n + (m.desc.field?.length ?? 0), 0),
+    rpcs: (file.service ?? []).reduce((n, s) => n + s.method.length, 0),
+  };
+}

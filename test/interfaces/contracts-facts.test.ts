@@ -3,7 +3,7 @@
 // silently breaks the wire against real runtimes and drivers.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { descriptors, enumsOf, messagesOf, type FileDesc } from '../helpers/descriptors.js';
+import { apiSize, descriptors, enumsOf, messagesOf, type FileDesc } from '../helpers/descriptors.js';
 
 const t = suite('contracts: upstream facts');
 const file = (name: string) => descriptors().find((f) => f.name === name)!;
@@ -26,18 +26,43 @@ t('CRI runtime.v1 services', () => {
   const cri = file('cri/api.proto');
   assert.is(cri.package, 'runtime.v1');
   const rt = rpcs(cri, 'RuntimeService');
-  assert.is(rt.length, 35);
+  assert.is(rt.length, 37);
   for (const name of ['Version', 'RunPodSandbox', 'StopPodSandbox', 'RemovePodSandbox', 'PodSandboxStatus', 'ListPodSandbox',
     'CreateContainer', 'StartContainer', 'StopContainer', 'RemoveContainer', 'ListContainers', 'ContainerStatus',
     'UpdateContainerResources', 'ReopenContainerLog', 'ExecSync', 'Exec', 'Attach', 'PortForward', 'ContainerStats',
     'ListContainerStats', 'PodSandboxStats', 'ListPodSandboxStats', 'UpdateRuntimeConfig', 'Status', 'CheckpointContainer',
-    'ListMetricDescriptors', 'ListPodSandboxMetrics', 'RuntimeConfig', 'UpdatePodSandboxResources']) {
+    'ListMetricDescriptors', 'ListPodSandboxMetrics', 'RuntimeConfig', 'UpdatePodSandboxResources', 'CheckpointPod', 'RestorePod']) {
     assert.ok(rt.includes(name), `RuntimeService lacks ${name}`);
   }
   assert.ok(rt.includes('GetContainerEvents~'), 'GetContainerEvents is server streaming');
   const img = rpcs(cri, 'ImageService');
   assert.is(img.length, 6);
   for (const name of ['ListImages', 'ImageStatus', 'PullImage', 'RemoveImage', 'ImageFsInfo']) assert.ok(img.includes(name));
+  const sig = (rpc: string) => { const m = cri.service!.find((s) => s.name === 'RuntimeService')!.method.find((x) => x.name === rpc)!; return `${m.inputType} -> ${m.outputType}`; };
+  assert.is(sig('CheckpointPod'), '.runtime.v1.CheckpointPodRequest -> .runtime.v1.CheckpointPodResponse');
+  assert.is(sig('RestorePod'), '.runtime.v1.RestorePodRequest -> .runtime.v1.RestorePodResponse');
+});
+
+t('CRI size at cri-api 791729b (2026-07-23): 175 messages, 478 fields, 43 RPCs', () => {
+  const cri = file('cri/api.proto');
+  assert.equal(apiSize(cri), { messages: 175, fields: 478, rpcs: 43 });
+});
+
+t('CRI pod checkpoint/restore and mount options (Kubernetes 1.37)', () => {
+  const cri = file('cri/api.proto');
+  assert.equal(fields(cri, 'CheckpointPodRequest'), { pod_sandbox_id: 1, output_path: 2, container_ids: 3, options: 4 });
+  assert.equal(fields(cri, 'CheckpointPodResponse'), {});
+  assert.equal(fields(cri, 'RestorePodRequest'), { checkpoint_path: 1, config: 2, runtime_handler: 3, options: 4, container_configs: 5 });
+  assert.equal(fields(cri, 'RestoredContainer'), { name: 1, container_id: 2 });
+  assert.equal(fields(cri, 'RestorePodResponse'), { pod_sandbox_id: 1, restored_containers: 2 });
+  const field = (msg: string, name: string) => messagesOf(cri).get(`.runtime.v1.${msg}`)!.desc.field!.find((f) => f.name === name)!;
+  assert.equal([field('RestorePodResponse', 'restored_containers').label, field('RestorePodResponse', 'restored_containers').typeName], ['LABEL_REPEATED', '.runtime.v1.RestoredContainer']);
+  assert.equal([field('RestorePodRequest', 'container_configs').label, field('RestorePodRequest', 'container_configs').typeName], ['LABEL_REPEATED', '.runtime.v1.ContainerConfig']);
+  assert.is(field('RestorePodRequest', 'config').typeName, '.runtime.v1.PodSandboxConfig');
+  assert.is(field('CheckpointPodRequest', 'options').typeName, '.runtime.v1.CheckpointPodRequest.OptionsEntry');
+  const mo = field('Mount', 'mount_options');
+  assert.equal([mo.number, mo.label, mo.type], [11, 'LABEL_REPEATED', 'TYPE_STRING']);
+  assert.equal(fields(cri, 'RuntimeFeatures'), { supplemental_groups_policy: 1, user_namespaces_host_network: 2, mount_options: 3 });
 });
 
 t('CRI field numbers and enums', () => {
@@ -58,6 +83,13 @@ t('CRI field numbers and enums', () => {
   assert.equal(enumValues(cri, 'Protocol'), { TCP: 0, UDP: 1, SCTP: 2 });
   assert.equal(enumValues(cri, 'NamespaceMode'), { POD: 0, CONTAINER: 1, NODE: 2, TARGET: 3 });
   assert.equal(enumValues(cri, 'MountPropagation'), { PROPAGATION_PRIVATE: 0, PROPAGATION_HOST_TO_CONTAINER: 1, PROPAGATION_BIDIRECTIONAL: 2 });
+  // Signal keys carry the SIGNAL_ prefix since 1.37; the numbers are unchanged.
+  const sig = enumValues(cri, 'Signal');
+  assert.is(Object.keys(sig).length, 66);
+  assert.ok(Object.keys(sig).every((k) => k.startsWith('SIGNAL_')), 'every Signal key starts with SIGNAL_');
+  for (const [k, v] of Object.entries({ SIGNAL_RUNTIME_DEFAULT: 0, SIGNAL_SIGABRT: 1, SIGNAL_SIGKILL: 13, SIGNAL_SIGQUIT: 18, SIGNAL_SIGTERM: 23, SIGNAL_SIGRTMIN: 35, SIGNAL_SIGRTMAXMINUS1: 64, SIGNAL_SIGRTMAX: 65 })) {
+    assert.is(sig[k], v, `Signal.${k}`);
+  }
 });
 
 t('CSI csi.v1 services', () => {

@@ -53,7 +53,7 @@ t('CREATED: createdAt only, metadata/labels/annotations/image echoed, logPath un
   assert.match(s.imageRef, /^docker\.io\/library\/busybox@sha256:[a-f0-9]{64}$/);
   assert.match(s.imageId, /^sha256:[a-f0-9]{64}$/);
   assert.is(s.logPath, `${h.dir}/logs/c${n}/0.log`);
-  assert.is(s.stopSignal, Signal.SIGTERM);
+  assert.is(s.stopSignal, Signal.SIGNAL_SIGTERM);
 });
 
 t('RUNNING → EXITED 0 "Completed" with createdAt < startedAt < finishedAt', async () => {
@@ -138,7 +138,7 @@ t('StopContainer with timeout 0 kills at once (137), even a process that would h
 t('the image STOPSIGNAL is used and reported; a trap handler decides the exit code', async () => {
   const id = await create([], { image: { image: 'example.com/quitter:1' } });
   await h.client.runtime.startContainer({ containerId: id });
-  assert.is((await status(id)).stopSignal, Signal.SIGQUIT);
+  assert.is((await status(id)).stopSignal, Signal.SIGNAL_SIGQUIT);
   await waitFor(() => h.runtime.inspect().containers.find((c) => c.id === id)?.state === ContainerState.CONTAINER_RUNNING);
   await new Promise((r) => setTimeout(r, 50));
   await h.client.runtime.stopContainer({ containerId: id, timeout: 5n });

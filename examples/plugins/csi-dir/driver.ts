@@ -11,7 +11,7 @@
 // Copy this directory to start a driver of your own.
 //
 // A volume is published at a target path as a symlink to its directory, so the driver needs no
-// root. A real node plugin bind-mounts instead (interfaces/csi/sdk: bindMount, unmount), which is
+// root. A real node plugin bind-mounts instead (triad/sdk/csi: bindMount, unmount), which is
 // also what enforces `readonly`; here readonly is recorded and compared, not enforced. Capacity is
 // recorded and reported, not enforced either.
 //
@@ -33,13 +33,10 @@ import {
   MULTI_TARGET_MODES, SINGLE_NODE_MODES, absolutePath, capabilityKey, controllerCapabilities, directoryVolumeUsage, isWithin, nodeCapabilities, pluginCapabilities,
   realPathOf, required, resolveCapacity, safeId, sameMap, unsupported, validCapabilities, validCapability, validName, validPluginName, validRange,
   writeFileAtomic, type CapabilitySupport,
-} from '../../../interfaces/csi/sdk/index.js';
-import {
   ControllerDefinition, ControllerServiceCapability_RPC_Type as CtrlCap, IdentityDefinition, NodeDefinition,
   NodeServiceCapability_RPC_Type as NodeCap, PluginCapability_Service_Type as ServiceCap,
-} from '../../../interfaces/gen/csi/csi.js';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../../interfaces/grpc/errors.js';
-import { bind, serve, type Binding, type RunningServer, type ServeOptions } from '../../../interfaces/grpc/server.js';
+} from 'triad/sdk/csi';
+import { alreadyExists, bind, failedPrecondition, invalidArgument, notFound, serve, type Binding, type RunningServer, type ServeOptions } from 'triad/sdk';
 
 export const DEFAULT_NAME = 'dir.csi.example.triad.dev';
 /** volume_context key with which kubelet marks an inline ephemeral volume. */

@@ -6,6 +6,7 @@ import * as del from './delete.js';
 import * as get from './get.js';
 import * as kubelet from './kubelet.js';
 import * as logs from './logs.js';
+import * as newProject from './new.js';
 import * as reference from './reference.js';
 import * as run from './run.js';
 import * as serve from './serve.js';
@@ -13,4 +14,4 @@ import * as timeline from './timeline.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, conformance.register, reference.register];
+export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, conformance.register, newProject.register, reference.register];

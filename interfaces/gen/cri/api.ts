@@ -12,10 +12,14 @@ export const protobufPackage = "runtime.v1";
 export const protobufFileName = "cri/api.proto";
 
 /**
- * Kubernetes Container Runtime Interface (CRI), runtime.v1, as shipped in
- * k8s.io/cri-api v0.36.x (Kubernetes 1.36). Names, numbers, types, labels,
- * field options and RPC signatures follow upstream exactly; the comments are
- * triad's own summaries, not the upstream documentation.
+ * Kubernetes Container Runtime Interface (CRI), runtime.v1, as in
+ * k8s.io/cri-api at commit 791729b255f0c2d0019d3862ba6ef000c4a30c4d
+ * (2026-07-23, "Merge pull request #140013", Kubernetes 1.37 development:
+ * v0.36.3 plus pod checkpoint/restore, mount options and SIGNAL_-prefixed
+ * Signal keys; tags v0.37.0-alpha.1 .. v0.37.0-beta.0 hold part of it).
+ * Names, numbers, types, labels, field options and RPC signatures follow
+ * upstream exactly; the comments are triad's own summaries, not the upstream
+ * documentation.
  */
 
 export enum Protocol {
@@ -216,277 +220,280 @@ export function podSandboxStateToJSON(object: PodSandboxState): string {
   }
 }
 
-/** Stop signal choices; RUNTIME_DEFAULT defers to the image/runtime. */
+/**
+ * Stop signal choices; SIGNAL_RUNTIME_DEFAULT defers to the image/runtime. The keys carry
+ * the SIGNAL_ prefix since Kubernetes 1.37 (same numbers as before).
+ */
 export enum Signal {
-  RUNTIME_DEFAULT = 0,
-  SIGABRT = 1,
-  SIGALRM = 2,
-  SIGBUS = 3,
-  SIGCHLD = 4,
-  SIGCLD = 5,
-  SIGCONT = 6,
-  SIGFPE = 7,
-  SIGHUP = 8,
-  SIGILL = 9,
-  SIGINT = 10,
-  SIGIO = 11,
-  SIGIOT = 12,
-  SIGKILL = 13,
-  SIGPIPE = 14,
-  SIGPOLL = 15,
-  SIGPROF = 16,
-  SIGPWR = 17,
-  SIGQUIT = 18,
-  SIGSEGV = 19,
-  SIGSTKFLT = 20,
-  SIGSTOP = 21,
-  SIGSYS = 22,
-  SIGTERM = 23,
-  SIGTRAP = 24,
-  SIGTSTP = 25,
-  SIGTTIN = 26,
-  SIGTTOU = 27,
-  SIGURG = 28,
-  SIGUSR1 = 29,
-  SIGUSR2 = 30,
-  SIGVTALRM = 31,
-  SIGWINCH = 32,
-  SIGXCPU = 33,
-  SIGXFSZ = 34,
-  SIGRTMIN = 35,
-  SIGRTMINPLUS1 = 36,
-  SIGRTMINPLUS2 = 37,
-  SIGRTMINPLUS3 = 38,
-  SIGRTMINPLUS4 = 39,
-  SIGRTMINPLUS5 = 40,
-  SIGRTMINPLUS6 = 41,
-  SIGRTMINPLUS7 = 42,
-  SIGRTMINPLUS8 = 43,
-  SIGRTMINPLUS9 = 44,
-  SIGRTMINPLUS10 = 45,
-  SIGRTMINPLUS11 = 46,
-  SIGRTMINPLUS12 = 47,
-  SIGRTMINPLUS13 = 48,
-  SIGRTMINPLUS14 = 49,
-  SIGRTMINPLUS15 = 50,
-  SIGRTMAXMINUS14 = 51,
-  SIGRTMAXMINUS13 = 52,
-  SIGRTMAXMINUS12 = 53,
-  SIGRTMAXMINUS11 = 54,
-  SIGRTMAXMINUS10 = 55,
-  SIGRTMAXMINUS9 = 56,
-  SIGRTMAXMINUS8 = 57,
-  SIGRTMAXMINUS7 = 58,
-  SIGRTMAXMINUS6 = 59,
-  SIGRTMAXMINUS5 = 60,
-  SIGRTMAXMINUS4 = 61,
-  SIGRTMAXMINUS3 = 62,
-  SIGRTMAXMINUS2 = 63,
-  SIGRTMAXMINUS1 = 64,
-  SIGRTMAX = 65,
+  SIGNAL_RUNTIME_DEFAULT = 0,
+  SIGNAL_SIGABRT = 1,
+  SIGNAL_SIGALRM = 2,
+  SIGNAL_SIGBUS = 3,
+  SIGNAL_SIGCHLD = 4,
+  SIGNAL_SIGCLD = 5,
+  SIGNAL_SIGCONT = 6,
+  SIGNAL_SIGFPE = 7,
+  SIGNAL_SIGHUP = 8,
+  SIGNAL_SIGILL = 9,
+  SIGNAL_SIGINT = 10,
+  SIGNAL_SIGIO = 11,
+  SIGNAL_SIGIOT = 12,
+  SIGNAL_SIGKILL = 13,
+  SIGNAL_SIGPIPE = 14,
+  SIGNAL_SIGPOLL = 15,
+  SIGNAL_SIGPROF = 16,
+  SIGNAL_SIGPWR = 17,
+  SIGNAL_SIGQUIT = 18,
+  SIGNAL_SIGSEGV = 19,
+  SIGNAL_SIGSTKFLT = 20,
+  SIGNAL_SIGSTOP = 21,
+  SIGNAL_SIGSYS = 22,
+  SIGNAL_SIGTERM = 23,
+  SIGNAL_SIGTRAP = 24,
+  SIGNAL_SIGTSTP = 25,
+  SIGNAL_SIGTTIN = 26,
+  SIGNAL_SIGTTOU = 27,
+  SIGNAL_SIGURG = 28,
+  SIGNAL_SIGUSR1 = 29,
+  SIGNAL_SIGUSR2 = 30,
+  SIGNAL_SIGVTALRM = 31,
+  SIGNAL_SIGWINCH = 32,
+  SIGNAL_SIGXCPU = 33,
+  SIGNAL_SIGXFSZ = 34,
+  SIGNAL_SIGRTMIN = 35,
+  SIGNAL_SIGRTMINPLUS1 = 36,
+  SIGNAL_SIGRTMINPLUS2 = 37,
+  SIGNAL_SIGRTMINPLUS3 = 38,
+  SIGNAL_SIGRTMINPLUS4 = 39,
+  SIGNAL_SIGRTMINPLUS5 = 40,
+  SIGNAL_SIGRTMINPLUS6 = 41,
+  SIGNAL_SIGRTMINPLUS7 = 42,
+  SIGNAL_SIGRTMINPLUS8 = 43,
+  SIGNAL_SIGRTMINPLUS9 = 44,
+  SIGNAL_SIGRTMINPLUS10 = 45,
+  SIGNAL_SIGRTMINPLUS11 = 46,
+  SIGNAL_SIGRTMINPLUS12 = 47,
+  SIGNAL_SIGRTMINPLUS13 = 48,
+  SIGNAL_SIGRTMINPLUS14 = 49,
+  SIGNAL_SIGRTMINPLUS15 = 50,
+  SIGNAL_SIGRTMAXMINUS14 = 51,
+  SIGNAL_SIGRTMAXMINUS13 = 52,
+  SIGNAL_SIGRTMAXMINUS12 = 53,
+  SIGNAL_SIGRTMAXMINUS11 = 54,
+  SIGNAL_SIGRTMAXMINUS10 = 55,
+  SIGNAL_SIGRTMAXMINUS9 = 56,
+  SIGNAL_SIGRTMAXMINUS8 = 57,
+  SIGNAL_SIGRTMAXMINUS7 = 58,
+  SIGNAL_SIGRTMAXMINUS6 = 59,
+  SIGNAL_SIGRTMAXMINUS5 = 60,
+  SIGNAL_SIGRTMAXMINUS4 = 61,
+  SIGNAL_SIGRTMAXMINUS3 = 62,
+  SIGNAL_SIGRTMAXMINUS2 = 63,
+  SIGNAL_SIGRTMAXMINUS1 = 64,
+  SIGNAL_SIGRTMAX = 65,
   UNRECOGNIZED = -1,
 }
 
 export function signalFromJSON(object: any): Signal {
   switch (object) {
     case 0:
-    case "RUNTIME_DEFAULT":
-      return Signal.RUNTIME_DEFAULT;
+    case "SIGNAL_RUNTIME_DEFAULT":
+      return Signal.SIGNAL_RUNTIME_DEFAULT;
     case 1:
-    case "SIGABRT":
-      return Signal.SIGABRT;
+    case "SIGNAL_SIGABRT":
+      return Signal.SIGNAL_SIGABRT;
     case 2:
-    case "SIGALRM":
-      return Signal.SIGALRM;
+    case "SIGNAL_SIGALRM":
+      return Signal.SIGNAL_SIGALRM;
     case 3:
-    case "SIGBUS":
-      return Signal.SIGBUS;
+    case "SIGNAL_SIGBUS":
+      return Signal.SIGNAL_SIGBUS;
     case 4:
-    case "SIGCHLD":
-      return Signal.SIGCHLD;
+    case "SIGNAL_SIGCHLD":
+      return Signal.SIGNAL_SIGCHLD;
     case 5:
-    case "SIGCLD":
-      return Signal.SIGCLD;
+    case "SIGNAL_SIGCLD":
+      return Signal.SIGNAL_SIGCLD;
     case 6:
-    case "SIGCONT":
-      return Signal.SIGCONT;
+    case "SIGNAL_SIGCONT":
+      return Signal.SIGNAL_SIGCONT;
     case 7:
-    case "SIGFPE":
-      return Signal.SIGFPE;
+    case "SIGNAL_SIGFPE":
+      return Signal.SIGNAL_SIGFPE;
     case 8:
-    case "SIGHUP":
-      return Signal.SIGHUP;
+    case "SIGNAL_SIGHUP":
+      return Signal.SIGNAL_SIGHUP;
     case 9:
-    case "SIGILL":
-      return Signal.SIGILL;
+    case "SIGNAL_SIGILL":
+      return Signal.SIGNAL_SIGILL;
     case 10:
-    case "SIGINT":
-      return Signal.SIGINT;
+    case "SIGNAL_SIGINT":
+      return Signal.SIGNAL_SIGINT;
     case 11:
-    case "SIGIO":
-      return Signal.SIGIO;
+    case "SIGNAL_SIGIO":
+      return Signal.SIGNAL_SIGIO;
     case 12:
-    case "SIGIOT":
-      return Signal.SIGIOT;
+    case "SIGNAL_SIGIOT":
+      return Signal.SIGNAL_SIGIOT;
     case 13:
-    case "SIGKILL":
-      return Signal.SIGKILL;
+    case "SIGNAL_SIGKILL":
+      return Signal.SIGNAL_SIGKILL;
     case 14:
-    case "SIGPIPE":
-      return Signal.SIGPIPE;
+    case "SIGNAL_SIGPIPE":
+      return Signal.SIGNAL_SIGPIPE;
     case 15:
-    case "SIGPOLL":
-      return Signal.SIGPOLL;
+    case "SIGNAL_SIGPOLL":
+      return Signal.SIGNAL_SIGPOLL;
     case 16:
-    case "SIGPROF":
-      return Signal.SIGPROF;
+    case "SIGNAL_SIGPROF":
+      return Signal.SIGNAL_SIGPROF;
     case 17:
-    case "SIGPWR":
-      return Signal.SIGPWR;
+    case "SIGNAL_SIGPWR":
+      return Signal.SIGNAL_SIGPWR;
     case 18:
-    case "SIGQUIT":
-      return Signal.SIGQUIT;
+    case "SIGNAL_SIGQUIT":
+      return Signal.SIGNAL_SIGQUIT;
     case 19:
-    case "SIGSEGV":
-      return Signal.SIGSEGV;
+    case "SIGNAL_SIGSEGV":
+      return Signal.SIGNAL_SIGSEGV;
     case 20:
-    case "SIGSTKFLT":
-      return Signal.SIGSTKFLT;
+    case "SIGNAL_SIGSTKFLT":
+      return Signal.SIGNAL_SIGSTKFLT;
     case 21:
-    case "SIGSTOP":
-      return Signal.SIGSTOP;
+    case "SIGNAL_SIGSTOP":
+      return Signal.SIGNAL_SIGSTOP;
     case 22:
-    case "SIGSYS":
-      return Signal.SIGSYS;
+    case "SIGNAL_SIGSYS":
+      return Signal.SIGNAL_SIGSYS;
     case 23:
-    case "SIGTERM":
-      return Signal.SIGTERM;
+    case "SIGNAL_SIGTERM":
+      return Signal.SIGNAL_SIGTERM;
     case 24:
-    case "SIGTRAP":
-      return Signal.SIGTRAP;
+    case "SIGNAL_SIGTRAP":
+      return Signal.SIGNAL_SIGTRAP;
     case 25:
-    case "SIGTSTP":
-      return Signal.SIGTSTP;
+    case "SIGNAL_SIGTSTP":
+      return Signal.SIGNAL_SIGTSTP;
     case 26:
-    case "SIGTTIN":
-      return Signal.SIGTTIN;
+    case "SIGNAL_SIGTTIN":
+      return Signal.SIGNAL_SIGTTIN;
     case 27:
-    case "SIGTTOU":
-      return Signal.SIGTTOU;
+    case "SIGNAL_SIGTTOU":
+      return Signal.SIGNAL_SIGTTOU;
     case 28:
-    case "SIGURG":
-      return Signal.SIGURG;
+    case "SIGNAL_SIGURG":
+      return Signal.SIGNAL_SIGURG;
     case 29:
-    case "SIGUSR1":
-      return Signal.SIGUSR1;
+    case "SIGNAL_SIGUSR1":
+      return Signal.SIGNAL_SIGUSR1;
     case 30:
-    case "SIGUSR2":
-      return Signal.SIGUSR2;
+    case "SIGNAL_SIGUSR2":
+      return Signal.SIGNAL_SIGUSR2;
     case 31:
-    case "SIGVTALRM":
-      return Signal.SIGVTALRM;
+    case "SIGNAL_SIGVTALRM":
+      return Signal.SIGNAL_SIGVTALRM;
     case 32:
-    case "SIGWINCH":
-      return Signal.SIGWINCH;
+    case "SIGNAL_SIGWINCH":
+      return Signal.SIGNAL_SIGWINCH;
     case 33:
-    case "SIGXCPU":
-      return Signal.SIGXCPU;
+    case "SIGNAL_SIGXCPU":
+      return Signal.SIGNAL_SIGXCPU;
     case 34:
-    case "SIGXFSZ":
-      return Signal.SIGXFSZ;
+    case "SIGNAL_SIGXFSZ":
+      return Signal.SIGNAL_SIGXFSZ;
     case 35:
-    case "SIGRTMIN":
-      return Signal.SIGRTMIN;
+    case "SIGNAL_SIGRTMIN":
+      return Signal.SIGNAL_SIGRTMIN;
     case 36:
-    case "SIGRTMINPLUS1":
-      return Signal.SIGRTMINPLUS1;
+    case "SIGNAL_SIGRTMINPLUS1":
+      return Signal.SIGNAL_SIGRTMINPLUS1;
     case 37:
-    case "SIGRTMINPLUS2":
-      return Signal.SIGRTMINPLUS2;
+    case "SIGNAL_SIGRTMINPLUS2":
+      return Signal.SIGNAL_SIGRTMINPLUS2;
     case 38:
-    case "SIGRTMINPLUS3":
-      return Signal.SIGRTMINPLUS3;
+    case "SIGNAL_SIGRTMINPLUS3":
+      return Signal.SIGNAL_SIGRTMINPLUS3;
     case 39:
-    case "SIGRTMINPLUS4":
-      return Signal.SIGRTMINPLUS4;
+    case "SIGNAL_SIGRTMINPLUS4":
+      return Signal.SIGNAL_SIGRTMINPLUS4;
     case 40:
-    case "SIGRTMINPLUS5":
-      return Signal.SIGRTMINPLUS5;
+    case "SIGNAL_SIGRTMINPLUS5":
+      return Signal.SIGNAL_SIGRTMINPLUS5;
     case 41:
-    case "SIGRTMINPLUS6":
-      return Signal.SIGRTMINPLUS6;
+    case "SIGNAL_SIGRTMINPLUS6":
+      return Signal.SIGNAL_SIGRTMINPLUS6;
     case 42:
-    case "SIGRTMINPLUS7":
-      return Signal.SIGRTMINPLUS7;
+    case "SIGNAL_SIGRTMINPLUS7":
+      return Signal.SIGNAL_SIGRTMINPLUS7;
     case 43:
-    case "SIGRTMINPLUS8":
-      return Signal.SIGRTMINPLUS8;
+    case "SIGNAL_SIGRTMINPLUS8":
+      return Signal.SIGNAL_SIGRTMINPLUS8;
     case 44:
-    case "SIGRTMINPLUS9":
-      return Signal.SIGRTMINPLUS9;
+    case "SIGNAL_SIGRTMINPLUS9":
+      return Signal.SIGNAL_SIGRTMINPLUS9;
     case 45:
-    case "SIGRTMINPLUS10":
-      return Signal.SIGRTMINPLUS10;
+    case "SIGNAL_SIGRTMINPLUS10":
+      return Signal.SIGNAL_SIGRTMINPLUS10;
     case 46:
-    case "SIGRTMINPLUS11":
-      return Signal.SIGRTMINPLUS11;
+    case "SIGNAL_SIGRTMINPLUS11":
+      return Signal.SIGNAL_SIGRTMINPLUS11;
     case 47:
-    case "SIGRTMINPLUS12":
-      return Signal.SIGRTMINPLUS12;
+    case "SIGNAL_SIGRTMINPLUS12":
+      return Signal.SIGNAL_SIGRTMINPLUS12;
     case 48:
-    case "SIGRTMINPLUS13":
-      return Signal.SIGRTMINPLUS13;
+    case "SIGNAL_SIGRTMINPLUS13":
+      return Signal.SIGNAL_SIGRTMINPLUS13;
     case 49:
-    case "SIGRTMINPLUS14":
-      return Signal.SIGRTMINPLUS14;
+    case "SIGNAL_SIGRTMINPLUS14":
+      return Signal.SIGNAL_SIGRTMINPLUS14;
     case 50:
-    case "SIGRTMINPLUS15":
-      return Signal.SIGRTMINPLUS15;
+    case "SIGNAL_SIGRTMINPLUS15":
+      return Signal.SIGNAL_SIGRTMINPLUS15;
     case 51:
-    case "SIGRTMAXMINUS14":
-      return Signal.SIGRTMAXMINUS14;
+    case "SIGNAL_SIGRTMAXMINUS14":
+      return Signal.SIGNAL_SIGRTMAXMINUS14;
     case 52:
-    case "SIGRTMAXMINUS13":
-      return Signal.SIGRTMAXMINUS13;
+    case "SIGNAL_SIGRTMAXMINUS13":
+      return Signal.SIGNAL_SIGRTMAXMINUS13;
     case 53:
-    case "SIGRTMAXMINUS12":
-      return Signal.SIGRTMAXMINUS12;
+    case "SIGNAL_SIGRTMAXMINUS12":
+      return Signal.SIGNAL_SIGRTMAXMINUS12;
     case 54:
-    case "SIGRTMAXMINUS11":
-      return Signal.SIGRTMAXMINUS11;
+    case "SIGNAL_SIGRTMAXMINUS11":
+      return Signal.SIGNAL_SIGRTMAXMINUS11;
     case 55:
-    case "SIGRTMAXMINUS10":
-      return Signal.SIGRTMAXMINUS10;
+    case "SIGNAL_SIGRTMAXMINUS10":
+      return Signal.SIGNAL_SIGRTMAXMINUS10;
     case 56:
-    case "SIGRTMAXMINUS9":
-      return Signal.SIGRTMAXMINUS9;
+    case "SIGNAL_SIGRTMAXMINUS9":
+      return Signal.SIGNAL_SIGRTMAXMINUS9;
     case 57:
-    case "SIGRTMAXMINUS8":
-      return Signal.SIGRTMAXMINUS8;
+    case "SIGNAL_SIGRTMAXMINUS8":
+      return Signal.SIGNAL_SIGRTMAXMINUS8;
     case 58:
-    case "SIGRTMAXMINUS7":
-      return Signal.SIGRTMAXMINUS7;
+    case "SIGNAL_SIGRTMAXMINUS7":
+      return Signal.SIGNAL_SIGRTMAXMINUS7;
     case 59:
-    case "SIGRTMAXMINUS6":
-      return Signal.SIGRTMAXMINUS6;
+    case "SIGNAL_SIGRTMAXMINUS6":
+      return Signal.SIGNAL_SIGRTMAXMINUS6;
     case 60:
-    case "SIGRTMAXMINUS5":
-      return Signal.SIGRTMAXMINUS5;
+    case "SIGNAL_SIGRTMAXMINUS5":
+      return Signal.SIGNAL_SIGRTMAXMINUS5;
     case 61:
-    case "SIGRTMAXMINUS4":
-      return Signal.SIGRTMAXMINUS4;
+    case "SIGNAL_SIGRTMAXMINUS4":
+      return Signal.SIGNAL_SIGRTMAXMINUS4;
     case 62:
-    case "SIGRTMAXMINUS3":
-      return Signal.SIGRTMAXMINUS3;
+    case "SIGNAL_SIGRTMAXMINUS3":
+      return Signal.SIGNAL_SIGRTMAXMINUS3;
     case 63:
-    case "SIGRTMAXMINUS2":
-      return Signal.SIGRTMAXMINUS2;
+    case "SIGNAL_SIGRTMAXMINUS2":
+      return Signal.SIGNAL_SIGRTMAXMINUS2;
     case 64:
-    case "SIGRTMAXMINUS1":
-      return Signal.SIGRTMAXMINUS1;
+    case "SIGNAL_SIGRTMAXMINUS1":
+      return Signal.SIGNAL_SIGRTMAXMINUS1;
     case 65:
-    case "SIGRTMAX":
-      return Signal.SIGRTMAX;
+    case "SIGNAL_SIGRTMAX":
+      return Signal.SIGNAL_SIGRTMAX;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -496,138 +503,138 @@ export function signalFromJSON(object: any): Signal {
 
 export function signalToJSON(object: Signal): string {
   switch (object) {
-    case Signal.RUNTIME_DEFAULT:
-      return "RUNTIME_DEFAULT";
-    case Signal.SIGABRT:
-      return "SIGABRT";
-    case Signal.SIGALRM:
-      return "SIGALRM";
-    case Signal.SIGBUS:
-      return "SIGBUS";
-    case Signal.SIGCHLD:
-      return "SIGCHLD";
-    case Signal.SIGCLD:
-      return "SIGCLD";
-    case Signal.SIGCONT:
-      return "SIGCONT";
-    case Signal.SIGFPE:
-      return "SIGFPE";
-    case Signal.SIGHUP:
-      return "SIGHUP";
-    case Signal.SIGILL:
-      return "SIGILL";
-    case Signal.SIGINT:
-      return "SIGINT";
-    case Signal.SIGIO:
-      return "SIGIO";
-    case Signal.SIGIOT:
-      return "SIGIOT";
-    case Signal.SIGKILL:
-      return "SIGKILL";
-    case Signal.SIGPIPE:
-      return "SIGPIPE";
-    case Signal.SIGPOLL:
-      return "SIGPOLL";
-    case Signal.SIGPROF:
-      return "SIGPROF";
-    case Signal.SIGPWR:
-      return "SIGPWR";
-    case Signal.SIGQUIT:
-      return "SIGQUIT";
-    case Signal.SIGSEGV:
-      return "SIGSEGV";
-    case Signal.SIGSTKFLT:
-      return "SIGSTKFLT";
-    case Signal.SIGSTOP:
-      return "SIGSTOP";
-    case Signal.SIGSYS:
-      return "SIGSYS";
-    case Signal.SIGTERM:
-      return "SIGTERM";
-    case Signal.SIGTRAP:
-      return "SIGTRAP";
-    case Signal.SIGTSTP:
-      return "SIGTSTP";
-    case Signal.SIGTTIN:
-      return "SIGTTIN";
-    case Signal.SIGTTOU:
-      return "SIGTTOU";
-    case Signal.SIGURG:
-      return "SIGURG";
-    case Signal.SIGUSR1:
-      return "SIGUSR1";
-    case Signal.SIGUSR2:
-      return "SIGUSR2";
-    case Signal.SIGVTALRM:
-      return "SIGVTALRM";
-    case Signal.SIGWINCH:
-      return "SIGWINCH";
-    case Signal.SIGXCPU:
-      return "SIGXCPU";
-    case Signal.SIGXFSZ:
-      return "SIGXFSZ";
-    case Signal.SIGRTMIN:
-      return "SIGRTMIN";
-    case Signal.SIGRTMINPLUS1:
-      return "SIGRTMINPLUS1";
-    case Signal.SIGRTMINPLUS2:
-      return "SIGRTMINPLUS2";
-    case Signal.SIGRTMINPLUS3:
-      return "SIGRTMINPLUS3";
-    case Signal.SIGRTMINPLUS4:
-      return "SIGRTMINPLUS4";
-    case Signal.SIGRTMINPLUS5:
-      return "SIGRTMINPLUS5";
-    case Signal.SIGRTMINPLUS6:
-      return "SIGRTMINPLUS6";
-    case Signal.SIGRTMINPLUS7:
-      return "SIGRTMINPLUS7";
-    case Signal.SIGRTMINPLUS8:
-      return "SIGRTMINPLUS8";
-    case Signal.SIGRTMINPLUS9:
-      return "SIGRTMINPLUS9";
-    case Signal.SIGRTMINPLUS10:
-      return "SIGRTMINPLUS10";
-    case Signal.SIGRTMINPLUS11:
-      return "SIGRTMINPLUS11";
-    case Signal.SIGRTMINPLUS12:
-      return "SIGRTMINPLUS12";
-    case Signal.SIGRTMINPLUS13:
-      return "SIGRTMINPLUS13";
-    case Signal.SIGRTMINPLUS14:
-      return "SIGRTMINPLUS14";
-    case Signal.SIGRTMINPLUS15:
-      return "SIGRTMINPLUS15";
-    case Signal.SIGRTMAXMINUS14:
-      return "SIGRTMAXMINUS14";
-    case Signal.SIGRTMAXMINUS13:
-      return "SIGRTMAXMINUS13";
-    case Signal.SIGRTMAXMINUS12:
-      return "SIGRTMAXMINUS12";
-    case Signal.SIGRTMAXMINUS11:
-      return "SIGRTMAXMINUS11";
-    case Signal.SIGRTMAXMINUS10:
-      return "SIGRTMAXMINUS10";
-    case Signal.SIGRTMAXMINUS9:
-      return "SIGRTMAXMINUS9";
-    case Signal.SIGRTMAXMINUS8:
-      return "SIGRTMAXMINUS8";
-    case Signal.SIGRTMAXMINUS7:
-      return "SIGRTMAXMINUS7";
-    case Signal.SIGRTMAXMINUS6:
-      return "SIGRTMAXMINUS6";
-    case Signal.SIGRTMAXMINUS5:
-      return "SIGRTMAXMINUS5";
-    case Signal.SIGRTMAXMINUS4:
-      return "SIGRTMAXMINUS4";
-    case Signal.SIGRTMAXMINUS3:
-      return "SIGRTMAXMINUS3";
-    case Signal.SIGRTMAXMINUS2:
-      return "SIGRTMAXMINUS2";
-    case Signal.SIGRTMAXMINUS1:
-      return "SIGRTMAXMINUS1";
-    case Signal.SIGRTMAX:
-      return "SIGRTMAX";
+    case Signal.SIGNAL_RUNTIME_DEFAULT:
+      return "SIGNAL_RUNTIME_DEFAULT";
+    case Signal.SIGNAL_SIGABRT:
+      return "SIGNAL_SIGABRT";
+    case Signal.SIGNAL_SIGALRM:
+      return "SIGNAL_SIGALRM";
+    case Signal.SIGNAL_SIGBUS:
+      return "SIGNAL_SIGBUS";
+    case Signal.SIGNAL_SIGCHLD:
+      return "SIGNAL_SIGCHLD";
+    case Signal.SIGNAL_SIGCLD:
+      return "SIGNAL_SIGCLD";
+    case Signal.SIGNAL_SIGCONT:
+      return "SIGNAL_SIGCONT";
+    case Signal.SIGNAL_SIGFPE:
+      return "SIGNAL_SIGFPE";
+    case Signal.SIGNAL_SIGHUP:
+      return "SIGNAL_SIGHUP";
+    case Signal.SIGNAL_SIGILL:
+      return "SIGNAL_SIGILL";
+    case Signal.SIGNAL_SIGINT:
+      return "SIGNAL_SIGINT";
+    case Signal.SIGNAL_SIGIO:
+      return "SIGNAL_SIGIO";
+    case Signal.SIGNAL_SIGIOT:
+      return "SIGNAL_SIGIOT";
+    case Signal.SIGNAL_SIGKILL:
+      return "SIGNAL_SIGKILL";
+    case Signal.SIGNAL_SIGPIPE:
+      return "SIGNAL_SIGPIPE";
+    case Signal.SIGNAL_SIGPOLL:
+      return "SIGNAL_SIGPOLL";
+    case Signal.SIGNAL_SIGPROF:
+      return "SIGNAL_SIGPROF";
+    case Signal.SIGNAL_SIGPWR:
+      return "SIGNAL_SIGPWR";
+    case Signal.SIGNAL_SIGQUIT:
+      return "SIGNAL_SIGQUIT";
+    case Signal.SIGNAL_SIGSEGV:
+      return "SIGNAL_SIGSEGV";
+    case Signal.SIGNAL_SIGSTKFLT:
+      return "SIGNAL_SIGSTKFLT";
+    case Signal.SIGNAL_SIGSTOP:
+      return "SIGNAL_SIGSTOP";
+    case Signal.SIGNAL_SIGSYS:
+      return "SIGNAL_SIGSYS";
+    case Signal.SIGNAL_SIGTERM:
+      return "SIGNAL_SIGTERM";
+    case Signal.SIGNAL_SIGTRAP:
+      return "SIGNAL_SIGTRAP";
+    case Signal.SIGNAL_SIGTSTP:
+      return "SIGNAL_SIGTSTP";
+    case Signal.SIGNAL_SIGTTIN:
+      return "SIGNAL_SIGTTIN";
+    case Signal.SIGNAL_SIGTTOU:
+      return "SIGNAL_SIGTTOU";
+    case Signal.SIGNAL_SIGURG:
+      return "SIGNAL_SIGURG";
+    case Signal.SIGNAL_SIGUSR1:
+      return "SIGNAL_SIGUSR1";
+    case Signal.SIGNAL_SIGUSR2:
+      return "SIGNAL_SIGUSR2";
+    case Signal.SIGNAL_SIGVTALRM:
+      return "SIGNAL_SIGVTALRM";
+    case Signal.SIGNAL_SIGWINCH:
+      return "SIGNAL_SIGWINCH";
+    case Signal.SIGNAL_SIGXCPU:
+      return "SIGNAL_SIGXCPU";
+    case Signal.SIGNAL_SIGXFSZ:
+      return "SIGNAL_SIGXFSZ";
+    case Signal.SIGNAL_SIGRTMIN:
+      return "SIGNAL_SIGRTMIN";
+    case Signal.SIGNAL_SIGRTMINPLUS1:
+      return "SIGNAL_SIGRTMINPLUS1";
+    case Signal.SIGNAL_SIGRTMINPLUS2:
+      return "SIGNAL_SIGRTMINPLUS2";
+    case Signal.SIGNAL_SIGRTMINPLUS3:
+      return "SIGNAL_SIGRTMINPLUS3";
+    case Signal.SIGNAL_SIGRTMINPLUS4:
+      return "SIGNAL_SIGRTMINPLUS4";
+    case Signal.SIGNAL_SIGRTMINPLUS5:
+      return "SIGNAL_SIGRTMINPLUS5";
+    case Signal.SIGNAL_SIGRTMINPLUS6:
+      return "SIGNAL_SIGRTMINPLUS6";
+    case Signal.SIGNAL_SIGRTMINPLUS7:
+      return "SIGNAL_SIGRTMINPLUS7";
+    case Signal.SIGNAL_SIGRTMINPLUS8:
+      return "SIGNAL_SIGRTMINPLUS8";
+    case Signal.SIGNAL_SIGRTMINPLUS9:
+      return "SIGNAL_SIGRTMINPLUS9";
+    case Signal.SIGNAL_SIGRTMINPLUS10:
+      return "SIGNAL_SIGRTMINPLUS10";
+    case Signal.SIGNAL_SIGRTMINPLUS11:
+      return "SIGNAL_SIGRTMINPLUS11";
+    case Signal.SIGNAL_SIGRTMINPLUS12:
+      return "SIGNAL_SIGRTMINPLUS12";
+    case Signal.SIGNAL_SIGRTMINPLUS13:
+      return "SIGNAL_SIGRTMINPLUS13";
+    case Signal.SIGNAL_SIGRTMINPLUS14:
+      return "SIGNAL_SIGRTMINPLUS14";
+    case Signal.SIGNAL_SIGRTMINPLUS15:
+      return "SIGNAL_SIGRTMINPLUS15";
+    case Signal.SIGNAL_SIGRTMAXMINUS14:
+      return "SIGNAL_SIGRTMAXMINUS14";
+    case Signal.SIGNAL_SIGRTMAXMINUS13:
+      return "SIGNAL_SIGRTMAXMINUS13";
+    case Signal.SIGNAL_SIGRTMAXMINUS12:
+      return "SIGNAL_SIGRTMAXMINUS12";
+    case Signal.SIGNAL_SIGRTMAXMINUS11:
+      return "SIGNAL_SIGRTMAXMINUS11";
+    case Signal.SIGNAL_SIGRTMAXMINUS10:
+      return "SIGNAL_SIGRTMAXMINUS10";
+    case Signal.SIGNAL_SIGRTMAXMINUS9:
+      return "SIGNAL_SIGRTMAXMINUS9";
+    case Signal.SIGNAL_SIGRTMAXMINUS8:
+      return "SIGNAL_SIGRTMAXMINUS8";
+    case Signal.SIGNAL_SIGRTMAXMINUS7:
+      return "SIGNAL_SIGRTMAXMINUS7";
+    case Signal.SIGNAL_SIGRTMAXMINUS6:
+      return "SIGNAL_SIGRTMAXMINUS6";
+    case Signal.SIGNAL_SIGRTMAXMINUS5:
+      return "SIGNAL_SIGRTMAXMINUS5";
+    case Signal.SIGNAL_SIGRTMAXMINUS4:
+      return "SIGNAL_SIGRTMAXMINUS4";
+    case Signal.SIGNAL_SIGRTMAXMINUS3:
+      return "SIGNAL_SIGRTMAXMINUS3";
+    case Signal.SIGNAL_SIGRTMAXMINUS2:
+      return "SIGNAL_SIGRTMAXMINUS2";
+    case Signal.SIGNAL_SIGRTMAXMINUS1:
+      return "SIGNAL_SIGRTMAXMINUS1";
+    case Signal.SIGNAL_SIGRTMAX:
+      return "SIGNAL_SIGRTMAX";
     case Signal.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -843,6 +850,11 @@ export interface Mount {
     | undefined;
   /** Sub-directory of the image volume to mount. */
   imageSubPath: string;
+  /**
+   * Extra bind mount options (e.g. noexec, nodev, nosuid) applied as OCI mount options;
+   * supported when RuntimeFeatures.mount_options is true.
+   */
+  mountOptions: string[];
 }
 
 /** One contiguous host-to-container ID range. */
@@ -1927,6 +1939,8 @@ export interface RuntimeFeatures {
   supplementalGroupsPolicy: boolean;
   /** Host network together with a user namespace is supported. */
   userNamespacesHostNetwork: boolean;
+  /** Mount.mount_options (extra bind mount options) are honoured. */
+  mountOptions: boolean;
 }
 
 export interface StatusResponse {
@@ -2168,6 +2182,67 @@ export interface CheckpointContainerRequest {
 }
 
 export interface CheckpointContainerResponse {
+}
+
+export interface CheckpointPodRequest {
+  /** Sandbox to checkpoint; it and the listed containers must be running. */
+  podSandboxId: string;
+  /**
+   * Absolute path of an existing, empty directory the runtime writes the checkpoint into
+   * (runtime-defined layout); nothing is left there when the call fails.
+   */
+  outputPath: string;
+  /** Non-empty, duplicate-free list of running containers of that sandbox to include. */
+  containerIds: string[];
+  /** Runtime-specific options; unknown keys must be rejected, not ignored. kubelet sends none. */
+  options: { [key: string]: string };
+}
+
+export interface CheckpointPodRequest_OptionsEntry {
+  key: string;
+  value: string;
+}
+
+/** Empty: the checkpoint is wherever the caller asked for it (output_path). */
+export interface CheckpointPodResponse {
+}
+
+export interface RestorePodRequest {
+  /** Directory holding a pod checkpoint; the runtime only reads it. */
+  checkpointPath: string;
+  /** Sandbox config for the restored pod (new UID, cgroup parent, log directory allowed). */
+  config:
+    | PodSandboxConfig
+    | undefined;
+  /** Runtime handler, as for RunPodSandbox; "" is the default, unknown ones are rejected. */
+  runtimeHandler: string;
+  /** Runtime-specific options; unknown keys must be rejected. kubelet sends none. */
+  options: { [key: string]: string };
+  /**
+   * One config per checkpointed container, matched by metadata name (names unique and
+   * exactly the checkpoint's set). Process-defining fields must agree with the checkpoint.
+   */
+  containerConfigs: ContainerConfig[];
+}
+
+export interface RestorePodRequest_OptionsEntry {
+  key: string;
+  value: string;
+}
+
+/** Which runtime ID a restored container got. */
+export interface RestoredContainer {
+  /** ContainerMetadata name of the restored container. */
+  name: string;
+  /** Its new (non-empty) runtime ID. */
+  containerId: string;
+}
+
+export interface RestorePodResponse {
+  /** ID of the new sandbox. */
+  podSandboxId: string;
+  /** Exactly one entry per container config, each CREATED and not yet started. */
+  restoredContainers: RestoredContainer[];
 }
 
 export interface GetEventsRequest {
@@ -2702,6 +2777,7 @@ function createBaseMount(): Mount {
     recursiveReadOnly: false,
     image: undefined,
     imageSubPath: "",
+    mountOptions: [],
   };
 }
 
@@ -2736,6 +2812,9 @@ export const Mount: MessageFns<Mount> = {
     }
     if (message.imageSubPath !== "") {
       writer.uint32(82).string(message.imageSubPath);
+    }
+    for (const v of message.mountOptions) {
+      writer.uint32(90).string(v!);
     }
     return writer;
   },
@@ -2833,6 +2912,14 @@ export const Mount: MessageFns<Mount> = {
             message.imageSubPath = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.mountOptions.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2881,6 +2968,11 @@ export const Mount: MessageFns<Mount> = {
         : isSet(object.image_sub_path)
         ? globalThis.String(object.image_sub_path)
         : "",
+      mountOptions: globalThis.Array.isArray(object?.mountOptions)
+        ? object.mountOptions.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.mount_options)
+        ? object.mount_options.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -2916,6 +3008,9 @@ export const Mount: MessageFns<Mount> = {
     if (message.imageSubPath !== "") {
       obj.imageSubPath = message.imageSubPath;
     }
+    if (message.mountOptions?.length) {
+      obj.mountOptions = message.mountOptions;
+    }
     return obj;
   },
 
@@ -2936,6 +3031,7 @@ export const Mount: MessageFns<Mount> = {
       ? ImageSpec.fromPartial(object.image)
       : undefined;
     message.imageSubPath = object.imageSubPath ?? "";
+    message.mountOptions = object.mountOptions?.map((e) => e) || [];
     return message;
   },
 };
@@ -18505,7 +18601,7 @@ export const RuntimeHandler: MessageFns<RuntimeHandler> = {
 };
 
 function createBaseRuntimeFeatures(): RuntimeFeatures {
-  return { supplementalGroupsPolicy: false, userNamespacesHostNetwork: false };
+  return { supplementalGroupsPolicy: false, userNamespacesHostNetwork: false, mountOptions: false };
 }
 
 export const RuntimeFeatures: MessageFns<RuntimeFeatures> = {
@@ -18515,6 +18611,9 @@ export const RuntimeFeatures: MessageFns<RuntimeFeatures> = {
     }
     if (message.userNamespacesHostNetwork !== false) {
       writer.uint32(16).bool(message.userNamespacesHostNetwork);
+    }
+    if (message.mountOptions !== false) {
+      writer.uint32(24).bool(message.mountOptions);
     }
     return writer;
   },
@@ -18548,6 +18647,14 @@ export const RuntimeFeatures: MessageFns<RuntimeFeatures> = {
             message.userNamespacesHostNetwork = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.mountOptions = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -18572,6 +18679,11 @@ export const RuntimeFeatures: MessageFns<RuntimeFeatures> = {
         : isSet(object.user_namespaces_host_network)
         ? globalThis.Boolean(object.user_namespaces_host_network)
         : false,
+      mountOptions: isSet(object.mountOptions)
+        ? globalThis.Boolean(object.mountOptions)
+        : isSet(object.mount_options)
+        ? globalThis.Boolean(object.mount_options)
+        : false,
     };
   },
 
@@ -18583,6 +18695,9 @@ export const RuntimeFeatures: MessageFns<RuntimeFeatures> = {
     if (message.userNamespacesHostNetwork !== false) {
       obj.userNamespacesHostNetwork = message.userNamespacesHostNetwork;
     }
+    if (message.mountOptions !== false) {
+      obj.mountOptions = message.mountOptions;
+    }
     return obj;
   },
 
@@ -18593,6 +18708,7 @@ export const RuntimeFeatures: MessageFns<RuntimeFeatures> = {
     const message = createBaseRuntimeFeatures();
     message.supplementalGroupsPolicy = object.supplementalGroupsPolicy ?? false;
     message.userNamespacesHostNetwork = object.userNamespacesHostNetwork ?? false;
+    message.mountOptions = object.mountOptions ?? false;
     return message;
   },
 };
@@ -22019,6 +22135,752 @@ export const CheckpointContainerResponse: MessageFns<CheckpointContainerResponse
   },
 };
 
+function createBaseCheckpointPodRequest(): CheckpointPodRequest {
+  return { podSandboxId: "", outputPath: "", containerIds: [], options: {} };
+}
+
+export const CheckpointPodRequest: MessageFns<CheckpointPodRequest> = {
+  encode(message: CheckpointPodRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.podSandboxId !== "") {
+      writer.uint32(10).string(message.podSandboxId);
+    }
+    if (message.outputPath !== "") {
+      writer.uint32(18).string(message.outputPath);
+    }
+    for (const v of message.containerIds) {
+      writer.uint32(26).string(v!);
+    }
+    globalThis.Object.entries(message.options).forEach(([key, value]: [string, string]) => {
+      CheckpointPodRequest_OptionsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckpointPodRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckpointPodRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.podSandboxId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.outputPath = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.containerIds.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = CheckpointPodRequest_OptionsEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.options[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckpointPodRequest {
+    return {
+      podSandboxId: isSet(object.podSandboxId)
+        ? globalThis.String(object.podSandboxId)
+        : isSet(object.pod_sandbox_id)
+        ? globalThis.String(object.pod_sandbox_id)
+        : "",
+      outputPath: isSet(object.outputPath)
+        ? globalThis.String(object.outputPath)
+        : isSet(object.output_path)
+        ? globalThis.String(object.output_path)
+        : "",
+      containerIds: globalThis.Array.isArray(object?.containerIds)
+        ? object.containerIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.container_ids)
+        ? object.container_ids.map((e: any) => globalThis.String(e))
+        : [],
+      options: isObject(object.options)
+        ? (globalThis.Object.entries(object.options) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: CheckpointPodRequest): unknown {
+    const obj: any = {};
+    if (message.podSandboxId !== "") {
+      obj.podSandboxId = message.podSandboxId;
+    }
+    if (message.outputPath !== "") {
+      obj.outputPath = message.outputPath;
+    }
+    if (message.containerIds?.length) {
+      obj.containerIds = message.containerIds;
+    }
+    if (message.options) {
+      const entries = globalThis.Object.entries(message.options) as [string, string][];
+      if (entries.length > 0) {
+        obj.options = {};
+        entries.forEach(([k, v]) => {
+          obj.options[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CheckpointPodRequest>, I>>(base?: I): CheckpointPodRequest {
+    return CheckpointPodRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CheckpointPodRequest>, I>>(object: I): CheckpointPodRequest {
+    const message = createBaseCheckpointPodRequest();
+    message.podSandboxId = object.podSandboxId ?? "";
+    message.outputPath = object.outputPath ?? "";
+    message.containerIds = object.containerIds?.map((e) => e) || [];
+    message.options = (globalThis.Object.entries(object.options ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseCheckpointPodRequest_OptionsEntry(): CheckpointPodRequest_OptionsEntry {
+  return { key: "", value: "" };
+}
+
+export const CheckpointPodRequest_OptionsEntry: MessageFns<CheckpointPodRequest_OptionsEntry> = {
+  encode(message: CheckpointPodRequest_OptionsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckpointPodRequest_OptionsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckpointPodRequest_OptionsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CheckpointPodRequest_OptionsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: CheckpointPodRequest_OptionsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CheckpointPodRequest_OptionsEntry>, I>>(
+    base?: I,
+  ): CheckpointPodRequest_OptionsEntry {
+    return CheckpointPodRequest_OptionsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CheckpointPodRequest_OptionsEntry>, I>>(
+    object: I,
+  ): CheckpointPodRequest_OptionsEntry {
+    const message = createBaseCheckpointPodRequest_OptionsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseCheckpointPodResponse(): CheckpointPodResponse {
+  return {};
+}
+
+export const CheckpointPodResponse: MessageFns<CheckpointPodResponse> = {
+  encode(_: CheckpointPodResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CheckpointPodResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCheckpointPodResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): CheckpointPodResponse {
+    return {};
+  },
+
+  toJSON(_: CheckpointPodResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CheckpointPodResponse>, I>>(base?: I): CheckpointPodResponse {
+    return CheckpointPodResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CheckpointPodResponse>, I>>(_: I): CheckpointPodResponse {
+    const message = createBaseCheckpointPodResponse();
+    return message;
+  },
+};
+
+function createBaseRestorePodRequest(): RestorePodRequest {
+  return { checkpointPath: "", config: undefined, runtimeHandler: "", options: {}, containerConfigs: [] };
+}
+
+export const RestorePodRequest: MessageFns<RestorePodRequest> = {
+  encode(message: RestorePodRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.checkpointPath !== "") {
+      writer.uint32(10).string(message.checkpointPath);
+    }
+    if (message.config !== undefined) {
+      PodSandboxConfig.encode(message.config, writer.uint32(18).fork()).join();
+    }
+    if (message.runtimeHandler !== "") {
+      writer.uint32(26).string(message.runtimeHandler);
+    }
+    globalThis.Object.entries(message.options).forEach(([key, value]: [string, string]) => {
+      RestorePodRequest_OptionsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    for (const v of message.containerConfigs) {
+      ContainerConfig.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestorePodRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestorePodRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.checkpointPath = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.config = PodSandboxConfig.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.runtimeHandler = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = RestorePodRequest_OptionsEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.options[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.containerConfigs.push(ContainerConfig.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestorePodRequest {
+    return {
+      checkpointPath: isSet(object.checkpointPath)
+        ? globalThis.String(object.checkpointPath)
+        : isSet(object.checkpoint_path)
+        ? globalThis.String(object.checkpoint_path)
+        : "",
+      config: isSet(object.config) ? PodSandboxConfig.fromJSON(object.config) : undefined,
+      runtimeHandler: isSet(object.runtimeHandler)
+        ? globalThis.String(object.runtimeHandler)
+        : isSet(object.runtime_handler)
+        ? globalThis.String(object.runtime_handler)
+        : "",
+      options: isObject(object.options)
+        ? (globalThis.Object.entries(object.options) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      containerConfigs: globalThis.Array.isArray(object?.containerConfigs)
+        ? object.containerConfigs.map((e: any) => ContainerConfig.fromJSON(e))
+        : globalThis.Array.isArray(object?.container_configs)
+        ? object.container_configs.map((e: any) => ContainerConfig.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RestorePodRequest): unknown {
+    const obj: any = {};
+    if (message.checkpointPath !== "") {
+      obj.checkpointPath = message.checkpointPath;
+    }
+    if (message.config !== undefined) {
+      obj.config = PodSandboxConfig.toJSON(message.config);
+    }
+    if (message.runtimeHandler !== "") {
+      obj.runtimeHandler = message.runtimeHandler;
+    }
+    if (message.options) {
+      const entries = globalThis.Object.entries(message.options) as [string, string][];
+      if (entries.length > 0) {
+        obj.options = {};
+        entries.forEach(([k, v]) => {
+          obj.options[k] = v;
+        });
+      }
+    }
+    if (message.containerConfigs?.length) {
+      obj.containerConfigs = message.containerConfigs.map((e) => ContainerConfig.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RestorePodRequest>, I>>(base?: I): RestorePodRequest {
+    return RestorePodRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestorePodRequest>, I>>(object: I): RestorePodRequest {
+    const message = createBaseRestorePodRequest();
+    message.checkpointPath = object.checkpointPath ?? "";
+    message.config = (object.config !== undefined && object.config !== null)
+      ? PodSandboxConfig.fromPartial(object.config)
+      : undefined;
+    message.runtimeHandler = object.runtimeHandler ?? "";
+    message.options = (globalThis.Object.entries(object.options ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.containerConfigs = object.containerConfigs?.map((e) => ContainerConfig.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRestorePodRequest_OptionsEntry(): RestorePodRequest_OptionsEntry {
+  return { key: "", value: "" };
+}
+
+export const RestorePodRequest_OptionsEntry: MessageFns<RestorePodRequest_OptionsEntry> = {
+  encode(message: RestorePodRequest_OptionsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestorePodRequest_OptionsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestorePodRequest_OptionsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestorePodRequest_OptionsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: RestorePodRequest_OptionsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RestorePodRequest_OptionsEntry>, I>>(base?: I): RestorePodRequest_OptionsEntry {
+    return RestorePodRequest_OptionsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestorePodRequest_OptionsEntry>, I>>(
+    object: I,
+  ): RestorePodRequest_OptionsEntry {
+    const message = createBaseRestorePodRequest_OptionsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseRestoredContainer(): RestoredContainer {
+  return { name: "", containerId: "" };
+}
+
+export const RestoredContainer: MessageFns<RestoredContainer> = {
+  encode(message: RestoredContainer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.containerId !== "") {
+      writer.uint32(18).string(message.containerId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestoredContainer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestoredContainer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.containerId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestoredContainer {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      containerId: isSet(object.containerId)
+        ? globalThis.String(object.containerId)
+        : isSet(object.container_id)
+        ? globalThis.String(object.container_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RestoredContainer): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.containerId !== "") {
+      obj.containerId = message.containerId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RestoredContainer>, I>>(base?: I): RestoredContainer {
+    return RestoredContainer.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestoredContainer>, I>>(object: I): RestoredContainer {
+    const message = createBaseRestoredContainer();
+    message.name = object.name ?? "";
+    message.containerId = object.containerId ?? "";
+    return message;
+  },
+};
+
+function createBaseRestorePodResponse(): RestorePodResponse {
+  return { podSandboxId: "", restoredContainers: [] };
+}
+
+export const RestorePodResponse: MessageFns<RestorePodResponse> = {
+  encode(message: RestorePodResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.podSandboxId !== "") {
+      writer.uint32(10).string(message.podSandboxId);
+    }
+    for (const v of message.restoredContainers) {
+      RestoredContainer.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestorePodResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestorePodResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.podSandboxId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.restoredContainers.push(RestoredContainer.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestorePodResponse {
+    return {
+      podSandboxId: isSet(object.podSandboxId)
+        ? globalThis.String(object.podSandboxId)
+        : isSet(object.pod_sandbox_id)
+        ? globalThis.String(object.pod_sandbox_id)
+        : "",
+      restoredContainers: globalThis.Array.isArray(object?.restoredContainers)
+        ? object.restoredContainers.map((e: any) => RestoredContainer.fromJSON(e))
+        : globalThis.Array.isArray(object?.restored_containers)
+        ? object.restored_containers.map((e: any) => RestoredContainer.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RestorePodResponse): unknown {
+    const obj: any = {};
+    if (message.podSandboxId !== "") {
+      obj.podSandboxId = message.podSandboxId;
+    }
+    if (message.restoredContainers?.length) {
+      obj.restoredContainers = message.restoredContainers.map((e) => RestoredContainer.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RestorePodResponse>, I>>(base?: I): RestorePodResponse {
+    return RestorePodResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestorePodResponse>, I>>(object: I): RestorePodResponse {
+    const message = createBaseRestorePodResponse();
+    message.podSandboxId = object.podSandboxId ?? "";
+    message.restoredContainers = object.restoredContainers?.map((e) => RestoredContainer.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseGetEventsRequest(): GetEventsRequest {
   return {};
 }
@@ -23684,6 +24546,31 @@ export const RuntimeServiceDefinition = {
       requestType: CheckpointContainerRequest as typeof CheckpointContainerRequest,
       requestStream: false,
       responseType: CheckpointContainerResponse as typeof CheckpointContainerResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * Pod-level checkpoint (KEP-5823, alpha in 1.37): freezes the chosen running containers
+     * together, writes one consistent checkpoint into a caller-provided directory, and
+     * always leaves them running again. Older runtimes answer UNIMPLEMENTED.
+     */
+    checkpointPod: {
+      name: "CheckpointPod",
+      requestType: CheckpointPodRequest as typeof CheckpointPodRequest,
+      requestStream: false,
+      responseType: CheckpointPodResponse as typeof CheckpointPodResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * Recreates a sandbox and its containers from a pod checkpoint; the containers come back
+     * CREATED (the caller starts them), and a failed restore leaves nothing behind.
+     */
+    restorePod: {
+      name: "RestorePod",
+      requestType: RestorePodRequest as typeof RestorePodRequest,
+      requestStream: false,
+      responseType: RestorePodResponse as typeof RestorePodResponse,
       responseStream: false,
       options: {},
     },

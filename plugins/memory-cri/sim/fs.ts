@@ -6,7 +6,15 @@ import {
 } from 'node:fs';
 import { posix } from 'node:path';
 
-export interface MountSpec { containerPath: string; hostPath: string; readonly: boolean }
+export interface MountSpec {
+  containerPath: string;
+  hostPath: string;
+  readonly: boolean;
+  /** Nothing under the mount may be executed (the noexec mount option). */
+  noexec?: boolean;
+  /** Mount options beyond ro/rw and rbind, as the OCI spec would carry them. */
+  options?: string[];
+}
 
 const MESSAGES = {
   ENOENT: 'No such file or directory',
@@ -227,7 +235,30 @@ export class ContainerFs {
     for (const n of this.mem.values()) if (n.type === 'file' && !n.exe) bytes += n.data.length;
     return { bytes, inodes: this.mem.size };
   }
+
+  /** The in-memory rootfs as plain data (pod checkpoints); what lives behind host mounts is not part of it. */
+  snapshot(): RootfsEntry[] {
+    return [...this.mem].map(([path, n]) => (n.type === 'dir'
+      ? { path, type: 'dir' as const }
+      : { path, type: 'file' as const, data: n.data.toString('base64'), ...(n.exe ? { exe: n.exe.applet } : {}), mtime: n.mtime }));
+  }
+
+  /** Put a snapshot's entries back, leaving the paths in `keep` as they are (files the runtime writes per sandbox). */
+  restore(entries: RootfsEntry[], keep: ReadonlySet<string> = new Set()): void {
+    for (const e of entries) {
+      if (typeof e?.path !== 'string' || !e.path.startsWith('/')) throw new Error(`rootfs entry without an absolute path: ${JSON.stringify(e)?.slice(0, 80)}`);
+      if (keep.has(e.path)) continue;
+      if (e.type === 'dir') this.mkdirMem(e.path);
+      else if (e.type === 'file' && typeof e.data === 'string') {
+        this.mkdirMem(posix.dirname(e.path));
+        this.mem.set(e.path, { type: 'file', data: Buffer.from(e.data, 'base64'), ...(e.exe ? { exe: { applet: e.exe } } : {}), mtime: e.mtime ?? Date.now() });
+      } else throw new Error(`rootfs entry ${e.path}: unknown type ${JSON.stringify(e.type)}`);
+    }
+  }
 }
+
+/** One rootfs entry of a snapshot: a directory, or a file with base64 content. */
+export type RootfsEntry = { path: string; type: 'dir' } | { path: string; type: 'file'; data: string; exe?: string; mtime?: number };
 
 function hostCall<T>(path: string, fn: () => T): T {
   try {

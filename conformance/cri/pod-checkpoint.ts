@@ -1,0 +1,186 @@
+// CRI CheckpointPod / RestorePod (pod-level checkpoint/restore, KEP-5823, alpha in Kubernetes
+// 1.37), where implemented: a running pod is checkpointed into an empty directory and keeps
+// running; after it is removed, RestorePod makes a new sandbox whose containers come back CREATED,
+// run when started, with the same config, their files and their logs. Argument errors, unknown
+// ids and unknown or damaged checkpoints are refused and leave nothing behind. Runtimes older than
+// 1.37 answer UNIMPLEMENTED (kubelet's version skew allows it): the cases are then not applicable.
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ContainerConfig, PodSandboxConfig } from '../../interfaces/gen/cri/api.js';
+import type { DeepPartial } from '../../interfaces/grpc/types.js';
+import { expectCode, expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
+import type { CaseDef } from '../runner/types.js';
+import { caseIn } from './case.js';
+import {
+  ContainerState, PodSandboxState, expectRefused, parseLogLine, rpcCap, type CriEnv, type CriKit, type Pod,
+} from './kit.js';
+
+const c = caseIn('cri.PodCheckpoint');
+const needs = [rpcCap('CheckpointPod'), rpcCap('RestorePod')];
+
+const R = {
+  checkpointOk: 'CRI CheckpointPod: a running sandbox and running containers of it, with an existing empty output_path, MUST be checkpointed into that directory',
+  resumed: 'CRI CheckpointPod: the runtime pauses the selected containers only while it captures them and resumes them before returning; it never returns a frozen pod',
+  restoreOk: 'CRI RestorePod: a checkpoint with one config per checkpointed container (matched by metadata name) MUST be restored into a new sandbox',
+  restoredShape: 'CRI RestorePodResponse: a non-empty pod_sandbox_id and exactly one restored_containers entry per container_configs entry, names and container ids non-empty and unique',
+  restoredCreated: 'CRI RestorePod: every returned container is CONTAINER_CREATED and has not run the restored process; the caller starts it with StartContainer',
+  restoredRuns: 'CRI RestorePod: a restored container runs when started, with the config given and the filesystem state of the checkpoint',
+  restoredLogs: 'CRI RestorePod: a restored container keeps what it logged before the checkpoint (kubelet\'s log reader continues the same CRI log)',
+  outputPath: 'CRI CheckpointPodRequest.output_path: an absolute path to an existing, empty directory; the runtime writes nothing outside it and leaves no partial artifacts when it fails',
+  containerIds: 'CRI CheckpointPodRequest.container_ids: non-empty, without duplicates, every container running and in pod_sandbox_id; otherwise the runtime fails without a checkpoint',
+  unknownSandbox: 'CRI CheckpointPod: a pod_sandbox_id the runtime does not know fails with NOT_FOUND (as every CRI call naming an unknown object)',
+  unknownCheckpoint: 'CRI RestorePod: a checkpoint_path that holds no checkpoint the runtime can restore is refused, and the runtime removes any sandbox and container it created',
+  configSet: 'CRI RestorePodRequest.container_configs: the metadata names must be exactly the set of containers in the checkpoint; otherwise the restore fails and leaves nothing behind',
+};
+
+const SCRIPT = 'if [ -f /tmp/triad-state ]; then echo resumed; else echo first-run; echo kept > /tmp/triad-state; fi; sleep 3600';
+
+interface Checkpointable { pod: Pod; configs: DeepPartial<ContainerConfig>[]; ids: string[]; imageRef: string }
+
+/** A pod with `app` (logs first-run and writes /tmp/triad-state) and `side` (sleeps), both running. */
+async function checkpointable(k: CriKit): Promise<Checkpointable> {
+  const pod = await k.sandbox();
+  const configs = [k.containerConfig('app', ['sh', '-c', SCRIPT]), k.containerConfig('side', ['sleep', '3600'])];
+  const ids: string[] = [];
+  for (const cfg of configs) ids.push(await k.run(pod, cfg.metadata!.name!, cfg.command as string[]));
+  const st = await k.status(ids[0]);
+  await k.waitLog(st.logPath, (l) => l?.text === 'first-run', 10_000, '"first-run"', 'CRI container logs: what the process writes to stdout is in the log file');
+  return { pod, configs, ids, imageRef: st.imageRef };
+}
+
+/** An existing empty directory for a checkpoint, removed when the case ends. */
+function checkpointDir(k: CriKit): string {
+  return k.hostDir('pod-checkpoint');
+}
+
+async function checkpoint(k: CriKit, p: Checkpointable, dir: string): Promise<void> {
+  await expectOk(k.runtime.checkpointPod({ podSandboxId: p.pod.id, outputPath: dir, containerIds: p.ids }), R.checkpointOk);
+  expectTrue(readdirSync(dir).length > 0, `CheckpointPod answered OK but ${dir} is empty`, R.checkpointOk);
+}
+
+/** Stop and remove the checkpointed pod, as kubelet does before restoring it elsewhere. */
+async function removePod(k: CriKit, pod: Pod): Promise<void> {
+  await expectOk(k.runtime.stopPodSandbox({ podSandboxId: pod.id }), 'CRI StopPodSandbox: MUST stop an existing sandbox');
+  await expectOk(k.runtime.removePodSandbox({ podSandboxId: pod.id }), 'CRI RemovePodSandbox: MUST remove an existing sandbox');
+}
+
+/** A sandbox config for the restored pod: fresh metadata and log directory (created; removed at the end). */
+function restoreConfig(k: CriKit): DeepPartial<PodSandboxConfig> & { logDirectory?: string } {
+  const config = k.podConfig();
+  const dir = config.logDirectory!;
+  mkdirSync(dir, { recursive: true });
+  k.ctx.cleanup(() => rmSync(dir, { recursive: true, force: true }), `remove log directory ${dir}`);
+  return config;
+}
+
+/** A restore that should fail: refused, and no sandbox of this case is left (a wrong success is cleaned up). */
+async function expectRestoreRefused(k: CriKit, req: Parameters<CriKit['runtime']['restorePod']>[0], rule: string, what: string): Promise<void> {
+  await expectRefused(k.runtime.restorePod(req), rule, what, (r) => { if (r.podSandboxId) k.trackSandbox(r.podSandboxId, req!.config ?? {}); });
+  const left = (await k.env.client.runtime.listPodSandbox({ filter: { labelSelector: k.mine } })).items
+    .filter((s) => s.metadata?.uid === req?.config?.metadata?.uid);
+  expectEqual(left.map((s) => s.id), [], rule, `sandboxes of the refused restore (${what})`);
+}
+
+export const podCheckpointCases: CaseDef<CriEnv>[] = [
+  c({
+    id: 'cri.pod-checkpoint.round-trip', name: 'CheckpointPod of a running pod, then RestorePod: containers come back CREATED and run with the same config, files and logs', needs, tags: ['Slow'], timeoutMs: 90_000,
+    async run(k) {
+      const p = await checkpointable(k);
+      const dir = checkpointDir(k);
+      await checkpoint(k, p, dir);
+      for (const id of p.ids) expectEqual(ContainerState[(await k.status(id)).state], 'CONTAINER_RUNNING', R.resumed, `state of ${id} after CheckpointPod`, k.ctx.lastCall);
+      await removePod(k, p.pod);
+
+      const config = restoreConfig(k);
+      const call = k.runtime.restorePod({ checkpointPath: dir, config, containerConfigs: p.configs as ContainerConfig[] });
+      const r = await expectOk(call, R.restoreOk);
+      if (r.podSandboxId) k.trackSandbox(r.podSandboxId, config);
+      for (const rc of r.restoredContainers) if (rc.containerId) k.trackContainer(rc.containerId);
+      expectTrue(!!r.podSandboxId, 'RestorePod answered without pod_sandbox_id', R.restoredShape, { call });
+      const names = r.restoredContainers.map((x) => x.name).sort();
+      expectEqual(names, ['app', 'side'], R.restoredShape, 'restored_containers names', call);
+      const ids = r.restoredContainers.map((x) => x.containerId);
+      expectTrue(ids.every(Boolean) && new Set(ids).size === ids.length, `restored container ids are not non-empty and unique: ${JSON.stringify(ids)}`, R.restoredShape, { call });
+
+      const sb = await expectOk(k.runtime.podSandboxStatus({ podSandboxId: r.podSandboxId }), 'CRI PodSandboxStatus: MUST answer the status of an existing sandbox');
+      expectEqual(PodSandboxState[sb.status?.state ?? -1], 'SANDBOX_READY', R.restoreOk, 'state of the restored sandbox', k.ctx.lastCall);
+      expectEqual(sb.status?.metadata?.uid, config.metadata?.uid, R.restoreOk, 'the restored sandbox\'s metadata.uid (the request\'s config)', k.ctx.lastCall);
+      const byName = Object.fromEntries(r.restoredContainers.map((x) => [x.name, x.containerId]));
+      const listed = await expectOk(k.runtime.listContainers({ filter: { podSandboxId: r.podSandboxId } }), 'CRI ListContainers: MUST answer OK with the objects matching the filter');
+      expectEqual(listed.containers.map((x) => x.id).sort(), [...ids].sort(), R.restoreOk, 'the containers of the restored sandbox (ListContainers by pod_sandbox_id)', k.ctx.lastCall);
+      for (const name of ['app', 'side']) {
+        expectEqual(ContainerState[(await k.status(byName[name])).state], 'CONTAINER_CREATED', R.restoredCreated, `state of the restored ${name} before StartContainer`, k.ctx.lastCall);
+      }
+      for (const name of ['app', 'side']) await expectOk(k.runtime.startContainer({ containerId: byName[name] }), R.restoredRuns);
+      for (const [i, name] of ['app', 'side'].entries()) {
+        const st = await k.waitState(byName[name], ContainerState.CONTAINER_RUNNING, 10_000, R.restoredRuns);
+        expectEqual(st.metadata?.name, name, R.restoredRuns, `metadata.name of the restored ${name}`, k.ctx.lastCall);
+        expectEqual(st.labels, p.configs[i].labels, R.restoredRuns, `labels of the restored ${name}`, k.ctx.lastCall);
+        expectEqual(st.imageRef, p.imageRef, R.restoredRuns, `image_ref of the restored ${name}`, k.ctx.lastCall);
+      }
+      const out = await k.shOk(byName.app, 'cat /tmp/triad-state', R.restoredRuns);
+      expectEqual(out, 'kept\n', R.restoredRuns, 'the file the container wrote before the checkpoint', k.ctx.lastCall);
+      const log = (await k.status(byName.app)).logPath;
+      expectTrue(log.startsWith(config.logDirectory!), `the restored container logs to ${log}, not under the restored sandbox's log_directory ${config.logDirectory}`, R.restoredLogs);
+      await k.waitLog(log, (l) => l?.text === 'first-run', 10_000, 'the line logged before the checkpoint ("first-run")', R.restoredLogs);
+      const lines = k.logLines(log).map(parseLogLine);
+      if (lines.some((l) => !l)) fail(`${log} has lines that are not CRI log lines`, 'CRI container logs: every line of the file at log_directory/log_path is "<RFC3339Nano time> <stdout|stderr> <F|P> <content>"', { actual: k.logLines(log).slice(0, 20) });
+    },
+  }),
+  c({
+    id: 'cri.pod-checkpoint.checkpoint.bad-arguments', name: 'CheckpointPod without output_path, with a missing directory, without or with foreign container_ids is refused and writes nothing', needs, tags: ['Slow'],
+    async run(k) {
+      const pod = await k.sandbox();
+      const id = await k.sleeper(pod);
+      const other = await k.sandbox();
+      const foreign = await k.sleeper(other, 'foreign');
+      const dir = checkpointDir(k);
+      const cp = (over: Record<string, unknown>) => k.runtime.checkpointPod({ podSandboxId: pod.id, outputPath: dir, containerIds: [id], ...over });
+      await expectRefused(cp({ outputPath: '' }), R.outputPath, 'CheckpointPod without output_path');
+      await expectRefused(cp({ outputPath: join(dir, 'does-not-exist') }), R.outputPath, 'CheckpointPod into a directory that does not exist');
+      await expectRefused(cp({ containerIds: [] }), R.containerIds, 'CheckpointPod without container_ids');
+      await expectRefused(cp({ containerIds: [id, id] }), R.containerIds, 'CheckpointPod naming a container twice');
+      await expectRefused(cp({ containerIds: [foreign] }), R.containerIds, 'CheckpointPod of a container of another sandbox');
+      await expectRefused(cp({ containerIds: [k.env.unknownId] }), R.containerIds, 'CheckpointPod of a container id the runtime does not know');
+      expectEqual(readdirSync(dir), [], R.outputPath, `entries in ${dir} after the refused calls`);
+      expectEqual(ContainerState[(await k.status(id)).state], 'CONTAINER_RUNNING', R.resumed, 'state of the container after the refused calls', k.ctx.lastCall);
+    },
+  }),
+  c({
+    id: 'cri.pod-checkpoint.checkpoint.unknown-id', name: 'CheckpointPod of an unknown pod sandbox id fails with NOT_FOUND', needs,
+    async run(k) {
+      const dir = checkpointDir(k);
+      await expectCode(k.runtime.checkpointPod({ podSandboxId: k.env.unknownId, outputPath: dir, containerIds: [k.env.unknownId] }), 'NOT_FOUND', R.unknownSandbox);
+      expectEqual(readdirSync(dir), [], R.outputPath, `entries in ${dir} after the refused call`);
+    },
+  }),
+  c({
+    id: 'cri.pod-checkpoint.restore.unknown-checkpoint', name: 'RestorePod from a missing, an empty or a damaged checkpoint directory is refused and leaves no sandbox', needs,
+    async run(k) {
+      const base = checkpointDir(k);
+      const empty = join(base, 'empty');
+      const damaged = join(base, 'damaged');
+      mkdirSync(empty);
+      mkdirSync(damaged);
+      writeFileSync(join(damaged, 'checkpoint.json'), '{"not": "a checkpoint"');
+      writeFileSync(join(damaged, 'checkpoint.tar'), 'garbage');
+      const configs = [k.containerConfig('app', ['sleep', '3600'])] as ContainerConfig[];
+      for (const [path, what] of [[join(base, 'missing'), 'a checkpoint_path that does not exist'], [empty, 'an empty checkpoint directory'], [damaged, 'a damaged checkpoint']] as const) {
+        await expectRestoreRefused(k, { checkpointPath: path, config: restoreConfig(k), containerConfigs: configs }, R.unknownCheckpoint, `RestorePod from ${what}`);
+      }
+    },
+  }),
+  c({
+    id: 'cri.pod-checkpoint.restore.container-set', name: 'RestorePod whose container_configs lack a checkpointed container or add one is refused and leaves nothing behind', needs, tags: ['Slow'], timeoutMs: 60_000,
+    async run(k) {
+      const p = await checkpointable(k);
+      const dir = checkpointDir(k);
+      await checkpoint(k, p, dir);
+      await removePod(k, p.pod);
+      const [app, side] = p.configs as ContainerConfig[];
+      await expectRestoreRefused(k, { checkpointPath: dir, config: restoreConfig(k), containerConfigs: [app] }, R.configSet, 'RestorePod without the "side" container\'s config');
+      await expectRestoreRefused(k, { checkpointPath: dir, config: restoreConfig(k), containerConfigs: [app, side, k.containerConfig('extra', ['sleep', '1']) as ContainerConfig] }, R.configSet, 'RestorePod with a config for a container the checkpoint does not have');
+      await expectRestoreRefused(k, { checkpointPath: dir, config: restoreConfig(k), containerConfigs: [] }, R.configSet, 'RestorePod without container_configs');
+    },
+  }),
+];
