@@ -387,6 +387,87 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
       group.getVolumeGroupSnapshot = (req, ctx) => { if (!req.groupSnapshotId) throw notFound('group snapshot "" not found'); return orig(req, ctx); };
     },
   },
+  'huge-volume-context': {
+    description: 'CreateVolume answers a volume_context of 5 KiB, above the 4 KiB map limit',
+    caughtBy: 'csi.controller.create-volume.basic',
+    // The case passes the volume_context back, as a CO does: validation sees the bad context too.
+    alsoCaughtBy: ['csi.controller.validate-volume-capabilities.confirmed'],
+    patch({ controller }) {
+      const orig = controller.createVolume;
+      controller.createVolume = async (req, ctx) => {
+        const res = await orig(req, ctx);
+        return { volume: { ...res.volume, volumeContext: { ...res.volume.volumeContext, 'triad.test/padding': 'x'.repeat(5 * 1024) } } };
+      };
+    },
+  },
+  'volume-context-changes': {
+    description: 'CreateVolume answers a different volume_context each time, also for the same volume',
+    caughtBy: 'csi.controller.create-volume.idempotent',
+    // The case passes the volume_context back, as a CO does: validation sees the bad context too.
+    alsoCaughtBy: ['csi.controller.validate-volume-capabilities.confirmed'],
+    patch({ controller }) {
+      const orig = controller.createVolume;
+      let n = 0;
+      controller.createVolume = async (req, ctx) => {
+        const res = await orig(req, ctx);
+        return { volume: { ...res.volume, volumeContext: { ...res.volume.volumeContext, 'triad.test/call': String(++n) } } };
+      };
+    },
+  },
+  'validate-flaps': {
+    description: 'ValidateVolumeCapabilities confirms only every second time it is asked',
+    caughtBy: 'csi.controller.validate-volume-capabilities.confirmed',
+    patch({ controller }) {
+      const orig = controller.validateVolumeCapabilities;
+      let n = 0;
+      controller.validateVolumeCapabilities = async (req, ctx) => {
+        const res = await orig(req, ctx);
+        return ++n % 2 ? res : { message: 'not this time' };
+      };
+    },
+  },
+  'bad-topology-key': {
+    description: 'NodeGetInfo reports a topology key that is not in the key format',
+    caughtBy: 'csi.node.get-info',
+    patch({ node }) {
+      const orig = node.nodeGetInfo;
+      node.nodeGetInfo = async (req, ctx) => {
+        const res = await orig(req, ctx);
+        return { ...res, accessibleTopology: { segments: { ...res.accessibleTopology?.segments, 'Zone Name!': 'a' } } };
+      };
+    },
+  },
+  'node-expand-again-fails': {
+    description: 'NodeExpandVolume fails with FAILED_PRECONDITION when the node already has the asked size',
+    caughtBy: 'csi.node.expand-volume',
+    patch({ node }, d) {
+      const orig = node.nodeExpandVolume;
+      node.nodeExpandVolume = (req, ctx) => {
+        const v = d.store.volumes.get(req.volumeId);
+        if (v && req.capacityRange && v.nodeCapacity >= req.capacityRange.requiredBytes) throw failedPrecondition(`volume ${v.id} is already ${v.nodeCapacity} bytes on the node`);
+        return orig(req, ctx);
+      };
+    },
+  },
+  'group-ready-with-unready-member': {
+    description: 'CreateVolumeGroupSnapshot answers a ready group whose member snapshots are not ready',
+    caughtBy: 'csi.group-controller.create.basic',
+    patch({ group }) {
+      const orig = group.createVolumeGroupSnapshot;
+      group.createVolumeGroupSnapshot = async (req, ctx) => {
+        const res = await orig(req, ctx);
+        return { groupSnapshot: { ...res.groupSnapshot, readyToUse: true, snapshots: res.groupSnapshot.snapshots.map((x: object) => ({ ...x, readyToUse: false })) } };
+      };
+    },
+  },
+  'node-expand-huge-ok': {
+    description: 'NodeExpandVolume answers OK to a capacity no volume can have (4 EiB), reporting it as the new size',
+    caughtBy: 'csi.node.expand-volume.unsupported-capacity',
+    patch({ node }) {
+      const orig = node.nodeExpandVolume;
+      node.nodeExpandVolume = (req, ctx) => (req.volumeId && req.capacityRange?.requiredBytes >= 2n ** 62n ? { capacityBytes: req.capacityRange.requiredBytes } : orig(req, ctx));
+    },
+  },
   'bad-plugin-name': {
     description: 'GetPluginInfo reports a name that is not in domain-name notation',
     caughtBy: 'csi.identity.get-plugin-info.name',

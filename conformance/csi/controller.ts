@@ -50,13 +50,14 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       // The kit asks for SINGLE_NODE_WRITER, which plugins with the newer single-node modes still accept.
       const v = await k.createVolume();
-      expectTrue(v.capacityBytes >= 0n, `capacity_bytes is ${v.capacityBytes}`, 'csi.volume.capacity-non-negative', { actual: v.capacityBytes });
-      expectTrue(v.capacityBytes === 0n || v.capacityBytes >= k.env.size, `capacity_bytes ${v.capacityBytes} is below required_bytes ${k.env.size}`, 'csi.create-volume.capacity-range-honoured', { actual: v.capacityBytes });
+      const call = k.ctx.lastCall; // the CreateVolume, for the failure report
+      expectTrue(v.capacityBytes >= 0n, `capacity_bytes is ${v.capacityBytes}`, 'csi.volume.capacity-non-negative', { actual: v.capacityBytes, call });
+      expectTrue(v.capacityBytes === 0n || v.capacityBytes >= k.env.size, `capacity_bytes ${v.capacityBytes} is below required_bytes ${k.env.size}`, 'csi.create-volume.capacity-range-honoured', { actual: v.capacityBytes, call });
       const size = mapBytes(v.volumeContext);
-      expectTrue(size <= 4096, `volume_context holds ${size} bytes`, 'csi.field-requirements.map-4-kib', { actual: v.volumeContext });
+      expectTrue(size <= 4096, `volume_context holds ${size} bytes`, 'csi.field-requirements.map-4-kib', { actual: v.volumeContext, call });
       if (v.accessibleTopology.length) {
-        expectTrue(k.has(cap.plugin(ServiceCap.VOLUME_ACCESSIBILITY_CONSTRAINTS)), 'the volume reports accessible_topology but the plugin does not advertise VOLUME_ACCESSIBILITY_CONSTRAINTS', 'csi.volume.topology-needs-capability', { actual: v.accessibleTopology });
-        for (const t of v.accessibleTopology) checkTopology(t.segments, 'volume.accessible_topology');
+        expectTrue(k.has(cap.plugin(ServiceCap.VOLUME_ACCESSIBILITY_CONSTRAINTS)), 'the volume reports accessible_topology but the plugin does not advertise VOLUME_ACCESSIBILITY_CONSTRAINTS', 'csi.volume.topology-needs-capability', { actual: v.accessibleTopology, call });
+        for (const t of v.accessibleTopology) checkTopology(t.segments, 'volume.accessible_topology', call);
       }
     },
   }),

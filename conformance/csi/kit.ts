@@ -314,15 +314,15 @@ export const LISTING = [RULES.listOk, RULES.listPagination];
 export const mapBytes = (m: Record<string, string>) => Object.entries(m).reduce((n, [a, b]) => n + Buffer.byteLength(a) + Buffer.byteLength(b), 0);
 
 /** Topology keys ([prefix/]name) and values: 63 characters at most, alphanumeric at both ends (spec "Topology"). */
-export function checkTopology(segments: Record<string, string>, what: string): void {
+export function checkTopology(segments: Record<string, string>, what: string, call?: unknown): void {
   const part = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
   const prefix = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,61}[A-Za-z0-9])?$/;
   const seen = new Set<string>();
   for (const [key, value] of Object.entries(segments)) {
     const [pre, name] = key.includes('/') ? [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)] : [undefined, key];
-    expectTrue(part.test(name) && (pre === undefined || prefix.test(pre)), `${what} key ${JSON.stringify(key)} is not [prefix/]name of at most 63 characters with alphanumeric ends`, 'csi.create-volume.topology-key-format', { actual: segments });
-    expectTrue(part.test(value), `${what} value ${JSON.stringify(value)} of ${key} is not 1 to 63 characters with alphanumeric ends`, 'csi.create-volume.topology-key-format', { actual: segments });
-    expectTrue(!seen.has(key.toLowerCase()), `${what} has key ${key} twice (keys are case-insensitive)`, 'csi.create-volume.topology-key-format', { actual: segments });
+    expectTrue(part.test(name) && (pre === undefined || prefix.test(pre)), `${what} key ${JSON.stringify(key)} is not [prefix/]name of at most 63 characters with alphanumeric ends`, 'csi.create-volume.topology-key-format', { actual: segments, call });
+    expectTrue(part.test(value), `${what} value ${JSON.stringify(value)} of ${key} is not 1 to 63 characters with alphanumeric ends`, 'csi.create-volume.topology-key-format', { actual: segments, call });
+    expectTrue(!seen.has(key.toLowerCase()), `${what} has key ${key} twice (keys are case-insensitive)`, 'csi.create-volume.topology-key-format', { actual: segments, call });
     seen.add(key.toLowerCase());
   }
 }

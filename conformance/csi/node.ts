@@ -40,7 +40,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
       if (info.accessibleTopology && Object.keys(info.accessibleTopology.segments).length) {
         expectTrue(k.has(cap.plugin(ServiceCap.VOLUME_ACCESSIBILITY_CONSTRAINTS)), 'accessible_topology is set but the plugin does not advertise VOLUME_ACCESSIBILITY_CONSTRAINTS',
           'csi.node-get-info.topology-needs-capability', { call: p });
-        checkTopology(info.accessibleTopology.segments, 'accessible_topology');
+        checkTopology(info.accessibleTopology.segments, 'accessible_topology', p);
       }
     },
   }),
