@@ -11,7 +11,7 @@ import {
   ControllerServiceCapability_RPC_Type as CtlCap, NodeServiceCapability_RPC_Type as NodeCap,
 } from '../interfaces/gen/csi/csi.js';
 import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../plugins/memory-cni/index.js';
-import { serveMemoryCri } from '../plugins/memory-cri/index.js';
+import { loadImageFile, serveMemoryCri } from '../plugins/memory-cri/index.js';
 import { serveMemoryCsi } from '../plugins/memory-csi/index.js';
 import { isPrivateContainerd, type TriadConfig } from './config/config.js';
 import { hostResolvConf, Kubelet } from './kubelet/kubelet.js';
@@ -84,7 +84,8 @@ export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promi
       } else {
         network = { type: 'none' as const };
       }
-      const cri = await serveMemoryCri({ endpoint: join(sockDir, 'memory-cri.sock'), network, faults: cfg.runtime.faults, stateDir: join(stateDir, 'memory-cri') });
+      const images = cfg.runtime.images ? loadImageFile(cfg.runtime.images) : undefined;
+      const cri = await serveMemoryCri({ endpoint: join(sockDir, 'memory-cri.sock'), network, faults: cfg.runtime.faults, stateDir: join(stateDir, 'memory-cri'), images });
       closers.push(() => cri.close());
       closers.push(async () => rmSync(netDir, { recursive: true, force: true }));
       endpoint = cri.endpoint;

@@ -36,7 +36,7 @@ import { confFiles, loadConfFile } from '../interfaces/cni/index.js';
 import { CriClient } from '../interfaces/cri/client.js';
 import { bridgePorts, cleanupBridge, cleanupPortmapRules, DEFAULT_BIN_DIRS, linkExists, links, natChains } from '../plugins/bridge/index.js';
 import {
-  containerdAlive, containerdConfig, containerdPaths, mountsUnder, startContainerd, stopContainerd, unmountUnder, waitCriReady,
+  containerdAlive, containerdConfig, containerdPaths, mountsUnder, removeSharedDirsCreated, sharedDirsOfOldRecord, sharedDirsPresent, startContainerd, stopContainerd, unmountUnder, waitCriReady,
   type ContainerdInstance, type PrivateContainerdOptions,
 } from '../plugins/containerd/index.js';
 import { installCniBinary, MEMORY_CNI_TYPE } from '../plugins/memory-cni/index.js';
@@ -85,6 +85,8 @@ interface PrivateRecord {
   /** Host state before the first start, restored at the final close. */
   host: {
     natChains: string[]; ipForward: string; runContainerd: boolean;
+    /** Which of the shared host dirs existed (SHARED_DIRS in plugins/containerd); absent in older records. */
+    sharedDirs?: string[];
     /** kubelet.cgroupRoot, its pod cgroups before the start, and where the root itself already was. */
     cgroupRoot: string; podCgroups: string[]; cgroupRootsBefore: string[];
   };
@@ -191,15 +193,23 @@ function linkPlugins(binDir: string, dirs: string[]): void {
   }
 }
 
-async function setupNetwork(cfg: TriadConfig, dir: string, previous?: PrivateRecord['network']): Promise<NetSetup> {
+/**
+ * The instance's CNI network from triad.yaml: written into its dirs, or with write: false only
+ * worked out (what it would be), so a previous instance can be judged, and if need be torn
+ * down, while its own network config is still in place (its pods' CNI DEL needs it).
+ */
+async function setupNetwork(cfg: TriadConfig, dir: string, previous?: PrivateRecord['network'], write = true): Promise<NetSetup> {
   const net = cfg.network;
   const confDir = join(dir, 'cni', 'net.d');
   const binDir = join(dir, 'cni', 'bin');
-  mkdirSync(confDir, { recursive: true });
-  mkdirSync(binDir, { recursive: true });
+  if (write) {
+    mkdirSync(confDir, { recursive: true });
+    mkdirSync(binDir, { recursive: true });
+  }
   // exactly one config in the conf dir (what containerd loads is what triad.yaml says), written
   // only when it changes: an adopted containerd reloads the dir on every change
   const putConf = (file: string, text: string) => {
+    if (!write) return join(confDir, file);
     for (const f of readdirSafe(confDir)) if (f !== file) rmSync(join(confDir, f), { recursive: true, force: true });
     if (readFileSafe(join(confDir, file)) !== text.trim()) writeFileSync(join(confDir, file), text);
     return join(confDir, file);
@@ -211,9 +221,11 @@ async function setupNetwork(cfg: TriadConfig, dir: string, previous?: PrivateRec
 
   if (net.type === 'memory') {
     const ipamDir = join(dir, 'cni', 'ipam');
-    mkdirSync(ipamDir, { recursive: true });
-    installCniBinary(binDir, MEMORY_CNI_TYPE, { mode: memoryCniMode() });
-    if (!existsSync(join(binDir, 'loopback'))) symlinkSync(join(loDir, 'loopback'), join(binDir, 'loopback'));
+    if (write) {
+      mkdirSync(ipamDir, { recursive: true });
+      installCniBinary(binDir, MEMORY_CNI_TYPE, { mode: memoryCniMode() });
+      if (!existsSync(join(binDir, 'loopback'))) symlinkSync(join(loDir, 'loopback'), join(binDir, 'loopback'));
+    }
     const name = 'triad-memory';
     const plugin: Record<string, unknown> = { type: MEMORY_CNI_TYPE, subnet: net.subnet, dataDir: ipamDir, routes: [] };
     if (net.faults.length) plugin.faults = net.faults;
@@ -240,8 +252,10 @@ async function setupNetwork(cfg: TriadConfig, dir: string, previous?: PrivateRec
   const dirs = [...new Set(net.binDirs)];
   const missing = list.plugins.map((p) => p.type).filter((t) => !findPluginDir(t, dirs));
   if (missing.length) throw new Error(`${cfg.source}: network.binDirs: no CNI plugin ${missing.join(', ')} (used by ${src}) in ${dirs.join(', ')}`);
-  linkPlugins(binDir, dirs);
-  if (!existsSync(join(binDir, 'loopback'))) symlinkSync(join(loDir, 'loopback'), join(binDir, 'loopback'));
+  if (write) {
+    linkPlugins(binDir, dirs);
+    if (!existsSync(join(binDir, 'loopback'))) symlinkSync(join(loDir, 'loopback'), join(binDir, 'loopback'));
+  }
   const conflist = putConf(basename(src), readFileSync(src, 'utf8'));
   const bridges = [...new Set(list.plugins.filter((p) => p.type === 'bridge').map((p) => (typeof p.bridge === 'string' && p.bridge) || 'cni0'))];
   const created = new Set(previous?.bridgesCreated ?? []);
@@ -293,10 +307,9 @@ async function teardown(dir: string, rec: PrivateRecord | undefined, log: (m: st
     const others = (await links()).some((l) => /^triad|^cni/.test(l.ifname) && l.linkinfo?.info_kind === 'bridge');
     if (!others) { try { writeFileSync(IP_FORWARD, '0'); } catch { /* read-only /proc/sys */ } }
   }
-  if (rec && !rec.host.runContainerd && existsSync('/run/containerd')) {
-    // made by this instance (shim sockets): empty dirs only, and only when no containerd runs
-    if (!findPids((argv) => /(^|\/)containerd$/.test(argv[0] ?? '')).length) rmEmptyDirs('/run/containerd');
-  }
+  // the shared host dirs this instance created (shim sockets, runc's default root, CNI cache),
+  // by its record of which were there before, and only once empty (another runtime's stay)
+  if (rec) removeSharedDirsCreated(rec.host.sharedDirs ?? sharedDirsOfOldRecord(rec.host.runContainerd));
   if (rec) removePodCgroups(rec.host);
   await unmountUnder(dir);
   const left = mountsUnder(dir);
@@ -370,7 +383,10 @@ export async function startPrivateContainerd(cfg: TriadConfig, o: StartPrivateOp
     const paths = containerdPaths(dir);
     // ---- a previous owner's instance: adopt it when unchanged and healthy, else clean it up
     if (previous) {
-      const net = await setupNetwork(cfg, dir, previous.network);
+      // worked out, not written: a previous instance that is not adopted is torn down with its
+      // own network config still in place (else its pods' CNI DEL runs against the new one and
+      // the old attachments' results stay in libcni's cache)
+      const net = await setupNetwork(cfg, dir, previous.network, false);
       const opts = containerdOptions(net);
       const prevInst = { pid: previous.containerdPid, paths };
       const same = readFileSafe(paths.config) === containerdConfig(opts).trim() && previous.network.type === net.record.type && previous.network.name === net.record.name;
@@ -379,10 +395,11 @@ export async function startPrivateContainerd(cfg: TriadConfig, o: StartPrivateOp
         const healthy = await waitCriReady(client, { timeoutMs: 5000 }).then(() => true, () => false);
         client.close();
         if (healthy) {
-          const rec: PrivateRecord = { ...previous, owner: me(), network: net.record };
+          const written = await setupNetwork(cfg, dir, previous.network);
+          const rec: PrivateRecord = { ...previous, owner: me(), network: written.record };
           writeRecord(dir, rec);
           log(`adopting the private containerd pid ${previous.containerdPid} in ${dir} (left running by triad pid ${previous.owner?.pid ?? '?'})`);
-          return handle(dir, rec, net, true, log);
+          return handle(dir, rec, written, true, log);
         }
       }
       log(`private containerd in ${dir}: ${containerdAlive(prevInst) ? `pid ${previous.containerdPid} left by a previous triad is ${same ? 'not healthy' : 'configured differently'}` : 'a previous instance died'}: cleaning it up first`);
@@ -398,7 +415,7 @@ export async function startPrivateContainerd(cfg: TriadConfig, o: StartPrivateOp
       owner: me(),
       containerdPid: 0,
       network: { type: cfg.network.type === 'cni' ? 'cni' : 'memory', name: '', bridgesCreated: [], portmap: false },
-      host: { natChains: await natChains(), ipForward: readFileSafe(IP_FORWARD), runContainerd: existsSync('/run/containerd'), ...cgroupSnapshot(cfg.kubelet.cgroupRoot) },
+      host: { natChains: await natChains(), ipForward: readFileSafe(IP_FORWARD), runContainerd: existsSync('/run/containerd'), sharedDirs: sharedDirsPresent(), ...cgroupSnapshot(cfg.kubelet.cgroupRoot) },
     };
     writeRecord(dir, rec);
     let net: NetSetup;

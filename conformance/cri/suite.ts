@@ -39,14 +39,34 @@ export const criCases = [
 
 const describe = (e: unknown) => (e instanceof RpcError ? `${e.codeName}: ${e.details}` : (e as Error).message);
 
-/** Open a server stream and wait for its first message, its end or its error (UNIMPLEMENTED comes at once). */
-async function probeStream(open: () => ServerStream<unknown>, ms = 500): Promise<void> {
+/**
+ * Open a server stream and wait for its first message, its end or its error. A runtime without
+ * the RPC answers UNIMPLEMENTED at once, but "at once" can be seconds on a loaded machine, so
+ * silence alone proves nothing: after `ms` of it, `barrier` makes a unary call on the same
+ * connection, and only a stream still silent after that call came back counts as implemented
+ * (GetContainerEvents stays silent until an event happens).
+ */
+async function probeStream(open: () => ServerStream<unknown>, barrier: () => Promise<unknown>, ms = 500): Promise<void> {
   const s = open();
-  const timer = setTimeout(() => s.cancel(), ms);
+  let settled = false;
+  const first = (async () => {
+    try {
+      for await (const _ of s) break;
+    } finally {
+      settled = true;
+    }
+  })();
+  first.catch(() => undefined);
+  const quiet = async () => {
+    await new Promise((r) => setTimeout(r, ms));
+    if (settled) return;
+    await barrier().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 50));
+  };
   try {
-    for await (const _ of s) break;
+    await Promise.race([first, quiet()]);
+    if (settled) await first; // an error (UNIMPLEMENTED, …) is the probe's answer
   } finally {
-    clearTimeout(timer);
     s.cancel();
   }
 }
@@ -125,6 +145,8 @@ export function criSuite(opts: CriSuiteOptions): Suite<CriEnv> {
         const caps = new Set<string>();
         const unimplemented = new Map<string, string>();
         const r = client.runtime;
+        const barrier = () => r.version({ version: 'v1' });
+        const imageBarrier = () => client.image.imageFsInfo({});
         const probes: Array<[string, () => Promise<unknown>]> = [
           ['RuntimeConfig', () => r.runtimeConfig({})],
           ['UpdatePodSandboxResources', () => r.updatePodSandboxResources({ podSandboxId: unknownId })],
@@ -141,13 +163,13 @@ export function criSuite(opts: CriSuiteOptions): Suite<CriEnv> {
           ['Exec', () => r.exec({ containerId: unknownId, cmd: ['true'], stdout: true })],
           ['Attach', () => r.attach({ containerId: unknownId, stdout: true })],
           ['PortForward', () => r.portForward({ podSandboxId: unknownId, port: [80] })],
-          ['GetContainerEvents', () => probeStream(() => r.getContainerEvents({}))],
-          ['StreamPodSandboxes', () => probeStream(() => r.streamPodSandboxes({ filter: { labelSelector: runSel } }))],
-          ['StreamContainers', () => probeStream(() => r.streamContainers({ filter: { labelSelector: runSel } }))],
-          ['StreamContainerStats', () => probeStream(() => r.streamContainerStats({ filter: { labelSelector: runSel } }))],
-          ['StreamPodSandboxStats', () => probeStream(() => r.streamPodSandboxStats({ filter: { labelSelector: runSel } }))],
-          ['StreamPodSandboxMetrics', () => probeStream(() => r.streamPodSandboxMetrics({}))],
-          ['StreamImages', () => probeStream(() => client.image.streamImages({ filter: { image: { image: images[0] } } }))],
+          ['GetContainerEvents', () => probeStream(() => r.getContainerEvents({}), barrier)],
+          ['StreamPodSandboxes', () => probeStream(() => r.streamPodSandboxes({ filter: { labelSelector: runSel } }), barrier)],
+          ['StreamContainers', () => probeStream(() => r.streamContainers({ filter: { labelSelector: runSel } }), barrier)],
+          ['StreamContainerStats', () => probeStream(() => r.streamContainerStats({ filter: { labelSelector: runSel } }), barrier)],
+          ['StreamPodSandboxStats', () => probeStream(() => r.streamPodSandboxStats({ filter: { labelSelector: runSel } }), barrier)],
+          ['StreamPodSandboxMetrics', () => probeStream(() => r.streamPodSandboxMetrics({}), barrier)],
+          ['StreamImages', () => probeStream(() => client.image.streamImages({ filter: { image: { image: images[0] } } }), imageBarrier)],
         ];
         await Promise.all(probes.map(async ([rpc, call]) => {
           try {

@@ -20,12 +20,13 @@ import { initCases } from './init.js';
 import { CAP, cachedResults, explainCapability, mountsAt, NS, readAllocations, type NetworkObserver, type PodEnv, type PodSuiteOptions } from './kit.js';
 import { lifecycleCases } from './lifecycle.js';
 import { networkCases } from './network.js';
+import { probeCases } from './probes.js';
 import { teardownCases } from './teardown.js';
 import { volumeCases } from './volumes.js';
 
 export { type PodEnv, type PodSuiteOptions } from './kit.js';
 
-export const podCases = [...networkCases, ...volumeCases, ...initCases, ...lifecycleCases, ...teardownCases];
+export const podCases = [...networkCases, ...volumeCases, ...initCases, ...lifecycleCases, ...probeCases, ...teardownCases];
 
 /** Kubelet timings of the suite's node: restarts and probes fast enough for a conformance run. */
 export const SUITE_KUBELET = { plegPeriodMs: 100, backoff: { initialMs: 200, maxMs: 1600 }, probeTimeScale: 0.1 };

@@ -8,3 +8,4 @@ export { junitReporter, junitXml, xmlEscape } from './reporters/junit.js';
 export { tapReporter, tapText } from './reporters/tap.js';
 export { jsonReporter, jsonText } from './reporters/json.js';
 export { coverageLines, failureLines, failureText } from './reporters/format.js';
+export { htmlReporter, runHtml, fleetHtml, fleetMatrix, htmlEscape, type Fleet, type FleetRun, type FleetRow, type FleetCell } from './reporters/html.js';

@@ -29,6 +29,8 @@ export interface RunOptions {
   exitOnInterrupt?: boolean;
   /** A failing [Optional] case fails the run too (default: it is a warning, status `warned`). */
   strict?: boolean;
+  /** The node under test, carried into the report (fleet reports tell runs apart by it). */
+  node?: string;
 }
 
 /** The runner's own rules (conformance/rules/runner.yaml): what every CO relies on. */
@@ -155,6 +157,7 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
   const report: RunReport = {
     runId, prefix: run.prefix, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started,
     interrupted: interrupt.fired,
+    ...(opts.node ? { node: opts.node } : {}),
     options: { focus: toRe(opts.focus)?.source, skip: toRe(opts.skip)?.source, parallel, timeoutMs, strict: opts.strict === true },
     suites: suiteReports, totals: totals(all),
   };

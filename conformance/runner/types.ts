@@ -156,6 +156,8 @@ export interface RunReport {
   startedAt: string;
   durationMs: number;
   interrupted: boolean;
+  /** The node the run tested (Kubernetes node name under Sonobuoy), when known. */
+  node?: string;
   options: { focus?: string; skip?: string; parallel: number; timeoutMs: number; strict?: boolean };
   suites: SuiteReport[];
   totals: Totals;

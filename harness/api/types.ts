@@ -110,6 +110,8 @@ export interface Probe {
   exec?: { command: string[] };
   httpGet?: HttpGetAction;
   tcpSocket?: { port: number | string; host?: string };
+  /** grpc.health.v1 Check on the pod IP and port (a number: no named ports), for the service name ("" = the server). */
+  grpc?: { port: number; service?: string };
   initialDelaySeconds?: number;
   periodSeconds?: number;
   timeoutSeconds?: number;

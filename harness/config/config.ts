@@ -1,7 +1,7 @@
 // triad.yaml: which runtime, network and storage plugins the harness drives, plus timings.
 // No file means everything in-memory. Changing one line swaps one plugin:
 //
-//   runtime: { type: memory }                      # or containerd (socket / private), or endpoint
+//   runtime: { type: memory, images: images.yaml }  # (images: more images for the memory runtime) or containerd (socket / private), or endpoint
 //            # private containerd (containerd without endpoint; root only): triad starts and stops
 //            # its own, under <stateDir>/containerd or runtime.containerd.root, with
 //            # containerd: { sandboxImage, registry (both required), binary?, root? }; its CNI comes
@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { parseFaultRules, type FaultRule } from '../../interfaces/faults.js';
+import { loadImageFile } from '../../plugins/memory-cri/image-file.js';
 
 export interface RuntimeConfig {
   type: 'memory' | 'containerd' | 'endpoint';
@@ -33,6 +34,8 @@ export interface RuntimeConfig {
    * are informational only (the reference stack's triad.yaml records them) and binary/root are refused.
    */
   containerd?: { binary?: string; root?: string; sandboxImage?: string; registry?: string };
+  /** memory: an images file (plugins/memory-cri/README.md) whose images are served besides the built-in ones; absolute. */
+  images?: string;
   faults: FaultRule[];
 }
 
@@ -170,7 +173,7 @@ export function parseConfig(raw: unknown, source: string): TriadConfig {
   known(top, '', ['runtime', 'network', 'storage', 'kubelet']);
 
   const r = obj(top.runtime, 'runtime');
-  known(r, 'runtime', ['type', 'endpoint', 'imageEndpoint', 'containerd', 'faults']);
+  known(r, 'runtime', ['type', 'endpoint', 'imageEndpoint', 'containerd', 'images', 'faults']);
   const cd = obj(r.containerd, 'runtime.containerd');
   known(cd, 'runtime.containerd', ['binary', 'root', 'sandboxImage', 'registry']);
   const runtime: RuntimeConfig = {
@@ -178,6 +181,7 @@ export function parseConfig(raw: unknown, source: string): TriadConfig {
     endpoint: str(r, 'endpoint', 'runtime'),
     imageEndpoint: str(r, 'imageEndpoint', 'runtime'),
     containerd: { binary: str(cd, 'binary', 'runtime.containerd'), root: file(str(cd, 'root', 'runtime.containerd')), sandboxImage: str(cd, 'sandboxImage', 'runtime.containerd'), registry: str(cd, 'registry', 'runtime.containerd') },
+    images: file(str(r, 'images', 'runtime')),
     faults: faults(r, 'runtime'),
   };
   if (runtime.type === 'endpoint' && !runtime.endpoint) fail('runtime.endpoint', 'required when runtime.type is endpoint');
@@ -185,6 +189,11 @@ export function parseConfig(raw: unknown, source: string): TriadConfig {
     for (const key of ['binary', 'root'] as const) if (runtime.containerd?.[key]) fail(`runtime.containerd.${key}`, 'only for a private containerd (runtime.type containerd without runtime.endpoint): remove it, or runtime.endpoint');
   }
   if (runtime.type !== 'memory' && runtime.faults.length) fail('runtime.faults', 'fault injection needs the memory runtime');
+  if (runtime.images) {
+    if (runtime.type !== 'memory') fail('runtime.images', `an images file is for the memory runtime (runtime.type is ${runtime.type}: its images come from a registry)`);
+    // read now, so a bad file is reported with the config rather than when the node starts
+    try { loadImageFile(runtime.images); } catch (err) { fail('runtime.images', (err as Error).message); }
+  }
 
   const n = obj(top.network, 'network');
   known(n, 'network', ['type', 'subnet', 'config', 'binDirs', 'faults']);

@@ -438,6 +438,9 @@ export class PodWorker {
             const i = fwd.lastIndexOf(':');
             return { host: fwd.slice(0, i), port: Number(fwd.slice(i + 1)) };
           }
+          // The runtime lists every port something listens on; the pod IP of a simulated
+          // sandbox is not on this machine, so dialing it would send packets off the node.
+          if (!this.pod.spec.hostNetwork) throw new Error(`dial tcp ${this.podIPs[0] ?? '<pod IP>'}:${port}: connect: connection refused`);
         }
         if (this.pod.spec.hostNetwork) return { host: NODE_IP, port };
         if (!this.podIPs[0]) throw new Error('pod has no IP to probe');

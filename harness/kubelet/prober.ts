@@ -1,8 +1,9 @@
 // Probes, as kubelet's prober workers: one loop per (container, probe kind) with the probe's
-// period, initial delay, timeout and thresholds. exec runs through ExecSync; httpGet and
-// tcpSocket connect to the pod. Results go to the pod worker, which restarts or marks ready.
+// period, initial delay, timeout and thresholds. exec runs through ExecSync; httpGet, tcpSocket
+// and grpc (grpc.health.v1 Check, grpc-probe.ts) connect to the pod. Results go to the pod worker, which restarts or marks ready.
 import { connect } from 'node:net';
 import type { Container, Probe } from '../api/types.js';
+import { grpcProbe } from './grpc-probe.js';
 
 export type ProbeKind = 'startup' | 'liveness' | 'readiness';
 export type ProbeOutcome = { ok: boolean; message: string };
@@ -51,6 +52,11 @@ export async function runProbe(p: Probe, c: Container, target: ProbeTarget): Pro
         s.once('error', (e) => { clearTimeout(t); reject(e); });
       });
       return { ok: true, message: 'connected' };
+    }
+    if (p.grpc) {
+      // the pod's own address: a gRPC probe has no host field
+      const a = await target.address(p.grpc.port);
+      return await grpcProbe(a.host, a.port, p.grpc.service ?? '', timeoutS);
     }
     return { ok: false, message: 'probe has no handler' };
   } catch (err) {

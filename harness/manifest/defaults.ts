@@ -58,6 +58,8 @@ function defaultHandler(h: unknown): void {
 function defaultProbe(p: unknown): void {
   if (!isObj(p)) return;
   defaultHandler(p);
+  // GRPCAction.service is `+default=""`: the server as a whole
+  if (isObj(p.grpc) && unset(p.grpc.service)) p.grpc.service = '';
   const zeroOrUnset = (k: string) => p[k] === undefined || p[k] === null || p[k] === 0;
   if (p.initialDelaySeconds === undefined || p.initialDelaySeconds === null) p.initialDelaySeconds = 0;
   if (zeroOrUnset('timeoutSeconds')) p.timeoutSeconds = 1;
@@ -121,7 +123,7 @@ function defaultClaim(m: Obj): void {
 /**
  * Apply the API server's defaults in place and return the same object: namespace `default`, a uid,
  * creationTimestamp, restartPolicy `Always`, dnsPolicy `ClusterFirst`, terminationGracePeriodSeconds 30,
- * imagePullPolicy from the tag, port protocol TCP, probe timings, httpGet path `/` and scheme HTTP,
+ * imagePullPolicy from the tag, port protocol TCP, probe timings, httpGet path `/` and scheme HTTP, grpc service "",
  * requests from limits, canonical quantities, emptyDir for a volume without a source, PVC volumeMode
  * Filesystem. Idempotent.
  */

@@ -72,10 +72,10 @@ const metadata = obj({
 const httpGet = obj({ path: str, port: ios, host: str, scheme: str, httpHeaders: arr(obj({ name: str, value: str })) });
 const exec = obj({ command: arr(str) });
 const tcpSocket = obj({ port: ios, host: str });
+const grpc = obj({ port: int, service: str });
 
 const probe = obj({
-  exec, httpGet, tcpSocket,
-  grpc: unsupported('gRPC probes are not implemented by the harness prober (use exec, httpGet or tcpSocket)'),
+  exec, httpGet, tcpSocket, grpc,
   initialDelaySeconds: int, periodSeconds: int, timeoutSeconds: int, successThreshold: int, failureThreshold: int,
   terminationGracePeriodSeconds: int,
 });

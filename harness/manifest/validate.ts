@@ -114,7 +114,7 @@ const MAX_DNS_SEARCH_LIST_CHARS = 2048;
 const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 
 type ContainerKind = 'container' | 'init' | 'sidecar';
-type Handler = { exec?: { command?: string[] }; httpGet?: Probe['httpGet']; tcpSocket?: Probe['tcpSocket']; grpc?: unknown; sleep?: { seconds?: number } };
+type Handler = { exec?: { command?: string[] }; httpGet?: Probe['httpGet']; tcpSocket?: Probe['tcpSocket']; grpc?: { port?: number; service?: string }; sleep?: { seconds?: number } };
 
 class Validator {
   constructor(private readonly errors: FieldError[], private readonly warnings: string[]) {}
@@ -482,7 +482,11 @@ class Validator {
         const s = h.sleep.seconds ?? 0;
         if (s < 0 || s > grace) this.err(invalid(child(p, 'seconds'), s, `must be non-negative and less than terminationGracePeriodSeconds (${grace})`));
       }
-      // grpc: reported by the schema as unsupported
+      if (k === 'grpc' && h.grpc) {
+        // a number only (GRPCAction.port is an int32, not an IntOrString)
+        if (h.grpc.port === undefined) this.err(required(child(p, 'port')));
+        else this.each(isValidPortNum(h.grpc.port), child(p, 'port'), h.grpc.port);
+      }
     }
     if (n === 0) this.err(required(path, 'must specify a handler type'));
   }

@@ -81,6 +81,7 @@ export function describeProbe(p: Probe): string {
     return `http-get ${scheme}://${host}${encodeURI(path)} ${attrs}`;
   }
   if (p.tcpSocket) return `tcp-socket ${p.tcpSocket.host ?? ''}:${p.tcpSocket.port} ${attrs}`;
+  if (p.grpc) return `grpc <pod>:${p.grpc.port} ${p.grpc.service ?? ''} ${attrs}`;
   return `unknown ${attrs}`;
 }
 

@@ -42,6 +42,9 @@ export class Connection {
     this.raw = new grpc.Client(this.endpoint.target, grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': max,
       'grpc.max_send_message_length': max,
+      // What kubelet >= 1.26 sends on a unix socket (grpc-js' default too; pinned so it stays so):
+      // a server built on Node's HTTP/2 that is not triad's refuses a path as :authority.
+      ...(this.endpoint.kind === 'unix' ? { 'grpc.default_authority': 'localhost' } : {}),
     });
   }
 

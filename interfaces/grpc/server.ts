@@ -6,6 +6,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs
 import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
 import { parseEndpoint, type Endpoint } from '../endpoint.js';
+import { listenUnix, type UnixListener } from './authority.js';
 import { grpcDefinition } from './definition.js';
 import { Status, StatusError } from './errors.js';
 import type { DeepPartial, RequestOf, ResponseOf, ServiceDef } from './types.js';
@@ -83,18 +84,29 @@ export async function serve(endpoint: string | Endpoint, bindings: Binding<any>[
   const ep = typeof endpoint === 'string' ? parseEndpoint(endpoint) : endpoint;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   for (const { def, impl } of bindings) server.addService(grpcDefinition(def), handlers(def, impl, opts));
-  if (ep.kind === 'unix') await clearStaleSocket(ep.path);
-  await new Promise<number>((resolve, reject) =>
-    server.bindAsync(ep.target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
-  if (ep.kind === 'unix') chmodSync(ep.path, opts.mode ?? 0o660);
+  // On a unix socket triad accepts connections itself, so that any :authority a client sends works
+  // (see authority.ts); on TCP clients send host:port, which grpc-js takes as it is.
+  let unix: UnixListener | undefined;
+  if (ep.kind === 'unix') {
+    await clearStaleSocket(ep.path);
+    unix = await listenUnix(server, ep.path);
+    chmodSync(ep.path, opts.mode ?? 0o660);
+  } else {
+    await new Promise<number>((resolve, reject) =>
+      server.bindAsync(ep.target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+  }
   let closed: Promise<void> | undefined;
   return {
     endpoint: ep,
     close(graceMs = 5000) {
       closed ??= new Promise<void>((resolve) => {
-        const force = setTimeout(() => server.forceShutdown(), graceMs);
+        unix?.close();
+        // Forcing also drops the raw sockets: a session closing gracefully waits for its peer to
+        // read the FIN, which a stuck client never does.
+        const force = setTimeout(() => { server.forceShutdown(); unix?.destroyAll(); }, graceMs);
         server.tryShutdown(() => { clearTimeout(force); resolve(); });
       }).then(() => {
+        unix?.destroyAll();
         if (ep.kind === 'unix' && existsSync(ep.path)) unlinkSync(ep.path);
       });
       return closed;

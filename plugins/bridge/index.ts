@@ -5,19 +5,21 @@
 // route beyond the pod subnet is handed to pods.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { contains, parseCidr, parseConfList, type NetworkConfigList, formatIp, offset, networkOf, lastOf } from '../../interfaces/cni/index.js';
+import { parseCidr, parseConfList, type NetworkConfigList, formatIp, offset, networkOf, lastOf } from '../../interfaces/cni/index.js';
+import { chooseSubnet, subnetConflicts, type Choice, type ChooseOptions, type HostNetwork } from './subnet.js';
 import { run, tryRun, which } from '../reference/proc.js';
+
+export * from './subnet.js';
 
 export const REQUIRED_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
 export const DEFAULT_BIN_DIRS = ['/usr/lib/cni', '/opt/cni/bin'];
-export const DEFAULT_SUBNET = '10.99.0.0/24';
 
 export interface BridgeNetworkOptions {
   /** CNI network name (also the host-local subdirectory and the portmap rule comments). */
   name: string;
   /** Linux bridge device, ≤ 15 characters. */
   bridge: string;
-  /** IPv4 pod subnet, e.g. 10.99.0.0/24. */
+  /** IPv4 pod subnet, e.g. 172.30.7.0/24 (pickSubnet finds a free one). */
   subnet: string;
   /** host-local's dataDir (allocations live in <dataDir>/<name>/). */
   dataDir: string;
@@ -83,39 +85,45 @@ export function findCniBinDirs(env = process.env, required = REQUIRED_PLUGINS): 
   return dirs;
 }
 
-export interface RouteEntry { dst: string; dev?: string; protocol?: string }
+export interface RouteEntry { dst: string; dev?: string; protocol?: string; type?: string; table?: string }
 
-/** IPv4 routes of the main and local tables (`ip -j route`). */
+/** IPv4 routes of every table (`ip -j route show table all`), default routes left out. */
 export async function hostRoutes(): Promise<RouteEntry[]> {
   const out = await run(ip(), ['-j', '-4', 'route', 'show', 'table', 'all']);
   return (JSON.parse(out || '[]') as RouteEntry[]).filter((r) => r.dst && r.dst !== 'default');
 }
 
-function overlaps(a: string, b: string): boolean {
-  const ca = parseCidr(a.includes('/') ? a : `${a}/32`), cb = parseCidr(b.includes('/') ? b : `${b}/32`);
-  if (!ca || !cb || ca.family !== cb.family) return false;
-  return contains(ca, cb) || contains(cb, ca);
-}
-
-/** The route (or address) that overlaps `subnet` on this machine, ignoring routes on `ownBridge`. */
-export async function subnetConflict(subnet: string, ownBridge?: string): Promise<string | undefined> {
+/**
+ * What occupies IPv4 addresses on this machine: every route (any table) and every interface
+ * address with its prefix (an address on a down link has no route, but its network is in use).
+ * Loopback is left out (127/8 is never a candidate), and so is `ownBridge` (a bridge of ours,
+ * re-used).
+ */
+export async function hostNetworks(ownBridge?: string): Promise<HostNetwork[]> {
+  const out: HostNetwork[] = [];
   for (const r of await hostRoutes()) {
-    if (ownBridge && r.dev === ownBridge) continue;
-    if (r.dst === '127.0.0.0/8' || r.dst.startsWith('127.')) continue;
-    if (overlaps(subnet, r.dst)) return `${r.dst}${r.dev ? ` dev ${r.dev}` : ''}`;
+    if ((ownBridge && r.dev === ownBridge) || r.dst.startsWith('127.')) continue;
+    out.push({ cidr: r.dst.includes('/') ? r.dst : `${r.dst}/32`, what: `route ${r.type && r.type !== 'unicast' ? `${r.type} ` : ''}${r.dst}${r.dev ? ` dev ${r.dev}` : ''}${r.table && r.table !== 'main' ? ` table ${r.table}` : ''}` });
   }
-  return undefined;
+  for (const a of await addrs()) {
+    if (a.ifname === 'lo' || (ownBridge && a.ifname === ownBridge)) continue;
+    for (const i of a.addr_info ?? []) {
+      if (i.family !== 'inet') continue;
+      const c = parseCidr(`${i.local}/${i.prefixlen}`);
+      if (c) out.push({ cidr: `${formatIp(networkOf(c))}/${c.prefix}`, what: `address ${i.local}/${i.prefixlen} on ${a.ifname}` });
+    }
+  }
+  return out;
 }
 
-/** First /24 among 10.99.0.0/24, 10.99.1.0/24, … that no route on this machine overlaps. */
-export async function pickSubnet(start = DEFAULT_SUBNET, tries = 64): Promise<string> {
-  const c = parseCidr(start)!;
-  const size = 1n << BigInt(32 - c.prefix);
-  for (let i = 0n; i < BigInt(tries); i++) {
-    const s = `${formatIp(offset(networkOf(c), i * size))}/${c.prefix}`;
-    if (!(await subnetConflict(s))) return s;
-  }
-  throw new Error(`no free subnet near ${start}`);
+/** What on this machine overlaps `subnet` (routes and addresses on `ownBridge` aside), or undefined. */
+export async function subnetConflict(subnet: string, ownBridge?: string): Promise<string | undefined> {
+  return subnetConflicts(subnet, await hostNetworks(ownBridge))[0];
+}
+
+/** A free /24 (chooseSubnet over this machine's routes and addresses); see subnet.ts. */
+export async function pickSubnet(o: ChooseOptions & { ownBridge?: string } = {}): Promise<Choice> {
+  return chooseSubnet(await hostNetworks(o.ownBridge), o);
 }
 
 export function ip(): string {
@@ -277,6 +285,25 @@ async function deleteRule(ipt: string, spec: string): Promise<void> {
   // `-A CHAIN args…` as printed by -S; re-split respecting the quoted comment
   const args = (spec.slice(3).match(/"(?:\\.|[^"\\])*"|\S+/g) ?? []).map((a) => (a.startsWith('"') ? a.slice(1, -1).replace(/\\"/g, '"') : a));
   await tryRun(ipt, ['-w', '-t', 'nat', '-D', ...args]);
+}
+
+// ---- ip_forward: the bridge plugin (isGateway) turns it on; whoever set up the network turns it
+// back off when it was off before ----
+
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
+
+export function ipForward(): string {
+  try { return readFileSync(IP_FORWARD, 'utf8').trim(); } catch { return ''; }
+}
+
+/**
+ * Forwarding back off when it was off before (`before`, read with ipForward() at setup), unless
+ * another triad bridge (triad*) is still up and needs it. Returns whether it wrote.
+ */
+export async function restoreIpForward(before: string, ownBridge?: string): Promise<boolean> {
+  if (before !== '0' || ipForward() !== '1') return false;
+  if ((await links()).some((l) => l.ifname !== ownBridge && /^triad/.test(l.ifname) && l.linkinfo?.info_kind === 'bridge')) return false;
+  try { writeFileSync(IP_FORWARD, '0'); return true; } catch { return false; } // read-only /proc/sys
 }
 
 export interface CleanupBridgeOptions {

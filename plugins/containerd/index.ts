@@ -4,7 +4,7 @@
 // without leaving anything: sandboxes first (so no shim, netns or veth outlives it), then the
 // daemon by PID, leftover shims of THIS socket by PID, runc state and mounts by container id.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CriClient, defaultRuntimeEndpoint } from '../../interfaces/cri/client.js';
 import { cmdline, findPids, logTail, pidAlive, startDaemon, stopPid, tryRun, waitFor, which } from '../reference/proc.js';
@@ -16,6 +16,38 @@ export const CRI_NAMESPACE = 'k8s.io';
 export const DEFAULT_RUNC_ROOT = '/run/containerd/runc';
 /** containerd 1.6 puts shim sockets here, named sha256(<grpc address>/<ns>/<id>), whatever its state dir. */
 export const SHIM_SOCKET_DIR = '/run/containerd/s';
+
+/** libcni's default cache dir: containerd's CRI keeps each attachment's result in <it>/results. */
+export const CNI_CACHE_DIR = '/var/lib/cni';
+
+/**
+ * Host directories a private containerd creates whatever its config says: shim sockets and
+ * runc's default root for the CRI namespace under /run/containerd, libcni's result cache under
+ * /var/lib/cni. Shared with any other runtime on the host: an instance records which of them
+ * existed before it started and removes only the ones it created, and only once empty
+ * (removeSharedDirsCreated), never by "is some containerd running".
+ */
+export const SHARED_DIRS = ['/run/containerd', SHIM_SOCKET_DIR, DEFAULT_RUNC_ROOT, join(DEFAULT_RUNC_ROOT, CRI_NAMESPACE), CNI_CACHE_DIR, join(CNI_CACHE_DIR, 'results')];
+
+/** What a record without sharedDirs (older triad) implies existed: /run/containerd's dirs as it says, the rest yes. */
+export function sharedDirsOfOldRecord(runContainerd: boolean): string[] {
+  return SHARED_DIRS.filter((d) => runContainerd || !d.startsWith('/run/'));
+}
+
+/** Which of SHARED_DIRS exist now (record this before starting an instance). */
+export function sharedDirsPresent(): string[] {
+  return SHARED_DIRS.filter((d) => existsSync(d));
+}
+
+/** rmdir the SHARED_DIRS that were not there before (`before`), deepest first; never one that holds anything. */
+export function removeSharedDirsCreated(before: string[]): string[] {
+  const removed: string[] = [];
+  for (const d of [...SHARED_DIRS].sort((a, b) => b.length - a.length)) {
+    if (before.includes(d) || !existsSync(d)) continue;
+    try { rmdirSync(d); removed.push(d); } catch { /* not empty (another runtime uses it) or gone */ }
+  }
+  return removed;
+}
 
 export interface ContainerdPaths {
   dir: string;
@@ -272,6 +304,8 @@ export interface StopReport {
   daemon: 'not-running' | 'terminated' | 'killed';
   shims: number[];
   runcState: string[];
+  /** libcni result cache entries of this instance's sandboxes, removed. */
+  cniCache: string[];
   unmounted: string[];
 }
 
@@ -284,7 +318,7 @@ export interface StopReport {
 export async function stopContainerd(inst: ContainerdInstance, opts: { drain?: boolean; removeDir?: boolean; extraIds?: string[] } = {}): Promise<StopReport> {
   const p = inst.paths;
   const ids = new Set<string>(opts.extraIds ?? []);
-  const report: StopReport = { daemon: 'not-running', shims: [], runcState: [], unmounted: [] };
+  const report: StopReport = { daemon: 'not-running', shims: [], runcState: [], cniCache: [], unmounted: [] };
   if (opts.drain !== false && containerdAlive(inst)) {
     const client = new CriClient(inst.endpoint, { timeoutMs: 30_000 });
     try {
@@ -324,6 +358,14 @@ export async function stopContainerd(inst: ContainerdInstance, opts: { drain?: b
   for (const id of ids) {
     const sock = join(SHIM_SOCKET_DIR, createHash('sha256').update(join(p.socket, CRI_NAMESPACE, id)).digest('hex'));
     rmSync(sock, { force: true });
+  }
+  // libcni's cached results of our sandboxes (<network>-<sandbox id>-<ifname>): CNI DEL removes
+  // them, a sandbox gone without one (a daemon killed, a network swapped) leaves them. Ours by id.
+  const cache = join(CNI_CACHE_DIR, 'results');
+  for (const f of readdirSafe(cache)) {
+    if (![...ids].some((id) => f.includes(`-${id}-`))) continue;
+    rmSync(join(cache, f), { force: true });
+    report.cniCache.push(f);
   }
   report.unmounted = await unmountUnder(p.dir);
   if (opts.removeDir) {

@@ -26,10 +26,20 @@ export interface CatalogueImage {
   ignoreSigterm?: boolean;
   /** Absolute path → simulated program. Default: the busybox applets under /bin. */
   executables?: Record<string, string>;
-  /** Extra files of the rootfs (path → content). /etc/passwd and /etc/group are generated from users. */
+  /**
+   * Extra files of the rootfs (path → content). /etc/passwd and /etc/group are generated from
+   * users and groups; given here instead, they are the image's users and groups (and then
+   * users/groups must not be given).
+   */
   files?: Record<string, string>;
-  /** /etc/passwd entries: name → uid or {uid, gid}. Default: root, daemon, bin, www-data, nobody. */
-  users?: Record<string, number | { uid: number; gid?: number }>;
+  /**
+   * /etc/passwd entries: name → uid, or {uid, gid, groups}: groups are further groups (gid or
+   * group name) that list the user as a member in /etc/group. Default: root, daemon, bin,
+   * www-data, nobody.
+   */
+  users?: Record<string, number | { uid: number; gid?: number; groups?: Array<number | string> }>;
+  /** /etc/group entries besides each user's primary group: name → gid or {gid, members}. */
+  groups?: Record<string, number | { gid: number; members?: string[] }>;
   labels?: Record<string, string>;
   /** Fixed image id / manifest digest (sha256:…); derived from the entry when omitted. */
   id?: string;
@@ -52,6 +62,8 @@ export interface CatalogueEntry {
   executables: Record<string, string>;
   files: Record<string, string>;
   users: Map<string, { uid: number; gid: number }>;
+  /** /etc/group: name → gid and member user names (containerd adds a member's groups to its process). */
+  groups: Map<string, { gid: number; members: string[] }>;
 }
 
 const DEFAULT_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
@@ -90,18 +102,74 @@ export function toEntry(img: CatalogueImage): CatalogueEntry {
   for (const [what, v] of [['id', id], ['digest', digest]]) {
     if (!/^sha256:[a-f0-9]{64}$/.test(v)) throw new Error(`memory-cri catalogue: ${repository} ${what} must be sha256:<64 hex>`);
   }
-  const users = new Map<string, { uid: number; gid: number }>();
-  for (const [name, u] of Object.entries(img.users ?? DEFAULT_USERS)) {
-    users.set(name, typeof u === 'number' ? { uid: u, gid: u } : { uid: u.uid, gid: u.gid ?? u.uid });
-  }
+  const given = img.files ?? {};
+  if (given['/etc/passwd'] !== undefined && img.users) throw new Error(`memory-cri catalogue: ${repository}: give users or files./etc/passwd, not both`);
+  if (given['/etc/group'] !== undefined && img.groups) throw new Error(`memory-cri catalogue: ${repository}: give groups or files./etc/group, not both`);
+  const users = given['/etc/passwd'] !== undefined ? parsePasswd(given['/etc/passwd'], repository) : usersOf(img.users ?? DEFAULT_USERS);
+  const groups = given['/etc/group'] !== undefined ? parseGroup(given['/etc/group'], repository) : groupsOf(img, users, repository);
   const passwd = [...users].map(([n, u]) => `${n}:x:${u.uid}:${u.gid}:${n}:/${n === 'root' ? 'root' : 'home/' + n}:/bin/sh`).join('\n') + '\n';
-  const group = [...users].map(([n, u]) => `${n}:x:${u.gid}:`).join('\n') + '\n';
+  const group = [...groups].map(([n, g]) => `${n}:x:${g.gid}:${g.members.join(',')}`).join('\n') + '\n';
   return {
     id, digest, repository, tags: [...img.tags], size: img.size, config, ignoreSigterm: !!img.ignoreSigterm,
     executables: img.executables ?? busyboxExecutables(),
-    files: { '/etc/passwd': passwd, '/etc/group': group, ...(img.files ?? {}) },
-    users,
+    files: { '/etc/passwd': passwd, '/etc/group': group, ...given },
+    users, groups,
   };
+}
+
+function usersOf(spec: NonNullable<CatalogueImage['users']>): Map<string, { uid: number; gid: number }> {
+  const users = new Map<string, { uid: number; gid: number }>();
+  for (const [name, u] of Object.entries(spec)) {
+    users.set(name, typeof u === 'number' ? { uid: u, gid: u } : { uid: u.uid, gid: u.gid ?? u.uid });
+  }
+  return users;
+}
+
+/** The declared groups, then a group named after each user for a primary gid no group has, then memberships. */
+function groupsOf(img: CatalogueImage, users: Map<string, { uid: number; gid: number }>, repository: string): Map<string, { gid: number; members: string[] }> {
+  const groups = new Map<string, { gid: number; members: string[] }>();
+  for (const [name, g] of Object.entries(img.groups ?? {})) {
+    groups.set(name, typeof g === 'number' ? { gid: g, members: [] } : { gid: g.gid, members: [...(g.members ?? [])] });
+  }
+  const hasGid = (gid: number) => [...groups.values()].some((g) => g.gid === gid);
+  for (const [name, u] of users) if (!hasGid(u.gid) && !groups.has(name)) groups.set(name, { gid: u.gid, members: [] });
+  for (const [name, u] of Object.entries(img.users ?? {})) {
+    if (typeof u === 'number') continue;
+    for (const want of u.groups ?? []) {
+      const g = typeof want === 'number' ? [...groups.values()].find((x) => x.gid === want) : groups.get(want);
+      if (!g) throw new Error(`memory-cri catalogue: ${repository}: users.${name}.groups: no group ${want} (declare it under groups)`);
+      if (!g.members.includes(name)) g.members.push(name);
+    }
+  }
+  return groups;
+}
+
+const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+
+/** name:password:uid:gid:gecos:home:shell */
+function parsePasswd(text: string, repository: string): Map<string, { uid: number; gid: number }> {
+  const users = new Map<string, { uid: number; gid: number }>();
+  lines(text).forEach((l, i) => {
+    const f = l.split(':');
+    if (f.length < 4 || !f[0] || !/^\d+$/.test(f[2]) || !/^\d+$/.test(f[3])) {
+      throw new Error(`memory-cri catalogue: ${repository}: files./etc/passwd line ${i + 1}: expected name:x:uid:gid:…, got ${JSON.stringify(l)}`);
+    }
+    users.set(f[0], { uid: Number(f[2]), gid: Number(f[3]) });
+  });
+  return users;
+}
+
+/** name:password:gid:member,member */
+function parseGroup(text: string, repository: string): Map<string, { gid: number; members: string[] }> {
+  const groups = new Map<string, { gid: number; members: string[] }>();
+  lines(text).forEach((l, i) => {
+    const f = l.split(':');
+    if (f.length < 3 || !f[0] || !/^\d+$/.test(f[2])) {
+      throw new Error(`memory-cri catalogue: ${repository}: files./etc/group line ${i + 1}: expected name:x:gid:members, got ${JSON.stringify(l)}`);
+    }
+    groups.set(f[0], { gid: Number(f[2]), members: (f[3] ?? '').split(',').map((m) => m.trim()).filter(Boolean) });
+  });
+  return groups;
 }
 
 export class Catalogue {

@@ -16,6 +16,7 @@ import { MemoryRuntime, type MemoryRuntimeOptions } from './runtime.js';
 
 export { MemoryRuntime, type MemoryRuntimeOptions } from './runtime.js';
 export { BUILTIN_IMAGES, Catalogue, type CatalogueImage, type CatalogueEntry } from './catalogue.js';
+export { loadImageFile, parseImageList, ImageFileError, DEFAULT_IMAGE_SIZE } from './image-file.js';
 export { parseImageRef, normalizeRef, refString, familiarString, RefError, type ImageRef } from './image-ref.js';
 export {
   cniNetwork, podNetworkFrom, type CniNetworkOptions, type NetworkRequest, type NetworkSpec, type PodNetwork, type PortMappingReq,

@@ -35,14 +35,14 @@ export function containerEnv(config: ContainerConfig, image: CatalogueEntry, hos
   return env;
 }
 
-export interface ResolvedUser { uid: number; gid: number; groups: number[]; name: string; group: string; username?: string }
+export interface ResolvedUser { uid: number; gid: number; groups: number[]; name: string; group: string; username?: string; groupNames: Record<number, string> }
 
 /** The first process's identity, or the error runc would report at start. */
 export function containerUser(config: ContainerConfig, image: CatalogueEntry): ResolvedUser | { error: string } {
   const sc = config.linux?.securityContext;
   const byName = (n: string) => image.users.get(n);
   const byUid = (uid: number) => [...image.users].find(([, u]) => u.uid === uid);
-  const byGid = (gid: number) => [...image.users].find(([, u]) => u.gid === gid)?.[0];
+  const byGid = (gid: number) => [...image.groups].find(([, g]) => g.gid === gid)?.[0] ?? [...image.users].find(([, u]) => u.gid === gid)?.[0];
   let uid: number;
   let gid: number | undefined;
   let username: string | undefined;
@@ -69,7 +69,7 @@ export function containerUser(config: ContainerConfig, image: CatalogueEntry): R
     if (gs !== undefined && gs !== '') {
       if (/^\d+$/.test(gs)) gid = Number(gs);
       else {
-        const g = image.users.get(gs);
+        const g = image.groups.get(gs) ?? image.users.get(gs);
         if (!g) return { error: `unable to find group ${gs}: no matching entries in group file` };
         gid = g.gid;
       }
@@ -77,8 +77,13 @@ export function containerUser(config: ContainerConfig, image: CatalogueEntry): R
   }
   if (sc?.runAsGroup) gid = Number(sc.runAsGroup.value);
   gid ??= byUid(uid)?.[1].gid ?? 0;
-  const groups = [...new Set((sc?.supplementalGroups ?? []).map(Number))];
-  return { uid, gid, groups, name: byUid(uid)?.[0] ?? String(uid), group: byGid(gid) ?? String(gid), username };
+  // containerd's WithAdditionalGIDs: the groups /etc/group lists the user in, then the pod's supplementalGroups
+  const name = username ?? byUid(uid)?.[0];
+  const member = name === undefined ? [] : [...image.groups.values()].filter((g) => g.members.includes(name)).map((g) => g.gid);
+  const groups = [...new Set([...member, ...(sc?.supplementalGroups ?? []).map(Number)])];
+  const groupNames: Record<number, string> = {};
+  for (const g of groups) { const n = byGid(g); if (n !== undefined) groupNames[g] = n; }
+  return { uid, gid, groups, name: byUid(uid)?.[0] ?? String(uid), group: byGid(gid) ?? String(gid), username, groupNames };
 }
 
 /** Mounts as the simulator sees them; a missing host path becomes a directory (containerd's behaviour). */

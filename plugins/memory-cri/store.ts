@@ -78,7 +78,7 @@ export interface ContainerRec {
   argv: string[];
   env: Map<string, string>;
   cwd: string;
-  user: { uid: number; gid: number; groups: number[]; name: string; group: string; username?: string };
+  user: { uid: number; gid: number; groups: number[]; name: string; group: string; username?: string; groupNames?: Record<number, string> };
   fs: ContainerFs;
   host: Host;
   resources?: LinuxContainerResources;

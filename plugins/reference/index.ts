@@ -14,12 +14,13 @@
 //   <stateDir>/pods                            log dirs for sandboxes started by tests
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseConfig } from '../../harness/config/config.js';
+import { contains, parseCidr } from '../../interfaces/cni/index.js';
 import { CriClient } from '../../interfaces/cri/client.js';
-import { addrsOf, bridgePorts, cleanupBridge, DEFAULT_SUBNET, ensureBridge, gatewayOf, hostLocalAllocations, linkExists, links, natChains, pickSubnet, subnetConflict, writeBridgeConfList } from '../bridge/index.js';
-import { containerdAlive, containerdPaths, criConditions, mountsUnder, startContainerd, stopContainerd, unmountUnder, type StopReport } from '../containerd/index.js';
+import { addrsOf, bridgePorts, cleanupBridge, ensureBridge, gatewayOf, hostLocalAllocations, linkExists, links, natChains, parseSubnetRequest, pickSubnet, subnetConflict, writeBridgeConfList } from '../bridge/index.js';
+import { containerdAlive, containerdPaths, criConditions, mountsUnder, removeSharedDirsCreated, sharedDirsOfOldRecord, sharedDirsPresent, startContainerd, stopContainerd, unmountUnder, type StopReport } from '../containerd/index.js';
 import { buildImages, portFree, pushImage, registryAlive, registryDigest, registryReady, startRegistry, stopRegistry } from '../images/index.js';
 import { hostpathStatus, startHostpathDaemon, stopHostpathDaemon, type HostpathDaemon, type HostpathStopReport } from './hostpath.js';
 import { cniSourceDir, ensurePackages, isRoot, missingPackages } from './packages.js';
@@ -41,7 +42,11 @@ export interface ReferenceOptions {
   stateDir?: string;
   /** Default: the first free port from 5000. */
   registryPort?: number;
-  /** Default: the first /24 from 10.99.0.0/24 that no route on the machine overlaps. */
+  /**
+   * The pod subnet: a /24../29 (exactly that), a larger block (a free /24 inside it), or `auto`.
+   * Default: $TRIAD_REFERENCE_SUBNET, else auto — a free /24 in the private ranges that no route
+   * or address on the machine overlaps, outside Kubernetes' service range (bridge/subnet.ts).
+   */
   subnet?: string;
   /** Default: triad0 for the default state dir, triad<hash> otherwise (≤ 15 chars). */
   bridge?: string;
@@ -65,7 +70,12 @@ export interface StackInfo {
   network: { name: string; bridge: string; subnet: string; gateway: string; conflist: string; confDir: string; binDir: string; sourceBinDir: string; ipamDir: string };
   images?: { busybox: string; busyboxLatest: string; pause: string; digests: Record<string, string> };
   /** Host state before up, so down restores exactly that. */
-  host: { ipForward: string; natChains: string[]; cgroups: string[]; runContainerd: boolean };
+  host: {
+    ipForward: string; natChains: string[]; cgroups: string[];
+    /** /run/containerd existed (all a record said before sharedDirs). */
+    runContainerd: boolean;
+    sharedDirs?: string[];
+  };
 }
 
 export interface UpResult extends StackInfo { reused: boolean; timingsMs: Record<string, number> }
@@ -156,6 +166,40 @@ async function pickPort(start: number): Promise<number> {
 
 // ---- up ----
 
+function subnetSource(opts: ReferenceOptions): string {
+  return opts.subnet !== undefined ? `--subnet ${opts.subnet}` : `TRIAD_REFERENCE_SUBNET=${process.env.TRIAD_REFERENCE_SUBNET ?? ''}`;
+}
+
+/** What the caller asked for: opts.subnet, else $TRIAD_REFERENCE_SUBNET, else auto. */
+function subnetRequestOf(opts: ReferenceOptions) {
+  return opts.subnet !== undefined ? parseSubnetRequest(opts.subnet, '--subnet') : parseSubnetRequest(process.env.TRIAD_REFERENCE_SUBNET, 'TRIAD_REFERENCE_SUBNET');
+}
+
+const SUBNET_HINT = '--subnet <cidr> (triad reference up) or TRIAD_REFERENCE_SUBNET (tests too)';
+
+/**
+ * The subnet request for ANOTHER network beside the stack (a second stack, a test's own bridge):
+ * the block TRIAD_REFERENCE_SUBNET names when it is one, else auto (an exact subnet is the stack's own).
+ */
+export function extraSubnetRequest(env = process.env): string {
+  const r = parseSubnetRequest(env.TRIAD_REFERENCE_SUBNET, 'TRIAD_REFERENCE_SUBNET');
+  return r.kind === 'range' ? r.range : 'auto';
+}
+
+/** A free /24 for another network beside the stack (see extraSubnetRequest); `seed` spreads callers apart. */
+export async function pickExtraSubnet(seed: string): Promise<string> {
+  const want = extraSubnetRequest();
+  const c = want === 'auto' ? await pickSubnet({ seed, hint: SUBNET_HINT }) : await pickSubnet({ ranges: [want], avoid: [], seed, hint: SUBNET_HINT });
+  return c.subnet;
+}
+
+function subnetFits(subnet: string, want: ReturnType<typeof subnetRequestOf>): boolean {
+  if (want.kind === 'auto') return true;
+  if (want.kind === 'exact') return subnet === want.subnet;
+  const r = parseCidr(want.range)!, s = parseCidr(subnet)!;
+  return s.prefix >= r.prefix && contains(r, s);
+}
+
 /** Bring the stack up (or return the running one). */
 export async function referenceUp(opts: ReferenceOptions = {}): Promise<UpResult> {
   const stateDir = resolve(opts.stateDir ?? defaultReferenceDir());
@@ -167,7 +211,8 @@ export async function referenceUp(opts: ReferenceOptions = {}): Promise<UpResult
       const st = await statusOf(existing);
       if (st.healthy) {
         if (opts.registryPort && existing.registry?.port !== opts.registryPort) throw new Error(`reference stack at ${stateDir} is running with registry port ${existing.registry?.port}, not ${opts.registryPort} (run down first)`);
-        if (opts.subnet && existing.network.subnet !== opts.subnet) throw new Error(`reference stack at ${stateDir} is running with subnet ${existing.network.subnet}, not ${opts.subnet} (run down first)`);
+        const want = subnetRequestOf(opts);
+        if (!subnetFits(existing.network.subnet, want)) throw new Error(`reference stack at ${stateDir} is running with subnet ${existing.network.subnet}, not ${want.kind === 'exact' ? want.subnet : `inside ${want.kind === 'range' ? want.range : ''}`} (${subnetSource(opts)}; run down first)`);
         log(`reusing the running stack at ${stateDir}`);
         return { ...existing, reused: true, timingsMs: {} };
       }
@@ -198,10 +243,19 @@ async function upLocked(stateDir: string, opts: ReferenceOptions, log: (m: strin
   }
 
   const subnet = await step('subnet', async () => {
-    if (!opts.subnet) return pickSubnet(DEFAULT_SUBNET);
-    const clash = await subnetConflict(opts.subnet, names.bridge);
-    if (clash) throw new Error(`subnet ${opts.subnet} overlaps ${clash} on this machine: pick another --subnet`);
-    return opts.subnet;
+    const want = subnetRequestOf(opts);
+    const hint = SUBNET_HINT;
+    if (want.kind === 'exact') {
+      const clash = await subnetConflict(want.subnet, names.bridge);
+      if (clash) throw new Error(`subnet ${want.subnet} (${subnetSource(opts)}) overlaps ${clash} on this machine: choose another with ${hint}`);
+      log(`subnet ${want.subnet} (${subnetSource(opts)})`);
+      return want.subnet;
+    }
+    const c = want.kind === 'range'
+      ? await pickSubnet({ ranges: [want.range], avoid: [], seed: stateDir, ownBridge: names.bridge, hint })
+      : await pickSubnet({ seed: stateDir, ownBridge: names.bridge, hint });
+    log(`subnet ${c.subnet}: free in ${c.range}${want.kind === 'range' ? ` (${subnetSource(opts)})` : ''}${c.passedOver.length ? `, passing over ${c.passedOver.join(', ')}` : ''}`);
+    return c.subnet;
   });
   const port = opts.registryPort ?? (await pickPort(DEFAULT_REGISTRY_PORT));
   mkdirSync(stateDir, { recursive: true });
@@ -229,6 +283,7 @@ async function upLocked(stateDir: string, opts: ReferenceOptions, log: (m: strin
       natChains: await natChains(),
       cgroups: cgroupCandidates().filter((d) => existsSync(d)),
       runContainerd: existsSync('/run/containerd'),
+      sharedDirs: sharedDirsPresent(),
     },
   };
   writeStack(stack);
@@ -347,6 +402,8 @@ export interface DownReport {
   bridge?: Awaited<ReturnType<typeof cleanupBridge>>;
   unmounted: string[];
   cgroupsRemoved: string[];
+  /** Shared host dirs the stack created (SHARED_DIRS in plugins/containerd), removed once empty. */
+  sharedDirsRemoved?: string[];
   ipForwardRestored: boolean;
   removed: boolean;
 }
@@ -384,11 +441,17 @@ async function downLocked(stateDir: string, log: (m: string) => void): Promise<D
     }
     log(`removing bridge ${s.network.bridge}…`);
     report.bridge = await cleanupBridge(s.network.bridge, { network: s.network.name, dataDir: s.network.ipamDir, preexistingChains: s.host.natChains });
+    // cgroups: its containers' own (<k8s.io>/<id>, by the ids its containerd had), then a
+    // k8s.io/kubepods root it created, once empty. Another runtime's k8s.io cgroups are never
+    // touched: they are not in our ids, and a root that holds them is not empty.
+    const ids = [...new Set([...(report.containerd?.drained?.pods ?? []), ...(report.containerd?.drained?.containers ?? []), ...(report.containerd?.runcState ?? []).map((d) => basename(d))])];
     for (const d of cgroupCandidates()) {
-      if (s.host.cgroups.includes(d) || !existsSync(d)) continue;
+      if (!existsSync(d)) continue;
+      if (basename(d) === 'k8s.io') for (const id of ids) if (rmdirTree(join(d, id))) report.cgroupsRemoved.push(join(d, id));
+      if (s.host.cgroups.includes(d)) continue;
       if (rmdirTree(d)) report.cgroupsRemoved.push(d);
     }
-    if (!s.host.runContainerd && existsSync('/run/containerd')) rmdirTree('/run/containerd');
+    report.sharedDirsRemoved = removeSharedDirsCreated(s.host.sharedDirs ?? sharedDirsOfOldRecord(s.host.runContainerd));
     if (s.host.ipForward === '0' && readFileSafe(IP_FORWARD) === '1' && !(await otherTriadBridges(s.network.bridge))) {
       try { writeFileSync(IP_FORWARD, '0'); report.ipForwardRestored = true; } catch { /* read-only /proc/sys */ }
     }

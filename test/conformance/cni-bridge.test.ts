@@ -19,8 +19,9 @@ import { cniSuite } from '../../conformance/cni/suite.js';
 import type { RunReport } from '../../conformance/runner/index.js';
 import type { NetworkConfigList } from '../../interfaces/cni/index.js';
 import {
-  bridgePorts, cleanupBridge, ensureBridge, findCniBinDirs, linkExists, listNetns, natChains, pickSubnet, writeBridgeConfList,
+  bridgePorts, cleanupBridge, ensureBridge, findCniBinDirs, ipForward, linkExists, listNetns, natChains, restoreIpForward, writeBridgeConfList,
 } from '../../plugins/bridge/index.js';
+import { pickExtraSubnet } from '../../plugins/reference/index.js';
 import { byId, cases, describeFailures, runQuiet } from './helpers.js';
 import { reportFiles } from '../helpers/reports.js';
 
@@ -49,7 +50,7 @@ const KNOWN = {
 } as const;
 const skipOf = (known: Record<string, string>) => `^(${Object.keys(known).map((id) => id.replace(/\./g, '\\.')).join('|')}) `;
 
-interface Net { dir: string; bridge: string; subnet: string; dataDir: string; list: NetworkConfigList; path: string[]; chainsBefore: string[]; prefixes: string[] }
+interface Net { dir: string; bridge: string; subnet: string; dataDir: string; list: NetworkConfigList; path: string[]; chainsBefore: string[]; ipForwardBefore: string; prefixes: string[] }
 let net: Net | undefined;
 
 /** Remove what this file made: namespaces of its runs, the bridge with its veths, the temp dir. */
@@ -60,6 +61,7 @@ async function teardown(): Promise<void> {
   try {
     for (const ns of await listNetns()) if (n.prefixes.some((p) => ns.startsWith(`${p}-`))) await execa('ip', ['netns', 'del', ns]).catch(() => undefined);
     await cleanupBridge(n.bridge, { preexistingChains: n.chainsBefore });
+    await restoreIpForward(n.ipForwardBefore, n.bridge); // the bridge plugin (isGateway) turned it on
   } finally {
     rmSync(n.dir, { recursive: true, force: true });
   }
@@ -70,7 +72,8 @@ async function setup(): Promise<Net> {
   const bridge = `triadcf${randomBytes(3).toString('hex')}`;
   try {
     const chainsBefore = await natChains();
-    const subnet = await pickSubnet('10.97.0.0/24');
+    const ipForwardBefore = ipForward();
+    const subnet = await pickExtraSubnet(bridge);
     // Created here (MAC pinned, gateway address on it), so its route claims the subnet at once.
     await ensureBridge(bridge, subnet);
     const dataDir = join(dir, 'ipam');
@@ -78,7 +81,7 @@ async function setup(): Promise<Net> {
     const bridgeConf = list.plugins[0] as Record<string, unknown>;
     assert.is(bridgeConf.ipMasq, false, 'no masquerading');
     assert.is(bridgeConf.isDefaultGateway, false, 'no default route for pods');
-    return { dir, bridge, subnet, dataDir, list, path: findCniBinDirs(process.env, PLUGINS).slice(0, 1), chainsBefore, prefixes: [] };
+    return { dir, bridge, subnet, dataDir, list, path: findCniBinDirs(process.env, PLUGINS).slice(0, 1), chainsBefore, ipForwardBefore, prefixes: [] };
   } catch (e) {
     if (await linkExists(bridge).catch(() => false)) await cleanupBridge(bridge).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });

@@ -37,10 +37,8 @@ const MEMORY_CRI_WARNINGS = ['cri.mounts.missing-host-path'];
 const UNIMPLEMENTED_IN_MEMORY = ['cri.exec.url', 'cri.exec.unknown-id', 'cri.attach.url', 'cri.attach.unknown-id', 'cri.port-forward.url', 'cri.port-forward.unknown-id', 'cri.checkpoint.container', 'cri.checkpoint.unknown-id'];
 
 test('the healthy memory-cri passes every case; every skip says why; nothing leaks', async () => {
-  const started = Date.now();
   let out = '';
   const rep = await withCri(undefined, (s) => runQuiet([s], { strict: false, timeoutMs: 20_000, reporters: [consoleReporter({ write: (x) => { out += x; }, color: false }), ...reportFiles('cri-memory')] }));
-  const ms = Date.now() - started;
   assert.is(rep.totals.failed, 0, describeFailures(rep));
   assert.equal(cases(rep).filter((c) => c.status === 'warned').map((c) => c.id), MEMORY_CRI_WARNINGS);
   assert.is(byId(rep, 'cri.mounts.missing-host-path')!.failure!.ruleId, 'cri.mount.host-path-missing');
@@ -69,7 +67,6 @@ test('the healthy memory-cri passes every case; every skip says why; nothing lea
   assert.match(out, /RuntimeService\/Exec +0 calls +not called: UNIMPLEMENTED at setup/);
   assert.match(out, /\d+ passed, 0 failed, 8 skipped, 1 warned/);
   assert.ok((JSON.parse(jsonText(rep)) as RunReport).suites[0].rpcCoverage!.length === 43, 'the JSON report has the coverage table');
-  assert.ok(ms < 60_000, `the in-memory CRI suite took ${ms} ms`);
 });
 
 test('the healthy memory-cri also passes with 8 cases in parallel, alongside another user\'s objects it never touches', async () => {

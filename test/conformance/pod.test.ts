@@ -25,9 +25,7 @@ async function withStack(variant: string | undefined, opts: RunOptions = {}): Pr
 }
 
 test('the in-memory node (no triad.yaml) passes every case; skips say why', async () => {
-  const started = Date.now();
   const rep = await runQuiet([podSuite({ config: loadConfig() })], { timeoutMs: 15_000, reporters: reportFiles('pod-memory') });
-  const ms = Date.now() - started;
   assert.is(rep.totals.failed, 0, describeFailures(rep));
   assert.ok(rep.totals.passed >= 20, `only ${rep.totals.passed} passed`);
   for (const c of cases(rep).filter((x) => x.status === 'skipped' || x.status === 'not-applicable')) assert.ok(c.reason && c.reason.length > 20, `${c.id} has no reason`);
@@ -35,7 +33,6 @@ test('the in-memory node (no triad.yaml) passes every case; skips say why', asyn
   assert.equal(cases(rep).filter((x) => x.status !== 'passed').map((x) => x.id), ['pod.network.answers-from-node']);
   assert.match(byId(rep, 'pod.network.answers-from-node')!.reason!, /not on a network this node is attached to/);
   assert.is(byId(rep, 'pod.leak-check')?.status, 'passed');
-  assert.ok(ms < 30_000, `the in-memory pod suite took ${ms} ms`);
 });
 
 test('the in-memory node passes with 4 cases in parallel', async () => {

@@ -8,7 +8,7 @@ import { getSuite } from '../../conformance/suites.js';
 import { CriClient } from '../../interfaces/cri/client.js';
 import { ContainerState, PodSandboxState } from '../../interfaces/gen/cri/api.js';
 import { RpcError } from '../../interfaces/grpc/errors.js';
-import { normalize, RUNTIME_NAME, serveCriMinimal } from '../../examples/plugins/cri-minimal/runtime.js';
+import { normalize, RUNTIME_NAME, serveCriMinimal, UNSUPPORTED_CASES } from '../../examples/plugins/cri-minimal/runtime.js';
 import { assertConformant, byId, cases, runQuiet, tmp } from './helpers.js';
 
 const test = suite('example: cri-minimal');
@@ -29,12 +29,8 @@ async function withRuntime(fn: (c: CriClient, dir: string, endpoint: string) => 
 const code = async (p: Promise<unknown>) => { try { await p; return 'OK'; } catch (e) { return e instanceof RpcError ? e.codeName : String(e); } };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * What cri-minimal leaves out, as docs/writing-a-plugin.md gives it to `triad conformance cri
- * --skip`: a container environment (pod network and IP, mounts and a root filesystem, users and
- * capabilities) and the shell features its simulated programs lack (printf, arithmetic).
- */
-const CRI_MINIMAL_SKIP = 'cri\\.(network\\.(sandbox-ip|distinct-ips|localhost-shared|dns-config|host-port)|mounts\\.|security\\.|logs\\.(partial-line|long-line|reopen)\\s)';
+/** What cri-minimal leaves out, as docs/writing-a-plugin.md gives it to `triad conformance cri --skip`. */
+const CRI_MINIMAL_SKIP = UNSUPPORTED_CASES;
 
 const cri = getSuite('cri');
 if (cri) {

@@ -104,7 +104,6 @@ test('fields that would change behaviour but are unsupported are errors naming t
     [(m) => { m.spec.ephemeralContainers = [{ name: 'debug', image: 'busybox' }]; }, 'spec.ephemeralContainers: Forbidden: cannot be set on create'],
     [(m) => { m.spec.containers[0].volumeMounts = [{ name: 'v', mountPath: '/v', subPathExpr: '$(POD)' }]; }, 'spec.containers[0].volumeMounts[0].subPathExpr: Forbidden: not supported by triad: subPathExpr is not expanded'],
     [(m) => { m.spec.containers[0].volumeMounts = [{ name: 'v', mountPath: '/v', mountPropagation: 'Bidirectional' }]; }, 'spec.containers[0].volumeMounts[0].mountPropagation: Forbidden: not supported by triad: only private mounts (mountPropagation None)'],
-    [(m) => { m.spec.containers[0].livenessProbe = { grpc: { port: 9000 } }; }, 'spec.containers[0].livenessProbe.grpc: Forbidden: not supported by triad: gRPC probes are not implemented by the harness prober (use exec, httpGet or tcpSocket)'],
     [(m) => { m.spec.securityContext = { sysctls: [{ name: 'net.core.somaxconn', value: '1024' }] }; }, 'spec.securityContext.sysctls: Forbidden: not supported by triad: sysctls are not set in the sandbox'],
     [(m) => { m.spec.containers[0].securityContext = { seccompProfile: { type: 'Localhost', localhostProfile: 'p.json' } }; }, 'spec.containers[0].securityContext.seccompProfile: Forbidden: not supported by triad: a Localhost seccomp profile cannot be loaded'],
   ];

@@ -195,7 +195,7 @@ test('validateManifest on a loaded manifest names its file and returns warnings'
 
 test('the example pods load, pass validation without warnings, and default', () => {
   const root = new URL('../../examples/pods/', import.meta.url).pathname;
-  const files = ['init-containers.yaml', 'web.yaml', 'pvc.yaml', 'crashloop.yaml', 'missing-image.yaml'];
+  const files = ['init-containers.yaml', 'web.yaml', 'pvc.yaml', 'crashloop.yaml', 'missing-image.yaml', 'grpc.yaml'];
   const ms = loadManifests(files.map((f) => join(root, f)));
   for (const m of ms) assert.equal(validateManifest(m).warnings, [], `${m.kind} ${m.metadata.name}`);
   const byName = new Map(ms.map((m) => [m.metadata.name, m]));
@@ -213,6 +213,10 @@ test('the example pods load, pass validation without warnings, and default', () 
   assert.is((byName.get('crashloop') as Pod).spec.restartPolicy, 'Always');
   assert.is((byName.get('missing-image') as Pod).spec.containers[0].image, 'busybox:does-not-exist');
   assert.is((byName.get('missing-image') as Pod).spec.containers[0].imagePullPolicy, 'IfNotPresent');
+  const grpc = (byName.get('grpc') as Pod).spec.containers[0];
+  assert.equal(grpc.livenessProbe!.grpc, { port: 50051, service: 'demo.Greeter' });
+  assert.is(grpc.readinessProbe!.timeoutSeconds, 1);
+  assert.equal(grpc.readinessProbe!.grpc, { port: 50051, service: '' }, 'service defaults to ""');
 });
 
 test.run();

@@ -240,12 +240,19 @@ test('volumeMounts.bindMountOptions (Kubernetes 1.37): noexec, nodev, nosuid, ea
     'spec.containers[0].volumeMounts[0].bindMountOptions[1]: Duplicate value: "noexec"');
 });
 
-test('probes: exactly one handler; gRPC unsupported', () => {
+test('probes: exactly one handler; gRPC with a port number 1-65535 and an optional service', () => {
   only(c0((c) => { c.livenessProbe = { periodSeconds: 5 }; }), 'spec.containers[0].livenessProbe: Required value: must specify a handler type');
   only(c0((c) => { c.readinessProbe = { exec: { command: ['true'] }, tcpSocket: { port: 8080 } }; }),
     'spec.containers[0].readinessProbe.tcpSocket: Forbidden: may not specify more than 1 handler type');
-  only(c0((c) => { c.livenessProbe = { grpc: { port: 9000 } }; }),
-    'spec.containers[0].livenessProbe.grpc: Forbidden: not supported by triad: gRPC probes are not implemented by the harness prober (use exec, httpGet or tcpSocket)');
+  ok(c0((c) => { c.livenessProbe = { grpc: { port: 9000 } }; c.readinessProbe = { grpc: { port: 1, service: 'my.Service' } }; c.startupProbe = { grpc: { port: 65535, service: '' } }; }));
+  only(c0((c) => { c.livenessProbe = { grpc: {} }; }), 'spec.containers[0].livenessProbe.grpc.port: Required value');
+  only(c0((c) => { c.readinessProbe = { grpc: { port: 0 } }; }), 'spec.containers[0].readinessProbe.grpc.port: Invalid value: 0: must be between 1 and 65535, inclusive');
+  only(c0((c) => { c.startupProbe = { grpc: { port: 70000 } }; }), 'spec.containers[0].startupProbe.grpc.port: Invalid value: 70000: must be between 1 and 65535, inclusive');
+  only(c0((c) => { c.livenessProbe = { grpc: { port: 9000 }, exec: { command: ['true'] } }; }), 'spec.containers[0].livenessProbe.grpc: Forbidden: may not specify more than 1 handler type');
+  for (const bad of [{ port: 'grpc' }, { port: 9000, service: 5 }, { port: 9000, host: 'x' }]) {
+    const e = errors(c0((c) => { c.livenessProbe = { grpc: bad }; }));
+    assert.ok(e.length === 1 && e[0].includes('spec.containers[0].livenessProbe.grpc.'), `${JSON.stringify(bad)}: ${e.join('; ')}`);
+  }
   only(c0((c) => { c.startupProbe = { exec: { command: [] } }; }), 'spec.containers[0].startupProbe.exec.command: Required value');
   ok(c0((c) => { c.startupProbe = { exec: { command: ['cat', '/tmp/ready'] } }; }));
 });

@@ -129,6 +129,8 @@ d('probe lines like kubectl (defaults filled in)', () => {
   assert.is(describeProbe({ httpGet: { host: '10.0.0.9', port: 'http', path: '/healthz', scheme: 'HTTPS' }, timeoutSeconds: 3 }),
     'http-get https://10.0.0.9:http/healthz delay=0s timeout=3s period=10s #success=1 #failure=3');
   assert.is(describeProbe({ httpGet: { host: 'fd00::1', port: 80, path: 'x' } }), 'http-get http://[fd00::1]:80/x delay=0s timeout=1s period=10s #success=1 #failure=3');
+  assert.is(describeProbe({ grpc: { port: 50051, service: 'demo.Greeter' }, periodSeconds: 5 }), 'grpc <pod>:50051 demo.Greeter delay=0s timeout=1s period=5s #success=1 #failure=3');
+  assert.is(describeProbe({ grpc: { port: 9000 } }), 'grpc <pod>:9000  delay=0s timeout=1s period=10s #success=1 #failure=3');
 });
 
 d('environment and mounts (sorted by path, ro/rw, subPath)', () => {

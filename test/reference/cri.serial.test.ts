@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContainerState, type PodSandboxConfig } from '../../interfaces/gen/cri/api.js';
 import { contains, parseCidr, parseIp } from '../../interfaces/cni/index.js';
-import { bridgePorts, hostLocalAllocations, natChains, netnsAddrs } from '../../plugins/bridge/index.js';
+import { bridgePorts, hostLocalAllocations, netnsAddrs } from '../../plugins/bridge/index.js';
 import { connectContainerd, mountsUnder } from '../../plugins/containerd/index.js';
 import { run, tryRun, waitFor } from '../../plugins/reference/proc.js';
 import { testOrSkip, useStack } from './stack.js';
@@ -148,9 +148,17 @@ it('hostPort through portmap: the gateway address forwards to the pod (no SNAT r
     return res.ok ? res.text() : undefined;
   }, { timeoutMs: 5000 });
   assert.is(body.trim(), 'hello-from-pod');
-  const chains = await natChains();
-  assert.ok(chains.includes('CNI-HOSTPORT-DNAT'));
-  assert.not.ok(chains.includes('CNI-HOSTPORT-MASQ'), 'snat: false adds no masquerade chain');
+  // triad's own rules only (a busy host may have other portmap users, CNI-HOSTPORT-MASQ included):
+  // the jump carrying our network name and sandbox id, and the per-pod chain it leads to
+  const nat = (await run('iptables', ['-w', '-t', 'nat', '-S'])).split('\n');
+  const jumps = nat.filter((l) => l.startsWith('-A CNI-HOSTPORT-DNAT ') && l.includes(`name: \\"${s.network.name}\\"`) && l.includes(web.id));
+  assert.is(jumps.length, 1, `one DNAT jump for the pod, by network name and sandbox id: ${JSON.stringify(nat)}`);
+  const dn = jumps[0].match(/ -j (CNI-DN-[0-9a-f]+)/)?.[1];
+  assert.ok(dn, jumps[0]);
+  const own = nat.filter((l) => l.startsWith(`-A ${dn} `));
+  assert.ok(own.some((l) => l.includes(`--dport ${hostPort}`) && l.includes(`--to-destination ${web.ip}:8080`)), own.join('\n'));
+  assert.not.ok(own.some((l) => /CNI-HOSTPORT-SETMARK|MASQUERADE/.test(l)), `snat: false: the pod's chain marks nothing for masquerading: ${own.join('\n')}`);
+  assert.not.ok(nat.some((l) => /^-A CNI-HOSTPORT-(MASQ|SETMARK) /.test(l) && (l.includes(web.ip!) || l.includes(s.network.subnet))), 'no masquerade rule for the pod or its subnet');
 });
 
 let sidecar: string;

@@ -26,9 +26,10 @@ import { startNode, type Node } from '../../harness/node.js';
 import { RECORD_FILE, removePrivateContainerd, type PrivateContainerdInfo } from '../../harness/private-containerd.js';
 import { CriClient } from '../../interfaces/cri/client.js';
 import { triadRoot } from '../../interfaces/util/root.js';
-import { bridgePorts, hostLocalAllocations, linkExists, pickSubnet, writeBridgeConfList } from '../../plugins/bridge/index.js';
+import { bridgePorts, hostLocalAllocations, linkExists, writeBridgeConfList } from '../../plugins/bridge/index.js';
 import { mountsUnder } from '../../plugins/containerd/index.js';
 import { findPids, pidAlive, waitFor } from '../../plugins/reference/proc.js';
+import { pickExtraSubnet } from '../../plugins/reference/index.js';
 import { deleteSharedPod, runSharedPod, type PodNet } from './shared-pod.js';
 import { FAST_KUBELET, stackNode, testOrSkip, useStack, type StackNode } from './stack.js';
 
@@ -53,12 +54,13 @@ t.after(async () => {
 const privateRuntime = () => ({ type: 'containerd', containerd: { sandboxImage: s.images!.pause, registry: s.registry!.host } });
 
 /** A bridge network of this file: its own conflist, bridge name, subnet and host-local dir. */
-async function ownBridge(tag: string, from: string): Promise<{ conflist: string; name: string; bridge: string; subnet: string; ipam: string }> {
+async function ownBridge(tag: string): Promise<{ conflist: string; name: string; bridge: string; subnet: string; ipam: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'triad-private-net-'));
   scratch.push(dir);
-  const subnet = await pickSubnet(from);
   const name = `triad-private-${tag}-${process.pid}`;
   const bridge = `triadp${process.pid % 1_000_000}${tag}`;
+  // seeded by the bridge name: the file's networks land apart, each on a /24 free right now
+  const subnet = await pickExtraSubnet(bridge);
   const ipam = join(dir, 'ipam');
   const { path } = writeBridgeConfList(join(dir, 'net.d'), { name, bridge, subnet, dataDir: ipam });
   return { conflist: path, name, bridge, subnet, ipam };
@@ -109,7 +111,7 @@ async function runSleeper(node: Node, name: string): Promise<{ uid: string; sand
 }
 
 it('network cni: a pod on a private containerd with its own bridge conflist; close deletes the bridge and everything else', async () => {
-  const net = await ownBridge('a', '10.241.0.0/24');
+  const net = await ownBridge('a');
   assert.not.ok(await linkExists(net.bridge), `${net.bridge} does not exist yet`);
   const started = Date.now();
   const node = await stackNode(s, { runtime: privateRuntime(), network: { type: 'cni', config: net.conflist, binDirs: [s.network.sourceBinDir] } });
@@ -153,7 +155,7 @@ it('network memory: the triad-memory plugin exec\'d by the private containerd; c
 });
 
 it('two private containerds at once do not collide; a node asking for a dir in use is refused', async () => {
-  const net = await ownBridge('b', '10.245.0.0/24');
+  const net = await ownBridge('b');
   const started = Date.now();
   const [a, b] = await Promise.all([
     stackNode(s, { runtime: privateRuntime(), network: { type: 'memory', subnet: '10.238.0.0/24' } }),
@@ -248,7 +250,7 @@ it('a kept instance whose config changed is cleaned up (its pods too) before a f
   assert.equal(await first.close(), []);
   assert.ok(pidAlive(old.pid), 'kept running');
 
-  const net = await ownBridge('c', '10.246.0.0/24');
+  const net = await ownBridge('c');
   const second = await startNode(cfgFor('s2', { type: 'cni', config: net.conflist, binDirs: [s.network.sourceBinDir] }));
   h.defer(() => second.close());
   const now = second.privateContainerd!;

@@ -56,7 +56,7 @@ export async function useStack(opts: { stateDir?: string } = {}): Promise<StackH
     throw new Error(`reference up failed: ${(err as Error).message}`);
   }
   const owned = !before.healthy;
-  if (owned) console.log(`(reference stack up in ${Date.now() - started} ms: ${JSON.stringify(stack.timingsMs)})`);
+  if (owned) console.log(`(reference stack up in ${Date.now() - started} ms on subnet ${stack.network.subnet}${process.env.TRIAD_REFERENCE_SUBNET ? ` (TRIAD_REFERENCE_SUBNET=${process.env.TRIAD_REFERENCE_SUBNET})` : ''}: ${JSON.stringify(stack.timingsMs)})`);
   const client = new CriClient(stack.containerd!.endpoint, { timeoutMs: 60_000 });
   await client.waitForReady(10_000);
   let released = false;

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import type { CaseResult, Reporter, RunReport } from '../types.js';
+import type { CaseResult, Reporter, RunReport, SuiteReport } from '../types.js';
 import { failureText } from './format.js';
 
 /** Escape for attribute and text content; drop characters XML 1.0 cannot carry. */
@@ -32,20 +32,25 @@ function testcase(c: CaseResult): string {
   return `${open}>\n      <failure message="${xmlEscape(f?.message ?? 'failed')}" type="${xmlEscape(type)}">${xmlEscape(failureText(c, true))}</failure>\n    </testcase>`;
 }
 
+/** One <testsuite> element (lines); `name` overrides the suite's name (the fleet report prefixes the node). */
+export function testsuiteXml(rep: RunReport, s: SuiteReport, name = s.name): string[] {
+  const out: string[] = [];
+  const st = s.totals;
+  out.push(`  <testsuite name="${xmlEscape(name)}" tests="${st.total}" failures="${st.failed}" errors="0" skipped="${st.skipped + st.notApplicable}" time="${secs(s.durationMs)}" timestamp="${rep.startedAt.replace(/\.\d+Z$/, '')}" hostname="${xmlEscape(rep.node ?? hostname())}">`);
+  const props = { 'run.id': rep.runId, ...(rep.node ? { node: rep.node } : {}), title: s.title, ...s.facts, capabilities: s.capabilities.join(' ') };
+  out.push('    <properties>');
+  for (const [k, v] of Object.entries(props)) out.push(`      <property name="${xmlEscape(k)}" value="${xmlEscape(String(v))}"/>`);
+  out.push('    </properties>');
+  for (const c of s.cases) out.push(testcase(c));
+  out.push('  </testsuite>');
+  return out;
+}
+
 export function junitXml(rep: RunReport): string {
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const t = rep.totals;
   out.push(`<testsuites name="triad conformance" tests="${t.total}" failures="${t.failed}" errors="0" skipped="${t.skipped + t.notApplicable}" time="${secs(rep.durationMs)}">`);
-  for (const s of rep.suites) {
-    const st = s.totals;
-    out.push(`  <testsuite name="${xmlEscape(s.name)}" tests="${st.total}" failures="${st.failed}" errors="0" skipped="${st.skipped + st.notApplicable}" time="${secs(s.durationMs)}" timestamp="${rep.startedAt.replace(/\.\d+Z$/, '')}" hostname="${xmlEscape(hostname())}">`);
-    const props = { 'run.id': rep.runId, title: s.title, ...s.facts, capabilities: s.capabilities.join(' ') };
-    out.push('    <properties>');
-    for (const [k, v] of Object.entries(props)) out.push(`      <property name="${xmlEscape(k)}" value="${xmlEscape(String(v))}"/>`);
-    out.push('    </properties>');
-    for (const c of s.cases) out.push(testcase(c));
-    out.push('  </testsuite>');
-  }
+  for (const s of rep.suites) out.push(...testsuiteXml(rep, s));
   out.push('</testsuites>');
   return `${out.join('\n')}\n`;
 }

@@ -7,19 +7,30 @@
 //   installStaticCni('/opt/cni/bin')                                  (from code)
 import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { STATIC_CNI_TYPE } from './plugin.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** The nearest tsconfig.json above this file: the project's, whatever directory a runtime starts the plugin in. */
+function projectTsconfig(): string | undefined {
+  for (let dir = here; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'tsconfig.json'))) return join(dir, 'tsconfig.json');
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
 /** The wrapper's command: [node, ...args, script]. */
 export function pluginCommand(): string[] {
   const js = join(here, 'main.js');
   if (existsSync(js)) return [process.execPath, js]; // running from dist/
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  return [process.execPath, '--import', tsx, join(here, 'main.ts')];
+  // tsx looks for tsconfig.json in the working directory; name the project's (its paths map
+  // triad/sdk to the sources in triad's own checkout).
+  const tsconfig = projectTsconfig();
+  return [...(tsconfig ? ['/usr/bin/env', `TSX_TSCONFIG_PATH=${tsconfig}`] : []), process.execPath, '--import', tsx, join(here, 'main.ts')];
 }
 
 /** Writes <binDir>/<name> (atomically: a runtime never runs a half-written file); returns its path. */

@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import {
   cniError, contains, dispatch, formatIp, parseCidr, parseIp,
   type CmdArgs, type DispatchOutput, type DnsConf, type IpConfig, type PluginConf, type PluginFuncs, type Result, type Route,
-} from '../../../interfaces/cni/index.js';
+} from 'triad/sdk/cni';
 
 export const STATIC_CNI_TYPE = 'triad-static';
 export const STATIC_CNI_VERSIONS = ['0.3.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0'] as const;

@@ -9,7 +9,7 @@
 // Images come from a fixed catalogue of references: PullImage of anything else fails NOT_FOUND,
 // like a registry miss. What it does not have is a container environment: pods get no network
 // (no IP; a runtime that wants one calls CNI in RunPodSandbox and StopPodSandbox, see CniConfig
-// in interfaces/cni), mounts are recorded but no program sees files, and users, capabilities and
+// in triad/sdk/cni), mounts are recorded but no program sees files, and users, capabilities and
 // resource limits are not applied. Every RPC not defined here (Exec/Attach/PortForward, stats,
 // events, checkpoints…) answers UNIMPLEMENTED, which the CRI allows for optional features.
 import { createHash, randomBytes } from 'node:crypto';
@@ -19,12 +19,20 @@ import { dirname, join } from 'node:path';
 import {
   ContainerState, ImageServiceDefinition, NamespaceMode, PodSandboxState, RuntimeServiceDefinition,
   type ContainerConfig, type LinuxContainerResources, type PodSandboxConfig, type PodSandboxMetadata,
-} from '../../../interfaces/gen/cri/api.js';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound, Status, StatusError } from '../../../interfaces/grpc/errors.js';
-import { bind, serve, type Binding, type RunningServer } from '../../../interfaces/grpc/server.js';
+} from 'triad/sdk/cri';
+import {
+  alreadyExists, bind, failedPrecondition, invalidArgument, notFound, serve, Status, StatusError, type Binding, type RunningServer,
+} from 'triad/sdk';
 import { compile } from './process.js';
 
 export const RUNTIME_NAME = 'cri-minimal';
+/**
+ * The CRI conformance cases this runtime leaves out, as a --skip regex (`skip` of runConformance):
+ * what needs a container environment (pod network and IP, mounts and a root filesystem, users
+ * and capabilities) and the shell features its simulated programs lack (printf, arithmetic).
+ * Take a part out as the runtime learns to do it.
+ */
+export const UNSUPPORTED_CASES = 'cri\\.(network\\.(sandbox-ip|distinct-ips|localhost-shared|dns-config|host-port)|mounts\\.|security\\.|logs\\.(partial-line|long-line|reopen)\\s)';
 export const DEFAULT_IMAGES = ['busybox:1.36', 'busybox:latest', 'alpine:latest', 'registry.k8s.io/pause:3.9', 'registry.k8s.io/pause:3.10'];
 
 export interface CriMinimalOptions {

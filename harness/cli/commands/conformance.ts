@@ -7,6 +7,8 @@ import { getSuite, suites, type PreparedSuite, type RegisteredSuite } from '../.
 import {
   consoleReporter, jsonReporter, junitReporter, matchText, runSuites, selectCases, tapReporter, type Reporter,
 } from '../../../conformance/runner/index.js';
+import { htmlReporter } from '../../../conformance/runner/reporters/html.js';
+import { setupFailureReport, sigtermAsInterrupt, sonobuoyReporter, sonobuoyTarget, writeSonobuoyResults } from '../../../conformance/runner/sonobuoy.js';
 
 interface CommonOpts {
   focus?: string;
@@ -16,6 +18,10 @@ interface CommonOpts {
   junit?: string;
   json?: string;
   tap?: string;
+  html?: string;
+  sonobuoy?: boolean;
+  node?: string;
+  stay?: boolean;
   list?: boolean;
   verbose?: boolean;
   strict?: boolean;
@@ -38,6 +44,10 @@ function addCommon(cmd: Command): Command {
     .option('--junit <file>', 'write JUnit XML')
     .option('--json <file>', 'write the results as JSON')
     .option('--tap <file>', 'write TAP version 13')
+    .option('--html <file>', 'write a static HTML report (summary, groups, failure detail, RPC coverage)')
+    .option('--sonobuoy', 'as a Sonobuoy plugin: JUnit, JSON and HTML into $RESULTS_DIR, then the done file naming them (also on failure or SIGTERM)')
+    .option('--stay', 'with --sonobuoy: after the done file, wait for SIGTERM instead of exiting (a DaemonSet restarts containers that exit)')
+    .option('--node <name>', 'the node name carried into the reports (default: $NODE_NAME, else the host name)')
     .option('--strict', 'a failing [Optional] case fails the run (default: it is a warning)')
     .option('--list', 'list the cases (and whether --focus/--skip select them) without running anything')
     .option('--verbose', 'also print cases left out by --focus/--skip');
@@ -56,21 +66,50 @@ function listCases(regs: RegisteredSuite[], o: CommonOpts): void {
   }
 }
 
-async function runPrepared(prepare: () => Promise<PreparedSuite[]>, o: CommonOpts): Promise<void> {
-  const parallel = Number(o.parallel ?? 1);
-  if (!Number.isInteger(parallel) || parallel < 1) throw new Error('--parallel must be a positive integer');
-  const timeoutMs = parseDuration(o.timeout ?? '30s');
-  for (const re of [o.focus, o.skip]) if (re) new RegExp(re); // a bad regex fails before anything starts
-  const prepared = await prepare();
+async function runPrepared(prepare: () => Promise<PreparedSuite[]>, o: CommonOpts, label: string): Promise<void> {
+  // Under Sonobuoy every way out must leave a done file, or the worker waits out its timeout.
+  const target = o.sonobuoy ? sonobuoyTarget(label, process.env, o.node) : undefined;
+  const node = target?.node ?? o.node ?? process.env.NODE_NAME;
+  let prepared: PreparedSuite[];
+  let stopEarly: (() => void) | undefined;
+  try {
+    const parallel = Number(o.parallel ?? 1);
+    if (!Number.isInteger(parallel) || parallel < 1) throw new Error('--parallel must be a positive integer');
+    parseDuration(o.timeout ?? '30s');
+    for (const re of [o.focus, o.skip]) if (re) new RegExp(re); // a bad regex fails before anything starts
+    if (target) {
+      // SIGTERM before the runner's own interrupt handling is in place: report that, then go.
+      const early = () => { writeSonobuoyResults(target, setupFailureReport(label, 'terminated (SIGTERM) before the suite started', target.node)); process.exit(143); };
+      process.once('SIGTERM', early);
+      stopEarly = () => process.off('SIGTERM', early);
+    }
+    prepared = await prepare();
+  } catch (e) {
+    stopEarly?.();
+    if (target) writeSonobuoyResults(target, setupFailureReport(label, (e as Error).message, target.node));
+    throw e;
+  }
+  stopEarly?.();
   const reporters: Reporter[] = [consoleReporter({ verbose: o.verbose })];
   if (o.junit) reporters.push(junitReporter(o.junit));
   if (o.json) reporters.push(jsonReporter(o.json));
   if (o.tap) reporters.push(tapReporter(o.tap));
+  if (o.html) reporters.push(htmlReporter(o.html));
+  if (target) reporters.push(sonobuoyReporter(target));
+  const unhookTerm = target ? sigtermAsInterrupt() : undefined;
   let report;
   try {
-    report = await runSuites(prepared.map((p) => p.suite), { focus: o.focus, skip: o.skip, parallel, timeoutMs, reporters, exitOnInterrupt: false, strict: o.strict === true });
+    report = await runSuites(prepared.map((p) => p.suite), { focus: o.focus, skip: o.skip, parallel: Number(o.parallel ?? 1), timeoutMs: parseDuration(o.timeout ?? '30s'), reporters, exitOnInterrupt: false, strict: o.strict === true, node });
   } finally {
+    unhookTerm?.();
     for (const p of prepared) await p.dispose().catch((e) => process.stderr.write(`cleanup: ${(e as Error).message}\n`));
+  }
+  if (target) process.stdout.write(`sonobuoy: results in ${target.resultsDir} (done file written)\n`);
+  if (target && o.stay && !report.interrupted) {
+    process.stdout.write('sonobuoy: staying until SIGTERM (the DaemonSet would restart an exited container)\n');
+    const keepAlive = setInterval(() => undefined, 1 << 30); // a signal listener alone does not keep Node running
+    await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+    clearInterval(keepAlive);
   }
   if (report.interrupted) process.exit(130);
   process.exitCode = report.totals.failed > 0 ? 1 : 0;
@@ -126,7 +165,7 @@ export function register(program: Command): void {
     for (const f of reg.flags) cmd.option(f.flags, f.description, f.default);
     addCommon(cmd).action(async (o: CommonOpts & Record<string, unknown>) => {
       if (o.list) return listCases([reg], o);
-      await runPrepared(async () => [await reg.prepare(o)], o);
+      await runPrepared(async () => [await reg.prepare(o)], o, reg.name);
     });
   }
 
@@ -165,6 +204,6 @@ export function register(program: Command): void {
           throw e;
         }
         return out;
-      }, o);
+      }, o, names.join('-'));
     });
 }

@@ -4,13 +4,17 @@ import * as conformance from './conformance.js';
 import * as describe from './describe.js';
 import * as del from './delete.js';
 import * as get from './get.js';
+import * as image from './image.js';
 import * as kubelet from './kubelet.js';
 import * as logs from './logs.js';
+import * as newProject from './new.js';
 import * as reference from './reference.js';
+import * as report from './report.js';
 import * as run from './run.js';
 import * as serve from './serve.js';
+import * as sonobuoy from './sonobuoy.js';
 import * as timeline from './timeline.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, conformance.register, reference.register];
+export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, conformance.register, report.register, sonobuoy.register, image.register, newProject.register, reference.register];

@@ -24,7 +24,7 @@ export function register(program: Command): void {
   common(ref.command('up'))
     .description('install what is missing, build images, start the registry, a private containerd and the hostPath CSI driver; write triad.yaml')
     .option('--registry-port <port>', 'local registry port (default: first free from 5000)')
-    .option('--subnet <cidr>', 'pod subnet on the bridge (default: first free /24 from 10.99.0.0/24)')
+    .option('--subnet <cidr>', 'pod subnet on the bridge: a /24../29 (exactly it), a larger block (a free /24 inside it) or auto (default: $TRIAD_REFERENCE_SUBNET, else auto: a free /24 in 10/8, 172.16/12, 192.168/16 that no route or address here overlaps, outside 10.96.0.0/12)')
     .option('-q, --quiet', 'no progress lines')
     .action(async (o: Opts) => {
       const r = await referenceUp({

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { parseFaultRules } from '../../../interfaces/faults.js';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { serveMemoryCri } from '../../../plugins/memory-cri/index.js';
+import { loadImageFile, serveMemoryCri } from '../../../plugins/memory-cri/index.js';
 import { serveMemoryCsi } from '../../../plugins/memory-csi/index.js';
 import { registerHostpath } from './serve-hostpath.js';
 
@@ -30,8 +30,10 @@ export function register(program: Command): void {
     .description('the in-memory CRI runtime (RuntimeService + ImageService)')
     .requiredOption('--socket <path>', 'unix socket to listen on')
     .option('--faults <file>', 'fault rules (YAML list, or a map with faults:)')
-    .action(async (o: { socket: string; faults?: string }) => {
-      const s = await serveMemoryCri({ endpoint: o.socket, faults: faultsFrom(o.faults) });
+    .option('--images <file>', 'more images to serve besides the built-in ones (a YAML list; format in plugins/memory-cri/README.md)')
+    .action(async (o: { socket: string; faults?: string; images?: string }) => {
+      const images = o.images ? loadImageFile(o.images) : undefined;
+      const s = await serveMemoryCri({ endpoint: o.socket, faults: faultsFrom(o.faults), images });
       await untilSignal('memory-cri', s.endpoint, () => s.close());
     });
   serve.command('memory-csi')

@@ -144,9 +144,10 @@ def('id', async (c) => {
   const name = (id: number, n: string) => (f.has('n') ? n : String(id));
   if (f.has('u')) c.io.out.write(name(u.uid, u.name) + '\n');
   else if (f.has('g')) c.io.out.write(name(u.gid, u.group) + '\n');
-  else if (f.has('G')) c.io.out.write([u.gid, ...u.groups.filter((g) => g !== u.gid)].join(' ') + '\n');
+  else if (f.has('G')) c.io.out.write([u.gid, ...u.groups.filter((g) => g !== u.gid)].map((g) => (f.has('n') ? (g === u.gid ? u.group : u.groupNames?.[g] ?? String(g)) : String(g))).join(' ') + '\n');
   else {
-    const groups = [u.gid, ...u.groups.filter((g) => g !== u.gid)].map((g) => (g === u.gid ? `${g}(${u.group})` : String(g)));
+    const groupName = (g: number) => (g === u.gid ? u.group : u.groupNames?.[g]);
+    const groups = [u.gid, ...u.groups.filter((g) => g !== u.gid)].map((g) => (groupName(g) !== undefined ? `${g}(${groupName(g)})` : String(g)));
     c.io.out.write(`uid=${u.uid}(${u.name}) gid=${u.gid}(${u.group}) groups=${groups.join(',')}\n`);
   }
   return 0;

@@ -2,6 +2,7 @@
 // programs, run as cancellable SimProcesses against a container's files, env and ports.
 // Entry points: resolveArgv (what execve would find, or runc's error) and spawn.
 import './commands.js';
+import './grpc-health.js';
 import './shell.js';
 import { resolveProgram, type Unresolved } from './resolve.js';
 import type { ExitResult, SimProcess } from './process.js';
@@ -9,6 +10,7 @@ import { programs, type Host, type Io } from './types.js';
 
 export { ContainerFs, FsError, type MountSpec, type RootfsEntry } from './fs.js';
 export { PortTable, type Listener } from './net.js';
+export { GRPC_HEALTH_DEFAULT_FILE, GRPC_HEALTH_DEFAULT_PORT } from './grpc-health.js';
 export { SimProcess, Killed, parseSignal, SIGNALS, type ExitResult, type SimSignal } from './process.js';
 export { BufferSink, emptyInput, inputOf, nullSink, DEFAULT_PATH, type Host, type Io, type Sink, type User } from './types.js';
 export type { Unresolved } from './resolve.js';
@@ -18,7 +20,7 @@ export const BUSYBOX_APPLETS = [
   'sh', 'ash', 'busybox', 'true', 'false', 'echo', 'printf', 'sleep', 'pwd', 'hostname', 'whoami', 'uname', 'id', 'env',
   'which', 'test', '[', 'cat', 'touch', 'mkdir', 'rm', 'rmdir', 'ls', 'cp', 'mv', 'chmod', 'chown', 'chgrp', 'basename',
   'dirname', 'head', 'tail', 'wc', 'grep', 'egrep', 'fgrep', 'tee', 'sort', 'uniq', 'cut', 'tr', 'seq', 'date', 'kill', 'alloc',
-  'httpd', 'nc', 'wget', 'timeout',
+  'httpd', 'nc', 'wget', 'timeout', 'grpc-health',
 ] as const;
 
 export function busyboxExecutables(): Record<string, string> {

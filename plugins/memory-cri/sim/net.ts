@@ -8,11 +8,12 @@
 // forwarded from listenHost:hostPort while something listens on it; a host port that is taken
 // on this machine is simply not forwarded.
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttp2Server, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { connect, createServer as createTcpServer, type Server, type Socket } from 'node:net';
 
 export interface Listener {
   port: number;
-  kind: 'http' | 'tcp';
+  kind: 'http' | 'http2' | 'tcp';
   /** host:port where the port really listens. */
   address: string;
   close(): Promise<void>;
@@ -83,7 +84,14 @@ export class PortTable {
     return this.listen(port, 'tcp', createTcpServer(onSocket));
   }
 
-  private async listen(port: number, kind: 'http' | 'tcp', server: Server): Promise<Listener> {
+  /** HTTP/2 without TLS (h2c), as gRPC servers answer: one call per stream. */
+  listenHttp2(port: number, onStream: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void): Promise<Listener> {
+    const server = createHttp2Server();
+    server.on('stream', onStream);
+    return this.listen(port, 'http2', server);
+  }
+
+  private async listen(port: number, kind: Listener['kind'], server: Server): Promise<Listener> {
     if (this.listeners.has(port)) throw new PortInUse(port);
     this.listeners.set(port, 'binding');
     const sockets = new Set<Socket>();

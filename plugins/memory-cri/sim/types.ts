@@ -9,7 +9,11 @@ export interface Sink { write(chunk: string | Buffer): void }
 export interface Input { data: Buffer; pos: number }
 export interface Io { stdin: Input; out: Sink; err: Sink }
 
-export interface User { uid: number; gid: number; groups: number[]; name: string; group: string }
+export interface User {
+  uid: number; gid: number; groups: number[]; name: string; group: string;
+  /** gid → name, from the image's /etc/group (for `id`). */
+  groupNames?: Record<number, string>;
+}
 
 export interface Host {
   fs: ContainerFs;
