@@ -36,7 +36,8 @@ const CONTAINERD_16_FAILS: Deviation = {
   'cri.stats.pod-sandbox.timestamps': { rule: 'cri.usage.timestamp-positive', why: 'reports the sandbox\'s linux.network usage with timestamp 0' },
 };
 
-const CGROUP_PARENT = '/triad-conformance';
+// Per process: two runs on one node (another user's, or CI beside a developer) never share it.
+const CGROUP_PARENT = `/triad-conformance-${process.pid}`;
 
 it('the CRI suite against containerd: only its known deviations fail or warn, every skip with its reason, nothing left behind', async () => {
   const s = h.stack!;
