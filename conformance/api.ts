@@ -113,9 +113,9 @@ function podConfig(config: PodConformanceOptions['config']): TriadConfig {
 export function buildSuite(opts: ConformanceOptions): Suite<any> {
   switch (opts.suite) {
     case 'csi': {
-      const { endpoint, controllerEndpoint, stagingDir, targetDir, parameters, volumeSize, accessType, unknownNodeId } = opts;
+      const { endpoint, controllerEndpoint, stagingDir, targetDir, parameters, mutableParameters, volumeSize, accessType, unknownNodeId } = opts;
       if (!endpoint) throw new Error('runConformance: csi needs endpoint (the driver\'s socket: unix:///path, a path, or host:port)');
-      return csiSuite({ endpoint, controllerEndpoint, stagingDir, targetDir, parameters, volumeSize, accessType, unknownNodeId });
+      return csiSuite({ endpoint, controllerEndpoint, stagingDir, targetDir, parameters, mutableParameters, volumeSize, accessType, unknownNodeId });
     }
     case 'cri': {
       const { endpoint, imageEndpoint, testImages, hostPortAddress, workDir, cgroupParent } = opts;

@@ -81,6 +81,7 @@ registerSuite({
     { flags: '--staging-dir <dir>', description: 'CO-created parent of staging paths (default: a temp dir)' },
     { flags: '--target-dir <dir>', description: 'CO-created parent of target paths (default: a temp dir)' },
     { flags: '--test-volume-parameters <file>', description: 'YAML map of CreateVolume parameters' },
+    { flags: '--test-volume-mutable-parameters <file>', description: 'YAML map of mutable parameters the driver supports (ControllerModifyVolume cases; without it they are not applicable)' },
     { flags: '--test-volume-size <size>', description: 'capacity asked for test volumes (bytes or 1Gi, 512Mi…)', default: '1Gi' },
     { flags: '--test-volume-access-type <type>', description: 'mount or block', default: 'mount' },
   ],
@@ -94,6 +95,7 @@ registerSuite({
       suite: csiSuite({
         endpoint, controllerEndpoint: str(o['csi.controllerendpoint']), stagingDir: str(o.stagingDir), targetDir: str(o.targetDir),
         parameters: str(o.testVolumeParameters) ? loadParameters(o.testVolumeParameters as string) : undefined,
+        mutableParameters: str(o.testVolumeMutableParameters) ? loadParameters(o.testVolumeMutableParameters as string) : undefined,
         volumeSize: parseSize(str(o.testVolumeSize) ?? '1Gi'), accessType: access,
       }),
       dispose: async () => undefined,
@@ -104,7 +106,8 @@ registerSuite({
     try {
       const csi = await serveMemoryCsi({ nodeId: 'triad-conformance-node', dataDir: join(dir, 'data'), endpoint: join(dir, 'csi.sock') });
       return {
-        suite: csiSuite({ endpoint: csi.endpoint, stagingDir: join(dir, 'staging'), targetDir: join(dir, 'target') }),
+        // memory-csi's default mutable parameter keys are iops and tier.
+        suite: csiSuite({ endpoint: csi.endpoint, stagingDir: join(dir, 'staging'), targetDir: join(dir, 'target'), mutableParameters: { tier: 'gold' } }),
         dispose: async () => { try { await csi.close(); } finally { rmSync(dir, { recursive: true, force: true }); } },
       };
     } catch (e) {

@@ -2,11 +2,11 @@
 // the CRI. Each names the conformance case that must catch it (test/conformance/cri.test.ts
 // asserts exactly that case fails). They prove the suite can fail, and show runtime authors
 // what each failure looks like.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ContainerState, ImageServiceDefinition, RuntimeServiceDefinition } from '../../interfaces/gen/cri/api.js';
-import { failedPrecondition, Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { dirname, join } from 'node:path';
+import { ContainerState, ImageServiceDefinition, PodSandboxState, RuntimeServiceDefinition } from '../../interfaces/gen/cri/api.js';
+import { failedPrecondition, invalidArgument, Status, StatusError } from '../../interfaces/grpc/errors.js';
 import { serve, type Binding } from '../../interfaces/grpc/server.js';
 import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../../plugins/memory-cni/index.js';
 import { CriLogWriter, MemoryRuntime, type MemoryRuntimeOptions } from '../../plugins/memory-cri/index.js';
@@ -214,6 +214,234 @@ export const brokenCri: Record<string, BrokenCriVariant> = {
     caughtBy: 'cri.mounts.mount-options.noexec',
     patch({ runtime }) {
       wrap(runtime, 'createContainer', (orig, req, ctx) => orig({ ...req, config: req.config && { ...req.config, mounts: (req.config.mounts ?? []).map((m: object) => ({ ...m, mountOptions: [] })) } }, ctx));
+    },
+  },
+  'remove-ready-sandbox-refused': {
+    description: 'RemovePodSandbox of a sandbox that was not stopped first answers FAILED_PRECONDITION',
+    caughtBy: 'cri.sandbox.remove.ready',
+    patch({ runtime }, rt) {
+      wrap(runtime, 'removePodSandbox', (orig, req, ctx) => {
+        const sb = rt.store.sandboxes.get(req.podSandboxId);
+        if (sb?.state === PodSandboxState.SANDBOX_READY) throw failedPrecondition(`sandbox ${sb.id} is still ready: stop it first`);
+        return orig(req, ctx);
+      });
+    },
+  },
+  'stop-timeout-zero-waits': {
+    description: 'StopContainer with timeout 0 gives the process a 3 s grace period instead of killing it at once',
+    caughtBy: 'cri.container.stop.timeout-zero',
+    patch({ runtime }) {
+      wrap(runtime, 'stopContainer', (orig, req, ctx) => orig({ ...req, timeout: req.timeout ? req.timeout : 3n }, ctx));
+    },
+  },
+  'stop-signal-ignored': {
+    description: 'StopContainer sends SIGTERM whatever stop_signal the container was created with',
+    caughtBy: 'cri.container.stop.custom-signal',
+    patch({ runtime }, rt) {
+      wrap(runtime, 'stopContainer', (orig, req, ctx) => {
+        const c = rt.store.containers.get(req.containerId);
+        if (c) c.config.stopSignal = 0;
+        return orig(req, ctx);
+      });
+    },
+  },
+  'image-id-not-the-id': {
+    description: 'ContainerStatus.image_id names the image by its tag instead of its id',
+    caughtBy: 'cri.container.status.image-id',
+    patch({ runtime }) {
+      wrap(runtime, 'containerStatus', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        if (res.status) res.status.imageId = res.status.image?.image ?? 'unknown';
+        return res;
+      });
+    },
+  },
+  'status-user-missing': {
+    description: 'ContainerStatus leaves user out although Status advertises supplemental_groups_policy',
+    caughtBy: 'cri.container.status.user',
+    patch({ runtime }) {
+      wrap(runtime, 'containerStatus', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        if (res.status) res.status.user = undefined;
+        return res;
+      });
+    },
+  },
+  'exec-sync-zero-timeout-kills': {
+    description: 'ExecSync with timeout 0 stops the command after 1 s instead of letting it run',
+    caughtBy: 'cri.exec-sync.no-timeout',
+    patch({ runtime }) {
+      wrap(runtime, 'execSync', (orig, req, ctx) => orig({ ...req, timeout: req.timeout ? req.timeout : 1n }, ctx));
+    },
+  },
+  'metric-descriptors-grow': {
+    description: 'ListMetricDescriptors answers one more descriptor on every call',
+    caughtBy: 'cri.stats.metric-descriptors.static',
+    patch({ runtime }) {
+      let n = 0;
+      wrap(runtime, 'listMetricDescriptors', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        n += 1;
+        return { descriptors: [...res.descriptors, { name: `triad_broken_extra_${n}`, help: 'grows on every call', labelKeys: [] }] };
+      });
+    },
+  },
+  'symlink-host-path-not-followed': {
+    description: 'CreateContainer mounts an empty directory in place of a host path that is a symbolic link',
+    caughtBy: 'cri.mounts.host-path.symlink',
+    patch({ runtime }) {
+      wrap(runtime, 'createContainer', (orig, req, ctx) => {
+        const mounts = (req.config?.mounts ?? []).map((m: { hostPath?: string }) => {
+          if (!m.hostPath || !lstatSync(m.hostPath, { throwIfNoEntry: false })?.isSymbolicLink()) return m;
+          const empty = join(dirname(m.hostPath), 'triad-broken-empty');
+          mkdirSync(empty, { recursive: true });
+          return { ...m, hostPath: empty };
+        });
+        return orig({ ...req, config: { ...req.config, mounts } }, ctx);
+      });
+    },
+  },
+  'sandbox-context-inherited': {
+    description: 'CreateContainer gives a container without run_as_user / readonly_rootfs those of its sandbox',
+    caughtBy: 'cri.security.sandbox-context-not-inherited',
+    patch({ runtime }) {
+      wrap(runtime, 'createContainer', (orig, req, ctx) => {
+        const ssc = req.sandboxConfig?.linux?.securityContext;
+        const sc = req.config?.linux?.securityContext ?? {};
+        if (!ssc) return orig(req, ctx);
+        const merged = { ...sc, runAsUser: sc.runAsUser ?? ssc.runAsUser, readonlyRootfs: sc.readonlyRootfs || ssc.readonlyRootfs };
+        return orig({ ...req, config: { ...req.config, linux: { ...req.config.linux, securityContext: merged } } }, ctx);
+      });
+    },
+  },
+  'sandbox-run-as-group-accepted': {
+    description: 'RunPodSandbox drops a run_as_group given without run_as_user instead of refusing it',
+    caughtBy: 'cri.security.sandbox-run-as-group-needs-user',
+    patch({ runtime }) {
+      wrap(runtime, 'runPodSandbox', (orig, req, ctx) => {
+        const sc = req.config?.linux?.securityContext;
+        if (!sc?.runAsGroup || sc.runAsUser) return orig(req, ctx);
+        return orig({ ...req, config: { ...req.config, linux: { ...req.config.linux, securityContext: { ...sc, runAsGroup: undefined } } } }, ctx);
+      });
+    },
+  },
+  'run-as-group-without-user-accepted': {
+    description: 'CreateContainer drops a run_as_group given without a user instead of refusing it',
+    caughtBy: 'cri.security.run-as-group-needs-user',
+    patch({ runtime }) {
+      wrap(runtime, 'createContainer', (orig, req, ctx) => {
+        const sc = req.config?.linux?.securityContext;
+        if (!sc?.runAsGroup || sc.runAsUser || sc.runAsUsername) return orig(req, ctx);
+        return orig({ ...req, config: { ...req.config, linux: { ...req.config.linux, securityContext: { ...sc, runAsGroup: undefined } } } }, ctx);
+      });
+    },
+  },
+  'unknown-username-runs-as-root': {
+    description: 'A run_as_username the image does not have runs the container as root instead of failing',
+    caughtBy: 'cri.security.run-as-username-missing',
+    patch({ runtime }, rt) {
+      wrap(runtime, 'createContainer', (orig, req, ctx) => {
+        const sc = req.config?.linux?.securityContext;
+        const users = rt.images.resolve(req.config?.image?.image ?? '')?.entry.users;
+        if (!sc?.runAsUsername || !users || users.has(sc.runAsUsername)) return orig(req, ctx);
+        return orig({ ...req, config: { ...req.config, linux: { ...req.config.linux, securityContext: { ...sc, runAsUsername: '' } } } }, ctx);
+      });
+    },
+  },
+  'host-port-zero-refused': {
+    description: 'RunPodSandbox refuses a port mapping with host_port 0',
+    caughtBy: 'cri.network.host-port-zero',
+    patch({ runtime }) {
+      wrap(runtime, 'runPodSandbox', (orig, req, ctx) => {
+        if ((req.config?.portMappings ?? []).some((m: { hostPort?: number }) => !m.hostPort)) throw invalidArgument('port_mappings: host_port must be 1-65535');
+        return orig(req, ctx);
+      });
+    },
+  },
+  'pull-ignores-runtime-handler': {
+    description: 'PullImage ignores ImageSpec.runtime_handler, also one the runtime does not have',
+    caughtBy: 'cri.image.pull.unknown-runtime-handler',
+    patch({ image }) {
+      wrap(image, 'pullImage', (orig, req, ctx) => orig({ ...req, image: { ...req.image, runtimeHandler: '' } }, ctx));
+    },
+  },
+  'reopen-error-creates-file': {
+    description: 'ReopenContainerLog of an exited container creates a new log file and then fails',
+    caughtBy: 'cri.logs.reopen.not-running',
+    patch({ runtime }, rt) {
+      wrap(runtime, 'reopenContainerLog', (orig, req, ctx) => {
+        const c = rt.store.containers.get(req.containerId);
+        if (c && c.state !== ContainerState.CONTAINER_RUNNING && c.logPath) {
+          writeFileSync(c.logPath, '');
+          throw failedPrecondition(`container ${c.id} is not running`);
+        }
+        return orig(req, ctx);
+      });
+    },
+  },
+  'container-usage-timestamp-zero': {
+    description: 'ContainerStats reports the writable layer usage with timestamp 0',
+    caughtBy: 'cri.stats.container.timestamps',
+    patch({ runtime }) {
+      wrap(runtime, 'containerStats', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        if (res.stats) res.stats.writableLayer = { ...res.stats.writableLayer, timestamp: 0n };
+        return res;
+      });
+    },
+  },
+  'sandbox-usage-timestamp-zero': {
+    description: 'PodSandboxStats reports the network usage with timestamp 0',
+    caughtBy: 'cri.stats.pod-sandbox.timestamps',
+    patch({ runtime }) {
+      wrap(runtime, 'podSandboxStats', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        if (res.stats?.linux) res.stats.linux.network = { ...res.stats.linux.network, timestamp: 0n, interfaces: res.stats.linux.network?.interfaces ?? [] };
+        return res;
+      });
+    },
+  },
+  'checkpoint-options-ignored': {
+    description: 'CheckpointPod ignores options it does not know instead of refusing them',
+    caughtBy: 'cri.pod-checkpoint.checkpoint.unknown-option',
+    patch({ runtime }) {
+      wrap(runtime, 'checkpointPod', (orig, req, ctx) => orig({ ...req, options: {} }, ctx));
+    },
+  },
+  'restore-options-ignored': {
+    description: 'RestorePod ignores options it does not know instead of refusing them',
+    caughtBy: 'cri.pod-checkpoint.restore.unknown-option',
+    patch({ runtime }) {
+      wrap(runtime, 'restorePod', (orig, req, ctx) => orig({ ...req, options: {} }, ctx));
+    },
+  },
+  'restore-handler-ignored': {
+    description: 'RestorePod restores with the default handler whatever runtime_handler the request names',
+    caughtBy: 'cri.pod-checkpoint.restore.unknown-runtime-handler',
+    patch({ runtime }) {
+      wrap(runtime, 'restorePod', (orig, req, ctx) => orig({ ...req, runtimeHandler: '' }, ctx));
+    },
+  },
+  'restore-touches-checkpoint': {
+    description: 'RestorePod writes a marker file into the checkpoint directory it restored from',
+    caughtBy: 'cri.pod-checkpoint.restore.checkpoint-unmodified',
+    patch({ runtime }) {
+      wrap(runtime, 'restorePod', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        writeFileSync(join(req.checkpointPath, 'restored-at'), new Date().toISOString());
+        return res;
+      });
+    },
+  },
+  'sandbox-namespaces-unreported': {
+    description: 'PodSandboxStatus reports POD for every namespace, also for a sandbox on the host network',
+    caughtBy: 'cri.network.host-network',
+    patch({ runtime }) {
+      wrap(runtime, 'podSandboxStatus', async (orig, req, ctx) => {
+        const res = await orig(req, ctx);
+        if (res.status?.linux?.namespaces?.options) res.status.linux.namespaces.options = { ...res.status.linux.namespaces.options, network: 0, pid: 0, ipc: 0 };
+        return res;
+      });
     },
   },
 };

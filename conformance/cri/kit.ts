@@ -77,21 +77,35 @@ export interface CriEnv {
 /** Capability label of an optional RPC the runtime implements (did not answer UNIMPLEMENTED at setup). */
 export const rpcCap = (rpc: string) => `cri:${rpc}`;
 
-// ---- rules (CRI runtime.v1, cri-api v0.36: api.proto and the kubelet's use of it) ----------------
+// ---- rules (ids in conformance/rules/cri.yaml) ---------------------------------------------------
 
+/** Rule ids the kit's helpers assert; a case using a helper declares the ids of its group below. */
 export const RULES = {
-  runOk: 'CRI RunPodSandbox: a valid PodSandboxConfig MUST give a sandbox that is SANDBOX_READY when the call returns',
-  createOk: 'CRI CreateContainer: a valid ContainerConfig in a ready sandbox, with a present image, MUST create the container (CONTAINER_CREATED)',
-  startOk: 'CRI StartContainer: a CONTAINER_CREATED container MUST start (CONTAINER_RUNNING)',
-  statusOk: 'CRI ContainerStatus: MUST answer the status of an existing container',
-  sandboxStatusOk: 'CRI PodSandboxStatus: MUST answer the status of an existing sandbox',
-  execOk: 'CRI ExecSync: MUST run the command in a running container and answer its stdout, stderr and exit code',
-  notFound: (rpc: string, what: string) => `CRI ${rpc}: a ${what} id the runtime does not know MUST fail with NOT_FOUND (kubelet checks the code)`,
-  listOk: (rpc: string) => `CRI ${rpc}: MUST answer OK with the objects matching the filter`,
-  unimplementedOk: 'CRI optional RPCs: a runtime without the feature answers UNIMPLEMENTED; one that implements it MUST answer it correctly',
-  exitCode: 'CRI ContainerStatus: an exited container reports CONTAINER_EXITED and the exit code of its process',
-  logFormat: 'CRI container logs: every line of the file at log_directory/log_path is "<RFC3339Nano time> <stdout|stderr> <F|P> <content>" (kubelet\'s log reader depends on it)',
-};
+  runOk: 'cri.run-pod-sandbox.ready',
+  runId: 'cri.run-pod-sandbox.answers-id',
+  createOk: 'cri.create-container.created',
+  createId: 'cri.create-container.answers-id',
+  startOk: 'cri.start-container.running',
+  statusOk: 'cri.container-status.answers',
+  sandboxStatusOk: 'cri.pod-sandbox-status.answers',
+  execOk: 'cri.exec-sync.runs',
+  notFound: 'cri.unknown-id.not-found',
+  exitCode: 'cri.container-status.exit-code',
+  logFormat: 'cri.logs.format',
+  listSandboxes: 'cri.list-pod-sandbox.lists',
+  listContainers: 'cri.list-containers.lists',
+  eof: 'cri.stream-list.eof',
+  nonEmpty: 'cri.stream-list.non-empty-messages',
+  statusAnswers: 'cri.status.answers',
+} as const;
+
+/** What k.sandbox() asserts. */
+export const POD = [RULES.runOk, RULES.runId];
+/** What k.create() / k.run() assert (k.run also starts). */
+export const CREATE = [RULES.createOk, RULES.createId];
+export const RUN = [...CREATE, RULES.startOk];
+/** What k.waitExited() asserts: the container exits with its process. */
+export const EXIT = [RULES.exitCode];
 
 // ---- recording clients ------------------------------------------------------------------------
 
@@ -220,7 +234,7 @@ export class CriKit {
   }
 
   /** RunPodSandbox that must succeed; the sandbox is stopped and removed when the case ends. */
-  async sandbox(over: DeepPartial<PodSandboxConfig> = {}, rule = RULES.runOk): Promise<Pod> {
+  async sandbox(over: DeepPartial<PodSandboxConfig> = {}, rule: string = RULES.runOk): Promise<Pod> {
     const config = this.podConfig(over);
     const logDir = config.logDirectory;
     if (logDir) {
@@ -229,7 +243,7 @@ export class CriKit {
     }
     const p = this.runtime.runPodSandbox({ config });
     const res = await expectOk(p, rule);
-    if (!res.podSandboxId) fail('RunPodSandbox answered without pod_sandbox_id', 'CRI RunPodSandboxResponse.pod_sandbox_id is the id of the new sandbox', { call: p });
+    if (!res.podSandboxId) fail('RunPodSandbox answered without pod_sandbox_id', RULES.runId, { call: p });
     this.trackSandbox(res.podSandboxId, config);
     return { id: res.podSandboxId, config, name: config.metadata.name, uid: config.metadata.uid, logDir: config.logDirectory ?? '' };
   }
@@ -258,7 +272,7 @@ export class CriKit {
   async create(pod: Pod, name: string, command: string[], over: DeepPartial<ContainerConfig> = {}): Promise<string> {
     const p = this.runtime.createContainer({ podSandboxId: pod.id, config: this.containerConfig(name, command, over), sandboxConfig: pod.config });
     const res = await expectOk(p, RULES.createOk);
-    if (!res.containerId) fail('CreateContainer answered without container_id', 'CRI CreateContainerResponse.container_id is the id of the new container', { call: p });
+    if (!res.containerId) fail('CreateContainer answered without container_id', RULES.createId, { call: p });
     this.trackContainer(res.containerId);
     return res.containerId;
   }
@@ -279,7 +293,7 @@ export class CriKit {
     return this.run(pod, name, ['sleep', '3600'], over);
   }
 
-  async status(containerId: string, rule = RULES.statusOk): Promise<ContainerStatus> {
+  async status(containerId: string, rule: string = RULES.statusOk): Promise<ContainerStatus> {
     const p = this.runtime.containerStatus({ containerId });
     const res = await expectOk(p, rule);
     if (!res.status) fail('ContainerStatus answered without status', rule, { call: p });
@@ -287,7 +301,7 @@ export class CriKit {
   }
 
   /** Poll (unrecorded) until the container is in `state`, then one recorded ContainerStatus. */
-  async waitState(containerId: string, state: ContainerState, timeoutMs = 10_000, rule = RULES.exitCode): Promise<ContainerStatus> {
+  async waitState(containerId: string, state: ContainerState, timeoutMs = 10_000, rule: string = RULES.exitCode): Promise<ContainerStatus> {
     const deadline = Date.now() + Math.min(timeoutMs, this.ctx.deadlineMs() - 200);
     for (;;) {
       let st: ContainerState | undefined;
@@ -303,12 +317,12 @@ export class CriKit {
     return res.status!;
   }
 
-  waitExited(containerId: string, timeoutMs = 10_000, rule = RULES.exitCode): Promise<ContainerStatus> {
+  waitExited(containerId: string, timeoutMs = 10_000, rule: string = RULES.exitCode): Promise<ContainerStatus> {
     return this.waitState(containerId, ContainerState.CONTAINER_EXITED, timeoutMs, rule);
   }
 
   /** ExecSync that must answer (any exit code). */
-  async exec(containerId: string, cmd: string[], timeoutS = 10, rule = RULES.execOk): Promise<ExecResult> {
+  async exec(containerId: string, cmd: string[], timeoutS = 10, rule: string = RULES.execOk): Promise<ExecResult> {
     const p = this.runtime.execSync({ containerId, cmd, timeout: BigInt(timeoutS) });
     const r = await expectOk(p, rule);
     return { stdout: Buffer.from(r.stdout).toString(), stderr: Buffer.from(r.stderr).toString(), exitCode: r.exitCode };
@@ -356,22 +370,32 @@ export class CriKit {
   // ---- server streams ----
 
   /**
-   * Call a server-streaming RPC and collect what it sends until it ends (or limitMs passes: then
-   * the stream is cancelled and what came so far is answered). Recorded like a unary call.
+   * Call a server-streaming list RPC (Stream*) and collect its messages until the server ends the
+   * stream. A stream still open after limitMs is cancelled and fails on RULES.eof; a message
+   * without items (its list under `key` empty) fails on RULES.nonEmpty. Recorded like a unary call.
    */
-  collect<T>(rpc: string, req: unknown, open: (req: unknown, o: CallOptions) => ServerStream<T>, limitMs = 5000): Promise<T[]> {
+  collect<T>(rpc: string, req: unknown, open: (req: unknown, o: CallOptions) => ServerStream<T>, key: string, limitMs = 5000): Promise<T[]> {
     const items: T[] = [];
+    let cut = false;
     const p = (async () => {
       const s = open(req, { timeoutMs: this.ctx.deadlineMs() });
-      const timer = setTimeout(() => s.cancel(), Math.min(limitMs, this.ctx.deadlineMs()));
+      const timer = setTimeout(() => { cut = true; s.cancel(); }, Math.min(limitMs, this.ctx.deadlineMs()));
       try {
         for await (const x of s) items.push(x);
+      } catch (e) {
+        if (!cut) throw e;
       } finally {
         clearTimeout(timer);
       }
       return items;
     })();
-    return this.ctx.track(rpc, req, p, rpcError);
+    const tracked = this.ctx.track(rpc, req, p, rpcError);
+    return tracked.then((msgs) => {
+      if (cut) fail(`${rpc} sent ${msgs.length} message(s) but did not end the stream within ${limitMs} ms`, RULES.eof, { call: tracked, actual: msgs.length });
+      const empty = msgs.findIndex((m) => !((m as Record<string, unknown[]>)[key]?.length));
+      if (empty >= 0) fail(`message ${empty + 1} of ${msgs.length} of ${rpc} has no items in ${key}`, RULES.nonEmpty, { call: tracked });
+      return msgs;
+    });
   }
 }
 
@@ -393,3 +417,14 @@ export async function expectRefused<T>(p: Promise<T>, rule: string, what: string
 
 /** "a1b2…" → a short id for messages. */
 export const short = (id: string) => id.slice(0, 13);
+
+/**
+ * The call names an id the runtime does not know: it must fail (`errorRule`, where api.proto says
+ * so) and with NOT_FOUND (RULES.notFound, what kubelet relies on).
+ */
+export async function expectNotFound(p: Promise<unknown>, errorRule?: string, what?: string): Promise<void> {
+  let ok = false;
+  try { await p; ok = true; } catch { /* checked below */ }
+  if (ok && errorRule) await expectCode(p, 'NOT_FOUND', errorRule, what);
+  await expectCode(p, 'NOT_FOUND', RULES.notFound, what);
+}

@@ -8,17 +8,17 @@ import { join } from 'node:path';
 import { expectEqual, expectOk, expectTrue } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
 import { caseIn } from './case.js';
-import { parseLogLine, type CriEnv, type CriKit } from './kit.js';
+import { EXIT, POD, RULES, RUN, parseLogLine, type CriEnv, type CriKit } from './kit.js';
 
 const c = caseIn('cri.Mounts');
 
-const FEATURE_RULE = 'CRI RuntimeFeatures.mount_options: a runtime that sets it applies Mount.mount_options; kubelet sends them only to such a runtime';
-const NOEXEC_RULE = 'CRI Mount.mount_options: the runtime applies the options (passed as OCI mount options) to the bind mount; with noexec nothing under it can be executed';
-const REPORT_RULE = 'CRI ContainerStatus.mounts: the mounts of the container as configured, mount_options included';
+const FEATURE_RULE = 'cri.runtime-features.mount-options';
+const NOEXEC_RULE = 'cri.mount.mount-options';
+const REPORT_RULE = 'cri.container-status.mounts';
 
 /** Not applicable unless Status advertises RuntimeFeatures.mount_options. */
 async function requireMountOptions(k: CriKit): Promise<void> {
-  const st = await expectOk(k.runtime.status({}), 'CRI Status: MUST answer the runtime\'s conditions, handlers and features');
+  const st = await expectOk(k.runtime.status({}), RULES.statusAnswers);
   if (st.features?.mountOptions !== true) {
     k.ctx.notApplicable(`the runtime does not advertise RuntimeFeatures.mount_options in Status (features: ${JSON.stringify(st.features ?? null)}); kubelet 1.37 rejects pods with bindMountOptions on its node instead of sending them`);
   }
@@ -27,6 +27,7 @@ async function requireMountOptions(k: CriKit): Promise<void> {
 export const mountOptionCases: CaseDef<CriEnv>[] = [
   c({
     id: 'cri.mounts.mount-options.noexec', name: 'A mount with mount_options noexec,nosuid,nodev refuses to execute its files, and ContainerStatus reports the options',
+    rules: [RULES.statusAnswers, ...POD, ...RUN, ...EXIT, NOEXEC_RULE, REPORT_RULE, FEATURE_RULE],
     async run(k) {
       await requireMountOptions(k);
       const dir = k.hostDir();
@@ -44,7 +45,7 @@ export const mountOptionCases: CaseDef<CriEnv>[] = [
       expectEqual(stdout.at(-1), 'ran', NOEXEC_RULE, 'output of `sh /mnt/opts/run.sh` (reading a script from a noexec mount is allowed)');
       const m = st.mounts.find((x) => x.containerPath === '/mnt/opts');
       expectTrue(m, `ContainerStatus.mounts has no /mnt/opts: ${JSON.stringify(st.mounts.map((x) => x.containerPath))}`, REPORT_RULE, { call: k.ctx.lastCall });
-      expectEqual([...m.mountOptions].sort(), [...options].sort(), `${REPORT_RULE}; ${FEATURE_RULE}`, 'mounts[/mnt/opts].mount_options', k.ctx.lastCall);
+      expectEqual([...m.mountOptions].sort(), [...options].sort(), REPORT_RULE, 'mounts[/mnt/opts].mount_options', k.ctx.lastCall);
     },
   }),
 ];

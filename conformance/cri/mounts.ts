@@ -1,17 +1,20 @@
 // CRI mounts: host paths read and written from a container, a single file mounted, read-only
-// mounts refusing writes, one host path shared by two containers, a missing host path, and the
-// mounts ContainerStatus reports. Host paths are fresh directories under the suite's work dir.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+// mounts refusing writes, one host path shared by two containers, a missing host path (an error,
+// api.proto says), a host path that is a symlink, and the mounts ContainerStatus reports. Host
+// paths are fresh directories under the suite's work dir.
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expectEqual, expectTrue } from '../runner/assert.js';
+import { expectEqual, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
 import { caseIn } from './case.js';
-import { parseLogLine, type CriEnv, type CriKit, type Pod } from './kit.js';
+import { CREATE, EXIT, POD, RULES, RUN, parseLogLine, type CriEnv, type CriKit, type Pod } from './kit.js';
 
 const c = caseIn('cri.Mounts');
 
-const MOUNT_RULE = 'CRI Mount: host_path is bind-mounted at container_path; the container reads and writes the host\'s files there';
-const RO_RULE = 'CRI Mount.readonly: the mount is read-only in the container; writes fail (EROFS) and the host path is unchanged';
+const MOUNT_RULE = 'cri.mount.host-path';
+const RO_RULE = 'cri.mount.readonly';
+/** What runScript asserts. */
+const SCRIPT = [...POD, ...RUN, ...EXIT];
 
 /** Run `script` to completion; answers exit code and stdout. */
 async function runScript(k: CriKit, pod: Pod, name: string, script: string, mounts: unknown[]) {
@@ -24,6 +27,7 @@ async function runScript(k: CriKit, pod: Pod, name: string, script: string, moun
 export const mountCases: CaseDef<CriEnv>[] = [
   c({
     id: 'cri.mounts.host-path.read', name: 'A container reads a file of a host path mounted into it',
+    rules: [...SCRIPT, MOUNT_RULE],
     async run(k) {
       const dir = k.hostDir();
       writeFileSync(join(dir, 'in.txt'), 'from-the-host\n');
@@ -35,6 +39,7 @@ export const mountCases: CaseDef<CriEnv>[] = [
   }),
   c({
     id: 'cri.mounts.host-path.write', name: 'A file a container writes into a mounted host path is on the host',
+    rules: [...SCRIPT, MOUNT_RULE],
     async run(k) {
       const dir = k.hostDir();
       const pod = await k.sandbox();
@@ -47,6 +52,7 @@ export const mountCases: CaseDef<CriEnv>[] = [
   }),
   c({
     id: 'cri.mounts.file', name: 'A single host file mounted at a path is readable there',
+    rules: [...SCRIPT, MOUNT_RULE],
     async run(k) {
       const dir = k.hostDir();
       const file = join(dir, 'triad.conf');
@@ -54,11 +60,12 @@ export const mountCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       const r = await runScript(k, pod, 'conf', 'cat /etc/triad.conf', [{ containerPath: '/etc/triad.conf', hostPath: file, readonly: true }]);
       expectEqual(r.exitCode, 0, MOUNT_RULE, 'exit code of `cat /etc/triad.conf`', k.ctx.lastCall);
-      expectEqual(r.stdout, 'setting=on', `${MOUNT_RULE} (a file as well as a directory: kubelet mounts /etc/hosts and termination logs that way)`, 'what the container read');
+      expectEqual(r.stdout, 'setting=on', MOUNT_RULE, 'what the container read');
     },
   }),
   c({
     id: 'cri.mounts.readonly', name: 'A read-only mount refuses writes and leaves the host path unchanged',
+    rules: [...SCRIPT, RO_RULE],
     async run(k) {
       const dir = k.hostDir();
       writeFileSync(join(dir, 'keep.txt'), 'original\n');
@@ -72,6 +79,7 @@ export const mountCases: CaseDef<CriEnv>[] = [
   }),
   c({
     id: 'cri.mounts.shared', name: 'Two containers of a sandbox mounting the same host path see each other\'s files',
+    rules: [...SCRIPT, MOUNT_RULE],
     async run(k) {
       const dir = k.hostDir();
       const pod = await k.sandbox();
@@ -79,35 +87,61 @@ export const mountCases: CaseDef<CriEnv>[] = [
       const w = await runScript(k, pod, 'writer', 'echo handed-over > /shared/note', m);
       expectEqual(w.exitCode, 0, MOUNT_RULE, 'exit code of the writer', k.ctx.lastCall);
       const r = await runScript(k, pod, 'reader', 'cat /shared/note', m);
-      expectEqual(r.stdout, 'handed-over', `${MOUNT_RULE}: two containers mounting one host path share its files (emptyDir, hostPath and CSI volumes rely on it)`, 'what the second container read');
+      expectEqual(r.stdout, 'handed-over', MOUNT_RULE, 'what the second container read');
     },
   }),
   c({
-    id: 'cri.mounts.missing-host-path', name: 'A host path that does not exist is created as a directory', tags: ['Optional'],
+    id: 'cri.mounts.missing-host-path', name: 'A mount of a host path that does not exist is an error; the path is not created', tags: ['Optional'],
+    rules: [...POD, 'cri.mount.host-path-missing'],
     async run(k) {
       const dir = join(k.hostDir(), 'not', 'there', 'yet');
       const pod = await k.sandbox();
-      const r = await runScript(k, pod, 'mk', 'echo made > /mnt/new/file', [{ containerPath: '/mnt/new', hostPath: dir }]);
-      const rule = 'CRI Mount: containerd and CRI-O create a missing host_path as a directory (kubelet relies on it for hostPath volumes of type DirectoryOrCreate only; this is the runtime default)';
-      expectEqual(r.exitCode, 0, rule, 'exit code of the write into the missing host path', k.ctx.lastCall);
-      expectTrue(existsSync(dir) && statSync(dir).isDirectory(), `${dir} was not created as a directory`, rule);
+      const rule = 'cri.mount.host-path-missing';
+      const p = k.runtime.createContainer({ podSandboxId: pod.id, config: k.containerConfig('mk', ['true'], { mounts: [{ containerPath: '/mnt/new', hostPath: dir }] }), sandboxConfig: pod.config });
+      const id = await p.then((r) => r.containerId, () => undefined);
+      if (id) {
+        k.trackContainer(id);
+        const s = k.runtime.startContainer({ containerId: id });
+        if (await s.then(() => true, () => false)) {
+          fail(`a container mounting the missing host path ${dir} was created and started${existsSync(dir) ? ': the runtime created the directory' : ''}`, rule, { call: s });
+        }
+      }
+      expectTrue(!existsSync(dir), `the runtime refused the mount but created ${dir}`, rule);
     },
   }),
   c({
     id: 'cri.mounts.status', name: 'ContainerStatus reports the container\'s mounts', tags: ['Optional'],
+    rules: [...POD, ...CREATE, RULES.statusOk, 'cri.container-status.mounts'],
     async run(k) {
       const dir = k.hostDir();
       const pod = await k.sandbox();
       const id = await k.create(pod, 'mounted', ['true'], { mounts: [{ containerPath: '/data', hostPath: dir, readonly: true }] });
       const st = await k.status(id);
       const m = st.mounts.find((x) => x.containerPath === '/data');
-      const rule = 'CRI ContainerStatus.mounts: the mounts of the container (kubelet shows them in describe)';
+      const rule = 'cri.container-status.mounts';
       if (!m) {
         if (!st.mounts.length) k.ctx.notApplicable('the runtime reports no mounts in ContainerStatus');
         expectTrue(m, 'ContainerStatus.mounts has no /data', rule, { call: k.ctx.lastCall, actual: st.mounts });
       }
       expectEqual(m.hostPath, dir, rule, 'mounts[/data].host_path', k.ctx.lastCall);
       expectEqual(m.readonly, true, rule, 'mounts[/data].readonly', k.ctx.lastCall);
+    },
+  }),
+  c({
+    id: 'cri.mounts.host-path.symlink', name: 'A host path that is a symbolic link mounts the link\'s target', tags: ['Optional'],
+    rules: [...SCRIPT, 'cri.mount.host-path-symlink'],
+    async run(k) {
+      const dir = k.hostDir();
+      const target = join(dir, 'target');
+      mkdirSync(target);
+      writeFileSync(join(target, 'in.txt'), 'via-the-link\n');
+      const link = join(dir, 'link');
+      symlinkSync(target, link);
+      const pod = await k.sandbox();
+      const rule = 'cri.mount.host-path-symlink';
+      const r = await runScript(k, pod, 'linked', 'cat /mnt/linked/in.txt', [{ containerPath: '/mnt/linked', hostPath: link }]);
+      expectEqual(r.exitCode, 0, rule, 'exit code of `cat /mnt/linked/in.txt`', k.ctx.lastCall);
+      expectEqual(r.stdout, 'via-the-link', rule, 'what the container read through the mounted link');
     },
   }),
 ];

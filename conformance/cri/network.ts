@@ -3,16 +3,20 @@
 // the DNS config reaches /etc/resolv.conf, the hostname is the sandbox's (the node's with host
 // networking), and a hostPort mapping forwards to the container port.
 import { isIP } from 'node:net';
-import { NamespaceMode, Protocol } from '../../interfaces/gen/cri/api.js';
+import { NamespaceMode, PodSandboxState, Protocol } from '../../interfaces/gen/cri/api.js';
 import { expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
 import { caseIn } from './case.js';
-import { RULES, parseLogLine, sleep, type CriEnv, type CriKit, type Pod } from './kit.js';
+import { EXIT, POD, RULES, RUN, parseLogLine, sleep, type CriEnv, type CriKit, type Pod } from './kit.js';
 import { httpGet } from '../runner/http.js';
 
 const c = caseIn('cri.Network');
 
-const IP_RULE = 'CRI PodSandboxStatus.network.ip: the primary IP of a ready sandbox (not using the host network) is reported; kubelet publishes it as status.podIP';
+const IP_RULE = 'cri.pod-sandbox-status.network-ip';
+/** What podIp asserts. */
+const POD_IP = [...POD, RULES.sandboxStatusOk, IP_RULE];
+/** What output asserts. */
+const OUTPUT = [...POD, ...RUN, ...EXIT];
 const WEB = 'mkdir -p /www && echo triad-web-ok > /www/index.html && exec httpd -f -p 8080 -h /www';
 
 async function podIp(k: CriKit, pod: Pod): Promise<string> {
@@ -23,17 +27,18 @@ async function podIp(k: CriKit, pod: Pod): Promise<string> {
   return ip;
 }
 
-/** stdout of a container that runs `script` to completion. */
-async function output(k: CriKit, pod: Pod, script: string): Promise<string> {
+/** stdout of a container that runs `script` to completion (it must exit 0: `rule`). */
+async function output(k: CriKit, pod: Pod, script: string, rule: string): Promise<string> {
   const id = await k.run(pod, 'probe', ['sh', '-c', script]);
   const st = await k.waitExited(id);
-  expectEqual(st.exitCode, 0, `\`${script}\` exits 0 in a container`, 'exit code', k.ctx.lastCall);
+  expectEqual(st.exitCode, 0, rule, `exit code of \`${script}\``, k.ctx.lastCall);
   return k.logLines(st.logPath).map(parseLogLine).filter((l) => l?.stream === 'stdout').map((l) => l!.text).join('\n');
 }
 
 export const networkCases: CaseDef<CriEnv>[] = [
   c({
     id: 'cri.network.sandbox-ip', name: 'A ready sandbox reports its IP address',
+    rules: POD_IP,
     async run(k) {
       const pod = await k.sandbox();
       await podIp(k, pod);
@@ -41,54 +46,64 @@ export const networkCases: CaseDef<CriEnv>[] = [
   }),
   c({
     id: 'cri.network.distinct-ips', name: 'Two sandboxes get different IP addresses',
+    rules: [...POD_IP, 'cri.namespace.network-pod'],
     async run(k) {
       const [a, b] = await Promise.all([k.sandbox(), k.sandbox()]);
       const [ipa, ipb] = [await podIp(k, a), await podIp(k, b)];
-      expectTrue(ipa !== ipb, `both sandboxes report ${ipa}`, 'CRI: every sandbox has its own network namespace and address (the network plugin allocates one per sandbox)');
+      expectTrue(ipa !== ipb, `both sandboxes report ${ipa}`, 'cri.namespace.network-pod');
     },
   }),
   c({
     id: 'cri.network.localhost-shared', name: 'Containers of one sandbox share the network namespace: one reaches the other on 127.0.0.1',
+    rules: [...POD, ...RUN, RULES.execOk, 'cri.namespace.network-pod'],
     async run(k) {
       const pod = await k.sandbox();
       await k.run(pod, 'web', ['sh', '-c', WEB]);
       const client = await k.sleeper(pod, 'client');
       const r = await k.sh(client, 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do wget -qO- http://127.0.0.1:8080/ && exit 0; sleep 0.5; done; exit 1', 20);
-      const rule = 'CRI: the containers of a sandbox share its network namespace (they talk over localhost, as in a Kubernetes pod)';
+      const rule = 'cri.namespace.network-pod';
       expectEqual(r.exitCode, 0, rule, `exit code of wget http://127.0.0.1:8080/ in the other container (stderr ${JSON.stringify(r.stderr.slice(0, 200))})`, k.ctx.lastCall);
       expectEqual(r.stdout.trim(), 'triad-web-ok', rule, 'body served by the first container', k.ctx.lastCall);
     },
   }),
   c({
     id: 'cri.network.dns-config', name: 'The sandbox DNS config (servers, searches, options) is the container\'s /etc/resolv.conf',
+    rules: [...OUTPUT, 'cri.pod-sandbox-config.dns-config'],
     async run(k) {
       const pod = await k.sandbox({ dnsConfig: { servers: ['10.0.0.10', '10.0.0.11'], searches: ['triad.test', 'svc.triad.test'], options: ['ndots:5', 'timeout:2'] } });
-      const text = await output(k, pod, 'cat /etc/resolv.conf');
+      const rule = 'cri.pod-sandbox-config.dns-config';
+      const text = await output(k, pod, 'cat /etc/resolv.conf', rule);
       const lines = text.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
-      const rule = 'CRI PodSandboxConfig.dns_config: the runtime writes servers as nameserver lines, searches as the search line and options as the options line of every container\'s /etc/resolv.conf';
-      for (const want of ['nameserver 10.0.0.10', 'nameserver 10.0.0.11', 'search triad.test svc.triad.test', 'options ndots:5 timeout:2']) {
+            for (const want of ['nameserver 10.0.0.10', 'nameserver 10.0.0.11', 'search triad.test svc.triad.test', 'options ndots:5 timeout:2']) {
         expectTrue(lines.includes(want), `/etc/resolv.conf has no line "${want}"`, rule, { actual: text });
       }
     },
   }),
   c({
     id: 'cri.network.hostname', name: 'The container\'s hostname is the sandbox hostname',
+    rules: [...OUTPUT, 'cri.pod-sandbox-config.hostname'],
     async run(k) {
       const hostname = `triad-host-${k.env.runId}-${k.ctx.seq}`;
       const pod = await k.sandbox({ hostname });
-      expectEqual((await output(k, pod, 'hostname')).trim(), hostname, 'CRI PodSandboxConfig.hostname: the hostname of the sandbox, which its containers share (UTS namespace)', 'output of `hostname`');
+      const rule = 'cri.pod-sandbox-config.hostname';
+      expectEqual((await output(k, pod, 'hostname', rule)).trim(), hostname, rule, 'output of `hostname`');
     },
   }),
   c({
-    id: 'cri.network.host-network', name: 'A sandbox on the host network has the node\'s hostname',
+    id: 'cri.network.host-network', name: 'A sandbox on the host network reports that namespace mode, and its containers have the node\'s hostname',
+    rules: [...OUTPUT, RULES.sandboxStatusOk, 'cri.pod-sandbox-status.namespaces', 'cri.namespace.network-node'],
     async run(k) {
       const pod = await k.sandbox({ hostname: '', linux: { securityContext: { namespaceOptions: { network: NamespaceMode.NODE, pid: NamespaceMode.POD, ipc: NamespaceMode.POD } } } });
-      expectEqual((await output(k, pod, 'hostname')).trim(), k.env.nodeHostname,
-        'CRI NamespaceOption.network NODE: the sandbox uses the host\'s network (and UTS) namespace, so its containers see the node\'s hostname', 'output of `hostname`');
+      const p = k.runtime.podSandboxStatus({ podSandboxId: pod.id });
+      const ns = (await expectOk(p, RULES.sandboxStatusOk)).status?.linux?.namespaces?.options;
+      expectEqual(NamespaceMode[ns?.network ?? -1], 'NODE', 'cri.pod-sandbox-status.namespaces', 'status.linux.namespaces.options.network', p);
+      const rule = 'cri.namespace.network-node';
+      expectEqual((await output(k, pod, 'hostname', rule)).trim(), k.env.nodeHostname, rule, 'output of `hostname`');
     },
   }),
   c({
     id: 'cri.network.host-port', name: 'A hostPort mapping forwards the host port to the container port',
+    rules: [...POD, ...RUN, 'cri.port-mapping.forwards'],
     async run(k) {
       const hostPort = 40_000 + Math.floor(Math.random() * 10_000);
       const addr = k.env.opts.hostPortAddress ?? '127.0.0.1';
@@ -108,7 +123,18 @@ export const networkCases: CaseDef<CriEnv>[] = [
         await sleep(250);
       }
       fail(`GET http://${addr}:${hostPort}/ did not reach the container listening on 8080 (last: ${last})${k.env.opts.hostPortAddress ? '' : '; if host ports answer on another address here (e.g. the CNI bridge gateway), give it with --hostport-address'}`,
-        'CRI PortMapping: traffic to host_port on the node reaches container_port of the sandbox (kubelet passes hostPort mappings to the runtime, which has the network plugin set them up)');
+        'cri.port-mapping.forwards');
+    },
+  }),
+  c({
+    id: 'cri.network.host-port-zero', name: 'A port mapping with host_port 0 is accepted: the sandbox runs without a host port',
+    rules: [...POD, RULES.sandboxStatusOk, 'cri.port-mapping.host-port-zero'],
+    async run(k) {
+      const rule = 'cri.port-mapping.host-port-zero';
+      const pod = await k.sandbox({ portMappings: [{ protocol: Protocol.TCP, containerPort: 8080, hostPort: 0, hostIp: '' }] }, rule);
+      const p = k.runtime.podSandboxStatus({ podSandboxId: pod.id });
+      const st = await expectOk(p, RULES.sandboxStatusOk);
+      expectEqual(PodSandboxState[st.status?.state ?? -1], 'SANDBOX_READY', rule, 'state of the sandbox with a host_port 0 mapping', p);
     },
   }),
 ];

@@ -4,34 +4,43 @@
 // run when started, with the same config, their files and their logs. Argument errors, unknown
 // ids and unknown or damaged checkpoints are refused and leave nothing behind. Runtimes older than
 // 1.37 answer UNIMPLEMENTED (kubelet's version skew allows it): the cases are then not applicable.
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerConfig, PodSandboxConfig } from '../../interfaces/gen/cri/api.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
-import { expectCode, expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
+import { expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
 import { caseIn } from './case.js';
 import {
-  ContainerState, PodSandboxState, expectRefused, parseLogLine, rpcCap, type CriEnv, type CriKit, type Pod,
+  ContainerState, POD, PodSandboxState, RULES, RUN, expectNotFound, expectRefused, parseLogLine, rpcCap, type CriEnv, type CriKit, type Pod,
 } from './kit.js';
 
 const c = caseIn('cri.PodCheckpoint');
 const needs = [rpcCap('CheckpointPod'), rpcCap('RestorePod')];
 
 const R = {
-  checkpointOk: 'CRI CheckpointPod: a running sandbox and running containers of it, with an existing empty output_path, MUST be checkpointed into that directory',
-  resumed: 'CRI CheckpointPod: the runtime pauses the selected containers only while it captures them and resumes them before returning; it never returns a frozen pod',
-  restoreOk: 'CRI RestorePod: a checkpoint with one config per checkpointed container (matched by metadata name) MUST be restored into a new sandbox',
-  restoredShape: 'CRI RestorePodResponse: a non-empty pod_sandbox_id and exactly one restored_containers entry per container_configs entry, names and container ids non-empty and unique',
-  restoredCreated: 'CRI RestorePod: every returned container is CONTAINER_CREATED and has not run the restored process; the caller starts it with StartContainer',
-  restoredRuns: 'CRI RestorePod: a restored container runs when started, with the config given and the filesystem state of the checkpoint',
-  restoredLogs: 'CRI RestorePod: a restored container keeps what it logged before the checkpoint (kubelet\'s log reader continues the same CRI log)',
-  outputPath: 'CRI CheckpointPodRequest.output_path: an absolute path to an existing, empty directory; the runtime writes nothing outside it and leaves no partial artifacts when it fails',
-  containerIds: 'CRI CheckpointPodRequest.container_ids: non-empty, without duplicates, every container running and in pod_sandbox_id; otherwise the runtime fails without a checkpoint',
-  unknownSandbox: 'CRI CheckpointPod: a pod_sandbox_id the runtime does not know fails with NOT_FOUND (as every CRI call naming an unknown object)',
-  unknownCheckpoint: 'CRI RestorePod: a checkpoint_path that holds no checkpoint the runtime can restore is refused, and the runtime removes any sandbox and container it created',
-  configSet: 'CRI RestorePodRequest.container_configs: the metadata names must be exactly the set of containers in the checkpoint; otherwise the restore fails and leaves nothing behind',
-};
+  checkpointOk: 'cri.checkpoint-pod.checkpoints',
+  errors: 'cri.checkpoint-pod.errors',
+  resumed: 'cri.checkpoint-pod.resumes',
+  outputPath: 'cri.checkpoint-pod.output-path',
+  noPartial: 'cri.checkpoint-pod.no-partial-artifacts',
+  containerIds: 'cri.checkpoint-pod.container-ids',
+  running: 'cri.checkpoint-pod.running',
+  options: 'cri.checkpoint-pod.options',
+  restoreOk: 'cri.restore-pod.restores',
+  restoredShape: 'cri.restore-pod.response',
+  restoredCreated: 'cri.restore-pod.created-not-run',
+  restoredRuns: 'cri.restore-pod.state-and-settings',
+  restoredLogs: 'cri.restore-pod.logs',
+  cleanup: 'cri.restore-pod.error-cleanup',
+  handler: 'cri.restore-pod.runtime-handler',
+  configSet: 'cri.restore-pod.container-configs',
+  unmodified: 'cri.restore-pod.checkpoint-unmodified',
+} as const;
+
+/** What checkpointable, checkpoint and removePod assert. */
+const CHECKPOINTED = [...POD, ...RUN, RULES.statusOk, RULES.logFormat, R.checkpointOk, 'cri.stop-pod-sandbox.not-ready', 'cri.remove-pod-sandbox.removes'];
 
 const SCRIPT = 'if [ -f /tmp/triad-state ]; then echo resumed; else echo first-run; echo kept > /tmp/triad-state; fi; sleep 3600';
 
@@ -44,7 +53,7 @@ async function checkpointable(k: CriKit): Promise<Checkpointable> {
   const ids: string[] = [];
   for (const cfg of configs) ids.push(await k.run(pod, cfg.metadata!.name!, cfg.command as string[]));
   const st = await k.status(ids[0]);
-  await k.waitLog(st.logPath, (l) => l?.text === 'first-run', 10_000, '"first-run"', 'CRI container logs: what the process writes to stdout is in the log file');
+  await k.waitLog(st.logPath, (l) => l?.text === 'first-run', 10_000, '"first-run"', RULES.logFormat);
   return { pod, configs, ids, imageRef: st.imageRef };
 }
 
@@ -60,8 +69,26 @@ async function checkpoint(k: CriKit, p: Checkpointable, dir: string): Promise<vo
 
 /** Stop and remove the checkpointed pod, as kubelet does before restoring it elsewhere. */
 async function removePod(k: CriKit, pod: Pod): Promise<void> {
-  await expectOk(k.runtime.stopPodSandbox({ podSandboxId: pod.id }), 'CRI StopPodSandbox: MUST stop an existing sandbox');
-  await expectOk(k.runtime.removePodSandbox({ podSandboxId: pod.id }), 'CRI RemovePodSandbox: MUST remove an existing sandbox');
+  await expectOk(k.runtime.stopPodSandbox({ podSandboxId: pod.id }), 'cri.stop-pod-sandbox.not-ready');
+  await expectOk(k.runtime.removePodSandbox({ podSandboxId: pod.id }), 'cri.remove-pod-sandbox.removes');
+}
+
+/** A checkpointed pod, removed afterwards: what a restore starts from. */
+async function checkpointedAndRemoved(k: CriKit): Promise<Checkpointable & { dir: string }> {
+  const p = await checkpointable(k);
+  const dir = checkpointDir(k);
+  await checkpoint(k, p, dir);
+  await removePod(k, p.pod);
+  return { ...p, dir };
+}
+
+/** Every file under dir with its size and content hash: to tell whether anything changed. */
+function snapshot(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).sort().map((f) => {
+    const path = join(dir, f);
+    const st = statSync(path);
+    return st.isFile() ? `${f} ${st.size} ${createHash('sha256').update(readFileSync(path)).digest('hex')}` : `${f}/`;
+  });
 }
 
 /** A sandbox config for the restored pod: fresh metadata and log directory (created; removed at the end). */
@@ -73,17 +100,18 @@ function restoreConfig(k: CriKit): DeepPartial<PodSandboxConfig> & { logDirector
   return config;
 }
 
-/** A restore that should fail: refused, and no sandbox of this case is left (a wrong success is cleaned up). */
+/** A restore that should fail: refused (`rule`), and no sandbox of this case is left (R.cleanup; a wrong success is cleaned up). */
 async function expectRestoreRefused(k: CriKit, req: Parameters<CriKit['runtime']['restorePod']>[0], rule: string, what: string): Promise<void> {
   await expectRefused(k.runtime.restorePod(req), rule, what, (r) => { if (r.podSandboxId) k.trackSandbox(r.podSandboxId, req!.config ?? {}); });
   const left = (await k.env.client.runtime.listPodSandbox({ filter: { labelSelector: k.mine } })).items
     .filter((s) => s.metadata?.uid === req?.config?.metadata?.uid);
-  expectEqual(left.map((s) => s.id), [], rule, `sandboxes of the refused restore (${what})`);
+  expectEqual(left.map((s) => s.id), [], R.cleanup, `sandboxes of the refused restore (${what})`);
 }
 
 export const podCheckpointCases: CaseDef<CriEnv>[] = [
   c({
     id: 'cri.pod-checkpoint.round-trip', name: 'CheckpointPod of a running pod, then RestorePod: containers come back CREATED and run with the same config, files and logs', needs, tags: ['Slow'], timeoutMs: 90_000,
+    rules: [...CHECKPOINTED, R.resumed, R.restoreOk, R.restoredShape, R.restoredCreated, R.restoredRuns, R.restoredLogs, RULES.sandboxStatusOk, RULES.listContainers, RULES.execOk],
     async run(k) {
       const p = await checkpointable(k);
       const dir = checkpointDir(k);
@@ -102,11 +130,11 @@ export const podCheckpointCases: CaseDef<CriEnv>[] = [
       const ids = r.restoredContainers.map((x) => x.containerId);
       expectTrue(ids.every(Boolean) && new Set(ids).size === ids.length, `restored container ids are not non-empty and unique: ${JSON.stringify(ids)}`, R.restoredShape, { call });
 
-      const sb = await expectOk(k.runtime.podSandboxStatus({ podSandboxId: r.podSandboxId }), 'CRI PodSandboxStatus: MUST answer the status of an existing sandbox');
+      const sb = await expectOk(k.runtime.podSandboxStatus({ podSandboxId: r.podSandboxId }), RULES.sandboxStatusOk);
       expectEqual(PodSandboxState[sb.status?.state ?? -1], 'SANDBOX_READY', R.restoreOk, 'state of the restored sandbox', k.ctx.lastCall);
       expectEqual(sb.status?.metadata?.uid, config.metadata?.uid, R.restoreOk, 'the restored sandbox\'s metadata.uid (the request\'s config)', k.ctx.lastCall);
       const byName = Object.fromEntries(r.restoredContainers.map((x) => [x.name, x.containerId]));
-      const listed = await expectOk(k.runtime.listContainers({ filter: { podSandboxId: r.podSandboxId } }), 'CRI ListContainers: MUST answer OK with the objects matching the filter');
+      const listed = await expectOk(k.runtime.listContainers({ filter: { podSandboxId: r.podSandboxId } }), RULES.listContainers);
       expectEqual(listed.containers.map((x) => x.id).sort(), [...ids].sort(), R.restoreOk, 'the containers of the restored sandbox (ListContainers by pod_sandbox_id)', k.ctx.lastCall);
       for (const name of ['app', 'side']) {
         expectEqual(ContainerState[(await k.status(byName[name])).state], 'CONTAINER_CREATED', R.restoredCreated, `state of the restored ${name} before StartContainer`, k.ctx.lastCall);
@@ -124,11 +152,12 @@ export const podCheckpointCases: CaseDef<CriEnv>[] = [
       expectTrue(log.startsWith(config.logDirectory!), `the restored container logs to ${log}, not under the restored sandbox's log_directory ${config.logDirectory}`, R.restoredLogs);
       await k.waitLog(log, (l) => l?.text === 'first-run', 10_000, 'the line logged before the checkpoint ("first-run")', R.restoredLogs);
       const lines = k.logLines(log).map(parseLogLine);
-      if (lines.some((l) => !l)) fail(`${log} has lines that are not CRI log lines`, 'CRI container logs: every line of the file at log_directory/log_path is "<RFC3339Nano time> <stdout|stderr> <F|P> <content>"', { actual: k.logLines(log).slice(0, 20) });
+      if (lines.some((l) => !l)) fail(`${log} has lines that are not CRI log lines`, RULES.logFormat, { actual: k.logLines(log).slice(0, 20) });
     },
   }),
   c({
     id: 'cri.pod-checkpoint.checkpoint.bad-arguments', name: 'CheckpointPod without output_path, with a missing directory, without or with foreign container_ids is refused and writes nothing', needs, tags: ['Slow'],
+    rules: [...POD, ...RUN, RULES.statusOk, R.outputPath, R.containerIds, R.running, R.noPartial, R.resumed],
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.sleeper(pod);
@@ -140,22 +169,24 @@ export const podCheckpointCases: CaseDef<CriEnv>[] = [
       await expectRefused(cp({ outputPath: join(dir, 'does-not-exist') }), R.outputPath, 'CheckpointPod into a directory that does not exist');
       await expectRefused(cp({ containerIds: [] }), R.containerIds, 'CheckpointPod without container_ids');
       await expectRefused(cp({ containerIds: [id, id] }), R.containerIds, 'CheckpointPod naming a container twice');
-      await expectRefused(cp({ containerIds: [foreign] }), R.containerIds, 'CheckpointPod of a container of another sandbox');
-      await expectRefused(cp({ containerIds: [k.env.unknownId] }), R.containerIds, 'CheckpointPod of a container id the runtime does not know');
-      expectEqual(readdirSync(dir), [], R.outputPath, `entries in ${dir} after the refused calls`);
+      await expectRefused(cp({ containerIds: [foreign] }), R.running, 'CheckpointPod of a container of another sandbox');
+      await expectRefused(cp({ containerIds: [k.env.unknownId] }), R.running, 'CheckpointPod of a container id the runtime does not know');
+      expectEqual(readdirSync(dir), [], R.noPartial, `entries in ${dir} after the refused calls`);
       expectEqual(ContainerState[(await k.status(id)).state], 'CONTAINER_RUNNING', R.resumed, 'state of the container after the refused calls', k.ctx.lastCall);
     },
   }),
   c({
     id: 'cri.pod-checkpoint.checkpoint.unknown-id', name: 'CheckpointPod of an unknown pod sandbox id fails with NOT_FOUND', needs,
+    rules: [R.errors, RULES.notFound, R.noPartial],
     async run(k) {
       const dir = checkpointDir(k);
-      await expectCode(k.runtime.checkpointPod({ podSandboxId: k.env.unknownId, outputPath: dir, containerIds: [k.env.unknownId] }), 'NOT_FOUND', R.unknownSandbox);
-      expectEqual(readdirSync(dir), [], R.outputPath, `entries in ${dir} after the refused call`);
+      await expectNotFound(k.runtime.checkpointPod({ podSandboxId: k.env.unknownId, outputPath: dir, containerIds: [k.env.unknownId] }), R.errors);
+      expectEqual(readdirSync(dir), [], R.noPartial, `entries in ${dir} after the refused call`);
     },
   }),
   c({
     id: 'cri.pod-checkpoint.restore.unknown-checkpoint', name: 'RestorePod from a missing, an empty or a damaged checkpoint directory is refused and leaves no sandbox', needs,
+    rules: [R.handler, R.cleanup],
     async run(k) {
       const base = checkpointDir(k);
       const empty = join(base, 'empty');
@@ -166,12 +197,13 @@ export const podCheckpointCases: CaseDef<CriEnv>[] = [
       writeFileSync(join(damaged, 'checkpoint.tar'), 'garbage');
       const configs = [k.containerConfig('app', ['sleep', '3600'])] as ContainerConfig[];
       for (const [path, what] of [[join(base, 'missing'), 'a checkpoint_path that does not exist'], [empty, 'an empty checkpoint directory'], [damaged, 'a damaged checkpoint']] as const) {
-        await expectRestoreRefused(k, { checkpointPath: path, config: restoreConfig(k), containerConfigs: configs }, R.unknownCheckpoint, `RestorePod from ${what}`);
+        await expectRestoreRefused(k, { checkpointPath: path, config: restoreConfig(k), containerConfigs: configs }, R.handler, `RestorePod from ${what}`);
       }
     },
   }),
   c({
     id: 'cri.pod-checkpoint.restore.container-set', name: 'RestorePod whose container_configs lack a checkpointed container or add one is refused and leaves nothing behind', needs, tags: ['Slow'], timeoutMs: 60_000,
+    rules: [...CHECKPOINTED, R.configSet, R.cleanup],
     async run(k) {
       const p = await checkpointable(k);
       const dir = checkpointDir(k);
@@ -181,6 +213,50 @@ export const podCheckpointCases: CaseDef<CriEnv>[] = [
       await expectRestoreRefused(k, { checkpointPath: dir, config: restoreConfig(k), containerConfigs: [app] }, R.configSet, 'RestorePod without the "side" container\'s config');
       await expectRestoreRefused(k, { checkpointPath: dir, config: restoreConfig(k), containerConfigs: [app, side, k.containerConfig('extra', ['sleep', '1']) as ContainerConfig] }, R.configSet, 'RestorePod with a config for a container the checkpoint does not have');
       await expectRestoreRefused(k, { checkpointPath: dir, config: restoreConfig(k), containerConfigs: [] }, R.configSet, 'RestorePod without container_configs');
+    },
+  }),
+  c({
+    id: 'cri.pod-checkpoint.checkpoint.unknown-option', name: 'CheckpointPod with an option the runtime does not know is refused, writes nothing and leaves the pod running', needs,
+    rules: [...POD, ...RUN, RULES.statusOk, R.options, R.noPartial, R.resumed],
+    async run(k) {
+      const pod = await k.sandbox();
+      const id = await k.sleeper(pod);
+      const dir = checkpointDir(k);
+      await expectRefused(k.runtime.checkpointPod({ podSandboxId: pod.id, outputPath: dir, containerIds: [id], options: { 'triad.dev/no-such-option': 'on' } }), R.options,
+        'CheckpointPod with the unknown option triad.dev/no-such-option');
+      expectEqual(readdirSync(dir), [], R.noPartial, `entries in ${dir} after the refused call`);
+      expectEqual(ContainerState[(await k.status(id)).state], 'CONTAINER_RUNNING', R.resumed, 'state of the container after the refused call', k.ctx.lastCall);
+    },
+  }),
+  c({
+    id: 'cri.pod-checkpoint.restore.unknown-option', name: 'RestorePod of a good checkpoint with an option the runtime does not know is refused and leaves nothing behind', needs, tags: ['Slow'], timeoutMs: 60_000,
+    rules: [...CHECKPOINTED, R.options, R.cleanup],
+    async run(k) {
+      const p = await checkpointedAndRemoved(k);
+      await expectRestoreRefused(k, { checkpointPath: p.dir, config: restoreConfig(k), containerConfigs: p.configs as ContainerConfig[], options: { 'triad.dev/no-such-option': 'on' } }, R.options,
+        'RestorePod with the unknown option triad.dev/no-such-option');
+    },
+  }),
+  c({
+    id: 'cri.pod-checkpoint.restore.unknown-runtime-handler', name: 'RestorePod of a good checkpoint with a runtime handler the runtime does not have is refused and leaves nothing behind', needs, tags: ['Slow'], timeoutMs: 60_000,
+    rules: [...CHECKPOINTED, R.handler, R.cleanup],
+    async run(k) {
+      const p = await checkpointedAndRemoved(k);
+      await expectRestoreRefused(k, { checkpointPath: p.dir, config: restoreConfig(k), containerConfigs: p.configs as ContainerConfig[], runtimeHandler: `triad-no-such-handler-${k.env.runId}` }, R.handler,
+        'RestorePod with an unknown runtime_handler');
+    },
+  }),
+  c({
+    id: 'cri.pod-checkpoint.restore.checkpoint-unmodified', name: 'RestorePod leaves the checkpoint directory exactly as it was', needs, tags: ['Slow'], timeoutMs: 60_000,
+    rules: [...CHECKPOINTED, R.restoreOk, R.unmodified],
+    async run(k) {
+      const p = await checkpointedAndRemoved(k);
+      const before = snapshot(p.dir);
+      const config = restoreConfig(k);
+      const r = await expectOk(k.runtime.restorePod({ checkpointPath: p.dir, config, containerConfigs: p.configs as ContainerConfig[] }), R.restoreOk);
+      if (r.podSandboxId) k.trackSandbox(r.podSandboxId, config);
+      for (const rc of r.restoredContainers) if (rc.containerId) k.trackContainer(rc.containerId);
+      expectEqual(snapshot(p.dir), before, R.unmodified, `files (name, size, sha256) under ${p.dir} after RestorePod`);
     },
   }),
 ];

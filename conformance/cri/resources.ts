@@ -1,28 +1,30 @@
 // CRI container resources: containers created with CPU and memory limits run;
 // UpdateContainerResources of a running and a created container answers OK (and, where the
 // runtime reports ContainerStatus.resources, the new values are what it reports); unknown ids.
-import { expectCode, expectEqual, expectOk } from '../runner/assert.js';
+import { expectEqual, expectOk } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
 import { caseIn } from './case.js';
-import { ContainerState, RULES, type CriEnv } from './kit.js';
+import { CREATE, ContainerState, POD, RULES, RUN, expectNotFound, type CriEnv } from './kit.js';
 
 const c = caseIn('cri.Resources');
 
 const MiB = 1024n * 1024n;
-const UPDATE_RULE = 'CRI UpdateContainerResources applies new resource limits to a created or running container synchronously and answers OK (kubelet resizes pods in place with it)';
+const UPDATE_RULE = 'cri.update-container-resources.applies';
 const LIMITS = { cpuShares: 512n, cpuPeriod: 100_000n, cpuQuota: 50_000n, memoryLimitInBytes: 128n * MiB };
 
 export const resourceCases: CaseDef<CriEnv>[] = [
   c({
     id: 'cri.resources.create-with-limits', name: 'A container created with CPU and memory limits runs',
+    rules: [...POD, ...RUN, RULES.statusOk, 'cri.linux-container-resources.applied'],
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.sleeper(pod, 'limited', { linux: { resources: LIMITS } });
-      expectEqual(ContainerState[(await k.status(id)).state], 'CONTAINER_RUNNING', 'CRI LinuxContainerConfig.resources: the limits the container is created with; a container within them runs', 'status.state', k.ctx.lastCall);
+      expectEqual(ContainerState[(await k.status(id)).state], 'CONTAINER_RUNNING', 'cri.linux-container-resources.applied', 'status.state', k.ctx.lastCall);
     },
   }),
   c({
     id: 'cri.resources.update.running', name: 'UpdateContainerResources of a running container answers OK and the container keeps running',
+    rules: [...POD, ...RUN, RULES.statusOk, RULES.execOk, UPDATE_RULE],
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.sleeper(pod, 'resized', { linux: { resources: { cpuShares: 256n, memoryLimitInBytes: 256n * MiB } } });
@@ -34,6 +36,7 @@ export const resourceCases: CaseDef<CriEnv>[] = [
   }),
   c({
     id: 'cri.resources.update.created', name: 'UpdateContainerResources of a created container answers OK; it then starts',
+    rules: [...POD, ...CREATE, RULES.startOk, RULES.statusOk, UPDATE_RULE],
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.create(pod, 'later', ['sleep', '3600']);
@@ -43,7 +46,8 @@ export const resourceCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.resources.update.reported', name: 'ContainerStatus.resources reports the limits UpdateContainerResources set', tags: ['Optional'],
+    id: 'cri.resources.update.reported', name: 'ContainerStatus.resources reports the limits UpdateContainerResources set',
+    rules: [...POD, ...RUN, RULES.statusOk, UPDATE_RULE, 'cri.container-status.resources'],
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.sleeper(pod);
@@ -51,14 +55,15 @@ export const resourceCases: CaseDef<CriEnv>[] = [
       const st = await k.status(id);
       const got = st.resources?.linux;
       if (!got) return k.ctx.notApplicable('the runtime reports no ContainerStatus.resources (a field added for in-place resize; older runtimes leave it unset)');
-      const rule = 'CRI ContainerStatus.resources: the resource configuration the container runs with (kubelet compares it with the pod spec to finish an in-place resize)';
+      const rule = 'cri.container-status.resources';
       expectEqual({ cpuShares: got.cpuShares, cpuPeriod: got.cpuPeriod, cpuQuota: got.cpuQuota, memoryLimitInBytes: got.memoryLimitInBytes }, LIMITS, rule, 'status.resources.linux', k.ctx.lastCall);
     },
   }),
   c({
     id: 'cri.resources.update.unknown-id', name: 'UpdateContainerResources of an unknown container id fails with NOT_FOUND',
+    rules: [RULES.notFound],
     async run(k) {
-      await expectCode(k.runtime.updateContainerResources({ containerId: k.env.unknownId, linux: LIMITS }), 'NOT_FOUND', RULES.notFound('UpdateContainerResources', 'container'));
+      await expectNotFound(k.runtime.updateContainerResources({ containerId: k.env.unknownId, linux: LIMITS }));
     },
   }),
 ];

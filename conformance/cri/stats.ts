@@ -7,17 +7,33 @@ import type { ContainerStats, PodSandboxStats } from '../../interfaces/gen/cri/a
 import { expectCode, expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
 import { caseIn } from './case.js';
-import { RULES, flat, rpcCap, sleep, type CriEnv, type CriKit, type Pod } from './kit.js';
+import { EXIT, POD, RULES, RUN, expectNotFound, flat, rpcCap, sleep, type CriEnv, type CriKit, type Pod } from './kit.js';
 
 const c = caseIn('cri.Stats');
 
-const CSTATS_RULE = 'CRI ContainerStats: attributes (id, metadata, labels, annotations) and, for a running container, CPU and memory usage with timestamps (kubelet\'s summary API and eviction read them)';
-const PSTATS_RULE = 'CRI PodSandboxStats: attributes of the sandbox and its Linux usage (CPU, memory, network, processes, its containers)';
+const CSTATS_RULE = 'cri.container-stats.answers';
+const ATTR_RULE = 'cri.container-attributes.fields';
+const PSTATS_RULE = 'cri.pod-sandbox-stats.answers';
+const TS_RULE = 'cri.usage.timestamp-positive';
+/** What checkContainerStats asserts. */
+const CSTATS = [CSTATS_RULE, ATTR_RULE, 'cri.container-config.annotations-unaltered'];
+/** What busyPod asserts. */
+const BUSY = [...POD, ...RUN];
+
+/** Every usage sample present carries a positive timestamp. */
+function checkTimestamps(usage: Record<string, unknown> | undefined, where: string, call: unknown): void {
+  for (const [name, u] of Object.entries(usage ?? {})) {
+    const ts = (u as { timestamp?: bigint } | undefined)?.timestamp;
+    if (ts !== undefined) expectTrue(ts > 0n, `${where}.${name}.timestamp is ${ts}`, TS_RULE, { call, actual: u });
+  }
+}
 
 function checkContainerStats(s: ContainerStats | undefined, id: string, call: unknown, running = true): void {
   if (!s) fail('no stats in the answer', CSTATS_RULE, { call });
-  expectEqual(s.attributes?.id, id, CSTATS_RULE, 'attributes.id', call);
-  expectTrue(s.attributes?.metadata?.name, 'attributes.metadata.name is empty', CSTATS_RULE, { call });
+  expectEqual(s.attributes?.id, id, ATTR_RULE, 'attributes.id', call);
+  expectTrue(s.attributes?.metadata?.name, 'attributes.metadata.name is empty', ATTR_RULE, { call });
+  const ann = s.attributes?.annotations ?? {};
+  expectTrue(typeof ann['triad.dev/conformance-case-id'] === 'string', `attributes.annotations lack the container's annotations: ${JSON.stringify(ann)}`, 'cri.container-config.annotations-unaltered', { call, actual: ann });
   if (!running) return;
   expectTrue(s.cpu && s.cpu.timestamp > 0n && s.cpu.usageCoreNanoSeconds !== undefined, 'cpu usage (timestamp, usage_core_nano_seconds) is missing for a running container', CSTATS_RULE, { call, actual: s.cpu });
   expectTrue(s.memory && s.memory.timestamp > 0n && s.memory.workingSetBytes !== undefined, 'memory usage (timestamp, working_set_bytes) is missing for a running container', CSTATS_RULE, { call, actual: s.memory });
@@ -33,7 +49,7 @@ async function sandboxStats(k: CriKit, pod: Pod): Promise<PodSandboxStats> {
       k.ctx.skip(`the runtime could not report stats of a sandbox without cgroup_parent (${e.codeName}: ${e.details}); kubelet always sets one: run with --cgroup-parent`);
     }
   }
-  const res = await k.optional(expectOk(p, `${PSTATS_RULE}; MUST answer OK for a ready sandbox`), 'PodSandboxStats');
+  const res = await k.optional(expectOk(p, PSTATS_RULE), 'PodSandboxStats');
   if (!res.stats) fail('PodSandboxStats answered without stats', PSTATS_RULE, { call: p });
   return res.stats;
 }
@@ -48,32 +64,36 @@ async function busyPod(k: CriKit) {
 export const statsCases: CaseDef<CriEnv>[] = [
   c({
     id: 'cri.stats.container', name: 'ContainerStats of a running container has its attributes, CPU and memory', needs: [rpcCap('ContainerStats')],
+    rules: [...BUSY, ...CSTATS],
     async run(k) {
       const { id } = await busyPod(k);
       const p = k.runtime.containerStats({ containerId: id });
-      const res = await k.optional(expectOk(p, `${CSTATS_RULE}; MUST answer OK for an existing container`), 'ContainerStats');
+      const res = await k.optional(expectOk(p, CSTATS_RULE), 'ContainerStats');
       checkContainerStats(res.stats, id, p);
     },
   }),
   c({
     id: 'cri.stats.container.exited', name: 'ContainerStats of an exited container answers its attributes', needs: [rpcCap('ContainerStats')], tags: ['Optional'],
+    rules: [...POD, ...RUN, ...EXIT, ...CSTATS, 'cri.container-stats.exited'],
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.run(pod, 'done', ['true']);
       await k.waitExited(id);
       const p = k.runtime.containerStats({ containerId: id });
-      const res = await expectOk(p, `${CSTATS_RULE}; an exited container still exists and still answers, with empty usage (containerd 1.6 fails it: "unexpected metrics response")`);
+      const res = await expectOk(p, 'cri.container-stats.exited');
       checkContainerStats(res.stats, id, p, false);
     },
   }),
   c({
     id: 'cri.stats.container.unknown-id', name: 'ContainerStats of an unknown container id fails with NOT_FOUND', needs: [rpcCap('ContainerStats')],
+    rules: ['cri.container-stats.unknown-id-error', RULES.notFound],
     async run(k) {
-      await expectCode(k.runtime.containerStats({ containerId: k.env.unknownId }), 'NOT_FOUND', RULES.notFound('ContainerStats', 'container'));
+      await expectNotFound(k.runtime.containerStats({ containerId: k.env.unknownId }), 'cri.container-stats.unknown-id-error');
     },
   }),
   c({
-    id: 'cri.stats.container.cpu-cumulative', name: 'usage_core_nano_seconds never goes down between two ContainerStats', needs: [rpcCap('ContainerStats')], tags: ['Optional'],
+    id: 'cri.stats.container.cpu-cumulative', name: 'usage_core_nano_seconds never goes down between two ContainerStats', needs: [rpcCap('ContainerStats')],
+    rules: [...BUSY, CSTATS_RULE, 'cri.cpu-usage.cumulative', TS_RULE],
     async run(k) {
       const { id } = await busyPod(k);
       const first = await expectOk(k.runtime.containerStats({ containerId: id }), CSTATS_RULE);
@@ -81,21 +101,22 @@ export const statsCases: CaseDef<CriEnv>[] = [
       const second = await expectOk(k.runtime.containerStats({ containerId: id }), CSTATS_RULE);
       const a = first.stats?.cpu?.usageCoreNanoSeconds?.value ?? 0n;
       const b = second.stats?.cpu?.usageCoreNanoSeconds?.value ?? 0n;
-      expectTrue(b >= a, `usage_core_nano_seconds went from ${a} to ${b}`, 'CRI CpuUsage.usage_core_nano_seconds: cumulative CPU usage since the container started', { call: k.ctx.lastCall });
-      expectTrue((second.stats?.cpu?.timestamp ?? 0n) >= (first.stats?.cpu?.timestamp ?? 0n), 'the second sample is older than the first', 'CRI CpuUsage.timestamp: when the sample was taken', { call: k.ctx.lastCall });
+      expectTrue(b >= a, `usage_core_nano_seconds went from ${a} to ${b}`, 'cri.cpu-usage.cumulative', { call: k.ctx.lastCall });
+      expectTrue((second.stats?.cpu?.timestamp ?? 0n) >= (first.stats?.cpu?.timestamp ?? 0n), 'the second sample is older than the first', TS_RULE, { call: k.ctx.lastCall });
     },
   }),
   c({
     id: 'cri.stats.list-containers', name: 'ListContainerStats filters by label selector, sandbox and id', needs: [rpcCap('ListContainerStats')],
+    rules: [...BUSY, ...CSTATS, 'cri.list-container-stats.lists', 'cri.container-stats-filter.fields'],
     async run(k) {
       const a = await busyPod(k);
       const b = await busyPod(k);
       const list = async (filter: Record<string, unknown>) => {
         const p = k.runtime.listContainerStats({ filter });
-        const res = await k.optional(expectOk(p, RULES.listOk('ListContainerStats')), 'ListContainerStats');
+        const res = await k.optional(expectOk(p, 'cri.list-container-stats.lists'), 'ListContainerStats');
         return { ids: res.stats.map((s) => s.attributes?.id ?? '').sort(), res, p };
       };
-      const rule = 'CRI ContainerStatsFilter: id, pod_sandbox_id and label_selector select which containers\' stats are answered (AND)';
+      const rule = 'cri.container-stats-filter.fields';
       const all = await list({ labelSelector: k.mine });
       expectEqual(all.ids, [a.id, b.id].sort(), rule, 'containers of this case', all.p);
       for (const s of all.res.stats) checkContainerStats(s, s.attributes!.id, all.p);
@@ -105,72 +126,82 @@ export const statsCases: CaseDef<CriEnv>[] = [
   }),
   c({
     id: 'cri.stats.stream-containers', name: 'StreamContainerStats streams what ListContainerStats answers', needs: [rpcCap('StreamContainerStats')],
+    rules: [...BUSY, 'cri.stream-list.same-as-list', 'cri.stream-list.item-once', RULES.eof, RULES.nonEmpty],
     async run(k) {
       const a = await busyPod(k);
       const b = await busyPod(k);
-      const msgs = await expectOk(k.collect('RuntimeService/StreamContainerStats', { filter: { labelSelector: k.mine } }, (req, o) => k.env.client.runtime.streamContainerStats(req as never, o)),
-        'CRI StreamContainerStats MUST stream the stats matching the filter, then end');
-      expectEqual(flat(msgs, 'containerStats').map((s) => s.attributes?.id ?? '').sort(), [a.id, b.id].sort(), 'CRI StreamContainerStats: the same containers as ListContainerStats with the same filter, each once', 'streamed container ids', k.ctx.lastCall);
+      const msgs = await expectOk(k.collect('RuntimeService/StreamContainerStats', { filter: { labelSelector: k.mine } }, (req, o) => k.env.client.runtime.streamContainerStats(req as never, o), 'containerStats'), 'cri.stream-list.same-as-list');
+      const got = flat(msgs, 'containerStats').map((s) => s.attributes?.id ?? '');
+      expectEqual(got.length, new Set(got).size, 'cri.stream-list.item-once', 'number of streamed stats (a duplicate makes it larger than the distinct ids)', k.ctx.lastCall);
+      expectEqual([...got].sort(), [a.id, b.id].sort(), 'cri.stream-list.same-as-list', 'streamed container ids', k.ctx.lastCall);
     },
   }),
   c({
     id: 'cri.stats.pod-sandbox', name: 'PodSandboxStats of a ready sandbox has its attributes, CPU and memory', needs: [rpcCap('PodSandboxStats')],
+    rules: [...BUSY, PSTATS_RULE, 'cri.pod-sandbox-attributes.annotations-unaltered'],
     async run(k) {
       const { pod } = await busyPod(k);
       const s = await sandboxStats(k, pod);
       const call = k.ctx.lastCall;
       expectEqual(s.attributes?.id, pod.id, PSTATS_RULE, 'attributes.id', call);
       expectEqual(s.attributes?.metadata?.uid, pod.uid, PSTATS_RULE, 'attributes.metadata.uid', call);
+      expectEqual({ ...s.attributes?.annotations }, { ...pod.config.annotations }, 'cri.pod-sandbox-attributes.annotations-unaltered', 'attributes.annotations', call);
       expectTrue(s.linux?.cpu && s.linux.cpu.timestamp > 0n, 'linux.cpu is missing', PSTATS_RULE, { call, actual: s.linux });
       expectTrue(s.linux?.memory && s.linux.memory.timestamp > 0n, 'linux.memory is missing', PSTATS_RULE, { call, actual: s.linux });
     },
   }),
   c({
-    id: 'cri.stats.pod-sandbox.containers', name: 'PodSandboxStats lists the stats of the sandbox\'s running container', needs: [rpcCap('PodSandboxStats')], tags: ['Optional'],
+    id: 'cri.stats.pod-sandbox.containers', name: 'PodSandboxStats lists the stats of the sandbox\'s running container', needs: [rpcCap('PodSandboxStats')],
+    rules: [...BUSY, PSTATS_RULE, 'cri.pod-sandbox-stats.containers'],
     async run(k) {
       const { pod, id } = await busyPod(k);
       const s = await sandboxStats(k, pod);
       const ids = (s.linux?.containers ?? []).map((x) => x.attributes?.id);
-      expectTrue(ids.includes(id), `linux.containers has ${JSON.stringify(ids)}, not the running container ${id}`, 'CRI LinuxPodSandboxStats.containers: stats of the containers in the sandbox', { call: k.ctx.lastCall });
+      expectTrue(ids.includes(id), `linux.containers has ${JSON.stringify(ids)}, not the running container ${id}`, 'cri.pod-sandbox-stats.containers', { call: k.ctx.lastCall });
     },
   }),
   c({
     id: 'cri.stats.pod-sandbox.unknown-id', name: 'PodSandboxStats of an unknown sandbox id fails with NOT_FOUND', needs: [rpcCap('PodSandboxStats')],
+    rules: ['cri.pod-sandbox-stats.unknown-id-error', RULES.notFound],
     async run(k) {
-      await expectCode(k.runtime.podSandboxStats({ podSandboxId: k.env.unknownId }), 'NOT_FOUND', RULES.notFound('PodSandboxStats', 'sandbox'));
+      await expectNotFound(k.runtime.podSandboxStats({ podSandboxId: k.env.unknownId }), 'cri.pod-sandbox-stats.unknown-id-error');
     },
   }),
   c({
     id: 'cri.stats.list-pod-sandboxes', name: 'ListPodSandboxStats filters by label selector and id', needs: [rpcCap('ListPodSandboxStats')],
+    rules: [...BUSY, PSTATS_RULE, 'cri.list-pod-sandbox-stats.filter'],
     async run(k) {
       const a = await busyPod(k);
       const b = await busyPod(k);
       await sandboxStats(k, a.pod); // skips when the runtime cannot compute sandbox stats here
       const list = async (filter: Record<string, unknown>) => {
         const p = k.runtime.listPodSandboxStats({ filter });
-        const res = await expectOk(p, RULES.listOk('ListPodSandboxStats'));
+        const res = await expectOk(p, 'cri.list-pod-sandbox-stats.filter');
         return res.stats.map((s) => s.attributes?.id ?? '').sort();
       };
-      const rule = 'CRI PodSandboxStatsFilter: id and label_selector select which sandboxes\' stats are answered (AND)';
+      const rule = 'cri.list-pod-sandbox-stats.filter';
       expectEqual(await list({ labelSelector: k.mine }), [a.pod.id, b.pod.id].sort(), rule, 'sandboxes of this case');
       expectEqual(await list({ id: b.pod.id }), [b.pod.id], rule, 'filter.id');
     },
   }),
   c({
     id: 'cri.stats.stream-pod-sandboxes', name: 'StreamPodSandboxStats streams what ListPodSandboxStats answers', needs: [rpcCap('StreamPodSandboxStats')],
+    rules: [...BUSY, 'cri.stream-list.same-as-list', 'cri.stream-list.item-once', RULES.eof, RULES.nonEmpty],
     async run(k) {
       const a = await busyPod(k);
-      const msgs = await expectOk(k.collect('RuntimeService/StreamPodSandboxStats', { filter: { labelSelector: k.mine } }, (req, o) => k.env.client.runtime.streamPodSandboxStats(req as never, o)),
-        'CRI StreamPodSandboxStats MUST stream the stats matching the filter, then end');
-      expectEqual(flat(msgs, 'podSandboxStats').map((s) => s.attributes?.id ?? ''), [a.pod.id], 'CRI StreamPodSandboxStats: the same sandboxes as ListPodSandboxStats with the same filter, each once', 'streamed sandbox ids', k.ctx.lastCall);
+      const msgs = await expectOk(k.collect('RuntimeService/StreamPodSandboxStats', { filter: { labelSelector: k.mine } }, (req, o) => k.env.client.runtime.streamPodSandboxStats(req as never, o), 'podSandboxStats'), 'cri.stream-list.same-as-list');
+      const got = flat(msgs, 'podSandboxStats').map((s) => s.attributes?.id ?? '');
+      expectEqual(got.length, new Set(got).size, 'cri.stream-list.item-once', 'number of streamed stats (a duplicate makes it larger than the distinct ids)', k.ctx.lastCall);
+      expectEqual(got, [a.pod.id], 'cri.stream-list.same-as-list', 'streamed sandbox ids', k.ctx.lastCall);
     },
   }),
   c({
     id: 'cri.stats.metric-descriptors', name: 'ListMetricDescriptors describes each metric once, with help and label keys', needs: [rpcCap('ListMetricDescriptors')],
+    rules: ['cri.list-metric-descriptors.describes'],
     async run(k) {
       const p = k.runtime.listMetricDescriptors({});
-      const res = await expectOk(p, 'CRI ListMetricDescriptors MUST answer OK when implemented');
-      const rule = 'CRI MetricDescriptor: name (unique), help and label_keys describe every metric ListPodSandboxMetrics may answer';
+      const rule = 'cri.list-metric-descriptors.describes';
+      const res = await expectOk(p, rule);
       const names = res.descriptors.map((d) => d.name);
       expectTrue(new Set(names).size === names.length, `descriptor names repeat: ${names.join(', ')}`, rule, { call: p });
       for (const d of res.descriptors) {
@@ -182,31 +213,66 @@ export const statsCases: CaseDef<CriEnv>[] = [
   c({
     id: 'cri.stats.pod-sandbox-metrics', name: 'ListPodSandboxMetrics answers described metrics for the sandbox, label values matching the label keys',
     needs: [rpcCap('ListPodSandboxMetrics'), rpcCap('ListMetricDescriptors')],
+    rules: [...BUSY, 'cri.list-metric-descriptors.describes', 'cri.list-pod-sandbox-metrics.answers', 'cri.metric.labels-declared'],
     async run(k) {
       const { pod, id } = await busyPod(k);
-      const desc = new Map((await expectOk(k.runtime.listMetricDescriptors({}), 'CRI ListMetricDescriptors MUST answer OK')).descriptors.map((d) => [d.name, d]));
+      const desc = new Map((await expectOk(k.runtime.listMetricDescriptors({}), 'cri.list-metric-descriptors.describes')).descriptors.map((d) => [d.name, d]));
       const p = k.runtime.listPodSandboxMetrics({});
-      const res = await expectOk(p, 'CRI ListPodSandboxMetrics MUST answer OK when implemented');
+      const res = await expectOk(p, 'cri.list-pod-sandbox-metrics.answers');
       const mine = res.podMetrics.find((m) => m.podSandboxId === pod.id);
-      const rule = 'CRI PodSandboxMetrics: metrics of every sandbox (and its containers); each metric is one ListMetricDescriptors describes, with one label value per label key';
+      const rule = 'cri.list-pod-sandbox-metrics.answers';
       if (!mine) fail(`ListPodSandboxMetrics has no metrics for sandbox ${pod.id}`, rule, { call: p });
       const all = [...mine.metrics, ...mine.containerMetrics.flatMap((cm) => cm.metrics)];
       for (const m of all) {
         const d = desc.get(m.name);
-        if (!d) fail(`metric ${m.name} is not among the ListMetricDescriptors`, rule, { call: p });
-        expectEqual(m.labelValues.length, d.labelKeys.length, rule, `number of label values of ${m.name} (label keys: ${d.labelKeys.join(', ')})`, p);
+        if (!d) fail(`metric ${m.name} is not among the ListMetricDescriptors`, 'cri.list-metric-descriptors.describes', { call: p });
+        expectEqual(m.labelValues.length, d.labelKeys.length, 'cri.metric.labels-declared', `number of label values of ${m.name} (label keys: ${d.labelKeys.join(', ')})`, p);
       }
       if (mine.containerMetrics.length) expectTrue(mine.containerMetrics.some((cm) => cm.containerId === id), `container_metrics of the sandbox lack the running container ${id}`, rule, { call: p });
     },
   }),
   c({
     id: 'cri.stats.stream-pod-sandbox-metrics', name: 'StreamPodSandboxMetrics streams the sandbox\'s metrics', needs: [rpcCap('StreamPodSandboxMetrics')],
+    rules: [...BUSY, 'cri.stream-list.same-as-list', 'cri.stream-list.item-once', RULES.eof, RULES.nonEmpty],
     async run(k) {
       const { pod } = await busyPod(k);
-      const msgs = await expectOk(k.collect('RuntimeService/StreamPodSandboxMetrics', {}, (req, o) => k.env.client.runtime.streamPodSandboxMetrics(req as never, o)),
-        'CRI StreamPodSandboxMetrics MUST stream the metrics of every sandbox, then end');
+      const msgs = await expectOk(k.collect('RuntimeService/StreamPodSandboxMetrics', {}, (req, o) => k.env.client.runtime.streamPodSandboxMetrics(req as never, o), 'podSandboxMetrics'), 'cri.stream-list.same-as-list');
       const ids = flat(msgs, 'podSandboxMetrics').map((m) => m.podSandboxId);
-      expectTrue(ids.includes(pod.id), `StreamPodSandboxMetrics has no metrics for sandbox ${pod.id}`, 'CRI StreamPodSandboxMetrics: the same sandboxes as ListPodSandboxMetrics', { call: k.ctx.lastCall });
+      expectTrue(ids.includes(pod.id), `StreamPodSandboxMetrics has no metrics for sandbox ${pod.id}`, 'cri.stream-list.same-as-list', { call: k.ctx.lastCall });
+      expectEqual(ids.length, new Set(ids).size, 'cri.stream-list.item-once', 'number of streamed sandbox metrics (a duplicate makes it larger than the distinct ids)', k.ctx.lastCall);
+    },
+  }),
+  c({
+    id: 'cri.stats.metric-descriptors.static', name: 'ListMetricDescriptors answers the same descriptors before and after pods start', needs: [rpcCap('ListMetricDescriptors')], tags: ['Optional'],
+    rules: [...BUSY, 'cri.list-metric-descriptors.static'],
+    async run(k) {
+      const rule = 'cri.list-metric-descriptors.static';
+      const names = (r: { descriptors: Array<{ name: string; labelKeys: string[] }> }) => r.descriptors.map((d) => `${d.name}(${d.labelKeys.join(',')})`).sort();
+      const first = await expectOk(k.runtime.listMetricDescriptors({}), rule);
+      await busyPod(k);
+      const second = await expectOk(k.runtime.listMetricDescriptors({}), rule);
+      expectEqual(names(second), names(first), rule, 'descriptors (name and label keys) after a sandbox and a container started', k.ctx.lastCall);
+    },
+  }),
+  c({
+    id: 'cri.stats.container.timestamps', name: 'Every usage sample ContainerStats answers carries a positive timestamp', needs: [rpcCap('ContainerStats')],
+    rules: [...BUSY, CSTATS_RULE, TS_RULE],
+    async run(k) {
+      const { id } = await busyPod(k);
+      const p = k.runtime.containerStats({ containerId: id });
+      const res = await k.optional(expectOk(p, CSTATS_RULE), 'ContainerStats');
+      const { attributes: _a, ...usage } = res.stats ?? {};
+      checkTimestamps(usage as Record<string, unknown>, 'stats', p);
+    },
+  }),
+  c({
+    id: 'cri.stats.pod-sandbox.timestamps', name: 'Every usage sample PodSandboxStats answers carries a positive timestamp', needs: [rpcCap('PodSandboxStats')],
+    rules: [...BUSY, PSTATS_RULE, TS_RULE],
+    async run(k) {
+      const { pod } = await busyPod(k);
+      const s = await sandboxStats(k, pod);
+      const { containers: _c, ...usage } = s.linux ?? {};
+      checkTimestamps(usage as Record<string, unknown>, 'linux', k.ctx.lastCall);
     },
   }),
 ];

@@ -2,11 +2,12 @@
 // ranges, content sources), DeleteVolume, ListVolumes (pagination, bad tokens, modification
 // between pages), ValidateVolumeCapabilities, ControllerPublish/Unpublish, GetCapacity,
 // ControllerGetVolume, ControllerExpandVolume, ControllerModifyVolume.
+import { RpcError } from '../../interfaces/grpc/errors.js';
 import { expectCode, expectEqual, expectNonEmpty, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { csiCase, type CsiCaseDef } from './case.js';
+import { csiCase, missingField, type CsiCaseDef } from './case.js';
 import {
-  CONTROLLER, CREATE_DELETE, CtrlCap, LIST_VOLUMES, PUBLISH_UNPUBLISH, RULES, SNAPSHOTS, cap, type CsiEnv, type CsiKit,
+  CONTROLLER, CREATE_DELETE, CtrlCap, ExpansionCap, checkTopology, mapBytes, LIFECYCLE, LISTING, LIST_VOLUMES, PUBLISH_UNPUBLISH, RULES, SNAPSHOT, SNAPSHOTS, ServiceCap, VOLUME, cap, type CsiEnv, type CsiKit,
 } from './kit.js';
 
 const G = 'csi.Controller';
@@ -14,78 +15,131 @@ const C = (t: CtrlCap) => cap.controller(t);
 const base = [CONTROLLER, CREATE_DELETE];
 const unknownVolume = (k: CsiKit) => `${k.ctx.unique('missing-volume')}`;
 const unknownNode = (k: CsiKit) => k.env.opts.unknownNodeId ?? `${k.ctx.unique('missing-node')}`;
+/** A mutable parameter key no driver supports. */
+const unknownKey = (k: CsiKit) => `triad.invalid/${k.ctx.unique('unknown-mutable')}`;
+/** The driver's supported mutable parameters (--test-volume-mutable-parameters), or not applicable. */
+function supportedMutable(k: CsiKit): Record<string, string> {
+  const m = k.env.opts.mutableParameters;
+  if (!m || !Object.keys(m).length) return k.ctx.notApplicable('needs --test-volume-mutable-parameters: a modification the driver supports (only it knows its mutable parameters)');
+  return m;
+}
 
 /** A case checking that leaving out a required field answers INVALID_ARGUMENT. */
-function missing(id: string, rpc: string, field: string, needs: string[], call: (k: CsiKit) => Promise<{ p: Promise<unknown> }>): CaseDef<CsiEnv> {
-  return csiCase({
-    id, group: G, needs, name: `${rpc} without ${field} fails with INVALID_ARGUMENT`,
-    async run(k) {
-      const { p } = await call(k);
-      // Should the plugin wrongly create something, it is still cleaned up.
-      p.then((r) => {
-        const x = r as { volume?: { volumeId?: string }; snapshot?: { snapshotId?: string } };
-        if (x?.volume?.volumeId) k.track(x.volume.volumeId);
-        if (x?.snapshot?.snapshotId) k.trackSnapshot(x.snapshot.snapshotId);
-      }, () => undefined);
-      await expectCode(p, 'INVALID_ARGUMENT', RULES.required(rpc, field));
-    },
-  });
-}
+const missing = (id: string, rpc: string, field: string, rule: string, needs: string[], call: (k: CsiKit) => Promise<{ p: Promise<unknown> }>, also: string[] = []) =>
+  missingField(G, id, rpc, field, rule, needs, call, also);
 
 const c = (d: Omit<CsiCaseDef, 'group'> & { group?: string }) => csiCase({ group: G, ...d });
 
 export const controllerCases: CaseDef<CsiEnv>[] = [
   c({
-    id: 'csi.controller.get-capabilities', group: G, needs: [CONTROLLER],
+    id: 'csi.controller.get-capabilities', rules: ['csi.controller-get-capabilities.implemented'], group: G, needs: [CONTROLLER],
     name: 'ControllerGetCapabilities answers OK and every capability has a known type',
     async run(k) {
       const p = k.controller.controllerGetCapabilities({});
-      const res = await expectOk(p, 'CSI ControllerGetCapabilities MUST answer OK when the plugin has CONTROLLER_SERVICE');
-      res.capabilities.forEach((x, i) => expectTrue((x.rpc?.type ?? 0) > 0, `capabilities[${i}].rpc.type is ${x.rpc ? CtrlCap[x.rpc.type] ?? x.rpc.type : 'unset'}`, 'CSI ControllerServiceCapability: rpc.type is set and not UNKNOWN', { call: p }));
+      const res = await expectOk(p, 'csi.controller-get-capabilities.implemented');
+      res.capabilities.forEach((x, i) => expectTrue((x.rpc?.type ?? 0) > 0, `capabilities[${i}].rpc.type is ${x.rpc ? CtrlCap[x.rpc.type] ?? x.rpc.type : 'unset'}`, 'csi.controller-get-capabilities.implemented', { call: p }));
     },
   }),
 
   // ---- CreateVolume ------------------------------------------------------------------------
   c({
     id: 'csi.controller.create-volume.basic', needs: base,
-    name: 'CreateVolume with a name, capabilities and a capacity creates a volume of at least that capacity',
+    rules: [...VOLUME, 'csi.create-volume.capacity-range-honoured', 'csi.volume.capacity-non-negative', 'csi.field-requirements.map-4-kib',
+      'csi.volume.topology-needs-capability', 'csi.create-volume.topology-key-format', 'csi.controller-get-capabilities.single-node-writer-accepted'],
+    name: 'CreateVolume with a name, capabilities and a capacity creates a volume of at least that capacity; its context and topology are well-formed',
     async run(k) {
+      // The kit asks for SINGLE_NODE_WRITER, which plugins with the newer single-node modes still accept.
       const v = await k.createVolume();
-      expectTrue(v.capacityBytes === 0n || v.capacityBytes >= k.env.size, `capacity_bytes ${v.capacityBytes} is below required_bytes ${k.env.size}`, 'CSI CreateVolume: the volume MUST be at least required_bytes large (capacity_bytes 0 means unknown)', { actual: v.capacityBytes });
+      const call = k.ctx.lastCall; // the CreateVolume, for the failure report
+      expectTrue(v.capacityBytes >= 0n, `capacity_bytes is ${v.capacityBytes}`, 'csi.volume.capacity-non-negative', { actual: v.capacityBytes, call });
+      expectTrue(v.capacityBytes === 0n || v.capacityBytes >= k.env.size, `capacity_bytes ${v.capacityBytes} is below required_bytes ${k.env.size}`, 'csi.create-volume.capacity-range-honoured', { actual: v.capacityBytes, call });
+      const size = mapBytes(v.volumeContext);
+      expectTrue(size <= 4096, `volume_context holds ${size} bytes`, 'csi.field-requirements.map-4-kib', { actual: v.volumeContext, call });
+      if (v.accessibleTopology.length) {
+        expectTrue(k.has(cap.plugin(ServiceCap.VOLUME_ACCESSIBILITY_CONSTRAINTS)), 'the volume reports accessible_topology but the plugin does not advertise VOLUME_ACCESSIBILITY_CONSTRAINTS', 'csi.volume.topology-needs-capability', { actual: v.accessibleTopology, call });
+        for (const t of v.accessibleTopology) checkTopology(t.segments, 'volume.accessible_topology', call);
+      }
     },
   }),
-  missing('csi.controller.create-volume.missing-name', 'CreateVolume', 'name', base, async (k) => ({ p: k.controller.createVolume(k.volumeRequest({ name: '' })) })),
-  missing('csi.controller.create-volume.missing-capabilities', 'CreateVolume', 'volume_capabilities', base, async (k) => ({ p: k.controller.createVolume(k.volumeRequest({ volumeCapabilities: [] })) })),
+  missing('csi.controller.create-volume.missing-name', 'CreateVolume', 'name', 'csi.create-volume.name-required', base, async (k) => ({ p: k.controller.createVolume(k.volumeRequest({ name: '' })) })),
+  missing('csi.controller.create-volume.missing-capabilities', 'CreateVolume', 'volume_capabilities', 'csi.create-volume.capabilities-required', base, async (k) => ({ p: k.controller.createVolume(k.volumeRequest({ volumeCapabilities: [] })) }), ['csi.field-requirements.required-list-non-empty']),
   c({
-    id: 'csi.controller.create-volume.no-capacity', needs: base,
+    id: 'csi.controller.create-volume.no-capacity', rules: [...VOLUME], needs: base,
     name: 'CreateVolume without capacity_range creates a volume of the plugin\'s default size',
     async run(k) {
-      await k.createVolume({ capacityRange: undefined }, 'CSI CreateVolume: capacity_range is OPTIONAL; without it the plugin MAY choose an implementation-defined capacity');
+      await k.createVolume({ capacityRange: undefined }, 'csi.create-volume.implemented');
     },
   }),
   c({
-    id: 'csi.controller.create-volume.max-length-name', needs: base,
+    id: 'csi.controller.create-volume.max-length-name', rules: [...VOLUME, 'csi.field-requirements.string-128-bytes'], needs: base,
     name: 'CreateVolume accepts a name of 128 bytes',
     async run(k) {
       const name = k.ctx.unique('long').padEnd(128, 'x');
-      await k.createVolume({ name }, 'CSI: the plugin MUST support strings of up to 128 bytes in name fields (spec "Size Limits")');
+      await k.createVolume({ name }, 'csi.field-requirements.string-128-bytes');
     },
   }),
   c({
-    id: 'csi.controller.create-volume.idempotent', needs: base,
+    id: 'csi.controller.create-volume.unknown-mutable-parameter', rules: ['csi.create-volume.mutable-parameters-validated', 'csi.error-scheme.invalid-field-invalid-argument'], needs: [...base, C(CtrlCap.MODIFY_VOLUME)],
+    name: 'CreateVolume with a mutable_parameters key the driver does not know fails with INVALID_ARGUMENT',
+    async run(k) {
+      // The plugin validates mutable_parameters (spec: it is responsible for parsing and validating them); ignoring one is not allowed.
+      const p = k.controller.createVolume(k.volumeRequest({ mutableParameters: { [unknownKey(k)]: 'x' } }));
+      p.then((r) => r.volume?.volumeId && k.track(r.volume.volumeId), () => undefined);
+      await expectCode(p, 'INVALID_ARGUMENT', 'csi.create-volume.mutable-parameters-validated');
+    },
+  }),
+  c({
+    id: 'csi.controller.create-volume.unique-ids', rules: [...VOLUME, 'csi.volume.id-unique'], needs: base,
+    name: 'Two volumes created under two names have two different volume_ids',
+    async run(k) {
+      const a = await k.createVolume();
+      const b = await k.createVolume();
+      expectTrue(a.volumeId !== b.volumeId, `both volumes got volume_id ${a.volumeId}`, 'csi.volume.id-unique', { actual: [a, b] });
+    },
+  }),
+  c({
+    id: 'csi.controller.create-volume.concurrent-same-name', rules: [...VOLUME, 'csi.concurrency.graceful', 'csi.create-volume.name-idempotency-key'], needs: base, tags: ['Optional'],
+    name: 'Five CreateVolume calls with one name at once yield one volume (each answers OK with it, or ABORTED)',
+    async run(k) {
+      const req = k.volumeRequest();
+      const calls = Array.from({ length: 5 }, () => k.controller.createVolume(req));
+      const got = await Promise.allSettled(calls);
+      const ids = new Set<string>();
+      got.forEach((r) => { if (r.status === 'fulfilled' && r.value.volume?.volumeId) { ids.add(r.value.volume.volumeId); k.track(r.value.volume.volumeId); } });
+      got.forEach((r, i) => {
+        if (r.status === 'rejected') {
+          const e = r.reason as RpcError;
+          expectTrue(e instanceof RpcError && e.codeName === 'ABORTED', `call ${i + 1} failed with ${e instanceof RpcError ? e.codeName : String(e)}`, 'csi.concurrency.graceful', { call: calls[i] });
+        }
+      });
+      expectTrue(ids.size <= 1, `one name gave ${ids.size} volumes: ${[...ids].join(', ')}`, 'csi.create-volume.name-idempotency-key', { actual: [...ids], call: calls[calls.length - 1] });
+      // Whoever lost the race gets the volume on a retry.
+      const p = k.controller.createVolume(req);
+      const after = await expectOk(p, 'csi.create-volume.name-idempotency-key');
+      if (after.volume?.volumeId) k.track(after.volume.volumeId);
+      expectTrue(!ids.size || ids.has(after.volume?.volumeId ?? ''), `a later CreateVolume answered volume ${after.volume?.volumeId}, not ${[...ids][0]}`, 'csi.create-volume.name-idempotency-key', { call: p });
+    },
+  }),
+  missing('csi.controller.create-volume.capability-without-access-mode', 'CreateVolume', 'volume_capabilities[0].access_mode', 'csi.volume-capability.access-mode-required', base, async (k) => {
+    const { accessMode: _, ...noMode } = k.cap();
+    return { p: k.controller.createVolume(k.volumeRequest({ volumeCapabilities: [noMode] })) };
+  }),
+  c({
+    id: 'csi.controller.create-volume.idempotent', rules: [...VOLUME, 'csi.create-volume.idempotent', 'csi.timeouts.retry-continues', 'csi.volume.context-stable'], needs: base,
     name: 'CreateVolume twice with the same name and arguments returns the same volume',
     async run(k) {
       const req = k.volumeRequest();
       const first = await k.createVolume(req);
       const p = k.controller.createVolume(req);
-      const again = await expectOk(p, RULES.idempotent('CreateVolume'));
+      const again = await expectOk(p, 'csi.create-volume.idempotent');
       if (again.volume?.volumeId && again.volume.volumeId !== first.volumeId) k.track(again.volume.volumeId);
-      expectEqual(again.volume?.volumeId, first.volumeId, 'CSI CreateVolume: if a volume with the name already exists and is compatible, the plugin MUST reply OK with the existing volume (the name is the idempotency key)', 'volume_id of the second CreateVolume', p);
-      expectEqual(again.volume?.capacityBytes, first.capacityBytes, RULES.idempotent('CreateVolume'), 'capacity_bytes of the second CreateVolume', p);
+      expectEqual(again.volume?.volumeId, first.volumeId, 'csi.create-volume.idempotent', 'volume_id of the second CreateVolume', p);
+      expectEqual(again.volume?.capacityBytes, first.capacityBytes, 'csi.create-volume.idempotent', 'capacity_bytes of the second CreateVolume', p);
+      expectEqual(again.volume?.volumeContext, first.volumeContext, 'csi.volume.context-stable', 'volume_context of the second CreateVolume', p);
     },
   }),
   c({
-    id: 'csi.controller.create-volume.different-capacity-already-exists', needs: base,
+    id: 'csi.controller.create-volume.different-capacity-already-exists', rules: [...VOLUME, 'csi.create-volume.incompatible-already-exists'], needs: base,
     name: 'CreateVolume with an existing name but an incompatible capacity fails with ALREADY_EXISTS',
     async run(k) {
       const req = k.volumeRequest();
@@ -93,85 +147,106 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       const bigger = (v.capacityBytes > 0n ? v.capacityBytes : k.env.size) * 2n;
       const p = k.controller.createVolume({ ...req, capacityRange: { requiredBytes: bigger, limitBytes: bigger } });
       const track = p.then((r) => { if (r.volume?.volumeId && r.volume.volumeId !== v.volumeId) k.track(r.volume.volumeId); }, () => undefined);
-      await expectCode(p, 'ALREADY_EXISTS', 'CSI CreateVolume: a volume with the name exists but is incompatible with the request (capacity_range) → 6 ALREADY_EXISTS');
+      await expectCode(p, 'ALREADY_EXISTS', 'csi.create-volume.incompatible-already-exists');
       await track;
     },
   }),
   c({
-    id: 'csi.controller.create-volume.capacity-within-range', needs: base,
+    id: 'csi.controller.create-volume.capacity-within-range', rules: [...VOLUME, 'csi.create-volume.capacity-range-honoured'], needs: base,
     name: 'CreateVolume honours capacity_range: required_bytes ≤ capacity ≤ limit_bytes',
     async run(k) {
       const limit = k.env.size * 2n;
       const v = await k.createVolume({ capacityRange: { requiredBytes: k.env.size, limitBytes: limit } });
       expectTrue(v.capacityBytes === 0n || (v.capacityBytes >= k.env.size && v.capacityBytes <= limit),
-        `capacity_bytes ${v.capacityBytes} is outside [${k.env.size}, ${limit}]`, 'CSI CapacityRange: the volume MUST be at least required_bytes and at most limit_bytes', { actual: v.capacityBytes });
+        `capacity_bytes ${v.capacityBytes} is outside [${k.env.size}, ${limit}]`, 'csi.create-volume.capacity-range-honoured', { actual: v.capacityBytes });
     },
   }),
   c({
-    id: 'csi.controller.create-volume.required-above-limit', needs: base,
+    id: 'csi.controller.create-volume.required-above-limit', rules: ['csi.capacity-range.bounds'], needs: base,
     name: 'CreateVolume with required_bytes above limit_bytes fails with INVALID_ARGUMENT or OUT_OF_RANGE',
     async run(k) {
       const p = k.controller.createVolume(k.volumeRequest({ capacityRange: { requiredBytes: k.env.size * 2n, limitBytes: k.env.size } }));
       p.then((r) => r.volume?.volumeId && k.track(r.volume.volumeId), () => undefined);
-      await expectCode(p, ['INVALID_ARGUMENT', 'OUT_OF_RANGE'], 'CSI CapacityRange: limit_bytes, when set, MUST NOT be below required_bytes; a range the plugin cannot satisfy is 11 OUT_OF_RANGE');
+      await expectCode(p, ['INVALID_ARGUMENT', 'OUT_OF_RANGE'], 'csi.capacity-range.bounds');
     },
   }),
   c({
-    id: 'csi.controller.create-volume.unsupported-capacity', needs: base, tags: ['Optional'],
+    id: 'csi.controller.create-volume.unsupported-capacity', rules: ['csi.create-volume.unsupported-capacity-out-of-range'], needs: base, tags: ['Optional'],
     name: 'CreateVolume asking for 4 EiB fails with OUT_OF_RANGE (or RESOURCE_EXHAUSTED)',
     async run(k) {
       const huge = 2n ** 62n;
       const p = k.controller.createVolume(k.volumeRequest({ capacityRange: { requiredBytes: huge, limitBytes: huge } }));
       p.then((r) => r.volume?.volumeId && k.track(r.volume.volumeId), () => undefined);
-      await expectCode(p, ['OUT_OF_RANGE', 'RESOURCE_EXHAUSTED'], 'CSI CreateVolume: a capacity the plugin does not support is 11 OUT_OF_RANGE; no room for it is 8 RESOURCE_EXHAUSTED');
+      await expectCode(p, ['OUT_OF_RANGE', 'RESOURCE_EXHAUSTED'], 'csi.create-volume.unsupported-capacity-out-of-range');
     },
   }),
   c({
     id: 'csi.controller.create-volume.from-snapshot', needs: [...base, SNAPSHOTS],
-    name: 'CreateVolume from a snapshot creates a volume whose content_source names the snapshot',
+    rules: [...SNAPSHOT, 'csi.create-volume.from-snapshot', 'csi.controller-get-capabilities.snapshot-restore', 'csi.volume.content-source-reported', 'csi.create-snapshot.restore-size', 'csi.create-snapshot.blocks-until-cut'],
+    name: 'CreateVolume from a snapshot creates a volume whose content_source names the snapshot, at least as big as the snapshot',
     async run(k) {
       const src = await k.createVolume();
       const snap = await k.createSnapshot(src.volumeId);
-      const v = await k.createVolume({ volumeContentSource: { snapshot: { snapshotId: snap.snapshotId } } }, 'CSI CreateVolume: with CREATE_DELETE_SNAPSHOT, a volume MAY be pre-populated from a snapshot given in volume_content_source');
-      expectEqual(v.contentSource?.snapshot?.snapshotId, snap.snapshotId, 'CSI Volume.content_source: if the volume was created from a source, this field MUST be set to it', 'volume.content_source.snapshot.snapshot_id');
+      if (!snap.readyToUse) k.ctx.notApplicable('the snapshot is not ready_to_use yet (post-processing); csi.snapshots.create.ready-to-use checks that it gets there');
+      // CreateSnapshot returned only after the cut, so the snapshot is usable right away.
+      const v = await k.createVolume({ volumeContentSource: { snapshot: { snapshotId: snap.snapshotId } } }, 'csi.create-volume.from-snapshot');
+      expectEqual(v.contentSource?.snapshot?.snapshotId, snap.snapshotId, 'csi.volume.content-source-reported', 'volume.content_source.snapshot.snapshot_id');
+      expectTrue(v.capacityBytes === 0n || v.capacityBytes >= snap.sizeBytes, `the volume has ${v.capacityBytes} bytes, the snapshot ${snap.sizeBytes}`, 'csi.create-snapshot.restore-size', { actual: { volume: v, snapshot: snap } });
     },
   }),
   c({
-    id: 'csi.controller.create-volume.from-missing-snapshot', needs: [...base, SNAPSHOTS],
+    id: 'csi.controller.create-volume.larger-than-snapshot', rules: [...SNAPSHOT, 'csi.create-volume.larger-than-source'], needs: [...base, SNAPSHOTS],
+    name: 'CreateVolume from a snapshot asking twice its size answers a volume of that size, or OUT_OF_RANGE',
+    async run(k) {
+      const src = await k.createVolume();
+      const snap = await k.createSnapshot(src.volumeId);
+      const want = (src.capacityBytes > 0n ? src.capacityBytes : k.env.size) * 2n;
+      const p = k.controller.createVolume(k.volumeRequest({ capacityRange: { requiredBytes: want }, volumeContentSource: { snapshot: { snapshotId: snap.snapshotId } } }));
+      let v;
+      try { v = (await p).volume; } catch (e) {
+        if (e instanceof RpcError && e.codeName === 'OUT_OF_RANGE') return;
+        await expectOk(p, 'csi.create-volume.larger-than-source');
+      }
+      if (v?.volumeId) k.track(v.volumeId);
+      expectTrue(v !== undefined && (v.capacityBytes === 0n || v.capacityBytes >= want), `the volume has ${v?.capacityBytes} bytes, ${want} were asked for`, 'csi.create-volume.larger-than-source', { call: p });
+    },
+  }),
+  c({
+    id: 'csi.controller.create-volume.from-missing-snapshot', rules: ['csi.create-volume.source-not-found'], needs: [...base, SNAPSHOTS],
     name: 'CreateVolume from a snapshot that does not exist fails with NOT_FOUND',
     async run(k) {
       const p = k.controller.createVolume(k.volumeRequest({ volumeContentSource: { snapshot: { snapshotId: k.ctx.unique('missing-snapshot') } } }));
       p.then((r) => r.volume?.volumeId && k.track(r.volume.volumeId), () => undefined);
-      await expectCode(p, 'NOT_FOUND', 'CSI CreateVolume: the volume_content_source does not exist → 5 NOT_FOUND');
+      await expectCode(p, 'NOT_FOUND', 'csi.create-volume.source-not-found');
     },
   }),
   c({
-    id: 'csi.controller.create-volume.clone', needs: [...base, C(CtrlCap.CLONE_VOLUME)],
+    id: 'csi.controller.create-volume.clone', rules: [...VOLUME, 'csi.create-volume.clone', 'csi.volume.content-source-reported'], needs: [...base, C(CtrlCap.CLONE_VOLUME)],
     name: 'CreateVolume from another volume creates a clone whose content_source names it',
     async run(k) {
       const src = await k.createVolume();
-      const v = await k.createVolume({ volumeContentSource: { volume: { volumeId: src.volumeId } } }, 'CSI CreateVolume: with CLONE_VOLUME, a volume MAY be created from another volume given in volume_content_source');
-      expectEqual(v.contentSource?.volume?.volumeId, src.volumeId, 'CSI Volume.content_source: if the volume was created from a source, this field MUST be set to it', 'volume.content_source.volume.volume_id');
+      const v = await k.createVolume({ volumeContentSource: { volume: { volumeId: src.volumeId } } }, 'csi.create-volume.clone');
+      expectEqual(v.contentSource?.volume?.volumeId, src.volumeId, 'csi.volume.content-source-reported', 'volume.content_source.volume.volume_id');
     },
   }),
   c({
-    id: 'csi.controller.create-volume.clone-missing-source', needs: [...base, C(CtrlCap.CLONE_VOLUME)],
+    id: 'csi.controller.create-volume.clone-missing-source', rules: ['csi.create-volume.source-not-found'], needs: [...base, C(CtrlCap.CLONE_VOLUME)],
     name: 'CreateVolume cloning a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       const p = k.controller.createVolume(k.volumeRequest({ volumeContentSource: { volume: { volumeId: unknownVolume(k) } } }));
       p.then((r) => r.volume?.volumeId && k.track(r.volume.volumeId), () => undefined);
-      await expectCode(p, 'NOT_FOUND', 'CSI CreateVolume: the volume_content_source does not exist → 5 NOT_FOUND');
+      await expectCode(p, 'NOT_FOUND', 'csi.create-volume.source-not-found');
     },
   }),
 
   // ---- DeleteVolume ------------------------------------------------------------------------
   c({
-    id: 'csi.controller.delete-volume.basic', needs: base,
+    id: 'csi.controller.delete-volume.basic', rules: [...VOLUME, ...LISTING, 'csi.delete-volume.implemented'], needs: base,
     name: 'DeleteVolume removes the volume: it is no longer listed or found',
     async run(k) {
       const v = await k.createVolume();
-      await expectOk(k.controller.deleteVolume({ volumeId: v.volumeId }), 'CSI DeleteVolume MUST delete an existing volume and answer OK');
-      const rule = 'CSI DeleteVolume: after an OK answer the volume MUST no longer exist';
+      await expectOk(k.controller.deleteVolume({ volumeId: v.volumeId }), 'csi.delete-volume.implemented');
+      const rule = 'csi.delete-volume.implemented';
       if (k.has(C(CtrlCap.GET_VOLUME))) await expectCode(k.controller.controllerGetVolume({ volumeId: v.volumeId }), 'NOT_FOUND', rule);
       if (k.has(LIST_VOLUMES)) {
         const ids = await k.listAllVolumes();
@@ -180,38 +255,51 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.delete-volume.idempotent', needs: base,
+    id: 'csi.controller.delete-volume.idempotent', rules: [...VOLUME, 'csi.delete-volume.implemented', 'csi.delete-volume.idempotent'], needs: base,
     name: 'DeleteVolume twice answers OK both times',
     async run(k) {
       const v = await k.createVolume();
-      await expectOk(k.controller.deleteVolume({ volumeId: v.volumeId }), 'CSI DeleteVolume MUST delete an existing volume and answer OK');
-      await expectOk(k.controller.deleteVolume({ volumeId: v.volumeId }), 'CSI DeleteVolume: if the volume does not exist (anymore), the plugin MUST reply 0 OK');
+      await expectOk(k.controller.deleteVolume({ volumeId: v.volumeId }), 'csi.delete-volume.implemented');
+      await expectOk(k.controller.deleteVolume({ volumeId: v.volumeId }), 'csi.delete-volume.idempotent');
     },
   }),
   c({
-    id: 'csi.controller.delete-volume.unknown-id', needs: base,
+    id: 'csi.controller.delete-volume.unknown-id', rules: ['csi.delete-volume.idempotent'], needs: base,
     name: 'DeleteVolume of a volume id that never existed answers OK',
     async run(k) {
-      await expectOk(k.controller.deleteVolume({ volumeId: unknownVolume(k) }), 'CSI DeleteVolume: if a volume corresponding to volume_id does not exist, the plugin MUST reply 0 OK');
+      await expectOk(k.controller.deleteVolume({ volumeId: unknownVolume(k) }), 'csi.delete-volume.idempotent');
     },
   }),
-  missing('csi.controller.delete-volume.missing-id', 'DeleteVolume', 'volume_id', base, async (k) => ({ p: k.controller.deleteVolume({ volumeId: '' }) })),
+  c({
+    id: 'csi.controller.delete-volume.keeps-snapshots', rules: [...SNAPSHOT, 'csi.delete-volume.implemented', 'csi.delete-volume.snapshots-independent'], needs: [...base, SNAPSHOTS], tags: ['Optional'],
+    name: 'DeleteVolume of a volume with a snapshot deletes it, and the snapshot still restores',
+    async run(k) {
+      const v = await k.createVolume();
+      const snap = await k.createSnapshot(v.volumeId);
+      await expectOk(k.controller.deleteVolume({ volumeId: v.volumeId }), 'csi.delete-volume.snapshots-independent');
+      const p = k.controller.createVolume(k.volumeRequest({ volumeContentSource: { snapshot: { snapshotId: snap.snapshotId } } }));
+      p.then((r) => r.volume?.volumeId && k.track(r.volume.volumeId), () => undefined);
+      await expectOk(p, 'csi.delete-volume.snapshots-independent');
+    },
+  }),
+  missing('csi.controller.delete-volume.missing-id', 'DeleteVolume', 'volume_id', 'csi.delete-volume.volume-id-required', base, async (k) => ({ p: k.controller.deleteVolume({ volumeId: '' }) })),
 
   // ---- ListVolumes -------------------------------------------------------------------------
   c({
-    id: 'csi.controller.list-volumes.lists-created', needs: [...base, LIST_VOLUMES],
+    id: 'csi.controller.list-volumes.lists-created', rules: [...VOLUME, ...LISTING, 'csi.list-volumes.volume-condition'], needs: [...base, LIST_VOLUMES],
     name: 'ListVolumes lists a new volume, and every entry has a volume_id',
     async run(k) {
       const v = await k.createVolume();
       const p = k.controller.listVolumes({});
       const res = await expectOk(p, RULES.listOk);
-      res.entries.forEach((e, i) => expectNonEmpty(e.volume?.volumeId, 'CSI ListVolumes: every entry has a volume with volume_id', `entries[${i}].volume.volume_id`, p));
+      res.entries.forEach((e, i) => expectNonEmpty(e.volume?.volumeId, 'csi.list-volumes.implemented', `entries[${i}].volume.volume_id`, p));
+      if (k.has(C(CtrlCap.VOLUME_CONDITION))) res.entries.forEach((e, i) => expectTrue(e.status?.volumeCondition !== undefined, `entries[${i}].status.volume_condition is unset`, 'csi.list-volumes.volume-condition', { call: p }));
       const ids = res.nextToken ? await k.listAllVolumes() : res.entries.map((e) => e.volume!.volumeId);
-      expectTrue(ids.includes(v.volumeId), `ListVolumes does not list volume ${v.volumeId} created just before`, 'CSI ListVolumes MUST return the volumes the plugin knows', { call: p });
+      expectTrue(ids.includes(v.volumeId), `ListVolumes does not list volume ${v.volumeId} created just before`, 'csi.list-volumes.implemented', { call: p });
     },
   }),
   c({
-    id: 'csi.controller.list-volumes.max-entries', needs: [...base, LIST_VOLUMES], serial: true,
+    id: 'csi.controller.list-volumes.max-entries', rules: [...VOLUME, ...LISTING, 'csi.list-volumes.max-entries'], needs: [...base, LIST_VOLUMES], serial: true,
     name: 'ListVolumes with max_entries returns at most that many entries and a next_token that reaches every volume once',
     async run(k) {
       const mine = [];
@@ -219,7 +307,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       const total = (await k.listAllVolumes()).length;
       const p = k.controller.listVolumes({ maxEntries: 2 });
       const first = await expectOk(p, RULES.listOk);
-      const rule = 'CSI ListVolumes: max_entries is the maximum number of entries to return; if more exist, next_token MUST be set to continue';
+      const rule = 'csi.list-volumes.max-entries';
       expectTrue(first.entries.length <= 2, `max_entries 2 answered ${first.entries.length} entries`, rule, { call: p });
       expectTrue(total <= 2 || first.nextToken !== '', `${total} volumes exist but the first page of 2 has no next_token`, rule, { call: p });
       const seen = await k.listAllVolumes(2);
@@ -229,14 +317,14 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.list-volumes.invalid-token', needs: [CONTROLLER, LIST_VOLUMES],
+    id: 'csi.controller.list-volumes.invalid-token', rules: ['csi.list-volumes.invalid-token-aborted'], needs: [CONTROLLER, LIST_VOLUMES],
     name: 'ListVolumes with a starting_token the plugin never issued fails with ABORTED',
     async run(k) {
-      await expectCode(k.controller.listVolumes({ startingToken: 'triad-invalid-token' }), 'ABORTED', 'CSI ListVolumes: an invalid starting_token → 10 ABORTED');
+      await expectCode(k.controller.listVolumes({ startingToken: 'triad-invalid-token' }), 'ABORTED', 'csi.list-volumes.invalid-token-aborted');
     },
   }),
   c({
-    id: 'csi.controller.list-volumes.concurrent-modification', needs: [...base, LIST_VOLUMES], serial: true, tags: ['Optional'],
+    id: 'csi.controller.list-volumes.concurrent-modification', rules: [...VOLUME, RULES.listOk, 'csi.delete-volume.implemented', 'csi.list-volumes.no-consistent-view'], needs: [...base, LIST_VOLUMES], serial: true, tags: ['Optional'],
     name: 'ListVolumes pagination survives volumes deleted and created between pages, without duplicates',
     async run(k) {
       const mine: string[] = [];
@@ -245,25 +333,25 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       const page1 = await expectOk(p1, RULES.listOk);
       if (!page1.nextToken) k.ctx.notApplicable('the first page of 2 holds every volume (no next_token): nothing to modify between pages');
       const deleted = page1.entries.map((e) => e.volume!.volumeId).filter((id) => mine.includes(id));
-      for (const id of deleted) await expectOk(k.controller.deleteVolume({ volumeId: id }), 'CSI DeleteVolume MUST delete an existing volume and answer OK');
+      for (const id of deleted) await expectOk(k.controller.deleteVolume({ volumeId: id }), 'csi.delete-volume.implemented');
       await k.createVolume();
       const rest: string[] = [];
       let token = page1.nextToken;
       for (let i = 0; token && i < 1000; i++) {
         const p = k.controller.listVolumes({ maxEntries: 2, startingToken: token });
-        const page = await expectOk(p, 'CSI ListVolumes: a next_token stays usable while volumes are created and deleted (the plugin may miss or add entries, but MUST NOT fail)');
+        const page = await expectOk(p, 'csi.list-volumes.no-consistent-view');
         rest.push(...page.entries.map((e) => e.volume!.volumeId));
         token = page.nextToken;
       }
       const first = page1.entries.map((e) => e.volume!.volumeId);
       const dup = rest.find((id, i) => rest.indexOf(id) !== i || first.includes(id));
-      expectTrue(dup === undefined, `volume ${dup} listed twice across pages`, 'CSI ListVolumes: pages MUST NOT repeat entries', { actual: { first, rest } });
+      expectTrue(dup === undefined, `volume ${dup} listed twice across pages`, 'csi.list-volumes.no-consistent-view', { actual: { first, rest } });
       const back = rest.find((id) => deleted.includes(id));
-      expectTrue(back === undefined, `deleted volume ${back} listed after its deletion`, 'CSI ListVolumes: a deleted volume MUST NOT be listed', { actual: rest });
+      expectTrue(back === undefined, `deleted volume ${back} listed after its deletion`, 'csi.list-volumes.no-consistent-view', { actual: rest });
     },
   }),
   c({
-    id: 'csi.controller.list-volumes.published-nodes', needs: [...base, LIST_VOLUMES, PUBLISH_UNPUBLISH, C(CtrlCap.LIST_VOLUMES_PUBLISHED_NODES)],
+    id: 'csi.controller.list-volumes.published-nodes', rules: [...VOLUME, RULES.listOk, RULES.publishOk, 'csi.list-volumes.published-nodes'], needs: [...base, LIST_VOLUMES, PUBLISH_UNPUBLISH, C(CtrlCap.LIST_VOLUMES_PUBLISHED_NODES)],
     name: 'ListVolumes reports the node a volume is published to',
     async run(k) {
       const v = await k.createVolume();
@@ -274,185 +362,264 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
         const res = await expectOk(p, RULES.listOk);
         const e = res.entries.find((x) => x.volume?.volumeId === v.volumeId);
         if (e) {
-          expectTrue(e.status?.publishedNodeIds.includes(k.env.nodeId), `entry of ${v.volumeId} has published_node_ids ${JSON.stringify(e.status?.publishedNodeIds ?? [])}, expected ${k.env.nodeId}`, 'CSI ListVolumes: with LIST_VOLUMES_PUBLISHED_NODES, status.published_node_ids lists every node the volume is published to', { call: p });
+          expectTrue(e.status?.publishedNodeIds.includes(k.env.nodeId), `entry of ${v.volumeId} has published_node_ids ${JSON.stringify(e.status?.publishedNodeIds ?? [])}, expected ${k.env.nodeId}`, 'csi.list-volumes.published-nodes', { call: p });
           return;
         }
         if (!res.nextToken) break;
         token = res.nextToken;
       }
-      fail(`ListVolumes does not list volume ${v.volumeId}`, 'CSI ListVolumes MUST return the volumes the plugin knows');
+      fail(`ListVolumes does not list volume ${v.volumeId}`, 'csi.list-volumes.implemented');
     },
   }),
 
   // ---- ValidateVolumeCapabilities ----------------------------------------------------------
   c({
-    id: 'csi.controller.validate-volume-capabilities.confirmed', needs: base,
+    id: 'csi.controller.validate-volume-capabilities.confirmed', rules: [...VOLUME, 'csi.validate-volume-capabilities.implemented', 'csi.validate-volume-capabilities.confirmed-only-if-supported', 'csi.create-volume.capabilities-all-supported', 'csi.validate-volume-capabilities.idempotent'], needs: base,
     name: 'ValidateVolumeCapabilities confirms the capabilities a volume was created with',
     async run(k) {
       const v = await k.createVolume();
       const p = k.controller.validateVolumeCapabilities({ volumeId: v.volumeId, volumeCapabilities: [k.cap()], volumeContext: v.volumeContext, parameters: k.env.opts.parameters ?? {} });
-      const res = await expectOk(p, 'CSI ValidateVolumeCapabilities MUST answer OK for an existing volume');
-      expectTrue(res.confirmed && res.confirmed.volumeCapabilities.length > 0, `confirmed is ${res.confirmed ? 'empty' : 'unset'}${res.message ? ` (message: ${res.message})` : ''}`, 'CSI ValidateVolumeCapabilities: confirmed MUST be set when the capabilities are supported (the volume was created with them)', { call: p });
+      const res = await expectOk(p, 'csi.validate-volume-capabilities.implemented');
+      expectTrue(res.confirmed && res.confirmed.volumeCapabilities.length > 0, `confirmed is ${res.confirmed ? 'empty' : 'unset'}${res.message ? ` (message: ${res.message})` : ''}`, 'csi.validate-volume-capabilities.confirmed-only-if-supported', { call: p });
+      const p2 = k.controller.validateVolumeCapabilities({ volumeId: v.volumeId, volumeCapabilities: [k.cap()], volumeContext: v.volumeContext, parameters: k.env.opts.parameters ?? {} });
+      const again = await expectOk(p2, 'csi.validate-volume-capabilities.idempotent');
+      expectEqual(again.confirmed, res.confirmed, 'csi.validate-volume-capabilities.idempotent', 'confirmed of a second ValidateVolumeCapabilities', p2);
     },
   }),
   c({
-    id: 'csi.controller.validate-volume-capabilities.unknown-volume', needs: [CONTROLLER],
+    id: 'csi.controller.validate-volume-capabilities.unknown-volume', rules: ['csi.validate-volume-capabilities.not-found', 'csi.error-scheme.table-codes'], needs: [CONTROLLER],
     name: 'ValidateVolumeCapabilities of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
-      await expectCode(k.controller.validateVolumeCapabilities({ volumeId: unknownVolume(k), volumeCapabilities: [k.cap()] }), 'NOT_FOUND', 'CSI ValidateVolumeCapabilities: the volume does not exist → 5 NOT_FOUND');
+      await expectCode(k.controller.validateVolumeCapabilities({ volumeId: unknownVolume(k), volumeCapabilities: [k.cap()] }), 'NOT_FOUND', 'csi.validate-volume-capabilities.not-found');
     },
   }),
-  missing('csi.controller.validate-volume-capabilities.missing-volume-id', 'ValidateVolumeCapabilities', 'volume_id', [CONTROLLER], async (k) => ({ p: k.controller.validateVolumeCapabilities({ volumeId: '', volumeCapabilities: [k.cap()] }) })),
-  missing('csi.controller.validate-volume-capabilities.missing-capabilities', 'ValidateVolumeCapabilities', 'volume_capabilities', base, async (k) => {
+  missing('csi.controller.validate-volume-capabilities.missing-volume-id', 'ValidateVolumeCapabilities', 'volume_id', 'csi.validate-volume-capabilities.volume-id-required', [CONTROLLER], async (k) => ({ p: k.controller.validateVolumeCapabilities({ volumeId: '', volumeCapabilities: [k.cap()] }) })),
+  missing('csi.controller.validate-volume-capabilities.missing-capabilities', 'ValidateVolumeCapabilities', 'volume_capabilities', 'csi.validate-volume-capabilities.capabilities-required', base, async (k) => {
     const v = await k.createVolume();
     return { p: k.controller.validateVolumeCapabilities({ volumeId: v.volumeId, volumeCapabilities: [] }) };
   }),
 
   // ---- ControllerPublishVolume / ControllerUnpublishVolume ---------------------------------
   c({
-    id: 'csi.controller.publish.idempotent', needs: [...base, PUBLISH_UNPUBLISH],
+    id: 'csi.controller.publish.idempotent', rules: [...VOLUME, RULES.publishOk, 'csi.controller-publish-volume.idempotent', 'csi.controller-publish-volume.publish-context-stable'], needs: [...base, PUBLISH_UNPUBLISH],
     name: 'ControllerPublishVolume twice with the same arguments answers OK with the same publish_context',
     async run(k) {
       const v = await k.createVolume();
       const ctx1 = await k.controllerPublish(v.volumeId);
       const p = k.controller.controllerPublishVolume({ volumeId: v.volumeId, nodeId: k.env.nodeId, volumeCapability: k.cap(), readonly: false });
-      const again = await expectOk(p, RULES.idempotent('ControllerPublishVolume'));
-      expectEqual(again.publishContext, ctx1, 'CSI ControllerPublishVolume: a repeated compatible call MUST answer OK (with the same publish_context)', 'publish_context of the second call', p);
+      const again = await expectOk(p, 'csi.controller-publish-volume.idempotent');
+      expectEqual(again.publishContext, ctx1, 'csi.controller-publish-volume.publish-context-stable', 'publish_context of the second call', p);
     },
   }),
-  missing('csi.controller.publish.missing-volume-id', 'ControllerPublishVolume', 'volume_id', [CONTROLLER, PUBLISH_UNPUBLISH], async (k) => ({ p: k.controller.controllerPublishVolume({ volumeId: '', nodeId: k.env.nodeId, volumeCapability: k.cap() }) })),
-  missing('csi.controller.publish.missing-node-id', 'ControllerPublishVolume', 'node_id', [...base, PUBLISH_UNPUBLISH], async (k) => {
+  missing('csi.controller.publish.missing-volume-id', 'ControllerPublishVolume', 'volume_id', 'csi.controller-publish-volume.volume-id-required', [CONTROLLER, PUBLISH_UNPUBLISH], async (k) => ({ p: k.controller.controllerPublishVolume({ volumeId: '', nodeId: k.env.nodeId, volumeCapability: k.cap() }) })),
+  missing('csi.controller.publish.missing-node-id', 'ControllerPublishVolume', 'node_id', 'csi.controller-publish-volume.node-id-required', [...base, PUBLISH_UNPUBLISH], async (k) => {
     const v = await k.createVolume();
     return { p: k.controller.controllerPublishVolume({ volumeId: v.volumeId, nodeId: '', volumeCapability: k.cap() }) };
   }),
-  missing('csi.controller.publish.missing-capability', 'ControllerPublishVolume', 'volume_capability', [...base, PUBLISH_UNPUBLISH], async (k) => {
+  missing('csi.controller.publish.missing-capability', 'ControllerPublishVolume', 'volume_capability', 'csi.controller-publish-volume.capability-required', [...base, PUBLISH_UNPUBLISH], async (k) => {
     const v = await k.createVolume();
     return { p: k.controller.controllerPublishVolume({ volumeId: v.volumeId, nodeId: k.env.nodeId }) };
   }),
   c({
-    id: 'csi.controller.publish.unknown-volume', needs: [CONTROLLER, PUBLISH_UNPUBLISH],
+    id: 'csi.controller.publish.unknown-volume', rules: ['csi.controller-publish-volume.volume-not-found', 'csi.error-scheme.table-codes'], needs: [CONTROLLER, PUBLISH_UNPUBLISH],
     name: 'ControllerPublishVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
-      await expectCode(k.controller.controllerPublishVolume({ volumeId: unknownVolume(k), nodeId: k.env.nodeId, volumeCapability: k.cap() }), 'NOT_FOUND', 'CSI ControllerPublishVolume: volume does not exist → 5 NOT_FOUND');
+      await expectCode(k.controller.controllerPublishVolume({ volumeId: unknownVolume(k), nodeId: k.env.nodeId, volumeCapability: k.cap() }), 'NOT_FOUND', 'csi.controller-publish-volume.volume-not-found');
     },
   }),
   c({
-    id: 'csi.controller.publish.unknown-node', needs: [...base, PUBLISH_UNPUBLISH],
+    id: 'csi.controller.publish.unknown-node', rules: [...VOLUME, 'csi.controller-publish-volume.node-not-found'], needs: [...base, PUBLISH_UNPUBLISH],
     name: 'ControllerPublishVolume to a node that does not exist fails with NOT_FOUND',
     async run(k) {
       const v = await k.createVolume();
       const nodeId = unknownNode(k);
       const p = k.controller.controllerPublishVolume({ volumeId: v.volumeId, nodeId, volumeCapability: k.cap() });
       p.then(() => k.ctx.cleanup(() => k.env.client.controller.controllerUnpublishVolume({ volumeId: v.volumeId, nodeId }), `ControllerUnpublishVolume ${v.volumeId} from ${nodeId}`), () => undefined);
-      await expectCode(p, 'NOT_FOUND', 'CSI ControllerPublishVolume: node does not exist → 5 NOT_FOUND');
+      await expectCode(p, 'NOT_FOUND', 'csi.controller-publish-volume.node-not-found');
     },
   }),
   c({
-    id: 'csi.controller.publish.incompatible-readonly', needs: [...base, PUBLISH_UNPUBLISH, C(CtrlCap.PUBLISH_READONLY)],
+    id: 'csi.controller.publish.incompatible-readonly', rules: [...VOLUME, RULES.publishOk, 'csi.controller-publish-volume.incompatible-already-exists'], needs: [...base, PUBLISH_UNPUBLISH, C(CtrlCap.PUBLISH_READONLY)],
     name: 'ControllerPublishVolume again with another readonly flag fails with ALREADY_EXISTS',
     async run(k) {
       const v = await k.createVolume();
       await k.controllerPublish(v.volumeId, false);
       await expectCode(k.controller.controllerPublishVolume({ volumeId: v.volumeId, nodeId: k.env.nodeId, volumeCapability: k.cap(), readonly: true }), 'ALREADY_EXISTS',
-        'CSI ControllerPublishVolume: the volume is already published to the node with an incompatible volume_capability or readonly flag → 6 ALREADY_EXISTS');
+        'csi.controller-publish-volume.incompatible-already-exists');
     },
   }),
   c({
-    id: 'csi.controller.unpublish.idempotent', needs: [...base, PUBLISH_UNPUBLISH],
+    id: 'csi.controller.unpublish.idempotent', rules: [...VOLUME, RULES.publishOk, 'csi.controller-unpublish-volume.implemented', 'csi.controller-unpublish-volume.idempotent'], needs: [...base, PUBLISH_UNPUBLISH],
     name: 'ControllerUnpublishVolume twice answers OK both times',
     async run(k) {
       const v = await k.createVolume();
       await k.controllerPublish(v.volumeId);
       const req = { volumeId: v.volumeId, nodeId: k.env.nodeId };
-      await expectOk(k.controller.controllerUnpublishVolume(req), 'CSI ControllerUnpublishVolume MUST unpublish a published volume and answer OK');
-      await expectOk(k.controller.controllerUnpublishVolume(req), 'CSI ControllerUnpublishVolume: if the volume is not published to the node (anymore), the plugin MUST reply 0 OK');
+      await expectOk(k.controller.controllerUnpublishVolume(req), 'csi.controller-unpublish-volume.implemented');
+      await expectOk(k.controller.controllerUnpublishVolume(req), 'csi.controller-unpublish-volume.idempotent');
     },
   }),
-  missing('csi.controller.unpublish.missing-volume-id', 'ControllerUnpublishVolume', 'volume_id', [CONTROLLER, PUBLISH_UNPUBLISH], async (k) => ({ p: k.controller.controllerUnpublishVolume({ volumeId: '', nodeId: k.env.nodeId }) })),
   c({
-    id: 'csi.controller.unpublish.unknown-volume', needs: [CONTROLLER, PUBLISH_UNPUBLISH], tags: ['Optional'],
+    id: 'csi.controller.unpublish.all-nodes', rules: [...VOLUME, RULES.publishOk, 'csi.controller-unpublish-volume.all-nodes'], needs: [...base, PUBLISH_UNPUBLISH],
+    name: 'ControllerUnpublishVolume without node_id unpublishes the volume from every node',
+    async run(k) {
+      const v = await k.createVolume();
+      await k.controllerPublish(v.volumeId);
+      await expectOk(k.controller.controllerUnpublishVolume({ volumeId: v.volumeId, nodeId: '' }), 'csi.controller-unpublish-volume.all-nodes');
+      // Where the plugin reports publications, the node is gone from them.
+      if (k.has(C(CtrlCap.GET_VOLUME)) && k.has(C(CtrlCap.LIST_VOLUMES_PUBLISHED_NODES))) {
+        const p = k.controller.controllerGetVolume({ volumeId: v.volumeId });
+        const res = await expectOk(p, 'csi.controller-unpublish-volume.all-nodes');
+        expectTrue(!res.status?.publishedNodeIds.includes(k.env.nodeId), `volume ${v.volumeId} is still published to ${k.env.nodeId}`, 'csi.controller-unpublish-volume.all-nodes', { call: p });
+      } else k.ctx.log('the plugin reports no publications (GET_VOLUME with LIST_VOLUMES_PUBLISHED_NODES): only the OK answer is checked');
+    },
+  }),
+  missing('csi.controller.unpublish.missing-volume-id', 'ControllerUnpublishVolume', 'volume_id', 'csi.controller-unpublish-volume.volume-id-required', [CONTROLLER, PUBLISH_UNPUBLISH], async (k) => ({ p: k.controller.controllerUnpublishVolume({ volumeId: '', nodeId: k.env.nodeId }) })),
+  c({
+    id: 'csi.controller.unpublish.unknown-volume', rules: ['csi.controller-unpublish-volume.unknown-ok'], needs: [CONTROLLER, PUBLISH_UNPUBLISH], tags: ['Optional'],
     name: 'ControllerUnpublishVolume of a volume that does not exist answers OK',
     async run(k) {
-      await expectOk(k.controller.controllerUnpublishVolume({ volumeId: unknownVolume(k), nodeId: k.env.nodeId }), 'CSI ControllerUnpublishVolume: if the volume cannot be found and can be regarded as unpublished, the plugin SHOULD return 0 OK');
+      await expectOk(k.controller.controllerUnpublishVolume({ volumeId: unknownVolume(k), nodeId: k.env.nodeId }), 'csi.controller-unpublish-volume.unknown-ok');
     },
   }),
 
   // ---- GetCapacity / ControllerGetVolume ---------------------------------------------------
   c({
-    id: 'csi.controller.get-capacity', needs: [CONTROLLER, C(CtrlCap.GET_CAPACITY)],
+    id: 'csi.controller.get-capacity', rules: ['csi.get-capacity.implemented', 'csi.get-capacity.non-negative'], needs: [CONTROLLER, C(CtrlCap.GET_CAPACITY)],
     name: 'GetCapacity answers OK with and without volume_capabilities',
     async run(k) {
-      await expectOk(k.controller.getCapacity({}), 'CSI GetCapacity: all fields are OPTIONAL; the plugin MUST answer OK');
+      await expectOk(k.controller.getCapacity({}), 'csi.get-capacity.implemented');
       const p = k.controller.getCapacity({ volumeCapabilities: [k.cap()], parameters: k.env.opts.parameters ?? {} });
-      const res = await expectOk(p, 'CSI GetCapacity MUST answer OK for capabilities the plugin supports');
-      expectTrue(res.availableCapacity >= 0n, `available_capacity is ${res.availableCapacity}`, 'CSI GetCapacity: available_capacity MUST NOT be negative', { call: p });
+      const res = await expectOk(p, 'csi.get-capacity.implemented');
+      expectTrue(res.availableCapacity >= 0n, `available_capacity is ${res.availableCapacity}`, 'csi.get-capacity.non-negative', { call: p });
     },
   }),
   c({
     id: 'csi.controller.get-volume', needs: [...base, C(CtrlCap.GET_VOLUME)],
-    name: 'ControllerGetVolume returns the volume',
+    rules: [...VOLUME, RULES.publishOk, 'csi.controller-get-volume.implemented', 'csi.controller-get-volume.volume-condition', 'csi.controller-get-volume.published-nodes'],
+    name: 'ControllerGetVolume returns the volume (with the node it is published to)',
     async run(k) {
       const v = await k.createVolume();
+      await k.controllerPublish(v.volumeId);
       const p = k.controller.controllerGetVolume({ volumeId: v.volumeId });
-      const res = await expectOk(p, 'CSI ControllerGetVolume MUST answer OK for an existing volume');
-      expectEqual(res.volume?.volumeId, v.volumeId, 'CSI ControllerGetVolume: volume is REQUIRED and is the volume asked for', 'volume.volume_id', p);
+      const res = await expectOk(p, 'csi.controller-get-volume.implemented');
+      expectEqual(res.volume?.volumeId, v.volumeId, 'csi.controller-get-volume.implemented', 'volume.volume_id', p);
       if (k.has(C(CtrlCap.VOLUME_CONDITION))) {
-        expectTrue(res.status?.volumeCondition !== undefined, 'status.volume_condition is unset', 'CSI ControllerGetVolume: with VOLUME_CONDITION, status.volume_condition MUST be set', { call: p });
+        expectTrue(res.status?.volumeCondition !== undefined, 'status.volume_condition is unset', 'csi.controller-get-volume.volume-condition', { call: p });
+      }
+      if (k.has(PUBLISH_UNPUBLISH) && k.has(C(CtrlCap.LIST_VOLUMES_PUBLISHED_NODES))) {
+        expectTrue(res.status?.publishedNodeIds.includes(k.env.nodeId), `status.published_node_ids is ${JSON.stringify(res.status?.publishedNodeIds ?? [])}, expected ${k.env.nodeId}`, 'csi.controller-get-volume.published-nodes', { call: p });
       }
     },
   }),
   c({
-    id: 'csi.controller.get-volume.unknown-volume', needs: [CONTROLLER, C(CtrlCap.GET_VOLUME)],
+    id: 'csi.controller.get-volume.unknown-volume', rules: ['csi.controller-get-volume.not-found'], needs: [CONTROLLER, C(CtrlCap.GET_VOLUME)],
     name: 'ControllerGetVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
-      await expectCode(k.controller.controllerGetVolume({ volumeId: unknownVolume(k) }), 'NOT_FOUND', 'CSI ControllerGetVolume: volume does not exist → 5 NOT_FOUND');
+      await expectCode(k.controller.controllerGetVolume({ volumeId: unknownVolume(k) }), 'NOT_FOUND', 'csi.controller-get-volume.not-found');
     },
   }),
-  missing('csi.controller.get-volume.missing-volume-id', 'ControllerGetVolume', 'volume_id', [CONTROLLER, C(CtrlCap.GET_VOLUME)], async (k) => ({ p: k.controller.controllerGetVolume({ volumeId: '' }) })),
+  missing('csi.controller.get-volume.missing-volume-id', 'ControllerGetVolume', 'volume_id', 'csi.controller-get-volume.volume-id-required', [CONTROLLER, C(CtrlCap.GET_VOLUME)], async (k) => ({ p: k.controller.controllerGetVolume({ volumeId: '' }) })),
 
   // ---- ControllerExpandVolume --------------------------------------------------------------
   c({
-    id: 'csi.controller.expand-volume.grows', needs: [...base, C(CtrlCap.EXPAND_VOLUME)],
-    name: 'ControllerExpandVolume grows a volume to at least the required size',
+    id: 'csi.controller.expand-volume.grows', rules: [...VOLUME, 'csi.controller-expand-volume.implemented', 'csi.controller-expand-volume.capacity-bytes', 'csi.get-plugin-capabilities.offline-expansion'], needs: [...base, C(CtrlCap.EXPAND_VOLUME)],
+    name: 'ControllerExpandVolume grows a volume (published nowhere) to at least the required size',
     async run(k) {
       const v = await k.createVolume();
       const want = k.env.size * 2n;
       const p = k.controller.controllerExpandVolume({ volumeId: v.volumeId, capacityRange: { requiredBytes: want }, volumeCapability: k.cap() });
-      const res = await expectOk(p, 'CSI ControllerExpandVolume MUST grow an existing volume and answer OK');
-      expectTrue(res.capacityBytes >= want, `capacity_bytes ${res.capacityBytes} is below required_bytes ${want}`, 'CSI ControllerExpandVolume: capacity_bytes is the capacity after expansion and MUST be at least required_bytes', { call: p });
+      const res = await expectOk(p, 'csi.controller-expand-volume.implemented');
+      expectTrue(res.capacityBytes >= want, `capacity_bytes ${res.capacityBytes} is below required_bytes ${want}`, 'csi.controller-expand-volume.capacity-bytes', { call: p });
     },
   }),
-  missing('csi.controller.expand-volume.missing-volume-id', 'ControllerExpandVolume', 'volume_id', [CONTROLLER, C(CtrlCap.EXPAND_VOLUME)], async (k) => ({ p: k.controller.controllerExpandVolume({ volumeId: '', capacityRange: { requiredBytes: k.env.size } }) })),
-  missing('csi.controller.expand-volume.missing-capacity', 'ControllerExpandVolume', 'capacity_range', [...base, C(CtrlCap.EXPAND_VOLUME)], async (k) => {
+  c({
+    id: 'csi.controller.expand-volume.idempotent', rules: [...VOLUME, 'csi.controller-expand-volume.idempotent'], needs: [...base, C(CtrlCap.EXPAND_VOLUME)],
+    name: 'ControllerExpandVolume twice to the same size answers OK both times with the same capacity',
+    async run(k) {
+      const v = await k.createVolume();
+      const req = { volumeId: v.volumeId, capacityRange: { requiredBytes: k.env.size * 2n }, volumeCapability: k.cap() };
+      const first = await expectOk(k.controller.controllerExpandVolume(req), 'csi.controller-expand-volume.idempotent');
+      const p = k.controller.controllerExpandVolume(req);
+      const again = await expectOk(p, 'csi.controller-expand-volume.idempotent');
+      expectEqual(again.capacityBytes, first.capacityBytes, 'csi.controller-expand-volume.idempotent', 'capacity_bytes of the second call', p);
+    },
+  }),
+  c({
+    id: 'csi.controller.expand-volume.already-large', rules: [...VOLUME, 'csi.controller-expand-volume.already-large-ok'], needs: [...base, C(CtrlCap.EXPAND_VOLUME)], tags: ['Optional'],
+    name: 'ControllerExpandVolume to less than the volume already has answers OK',
+    async run(k) {
+      const v = await k.createVolume();
+      await expectOk(k.controller.controllerExpandVolume({ volumeId: v.volumeId, capacityRange: { requiredBytes: 1n }, volumeCapability: k.cap() }), 'csi.controller-expand-volume.already-large-ok');
+    },
+  }),
+  c({
+    id: 'csi.controller.expand-volume.offline-published', needs: [...base, C(CtrlCap.EXPAND_VOLUME), cap.expansion(ExpansionCap.OFFLINE)],
+    rules: [...LIFECYCLE, 'csi.get-plugin-capabilities.offline-not-while-published', 'csi.controller-expand-volume.in-use-failed-precondition'],
+    name: 'ControllerExpandVolume of a published volume on a plugin with only OFFLINE expansion fails with FAILED_PRECONDITION',
+    async run(k) {
+      if (k.has(cap.expansion(ExpansionCap.ONLINE))) k.ctx.notApplicable('the plugin also advertises ONLINE expansion: published volumes may grow');
+      const r = await k.readyVolume();
+      await k.publish(r.volume.volumeId, { stagingTargetPath: r.stagingTargetPath, publishContext: r.publishContext, volumeContext: r.volume.volumeContext });
+      await expectCode(k.controller.controllerExpandVolume({ volumeId: r.volume.volumeId, capacityRange: { requiredBytes: k.env.size * 2n }, volumeCapability: k.cap() }), 'FAILED_PRECONDITION', 'csi.controller-expand-volume.in-use-failed-precondition');
+    },
+  }),
+  missing('csi.controller.expand-volume.missing-volume-id', 'ControllerExpandVolume', 'volume_id', 'csi.controller-expand-volume.volume-id-required', [CONTROLLER, C(CtrlCap.EXPAND_VOLUME)], async (k) => ({ p: k.controller.controllerExpandVolume({ volumeId: '', capacityRange: { requiredBytes: k.env.size } }) })),
+  missing('csi.controller.expand-volume.missing-capacity', 'ControllerExpandVolume', 'capacity_range', 'csi.controller-expand-volume.capacity-required', [...base, C(CtrlCap.EXPAND_VOLUME)], async (k) => {
     const v = await k.createVolume();
     return { p: k.controller.controllerExpandVolume({ volumeId: v.volumeId }) };
   }),
   c({
-    id: 'csi.controller.expand-volume.unknown-volume', needs: [CONTROLLER, C(CtrlCap.EXPAND_VOLUME)],
+    id: 'csi.controller.expand-volume.unknown-volume', rules: ['csi.controller-expand-volume.not-found'], needs: [CONTROLLER, C(CtrlCap.EXPAND_VOLUME)],
     name: 'ControllerExpandVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
-      await expectCode(k.controller.controllerExpandVolume({ volumeId: unknownVolume(k), capacityRange: { requiredBytes: k.env.size * 2n } }), 'NOT_FOUND', 'CSI ControllerExpandVolume: volume does not exist → 5 NOT_FOUND');
+      await expectCode(k.controller.controllerExpandVolume({ volumeId: unknownVolume(k), capacityRange: { requiredBytes: k.env.size * 2n } }), 'NOT_FOUND', 'csi.controller-expand-volume.not-found');
     },
   }),
   c({
-    id: 'csi.controller.expand-volume.unsupported-capacity', needs: [...base, C(CtrlCap.EXPAND_VOLUME)], tags: ['Optional'],
+    id: 'csi.controller.expand-volume.unsupported-capacity', rules: [...VOLUME, 'csi.controller-expand-volume.unsupported-capacity-out-of-range'], needs: [...base, C(CtrlCap.EXPAND_VOLUME)], tags: ['Optional'],
     name: 'ControllerExpandVolume to 4 EiB fails with OUT_OF_RANGE (or RESOURCE_EXHAUSTED)',
     async run(k) {
       const v = await k.createVolume();
       const huge = 2n ** 62n;
       await expectCode(k.controller.controllerExpandVolume({ volumeId: v.volumeId, capacityRange: { requiredBytes: huge, limitBytes: huge } }), ['OUT_OF_RANGE', 'RESOURCE_EXHAUSTED'],
-        'CSI ControllerExpandVolume: a capacity the plugin does not support is 11 OUT_OF_RANGE; no room for it is 8 RESOURCE_EXHAUSTED');
+        'csi.controller-expand-volume.unsupported-capacity-out-of-range');
     },
   }),
 
   // ---- ControllerModifyVolume --------------------------------------------------------------
+  // Only the driver knows which mutable parameters it supports: the cases that need a valid
+  // modification use --test-volume-mutable-parameters; the unknown-key cases use a key no driver has.
   c({
-    id: 'csi.controller.modify-volume.unknown-volume', needs: [CONTROLLER, C(CtrlCap.MODIFY_VOLUME)],
-    name: 'ControllerModifyVolume of a volume that does not exist fails with NOT_FOUND',
+    id: 'csi.controller.modify-volume.applies', rules: [...VOLUME, 'csi.controller-modify-volume.implemented', 'csi.controller-modify-volume.idempotent'], needs: [...base, C(CtrlCap.MODIFY_VOLUME)],
+    name: 'ControllerModifyVolume with supported mutable parameters answers OK, and again OK when repeated',
     async run(k) {
-      await expectCode(k.controller.controllerModifyVolume({ volumeId: unknownVolume(k), mutableParameters: {} }), 'NOT_FOUND', 'CSI ControllerModifyVolume: volume does not exist → 5 NOT_FOUND');
+      const mutableParameters = supportedMutable(k);
+      const v = await k.createVolume();
+      await expectOk(k.controller.controllerModifyVolume({ volumeId: v.volumeId, mutableParameters }), 'csi.controller-modify-volume.implemented');
+      await expectOk(k.controller.controllerModifyVolume({ volumeId: v.volumeId, mutableParameters }), 'csi.controller-modify-volume.idempotent');
     },
   }),
-  missing('csi.controller.modify-volume.missing-volume-id', 'ControllerModifyVolume', 'volume_id', [CONTROLLER, C(CtrlCap.MODIFY_VOLUME)], async (k) => ({ p: k.controller.controllerModifyVolume({ volumeId: '', mutableParameters: {} }) })),
+  c({
+    id: 'csi.controller.modify-volume.unknown-parameter', rules: [...VOLUME, 'csi.controller-modify-volume.unsupported-invalid-argument', 'csi.error-scheme.invalid-field-invalid-argument'], needs: [...base, C(CtrlCap.MODIFY_VOLUME)],
+    name: 'ControllerModifyVolume with a mutable parameter key the driver does not know fails with INVALID_ARGUMENT',
+    async run(k) {
+      const v = await k.createVolume();
+      await expectCode(k.controller.controllerModifyVolume({ volumeId: v.volumeId, mutableParameters: { [unknownKey(k)]: 'x' } }), 'INVALID_ARGUMENT', 'csi.controller-modify-volume.unsupported-invalid-argument');
+    },
+  }),
+  missing('csi.controller.modify-volume.missing-parameters', 'ControllerModifyVolume', 'mutable_parameters', 'csi.controller-modify-volume.parameters-required', [...base, C(CtrlCap.MODIFY_VOLUME)], async (k) => {
+    const v = await k.createVolume();
+    return { p: k.controller.controllerModifyVolume({ volumeId: v.volumeId, mutableParameters: {} }) };
+  }, ['csi.field-requirements.required-list-non-empty']),
+  c({
+    id: 'csi.controller.modify-volume.unknown-volume', rules: ['csi.controller-modify-volume.not-found'], needs: [CONTROLLER, C(CtrlCap.MODIFY_VOLUME)],
+    name: 'ControllerModifyVolume of a volume that does not exist fails with NOT_FOUND',
+    async run(k) {
+      // Valid parameters, so that only the volume is wrong (an empty map is itself INVALID_ARGUMENT).
+      await expectCode(k.controller.controllerModifyVolume({ volumeId: unknownVolume(k), mutableParameters: supportedMutable(k) }), 'NOT_FOUND', 'csi.controller-modify-volume.not-found');
+    },
+  }),
+  missing('csi.controller.modify-volume.missing-volume-id', 'ControllerModifyVolume', 'volume_id', 'csi.controller-modify-volume.volume-id-required', [CONTROLLER, C(CtrlCap.MODIFY_VOLUME)], async (k) => ({ p: k.controller.controllerModifyVolume({ volumeId: '', mutableParameters: { [unknownKey(k)]: 'x' } }) })),
 ];
 

@@ -15,7 +15,7 @@ import { CsiClient } from '../../interfaces/csi/client.js';
 import type { PromiseClient } from '../../interfaces/grpc/client.js';
 import { RpcError } from '../../interfaces/grpc/errors.js';
 import type { DeepPartial, ServiceDef } from '../../interfaces/grpc/types.js';
-import { expectOk, fail } from '../runner/assert.js';
+import { expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseContext } from '../runner/context.js';
 
 export { Mode };
@@ -32,6 +32,11 @@ export interface CsiSuiteOptions {
   targetDir: string;
   /** CreateVolume parameters (--test-volume-parameters). */
   parameters?: Record<string, string>;
+  /**
+   * Mutable parameters the driver supports (--test-volume-mutable-parameters): the ControllerModifyVolume
+   * cases that need a valid modification use them, and are not applicable without them.
+   */
+  mutableParameters?: Record<string, string>;
   /** Size asked for by CreateVolume (default 1 GiB). */
   volumeSize?: bigint;
   /** Access type of test volumes (default mount). */
@@ -139,6 +144,12 @@ function removeCoPath(path: string): void {
   }
 }
 
+/** parent/name, with name padded by '-x' characters so the path has at least `minBytes` bytes. */
+function padded(parent: string, name: string, minBytes: number): string {
+  const short = Buffer.byteLength(join(parent, name));
+  return join(parent, short >= minBytes ? name : `${name}-${'x'.repeat(minBytes - short - 1)}`);
+}
+
 export class CsiKit implements Clients {
   readonly identity: Clients['identity'];
   readonly controller: Clients['controller'];
@@ -180,7 +191,7 @@ export class CsiKit implements Clients {
   }
 
   /** CreateVolume that must succeed; the volume is deleted when the case ends. */
-  async createVolume(over: DeepPartial<CreateVolumeRequest> = {}, rule = RULES.createOk): Promise<Volume> {
+  async createVolume(over: DeepPartial<CreateVolumeRequest> = {}, rule: string = RULES.createOk): Promise<Volume> {
     const req = this.volumeRequest(over);
     const p = this.controller.createVolume(req);
     const res = await expectOk(p, rule);
@@ -190,7 +201,7 @@ export class CsiKit implements Clients {
     return v;
   }
 
-  async createSnapshot(sourceVolumeId: string, name = this.ctx.unique('snap'), rule = RULES.snapshotOk): Promise<Snapshot> {
+  async createSnapshot(sourceVolumeId: string, name = this.ctx.unique('snap'), rule: string = RULES.snapshotOk): Promise<Snapshot> {
     const p = this.controller.createSnapshot({ name, sourceVolumeId, parameters: {} });
     const res = await expectOk(p, rule);
     const s = res.snapshot;
@@ -212,26 +223,29 @@ export class CsiKit implements Clients {
     return res.publishContext;
   }
 
-  /** A fresh staging directory (the CO creates it: the spec says so), removed when the case ends. */
-  stagingPath(): string {
-    const dir = join(this.env.opts.stagingDir, this.ctx.unique('stage'));
+  /**
+   * A fresh staging directory (the CO creates it: the spec says so), removed when the case ends;
+   * its name is padded so the whole path has at least `minBytes` bytes.
+   */
+  stagingPath(minBytes = 0): string {
+    const dir = padded(this.env.opts.stagingDir, this.ctx.unique('stage'), minBytes);
     mkdirSync(dir, { recursive: true });
     this.ctx.cleanup(() => removeCoPath(dir), `remove staging dir ${dir}`);
     return dir;
   }
 
-  /** A target path whose parent exists (the CO's duty); the plugin creates the target itself. */
-  targetPath(): string {
-    const parent = join(this.env.opts.targetDir, this.ctx.unique('target'));
+  /** A target path whose parent exists (the CO's duty); the plugin creates the target itself. At least `minBytes` long. */
+  targetPath(minBytes = 0): string {
+    const parent = padded(this.env.opts.targetDir, this.ctx.unique('target'), minBytes - '/mnt'.length);
     mkdirSync(parent, { recursive: true });
     this.ctx.cleanup(() => removeCoPath(parent), `remove target parent ${parent}`);
     return join(parent, 'mnt');
   }
 
   /** NodeStageVolume (when advertised), with NodeUnstageVolume registered. Returns the staging path or ''. */
-  async stage(volumeId: string, publishContext: Record<string, string>, volumeContext: Record<string, string> = {}): Promise<string> {
+  async stage(volumeId: string, publishContext: Record<string, string>, volumeContext: Record<string, string> = {}, minPathBytes = 0): Promise<string> {
     if (!this.has(STAGE_UNSTAGE)) return '';
-    const stagingTargetPath = this.stagingPath();
+    const stagingTargetPath = this.stagingPath(minPathBytes);
     await expectOk(this.node.nodeStageVolume({ volumeId, stagingTargetPath, volumeCapability: this.cap(), publishContext, volumeContext }), RULES.stageOk);
     this.ctx.cleanup(() => settle(() => gone(this.env.client.node.nodeUnstageVolume({ volumeId, stagingTargetPath }))), `NodeUnstageVolume ${volumeId}`);
     return stagingTargetPath;
@@ -249,10 +263,10 @@ export class CsiKit implements Clients {
   }
 
   /** A volume made ready for NodePublishVolume: created, controller-published, staged. */
-  async readyVolume(): Promise<{ volume: Volume; publishContext: Record<string, string>; stagingTargetPath: string }> {
+  async readyVolume(minPathBytes = 0): Promise<{ volume: Volume; publishContext: Record<string, string>; stagingTargetPath: string }> {
     const volume = await this.createVolume();
     const publishContext = await this.controllerPublish(volume.volumeId);
-    const stagingTargetPath = await this.stage(volume.volumeId, publishContext, volume.volumeContext);
+    const stagingTargetPath = await this.stage(volume.volumeId, publishContext, volume.volumeContext, minPathBytes);
     return { volume, publishContext, stagingTargetPath };
   }
 
@@ -271,18 +285,45 @@ export class CsiKit implements Clients {
   }
 }
 
-/** Spec rules quoted by the cases (CSI v1.12.0). */
+/**
+ * Rule ids (conformance/rules/csi.yaml) the kit's own assertions name. A case using a kit helper
+ * declares the ids of the helpers it uses (VOLUME, SNAPSHOT, LIFECYCLE bundle them).
+ */
 export const RULES = {
-  required: (rpc: string, field: string) =>
-    `CSI ${rpc}: ${field} is REQUIRED; a request missing a required field MUST fail with INVALID_ARGUMENT (spec "Error Scheme": 3 INVALID_ARGUMENT)`,
-  createOk: 'CSI CreateVolume: a valid request with a new name MUST create the volume and answer OK',
-  volumeId: 'CSI Volume.volume_id is REQUIRED and MUST be unique for the plugin',
-  snapshotOk: 'CSI CreateSnapshot: a valid request MUST create the snapshot and answer OK',
-  snapshotFields: 'CSI Snapshot: snapshot_id, source_volume_id and creation_time are REQUIRED',
-  publishOk: 'CSI ControllerPublishVolume: a valid request for an existing volume and node MUST succeed',
-  stageOk: 'CSI NodeStageVolume: a valid request for an existing (controller-published) volume MUST succeed',
-  nodePublishOk: 'CSI NodePublishVolume: a valid request for a staged (or controller-published) volume MUST succeed',
-  listOk: 'CSI ListVolumes: MUST answer OK with the volumes the plugin knows',
-  listPagination: 'CSI ListVolumes: next_token, when not empty, continues the list; an empty next_token ends it',
-  idempotent: (rpc: string) => `CSI ${rpc} is idempotent: the same call repeated MUST answer OK with the same result (spec "Concurrency" and per-RPC idempotency rules)`,
-};
+  createOk: 'csi.create-volume.implemented',
+  volumeId: 'csi.create-volume.response-volume-required',
+  snapshotOk: 'csi.create-snapshot.implemented',
+  snapshotFields: 'csi.create-snapshot.snapshot-fields',
+  publishOk: 'csi.controller-publish-volume.implemented',
+  stageOk: 'csi.node-stage-volume.implemented',
+  nodePublishOk: 'csi.node-publish-volume.implemented',
+  listOk: 'csi.list-volumes.implemented',
+  listPagination: 'csi.list-volumes.pagination',
+} as const;
+
+/** What k.createVolume() checks. */
+export const VOLUME = [RULES.createOk, RULES.volumeId];
+/** What k.createSnapshot() checks (after k.createVolume()). */
+export const SNAPSHOT = [...VOLUME, RULES.snapshotOk, RULES.snapshotFields];
+/** What k.readyVolume() and k.publish() check: create, controller publish, stage, node publish. */
+export const LIFECYCLE = [...VOLUME, RULES.publishOk, RULES.stageOk, RULES.nodePublishOk];
+/** What k.listAllVolumes() checks. */
+export const LISTING = [RULES.listOk, RULES.listPagination];
+
+/** Bytes of a map<string,string> as the size limit counts them (keys and values). */
+export const mapBytes = (m: Record<string, string>) => Object.entries(m).reduce((n, [a, b]) => n + Buffer.byteLength(a) + Buffer.byteLength(b), 0);
+
+/** Topology keys ([prefix/]name) and values: 63 characters at most, alphanumeric at both ends (spec "Topology"). */
+export function checkTopology(segments: Record<string, string>, what: string, call?: unknown): void {
+  const part = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+  const prefix = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,61}[A-Za-z0-9])?$/;
+  const seen = new Set<string>();
+  for (const [key, value] of Object.entries(segments)) {
+    const [pre, name] = key.includes('/') ? [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)] : [undefined, key];
+    expectTrue(part.test(name) && (pre === undefined || prefix.test(pre)), `${what} key ${JSON.stringify(key)} is not [prefix/]name of at most 63 characters with alphanumeric ends`, 'csi.create-volume.topology-key-format', { actual: segments, call });
+    expectTrue(part.test(value), `${what} value ${JSON.stringify(value)} of ${key} is not 1 to 63 characters with alphanumeric ends`, 'csi.create-volume.topology-key-format', { actual: segments, call });
+    expectTrue(!seen.has(key.toLowerCase()), `${what} has key ${key} twice (keys are case-insensitive)`, 'csi.create-volume.topology-key-format', { actual: segments, call });
+    seen.add(key.toLowerCase());
+  }
+}
+

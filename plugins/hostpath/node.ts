@@ -3,14 +3,14 @@
 // unpublish/unstage calls unmount and remove those directories again. Real mounts only: without
 // root the calls fail with FAILED_PRECONDITION saying so — no symlink stand-ins in this driver.
 import { lstatSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import {
   VolumeCapability_AccessMode_Mode as Mode,
   type NodeDefinition, type VolumeCondition,
 } from '../../interfaces/gen/csi/csi.js';
 import {
-  MULTI_TARGET_MODES, absolutePath, bindMount, capabilityKey, directoryVolumeUsage, incompatibility, isMountPoint, outOfRange,
-  outsideRoot, safeId, unmount, validCapability, validRange,
+  MULTI_TARGET_MODES, bindMount, capabilityKey, directoryVolumeUsage, incompatibility, isMountPoint, outOfRange,
+  outsideRoot, required, safeId, unmount, validCapability, validRange,
 } from '../../interfaces/csi/sdk/index.js';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
@@ -41,6 +41,17 @@ export function nodeService(d: HostpathDriver): ServiceImpl<typeof NodeDefinitio
   const { state, locks } = d;
   /** volume_path of the stats / expand calls: where the volume is staged or published. */
   const isAt = (v: VolumeRec, path: string) => v.targets.has(path) || v.staging?.path === path;
+  /**
+   * The resolved volume_path where `v` is staged or published, else NOT_FOUND. Checked after the
+   * volume lookup: an unknown volume is NOT_FOUND whatever the path looks like, and a relative
+   * path names no place the volume was put, which is the error table's NOT_FOUND condition
+   * (rule csi.node-get-volume-stats.unknown-volume-not-found).
+   */
+  const publishedAt = (v: VolumeRec, volumePath: string): string => {
+    const path = isAbsolute(volumePath) ? resolve(volumePath) : '';
+    if (!path || !isAt(v, path)) throw notFound(`volume ${v.id} is not published or staged at volume_path ${volumePath}${path ? '' : ' (not an absolute path)'}`);
+    return path;
+  };
   const nodeCondition = (v: VolumeRec, path: string, used?: bigint): VolumeCondition => {
     const c = d.controllerCondition(v);
     if (c.abnormal) return c;
@@ -116,12 +127,14 @@ export function nodeService(d: HostpathDriver): ServiceImpl<typeof NodeDefinitio
       safeId(req.volumeId, 'volume_id');
       const real = outsideRoot(req.targetPath, d.root, 'target_path');
       const target = resolve(req.targetPath);
+      // Argument errors before state errors (rule csi.error-scheme.argument-before-state): a missing
+      // volume_capability is INVALID_ARGUMENT even when staging_target_path is missing too.
+      const cap = validCapability(req.volumeCapability, 'volume_capability', SUPPORT);
       // CSI NodePublishVolume errors: "Staging target path not set" is FAILED_PRECONDITION (not
       // INVALID_ARGUMENT): the field is required only because of STAGE_UNSTAGE_VOLUME.
       if (!req.stagingTargetPath) throw failedPrecondition('staging_target_path is not set, but this plugin has STAGE_UNSTAGE_VOLUME: NodeStageVolume must succeed first and its path be passed');
       outsideRoot(req.stagingTargetPath, d.root, 'staging_target_path');
       const staging = resolve(req.stagingTargetPath);
-      const cap = validCapability(req.volumeCapability, 'volume_capability', SUPPORT);
       return locks.exclusive([`volume ${req.volumeId}`, `path ${target}`], async () => {
         const v = d.volumeOrNotFound(req.volumeId);
         const why = incompatibility(cap, { accessType: 'mount', fsType: v.fsType });
@@ -187,9 +200,9 @@ export function nodeService(d: HostpathDriver): ServiceImpl<typeof NodeDefinitio
 
     async nodeGetVolumeStats(req) {
       safeId(req.volumeId, 'volume_id');
-      const path = resolve(absolutePath(req.volumePath, 'volume_path'));
+      required(req.volumePath, 'volume_path');
       const v = d.volumeOrNotFound(req.volumeId);
-      if (!isAt(v, path)) throw notFound(`volume ${v.id} is not published or staged at volume_path ${req.volumePath}`);
+      const path = publishedAt(v, req.volumePath);
       const dir = d.volumeDir(v.id, 'volume_id');
       const cond = d.controllerCondition(v);
       if (cond.abnormal) return { usage: [], volumeCondition: cond };
@@ -199,12 +212,12 @@ export function nodeService(d: HostpathDriver): ServiceImpl<typeof NodeDefinitio
 
     async nodeExpandVolume(req) {
       safeId(req.volumeId, 'volume_id');
-      const path = resolve(absolutePath(req.volumePath, 'volume_path'));
+      required(req.volumePath, 'volume_path');
       const range = validRange(req.capacityRange, 'capacity_range');
       const cap = req.volumeCapability ? validCapability(req.volumeCapability, 'volume_capability', SUPPORT) : undefined;
       return locks.exclusive([`volume ${req.volumeId}`], () => {
         const v = d.volumeOrNotFound(req.volumeId);
-        if (!isAt(v, path)) throw notFound(`volume ${v.id} is not published or staged at volume_path ${req.volumePath}`);
+        publishedAt(v, req.volumePath);
         const why = cap && incompatibility(cap, { accessType: 'mount', fsType: v.fsType });
         if (why) throw invalidArgument(`volume_capability exceeds the volume's capabilities: ${why}`);
         const want = range?.required || (range?.limit && range.limit < v.capacity ? range.limit : v.capacity);

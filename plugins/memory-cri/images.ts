@@ -129,6 +129,9 @@ export function imageService(rt: MemoryRuntime): ServiceImpl<typeof ImageService
       const ref = specRef(req.image);
       await rt.fault('PullImage', ctx, ref, normalizedOrSelf(ref), req.sandboxConfig?.metadata?.name);
       if (!ref) throw invalidArgument('image.image must not be empty');
+      // api.proto: a pull for an unknown runtime handler should be rejected.
+      const handler = req.image?.runtimeHandler ?? '';
+      if (handler && !rt.runtimeHandlers.includes(handler)) throw invalidArgument(`failed to pull image "${ref}": no runtime for "${handler}" is configured`);
       let r: ImageRef;
       try {
         r = parseImageRef(ref);

@@ -157,6 +157,9 @@ export async function createSandbox(rt: MemoryRuntime, config: PodSandboxConfig 
   for (const f of ['name', 'namespace', 'uid'] as const) {
     if (!md[f]) throw invalidArgument(`config.metadata.${f} is required`);
   }
+  // api.proto: run_as_group without run_as_user MUST be an error (containerd's words).
+  const ssc = config.linux?.securityContext;
+  if (ssc?.runAsGroup && !ssc.runAsUser) throw invalidArgument('failed to generate sandbox security context: user group is specified without user');
   const handler = runtimeHandler ?? '';
   if (handler && !rt.runtimeHandlers.includes(handler)) {
     throw new StatusError(Status.NOT_FOUND, `failed to get sandbox runtime: no runtime for "${handler}" is configured`);

@@ -46,6 +46,8 @@ export function containerUser(config: ContainerConfig, image: CatalogueEntry): R
   let uid: number;
   let gid: number | undefined;
   let username: string | undefined;
+  // api.proto: run_as_group without run_as_user or run_as_username MUST be an error.
+  if (sc?.runAsGroup && !sc.runAsUser && !sc.runAsUsername) return { error: `user group "${sc.runAsGroup.value}" is specified without user` };
   if (sc?.runAsUser) {
     uid = Number(sc.runAsUser.value);
   } else if (sc?.runAsUsername) {

@@ -295,6 +295,8 @@ export function volumeMethods(d: MemoryCsiDriver): VolumeMethods {
     async controllerModifyVolume(req, ctx) {
       await d.fault('ControllerModifyVolume', ctx, req.volumeId);
       required(req.volumeId, 'volume_id');
+      // REQUIRED map: at least one entry (spec "REQUIRED vs. OPTIONAL").
+      if (!Object.keys(req.mutableParameters).length) throw invalidArgument('mutable_parameters is required: name at least one parameter to modify');
       d.checkMutable(req.mutableParameters, 'mutable_parameters');
       return store.exclusive([`volume ${req.volumeId}`], () => {
         const v = d.volumeOrNotFound(req.volumeId);

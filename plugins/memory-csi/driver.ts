@@ -23,6 +23,8 @@ import { Store, type Segments, type SnapshotRec, type VolumeRec } from './store.
 
 export const DEFAULT_DRIVER_NAME = 'memory.csi.triad.dev';
 export const TOPOLOGY_NODE_KEY = 'topology.triad.dev/node';
+/** The mutable parameters memory-csi knows unless configured otherwise (stored and reported, no effect). */
+export const DEFAULT_MUTABLE_PARAMETER_KEYS = ['iops', 'tier'];
 const GiB = 1024n ** 3n;
 
 export interface MemoryCsiOptions {
@@ -62,7 +64,11 @@ export interface MemoryCsiOptions {
    * ControllerUnpublish only after the node let go. Violations answer FAILED_PRECONDITION.
    */
   strict?: boolean;
-  /** Keys ControllerModifyVolume (and CreateVolume mutable_parameters) accept; default: any. */
+  /**
+   * Keys ControllerModifyVolume (and CreateVolume mutable_parameters) accept (default
+   * DEFAULT_MUTABLE_PARAMETER_KEYS); any other key is INVALID_ARGUMENT, as the spec makes the
+   * plugin responsible for validating them.
+   */
   mutableParameterKeys?: string[];
   /** Also advertise GET_SNAPSHOT (GetSnapshot is implemented either way). */
   advertiseGetSnapshot?: boolean;
@@ -89,7 +95,7 @@ export class MemoryCsiDriver {
   readonly stageUnstage: boolean;
   readonly strict: boolean;
   readonly advertiseGetSnapshot: boolean;
-  readonly mutableParameterKeys?: ReadonlySet<string>;
+  readonly mutableParameterKeys: ReadonlySet<string>;
   /** @internal node id → topology segments, this node included. */
   readonly nodes = new Map<string, Segments>();
   /** @internal */
@@ -118,7 +124,7 @@ export class MemoryCsiDriver {
     this.stageUnstage = opts.stageUnstage ?? true;
     this.strict = opts.strict ?? true;
     this.advertiseGetSnapshot = opts.advertiseGetSnapshot ?? false;
-    this.mutableParameterKeys = opts.mutableParameterKeys ? new Set(opts.mutableParameterKeys) : undefined;
+    this.mutableParameterKeys = new Set(opts.mutableParameterKeys ?? DEFAULT_MUTABLE_PARAMETER_KEYS);
     this.publishMode = opts.publishMode ?? 'auto';
     this.store = new Store(total);
     this.faults = new FaultInjector(opts.faults ?? []);
@@ -204,7 +210,6 @@ export class MemoryCsiDriver {
 
   /** @internal */
   checkMutable(params: Record<string, string>, field: string): void {
-    if (!this.mutableParameterKeys) return;
     for (const k of Object.keys(params)) {
       if (!this.mutableParameterKeys.has(k)) throw invalidArgument(`${field}.${k} is not a parameter this driver can modify (supported: ${[...this.mutableParameterKeys].join(', ') || 'none'})`);
     }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { serve, type ServeOptions } from '../../interfaces/grpc/server.js';
 import { MemoryCsiDriver, type MemoryCsiOptions } from './driver.js';
 
-export { MemoryCsiDriver, DEFAULT_DRIVER_NAME, TOPOLOGY_NODE_KEY, type MemoryCsiOptions } from './driver.js';
+export { MemoryCsiDriver, DEFAULT_DRIVER_NAME, DEFAULT_MUTABLE_PARAMETER_KEYS, TOPOLOGY_NODE_KEY, type MemoryCsiOptions } from './driver.js';
 export { EPHEMERAL_KEY } from './node.js';
 export type { Mechanism, PublishMode } from './host.js';
 

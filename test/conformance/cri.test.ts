@@ -27,12 +27,24 @@ async function withCri<T>(variant: string | undefined, fn: (s: Suite<any>, endpo
   }
 }
 
+/**
+ * The one SHOULD memory-cri breaks on purpose: like containerd and CRI-O it creates a missing
+ * host path (kubelet and the pod suite rely on it) where api.proto asks for an error. The
+ * [Optional] case reports it as a warning; the runs below are lax so that it stays one.
+ */
+const MEMORY_CRI_WARNINGS = ['cri.mounts.missing-host-path'];
+
 const UNIMPLEMENTED_IN_MEMORY = ['cri.exec.url', 'cri.exec.unknown-id', 'cri.attach.url', 'cri.attach.unknown-id', 'cri.port-forward.url', 'cri.port-forward.unknown-id', 'cri.checkpoint.container', 'cri.checkpoint.unknown-id'];
 
 test('the healthy memory-cri passes every case; every skip says why; nothing leaks', async () => {
   let out = '';
-  const rep = await withCri(undefined, (s) => runQuiet([s], { timeoutMs: 20_000, reporters: [consoleReporter({ write: (x) => { out += x; }, color: false }), ...reportFiles('cri-memory')] }));
+  const rep = await withCri(undefined, (s) => runQuiet([s], { strict: false, timeoutMs: 20_000, reporters: [consoleReporter({ write: (x) => { out += x; }, color: false }), ...reportFiles('cri-memory')] }));
   assert.is(rep.totals.failed, 0, describeFailures(rep));
+  assert.equal(cases(rep).filter((c) => c.status === 'warned').map((c) => c.id), MEMORY_CRI_WARNINGS);
+  assert.is(byId(rep, 'cri.mounts.missing-host-path')!.failure!.ruleId, 'cri.mount.host-path-missing');
+  // Every case names the rules it checks, and no assertion named a rule its case does not declare.
+  for (const c of cases(rep).filter((x) => x.id !== 'cri.leak-check' && (x.status === 'passed' || x.status === 'warned'))) assert.ok(c.rules?.length, `${c.id} declares no rules`);
+  assert.equal(cases(rep).filter((c) => c.notes?.some((n) => /suite bug/.test(n))).map((c) => c.id), []);
   assert.ok(rep.totals.passed >= 140, `only ${rep.totals.passed} passed`);
   const skipped = cases(rep).filter((x) => x.status === 'not-applicable' || x.status === 'skipped');
   for (const c of skipped) assert.ok(c.reason && c.reason.length > 20, `${c.id} has no reason`);
@@ -53,7 +65,7 @@ test('the healthy memory-cri passes every case; every skip says why; nothing lea
   assert.ok(run.calls > 50 && run.answers.OK > 50 && run.cases.length > 50, JSON.stringify({ ...run, cases: run.cases.length }));
   assert.match(out, /RPC coverage: 39 of 43 RPCs called by cases/);
   assert.match(out, /RuntimeService\/Exec +0 calls +not called: UNIMPLEMENTED at setup/);
-  assert.match(out.trimEnd().split('\n').at(-2)!, /^\d+ passed, 0 failed, 8 skipped$/);
+  assert.match(out, /\d+ passed, 0 failed, 8 skipped, 1 warned/);
   assert.ok((JSON.parse(jsonText(rep)) as RunReport).suites[0].rpcCoverage!.length === 43, 'the JSON report has the coverage table');
 });
 
@@ -67,8 +79,9 @@ test('the healthy memory-cri also passes with 8 cases in parallel, alongside ano
       const { podSandboxId } = await other.runtime.runPodSandbox({ config });
       const { containerId } = await other.runtime.createContainer({ podSandboxId, config: { metadata: { name: 'c', attempt: 0 }, image: { image: MEMORY_TEST_IMAGES[0] }, command: ['sleep', '3600'] }, sandboxConfig: config });
       await other.runtime.startContainer({ containerId });
-      const rep = await runQuiet([s], { parallel: 8, timeoutMs: 20_000 });
+      const rep = await runQuiet([s], { strict: false, parallel: 8, timeoutMs: 20_000 });
       assert.is(rep.totals.failed, 0, describeFailures(rep));
+      assert.equal(cases(rep).filter((c) => c.status === 'warned').map((c) => c.id), MEMORY_CRI_WARNINGS);
       const st = await other.runtime.containerStatus({ containerId });
       assert.is(st.status?.state, 1, 'the bystander container is still running');
       assert.is((await other.runtime.podSandboxStatus({ podSandboxId })).status?.state, 0, 'the bystander sandbox is still ready');
@@ -88,6 +101,8 @@ for (const [name, v] of Object.entries(brokenCri)) {
     assert.ok(c, `no case ${v.caughtBy}`);
     assert.is(c!.status, 'failed', `${v.caughtBy} did not fail for "${v.description}" (it ${c!.status}${c!.reason ? `: ${c!.reason}` : ''}); failures: ${failedIds(rep).join(', ')}`);
     assert.ok(c!.failure?.rule, 'the failure names the rule');
+    assert.ok(c!.failure?.ruleId && c!.rules?.includes(c!.failure.ruleId), `the failure names a rule id its case declares: ${c!.failure?.ruleId}`);
+    assert.not.ok(c!.notes?.some((n) => /suite bug/.test(n)), `suite bug: ${c!.notes?.join('; ')}`);
     assert.ok(c!.failure?.rpc || c!.failure?.actual !== undefined, `the failure names the RPC or what was seen: ${c!.failure?.message}`);
   });
 }
@@ -110,6 +125,7 @@ test('a failure report carries the RPC, the request, the status by name, the exp
   assert.ok((f.request as { containerId: string }).containerId.length === 64);
   assert.is(f.status?.name, 'UNKNOWN');
   assert.is(f.expected, 'NOT_FOUND');
+  assert.is(f.ruleId, 'cri.unknown-id.not-found');
   assert.match(f.rule!, /NOT_FOUND/);
 });
 

@@ -29,6 +29,14 @@ for (const [name, v] of Object.entries(brokenCsi)) {
     assert.is(c!.status, 'failed', `${v.caughtBy} did not fail for "${v.description}"; failures: ${failedIds(rep).join(', ')}`);
     assert.ok(c!.failure?.rule, 'the failure names the rule');
     assert.ok(c!.failure?.rpc || v.caughtBy.endsWith('leak-check'), 'the failure names the RPC');
+    // Only the case written for the rule (and the cases the variant names as also affected) catches the break.
+    assert.equal([...failedIds(rep)].sort(), [v.caughtBy, ...(v.alsoCaughtBy ?? [])].sort(), `which cases fail for "${v.description}"`);
+    // Every failure names a rule id the failing case declares: no 'suite bug' notes.
+    for (const f of cases(rep).filter((x) => x.status === 'failed')) {
+      assert.ok(f.failure?.ruleId, `${f.id}: the failure carries no ruleId`);
+      assert.ok(f.id.endsWith('leak-check') || f.rules?.includes(f.failure!.ruleId!), `${f.id}: rule ${f.failure?.ruleId} is not declared by the case`);
+      assert.not.ok(f.notes?.some((n) => n.startsWith('suite bug')), `${f.id}: ${f.notes?.join('; ')}`);
+    }
   });
 }
 

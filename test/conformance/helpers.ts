@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { parseConfList, type NetworkConfigList } from '../../interfaces/cni/index.js';
 import { MEMORY_CNI_TYPE } from '../../plugins/memory-cni/index.js';
 import { serveBrokenCsi } from '../../conformance/broken/csi.js';
+
+/** A modification memory-csi supports (its default mutable parameter keys are iops and tier). */
+export const MEMORY_CSI_MUTABLE = { tier: 'gold' };
 import { csiSuite } from '../../conformance/csi/suite.js';
 import { runSuites, type CaseResult, type RunOptions, type RunReport, type Suite } from '../../conformance/runner/index.js';
 
@@ -29,9 +32,10 @@ export const failedIds = (r: RunReport) => cases(r).filter((c) => c.status === '
 /** The CSI suite against memory-csi (or a broken variant of it) on a temp socket. */
 export async function withCsi<T>(variant: string | undefined, fn: (suite: Suite<any>) => Promise<T>, faults?: Parameters<typeof serveBrokenCsi>[1]['faults']): Promise<T> {
   const t = tmp('triad-cf-csi-');
-  const csi = await serveBrokenCsi(variant, { nodeId: 'node-a', dataDir: join(t.dir, 'data'), endpoint: join(t.dir, 'csi.sock'), faults });
+  // A 1 TiB pool: a variant that never frees volumes (delete-keeps-volume) must not exhaust it and fail unrelated cases.
+  const csi = await serveBrokenCsi(variant, { nodeId: 'node-a', dataDir: join(t.dir, 'data'), endpoint: join(t.dir, 'csi.sock'), faults, capacityBytes: 1024n ** 4n });
   try {
-    return await fn(csiSuite({ endpoint: csi.endpoint, stagingDir: join(t.dir, 'staging'), targetDir: join(t.dir, 'target') }));
+    return await fn(csiSuite({ endpoint: csi.endpoint, stagingDir: join(t.dir, 'staging'), targetDir: join(t.dir, 'target'), mutableParameters: MEMORY_CSI_MUTABLE }));
   } finally {
     await csi.close().catch(() => undefined);
     t.cleanup();

@@ -191,10 +191,10 @@ test('CLI: `conformance all --suites csi` runs against memory-csi and writes the
     assert.is(process.exitCode, 0, out);
     const rep = JSON.parse(readFileSync(join(t.dir, 'r.json'), 'utf8')) as RunReport;
     assert.is(rep.totals.failed, 0);
-    assert.is(rep.totals.passed, 7, 'six identity cases and the leak check');
+    assert.is(rep.totals.passed, 8, 'seven identity cases and the leak check');
     assert.is(wellFormed(readFileSync(join(t.dir, 'r.xml'), 'utf8')), undefined);
     assert.match(readFileSync(join(t.dir, 'r.tap'), 'utf8'), /^TAP version 13\n1\.\.\d+\n/);
-    assert.match(out, /7 passed, 0 failed, \d+ skipped/);
+    assert.match(out, /8 passed, 0 failed, \d+ skipped/);
     const p2 = new Command('triad').exitOverride();
     register(p2);
     try {

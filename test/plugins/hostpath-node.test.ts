@@ -123,6 +123,8 @@ rt('error codes: NOT_FOUND, FAILED_PRECONDITION for ordering and occupied paths,
   const t1 = h.scratch('e1');
   const base = { volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: c1 };
   await fails(node().nodePublishVolume({ ...base, targetPath: t1, stagingTargetPath: '' }), 'FAILED_PRECONDITION', /staging_target_path is not set/);
+  // Argument errors before state errors: without volume_capability too, the missing field decides.
+  await fails(node().nodePublishVolume({ volumeId: v.volumeId, targetPath: t1, stagingTargetPath: '' }), 'INVALID_ARGUMENT', /volume_capability/);
   await fails(node().nodePublishVolume({ ...base, targetPath: t1, stagingTargetPath: h.scratch('not-staged-here') }), 'FAILED_PRECONDITION', /not staged at/);
   await fails(node().nodePublishVolume({ ...base, targetPath: '' }), 'INVALID_ARGUMENT', /target_path is required/);
   await fails(node().nodePublishVolume({ ...base, volumeId: 'vol-none', targetPath: t1 }), 'NOT_FOUND');
@@ -172,7 +174,10 @@ rt('NodeGetVolumeStats: bytes from du against the capacity, inodes from statfs; 
   assert.is(viaStaging.usage.find((u) => u.unit === Unit.BYTES)!.used, 100_000n);
   await fails(node().nodeGetVolumeStats({ volumeId: v.id, volumePath: h.scratch('elsewhere') }), 'NOT_FOUND', /not published or staged/);
   await fails(node().nodeGetVolumeStats({ volumeId: 'vol-none', volumePath: target }), 'NOT_FOUND');
-  await fails(node().nodeGetVolumeStats({ volumeId: v.id, volumePath: 'relative' }), 'INVALID_ARGUMENT', /volume_path must be an absolute path/);
+  // A relative path names no place the volume was put: NOT_FOUND, also for a volume that does not exist.
+  await fails(node().nodeGetVolumeStats({ volumeId: v.id, volumePath: 'relative' }), 'NOT_FOUND', /not an absolute path/);
+  await fails(node().nodeGetVolumeStats({ volumeId: 'vol-none', volumePath: 'relative' }), 'NOT_FOUND');
+  await fails(node().nodeGetVolumeStats({ volumeId: v.id, volumePath: '' }), 'INVALID_ARGUMENT', /volume_path is required/);
   await unmount(target);
   const cond = (await node().nodeGetVolumeStats({ volumeId: v.id, volumePath: target })).volumeCondition!;
   assert.is(cond.abnormal, true);
@@ -198,6 +203,8 @@ rt('NodeExpandVolume: OUT_OF_RANGE before the controller grew the volume, then t
   assert.is((await node().nodeExpandVolume({ volumeId: v.id, volumePath: target })).capacityBytes, 8n * MiB, 'idempotent');
   await fails(node().nodeExpandVolume({ volumeId: v.id, volumePath: h.scratch('nowhere') }), 'NOT_FOUND');
   await fails(node().nodeExpandVolume({ volumeId: 'vol-none', volumePath: target }), 'NOT_FOUND');
+  await fails(node().nodeExpandVolume({ volumeId: 'vol-none', volumePath: 'relative' }), 'NOT_FOUND');
+  await fails(node().nodeExpandVolume({ volumeId: v.id, volumePath: 'relative' }), 'NOT_FOUND', /not an absolute path/);
   await fails(node().nodeExpandVolume({ volumeId: v.id }), 'INVALID_ARGUMENT', /volume_path is required/);
   await teardown(v, [target]);
 });

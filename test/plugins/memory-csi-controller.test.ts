@@ -248,6 +248,24 @@ t('ControllerModifyVolume stores mutable_parameters; unknown keys INVALID_ARGUME
   await h.client.controller.deleteVolume({ volumeId: v.volumeId });
 });
 
+t('mutable_parameters: unknown keys are INVALID_ARGUMENT by default too (keys iops, tier); an empty modification is INVALID_ARGUMENT', async () => {
+  const d = await startTestDriver({ nodeId: 'node-z' });
+  try {
+    const c = d.client.controller;
+    await fails(c.createVolume({ name: 'm1', volumeCapabilities: [mountCap()], mutableParameters: { color: 'red' } }), 'INVALID_ARGUMENT', /mutable_parameters\.color.*supported: iops, tier/);
+    const v = (await c.createVolume({ name: 'm2', volumeCapabilities: [mountCap()], mutableParameters: { tier: 'silver' } })).volume!;
+    await fails(c.controllerModifyVolume({ volumeId: v.volumeId, mutableParameters: { color: 'red' } }), 'INVALID_ARGUMENT', /mutable_parameters\.color/);
+    await fails(c.controllerModifyVolume({ volumeId: v.volumeId, mutableParameters: {} }), 'INVALID_ARGUMENT', /mutable_parameters is required/);
+    // Argument errors first: an empty map on an unknown volume is INVALID_ARGUMENT, not NOT_FOUND.
+    await fails(c.controllerModifyVolume({ volumeId: 'nope', mutableParameters: {} }), 'INVALID_ARGUMENT');
+    await c.controllerModifyVolume({ volumeId: v.volumeId, mutableParameters: { iops: '300' } });
+    assert.equal(d.driver.inspect().find((x) => x.id === v.volumeId)!.mutableParameters, { tier: 'silver', iops: '300' });
+    await c.deleteVolume({ volumeId: v.volumeId });
+  } finally {
+    await d.close();
+  }
+});
+
 t('ControllerGetVolume: NOT_FOUND; a volume whose data vanished reports an abnormal condition', async () => {
   await fails(h.client.controller.controllerGetVolume({}), 'INVALID_ARGUMENT', /volume_id/);
   await fails(h.client.controller.controllerGetVolume({ volumeId: 'nope' }), 'NOT_FOUND');

@@ -28,9 +28,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import {
-  SINGLE_NODE_MODES, absolutePath, capabilityKey, controllerCapabilities, directoryVolumeUsage, isWithin, nodeCapabilities, pluginCapabilities,
+  MULTI_TARGET_MODES, SINGLE_NODE_MODES, absolutePath, capabilityKey, controllerCapabilities, directoryVolumeUsage, isWithin, nodeCapabilities, pluginCapabilities,
   realPathOf, required, resolveCapacity, safeId, sameMap, unsupported, validCapabilities, validCapability, validName, validPluginName, validRange,
   writeFileAtomic, type CapabilitySupport,
   ControllerDefinition, ControllerServiceCapability_RPC_Type as CtrlCap, IdentityDefinition, NodeDefinition,
@@ -177,7 +177,8 @@ export function csiDirBindings(opts: CsiDirOptions): Binding[] {
     nodePublishVolume(req) {
       const id = safeId(req.volumeId, 'volume_id');
       const target = pathOf(req.targetPath, 'target_path');
-      const want: Publication = { readonly: req.readonly, capability: capabilityKey(validCapability(req.volumeCapability, 'volume_capability', SUPPORT)) };
+      const cap = validCapability(req.volumeCapability, 'volume_capability', SUPPORT);
+      const want: Publication = { readonly: req.readonly, capability: capabilityKey(cap) };
       let v = read(id);
       if (!v) {
         if (req.volumeContext[EPHEMERAL_KEY] !== 'true') throw notFound(`volume ${id} does not exist`);
@@ -186,6 +187,11 @@ export function csiDirBindings(opts: CsiDirOptions): Binding[] {
       const have = v.targets[target];
       if (have && (have.readonly !== want.readonly || have.capability !== want.capability)) {
         throw alreadyExists(`volume ${id} is already published at ${target} with a different volume_capability or readonly flag`);
+      }
+      // The spec's second-publish table: another target path only for modes that allow several.
+      const elsewhere = Object.keys(v.targets).find((t) => t !== target);
+      if (!have && elsewhere && !MULTI_TARGET_MODES.has(cap.accessMode!.mode)) {
+        throw failedPrecondition(`volume ${id} is already published at ${elsewhere}; its access mode allows one target path per node`);
       }
       link(id, target); // also repairs a missing link when the same call comes again
       if (!have) write({ ...v, targets: { ...v.targets, [target]: want } });
@@ -216,10 +222,12 @@ export function csiDirBindings(opts: CsiDirOptions): Binding[] {
 
     nodeGetVolumeStats(req) {
       const id = safeId(req.volumeId, 'volume_id');
-      const path = pathOf(required(req.volumePath, 'volume_path'), 'volume_path');
+      required(req.volumePath, 'volume_path');
       const v = read(id);
       if (!v) throw notFound(`volume ${id} does not exist`);
-      if (!v.targets[path]) throw notFound(`volume ${id} is not published at volume_path ${req.volumePath}`);
+      // After the volume lookup: a relative path is no place the volume was published (NOT_FOUND).
+      const path = isAbsolute(req.volumePath) ? pathOf(req.volumePath, 'volume_path') : '';
+      if (!path || !v.targets[path]) throw notFound(`volume ${id} is not published at volume_path ${req.volumePath}`);
       return { usage: directoryVolumeUsage(dataDir(id), BigInt(v.capacityBytes)).usage };
     },
   });
