@@ -114,6 +114,8 @@ export class SpdyStream extends Duplex {
     super({ allowHalfOpen: true });
     this.replied = new Promise((res, rej) => { this.resolveReply = res; this.rejectReply = rej; });
     this.replied.catch(() => undefined);
+    // A reset can come before anyone listens (e.g. while waiting for SYN_REPLY): never an uncaught error.
+    this.on('error', () => undefined);
   }
 
   /** The header value, e.g. stream.header('streamType') for the channel. */
