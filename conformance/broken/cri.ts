@@ -5,11 +5,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { ContainerState, ImageServiceDefinition, RuntimeServiceDefinition } from '../../interfaces/gen/cri/api.js';
 import { failedPrecondition, Status, StatusError } from '../../interfaces/grpc/errors.js';
 import { serve, type Binding } from '../../interfaces/grpc/server.js';
 import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../../plugins/memory-cni/index.js';
 import { CriLogWriter, MemoryRuntime, type MemoryRuntimeOptions } from '../../plugins/memory-cri/index.js';
+import type { StreamingRuntime } from '../../interfaces/cri/streaming/index.js';
 
 type Impl = Record<string, (req: any, ctx: any) => any>;
 
@@ -217,6 +219,23 @@ export const brokenCri: Record<string, BrokenCriVariant> = {
     },
   },
 };
+
+/** A streaming variant: memory-cri's session handlers wrapped (the gRPC answers stay right). */
+const streaming = (description: string, caughtBy: string, wrap: (r: StreamingRuntime) => StreamingRuntime): BrokenCriVariant => ({
+  description, caughtBy,
+  patch(_b, rt) { rt.streaming!.wrap = wrap; },
+});
+
+Object.assign(brokenCri, {
+  'streaming-drops-stderr': streaming('the streaming server never sends what exec writes to stderr', 'cri.streaming.spdy.exec.stdio-apart',
+    (r) => ({ ...r, exec: (req, io) => r.exec(req, { ...io, stderr: io.stderr && new PassThrough().resume() }) })),
+  'streaming-loses-exit-code': streaming('the streaming server reports Success whatever the exec\'d command exits with', 'cri.streaming.spdy.exec.exit-code',
+    (r) => ({ ...r, exec: async (req, io) => { await r.exec(req, io); return 0; } })),
+  'streaming-ignores-stdin': streaming('the streaming server drops what the client writes on stdin (the command sees end of input at once)', 'cri.streaming.spdy.exec.stdin',
+    (r) => ({ ...r, exec: (req, io) => { io.stdin?.resume(); return r.exec(req, { ...io, stdin: io.stdin && new PassThrough().end() }); } })),
+  'streaming-wrong-port': streaming('port-forward connects to the port after the one asked for', 'cri.streaming.spdy.port-forward.http',
+    (r) => ({ ...r, portForward: (pod, port) => r.portForward(pod, port + 1) })),
+} satisfies Record<string, BrokenCriVariant>);
 
 export interface RunningBrokenCri { endpoint: string; runtime: MemoryRuntime; close(): Promise<void> }
 

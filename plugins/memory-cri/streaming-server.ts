@@ -27,12 +27,14 @@ export interface StreamingOptions {
 /** Start memory-cri's streaming server on first use; close() stops it. */
 export class MemoryStreaming {
   private server?: Promise<StreamingServer>;
+  /** Replace the session handlers before the server starts (conformance/broken variants). */
+  wrap?: (r: StreamingRuntime) => StreamingRuntime;
 
   constructor(private readonly rt: MemoryRuntime, private readonly opts: StreamingOptions = {}) {}
 
   get(): Promise<StreamingServer> {
     this.server ??= StreamingServer.start({
-      runtime: memoryStreamingRuntime(this.rt),
+      runtime: (this.wrap ?? ((r) => r))(memoryStreamingRuntime(this.rt)),
       host: this.opts.host ?? this.rt.listenHost,
       port: this.opts.port,
       transports: this.opts.transports,

@@ -27,7 +27,7 @@ async function withCri<T>(variant: string | undefined, fn: (s: Suite<any>, endpo
   }
 }
 
-const UNIMPLEMENTED_IN_MEMORY = ['cri.exec.url', 'cri.exec.unknown-id', 'cri.attach.url', 'cri.attach.unknown-id', 'cri.port-forward.url', 'cri.port-forward.unknown-id', 'cri.checkpoint.container', 'cri.checkpoint.unknown-id'];
+const UNIMPLEMENTED_IN_MEMORY = ['cri.checkpoint.container', 'cri.checkpoint.unknown-id'];
 
 test('the healthy memory-cri passes every case; every skip says why; nothing leaks', async () => {
   const started = Date.now();

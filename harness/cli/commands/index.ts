@@ -2,10 +2,12 @@
 import type { Command } from 'commander';
 import * as conformance from './conformance.js';
 import * as describe from './describe.js';
+import * as exec from './exec.js';
 import * as del from './delete.js';
 import * as get from './get.js';
 import * as kubelet from './kubelet.js';
 import * as logs from './logs.js';
+import * as portForward from './port-forward.js';
 import * as reference from './reference.js';
 import * as run from './run.js';
 import * as serve from './serve.js';
@@ -13,4 +15,4 @@ import * as timeline from './timeline.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, conformance.register, reference.register];
+export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, exec.register, portForward.register, del.register, timeline.register, serve.register, conformance.register, reference.register];
