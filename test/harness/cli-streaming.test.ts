@@ -1,0 +1,144 @@
+// triad exec / attach / port-forward against a `triad kubelet` daemon on memory-cri: exit codes,
+// stdout/stderr, stdin, clear errors, port-forward to nginx answering an HTTP client, and
+// `triad exec -it … sh` typed into a real terminal (tmux: send-keys, capture-pane).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import tmp from 'tmp';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { triadRoot } from '../../interfaces/util/root.js';
+
+const t = suite('cli: exec, attach, port-forward');
+const root = triadRoot();
+const main = join(root, 'harness/cli/main.ts');
+let dir: tmp.DirResult;
+let cfg: string;
+let daemon: ChildProcess | undefined;
+const tmuxSocket = `triad-test-${process.pid}`;
+
+function triad(args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve) => {
+    const p = execFile(process.execPath, ['--import', 'tsx', main, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 },
+      (err, stdout, stderr) => resolve({ stdout, stderr, code: err ? Number((err as { code?: number }).code ?? 1) : 0 }));
+    if (input !== undefined) p.stdin!.end(input);
+  });
+}
+
+const hasTmux = (() => { try { execFileSync('tmux', ['-V']); return true; } catch { return false; } })();
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', tmuxSocket, ...args], { encoding: 'utf8' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function screenUntil(re: RegExp, ms = 60_000): Promise<string> {
+  let screen = '';
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) {
+    screen = tmux('capture-pane', '-p', '-t', 't');
+    if (re.test(screen)) return screen;
+  }
+  throw new Error(`terminal never showed ${re}; it shows:\n${screen}`);
+}
+
+t.before(async () => {
+  dir = tmp.dirSync({ unsafeCleanup: true, prefix: 'triad-cli-streaming-' });
+  cfg = join(dir.name, 'triad.yaml');
+  writeFileSync(cfg, `kubelet:\n  stateDir: ${join(dir.name, 'state')}\n  plegPeriodMs: 20\n`);
+  const d = spawn(process.execPath, ['--import', 'tsx', main, 'kubelet', '--config', cfg], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  daemon = d;
+  let log = '';
+  d.stderr!.on('data', (x) => (log += x));
+  for (let i = 0; i < 600 && !/triad kubelet ready/.test(log); i++) await sleep(100);
+  assert.match(log, /triad kubelet ready/);
+  const pod = join(dir.name, 'shell.yaml');
+  writeFileSync(pod, [
+    'apiVersion: v1', 'kind: Pod', 'metadata: { name: shell }', 'spec:', '  containers:',
+    '  - { name: app, image: busybox, command: [sleep, "3600"] }',
+    '  - { name: talker, image: busybox, stdin: true, command: [sh, -c, "while read l; do echo \\"got $l\\"; done"] }',
+    '  - { name: web, image: nginx }', '',
+  ].join('\n'));
+  const r = await triad(['run', '--config', cfg, pod, '--timeout', '30s']);
+  assert.is(r.code, 0, r.stderr);
+});
+
+t.after(async () => {
+  if (hasTmux) { try { tmux('kill-server'); } catch { /* not started */ } }
+  if (daemon && daemon.exitCode === null) {
+    daemon.kill('SIGINT');
+    await new Promise((r) => daemon!.once('exit', r));
+  }
+  dir.removeCallback();
+});
+
+t('exec: stdout and stderr apart, the command\'s exit code is triad\'s', async () => {
+  const r = await triad(['exec', 'shell', '-c', 'app', '--config', cfg, '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
+  assert.is(r.stdout, 'out\n');
+  assert.match(r.stderr, /^err\n/);
+  assert.match(r.stderr, /command terminated with exit code 3/);
+  assert.is(r.code, 3);
+});
+
+t('exec -i: stdin reaches the command, over both transports', async () => {
+  for (const transport of ['spdy', 'websocket']) {
+    const r = await triad(['exec', '-i', 'shell', '--transport', transport, '--config', cfg, '--', 'cat'], `hello ${transport}\n`);
+    assert.is(r.stdout, `hello ${transport}\n`, r.stderr);
+    assert.is(r.code, 0);
+  }
+});
+
+t('clear errors: no such pod, no such container, missing command', async () => {
+  const noPod = await triad(['exec', 'nope', '--config', cfg, '--', 'true']);
+  assert.is(noPod.code, 1);
+  assert.match(noPod.stderr, /pods "nope" not found/);
+  const noCtr = await triad(['exec', 'shell', '-c', 'nope', '--config', cfg, '--', 'true']);
+  assert.match(noCtr.stderr, /container nope is not valid for pod shell \(containers: app, talker, web\)/);
+  const missing = await triad(['exec', 'shell', '--config', cfg, '--', '/no/such/program']);
+  assert.is(missing.code, 1);
+  assert.match(missing.stderr, /no such file or directory/);
+});
+
+t('attach -i: input reaches the container, its output comes back', async () => {
+  const r = await triad(['attach', '-i', 'shell', '-c', 'talker', '--config', cfg], 'ping\n');
+  assert.match(r.stdout, /got ping/);
+});
+
+t('port-forward: nginx in the pod answers an HTTP client on loopback until Ctrl-C', async () => {
+  const p = spawn(process.execPath, ['--import', 'tsx', main, 'port-forward', 'shell', ':80', '--config', cfg], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  p.stdout!.on('data', (d) => (out += d));
+  p.stderr!.on('data', (d) => (err += d));
+  try {
+    for (let i = 0; i < 600 && !/Forwarding from/.test(out); i++) await sleep(100);
+    const m = /Forwarding from 127\.0\.0\.1:(\d+) -> 80/.exec(out);
+    assert.ok(m, `no forwarding line: ${out} ${err}`);
+    const res = await fetch(`http://127.0.0.1:${m![1]}/`);
+    assert.is(res.status, 200);
+    assert.is(await res.text(), 'ok\n');
+    assert.match(out, /Handling connection for/);
+  } finally {
+    p.kill('SIGINT');
+  }
+  const code = await new Promise((r) => p.once('exit', r));
+  assert.is(code, 0, err);
+});
+
+(hasTmux ? t : t.skip)('exec -it: an interactive shell in a real terminal (tmux): size, line editing, ^C, exit code', async () => {
+  const cmd = `cd ${root} && ${process.execPath} --import tsx ${main} exec -it shell -c app --config ${cfg} -- sh; echo "EXIT=$?"; sleep 60`;
+  tmux('new-session', '-d', '-s', 't', '-x', '100', '-y', '30', cmd);
+  await screenUntil(/\/ # $/m);
+  tmux('send-keys', '-t', 't', 'stty size', 'Enter');
+  await screenUntil(/^30 100$/m);
+  tmux('send-keys', '-t', 't', 'echo typo', 'BSpace', 'BSpace', 'BSpace', 'BSpace', 'hi-$((1+2))', 'Enter');
+  await screenUntil(/^hi-3$/m);
+  tmux('send-keys', '-t', 't', 'sleep 100', 'Enter');
+  await sleep(300);
+  tmux('send-keys', '-t', 't', 'C-c');
+  tmux('send-keys', '-t', 't', 'echo status $?', 'Enter');
+  await screenUntil(/^status 130$/m);
+  tmux('resize-window', '-t', 't', '-x', '120', '-y', '40');
+  await sleep(300);
+  tmux('send-keys', '-t', 't', 'stty size', 'Enter');
+  await screenUntil(/^40 120$/m);
+  tmux('send-keys', '-t', 't', 'exit 5', 'Enter');
+  await screenUntil(/^EXIT=5$/m);
+});
+
+t.run();
