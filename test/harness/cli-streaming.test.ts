@@ -4,10 +4,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import tmp from 'tmp';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { triadRoot } from '../../interfaces/util/root.js';
+import { hasTmux, Tmux } from '../helpers/tmux.js';
 
 const t = suite('cli: exec, attach, port-forward');
 const root = triadRoot();
@@ -15,7 +16,7 @@ const main = join(root, 'harness/cli/main.ts');
 let dir: tmp.DirResult;
 let cfg: string;
 let daemon: ChildProcess | undefined;
-const tmuxSocket = `triad-test-${process.pid}`;
+const term = new Tmux();
 
 function triad(args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve) => {
@@ -25,18 +26,7 @@ function triad(args: string[], input?: string): Promise<{ stdout: string; stderr
   });
 }
 
-const hasTmux = (() => { try { execFileSync('tmux', ['-V']); return true; } catch { return false; } })();
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', tmuxSocket, ...args], { encoding: 'utf8' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function screenUntil(re: RegExp, ms = 60_000): Promise<string> {
-  let screen = '';
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(100)) {
-    screen = tmux('capture-pane', '-p', '-t', 't');
-    if (re.test(screen)) return screen;
-  }
-  throw new Error(`terminal never showed ${re}; it shows:\n${screen}`);
-}
 
 t.before(async () => {
   dir = tmp.dirSync({ unsafeCleanup: true, prefix: 'triad-cli-streaming-' });
@@ -60,7 +50,7 @@ t.before(async () => {
 });
 
 t.after(async () => {
-  if (hasTmux) { try { tmux('kill-server'); } catch { /* not started */ } }
+  term.kill();
   if (daemon && daemon.exitCode === null) {
     daemon.kill('SIGINT');
     await new Promise((r) => daemon!.once('exit', r));
@@ -122,23 +112,23 @@ t('port-forward: nginx in the pod answers an HTTP client on loopback until Ctrl-
 
 (hasTmux ? t : t.skip)('exec -it: an interactive shell in a real terminal (tmux): size, line editing, ^C, exit code', async () => {
   const cmd = `cd ${root} && ${process.execPath} --import tsx ${main} exec -it shell -c app --config ${cfg} -- sh; echo "EXIT=$?"; sleep 60`;
-  tmux('new-session', '-d', '-s', 't', '-x', '100', '-y', '30', cmd);
-  await screenUntil(/\/ # $/m);
-  tmux('send-keys', '-t', 't', 'stty size', 'Enter');
-  await screenUntil(/^30 100$/m);
-  tmux('send-keys', '-t', 't', 'echo typo', 'BSpace', 'BSpace', 'BSpace', 'BSpace', 'hi-$((1+2))', 'Enter');
-  await screenUntil(/^hi-3$/m);
-  tmux('send-keys', '-t', 't', 'sleep 100', 'Enter');
-  await sleep(300);
-  tmux('send-keys', '-t', 't', 'C-c');
-  tmux('send-keys', '-t', 't', 'echo status $?', 'Enter');
-  await screenUntil(/^status 130$/m);
-  tmux('resize-window', '-t', 't', '-x', '120', '-y', '40');
-  await sleep(300);
-  tmux('send-keys', '-t', 't', 'stty size', 'Enter');
-  await screenUntil(/^40 120$/m);
-  tmux('send-keys', '-t', 't', 'exit 5', 'Enter');
-  await screenUntil(/^EXIT=5$/m);
+  term.start(cmd, 100, 30);
+  await term.until(/\/ # $/m);
+  term.keys('stty size', 'Enter');
+  await term.until(/^30 100$/m);
+  term.keys('echo typo', 'BSpace', 'BSpace', 'BSpace', 'BSpace', 'hi-$((1+2))', 'Enter');
+  await term.until(/^hi-3$/m);
+  term.keys('sleep 100', 'Enter');
+  await sleep(1000);
+  term.keys('C-c');
+  term.keys('echo status $?', 'Enter');
+  await term.until(/^status 130$/m);
+  term.resize(120, 40);
+  await sleep(1000);
+  term.keys('stty size', 'Enter');
+  await term.until(/^40 120$/m);
+  term.keys('exit 5', 'Enter');
+  await term.until(/^EXIT=5$/m);
 });
 
 t.run();
