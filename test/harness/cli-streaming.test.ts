@@ -113,7 +113,7 @@ t('port-forward: nginx in the pod answers an HTTP client on loopback until Ctrl-
 (hasTmux ? t : t.skip)('exec -it: an interactive shell in a real terminal (tmux): size, line editing, ^C, exit code', async () => {
   const cmd = `cd ${root} && ${process.execPath} --import tsx ${main} exec -it shell -c app --config ${cfg} -- sh; echo "EXIT=$?"; sleep 60`;
   term.start(cmd, 100, 30);
-  await term.until(/\/ # $/m);
+  await term.until(/^\/ #\s*$/m);
   term.keys('stty size', 'Enter');
   await term.until(/^30 100$/m);
   term.keys('echo typo', 'BSpace', 'BSpace', 'BSpace', 'BSpace', 'hi-$((1+2))', 'Enter');

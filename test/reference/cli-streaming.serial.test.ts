@@ -52,7 +52,7 @@ it('a triad kubelet on containerd runs a busybox pod', async () => {
 
 (hasTmux ? it : t.skip)('triad exec -it: a real busybox shell in a real terminal (tmux)', async () => {
   term.start(`cd ${root} && ${process.execPath} --import tsx ${main} exec -it shell -c app --config ${cfg} -- sh; echo "EXIT=$?"; sleep 60`, 100, 30);
-  await term.until(/\/ # $/m, 120_000);
+  await term.until(/^\/ #\s*$/m, 120_000);
   term.keys('stty size', 'Enter');
   await term.until(/^30 100\s*$/m);
   term.keys('cat /proc/1/cmdline | tr "\\0" " "; echo', 'Enter');
