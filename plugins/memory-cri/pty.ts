@@ -19,8 +19,8 @@ export class LineDiscipline {
         this.line = [];
         this.echo(Buffer.from('^C\r\n'));
         if (this.tty.foreground && !this.tty.foreground.done) this.tty.foreground.kill('INT');
-        else if (this.interruptIdle) this.interruptIdle();
-        else this.input.push('\n');
+        else if (this.tty.interactive || !this.interruptIdle) this.input.push('\n');
+        else this.interruptIdle();
       } else if (ch === CTRL_D) {
         if (!this.line.length) this.input.end();
         else { this.input.push(Buffer.from(this.line)); this.line = []; }

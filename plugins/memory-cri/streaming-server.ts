@@ -61,8 +61,8 @@ const sinkOf = (w: NodeJS.WritableStream | null, tty: boolean): Sink =>
   w ? { write: (d) => { w.write(tty ? onlcr(d) : Buffer.from(d)); } } : { write: () => undefined };
 
 /** Feed a session's stdin into a LiveInput (through the line discipline on a tty). */
-function feedInput(io: StreamIo, input: LiveInput, tty: Tty | undefined, echo: Sink): void {
-  const pty = tty ? new LineDiscipline(input, (b) => echo.write(b), tty) : undefined;
+function feedInput(io: StreamIo, input: LiveInput, tty: Tty | undefined, echo: Sink, interrupt: () => void): void {
+  const pty = tty ? new LineDiscipline(input, (b) => echo.write(b), tty, interrupt) : undefined;
   io.stdin!.on('data', (d: Buffer) => (pty ? pty.feed(d) : input.push(d)));
   io.stdin!.on('end', () => input.end());
   io.stdin!.on('error', () => input.end());
@@ -86,7 +86,7 @@ export function memoryStreamingRuntime(rt: MemoryRuntime): StreamingRuntime {
       let stdin: Input = emptyInput();
       if (io.stdin) {
         const live = new LiveInput();
-        feedInput(io, live, tty, out);
+        feedInput(io, live, tty, out, () => proc.kill('INT'));
         stdin = live;
       }
       // The client went away: the session's process hangs up.

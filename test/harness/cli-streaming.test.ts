@@ -45,7 +45,9 @@ t.before(async () => {
     '  - { name: talker, image: busybox, stdin: true, command: [sh, -c, "while read l; do echo \\"got $l\\"; done"] }',
     '  - { name: web, image: nginx }', '',
   ].join('\n'));
-  const r = await triad(['run', '--config', cfg, pod, '--timeout', '30s']);
+  const done = join(dir.name, 'done.yaml');
+  writeFileSync(done, 'apiVersion: v1\nkind: Pod\nmetadata: { name: done }\nspec: { restartPolicy: Never, containers: [{ name: c, image: busybox, command: ["true"] }] }\n');
+  const r = await triad(['run', '--config', cfg, pod, done, '--timeout', '60s']);
   assert.is(r.code, 0, r.stderr);
 });
 
@@ -74,7 +76,10 @@ t('exec -i: stdin reaches the command, over both transports', async () => {
   }
 });
 
-t('clear errors: no such pod, no such container, missing command', async () => {
+t('clear errors: no such pod, no such container, container not running, missing command', async () => {
+  const exited = await triad(['exec', 'done', '--config', cfg, '--', 'true']);
+  assert.is(exited.code, 1);
+  assert.match(exited.stderr, /container c in pod done is not running \(exited\)/);
   const noPod = await triad(['exec', 'nope', '--config', cfg, '--', 'true']);
   assert.is(noPod.code, 1);
   assert.match(noPod.stderr, /pods "nope" not found/);

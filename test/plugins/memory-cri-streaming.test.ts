@@ -80,6 +80,15 @@ for (const transport of TRANSPORTS) {
     assert.equal(await s.done, { exitCode: 3 });
   });
 
+  t(`${transport}: exec with a tty: ^C interrupts a program that is not a shell`, async () => {
+    const id = await run(['sleep', '3600']);
+    const s = await openStdio(await execUrl(id, ['cat'], { stdin: true, tty: true }), { transport, stdin: true, stdout: true, tty: true });
+    s.stdin!.write('abc\r');
+    await until(s, 'abc\r\nabc\r\n');
+    s.stdin!.write('\x03');
+    assert.equal(await s.done, { exitCode: 130 });
+  });
+
   t(`${transport}: exec of a command that does not exist fails with runc's message`, async () => {
     const id = await run(['sleep', '3600']);
     const r = await runStdio(await execUrl(id, ['/no/such/program']), { transport, stdout: true, stderr: true });

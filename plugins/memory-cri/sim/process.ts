@@ -53,6 +53,8 @@ export interface Tty {
   cols: number;
   /** What runs in the foreground (an interactive shell's current command): ^C interrupts it. */
   foreground?: SimProcess;
+  /** An interactive shell reads this terminal: ^C with nothing in the foreground only gives a new prompt. */
+  interactive?: boolean;
 }
 
 export class SimProcess {

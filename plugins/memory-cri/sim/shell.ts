@@ -549,6 +549,7 @@ async function shProgram(c: ProgramCtx): Promise<number> {
  */
 async function interactive(sh: Shell, c: ProgramCtx, input: LiveInput): Promise<number> {
   const tty = c.proc.tty;
+  if (tty) tty.interactive = true;
   for (;;) {
     if (tty) c.io.out.write(`${sh.cwd} ${c.host.user.uid === 0 ? '#' : '$'} `);
     await untilLine(input, c.proc);
