@@ -141,6 +141,25 @@ for (const transport of TRANSPORTS) {
   });
 }
 
+t('older SPDY versions: v3 (resize, plain-text error channel) and v2 (no resize stream)', async () => {
+  for (const v of ['v3.channel.k8s.io', 'v2.channel.k8s.io']) {
+    const r = await runStdio(server.getExec(execReq(['fail', '3'])).url, { protocols: [v], stdout: true, stderr: true });
+    assert.is(r.protocol, v);
+    assert.equal([r.stdout, r.stderr], ['out\n', 'err\n']);
+    assert.ok('error' in r.outcome && /exit code 3/.test(r.outcome.error), JSON.stringify(r.outcome));
+    const ok = await runStdio(server.getExec(execReq(['fail', '0'])).url, { protocols: [v], stdout: true, stderr: true });
+    assert.equal(ok.outcome, { exitCode: 0 });
+  }
+  const sized = await runStdio(server.getExec(execReq(['size'], { tty: true, stderr: false })).url,
+    { protocols: ['v3.channel.k8s.io'], stdout: true, tty: true, size: { width: 90, height: 20 } });
+  assert.is(sized.stdout, '20 90\n');
+});
+
+t('WebSocket v4: channels and exit code as v5 (only the stdin close signal is missing)', async () => {
+  const r = await runStdio(server.getExec(execReq(['fail', '4'])).url, { transport: 'websocket', protocols: ['v4.channel.k8s.io'], stdout: true, stderr: true });
+  assert.equal([r.protocol, r.stdout, r.stderr, r.outcome], ['v4.channel.k8s.io', 'out\n', 'err\n', { exitCode: 4 }]);
+});
+
 t('no common protocol: SPDY 403, WebSocket 400', async () => {
   for (const [transport, code] of [['spdy', 403], ['websocket', 400]] as const) {
     try {
