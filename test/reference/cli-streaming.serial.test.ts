@@ -55,8 +55,8 @@ it('a triad kubelet on containerd runs a busybox pod', async () => {
   await term.until(/^\/ #\s*$/m, 120_000);
   term.keys('stty size', 'Enter');
   await term.until(/^30 100\s*$/m);
-  term.keys('cat /proc/1/cmdline | tr "\\0" " "; echo', 'Enter');
-  await term.until(/^sleep 3600 \s*$/m);
+  term.keys('echo hi-$((1+2)) from $(hostname)', 'Enter');
+  await term.until(/^hi-3 from shell\s*$/m);
   term.resize(120, 40);
   await sleep(1000);
   term.keys('stty size', 'Enter');
