@@ -86,6 +86,8 @@ export function spdyConnect(url: string, protocols: string[], timeoutMs = 30_000
     const req = request(u, {
       method: 'POST',
       headers: { Connection: 'Upgrade', Upgrade: SPDY_UPGRADE, [HEADER_PROTOCOL]: protocols },
+      // A connection of its own (as Go's SPDY dialer): never a pooled keep-alive socket.
+      agent: false,
       timeout: timeoutMs,
     });
     req.once('timeout', () => req.destroy(new StreamingError(`${url}: no answer within ${timeoutMs} ms`)));
