@@ -5,11 +5,13 @@
 import { lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { ContainerState, ImageServiceDefinition, PodSandboxState, RuntimeServiceDefinition } from '../../interfaces/gen/cri/api.js';
 import { failedPrecondition, invalidArgument, Status, StatusError } from '../../interfaces/grpc/errors.js';
 import { serve, type Binding } from '../../interfaces/grpc/server.js';
 import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../../plugins/memory-cni/index.js';
 import { CriLogWriter, MemoryRuntime, type MemoryRuntimeOptions } from '../../plugins/memory-cri/index.js';
+import type { StreamingRuntime } from '../../interfaces/cri/streaming/index.js';
 
 type Impl = Record<string, (req: any, ctx: any) => any>;
 
@@ -445,6 +447,51 @@ export const brokenCri: Record<string, BrokenCriVariant> = {
     },
   },
 };
+
+/** A streaming variant: memory-cri's session handlers wrapped (the gRPC answers stay right). */
+const streaming = (description: string, caughtBy: string, wrap: (r: StreamingRuntime) => StreamingRuntime): BrokenCriVariant => ({
+  description, caughtBy,
+  patch(_b, rt) { rt.streaming!.wrap = wrap; },
+});
+
+Object.assign(brokenCri, {
+  'streaming-drops-stderr': streaming('the streaming server never sends what exec writes to stderr', 'cri.streaming.spdy.exec.stdio-apart',
+    (r) => ({ ...r, exec: (req, io) => r.exec(req, { ...io, stderr: io.stderr && new PassThrough().resume() }) })),
+  'streaming-loses-exit-code': streaming('the streaming server reports Success whatever the exec\'d command exits with', 'cri.streaming.spdy.exec.exit-code',
+    (r) => ({ ...r, exec: async (req, io) => { await r.exec(req, io); return 0; } })),
+  'streaming-ignores-stdin': streaming('the streaming server drops what the client writes on stdin (the command sees end of input at once)', 'cri.streaming.spdy.exec.stdin',
+    (r) => ({ ...r, exec: (req, io) => { io.stdin?.resume(); return r.exec(req, { ...io, stdin: io.stdin && new PassThrough().end() }); } })),
+  'streaming-wrong-port': streaming('port-forward connects to the port after the one asked for', 'cri.streaming.spdy.port-forward.http',
+    (r) => ({ ...r, portForward: (pod, port) => r.portForward(pod, port + 1) })),
+  'streaming-no-tty': streaming('exec runs the command without a terminal even when tty was asked for', 'cri.streaming.spdy.exec.tty',
+    (r) => ({ ...r, exec: (req, io) => r.exec(req, { ...io, tty: false }) })),
+  'streaming-ignores-resize': streaming('the terminal keeps 80×24 whatever the resize channel says', 'cri.streaming.spdy.exec.resize',
+    (r) => ({ ...r, exec: (req, io) => r.exec(req, { ...io, onResize: () => undefined }) })),
+  'streaming-missing-command-succeeds': streaming('exec of a program that does not exist reports exit code 0', 'cri.streaming.spdy.exec.missing-command',
+    (r) => ({ ...r, exec: (req, io) => r.exec(req, io).catch(() => 0) })),
+  'attach-drops-output': streaming('attach joins the container but forwards none of its output', 'cri.streaming.spdy.attach.output',
+    (r) => ({ ...r, attach: (req, io) => r.attach(req, { ...io, stdout: io.stdout && new PassThrough().resume(), stderr: io.stderr && new PassThrough().resume() }) })),
+  'attach-ignores-stdin': streaming('attach drops what the client writes (the container sees end of input)', 'cri.streaming.spdy.attach.stdin',
+    (r) => ({ ...r, attach: (req, io) => { io.stdin?.resume(); return r.attach(req, { ...io, stdin: io.stdin && new PassThrough().end() }); } })),
+  'streaming-sessions-crossed': (() => {
+    // Every session's output goes to the stdout of the session opened last.
+    let latest: NodeJS.WritableStream | null = null;
+    return streaming('with two exec sessions open, both commands\' output goes to the newer session', 'cri.streaming.spdy.sessions.concurrent',
+      (r) => ({ ...r, exec: (req, io) => {
+        latest = io.stdout;
+        const own = io.stdout;
+        const crossed = new PassThrough();
+        crossed.on('data', (d: Buffer) => (latest ?? own)?.write(d));
+        return r.exec(req, { ...io, stdout: crossed }).finally(() => crossed.end());
+      } }));
+  })(),
+  'streaming-url-outlives-container': streaming('a URL of a removed container still "runs" echo: its arguments come back with exit 0', 'cri.streaming.spdy.url.after-remove',
+    (r) => ({ ...r, exec: (req, io) => r.exec(req, io).catch((e: Error) => {
+      if (!/not found/.test(e.message) || req.cmd[0] !== 'echo') throw e;
+      io.stdout?.write(`${req.cmd.slice(1).join(' ')}\n`);
+      return 0;
+    }) })),
+} satisfies Record<string, BrokenCriVariant>);
 
 export interface RunningBrokenCri { endpoint: string; runtime: MemoryRuntime; close(): Promise<void> }
 

@@ -28,13 +28,14 @@ import { runtimeCases } from './runtime.js';
 import { sandboxCases } from './sandbox.js';
 import { securityCases } from './security.js';
 import { statsCases } from './stats.js';
+import { streamingCases } from './streaming.js';
 
 export { type CriEnv, type CriSuiteOptions } from './kit.js';
 
 export const criCases = [
   ...runtimeCases, ...sandboxCases, ...containerCases, ...execCases, ...logCases, ...imageCases, ...networkCases,
   ...mountCases, ...securityCases, ...resourceCases, ...statsCases, ...eventCases, ...checkpointCases,
-  ...mountOptionCases, ...podCheckpointCases,
+  ...mountOptionCases, ...podCheckpointCases, ...streamingCases,
 ];
 
 const describe = (e: unknown) => (e instanceof RpcError ? `${e.codeName}: ${e.details}` : (e as Error).message);

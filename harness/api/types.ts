@@ -67,6 +67,10 @@ export interface Container {
   args?: string[];
   env?: { name: string; value?: string }[];
   workingDir?: string;
+  /** Keep stdin open for `triad attach -i` (stdinOnce: closed after the first attach ends); tty: run on a terminal. */
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  tty?: boolean;
   ports?: { name?: string; containerPort: number; hostPort?: number; hostIP?: string; protocol?: 'TCP' | 'UDP' | 'SCTP' }[];
   /** bindMountOptions (Kubernetes 1.37, alpha): noexec, nodev, nosuid; the runtime applies them (CRI Mount.mount_options). */
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string; bindMountOptions?: string[] }[];

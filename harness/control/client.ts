@@ -53,6 +53,10 @@ export class ControlClient {
   apply(manifests: Manifest[]) { return this.call<{ pods: { namespace: string; name: string }[]; warnings: string[] }>('POST', '/v1/apply', manifests); }
   delete(ns: string, name: string, grace?: number) { return this.call('DELETE', `/v1/namespaces/${ns}/pods/${name}${grace !== undefined ? `?grace=${grace}` : ''}`); }
   deleteClaim(ns: string, name: string) { return this.call('DELETE', `/v1/namespaces/${ns}/claims/${name}`); }
+  /** A streaming session URL (exec, attach, portforward) of the runtime, for this pod. */
+  streamUrl(ns: string, name: string, kind: 'exec' | 'attach' | 'portforward', o: { container?: string; cmd?: string[]; stdin?: boolean; tty?: boolean; ports?: number[] }) {
+    return this.call<{ url: string }>('POST', `/v1/namespaces/${ns}/pods/${name}/${kind}`, o);
+  }
   logs(ns: string, name: string, o: { container?: string; previous?: boolean; follow?: boolean }, onChunk?: (s: string) => void) {
     const q = new URLSearchParams();
     if (o.container) q.set('container', o.container);

@@ -7,6 +7,7 @@ import type { Manifest } from '../api/types.js';
 import { followCriLog } from '../kubelet/logs.js';
 import { NotFoundError, type Kubelet } from '../kubelet/kubelet.js';
 import { validateManifest } from '../manifest/index.js';
+import { StreamingRequestError, type StreamRequest } from '../kubelet/streaming.js';
 
 export interface ControlServer { path: string; close(): Promise<void> }
 
@@ -70,6 +71,15 @@ async function handle(k: Kubelet, req: IncomingMessage, res: ServerResponse): Pr
       return send(res, 200, { deleted: name });
     }
     if (m === 'GET' && !sub) return send(res, 200, k.get(ns, name));
+    if (m === 'POST' && (sub === 'exec' || sub === 'attach' || sub === 'portforward')) {
+      const r = JSON.parse(await body(req)) as Omit<StreamRequest, 'kind'>;
+      try {
+        return send(res, 200, await k.streamUrl(ns, name, { ...r, kind: sub }));
+      } catch (e) {
+        if (e instanceof StreamingRequestError) return send(res, e.status, { error: e.message });
+        throw e;
+      }
+    }
     if (m === 'GET' && sub === 'events') return send(res, 200, k.events(ns, name));
     if (m === 'GET' && sub === 'timeline') return send(res, 200, k.timeline(ns, name));
     if (m === 'GET' && sub === 'log') {

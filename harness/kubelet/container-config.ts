@@ -38,6 +38,9 @@ export function containerConfig(pod: Pod, c: Container, opts: ContainerOptions):
     command: c.command ?? [],
     args: c.args ?? [],
     workingDir: c.workingDir ?? '',
+    stdin: !!c.stdin,
+    stdinOnce: !!c.stdinOnce,
+    tty: !!c.tty,
     envs: (c.env ?? []).map((e) => ({ key: e.name, value: Buffer.from(e.value ?? '') })),
     mounts: mounts(c, opts),
     labels: {

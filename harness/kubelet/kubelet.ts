@@ -17,6 +17,7 @@ import { podWithStatus } from './status.js';
 import { tearDownPod } from './teardown.js';
 import { claimKey, VolumeManager, type CsiDriver, type StorageClass } from './volumes.js';
 import { readCriLog } from './logs.js';
+import { streamingUrl, type StreamRequest } from './streaming.js';
 
 export interface KubeletTimings {
   /** How often the runtime is relisted for container changes (kubelet: 1 s). */
@@ -164,6 +165,11 @@ export class Kubelet {
 
   list(namespace?: string): Pod[] {
     return [...this.workers.values()].filter((w) => !namespace || w.pod.metadata.namespace === namespace).map((w) => podWithStatus(w, this.runtimeName));
+  }
+
+  /** A streaming session URL of the runtime for exec/attach/port-forward into this pod. */
+  streamUrl(namespace: string, name: string, req: StreamRequest): Promise<{ url: string }> {
+    return streamingUrl(this.worker(namespace, name), this.opts.cri, this.runtimeName, req);
   }
 
   get(namespace: string, name: string): Pod { return podWithStatus(this.worker(namespace, name), this.runtimeName); }

@@ -125,9 +125,10 @@ const container = obj({
   terminationMessagePath: str,
   terminationMessagePolicy: ignored('the termination message is not collected'),
   securityContext: containerSecurityContext,
-  stdin: ignored('there is no attach'),
-  stdinOnce: ignored('there is no attach'),
-  tty: ignored('there is no attach'),
+  // Handed to the runtime (ContainerConfig stdin, stdin_once, tty) for `triad attach`.
+  stdin: bool,
+  stdinOnce: bool,
+  tty: bool,
 });
 
 // ---- volumes ----

@@ -16,10 +16,11 @@ import { imageForContainer } from './images.js';
 import { CriLogWriter } from './logs.js';
 import type { MemoryRuntime } from './runtime.js';
 import {
-  nullSink, parseSignal, resolveArgv, SimProcess, spawn, type ExitResult, type Host, type Sink, emptyInput,
+  parseSignal, resolveArgv, SimProcess, spawn, type ExitResult, type Host,
 } from './sim/index.js';
 import { containerArgv, containerEnv, containerFs, containerUser, sandboxHostname } from './spec.js';
 import { jsonInfo, matchLabels, newId, nowNs, serialized, Store, type ContainerRec, type SandboxRec } from './store.js';
+import { ContainerStdio } from './stdio.js';
 
 const START_ERROR_EXIT = 128;
 
@@ -169,10 +170,9 @@ async function start(rt: MemoryRuntime, c: ContainerRec): Promise<void> {
   c.host.init = proc;
   c.state = ContainerState.CONTAINER_RUNNING;
   c.startedAt = nowNs();
-  const out: Sink = log ? { write: (d) => log!.write('stdout', d) } : nullSink;
-  const err: Sink = log ? { write: (d) => log!.write('stderr', d) } : nullSink;
+  c.stdio = new ContainerStdio(c.config, log, proc);
   rt.emit(c.id, c.sandboxId, ContainerEventType.CONTAINER_STARTED_EVENT);
-  c.exited = spawn({ resolved: r, env: c.env, cwd: c.cwd, host: c.host, io: { stdin: emptyInput(), out, err }, proc })
+  c.exited = spawn({ resolved: r, env: c.env, cwd: c.cwd, host: c.host, io: c.stdio.io(), proc })
     .then((res) => { finish(rt, c, res); return res; });
   // Fate rules: make this container exit (or be OOM-killed) some time after it started.
   const fate = rt.faults.take('StartContainer', rt.containerTargets(c), (x) => x.exitCode !== undefined || !!x.oom);

@@ -1,10 +1,12 @@
 // ExecSync runs the simulator in a running container's context (its files, env, user, ports) as
 // a child of the container's process, so it dies with the container. A timeout kills it and
 // answers DEADLINE_EXCEEDED, which is what kubelet turns into an exec probe timeout (containerd:
-// "timeout … exceeded: context deadline exceeded"). Exec, Attach and PortForward return a URL of
-// a streaming server, which memory-cri does not have: they answer UNIMPLEMENTED.
+// "timeout … exceeded: context deadline exceeded"). Exec, Attach and PortForward check the
+// request as kubelet's streaming library does (INVALID_ARGUMENT) and answer a one-use URL of
+// memory-cri's streaming server (streaming-server.ts); with `streaming: false` they answer
+// UNIMPLEMENTED.
 import { ContainerState, RuntimeServiceDefinition } from '../../interfaces/gen/cri/api.js';
-import { failedPrecondition, invalidArgument, Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { failedPrecondition, invalidArgument, notFound, Status, StatusError } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import { containerOr404, stateName } from './container.js';
 import type { MemoryRuntime } from './runtime.js';
@@ -12,7 +14,22 @@ import { BufferSink, emptyInput, resolveArgv, spawn } from './sim/index.js';
 
 const MAX_OUTPUT = 16 * 1024 * 1024;
 
-const NO_STREAMING = 'memory-cri has no streaming server';
+const NO_STREAMING = 'this memory-cri runs without a streaming server (streaming: false)';
+
+/** The checks of kubelet's streaming server (GetExec/GetAttach), which containerd answers with. */
+function checkStdio(req: { containerId: string; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): void {
+  if (!req.containerId) throw invalidArgument('missing required container_id');
+  if (req.tty && req.stderr) throw invalidArgument('tty and stderr cannot both be true');
+  if (!req.stdin && !req.stdout && !req.stderr) throw invalidArgument('one of stdin, stdout, or stderr must be set');
+}
+
+function runningOr412(rt: MemoryRuntime, id: string, rpc: string) {
+  const c = containerOr404(rt, id);
+  if (c.state !== ContainerState.CONTAINER_RUNNING || !c.proc || c.proc.done) {
+    throw failedPrecondition(`container ${c.id} is in ${stateName(c.state)} state: ${rpc} needs a running container`);
+  }
+  return c;
+}
 
 export function execService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeServiceDefinition> {
   return {
@@ -50,17 +67,28 @@ export function execService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeServic
 
     async exec(req, ctx) {
       await rt.fault('Exec', ctx, req.containerId);
-      throw new StatusError(Status.UNIMPLEMENTED, `Exec: ${NO_STREAMING} (interactive sessions need one); use ExecSync`);
+      if (!rt.streaming) throw new StatusError(Status.UNIMPLEMENTED, `Exec: ${NO_STREAMING}; use ExecSync`);
+      checkStdio(req);
+      if (!req.cmd?.length) throw invalidArgument('cmd must not be empty');
+      runningOr412(rt, req.containerId, 'Exec');
+      return (await rt.streaming.get()).getExec(req);
     },
 
     async attach(req, ctx) {
       await rt.fault('Attach', ctx, req.containerId);
-      throw new StatusError(Status.UNIMPLEMENTED, `Attach: ${NO_STREAMING}; read the container's log file instead`);
+      if (!rt.streaming) throw new StatusError(Status.UNIMPLEMENTED, `Attach: ${NO_STREAMING}; read the container's log file instead`);
+      checkStdio(req);
+      runningOr412(rt, req.containerId, 'Attach');
+      return (await rt.streaming.get()).getAttach(req);
     },
 
     async portForward(req, ctx) {
       await rt.fault('PortForward', ctx, req.podSandboxId);
-      throw new StatusError(Status.UNIMPLEMENTED, `PortForward: ${NO_STREAMING}; PodSandboxStatus (verbose) reports portForwards, where each listening port really is`);
+      if (!rt.streaming) throw new StatusError(Status.UNIMPLEMENTED, `PortForward: ${NO_STREAMING}; PodSandboxStatus (verbose) reports portForwards, where each listening port really is`);
+      if (!req.podSandboxId) throw invalidArgument('missing required pod_sandbox_id');
+      const sb = rt.store.sandboxes.get(req.podSandboxId);
+      if (!sb) throw notFound(`an error occurred when try to find sandbox "${req.podSandboxId}": not found`);
+      return (await rt.streaming.get()).getPortForward(req);
     },
   };
 }

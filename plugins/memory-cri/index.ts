@@ -6,8 +6,8 @@
 // PodNetwork (e.g. a CNI config list); faults are injected with the shared fault rules. Pods can
 // be checkpointed and restored as a whole (CheckpointPod/RestorePod, Kubernetes 1.37).
 //
-// Not implemented (UNIMPLEMENTED with a reason): Exec, Attach, PortForward (they need a streaming
-// server) and CheckpointContainer.
+// Exec, Attach and PortForward answer URLs of its streaming server (streaming-server.ts).
+// Not implemented (UNIMPLEMENTED with a reason): CheckpointContainer.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

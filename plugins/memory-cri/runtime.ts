@@ -23,6 +23,7 @@ import { statsService, containerUsage } from './stats.js';
 import { statusService } from './status.js';
 import { Store, nowNs, type ContainerRec, type SandboxRec } from './store.js';
 import { imageStreams, runtimeStreams } from './streams.js';
+import { MemoryStreaming, type StreamingOptions } from './streaming-server.js';
 
 export interface MemoryRuntimeOptions {
   /**
@@ -60,6 +61,8 @@ export interface MemoryRuntimeOptions {
   nodeHostname?: string;
   /** close() also detaches every still attached pod from the network. Default true. */
   teardownOnClose?: boolean;
+  /** The streaming server behind Exec/Attach/PortForward (default: both transports on listenHost); false: none (UNIMPLEMENTED). */
+  streaming?: StreamingOptions | false;
 }
 
 export class MemoryRuntime {
@@ -85,6 +88,8 @@ export class MemoryRuntime {
   readonly netnsCreated = new Set<string>();
   podCidr = '';
   closing = false;
+  /** The streaming server (started with the first Exec/Attach/PortForward), unless disabled. */
+  readonly streaming?: MemoryStreaming;
   private readonly teardownOnClose: boolean;
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed?: Promise<void>;
@@ -109,6 +114,7 @@ export class MemoryRuntime {
     this.imageFsMountpoint = join(this.stateDir, 'images');
     this.containerFsMountpoint = join(this.stateDir, 'containers');
     this.teardownOnClose = opts.teardownOnClose ?? true;
+    if (opts.streaming !== false) this.streaming = new MemoryStreaming(this, opts.streaming);
     for (const ref of opts.preloadedImages ?? []) {
       const r = parseImageRef(ref);
       const entry = this.catalogue.find(r);
@@ -161,6 +167,7 @@ export class MemoryRuntime {
   private async shutdown(): Promise<void> {
     this.closing = true;
     this.events.close();
+    await this.streaming?.close();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     const containers = [...this.store.containers.values()];

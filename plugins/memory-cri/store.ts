@@ -10,6 +10,7 @@ import { invalidArgument } from '../../interfaces/grpc/errors.js';
 import type { CatalogueEntry } from './catalogue.js';
 import type { CriLogWriter } from './logs.js';
 import type { ContainerFs, ExitResult, Host, PortTable, SimProcess } from './sim/index.js';
+import type { ContainerStdio } from './stdio.js';
 
 export { ContainerState, PodSandboxState };
 
@@ -83,6 +84,8 @@ export interface ContainerRec {
   host: Host;
   resources?: LinuxContainerResources;
   proc?: SimProcess;
+  /** The running process's stdio, for Attach. */
+  stdio?: ContainerStdio;
   exited?: Promise<ExitResult>;
   pid: number;
   nameKey: string;

@@ -61,8 +61,6 @@ test('fields that cannot change behaviour on one node are warnings naming the pa
     'metadata.ownerReferences: ignored: there is no garbage collector',
     'metadata.finalizers: ignored: there is no API server to hold the deletion',
     'spec.containers[0].terminationMessagePolicy: ignored: the termination message is not collected',
-    'spec.containers[0].stdin: ignored: there is no attach',
-    'spec.containers[0].tty: ignored: there is no attach',
     'spec.nodeSelector: ignored: there is no scheduler: the pod runs on this node',
     'spec.affinity: ignored: there is no scheduler: the pod runs on this node',
     'spec.tolerations: ignored: there is no scheduler: the pod runs on this node',

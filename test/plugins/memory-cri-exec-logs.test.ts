@@ -1,6 +1,6 @@
 // memory-cri logs, ExecSync and ports over a real unix socket: the CRI log format (F and P
 // lines, stdout/stderr, RFC3339Nano timestamps), ReopenContainerLog after rotation, ExecSync
-// output/exit/timeout in the container's context, the streaming RPCs answering UNIMPLEMENTED,
+// output/exit/timeout in the container's context, the streaming RPCs' checks (UNIMPLEMENTED without a streaming server),
 // and listeners of httpd/nc reachable through the sandbox's portForwards until the container exits.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -118,11 +118,30 @@ t('ExecSync timeout: DEADLINE_EXCEEDED after the timeout; the exec is killed, th
   await h.client.runtime.stopContainer({ containerId: id, timeout: 0n });
 });
 
-t('Exec, Attach, PortForward (no streaming server) and CheckpointContainer answer UNIMPLEMENTED with a reason', async () => {
-  await fails(h.client.runtime.exec({ containerId: 'x', cmd: ['sh'], stdout: true }), 'UNIMPLEMENTED', /no streaming server.*ExecSync/);
-  await fails(h.client.runtime.attach({ containerId: 'x', stdout: true }), 'UNIMPLEMENTED', /no streaming server/);
-  await fails(h.client.runtime.portForward({ podSandboxId: sb, port: [80] }), 'UNIMPLEMENTED', /portForwards/);
+t('Exec, Attach, PortForward check their request as kubelet\'s streaming library does; CheckpointContainer answers UNIMPLEMENTED', async () => {
+  const id = await run(['sleep', '3600']);
+  await fails(h.client.runtime.exec({ containerId: 'x', cmd: ['sh'], stdout: true }), 'NOT_FOUND', /x/);
+  await fails(h.client.runtime.exec({ containerId: id, cmd: ['sh'] }), 'INVALID_ARGUMENT', /one of stdin, stdout, or stderr/);
+  await fails(h.client.runtime.exec({ containerId: id, cmd: ['sh'], tty: true, stdout: true, stderr: true }), 'INVALID_ARGUMENT', /tty and stderr/);
+  await fails(h.client.runtime.exec({ containerId: id, cmd: [], stdout: true }), 'INVALID_ARGUMENT', /cmd/);
+  await fails(h.client.runtime.attach({ containerId: 'x', stdout: true }), 'NOT_FOUND', /x/);
+  await fails(h.client.runtime.portForward({ podSandboxId: 'nope', port: [80] }), 'NOT_FOUND', /nope/);
+  assert.match((await h.client.runtime.exec({ containerId: id, cmd: ['sh'], stdout: true })).url, /^http:\/\/127\.0\.0\.1:\d+\/exec\//);
+  assert.match((await h.client.runtime.portForward({ podSandboxId: sb, port: [80] })).url, /^http:\/\/127\.0\.0\.1:\d+\/portforward\//);
+  await h.client.runtime.stopContainer({ containerId: id, timeout: 0n });
+  await fails(h.client.runtime.exec({ containerId: id, cmd: ['sh'], stdout: true }), 'FAILED_PRECONDITION', /EXITED/);
   await fails(h.client.runtime.checkpointContainer({ containerId: 'x', location: '/tmp/c.tar' }), 'UNIMPLEMENTED', /checkpoint/);
+});
+
+t('without a streaming server (streaming: false) Exec, Attach, PortForward answer UNIMPLEMENTED with a reason', async () => {
+  const bare = await startTestRuntime({ streaming: false });
+  try {
+    await fails(bare.client.runtime.exec({ containerId: 'x', cmd: ['sh'], stdout: true }), 'UNIMPLEMENTED', /streaming server.*ExecSync/);
+    await fails(bare.client.runtime.attach({ containerId: 'x', stdout: true }), 'UNIMPLEMENTED', /streaming server/);
+    await fails(bare.client.runtime.portForward({ podSandboxId: 'x', port: [80] }), 'UNIMPLEMENTED', /portForwards/);
+  } finally {
+    await bare.close();
+  }
 });
 
 t('httpd -p PORT really listens: portForwards maps the port, HTTP 200 "ok\\n"; closed when the container exits', async () => {

@@ -73,6 +73,14 @@ it('the CRI suite against containerd: only its known deviations fail or warn, ev
   assert.match(mo.reason!, /RuntimeFeatures\.mount_options/);
   // containerd has a streaming server: Exec/Attach/PortForward answer URLs.
   for (const id of ['cri.exec.url', 'cri.attach.url', 'cri.port-forward.url']) assert.is(cases.find((x) => x.id === id)?.status, 'passed', id);
+  // Its streaming server speaks SPDY only: every SPDY session case passes, the WebSocket ones are not applicable, saying why.
+  const streaming = cases.filter((c) => c.id.startsWith('cri.streaming.'));
+  assert.is(streaming.length, 22);
+  for (const c of streaming.filter((x) => x.id.startsWith('cri.streaming.spdy.'))) assert.is(c.status, 'passed', `${c.id}: ${c.status} ${c.failure?.message ?? c.reason ?? ''}`);
+  for (const c of streaming.filter((x) => x.id.startsWith('cri.streaming.websocket.'))) {
+    assert.is(c.status, 'not-applicable', `${c.id}: ${c.status}`);
+    assert.match(c.reason!, /WebSocket/);
+  }
   const cov = rep.suites[0].rpcCoverage!;
   assert.is(cov.length, 43);
   for (const r of cov.filter((x) => !x.calls)) assert.match(r.note ?? '', /UNIMPLEMENTED/, `${r.rpc} was not called and has no reason`);

@@ -7,7 +7,7 @@ import { FsError } from './fs.js';
 import { ExposeError, PortInUse } from './net.js';
 import { parseSignal } from './process.js';
 import { resolveProgram } from './resolve.js';
-import { programs, readAll, type Program, type ProgramCtx } from './types.js';
+import { LiveInput, programs, readAll, untilEnd, type Program, type ProgramCtx } from './types.js';
 
 const base = (c: ProgramCtx) => posix.basename(c.argv[0]);
 const fsMessage = (e: unknown) => (e instanceof FsError ? e.message : (e as Error).message);
@@ -291,7 +291,13 @@ def('cat', async (c) => {
   const files = c.argv.slice(1).filter((a) => a === '-' || !a.startsWith('-'));
   let status = 0;
   for (const f of files.length ? files : ['-']) {
-    if (f === '-') { c.io.out.write(readAll(c.io.stdin)); continue; }
+    if (f === '-') {
+      // A live stdin (an interactive session) is echoed as it arrives.
+      const i = c.io.stdin;
+      if (i instanceof LiveInput) while (await i.more(c.proc)) c.io.out.write(readAll(i));
+      else c.io.out.write(readAll(i));
+      continue;
+    }
     try {
       c.io.out.write(c.host.fs.readFile(f, c.cwd));
     } catch (e) {
@@ -419,10 +425,26 @@ def('basename', async (c) => {
   c.io.out.write(b + '\n');
   return 0;
 });
+// Terminals: what an exec or attach with tty gets (the size follows the client's resizes).
+def('stty', async (c) => {
+  const tty = c.proc.tty;
+  if (!tty) { c.io.err.write('stty: standard input: Not a tty\n'); return 1; }
+  const args = c.argv.slice(1);
+  if (args[0] === 'size') { c.io.out.write(`${tty.rows} ${tty.cols}\n`); return 0; }
+  if (!args.length || args[0] === '-a') { c.io.out.write(`speed 38400 baud; rows ${tty.rows}; columns ${tty.cols}; line = 0;\n`); return 0; }
+  c.io.err.write(`stty: unsupported setting '${args[0]}' (the simulator knows size and -a)\n`);
+  return 1;
+});
+def('tty', async (c) => {
+  if (!c.proc.tty) { c.io.out.write('not a tty\n'); return 1; }
+  c.io.out.write('/dev/pts/0\n');
+  return 0;
+});
 def('dirname', async (c) => { c.io.out.write(posix.dirname(c.argv[1] ?? '.') + '\n'); return 0; });
 
 /** Input of a filter command: named files (or stdin). */
-function inputs(c: ProgramCtx, files: string[], who: string): { text: string; status: number } {
+async function inputs(c: ProgramCtx, files: string[], who: string): Promise<{ text: string; status: number }> {
+  if (!files.length || files.includes('-')) await untilEnd(c.io.stdin, c.proc);
   if (!files.length) return { text: readAll(c.io.stdin).toString(), status: 0 };
   let text = '';
   let status = 0;
@@ -438,7 +460,7 @@ const lines = (text: string) => (text === '' ? [] : text.replace(/\n$/, '').spli
 def('head', async (c) => {
   const args = c.argv.slice(1).map((a) => (/^-\d+$/.test(a) ? `-n${a.slice(1)}` : a));
   const { v, rest } = flags(args, 'nc');
-  const { text, status } = inputs(c, rest, 'head');
+  const { text, status } = await inputs(c, rest, 'head');
   const n = Number(v.get('n') ?? 10);
   const out = lines(text).slice(0, n);
   if (out.length) c.io.out.write(out.join('\n') + '\n');
@@ -449,7 +471,7 @@ def('tail', async (c) => {
   const args = c.argv.slice(1).map((a) => (/^-\d+$/.test(a) ? `-n${a.slice(1)}` : a));
   const { f, v, rest } = flags(args, 'nc');
   const n = Number((v.get('n') ?? '10').replace(/^\+/, ''));
-  const { text, status } = inputs(c, rest, 'tail');
+  const { text, status } = await inputs(c, rest, 'tail');
   const all = lines(text);
   const out = n === 0 ? [] : all.slice(-n);
   if (out.length) c.io.out.write(out.join('\n') + '\n');
@@ -470,7 +492,7 @@ def('tail', async (c) => {
 
 def('wc', async (c) => {
   const { f, rest } = flags(c.argv.slice(1));
-  const { text, status } = inputs(c, rest, 'wc');
+  const { text, status } = await inputs(c, rest, 'wc');
   const counts: number[] = [];
   const all = !f.has('l') && !f.has('w') && !f.has('c');
   if (all || f.has('l')) counts.push((text.match(/\n/g) ?? []).length);
@@ -489,7 +511,7 @@ def(['grep', 'egrep', 'fgrep'], async (c) => {
     const src = f.has('F') || base(c) === 'fgrep' ? pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : f.has('E') || base(c) === 'egrep' ? pattern : basicToExtended(pattern);
     re = new RegExp(f.has('x') ? `^(?:${src})$` : src, f.has('i') ? 'i' : '');
   } catch { c.io.err.write(`grep: bad regex '${pattern}'\n`); return 2; }
-  const { text, status } = inputs(c, rest, 'grep');
+  const { text, status } = await inputs(c, rest, 'grep');
   const hits = lines(text).filter((l) => re.test(l) !== f.has('v'));
   if (f.has('q')) return hits.length ? 0 : status || 1;
   if (f.has('c')) c.io.out.write(`${hits.length}\n`);
@@ -504,7 +526,7 @@ function basicToExtended(p: string): string {
 
 def('sort', async (c) => {
   const { f, rest } = flags(c.argv.slice(1));
-  const { text, status } = inputs(c, rest, 'sort');
+  const { text, status } = await inputs(c, rest, 'sort');
   let out = lines(text);
   out.sort(f.has('n') ? (a, b) => parseFloat(a) - parseFloat(b) || (a < b ? -1 : a > b ? 1 : 0) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (f.has('r')) out.reverse();
@@ -515,7 +537,7 @@ def('sort', async (c) => {
 
 def('uniq', async (c) => {
   const { f, rest } = flags(c.argv.slice(1));
-  const { text, status } = inputs(c, rest, 'uniq');
+  const { text, status } = await inputs(c, rest, 'uniq');
   const groups: Array<[string, number]> = [];
   for (const l of lines(text)) {
     const last = groups[groups.length - 1];
@@ -528,7 +550,7 @@ def('uniq', async (c) => {
 
 def('cut', async (c) => {
   const { v, rest } = flags(c.argv.slice(1), 'dfc');
-  const { text, status } = inputs(c, rest, 'cut');
+  const { text, status } = await inputs(c, rest, 'cut');
   const sel = (spec: string, n: number) => spec.split(',').some((r) => {
     const [a, b] = r.split('-');
     const lo = a ? Number(a) : 1;
@@ -562,6 +584,7 @@ def('tr', async (c) => {
   };
   const from = expand(rest[0] ?? '');
   const to = expand(rest[1] ?? '');
+  await untilEnd(c.io.stdin, c.proc);
   const text = readAll(c.io.stdin).toString();
   const out = [...text].map((ch) => {
     const i = from.indexOf(ch);
@@ -575,6 +598,7 @@ def('tr', async (c) => {
 
 def('tee', async (c) => {
   const { f, rest } = flags(c.argv.slice(1));
+  await untilEnd(c.io.stdin, c.proc);
   const data = readAll(c.io.stdin);
   c.io.out.write(data);
   let status = 0;
@@ -720,6 +744,7 @@ def('nc', async (c) => {
   const [host, portS] = rest;
   const target = localTarget(c, host, parsePort(portS));
   if (!target) { c.io.err.write(`nc: can't connect to remote host (${host}): Connection refused\n`); return 1; }
+  if (!f.has('z')) await untilEnd(c.io.stdin, c.proc);
   const data = f.has('z') ? Buffer.alloc(0) : readAll(c.io.stdin);
   const out = await c.proc.race(new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -11,8 +11,8 @@ import { programs, type Host, type Io } from './types.js';
 export { ContainerFs, FsError, type MountSpec, type RootfsEntry } from './fs.js';
 export { PortTable, type Listener } from './net.js';
 export { GRPC_HEALTH_DEFAULT_FILE, GRPC_HEALTH_DEFAULT_PORT } from './grpc-health.js';
-export { SimProcess, Killed, parseSignal, SIGNALS, type ExitResult, type SimSignal } from './process.js';
-export { BufferSink, emptyInput, inputOf, nullSink, DEFAULT_PATH, type Host, type Io, type Sink, type User } from './types.js';
+export { SimProcess, Killed, parseSignal, SIGNALS, type ExitResult, type SimSignal, type Tty } from './process.js';
+export { BufferSink, emptyInput, inputOf, LiveInput, nullSink, DEFAULT_PATH, type Host, type Input, type Io, type Sink, type User } from './types.js';
 export type { Unresolved } from './resolve.js';
 
 /** The applets of the busybox-like images, each installed as /bin/<name>. */
@@ -20,7 +20,7 @@ export const BUSYBOX_APPLETS = [
   'sh', 'ash', 'busybox', 'true', 'false', 'echo', 'printf', 'sleep', 'pwd', 'hostname', 'whoami', 'uname', 'id', 'env',
   'which', 'test', '[', 'cat', 'touch', 'mkdir', 'rm', 'rmdir', 'ls', 'cp', 'mv', 'chmod', 'chown', 'chgrp', 'basename',
   'dirname', 'head', 'tail', 'wc', 'grep', 'egrep', 'fgrep', 'tee', 'sort', 'uniq', 'cut', 'tr', 'seq', 'date', 'kill', 'alloc',
-  'httpd', 'nc', 'wget', 'timeout', 'grpc-health',
+  'httpd', 'nc', 'wget', 'timeout', 'grpc-health', 'stty', 'tty',
 ] as const;
 
 export function busyboxExecutables(): Record<string, string> {

@@ -47,12 +47,24 @@ export type Trap = 'ignore' | (() => Promise<number | undefined>);
 
 let nextPid = 1000;
 
+/** The terminal a process runs on (exec/attach with tty): its size follows the client's resizes. */
+export interface Tty {
+  rows: number;
+  cols: number;
+  /** What runs in the foreground (an interactive shell's current command): ^C interrupts it. */
+  foreground?: SimProcess;
+  /** An interactive shell reads this terminal: ^C with nothing in the foreground only gives a new prompt. */
+  interactive?: boolean;
+}
+
 export class SimProcess {
   readonly pid = ++nextPid;
   readonly children = new Set<SimProcess>();
   readonly traps = new Map<SimSignal, Trap>();
   /** Signals ignored by default (an image may mark its processes as ignoring TERM). */
   readonly ignored: Set<SimSignal>;
+  /** Its controlling terminal, if any (children inherit it). */
+  tty?: Tty;
   private ac = new AbortController();
   private readonly cleanups: Array<() => void | Promise<void>> = [];
   private finished = false;
@@ -109,6 +121,7 @@ export class SimProcess {
   /** A child (background job, exec session): killed when this process ends. */
   spawnChild(): SimProcess {
     const c = new SimProcess({ parent: this });
+    c.tty = this.tty;
     if (this.finished) c.kill('KILL');
     return c;
   }

@@ -9,7 +9,7 @@ import { parseSignal, type SimProcess } from './process.js';
 import { resolveProgram } from './resolve.js';
 import { ShellSyntaxError, type Part, type Word } from './tokenizer.js';
 import {
-  BufferSink, emptyInput, inputOf, nullSink, programs, readAll, readLine, SHELL_BUILTINS,
+  BufferSink, emptyInput, inputOf, LiveInput, nullSink, programs, readAll, readLine, SHELL_BUILTINS, untilEnd, untilLine,
   type Host, type Io, type ProgramCtx, type Sink,
 } from './types.js';
 
@@ -32,6 +32,8 @@ export class Shell {
   status = 0;
   errexit = false;
   xtrace = false;
+  /** `exit` ended the last run(). */
+  exited = false;
   private lastBg = '';
   private condDepth = 0;
   private exempt = false;
@@ -83,8 +85,7 @@ export class Shell {
     try {
       this.status = await this.exec(node, io);
     } catch (e) {
-      if (e instanceof ExitShell) this.status = e.code;
-      else throw e;
+      if (e instanceof ExitShell) { this.status = e.code; this.exited = true; } else throw e;
     }
     return this.status;
   }
@@ -442,6 +443,7 @@ const BUILTINS: Record<string, Builtin> = {
   },
   async read(sh, argv, io) {
     const names = argv.slice(1).filter((a, i, all) => !a.startsWith('-') && all[i - 1] !== '-p');
+    await untilLine(io.stdin, sh.proc);
     const line = readLine(io.stdin);
     if (line === undefined) return 1;
     const vars = names.length ? names : ['REPLY'];
@@ -531,10 +533,40 @@ async function shProgram(c: ProgramCtx): Promise<number> {
     }
     sh.name = file;
     sh.positional = args;
+  } else if (c.io.stdin instanceof LiveInput) {
+    return interactive(sh, c, c.io.stdin);
   } else {
+    await untilEnd(c.io.stdin, c.proc);
     script = readAll(c.io.stdin).toString();
   }
   return sh.run(script, c.io);
+}
+
+/**
+ * sh reading commands from a live stdin (exec -i, attach): each line runs as it arrives, in a
+ * child process (so ^C on a tty interrupts the command, not the shell) whose variables and
+ * directory carry over; a prompt is printed on a tty. Constructs spanning lines are not joined.
+ */
+async function interactive(sh: Shell, c: ProgramCtx, input: LiveInput): Promise<number> {
+  const tty = c.proc.tty;
+  if (tty) tty.interactive = true;
+  for (;;) {
+    if (tty) c.io.out.write(`${sh.cwd} ${c.host.user.uid === 0 ? '#' : '$'} `);
+    await untilLine(input, c.proc);
+    const line = readLine(input);
+    if (line === undefined) return sh.status;
+    if (!line.trim()) continue;
+    const child = c.proc.spawnChild();
+    const sub = sh.clone(child);
+    if (tty) tty.foreground = child;
+    const res = await child.run(() => sub.run(line, c.io));
+    if (tty) tty.foreground = undefined;
+    sh.vars = sub.vars;
+    sh.exported = sub.exported;
+    sh.cwd = sub.cwd;
+    sh.status = res.exitCode;
+    if (sub.exited) return sub.status;
+  }
 }
 
 for (const n of ['sh', 'ash', 'bash', 'dash']) programs.set(n, shProgram);

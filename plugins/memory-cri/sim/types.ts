@@ -7,6 +7,58 @@ import type { SimProcess } from './process.js';
 export interface Sink { write(chunk: string | Buffer): void }
 /** stdin: a buffer read from the front (pipes are run one stage after the other). */
 export interface Input { data: Buffer; pos: number }
+
+/**
+ * stdin that arrives over time (an exec or attach session): what has arrived is in data, and
+ * programs that read stdin wait for more (more, untilEnd, untilLine) until end() or their kill.
+ */
+export class LiveInput implements Input {
+  data: Buffer = Buffer.alloc(0);
+  pos = 0;
+  ended = false;
+  private waiters = new Set<() => void>();
+
+  push(b: Buffer | string): void {
+    if (this.ended) return;
+    this.data = Buffer.concat([this.data.subarray(this.pos), Buffer.from(b)]);
+    this.pos = 0;
+    this.wake();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake();
+  }
+
+  /** Wait until there is unread data or the end; false at the end with nothing left. */
+  async more(proc: SimProcess): Promise<boolean> {
+    while (this.pos >= this.data.length && !this.ended) await this.next(proc);
+    return this.pos < this.data.length;
+  }
+
+  /** @internal Resolve at the next push or end (or reject when proc is signalled). */
+  next(proc: SimProcess): Promise<void> {
+    let wake!: () => void;
+    const p = new Promise<void>((r) => { wake = r; });
+    this.waiters.add(wake);
+    return proc.race(p).finally(() => this.waiters.delete(wake));
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+    this.waiters.clear();
+  }
+}
+
+/** Wait for the whole of stdin (a live stdin until the session closes it). */
+export async function untilEnd(i: Input, proc: SimProcess): Promise<void> {
+  if (i instanceof LiveInput) while (!i.ended) await i.next(proc);
+}
+
+/** Wait until stdin holds a whole line, or ended. */
+export async function untilLine(i: Input, proc: SimProcess): Promise<void> {
+  if (i instanceof LiveInput) while (!i.ended && i.data.indexOf(10, i.pos) < 0) await i.next(proc);
+}
 export interface Io { stdin: Input; out: Sink; err: Sink }
 
 export interface User {
