@@ -136,7 +136,7 @@ export const DEFAULT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER'
  * default set (all of them when privileged) plus added minus dropped ("ALL" allowed); a non-root
  * process has no effective capabilities (the kernel clears them at exec).
  */
-export function procStatus(config: ContainerConfig, uid: number): string {
+export function capabilitySet(config: ContainerConfig): Set<string> {
   const sc = config.linux?.securityContext;
   const norm = (c: string) => c.toUpperCase().replace(/^CAP_/, '');
   let set = new Set(sc?.privileged ? Object.keys(CAPABILITIES) : DEFAULT_CAPABILITIES);
@@ -148,6 +148,15 @@ export function procStatus(config: ContainerConfig, uid: number): string {
     if (drop.includes('ALL')) set.clear();
     for (const c of drop) set.delete(c);
   }
+  return set;
+}
+
+/** The capabilities a process of this uid holds (the effective set). */
+export const effectiveCapabilities = (config: ContainerConfig, uid: number): Set<string> => (uid === 0 ? capabilitySet(config) : new Set());
+
+export function procStatus(config: ContainerConfig, uid: number): string {
+  const sc = config.linux?.securityContext;
+  const set = capabilitySet(config);
   let mask = 0n;
   for (const c of set) mask |= 1n << BigInt(CAPABILITIES[c]);
   const hex = (n: bigint) => n.toString(16).padStart(16, '0');

@@ -92,6 +92,12 @@ export class ContainerFs {
     }
   }
 
+  /** A bind mount made inside the container (mount --bind): the innermost mount wins, as before. */
+  bind(m: MountSpec): void {
+    this.mounts.push({ ...m, containerPath: posix.resolve('/', m.containerPath) });
+    this.mounts.sort((a, b) => b.containerPath.length - a.containerPath.length);
+  }
+
   /** Where an absolute (or cwd-relative) path lives. */
   locate(path: string, cwd = '/'): Where {
     const p = posix.resolve(cwd, path);

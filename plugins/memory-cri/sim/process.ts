@@ -49,6 +49,8 @@ let nextPid = 1000;
 
 export class SimProcess {
   readonly pid = ++nextPid;
+  /** What the process runs now (ps/top/pgrep); the shell sets it while a program runs in it. */
+  argv: string[] = [];
   readonly children = new Set<SimProcess>();
   readonly traps = new Map<SimSignal, Trap>();
   /** Signals ignored by default (an image may mark its processes as ignoring TERM). */
@@ -109,6 +111,7 @@ export class SimProcess {
   /** A child (background job, exec session): killed when this process ends. */
   spawnChild(): SimProcess {
     const c = new SimProcess({ parent: this });
+    c.argv = [...this.argv];
     if (this.finished) c.kill('KILL');
     return c;
   }

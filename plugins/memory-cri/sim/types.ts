@@ -24,7 +24,13 @@ export interface Host {
   ports: PortTable;
   /** PID 1 of the container, for `kill 1`. */
   init?: SimProcess;
-  /** `alloc SIZE` adds to the container's memory; the runtime may OOM-kill past the limit. */
+  /** Effective capabilities (names without CAP_) as runc leaves them; undefined: all (tests, tools). */
+  caps?: ReadonlySet<string>;
+  /** The pod shares the node's IPC namespace: ipcs lists the node's System V objects. */
+  hostIpc?: boolean;
+  /** Bridges made with `brctl addbr` in the pod's network namespace. */
+  bridges?: Set<string>;
+  /** `alloc SIZE` adds to the container's memory (negative: frees); the runtime may OOM-kill past the limit. */
   allocate?(bytes: number): void;
 }
 
@@ -46,6 +52,9 @@ export const programs = new Map<string, Program>();
 export const SHELL_BUILTINS = new Set(['echo', 'printf', 'test', '[', 'true', 'false', ':', 'pwd', 'kill']);
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Whether the process holds a capability (CAP_ prefix dropped). */
+export const hasCap = (h: Host, cap: string): boolean => !h.caps || h.caps.has(cap);
 
 export const emptyInput = (): Input => ({ data: Buffer.alloc(0), pos: 0 });
 export const inputOf = (data: string | Buffer): Input => ({ data: Buffer.from(data), pos: 0 });
