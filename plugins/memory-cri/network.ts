@@ -60,7 +60,11 @@ export interface CniNetworkOptions {
 /** What the harness writes in its config: a CNI network, or none. */
 export type NetworkSpec =
   | ({ type: 'cni'; netns?: boolean } & CniNetworkOptions)
-  | { type: 'none' };
+  /** No pod network. `ready: false` reports it as containerd does without a CNI config (NetworkReady false). */
+  | { type: 'none'; ready?: boolean };
+
+/** containerd's Status message when it has no CNI config. */
+export const NO_CNI_MESSAGE = 'Network plugin returns error: cni plugin not initialized';
 
 /** A PodNetwork running a CNI config list through interfaces/cni (containerd's way). */
 export function cniNetwork(opts: CniNetworkOptions): PodNetwork & { load(): NetworkConfigList } {
@@ -113,11 +117,11 @@ export function cniNetwork(opts: CniNetworkOptions): PodNetwork & { load(): Netw
 }
 
 /** The PodNetwork for an option value, and whether real netns were asked for. */
-export function podNetworkFrom(v: PodNetwork | NetworkSpec | undefined): { network?: PodNetwork; netns: boolean } {
+export function podNetworkFrom(v: PodNetwork | NetworkSpec | undefined): { network?: PodNetwork; netns: boolean; notReady?: string } {
   if (!v) return { netns: false };
   if (typeof (v as PodNetwork).add === 'function') return { network: v as PodNetwork, netns: false };
   const spec = v as NetworkSpec;
-  if (spec.type === 'none') return { netns: false };
+  if (spec.type === 'none') return { netns: false, ...(spec.ready === false ? { notReady: NO_CNI_MESSAGE } : {}) };
   if (spec.type === 'cni') {
     const { type: _t, netns, ...cni } = spec;
     return { network: cniNetwork(cni), netns: !!netns };

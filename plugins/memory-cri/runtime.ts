@@ -84,6 +84,8 @@ export class MemoryRuntime {
   /** Every netns created and not yet deleted (close() removes them). */
   readonly netnsCreated = new Set<string>();
   podCidr = '';
+  /** Why NetworkReady is false though no network is configured (`{ type: 'none', ready: false }`). */
+  readonly networkNotReady?: string;
   closing = false;
   private readonly teardownOnClose: boolean;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -92,6 +94,7 @@ export class MemoryRuntime {
   constructor(opts: MemoryRuntimeOptions = {}) {
     const net = podNetworkFrom(opts.network);
     this.network = net.network;
+    this.networkNotReady = net.notReady;
     this.netns = !!opts.netns || net.netns;
     this.catalogue = new Catalogue([...(opts.builtinImages === false ? [] : BUILTIN_IMAGES), ...(opts.images ?? [])]);
     this.faults = new FaultInjector(opts.faults ?? []);

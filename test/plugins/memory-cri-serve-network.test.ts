@@ -1,0 +1,68 @@
+// `triad serve memory-cri` gives pods IPs from the in-memory CNI plugin by default (as `triad
+// run` does); `--network none` serves without a pod network and Status says NetworkReady false
+// with containerd's reason and message. The temporary network directory is removed on exit.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CriClient } from '../../interfaces/cri/client.js';
+import { triadRoot } from '../../interfaces/util/root.js';
+import { podConfig, waitFor } from '../../plugins/memory-cri/testing.js';
+
+const t = suite('triad serve memory-cri --network');
+const root = triadRoot();
+const main = join(root, 'harness/cli/main.ts');
+let dir: string;
+
+t.before(() => { dir = mkdtempSync(join(tmpdir(), 'triad-serve-net-')); });
+t.after(() => rmSync(dir, { recursive: true, force: true }));
+
+const netDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('triad-serve-memory-cri-'));
+
+async function serving(args: string[], fn: (c: CriClient) => Promise<void>): Promise<void> {
+  const sock = join(dir, `cri-${args.join('-').replace(/[^a-z0-9]/gi, '')}.sock`);
+  const child = spawn(process.execPath, ['--import', 'tsx', main, 'serve', 'memory-cri', '--socket', sock, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr += d; });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const client = new CriClient(`unix://${sock}`, { timeoutMs: 10_000 });
+  try {
+    await waitFor(() => existsSync(sock) || child.exitCode !== null, 30_000, 'the socket');
+    assert.ok(existsSync(sock), `serve exited: ${stderr}`);
+    await fn(client);
+  } finally {
+    client.close();
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+t('default: pods get IPs from the memory network; NetworkReady true', async () => {
+  const before = new Set(netDirs());
+  await serving(['--subnet', '10.123.0.0/24'], async (c) => {
+    const cond = (await c.runtime.status({})).status!.conditions.find((x) => x.type === 'NetworkReady')!;
+    assert.is(cond.status, true);
+    const a = (await c.runtime.runPodSandbox({ config: podConfig() })).podSandboxId;
+    const b = (await c.runtime.runPodSandbox({ config: podConfig() })).podSandboxId;
+    const ipA = (await c.runtime.podSandboxStatus({ podSandboxId: a })).status!.network!.ip;
+    const ipB = (await c.runtime.podSandboxStatus({ podSandboxId: b })).status!.network!.ip;
+    assert.match(ipA, /^10\.123\.0\.\d+$/);
+    assert.match(ipB, /^10\.123\.0\.\d+$/);
+    assert.is.not(ipA, ipB);
+    assert.ok(netDirs().some((n) => !before.has(n)), 'the network lives in a temporary directory');
+  });
+  assert.equal(netDirs().filter((n) => !before.has(n)), [], 'removed on exit');
+});
+
+t('--network none: no pod IP; Status NetworkReady false with a reason', async () => {
+  await serving(['--network', 'none'], async (c) => {
+    const cond = (await c.runtime.status({})).status!.conditions.find((x) => x.type === 'NetworkReady')!;
+    assert.equal([cond.status, cond.reason, cond.message], [false, 'NetworkPluginNotReady', 'Network plugin returns error: cni plugin not initialized']);
+    const id = (await c.runtime.runPodSandbox({ config: podConfig() })).podSandboxId;
+    assert.is((await c.runtime.podSandboxStatus({ podSandboxId: id })).status!.network?.ip ?? '', '');
+  });
+});
+
+t.run();
