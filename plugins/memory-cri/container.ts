@@ -18,7 +18,9 @@ import type { MemoryRuntime } from './runtime.js';
 import {
   nullSink, parseSignal, resolveArgv, SimProcess, spawn, type ExitResult, type Host, type Sink, emptyInput,
 } from './sim/index.js';
-import { containerArgv, containerEnv, containerFs, containerUser, effectiveCapabilities, sandboxHostname } from './spec.js';
+import {
+  checkRunAsGroup, containerArgv, containerEnv, containerFs, containerSeccomp, containerUser, effectiveCapabilities, sandboxHostname,
+} from './spec.js';
 import { jsonInfo, matchLabels, newId, nowNs, serialized, Store, type ContainerRec, type SandboxRec } from './store.js';
 
 const START_ERROR_EXIT = 128;
@@ -236,17 +238,19 @@ export function createContainerIn(rt: MemoryRuntime, sb: SandboxRec, config: Con
   const holder = rt.store.names.get(nameKey);
   if (holder) throw alreadyExists(`failed to reserve container name "${nameKey}": name "${nameKey}" is reserved for "${holder}"`);
   const entry = local.entry;
+  checkRunAsGroup(config);
+  const seccomp = containerSeccomp(config);
   const argv = containerArgv(config, entry);
   const hostname = sandboxHostname(sb, rt.nodeHostname);
   const cwd = config.workingDir || entry.config.workingDir || '/';
   const env = containerEnv(config, entry, hostname);
   const user = containerUser(config, entry);
   const u = 'error' in user ? { uid: 0, gid: 0, groups: [], name: 'root', group: 'root' } : user;
-  const fs = containerFs(config, entry, sb, hostname, cwd, u.uid);
+  const fs = containerFs(config, entry, sb, hostname, cwd, u);
   const id = newId();
   const host: Host = {
     fs, hostname, ips: sb.ips, user: u, ports: sb.ports, allocate: (bytes) => rt.allocate(c, bytes),
-    caps: effectiveCapabilities(config, u.uid), hostIpc: sb.config.linux?.securityContext?.namespaceOptions?.ipc === NamespaceMode.NODE,
+    caps: effectiveCapabilities(config, u.uid), seccomp, hostIpc: sb.config.linux?.securityContext?.namespaceOptions?.ipc === NamespaceMode.NODE,
   };
   const c: ContainerRec = {
     id, sandboxId: sb.id, config, metadata: config.metadata, state: ContainerState.CONTAINER_CREATED,

@@ -8,7 +8,8 @@ import { ExposeError, PortInUse } from './net.js';
 import { parseSignal } from './process.js';
 import { findProcess } from './procs.js';
 import { resolveProgram } from './resolve.js';
-import { programs, readAll, type Program, type ProgramCtx } from './types.js';
+import { CHMOD_SYSCALL, CHOWN_SYSCALL, syscall } from './seccomp.js';
+import { hasCap, programs, readAll, type Program, type ProgramCtx } from './types.js';
 
 const base = (c: ProgramCtx) => posix.basename(c.argv[0]);
 const fsMessage = (e: unknown) => (e instanceof FsError ? e.message : (e as Error).message);
@@ -125,8 +126,15 @@ def('sleep', async (c) => {
 });
 
 def('pwd', async (c) => { c.io.out.write(c.cwd + '\n'); return 0; });
+/** hostname [-i] | hostname NAME (sethostname: the seccomp filter, then CAP_SYS_ADMIN, decide). */
 def('hostname', async (c) => {
-  const { f } = flags(c.argv.slice(1));
+  const { f, rest } = flags(c.argv.slice(1));
+  if (rest.length) {
+    const denied = syscall(c, 'sethostname') ?? (hasCap(c.host, 'SYS_ADMIN') ? undefined : 'Operation not permitted');
+    if (denied) { c.io.err.write(`hostname: sethostname: ${denied}\n`); return 1; }
+    c.host.hostname = rest[0];
+    return 0;
+  }
   c.io.out.write((f.has('i') ? c.host.ips.join(' ') : c.host.hostname) + '\n');
   return 0;
 });
@@ -405,8 +413,11 @@ def('mv', async (c) => {
 
 def(['chmod', 'chown', 'chgrp'], async (c) => {
   const paths = c.argv.slice(2);
+  const call = base(c) === 'chmod' ? CHMOD_SYSCALL : CHOWN_SYSCALL;
   for (const p of paths) {
     const w = c.host.fs.locate(p, c.cwd);
+    const denied = syscall(c, call);
+    if (denied) { c.io.err.write(`${base(c)}: ${p}: ${denied}\n`); return 1; }
     if (!c.host.fs.stat(p, c.cwd)) { c.io.err.write(`${base(c)}: ${p}: No such file or directory\n`); return 1; }
     if (w.readonly) { c.io.err.write(`${base(c)}: ${p}: Read-only file system\n`); return 1; }
   }

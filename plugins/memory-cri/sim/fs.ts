@@ -60,12 +60,18 @@ export interface FsOptions {
   /** Executables: absolute path → program. */
   executables?: Record<string, string>;
   dirs?: string[];
+  /** OCI maskedPaths (runc): a file reads as /dev/null (empty, not executable), a directory as an empty read-only one. */
+  maskedPaths?: string[];
+  /** OCI readonlyPaths (runc): writes under them fail with EROFS. */
+  readonlyPaths?: string[];
 }
 
 export class ContainerFs {
   readonly mounts: MountSpec[];
   readonly readonlyRootfs: boolean;
   private readonly mem = new Map<string, Node>();
+  private readonly nullPaths = new Set<string>();
+  private readonly readonlyPaths: string[] = [];
 
   constructor(opts: FsOptions = {}) {
     this.mounts = [...(opts.mounts ?? [])]
@@ -83,6 +89,21 @@ export class ContainerFs {
     }
     // Mount points exist as directories of the rootfs, as runc creates them.
     for (const m of this.mounts) this.mkdirMem(m.containerPath);
+    for (const r of opts.readonlyPaths ?? []) this.readonlyPaths.push(posix.resolve('/', r));
+    // runc masks what exists: /dev/null over a file, an empty read-only tmpfs over a directory.
+    for (const raw of opts.maskedPaths ?? []) {
+      const p = posix.resolve('/', raw);
+      const st = this.stat(p);
+      if (!st) continue;
+      if (st.type === 'dir') {
+        if (st.where === 'mem') for (const k of [...this.mem.keys()]) if (k.startsWith(p === '/' ? '/' : p + '/')) this.mem.delete(k);
+        this.readonlyPaths.push(p);
+      } else this.nullPaths.add(p);
+    }
+  }
+
+  private readonlyAt(p: string): boolean {
+    return this.readonlyPaths.some((r) => p === r || p.startsWith(r === '/' ? '/' : r + '/'));
   }
 
   private mkdirMem(p: string): void {
@@ -101,14 +122,14 @@ export class ContainerFs {
   /** Where an absolute (or cwd-relative) path lives. */
   locate(path: string, cwd = '/'): Where {
     const p = posix.resolve(cwd, path);
-    if (p === '/dev/null') return { where: 'null', path: p, readonly: false };
+    if (p === '/dev/null' || this.nullPaths.has(p)) return { where: 'null', path: p, readonly: false };
     for (const m of this.mounts) {
       if (p === m.containerPath || p.startsWith(m.containerPath === '/' ? '/' : m.containerPath + '/')) {
         const rel = posix.relative(m.containerPath, p);
-        return { where: 'host', path: p, hostPath: rel ? `${m.hostPath.replace(/\/+$/, '')}/${rel}` : m.hostPath, readonly: m.readonly, mount: m };
+        return { where: 'host', path: p, hostPath: rel ? `${m.hostPath.replace(/\/+$/, '')}/${rel}` : m.hostPath, readonly: m.readonly || this.readonlyAt(p), mount: m };
       }
     }
-    return { where: 'mem', path: p, readonly: this.readonlyRootfs };
+    return { where: 'mem', path: p, readonly: this.readonlyRootfs || this.readonlyAt(p) };
   }
 
   stat(path: string, cwd = '/'): Stat | undefined {

@@ -512,7 +512,7 @@ BUILTINS.source = BUILTINS['.'];
 /** sh [-ex] [-c SCRIPT [NAME [ARGS…]] | FILE [ARGS…]]; with neither, the script is stdin. */
 async function shProgram(c: ProgramCtx): Promise<number> {
   const sh = new Shell(c.host, c.proc, c.env, c.cwd);
-  sh.name = c.argv[0].split('/').pop() || 'sh';
+  sh.name = c.argv[0] || 'sh'; // as ash: messages carry argv[0] as invoked ("/bin/sh: ls: …")
   const args = c.argv.slice(1);
   let script: string | undefined;
   while (args.length && /^[-+][a-z]+$/.test(args[0])) {

@@ -3,6 +3,7 @@
 // NET_ADMIN for brctl, SYS_ADMIN for mount), and messages and exit codes follow busybox.
 import { readFileSync } from 'node:fs';
 import { FsError } from './fs.js';
+import { syscall } from './seccomp.js';
 import { hasCap, programs, readAll, type Program, type ProgramCtx } from './types.js';
 
 function def(names: string[], p: Program): void {
@@ -133,7 +134,9 @@ def(['mount'], async (c) => {
     else rest.push(a);
   }
   if (rest.length !== 2) { c.io.err.write('mount: usage: mount [-r] [-t TYPE] [-o OPTS] DEVICE DIR\n'); return 1; }
-  if (!hasCap(c.host, 'SYS_ADMIN')) { c.io.err.write('mount: permission denied (are you root?)\n'); return 255; }
+  const denied = syscall(c, 'mount');
+  if (denied && denied !== 'Operation not permitted') { c.io.err.write(`mount: mounting ${rest[0]} on ${rest[1]} failed: ${denied}\n`); return 255; }
+  if (denied || !hasCap(c.host, 'SYS_ADMIN')) { c.io.err.write('mount: permission denied (are you root?)\n'); return 255; }
   const [src, dst] = rest;
   if (fs.stat(dst, c.cwd)?.type !== 'dir') { c.io.err.write(`mount: mounting ${src} on ${dst} failed: No such file or directory\n`); return 255; }
   if (!bind) {

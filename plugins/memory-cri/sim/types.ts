@@ -3,6 +3,7 @@
 import type { ContainerFs } from './fs.js';
 import type { PortTable } from './net.js';
 import type { SimProcess } from './process.js';
+import type { SeccompFilter } from './seccomp.js';
 
 export interface Sink { write(chunk: string | Buffer): void }
 /** stdin: a buffer read from the front (pipes are run one stage after the other). */
@@ -26,6 +27,8 @@ export interface Host {
   init?: SimProcess;
   /** Effective capabilities (names without CAP_) as runc leaves them; undefined: all (tests, tools). */
   caps?: ReadonlySet<string>;
+  /** The seccomp filter of the container's processes; undefined: none. */
+  seccomp?: SeccompFilter;
   /** The pod shares the node's IPC namespace: ipcs lists the node's System V objects. */
   hostIpc?: boolean;
   /** Bridges made with `brctl addbr` in the pod's network namespace. */
