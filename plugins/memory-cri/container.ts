@@ -18,6 +18,8 @@ import type { MemoryRuntime } from './runtime.js';
 import {
   nullSink, parseSignal, resolveArgv, SimProcess, spawn, type ExitResult, type Host, type Sink, emptyInput,
 } from './sim/index.js';
+import { pidNamespace } from './pidns.js';
+import { procFile } from './sim/procs.js';
 import {
   checkRunAsGroup, containerArgv, containerEnv, containerFs, containerSeccomp, containerUser, effectiveCapabilities, sandboxHostname,
 } from './spec.js';
@@ -250,8 +252,10 @@ export function createContainerIn(rt: MemoryRuntime, sb: SandboxRec, config: Con
   const id = newId();
   const host: Host = {
     fs, hostname, ips: sb.ips, user: u, ports: sb.ports, allocate: (bytes) => rt.allocate(c, bytes),
-    caps: effectiveCapabilities(config, u.uid), seccomp, hostIpc: sb.config.linux?.securityContext?.namespaceOptions?.ipc === NamespaceMode.NODE,
+    caps: effectiveCapabilities(config, u.uid), seccomp, noNewPrivs: !!config.linux?.securityContext?.noNewPrivs && !config.linux.securityContext.privileged, hostIpc: sb.config.linux?.securityContext?.namespaceOptions?.ipc === NamespaceMode.NODE,
   };
+  host.pidns = pidNamespace(rt, { id, sandboxId: sb.id, config });
+  fs.virtual = (path) => procFile({ host }, path);
   const c: ContainerRec = {
     id, sandboxId: sb.id, config, metadata: config.metadata, state: ContainerState.CONTAINER_CREATED,
     image: { entry, name: local.repoTags[0] ?? config.image.image, ref: local.repoDigests[0] ?? entry.id },

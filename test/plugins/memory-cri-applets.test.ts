@@ -21,7 +21,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'memory-cri-applets-'));
 
 function host(over: Partial<Host> = {}): Host {
   return {
-    fs: new ContainerFs({ executables: { ...busyboxExecutables(), '/usr/local/bin/httpd-foreground': 'httpd-foreground' }, mounts: [{ containerPath: '/data', hostPath: tmp, readonly: false }] }),
+    fs: new ContainerFs({ executables: { ...busyboxExecutables(), '/usr/local/bin/httpd-foreground': 'httpd-foreground', '/bin/setuid-euid': 'setuid-euid' }, mounts: [{ containerPath: '/data', hostPath: tmp, readonly: false }] }),
     hostname: 'sim-pod', ips: ['10.9.0.7'], ports: new PortTable(),
     user: { uid: 0, gid: 0, groups: [], name: 'root', group: 'root' },
     ...over,
@@ -43,7 +43,7 @@ function run(argv: string[], hst: Host, o: { parent?: SimProcess; stdin?: string
 }
 const exec = (argv: string[], hst: Host, parent?: SimProcess) => run(argv, hst, { parent }).done;
 
-t.before(async () => { h = await startTestRuntime(); await h.client.image.pullImage({ image: { image: 'busybox' } }); });
+t.before(async () => { h = await startTestRuntime(); for (const image of ['busybox', 'nginx']) await h.client.image.pullImage({ image: { image } }); });
 t.after(async () => { await h?.close(); rmSync(tmp, { recursive: true, force: true }); });
 
 t('process table: pgrep/pidof find PID 1 and exec sessions, never themselves; ps lists; kill by pid', async () => {
@@ -218,7 +218,7 @@ t('runtime: `sh -c top` keeps running; pgrep sees it; capabilities decide ping a
   await new Promise((r) => setTimeout(r, 100));
   assert.is((await status(id)).state, ContainerState.CONTAINER_RUNNING);
   const pg = await h.client.runtime.execSync({ containerId: id, cmd: ['pgrep', 'top'], timeout: 5n });
-  assert.is(Buffer.from(pg.stdout).toString(), '1\n');
+  assert.match(Buffer.from(pg.stdout).toString(), /^\d+\n$/);
   const ping = await h.client.runtime.execSync({ containerId: id, cmd: ['ping', '127.0.0.1'], timeout: 5n });
   assert.is(ping.exitCode, 1);
   assert.match(Buffer.from(ping.stderr).toString(), /permission denied/);
@@ -226,6 +226,43 @@ t('runtime: `sh -c top` keeps running; pgrep sees it; capabilities decide ping a
   assert.is(br.exitCode, 1, 'no NET_ADMIN by default');
   const priv = await startCtr('priv', ['sleep', '100'], { linux: { securityContext: { privileged: true } } });
   assert.is((await h.client.runtime.execSync({ containerId: priv, cmd: ['brctl', 'addbr', 'foobar'], timeout: 5n })).exitCode, 0);
+});
+
+t('runtime: PID namespaces: POD shows the pause as PID 1 and the pod\'s containers, CONTAINER its own init, NODE every container; nginx names itself and writes its pid', async () => {
+  const sandboxConfig = podConfig();
+  const { podSandboxId } = await h.client.runtime.runPodSandbox({ config: sandboxConfig });
+  const mk = async (name: string, cmd: string[], pid: number, image = 'busybox') => {
+    const { containerId } = await h.client.runtime.createContainer({ podSandboxId, sandboxConfig, config: ctrConfig(name, cmd, { image: { image }, linux: { securityContext: { namespaceOptions: { pid } } } }) });
+    await h.client.runtime.startContainer({ containerId });
+    return containerId;
+  };
+  const out = async (id: string, cmd: string[]) => Buffer.from((await h.client.runtime.execSync({ containerId: id, cmd, timeout: 5n })).stdout).toString();
+  const a = await mk('pod-a', ['sleep', '1001'], 0);
+  const b = await mk('pod-b', ['sleep', '1002'], 0);
+  const own = await mk('own', ['sleep', '1003'], 1);
+  const web = await mk('web', [], 1, 'nginx');
+  assert.is(await out(a, ['cat', '/proc/1/cmdline']), '/pause\0');
+  assert.match(await out(a, ['pgrep', '-f', 'sleep 100']), /^\d+\n\d+\n$/, 'both pod-namespace containers');
+  assert.is(await out(own, ['cat', '/proc/1/cmdline']), 'sleep\x001003\0');
+  assert.is(await out(own, ['pgrep', '-f', 'sleep 100']), '1\n');
+  await waitFor(async () => /master process/.test(await out(web, ['cat', '/proc/1/cmdline'])), 3000, 'nginx title');
+  assert.is(await out(web, ['cat', '/var/run/nginx.pid']), '1\n');
+  const nodeSb = podConfig({ linux: { securityContext: { namespaceOptions: { pid: 2 } } } });
+  const nodePod = (await h.client.runtime.runPodSandbox({ config: nodeSb })).podSandboxId;
+  const { containerId: hostpid } = await h.client.runtime.createContainer({ podSandboxId: nodePod, sandboxConfig: nodeSb, config: ctrConfig('hostpid', ['sleep', '1004'], { linux: { securityContext: { namespaceOptions: { pid: 2 } } } }) });
+  await h.client.runtime.startContainer({ containerId: hostpid });
+  const pids = (await out(hostpid, ['pidof', 'nginx'])).trim();
+  assert.match(pids, /^\d+$/);
+  assert.is.not(pids, '1', 'node pids are not remapped');
+  assert.match(await out(hostpid, ['pgrep', '-f', 'sleep 100[1-4]']), /^(\d+\n){4}$/, 'every container on the runtime');
+  void b;
+});
+
+t('runtime: setuid-euid (the nonewprivs image) prints 0 unless no_new_privs is set', async () => {
+  const hst = host({ user: { uid: 1000, gid: 1000, groups: [], name: '1000', group: '1000' } });
+  assert.is((await exec(['setuid-euid'], hst)).out, 'Effective uid: 0\n');
+  hst.noNewPrivs = true;
+  assert.is((await exec(['setuid-euid'], hst)).out, 'Effective uid: 1000\n');
 });
 
 t.run();

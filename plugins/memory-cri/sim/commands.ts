@@ -6,7 +6,7 @@ import { posix } from 'node:path';
 import { FsError } from './fs.js';
 import { ExposeError, PortInUse } from './net.js';
 import { parseSignal } from './process.js';
-import { findProcess } from './procs.js';
+import { findProcess, pidInNamespace } from './procs.js';
 import { resolveProgram } from './resolve.js';
 import { CHMOD_SYSCALL, CHOWN_SYSCALL, syscall } from './seccomp.js';
 import { hasCap, programs, readAll, type Program, type ProgramCtx } from './types.js';
@@ -709,6 +709,9 @@ def('httpd-foreground', async (c) => {
 def('nginx', async (c) => {
   for (const s of ['TERM', 'QUIT', 'INT'] as const) c.proc.traps.set(s, async () => 0);
   c.io.err.write('nginx: [notice] start worker processes (triad-memory simulation)\n');
+  // the master process names itself and records its pid, as nginx does
+  c.proc.title = `nginx: master process ${c.argv.join(' ')}`;
+  try { c.host.fs.writeFile('/var/run/nginx.pid', `${pidInNamespace(c)}\n`); } catch { /* read-only rootfs: no pid file */ }
   return serveHttp(c, 80, 'nginx');
 });
 

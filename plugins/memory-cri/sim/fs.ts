@@ -71,6 +71,8 @@ export class ContainerFs {
   readonly readonlyRootfs: boolean;
   private readonly mem = new Map<string, Node>();
   private readonly nullPaths = new Set<string>();
+  /** Files the kernel makes up on read (/proc/PID/…): content for a path, or undefined. */
+  virtual?: (path: string) => Buffer | undefined;
   private readonly readonlyPaths: string[] = [];
 
   constructor(opts: FsOptions = {}) {
@@ -134,6 +136,8 @@ export class ContainerFs {
 
   stat(path: string, cwd = '/'): Stat | undefined {
     const w = this.locate(path, cwd);
+    const v = w.where === 'mem' ? this.virtual?.(w.path) : undefined;
+    if (v) return { type: 'file', size: v.length, where: 'mem' };
     if (w.where === 'null') return { type: 'file', size: 0, where: 'mem' };
     if (w.where === 'host') {
       try {
@@ -150,6 +154,8 @@ export class ContainerFs {
 
   readFile(path: string, cwd = '/'): Buffer {
     const w = this.locate(path, cwd);
+    const v = w.where === 'mem' ? this.virtual?.(w.path) : undefined;
+    if (v) return v;
     if (w.where === 'null') return Buffer.alloc(0);
     if (w.where === 'host') return hostCall(w.path, () => readFileSync(w.hostPath));
     const n = this.mem.get(w.path);

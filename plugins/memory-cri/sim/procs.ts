@@ -5,27 +5,39 @@ import { posix } from 'node:path';
 import type { SimProcess } from './process.js';
 import { programs, type Program, type ProgramCtx } from './types.js';
 
-export interface ProcEntry { pid: number; ppid: number; argv: string[]; comm: string; proc: SimProcess }
-
 function def(names: string[], p: Program): void {
   for (const n of names) programs.set(n, p);
 }
 
-/** The container's live processes, PID 1 first (the pid a process has as seen inside). */
-export function processTable(c: ProgramCtx): ProcEntry[] {
-  const root = c.host.init ?? c.proc;
-  const pidOf = (p: SimProcess) => (p === root ? 1 : p.pid);
+export interface ProcEntry { pid: number; ppid: number; argv: string[]; comm: string; proc?: SimProcess }
+
+/** The live processes of the container's PID namespace, PID 1 first (pids as seen inside). */
+export function processTable(c: { host: ProgramCtx['host']; proc?: SimProcess }): ProcEntry[] {
+  const first = c.host.init ?? c.proc;
+  const ns = c.host.pidns?.() ?? { roots: first ? [first] : [], init: first };
+  const pidOf = (p: SimProcess) => (p === ns.init ? 1 : p.pid);
   const out: ProcEntry[] = [];
+  const entry = (p: SimProcess, ppid: number): ProcEntry => ({ pid: pidOf(p), ppid, argv: p.title !== undefined ? [p.title] : p.argv, comm: posix.basename(p.argv[0] ?? '') || '?', proc: p });
+  if (ns.init === 'pause') out.push({ pid: 1, ppid: 0, argv: ['/pause'], comm: 'pause' });
   const walk = (p: SimProcess, ppid: number) => {
     if (p.done) return;
-    out.push({ pid: pidOf(p), ppid, argv: p.argv, comm: posix.basename(p.argv[0] ?? '') || '?', proc: p });
+    out.push(entry(p, ppid));
     for (const ch of p.children) walk(ch, pidOf(p));
   };
-  walk(root, 0);
-  if (!out.some((e) => e.proc === c.proc) && !c.proc.done) {
-    out.push({ pid: c.proc.pid, ppid: 0, argv: c.proc.argv, comm: posix.basename(c.proc.argv[0] ?? '') || '?', proc: c.proc });
-  }
+  for (const r of ns.roots) walk(r, ns.init === 'pause' ? 1 : 0);
+  if (c.proc && !out.some((e) => e.proc === c.proc) && !c.proc.done) out.push(entry(c.proc, 0));
   return out.sort((a, b) => a.pid - b.pid);
+}
+
+/** The pid of this process as seen in its namespace. */
+export const pidInNamespace = (c: Pick<ProgramCtx, 'host' | 'proc'>): number => processTable(c).find((e) => e.proc === c.proc)?.pid ?? c.proc.pid;
+
+/** /proc/PID/cmdline of the namespace's processes (argv, each NUL-terminated), for the container's files. */
+export function procFile(c: { host: ProgramCtx['host']; proc?: SimProcess }, path: string): Buffer | undefined {
+  const m = /^\/proc\/(\d+)\/cmdline$/.exec(path);
+  if (!m) return undefined;
+  const e = processTable(c).find((x) => x.pid === Number(m[1]));
+  return e ? Buffer.from(e.argv.map((a) => `${a}\0`).join('')) : undefined;
 }
 
 /** The process with this pid as seen inside the container. */
@@ -91,5 +103,14 @@ def(['top'], async (c) => {
     const rows = processTable(c).map((e) => `${String(e.pid).padStart(5)} ${String(e.ppid).padStart(5)} ${c.host.user.name.padEnd(8).slice(0, 8)} ${e.proc === c.proc ? 'R' : 'S'}     ${e.argv.join(' ')}`);
     c.io.out.write(['  PID  PPID USER     STAT   COMMAND', ...rows].join('\n') + '\n');
   }
+  return 0;
+});
+
+/**
+ * A setuid-root program that prints its effective uid (what Kubernetes' nonewprivs test image
+ * runs): 0 when exec raised it to root, the caller's uid when no_new_privs kept it.
+ */
+def(['setuid-euid'], async (c) => {
+  c.io.out.write(`Effective uid: ${c.host.noNewPrivs ? c.host.user.uid : 0}\n`);
   return 0;
 });

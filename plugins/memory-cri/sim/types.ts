@@ -23,10 +23,18 @@ export interface Host {
   ips: string[];
   user: User;
   ports: PortTable;
+  /**
+   * The PID namespace: the first processes of every container in it, and who is PID 1 there
+   * (the container's own first process, the pod's pause, or nobody remapped: the node's).
+   * Undefined: the container's own namespace, with init as PID 1.
+   */
+  pidns?: () => { roots: SimProcess[]; init: SimProcess | 'pause' | undefined };
   /** PID 1 of the container, for `kill 1`. */
   init?: SimProcess;
   /** Effective capabilities (names without CAP_) as runc leaves them; undefined: all (tests, tools). */
   caps?: ReadonlySet<string>;
+  /** no_new_privs is set: executing a setuid program does not raise privileges. */
+  noNewPrivs?: boolean;
   /** The seccomp filter of the container's processes; undefined: none. */
   seccomp?: SeccompFilter;
   /** The pod shares the node's IPC namespace: ipcs lists the node's System V objects. */
