@@ -252,7 +252,7 @@ export function createContainerIn(rt: MemoryRuntime, sb: SandboxRec, config: Con
   const id = newId();
   const host: Host = {
     fs, hostname, ips: sb.ips, user: u, ports: sb.ports, allocate: (bytes) => rt.allocate(c, bytes),
-    caps: effectiveCapabilities(config, u.uid), seccomp, noNewPrivs: !!config.linux?.securityContext?.noNewPrivs && !config.linux.securityContext.privileged, hostIpc: sb.config.linux?.securityContext?.namespaceOptions?.ipc === NamespaceMode.NODE,
+    caps: effectiveCapabilities(config, u.uid), seccomp, noNewPrivs: !!config.linux?.securityContext?.noNewPrivs && !config.linux.securityContext.privileged, hostIpc: sb.config.linux?.securityContext?.namespaceOptions?.ipc === NamespaceMode.NODE, hostNetwork: sb.hostNetwork,
   };
   host.pidns = pidNamespace(rt, { id, sandboxId: sb.id, config });
   fs.virtual = (path) => procFile({ host }, path);

@@ -7,6 +7,7 @@ import { NamespaceMode, SecurityProfile_ProfileType, SupplementalGroupsPolicy, t
 import { invalidArgument, Status, StatusError } from '../../interfaces/grpc/errors.js';
 import type { CatalogueEntry } from './catalogue.js';
 import { ContainerFs, type MountSpec } from './sim/index.js';
+import { nodeSubmounts } from './sim/mounts.js';
 import { procStatusText, sysctlFiles } from './sim/procfs.js';
 import { SeccompFilter } from './sim/seccomp.js';
 import type { SandboxRec } from './store.js';
@@ -102,7 +103,10 @@ export function containerMounts(config: ContainerConfig): MountSpec[] {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       mkdirSync(m.hostPath, { recursive: true, mode: 0o755 });
     }
-    out.push({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: !!m.readonly, ...mountOptions(m.containerPath, m.mountOptions) });
+    out.push({
+      containerPath: m.containerPath, hostPath: m.hostPath, readonly: !!m.readonly, ...mountOptions(m.containerPath, m.mountOptions),
+      ...(m.readonly ? { submounts: nodeSubmounts(m.hostPath) } : {}),
+    });
   }
   return out;
 }

@@ -6,6 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerState } from '../../interfaces/gen/cri/api.js';
@@ -137,6 +138,19 @@ t('netstat -ln: the pod\'s listening ports', async () => {
   assert.not.match((await exec(['netstat', '-n'], hst, srv.proc)).out, /8089/, 'without -l or -a no servers are listed');
   srv.proc.kill('KILL');
   await srv.done;
+});
+
+t('netstat in a host-network pod lists the node\'s listening sockets', async () => {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as AddressInfo).port;
+  try {
+    const node = await exec(['netstat', '-ln'], host({ hostNetwork: true }));
+    assert.match(node.out, new RegExp(`tcp\\s+0\\s+0 127\\.0\\.0\\.1:${port}\\s+0\\.0\\.0\\.0:\\*\\s+LISTEN`));
+    assert.not.match((await exec(['netstat', '-ln'], host())).out, new RegExp(`:${port}\\b`), 'a pod network namespace does not see it');
+  } finally {
+    srv.close();
+  }
 });
 
 t('brctl: addbr/delbr need NET_ADMIN; show lists bridges', async () => {

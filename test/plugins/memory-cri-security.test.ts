@@ -5,7 +5,9 @@
 // /proc/sys; SupplementalGroupsPolicy Merge/Strict with the image's /etc/group.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { ContainerFs } from '../../plugins/memory-cri/sim/index.js';
+import { nodeSubmounts } from '../../plugins/memory-cri/sim/mounts.js';
 import { join } from 'node:path';
 import { ContainerState, SecurityProfile_ProfileType, SupplementalGroupsPolicy } from '../../interfaces/gen/cri/api.js';
 import { ctrConfig, podConfig, startTestRuntime, waitFor, type TestRuntime } from '../../plugins/memory-cri/testing.js';
@@ -112,6 +114,17 @@ t('SupplementalGroupsPolicy: Merge adds the image\'s /etc/group membership, Stri
   assert.is((await strict.exec(['id', '-G'])).out, '1000 1234\n');
   const ss = (await h.client.runtime.containerStatus({ containerId: strict.id })).status!.user!.linux!;
   assert.equal([...ss.supplementalGroups].sort(), [1000n, 1234n]);
+});
+
+t('a read-only mount is not recursive: a node mount point under its host path stays writable', async () => {
+  assert.ok(nodeSubmounts('/').includes('/proc'), 'reads the node mount table');
+  assert.equal(nodeSubmounts('/definitely/not/mounted'), []);
+  const dir = mkdtempSync(join(h.dir, 'rro-'));
+  mkdirSync(join(dir, 'tmpfs'));
+  const fs = new ContainerFs({ mounts: [{ containerPath: '/mnt', hostPath: dir, readonly: true, submounts: [join(dir, 'tmpfs')] }] });
+  fs.writeFile('/mnt/tmpfs/file', 'ok');
+  assert.is(readFileSync(join(dir, 'tmpfs/file'), 'utf8'), 'ok');
+  assert.throws(() => fs.writeFile('/mnt/other', 'no'), /Read-only file system/);
 });
 
 t.run();

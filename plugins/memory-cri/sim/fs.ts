@@ -14,6 +14,8 @@ export interface MountSpec {
   noexec?: boolean;
   /** Mount options beyond ro/rw and rbind, as the OCI spec would carry them. */
   options?: string[];
+  /** Node mount points under hostPath: a non-recursive read-only mount leaves them writable. */
+  submounts?: string[];
 }
 
 const MESSAGES = {
@@ -128,7 +130,9 @@ export class ContainerFs {
     for (const m of this.mounts) {
       if (p === m.containerPath || p.startsWith(m.containerPath === '/' ? '/' : m.containerPath + '/')) {
         const rel = posix.relative(m.containerPath, p);
-        return { where: 'host', path: p, hostPath: rel ? `${m.hostPath.replace(/\/+$/, '')}/${rel}` : m.hostPath, readonly: m.readonly || this.readonlyAt(p), mount: m };
+        const hostPath = rel ? `${m.hostPath.replace(/\/+$/, '')}/${rel}` : m.hostPath;
+        const inSubmount = !!m.submounts?.some((s) => hostPath === s || hostPath.startsWith(s + '/'));
+        return { where: 'host', path: p, hostPath, readonly: (m.readonly && !inSubmount) || this.readonlyAt(p), mount: m };
       }
     }
     return { where: 'mem', path: p, readonly: this.readonlyRootfs || this.readonlyAt(p) };

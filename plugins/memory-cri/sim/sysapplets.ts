@@ -187,13 +187,37 @@ def(['ipcs'], async (c) => {
 def(['netstat'], async (c) => {
   const f = new Set(c.argv.slice(1).filter((a) => a.startsWith('-')).flatMap((a) => [...a.slice(1)]));
   const udpOnly = f.has('u') && !f.has('t');
-  const ports = udpOnly ? [] : Object.keys(c.host.ports.forwards()).map(Number).sort((a, b) => a - b);
-  const rows = ports.map((p) => `tcp        0      0 ${`0.0.0.0:${p}`.padEnd(23)} ${'0.0.0.0:*'.padEnd(23)} LISTEN      `);
+  const row = (proto: string, local: string, foreign: string) => `${proto.padEnd(5)}      0      0 ${local.padEnd(23)} ${foreign.padEnd(23)} LISTEN      `;
+  // A host-network pod is in the node's network namespace: its listening sockets are the node's.
+  const rows = udpOnly ? [] : c.host.hostNetwork
+    ? [...nodeListeners('/proc/net/tcp', 'tcp'), ...nodeListeners('/proc/net/tcp6', 'tcp6')].map((l) => row(l.proto, l.local, l.proto === 'tcp' ? '0.0.0.0:*' : ':::*'))
+    : Object.keys(c.host.ports.forwards()).map(Number).sort((a, b) => a - b).map((p) => row('tcp', `0.0.0.0:${p}`, '0.0.0.0:*'));
   c.io.out.write([`Active Internet connections (${f.has('l') ? 'only servers' : f.has('a') ? 'servers and established' : 'w/o servers'})`,
     'Proto Recv-Q Send-Q Local Address           Foreign Address         State       ',
     ...(f.has('l') || f.has('a') ? rows : [])].join('\n') + '\n');
   return 0;
 });
+
+/** Listening sockets in a /proc/net/tcp{,6} table of the node (state 0A), as netstat -n prints them. */
+function nodeListeners(file: string, proto: string): Array<{ proto: string; local: string }> {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch { return []; }
+  const out: Array<{ proto: string; local: string }> = [];
+  for (const line of text.trim().split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[3] !== '0A') continue;
+    const [addrHex, portHex] = f[1].split(':');
+    const port = parseInt(portHex, 16);
+    let addr: string;
+    if (addrHex.length === 8) addr = [3, 2, 1, 0].map((i) => parseInt(addrHex.slice(i * 2, i * 2 + 2), 16)).join('.');
+    else {
+      const full = addrHex.match(/.{8}/g)!.map((w) => w.match(/../g)!.reverse().join('')).join('').match(/.{4}/g)!.join(':');
+      addr = new URL(`http://[${full}]/`).hostname.slice(1, -1); // the shortest form, as inet_ntop
+    }
+    out.push({ proto, local: addr.includes(':') ? `${addr === '::' ? ':::' : `${addr}:`}${port}` : `${addr}:${port}` });
+  }
+  return out;
+}
 
 /** brctl addbr|delbr|show: bridges of the container's network namespace; changing them needs NET_ADMIN. */
 def(['brctl'], async (c) => {

@@ -37,6 +37,8 @@ export interface Host {
   noNewPrivs?: boolean;
   /** The seccomp filter of the container's processes; undefined: none. */
   seccomp?: SeccompFilter;
+  /** The pod shares the node's network namespace: netstat lists the node's listening sockets. */
+  hostNetwork?: boolean;
   /** The pod shares the node's IPC namespace: ipcs lists the node's System V objects. */
   hostIpc?: boolean;
   /** Bridges made with `brctl addbr` in the pod's network namespace. */
