@@ -222,3 +222,32 @@ export async function exposeInNetns(netnsPath: string, port: number, target: str
   }
   return undo;
 }
+
+/** An IPv4 address on this machine's loopback (127.0.0.0/8): a pod IP a client here can reach. */
+export const isLoopbackV4 = (ip: string | undefined): ip is string => !!ip && /^127\.\d+\.\d+\.\d+$/.test(ip);
+
+/**
+ * Make `target` answer on ip:port, where ip is the pod's loopback IP (a pod subnet inside
+ * 127.0.0.0/8): clients on this machine reach the pod at its IP, as they would on a node.
+ * Best effort: when ip:port cannot be bound (a port below 1024 without privilege, or taken),
+ * the port is only where portForwards says.
+ */
+export async function exposeOnLoopback(ip: string, port: number, target: string): Promise<() => Promise<void>> {
+  const i = target.lastIndexOf(':');
+  const [host, tport] = [target.slice(0, i), Number(target.slice(i + 1))];
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    pipeBoth(s, connect(tport, host));
+  });
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, ip, () => resolve(true));
+  });
+  if (!ok) return async () => undefined;
+  return async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+}

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriClient } from '../../interfaces/cri/client.js';
 import { triadRoot } from '../../interfaces/util/root.js';
-import { podConfig, waitFor } from '../../plugins/memory-cri/testing.js';
+import { ctrConfig, podConfig, waitFor } from '../../plugins/memory-cri/testing.js';
+import { request } from 'node:http';
 
 const t = suite('triad serve memory-cri --network');
 const root = triadRoot();
@@ -62,6 +63,29 @@ t('--network none: no pod IP; Status NetworkReady false with a reason', async ()
     assert.equal([cond.status, cond.reason, cond.message], [false, 'NetworkPluginNotReady', 'Network plugin returns error: cni plugin not initialized']);
     const id = (await c.runtime.runPodSandbox({ config: podConfig() })).podSandboxId;
     assert.is((await c.runtime.podSandboxStatus({ podSandboxId: id })).status!.network?.ip ?? '', '');
+  });
+});
+
+t('a pod subnet on loopback (127.0.0.0/8): a pod port answers on the pod IP itself', async () => {
+  await serving(['--subnet', '127.77.0.0/24'], async (c) => {
+    const sandboxConfig = podConfig();
+    const { podSandboxId } = await c.runtime.runPodSandbox({ config: sandboxConfig });
+    const ip = (await c.runtime.podSandboxStatus({ podSandboxId })).status!.network!.ip;
+    assert.match(ip, /^127\.77\.0\.\d+$/);
+    await c.image.pullImage({ image: { image: 'busybox' } });
+    const { containerId } = await c.runtime.createContainer({ podSandboxId, sandboxConfig, config: ctrConfig('web', ['httpd', '-f', '-p', '8088']) });
+    await c.runtime.startContainer({ containerId });
+    const body = await waitFor(() => new Promise<string | undefined>((resolve) => {
+      request({ host: ip, port: 8088, path: '/' }, (res) => {
+        let b = '';
+        res.on('data', (d) => { b += d; });
+        res.on('end', () => resolve(b));
+      }).on('error', () => resolve(undefined)).end();
+    }), 10_000, 'the pod IP to answer');
+    assert.is(body, 'ok\n');
+    await c.runtime.stopContainer({ containerId, timeout: 0n });
+    const refused = await new Promise<boolean>((resolve) => { request({ host: ip, port: 8088 }).on('error', () => resolve(true)).on('response', () => resolve(false)).end(); });
+    assert.ok(refused, 'gone with the listener');
   });
 });
 
