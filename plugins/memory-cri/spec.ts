@@ -3,7 +3,7 @@
 // working directory, user (runAsUser / runAsUsername / image USER), mounts (missing host paths
 // are created as directories, as containerd does) and the files runc would provide.
 import { mkdirSync, statSync } from 'node:fs';
-import { NamespaceMode, SecurityProfile_ProfileType, SupplementalGroupsPolicy, type ContainerConfig } from '../../interfaces/gen/cri/api.js';
+import { MountPropagation, NamespaceMode, SecurityProfile_ProfileType, SupplementalGroupsPolicy, type ContainerConfig } from '../../interfaces/gen/cri/api.js';
 import { invalidArgument, Status, StatusError } from '../../interfaces/grpc/errors.js';
 import type { CatalogueEntry } from './catalogue.js';
 import { ContainerFs, type MountSpec } from './sim/index.js';
@@ -105,7 +105,7 @@ export function containerMounts(config: ContainerConfig): MountSpec[] {
     }
     out.push({
       containerPath: m.containerPath, hostPath: m.hostPath, readonly: !!m.readonly, ...mountOptions(m.containerPath, m.mountOptions),
-      ...(m.readonly ? { submounts: nodeSubmounts(m.hostPath) } : {}),
+      submounts: nodeSubmounts(m.hostPath), ...(m.propagation === MountPropagation.PROPAGATION_PRIVATE ? { private: true } : {}),
     });
   }
   return out;

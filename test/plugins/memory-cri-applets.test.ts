@@ -4,7 +4,7 @@
 // runtime: dd OOM-kill (137), ping/brctl following the container's capabilities, top as PID 1.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -113,7 +113,10 @@ t('mount: lists the mounts; --bind needs SYS_ADMIN and works for a source under 
   admin.fs.mkdir('/mnt/x', { parents: true });
   assert.is((await exec(['mount', '--bind', '/data', '/mnt/x'], admin)).code, 0);
   assert.is((await exec(['cat', '/mnt/x/shared.txt'], admin)).out, 'from the host\n');
-  assert.match((await exec(['mount', '--bind', '/etc', '/mnt/x'], admin)).err, /not simulated/);
+  admin.fs.mkdir('/data/inner', { parents: true });
+  assert.is((await exec(['mount', '--bind', '/bin', '/data/inner'], admin)).code, 0, 'an in-memory path binds inside the container');
+  assert.match((await exec(['ls', '/data/inner'], admin)).out, /^sh$/m);
+  assert.equal(readdirSync(join(tmp, 'inner')), [], 'the node does not see it');
   assert.match((await exec(['mount', '-t', 'tmpfs', 'tmpfs', '/mnt/x'], admin)).err, /tmpfs file systems are not simulated/);
 });
 

@@ -127,4 +127,15 @@ t('a read-only mount is not recursive: a node mount point under its host path st
   assert.throws(() => fs.writeFile('/mnt/other', 'no'), /Read-only file system/);
 });
 
+t('mount propagation: with PRIVATE, a node mount made under the host path after the container was made is not seen', async () => {
+  // the node's /proc is a mount point under /; a snapshot without it stands for "mounted later"
+  const later = new ContainerFs({ mounts: [{ containerPath: '/host', hostPath: '/', readonly: false, submounts: [], private: true }] });
+  assert.equal(later.readdir('/host/proc'), [], 'an empty mount point');
+  assert.not.ok(later.stat('/host/proc/self/status'));
+  const slave = new ContainerFs({ mounts: [{ containerPath: '/host', hostPath: '/', readonly: false, submounts: [] }] });
+  assert.ok(slave.readdir('/host/proc').includes('self'), 'HOST_TO_CONTAINER / BIDIRECTIONAL see it');
+  const known = new ContainerFs({ mounts: [{ containerPath: '/host', hostPath: '/', readonly: false, submounts: nodeSubmounts('/'), private: true }] });
+  assert.ok(known.readdir('/host/proc').includes('self'), 'mounts that existed at create are seen');
+});
+
 t.run();

@@ -5,6 +5,7 @@ import {
   appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync,
 } from 'node:fs';
 import { posix } from 'node:path';
+import { nodeSubmounts } from './mounts.js';
 
 export interface MountSpec {
   containerPath: string;
@@ -14,8 +15,10 @@ export interface MountSpec {
   noexec?: boolean;
   /** Mount options beyond ro/rw and rbind, as the OCI spec would carry them. */
   options?: string[];
-  /** Node mount points under hostPath: a non-recursive read-only mount leaves them writable. */
+  /** Node mount points under hostPath when the container was made: a non-recursive read-only mount leaves them writable. */
   submounts?: string[];
+  /** Propagation PRIVATE (rprivate): node mounts made under hostPath later are not seen (their mount point is an empty directory). */
+  private?: boolean;
 }
 
 const MESSAGES = {
@@ -73,6 +76,7 @@ export class ContainerFs {
   readonly readonlyRootfs: boolean;
   private readonly mem = new Map<string, Node>();
   private readonly nullPaths = new Set<string>();
+  private readonly memBinds: Array<{ at: string; to: string; readonly: boolean }> = [];
   /** Files the kernel makes up on read (/proc/PID/…): content for a path, or undefined. */
   virtual?: (path: string) => Buffer | undefined;
   private readonly readonlyPaths: string[] = [];
@@ -123,14 +127,33 @@ export class ContainerFs {
     this.mounts.sort((a, b) => b.containerPath.length - a.containerPath.length);
   }
 
+  /** A bind mount inside the container of a path of its in-memory rootfs (mount --bind /etc /x): seen only in the container. */
+  bindMem(at: string, to: string, readonly: boolean): void {
+    this.memBinds.push({ at: posix.resolve('/', at), to: posix.resolve('/', to), readonly });
+    this.memBinds.sort((a, b) => b.at.length - a.at.length);
+  }
+
   /** Where an absolute (or cwd-relative) path lives. */
   locate(path: string, cwd = '/'): Where {
-    const p = posix.resolve(cwd, path);
+    let p = posix.resolve(cwd, path);
+    const alias = this.memBinds.find((b) => p === b.at || p.startsWith(b.at + '/'));
+    if (alias) {
+      p = alias.to + p.slice(alias.at.length);
+      if (alias.readonly) return { ...this.locate(p), readonly: true } as Where;
+    }
     if (p === '/dev/null' || this.nullPaths.has(p)) return { where: 'null', path: p, readonly: false };
     for (const m of this.mounts) {
       if (p === m.containerPath || p.startsWith(m.containerPath === '/' ? '/' : m.containerPath + '/')) {
         const rel = posix.relative(m.containerPath, p);
         const hostPath = rel ? `${m.hostPath.replace(/\/+$/, '')}/${rel}` : m.hostPath;
+        if (m.private && rel) {
+          const later = nodeSubmounts(m.hostPath).find((s) => !m.submounts?.includes(s) && (hostPath === s || hostPath.startsWith(s + '/')));
+          if (later) {
+            const point = posix.join(m.containerPath, posix.relative(m.hostPath, later));
+            if (!this.mem.has(point)) this.mkdirMem(point);
+            return { where: 'mem', path: p, readonly: m.readonly };
+          }
+        }
         const inSubmount = !!m.submounts?.some((s) => hostPath === s || hostPath.startsWith(s + '/'));
         return { where: 'host', path: p, hostPath, readonly: (m.readonly && !inSubmount) || this.readonlyAt(p), mount: m };
       }

@@ -2,6 +2,7 @@
 // What they may do follows the process's capabilities as runc leaves them (NET_RAW for ping,
 // NET_ADMIN for brctl, SYS_ADMIN for mount), and messages and exit codes follow busybox.
 import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import { FsError } from './fs.js';
 import { syscall } from './seccomp.js';
 import { hasCap, programs, readAll, type Program, type ProgramCtx } from './types.js';
@@ -144,11 +145,11 @@ def(['mount'], async (c) => {
     return 255;
   }
   const from = fs.locate(src, c.cwd);
-  if (from.where !== 'host' || !fs.stat(src, c.cwd)) {
-    c.io.err.write(`mount: mounting ${src} on ${dst} failed: ${fs.stat(src, c.cwd) ? 'binding a path of the in-memory rootfs is not simulated (only paths under a volume)' : 'No such file or directory'}\n`);
-    return 255;
-  }
-  fs.bind({ containerPath: fs.locate(dst, c.cwd).path, hostPath: from.hostPath, readonly: readonly || from.readonly });
+  if (!fs.stat(src, c.cwd)) { c.io.err.write(`mount: mounting ${src} on ${dst} failed: No such file or directory\n`); return 255; }
+  const at = posix.resolve(c.cwd, dst);
+  // a path under a volume binds the real host path; one of the in-memory rootfs stays inside the container
+  if (from.where === 'host') fs.bind({ containerPath: at, hostPath: from.hostPath, readonly: readonly || from.readonly });
+  else fs.bindMem(at, from.path, readonly || from.readonly);
   return 0;
 });
 
