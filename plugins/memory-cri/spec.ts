@@ -103,9 +103,14 @@ export function containerMounts(config: ContainerConfig): MountSpec[] {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       mkdirSync(m.hostPath, { recursive: true, mode: 0o755 });
     }
+    // recursive_read_only (RuntimeHandlerFeatures.recursive_read_only_mounts): as containerd, only with readonly and private propagation
+    if (m.recursiveReadOnly && !m.readonly) throw invalidArgument(`mounts[${m.containerPath}]: recursive_read_only needs readonly`);
+    if (m.recursiveReadOnly && (m.propagation ?? MountPropagation.PROPAGATION_PRIVATE) !== MountPropagation.PROPAGATION_PRIVATE) {
+      throw invalidArgument(`mounts[${m.containerPath}]: recursive_read_only needs propagation PROPAGATION_PRIVATE`);
+    }
     out.push({
       containerPath: m.containerPath, hostPath: m.hostPath, readonly: !!m.readonly, ...mountOptions(m.containerPath, m.mountOptions),
-      submounts: nodeSubmounts(m.hostPath), ...(m.propagation === MountPropagation.PROPAGATION_PRIVATE ? { private: true } : {}),
+      submounts: nodeSubmounts(m.hostPath), ...(m.recursiveReadOnly ? { recursiveReadonly: true } : {}), ...(m.propagation === MountPropagation.PROPAGATION_PRIVATE ? { private: true } : {}),
     });
   }
   return out;

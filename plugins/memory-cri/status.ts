@@ -50,7 +50,7 @@ export function statusService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeServ
       return {
         status: { conditions: conds },
         info,
-        runtimeHandlers: ['', ...rt.runtimeHandlers].map((name) => ({ name, features: { recursiveReadOnlyMounts: false, userNamespaces: false } })),
+        runtimeHandlers: ['', ...rt.runtimeHandlers].map((name) => ({ name, features: { recursiveReadOnlyMounts: true, userNamespaces: false } })),
         features: { supplementalGroupsPolicy: true, userNamespacesHostNetwork: false, mountOptions: true },
       };
     },

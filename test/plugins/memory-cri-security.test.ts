@@ -125,6 +125,20 @@ t('a read-only mount is not recursive: a node mount point under its host path st
   fs.writeFile('/mnt/tmpfs/file', 'ok');
   assert.is(readFileSync(join(dir, 'tmpfs/file'), 'utf8'), 'ok');
   assert.throws(() => fs.writeFile('/mnt/other', 'no'), /Read-only file system/);
+  const rro = new ContainerFs({ mounts: [{ containerPath: '/mnt', hostPath: dir, readonly: true, submounts: [join(dir, 'tmpfs')], recursiveReadonly: true }] });
+  assert.throws(() => rro.writeFile('/mnt/tmpfs/foo', 'no'), /Read-only file system/, 'recursive_read_only reaches submounts');
+  assert.is(rro.readFile('/mnt/tmpfs/file').toString(), 'ok');
+});
+
+t('recursive_read_only: Status reports the feature; it needs readonly and private propagation', async () => {
+  const st = await h.client.runtime.status({});
+  assert.ok(st.runtimeHandlers.every((x) => x.features?.recursiveReadOnlyMounts));
+  const sandboxConfig = podConfig();
+  const { podSandboxId } = await h.client.runtime.runPodSandbox({ config: sandboxConfig });
+  const create = (m: Record<string, unknown>) => h.client.runtime.createContainer({ podSandboxId, sandboxConfig, config: ctrConfig(`rro-${Math.random()}`, ['true'], { mounts: [{ hostPath: h.dir, containerPath: '/mnt', ...m }] }) }).then(() => 'ok', (e: Error) => e.message);
+  assert.match(await create({ readonly: false, recursiveReadOnly: true }), /recursive_read_only needs readonly/);
+  assert.match(await create({ readonly: true, recursiveReadOnly: true, propagation: 1 }), /needs propagation PROPAGATION_PRIVATE/);
+  assert.is(await create({ readonly: true, recursiveReadOnly: true }), 'ok');
 });
 
 t('mount propagation: with PRIVATE, a node mount made under the host path after the container was made is not seen', async () => {

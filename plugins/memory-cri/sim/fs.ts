@@ -17,6 +17,8 @@ export interface MountSpec {
   options?: string[];
   /** Node mount points under hostPath when the container was made: a non-recursive read-only mount leaves them writable. */
   submounts?: string[];
+  /** Read-only reaches node mount points under hostPath too (recursive_read_only). */
+  recursiveReadonly?: boolean;
   /** Propagation PRIVATE (rprivate): node mounts made under hostPath later are not seen (their mount point is an empty directory). */
   private?: boolean;
 }
@@ -154,7 +156,7 @@ export class ContainerFs {
             return { where: 'mem', path: p, readonly: m.readonly };
           }
         }
-        const inSubmount = !!m.submounts?.some((s) => hostPath === s || hostPath.startsWith(s + '/'));
+        const inSubmount = !m.recursiveReadonly && !!m.submounts?.some((s) => hostPath === s || hostPath.startsWith(s + '/'));
         return { where: 'host', path: p, hostPath, readonly: (m.readonly && !inSubmount) || this.readonlyAt(p), mount: m };
       }
     }
