@@ -201,6 +201,9 @@ export async function createSandbox(rt: MemoryRuntime, config: PodSandboxConfig 
           throw new StatusError(Status.UNKNOWN, `failed to setup network for sandbox "${id}": ${(e as Error).message}`);
         }
       }
+    } else {
+      // a host-network pod is in the node's network namespace: its ports are the node's (on loopback here)
+      sb.ports.expose = (port, address) => exposeOnLoopback('127.0.0.1', port, address);
     }
     if (rt.closing) throw new StatusError(Status.UNAVAILABLE, 'memory-cri is shutting down');
   } catch (err) {

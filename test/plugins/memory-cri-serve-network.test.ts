@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CriClient } from '../../interfaces/cri/client.js';
 import { triadRoot } from '../../interfaces/util/root.js';
-import { ctrConfig, podConfig, waitFor } from '../../plugins/memory-cri/testing.js';
+import { ctrConfig, podConfig, startTestRuntime, waitFor } from '../../plugins/memory-cri/testing.js';
+import { createServer, type AddressInfo } from 'node:net';
 import { request } from 'node:http';
 
 const t = suite('triad serve memory-cri --network');
@@ -87,6 +88,31 @@ t('a pod subnet on loopback (127.0.0.0/8): a pod port answers on the pod IP itse
     const refused = await new Promise<boolean>((resolve) => { request({ host: ip, port: 8088 }).on('error', () => resolve(true)).on('response', () => resolve(false)).end(); });
     assert.ok(refused, 'gone with the listener');
   });
+});
+
+t('a host-network pod\'s port is the node\'s: it answers on 127.0.0.1:PORT', async () => {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const rt = await startTestRuntime();
+  try {
+    await rt.client.image.pullImage({ image: { image: 'busybox' } });
+    const sandboxConfig = podConfig({ linux: { securityContext: { namespaceOptions: { network: 2 } } } });
+    const { podSandboxId } = await rt.client.runtime.runPodSandbox({ config: sandboxConfig });
+    const { containerId } = await rt.client.runtime.createContainer({ podSandboxId, sandboxConfig, config: ctrConfig('web', ['httpd', '-f', '-p', String(port)]) });
+    await rt.client.runtime.startContainer({ containerId });
+    const body = await waitFor(() => new Promise<string | undefined>((resolve) => {
+      request({ host: '127.0.0.1', port, path: '/' }, (res) => {
+        let b = '';
+        res.on('data', (d) => { b += d; });
+        res.on('end', () => resolve(b));
+      }).on('error', () => resolve(undefined)).end();
+    }), 10_000, 'the node port to answer');
+    assert.is(body, 'ok\n');
+  } finally {
+    await rt.close();
+  }
 });
 
 t.run();
