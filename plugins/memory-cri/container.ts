@@ -4,7 +4,7 @@
 // be started). StopContainer sends the stop signal, waits out the grace period and kills (137);
 // Stop/Remove of unknown ids succeed; RemoveContainer force-kills a running container.
 import {
-  ContainerEventType, ContainerState, PodSandboxState, RuntimeServiceDefinition, Signal,
+  ContainerEventType, ContainerState, NamespaceMode, PodSandboxState, RuntimeServiceDefinition, Signal,
   type Container, type ContainerConfig, type ContainerFilter, type ContainerStatus,
 } from '../../interfaces/gen/cri/api.js';
 import {
@@ -18,7 +18,11 @@ import type { MemoryRuntime } from './runtime.js';
 import {
   parseSignal, resolveArgv, SimProcess, spawn, type ExitResult, type Host,
 } from './sim/index.js';
-import { containerArgv, containerEnv, containerFs, containerUser, sandboxHostname } from './spec.js';
+import { pidNamespace } from './pidns.js';
+import { procFile } from './sim/procs.js';
+import {
+  checkRunAsGroup, containerArgv, containerEnv, containerFs, containerSeccomp, containerUser, effectiveCapabilities, sandboxHostname,
+} from './spec.js';
 import { jsonInfo, matchLabels, newId, nowNs, serialized, Store, type ContainerRec, type SandboxRec } from './store.js';
 import { ContainerStdio } from './stdio.js';
 
@@ -153,6 +157,7 @@ async function start(rt: MemoryRuntime, c: ContainerRec): Promise<void> {
   if ('error' in user) startError(rt, c, user.error);
   c.user = user;
   c.host.user = user;
+  c.host.caps = effectiveCapabilities(c.config, user.uid);
   const r = resolveArgv(c.argv, c.host, c.env, c.cwd);
   if (!r.ok) startError(rt, c, r.message);
   let log: CriLogWriter | undefined;
@@ -235,15 +240,22 @@ export function createContainerIn(rt: MemoryRuntime, sb: SandboxRec, config: Con
   const holder = rt.store.names.get(nameKey);
   if (holder) throw alreadyExists(`failed to reserve container name "${nameKey}": name "${nameKey}" is reserved for "${holder}"`);
   const entry = local.entry;
+  checkRunAsGroup(config);
+  const seccomp = containerSeccomp(config);
   const argv = containerArgv(config, entry);
   const hostname = sandboxHostname(sb, rt.nodeHostname);
   const cwd = config.workingDir || entry.config.workingDir || '/';
   const env = containerEnv(config, entry, hostname);
   const user = containerUser(config, entry);
   const u = 'error' in user ? { uid: 0, gid: 0, groups: [], name: 'root', group: 'root' } : user;
-  const fs = containerFs(config, entry, sb, hostname, cwd, u.uid);
+  const fs = containerFs(config, entry, sb, hostname, cwd, u);
   const id = newId();
-  const host: Host = { fs, hostname, ips: sb.ips, user: u, ports: sb.ports, allocate: (bytes) => rt.allocate(c, bytes) };
+  const host: Host = {
+    fs, hostname, ips: sb.ips, user: u, ports: sb.ports, allocate: (bytes) => rt.allocate(c, bytes),
+    caps: effectiveCapabilities(config, u.uid), seccomp, noNewPrivs: !!config.linux?.securityContext?.noNewPrivs && !config.linux.securityContext.privileged, hostIpc: sb.config.linux?.securityContext?.namespaceOptions?.ipc === NamespaceMode.NODE, hostNetwork: sb.hostNetwork,
+  };
+  host.pidns = pidNamespace(rt, { id, sandboxId: sb.id, config });
+  fs.virtual = (path) => procFile({ host }, path);
   const c: ContainerRec = {
     id, sandboxId: sb.id, config, metadata: config.metadata, state: ContainerState.CONTAINER_CREATED,
     image: { entry, name: local.repoTags[0] ?? config.image.image, ref: local.repoDigests[0] ?? entry.id },

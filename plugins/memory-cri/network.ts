@@ -60,7 +60,11 @@ export interface CniNetworkOptions {
 /** What the harness writes in its config: a CNI network, or none. */
 export type NetworkSpec =
   | ({ type: 'cni'; netns?: boolean } & CniNetworkOptions)
-  | { type: 'none' };
+  /** No pod network. `ready: false` reports it as containerd does without a CNI config (NetworkReady false). */
+  | { type: 'none'; ready?: boolean };
+
+/** containerd's Status message when it has no CNI config. */
+export const NO_CNI_MESSAGE = 'Network plugin returns error: cni plugin not initialized';
 
 /** A PodNetwork running a CNI config list through interfaces/cni (containerd's way). */
 export function cniNetwork(opts: CniNetworkOptions): PodNetwork & { load(): NetworkConfigList } {
@@ -113,11 +117,11 @@ export function cniNetwork(opts: CniNetworkOptions): PodNetwork & { load(): Netw
 }
 
 /** The PodNetwork for an option value, and whether real netns were asked for. */
-export function podNetworkFrom(v: PodNetwork | NetworkSpec | undefined): { network?: PodNetwork; netns: boolean } {
+export function podNetworkFrom(v: PodNetwork | NetworkSpec | undefined): { network?: PodNetwork; netns: boolean; notReady?: string } {
   if (!v) return { netns: false };
   if (typeof (v as PodNetwork).add === 'function') return { network: v as PodNetwork, netns: false };
   const spec = v as NetworkSpec;
-  if (spec.type === 'none') return { netns: false };
+  if (spec.type === 'none') return { netns: false, ...(spec.ready === false ? { notReady: NO_CNI_MESSAGE } : {}) };
   if (spec.type === 'cni') {
     const { type: _t, netns, ...cni } = spec;
     return { network: cniNetwork(cni), netns: !!netns };
@@ -217,4 +221,33 @@ export async function exposeInNetns(netnsPath: string, port: number, target: str
     throw new Error(`cannot listen on port ${port} in ${netnsPath}: ${ready}${stderr ? `: ${stderr.trim()}` : ''}`);
   }
   return undo;
+}
+
+/** An IPv4 address on this machine's loopback (127.0.0.0/8): a pod IP a client here can reach. */
+export const isLoopbackV4 = (ip: string | undefined): ip is string => !!ip && /^127\.\d+\.\d+\.\d+$/.test(ip);
+
+/**
+ * Make `target` answer on ip:port, where ip is the pod's loopback IP (a pod subnet inside
+ * 127.0.0.0/8): clients on this machine reach the pod at its IP, as they would on a node.
+ * Best effort: when ip:port cannot be bound (a port below 1024 without privilege, or taken),
+ * the port is only where portForwards says.
+ */
+export async function exposeOnLoopback(ip: string, port: number, target: string): Promise<() => Promise<void>> {
+  const i = target.lastIndexOf(':');
+  const [host, tport] = [target.slice(0, i), Number(target.slice(i + 1))];
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    pipeBoth(s, connect(tport, host));
+  });
+  const ok = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, ip, () => resolve(true));
+  });
+  if (!ok) return async () => undefined;
+  return async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
 }

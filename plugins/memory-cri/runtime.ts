@@ -87,6 +87,8 @@ export class MemoryRuntime {
   /** Every netns created and not yet deleted (close() removes them). */
   readonly netnsCreated = new Set<string>();
   podCidr = '';
+  /** Why NetworkReady is false though no network is configured (`{ type: 'none', ready: false }`). */
+  readonly networkNotReady?: string;
   closing = false;
   /** The streaming server (started with the first Exec/Attach/PortForward), unless disabled. */
   readonly streaming?: MemoryStreaming;
@@ -97,6 +99,7 @@ export class MemoryRuntime {
   constructor(opts: MemoryRuntimeOptions = {}) {
     const net = podNetworkFrom(opts.network);
     this.network = net.network;
+    this.networkNotReady = net.notReady;
     this.netns = !!opts.netns || net.netns;
     this.catalogue = new Catalogue([...(opts.builtinImages === false ? [] : BUILTIN_IMAGES), ...(opts.images ?? [])]);
     this.faults = new FaultInjector(opts.faults ?? []);

@@ -10,7 +10,9 @@ import { alreadyExists, invalidArgument, notFound, Status, StatusError } from '.
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import { containerStatus, removeContainer, stopContainer } from './container.js';
-import { createNetns, deleteNetns, exposeInNetns, isRoot, netnsName, syntheticNetns, type NetworkRequest } from './network.js';
+import {
+  createNetns, deleteNetns, exposeInNetns, exposeOnLoopback, isLoopbackV4, isRoot, netnsName, syntheticNetns, type NetworkRequest,
+} from './network.js';
 import type { MemoryRuntime } from './runtime.js';
 import { PortTable } from './sim/index.js';
 import { isHostNetwork } from './spec.js';
@@ -195,10 +197,16 @@ export async function createSandbox(rt: MemoryRuntime, config: PodSandboxConfig 
         try {
           const { ips } = await rt.network.add(networkRequest(sb), { signal });
           sb.ips = ips;
+          // a pod subnet on loopback: the pod's ports also answer on its IP, here on this machine
+          const ip = ips[0];
+          if (!sb.ports.expose && isLoopbackV4(ip)) sb.ports.expose = (port, address) => exposeOnLoopback(ip, port, address);
         } catch (e) {
           throw new StatusError(Status.UNKNOWN, `failed to setup network for sandbox "${id}": ${(e as Error).message}`);
         }
       }
+    } else {
+      // a host-network pod is in the node's network namespace: its ports are the node's (on loopback here)
+      sb.ports.expose = (port, address) => exposeOnLoopback('127.0.0.1', port, address);
     }
     if (rt.closing) throw new StatusError(Status.UNAVAILABLE, 'memory-cri is shutting down');
   } catch (err) {

@@ -3,10 +3,13 @@
 // working directory, user (runAsUser / runAsUsername / image USER), mounts (missing host paths
 // are created as directories, as containerd does) and the files runc would provide.
 import { mkdirSync, statSync } from 'node:fs';
-import { NamespaceMode, type ContainerConfig } from '../../interfaces/gen/cri/api.js';
-import { invalidArgument } from '../../interfaces/grpc/errors.js';
+import { MountPropagation, NamespaceMode, SecurityProfile_ProfileType, SupplementalGroupsPolicy, type ContainerConfig } from '../../interfaces/gen/cri/api.js';
+import { invalidArgument, Status, StatusError } from '../../interfaces/grpc/errors.js';
 import type { CatalogueEntry } from './catalogue.js';
 import { ContainerFs, type MountSpec } from './sim/index.js';
+import { nodeSubmounts } from './sim/mounts.js';
+import { procStatusText, sysctlFiles } from './sim/procfs.js';
+import { SeccompFilter } from './sim/seccomp.js';
 import type { SandboxRec } from './store.js';
 
 /** containerd's WithProcessArgs: command overrides Entrypoint (and drops Cmd unless args are given), args override Cmd. */
@@ -77,10 +80,13 @@ export function containerUser(config: ContainerConfig, image: CatalogueEntry): R
   }
   if (sc?.runAsGroup) gid = Number(sc.runAsGroup.value);
   gid ??= byUid(uid)?.[1].gid ?? 0;
-  // containerd's WithAdditionalGIDs: the groups /etc/group lists the user in, then the pod's supplementalGroups
+  // containerd's WithAdditionalGIDs: the groups /etc/group lists the user in (policy Merge, the
+  // default; Strict leaves them out), then the security context's supplementalGroups. The kernel
+  // keeps a process's groups sorted (getgroups, `id -G`).
   const name = username ?? byUid(uid)?.[0];
-  const member = name === undefined ? [] : [...image.groups.values()].filter((g) => g.members.includes(name)).map((g) => g.gid);
-  const groups = [...new Set([...member, ...(sc?.supplementalGroups ?? []).map(Number)])];
+  const strict = sc?.supplementalGroupsPolicy === SupplementalGroupsPolicy.Strict;
+  const member = name === undefined || strict ? [] : [...image.groups.values()].filter((g) => g.members.includes(name)).map((g) => g.gid);
+  const groups = [...new Set([...member, ...(sc?.supplementalGroups ?? []).map(Number)])].sort((a, b) => a - b);
   const groupNames: Record<number, string> = {};
   for (const g of groups) { const n = byGid(g); if (n !== undefined) groupNames[g] = n; }
   return { uid, gid, groups, name: byUid(uid)?.[0] ?? String(uid), group: byGid(gid) ?? String(gid), username, groupNames };
@@ -99,7 +105,15 @@ export function containerMounts(config: ContainerConfig): MountSpec[] {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       mkdirSync(m.hostPath, { recursive: true, mode: 0o755 });
     }
-    out.push({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: !!m.readonly, ...mountOptions(m.containerPath, m.mountOptions) });
+    // recursive_read_only (RuntimeHandlerFeatures.recursive_read_only_mounts): as containerd, only with readonly and private propagation
+    if (m.recursiveReadOnly && !m.readonly) throw invalidArgument(`mounts[${m.containerPath}]: recursive_read_only needs readonly`);
+    if (m.recursiveReadOnly && (m.propagation ?? MountPropagation.PROPAGATION_PRIVATE) !== MountPropagation.PROPAGATION_PRIVATE) {
+      throw invalidArgument(`mounts[${m.containerPath}]: recursive_read_only needs propagation PROPAGATION_PRIVATE`);
+    }
+    out.push({
+      containerPath: m.containerPath, hostPath: m.hostPath, readonly: !!m.readonly, ...mountOptions(m.containerPath, m.mountOptions),
+      submounts: nodeSubmounts(m.hostPath), ...(m.recursiveReadOnly ? { recursiveReadonly: true } : {}), ...(m.propagation === MountPropagation.PROPAGATION_PRIVATE ? { private: true } : {}),
+    });
   }
   return out;
 }
@@ -138,7 +152,7 @@ export const DEFAULT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER'
  * default set (all of them when privileged) plus added minus dropped ("ALL" allowed); a non-root
  * process has no effective capabilities (the kernel clears them at exec).
  */
-export function procStatus(config: ContainerConfig, uid: number): string {
+export function capabilitySet(config: ContainerConfig): Set<string> {
   const sc = config.linux?.securityContext;
   const norm = (c: string) => c.toUpperCase().replace(/^CAP_/, '');
   let set = new Set(sc?.privileged ? Object.keys(CAPABILITIES) : DEFAULT_CAPABILITIES);
@@ -150,19 +164,59 @@ export function procStatus(config: ContainerConfig, uid: number): string {
     if (drop.includes('ALL')) set.clear();
     for (const c of drop) set.delete(c);
   }
+  return set;
+}
+
+/** The capabilities a process of this uid holds (the effective set). */
+export const effectiveCapabilities = (config: ContainerConfig, uid: number): Set<string> => (uid === 0 ? capabilitySet(config) : new Set());
+
+export function procStatus(config: ContainerConfig, user: { uid: number; gid: number; groups: number[] }): string {
+  const sc = config.linux?.securityContext;
   let mask = 0n;
-  for (const c of set) mask |= 1n << BigInt(CAPABILITIES[c]);
-  const hex = (n: bigint) => n.toString(16).padStart(16, '0');
-  const nnp = sc?.noNewPrivs && !sc.privileged ? 1 : 0;
-  return [
-    'Name:\tsh', 'State:\tR (running)', `Uid:\t${uid}\t${uid}\t${uid}\t${uid}`,
-    `CapInh:\t${hex(0n)}`, `CapPrm:\t${hex(uid === 0 ? mask : 0n)}`, `CapEff:\t${hex(uid === 0 ? mask : 0n)}`,
-    `CapBnd:\t${hex(mask)}`, `CapAmb:\t${hex(0n)}`, `NoNewPrivs:\t${nnp}`, '',
-  ].join('\n');
+  for (const c of capabilitySet(config)) mask |= 1n << BigInt(CAPABILITIES[c]);
+  return procStatusText({
+    uid: user.uid, gid: user.gid, groups: user.groups, capBnd: mask, noNewPrivs: !!sc?.noNewPrivs && !sc.privileged,
+    seccomp: containerSeccomp(config).mode,
+  });
+}
+
+/**
+ * The seccomp filter containerd would have runc install: none when privileged; `seccomp`
+ * (or the legacy seccomp_profile_path) — unset: unconfined, RuntimeDefault, Unconfined,
+ * Localhost with the profile's JSON file (an unreadable or bad one fails CreateContainer).
+ */
+export function containerSeccomp(config: ContainerConfig): SeccompFilter {
+  const sc = config.linux?.securityContext;
+  if (!sc || sc.privileged) return SeccompFilter.unconfined();
+  const fail = (e: unknown) => new StatusError(Status.UNKNOWN, `failed to generate seccomp spec opts: ${(e as Error).message}`);
+  if (sc.seccomp) {
+    switch (sc.seccomp.profileType) {
+      case SecurityProfile_ProfileType.RuntimeDefault: return SeccompFilter.runtimeDefault();
+      case SecurityProfile_ProfileType.Unconfined: return SeccompFilter.unconfined();
+      case SecurityProfile_ProfileType.Localhost:
+        try { return SeccompFilter.localhost(sc.seccomp.localhostRef); } catch (e) { throw fail(e); }
+      default: throw invalidArgument(`linux.security_context.seccomp.profile_type: unknown value ${sc.seccomp.profileType}`);
+    }
+  }
+  const legacy = sc.seccompProfilePath;
+  if (!legacy || legacy === 'unconfined') return SeccompFilter.unconfined();
+  if (legacy === 'runtime/default' || legacy === 'docker/default') return SeccompFilter.runtimeDefault();
+  if (legacy.startsWith('localhost/')) {
+    try { return SeccompFilter.localhost(legacy.slice('localhost/'.length)); } catch (e) { throw fail(e); }
+  }
+  throw invalidArgument(`linux.security_context.seccomp_profile_path: unsupported value ${JSON.stringify(legacy)} (runtime/default, unconfined or localhost/PATH)`);
+}
+
+/** api.proto: run_as_group is only valid with run_as_user or run_as_username (containerd rejects it otherwise). */
+export function checkRunAsGroup(config: ContainerConfig): void {
+  const sc = config.linux?.securityContext;
+  if (sc?.runAsGroup && !sc.runAsUser && !sc.runAsUsername) {
+    throw invalidArgument(`user group "${sc.runAsGroup.value}" is specified without user`);
+  }
 }
 
 /** The container's files: the image's rootfs plus what runc/containerd provide (/etc/hostname, hosts, resolv.conf, /proc/self/status). */
-export function containerFs(config: ContainerConfig, image: CatalogueEntry, sb: SandboxRec, hostname: string, cwd: string, uid = 0): ContainerFs {
+export function containerFs(config: ContainerConfig, image: CatalogueEntry, sb: SandboxRec, hostname: string, cwd: string, user = { uid: 0, gid: 0, groups: [] as number[] }): ContainerFs {
   const dns = sb.config.dnsConfig;
   const resolv = [
     ...(dns?.searches?.length ? [`search ${dns.searches.join(' ')}`] : []),
@@ -177,9 +231,12 @@ export function containerFs(config: ContainerConfig, image: CatalogueEntry, sb: 
     executables: image.executables,
     files: {
       ...image.files, '/etc/hostname': hostname + '\n', '/etc/hosts': hosts, '/etc/resolv.conf': resolv ? resolv + '\n' : '',
-      '/proc/self/status': procStatus(config, uid),
+      ...sysctlFiles(sb.config.linux?.sysctls ?? {}),
+      '/proc/self/status': procStatus(config, user),
     },
     dirs: [cwd],
+    maskedPaths: config.linux?.securityContext?.maskedPaths,
+    readonlyPaths: config.linux?.securityContext?.readonlyPaths,
   });
 }
 

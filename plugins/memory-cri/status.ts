@@ -1,6 +1,7 @@
 // Version, Status, RuntimeConfig and UpdateRuntimeConfig. NetworkReady follows the network's
 // status(): false with NetworkPluginNotReady when it throws (as containerd with a broken CNI
-// config). Without any network the runtime still reports NetworkReady — pods simply get no IP.
+// config). Without any network the runtime still reports NetworkReady — pods simply get no IP —
+// unless told to report it as containerd does without a CNI config (`{ type: 'none', ready: false }`).
 import { CgroupDriver, RuntimeServiceDefinition, type RuntimeCondition } from '../../interfaces/gen/cri/api.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
@@ -15,7 +16,9 @@ export const KUBE_API_VERSION = '0.1.0';
 export async function conditions(rt: MemoryRuntime): Promise<Array<DeepPartial<RuntimeCondition>>> {
   const runtime: DeepPartial<RuntimeCondition> = { type: 'RuntimeReady', status: true, reason: '', message: '' };
   let network: DeepPartial<RuntimeCondition> = { type: 'NetworkReady', status: true, reason: '', message: '' };
-  if (rt.network?.status) {
+  if (rt.networkNotReady) {
+    network = { type: 'NetworkReady', status: false, reason: 'NetworkPluginNotReady', message: rt.networkNotReady };
+  } else if (rt.network?.status) {
     try {
       await rt.network.status();
     } catch (e) {
@@ -47,7 +50,7 @@ export function statusService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeServ
       return {
         status: { conditions: conds },
         info,
-        runtimeHandlers: ['', ...rt.runtimeHandlers].map((name) => ({ name, features: { recursiveReadOnlyMounts: false, userNamespaces: false } })),
+        runtimeHandlers: ['', ...rt.runtimeHandlers].map((name) => ({ name, features: { recursiveReadOnlyMounts: true, userNamespaces: false } })),
         features: { supplementalGroupsPolicy: true, userNamespacesHostNetwork: false, mountOptions: true },
       };
     },

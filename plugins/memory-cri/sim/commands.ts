@@ -1,13 +1,15 @@
 // The simulated programs (busybox-like applets). Messages and exit codes follow busybox, so what
 // a container prints and how it exits reads the same as on a real node.
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { posix } from 'node:path';
 import { FsError } from './fs.js';
 import { ExposeError, PortInUse } from './net.js';
 import { parseSignal } from './process.js';
+import { findProcess, pidInNamespace } from './procs.js';
 import { resolveProgram } from './resolve.js';
-import { LiveInput, programs, readAll, untilEnd, type Program, type ProgramCtx } from './types.js';
+import { CHMOD_SYSCALL, CHOWN_SYSCALL, syscall } from './seccomp.js';
+import { hasCap, LiveInput, programs, readAll, untilEnd, type Program, type ProgramCtx } from './types.js';
 
 const base = (c: ProgramCtx) => posix.basename(c.argv[0]);
 const fsMessage = (e: unknown) => (e instanceof FsError ? e.message : (e as Error).message);
@@ -124,8 +126,15 @@ def('sleep', async (c) => {
 });
 
 def('pwd', async (c) => { c.io.out.write(c.cwd + '\n'); return 0; });
+/** hostname [-i] | hostname NAME (sethostname: the seccomp filter, then CAP_SYS_ADMIN, decide). */
 def('hostname', async (c) => {
-  const { f } = flags(c.argv.slice(1));
+  const { f, rest } = flags(c.argv.slice(1));
+  if (rest.length) {
+    const denied = syscall(c, 'sethostname') ?? (hasCap(c.host, 'SYS_ADMIN') ? undefined : 'Operation not permitted');
+    if (denied) { c.io.err.write(`hostname: sethostname: ${denied}\n`); return 1; }
+    c.host.hostname = rest[0];
+    return 0;
+  }
   c.io.out.write((f.has('i') ? c.host.ips.join(' ') : c.host.hostname) + '\n');
   return 0;
 });
@@ -410,8 +419,11 @@ def('mv', async (c) => {
 
 def(['chmod', 'chown', 'chgrp'], async (c) => {
   const paths = c.argv.slice(2);
+  const call = base(c) === 'chmod' ? CHMOD_SYSCALL : CHOWN_SYSCALL;
   for (const p of paths) {
     const w = c.host.fs.locate(p, c.cwd);
+    const denied = syscall(c, call);
+    if (denied) { c.io.err.write(`${base(c)}: ${p}: ${denied}\n`); return 1; }
     if (!c.host.fs.stat(p, c.cwd)) { c.io.err.write(`${base(c)}: ${p}: No such file or directory\n`); return 1; }
     if (w.readonly) { c.io.err.write(`${base(c)}: ${p}: Read-only file system\n`); return 1; }
   }
@@ -650,13 +662,13 @@ def('kill', async (c) => {
     const s = raw === 's' ? parseSignal(args.shift() ?? '') : raw === '0' ? undefined : parseSignal(raw);
     if (!s && raw !== '0') { c.io.err.write(`kill: bad signal name '${raw}'\n`); return 1; }
     if (raw === '0') {
-      return args.every((p) => p === '1' ? !!c.host.init && !c.host.init.done : Number(p) === c.proc.pid) ? 0 : 1;
+      return args.every((p) => !!findProcess(c, Number(p))) ? 0 : 1;
     }
     sig = s!;
   }
   let status = 0;
   for (const p of args) {
-    const target = p === '1' ? c.host.init : Number(p) === c.proc.pid ? c.proc : undefined;
+    const target = /^\d+$/.test(p) ? findProcess(c, Number(p)) : undefined;
     if (!target || !target.kill(sig)) { c.io.err.write(`kill: can't kill pid ${p}: No such process\n`); status = 1; }
   }
   return status;
@@ -682,36 +694,73 @@ function parsePort(s: string | undefined): number | undefined {
 }
 
 /** httpd [-f] [-v] [-p [IP:]PORT] [-h HOME]: answers every request 200 "ok\n" (or a file under -h). */
+/** -v logs each request's url to stderr, -vv its response code too (busybox's format). */
 def('httpd', async (c) => {
-  const { v } = flags(c.argv.slice(1), 'phcru');
+  const args = c.argv.slice(1);
+  const verbose = args.filter((a) => /^-[a-zA-Z]+$/.test(a)).reduce((n, a) => n + (a.match(/v/g) ?? []).length, 0);
+  const { v } = flags(args.map((a) => (/^-[a-zA-Z]+$/.test(a) ? a.replace(/v/g, '') : a)).filter((a) => a !== '-'), 'phcru');
   const port = parsePort(v.get('p') ?? '80');
   if (!port) { c.io.err.write(`httpd: invalid port '${v.get('p')}'\n`); return 1; }
-  return serveHttp(c, port, 'httpd', v.get('h'));
+  const log: AccessLog | undefined = verbose ? (peer, req, status) => {
+    c.io.err.write(`${peer}: url:${req.url ?? '/'}\n`);
+    if (verbose > 1) c.io.err.write(`${peer}: response:${status}\n`);
+  } : undefined;
+  return serveHttp(c, port, 'httpd', v.get('h'), log);
+});
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * httpd-foreground (the Apache httpd image's command): port 80, "It works!" (or htdocs/index.html),
+ * the startup notices on stderr and an access log line per request on stdout (Common Log Format).
+ */
+def('httpd-foreground', async (c) => {
+  for (const s of ['TERM', 'INT'] as const) c.proc.traps.set(s, async () => { c.io.err.write(`[core:notice] [pid 1] AH00094: caught SIG${s}, shutting down\n`); return 0; });
+  const ip = c.host.ips[0] ?? '127.0.0.1';
+  c.io.err.write(`AH00558: httpd: Could not reliably determine the server's fully qualified domain name, using ${ip}. Set the 'ServerName' directive globally to suppress this message\n`);
+  c.io.err.write('[mpm_event:notice] [pid 1] AH00489: Apache/2.4 (Unix) (triad-memory simulation) configured -- resuming normal operations\n');
+  const log: AccessLog = (peer, req, status, bytes) => {
+    const d = new Date();
+    const p2 = (n: number) => String(n).padStart(2, '0');
+    const when = `${p2(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000`;
+    c.io.out.write(`${peer.replace(/:\d+$/, '')} - - [${when}] "${req.method} ${req.url} HTTP/${req.httpVersion}" ${status} ${bytes}\n`);
+  };
+  const home = c.host.fs.stat('/usr/local/apache2/htdocs/index.html') ? '/usr/local/apache2/htdocs' : undefined;
+  return serveHttp(c, 80, 'httpd', home, log, '<html><body><h1>It works!</h1></body></html>\n');
 });
 
 /** nginx (as in the nginx-like image): port 80; TERM and QUIT are graceful shutdowns, exit 0. */
 def('nginx', async (c) => {
   for (const s of ['TERM', 'QUIT', 'INT'] as const) c.proc.traps.set(s, async () => 0);
   c.io.err.write('nginx: [notice] start worker processes (triad-memory simulation)\n');
+  // the master process names itself and records its pid, as nginx does
+  c.proc.title = `nginx: master process ${c.argv.join(' ')}`;
+  try { c.host.fs.writeFile('/var/run/nginx.pid', `${pidInNamespace(c)}\n`); } catch { /* read-only rootfs: no pid file */ }
   return serveHttp(c, 80, 'nginx');
 });
 
-async function serveHttp(c: ProgramCtx, port: number, who: string, home?: string): Promise<number> {
+/** Called once per answered request: the peer (ip:port), the request, the status and body size. */
+type AccessLog = (peer: string, req: IncomingMessage, status: number, bytes: number) => void;
+
+async function serveHttp(c: ProgramCtx, port: number, who: string, home?: string, log?: AccessLog, body = 'ok\n'): Promise<number> {
   let listener;
   try {
     listener = await c.proc.race(c.host.ports.listenHttp(port, (req, res) => {
+      const answer = (status: number, type: string, data: string | Buffer) => {
+        res.writeHead(status, { 'content-type': type }).end(data);
+        log?.(`${req.socket.remoteAddress ?? '127.0.0.1'}:${req.socket.remotePort ?? 0}`, req, status, Buffer.byteLength(data));
+      };
       const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
       if (home !== undefined) {
         const file = posix.join(home, path.endsWith('/') ? `${path}index.html` : path);
         try {
-          const data = c.host.fs.readFile(file, c.cwd);
-          res.writeHead(200, { 'content-type': 'text/html' }).end(data);
+          answer(200, 'text/html', c.host.fs.readFile(file, c.cwd));
         } catch {
-          res.writeHead(404, { 'content-type': 'text/html' }).end('<HTML><HEAD><TITLE>404 Not Found</TITLE></HEAD></HTML>\n');
+          answer(404, 'text/html', '<HTML><HEAD><TITLE>404 Not Found</TITLE></HEAD></HTML>\n');
         }
         return;
       }
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      answer(200, body.startsWith('<') ? 'text/html' : 'text/plain', body);
     }));
   } catch (e) {
     if (e instanceof PortInUse) { c.io.err.write(`${who}: bind: Address in use\n`); return 1; }

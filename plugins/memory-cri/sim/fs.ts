@@ -5,6 +5,7 @@ import {
   appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync,
 } from 'node:fs';
 import { posix } from 'node:path';
+import { nodeSubmounts } from './mounts.js';
 
 export interface MountSpec {
   containerPath: string;
@@ -14,6 +15,12 @@ export interface MountSpec {
   noexec?: boolean;
   /** Mount options beyond ro/rw and rbind, as the OCI spec would carry them. */
   options?: string[];
+  /** Node mount points under hostPath when the container was made: a non-recursive read-only mount leaves them writable. */
+  submounts?: string[];
+  /** Read-only reaches node mount points under hostPath too (recursive_read_only). */
+  recursiveReadonly?: boolean;
+  /** Propagation PRIVATE (rprivate): node mounts made under hostPath later are not seen (their mount point is an empty directory). */
+  private?: boolean;
 }
 
 const MESSAGES = {
@@ -60,12 +67,21 @@ export interface FsOptions {
   /** Executables: absolute path → program. */
   executables?: Record<string, string>;
   dirs?: string[];
+  /** OCI maskedPaths (runc): a file reads as /dev/null (empty, not executable), a directory as an empty read-only one. */
+  maskedPaths?: string[];
+  /** OCI readonlyPaths (runc): writes under them fail with EROFS. */
+  readonlyPaths?: string[];
 }
 
 export class ContainerFs {
   readonly mounts: MountSpec[];
   readonly readonlyRootfs: boolean;
   private readonly mem = new Map<string, Node>();
+  private readonly nullPaths = new Set<string>();
+  private readonly memBinds: Array<{ at: string; to: string; readonly: boolean }> = [];
+  /** Files the kernel makes up on read (/proc/PID/…): content for a path, or undefined. */
+  virtual?: (path: string) => Buffer | undefined;
+  private readonly readonlyPaths: string[] = [];
 
   constructor(opts: FsOptions = {}) {
     this.mounts = [...(opts.mounts ?? [])]
@@ -83,6 +99,21 @@ export class ContainerFs {
     }
     // Mount points exist as directories of the rootfs, as runc creates them.
     for (const m of this.mounts) this.mkdirMem(m.containerPath);
+    for (const r of opts.readonlyPaths ?? []) this.readonlyPaths.push(posix.resolve('/', r));
+    // runc masks what exists: /dev/null over a file, an empty read-only tmpfs over a directory.
+    for (const raw of opts.maskedPaths ?? []) {
+      const p = posix.resolve('/', raw);
+      const st = this.stat(p);
+      if (!st) continue;
+      if (st.type === 'dir') {
+        if (st.where === 'mem') for (const k of [...this.mem.keys()]) if (k.startsWith(p === '/' ? '/' : p + '/')) this.mem.delete(k);
+        this.readonlyPaths.push(p);
+      } else this.nullPaths.add(p);
+    }
+  }
+
+  private readonlyAt(p: string): boolean {
+    return this.readonlyPaths.some((r) => p === r || p.startsWith(r === '/' ? '/' : r + '/'));
   }
 
   private mkdirMem(p: string): void {
@@ -92,21 +123,50 @@ export class ContainerFs {
     }
   }
 
+  /** A bind mount made inside the container (mount --bind): the innermost mount wins, as before. */
+  bind(m: MountSpec): void {
+    this.mounts.push({ ...m, containerPath: posix.resolve('/', m.containerPath) });
+    this.mounts.sort((a, b) => b.containerPath.length - a.containerPath.length);
+  }
+
+  /** A bind mount inside the container of a path of its in-memory rootfs (mount --bind /etc /x): seen only in the container. */
+  bindMem(at: string, to: string, readonly: boolean): void {
+    this.memBinds.push({ at: posix.resolve('/', at), to: posix.resolve('/', to), readonly });
+    this.memBinds.sort((a, b) => b.at.length - a.at.length);
+  }
+
   /** Where an absolute (or cwd-relative) path lives. */
   locate(path: string, cwd = '/'): Where {
-    const p = posix.resolve(cwd, path);
-    if (p === '/dev/null') return { where: 'null', path: p, readonly: false };
+    let p = posix.resolve(cwd, path);
+    const alias = this.memBinds.find((b) => p === b.at || p.startsWith(b.at + '/'));
+    if (alias) {
+      p = alias.to + p.slice(alias.at.length);
+      if (alias.readonly) return { ...this.locate(p), readonly: true } as Where;
+    }
+    if (p === '/dev/null' || this.nullPaths.has(p)) return { where: 'null', path: p, readonly: false };
     for (const m of this.mounts) {
       if (p === m.containerPath || p.startsWith(m.containerPath === '/' ? '/' : m.containerPath + '/')) {
         const rel = posix.relative(m.containerPath, p);
-        return { where: 'host', path: p, hostPath: rel ? `${m.hostPath.replace(/\/+$/, '')}/${rel}` : m.hostPath, readonly: m.readonly, mount: m };
+        const hostPath = rel ? `${m.hostPath.replace(/\/+$/, '')}/${rel}` : m.hostPath;
+        if (m.private && rel) {
+          const later = nodeSubmounts(m.hostPath).find((s) => !m.submounts?.includes(s) && (hostPath === s || hostPath.startsWith(s + '/')));
+          if (later) {
+            const point = posix.join(m.containerPath, posix.relative(m.hostPath, later));
+            if (!this.mem.has(point)) this.mkdirMem(point);
+            return { where: 'mem', path: p, readonly: m.readonly };
+          }
+        }
+        const inSubmount = !m.recursiveReadonly && !!m.submounts?.some((s) => hostPath === s || hostPath.startsWith(s + '/'));
+        return { where: 'host', path: p, hostPath, readonly: (m.readonly && !inSubmount) || this.readonlyAt(p), mount: m };
       }
     }
-    return { where: 'mem', path: p, readonly: this.readonlyRootfs };
+    return { where: 'mem', path: p, readonly: this.readonlyRootfs || this.readonlyAt(p) };
   }
 
   stat(path: string, cwd = '/'): Stat | undefined {
     const w = this.locate(path, cwd);
+    const v = w.where === 'mem' ? this.virtual?.(w.path) : undefined;
+    if (v) return { type: 'file', size: v.length, where: 'mem' };
     if (w.where === 'null') return { type: 'file', size: 0, where: 'mem' };
     if (w.where === 'host') {
       try {
@@ -123,6 +183,8 @@ export class ContainerFs {
 
   readFile(path: string, cwd = '/'): Buffer {
     const w = this.locate(path, cwd);
+    const v = w.where === 'mem' ? this.virtual?.(w.path) : undefined;
+    if (v) return v;
     if (w.where === 'null') return Buffer.alloc(0);
     if (w.where === 'host') return hostCall(w.path, () => readFileSync(w.hostPath));
     const n = this.mem.get(w.path);

@@ -3,6 +3,8 @@
 // Entry points: resolveArgv (what execve would find, or runc's error) and spawn.
 import './commands.js';
 import './grpc-health.js';
+import './procs.js';
+import './sysapplets.js';
 import './shell.js';
 import { resolveProgram, type Unresolved } from './resolve.js';
 import type { ExitResult, SimProcess } from './process.js';
@@ -20,7 +22,8 @@ export const BUSYBOX_APPLETS = [
   'sh', 'ash', 'busybox', 'true', 'false', 'echo', 'printf', 'sleep', 'pwd', 'hostname', 'whoami', 'uname', 'id', 'env',
   'which', 'test', '[', 'cat', 'touch', 'mkdir', 'rm', 'rmdir', 'ls', 'cp', 'mv', 'chmod', 'chown', 'chgrp', 'basename',
   'dirname', 'head', 'tail', 'wc', 'grep', 'egrep', 'fgrep', 'tee', 'sort', 'uniq', 'cut', 'tr', 'seq', 'date', 'kill', 'alloc',
-  'httpd', 'nc', 'wget', 'timeout', 'grpc-health', 'stty', 'tty',
+  'httpd', 'nc', 'wget', 'timeout', 'grpc-health', 'stty', 'tty', 'ps', 'top', 'pgrep', 'pidof', 'dd', 'mount', 'ipcs', 'netstat', 'brctl',
+  'ping',
 ] as const;
 
 export function busyboxExecutables(): Record<string, string> {
@@ -49,6 +52,7 @@ export interface SpawnOptions {
 export function spawn(o: SpawnOptions): Promise<ExitResult> {
   const program = programs.get(o.resolved.program);
   if (!program) throw new Error(`no simulated program ${o.resolved.program}`);
+  o.proc.argv = [...o.resolved.argv];
   return o.proc.run(() => program({ argv: o.resolved.argv, env: o.env, cwd: o.cwd, io: o.io, host: o.host, proc: o.proc }));
 }
 

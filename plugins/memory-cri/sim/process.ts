@@ -59,6 +59,10 @@ export interface Tty {
 
 export class SimProcess {
   readonly pid = ++nextPid;
+  /** What the process runs now (ps/top/pgrep); the shell sets it while a program runs in it. */
+  argv: string[] = [];
+  /** A process title set over argv (setproctitle, as nginx does): what ps and /proc/PID/cmdline show. */
+  title?: string;
   readonly children = new Set<SimProcess>();
   readonly traps = new Map<SimSignal, Trap>();
   /** Signals ignored by default (an image may mark its processes as ignoring TERM). */
@@ -122,6 +126,7 @@ export class SimProcess {
   spawnChild(): SimProcess {
     const c = new SimProcess({ parent: this });
     c.tty = this.tty;
+    c.argv = [...this.argv];
     if (this.finished) c.kill('KILL');
     return c;
   }

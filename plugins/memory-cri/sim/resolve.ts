@@ -31,7 +31,8 @@ function atPath(path: string, fs: ContainerFs): Resolved | Unresolved | undefine
   if (!st) return undefined;
   if (st.type === 'dir') return { ok: false, kind: 'permission', message: `exec: "${path}": is a directory` };
   const w = fs.locate(path);
-  if (w.where === 'host' && w.mount.noexec) return { ok: false, kind: 'permission', message: `exec: "${path}": permission denied` };
+  // a device (/dev/null, or a file masked with it) cannot be executed
+  if (w.where === 'null' || (w.where === 'host' && w.mount.noexec)) return { ok: false, kind: 'permission', message: `exec: "${path}": permission denied` };
   if (st.exe && programs.has(st.exe.applet)) return { ok: true, program: st.exe.applet, path, prefix: [] };
   let head = '';
   try { head = fs.readFile(path).subarray(0, 256).toString(); } catch { /* unreadable */ }

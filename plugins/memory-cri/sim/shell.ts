@@ -235,7 +235,11 @@ export class Shell {
       io.err.write(`${this.name}: ${name}: ${r.kind === 'no-such-file' ? 'No such file or directory' : r.kind === 'permission' ? 'Permission denied' : 'Exec format error'}\n`);
       return r.kind === 'no-such-file' ? 127 : 126;
     }
-    return programs.get(r.program)!({ ...ctx, argv: [r.program === 'sh' && r.prefix.length ? 'sh' : name, ...r.prefix, ...argv.slice(1)] });
+    const run = [r.program === 'sh' && r.prefix.length ? 'sh' : name, ...r.prefix, ...argv.slice(1)];
+    // The program runs in this process as if forked and exec'd: ps/pgrep see it, then the shell again.
+    const before = this.proc.argv;
+    this.proc.argv = run;
+    try { return await programs.get(r.program)!({ ...ctx, argv: run }); } finally { this.proc.argv = before; }
   }
 
   // ---- redirections --------------------------------------------------------------------------
@@ -510,7 +514,7 @@ BUILTINS.source = BUILTINS['.'];
 /** sh [-ex] [-c SCRIPT [NAME [ARGS…]] | FILE [ARGS…]]; with neither, the script is stdin. */
 async function shProgram(c: ProgramCtx): Promise<number> {
   const sh = new Shell(c.host, c.proc, c.env, c.cwd);
-  sh.name = c.argv[0].split('/').pop() || 'sh';
+  sh.name = c.argv[0] || 'sh'; // as ash: messages carry argv[0] as invoked ("/bin/sh: ls: …")
   const args = c.argv.slice(1);
   let script: string | undefined;
   while (args.length && /^[-+][a-z]+$/.test(args[0])) {

@@ -3,6 +3,7 @@
 import type { ContainerFs } from './fs.js';
 import type { PortTable } from './net.js';
 import type { SimProcess } from './process.js';
+import type { SeccompFilter } from './seccomp.js';
 
 export interface Sink { write(chunk: string | Buffer): void }
 /** stdin: a buffer read from the front (pipes are run one stage after the other). */
@@ -74,9 +75,27 @@ export interface Host {
   ips: string[];
   user: User;
   ports: PortTable;
+  /**
+   * The PID namespace: the first processes of every container in it, and who is PID 1 there
+   * (the container's own first process, the pod's pause, or nobody remapped: the node's).
+   * Undefined: the container's own namespace, with init as PID 1.
+   */
+  pidns?: () => { roots: SimProcess[]; init: SimProcess | 'pause' | undefined };
   /** PID 1 of the container, for `kill 1`. */
   init?: SimProcess;
-  /** `alloc SIZE` adds to the container's memory; the runtime may OOM-kill past the limit. */
+  /** Effective capabilities (names without CAP_) as runc leaves them; undefined: all (tests, tools). */
+  caps?: ReadonlySet<string>;
+  /** no_new_privs is set: executing a setuid program does not raise privileges. */
+  noNewPrivs?: boolean;
+  /** The seccomp filter of the container's processes; undefined: none. */
+  seccomp?: SeccompFilter;
+  /** The pod shares the node's network namespace: netstat lists the node's listening sockets. */
+  hostNetwork?: boolean;
+  /** The pod shares the node's IPC namespace: ipcs lists the node's System V objects. */
+  hostIpc?: boolean;
+  /** Bridges made with `brctl addbr` in the pod's network namespace. */
+  bridges?: Set<string>;
+  /** `alloc SIZE` adds to the container's memory (negative: frees); the runtime may OOM-kill past the limit. */
   allocate?(bytes: number): void;
 }
 
@@ -98,6 +117,9 @@ export const programs = new Map<string, Program>();
 export const SHELL_BUILTINS = new Set(['echo', 'printf', 'test', '[', 'true', 'false', ':', 'pwd', 'kill']);
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Whether the process holds a capability (CAP_ prefix dropped). */
+export const hasCap = (h: Host, cap: string): boolean => !h.caps || h.caps.has(cap);
 
 export const emptyInput = (): Input => ({ data: Buffer.alloc(0), pos: 0 });
 export const inputOf = (data: string | Buffer): Input => ({ data: Buffer.from(data), pos: 0 });
