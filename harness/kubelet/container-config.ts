@@ -21,6 +21,8 @@ export interface ContainerOptions {
   volumePaths: Map<string, { hostPath: string; readOnly: boolean }>;
   /** Image reference to run (the pulled image's ref). */
   imageRef: string;
+  /** The image's configured user (ImageStatus uid or username). */
+  imageUser?: { uid?: bigint; username?: string };
 }
 
 /** kubelet's log path: <container name>/<restart count>.log under the sandbox log directory. */
@@ -29,7 +31,11 @@ export const containerLogPath = (name: string, attempt: number) => `${name}/${at
 export function containerConfig(pod: Pod, c: Container, opts: ContainerOptions): DeepPartial<ContainerConfig> {
   const psc = pod.spec.securityContext ?? {};
   const sc = c.securityContext ?? {};
-  const runAsUser = sc.runAsUser ?? psc.runAsUser;
+  // As kubelet does: with no runAsUser in the pod, the image's user is sent explicitly (its uid, or
+  // its name when the image names one), so runAsGroup never reaches the runtime alone.
+  const podUser = sc.runAsUser ?? psc.runAsUser;
+  const runAsUser = podUser !== undefined ? BigInt(podUser) : opts.imageUser?.uid;
+  const runAsUsername = podUser === undefined && runAsUser === undefined ? opts.imageUser?.username : undefined;
   const runAsGroup = sc.runAsGroup ?? psc.runAsGroup;
   const privileged = !!sc.privileged;
   return {
@@ -60,7 +66,8 @@ export function containerConfig(pod: Pod, c: Container, opts: ContainerOptions):
       securityContext: {
         privileged,
         namespaceOptions: { network: pod.spec.hostNetwork ? 2 : 0, pid: 1, ipc: 0 },
-        runAsUser: runAsUser !== undefined ? { value: BigInt(runAsUser) } : undefined,
+        runAsUser: runAsUser !== undefined ? { value: runAsUser } : undefined,
+        runAsUsername: runAsUsername ?? '',
         runAsGroup: runAsGroup !== undefined ? { value: BigInt(runAsGroup) } : undefined,
         supplementalGroups: [...(psc.supplementalGroups ?? []), ...(psc.fsGroup !== undefined ? [psc.fsGroup] : [])].map(BigInt),
         readonlyRootfs: !!sc.readOnlyRootFilesystem,

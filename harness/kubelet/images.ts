@@ -13,7 +13,10 @@ export class ImagePullError extends Error {
   }
 }
 
-export interface PulledImage { ref: string; imageId: string }
+/** A pulled image: what containers run, and the user its config names (kubelet runs as that user when the pod names none). */
+export interface PulledImage { ref: string; imageId: string; uid?: bigint; username?: string }
+
+const userOf = (img: { uid?: { value: bigint }; username: string } | undefined) => ({ uid: img?.uid?.value, username: img?.username || undefined });
 
 export class ImageManager {
   /** When each image key last failed, for the backoff window. */
@@ -30,7 +33,7 @@ export class ImageManager {
       const st = await this.cri.image.imageStatus({ image: { image } });
       if (st.image?.id) {
         rec.event('Normal', 'Pulled', `Container image "${image}" already present on machine`, object);
-        return { ref: st.image.id, imageId: st.image.repoDigests[0] ?? st.image.id };
+        return { ref: st.image.id, imageId: st.image.repoDigests[0] ?? st.image.id, ...userOf(st.image) };
       }
       if (policy === 'Never') {
         const msg = `Container image "${image}" is not present with pull policy of Never`;
@@ -52,7 +55,7 @@ export class ImageManager {
       this.backoff.reset(key);
       const st = await this.cri.image.imageStatus({ image: { image: res.imageRef } });
       rec.event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${Date.now() - started}ms`, object);
-      return { ref: res.imageRef, imageId: st.image?.repoDigests[0] ?? res.imageRef };
+      return { ref: res.imageRef, imageId: st.image?.repoDigests[0] ?? res.imageRef, ...userOf(st.image) };
     } catch (err) {
       const now = Date.now();
       this.backoff.next(key, now);

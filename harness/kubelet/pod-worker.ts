@@ -322,7 +322,7 @@ export class PodWorker {
       if (m.subPath && v) mkdirSync(join(v.hostPath, m.subPath), { recursive: true });
     }
     try {
-      const config = containerConfig(this.pod, c.spec, { attempt, kind: c.kind, volumePaths, imageRef: img.ref });
+      const config = containerConfig(this.pod, c.spec, { attempt, kind: c.kind, volumePaths, imageRef: img.ref, imageUser: { uid: img.uid, username: img.username } });
       const { containerId } = await this.rec.step(phase, `CreateContainer ${c.name}`, () =>
         this.deps.cri.runtime.createContainer({ podSandboxId: this.sandboxId!, config, sandboxConfig: this.sandboxConfig }));
       c.id = containerId;
