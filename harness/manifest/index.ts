@@ -3,7 +3,7 @@
 // and Kubernetes resource quantities.
 export { loadManifests, manifestFiles, parseManifests } from './load.js';
 export { applyDefaults, defaultPullPolicy } from './defaults.js';
-export { validateManifest, validate, checkKind, objectName, sourceOf, SUPPORTED_KINDS, type ValidationResult } from './validate.js';
+export { validateManifest, checkKind, objectName, sourceOf, SUPPORTED_KINDS, type ValidationResult } from './validate.js';
 export { ManifestError, formatErrors, type FieldError } from './errors.js';
 export {
   parseQuantity, parseQuantityValue, parseResource, milliValue, value as quantityValue, formatQuantity, compareQuantities,

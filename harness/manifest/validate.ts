@@ -94,9 +94,6 @@ export function validateManifest(m: unknown, source: string | undefined = source
   return { warnings };
 }
 
-/** The brief's name for validateManifest. */
-export const validate = validateManifest;
-
 // ---- the semantic rules ----
 
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
