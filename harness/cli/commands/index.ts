@@ -7,6 +7,7 @@ import * as get from './get.js';
 import * as kubelet from './kubelet.js';
 import * as logs from './logs.js';
 import * as newProject from './new.js';
+import * as proxy from './proxy.js';
 import * as reference from './reference.js';
 import * as run from './run.js';
 import * as serve from './serve.js';
@@ -14,4 +15,4 @@ import * as timeline from './timeline.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, conformance.register, newProject.register, reference.register];
+export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, proxy.register, conformance.register, newProject.register, reference.register];
