@@ -14,6 +14,7 @@ import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../plugins/memory-cni/index.js
 import { loadImageFile, serveMemoryCri } from '../plugins/memory-cri/index.js';
 import { serveMemoryCsi } from '../plugins/memory-csi/index.js';
 import { isPrivateContainerd, type TriadConfig } from './config/config.js';
+import { interposeGrpc } from './interpose.js';
 import { hostResolvConf, Kubelet } from './kubelet/kubelet.js';
 import type { CsiDriver } from './kubelet/volumes.js';
 import { checkPrivateContainerd, startPrivateContainerd, type PrivateContainerdInfo } from './private-containerd.js';
@@ -102,7 +103,13 @@ export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promi
     } else {
       endpoint = cfg.runtime.endpoint!;
     }
-    const cri = new CriClient(endpoint, { imageEndpoint: cfg.runtime.imageEndpoint, timeoutMs: cfg.kubelet.rpcTimeoutMs });
+    let imageEndpoint = cfg.runtime.imageEndpoint === endpoint ? undefined : cfg.runtime.imageEndpoint;
+    if (cfg.runtime.interpose) {
+      // the proxy is closed after the CRI client (pushed before it), so no call of the kubelet is cut
+      if (imageEndpoint && imageEndpoint !== endpoint) imageEndpoint = await interposeGrpc('cri-image', imageEndpoint, cfg.runtime.interpose, sockDir, closers);
+      endpoint = await interposeGrpc('cri', endpoint, cfg.runtime.interpose, sockDir, closers);
+    }
+    const cri = new CriClient(endpoint, { imageEndpoint, timeoutMs: cfg.kubelet.rpcTimeoutMs });
     closers.push(async () => cri.close());
     await cri.waitForReady(10_000);
     checkpoint();
@@ -118,7 +125,12 @@ export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promi
       } else if (d.type === 'hostpath' && !ep) {
         throw new Error(`${cfg.source}: storage driver ${d.name} (hostpath) needs an endpoint (run \`triad serve hostpath-csi\` or \`triad reference up\`)`);
       }
-      const client = new CsiClient(ep!, { controllerEndpoint: d.controllerEndpoint, timeoutMs: cfg.kubelet.rpcTimeoutMs });
+      let controllerEndpoint = d.controllerEndpoint;
+      if (d.interpose) {
+        if (controllerEndpoint && controllerEndpoint !== ep) controllerEndpoint = await interposeGrpc(`csi-${d.name}-controller`, controllerEndpoint, d.interpose, sockDir, closers);
+        ep = await interposeGrpc(`csi-${d.name}`, ep!, d.interpose, sockDir, closers);
+      }
+      const client = new CsiClient(ep!, { controllerEndpoint, timeoutMs: cfg.kubelet.rpcTimeoutMs });
       closers.push(async () => client.close());
       await client.waitForReady(10_000);
       drivers.set(d.name, await probeDriver(d.name, client));
