@@ -14,7 +14,7 @@ import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../plugins/memory-cni/index.js
 import { loadImageFile, serveMemoryCri } from '../plugins/memory-cri/index.js';
 import { serveMemoryCsi } from '../plugins/memory-csi/index.js';
 import { isPrivateContainerd, type TriadConfig } from './config/config.js';
-import { interposeGrpc } from './interpose.js';
+import { interposeCni, interposeGrpc } from './interpose.js';
 import { hostResolvConf, Kubelet } from './kubelet/kubelet.js';
 import type { CsiDriver } from './kubelet/volumes.js';
 import { checkPrivateContainerd, startPrivateContainerd, type PrivateContainerdInfo } from './private-containerd.js';
@@ -35,7 +35,8 @@ export interface NodeOptions {
   keepPods?: boolean;
 }
 
-export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promise<Node> {
+export async function startNode(given: TriadConfig, opts: NodeOptions = {}): Promise<Node> {
+  let cfg = given;
   const log = opts.log ?? (() => {});
   const closers: Array<() => Promise<unknown>> = [];
   const closeAll = async () => {
@@ -68,6 +69,7 @@ export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promi
     const sockDir = join(stateDir, 'sockets');
     mkdirSync(sockDir, { recursive: true });
     const embedded = cfg.runtime.type === 'memory' && cfg.storage.drivers.every((d) => d.type === 'memory');
+    cfg = interposeCni(cfg, closers); // the CNI shim first in binDirs when network.faults / record ask for it
 
     // ---- runtime (+ network) ----
     let endpoint: string;

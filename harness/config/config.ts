@@ -228,6 +228,7 @@ export function parseConfig(raw: unknown, source: string): TriadConfig {
   const binDirs = n.binDirs === undefined ? ['/opt/cni/bin', '/usr/lib/cni'] : n.binDirs;
   if (!Array.isArray(binDirs) || binDirs.some((d) => typeof d !== 'string')) fail('network.binDirs', 'must be a list of directories');
   const networkType = oneOf(n, 'type', 'network', ['memory', 'cni', 'none'], 'memory');
+  if (networkType === 'memory' && n.record !== undefined) fail('network.record', 'the memory network runs inside the memory runtime, with no exec to interpose on: record the runtime (runtime.record) instead');
   if (networkType === 'none' && (n.faults !== undefined || n.record !== undefined)) fail(n.faults !== undefined ? 'network.faults' : 'network.record', 'network.type none runs no CNI plugin to interpose on');
   const network: NetworkConfig = {
     type: networkType,

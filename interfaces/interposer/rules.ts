@@ -117,8 +117,9 @@ export function setAt(obj: unknown, path: string, value: unknown, remove = false
 }
 
 // Request fields that name what a call is about, as the in-memory plugins' `target` sees them:
-// object ids, object names (metadata.name of pods and containers), image references, volume ids.
-const TARGET_KEYS = new Set(['podSandboxId', 'containerId', 'volumeId', 'snapshotId', 'sourceVolumeId', 'image', 'name', 'uid', 'groupSnapshotId', 'containerID', 'ifName', 'netns']);
+// object ids, object names (metadata.name of pods and containers), image references, volume ids;
+// for CNI (the shim's request: containerId, ifName, args, config) the container id, interface and pod name.
+const TARGET_KEYS = new Set(['podSandboxId', 'containerId', 'volumeId', 'snapshotId', 'sourceVolumeId', 'image', 'name', 'uid', 'groupSnapshotId', 'ifName', 'K8S_POD_NAME', 'K8S_POD_INFRA_CONTAINER_ID']);
 
 /** Every string under a target key, a few levels deep (a request is small; lists are skipped past 64 items). */
 export function targetsOf(req: unknown, depth = 4): string[] {
@@ -138,7 +139,12 @@ export function targetsOf(req: unknown, depth = 4): string[] {
 /** Picks the rule for each call: first rule (in file order) whose rpc, target and match fit and whose nth/times allow it. */
 export class RuleSet {
   private readonly seen = new Map<InterposerRule, number>();
-  constructor(readonly rules: InterposerRule[]) {}
+  /** `counts`: matching calls seen so far per rule, as counts() gave them (the CNI shim keeps them across its processes). */
+  constructor(readonly rules: InterposerRule[], counts: number[] = []) {
+    rules.forEach((r, i) => { if (counts[i]) this.seen.set(r, counts[i]); });
+  }
+
+  counts(): number[] { return this.rules.map((r) => this.seen.get(r) ?? 0); }
 
   /** `rpc` as "Service/Method" (or a CNI verb); `req` the decoded request. */
   pick(rpc: string, req: unknown): InterposerRule | undefined {
