@@ -6,18 +6,18 @@ import { join } from 'node:path';
 import { confFiles, loadConfFile } from '../interfaces/cni/index.js';
 import { parseEndpoint } from '../interfaces/endpoint.js';
 import { conflistTypes, installCniShim } from '../interfaces/interposer/cni-shim.js';
-import { startProxy } from '../interfaces/interposer/proxy.js';
+import { startProxy, type RunningProxy } from '../interfaces/interposer/proxy.js';
 import { isPrivateContainerd, type Interpose, type TriadConfig } from './config/config.js';
 
 /**
  * Start a proxy in front of `upstream` named `name` (a file-name-safe label); returns the endpoint
  * clients should use instead, and registers its close.
  */
-export async function interposeGrpc(name: string, upstream: string, how: Interpose, sockDir: string, closers: Array<() => Promise<unknown>>): Promise<string> {
+export async function interposeGrpc(name: string, upstream: string, how: Interpose, sockDir: string, closers: Array<() => Promise<unknown>>): Promise<RunningProxy> {
   parseEndpoint(upstream); // a bad endpoint is reported as such, not as a proxy failure
   const p = await startProxy({ listen: join(sockDir, `interpose-${name.replace(/[^A-Za-z0-9._-]/g, '_')}.sock`), upstream, rules: how.rules, record: how.record });
   closers.push(() => p.close());
-  return p.endpoint.display;
+  return p;
 }
 
 /**

@@ -47,6 +47,10 @@ export interface RunningProxy {
   upstream: Endpoint;
   /** Replace the fault rules (counts of nth/times start again). */
   setRules(rules: InterposerRule[]): void;
+  /** Add rules after the current ones; returns their removal (for a test that aims faults at its own objects). */
+  addRules(rules: InterposerRule[]): () => void;
+  /** Be told of every call as it ends (its transcript entry); returns the unsubscribe. */
+  watch(fn: (e: TranscriptEntry) => void): () => void;
   /** Stop: cancels calls in flight (their clients see CANCELLED/UNAVAILABLE), closes the transcript, removes the socket. */
   close(graceMs?: number): Promise<void>;
 }
@@ -113,9 +117,11 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max });
   const inflight = new Set<() => void>();
 
+  const watchers = new Set<(e: TranscriptEntry) => void>();
   const finish = (e: TranscriptEntry) => {
     transcript?.write(e);
     opts.onCall?.(e);
+    for (const w of watchers) w(e);
   };
 
   for (const def of PROXIED_SERVICES) {
@@ -264,6 +270,12 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     endpoint: listen,
     upstream,
     setRules(r) { rules = new RuleSet(r); },
+    addRules(r) {
+      const set = rules;
+      const remove = set.add(r);
+      return () => { if (rules === set) remove(); };
+    },
+    watch(fn) { watchers.add(fn); return () => { watchers.delete(fn); }; },
     close(graceMs = 2000) {
       closed ??= (async () => {
         for (const abort of [...inflight]) abort();

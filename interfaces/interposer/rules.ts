@@ -140,8 +140,22 @@ export function targetsOf(req: unknown, depth = 4): string[] {
 export class RuleSet {
   private readonly seen = new Map<InterposerRule, number>();
   /** `counts`: matching calls seen so far per rule, as counts() gave them (the CNI shim keeps them across its processes). */
-  constructor(readonly rules: InterposerRule[], counts: number[] = []) {
+  readonly rules: InterposerRule[];
+  constructor(rules: InterposerRule[], counts: number[] = []) {
+    this.rules = [...rules];
     rules.forEach((r, i) => { if (counts[i]) this.seen.set(r, counts[i]); });
+  }
+
+  /** Add rules after the current ones (a test's own, aimed at its own objects); returns their removal. */
+  add(rules: InterposerRule[]): () => void {
+    this.rules.push(...rules);
+    return () => {
+      for (const r of rules) {
+        const i = this.rules.indexOf(r);
+        if (i >= 0) this.rules.splice(i, 1);
+        this.seen.delete(r);
+      }
+    };
   }
 
   counts(): number[] { return this.rules.map((r) => this.seen.get(r) ?? 0); }
