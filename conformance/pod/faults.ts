@@ -22,6 +22,7 @@ const F = {
   pull: 'kubelet: a failed PullImage makes the container wait with ErrImagePull, then ImagePullBackOff while retries are held back; each failure is an event; once the pull succeeds the pod runs',
   mount: 'kubelet: while NodePublishVolume fails (e.g. DEADLINE_EXCEEDED) the pod waits in ContainerCreating with a FailedMount event; the kubelet retries the publish and then starts the pod',
   leak: 'A failed attempt leaves nothing behind: no extra container, sandbox or mount of the pod at the plugin',
+  outage: 'kubelet: when the runtime\'s socket stops answering (connections dropped) and comes back, the kubelet reconnects: running pods keep their containers (no restart from the outage) and new pods start',
 };
 
 /** The interposer in front of the runtime, or skip: the node was started without one. */
@@ -128,6 +129,32 @@ export const faultCases: CaseDef<PodEnv>[] = [
       expectTrue(ev.some((e) => /FailedMount/.test(e) && /missed its deadline/.test(e)), `no FailedMount event carries the failure: ${ev.join(' | ')}`, F.mount, { actual: ev });
       const targets = new Set(calls.filter((x) => x.status.name === 'OK').map((x) => (x.request as { targetPath: string }).targetPath));
       expectEqual(targets.size, 1, F.leak, 'distinct target paths published for the pod');
+    },
+  }),
+  c({
+    id: 'pod.faults.runtime-outage',
+    name: 'The runtime socket drops every connection for a while, then comes back: the kubelet recovers, the running pod keeps its container, a new pod starts',
+    serial: true,
+    async run(k) {
+      const p = runtimeProxy(k);
+      const before = await k.running((await k.run({ label: 'outage-a', containers: [{ name: 'app', script: 'sleep 3600' }] })).metadata.name);
+      const id = (await k.containerStatus(before, 'app')).id;
+      const proxies = [p, k.env.node.interposers?.image].filter((x): x is RunningProxy => !!x);
+      const dropped: TranscriptEntry[] = [];
+      const stops = proxies.map((x) => x.watch((e) => { if (e.fault === 'drop') dropped.push(e); }));
+      const removes = proxies.map((x) => x.addRules([{ rpc: '*', drop: true }]));
+      k.ctx.cleanup(() => { for (const f of [...removes, ...stops]) f(); }, 'end the outage');
+      // long enough for several PLEG relists to hit the dead socket
+      await new Promise((r) => setTimeout(r, Math.max(1500, 4 * k.env.node.config.kubelet.plegPeriodMs)));
+      for (const f of removes) f();
+      expectTrue(dropped.length > 0, 'the kubelet made no runtime call during the outage (no relist?)', F.outage);
+      k.ctx.log(`${dropped.length} runtime calls dropped during the outage: ${[...new Set(dropped.map((e) => e.method))].join(', ')}`);
+      const after = await k.running((await k.run({ label: 'outage-b', containers: [{ name: 'app', script: 'sleep 3600' }] })).metadata.name);
+      expectEqual(after.status?.phase, 'Running', F.outage, 'the phase of a pod started after the outage');
+      const a = k.get(before.metadata.name);
+      expectEqual(a.status?.phase, 'Running', F.outage, 'the phase of the pod that ran through the outage');
+      expectEqual(a.status?.containerStatuses?.[0]?.restartCount, 0, F.outage, 'its restartCount');
+      expectEqual((await k.containerStatus(a, 'app')).id, id, F.outage, 'its container id (the same container, not a new one)');
     },
   }),
 ];
