@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import * as conformance from './conformance.js';
 import * as describe from './describe.js';
 import * as del from './delete.js';
+import * as diff from './diff.js';
 import * as get from './get.js';
 import * as kubelet from './kubelet.js';
 import * as logs from './logs.js';
@@ -15,4 +16,4 @@ import * as timeline from './timeline.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, proxy.register, conformance.register, newProject.register, reference.register];
+export const commands: Register[] = [run.register, kubelet.register, get.register, describe.register, logs.register, del.register, timeline.register, serve.register, proxy.register, diff.register, conformance.register, newProject.register, reference.register];
