@@ -35,7 +35,8 @@ it('the CRI suite on containerd: same outcome for every case through the proxy',
     assert.equal(outcome(proxied), outcome(direct));
     assert.equal(proxied.totals, direct.totals);
     const calls = readTranscript(join(dir, 'calls.jsonl'));
-    assert.ok(calls.length > 1000 && calls.some((c) => c.method === 'RuntimeService/Exec' && c.status.name === 'OK'), `${calls.length} calls recorded`);
+    assert.ok(calls.length > 500, `only ${calls.length} calls recorded`);
+    assert.ok(calls.some((c) => c.method === 'RuntimeService/Exec' && c.status.name === 'OK'), 'Exec (a streaming URL) went through the proxy');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
