@@ -75,9 +75,11 @@ function toJson(t: MethodDef['requestType'], v: unknown): unknown {
 /** Close the HTTP/2 connection a server call arrived on (the client sees UNAVAILABLE). */
 function dropConnection(call: object): boolean {
   // grpc-js keeps the HTTP/2 stream on its internal call object; there is no public API for it.
-  const session = (call as { call?: { stream?: { session?: { destroy(): void } } } }).call?.stream?.session;
+  const session = (call as { call?: { stream?: { session?: { destroy(): void; destroyed?: boolean } } } }).call?.stream?.session;
   if (!session) return false;
-  session.destroy();
+  // not from inside this handler: tearing an HTTP/2 session down while node's http2 layer is still
+  // dispatching one of its streams has crashed node (SIGSEGV) under load
+  setImmediate(() => { if (!session.destroyed) session.destroy(); });
   return true;
 }
 
