@@ -10,6 +10,7 @@
 // trailers) comes back unchanged.
 import * as grpc from '@grpc/grpc-js';
 import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import * as http2 from 'node:http2';
 import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
 import { parseEndpoint, type Endpoint } from '../endpoint.js';
@@ -75,10 +76,13 @@ function toJson(t: MethodDef['requestType'], v: unknown): unknown {
 /** Close the HTTP/2 connection a server call arrived on (the client sees UNAVAILABLE). */
 function dropConnection(call: object): boolean {
   // grpc-js keeps the HTTP/2 stream on its internal call object; there is no public API for it.
-  const session = (call as { call?: { stream?: { session?: { destroy(): void; destroyed?: boolean } } } }).call?.stream?.session;
-  if (!session) return false;
-  // not from inside this handler: tearing an HTTP/2 session down while node's http2 layer is still
-  // dispatching one of its streams has crashed node (SIGSEGV) under load
+  const stream = (call as { call?: { stream?: { close(code: number): void; session?: { destroy(): void; destroyed?: boolean } } } }).call?.stream;
+  const session = stream?.session;
+  if (!stream || !session) return false;
+  // the call is refused (grpc-js clients map REFUSED_STREAM to UNAVAILABLE), then the connection
+  // closed on the next turn: destroying the session from inside this handler, while node's http2
+  // layer still dispatched the stream, has crashed node (SIGSEGV) under load
+  stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
   setImmediate(() => { if (!session.destroyed) session.destroy(); });
   return true;
 }
