@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only overhead,reference,scale,suites] [--out DIR] [--reference]
+// npm run bench [-- --quick] [--only overhead,proxy,reference,scale,suites] [--out DIR] [--reference]
 //
 // triad measured against a floor in the same run (shared 2-core machines make absolute times
 // noise; the ratios are the result): harness overhead on the in-memory plugins and on containerd
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Driver } from './lib/driver.js';
 import { FloorDriver } from './lib/floor.js';
 import { compare, paired } from './lib/overhead.js';
+import { proxyOverhead } from './lib/proxy.js';
 import type { PlanOptions } from './lib/pods.js';
 import { findReference, type ReferenceStack } from './lib/reference.js';
 import { textReport } from './lib/report.js';
@@ -22,7 +23,7 @@ import { suiteSpeed } from './lib/suites.js';
 import { svgReport } from './lib/svg.js';
 import { TriadDriver } from './lib/triad.js';
 
-export const SECTIONS = ['overhead', 'reference', 'scale', 'suites'] as const;
+export const SECTIONS = ['overhead', 'proxy', 'reference', 'scale', 'suites'] as const;
 type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -95,8 +96,8 @@ export function parseArgs(argv: string[]): BenchOptions {
 /** The sizes of everything, full or quick. */
 function sizes(o: BenchOptions) {
   return o.quick
-    ? { rounds: o.rounds ?? 2, c1: 12, c32: 64, warmup: 8, refPods: 3, scale: o.scalePods ?? [100, 300], churnPods: 50, churnCycles: 3, refScale: 5, limitCases: 3, parallel: o.parallel ?? 4 }
-    : { rounds: o.rounds ?? 6, c1: 200, c32: 1000, warmup: 100, refPods: 20, scale: o.scalePods ?? [1000, 10_000], churnPods: 1000, churnCycles: 4, refScale: 100, limitCases: undefined, parallel: o.parallel ?? 8 };
+    ? { rounds: o.rounds ?? 2, c1: 12, c32: 64, warmup: 8, refPods: 3, scale: o.scalePods ?? [100, 300], churnPods: 50, churnCycles: 3, refScale: 5, limitCases: 3, parallel: o.parallel ?? 4, proxyCalls: 30 }
+    : { rounds: o.rounds ?? 6, c1: 200, c32: 1000, warmup: 100, refPods: 20, scale: o.scalePods ?? [1000, 10_000], churnPods: 1000, churnCycles: 4, refScale: 100, limitCases: undefined, parallel: o.parallel ?? 8, proxyCalls: 2000 };
 }
 
 function pickTmpdir(given?: string): string {
@@ -198,6 +199,12 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
         return out;
       });
       r.overhead = { memory: points };
+    });
+  }
+
+  if (want('proxy')) {
+    await section('proxy', async () => {
+      r.proxy = await proxyOverhead({ calls: z.proxyCalls, warmup: Math.min(100, z.proxyCalls), progress: log });
     });
   }
 

@@ -14,6 +14,8 @@ import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../plugins/memory-cni/index.js
 import { loadImageFile, serveMemoryCri } from '../plugins/memory-cri/index.js';
 import { serveMemoryCsi } from '../plugins/memory-csi/index.js';
 import { isPrivateContainerd, type TriadConfig } from './config/config.js';
+import { interposeCni, interposeGrpc } from './interpose.js';
+import type { RunningProxy } from '../interfaces/interposer/proxy.js';
 import { hostResolvConf, Kubelet } from './kubelet/kubelet.js';
 import type { CsiDriver } from './kubelet/volumes.js';
 import { checkPrivateContainerd, startPrivateContainerd, type PrivateContainerdInfo } from './private-containerd.js';
@@ -24,6 +26,8 @@ export interface Node {
   config: TriadConfig;
   /** The private containerd this node started (runtime.type containerd without endpoint). */
   privateContainerd?: PrivateContainerdInfo;
+  /** The interposers in front of the runtime (its RuntimeService endpoint) and of each CSI driver (by name), when any. */
+  interposers: { runtime?: RunningProxy; image?: RunningProxy; drivers: Map<string, RunningProxy> };
   /** Tear down every pod and claim, stop the kubelet and every plugin this node started. */
   close(): Promise<Error[]>;
 }
@@ -32,9 +36,12 @@ export interface NodeOptions {
   log?: (msg: string) => void;
   /** Keep pods running on close (a daemon restart test); default false. */
   keepPods?: boolean;
+  /** Put the interposer in front of the runtime and every CSI driver even when triad.yaml asks for none (no rules: transparent), so a test can set fault rules while the node runs. */
+  interpose?: boolean;
 }
 
-export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promise<Node> {
+export async function startNode(given: TriadConfig, opts: NodeOptions = {}): Promise<Node> {
+  let cfg = given;
   const log = opts.log ?? (() => {});
   const closers: Array<() => Promise<unknown>> = [];
   const closeAll = async () => {
@@ -67,6 +74,7 @@ export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promi
     const sockDir = join(stateDir, 'sockets');
     mkdirSync(sockDir, { recursive: true });
     const embedded = cfg.runtime.type === 'memory' && cfg.storage.drivers.every((d) => d.type === 'memory');
+    cfg = interposeCni(cfg, closers); // the CNI shim first in binDirs when network.faults / record ask for it
 
     // ---- runtime (+ network) ----
     let endpoint: string;
@@ -102,7 +110,19 @@ export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promi
     } else {
       endpoint = cfg.runtime.endpoint!;
     }
-    const cri = new CriClient(endpoint, { imageEndpoint: cfg.runtime.imageEndpoint, timeoutMs: cfg.kubelet.rpcTimeoutMs });
+    let imageEndpoint = cfg.runtime.imageEndpoint === endpoint ? undefined : cfg.runtime.imageEndpoint;
+    const interposers: Node['interposers'] = { drivers: new Map() };
+    const runtimeInterpose = cfg.runtime.interpose ?? (opts.interpose ? { rules: [] } : undefined);
+    if (runtimeInterpose) {
+      // the proxy is closed after the CRI client (pushed before it), so no call of the kubelet is cut
+      if (imageEndpoint && imageEndpoint !== endpoint) {
+        interposers.image = await interposeGrpc('cri-image', imageEndpoint, runtimeInterpose, sockDir, closers);
+        imageEndpoint = interposers.image.endpoint.display;
+      }
+      interposers.runtime = await interposeGrpc('cri', endpoint, runtimeInterpose, sockDir, closers);
+      endpoint = interposers.runtime.endpoint.display;
+    }
+    const cri = new CriClient(endpoint, { imageEndpoint, timeoutMs: cfg.kubelet.rpcTimeoutMs });
     closers.push(async () => cri.close());
     await cri.waitForReady(10_000);
     checkpoint();
@@ -118,7 +138,15 @@ export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promi
       } else if (d.type === 'hostpath' && !ep) {
         throw new Error(`${cfg.source}: storage driver ${d.name} (hostpath) needs an endpoint (run \`triad serve hostpath-csi\` or \`triad reference up\`)`);
       }
-      const client = new CsiClient(ep!, { controllerEndpoint: d.controllerEndpoint, timeoutMs: cfg.kubelet.rpcTimeoutMs });
+      let controllerEndpoint = d.controllerEndpoint;
+      const how = d.interpose ?? (opts.interpose ? { rules: [] } : undefined);
+      if (how) {
+        if (controllerEndpoint && controllerEndpoint !== ep) controllerEndpoint = (await interposeGrpc(`csi-${d.name}-controller`, controllerEndpoint, how, sockDir, closers)).endpoint.display;
+        const p = await interposeGrpc(`csi-${d.name}`, ep!, how, sockDir, closers);
+        interposers.drivers.set(d.name, p);
+        ep = p.endpoint.display;
+      }
+      const client = new CsiClient(ep!, { controllerEndpoint, timeoutMs: cfg.kubelet.rpcTimeoutMs });
       closers.push(async () => client.close());
       await client.waitForReady(10_000);
       drivers.set(d.name, await probeDriver(d.name, client));
@@ -145,7 +173,7 @@ export async function startNode(cfg: TriadConfig, opts: NodeOptions = {}): Promi
     };
     let closed: Promise<Error[]> | undefined;
     return {
-      kubelet, cri, config: cfg, privateContainerd: privateInfo,
+      kubelet, cri, config: cfg, privateContainerd: privateInfo, interposers,
       close: () => (closed ??= (async () => {
         const errors: Error[] = [];
         await kubeletCloser().catch((e: AggregateError) => errors.push(...(e.errors ?? [e])));

@@ -35,6 +35,13 @@ export function textReport(r: BenchResults): string {
       out += '\n';
     }
   }
+  if (r.proxy) {
+    out += 'Interposer (triad proxy) in front of memory-cri: µs per call, one call in flight, the three sides interleaved call by call\n';
+    out += table(['calls', 'n', 'direct p50', 'mean', 'proxied p50', 'mean', 'ratio', '+µs', 'recorded p50', 'mean', 'ratio', '+µs'],
+      r.proxy.kinds.map((k) => [k.kind, k.calls, f(k.direct.latencyUs.p50, 0), f(k.direct.latencyUs.mean, 0), f(k.proxied.latencyUs.p50, 0), f(k.proxied.latencyUs.mean, 0),
+        f(k.ratio.mean, 2), f(k.addedUs.proxied, 0), f(k.recorded.latencyUs.p50, 0), f(k.recorded.latencyUs.mean, 0), f(k.ratio.recordedMean, 2), f(k.addedUs.recorded, 0)]));
+    out += `  (ratio = mean per call through the proxy / straight; pod = RunPodSandbox, PodSandboxStatus, StopPodSandbox, RemovePodSandbox; transcript ${r.proxy.transcriptBytesPerCall} B per call)\n\n`;
+  }
   if (r.reference) {
     out += 'Harness overhead, containerd + bridge (reference stack): one pod at a time, alternating sides\n';
     if (isSkipped(r.reference)) out += `  skipped: ${r.reference.skipped}\n\n`;

@@ -1,5 +1,6 @@
 // The benchmark's result document (written as JSON) and the targets of issue #7 checked on it.
 import type { OverheadPoint, PairedResult } from './overhead.js';
+import type { ProxyOverhead } from './proxy.js';
 import type { ChurnResult, ScaleRun } from './scale.js';
 import type { SuiteRun, SuiteSkip } from './suites.js';
 
@@ -17,6 +18,8 @@ export interface BenchResults {
     fs: { stateRoot: string; createUs: number; osTmpdir: string; osTmpdirCreateUs: number };
   };
   overhead?: { memory: OverheadPoint[] } | Skipped;
+  /** The interposer's added latency per call (triad proxy), in-memory runtime behind it. */
+  proxy?: ProxyOverhead;
   reference?: { paired: PairedResult; concurrent?: OverheadPoint } | Skipped;
   scale?: { runs: ScaleRun[]; churn: ChurnResult[]; reference?: ScaleRun[] | Skipped };
   suites?: { parallel: number; runs: Array<SuiteRun | SuiteSkip> };

@@ -16,6 +16,7 @@ import { RpcError } from '../../interfaces/grpc/errors.js';
 import { DEFAULT_DATA_DIR, MEMORY_CNI_TYPE } from '../../plugins/memory-cni/index.js';
 import { stateDirOf } from '../cni/kit.js';
 import type { Suite, SuiteSession } from '../runner/types.js';
+import { faultCases } from './faults.js';
 import { initCases } from './init.js';
 import { CAP, cachedResults, explainCapability, mountsAt, NS, readAllocations, type NetworkObserver, type PodEnv, type PodSuiteOptions } from './kit.js';
 import { lifecycleCases } from './lifecycle.js';
@@ -26,7 +27,7 @@ import { volumeCases } from './volumes.js';
 
 export { type PodEnv, type PodSuiteOptions } from './kit.js';
 
-export const podCases = [...networkCases, ...volumeCases, ...initCases, ...lifecycleCases, ...probeCases, ...teardownCases];
+export const podCases = [...networkCases, ...volumeCases, ...initCases, ...lifecycleCases, ...probeCases, ...teardownCases, ...faultCases];
 
 /** Kubelet timings of the suite's node: restarts and probes fast enough for a conformance run. */
 export const SUITE_KUBELET = { plegPeriodMs: 100, backoff: { initialMs: 200, maxMs: 1600 }, probeTimeScale: 0.1 };
@@ -97,7 +98,8 @@ export function podSuite(opts: PodSuiteOptions): Suite<PodEnv> {
       };
       let node: Node;
       try {
-        node = await startNode(cfg);
+        // the interposer in front of the runtime and each CSI driver (transparent until a fault case adds rules)
+        node = await startNode(cfg, { interpose: true });
       } catch (e) {
         try { removeDir(); } catch { /* reported by the error below */ }
         throw new Error(`starting the node from ${base.source} failed: ${(e as Error).message}`);

@@ -12,11 +12,17 @@
 //     drivers: [{ name: memory.csi.triad.dev, type: memory }]   # or hostpath, or endpoint
 //     classes: [{ name: standard, driver: memory.csi.triad.dev, default: true }]
 //   kubelet: { stateDir: /tmp/triad, backoff: { initialMs: 10000, maxMs: 300000 } }
+//
+// Any runtime, network or driver entry may carry `faults:` (a list of rules) and `record:` (a JSONL
+// transcript file). A memory plugin runs its rules itself (interfaces/faults.ts); in front of a
+// real one the harness puts the interposer (the gRPC proxy; for CNI the shim) with the rules of
+// interfaces/interposer/rules.ts. `record:` on any plugin puts the interposer in front to record.
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { parseFaultRules, type FaultRule } from '../../interfaces/faults.js';
+import { parseInterposerRules, type InterposerRule } from '../../interfaces/interposer/rules.js';
 import { loadImageFile } from '../../plugins/memory-cri/image-file.js';
 
 export interface RuntimeConfig {
@@ -36,8 +42,16 @@ export interface RuntimeConfig {
   containerd?: { binary?: string; root?: string; sandboxImage?: string; registry?: string };
   /** memory: an images file (plugins/memory-cri/README.md) whose images are served besides the built-in ones; absolute. */
   images?: string;
+  /** Fault rules run inside the memory runtime; for a real one they go to `interpose`. */
   faults: FaultRule[];
+  interpose?: Interpose;
 }
+
+/**
+ * `faults:` on a real plugin, or `record:` on any: the harness puts the interposer (the gRPC
+ * proxy, or for CNI the shim) in front of the plugin with these rules and this transcript file.
+ */
+export interface Interpose { rules: InterposerRule[]; record?: string }
 
 export interface NetworkConfig {
   type: 'memory' | 'cni' | 'none';
@@ -47,6 +61,7 @@ export interface NetworkConfig {
   config?: string;
   binDirs: string[];
   faults: FaultRule[];
+  interpose?: Interpose;
 }
 
 export interface DriverConfig {
@@ -57,6 +72,7 @@ export interface DriverConfig {
   /** hostpath: the directory holding the volumes. */
   root?: string;
   faults: FaultRule[];
+  interpose?: Interpose;
 }
 
 export interface ClassConfig { name: string; driver: string; parameters: Record<string, string>; default: boolean }
@@ -165,30 +181,42 @@ export function parseConfig(raw: unknown, source: string): TriadConfig {
     return v as T;
   };
   const file = (p: string | undefined) => (p === undefined ? undefined : resolve(base, p));
-  const faults = (o: Obj, path: string) => {
+  // A memory plugin runs its fault rules itself (interfaces/faults.ts, container exits included);
+  // a real one gets the interposer in front (interfaces/interposer/rules.ts: + match, nth, drop, corrupt, remove).
+  const faults = (o: Obj, path: string, memory: boolean) => {
+    if (!memory) return [];
     try { return parseFaultRules(o.faults, `${path}.faults`); } catch (err) { return fail('', (err as Error).message); }
+  };
+  const interpose = (o: Obj, path: string, memory: boolean): Interpose | undefined => {
+    const record = file(str(o, 'record', path));
+    let rules: InterposerRule[] = [];
+    if (!memory) {
+      try { rules = parseInterposerRules(o.faults, `${path}.faults`); } catch (err) { return fail('', (err as Error).message); }
+    }
+    return rules.length || record ? { rules, record } : undefined;
   };
 
   const top = obj(raw, '');
   known(top, '', ['runtime', 'network', 'storage', 'kubelet']);
 
   const r = obj(top.runtime, 'runtime');
-  known(r, 'runtime', ['type', 'endpoint', 'imageEndpoint', 'containerd', 'images', 'faults']);
+  known(r, 'runtime', ['type', 'endpoint', 'imageEndpoint', 'containerd', 'images', 'faults', 'record']);
   const cd = obj(r.containerd, 'runtime.containerd');
   known(cd, 'runtime.containerd', ['binary', 'root', 'sandboxImage', 'registry']);
+  const runtimeType = oneOf(r, 'type', 'runtime', ['memory', 'containerd', 'endpoint'], 'memory');
   const runtime: RuntimeConfig = {
-    type: oneOf(r, 'type', 'runtime', ['memory', 'containerd', 'endpoint'], 'memory'),
+    type: runtimeType,
     endpoint: str(r, 'endpoint', 'runtime'),
     imageEndpoint: str(r, 'imageEndpoint', 'runtime'),
     containerd: { binary: str(cd, 'binary', 'runtime.containerd'), root: file(str(cd, 'root', 'runtime.containerd')), sandboxImage: str(cd, 'sandboxImage', 'runtime.containerd'), registry: str(cd, 'registry', 'runtime.containerd') },
     images: file(str(r, 'images', 'runtime')),
-    faults: faults(r, 'runtime'),
+    faults: faults(r, 'runtime', runtimeType === 'memory'),
+    interpose: interpose(r, 'runtime', runtimeType === 'memory'),
   };
   if (runtime.type === 'endpoint' && !runtime.endpoint) fail('runtime.endpoint', 'required when runtime.type is endpoint');
   if (runtime.type === 'containerd' && runtime.endpoint) {
     for (const key of ['binary', 'root'] as const) if (runtime.containerd?.[key]) fail(`runtime.containerd.${key}`, 'only for a private containerd (runtime.type containerd without runtime.endpoint): remove it, or runtime.endpoint');
   }
-  if (runtime.type !== 'memory' && runtime.faults.length) fail('runtime.faults', 'fault injection needs the memory runtime');
   if (runtime.images) {
     if (runtime.type !== 'memory') fail('runtime.images', `an images file is for the memory runtime (runtime.type is ${runtime.type}: its images come from a registry)`);
     // read now, so a bad file is reported with the config rather than when the node starts
@@ -196,18 +224,21 @@ export function parseConfig(raw: unknown, source: string): TriadConfig {
   }
 
   const n = obj(top.network, 'network');
-  known(n, 'network', ['type', 'subnet', 'config', 'binDirs', 'faults']);
+  known(n, 'network', ['type', 'subnet', 'config', 'binDirs', 'faults', 'record']);
   const binDirs = n.binDirs === undefined ? ['/opt/cni/bin', '/usr/lib/cni'] : n.binDirs;
   if (!Array.isArray(binDirs) || binDirs.some((d) => typeof d !== 'string')) fail('network.binDirs', 'must be a list of directories');
+  const networkType = oneOf(n, 'type', 'network', ['memory', 'cni', 'none'], 'memory');
+  if (networkType === 'memory' && n.record !== undefined) fail('network.record', 'the memory network runs inside the memory runtime, with no exec to interpose on: record the runtime (runtime.record) instead');
+  if (networkType === 'none' && (n.faults !== undefined || n.record !== undefined)) fail(n.faults !== undefined ? 'network.faults' : 'network.record', 'network.type none runs no CNI plugin to interpose on');
   const network: NetworkConfig = {
-    type: oneOf(n, 'type', 'network', ['memory', 'cni', 'none'], 'memory'),
+    type: networkType,
     subnet: str(n, 'subnet', 'network', '10.88.0.0/16')!,
     config: file(str(n, 'config', 'network')),
     binDirs: (binDirs as string[]).map((d) => resolve(base, d)),
-    faults: faults(n, 'network'),
+    faults: faults(n, 'network', networkType === 'memory'),
+    interpose: interpose(n, 'network', networkType === 'memory'),
   };
   if (network.type === 'cni' && !network.config) fail('network.config', 'required when network.type is cni (a .conflist file or a directory of configs)');
-  if (network.type !== 'memory' && network.faults.length) fail('network.faults', 'fault injection needs the memory network');
   const cdProblem = privateContainerdProblem({ runtime, network });
   if (cdProblem) fail(cdProblem.path, cdProblem.message);
   if (runtime.type !== 'memory' && network.type === 'memory') {
@@ -221,17 +252,18 @@ export function parseConfig(raw: unknown, source: string): TriadConfig {
   const drivers: DriverConfig[] = (rawDrivers as unknown[]).map((d, i) => {
     const p = `storage.drivers[${i}]`;
     const o = obj(d, p);
-    known(o, p, ['name', 'type', 'endpoint', 'controllerEndpoint', 'root', 'faults']);
+    known(o, p, ['name', 'type', 'endpoint', 'controllerEndpoint', 'root', 'faults', 'record']);
+    const type = oneOf(o, 'type', p, ['memory', 'hostpath', 'endpoint'], 'memory');
     const dc: DriverConfig = {
       name: str(o, 'name', p) ?? fail(`${p}.name`, 'required'),
-      type: oneOf(o, 'type', p, ['memory', 'hostpath', 'endpoint'], 'memory'),
+      type,
       endpoint: str(o, 'endpoint', p),
       controllerEndpoint: str(o, 'controllerEndpoint', p),
       root: file(str(o, 'root', p)),
-      faults: faults(o, p),
+      faults: faults(o, p, type === 'memory'),
+      interpose: interpose(o, p, type === 'memory'),
     };
     if (dc.type === 'endpoint' && !dc.endpoint) fail(`${p}.endpoint`, 'required when type is endpoint');
-    if (dc.type !== 'memory' && dc.faults.length) fail(`${p}.faults`, 'fault injection needs the memory driver');
     return dc;
   });
   const names = new Set<string>();

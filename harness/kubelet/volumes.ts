@@ -133,7 +133,11 @@ export class VolumeManager {
   /** Make every volume of the pod available on the host; returns records in spec order. */
   async setUp(pod: Pod, rec: Recorder, done: VolumeRecord[]): Promise<VolumeRecord[]> {
     for (const v of pod.spec.volumes ?? []) {
-      if (done.some((r) => r.name === v.name)) continue;
+      const prev = done.find((r) => r.name === v.name);
+      // a CSI record whose publish failed stays in `done` (so teardown unpublishes it) but is not
+      // set up: drop it and publish again, or the pod would start without its volume
+      if (prev && ((prev.kind !== 'csi' && prev.kind !== 'pvc') || prev.published)) continue;
+      if (prev) done.splice(done.indexOf(prev), 1);
       done.push(await this.setUpOne(pod, v, rec, done));
     }
     return done;

@@ -73,6 +73,9 @@ t('the JSON has every section\'s figures: overhead at c=1 and c=32, scale runs a
     assert.ok(p.triad.rpcs.runPodSandbox === p.floor.rpcs.runPodSandbox && p.triad.rpcs.startContainer === p.floor.rpcs.startContainer, 'same sequence on both sides');
     assert.ok(p.ratio.throughput > 0 && p.rpc.rpcPerSec > 0);
   }
+  assert.equal(results.proxy?.kinds.map((k) => k.kind), ['Version', 'pod'], 'the interposer\'s cost per call');
+  for (const k of results.proxy!.kinds) assert.ok(k.direct.latencyUs.n === k.calls && k.ratio.mean > 0 && k.ratio.recordedMean > 0, JSON.stringify(k));
+  assert.match(String(run.stdout), /Interposer \(triad proxy\)/);
   assert.equal(results.reference, { skipped: 'not used (--no-reference)' });
   const sc = results.scale!;
   assert.equal(sc.runs.map((r) => `${r.driver}:${r.pods}`), ['triad:40', 'floor:40', 'triad:80', 'floor:80']);
