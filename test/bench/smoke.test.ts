@@ -55,7 +55,7 @@ t('the quick run exits 0 and writes latest.json, latest.svg and latest.txt', () 
   assert.is(results.version, 1);
   assert.is(results.quick, true);
   assert.equal(results.errors, {}, 'no section failed');
-  assert.match(String(run.stdout), /Targets \(issue #7\)/, 'the table went to stdout');
+  assert.match(String(run.stdout), /\nTargets\n/, 'the table went to stdout');
 });
 
 t('the JSON has every section\'s figures: overhead at c=1 and c=32, scale runs and churn, suites, targets', () => {
