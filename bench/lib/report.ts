@@ -77,6 +77,7 @@ export function textReport(r: BenchResults): string {
     if (cni.bridge) rows.push(['bridge + host-local (Go)', f(cni.bridge.addMs), f(cni.bridge.delMs), f(cni.bridge.perVerbMs), '1.00']);
     out += table(['CNI plugin', 'ADD ms', 'DEL ms', 'per verb ms', 'over bridge'], rows);
     if (cni.bridgeSkipped) out += `  bridge: skipped: ${cni.bridgeSkipped}\n`;
+    out += `  node -e 0 in the same rounds: ${f(cni.nodeMs)} ms (Node's own start: no Node plugin verb is faster)\n`;
     out += isSkipped(cli) ? `  triad --version: skipped: ${cli.skipped}\n` : `  triad --version: ${f(cli.versionMs)} ms (node -e 0: ${f(cli.nodeMs)} ms; ${f(cli.ratio, 2)}×)\n`;
     out += '\n';
   }

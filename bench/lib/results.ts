@@ -77,7 +77,7 @@ export function checkTargets(r: BenchResults): Target[] {
   const cni = r.startup?.cni;
   for (const [k, label] of [['memory', 'memory-cni'], ['static', 'cni-static example']] as const) {
     const what = `CNI start-up: ${label} wall time per verb over Debian's bridge + host-local's`;
-    if (cni?.ratio) out.push({ id: `cni.per-verb-ratio.${k}`, what, goal: '≤ 2.00', value: `${fmt(cni.ratio[k])} (${fmt(cni[k].perVerbMs, 1)} ms / ${fmt(cni.bridge!.perVerbMs, 1)} ms)`, met: cni.ratio[k] <= 2 });
+    if (cni?.ratio) out.push({ id: `cni.per-verb-ratio.${k}`, what, goal: '≤ 2.00', value: `${fmt(cni.ratio[k])} (${fmt(cni[k].perVerbMs, 1)} ms / ${fmt(cni.bridge!.perVerbMs, 1)} ms; node -e 0: ${fmt(cni.nodeMs, 1)} ms)`, met: cni.ratio[k] <= 2 });
     else out.push({ ...none(`cni.per-verb-ratio.${k}`, what, '≤ 2.00'), value: cni ? `bridge skipped: ${cni.bridgeSkipped}; ${fmt(cni[k].perVerbMs, 1)} ms per verb` : 'not measured' });
   }
   const cli = r.startup?.cli;

@@ -21,6 +21,8 @@ export interface CniStartup {
   memory: VerbTimes;
   static: VerbTimes;
   bridge?: VerbTimes;
+  /** `node -e 0` in the same rounds: Node's own start, the floor of any verb of a Node plugin. */
+  nodeMs: number;
   /** Why bridge was not measured. */
   bridgeSkipped?: string;
   /** per-verb median over bridge's (absent without bridge). */
@@ -28,11 +30,11 @@ export interface CniStartup {
 }
 export interface CliStartup { rounds: number; versionMs: number; nodeMs: number; ratio: number }
 
-interface Subject { name: string; exe: string; conf: string; netns: (i: number) => string }
+interface Subject { name: string; exe: string; args?: string[]; conf: string; netns: (i: number) => string }
 
 function verb(s: Subject, cmd: 'ADD' | 'DEL', id: string, netns: string): number {
   const t0 = performance.now();
-  const p = spawnSync(s.exe, [], {
+  const p = spawnSync(s.exe, s.args ?? [], {
     input: s.conf,
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: cmd, CNI_CONTAINERID: id, CNI_NETNS: netns, CNI_IFNAME: 'eth0', CNI_PATH: BRIDGE_DIR },
   });
@@ -73,6 +75,7 @@ export async function cniStartup(o: { rounds: number; noBridge?: string; progres
       conf: JSON.stringify({ cniVersion: '1.1.0', name: 'triad-bench-memory', type: 'triad-memory', subnet: '10.252.0.0/24', dataDir: join(dir, 'memory') }) },
     { name: 'static', exe: installStaticCni(join(dir, 'bin')), netns: nsPath,
       conf: JSON.stringify({ cniVersion: '1.1.0', name: 'triad-bench-static', type: 'triad-static', addresses: ['10.253.0.10/24'], dataDir: join(dir, 'static') }) },
+    { name: 'node', exe: process.execPath, args: ['-e', '0'], netns: nsPath, conf: '' },
   ];
   if (!bridgeSkipped) {
     subjects.push({ name: 'bridge', exe: join(BRIDGE_DIR, 'bridge'), netns: nsPath,
@@ -100,13 +103,13 @@ export async function cniStartup(o: { rounds: number; noBridge?: string; progres
     rmSync(dir, { recursive: true, force: true });
   }
   const v = (n: string) => summary(times.get(n)!.add, times.get(n)!.del);
-  const res: CniStartup = { rounds: o.rounds, memory: v('memory'), static: v('static') };
+  const res: CniStartup = { rounds: o.rounds, memory: v('memory'), static: v('static'), nodeMs: v('node').perVerbMs };
   if (bridgeSkipped) res.bridgeSkipped = bridgeSkipped;
   else {
     res.bridge = v('bridge');
     res.ratio = { memory: ratio(res.memory.perVerbMs, res.bridge.perVerbMs), static: ratio(res.static.perVerbMs, res.bridge.perVerbMs) };
   }
-  o.progress?.(`  CNI per verb: memory ${res.memory.perVerbMs} ms, static ${res.static.perVerbMs} ms, bridge ${res.bridge ? `${res.bridge.perVerbMs} ms` : `skipped (${bridgeSkipped})`}`);
+  o.progress?.(`  CNI per verb: memory ${res.memory.perVerbMs} ms, static ${res.static.perVerbMs} ms, node -e 0 ${res.nodeMs} ms, bridge ${res.bridge ? `${res.bridge.perVerbMs} ms` : `skipped (${bridgeSkipped})`}`);
   return res;
 }
 
