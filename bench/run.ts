@@ -1,8 +1,9 @@
-// npm run bench [-- --quick] [--only overhead,proxy,reference,scale,suites] [--out DIR] [--reference]
+// npm run bench [-- --quick] [--only overhead,proxy,reference,scale,suites,startup] [--out DIR] [--reference]
 //
 // triad measured against a floor in the same run (shared 2-core machines make absolute times
 // noise; the ratios are the result): harness overhead on the in-memory plugins and on containerd
-// + bridge (when the reference stack is up), scale to 10,000 pods, conformance suite speed.
+// + bridge (when the reference stack is up), scale to 10,000 pods, conformance suite speed, and
+// start-up: a CNI verb of the TypeScript plugins against Debian's bridge, `triad --version`.
 // Writes DIR/latest.json (every figure), DIR/latest.svg (the chart), DIR/latest.txt (the tables).
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,11 +20,12 @@ import { findReference, type ReferenceStack } from './lib/reference.js';
 import { textReport } from './lib/report.js';
 import { checkTargets, type BenchResults } from './lib/results.js';
 import { churn, scaleRun, type ChurnResult, type ScaleRun } from './lib/scale.js';
+import { cliStartup, cniStartup } from './lib/startup.js';
 import { suiteSpeed } from './lib/suites.js';
 import { svgReport } from './lib/svg.js';
 import { TriadDriver } from './lib/triad.js';
 
-export const SECTIONS = ['overhead', 'proxy', 'reference', 'scale', 'suites'] as const;
+export const SECTIONS = ['overhead', 'proxy', 'reference', 'scale', 'suites', 'startup'] as const;
 type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -48,7 +50,8 @@ const USAGE = `usage: npm run bench -- [options]
   --only LIST           sections, comma-separated: ${SECTIONS.join(', ')} (default: all)
   --out DIR             where latest.json / latest.svg / latest.txt go (default bench/results)
   --reference           require the reference stack (fail if it is not up); default: use it when up
-  --no-reference        never use the reference stack, even when it is up
+  --no-reference        never use the reference stack, even when it is up (nor the bridge CNI plugin
+                        in the startup section)
   --rounds N            interleaved rounds per concurrency in the overhead section
   --scale N,N           pod counts of the in-memory scale runs (default 1000,10000)
   --parallel N          --parallel of the suite runs (default 8)
@@ -96,8 +99,8 @@ export function parseArgs(argv: string[]): BenchOptions {
 /** The sizes of everything, full or quick. */
 function sizes(o: BenchOptions) {
   return o.quick
-    ? { rounds: o.rounds ?? 2, c1: 12, c32: 64, warmup: 8, refPods: 3, scale: o.scalePods ?? [100, 300], churnPods: 50, churnCycles: 3, refScale: 5, limitCases: 3, parallel: o.parallel ?? 4, proxyCalls: 30 }
-    : { rounds: o.rounds ?? 6, c1: 200, c32: 1000, warmup: 100, refPods: 20, scale: o.scalePods ?? [1000, 10_000], churnPods: 1000, churnCycles: 4, refScale: 100, limitCases: undefined, parallel: o.parallel ?? 8, proxyCalls: 2000 };
+    ? { rounds: o.rounds ?? 2, c1: 12, c32: 64, warmup: 8, refPods: 3, scale: o.scalePods ?? [100, 300], churnPods: 50, churnCycles: 3, refScale: 5, limitCases: 3, parallel: o.parallel ?? 4, proxyCalls: 30, startupRounds: 3 }
+    : { rounds: o.rounds ?? 6, c1: 200, c32: 1000, warmup: 100, refPods: 20, scale: o.scalePods ?? [1000, 10_000], churnPods: 1000, churnCycles: 4, refScale: 100, limitCases: undefined, parallel: o.parallel ?? 8, proxyCalls: 2000, startupRounds: 20 };
 }
 
 function pickTmpdir(given?: string): string {
@@ -257,6 +260,14 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
   if (want('suites')) {
     await section('suites', async () => {
       r.suites = { parallel: z.parallel, runs: await suiteSpeed({ parallel: z.parallel, limitCases: z.limitCases, reference: ref, progress: log }) };
+    });
+  }
+
+  if (want('startup')) {
+    await section('startup', async () => {
+      const cni = await cniStartup({ rounds: z.startupRounds, noBridge: o.noReference ? 'not used (--no-reference)' : undefined, progress: log });
+      const cli = cliStartup({ rounds: z.startupRounds });
+      r.startup = { cni, cli };
     });
   }
 

@@ -31,7 +31,6 @@
 // live owner is refused; so is an existing non-empty dir without a record (never ours to delete).
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { confFiles, loadConfFile } from '../interfaces/cni/index.js';
 import { CriClient } from '../interfaces/cri/client.js';
 import { bridgePorts, cleanupBridge, cleanupPortmapRules, DEFAULT_BIN_DIRS, linkExists, links, natChains } from '../plugins/bridge/index.js';
@@ -158,27 +157,6 @@ export function checkPrivateContainerd(cfg: TriadConfig, env: { uid?: number; wh
 
 interface NetSetup { record: PrivateRecord['network']; info: PrivateContainerdInfo['network'] }
 
-/**
- * How the triad-memory wrapper runs the plugin: compiled (≈0.3 s an exec) unless triad runs from
- * its TypeScript sources and dist/ is older than any of the plugin's sources (then through tsx,
- * ≈1.4 s an exec, but never stale code).
- */
-function memoryCniMode(): 'auto' | 'dist' | 'source' {
-  const here = fileURLToPath(import.meta.url);
-  if (!here.endsWith('.ts')) return 'auto';
-  const root = resolve(here, '..', '..');
-  for (const d of ['plugins/memory-cni', 'interfaces/cni']) {
-    for (const f of readdirSafe(join(root, d)).filter((x) => x.endsWith('.ts') && !x.endsWith('.d.ts'))) {
-      try {
-        if (statSync(join(root, 'dist', d, f.replace(/\.ts$/, '.js'))).mtimeMs < statSync(join(root, d, f)).mtimeMs) return 'source';
-      } catch {
-        return 'source';
-      }
-    }
-  }
-  return 'dist';
-}
-
 function findPluginDir(type: string, dirs: string[]): string | undefined {
   return dirs.find((d) => existsSync(join(d, type)));
 }
@@ -223,7 +201,7 @@ async function setupNetwork(cfg: TriadConfig, dir: string, previous?: PrivateRec
     const ipamDir = join(dir, 'cni', 'ipam');
     if (write) {
       mkdirSync(ipamDir, { recursive: true });
-      installCniBinary(binDir, MEMORY_CNI_TYPE, { mode: memoryCniMode() });
+      installCniBinary(binDir, MEMORY_CNI_TYPE); // one bundle of the current sources: never stale, one module load an exec
       if (!existsSync(join(binDir, 'loopback'))) symlinkSync(join(loDir, 'loopback'), join(binDir, 'loopback'));
     }
     const name = 'triad-memory';

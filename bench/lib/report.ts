@@ -76,8 +76,20 @@ export function textReport(r: BenchResults): string {
         : [x.suite, x.target, x.parallel, `${s(x.wallMs)} s`, x.cases.total, x.cases.passed, x.cases.failed, x.cases.skipped, x.cases.notApplicable, x.error ?? ''])));
     out += '\n';
   }
+  if (r.startup) {
+    const { cni, cli } = r.startup;
+    out += `Start-up (${cni.rounds} interleaved rounds, medians; a verb is one process)\n`;
+    const rows: Array<Array<string | number>> = [['memory-cni', f(cni.memory.addMs), f(cni.memory.delMs), f(cni.memory.perVerbMs), cni.ratio ? f(cni.ratio.memory, 2) : '-'],
+      ['cni-static example', f(cni.static.addMs), f(cni.static.delMs), f(cni.static.perVerbMs), cni.ratio ? f(cni.ratio.static, 2) : '-']];
+    if (cni.bridge) rows.push(['bridge + host-local (Go)', f(cni.bridge.addMs), f(cni.bridge.delMs), f(cni.bridge.perVerbMs), '1.00']);
+    out += table(['CNI plugin', 'ADD ms', 'DEL ms', 'per verb ms', 'over bridge'], rows);
+    if (cni.bridgeSkipped) out += `  bridge: skipped: ${cni.bridgeSkipped}\n`;
+    out += `  node -e 0 in the same rounds: ${f(cni.nodeMs)} ms (Node's own start: no Node plugin verb is faster)\n`;
+    out += isSkipped(cli) ? `  triad --version: skipped: ${cli.skipped}\n` : `  triad --version: ${f(cli.versionMs)} ms (node -e 0: ${f(cli.nodeMs)} ms; ${f(cli.ratio, 2)}×)\n`;
+    out += '\n';
+  }
   for (const [k, v] of Object.entries(r.errors)) out += `ERROR in ${k}: ${v}\n`;
-  out += 'Targets (issue #7)\n';
+  out += 'Targets\n';
   out += table(['', 'target', 'goal', 'this run'], r.targets.map((t) => [t.met === null ? '  -  ' : t.met ? ' met ' : 'MISSED', t.what, t.goal, t.value]));
   return out;
 }

@@ -1,7 +1,8 @@
-// The benchmark's result document (written as JSON) and the targets of issue #7 checked on it.
+// The benchmark's result document (written as JSON) and the targets checked on it.
 import type { OverheadPoint, PairedResult } from './overhead.js';
 import type { ProxyOverhead } from './proxy.js';
 import type { ChurnResult, ScaleRun } from './scale.js';
+import type { CliStartup, CniStartup } from './startup.js';
 import type { SuiteRun, SuiteSkip } from './suites.js';
 
 export interface Skipped { skipped: string }
@@ -23,6 +24,7 @@ export interface BenchResults {
   reference?: { paired: PairedResult; concurrent?: OverheadPoint } | Skipped;
   scale?: { runs: ScaleRun[]; churn: ChurnResult[]; reference?: ScaleRun[] | Skipped };
   suites?: { parallel: number; runs: Array<SuiteRun | SuiteSkip> };
+  startup?: { cni: CniStartup; cli: CliStartup | Skipped };
   /** Sections that failed with an error (the rest of the run still reports). */
   errors: Record<string, string>;
   targets: Target[];
@@ -34,7 +36,7 @@ export const isSkipped = (x: unknown): x is Skipped => typeof x === 'object' && 
 
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
-/** Issue #7's targets, each met / missed / not measured (null) on this run. */
+/** The targets (harness overhead, scale, plugin and CLI start-up), each met / missed / not measured (null) on this run. */
 export function checkTargets(r: BenchResults): Target[] {
   const out: Target[] = [];
   const ov = r.overhead && !isSkipped(r.overhead) ? r.overhead.memory : [];
@@ -75,5 +77,16 @@ export function checkTargets(r: BenchResults): Target[] {
       met: retained <= 1024 && growth <= 1024,
     });
   } else out.push(none('scale.memory-after-delete', 'scale: memory after pods are deleted', '≤ 1 KiB per pod'));
+  const cni = r.startup?.cni;
+  for (const [k, label] of [['memory', 'memory-cni'], ['static', 'cni-static example']] as const) {
+    const what = `CNI start-up: ${label} wall time per verb over Debian's bridge + host-local's`;
+    if (cni?.ratio) out.push({ id: `cni.per-verb-ratio.${k}`, what, goal: '≤ 2.00', value: `${fmt(cni.ratio[k])} (${fmt(cni[k].perVerbMs, 1)} ms / ${fmt(cni.bridge!.perVerbMs, 1)} ms; node -e 0: ${fmt(cni.nodeMs, 1)} ms)`, met: cni.ratio[k] <= 2 });
+    else out.push({ ...none(`cni.per-verb-ratio.${k}`, what, '≤ 2.00'), value: cni ? `bridge skipped: ${cni.bridgeSkipped}; ${fmt(cni[k].perVerbMs, 1)} ms per verb` : 'not measured' });
+  }
+  const cli = r.startup?.cli;
+  const cliWhat = 'CLI start-up: `node bin/triad.js --version` wall time';
+  out.push(cli && !isSkipped(cli)
+    ? { id: 'cli.version-time', what: cliWhat, goal: '≤ 0.15 s', value: `${fmt(cli.versionMs / 1000, 3)} s (node -e 0: ${fmt(cli.nodeMs / 1000, 3)} s)`, met: cli.versionMs <= 150 }
+    : { ...none('cli.version-time', cliWhat, '≤ 0.15 s'), value: cli && isSkipped(cli) ? `skipped: ${cli.skipped}` : 'not measured' });
   return out;
 }

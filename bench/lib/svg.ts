@@ -164,7 +164,7 @@ export function svgReport(r: BenchResults): string {
 
   // targets strip
   let ty = top + ph + 72;
-  parts.push(text(20, ty, 'Targets (issue #7)', { size: 12, weight: 'bold' }));
+  parts.push(text(20, ty, 'Targets', { size: 12, weight: 'bold' }));
   for (const t of r.targets) {
     ty += 15;
     const mark = t.met === null ? '–' : t.met ? '✓' : '✗';

@@ -10,3 +10,4 @@ export * from './exec.js';
 export * from './cache.js';
 export * from './libcni.js';
 export * from './skel.js';
+export * from './install.js';

@@ -1,5 +1,10 @@
 // Just enough IP arithmetic for result validation and IPAM, on bigints so v4 and v6 share code.
-import { isIPv4, isIPv6 } from 'node:net';
+// No node:net (isIP): every CNI verb is a process of its own and loading node:net costs it a
+// few milliseconds; a strict dotted-quad pattern and the URL parser's IPv6 grammar do the same.
+const V4_OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]\\d|\\d)';
+const V4 = new RegExp(`^${V4_OCTET}(?:\\.${V4_OCTET}){3}$`);
+const isIPv4 = (s: string) => V4.test(s);
+const isIPv6 = (s: string) => s.includes(':') && !/[[\]\/?#@\s]/.test(s) && URL.canParse(`http://[${s}]/`);
 
 export type Family = 4 | 6;
 export interface Ip { family: Family; value: bigint }

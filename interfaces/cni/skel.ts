@@ -1,6 +1,7 @@
 // The plugin side of CNI (what pkg/skel is in Go): turn env + stdin into a verb call, check what
 // the spec requires for that verb, and answer with a result or the spec's error object. The core
 // is `dispatch`, a pure function of (env, stdin), so a plugin can be tested or served in-process.
+import { fstatSync, readSync, writeSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { CniError } from './errors.js';
 import { VALID_ATTACHMENTS_KEY, type CniVerb, type GcAttachment, type PluginConf, type Result } from './types.js';
@@ -152,25 +153,66 @@ function printable(r: Result, version: string): Result {
 const ok = (stdout: string): DispatchOutput => ({ stdout: stdout ? `${stdout}\n` : '', stderr: '', exitCode: 0 });
 const highest = (vs: readonly string[]) => [...vs].sort(compareVersions).at(-1) ?? CURRENT_VERSION;
 
-/** Binds dispatch to this process: env, stdin, stdout/stderr, exit code. */
+/**
+ * Binds dispatch to this process: env, stdin, stdout/stderr, exit code. Reads and writes the file
+ * descriptors directly: each verb is a process of its own, and process.stdin/stdout would first
+ * load Node's stream and socket machinery (a sizeable part of a verb's time).
+ */
 export async function runPlugin(plugin: PluginFuncs, opts: { exit?: boolean } = {}): Promise<number> {
   let stdin = '';
   let out: DispatchOutput;
   try {
     // Run by hand on a terminal (VERSION, about): do not wait for input that will never come.
-    if (!process.stdin.isTTY) {
-      const chunks: Buffer[] = [];
-      for await (const c of process.stdin) chunks.push(c as Buffer);
-      stdin = Buffer.concat(chunks).toString('utf8');
-    }
+    if (!stdinIsTerminal()) stdin = await readStdin();
     out = await dispatch(plugin, process.env, stdin);
   } catch (e) {
     out = { stdout: `${JSON.stringify({ cniVersion: highest(plugin.versions), code: 5, msg: 'error reading stdin', details: (e as Error).message })}\n`, stderr: '', exitCode: 1 };
   }
-  // Pipes and files are written synchronously on POSIX, so exiting right after loses nothing.
-  if (out.stdout) process.stdout.write(out.stdout);
-  if (out.stderr) process.stderr.write(out.stderr);
+  if (out.stdout) writeAll(1, out.stdout);
+  if (out.stderr) writeAll(2, out.stderr);
   if (opts.exit ?? true) process.exit(out.exitCode);
   process.exitCode = out.exitCode;
   return out.exitCode;
+}
+
+const isEagain = (e: unknown) => (e as NodeJS.ErrnoException).code === 'EAGAIN';
+
+/**
+ * A terminal is a character device (node:tty's isatty would load node:net). So is /dev/null,
+ * which has nothing to read anyway; a closed stdin reads as empty too.
+ */
+function stdinIsTerminal(): boolean {
+  try {
+    return fstatSync(0).isCharacterDevice();
+  } catch {
+    return true;
+  }
+}
+
+/** All of stdin: blocking reads, then the stream if the runtime handed a non-blocking descriptor. */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  try {
+    for (;;) {
+      const buf = Buffer.allocUnsafe(65536);
+      const n = readSync(0, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+    }
+  } catch (e) {
+    if (!isEagain(e)) throw e;
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Writes all of text to fd 1 or 2 before the process exits (falling back to the stream on EAGAIN). */
+function writeAll(fd: 1 | 2, text: string): void {
+  let buf = Buffer.from(text, 'utf8');
+  try {
+    while (buf.length) buf = buf.subarray(writeSync(fd, buf));
+  } catch (e) {
+    if (!isEagain(e)) throw e;
+    (fd === 1 ? process.stdout : process.stderr).write(buf); // pipes are written synchronously on POSIX
+  }
 }

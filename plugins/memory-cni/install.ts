@@ -1,16 +1,22 @@
 // Puts an executable named like the plugin type into a CNI bin dir, so containerd or CniConfig
 // find it by `type`: a #!/bin/sh wrapper that execs this node (absolute path: runtimes run
-// plugins with a minimal environment) on the compiled main.js when there is one, else on the
-// TypeScript source through tsx. exec keeps the plugin's pid the wrapper's, so kills land.
-import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+// plugins with a minimal environment) on one esbuild bundle of main (the fast path: one module
+// load per verb, see interfaces/cni/install.ts), or on the compiled main.js, or on the TypeScript
+// source through tsx. exec keeps the plugin's pid the wrapper's, so kills land.
+import { existsSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { cniBundlePath, installCniPlugin, loadEsbuild, writeCniWrapper } from '../../interfaces/cni/index.js';
 import { MEMORY_CNI_TYPE } from './plugin.js';
 
 export interface InstallOptions {
-  /** 'dist': compiled JS (must exist); 'source': .ts via tsx; 'auto' (default): dist if built. */
-  mode?: 'auto' | 'dist' | 'source';
+  /**
+   * 'bundle': one esbuild bundle of the sources (or of the compiled JS when installed from dist);
+   * 'dist': compiled JS (must exist); 'source': .ts via tsx (slow: tsx compiles on every verb);
+   * 'auto' (default): bundle when esbuild is installed, else dist if built, else source.
+   */
+  mode?: 'auto' | 'bundle' | 'dist' | 'source';
   /** Node binary; default the one running now. */
   node?: string;
 }
@@ -22,12 +28,12 @@ const root = resolve(here, isCompiled ? '../../..' : '../..');
 const distMain = isCompiled ? join(here, 'main.js') : join(root, 'dist', 'plugins', 'memory-cni', 'main.js');
 const srcMain = join(root, 'plugins', 'memory-cni', 'main.ts');
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The wrapper's command line: [node, ...args, script]. */
+/** The unbundled wrapper's command line: [node, ...args, script] ('dist' / 'source'; 'auto' without esbuild). */
 export function pluginCommand(opts: InstallOptions = {}): string[] {
   const node = opts.node ?? process.execPath;
   const mode = opts.mode ?? 'auto';
+  if (mode === 'bundle') throw new Error('pluginCommand: a bundle is made by installCniBinary');
   if (mode === 'dist' || (mode === 'auto' && existsSync(distMain))) {
     if (!existsSync(distMain)) throw new Error(`compiled plugin ${distMain} not found (run npm run build)`);
     return [node, distMain];
@@ -39,12 +45,11 @@ export function pluginCommand(opts: InstallOptions = {}): string[] {
 
 /** Writes <binDir>/<name> and returns its path. */
 export function installCniBinary(binDir: string, name = MEMORY_CNI_TYPE, opts: InstallOptions = {}): string {
-  if (!name || /[/\\]/.test(name)) throw new Error(`invalid plugin name ${JSON.stringify(name)}`);
-  mkdirSync(binDir, { recursive: true });
-  const target = join(binDir, name);
-  const tmp = `${target}.tmp-${process.pid}`;
-  writeFileSync(tmp, `#!/bin/sh\nexec ${pluginCommand(opts).map(q).join(' ')} "$@"\n`, { mode: 0o755 });
-  chmodSync(tmp, 0o755);
-  renameSync(tmp, target); // atomic: a runtime never execs a half-written wrapper
+  const mode = opts.mode ?? 'auto';
+  if (mode === 'bundle' || (mode === 'auto' && loadEsbuild())) {
+    return installCniPlugin(binDir, name, existsSync(srcMain) ? srcMain : distMain, { node: opts.node });
+  }
+  const target = writeCniWrapper(binDir, name, pluginCommand(opts));
+  rmSync(cniBundlePath(resolve(binDir), name), { force: true }); // an earlier bundled install's file
   return target;
 }

@@ -32,7 +32,7 @@ test('the healthy memory-cni exec\'d from a bin dir passes (a 0.4.0 network, few
   const t = tmp('triad-cf-cni-');
   try {
     const bin = join(t.dir, 'bin');
-    installCniBinary(bin, MEMORY_CNI_TYPE, { mode: 'source' });
+    installCniBinary(bin, MEMORY_CNI_TYPE);
     const rep = await runQuiet([cniSuite({ path: [bin], list: memoryNet(t.dir, MEMORY_CNI_TYPE, '0.4.0'), parallelAdds: 4 })],
       // Each exec'd call starts node with tsx: on a loaded machine a cleanup DEL through two plugins takes longer than the default 15 s.
       { parallel: 2, timeoutMs: 60_000, cleanupTimeoutMs: 60_000, skip: 'every-supported-version|gc\\.|status\\.' });

@@ -14,7 +14,7 @@ test.after(() => t.cleanup());
 
 test('50 concurrent ADDs in 50 processes yield 50 distinct IPs', async () => {
   const bin = join(t.dir, 'bin');
-  installCniBinary(bin, MEMORY_CNI_TYPE, { mode: 'source' });
+  installCniBinary(bin, MEMORY_CNI_TYPE);
   const dataDir = join(t.dir, 'data');
   const list = parseConfList(JSON.stringify({ cniVersion: '1.1.0', name: 'conc', plugins: [{ type: MEMORY_CNI_TYPE, subnet: '10.66.0.0/24', dataDir }] }));
   const cni = new CniConfig({ path: [bin], cacheDir: join(t.dir, 'cache'), timeoutMs: 180_000 });

@@ -1,7 +1,7 @@
 // memory-cni's core called in-process (no exec): the way an in-memory runtime uses it.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CniConfig, CniError, parseConfList } from '../../interfaces/cni/index.js';
 import {
@@ -106,6 +106,19 @@ test('installCniBinary writes an executable wrapper for the source (or dist) ent
   assert.match(text, /tsx\/dist\/loader\.mjs' '.*plugins\/memory-cni\/main\.ts' "\$@"/);
   assert.equal(pluginCommand({ mode: 'source', node: '/x/node' }).slice(0, 2), ['/x/node', '--import']);
   assert.throws(() => installCniBinary(join(t.dir, 'bin'), '../evil'), /invalid plugin name/);
+});
+
+test('installCniBinary bundles the plugin into one file by default (no tsx at run time)', () => {
+  const p = installCniBinary(join(t.dir, 'bin'), 'my-mem-bundled');
+  const text = readFileSync(p, 'utf8');
+  const bundle = join(t.dir, 'bin', '.my-mem-bundled.mjs');
+  assert.equal(text, `#!/bin/sh\nexec '${process.execPath}' '${bundle}' "$@"\n`);
+  const js = readFileSync(bundle, 'utf8');
+  assert.not.match(js, /from ['"]\.\.?\//); // no relative imports left: one module load per verb
+  assert.not.match(js, /tsx/);
+  // Back to an unbundled install: the bundle goes.
+  installCniBinary(join(t.dir, 'bin'), 'my-mem-bundled', { mode: 'source' });
+  assert.not.ok(existsSync(bundle));
 });
 
 test.run();

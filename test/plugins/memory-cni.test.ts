@@ -15,7 +15,7 @@ let n = 0;
 test.before(() => {
   t = tmpDir('triad-memcni-');
   bin = join(t.dir, 'bin');
-  installCniBinary(bin, MEMORY_CNI_TYPE, { mode: 'source' });
+  installCniBinary(bin, MEMORY_CNI_TYPE);
 });
 test.after(() => t.cleanup());
 

@@ -35,10 +35,15 @@ async function session(kind: 'exec' | 'attach', pod: string, opts: StdioOpts, cm
   exitWith(await runOnTerminal(s, { stdin, tty, what: `${kind} in ${podName(pod)}` }));
 }
 
+/** `triad exec`. */
 export function register(program: Command): void {
   stdioCommand(program, 'exec', 'run a command in a container of a pod (the exit code is the command\'s)')
     .argument('<cmd...>', 'the command and its arguments (after --)')
     .action(async (pod: string, cmd: string[], opts: StdioOpts) => session('exec', pod, opts, cmd));
+}
+
+/** `triad attach` (same module: it shares exec's session code). */
+export function registerAttach(program: Command): void {
   stdioCommand(program, 'attach', 'attach to the running main process of a container')
     .action(async (pod: string, opts: StdioOpts) => session('attach', pod, opts));
 }
