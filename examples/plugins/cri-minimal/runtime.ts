@@ -124,6 +124,8 @@ export function criMinimal(opts: CriMinimalOptions = {}): CriMinimal {
   const sandboxStatus = (sb: Sandbox) => ({
     id: sb.id, metadata: sb.metadata, state: sb.state, createdAt: sb.createdAt, network: { ip: '' },
     labels: sb.config.labels, annotations: sb.config.annotations, runtimeHandler: '',
+    // No namespaces of its own: it reports the modes the sandbox was configured with.
+    linux: { namespaces: { options: sb.config.linux?.securityContext?.namespaceOptions } },
   });
   const containerStatus = (c: Container) => ({
     id: c.id, metadata: c.config.metadata, state: c.state, createdAt: c.createdAt, startedAt: c.startedAt, finishedAt: c.finishedAt,
@@ -274,6 +276,7 @@ export function criMinimal(opts: CriMinimalOptions = {}): CriMinimal {
   const image = bind(ImageServiceDefinition, {
     pullImage({ image: spec }) {
       if (!spec?.image) throw invalidArgument('image.image is required');
+      if (spec.runtimeHandler) throw notFound(`no runtime handler "${spec.runtimeHandler}" is configured (only the default one)`);
       const ref = normalize(spec.image); // INVALID_ARGUMENT for a malformed reference
       const img = find(registry, ref);
       if (!img) throw notFound(`failed to pull image "${spec.image}": ${ref}: not found`);
