@@ -68,7 +68,9 @@ it('a gRPC readiness probe reaches a health server on the pod IP: connect failur
     if (server?.pid && server.exitCode === null) {
       const exited = new Promise((r) => server!.once('exit', r));
       server.kill('SIGTERM');
+      const t = setTimeout(() => server!.kill('SIGKILL'), 5000);
       await exited;
+      clearTimeout(t);
     }
     await node?.cleanup();
     rmSync(dir, { recursive: true, force: true });
