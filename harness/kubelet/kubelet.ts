@@ -41,6 +41,9 @@ export interface KubeletOptions {
   log?: (msg: string) => void;
 }
 
+/** How often one delete tries the whole teardown before it reports what is left. */
+const TEARDOWN_TRIES = 3;
+
 export class NotFoundError extends Error {}
 
 export class Kubelet {
@@ -212,7 +215,13 @@ export class Kubelet {
     if (t) { t.cancel(); this.timers.delete(w); }
     while (this.running.has(w)) await new Promise((r) => setTimeout(r, 5));
     const ids = [...w.containers.values()].flatMap((c) => [...c.oldIds, ...(c.id ? [c.id] : [])]);
-    const errors = await tearDownPod(w, this.deps, graceS);
+    // kubelet's pod worker re-syncs a terminating pod until its teardown succeeds; a runtime error
+    // such as a shim connection closing mid-kill usually clears on the next try.
+    let errors = await tearDownPod(w, this.deps, graceS);
+    for (let retry = 1; errors.length && retry < TEARDOWN_TRIES; retry++) {
+      await new Promise((r) => setTimeout(r, 1000 * retry));
+      errors = await tearDownPod(w, this.deps, 0);
+    }
     if (errors.length) {
       this.checkpoint(w);
       throw new Error(`deleting pod ${w.key} left errors (will retry on the next delete or restart): ${errors.map((e) => e.message).join('; ')}`);

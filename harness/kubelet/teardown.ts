@@ -4,6 +4,7 @@
 // the pod's log directory and its cgroup.
 // Every step runs even when an earlier one failed; the errors are returned together.
 import { rmSync } from 'node:fs';
+import { isCode, Status } from '../../interfaces/grpc/errors.js';
 import type { LifecycleHandler } from '../api/types.js';
 import { removePodCgroup } from './cgroups.js';
 import { runProbe } from './prober.js';
@@ -18,8 +19,14 @@ export async function tearDownPod(w: PodWorker, deps: Pick<WorkerDeps, 'cri' | '
   const rec = w.rec;
   w.deletionTimestamp ??= Date.now();
   w.stopAllProbes();
-  const attempt = async (name: string, fn: () => Promise<unknown>) => {
-    try { await rec.step('teardown', name, fn); } catch (err) { errors.push(err as Error); }
+  // NOT_FOUND means an earlier, partly failed teardown already got this far: kubelet treats a
+  // missing container or sandbox as stopped and removed, and so does a retry here.
+  const attempt = async (name: string, fn: () => Promise<unknown>): Promise<boolean> => {
+    try { await rec.step('teardown', name, fn); return true; } catch (err) {
+      if (isCode(err, Status.NOT_FOUND)) return true;
+      errors.push(err as Error);
+      return false;
+    }
   };
   const running = (kind: ContainerRecord['kind']) => [...w.containers.values()].filter((c) => c.kind === kind && c.id && c.state === 'running');
   const deadline = Date.now() + graceS * 1000;
@@ -38,16 +45,17 @@ export async function tearDownPod(w: PodWorker, deps: Pick<WorkerDeps, 'cri' | '
 
   if (w.sandboxId) await attempt('StopPodSandbox', () => rt.stopPodSandbox({ podSandboxId: w.sandboxId! }));
   for (const c of w.containers.values()) {
+    // ids whose removal failed stay on the record so the next delete tries them again
+    const left: string[] = [];
     for (const id of [...c.oldIds, ...(c.id ? [c.id] : [])]) {
-      await attempt(`RemoveContainer ${c.name}`, () => rt.removeContainer({ containerId: id }));
+      if (!(await attempt(`RemoveContainer ${c.name}`, () => rt.removeContainer({ containerId: id })))) left.push(id);
     }
-    c.oldIds = [];
+    c.oldIds = left;
     c.id = undefined;
   }
   if (w.sandboxId) {
     const id = w.sandboxId;
-    await attempt('RemovePodSandbox', () => rt.removePodSandbox({ podSandboxId: id }));
-    if (errors.length === 0) w.sandboxId = undefined;
+    if (await attempt('RemovePodSandbox', () => rt.removePodSandbox({ podSandboxId: id }))) w.sandboxId = undefined;
   }
   errors.push(...(await deps.volumes.tearDown({ uid: w.uid }, w.volumes, rec)));
   // kubelet's container GC evicts a deleted pod's log directory (evictPodLogsDirectories) once its
