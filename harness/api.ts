@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Manifest, Pod, PodEvent, PodTimeline } from './api/types.js';
-import { settled } from './cli/commands/run.js';
+import { settled } from './kubelet/status.js';
 import { defaultStateDir, loadConfig, parseConfig, type TriadConfig } from './config/config.js';
 import type { Kubelet } from './kubelet/kubelet.js';
 import { loadManifests, parseManifests } from './manifest/index.js';

@@ -121,7 +121,7 @@ function execIp(args: string[]): void {
 /** `node bin/triad.js --version` (the built CLI) against `node -e 0`, interleaved. */
 export function cliStartup(o: { rounds: number }): CliStartup | { skipped: string } {
   const root = triadRoot();
-  if (!existsSync(join(root, 'dist', 'harness', 'cli', 'main.js'))) return { skipped: 'dist/ not built (npm run build)' };
+  if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) return { skipped: 'dist/ not built (npm run build)' };
   const bin = join(root, 'bin', 'triad.js');
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
   const cli: number[] = [];

@@ -8,7 +8,7 @@ import type { ReferenceStack } from './reference.js';
 import { round } from './stats.js';
 
 // The CLI's conformance command is where suites outside conformance/suites.ts get registered.
-await import('../../harness/cli/commands/conformance.js').catch(() => undefined);
+await import('../../cli/commands/conformance.js').catch(() => undefined);
 
 export interface SuiteRun {
   suite: string;

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { parseConfig, type TriadConfig } from '../../harness/config/config.js';
 import { Connection, type ServerStream } from '../../interfaces/grpc/client.js';
 import { startNode, type Node } from '../../harness/node.js';
-import { settled } from '../../harness/cli/commands/run.js';
+import { settled } from '../../harness/kubelet/status.js';
 import { breakdown, countCalls, pool, total, type Driver } from './driver.js';
 import { NAMESPACE, type PodPlan } from './pods.js';
 

@@ -94,3 +94,7 @@ export function podWithStatus(w: PodWorker, runtimeName: string): Pod {
     status: podStatus(w, runtimeName),
   };
 }
+
+/** A pod that needs no more waiting: finished (Never/OnFailure), or Running and Ready under restartPolicy Always. */
+export const settled = (p: Pod) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? '')
+  || ((p.spec.restartPolicy ?? 'Always') === 'Always' && p.status?.phase === 'Running' && !!p.status.conditions.find((c) => c.type === 'Ready' && c.status === 'True'));

@@ -3,9 +3,9 @@
 // outlives the `triad reference up` that started it, like containerd and the registry.
 //
 // Which code the daemon runs: the SAME code as the caller. When this module runs compiled (from
-// dist/, i.e. the `triad` CLI), the daemon is `node <repo>/dist/harness/cli/main.js serve …`;
+// dist/, i.e. the `triad` CLI), the daemon is `node <repo>/dist/cli/main.js serve …`;
 // when it runs from source through tsx (tests, `node --import tsx`), the daemon is
-// `node --import <tsx> <repo>/harness/cli/main.ts serve …`. So a stale dist/ never serves a
+// `node --import <tsx> <repo>/cli/main.ts serve …`. So a stale dist/ never serves a
 // stack started from source, and the CLI never needs tsx at run time.
 //
 // Stopping (reference down): SIGTERM by PID (the daemon closes its socket; volumes stay), SIGKILL
@@ -43,11 +43,11 @@ const repoRoot = resolve(here, compiled ? '../../..' : '../..');
 /** [node, ...args] that runs the triad CLI the way this process runs its code (see the header). */
 export function triadCliCommand(): string[] {
   if (compiled) {
-    const main = join(repoRoot, 'dist', 'harness', 'cli', 'main.js');
+    const main = join(repoRoot, 'dist', 'cli', 'main.js');
     if (!existsSync(main)) throw new Error(`${main} not found (run npm run build)`);
     return [process.execPath, main];
   }
-  const main = join(repoRoot, 'harness', 'cli', 'main.ts');
+  const main = join(repoRoot, 'cli', 'main.ts');
   const tsx = pathToFileURL(createRequire(join(repoRoot, 'package.json')).resolve('tsx')).href;
   return [process.execPath, '--import', tsx, main];
 }

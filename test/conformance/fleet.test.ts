@@ -27,7 +27,7 @@ t.before(() => { dir = mkdtempSync(join(tmpdir(), 'triad-fleet-')); });
 t.after(() => rmSync(dir, { recursive: true, force: true }));
 
 function triad(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; code: number }> {
-  return run(process.execPath, ['--import', 'tsx', join(root, 'harness/cli/main.ts'), ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 120_000 })
+  return run(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 120_000 })
     .then((r) => ({ ...r, code: 0 }))
     .catch((e: { stdout: string; stderr: string; code: number }) => ({ stdout: e.stdout, stderr: e.stderr, code: e.code }));
 }
@@ -155,7 +155,7 @@ t('triad conformance --sonobuoy: done after a run, after a setup failure, and af
 
   // SIGTERM (what a pod's deletion sends) after the first case: cleanups, reports, done, exit 130.
   const term = join(dir, 'term');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'harness/cli/main.ts'), 'conformance', 'all', '--suites', 'cri', '--sonobuoy', '--html', join(dir, 'term.html')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), 'conformance', 'all', '--suites', 'cri', '--sonobuoy', '--html', join(dir, 'term.html')], {
     cwd: root, env: { ...process.env, RESULTS_DIR: term, NODE_NAME: 'node-t', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -4,7 +4,7 @@
 // code, the console, JUnit, TAP and JSON.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { rulesCoverage } from '../../harness/cli/commands/conformance.js';
+import { rulesCoverage } from '../../cli/commands/conformance.js';
 import { loadRules, parseRules, RulesError } from '../../conformance/rules/index.js';
 import { consoleReporter, expectEqual, jsonText, junitXml, tapText, type CaseDef, type Suite } from '../../conformance/runner/index.js';
 import { suites } from '../../conformance/suites.js';

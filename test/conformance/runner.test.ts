@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { register, parseDuration } from '../../harness/cli/commands/conformance.js';
+import { register, parseDuration } from '../../cli/commands/conformance.js';
 import {
   consoleReporter, expectCode, expectEqual, jsonText, junitXml, tapText, toJson, type CaseDef, type RunReport, type Suite,
 } from '../../conformance/runner/index.js';

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Command, Help } from 'commander';
-import { commands, requestedCommand } from '../../harness/cli/commands/index.js';
+import { commands, requestedCommand } from '../../cli/commands/index.js';
 
 const t = suite('cli-commands');
 

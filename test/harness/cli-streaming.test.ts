@@ -12,7 +12,7 @@ import { hasTmux, Tmux } from '../helpers/tmux.js';
 
 const t = suite('cli: exec, attach, port-forward');
 const root = triadRoot();
-const main = join(root, 'harness/cli/main.ts');
+const main = join(root, 'cli/main.ts');
 let dir: tmp.DirResult;
 let cfg: string;
 let daemon: ChildProcess | undefined;

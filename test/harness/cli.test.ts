@@ -11,7 +11,7 @@ import { triadRoot } from '../../interfaces/util/root.js';
 
 const t = suite('cli');
 const root = triadRoot();
-const main = join(root, 'harness/cli/main.ts');
+const main = join(root, 'cli/main.ts');
 const run = promisify(execFile);
 let dir: tmp.DirResult;
 let cfg: string;

@@ -40,7 +40,7 @@ t('node with its libraries, the package, production dependencies only; the same 
     }
     assert.is(paths.get(p)?.type, 'file', `${m[1]} (as ${p}) is in the image`);
   }
-  for (const f of ['bin/triad.js', 'package.json', 'dist/harness/cli/main.js', 'dist/conformance/index.js', 'conformance/rules/runner.yaml', 'node_modules/@grpc/grpc-js/package.json', 'node_modules/commander/package.json', 'node_modules/yaml/package.json']) {
+  for (const f of ['bin/triad.js', 'package.json', 'dist/cli/main.js', 'dist/conformance/index.js', 'conformance/rules/runner.yaml', 'node_modules/@grpc/grpc-js/package.json', 'node_modules/commander/package.json', 'node_modules/yaml/package.json']) {
     assert.is(paths.get(`${APP_DIR.slice(1)}/${f}`)?.type, 'file', `${f} is shipped`);
   }
   const shipped = [...paths.keys()];

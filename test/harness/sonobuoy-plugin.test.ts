@@ -19,7 +19,7 @@ const run = promisify(execFile);
 const IMAGE = '127.0.0.1:5000/triad:test';
 
 async function triad(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  return run(process.execPath, ['--import', 'tsx', join(root, 'harness/cli/main.ts'), ...args], { cwd: root, timeout: 60_000 })
+  return run(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), ...args], { cwd: root, timeout: 60_000 })
     .then((r) => ({ ...r, code: 0 }))
     .catch((e: { stdout: string; stderr: string; code: number }) => ({ stdout: e.stdout, stderr: e.stderr, code: e.code }));
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseConfig } from '../../harness/config/config.js';
 import { diffRuns, diffText, recordRun } from '../../harness/diff.js';
 import { loadManifests } from '../../harness/manifest/index.js';
-import { settled } from '../../harness/cli/commands/run.js';
+import { settled } from '../../harness/kubelet/status.js';
 
 const test = suite('interposer: triad diff');
 const root = new URL('../..', import.meta.url).pathname;

@@ -16,7 +16,7 @@ import { serveMemoryCsi } from '../../plugins/memory-csi/index.js';
 import { cases, runQuiet, tmp } from '../conformance/helpers.js';
 
 const test = suite('interposer: transparency');
-const main = join(fileURLToPath(new URL('../..', import.meta.url)), 'harness/cli/main.ts');
+const main = join(fileURLToPath(new URL('../..', import.meta.url)), 'cli/main.ts');
 
 /** `triad proxy` as a child process; resolves once its socket exists. */
 async function cliProxy(listen: string, upstream: string, record: string): Promise<{ stop(): Promise<void> }> {

@@ -88,7 +88,7 @@ test('the CLI: `triad new csi NAME --dir D` prints the two commands; errors exit
   try {
     // Run from the folder the project goes in, as a user would.
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    const cli = ['--import', tsx, join(root, 'harness', 'cli', 'main.ts'), 'new'];
+    const cli = ['--import', tsx, join(root, 'cli', 'main.ts'), 'new'];
     const r = await execa(process.execPath, [...cli, 'csi', 'my-driver', '--dir', join(t.dir, 'my-driver')], { cwd: t.dir, reject: false });
     assert.is(r.exitCode, 0, r.stderr);
     assert.match(r.stdout, /cd my-driver\n\s+npm install\n\s+npm test/);

@@ -86,7 +86,7 @@ test('the package builds and packs from a clean copy: only what users need', asy
   tarball = join(work, info.filename);
   chmodSync(tarball, 0o644);
   const files = info.files.map((f) => f.path);
-  for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/interfaces/index.d.ts', 'dist/conformance/index.js', 'dist/harness/index.js', 'dist/harness/cli/main.js', 'dist/plugins/memory-cni/main.js']) {
+  for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/interfaces/index.d.ts', 'dist/conformance/index.js', 'dist/harness/index.js', 'dist/cli/main.js', 'dist/plugins/memory-cni/main.js']) {
     assert.ok(files.includes(f), `${f} is in the tarball`);
   }
   // examples/plugins/ is shipped on purpose: `triad new` copies a plugin's sources from there.

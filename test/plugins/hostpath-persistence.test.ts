@@ -127,7 +127,7 @@ rt('`serve hostpath-csi` serves until SIGTERM, exits cleanly, and a restarted se
   const script = join(dir, 'cli.mts');
   writeFileSync(script, [
     `import { Command } from ${JSON.stringify(import.meta.resolve('commander'))};`,
-    `import { registerHostpath } from ${JSON.stringify(join(repo, 'harness/cli/commands/serve-hostpath.ts'))};`,
+    `import { registerHostpath } from ${JSON.stringify(join(repo, 'cli/commands/serve-hostpath.ts'))};`,
     `const program = new Command('triad'); registerHostpath(program.command('serve'));`,
     `await program.parseAsync(process.argv);`,
   ].join('\n'));

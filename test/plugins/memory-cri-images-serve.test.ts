@@ -13,7 +13,7 @@ import { waitFor } from '../../plugins/memory-cri/testing.js';
 
 const t = suite('triad serve memory-cri --images');
 const root = triadRoot();
-const main = join(root, 'harness/cli/main.ts');
+const main = join(root, 'cli/main.ts');
 let dir: string;
 
 t.before(() => { dir = mkdtempSync(join(tmpdir(), 'triad-serve-images-')); });

@@ -15,7 +15,7 @@ import { request } from 'node:http';
 
 const t = suite('triad serve memory-cri --network');
 const root = triadRoot();
-const main = join(root, 'harness/cli/main.ts');
+const main = join(root, 'cli/main.ts');
 let dir: string;
 
 t.before(() => { dir = mkdtempSync(join(tmpdir(), 'triad-serve-net-')); });

@@ -15,7 +15,7 @@ const t = suite('reference stack: triad exec -it and port-forward on containerd'
 const h = await useStack();
 const it = testOrSkip(t, h);
 const root = triadRoot();
-const main = join(root, 'harness/cli/main.ts');
+const main = join(root, 'cli/main.ts');
 const term = new Tmux();
 let dir: tmp.DirResult | undefined;
 let cfg = '';

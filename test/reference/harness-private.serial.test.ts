@@ -267,7 +267,7 @@ it('a kept instance whose config changed is cleaned up (its pods too) before a f
 
 function triadRun(args: string[]): { child: ReturnType<typeof spawn>; out: () => string; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
   const root = triadRoot();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'harness/cli/main.ts'), 'run', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), 'run', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

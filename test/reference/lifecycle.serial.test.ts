@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../harness/config/config.js';
-import { register } from '../../harness/cli/commands/reference.js';
+import { register } from '../../cli/commands/reference.js';
 import { CriClient } from '../../interfaces/cri/client.js';
 import { contains, parseCidr, parseIp } from '../../interfaces/cni/index.js';
 import { hostLocalAllocations, linkExists } from '../../plugins/bridge/index.js';

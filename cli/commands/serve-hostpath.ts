@@ -1,8 +1,8 @@
 // triad serve hostpath-csi — the hostPath CSI driver on a unix socket until SIGINT/SIGTERM.
 // Volumes persist in --root across restarts; stopping the server never deletes them.
 import { InvalidArgumentError, type Command } from 'commander';
-import { parseQuantity } from '../../../interfaces/csi/sdk/index.js';
-import { DEFAULT_DRIVER_NAME, serveHostpathCsi } from '../../../plugins/hostpath/index.js';
+import { parseQuantity } from '../../interfaces/csi/sdk/index.js';
+import { DEFAULT_DRIVER_NAME, serveHostpathCsi } from '../../plugins/hostpath/index.js';
 
 function bytes(value: string): bigint {
   try { return parseQuantity(value, '--capacity'); } catch (e) { throw new InvalidArgumentError((e as Error).message); }

@@ -2,8 +2,8 @@
 // that conformance suite on every node of a cluster (harness/fleet/sonobuoy.ts says what each
 // mount and privilege is for; docs/fleet.md how to run it).
 import type { Command } from 'commander';
-import { DEFAULTS, pluginDefinition, pluginYaml, SUITES, type PluginSuite } from '../../fleet/sonobuoy.js';
-import { checkPluginDefinition } from '../../fleet/sonobuoy-schema.js';
+import { DEFAULTS, pluginDefinition, pluginYaml, SUITES, type PluginSuite } from '../../harness/fleet/sonobuoy.js';
+import { checkPluginDefinition } from '../../harness/fleet/sonobuoy-schema.js';
 
 interface Opts {
   image: string; pullPolicy?: 'Always' | 'IfNotPresent' | 'Never'; criSocket?: string; driver?: string; csiSocket?: string; kubeletDir?: string;

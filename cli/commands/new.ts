@@ -1,7 +1,7 @@
 // triad new cri|csi|cni NAME — scaffold a plugin project of its own that depends on triad and
 // runs its conformance suite and a pod under the harness in its tests (harness/scaffold.ts).
 import type { Command } from 'commander';
-import { nextSteps, PLUGIN_KINDS, scaffold } from '../../scaffold.js';
+import { nextSteps, PLUGIN_KINDS, scaffold } from '../../harness/scaffold.js';
 
 export function register(program: Command): void {
   program.command('new')

@@ -2,11 +2,12 @@
 // every plugin call recorded through the interposer, and print where the two diverge (harness/diff.ts).
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/config.js';
-import { diffRuns, diffText, recordRun } from '../../diff.js';
-import { loadManifests } from '../../manifest/index.js';
-import { readTranscript } from '../../../interfaces/interposer/transcript.js';
-import { parseDuration, settled } from './run.js';
+import { loadConfig } from '../../harness/config/config.js';
+import { diffRuns, diffText, recordRun } from '../../harness/diff.js';
+import { loadManifests } from '../../harness/manifest/index.js';
+import { readTranscript } from '../../interfaces/interposer/transcript.js';
+import { settled } from '../../harness/kubelet/status.js';
+import { parseDuration } from './run.js';
 
 export function register(program: Command): void {
   program.command('diff')

@@ -1,6 +1,6 @@
 // triad describe pod NAME
 import type { Command } from 'commander';
-import { describePod } from '../../output/index.js';
+import { describePod } from '../../harness/output/index.js';
 import { addCommon, kubeletClient, podName, type CommonOptions } from '../context.js';
 
 export function register(program: Command): void {

@@ -1,7 +1,7 @@
 // What every CLI command shares: the config file, the state dir, and the running kubelet.
 import type { Command } from 'commander';
-import { loadConfig, type TriadConfig } from '../config/config.js';
-import { ControlClient } from '../control/client.js';
+import { loadConfig, type TriadConfig } from '../harness/config/config.js';
+import { ControlClient } from '../harness/control/client.js';
 
 export interface CommonOptions { config?: string; namespace?: string }
 

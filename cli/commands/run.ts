@@ -3,11 +3,12 @@
 // Without one, triad runs an embedded node for the duration: the pods are torn down (and every
 // volume, sandbox and IP released) when the command ends — also on Ctrl-C.
 import type { Command } from 'commander';
-import type { Pod } from '../../api/types.js';
-import { ControlClient } from '../../control/client.js';
-import { loadManifests, validateManifest } from '../../manifest/index.js';
-import { podTable, timelineText } from '../../output/index.js';
-import { startNode } from '../../node.js';
+import type { Pod } from '../../harness/api/types.js';
+import { ControlClient } from '../../harness/control/client.js';
+import { loadManifests, validateManifest } from '../../harness/manifest/index.js';
+import { podTable, timelineText } from '../../harness/output/index.js';
+import { startNode } from '../../harness/node.js';
+import { settled } from '../../harness/kubelet/status.js';
 import { addCommon, config, type CommonOptions } from '../context.js';
 import { writeTimeline } from './timeline.js';
 import { onInterrupt } from '../signals.js';
@@ -15,9 +16,6 @@ import { onInterrupt } from '../signals.js';
 interface RunOptions extends CommonOptions { wait: boolean; timeout: string; timeline?: string; quiet?: boolean; hold?: string }
 
 /** Done watching: a finished pod, or — for pods meant to keep running (restartPolicy Always) — a ready one. */
-export const settled = (p: Pod) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? '')
-  || ((p.spec.restartPolicy ?? 'Always') === 'Always' && p.status?.phase === 'Running' && !!p.status.conditions.find((c) => c.type === 'Ready' && c.status === 'True'));
-
 export function parseDuration(s: string, what: string): number {
   const m = s.match(/^(\d+(?:\.\d+)?)(ms|s|m|h)?$/);
   if (!m) throw new Error(`${what}: invalid duration ${JSON.stringify(s)} (e.g. 30s, 2m, 500ms)`);

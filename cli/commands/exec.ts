@@ -3,7 +3,7 @@
 // and this process talks to the runtime's streaming server (SPDY by default, --transport
 // websocket for v5.channel.k8s.io). exec ends with the command's exit code.
 import type { Command } from 'commander';
-import { openStdio, type Transport } from '../../../interfaces/cri/streaming/index.js';
+import { openStdio, type Transport } from '../../interfaces/cri/streaming/index.js';
 import { addCommon, kubeletClient, podName, type CommonOptions } from '../context.js';
 import { exitWith, runOnTerminal } from '../terminal.js';
 

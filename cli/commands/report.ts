@@ -4,8 +4,8 @@
 import type { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fleetJunit, loadRuns } from '../../../conformance/runner/fleet.js';
-import { fleetHtml, fleetMatrix } from '../../../conformance/runner/reporters/html.js';
+import { fleetJunit, loadRuns } from '../../conformance/runner/fleet.js';
+import { fleetHtml, fleetMatrix } from '../../conformance/runner/reporters/html.js';
 
 function write(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true });

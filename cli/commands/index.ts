@@ -1,7 +1,7 @@
 // Every CLI command, in the order `triad --help` lists them. A command's module (and all it
 // imports: the kubelet, the plugins, the generated gRPC code) loads only when that command runs;
 // its name, help term and description live here so `triad --help` lists every command without
-// loading any. test/harness/cli-commands.test.ts checks these against what each module registers.
+// loading any. test/cli-commands.test.ts checks these against what each module registers.
 import type { Command } from 'commander';
 
 export type Register = (program: Command) => void;

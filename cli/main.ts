@@ -4,7 +4,7 @@
 // the generated gRPC code); the rest appear in --help from the names and descriptions in
 // ./commands/index.ts, so `triad --version` and `triad --help` start fast.
 import { Command, CommanderError, Help } from 'commander';
-import { triadVersion } from '../../interfaces/util/root.js';
+import { triadVersion } from '../interfaces/util/root.js';
 import { commands, requestedCommand } from './commands/index.js';
 
 /** The program with command `load` registered in full and the others listed by name and description. */

@@ -1,14 +1,14 @@
 // triad serve memory-cri|memory-csi|hostpath-csi --socket PATH — run one plugin on its socket
 // until SIGINT/SIGTERM, so any client (crictl, csi-sanity, containerd, triad) can drive it.
 import type { Command } from 'commander';
-import { parseFaultRules } from '../../../interfaces/faults.js';
+import { parseFaultRules } from '../../interfaces/faults.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../../../plugins/memory-cni/index.js';
+import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../../plugins/memory-cni/index.js';
 import { parse as parseYaml } from 'yaml';
-import { loadImageFile, serveMemoryCri } from '../../../plugins/memory-cri/index.js';
-import { serveMemoryCsi } from '../../../plugins/memory-csi/index.js';
+import { loadImageFile, serveMemoryCri } from '../../plugins/memory-cri/index.js';
+import { serveMemoryCsi } from '../../plugins/memory-csi/index.js';
 import { registerHostpath } from './serve-hostpath.js';
 
 /** Serve until a signal, then close cleanly. */

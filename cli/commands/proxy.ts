@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { parseInterposerRules, startProxy, type InterposerRule } from '../../../interfaces/interposer/index.js';
+import { parseInterposerRules, startProxy, type InterposerRule } from '../../interfaces/interposer/index.js';
 import { untilSignal } from './serve.js';
 
 /** A fault file: a YAML list of rules, or a mapping with `faults:`. */

@@ -2,7 +2,7 @@
 // As kubectl port-forward: listens locally and forwards each connection to the port in the pod
 // through the runtime's streaming server (CRI PortForward), until Ctrl-C.
 import type { Command } from 'commander';
-import { listenPort, PortForwardSession } from '../../../interfaces/cri/streaming/index.js';
+import { listenPort, PortForwardSession } from '../../interfaces/cri/streaming/index.js';
 import { addCommon, kubeletClient, podName, type CommonOptions } from '../context.js';
 import { exitWith } from '../terminal.js';
 import { transportOf } from './exec.js';

@@ -1,6 +1,6 @@
 // triad get pods [NAME] [-o wide|json|yaml]
 import type { Command } from 'commander';
-import { podsJson, podsYaml, podTable } from '../../output/index.js';
+import { podsJson, podsYaml, podTable } from '../../harness/output/index.js';
 import { addCommon, kubeletClient, type CommonOptions } from '../context.js';
 
 export function register(program: Command): void {

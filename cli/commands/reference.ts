@@ -1,7 +1,7 @@
 // triad reference up|down|status — the reference stack (real containerd + runc over CRI, the
 // bridge CNI plugins, a local registry with offline busybox/pause images), set up by one command.
 import type { Command } from 'commander';
-import { defaultReferenceDir, referenceDown, referenceStatus, referenceUp } from '../../../plugins/reference/index.js';
+import { defaultReferenceDir, referenceDown, referenceStatus, referenceUp } from '../../plugins/reference/index.js';
 
 interface Opts { stateDir?: string; registryPort?: string; subnet?: string; json?: boolean; quiet?: boolean }
 

@@ -2,13 +2,13 @@
 // contract. One subcommand per registered suite (conformance/suites.ts) with that suite's flags,
 // plus `all`, which runs every suite against triad's in-memory plugins.
 import type { Command } from 'commander';
-import { loadRules, ruleCoverage, type RuleCoverage } from '../../../conformance/rules/index.js';
-import { getSuite, suites, type PreparedSuite, type RegisteredSuite } from '../../../conformance/suites.js';
+import { loadRules, ruleCoverage, type RuleCoverage } from '../../conformance/rules/index.js';
+import { getSuite, suites, type PreparedSuite, type RegisteredSuite } from '../../conformance/suites.js';
 import {
   consoleReporter, jsonReporter, junitReporter, matchText, runSuites, selectCases, tapReporter, type Reporter,
-} from '../../../conformance/runner/index.js';
-import { htmlReporter } from '../../../conformance/runner/reporters/html.js';
-import { setupFailureReport, sigtermAsInterrupt, sonobuoyReporter, sonobuoyTarget, writeSonobuoyResults } from '../../../conformance/runner/sonobuoy.js';
+} from '../../conformance/runner/index.js';
+import { htmlReporter } from '../../conformance/runner/reporters/html.js';
+import { setupFailureReport, sigtermAsInterrupt, sonobuoyReporter, sonobuoyTarget, writeSonobuoyResults } from '../../conformance/runner/sonobuoy.js';
 
 interface CommonOpts {
   focus?: string;

@@ -2,7 +2,7 @@
 // goes to the session, its stdout/stderr to ours; with -t the local terminal is raw (the remote
 // side echoes and edits lines) and every window change is sent as a resize. Returns the exit code
 // triad should end with: the command's, or 1 when the session failed.
-import type { StdioSession } from '../../interfaces/cri/streaming/index.js';
+import type { StdioSession } from '../interfaces/cri/streaming/index.js';
 
 export async function runOnTerminal(s: StdioSession, o: { stdin: boolean; tty: boolean; what: string }): Promise<number> {
   const stdin = process.stdin;

@@ -1,6 +1,6 @@
 // triad delete pod NAME | -f FILE
 import type { Command } from 'commander';
-import { loadManifests } from '../../manifest/index.js';
+import { loadManifests } from '../../harness/manifest/index.js';
 import { addCommon, kubeletClient, podName, type CommonOptions } from '../context.js';
 
 export function register(program: Command): void {

@@ -2,10 +2,10 @@
 // delete/run, and (with --manifests) runs the static pods of a directory, following changes.
 import type { Command } from 'commander';
 import { watch } from 'node:fs';
-import { controlSocket } from '../../control/client.js';
-import { serveControl } from '../../control/server.js';
-import { StaticPods } from '../../kubelet/static-pods.js';
-import { startNode } from '../../node.js';
+import { controlSocket } from '../../harness/control/client.js';
+import { serveControl } from '../../harness/control/server.js';
+import { StaticPods } from '../../harness/kubelet/static-pods.js';
+import { startNode } from '../../harness/node.js';
 import { addCommon, config, type CommonOptions } from '../context.js';
 import { onInterrupt } from '../signals.js';
 

@@ -1,9 +1,9 @@
 // `triad image build [--out DIR] [--push REGISTRY/NAME:TAG]`: triad itself as an OCI image, built
 // offline (harness/fleet/image.ts), pushed with skopeo as the reference stack pushes its images.
 import type { Command } from 'commander';
-import { triadRoot } from '../../../interfaces/util/root.js';
-import { pushImage } from '../../../plugins/images/index.js';
-import { buildTriadImage, parseImageRef } from '../../fleet/image.js';
+import { triadRoot } from '../../interfaces/util/root.js';
+import { pushImage } from '../../plugins/images/index.js';
+import { buildTriadImage, parseImageRef } from '../../harness/fleet/image.js';
 
 export function register(program: Command): void {
   const image = program.command('image').description('triad itself as a container image (for Sonobuoy plugins)');

@@ -1,8 +1,8 @@
 // triad timeline NAME [-o text|json|svg|html] [--out FILE]
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import type { PodTimeline } from '../../api/types.js';
-import { timelineHtml, timelineJson, timelineSvg, timelineText } from '../../output/index.js';
+import type { PodTimeline } from '../../harness/api/types.js';
+import { timelineHtml, timelineJson, timelineSvg, timelineText } from '../../harness/output/index.js';
 import { addCommon, kubeletClient, podName, type CommonOptions } from '../context.js';
 
 export function renderTimeline(t: PodTimeline, format: string): string {
