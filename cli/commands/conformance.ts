@@ -37,8 +37,8 @@ export function parseDuration(s: string): number {
 
 function addCommon(cmd: Command): Command {
   return cmd
-    .option('--focus <regex>', 'run only cases whose id, name or [Tag] matches')
-    .option('--skip <regex>', 'leave out cases whose id, name or [Tag] matches')
+    .option('--focus <regex>', 'run only cases whose id, name, [Tag] or rpc:<proto RPC names> matches')
+    .option('--skip <regex>', 'leave out cases whose id, name, [Tag] or rpc:<proto RPC names> matches')
     .option('--parallel <n>', 'cases in flight at once (each uses its own resources)', '1')
     .option('--timeout <duration>', 'per-case timeout: a hung plugin fails that case', '30s')
     .option('--junit <file>', 'write JUnit XML')

@@ -5,11 +5,11 @@
 import { SUPPORTED_VERSIONS, parseCidr, parseIp, type Result } from '../../interfaces/cni/index.js';
 import { expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { cniCase } from './case.js';
-import { RULES, resultIssues, type CniEnv, type CniKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { RULES, resultIssues, type CniEnv, CniKit } from './kit.js';
 
 const G = 'cni.ADD';
-const c = (d: Parameters<typeof cniCase>[1]) => cniCase(G, d);
+const c = defineCases(CniKit, G);
 
 /** ADD on the plugin under test alone (its own output, as printed). */
 async function addOwn(k: CniKit) {
@@ -22,7 +22,7 @@ export const UNUSABLE_IFNAME = 'triad-ifname-too-long-to-use';
 
 export const addCases: CaseDef<CniEnv>[] = [
   c({
-    id: 'cni.add.result-valid', name: 'ADD prints a result that is valid for the config\'s cniVersion',
+    id: 'cni.add.result-valid', rpc: 'ADD', name: 'ADD prints a result that is valid for the config\'s cniVersion',
     // The first call of the case is ADD: no STATUS before it (cni.status.not-relied-on).
     rules: [RULES.addResult, 'cni.result.valid', 'cni.status.not-relied-on'],
     async run(k) {
@@ -32,7 +32,7 @@ export const addCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.add.ip-interface-index-in-range', name: 'Every ips[].interface of the ADD result indexes an entry of interfaces[]',
+    id: 'cni.add.ip-interface-index-in-range', rpc: 'ADD', name: 'Every ips[].interface of the ADD result indexes an entry of interfaces[]',
     rules: [RULES.addResult, 'cni.result.ip-interface-index'],
     async run(k) {
       const { own } = await addOwn(k);
@@ -46,7 +46,7 @@ export const addCases: CaseDef<CniEnv>[] = [
   }),
   c({
     // [Optional]: ADD "should" create CNI_IFNAME in the container (an interface plugin does).
-    id: 'cni.add.interface-in-sandbox', tags: ['Optional'], name: 'The ADD result reports the interface CNI_IFNAME inside a sandbox',
+    id: 'cni.add.interface-in-sandbox', rpc: 'ADD', tags: ['Optional'], name: 'The ADD result reports the interface CNI_IFNAME inside a sandbox',
     rules: [RULES.addResult, 'cni.add.creates-interface'],
     async run(k) {
       const { own, att } = await addOwn(k);
@@ -58,7 +58,7 @@ export const addCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.add.sandbox-is-cni-netns', tags: ['Optional'], name: 'The interface created in the container reports sandbox = CNI_NETNS',
+    id: 'cni.add.sandbox-is-cni-netns', rpc: 'ADD', tags: ['Optional'], name: 'The interface created in the container reports sandbox = CNI_NETNS',
     rules: [RULES.addResult, 'cni.result.sandbox-is-cni-netns'],
     async run(k) {
       const { own, att } = await addOwn(k);
@@ -68,7 +68,7 @@ export const addCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.add.gateway-in-subnet', tags: ['Optional'], name: 'Every gateway of the ADD result lies in its address\'s subnet',
+    id: 'cni.add.gateway-in-subnet', rpc: 'ADD', tags: ['Optional'], name: 'Every gateway of the ADD result lies in its address\'s subnet',
     rules: [RULES.addResult, 'cni.result.gateway-in-subnet'],
     async run(k) {
       const { own } = await addOwn(k);
@@ -85,7 +85,7 @@ export const addCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.add.unusable-ifname-fails', name: 'ADD with an interface name no plugin can use (28 characters) fails',
+    id: 'cni.add.unusable-ifname-fails', rpc: 'ADD', name: 'ADD with an interface name no plugin can use (28 characters) fails',
     rules: ['cni.params.ifname-unusable-fails'],
     async run(k) {
       const net = k.network();
@@ -97,7 +97,7 @@ export const addCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.add.existing-interface-fails', name: 'ADD of an interface name that already exists in the container fails',
+    id: 'cni.add.existing-interface-fails', rpc: 'ADD', name: 'ADD of an interface name that already exists in the container fails',
     rules: [RULES.addResult, 'cni.add.existing-interface-fails'],
     applies: (env) => (env.chained ? 'a chained plugin adjusts the interface an earlier plugin created; the rule binds the plugin that creates it' : undefined),
     async run(k) {
@@ -117,7 +117,7 @@ export const addCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.add.every-supported-version', tags: ['Slow'], name: 'ADD and DEL work for every version the plugin lists (0.3.0 and later), each result in that version',
+    id: 'cni.add.every-supported-version', rpc: 'ADD', tags: ['Slow'], name: 'ADD and DEL work for every version the plugin lists (0.3.0 and later), each result in that version',
     rules: ['cni.version.listed-versions-work', 'cni.result.valid', RULES.delOk],
     async run(k) {
       const versions = k.env.supportedVersions.filter((v) => SUPPORTED_VERSIONS.includes(v));

@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { convertResult, type PluginConf, type Result } from '../../interfaces/cni/index.js';
 import { expectEqual, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { CNI, cniCase } from './case.js';
-import { RULES, type CniEnv, type CniKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { CNI } from './case.js';
+import { RULES, type CniEnv, CniKit } from './kit.js';
 import { PASSTHROUGH_TYPE, type Recorded } from './passthrough.js';
 
 const G = 'cni.chain';
-const c = (d: Parameters<typeof cniCase>[1]) => cniCase(G, d);
+const c = defineCases(CniKit, G);
 
 function recorder(k: CniKit): { conf: PluginConf; read(): Recorded[] } {
   const file = join(k.env.scratch, `${k.ctx.unique('record')}.jsonl`);
@@ -35,7 +36,7 @@ const SEED: Omit<Result, 'cniVersion'> = {
 
 export const chainCases: CaseDef<CniEnv>[] = [
   c({
-    id: 'cni.chain.result-reaches-next-plugin', name: 'In a list, the next plugin receives the plugin\'s ADD result as prevResult (and on CHECK and DEL)',
+    id: 'cni.chain.result-reaches-next-plugin', rpc: ['ADD', 'CHECK', 'DEL'], name: 'In a list, the next plugin receives the plugin\'s ADD result as prevResult (and on CHECK and DEL)',
     // The suite plays the runtime: the recorder shows it chains results as the spec says.
     rules: [RULES.addResult, RULES.delOk, RULES.checkOk, 'cni.exec.runtime-chains-prev-result', 'cni.check.runtime-passes-add-result'],
     async run(k) {
@@ -59,7 +60,7 @@ export const chainCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.chain.prev-result-preserved', needs: [CNI.chained], name: 'A chained plugin given prevResult passes its interfaces, IPs and routes on',
+    id: 'cni.chain.prev-result-preserved', rpc: 'ADD', needs: [CNI.chained], name: 'A chained plugin given prevResult passes its interfaces, IPs and routes on',
     rules: [RULES.addResult, 'cni.add.prev-result-handled'],
     async run(k) {
       const rec = recorder(k);

@@ -7,17 +7,17 @@
 import type { PluginConf } from '../../interfaces/cni/index.js';
 import { expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { cniCase } from './case.js';
-import { errorObject, expectCniError, expectCniSuccess, RULES, type CniEnv, type CniKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { errorObject, expectCniError, expectCniSuccess, RULES, type CniEnv, CniKit } from './kit.js';
 
 const G = 'cni.errors';
-const c = (d: Parameters<typeof cniCase>[1]) => cniCase(G, d);
+const c = defineCases(CniKit, G);
 const CODE4 = 'cni.errors.code-4-invalid-env';
 
 /** ADD with one CNI_* variable left out must fail with 4 (and whatever it made is undone). */
 function missingVar(id: string, v: string): CaseDef<CniEnv> {
   return c({
-    id, name: `ADD without ${v} fails with code 4`,
+    id, rpc: 'ADD', name: `ADD without ${v} fails with code 4`,
     rules: ['cni.add.required-env', CODE4, RULES.exitCode],
     async run(k) {
       const net = k.network();
@@ -54,7 +54,7 @@ async function addInvalid(k: CniKit) {
 
 export const errorCases: CaseDef<CniEnv>[] = [
   c({
-    id: 'cni.errors.error-output-format', tags: ['Optional'], name: 'A failing call exits non-zero and prints the spec error object on stdout',
+    id: 'cni.errors.error-output-format', rpc: 'ADD', tags: ['Optional'], name: 'A failing call exits non-zero and prints the spec error object on stdout',
     rules: ['cni.errors.error-object', RULES.exitCode],
     async run(k) {
       const net = k.network();
@@ -88,7 +88,7 @@ export const errorCases: CaseDef<CniEnv>[] = [
   missingVar('cni.errors.missing-ifname', 'CNI_IFNAME'),
   missingVar('cni.errors.missing-netns', 'CNI_NETNS'),
   c({
-    id: 'cni.errors.env-error-names-variable', name: 'The message of error 4 names the missing variable',
+    id: 'cni.errors.env-error-names-variable', rpc: 'ADD', name: 'The message of error 4 names the missing variable',
     rules: ['cni.add.required-env', CODE4, 'cni.errors.code-4-names-variable', RULES.exitCode],
     async run(k) {
       const net = k.network();
@@ -103,7 +103,7 @@ export const errorCases: CaseDef<CniEnv>[] = [
   }),
   c({
     // CNI_PATH is optional for ADD: a plugin that needs it (to find its IPAM) fails with 4.
-    id: 'cni.errors.missing-path', name: 'ADD without CNI_PATH succeeds, or fails with code 4',
+    id: 'cni.errors.missing-path', rpc: 'ADD', name: 'ADD without CNI_PATH succeeds, or fails with code 4',
     rules: ['cni.add.path-optional', CODE4, RULES.exitCode, RULES.delOk],
     async run(k) {
       const net = k.network();
@@ -120,7 +120,7 @@ export const errorCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.errors.invalid-json', name: 'A config that is not JSON fails with code 6',
+    id: 'cni.errors.invalid-json', rpc: 'ADD', name: 'A config that is not JSON fails with code 6',
     rules: ['cni.errors.code-6-decode-failure', RULES.exitCode],
     async run(k) {
       const p = k.call('ADD', k.env.pluginType, '{"cniVersion": "1.0.0", "name": ', { containerID: k.containerId(), ifName: 'eth0', netns: await k.netns() });
@@ -129,7 +129,7 @@ export const errorCases: CaseDef<CniEnv>[] = [
   }),
   c({
     // [Optional]: refusing a malformed value is a SHOULD of CONVENTIONS.md.
-    id: 'cni.errors.invalid-config', tags: ['Optional'], name: 'A config with an invalid value is refused (non-zero exit)',
+    id: 'cni.errors.invalid-config', rpc: 'ADD', tags: ['Optional'], name: 'A config with an invalid value is refused (non-zero exit)',
     rules: ['cni.conventions.malformed-field-fails', 'cni.delegate.error-passed-on'],
     async run(k) {
       const { out, p } = await addInvalid(k);
@@ -137,7 +137,7 @@ export const errorCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.errors.invalid-config-well-known-code', name: 'A config with an invalid value that the plugin refuses gets code 7 (or 6), not a plugin-specific one',
+    id: 'cni.errors.invalid-config-well-known-code', rpc: 'ADD', name: 'A config with an invalid value that the plugin refuses gets code 7 (or 6), not a plugin-specific one',
     rules: ['cni.errors.code-7-invalid-config', RULES.exitCode],
     async run(k) {
       const { out, p } = await addInvalid(k);

@@ -135,7 +135,14 @@ export function errorObject(o: RawOutput): { code: number; msg: string; details?
   return isCniErrorObject(o.json) ? o.json : undefined;
 }
 
+/** The CNI commands: what a case may declare as its rpc (CNI has no proto; the command is the call). */
+export const CNI_RPC_NAMES: readonly CniVerb[] = ['ADD', 'DEL', 'CHECK', 'STATUS', 'GC', 'VERSION'];
+
 export class CniKit {
+  static readonly rpcNames = CNI_RPC_NAMES;
+  /** Calls are recorded as "CNI <command> <plugin type>". */
+  static isCallOf(recorded: string, rpc: CniVerb): boolean { return recorded.startsWith(`CNI ${rpc} `); }
+
   constructor(readonly ctx: CaseContext, readonly env: CniEnv) {
     // Every exec'd call listens on the case's signal; the concurrency case has 50+ in flight.
     setMaxListeners(0, ctx.signal);

@@ -9,11 +9,12 @@ import { basename } from 'node:path';
 import { parseCidr, parseIp, type Result } from '../../interfaces/cni/index.js';
 import { expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { CNI, cniCase } from './case.js';
-import { RULES, type CniEnv } from './kit.js';
+import { defineCases } from '../define.js';
+import { CNI } from './case.js';
+import { RULES, type CniEnv, CniKit } from './kit.js';
 
 const G = 'cni.netns';
-const c = (d: Parameters<typeof cniCase>[1]) => cniCase(G, d);
+const c = defineCases(CniKit, G);
 const R = {
   interfaces: 'cni.add.result-interfaces-match-netns',
   ips: 'cni.add.result-ips-match-netns',
@@ -56,7 +57,7 @@ const inSandbox = (r: Result) => (r.interfaces ?? []).map((it, i) => ({ it, i })
 
 export const netnsCases: CaseDef<CniEnv>[] = [
   c({
-    id: 'cni.netns.result-matches-netns', needs: [CNI.kernel], name: 'After ADD what the result puts in the container is there: interfaces (name, MAC), their addresses, the routes',
+    id: 'cni.netns.result-matches-netns', rpc: 'ADD', needs: [CNI.kernel], name: 'After ADD what the result puts in the container is there: interfaces (name, MAC), their addresses, the routes',
     rules: [RULES.addResult, R.interfaces, R.ips, R.routes],
     async run(k) {
       const net = k.network();
@@ -83,7 +84,7 @@ export const netnsCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.netns.netns-matches-result', needs: [CNI.kernel], name: 'Every link, address and route that ADD put in the container is in the result',
+    id: 'cni.netns.netns-matches-result', rpc: 'ADD', needs: [CNI.kernel], name: 'Every link, address and route that ADD put in the container is in the result',
     rules: [RULES.addResult, R.interfaces, R.ips, R.routes],
     async run(k) {
       const net = k.network();
@@ -114,7 +115,7 @@ export const netnsCases: CaseDef<CniEnv>[] = [
   }),
   c({
     // [Optional]: DEL "should" delete the interface.
-    id: 'cni.netns.interface-removed', tags: ['Optional'], needs: [CNI.kernel], name: 'After DEL the interface is gone from the namespace',
+    id: 'cni.netns.interface-removed', rpc: 'DEL', tags: ['Optional'], needs: [CNI.kernel], name: 'After DEL the interface is gone from the namespace',
     rules: [RULES.addResult, RULES.delOk, 'cni.del.undoes-add'],
     async run(k) {
       const net = k.network();
@@ -126,7 +127,7 @@ export const netnsCases: CaseDef<CniEnv>[] = [
   }),
   c({
     // [Optional]: DEL "should" complete although resources (the namespace) are gone.
-    id: 'cni.netns.del-after-netns-gone', tags: ['Optional'], needs: [CNI.kernel], name: 'DEL succeeds after the namespace was deleted',
+    id: 'cni.netns.del-after-netns-gone', rpc: 'DEL', tags: ['Optional'], needs: [CNI.kernel], name: 'DEL succeeds after the namespace was deleted',
     rules: [RULES.addResult, 'cni.del.completes-despite-missing'],
     async run(k) {
       const net = k.network();

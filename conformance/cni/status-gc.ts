@@ -3,11 +3,12 @@
 import { buildPluginConfig, VALID_ATTACHMENTS_KEY, versionAtLeast } from '../../interfaces/cni/index.js';
 import { expectTrue } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { CNI, cniCase } from './case.js';
-import { expectCniError, expectCniSuccess, RULES, type CniEnv, type CniKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { CNI } from './case.js';
+import { expectCniError, expectCniSuccess, RULES, type CniEnv, CniKit } from './kit.js';
 
 const G = 'cni.STATUS+GC';
-const c = (d: Parameters<typeof cniCase>[1]) => cniCase(G, d);
+const c = defineCases(CniKit, G);
 const V = '1.1.0';
 const addrs = (r: { ips?: Array<{ address: string }> }) => (r.ips ?? []).map((x) => x.address.split('/')[0]);
 
@@ -29,7 +30,7 @@ async function gcScenario(k: CniKit, rule: string) {
 
 export const statusGcCases: CaseDef<CniEnv>[] = [
   c({
-    id: 'cni.status.ready', needs: [CNI.statusGc], name: 'STATUS answers ready (exit 0) for a 1.1.0 config',
+    id: 'cni.status.ready', rpc: 'STATUS', needs: [CNI.statusGc], name: 'STATUS answers ready (exit 0) for a 1.1.0 config',
     rules: ['cni.status.ready-succeeds'],
     async run(k) {
       const net = k.network({ cniVersion: V });
@@ -40,7 +41,7 @@ export const statusGcCases: CaseDef<CniEnv>[] = [
   c({
     // Only for plugins that know STATUS (support 1.1.0): to an older plugin STATUS is an unknown
     // command, whatever the config's version (cni.errors.unknown-command covers those).
-    id: 'cni.status.rejected-before-1.1.0', tags: ['Optional'], needs: [CNI.statusGc], name: 'STATUS with a config older than 1.1.0 fails with code 1',
+    id: 'cni.status.rejected-before-1.1.0', rpc: 'STATUS', tags: ['Optional'], needs: [CNI.statusGc], name: 'STATUS with a config older than 1.1.0 fails with code 1',
     rules: ['cni.version.verb-newer-than-config', RULES.exitCode],
     applies: (env) => (env.supportedVersions.some((v) => versionAtLeast(v, '0.3.0') && !versionAtLeast(v, V)) ? undefined : 'the plugin supports no version before 1.1.0'),
     async run(k) {
@@ -51,7 +52,7 @@ export const statusGcCases: CaseDef<CniEnv>[] = [
   }),
   c({
     // [Optional]: GC "SHOULD" remove as many stale resources as possible.
-    id: 'cni.gc.removes-stale', tags: ['Optional'], needs: [CNI.statusGc, CNI.check], name: 'GC removes attachments not in cni.dev/valid-attachments',
+    id: 'cni.gc.removes-stale', rpc: 'GC', tags: ['Optional'], needs: [CNI.statusGc, CNI.check], name: 'GC removes attachments not in cni.dev/valid-attachments',
     rules: [RULES.addResult, 'cni.gc.completes', 'cni.gc.removes-stale'],
     async run(k) {
       const { net, stale } = await gcScenario(k, 'cni.gc.completes');
@@ -66,7 +67,7 @@ export const statusGcCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.gc.keeps-valid', needs: [CNI.statusGc, CNI.check], name: 'GC keeps the attachments listed in cni.dev/valid-attachments',
+    id: 'cni.gc.keeps-valid', rpc: 'GC', needs: [CNI.statusGc, CNI.check], name: 'GC keeps the attachments listed in cni.dev/valid-attachments',
     rules: [RULES.addResult, 'cni.gc.keeps-listed'],
     async run(k) {
       const { net, keep } = await gcScenario(k, 'cni.gc.keeps-listed');

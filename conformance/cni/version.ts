@@ -4,15 +4,15 @@
 import { parseVersion } from '../../interfaces/cni/index.js';
 import { expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { cniCase } from './case.js';
-import { expectCniError, expectCniSuccess, RULES, type CniEnv } from './kit.js';
+import { defineCases } from '../define.js';
+import { expectCniError, expectCniSuccess, RULES, type CniEnv, CniKit } from './kit.js';
 
 const G = 'cni.VERSION';
-const c = (d: Parameters<typeof cniCase>[1]) => cniCase(G, d);
+const c = defineCases(CniKit, G);
 
 export const versionCases: CaseDef<CniEnv>[] = [
   c({
-    id: 'cni.version.reports-versions', name: 'VERSION prints {cniVersion, supportedVersions} with valid version strings',
+    id: 'cni.version.reports-versions', rpc: 'VERSION', name: 'VERSION prints {cniVersion, supportedVersions} with valid version strings',
     rules: ['cni.version.prints-version-info'],
     async run(k) {
       const rule = 'cni.version.prints-version-info';
@@ -27,7 +27,7 @@ export const versionCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.version.echoes-cni-version', name: 'VERSION answers with the cniVersion it was given (the network\'s, and the oldest other version listed)',
+    id: 'cni.version.echoes-cni-version', rpc: 'VERSION', name: 'VERSION answers with the cniVersion it was given (the network\'s, and the oldest other version listed)',
     rules: ['cni.version.echoes-cni-version', 'cni.version.prints-version-info'],
     async run(k) {
       // Two askings tell an echo from a fixed answer; more would only cost an exec each.
@@ -41,7 +41,7 @@ export const versionCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.version.answers-without-container-env', name: 'VERSION answers with only CNI_COMMAND set',
+    id: 'cni.version.answers-without-container-env', rpc: 'VERSION', name: 'VERSION answers with only CNI_COMMAND set',
     rules: ['cni.version.only-command-env'],
     async run(k) {
       const p = k.call('VERSION', k.env.pluginType, { cniVersion: k.env.version }, { omit: ['CNI_CONTAINERID', 'CNI_NETNS', 'CNI_IFNAME', 'CNI_ARGS', 'CNI_PATH'] });
@@ -57,7 +57,7 @@ export const versionCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.version.unsupported-version-rejected', name: 'ADD with a cniVersion the plugin does not support fails with error code 1',
+    id: 'cni.version.unsupported-version-rejected', rpc: 'ADD', name: 'ADD with a cniVersion the plugin does not support fails with error code 1',
     rules: ['cni.errors.code-1-incompatible-version', RULES.exitCode],
     async run(k) {
       const net = k.network();
@@ -71,7 +71,7 @@ export const versionCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.version.malformed-version-rejected', tags: ['Optional'], name: 'ADD with a cniVersion that is not a version fails (code 1, 6 or 7)',
+    id: 'cni.version.malformed-version-rejected', rpc: 'ADD', tags: ['Optional'], name: 'ADD with a cniVersion that is not a version fails (code 1, 6 or 7)',
     rules: ['cni.config.cni-version-semver', RULES.exitCode],
     async run(k) {
       const net = k.network();

@@ -4,10 +4,10 @@
 // case's own containers); unknown ids; StreamContainers.
 import { expectCode, expectEqual, expectNonEmpty, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { caseIn } from './case.js';
-import { CASE_LABEL, CREATE, ContainerState, EXIT, POD, RULES, RUN, expectNotFound, expectOkOr, expectRefused, flat, parseLogLine, rpcCap, short, type CriEnv, type CriKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { CASE_LABEL, CREATE, ContainerState, EXIT, POD, RULES, RUN, expectNotFound, expectOkOr, expectRefused, flat, parseLogLine, rpcCap, short, type CriEnv, CriKit } from './kit.js';
 
-const c = caseIn('cri.Container');
+const c = defineCases(CriKit, 'cri.Container');
 
 const STOP_RULE = 'cri.stop-container.exited';
 const STOP_IDEMPOTENT = 'cri.stop-container.idempotent';
@@ -38,7 +38,7 @@ const stdoutOf = (log: Array<ReturnType<typeof parseLogLine>>) => log.filter((l)
 
 export const containerCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.container.create.created', name: 'CreateContainer gives a CONTAINER_CREATED container whose status echoes its config',
+    id: 'cri.container.create.created', rpc: 'CreateContainer', name: 'CreateContainer gives a CONTAINER_CREATED container whose status echoes its config',
     rules: [...POD, ...CREATE, STATUS, TIMES_RULE, 'cri.container-config.labels', 'cri.container-config.annotations-unaltered'],
     async run(k) {
       const pod = await k.sandbox();
@@ -58,7 +58,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.start.running', name: 'StartContainer makes the container CONTAINER_RUNNING with started_at set',
+    id: 'cri.container.start.running', rpc: 'StartContainer', name: 'StartContainer makes the container CONTAINER_RUNNING with started_at set',
     rules: [...POD, ...RUN, STATUS, TIMES_RULE],
     async run(k) {
       const pod = await k.sandbox();
@@ -72,7 +72,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.exit.code', name: 'A process that exits 3 leaves the container CONTAINER_EXITED with exit code 3 and ordered timestamps',
+    id: 'cri.container.exit.code', rpc: 'ContainerStatus', name: 'A process that exits 3 leaves the container CONTAINER_EXITED with exit code 3 and ordered timestamps',
     rules: [...TO_EXIT, TIMES_RULE],
     async run(k) {
       const { st } = await runToExit(k, ['sh', '-c', 'exit 3']);
@@ -81,7 +81,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.exit.timestamps-ordered', name: 'A container that exits at once still reports started_at ≤ finished_at', tags: ['Optional'],
+    id: 'cri.container.exit.timestamps-ordered', rpc: 'ContainerStatus', name: 'A container that exits at once still reports started_at ≤ finished_at', tags: ['Optional'],
     rules: [...TO_EXIT, 'cri.container-status.start-before-finish'],
     async run(k) {
       const { st } = await runToExit(k, ['true']);
@@ -90,7 +90,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.exit.zero', name: 'A process that exits 0 leaves the container CONTAINER_EXITED with exit code 0',
+    id: 'cri.container.exit.zero', rpc: 'ContainerStatus', name: 'A process that exits 0 leaves the container CONTAINER_EXITED with exit code 0',
     rules: TO_EXIT,
     async run(k) {
       const { st } = await runToExit(k, ['true']);
@@ -98,7 +98,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.exit.reason', name: 'An exited container\'s reason is Completed for exit 0 and Error otherwise', tags: ['Optional'],
+    id: 'cri.container.exit.reason', rpc: 'ContainerStatus', name: 'An exited container\'s reason is Completed for exit 0 and Error otherwise', tags: ['Optional'],
     rules: [...POD, ...RUN, ...EXIT, 'cri.container-status.reason-completed-error'],
     async run(k) {
       const pod = await k.sandbox();
@@ -110,7 +110,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.config.command-args', name: 'command with args runs command followed by args',
+    id: 'cri.container.config.command-args', rpc: 'CreateContainer', name: 'command with args runs command followed by args',
     rules: [...TO_EXIT, 'cri.container-config.command-args'],
     async run(k) {
       const { log } = await runToExit(k, ['echo'], { args: ['triad', 'args-ok'] });
@@ -118,7 +118,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.config.args-replace-cmd', name: 'args without command replace the image\'s Cmd',
+    id: 'cri.container.config.args-replace-cmd', rpc: 'CreateContainer', name: 'args without command replace the image\'s Cmd',
     rules: [...TO_EXIT, 'cri.container-config.command-args'],
     async run(k) {
       const { log } = await runToExit(k, [], { args: ['echo', 'from-args'] });
@@ -126,7 +126,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.config.env', name: 'Environment variables from the config reach the process',
+    id: 'cri.container.config.env', rpc: 'CreateContainer', name: 'Environment variables from the config reach the process',
     rules: [...TO_EXIT, 'cri.container-config.envs'],
     async run(k) {
       const { log } = await runToExit(k, ['sh', '-c', 'echo "$TRIAD_A|$TRIAD_B"'], { envs: [{ key: 'TRIAD_A', value: Buffer.from('alpha') }, { key: 'TRIAD_B', value: Buffer.from('b e t a') }] });
@@ -134,7 +134,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.config.working-dir', name: 'working_dir is the process\'s current directory',
+    id: 'cri.container.config.working-dir', rpc: 'CreateContainer', name: 'working_dir is the process\'s current directory',
     rules: [...TO_EXIT, 'cri.container-config.working-dir'],
     async run(k) {
       const { log } = await runToExit(k, ['sh', '-c', 'pwd'], { workingDir: '/tmp' });
@@ -142,7 +142,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.stop.exited', name: 'StopContainer of a running container leaves it CONTAINER_EXITED with a signal exit code',
+    id: 'cri.container.stop.exited', rpc: 'StopContainer', name: 'StopContainer of a running container leaves it CONTAINER_EXITED with a signal exit code',
     rules: [...POD, ...RUN, STATUS, STOP_RULE, TIMES_RULE, 'cri.container-status.signal-exit-code'],
     async run(k) {
       const pod = await k.sandbox();
@@ -155,7 +155,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.stop.signal-handled', name: 'StopContainer sends the stop signal first: a process that traps it exits with its own code',
+    id: 'cri.container.stop.signal-handled', rpc: 'StopContainer', name: 'StopContainer sends the stop signal first: a process that traps it exits with its own code',
     rules: [...POD, ...RUN, STATUS, RULES.logFormat, STOP_RULE, SIGNAL_RULE],
     async run(k) {
       const pod = await k.sandbox();
@@ -168,7 +168,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.stop.timeout-kills', name: 'StopContainer kills a process that ignores the stop signal once the timeout elapses', tags: ['Slow'],
+    id: 'cri.container.stop.timeout-kills', rpc: 'StopContainer', name: 'StopContainer kills a process that ignores the stop signal once the timeout elapses', tags: ['Slow'],
     rules: [...POD, ...RUN, STATUS, RULES.logFormat, STOP_RULE, SIGNAL_RULE, KILL_RULE],
     async run(k) {
       const pod = await k.sandbox();
@@ -185,7 +185,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.stop.idempotent', name: 'StopContainer twice answers OK both times',
+    id: 'cri.container.stop.idempotent', rpc: 'StopContainer', name: 'StopContainer twice answers OK both times',
     rules: [...POD, ...RUN, STATUS, STOP_RULE, STOP_IDEMPOTENT],
     async run(k) {
       const pod = await k.sandbox();
@@ -196,7 +196,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.stop.created', name: 'StopContainer of a container never started answers OK', tags: ['Optional'],
+    id: 'cri.container.stop.created', rpc: 'StopContainer', name: 'StopContainer of a container never started answers OK', tags: ['Optional'],
     rules: [...POD, ...CREATE, STOP_IDEMPOTENT],
     async run(k) {
       const pod = await k.sandbox();
@@ -205,14 +205,14 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.stop.unknown-id', name: 'StopContainer of an unknown container id answers OK or NOT_FOUND',
+    id: 'cri.container.stop.unknown-id', rpc: 'StopContainer', name: 'StopContainer of an unknown container id answers OK or NOT_FOUND',
     rules: ['cri.stop-container.unknown-id'],
     async run(k) {
       await expectOkOr(k.runtime.stopContainer({ containerId: k.env.unknownId, timeout: 0n }), 'NOT_FOUND', 'cri.stop-container.unknown-id');
     },
   }),
   c({
-    id: 'cri.container.remove.gone', name: 'After RemoveContainer the container is unknown and not listed',
+    id: 'cri.container.remove.gone', rpc: 'RemoveContainer', name: 'After RemoveContainer the container is unknown and not listed',
     rules: [...POD, ...RUN, ...EXIT, REMOVE_RULE, LIST],
     async run(k) {
       const pod = await k.sandbox();
@@ -224,7 +224,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.remove.idempotent', name: 'RemoveContainer twice answers OK both times',
+    id: 'cri.container.remove.idempotent', rpc: 'RemoveContainer', name: 'RemoveContainer twice answers OK both times',
     rules: [...POD, ...CREATE, REMOVE_RULE, REMOVE_IDEMPOTENT],
     async run(k) {
       const pod = await k.sandbox();
@@ -234,14 +234,14 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.remove.unknown-id', name: 'RemoveContainer of an unknown container id answers OK',
+    id: 'cri.container.remove.unknown-id', rpc: 'RemoveContainer', name: 'RemoveContainer of an unknown container id answers OK',
     rules: [REMOVE_IDEMPOTENT],
     async run(k) {
       await expectOk(k.runtime.removeContainer({ containerId: k.env.unknownId }), REMOVE_IDEMPOTENT);
     },
   }),
   c({
-    id: 'cri.container.remove.running', name: 'RemoveContainer of a running container removes it',
+    id: 'cri.container.remove.running', rpc: 'RemoveContainer', name: 'RemoveContainer of a running container removes it',
     rules: [...POD, ...RUN, REMOVE_RULE, 'cri.remove-container.force-running'],
     async run(k) {
       const pod = await k.sandbox();
@@ -251,21 +251,21 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.status.unknown-id', name: 'ContainerStatus of an unknown container id fails with NOT_FOUND',
+    id: 'cri.container.status.unknown-id', rpc: 'ContainerStatus', name: 'ContainerStatus of an unknown container id fails with NOT_FOUND',
     rules: ['cri.container-status.unknown-id-error', RULES.notFound],
     async run(k) {
       await expectNotFound(k.runtime.containerStatus({ containerId: k.env.unknownId }), 'cri.container-status.unknown-id-error');
     },
   }),
   c({
-    id: 'cri.container.start.unknown-id', name: 'StartContainer of an unknown container id fails with NOT_FOUND',
+    id: 'cri.container.start.unknown-id', rpc: 'StartContainer', name: 'StartContainer of an unknown container id fails with NOT_FOUND',
     rules: [RULES.notFound],
     async run(k) {
       await expectNotFound(k.runtime.startContainer({ containerId: k.env.unknownId }));
     },
   }),
   c({
-    id: 'cri.container.start.exited', name: 'StartContainer of an exited container fails (a container runs once)',
+    id: 'cri.container.start.exited', rpc: 'StartContainer', name: 'StartContainer of an exited container fails (a container runs once)',
     rules: [...POD, ...RUN, ...EXIT, STATUS, 'cri.start-container.once'],
     async run(k) {
       const pod = await k.sandbox();
@@ -276,7 +276,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.create.unknown-sandbox', name: 'CreateContainer in an unknown sandbox fails',
+    id: 'cri.container.create.unknown-sandbox', rpc: 'CreateContainer', name: 'CreateContainer in an unknown sandbox fails',
     rules: [...POD, 'cri.create-container.unknown-sandbox'],
     async run(k) {
       const pod = await k.sandbox();
@@ -285,7 +285,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.create.stopped-sandbox', name: 'CreateContainer in a stopped sandbox fails',
+    id: 'cri.container.create.stopped-sandbox', rpc: 'CreateContainer', name: 'CreateContainer in a stopped sandbox fails',
     rules: [...POD, 'cri.stop-pod-sandbox.not-ready', 'cri.create-container.stopped-sandbox'],
     async run(k) {
       const pod = await k.sandbox();
@@ -295,7 +295,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.create.missing-image', name: 'CreateContainer with an image that is not on the node fails',
+    id: 'cri.container.create.missing-image', rpc: 'CreateContainer', name: 'CreateContainer with an image that is not on the node fails',
     rules: [...POD, 'cri.create-container.image-present'],
     async run(k) {
       const pod = await k.sandbox();
@@ -305,7 +305,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.create.same-name', name: 'CreateContainer with the name and attempt of an existing container in the sandbox fails',
+    id: 'cri.container.create.same-name', rpc: 'CreateContainer', name: 'CreateContainer with the name and attempt of an existing container in the sandbox fails',
     rules: [...POD, ...CREATE, 'cri.container-metadata.unique'],
     async run(k) {
       const pod = await k.sandbox();
@@ -316,7 +316,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.create.next-attempt', name: 'A container with the same name and the next attempt can be created after the first exited',
+    id: 'cri.container.create.next-attempt', rpc: 'CreateContainer', name: 'A container with the same name and the next attempt can be created after the first exited',
     rules: [...POD, ...RUN, ...EXIT, STATUS, 'cri.container-metadata.next-attempt'],
     async run(k) {
       const pod = await k.sandbox();
@@ -330,7 +330,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.status.log-path', name: 'ContainerStatus.log_path is the sandbox log_directory joined with the container log_path',
+    id: 'cri.container.status.log-path', rpc: 'ContainerStatus', name: 'ContainerStatus.log_path is the sandbox log_directory joined with the container log_path',
     rules: [...POD, ...CREATE, STATUS, 'cri.container-config.log-path', 'cri.pod-sandbox-config.log-directory'],
     async run(k) {
       const pod = await k.sandbox();
@@ -340,7 +340,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.status.image', name: 'ContainerStatus names the image and an image_ref that ImageStatus resolves to the same image',
+    id: 'cri.container.status.image', rpc: 'ContainerStatus', name: 'ContainerStatus names the image and an image_ref that ImageStatus resolves to the same image',
     rules: [...POD, ...CREATE, STATUS, 'cri.container-status.image', 'cri.image-status.answers'],
     async run(k) {
       const pod = await k.sandbox();
@@ -355,7 +355,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.status.verbose', name: 'ContainerStatus with verbose answers OK, info only then', tags: ['Optional'],
+    id: 'cri.container.status.verbose', rpc: 'ContainerStatus', name: 'ContainerStatus with verbose answers OK, info only then', tags: ['Optional'],
     rules: [...POD, ...RUN, STATUS, 'cri.container-status.verbose-info', 'cri.verbose.info-present'],
     async run(k) {
       const pod = await k.sandbox();
@@ -367,7 +367,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.list.by-sandbox', name: 'ListContainers filter.pod_sandbox_id lists the containers of that sandbox only',
+    id: 'cri.container.list.by-sandbox', rpc: 'ListContainers', name: 'ListContainers filter.pod_sandbox_id lists the containers of that sandbox only',
     rules: [...POD, ...CREATE, LIST, 'cri.container-filter.pod-sandbox-id', 'cri.container-filter.label-selector'],
     async run(k) {
       const a = await k.sandbox();
@@ -382,7 +382,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.list.by-state', name: 'ListContainers filter.state separates created, running and exited containers',
+    id: 'cri.container.list.by-state', rpc: 'ListContainers', name: 'ListContainers filter.state separates created, running and exited containers',
     rules: [...POD, ...RUN, ...EXIT, LIST, 'cri.container-filter.state'],
     async run(k) {
       const pod = await k.sandbox();
@@ -398,7 +398,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.list.by-id', name: 'ListContainers filter.id lists that container only; an unknown id lists nothing',
+    id: 'cri.container.list.by-id', rpc: 'ListContainers', name: 'ListContainers filter.id lists that container only; an unknown id lists nothing',
     rules: [...POD, ...CREATE, LIST, 'cri.container-filter.id'],
     async run(k) {
       const pod = await k.sandbox();
@@ -410,7 +410,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.list.label-selector', name: 'ListContainers label_selector matches all the given labels (AND)',
+    id: 'cri.container.list.label-selector', rpc: 'ListContainers', name: 'ListContainers label_selector matches all the given labels (AND)',
     rules: [...POD, ...CREATE, LIST, 'cri.container-filter.label-selector', 'cri.container-filter.and'],
     async run(k) {
       const pod = await k.sandbox();
@@ -425,7 +425,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.list.fields', name: 'ListContainers items carry the sandbox id, metadata, image, state, created_at, labels and annotations',
+    id: 'cri.container.list.fields', rpc: 'ListContainers', name: 'ListContainers items carry the sandbox id, metadata, image, state, created_at, labels and annotations',
     rules: [...POD, ...RUN, STATUS, LIST, 'cri.container-config.annotations-unaltered'],
     async run(k) {
       const pod = await k.sandbox();
@@ -446,7 +446,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.stream', name: 'StreamContainers streams the containers ListContainers lists for the same filter', needs: [rpcCap('StreamContainers')],
+    id: 'cri.container.stream', rpc: 'StreamContainers', name: 'StreamContainers streams the containers ListContainers lists for the same filter', needs: [rpcCap('StreamContainers')],
     rules: [...POD, ...CREATE, 'cri.stream-list.same-as-list', 'cri.stream-list.item-once', RULES.eof, RULES.nonEmpty],
     async run(k) {
       const pod = await k.sandbox();
@@ -459,7 +459,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.stop.timeout-zero', name: 'StopContainer with timeout 0 kills at once, even a process that ignores the stop signal',
+    id: 'cri.container.stop.timeout-zero', rpc: 'StopContainer', name: 'StopContainer with timeout 0 kills at once, even a process that ignores the stop signal',
     rules: [...POD, ...RUN, STATUS, RULES.logFormat, STOP_RULE, 'cri.stop-container.timeout-zero'],
     async run(k) {
       const pod = await k.sandbox();
@@ -476,7 +476,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.stop.custom-signal', name: 'StopContainer sends the container\'s stop_signal, and ContainerStatus reports it',
+    id: 'cri.container.stop.custom-signal', rpc: 'StopContainer', name: 'StopContainer sends the container\'s stop_signal, and ContainerStatus reports it',
     rules: [...POD, ...RUN, STATUS, RULES.logFormat, STOP_RULE, 'cri.container-config.stop-signal'],
     async run(k) {
       const SIGUSR1 = 29; // Signal's SIGUSR1 value; its key names differ across cri-api versions, the number does not
@@ -492,7 +492,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.status.image-id', name: 'ContainerStatus.image_id and ListContainers image_id are the image\'s id as ImageStatus answers it',
+    id: 'cri.container.status.image-id', rpc: ['ContainerStatus', 'ListContainers'], name: 'ContainerStatus.image_id and ListContainers image_id are the image\'s id as ImageStatus answers it',
     rules: [...POD, ...CREATE, STATUS, LIST, 'cri.image-id.consistent'],
     async run(k) {
       const rule = 'cri.image-id.consistent';
@@ -508,7 +508,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.container.status.user', name: 'ContainerStatus.user reports the first process\'s uid, gid and groups when the runtime advertises supplemental_groups_policy',
+    id: 'cri.container.status.user', rpc: 'ContainerStatus', name: 'ContainerStatus.user reports the first process\'s uid, gid and groups when the runtime advertises supplemental_groups_policy',
     rules: [...POD, ...RUN, STATUS, 'cri.status.answers', 'cri.container-status.user', 'cri.runtime-features.supplemental-groups-policy'],
     async run(k) {
       const s = await expectOk(k.runtime.status({}), 'cri.status.answers');

@@ -4,10 +4,10 @@
 import { ContainerEventType, type ContainerEventResponse } from '../../interfaces/gen/cri/api.js';
 import { expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { caseIn } from './case.js';
-import { EXIT, POD, RUN, rpcCap, sleep, type CriEnv, type CriKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { EXIT, POD, RUN, rpcCap, sleep, type CriEnv, CriKit } from './kit.js';
 
-const c = caseIn('cri.Events');
+const c = defineCases(CriKit, 'cri.Events');
 
 const ORDER_RULE = 'cri.get-container-events.lifecycle';
 /** What lifecycle asserts. */
@@ -58,7 +58,7 @@ async function lifecycle(k: CriKit) {
 
 export const eventCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.events.lifecycle', name: 'GetContainerEvents streams a container\'s CREATED, STARTED, STOPPED and DELETED events in order', needs: [rpcCap('GetContainerEvents')],
+    id: 'cri.events.lifecycle', rpc: 'GetContainerEvents', name: 'GetContainerEvents streams a container\'s CREATED, STARTED, STOPPED and DELETED events in order', needs: [rpcCap('GetContainerEvents')],
     rules: LIFECYCLE,
     async run(k) {
       const { events } = await lifecycle(k);
@@ -68,7 +68,7 @@ export const eventCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.events.timestamps', name: 'Container events carry non-decreasing created_at timestamps of the time they happened', needs: [rpcCap('GetContainerEvents')],
+    id: 'cri.events.timestamps', rpc: 'GetContainerEvents', name: 'Container events carry non-decreasing created_at timestamps of the time they happened', needs: [rpcCap('GetContainerEvents')],
     rules: [...LIFECYCLE, 'cri.get-container-events.created-at'],
     async run(k) {
       const t0 = BigInt(Date.now() - 5000) * 1_000_000n;
@@ -80,7 +80,7 @@ export const eventCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.events.sandbox-status', name: 'Container events carry the status of the container\'s sandbox', needs: [rpcCap('GetContainerEvents')],
+    id: 'cri.events.sandbox-status', rpc: 'GetContainerEvents', name: 'Container events carry the status of the container\'s sandbox', needs: [rpcCap('GetContainerEvents')],
     rules: [...LIFECYCLE, 'cri.get-container-events.statuses'],
     async run(k) {
       const { pod, id, events } = await lifecycle(k);

@@ -3,10 +3,10 @@
 // Attach and PortForward, which answer a streaming-server URL (or UNIMPLEMENTED: not applicable).
 import { expectCode, expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { caseIn } from './case.js';
-import { CREATE, EXIT, POD, RULES, RUN, expectNotFound, expectRefused, rpcCap, type CriEnv } from './kit.js';
+import { defineCases } from '../define.js';
+import { CREATE, EXIT, POD, RULES, RUN, expectNotFound, expectRefused, rpcCap, type CriEnv, CriKit } from './kit.js';
 
-const c = caseIn('cri.Exec');
+const c = defineCases(CriKit, 'cri.Exec');
 
 const URL_RULE = (rpc: 'Exec' | 'Attach' | 'PortForward') => ({ Exec: 'cri.exec.url', Attach: 'cri.attach.url', PortForward: 'cri.port-forward.url' })[rpc];
 /** A running sleeper to exec in. */
@@ -20,7 +20,7 @@ function expectUrl(url: string, rpc: 'Exec' | 'Attach' | 'PortForward', call: un
 
 export const execCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.exec-sync.stdout', name: 'ExecSync answers the command\'s stdout and exit code 0',
+    id: 'cri.exec-sync.stdout', rpc: 'ExecSync', name: 'ExecSync answers the command\'s stdout and exit code 0',
     rules: [...SLEEPER, RULES.execOk, 'cri.exec-sync.stdout', 'cri.exec-sync.exit-code'],
     async run(k) {
       const pod = await k.sandbox();
@@ -31,7 +31,7 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.exec-sync.stderr', name: 'ExecSync keeps stderr apart from stdout',
+    id: 'cri.exec-sync.stderr', rpc: 'ExecSync', name: 'ExecSync keeps stderr apart from stdout',
     rules: [...SLEEPER, RULES.execOk, 'cri.exec-sync.stdout', 'cri.exec-sync.stderr'],
     async run(k) {
       const pod = await k.sandbox();
@@ -42,7 +42,7 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.exec-sync.exit-code', name: 'ExecSync of a command that exits 7 answers OK with exit_code 7',
+    id: 'cri.exec-sync.exit-code', rpc: 'ExecSync', name: 'ExecSync of a command that exits 7 answers OK with exit_code 7',
     rules: [...SLEEPER, RULES.execOk, 'cri.exec-sync.stdout', 'cri.exec-sync.exit-code'],
     async run(k) {
       const pod = await k.sandbox();
@@ -53,7 +53,7 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.exec-sync.env', name: 'ExecSync runs with the container\'s environment',
+    id: 'cri.exec-sync.env', rpc: 'ExecSync', name: 'ExecSync runs with the container\'s environment',
     rules: [...SLEEPER, RULES.execOk, 'cri.container-config.envs'],
     async run(k) {
       const pod = await k.sandbox();
@@ -63,7 +63,7 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.exec-sync.timeout', name: 'ExecSync of a command that outlives its timeout fails with DEADLINE_EXCEEDED in time',
+    id: 'cri.exec-sync.timeout', rpc: 'ExecSync', name: 'ExecSync of a command that outlives its timeout fails with DEADLINE_EXCEEDED in time',
     rules: [...SLEEPER, RULES.execOk, 'cri.exec-sync.timeout', 'cri.exec-sync.timeout-deadline-exceeded'],
     async run(k) {
       const pod = await k.sandbox();
@@ -78,7 +78,7 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.exec-sync.not-running', name: 'ExecSync in a container that is not running fails',
+    id: 'cri.exec-sync.not-running', rpc: 'ExecSync', name: 'ExecSync in a container that is not running fails',
     rules: [...POD, ...RUN, ...EXIT, 'cri.exec-sync.not-running'],
     async run(k) {
       const pod = await k.sandbox();
@@ -91,14 +91,14 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.exec-sync.unknown-id', name: 'ExecSync in an unknown container id fails with NOT_FOUND',
+    id: 'cri.exec-sync.unknown-id', rpc: 'ExecSync', name: 'ExecSync in an unknown container id fails with NOT_FOUND',
     rules: [RULES.notFound],
     async run(k) {
       await expectNotFound(k.runtime.execSync({ containerId: k.env.unknownId, cmd: ['true'], timeout: 5n }));
     },
   }),
   c({
-    id: 'cri.exec-sync.missing-command', name: 'ExecSync of a program that does not exist fails or answers a non-zero exit code',
+    id: 'cri.exec-sync.missing-command', rpc: 'ExecSync', name: 'ExecSync of a program that does not exist fails or answers a non-zero exit code',
     rules: [...SLEEPER, 'cri.exec-sync.missing-program'],
     async run(k) {
       const pod = await k.sandbox();
@@ -111,7 +111,7 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.exec.url', name: 'Exec answers a streaming-server URL', needs: [rpcCap('Exec')],
+    id: 'cri.exec.url', rpc: 'Exec', name: 'Exec answers a streaming-server URL', needs: [rpcCap('Exec')],
     rules: [...SLEEPER, 'cri.exec.url'],
     async run(k) {
       const pod = await k.sandbox();
@@ -122,14 +122,14 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.exec.unknown-id', name: 'Exec in an unknown container id fails with NOT_FOUND', needs: [rpcCap('Exec')],
+    id: 'cri.exec.unknown-id', rpc: 'Exec', name: 'Exec in an unknown container id fails with NOT_FOUND', needs: [rpcCap('Exec')],
     rules: [RULES.notFound],
     async run(k) {
       await expectNotFound(k.runtime.exec({ containerId: k.env.unknownId, cmd: ['true'], stdout: true }));
     },
   }),
   c({
-    id: 'cri.attach.url', name: 'Attach answers a streaming-server URL', needs: [rpcCap('Attach')],
+    id: 'cri.attach.url', rpc: 'Attach', name: 'Attach answers a streaming-server URL', needs: [rpcCap('Attach')],
     rules: [...SLEEPER, 'cri.attach.url'],
     async run(k) {
       const pod = await k.sandbox();
@@ -140,14 +140,14 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.attach.unknown-id', name: 'Attach to an unknown container id fails with NOT_FOUND', needs: [rpcCap('Attach')],
+    id: 'cri.attach.unknown-id', rpc: 'Attach', name: 'Attach to an unknown container id fails with NOT_FOUND', needs: [rpcCap('Attach')],
     rules: [RULES.notFound],
     async run(k) {
       await expectNotFound(k.runtime.attach({ containerId: k.env.unknownId, stdout: true }));
     },
   }),
   c({
-    id: 'cri.port-forward.url', name: 'PortForward answers a streaming-server URL', needs: [rpcCap('PortForward')],
+    id: 'cri.port-forward.url', rpc: 'PortForward', name: 'PortForward answers a streaming-server URL', needs: [rpcCap('PortForward')],
     rules: [...POD, 'cri.port-forward.url'],
     async run(k) {
       const pod = await k.sandbox();
@@ -157,14 +157,14 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.port-forward.unknown-id', name: 'PortForward to an unknown sandbox id fails with NOT_FOUND', needs: [rpcCap('PortForward')],
+    id: 'cri.port-forward.unknown-id', rpc: 'PortForward', name: 'PortForward to an unknown sandbox id fails with NOT_FOUND', needs: [rpcCap('PortForward')],
     rules: [RULES.notFound],
     async run(k) {
       await expectNotFound(k.runtime.portForward({ podSandboxId: k.env.unknownId, port: [8080] }));
     },
   }),
   c({
-    id: 'cri.exec-sync.no-timeout', name: 'ExecSync with timeout 0 lets the command run to its end',
+    id: 'cri.exec-sync.no-timeout', rpc: 'ExecSync', name: 'ExecSync with timeout 0 lets the command run to its end',
     rules: [...SLEEPER, 'cri.exec-sync.timeout-zero'],
     async run(k) {
       const pod = await k.sandbox();

@@ -19,6 +19,7 @@ import { RpcError } from '../../interfaces/grpc/errors.js';
 import type { DeepPartial, ServiceDef } from '../../interfaces/grpc/types.js';
 import { ConformanceFailure, expectCode, expectOk, fail } from '../runner/assert.js';
 import type { CaseContext } from '../runner/context.js';
+import { isGrpcCallOf, methodNames } from '../define.js';
 
 export { ContainerState, PodSandboxState };
 
@@ -169,7 +170,13 @@ export function removeCgroupDirs(path: string): void {
   }
 }
 
+/** Every RPC of both services, by proto name: what a case may declare as its rpc. */
+export const CRI_RPC_NAMES = methodNames(RuntimeServiceDefinition, ImageServiceDefinition);
+export type CriRpc = (typeof CRI_RPC_NAMES)[number];
+
 export class CriKit {
+  static readonly rpcNames = CRI_RPC_NAMES;
+  static isCallOf = isGrpcCallOf;
   readonly runtime: PromiseClient<typeof RuntimeServiceDefinition>;
   readonly image: PromiseClient<typeof ImageServiceDefinition>;
   /** Label value shared by everything this case creates. */

@@ -4,10 +4,10 @@
 import { existsSync, renameSync } from 'node:fs';
 import { expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { caseIn } from './case.js';
-import { EXIT, POD, RFC3339_NANO, RULES, RUN, expectNotFound, parseLogLine, type CriEnv, type CriKit, type LogLine } from './kit.js';
+import { defineCases } from '../define.js';
+import { EXIT, POD, RFC3339_NANO, RULES, RUN, expectNotFound, parseLogLine, type CriEnv, CriKit, type LogLine } from './kit.js';
 
-const c = caseIn('cri.Logs');
+const c = defineCases(CriKit, 'cri.Logs');
 
 const REOPEN_RULE = 'cri.reopen-container-log.reopens';
 /** What logOf asserts. */
@@ -25,7 +25,7 @@ async function logOf(k: CriKit, script: string): Promise<LogLine[]> {
 
 export const logCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.logs.format', name: 'Container output is logged in the CRI format with RFC3339Nano times and the right stream',
+    id: 'cri.logs.format', rpc: 'CreateContainer', name: 'Container output is logged in the CRI format with RFC3339Nano times and the right stream',
     rules: LOG_OF,
     async run(k) {
       const lines = await logOf(k, 'echo out-line; echo err-line >&2');
@@ -38,7 +38,7 @@ export const logCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.logs.order', name: 'Lines of one stream are logged in order with non-decreasing timestamps',
+    id: 'cri.logs.order', rpc: 'CreateContainer', name: 'Lines of one stream are logged in order with non-decreasing timestamps',
     rules: LOG_OF,
     async run(k) {
       const lines = (await logOf(k, 'echo one; echo two; echo three; echo four')).filter((l) => l.stream === 'stdout');
@@ -48,7 +48,7 @@ export const logCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.logs.partial-line', name: 'Output that ends without a newline is logged as a partial (P) line',
+    id: 'cri.logs.partial-line', rpc: 'CreateContainer', name: 'Output that ends without a newline is logged as a partial (P) line',
     rules: [...LOG_OF, 'cri.logs.partial-line'],
     async run(k) {
       const lines = await logOf(k, 'echo full; printf no-newline');
@@ -57,7 +57,7 @@ export const logCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.logs.long-line', name: 'A 20 000-character line reassembles from its records (P chunks, then F)',
+    id: 'cri.logs.long-line', rpc: 'CreateContainer', name: 'A 20 000-character line reassembles from its records (P chunks, then F)',
     rules: [...LOG_OF, 'cri.logs.partial-line'],
     async run(k) {
       const lines = (await logOf(k, 'printf "%020000d\\n" 0; echo after')).filter((l) => l.stream === 'stdout');
@@ -68,7 +68,7 @@ export const logCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.logs.reopen', name: 'ReopenContainerLog after the log file was renamed away writes new output to a fresh file at log_path', tags: ['Slow'],
+    id: 'cri.logs.reopen', rpc: 'ReopenContainerLog', name: 'ReopenContainerLog after the log file was renamed away writes new output to a fresh file at log_path', tags: ['Slow'],
     rules: [...POD, ...RUN, RULES.statusOk, RULES.logFormat, REOPEN_RULE],
     async run(k) {
       const pod = await k.sandbox();
@@ -83,7 +83,7 @@ export const logCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.logs.reopen.not-running', name: 'ReopenContainerLog of an exited container either makes a new log file and answers OK, or fails and makes none',
+    id: 'cri.logs.reopen.not-running', rpc: 'ReopenContainerLog', name: 'ReopenContainerLog of an exited container either makes a new log file and answers OK, or fails and makes none',
     rules: [...POD, ...RUN, ...EXIT, 'cri.reopen-container-log.not-running', 'cri.reopen-container-log.error-no-new-file'],
     async run(k) {
       const pod = await k.sandbox();
@@ -97,7 +97,7 @@ export const logCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.logs.reopen.unknown-id', name: 'ReopenContainerLog of an unknown container id fails with NOT_FOUND',
+    id: 'cri.logs.reopen.unknown-id', rpc: 'ReopenContainerLog', name: 'ReopenContainerLog of an unknown container id fails with NOT_FOUND',
     rules: [RULES.notFound],
     async run(k) {
       await expectNotFound(k.runtime.reopenContainerLog({ containerId: k.env.unknownId }));

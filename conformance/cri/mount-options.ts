@@ -7,10 +7,10 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectEqual, expectOk, expectTrue } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { caseIn } from './case.js';
-import { EXIT, POD, RULES, RUN, parseLogLine, type CriEnv, type CriKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { EXIT, POD, RULES, RUN, parseLogLine, type CriEnv, CriKit } from './kit.js';
 
-const c = caseIn('cri.Mounts');
+const c = defineCases(CriKit, 'cri.Mounts');
 
 const FEATURE_RULE = 'cri.runtime-features.mount-options';
 const NOEXEC_RULE = 'cri.mount.mount-options';
@@ -26,7 +26,7 @@ async function requireMountOptions(k: CriKit): Promise<void> {
 
 export const mountOptionCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.mounts.mount-options.noexec', name: 'A mount with mount_options noexec,nosuid,nodev refuses to execute its files, and ContainerStatus reports the options',
+    id: 'cri.mounts.mount-options.noexec', rpc: 'ContainerStatus', name: 'A mount with mount_options noexec,nosuid,nodev refuses to execute its files, and ContainerStatus reports the options',
     rules: [RULES.statusAnswers, ...POD, ...RUN, ...EXIT, NOEXEC_RULE, REPORT_RULE, FEATURE_RULE],
     async run(k) {
       await requireMountOptions(k);

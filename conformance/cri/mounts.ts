@@ -6,10 +6,10 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { join } from 'node:path';
 import { expectEqual, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { caseIn } from './case.js';
-import { CREATE, EXIT, POD, RULES, RUN, parseLogLine, type CriEnv, type CriKit, type Pod } from './kit.js';
+import { defineCases } from '../define.js';
+import { CREATE, EXIT, POD, RULES, RUN, parseLogLine, type CriEnv, CriKit, type Pod } from './kit.js';
 
-const c = caseIn('cri.Mounts');
+const c = defineCases(CriKit, 'cri.Mounts');
 
 const MOUNT_RULE = 'cri.mount.host-path';
 const RO_RULE = 'cri.mount.readonly';
@@ -26,7 +26,7 @@ async function runScript(k: CriKit, pod: Pod, name: string, script: string, moun
 
 export const mountCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.mounts.host-path.read', name: 'A container reads a file of a host path mounted into it',
+    id: 'cri.mounts.host-path.read', rpc: 'CreateContainer', name: 'A container reads a file of a host path mounted into it',
     rules: [...SCRIPT, MOUNT_RULE],
     async run(k) {
       const dir = k.hostDir();
@@ -38,7 +38,7 @@ export const mountCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.mounts.host-path.write', name: 'A file a container writes into a mounted host path is on the host',
+    id: 'cri.mounts.host-path.write', rpc: 'CreateContainer', name: 'A file a container writes into a mounted host path is on the host',
     rules: [...SCRIPT, MOUNT_RULE],
     async run(k) {
       const dir = k.hostDir();
@@ -51,7 +51,7 @@ export const mountCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.mounts.file', name: 'A single host file mounted at a path is readable there',
+    id: 'cri.mounts.file', rpc: 'CreateContainer', name: 'A single host file mounted at a path is readable there',
     rules: [...SCRIPT, MOUNT_RULE],
     async run(k) {
       const dir = k.hostDir();
@@ -64,7 +64,7 @@ export const mountCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.mounts.readonly', name: 'A read-only mount refuses writes and leaves the host path unchanged',
+    id: 'cri.mounts.readonly', rpc: 'CreateContainer', name: 'A read-only mount refuses writes and leaves the host path unchanged',
     rules: [...SCRIPT, RO_RULE],
     async run(k) {
       const dir = k.hostDir();
@@ -78,7 +78,7 @@ export const mountCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.mounts.shared', name: 'Two containers of a sandbox mounting the same host path see each other\'s files',
+    id: 'cri.mounts.shared', rpc: 'CreateContainer', name: 'Two containers of a sandbox mounting the same host path see each other\'s files',
     rules: [...SCRIPT, MOUNT_RULE],
     async run(k) {
       const dir = k.hostDir();
@@ -91,7 +91,7 @@ export const mountCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.mounts.missing-host-path', name: 'A mount of a host path that does not exist is an error; the path is not created', tags: ['Optional'],
+    id: 'cri.mounts.missing-host-path', rpc: 'CreateContainer', name: 'A mount of a host path that does not exist is an error; the path is not created', tags: ['Optional'],
     rules: [...POD, 'cri.mount.host-path-missing'],
     async run(k) {
       const dir = join(k.hostDir(), 'not', 'there', 'yet');
@@ -110,7 +110,7 @@ export const mountCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.mounts.status', name: 'ContainerStatus reports the container\'s mounts', tags: ['Optional'],
+    id: 'cri.mounts.status', rpc: 'ContainerStatus', name: 'ContainerStatus reports the container\'s mounts', tags: ['Optional'],
     rules: [...POD, ...CREATE, RULES.statusOk, 'cri.container-status.mounts'],
     async run(k) {
       const dir = k.hostDir();
@@ -128,7 +128,7 @@ export const mountCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.mounts.host-path.symlink', name: 'A host path that is a symbolic link mounts the link\'s target', tags: ['Optional'],
+    id: 'cri.mounts.host-path.symlink', rpc: 'CreateContainer', name: 'A host path that is a symbolic link mounts the link\'s target', tags: ['Optional'],
     rules: [...SCRIPT, 'cri.mount.host-path-symlink'],
     async run(k) {
       const dir = k.hostDir();

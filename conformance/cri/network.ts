@@ -6,11 +6,11 @@ import { isIP } from 'node:net';
 import { NamespaceMode, PodSandboxState, Protocol } from '../../interfaces/gen/cri/api.js';
 import { expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { caseIn } from './case.js';
-import { EXIT, POD, RULES, RUN, parseLogLine, sleep, type CriEnv, type CriKit, type Pod } from './kit.js';
+import { defineCases } from '../define.js';
+import { EXIT, POD, RULES, RUN, parseLogLine, sleep, type CriEnv, CriKit, type Pod } from './kit.js';
 import { httpGet } from '../runner/http.js';
 
-const c = caseIn('cri.Network');
+const c = defineCases(CriKit, 'cri.Network');
 
 const IP_RULE = 'cri.pod-sandbox-status.network-ip';
 /** What podIp asserts. */
@@ -37,7 +37,7 @@ async function output(k: CriKit, pod: Pod, script: string, rule: string): Promis
 
 export const networkCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.network.sandbox-ip', name: 'A ready sandbox reports its IP address',
+    id: 'cri.network.sandbox-ip', rpc: 'PodSandboxStatus', name: 'A ready sandbox reports its IP address',
     rules: POD_IP,
     async run(k) {
       const pod = await k.sandbox();
@@ -45,7 +45,7 @@ export const networkCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.network.distinct-ips', name: 'Two sandboxes get different IP addresses',
+    id: 'cri.network.distinct-ips', rpc: 'PodSandboxStatus', name: 'Two sandboxes get different IP addresses',
     rules: [...POD_IP, 'cri.namespace.network-pod'],
     async run(k) {
       const [a, b] = await Promise.all([k.sandbox(), k.sandbox()]);
@@ -54,7 +54,7 @@ export const networkCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.network.localhost-shared', name: 'Containers of one sandbox share the network namespace: one reaches the other on 127.0.0.1',
+    id: 'cri.network.localhost-shared', rpc: 'RunPodSandbox', name: 'Containers of one sandbox share the network namespace: one reaches the other on 127.0.0.1',
     rules: [...POD, ...RUN, RULES.execOk, 'cri.namespace.network-pod'],
     async run(k) {
       const pod = await k.sandbox();
@@ -67,7 +67,7 @@ export const networkCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.network.dns-config', name: 'The sandbox DNS config (servers, searches, options) is the container\'s /etc/resolv.conf',
+    id: 'cri.network.dns-config', rpc: 'RunPodSandbox', name: 'The sandbox DNS config (servers, searches, options) is the container\'s /etc/resolv.conf',
     rules: [...OUTPUT, 'cri.pod-sandbox-config.dns-config'],
     async run(k) {
       const pod = await k.sandbox({ dnsConfig: { servers: ['10.0.0.10', '10.0.0.11'], searches: ['triad.test', 'svc.triad.test'], options: ['ndots:5', 'timeout:2'] } });
@@ -80,7 +80,7 @@ export const networkCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.network.hostname', name: 'The container\'s hostname is the sandbox hostname',
+    id: 'cri.network.hostname', rpc: 'RunPodSandbox', name: 'The container\'s hostname is the sandbox hostname',
     rules: [...OUTPUT, 'cri.pod-sandbox-config.hostname'],
     async run(k) {
       const hostname = `triad-host-${k.env.runId}-${k.ctx.seq}`;
@@ -90,7 +90,7 @@ export const networkCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.network.host-network', name: 'A sandbox on the host network reports that namespace mode, and its containers have the node\'s hostname',
+    id: 'cri.network.host-network', rpc: 'RunPodSandbox', name: 'A sandbox on the host network reports that namespace mode, and its containers have the node\'s hostname',
     rules: [...OUTPUT, RULES.sandboxStatusOk, 'cri.pod-sandbox-status.namespaces', 'cri.namespace.network-node'],
     async run(k) {
       const pod = await k.sandbox({ hostname: '', linux: { securityContext: { namespaceOptions: { network: NamespaceMode.NODE, pid: NamespaceMode.POD, ipc: NamespaceMode.POD } } } });
@@ -102,7 +102,7 @@ export const networkCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.network.host-port', name: 'A hostPort mapping forwards the host port to the container port',
+    id: 'cri.network.host-port', rpc: 'RunPodSandbox', name: 'A hostPort mapping forwards the host port to the container port',
     rules: [...POD, ...RUN, 'cri.port-mapping.forwards'],
     async run(k) {
       const hostPort = 40_000 + Math.floor(Math.random() * 10_000);
@@ -127,7 +127,7 @@ export const networkCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.network.host-port-zero', name: 'A port mapping with host_port 0 is accepted: the sandbox runs without a host port',
+    id: 'cri.network.host-port-zero', rpc: 'RunPodSandbox', name: 'A port mapping with host_port 0 is accepted: the sandbox runs without a host port',
     rules: [...POD, RULES.sandboxStatusOk, 'cri.port-mapping.host-port-zero'],
     async run(k) {
       const rule = 'cri.port-mapping.host-port-zero';

@@ -11,12 +11,12 @@ import type { ContainerConfig, PodSandboxConfig } from '../../interfaces/gen/cri
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import { expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { caseIn } from './case.js';
+import { defineCases } from '../define.js';
 import {
-  ContainerState, POD, PodSandboxState, RULES, RUN, expectNotFound, expectRefused, parseLogLine, rpcCap, type CriEnv, type CriKit, type Pod,
+  ContainerState, POD, PodSandboxState, RULES, RUN, expectNotFound, expectRefused, parseLogLine, rpcCap, type CriEnv, CriKit, type Pod,
 } from './kit.js';
 
-const c = caseIn('cri.PodCheckpoint');
+const c = defineCases(CriKit, 'cri.PodCheckpoint');
 const needs = [rpcCap('CheckpointPod'), rpcCap('RestorePod')];
 
 const R = {
@@ -110,7 +110,7 @@ async function expectRestoreRefused(k: CriKit, req: Parameters<CriKit['runtime']
 
 export const podCheckpointCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.pod-checkpoint.round-trip', name: 'CheckpointPod of a running pod, then RestorePod: containers come back CREATED and run with the same config, files and logs', needs, tags: ['Slow'], timeoutMs: 90_000,
+    id: 'cri.pod-checkpoint.round-trip', rpc: ['CheckpointPod', 'RestorePod'], name: 'CheckpointPod of a running pod, then RestorePod: containers come back CREATED and run with the same config, files and logs', needs, tags: ['Slow'], timeoutMs: 90_000,
     rules: [...CHECKPOINTED, R.resumed, R.restoreOk, R.restoredShape, R.restoredCreated, R.restoredRuns, R.restoredLogs, RULES.sandboxStatusOk, RULES.listContainers, RULES.execOk],
     async run(k) {
       const p = await checkpointable(k);
@@ -156,7 +156,7 @@ export const podCheckpointCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.pod-checkpoint.checkpoint.bad-arguments', name: 'CheckpointPod without output_path, with a missing directory, without or with foreign container_ids is refused and writes nothing', needs, tags: ['Slow'],
+    id: 'cri.pod-checkpoint.checkpoint.bad-arguments', rpc: 'CheckpointPod', name: 'CheckpointPod without output_path, with a missing directory, without or with foreign container_ids is refused and writes nothing', needs, tags: ['Slow'],
     rules: [...POD, ...RUN, RULES.statusOk, R.outputPath, R.containerIds, R.running, R.noPartial, R.resumed],
     async run(k) {
       const pod = await k.sandbox();
@@ -176,7 +176,7 @@ export const podCheckpointCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.pod-checkpoint.checkpoint.unknown-id', name: 'CheckpointPod of an unknown pod sandbox id fails with NOT_FOUND', needs,
+    id: 'cri.pod-checkpoint.checkpoint.unknown-id', rpc: 'CheckpointPod', name: 'CheckpointPod of an unknown pod sandbox id fails with NOT_FOUND', needs,
     rules: [R.errors, RULES.notFound, R.noPartial],
     async run(k) {
       const dir = checkpointDir(k);
@@ -185,7 +185,7 @@ export const podCheckpointCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.pod-checkpoint.restore.unknown-checkpoint', name: 'RestorePod from a missing, an empty or a damaged checkpoint directory is refused and leaves no sandbox', needs,
+    id: 'cri.pod-checkpoint.restore.unknown-checkpoint', rpc: 'RestorePod', name: 'RestorePod from a missing, an empty or a damaged checkpoint directory is refused and leaves no sandbox', needs,
     rules: [R.handler, R.cleanup],
     async run(k) {
       const base = checkpointDir(k);
@@ -202,7 +202,7 @@ export const podCheckpointCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.pod-checkpoint.restore.container-set', name: 'RestorePod whose container_configs lack a checkpointed container or add one is refused and leaves nothing behind', needs, tags: ['Slow'], timeoutMs: 60_000,
+    id: 'cri.pod-checkpoint.restore.container-set', rpc: 'RestorePod', name: 'RestorePod whose container_configs lack a checkpointed container or add one is refused and leaves nothing behind', needs, tags: ['Slow'], timeoutMs: 60_000,
     rules: [...CHECKPOINTED, R.configSet, R.cleanup],
     async run(k) {
       const p = await checkpointable(k);
@@ -216,7 +216,7 @@ export const podCheckpointCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.pod-checkpoint.checkpoint.unknown-option', name: 'CheckpointPod with an option the runtime does not know is refused, writes nothing and leaves the pod running', needs,
+    id: 'cri.pod-checkpoint.checkpoint.unknown-option', rpc: 'CheckpointPod', name: 'CheckpointPod with an option the runtime does not know is refused, writes nothing and leaves the pod running', needs,
     rules: [...POD, ...RUN, RULES.statusOk, R.options, R.noPartial, R.resumed],
     async run(k) {
       const pod = await k.sandbox();
@@ -229,7 +229,7 @@ export const podCheckpointCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.pod-checkpoint.restore.unknown-option', name: 'RestorePod of a good checkpoint with an option the runtime does not know is refused and leaves nothing behind', needs, tags: ['Slow'], timeoutMs: 60_000,
+    id: 'cri.pod-checkpoint.restore.unknown-option', rpc: 'RestorePod', name: 'RestorePod of a good checkpoint with an option the runtime does not know is refused and leaves nothing behind', needs, tags: ['Slow'], timeoutMs: 60_000,
     rules: [...CHECKPOINTED, R.options, R.cleanup],
     async run(k) {
       const p = await checkpointedAndRemoved(k);
@@ -238,7 +238,7 @@ export const podCheckpointCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.pod-checkpoint.restore.unknown-runtime-handler', name: 'RestorePod of a good checkpoint with a runtime handler the runtime does not have is refused and leaves nothing behind', needs, tags: ['Slow'], timeoutMs: 60_000,
+    id: 'cri.pod-checkpoint.restore.unknown-runtime-handler', rpc: 'RestorePod', name: 'RestorePod of a good checkpoint with a runtime handler the runtime does not have is refused and leaves nothing behind', needs, tags: ['Slow'], timeoutMs: 60_000,
     rules: [...CHECKPOINTED, R.handler, R.cleanup],
     async run(k) {
       const p = await checkpointedAndRemoved(k);
@@ -247,7 +247,7 @@ export const podCheckpointCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.pod-checkpoint.restore.checkpoint-unmodified', name: 'RestorePod leaves the checkpoint directory exactly as it was', needs, tags: ['Slow'], timeoutMs: 60_000,
+    id: 'cri.pod-checkpoint.restore.checkpoint-unmodified', rpc: 'RestorePod', name: 'RestorePod leaves the checkpoint directory exactly as it was', needs, tags: ['Slow'], timeoutMs: 60_000,
     rules: [...CHECKPOINTED, R.restoreOk, R.unmodified],
     async run(k) {
       const p = await checkpointedAndRemoved(k);

@@ -3,10 +3,10 @@
 // runtime reports ContainerStatus.resources, the new values are what it reports); unknown ids.
 import { expectEqual, expectOk } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { caseIn } from './case.js';
-import { CREATE, ContainerState, POD, RULES, RUN, expectNotFound, type CriEnv } from './kit.js';
+import { defineCases } from '../define.js';
+import { CREATE, ContainerState, POD, RULES, RUN, expectNotFound, type CriEnv, CriKit } from './kit.js';
 
-const c = caseIn('cri.Resources');
+const c = defineCases(CriKit, 'cri.Resources');
 
 const MiB = 1024n * 1024n;
 const UPDATE_RULE = 'cri.update-container-resources.applies';
@@ -14,7 +14,7 @@ const LIMITS = { cpuShares: 512n, cpuPeriod: 100_000n, cpuQuota: 50_000n, memory
 
 export const resourceCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.resources.create-with-limits', name: 'A container created with CPU and memory limits runs',
+    id: 'cri.resources.create-with-limits', rpc: 'CreateContainer', name: 'A container created with CPU and memory limits runs',
     rules: [...POD, ...RUN, RULES.statusOk, 'cri.linux-container-resources.applied'],
     async run(k) {
       const pod = await k.sandbox();
@@ -23,7 +23,7 @@ export const resourceCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.resources.update.running', name: 'UpdateContainerResources of a running container answers OK and the container keeps running',
+    id: 'cri.resources.update.running', rpc: 'UpdateContainerResources', name: 'UpdateContainerResources of a running container answers OK and the container keeps running',
     rules: [...POD, ...RUN, RULES.statusOk, RULES.execOk, UPDATE_RULE],
     async run(k) {
       const pod = await k.sandbox();
@@ -35,7 +35,7 @@ export const resourceCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.resources.update.created', name: 'UpdateContainerResources of a created container answers OK; it then starts',
+    id: 'cri.resources.update.created', rpc: 'UpdateContainerResources', name: 'UpdateContainerResources of a created container answers OK; it then starts',
     rules: [...POD, ...CREATE, RULES.startOk, RULES.statusOk, UPDATE_RULE],
     async run(k) {
       const pod = await k.sandbox();
@@ -46,7 +46,7 @@ export const resourceCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.resources.update.reported', name: 'ContainerStatus.resources reports the limits UpdateContainerResources set',
+    id: 'cri.resources.update.reported', rpc: ['ContainerStatus', 'UpdateContainerResources'], name: 'ContainerStatus.resources reports the limits UpdateContainerResources set',
     rules: [...POD, ...RUN, RULES.statusOk, UPDATE_RULE, 'cri.container-status.resources'],
     async run(k) {
       const pod = await k.sandbox();
@@ -60,7 +60,7 @@ export const resourceCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.resources.update.unknown-id', name: 'UpdateContainerResources of an unknown container id fails with NOT_FOUND',
+    id: 'cri.resources.update.unknown-id', rpc: 'UpdateContainerResources', name: 'UpdateContainerResources of an unknown container id fails with NOT_FOUND',
     rules: [RULES.notFound],
     async run(k) {
       await expectNotFound(k.runtime.updateContainerResources({ containerId: k.env.unknownId, linux: LIMITS }));

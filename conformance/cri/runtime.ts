@@ -3,17 +3,17 @@
 import { CgroupDriver } from '../../interfaces/gen/cri/api.js';
 import { expectEqual, expectMatch, expectNonEmpty, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { caseIn } from './case.js';
-import { rpcCap, type CriEnv } from './kit.js';
+import { defineCases } from '../define.js';
+import { rpcCap, type CriEnv, CriKit } from './kit.js';
 
-const c = caseIn('cri.Runtime');
+const c = defineCases(CriKit, 'cri.Runtime');
 const STATUS_OK = 'cri.status.answers';
 /** semver-compatible: major[.minor[.patch]], optional v, any pre-release/build/distro suffix (Go's semver accepts "v1"). */
 const SEMVER = /^v?\d+(\.\d+){0,2}([-+~].*)?$/;
 
 export const runtimeCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.runtime.version', name: 'Version answers the runtime name and version and CRI API version v1',
+    id: 'cri.runtime.version', rpc: 'Version', name: 'Version answers the runtime name and version and CRI API version v1',
     rules: ['cri.version.answers', 'cri.version.runtime-version-semver', 'cri.version.runtime-api-version-semver', 'cri.version.kubelet-api-version', 'cri.version.api-v1'],
     async run(k) {
       const p = k.runtime.version({ version: 'v1' });
@@ -27,7 +27,7 @@ export const runtimeCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.runtime.status.runtime-ready', name: 'Status reports the RuntimeReady condition as true',
+    id: 'cri.runtime.status.runtime-ready', rpc: 'Status', name: 'Status reports the RuntimeReady condition as true',
     rules: [STATUS_OK, 'cri.runtime-condition.runtime-ready'],
     async run(k) {
       const p = k.runtime.status({ verbose: false });
@@ -38,7 +38,7 @@ export const runtimeCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.runtime.status.network-ready', name: 'Status reports the NetworkReady condition as true',
+    id: 'cri.runtime.status.network-ready', rpc: 'Status', name: 'Status reports the NetworkReady condition as true',
     rules: [STATUS_OK, 'cri.runtime-condition.network-ready'],
     async run(k) {
       const p = k.runtime.status({ verbose: false });
@@ -49,7 +49,7 @@ export const runtimeCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.runtime.status.conditions-well-formed', name: 'Every Status condition has a type, and a false one a reason',
+    id: 'cri.runtime.status.conditions-well-formed', rpc: 'Status', name: 'Every Status condition has a type, and a false one a reason',
     rules: [STATUS_OK, 'cri.runtime-condition.well-formed'],
     async run(k) {
       const p = k.runtime.status({ verbose: false });
@@ -65,7 +65,7 @@ export const runtimeCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.runtime.status.verbose', name: 'Status with verbose answers OK (info is only for verbose calls)', tags: ['Optional'],
+    id: 'cri.runtime.status.verbose', rpc: 'Status', name: 'Status with verbose answers OK (info is only for verbose calls)', tags: ['Optional'],
     rules: [STATUS_OK, 'cri.status.verbose-info', 'cri.verbose.info-present'],
     async run(k) {
       const quiet = await expectOk(k.runtime.status({ verbose: false }), STATUS_OK);
@@ -74,7 +74,7 @@ export const runtimeCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.runtime.status.runtime-handlers', name: 'Status runtime_handlers, when reported, include the default handler with unique names', tags: ['Optional'],
+    id: 'cri.runtime.status.runtime-handlers', rpc: 'Status', name: 'Status runtime_handlers, when reported, include the default handler with unique names', tags: ['Optional'],
     rules: [STATUS_OK, 'cri.status.runtime-handlers'],
     async run(k) {
       const p = k.runtime.status({ verbose: false });
@@ -86,7 +86,7 @@ export const runtimeCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.runtime.runtime-config', name: 'RuntimeConfig answers the cgroup driver (systemd or cgroupfs)', needs: [rpcCap('RuntimeConfig')],
+    id: 'cri.runtime.runtime-config', rpc: 'RuntimeConfig', name: 'RuntimeConfig answers the cgroup driver (systemd or cgroupfs)', needs: [rpcCap('RuntimeConfig')],
     rules: ['cri.runtime-config.answers'],
     async run(k) {
       const p = k.runtime.runtimeConfig({});
@@ -98,7 +98,7 @@ export const runtimeCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.runtime.update-runtime-config', name: 'UpdateRuntimeConfig without a pod CIDR change answers OK',
+    id: 'cri.runtime.update-runtime-config', rpc: 'UpdateRuntimeConfig', name: 'UpdateRuntimeConfig without a pod CIDR change answers OK',
     rules: ['cri.update-runtime-config.updates'],
     async run(k) {
       await expectOk(k.runtime.updateRuntimeConfig({ runtimeConfig: { networkConfig: { podCidr: '' } } }),

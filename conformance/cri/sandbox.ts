@@ -5,10 +5,10 @@
 import { PodSandboxState } from '../../interfaces/gen/cri/api.js';
 import { expectCode, expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { caseIn } from './case.js';
-import { CREATE, ContainerState, EXIT, POD, RULES, RUN, expectNotFound, expectOkOr, expectRefused, flat, rpcCap, short, type CriEnv, type CriKit, type Pod } from './kit.js';
+import { defineCases } from '../define.js';
+import { CREATE, ContainerState, EXIT, POD, RULES, RUN, expectNotFound, expectOkOr, expectRefused, flat, rpcCap, short, type CriEnv, CriKit, type Pod } from './kit.js';
 
-const c = caseIn('cri.PodSandbox');
+const c = defineCases(CriKit, 'cri.PodSandbox');
 
 const STOP_RULE = 'cri.stop-pod-sandbox.not-ready';
 const STOP_IDEMPOTENT = 'cri.stop-pod-sandbox.idempotent';
@@ -35,7 +35,7 @@ const ids = (...pods: Pod[]) => pods.map((p) => p.id).sort();
 
 export const sandboxCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.sandbox.run.ready', name: 'RunPodSandbox gives a SANDBOX_READY sandbox whose status echoes its metadata and creation time',
+    id: 'cri.sandbox.run.ready', rpc: 'RunPodSandbox', name: 'RunPodSandbox gives a SANDBOX_READY sandbox whose status echoes its metadata and creation time',
     rules: [...POD, STATUS, 'cri.pod-sandbox-status.created-at', 'cri.pod-sandbox-status.runtime-handler', 'cri.run-pod-sandbox.default-runtime-handler'],
     async run(k) {
       const t0 = BigInt(Date.now() - 5000) * 1_000_000n;
@@ -52,7 +52,7 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.status.labels-annotations', name: 'PodSandboxStatus and ListPodSandbox return the labels and annotations given',
+    id: 'cri.sandbox.status.labels-annotations', rpc: ['PodSandboxStatus', 'ListPodSandbox'], name: 'PodSandboxStatus and ListPodSandbox return the labels and annotations given',
     rules: [...POD, STATUS, LABELS_RULE, ANNOTATIONS_RULE, LIST, 'cri.pod-sandbox-status.created-at'],
     async run(k) {
       const pod = await k.sandbox({ labels: { 'triad.dev/color': 'blue', app: 'conformance' }, annotations: { 'triad.dev/note': 'kept as is: ünïcode & spaces', empty: '' } });
@@ -69,14 +69,14 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.status.unknown-id', name: 'PodSandboxStatus of an unknown sandbox id fails with NOT_FOUND',
+    id: 'cri.sandbox.status.unknown-id', rpc: 'PodSandboxStatus', name: 'PodSandboxStatus of an unknown sandbox id fails with NOT_FOUND',
     rules: ['cri.pod-sandbox-status.unknown-id-error', RULES.notFound],
     async run(k) {
       await expectNotFound(k.runtime.podSandboxStatus({ podSandboxId: k.env.unknownId }), 'cri.pod-sandbox-status.unknown-id-error');
     },
   }),
   c({
-    id: 'cri.sandbox.status.verbose', name: 'PodSandboxStatus with verbose answers OK, info only then', tags: ['Optional'],
+    id: 'cri.sandbox.status.verbose', rpc: 'PodSandboxStatus', name: 'PodSandboxStatus with verbose answers OK, info only then', tags: ['Optional'],
     rules: [...POD, STATUS, 'cri.pod-sandbox-status.verbose-info', 'cri.verbose.info-present'],
     async run(k) {
       const pod = await k.sandbox();
@@ -87,7 +87,7 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.stop.not-ready', name: 'StopPodSandbox makes the sandbox SANDBOX_NOTREADY',
+    id: 'cri.sandbox.stop.not-ready', rpc: 'StopPodSandbox', name: 'StopPodSandbox makes the sandbox SANDBOX_NOTREADY',
     rules: [...POD, STATUS, STOP_RULE],
     async run(k) {
       const pod = await k.sandbox();
@@ -97,7 +97,7 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.stop.idempotent', name: 'StopPodSandbox twice answers OK both times',
+    id: 'cri.sandbox.stop.idempotent', rpc: 'StopPodSandbox', name: 'StopPodSandbox twice answers OK both times',
     rules: [...POD, STOP_RULE, STOP_IDEMPOTENT],
     async run(k) {
       const pod = await k.sandbox();
@@ -106,14 +106,14 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.stop.unknown-id', name: 'StopPodSandbox of an unknown sandbox id answers OK or NOT_FOUND',
+    id: 'cri.sandbox.stop.unknown-id', rpc: 'StopPodSandbox', name: 'StopPodSandbox of an unknown sandbox id answers OK or NOT_FOUND',
     rules: ['cri.stop-pod-sandbox.unknown-id'],
     async run(k) {
       await expectOkOr(k.runtime.stopPodSandbox({ podSandboxId: k.env.unknownId }), 'NOT_FOUND', 'cri.stop-pod-sandbox.unknown-id');
     },
   }),
   c({
-    id: 'cri.sandbox.stop.stops-containers', name: 'StopPodSandbox stops the sandbox\'s running containers',
+    id: 'cri.sandbox.stop.stops-containers', rpc: 'StopPodSandbox', name: 'StopPodSandbox stops the sandbox\'s running containers',
     rules: [...POD, ...RUN, STOP_RULE, 'cri.stop-pod-sandbox.kills-containers'],
     async run(k) {
       const pod = await k.sandbox();
@@ -123,7 +123,7 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.remove.gone', name: 'After StopPodSandbox and RemovePodSandbox the sandbox is unknown and not listed',
+    id: 'cri.sandbox.remove.gone', rpc: 'RemovePodSandbox', name: 'After StopPodSandbox and RemovePodSandbox the sandbox is unknown and not listed',
     rules: [...POD, STOP_RULE, REMOVE_RULE, LIST],
     async run(k) {
       const pod = await k.sandbox();
@@ -135,7 +135,7 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.remove.idempotent', name: 'RemovePodSandbox twice answers OK both times',
+    id: 'cri.sandbox.remove.idempotent', rpc: 'RemovePodSandbox', name: 'RemovePodSandbox twice answers OK both times',
     rules: [...POD, STOP_RULE, REMOVE_RULE, REMOVE_IDEMPOTENT],
     async run(k) {
       const pod = await k.sandbox();
@@ -145,14 +145,14 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.remove.unknown-id', name: 'RemovePodSandbox of an unknown sandbox id answers OK',
+    id: 'cri.sandbox.remove.unknown-id', rpc: 'RemovePodSandbox', name: 'RemovePodSandbox of an unknown sandbox id answers OK',
     rules: [REMOVE_IDEMPOTENT],
     async run(k) {
       await expectOk(k.runtime.removePodSandbox({ podSandboxId: k.env.unknownId }), REMOVE_IDEMPOTENT);
     },
   }),
   c({
-    id: 'cri.sandbox.remove.removes-containers', name: 'RemovePodSandbox removes the sandbox\'s containers too',
+    id: 'cri.sandbox.remove.removes-containers', rpc: 'RemovePodSandbox', name: 'RemovePodSandbox removes the sandbox\'s containers too',
     rules: [...POD, ...RUN, STOP_RULE, REMOVE_RULE, 'cri.remove-pod-sandbox.removes-containers', RULES.listContainers],
     async run(k) {
       const pod = await k.sandbox();
@@ -167,7 +167,7 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.remove.ready', name: 'RemovePodSandbox of a sandbox that was never stopped terminates and removes it and its running container',
+    id: 'cri.sandbox.remove.ready', rpc: 'RemovePodSandbox', name: 'RemovePodSandbox of a sandbox that was never stopped terminates and removes it and its running container',
     rules: [...POD, ...RUN, REMOVE_RULE, 'cri.remove-pod-sandbox.removes-containers'],
     async run(k) {
       const pod = await k.sandbox();
@@ -179,7 +179,7 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.run.same-name', name: 'RunPodSandbox with the metadata of an existing sandbox fails',
+    id: 'cri.sandbox.run.same-name', rpc: 'RunPodSandbox', name: 'RunPodSandbox with the metadata of an existing sandbox fails',
     rules: [...POD, 'cri.pod-sandbox-config.metadata-identifies'],
     async run(k) {
       const pod = await k.sandbox();
@@ -189,7 +189,7 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.run.next-attempt', name: 'A sandbox with the same name and the next attempt number can run while the stopped one exists',
+    id: 'cri.sandbox.run.next-attempt', rpc: 'RunPodSandbox', name: 'A sandbox with the same name and the next attempt number can run while the stopped one exists',
     rules: [...POD, STATUS, STOP_RULE, 'cri.pod-sandbox-config.next-attempt'],
     async run(k) {
       const first = await k.sandbox();
@@ -203,7 +203,7 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.run.unknown-runtime-handler', name: 'RunPodSandbox with a runtime handler the runtime does not have fails', tags: ['Optional'],
+    id: 'cri.sandbox.run.unknown-runtime-handler', rpc: 'RunPodSandbox', name: 'RunPodSandbox with a runtime handler the runtime does not have fails', tags: ['Optional'],
     rules: ['cri.run-pod-sandbox.unknown-runtime-handler'],
     async run(k) {
       const config = k.podConfig();
@@ -213,7 +213,7 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.run.missing-metadata', name: 'RunPodSandbox without metadata fails',
+    id: 'cri.sandbox.run.missing-metadata', rpc: 'RunPodSandbox', name: 'RunPodSandbox without metadata fails',
     rules: ['cri.run-pod-sandbox.metadata-required'],
     async run(k) {
       const config = k.podConfig();
@@ -222,7 +222,7 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.list.label-selector', name: 'ListPodSandbox label_selector matches all the given labels (AND)',
+    id: 'cri.sandbox.list.label-selector', rpc: 'ListPodSandbox', name: 'ListPodSandbox label_selector matches all the given labels (AND)',
     rules: [...POD, LIST, 'cri.pod-sandbox-filter.label-selector'],
     async run(k) {
       const a = await k.sandbox({ labels: { 'triad.dev/tier': 'front', 'triad.dev/zone': 'a' } });
@@ -236,7 +236,7 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.list.by-id', name: 'ListPodSandbox filter.id lists that sandbox only; an unknown id lists nothing',
+    id: 'cri.sandbox.list.by-id', rpc: 'ListPodSandbox', name: 'ListPodSandbox filter.id lists that sandbox only; an unknown id lists nothing',
     rules: [...POD, LIST, 'cri.pod-sandbox-filter.id'],
     async run(k) {
       const a = await k.sandbox();
@@ -247,7 +247,7 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.list.by-state', name: 'ListPodSandbox filter.state separates ready and not-ready sandboxes',
+    id: 'cri.sandbox.list.by-state', rpc: 'ListPodSandbox', name: 'ListPodSandbox filter.state separates ready and not-ready sandboxes',
     rules: [...POD, LIST, STOP_RULE, 'cri.pod-sandbox-filter.state', 'cri.pod-sandbox-filter.and'],
     async run(k) {
       const ready = await k.sandbox();
@@ -260,7 +260,7 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.stream', name: 'StreamPodSandboxes streams the sandboxes ListPodSandbox lists for the same filter', needs: [rpcCap('StreamPodSandboxes')],
+    id: 'cri.sandbox.stream', rpc: 'StreamPodSandboxes', name: 'StreamPodSandboxes streams the sandboxes ListPodSandbox lists for the same filter', needs: [rpcCap('StreamPodSandboxes')],
     rules: [...POD, 'cri.stream-list.same-as-list', 'cri.stream-list.item-once', RULES.eof, RULES.nonEmpty],
     async run(k) {
       const a = await k.sandbox({ labels: { 'triad.dev/streamed': 'yes' } });
@@ -274,7 +274,7 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.update-resources', name: 'UpdatePodSandboxResources of a ready sandbox answers OK', needs: [rpcCap('UpdatePodSandboxResources')],
+    id: 'cri.sandbox.update-resources', rpc: 'UpdatePodSandboxResources', name: 'UpdatePodSandboxResources of a ready sandbox answers OK', needs: [rpcCap('UpdatePodSandboxResources')],
     rules: [...POD, STATUS, 'cri.update-pod-sandbox-resources.applies'],
     async run(k) {
       const pod = await k.sandbox();
@@ -285,7 +285,7 @@ export const sandboxCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.sandbox.status.containers-state', name: 'A sandbox\'s containers keep their own states (running and exited side by side)',
+    id: 'cri.sandbox.status.containers-state', rpc: 'ContainerStatus', name: 'A sandbox\'s containers keep their own states (running and exited side by side)',
     rules: [...POD, ...RUN, ...EXIT, RULES.statusOk, STATUS, 'cri.container.independent-states', 'cri.pod-sandbox-status.container-statuses'],
     async run(k) {
       const pod = await k.sandbox();

@@ -4,10 +4,10 @@
 // comes from `id` and /proc/self/status (CapEff, NoNewPrivs).
 import { expectEqual, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { caseIn } from './case.js';
-import { EXIT, POD, RUN, expectRefused, parseLogLine, type CriEnv, type CriKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { EXIT, POD, RUN, expectRefused, parseLogLine, type CriEnv, CriKit } from './kit.js';
 
-const c = caseIn('cri.Security');
+const c = defineCases(CriKit, 'cri.Security');
 
 const CAP = { CHOWN: 0, NET_ADMIN: 12, NET_RAW: 13, SYS_ADMIN: 21, SYS_MODULE: 16, SYS_TIME: 25 } as const;
 
@@ -43,7 +43,7 @@ async function refusedToRun(k: CriKit, name: string, securityContext: Record<str
 
 export const securityCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.security.run-as-user', name: 'run_as_user sets the process\'s uid',
+    id: 'cri.security.run-as-user', rpc: 'CreateContainer', name: 'run_as_user sets the process\'s uid',
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.run-as-user'],
     async run(k) {
       const rule = 'cri.security.run-as-user';
@@ -52,7 +52,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.run-as-group', name: 'run_as_group sets the process\'s primary gid',
+    id: 'cri.security.run-as-group', rpc: 'CreateContainer', name: 'run_as_group sets the process\'s primary gid',
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.run-as-group'],
     async run(k) {
       const rule = 'cri.security.run-as-group';
@@ -61,7 +61,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.supplemental-groups', name: 'supplemental_groups are the process\'s additional groups',
+    id: 'cri.security.supplemental-groups', rpc: 'CreateContainer', name: 'supplemental_groups are the process\'s additional groups',
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.supplemental-groups'],
     async run(k) {
       const rule = 'cri.security.supplemental-groups';
@@ -73,7 +73,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.run-as-username', name: 'run_as_username runs the process as that user of the image',
+    id: 'cri.security.run-as-username', rpc: 'CreateContainer', name: 'run_as_username runs the process as that user of the image',
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.run-as-username'],
     async run(k) {
       const rule = 'cri.security.run-as-username';
@@ -82,7 +82,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.readonly-rootfs', name: 'readonly_rootfs refuses writes to the root filesystem but not to a writable mount',
+    id: 'cri.security.readonly-rootfs', rpc: 'CreateContainer', name: 'readonly_rootfs refuses writes to the root filesystem but not to a writable mount',
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.readonly-rootfs'],
     async run(k) {
       const dir = k.hostDir();
@@ -95,7 +95,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.default-capabilities', name: 'A default container is not privileged: no CAP_SYS_ADMIN, CAP_NET_ADMIN or CAP_SYS_MODULE',
+    id: 'cri.security.default-capabilities', rpc: 'CreateContainer', name: 'A default container is not privileged: no CAP_SYS_ADMIN, CAP_NET_ADMIN or CAP_SYS_MODULE',
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.default-capabilities'],
     async run(k) {
       const rule = 'cri.security.default-capabilities';
@@ -107,7 +107,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.add-capability', name: 'capabilities.add_capabilities adds CAP_NET_ADMIN',
+    id: 'cri.security.add-capability', rpc: 'CreateContainer', name: 'capabilities.add_capabilities adds CAP_NET_ADMIN',
     rules: [...POD, ...RUN, ...EXIT, 'cri.capability.add'],
     async run(k) {
       const rule = 'cri.capability.add';
@@ -116,7 +116,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.drop-capability', name: 'capabilities.drop_capabilities removes CAP_CHOWN and CAP_NET_RAW',
+    id: 'cri.security.drop-capability', rpc: 'CreateContainer', name: 'capabilities.drop_capabilities removes CAP_CHOWN and CAP_NET_RAW',
     rules: [...POD, ...RUN, ...EXIT, 'cri.capability.drop'],
     async run(k) {
       const rule = 'cri.capability.drop';
@@ -126,7 +126,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.non-root-no-capabilities', name: 'A process running as a non-root user has no effective capabilities', tags: ['Optional'],
+    id: 'cri.security.non-root-no-capabilities', rpc: 'CreateContainer', name: 'A process running as a non-root user has no effective capabilities', tags: ['Optional'],
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.non-root-no-capabilities'],
     async run(k) {
       const rule = 'cri.security.non-root-no-capabilities';
@@ -135,7 +135,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.no-new-privs', name: 'no_new_privs sets the process\'s NoNewPrivs flag',
+    id: 'cri.security.no-new-privs', rpc: 'CreateContainer', name: 'no_new_privs sets the process\'s NoNewPrivs flag',
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.no-new-privs'],
     async run(k) {
       const rule = 'cri.security.no-new-privs';
@@ -144,7 +144,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.privileged', name: 'A privileged container in a privileged sandbox has CAP_SYS_ADMIN',
+    id: 'cri.security.privileged', rpc: 'CreateContainer', name: 'A privileged container in a privileged sandbox has CAP_SYS_ADMIN',
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.privileged'],
     async run(k) {
       const rule = 'cri.security.privileged';
@@ -153,7 +153,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.sandbox-context-not-inherited', name: 'A container without a security context of its own does not take its sandbox\'s (run_as_user, readonly_rootfs)',
+    id: 'cri.security.sandbox-context-not-inherited', rpc: 'CreateContainer', name: 'A container without a security context of its own does not take its sandbox\'s (run_as_user, readonly_rootfs)',
     rules: [...POD, ...RUN, ...EXIT, 'cri.sandbox-security.not-for-containers'],
     async run(k) {
       const rule = 'cri.sandbox-security.not-for-containers';
@@ -162,7 +162,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.sandbox-run-as-group-needs-user', name: 'RunPodSandbox with run_as_group but no run_as_user fails',
+    id: 'cri.security.sandbox-run-as-group-needs-user', rpc: 'RunPodSandbox', name: 'RunPodSandbox with run_as_group but no run_as_user fails',
     rules: ['cri.sandbox-security.run-as-group-needs-user'],
     async run(k) {
       const config = k.podConfig({ linux: { securityContext: { runAsGroup: { value: 5678n } } } });
@@ -171,14 +171,14 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.run-as-group-needs-user', name: 'A container with run_as_group but neither run_as_user nor run_as_username does not run',
+    id: 'cri.security.run-as-group-needs-user', rpc: 'CreateContainer', name: 'A container with run_as_group but neither run_as_user nor run_as_username does not run',
     rules: [...POD, 'cri.security.run-as-group-needs-user'],
     async run(k) {
       await refusedToRun(k, 'grp', { runAsGroup: { value: 5678n } }, 'cri.security.run-as-group-needs-user', 'a container with run_as_group and no user');
     },
   }),
   c({
-    id: 'cri.security.run-as-username-missing', name: 'A container whose run_as_username the image does not have does not run',
+    id: 'cri.security.run-as-username-missing', rpc: 'CreateContainer', name: 'A container whose run_as_username the image does not have does not run',
     rules: [...POD, 'cri.security.run-as-username-missing'],
     async run(k) {
       await refusedToRun(k, 'ghost', { runAsUsername: `triad-no-such-user-${k.ctx.seq}` }, 'cri.security.run-as-username-missing', 'a container running as a user the image lacks');

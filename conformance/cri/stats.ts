@@ -6,10 +6,10 @@ import { RpcError } from '../../interfaces/grpc/errors.js';
 import type { ContainerStats, PodSandboxStats } from '../../interfaces/gen/cri/api.js';
 import { expectCode, expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { caseIn } from './case.js';
-import { EXIT, POD, RULES, RUN, expectNotFound, flat, rpcCap, sleep, type CriEnv, type CriKit, type Pod } from './kit.js';
+import { defineCases } from '../define.js';
+import { EXIT, POD, RULES, RUN, expectNotFound, flat, rpcCap, sleep, type CriEnv, CriKit, type Pod } from './kit.js';
 
-const c = caseIn('cri.Stats');
+const c = defineCases(CriKit, 'cri.Stats');
 
 const CSTATS_RULE = 'cri.container-stats.answers';
 const ATTR_RULE = 'cri.container-attributes.fields';
@@ -63,7 +63,7 @@ async function busyPod(k: CriKit) {
 
 export const statsCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.stats.container', name: 'ContainerStats of a running container has its attributes, CPU and memory', needs: [rpcCap('ContainerStats')],
+    id: 'cri.stats.container', rpc: 'ContainerStats', name: 'ContainerStats of a running container has its attributes, CPU and memory', needs: [rpcCap('ContainerStats')],
     rules: [...BUSY, ...CSTATS],
     async run(k) {
       const { id } = await busyPod(k);
@@ -73,7 +73,7 @@ export const statsCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.stats.container.exited', name: 'ContainerStats of an exited container answers its attributes', needs: [rpcCap('ContainerStats')], tags: ['Optional'],
+    id: 'cri.stats.container.exited', rpc: 'ContainerStats', name: 'ContainerStats of an exited container answers its attributes', needs: [rpcCap('ContainerStats')], tags: ['Optional'],
     rules: [...POD, ...RUN, ...EXIT, ...CSTATS, 'cri.container-stats.exited'],
     async run(k) {
       const pod = await k.sandbox();
@@ -85,14 +85,14 @@ export const statsCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.stats.container.unknown-id', name: 'ContainerStats of an unknown container id fails with NOT_FOUND', needs: [rpcCap('ContainerStats')],
+    id: 'cri.stats.container.unknown-id', rpc: 'ContainerStats', name: 'ContainerStats of an unknown container id fails with NOT_FOUND', needs: [rpcCap('ContainerStats')],
     rules: ['cri.container-stats.unknown-id-error', RULES.notFound],
     async run(k) {
       await expectNotFound(k.runtime.containerStats({ containerId: k.env.unknownId }), 'cri.container-stats.unknown-id-error');
     },
   }),
   c({
-    id: 'cri.stats.container.cpu-cumulative', name: 'usage_core_nano_seconds never goes down between two ContainerStats', needs: [rpcCap('ContainerStats')],
+    id: 'cri.stats.container.cpu-cumulative', rpc: 'ContainerStats', name: 'usage_core_nano_seconds never goes down between two ContainerStats', needs: [rpcCap('ContainerStats')],
     rules: [...BUSY, CSTATS_RULE, 'cri.cpu-usage.cumulative', TS_RULE],
     async run(k) {
       const { id } = await busyPod(k);
@@ -106,7 +106,7 @@ export const statsCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.stats.list-containers', name: 'ListContainerStats filters by label selector, sandbox and id', needs: [rpcCap('ListContainerStats')],
+    id: 'cri.stats.list-containers', rpc: 'ListContainerStats', name: 'ListContainerStats filters by label selector, sandbox and id', needs: [rpcCap('ListContainerStats')],
     rules: [...BUSY, ...CSTATS, 'cri.list-container-stats.lists', 'cri.container-stats-filter.fields'],
     async run(k) {
       const a = await busyPod(k);
@@ -125,7 +125,7 @@ export const statsCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.stats.stream-containers', name: 'StreamContainerStats streams what ListContainerStats answers', needs: [rpcCap('StreamContainerStats')],
+    id: 'cri.stats.stream-containers', rpc: 'StreamContainerStats', name: 'StreamContainerStats streams what ListContainerStats answers', needs: [rpcCap('StreamContainerStats')],
     rules: [...BUSY, 'cri.stream-list.same-as-list', 'cri.stream-list.item-once', RULES.eof, RULES.nonEmpty],
     async run(k) {
       const a = await busyPod(k);
@@ -137,7 +137,7 @@ export const statsCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.stats.pod-sandbox', name: 'PodSandboxStats of a ready sandbox has its attributes, CPU and memory', needs: [rpcCap('PodSandboxStats')],
+    id: 'cri.stats.pod-sandbox', rpc: 'PodSandboxStats', name: 'PodSandboxStats of a ready sandbox has its attributes, CPU and memory', needs: [rpcCap('PodSandboxStats')],
     rules: [...BUSY, PSTATS_RULE, 'cri.pod-sandbox-attributes.annotations-unaltered'],
     async run(k) {
       const { pod } = await busyPod(k);
@@ -151,7 +151,7 @@ export const statsCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.stats.pod-sandbox.containers', name: 'PodSandboxStats lists the stats of the sandbox\'s running container', needs: [rpcCap('PodSandboxStats')],
+    id: 'cri.stats.pod-sandbox.containers', rpc: 'PodSandboxStats', name: 'PodSandboxStats lists the stats of the sandbox\'s running container', needs: [rpcCap('PodSandboxStats')],
     rules: [...BUSY, PSTATS_RULE, 'cri.pod-sandbox-stats.containers'],
     async run(k) {
       const { pod, id } = await busyPod(k);
@@ -161,14 +161,14 @@ export const statsCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.stats.pod-sandbox.unknown-id', name: 'PodSandboxStats of an unknown sandbox id fails with NOT_FOUND', needs: [rpcCap('PodSandboxStats')],
+    id: 'cri.stats.pod-sandbox.unknown-id', rpc: 'PodSandboxStats', name: 'PodSandboxStats of an unknown sandbox id fails with NOT_FOUND', needs: [rpcCap('PodSandboxStats')],
     rules: ['cri.pod-sandbox-stats.unknown-id-error', RULES.notFound],
     async run(k) {
       await expectNotFound(k.runtime.podSandboxStats({ podSandboxId: k.env.unknownId }), 'cri.pod-sandbox-stats.unknown-id-error');
     },
   }),
   c({
-    id: 'cri.stats.list-pod-sandboxes', name: 'ListPodSandboxStats filters by label selector and id', needs: [rpcCap('ListPodSandboxStats')],
+    id: 'cri.stats.list-pod-sandboxes', rpc: 'ListPodSandboxStats', name: 'ListPodSandboxStats filters by label selector and id', needs: [rpcCap('ListPodSandboxStats')],
     rules: [...BUSY, PSTATS_RULE, 'cri.list-pod-sandbox-stats.filter'],
     async run(k) {
       const a = await busyPod(k);
@@ -185,7 +185,7 @@ export const statsCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.stats.stream-pod-sandboxes', name: 'StreamPodSandboxStats streams what ListPodSandboxStats answers', needs: [rpcCap('StreamPodSandboxStats')],
+    id: 'cri.stats.stream-pod-sandboxes', rpc: 'StreamPodSandboxStats', name: 'StreamPodSandboxStats streams what ListPodSandboxStats answers', needs: [rpcCap('StreamPodSandboxStats')],
     rules: [...BUSY, 'cri.stream-list.same-as-list', 'cri.stream-list.item-once', RULES.eof, RULES.nonEmpty],
     async run(k) {
       const a = await busyPod(k);
@@ -196,7 +196,7 @@ export const statsCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.stats.metric-descriptors', name: 'ListMetricDescriptors describes each metric once, with help and label keys', needs: [rpcCap('ListMetricDescriptors')],
+    id: 'cri.stats.metric-descriptors', rpc: 'ListMetricDescriptors', name: 'ListMetricDescriptors describes each metric once, with help and label keys', needs: [rpcCap('ListMetricDescriptors')],
     rules: ['cri.list-metric-descriptors.describes'],
     async run(k) {
       const p = k.runtime.listMetricDescriptors({});
@@ -211,7 +211,7 @@ export const statsCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.stats.pod-sandbox-metrics', name: 'ListPodSandboxMetrics answers described metrics for the sandbox, label values matching the label keys',
+    id: 'cri.stats.pod-sandbox-metrics', rpc: 'ListPodSandboxMetrics', name: 'ListPodSandboxMetrics answers described metrics for the sandbox, label values matching the label keys',
     needs: [rpcCap('ListPodSandboxMetrics'), rpcCap('ListMetricDescriptors')],
     rules: [...BUSY, 'cri.list-metric-descriptors.describes', 'cri.list-pod-sandbox-metrics.answers', 'cri.metric.labels-declared'],
     async run(k) {
@@ -232,7 +232,7 @@ export const statsCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.stats.stream-pod-sandbox-metrics', name: 'StreamPodSandboxMetrics streams the sandbox\'s metrics', needs: [rpcCap('StreamPodSandboxMetrics')],
+    id: 'cri.stats.stream-pod-sandbox-metrics', rpc: 'StreamPodSandboxMetrics', name: 'StreamPodSandboxMetrics streams the sandbox\'s metrics', needs: [rpcCap('StreamPodSandboxMetrics')],
     rules: [...BUSY, 'cri.stream-list.same-as-list', 'cri.stream-list.item-once', RULES.eof, RULES.nonEmpty],
     async run(k) {
       const { pod } = await busyPod(k);
@@ -243,7 +243,7 @@ export const statsCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.stats.metric-descriptors.static', name: 'ListMetricDescriptors answers the same descriptors before and after pods start', needs: [rpcCap('ListMetricDescriptors')], tags: ['Optional'],
+    id: 'cri.stats.metric-descriptors.static', rpc: 'ListMetricDescriptors', name: 'ListMetricDescriptors answers the same descriptors before and after pods start', needs: [rpcCap('ListMetricDescriptors')], tags: ['Optional'],
     rules: [...BUSY, 'cri.list-metric-descriptors.static'],
     async run(k) {
       const rule = 'cri.list-metric-descriptors.static';
@@ -255,7 +255,7 @@ export const statsCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.stats.container.timestamps', name: 'Every usage sample ContainerStats answers carries a positive timestamp', needs: [rpcCap('ContainerStats')],
+    id: 'cri.stats.container.timestamps', rpc: 'ContainerStats', name: 'Every usage sample ContainerStats answers carries a positive timestamp', needs: [rpcCap('ContainerStats')],
     rules: [...BUSY, CSTATS_RULE, TS_RULE],
     async run(k) {
       const { id } = await busyPod(k);
@@ -266,7 +266,7 @@ export const statsCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.stats.pod-sandbox.timestamps', name: 'Every usage sample PodSandboxStats answers carries a positive timestamp', needs: [rpcCap('PodSandboxStats')],
+    id: 'cri.stats.pod-sandbox.timestamps', rpc: 'PodSandboxStats', name: 'Every usage sample PodSandboxStats answers carries a positive timestamp', needs: [rpcCap('PodSandboxStats')],
     rules: [...BUSY, PSTATS_RULE, TS_RULE],
     async run(k) {
       const { pod } = await busyPod(k);

@@ -11,11 +11,10 @@ import {
 } from '../../interfaces/cri/streaming/index.js';
 import { expectEqual, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { caseIn } from './case.js';
-import { rpcCap, sleep, type CriEnv } from './kit.js';
-import type { CriKit, Pod } from './kit.js';
+import { defineCases } from '../define.js';
+import { CriKit, rpcCap, sleep, type CriEnv, type Pod } from './kit.js';
 
-const c = caseIn('cri.Streaming');
+const c = defineCases(CriKit, 'cri.Streaming');
 
 export const STREAMING_RULES = {
   transport: 'cri.streaming.transport.upgrade',
@@ -120,7 +119,7 @@ const EXEC = [rpcCap('Exec')];
 
 export const streamingCases: CaseDef<CriEnv>[] = [
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.exec.stdio-apart`, name: `Exec over ${t}: stdout and stderr arrive on their own channels`, needs: EXEC,
+    id: `cri.streaming.${t}.exec.stdio-apart`, name: `Exec over ${t}: stdout and stderr arrive on their own channels`, rpc: 'Exec', needs: EXEC,
     rules: [R.transport, R.stdioApart],
     async run(k) {
       const { id } = await sleeper(k);
@@ -131,7 +130,7 @@ export const streamingCases: CaseDef<CriEnv>[] = [
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.exec.exit-code`, name: `Exec over ${t}: the exit code comes back on the error channel`, needs: EXEC,
+    id: `cri.streaming.${t}.exec.exit-code`, name: `Exec over ${t}: the exit code comes back on the error channel`, rpc: 'Exec', needs: EXEC,
     rules: [R.transport, R.exitCode],
     async run(k) {
       const { id } = await sleeper(k);
@@ -144,7 +143,7 @@ export const streamingCases: CaseDef<CriEnv>[] = [
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.exec.stdin`, name: `Exec over ${t}: stdin reaches the command (cat echoes it back)`, needs: EXEC,
+    id: `cri.streaming.${t}.exec.stdin`, name: `Exec over ${t}: stdin reaches the command (cat echoes it back)`, rpc: 'Exec', needs: EXEC,
     rules: [R.transport, R.stdin],
     async run(k) {
       const { id } = await sleeper(k);
@@ -156,7 +155,7 @@ export const streamingCases: CaseDef<CriEnv>[] = [
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.exec.tty`, name: `Exec over ${t}: tty on runs the command on a terminal, tty off does not`, needs: EXEC,
+    id: `cri.streaming.${t}.exec.tty`, name: `Exec over ${t}: tty on runs the command on a terminal, tty off does not`, rpc: 'Exec', needs: EXEC,
     rules: [R.transport, R.tty],
     async run(k) {
       const { id } = await sleeper(k);
@@ -169,7 +168,7 @@ export const streamingCases: CaseDef<CriEnv>[] = [
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.exec.resize`, name: `Exec over ${t}: the terminal has the size sent on the resize channel`, needs: EXEC,
+    id: `cri.streaming.${t}.exec.resize`, name: `Exec over ${t}: the terminal has the size sent on the resize channel`, rpc: 'Exec', needs: EXEC,
     rules: [R.transport, R.resize],
     async run(k) {
       const { id } = await sleeper(k);
@@ -180,7 +179,7 @@ export const streamingCases: CaseDef<CriEnv>[] = [
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.exec.missing-command`, name: `Exec over ${t}: a command that does not exist does not succeed`, needs: EXEC,
+    id: `cri.streaming.${t}.exec.missing-command`, name: `Exec over ${t}: a command that does not exist does not succeed`, rpc: 'Exec', needs: EXEC,
     rules: [R.transport, R.missing],
     async run(k) {
       const { id } = await sleeper(k);
@@ -190,7 +189,7 @@ export const streamingCases: CaseDef<CriEnv>[] = [
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.attach.output`, name: `Attach over ${t}: the session sees what the running container writes`, needs: [rpcCap('Attach')],
+    id: `cri.streaming.${t}.attach.output`, name: `Attach over ${t}: the session sees what the running container writes`, rpc: 'Attach', needs: [rpcCap('Attach')],
     rules: [R.transport, R.attachOut],
     async run(k) {
       const pod = await k.sandbox();
@@ -206,7 +205,7 @@ export const streamingCases: CaseDef<CriEnv>[] = [
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.attach.stdin`, name: `Attach over ${t}: input reaches a container created with stdin, its answer comes back`, needs: [rpcCap('Attach')],
+    id: `cri.streaming.${t}.attach.stdin`, name: `Attach over ${t}: input reaches a container created with stdin, its answer comes back`, rpc: 'Attach', needs: [rpcCap('Attach')],
     // A container created with stdin is the interactive kind ContainerConfig.stdin describes.
     rules: [R.transport, R.attachIn, 'cri.container-config.interactive'],
     async run(k) {
@@ -228,7 +227,7 @@ export const streamingCases: CaseDef<CriEnv>[] = [
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.port-forward.http`, name: `PortForward over ${t}: an HTTP request reaches the web server on the port asked for`, needs: [rpcCap('PortForward')],
+    id: `cri.streaming.${t}.port-forward.http`, name: `PortForward over ${t}: an HTTP request reaches the web server on the port asked for`, rpc: 'PortForward', needs: [rpcCap('PortForward')],
     rules: [R.transport, R.portForward],
     async run(k) {
       const pod = await k.sandbox();
@@ -258,7 +257,7 @@ export const streamingCases: CaseDef<CriEnv>[] = [
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.sessions.concurrent`, name: `Exec over ${t}: two sessions at once each get their own input and output`, needs: EXEC,
+    id: `cri.streaming.${t}.sessions.concurrent`, name: `Exec over ${t}: two sessions at once each get their own input and output`, rpc: 'Exec', needs: EXEC,
     rules: [R.transport, R.concurrent],
     async run(k) {
       const { id } = await sleeper(k);
@@ -278,7 +277,7 @@ export const streamingCases: CaseDef<CriEnv>[] = [
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.url.after-remove`, name: `Exec over ${t}: the URL of a container removed since does not run the command`, needs: EXEC,
+    id: `cri.streaming.${t}.url.after-remove`, name: `Exec over ${t}: the URL of a container removed since does not run the command`, rpc: 'Exec', needs: EXEC,
     rules: [R.transport, R.afterRemove],
     async run(k) {
       const { id } = await sleeper(k);

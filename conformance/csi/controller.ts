@@ -5,9 +5,10 @@
 import { RpcError } from '../../interfaces/grpc/errors.js';
 import { expectCode, expectEqual, expectNonEmpty, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { csiCase, missingField, type CsiCaseDef } from './case.js';
+import { defineCases } from '../define.js';
+import { missing } from './case.js';
 import {
-  CONTROLLER, CREATE_DELETE, CtrlCap, ExpansionCap, checkTopology, mapBytes, LIFECYCLE, LISTING, LIST_VOLUMES, PUBLISH_UNPUBLISH, RULES, SNAPSHOT, SNAPSHOTS, ServiceCap, VOLUME, cap, type CsiEnv, type CsiKit,
+  CONTROLLER, CREATE_DELETE, CtrlCap, ExpansionCap, checkTopology, mapBytes, LIFECYCLE, LISTING, LIST_VOLUMES, PUBLISH_UNPUBLISH, RULES, SNAPSHOT, SNAPSHOTS, ServiceCap, VOLUME, cap, type CsiEnv, CsiKit,
 } from './kit.js';
 
 const G = 'csi.Controller';
@@ -24,15 +25,11 @@ function supportedMutable(k: CsiKit): Record<string, string> {
   return m;
 }
 
-/** A case checking that leaving out a required field answers INVALID_ARGUMENT. */
-const missing = (id: string, rpc: string, field: string, rule: string, needs: string[], call: (k: CsiKit) => Promise<{ p: Promise<unknown> }>, also: string[] = []) =>
-  missingField(G, id, rpc, field, rule, needs, call, also);
-
-const c = (d: Omit<CsiCaseDef, 'group'> & { group?: string }) => csiCase({ group: G, ...d });
+const c = defineCases(CsiKit, G);
 
 export const controllerCases: CaseDef<CsiEnv>[] = [
   c({
-    id: 'csi.controller.get-capabilities', rules: ['csi.controller-get-capabilities.implemented'], group: G, needs: [CONTROLLER],
+    id: 'csi.controller.get-capabilities', rpc: 'ControllerGetCapabilities', rules: ['csi.controller-get-capabilities.implemented'], group: G, needs: [CONTROLLER],
     name: 'ControllerGetCapabilities answers OK and every capability has a known type',
     async run(k) {
       const p = k.controller.controllerGetCapabilities({});
@@ -43,7 +40,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
 
   // ---- CreateVolume ------------------------------------------------------------------------
   c({
-    id: 'csi.controller.create-volume.basic', needs: base,
+    id: 'csi.controller.create-volume.basic', rpc: 'CreateVolume', needs: base,
     rules: [...VOLUME, 'csi.create-volume.capacity-range-honoured', 'csi.volume.capacity-non-negative', 'csi.field-requirements.map-4-kib',
       'csi.volume.topology-needs-capability', 'csi.create-volume.topology-key-format', 'csi.controller-get-capabilities.single-node-writer-accepted'],
     name: 'CreateVolume with a name, capabilities and a capacity creates a volume of at least that capacity; its context and topology are well-formed',
@@ -61,17 +58,17 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       }
     },
   }),
-  missing('csi.controller.create-volume.missing-name', 'CreateVolume', 'name', 'csi.create-volume.name-required', base, async (k) => ({ p: k.controller.createVolume(k.volumeRequest({ name: '' })) })),
-  missing('csi.controller.create-volume.missing-capabilities', 'CreateVolume', 'volume_capabilities', 'csi.create-volume.capabilities-required', base, async (k) => ({ p: k.controller.createVolume(k.volumeRequest({ volumeCapabilities: [] })) }), ['csi.field-requirements.required-list-non-empty']),
+  missing(G, 'csi.controller.create-volume.missing-name', 'CreateVolume', 'name', 'csi.create-volume.name-required', base, async (k) => ({ p: k.controller.createVolume(k.volumeRequest({ name: '' })) })),
+  missing(G, 'csi.controller.create-volume.missing-capabilities', 'CreateVolume', 'volume_capabilities', 'csi.create-volume.capabilities-required', base, async (k) => ({ p: k.controller.createVolume(k.volumeRequest({ volumeCapabilities: [] })) }), ['csi.field-requirements.required-list-non-empty']),
   c({
-    id: 'csi.controller.create-volume.no-capacity', rules: [...VOLUME], needs: base,
+    id: 'csi.controller.create-volume.no-capacity', rpc: 'CreateVolume', rules: [...VOLUME], needs: base,
     name: 'CreateVolume without capacity_range creates a volume of the plugin\'s default size',
     async run(k) {
       await k.createVolume({ capacityRange: undefined }, 'csi.create-volume.implemented');
     },
   }),
   c({
-    id: 'csi.controller.create-volume.max-length-name', rules: [...VOLUME, 'csi.field-requirements.string-128-bytes'], needs: base,
+    id: 'csi.controller.create-volume.max-length-name', rpc: 'CreateVolume', rules: [...VOLUME, 'csi.field-requirements.string-128-bytes'], needs: base,
     name: 'CreateVolume accepts a name of 128 bytes',
     async run(k) {
       const name = k.ctx.unique('long').padEnd(128, 'x');
@@ -79,7 +76,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.create-volume.unknown-mutable-parameter', rules: ['csi.create-volume.mutable-parameters-validated', 'csi.error-scheme.invalid-field-invalid-argument'], needs: [...base, C(CtrlCap.MODIFY_VOLUME)],
+    id: 'csi.controller.create-volume.unknown-mutable-parameter', rpc: 'CreateVolume', rules: ['csi.create-volume.mutable-parameters-validated', 'csi.error-scheme.invalid-field-invalid-argument'], needs: [...base, C(CtrlCap.MODIFY_VOLUME)],
     name: 'CreateVolume with a mutable_parameters key the driver does not know fails with INVALID_ARGUMENT',
     async run(k) {
       // The plugin validates mutable_parameters (spec: it is responsible for parsing and validating them); ignoring one is not allowed.
@@ -89,7 +86,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.create-volume.unique-ids', rules: [...VOLUME, 'csi.volume.id-unique'], needs: base,
+    id: 'csi.controller.create-volume.unique-ids', rpc: 'CreateVolume', rules: [...VOLUME, 'csi.volume.id-unique'], needs: base,
     name: 'Two volumes created under two names have two different volume_ids',
     async run(k) {
       const a = await k.createVolume();
@@ -98,7 +95,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.create-volume.concurrent-same-name', rules: [...VOLUME, 'csi.concurrency.graceful', 'csi.create-volume.name-idempotency-key'], needs: base, tags: ['Optional'],
+    id: 'csi.controller.create-volume.concurrent-same-name', rpc: 'CreateVolume', rules: [...VOLUME, 'csi.concurrency.graceful', 'csi.create-volume.name-idempotency-key'], needs: base, tags: ['Optional'],
     name: 'Five CreateVolume calls with one name at once yield one volume (each answers OK with it, or ABORTED)',
     async run(k) {
       const req = k.volumeRequest();
@@ -120,12 +117,12 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       expectTrue(!ids.size || ids.has(after.volume?.volumeId ?? ''), `a later CreateVolume answered volume ${after.volume?.volumeId}, not ${[...ids][0]}`, 'csi.create-volume.name-idempotency-key', { call: p });
     },
   }),
-  missing('csi.controller.create-volume.capability-without-access-mode', 'CreateVolume', 'volume_capabilities[0].access_mode', 'csi.volume-capability.access-mode-required', base, async (k) => {
+  missing(G, 'csi.controller.create-volume.capability-without-access-mode', 'CreateVolume', 'volume_capabilities[0].access_mode', 'csi.volume-capability.access-mode-required', base, async (k) => {
     const { accessMode: _, ...noMode } = k.cap();
     return { p: k.controller.createVolume(k.volumeRequest({ volumeCapabilities: [noMode] })) };
   }),
   c({
-    id: 'csi.controller.create-volume.idempotent', rules: [...VOLUME, 'csi.create-volume.idempotent', 'csi.timeouts.retry-continues', 'csi.volume.context-stable'], needs: base,
+    id: 'csi.controller.create-volume.idempotent', rpc: 'CreateVolume', rules: [...VOLUME, 'csi.create-volume.idempotent', 'csi.timeouts.retry-continues', 'csi.volume.context-stable'], needs: base,
     name: 'CreateVolume twice with the same name and arguments returns the same volume',
     async run(k) {
       const req = k.volumeRequest();
@@ -139,7 +136,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.create-volume.different-capacity-already-exists', rules: [...VOLUME, 'csi.create-volume.incompatible-already-exists'], needs: base,
+    id: 'csi.controller.create-volume.different-capacity-already-exists', rpc: 'CreateVolume', rules: [...VOLUME, 'csi.create-volume.incompatible-already-exists'], needs: base,
     name: 'CreateVolume with an existing name but an incompatible capacity fails with ALREADY_EXISTS',
     async run(k) {
       const req = k.volumeRequest();
@@ -152,7 +149,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.create-volume.capacity-within-range', rules: [...VOLUME, 'csi.create-volume.capacity-range-honoured'], needs: base,
+    id: 'csi.controller.create-volume.capacity-within-range', rpc: 'CreateVolume', rules: [...VOLUME, 'csi.create-volume.capacity-range-honoured'], needs: base,
     name: 'CreateVolume honours capacity_range: required_bytes ≤ capacity ≤ limit_bytes',
     async run(k) {
       const limit = k.env.size * 2n;
@@ -162,7 +159,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.create-volume.required-above-limit', rules: ['csi.capacity-range.bounds'], needs: base,
+    id: 'csi.controller.create-volume.required-above-limit', rpc: 'CreateVolume', rules: ['csi.capacity-range.bounds'], needs: base,
     name: 'CreateVolume with required_bytes above limit_bytes fails with INVALID_ARGUMENT or OUT_OF_RANGE',
     async run(k) {
       const p = k.controller.createVolume(k.volumeRequest({ capacityRange: { requiredBytes: k.env.size * 2n, limitBytes: k.env.size } }));
@@ -171,7 +168,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.create-volume.unsupported-capacity', rules: ['csi.create-volume.unsupported-capacity-out-of-range'], needs: base, tags: ['Optional'],
+    id: 'csi.controller.create-volume.unsupported-capacity', rpc: 'CreateVolume', rules: ['csi.create-volume.unsupported-capacity-out-of-range'], needs: base, tags: ['Optional'],
     name: 'CreateVolume asking for 4 EiB fails with OUT_OF_RANGE (or RESOURCE_EXHAUSTED)',
     async run(k) {
       const huge = 2n ** 62n;
@@ -181,7 +178,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.create-volume.from-snapshot', needs: [...base, SNAPSHOTS],
+    id: 'csi.controller.create-volume.from-snapshot', rpc: 'CreateVolume', needs: [...base, SNAPSHOTS],
     rules: [...SNAPSHOT, 'csi.create-volume.from-snapshot', 'csi.controller-get-capabilities.snapshot-restore', 'csi.volume.content-source-reported', 'csi.create-snapshot.restore-size', 'csi.create-snapshot.blocks-until-cut'],
     name: 'CreateVolume from a snapshot creates a volume whose content_source names the snapshot, at least as big as the snapshot',
     async run(k) {
@@ -195,7 +192,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.create-volume.larger-than-snapshot', rules: [...SNAPSHOT, 'csi.create-volume.larger-than-source'], needs: [...base, SNAPSHOTS],
+    id: 'csi.controller.create-volume.larger-than-snapshot', rpc: 'CreateVolume', rules: [...SNAPSHOT, 'csi.create-volume.larger-than-source'], needs: [...base, SNAPSHOTS],
     name: 'CreateVolume from a snapshot asking twice its size answers a volume of that size, or OUT_OF_RANGE',
     async run(k) {
       const src = await k.createVolume();
@@ -212,7 +209,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.create-volume.from-missing-snapshot', rules: ['csi.create-volume.source-not-found'], needs: [...base, SNAPSHOTS],
+    id: 'csi.controller.create-volume.from-missing-snapshot', rpc: 'CreateVolume', rules: ['csi.create-volume.source-not-found'], needs: [...base, SNAPSHOTS],
     name: 'CreateVolume from a snapshot that does not exist fails with NOT_FOUND',
     async run(k) {
       const p = k.controller.createVolume(k.volumeRequest({ volumeContentSource: { snapshot: { snapshotId: k.ctx.unique('missing-snapshot') } } }));
@@ -221,7 +218,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.create-volume.clone', rules: [...VOLUME, 'csi.create-volume.clone', 'csi.volume.content-source-reported'], needs: [...base, C(CtrlCap.CLONE_VOLUME)],
+    id: 'csi.controller.create-volume.clone', rpc: 'CreateVolume', rules: [...VOLUME, 'csi.create-volume.clone', 'csi.volume.content-source-reported'], needs: [...base, C(CtrlCap.CLONE_VOLUME)],
     name: 'CreateVolume from another volume creates a clone whose content_source names it',
     async run(k) {
       const src = await k.createVolume();
@@ -230,7 +227,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.create-volume.clone-missing-source', rules: ['csi.create-volume.source-not-found'], needs: [...base, C(CtrlCap.CLONE_VOLUME)],
+    id: 'csi.controller.create-volume.clone-missing-source', rpc: 'CreateVolume', rules: ['csi.create-volume.source-not-found'], needs: [...base, C(CtrlCap.CLONE_VOLUME)],
     name: 'CreateVolume cloning a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       const p = k.controller.createVolume(k.volumeRequest({ volumeContentSource: { volume: { volumeId: unknownVolume(k) } } }));
@@ -241,7 +238,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
 
   // ---- DeleteVolume ------------------------------------------------------------------------
   c({
-    id: 'csi.controller.delete-volume.basic', rules: [...VOLUME, ...LISTING, 'csi.delete-volume.implemented'], needs: base,
+    id: 'csi.controller.delete-volume.basic', rpc: 'DeleteVolume', rules: [...VOLUME, ...LISTING, 'csi.delete-volume.implemented'], needs: base,
     name: 'DeleteVolume removes the volume: it is no longer listed or found',
     async run(k) {
       const v = await k.createVolume();
@@ -255,7 +252,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.delete-volume.idempotent', rules: [...VOLUME, 'csi.delete-volume.implemented', 'csi.delete-volume.idempotent'], needs: base,
+    id: 'csi.controller.delete-volume.idempotent', rpc: 'DeleteVolume', rules: [...VOLUME, 'csi.delete-volume.implemented', 'csi.delete-volume.idempotent'], needs: base,
     name: 'DeleteVolume twice answers OK both times',
     async run(k) {
       const v = await k.createVolume();
@@ -264,14 +261,14 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.delete-volume.unknown-id', rules: ['csi.delete-volume.idempotent'], needs: base,
+    id: 'csi.controller.delete-volume.unknown-id', rpc: 'DeleteVolume', rules: ['csi.delete-volume.idempotent'], needs: base,
     name: 'DeleteVolume of a volume id that never existed answers OK',
     async run(k) {
       await expectOk(k.controller.deleteVolume({ volumeId: unknownVolume(k) }), 'csi.delete-volume.idempotent');
     },
   }),
   c({
-    id: 'csi.controller.delete-volume.keeps-snapshots', rules: [...SNAPSHOT, 'csi.delete-volume.implemented', 'csi.delete-volume.snapshots-independent'], needs: [...base, SNAPSHOTS], tags: ['Optional'],
+    id: 'csi.controller.delete-volume.keeps-snapshots', rpc: 'DeleteVolume', rules: [...SNAPSHOT, 'csi.delete-volume.implemented', 'csi.delete-volume.snapshots-independent'], needs: [...base, SNAPSHOTS], tags: ['Optional'],
     name: 'DeleteVolume of a volume with a snapshot deletes it, and the snapshot still restores',
     async run(k) {
       const v = await k.createVolume();
@@ -282,11 +279,11 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       await expectOk(p, 'csi.delete-volume.snapshots-independent');
     },
   }),
-  missing('csi.controller.delete-volume.missing-id', 'DeleteVolume', 'volume_id', 'csi.delete-volume.volume-id-required', base, async (k) => ({ p: k.controller.deleteVolume({ volumeId: '' }) })),
+  missing(G, 'csi.controller.delete-volume.missing-id', 'DeleteVolume', 'volume_id', 'csi.delete-volume.volume-id-required', base, async (k) => ({ p: k.controller.deleteVolume({ volumeId: '' }) })),
 
   // ---- ListVolumes -------------------------------------------------------------------------
   c({
-    id: 'csi.controller.list-volumes.lists-created', rules: [...VOLUME, ...LISTING, 'csi.list-volumes.volume-condition'], needs: [...base, LIST_VOLUMES],
+    id: 'csi.controller.list-volumes.lists-created', rpc: 'ListVolumes', rules: [...VOLUME, ...LISTING, 'csi.list-volumes.volume-condition'], needs: [...base, LIST_VOLUMES],
     name: 'ListVolumes lists a new volume, and every entry has a volume_id',
     async run(k) {
       const v = await k.createVolume();
@@ -299,7 +296,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.list-volumes.max-entries', rules: [...VOLUME, ...LISTING, 'csi.list-volumes.max-entries'], needs: [...base, LIST_VOLUMES], serial: true,
+    id: 'csi.controller.list-volumes.max-entries', rpc: 'ListVolumes', rules: [...VOLUME, ...LISTING, 'csi.list-volumes.max-entries'], needs: [...base, LIST_VOLUMES], serial: true,
     name: 'ListVolumes with max_entries returns at most that many entries and a next_token that reaches every volume once',
     async run(k) {
       const mine = [];
@@ -317,14 +314,14 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.list-volumes.invalid-token', rules: ['csi.list-volumes.invalid-token-aborted'], needs: [CONTROLLER, LIST_VOLUMES],
+    id: 'csi.controller.list-volumes.invalid-token', rpc: 'ListVolumes', rules: ['csi.list-volumes.invalid-token-aborted'], needs: [CONTROLLER, LIST_VOLUMES],
     name: 'ListVolumes with a starting_token the plugin never issued fails with ABORTED',
     async run(k) {
       await expectCode(k.controller.listVolumes({ startingToken: 'triad-invalid-token' }), 'ABORTED', 'csi.list-volumes.invalid-token-aborted');
     },
   }),
   c({
-    id: 'csi.controller.list-volumes.concurrent-modification', rules: [...VOLUME, RULES.listOk, 'csi.delete-volume.implemented', 'csi.list-volumes.no-consistent-view'], needs: [...base, LIST_VOLUMES], serial: true, tags: ['Optional'],
+    id: 'csi.controller.list-volumes.concurrent-modification', rpc: 'ListVolumes', rules: [...VOLUME, RULES.listOk, 'csi.delete-volume.implemented', 'csi.list-volumes.no-consistent-view'], needs: [...base, LIST_VOLUMES], serial: true, tags: ['Optional'],
     name: 'ListVolumes pagination survives volumes deleted and created between pages, without duplicates',
     async run(k) {
       const mine: string[] = [];
@@ -351,7 +348,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.list-volumes.published-nodes', rules: [...VOLUME, RULES.listOk, RULES.publishOk, 'csi.list-volumes.published-nodes'], needs: [...base, LIST_VOLUMES, PUBLISH_UNPUBLISH, C(CtrlCap.LIST_VOLUMES_PUBLISHED_NODES)],
+    id: 'csi.controller.list-volumes.published-nodes', rpc: 'ListVolumes', rules: [...VOLUME, RULES.listOk, RULES.publishOk, 'csi.list-volumes.published-nodes'], needs: [...base, LIST_VOLUMES, PUBLISH_UNPUBLISH, C(CtrlCap.LIST_VOLUMES_PUBLISHED_NODES)],
     name: 'ListVolumes reports the node a volume is published to',
     async run(k) {
       const v = await k.createVolume();
@@ -374,7 +371,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
 
   // ---- ValidateVolumeCapabilities ----------------------------------------------------------
   c({
-    id: 'csi.controller.validate-volume-capabilities.confirmed', rules: [...VOLUME, 'csi.validate-volume-capabilities.implemented', 'csi.validate-volume-capabilities.confirmed-only-if-supported', 'csi.create-volume.capabilities-all-supported', 'csi.validate-volume-capabilities.idempotent'], needs: base,
+    id: 'csi.controller.validate-volume-capabilities.confirmed', rpc: 'ValidateVolumeCapabilities', rules: [...VOLUME, 'csi.validate-volume-capabilities.implemented', 'csi.validate-volume-capabilities.confirmed-only-if-supported', 'csi.create-volume.capabilities-all-supported', 'csi.validate-volume-capabilities.idempotent'], needs: base,
     name: 'ValidateVolumeCapabilities confirms the capabilities a volume was created with',
     async run(k) {
       const v = await k.createVolume();
@@ -387,21 +384,21 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.validate-volume-capabilities.unknown-volume', rules: ['csi.validate-volume-capabilities.not-found', 'csi.error-scheme.table-codes'], needs: [CONTROLLER],
+    id: 'csi.controller.validate-volume-capabilities.unknown-volume', rpc: 'ValidateVolumeCapabilities', rules: ['csi.validate-volume-capabilities.not-found', 'csi.error-scheme.table-codes'], needs: [CONTROLLER],
     name: 'ValidateVolumeCapabilities of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       await expectCode(k.controller.validateVolumeCapabilities({ volumeId: unknownVolume(k), volumeCapabilities: [k.cap()] }), 'NOT_FOUND', 'csi.validate-volume-capabilities.not-found');
     },
   }),
-  missing('csi.controller.validate-volume-capabilities.missing-volume-id', 'ValidateVolumeCapabilities', 'volume_id', 'csi.validate-volume-capabilities.volume-id-required', [CONTROLLER], async (k) => ({ p: k.controller.validateVolumeCapabilities({ volumeId: '', volumeCapabilities: [k.cap()] }) })),
-  missing('csi.controller.validate-volume-capabilities.missing-capabilities', 'ValidateVolumeCapabilities', 'volume_capabilities', 'csi.validate-volume-capabilities.capabilities-required', base, async (k) => {
+  missing(G, 'csi.controller.validate-volume-capabilities.missing-volume-id', 'ValidateVolumeCapabilities', 'volume_id', 'csi.validate-volume-capabilities.volume-id-required', [CONTROLLER], async (k) => ({ p: k.controller.validateVolumeCapabilities({ volumeId: '', volumeCapabilities: [k.cap()] }) })),
+  missing(G, 'csi.controller.validate-volume-capabilities.missing-capabilities', 'ValidateVolumeCapabilities', 'volume_capabilities', 'csi.validate-volume-capabilities.capabilities-required', base, async (k) => {
     const v = await k.createVolume();
     return { p: k.controller.validateVolumeCapabilities({ volumeId: v.volumeId, volumeCapabilities: [] }) };
   }),
 
   // ---- ControllerPublishVolume / ControllerUnpublishVolume ---------------------------------
   c({
-    id: 'csi.controller.publish.idempotent', rules: [...VOLUME, RULES.publishOk, 'csi.controller-publish-volume.idempotent', 'csi.controller-publish-volume.publish-context-stable'], needs: [...base, PUBLISH_UNPUBLISH],
+    id: 'csi.controller.publish.idempotent', rpc: 'ControllerPublishVolume', rules: [...VOLUME, RULES.publishOk, 'csi.controller-publish-volume.idempotent', 'csi.controller-publish-volume.publish-context-stable'], needs: [...base, PUBLISH_UNPUBLISH],
     name: 'ControllerPublishVolume twice with the same arguments answers OK with the same publish_context',
     async run(k) {
       const v = await k.createVolume();
@@ -411,24 +408,24 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       expectEqual(again.publishContext, ctx1, 'csi.controller-publish-volume.publish-context-stable', 'publish_context of the second call', p);
     },
   }),
-  missing('csi.controller.publish.missing-volume-id', 'ControllerPublishVolume', 'volume_id', 'csi.controller-publish-volume.volume-id-required', [CONTROLLER, PUBLISH_UNPUBLISH], async (k) => ({ p: k.controller.controllerPublishVolume({ volumeId: '', nodeId: k.env.nodeId, volumeCapability: k.cap() }) })),
-  missing('csi.controller.publish.missing-node-id', 'ControllerPublishVolume', 'node_id', 'csi.controller-publish-volume.node-id-required', [...base, PUBLISH_UNPUBLISH], async (k) => {
+  missing(G, 'csi.controller.publish.missing-volume-id', 'ControllerPublishVolume', 'volume_id', 'csi.controller-publish-volume.volume-id-required', [CONTROLLER, PUBLISH_UNPUBLISH], async (k) => ({ p: k.controller.controllerPublishVolume({ volumeId: '', nodeId: k.env.nodeId, volumeCapability: k.cap() }) })),
+  missing(G, 'csi.controller.publish.missing-node-id', 'ControllerPublishVolume', 'node_id', 'csi.controller-publish-volume.node-id-required', [...base, PUBLISH_UNPUBLISH], async (k) => {
     const v = await k.createVolume();
     return { p: k.controller.controllerPublishVolume({ volumeId: v.volumeId, nodeId: '', volumeCapability: k.cap() }) };
   }),
-  missing('csi.controller.publish.missing-capability', 'ControllerPublishVolume', 'volume_capability', 'csi.controller-publish-volume.capability-required', [...base, PUBLISH_UNPUBLISH], async (k) => {
+  missing(G, 'csi.controller.publish.missing-capability', 'ControllerPublishVolume', 'volume_capability', 'csi.controller-publish-volume.capability-required', [...base, PUBLISH_UNPUBLISH], async (k) => {
     const v = await k.createVolume();
     return { p: k.controller.controllerPublishVolume({ volumeId: v.volumeId, nodeId: k.env.nodeId }) };
   }),
   c({
-    id: 'csi.controller.publish.unknown-volume', rules: ['csi.controller-publish-volume.volume-not-found', 'csi.error-scheme.table-codes'], needs: [CONTROLLER, PUBLISH_UNPUBLISH],
+    id: 'csi.controller.publish.unknown-volume', rpc: 'ControllerPublishVolume', rules: ['csi.controller-publish-volume.volume-not-found', 'csi.error-scheme.table-codes'], needs: [CONTROLLER, PUBLISH_UNPUBLISH],
     name: 'ControllerPublishVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       await expectCode(k.controller.controllerPublishVolume({ volumeId: unknownVolume(k), nodeId: k.env.nodeId, volumeCapability: k.cap() }), 'NOT_FOUND', 'csi.controller-publish-volume.volume-not-found');
     },
   }),
   c({
-    id: 'csi.controller.publish.unknown-node', rules: [...VOLUME, 'csi.controller-publish-volume.node-not-found'], needs: [...base, PUBLISH_UNPUBLISH],
+    id: 'csi.controller.publish.unknown-node', rpc: 'ControllerPublishVolume', rules: [...VOLUME, 'csi.controller-publish-volume.node-not-found'], needs: [...base, PUBLISH_UNPUBLISH],
     name: 'ControllerPublishVolume to a node that does not exist fails with NOT_FOUND',
     async run(k) {
       const v = await k.createVolume();
@@ -439,7 +436,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.publish.incompatible-readonly', rules: [...VOLUME, RULES.publishOk, 'csi.controller-publish-volume.incompatible-already-exists'], needs: [...base, PUBLISH_UNPUBLISH, C(CtrlCap.PUBLISH_READONLY)],
+    id: 'csi.controller.publish.incompatible-readonly', rpc: 'ControllerPublishVolume', rules: [...VOLUME, RULES.publishOk, 'csi.controller-publish-volume.incompatible-already-exists'], needs: [...base, PUBLISH_UNPUBLISH, C(CtrlCap.PUBLISH_READONLY)],
     name: 'ControllerPublishVolume again with another readonly flag fails with ALREADY_EXISTS',
     async run(k) {
       const v = await k.createVolume();
@@ -449,7 +446,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.unpublish.idempotent', rules: [...VOLUME, RULES.publishOk, 'csi.controller-unpublish-volume.implemented', 'csi.controller-unpublish-volume.idempotent'], needs: [...base, PUBLISH_UNPUBLISH],
+    id: 'csi.controller.unpublish.idempotent', rpc: 'ControllerUnpublishVolume', rules: [...VOLUME, RULES.publishOk, 'csi.controller-unpublish-volume.implemented', 'csi.controller-unpublish-volume.idempotent'], needs: [...base, PUBLISH_UNPUBLISH],
     name: 'ControllerUnpublishVolume twice answers OK both times',
     async run(k) {
       const v = await k.createVolume();
@@ -460,7 +457,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.unpublish.all-nodes', rules: [...VOLUME, RULES.publishOk, 'csi.controller-unpublish-volume.all-nodes'], needs: [...base, PUBLISH_UNPUBLISH],
+    id: 'csi.controller.unpublish.all-nodes', rpc: 'ControllerUnpublishVolume', rules: [...VOLUME, RULES.publishOk, 'csi.controller-unpublish-volume.all-nodes'], needs: [...base, PUBLISH_UNPUBLISH],
     name: 'ControllerUnpublishVolume without node_id unpublishes the volume from every node',
     async run(k) {
       const v = await k.createVolume();
@@ -474,9 +471,9 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       } else k.ctx.log('the plugin reports no publications (GET_VOLUME with LIST_VOLUMES_PUBLISHED_NODES): only the OK answer is checked');
     },
   }),
-  missing('csi.controller.unpublish.missing-volume-id', 'ControllerUnpublishVolume', 'volume_id', 'csi.controller-unpublish-volume.volume-id-required', [CONTROLLER, PUBLISH_UNPUBLISH], async (k) => ({ p: k.controller.controllerUnpublishVolume({ volumeId: '', nodeId: k.env.nodeId }) })),
+  missing(G, 'csi.controller.unpublish.missing-volume-id', 'ControllerUnpublishVolume', 'volume_id', 'csi.controller-unpublish-volume.volume-id-required', [CONTROLLER, PUBLISH_UNPUBLISH], async (k) => ({ p: k.controller.controllerUnpublishVolume({ volumeId: '', nodeId: k.env.nodeId }) })),
   c({
-    id: 'csi.controller.unpublish.unknown-volume', rules: ['csi.controller-unpublish-volume.unknown-ok'], needs: [CONTROLLER, PUBLISH_UNPUBLISH], tags: ['Optional'],
+    id: 'csi.controller.unpublish.unknown-volume', rpc: 'ControllerUnpublishVolume', rules: ['csi.controller-unpublish-volume.unknown-ok'], needs: [CONTROLLER, PUBLISH_UNPUBLISH], tags: ['Optional'],
     name: 'ControllerUnpublishVolume of a volume that does not exist answers OK',
     async run(k) {
       await expectOk(k.controller.controllerUnpublishVolume({ volumeId: unknownVolume(k), nodeId: k.env.nodeId }), 'csi.controller-unpublish-volume.unknown-ok');
@@ -485,7 +482,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
 
   // ---- GetCapacity / ControllerGetVolume ---------------------------------------------------
   c({
-    id: 'csi.controller.get-capacity', rules: ['csi.get-capacity.implemented', 'csi.get-capacity.non-negative'], needs: [CONTROLLER, C(CtrlCap.GET_CAPACITY)],
+    id: 'csi.controller.get-capacity', rpc: 'GetCapacity', rules: ['csi.get-capacity.implemented', 'csi.get-capacity.non-negative'], needs: [CONTROLLER, C(CtrlCap.GET_CAPACITY)],
     name: 'GetCapacity answers OK with and without volume_capabilities',
     async run(k) {
       await expectOk(k.controller.getCapacity({}), 'csi.get-capacity.implemented');
@@ -495,7 +492,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.get-volume', needs: [...base, C(CtrlCap.GET_VOLUME)],
+    id: 'csi.controller.get-volume', rpc: 'ControllerGetVolume', needs: [...base, C(CtrlCap.GET_VOLUME)],
     rules: [...VOLUME, RULES.publishOk, 'csi.controller-get-volume.implemented', 'csi.controller-get-volume.volume-condition', 'csi.controller-get-volume.published-nodes'],
     name: 'ControllerGetVolume returns the volume (with the node it is published to)',
     async run(k) {
@@ -513,17 +510,17 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.get-volume.unknown-volume', rules: ['csi.controller-get-volume.not-found'], needs: [CONTROLLER, C(CtrlCap.GET_VOLUME)],
+    id: 'csi.controller.get-volume.unknown-volume', rpc: 'ControllerGetVolume', rules: ['csi.controller-get-volume.not-found'], needs: [CONTROLLER, C(CtrlCap.GET_VOLUME)],
     name: 'ControllerGetVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       await expectCode(k.controller.controllerGetVolume({ volumeId: unknownVolume(k) }), 'NOT_FOUND', 'csi.controller-get-volume.not-found');
     },
   }),
-  missing('csi.controller.get-volume.missing-volume-id', 'ControllerGetVolume', 'volume_id', 'csi.controller-get-volume.volume-id-required', [CONTROLLER, C(CtrlCap.GET_VOLUME)], async (k) => ({ p: k.controller.controllerGetVolume({ volumeId: '' }) })),
+  missing(G, 'csi.controller.get-volume.missing-volume-id', 'ControllerGetVolume', 'volume_id', 'csi.controller-get-volume.volume-id-required', [CONTROLLER, C(CtrlCap.GET_VOLUME)], async (k) => ({ p: k.controller.controllerGetVolume({ volumeId: '' }) })),
 
   // ---- ControllerExpandVolume --------------------------------------------------------------
   c({
-    id: 'csi.controller.expand-volume.grows', rules: [...VOLUME, 'csi.controller-expand-volume.implemented', 'csi.controller-expand-volume.capacity-bytes', 'csi.get-plugin-capabilities.offline-expansion'], needs: [...base, C(CtrlCap.EXPAND_VOLUME)],
+    id: 'csi.controller.expand-volume.grows', rpc: 'ControllerExpandVolume', rules: [...VOLUME, 'csi.controller-expand-volume.implemented', 'csi.controller-expand-volume.capacity-bytes', 'csi.get-plugin-capabilities.offline-expansion'], needs: [...base, C(CtrlCap.EXPAND_VOLUME)],
     name: 'ControllerExpandVolume grows a volume (published nowhere) to at least the required size',
     async run(k) {
       const v = await k.createVolume();
@@ -534,7 +531,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.expand-volume.idempotent', rules: [...VOLUME, 'csi.controller-expand-volume.idempotent'], needs: [...base, C(CtrlCap.EXPAND_VOLUME)],
+    id: 'csi.controller.expand-volume.idempotent', rpc: 'ControllerExpandVolume', rules: [...VOLUME, 'csi.controller-expand-volume.idempotent'], needs: [...base, C(CtrlCap.EXPAND_VOLUME)],
     name: 'ControllerExpandVolume twice to the same size answers OK both times with the same capacity',
     async run(k) {
       const v = await k.createVolume();
@@ -546,7 +543,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.expand-volume.already-large', rules: [...VOLUME, 'csi.controller-expand-volume.already-large-ok'], needs: [...base, C(CtrlCap.EXPAND_VOLUME)], tags: ['Optional'],
+    id: 'csi.controller.expand-volume.already-large', rpc: 'ControllerExpandVolume', rules: [...VOLUME, 'csi.controller-expand-volume.already-large-ok'], needs: [...base, C(CtrlCap.EXPAND_VOLUME)], tags: ['Optional'],
     name: 'ControllerExpandVolume to less than the volume already has answers OK',
     async run(k) {
       const v = await k.createVolume();
@@ -554,7 +551,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.expand-volume.offline-published', needs: [...base, C(CtrlCap.EXPAND_VOLUME), cap.expansion(ExpansionCap.OFFLINE)],
+    id: 'csi.controller.expand-volume.offline-published', rpc: 'ControllerExpandVolume', needs: [...base, C(CtrlCap.EXPAND_VOLUME), cap.expansion(ExpansionCap.OFFLINE)],
     rules: [...LIFECYCLE, 'csi.get-plugin-capabilities.offline-not-while-published', 'csi.controller-expand-volume.in-use-failed-precondition'],
     name: 'ControllerExpandVolume of a published volume on a plugin with only OFFLINE expansion fails with FAILED_PRECONDITION',
     async run(k) {
@@ -564,20 +561,20 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       await expectCode(k.controller.controllerExpandVolume({ volumeId: r.volume.volumeId, capacityRange: { requiredBytes: k.env.size * 2n }, volumeCapability: k.cap() }), 'FAILED_PRECONDITION', 'csi.controller-expand-volume.in-use-failed-precondition');
     },
   }),
-  missing('csi.controller.expand-volume.missing-volume-id', 'ControllerExpandVolume', 'volume_id', 'csi.controller-expand-volume.volume-id-required', [CONTROLLER, C(CtrlCap.EXPAND_VOLUME)], async (k) => ({ p: k.controller.controllerExpandVolume({ volumeId: '', capacityRange: { requiredBytes: k.env.size } }) })),
-  missing('csi.controller.expand-volume.missing-capacity', 'ControllerExpandVolume', 'capacity_range', 'csi.controller-expand-volume.capacity-required', [...base, C(CtrlCap.EXPAND_VOLUME)], async (k) => {
+  missing(G, 'csi.controller.expand-volume.missing-volume-id', 'ControllerExpandVolume', 'volume_id', 'csi.controller-expand-volume.volume-id-required', [CONTROLLER, C(CtrlCap.EXPAND_VOLUME)], async (k) => ({ p: k.controller.controllerExpandVolume({ volumeId: '', capacityRange: { requiredBytes: k.env.size } }) })),
+  missing(G, 'csi.controller.expand-volume.missing-capacity', 'ControllerExpandVolume', 'capacity_range', 'csi.controller-expand-volume.capacity-required', [...base, C(CtrlCap.EXPAND_VOLUME)], async (k) => {
     const v = await k.createVolume();
     return { p: k.controller.controllerExpandVolume({ volumeId: v.volumeId }) };
   }),
   c({
-    id: 'csi.controller.expand-volume.unknown-volume', rules: ['csi.controller-expand-volume.not-found'], needs: [CONTROLLER, C(CtrlCap.EXPAND_VOLUME)],
+    id: 'csi.controller.expand-volume.unknown-volume', rpc: 'ControllerExpandVolume', rules: ['csi.controller-expand-volume.not-found'], needs: [CONTROLLER, C(CtrlCap.EXPAND_VOLUME)],
     name: 'ControllerExpandVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       await expectCode(k.controller.controllerExpandVolume({ volumeId: unknownVolume(k), capacityRange: { requiredBytes: k.env.size * 2n } }), 'NOT_FOUND', 'csi.controller-expand-volume.not-found');
     },
   }),
   c({
-    id: 'csi.controller.expand-volume.unsupported-capacity', rules: [...VOLUME, 'csi.controller-expand-volume.unsupported-capacity-out-of-range'], needs: [...base, C(CtrlCap.EXPAND_VOLUME)], tags: ['Optional'],
+    id: 'csi.controller.expand-volume.unsupported-capacity', rpc: 'ControllerExpandVolume', rules: [...VOLUME, 'csi.controller-expand-volume.unsupported-capacity-out-of-range'], needs: [...base, C(CtrlCap.EXPAND_VOLUME)], tags: ['Optional'],
     name: 'ControllerExpandVolume to 4 EiB fails with OUT_OF_RANGE (or RESOURCE_EXHAUSTED)',
     async run(k) {
       const v = await k.createVolume();
@@ -591,7 +588,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
   // Only the driver knows which mutable parameters it supports: the cases that need a valid
   // modification use --test-volume-mutable-parameters; the unknown-key cases use a key no driver has.
   c({
-    id: 'csi.controller.modify-volume.applies', rules: [...VOLUME, 'csi.controller-modify-volume.implemented', 'csi.controller-modify-volume.idempotent'], needs: [...base, C(CtrlCap.MODIFY_VOLUME)],
+    id: 'csi.controller.modify-volume.applies', rpc: 'ControllerModifyVolume', rules: [...VOLUME, 'csi.controller-modify-volume.implemented', 'csi.controller-modify-volume.idempotent'], needs: [...base, C(CtrlCap.MODIFY_VOLUME)],
     name: 'ControllerModifyVolume with supported mutable parameters answers OK, and again OK when repeated',
     async run(k) {
       const mutableParameters = supportedMutable(k);
@@ -601,25 +598,25 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.modify-volume.unknown-parameter', rules: [...VOLUME, 'csi.controller-modify-volume.unsupported-invalid-argument', 'csi.error-scheme.invalid-field-invalid-argument'], needs: [...base, C(CtrlCap.MODIFY_VOLUME)],
+    id: 'csi.controller.modify-volume.unknown-parameter', rpc: 'ControllerModifyVolume', rules: [...VOLUME, 'csi.controller-modify-volume.unsupported-invalid-argument', 'csi.error-scheme.invalid-field-invalid-argument'], needs: [...base, C(CtrlCap.MODIFY_VOLUME)],
     name: 'ControllerModifyVolume with a mutable parameter key the driver does not know fails with INVALID_ARGUMENT',
     async run(k) {
       const v = await k.createVolume();
       await expectCode(k.controller.controllerModifyVolume({ volumeId: v.volumeId, mutableParameters: { [unknownKey(k)]: 'x' } }), 'INVALID_ARGUMENT', 'csi.controller-modify-volume.unsupported-invalid-argument');
     },
   }),
-  missing('csi.controller.modify-volume.missing-parameters', 'ControllerModifyVolume', 'mutable_parameters', 'csi.controller-modify-volume.parameters-required', [...base, C(CtrlCap.MODIFY_VOLUME)], async (k) => {
+  missing(G, 'csi.controller.modify-volume.missing-parameters', 'ControllerModifyVolume', 'mutable_parameters', 'csi.controller-modify-volume.parameters-required', [...base, C(CtrlCap.MODIFY_VOLUME)], async (k) => {
     const v = await k.createVolume();
     return { p: k.controller.controllerModifyVolume({ volumeId: v.volumeId, mutableParameters: {} }) };
   }, ['csi.field-requirements.required-list-non-empty']),
   c({
-    id: 'csi.controller.modify-volume.unknown-volume', rules: ['csi.controller-modify-volume.not-found'], needs: [CONTROLLER, C(CtrlCap.MODIFY_VOLUME)],
+    id: 'csi.controller.modify-volume.unknown-volume', rpc: 'ControllerModifyVolume', rules: ['csi.controller-modify-volume.not-found'], needs: [CONTROLLER, C(CtrlCap.MODIFY_VOLUME)],
     name: 'ControllerModifyVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       // Valid parameters, so that only the volume is wrong (an empty map is itself INVALID_ARGUMENT).
       await expectCode(k.controller.controllerModifyVolume({ volumeId: unknownVolume(k), mutableParameters: supportedMutable(k) }), 'NOT_FOUND', 'csi.controller-modify-volume.not-found');
     },
   }),
-  missing('csi.controller.modify-volume.missing-volume-id', 'ControllerModifyVolume', 'volume_id', 'csi.controller-modify-volume.volume-id-required', [CONTROLLER, C(CtrlCap.MODIFY_VOLUME)], async (k) => ({ p: k.controller.controllerModifyVolume({ volumeId: '', mutableParameters: { [unknownKey(k)]: 'x' } }) })),
+  missing(G, 'csi.controller.modify-volume.missing-volume-id', 'ControllerModifyVolume', 'volume_id', 'csi.controller-modify-volume.volume-id-required', [CONTROLLER, C(CtrlCap.MODIFY_VOLUME)], async (k) => ({ p: k.controller.controllerModifyVolume({ volumeId: '', mutableParameters: { [unknownKey(k)]: 'x' } }) })),
 ];
 

@@ -4,11 +4,12 @@ import { RpcError } from '../../interfaces/grpc/errors.js';
 import type { VolumeGroupSnapshot } from '../../interfaces/gen/csi/csi.js';
 import { expectCode, expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { MISSING_FIELD_RULES, csiCase, type CsiCaseDef } from './case.js';
-import { CONTROLLER, CREATE_DELETE, GroupCap, ServiceCap, VOLUME, cap, type CsiEnv, type CsiKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { MISSING_FIELD_RULES } from './case.js';
+import { CONTROLLER, CREATE_DELETE, GroupCap, ServiceCap, VOLUME, cap, type CsiEnv, CsiKit } from './kit.js';
 
 const G = 'csi.GroupController';
-const c = (d: Omit<CsiCaseDef, 'group'> & { group?: string }) => csiCase({ group: G, ...d });
+const c = defineCases(CsiKit, G);
 const SERVICE = cap.plugin(ServiceCap.GROUP_CONTROLLER_SERVICE);
 const GROUPS = cap.group(GroupCap.CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT);
 const full = [SERVICE, GROUPS, CONTROLLER, CREATE_DELETE];
@@ -36,7 +37,7 @@ async function createGroup(k: CsiKit, name = k.ctx.unique('group')) {
 
 export const groupControllerCases: CaseDef<CsiEnv>[] = [
   c({
-    id: 'csi.group-controller.get-capabilities', rules: ['csi.group-controller-get-capabilities.implemented'], needs: [SERVICE],
+    id: 'csi.group-controller.get-capabilities', rpc: 'GroupControllerGetCapabilities', rules: ['csi.group-controller-get-capabilities.implemented'], needs: [SERVICE],
     name: 'GroupControllerGetCapabilities answers OK and every capability has a known type',
     async run(k) {
       const p = k.group.groupControllerGetCapabilities({});
@@ -45,7 +46,7 @@ export const groupControllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.group-controller.create.basic', needs: full,
+    id: 'csi.group-controller.create.basic', rpc: ['CreateVolumeGroupSnapshot', 'GetVolumeGroupSnapshot'], needs: full,
     rules: [...VOLUME, 'csi.create-volume-group-snapshot.implemented', 'csi.create-volume-group-snapshot.group-fields', 'csi.create-snapshot.group-member', 'csi.get-volume-group-snapshot.implemented', 'csi.create-volume-group-snapshot.ready-to-use'],
     name: 'CreateVolumeGroupSnapshot snapshots every source volume, and GetVolumeGroupSnapshot returns the group',
     async run(k) {
@@ -62,7 +63,7 @@ export const groupControllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.group-controller.create.idempotent', rules: [...VOLUME, 'csi.create-volume-group-snapshot.implemented', 'csi.create-volume-group-snapshot.group-fields', 'csi.create-volume-group-snapshot.idempotent'], needs: full,
+    id: 'csi.group-controller.create.idempotent', rpc: 'CreateVolumeGroupSnapshot', rules: [...VOLUME, 'csi.create-volume-group-snapshot.implemented', 'csi.create-volume-group-snapshot.group-fields', 'csi.create-volume-group-snapshot.idempotent'], needs: full,
     name: 'CreateVolumeGroupSnapshot twice with the same name and sources returns the same group',
     async run(k) {
       const { g, req } = await createGroup(k);
@@ -73,7 +74,7 @@ export const groupControllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.group-controller.create.missing-name', rules: [...VOLUME, 'csi.create-volume-group-snapshot.name-required', ...MISSING_FIELD_RULES], needs: full,
+    id: 'csi.group-controller.create.missing-name', rpc: 'CreateVolumeGroupSnapshot', rules: [...VOLUME, 'csi.create-volume-group-snapshot.name-required', ...MISSING_FIELD_RULES], needs: full,
     name: 'CreateVolumeGroupSnapshot without name fails with INVALID_ARGUMENT',
     async run(k) {
       const v = await k.createVolume();
@@ -83,7 +84,7 @@ export const groupControllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.group-controller.create.missing-sources', rules: ['csi.create-volume-group-snapshot.sources-required', 'csi.field-requirements.required-list-non-empty', ...MISSING_FIELD_RULES], needs: [SERVICE, GROUPS],
+    id: 'csi.group-controller.create.missing-sources', rpc: 'CreateVolumeGroupSnapshot', rules: ['csi.create-volume-group-snapshot.sources-required', 'csi.field-requirements.required-list-non-empty', ...MISSING_FIELD_RULES], needs: [SERVICE, GROUPS],
     name: 'CreateVolumeGroupSnapshot without source_volume_ids fails with INVALID_ARGUMENT',
     async run(k) {
       const p = k.group.createVolumeGroupSnapshot({ name: k.ctx.unique('group'), sourceVolumeIds: [] });
@@ -92,7 +93,7 @@ export const groupControllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.group-controller.delete.idempotent', rules: [...VOLUME, 'csi.create-volume-group-snapshot.implemented', 'csi.create-volume-group-snapshot.group-fields', 'csi.delete-volume-group-snapshot.implemented', 'csi.delete-volume-group-snapshot.idempotent'], needs: full,
+    id: 'csi.group-controller.delete.idempotent', rpc: 'DeleteVolumeGroupSnapshot', rules: [...VOLUME, 'csi.create-volume-group-snapshot.implemented', 'csi.create-volume-group-snapshot.group-fields', 'csi.delete-volume-group-snapshot.implemented', 'csi.delete-volume-group-snapshot.idempotent'], needs: full,
     name: 'DeleteVolumeGroupSnapshot twice answers OK both times',
     async run(k) {
       const { g } = await createGroup(k);
@@ -102,28 +103,28 @@ export const groupControllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.group-controller.delete.unknown-id', rules: ['csi.delete-volume-group-snapshot.idempotent'], needs: [SERVICE, GROUPS],
+    id: 'csi.group-controller.delete.unknown-id', rpc: 'DeleteVolumeGroupSnapshot', rules: ['csi.delete-volume-group-snapshot.idempotent'], needs: [SERVICE, GROUPS],
     name: 'DeleteVolumeGroupSnapshot of an id that never existed answers OK',
     async run(k) {
       await expectOk(k.group.deleteVolumeGroupSnapshot({ groupSnapshotId: k.ctx.unique('missing-group'), snapshotIds: [k.ctx.unique('missing-snapshot')] }), 'csi.delete-volume-group-snapshot.idempotent');
     },
   }),
   c({
-    id: 'csi.group-controller.delete.missing-id', rules: ['csi.delete-volume-group-snapshot.group-id-required', ...MISSING_FIELD_RULES], needs: [SERVICE, GROUPS],
+    id: 'csi.group-controller.delete.missing-id', rpc: 'DeleteVolumeGroupSnapshot', rules: ['csi.delete-volume-group-snapshot.group-id-required', ...MISSING_FIELD_RULES], needs: [SERVICE, GROUPS],
     name: 'DeleteVolumeGroupSnapshot without group_snapshot_id fails with INVALID_ARGUMENT',
     async run(k) {
       await expectCode(k.group.deleteVolumeGroupSnapshot({ groupSnapshotId: '' }), 'INVALID_ARGUMENT', 'csi.delete-volume-group-snapshot.group-id-required');
     },
   }),
   c({
-    id: 'csi.group-controller.get.unknown-id', rules: ['csi.get-volume-group-snapshot.not-found'], needs: [SERVICE, GROUPS],
+    id: 'csi.group-controller.get.unknown-id', rpc: 'GetVolumeGroupSnapshot', rules: ['csi.get-volume-group-snapshot.not-found'], needs: [SERVICE, GROUPS],
     name: 'GetVolumeGroupSnapshot of an id that does not exist fails with NOT_FOUND',
     async run(k) {
       await expectCode(k.group.getVolumeGroupSnapshot({ groupSnapshotId: k.ctx.unique('missing-group'), snapshotIds: [k.ctx.unique('missing-snapshot')] }), 'NOT_FOUND', 'csi.get-volume-group-snapshot.not-found');
     },
   }),
   c({
-    id: 'csi.group-controller.create.incompatible', rules: [...VOLUME, 'csi.create-volume-group-snapshot.implemented', 'csi.create-volume-group-snapshot.group-fields', 'csi.create-volume-group-snapshot.incompatible-already-exists'], needs: full,
+    id: 'csi.group-controller.create.incompatible', rpc: 'CreateVolumeGroupSnapshot', rules: [...VOLUME, 'csi.create-volume-group-snapshot.implemented', 'csi.create-volume-group-snapshot.group-fields', 'csi.create-volume-group-snapshot.incompatible-already-exists'], needs: full,
     name: 'CreateVolumeGroupSnapshot with an existing name but other source volumes fails with ALREADY_EXISTS',
     async run(k) {
       const { req } = await createGroup(k);
@@ -133,7 +134,7 @@ export const groupControllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.group-controller.get.snapshot-list-mismatch', rules: [...VOLUME, 'csi.create-volume-group-snapshot.implemented', 'csi.create-volume-group-snapshot.group-fields', 'csi.get-volume-group-snapshot.mismatch'], needs: full, tags: ['Optional'],
+    id: 'csi.group-controller.get.snapshot-list-mismatch', rpc: 'GetVolumeGroupSnapshot', rules: [...VOLUME, 'csi.create-volume-group-snapshot.implemented', 'csi.create-volume-group-snapshot.group-fields', 'csi.get-volume-group-snapshot.mismatch'], needs: full, tags: ['Optional'],
     name: 'GetVolumeGroupSnapshot with snapshot_ids that do not match the group fails with INVALID_ARGUMENT',
     async run(k) {
       const { g } = await createGroup(k);
@@ -141,7 +142,7 @@ export const groupControllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.group-controller.delete.snapshot-list-mismatch', rules: [...VOLUME, 'csi.create-volume-group-snapshot.implemented', 'csi.create-volume-group-snapshot.group-fields', 'csi.delete-volume-group-snapshot.mismatch'], needs: full, tags: ['Optional'],
+    id: 'csi.group-controller.delete.snapshot-list-mismatch', rpc: 'DeleteVolumeGroupSnapshot', rules: [...VOLUME, 'csi.create-volume-group-snapshot.implemented', 'csi.create-volume-group-snapshot.group-fields', 'csi.delete-volume-group-snapshot.mismatch'], needs: full, tags: ['Optional'],
     name: 'DeleteVolumeGroupSnapshot with snapshot_ids that do not match the group fails with INVALID_ARGUMENT',
     async run(k) {
       const { g } = await createGroup(k);
@@ -149,7 +150,7 @@ export const groupControllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.group-controller.member-get-snapshot', rules: [...VOLUME, 'csi.create-volume-group-snapshot.implemented', 'csi.create-volume-group-snapshot.group-fields', 'csi.get-snapshot.for-groups'], needs: full, tags: ['Optional'],
+    id: 'csi.group-controller.member-get-snapshot', rpc: 'GetSnapshot', rules: [...VOLUME, 'csi.create-volume-group-snapshot.implemented', 'csi.create-volume-group-snapshot.group-fields', 'csi.get-snapshot.for-groups'], needs: full, tags: ['Optional'],
     name: 'GetSnapshot returns a member snapshot of a group (a plugin with group snapshots should serve it)',
     async run(k) {
       const { g } = await createGroup(k);
@@ -161,7 +162,7 @@ export const groupControllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.group-controller.get.missing-id', rules: ['csi.get-volume-group-snapshot.group-id-required', ...MISSING_FIELD_RULES], needs: [SERVICE, GROUPS],
+    id: 'csi.group-controller.get.missing-id', rpc: 'GetVolumeGroupSnapshot', rules: ['csi.get-volume-group-snapshot.group-id-required', ...MISSING_FIELD_RULES], needs: [SERVICE, GROUPS],
     name: 'GetVolumeGroupSnapshot without group_snapshot_id fails with INVALID_ARGUMENT',
     async run(k) {
       await expectCode(k.group.getVolumeGroupSnapshot({ groupSnapshotId: '', snapshotIds: [k.ctx.unique('missing-snapshot')] }), 'INVALID_ARGUMENT', 'csi.get-volume-group-snapshot.group-id-required');

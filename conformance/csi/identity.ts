@@ -4,15 +4,16 @@ import { PluginCapability_Service_Type as ServiceCap, PluginCapability_VolumeExp
 import { CsiClient } from '../../interfaces/csi/client.js';
 import { expectEqual, expectMatch, expectNonEmpty, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { csiCase } from './case.js';
-import { CONTROLLER, CtrlCap, NodeCap, PUBLISH_UNPUBLISH, cap, type CsiEnv } from './kit.js';
+import { defineCases } from '../define.js';
+import { CONTROLLER, CtrlCap, NodeCap, PUBLISH_UNPUBLISH, cap, CsiKit, type CsiEnv } from './kit.js';
 
 const G = 'csi.Identity';
+const c = defineCases(CsiKit, G);
 const NAME_RULE = 'csi.get-plugin-info.name-format';
 
 export const identityCases: CaseDef<CsiEnv>[] = [
-  csiCase({
-    id: 'csi.identity.get-plugin-info.name', group: G, rules: ['csi.get-plugin-info.ok', 'csi.get-plugin-info.name-required', NAME_RULE],
+  c({
+    id: 'csi.identity.get-plugin-info.name', rpc: 'GetPluginInfo', rules: ['csi.get-plugin-info.ok', 'csi.get-plugin-info.name-required', NAME_RULE],
     name: 'GetPluginInfo returns a name of at most 63 characters in domain-name notation',
     async run(k) {
       const p = k.identity.getPluginInfo({});
@@ -22,8 +23,8 @@ export const identityCases: CaseDef<CsiEnv>[] = [
       expectMatch(info.name, /^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/, NAME_RULE, 'name', p);
     },
   }),
-  csiCase({
-    id: 'csi.identity.get-plugin-info.vendor-version', group: G, rules: ['csi.get-plugin-info.ok', 'csi.get-plugin-info.vendor-version-required'],
+  c({
+    id: 'csi.identity.get-plugin-info.vendor-version', rpc: 'GetPluginInfo', rules: ['csi.get-plugin-info.ok', 'csi.get-plugin-info.vendor-version-required'],
     name: 'GetPluginInfo returns a vendor_version',
     async run(k) {
       const p = k.identity.getPluginInfo({});
@@ -31,8 +32,8 @@ export const identityCases: CaseDef<CsiEnv>[] = [
       expectNonEmpty(info.vendorVersion, 'csi.get-plugin-info.vendor-version-required', 'vendor_version', p);
     },
   }),
-  csiCase({
-    id: 'csi.identity.get-plugin-capabilities', group: G, rules: ['csi.get-plugin-capabilities.required-rpc', 'csi.get-plugin-capabilities.ok', 'csi.get-plugin-capabilities.known-types'],
+  c({
+    id: 'csi.identity.get-plugin-capabilities', rpc: 'GetPluginCapabilities', rules: ['csi.get-plugin-capabilities.required-rpc', 'csi.get-plugin-capabilities.ok', 'csi.get-plugin-capabilities.known-types'],
     name: 'GetPluginCapabilities answers OK and every capability has a known type',
     async run(k) {
       const p = k.identity.getPluginCapabilities({});
@@ -45,30 +46,30 @@ export const identityCases: CaseDef<CsiEnv>[] = [
       });
     },
   }),
-  csiCase({
-    id: 'csi.identity.probe', group: G, rules: ['csi.probe.required', 'csi.probe.not-ready-error-or-false', 'csi.architecture.identity-on-both', 'csi.protocol.grpc-identity'],
+  c({
+    id: 'csi.identity.probe', rpc: 'Probe', rules: ['csi.probe.required', 'csi.probe.not-ready-error-or-false', 'csi.architecture.identity-on-both', 'csi.protocol.grpc-identity'],
     name: 'Probe answers OK',
     async run(k) {
       const res = await expectOk(k.identity.probe({}), 'csi.probe.required');
       if (res.ready === false) k.ctx.log('Probe answered ready=false');
     },
   }),
-  csiCase({
-    id: 'csi.identity.controller-service-answers', group: G, needs: [CONTROLLER], rules: ['csi.get-plugin-capabilities.controller-service-served', 'csi.architecture.controller-service', 'csi.protocol.all-services-at-endpoint'],
+  c({
+    id: 'csi.identity.controller-service-answers', rpc: 'ControllerGetCapabilities', needs: [CONTROLLER], rules: ['csi.get-plugin-capabilities.controller-service-served', 'csi.architecture.controller-service', 'csi.protocol.all-services-at-endpoint'],
     name: 'A plugin advertising CONTROLLER_SERVICE answers ControllerGetCapabilities',
     async run(k) {
       await expectOk(k.controller.controllerGetCapabilities({}), 'csi.get-plugin-capabilities.controller-service-served');
     },
   }),
-  csiCase({
-    id: 'csi.identity.group-controller-service-answers', group: G, needs: [cap.plugin(ServiceCap.GROUP_CONTROLLER_SERVICE)], rules: ['csi.get-plugin-capabilities.group-controller-service-served'],
+  c({
+    id: 'csi.identity.group-controller-service-answers', rpc: 'GroupControllerGetCapabilities', needs: [cap.plugin(ServiceCap.GROUP_CONTROLLER_SERVICE)], rules: ['csi.get-plugin-capabilities.group-controller-service-served'],
     name: 'A plugin advertising GROUP_CONTROLLER_SERVICE answers GroupControllerGetCapabilities',
     async run(k) {
       await expectOk(k.group.groupControllerGetCapabilities({}), 'csi.get-plugin-capabilities.group-controller-service-served');
     },
   }),
-  csiCase({
-    id: 'csi.identity.capabilities-consistent', group: G,
+  c({
+    id: 'csi.identity.capabilities-consistent', rpc: 'GetPluginCapabilities',
     rules: ['csi.get-plugin-capabilities.same-across-instances', 'csi.get-plugin-capabilities.expansion-needs-rpc', 'csi.controller-get-capabilities.published-nodes-needs-publish'],
     name: 'The capabilities agree: the same plugin capabilities on every call and endpoint; expansion and published-node listing come with the RPCs they need',
     async run(k) {

@@ -17,6 +17,7 @@ import { RpcError } from '../../interfaces/grpc/errors.js';
 import type { DeepPartial, ServiceDef } from '../../interfaces/grpc/types.js';
 import { expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseContext } from '../runner/context.js';
+import { isGrpcCallOf, methodNames } from '../define.js';
 
 export { Mode };
 const GiB = 1024n ** 3n;
@@ -150,7 +151,14 @@ function padded(parent: string, name: string, minBytes: number): string {
   return join(parent, short >= minBytes ? name : `${name}-${'x'.repeat(minBytes - short - 1)}`);
 }
 
+/** Every RPC of the four CSI services, by proto name: what a case may declare as its rpc. */
+export const CSI_RPC_NAMES = methodNames(IdentityDefinition, ControllerDefinition, NodeDefinition, GroupControllerDefinition);
+export type CsiRpc = (typeof CSI_RPC_NAMES)[number];
+
 export class CsiKit implements Clients {
+  static readonly rpcNames = CSI_RPC_NAMES;
+  static isCallOf = isGrpcCallOf;
+
   readonly identity: Clients['identity'];
   readonly controller: Clients['controller'];
   readonly node: Clients['node'];

@@ -2,16 +2,14 @@
 // DeleteSnapshot, ListSnapshots (filters, pagination, bad tokens), GetSnapshot.
 import { expectCode, expectEqual, expectNonEmpty, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { csiCase, missingField, type CsiCaseDef } from './case.js';
-import { CONTROLLER, CREATE_DELETE, CtrlCap, LIST_SNAPSHOTS, SNAPSHOT, SNAPSHOTS, cap, type CsiEnv, type CsiKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { missing } from './case.js';
+import { CONTROLLER, CREATE_DELETE, CtrlCap, LIST_SNAPSHOTS, SNAPSHOT, SNAPSHOTS, cap, type CsiEnv, CsiKit } from './kit.js';
 
 const G = 'csi.Snapshots';
-const c = (d: Omit<CsiCaseDef, 'group'> & { group?: string }) => csiCase({ group: G, ...d });
+const c = defineCases(CsiKit, G);
 const base = [CONTROLLER, CREATE_DELETE, SNAPSHOTS];
 const listing = [...base, LIST_SNAPSHOTS];
-
-const missing = (id: string, rpc: string, field: string, rule: string, needs: string[], call: (k: CsiKit) => Promise<{ p: Promise<unknown> }>) =>
-  missingField(G, id, rpc, field, rule, needs, call);
 
 /** Every page of ListSnapshots for `req`; fails on a token loop. */
 async function listAll(k: CsiKit, req: { snapshotId?: string; sourceVolumeId?: string; maxEntries?: number } = {}) {
@@ -29,7 +27,7 @@ async function listAll(k: CsiKit, req: { snapshotId?: string; sourceVolumeId?: s
 
 export const snapshotCases: CaseDef<CsiEnv>[] = [
   c({
-    id: 'csi.snapshots.create.basic', rules: [...SNAPSHOT, 'csi.create-snapshot.snapshot-id-on-cut'], needs: base,
+    id: 'csi.snapshots.create.basic', rpc: 'CreateSnapshot', rules: [...SNAPSHOT, 'csi.create-snapshot.snapshot-id-on-cut'], needs: base,
     name: 'CreateSnapshot returns a snapshot with an id, the source volume, a creation time and a size that is not negative',
     async run(k) {
       const v = await k.createVolume();
@@ -40,7 +38,7 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.snapshots.create.ready-to-use', rules: [...SNAPSHOT, 'csi.create-snapshot.ready-to-use'], needs: base, tags: ['Optional'],
+    id: 'csi.snapshots.create.ready-to-use', rpc: 'CreateSnapshot', rules: [...SNAPSHOT, 'csi.create-snapshot.ready-to-use'], needs: base, tags: ['Optional'],
     name: 'A snapshot becomes ready_to_use: repeating CreateSnapshot reports ready_to_use true within 5 s',
     async run(k) {
       const v = await k.createVolume();
@@ -56,13 +54,13 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
       expectTrue(s.readyToUse, `snapshot ${s.snapshotId} is still not ready_to_use after 5 s`, 'csi.create-snapshot.ready-to-use', { actual: s, call: last });
     },
   }),
-  missing('csi.snapshots.create.missing-name', 'CreateSnapshot', 'name', 'csi.create-snapshot.name-required', base, async (k) => {
+  missing(G, 'csi.snapshots.create.missing-name', 'CreateSnapshot', 'name', 'csi.create-snapshot.name-required', base, async (k) => {
     const v = await k.createVolume();
     return { p: k.controller.createSnapshot({ name: '', sourceVolumeId: v.volumeId }) };
   }),
-  missing('csi.snapshots.create.missing-source', 'CreateSnapshot', 'source_volume_id', 'csi.create-snapshot.source-required', [CONTROLLER, SNAPSHOTS], async (k) => ({ p: k.controller.createSnapshot({ name: k.ctx.unique('snap'), sourceVolumeId: '' }) })),
+  missing(G, 'csi.snapshots.create.missing-source', 'CreateSnapshot', 'source_volume_id', 'csi.create-snapshot.source-required', [CONTROLLER, SNAPSHOTS], async (k) => ({ p: k.controller.createSnapshot({ name: k.ctx.unique('snap'), sourceVolumeId: '' }) })),
   c({
-    id: 'csi.snapshots.create.max-length-name', rules: [...SNAPSHOT, 'csi.field-requirements.string-128-bytes'], needs: base,
+    id: 'csi.snapshots.create.max-length-name', rpc: 'CreateSnapshot', rules: [...SNAPSHOT, 'csi.field-requirements.string-128-bytes'], needs: base,
     name: 'CreateSnapshot accepts a name of 128 bytes',
     async run(k) {
       const v = await k.createVolume();
@@ -70,7 +68,7 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.snapshots.create.idempotent', rules: [...SNAPSHOT, 'csi.create-snapshot.idempotent'], needs: base,
+    id: 'csi.snapshots.create.idempotent', rpc: 'CreateSnapshot', rules: [...SNAPSHOT, 'csi.create-snapshot.idempotent'], needs: base,
     name: 'CreateSnapshot twice with the same name and source returns the same snapshot',
     async run(k) {
       const v = await k.createVolume();
@@ -83,7 +81,7 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.snapshots.create.same-name-different-source', rules: [...SNAPSHOT, 'csi.create-snapshot.incompatible-already-exists'], needs: base,
+    id: 'csi.snapshots.create.same-name-different-source', rpc: 'CreateSnapshot', rules: [...SNAPSHOT, 'csi.create-snapshot.incompatible-already-exists'], needs: base,
     name: 'CreateSnapshot with an existing name but another source volume fails with ALREADY_EXISTS',
     async run(k) {
       const v1 = await k.createVolume();
@@ -96,7 +94,7 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.snapshots.create.unknown-source', rules: ['csi.create-snapshot.source-not-found'], needs: [CONTROLLER, SNAPSHOTS], tags: ['Optional'],
+    id: 'csi.snapshots.create.unknown-source', rpc: 'CreateSnapshot', rules: ['csi.create-snapshot.source-not-found'], needs: [CONTROLLER, SNAPSHOTS], tags: ['Optional'],
     name: 'CreateSnapshot of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       const p = k.controller.createSnapshot({ name: k.ctx.unique('snap'), sourceVolumeId: k.ctx.unique('missing-volume') });
@@ -105,7 +103,7 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.snapshots.delete.basic', rules: [...SNAPSHOT, 'csi.list-snapshots.implemented', 'csi.list-snapshots.pagination', 'csi.delete-snapshot.implemented', 'csi.list-snapshots.current'], needs: base,
+    id: 'csi.snapshots.delete.basic', rpc: 'DeleteSnapshot', rules: [...SNAPSHOT, 'csi.list-snapshots.implemented', 'csi.list-snapshots.pagination', 'csi.delete-snapshot.implemented', 'csi.list-snapshots.current'], needs: base,
     name: 'DeleteSnapshot removes the snapshot',
     async run(k) {
       const v = await k.createVolume();
@@ -118,7 +116,7 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.snapshots.delete.idempotent', rules: [...SNAPSHOT, 'csi.delete-snapshot.implemented', 'csi.delete-snapshot.idempotent'], needs: base,
+    id: 'csi.snapshots.delete.idempotent', rpc: 'DeleteSnapshot', rules: [...SNAPSHOT, 'csi.delete-snapshot.implemented', 'csi.delete-snapshot.idempotent'], needs: base,
     name: 'DeleteSnapshot twice answers OK both times',
     async run(k) {
       const v = await k.createVolume();
@@ -128,15 +126,15 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.snapshots.delete.unknown-id', rules: ['csi.delete-snapshot.idempotent'], needs: [CONTROLLER, SNAPSHOTS],
+    id: 'csi.snapshots.delete.unknown-id', rpc: 'DeleteSnapshot', rules: ['csi.delete-snapshot.idempotent'], needs: [CONTROLLER, SNAPSHOTS],
     name: 'DeleteSnapshot of a snapshot id that never existed answers OK',
     async run(k) {
       await expectOk(k.controller.deleteSnapshot({ snapshotId: k.ctx.unique('missing-snapshot') }), 'csi.delete-snapshot.idempotent');
     },
   }),
-  missing('csi.snapshots.delete.missing-id', 'DeleteSnapshot', 'snapshot_id', 'csi.delete-snapshot.snapshot-id-required', [CONTROLLER, SNAPSHOTS], async (k) => ({ p: k.controller.deleteSnapshot({ snapshotId: '' }) })),
+  missing(G, 'csi.snapshots.delete.missing-id', 'DeleteSnapshot', 'snapshot_id', 'csi.delete-snapshot.snapshot-id-required', [CONTROLLER, SNAPSHOTS], async (k) => ({ p: k.controller.deleteSnapshot({ snapshotId: '' }) })),
   c({
-    id: 'csi.snapshots.list.lists-created', rules: [...SNAPSHOT, 'csi.list-snapshots.implemented', 'csi.list-snapshots.pagination'], needs: listing,
+    id: 'csi.snapshots.list.lists-created', rpc: 'ListSnapshots', rules: [...SNAPSHOT, 'csi.list-snapshots.implemented', 'csi.list-snapshots.pagination'], needs: listing,
     name: 'ListSnapshots lists a new snapshot, and every entry has ids',
     async run(k) {
       const v = await k.createVolume();
@@ -147,7 +145,7 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.snapshots.list.by-snapshot-id', rules: [...SNAPSHOT, 'csi.list-snapshots.implemented', 'csi.list-snapshots.pagination', 'csi.list-snapshots.by-id'], needs: listing,
+    id: 'csi.snapshots.list.by-snapshot-id', rpc: 'ListSnapshots', rules: [...SNAPSHOT, 'csi.list-snapshots.implemented', 'csi.list-snapshots.pagination', 'csi.list-snapshots.by-id'], needs: listing,
     name: 'ListSnapshots with snapshot_id returns exactly that snapshot',
     async run(k) {
       const v = await k.createVolume();
@@ -158,7 +156,7 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.snapshots.list.unknown-snapshot-id', rules: ['csi.list-snapshots.by-id'], needs: [CONTROLLER, SNAPSHOTS, LIST_SNAPSHOTS],
+    id: 'csi.snapshots.list.unknown-snapshot-id', rpc: 'ListSnapshots', rules: ['csi.list-snapshots.by-id'], needs: [CONTROLLER, SNAPSHOTS, LIST_SNAPSHOTS],
     name: 'ListSnapshots with a snapshot_id that does not exist returns no entries and no error',
     async run(k) {
       const p = k.controller.listSnapshots({ snapshotId: k.ctx.unique('missing-snapshot') });
@@ -167,7 +165,7 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.snapshots.list.by-source-volume', rules: [...SNAPSHOT, 'csi.list-snapshots.implemented', 'csi.list-snapshots.pagination', 'csi.list-snapshots.by-source'], needs: listing,
+    id: 'csi.snapshots.list.by-source-volume', rpc: 'ListSnapshots', rules: [...SNAPSHOT, 'csi.list-snapshots.implemented', 'csi.list-snapshots.pagination', 'csi.list-snapshots.by-source'], needs: listing,
     name: 'ListSnapshots with source_volume_id returns only snapshots of that volume',
     async run(k) {
       const v1 = await k.createVolume();
@@ -181,7 +179,7 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.snapshots.list.max-entries', rules: [...SNAPSHOT, 'csi.list-snapshots.implemented', 'csi.list-snapshots.pagination', 'csi.list-snapshots.max-entries', 'csi.list-snapshots.no-consistent-view'], needs: listing, serial: true,
+    id: 'csi.snapshots.list.max-entries', rpc: 'ListSnapshots', rules: [...SNAPSHOT, 'csi.list-snapshots.implemented', 'csi.list-snapshots.pagination', 'csi.list-snapshots.max-entries', 'csi.list-snapshots.no-consistent-view'], needs: listing, serial: true,
     name: 'ListSnapshots with max_entries pages through every snapshot once',
     async run(k) {
       const v = await k.createVolume();
@@ -199,15 +197,15 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.snapshots.list.invalid-token', rules: ['csi.list-snapshots.invalid-token-aborted'], needs: [CONTROLLER, LIST_SNAPSHOTS],
+    id: 'csi.snapshots.list.invalid-token', rpc: 'ListSnapshots', rules: ['csi.list-snapshots.invalid-token-aborted'], needs: [CONTROLLER, LIST_SNAPSHOTS],
     name: 'ListSnapshots with a starting_token the plugin never issued fails with ABORTED',
     async run(k) {
       await expectCode(k.controller.listSnapshots({ startingToken: 'triad-invalid-token' }), 'ABORTED', 'csi.list-snapshots.invalid-token-aborted');
     },
   }),
-  missing('csi.snapshots.get.missing-id', 'GetSnapshot', 'snapshot_id', 'csi.get-snapshot.snapshot-id-required', [CONTROLLER, cap.controller(CtrlCap.GET_SNAPSHOT)], async (k) => ({ p: k.controller.getSnapshot({ snapshotId: '' }) })),
+  missing(G, 'csi.snapshots.get.missing-id', 'GetSnapshot', 'snapshot_id', 'csi.get-snapshot.snapshot-id-required', [CONTROLLER, cap.controller(CtrlCap.GET_SNAPSHOT)], async (k) => ({ p: k.controller.getSnapshot({ snapshotId: '' }) })),
   c({
-    id: 'csi.snapshots.get', rules: [...SNAPSHOT, 'csi.get-snapshot.implemented', 'csi.get-snapshot.not-found'], needs: [...base, cap.controller(CtrlCap.GET_SNAPSHOT)],
+    id: 'csi.snapshots.get', rpc: 'GetSnapshot', rules: [...SNAPSHOT, 'csi.get-snapshot.implemented', 'csi.get-snapshot.not-found'], needs: [...base, cap.controller(CtrlCap.GET_SNAPSHOT)],
     name: 'GetSnapshot returns the snapshot; an unknown id is NOT_FOUND',
     async run(k) {
       const v = await k.createVolume();

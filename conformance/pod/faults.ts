@@ -11,11 +11,11 @@ import type { InterposerRule } from '../../interfaces/interposer/rules.js';
 import type { RunningProxy } from '../../interfaces/interposer/proxy.js';
 import { expectEqual, expectOk, expectTrue } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { podCase, type PodCaseDef } from './case.js';
-import { CAP, NS, type PodEnv, type PodKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { CAP, NS, type PodEnv, PodKit } from './kit.js';
 
 const G = 'pod.Faults';
-const c = (d: Omit<PodCaseDef, 'group'>) => podCase({ group: G, ...d });
+const c = defineCases(PodKit, G);
 
 const F = {
   retry: 'kubelet: a CRI call that fails is retried on a later sync, after a back-off; the failure is a Warning event and the container\'s waiting reason (CreateContainerError) until the retry succeeds',

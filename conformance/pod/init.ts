@@ -6,11 +6,11 @@ import { POD_UID } from '../../harness/kubelet/labels.js';
 import { ContainerState } from '../../interfaces/gen/cri/api.js';
 import { expectEqual, expectOk, expectTrue } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { podCase, type PodCaseDef } from './case.js';
-import { RULES, type PodEnv, type PodKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { RULES, type PodEnv, PodKit } from './kit.js';
 
 const G = 'pod.Init';
-const c = (d: Omit<PodCaseDef, 'group'>) => podCase({ group: G, ...d });
+const c = defineCases(PodKit, G);
 const INITS = ['init-1', 'init-2', 'init-3'];
 
 async function initPod(k: PodKit, pause: string): Promise<Pod> {

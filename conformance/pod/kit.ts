@@ -20,6 +20,7 @@ import type { PromiseClient } from '../../interfaces/grpc/client.js';
 import { RpcError } from '../../interfaces/grpc/errors.js';
 import { expectOk, fail, show } from '../runner/assert.js';
 import type { CaseContext } from '../runner/context.js';
+import { isGrpcCallOf, methodNames } from '../define.js';
 
 export interface PodSuiteOptions {
   /** The node to build: a parsed triad.yaml (loadConfig). Its kubelet section is overridden (state dir, fast timings). */
@@ -231,6 +232,9 @@ export interface PodSpecInput {
 export interface RunningSandbox { id: string; status: PodSandboxStatus; info: Record<string, string> }
 
 export class PodKit {
+  /** A pod case's own recorded calls go to RuntimeService (the rest flows through the kubelet). */
+  static readonly rpcNames = methodNames(RuntimeServiceDefinition);
+  static isCallOf = isGrpcCallOf;
   readonly cri: Runtime;
 
   constructor(readonly ctx: CaseContext, readonly env: PodEnv) {

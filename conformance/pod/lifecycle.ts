@@ -6,11 +6,11 @@ import { POD_UID } from '../../harness/kubelet/labels.js';
 import { ContainerState, PodSandboxState } from '../../interfaces/gen/cri/api.js';
 import { expectEqual, expectOk, expectTrue } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { podCase, type PodCaseDef } from './case.js';
-import { NS, RULES, type PodEnv, type PodKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { NS, RULES, type PodEnv, PodKit } from './kit.js';
 
 const G = 'pod.Lifecycle';
-const c = (d: Omit<PodCaseDef, 'group'>) => podCase({ group: G, ...d });
+const c = defineCases(PodKit, G);
 
 const cond = (p: Pod, t: string) => p.status?.conditions.find((x) => x.type === t);
 

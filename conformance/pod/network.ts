@@ -5,12 +5,12 @@
 import type { Pod } from '../../harness/api/types.js';
 import { expectEqual, expectNonEmpty, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { podCase, type PodCaseDef } from './case.js';
-import { CAP, cachedResults, directlyAttached, readAllocations, RULES, stripPrefix, type PodEnv, type PodKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { CAP, cachedResults, directlyAttached, readAllocations, RULES, stripPrefix, type PodEnv, PodKit } from './kit.js';
 import { httpGet } from '../runner/http.js';
 
 const G = 'pod.Network';
-const c = (d: Omit<PodCaseDef, 'group'>) => podCase({ group: G, needs: [CAP.network], ...d });
+const c = defineCases(PodKit, G, { needs: [CAP.network] });
 
 const ready = (p: Pod) => p.status?.conditions.find((x) => x.type === 'Ready')?.status === 'True';
 

@@ -5,11 +5,11 @@
 import type { Pod } from '../../harness/api/types.js';
 import { expectEqual, expectSome } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { podCase, type PodCaseDef } from './case.js';
-import { CAP, NS, type PodEnv } from './kit.js';
+import { defineCases } from '../define.js';
+import { CAP, NS, type PodEnv, PodKit } from './kit.js';
 
 const G = 'pod.Probes';
-const c = (d: Omit<PodCaseDef, 'group'>) => podCase({ group: G, ...d });
+const c = defineCases(PodKit, G);
 
 const GRPC_READY = 'kubelet\'s gRPC probe calls grpc.health.v1.Health/Check on the pod IP and the probe\'s port: only SERVING is success; while the readiness probe fails the container is not ready and the pod\'s Ready and ContainersReady conditions are False, once it succeeds they are True';
 const GRPC_PORT = 50051;

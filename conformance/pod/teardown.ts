@@ -10,11 +10,11 @@ import { ControllerServiceCapability_RPC_Type as CtrlCap } from '../../interface
 import { RpcError } from '../../interfaces/grpc/errors.js';
 import { expectCode, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { podCase, type PodCaseDef } from './case.js';
-import { backingDir, CAP, cachedResults, exists, mountsAt, NS, readAllocations, RULES, type PodEnv, type PodKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { backingDir, CAP, cachedResults, exists, mountsAt, NS, readAllocations, RULES, type PodEnv, PodKit } from './kit.js';
 
 const G = 'pod.Teardown';
-const c = (d: Omit<PodCaseDef, 'group'>) => podCase({ group: G, ...d });
+const c = defineCases(PodKit, G);
 
 /** Delete the pod; an error is returned (the checks after it say more precisely what was left). */
 async function deletePod(k: PodKit, name: string): Promise<Error | undefined> {

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import type { Pod } from '../../harness/api/types.js';
 import { expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { podCase, type PodCaseDef } from './case.js';
-import { CAP, exists, RULES, type PodEnv, type PodKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { CAP, exists, RULES, type PodEnv, PodKit } from './kit.js';
 
 const G = 'pod.Volumes';
-const c = (d: Omit<PodCaseDef, 'group'>) => podCase({ group: G, ...d });
+const c = defineCases(PodKit, G);
 
 const real = (p: string) => { try { return realpathSync(p); } catch { return p; } };
 

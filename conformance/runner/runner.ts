@@ -43,7 +43,7 @@ export const RUNNER_RULES = {
 const toRe = (r: string | RegExp | undefined) => (r === undefined || r === '' ? undefined : r instanceof RegExp ? r : new RegExp(r));
 const tagsOf = (c: CaseDef<any>): Tag[] => c.tags ?? ['Conformance'];
 /** What --focus / --skip match against. */
-export const matchText = (c: CaseDef<any>) => `${c.id} ${c.name} ${tagsOf(c).map((t) => `[${t}]`).join(' ')}`;
+export const matchText = (c: CaseDef<any>) => `${c.id} ${c.name} ${tagsOf(c).map((t) => `[${t}]`).join(' ')}${c.rpc?.length ? ` rpc:${c.rpc.join(',')}` : ''}`;
 
 /** Which cases a filter selects, and why the others are not. */
 export function selectCases<E>(suite: Suite<E>, opts: Pick<RunOptions, 'focus' | 'skip'>): Array<{ c: CaseDef<E>; skipped?: string }> {

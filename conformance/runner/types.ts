@@ -22,6 +22,8 @@ export interface CaseDef<E = unknown> {
   name: string;
   /** Service / area the case belongs to, e.g. "csi.Controller" (JUnit classname). */
   group: string;
+  /** The proto RPCs the case exercises ('NodePublishVolume'; CNI: 'ADD'), set by defineCases. */
+  rpc?: string[];
   /** Default ['Conformance']. */
   tags?: Tag[];
   /** Capabilities that must all be present (labels the suite's session reports), else not-applicable. */

@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { brokenCsi } from '../../conformance/broken/csi.js';
-import { byId, cases, describeFailures, failedIds, runQuiet, withCsi } from './helpers.js';
+import { byId, cases, describeFailures, failedIds, runQuiet, suiteBugs, withCsi } from './helpers.js';
 import { reportFiles } from '../helpers/reports.js';
 
 const test = suite('conformance: CSI');
@@ -14,6 +14,8 @@ test('the healthy memory-csi passes every case; not-applicable ones say why', as
   assert.ok(rep.totals.passed >= 100, `only ${rep.totals.passed} passed`);
   for (const c of cases(rep).filter((x) => x.status === 'not-applicable' || x.status === 'skipped')) assert.ok(c.reason && c.reason.length > 10, `${c.id} has no reason`);
   assert.is(byId(rep, 'csi.leak-check')?.status, 'passed');
+  // Every passed case called the RPCs it declares.
+  assert.equal(suiteBugs(rep), []);
 });
 
 test('the healthy memory-csi also passes with 6 cases in parallel', async () => {
