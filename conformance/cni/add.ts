@@ -28,7 +28,7 @@ export const addCases: CaseDef<CniEnv>[] = [
     async run(k) {
       const { own } = await addOwn(k);
       const issues = resultIssues(own, k.env.version);
-      if (issues.length) fail(`the ADD result is invalid: ${issues.join('; ')}`, 'cni.result.valid', { call: k.ctx.calls.find((x) => x.rpc === `CNI ADD ${k.env.pluginType}`), actual: own });
+      if (issues.length) fail(`the ADD result is invalid: ${issues.join('; ')}`, { rule: 'cni.result.valid', call: k.ctx.calls.find((x) => x.rpc === `CNI ADD ${k.env.pluginType}`), actual: own });
     },
   }),
   c({
@@ -40,7 +40,7 @@ export const addCases: CaseDef<CniEnv>[] = [
       (own.ips ?? []).forEach((ip, i) => {
         if (ip.interface === undefined) return;
         expectTrue(Number.isInteger(ip.interface) && ip.interface >= 0 && ip.interface < n, `ips[${i}].interface is ${ip.interface} but the result has ${n} interface(s)`,
-          'cni.result.ip-interface-index', { actual: own, call: k.ctx.calls.find((x) => x.rpc === `CNI ADD ${k.env.pluginType}`) });
+          { rule: 'cni.result.ip-interface-index', actual: own, call: k.ctx.calls.find((x) => x.rpc === `CNI ADD ${k.env.pluginType}`) });
       });
     },
   }),
@@ -53,8 +53,8 @@ export const addCases: CaseDef<CniEnv>[] = [
       const ifs = own.interfaces ?? [];
       if (!ifs.length) k.ctx.notApplicable('the plugin reports no interfaces (an IPAM-only or chained plugin)');
       const it = ifs.find((i) => i.name === att.ifName);
-      if (!it) fail(`no interface named ${att.ifName} in the result (interfaces: ${ifs.map((i) => i.name).join(', ')})`, 'cni.add.creates-interface', { actual: ifs });
-      expectTrue(typeof it.sandbox === 'string' && it.sandbox !== '', `interface ${att.ifName} has no sandbox (${JSON.stringify(it.sandbox)}): the result puts it on the host`, 'cni.add.creates-interface', { actual: it });
+      if (!it) fail(`no interface named ${att.ifName} in the result (interfaces: ${ifs.map((i) => i.name).join(', ')})`, { rule: 'cni.add.creates-interface', actual: ifs });
+      expectTrue(typeof it.sandbox === 'string' && it.sandbox !== '', `interface ${att.ifName} has no sandbox (${JSON.stringify(it.sandbox)}): the result puts it on the host`, { rule: 'cni.add.creates-interface', actual: it });
     },
   }),
   c({
@@ -64,7 +64,7 @@ export const addCases: CaseDef<CniEnv>[] = [
       const { own, att } = await addOwn(k);
       const it = (own.interfaces ?? []).find((i) => i.name === att.ifName && i.sandbox);
       if (!it) return k.ctx.notApplicable(`the result reports no interface ${att.ifName} in a sandbox (cni.add.interface-in-sandbox reports that)`);
-      expectTrue(it.sandbox === att.netns, `interface ${att.ifName} has sandbox ${JSON.stringify(it.sandbox)}, expected the CNI_NETNS it was given, ${att.netns}`, 'cni.result.sandbox-is-cni-netns', { actual: it, expected: att.netns });
+      expectTrue(it.sandbox === att.netns, `interface ${att.ifName} has sandbox ${JSON.stringify(it.sandbox)}, expected the CNI_NETNS it was given, ${att.netns}`, { rule: 'cni.result.sandbox-is-cni-netns', actual: it, expected: att.netns });
     },
   }),
   c({
@@ -80,7 +80,7 @@ export const addCases: CaseDef<CniEnv>[] = [
         const bits = net.family === 4 ? 32 : 128;
         const mask = ((1n << BigInt(bits)) - 1n) ^ ((1n << BigInt(bits - net.prefix)) - 1n);
         expectTrue(gw.family === net.family && (gw.value & mask) === (net.value & mask), `ips[${i}].gateway ${ip.gateway} is outside ${ip.address}`,
-          'cni.result.gateway-in-subnet', { actual: ip });
+          { rule: 'cni.result.gateway-in-subnet', actual: ip });
       }
     },
   }),
@@ -93,7 +93,7 @@ export const addCases: CaseDef<CniEnv>[] = [
       const p = k.call('ADD', k.env.pluginType, k.pluginConf(net), att);
       const out = await p;
       if (out.exitCode === 0) k.ctx.cleanup(() => k.call('DEL', k.env.pluginType, k.pluginConf(net), att), `DEL ${att.containerID}`);
-      expectTrue(out.exitCode !== 0, `ADD with CNI_IFNAME=${UNUSABLE_IFNAME} (longer than the 15 bytes Linux allows) succeeded: the plugin used another name or none`, 'cni.params.ifname-unusable-fails', { call: p, actual: out.json ?? out.stdout });
+      expectTrue(out.exitCode !== 0, `ADD with CNI_IFNAME=${UNUSABLE_IFNAME} (longer than the 15 bytes Linux allows) succeeded: the plugin used another name or none`, { rule: 'cni.params.ifname-unusable-fails', call: p, actual: out.json ?? out.stdout });
     },
   }),
   c({
@@ -113,7 +113,7 @@ export const addCases: CaseDef<CniEnv>[] = [
       const out = await p;
       if (out.exitCode === 0) k.ctx.cleanup(() => k.call('DEL', k.env.pluginType, k.pluginConf(net), att), `DEL ${att.containerID}`);
       expectTrue(out.exitCode !== 0, `a second ADD for ${att.ifName} in ${att.netns} (container ${att.containerID}) succeeded although ${first.att.containerID} already has that interface there`,
-        'cni.add.existing-interface-fails', { call: p, actual: out.json ?? out.stdout });
+        { rule: 'cni.add.existing-interface-fails', call: p, actual: out.json ?? out.stdout });
     },
   }),
   c({
@@ -127,7 +127,7 @@ export const addCases: CaseDef<CniEnv>[] = [
         const { outputs, att } = await k.add(net, { rule: 'cni.version.listed-versions-work' });
         const own: Result = outputs[k.env.index];
         const issues = resultIssues(own, v);
-        if (issues.length) fail(`the ADD result for cniVersion ${v} is invalid: ${issues.join('; ')}`, 'cni.result.valid', { actual: own });
+        if (issues.length) fail(`the ADD result for cniVersion ${v} is invalid: ${issues.join('; ')}`, { rule: 'cni.result.valid', actual: own });
         await k.del(net, att);
       }
     },

@@ -47,16 +47,16 @@ export const chainCases: CaseDef<CniEnv>[] = [
       const own = outputs[k.env.index];
       const rule = 'cni.exec.runtime-chains-prev-result';
       const adds = rec.read().filter((r) => r.verb === 'ADD');
-      if (!adds.length) fail('the passthrough plugin after the plugin under test was not called', rule);
-      expectEqual(norm(adds[0].prevResult, net.cniVersion), norm(own, net.cniVersion), rule, 'prevResult received by the next plugin on ADD');
+      if (!adds.length) fail('the passthrough plugin after the plugin under test was not called', { rule });
+      expectEqual(norm(adds[0].prevResult, net.cniVersion), norm(own, net.cniVersion), { rule, what: 'prevResult received by the next plugin on ADD' });
       if (k.has(CNI.check)) {
         await k.check(net, att);
         const checks = rec.read().filter((r) => r.verb === 'CHECK');
-        expectTrue(checks.length === 1 && checks[0].prevResult !== undefined, 'the next plugin got no prevResult on CHECK', 'cni.check.runtime-passes-add-result', { actual: checks });
+        expectTrue(checks.length === 1 && checks[0].prevResult !== undefined, 'the next plugin got no prevResult on CHECK', { rule: 'cni.check.runtime-passes-add-result', actual: checks });
       }
       await k.del(net, att);
       const dels = rec.read().filter((r) => r.verb === 'DEL');
-      expectTrue(dels.length === 1, `the next plugin was called ${dels.length} times on DEL`, rule, { actual: dels });
+      expectTrue(dels.length === 1, `the next plugin was called ${dels.length} times on DEL`, { rule, actual: dels });
     },
   }),
   c({
@@ -69,11 +69,11 @@ export const chainCases: CaseDef<CniEnv>[] = [
       const { outputs } = await k.add(net);
       const own = outputs[1];
       const rule = 'cni.add.prev-result-handled';
-      for (const ip of SEED.ips!) expectTrue((own.ips ?? []).some((x) => x.address === ip.address), `the result lost prevResult's address ${ip.address}`, rule, { actual: own });
-      for (const it of SEED.interfaces!) expectTrue((own.interfaces ?? []).some((x) => x.name === it.name), `the result lost prevResult's interface ${it.name}`, rule, { actual: own });
-      for (const r of SEED.routes!) expectTrue((own.routes ?? []).some((x) => x.dst === r.dst), `the result lost prevResult's route to ${r.dst}`, rule, { actual: own });
+      for (const ip of SEED.ips!) expectTrue((own.ips ?? []).some((x) => x.address === ip.address), `the result lost prevResult's address ${ip.address}`, { rule, actual: own });
+      for (const it of SEED.interfaces!) expectTrue((own.interfaces ?? []).some((x) => x.name === it.name), `the result lost prevResult's interface ${it.name}`, { rule, actual: own });
+      for (const r of SEED.routes!) expectTrue((own.routes ?? []).some((x) => x.dst === r.dst), `the result lost prevResult's route to ${r.dst}`, { rule, actual: own });
       const adds = rec.read().filter((r) => r.verb === 'ADD');
-      expectTrue(adds.length === 1, 'the plugin after the chained plugin was not called', rule);
+      expectTrue(adds.length === 1, 'the plugin after the chained plugin was not called', { rule });
     },
   }),
 ];

@@ -35,7 +35,7 @@ export const checkCases: CaseDef<CniEnv>[] = [
       const later: PluginConf = { type: PASSTHROUGH_TYPE, addRoutes: [LATER_ROUTE] };
       const net = k.network({ plugins: [...k.env.opts.list.plugins.slice(0, k.env.index + 1), later] });
       const { att, result } = await k.add(net);
-      expectTrue((result.routes ?? []).some((r) => r.dst === LATER_ROUTE.dst), 'the stand-in later plugin did not add its route (a bug in the suite)', RULES.addResult, { actual: result });
+      expectTrue((result.routes ?? []).some((r) => r.dst === LATER_ROUTE.dst), 'the stand-in later plugin did not add its route (a bug in the suite)', { rule: RULES.addResult, actual: result });
       if (k.env.opts.netns) {
         // As the later plugin would have done for real: the route exists in the container.
         const dev = (result.interfaces ?? []).find((i) => i.name === att.ifName && i.sandbox) ? att.ifName : undefined;
@@ -57,7 +57,7 @@ export const checkCases: CaseDef<CniEnv>[] = [
       const stranger = { ...att, containerID: k.containerId('stranger') };
       const conf = { ...k.pluginConf(net), prevResult: att.result };
       const p = k.call('CHECK', k.env.pluginType, conf, stranger);
-      expectCniError(await p, [3], 'cni.check.untracked-resource-missing-fails', p, { pluginSpecific: true, codeRule: 'cni.errors.reserved-codes' });
+      expectCniError(await p, [3], { rule: 'cni.check.untracked-resource-missing-fails', call: p, pluginSpecific: true, codeRule: 'cni.errors.reserved-codes' });
     },
   }),
   c({
@@ -69,7 +69,7 @@ export const checkCases: CaseDef<CniEnv>[] = [
       const { att } = await k.add(net);
       await k.del(net, att);
       const failed = await k.checkFails(net, att);
-      expectTrue(failed !== undefined, 'CHECK succeeded for an attachment that was deleted', 'cni.check.created-resource-missing-fails', { call: k.ctx.lastCall });
+      expectTrue(failed !== undefined, 'CHECK succeeded for an attachment that was deleted', { rule: 'cni.check.created-resource-missing-fails', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -82,7 +82,7 @@ export const checkCases: CaseDef<CniEnv>[] = [
       const old = k.env.supportedVersions.find((v) => !versionAtLeast(v, '0.4.0') && versionAtLeast(v, '0.3.0'))!;
       const net = k.network({ cniVersion: old });
       const p = k.call('CHECK', k.env.pluginType, k.pluginConf(net), { containerID: k.containerId(), ifName: 'eth0', netns: await k.netns() });
-      expectCniError(await p, [1], 'cni.version.verb-newer-than-config', p);
+      expectCniError(await p, [1], { rule: 'cni.version.verb-newer-than-config', call: p });
     },
   }),
 ];

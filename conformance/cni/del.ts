@@ -44,7 +44,7 @@ export const delCases: CaseDef<CniEnv>[] = [
       const net = k.network();
       const { att } = await k.add(net);
       const p = k.call('DEL', k.env.pluginType, { ...k.pluginConf(net), ...(att.result ? { prevResult: att.result } : {}) }, { ...att, omit: ['CNI_NETNS'] });
-      expectCniSuccess(await p, 'cni.del.netns-optional', p);
+      expectCniSuccess(await p, { rule: 'cni.del.netns-optional', call: p });
       await k.del(net, att, IDEMPOTENT);
     },
   }),
@@ -55,7 +55,7 @@ export const delCases: CaseDef<CniEnv>[] = [
       const net = k.network();
       const { att } = await k.add(net);
       const p = k.call('DEL', k.env.pluginType, k.pluginConf(net), att);
-      expectCniSuccess(await p, 'cni.del.completes-despite-missing', p);
+      expectCniSuccess(await p, { rule: 'cni.del.completes-despite-missing', call: p });
       await k.del(net, att, IDEMPOTENT);
     },
   }),

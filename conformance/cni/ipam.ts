@@ -26,7 +26,7 @@ export const ipamCases: CaseDef<CniEnv>[] = [
         if (ips.length) withIps++;
         for (const ip of ips) {
           const other = owners.get(ip);
-          if (other) fail(`address ${ip} was given to both ${other} and ${r.att.containerID}`, 'cni.lifecycle.concurrent-containers', { actual: { ip, containers: [other, r.att.containerID] } });
+          if (other) fail(`address ${ip} was given to both ${other} and ${r.att.containerID}`, { rule: 'cni.lifecycle.concurrent-containers', actual: { ip, containers: [other, r.att.containerID] } });
           owners.set(ip, r.att.containerID);
         }
       }
@@ -50,7 +50,7 @@ export const ipamCases: CaseDef<CniEnv>[] = [
       const held = ips.filter((ip) => after.has(ip));
       const mine = [...after].filter(([, o]) => o.containerID === att.containerID);
       expectTrue(!held.length && !mine.length, `after DEL, ${[...held, ...mine.map(([ip]) => ip)].join(', ')} still allocated to ${att.containerID}`,
-        'cni.del.undoes-add', { actual: Object.fromEntries(after) });
+        { rule: 'cni.del.undoes-add', actual: Object.fromEntries(after) });
     },
   }),
   c({
@@ -76,7 +76,7 @@ export const ipamCases: CaseDef<CniEnv>[] = [
       const ipb = (b.outputs[k.env.index].ips ?? []).map((x) => addrOf(x.address));
       if (!ipa.length) k.ctx.notApplicable('the plugin\'s result carries no IP address');
       const both = ipa.filter((x) => ipb.includes(x));
-      expectTrue(!both.length, `eth0 and net1 of ${containerID} both got ${both.join(', ')}`, 'cni.lifecycle.attachment-identity', { actual: { eth0: ipa, net1: ipb } });
+      expectTrue(!both.length, `eth0 and net1 of ${containerID} both got ${both.join(', ')}`, { rule: 'cni.lifecycle.attachment-identity', actual: { eth0: ipa, net1: ipb } });
     },
   }),
 ];

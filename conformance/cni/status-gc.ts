@@ -23,7 +23,7 @@ async function gcScenario(k: CniKit, rule: string) {
   const valid = [{ containerID: keep.att.containerID, ifname: keep.att.ifName }];
   for (const p of net.plugins) {
     const call = k.call('GC', p.type, buildPluginConfig(net, p, { extra: { [VALID_ATTACHMENTS_KEY]: valid, 'cni.dev/attachments': valid } }), {});
-    expectCniSuccess(await call, rule, call);
+    expectCniSuccess(await call, { rule, call });
   }
   return { net, keep, stale };
 }
@@ -35,7 +35,7 @@ export const statusGcCases: CaseDef<CniEnv>[] = [
     async run(k) {
       const net = k.network({ cniVersion: V });
       const p = k.call('STATUS', k.env.pluginType, k.pluginConf(net), {});
-      expectCniSuccess(await p, 'cni.status.ready-succeeds', p);
+      expectCniSuccess(await p, { rule: 'cni.status.ready-succeeds', call: p });
     },
   }),
   c({
@@ -47,7 +47,7 @@ export const statusGcCases: CaseDef<CniEnv>[] = [
     async run(k) {
       const old = [...k.env.supportedVersions].reverse().find((v) => versionAtLeast(v, '0.3.0') && !versionAtLeast(v, V))!;
       const p = k.call('STATUS', k.env.pluginType, k.pluginConf(k.network({ cniVersion: old })), {});
-      expectCniError(await p, [1], 'cni.version.verb-newer-than-config', p);
+      expectCniError(await p, [1], { rule: 'cni.version.verb-newer-than-config', call: p });
     },
   }),
   c({
@@ -60,10 +60,10 @@ export const statusGcCases: CaseDef<CniEnv>[] = [
       if (k.has(CNI.ipamState)) {
         const left = k.allocations(net.name);
         const held = addrs(stale.outputs[k.env.index]).filter((ip) => left.get(ip)?.containerID === stale.att.containerID);
-        expectTrue(!held.length, `after GC, ${held.join(', ')} still allocated to the stale attachment ${stale.att.containerID}`, rule, { actual: Object.fromEntries(left) });
+        expectTrue(!held.length, `after GC, ${held.join(', ')} still allocated to the stale attachment ${stale.att.containerID}`, { rule, actual: Object.fromEntries(left) });
       }
       const failed = await k.checkFails(net, stale.att);
-      expectTrue(failed !== undefined, `CHECK of the stale attachment ${stale.att.containerID} still passes after GC`, rule, { call: k.ctx.lastCall });
+      expectTrue(failed !== undefined, `CHECK of the stale attachment ${stale.att.containerID} still passes after GC`, { rule, call: k.ctx.lastCall });
     },
   }),
   c({
@@ -75,7 +75,7 @@ export const statusGcCases: CaseDef<CniEnv>[] = [
       if (k.has(CNI.ipamState)) {
         const left = k.allocations(net.name);
         const lost = addrs(keep.outputs[k.env.index]).filter((ip) => left.get(ip)?.containerID !== keep.att.containerID);
-        expectTrue(!lost.length, `after GC, ${lost.join(', ')} of the valid attachment ${keep.att.containerID} were released`, rule, { actual: Object.fromEntries(left) });
+        expectTrue(!lost.length, `after GC, ${lost.join(', ')} of the valid attachment ${keep.att.containerID} were released`, { rule, actual: Object.fromEntries(left) });
       }
       await k.check(net, keep.att, rule);
     },

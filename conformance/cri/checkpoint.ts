@@ -18,8 +18,8 @@ export const checkpointCases: CaseDef<CriEnv>[] = [
       const id = await k.sleeper(pod);
       const location = join(k.env.workDir, `${k.ctx.unique('checkpoint')}.tar`);
       k.ctx.cleanup(() => rmSync(location, { force: true }), `remove ${location}`);
-      await k.optional(expectOk(k.runtime.checkpointContainer({ containerId: id, location, timeout: 60n }), 'cri.checkpoint-container.writes-archive'), 'CheckpointContainer');
-      expectTrue(existsSync(location), `no checkpoint archive at ${location}`, 'cri.checkpoint-container.writes-archive');
+      await k.optional(expectOk(k.runtime.checkpointContainer({ containerId: id, location, timeout: 60n }), { rule: 'cri.checkpoint-container.writes-archive' }), 'CheckpointContainer');
+      expectTrue(existsSync(location), `no checkpoint archive at ${location}`, { rule: 'cri.checkpoint-container.writes-archive' });
     },
   }),
   c({

@@ -22,7 +22,7 @@ const LIST = RULES.listContainers;
 const TO_EXIT = [...POD, ...RUN, ...EXIT];
 
 async function listedContainers(k: CriKit, filter: Record<string, unknown>): Promise<string[]> {
-  const res = await expectOk(k.runtime.listContainers({ filter }), LIST);
+  const res = await expectOk(k.runtime.listContainers({ filter }), { rule: LIST });
   return res.containers.map((x) => x.id).sort();
 }
 
@@ -46,15 +46,15 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const id = await k.create(pod, 'box', ['sleep', '3600'], { labels: { 'triad.dev/role': 'box' }, annotations: { 'triad.dev/note': 'as given' } });
       const t1 = BigInt(Date.now() + 5000) * 1_000_000n;
       const p = k.runtime.containerStatus({ containerId: id });
-      const st = (await expectOk(p, STATUS)).status!;
-      expectEqual(st.id, id, STATUS, 'status.id', p);
-      expectEqual(ContainerState[st.state], 'CONTAINER_CREATED', RULES.createOk, 'status.state', p);
-      expectEqual({ ...st.metadata }, { name: 'box', attempt: 0 }, STATUS, 'status.metadata', p);
-      expectEqual(st.labels['triad.dev/role'], 'box', 'cri.container-config.labels', 'status.labels[triad.dev/role]', p);
-      expectEqual({ ...st.annotations }, { 'triad.dev/note': 'as given' }, 'cri.container-config.annotations-unaltered', 'status.annotations', p);
-      expectTrue(st.createdAt >= t0 && st.createdAt <= t1, `created_at ${st.createdAt} is not the time of the call`, TIMES_RULE, { call: p });
-      expectEqual(st.startedAt, 0n, TIMES_RULE, 'started_at of a container never started', p);
-      expectEqual(st.finishedAt, 0n, TIMES_RULE, 'finished_at of a container never started', p);
+      const st = (await expectOk(p, { rule: STATUS })).status!;
+      expectEqual(st.id, id, { rule: STATUS, what: 'status.id', call: p });
+      expectEqual(ContainerState[st.state], 'CONTAINER_CREATED', { rule: RULES.createOk, what: 'status.state', call: p });
+      expectEqual({ ...st.metadata }, { name: 'box', attempt: 0 }, { rule: STATUS, what: 'status.metadata', call: p });
+      expectEqual(st.labels['triad.dev/role'], 'box', { rule: 'cri.container-config.labels', what: 'status.labels[triad.dev/role]', call: p });
+      expectEqual({ ...st.annotations }, { 'triad.dev/note': 'as given' }, { rule: 'cri.container-config.annotations-unaltered', what: 'status.annotations', call: p });
+      expectTrue(st.createdAt >= t0 && st.createdAt <= t1, `created_at ${st.createdAt} is not the time of the call`, { rule: TIMES_RULE, call: p });
+      expectEqual(st.startedAt, 0n, { rule: TIMES_RULE, what: 'started_at of a container never started', call: p });
+      expectEqual(st.finishedAt, 0n, { rule: TIMES_RULE, what: 'finished_at of a container never started', call: p });
     },
   }),
   c({
@@ -65,10 +65,10 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const id = await k.create(pod, 'box', ['sleep', '3600']);
       await k.start(id);
       const p = k.runtime.containerStatus({ containerId: id });
-      const st = (await expectOk(p, STATUS)).status!;
-      expectEqual(ContainerState[st.state], 'CONTAINER_RUNNING', RULES.startOk, 'status.state', p);
-      expectTrue(st.startedAt > 0n && st.startedAt >= st.createdAt, `started_at ${st.startedAt}, created_at ${st.createdAt}`, TIMES_RULE, { call: p });
-      expectEqual(st.finishedAt, 0n, TIMES_RULE, 'finished_at of a running container', p);
+      const st = (await expectOk(p, { rule: STATUS })).status!;
+      expectEqual(ContainerState[st.state], 'CONTAINER_RUNNING', { rule: RULES.startOk, what: 'status.state', call: p });
+      expectTrue(st.startedAt > 0n && st.startedAt >= st.createdAt, `started_at ${st.startedAt}, created_at ${st.createdAt}`, { rule: TIMES_RULE, call: p });
+      expectEqual(st.finishedAt, 0n, { rule: TIMES_RULE, what: 'finished_at of a running container', call: p });
     },
   }),
   c({
@@ -76,8 +76,8 @@ export const containerCases: CaseDef<CriEnv>[] = [
     rules: [...TO_EXIT, TIMES_RULE],
     async run(k) {
       const { st } = await runToExit(k, ['sh', '-c', 'exit 3']);
-      expectEqual(st.exitCode, 3, RULES.exitCode, 'exit_code', k.ctx.lastCall);
-      expectTrue(st.startedAt >= st.createdAt && st.finishedAt >= st.createdAt && st.startedAt > 0n, `created_at ${st.createdAt}, started_at ${st.startedAt}, finished_at ${st.finishedAt}`, TIMES_RULE, { call: k.ctx.lastCall });
+      expectEqual(st.exitCode, 3, { rule: RULES.exitCode, what: 'exit_code', call: k.ctx.lastCall });
+      expectTrue(st.startedAt >= st.createdAt && st.finishedAt >= st.createdAt && st.startedAt > 0n, `created_at ${st.createdAt}, started_at ${st.startedAt}, finished_at ${st.finishedAt}`, { rule: TIMES_RULE, call: k.ctx.lastCall });
     },
   }),
   c({
@@ -86,7 +86,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const { st } = await runToExit(k, ['true']);
       expectTrue(st.startedAt > 0n && st.startedAt <= st.finishedAt, `started_at ${st.startedAt} is after finished_at ${st.finishedAt} (by ${Number(st.startedAt - st.finishedAt) / 1e6} ms)`,
-        'cri.container-status.start-before-finish', { call: k.ctx.lastCall });
+        { rule: 'cri.container-status.start-before-finish', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -94,7 +94,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     rules: TO_EXIT,
     async run(k) {
       const { st } = await runToExit(k, ['true']);
-      expectEqual(st.exitCode, 0, RULES.exitCode, 'exit_code', k.ctx.lastCall);
+      expectEqual(st.exitCode, 0, { rule: RULES.exitCode, what: 'exit_code', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -105,8 +105,8 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const ok = await k.run(pod, 'ok', ['true']);
       const bad = await k.run(pod, 'bad', ['false']);
       const rule = 'cri.container-status.reason-completed-error';
-      expectEqual((await k.waitExited(ok)).reason, 'Completed', rule, 'reason after exit 0', k.ctx.lastCall);
-      expectEqual((await k.waitExited(bad)).reason, 'Error', rule, 'reason after exit 1', k.ctx.lastCall);
+      expectEqual((await k.waitExited(ok)).reason, 'Completed', { rule, what: 'reason after exit 0', call: k.ctx.lastCall });
+      expectEqual((await k.waitExited(bad)).reason, 'Error', { rule, what: 'reason after exit 1', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -114,7 +114,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     rules: [...TO_EXIT, 'cri.container-config.command-args'],
     async run(k) {
       const { log } = await runToExit(k, ['echo'], { args: ['triad', 'args-ok'] });
-      expectEqual(stdoutOf(log), 'triad args-ok', 'cri.container-config.command-args', 'stdout of the container');
+      expectEqual(stdoutOf(log), 'triad args-ok', { rule: 'cri.container-config.command-args', what: 'stdout of the container' });
     },
   }),
   c({
@@ -122,7 +122,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     rules: [...TO_EXIT, 'cri.container-config.command-args'],
     async run(k) {
       const { log } = await runToExit(k, [], { args: ['echo', 'from-args'] });
-      expectEqual(stdoutOf(log), 'from-args', 'cri.container-config.command-args', 'stdout of the container');
+      expectEqual(stdoutOf(log), 'from-args', { rule: 'cri.container-config.command-args', what: 'stdout of the container' });
     },
   }),
   c({
@@ -130,7 +130,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     rules: [...TO_EXIT, 'cri.container-config.envs'],
     async run(k) {
       const { log } = await runToExit(k, ['sh', '-c', 'echo "$TRIAD_A|$TRIAD_B"'], { envs: [{ key: 'TRIAD_A', value: Buffer.from('alpha') }, { key: 'TRIAD_B', value: Buffer.from('b e t a') }] });
-      expectEqual(stdoutOf(log), 'alpha|b e t a', 'cri.container-config.envs', 'stdout of the container');
+      expectEqual(stdoutOf(log), 'alpha|b e t a', { rule: 'cri.container-config.envs', what: 'stdout of the container' });
     },
   }),
   c({
@@ -138,7 +138,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     rules: [...TO_EXIT, 'cri.container-config.working-dir'],
     async run(k) {
       const { log } = await runToExit(k, ['sh', '-c', 'pwd'], { workingDir: '/tmp' });
-      expectEqual(stdoutOf(log), '/tmp', 'cri.container-config.working-dir', 'stdout of `pwd`');
+      expectEqual(stdoutOf(log), '/tmp', { rule: 'cri.container-config.working-dir', what: 'stdout of `pwd`' });
     },
   }),
   c({
@@ -147,11 +147,11 @@ export const containerCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.sleeper(pod);
-      await expectOk(k.runtime.stopContainer({ containerId: id, timeout: 2n }), STOP_RULE);
+      await expectOk(k.runtime.stopContainer({ containerId: id, timeout: 2n }), { rule: STOP_RULE });
       const st = await k.status(id);
-      expectEqual(ContainerState[st.state], 'CONTAINER_EXITED', STOP_RULE, 'status.state', k.ctx.lastCall);
-      expectTrue(st.exitCode >= 128, `exit_code ${st.exitCode} after the container was stopped by a signal`, 'cri.container-status.signal-exit-code', { call: k.ctx.lastCall });
-      expectTrue(st.finishedAt >= st.startedAt && st.finishedAt > 0n, `started_at ${st.startedAt}, finished_at ${st.finishedAt}`, TIMES_RULE, { call: k.ctx.lastCall });
+      expectEqual(ContainerState[st.state], 'CONTAINER_EXITED', { rule: STOP_RULE, what: 'status.state', call: k.ctx.lastCall });
+      expectTrue(st.exitCode >= 128, `exit_code ${st.exitCode} after the container was stopped by a signal`, { rule: 'cri.container-status.signal-exit-code', call: k.ctx.lastCall });
+      expectTrue(st.finishedAt >= st.startedAt && st.finishedAt > 0n, `started_at ${st.startedAt}, finished_at ${st.finishedAt}`, { rule: TIMES_RULE, call: k.ctx.lastCall });
     },
   }),
   c({
@@ -162,9 +162,9 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const id = await k.run(pod, 'trapper', ['sh', '-c', 'trap "exit 0" TERM; echo ready; while true; do sleep 1; done']);
       const path = (await k.status(id)).logPath;
       await k.waitLog(path, (l) => l?.text === 'ready', 10_000, 'the line "ready"', RULES.logFormat);
-      await expectOk(k.runtime.stopContainer({ containerId: id, timeout: 20n }), STOP_RULE);
+      await expectOk(k.runtime.stopContainer({ containerId: id, timeout: 20n }), { rule: STOP_RULE });
       const st = await k.status(id);
-      expectEqual(st.exitCode, 0, SIGNAL_RULE, 'exit_code after a trapped TERM', k.ctx.lastCall);
+      expectEqual(st.exitCode, 0, { rule: SIGNAL_RULE, what: 'exit_code after a trapped TERM', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -176,12 +176,12 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const path = (await k.status(id)).logPath;
       await k.waitLog(path, (l) => l?.text === 'ready', 10_000, 'the line "ready"', RULES.logFormat);
       const t0 = Date.now();
-      await expectOk(k.runtime.stopContainer({ containerId: id, timeout: 1n }), STOP_RULE);
+      await expectOk(k.runtime.stopContainer({ containerId: id, timeout: 1n }), { rule: STOP_RULE });
       const ms = Date.now() - t0;
       const st = await k.status(id);
-      expectEqual(ContainerState[st.state], 'CONTAINER_EXITED', STOP_RULE, 'status.state', k.ctx.lastCall);
-      expectEqual(st.exitCode, 137, KILL_RULE, 'exit_code', k.ctx.lastCall);
-      expectTrue(ms >= 800, `StopContainer with timeout 1 returned after ${ms} ms`, SIGNAL_RULE);
+      expectEqual(ContainerState[st.state], 'CONTAINER_EXITED', { rule: STOP_RULE, what: 'status.state', call: k.ctx.lastCall });
+      expectEqual(st.exitCode, 137, { rule: KILL_RULE, what: 'exit_code', call: k.ctx.lastCall });
+      expectTrue(ms >= 800, `StopContainer with timeout 1 returned after ${ms} ms`, { rule: SIGNAL_RULE });
     },
   }),
   c({
@@ -190,9 +190,9 @@ export const containerCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.sleeper(pod);
-      await expectOk(k.runtime.stopContainer({ containerId: id, timeout: 0n }), STOP_RULE);
-      await expectOk(k.runtime.stopContainer({ containerId: id, timeout: 0n }), STOP_IDEMPOTENT);
-      expectEqual(ContainerState[(await k.status(id)).state], 'CONTAINER_EXITED', STOP_RULE, 'status.state', k.ctx.lastCall);
+      await expectOk(k.runtime.stopContainer({ containerId: id, timeout: 0n }), { rule: STOP_RULE });
+      await expectOk(k.runtime.stopContainer({ containerId: id, timeout: 0n }), { rule: STOP_IDEMPOTENT });
+      expectEqual(ContainerState[(await k.status(id)).state], 'CONTAINER_EXITED', { rule: STOP_RULE, what: 'status.state', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -201,14 +201,14 @@ export const containerCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.create(pod, 'idle', ['sleep', '3600']);
-      await expectOk(k.runtime.stopContainer({ containerId: id, timeout: 0n }), STOP_IDEMPOTENT);
+      await expectOk(k.runtime.stopContainer({ containerId: id, timeout: 0n }), { rule: STOP_IDEMPOTENT });
     },
   }),
   c({
     id: 'cri.container.stop.unknown-id', rpc: 'StopContainer', name: 'StopContainer of an unknown container id answers OK or NOT_FOUND',
     rules: ['cri.stop-container.unknown-id'],
     async run(k) {
-      await expectOkOr(k.runtime.stopContainer({ containerId: k.env.unknownId, timeout: 0n }), 'NOT_FOUND', 'cri.stop-container.unknown-id');
+      await expectOkOr(k.runtime.stopContainer({ containerId: k.env.unknownId, timeout: 0n }), 'NOT_FOUND', { rule: 'cri.stop-container.unknown-id' });
     },
   }),
   c({
@@ -218,9 +218,9 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       const id = await k.run(pod, 'job', ['true']);
       await k.waitExited(id);
-      await expectOk(k.runtime.removeContainer({ containerId: id }), REMOVE_RULE);
-      await expectCode(k.runtime.containerStatus({ containerId: id }), 'NOT_FOUND', REMOVE_RULE);
-      expectEqual(await listedContainers(k, { labelSelector: k.mine }), [], REMOVE_RULE, 'containers of this case still listed');
+      await expectOk(k.runtime.removeContainer({ containerId: id }), { rule: REMOVE_RULE });
+      await expectCode(k.runtime.containerStatus({ containerId: id }), 'NOT_FOUND', { rule: REMOVE_RULE });
+      expectEqual(await listedContainers(k, { labelSelector: k.mine }), [], { rule: REMOVE_RULE, what: 'containers of this case still listed' });
     },
   }),
   c({
@@ -229,15 +229,15 @@ export const containerCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.create(pod, 'idle', ['true']);
-      await expectOk(k.runtime.removeContainer({ containerId: id }), REMOVE_RULE);
-      await expectOk(k.runtime.removeContainer({ containerId: id }), REMOVE_IDEMPOTENT);
+      await expectOk(k.runtime.removeContainer({ containerId: id }), { rule: REMOVE_RULE });
+      await expectOk(k.runtime.removeContainer({ containerId: id }), { rule: REMOVE_IDEMPOTENT });
     },
   }),
   c({
     id: 'cri.container.remove.unknown-id', rpc: 'RemoveContainer', name: 'RemoveContainer of an unknown container id answers OK',
     rules: [REMOVE_IDEMPOTENT],
     async run(k) {
-      await expectOk(k.runtime.removeContainer({ containerId: k.env.unknownId }), REMOVE_IDEMPOTENT);
+      await expectOk(k.runtime.removeContainer({ containerId: k.env.unknownId }), { rule: REMOVE_IDEMPOTENT });
     },
   }),
   c({
@@ -246,15 +246,15 @@ export const containerCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.sleeper(pod);
-      await expectOk(k.runtime.removeContainer({ containerId: id }), 'cri.remove-container.force-running');
-      await expectCode(k.runtime.containerStatus({ containerId: id }), 'NOT_FOUND', REMOVE_RULE);
+      await expectOk(k.runtime.removeContainer({ containerId: id }), { rule: 'cri.remove-container.force-running' });
+      await expectCode(k.runtime.containerStatus({ containerId: id }), 'NOT_FOUND', { rule: REMOVE_RULE });
     },
   }),
   c({
     id: 'cri.container.status.unknown-id', rpc: 'ContainerStatus', name: 'ContainerStatus of an unknown container id fails with NOT_FOUND',
     rules: ['cri.container-status.unknown-id-error', RULES.notFound],
     async run(k) {
-      await expectNotFound(k.runtime.containerStatus({ containerId: k.env.unknownId }), 'cri.container-status.unknown-id-error');
+      await expectNotFound(k.runtime.containerStatus({ containerId: k.env.unknownId }), { rule: 'cri.container-status.unknown-id-error' });
     },
   }),
   c({
@@ -271,8 +271,8 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       const id = await k.run(pod, 'once', ['true']);
       await k.waitExited(id);
-      await expectRefused(k.runtime.startContainer({ containerId: id }), 'cri.start-container.once', 'StartContainer of an exited container');
-      expectEqual(ContainerState[(await k.status(id)).state], 'CONTAINER_EXITED', 'cri.start-container.once', 'status.state', k.ctx.lastCall);
+      await expectRefused(k.runtime.startContainer({ containerId: id }), { rule: 'cri.start-container.once', what: 'StartContainer of an exited container' });
+      expectEqual(ContainerState[(await k.status(id)).state], 'CONTAINER_EXITED', { rule: 'cri.start-container.once', what: 'status.state', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -281,7 +281,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const pod = await k.sandbox();
       await expectRefused(k.runtime.createContainer({ podSandboxId: k.env.unknownId, config: k.containerConfig('orphan', ['true']), sandboxConfig: pod.config }),
-        'cri.create-container.unknown-sandbox', 'CreateContainer in an unknown sandbox', (r) => k.trackContainer(r.containerId));
+        { rule: 'cri.create-container.unknown-sandbox', what: 'CreateContainer in an unknown sandbox', created: (r) => k.trackContainer(r.containerId) });
     },
   }),
   c({
@@ -289,9 +289,9 @@ export const containerCases: CaseDef<CriEnv>[] = [
     rules: [...POD, 'cri.stop-pod-sandbox.not-ready', 'cri.create-container.stopped-sandbox'],
     async run(k) {
       const pod = await k.sandbox();
-      await expectOk(k.runtime.stopPodSandbox({ podSandboxId: pod.id }), 'cri.stop-pod-sandbox.not-ready');
+      await expectOk(k.runtime.stopPodSandbox({ podSandboxId: pod.id }), { rule: 'cri.stop-pod-sandbox.not-ready' });
       await expectRefused(k.runtime.createContainer({ podSandboxId: pod.id, config: k.containerConfig('late', ['true']), sandboxConfig: pod.config }),
-        'cri.create-container.stopped-sandbox', 'CreateContainer in a SANDBOX_NOTREADY sandbox', (r) => k.trackContainer(r.containerId));
+        { rule: 'cri.create-container.stopped-sandbox', what: 'CreateContainer in a SANDBOX_NOTREADY sandbox', created: (r) => k.trackContainer(r.containerId) });
     },
   }),
   c({
@@ -301,7 +301,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       const ref = `${k.env.image.replace(/[:@].*$/, '')}:triad-absent-${k.env.runId}`;
       await expectRefused(k.runtime.createContainer({ podSandboxId: pod.id, config: k.containerConfig('ghost', ['true'], { image: { image: ref } }), sandboxConfig: pod.config }),
-        'cri.create-container.image-present', `CreateContainer with absent image ${ref}`, (r) => k.trackContainer(r.containerId));
+        { rule: 'cri.create-container.image-present', what: `CreateContainer with absent image ${ref}`, created: (r) => k.trackContainer(r.containerId) });
     },
   }),
   c({
@@ -311,8 +311,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       await k.create(pod, 'twin', ['true']);
       await expectRefused(k.runtime.createContainer({ podSandboxId: pod.id, config: k.containerConfig('twin', ['true']), sandboxConfig: pod.config }),
-        'cri.container-metadata.unique',
-        'a second CreateContainer with the same metadata', (r) => k.trackContainer(r.containerId));
+        { rule: 'cri.container-metadata.unique', what: 'a second CreateContainer with the same metadata', created: (r) => k.trackContainer(r.containerId) });
     },
   }),
   c({
@@ -323,10 +322,10 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const first = await k.run(pod, 'app', ['false']);
       await k.waitExited(first);
       const second = await k.create(pod, 'app', ['true'], { metadata: { name: 'app', attempt: 1 } });
-      expectTrue(second !== first, 'the new attempt got the old container id', RULES.createId, { call: k.ctx.lastCall });
+      expectTrue(second !== first, 'the new attempt got the old container id', { rule: RULES.createId, call: k.ctx.lastCall });
       const st = await k.status(second);
-      expectEqual(st.metadata?.attempt, 1, 'cri.container-metadata.next-attempt', 'metadata.attempt', k.ctx.lastCall);
-      expectEqual(ContainerState[(await k.status(first)).state], 'CONTAINER_EXITED', 'cri.container-metadata.next-attempt', 'state of attempt 0', k.ctx.lastCall);
+      expectEqual(st.metadata?.attempt, 1, { rule: 'cri.container-metadata.next-attempt', what: 'metadata.attempt', call: k.ctx.lastCall });
+      expectEqual(ContainerState[(await k.status(first)).state], 'CONTAINER_EXITED', { rule: 'cri.container-metadata.next-attempt', what: 'state of attempt 0', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -336,7 +335,7 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       const id = await k.create(pod, 'logger', ['true']);
       const st = await k.status(id);
-      expectEqual(st.logPath, `${pod.logDir}/logger/0.log`, 'cri.container-config.log-path', 'status.log_path', k.ctx.lastCall);
+      expectEqual(st.logPath, `${pod.logDir}/logger/0.log`, { rule: 'cri.container-config.log-path', what: 'status.log_path', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -347,11 +346,11 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const id = await k.create(pod, 'img', ['true']);
       const st = await k.status(id);
       const p = k.ctx.lastCall;
-      expectNonEmpty(st.image?.image, 'cri.container-status.image', 'status.image.image', p);
-      expectNonEmpty(st.imageRef, 'cri.container-status.image', 'status.image_ref', p);
+      expectNonEmpty(st.image?.image, { rule: 'cri.container-status.image', what: 'status.image.image', call: p });
+      expectNonEmpty(st.imageRef, { rule: 'cri.container-status.image', what: 'status.image_ref', call: p });
       const ip = k.image.imageStatus({ image: { image: st.imageRef } });
-      const img = await expectOk(ip, 'cri.image-status.answers');
-      expectEqual(img.image?.id, k.env.imageId, 'cri.container-status.image', `id of the image ImageStatus finds for image_ref ${st.imageRef}`, ip);
+      const img = await expectOk(ip, { rule: 'cri.image-status.answers' });
+      expectEqual(img.image?.id, k.env.imageId, { rule: 'cri.container-status.image', what: `id of the image ImageStatus finds for image_ref ${st.imageRef}`, call: ip });
     },
   }),
   c({
@@ -360,10 +359,10 @@ export const containerCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.sleeper(pod);
-      const quiet = await expectOk(k.runtime.containerStatus({ containerId: id, verbose: false }), STATUS);
-      expectEqual(Object.keys(quiet.info).length, 0, 'cri.container-status.verbose-info', 'number of info keys without verbose', k.ctx.lastCall);
-      const v = await expectOk(k.runtime.containerStatus({ containerId: id, verbose: true }), 'cri.verbose.info-present');
-      expectTrue(Object.keys(v.info).length > 0, 'verbose ContainerStatus has no info', 'cri.verbose.info-present', { call: k.ctx.lastCall });
+      const quiet = await expectOk(k.runtime.containerStatus({ containerId: id, verbose: false }), { rule: STATUS });
+      expectEqual(Object.keys(quiet.info).length, 0, { rule: 'cri.container-status.verbose-info', what: 'number of info keys without verbose', call: k.ctx.lastCall });
+      const v = await expectOk(k.runtime.containerStatus({ containerId: id, verbose: true }), { rule: 'cri.verbose.info-present' });
+      expectTrue(Object.keys(v.info).length > 0, 'verbose ContainerStatus has no info', { rule: 'cri.verbose.info-present', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -376,9 +375,9 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const a2 = await k.create(a, 'two', ['true']);
       const b1 = await k.create(b, 'one', ['true']);
       const rule = 'cri.container-filter.pod-sandbox-id';
-      expectEqual(await listedContainers(k, { podSandboxId: a.id }), [a1, a2].sort(), rule, `containers listed for sandbox ${short(a.id)}`);
-      expectEqual(await listedContainers(k, { podSandboxId: b.id }), [b1], rule, `containers listed for sandbox ${short(b.id)}`);
-      expectEqual(await listedContainers(k, { labelSelector: k.mine }), [a1, a2, b1].sort(), 'cri.container-filter.label-selector', 'containers with the case labels');
+      expectEqual(await listedContainers(k, { podSandboxId: a.id }), [a1, a2].sort(), { rule, what: `containers listed for sandbox ${short(a.id)}` });
+      expectEqual(await listedContainers(k, { podSandboxId: b.id }), [b1], { rule, what: `containers listed for sandbox ${short(b.id)}` });
+      expectEqual(await listedContainers(k, { labelSelector: k.mine }), [a1, a2, b1].sort(), { rule: 'cri.container-filter.label-selector', what: 'containers with the case labels' });
     },
   }),
   c({
@@ -392,9 +391,9 @@ export const containerCases: CaseDef<CriEnv>[] = [
       await k.waitExited(exited);
       const rule = 'cri.container-filter.state';
       const by = (state: ContainerState) => listedContainers(k, { labelSelector: k.mine, state: { state } });
-      expectEqual(await by(ContainerState.CONTAINER_CREATED), [created], rule, 'CONTAINER_CREATED containers of this case');
-      expectEqual(await by(ContainerState.CONTAINER_RUNNING), [running], rule, 'CONTAINER_RUNNING containers of this case');
-      expectEqual(await by(ContainerState.CONTAINER_EXITED), [exited], rule, 'CONTAINER_EXITED containers of this case');
+      expectEqual(await by(ContainerState.CONTAINER_CREATED), [created], { rule, what: 'CONTAINER_CREATED containers of this case' });
+      expectEqual(await by(ContainerState.CONTAINER_RUNNING), [running], { rule, what: 'CONTAINER_RUNNING containers of this case' });
+      expectEqual(await by(ContainerState.CONTAINER_EXITED), [exited], { rule, what: 'CONTAINER_EXITED containers of this case' });
     },
   }),
   c({
@@ -405,8 +404,8 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const a = await k.create(pod, 'a', ['true']);
       await k.create(pod, 'b', ['true']);
       const rule = 'cri.container-filter.id';
-      expectEqual(await listedContainers(k, { id: a }), [a], rule, 'containers listed for filter.id');
-      expectEqual(await listedContainers(k, { id: k.env.unknownId }), [], rule, 'containers listed for an unknown filter.id');
+      expectEqual(await listedContainers(k, { id: a }), [a], { rule, what: 'containers listed for filter.id' });
+      expectEqual(await listedContainers(k, { id: k.env.unknownId }), [], { rule, what: 'containers listed for an unknown filter.id' });
     },
   }),
   c({
@@ -417,11 +416,11 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const a = await k.create(pod, 'a', ['true'], { labels: { 'triad.dev/tier': 'web', 'triad.dev/zone': 'a' } });
       const b = await k.create(pod, 'b', ['true'], { labels: { 'triad.dev/tier': 'web', 'triad.dev/zone': 'b' } });
       const rule = 'cri.container-filter.label-selector';
-      expectEqual(await listedContainers(k, { labelSelector: { ...k.mine, 'triad.dev/tier': 'web' } }), [a, b].sort(), rule, 'containers with tier=web');
-      expectEqual(await listedContainers(k, { labelSelector: { ...k.mine, 'triad.dev/zone': 'b' } }), [b], rule, 'containers with zone=b');
-      expectEqual(await listedContainers(k, { labelSelector: { ...k.mine, 'triad.dev/tier': 'web', 'triad.dev/zone': 'a' } }), [a], rule, 'containers with tier=web AND zone=a');
-      expectEqual(await listedContainers(k, { labelSelector: k.mine, id: a, state: { state: ContainerState.CONTAINER_RUNNING } }), [], 'cri.container-filter.and', 'filter.id of a created container AND state RUNNING');
-      expectEqual(await listedContainers(k, { labelSelector: { ...k.mine, 'triad.dev/zone': 'c' } }), [], rule, 'containers with zone=c');
+      expectEqual(await listedContainers(k, { labelSelector: { ...k.mine, 'triad.dev/tier': 'web' } }), [a, b].sort(), { rule, what: 'containers with tier=web' });
+      expectEqual(await listedContainers(k, { labelSelector: { ...k.mine, 'triad.dev/zone': 'b' } }), [b], { rule, what: 'containers with zone=b' });
+      expectEqual(await listedContainers(k, { labelSelector: { ...k.mine, 'triad.dev/tier': 'web', 'triad.dev/zone': 'a' } }), [a], { rule, what: 'containers with tier=web AND zone=a' });
+      expectEqual(await listedContainers(k, { labelSelector: k.mine, id: a, state: { state: ContainerState.CONTAINER_RUNNING } }), [], { rule: 'cri.container-filter.and', what: 'filter.id of a created container AND state RUNNING' });
+      expectEqual(await listedContainers(k, { labelSelector: { ...k.mine, 'triad.dev/zone': 'c' } }), [], { rule, what: 'containers with zone=c' });
     },
   }),
   c({
@@ -431,18 +430,18 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       const id = await k.sleeper(pod, 'listed', { annotations: { 'triad.dev/note': 'listed' } });
       const p = k.runtime.listContainers({ filter: { id } });
-      const item = (await expectOk(p, LIST)).containers[0];
-      if (!item) fail(`ListContainers with filter.id ${short(id)} lists nothing`, LIST, { call: p });
+      const item = (await expectOk(p, { rule: LIST })).containers[0];
+      if (!item) fail(`ListContainers with filter.id ${short(id)} lists nothing`, { rule: LIST, call: p });
       const st = await k.status(id);
       const rule = LIST;
-      expectEqual(item.podSandboxId, pod.id, rule, 'pod_sandbox_id', p);
-      expectEqual({ ...item.metadata }, { name: 'listed', attempt: 0 }, rule, 'metadata', p);
-      expectEqual(ContainerState[item.state], 'CONTAINER_RUNNING', rule, 'state', p);
-      expectEqual(item.createdAt, st.createdAt, rule, 'created_at (as ContainerStatus reports it)', p);
-      expectNonEmpty(item.image?.image, rule, 'image.image', p);
-      expectNonEmpty(item.imageRef, rule, 'image_ref', p);
-      expectEqual(item.labels[CASE_LABEL], k.caseTag, rule, `labels[${CASE_LABEL}]`, p);
-      expectEqual({ ...item.annotations }, { 'triad.dev/note': 'listed' }, 'cri.container-config.annotations-unaltered', 'annotations', p);
+      expectEqual(item.podSandboxId, pod.id, { rule, what: 'pod_sandbox_id', call: p });
+      expectEqual({ ...item.metadata }, { name: 'listed', attempt: 0 }, { rule, what: 'metadata', call: p });
+      expectEqual(ContainerState[item.state], 'CONTAINER_RUNNING', { rule, what: 'state', call: p });
+      expectEqual(item.createdAt, st.createdAt, { rule, what: 'created_at (as ContainerStatus reports it)', call: p });
+      expectNonEmpty(item.image?.image, { rule, what: 'image.image', call: p });
+      expectNonEmpty(item.imageRef, { rule, what: 'image_ref', call: p });
+      expectEqual(item.labels[CASE_LABEL], k.caseTag, { rule, what: `labels[${CASE_LABEL}]`, call: p });
+      expectEqual({ ...item.annotations }, { 'triad.dev/note': 'listed' }, { rule: 'cri.container-config.annotations-unaltered', what: 'annotations', call: p });
     },
   }),
   c({
@@ -452,10 +451,10 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       const a = await k.create(pod, 'a', ['true']);
       const b = await k.create(pod, 'b', ['true']);
-      const msgs = await expectOk(k.collect('RuntimeService/StreamContainers', { filter: { labelSelector: k.mine } }, (req, o) => k.env.client.runtime.streamContainers(req as never, o), 'containers'), 'cri.stream-list.same-as-list');
+      const msgs = await expectOk(k.collect('RuntimeService/StreamContainers', { filter: { labelSelector: k.mine } }, (req, o) => k.env.client.runtime.streamContainers(req as never, o), 'containers'), { rule: 'cri.stream-list.same-as-list' });
       const got = flat(msgs, 'containers').map((x) => x.id);
-      expectEqual(got.length, new Set(got).size, 'cri.stream-list.item-once', 'number of streamed containers (a duplicate makes it larger than the distinct ids)', k.ctx.lastCall);
-      expectEqual([...got].sort(), [a, b].sort(), 'cri.stream-list.same-as-list', 'streamed container ids', k.ctx.lastCall);
+      expectEqual(got.length, new Set(got).size, { rule: 'cri.stream-list.item-once', what: 'number of streamed containers (a duplicate makes it larger than the distinct ids)', call: k.ctx.lastCall });
+      expectEqual([...got].sort(), [a, b].sort(), { rule: 'cri.stream-list.same-as-list', what: 'streamed container ids', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -468,11 +467,11 @@ export const containerCases: CaseDef<CriEnv>[] = [
       await k.waitLog(path, (l) => l?.text === 'ready', 10_000, 'the line "ready"', RULES.logFormat);
       const t0 = Date.now();
       const stop = k.runtime.stopContainer({ containerId: id, timeout: 0n });
-      await expectOk(stop, STOP_RULE);
+      await expectOk(stop, { rule: STOP_RULE });
       const ms = Date.now() - t0;
       const rule = 'cri.stop-container.timeout-zero';
-      expectTrue(ms < 2000, `StopContainer with timeout 0 returned after ${ms} ms: the runtime waited for a process that ignores the stop signal`, rule, { call: stop, actual: `${ms} ms` });
-      expectEqual((await k.status(id)).exitCode, 137, rule, 'exit_code (137: SIGKILL)', k.ctx.lastCall);
+      expectTrue(ms < 2000, `StopContainer with timeout 0 returned after ${ms} ms: the runtime waited for a process that ignores the stop signal`, { rule, call: stop, actual: `${ms} ms` });
+      expectEqual((await k.status(id)).exitCode, 137, { rule, what: 'exit_code (137: SIGKILL)', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -485,10 +484,10 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const id = await k.run(pod, 'usr1', ['sh', '-c', 'trap "exit 0" USR1; trap "exit 9" TERM; echo ready; while true; do sleep 1; done'], { stopSignal: SIGUSR1 });
       const before = await k.status(id);
       if (!before.stopSignal) k.ctx.notApplicable('ContainerStatus.stop_signal is RUNTIME_DEFAULT for a container created with stop_signal SIGUSR1: the runtime predates the field (cri-api 1.33)');
-      expectEqual(before.stopSignal, SIGUSR1, rule, 'status.stop_signal (29: SIGUSR1)', k.ctx.lastCall);
+      expectEqual(before.stopSignal, SIGUSR1, { rule, what: 'status.stop_signal (29: SIGUSR1)', call: k.ctx.lastCall });
       await k.waitLog(before.logPath, (l) => l?.text === 'ready', 10_000, 'the line "ready"', RULES.logFormat);
-      await expectOk(k.runtime.stopContainer({ containerId: id, timeout: 10n }), STOP_RULE);
-      expectEqual((await k.status(id)).exitCode, 0, rule, 'exit_code after StopContainer (0: the USR1 trap ran; 9: TERM came instead)', k.ctx.lastCall);
+      await expectOk(k.runtime.stopContainer({ containerId: id, timeout: 10n }), { rule: STOP_RULE });
+      expectEqual((await k.status(id)).exitCode, 0, { rule, what: 'exit_code after StopContainer (0: the USR1 trap ran; 9: TERM came instead)', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -501,26 +500,26 @@ export const containerCases: CaseDef<CriEnv>[] = [
       const st = await k.status(id);
       const p = k.ctx.lastCall;
       const lp = k.runtime.listContainers({ filter: { id } });
-      const item = (await expectOk(lp, LIST)).containers[0];
+      const item = (await expectOk(lp, { rule: LIST })).containers[0];
       if (!st.imageId && !item?.imageId) k.ctx.notApplicable('ContainerStatus and ListContainers leave image_id empty: the runtime predates the field (cri-api 1.31)');
-      expectEqual(st.imageId, k.env.imageId, rule, 'status.image_id', p);
-      expectEqual(item?.imageId, k.env.imageId, rule, 'image_id of the listed container', lp);
+      expectEqual(st.imageId, k.env.imageId, { rule, what: 'status.image_id', call: p });
+      expectEqual(item?.imageId, k.env.imageId, { rule, what: 'image_id of the listed container', call: lp });
     },
   }),
   c({
     id: 'cri.container.status.user', rpc: 'ContainerStatus', name: 'ContainerStatus.user reports the first process\'s uid, gid and groups when the runtime advertises supplemental_groups_policy',
     rules: [...POD, ...RUN, STATUS, 'cri.status.answers', 'cri.container-status.user', 'cri.runtime-features.supplemental-groups-policy'],
     async run(k) {
-      const s = await expectOk(k.runtime.status({}), 'cri.status.answers');
+      const s = await expectOk(k.runtime.status({}), { rule: 'cri.status.answers' });
       if (!s.features?.supplementalGroupsPolicy) k.ctx.notApplicable('Status features.supplemental_groups_policy is false: the runtime does not promise ContainerStatus.user');
       const pod = await k.sandbox();
       const id = await k.sleeper(pod, 'user', { linux: { securityContext: { runAsUser: { value: 1234n }, runAsGroup: { value: 5678n }, supplementalGroups: [4242n] } } });
       const st = await k.status(id);
       const u = st.user?.linux;
-      if (!u) fail('ContainerStatus has no user although Status features.supplemental_groups_policy is true', 'cri.runtime-features.supplemental-groups-policy', { call: k.ctx.lastCall });
+      if (!u) fail('ContainerStatus has no user although Status features.supplemental_groups_policy is true', { rule: 'cri.runtime-features.supplemental-groups-policy', call: k.ctx.lastCall });
       const rule = 'cri.container-status.user';
-      expectEqual({ uid: u.uid, gid: u.gid }, { uid: 1234n, gid: 5678n }, rule, 'status.user.linux uid and gid', k.ctx.lastCall);
-      expectTrue(u.supplementalGroups.includes(4242n), `status.user.linux.supplemental_groups ${JSON.stringify(u.supplementalGroups.map(String))} lack 4242`, rule, { call: k.ctx.lastCall });
+      expectEqual({ uid: u.uid, gid: u.gid }, { uid: 1234n, gid: 5678n }, { rule, what: 'status.user.linux uid and gid', call: k.ctx.lastCall });
+      expectTrue(u.supplementalGroups.includes(4242n), `status.user.linux.supplemental_groups ${JSON.stringify(u.supplementalGroups.map(String))} lack 4242`, { rule, call: k.ctx.lastCall });
     },
   }),
 ];

@@ -15,7 +15,7 @@ const SLEEPER = [...POD, ...RUN];
 function expectUrl(url: string, rpc: 'Exec' | 'Attach' | 'PortForward', call: unknown): void {
   let u: URL | undefined;
   try { u = new URL(url); } catch { /* below */ }
-  if (!u || !/^(https?|wss?):$/.test(u.protocol) || !u.host) fail(`${rpc} answered url ${JSON.stringify(url)}, not an http(s) URL with a host`, URL_RULE(rpc), { call, actual: url });
+  if (!u || !/^(https?|wss?):$/.test(u.protocol) || !u.host) fail(`${rpc} answered url ${JSON.stringify(url)}, not an http(s) URL with a host`, { rule: URL_RULE(rpc), call, actual: url });
 }
 
 export const execCases: CaseDef<CriEnv>[] = [
@@ -26,8 +26,8 @@ export const execCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       const id = await k.sleeper(pod);
       const r = await k.exec(id, ['echo', 'hello', 'triad']);
-      expectEqual(r.stdout, 'hello triad\n', 'cri.exec-sync.stdout', 'stdout', k.ctx.lastCall);
-      expectEqual(r.exitCode, 0, 'cri.exec-sync.exit-code', 'exit_code', k.ctx.lastCall);
+      expectEqual(r.stdout, 'hello triad\n', { rule: 'cri.exec-sync.stdout', what: 'stdout', call: k.ctx.lastCall });
+      expectEqual(r.exitCode, 0, { rule: 'cri.exec-sync.exit-code', what: 'exit_code', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -37,8 +37,8 @@ export const execCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       const id = await k.sleeper(pod);
       const r = await k.sh(id, 'echo to-out; echo to-err >&2');
-      expectEqual(r.stdout, 'to-out\n', 'cri.exec-sync.stdout', 'stdout', k.ctx.lastCall);
-      expectEqual(r.stderr, 'to-err\n', 'cri.exec-sync.stderr', 'stderr', k.ctx.lastCall);
+      expectEqual(r.stdout, 'to-out\n', { rule: 'cri.exec-sync.stdout', what: 'stdout', call: k.ctx.lastCall });
+      expectEqual(r.stderr, 'to-err\n', { rule: 'cri.exec-sync.stderr', what: 'stderr', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -48,8 +48,8 @@ export const execCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       const id = await k.sleeper(pod);
       const r = await k.sh(id, 'echo partial-output; exit 7');
-      expectEqual(r.exitCode, 7, 'cri.exec-sync.exit-code', 'exit_code', k.ctx.lastCall);
-      expectEqual(r.stdout, 'partial-output\n', 'cri.exec-sync.stdout', 'stdout', k.ctx.lastCall);
+      expectEqual(r.exitCode, 7, { rule: 'cri.exec-sync.exit-code', what: 'exit_code', call: k.ctx.lastCall });
+      expectEqual(r.stdout, 'partial-output\n', { rule: 'cri.exec-sync.stdout', what: 'stdout', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -59,7 +59,7 @@ export const execCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       const id = await k.sleeper(pod, 'sleeper', { envs: [{ key: 'TRIAD_EXEC_ENV', value: Buffer.from('inherited') }] });
       const r = await k.sh(id, 'echo "$TRIAD_EXEC_ENV"');
-      expectEqual(r.stdout, 'inherited\n', 'cri.container-config.envs', 'stdout', k.ctx.lastCall);
+      expectEqual(r.stdout, 'inherited\n', { rule: 'cri.container-config.envs', what: 'stdout', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -70,11 +70,11 @@ export const execCases: CaseDef<CriEnv>[] = [
       const id = await k.sleeper(pod);
       const t0 = Date.now();
       await expectCode(k.runtime.execSync({ containerId: id, cmd: ['sleep', '30'], timeout: 1n }), 'DEADLINE_EXCEEDED',
-        'cri.exec-sync.timeout-deadline-exceeded');
+        { rule: 'cri.exec-sync.timeout-deadline-exceeded' });
       const ms = Date.now() - t0;
-      expectTrue(ms < 10_000, `ExecSync with timeout 1 s answered after ${ms} ms`, 'cri.exec-sync.timeout');
+      expectTrue(ms < 10_000, `ExecSync with timeout 1 s answered after ${ms} ms`, { rule: 'cri.exec-sync.timeout' });
       const r = await k.exec(id, ['true']);
-      expectEqual(r.exitCode, 0, 'cri.exec-sync.timeout', 'exit_code of the next ExecSync', k.ctx.lastCall);
+      expectEqual(r.exitCode, 0, { rule: 'cri.exec-sync.timeout', what: 'exit_code of the next ExecSync', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -86,8 +86,8 @@ export const execCases: CaseDef<CriEnv>[] = [
       const exited = await k.run(pod, 'exited', ['true']);
       await k.waitExited(exited);
       const rule = 'cri.exec-sync.not-running';
-      await expectRefused(k.runtime.execSync({ containerId: created, cmd: ['true'], timeout: 5n }), rule, 'ExecSync in a CONTAINER_CREATED container');
-      await expectRefused(k.runtime.execSync({ containerId: exited, cmd: ['true'], timeout: 5n }), rule, 'ExecSync in a CONTAINER_EXITED container');
+      await expectRefused(k.runtime.execSync({ containerId: created, cmd: ['true'], timeout: 5n }), { rule, what: 'ExecSync in a CONTAINER_CREATED container' });
+      await expectRefused(k.runtime.execSync({ containerId: exited, cmd: ['true'], timeout: 5n }), { rule, what: 'ExecSync in a CONTAINER_EXITED container' });
     },
   }),
   c({
@@ -107,7 +107,7 @@ export const execCases: CaseDef<CriEnv>[] = [
       let res;
       try { res = await p; } catch { return; }
       expectTrue(res.exitCode !== 0, 'ExecSync of a missing program answered exit code 0',
-        'cri.exec-sync.missing-program', { call: p });
+        { rule: 'cri.exec-sync.missing-program', call: p });
     },
   }),
   c({
@@ -117,7 +117,7 @@ export const execCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       const id = await k.sleeper(pod);
       const p = k.runtime.exec({ containerId: id, cmd: ['sh'], stdin: true, stdout: true, stderr: true, tty: false });
-      const res = await k.optional(expectOk(p, 'cri.exec.url'), 'Exec');
+      const res = await k.optional(expectOk(p, { rule: 'cri.exec.url' }), 'Exec');
       expectUrl(res.url, 'Exec', p);
     },
   }),
@@ -135,7 +135,7 @@ export const execCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       const id = await k.sleeper(pod);
       const p = k.runtime.attach({ containerId: id, stdout: true, stderr: true });
-      const res = await k.optional(expectOk(p, 'cri.attach.url'), 'Attach');
+      const res = await k.optional(expectOk(p, { rule: 'cri.attach.url' }), 'Attach');
       expectUrl(res.url, 'Attach', p);
     },
   }),
@@ -152,7 +152,7 @@ export const execCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const pod = await k.sandbox();
       const p = k.runtime.portForward({ podSandboxId: pod.id, port: [8080] });
-      const res = await k.optional(expectOk(p, 'cri.port-forward.url'), 'PortForward');
+      const res = await k.optional(expectOk(p, { rule: 'cri.port-forward.url' }), 'PortForward');
       expectUrl(res.url, 'PortForward', p);
     },
   }),
@@ -171,8 +171,8 @@ export const execCases: CaseDef<CriEnv>[] = [
       const id = await k.sleeper(pod);
       const rule = 'cri.exec-sync.timeout-zero';
       const p = k.runtime.execSync({ containerId: id, cmd: ['sh', '-c', 'sleep 2; echo done'], timeout: 0n });
-      const r = await expectOk(p, rule);
-      expectEqual(Buffer.from(r.stdout).toString(), 'done\n', rule, 'stdout of `sleep 2; echo done`', p);
+      const r = await expectOk(p, { rule });
+      expectEqual(Buffer.from(r.stdout).toString(), 'done\n', { rule, what: 'stdout of `sleep 2; echo done`', call: p });
     },
   }),
 ];

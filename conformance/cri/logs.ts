@@ -19,8 +19,8 @@ async function logOf(k: CriKit, script: string): Promise<LogLine[]> {
   const id = await k.run(pod, 'talker', ['sh', '-c', script]);
   const st = await k.waitExited(id);
   const raw = k.logLines(st.logPath);
-  if (!raw.length) fail(`the log file ${st.logPath} is empty or missing after the container wrote to stdout`, RULES.logFormat);
-  return raw.map((l, i) => parseLogLine(l) ?? fail(`line ${i + 1} of ${st.logPath} is not in the CRI log format: ${JSON.stringify(l.slice(0, 200))}`, RULES.logFormat, { actual: raw.slice(0, 10) }));
+  if (!raw.length) fail(`the log file ${st.logPath} is empty or missing after the container wrote to stdout`, { rule: RULES.logFormat });
+  return raw.map((l, i) => parseLogLine(l) ?? fail(`line ${i + 1} of ${st.logPath} is not in the CRI log format: ${JSON.stringify(l.slice(0, 200))}`, { rule: RULES.logFormat, actual: raw.slice(0, 10) }));
 }
 
 export const logCases: CaseDef<CriEnv>[] = [
@@ -30,11 +30,11 @@ export const logCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const lines = await logOf(k, 'echo out-line; echo err-line >&2');
       for (const l of lines) {
-        expectTrue(RFC3339_NANO.test(l.time) && !Number.isNaN(Date.parse(l.time)), `timestamp ${JSON.stringify(l.time)} is not RFC3339Nano`, RULES.logFormat, { actual: l.raw });
-        expectTrue(Math.abs(Date.parse(l.time) - Date.now()) < 300_000, `timestamp ${l.time} is not the time the line was written`, RULES.logFormat, { actual: l.raw });
+        expectTrue(RFC3339_NANO.test(l.time) && !Number.isNaN(Date.parse(l.time)), `timestamp ${JSON.stringify(l.time)} is not RFC3339Nano`, { rule: RULES.logFormat, actual: l.raw });
+        expectTrue(Math.abs(Date.parse(l.time) - Date.now()) < 300_000, `timestamp ${l.time} is not the time the line was written`, { rule: RULES.logFormat, actual: l.raw });
       }
       const seen = lines.map((l) => `${l.stream} ${l.tag} ${l.text}`).sort();
-      expectEqual(seen, ['stderr F err-line', 'stdout F out-line'], RULES.logFormat, 'log lines (stream tag content)');
+      expectEqual(seen, ['stderr F err-line', 'stdout F out-line'], { rule: RULES.logFormat, what: 'log lines (stream tag content)' });
     },
   }),
   c({
@@ -42,9 +42,9 @@ export const logCases: CaseDef<CriEnv>[] = [
     rules: LOG_OF,
     async run(k) {
       const lines = (await logOf(k, 'echo one; echo two; echo three; echo four')).filter((l) => l.stream === 'stdout');
-      expectEqual(lines.map((l) => l.text), ['one', 'two', 'three', 'four'], RULES.logFormat, 'stdout lines in the log');
+      expectEqual(lines.map((l) => l.text), ['one', 'two', 'three', 'four'], { rule: RULES.logFormat, what: 'stdout lines in the log' });
       const times = lines.map((l) => Date.parse(l.time));
-      expectTrue(times.every((t, i) => i === 0 || t >= times[i - 1]), `timestamps go backwards: ${lines.map((l) => l.time).join(', ')}`, RULES.logFormat);
+      expectTrue(times.every((t, i) => i === 0 || t >= times[i - 1]), `timestamps go backwards: ${lines.map((l) => l.time).join(', ')}`, { rule: RULES.logFormat });
     },
   }),
   c({
@@ -53,7 +53,7 @@ export const logCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const lines = await logOf(k, 'echo full; printf no-newline');
       const last = lines.filter((l) => l.stream === 'stdout').map((l) => `${l.tag} ${l.text}`);
-      expectEqual(last, ['F full', 'P no-newline'], 'cri.logs.partial-line', 'stdout records (tag content)');
+      expectEqual(last, ['F full', 'P no-newline'], { rule: 'cri.logs.partial-line', what: 'stdout records (tag content)' });
     },
   }),
   c({
@@ -62,9 +62,9 @@ export const logCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const lines = (await logOf(k, 'printf "%020000d\\n" 0; echo after')).filter((l) => l.stream === 'stdout');
       const end = lines.findIndex((l) => l.tag === 'F');
-      expectTrue(end >= 0, 'no F record ends the long line', RULES.logFormat);
-      expectEqual(lines.slice(0, end + 1).map((l) => l.text).join(''), '0'.repeat(20_000), 'cri.logs.partial-line', 'the reassembled long line');
-      expectEqual(lines.slice(end + 1).map((l) => `${l.tag} ${l.text}`), ['F after'], RULES.logFormat, 'records after the long line');
+      expectTrue(end >= 0, 'no F record ends the long line', { rule: RULES.logFormat });
+      expectEqual(lines.slice(0, end + 1).map((l) => l.text).join(''), '0'.repeat(20_000), { rule: 'cri.logs.partial-line', what: 'the reassembled long line' });
+      expectEqual(lines.slice(end + 1).map((l) => `${l.tag} ${l.text}`), ['F after'], { rule: RULES.logFormat, what: 'records after the long line' });
     },
   }),
   c({
@@ -76,10 +76,10 @@ export const logCases: CaseDef<CriEnv>[] = [
       const path = (await k.status(id)).logPath;
       await k.waitLog(path, (l) => l?.text === 'first', 10_000, 'the line "first"', RULES.logFormat);
       renameSync(path, `${path}.1`);
-      await expectOk(k.runtime.reopenContainerLog({ containerId: id }), REOPEN_RULE);
+      await expectOk(k.runtime.reopenContainerLog({ containerId: id }), { rule: REOPEN_RULE });
       const lines = await k.waitLog(path, (l) => /^tick-\d+$/.test(l?.text ?? ''), 10_000, `a tick line in the reopened ${path}`, REOPEN_RULE);
-      expectTrue(!lines.some((l) => parseLogLine(l)?.text === 'first'), 'the reopened log file still has the line written before the rotation', REOPEN_RULE, { actual: lines.slice(0, 5) });
-      for (const l of lines) expectTrue(parseLogLine(l), `line ${JSON.stringify(l)} of the reopened file is not in the CRI format`, RULES.logFormat);
+      expectTrue(!lines.some((l) => parseLogLine(l)?.text === 'first'), 'the reopened log file still has the line written before the rotation', { rule: REOPEN_RULE, actual: lines.slice(0, 5) });
+      for (const l of lines) expectTrue(parseLogLine(l), `line ${JSON.stringify(l)} of the reopened file is not in the CRI format`, { rule: RULES.logFormat });
     },
   }),
   c({
@@ -92,8 +92,8 @@ export const logCases: CaseDef<CriEnv>[] = [
       if (existsSync(path)) renameSync(path, `${path}.1`); // as kubelet's rotation does
       const p = k.runtime.reopenContainerLog({ containerId: id });
       const failed = await p.then(() => false, () => true);
-      if (failed) expectTrue(!existsSync(path), `ReopenContainerLog failed but created a new log file at ${path}`, 'cri.reopen-container-log.error-no-new-file', { call: p });
-      else expectTrue(existsSync(path), `ReopenContainerLog answered OK for an exited container without creating a new log file at ${path}`, 'cri.reopen-container-log.not-running', { call: p });
+      if (failed) expectTrue(!existsSync(path), `ReopenContainerLog failed but created a new log file at ${path}`, { rule: 'cri.reopen-container-log.error-no-new-file', call: p });
+      else expectTrue(existsSync(path), `ReopenContainerLog answered OK for an exited container without creating a new log file at ${path}`, { rule: 'cri.reopen-container-log.not-running', call: p });
     },
   }),
   c({

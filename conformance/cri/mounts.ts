@@ -33,8 +33,8 @@ export const mountCases: CaseDef<CriEnv>[] = [
       writeFileSync(join(dir, 'in.txt'), 'from-the-host\n');
       const pod = await k.sandbox();
       const r = await runScript(k, pod, 'reader', 'cat /mnt/triad/in.txt', [{ containerPath: '/mnt/triad', hostPath: dir }]);
-      expectEqual(r.exitCode, 0, MOUNT_RULE, 'exit code of `cat /mnt/triad/in.txt`', k.ctx.lastCall);
-      expectEqual(r.stdout, 'from-the-host', MOUNT_RULE, 'what the container read');
+      expectEqual(r.exitCode, 0, { rule: MOUNT_RULE, what: 'exit code of `cat /mnt/triad/in.txt`', call: k.ctx.lastCall });
+      expectEqual(r.stdout, 'from-the-host', { rule: MOUNT_RULE, what: 'what the container read' });
     },
   }),
   c({
@@ -44,10 +44,10 @@ export const mountCases: CaseDef<CriEnv>[] = [
       const dir = k.hostDir();
       const pod = await k.sandbox();
       const r = await runScript(k, pod, 'writer', 'echo from-the-container > /mnt/triad/out.txt', [{ containerPath: '/mnt/triad', hostPath: dir }]);
-      expectEqual(r.exitCode, 0, MOUNT_RULE, 'exit code of the write', k.ctx.lastCall);
+      expectEqual(r.exitCode, 0, { rule: MOUNT_RULE, what: 'exit code of the write', call: k.ctx.lastCall });
       const file = join(dir, 'out.txt');
-      expectTrue(existsSync(file), `${file} does not exist on the host after the container wrote it`, MOUNT_RULE);
-      expectEqual(readFileSync(file, 'utf8'), 'from-the-container\n', MOUNT_RULE, `content of ${file} on the host`);
+      expectTrue(existsSync(file), `${file} does not exist on the host after the container wrote it`, { rule: MOUNT_RULE });
+      expectEqual(readFileSync(file, 'utf8'), 'from-the-container\n', { rule: MOUNT_RULE, what: `content of ${file} on the host` });
     },
   }),
   c({
@@ -59,8 +59,8 @@ export const mountCases: CaseDef<CriEnv>[] = [
       writeFileSync(file, 'setting=on\n');
       const pod = await k.sandbox();
       const r = await runScript(k, pod, 'conf', 'cat /etc/triad.conf', [{ containerPath: '/etc/triad.conf', hostPath: file, readonly: true }]);
-      expectEqual(r.exitCode, 0, MOUNT_RULE, 'exit code of `cat /etc/triad.conf`', k.ctx.lastCall);
-      expectEqual(r.stdout, 'setting=on', MOUNT_RULE, 'what the container read');
+      expectEqual(r.exitCode, 0, { rule: MOUNT_RULE, what: 'exit code of `cat /etc/triad.conf`', call: k.ctx.lastCall });
+      expectEqual(r.stdout, 'setting=on', { rule: MOUNT_RULE, what: 'what the container read' });
     },
   }),
   c({
@@ -72,9 +72,9 @@ export const mountCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       const r = await runScript(k, pod, 'ro', 'cat /mnt/ro/keep.txt; echo changed > /mnt/ro/keep.txt || echo write-refused; touch /mnt/ro/new.txt || echo create-refused',
         [{ containerPath: '/mnt/ro', hostPath: dir, readonly: true }]);
-      expectEqual(r.stdout.split('\n'), ['original', 'write-refused', 'create-refused'], RO_RULE, 'output of the read and the two writes');
-      expectEqual(readFileSync(join(dir, 'keep.txt'), 'utf8'), 'original\n', RO_RULE, 'the host file after the write attempt');
-      expectTrue(!existsSync(join(dir, 'new.txt')), 'the container created new.txt through a read-only mount', RO_RULE);
+      expectEqual(r.stdout.split('\n'), ['original', 'write-refused', 'create-refused'], { rule: RO_RULE, what: 'output of the read and the two writes' });
+      expectEqual(readFileSync(join(dir, 'keep.txt'), 'utf8'), 'original\n', { rule: RO_RULE, what: 'the host file after the write attempt' });
+      expectTrue(!existsSync(join(dir, 'new.txt')), 'the container created new.txt through a read-only mount', { rule: RO_RULE });
     },
   }),
   c({
@@ -85,9 +85,9 @@ export const mountCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       const m = [{ containerPath: '/shared', hostPath: dir }];
       const w = await runScript(k, pod, 'writer', 'echo handed-over > /shared/note', m);
-      expectEqual(w.exitCode, 0, MOUNT_RULE, 'exit code of the writer', k.ctx.lastCall);
+      expectEqual(w.exitCode, 0, { rule: MOUNT_RULE, what: 'exit code of the writer', call: k.ctx.lastCall });
       const r = await runScript(k, pod, 'reader', 'cat /shared/note', m);
-      expectEqual(r.stdout, 'handed-over', MOUNT_RULE, 'what the second container read');
+      expectEqual(r.stdout, 'handed-over', { rule: MOUNT_RULE, what: 'what the second container read' });
     },
   }),
   c({
@@ -103,10 +103,10 @@ export const mountCases: CaseDef<CriEnv>[] = [
         k.trackContainer(id);
         const s = k.runtime.startContainer({ containerId: id });
         if (await s.then(() => true, () => false)) {
-          fail(`a container mounting the missing host path ${dir} was created and started${existsSync(dir) ? ': the runtime created the directory' : ''}`, rule, { call: s });
+          fail(`a container mounting the missing host path ${dir} was created and started${existsSync(dir) ? ': the runtime created the directory' : ''}`, { rule, call: s });
         }
       }
-      expectTrue(!existsSync(dir), `the runtime refused the mount but created ${dir}`, rule);
+      expectTrue(!existsSync(dir), `the runtime refused the mount but created ${dir}`, { rule });
     },
   }),
   c({
@@ -121,10 +121,10 @@ export const mountCases: CaseDef<CriEnv>[] = [
       const rule = 'cri.container-status.mounts';
       if (!m) {
         if (!st.mounts.length) k.ctx.notApplicable('the runtime reports no mounts in ContainerStatus');
-        expectTrue(m, 'ContainerStatus.mounts has no /data', rule, { call: k.ctx.lastCall, actual: st.mounts });
+        expectTrue(m, 'ContainerStatus.mounts has no /data', { rule, call: k.ctx.lastCall, actual: st.mounts });
       }
-      expectEqual(m.hostPath, dir, rule, 'mounts[/data].host_path', k.ctx.lastCall);
-      expectEqual(m.readonly, true, rule, 'mounts[/data].readonly', k.ctx.lastCall);
+      expectEqual(m.hostPath, dir, { rule, what: 'mounts[/data].host_path', call: k.ctx.lastCall });
+      expectEqual(m.readonly, true, { rule, what: 'mounts[/data].readonly', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -140,8 +140,8 @@ export const mountCases: CaseDef<CriEnv>[] = [
       const pod = await k.sandbox();
       const rule = 'cri.mount.host-path-symlink';
       const r = await runScript(k, pod, 'linked', 'cat /mnt/linked/in.txt', [{ containerPath: '/mnt/linked', hostPath: link }]);
-      expectEqual(r.exitCode, 0, rule, 'exit code of `cat /mnt/linked/in.txt`', k.ctx.lastCall);
-      expectEqual(r.stdout, 'via-the-link', rule, 'what the container read through the mounted link');
+      expectEqual(r.exitCode, 0, { rule, what: 'exit code of `cat /mnt/linked/in.txt`', call: k.ctx.lastCall });
+      expectEqual(r.stdout, 'via-the-link', { rule, what: 'what the container read through the mounted link' });
     },
   }),
 ];

@@ -21,9 +21,9 @@ const WEB = 'mkdir -p /www && echo triad-web-ok > /www/index.html && exec httpd 
 
 async function podIp(k: CriKit, pod: Pod): Promise<string> {
   const p = k.runtime.podSandboxStatus({ podSandboxId: pod.id });
-  const st = await expectOk(p, RULES.sandboxStatusOk);
+  const st = await expectOk(p, { rule: RULES.sandboxStatusOk });
   const ip = st.status?.network?.ip ?? '';
-  if (!isIP(ip)) fail(`network.ip of sandbox ${pod.id} is ${JSON.stringify(ip)}, not an IP address`, IP_RULE, { call: p, actual: st.status?.network });
+  if (!isIP(ip)) fail(`network.ip of sandbox ${pod.id} is ${JSON.stringify(ip)}, not an IP address`, { rule: IP_RULE, call: p, actual: st.status?.network });
   return ip;
 }
 
@@ -31,7 +31,7 @@ async function podIp(k: CriKit, pod: Pod): Promise<string> {
 async function output(k: CriKit, pod: Pod, script: string, rule: string): Promise<string> {
   const id = await k.run(pod, 'probe', ['sh', '-c', script]);
   const st = await k.waitExited(id);
-  expectEqual(st.exitCode, 0, rule, `exit code of \`${script}\``, k.ctx.lastCall);
+  expectEqual(st.exitCode, 0, { rule, what: `exit code of \`${script}\``, call: k.ctx.lastCall });
   return k.logLines(st.logPath).map(parseLogLine).filter((l) => l?.stream === 'stdout').map((l) => l!.text).join('\n');
 }
 
@@ -50,7 +50,7 @@ export const networkCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const [a, b] = await Promise.all([k.sandbox(), k.sandbox()]);
       const [ipa, ipb] = [await podIp(k, a), await podIp(k, b)];
-      expectTrue(ipa !== ipb, `both sandboxes report ${ipa}`, 'cri.namespace.network-pod');
+      expectTrue(ipa !== ipb, `both sandboxes report ${ipa}`, { rule: 'cri.namespace.network-pod' });
     },
   }),
   c({
@@ -62,8 +62,8 @@ export const networkCases: CaseDef<CriEnv>[] = [
       const client = await k.sleeper(pod, 'client');
       const r = await k.sh(client, 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do wget -qO- http://127.0.0.1:8080/ && exit 0; sleep 0.5; done; exit 1', 20);
       const rule = 'cri.namespace.network-pod';
-      expectEqual(r.exitCode, 0, rule, `exit code of wget http://127.0.0.1:8080/ in the other container (stderr ${JSON.stringify(r.stderr.slice(0, 200))})`, k.ctx.lastCall);
-      expectEqual(r.stdout.trim(), 'triad-web-ok', rule, 'body served by the first container', k.ctx.lastCall);
+      expectEqual(r.exitCode, 0, { rule, what: `exit code of wget http://127.0.0.1:8080/ in the other container (stderr ${JSON.stringify(r.stderr.slice(0, 200))})`, call: k.ctx.lastCall });
+      expectEqual(r.stdout.trim(), 'triad-web-ok', { rule, what: 'body served by the first container', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -75,7 +75,7 @@ export const networkCases: CaseDef<CriEnv>[] = [
       const text = await output(k, pod, 'cat /etc/resolv.conf', rule);
       const lines = text.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
             for (const want of ['nameserver 10.0.0.10', 'nameserver 10.0.0.11', 'search triad.test svc.triad.test', 'options ndots:5 timeout:2']) {
-        expectTrue(lines.includes(want), `/etc/resolv.conf has no line "${want}"`, rule, { actual: text });
+        expectTrue(lines.includes(want), `/etc/resolv.conf has no line "${want}"`, { rule, actual: text });
       }
     },
   }),
@@ -86,7 +86,7 @@ export const networkCases: CaseDef<CriEnv>[] = [
       const hostname = `triad-host-${k.env.runId}-${k.ctx.seq}`;
       const pod = await k.sandbox({ hostname });
       const rule = 'cri.pod-sandbox-config.hostname';
-      expectEqual((await output(k, pod, 'hostname', rule)).trim(), hostname, rule, 'output of `hostname`');
+      expectEqual((await output(k, pod, 'hostname', rule)).trim(), hostname, { rule, what: 'output of `hostname`' });
     },
   }),
   c({
@@ -95,10 +95,10 @@ export const networkCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const pod = await k.sandbox({ hostname: '', linux: { securityContext: { namespaceOptions: { network: NamespaceMode.NODE, pid: NamespaceMode.POD, ipc: NamespaceMode.POD } } } });
       const p = k.runtime.podSandboxStatus({ podSandboxId: pod.id });
-      const ns = (await expectOk(p, RULES.sandboxStatusOk)).status?.linux?.namespaces?.options;
-      expectEqual(NamespaceMode[ns?.network ?? -1], 'NODE', 'cri.pod-sandbox-status.namespaces', 'status.linux.namespaces.options.network', p);
+      const ns = (await expectOk(p, { rule: RULES.sandboxStatusOk })).status?.linux?.namespaces?.options;
+      expectEqual(NamespaceMode[ns?.network ?? -1], 'NODE', { rule: 'cri.pod-sandbox-status.namespaces', what: 'status.linux.namespaces.options.network', call: p });
       const rule = 'cri.namespace.network-node';
-      expectEqual((await output(k, pod, 'hostname', rule)).trim(), k.env.nodeHostname, rule, 'output of `hostname`');
+      expectEqual((await output(k, pod, 'hostname', rule)).trim(), k.env.nodeHostname, { rule, what: 'output of `hostname`' });
     },
   }),
   c({
@@ -123,7 +123,7 @@ export const networkCases: CaseDef<CriEnv>[] = [
         await sleep(250);
       }
       fail(`GET http://${addr}:${hostPort}/ did not reach the container listening on 8080 (last: ${last})${k.env.opts.hostPortAddress ? '' : '; if host ports answer on another address here (e.g. the CNI bridge gateway), give it with --hostport-address'}`,
-        'cri.port-mapping.forwards');
+        { rule: 'cri.port-mapping.forwards' });
     },
   }),
   c({
@@ -133,8 +133,8 @@ export const networkCases: CaseDef<CriEnv>[] = [
       const rule = 'cri.port-mapping.host-port-zero';
       const pod = await k.sandbox({ portMappings: [{ protocol: Protocol.TCP, containerPort: 8080, hostPort: 0, hostIp: '' }] }, rule);
       const p = k.runtime.podSandboxStatus({ podSandboxId: pod.id });
-      const st = await expectOk(p, RULES.sandboxStatusOk);
-      expectEqual(PodSandboxState[st.status?.state ?? -1], 'SANDBOX_READY', rule, 'state of the sandbox with a host_port 0 mapping', p);
+      const st = await expectOk(p, { rule: RULES.sandboxStatusOk });
+      expectEqual(PodSandboxState[st.status?.state ?? -1], 'SANDBOX_READY', { rule, what: 'state of the sandbox with a host_port 0 mapping', call: p });
     },
   }),
 ];

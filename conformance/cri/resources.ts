@@ -19,7 +19,7 @@ export const resourceCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.sleeper(pod, 'limited', { linux: { resources: LIMITS } });
-      expectEqual(ContainerState[(await k.status(id)).state], 'CONTAINER_RUNNING', 'cri.linux-container-resources.applied', 'status.state', k.ctx.lastCall);
+      expectEqual(ContainerState[(await k.status(id)).state], 'CONTAINER_RUNNING', { rule: 'cri.linux-container-resources.applied', what: 'status.state', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -28,10 +28,10 @@ export const resourceCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.sleeper(pod, 'resized', { linux: { resources: { cpuShares: 256n, memoryLimitInBytes: 256n * MiB } } });
-      await expectOk(k.runtime.updateContainerResources({ containerId: id, linux: LIMITS }), UPDATE_RULE);
-      expectEqual(ContainerState[(await k.status(id)).state], 'CONTAINER_RUNNING', UPDATE_RULE, 'status.state after the update', k.ctx.lastCall);
+      await expectOk(k.runtime.updateContainerResources({ containerId: id, linux: LIMITS }), { rule: UPDATE_RULE });
+      expectEqual(ContainerState[(await k.status(id)).state], 'CONTAINER_RUNNING', { rule: UPDATE_RULE, what: 'status.state after the update', call: k.ctx.lastCall });
       const r = await k.exec(id, ['true']);
-      expectEqual(r.exitCode, 0, UPDATE_RULE, 'exit code of ExecSync after the update', k.ctx.lastCall);
+      expectEqual(r.exitCode, 0, { rule: UPDATE_RULE, what: 'exit code of ExecSync after the update', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -40,9 +40,9 @@ export const resourceCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.create(pod, 'later', ['sleep', '3600']);
-      await expectOk(k.runtime.updateContainerResources({ containerId: id, linux: LIMITS }), UPDATE_RULE);
+      await expectOk(k.runtime.updateContainerResources({ containerId: id, linux: LIMITS }), { rule: UPDATE_RULE });
       await k.start(id);
-      expectEqual(ContainerState[(await k.status(id)).state], 'CONTAINER_RUNNING', RULES.startOk, 'status.state', k.ctx.lastCall);
+      expectEqual(ContainerState[(await k.status(id)).state], 'CONTAINER_RUNNING', { rule: RULES.startOk, what: 'status.state', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -51,12 +51,12 @@ export const resourceCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.sleeper(pod);
-      await expectOk(k.runtime.updateContainerResources({ containerId: id, linux: LIMITS }), UPDATE_RULE);
+      await expectOk(k.runtime.updateContainerResources({ containerId: id, linux: LIMITS }), { rule: UPDATE_RULE });
       const st = await k.status(id);
       const got = st.resources?.linux;
       if (!got) return k.ctx.notApplicable('the runtime reports no ContainerStatus.resources (a field added for in-place resize; older runtimes leave it unset)');
       const rule = 'cri.container-status.resources';
-      expectEqual({ cpuShares: got.cpuShares, cpuPeriod: got.cpuPeriod, cpuQuota: got.cpuQuota, memoryLimitInBytes: got.memoryLimitInBytes }, LIMITS, rule, 'status.resources.linux', k.ctx.lastCall);
+      expectEqual({ cpuShares: got.cpuShares, cpuPeriod: got.cpuPeriod, cpuQuota: got.cpuQuota, memoryLimitInBytes: got.memoryLimitInBytes }, LIMITS, { rule, what: 'status.resources.linux', call: k.ctx.lastCall });
     },
   }),
   c({

@@ -17,7 +17,7 @@ async function outputOf(k: CriKit, script: string, securityContext: Record<strin
   const id = await k.run(pod, 'probe', ['sh', '-c', script], { linux: { securityContext } } as never);
   const st = await k.waitExited(id);
   const out = k.logLines(st.logPath).map(parseLogLine).filter((l) => l?.stream === 'stdout').map((l) => l!.text);
-  if (st.exitCode !== 0) fail(`\`${script}\` exited ${st.exitCode} (stdout ${JSON.stringify(out)})`, rule, { actual: out });
+  if (st.exitCode !== 0) fail(`\`${script}\` exited ${st.exitCode} (stdout ${JSON.stringify(out)})`, { rule, actual: out });
   return out;
 }
 
@@ -25,7 +25,7 @@ async function outputOf(k: CriKit, script: string, securityContext: Record<strin
 async function capEff(k: CriKit, securityContext: Record<string, unknown>, rule: string, sandboxSc?: Record<string, unknown>): Promise<bigint> {
   const out = await outputOf(k, 'grep CapEff /proc/self/status', securityContext, rule, sandboxSc);
   const m = /^CapEff:\s*([0-9a-fA-F]+)$/.exec(out[0] ?? '');
-  if (!m) fail(`no CapEff line in /proc/self/status: ${JSON.stringify(out)}`, rule);
+  if (!m) fail(`no CapEff line in /proc/self/status: ${JSON.stringify(out)}`, { rule });
   return BigInt(`0x${m[1]}`);
 }
 
@@ -38,7 +38,7 @@ async function refusedToRun(k: CriKit, name: string, securityContext: Record<str
   const id = await p.then((r) => r.containerId, () => undefined);
   if (!id) return;
   k.trackContainer(id);
-  await expectRefused(k.runtime.startContainer({ containerId: id }), rule, `CreateContainer and StartContainer of ${what}`);
+  await expectRefused(k.runtime.startContainer({ containerId: id }), { rule, what: `CreateContainer and StartContainer of ${what}` });
 }
 
 export const securityCases: CaseDef<CriEnv>[] = [
@@ -48,7 +48,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const rule = 'cri.security.run-as-user';
       const out = await outputOf(k, 'id -u', { runAsUser: { value: 1234n } }, rule);
-      expectEqual(out, ['1234'], rule, 'output of `id -u`');
+      expectEqual(out, ['1234'], { rule, what: 'output of `id -u`' });
     },
   }),
   c({
@@ -57,7 +57,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const rule = 'cri.security.run-as-group';
       const out = await outputOf(k, 'id -u; id -g', { runAsUser: { value: 1234n }, runAsGroup: { value: 5678n } }, rule);
-      expectEqual(out, ['1234', '5678'], rule, 'output of `id -u; id -g`');
+      expectEqual(out, ['1234', '5678'], { rule, what: 'output of `id -u; id -g`' });
     },
   }),
   c({
@@ -68,7 +68,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
       const out = await outputOf(k, 'id -G', { runAsUser: { value: 1234n }, runAsGroup: { value: 5678n }, supplementalGroups: [4242n, 4343n] }, rule);
       const groups = (out[0] ?? '').split(/\s+/).filter(Boolean);
       for (const g of ['5678', '4242', '4343']) {
-        expectTrue(groups.includes(g), `\`id -G\` is ${JSON.stringify(out[0])}, without ${g}`, rule, { actual: out });
+        expectTrue(groups.includes(g), `\`id -G\` is ${JSON.stringify(out[0])}, without ${g}`, { rule, actual: out });
       }
     },
   }),
@@ -78,7 +78,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const rule = 'cri.security.run-as-username';
       const out = await outputOf(k, 'id -u', { runAsUsername: 'nobody' }, rule);
-      expectEqual(out, ['65534'], rule, 'output of `id -u` as nobody (65534 in busybox-like images)');
+      expectEqual(out, ['65534'], { rule, what: 'output of `id -u` as nobody (65534 in busybox-like images)' });
     },
   }),
   c({
@@ -91,7 +91,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
         { linux: { securityContext: { readonlyRootfs: true } }, mounts: [{ containerPath: '/scratch', hostPath: dir }] } as never);
       const st = await k.waitExited(id);
       const out = k.logLines(st.logPath).map(parseLogLine).filter((l) => l?.stream === 'stdout').map((l) => l!.text);
-      expectEqual(out, ['rootfs-refused', 'mount-written'], 'cri.security.readonly-rootfs', 'output of the two writes');
+      expectEqual(out, ['rootfs-refused', 'mount-written'], { rule: 'cri.security.readonly-rootfs', what: 'output of the two writes' });
     },
   }),
   c({
@@ -100,9 +100,9 @@ export const securityCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const rule = 'cri.security.default-capabilities';
       const eff = await capEff(k, {}, rule);
-      expectTrue(eff !== 0n, 'a root process of a default container has no capabilities at all', rule, { actual: eff.toString(16) });
+      expectTrue(eff !== 0n, 'a root process of a default container has no capabilities at all', { rule, actual: eff.toString(16) });
       for (const [name, bit] of [['SYS_ADMIN', CAP.SYS_ADMIN], ['NET_ADMIN', CAP.NET_ADMIN], ['SYS_MODULE', CAP.SYS_MODULE], ['SYS_TIME', CAP.SYS_TIME]] as const) {
-        expectTrue(!has(eff, bit), `CapEff ${eff.toString(16)} has CAP_${name}`, rule, { actual: eff.toString(16) });
+        expectTrue(!has(eff, bit), `CapEff ${eff.toString(16)} has CAP_${name}`, { rule, actual: eff.toString(16) });
       }
     },
   }),
@@ -112,7 +112,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const rule = 'cri.capability.add';
       const eff = await capEff(k, { capabilities: { addCapabilities: ['NET_ADMIN'] } }, rule);
-      expectTrue(has(eff, CAP.NET_ADMIN), `CapEff ${eff.toString(16)} lacks CAP_NET_ADMIN`, rule, { actual: eff.toString(16) });
+      expectTrue(has(eff, CAP.NET_ADMIN), `CapEff ${eff.toString(16)} lacks CAP_NET_ADMIN`, { rule, actual: eff.toString(16) });
     },
   }),
   c({
@@ -121,8 +121,8 @@ export const securityCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const rule = 'cri.capability.drop';
       const eff = await capEff(k, { capabilities: { dropCapabilities: ['CHOWN', 'NET_RAW'] } }, rule);
-      expectTrue(!has(eff, CAP.CHOWN), `CapEff ${eff.toString(16)} still has CAP_CHOWN`, rule, { actual: eff.toString(16) });
-      expectTrue(!has(eff, CAP.NET_RAW), `CapEff ${eff.toString(16)} still has CAP_NET_RAW`, rule, { actual: eff.toString(16) });
+      expectTrue(!has(eff, CAP.CHOWN), `CapEff ${eff.toString(16)} still has CAP_CHOWN`, { rule, actual: eff.toString(16) });
+      expectTrue(!has(eff, CAP.NET_RAW), `CapEff ${eff.toString(16)} still has CAP_NET_RAW`, { rule, actual: eff.toString(16) });
     },
   }),
   c({
@@ -131,7 +131,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const rule = 'cri.security.non-root-no-capabilities';
       const eff = await capEff(k, { runAsUser: { value: 1234n } }, rule);
-      expectEqual(eff, 0n, rule, 'CapEff as uid 1234');
+      expectEqual(eff, 0n, { rule, what: 'CapEff as uid 1234' });
     },
   }),
   c({
@@ -140,7 +140,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const rule = 'cri.security.no-new-privs';
       const out = await outputOf(k, 'grep NoNewPrivs /proc/self/status', { noNewPrivs: true }, rule);
-      expectEqual((out[0] ?? '').replace(/\s+/g, ' '), 'NoNewPrivs: 1', rule, 'the NoNewPrivs line of /proc/self/status');
+      expectEqual((out[0] ?? '').replace(/\s+/g, ' '), 'NoNewPrivs: 1', { rule, what: 'the NoNewPrivs line of /proc/self/status' });
     },
   }),
   c({
@@ -149,7 +149,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const rule = 'cri.security.privileged';
       const eff = await capEff(k, { privileged: true }, rule, { privileged: true });
-      expectTrue(has(eff, CAP.SYS_ADMIN), `CapEff ${eff.toString(16)} lacks CAP_SYS_ADMIN`, rule, { actual: eff.toString(16) });
+      expectTrue(has(eff, CAP.SYS_ADMIN), `CapEff ${eff.toString(16)} lacks CAP_SYS_ADMIN`, { rule, actual: eff.toString(16) });
     },
   }),
   c({
@@ -158,7 +158,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     async run(k) {
       const rule = 'cri.sandbox-security.not-for-containers';
       const out = await outputOf(k, 'id -u; touch /triad-rootfs-file && echo rootfs-writable', {}, rule, { runAsUser: { value: 4321n }, readonlyRootfs: true });
-      expectEqual(out, ['0', 'rootfs-writable'], rule, 'uid and root filesystem of the container (its sandbox runs as 4321 with a read-only root filesystem)');
+      expectEqual(out, ['0', 'rootfs-writable'], { rule, what: 'uid and root filesystem of the container (its sandbox runs as 4321 with a read-only root filesystem)' });
     },
   }),
   c({
@@ -166,8 +166,7 @@ export const securityCases: CaseDef<CriEnv>[] = [
     rules: ['cri.sandbox-security.run-as-group-needs-user'],
     async run(k) {
       const config = k.podConfig({ linux: { securityContext: { runAsGroup: { value: 5678n } } } });
-      await expectRefused(k.runtime.runPodSandbox({ config }), 'cri.sandbox-security.run-as-group-needs-user', 'RunPodSandbox with run_as_group and no run_as_user',
-        (res) => k.trackSandbox(res.podSandboxId, config));
+      await expectRefused(k.runtime.runPodSandbox({ config }), { rule: 'cri.sandbox-security.run-as-group-needs-user', what: 'RunPodSandbox with run_as_group and no run_as_user', created: (res) => k.trackSandbox(res.podSandboxId, config) });
     },
   }),
   c({

@@ -35,9 +35,9 @@ export function missing(group: string, id: string, rpc: CsiRpc, field: string, r
         if (x?.volume?.volumeId) k.track(x.volume.volumeId);
         if (x?.snapshot?.snapshotId) k.trackSnapshot(x.snapshot.snapshotId);
       }, () => undefined);
-      const err = await expectCode(p, 'INVALID_ARGUMENT', rule);
+      const err = await expectCode(p, 'INVALID_ARGUMENT', { rule });
       const message = (err as { details?: string }).details ?? '';
-      expectTrue(message.trim() !== '', `${rpc} answered INVALID_ARGUMENT with an empty status message`, 'csi.error-scheme.message-human-readable', { call: p });
+      expectTrue(message.trim() !== '', `${rpc} answered INVALID_ARGUMENT with an empty status message`, { rule: 'csi.error-scheme.message-human-readable', call: p });
     },
   });
 }

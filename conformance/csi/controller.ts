@@ -33,8 +33,8 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     name: 'ControllerGetCapabilities answers OK and every capability has a known type',
     async run(k) {
       const p = k.controller.controllerGetCapabilities({});
-      const res = await expectOk(p, 'csi.controller-get-capabilities.implemented');
-      res.capabilities.forEach((x, i) => expectTrue((x.rpc?.type ?? 0) > 0, `capabilities[${i}].rpc.type is ${x.rpc ? CtrlCap[x.rpc.type] ?? x.rpc.type : 'unset'}`, 'csi.controller-get-capabilities.implemented', { call: p }));
+      const res = await expectOk(p, { rule: 'csi.controller-get-capabilities.implemented' });
+      res.capabilities.forEach((x, i) => expectTrue((x.rpc?.type ?? 0) > 0, `capabilities[${i}].rpc.type is ${x.rpc ? CtrlCap[x.rpc.type] ?? x.rpc.type : 'unset'}`, { rule: 'csi.controller-get-capabilities.implemented', call: p }));
     },
   }),
 
@@ -48,12 +48,12 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       // The kit asks for SINGLE_NODE_WRITER, which plugins with the newer single-node modes still accept.
       const v = await k.createVolume();
       const call = k.ctx.lastCall; // the CreateVolume, for the failure report
-      expectTrue(v.capacityBytes >= 0n, `capacity_bytes is ${v.capacityBytes}`, 'csi.volume.capacity-non-negative', { actual: v.capacityBytes, call });
-      expectTrue(v.capacityBytes === 0n || v.capacityBytes >= k.env.size, `capacity_bytes ${v.capacityBytes} is below required_bytes ${k.env.size}`, 'csi.create-volume.capacity-range-honoured', { actual: v.capacityBytes, call });
+      expectTrue(v.capacityBytes >= 0n, `capacity_bytes is ${v.capacityBytes}`, { rule: 'csi.volume.capacity-non-negative', actual: v.capacityBytes, call });
+      expectTrue(v.capacityBytes === 0n || v.capacityBytes >= k.env.size, `capacity_bytes ${v.capacityBytes} is below required_bytes ${k.env.size}`, { rule: 'csi.create-volume.capacity-range-honoured', actual: v.capacityBytes, call });
       const size = mapBytes(v.volumeContext);
-      expectTrue(size <= 4096, `volume_context holds ${size} bytes`, 'csi.field-requirements.map-4-kib', { actual: v.volumeContext, call });
+      expectTrue(size <= 4096, `volume_context holds ${size} bytes`, { rule: 'csi.field-requirements.map-4-kib', actual: v.volumeContext, call });
       if (v.accessibleTopology.length) {
-        expectTrue(k.has(cap.plugin(ServiceCap.VOLUME_ACCESSIBILITY_CONSTRAINTS)), 'the volume reports accessible_topology but the plugin does not advertise VOLUME_ACCESSIBILITY_CONSTRAINTS', 'csi.volume.topology-needs-capability', { actual: v.accessibleTopology, call });
+        expectTrue(k.has(cap.plugin(ServiceCap.VOLUME_ACCESSIBILITY_CONSTRAINTS)), 'the volume reports accessible_topology but the plugin does not advertise VOLUME_ACCESSIBILITY_CONSTRAINTS', { rule: 'csi.volume.topology-needs-capability', actual: v.accessibleTopology, call });
         for (const t of v.accessibleTopology) checkTopology(t.segments, 'volume.accessible_topology', call);
       }
     },
@@ -82,7 +82,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       // The plugin validates mutable_parameters (spec: it is responsible for parsing and validating them); ignoring one is not allowed.
       const p = k.controller.createVolume(k.volumeRequest({ mutableParameters: { [unknownKey(k)]: 'x' } }));
       p.then((r) => r.volume?.volumeId && k.track(r.volume.volumeId), () => undefined);
-      await expectCode(p, 'INVALID_ARGUMENT', 'csi.create-volume.mutable-parameters-validated');
+      await expectCode(p, 'INVALID_ARGUMENT', { rule: 'csi.create-volume.mutable-parameters-validated' });
     },
   }),
   c({
@@ -91,7 +91,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const a = await k.createVolume();
       const b = await k.createVolume();
-      expectTrue(a.volumeId !== b.volumeId, `both volumes got volume_id ${a.volumeId}`, 'csi.volume.id-unique', { actual: [a, b] });
+      expectTrue(a.volumeId !== b.volumeId, `both volumes got volume_id ${a.volumeId}`, { rule: 'csi.volume.id-unique', actual: [a, b] });
     },
   }),
   c({
@@ -106,15 +106,15 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       got.forEach((r, i) => {
         if (r.status === 'rejected') {
           const e = r.reason as RpcError;
-          expectTrue(e instanceof RpcError && e.codeName === 'ABORTED', `call ${i + 1} failed with ${e instanceof RpcError ? e.codeName : String(e)}`, 'csi.concurrency.graceful', { call: calls[i] });
+          expectTrue(e instanceof RpcError && e.codeName === 'ABORTED', `call ${i + 1} failed with ${e instanceof RpcError ? e.codeName : String(e)}`, { rule: 'csi.concurrency.graceful', call: calls[i] });
         }
       });
-      expectTrue(ids.size <= 1, `one name gave ${ids.size} volumes: ${[...ids].join(', ')}`, 'csi.create-volume.name-idempotency-key', { actual: [...ids], call: calls[calls.length - 1] });
+      expectTrue(ids.size <= 1, `one name gave ${ids.size} volumes: ${[...ids].join(', ')}`, { rule: 'csi.create-volume.name-idempotency-key', actual: [...ids], call: calls[calls.length - 1] });
       // Whoever lost the race gets the volume on a retry.
       const p = k.controller.createVolume(req);
-      const after = await expectOk(p, 'csi.create-volume.name-idempotency-key');
+      const after = await expectOk(p, { rule: 'csi.create-volume.name-idempotency-key' });
       if (after.volume?.volumeId) k.track(after.volume.volumeId);
-      expectTrue(!ids.size || ids.has(after.volume?.volumeId ?? ''), `a later CreateVolume answered volume ${after.volume?.volumeId}, not ${[...ids][0]}`, 'csi.create-volume.name-idempotency-key', { call: p });
+      expectTrue(!ids.size || ids.has(after.volume?.volumeId ?? ''), `a later CreateVolume answered volume ${after.volume?.volumeId}, not ${[...ids][0]}`, { rule: 'csi.create-volume.name-idempotency-key', call: p });
     },
   }),
   missing(G, 'csi.controller.create-volume.capability-without-access-mode', 'CreateVolume', 'volume_capabilities[0].access_mode', 'csi.volume-capability.access-mode-required', base, async (k) => {
@@ -128,11 +128,11 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       const req = k.volumeRequest();
       const first = await k.createVolume(req);
       const p = k.controller.createVolume(req);
-      const again = await expectOk(p, 'csi.create-volume.idempotent');
+      const again = await expectOk(p, { rule: 'csi.create-volume.idempotent' });
       if (again.volume?.volumeId && again.volume.volumeId !== first.volumeId) k.track(again.volume.volumeId);
-      expectEqual(again.volume?.volumeId, first.volumeId, 'csi.create-volume.idempotent', 'volume_id of the second CreateVolume', p);
-      expectEqual(again.volume?.capacityBytes, first.capacityBytes, 'csi.create-volume.idempotent', 'capacity_bytes of the second CreateVolume', p);
-      expectEqual(again.volume?.volumeContext, first.volumeContext, 'csi.volume.context-stable', 'volume_context of the second CreateVolume', p);
+      expectEqual(again.volume?.volumeId, first.volumeId, { rule: 'csi.create-volume.idempotent', what: 'volume_id of the second CreateVolume', call: p });
+      expectEqual(again.volume?.capacityBytes, first.capacityBytes, { rule: 'csi.create-volume.idempotent', what: 'capacity_bytes of the second CreateVolume', call: p });
+      expectEqual(again.volume?.volumeContext, first.volumeContext, { rule: 'csi.volume.context-stable', what: 'volume_context of the second CreateVolume', call: p });
     },
   }),
   c({
@@ -144,7 +144,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       const bigger = (v.capacityBytes > 0n ? v.capacityBytes : k.env.size) * 2n;
       const p = k.controller.createVolume({ ...req, capacityRange: { requiredBytes: bigger, limitBytes: bigger } });
       const track = p.then((r) => { if (r.volume?.volumeId && r.volume.volumeId !== v.volumeId) k.track(r.volume.volumeId); }, () => undefined);
-      await expectCode(p, 'ALREADY_EXISTS', 'csi.create-volume.incompatible-already-exists');
+      await expectCode(p, 'ALREADY_EXISTS', { rule: 'csi.create-volume.incompatible-already-exists' });
       await track;
     },
   }),
@@ -155,7 +155,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       const limit = k.env.size * 2n;
       const v = await k.createVolume({ capacityRange: { requiredBytes: k.env.size, limitBytes: limit } });
       expectTrue(v.capacityBytes === 0n || (v.capacityBytes >= k.env.size && v.capacityBytes <= limit),
-        `capacity_bytes ${v.capacityBytes} is outside [${k.env.size}, ${limit}]`, 'csi.create-volume.capacity-range-honoured', { actual: v.capacityBytes });
+        `capacity_bytes ${v.capacityBytes} is outside [${k.env.size}, ${limit}]`, { rule: 'csi.create-volume.capacity-range-honoured', actual: v.capacityBytes });
     },
   }),
   c({
@@ -164,7 +164,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const p = k.controller.createVolume(k.volumeRequest({ capacityRange: { requiredBytes: k.env.size * 2n, limitBytes: k.env.size } }));
       p.then((r) => r.volume?.volumeId && k.track(r.volume.volumeId), () => undefined);
-      await expectCode(p, ['INVALID_ARGUMENT', 'OUT_OF_RANGE'], 'csi.capacity-range.bounds');
+      await expectCode(p, ['INVALID_ARGUMENT', 'OUT_OF_RANGE'], { rule: 'csi.capacity-range.bounds' });
     },
   }),
   c({
@@ -174,7 +174,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       const huge = 2n ** 62n;
       const p = k.controller.createVolume(k.volumeRequest({ capacityRange: { requiredBytes: huge, limitBytes: huge } }));
       p.then((r) => r.volume?.volumeId && k.track(r.volume.volumeId), () => undefined);
-      await expectCode(p, ['OUT_OF_RANGE', 'RESOURCE_EXHAUSTED'], 'csi.create-volume.unsupported-capacity-out-of-range');
+      await expectCode(p, ['OUT_OF_RANGE', 'RESOURCE_EXHAUSTED'], { rule: 'csi.create-volume.unsupported-capacity-out-of-range' });
     },
   }),
   c({
@@ -187,8 +187,8 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       if (!snap.readyToUse) k.ctx.notApplicable('the snapshot is not ready_to_use yet (post-processing); csi.snapshots.create.ready-to-use checks that it gets there');
       // CreateSnapshot returned only after the cut, so the snapshot is usable right away.
       const v = await k.createVolume({ volumeContentSource: { snapshot: { snapshotId: snap.snapshotId } } }, 'csi.create-volume.from-snapshot');
-      expectEqual(v.contentSource?.snapshot?.snapshotId, snap.snapshotId, 'csi.volume.content-source-reported', 'volume.content_source.snapshot.snapshot_id');
-      expectTrue(v.capacityBytes === 0n || v.capacityBytes >= snap.sizeBytes, `the volume has ${v.capacityBytes} bytes, the snapshot ${snap.sizeBytes}`, 'csi.create-snapshot.restore-size', { actual: { volume: v, snapshot: snap } });
+      expectEqual(v.contentSource?.snapshot?.snapshotId, snap.snapshotId, { rule: 'csi.volume.content-source-reported', what: 'volume.content_source.snapshot.snapshot_id' });
+      expectTrue(v.capacityBytes === 0n || v.capacityBytes >= snap.sizeBytes, `the volume has ${v.capacityBytes} bytes, the snapshot ${snap.sizeBytes}`, { rule: 'csi.create-snapshot.restore-size', actual: { volume: v, snapshot: snap } });
     },
   }),
   c({
@@ -202,10 +202,10 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       let v;
       try { v = (await p).volume; } catch (e) {
         if (e instanceof RpcError && e.codeName === 'OUT_OF_RANGE') return;
-        await expectOk(p, 'csi.create-volume.larger-than-source');
+        await expectOk(p, { rule: 'csi.create-volume.larger-than-source' });
       }
       if (v?.volumeId) k.track(v.volumeId);
-      expectTrue(v !== undefined && (v.capacityBytes === 0n || v.capacityBytes >= want), `the volume has ${v?.capacityBytes} bytes, ${want} were asked for`, 'csi.create-volume.larger-than-source', { call: p });
+      expectTrue(v !== undefined && (v.capacityBytes === 0n || v.capacityBytes >= want), `the volume has ${v?.capacityBytes} bytes, ${want} were asked for`, { rule: 'csi.create-volume.larger-than-source', call: p });
     },
   }),
   c({
@@ -214,7 +214,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const p = k.controller.createVolume(k.volumeRequest({ volumeContentSource: { snapshot: { snapshotId: k.ctx.unique('missing-snapshot') } } }));
       p.then((r) => r.volume?.volumeId && k.track(r.volume.volumeId), () => undefined);
-      await expectCode(p, 'NOT_FOUND', 'csi.create-volume.source-not-found');
+      await expectCode(p, 'NOT_FOUND', { rule: 'csi.create-volume.source-not-found' });
     },
   }),
   c({
@@ -223,7 +223,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const src = await k.createVolume();
       const v = await k.createVolume({ volumeContentSource: { volume: { volumeId: src.volumeId } } }, 'csi.create-volume.clone');
-      expectEqual(v.contentSource?.volume?.volumeId, src.volumeId, 'csi.volume.content-source-reported', 'volume.content_source.volume.volume_id');
+      expectEqual(v.contentSource?.volume?.volumeId, src.volumeId, { rule: 'csi.volume.content-source-reported', what: 'volume.content_source.volume.volume_id' });
     },
   }),
   c({
@@ -232,7 +232,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const p = k.controller.createVolume(k.volumeRequest({ volumeContentSource: { volume: { volumeId: unknownVolume(k) } } }));
       p.then((r) => r.volume?.volumeId && k.track(r.volume.volumeId), () => undefined);
-      await expectCode(p, 'NOT_FOUND', 'csi.create-volume.source-not-found');
+      await expectCode(p, 'NOT_FOUND', { rule: 'csi.create-volume.source-not-found' });
     },
   }),
 
@@ -242,12 +242,12 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     name: 'DeleteVolume removes the volume: it is no longer listed or found',
     async run(k) {
       const v = await k.createVolume();
-      await expectOk(k.controller.deleteVolume({ volumeId: v.volumeId }), 'csi.delete-volume.implemented');
+      await expectOk(k.controller.deleteVolume({ volumeId: v.volumeId }), { rule: 'csi.delete-volume.implemented' });
       const rule = 'csi.delete-volume.implemented';
-      if (k.has(C(CtrlCap.GET_VOLUME))) await expectCode(k.controller.controllerGetVolume({ volumeId: v.volumeId }), 'NOT_FOUND', rule);
+      if (k.has(C(CtrlCap.GET_VOLUME))) await expectCode(k.controller.controllerGetVolume({ volumeId: v.volumeId }), 'NOT_FOUND', { rule });
       if (k.has(LIST_VOLUMES)) {
         const ids = await k.listAllVolumes();
-        expectTrue(!ids.includes(v.volumeId), `ListVolumes still lists deleted volume ${v.volumeId}`, rule, { actual: ids });
+        expectTrue(!ids.includes(v.volumeId), `ListVolumes still lists deleted volume ${v.volumeId}`, { rule, actual: ids });
       }
     },
   }),
@@ -256,15 +256,15 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     name: 'DeleteVolume twice answers OK both times',
     async run(k) {
       const v = await k.createVolume();
-      await expectOk(k.controller.deleteVolume({ volumeId: v.volumeId }), 'csi.delete-volume.implemented');
-      await expectOk(k.controller.deleteVolume({ volumeId: v.volumeId }), 'csi.delete-volume.idempotent');
+      await expectOk(k.controller.deleteVolume({ volumeId: v.volumeId }), { rule: 'csi.delete-volume.implemented' });
+      await expectOk(k.controller.deleteVolume({ volumeId: v.volumeId }), { rule: 'csi.delete-volume.idempotent' });
     },
   }),
   c({
     id: 'csi.controller.delete-volume.unknown-id', rpc: 'DeleteVolume', rules: ['csi.delete-volume.idempotent'], needs: base,
     name: 'DeleteVolume of a volume id that never existed answers OK',
     async run(k) {
-      await expectOk(k.controller.deleteVolume({ volumeId: unknownVolume(k) }), 'csi.delete-volume.idempotent');
+      await expectOk(k.controller.deleteVolume({ volumeId: unknownVolume(k) }), { rule: 'csi.delete-volume.idempotent' });
     },
   }),
   c({
@@ -273,10 +273,10 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const v = await k.createVolume();
       const snap = await k.createSnapshot(v.volumeId);
-      await expectOk(k.controller.deleteVolume({ volumeId: v.volumeId }), 'csi.delete-volume.snapshots-independent');
+      await expectOk(k.controller.deleteVolume({ volumeId: v.volumeId }), { rule: 'csi.delete-volume.snapshots-independent' });
       const p = k.controller.createVolume(k.volumeRequest({ volumeContentSource: { snapshot: { snapshotId: snap.snapshotId } } }));
       p.then((r) => r.volume?.volumeId && k.track(r.volume.volumeId), () => undefined);
-      await expectOk(p, 'csi.delete-volume.snapshots-independent');
+      await expectOk(p, { rule: 'csi.delete-volume.snapshots-independent' });
     },
   }),
   missing(G, 'csi.controller.delete-volume.missing-id', 'DeleteVolume', 'volume_id', 'csi.delete-volume.volume-id-required', base, async (k) => ({ p: k.controller.deleteVolume({ volumeId: '' }) })),
@@ -288,11 +288,11 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const v = await k.createVolume();
       const p = k.controller.listVolumes({});
-      const res = await expectOk(p, RULES.listOk);
-      res.entries.forEach((e, i) => expectNonEmpty(e.volume?.volumeId, 'csi.list-volumes.implemented', `entries[${i}].volume.volume_id`, p));
-      if (k.has(C(CtrlCap.VOLUME_CONDITION))) res.entries.forEach((e, i) => expectTrue(e.status?.volumeCondition !== undefined, `entries[${i}].status.volume_condition is unset`, 'csi.list-volumes.volume-condition', { call: p }));
+      const res = await expectOk(p, { rule: RULES.listOk });
+      res.entries.forEach((e, i) => expectNonEmpty(e.volume?.volumeId, { rule: 'csi.list-volumes.implemented', what: `entries[${i}].volume.volume_id`, call: p }));
+      if (k.has(C(CtrlCap.VOLUME_CONDITION))) res.entries.forEach((e, i) => expectTrue(e.status?.volumeCondition !== undefined, `entries[${i}].status.volume_condition is unset`, { rule: 'csi.list-volumes.volume-condition', call: p }));
       const ids = res.nextToken ? await k.listAllVolumes() : res.entries.map((e) => e.volume!.volumeId);
-      expectTrue(ids.includes(v.volumeId), `ListVolumes does not list volume ${v.volumeId} created just before`, 'csi.list-volumes.implemented', { call: p });
+      expectTrue(ids.includes(v.volumeId), `ListVolumes does not list volume ${v.volumeId} created just before`, { rule: 'csi.list-volumes.implemented', call: p });
     },
   }),
   c({
@@ -303,21 +303,21 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       for (let i = 0; i < 3; i++) mine.push((await k.createVolume()).volumeId);
       const total = (await k.listAllVolumes()).length;
       const p = k.controller.listVolumes({ maxEntries: 2 });
-      const first = await expectOk(p, RULES.listOk);
+      const first = await expectOk(p, { rule: RULES.listOk });
       const rule = 'csi.list-volumes.max-entries';
-      expectTrue(first.entries.length <= 2, `max_entries 2 answered ${first.entries.length} entries`, rule, { call: p });
-      expectTrue(total <= 2 || first.nextToken !== '', `${total} volumes exist but the first page of 2 has no next_token`, rule, { call: p });
+      expectTrue(first.entries.length <= 2, `max_entries 2 answered ${first.entries.length} entries`, { rule, call: p });
+      expectTrue(total <= 2 || first.nextToken !== '', `${total} volumes exist but the first page of 2 has no next_token`, { rule, call: p });
       const seen = await k.listAllVolumes(2);
       const dup = seen.find((id, i) => seen.indexOf(id) !== i);
-      expectTrue(dup === undefined, `volume ${dup} listed twice across pages`, RULES.listPagination, { actual: seen });
-      for (const id of mine) expectTrue(seen.includes(id), `volume ${id} missing when paging with max_entries 2`, RULES.listPagination, { actual: seen });
+      expectTrue(dup === undefined, `volume ${dup} listed twice across pages`, { rule: RULES.listPagination, actual: seen });
+      for (const id of mine) expectTrue(seen.includes(id), `volume ${id} missing when paging with max_entries 2`, { rule: RULES.listPagination, actual: seen });
     },
   }),
   c({
     id: 'csi.controller.list-volumes.invalid-token', rpc: 'ListVolumes', rules: ['csi.list-volumes.invalid-token-aborted'], needs: [CONTROLLER, LIST_VOLUMES],
     name: 'ListVolumes with a starting_token the plugin never issued fails with ABORTED',
     async run(k) {
-      await expectCode(k.controller.listVolumes({ startingToken: 'triad-invalid-token' }), 'ABORTED', 'csi.list-volumes.invalid-token-aborted');
+      await expectCode(k.controller.listVolumes({ startingToken: 'triad-invalid-token' }), 'ABORTED', { rule: 'csi.list-volumes.invalid-token-aborted' });
     },
   }),
   c({
@@ -327,24 +327,24 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       const mine: string[] = [];
       for (let i = 0; i < 4; i++) mine.push((await k.createVolume()).volumeId);
       const p1 = k.controller.listVolumes({ maxEntries: 2 });
-      const page1 = await expectOk(p1, RULES.listOk);
+      const page1 = await expectOk(p1, { rule: RULES.listOk });
       if (!page1.nextToken) k.ctx.notApplicable('the first page of 2 holds every volume (no next_token): nothing to modify between pages');
       const deleted = page1.entries.map((e) => e.volume!.volumeId).filter((id) => mine.includes(id));
-      for (const id of deleted) await expectOk(k.controller.deleteVolume({ volumeId: id }), 'csi.delete-volume.implemented');
+      for (const id of deleted) await expectOk(k.controller.deleteVolume({ volumeId: id }), { rule: 'csi.delete-volume.implemented' });
       await k.createVolume();
       const rest: string[] = [];
       let token = page1.nextToken;
       for (let i = 0; token && i < 1000; i++) {
         const p = k.controller.listVolumes({ maxEntries: 2, startingToken: token });
-        const page = await expectOk(p, 'csi.list-volumes.no-consistent-view');
+        const page = await expectOk(p, { rule: 'csi.list-volumes.no-consistent-view' });
         rest.push(...page.entries.map((e) => e.volume!.volumeId));
         token = page.nextToken;
       }
       const first = page1.entries.map((e) => e.volume!.volumeId);
       const dup = rest.find((id, i) => rest.indexOf(id) !== i || first.includes(id));
-      expectTrue(dup === undefined, `volume ${dup} listed twice across pages`, 'csi.list-volumes.no-consistent-view', { actual: { first, rest } });
+      expectTrue(dup === undefined, `volume ${dup} listed twice across pages`, { rule: 'csi.list-volumes.no-consistent-view', actual: { first, rest } });
       const back = rest.find((id) => deleted.includes(id));
-      expectTrue(back === undefined, `deleted volume ${back} listed after its deletion`, 'csi.list-volumes.no-consistent-view', { actual: rest });
+      expectTrue(back === undefined, `deleted volume ${back} listed after its deletion`, { rule: 'csi.list-volumes.no-consistent-view', actual: rest });
     },
   }),
   c({
@@ -356,16 +356,16 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       let token = '';
       for (let i = 0; i < 10_000; i++) {
         const p = k.controller.listVolumes({ startingToken: token });
-        const res = await expectOk(p, RULES.listOk);
+        const res = await expectOk(p, { rule: RULES.listOk });
         const e = res.entries.find((x) => x.volume?.volumeId === v.volumeId);
         if (e) {
-          expectTrue(e.status?.publishedNodeIds.includes(k.env.nodeId), `entry of ${v.volumeId} has published_node_ids ${JSON.stringify(e.status?.publishedNodeIds ?? [])}, expected ${k.env.nodeId}`, 'csi.list-volumes.published-nodes', { call: p });
+          expectTrue(e.status?.publishedNodeIds.includes(k.env.nodeId), `entry of ${v.volumeId} has published_node_ids ${JSON.stringify(e.status?.publishedNodeIds ?? [])}, expected ${k.env.nodeId}`, { rule: 'csi.list-volumes.published-nodes', call: p });
           return;
         }
         if (!res.nextToken) break;
         token = res.nextToken;
       }
-      fail(`ListVolumes does not list volume ${v.volumeId}`, 'csi.list-volumes.implemented');
+      fail(`ListVolumes does not list volume ${v.volumeId}`, { rule: 'csi.list-volumes.implemented' });
     },
   }),
 
@@ -376,18 +376,18 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const v = await k.createVolume();
       const p = k.controller.validateVolumeCapabilities({ volumeId: v.volumeId, volumeCapabilities: [k.cap()], volumeContext: v.volumeContext, parameters: k.env.opts.parameters ?? {} });
-      const res = await expectOk(p, 'csi.validate-volume-capabilities.implemented');
-      expectTrue(res.confirmed && res.confirmed.volumeCapabilities.length > 0, `confirmed is ${res.confirmed ? 'empty' : 'unset'}${res.message ? ` (message: ${res.message})` : ''}`, 'csi.validate-volume-capabilities.confirmed-only-if-supported', { call: p });
+      const res = await expectOk(p, { rule: 'csi.validate-volume-capabilities.implemented' });
+      expectTrue(res.confirmed && res.confirmed.volumeCapabilities.length > 0, `confirmed is ${res.confirmed ? 'empty' : 'unset'}${res.message ? ` (message: ${res.message})` : ''}`, { rule: 'csi.validate-volume-capabilities.confirmed-only-if-supported', call: p });
       const p2 = k.controller.validateVolumeCapabilities({ volumeId: v.volumeId, volumeCapabilities: [k.cap()], volumeContext: v.volumeContext, parameters: k.env.opts.parameters ?? {} });
-      const again = await expectOk(p2, 'csi.validate-volume-capabilities.idempotent');
-      expectEqual(again.confirmed, res.confirmed, 'csi.validate-volume-capabilities.idempotent', 'confirmed of a second ValidateVolumeCapabilities', p2);
+      const again = await expectOk(p2, { rule: 'csi.validate-volume-capabilities.idempotent' });
+      expectEqual(again.confirmed, res.confirmed, { rule: 'csi.validate-volume-capabilities.idempotent', what: 'confirmed of a second ValidateVolumeCapabilities', call: p2 });
     },
   }),
   c({
     id: 'csi.controller.validate-volume-capabilities.unknown-volume', rpc: 'ValidateVolumeCapabilities', rules: ['csi.validate-volume-capabilities.not-found', 'csi.error-scheme.table-codes'], needs: [CONTROLLER],
     name: 'ValidateVolumeCapabilities of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
-      await expectCode(k.controller.validateVolumeCapabilities({ volumeId: unknownVolume(k), volumeCapabilities: [k.cap()] }), 'NOT_FOUND', 'csi.validate-volume-capabilities.not-found');
+      await expectCode(k.controller.validateVolumeCapabilities({ volumeId: unknownVolume(k), volumeCapabilities: [k.cap()] }), 'NOT_FOUND', { rule: 'csi.validate-volume-capabilities.not-found' });
     },
   }),
   missing(G, 'csi.controller.validate-volume-capabilities.missing-volume-id', 'ValidateVolumeCapabilities', 'volume_id', 'csi.validate-volume-capabilities.volume-id-required', [CONTROLLER], async (k) => ({ p: k.controller.validateVolumeCapabilities({ volumeId: '', volumeCapabilities: [k.cap()] }) })),
@@ -404,8 +404,8 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       const v = await k.createVolume();
       const ctx1 = await k.controllerPublish(v.volumeId);
       const p = k.controller.controllerPublishVolume({ volumeId: v.volumeId, nodeId: k.env.nodeId, volumeCapability: k.cap(), readonly: false });
-      const again = await expectOk(p, 'csi.controller-publish-volume.idempotent');
-      expectEqual(again.publishContext, ctx1, 'csi.controller-publish-volume.publish-context-stable', 'publish_context of the second call', p);
+      const again = await expectOk(p, { rule: 'csi.controller-publish-volume.idempotent' });
+      expectEqual(again.publishContext, ctx1, { rule: 'csi.controller-publish-volume.publish-context-stable', what: 'publish_context of the second call', call: p });
     },
   }),
   missing(G, 'csi.controller.publish.missing-volume-id', 'ControllerPublishVolume', 'volume_id', 'csi.controller-publish-volume.volume-id-required', [CONTROLLER, PUBLISH_UNPUBLISH], async (k) => ({ p: k.controller.controllerPublishVolume({ volumeId: '', nodeId: k.env.nodeId, volumeCapability: k.cap() }) })),
@@ -421,7 +421,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     id: 'csi.controller.publish.unknown-volume', rpc: 'ControllerPublishVolume', rules: ['csi.controller-publish-volume.volume-not-found', 'csi.error-scheme.table-codes'], needs: [CONTROLLER, PUBLISH_UNPUBLISH],
     name: 'ControllerPublishVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
-      await expectCode(k.controller.controllerPublishVolume({ volumeId: unknownVolume(k), nodeId: k.env.nodeId, volumeCapability: k.cap() }), 'NOT_FOUND', 'csi.controller-publish-volume.volume-not-found');
+      await expectCode(k.controller.controllerPublishVolume({ volumeId: unknownVolume(k), nodeId: k.env.nodeId, volumeCapability: k.cap() }), 'NOT_FOUND', { rule: 'csi.controller-publish-volume.volume-not-found' });
     },
   }),
   c({
@@ -432,7 +432,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       const nodeId = unknownNode(k);
       const p = k.controller.controllerPublishVolume({ volumeId: v.volumeId, nodeId, volumeCapability: k.cap() });
       p.then(() => k.ctx.cleanup(() => k.env.client.controller.controllerUnpublishVolume({ volumeId: v.volumeId, nodeId }), `ControllerUnpublishVolume ${v.volumeId} from ${nodeId}`), () => undefined);
-      await expectCode(p, 'NOT_FOUND', 'csi.controller-publish-volume.node-not-found');
+      await expectCode(p, 'NOT_FOUND', { rule: 'csi.controller-publish-volume.node-not-found' });
     },
   }),
   c({
@@ -442,7 +442,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       const v = await k.createVolume();
       await k.controllerPublish(v.volumeId, false);
       await expectCode(k.controller.controllerPublishVolume({ volumeId: v.volumeId, nodeId: k.env.nodeId, volumeCapability: k.cap(), readonly: true }), 'ALREADY_EXISTS',
-        'csi.controller-publish-volume.incompatible-already-exists');
+        { rule: 'csi.controller-publish-volume.incompatible-already-exists' });
     },
   }),
   c({
@@ -452,8 +452,8 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       const v = await k.createVolume();
       await k.controllerPublish(v.volumeId);
       const req = { volumeId: v.volumeId, nodeId: k.env.nodeId };
-      await expectOk(k.controller.controllerUnpublishVolume(req), 'csi.controller-unpublish-volume.implemented');
-      await expectOk(k.controller.controllerUnpublishVolume(req), 'csi.controller-unpublish-volume.idempotent');
+      await expectOk(k.controller.controllerUnpublishVolume(req), { rule: 'csi.controller-unpublish-volume.implemented' });
+      await expectOk(k.controller.controllerUnpublishVolume(req), { rule: 'csi.controller-unpublish-volume.idempotent' });
     },
   }),
   c({
@@ -462,12 +462,12 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const v = await k.createVolume();
       await k.controllerPublish(v.volumeId);
-      await expectOk(k.controller.controllerUnpublishVolume({ volumeId: v.volumeId, nodeId: '' }), 'csi.controller-unpublish-volume.all-nodes');
+      await expectOk(k.controller.controllerUnpublishVolume({ volumeId: v.volumeId, nodeId: '' }), { rule: 'csi.controller-unpublish-volume.all-nodes' });
       // Where the plugin reports publications, the node is gone from them.
       if (k.has(C(CtrlCap.GET_VOLUME)) && k.has(C(CtrlCap.LIST_VOLUMES_PUBLISHED_NODES))) {
         const p = k.controller.controllerGetVolume({ volumeId: v.volumeId });
-        const res = await expectOk(p, 'csi.controller-unpublish-volume.all-nodes');
-        expectTrue(!res.status?.publishedNodeIds.includes(k.env.nodeId), `volume ${v.volumeId} is still published to ${k.env.nodeId}`, 'csi.controller-unpublish-volume.all-nodes', { call: p });
+        const res = await expectOk(p, { rule: 'csi.controller-unpublish-volume.all-nodes' });
+        expectTrue(!res.status?.publishedNodeIds.includes(k.env.nodeId), `volume ${v.volumeId} is still published to ${k.env.nodeId}`, { rule: 'csi.controller-unpublish-volume.all-nodes', call: p });
       } else k.ctx.log('the plugin reports no publications (GET_VOLUME with LIST_VOLUMES_PUBLISHED_NODES): only the OK answer is checked');
     },
   }),
@@ -476,7 +476,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     id: 'csi.controller.unpublish.unknown-volume', rpc: 'ControllerUnpublishVolume', rules: ['csi.controller-unpublish-volume.unknown-ok'], needs: [CONTROLLER, PUBLISH_UNPUBLISH], tags: ['Optional'],
     name: 'ControllerUnpublishVolume of a volume that does not exist answers OK',
     async run(k) {
-      await expectOk(k.controller.controllerUnpublishVolume({ volumeId: unknownVolume(k), nodeId: k.env.nodeId }), 'csi.controller-unpublish-volume.unknown-ok');
+      await expectOk(k.controller.controllerUnpublishVolume({ volumeId: unknownVolume(k), nodeId: k.env.nodeId }), { rule: 'csi.controller-unpublish-volume.unknown-ok' });
     },
   }),
 
@@ -485,10 +485,10 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     id: 'csi.controller.get-capacity', rpc: 'GetCapacity', rules: ['csi.get-capacity.implemented', 'csi.get-capacity.non-negative'], needs: [CONTROLLER, C(CtrlCap.GET_CAPACITY)],
     name: 'GetCapacity answers OK with and without volume_capabilities',
     async run(k) {
-      await expectOk(k.controller.getCapacity({}), 'csi.get-capacity.implemented');
+      await expectOk(k.controller.getCapacity({}), { rule: 'csi.get-capacity.implemented' });
       const p = k.controller.getCapacity({ volumeCapabilities: [k.cap()], parameters: k.env.opts.parameters ?? {} });
-      const res = await expectOk(p, 'csi.get-capacity.implemented');
-      expectTrue(res.availableCapacity >= 0n, `available_capacity is ${res.availableCapacity}`, 'csi.get-capacity.non-negative', { call: p });
+      const res = await expectOk(p, { rule: 'csi.get-capacity.implemented' });
+      expectTrue(res.availableCapacity >= 0n, `available_capacity is ${res.availableCapacity}`, { rule: 'csi.get-capacity.non-negative', call: p });
     },
   }),
   c({
@@ -499,13 +499,13 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       const v = await k.createVolume();
       await k.controllerPublish(v.volumeId);
       const p = k.controller.controllerGetVolume({ volumeId: v.volumeId });
-      const res = await expectOk(p, 'csi.controller-get-volume.implemented');
-      expectEqual(res.volume?.volumeId, v.volumeId, 'csi.controller-get-volume.implemented', 'volume.volume_id', p);
+      const res = await expectOk(p, { rule: 'csi.controller-get-volume.implemented' });
+      expectEqual(res.volume?.volumeId, v.volumeId, { rule: 'csi.controller-get-volume.implemented', what: 'volume.volume_id', call: p });
       if (k.has(C(CtrlCap.VOLUME_CONDITION))) {
-        expectTrue(res.status?.volumeCondition !== undefined, 'status.volume_condition is unset', 'csi.controller-get-volume.volume-condition', { call: p });
+        expectTrue(res.status?.volumeCondition !== undefined, 'status.volume_condition is unset', { rule: 'csi.controller-get-volume.volume-condition', call: p });
       }
       if (k.has(PUBLISH_UNPUBLISH) && k.has(C(CtrlCap.LIST_VOLUMES_PUBLISHED_NODES))) {
-        expectTrue(res.status?.publishedNodeIds.includes(k.env.nodeId), `status.published_node_ids is ${JSON.stringify(res.status?.publishedNodeIds ?? [])}, expected ${k.env.nodeId}`, 'csi.controller-get-volume.published-nodes', { call: p });
+        expectTrue(res.status?.publishedNodeIds.includes(k.env.nodeId), `status.published_node_ids is ${JSON.stringify(res.status?.publishedNodeIds ?? [])}, expected ${k.env.nodeId}`, { rule: 'csi.controller-get-volume.published-nodes', call: p });
       }
     },
   }),
@@ -513,7 +513,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     id: 'csi.controller.get-volume.unknown-volume', rpc: 'ControllerGetVolume', rules: ['csi.controller-get-volume.not-found'], needs: [CONTROLLER, C(CtrlCap.GET_VOLUME)],
     name: 'ControllerGetVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
-      await expectCode(k.controller.controllerGetVolume({ volumeId: unknownVolume(k) }), 'NOT_FOUND', 'csi.controller-get-volume.not-found');
+      await expectCode(k.controller.controllerGetVolume({ volumeId: unknownVolume(k) }), 'NOT_FOUND', { rule: 'csi.controller-get-volume.not-found' });
     },
   }),
   missing(G, 'csi.controller.get-volume.missing-volume-id', 'ControllerGetVolume', 'volume_id', 'csi.controller-get-volume.volume-id-required', [CONTROLLER, C(CtrlCap.GET_VOLUME)], async (k) => ({ p: k.controller.controllerGetVolume({ volumeId: '' }) })),
@@ -526,8 +526,8 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       const v = await k.createVolume();
       const want = k.env.size * 2n;
       const p = k.controller.controllerExpandVolume({ volumeId: v.volumeId, capacityRange: { requiredBytes: want }, volumeCapability: k.cap() });
-      const res = await expectOk(p, 'csi.controller-expand-volume.implemented');
-      expectTrue(res.capacityBytes >= want, `capacity_bytes ${res.capacityBytes} is below required_bytes ${want}`, 'csi.controller-expand-volume.capacity-bytes', { call: p });
+      const res = await expectOk(p, { rule: 'csi.controller-expand-volume.implemented' });
+      expectTrue(res.capacityBytes >= want, `capacity_bytes ${res.capacityBytes} is below required_bytes ${want}`, { rule: 'csi.controller-expand-volume.capacity-bytes', call: p });
     },
   }),
   c({
@@ -536,10 +536,10 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const v = await k.createVolume();
       const req = { volumeId: v.volumeId, capacityRange: { requiredBytes: k.env.size * 2n }, volumeCapability: k.cap() };
-      const first = await expectOk(k.controller.controllerExpandVolume(req), 'csi.controller-expand-volume.idempotent');
+      const first = await expectOk(k.controller.controllerExpandVolume(req), { rule: 'csi.controller-expand-volume.idempotent' });
       const p = k.controller.controllerExpandVolume(req);
-      const again = await expectOk(p, 'csi.controller-expand-volume.idempotent');
-      expectEqual(again.capacityBytes, first.capacityBytes, 'csi.controller-expand-volume.idempotent', 'capacity_bytes of the second call', p);
+      const again = await expectOk(p, { rule: 'csi.controller-expand-volume.idempotent' });
+      expectEqual(again.capacityBytes, first.capacityBytes, { rule: 'csi.controller-expand-volume.idempotent', what: 'capacity_bytes of the second call', call: p });
     },
   }),
   c({
@@ -547,7 +547,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     name: 'ControllerExpandVolume to less than the volume already has answers OK',
     async run(k) {
       const v = await k.createVolume();
-      await expectOk(k.controller.controllerExpandVolume({ volumeId: v.volumeId, capacityRange: { requiredBytes: 1n }, volumeCapability: k.cap() }), 'csi.controller-expand-volume.already-large-ok');
+      await expectOk(k.controller.controllerExpandVolume({ volumeId: v.volumeId, capacityRange: { requiredBytes: 1n }, volumeCapability: k.cap() }), { rule: 'csi.controller-expand-volume.already-large-ok' });
     },
   }),
   c({
@@ -558,7 +558,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       if (k.has(cap.expansion(ExpansionCap.ONLINE))) k.ctx.notApplicable('the plugin also advertises ONLINE expansion: published volumes may grow');
       const r = await k.readyVolume();
       await k.publish(r.volume.volumeId, { stagingTargetPath: r.stagingTargetPath, publishContext: r.publishContext, volumeContext: r.volume.volumeContext });
-      await expectCode(k.controller.controllerExpandVolume({ volumeId: r.volume.volumeId, capacityRange: { requiredBytes: k.env.size * 2n }, volumeCapability: k.cap() }), 'FAILED_PRECONDITION', 'csi.controller-expand-volume.in-use-failed-precondition');
+      await expectCode(k.controller.controllerExpandVolume({ volumeId: r.volume.volumeId, capacityRange: { requiredBytes: k.env.size * 2n }, volumeCapability: k.cap() }), 'FAILED_PRECONDITION', { rule: 'csi.controller-expand-volume.in-use-failed-precondition' });
     },
   }),
   missing(G, 'csi.controller.expand-volume.missing-volume-id', 'ControllerExpandVolume', 'volume_id', 'csi.controller-expand-volume.volume-id-required', [CONTROLLER, C(CtrlCap.EXPAND_VOLUME)], async (k) => ({ p: k.controller.controllerExpandVolume({ volumeId: '', capacityRange: { requiredBytes: k.env.size } }) })),
@@ -570,7 +570,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     id: 'csi.controller.expand-volume.unknown-volume', rpc: 'ControllerExpandVolume', rules: ['csi.controller-expand-volume.not-found'], needs: [CONTROLLER, C(CtrlCap.EXPAND_VOLUME)],
     name: 'ControllerExpandVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
-      await expectCode(k.controller.controllerExpandVolume({ volumeId: unknownVolume(k), capacityRange: { requiredBytes: k.env.size * 2n } }), 'NOT_FOUND', 'csi.controller-expand-volume.not-found');
+      await expectCode(k.controller.controllerExpandVolume({ volumeId: unknownVolume(k), capacityRange: { requiredBytes: k.env.size * 2n } }), 'NOT_FOUND', { rule: 'csi.controller-expand-volume.not-found' });
     },
   }),
   c({
@@ -580,7 +580,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       const v = await k.createVolume();
       const huge = 2n ** 62n;
       await expectCode(k.controller.controllerExpandVolume({ volumeId: v.volumeId, capacityRange: { requiredBytes: huge, limitBytes: huge } }), ['OUT_OF_RANGE', 'RESOURCE_EXHAUSTED'],
-        'csi.controller-expand-volume.unsupported-capacity-out-of-range');
+        { rule: 'csi.controller-expand-volume.unsupported-capacity-out-of-range' });
     },
   }),
 
@@ -593,8 +593,8 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const mutableParameters = supportedMutable(k);
       const v = await k.createVolume();
-      await expectOk(k.controller.controllerModifyVolume({ volumeId: v.volumeId, mutableParameters }), 'csi.controller-modify-volume.implemented');
-      await expectOk(k.controller.controllerModifyVolume({ volumeId: v.volumeId, mutableParameters }), 'csi.controller-modify-volume.idempotent');
+      await expectOk(k.controller.controllerModifyVolume({ volumeId: v.volumeId, mutableParameters }), { rule: 'csi.controller-modify-volume.implemented' });
+      await expectOk(k.controller.controllerModifyVolume({ volumeId: v.volumeId, mutableParameters }), { rule: 'csi.controller-modify-volume.idempotent' });
     },
   }),
   c({
@@ -602,7 +602,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     name: 'ControllerModifyVolume with a mutable parameter key the driver does not know fails with INVALID_ARGUMENT',
     async run(k) {
       const v = await k.createVolume();
-      await expectCode(k.controller.controllerModifyVolume({ volumeId: v.volumeId, mutableParameters: { [unknownKey(k)]: 'x' } }), 'INVALID_ARGUMENT', 'csi.controller-modify-volume.unsupported-invalid-argument');
+      await expectCode(k.controller.controllerModifyVolume({ volumeId: v.volumeId, mutableParameters: { [unknownKey(k)]: 'x' } }), 'INVALID_ARGUMENT', { rule: 'csi.controller-modify-volume.unsupported-invalid-argument' });
     },
   }),
   missing(G, 'csi.controller.modify-volume.missing-parameters', 'ControllerModifyVolume', 'mutable_parameters', 'csi.controller-modify-volume.parameters-required', [...base, C(CtrlCap.MODIFY_VOLUME)], async (k) => {
@@ -614,7 +614,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     name: 'ControllerModifyVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       // Valid parameters, so that only the volume is wrong (an empty map is itself INVALID_ARGUMENT).
-      await expectCode(k.controller.controllerModifyVolume({ volumeId: unknownVolume(k), mutableParameters: supportedMutable(k) }), 'NOT_FOUND', 'csi.controller-modify-volume.not-found');
+      await expectCode(k.controller.controllerModifyVolume({ volumeId: unknownVolume(k), mutableParameters: supportedMutable(k) }), 'NOT_FOUND', { rule: 'csi.controller-modify-volume.not-found' });
     },
   }),
   missing(G, 'csi.controller.modify-volume.missing-volume-id', 'ControllerModifyVolume', 'volume_id', 'csi.controller-modify-volume.volume-id-required', [CONTROLLER, C(CtrlCap.MODIFY_VOLUME)], async (k) => ({ p: k.controller.controllerModifyVolume({ volumeId: '', mutableParameters: { [unknownKey(k)]: 'x' } }) })),

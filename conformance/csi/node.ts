@@ -30,13 +30,13 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     id: 'csi.node.get-info', rpc: 'NodeGetInfo', rules: ['csi.node-get-info.implemented', 'csi.node-get-info.node-id', 'csi.node-get-info.max-volumes-non-negative', 'csi.node-get-info.topology-needs-capability', 'csi.create-volume.topology-key-format'], name: 'NodeGetInfo returns a node_id (and topology only with VOLUME_ACCESSIBILITY_CONSTRAINTS)',
     async run(k) {
       const p = k.node.nodeGetInfo({});
-      const info = await expectOk(p, 'csi.node-get-info.implemented');
-      expectNonEmpty(info.nodeId, 'csi.node-get-info.node-id', 'node_id', p);
-      expectTrue(Buffer.byteLength(info.nodeId) <= 256, `node_id has ${Buffer.byteLength(info.nodeId)} bytes`, 'csi.node-get-info.node-id', { call: p });
-      expectTrue(info.maxVolumesPerNode >= 0n, `max_volumes_per_node is ${info.maxVolumesPerNode}`, 'csi.node-get-info.max-volumes-non-negative', { call: p });
+      const info = await expectOk(p, { rule: 'csi.node-get-info.implemented' });
+      expectNonEmpty(info.nodeId, { rule: 'csi.node-get-info.node-id', what: 'node_id', call: p });
+      expectTrue(Buffer.byteLength(info.nodeId) <= 256, `node_id has ${Buffer.byteLength(info.nodeId)} bytes`, { rule: 'csi.node-get-info.node-id', call: p });
+      expectTrue(info.maxVolumesPerNode >= 0n, `max_volumes_per_node is ${info.maxVolumesPerNode}`, { rule: 'csi.node-get-info.max-volumes-non-negative', call: p });
       if (info.accessibleTopology && Object.keys(info.accessibleTopology.segments).length) {
         expectTrue(k.has(cap.plugin(ServiceCap.VOLUME_ACCESSIBILITY_CONSTRAINTS)), 'accessible_topology is set but the plugin does not advertise VOLUME_ACCESSIBILITY_CONSTRAINTS',
-          'csi.node-get-info.topology-needs-capability', { call: p });
+          { rule: 'csi.node-get-info.topology-needs-capability', call: p });
         checkTopology(info.accessibleTopology.segments, 'accessible_topology', p);
       }
     },
@@ -46,12 +46,12 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     name: 'NodeGetCapabilities answers OK and every capability has a known type; with VOLUME_CONDITION, NodeGetVolumeStats is served',
     async run(k) {
       const p = k.node.nodeGetCapabilities({});
-      const res = await expectOk(p, 'csi.node-get-capabilities.implemented');
-      res.capabilities.forEach((x, i) => expectTrue((x.rpc?.type ?? 0) > 0, `capabilities[${i}].rpc.type is ${x.rpc ? NodeCap[x.rpc.type] ?? x.rpc.type : 'unset'}`, 'csi.node-get-capabilities.implemented', { call: p }));
+      const res = await expectOk(p, { rule: 'csi.node-get-capabilities.implemented' });
+      res.capabilities.forEach((x, i) => expectTrue((x.rpc?.type ?? 0) > 0, `capabilities[${i}].rpc.type is ${x.rpc ? NodeCap[x.rpc.type] ?? x.rpc.type : 'unset'}`, { rule: 'csi.node-get-capabilities.implemented', call: p }));
       if (k.has(N(NodeCap.VOLUME_CONDITION))) {
         const s = k.node.nodeGetVolumeStats({ volumeId: k.ctx.unique('missing-volume'), volumePath: k.targetPath() });
         const answer = await s.then(() => 'OK', (e) => (e instanceof RpcError ? e.codeName : String(e)));
-        expectTrue(answer !== 'UNIMPLEMENTED', 'the plugin advertises node VOLUME_CONDITION but NodeGetVolumeStats is UNIMPLEMENTED', 'csi.node-get-capabilities.volume-condition-needs-stats', { call: s });
+        expectTrue(answer !== 'UNIMPLEMENTED', 'the plugin advertises node VOLUME_CONDITION but NodeGetVolumeStats is UNIMPLEMENTED', { rule: 'csi.node-get-capabilities.volume-condition-needs-stats', call: s });
       }
     },
   }),
@@ -60,11 +60,11 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     name: 'A volume goes through ControllerPublish, NodeStage, NodePublish, NodeUnpublish, NodeUnstage, ControllerUnpublish, DeleteVolume',
     async run(k) {
       const { volume, publishContext, stagingTargetPath, targetPath } = await published(k);
-      expectTrue(present(targetPath), `nothing exists at target_path ${targetPath} after NodePublishVolume`, 'csi.node-publish-volume.target-placed');
-      await expectOk(k.node.nodeUnpublishVolume({ volumeId: volume.volumeId, targetPath }), 'csi.node-unpublish-volume.implemented');
-      if (stagingTargetPath) await expectOk(k.node.nodeUnstageVolume({ volumeId: volume.volumeId, stagingTargetPath }), 'csi.node-unstage-volume.implemented');
-      if (k.has(PUBLISH_UNPUBLISH)) await expectOk(k.controller.controllerUnpublishVolume({ volumeId: volume.volumeId, nodeId: k.env.nodeId }), 'csi.controller-unpublish-volume.implemented');
-      await expectOk(k.controller.deleteVolume({ volumeId: volume.volumeId }), 'csi.delete-volume.implemented');
+      expectTrue(present(targetPath), `nothing exists at target_path ${targetPath} after NodePublishVolume`, { rule: 'csi.node-publish-volume.target-placed' });
+      await expectOk(k.node.nodeUnpublishVolume({ volumeId: volume.volumeId, targetPath }), { rule: 'csi.node-unpublish-volume.implemented' });
+      if (stagingTargetPath) await expectOk(k.node.nodeUnstageVolume({ volumeId: volume.volumeId, stagingTargetPath }), { rule: 'csi.node-unstage-volume.implemented' });
+      if (k.has(PUBLISH_UNPUBLISH)) await expectOk(k.controller.controllerUnpublishVolume({ volumeId: volume.volumeId, nodeId: k.env.nodeId }), { rule: 'csi.controller-unpublish-volume.implemented' });
+      await expectOk(k.controller.deleteVolume({ volumeId: volume.volumeId }), { rule: 'csi.delete-volume.implemented' });
       void publishContext;
     },
   }),
@@ -73,8 +73,8 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     name: 'NodeUnpublishVolume removes what NodePublishVolume created at target_path',
     async run(k) {
       const { volume, targetPath } = await published(k);
-      await expectOk(k.node.nodeUnpublishVolume({ volumeId: volume.volumeId, targetPath }), 'csi.node-unpublish-volume.implemented');
-      expectTrue(!present(targetPath), `target_path ${targetPath} still exists after NodeUnpublishVolume`, 'csi.node-unpublish-volume.removes-target');
+      await expectOk(k.node.nodeUnpublishVolume({ volumeId: volume.volumeId, targetPath }), { rule: 'csi.node-unpublish-volume.implemented' });
+      expectTrue(!present(targetPath), `target_path ${targetPath} still exists after NodeUnpublishVolume`, { rule: 'csi.node-unpublish-volume.removes-target' });
     },
   }),
   c({
@@ -83,8 +83,8 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const { volume, publishContext, stagingTargetPath, targetPath } = await published(k);
       await expectOk(k.node.nodePublishVolume({ volumeId: volume.volumeId, targetPath, stagingTargetPath, volumeCapability: k.cap(), publishContext, volumeContext: volume.volumeContext, readonly: false }),
-        'csi.node-publish-volume.idempotent');
-      expectTrue(present(targetPath), `target_path ${targetPath} is gone after the repeated NodePublishVolume`, 'csi.node-publish-volume.idempotent');
+        { rule: 'csi.node-publish-volume.idempotent' });
+      expectTrue(present(targetPath), `target_path ${targetPath} is gone after the repeated NodePublishVolume`, { rule: 'csi.node-publish-volume.idempotent' });
     },
   }),
   c({
@@ -93,7 +93,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const { volume, publishContext, stagingTargetPath } = await k.readyVolume();
       await expectOk(k.node.nodeStageVolume({ volumeId: volume.volumeId, stagingTargetPath, volumeCapability: k.cap(), publishContext, volumeContext: volume.volumeContext }),
-        'csi.node-stage-volume.idempotent');
+        { rule: 'csi.node-stage-volume.idempotent' });
     },
   }),
   c({
@@ -101,8 +101,8 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     name: 'NodeUnpublishVolume twice answers OK both times',
     async run(k) {
       const { volume, targetPath } = await published(k);
-      await expectOk(k.node.nodeUnpublishVolume({ volumeId: volume.volumeId, targetPath }), 'csi.node-unpublish-volume.implemented');
-      await expectOk(k.node.nodeUnpublishVolume({ volumeId: volume.volumeId, targetPath }), 'csi.node-unpublish-volume.idempotent');
+      await expectOk(k.node.nodeUnpublishVolume({ volumeId: volume.volumeId, targetPath }), { rule: 'csi.node-unpublish-volume.implemented' });
+      await expectOk(k.node.nodeUnpublishVolume({ volumeId: volume.volumeId, targetPath }), { rule: 'csi.node-unpublish-volume.idempotent' });
     },
   }),
   c({
@@ -110,8 +110,8 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     name: 'NodeUnstageVolume twice answers OK both times',
     async run(k) {
       const { volume, stagingTargetPath } = await k.readyVolume();
-      await expectOk(k.node.nodeUnstageVolume({ volumeId: volume.volumeId, stagingTargetPath }), 'csi.node-unstage-volume.implemented');
-      await expectOk(k.node.nodeUnstageVolume({ volumeId: volume.volumeId, stagingTargetPath }), 'csi.node-unstage-volume.idempotent');
+      await expectOk(k.node.nodeUnstageVolume({ volumeId: volume.volumeId, stagingTargetPath }), { rule: 'csi.node-unstage-volume.implemented' });
+      await expectOk(k.node.nodeUnstageVolume({ volumeId: volume.volumeId, stagingTargetPath }), { rule: 'csi.node-unstage-volume.idempotent' });
     },
   }),
   c({
@@ -120,7 +120,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const { volume } = await k.readyVolume();
       await expectOk(k.node.nodeUnpublishVolume({ volumeId: volume.volumeId, targetPath: k.targetPath() }),
-        'csi.node-unpublish-volume.idempotent');
+        { rule: 'csi.node-unpublish-volume.idempotent' });
     },
   }),
   c({
@@ -129,7 +129,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const { volume, publishContext, stagingTargetPath, targetPath } = await published(k, true);
       await expectCode(k.node.nodePublishVolume({ volumeId: volume.volumeId, targetPath, stagingTargetPath, volumeCapability: k.cap(), publishContext, volumeContext: volume.volumeContext, readonly: false }), 'ALREADY_EXISTS',
-        'csi.node-publish-volume.incompatible-already-exists');
+        { rule: 'csi.node-publish-volume.incompatible-already-exists' });
     },
   }),
   c({
@@ -141,7 +141,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
       const targetPath = k.targetPath();
       const p = k.node.nodePublishVolume({ volumeId: v.volumeId, targetPath, stagingTargetPath: '', volumeCapability: k.cap(), publishContext, volumeContext: v.volumeContext });
       p.then(() => k.ctx.cleanup(() => k.env.client.node.nodeUnpublishVolume({ volumeId: v.volumeId, targetPath }), `NodeUnpublishVolume ${targetPath}`), () => undefined);
-      await expectCode(p, 'FAILED_PRECONDITION', 'csi.node-publish-volume.staging-path-not-set');
+      await expectCode(p, 'FAILED_PRECONDITION', { rule: 'csi.node-publish-volume.staging-path-not-set' });
     },
   }),
   c({
@@ -156,7 +156,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
       const targetPath = k.targetPath();
       const p = k.node.nodePublishVolume({ volumeId: v.volumeId, targetPath, stagingTargetPath: '', publishContext, volumeContext: v.volumeContext });
       p.then(() => k.ctx.cleanup(() => k.env.client.node.nodeUnpublishVolume({ volumeId: v.volumeId, targetPath }), `NodeUnpublishVolume ${targetPath}`), () => undefined);
-      await expectCode(p, 'INVALID_ARGUMENT', 'csi.error-scheme.argument-before-state');
+      await expectCode(p, 'INVALID_ARGUMENT', { rule: 'csi.error-scheme.argument-before-state' });
     },
   }),
   c({
@@ -164,21 +164,21 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const staging = k.has(STAGE_UNSTAGE) ? k.stagingPath() : '';
       await expectCode(k.node.nodePublishVolume({ volumeId: k.ctx.unique('missing-volume'), targetPath: k.targetPath(), stagingTargetPath: staging, volumeCapability: k.cap() }), 'NOT_FOUND',
-        'csi.node-publish-volume.not-found');
+        { rule: 'csi.node-publish-volume.not-found' });
     },
   }),
   c({
     id: 'csi.node.stage.unknown-volume', rpc: 'NodeStageVolume', rules: ['csi.node-stage-volume.not-found'], needs: [STAGE_UNSTAGE], name: 'NodeStageVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       await expectCode(k.node.nodeStageVolume({ volumeId: k.ctx.unique('missing-volume'), stagingTargetPath: k.stagingPath(), volumeCapability: k.cap() }), 'NOT_FOUND',
-        'csi.node-stage-volume.not-found');
+        { rule: 'csi.node-stage-volume.not-found' });
     },
   }),
   c({
     id: 'csi.node.unstage.unknown-volume', rpc: 'NodeUnstageVolume', rules: ['csi.node-unstage-volume.not-found'], needs: [STAGE_UNSTAGE], tags: ['Optional'], name: 'NodeUnstageVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       // Optional: the table says NOT_FOUND, while idempotency lets a plugin regard an unknown volume as already unstaged.
-      await expectCode(k.node.nodeUnstageVolume({ volumeId: k.ctx.unique('missing-volume'), stagingTargetPath: k.stagingPath() }), 'NOT_FOUND', 'csi.node-unstage-volume.not-found');
+      await expectCode(k.node.nodeUnstageVolume({ volumeId: k.ctx.unique('missing-volume'), stagingTargetPath: k.stagingPath() }), 'NOT_FOUND', { rule: 'csi.node-unstage-volume.not-found' });
     },
   }),
   c({
@@ -187,7 +187,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const { volume, publishContext, stagingTargetPath } = await k.readyVolume();
       await expectCode(k.node.nodeStageVolume({ volumeId: volume.volumeId, stagingTargetPath, volumeCapability: k.cap(Mode.SINGLE_NODE_READER_ONLY), publishContext, volumeContext: volume.volumeContext }), 'ALREADY_EXISTS',
-        'csi.node-stage-volume.incompatible-already-exists');
+        { rule: 'csi.node-stage-volume.incompatible-already-exists' });
     },
   }),
   c({
@@ -199,7 +199,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
       const targetPath = k.targetPath();
       const p = k.node.nodePublishVolume({ volumeId: volume.volumeId, targetPath, stagingTargetPath, volumeCapability: k.cap(), publishContext, volumeContext: volume.volumeContext, readonly: false });
       p.then(() => k.ctx.cleanup(() => k.env.client.node.nodeUnpublishVolume({ volumeId: volume.volumeId, targetPath }), `NodeUnpublishVolume ${targetPath}`), () => undefined);
-      await expectCode(p, 'FAILED_PRECONDITION', 'csi.node-publish-volume.second-publish-table');
+      await expectCode(p, 'FAILED_PRECONDITION', { rule: 'csi.node-publish-volume.second-publish-table' });
     },
   }),
   c({
@@ -208,15 +208,15 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const r = await k.readyVolume(200);
       const targetPath = await k.publish(r.volume.volumeId, { stagingTargetPath: r.stagingTargetPath, publishContext: r.publishContext, volumeContext: r.volume.volumeContext, targetPath: k.targetPath(200) });
-      if (k.has(N(NodeCap.GET_VOLUME_STATS))) await expectOk(k.node.nodeGetVolumeStats({ volumeId: r.volume.volumeId, volumePath: targetPath, stagingTargetPath: r.stagingTargetPath }), 'csi.node.path-128-bytes');
-      await expectOk(k.node.nodeUnpublishVolume({ volumeId: r.volume.volumeId, targetPath }), 'csi.node.path-128-bytes');
+      if (k.has(N(NodeCap.GET_VOLUME_STATS))) await expectOk(k.node.nodeGetVolumeStats({ volumeId: r.volume.volumeId, volumePath: targetPath, stagingTargetPath: r.stagingTargetPath }), { rule: 'csi.node.path-128-bytes' });
+      await expectOk(k.node.nodeUnpublishVolume({ volumeId: r.volume.volumeId, targetPath }), { rule: 'csi.node.path-128-bytes' });
     },
   }),
   c({
     id: 'csi.node.unpublish.unknown-volume', rpc: 'NodeUnpublishVolume', rules: ['csi.node-unpublish-volume.not-found'], tags: ['Optional'], name: 'NodeUnpublishVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       await expectCode(k.node.nodeUnpublishVolume({ volumeId: k.ctx.unique('missing-volume'), targetPath: k.targetPath() }), 'NOT_FOUND',
-        'csi.node-unpublish-volume.not-found');
+        { rule: 'csi.node-unpublish-volume.not-found' });
     },
   }),
   missing(G, 'csi.node.publish.missing-volume-id', 'NodePublishVolume', 'volume_id', 'csi.node-publish-volume.volume-id-required', [], async (k) => ({ p: k.node.nodePublishVolume({ volumeId: '', targetPath: k.targetPath(), stagingTargetPath: k.has(STAGE_UNSTAGE) ? k.stagingPath() : '', volumeCapability: k.cap() }) })),
@@ -263,10 +263,10 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const { volume, targetPath } = await published(k);
       const p = k.node.nodeGetVolumeStats({ volumeId: volume.volumeId, volumePath: targetPath });
-      const res = await expectOk(p, 'csi.node-get-volume-stats.implemented');
-      expectTrue(res.usage.length > 0, 'usage is empty', 'csi.node-get-volume-stats.implemented', { call: p });
-      res.usage.forEach((u, i) => expectTrue(u.unit === Unit.BYTES || u.unit === Unit.INODES, `usage[${i}].unit is ${Unit[u.unit] ?? u.unit}`, 'csi.node-get-volume-stats.usage-fields', { call: p }));
-      if (k.has(N(NodeCap.VOLUME_CONDITION))) expectTrue(res.volumeCondition !== undefined, 'volume_condition is unset', 'csi.node-get-volume-stats.volume-condition', { call: p });
+      const res = await expectOk(p, { rule: 'csi.node-get-volume-stats.implemented' });
+      expectTrue(res.usage.length > 0, 'usage is empty', { rule: 'csi.node-get-volume-stats.implemented', call: p });
+      res.usage.forEach((u, i) => expectTrue(u.unit === Unit.BYTES || u.unit === Unit.INODES, `usage[${i}].unit is ${Unit[u.unit] ?? u.unit}`, { rule: 'csi.node-get-volume-stats.usage-fields', call: p }));
+      if (k.has(N(NodeCap.VOLUME_CONDITION))) expectTrue(res.volumeCondition !== undefined, 'volume_condition is unset', { rule: 'csi.node-get-volume-stats.volume-condition', call: p });
     },
   }),
   missing(G, 'csi.node.get-volume-stats.missing-volume-id', 'NodeGetVolumeStats', 'volume_id', 'csi.node-get-volume-stats.volume-id-required', [N(NodeCap.GET_VOLUME_STATS)], async (k) => ({ p: k.node.nodeGetVolumeStats({ volumeId: '', volumePath: k.targetPath() }) })),
@@ -278,7 +278,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     id: 'csi.node.get-volume-stats.unknown-volume', rpc: 'NodeGetVolumeStats', rules: ['csi.node-get-volume-stats.not-found'], needs: [N(NodeCap.GET_VOLUME_STATS)],
     name: 'NodeGetVolumeStats of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
-      await expectCode(k.node.nodeGetVolumeStats({ volumeId: k.ctx.unique('missing-volume'), volumePath: k.targetPath() }), 'NOT_FOUND', 'csi.node-get-volume-stats.not-found');
+      await expectCode(k.node.nodeGetVolumeStats({ volumeId: k.ctx.unique('missing-volume'), volumePath: k.targetPath() }), 'NOT_FOUND', { rule: 'csi.node-get-volume-stats.not-found' });
     },
   }),
   c({
@@ -287,7 +287,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       // The volume lookup decides: the table's NOT_FOUND covers a volume_id that is not at volume_path,
       // and a relative path is no place a volume was put (rule csi.node-get-volume-stats.unknown-volume-not-found).
-      await expectCode(k.node.nodeGetVolumeStats({ volumeId: k.ctx.unique('missing-volume'), volumePath: 'triad/relative/path' }), 'NOT_FOUND', 'csi.node-get-volume-stats.unknown-volume-not-found');
+      await expectCode(k.node.nodeGetVolumeStats({ volumeId: k.ctx.unique('missing-volume'), volumePath: 'triad/relative/path' }), 'NOT_FOUND', { rule: 'csi.node-get-volume-stats.unknown-volume-not-found' });
     },
   }),
   c({
@@ -295,7 +295,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     name: 'NodeGetVolumeStats at a volume_path where the volume is not published fails with NOT_FOUND',
     async run(k) {
       const { volume } = await published(k);
-      await expectCode(k.node.nodeGetVolumeStats({ volumeId: volume.volumeId, volumePath: k.targetPath() }), 'NOT_FOUND', 'csi.node-get-volume-stats.not-found');
+      await expectCode(k.node.nodeGetVolumeStats({ volumeId: volume.volumeId, volumePath: k.targetPath() }), 'NOT_FOUND', { rule: 'csi.node-get-volume-stats.not-found' });
     },
   }),
 
@@ -306,11 +306,11 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const { volume, targetPath, stagingTargetPath } = await published(k);
       const want = k.env.size * 2n;
-      await expectOk(k.controller.controllerExpandVolume({ volumeId: volume.volumeId, capacityRange: { requiredBytes: want }, volumeCapability: k.cap() }), 'csi.controller-expand-volume.implemented');
+      await expectOk(k.controller.controllerExpandVolume({ volumeId: volume.volumeId, capacityRange: { requiredBytes: want }, volumeCapability: k.cap() }), { rule: 'csi.controller-expand-volume.implemented' });
       const p = k.node.nodeExpandVolume({ volumeId: volume.volumeId, volumePath: targetPath, stagingTargetPath, capacityRange: { requiredBytes: want }, volumeCapability: k.cap() });
-      const res = await expectOk(p, 'csi.node-expand-volume.implemented');
-      expectTrue(res.capacityBytes === 0n || res.capacityBytes >= want, `capacity_bytes ${res.capacityBytes} is below required_bytes ${want}`, 'csi.node-expand-volume.implemented', { call: p });
-      await expectOk(k.node.nodeExpandVolume({ volumeId: volume.volumeId, volumePath: targetPath, stagingTargetPath, capacityRange: { requiredBytes: want }, volumeCapability: k.cap() }), 'csi.node-expand-volume.idempotent');
+      const res = await expectOk(p, { rule: 'csi.node-expand-volume.implemented' });
+      expectTrue(res.capacityBytes === 0n || res.capacityBytes >= want, `capacity_bytes ${res.capacityBytes} is below required_bytes ${want}`, { rule: 'csi.node-expand-volume.implemented', call: p });
+      await expectOk(k.node.nodeExpandVolume({ volumeId: volume.volumeId, volumePath: targetPath, stagingTargetPath, capacityRange: { requiredBytes: want }, volumeCapability: k.cap() }), { rule: 'csi.node-expand-volume.idempotent' });
     },
   }),
   c({
@@ -319,7 +319,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const { volume, targetPath, stagingTargetPath } = await published(k);
       const huge = 2n ** 62n;
-      await expectCode(k.node.nodeExpandVolume({ volumeId: volume.volumeId, volumePath: targetPath, stagingTargetPath, capacityRange: { requiredBytes: huge, limitBytes: huge }, volumeCapability: k.cap() }), 'OUT_OF_RANGE', 'csi.node-expand-volume.unsupported-capacity-out-of-range');
+      await expectCode(k.node.nodeExpandVolume({ volumeId: volume.volumeId, volumePath: targetPath, stagingTargetPath, capacityRange: { requiredBytes: huge, limitBytes: huge }, volumeCapability: k.cap() }), 'OUT_OF_RANGE', { rule: 'csi.node-expand-volume.unsupported-capacity-out-of-range' });
     },
   }),
   missing(G, 'csi.node.expand-volume.missing-volume-id', 'NodeExpandVolume', 'volume_id', 'csi.node-expand-volume.volume-id-required', [N(NodeCap.EXPAND_VOLUME)], async (k) => ({ p: k.node.nodeExpandVolume({ volumeId: '', volumePath: k.targetPath() }) })),
@@ -331,7 +331,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     id: 'csi.node.expand-volume.unknown-volume', rpc: 'NodeExpandVolume', rules: ['csi.node-expand-volume.not-found'], needs: [N(NodeCap.EXPAND_VOLUME)],
     name: 'NodeExpandVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
-      await expectCode(k.node.nodeExpandVolume({ volumeId: k.ctx.unique('missing-volume'), volumePath: k.targetPath(), capacityRange: { requiredBytes: k.env.size } }), 'NOT_FOUND', 'csi.node-expand-volume.not-found');
+      await expectCode(k.node.nodeExpandVolume({ volumeId: k.ctx.unique('missing-volume'), volumePath: k.targetPath(), capacityRange: { requiredBytes: k.env.size } }), 'NOT_FOUND', { rule: 'csi.node-expand-volume.not-found' });
     },
   }),
   c({
@@ -340,7 +340,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       // NodeExpandVolume's volume_path has no form requirement in the spec: a relative one is not an
       // invalid argument, and an unknown volume is NOT_FOUND (rule csi.node-expand-volume.not-found).
-      await expectCode(k.node.nodeExpandVolume({ volumeId: k.ctx.unique('missing-volume'), volumePath: 'triad/relative/path', capacityRange: { requiredBytes: k.env.size } }), 'NOT_FOUND', 'csi.node-expand-volume.not-found');
+      await expectCode(k.node.nodeExpandVolume({ volumeId: k.ctx.unique('missing-volume'), volumePath: 'triad/relative/path', capacityRange: { requiredBytes: k.env.size } }), 'NOT_FOUND', { rule: 'csi.node-expand-volume.not-found' });
     },
   }),
 ];

@@ -16,13 +16,13 @@ async function listAll(k: CsiKit, req: { snapshotId?: string; sourceVolumeId?: s
   const out: Array<{ snapshotId: string; sourceVolumeId: string }> = [];
   let token = '';
   for (let i = 0; i < 10_000; i++) {
-    const res = await expectOk(k.controller.listSnapshots({ ...req, startingToken: token }), 'csi.list-snapshots.implemented');
+    const res = await expectOk(k.controller.listSnapshots({ ...req, startingToken: token }), { rule: 'csi.list-snapshots.implemented' });
     for (const e of res.entries) out.push({ snapshotId: e.snapshot?.snapshotId ?? '', sourceVolumeId: e.snapshot?.sourceVolumeId ?? '' });
     if (!res.nextToken) return out;
-    if (res.nextToken === token) fail(`ListSnapshots returned next_token ${JSON.stringify(token)} again`, 'csi.list-snapshots.pagination');
+    if (res.nextToken === token) fail(`ListSnapshots returned next_token ${JSON.stringify(token)} again`, { rule: 'csi.list-snapshots.pagination' });
     token = res.nextToken;
   }
-  return fail('ListSnapshots pagination did not end after 10000 pages', 'csi.list-snapshots.pagination');
+  return fail('ListSnapshots pagination did not end after 10000 pages', { rule: 'csi.list-snapshots.pagination' });
 }
 
 export const snapshotCases: CaseDef<CsiEnv>[] = [
@@ -32,9 +32,9 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const v = await k.createVolume();
       const s = await k.createSnapshot(v.volumeId);
-      expectEqual(s.sourceVolumeId, v.volumeId, 'csi.create-snapshot.snapshot-fields', 'snapshot.source_volume_id');
-      expectTrue(s.creationTime !== undefined && (s.creationTime.seconds > 0n || s.creationTime.nanos > 0), 'snapshot.creation_time is unset', 'csi.create-snapshot.snapshot-fields', { actual: s });
-      expectTrue(s.sizeBytes >= 0n, `snapshot.size_bytes is ${s.sizeBytes}`, 'csi.create-snapshot.snapshot-fields', { actual: s });
+      expectEqual(s.sourceVolumeId, v.volumeId, { rule: 'csi.create-snapshot.snapshot-fields', what: 'snapshot.source_volume_id' });
+      expectTrue(s.creationTime !== undefined && (s.creationTime.seconds > 0n || s.creationTime.nanos > 0), 'snapshot.creation_time is unset', { rule: 'csi.create-snapshot.snapshot-fields', actual: s });
+      expectTrue(s.sizeBytes >= 0n, `snapshot.size_bytes is ${s.sizeBytes}`, { rule: 'csi.create-snapshot.snapshot-fields', actual: s });
     },
   }),
   c({
@@ -49,9 +49,9 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
         await new Promise((r) => setTimeout(r, 500));
         const p = k.controller.createSnapshot({ name, sourceVolumeId: v.volumeId, parameters: {} });
         last = p;
-        s = (await expectOk(p, 'csi.create-snapshot.ready-to-use')).snapshot ?? s;
+        s = (await expectOk(p, { rule: 'csi.create-snapshot.ready-to-use' })).snapshot ?? s;
       }
-      expectTrue(s.readyToUse, `snapshot ${s.snapshotId} is still not ready_to_use after 5 s`, 'csi.create-snapshot.ready-to-use', { actual: s, call: last });
+      expectTrue(s.readyToUse, `snapshot ${s.snapshotId} is still not ready_to_use after 5 s`, { rule: 'csi.create-snapshot.ready-to-use', actual: s, call: last });
     },
   }),
   missing(G, 'csi.snapshots.create.missing-name', 'CreateSnapshot', 'name', 'csi.create-snapshot.name-required', base, async (k) => {
@@ -75,9 +75,9 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
       const name = k.ctx.unique('snap');
       const s = await k.createSnapshot(v.volumeId, name);
       const p = k.controller.createSnapshot({ name, sourceVolumeId: v.volumeId });
-      const again = await expectOk(p, 'csi.create-snapshot.idempotent');
+      const again = await expectOk(p, { rule: 'csi.create-snapshot.idempotent' });
       if (again.snapshot?.snapshotId && again.snapshot.snapshotId !== s.snapshotId) k.trackSnapshot(again.snapshot.snapshotId);
-      expectEqual(again.snapshot?.snapshotId, s.snapshotId, 'csi.create-snapshot.idempotent', 'snapshot_id of the second CreateSnapshot', p);
+      expectEqual(again.snapshot?.snapshotId, s.snapshotId, { rule: 'csi.create-snapshot.idempotent', what: 'snapshot_id of the second CreateSnapshot', call: p });
     },
   }),
   c({
@@ -90,7 +90,7 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
       const s = await k.createSnapshot(v1.volumeId, name);
       const p = k.controller.createSnapshot({ name, sourceVolumeId: v2.volumeId });
       p.then((r) => { if (r.snapshot?.snapshotId && r.snapshot.snapshotId !== s.snapshotId) k.trackSnapshot(r.snapshot.snapshotId); }, () => undefined);
-      await expectCode(p, 'ALREADY_EXISTS', 'csi.create-snapshot.incompatible-already-exists');
+      await expectCode(p, 'ALREADY_EXISTS', { rule: 'csi.create-snapshot.incompatible-already-exists' });
     },
   }),
   c({
@@ -99,7 +99,7 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const p = k.controller.createSnapshot({ name: k.ctx.unique('snap'), sourceVolumeId: k.ctx.unique('missing-volume') });
       p.then((r) => r.snapshot?.snapshotId && k.trackSnapshot(r.snapshot.snapshotId), () => undefined);
-      await expectCode(p, 'NOT_FOUND', 'csi.create-snapshot.source-not-found');
+      await expectCode(p, 'NOT_FOUND', { rule: 'csi.create-snapshot.source-not-found' });
     },
   }),
   c({
@@ -108,10 +108,10 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const v = await k.createVolume();
       const s = await k.createSnapshot(v.volumeId);
-      await expectOk(k.controller.deleteSnapshot({ snapshotId: s.snapshotId }), 'csi.delete-snapshot.implemented');
+      await expectOk(k.controller.deleteSnapshot({ snapshotId: s.snapshotId }), { rule: 'csi.delete-snapshot.implemented' });
       if (k.has(LIST_SNAPSHOTS)) {
         const left = await listAll(k, { snapshotId: s.snapshotId });
-        expectTrue(!left.some((x) => x.snapshotId === s.snapshotId), `ListSnapshots still lists deleted snapshot ${s.snapshotId}`, 'csi.list-snapshots.current', { actual: left });
+        expectTrue(!left.some((x) => x.snapshotId === s.snapshotId), `ListSnapshots still lists deleted snapshot ${s.snapshotId}`, { rule: 'csi.list-snapshots.current', actual: left });
       }
     },
   }),
@@ -121,15 +121,15 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     async run(k) {
       const v = await k.createVolume();
       const s = await k.createSnapshot(v.volumeId);
-      await expectOk(k.controller.deleteSnapshot({ snapshotId: s.snapshotId }), 'csi.delete-snapshot.implemented');
-      await expectOk(k.controller.deleteSnapshot({ snapshotId: s.snapshotId }), 'csi.delete-snapshot.idempotent');
+      await expectOk(k.controller.deleteSnapshot({ snapshotId: s.snapshotId }), { rule: 'csi.delete-snapshot.implemented' });
+      await expectOk(k.controller.deleteSnapshot({ snapshotId: s.snapshotId }), { rule: 'csi.delete-snapshot.idempotent' });
     },
   }),
   c({
     id: 'csi.snapshots.delete.unknown-id', rpc: 'DeleteSnapshot', rules: ['csi.delete-snapshot.idempotent'], needs: [CONTROLLER, SNAPSHOTS],
     name: 'DeleteSnapshot of a snapshot id that never existed answers OK',
     async run(k) {
-      await expectOk(k.controller.deleteSnapshot({ snapshotId: k.ctx.unique('missing-snapshot') }), 'csi.delete-snapshot.idempotent');
+      await expectOk(k.controller.deleteSnapshot({ snapshotId: k.ctx.unique('missing-snapshot') }), { rule: 'csi.delete-snapshot.idempotent' });
     },
   }),
   missing(G, 'csi.snapshots.delete.missing-id', 'DeleteSnapshot', 'snapshot_id', 'csi.delete-snapshot.snapshot-id-required', [CONTROLLER, SNAPSHOTS], async (k) => ({ p: k.controller.deleteSnapshot({ snapshotId: '' }) })),
@@ -140,8 +140,8 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
       const v = await k.createVolume();
       const s = await k.createSnapshot(v.volumeId);
       const all = await listAll(k);
-      all.forEach((x, i) => expectNonEmpty(x.snapshotId, 'csi.list-snapshots.implemented', `entries[${i}].snapshot.snapshot_id`));
-      expectTrue(all.some((x) => x.snapshotId === s.snapshotId), `ListSnapshots does not list snapshot ${s.snapshotId}`, 'csi.list-snapshots.implemented', { actual: all });
+      all.forEach((x, i) => expectNonEmpty(x.snapshotId, { rule: 'csi.list-snapshots.implemented', what: `entries[${i}].snapshot.snapshot_id` }));
+      expectTrue(all.some((x) => x.snapshotId === s.snapshotId), `ListSnapshots does not list snapshot ${s.snapshotId}`, { rule: 'csi.list-snapshots.implemented', actual: all });
     },
   }),
   c({
@@ -152,7 +152,7 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
       const s = await k.createSnapshot(v.volumeId);
       await k.createSnapshot(v.volumeId);
       const got = await listAll(k, { snapshotId: s.snapshotId });
-      expectEqual(got.map((x) => x.snapshotId), [s.snapshotId], 'csi.list-snapshots.by-id', 'listed snapshot ids');
+      expectEqual(got.map((x) => x.snapshotId), [s.snapshotId], { rule: 'csi.list-snapshots.by-id', what: 'listed snapshot ids' });
     },
   }),
   c({
@@ -160,8 +160,8 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
     name: 'ListSnapshots with a snapshot_id that does not exist returns no entries and no error',
     async run(k) {
       const p = k.controller.listSnapshots({ snapshotId: k.ctx.unique('missing-snapshot') });
-      const res = await expectOk(p, 'csi.list-snapshots.by-id');
-      expectEqual(res.entries.length, 0, 'csi.list-snapshots.by-id', 'number of entries', p);
+      const res = await expectOk(p, { rule: 'csi.list-snapshots.by-id' });
+      expectEqual(res.entries.length, 0, { rule: 'csi.list-snapshots.by-id', what: 'number of entries', call: p });
     },
   }),
   c({
@@ -173,9 +173,9 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
       const s1 = await k.createSnapshot(v1.volumeId);
       await k.createSnapshot(v2.volumeId);
       const got = await listAll(k, { sourceVolumeId: v1.volumeId });
-      expectTrue(got.some((x) => x.snapshotId === s1.snapshotId), `snapshot ${s1.snapshotId} of ${v1.volumeId} is not listed`, 'csi.list-snapshots.by-source', { actual: got });
+      expectTrue(got.some((x) => x.snapshotId === s1.snapshotId), `snapshot ${s1.snapshotId} of ${v1.volumeId} is not listed`, { rule: 'csi.list-snapshots.by-source', actual: got });
       const other = got.find((x) => x.sourceVolumeId !== v1.volumeId);
-      expectTrue(other === undefined, `snapshot ${other?.snapshotId} of volume ${other?.sourceVolumeId} is listed`, 'csi.list-snapshots.by-source', { actual: got });
+      expectTrue(other === undefined, `snapshot ${other?.snapshotId} of volume ${other?.sourceVolumeId} is listed`, { rule: 'csi.list-snapshots.by-source', actual: got });
     },
   }),
   c({
@@ -186,21 +186,21 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
       const mine = [];
       for (let i = 0; i < 3; i++) mine.push((await k.createSnapshot(v.volumeId)).snapshotId);
       const p = k.controller.listSnapshots({ maxEntries: 2 });
-      const first = await expectOk(p, 'csi.list-snapshots.implemented');
+      const first = await expectOk(p, { rule: 'csi.list-snapshots.implemented' });
       const rule = 'csi.list-snapshots.max-entries';
-      expectTrue(first.entries.length <= 2, `max_entries 2 answered ${first.entries.length} entries`, rule, { call: p });
-      expectTrue(first.nextToken !== '', 'at least 3 snapshots exist but the first page of 2 has no next_token', rule, { call: p });
+      expectTrue(first.entries.length <= 2, `max_entries 2 answered ${first.entries.length} entries`, { rule, call: p });
+      expectTrue(first.nextToken !== '', 'at least 3 snapshots exist but the first page of 2 has no next_token', { rule, call: p });
       const seen = (await listAll(k, { maxEntries: 2 })).map((x) => x.snapshotId);
       const dup = seen.find((id, i) => seen.indexOf(id) !== i);
-      expectTrue(dup === undefined, `snapshot ${dup} listed twice across pages`, 'csi.list-snapshots.no-consistent-view', { actual: seen });
-      for (const id of mine) expectTrue(seen.includes(id), `snapshot ${id} missing when paging with max_entries 2`, rule, { actual: seen });
+      expectTrue(dup === undefined, `snapshot ${dup} listed twice across pages`, { rule: 'csi.list-snapshots.no-consistent-view', actual: seen });
+      for (const id of mine) expectTrue(seen.includes(id), `snapshot ${id} missing when paging with max_entries 2`, { rule, actual: seen });
     },
   }),
   c({
     id: 'csi.snapshots.list.invalid-token', rpc: 'ListSnapshots', rules: ['csi.list-snapshots.invalid-token-aborted'], needs: [CONTROLLER, LIST_SNAPSHOTS],
     name: 'ListSnapshots with a starting_token the plugin never issued fails with ABORTED',
     async run(k) {
-      await expectCode(k.controller.listSnapshots({ startingToken: 'triad-invalid-token' }), 'ABORTED', 'csi.list-snapshots.invalid-token-aborted');
+      await expectCode(k.controller.listSnapshots({ startingToken: 'triad-invalid-token' }), 'ABORTED', { rule: 'csi.list-snapshots.invalid-token-aborted' });
     },
   }),
   missing(G, 'csi.snapshots.get.missing-id', 'GetSnapshot', 'snapshot_id', 'csi.get-snapshot.snapshot-id-required', [CONTROLLER, cap.controller(CtrlCap.GET_SNAPSHOT)], async (k) => ({ p: k.controller.getSnapshot({ snapshotId: '' }) })),
@@ -211,9 +211,9 @@ export const snapshotCases: CaseDef<CsiEnv>[] = [
       const v = await k.createVolume();
       const s = await k.createSnapshot(v.volumeId);
       const p = k.controller.getSnapshot({ snapshotId: s.snapshotId });
-      const res = await expectOk(p, 'csi.get-snapshot.implemented');
-      expectEqual(res.snapshot?.snapshotId, s.snapshotId, 'csi.get-snapshot.implemented', 'snapshot.snapshot_id', p);
-      await expectCode(k.controller.getSnapshot({ snapshotId: k.ctx.unique('missing-snapshot') }), 'NOT_FOUND', 'csi.get-snapshot.not-found');
+      const res = await expectOk(p, { rule: 'csi.get-snapshot.implemented' });
+      expectEqual(res.snapshot?.snapshotId, s.snapshotId, { rule: 'csi.get-snapshot.implemented', what: 'snapshot.snapshot_id', call: p });
+      await expectCode(k.controller.getSnapshot({ snapshotId: k.ctx.unique('missing-snapshot') }), 'NOT_FOUND', { rule: 'csi.get-snapshot.not-found' });
     },
   }),
 ];

@@ -63,15 +63,15 @@ export const faultCases: CaseDef<PodEnv>[] = [
       const off = k.kubelet.onChange((w) => { if (w.key === `${NS}/${pod.metadata.name}` && waitingReason(k.get(pod.metadata.name), 'app') === 'CreateContainerError') sawWaiting = true; });
       k.ctx.cleanup(off, 'stop watching the pod');
       const running = await k.running(pod.metadata.name);
-      expectEqual(calls.map((x) => x.status.name), ['UNKNOWN', 'OK'], F.retry, 'the outcomes of CreateContainer for the pod');
+      expectEqual(calls.map((x) => x.status.name), ['UNKNOWN', 'OK'], { rule: F.retry, what: 'the outcomes of CreateContainer for the pod' });
       const gap = Date.parse(calls[1].time) - (Date.parse(calls[0].time) + calls[0].durationMs);
       const initial = k.env.node.config.kubelet.backoff.initialMs;
-      expectTrue(gap >= initial * 0.9, `the retry came ${gap} ms after the failure, before the back-off of ${initial} ms`, F.retry, { actual: calls.map((x) => x.time) });
+      expectTrue(gap >= initial * 0.9, `the retry came ${gap} ms after the failure, before the back-off of ${initial} ms`, { rule: F.retry, actual: calls.map((x) => x.time) });
       const ev = events(k, running);
-      expectTrue(ev.some((e) => e.startsWith('Warning') && e.includes(message)), `no Warning event carries the failure; events: ${ev.join(' | ')}`, F.retry, { actual: ev });
-      expectTrue(sawWaiting, 'the container was never seen waiting with reason CreateContainerError', F.retry);
-      const list = await expectOk(k.cri.listContainers({ filter: { labelSelector: { [POD_UID]: running.metadata.uid! } } }), 'CRI ListContainers MUST answer OK');
-      expectEqual(list.containers.length, 1, F.leak, 'containers the runtime has for the pod');
+      expectTrue(ev.some((e) => e.startsWith('Warning') && e.includes(message)), `no Warning event carries the failure; events: ${ev.join(' | ')}`, { rule: F.retry, actual: ev });
+      expectTrue(sawWaiting, 'the container was never seen waiting with reason CreateContainerError', { rule: F.retry });
+      const list = await expectOk(k.cri.listContainers({ filter: { labelSelector: { [POD_UID]: running.metadata.uid! } } }), { rule: 'CRI ListContainers MUST answer OK' });
+      expectEqual(list.containers.length, 1, { rule: F.leak, what: 'containers the runtime has for the pod' });
     },
   }),
   c({
@@ -91,15 +91,15 @@ export const faultCases: CaseDef<PodEnv>[] = [
       k.ctx.cleanup(() => { off(); clearInterval(timer); }, 'stop watching the pod');
       await k.waitFor(pod.metadata.name, (x) => waitingReason(x, 'app') === 'ImagePullBackOff', 'app waiting with ImagePullBackOff');
       look();
-      expectTrue(reasons.has('ErrImagePull'), `the container was never seen waiting with ErrImagePull (seen: ${[...reasons].join(', ')})`, F.pull);
-      expectTrue(calls.length >= 1 && calls.every((x) => x.status.name === 'NOT_FOUND'), `PullImage calls: ${calls.map((x) => x.status.name).join(', ')}`, F.pull);
+      expectTrue(reasons.has('ErrImagePull'), `the container was never seen waiting with ErrImagePull (seen: ${[...reasons].join(', ')})`, { rule: F.pull });
+      expectTrue(calls.length >= 1 && calls.every((x) => x.status.name === 'NOT_FOUND'), `PullImage calls: ${calls.map((x) => x.status.name).join(', ')}`, { rule: F.pull });
       const ev = events(k, k.get(pod.metadata.name));
-      expectTrue(ev.some((e) => /ErrImagePull/.test(e)) && ev.some((e) => /BackOff/.test(e)), `events lack ErrImagePull or BackOff: ${ev.join(' | ')}`, F.pull, { actual: ev });
+      expectTrue(ev.some((e) => /ErrImagePull/.test(e)) && ev.some((e) => /BackOff/.test(e)), `events lack ErrImagePull or BackOff: ${ev.join(' | ')}`, { rule: F.pull, actual: ev });
       // pulls work again: the next retry after the back-off succeeds
       const before = calls.length;
       remove();
       await k.running(pod.metadata.name);
-      expectTrue(calls.slice(before).some((x) => x.status.name === 'OK'), 'the pod runs but no successful PullImage was seen', F.pull);
+      expectTrue(calls.slice(before).some((x) => x.status.name === 'OK'), 'the pod runs but no successful PullImage was seen', { rule: F.pull });
     },
   }),
   c({
@@ -123,12 +123,12 @@ export const faultCases: CaseDef<PodEnv>[] = [
       k.ctx.cleanup(() => clearInterval(timer), 'stop watching the pod');
       const running = await k.running(pod.metadata.name);
       clearInterval(timer);
-      expectTrue(creating, 'the pod was never seen waiting in ContainerCreating while the publish failed', F.mount);
-      expectEqual(calls.map((x) => x.status.name).slice(0, 2), ['DEADLINE_EXCEEDED', 'OK'], F.mount, 'the outcomes of NodePublishVolume for the volume');
+      expectTrue(creating, 'the pod was never seen waiting in ContainerCreating while the publish failed', { rule: F.mount });
+      expectEqual(calls.map((x) => x.status.name).slice(0, 2), ['DEADLINE_EXCEEDED', 'OK'], { rule: F.mount, what: 'the outcomes of NodePublishVolume for the volume' });
       const ev = events(k, running);
-      expectTrue(ev.some((e) => /FailedMount/.test(e) && /missed its deadline/.test(e)), `no FailedMount event carries the failure: ${ev.join(' | ')}`, F.mount, { actual: ev });
+      expectTrue(ev.some((e) => /FailedMount/.test(e) && /missed its deadline/.test(e)), `no FailedMount event carries the failure: ${ev.join(' | ')}`, { rule: F.mount, actual: ev });
       const targets = new Set(calls.filter((x) => x.status.name === 'OK').map((x) => (x.request as { targetPath: string }).targetPath));
-      expectEqual(targets.size, 1, F.leak, 'distinct target paths published for the pod');
+      expectEqual(targets.size, 1, { rule: F.leak, what: 'distinct target paths published for the pod' });
     },
   }),
   c({
@@ -147,14 +147,14 @@ export const faultCases: CaseDef<PodEnv>[] = [
       // long enough for several PLEG relists to hit the dead socket
       await new Promise((r) => setTimeout(r, Math.max(1500, 4 * k.env.node.config.kubelet.plegPeriodMs)));
       for (const f of removes) f();
-      expectTrue(dropped.length > 0, 'the kubelet made no runtime call during the outage (no relist?)', F.outage);
+      expectTrue(dropped.length > 0, 'the kubelet made no runtime call during the outage (no relist?)', { rule: F.outage });
       k.ctx.log(`${dropped.length} runtime calls dropped during the outage: ${[...new Set(dropped.map((e) => e.method))].join(', ')}`);
       const after = await k.running((await k.run({ label: 'outage-b', containers: [{ name: 'app', script: 'sleep 3600' }] })).metadata.name);
-      expectEqual(after.status?.phase, 'Running', F.outage, 'the phase of a pod started after the outage');
+      expectEqual(after.status?.phase, 'Running', { rule: F.outage, what: 'the phase of a pod started after the outage' });
       const a = k.get(before.metadata.name);
-      expectEqual(a.status?.phase, 'Running', F.outage, 'the phase of the pod that ran through the outage');
-      expectEqual(a.status?.containerStatuses?.[0]?.restartCount, 0, F.outage, 'its restartCount');
-      expectEqual((await k.containerStatus(a, 'app')).id, id, F.outage, 'its container id (the same container, not a new one)');
+      expectEqual(a.status?.phase, 'Running', { rule: F.outage, what: 'the phase of the pod that ran through the outage' });
+      expectEqual(a.status?.containerStatuses?.[0]?.restartCount, 0, { rule: F.outage, what: 'its restartCount' });
+      expectEqual((await k.containerStatus(a, 'app')).id, id, { rule: F.outage, what: 'its container id (the same container, not a new one)' });
     },
   }),
 ];

@@ -44,7 +44,7 @@ function sample(log: string[]): Suite<{ n: number }> {
         async run(ctx) {
           ctx.cleanup(() => { log.push('fail-cleanup-1'); }, 'first');
           ctx.cleanup(() => { log.push('fail-cleanup-2'); }, 'second');
-          expectEqual(1 as number, 2, 'RULE: one is two', 'the number');
+          expectEqual(1 as number, 2, { rule: 'RULE: one is two', what: 'the number' });
         },
       }),
       c({ id: 'sample.na', name: 'needs a capability', needs: ['cap:missing'], async run() { throw new Error('must not run'); } }),
@@ -54,7 +54,7 @@ function sample(log: string[]): Suite<{ n: number }> {
         id: 'sample.code', name: 'expects a code',
         async run(ctx) {
           const p = ctx.track('Svc/Do', { a: 1n }, Promise.reject(Object.assign(new Error('boom'), { code: 13, codeName: 'INTERNAL', details: 'boom' })));
-          await expectCode(p, 'NOT_FOUND', 'RULE: missing is NOT_FOUND');
+          await expectCode(p, 'NOT_FOUND', { rule: 'RULE: missing is NOT_FOUND' });
         },
       }),
       c({ id: 'sample.bad-cleanup', name: 'passes but its cleanup fails', async run(ctx) { ctx.cleanup(() => { throw new Error('cannot remove'); }, 'remove thing'); } }),
