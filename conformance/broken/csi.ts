@@ -8,7 +8,7 @@ import {
   ControllerDefinition, GroupControllerDefinition, IdentityDefinition, NodeDefinition, PluginCapability_VolumeExpansion_Type as Expansion,
   VolumeCapability_AccessMode_Mode as Mode,
 } from '../../interfaces/gen/csi/csi.js';
-import { failedPrecondition, invalidArgument, notFound, Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { failedPrecondition, internal, invalidArgument, notFound, outOfRange, Status, StatusError } from '../../interfaces/grpc/errors.js';
 import { serve, type Binding } from '../../interfaces/grpc/server.js';
 import { MemoryCsiDriver, type MemoryCsiOptions } from '../../plugins/memory-csi/index.js';
 import { snapshotMessage } from '../../plugins/memory-csi/snapshots.js';
@@ -39,7 +39,7 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     caughtBy: 'csi.controller.create-volume.missing-name',
     patch({ controller }) {
       const orig = controller.createVolume;
-      controller.createVolume = (req, ctx) => { if (!req.name) throw new StatusError(Status.INTERNAL, 'no name'); return orig(req, ctx); };
+      controller.createVolume = (req, ctx) => { if (!req.name) throw internal('no name'); return orig(req, ctx); };
     },
   },
   'delete-unknown-not-found': {
@@ -278,7 +278,7 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
       const orig = controller.controllerExpandVolume;
       controller.controllerExpandVolume = (req, ctx) => {
         const v = d.store.volumes.get(req.volumeId);
-        if (v && req.capacityRange && v.capacity > req.capacityRange.requiredBytes) throw new StatusError(Status.OUT_OF_RANGE, 'volumes do not shrink');
+        if (v && req.capacityRange && v.capacity > req.capacityRange.requiredBytes) throw outOfRange('volumes do not shrink');
         return orig(req, ctx);
       };
     },

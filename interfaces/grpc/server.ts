@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { parseEndpoint, type Endpoint } from '../endpoint.js';
 import { listenUnix, type UnixListener } from './authority.js';
 import { grpcDefinition } from './definition.js';
-import { Status, StatusError } from './errors.js';
+import { cancelled, Status, StatusError } from './errors.js';
 import type { DeepPartial, RequestOf, ResponseOf, ServiceDef } from './types.js';
 
 export interface CallContext {
@@ -63,7 +63,7 @@ function context(call: { on(event: 'cancelled', fn: () => void): unknown; metada
   let finished = false;
   // grpc-js reports 'cancelled' for every call once its stream closes, answered or not: only a
   // cancel while the handler still runs aborts it (building the error costs a stack trace).
-  call.on('cancelled', () => { if (!finished) ac.abort(new StatusError(Status.CANCELLED, 'call cancelled')); });
+  call.on('cancelled', () => { if (!finished) ac.abort(cancelled('call cancelled')); });
   return { metadata: call.metadata, signal: ac.signal, deadline: call.getDeadline(), rpc, finish: () => { finished = true; } };
 }
 

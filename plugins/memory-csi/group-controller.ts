@@ -1,7 +1,7 @@
 // GroupController service: volume group snapshots — one snapshot per source volume, all cut in
 // one go with the same creation time, created, fetched and deleted as a group.
 import type { GroupControllerDefinition, VolumeGroupSnapshot } from '../../interfaces/gen/csi/csi.js';
-import { alreadyExists, grpcError, invalidArgument, notFound, Status } from '../../interfaces/grpc/errors.js';
+import { alreadyExists, invalidArgument, notFound, resourceExhausted } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import { GROUP_CONTROLLER_CAPABILITIES } from './capabilities.js';
@@ -52,7 +52,7 @@ export function groupControllerService(d: MemoryCsiDriver): ServiceImpl<typeof G
         const volumes = req.sourceVolumeIds.map((id, i) => d.volumeOrNotFound(id, `source_volume_ids[${i}]`));
         const need = volumes.reduce((n, v) => n + dataBytes(v.dataPath, v.accessType === 'block'), 0n);
         const available = store.availableBytes();
-        if (need > available) throw grpcError(Status.RESOURCE_EXHAUSTED, `not enough space for the group snapshot: ${need} bytes of data, ${available} available`);
+        if (need > available) throw resourceExhausted(`not enough space for the group snapshot: ${need} bytes of data, ${available} available`);
         const id = store.newGroupId();
         const at = new Date();
         const cut: string[] = [];

@@ -6,7 +6,7 @@ import {
   VolumeCapability_AccessMode_Mode as Mode, VolumeUsage_Unit as Unit,
   type NodeDefinition, type NodePublishVolumeRequest, type VolumeCapability, type VolumeCondition,
 } from '../../interfaces/gen/csi/csi.js';
-import { alreadyExists, failedPrecondition, grpcError, invalidArgument, notFound, Status } from '../../interfaces/grpc/errors.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound, outOfRange, resourceExhausted } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import { nodeCapabilities } from './capabilities.js';
 import type { MemoryCsiDriver } from './driver.js';
@@ -24,9 +24,9 @@ const BYTES_PER_INODE = 16384n;
 function createEphemeral(d: MemoryCsiDriver, req: NodePublishVolumeRequest, cap: VolumeCapability): VolumeRec {
   if (cap.block) throw invalidArgument('volume_capability: inline ephemeral volumes must use mount access');
   const size = req.volumeContext.size ? parseQuantity(req.volumeContext.size, 'volume_context.size') : d.defaultVolumeBytes;
-  if (size > d.maxVolumeBytes) throw grpcError(Status.OUT_OF_RANGE, `volume_context.size ${size} is more than the largest volume this driver makes (${d.maxVolumeBytes} bytes)`);
+  if (size > d.maxVolumeBytes) throw outOfRange(`volume_context.size ${size} is more than the largest volume this driver makes (${d.maxVolumeBytes} bytes)`);
   const available = d.store.availableBytes();
-  if (size > available) throw grpcError(Status.RESOURCE_EXHAUSTED, `not enough capacity for inline volume ${req.volumeId} of ${size} bytes: ${available} available`);
+  if (size > available) throw resourceExhausted(`not enough capacity for inline volume ${req.volumeId} of ${size} bytes: ${available} available`);
   const seq = d.store.nextSeq();
   // The id comes from the CO and may hold any characters: the data directory gets a name of our own.
   const dataPath = d.dataPathFor('volumes', `ephemeral-${seq}`, false);
@@ -186,7 +186,7 @@ export function nodeService(d: MemoryCsiDriver): ServiceImpl<typeof NodeDefiniti
         if (why) throw invalidArgument(`volume_capability exceeds the volume's capabilities: ${why}`);
         const want = range?.required || (range?.limit && range.limit < v.capacity ? range.limit : v.capacity);
         if (want > v.capacity) {
-          throw grpcError(Status.OUT_OF_RANGE, `capacity_range asks for ${want} bytes but volume ${v.id} has ${v.capacity}: ControllerExpandVolume must grow it first`);
+          throw outOfRange(`capacity_range asks for ${want} bytes but volume ${v.id} has ${v.capacity}: ControllerExpandVolume must grow it first`);
         }
         if (want > v.nodeCapacity) v.nodeCapacity = want;
         return { capacityBytes: v.nodeCapacity };

@@ -1,7 +1,7 @@
 // Controller service, snapshot half. A snapshot is a real copy of the volume's data taken when it
 // is cut, so it stays usable after its source volume is deleted (snapshots are independent).
 import type { ControllerDefinition, Snapshot } from '../../interfaces/gen/csi/csi.js';
-import { alreadyExists, grpcError, invalidArgument, notFound, Status } from '../../interfaces/grpc/errors.js';
+import { alreadyExists, invalidArgument, notFound, resourceExhausted } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import type { MemoryCsiDriver } from './driver.js';
@@ -23,7 +23,7 @@ export async function cutSnapshot(d: MemoryCsiDriver, v: VolumeRec, name: string
   const block = v.accessType === 'block';
   const size = dataBytes(v.dataPath, block);
   const available = d.store.availableBytes();
-  if (size > available) throw grpcError(Status.RESOURCE_EXHAUSTED, `not enough space to snapshot volume ${v.id}: ${size} bytes of data, ${available} available`);
+  if (size > available) throw resourceExhausted(`not enough space to snapshot volume ${v.id}: ${size} bytes of data, ${available} available`);
   const seq = d.store.nextSeq();
   const id = d.store.newSnapshotId(seq);
   const dataPath = d.dataPathFor('snapshots', id, block);
