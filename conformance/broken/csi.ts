@@ -96,8 +96,7 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     patch({ controller }, d) {
       const orig = controller.createSnapshot;
       controller.createSnapshot = (req, ctx) => {
-        const id = d.store.snapshotByName.get(req.name);
-        const s = id ? d.store.snapshots.get(id) : undefined;
+        const s = d.store.snapshots.named(req.name);
         return s ? { snapshot: snapshotMessage(s) } : orig(req, ctx);
       };
     },
@@ -350,8 +349,8 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     patch({ group }, d) {
       const orig = group.createVolumeGroupSnapshot;
       group.createVolumeGroupSnapshot = (req, ctx) => {
-        const id = d.store.groupByName.get(req.name);
-        return id ? orig({ ...req, sourceVolumeIds: d.store.groups.get(id)!.sourceVolumeIds, parameters: d.store.groups.get(id)!.parameters }, ctx) : orig(req, ctx);
+        const g = d.store.groups.named(req.name);
+        return g ? orig({ ...req, sourceVolumeIds: g.sourceVolumeIds, parameters: g.parameters }, ctx) : orig(req, ctx);
       };
     },
   },

@@ -32,8 +32,7 @@ export async function cutSnapshot(d: MemoryCsiDriver, v: VolumeRec, name: string
     seq, id, name, sourceVolumeId: v.id, sizeBytes: v.capacity, dataBytes: size, accessType: v.accessType, fsType: v.fsType,
     parameters: { ...parameters }, groupId, dataPath, createdAt: at,
   };
-  d.store.snapshots.set(id, rec);
-  if (name) d.store.snapshotByName.set(name, id);
+  d.store.snapshots.add(rec);
   return rec;
 }
 
@@ -45,9 +44,8 @@ export function snapshotMethods(d: MemoryCsiDriver): SnapshotMethods {
       validName(req.name, 'name');
       required(req.sourceVolumeId, 'source_volume_id');
       return store.exclusive([`snapshot named ${req.name}`, `volume ${req.sourceVolumeId}`], async () => {
-        const existingId = store.snapshotByName.get(req.name);
-        if (existingId) {
-          const s = store.snapshots.get(existingId)!;
+        const s = store.snapshots.named(req.name);
+        if (s) {
           if (s.sourceVolumeId !== req.sourceVolumeId) {
             throw alreadyExists(`snapshot ${req.name} already exists as ${s.id} of volume ${s.sourceVolumeId}, not of ${req.sourceVolumeId}`);
           }
