@@ -398,7 +398,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
 
   // ---- ControllerPublishVolume / ControllerUnpublishVolume ---------------------------------
   c({
-    id: 'csi.controller.publish.idempotent', rpc: 'ControllerPublishVolume', rules: [...VOLUME, RULES.publishOk, 'csi.controller-publish-volume.idempotent', 'csi.controller-publish-volume.publish-context-stable'], needs: [...base, PUBLISH_UNPUBLISH],
+    id: 'csi.controller.publish-volume.idempotent', rpc: 'ControllerPublishVolume', rules: [...VOLUME, RULES.publishOk, 'csi.controller-publish-volume.idempotent', 'csi.controller-publish-volume.publish-context-stable'], needs: [...base, PUBLISH_UNPUBLISH],
     name: 'ControllerPublishVolume twice with the same arguments answers OK with the same publish_context',
     async run(k) {
       const v = await k.createVolume();
@@ -408,24 +408,24 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       expectEqual(again.publishContext, ctx1, { rule: 'csi.controller-publish-volume.publish-context-stable', what: 'publish_context of the second call', call: p });
     },
   }),
-  missing(G, 'csi.controller.publish.missing-volume-id', 'ControllerPublishVolume', 'volume_id', 'csi.controller-publish-volume.volume-id-required', [CONTROLLER, PUBLISH_UNPUBLISH], async (k) => ({ p: k.controller.controllerPublishVolume({ volumeId: '', nodeId: k.env.nodeId, volumeCapability: k.cap() }) })),
-  missing(G, 'csi.controller.publish.missing-node-id', 'ControllerPublishVolume', 'node_id', 'csi.controller-publish-volume.node-id-required', [...base, PUBLISH_UNPUBLISH], async (k) => {
+  missing(G, 'csi.controller.publish-volume.missing-volume-id', 'ControllerPublishVolume', 'volume_id', 'csi.controller-publish-volume.volume-id-required', [CONTROLLER, PUBLISH_UNPUBLISH], async (k) => ({ p: k.controller.controllerPublishVolume({ volumeId: '', nodeId: k.env.nodeId, volumeCapability: k.cap() }) })),
+  missing(G, 'csi.controller.publish-volume.missing-node-id', 'ControllerPublishVolume', 'node_id', 'csi.controller-publish-volume.node-id-required', [...base, PUBLISH_UNPUBLISH], async (k) => {
     const v = await k.createVolume();
     return { p: k.controller.controllerPublishVolume({ volumeId: v.volumeId, nodeId: '', volumeCapability: k.cap() }) };
   }),
-  missing(G, 'csi.controller.publish.missing-capability', 'ControllerPublishVolume', 'volume_capability', 'csi.controller-publish-volume.capability-required', [...base, PUBLISH_UNPUBLISH], async (k) => {
+  missing(G, 'csi.controller.publish-volume.missing-capability', 'ControllerPublishVolume', 'volume_capability', 'csi.controller-publish-volume.capability-required', [...base, PUBLISH_UNPUBLISH], async (k) => {
     const v = await k.createVolume();
     return { p: k.controller.controllerPublishVolume({ volumeId: v.volumeId, nodeId: k.env.nodeId }) };
   }),
   c({
-    id: 'csi.controller.publish.unknown-volume', rpc: 'ControllerPublishVolume', rules: ['csi.controller-publish-volume.volume-not-found', 'csi.error-scheme.table-codes'], needs: [CONTROLLER, PUBLISH_UNPUBLISH],
+    id: 'csi.controller.publish-volume.unknown-volume', rpc: 'ControllerPublishVolume', rules: ['csi.controller-publish-volume.volume-not-found', 'csi.error-scheme.table-codes'], needs: [CONTROLLER, PUBLISH_UNPUBLISH],
     name: 'ControllerPublishVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       await expectCode(k.controller.controllerPublishVolume({ volumeId: unknownVolume(k), nodeId: k.env.nodeId, volumeCapability: k.cap() }), 'NOT_FOUND', { rule: 'csi.controller-publish-volume.volume-not-found' });
     },
   }),
   c({
-    id: 'csi.controller.publish.unknown-node', rpc: 'ControllerPublishVolume', rules: [...VOLUME, 'csi.controller-publish-volume.node-not-found'], needs: [...base, PUBLISH_UNPUBLISH],
+    id: 'csi.controller.publish-volume.unknown-node', rpc: 'ControllerPublishVolume', rules: [...VOLUME, 'csi.controller-publish-volume.node-not-found'], needs: [...base, PUBLISH_UNPUBLISH],
     name: 'ControllerPublishVolume to a node that does not exist fails with NOT_FOUND',
     async run(k) {
       const v = await k.createVolume();
@@ -436,7 +436,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.publish.incompatible-readonly', rpc: 'ControllerPublishVolume', rules: [...VOLUME, RULES.publishOk, 'csi.controller-publish-volume.incompatible-already-exists'], needs: [...base, PUBLISH_UNPUBLISH, C(CtrlCap.PUBLISH_READONLY)],
+    id: 'csi.controller.publish-volume.incompatible-readonly', rpc: 'ControllerPublishVolume', rules: [...VOLUME, RULES.publishOk, 'csi.controller-publish-volume.incompatible-already-exists'], needs: [...base, PUBLISH_UNPUBLISH, C(CtrlCap.PUBLISH_READONLY)],
     name: 'ControllerPublishVolume again with another readonly flag fails with ALREADY_EXISTS',
     async run(k) {
       const v = await k.createVolume();
@@ -446,7 +446,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.unpublish.idempotent', rpc: 'ControllerUnpublishVolume', rules: [...VOLUME, RULES.publishOk, 'csi.controller-unpublish-volume.implemented', 'csi.controller-unpublish-volume.idempotent'], needs: [...base, PUBLISH_UNPUBLISH],
+    id: 'csi.controller.unpublish-volume.idempotent', rpc: 'ControllerUnpublishVolume', rules: [...VOLUME, RULES.publishOk, 'csi.controller-unpublish-volume.implemented', 'csi.controller-unpublish-volume.idempotent'], needs: [...base, PUBLISH_UNPUBLISH],
     name: 'ControllerUnpublishVolume twice answers OK both times',
     async run(k) {
       const v = await k.createVolume();
@@ -457,7 +457,7 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.controller.unpublish.all-nodes', rpc: 'ControllerUnpublishVolume', rules: [...VOLUME, RULES.publishOk, 'csi.controller-unpublish-volume.all-nodes'], needs: [...base, PUBLISH_UNPUBLISH],
+    id: 'csi.controller.unpublish-volume.all-nodes', rpc: 'ControllerUnpublishVolume', rules: [...VOLUME, RULES.publishOk, 'csi.controller-unpublish-volume.all-nodes'], needs: [...base, PUBLISH_UNPUBLISH],
     name: 'ControllerUnpublishVolume without node_id unpublishes the volume from every node',
     async run(k) {
       const v = await k.createVolume();
@@ -471,9 +471,9 @@ export const controllerCases: CaseDef<CsiEnv>[] = [
       } else k.ctx.log('the plugin reports no publications (GET_VOLUME with LIST_VOLUMES_PUBLISHED_NODES): only the OK answer is checked');
     },
   }),
-  missing(G, 'csi.controller.unpublish.missing-volume-id', 'ControllerUnpublishVolume', 'volume_id', 'csi.controller-unpublish-volume.volume-id-required', [CONTROLLER, PUBLISH_UNPUBLISH], async (k) => ({ p: k.controller.controllerUnpublishVolume({ volumeId: '', nodeId: k.env.nodeId }) })),
+  missing(G, 'csi.controller.unpublish-volume.missing-volume-id', 'ControllerUnpublishVolume', 'volume_id', 'csi.controller-unpublish-volume.volume-id-required', [CONTROLLER, PUBLISH_UNPUBLISH], async (k) => ({ p: k.controller.controllerUnpublishVolume({ volumeId: '', nodeId: k.env.nodeId }) })),
   c({
-    id: 'csi.controller.unpublish.unknown-volume', rpc: 'ControllerUnpublishVolume', rules: ['csi.controller-unpublish-volume.unknown-ok'], needs: [CONTROLLER, PUBLISH_UNPUBLISH], tags: ['Optional'],
+    id: 'csi.controller.unpublish-volume.unknown-volume', rpc: 'ControllerUnpublishVolume', rules: ['csi.controller-unpublish-volume.unknown-ok'], needs: [CONTROLLER, PUBLISH_UNPUBLISH], tags: ['Optional'],
     name: 'ControllerUnpublishVolume of a volume that does not exist answers OK',
     async run(k) {
       await expectOk(k.controller.controllerUnpublishVolume({ volumeId: unknownVolume(k), nodeId: k.env.nodeId }), { rule: 'csi.controller-unpublish-volume.unknown-ok' });

@@ -69,7 +69,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.node.unpublish.removes-target', rpc: 'NodeUnpublishVolume', rules: [...LIFECYCLE, 'csi.node-unpublish-volume.implemented', 'csi.node-unpublish-volume.removes-target'], needs: vol,
+    id: 'csi.node.unpublish-volume.removes-target', rpc: 'NodeUnpublishVolume', rules: [...LIFECYCLE, 'csi.node-unpublish-volume.implemented', 'csi.node-unpublish-volume.removes-target'], needs: vol,
     name: 'NodeUnpublishVolume removes what NodePublishVolume created at target_path',
     async run(k) {
       const { volume, targetPath } = await published(k);
@@ -78,7 +78,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.node.publish.idempotent', rpc: 'NodePublishVolume', rules: [...LIFECYCLE, 'csi.node-publish-volume.idempotent'], needs: vol,
+    id: 'csi.node.publish-volume.idempotent', rpc: 'NodePublishVolume', rules: [...LIFECYCLE, 'csi.node-publish-volume.idempotent'], needs: vol,
     name: 'NodePublishVolume twice with the same arguments answers OK both times',
     async run(k) {
       const { volume, publishContext, stagingTargetPath, targetPath } = await published(k);
@@ -88,7 +88,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.node.stage.idempotent', rpc: 'NodeStageVolume', rules: [...LIFECYCLE, 'csi.node-stage-volume.idempotent'], needs: [...vol, STAGE_UNSTAGE],
+    id: 'csi.node.stage-volume.idempotent', rpc: 'NodeStageVolume', rules: [...LIFECYCLE, 'csi.node-stage-volume.idempotent'], needs: [...vol, STAGE_UNSTAGE],
     name: 'NodeStageVolume twice with the same arguments answers OK both times',
     async run(k) {
       const { volume, publishContext, stagingTargetPath } = await k.readyVolume();
@@ -97,7 +97,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.node.unpublish.idempotent', rpc: 'NodeUnpublishVolume', rules: [...LIFECYCLE, 'csi.node-unpublish-volume.implemented', 'csi.node-unpublish-volume.idempotent'], needs: vol,
+    id: 'csi.node.unpublish-volume.idempotent', rpc: 'NodeUnpublishVolume', rules: [...LIFECYCLE, 'csi.node-unpublish-volume.implemented', 'csi.node-unpublish-volume.idempotent'], needs: vol,
     name: 'NodeUnpublishVolume twice answers OK both times',
     async run(k) {
       const { volume, targetPath } = await published(k);
@@ -106,7 +106,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.node.unstage.idempotent', rpc: 'NodeUnstageVolume', rules: [...LIFECYCLE, 'csi.node-unstage-volume.implemented', 'csi.node-unstage-volume.idempotent'], needs: [...vol, STAGE_UNSTAGE],
+    id: 'csi.node.unstage-volume.idempotent', rpc: 'NodeUnstageVolume', rules: [...LIFECYCLE, 'csi.node-unstage-volume.implemented', 'csi.node-unstage-volume.idempotent'], needs: [...vol, STAGE_UNSTAGE],
     name: 'NodeUnstageVolume twice answers OK both times',
     async run(k) {
       const { volume, stagingTargetPath } = await k.readyVolume();
@@ -115,7 +115,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.node.unpublish.unknown-target', rpc: 'NodeUnpublishVolume', rules: [...LIFECYCLE, 'csi.node-unpublish-volume.idempotent'], needs: vol,
+    id: 'csi.node.unpublish-volume.unknown-target', rpc: 'NodeUnpublishVolume', rules: [...LIFECYCLE, 'csi.node-unpublish-volume.idempotent'], needs: vol,
     name: 'NodeUnpublishVolume at a target_path where the volume was never published answers OK',
     async run(k) {
       const { volume } = await k.readyVolume();
@@ -124,7 +124,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.node.publish.readonly', rpc: 'NodePublishVolume', rules: [...LIFECYCLE, 'csi.node-publish-volume.incompatible-already-exists'], needs: vol,
+    id: 'csi.node.publish-volume.readonly', rpc: 'NodePublishVolume', rules: [...LIFECYCLE, 'csi.node-publish-volume.incompatible-already-exists'], needs: vol,
     name: 'NodePublishVolume readonly answers OK; publishing again writable at the same target fails with ALREADY_EXISTS',
     async run(k) {
       const { volume, publishContext, stagingTargetPath, targetPath } = await published(k, true);
@@ -133,7 +133,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.node.publish.without-staging', rpc: 'NodePublishVolume', rules: [...VOLUME, RULES.publishOk, 'csi.node-publish-volume.staging-path-not-set'], needs: [...vol, STAGE_UNSTAGE],
+    id: 'csi.node.publish-volume.without-staging', rpc: 'NodePublishVolume', rules: [...VOLUME, RULES.publishOk, 'csi.node-publish-volume.staging-path-not-set'], needs: [...vol, STAGE_UNSTAGE],
     name: 'NodePublishVolume without staging_target_path on a plugin with STAGE_UNSTAGE_VOLUME fails with FAILED_PRECONDITION',
     async run(k) {
       const v = await k.createVolume();
@@ -145,7 +145,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.node.publish.missing-capability-and-staging', rpc: 'NodePublishVolume', rules: [...VOLUME, RULES.publishOk, 'csi.error-scheme.argument-before-state', 'csi.node-publish-volume.capability-required'], needs: [...vol, STAGE_UNSTAGE],
+    id: 'csi.node.publish-volume.missing-capability-and-staging', rpc: 'NodePublishVolume', rules: [...VOLUME, RULES.publishOk, 'csi.error-scheme.argument-before-state', 'csi.node-publish-volume.capability-required'], needs: [...vol, STAGE_UNSTAGE],
     name: 'NodePublishVolume without volume_capability and without staging_target_path fails with INVALID_ARGUMENT (the argument error wins over the state error)',
     async run(k) {
       // Both a missing REQUIRED field (INVALID_ARGUMENT) and the table's "staging target path not set"
@@ -160,7 +160,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.node.publish.unknown-volume', rpc: 'NodePublishVolume', rules: ['csi.node-publish-volume.not-found', 'csi.error-scheme.table-codes'], name: 'NodePublishVolume of a volume that does not exist fails with NOT_FOUND',
+    id: 'csi.node.publish-volume.unknown-volume', rpc: 'NodePublishVolume', rules: ['csi.node-publish-volume.not-found', 'csi.error-scheme.table-codes'], name: 'NodePublishVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       const staging = k.has(STAGE_UNSTAGE) ? k.stagingPath() : '';
       await expectCode(k.node.nodePublishVolume({ volumeId: k.ctx.unique('missing-volume'), targetPath: k.targetPath(), stagingTargetPath: staging, volumeCapability: k.cap() }), 'NOT_FOUND',
@@ -168,21 +168,21 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.node.stage.unknown-volume', rpc: 'NodeStageVolume', rules: ['csi.node-stage-volume.not-found'], needs: [STAGE_UNSTAGE], name: 'NodeStageVolume of a volume that does not exist fails with NOT_FOUND',
+    id: 'csi.node.stage-volume.unknown-volume', rpc: 'NodeStageVolume', rules: ['csi.node-stage-volume.not-found'], needs: [STAGE_UNSTAGE], name: 'NodeStageVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       await expectCode(k.node.nodeStageVolume({ volumeId: k.ctx.unique('missing-volume'), stagingTargetPath: k.stagingPath(), volumeCapability: k.cap() }), 'NOT_FOUND',
         { rule: 'csi.node-stage-volume.not-found' });
     },
   }),
   c({
-    id: 'csi.node.unstage.unknown-volume', rpc: 'NodeUnstageVolume', rules: ['csi.node-unstage-volume.not-found'], needs: [STAGE_UNSTAGE], tags: ['Optional'], name: 'NodeUnstageVolume of a volume that does not exist fails with NOT_FOUND',
+    id: 'csi.node.unstage-volume.unknown-volume', rpc: 'NodeUnstageVolume', rules: ['csi.node-unstage-volume.not-found'], needs: [STAGE_UNSTAGE], tags: ['Optional'], name: 'NodeUnstageVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       // Optional: the table says NOT_FOUND, while idempotency lets a plugin regard an unknown volume as already unstaged.
       await expectCode(k.node.nodeUnstageVolume({ volumeId: k.ctx.unique('missing-volume'), stagingTargetPath: k.stagingPath() }), 'NOT_FOUND', { rule: 'csi.node-unstage-volume.not-found' });
     },
   }),
   c({
-    id: 'csi.node.stage.incompatible-capability', rpc: 'NodeStageVolume', rules: [...LIFECYCLE, 'csi.node-stage-volume.incompatible-already-exists'], needs: [...vol, STAGE_UNSTAGE],
+    id: 'csi.node.stage-volume.incompatible-capability', rpc: 'NodeStageVolume', rules: [...LIFECYCLE, 'csi.node-stage-volume.incompatible-already-exists'], needs: [...vol, STAGE_UNSTAGE],
     name: 'NodeStageVolume again at the same staging path with another access mode fails with ALREADY_EXISTS',
     async run(k) {
       const { volume, publishContext, stagingTargetPath } = await k.readyVolume();
@@ -191,7 +191,7 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.node.publish.second-target', rpc: 'NodePublishVolume', rules: [...LIFECYCLE, 'csi.node-publish-volume.second-publish-table'], needs: vol, tags: ['Optional'],
+    id: 'csi.node.publish-volume.second-target', rpc: 'NodePublishVolume', rules: [...LIFECYCLE, 'csi.node-publish-volume.second-publish-table'], needs: vol, tags: ['Optional'],
     name: 'NodePublishVolume of a SINGLE_NODE_WRITER volume at a second target path fails with FAILED_PRECONDITION',
     async run(k) {
       // The second-publish tables: a non-MULTI_NODE mode (SINGLE_NODE_WRITER here) at another target is FAILED_PRECONDITION.
@@ -213,36 +213,36 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     },
   }),
   c({
-    id: 'csi.node.unpublish.unknown-volume', rpc: 'NodeUnpublishVolume', rules: ['csi.node-unpublish-volume.not-found'], tags: ['Optional'], name: 'NodeUnpublishVolume of a volume that does not exist fails with NOT_FOUND',
+    id: 'csi.node.unpublish-volume.unknown-volume', rpc: 'NodeUnpublishVolume', rules: ['csi.node-unpublish-volume.not-found'], tags: ['Optional'], name: 'NodeUnpublishVolume of a volume that does not exist fails with NOT_FOUND',
     async run(k) {
       await expectCode(k.node.nodeUnpublishVolume({ volumeId: k.ctx.unique('missing-volume'), targetPath: k.targetPath() }), 'NOT_FOUND',
         { rule: 'csi.node-unpublish-volume.not-found' });
     },
   }),
-  missing(G, 'csi.node.publish.missing-volume-id', 'NodePublishVolume', 'volume_id', 'csi.node-publish-volume.volume-id-required', [], async (k) => ({ p: k.node.nodePublishVolume({ volumeId: '', targetPath: k.targetPath(), stagingTargetPath: k.has(STAGE_UNSTAGE) ? k.stagingPath() : '', volumeCapability: k.cap() }) })),
-  missing(G, 'csi.node.publish.missing-target-path', 'NodePublishVolume', 'target_path', 'csi.node-publish-volume.target-path-required', vol, async (k) => {
+  missing(G, 'csi.node.publish-volume.missing-volume-id', 'NodePublishVolume', 'volume_id', 'csi.node-publish-volume.volume-id-required', [], async (k) => ({ p: k.node.nodePublishVolume({ volumeId: '', targetPath: k.targetPath(), stagingTargetPath: k.has(STAGE_UNSTAGE) ? k.stagingPath() : '', volumeCapability: k.cap() }) })),
+  missing(G, 'csi.node.publish-volume.missing-target-path', 'NodePublishVolume', 'target_path', 'csi.node-publish-volume.target-path-required', vol, async (k) => {
     const r = await k.readyVolume();
     return { p: k.node.nodePublishVolume({ volumeId: r.volume.volumeId, targetPath: '', stagingTargetPath: r.stagingTargetPath, volumeCapability: k.cap(), publishContext: r.publishContext }) };
   }),
-  missing(G, 'csi.node.publish.missing-capability', 'NodePublishVolume', 'volume_capability', 'csi.node-publish-volume.capability-required', vol, async (k) => {
+  missing(G, 'csi.node.publish-volume.missing-capability', 'NodePublishVolume', 'volume_capability', 'csi.node-publish-volume.capability-required', vol, async (k) => {
     const r = await k.readyVolume();
     const targetPath = k.targetPath();
     const p = k.node.nodePublishVolume({ volumeId: r.volume.volumeId, targetPath, stagingTargetPath: r.stagingTargetPath, publishContext: r.publishContext });
     p.then(() => k.ctx.cleanup(() => k.env.client.node.nodeUnpublishVolume({ volumeId: r.volume.volumeId, targetPath }), `NodeUnpublishVolume ${targetPath}`), () => undefined);
     return { p };
   }),
-  missing(G, 'csi.node.unpublish.missing-volume-id', 'NodeUnpublishVolume', 'volume_id', 'csi.node-unpublish-volume.volume-id-required', [], async (k) => ({ p: k.node.nodeUnpublishVolume({ volumeId: '', targetPath: k.targetPath() }) })),
-  missing(G, 'csi.node.unpublish.missing-target-path', 'NodeUnpublishVolume', 'target_path', 'csi.node-unpublish-volume.target-path-required', vol, async (k) => {
+  missing(G, 'csi.node.unpublish-volume.missing-volume-id', 'NodeUnpublishVolume', 'volume_id', 'csi.node-unpublish-volume.volume-id-required', [], async (k) => ({ p: k.node.nodeUnpublishVolume({ volumeId: '', targetPath: k.targetPath() }) })),
+  missing(G, 'csi.node.unpublish-volume.missing-target-path', 'NodeUnpublishVolume', 'target_path', 'csi.node-unpublish-volume.target-path-required', vol, async (k) => {
     const { volume } = await published(k);
     return { p: k.node.nodeUnpublishVolume({ volumeId: volume.volumeId, targetPath: '' }) };
   }),
-  missing(G, 'csi.node.stage.missing-volume-id', 'NodeStageVolume', 'volume_id', 'csi.node-stage-volume.volume-id-required', [STAGE_UNSTAGE], async (k) => ({ p: k.node.nodeStageVolume({ volumeId: '', stagingTargetPath: k.stagingPath(), volumeCapability: k.cap() }) })),
-  missing(G, 'csi.node.stage.missing-staging-path', 'NodeStageVolume', 'staging_target_path', 'csi.node-stage-volume.staging-path-required', [...vol, STAGE_UNSTAGE], async (k) => {
+  missing(G, 'csi.node.stage-volume.missing-volume-id', 'NodeStageVolume', 'volume_id', 'csi.node-stage-volume.volume-id-required', [STAGE_UNSTAGE], async (k) => ({ p: k.node.nodeStageVolume({ volumeId: '', stagingTargetPath: k.stagingPath(), volumeCapability: k.cap() }) })),
+  missing(G, 'csi.node.stage-volume.missing-staging-path', 'NodeStageVolume', 'staging_target_path', 'csi.node-stage-volume.staging-path-required', [...vol, STAGE_UNSTAGE], async (k) => {
     const v = await k.createVolume();
     const publishContext = await k.controllerPublish(v.volumeId);
     return { p: k.node.nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: '', volumeCapability: k.cap(), publishContext }) };
   }),
-  missing(G, 'csi.node.stage.missing-capability', 'NodeStageVolume', 'volume_capability', 'csi.node-stage-volume.capability-required', [...vol, STAGE_UNSTAGE], async (k) => {
+  missing(G, 'csi.node.stage-volume.missing-capability', 'NodeStageVolume', 'volume_capability', 'csi.node-stage-volume.capability-required', [...vol, STAGE_UNSTAGE], async (k) => {
     const v = await k.createVolume();
     const publishContext = await k.controllerPublish(v.volumeId);
     const stagingTargetPath = k.stagingPath();
@@ -250,8 +250,8 @@ export const nodeCases: CaseDef<CsiEnv>[] = [
     p.then(() => k.ctx.cleanup(() => k.env.client.node.nodeUnstageVolume({ volumeId: v.volumeId, stagingTargetPath }), `NodeUnstageVolume ${stagingTargetPath}`), () => undefined);
     return { p };
   }),
-  missing(G, 'csi.node.unstage.missing-volume-id', 'NodeUnstageVolume', 'volume_id', 'csi.node-unstage-volume.volume-id-required', [STAGE_UNSTAGE], async (k) => ({ p: k.node.nodeUnstageVolume({ volumeId: '', stagingTargetPath: k.stagingPath() }) })),
-  missing(G, 'csi.node.unstage.missing-staging-path', 'NodeUnstageVolume', 'staging_target_path', 'csi.node-unstage-volume.staging-path-required', [...vol, STAGE_UNSTAGE], async (k) => {
+  missing(G, 'csi.node.unstage-volume.missing-volume-id', 'NodeUnstageVolume', 'volume_id', 'csi.node-unstage-volume.volume-id-required', [STAGE_UNSTAGE], async (k) => ({ p: k.node.nodeUnstageVolume({ volumeId: '', stagingTargetPath: k.stagingPath() }) })),
+  missing(G, 'csi.node.unstage-volume.missing-staging-path', 'NodeUnstageVolume', 'staging_target_path', 'csi.node-unstage-volume.staging-path-required', [...vol, STAGE_UNSTAGE], async (k) => {
     const r = await k.readyVolume();
     return { p: k.node.nodeUnstageVolume({ volumeId: r.volume.volumeId, stagingTargetPath: '' }) };
   }),

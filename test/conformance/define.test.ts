@@ -37,7 +37,7 @@ test('case ids stay unique across suites', () => {
 test('casesFor and --focus find the cases of an RPC', () => {
   const csi = all('csi');
   const publish = casesFor(csi, 'NodePublishVolume').map((c) => c.id);
-  assert.ok(publish.includes('csi.node.publish.missing-target-path'), publish.join(', '));
+  assert.ok(publish.includes('csi.node.publish-volume.missing-target-path'), publish.join(', '));
   assert.ok(!publish.includes('csi.controller.create-volume.missing-name'));
   const sel = selectCases({ name: 'csi', title: 'csi', cases: csi, setup: async () => { throw new Error('unused'); } }, { focus: 'rpc:.*\\bNodeStageVolume\\b' });
   const chosen = sel.filter((s) => !s.skipped).map((s) => s.c.id);
