@@ -58,5 +58,9 @@ export type MethodName<D> = D extends ServiceDefinition ? D['methods'][keyof D['
 export const methodNames = <Ds extends readonly ServiceDefinition[]>(...defs: Ds): MethodName<Ds[number]>[] =>
   defs.flatMap((d) => Object.values(d.methods).map((m) => m.name as MethodName<Ds[number]>));
 
+/** Every RPC of generated service definitions as a gRPC kit records it ("Controller/CreateVolume"): the rows of the RPC coverage table. */
+export const recordedNames = (...defs: Array<ServiceDefinition & { fullName: string }>): string[] =>
+  defs.flatMap((d) => Object.values(d.methods).map((m) => `${d.fullName.split('.').pop()}/${m.name}`));
+
 /** A gRPC kit records calls as "Service/Method": is `recorded` a call of `rpc`? */
 export const isGrpcCallOf = (recorded: string, rpc: string): boolean => recorded.slice(recorded.lastIndexOf('/') + 1) === rpc;

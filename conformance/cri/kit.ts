@@ -19,7 +19,7 @@ import { RpcError } from '../../interfaces/grpc/errors.js';
 import type { DeepPartial, ServiceDef } from '../../interfaces/grpc/types.js';
 import { ConformanceFailure, expectCode, expectOk, fail, type Expect } from '../runner/assert.js';
 import type { CaseContext } from '../runner/context.js';
-import { isGrpcCallOf, methodNames } from '../define.js';
+import { isGrpcCallOf, methodNames, recordedNames } from '../define.js';
 
 export { ContainerState, PodSandboxState };
 
@@ -128,8 +128,7 @@ function recording<D extends ServiceDef>(ctx: CaseContext, def: D, client: Promi
 }
 
 /** Every RPC of both services, as the coverage table names them. */
-export const CRI_RPCS = [RuntimeServiceDefinition, ImageServiceDefinition]
-  .flatMap((d) => Object.values(d.methods).map((m) => `${d.fullName.split('.').pop()}/${m.name}`));
+export const CRI_RPCS = recordedNames(RuntimeServiceDefinition, ImageServiceDefinition);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

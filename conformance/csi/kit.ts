@@ -17,7 +17,7 @@ import { RpcError } from '../../interfaces/grpc/errors.js';
 import type { DeepPartial, ServiceDef } from '../../interfaces/grpc/types.js';
 import { expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseContext } from '../runner/context.js';
-import { isGrpcCallOf, methodNames } from '../define.js';
+import { isGrpcCallOf, methodNames, recordedNames } from '../define.js';
 
 export { Mode };
 const GiB = 1024n ** 3n;
@@ -154,6 +154,9 @@ function padded(parent: string, name: string, minBytes: number): string {
 /** Every RPC of the four CSI services, by proto name: what a case may declare as its rpc. */
 export const CSI_RPC_NAMES = methodNames(IdentityDefinition, ControllerDefinition, NodeDefinition, GroupControllerDefinition);
 export type CsiRpc = (typeof CSI_RPC_NAMES)[number];
+
+/** Every RPC of the four services as the coverage table names them ("Node/NodePublishVolume"). */
+export const CSI_RPCS = recordedNames(IdentityDefinition, ControllerDefinition, NodeDefinition, GroupControllerDefinition);
 
 export class CsiKit implements Clients {
   static readonly rpcNames = CSI_RPC_NAMES;

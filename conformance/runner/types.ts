@@ -148,6 +148,8 @@ export interface RpcCoverage {
   answers: Record<string, number>;
   /** Cases that called it, with their result. */
   cases: Array<{ id: string; status: Status }>;
+  /** Cases that declare it (CaseDef.rpc, by proto name): the cases about it, not those that called it on the way. */
+  about?: Array<{ id: string; status: Status }>;
   /** Why nobody called it (from the suite's session), when nobody did. */
   note?: string;
 }

@@ -12,6 +12,8 @@ import { register, parseDuration } from '../../cli/commands/conformance.js';
 import {
   consoleReporter, expectCode, expectEqual, jsonText, junitXml, tapText, toJson, type CaseDef, type RunReport, type Suite,
 } from '../../conformance/runner/index.js';
+import { coverageLines } from '../../conformance/runner/reporters/format.js';
+import { rpcCoverage } from '../../conformance/runner/runner.js';
 import { byId, cases, runQuiet, tmp, withCsi } from './helpers.js';
 
 const test = suite('conformance: runner');
@@ -206,6 +208,31 @@ test('CLI: `conformance all --suites csi` runs against memory-csi and writes the
     process.exitCode = prevExit;
     t.cleanup();
   }
+});
+
+test('RPC coverage: rows by recorded name; the cases about an RPC are those that declare its proto name, not those that only called it', () => {
+  const calls = new Map([
+    ['Node/NodePublishVolume', { calls: 3, answers: { OK: 2, NOT_FOUND: 1 }, cases: new Set(['a', 'b']) }],
+  ]);
+  const results = [
+    { suite: 's', id: 'a', name: 'a', group: 'g', tags: [], durationMs: 1, status: 'passed' as const },
+    { suite: 's', id: 'b', name: 'b', group: 'g', tags: [], durationMs: 1, status: 'failed' as const },
+    { suite: 's', id: 'c', name: 'c', group: 'g', tags: [], durationMs: 1, status: 'not-applicable' as const },
+  ];
+  const defs = [
+    { id: 'a', name: 'a', group: 'g', rpc: ['NodePublishVolume'], run: async () => undefined },
+    { id: 'b', name: 'b', group: 'g', rpc: ['NodeStageVolume'], run: async () => undefined }, // called it on the way
+    { id: 'c', name: 'c', group: 'g', rpc: ['NodeStageVolume'], run: async () => undefined },
+    { id: 'd', name: 'd', group: 'g', rpc: ['NodePublishVolume'], run: async () => undefined }, // not selected: no result
+  ];
+  const rows = rpcCoverage(['Node/NodePublishVolume', 'Node/NodeStageVolume'], calls, results, { 'Node/NodeStageVolume': 'UNIMPLEMENTED' }, defs);
+  assert.equal(rows[0].about, [{ id: 'a', status: 'passed' }]);
+  assert.equal(rows[0].cases, [{ id: 'a', status: 'passed' }, { id: 'b', status: 'failed' }]);
+  assert.equal(rows[1].about, [{ id: 'b', status: 'failed' }, { id: 'c', status: 'not-applicable' }]);
+  const lines = coverageLines(rows);
+  assert.is(lines[0], 'RPC coverage: 1 of 2 RPCs called by cases, 2 with cases about them');
+  assert.match(lines[1], /^Node\/NodePublishVolume +3 calls +OK 2, NOT_FOUND 1; 2 cases: 1 passed, 1 failed; about it: 1 passed$/);
+  assert.match(lines[2], /^Node\/NodeStageVolume +0 calls +not called: UNIMPLEMENTED; about it: 1 failed, 1 not-applicable$/);
 });
 
 test('durations', () => {
