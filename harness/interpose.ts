@@ -45,10 +45,10 @@ export interface CniInterposer {
 export function interposeCni(cfg: TriadConfig, closers: Array<() => Promise<unknown>>, always = false): { cfg: TriadConfig; cni?: CniInterposer } {
   const net = cfg.network;
   if (!net.interpose && !always) return { cfg };
-  const triadRuns = cfg.runtime.type === 'memory' || isPrivateContainerd(cfg.runtime);
-  if (!triadRuns || (net.type !== 'cni' && !(net.type === 'memory' && cfg.runtime.type === 'memory'))) {
-    if (!net.interpose) return { cfg };
-    if (net.type !== 'cni') return { cfg };
+  const triadRunsCni = net.type === 'cni' && (cfg.runtime.type === 'memory' || isPrivateContainerd(cfg.runtime));
+  const memoryNetwork = net.type === 'memory' && cfg.runtime.type === 'memory';
+  if (!triadRunsCni && !memoryNetwork) {
+    if (!net.interpose || net.type !== 'cni') return { cfg };
     throw new Error(`${cfg.source}: network.faults / network.record: the runtime at ${cfg.runtime.endpoint} runs CNI from its own configuration, out of triad's reach; use the memory runtime or a private containerd (runtime.type containerd without endpoint)`);
   }
   const shimDir = join(cfg.kubelet.stateDir, 'cni-shim');
