@@ -1,6 +1,7 @@
 // The interposer is transparent: the CRI and CSI suites give the same result for every case through
-// `triad proxy` (started as the CLI starts it) as straight against memory-cri / memory-csi, and the
-// CNI suite the same through the CNI shim's rule and transcript code as straight against memory-cni.
+// `triad proxy` (started as the CLI starts it) as straight against memory-cri, memory-csi and the
+// hostPath driver, and the CNI suite the same through the CNI shim's rule and transcript code as
+// straight against memory-cni.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,6 +16,7 @@ import { cniSuite } from '../../conformance/cni/suite.js';
 import { installCniShim, readTranscript, shimInProcess } from '../../interfaces/interposer/index.js';
 import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../../plugins/memory-cni/index.js';
 import { serveMemoryCri } from '../../plugins/memory-cri/index.js';
+import { serveHostpathCsi } from '../../plugins/hostpath/index.js';
 import { serveMemoryCsi } from '../../plugins/memory-csi/index.js';
 import { cases, memoryNet, runQuiet, tmp } from '../conformance/helpers.js';
 
@@ -58,26 +60,33 @@ test('the CRI suite on memory-cri: same outcome for every case through the proxy
   }
 });
 
-test('the CSI suite on memory-csi: same outcome for every case through the proxy', async () => {
-  const t = tmp('triad-transp-csi-');
-  try {
-    const suiteOn = (endpoint: string, w: string) => csiSuite({ endpoint, stagingDir: join(t.dir, w, 'staging'), targetDir: join(t.dir, w, 'target') });
-    const direct = await serveMemoryCsi({ nodeId: 'node-a', dataDir: join(t.dir, 'da'), endpoint: join(t.dir, 'a.sock') });
-    const a = await runQuiet([suiteOn(direct.endpoint, 'wa')]);
-    await direct.close();
-    const up = await serveMemoryCsi({ nodeId: 'node-a', dataDir: join(t.dir, 'db'), endpoint: join(t.dir, 'b.sock') });
-    const p = await cliProxy(join(t.dir, 'p.sock'), up.endpoint, join(t.dir, 'csi.jsonl'));
-    const b = await runQuiet([suiteOn(`unix://${join(t.dir, 'p.sock')}`, 'wb')]);
-    await p.stop();
-    await up.close();
-    assert.ok(a.totals.passed >= 100, `direct: only ${a.totals.passed} passed`);
-    assert.equal(outcome(b), outcome(a));
-    assert.equal(b.totals, a.totals);
-    assert.ok(readTranscript(join(t.dir, 'csi.jsonl')).some((c) => c.method === 'Node/NodePublishVolume'));
-  } finally {
-    t.cleanup();
-  }
-});
+const csiDrivers = {
+  'memory-csi': (dir: string, endpoint: string) => serveMemoryCsi({ nodeId: 'node-a', dataDir: dir, endpoint }).then((d) => ({ endpoint: d.endpoint, stop: () => d.close() })),
+  'hostpath-csi': (dir: string, endpoint: string) => serveHostpathCsi({ nodeId: 'node-a', root: dir, endpoint }).then((d) => ({ endpoint: d.endpoint, stop: () => d.destroy() })),
+};
+
+for (const [name, serve] of Object.entries(csiDrivers)) {
+  test(`the CSI suite on ${name}: same outcome for every case through the proxy`, async () => {
+    const t = tmp('triad-transp-csi-');
+    try {
+      const suiteOn = (endpoint: string, w: string) => csiSuite({ endpoint, stagingDir: join(t.dir, w, 'staging'), targetDir: join(t.dir, w, 'target') });
+      const direct = await serve(join(t.dir, 'da'), join(t.dir, 'a.sock'));
+      const a = await runQuiet([suiteOn(direct.endpoint, 'wa')]);
+      await direct.stop();
+      const up = await serve(join(t.dir, 'db'), join(t.dir, 'b.sock'));
+      const p = await cliProxy(join(t.dir, 'p.sock'), up.endpoint, join(t.dir, 'csi.jsonl'));
+      const b = await runQuiet([suiteOn(`unix://${join(t.dir, 'p.sock')}`, 'wb')]);
+      await p.stop();
+      await up.stop();
+      assert.ok(a.totals.passed >= 100, `direct: only ${a.totals.passed} passed`);
+      assert.equal(outcome(b), outcome(a));
+      assert.equal(b.totals, a.totals);
+      assert.ok(readTranscript(join(t.dir, 'csi.jsonl')).some((c) => c.method === 'Node/NodePublishVolume'));
+    } finally {
+      t.cleanup();
+    }
+  });
+}
 
 test('the CNI suite on memory-cni: same outcome for every case through the shim', async () => {
   const t = tmp('triad-transp-cni-');
