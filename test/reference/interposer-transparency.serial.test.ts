@@ -1,7 +1,7 @@
 // The interposer is transparent on a real runtime: the CRI suite against the reference stack's
 // containerd gives the same outcome for every case through `startProxy` (recording a transcript)
-// as straight against containerd's socket, the two runs side by side. Cases containerd 1.6 is known to fail are left out of
-// both runs, as in conformance-cri.serial.test.ts.
+// as straight against containerd's socket, the two runs side by side. Cases containerd 1.6 is
+// known to fail are left out of both runs, as in conformance-cri.serial.test.ts.
 //
 // containerd itself is not deterministic under load: a run straight against it has failed
 // cri.network.sandbox-ip and cri.streaming.spdy.exec.missing-command once while the proxied run
