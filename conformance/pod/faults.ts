@@ -4,7 +4,11 @@
 // Each case aims its rules at its own pod (by name) or volume, so other cases in flight are
 // untouched, removes them when it ends, and checks status, events, the calls the kubelet made and
 // that the failed attempt left nothing behind.
+import { existsSync, statSync } from 'node:fs';
 import type { Pod } from '../../harness/api/types.js';
+import type { TriadConfig } from '../../harness/config/config.js';
+import { loadConfFile, loadFirstConfList } from '../../interfaces/cni/index.js';
+import { MEMORY_CNI_TYPE } from '../../plugins/memory-cni/index.js';
 import { POD_UID } from '../../harness/kubelet/labels.js';
 import type { TranscriptEntry } from '../../interfaces/interposer/transcript.js';
 import type { InterposerRule } from '../../interfaces/interposer/rules.js';
@@ -12,7 +16,7 @@ import type { RunningProxy } from '../../interfaces/interposer/proxy.js';
 import { expectEqual, expectOk, expectTrue } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
 import { defineCases } from '../define.js';
-import { CAP, NS, type PodEnv, PodKit } from './kit.js';
+import { CAP, cachedResults, NS, PodKit, readAllocations, type PodEnv } from './kit.js';
 
 const G = 'pod.Faults';
 const c = defineCases(PodKit, G);
@@ -22,6 +26,7 @@ const F = {
   pull: 'kubelet: a failed PullImage makes the container wait with ErrImagePull, then ImagePullBackOff while retries are held back; each failure is an event; once the pull succeeds the pod runs',
   mount: 'kubelet: while NodePublishVolume fails (e.g. DEADLINE_EXCEEDED) the pod waits in ContainerCreating with a FailedMount event; the kubelet retries the publish and then starts the pod',
   leak: 'A failed attempt leaves nothing behind: no extra container, sandbox or mount of the pod at the plugin',
+  sandbox: 'kubelet: when RunPodSandbox fails (here: the network plugin\'s ADD failed) the failure is a Warning event (FailedCreatePodSandBox) and the kubelet creates the sandbox again on a later sync; the runtime undoes the failed attempt (CNI DEL, its network namespace, the sandbox)',
   outage: 'kubelet: when the runtime\'s socket stops answering (connections dropped) and comes back, the kubelet reconnects: running pods keep their containers (no restart from the outage) and new pods start',
 };
 
@@ -46,6 +51,19 @@ function aim(k: PodKit, p: RunningProxy, rules: InterposerRule[], pick: (e: Tran
 const label = (k: PodKit, what: string) => `${what}${k.ctx.seq}x`;
 const podOf = (e: TranscriptEntry) => (e.request as { sandboxConfig?: { metadata?: { name?: string } } }).sandboxConfig?.metadata?.name ?? '';
 const events = (k: PodKit, pod: Pod) => k.kubelet.events(NS, pod.metadata.name).map((e) => `${e.type} ${e.reason}: ${e.message}`);
+/** The network's last plugin: its ADD runs after the others' (an address and interfaces exist by then). */
+function lastPluginType(cfg: TriadConfig): string | undefined {
+  const net = cfg.network;
+  if (net.type === 'memory') return MEMORY_CNI_TYPE;
+  if (net.type !== 'cni' || !net.config) return undefined;
+  try {
+    const list = existsSync(net.config) && statSync(net.config).isDirectory() ? loadFirstConfList(net.config) : loadConfFile(net.config);
+    return list.plugins.at(-1)?.type;
+  } catch { return undefined; }
+}
+const cniPod = (e: TranscriptEntry) => (e.request as { args?: Record<string, string> }).args?.K8S_POD_NAME ?? '';
+const cniSandbox = (e: TranscriptEntry) => (e.request as { containerId?: string }).containerId ?? '';
+
 const waitingReason = (p: Pod, c: string) => p.status?.containerStatuses?.find((x) => x.name === c)?.state.waiting?.reason;
 
 export const faultCases: CaseDef<PodEnv>[] = [
@@ -129,6 +147,48 @@ export const faultCases: CaseDef<PodEnv>[] = [
       expectTrue(ev.some((e) => /FailedMount/.test(e) && /missed its deadline/.test(e)), `no FailedMount event carries the failure: ${ev.join(' | ')}`, { rule: F.mount, actual: ev });
       const targets = new Set(calls.filter((x) => x.status.name === 'OK').map((x) => (x.request as { targetPath: string }).targetPath));
       expectEqual(targets.size, 1, { rule: F.leak, what: 'distinct target paths published for the pod' });
+    },
+  }),
+  c({
+    id: 'pod.faults.cni-add-fails',
+    name: 'The network\'s last plugin fails its ADD once: RunPodSandbox fails with a Warning event, the kubelet creates the sandbox again and the pod runs; the failed attempt leaves no sandbox, address, cached result or network namespace, and was undone with DEL',
+    needs: [CAP.network],
+    async run(k) {
+      const cni = k.env.node.interposers?.cni;
+      if (!cni) return k.skip('the suite\'s node has no CNI interposer: its runtime runs CNI from its own configuration (a containerd behind an endpoint), out of triad\'s reach; a private containerd (runtime.type containerd without endpoint) or the memory runtime get one');
+      const type = lastPluginType(k.env.node.config);
+      if (!type) return k.skip('the network\'s plugins are not known from triad.yaml (network.config unreadable)');
+      const p = runtimeProxy(k);
+      const l = label(k, 'cniadd');
+      const message = `triad fault: ${type} ADD fails once`;
+      const sandboxes: TranscriptEntry[] = [];
+      const stop = p.watch((e) => { if (e.method === 'RuntimeService/RunPodSandbox' && ((e.request as { config?: { metadata?: { name?: string } } }).config?.metadata?.name ?? '').includes(l)) sandboxes.push(e); });
+      k.ctx.cleanup(stop, 'stop watching RunPodSandbox');
+      // CNI error 11: "try again later"
+      const rules: InterposerRule[] = [{ rpc: `${type}/ADD`, match: { 'args.K8S_POD_NAME': `*${l}*` }, times: 1, fail: { code: 11, message } }];
+      const remove = await cni.addRules(rules);
+      k.ctx.cleanup(remove, 'remove the case\'s CNI fault rules');
+      k.ctx.log(`CNI fault rules: ${JSON.stringify(rules)}`);
+      const pod = await k.run({ label: l, containers: [{ name: 'app', script: 'sleep 3600' }] });
+      const running = await k.running(pod.metadata.name);
+      const calls = cni.calls().filter((e) => cniPod(e).includes(l));
+      k.ctx.log(`CNI calls for the pod: ${calls.map((e) => `${e.method} ${cniSandbox(e).slice(0, 12)} ${e.status.name}`).join(', ')}`);
+      const adds = calls.filter((e) => e.method === `${type}/ADD`);
+      expectEqual(adds.map((e) => e.status.name), ['CNI_ERROR', 'OK'], { rule: F.sandbox, what: `the outcomes of ${type} ADD for the pod` });
+      expectTrue(sandboxes.length === 2 && sandboxes[0].status.name !== 'OK' && sandboxes[1].status.name === 'OK', `RunPodSandbox for the pod: ${sandboxes.map((e) => e.status.name).join(', ')} (expected a failure, then OK)`, { rule: F.sandbox, actual: sandboxes.map((e) => e.status) });
+      const ev = events(k, running);
+      expectTrue(ev.some((e) => e.startsWith('Warning') && e.includes(message)), `no Warning event carries the CNI failure; events: ${ev.join(' | ')}`, { rule: F.sandbox, actual: ev });
+      // what the failed attempt made, the runtime must have undone
+      const failed = cniSandbox(adds[0]);
+      const netns = (adds[0].request as { netns?: string }).netns;
+      expectTrue(!!failed && failed !== cniSandbox(adds[1]), `the retry used sandbox ${cniSandbox(adds[1])}, the failed attempt ${failed}: expected a new sandbox`, { rule: F.sandbox });
+      expectTrue(calls.some((e) => e.method.endsWith('/DEL') && cniSandbox(e) === failed), `no CNI DEL for the failed sandbox ${failed}; calls: ${calls.map((e) => `${e.method} ${cniSandbox(e).slice(0, 12)} ${e.status.name}`).join(', ')}`, { rule: F.leak });
+      const list = await expectOk(k.cri.listPodSandbox({}), { rule: 'CRI ListPodSandbox MUST answer OK' });
+      expectEqual(list.items.filter((x) => x.id === failed).map((x) => x.id), [], { rule: F.leak, what: 'sandboxes the runtime still has of the failed attempt' });
+      expectEqual(readAllocations(k.env.net.ipamDir).filter((a) => a.containerID === failed).map((a) => a.ip), [], { rule: F.leak, what: 'addresses still allocated to the failed sandbox' });
+      expectEqual(cachedResults(k.env.net, failed).length, 0, { rule: F.leak, what: 'cached CNI results of the failed sandbox' });
+      expectTrue(!netns || !existsSync(netns), `the failed sandbox's network namespace ${netns} is still there`, { rule: F.leak });
+      expectEqual(list.items.filter((x) => x.metadata?.name === running.metadata.name || (x.labels?.[POD_UID] === running.metadata.uid)).length, 1, { rule: F.leak, what: 'sandboxes the runtime has for the pod' });
     },
   }),
   c({
