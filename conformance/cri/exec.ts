@@ -4,7 +4,7 @@
 import { expectCode, expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
 import { defineCases } from '../define.js';
-import { CREATE, EXIT, POD, RULES, RUN, expectNotFound, expectRefused, rpcCap, type CriEnv, CriKit } from './kit.js';
+import { EXIT, POD, RULES, RUN, expectNotFound, expectRefused, rpcCap, type CriEnv, CriKit } from './kit.js';
 
 const c = defineCases(CriKit, 'cri.Exec');
 

@@ -6,7 +6,7 @@ import { PodSandboxState } from '../../interfaces/gen/cri/api.js';
 import { expectCode, expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
 import { defineCases } from '../define.js';
-import { CREATE, ContainerState, EXIT, POD, RULES, RUN, expectNotFound, expectOkOr, expectRefused, flat, rpcCap, short, type CriEnv, CriKit, type Pod } from './kit.js';
+import { ContainerState, EXIT, POD, RULES, RUN, expectNotFound, expectOkOr, expectRefused, flat, rpcCap, short, type CriEnv, CriKit, type Pod } from './kit.js';
 
 const c = defineCases(CriKit, 'cri.PodSandbox');
 

@@ -4,7 +4,7 @@
 // (every metric described, label values matching the descriptor's keys).
 import { RpcError } from '../../interfaces/grpc/errors.js';
 import type { ContainerStats, PodSandboxStats } from '../../interfaces/gen/cri/api.js';
-import { expectCode, expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
+import { expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
 import { defineCases } from '../define.js';
 import { EXIT, POD, RULES, RUN, expectNotFound, flat, rpcCap, sleep, type CriEnv, CriKit, type Pod } from './kit.js';

@@ -1,7 +1,7 @@
 // MemoryCsiDriver: options, state and the four CSI services of an in-memory CSI driver whose
 // volumes are real directories on the host (see host.ts for how they reach a target path).
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
   ControllerDefinition, GroupControllerDefinition, IdentityDefinition, NodeDefinition,

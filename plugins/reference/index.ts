@@ -21,7 +21,7 @@ import { addrsOf, bridgePorts, cleanupBridge, ensureBridge, gatewayOf, hostLocal
 import { containerdAlive, containerdPaths, criConditions, mountsUnder, removeSharedDirsCreated, sharedDirsOfOldRecord, sharedDirsPresent, startContainerd, stopContainerd, unmountUnder, type StopReport } from '../containerd/index.js';
 import { buildImages, portFree, pushImage, registryAlive, registryDigest, registryReady, startRegistry, stopRegistry } from '../images/index.js';
 import { hostpathStatus, startHostpathDaemon, stopHostpathDaemon, type HostpathDaemon, type HostpathStopReport } from './hostpath.js';
-import { cniSourceDir, ensurePackages, isRoot, missingPackages } from './packages.js';
+import { cniSourceDir, ensurePackages, isRoot } from './packages.js';
 import { pidAlive, sleep } from './proc.js';
 
 export { missingPackages, isRoot } from './packages.js';
