@@ -37,6 +37,8 @@ export interface BenchOptions {
   noReference: boolean;
   rounds?: number;
   scalePods?: number[];
+  /** Pods of the one larger triad-only scale run (0: none). */
+  bigPods?: number;
   parallel?: number;
   /** Where the nodes keep their state (default: /dev/shm when writable, else the OS temp dir). */
   tmpdir?: string;
@@ -54,6 +56,8 @@ const USAGE = `usage: npm run bench -- [options]
                         in the startup section)
   --rounds N            interleaved rounds per concurrency in the overhead section
   --scale N,N           pod counts of the in-memory scale runs (default 1000,10000)
+  --big N               pods of one more, triad-only scale run for heap per pod and RSS at that size
+                        (default 30000; none with --quick; 0: none)
   --parallel N          --parallel of the suite runs (default 8)
   --tmpdir DIR          where the nodes' state dirs go (default /dev/shm when writable, else $TMPDIR
                         or /tmp); file creation on some disks costs ~1 ms and would dominate both sides
@@ -84,6 +88,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     else if (flag === '--rounds') o.rounds = num(val(), '--rounds');
     else if (flag === '--scale') o.scalePods = (val() ?? '').split(',').map((s) => num(s, '--scale'));
     else if (flag === '--parallel') o.parallel = num(val(), '--parallel');
+    else if (flag === '--big') { const v = val(); o.bigPods = v === '0' ? 0 : num(v, '--big'); }
     else if (flag === '--quiet') o.quiet = true;
     else if (flag === '--tmpdir') o.tmpdir = val();
     else if (flag === '--from') o.from = val();
@@ -99,8 +104,8 @@ export function parseArgs(argv: string[]): BenchOptions {
 /** The sizes of everything, full or quick. */
 function sizes(o: BenchOptions) {
   return o.quick
-    ? { rounds: o.rounds ?? 2, c1: 12, c32: 64, warmup: 8, refPods: 3, scale: o.scalePods ?? [100, 300], churnPods: 50, churnCycles: 3, refScale: 5, limitCases: 3, parallel: o.parallel ?? 4, proxyCalls: 30, startupRounds: 3 }
-    : { rounds: o.rounds ?? 6, c1: 200, c32: 1000, warmup: 100, refPods: 20, scale: o.scalePods ?? [1000, 10_000], churnPods: 1000, churnCycles: 4, refScale: 100, limitCases: undefined, parallel: o.parallel ?? 8, proxyCalls: 2000, startupRounds: 20 };
+    ? { rounds: o.rounds ?? 2, c1: 12, c32: 64, warmup: 8, refPods: 3, scale: o.scalePods ?? [100, 300], big: o.bigPods ?? 0, churnPods: 50, churnCycles: 3, refScale: 5, limitCases: 3, parallel: o.parallel ?? 4, proxyCalls: 30, startupRounds: 3 }
+    : { rounds: o.rounds ?? 6, c1: 200, c32: 1000, warmup: 100, refPods: 20, scale: o.scalePods ?? [1000, 10_000], big: o.bigPods ?? 30_000, churnPods: 1000, churnCycles: 4, refScale: 100, limitCases: undefined, parallel: o.parallel ?? 8, proxyCalls: 2000, startupRounds: 20 };
 }
 
 function pickTmpdir(given?: string): string {
@@ -238,6 +243,17 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
           } finally {
             await d.close().catch(() => undefined);
           }
+        }
+      }
+      if (z.big > 0) {
+        const d = await TriadDriver.create();
+        try {
+          await scaleRun(d, { backend: 'memory', pods: 64, concurrency: 32, plan: planFor('busybox:1.36')(d) });
+          const x = await scaleRun(d, { backend: 'memory', pods: z.big, concurrency: 32, plan: planFor('busybox:1.36')(d), progress: log });
+          r.scale.big = x;
+          log(`  memory triad ${z.big}: ${x.podsPerSec} pods/s, ${x.msPerPod} ms/pod, heap ${x.heapPerPodBytes} B/pod, RSS ${x.memory.running.rssMiB} MiB`);
+        } finally {
+          await d.close().catch(() => undefined);
         }
       }
       const t = await TriadDriver.create();

@@ -59,7 +59,7 @@ export function textReport(r: BenchResults): string {
   }
   if (r.scale) {
     out += 'Scale: N pods started 32 at a time and kept running, then deleted\n';
-    const runs = [...r.scale.runs, ...(Array.isArray(r.scale.reference) ? r.scale.reference : [])];
+    const runs = [...r.scale.runs, ...(r.scale.big ? [r.scale.big] : []), ...(Array.isArray(r.scale.reference) ? r.scale.reference : [])];
     out += table(['backend', 'side', 'pods', 'wall', 'of it settling', 'pods/s', 'ms/pod', 'last/first bucket', 'delete', 'RSS running', 'peak RSS', 'heap/pod', 'left/pod after delete'],
       runs.map((x) => [x.backend, x.driver, x.pods, `${s(x.wallMs)} s`, `${s(x.settleMs)} s`, f(x.podsPerSec), f(x.msPerPod, 3), f(x.lastOverFirst, 2), `${s(x.deleteWallMs)} s`,
         `${f(x.memory.running.rssMiB)} MiB`, `${f(x.memory.peakRssMiB)} MiB`, `${x.heapPerPodBytes} B`, `${x.retainedPerPodBytes} B`]));
@@ -89,7 +89,9 @@ export function textReport(r: BenchResults): string {
     out += '\n';
   }
   for (const [k, v] of Object.entries(r.errors)) out += `ERROR in ${k}: ${v}\n`;
+  const la = (x: number[]) => x.map((v) => v.toFixed(1)).join('/');
   out += 'Targets\n';
-  out += table(['', 'target', 'goal', 'this run'], r.targets.map((t) => [t.met === null ? '  -  ' : t.met ? ' met ' : 'MISSED', t.what, t.goal, t.value]));
+  out += `  (the goals of the performance issue, each a ratio measured in this run; load average 1/5/15 min: ${la(m.loadavgStart)} at the start, ${la(m.loadavgEnd)} at the end)\n`;
+  out += table(['goal', 'bound', 'this run', ''], r.targets.map((t) => [t.what, t.goal, t.value, t.met === null ? '-' : t.met ? 'met' : 'MISSED']));
   return out;
 }

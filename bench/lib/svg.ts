@@ -164,7 +164,7 @@ export function svgReport(r: BenchResults): string {
 
   // targets strip
   let ty = top + ph + 72;
-  parts.push(text(20, ty, 'Targets', { size: 12, weight: 'bold' }));
+  parts.push(text(20, ty, `Targets (the performance issue's goals; load average ${r.machine.loadavgStart.map((v) => v.toFixed(1)).join('/')} → ${r.machine.loadavgEnd.map((v) => v.toFixed(1)).join('/')})`, { size: 12, weight: 'bold' }));
   for (const t of r.targets) {
     ty += 15;
     const mark = t.met === null ? '–' : t.met ? '✓' : '✗';
