@@ -16,7 +16,7 @@ import { FloorDriver } from './lib/floor.js';
 import { compare, paired } from './lib/overhead.js';
 import { proxyOverhead } from './lib/proxy.js';
 import type { PlanOptions } from './lib/pods.js';
-import { findReference, type ReferenceStack } from './lib/reference.js';
+import { findReference, REFERENCE_LOCK, takeReferenceLock, type ReferenceStack } from './lib/reference.js';
 import { textReport } from './lib/report.js';
 import { checkTargets, type BenchResults } from './lib/results.js';
 import { churn, scaleRun, type ChurnResult, type ScaleRun } from './lib/scale.js';
@@ -62,6 +62,7 @@ const USAGE = `usage: npm run bench -- [options]
   --tmpdir DIR          where the nodes' state dirs go (default /dev/shm when writable, else $TMPDIR
                         or /tmp); file creation on some disks costs ~1 ms and would dominate both sides
   --quiet               no progress lines on stderr
+  (unless --no-reference, the run holds /tmp/triad-reference.lock throughout: do not wrap it in flock)
   --from FILE.json      measure nothing: rewrite the tables and the chart of an earlier run into --out
 `;
 
@@ -157,7 +158,23 @@ const referenceDrivers = (ref: ReferenceStack) => async (): Promise<[FloorDriver
   try { return [f, await TriadDriver.create({ raw: ref.raw })]; } catch (e) { await f.close(); throw e; }
 };
 
+/**
+ * The run, holding the machine's reference lock (REFERENCE_LOCK) throughout when it may use the
+ * reference stack or the bridge plugin: other users of the stack (tests, other runs) wait rather than
+ * share the node with the measurements. So the bench must not itself be wrapped in flock on that file.
+ */
 export async function runBench(o: BenchOptions): Promise<BenchResults> {
+  const usesStack = !o.noReference && o.only.some((s) => s === 'reference' || s === 'scale' || s === 'suites' || s === 'startup');
+  if (usesStack && !o.quiet) process.stderr.write(`waiting for ${REFERENCE_LOCK} (the reference stack and the bridge plugin are shared)\n`);
+  const release = usesStack ? await takeReferenceLock() : undefined;
+  try {
+    return await measure(o, release !== undefined);
+  } finally {
+    release?.();
+  }
+}
+
+async function measure(o: BenchOptions, lockHeld: boolean): Promise<BenchResults> {
   const log = (m: string) => { if (!o.quiet) process.stderr.write(`${m}\n`); };
   const z = sizes(o);
   const osTmp = tmpdir();
@@ -281,8 +298,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
 
   if (want('startup')) {
     await section('startup', async () => {
-      const cni = await cniStartup({ rounds: z.startupRounds, noBridge: o.noReference ? 'not used (--no-reference)' : undefined, progress: log });
-      const cli = cliStartup({ rounds: z.startupRounds });
+      const cni = await cniStartup({ rounds: z.startupRounds, noBridge: o.noReference ? 'not used (--no-reference)' : undefined, lockHeld, progress: log });
+      const cli = await cliStartup({ rounds: z.startupRounds, limitCases: z.limitCases });
       r.startup = { cni, cli };
     });
   }

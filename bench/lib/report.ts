@@ -1,11 +1,12 @@
 // The result as text tables for stdout.
-import { isSkipped, type BenchResults } from './results.js';
+import { isSkipped, type BenchResults, type Target } from './results.js';
 import { isSkip } from './suites.js';
 
-export function table(head: string[], rows: Array<Array<string | number>>, indent = '  '): string {
+/** Columns right-aligned after the first, or all left-aligned (text columns). */
+export function table(head: string[], rows: Array<Array<string | number>>, indent = '  ', left = false): string {
   const cells = [head, ...rows.map((r) => r.map(String))];
   const w = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => indent + r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
+  const line = (r: string[]) => indent + r.map((c, i) => (i === 0 || left ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...cells.slice(1).map(line)].join('\n') + '\n';
 }
 
@@ -85,13 +86,22 @@ export function textReport(r: BenchResults): string {
     out += table(['CNI plugin', 'ADD ms', 'DEL ms', 'per verb ms', 'over bridge'], rows);
     if (cni.bridgeSkipped) out += `  bridge: skipped: ${cni.bridgeSkipped}\n`;
     out += `  node -e 0 in the same rounds: ${f(cni.nodeMs)} ms (Node's own start: no Node plugin verb is faster)\n`;
-    out += isSkipped(cli) ? `  triad --version: skipped: ${cli.skipped}\n` : `  triad --version: ${f(cli.versionMs)} ms (node -e 0: ${f(cli.nodeMs)} ms; ${f(cli.ratio, 2)}×)\n`;
+    if (isSkipped(cli)) out += `  triad --version: skipped: ${cli.skipped}\n`;
+    else {
+      out += `  triad --version: ${f(cli.versionMs)} ms (node -e 0: ${f(cli.nodeMs)} ms; ${f(cli.ratio, 2)}×)`;
+      const w = cli.withoutExtraCaCerts;
+      out += w ? `; without NODE_EXTRA_CA_CERTS (Node loads that CA bundle at every start): ${f(w.versionMs)} ms (node -e 0: ${f(w.nodeMs)} ms)\n` : '\n';
+      if (cli.csi) out += `  triad conformance csi against memory-csi: ${s(cli.csi.wallMs)} s wall, ${s(cli.csi.caseMs)} s in its ${cli.csi.cases} cases (${f(cli.csi.ratio, 2)}×)${cli.csi.failed ? `, ${cli.csi.failed} failed` : ''}\n`;
+    }
     out += '\n';
   }
   for (const [k, v] of Object.entries(r.errors)) out += `ERROR in ${k}: ${v}\n`;
   const la = (x: number[]) => x.map((v) => v.toFixed(1)).join('/');
-  out += 'Targets\n';
-  out += `  (the goals of the performance issue, each a ratio measured in this run; load average 1/5/15 min: ${la(m.loadavgStart)} at the start, ${la(m.loadavgEnd)} at the end)\n`;
-  out += table(['goal', 'bound', 'this run', ''], r.targets.map((t) => [t.what, t.goal, t.value, t.met === null ? '-' : t.met ? 'met' : 'MISSED']));
+  out += `Goals of the performance work, each a ratio measured in this run (load average 1/5/15 min: ${la(m.loadavgStart)} at the start, ${la(m.loadavgEnd)} at the end, on ${m.cpus} CPUs shared with other jobs)\n`;
+  const mark = (t: Target) => (t.met === null ? '-' : t.met ? 'met' : 'MISSED');
+  for (const name of [...new Set(r.targets.map((t) => t.name ?? ''))]) {
+    out += `${name}\n`;
+    out += table(['', 'figure', 'bound', 'this run'], r.targets.filter((t) => (t.name ?? '') === name).map((t) => [mark(t), t.what, t.goal, t.value]), '  ', true);
+  }
   return out;
 }
