@@ -62,7 +62,8 @@ const USAGE = `usage: npm run bench -- [options]
   --tmpdir DIR          where the nodes' state dirs go (default /dev/shm when writable, else $TMPDIR
                         or /tmp); file creation on some disks costs ~1 ms and would dominate both sides
   --quiet               no progress lines on stderr
-  (unless --no-reference, the run holds /tmp/triad-reference.lock throughout: do not wrap it in flock)
+  Unless --no-reference, the run holds /tmp/triad-reference.lock throughout; a caller holding it already
+  sets TRIAD_REFERENCE_LOCK_HELD=1 (flock /tmp/triad-reference.lock env TRIAD_REFERENCE_LOCK_HELD=1 npm run bench)
   --from FILE.json      measure nothing: rewrite the tables and the chart of an earlier run into --out
 `;
 
@@ -161,14 +162,16 @@ const referenceDrivers = (ref: ReferenceStack) => async (): Promise<[FloorDriver
 /**
  * The run, holding the machine's reference lock (REFERENCE_LOCK) throughout when it may use the
  * reference stack or the bridge plugin: other users of the stack (tests, other runs) wait rather than
- * share the node with the measurements. So the bench must not itself be wrapped in flock on that file.
+ * share the node with the measurements. Wrapped in flock on that file, set TRIAD_REFERENCE_LOCK_HELD=1.
  */
 export async function runBench(o: BenchOptions): Promise<BenchResults> {
   const usesStack = !o.noReference && o.only.some((s) => s === 'reference' || s === 'scale' || s === 'suites' || s === 'startup');
-  if (usesStack && !o.quiet) process.stderr.write(`waiting for ${REFERENCE_LOCK} (the reference stack and the bridge plugin are shared)\n`);
-  const release = usesStack ? await takeReferenceLock() : undefined;
+  // A caller that holds the lock already (to bring the stack up, run the bench, take it down) says so.
+  const held = process.env.TRIAD_REFERENCE_LOCK_HELD === '1';
+  if (usesStack && !held && !o.quiet) process.stderr.write(`waiting for ${REFERENCE_LOCK} (the reference stack and the bridge plugin are shared)\n`);
+  const release = usesStack && !held ? await takeReferenceLock() : undefined;
   try {
-    return await measure(o, release !== undefined);
+    return await measure(o, held || release !== undefined);
   } finally {
     release?.();
   }
