@@ -19,7 +19,7 @@ import type { PlanOptions } from './lib/pods.js';
 import { findReference, REFERENCE_LOCK, takeReferenceLock, type ReferenceStack } from './lib/reference.js';
 import { textReport } from './lib/report.js';
 import { checkTargets, type BenchResults } from './lib/results.js';
-import { churn, scaleRun, type ChurnResult, type ScaleRun } from './lib/scale.js';
+import { churn, openFilesLimit, scaleRun, type ChurnResult, type ScaleRun } from './lib/scale.js';
 import { cliStartup, cniStartup } from './lib/startup.js';
 import { suiteSpeed } from './lib/suites.js';
 import { svgReport } from './lib/svg.js';
@@ -265,7 +265,11 @@ async function measure(o: BenchOptions, lockHeld: boolean): Promise<BenchResults
           }
         }
       }
-      if (z.big > 0) {
+      const fds = openFilesLimit();
+      if (z.big > 0 && fds !== undefined && fds < z.big + 5000) {
+        r.scale.bigSkipped = `${z.big} pods need more than ${z.big} open files (each running container's log stays open); the limit here is ${fds}: raise it (ulimit -n ${z.big + 20000}) or pass --big with fewer`;
+        log(`  ${r.scale.bigSkipped}`);
+      } else if (z.big > 0) {
         const d = await TriadDriver.create();
         try {
           await scaleRun(d, { backend: 'memory', pods: 64, concurrency: 32, plan: planFor('busybox:1.36')(d) });
