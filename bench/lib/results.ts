@@ -24,6 +24,7 @@ export interface BenchResults {
   proxy?: ProxyOverhead;
   reference?: { paired: PairedResult; concurrent?: OverheadPoint } | Skipped;
   /** big: one larger triad-only run (heap per pod and RSS at that size; the floor is flat already). */
+  /** bigSkipped: why the big run did not run at the asked size (or at all). */
   scale?: { runs: ScaleRun[]; churn: ChurnResult[]; reference?: ScaleRun[] | Skipped; big?: ScaleRun; bigSkipped?: string };
   suites?: { parallel: number; runs: Array<SuiteRun | SuiteSkip> };
   startup?: { cni: CniStartup; cli: CliStartup | Skipped };
@@ -99,7 +100,7 @@ export function checkTargets(r: BenchResults): Target[] {
   const xl = r.scale?.big;
   const xlWhat = `${xl ? xl.pods.toLocaleString('en') : '30,000'} pods (triad): time per pod over the ${big ? big.pods.toLocaleString('en') : '10,000'}-pod run's; heap per pod, RSS`;
   push(xl && big
-    ? { id: 'scale.big', what: xlWhat, goal: 'shown', value: `${fmt(xl.msPerPod / big.msPerPod)}; ${(xl.heapPerPodBytes / 1024).toFixed(1)} KiB heap per pod (${(big.heapPerPodBytes / 1024).toFixed(1)} at ${big.pods}), RSS ${fmt(xl.memory.running.rssMiB, 0)} MiB (peak ${fmt(xl.memory.peakRssMiB, 0)}); last/first ${fmt(xl.lastOverFirst)}`, met: null }
+    ? { id: 'scale.big', what: xlWhat, goal: 'shown', value: `${r.scale?.bigSkipped ? `(${r.scale.bigSkipped}) ` : ''}${fmt(xl.msPerPod / big.msPerPod)}; ${(xl.heapPerPodBytes / 1024).toFixed(1)} KiB heap per pod (${(big.heapPerPodBytes / 1024).toFixed(1)} at ${big.pods}), RSS ${fmt(xl.memory.running.rssMiB, 0)} MiB (peak ${fmt(xl.memory.peakRssMiB, 0)}); last/first ${fmt(xl.lastOverFirst)}`, met: null }
     : none('scale.big', xlWhat, 'shown', r.scale?.bigSkipped ? `skipped: ${r.scale.bigSkipped}` : 'not measured'));
 
   name = GOALS.parallel;
