@@ -130,6 +130,9 @@ t('report helpers: percentiles, an empty result, names with XML characters', () 
 t('flags: --only, --out, --quick, bad input is refused', () => {
   const o = parseArgs(['--quick', '--only', 'overhead,suites', '--out', '/tmp/x', '--scale', '10,20']);
   assert.equal([o.quick, o.only, o.out, o.scalePods], [true, ['overhead', 'suites'], '/tmp/x', [10, 20]]);
+  assert.is(parseArgs(['--big', '0']).bigPods, 0, '--big 0: no big scale point');
+  assert.is(parseArgs(['--big=2000']).bigPods, 2000);
+  assert.throws(() => parseArgs(['--big', 'x']), /positive integer/);
   assert.throws(() => parseArgs(['--only', 'nope']), /unknown section/);
   assert.throws(() => parseArgs(['--rounds', '0']), /positive integer/);
   assert.throws(() => parseArgs(['--reference', '--no-reference']), /contradict/);
