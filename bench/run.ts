@@ -16,10 +16,10 @@ import { FloorDriver } from './lib/floor.js';
 import { compare, paired } from './lib/overhead.js';
 import { proxyOverhead } from './lib/proxy.js';
 import type { PlanOptions } from './lib/pods.js';
-import { findReference, type ReferenceStack } from './lib/reference.js';
+import { findReference, REFERENCE_LOCK, takeReferenceLock, type ReferenceStack } from './lib/reference.js';
 import { textReport } from './lib/report.js';
 import { checkTargets, type BenchResults } from './lib/results.js';
-import { churn, scaleRun, type ChurnResult, type ScaleRun } from './lib/scale.js';
+import { churn, openFilesLimit, scaleRun, type ChurnResult, type ScaleRun } from './lib/scale.js';
 import { cliStartup, cniStartup } from './lib/startup.js';
 import { suiteSpeed } from './lib/suites.js';
 import { svgReport } from './lib/svg.js';
@@ -37,6 +37,8 @@ export interface BenchOptions {
   noReference: boolean;
   rounds?: number;
   scalePods?: number[];
+  /** Pods of the one larger triad-only scale run (0: none). */
+  bigPods?: number;
   parallel?: number;
   /** Where the nodes keep their state (default: /dev/shm when writable, else the OS temp dir). */
   tmpdir?: string;
@@ -54,10 +56,14 @@ const USAGE = `usage: npm run bench -- [options]
                         in the startup section)
   --rounds N            interleaved rounds per concurrency in the overhead section
   --scale N,N           pod counts of the in-memory scale runs (default 1000,10000)
+  --big N               pods of one more, triad-only scale run for heap per pod and RSS at that size
+                        (default 30000; none with --quick; 0: none)
   --parallel N          --parallel of the suite runs (default 8)
   --tmpdir DIR          where the nodes' state dirs go (default /dev/shm when writable, else $TMPDIR
                         or /tmp); file creation on some disks costs ~1 ms and would dominate both sides
   --quiet               no progress lines on stderr
+  Unless --no-reference, the run holds /tmp/triad-reference.lock throughout; a caller holding it already
+  sets TRIAD_REFERENCE_LOCK_HELD=1 (flock /tmp/triad-reference.lock env TRIAD_REFERENCE_LOCK_HELD=1 npm run bench)
   --from FILE.json      measure nothing: rewrite the tables and the chart of an earlier run into --out
 `;
 
@@ -84,6 +90,7 @@ export function parseArgs(argv: string[]): BenchOptions {
     else if (flag === '--rounds') o.rounds = num(val(), '--rounds');
     else if (flag === '--scale') o.scalePods = (val() ?? '').split(',').map((s) => num(s, '--scale'));
     else if (flag === '--parallel') o.parallel = num(val(), '--parallel');
+    else if (flag === '--big') { const v = val(); o.bigPods = v === '0' ? 0 : num(v, '--big'); }
     else if (flag === '--quiet') o.quiet = true;
     else if (flag === '--tmpdir') o.tmpdir = val();
     else if (flag === '--from') o.from = val();
@@ -99,8 +106,8 @@ export function parseArgs(argv: string[]): BenchOptions {
 /** The sizes of everything, full or quick. */
 function sizes(o: BenchOptions) {
   return o.quick
-    ? { rounds: o.rounds ?? 2, c1: 12, c32: 64, warmup: 8, refPods: 3, scale: o.scalePods ?? [100, 300], churnPods: 50, churnCycles: 3, refScale: 5, limitCases: 3, parallel: o.parallel ?? 4, proxyCalls: 30, startupRounds: 3 }
-    : { rounds: o.rounds ?? 6, c1: 200, c32: 1000, warmup: 100, refPods: 20, scale: o.scalePods ?? [1000, 10_000], churnPods: 1000, churnCycles: 4, refScale: 100, limitCases: undefined, parallel: o.parallel ?? 8, proxyCalls: 2000, startupRounds: 20 };
+    ? { rounds: o.rounds ?? 2, c1: 12, c32: 64, warmup: 8, refPods: 3, scale: o.scalePods ?? [100, 300], big: o.bigPods ?? 0, churnPods: 50, churnCycles: 3, refScale: 5, limitCases: 3, parallel: o.parallel ?? 4, proxyCalls: 30, startupRounds: 3 }
+    : { rounds: o.rounds ?? 6, c1: 200, c32: 1000, warmup: 100, refPods: 20, scale: o.scalePods ?? [1000, 10_000], big: o.bigPods ?? 30_000, churnPods: 1000, churnCycles: 4, refScale: 100, limitCases: undefined, parallel: o.parallel ?? 8, proxyCalls: 2000, startupRounds: 20 };
 }
 
 function pickTmpdir(given?: string): string {
@@ -152,7 +159,25 @@ const referenceDrivers = (ref: ReferenceStack) => async (): Promise<[FloorDriver
   try { return [f, await TriadDriver.create({ raw: ref.raw })]; } catch (e) { await f.close(); throw e; }
 };
 
+/**
+ * The run, holding the machine's reference lock (REFERENCE_LOCK) throughout when it may use the
+ * reference stack or the bridge plugin: other users of the stack (tests, other runs) wait rather than
+ * share the node with the measurements. Wrapped in flock on that file, set TRIAD_REFERENCE_LOCK_HELD=1.
+ */
 export async function runBench(o: BenchOptions): Promise<BenchResults> {
+  const usesStack = !o.noReference && o.only.some((s) => s === 'reference' || s === 'scale' || s === 'suites' || s === 'startup');
+  // A caller that holds the lock already (to bring the stack up, run the bench, take it down) says so.
+  const held = process.env.TRIAD_REFERENCE_LOCK_HELD === '1';
+  if (usesStack && !held && !o.quiet) process.stderr.write(`waiting for ${REFERENCE_LOCK} (the reference stack and the bridge plugin are shared)\n`);
+  const release = usesStack && !held ? await takeReferenceLock() : undefined;
+  try {
+    return await measure(o, held || release !== undefined);
+  } finally {
+    release?.();
+  }
+}
+
+async function measure(o: BenchOptions, lockHeld: boolean): Promise<BenchResults> {
   const log = (m: string) => { if (!o.quiet) process.stderr.write(`${m}\n`); };
   const z = sizes(o);
   const osTmp = tmpdir();
@@ -240,6 +265,26 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
           }
         }
       }
+      // N pods in this process need more than N open files (memory-cri keeps each running
+      // container's log open): within a lower limit, the largest multiple of 1,000 that fits is run.
+      const fds = openFilesLimit();
+      let bigPods = z.big;
+      if (bigPods > 0 && fds !== undefined && fds < bigPods + 5000) {
+        bigPods = Math.max(0, Math.floor((fds - 5000) / 1000) * 1000);
+        r.scale.bigSkipped = `${z.big} pods need more than ${z.big} open files (each running container's log stays open) and the limit here is ${fds} (ulimit -n; raising it needs CAP_SYS_RESOURCE): ${bigPods ? `${bigPods} pods run instead` : 'not run'}`;
+        log(`  ${r.scale.bigSkipped}`);
+      }
+      if (bigPods > 0) {
+        const d = await TriadDriver.create();
+        try {
+          await scaleRun(d, { backend: 'memory', pods: 64, concurrency: 32, plan: planFor('busybox:1.36')(d) });
+          const x = await scaleRun(d, { backend: 'memory', pods: bigPods, concurrency: 32, plan: planFor('busybox:1.36')(d), progress: log });
+          r.scale.big = x;
+          log(`  memory triad ${bigPods}: ${x.podsPerSec} pods/s, ${x.msPerPod} ms/pod, heap ${x.heapPerPodBytes} B/pod, RSS ${x.memory.running.rssMiB} MiB`);
+        } finally {
+          await d.close().catch(() => undefined);
+        }
+      }
       const t = await TriadDriver.create();
       try {
         churns.push(await churn(t, { backend: 'memory', pods: z.churnPods, cycles: z.churnCycles, concurrency: 32, plan: planFor('busybox:1.36')(t), progress: log }));
@@ -265,8 +310,8 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
 
   if (want('startup')) {
     await section('startup', async () => {
-      const cni = await cniStartup({ rounds: z.startupRounds, noBridge: o.noReference ? 'not used (--no-reference)' : undefined, progress: log });
-      const cli = cliStartup({ rounds: z.startupRounds });
+      const cni = await cniStartup({ rounds: z.startupRounds, noBridge: o.noReference ? 'not used (--no-reference)' : undefined, lockHeld, progress: log });
+      const cli = await cliStartup({ rounds: z.startupRounds, limitCases: z.limitCases });
       r.startup = { cni, cli };
     });
   }

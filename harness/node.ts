@@ -158,7 +158,7 @@ export async function startNode(given: TriadConfig, opts: NodeOptions = {}): Pro
 
     const kubelet = new Kubelet({
       cri, drivers, classes: cfg.storage.classes, stateDir,
-      timings: { plegPeriodMs: cfg.kubelet.plegPeriodMs, backoff: cfg.kubelet.backoff, probeTimeScale: cfg.kubelet.probeTimeScale },
+      timings: { plegPeriodMs: cfg.kubelet.plegPeriodMs, eventedPleg: cfg.kubelet.eventedPleg, backoff: cfg.kubelet.backoff, probeTimeScale: cfg.kubelet.probeTimeScale },
       checkpoints: !embedded,
       cgroupRoot: cfg.kubelet.cgroupRoot,
       resolvConf: hostResolvConf(),

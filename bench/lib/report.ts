@@ -1,11 +1,12 @@
 // The result as text tables for stdout.
-import { isSkipped, type BenchResults } from './results.js';
+import { isSkipped, type BenchResults, type Target } from './results.js';
 import { isSkip } from './suites.js';
 
-export function table(head: string[], rows: Array<Array<string | number>>, indent = '  '): string {
+/** Columns right-aligned after the first, or all left-aligned (text columns). */
+export function table(head: string[], rows: Array<Array<string | number>>, indent = '  ', left = false): string {
   const cells = [head, ...rows.map((r) => r.map(String))];
   const w = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => indent + r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
+  const line = (r: string[]) => indent + r.map((c, i) => (i === 0 || left ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ').trimEnd();
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...cells.slice(1).map(line)].join('\n') + '\n';
 }
 
@@ -59,7 +60,7 @@ export function textReport(r: BenchResults): string {
   }
   if (r.scale) {
     out += 'Scale: N pods started 32 at a time and kept running, then deleted\n';
-    const runs = [...r.scale.runs, ...(Array.isArray(r.scale.reference) ? r.scale.reference : [])];
+    const runs = [...r.scale.runs, ...(r.scale.big ? [r.scale.big] : []), ...(Array.isArray(r.scale.reference) ? r.scale.reference : [])];
     out += table(['backend', 'side', 'pods', 'wall', 'of it settling', 'pods/s', 'ms/pod', 'last/first bucket', 'delete', 'RSS running', 'peak RSS', 'heap/pod', 'left/pod after delete'],
       runs.map((x) => [x.backend, x.driver, x.pods, `${s(x.wallMs)} s`, `${s(x.settleMs)} s`, f(x.podsPerSec), f(x.msPerPod, 3), f(x.lastOverFirst, 2), `${s(x.deleteWallMs)} s`,
         `${f(x.memory.running.rssMiB)} MiB`, `${f(x.memory.peakRssMiB)} MiB`, `${x.heapPerPodBytes} B`, `${x.retainedPerPodBytes} B`]));
@@ -85,11 +86,22 @@ export function textReport(r: BenchResults): string {
     out += table(['CNI plugin', 'ADD ms', 'DEL ms', 'per verb ms', 'over bridge'], rows);
     if (cni.bridgeSkipped) out += `  bridge: skipped: ${cni.bridgeSkipped}\n`;
     out += `  node -e 0 in the same rounds: ${f(cni.nodeMs)} ms (Node's own start: no Node plugin verb is faster)\n`;
-    out += isSkipped(cli) ? `  triad --version: skipped: ${cli.skipped}\n` : `  triad --version: ${f(cli.versionMs)} ms (node -e 0: ${f(cli.nodeMs)} ms; ${f(cli.ratio, 2)}×)\n`;
+    if (isSkipped(cli)) out += `  triad --version: skipped: ${cli.skipped}\n`;
+    else {
+      out += `  triad --version: ${f(cli.versionMs)} ms (node -e 0: ${f(cli.nodeMs)} ms; ${f(cli.ratio, 2)}×)`;
+      const w = cli.withoutExtraCaCerts;
+      out += w ? `; without NODE_EXTRA_CA_CERTS (Node loads that CA bundle at every start): ${f(w.versionMs)} ms (node -e 0: ${f(w.nodeMs)} ms)\n` : '\n';
+      if (cli.csi) out += `  triad conformance csi against memory-csi: ${s(cli.csi.wallMs)} s wall, ${s(cli.csi.caseMs)} s in its ${cli.csi.cases} cases (${f(cli.csi.ratio, 2)}×)${cli.csi.failed ? `, ${cli.csi.failed} failed` : ''}\n`;
+    }
     out += '\n';
   }
   for (const [k, v] of Object.entries(r.errors)) out += `ERROR in ${k}: ${v}\n`;
-  out += 'Targets\n';
-  out += table(['', 'target', 'goal', 'this run'], r.targets.map((t) => [t.met === null ? '  -  ' : t.met ? ' met ' : 'MISSED', t.what, t.goal, t.value]));
+  const la = (x: number[]) => x.map((v) => v.toFixed(1)).join('/');
+  out += `Goals of the performance work, each a ratio measured in this run (load average 1/5/15 min: ${la(m.loadavgStart)} at the start, ${la(m.loadavgEnd)} at the end, on ${m.cpus} CPUs shared with other jobs)\n`;
+  const mark = (t: Target) => (t.met === null ? '-' : t.met ? 'met' : 'MISSED');
+  for (const name of [...new Set(r.targets.map((t) => t.name ?? ''))]) {
+    out += `${name}\n`;
+    out += table(['', 'figure', 'bound', 'this run'], r.targets.filter((t) => (t.name ?? '') === name).map((t) => [mark(t), t.what, t.goal, t.value]), '  ', true);
+  }
   return out;
 }

@@ -4,6 +4,7 @@
 // over per pod must be ~0, and repeated create/delete cycles must not grow the heap.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pool, type Driver } from './driver.js';
 import { makePlans, type PlanOptions } from './pods.js';
@@ -78,7 +79,8 @@ export async function scaleRun(d: Driver, o: ScaleOptions): Promise<ScaleRun> {
   await settle();
   const before = memSample();
   let peak = before.rssMiB;
-  const sampler = setInterval(() => { peak = Math.max(peak, mib(process.memoryUsage.rss())); }, 100);
+  // rss() opens /proc/self/statm: out of file descriptors (EMFILE) it throws, and that must not end the process.
+  const sampler = setInterval(() => { try { peak = Math.max(peak, mib(process.memoryUsage.rss())); } catch { /* next tick */ } }, 100);
   const done: number[] = [];
   const t0 = performance.now();
   try {
@@ -152,4 +154,19 @@ export async function churn(d: Driver, o: { backend: string; pods: number; cycle
     heapAfterCycleMiB: heap,
     growthPerPodBytes: heap.length > 2 ? Math.round(((heap.at(-1)! - heap[1]) * 1024 * 1024) / o.pods) : heap.length > 1 ? Math.round(((heap.at(-1)! - heap[0]) * 1024 * 1024) / o.pods) : 0,
   };
+}
+
+/**
+ * The soft limit on open files of this process (Linux: /proc/self/limits), or undefined when
+ * unknown. memory-cri keeps each running container's log file open, as a runtime keeps a log pipe per
+ * container, so N pods in one process need more than N descriptors.
+ */
+export function openFilesLimit(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const v = line?.split(/\s{2,}/)[1];
+    return v === undefined ? undefined : v === 'unlimited' ? Infinity : Number(v);
+  } catch {
+    return undefined;
+  }
 }

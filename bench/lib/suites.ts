@@ -15,6 +15,8 @@ export interface SuiteRun {
   target: 'memory' | 'reference';
   parallel: number;
   wallMs: number;
+  /** Sum of the cases' own durations (the runner's per-case time), ms: wallMs beyond it is fixed cost. */
+  caseMs?: number;
   /** Cases the runner reported (all, including skipped and not applicable) and how they ended. */
   cases: Totals & { selected: number };
   /** Set when the run could not happen or the suite failed to set up. */
@@ -67,7 +69,7 @@ async function runOne(reg: RegisteredSuite, target: 'memory' | 'reference', prep
     const sr = report.suites[0];
     const t = report.totals;
     return {
-      suite: reg.name, target, parallel, wallMs: round(wallMs, 1),
+      suite: reg.name, target, parallel, wallMs: round(wallMs, 1), caseMs: round(sr?.cases.reduce((a, c) => a + c.durationMs, 0) ?? 0, 1),
       cases: { ...t, selected: t.total - (sr?.cases.filter((c) => c.status === 'skipped' && /--focus|--skip/.test(c.reason ?? '')).length ?? 0) },
       ...(sr?.setupError ? { error: `setup failed: ${sr.setupError}` } : {}),
     };

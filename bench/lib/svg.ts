@@ -164,12 +164,12 @@ export function svgReport(r: BenchResults): string {
 
   // targets strip
   let ty = top + ph + 72;
-  parts.push(text(20, ty, 'Targets', { size: 12, weight: 'bold' }));
+  parts.push(text(20, ty, `Goals of the performance work (load average ${r.machine.loadavgStart.map((v) => v.toFixed(1)).join('/')} → ${r.machine.loadavgEnd.map((v) => v.toFixed(1)).join('/')})`, { size: 12, weight: 'bold' }));
   for (const t of r.targets) {
     ty += 15;
     const mark = t.met === null ? '–' : t.met ? '✓' : '✗';
     const color = t.met === null ? '#888' : t.met ? '#2a7a2a' : '#b02a2a';
-    parts.push(text(20, ty, `${mark} ${t.what}: ${t.value} (goal ${t.goal})`, { size: 11, fill: color }));
+    parts.push(text(20, ty, `${mark} ${t.name ? `${t.name} — ` : ''}${t.what}: ${t.value} (goal ${t.goal})`, { size: 11, fill: color }));
   }
   const height = Math.max(H, ty + 16);
   return `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">\n${parts.join('\n').replace(`height="${H}" fill="#fff"`, `height="${height}" fill="#fff"`)}\n</svg>\n`;

@@ -81,6 +81,8 @@ export interface KubeletConfig {
   stateDir: string;
   nodeName: string;
   plegPeriodMs: number;
+  /** Follow the runtime's container event stream besides relisting (kubelet's EventedPLEG gate; default off, as there). */
+  eventedPleg: boolean;
   backoff: { initialMs: number; maxMs: number };
   probeTimeScale: number;
   rpcTimeoutMs: number;
@@ -287,13 +289,14 @@ export function parseConfig(raw: unknown, source: string): TriadConfig {
   });
 
   const k = obj(top.kubelet, 'kubelet');
-  known(k, 'kubelet', ['stateDir', 'nodeName', 'plegPeriodMs', 'backoff', 'probeTimeScale', 'rpcTimeoutMs', 'cgroupRoot']);
+  known(k, 'kubelet', ['stateDir', 'nodeName', 'plegPeriodMs', 'eventedPleg', 'backoff', 'probeTimeScale', 'rpcTimeoutMs', 'cgroupRoot']);
   const b = obj(k.backoff, 'kubelet.backoff');
   known(b, 'kubelet.backoff', ['initialMs', 'maxMs']);
   const kubelet: KubeletConfig = {
     stateDir: file(str(k, 'stateDir', 'kubelet')) ?? defaultStateDir(),
     nodeName: str(k, 'nodeName', 'kubelet', 'triad-node')!,
     plegPeriodMs: int(k, 'plegPeriodMs', 'kubelet', 1000, 1),
+    eventedPleg: k.eventedPleg === undefined ? false : typeof k.eventedPleg === 'boolean' ? k.eventedPleg : fail('kubelet.eventedPleg', 'must be true or false'),
     backoff: { initialMs: int(b, 'initialMs', 'kubelet.backoff', 10_000), maxMs: int(b, 'maxMs', 'kubelet.backoff', 300_000) },
     probeTimeScale: int(k, 'probeTimeScale', 'kubelet', 1),
     rpcTimeoutMs: int(k, 'rpcTimeoutMs', 'kubelet', 120_000, 1),

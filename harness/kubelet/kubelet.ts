@@ -10,6 +10,7 @@ import type { CriClient } from '../../interfaces/cri/client.js';
 import type { Manifest, PersistentVolumeClaim, Pod, PodEvent, PodTimeline } from '../api/types.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { CheckpointStore, type PodCheckpoint } from './checkpoint.js';
+import { adoptRecord, restoreRecord } from './container-record.js';
 import { ImageManager } from './images.js';
 import * as L from './labels.js';
 import { PodWorker, type WorkerDeps } from './pod-worker.js';
@@ -22,6 +23,13 @@ import { streamingUrl, type StreamRequest } from './streaming.js';
 export interface KubeletTimings {
   /** How often the runtime is relisted for container changes (kubelet: 1 s). */
   plegPeriodMs: number;
+  /**
+   * Also follow the runtime's container event stream (kubelet's EventedPLEG feature gate, off by
+   * default there too): exits are noticed at once instead of at the next relist, at the price of
+   * every lifecycle event of every pod crossing the CRI connection (most of a pod start's cost on
+   * an in-memory runtime; see bench/README.md).
+   */
+  eventedPleg?: boolean;
   /** Restart backoff (kubelet: 10 s doubling to 300 s). Also used for image pulls. */
   backoff: BackoffOptions;
   /** Multiplies probe periods and delays (1 = as written; tests use 0.01). */
@@ -38,8 +46,21 @@ export interface KubeletOptions {
   checkpoints: boolean;
   cgroupRoot?: string;
   resolvConf?: string;
+  /** The node's address: pods' hostIP, hostNetwork pods' IP and where their probes dial (default 127.0.0.1). */
+  nodeIP?: string;
   log?: (msg: string) => void;
 }
+
+/** The node's address when none is given: this one-node harness keeps probe and pod traffic on loopback. */
+export const DEFAULT_NODE_IP = '127.0.0.1';
+
+/**
+ * One relist in this many lists every container (and notices those removed behind the kubelet's
+ * back); the others ask the runtime only for containers that are not running — what can have
+ * changed without the kubelet doing it — so a node full of running pods costs next to nothing
+ * per relist instead of every container each period.
+ */
+const FULL_RELIST_EVERY = 10;
 
 /** How often one delete tries the whole teardown before it reports what is left. */
 const TEARDOWN_TRIES = 3;
@@ -54,12 +75,16 @@ export class Kubelet {
   private readonly running = new Set<PodWorker>();
   private readonly dirty = new Set<PodWorker>();
   private readonly listeners = new Set<(w: PodWorker) => void>();
-  private readonly seen = new Map<string, CriState>();
+  /** Waiters on one pod (waitFor), by namespace/name: a sync wakes only its own pod's. */
+  private readonly waiters = new Map<string, Set<() => void>>();
+  /** Last state seen of every container of a known pod, and whose it is. */
+  private readonly seen = new Map<string, { state: CriState; w: PodWorker }>();
   private readonly backoff: Backoff;
   private readonly images: ImageManager;
   readonly volumes: VolumeManager;
   private readonly store?: CheckpointStore;
   readonly instance: string;
+  readonly nodeIP: string;
   runtimeName = 'runtime';
   private cgroupDriver: 'systemd' | 'cgroupfs' = 'cgroupfs';
   /** The runtime advertises RuntimeFeatures.mount_options (Kubernetes 1.37): pods may use bindMountOptions. */
@@ -68,10 +93,12 @@ export class Kubelet {
   private eventStream?: { cancel(): void };
   private stopped = false;
   private relisting?: Promise<void>;
+  private relists = 0;
 
   constructor(private readonly opts: KubeletOptions) {
     mkdirSync(opts.stateDir, { recursive: true });
     this.instance = createHash('sha256').update(opts.stateDir).digest('hex').slice(0, 12);
+    this.nodeIP = opts.nodeIP ?? DEFAULT_NODE_IP;
     this.backoff = new Backoff(opts.timings.backoff);
     this.images = new ImageManager(opts.cri, this.backoff);
     if (opts.checkpoints) this.store = new CheckpointStore(join(opts.stateDir, 'checkpoints'));
@@ -88,6 +115,7 @@ export class Kubelet {
       cri: this.opts.cri, volumes: this.volumes, images: this.images, backoff: this.backoff, instance: this.instance,
       logRoot: join(this.opts.stateDir, 'logs', 'pods'), runtimeName: this.runtimeName, cgroupDriver: this.cgroupDriver,
       cgroupRoot: this.opts.cgroupRoot ?? '', resolvConf: this.opts.resolvConf, probeTimeScale: this.opts.timings.probeTimeScale,
+      nodeIP: this.nodeIP,
       checkpoint: (w) => this.checkpoint(w),
       wake: (w, afterMs) => this.wake(w, afterMs),
     };
@@ -105,7 +133,7 @@ export class Kubelet {
       this.mountOptions = (await this.opts.cri.runtime.status({})).features?.mountOptions === true;
     } catch { /* no features known: pods with bindMountOptions are refused */ }
     await this.recover();
-    this.subscribeEvents();
+    if (this.opts.timings.eventedPleg) this.subscribeEvents();
     this.schedulePleg();
   }
 
@@ -167,7 +195,7 @@ export class Kubelet {
   }
 
   list(namespace?: string): Pod[] {
-    return [...this.workers.values()].filter((w) => !namespace || w.pod.metadata.namespace === namespace).map((w) => podWithStatus(w, this.runtimeName));
+    return [...this.workers.values()].filter((w) => !namespace || w.pod.metadata.namespace === namespace).map((w) => podWithStatus(w, this.runtimeName, this.nodeIP));
   }
 
   /** A streaming session URL of the runtime for exec/attach/port-forward into this pod. */
@@ -175,7 +203,7 @@ export class Kubelet {
     return streamingUrl(this.worker(namespace, name), this.opts.cri, this.runtimeName, req);
   }
 
-  get(namespace: string, name: string): Pod { return podWithStatus(this.worker(namespace, name), this.runtimeName); }
+  get(namespace: string, name: string): Pod { return podWithStatus(this.worker(namespace, name), this.runtimeName, this.nodeIP); }
   events(namespace: string, name: string): PodEvent[] { return [...this.worker(namespace, name).rec.events]; }
   timeline(namespace: string, name: string): PodTimeline { return this.worker(namespace, name).rec.timeline(); }
   claims(): PersistentVolumeClaim[] { return [...this.volumes.claims.values()].map((c) => c.claim); }
@@ -190,9 +218,17 @@ export class Kubelet {
         return p;
       };
       const timer = setTimeout(() => { const p = check(); done(); reject(Object.assign(new Error(`timed out after ${timeoutMs} ms waiting for pod ${namespace}/${name} (phase ${p?.status?.phase})`), { pod: p })); }, timeoutMs);
-      const listener = (w: PodWorker) => { if (w.key === `${namespace}/${name}`) check(); };
-      const done = () => { clearTimeout(timer); this.listeners.delete(listener); };
-      this.listeners.add(listener);
+      const key = `${namespace}/${name}`;
+      const listener = () => { check(); };
+      const done = () => {
+        clearTimeout(timer);
+        const set = this.waiters.get(key);
+        set?.delete(listener);
+        if (set?.size === 0) this.waiters.delete(key);
+      };
+      let set = this.waiters.get(key);
+      if (!set) this.waiters.set(key, (set = new Set()));
+      set.add(listener);
       check();
     });
   }
@@ -232,7 +268,7 @@ export class Kubelet {
     this.backoff.forget(`${w.uid}/`);
     this.store?.removePod(w.uid);
     for (const id of ids) this.seen.delete(id);
-    for (const l of this.listeners) l(w);
+    this.changed(w);
   }
 
   async deleteClaim(namespace: string, name: string): Promise<void> {
@@ -312,7 +348,12 @@ export class Kubelet {
     } finally {
       this.running.delete(w);
     }
+    this.changed(w);
+  }
+
+  private changed(w: PodWorker): void {
     for (const l of this.listeners) l(w);
+    for (const l of this.waiters.get(w.key) ?? []) l();
   }
 
   private checkpoint(w: PodWorker): void {
@@ -337,24 +378,31 @@ export class Kubelet {
   /** Compare the runtime's view with the last one and tell the affected pod workers. */
   async relist(): Promise<void> {
     if (this.workers.size === 0) { this.seen.clear(); return; }
-    const [cs, ss] = await Promise.all([
-      this.opts.cri.runtime.listContainers({ filter: { labelSelector: { [L.MANAGED]: 'true' } } }),
-      this.opts.cri.runtime.listPodSandbox({ filter: { labelSelector: { [L.MANAGED]: 'true', [L.INSTANCE]: this.instance } } }),
+    const full = this.relists++ % FULL_RELIST_EVERY === 0;
+    const rt = this.opts.cri.runtime;
+    const managed = { [L.MANAGED]: 'true' };
+    const containers = (state?: CriState) => rt.listContainers({ filter: { labelSelector: managed, ...(state === undefined ? {} : { state: { state } }) } });
+    // Likewise only sandboxes that are not ready matter (a ready one is what its worker believes).
+    const [lists, ss] = await Promise.all([
+      Promise.all(full ? [containers()] : [CriState.CONTAINER_CREATED, CriState.CONTAINER_EXITED, CriState.CONTAINER_UNKNOWN].map(containers)),
+      rt.listPodSandbox({ filter: { state: { state: PodSandboxState.SANDBOX_NOTREADY }, labelSelector: { ...managed, [L.INSTANCE]: this.instance } } }),
     ]);
     const now = new Set<string>();
     const touched = new Set<PodWorker>();
-    for (const c of cs.containers) {
+    for (const c of lists.flatMap((l) => l.containers)) {
       now.add(c.id);
+      // an unchanged container costs one map lookup
+      if (this.seen.get(c.id)?.state === c.state) continue;
       const w = this.workers.get(c.labels[L.POD_UID]);
-      if (!w || this.seen.get(c.id) === c.state) continue;
-      this.seen.set(c.id, c.state);
-      await w.observe(c.id, c.state);
-      touched.add(w);
+      if (!w) continue;
+      this.seen.set(c.id, { state: c.state, w });
+      // only news needs a sync (a container first seen in the state its worker gave it is none)
+      if (await w.observe(c.id, c.state)) touched.add(w);
     }
-    for (const id of [...this.seen.keys()]) {
+    for (const [id, { w }] of full ? this.seen : []) {
       if (now.has(id)) continue;
       this.seen.delete(id);
-      for (const w of this.workers.values()) if ([...w.containers.values()].some((c) => c.id === id)) { w.vanished(id); touched.add(w); }
+      if (this.workers.get(w.uid) === w) { w.vanished(id); touched.add(w); }
     }
     for (const s of ss.items) {
       const w = this.workers.get(s.labels[L.POD_UID]);
@@ -376,7 +424,7 @@ export class Kubelet {
           const state = ev.containerEventType === ContainerEventType.CONTAINER_STARTED_EVENT ? CriState.CONTAINER_RUNNING
             : ev.containerEventType === ContainerEventType.CONTAINER_STOPPED_EVENT ? CriState.CONTAINER_EXITED : undefined;
           if (state === undefined) continue;
-          this.seen.set(ev.containerId, state);
+          this.seen.set(ev.containerId, { state, w });
           // Only news needs a sync: the STARTED of a container this kubelet just started does not.
           if (await w.observe(ev.containerId, state)) this.wake(w);
         }
@@ -404,7 +452,7 @@ export class Kubelet {
       w.terminal = cp.terminal;
       for (const c of cp.containers) {
         const r = w.containers.get(c.name);
-        if (r) Object.assign(r, { id: c.id, oldIds: c.oldIds, restartCount: c.restartCount });
+        if (r) restoreRecord(r, c);
       }
       const sb = sandboxes.find((s) => s.id === cp.sandboxId);
       if (sb) known.add(sb.id);
@@ -447,17 +495,10 @@ export class Kubelet {
     for (const c of w.containers.values()) {
       const mine = cs.containers.filter((x) => x.labels[L.CONTAINER_NAME] === c.name).sort((a, b) => Number(a.createdAt - b.createdAt));
       const latest = mine.at(-1);
+      adoptRecord(c, latest && { id: latest.id, attempt: latest.metadata?.attempt }, mine.slice(0, -1).map((x) => x.id));
       if (latest) {
-        c.id = latest.id;
-        c.oldIds = mine.slice(0, -1).map((x) => x.id);
-        c.restartCount = latest.metadata?.attempt ?? c.restartCount;
-        c.state = 'created';
-        c.started = true;
-        c.ready = !c.spec.readinessProbe;
         await w.observe(latest.id, latest.state);
         if (latest.state === CriState.CONTAINER_RUNNING) c.startedAt = Number(latest.createdAt / 1_000_000n);
-      } else {
-        c.id = undefined;
       }
     }
     w.resumeProbes();

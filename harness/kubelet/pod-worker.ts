@@ -12,12 +12,15 @@ import type { PodSandboxConfig } from '../../interfaces/gen/cri/api.js';
 import type { Container, ContainerStateTerminated, Pod } from '../api/types.js';
 import { Backoff } from './backoff.js';
 import { containerConfig } from './container-config.js';
+import {
+  blankRecord, isStarted, markCreated, markExited, markRunFailed, markRunning, markSandboxLost, markState, markVanished, nextAttempt, setWaiting,
+  type ContainerKind, type ContainerRecord,
+} from './container-record.js';
 import { ImageManager, ImagePullError } from './images.js';
 import { ProbeWorker, type ProbeKind, type ProbeTarget } from './prober.js';
 import { Recorder } from './recorder.js';
 import { podSandboxConfig } from './sandbox-config.js';
 import { VolumeManager, type VolumeRecord } from './volumes.js';
-import { NODE_IP } from './status.js';
 
 export interface WorkerDeps {
   cri: CriClient;
@@ -31,39 +34,15 @@ export interface WorkerDeps {
   cgroupRoot: string;
   resolvConf?: string;
   probeTimeScale: number;
+  /** The node's address: where probes of a hostNetwork pod dial. */
+  nodeIP: string;
   /** Called after every change worth surviving a restart. */
   checkpoint: (w: PodWorker) => void;
   /** Ask for a sync soon (the kubelet coalesces). */
   wake: (w: PodWorker, afterMs?: number) => void;
 }
 
-export type ContainerKind = 'init' | 'sidecar' | 'app';
-
-/** What the worker knows about one container of the spec. */
-export interface ContainerRecord {
-  name: string;
-  kind: ContainerKind;
-  spec: Container;
-  id?: string;
-  /** Ids of earlier attempts still on the runtime (the previous one is kept for `logs --previous`). */
-  oldIds: string[];
-  restartCount: number;
-  state: 'none' | 'created' | 'running' | 'exited' | 'unknown';
-  startedAt?: number;
-  finishedAt?: number;
-  exitCode?: number;
-  reason?: string;
-  message?: string;
-  waiting?: { reason: string; message?: string };
-  lastTerminated?: ContainerStateTerminated;
-  image?: string;
-  imageId?: string;
-  ready: boolean;
-  /** Startup probe passed (or none). */
-  started: boolean;
-  /** Set when the harness itself killed it (liveness), so the exit is expected. */
-  killedFor?: string;
-}
+export type { ContainerKind, ContainerRecord };
 
 export class PodWorker {
   readonly rec: Recorder;
@@ -91,8 +70,8 @@ export class PodWorker {
     const m = pod.metadata;
     this.key = `${m.namespace}/${m.name}`;
     this.rec = new Recorder({ name: m.name, namespace: m.namespace!, uid: m.uid! });
-    for (const c of pod.spec.initContainers ?? []) this.containers.set(c.name, blank(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init'));
-    for (const c of pod.spec.containers) this.containers.set(c.name, blank(c, 'app'));
+    for (const c of pod.spec.initContainers ?? []) this.containers.set(c.name, blankRecord(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init'));
+    for (const c of pod.spec.containers) this.containers.set(c.name, blankRecord(c, 'app'));
   }
 
   get uid(): string { return this.pod.metadata.uid!; }
@@ -189,10 +168,7 @@ export class PodWorker {
     for (const c of this.containers.values()) {
       this.stopProbes(c);
       if (c.id && c.state === 'running') await this.deps.cri.runtime.stopContainer({ containerId: c.id, timeout: 0n }).catch(() => undefined);
-      if (c.id) { c.oldIds.push(c.id); c.id = undefined; }
-      if (c.state !== 'none') c.restartCount += c.state === 'exited' || c.state === 'running' ? 1 : 0;
-      c.state = 'none';
-      c.ready = false;
+      markSandboxLost(c);
     }
     const old = this.sandboxId!;
     await this.deps.cri.runtime.stopPodSandbox({ podSandboxId: old }).catch(() => undefined);
@@ -217,6 +193,8 @@ export class PodWorker {
         if (c.state === 'none' || c.state === 'exited' || c.state === 'created') {
           if (this.initialized && c.state === 'exited') { await this.restartIfDue(c); continue; }
           await this.startOrBackoff(c);
+          // started with no startup probe to pass: the next container may start in this same sync
+          if (isStarted(c)) continue;
           return false;
         }
         return false;
@@ -265,7 +243,7 @@ export class PodWorker {
       const wait = this.deps.backoff.remaining(key, since);
       const msg = `back-off ${Math.round(this.deps.backoff.opts.initialMs > 0 ? wait / 1000 : 0)}s restarting failed container=${c.name} pod=${this.pod.metadata.name}_${this.pod.metadata.namespace}(${this.uid})`;
       if (c.waiting?.reason !== 'CrashLoopBackOff') this.rec.event('Warning', 'BackOff', 'Back-off restarting failed container', ref(c));
-      c.waiting = { reason: 'CrashLoopBackOff', message: msg };
+      setWaiting(c, 'CrashLoopBackOff', msg);
       this.deps.wake(this, wait + 1);
       return;
     }
@@ -286,14 +264,14 @@ export class PodWorker {
   private async startContainer(c: ContainerRecord): Promise<void> {
     // A new attempt after an earlier container of this name; the first one is attempt 0.
     const attempt = c.id ? c.restartCount + 1 : c.restartCount;
-    if (!c.id && c.restartCount === 0 && !c.waiting) c.waiting = { reason: 'ContainerCreating' };
+    if (!c.id && c.restartCount === 0 && !c.waiting) setWaiting(c, 'ContainerCreating');
     const phase = c.kind === 'app' ? 'containers' : 'init';
     let img;
     try {
       img = await this.deps.images.ensure(c.spec, this.uid, this.sandboxConfig ?? {}, this.rec);
     } catch (err) {
       if (err instanceof ImagePullError) {
-        c.waiting = { reason: err.reason, message: err.message };
+        setWaiting(c, err.reason, err.message);
         // Right after a failed pull, sync again soon so the status moves on to ImagePullBackOff
         // (as kubelet's next sync shows it); inside the window, wake when it ends.
         const key = `${this.uid}/image/${c.spec.image}`;
@@ -304,14 +282,7 @@ export class PodWorker {
       throw err;
     }
     // Keep one previous attempt (for logs --previous); remove older ones.
-    if (c.id) {
-      if (c.state === 'exited' || c.state === 'created') {
-        c.lastTerminated = this.terminatedState(c);
-      }
-      c.oldIds.push(c.id);
-      c.id = undefined;
-      c.restartCount = attempt;
-    }
+    if (c.id) nextAttempt(c, attempt, this.terminatedState(c));
     while (c.oldIds.length > 1) {
       const old = c.oldIds.shift()!;
       await this.deps.cri.runtime.removeContainer({ containerId: old }).catch(() => undefined);
@@ -325,38 +296,19 @@ export class PodWorker {
       const config = containerConfig(this.pod, c.spec, { attempt, kind: c.kind, volumePaths, imageRef: img.ref, imageUser: { uid: img.uid, username: img.username } });
       const { containerId } = await this.rec.step(phase, `CreateContainer ${c.name}`, () =>
         this.deps.cri.runtime.createContainer({ podSandboxId: this.sandboxId!, config, sandboxConfig: this.sandboxConfig }));
-      c.id = containerId;
-      c.state = 'created';
-      c.image = c.spec.image;
-      c.imageId = img.imageId;
+      markCreated(c, containerId, img.imageId);
       this.deps.checkpoint(this);
       this.rec.event('Normal', 'Created', `Created container ${c.name}`, ref(c));
       await this.rec.step(phase, `StartContainer ${c.name}`, () => this.deps.cri.runtime.startContainer({ containerId }));
-      c.state = 'running';
-      c.startedAt = Date.now();
-      c.waiting = undefined;
-      c.exitCode = c.reason = c.message = c.finishedAt = undefined;
-      c.killedFor = undefined;
-      c.started = !c.spec.startupProbe;
-      c.ready = !c.spec.readinessProbe && c.started;
+      markRunning(c, Date.now());
       this.rec.event('Normal', 'Started', `Started container ${c.name}`, ref(c));
       this.startProbes(c);
     } catch (err) {
-      const created = !!c.id;
-      const reason = created ? 'RunContainerError' : 'CreateContainerError';
-      c.waiting = { reason, message: (err as Error).message };
+      markRunFailed(c, (err as Error).message, Date.now());
       this.rec.event('Warning', 'Failed', `Error: ${(err as Error).message}`, ref(c));
-      if (created) {
-        c.state = 'exited';
-        c.finishedAt = Date.now();
-        c.exitCode = 128;
-        c.reason = 'StartError';
-        c.message = (err as Error).message;
-      }
       const key = this.backoffKey(c);
       this.deps.backoff.next(key);
-      c.finishedAt ??= Date.now();
-      this.deps.wake(this, this.deps.backoff.remaining(key, c.finishedAt) + 1);
+      this.deps.wake(this, this.deps.backoff.remaining(key, c.finishedAt!) + 1);
     }
   }
 
@@ -382,19 +334,17 @@ export class PodWorker {
     if (now === 'exited') {
       const st = await this.deps.cri.runtime.containerStatus({ containerId: id }).catch(() => undefined);
       const s = st?.status;
-      c.state = 'exited';
-      c.exitCode = s?.exitCode ?? c.exitCode ?? 0;
-      c.reason = s?.reason || (c.exitCode === 0 ? 'Completed' : 'Error');
-      c.message = s?.message || undefined;
-      c.finishedAt = s?.finishedAt ? Number(s.finishedAt / 1_000_000n) : Date.now();
-      if (s?.startedAt) c.startedAt = Number(s.startedAt / 1_000_000n);
-      c.ready = false;
+      markExited(c, {
+        exitCode: s?.exitCode, reason: s?.reason, message: s?.message,
+        startedAt: s?.startedAt ? Number(s.startedAt / 1_000_000n) : undefined,
+        finishedAt: s?.finishedAt ? Number(s.finishedAt / 1_000_000n) : undefined,
+      }, Date.now());
       this.stopProbes(c);
       const phase = c.kind === 'app' ? 'containers' : 'init';
-      this.rec.mark(phase, `${c.name} ran (exit ${c.exitCode}${c.reason && c.reason !== 'Completed' && c.reason !== 'Error' ? ', ' + c.reason : ''})`, c.startedAt ?? c.finishedAt, c.finishedAt, c.exitCode === 0);
-      if (c.exitCode === 0 && this.deps.backoff) { /* a clean exit keeps the backoff entry: kubelet backs off restarts of any exit */ }
+      this.rec.mark(phase, `${c.name} ran (exit ${c.exitCode}${c.reason && c.reason !== 'Completed' && c.reason !== 'Error' ? ', ' + c.reason : ''})`, c.startedAt ?? c.finishedAt!, c.finishedAt!, c.exitCode === 0);
+      // a clean exit keeps the backoff entry: kubelet backs off restarts of any exit
     } else {
-      c.state = now;
+      markState(c, now);
     }
     this.deps.checkpoint(this);
     return true;
@@ -403,13 +353,7 @@ export class PodWorker {
   /** The runtime no longer lists a container we track (removed behind our back). */
   vanished(id: string): void {
     const c = [...this.containers.values()].find((x) => x.id === id);
-    if (!c || c.state === 'exited') return;
-    c.state = 'exited';
-    c.exitCode = c.exitCode ?? 137;
-    c.reason = 'ContainerStatusUnknown';
-    c.message = 'The container could not be located when the pod was terminated';
-    c.finishedAt = Date.now();
-    this.stopProbes(c);
+    if (c && markVanished(c, Date.now())) this.stopProbes(c);
   }
 
   // ---- probes and hooks ----
@@ -442,7 +386,7 @@ export class PodWorker {
           // sandbox is not on this machine, so dialing it would send packets off the node.
           if (!this.pod.spec.hostNetwork) throw new Error(`dial tcp ${this.podIPs[0] ?? '<pod IP>'}:${port}: connect: connection refused`);
         }
-        if (this.pod.spec.hostNetwork) return { host: NODE_IP, port };
+        if (this.pod.spec.hostNetwork) return { host: this.deps.nodeIP, port };
         if (!this.podIPs[0]) throw new Error('pod has no IP to probe');
         return { host: this.podIPs[0], port };
       },
@@ -548,10 +492,6 @@ export class PodWorker {
   stopAllProbes(): void {
     for (const c of this.containers.values()) this.stopProbes(c);
   }
-}
-
-function blank(spec: Container, kind: ContainerKind): ContainerRecord {
-  return { name: spec.name, kind, spec, oldIds: [], restartCount: 0, state: 'none', ready: false, started: false };
 }
 
 export function ref(c: ContainerRecord): string {

@@ -5,9 +5,6 @@ import type { ContainerStatus, Pod, PodCondition, PodPhase, PodStatus } from '..
 import type { ContainerRecord, PodWorker } from './pod-worker.js';
 import { podQos } from './resources.js';
 
-/** The node's address as pods see it: this one-node harness keeps probe and pod traffic on loopback. */
-export const NODE_IP = '127.0.0.1';
-
 const iso = (ms?: number) => (ms === undefined ? undefined : new Date(ms).toISOString());
 
 export function containerStatus(w: PodWorker, c: ContainerRecord, runtimeName: string): ContainerStatus {
@@ -52,7 +49,8 @@ function cond(type: PodCondition['type'], ok: boolean, reason?: string, message?
   return { type, status: ok ? 'True' : 'False', ...(ok ? {} : { reason, message }) };
 }
 
-export function podStatus(w: PodWorker, runtimeName: string): PodStatus {
+/** nodeIP: the node's address (the pod's hostIP, and a hostNetwork pod's own IP). */
+export function podStatus(w: PodWorker, runtimeName: string, nodeIP: string): PodStatus {
   const all = [...w.containers.values()];
   const inits = all.filter((c) => c.kind !== 'app');
   const apps = all.filter((c) => c.kind === 'app');
@@ -74,10 +72,10 @@ export function podStatus(w: PodWorker, runtimeName: string): PodStatus {
     ],
     message: w.message,
     reason: w.reason,
-    hostIP: NODE_IP,
+    hostIP: nodeIP,
     // a hostNetwork pod has the node's address (kubelet reports the node IP; no CNI was called)
-    podIP: w.pod.spec.hostNetwork ? NODE_IP : w.podIPs[0],
-    podIPs: (w.pod.spec.hostNetwork ? [NODE_IP] : w.podIPs).map((ip) => ({ ip })),
+    podIP: w.pod.spec.hostNetwork ? nodeIP : w.podIPs[0],
+    podIPs: (w.pod.spec.hostNetwork ? [nodeIP] : w.podIPs).map((ip) => ({ ip })),
     startTime: iso(w.startTime),
     initContainerStatuses: inits.length ? inits.map((c) => containerStatus(w, c, runtimeName)) : undefined,
     containerStatuses: apps.map((c) => containerStatus(w, c, runtimeName)),
@@ -86,12 +84,12 @@ export function podStatus(w: PodWorker, runtimeName: string): PodStatus {
 }
 
 /** The pod as `get -o json` shows it: spec plus computed status and deletion mark. */
-export function podWithStatus(w: PodWorker, runtimeName: string): Pod {
+export function podWithStatus(w: PodWorker, runtimeName: string, nodeIP: string): Pod {
   return {
     ...w.pod,
     metadata: { ...w.pod.metadata, ...(w.deletionTimestamp ? { deletionTimestamp: iso(w.deletionTimestamp) } : {}) },
     spec: { ...w.pod.spec, nodeName: w.pod.spec.nodeName },
-    status: podStatus(w, runtimeName),
+    status: podStatus(w, runtimeName, nodeIP),
   };
 }
 

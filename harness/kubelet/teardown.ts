@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { isCode, Status } from '../../interfaces/grpc/errors.js';
 import type { LifecycleHandler } from '../api/types.js';
 import { removePodCgroup } from './cgroups.js';
+import { markRemoved, markStopped } from './container-record.js';
 import { runProbe } from './prober.js';
 import { cgroupParent } from './sandbox-config.js';
 import type { ContainerRecord, PodWorker } from './pod-worker.js';
@@ -37,7 +38,7 @@ export async function tearDownPod(w: PodWorker, deps: Pick<WorkerDeps, 'cri' | '
     const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
     rec.event('Normal', 'Killing', `Stopping container ${c.name}`, ref(c));
     await attempt(`StopContainer ${c.name}`, () => rt.stopContainer({ containerId: c.id!, timeout: BigInt(left) }, { timeoutMs: left * 1000 + 15_000 }));
-    c.state = 'exited';
+    markStopped(c);
   };
   await Promise.all(running('app').map(stop));
   for (const c of running('sidecar').reverse()) await stop(c);
@@ -50,8 +51,7 @@ export async function tearDownPod(w: PodWorker, deps: Pick<WorkerDeps, 'cri' | '
     for (const id of [...c.oldIds, ...(c.id ? [c.id] : [])]) {
       if (!(await attempt(`RemoveContainer ${c.name}`, () => rt.removeContainer({ containerId: id })))) left.push(id);
     }
-    c.oldIds = left;
-    c.id = undefined;
+    markRemoved(c, left);
   }
   if (w.sandboxId) {
     const id = w.sandboxId;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from '../../bench/run.js';
 import { svgReport } from '../../bench/lib/svg.js';
 import { textReport } from '../../bench/lib/report.js';
-import { checkTargets, type BenchResults } from '../../bench/lib/results.js';
+import { checkTargets, GOALS, type BenchResults } from '../../bench/lib/results.js';
 import { percentile, summarize } from '../../bench/lib/stats.js';
 
 const t = suite('bench: the quick run end to end, its JSON and SVG');
@@ -55,7 +55,10 @@ t('the quick run exits 0 and writes latest.json, latest.svg and latest.txt', () 
   assert.is(results.version, 1);
   assert.is(results.quick, true);
   assert.equal(results.errors, {}, 'no section failed');
-  assert.match(String(run.stdout), /\nTargets\n/, 'the table went to stdout');
+  const stdout = String(run.stdout);
+  assert.match(stdout, /\nGoals of the performance work, each a ratio measured in this run \(load average 1\/5\/15 min: [\d.\/]+ at the start, [\d.\/]+ at the end/, 'the goals went to stdout with the load average');
+  for (const name of Object.values(GOALS)) assert.ok(stdout.includes(`\n${name}\n`), `goal "${name}" printed by its name`);
+  assert.not.match(stdout, /issue #/, 'goals are named, not numbered');
 });
 
 t('the JSON has every section\'s figures: overhead at c=1 and c=32, scale runs and churn, suites, targets', () => {
@@ -97,6 +100,8 @@ t('the JSON has every section\'s figures: overhead at c=1 and c=32, scale runs a
   assert.ok('skipped' in st.cli || st.cli.versionMs > 0, 'triad --version timed (or skipped without dist/)');
   assert.ok(results.targets.length >= 6);
   for (const x of results.targets) assert.ok(x.met === null || typeof x.met === 'boolean');
+  assert.equal(new Set(results.targets.map((x) => x.name)), new Set(Object.values(GOALS)), 'every goal has a figure');
+  assert.ok(results.targets.some((x) => x.id === 'suites.parallel.csi' && x.met !== null), 'serial vs --parallel compared for the CSI suite');
 });
 
 t('the SVG is well-formed and shows both sides', () => {
@@ -125,6 +130,9 @@ t('report helpers: percentiles, an empty result, names with XML characters', () 
 t('flags: --only, --out, --quick, bad input is refused', () => {
   const o = parseArgs(['--quick', '--only', 'overhead,suites', '--out', '/tmp/x', '--scale', '10,20']);
   assert.equal([o.quick, o.only, o.out, o.scalePods], [true, ['overhead', 'suites'], '/tmp/x', [10, 20]]);
+  assert.is(parseArgs(['--big', '0']).bigPods, 0, '--big 0: no big scale point');
+  assert.is(parseArgs(['--big=2000']).bigPods, 2000);
+  assert.throws(() => parseArgs(['--big', 'x']), /positive integer/);
   assert.throws(() => parseArgs(['--only', 'nope']), /unknown section/);
   assert.throws(() => parseArgs(['--rounds', '0']), /positive integer/);
   assert.throws(() => parseArgs(['--reference', '--no-reference']), /contradict/);
