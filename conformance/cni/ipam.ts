@@ -13,7 +13,7 @@ const addrOf = (a: string) => a.split('/')[0];
 export const ipamCases: CaseDef<CniEnv>[] = [
   c({
     id: 'cni.ipam.distinct-addresses-parallel', rpc: 'ADD', tags: ['Slow'], timeoutMs: 180_000,
-    name: 'Many ADDs at once (default 50) all succeed with distinct addresses',
+    name: 'Many ADDs at once (default 50) all succeed with distinct addresses, and as many DELs at once succeed',
     rules: ['cni.lifecycle.concurrent-containers'],
     async run(k) {
       const n = k.env.opts.parallelAdds ?? 50;
@@ -30,6 +30,8 @@ export const ipamCases: CaseDef<CniEnv>[] = [
           owners.set(ip, r.att.containerID);
         }
       }
+      // the same number of DELs at once (registered cleanups would run them one after another)
+      await Promise.all(results.map((r) => k.del(net, r.att, 'cni.lifecycle.concurrent-containers')));
       if (!withIps) k.ctx.notApplicable('the plugin\'s results carry no IP addresses');
     },
   }),
