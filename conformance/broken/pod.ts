@@ -81,9 +81,12 @@ export const brokenPod: Record<string, BrokenPodVariant> = {
         if (at === undefined || res.status?.state !== ContainerState.CONTAINER_RUNNING) return res;
         return { ...res, status: { ...res.status, state: ContainerState.CONTAINER_EXITED, exitCode: 0, reason: 'Completed', finishedAt: at } };
       };
+      // the fake state holds in state filters too (a kubelet may list only EXITED containers)
       r.listContainers = async (req, ctx) => {
-        const res = await listContainers(req, ctx);
-        return { containers: res.containers.map((c: { id: string; state: ContainerState }) => (fake.has(c.id) && c.state === ContainerState.CONTAINER_RUNNING ? { ...c, state: ContainerState.CONTAINER_EXITED } : c)) };
+        const want = req.filter?.state?.state;
+        const res = await listContainers(want === undefined ? req : { ...req, filter: { ...req.filter, state: undefined } }, ctx);
+        const all = res.containers.map((c: { id: string; state: ContainerState }) => (fake.has(c.id) && c.state === ContainerState.CONTAINER_RUNNING ? { ...c, state: ContainerState.CONTAINER_EXITED } : c));
+        return { containers: want === undefined ? all : all.filter((c: { state: ContainerState }) => c.state === want) };
       };
     },
   },
