@@ -1,0 +1,268 @@
+// CSI: what each RPC owes (from the spec, by rule id), the lifecycle sequences the generator
+// builds (CreateVolume → publish/stage/use → unpublish/unstage → snapshot → DeleteVolume, with
+// mutations, repeats, reordering, concurrency and foreign ids), and cleanup.
+import { mkdirSync, readdirSync, rmdirSync, lstatSync } from 'node:fs';
+import { dirname, resolve, relative, isAbsolute } from 'node:path';
+import {
+  ControllerDefinition, ControllerServiceCapability_RPC_Type as CRpc, IdentityDefinition, NodeDefinition, NodeServiceCapability_RPC_Type as NRpc,
+} from '../interfaces/gen/csi/csi.js';
+import { Connection } from '../interfaces/grpc/client.js';
+import { GrpcTarget, type WatchOptions } from './grpc-target.js';
+import { Session, type RpcSpec } from './grpc.js';
+import { mutate } from './mutators.js';
+import type { Rng } from './rng.js';
+import type { Json, Step } from './types.js';
+
+const need = (prefix: string, ...fields: [string, string][]) => fields.map(([field, what]) => ({ field, rule: `csi.${prefix}.${what}-required` }));
+const onVolume = (field: string, rule: string, ok = [5]) => ({ field, kind: 'volume', unknown: { ok, rule } });
+
+/** Is the volume still known to the plugin (ListVolumes, else ControllerGetVolume)? */
+async function volumeStillThere(s: Session, id: string): Promise<string | undefined> {
+  let token = '';
+  for (let page = 0; page < 50; page++) {
+    const o = await s.call('Controller/ListVolumes', { startingToken: token, maxEntries: 100 });
+    if (o.err) break;
+    if (o.res.entries.some((e: any) => e.volume?.volumeId === id)) return `ListVolumes still lists volume ${id} after DeleteVolume answered OK`;
+    token = o.res.nextToken;
+    if (!token) return undefined;
+  }
+  const g = await s.call('Controller/ControllerGetVolume', { volumeId: id });
+  return g.err ? undefined : `ControllerGetVolume still answers volume ${id} after DeleteVolume answered OK`;
+}
+
+export const CSI_SPECS: Record<string, RpcSpec> = {
+  'Identity/GetPluginInfo': { answers: [{ path: 'name', rule: 'csi.get-plugin-info.name-required' }, { path: 'vendorVersion', rule: 'csi.get-plugin-info.vendor-version-required' }] },
+  'Node/NodeGetInfo': { answers: [{ path: 'nodeId', rule: 'csi.node-get-info.node-id' }] },
+  'Controller/CreateVolume': {
+    creates: { kind: 'volume', id: (r) => r.volume?.volumeId },
+    required: need('create-volume', ['name', 'name'], ['volumeCapabilities', 'capabilities']),
+    answers: [{ path: 'volume.volumeId', rule: 'csi.create-volume.response-volume-required' }],
+    idempotent: 'csi.create-volume.idempotent',
+    sameAnswer: 'volume.volumeId',
+  },
+  'Controller/DeleteVolume': {
+    required: need('delete-volume', ['volumeId', 'volume-id']),
+    target: onVolume('volumeId', 'csi.delete-volume.idempotent', [0]),
+    deletes: { rule: 'csi.delete-volume.implemented', stillThere: volumeStillThere },
+  },
+  'Controller/ControllerPublishVolume': {
+    required: need('controller-publish-volume', ['volumeId', 'volume-id'], ['nodeId', 'node-id'], ['volumeCapability', 'capability']),
+    target: onVolume('volumeId', 'csi.controller-publish-volume.volume-not-found'),
+    idempotent: 'csi.controller-publish-volume.idempotent',
+  },
+  'Controller/ControllerUnpublishVolume': {
+    required: need('controller-unpublish-volume', ['volumeId', 'volume-id']),
+    target: onVolume('volumeId', 'csi.controller-unpublish-volume.unknown-ok', [0, 5]),
+    idempotent: 'csi.controller-unpublish-volume.idempotent',
+  },
+  'Controller/ValidateVolumeCapabilities': {
+    required: need('validate-volume-capabilities', ['volumeId', 'volume-id'], ['volumeCapabilities', 'capabilities']),
+    target: onVolume('volumeId', 'csi.validate-volume-capabilities.not-found'),
+    idempotent: 'csi.validate-volume-capabilities.idempotent',
+  },
+  'Controller/ControllerGetVolume': {
+    required: need('controller-get-volume', ['volumeId', 'volume-id']),
+    target: onVolume('volumeId', 'csi.controller-get-volume.not-found'),
+  },
+  'Controller/ControllerExpandVolume': {
+    required: need('controller-expand-volume', ['volumeId', 'volume-id'], ['capacityRange', 'capacity']),
+    target: onVolume('volumeId', 'csi.controller-expand-volume.not-found'),
+    idempotent: 'csi.controller-expand-volume.idempotent',
+  },
+  'Controller/CreateSnapshot': {
+    creates: { kind: 'snapshot', id: (r) => r.snapshot?.snapshotId },
+    required: need('create-snapshot', ['sourceVolumeId', 'source'], ['name', 'name']),
+    target: onVolume('sourceVolumeId', 'csi.create-snapshot.source-not-found'),
+    idempotent: 'csi.create-snapshot.idempotent',
+    sameAnswer: 'snapshot.snapshotId',
+    answers: [{ path: 'snapshot.snapshotId', rule: 'csi.create-snapshot.snapshot-fields' }, { path: 'snapshot.sourceVolumeId', rule: 'csi.create-snapshot.snapshot-fields' }],
+  },
+  'Controller/DeleteSnapshot': {
+    required: need('delete-snapshot', ['snapshotId', 'snapshot-id']),
+    target: { field: 'snapshotId', kind: 'snapshot', unknown: { ok: [0], rule: 'csi.delete-snapshot.idempotent' } },
+    deletes: {
+      rule: 'csi.delete-snapshot.implemented',
+      stillThere: async (s, id) => {
+        const o = await s.call('Controller/ListSnapshots', { snapshotId: id });
+        return !o.err && o.res.entries.some((e: any) => e.snapshot?.snapshotId === id) ? `ListSnapshots still lists snapshot ${id} after DeleteSnapshot answered OK` : undefined;
+      },
+    },
+  },
+  'Controller/ListVolumes': {},
+  'Controller/ListSnapshots': {},
+  'Controller/GetCapacity': {},
+  'Node/NodeStageVolume': {
+    required: need('node-stage-volume', ['volumeId', 'volume-id'], ['stagingTargetPath', 'staging-path'], ['volumeCapability', 'capability']),
+    target: onVolume('volumeId', 'csi.node-stage-volume.not-found'),
+    idempotent: 'csi.node-stage-volume.idempotent',
+  },
+  'Node/NodeUnstageVolume': {
+    required: need('node-unstage-volume', ['volumeId', 'volume-id'], ['stagingTargetPath', 'staging-path']),
+    target: onVolume('volumeId', 'csi.node-unstage-volume.not-found', [0, 5]),
+    idempotent: 'csi.node-unstage-volume.idempotent',
+  },
+  'Node/NodePublishVolume': {
+    required: need('node-publish-volume', ['volumeId', 'volume-id'], ['targetPath', 'target-path'], ['volumeCapability', 'capability']),
+    target: onVolume('volumeId', 'csi.node-publish-volume.not-found'),
+    idempotent: 'csi.node-publish-volume.idempotent',
+  },
+  'Node/NodeUnpublishVolume': {
+    required: need('node-unpublish-volume', ['volumeId', 'volume-id'], ['targetPath', 'target-path']),
+    target: onVolume('volumeId', 'csi.node-unpublish-volume.not-found', [0, 5]),
+    idempotent: 'csi.node-unpublish-volume.idempotent',
+    undo: 'csi.node-unpublish-volume.idempotent',
+  },
+  'Node/NodeGetVolumeStats': {
+    required: need('node-get-volume-stats', ['volumeId', 'volume-id'], ['volumePath', 'volume-path']),
+    target: onVolume('volumeId', 'csi.node-get-volume-stats.not-found'),
+  },
+  'Identity/Probe': {},
+};
+
+export interface CsiFuzzOptions {
+  endpoint: string;
+  /** Where staging paths go (created per run, removed after). */
+  stagingDir: string;
+  /** Where target paths' parents go. */
+  targetDir: string;
+  callTimeoutMs?: number;
+  /** Watch a directory for writes outside the driver's root (hostPath drivers). */
+  watch?: Omit<WatchOptions, 'rule'>;
+}
+
+const CAP: Json = { mount: { fsType: '', mountFlags: [] }, accessMode: { mode: 'SINGLE_NODE_WRITER' } };
+
+/** Connect, learn the node id and capabilities, and build the target. */
+export async function csiTarget(o: CsiFuzzOptions): Promise<GrpcTarget> {
+  const c = new Connection(o.endpoint, { timeoutMs: 10_000 });
+  let caps: { controller: Set<number>; node: Set<number>; nodeId: string };
+  try {
+    await c.waitForReady(10_000);
+    const ctl = c.service(ControllerDefinition);
+    const node = c.service(NodeDefinition);
+    const cc = await ctl.controllerGetCapabilities({}).catch(() => ({ capabilities: [] }));
+    const nc = await node.nodeGetCapabilities({}).catch(() => ({ capabilities: [] }));
+    const info = await node.nodeGetInfo({});
+    caps = {
+      controller: new Set(cc.capabilities.map((x) => x.rpc?.type ?? 0)),
+      node: new Set(nc.capabilities.map((x) => x.rpc?.type ?? 0)),
+      nodeId: info.nodeId,
+    };
+  } finally { c.close(); }
+  mkdirSync(o.stagingDir, { recursive: true });
+  mkdirSync(o.targetDir, { recursive: true });
+  const inside = (dir: string, p: unknown): p is string => typeof p === 'string' && isAbsolute(p) && !relative(dir, resolve(p)).startsWith('..') && resolve(p) !== resolve(dir);
+  const paths = (steps: Step[], key: string) => [...new Set(steps.map((s) => (s.req as Record<string, Json> | null)?.[key]).filter((p): p is string => typeof p === 'string'))];
+  return new GrpcTarget({
+    kind: 'csi',
+    services: [IdentityDefinition, ControllerDefinition, NodeDefinition],
+    specs: CSI_SPECS,
+    endpoint: o.endpoint,
+    callTimeoutMs: o.callTimeoutMs ?? 5000,
+    vars: { node: caps.nodeId },
+    ping: { rpc: 'Identity/Probe', req: {} },
+    watch: o.watch ? { ...o.watch, rule: 'csi.configuration.filesystem' } : undefined,
+    generate: (rng, run) => generateCsi(rng, run, caps, o),
+    prepare(steps) {
+      // The CO's part: the staging directory exists, and the target's parent does.
+      for (const p of paths(steps, 'stagingTargetPath')) if (inside(o.stagingDir, p)) mkdirSync(p, { recursive: true });
+      for (const p of paths(steps, 'targetPath')) if (inside(o.targetDir, p) && inside(o.targetDir, dirname(p))) mkdirSync(dirname(p), { recursive: true });
+    },
+    async cleanup(s, steps) {
+      const vols = [...s.live].filter(([, k]) => k === 'volume').map(([id]) => id);
+      for (const [id, k] of s.live) if (k === 'snapshot') await s.call('Controller/DeleteSnapshot', { snapshotId: id });
+      for (const volumeId of vols) {
+        for (const targetPath of paths(steps, 'targetPath')) await s.call('Node/NodeUnpublishVolume', { volumeId, targetPath });
+        for (const stagingTargetPath of paths(steps, 'stagingTargetPath')) await s.call('Node/NodeUnstageVolume', { volumeId, stagingTargetPath });
+        await s.call('Controller/ControllerUnpublishVolume', { volumeId, nodeId: caps.nodeId });
+        await s.call('Controller/DeleteVolume', { volumeId });
+      }
+      // Remove the directories prepare made, if empty (never recursively: something may be mounted there).
+      for (const dir of [o.stagingDir, o.targetDir]) removeEmpty(dir, false);
+    },
+  });
+}
+
+/** Remove empty directories below dir, deepest first; never a non-empty one. */
+function removeEmpty(dir: string, self: boolean): void {
+  let names: string[];
+  try { if (!lstatSync(dir).isDirectory()) return; names = readdirSync(dir); } catch { return; }
+  for (const n of names) removeEmpty(`${dir}/${n}`, true);
+  if (self) try { rmdirSync(dir); } catch { /* not empty or a mount point: leave it */ }
+}
+
+/** One CSI sequence: the lifecycle of one volume with some steps left out, bent or repeated. */
+export function generateCsi(rng: Rng, run: number, caps: { controller: Set<number>; node: Set<number> }, o: { stagingDir: string; targetDir: string }): Step[] {
+  const name = `fuzz-${run}-${rng.int(1e9).toString(36)}`;
+  const staging = `${o.stagingDir}/${name}`;
+  const target = `${o.targetDir}/${name}/mnt`;
+  const stage = caps.node.has(NRpc.STAGE_UNSTAGE_VOLUME);
+  const pub = caps.controller.has(CRpc.PUBLISH_UNPUBLISH_VOLUME);
+  const snap = caps.controller.has(CRpc.CREATE_DELETE_SNAPSHOT);
+  const lifecycle: (Step | false)[] = [
+    { rpc: 'Controller/CreateVolume', req: { name, capacityRange: { requiredBytes: '1048576' }, volumeCapabilities: [CAP], parameters: {} }, bind: 'v' },
+    { rpc: 'Controller/ValidateVolumeCapabilities', req: { volumeId: '$v', volumeCapabilities: [CAP] } },
+    caps.controller.has(CRpc.GET_VOLUME) && { rpc: 'Controller/ControllerGetVolume', req: { volumeId: '$v' } },
+    pub && { rpc: 'Controller/ControllerPublishVolume', req: { volumeId: '$v', nodeId: '$node', volumeCapability: CAP, readonly: false } },
+    stage && { rpc: 'Node/NodeStageVolume', req: { volumeId: '$v', stagingTargetPath: staging, volumeCapability: CAP } },
+    { rpc: 'Node/NodePublishVolume', req: { volumeId: '$v', ...(stage ? { stagingTargetPath: staging } : {}), targetPath: target, volumeCapability: CAP, readonly: false } },
+    caps.node.has(NRpc.GET_VOLUME_STATS) && { rpc: 'Node/NodeGetVolumeStats', req: { volumeId: '$v', volumePath: target } },
+    { rpc: 'Node/NodeUnpublishVolume', req: { volumeId: '$v', targetPath: target } },
+    stage && { rpc: 'Node/NodeUnstageVolume', req: { volumeId: '$v', stagingTargetPath: staging } },
+    pub && { rpc: 'Controller/ControllerUnpublishVolume', req: { volumeId: '$v', nodeId: '$node' } },
+    caps.controller.has(CRpc.EXPAND_VOLUME) && { rpc: 'Controller/ControllerExpandVolume', req: { volumeId: '$v', capacityRange: { requiredBytes: '2097152' }, volumeCapability: CAP } },
+    snap && { rpc: 'Controller/CreateSnapshot', req: { sourceVolumeId: '$v', name: `${name}-snap` }, bind: 's' },
+    snap && { rpc: 'Controller/DeleteSnapshot', req: { snapshotId: '$s' } },
+    { rpc: 'Controller/DeleteVolume', req: { volumeId: '$v' } },
+  ];
+  const extras: Step[] = [
+    { rpc: 'Identity/GetPluginInfo', req: {} },
+    { rpc: 'Identity/Probe', req: {} },
+    { rpc: 'Node/NodeGetInfo', req: {} },
+    ...(caps.controller.has(CRpc.LIST_VOLUMES) ? [{ rpc: 'Controller/ListVolumes', req: { maxEntries: 10 } }] : []),
+    ...(caps.controller.has(CRpc.GET_CAPACITY) ? [{ rpc: 'Controller/GetCapacity', req: { volumeCapabilities: [CAP] } }] : []),
+  ];
+  const steps: Step[] = [];
+  for (const [i, s] of lifecycle.entries()) if (s && (i === 0 || rng.chance(0.8))) steps.push(structuredClone(s));
+  return bend(steps, extras, rng, ['$v', '$s'], (rpc) => (CSI_SPECS[rpc]?.required ?? []).map((r) => r.field));
+}
+
+/**
+ * Bend a valid sequence: mutate some requests, point some at an id that never existed, repeat a
+ * step right after itself, run one concurrently, swap two steps, add unrelated calls, and call
+ * something on the object after its delete. Shared by CRI and CSI.
+ */
+export function bend(steps: Step[], extras: Step[], rng: Rng, refs: string[], required: (rpc: string) => string[] = () => []): Step[] {
+  const out: Step[] = [];
+  for (const s of steps) {
+    let step = s;
+    const req = required(step.rpc);
+    if (req.length && rng.chance(0.07)) {
+      // A required field left out: the spec names the code for exactly this.
+      const field = rng.pick(req);
+      const r = structuredClone(step.req) as Record<string, Json>;
+      delete r[field];
+      step = { ...step, req: r, mutations: [`${field} removed`] };
+    } else if (rng.chance(0.15)) { const m = mutate(step.req, rng); step = { ...step, req: m.req, mutations: m.mutations }; }
+    else if (rng.chance(0.08)) {
+      const text = JSON.stringify(step.req);
+      const ref = refs.find((r) => text.includes(`"${r}"`));
+      if (ref) step = { ...step, req: JSON.parse(text.split(`"${ref}"`).join('"$never"')) as Json };
+    }
+    if (rng.chance(0.05)) step = { ...step, concurrent: 3 };
+    out.push(step);
+    if (!step.mutations && rng.chance(0.12)) out.push({ ...structuredClone(step), bind: undefined });
+    if (rng.chance(0.1)) out.push(structuredClone(rng.pick(extras)));
+  }
+  if (out.length > 2 && rng.chance(0.1)) {
+    const i = 1 + rng.int(out.length - 1);
+    const j = 1 + rng.int(out.length - 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  // Use something after its delete (the id is gone now).
+  if (rng.chance(0.25)) {
+    const uses = steps.filter((s) => !s.bind && !/Delete|Remove/.test(s.rpc));
+    if (uses.length) out.push({ ...structuredClone(rng.pick(uses)), bind: undefined });
+  }
+  return out.map((s) => (s.bind === undefined ? (({ bind: _b, ...rest }) => rest)(s) : s));
+}
