@@ -1,7 +1,7 @@
 // Test runner: every *.test.ts file runs in its own node process (isolation: a crash or a
 // leaked handle in one file cannot take the others down) with a hard timeout, because uvu
 // itself has no per-test timeout and a hung plugin must never hang the suite.
-// Usage: tsx test/run.ts [--jobs N] [--timeout SECONDS] [FILTER...]
+// Usage: tsx test/run.ts [--jobs N] [--timeout SECONDS] [--serial-after] [FILTER...]
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -12,10 +12,12 @@ interface FileResult { file: string; passed: number; failed: number; skipped: nu
 const args = process.argv.slice(2);
 let jobs = Math.max(1, Math.min(availableParallelism(), 4));
 let timeoutS = Number(process.env.TRIAD_TEST_TIMEOUT ?? 600);
+let serialAfter = process.env.TRIAD_TEST_SERIAL_AFTER === '1';
 const filters: string[] = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--jobs') jobs = Number(args[++i]);
   else if (args[i] === '--timeout') timeoutS = Number(args[++i]);
+  else if (args[i] === '--serial-after') serialAfter = true;
   else filters.push(args[i]);
 }
 
@@ -29,7 +31,10 @@ function findTests(dir: string): string[] {
   return out.sort();
 }
 
-// Files named *.serial.test.ts touch shared host state (the reference stack) and run alone.
+// Files named *.serial.test.ts share host state (the one reference stack): they run one at a
+// time, in a lane of their own beside the pool of the other files (those keep to temp dirs, their
+// own netns and seeded free subnets, so they do not meet the stack). --serial-after runs the lane
+// only once the pool is done.
 const root = new URL('..', import.meta.url).pathname;
 const all = findTests(join(root, 'test')).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 const serial = all.filter((f) => f.endsWith('.serial.test.ts'));
@@ -89,8 +94,12 @@ async function pool(files: string[], n: number, results: FileResult[]): Promise<
 }
 
 const results: FileResult[] = [];
-await pool(parallel, jobs, results);
-await pool(serial, 1, results);
+if (serialAfter) {
+  await pool(parallel, jobs, results);
+  await pool(serial, 1, results);
+} else {
+  await Promise.all([pool(parallel, jobs, results), pool(serial, 1, results)]);
+}
 const sum = (k: 'passed' | 'failed' | 'skipped') => results.reduce((a, r) => a + r[k], 0);
 const [p, f, s] = [sum('passed'), sum('failed'), sum('skipped')];
 if (all.length === 0) console.log('no test files matched');

@@ -449,12 +449,17 @@ export class PodWorker {
     };
   }
 
+  /** Probes dial only a running container of a live pod: an exited one's IP may already be released. */
+  private liveProbeTarget(c: ContainerRecord): ProbeTarget {
+    return { ...this.probeTarget(c), live: () => c.state === 'running' && this.sandboxReady && !this.terminal && this.deletionTimestamp === undefined };
+  }
+
   private startProbes(c: ContainerRecord): void {
     this.stopProbes(c);
     const spec = c.spec;
     const list: ProbeWorker[] = [];
     const make = (kind: ProbeKind, p: NonNullable<Container['livenessProbe']>) =>
-      new ProbeWorker(kind, p, spec, this.probeTarget(c), (k, ok, msg) => this.onProbe(c, k, ok, msg), this.deps.probeTimeScale);
+      new ProbeWorker(kind, p, spec, this.liveProbeTarget(c), (k, ok, msg) => this.onProbe(c, k, ok, msg), this.deps.probeTimeScale);
     if (spec.startupProbe) list.push(make('startup', spec.startupProbe));
     else {
       if (spec.livenessProbe) list.push(make('liveness', spec.livenessProbe));
@@ -479,8 +484,8 @@ export class PodWorker {
       c.started = true;
       c.ready = !c.spec.readinessProbe;
       const rest: ProbeWorker[] = [];
-      if (c.spec.livenessProbe) rest.push(new ProbeWorker('liveness', c.spec.livenessProbe, c.spec, this.probeTarget(c), (k, o, m) => this.onProbe(c, k, o, m), this.deps.probeTimeScale));
-      if (c.spec.readinessProbe) rest.push(new ProbeWorker('readiness', c.spec.readinessProbe, c.spec, this.probeTarget(c), (k, o, m) => this.onProbe(c, k, o, m), this.deps.probeTimeScale));
+      if (c.spec.livenessProbe) rest.push(new ProbeWorker('liveness', c.spec.livenessProbe, c.spec, this.liveProbeTarget(c), (k, o, m) => this.onProbe(c, k, o, m), this.deps.probeTimeScale));
+      if (c.spec.readinessProbe) rest.push(new ProbeWorker('readiness', c.spec.readinessProbe, c.spec, this.liveProbeTarget(c), (k, o, m) => this.onProbe(c, k, o, m), this.deps.probeTimeScale));
       for (const w of rest) w.start();
       this.probes.set(c.name, rest);
     } else if (!ok) {

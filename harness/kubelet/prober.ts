@@ -3,7 +3,7 @@
 // and grpc (grpc.health.v1 Check, grpc-probe.ts) connect to the pod. Results go to the pod worker, which restarts or marks ready.
 import { connect } from 'node:net';
 import type { Container, Probe } from '../api/types.js';
-import { grpcProbe } from './grpc-probe.js';
+import { grpcProbe, PROBE_USER_AGENT } from './grpc-probe.js';
 
 export type ProbeKind = 'startup' | 'liveness' | 'readiness';
 export type ProbeOutcome = { ok: boolean; message: string };
@@ -12,6 +12,8 @@ export interface ProbeTarget {
   exec(cmd: string[], timeoutS: number): Promise<{ exitCode: number; output: string }>;
   /** host:port to dial for a container port (the pod IP, or a runtime-advertised forward). */
   address(port: number, host?: string): Promise<{ host: string; port: number }>;
+  /** False while there is nothing to probe (container not running, pod stopping): the tick dials nothing. */
+  live?(): boolean;
 }
 
 export function resolvePort(c: Container, port: number | string): number {
@@ -35,7 +37,7 @@ export async function runProbe(p: Probe, c: Container, target: ProbeTarget): Pro
       const scheme = (p.httpGet.scheme ?? 'HTTP').toLowerCase();
       const path = p.httpGet.path ?? '/';
       const url = `${scheme}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}${path.startsWith('/') ? path : '/' + path}`;
-      const headers: Record<string, string> = { 'User-Agent': 'kube-probe/1.36', Accept: '*/*' };
+      const headers: Record<string, string> = { 'User-Agent': PROBE_USER_AGENT, Accept: '*/*' };
       for (const h of p.httpGet.httpHeaders ?? []) headers[h.name] = h.value;
       const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutS * 1000), redirect: 'manual' });
       await res.arrayBuffer().catch(() => undefined);
@@ -94,6 +96,10 @@ export class ProbeWorker {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
+    if (this.target.live && !this.target.live()) {
+      this.timer = setTimeout(() => this.tick(), (this.probe.periodSeconds ?? 10) * 1000 * this.periodScale);
+      return;
+    }
     const out = await runProbe(this.probe, this.container, this.target);
     if (this.stopped) return;
     if (out.ok) { this.successes++; this.failures = 0; } else { this.failures++; this.successes = 0; }

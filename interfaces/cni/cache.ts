@@ -2,11 +2,11 @@
 // kind "cniCacheV1"), so DEL and CHECK can hand plugins the prevResult the spec asks for, even
 // from another process, and so a cache written by containerd's libcni is readable here.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Result } from './types.js';
+import { userTempDir } from '../util/tmp.js';
 
-export const DEFAULT_CACHE_DIR = join(tmpdir(), 'triad-cni-cache');
+export const DEFAULT_CACHE_DIR = userTempDir('triad-cni-cache');
 const KIND = 'cniCacheV1';
 
 export interface CacheEntry {

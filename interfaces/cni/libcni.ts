@@ -25,7 +25,7 @@ export interface RuntimeConf {
 export interface CniConfigOptions {
   /** Plugin binary dirs; also passed to plugins as CNI_PATH. */
   path: string[];
-  /** Where ADD results are cached; default os.tmpdir()/triad-cni-cache. */
+  /** Where ADD results are cached; default os.tmpdir()/triad-cni-cache-<uid>. */
   cacheDir?: string;
   /** Per plugin call; default 30 s. */
   timeoutMs?: number;

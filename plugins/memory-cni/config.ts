@@ -1,15 +1,15 @@
 // memory-cni's config: host-local's IPAM keys, read from the top level or from "ipam" (so a
 // host-local style config works as is). Bad values are INVALID_NETWORK_CONFIG (7) naming the key.
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   cniError, contains, formatIp, lastOf, networkOf, offset, parseCidr, parseIp,
   type Cidr, type DnsConf, type Ip, type PluginConf, type Route,
 } from '../../interfaces/cni/index.js';
 import { parseFaults, type FaultRule } from './faults.js';
+import { userTempDir } from '../../interfaces/util/tmp.js';
 
 export const DEFAULT_SUBNET = '10.88.0.0/16';
-export const DEFAULT_DATA_DIR = join(tmpdir(), 'triad-memory-cni');
+export const DEFAULT_DATA_DIR = userTempDir('triad-memory-cni');
 
 export interface MemoryConf {
   network: string;

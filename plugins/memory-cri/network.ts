@@ -48,7 +48,7 @@ export interface CniNetworkOptions {
   confDir?: string;
   /** Plugin binary directories (CNI_PATH). */
   binDirs?: string[];
-  /** libcni's result cache (default os.tmpdir()/triad-cni-cache). */
+  /** libcni's result cache (default os.tmpdir()/triad-cni-cache-<uid>). */
   cacheDir?: string;
   ifName?: string;
   timeoutMs?: number;

@@ -20,6 +20,7 @@ import { identityService } from './identity.js';
 import { nodeService } from './node.js';
 import { snapshotMethods } from './snapshots.js';
 import { Store, type Segments, type SnapshotRec, type VolumeRec } from './store.js';
+import { userTempDir } from '../../interfaces/util/tmp.js';
 
 export const DEFAULT_DRIVER_NAME = 'memory.csi.triad.dev';
 export const TOPOLOGY_NODE_KEY = 'topology.triad.dev/node';
@@ -51,7 +52,7 @@ export interface MemoryCsiOptions {
   maxVolumeBytes?: bigint | number;
   /**
    * Where volume and snapshot data live. Default: a fresh directory per driver instance under
-   * os.tmpdir()/triad-memory-csi/<name>/. close() removes what the driver created there.
+   * os.tmpdir()/triad-memory-csi-<uid>/<name>/. close() removes what the driver created there.
    */
   dataDir?: string;
   /** How NodePublishVolume places volumes: bind mounts (root), symlinks, or auto (default). */
@@ -130,7 +131,7 @@ export class MemoryCsiDriver {
     this.faults = new FaultInjector(opts.faults ?? []);
     this.nodes.set(this.nodeId, this.topology);
     for (const n of opts.nodes ?? []) typeof n === 'string' ? this.addNode(n) : this.addNode(n.id, n.topology);
-    this.dataDir = opts.dataDir ?? join(tmpdir(), 'triad-memory-csi', this.name, `${process.pid}-${++instances}`);
+    this.dataDir = opts.dataDir ?? join(userTempDir('triad-memory-csi'), this.name, `${process.pid}-${++instances}`);
     this.preexisting = new Set(['volumes', 'snapshots'].filter((sub) => existsSync(join(this.dataDir, sub))));
     this.createdDirs = mkParents(join(this.dataDir, 'x'));
   }

@@ -8,6 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttp2Server } from 'node:http2';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { grpcProbe } from '../../harness/kubelet/grpc-probe.js';
@@ -159,6 +160,42 @@ t('failures: an unknown service, a slow answer, a port nobody serves, a server w
     assert.ok(r.message.length > 0, r.message);
   } finally {
     http.close();
+  }
+});
+
+t('a probe leaves no connection behind: a server that accepts and never answers sees the socket closed at the timeout', async () => {
+  let closedAt = 0;
+  const mute = createServer((sock) => { sock.resume(); sock.on('close', () => { closedAt = Date.now(); }); });
+  await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
+  try {
+    const started = Date.now();
+    const r = await grpcProbe('127.0.0.1', (mute.address() as AddressInfo).port, '', 1);
+    assert.is(r.ok, false);
+    assert.match(r.message, /^timeout: health rpc did not complete within 1s/);
+    await sleep(200);
+    assert.ok(closedAt > 0 && closedAt - started < 2500, `the probe's socket was closed right after its timeout (closed ${closedAt ? closedAt - started : 'never'} ms after start)`);
+  } finally {
+    mute.close();
+  }
+});
+
+t('the call as a gRPC server sees it: path, content-type, User-Agent kube-probe, a deadline; a trailers-only answer is read', async () => {
+  let seen: Record<string, unknown> = {};
+  const h2 = createHttp2Server((req, res) => {
+    seen = { ...req.headers };
+    res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': 'unknown%20service' });
+    res.end();
+  });
+  await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+  try {
+    const r = await grpcProbe('127.0.0.1', (h2.address() as AddressInfo).port, 'my.Svc', 1);
+    assert.equal(r, { ok: false, message: 'this server does not implement the grpc health protocol (grpc.health.v1.Health): unknown service' });
+    assert.is(seen[':path'], '/grpc.health.v1.Health/Check');
+    assert.is(seen['content-type'], 'application/grpc');
+    assert.is(seen['user-agent'], 'kube-probe/1.37');
+    assert.match(String(seen['grpc-timeout']), /^\d+m$/);
+  } finally {
+    h2.close();
   }
 });
 

@@ -52,7 +52,7 @@ test('default subnet, gateway, routes; IPv6 works too', () => {
   const c = parseMemoryConf({ type: MEMORY_CNI_TYPE, name: 'n' });
   assert.is(c.subnet.prefix, 16);
   assert.equal(c.routes, [{ dst: '0.0.0.0/0', gw: '10.88.0.1' }]);
-  assert.ok(c.stateDir.endsWith(join('triad-memory-cni', 'n')));
+  assert.ok(c.stateDir.endsWith(join(`triad-memory-cni-${process.getuid!()}`, 'n')));
   const v6 = parseMemoryConf({ type: MEMORY_CNI_TYPE, name: 'n', ipam: { subnet: 'fd00:1::/120' } });
   assert.equal(v6.routes, [{ dst: '::/0', gw: 'fd00:1::1' }]);
 });

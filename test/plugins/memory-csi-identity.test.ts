@@ -15,6 +15,7 @@ import { RpcError } from '../../interfaces/grpc/errors.js';
 import { MemoryCsiDriver, serveMemoryCsi } from '../../plugins/memory-csi/index.js';
 import { startTestDriver, type TestDriver } from '../../plugins/memory-csi/testing.js';
 import { fails } from '../helpers/rpc.js';
+import { userTempDir } from '../../interfaces/util/tmp.js';
 
 const t = suite('memory-csi: identity');
 let h: TestDriver;
@@ -99,7 +100,7 @@ t('GET_SNAPSHOT is advertised on request', async () => {
 t('serveMemoryCsi defaults: socket in a fresh data dir under tmp; close removes it all', async () => {
   const run = await serveMemoryCsi({ nodeId: 'n1' });
   const dataDir = run.driver.dataDir;
-  assert.ok(dataDir.startsWith(join(tmpdir(), 'triad-memory-csi', 'memory.csi.triad.dev')), dataDir);
+  assert.ok(dataDir.startsWith(join(userTempDir('triad-memory-csi'), 'memory.csi.triad.dev')), dataDir);
   assert.is(run.endpoint, `unix://${join(dataDir, 'csi.sock')}`);
   const c = new CsiClient(run.endpoint, { timeoutMs: 5000 });
   try {
