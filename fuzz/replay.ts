@@ -2,6 +2,8 @@
 // built with, and a paragraph saying what happened. `triad fuzz replay FILE` runs it again.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sameBug } from './minimize.js';
+import { openTarget, type TargetInfo } from './targets.js';
 import type { Finding, Step } from './types.js';
 
 export const REPLAY_FORMAT = 'triad-fuzz/v1';
@@ -47,9 +49,38 @@ export function writeReplay(dir: string, r: Omit<ReplayFile, 'explanation' | 'fo
 export function readReplay(file: string): ReplayFile {
   let r: ReplayFile;
   try { r = JSON.parse(readFileSync(file, 'utf8')) as ReplayFile; } catch (e) { throw new Error(`${file}: not a replay file: ${(e as Error).message}`); }
+  if (!r || typeof r !== 'object') throw new Error(`${file}: not a replay file: not a JSON object`);
   if (r.format !== REPLAY_FORMAT) throw new Error(`${file}: format is ${JSON.stringify(r.format)}, expected ${REPLAY_FORMAT}`);
   if (!['cri', 'csi', 'cni'].includes(r.kind)) throw new Error(`${file}: kind must be cri, csi or cni`);
   if (!Array.isArray(r.steps) || !r.steps.every((s) => typeof s?.rpc === 'string')) throw new Error(`${file}: steps must be a list of {rpc, req}`);
+  if (!r.target || typeof r.target !== 'object' || Array.isArray(r.target)) throw new Error(`${file}: target must be a mapping (endpoint, ...)`);
   if (!r.finding?.oracle || !r.finding.rpc) throw new Error(`${file}: finding needs oracle and rpc`);
   return r;
+}
+
+export interface ReplayResult { file: ReplayFile; reproduced?: Finding; findings: Finding[]; tries: number }
+
+/**
+ * Run a replay file's steps again against the target it records (`endpoint` overrides where the
+ * plugin is now). A race may need more than one go: up to `tries` runs, stopping at the first
+ * that shows the same bug (oracle, RPC, rule).
+ */
+export async function replay(path: string, o: { endpoint?: string; tries?: number } = {}): Promise<ReplayResult> {
+  const file = readReplay(path);
+  const info = { ...(file.target as Partial<TargetInfo>), kind: file.kind, ...(o.endpoint ? { endpoint: o.endpoint } : {}) } as TargetInfo;
+  const t = await openTarget(info);
+  const findings: Finding[] = [];
+  let tries = 0;
+  try {
+    for (; tries < Math.max(1, o.tries ?? 3); ) {
+      tries++;
+      const ex = await t.target.execute(file.steps);
+      findings.push(...ex.findings);
+      const same = ex.findings.find((f) => sameBug(f, file.finding));
+      if (same) return { file, reproduced: same, findings, tries };
+    }
+    return { file, findings, tries };
+  } finally {
+    await t.close();
+  }
 }
