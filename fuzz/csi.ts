@@ -169,8 +169,10 @@ export async function csiTarget(o: CsiFuzzOptions): Promise<GrpcTarget> {
       for (const p of paths(steps, 'targetPath')) if (inside(o.targetDir, p) && inside(o.targetDir, dirname(p))) mkdirSync(dirname(p), { recursive: true });
     },
     async cleanup(s, steps) {
-      const vols = [...s.live].filter(([, k]) => k === 'volume').map(([id]) => id);
-      for (const [id, k] of s.live) if (k === 'snapshot') await s.call('Controller/DeleteSnapshot', { snapshotId: id });
+      // Every volume created, also those whose delete answered OK: a driver that "deleted" a
+      // staged volume may still hold its mounts.
+      const vols = [...s.created].filter(([, k]) => k === 'volume').map(([id]) => id);
+      for (const [id, k] of s.created) if (k === 'snapshot') await s.call('Controller/DeleteSnapshot', { snapshotId: id });
       for (const volumeId of vols) {
         for (const targetPath of paths(steps, 'targetPath')) await s.call('Node/NodeUnpublishVolume', { volumeId, targetPath });
         for (const stagingTargetPath of paths(steps, 'stagingTargetPath')) await s.call('Node/NodeUnstageVolume', { volumeId, stagingTargetPath });

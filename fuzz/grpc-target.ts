@@ -70,14 +70,21 @@ export class GrpcTarget implements Target {
 
   generate(rng: Rng, run: number): Step[] { return this.cfg.generate(rng, run); }
 
-  session(): Session { return new Session(this.cfg.endpoint, this.cfg.callTimeoutMs, this.cfg.vars, this.methods); }
+  private conn?: Connection;
+  /** A fresh session (ids, bindings) on the one channel all sessions share. */
+  session(): Session {
+    this.conn ??= new Connection(this.cfg.endpoint, { timeoutMs: this.cfg.callTimeoutMs });
+    return new Session(this.cfg.endpoint, this.cfg.callTimeoutMs, this.cfg.vars, this.methods, this.conn);
+  }
 
   async alive(): Promise<boolean> {
     const c = new Connection(this.cfg.endpoint, { timeoutMs: 2000 });
     try {
       await c.waitForReady(2000);
-      const s = this.session();
-      try { const o = await s.call(this.cfg.ping.rpc, this.cfg.ping.req, 2000); return !o.err || o.err.code !== Status.UNAVAILABLE; } finally { s.close(); }
+      // Its own channel: the shared one may be the thing that broke.
+      const s = new Session(this.cfg.endpoint, 2000, this.cfg.vars, this.methods, c);
+      const o = await s.call(this.cfg.ping.rpc, this.cfg.ping.req, 2000);
+      return !o.err || o.err.code !== Status.UNAVAILABLE;
     } catch { return false; } finally { c.close(); }
   }
 
@@ -124,6 +131,7 @@ export class GrpcTarget implements Target {
             if (!id) continue;
             if (step.bind && o === ok) s.bound.set(step.bind, id);
             s.live.set(id, spec.creates.kind);
+            s.created.set(id, spec.creates.kind);
             s.gone.delete(id);
           }
         }
@@ -149,5 +157,5 @@ export class GrpcTarget implements Target {
     }
   }
 
-  async close(): Promise<void> { /* nothing held between sessions */ }
+  async close(): Promise<void> { this.conn?.close(); this.conn = undefined; }
 }

@@ -47,8 +47,14 @@ export class Session {
   readonly bound = new Map<string, string>();
   readonly gone = new Set<string>();
   readonly live = new Map<string, string>(); // id → kind
-  constructor(endpoint: string, readonly timeoutMs: number, readonly vars: Record<string, string>, private readonly methods: Methods) {
-    this.conn = new Connection(endpoint, { timeoutMs });
+  /** Every id created in this session, deleted or not (cleanup undoes mounts of "deleted" volumes too). */
+  readonly created = new Map<string, string>();
+  private readonly own: boolean;
+  private readonly clients = new Map<ServiceDef, Record<string, (r: unknown, o: { timeoutMs: number }) => Promise<unknown>>>();
+  /** On `conn` when given (shared across sessions: a new channel per sequence costs a connect each time). */
+  constructor(endpoint: string, readonly timeoutMs: number, readonly vars: Record<string, string>, private readonly methods: Methods, conn?: Connection) {
+    this.own = !conn;
+    this.conn = conn ?? new Connection(endpoint, { timeoutMs });
   }
 
   /** "$name" → the bound id or variable; unbound → a foreign id (a call on something that never existed). */
@@ -65,25 +71,25 @@ export class Session {
     if (!m) throw new Error(`fuzz: unknown RPC ${rpc}`);
     const msg = m.requestType.fromJSON(req);
     const started = Date.now();
-    const client = this.conn.service(m.service) as Record<string, (r: unknown, o: { timeoutMs: number }) => Promise<unknown>>;
-    const key = Object.keys(m.service.methods).find((k) => m.service.methods[k] === m.method)!;
+    let client = this.clients.get(m.service);
+    if (!client) this.clients.set(m.service, (client = this.conn.service(m.service) as Record<string, (r: unknown, o: { timeoutMs: number }) => Promise<unknown>>));
     try {
-      return { res: await client[key](msg, { timeoutMs }), ms: Date.now() - started };
+      return { res: await client[m.key](msg, { timeoutMs }), ms: Date.now() - started };
     } catch (e) {
       if (e instanceof RpcError) return { err: e, ms: Date.now() - started };
       throw e;
     }
   }
 
-  close(): void { this.conn.close(); }
+  close(): void { if (this.own) this.conn.close(); }
 }
 
-export type Methods = Map<string, MethodDef & { service: ServiceDef; method: MethodDef }>;
+export type Methods = Map<string, MethodDef & { service: ServiceDef; method: MethodDef; key: string }>;
 
 /** Index the unary methods of some services as "Service/Method". */
 export function methodIndex(defs: ServiceDef[]): Methods {
   const out: Methods = new Map();
-  for (const d of defs) for (const m of Object.values(d.methods)) if (!m.requestStream && !m.responseStream) out.set(`${d.name}/${m.name}`, { ...m, service: d, method: m });
+  for (const d of defs) for (const [key, m] of Object.entries(d.methods)) if (!m.requestStream && !m.responseStream) out.set(`${d.name}/${m.name}`, { ...m, service: d, method: m, key });
   return out;
 }
 

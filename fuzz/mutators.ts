@@ -48,14 +48,15 @@ export function mutate(req: Json, rng: Rng, max = 2): { req: Json; mutations: st
     if (r === 0) { // remove the field (or the list element)
       if (Array.isArray(parent)) parent.splice(key as number, 1); else delete parent[key];
       done.push(`${show(p)} removed`);
+    } else if (typeof cur === 'number' || (typeof cur === 'string' && /^-?\d+$/.test(cur))) {
+      // Numbers first: proto3 JSON writes 64-bit integers as digit strings.
+      const v = rng.pick(STRANGE_NUMBERS);
+      (parent as Record<string | number, Json>)[key] = v;
+      done.push(`${show(p)} set to ${v}`);
     } else if (typeof cur === 'string') {
       const s = rng.pick(STRANGE_STRINGS);
       (parent as Record<string | number, Json>)[key] = s.value();
       done.push(`${show(p)} set to ${s.what}`);
-    } else if (typeof cur === 'number' || (typeof cur === 'string' && /^-?\d+$/.test(cur))) {
-      const v = rng.pick(STRANGE_NUMBERS);
-      (parent as Record<string | number, Json>)[key] = v;
-      done.push(`${show(p)} set to ${v}`);
     } else if (typeof cur === 'boolean') {
       (parent as Record<string | number, Json>)[key] = !cur;
       done.push(`${show(p)} flipped to ${!cur}`);
