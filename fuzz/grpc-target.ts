@@ -7,7 +7,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { Connection } from '../interfaces/grpc/client.js';
 import { Status } from '../interfaces/grpc/errors.js';
 import type { ServiceDef } from '../interfaces/grpc/types.js';
-import { judge, methodIndex, Session, stableJson, type Methods, type Prev, type RpcSpec } from './grpc.js';
+import { at, judge, methodIndex, Session, stableJson, type Methods, type Prev, type RpcSpec } from './grpc.js';
 import type { Rng } from './rng.js';
 import { rule } from './rules.js';
 import type { Execution, Finding, Json, Step, Target } from './types.js';
@@ -127,7 +127,7 @@ export class GrpcTarget implements Target {
         const ok = outs.find((o) => !o.err);
         if (spec.creates) {
           for (const o of outs.filter((x) => !x.err)) {
-            const id = spec.creates.id(o.res);
+            const id = spec.creates.id(o.res, this.methods.get(step.rpc)!.requestType.fromJSON(req));
             if (!id) continue;
             if (step.bind && o === ok) s.bound.set(step.bind, id);
             s.live.set(id, spec.creates.kind);
@@ -135,7 +135,16 @@ export class GrpcTarget implements Target {
             s.gone.delete(id);
           }
         }
-        const id = spec.target ? (this.methods.get(step.rpc)!.requestType.fromJSON(req) as Record<string, unknown>)[spec.target.field] : undefined;
+        const decoded = this.methods.get(step.rpc)!.requestType.fromJSON(req);
+        const id = spec.target ? at(decoded, spec.target.field) : undefined;
+        if (ok && !step.mutations?.length && !step.concurrent) {
+          for (const c of spec.checks ?? []) {
+            const why = await c.fn(s, decoded, ok.res);
+            if (why) findings.push({ oracle: 'wrong-answer', rpc: step.rpc, step: i, rule: rule(c.rule), message: why });
+          }
+        }
+        // The model follows every call that took effect, bent or not (what was sent is what counts).
+        if (ok) spec.after?.(s, decoded, ok.res);
         if (ok && spec.deletes && typeof id === 'string' && s.live.has(id)) {
           s.live.delete(id);
           s.gone.add(id);

@@ -12,7 +12,7 @@ import type { Execution, Finding, Json, Step } from './types.js';
 /** The id kinds a target tracks (volume, snapshot, sandbox, container, image ...). */
 export interface RpcSpec {
   /** The id this call creates: where it is in the answer, and its kind. */
-  creates?: { kind: string; id: (res: any) => string | undefined };
+  creates?: { kind: string; id: (res: any, req: any) => string | undefined };
   /** Request fields that must be set; missing → INVALID_ARGUMENT (the rule says so). */
   required?: { field: string; rule: string }[];
   /** The id field this call acts on, and what the spec says for an id that does not exist. */
@@ -29,6 +29,10 @@ export interface RpcSpec {
   deletes?: { rule: string; stillThere: (s: Session, id: string) => Promise<string | undefined> };
   /** The call may legitimately take longer than the deadline for this request (a grace period ...). */
   mayBlock?: (req: any) => boolean;
+  /** Checks of an OK answer to an unmutated request: each returns what is wrong, if anything. */
+  checks?: { rule: string; fn: (s: Session, req: any, res: any) => string | undefined | Promise<string | undefined> }[];
+  /** Update the session's model after an OK answer (container states ...). */
+  after?: (s: Session, req: any, res: any) => void;
 }
 
 export interface GrpcTargetOptions {
@@ -49,6 +53,8 @@ export class Session {
   readonly live = new Map<string, string>(); // id → kind
   /** Every id created in this session, deleted or not (cleanup undoes mounts of "deleted" volumes too). */
   readonly created = new Map<string, string>();
+  /** The target's model of each object (e.g. a container's state), for its checks. */
+  readonly state = new Map<string, string>();
   private readonly own: boolean;
   private readonly clients = new Map<ServiceDef, Record<string, (r: unknown, o: { timeoutMs: number }) => Promise<unknown>>>();
   /** On `conn` when given (shared across sessions: a new channel per sequence costs a connect each time). */

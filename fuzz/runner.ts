@@ -26,6 +26,8 @@ export interface FuzzOptions {
   /** Minimization tries per finding (0: no minimization). */
   minimizeTries?: number;
   log?: (line: string) => void;
+  /** Stop at the first finding (measuring how long a bug takes to find). */
+  stopAtFirst?: boolean;
 }
 
 export interface FuzzFinding { finding: Finding; steps: Step[]; run: number; file?: string; minimized: boolean }
@@ -80,6 +82,7 @@ export async function fuzz(target: Target, o: FuzzOptions): Promise<FuzzReport> 
       bugs.set(k, found);
     }
     if (ex.findings.some((f) => f.oracle === 'plugin-died') && !(await target.alive())) { log('the plugin is gone: stopping'); run++; break; }
+    if (o.stopAtFirst && bugs.size) { run++; break; }
     // Corpus feedback: keep a sequence that showed something new.
     const sig = ex.signal ?? [];
     const fresh = sig.filter((x) => !seen.has(x));

@@ -57,5 +57,11 @@ export async function openTarget(info: TargetInfo): Promise<OpenTarget> {
       throw e;
     }
   }
-  throw new Error(`fuzz: kind ${JSON.stringify(info.kind)} is not supported (csi)`);
+  if (info.kind === 'cri') {
+    if (!info.endpoint) throw new Error('fuzz cri: --endpoint is required');
+    const { criTarget } = await import('./cri.js');
+    const target = await criTarget({ endpoint: info.endpoint, callTimeoutMs: info.callTimeoutMs });
+    return { target, info, close: () => target.close() };
+  }
+  throw new Error(`fuzz: kind ${JSON.stringify(info.kind)} is not supported (csi, cri)`);
 }

@@ -20,6 +20,7 @@ export type OracleName =
   | 'deadline' // no answer within the per-call deadline
   | 'wrong-code' // the spec names a code for this input and the answer has another (INTERNAL/UNKNOWN/OK)
   | 'missing-field' // an OK answer lacks a field the spec requires
+  | 'wrong-answer' // an OK answer contradicts what the calls so far established (state, ids, filters, exit codes)
   | 'leak-after-delete' // the resource is still listed after its delete succeeded
   | 'write-outside-root' // a hostPath driver wrote outside its root and the paths it was given
   | 'bad-output'; // CNI: output that is not the JSON the spec prescribes

@@ -73,6 +73,10 @@ export function register(program: Command): void {
       return runFuzz({ kind: 'csi', endpoint: o.endpoint, workDir: o.workDir && resolve(o.workDir), watchDir: o.watchDir && resolve(o.watchDir), root: o.root && resolve(o.root) }, o);
     });
 
+  addCommon(fz.command('cri').description('fuzz a CRI runtime (RuntimeService and ImageService on one endpoint; the sequences run docker.io/library/busybox:1.36)'))
+    .requiredOption('--endpoint <ep>', 'the runtime\'s socket (path, unix:///path or host:port)')
+    .action((o: CommonOpts & { endpoint: string }) => runFuzz({ kind: 'cri', endpoint: o.endpoint }, o));
+
   fz.command('replay')
     .description('run a finding\'s replay file again; exit 1 if it still shows')
     .argument('<file>', 'a replay file written by triad fuzz')
