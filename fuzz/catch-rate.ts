@@ -33,7 +33,7 @@ export async function measure(kind: 'csi' | 'cri', variant: string | undefined, 
   const dir = mkdtempSync(join(tmpdir(), `triad-fuzz-rate-${kind}-`));
   const served = await serveVariant(kind, variant, dir);
   try {
-    const t = await openTarget({ kind, endpoint: served.endpoint, callTimeoutMs: 10_000 });
+    const t = await openTarget({ kind, endpoint: served.endpoint, callTimeoutMs: 10_000, ...(kind === 'csi' ? { mutableParameters: { tier: 'gold' } } : {}) });
     try {
       const r = await fuzz(t.target, { seed, durationMs: budgetMs, stopAtFirst: true, minimizeTries: 0 });
       const f = r.findings[0]?.finding;

@@ -8,8 +8,8 @@ import {
 } from '../interfaces/gen/csi/csi.js';
 import { Connection } from '../interfaces/grpc/client.js';
 import { GrpcTarget, type WatchOptions } from './grpc-target.js';
-import { Session, type RpcSpec } from './grpc.js';
-import { mutate } from './mutators.js';
+import { Session, stableJson, type RpcSpec } from './grpc.js';
+import { mutate, STRANGE_KEY } from './mutators.js';
 import type { Rng } from './rng.js';
 import type { Json, Step } from './types.js';
 
@@ -31,14 +31,45 @@ async function volumeStillThere(s: Session, id: string): Promise<string | undefi
 }
 
 export const CSI_SPECS: Record<string, RpcSpec> = {
-  'Identity/GetPluginInfo': { answers: [{ path: 'name', rule: 'csi.get-plugin-info.name-required' }, { path: 'vendorVersion', rule: 'csi.get-plugin-info.vendor-version-required' }] },
-  'Node/NodeGetInfo': { answers: [{ path: 'nodeId', rule: 'csi.node-get-info.node-id' }] },
+  'Identity/GetPluginInfo': {
+    answers: [{ path: 'name', rule: 'csi.get-plugin-info.name-required' }, { path: 'vendorVersion', rule: 'csi.get-plugin-info.vendor-version-required' }],
+    checks: [{ rule: 'csi.get-plugin-info.name-format', fn: (_s, _r, res) => (res.name && !DNS_NAME.test(res.name) ? `the plugin name ${JSON.stringify(res.name)} is not in domain-name notation` : undefined) }],
+  },
+  'Identity/GetPluginCapabilities': {
+    checks: [{
+      rule: 'csi.get-plugin-capabilities.same-across-instances',
+      fn(s, _r, res) {
+        const now = stableJson(res.capabilities);
+        const before = s.vars['plugin-capabilities'];
+        if (before === undefined) { s.vars['plugin-capabilities'] = now; return undefined; }
+        return before !== now ? `GetPluginCapabilities answered ${before} before and ${now} now` : undefined;
+      },
+    }],
+  },
+  'Node/NodeGetInfo': {
+    answers: [{ path: 'nodeId', rule: 'csi.node-get-info.node-id' }],
+    checks: [{
+      rule: 'csi.create-volume.topology-key-format',
+      fn(_s, _r, res) {
+        const bad = Object.keys(res.accessibleTopology?.segments ?? {}).find((k) => !TOPOLOGY_KEY.test(k));
+        return bad !== undefined ? `NodeGetInfo reports the topology key ${JSON.stringify(bad)}, not in the key format` : undefined;
+      },
+    }],
+  },
   'Controller/CreateVolume': {
     creates: { kind: 'volume', id: (r) => r.volume?.volumeId },
     required: need('create-volume', ['name', 'name'], ['volumeCapabilities', 'capabilities']),
     answers: [{ path: 'volume.volumeId', rule: 'csi.create-volume.response-volume-required' }],
     idempotent: 'csi.create-volume.idempotent',
-    sameAnswer: 'volume.volumeId',
+    sameAnswer: ['volume.volumeId', 'volume.volumeContext'],
+    refuse: { rule: 'csi.create-volume.mutable-parameters-validated', when: (r) => (STRANGE_KEY in (r.mutableParameters ?? {}) ? `mutable_parameters has the key ${JSON.stringify(STRANGE_KEY)}, which no driver supports` : undefined) },
+    checks: [{ rule: 'csi.field-requirements.map-4-kib', fn: (_s, _r, res) => mapTooBig('volume_context', res.volume?.volumeContext) }],
+  },
+  'Controller/ControllerModifyVolume': {
+    required: [{ field: 'volumeId', rule: 'csi.controller-modify-volume.volume-id-required' }, { field: 'mutableParameters', rule: 'csi.controller-modify-volume.parameters-required' }],
+    target: onVolume('volumeId', 'csi.controller-modify-volume.not-found'),
+    idempotent: 'csi.controller-modify-volume.idempotent',
+    refuse: { rule: 'csi.controller-modify-volume.unsupported-invalid-argument', when: (r) => (STRANGE_KEY in (r.mutableParameters ?? {}) ? `mutable_parameters has the key ${JSON.stringify(STRANGE_KEY)}, which no driver supports` : undefined) },
   },
   'Controller/DeleteVolume': {
     required: need('delete-volume', ['volumeId', 'volume-id']),
@@ -59,6 +90,7 @@ export const CSI_SPECS: Record<string, RpcSpec> = {
     required: need('validate-volume-capabilities', ['volumeId', 'volume-id'], ['volumeCapabilities', 'capabilities']),
     target: onVolume('volumeId', 'csi.validate-volume-capabilities.not-found'),
     idempotent: 'csi.validate-volume-capabilities.idempotent',
+    sameAnswer: ['confirmed'],
   },
   'Controller/ControllerGetVolume': {
     required: need('controller-get-volume', ['volumeId', 'volume-id']),
@@ -74,7 +106,7 @@ export const CSI_SPECS: Record<string, RpcSpec> = {
     required: need('create-snapshot', ['sourceVolumeId', 'source'], ['name', 'name']),
     target: onVolume('sourceVolumeId', 'csi.create-snapshot.source-not-found'),
     idempotent: 'csi.create-snapshot.idempotent',
-    sameAnswer: 'snapshot.snapshotId',
+    sameAnswer: ['snapshot.snapshotId'],
     answers: [{ path: 'snapshot.snapshotId', rule: 'csi.create-snapshot.snapshot-fields' }, { path: 'snapshot.sourceVolumeId', rule: 'csi.create-snapshot.snapshot-fields' }],
   },
   'Controller/DeleteSnapshot': {
@@ -88,7 +120,11 @@ export const CSI_SPECS: Record<string, RpcSpec> = {
       },
     },
   },
-  'Controller/ListVolumes': {},
+  'Controller/ListVolumes': {
+    // A token the plugin never issued: the spec names ABORTED.
+    target: { field: 'startingToken', kind: 'token', unknown: { ok: [10], rule: 'csi.list-volumes.invalid-token-aborted' } },
+    checks: [{ rule: 'csi.list-volumes.max-entries', fn: (_s, r, res) => (r.maxEntries > 0 && res.entries.length > r.maxEntries ? `max_entries ${r.maxEntries}, answered ${res.entries.length} entries` : undefined) }],
+  },
   'Controller/ListSnapshots': {},
   'Controller/GetCapacity': {},
   'Node/NodeStageVolume': {
@@ -119,6 +155,16 @@ export const CSI_SPECS: Record<string, RpcSpec> = {
   'Identity/Probe': {},
 };
 
+const DNS_NAME = /^(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?$/;
+/** An optional DNS-subdomain prefix and a slash, then a name: 63 characters, alphanumeric ends. */
+const TOPOLOGY_KEY = /^(([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** Why a map<string,string> answer is past the 4 KiB total, if it is. */
+function mapTooBig(field: string, m: Record<string, string> | undefined): string | undefined {
+  const n = Object.entries(m ?? {}).reduce((a, [k, v]) => a + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  return n > 4096 ? `${field} totals ${n} bytes, past the 4 KiB limit` : undefined;
+}
+
 export interface CsiFuzzOptions {
   endpoint: string;
   /** Where staging paths go (created per run, removed after). */
@@ -126,6 +172,8 @@ export interface CsiFuzzOptions {
   /** Where target paths' parents go. */
   targetDir: string;
   callTimeoutMs?: number;
+  /** A modification the driver supports (ControllerModifyVolume, CreateVolume's mutable_parameters); none: {} (refused, as the spec says). */
+  mutableParameters?: Record<string, string>;
   /** Watch a directory for writes outside the driver's root (hostPath drivers). */
   watch?: Omit<WatchOptions, 'rule'>;
 }
@@ -194,15 +242,19 @@ function removeEmpty(dir: string, self: boolean): void {
 }
 
 /** One CSI sequence: the lifecycle of one volume with some steps left out, bent or repeated. */
-export function generateCsi(rng: Rng, run: number, caps: { controller: Set<number>; node: Set<number> }, o: { stagingDir: string; targetDir: string }): Step[] {
+export function generateCsi(rng: Rng, run: number, caps: { controller: Set<number>; node: Set<number> }, o: { stagingDir: string; targetDir: string; mutableParameters?: Record<string, string> }): Step[] {
   const name = `fuzz-${run}-${rng.int(1e9).toString(36)}`;
   const staging = `${o.stagingDir}/${name}`;
   const target = `${o.targetDir}/${name}/mnt`;
   const stage = caps.node.has(NRpc.STAGE_UNSTAGE_VOLUME);
   const pub = caps.controller.has(CRpc.PUBLISH_UNPUBLISH_VOLUME);
   const snap = caps.controller.has(CRpc.CREATE_DELETE_SNAPSHOT);
+  const modify = caps.controller.has(CRpc.MODIFY_VOLUME);
+  const list = caps.controller.has(CRpc.LIST_VOLUMES) && rng.chance(0.3);
   const lifecycle: (Step | false)[] = [
-    { rpc: 'Controller/CreateVolume', req: { name, capacityRange: { requiredBytes: '1048576' }, volumeCapabilities: [CAP], parameters: {} }, bind: 'v' },
+    { rpc: 'Controller/CreateVolume', req: { name, capacityRange: { requiredBytes: '1048576' }, volumeCapabilities: [CAP], parameters: {}, ...(modify ? { mutableParameters: { ...o.mutableParameters } } : {}) }, bind: 'v' },
+    list && { rpc: 'Controller/CreateVolume', req: { name: `${name}-w`, capacityRange: { requiredBytes: '1048576' }, volumeCapabilities: [CAP] }, bind: 'w' },
+    list && { rpc: 'Controller/ListVolumes', req: { maxEntries: 1 } },
     { rpc: 'Controller/ValidateVolumeCapabilities', req: { volumeId: '$v', volumeCapabilities: [CAP] } },
     caps.controller.has(CRpc.GET_VOLUME) && { rpc: 'Controller/ControllerGetVolume', req: { volumeId: '$v' } },
     pub && { rpc: 'Controller/ControllerPublishVolume', req: { volumeId: '$v', nodeId: '$node', volumeCapability: CAP, readonly: false } },
@@ -212,6 +264,7 @@ export function generateCsi(rng: Rng, run: number, caps: { controller: Set<numbe
     { rpc: 'Node/NodeUnpublishVolume', req: { volumeId: '$v', targetPath: target } },
     stage && { rpc: 'Node/NodeUnstageVolume', req: { volumeId: '$v', stagingTargetPath: staging } },
     pub && { rpc: 'Controller/ControllerUnpublishVolume', req: { volumeId: '$v', nodeId: '$node' } },
+    caps.controller.has(CRpc.MODIFY_VOLUME) && { rpc: 'Controller/ControllerModifyVolume', req: { volumeId: '$v', mutableParameters: { ...o.mutableParameters } } },
     caps.controller.has(CRpc.EXPAND_VOLUME) && { rpc: 'Controller/ControllerExpandVolume', req: { volumeId: '$v', capacityRange: { requiredBytes: '2097152' }, volumeCapability: CAP } },
     snap && { rpc: 'Controller/CreateSnapshot', req: { sourceVolumeId: '$v', name: `${name}-snap` }, bind: 's' },
     snap && { rpc: 'Controller/DeleteSnapshot', req: { snapshotId: '$s' } },
@@ -221,7 +274,8 @@ export function generateCsi(rng: Rng, run: number, caps: { controller: Set<numbe
     { rpc: 'Identity/GetPluginInfo', req: {} },
     { rpc: 'Identity/Probe', req: {} },
     { rpc: 'Node/NodeGetInfo', req: {} },
-    ...(caps.controller.has(CRpc.LIST_VOLUMES) ? [{ rpc: 'Controller/ListVolumes', req: { maxEntries: 10 } }] : []),
+    { rpc: 'Identity/GetPluginCapabilities', req: {} },
+    ...(caps.controller.has(CRpc.LIST_VOLUMES) ? [{ rpc: 'Controller/ListVolumes', req: { maxEntries: 10 } }, { rpc: 'Controller/ListVolumes', req: { maxEntries: 1, startingToken: '$never' } }] : []),
     ...(caps.controller.has(CRpc.GET_CAPACITY) ? [{ rpc: 'Controller/GetCapacity', req: { volumeCapabilities: [CAP] } }] : []),
   ];
   const steps: Step[] = [];

@@ -20,7 +20,9 @@ export interface RpcSpec {
   /** An identical call right after a successful one must succeed again (rule id). */
   idempotent?: string;
   /** ... and answer the same object: the id at this answer path must not change. */
-  sameAnswer?: string;
+  sameAnswer?: string[];
+  /** Requests no plugin may accept (a key no driver supports ...): an OK answer breaks the rule. */
+  refuse?: { rule: string; when: (req: any) => string | undefined };
   /** A call that undoes something (NodeUnpublishVolume) answers OK for an existing object whether or not it was done (rule id). */
   undo?: string;
   /** Answer fields an OK answer must carry (dotted paths). */
@@ -42,7 +44,9 @@ export interface GrpcTargetOptions {
 }
 
 const FOREIGN = 'fuzz-foreign-';
-const isSet = (v: unknown) => v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && !v.length);
+// An empty object after decoding is an empty map (ts-proto fills a present message's fields).
+const isSet = (v: unknown) => v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && !v.length)
+  && !(typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype && !Object.keys(v as object).length);
 const at = (o: any, path: string) => path.split('.').reduce((x, k) => (x == null ? undefined : x[k]), o);
 
 /** One run's connection and what it knows: bound ids, which ids are gone, variables ($node ...). */
@@ -135,11 +139,15 @@ export function judge(s: Session, spec: RpcSpec, step: Step, i: number, req: any
   const repeat = spec.idempotent && !mutated && prev?.ok && prev.step.rpc === step.rpc && prev.req === stableJson(req);
   if (repeat && code !== Status.OK) {
     f('wrong-code', rule(spec.idempotent!), `the same call answered OK a moment ago and now ${codeName(code)}${o.err ? ` (${o.err.details})` : ''}`);
-  } else if (repeat && spec.sameAnswer && at(prev!.res, spec.sameAnswer) !== at(o.res, spec.sameAnswer)) {
-    f('wrong-code', rule(spec.idempotent!), `the same call answered ${spec.sameAnswer} ${at(prev!.res, spec.sameAnswer)} a moment ago and now ${at(o.res, spec.sameAnswer)}`);
+  } else if (repeat && (spec.sameAnswer ?? []).some((p) => stableJson(at(prev!.res, p)) !== stableJson(at(o.res, p)))) {
+    const p = spec.sameAnswer!.find((x) => stableJson(at(prev!.res, x)) !== stableJson(at(o.res, x)))!;
+    const show = (v: unknown) => String(stableJson(v) ?? 'nothing').slice(0, 200);
+    f('wrong-code', rule(spec.idempotent!), `the same call answered ${p} ${show(at(prev!.res, p))} a moment ago and now ${show(at(o.res, p))}`);
   } else if (spec.undo && !mutated && !step.concurrent && typeof id === 'string' && s.live.has(id) && code !== Status.OK) {
     f('wrong-code', rule(spec.undo), `undoing on ${t!.kind} ${id} that exists answered ${codeName(code)}${o.err ? ` (${o.err.details})` : ''}; whether or not it was done, the answer is OK`);
   }
+  const refused = spec.refuse?.when(req);
+  if (refused && code === Status.OK) f('wrong-code', rule(spec.refuse!.rule), `${refused}, yet the answer is OK`);
   if (code === Status.OK) {
     for (const a of spec.answers ?? []) if (!isSet(at(o.res, a.path))) f('missing-field', rule(a.rule), `the OK answer has no ${a.path}`);
   }

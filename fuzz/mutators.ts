@@ -30,6 +30,9 @@ export const STRANGE_STRINGS: readonly { what: string; value: () => string }[] =
   { what: 'a foreign id', value: () => 'fuzz-foreign-0123456789abcdef' },
 ];
 
+/** A map key no plugin can support (a slash, a non-ASCII letter, a space). */
+export const STRANGE_KEY = 'fuzz/\u00ff key';
+
 const STRANGE_NUMBERS: readonly (number | string)[] = [-1, 0, 2147483647, -2147483648, '9223372036854775807', '-9223372036854775808'];
 
 /** Apply 1..max mutations to a copy of `req`; returns it and what was done. */
@@ -63,7 +66,7 @@ export function mutate(req: Json, rng: Rng, max = 2): { req: Json; mutations: st
     } else if (Array.isArray(cur)) {
       if (cur.length && rng.chance(0.5)) { cur.push(structuredClone(cur[0])); done.push(`${show(p)} with its first entry twice`); } else { cur.length = 0; done.push(`${show(p)} emptied`); }
     } else if (cur && typeof cur === 'object') {
-      if (rng.chance(0.5)) { (cur as Record<string, Json>)['fuzz/\u00ff key'] = rng.pick(STRANGE_STRINGS).value(); done.push(`${show(p)} gained a strange key`); } else { (parent as Record<string | number, Json>)[key] = {}; done.push(`${show(p)} emptied`); }
+      if (rng.chance(0.5)) { (cur as Record<string, Json>)[STRANGE_KEY] = rng.pick(STRANGE_STRINGS).value(); done.push(`${show(p)} gained a strange key`); } else { (parent as Record<string | number, Json>)[key] = {}; done.push(`${show(p)} emptied`); }
     } else {
       (parent as Record<string | number, Json>)[key] = 99;
       done.push(`${show(p)} set to 99 (an unknown enum value)`);

@@ -19,6 +19,8 @@ export interface TargetInfo {
   watchDir?: string;
   /** CSI: with watchDir, the driver's own root (writes below it are allowed). */
   root?: string;
+  /** CSI: a modification the driver supports (key → value). */
+  mutableParameters?: Record<string, string>;
   /** CNI: the plugin directories and the network config file. */
   cniPath?: string[];
   config?: string;
@@ -49,6 +51,7 @@ export async function openTarget(info: TargetInfo): Promise<OpenTarget> {
         stagingDir: join(workDir, 'staging'),
         targetDir: join(workDir, 'target'),
         callTimeoutMs: info.callTimeoutMs,
+        mutableParameters: info.mutableParameters,
         watch: info.watchDir ? { dir: info.watchDir, allowed: [info.root, workDir].filter((x): x is string => !!x) } : undefined,
       });
       return { target, info: { ...info, workDir }, close: async () => { await target.close(); if (own) removeEmptyTree(workDir); } };

@@ -34,6 +34,15 @@ function positiveInt(s: string | undefined, what: string): number | undefined {
   return n;
 }
 
+/** "a=1,b=2" → {a: "1", b: "2"}. */
+function parsePairs(s: string, what: string): Record<string, string> {
+  return Object.fromEntries(s.split(',').map((kv) => {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new Error(`${what}: ${JSON.stringify(kv)} is not key=value`);
+    return [kv.slice(0, i).trim(), kv.slice(i + 1)];
+  }));
+}
+
 async function runFuzz(info: TargetInfo, o: CommonOpts): Promise<void> {
   const seed = positiveInt(o.seed, '--seed') ?? Math.floor(Math.random() * 2 ** 31);
   const runs = positiveInt(o.runs, '--runs');
@@ -68,9 +77,11 @@ export function register(program: Command): void {
     .option('--work-dir <dir>', 'where staging and target paths go (default: a temporary directory, removed after)')
     .option('--watch-dir <dir>', 'report any new path below this directory outside --root and the request paths (hostPath drivers)')
     .option('--root <dir>', 'with --watch-dir: the driver\'s own data directory')
-    .action((o: CommonOpts & { endpoint: string; workDir?: string; watchDir?: string; root?: string }) => {
+    .option('--mutable-parameters <k=v,...>', 'a modification the driver supports (ControllerModifyVolume, CreateVolume mutable_parameters)')
+    .action((o: CommonOpts & { endpoint: string; workDir?: string; watchDir?: string; root?: string; mutableParameters?: string }) => {
       if (o.root && !o.watchDir) throw new Error('--root only means something with --watch-dir');
-      return runFuzz({ kind: 'csi', endpoint: o.endpoint, workDir: o.workDir && resolve(o.workDir), watchDir: o.watchDir && resolve(o.watchDir), root: o.root && resolve(o.root) }, o);
+      const mutableParameters = o.mutableParameters ? parsePairs(o.mutableParameters, '--mutable-parameters') : undefined;
+      return runFuzz({ kind: 'csi', endpoint: o.endpoint, workDir: o.workDir && resolve(o.workDir), watchDir: o.watchDir && resolve(o.watchDir), root: o.root && resolve(o.root), mutableParameters }, o);
     });
 
   addCommon(fz.command('cri').description('fuzz a CRI runtime (RuntimeService and ImageService on one endpoint; the sequences run docker.io/library/busybox:1.36)'))
