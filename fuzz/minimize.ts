@@ -42,7 +42,8 @@ export async function minimize(target: Target, steps: Step[], bug: Finding, maxT
     const req = cur[i].req;
     for (const p of fieldPaths(req)) {
       if (spent()) break;
-      const cand = cur.map((s, j) => (j === i ? { ...s, req: withoutPath(req, p) } : s));
+      // A removal bends the request like any mutation (oracles for well-formed calls no longer apply).
+      const cand = cur.map((s, j) => (j === i ? { ...s, req: withoutPath(req, p), mutations: [...(s.mutations ?? []), `${p.join('.')} removed`] } : s));
       if (await shows(cand)) { cur = cand; progress = true; break; }
     }
   }

@@ -36,8 +36,11 @@ export function removeEmptyTree(dir: string): void {
   try { rmdirSync(dir); } catch { /* not empty or a mount point: leave it */ }
 }
 
-/** Open the target `info` describes; a CSI run without workDir (or whose workDir is gone) gets its own. */
-export async function openTarget(info: TargetInfo): Promise<OpenTarget> {
+/**
+ * Open the target `info` describes; a CSI run without workDir (or whose workDir is gone) gets its
+ * own. `inProcess`: CNI plugins run in this process by type (tests; not recorded in replays).
+ */
+export async function openTarget(info: TargetInfo, inProcess?: Record<string, import('../interfaces/cni/index.js').InProcessPlugin>): Promise<OpenTarget> {
   if (info.kind === 'csi') {
     if (!info.endpoint) throw new Error('fuzz csi: --endpoint is required');
     // A replay names the directory of the run that found the bug, long removed: made again, removed again.
@@ -66,5 +69,12 @@ export async function openTarget(info: TargetInfo): Promise<OpenTarget> {
     const target = await criTarget({ endpoint: info.endpoint, callTimeoutMs: info.callTimeoutMs });
     return { target, info, close: () => target.close() };
   }
-  throw new Error(`fuzz: kind ${JSON.stringify(info.kind)} is not supported (csi, cri)`);
+  if (info.kind === 'cni') {
+    if (!info.cniPath?.length) throw new Error('fuzz cni: --cni-path is required');
+    if (!info.config) throw new Error('fuzz cni: --config is required');
+    const { cniTarget } = await import('./cni.js');
+    const target = await cniTarget({ cniPath: info.cniPath, config: info.config, callTimeoutMs: info.callTimeoutMs, inProcess });
+    return { target, info, close: () => target.close() };
+  }
+  throw new Error(`fuzz: kind ${JSON.stringify(info.kind)} is not supported (csi, cri, cni)`);
 }

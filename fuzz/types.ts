@@ -13,6 +13,10 @@ export interface Step {
   mutations?: string[];
   /** Send the same call this many times at once (concurrent calls on one object). */
   concurrent?: number;
+  /** CNI: what the spec says of this bent call: fail (with expectRule/expectWhy), code 1, or fail while another container holds the interface. */
+  expect?: 'fail' | 'incompatible' | 'clash';
+  expectRule?: string;
+  expectWhy?: string;
 }
 
 export type OracleName =

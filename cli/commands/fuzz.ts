@@ -88,6 +88,11 @@ export function register(program: Command): void {
     .requiredOption('--endpoint <ep>', 'the runtime\'s socket (path, unix:///path or host:port)')
     .action((o: CommonOpts & { endpoint: string }) => runFuzz({ kind: 'cri', endpoint: o.endpoint }, o));
 
+  addCommon(fz.command('cni').description('fuzz a CNI plugin (the first plugin of the config) with mutated config, env and stdin on made-up containers'))
+    .requiredOption('--cni-path <dirs>', 'where the plugin binary is (colon-separated, like CNI_PATH)')
+    .requiredOption('--config <file>', 'a network config (.conf) or list (.conflist)')
+    .action((o: CommonOpts & { cniPath: string; config: string }) => runFuzz({ kind: 'cni', cniPath: o.cniPath.split(':').filter(Boolean).map((d) => resolve(d)), config: resolve(o.config) }, o));
+
   fz.command('replay')
     .description('run a finding\'s replay file again; exit 1 if it still shows')
     .argument('<file>', 'a replay file written by triad fuzz')
