@@ -68,6 +68,7 @@ export class CniTarget implements Target {
     const results = new Map<string, Json>(); // bind name → ADD result
     const added = new Map<string, Req>(); // container id → the ADD that succeeded (for cleanup)
     const deleted = new Set<string>();
+    const uncertain = new Set<string>(); // a bent DEL succeeded: gone or not, nobody knows
     let calls = 0;
     let prevDel: string | undefined;
     try {
@@ -120,14 +121,16 @@ export class CniTarget implements Target {
         }
         if (mutated || step.expect) {
           if (verb === 'ADD' && o.ok) added.set(cid, req);
-          // A bent DEL that succeeded may or may not have removed the attachment: claim neither.
-          if (verb === 'DEL' && o.ok) { added.delete(cid); deleted.delete(cid); }
+          // A bent DEL that succeeded may or may not have removed the attachment: claim neither
+          // (the cleanup still DELs it the way it was added).
+          if (verb === 'DEL' && o.ok) { uncertain.add(cid); deleted.delete(cid); }
           continue;
         }
         // Well-formed calls from here on.
         if (verb === 'ADD' && o.ok) {
           added.set(cid, req);
           deleted.delete(cid);
+          uncertain.delete(cid);
           if (step.bind) results.set(step.bind, o.json as Json);
           const r = o.json as { interfaces?: { name?: string; sandbox?: string }[]; ips?: { interface?: number }[] };
           const n = r.interfaces?.length ?? 0;
@@ -138,10 +141,10 @@ export class CniTarget implements Target {
         }
         if (verb === 'DEL') {
           if (!o.ok) f('wrong-code', prevDel === cid ? 'cni.del.repeatable' : 'cni.del.completes-despite-missing', `DEL${prevDel === cid ? ' again' : ''} of ${cid} failed with code ${code}: ${o.err.msg}`);
-          else { deleted.add(cid); added.delete(cid); }
+          else deleted.add(cid); // still DEL'd at cleanup: the ADD may have been on another (bent) network
         }
         if (verb === 'CHECK' && o.ok && deleted.has(cid)) f('wrong-code', 'cni.check.created-resource-missing-fails', `CHECK of ${cid} succeeded after its DEL`);
-        if (verb === 'CHECK' && !o.ok && added.has(cid) && req.config?.prevResult) {
+        if (verb === 'CHECK' && !o.ok && added.has(cid) && !uncertain.has(cid) && !deleted.has(cid) && req.config?.prevResult) {
           const later = (step as Step & { laterRoute?: boolean }).laterRoute;
           f('wrong-code', later ? 'cni.check.allows-later-changes' : 'cni.check.right-after-add', `CHECK of ${cid} right after its ADD${later ? ', with a route a later plugin added in prevResult,' : ''} failed with code ${code}: ${o.err.msg}`);
         }
