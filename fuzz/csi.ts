@@ -9,7 +9,7 @@ import {
 import { Connection } from '../interfaces/grpc/client.js';
 import { GrpcTarget, type WatchOptions } from './grpc-target.js';
 import { Session, stableJson, type RpcSpec } from './grpc.js';
-import { mutate, STRANGE_KEY } from './mutators.js';
+import { mutate, STRANGE_KEY, withoutPath } from './mutators.js';
 import type { Rng } from './rng.js';
 import type { Json, Step } from './types.js';
 
@@ -58,7 +58,7 @@ export const CSI_SPECS: Record<string, RpcSpec> = {
   },
   'Controller/CreateVolume': {
     creates: { kind: 'volume', id: (r) => r.volume?.volumeId },
-    required: need('create-volume', ['name', 'name'], ['volumeCapabilities', 'capabilities']),
+    required: [...need('create-volume', ['name', 'name'], ['volumeCapabilities', 'capabilities']), { field: 'volumeCapabilities.0.accessMode', rule: 'csi.volume-capability.access-mode-required' }],
     answers: [{ path: 'volume.volumeId', rule: 'csi.create-volume.response-volume-required' }],
     idempotent: 'csi.create-volume.idempotent',
     sameAnswer: ['volume.volumeId', 'volume.volumeContext'],
@@ -69,6 +69,8 @@ export const CSI_SPECS: Record<string, RpcSpec> = {
     required: [{ field: 'volumeId', rule: 'csi.controller-modify-volume.volume-id-required' }, { field: 'mutableParameters', rule: 'csi.controller-modify-volume.parameters-required' }],
     target: onVolume('volumeId', 'csi.controller-modify-volume.not-found'),
     idempotent: 'csi.controller-modify-volume.idempotent',
+    // The sequence asks for the values the volume was created with: already there is success.
+    undo: 'csi.controller-modify-volume.idempotent',
     refuse: { rule: 'csi.controller-modify-volume.unsupported-invalid-argument', when: (r) => (STRANGE_KEY in (r.mutableParameters ?? {}) ? `mutable_parameters has the key ${JSON.stringify(STRANGE_KEY)}, which no driver supports` : undefined) },
   },
   'Controller/DeleteVolume': {
@@ -250,6 +252,7 @@ export function generateCsi(rng: Rng, run: number, caps: { controller: Set<numbe
   const pub = caps.controller.has(CRpc.PUBLISH_UNPUBLISH_VOLUME);
   const snap = caps.controller.has(CRpc.CREATE_DELETE_SNAPSHOT);
   const modify = caps.controller.has(CRpc.MODIFY_VOLUME);
+  const mutable = Object.keys(o.mutableParameters ?? {}).length > 0;
   const list = caps.controller.has(CRpc.LIST_VOLUMES) && rng.chance(0.3);
   const lifecycle: (Step | false)[] = [
     { rpc: 'Controller/CreateVolume', req: { name, capacityRange: { requiredBytes: '1048576' }, volumeCapabilities: [CAP], parameters: {}, ...(modify ? { mutableParameters: { ...o.mutableParameters } } : {}) }, bind: 'v' },
@@ -264,7 +267,7 @@ export function generateCsi(rng: Rng, run: number, caps: { controller: Set<numbe
     { rpc: 'Node/NodeUnpublishVolume', req: { volumeId: '$v', targetPath: target } },
     stage && { rpc: 'Node/NodeUnstageVolume', req: { volumeId: '$v', stagingTargetPath: staging } },
     pub && { rpc: 'Controller/ControllerUnpublishVolume', req: { volumeId: '$v', nodeId: '$node' } },
-    caps.controller.has(CRpc.MODIFY_VOLUME) && { rpc: 'Controller/ControllerModifyVolume', req: { volumeId: '$v', mutableParameters: { ...o.mutableParameters } } },
+    modify && mutable && { rpc: 'Controller/ControllerModifyVolume', req: { volumeId: '$v', mutableParameters: { ...o.mutableParameters } } },
     caps.controller.has(CRpc.EXPAND_VOLUME) && { rpc: 'Controller/ControllerExpandVolume', req: { volumeId: '$v', capacityRange: { requiredBytes: '2097152' }, volumeCapability: CAP } },
     snap && { rpc: 'Controller/CreateSnapshot', req: { sourceVolumeId: '$v', name: `${name}-snap` }, bind: 's' },
     snap && { rpc: 'Controller/DeleteSnapshot', req: { snapshotId: '$s' } },
@@ -280,6 +283,14 @@ export function generateCsi(rng: Rng, run: number, caps: { controller: Set<numbe
   ];
   const steps: Step[] = [];
   for (const [i, s] of lifecycle.entries()) if (s && (i === 0 || rng.chance(0.8))) steps.push(structuredClone(s));
+  // Now and then a mutable parameter no driver supports, where mutable parameters go.
+  for (const s of steps) {
+    const r = s.req as Record<string, Json>;
+    if (modify && (s.rpc === 'Controller/CreateVolume' || s.rpc === 'Controller/ControllerModifyVolume') && s.bind !== 'w' && rng.chance(0.1)) {
+      s.req = { ...r, mutableParameters: { ...((r.mutableParameters as Record<string, Json>) ?? {}), [STRANGE_KEY]: 'x' } };
+      s.mutations = ['mutable_parameters gained a key no driver supports'];
+    }
+  }
   return bend(steps, extras, rng, ['$v', '$s'], (rpc) => (CSI_SPECS[rpc]?.required ?? []).map((r) => r.field));
 }
 
@@ -296,8 +307,9 @@ export function bend(steps: Step[], extras: Step[], rng: Rng, refs: string[], re
     if (req.length && rng.chance(0.07)) {
       // A required field left out: the spec names the code for exactly this.
       const field = rng.pick(req);
-      const r = structuredClone(step.req) as Record<string, Json>;
-      delete r[field];
+      const path = field.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
+      let r: Json;
+      try { r = withoutPath(step.req, path); } catch { r = step.req; } // the path is not in this request
       step = { ...step, req: r, mutations: [`${field} removed`] };
     } else if (rng.chance(0.15)) { const m = mutate(step.req, rng); step = { ...step, req: m.req, mutations: m.mutations }; }
     else if (rng.chance(0.08)) {

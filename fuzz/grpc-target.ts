@@ -125,6 +125,12 @@ export class GrpcTarget implements Target {
           }
         }
         const ok = outs.find((o) => !o.err);
+        // Calls sent at once that all succeeded must agree on the object (one volume per name ...).
+        if (outs.length > 1 && spec.sameAnswer && spec.idempotent) {
+          const oks = outs.filter((o) => !o.err);
+          const p = spec.sameAnswer.find((x) => new Set(oks.map((o) => stableJson(at(o.res, x)))).size > 1);
+          if (p) findings.push({ oracle: 'wrong-code', rpc: step.rpc, step: i, rule: rule(spec.idempotent), message: `${outs.length} identical calls at once answered ${new Set(oks.map((o) => stableJson(at(o.res, p)))).size} different ${p}` });
+        }
         if (spec.creates) {
           for (const o of outs.filter((x) => !x.err)) {
             const id = spec.creates.id(o.res, this.methods.get(step.rpc)!.requestType.fromJSON(req));

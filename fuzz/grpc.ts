@@ -144,7 +144,7 @@ export function judge(s: Session, spec: RpcSpec, step: Step, i: number, req: any
     const show = (v: unknown) => String(stableJson(v) ?? 'nothing').slice(0, 200);
     f('wrong-code', rule(spec.idempotent!), `the same call answered ${p} ${show(at(prev!.res, p))} a moment ago and now ${show(at(o.res, p))}`);
   } else if (spec.undo && !mutated && !step.concurrent && typeof id === 'string' && s.live.has(id) && code !== Status.OK) {
-    f('wrong-code', rule(spec.undo), `undoing on ${t!.kind} ${id} that exists answered ${codeName(code)}${o.err ? ` (${o.err.details})` : ''}; whether or not it was done, the answer is OK`);
+    f('wrong-code', rule(spec.undo), `${step.rpc.split('/').pop()} on ${t!.kind} ${id}, which exists, answered ${codeName(code)}${o.err ? ` (${o.err.details})` : ''}; whether or not it was already done, the answer is OK`);
   }
   const refused = spec.refuse?.when(req);
   if (refused && code === Status.OK) f('wrong-code', rule(spec.refuse!.rule), `${refused}, yet the answer is OK`);
