@@ -86,6 +86,8 @@ export const CRI_SPECS: Record<string, RpcSpec> = {
   'RuntimeService/RemovePodSandbox': {
     target: notFound('podSandboxId', 'sandbox', [0], 'cri.remove-pod-sandbox.idempotent'),
     idempotent: 'cri.remove-pod-sandbox.idempotent',
+    // Stopped first or not, a removal succeeds: running containers are terminated with it.
+    undo: 'cri.remove-pod-sandbox.removes-containers',
     deletes: { rule: 'cri.remove-pod-sandbox.removes', stillThere: sandboxStillThere },
   },
   'RuntimeService/CreateContainer': {
@@ -162,11 +164,27 @@ export const CRI_SPECS: Record<string, RpcSpec> = {
   'RuntimeService/ExecSync': {
     target: notFound('containerId', 'container'),
     mayBlock: (req) => Number(req.timeout) !== 5,
+    mustSucceed: {
+      rule: 'cri.exec-sync.timeout-zero',
+      when: (s, req) => (Number(req.timeout) === 0 && s.state.get(req.containerId) === 'running' ? `ExecSync with timeout 0 (none) in running container ${req.containerId}` : undefined),
+    },
     checks: [{
       rule: 'cri.exec-sync.exit-code',
       fn(_s, req, res) {
-        const m = /^exit (\d+)$/.exec(req.cmd?.[2] ?? '');
-        return req.cmd?.[0] === 'sh' && m && res.exitCode !== Number(m[1]) ? `ExecSync of sh -c '${req.cmd[2]}' answered exit code ${res.exitCode}` : undefined;
+        const m = /(?:^|; )exit (\d+)$/.exec(req.cmd?.[2] ?? '');
+        return req.cmd?.[0] === 'sh' && m && res.exitCode !== Number(m[1]) ? `ExecSync of sh -c '${req.cmd[2]}' (timeout ${req.timeout}) answered exit code ${res.exitCode}` : undefined;
+      },
+    }],
+  },
+  'RuntimeService/ListMetricDescriptors': {
+    checks: [{
+      rule: 'cri.list-metric-descriptors.static',
+      fn(s, _r, res) {
+        // s.vars outlives the session: the first answer of the whole run is the reference.
+        const now = JSON.stringify(res.descriptors);
+        const before = s.vars['metric-descriptors'];
+        if (before === undefined) { s.vars['metric-descriptors'] = now; return undefined; }
+        return before !== now ? `ListMetricDescriptors answered other descriptors than earlier in this run (${JSON.parse(before).length} then, ${res.descriptors.length} now: ${now.slice(0, 200)})` : undefined;
       },
     }],
   },
@@ -213,7 +231,10 @@ export function generateCri(rng: Rng, run: number): Step[] {
     { rpc: 'RuntimeService/ContainerStatus', req: { containerId: '$c' } },
     { rpc: 'RuntimeService/StartContainer', req: { containerId: '$c' } },
     { rpc: 'RuntimeService/ContainerStatus', req: { containerId: '$c' } },
-    { rpc: 'RuntimeService/ExecSync', req: { containerId: '$c', cmd: ['sh', '-c', `exit ${code}`], timeout: 5 } },
+    // Now and then without a timeout and slower than a second: timeout 0 means none.
+    rng.chance(0.15)
+      ? { rpc: 'RuntimeService/ExecSync', req: { containerId: '$c', cmd: ['sh', '-c', `sleep 1.2; exit ${code}`], timeout: 0 } }
+      : { rpc: 'RuntimeService/ExecSync', req: { containerId: '$c', cmd: ['sh', '-c', `exit ${code}`], timeout: 5 } },
     { rpc: 'RuntimeService/ListContainers', req: { filter: { podSandboxId: '$p', labelSelector: rng.chance(0.5) ? labels : { 'triad.dev/fuzz': `${name}-other` } } } },
     { rpc: 'RuntimeService/UpdateContainerResources', req: { containerId: '$c', linux: { cpuShares: 512, memoryLimitInBytes: MEMORY_LIMIT } } },
     { rpc: 'RuntimeService/ContainerStats', req: { containerId: '$c' } },
@@ -229,6 +250,7 @@ export function generateCri(rng: Rng, run: number): Step[] {
     { rpc: 'ImageService/ImageStatus', req: { image: { image: CRI_FUZZ_IMAGE } } },
     { rpc: 'ImageService/ListImages', req: {} },
     { rpc: 'RuntimeService/ListPodSandbox', req: {} },
+    { rpc: 'RuntimeService/ListMetricDescriptors', req: {} },
   ];
   const steps: Step[] = [];
   for (const [i, s] of lifecycle.entries()) if (i <= 1 || rng.chance(0.85)) steps.push(structuredClone(s));

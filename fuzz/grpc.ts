@@ -21,6 +21,8 @@ export interface RpcSpec {
   idempotent?: string;
   /** ... and answer the same object: the id at this answer path must not change. */
   sameAnswer?: string[];
+  /** Well-formed calls the model says must succeed (an exec in a running container ...): returns why, when it must. */
+  mustSucceed?: { rule: string; when: (s: Session, req: any) => string | undefined };
   /** Requests no plugin may accept (a key no driver supports ...): an OK answer breaks the rule. */
   refuse?: { rule: string; when: (req: any) => string | undefined };
   /** A call that undoes something (NodeUnpublishVolume) answers OK for an existing object whether or not it was done (rule id). */
@@ -86,6 +88,8 @@ export class Session {
     try {
       return { res: await client[m.key](msg, { timeoutMs }), ms: Date.now() - started };
     } catch (e) {
+      // grpc-js refusing to encode a bent value (a negative uint32 ...) is ours: nothing was sent.
+      if (e instanceof RpcError && e.code === Status.INTERNAL && /^Request message serialization failure/.test(e.details)) throw new Error(`fuzz: not sendable: ${e.details}`);
       if (e instanceof RpcError) return { err: e, ms: Date.now() - started };
       throw e;
     }
@@ -146,6 +150,8 @@ export function judge(s: Session, spec: RpcSpec, step: Step, i: number, req: any
   } else if (spec.undo && !mutated && !step.concurrent && typeof id === 'string' && s.live.has(id) && code !== Status.OK) {
     f('wrong-code', rule(spec.undo), `${step.rpc.split('/').pop()} on ${t!.kind} ${id}, which exists, answered ${codeName(code)}${o.err ? ` (${o.err.details})` : ''}; whether or not it was already done, the answer is OK`);
   }
+  const must = !mutated && !step.concurrent && code !== Status.OK ? spec.mustSucceed?.when(s, req) : undefined;
+  if (must) f('wrong-code', rule(spec.mustSucceed!.rule), `${must}, yet it answered ${codeName(code)}${o.err ? ` (${o.err.details})` : ''}`);
   const refused = spec.refuse?.when(req);
   if (refused && code === Status.OK) f('wrong-code', rule(spec.refuse!.rule), `${refused}, yet the answer is OK`);
   if (code === Status.OK) {
