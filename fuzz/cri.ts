@@ -209,6 +209,9 @@ export async function criTarget(o: CriFuzzOptions): Promise<GrpcTarget> {
     vars: {},
     ping: { rpc: 'RuntimeService/Version', req: { version: 'v1' } },
     generate: (rng, run) => generateCri(rng, run),
+    // The kubelet's part: the image is there before a sequence starts, whatever earlier ones
+    // removed (so a minimized sequence replays on its own). Not judged.
+    async prepare(_steps, s) { await s.call('ImageService/PullImage', { image: { image: CRI_FUZZ_IMAGE } }).catch(() => undefined); },
     async cleanup(s) {
       for (const [id, k] of s.created) if (k === 'container') { await s.call('RuntimeService/StopContainer', { containerId: id, timeout: 0 }); await s.call('RuntimeService/RemoveContainer', { containerId: id }); }
       for (const [id, k] of s.created) if (k === 'sandbox') { await s.call('RuntimeService/StopPodSandbox', { podSandboxId: id }); await s.call('RuntimeService/RemovePodSandbox', { podSandboxId: id }); }

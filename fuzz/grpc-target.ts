@@ -31,7 +31,7 @@ export interface GrpcTargetConfig {
   vars: Record<string, string>;
   generate(rng: Rng, run: number): Step[];
   /** Make what the CO provides before the calls (CSI: staging dirs, target parents). */
-  prepare?(steps: Step[]): void;
+  prepare?(steps: Step[], s: Session): void | Promise<void>;
   /** Best-effort removal of what a session created (the steps say which paths it used). */
   cleanup(s: Session, steps: Step[]): Promise<void>;
   /** A cheap call that proves the plugin answers. */
@@ -89,8 +89,8 @@ export class GrpcTarget implements Target {
   }
 
   async execute(steps: Step[]): Promise<Execution> {
-    this.cfg.prepare?.(steps);
     const s = this.session();
+    await this.cfg.prepare?.(steps, s);
     const findings: Finding[] = [];
     let calls = 0;
     const signal = new Set<string>();
