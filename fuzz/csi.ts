@@ -150,6 +150,11 @@ export const CSI_SPECS: Record<string, RpcSpec> = {
     idempotent: 'csi.node-unpublish-volume.idempotent',
     undo: 'csi.node-unpublish-volume.idempotent',
   },
+  'Node/NodeExpandVolume': {
+    required: [{ field: 'volumeId', rule: 'csi.node-expand-volume.volume-id-required' }, { field: 'volumePath', rule: 'csi.node-expand-volume.volume-path-required' }],
+    target: onVolume('volumeId', 'csi.node-expand-volume.not-found'),
+    idempotent: 'csi.node-expand-volume.idempotent',
+  },
   'Node/NodeGetVolumeStats': {
     required: need('node-get-volume-stats', ['volumeId', 'volume-id'], ['volumePath', 'volume-path']),
     target: onVolume('volumeId', 'csi.node-get-volume-stats.not-found'),
@@ -264,6 +269,8 @@ export function generateCsi(rng: Rng, run: number, caps: { controller: Set<numbe
     stage && { rpc: 'Node/NodeStageVolume', req: { volumeId: '$v', stagingTargetPath: staging, volumeCapability: CAP } },
     { rpc: 'Node/NodePublishVolume', req: { volumeId: '$v', ...(stage ? { stagingTargetPath: staging } : {}), targetPath: target, volumeCapability: CAP, readonly: false } },
     caps.node.has(NRpc.GET_VOLUME_STATS) && { rpc: 'Node/NodeGetVolumeStats', req: { volumeId: '$v', volumePath: target } },
+    // The size the volume already has: "already at least as large" answers OK.
+    caps.node.has(NRpc.EXPAND_VOLUME) && { rpc: 'Node/NodeExpandVolume', req: { volumeId: '$v', volumePath: target, capacityRange: { requiredBytes: '1048576' }, volumeCapability: CAP } },
     { rpc: 'Node/NodeUnpublishVolume', req: { volumeId: '$v', targetPath: target } },
     stage && { rpc: 'Node/NodeUnstageVolume', req: { volumeId: '$v', stagingTargetPath: staging } },
     pub && { rpc: 'Controller/ControllerUnpublishVolume', req: { volumeId: '$v', nodeId: '$node' } },
