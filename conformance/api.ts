@@ -22,9 +22,9 @@ export const SUITE_NAMES: readonly SuiteName[] = ['cri', 'csi', 'cni', 'pod'];
 
 /** How to run and report, common to every suite (the CLI's --focus, --skip, --parallel, --timeout, --junit, --json, --tap). */
 export interface RunSettings {
-  /** Only cases whose id, name or [Tag] matches. */
+  /** Only cases whose id, name, [Tag] or rpc:<RPC names> (e.g. rpc:NodePublishVolume) matches. */
   focus?: string | RegExp;
-  /** Leave out cases whose id, name or [Tag] matches. */
+  /** Leave out cases whose id, name, [Tag] or rpc:<RPC names> matches. */
   skip?: string | RegExp;
   /** Cases in flight at once (default 1). */
   parallel?: number;

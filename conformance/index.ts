@@ -2,6 +2,7 @@
 // and the CLI's reporters; below it, the runner and the suite builders for finer control.
 export * from './api.js';
 export * from './runner/index.js';
+export { casesFor, defineCases, type CaseDefaults, type KitCaseDef, type KitClass } from './define.js';
 export { csiSuite, csiCases, type CsiSuiteConfig } from './csi/suite.js';
 export type { CsiSuiteOptions } from './csi/kit.js';
 export { criSuite, criCases } from './cri/suite.js';

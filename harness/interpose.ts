@@ -1,11 +1,13 @@
 // The interposer in front of a node's gRPC plugins, from triad.yaml's `faults:` (real plugins)
 // and `record:` (any): one proxy socket per upstream endpoint, under the node's socket dir; for
-// CNI the shim folder in front of the plugin folders.
+// CNI the shim folder in front of the plugin folders (or around the memory network's in-process plugin).
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { confFiles, loadConfFile } from '../interfaces/cni/index.js';
 import { parseEndpoint } from '../interfaces/endpoint.js';
-import { conflistTypes, installCniShim } from '../interfaces/interposer/cni-shim.js';
+import { addShimRules, conflistTypes, installCniShim, shimCalls } from '../interfaces/interposer/cni-shim.js';
+import type { InterposerRule } from '../interfaces/interposer/rules.js';
+import type { TranscriptEntry } from '../interfaces/interposer/transcript.js';
 import { startProxy, type RunningProxy } from '../interfaces/interposer/proxy.js';
 import { isPrivateContainerd, type Interpose, type TriadConfig } from './config/config.js';
 
@@ -20,17 +22,43 @@ export async function interposeGrpc(name: string, upstream: string, how: Interpo
   return p;
 }
 
+/** The CNI interposer of a node: rules can be added while it runs; its calls are in a transcript. */
+export interface CniInterposer {
+  /** The shim folder (settings, counts, and the transcript when triad.yaml names none). */
+  dir: string;
+  /** Add rules after the current ones; returns their removal. */
+  addRules(rules: InterposerRule[]): Promise<() => Promise<void>>;
+  /** Every CNI call recorded so far (of this node, and of earlier users of a triad.yaml `record:` file). */
+  calls(): TranscriptEntry[];
+}
+
 /**
- * `network.faults`/`record` with network.type cni: the CNI shim for every plugin type of the
- * network's config list, in a folder put first in binDirs, so whoever runs the network (the
- * memory runtime, a private containerd) runs the shims, and they the real plugins. Returns the
- * config to start the node with.
+ * The CNI shim in front of a network triad runs — network.type cni under the memory runtime or a
+ * private containerd (a folder of shims put first in binDirs, so whoever runs the network runs
+ * the shims, and they the real plugins), or the memory network (its in-process plugin wrapped,
+ * see node.ts) — when triad.yaml's `network.faults`/`record` ask for it, or, with `always`, with
+ * no rules (transparent) so a test can add some while the node runs. A network run elsewhere (a
+ * containerd behind an endpoint runs CNI from its own configuration) gets no interposer: refused
+ * when triad.yaml asks for one, left without one with `always`. Returns the config to start the
+ * node with.
  */
-export function interposeCni(cfg: TriadConfig, closers: Array<() => Promise<unknown>>): TriadConfig {
+export function interposeCni(cfg: TriadConfig, closers: Array<() => Promise<unknown>>, always = false): { cfg: TriadConfig; cni?: CniInterposer } {
   const net = cfg.network;
-  if (!net.interpose || net.type !== 'cni') return cfg;
-  if (cfg.runtime.type !== 'memory' && !isPrivateContainerd(cfg.runtime)) {
+  if (!net.interpose && !always) return { cfg };
+  const triadRunsCni = net.type === 'cni' && (cfg.runtime.type === 'memory' || isPrivateContainerd(cfg.runtime));
+  const memoryNetwork = net.type === 'memory' && cfg.runtime.type === 'memory';
+  if (!triadRunsCni && !memoryNetwork) {
+    if (!net.interpose || net.type !== 'cni') return { cfg };
     throw new Error(`${cfg.source}: network.faults / network.record: the runtime at ${cfg.runtime.endpoint} runs CNI from its own configuration, out of triad's reach; use the memory runtime or a private containerd (runtime.type containerd without endpoint)`);
+  }
+  const shimDir = join(cfg.kubelet.stateDir, 'cni-shim');
+  const record = net.interpose?.record ?? join(shimDir, 'calls.jsonl');
+  const cni: CniInterposer = { dir: shimDir, addRules: (rules) => addShimRules(shimDir, rules), calls: () => shimCalls(shimDir) };
+  if (net.type === 'memory') {
+    // the memory network runs in the runtime's process: node.ts wraps its plugin with this folder
+    installCniShim(shimDir, [], { realDirs: [], rules: net.interpose?.rules ?? [], record });
+    closers.push(async () => rmSync(shimDir, { recursive: true, force: true }));
+    return { cfg, cni };
   }
   let src = net.config!;
   if (existsSync(src) && statSync(src).isDirectory()) {
@@ -40,12 +68,11 @@ export function interposeCni(cfg: TriadConfig, closers: Array<() => Promise<unkn
   }
   let types: string[];
   try { types = conflistTypes(loadConfFile(src)); } catch (err) { throw new Error(`${cfg.source}: network.config: ${(err as Error).message}`); }
-  const shimDir = join(cfg.kubelet.stateDir, 'cni-shim');
   try {
-    installCniShim(shimDir, types, { realDirs: net.binDirs, rules: net.interpose.rules, record: net.interpose.record });
+    installCniShim(shimDir, types, { realDirs: net.binDirs, rules: net.interpose?.rules ?? [], record });
   } catch (err) {
     throw new Error(`${cfg.source}: network: cannot put the CNI shim in front: ${(err as Error).message}`);
   }
   closers.push(async () => rmSync(shimDir, { recursive: true, force: true }));
-  return { ...cfg, network: { ...net, binDirs: [shimDir, ...net.binDirs] } };
+  return { cfg: { ...cfg, network: { ...net, binDirs: [shimDir, ...net.binDirs] } }, cni };
 }

@@ -14,7 +14,8 @@ import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../plugins/memory-cni/index.js
 import { loadImageFile, serveMemoryCri } from '../plugins/memory-cri/index.js';
 import { serveMemoryCsi } from '../plugins/memory-csi/index.js';
 import { isPrivateContainerd, type TriadConfig } from './config/config.js';
-import { interposeCni, interposeGrpc } from './interpose.js';
+import { interposeCni, interposeGrpc, type CniInterposer } from './interpose.js';
+import { shimInProcess } from '../interfaces/interposer/cni-shim.js';
 import type { RunningProxy } from '../interfaces/interposer/proxy.js';
 import { hostResolvConf, Kubelet } from './kubelet/kubelet.js';
 import type { CsiDriver } from './kubelet/volumes.js';
@@ -26,8 +27,8 @@ export interface Node {
   config: TriadConfig;
   /** The private containerd this node started (runtime.type containerd without endpoint). */
   privateContainerd?: PrivateContainerdInfo;
-  /** The interposers in front of the runtime (its RuntimeService endpoint) and of each CSI driver (by name), when any. */
-  interposers: { runtime?: RunningProxy; image?: RunningProxy; drivers: Map<string, RunningProxy> };
+  /** The interposers in front of the runtime (its RuntimeService endpoint), of each CSI driver (by name) and of the CNI network, when any. */
+  interposers: { runtime?: RunningProxy; image?: RunningProxy; drivers: Map<string, RunningProxy>; cni?: CniInterposer };
   /** Tear down every pod and claim, stop the kubelet and every plugin this node started. */
   close(): Promise<Error[]>;
 }
@@ -36,7 +37,7 @@ export interface NodeOptions {
   log?: (msg: string) => void;
   /** Keep pods running on close (a daemon restart test); default false. */
   keepPods?: boolean;
-  /** Put the interposer in front of the runtime and every CSI driver even when triad.yaml asks for none (no rules: transparent), so a test can set fault rules while the node runs. */
+  /** Put the interposer in front of the runtime, every CSI driver and (where triad runs it) the CNI network even when triad.yaml asks for none (no rules: transparent), so a test can set fault rules while the node runs. */
   interpose?: boolean;
 }
 
@@ -74,7 +75,9 @@ export async function startNode(given: TriadConfig, opts: NodeOptions = {}): Pro
     const sockDir = join(stateDir, 'sockets');
     mkdirSync(sockDir, { recursive: true });
     const embedded = cfg.runtime.type === 'memory' && cfg.storage.drivers.every((d) => d.type === 'memory');
-    cfg = interposeCni(cfg, closers); // the CNI shim first in binDirs when network.faults / record ask for it
+    // the CNI shim first in binDirs (or around the memory network's plugin) when network.faults / record ask for it
+    const shim = interposeCni(cfg, closers, opts.interpose);
+    cfg = shim.cfg;
 
     // ---- runtime (+ network) ----
     let endpoint: string;
@@ -86,7 +89,7 @@ export async function startNode(given: TriadConfig, opts: NodeOptions = {}): Pro
         const conflist = { cniVersion: '1.1.0', name: 'triad-memory', plugins: [{ type: MEMORY_CNI_TYPE, subnet: cfg.network.subnet, dataDir: join(netDir, 'ipam'), faults: cfg.network.faults }] };
         mkdirSync(netDir, { recursive: true });
         writeFileSync(join(netDir, '10-triad-memory.conflist'), JSON.stringify(conflist, null, 2));
-        network = { type: 'cni' as const, config: join(netDir, '10-triad-memory.conflist'), binDirs: [netDir], cacheDir: join(netDir, 'cache'), inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } };
+        network = { type: 'cni' as const, config: join(netDir, '10-triad-memory.conflist'), binDirs: [netDir], cacheDir: join(netDir, 'cache'), inProcess: { [MEMORY_CNI_TYPE]: shim.cni ? shimInProcess(shim.cni.dir, MEMORY_CNI_TYPE, invokeMemoryCni) : invokeMemoryCni } };
       } else if (cfg.network.type === 'cni') {
         network = { type: 'cni' as const, config: cfg.network.config!, binDirs: cfg.network.binDirs, cacheDir: join(netDir, 'cache'), netns: true };
       } else {
@@ -111,7 +114,7 @@ export async function startNode(given: TriadConfig, opts: NodeOptions = {}): Pro
       endpoint = cfg.runtime.endpoint!;
     }
     let imageEndpoint = cfg.runtime.imageEndpoint === endpoint ? undefined : cfg.runtime.imageEndpoint;
-    const interposers: Node['interposers'] = { drivers: new Map() };
+    const interposers: Node['interposers'] = { drivers: new Map(), cni: shim.cni };
     const runtimeInterpose = cfg.runtime.interpose ?? (opts.interpose ? { rules: [] } : undefined);
     if (runtimeInterpose) {
       // the proxy is closed after the CRI client (pushed before it), so no call of the kubelet is cut

@@ -3,7 +3,7 @@
 // optionally a target (image, pod, container, volume, network) by glob; then it fails the call,
 // delays it, hangs it until the caller's deadline, or — for CRI containers — makes the
 // container exit with a code (or be OOM-killed) some time after it starts.
-import { Status, StatusError } from './grpc/errors.js';
+import { deadlineExceeded, Status, StatusError } from './grpc/errors.js';
 
 export interface FaultRule {
   /** RPC name as in the proto (`PullImage`, `NodePublishVolume`) or CNI verb (`ADD`). */
@@ -100,7 +100,7 @@ export class FaultInjector {
     if (r.delayMs) await sleep(r.delayMs, signal);
     if (r.hang) {
       await sleep(24 * 3600_000, signal);
-      throw new StatusError(Status.DEADLINE_EXCEEDED, `fault injected: ${rpc} hung`);
+      throw deadlineExceeded(`fault injected: ${rpc} hung`);
     }
     if (r.fail) {
       throw new StatusError(grpcCode(r.fail.code) ?? Status.UNKNOWN, r.fail.message ?? `fault injected: ${rpc} failed`);

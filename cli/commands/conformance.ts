@@ -1,7 +1,9 @@
 // `triad conformance <suite>`: point triad at a plugin and learn exactly where it breaks the
 // contract. One subcommand per registered suite (conformance/suites.ts) with that suite's flags,
 // plus `all`, which runs every suite against triad's in-memory plugins.
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { COMPARABLE, compareSides, compareText, recordSuite } from '../../conformance/compare.js';
 import { loadRules, ruleCoverage, type RuleCoverage } from '../../conformance/rules/index.js';
 import { getSuite, suites, type PreparedSuite, type RegisteredSuite } from '../../conformance/suites.js';
 import {
@@ -37,8 +39,8 @@ export function parseDuration(s: string): number {
 
 function addCommon(cmd: Command): Command {
   return cmd
-    .option('--focus <regex>', 'run only cases whose id, name or [Tag] matches')
-    .option('--skip <regex>', 'leave out cases whose id, name or [Tag] matches')
+    .option('--focus <regex>', 'run only cases whose id, name, [Tag] or rpc:<proto RPC names> matches')
+    .option('--skip <regex>', 'leave out cases whose id, name, [Tag] or rpc:<proto RPC names> matches')
     .option('--parallel <n>', 'cases in flight at once (each uses its own resources)', '1')
     .option('--timeout <duration>', 'per-case timeout: a hung plugin fails that case', '30s')
     .option('--junit <file>', 'write JUnit XML')
@@ -115,6 +117,27 @@ async function runPrepared(prepare: () => Promise<PreparedSuite[]>, o: CommonOpt
   process.exitCode = report.totals.failed > 0 ? 1 : 0;
 }
 
+/** `--compare B`: the suite on the endpoint (A) and on B, each through the recording proxy, then where they diverge per case. */
+async function runCompare(reg: RegisteredSuite, o: CommonOpts & Record<string, unknown>): Promise<void> {
+  const how = COMPARABLE[reg.name];
+  const a = (typeof o[how.key] === 'string' && o[how.key]) as string || process.env[how.env];
+  if (!a) throw new Error(`--compare: give side A with ${how.flag} (or $${how.env})`);
+  for (const [k, flag] of how.refuse) if (o[k]) throw new Error(`--compare puts the recording proxy in front of ${how.flag} only: ${flag} cannot be used with it`);
+  for (const f of ['junit', 'tap', 'html', 'sonobuoy'] as const) if (o[f]) throw new Error(`--compare writes its comparison (text, or JSON with --json FILE): --${f} cannot be used with it`);
+  if (Number(o.parallel ?? 1) !== 1) throw new Error('--compare runs the cases one at a time (each call is put down to the case in flight): leave out --parallel');
+  for (const re of [o.focus, o.skip]) if (re) new RegExp(re);
+  const run = { focus: o.focus, skip: o.skip, timeoutMs: parseDuration(o.timeout ?? '30s'), strict: o.strict === true, handleSigint: false, reporters: o.verbose ? [consoleReporter()] : [] };
+  const sides = [];
+  for (const [label, endpoint] of [['A', a], ['B', o.compare as string]] as const) {
+    process.stdout.write(`${label}: the ${reg.name} suite against ${endpoint} through the recording proxy…\n`);
+    sides.push(await recordSuite(reg, o, endpoint, run));
+  }
+  const r = compareSides(reg.name, sides[0], sides[1]);
+  process.stdout.write(compareText(r));
+  if (o.json) writeFileSync(o.json, JSON.stringify(r, null, 2) + '\n');
+  process.exitCode = r.cases.length ? 1 : 0;
+}
+
 /** Rule coverage of the suites that have a rules file (all of them when `names` is empty). */
 export function rulesCoverage(names: string[] = []): RuleCoverage[] {
   const regs = names.length ? names.map((n) => {
@@ -163,8 +186,10 @@ export function register(program: Command): void {
   for (const reg of suites()) {
     const cmd = conf.command(reg.name).description(reg.description);
     for (const f of reg.flags) cmd.option(f.flags, f.description, f.default);
+    if (COMPARABLE[reg.name]) cmd.option('--compare <endpoint>', `also run the suite against this endpoint, both sides through the recording interposer, and print per case where the two diverge (outcome, codes, answer fields, order of calls); --json FILE writes that comparison; cases run one at a time`);
     addCommon(cmd).action(async (o: CommonOpts & Record<string, unknown>) => {
       if (o.list) return listCases([reg], o);
+      if (o.compare) return runCompare(reg, o);
       await runPrepared(async () => [await reg.prepare(o)], o, reg.name);
     });
   }

@@ -1,7 +1,8 @@
 // triad reference up|down|status — the reference stack (real containerd + runc over CRI, the
 // bridge CNI plugins, a local registry with offline busybox/pause images), set up by one command.
 import type { Command } from 'commander';
-import { defaultReferenceDir, referenceDown, referenceStatus, referenceUp } from '../../plugins/reference/index.js';
+import { parseConfigText } from '../../harness/config/config.js';
+import { defaultReferenceDir, referenceDown, referenceStatus, referenceUp, type ConfigCheck } from '../../plugins/reference/index.js';
 
 interface Opts { stateDir?: string; registryPort?: string; subnet?: string; json?: boolean; quiet?: boolean }
 
@@ -11,6 +12,9 @@ const port = (v: string | undefined): number | undefined => {
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`--registry-port: not a port: ${v}`);
   return n;
 };
+
+/** The stack's triad.yaml must pass the harness's own parser (it throws naming the bad key). */
+const checkConfig: ConfigCheck = (text, file) => { parseConfigText(text, file); };
 
 function common(cmd: Command): Command {
   return cmd
@@ -31,6 +35,7 @@ export function register(program: Command): void {
         stateDir: o.stateDir,
         registryPort: port(o.registryPort),
         subnet: o.subnet,
+        checkConfig,
         log: o.quiet || o.json ? undefined : (m) => console.error(`reference: ${m}`),
       });
       if (o.json) { console.log(JSON.stringify(r, null, 2)); return; }
@@ -58,7 +63,7 @@ export function register(program: Command): void {
   common(ref.command('status'))
     .description('health of each component; exits 1 when anything is unhealthy')
     .action(async (o: Opts) => {
-      const r = await referenceStatus({ stateDir: o.stateDir });
+      const r = await referenceStatus({ stateDir: o.stateDir, checkConfig });
       if (o.json) console.log(JSON.stringify(r, null, 2));
       else {
         console.log(`${r.healthy ? 'healthy' : 'UNHEALTHY'}: ${r.stateDir}`);

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  cniError, dispatch, formatIp, type CmdArgs, type DispatchOutput, type InProcessPlugin, type PluginFuncs, type Result,
+  cniError, CniErrorCode, dispatch, formatIp, type CmdArgs, type DispatchOutput, type InProcessPlugin, type PluginFuncs, type Result,
 } from '../../interfaces/cni/index.js';
 import { parseMemoryConf } from '../../plugins/memory-cni/config.js';
 import { createMemoryCni, macForIp } from '../../plugins/memory-cni/plugin.js';
@@ -106,7 +106,7 @@ export const brokenCni: Record<string, BrokenCniVariant> = {
       const base = core();
       return with_({
         async del(a) {
-          if (!findAllocation(parseMemoryConf(a.config), a.containerID, a.ifName)) throw cniError(3, `no attachment ${a.containerID}/${a.ifName}`);
+          if (!findAllocation(parseMemoryConf(a.config), a.containerID, a.ifName)) throw cniError(CniErrorCode.UnknownContainer, `no attachment ${a.containerID}/${a.ifName}`);
           return base.del(a);
         },
       });
@@ -184,7 +184,7 @@ export const brokenCni: Record<string, BrokenCniVariant> = {
   'vague-env-errors': {
     description: 'Error 4 says "invalid environment" without naming the variable',
     caughtBy: 'cni.errors.env-error-names-variable',
-    fn: mapOut(plain, (o) => (o.code === 4 ? { cniVersion: o.cniVersion, code: 4, msg: 'invalid environment' } : o)),
+    fn: mapOut(plain, (o) => (o.code === CniErrorCode.InvalidEnvironmentVariables ? { cniVersion: o.cniVersion, code: CniErrorCode.InvalidEnvironmentVariables, msg: 'invalid environment' } : o)),
   },
   'check-rejects-later-routes': {
     description: 'CHECK fails when prevResult has routes it did not configure (a later plugin\'s)',

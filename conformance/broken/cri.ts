@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { ContainerState, ImageServiceDefinition, PodSandboxState, RuntimeServiceDefinition } from '../../interfaces/gen/cri/api.js';
-import { failedPrecondition, invalidArgument, Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { failedPrecondition, invalidArgument, unknownError } from '../../interfaces/grpc/errors.js';
 import { serve, type Binding } from '../../interfaces/grpc/server.js';
 import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../../plugins/memory-cni/index.js';
 import { CriLogWriter, MemoryRuntime, type MemoryRuntimeOptions } from '../../plugins/memory-cri/index.js';
@@ -67,7 +67,7 @@ export const brokenCri: Record<string, BrokenCriVariant> = {
     caughtBy: 'cri.container.status.unknown-id',
     patch({ runtime }, rt) {
       wrap(runtime, 'containerStatus', (orig, req, ctx) => {
-        if (!rt.store.containers.has(req.containerId)) throw new StatusError(Status.UNKNOWN, `no container ${req.containerId}`);
+        if (!rt.store.containers.has(req.containerId)) throw unknownError(`no container ${req.containerId}`);
         return orig(req, ctx);
       });
     },

@@ -8,7 +8,7 @@ import {
   ControllerDefinition, GroupControllerDefinition, IdentityDefinition, NodeDefinition, PluginCapability_VolumeExpansion_Type as Expansion,
   VolumeCapability_AccessMode_Mode as Mode,
 } from '../../interfaces/gen/csi/csi.js';
-import { failedPrecondition, invalidArgument, notFound, Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { failedPrecondition, internal, invalidArgument, notFound, outOfRange, Status, StatusError } from '../../interfaces/grpc/errors.js';
 import { serve, type Binding } from '../../interfaces/grpc/server.js';
 import { MemoryCsiDriver, type MemoryCsiOptions } from '../../plugins/memory-csi/index.js';
 import { snapshotMessage } from '../../plugins/memory-csi/snapshots.js';
@@ -39,7 +39,7 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     caughtBy: 'csi.controller.create-volume.missing-name',
     patch({ controller }) {
       const orig = controller.createVolume;
-      controller.createVolume = (req, ctx) => { if (!req.name) throw new StatusError(Status.INTERNAL, 'no name'); return orig(req, ctx); };
+      controller.createVolume = (req, ctx) => { if (!req.name) throw internal('no name'); return orig(req, ctx); };
     },
   },
   'delete-unknown-not-found': {
@@ -84,7 +84,7 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
   },
   'publish-unknown-node-ok': {
     description: 'ControllerPublishVolume to a node that does not exist answers OK',
-    caughtBy: 'csi.controller.publish.unknown-node',
+    caughtBy: 'csi.controller.publish-volume.unknown-node',
     patch({ controller }, d) {
       const orig = controller.controllerPublishVolume;
       controller.controllerPublishVolume = (req, ctx) => (req.nodeId && !d.nodes.has(req.nodeId) && d.store.volumes.has(req.volumeId) ? {} : orig(req, ctx));
@@ -96,16 +96,15 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     patch({ controller }, d) {
       const orig = controller.createSnapshot;
       controller.createSnapshot = (req, ctx) => {
-        const id = d.store.snapshotByName.get(req.name);
-        const s = id ? d.store.snapshots.get(id) : undefined;
+        const s = d.store.snapshots.named(req.name);
         return s ? { snapshot: snapshotMessage(s) } : orig(req, ctx);
       };
     },
   },
   'node-publish-not-idempotent': {
     description: 'NodePublishVolume fails when the volume is already published at the target path',
-    caughtBy: 'csi.node.publish.idempotent',
-    alsoCaughtBy: ['csi.node.publish.readonly'],
+    caughtBy: 'csi.node.publish-volume.idempotent',
+    alsoCaughtBy: ['csi.node.publish-volume.readonly'],
     patch({ node }, d) {
       const orig = node.nodePublishVolume;
       node.nodePublishVolume = (req, ctx) => {
@@ -116,8 +115,8 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
   },
   'node-unpublish-unknown-target-errors': {
     description: 'NodeUnpublishVolume at a target path where the volume is not published answers NOT_FOUND',
-    caughtBy: 'csi.node.unpublish.unknown-target',
-    alsoCaughtBy: ['csi.node.unpublish.idempotent'],
+    caughtBy: 'csi.node.unpublish-volume.unknown-target',
+    alsoCaughtBy: ['csi.node.unpublish-volume.idempotent'],
     patch({ node }, d) {
       const orig = node.nodeUnpublishVolume;
       node.nodeUnpublishVolume = (req, ctx) => {
@@ -169,7 +168,7 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
   },
   'publish-staging-checked-first': {
     description: 'NodePublishVolume checks staging_target_path (FAILED_PRECONDITION) before the required volume_capability (INVALID_ARGUMENT)',
-    caughtBy: 'csi.node.publish.missing-capability-and-staging',
+    caughtBy: 'csi.node.publish-volume.missing-capability-and-staging',
     patch({ node }) {
       const orig = node.nodePublishVolume;
       node.nodePublishVolume = (req, ctx) => {
@@ -252,7 +251,7 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
   },
   'unpublish-all-ignored': {
     description: 'ControllerUnpublishVolume without node_id answers OK but unpublishes nothing',
-    caughtBy: 'csi.controller.unpublish.all-nodes',
+    caughtBy: 'csi.controller.unpublish-volume.all-nodes',
     patch({ controller }) {
       const orig = controller.controllerUnpublishVolume;
       controller.controllerUnpublishVolume = (req, ctx) => (req.volumeId && !req.nodeId ? {} : orig(req, ctx));
@@ -278,7 +277,7 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
       const orig = controller.controllerExpandVolume;
       controller.controllerExpandVolume = (req, ctx) => {
         const v = d.store.volumes.get(req.volumeId);
-        if (v && req.capacityRange && v.capacity > req.capacityRange.requiredBytes) throw new StatusError(Status.OUT_OF_RANGE, 'volumes do not shrink');
+        if (v && req.capacityRange && v.capacity > req.capacityRange.requiredBytes) throw outOfRange('volumes do not shrink');
         return orig(req, ctx);
       };
     },
@@ -296,7 +295,7 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
   },
   'stage-incompatible-ok': {
     description: 'NodeStageVolume at the staging path of the volume answers OK whatever the volume_capability',
-    caughtBy: 'csi.node.stage.incompatible-capability',
+    caughtBy: 'csi.node.stage-volume.incompatible-capability',
     patch({ node }, d) {
       const orig = node.nodeStageVolume;
       node.nodeStageVolume = (req, ctx) => (d.store.volumes.get(req.volumeId)?.staging?.path === req.stagingTargetPath && req.stagingTargetPath ? {} : orig(req, ctx));
@@ -304,7 +303,7 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
   },
   'unstage-unknown-ok': {
     description: 'NodeUnstageVolume of a volume that does not exist answers OK instead of NOT_FOUND',
-    caughtBy: 'csi.node.unstage.unknown-volume',
+    caughtBy: 'csi.node.unstage-volume.unknown-volume',
     patch({ node }, d) {
       const orig = node.nodeUnstageVolume;
       node.nodeUnstageVolume = (req, ctx) => (req.volumeId && req.stagingTargetPath && !d.store.volumes.has(req.volumeId) ? {} : orig(req, ctx));
@@ -312,7 +311,7 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
   },
   'second-target-ok': {
     description: 'NodePublishVolume of a single-target volume at a second target path answers OK (without publishing)',
-    caughtBy: 'csi.node.publish.second-target',
+    caughtBy: 'csi.node.publish-volume.second-target',
     patch({ node }) {
       const orig = node.nodePublishVolume;
       node.nodePublishVolume = async (req, ctx) => {
@@ -350,8 +349,8 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     patch({ group }, d) {
       const orig = group.createVolumeGroupSnapshot;
       group.createVolumeGroupSnapshot = (req, ctx) => {
-        const id = d.store.groupByName.get(req.name);
-        return id ? orig({ ...req, sourceVolumeIds: d.store.groups.get(id)!.sourceVolumeIds, parameters: d.store.groups.get(id)!.parameters }, ctx) : orig(req, ctx);
+        const g = d.store.groups.named(req.name);
+        return g ? orig({ ...req, sourceVolumeIds: g.sourceVolumeIds, parameters: g.parameters }, ctx) : orig(req, ctx);
       };
     },
   },

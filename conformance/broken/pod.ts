@@ -142,8 +142,7 @@ export const brokenPod: Record<string, BrokenPodVariant> = {
       const orig = d.dropVolume.bind(d);
       d.dropVolume = (v) => {
         if (v.ephemeral) return orig(v);
-        d.store.volumes.delete(v.id);
-        if (d.store.volumeByName.get(v.name) === v.id) d.store.volumeByName.delete(v.name);
+        d.store.volumes.remove(v);
       };
     },
   },
@@ -154,8 +153,7 @@ export const brokenPod: Record<string, BrokenPodVariant> = {
       const orig = d.dropVolume.bind(d);
       d.dropVolume = (v) => {
         if (!v.ephemeral) return orig(v);
-        d.store.volumes.delete(v.id);
-        if (d.store.volumeByName.get(v.name) === v.id) d.store.volumeByName.delete(v.name);
+        d.store.volumes.remove(v);
       };
     },
   },

@@ -1,14 +1,4 @@
-// cniCase(): a case whose run() gets a CniKit; capability labels the CNI suite reports.
-import type { CaseDef } from '../runner/types.js';
-import { CniKit, type CniEnv } from './kit.js';
-
-export type CniCaseDef = Omit<CaseDef<CniEnv>, 'run' | 'group'> & { group?: string; run(k: CniKit): Promise<void> };
-
-export function cniCase(group: string, c: CniCaseDef): CaseDef<CniEnv> {
-  const { run, ...rest } = c;
-  return { group, ...rest, run: (ctx, env) => run(new CniKit(ctx, env)) };
-}
-
+// The CNI suite's capability labels and why a missing one makes a case not applicable.
 /** Capability labels. */
 export const CNI = {
   /** The network's cniVersion has CHECK (0.4.0+). */

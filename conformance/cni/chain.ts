@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { convertResult, type PluginConf, type Result } from '../../interfaces/cni/index.js';
 import { expectEqual, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { CNI, cniCase } from './case.js';
-import { RULES, type CniEnv, type CniKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { CNI } from './case.js';
+import { RULES, type CniEnv, CniKit } from './kit.js';
 import { PASSTHROUGH_TYPE, type Recorded } from './passthrough.js';
 
 const G = 'cni.chain';
-const c = (d: Parameters<typeof cniCase>[1]) => cniCase(G, d);
+const c = defineCases(CniKit, G);
 
 function recorder(k: CniKit): { conf: PluginConf; read(): Recorded[] } {
   const file = join(k.env.scratch, `${k.ctx.unique('record')}.jsonl`);
@@ -35,7 +36,7 @@ const SEED: Omit<Result, 'cniVersion'> = {
 
 export const chainCases: CaseDef<CniEnv>[] = [
   c({
-    id: 'cni.chain.result-reaches-next-plugin', name: 'In a list, the next plugin receives the plugin\'s ADD result as prevResult (and on CHECK and DEL)',
+    id: 'cni.chain.result-reaches-next-plugin', rpc: ['ADD', 'CHECK', 'DEL'], name: 'In a list, the next plugin receives the plugin\'s ADD result as prevResult (and on CHECK and DEL)',
     // The suite plays the runtime: the recorder shows it chains results as the spec says.
     rules: [RULES.addResult, RULES.delOk, RULES.checkOk, 'cni.exec.runtime-chains-prev-result', 'cni.check.runtime-passes-add-result'],
     async run(k) {
@@ -46,20 +47,20 @@ export const chainCases: CaseDef<CniEnv>[] = [
       const own = outputs[k.env.index];
       const rule = 'cni.exec.runtime-chains-prev-result';
       const adds = rec.read().filter((r) => r.verb === 'ADD');
-      if (!adds.length) fail('the passthrough plugin after the plugin under test was not called', rule);
-      expectEqual(norm(adds[0].prevResult, net.cniVersion), norm(own, net.cniVersion), rule, 'prevResult received by the next plugin on ADD');
+      if (!adds.length) fail('the passthrough plugin after the plugin under test was not called', { rule });
+      expectEqual(norm(adds[0].prevResult, net.cniVersion), norm(own, net.cniVersion), { rule, what: 'prevResult received by the next plugin on ADD' });
       if (k.has(CNI.check)) {
         await k.check(net, att);
         const checks = rec.read().filter((r) => r.verb === 'CHECK');
-        expectTrue(checks.length === 1 && checks[0].prevResult !== undefined, 'the next plugin got no prevResult on CHECK', 'cni.check.runtime-passes-add-result', { actual: checks });
+        expectTrue(checks.length === 1 && checks[0].prevResult !== undefined, 'the next plugin got no prevResult on CHECK', { rule: 'cni.check.runtime-passes-add-result', actual: checks });
       }
       await k.del(net, att);
       const dels = rec.read().filter((r) => r.verb === 'DEL');
-      expectTrue(dels.length === 1, `the next plugin was called ${dels.length} times on DEL`, rule, { actual: dels });
+      expectTrue(dels.length === 1, `the next plugin was called ${dels.length} times on DEL`, { rule, actual: dels });
     },
   }),
   c({
-    id: 'cni.chain.prev-result-preserved', needs: [CNI.chained], name: 'A chained plugin given prevResult passes its interfaces, IPs and routes on',
+    id: 'cni.chain.prev-result-preserved', rpc: 'ADD', needs: [CNI.chained], name: 'A chained plugin given prevResult passes its interfaces, IPs and routes on',
     rules: [RULES.addResult, 'cni.add.prev-result-handled'],
     async run(k) {
       const rec = recorder(k);
@@ -68,11 +69,11 @@ export const chainCases: CaseDef<CniEnv>[] = [
       const { outputs } = await k.add(net);
       const own = outputs[1];
       const rule = 'cni.add.prev-result-handled';
-      for (const ip of SEED.ips!) expectTrue((own.ips ?? []).some((x) => x.address === ip.address), `the result lost prevResult's address ${ip.address}`, rule, { actual: own });
-      for (const it of SEED.interfaces!) expectTrue((own.interfaces ?? []).some((x) => x.name === it.name), `the result lost prevResult's interface ${it.name}`, rule, { actual: own });
-      for (const r of SEED.routes!) expectTrue((own.routes ?? []).some((x) => x.dst === r.dst), `the result lost prevResult's route to ${r.dst}`, rule, { actual: own });
+      for (const ip of SEED.ips!) expectTrue((own.ips ?? []).some((x) => x.address === ip.address), `the result lost prevResult's address ${ip.address}`, { rule, actual: own });
+      for (const it of SEED.interfaces!) expectTrue((own.interfaces ?? []).some((x) => x.name === it.name), `the result lost prevResult's interface ${it.name}`, { rule, actual: own });
+      for (const r of SEED.routes!) expectTrue((own.routes ?? []).some((x) => x.dst === r.dst), `the result lost prevResult's route to ${r.dst}`, { rule, actual: own });
       const adds = rec.read().filter((r) => r.verb === 'ADD');
-      expectTrue(adds.length === 1, 'the plugin after the chained plugin was not called', rule);
+      expectTrue(adds.length === 1, 'the plugin after the chained plugin was not called', { rule });
     },
   }),
 ];

@@ -1,17 +1,17 @@
 // DEL: succeeds after ADD, again (idempotent), without any ADD, without a netns, and without
 // prevResult.
-import { expectCniSuccess, RULES } from './kit.js';
+import { expectCniSuccess, RULES, CniKit } from './kit.js';
 import type { CaseDef } from '../runner/types.js';
-import { cniCase } from './case.js';
+import { defineCases } from '../define.js';
 import type { CniEnv } from './kit.js';
 
 const G = 'cni.DEL';
-const c = (d: Parameters<typeof cniCase>[1]) => cniCase(G, d);
+const c = defineCases(CniKit, G);
 const IDEMPOTENT = 'cni.del.repeatable';
 
 export const delCases: CaseDef<CniEnv>[] = [
   c({
-    id: 'cni.del.after-add', name: 'DEL after ADD succeeds',
+    id: 'cni.del.after-add', rpc: 'DEL', name: 'DEL after ADD succeeds',
     rules: [RULES.addResult, RULES.delOk],
     async run(k) {
       const net = k.network();
@@ -20,7 +20,7 @@ export const delCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.del.idempotent', name: 'DEL twice succeeds both times',
+    id: 'cni.del.idempotent', rpc: 'DEL', name: 'DEL twice succeeds both times',
     rules: [RULES.addResult, RULES.delOk, IDEMPOTENT],
     async run(k) {
       const net = k.network();
@@ -30,7 +30,7 @@ export const delCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.del.without-add', name: 'DEL of an attachment that was never added succeeds',
+    id: 'cni.del.without-add', rpc: 'DEL', name: 'DEL of an attachment that was never added succeeds',
     rules: [IDEMPOTENT],
     async run(k) {
       const net = k.network();
@@ -38,24 +38,24 @@ export const delCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.del.without-netns', name: 'DEL without CNI_NETNS succeeds',
+    id: 'cni.del.without-netns', rpc: 'DEL', name: 'DEL without CNI_NETNS succeeds',
     rules: [RULES.addResult, 'cni.del.netns-optional', IDEMPOTENT],
     async run(k) {
       const net = k.network();
       const { att } = await k.add(net);
       const p = k.call('DEL', k.env.pluginType, { ...k.pluginConf(net), ...(att.result ? { prevResult: att.result } : {}) }, { ...att, omit: ['CNI_NETNS'] });
-      expectCniSuccess(await p, 'cni.del.netns-optional', p);
+      expectCniSuccess(await p, { rule: 'cni.del.netns-optional', call: p });
       await k.del(net, att, IDEMPOTENT);
     },
   }),
   c({
-    id: 'cni.del.without-prev-result', tags: ['Optional'], name: 'DEL without prevResult succeeds',
+    id: 'cni.del.without-prev-result', rpc: 'DEL', tags: ['Optional'], name: 'DEL without prevResult succeeds',
     rules: [RULES.addResult, 'cni.del.completes-despite-missing', IDEMPOTENT],
     async run(k) {
       const net = k.network();
       const { att } = await k.add(net);
       const p = k.call('DEL', k.env.pluginType, k.pluginConf(net), att);
-      expectCniSuccess(await p, 'cni.del.completes-despite-missing', p);
+      expectCniSuccess(await p, { rule: 'cni.del.completes-despite-missing', call: p });
       await k.del(net, att, IDEMPOTENT);
     },
   }),

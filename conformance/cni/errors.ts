@@ -7,17 +7,17 @@
 import type { PluginConf } from '../../interfaces/cni/index.js';
 import { expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { cniCase } from './case.js';
-import { errorObject, expectCniError, expectCniSuccess, RULES, type CniEnv, type CniKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { errorObject, expectCniError, expectCniSuccess, RULES, type CniEnv, CniKit } from './kit.js';
 
 const G = 'cni.errors';
-const c = (d: Parameters<typeof cniCase>[1]) => cniCase(G, d);
+const c = defineCases(CniKit, G);
 const CODE4 = 'cni.errors.code-4-invalid-env';
 
 /** ADD with one CNI_* variable left out must fail with 4 (and whatever it made is undone). */
 function missingVar(id: string, v: string): CaseDef<CniEnv> {
   return c({
-    id, name: `ADD without ${v} fails with code 4`,
+    id, rpc: 'ADD', name: `ADD without ${v} fails with code 4`,
     rules: ['cni.add.required-env', CODE4, RULES.exitCode],
     async run(k) {
       const net = k.network();
@@ -25,7 +25,7 @@ function missingVar(id: string, v: string): CaseDef<CniEnv> {
       const p = k.call('ADD', k.env.pluginType, k.pluginConf(net), { ...att, omit: [v] });
       const out = await p;
       if (out.exitCode === 0) k.ctx.cleanup(() => k.call('DEL', k.env.pluginType, k.pluginConf(net), att), `DEL ${att.containerID}`);
-      expectCniError(out, [4], 'cni.add.required-env', p, { codeRule: CODE4 });
+      expectCniError(out, [4], { rule: 'cni.add.required-env', call: p, codeRule: CODE4 });
     },
   });
 }
@@ -54,7 +54,7 @@ async function addInvalid(k: CniKit) {
 
 export const errorCases: CaseDef<CniEnv>[] = [
   c({
-    id: 'cni.errors.error-output-format', tags: ['Optional'], name: 'A failing call exits non-zero and prints the spec error object on stdout',
+    id: 'cni.errors.error-output-format', rpc: 'ADD', tags: ['Optional'], name: 'A failing call exits non-zero and prints the spec error object on stdout',
     rules: ['cni.errors.error-object', RULES.exitCode],
     async run(k) {
       const net = k.network();
@@ -67,12 +67,12 @@ export const errorCases: CaseDef<CniEnv>[] = [
       }
       const rule = 'cni.errors.error-object';
       const e = errorObject(out);
-      if (!e) fail(`exit ${out.exitCode} with stdout ${JSON.stringify(out.stdout.trim().slice(0, 200))}: not a JSON error object`, rule, { call: p });
-      expectTrue(out.exitCode !== 0, 'the plugin printed an error object but exited 0', RULES.exitCode, { call: p });
-      expectTrue(Number.isInteger(e.code) && e.code >= 0, `code is ${JSON.stringify(e.code)}`, rule, { call: p });
-      expectTrue(e.msg.length > 0, 'msg is empty', rule, { call: p });
+      if (!e) fail(`exit ${out.exitCode} with stdout ${JSON.stringify(out.stdout.trim().slice(0, 200))}: not a JSON error object`, { rule, call: p });
+      expectTrue(out.exitCode !== 0, 'the plugin printed an error object but exited 0', { rule: RULES.exitCode, call: p });
+      expectTrue(Number.isInteger(e.code) && e.code >= 0, `code is ${JSON.stringify(e.code)}`, { rule, call: p });
+      expectTrue(e.msg.length > 0, 'msg is empty', { rule, call: p });
       const d = (out.json as Record<string, unknown>).details;
-      expectTrue(d === undefined || typeof d === 'string', `details is ${JSON.stringify(d)}, not a string`, rule, { call: p });
+      expectTrue(d === undefined || typeof d === 'string', `details is ${JSON.stringify(d)}, not a string`, { rule, call: p });
     },
   }),
   c({
@@ -81,14 +81,14 @@ export const errorCases: CaseDef<CniEnv>[] = [
     async run(k) {
       const net = k.network();
       const p = k.call('BOGUS', k.env.pluginType, k.pluginConf(net), { containerID: k.containerId(), ifName: 'eth0', netns: await k.netns() });
-      expectCniError(await p, [4], CODE4, p);
+      expectCniError(await p, [4], { rule: CODE4, call: p });
     },
   }),
   missingVar('cni.errors.missing-containerid', 'CNI_CONTAINERID'),
   missingVar('cni.errors.missing-ifname', 'CNI_IFNAME'),
   missingVar('cni.errors.missing-netns', 'CNI_NETNS'),
   c({
-    id: 'cni.errors.env-error-names-variable', name: 'The message of error 4 names the missing variable',
+    id: 'cni.errors.env-error-names-variable', rpc: 'ADD', name: 'The message of error 4 names the missing variable',
     rules: ['cni.add.required-env', CODE4, 'cni.errors.code-4-names-variable', RULES.exitCode],
     async run(k) {
       const net = k.network();
@@ -96,14 +96,14 @@ export const errorCases: CaseDef<CniEnv>[] = [
       const p = k.call('ADD', k.env.pluginType, k.pluginConf(net), { ...att, omit: ['CNI_CONTAINERID'] });
       const out = await p;
       if (out.exitCode === 0) k.ctx.cleanup(() => k.call('DEL', k.env.pluginType, k.pluginConf(net), att), `DEL ${att.containerID}`);
-      const e = expectCniError(out, [4], 'cni.add.required-env', p, { codeRule: CODE4 });
+      const e = expectCniError(out, [4], { rule: 'cni.add.required-env', call: p, codeRule: CODE4 });
       const text = `${e.msg} ${e.details ?? ''}`;
-      expectTrue(text.includes('CNI_CONTAINERID'), `error 4 for a missing CNI_CONTAINERID does not name it: ${JSON.stringify(text.trim())}`, 'cni.errors.code-4-names-variable', { call: p });
+      expectTrue(text.includes('CNI_CONTAINERID'), `error 4 for a missing CNI_CONTAINERID does not name it: ${JSON.stringify(text.trim())}`, { rule: 'cni.errors.code-4-names-variable', call: p });
     },
   }),
   c({
     // CNI_PATH is optional for ADD: a plugin that needs it (to find its IPAM) fails with 4.
-    id: 'cni.errors.missing-path', name: 'ADD without CNI_PATH succeeds, or fails with code 4',
+    id: 'cni.errors.missing-path', rpc: 'ADD', name: 'ADD without CNI_PATH succeeds, or fails with code 4',
     rules: ['cni.add.path-optional', CODE4, RULES.exitCode, RULES.delOk],
     async run(k) {
       const net = k.network();
@@ -113,36 +113,36 @@ export const errorCases: CaseDef<CniEnv>[] = [
       if (out.exitCode === 0 && !errorObject(out)) {
         const result = out.json;
         const d = k.call('DEL', k.env.pluginType, { ...k.pluginConf(net), ...(result && typeof result === 'object' ? { prevResult: result } : {}) }, att);
-        expectCniSuccess(await d, RULES.delOk, d);
+        expectCniSuccess(await d, { rule: RULES.delOk, call: d });
         return;
       }
-      expectCniError(out, [4], 'cni.add.path-optional', p, { codeRule: CODE4 });
+      expectCniError(out, [4], { rule: 'cni.add.path-optional', call: p, codeRule: CODE4 });
     },
   }),
   c({
-    id: 'cni.errors.invalid-json', name: 'A config that is not JSON fails with code 6',
+    id: 'cni.errors.invalid-json', rpc: 'ADD', name: 'A config that is not JSON fails with code 6',
     rules: ['cni.errors.code-6-decode-failure', RULES.exitCode],
     async run(k) {
       const p = k.call('ADD', k.env.pluginType, '{"cniVersion": "1.0.0", "name": ', { containerID: k.containerId(), ifName: 'eth0', netns: await k.netns() });
-      expectCniError(await p, [6], 'cni.errors.code-6-decode-failure', p);
+      expectCniError(await p, [6], { rule: 'cni.errors.code-6-decode-failure', call: p });
     },
   }),
   c({
     // [Optional]: refusing a malformed value is a SHOULD of CONVENTIONS.md.
-    id: 'cni.errors.invalid-config', tags: ['Optional'], name: 'A config with an invalid value is refused (non-zero exit)',
+    id: 'cni.errors.invalid-config', rpc: 'ADD', tags: ['Optional'], name: 'A config with an invalid value is refused (non-zero exit)',
     rules: ['cni.conventions.malformed-field-fails', 'cni.delegate.error-passed-on'],
     async run(k) {
       const { out, p } = await addInvalid(k);
-      expectTrue(out.exitCode !== 0, 'ADD with an invalid value in the config succeeded', 'cni.conventions.malformed-field-fails', { call: p, actual: out.json ?? out.stdout });
+      expectTrue(out.exitCode !== 0, 'ADD with an invalid value in the config succeeded', { rule: 'cni.conventions.malformed-field-fails', call: p, actual: out.json ?? out.stdout });
     },
   }),
   c({
-    id: 'cni.errors.invalid-config-well-known-code', name: 'A config with an invalid value that the plugin refuses gets code 7 (or 6), not a plugin-specific one',
+    id: 'cni.errors.invalid-config-well-known-code', rpc: 'ADD', name: 'A config with an invalid value that the plugin refuses gets code 7 (or 6), not a plugin-specific one',
     rules: ['cni.errors.code-7-invalid-config', RULES.exitCode],
     async run(k) {
       const { out, p } = await addInvalid(k);
       if (out.exitCode === 0 && !errorObject(out)) k.ctx.notApplicable('the plugin accepted the invalid value, so there is no error code to judge (cni.errors.invalid-config reports that)');
-      expectCniError(out, [7, 6], 'cni.errors.code-7-invalid-config', p);
+      expectCniError(out, [7, 6], { rule: 'cni.errors.code-7-invalid-config', call: p });
     },
   }),
 ];

@@ -2,16 +2,17 @@
 // held any more), and ADD again after DEL works.
 import { expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { CNI, cniCase } from './case.js';
-import { RULES, type CniEnv } from './kit.js';
+import { defineCases } from '../define.js';
+import { CNI } from './case.js';
+import { RULES, type CniEnv, CniKit } from './kit.js';
 
 const G = 'cni.IPAM';
-const c = (d: Parameters<typeof cniCase>[1]) => cniCase(G, d);
+const c = defineCases(CniKit, G);
 const addrOf = (a: string) => a.split('/')[0];
 
 export const ipamCases: CaseDef<CniEnv>[] = [
   c({
-    id: 'cni.ipam.distinct-addresses-parallel', tags: ['Slow'], timeoutMs: 180_000,
+    id: 'cni.ipam.distinct-addresses-parallel', rpc: 'ADD', tags: ['Slow'], timeoutMs: 180_000,
     name: 'Many ADDs at once (default 50) all succeed with distinct addresses',
     rules: ['cni.lifecycle.concurrent-containers'],
     async run(k) {
@@ -25,7 +26,7 @@ export const ipamCases: CaseDef<CniEnv>[] = [
         if (ips.length) withIps++;
         for (const ip of ips) {
           const other = owners.get(ip);
-          if (other) fail(`address ${ip} was given to both ${other} and ${r.att.containerID}`, 'cni.lifecycle.concurrent-containers', { actual: { ip, containers: [other, r.att.containerID] } });
+          if (other) fail(`address ${ip} was given to both ${other} and ${r.att.containerID}`, { rule: 'cni.lifecycle.concurrent-containers', actual: { ip, containers: [other, r.att.containerID] } });
           owners.set(ip, r.att.containerID);
         }
       }
@@ -34,7 +35,7 @@ export const ipamCases: CaseDef<CniEnv>[] = [
   }),
   c({
     // [Optional]: DEL "should" undo what ADD did (for a delegating plugin that is its IPAM's DEL).
-    id: 'cni.ipam.del-frees-address', tags: ['Optional'], needs: [CNI.ipamState], name: 'DEL frees the attachment\'s address',
+    id: 'cni.ipam.del-frees-address', rpc: 'DEL', tags: ['Optional'], needs: [CNI.ipamState], name: 'DEL frees the attachment\'s address',
     rules: [RULES.addResult, RULES.delOk, 'cni.del.undoes-add'],
     async run(k) {
       const net = k.network();
@@ -49,11 +50,11 @@ export const ipamCases: CaseDef<CniEnv>[] = [
       const held = ips.filter((ip) => after.has(ip));
       const mine = [...after].filter(([, o]) => o.containerID === att.containerID);
       expectTrue(!held.length && !mine.length, `after DEL, ${[...held, ...mine.map(([ip]) => ip)].join(', ')} still allocated to ${att.containerID}`,
-        'cni.del.undoes-add', { actual: Object.fromEntries(after) });
+        { rule: 'cni.del.undoes-add', actual: Object.fromEntries(after) });
     },
   }),
   c({
-    id: 'cni.ipam.readd-after-del', name: 'ADD again after DEL of the same attachment succeeds',
+    id: 'cni.ipam.readd-after-del', rpc: ['ADD', 'DEL'], name: 'ADD again after DEL of the same attachment succeeds',
     rules: [RULES.addResult, RULES.delOk, 'cni.lifecycle.add-after-del'],
     async run(k) {
       const net = k.network();
@@ -63,7 +64,7 @@ export const ipamCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.ipam.two-interfaces', tags: ['Optional'], name: 'Two interfaces of one container get distinct addresses',
+    id: 'cni.ipam.two-interfaces', rpc: 'ADD', tags: ['Optional'], name: 'Two interfaces of one container get distinct addresses',
     rules: [RULES.addResult, 'cni.lifecycle.attachment-identity'],
     async run(k) {
       const net = k.network();
@@ -75,7 +76,7 @@ export const ipamCases: CaseDef<CniEnv>[] = [
       const ipb = (b.outputs[k.env.index].ips ?? []).map((x) => addrOf(x.address));
       if (!ipa.length) k.ctx.notApplicable('the plugin\'s result carries no IP address');
       const both = ipa.filter((x) => ipb.includes(x));
-      expectTrue(!both.length, `eth0 and net1 of ${containerID} both got ${both.join(', ')}`, 'cni.lifecycle.attachment-identity', { actual: { eth0: ipa, net1: ipb } });
+      expectTrue(!both.length, `eth0 and net1 of ${containerID} both got ${both.join(', ')}`, { rule: 'cni.lifecycle.attachment-identity', actual: { eth0: ipa, net1: ipb } });
     },
   }),
 ];

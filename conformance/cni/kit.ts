@@ -11,7 +11,7 @@ import {
   buildPluginConfig, cniCodeName, convertResult, findPlugin, isCniErrorObject, resultProblems, SUPPORTED_VERSIONS, versionAtLeast,
   type CniVerb, type InProcessPlugin, type NetworkConfigList, type PluginConf, type Result,
 } from '../../interfaces/cni/index.js';
-import { fail, show } from '../runner/assert.js';
+import { fail, show, type Expect } from '../runner/assert.js';
 import { callOf, type CaseContext } from '../runner/context.js';
 import { PASSTHROUGH_TYPE } from './passthrough.js';
 
@@ -135,7 +135,14 @@ export function errorObject(o: RawOutput): { code: number; msg: string; details?
   return isCniErrorObject(o.json) ? o.json : undefined;
 }
 
+/** The CNI commands: what a case may declare as its rpc (CNI has no proto; the command is the call). */
+export const CNI_RPC_NAMES: readonly CniVerb[] = ['ADD', 'DEL', 'CHECK', 'STATUS', 'GC', 'VERSION'];
+
 export class CniKit {
+  static readonly rpcNames = CNI_RPC_NAMES;
+  /** Calls are recorded as "CNI <command> <plugin type>". */
+  static isCallOf(recorded: string, rpc: CniVerb): boolean { return recorded.startsWith(`CNI ${rpc} `); }
+
   constructor(readonly ctx: CaseContext, readonly env: CniEnv) {
     // Every exec'd call listens on the case's signal; the concurrency case has 50+ in flight.
     setMaxListeners(0, ctx.signal);
@@ -203,8 +210,8 @@ export class CniKit {
       const conf = buildPluginConfig(net, p, prev ? { prevResult: prev } : {});
       const callP = this.call('ADD', p.type, conf, att);
       const out = await callP;
-      const r = expectCniSuccess(out, o.rule ?? RULES.addResult, callP) as Result | undefined;
-      if (!r || typeof r !== 'object') fail(`ADD of ${p.type} printed no result`, RULES.addResult, { call: callP });
+      const r = expectCniSuccess(out, { rule: o.rule ?? RULES.addResult, call: callP }) as Result | undefined;
+      if (!r || typeof r !== 'object') fail(`ADD of ${p.type} printed no result`, { rule: RULES.addResult, call: callP });
       outputs.push(r);
       prev = safeConvert(r, net.cniVersion);
     }
@@ -217,7 +224,7 @@ export class CniKit {
     for (const p of [...net.plugins].reverse()) {
       const conf = buildPluginConfig(net, p, att.result && versionAtLeast(net.cniVersion, '0.4.0') ? { prevResult: att.result } : {});
       const callP = this.call('DEL', p.type, conf, att);
-      expectCniSuccess(await callP, rule, callP);
+      expectCniSuccess(await callP, { rule, call: callP });
     }
     this.env.attachments.delete(attKey(att));
   }
@@ -227,7 +234,7 @@ export class CniKit {
     for (const p of net.plugins) {
       const conf = buildPluginConfig(net, p, att.result ? { prevResult: att.result } : {});
       const callP = this.call('CHECK', p.type, conf, att);
-      expectCniSuccess(await callP, rule, callP);
+      expectCniSuccess(await callP, { rule, call: callP });
     }
   }
 
@@ -267,13 +274,13 @@ function safeConvert(r: Result, version: string): Result {
 }
 
 /** Exit 0, no error object; returns stdout JSON. Failure shows the spec error (code by name). */
-export function expectCniSuccess(out: RawOutput, rule: string, call?: Promise<unknown>): unknown {
+export function expectCniSuccess(out: RawOutput, { rule, call }: Omit<Expect, 'what'>): unknown {
   const e = errorObject(out);
   if (out.exitCode === 0 && !e) return out.json;
   const status = e
     ? { code: e.code, name: cniCodeName(e.code), message: `${e.msg}${e.details ? ` (${e.details})` : ''}` }
     : { code: out.exitCode, name: `exit ${out.exitCode}`, message: (out.stdout.trim() || out.stderr.trim() || 'no output').slice(0, 500) };
-  fail(`${callOf(call)?.rpc ?? 'the call'} failed with ${status.name}: ${status.message}; expected success`, rule, { call, status, expected: 'exit code 0 and a result' });
+  fail(`${callOf(call)?.rpc ?? 'the call'} failed with ${status.name}: ${status.message}; expected success`, { rule, call, status, expected: 'exit code 0 and a result' });
 }
 
 /**
@@ -283,17 +290,18 @@ export function expectCniSuccess(out: RawOutput, rule: string, call?: Promise<un
  * specific errors"). `rule` is named when the call succeeded or printed no error object (there is
  * then no code to judge), `codeRule` (default `rule`) when the code is another one.
  */
-export function expectCniError(out: RawOutput, codes: number[], rule: string, call?: Promise<unknown>, o: { pluginSpecific?: boolean; codeRule?: string } = {}): { code: number; msg: string; details?: string } {
+export function expectCniError(out: RawOutput, codes: number[], o: Omit<Expect, 'what'> & { pluginSpecific?: boolean; codeRule?: string }): { code: number; msg: string; details?: string } {
+  const { rule, call } = o;
   const want = codes.map((c) => `${c} (${cniCodeName(c)})`).join(' or ') + (o.pluginSpecific ? ' or a plugin-specific code (100+)' : '');
-  if (out.exitCode === 0 && !errorObject(out)) fail(`the call succeeded (exit 0), expected error code ${want}`, rule, { call, expected: `error ${want}`, actual: 'success' });
+  if (out.exitCode === 0 && !errorObject(out)) fail(`the call succeeded (exit 0), expected error code ${want}`, { rule, call, expected: `error ${want}`, actual: 'success' });
   const e = errorObject(out);
   if (!e) {
     fail(`the plugin exited ${out.exitCode} without a JSON error object on stdout, so it gave no error code (stdout: ${show(out.stdout.trim() || '(empty)')}${out.stderr.trim() ? `, stderr: ${show(out.stderr.trim())}` : ''})`,
-      rule, { call, expected: `error object with code ${want}`, actual: out.stdout });
+      { rule, call, expected: `error object with code ${want}`, actual: out.stdout });
   }
   const status = { code: e.code, name: cniCodeName(e.code), message: `${e.msg}${e.details ? ` (${e.details})` : ''}` };
-  if (out.exitCode === 0) fail('the plugin printed an error object but exited 0', RULES.exitCode, { call, status });
-  if (!codes.includes(e.code) && !(o.pluginSpecific && e.code >= 100)) fail(`the plugin answered error code ${e.code} (${cniCodeName(e.code)}), expected ${want}`, o.codeRule ?? rule, { call, status, expected: want, actual: e.code });
+  if (out.exitCode === 0) fail('the plugin printed an error object but exited 0', { rule: RULES.exitCode, call, status });
+  if (!codes.includes(e.code) && !(o.pluginSpecific && e.code >= 100)) fail(`the plugin answered error code ${e.code} (${cniCodeName(e.code)}), expected ${want}`, { rule: o.codeRule ?? rule, call, status, expected: want, actual: e.code });
   return e;
 }
 

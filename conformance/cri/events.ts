@@ -4,10 +4,10 @@
 import { ContainerEventType, type ContainerEventResponse } from '../../interfaces/gen/cri/api.js';
 import { expectEqual, expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { caseIn } from './case.js';
-import { EXIT, POD, RUN, rpcCap, sleep, type CriEnv, type CriKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { EXIT, POD, RUN, rpcCap, sleep, type CriEnv, CriKit } from './kit.js';
 
-const c = caseIn('cri.Events');
+const c = defineCases(CriKit, 'cri.Events');
 
 const ORDER_RULE = 'cri.get-container-events.lifecycle';
 /** What lifecycle asserts. */
@@ -34,8 +34,8 @@ function subscribe(k: CriKit) {
     async until(pred: (evs: ContainerEventResponse[]) => boolean, ms: number, what: string): Promise<void> {
       const deadline = Date.now() + Math.min(ms, k.ctx.deadlineMs() - 300);
       while (!pred(events)) {
-        if (error) await expectOk(tracked, ORDER_RULE);
-        if (Date.now() > deadline) fail(`${what} did not arrive within ${ms} ms (got ${events.map((e) => `${name(e.containerEventType)} ${e.containerId.slice(0, 13)}`).join(', ') || 'nothing'})`, ORDER_RULE);
+        if (error) await expectOk(tracked, { rule: ORDER_RULE });
+        if (Date.now() > deadline) fail(`${what} did not arrive within ${ms} ms (got ${events.map((e) => `${name(e.containerEventType)} ${e.containerId.slice(0, 13)}`).join(', ') || 'nothing'})`, { rule: ORDER_RULE });
         await sleep(25);
       }
     },
@@ -49,7 +49,7 @@ async function lifecycle(k: CriKit) {
   const pod = await k.sandbox();
   const id = await k.run(pod, 'evented', ['true']);
   await k.waitExited(id);
-  await expectOk(k.runtime.removeContainer({ containerId: id }), 'cri.remove-container.removes');
+  await expectOk(k.runtime.removeContainer({ containerId: id }), { rule: 'cri.remove-container.removes' });
   const of = (evs: ContainerEventResponse[]) => evs.filter((e) => e.containerId === id);
   await sub.until((evs) => of(evs).some((e) => e.containerEventType === ContainerEventType.CONTAINER_DELETED_EVENT), 10_000, `CONTAINER_DELETED_EVENT of ${id}`);
   await sub.stop();
@@ -58,37 +58,37 @@ async function lifecycle(k: CriKit) {
 
 export const eventCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.events.lifecycle', name: 'GetContainerEvents streams a container\'s CREATED, STARTED, STOPPED and DELETED events in order', needs: [rpcCap('GetContainerEvents')],
+    id: 'cri.events.lifecycle', rpc: 'GetContainerEvents', name: 'GetContainerEvents streams a container\'s CREATED, STARTED, STOPPED and DELETED events in order', needs: [rpcCap('GetContainerEvents')],
     rules: LIFECYCLE,
     async run(k) {
       const { events } = await lifecycle(k);
       const seen = events.map((e) => name(e.containerEventType));
       const want = ['CONTAINER_CREATED_EVENT', 'CONTAINER_STARTED_EVENT', 'CONTAINER_STOPPED_EVENT', 'CONTAINER_DELETED_EVENT'];
-      expectEqual(seen.filter((s) => want.includes(s)).filter((s, i, a) => a.indexOf(s) === i), want, ORDER_RULE, 'event types of the container, in order of arrival');
+      expectEqual(seen.filter((s) => want.includes(s)).filter((s, i, a) => a.indexOf(s) === i), want, { rule: ORDER_RULE, what: 'event types of the container, in order of arrival' });
     },
   }),
   c({
-    id: 'cri.events.timestamps', name: 'Container events carry non-decreasing created_at timestamps of the time they happened', needs: [rpcCap('GetContainerEvents')],
+    id: 'cri.events.timestamps', rpc: 'GetContainerEvents', name: 'Container events carry non-decreasing created_at timestamps of the time they happened', needs: [rpcCap('GetContainerEvents')],
     rules: [...LIFECYCLE, 'cri.get-container-events.created-at'],
     async run(k) {
       const t0 = BigInt(Date.now() - 5000) * 1_000_000n;
       const { events } = await lifecycle(k);
       const t1 = BigInt(Date.now() + 5000) * 1_000_000n;
       const rule = 'cri.get-container-events.created-at';
-      for (const e of events) expectTrue(e.createdAt >= t0 && e.createdAt <= t1, `${name(e.containerEventType)} has created_at ${e.createdAt}`, rule, { actual: e });
-      expectTrue(events.every((e, i) => i === 0 || e.createdAt >= events[i - 1].createdAt), 'event timestamps go backwards', rule, { actual: events.map((e) => `${name(e.containerEventType)} ${e.createdAt}`) });
+      for (const e of events) expectTrue(e.createdAt >= t0 && e.createdAt <= t1, `${name(e.containerEventType)} has created_at ${e.createdAt}`, { rule, actual: e });
+      expectTrue(events.every((e, i) => i === 0 || e.createdAt >= events[i - 1].createdAt), 'event timestamps go backwards', { rule, actual: events.map((e) => `${name(e.containerEventType)} ${e.createdAt}`) });
     },
   }),
   c({
-    id: 'cri.events.sandbox-status', name: 'Container events carry the status of the container\'s sandbox', needs: [rpcCap('GetContainerEvents')],
+    id: 'cri.events.sandbox-status', rpc: 'GetContainerEvents', name: 'Container events carry the status of the container\'s sandbox', needs: [rpcCap('GetContainerEvents')],
     rules: [...LIFECYCLE, 'cri.get-container-events.statuses'],
     async run(k) {
       const { pod, id, events } = await lifecycle(k);
       const rule = 'cri.get-container-events.statuses';
       for (const e of events) {
-        expectEqual(e.podSandboxStatus?.id, pod.id, rule, `pod_sandbox_status.id of ${name(e.containerEventType)}`);
+        expectEqual(e.podSandboxStatus?.id, pod.id, { rule, what: `pod_sandbox_status.id of ${name(e.containerEventType)}` });
         if (e.containerEventType !== ContainerEventType.CONTAINER_DELETED_EVENT) {
-          expectTrue(e.containersStatuses.some((s) => s.id === id), `containers_statuses of ${name(e.containerEventType)} lack the container`, rule, { actual: e.containersStatuses.map((s) => s.id) });
+          expectTrue(e.containersStatuses.some((s) => s.id === id), `containers_statuses of ${name(e.containerEventType)} lack the container`, { rule, actual: e.containersStatuses.map((s) => s.id) });
         }
       }
     },

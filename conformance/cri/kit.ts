@@ -17,8 +17,9 @@ import type { CriClient } from '../../interfaces/cri/client.js';
 import type { CallOptions, PromiseClient, ServerStream } from '../../interfaces/grpc/client.js';
 import { RpcError } from '../../interfaces/grpc/errors.js';
 import type { DeepPartial, ServiceDef } from '../../interfaces/grpc/types.js';
-import { ConformanceFailure, expectCode, expectOk, fail } from '../runner/assert.js';
+import { ConformanceFailure, expectCode, expectOk, fail, type Expect } from '../runner/assert.js';
 import type { CaseContext } from '../runner/context.js';
+import { isGrpcCallOf, methodNames, recordedNames } from '../define.js';
 
 export { ContainerState, PodSandboxState };
 
@@ -127,8 +128,7 @@ function recording<D extends ServiceDef>(ctx: CaseContext, def: D, client: Promi
 }
 
 /** Every RPC of both services, as the coverage table names them. */
-export const CRI_RPCS = [RuntimeServiceDefinition, ImageServiceDefinition]
-  .flatMap((d) => Object.values(d.methods).map((m) => `${d.fullName.split('.').pop()}/${m.name}`));
+export const CRI_RPCS = recordedNames(RuntimeServiceDefinition, ImageServiceDefinition);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -169,7 +169,13 @@ export function removeCgroupDirs(path: string): void {
   }
 }
 
+/** Every RPC of both services, by proto name: what a case may declare as its rpc. */
+export const CRI_RPC_NAMES = methodNames(RuntimeServiceDefinition, ImageServiceDefinition);
+export type CriRpc = (typeof CRI_RPC_NAMES)[number];
+
 export class CriKit {
+  static readonly rpcNames = CRI_RPC_NAMES;
+  static isCallOf = isGrpcCallOf;
   readonly runtime: PromiseClient<typeof RuntimeServiceDefinition>;
   readonly image: PromiseClient<typeof ImageServiceDefinition>;
   /** Label value shared by everything this case creates. */
@@ -242,8 +248,8 @@ export class CriKit {
       this.ctx.cleanup(() => rmSync(logDir, { recursive: true, force: true }), `remove log directory ${logDir}`);
     }
     const p = this.runtime.runPodSandbox({ config });
-    const res = await expectOk(p, rule);
-    if (!res.podSandboxId) fail('RunPodSandbox answered without pod_sandbox_id', RULES.runId, { call: p });
+    const res = await expectOk(p, { rule });
+    if (!res.podSandboxId) fail('RunPodSandbox answered without pod_sandbox_id', { rule: RULES.runId, call: p });
     this.trackSandbox(res.podSandboxId, config);
     return { id: res.podSandboxId, config, name: config.metadata.name, uid: config.metadata.uid, logDir: config.logDirectory ?? '' };
   }
@@ -271,14 +277,14 @@ export class CriKit {
   /** CreateContainer that must succeed; removed when the case ends. */
   async create(pod: Pod, name: string, command: string[], over: DeepPartial<ContainerConfig> = {}): Promise<string> {
     const p = this.runtime.createContainer({ podSandboxId: pod.id, config: this.containerConfig(name, command, over), sandboxConfig: pod.config });
-    const res = await expectOk(p, RULES.createOk);
-    if (!res.containerId) fail('CreateContainer answered without container_id', RULES.createId, { call: p });
+    const res = await expectOk(p, { rule: RULES.createOk });
+    if (!res.containerId) fail('CreateContainer answered without container_id', { rule: RULES.createId, call: p });
     this.trackContainer(res.containerId);
     return res.containerId;
   }
 
   async start(containerId: string): Promise<void> {
-    await expectOk(this.runtime.startContainer({ containerId }), RULES.startOk);
+    await expectOk(this.runtime.startContainer({ containerId }), { rule: RULES.startOk });
   }
 
   /** Created and started. */
@@ -295,8 +301,8 @@ export class CriKit {
 
   async status(containerId: string, rule: string = RULES.statusOk): Promise<ContainerStatus> {
     const p = this.runtime.containerStatus({ containerId });
-    const res = await expectOk(p, rule);
-    if (!res.status) fail('ContainerStatus answered without status', rule, { call: p });
+    const res = await expectOk(p, { rule });
+    if (!res.status) fail('ContainerStatus answered without status', { rule, call: p });
     return res.status;
   }
 
@@ -310,9 +316,9 @@ export class CriKit {
       await sleep(50);
     }
     const p = this.runtime.containerStatus({ containerId });
-    const res = await expectOk(p, rule);
+    const res = await expectOk(p, { rule });
     if (res.status?.state !== state) {
-      fail(`container ${containerId} is ${ContainerState[res.status?.state ?? -1] ?? res.status?.state}, expected ${ContainerState[state]} within ${timeoutMs} ms`, rule, { call: p, expected: ContainerState[state], actual: ContainerState[res.status?.state ?? -1] });
+      fail(`container ${containerId} is ${ContainerState[res.status?.state ?? -1] ?? res.status?.state}, expected ${ContainerState[state]} within ${timeoutMs} ms`, { rule, call: p, expected: ContainerState[state], actual: ContainerState[res.status?.state ?? -1] });
     }
     return res.status!;
   }
@@ -324,7 +330,7 @@ export class CriKit {
   /** ExecSync that must answer (any exit code). */
   async exec(containerId: string, cmd: string[], timeoutS = 10, rule: string = RULES.execOk): Promise<ExecResult> {
     const p = this.runtime.execSync({ containerId, cmd, timeout: BigInt(timeoutS) });
-    const r = await expectOk(p, rule);
+    const r = await expectOk(p, { rule });
     return { stdout: Buffer.from(r.stdout).toString(), stderr: Buffer.from(r.stderr).toString(), exitCode: r.exitCode };
   }
 
@@ -335,7 +341,7 @@ export class CriKit {
   /** `sh -c script` that must exit 0; answers stdout. */
   async shOk(containerId: string, script: string, rule: string): Promise<string> {
     const r = await this.sh(containerId, script);
-    if (r.exitCode !== 0) fail(`\`${script}\` exited ${r.exitCode} (stderr: ${JSON.stringify(r.stderr.slice(0, 300))})`, rule, { call: this.ctx.lastCall, actual: r });
+    if (r.exitCode !== 0) fail(`\`${script}\` exited ${r.exitCode} (stderr: ${JSON.stringify(r.stderr.slice(0, 300))})`, { rule, call: this.ctx.lastCall, actual: r });
     return r.stdout;
   }
 
@@ -352,7 +358,7 @@ export class CriKit {
     for (;;) {
       const lines = this.logLines(path);
       if (lines.some((l) => pred(parseLogLine(l), l))) return lines;
-      if (Date.now() > deadline || this.ctx.aborted) fail(`${what} did not appear in ${path} within ${timeoutMs} ms`, rule, { actual: lines.slice(-20) });
+      if (Date.now() > deadline || this.ctx.aborted) fail(`${what} did not appear in ${path} within ${timeoutMs} ms`, { rule, actual: lines.slice(-20) });
       await sleep(50);
     }
   }
@@ -391,9 +397,9 @@ export class CriKit {
     })();
     const tracked = this.ctx.track(rpc, req, p, rpcError);
     return tracked.then((msgs) => {
-      if (cut) fail(`${rpc} sent ${msgs.length} message(s) but did not end the stream within ${limitMs} ms`, RULES.eof, { call: tracked, actual: msgs.length });
+      if (cut) fail(`${rpc} sent ${msgs.length} message(s) but did not end the stream within ${limitMs} ms`, { rule: RULES.eof, call: tracked, actual: msgs.length });
       const empty = msgs.findIndex((m) => !((m as Record<string, unknown[]>)[key]?.length));
-      if (empty >= 0) fail(`message ${empty + 1} of ${msgs.length} of ${rpc} has no items in ${key}`, RULES.nonEmpty, { call: tracked });
+      if (empty >= 0) fail(`message ${empty + 1} of ${msgs.length} of ${rpc} has no items in ${key}`, { rule: RULES.nonEmpty, call: tracked });
       return msgs;
     });
   }
@@ -403,28 +409,28 @@ export class CriKit {
 export const flat = <T, K extends string>(msgs: Array<Record<K, T[]>>, key: K): T[] => msgs.flatMap((m) => m[key] ?? []);
 
 /** The call must succeed or fail with one of `codes`. */
-export async function expectOkOr(p: Promise<unknown>, codes: string | string[], rule: string, what?: string): Promise<void> {
-  try { await p; } catch { await expectCode(p, codes, rule, what); }
+export async function expectOkOr(p: Promise<unknown>, codes: string | string[], { rule, what }: Expect): Promise<void> {
+  try { await p; } catch { await expectCode(p, codes, { rule, what }); }
 }
 
 /** The call must fail (with any code: the CRI names none for it). `created` registers cleanup of what a wrong success made. */
-export async function expectRefused<T>(p: Promise<T>, rule: string, what: string, created?: (v: T) => void): Promise<void> {
+export async function expectRefused<T>(p: Promise<T>, { rule, what = 'the call', created }: Expect & { created?: (v: T) => void }): Promise<void> {
   let v: T;
   try { v = await p; } catch { return; }
   created?.(v);
-  fail(`${what} succeeded; expected the runtime to refuse it`, rule, { call: p, expected: 'an error', actual: 'OK' });
+  fail(`${what} succeeded; expected the runtime to refuse it`, { rule, call: p, expected: 'an error', actual: 'OK' });
 }
 
 /** "a1b2…" → a short id for messages. */
 export const short = (id: string) => id.slice(0, 13);
 
 /**
- * The call names an id the runtime does not know: it must fail (`errorRule`, where api.proto says
+ * The call names an id the runtime does not know: it must fail (`rule`, where api.proto says
  * so) and with NOT_FOUND (RULES.notFound, what kubelet relies on).
  */
-export async function expectNotFound(p: Promise<unknown>, errorRule?: string, what?: string): Promise<void> {
+export async function expectNotFound(p: Promise<unknown>, { rule: errorRule, what }: Partial<Expect> = {}): Promise<void> {
   let ok = false;
   try { await p; ok = true; } catch { /* checked below */ }
-  if (ok && errorRule) await expectCode(p, 'NOT_FOUND', errorRule, what);
-  await expectCode(p, 'NOT_FOUND', RULES.notFound, what);
+  if (ok && errorRule) await expectCode(p, 'NOT_FOUND', { rule: errorRule, what });
+  await expectCode(p, 'NOT_FOUND', { rule: RULES.notFound, what });
 }

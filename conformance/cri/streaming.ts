@@ -11,11 +11,10 @@ import {
 } from '../../interfaces/cri/streaming/index.js';
 import { expectEqual, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { caseIn } from './case.js';
-import { rpcCap, sleep, type CriEnv } from './kit.js';
-import type { CriKit, Pod } from './kit.js';
+import { defineCases } from '../define.js';
+import { CriKit, rpcCap, sleep, type CriEnv, type Pod } from './kit.js';
 
-const c = caseIn('cri.Streaming');
+const c = defineCases(CriKit, 'cri.Streaming');
 
 export const STREAMING_RULES = {
   transport: 'cri.streaming.transport.upgrade',
@@ -41,7 +40,7 @@ async function open(k: CriKit, transport: Transport, url: string, opts: StdioOpt
     return await openStdio(url, { ...opts, transport, protocols: protocolsFor(transport), timeoutMs: 15_000 });
   } catch (e) {
     if (transport === 'websocket' && WS_ABSENT(e)) k.ctx.notApplicable(`the streaming server does not offer WebSocket ${STREAM_V5}: ${(e as Error).message}`);
-    fail(`the ${transport} session at the ${rpcOf(url)} URL could not be opened: ${(e as Error).message}`, R.transport, { call, actual: (e as Error).message });
+    fail(`the ${transport} session at the ${rpcOf(url)} URL could not be opened: ${(e as Error).message}`, { rule: R.transport, call, actual: (e as Error).message });
   }
 }
 
@@ -50,7 +49,7 @@ async function openPf(k: CriKit, transport: Transport, url: string, call: unknow
     return await PortForwardSession.open(url, { transport, timeoutMs: 15_000 });
   } catch (e) {
     if (transport === 'websocket' && WS_ABSENT(e)) k.ctx.notApplicable(`the streaming server does not offer port-forward over WebSocket (SPDY/3.1+portforward.k8s.io): ${(e as Error).message}`);
-    fail(`the ${transport} port-forward session could not be opened: ${(e as Error).message}`, R.transport, { call, actual: (e as Error).message });
+    fail(`the ${transport} port-forward session could not be opened: ${(e as Error).message}`, { rule: R.transport, call, actual: (e as Error).message });
   }
 }
 
@@ -69,7 +68,7 @@ async function collect(s: StdioSession, input: string | undefined, ms: number, w
   clearTimeout(timer);
   if (outcome === 'timeout') {
     s.close();
-    fail(`${what}: the session did not end within ${ms} ms (stdout so far ${JSON.stringify(Buffer.concat(out).toString())})`, rule, { call });
+    fail(`${what}: the session did not end within ${ms} ms (stdout so far ${JSON.stringify(Buffer.concat(out).toString())})`, { rule, call });
   }
   return { stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), outcome, protocol: s.protocol };
 }
@@ -80,7 +79,7 @@ function readUntil(s: StdioSession, pred: (acc: string) => boolean, ms: number, 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       s.stdout!.off('data', on);
-      try { fail(`${what}: not seen within ${ms} ms; stdout was ${JSON.stringify(acc)}`, rule, { call, actual: acc }); } catch (e) { reject(e); }
+      try { fail(`${what}: not seen within ${ms} ms; stdout was ${JSON.stringify(acc)}`, { rule, call, actual: acc }); } catch (e) { reject(e); }
     }, ms);
     const on = (d: Buffer) => {
       acc += d;
@@ -120,77 +119,77 @@ const EXEC = [rpcCap('Exec')];
 
 export const streamingCases: CaseDef<CriEnv>[] = [
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.exec.stdio-apart`, name: `Exec over ${t}: stdout and stderr arrive on their own channels`, needs: EXEC,
+    id: `cri.streaming.${t}.exec.stdio-apart`, name: `Exec over ${t}: stdout and stderr arrive on their own channels`, rpc: 'Exec', needs: EXEC,
     rules: [R.transport, R.stdioApart],
     async run(k) {
       const { id } = await sleeper(k);
       const { s, call } = await execSession(k, t, id, ['sh', '-c', 'echo to-out; echo to-err >&2']);
       const r = await collect(s, undefined, 15_000, 'exec of echo to stdout and stderr', R.stdioApart, call);
-      expectEqual(r.stdout, 'to-out\n', R.stdioApart, 'stdout channel', call);
-      expectEqual(r.stderr, 'to-err\n', R.stdioApart, 'stderr channel', call);
+      expectEqual(r.stdout, 'to-out\n', { rule: R.stdioApart, what: 'stdout channel', call });
+      expectEqual(r.stderr, 'to-err\n', { rule: R.stdioApart, what: 'stderr channel', call });
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.exec.exit-code`, name: `Exec over ${t}: the exit code comes back on the error channel`, needs: EXEC,
+    id: `cri.streaming.${t}.exec.exit-code`, name: `Exec over ${t}: the exit code comes back on the error channel`, rpc: 'Exec', needs: EXEC,
     rules: [R.transport, R.exitCode],
     async run(k) {
       const { id } = await sleeper(k);
       const seven = await execSession(k, t, id, ['sh', '-c', 'echo partial; exit 7']);
       const r7 = await collect(seven.s, undefined, 15_000, 'exec of exit 7', R.exitCode, seven.call);
-      expectEqual(exitOf(r7.outcome), 7, R.exitCode, 'exit code of `exit 7` (error channel)', seven.call);
+      expectEqual(exitOf(r7.outcome), 7, { rule: R.exitCode, what: 'exit code of `exit 7` (error channel)', call: seven.call });
       const zero = await execSession(k, t, id, ['true']);
       const r0 = await collect(zero.s, undefined, 15_000, 'exec of true', R.exitCode, zero.call);
-      expectEqual(exitOf(r0.outcome), 0, R.exitCode, 'exit code of `true` (error channel)', zero.call);
+      expectEqual(exitOf(r0.outcome), 0, { rule: R.exitCode, what: 'exit code of `true` (error channel)', call: zero.call });
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.exec.stdin`, name: `Exec over ${t}: stdin reaches the command (cat echoes it back)`, needs: EXEC,
+    id: `cri.streaming.${t}.exec.stdin`, name: `Exec over ${t}: stdin reaches the command (cat echoes it back)`, rpc: 'Exec', needs: EXEC,
     rules: [R.transport, R.stdin],
     async run(k) {
       const { id } = await sleeper(k);
       const { s, call } = await execSession(k, t, id, ['cat'], { stdin: true });
       const input = `triad-stdin-${k.env.runId}\n${'0123456789'.repeat(2000)}\n`;
       const r = await collect(s, input, 15_000, 'exec of cat with stdin', R.stdin, call);
-      expectTrue(r.stdout === input, `cat echoed ${r.stdout.length} of ${input.length} bytes sent on stdin (starts ${JSON.stringify(r.stdout.slice(0, 40))})`, R.stdin, { call, expected: `${input.length} bytes`, actual: `${r.stdout.length} bytes` });
-      expectEqual(exitOf(r.outcome), 0, R.stdin, 'exit code of cat after stdin closed', call);
+      expectTrue(r.stdout === input, `cat echoed ${r.stdout.length} of ${input.length} bytes sent on stdin (starts ${JSON.stringify(r.stdout.slice(0, 40))})`, { rule: R.stdin, call, expected: `${input.length} bytes`, actual: `${r.stdout.length} bytes` });
+      expectEqual(exitOf(r.outcome), 0, { rule: R.stdin, what: 'exit code of cat after stdin closed', call });
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.exec.tty`, name: `Exec over ${t}: tty on runs the command on a terminal, tty off does not`, needs: EXEC,
+    id: `cri.streaming.${t}.exec.tty`, name: `Exec over ${t}: tty on runs the command on a terminal, tty off does not`, rpc: 'Exec', needs: EXEC,
     rules: [R.transport, R.tty],
     async run(k) {
       const { id } = await sleeper(k);
       const on = await execSession(k, t, id, ['tty'], { tty: true });
       const rOn = await collect(on.s, undefined, 15_000, 'exec of tty with tty', R.tty, on.call);
-      expectTrue(/^\/dev\/(pts\/\d+|console|tty\w*)\s*$/.test(rOn.stdout), `with tty, \`tty\` printed ${JSON.stringify(rOn.stdout)}`, R.tty, { call: on.call, expected: '/dev/pts/N', actual: rOn.stdout });
+      expectTrue(/^\/dev\/(pts\/\d+|console|tty\w*)\s*$/.test(rOn.stdout), `with tty, \`tty\` printed ${JSON.stringify(rOn.stdout)}`, { rule: R.tty, call: on.call, expected: '/dev/pts/N', actual: rOn.stdout });
       const off = await execSession(k, t, id, ['tty'], { stdin: true });
       const rOff = await collect(off.s, undefined, 15_000, 'exec of tty without tty', R.tty, off.call);
-      expectTrue(/not a tty/.test(rOff.stdout), `without tty, \`tty\` printed ${JSON.stringify(rOff.stdout)}`, R.tty, { call: off.call, expected: 'not a tty', actual: rOff.stdout });
+      expectTrue(/not a tty/.test(rOff.stdout), `without tty, \`tty\` printed ${JSON.stringify(rOff.stdout)}`, { rule: R.tty, call: off.call, expected: 'not a tty', actual: rOff.stdout });
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.exec.resize`, name: `Exec over ${t}: the terminal has the size sent on the resize channel`, needs: EXEC,
+    id: `cri.streaming.${t}.exec.resize`, name: `Exec over ${t}: the terminal has the size sent on the resize channel`, rpc: 'Exec', needs: EXEC,
     rules: [R.transport, R.resize],
     async run(k) {
       const { id } = await sleeper(k);
       const { s, call } = await execSession(k, t, id, ['sh', '-c', 'sleep 1; stty size'], { tty: true });
       s.resize({ width: 123, height: 45 });
       const r = await collect(s, undefined, 15_000, 'exec of stty size after a resize', R.resize, call);
-      expectEqual(r.stdout.trim(), '45 123', R.resize, 'stty size (rows cols) after resize to 123×45', call);
+      expectEqual(r.stdout.trim(), '45 123', { rule: R.resize, what: 'stty size (rows cols) after resize to 123×45', call });
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.exec.missing-command`, name: `Exec over ${t}: a command that does not exist does not succeed`, needs: EXEC,
+    id: `cri.streaming.${t}.exec.missing-command`, name: `Exec over ${t}: a command that does not exist does not succeed`, rpc: 'Exec', needs: EXEC,
     rules: [R.transport, R.missing],
     async run(k) {
       const { id } = await sleeper(k);
       const { s, call } = await execSession(k, t, id, [`/triad-no-such-program-${k.env.runId}`]);
       const r = await collect(s, undefined, 15_000, 'exec of a missing program', R.missing, call);
-      expectTrue(exitOf(r.outcome) !== 0, `exec of a missing program ended with ${JSON.stringify(r.outcome)}`, R.missing, { call, expected: 'an error or a non-zero exit code', actual: r.outcome });
+      expectTrue(exitOf(r.outcome) !== 0, `exec of a missing program ended with ${JSON.stringify(r.outcome)}`, { rule: R.missing, call, expected: 'an error or a non-zero exit code', actual: r.outcome });
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.attach.output`, name: `Attach over ${t}: the session sees what the running container writes`, needs: [rpcCap('Attach')],
+    id: `cri.streaming.${t}.attach.output`, name: `Attach over ${t}: the session sees what the running container writes`, rpc: 'Attach', needs: [rpcCap('Attach')],
     rules: [R.transport, R.attachOut],
     async run(k) {
       const pod = await k.sandbox();
@@ -206,7 +205,7 @@ export const streamingCases: CaseDef<CriEnv>[] = [
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.attach.stdin`, name: `Attach over ${t}: input reaches a container created with stdin, its answer comes back`, needs: [rpcCap('Attach')],
+    id: `cri.streaming.${t}.attach.stdin`, name: `Attach over ${t}: input reaches a container created with stdin, its answer comes back`, rpc: 'Attach', needs: [rpcCap('Attach')],
     // A container created with stdin is the interactive kind ContainerConfig.stdin describes.
     rules: [R.transport, R.attachIn, 'cri.container-config.interactive'],
     async run(k) {
@@ -228,7 +227,7 @@ export const streamingCases: CaseDef<CriEnv>[] = [
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.port-forward.http`, name: `PortForward over ${t}: an HTTP request reaches the web server on the port asked for`, needs: [rpcCap('PortForward')],
+    id: `cri.streaming.${t}.port-forward.http`, name: `PortForward over ${t}: an HTTP request reaches the web server on the port asked for`, rpc: 'PortForward', needs: [rpcCap('PortForward')],
     rules: [R.transport, R.portForward],
     async run(k) {
       const pod = await k.sandbox();
@@ -250,15 +249,15 @@ export const streamingCases: CaseDef<CriEnv>[] = [
           }
           await sleep(200);
         }
-        expectTrue(/^HTTP\/1\.[01] 200/.test(body), `GET /index.html through port-forward to 8080 answered ${JSON.stringify(body.slice(0, 200) || last)}`, R.portForward, { call: p, expected: 'HTTP 200', actual: body.slice(0, 200) || last });
-        expectTrue(body.includes('triad-port-8080'), `the answer through port 8080 is not the page of the server on 8080: ${JSON.stringify(body.slice(-80))}`, R.portForward, { call: p, expected: 'triad-port-8080', actual: body.slice(-80) });
+        expectTrue(/^HTTP\/1\.[01] 200/.test(body), `GET /index.html through port-forward to 8080 answered ${JSON.stringify(body.slice(0, 200) || last)}`, { rule: R.portForward, call: p, expected: 'HTTP 200', actual: body.slice(0, 200) || last });
+        expectTrue(body.includes('triad-port-8080'), `the answer through port 8080 is not the page of the server on 8080: ${JSON.stringify(body.slice(-80))}`, { rule: R.portForward, call: p, expected: 'triad-port-8080', actual: body.slice(-80) });
       } finally {
         pf.close();
       }
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.sessions.concurrent`, name: `Exec over ${t}: two sessions at once each get their own input and output`, needs: EXEC,
+    id: `cri.streaming.${t}.sessions.concurrent`, name: `Exec over ${t}: two sessions at once each get their own input and output`, rpc: 'Exec', needs: EXEC,
     rules: [R.transport, R.concurrent],
     async run(k) {
       const { id } = await sleeper(k);
@@ -269,16 +268,16 @@ export const streamingCases: CaseDef<CriEnv>[] = [
       a.s.stdin!.write('first-session\n');
       b.s.stdin!.write('second-session\n');
       const [outA, outB] = await Promise.all([seenA, seenB]);
-      expectTrue(!outA.includes('second') && !outB.includes('first'), `sessions mixed: A saw ${JSON.stringify(outA)}, B saw ${JSON.stringify(outB)}`, R.concurrent, { call: a.call });
+      expectTrue(!outA.includes('second') && !outB.includes('first'), `sessions mixed: A saw ${JSON.stringify(outA)}, B saw ${JSON.stringify(outB)}`, { rule: R.concurrent, call: a.call });
       const [ra, rb] = await Promise.all([
         collect(a.s, '', 10_000, 'session A after stdin closed', R.concurrent, a.call),
         collect(b.s, '', 10_000, 'session B after stdin closed', R.concurrent, b.call),
       ]);
-      expectEqual([exitOf(ra.outcome), exitOf(rb.outcome)], [0, 0], R.concurrent, 'exit codes of both sessions', a.call);
+      expectEqual([exitOf(ra.outcome), exitOf(rb.outcome)], [0, 0], { rule: R.concurrent, what: 'exit codes of both sessions', call: a.call });
     },
   })),
   ...perTransport((t) => c({
-    id: `cri.streaming.${t}.url.after-remove`, name: `Exec over ${t}: the URL of a container removed since does not run the command`, needs: EXEC,
+    id: `cri.streaming.${t}.url.after-remove`, name: `Exec over ${t}: the URL of a container removed since does not run the command`, rpc: 'Exec', needs: EXEC,
     rules: [R.transport, R.afterRemove],
     async run(k) {
       const { id } = await sleeper(k);
@@ -304,9 +303,9 @@ export const streamingCases: CaseDef<CriEnv>[] = [
       const outcome = await Promise.race([s.done, new Promise<'open'>((r) => { timer = setTimeout(() => r('open'), 15_000); })]);
       clearTimeout(timer);
       s.close();
-      expectTrue(!out.includes('ran-after-remove'), `the session of a removed container ran the command: stdout ${JSON.stringify(out)}`, R.afterRemove, { call, expected: 'no output', actual: out });
+      expectTrue(!out.includes('ran-after-remove'), `the session of a removed container ran the command: stdout ${JSON.stringify(out)}`, { rule: R.afterRemove, call, expected: 'no output', actual: out });
       if (outcome === 'open') { k.ctx.log('the session stayed open, silent, for 15 s: nothing ran'); return; }
-      expectTrue(exitOf(outcome) !== 0, `the session of a removed container ended with ${JSON.stringify(outcome)}`, R.afterRemove, { call, expected: 'an error', actual: outcome });
+      expectTrue(exitOf(outcome) !== 0, `the session of a removed container ended with ${JSON.stringify(outcome)}`, { rule: R.afterRemove, call, expected: 'an error', actual: outcome });
     },
   })),
 ];

@@ -1,15 +1,9 @@
-// csiCase(): a case whose run() gets a CsiKit (recording clients + helpers) instead of ctx/env.
-// missingField(): the shared shape of "leaving out a REQUIRED field answers INVALID_ARGUMENT".
+// missing(): the one shape of "leaving out a REQUIRED field answers INVALID_ARGUMENT", for every
+// CSI service. The case is declared like any other (defineCases), with the RPC it calls.
+import { defineCases } from '../define.js';
 import { expectCode, expectTrue } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { CREATE_DELETE, CsiKit, SNAPSHOTS, SNAPSHOT, VOLUME, type CsiEnv } from './kit.js';
-
-export type CsiCaseDef = Omit<CaseDef<CsiEnv>, 'run'> & { run(k: CsiKit): Promise<void> };
-
-export function csiCase(c: CsiCaseDef): CaseDef<CsiEnv> {
-  const { run, ...rest } = c;
-  return { ...rest, run: (ctx, env) => run(new CsiKit(ctx, env)) };
-}
+import { CREATE_DELETE, CsiKit, LIFECYCLE, SNAPSHOTS, SNAPSHOT, VOLUME, type CsiEnv, type CsiRpc } from './kit.js';
 
 /** The general rules every missing-field case checks besides the field's own REQUIRED rule. */
 export const MISSING_FIELD_RULES = [
@@ -17,15 +11,22 @@ export const MISSING_FIELD_RULES = [
   'csi.error-scheme.failure-is-non-ok', 'csi.error-scheme.message-human-readable',
 ];
 
+/** The rules of the kit helpers a missing-field case uses to make what its request needs. */
+function helperRules(group: string, needs: string[]): string[] {
+  if (!needs.includes(CREATE_DELETE)) return [];
+  if (needs.includes(SNAPSHOTS)) return SNAPSHOT;
+  // A Node case readies its volume through the lifecycle helpers (controller publish, stage, publish).
+  return group === 'csi.Node' ? LIFECYCLE : VOLUME;
+}
+
 /**
- * A case checking that a request without `field` (REQUIRED by `rule`) fails with INVALID_ARGUMENT
- * and a message. `call` may create what the request needs first (a volume, a snapshot).
+ * A case in `group` checking that a `rpc` request without `field` (REQUIRED by `rule`) fails with
+ * INVALID_ARGUMENT and a message. `call` may create what the request needs first (a volume, a snapshot).
  */
-export function missingField(group: string, id: string, rpc: string, field: string, rule: string, needs: string[], call: (k: CsiKit) => Promise<{ p: Promise<unknown> }>, also: string[] = []): CaseDef<CsiEnv> {
-  const helpers = needs.includes(SNAPSHOTS) && needs.includes(CREATE_DELETE) ? SNAPSHOT : needs.includes(CREATE_DELETE) ? VOLUME : [];
-  return csiCase({
-    id, group, needs, name: `${rpc} without ${field} fails with INVALID_ARGUMENT`,
-    rules: [rule, ...MISSING_FIELD_RULES, ...helpers, ...also],
+export function missing(group: string, id: string, rpc: CsiRpc, field: string, rule: string, needs: string[], call: (k: CsiKit) => Promise<{ p: Promise<unknown> }>, also: string[] = []): CaseDef<CsiEnv> {
+  return defineCases(CsiKit, group)({
+    id, rpc, needs, name: `${rpc} without ${field} fails with INVALID_ARGUMENT`,
+    rules: [...new Set([rule, ...MISSING_FIELD_RULES, ...helperRules(group, needs), ...also])],
     async run(k) {
       const { p } = await call(k);
       // Should the plugin wrongly create something, it is still cleaned up.
@@ -34,9 +35,9 @@ export function missingField(group: string, id: string, rpc: string, field: stri
         if (x?.volume?.volumeId) k.track(x.volume.volumeId);
         if (x?.snapshot?.snapshotId) k.trackSnapshot(x.snapshot.snapshotId);
       }, () => undefined);
-      const err = await expectCode(p, 'INVALID_ARGUMENT', rule);
+      const err = await expectCode(p, 'INVALID_ARGUMENT', { rule });
       const message = (err as { details?: string }).details ?? '';
-      expectTrue(message.trim() !== '', `${rpc} answered INVALID_ARGUMENT with an empty status message`, 'csi.error-scheme.message-human-readable', { call: p });
+      expectTrue(message.trim() !== '', `${rpc} answered INVALID_ARGUMENT with an empty status message`, { rule: 'csi.error-scheme.message-human-readable', call: p });
     },
   });
 }

@@ -17,6 +17,7 @@ import { RpcError } from '../../interfaces/grpc/errors.js';
 import type { DeepPartial, ServiceDef } from '../../interfaces/grpc/types.js';
 import { expectOk, expectTrue, fail } from '../runner/assert.js';
 import type { CaseContext } from '../runner/context.js';
+import { isGrpcCallOf, methodNames, recordedNames } from '../define.js';
 
 export { Mode };
 const GiB = 1024n ** 3n;
@@ -150,7 +151,17 @@ function padded(parent: string, name: string, minBytes: number): string {
   return join(parent, short >= minBytes ? name : `${name}-${'x'.repeat(minBytes - short - 1)}`);
 }
 
+/** Every RPC of the four CSI services, by proto name: what a case may declare as its rpc. */
+export const CSI_RPC_NAMES = methodNames(IdentityDefinition, ControllerDefinition, NodeDefinition, GroupControllerDefinition);
+export type CsiRpc = (typeof CSI_RPC_NAMES)[number];
+
+/** Every RPC of the four services as the coverage table names them ("Node/NodePublishVolume"). */
+export const CSI_RPCS = recordedNames(IdentityDefinition, ControllerDefinition, NodeDefinition, GroupControllerDefinition);
+
 export class CsiKit implements Clients {
+  static readonly rpcNames = CSI_RPC_NAMES;
+  static isCallOf = isGrpcCallOf;
+
   readonly identity: Clients['identity'];
   readonly controller: Clients['controller'];
   readonly node: Clients['node'];
@@ -194,18 +205,18 @@ export class CsiKit implements Clients {
   async createVolume(over: DeepPartial<CreateVolumeRequest> = {}, rule: string = RULES.createOk): Promise<Volume> {
     const req = this.volumeRequest(over);
     const p = this.controller.createVolume(req);
-    const res = await expectOk(p, rule);
+    const res = await expectOk(p, { rule });
     const v = res.volume;
-    if (!v?.volumeId) fail('CreateVolume answered without volume.volume_id', RULES.volumeId, { call: p });
+    if (!v?.volumeId) fail('CreateVolume answered without volume.volume_id', { rule: RULES.volumeId, call: p });
     this.track(v.volumeId);
     return v;
   }
 
   async createSnapshot(sourceVolumeId: string, name = this.ctx.unique('snap'), rule: string = RULES.snapshotOk): Promise<Snapshot> {
     const p = this.controller.createSnapshot({ name, sourceVolumeId, parameters: {} });
-    const res = await expectOk(p, rule);
+    const res = await expectOk(p, { rule });
     const s = res.snapshot;
-    if (!s?.snapshotId) fail('CreateSnapshot answered without snapshot.snapshot_id', RULES.snapshotFields, { call: p });
+    if (!s?.snapshotId) fail('CreateSnapshot answered without snapshot.snapshot_id', { rule: RULES.snapshotFields, call: p });
     this.trackSnapshot(s.snapshotId);
     return s;
   }
@@ -218,7 +229,7 @@ export class CsiKit implements Clients {
   /** ControllerPublishVolume to this node when the plugin has PUBLISH_UNPUBLISH_VOLUME; returns publish_context. */
   async controllerPublish(volumeId: string, readonly = false): Promise<Record<string, string>> {
     if (!this.has(PUBLISH_UNPUBLISH)) return {};
-    const res = await expectOk(this.controller.controllerPublishVolume({ volumeId, nodeId: this.env.nodeId, volumeCapability: this.cap(), readonly }), RULES.publishOk);
+    const res = await expectOk(this.controller.controllerPublishVolume({ volumeId, nodeId: this.env.nodeId, volumeCapability: this.cap(), readonly }), { rule: RULES.publishOk });
     this.ctx.cleanup(() => settle(() => gone(this.env.client.controller.controllerUnpublishVolume({ volumeId, nodeId: this.env.nodeId }))), `ControllerUnpublishVolume ${volumeId}`);
     return res.publishContext;
   }
@@ -246,7 +257,7 @@ export class CsiKit implements Clients {
   async stage(volumeId: string, publishContext: Record<string, string>, volumeContext: Record<string, string> = {}, minPathBytes = 0): Promise<string> {
     if (!this.has(STAGE_UNSTAGE)) return '';
     const stagingTargetPath = this.stagingPath(minPathBytes);
-    await expectOk(this.node.nodeStageVolume({ volumeId, stagingTargetPath, volumeCapability: this.cap(), publishContext, volumeContext }), RULES.stageOk);
+    await expectOk(this.node.nodeStageVolume({ volumeId, stagingTargetPath, volumeCapability: this.cap(), publishContext, volumeContext }), { rule: RULES.stageOk });
     this.ctx.cleanup(() => settle(() => gone(this.env.client.node.nodeUnstageVolume({ volumeId, stagingTargetPath }))), `NodeUnstageVolume ${volumeId}`);
     return stagingTargetPath;
   }
@@ -257,7 +268,7 @@ export class CsiKit implements Clients {
     await expectOk(this.node.nodePublishVolume({
       volumeId, targetPath, stagingTargetPath: p.stagingTargetPath, volumeCapability: this.cap(), publishContext: p.publishContext,
       volumeContext: p.volumeContext ?? {}, readonly: p.readonly ?? false,
-    }), RULES.nodePublishOk);
+    }), { rule: RULES.nodePublishOk });
     this.ctx.cleanup(() => settle(() => gone(this.env.client.node.nodeUnpublishVolume({ volumeId, targetPath }))), `NodeUnpublishVolume ${volumeId} ${targetPath}`);
     return targetPath;
   }
@@ -275,13 +286,13 @@ export class CsiKit implements Clients {
     const ids: string[] = [];
     let token = '';
     for (let page = 0; page < 10_000; page++) {
-      const res = await expectOk(this.controller.listVolumes({ maxEntries, startingToken: token }), RULES.listOk);
+      const res = await expectOk(this.controller.listVolumes({ maxEntries, startingToken: token }), { rule: RULES.listOk });
       for (const e of res.entries) ids.push(e.volume?.volumeId ?? '');
       if (!res.nextToken) return ids;
-      if (res.nextToken === token) fail(`ListVolumes returned next_token ${JSON.stringify(token)} again: pagination would never end`, RULES.listPagination);
+      if (res.nextToken === token) fail(`ListVolumes returned next_token ${JSON.stringify(token)} again: pagination would never end`, { rule: RULES.listPagination });
       token = res.nextToken;
     }
-    return fail('ListVolumes pagination did not end after 10000 pages', RULES.listPagination);
+    return fail('ListVolumes pagination did not end after 10000 pages', { rule: RULES.listPagination });
   }
 }
 
@@ -320,9 +331,9 @@ export function checkTopology(segments: Record<string, string>, what: string, ca
   const seen = new Set<string>();
   for (const [key, value] of Object.entries(segments)) {
     const [pre, name] = key.includes('/') ? [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)] : [undefined, key];
-    expectTrue(part.test(name) && (pre === undefined || prefix.test(pre)), `${what} key ${JSON.stringify(key)} is not [prefix/]name of at most 63 characters with alphanumeric ends`, 'csi.create-volume.topology-key-format', { actual: segments, call });
-    expectTrue(part.test(value), `${what} value ${JSON.stringify(value)} of ${key} is not 1 to 63 characters with alphanumeric ends`, 'csi.create-volume.topology-key-format', { actual: segments, call });
-    expectTrue(!seen.has(key.toLowerCase()), `${what} has key ${key} twice (keys are case-insensitive)`, 'csi.create-volume.topology-key-format', { actual: segments, call });
+    expectTrue(part.test(name) && (pre === undefined || prefix.test(pre)), `${what} key ${JSON.stringify(key)} is not [prefix/]name of at most 63 characters with alphanumeric ends`, { rule: 'csi.create-volume.topology-key-format', actual: segments, call });
+    expectTrue(part.test(value), `${what} value ${JSON.stringify(value)} of ${key} is not 1 to 63 characters with alphanumeric ends`, { rule: 'csi.create-volume.topology-key-format', actual: segments, call });
+    expectTrue(!seen.has(key.toLowerCase()), `${what} has key ${key} twice (keys are case-insensitive)`, { rule: 'csi.create-volume.topology-key-format', actual: segments, call });
     seen.add(key.toLowerCase());
   }
 }

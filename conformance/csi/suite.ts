@@ -12,7 +12,7 @@ import { controllerCases } from './controller.js';
 import { groupControllerCases } from './group-controller.js';
 import { identityCases } from './identity.js';
 import {
-  CONTROLLER, CtrlCap, ExpansionCap, GiB, GroupCap, LIST_SNAPSHOTS, LIST_VOLUMES, NodeCap, ServiceCap, cap, explainCapability,
+  CONTROLLER, CSI_RPCS, CtrlCap, ExpansionCap, GiB, GroupCap, LIST_SNAPSHOTS, LIST_VOLUMES, NodeCap, ServiceCap, cap, explainCapability,
   type CsiEnv, type CsiSuiteOptions,
 } from './kit.js';
 import { nodeCases } from './node.js';
@@ -29,6 +29,7 @@ export function csiSuite(config: CsiSuiteConfig): Suite<CsiEnv> {
     name: 'csi',
     title: 'CSI conformance',
     cases: csiCases,
+    rpcs: CSI_RPCS,
     async setup(run): Promise<SuiteSession<CsiEnv>> {
       const made: string[] = [];
       const dir = (given: string | undefined, what: string) => {

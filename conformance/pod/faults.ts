@@ -4,24 +4,29 @@
 // Each case aims its rules at its own pod (by name) or volume, so other cases in flight are
 // untouched, removes them when it ends, and checks status, events, the calls the kubelet made and
 // that the failed attempt left nothing behind.
+import { existsSync, statSync } from 'node:fs';
 import type { Pod } from '../../harness/api/types.js';
+import type { TriadConfig } from '../../harness/config/config.js';
+import { loadConfFile, loadFirstConfList } from '../../interfaces/cni/index.js';
+import { MEMORY_CNI_TYPE } from '../../plugins/memory-cni/index.js';
 import { POD_UID } from '../../harness/kubelet/labels.js';
 import type { TranscriptEntry } from '../../interfaces/interposer/transcript.js';
 import type { InterposerRule } from '../../interfaces/interposer/rules.js';
 import type { RunningProxy } from '../../interfaces/interposer/proxy.js';
 import { expectEqual, expectOk, expectTrue } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { podCase, type PodCaseDef } from './case.js';
-import { CAP, NS, type PodEnv, type PodKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { CAP, cachedResults, NS, PodKit, readAllocations, type PodEnv } from './kit.js';
 
 const G = 'pod.Faults';
-const c = (d: Omit<PodCaseDef, 'group'>) => podCase({ group: G, ...d });
+const c = defineCases(PodKit, G);
 
 const F = {
   retry: 'kubelet: a CRI call that fails is retried on a later sync, after a back-off; the failure is a Warning event and the container\'s waiting reason (CreateContainerError) until the retry succeeds',
   pull: 'kubelet: a failed PullImage makes the container wait with ErrImagePull, then ImagePullBackOff while retries are held back; each failure is an event; once the pull succeeds the pod runs',
   mount: 'kubelet: while NodePublishVolume fails (e.g. DEADLINE_EXCEEDED) the pod waits in ContainerCreating with a FailedMount event; the kubelet retries the publish and then starts the pod',
   leak: 'A failed attempt leaves nothing behind: no extra container, sandbox or mount of the pod at the plugin',
+  sandbox: 'kubelet: when RunPodSandbox fails (here: the network plugin\'s ADD failed) the failure is a Warning event (FailedCreatePodSandBox) and the kubelet creates the sandbox again on a later sync; the runtime undoes the failed attempt (CNI DEL, its network namespace, the sandbox)',
   outage: 'kubelet: when the runtime\'s socket stops answering (connections dropped) and comes back, the kubelet reconnects: running pods keep their containers (no restart from the outage) and new pods start',
 };
 
@@ -46,6 +51,19 @@ function aim(k: PodKit, p: RunningProxy, rules: InterposerRule[], pick: (e: Tran
 const label = (k: PodKit, what: string) => `${what}${k.ctx.seq}x`;
 const podOf = (e: TranscriptEntry) => (e.request as { sandboxConfig?: { metadata?: { name?: string } } }).sandboxConfig?.metadata?.name ?? '';
 const events = (k: PodKit, pod: Pod) => k.kubelet.events(NS, pod.metadata.name).map((e) => `${e.type} ${e.reason}: ${e.message}`);
+/** The network's last plugin: its ADD runs after the others' (an address and interfaces exist by then). */
+function lastPluginType(cfg: TriadConfig): string | undefined {
+  const net = cfg.network;
+  if (net.type === 'memory') return MEMORY_CNI_TYPE;
+  if (net.type !== 'cni' || !net.config) return undefined;
+  try {
+    const list = existsSync(net.config) && statSync(net.config).isDirectory() ? loadFirstConfList(net.config) : loadConfFile(net.config);
+    return list.plugins.at(-1)?.type;
+  } catch { return undefined; }
+}
+const cniPod = (e: TranscriptEntry) => (e.request as { args?: Record<string, string> }).args?.K8S_POD_NAME ?? '';
+const cniSandbox = (e: TranscriptEntry) => (e.request as { containerId?: string }).containerId ?? '';
+
 const waitingReason = (p: Pod, c: string) => p.status?.containerStatuses?.find((x) => x.name === c)?.state.waiting?.reason;
 
 export const faultCases: CaseDef<PodEnv>[] = [
@@ -63,15 +81,15 @@ export const faultCases: CaseDef<PodEnv>[] = [
       const off = k.kubelet.onChange((w) => { if (w.key === `${NS}/${pod.metadata.name}` && waitingReason(k.get(pod.metadata.name), 'app') === 'CreateContainerError') sawWaiting = true; });
       k.ctx.cleanup(off, 'stop watching the pod');
       const running = await k.running(pod.metadata.name);
-      expectEqual(calls.map((x) => x.status.name), ['UNKNOWN', 'OK'], F.retry, 'the outcomes of CreateContainer for the pod');
+      expectEqual(calls.map((x) => x.status.name), ['UNKNOWN', 'OK'], { rule: F.retry, what: 'the outcomes of CreateContainer for the pod' });
       const gap = Date.parse(calls[1].time) - (Date.parse(calls[0].time) + calls[0].durationMs);
       const initial = k.env.node.config.kubelet.backoff.initialMs;
-      expectTrue(gap >= initial * 0.9, `the retry came ${gap} ms after the failure, before the back-off of ${initial} ms`, F.retry, { actual: calls.map((x) => x.time) });
+      expectTrue(gap >= initial * 0.9, `the retry came ${gap} ms after the failure, before the back-off of ${initial} ms`, { rule: F.retry, actual: calls.map((x) => x.time) });
       const ev = events(k, running);
-      expectTrue(ev.some((e) => e.startsWith('Warning') && e.includes(message)), `no Warning event carries the failure; events: ${ev.join(' | ')}`, F.retry, { actual: ev });
-      expectTrue(sawWaiting, 'the container was never seen waiting with reason CreateContainerError', F.retry);
-      const list = await expectOk(k.cri.listContainers({ filter: { labelSelector: { [POD_UID]: running.metadata.uid! } } }), 'CRI ListContainers MUST answer OK');
-      expectEqual(list.containers.length, 1, F.leak, 'containers the runtime has for the pod');
+      expectTrue(ev.some((e) => e.startsWith('Warning') && e.includes(message)), `no Warning event carries the failure; events: ${ev.join(' | ')}`, { rule: F.retry, actual: ev });
+      expectTrue(sawWaiting, 'the container was never seen waiting with reason CreateContainerError', { rule: F.retry });
+      const list = await expectOk(k.cri.listContainers({ filter: { labelSelector: { [POD_UID]: running.metadata.uid! } } }), { rule: 'CRI ListContainers MUST answer OK' });
+      expectEqual(list.containers.length, 1, { rule: F.leak, what: 'containers the runtime has for the pod' });
     },
   }),
   c({
@@ -91,15 +109,15 @@ export const faultCases: CaseDef<PodEnv>[] = [
       k.ctx.cleanup(() => { off(); clearInterval(timer); }, 'stop watching the pod');
       await k.waitFor(pod.metadata.name, (x) => waitingReason(x, 'app') === 'ImagePullBackOff', 'app waiting with ImagePullBackOff');
       look();
-      expectTrue(reasons.has('ErrImagePull'), `the container was never seen waiting with ErrImagePull (seen: ${[...reasons].join(', ')})`, F.pull);
-      expectTrue(calls.length >= 1 && calls.every((x) => x.status.name === 'NOT_FOUND'), `PullImage calls: ${calls.map((x) => x.status.name).join(', ')}`, F.pull);
+      expectTrue(reasons.has('ErrImagePull'), `the container was never seen waiting with ErrImagePull (seen: ${[...reasons].join(', ')})`, { rule: F.pull });
+      expectTrue(calls.length >= 1 && calls.every((x) => x.status.name === 'NOT_FOUND'), `PullImage calls: ${calls.map((x) => x.status.name).join(', ')}`, { rule: F.pull });
       const ev = events(k, k.get(pod.metadata.name));
-      expectTrue(ev.some((e) => /ErrImagePull/.test(e)) && ev.some((e) => /BackOff/.test(e)), `events lack ErrImagePull or BackOff: ${ev.join(' | ')}`, F.pull, { actual: ev });
+      expectTrue(ev.some((e) => /ErrImagePull/.test(e)) && ev.some((e) => /BackOff/.test(e)), `events lack ErrImagePull or BackOff: ${ev.join(' | ')}`, { rule: F.pull, actual: ev });
       // pulls work again: the next retry after the back-off succeeds
       const before = calls.length;
       remove();
       await k.running(pod.metadata.name);
-      expectTrue(calls.slice(before).some((x) => x.status.name === 'OK'), 'the pod runs but no successful PullImage was seen', F.pull);
+      expectTrue(calls.slice(before).some((x) => x.status.name === 'OK'), 'the pod runs but no successful PullImage was seen', { rule: F.pull });
     },
   }),
   c({
@@ -123,12 +141,54 @@ export const faultCases: CaseDef<PodEnv>[] = [
       k.ctx.cleanup(() => clearInterval(timer), 'stop watching the pod');
       const running = await k.running(pod.metadata.name);
       clearInterval(timer);
-      expectTrue(creating, 'the pod was never seen waiting in ContainerCreating while the publish failed', F.mount);
-      expectEqual(calls.map((x) => x.status.name).slice(0, 2), ['DEADLINE_EXCEEDED', 'OK'], F.mount, 'the outcomes of NodePublishVolume for the volume');
+      expectTrue(creating, 'the pod was never seen waiting in ContainerCreating while the publish failed', { rule: F.mount });
+      expectEqual(calls.map((x) => x.status.name).slice(0, 2), ['DEADLINE_EXCEEDED', 'OK'], { rule: F.mount, what: 'the outcomes of NodePublishVolume for the volume' });
       const ev = events(k, running);
-      expectTrue(ev.some((e) => /FailedMount/.test(e) && /missed its deadline/.test(e)), `no FailedMount event carries the failure: ${ev.join(' | ')}`, F.mount, { actual: ev });
+      expectTrue(ev.some((e) => /FailedMount/.test(e) && /missed its deadline/.test(e)), `no FailedMount event carries the failure: ${ev.join(' | ')}`, { rule: F.mount, actual: ev });
       const targets = new Set(calls.filter((x) => x.status.name === 'OK').map((x) => (x.request as { targetPath: string }).targetPath));
-      expectEqual(targets.size, 1, F.leak, 'distinct target paths published for the pod');
+      expectEqual(targets.size, 1, { rule: F.leak, what: 'distinct target paths published for the pod' });
+    },
+  }),
+  c({
+    id: 'pod.faults.cni-add-fails',
+    name: 'The network\'s last plugin fails its ADD once: RunPodSandbox fails with a Warning event, the kubelet creates the sandbox again and the pod runs; the failed attempt leaves no sandbox, address, cached result or network namespace, and was undone with DEL',
+    needs: [CAP.network],
+    async run(k) {
+      const cni = k.env.node.interposers?.cni;
+      if (!cni) return k.skip('the suite\'s node has no CNI interposer: its runtime runs CNI from its own configuration (a containerd behind an endpoint), out of triad\'s reach; a private containerd (runtime.type containerd without endpoint) or the memory runtime get one');
+      const type = lastPluginType(k.env.node.config);
+      if (!type) return k.skip('the network\'s plugins are not known from triad.yaml (network.config unreadable)');
+      const p = runtimeProxy(k);
+      const l = label(k, 'cniadd');
+      const message = `triad fault: ${type} ADD fails once`;
+      const sandboxes: TranscriptEntry[] = [];
+      const stop = p.watch((e) => { if (e.method === 'RuntimeService/RunPodSandbox' && ((e.request as { config?: { metadata?: { name?: string } } }).config?.metadata?.name ?? '').includes(l)) sandboxes.push(e); });
+      k.ctx.cleanup(stop, 'stop watching RunPodSandbox');
+      // CNI error 11: "try again later"
+      const rules: InterposerRule[] = [{ rpc: `${type}/ADD`, match: { 'args.K8S_POD_NAME': `*${l}*` }, times: 1, fail: { code: 11, message } }];
+      const remove = await cni.addRules(rules);
+      k.ctx.cleanup(remove, 'remove the case\'s CNI fault rules');
+      k.ctx.log(`CNI fault rules: ${JSON.stringify(rules)}`);
+      const pod = await k.run({ label: l, containers: [{ name: 'app', script: 'sleep 3600' }] });
+      const running = await k.running(pod.metadata.name);
+      const calls = cni.calls().filter((e) => cniPod(e).includes(l));
+      k.ctx.log(`CNI calls for the pod: ${calls.map((e) => `${e.method} ${cniSandbox(e).slice(0, 12)} ${e.status.name}`).join(', ')}`);
+      const adds = calls.filter((e) => e.method === `${type}/ADD`);
+      expectEqual(adds.map((e) => e.status.name), ['CNI_ERROR', 'OK'], { rule: F.sandbox, what: `the outcomes of ${type} ADD for the pod` });
+      expectTrue(sandboxes.length === 2 && sandboxes[0].status.name !== 'OK' && sandboxes[1].status.name === 'OK', `RunPodSandbox for the pod: ${sandboxes.map((e) => e.status.name).join(', ')} (expected a failure, then OK)`, { rule: F.sandbox, actual: sandboxes.map((e) => e.status) });
+      const ev = events(k, running);
+      expectTrue(ev.some((e) => e.startsWith('Warning') && e.includes(message)), `no Warning event carries the CNI failure; events: ${ev.join(' | ')}`, { rule: F.sandbox, actual: ev });
+      // what the failed attempt made, the runtime must have undone
+      const failed = cniSandbox(adds[0]);
+      const netns = (adds[0].request as { netns?: string }).netns;
+      expectTrue(!!failed && failed !== cniSandbox(adds[1]), `the retry used sandbox ${cniSandbox(adds[1])}, the failed attempt ${failed}: expected a new sandbox`, { rule: F.sandbox });
+      expectTrue(calls.some((e) => e.method.endsWith('/DEL') && cniSandbox(e) === failed), `no CNI DEL for the failed sandbox ${failed}; calls: ${calls.map((e) => `${e.method} ${cniSandbox(e).slice(0, 12)} ${e.status.name}`).join(', ')}`, { rule: F.leak });
+      const list = await expectOk(k.cri.listPodSandbox({}), { rule: 'CRI ListPodSandbox MUST answer OK' });
+      expectEqual(list.items.filter((x) => x.id === failed).map((x) => x.id), [], { rule: F.leak, what: 'sandboxes the runtime still has of the failed attempt' });
+      expectEqual(readAllocations(k.env.net.ipamDir).filter((a) => a.containerID === failed).map((a) => a.ip), [], { rule: F.leak, what: 'addresses still allocated to the failed sandbox' });
+      expectEqual(cachedResults(k.env.net, failed).length, 0, { rule: F.leak, what: 'cached CNI results of the failed sandbox' });
+      expectTrue(!netns || !existsSync(netns), `the failed sandbox's network namespace ${netns} is still there`, { rule: F.leak });
+      expectEqual(list.items.filter((x) => x.metadata?.name === running.metadata.name || (x.labels?.[POD_UID] === running.metadata.uid)).length, 1, { rule: F.leak, what: 'sandboxes the runtime has for the pod' });
     },
   }),
   c({
@@ -147,14 +207,14 @@ export const faultCases: CaseDef<PodEnv>[] = [
       // long enough for several PLEG relists to hit the dead socket
       await new Promise((r) => setTimeout(r, Math.max(1500, 4 * k.env.node.config.kubelet.plegPeriodMs)));
       for (const f of removes) f();
-      expectTrue(dropped.length > 0, 'the kubelet made no runtime call during the outage (no relist?)', F.outage);
+      expectTrue(dropped.length > 0, 'the kubelet made no runtime call during the outage (no relist?)', { rule: F.outage });
       k.ctx.log(`${dropped.length} runtime calls dropped during the outage: ${[...new Set(dropped.map((e) => e.method))].join(', ')}`);
       const after = await k.running((await k.run({ label: 'outage-b', containers: [{ name: 'app', script: 'sleep 3600' }] })).metadata.name);
-      expectEqual(after.status?.phase, 'Running', F.outage, 'the phase of a pod started after the outage');
+      expectEqual(after.status?.phase, 'Running', { rule: F.outage, what: 'the phase of a pod started after the outage' });
       const a = k.get(before.metadata.name);
-      expectEqual(a.status?.phase, 'Running', F.outage, 'the phase of the pod that ran through the outage');
-      expectEqual(a.status?.containerStatuses?.[0]?.restartCount, 0, F.outage, 'its restartCount');
-      expectEqual((await k.containerStatus(a, 'app')).id, id, F.outage, 'its container id (the same container, not a new one)');
+      expectEqual(a.status?.phase, 'Running', { rule: F.outage, what: 'the phase of the pod that ran through the outage' });
+      expectEqual(a.status?.containerStatuses?.[0]?.restartCount, 0, { rule: F.outage, what: 'its restartCount' });
+      expectEqual((await k.containerStatus(a, 'app')).id, id, { rule: F.outage, what: 'its container id (the same container, not a new one)' });
     },
   }),
 ];

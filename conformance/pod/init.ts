@@ -6,11 +6,11 @@ import { POD_UID } from '../../harness/kubelet/labels.js';
 import { ContainerState } from '../../interfaces/gen/cri/api.js';
 import { expectEqual, expectOk, expectTrue } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { podCase, type PodCaseDef } from './case.js';
-import { RULES, type PodEnv, type PodKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { RULES, type PodEnv, PodKit } from './kit.js';
 
 const G = 'pod.Init';
-const c = (d: Omit<PodCaseDef, 'group'>) => podCase({ group: G, ...d });
+const c = defineCases(PodKit, G);
 const INITS = ['init-1', 'init-2', 'init-3'];
 
 async function initPod(k: PodKit, pause: string): Promise<Pod> {
@@ -36,7 +36,7 @@ export const initCases: CaseDef<PodEnv>[] = [
       const log = await k.waitLog(pod.metadata.name, 'app', /app start/, 'the app container never printed the shared log', RULES.initOrder);
       const lines = log.split('\n').map((l) => l.trim()).filter((l) => /^(init-\d|app) (start|end)$/.test(l));
       const expected = [...INITS.flatMap((n) => [`${n} start`, `${n} end`]), 'app start'];
-      expectEqual(lines, expected, RULES.initOrder, 'the order in which the pod\'s containers started and ended (as they wrote it to the volume)');
+      expectEqual(lines, expected, { rule: RULES.initOrder, what: 'the order in which the pod\'s containers started and ended (as they wrote it to the volume)' });
     },
   }),
   c({
@@ -47,16 +47,16 @@ export const initCases: CaseDef<PodEnv>[] = [
       let prev: { name: string; finishedAt: bigint } | undefined;
       for (const n of INITS) {
         const st = await k.containerStatus(pod, n);
-        expectEqual(st.state, ContainerState.CONTAINER_EXITED, RULES.initTimes, `CRI state of ${n}`, k.ctx.lastCall);
-        expectEqual(st.exitCode, 0, RULES.exitCode, `CRI exit_code of ${n}`, k.ctx.lastCall);
-        expectTrue(st.startedAt > 0n && st.finishedAt >= st.startedAt, `${n}: startedAt ${iso(st.startedAt)}, finishedAt ${iso(st.finishedAt)}`, RULES.initTimes, { call: k.ctx.lastCall });
+        expectEqual(st.state, ContainerState.CONTAINER_EXITED, { rule: RULES.initTimes, what: `CRI state of ${n}`, call: k.ctx.lastCall });
+        expectEqual(st.exitCode, 0, { rule: RULES.exitCode, what: `CRI exit_code of ${n}`, call: k.ctx.lastCall });
+        expectTrue(st.startedAt > 0n && st.finishedAt >= st.startedAt, `${n}: startedAt ${iso(st.startedAt)}, finishedAt ${iso(st.finishedAt)}`, { rule: RULES.initTimes, call: k.ctx.lastCall });
         if (prev) {
-          expectTrue(st.startedAt >= prev.finishedAt, `${n} started at ${iso(st.startedAt)}, before ${prev.name} finished at ${iso(prev.finishedAt)}`, RULES.initOrder, { call: k.ctx.lastCall });
+          expectTrue(st.startedAt >= prev.finishedAt, `${n} started at ${iso(st.startedAt)}, before ${prev.name} finished at ${iso(prev.finishedAt)}`, { rule: RULES.initOrder, call: k.ctx.lastCall });
         }
         prev = { name: n, finishedAt: st.finishedAt };
       }
       const app = await k.containerStatus(pod, 'app');
-      expectTrue(app.startedAt >= prev!.finishedAt, `the app container started at ${iso(app.startedAt)}, before ${prev!.name} finished at ${iso(prev!.finishedAt)}`, RULES.initOrder, { call: k.ctx.lastCall });
+      expectTrue(app.startedAt >= prev!.finishedAt, `the app container started at ${iso(app.startedAt)}, before ${prev!.name} finished at ${iso(prev!.finishedAt)}`, { rule: RULES.initOrder, call: k.ctx.lastCall });
     },
   }),
   c({
@@ -70,12 +70,12 @@ export const initCases: CaseDef<PodEnv>[] = [
       });
       const p = await k.waitFor(pod.metadata.name, (x) => x.status?.phase === 'Failed', 'Failed');
       const s = p.status?.initContainerStatuses?.find((x) => x.name === 'init-1');
-      expectEqual(s?.state.terminated?.exitCode, 7, RULES.exitCode, 'init-1 state.terminated.exitCode');
+      expectEqual(s?.state.terminated?.exitCode, 7, { rule: RULES.exitCode, what: 'init-1 state.terminated.exitCode' });
       const st = await k.containerStatus(pod, 'init-1');
-      expectEqual(st.exitCode, 7, RULES.exitCode, 'CRI exit_code of init-1', k.ctx.lastCall);
-      const list = await expectOk(k.cri.listContainers({ filter: { labelSelector: { [POD_UID]: pod.metadata.uid! } } }), 'CRI ListContainers MUST answer OK');
+      expectEqual(st.exitCode, 7, { rule: RULES.exitCode, what: 'CRI exit_code of init-1', call: k.ctx.lastCall });
+      const list = await expectOk(k.cri.listContainers({ filter: { labelSelector: { [POD_UID]: pod.metadata.uid! } } }), { rule: 'CRI ListContainers MUST answer OK' });
       const names = list.containers.map((x) => x.metadata?.name ?? '');
-      expectTrue(!names.includes('app') && !names.includes('init-2'), `the runtime has containers ${names.join(', ')} for the pod: something after the failed init-1 was created`, RULES.initFailure, { call: k.ctx.lastCall, actual: names });
+      expectTrue(!names.includes('app') && !names.includes('init-2'), `the runtime has containers ${names.join(', ')} for the pod: something after the failed init-1 was created`, { rule: RULES.initFailure, call: k.ctx.lastCall, actual: names });
     },
   }),
 ];

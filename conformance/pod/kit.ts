@@ -20,6 +20,7 @@ import type { PromiseClient } from '../../interfaces/grpc/client.js';
 import { RpcError } from '../../interfaces/grpc/errors.js';
 import { expectOk, fail, show } from '../runner/assert.js';
 import type { CaseContext } from '../runner/context.js';
+import { isGrpcCallOf, methodNames } from '../define.js';
 
 export interface PodSuiteOptions {
   /** The node to build: a parsed triad.yaml (loadConfig). Its kubelet section is overridden (state dir, fast timings). */
@@ -231,6 +232,9 @@ export interface PodSpecInput {
 export interface RunningSandbox { id: string; status: PodSandboxStatus; info: Record<string, string> }
 
 export class PodKit {
+  /** A pod case's own recorded calls go to RuntimeService (the rest flows through the kubelet). */
+  static readonly rpcNames = methodNames(RuntimeServiceDefinition);
+  static isCallOf = isGrpcCallOf;
   readonly cri: Runtime;
 
   constructor(readonly ctx: CaseContext, readonly env: PodEnv) {
@@ -271,7 +275,7 @@ export class PodKit {
     await this.kubelet.apply(ms);
     for (const n of names) {
       const c = this.kubelet.volumes.claims.get(`${NS}/${n}`);
-      if (!c?.volumeId) fail(`claim ${n} was not provisioned: CreateVolume at ${c?.driver ?? this.env.storageClass?.driver} did not give a volume`, RULES.provision, { actual: c?.claim.status });
+      if (!c?.volumeId) fail(`claim ${n} was not provisioned: CreateVolume at ${c?.driver ?? this.env.storageClass?.driver} did not give a volume`, { rule: RULES.provision, actual: c?.claim.status });
       this.env.created.volumes.set(c.volumeId, c.driver);
     }
   }
@@ -319,9 +323,7 @@ export class PodKit {
       let p: Pod | undefined;
       try { p = this.get(name); } catch { /* gone */ }
       const events = (() => { try { return [...new Set(this.kubelet.events(NS, name).map((x) => `${x.type} ${x.reason}: ${x.message.replace(/\b[0-9a-f]{64}\b/g, '<id>')}`))].slice(-5); } catch { return []; } })();
-      return fail(`pod ${name} did not reach "${what}": ${(e as Error).message}`, RULES.progress, {
-        actual: { phase: p?.status?.phase, message: p?.status?.message, containers: [...(p?.status?.initContainerStatuses ?? []), ...(p?.status?.containerStatuses ?? [])].map((c) => ({ name: c.name, state: c.state, restartCount: c.restartCount })), events },
-      });
+      return fail(`pod ${name} did not reach "${what}": ${(e as Error).message}`, { rule: RULES.progress, actual: { phase: p?.status?.phase, message: p?.status?.message, containers: [...(p?.status?.initContainerStatuses ?? []), ...(p?.status?.containerStatuses ?? [])].map((c) => ({ name: c.name, state: c.state, restartCount: c.restartCount })), events } });
     }
   }
 
@@ -332,12 +334,12 @@ export class PodKit {
   /** The pod's sandbox as the runtime lists it (by the pod uid label), with its verbose status. */
   async sandbox(pod: Pod): Promise<RunningSandbox> {
     const uid = pod.metadata.uid!;
-    const list = await expectOk(this.cri.listPodSandbox({ filter: { labelSelector: { [POD_UID]: uid } } }), RULES.listOk);
+    const list = await expectOk(this.cri.listPodSandbox({ filter: { labelSelector: { [POD_UID]: uid } } }), { rule: RULES.listOk });
     const items = list.items.filter((s) => s.state === 0);
-    if (items.length !== 1) fail(`the runtime lists ${items.length} ready sandbox(es) for pod ${pod.metadata.name} (uid ${uid}), expected 1`, RULES.oneSandbox, { actual: list.items.map((s) => ({ id: s.id, state: s.state })) });
+    if (items.length !== 1) fail(`the runtime lists ${items.length} ready sandbox(es) for pod ${pod.metadata.name} (uid ${uid}), expected 1`, { rule: RULES.oneSandbox, actual: list.items.map((s) => ({ id: s.id, state: s.state })) });
     const id = items[0].id;
     this.env.created.sandboxes.add(id);
-    const st = await expectOk(this.cri.podSandboxStatus({ podSandboxId: id, verbose: true }), RULES.sandboxStatusOk);
+    const st = await expectOk(this.cri.podSandboxStatus({ podSandboxId: id, verbose: true }), { rule: RULES.sandboxStatusOk });
     return { id, status: st.status!, info: st.info };
   }
 
@@ -346,8 +348,8 @@ export class PodKit {
     const p = this.get(pod.metadata.name);
     const s = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].find((c) => c.name === container);
     const id = s?.containerID?.replace(/^[a-z0-9.-]+:\/\//, '');
-    if (!id) fail(`pod ${pod.metadata.name} has no container id for ${container}`, RULES.progress, { actual: s });
-    const res = await expectOk(this.cri.containerStatus({ containerId: id, verbose: false }), RULES.containerStatusOk);
+    if (!id) fail(`pod ${pod.metadata.name} has no container id for ${container}`, { rule: RULES.progress, actual: s });
+    const res = await expectOk(this.cri.containerStatus({ containerId: id, verbose: false }), { rule: RULES.containerStatusOk });
     return { ...res.status!, id };
   }
 
@@ -366,7 +368,7 @@ export class PodKit {
       if (Date.now() > until || this.ctx.aborted) break;
       await sleep(50);
     }
-    return fail(`${what}: container ${container} of pod ${name} never logged ${re}`, rule, { expected: String(re), actual: text.slice(-2000) });
+    return fail(`${what}: container ${container} of pod ${name} never logged ${re}`, { rule, expected: String(re), actual: text.slice(-2000) });
   }
 
   /** Wait until a file exists on the host (and has content matching `re`). */
@@ -379,7 +381,7 @@ export class PodKit {
       if (Date.now() > until || this.ctx.aborted) break;
       await sleep(50);
     }
-    return fail(`${what}: ${path} ${text === undefined ? 'never appeared' : `holds ${show(text)}`}, expected ${re}`, rule, { expected: String(re), actual: text });
+    return fail(`${what}: ${path} ${text === undefined ? 'never appeared' : `holds ${show(text)}`}, expected ${re}`, { rule, expected: String(re), actual: text });
   }
 
   /** The harness's record of the pod's volumes: what it published where (CSI target paths, emptyDir dirs). */
@@ -389,7 +391,7 @@ export class PodKit {
 
   volume(name: string, volume: string): VolumeRecord {
     const v = this.volumes(name).find((x) => x.name === volume);
-    if (!v) fail(`the harness has no record of volume ${volume} of pod ${name}`, RULES.progress);
+    if (!v) fail(`the harness has no record of volume ${volume} of pod ${name}`, { rule: RULES.progress });
     this.env.created.paths.add(v.hostPath);
     return v;
   }

@@ -6,11 +6,11 @@ import { POD_UID } from '../../harness/kubelet/labels.js';
 import { ContainerState, PodSandboxState } from '../../interfaces/gen/cri/api.js';
 import { expectEqual, expectOk, expectTrue } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { podCase, type PodCaseDef } from './case.js';
-import { NS, RULES, type PodEnv, type PodKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { NS, RULES, type PodEnv, PodKit } from './kit.js';
 
 const G = 'pod.Lifecycle';
-const c = (d: Omit<PodCaseDef, 'group'>) => podCase({ group: G, ...d });
+const c = defineCases(PodKit, G);
 
 const cond = (p: Pod, t: string) => p.status?.conditions.find((x) => x.type === t);
 
@@ -51,26 +51,25 @@ export const lifecycleCases: CaseDef<PodEnv>[] = [
       const phases = [...w.phases];
       if (phases.at(-1) !== end.status?.phase) phases.push(end.status!.phase!);
       k.ctx.log(`phases seen: ${phases.join(' → ')}`);
-      expectEqual(end.status?.phase, 'Succeeded', RULES.phases, 'the final phase');
-      expectTrue(phases.includes('Running'), `the pod was never seen Running: ${phases.join(' → ')}`, RULES.phases, { actual: phases });
+      expectEqual(end.status?.phase, 'Succeeded', { rule: RULES.phases, what: 'the final phase' });
+      expectTrue(phases.includes('Running'), `the pod was never seen Running: ${phases.join(' → ')}`, { rule: RULES.phases, actual: phases });
       for (let i = 1; i < phases.length; i++) {
-        expectTrue(ORDER.indexOf(phases[i]) > ORDER.indexOf(phases[i - 1]), `the phase went back: ${phases.join(' → ')}`, RULES.phases, { actual: phases });
+        expectTrue(ORDER.indexOf(phases[i]) > ORDER.indexOf(phases[i - 1]), `the phase went back: ${phases.join(' → ')}`, { rule: RULES.phases, actual: phases });
       }
       // a container can be running a moment before it counts as ready: some moment of Running has every condition True
       const r = w.ready;
-      expectTrue(r !== undefined, `while Running the pod never had ${RUNNING_CONDS.join(', ')} all True (first seen Running with ${RUNNING_CONDS.map((t) => `${t}=${cond(w.running!, t)?.status}`).join(', ')})`, RULES.phases,
-        { actual: w.running?.status?.conditions });
-      expectEqual(cond(end, 'Ready')?.status, 'False', RULES.phases, 'condition Ready after completion');
-      expectEqual(cond(end, 'Ready')?.reason, 'PodCompleted', RULES.phases, 'condition Ready\'s reason after completion');
+      expectTrue(r !== undefined, `while Running the pod never had ${RUNNING_CONDS.join(', ')} all True (first seen Running with ${RUNNING_CONDS.map((t) => `${t}=${cond(w.running!, t)?.status}`).join(', ')})`, { rule: RULES.phases, actual: w.running?.status?.conditions });
+      expectEqual(cond(end, 'Ready')?.status, 'False', { rule: RULES.phases, what: 'condition Ready after completion' });
+      expectEqual(cond(end, 'Ready')?.reason, 'PodCompleted', { rule: RULES.phases, what: 'condition Ready\'s reason after completion' });
       const s = end.status?.containerStatuses?.find((x) => x.name === 'app');
-      expectEqual(s?.state.terminated?.exitCode, 0, RULES.exitCode, 'app state.terminated.exitCode');
-      expectEqual(s?.state.terminated?.reason, 'Completed', RULES.exitCode, 'app state.terminated.reason');
+      expectEqual(s?.state.terminated?.exitCode, 0, { rule: RULES.exitCode, what: 'app state.terminated.exitCode' });
+      expectEqual(s?.state.terminated?.reason, 'Completed', { rule: RULES.exitCode, what: 'app state.terminated.reason' });
       const st = await k.containerStatus(pod, 'app');
-      expectEqual(st.state, ContainerState.CONTAINER_EXITED, RULES.exitCode, 'CRI state of app', k.ctx.lastCall);
-      expectEqual(st.exitCode, 0, RULES.exitCode, 'CRI exit_code of app', k.ctx.lastCall);
-      const sbs = await expectOk(k.cri.listPodSandbox({ filter: { labelSelector: { [POD_UID]: pod.metadata.uid! } } }), RULES.listOk);
+      expectEqual(st.state, ContainerState.CONTAINER_EXITED, { rule: RULES.exitCode, what: 'CRI state of app', call: k.ctx.lastCall });
+      expectEqual(st.exitCode, 0, { rule: RULES.exitCode, what: 'CRI exit_code of app', call: k.ctx.lastCall });
+      const sbs = await expectOk(k.cri.listPodSandbox({ filter: { labelSelector: { [POD_UID]: pod.metadata.uid! } } }), { rule: RULES.listOk });
       expectTrue(sbs.items.length > 0 && sbs.items.every((x) => x.state === PodSandboxState.SANDBOX_NOTREADY), `the completed pod's sandbox is ${sbs.items.map((x) => PodSandboxState[x.state]).join(', ') || 'gone'}, expected SANDBOX_NOTREADY (stopped, not yet removed)`,
-        'kubelet stops the sandbox of a pod that reached a terminal phase (StopPodSandbox: the runtime tears its network down); it stays until the pod is deleted', { call: k.ctx.lastCall });
+        { rule: 'kubelet stops the sandbox of a pod that reached a terminal phase (StopPodSandbox: the runtime tears its network down); it stays until the pod is deleted', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -79,12 +78,12 @@ export const lifecycleCases: CaseDef<PodEnv>[] = [
     async run(k) {
       const pod = await k.run({ label: 'fail', restartPolicy: 'Never', containers: [{ name: 'app', script: 'echo failing; exit 3' }] });
       const end = await k.waitFor(pod.metadata.name, (p) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? ''), 'Failed');
-      expectEqual(end.status?.phase, 'Failed', RULES.phases, 'the final phase');
+      expectEqual(end.status?.phase, 'Failed', { rule: RULES.phases, what: 'the final phase' });
       const s = end.status?.containerStatuses?.find((x) => x.name === 'app');
-      expectEqual(s?.state.terminated?.exitCode, 3, RULES.exitCode, 'app state.terminated.exitCode');
-      expectEqual(s?.state.terminated?.reason, 'Error', RULES.exitCode, 'app state.terminated.reason');
+      expectEqual(s?.state.terminated?.exitCode, 3, { rule: RULES.exitCode, what: 'app state.terminated.exitCode' });
+      expectEqual(s?.state.terminated?.reason, 'Error', { rule: RULES.exitCode, what: 'app state.terminated.reason' });
       const st = await k.containerStatus(pod, 'app');
-      expectEqual(st.exitCode, 3, RULES.exitCode, 'CRI exit_code of app', k.ctx.lastCall);
+      expectEqual(st.exitCode, 3, { rule: RULES.exitCode, what: 'CRI exit_code of app', call: k.ctx.lastCall });
     },
   }),
   c({
@@ -94,18 +93,18 @@ export const lifecycleCases: CaseDef<PodEnv>[] = [
       const pod = await k.run({ label: 'restart', containers: [{ name: 'app', script: 'echo attempt; exit 1' }] });
       const p = await k.waitFor(pod.metadata.name, (x) => (x.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 2, 'restartCount ≥ 2');
       const s = p.status!.containerStatuses![0];
-      expectEqual(p.status?.phase, 'Running', RULES.restart, 'the phase of a restartPolicy Always pod whose container keeps failing');
-      expectEqual(s.lastState.terminated?.exitCode, 1, RULES.restart, 'lastState.terminated.exitCode');
+      expectEqual(p.status?.phase, 'Running', { rule: RULES.restart, what: 'the phase of a restartPolicy Always pod whose container keeps failing' });
+      expectEqual(s.lastState.terminated?.exitCode, 1, { rule: RULES.restart, what: 'lastState.terminated.exitCode' });
       const st = await k.containerStatus(p, 'app');
-      expectEqual(st.metadata?.attempt, s.restartCount, RULES.restart, `CRI metadata.attempt of the current container (restartCount ${s.restartCount})`, k.ctx.lastCall);
-      const list = await expectOk(k.cri.listContainers({ filter: { labelSelector: { [POD_UID]: pod.metadata.uid! } } }), 'CRI ListContainers MUST answer OK');
+      expectEqual(st.metadata?.attempt, s.restartCount, { rule: RULES.restart, what: `CRI metadata.attempt of the current container (restartCount ${s.restartCount})`, call: k.ctx.lastCall });
+      const list = await expectOk(k.cri.listContainers({ filter: { labelSelector: { [POD_UID]: pod.metadata.uid! } } }), { rule: 'CRI ListContainers MUST answer OK' });
       const mine = list.containers.filter((x) => x.metadata?.name === 'app');
-      expectEqual(new Set(mine.map((x) => x.id)).size, mine.length, RULES.restart, 'distinct container ids per attempt');
-      expectEqual(new Set(mine.map((x) => x.metadata?.attempt)).size, mine.length, RULES.restart, 'distinct attempts among the listed containers', k.ctx.lastCall);
+      expectEqual(new Set(mine.map((x) => x.id)).size, mine.length, { rule: RULES.restart, what: 'distinct container ids per attempt' });
+      expectEqual(new Set(mine.map((x) => x.metadata?.attempt)).size, mine.length, { rule: RULES.restart, what: 'distinct attempts among the listed containers', call: k.ctx.lastCall });
       const previous = mine.find((x) => x.metadata?.attempt === s.restartCount - 1);
       if (previous) {
-        const ps = await expectOk(k.cri.containerStatus({ containerId: previous.id }), RULES.containerStatusOk);
-        expectEqual(ps.status?.exitCode, 1, RULES.exitCode, `CRI exit_code of attempt ${s.restartCount - 1}`, k.ctx.lastCall);
+        const ps = await expectOk(k.cri.containerStatus({ containerId: previous.id }), { rule: RULES.containerStatusOk });
+        expectEqual(ps.status?.exitCode, 1, { rule: RULES.exitCode, what: `CRI exit_code of attempt ${s.restartCount - 1}`, call: k.ctx.lastCall });
       }
     },
   }),

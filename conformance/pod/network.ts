@@ -5,12 +5,12 @@
 import type { Pod } from '../../harness/api/types.js';
 import { expectEqual, expectNonEmpty, expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { podCase, type PodCaseDef } from './case.js';
-import { CAP, cachedResults, directlyAttached, readAllocations, RULES, stripPrefix, type PodEnv, type PodKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { CAP, cachedResults, directlyAttached, readAllocations, RULES, stripPrefix, type PodEnv, PodKit } from './kit.js';
 import { httpGet } from '../runner/http.js';
 
 const G = 'pod.Network';
-const c = (d: Omit<PodCaseDef, 'group'>) => podCase({ group: G, needs: [CAP.network], ...d });
+const c = defineCases(PodKit, G, { needs: [CAP.network] });
 
 const ready = (p: Pod) => p.status?.conditions.find((x) => x.type === 'Ready')?.status === 'True';
 
@@ -34,7 +34,7 @@ async function webPod(k: PodKit, token: string, withClient: boolean) {
   const p = await k.waitFor(pod.metadata.name, (x) => x.status?.phase === 'Running' && ready(x), 'Running and Ready (httpGet readiness probe on the server port)');
   const sb = await k.sandbox(pod);
   const ip = sb.status.network?.ip ?? '';
-  expectNonEmpty(ip, RULES.sandboxIp, 'PodSandboxStatus.network.ip', k.ctx.lastCall);
+  expectNonEmpty(ip, { rule: RULES.sandboxIp, what: 'PodSandboxStatus.network.ip', call: k.ctx.lastCall });
   return { pod: p, sb, ip, port };
 }
 
@@ -49,23 +49,22 @@ export const networkCases: CaseDef<PodEnv>[] = [
       await k.running(pod.metadata.name);
       const sb = await k.sandbox(pod);
       const ip = sb.status.network?.ip ?? '';
-      expectNonEmpty(ip, RULES.sandboxIp, 'PodSandboxStatus.network.ip', k.ctx.lastCall);
+      expectNonEmpty(ip, { rule: RULES.sandboxIp, what: 'PodSandboxStatus.network.ip', call: k.ctx.lastCall });
       const additional = (sb.status.network?.additionalIps ?? []).map((x) => x.ip);
       const net = k.env.net;
       const entries = cachedResults(net, sb.id);
       if (!entries.length) {
         if (!net.cache) return k.skip('the runtime\'s CNI result cache is unknown (pass --cni-cache-dir, libcni\'s cache dir): the ADD result cannot be observed');
         if (!net.cache.certain) return k.skip(`no libcni cache entry for sandbox ${sb.id} under ${net.cache.dir}/results (the runtime may cache elsewhere: pass --cni-cache-dir)`);
-        fail(`no CNI ADD result is cached for sandbox ${sb.id} under ${net.cache.dir}/results${net.name ? ` (network ${net.name})` : ''}`, RULES.cniCache);
+        fail(`no CNI ADD result is cached for sandbox ${sb.id} under ${net.cache.dir}/results${net.name ? ` (network ${net.name})` : ''}`, { rule: RULES.cniCache });
       }
       const resultIps = entries.flatMap((e) => (e.result?.ips ?? []).map((x) => stripPrefix(x.address)));
       k.ctx.log(`CNI result ${resultIps.join(', ')}; PodSandboxStatus ${[ip, ...additional].join(', ')}`);
-      expectTrue(resultIps.includes(ip), `PodSandboxStatus.network.ip is ${ip}, but the CNI ADD result for sandbox ${sb.id} gave ${resultIps.join(', ') || 'no address'}`, RULES.sandboxIp,
-        { expected: resultIps, actual: ip, call: k.ctx.calls.find((x) => x.rpc === 'RuntimeService/PodSandboxStatus') });
-      for (const a of additional) expectTrue(resultIps.includes(a), `PodSandboxStatus.network.additional_ips has ${a}, which the CNI ADD result does not`, RULES.sandboxIp, { expected: resultIps, actual: a });
+      expectTrue(resultIps.includes(ip), `PodSandboxStatus.network.ip is ${ip}, but the CNI ADD result for sandbox ${sb.id} gave ${resultIps.join(', ') || 'no address'}`, { rule: RULES.sandboxIp, expected: resultIps, actual: ip, call: k.ctx.calls.find((x) => x.rpc === 'RuntimeService/PodSandboxStatus') });
+      for (const a of additional) expectTrue(resultIps.includes(a), `PodSandboxStatus.network.additional_ips has ${a}, which the CNI ADD result does not`, { rule: RULES.sandboxIp, expected: resultIps, actual: a });
       const p = k.get(pod.metadata.name);
-      expectEqual(p.status?.podIP, ip, RULES.podIp, 'status.podIP');
-      expectEqual((p.status?.podIPs ?? []).map((x) => x.ip), [ip, ...additional], RULES.podIp, 'status.podIPs');
+      expectEqual(p.status?.podIP, ip, { rule: RULES.podIp, what: 'status.podIP' });
+      expectEqual((p.status?.podIPs ?? []).map((x) => x.ip), [ip, ...additional], { rule: RULES.podIp, what: 'status.podIPs' });
     },
   }),
   c({
@@ -78,14 +77,14 @@ export const networkCases: CaseDef<PodEnv>[] = [
       await k.running(pod.metadata.name);
       const sb = await k.sandbox(pod);
       const ip = sb.status.network?.ip ?? '';
-      expectNonEmpty(ip, RULES.sandboxIp, 'PodSandboxStatus.network.ip', k.ctx.lastCall);
+      expectNonEmpty(ip, { rule: RULES.sandboxIp, what: 'PodSandboxStatus.network.ip', call: k.ctx.lastCall });
       const all = readAllocations(dir);
       if (!all.length) return k.skip(`no allocation files under ${dir}: this network's IPAM keeps its state elsewhere (pass --ipam-dir)`);
       const mine = all.filter((a) => a.containerID === sb.id);
-      expectTrue(mine.length > 0, `no allocation in ${dir} belongs to sandbox ${sb.id} (the pod got ${ip})`, RULES.ipam, { actual: all.filter((a) => a.ip === ip) });
-      expectTrue(mine.some((a) => a.ip === ip), `the IPAM allocated ${mine.map((a) => a.ip).join(', ')} to sandbox ${sb.id}, but the runtime reports ${ip}`, RULES.ipam, { expected: ip, actual: mine });
+      expectTrue(mine.length > 0, `no allocation in ${dir} belongs to sandbox ${sb.id} (the pod got ${ip})`, { rule: RULES.ipam, actual: all.filter((a) => a.ip === ip) });
+      expectTrue(mine.some((a) => a.ip === ip), `the IPAM allocated ${mine.map((a) => a.ip).join(', ')} to sandbox ${sb.id}, but the runtime reports ${ip}`, { rule: RULES.ipam, expected: ip, actual: mine });
       const holder = all.find((a) => a.ip === ip);
-      expectEqual(holder?.containerID, sb.id, RULES.ipam, `the container id holding ${ip}`);
+      expectEqual(holder?.containerID, sb.id, { rule: RULES.ipam, what: `the container id holding ${ip}` });
     },
   }),
   c({
@@ -94,13 +93,13 @@ export const networkCases: CaseDef<PodEnv>[] = [
     async run(k) {
       const token = k.token();
       const { pod, sb, ip, port } = await webPod(k, token, true);
-      expectEqual(pod.status?.podIP, ip, RULES.podIp, 'status.podIP');
+      expectEqual(pod.status?.podIP, ip, { rule: RULES.podIp, what: 'status.podIP' });
       const client = await k.containerStatus(pod, 'client');
       // no -T: Debian's busybox-static 1.35 wget segfaults with it; ExecSync's timeout bounds the call
       const r = await k.exec(client.id, ['wget', '-q', '-O', '-', url(ip, port)], 8);
       k.ctx.log(`wget ${url(ip, port)} in container client of sandbox ${sb.id}: exit ${r.exitCode}`);
       expectTrue(r.exitCode === 0 && r.stdout.includes(token), `wget ${url(ip, port)} from the pod's client container ${r.exitCode === 0 ? `answered ${JSON.stringify(r.stdout.slice(0, 200))}` : `failed (exit ${r.exitCode}): ${r.stderr.trim()}`}; expected the page holding ${token}`,
-        RULES.answers, { call: k.ctx.lastCall, expected: token, actual: { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr } });
+        { rule: RULES.answers, call: k.ctx.lastCall, expected: token, actual: { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr } });
     },
   }),
   c({
@@ -120,7 +119,7 @@ export const networkCases: CaseDef<PodEnv>[] = [
       for (;;) {
         try {
           const res = await httpGet(ip, port, '/index.html', 2000);
-          expectTrue(res.status === 200 && res.body.includes(token), `GET ${url(ip, port)} answered ${res.status} ${JSON.stringify(res.body.slice(0, 200))}, expected 200 with ${token}`, RULES.answersHost, { actual: res });
+          expectTrue(res.status === 200 && res.body.includes(token), `GET ${url(ip, port)} answered ${res.status} ${JSON.stringify(res.body.slice(0, 200))}, expected 200 with ${token}`, { rule: RULES.answersHost, actual: res });
           return;
         } catch (e) {
           last = e;
@@ -129,7 +128,7 @@ export const networkCases: CaseDef<PodEnv>[] = [
         }
       }
       if ((last as Error).name === 'ConformanceFailure') throw last;
-      fail(`GET ${url(ip, port)} from the node failed: ${(last as Error).message}`, RULES.answersHost, { actual: (last as Error).message });
+      fail(`GET ${url(ip, port)} from the node failed: ${(last as Error).message}`, { rule: RULES.answersHost, actual: (last as Error).message });
     },
   }),
   c({
@@ -142,9 +141,9 @@ export const networkCases: CaseDef<PodEnv>[] = [
       await k.running(pod.metadata.name);
       const sb = await k.sandbox(pod);
       const cached = cachedResults(net, sb.id);
-      expectTrue(cached.length === 0, `libcni cached an ADD result for host-network sandbox ${sb.id}: ${cached.map((e) => (e.result?.ips ?? []).map((x) => x.address).join(',')).join('; ')}`, RULES.hostNetwork, { actual: cached.map((e) => e.result) });
+      expectTrue(cached.length === 0, `libcni cached an ADD result for host-network sandbox ${sb.id}: ${cached.map((e) => (e.result?.ips ?? []).map((x) => x.address).join(',')).join('; ')}`, { rule: RULES.hostNetwork, actual: cached.map((e) => e.result) });
       const held = readAllocations(net.ipamDir).filter((a) => a.containerID === sb.id);
-      expectTrue(held.length === 0, `the IPAM allocated ${held.map((a) => a.ip).join(', ')} to host-network sandbox ${sb.id}`, RULES.hostNetwork, { actual: held });
+      expectTrue(held.length === 0, `the IPAM allocated ${held.map((a) => a.ip).join(', ')} to host-network sandbox ${sb.id}`, { rule: RULES.hostNetwork, actual: held });
       k.ctx.log(`host-network sandbox ${sb.id}: PodSandboxStatus.network.ip ${JSON.stringify(sb.status.network?.ip ?? '')}, status.podIP ${JSON.stringify(k.get(pod.metadata.name).status?.podIP ?? null)}`);
     },
   }),
@@ -158,10 +157,10 @@ export const networkCases: CaseDef<PodEnv>[] = [
       for (const p of pods) {
         const sb = await k.sandbox(p);
         const ip = sb.status.network?.ip ?? '';
-        expectNonEmpty(ip, RULES.sandboxIp, `PodSandboxStatus.network.ip of ${p.metadata.name}`, k.ctx.lastCall);
+        expectNonEmpty(ip, { rule: RULES.sandboxIp, what: `PodSandboxStatus.network.ip of ${p.metadata.name}`, call: k.ctx.lastCall });
         ips.push(ip);
       }
-      expectEqual(new Set(ips).size, ips.length, RULES.distinct, `distinct addresses among ${ips.join(', ')}`);
+      expectEqual(new Set(ips).size, ips.length, { rule: RULES.distinct, what: `distinct addresses among ${ips.join(', ')}` });
     },
   }),
 ];

@@ -5,11 +5,11 @@
 import type { Pod } from '../../harness/api/types.js';
 import { expectEqual, expectSome } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { podCase, type PodCaseDef } from './case.js';
-import { CAP, NS, type PodEnv } from './kit.js';
+import { defineCases } from '../define.js';
+import { CAP, NS, type PodEnv, PodKit } from './kit.js';
 
 const G = 'pod.Probes';
-const c = (d: Omit<PodCaseDef, 'group'>) => podCase({ group: G, ...d });
+const c = defineCases(PodKit, G);
 
 const GRPC_READY = 'kubelet\'s gRPC probe calls grpc.health.v1.Health/Check on the pod IP and the probe\'s port: only SERVING is success; while the readiness probe fails the container is not ready and the pod\'s Ready and ContainersReady conditions are False, once it succeeds they are True';
 const GRPC_PORT = 50051;
@@ -39,24 +39,24 @@ export const probeCases: CaseDef<PodEnv>[] = [
         const logs = (await k.logs(name, 'app')).trim();
         k.ctx.notApplicable(`image ${k.env.image} has no gRPC health server (the grpc-health program memory-cri's busybox has)${logs ? `: ${logs}` : ''}; the case needs an image serving grpc.health.v1 on port ${GRPC_PORT}`);
       }
-      expectEqual(term, undefined, GRPC_READY, 'the state of the container serving grpc.health.v1 (it must keep running)');
+      expectEqual(term, undefined, { rule: GRPC_READY, what: 'the state of the container serving grpc.health.v1 (it must keep running)' });
       const id = app(seen)!.containerID!.replace(/^[a-z0-9.-]+:\/\//, '');
       const notYet = k.get(name);
-      expectEqual(appReady(notYet), false, GRPC_READY, 'containerStatuses[app].ready while NOT_SERVING');
-      expectEqual(cond(notYet, 'ContainersReady'), 'False', GRPC_READY, 'condition ContainersReady while NOT_SERVING');
-      expectEqual(cond(notYet, 'Ready'), 'False', GRPC_READY, 'condition Ready while NOT_SERVING');
-      expectSome(k.kubelet.events(NS, name), (e) => e.reason === 'Unhealthy', 'no Unhealthy event for the failed readiness probe', GRPC_READY);
+      expectEqual(appReady(notYet), false, { rule: GRPC_READY, what: 'containerStatuses[app].ready while NOT_SERVING' });
+      expectEqual(cond(notYet, 'ContainersReady'), 'False', { rule: GRPC_READY, what: 'condition ContainersReady while NOT_SERVING' });
+      expectEqual(cond(notYet, 'Ready'), 'False', { rule: GRPC_READY, what: 'condition Ready while NOT_SERVING' });
+      expectSome(k.kubelet.events(NS, name), (e) => e.reason === 'Unhealthy', 'no Unhealthy event for the failed readiness probe', { rule: GRPC_READY });
 
       const rm = await k.exec(id, ['rm', '-f', NOT_SERVING]);
-      expectEqual(rm.exitCode, 0, 'CRI ExecSync runs the command in the container', `exit code of rm -f ${NOT_SERVING}`);
+      expectEqual(rm.exitCode, 0, { rule: 'CRI ExecSync runs the command in the container', what: `exit code of rm -f ${NOT_SERVING}` });
       const ready = await k.waitFor(name, (p) => cond(p, 'Ready') === 'True', 'Ready once SERVING');
-      expectEqual(appReady(ready), true, GRPC_READY, 'containerStatuses[app].ready once SERVING');
-      expectEqual(cond(ready, 'ContainersReady'), 'True', GRPC_READY, 'condition ContainersReady once SERVING');
+      expectEqual(appReady(ready), true, { rule: GRPC_READY, what: 'containerStatuses[app].ready once SERVING' });
+      expectEqual(cond(ready, 'ContainersReady'), 'True', { rule: GRPC_READY, what: 'condition ContainersReady once SERVING' });
 
       await k.exec(id, ['touch', NOT_SERVING]);
       const again = await k.waitFor(name, (p) => cond(p, 'Ready') === 'False', 'not Ready once NOT_SERVING again');
-      expectEqual(appReady(again), false, GRPC_READY, 'containerStatuses[app].ready after NOT_SERVING again');
-      expectEqual(again.status?.phase, 'Running', GRPC_READY, 'the phase (readiness never stops a container)');
+      expectEqual(appReady(again), false, { rule: GRPC_READY, what: 'containerStatuses[app].ready after NOT_SERVING again' });
+      expectEqual(again.status?.phase, 'Running', { rule: GRPC_READY, what: 'the phase (readiness never stops a container)' });
     },
   }),
 ];

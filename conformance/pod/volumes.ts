@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import type { Pod } from '../../harness/api/types.js';
 import { expectTrue, fail } from '../runner/assert.js';
 import type { CaseDef } from '../runner/types.js';
-import { podCase, type PodCaseDef } from './case.js';
-import { CAP, exists, RULES, type PodEnv, type PodKit } from './kit.js';
+import { defineCases } from '../define.js';
+import { CAP, exists, RULES, type PodEnv, PodKit } from './kit.js';
 
 const G = 'pod.Volumes';
-const c = (d: Omit<PodCaseDef, 'group'>) => podCase({ group: G, ...d });
+const c = defineCases(PodKit, G);
 
 const real = (p: string) => { try { return realpathSync(p); } catch { return p; } };
 
@@ -37,10 +37,9 @@ async function checkRuntimeMount(k: PodKit, pod: Pod, container: string, contain
   const st = await k.containerStatus(pod, container);
   if (!st.mounts.length) { k.ctx.log(`the runtime reports no mounts in ContainerStatus of ${container}: host_path not cross-checked`); return; }
   const m = st.mounts.find((x) => x.containerPath === containerPath);
-  if (!m) fail(`ContainerStatus of ${container} reports mounts ${st.mounts.map((x) => x.containerPath).join(', ')} but none at ${containerPath}`, RULES.runtimeMount, { call: k.ctx.lastCall, expected: containerPath });
-  expectTrue(real(m.hostPath) === real(hostPath), `container ${container} mounts ${m.hostPath} at ${containerPath}, but the volume was published at ${hostPath}`, RULES.runtimeMount,
-    { call: k.ctx.lastCall, expected: hostPath, actual: m.hostPath });
-  if (readonly !== undefined) expectTrue(m.readonly === readonly, `ContainerStatus of ${container} reports the mount at ${containerPath} readonly=${m.readonly}, expected ${readonly}`, RULES.runtimeMount, { call: k.ctx.lastCall, actual: m });
+  if (!m) fail(`ContainerStatus of ${container} reports mounts ${st.mounts.map((x) => x.containerPath).join(', ')} but none at ${containerPath}`, { rule: RULES.runtimeMount, call: k.ctx.lastCall, expected: containerPath });
+  expectTrue(real(m.hostPath) === real(hostPath), `container ${container} mounts ${m.hostPath} at ${containerPath}, but the volume was published at ${hostPath}`, { rule: RULES.runtimeMount, call: k.ctx.lastCall, expected: hostPath, actual: m.hostPath });
+  if (readonly !== undefined) expectTrue(m.readonly === readonly, `ContainerStatus of ${container} reports the mount at ${containerPath} readonly=${m.readonly}, expected ${readonly}`, { rule: RULES.runtimeMount, call: k.ctx.lastCall, actual: m });
 }
 
 /** Run the chain pod over `volumes` and follow the token through the published directory. */
@@ -48,7 +47,7 @@ async function seenAndShared(k: PodKit, p: { claims?: string[]; volumes: Array<R
   const pod = await k.run({ label: 'vol', claims: p.claims, volumes: p.volumes, containers: chain(p.volume, '/data') });
   await k.running(pod.metadata.name);
   const v = k.volume(pod.metadata.name, p.volume);
-  expectTrue(exists(v.hostPath), `nothing exists at the published target path ${v.hostPath}`, RULES.publishedIsSeen);
+  expectTrue(exists(v.hostPath), `nothing exists at the published target path ${v.hostPath}`, { rule: RULES.publishedIsSeen });
   await checkRuntimeMount(k, pod, 'a', '/data', v.hostPath);
   await checkRuntimeMount(k, pod, 'b', '/data', v.hostPath);
   const token = k.token();
@@ -84,12 +83,12 @@ export const volumeCases: CaseDef<PodEnv>[] = [
       const mounts = [{ name: 'data', mountPath: '/data' }];
       const first = await k.run({ label: 'writer', claims: [claim], restartPolicy: 'Never', volumes: vols, containers: [{ name: 'w', mounts, script: `echo ${token} > /data/persist` }] });
       const done = await k.waitFor(first.metadata.name, (p) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? ''), 'Succeeded');
-      expectTrue(done.status?.phase === 'Succeeded', `the writer pod ${done.status?.phase}: ${await k.logs(first.metadata.name, 'w')}`, RULES.publishedIsSeen, { actual: done.status?.containerStatuses });
+      expectTrue(done.status?.phase === 'Succeeded', `the writer pod ${done.status?.phase}: ${await k.logs(first.metadata.name, 'w')}`, { rule: RULES.publishedIsSeen, actual: done.status?.containerStatuses });
       await k.delete(first.metadata.name);
       const second = await k.run({ label: 'reader', restartPolicy: 'Never', volumes: vols, containers: [{ name: 'r', mounts, script: 'cat /data/persist; echo "files: $(ls /data)"' }] });
       await k.waitFor(second.metadata.name, (p) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? ''), 'completed');
       const log = await k.logs(second.metadata.name, 'r');
-      expectTrue(log.includes(token), `the second pod does not find what the first wrote to claim ${claim} (/data/persist holding ${token}); it logged ${JSON.stringify(log.slice(0, 300))}`, RULES.persists, { expected: token, actual: log });
+      expectTrue(log.includes(token), `the second pod does not find what the first wrote to claim ${claim} (/data/persist holding ${token}); it logged ${JSON.stringify(log.slice(0, 300))}`, { rule: RULES.persists, expected: token, actual: log });
     },
   }),
   c({
@@ -119,8 +118,8 @@ export const volumeCases: CaseDef<PodEnv>[] = [
       await k.running(pod.metadata.name);
       const v = k.volume(pod.metadata.name, 'data');
       const log = await k.waitLog(pod.metadata.name, 'reader', /WRITE-(SUCCEEDED|REFUSED)/, 'the read-only container never tried its write', RULES.readonly);
-      expectTrue(log.includes(`saw ${token}`), `the read-only container did not read what the writer wrote: ${JSON.stringify(log.slice(0, 300))}`, RULES.shared, { actual: log });
-      expectTrue(!/WRITE-SUCCEEDED/.test(log) && !exists(join(v.hostPath, 'ro-attempt')), `a write through the readOnly mount succeeded (${v.hostPath}/ro-attempt ${exists(join(v.hostPath, 'ro-attempt')) ? 'exists' : 'is not in the volume'})`, RULES.readonly, { actual: log });
+      expectTrue(log.includes(`saw ${token}`), `the read-only container did not read what the writer wrote: ${JSON.stringify(log.slice(0, 300))}`, { rule: RULES.shared, actual: log });
+      expectTrue(!/WRITE-SUCCEEDED/.test(log) && !exists(join(v.hostPath, 'ro-attempt')), `a write through the readOnly mount succeeded (${v.hostPath}/ro-attempt ${exists(join(v.hostPath, 'ro-attempt')) ? 'exists' : 'is not in the volume'})`, { rule: RULES.readonly, actual: log });
       await checkRuntimeMount(k, pod, 'reader', '/data', v.hostPath, true);
       await checkRuntimeMount(k, pod, 'writer', '/data', v.hostPath, false);
     },

@@ -1,4 +1,5 @@
-// Assertions for conformance cases. Each takes the spec `rule` the expectation comes from, and a
+// Assertions for conformance cases. Each takes an options object naming the spec `rule` the
+// expectation comes from (and `what` is checked, the `call` to show), and a
 // failure carries everything a plugin author needs: the call, the request, what came back (the
 // response, or the status with its code by name), what was expected, and that rule.
 import { isDeepStrictEqual } from 'node:util';
@@ -25,11 +26,21 @@ export class ConformanceFailure extends Error {
   }
 }
 
+/**
+ * What every assertion is told besides the values it compares: the spec `rule` the expectation
+ * comes from (a rule id, or free text), `what` is checked (a field, "status.state"), and the
+ * `call` whose request and answer the failure shows (a tracked promise or its record).
+ */
+export interface Expect { rule: string; what?: string; call?: unknown }
+
+/** fail()'s details: the rule, the call, and any other field of the failure (expected, actual…). */
+export type FailOptions = Partial<FailureDetails> & { call?: unknown };
+
 /** Build and throw a failure. `call` may be a tracked promise or its record. */
-export function fail(message: string, rule?: string, extra: Partial<FailureDetails> & { call?: unknown } = {}): never {
-  const { call, ...rest } = extra;
+export function fail(message: string, opts: FailOptions = {}): never {
+  const { call, ...rest } = opts;
   const rec = call && typeof (call as Promise<unknown>).then === 'function' ? callOf(call) : (call as CallRecord | undefined);
-  throw new ConformanceFailure({ kind: 'assertion', message, rule, ...fromCall(rec), ...rest });
+  throw new ConformanceFailure({ kind: 'assertion', message, ...fromCall(rec), ...rest });
 }
 
 export function fromCall(rec: CallRecord | undefined): Partial<FailureDetails> {
@@ -50,7 +61,7 @@ function codeOf(err: unknown): { code: number | string; name: string; message: s
 /**
  * The call must succeed. Returns its answer. On error the failure shows the status by name.
  */
-export async function expectOk<T>(p: Promise<T>, rule: string, what?: string): Promise<T> {
+export async function expectOk<T>(p: Promise<T>, { rule, what }: Expect): Promise<T> {
   try {
     return await p;
   } catch (err) {
@@ -70,7 +81,7 @@ export async function expectOk<T>(p: Promise<T>, rule: string, what?: string): P
  * The call must fail with one of `codes` (gRPC code names like 'NOT_FOUND', or numbers for
  * CNI). Returns the error. Success or another code fails the case.
  */
-export async function expectCode(p: Promise<unknown>, codes: string | number | Array<string | number>, rule: string, what?: string): Promise<any> {
+export async function expectCode(p: Promise<unknown>, codes: string | number | Array<string | number>, { rule, what }: Expect): Promise<any> {
   const want = Array.isArray(codes) ? codes : [codes];
   const shown = want.join(' or ');
   let res: unknown;
@@ -93,39 +104,40 @@ export async function expectCode(p: Promise<unknown>, codes: string | number | A
   });
 }
 
-export function expectEqual<T>(actual: T, expected: T, rule: string, what = 'value', call?: unknown): void {
+export function expectEqual<T>(actual: T, expected: T, { rule, what = 'value', call }: Expect): void {
   if (isDeepStrictEqual(actual, expected)) return;
-  fail(`${what} is ${show(actual)}, expected ${show(expected)}`, rule, { expected, actual, call });
+  fail(`${what} is ${show(actual)}, expected ${show(expected)}`, { rule, expected, actual, call });
 }
 
-export function expectNotEqual<T>(actual: T, unexpected: T, rule: string, what = 'value', call?: unknown): void {
+export function expectNotEqual<T>(actual: T, unexpected: T, { rule, what = 'value', call }: Expect): void {
   if (!isDeepStrictEqual(actual, unexpected)) return;
-  fail(`${what} is ${show(actual)}, expected anything else`, rule, { actual, call });
+  fail(`${what} is ${show(actual)}, expected anything else`, { rule, actual, call });
 }
 
-export function expectTrue(cond: unknown, message: string, rule: string, extra: Partial<FailureDetails> & { call?: unknown } = {}): asserts cond {
-  if (!cond) fail(message, rule, extra);
+/** `cond` must hold; else the case fails with `message` (and any failure detail in opts: actual, expected…). */
+export function expectTrue(cond: unknown, message: string, opts: FailOptions & { rule: string }): asserts cond {
+  if (!cond) fail(message, opts);
 }
 
 /** A non-empty string. */
-export function expectNonEmpty(value: unknown, rule: string, what: string, call?: unknown): asserts value is string {
-  if (typeof value !== 'string' || value === '') fail(`${what} is ${show(value)}, expected a non-empty string`, rule, { actual: value, call });
+export function expectNonEmpty(value: unknown, { rule, what = 'value', call }: Expect): asserts value is string {
+  if (typeof value !== 'string' || value === '') fail(`${what} is ${show(value)}, expected a non-empty string`, { rule, actual: value, call });
 }
 
-export function expectMatch(value: string, re: RegExp, rule: string, what: string, call?: unknown): void {
-  if (!re.test(value)) fail(`${what} ${show(value)} does not match ${re}`, rule, { actual: value, expected: String(re), call });
+export function expectMatch(value: string, re: RegExp, { rule, what = 'value', call }: Expect): void {
+  if (!re.test(value)) fail(`${what} ${show(value)} does not match ${re}`, { rule, actual: value, expected: String(re), call });
 }
 
 /** `items` contains an element satisfying pred. */
-export function expectSome<T>(items: readonly T[], pred: (x: T) => boolean, message: string, rule: string, call?: unknown): T {
+export function expectSome<T>(items: readonly T[], pred: (x: T) => boolean, message: string, { rule, call }: Omit<Expect, 'what'>): T {
   const hit = items.find(pred);
-  if (hit === undefined) fail(message, rule, { actual: items, call });
+  if (hit === undefined) fail(message, { rule, actual: items, call });
   return hit as T;
 }
 
-export function expectNone<T>(items: readonly T[], pred: (x: T) => boolean, message: string, rule: string, call?: unknown): void {
+export function expectNone<T>(items: readonly T[], pred: (x: T) => boolean, message: string, { rule, call }: Omit<Expect, 'what'>): void {
   const hit = items.find(pred);
-  if (hit !== undefined) fail(message, rule, { actual: hit, call });
+  if (hit !== undefined) fail(message, { rule, actual: hit, call });
 }
 
 /** JSON with bigints as strings and Uint8Arrays as base64: for failure reports. */

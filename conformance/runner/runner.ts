@@ -43,7 +43,7 @@ export const RUNNER_RULES = {
 const toRe = (r: string | RegExp | undefined) => (r === undefined || r === '' ? undefined : r instanceof RegExp ? r : new RegExp(r));
 const tagsOf = (c: CaseDef<any>): Tag[] => c.tags ?? ['Conformance'];
 /** What --focus / --skip match against. */
-export const matchText = (c: CaseDef<any>) => `${c.id} ${c.name} ${tagsOf(c).map((t) => `[${t}]`).join(' ')}`;
+export const matchText = (c: CaseDef<any>) => `${c.id} ${c.name} ${tagsOf(c).map((t) => `[${t}]`).join(' ')}${c.rpc?.length ? ` rpc:${c.rpc.join(',')}` : ''}`;
 
 /** Which cases a filter selects, and why the others are not. */
 export function selectCases<E>(suite: Suite<E>, opts: Pick<RunOptions, 'focus' | 'skip'>): Array<{ c: CaseDef<E>; skipped?: string }> {
@@ -90,15 +90,21 @@ function errorDetails(err: unknown): FailureDetails {
   return d;
 }
 
-/** The coverage table of a suite that declares its RPCs: every declared RPC, then any other recorded one. */
-export function rpcCoverage(rpcs: string[], calls: Map<string, CallTally>, results: CaseResult[], notes: Record<string, string> = {}): RpcCoverage[] {
+/**
+ * The coverage table of a suite that declares its RPCs: every declared RPC, then any other recorded
+ * one. Rows are named as calls are recorded ("Service/Method"); a case that declares the proto
+ * method name (CaseDef.rpc) is one of the cases about that row.
+ */
+export function rpcCoverage(rpcs: string[], calls: Map<string, CallTally>, results: CaseResult[], notes: Record<string, string> = {}, cases: CaseDef<unknown>[] = []): RpcCoverage[] {
   const status = new Map(results.map((r) => [r.id, r.status]));
   const names = [...rpcs, ...[...calls.keys()].filter((r) => !rpcs.includes(r)).sort()];
   return names.map((rpc) => {
     const t = calls.get(rpc);
+    const method = rpc.slice(rpc.lastIndexOf('/') + 1);
     const row: RpcCoverage = {
       rpc, calls: t?.calls ?? 0, answers: { ...(t?.answers ?? {}) },
       cases: [...(t?.cases ?? [])].map((id) => ({ id, status: status.get(id) ?? 'failed' })),
+      about: cases.filter((c) => c.rpc?.includes(method) && status.has(c.id)).map((c) => ({ id: c.id, status: status.get(c.id)! })),
     };
     if (!row.calls && notes[rpc]) row.note = notes[rpc];
     return row;
@@ -184,7 +190,7 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
         name: suite.name, title: suite.title, facts: session?.facts ?? {}, capabilities: [...(session?.capabilities ?? [])].sort(),
         setupError, cases: results, totals: totals(results), durationMs: Date.now() - t0,
       };
-      if (suite.rpcs) rep.rpcCoverage = rpcCoverage(suite.rpcs, tally, results, session?.rpcNotes);
+      if (suite.rpcs) rep.rpcCoverage = rpcCoverage(suite.rpcs, tally, results, session?.rpcNotes, suite.cases);
       emit('suiteEnd', rep);
       return rep;
     };

@@ -22,6 +22,8 @@ export interface CaseDef<E = unknown> {
   name: string;
   /** Service / area the case belongs to, e.g. "csi.Controller" (JUnit classname). */
   group: string;
+  /** The proto RPCs the case exercises ('NodePublishVolume'; CNI: 'ADD'), set by defineCases. */
+  rpc?: string[];
   /** Default ['Conformance']. */
   tags?: Tag[];
   /** Capabilities that must all be present (labels the suite's session reports), else not-applicable. */
@@ -146,6 +148,8 @@ export interface RpcCoverage {
   answers: Record<string, number>;
   /** Cases that called it, with their result. */
   cases: Array<{ id: string; status: Status }>;
+  /** Cases that declare it (CaseDef.rpc, by proto name): the cases about it, not those that called it on the way. */
+  about?: Array<{ id: string; status: Status }>;
   /** Why nobody called it (from the suite's session), when nobody did. */
   note?: string;
 }

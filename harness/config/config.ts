@@ -139,6 +139,11 @@ export function loadConfig(file?: string): TriadConfig {
   } catch (err) {
     throw new ConfigError(file, '', `cannot read config: ${(err as Error).message}`);
   }
+  return parseConfigText(text, file);
+}
+
+/** A triad.yaml's text, parsed and validated; errors name `file` (and the line of a YAML error). */
+export function parseConfigText(text: string, file: string): TriadConfig {
   let raw: unknown;
   try {
     raw = parseYaml(text);

@@ -26,6 +26,12 @@ export interface CniErrorInit {
   cniVersion?: string;
 }
 
+/**
+ * The code of a failure that is not the plugin's answer (it was never run, hung, crashed or printed
+ * no error object): 0 is no code of the spec's, so it never passes for one.
+ */
+export const NO_PLUGIN_CODE = 0;
+
 export class CniError extends Error {
   readonly code: number;
   readonly msg: string;

@@ -4,8 +4,8 @@
 import { constants, accessSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
-import { CniError } from './errors.js';
-import { isCniErrorObject, type CniVerb } from './types.js';
+import { CniError, NO_PLUGIN_CODE } from './errors.js';
+import { CniErrorCode, isCniErrorObject, type CniVerb } from './types.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -51,8 +51,8 @@ export function formatCniArgs(args: [string, string][] | string | undefined): st
   if (args === undefined) return '';
   if (typeof args === 'string') return args;
   return args.map(([k, v]) => {
-    if (!k || /[=;]/.test(k)) throw new CniError({ code: 4, kind: 'invalid', msg: `invalid CNI_ARGS key ${JSON.stringify(k)}` });
-    if (/;/.test(String(v))) throw new CniError({ code: 4, kind: 'invalid', msg: `CNI_ARGS value for ${k} contains ';'` });
+    if (!k || /[=;]/.test(k)) throw new CniError({ code: CniErrorCode.InvalidEnvironmentVariables, kind: 'invalid', msg: `invalid CNI_ARGS key ${JSON.stringify(k)}` });
+    if (/;/.test(String(v))) throw new CniError({ code: CniErrorCode.InvalidEnvironmentVariables, kind: 'invalid', msg: `CNI_ARGS value for ${k} contains ';'` });
     return `${k}=${v}`;
   }).join(';');
 }
@@ -62,7 +62,7 @@ export function parseCniArgs(s: string | undefined): [string, string][] {
   if (!s) return [];
   return s.split(';').filter(Boolean).map((kv) => {
     const i = kv.indexOf('=');
-    if (i <= 0) throw new CniError({ code: 4, kind: 'invalid', msg: `invalid CNI_ARGS pair ${JSON.stringify(kv)}` });
+    if (i <= 0) throw new CniError({ code: CniErrorCode.InvalidEnvironmentVariables, kind: 'invalid', msg: `invalid CNI_ARGS pair ${JSON.stringify(kv)}` });
     return [kv.slice(0, i), kv.slice(i + 1)];
   });
 }
@@ -70,7 +70,7 @@ export function parseCniArgs(s: string | undefined): [string, string][] {
 /** Absolute path of the plugin binary, or a not-found CniError listing every dir searched. */
 export function findPlugin(pluginType: string, dirs: string[]): string {
   if (!pluginType || /[/\\]/.test(pluginType) || pluginType === '.' || pluginType === '..') {
-    throw new CniError({ code: 0, kind: 'invalid', plugin: pluginType, msg: `invalid plugin type ${JSON.stringify(pluginType)}: must be a plain executable name` });
+    throw new CniError({ code: NO_PLUGIN_CODE, kind: 'invalid', plugin: pluginType, msg: `invalid plugin type ${JSON.stringify(pluginType)}: must be a plain executable name` });
   }
   const notExec: string[] = [];
   for (const dir of dirs) {
@@ -85,7 +85,7 @@ export function findPlugin(pluginType: string, dirs: string[]): string {
   }
   const extra = notExec.length ? `; found but not executable: ${notExec.join(', ')}` : '';
   throw new CniError({
-    code: 0, kind: 'not-found', plugin: pluginType,
+    code: NO_PLUGIN_CODE, kind: 'not-found', plugin: pluginType,
     msg: `no executable ${JSON.stringify(pluginType)} in CNI path [${dirs.join(', ')}]${extra}`,
   });
 }
@@ -128,12 +128,12 @@ export async function execPlugin(req: ExecRequest, opts: ExecOptions = {}): Prom
   const stdout = String(r.stdout ?? '');
   const stderr = String(r.stderr ?? '');
   if (r.timedOut) {
-    throw new CniError({ ...ctx, code: 0, kind: 'timeout', pid, stderr, msg: `hung: no answer within ${timeoutMs} ms, killed (pid ${pid})` });
+    throw new CniError({ ...ctx, code: NO_PLUGIN_CODE, kind: 'timeout', pid, stderr, msg: `hung: no answer within ${timeoutMs} ms, killed (pid ${pid})` });
   }
-  if (r.isCanceled) throw new CniError({ ...ctx, code: 0, kind: 'timeout', pid, stderr, msg: 'canceled by the caller, killed' });
-  if (r.signal) throw new CniError({ ...ctx, code: 0, kind: 'signal', pid, stderr, msg: `killed by ${r.signal}` });
+  if (r.isCanceled) throw new CniError({ ...ctx, code: NO_PLUGIN_CODE, kind: 'timeout', pid, stderr, msg: 'canceled by the caller, killed' });
+  if (r.signal) throw new CniError({ ...ctx, code: NO_PLUGIN_CODE, kind: 'signal', pid, stderr, msg: `killed by ${r.signal}` });
   if (r.exitCode === undefined) {
-    throw new CniError({ ...ctx, code: 0, kind: 'exit', stderr, msg: `could not run ${binary}: ${r.originalMessage || r.shortMessage}` });
+    throw new CniError({ ...ctx, code: NO_PLUGIN_CODE, kind: 'exit', stderr, msg: `could not run ${binary}: ${r.originalMessage || r.shortMessage}` });
   }
   return interpret({ stdout, stderr, exitCode: r.exitCode, pid, binary }, ctx);
 }
@@ -141,7 +141,7 @@ export async function execPlugin(req: ExecRequest, opts: ExecOptions = {}): Prom
 async function runInProcess(fn: InProcessPlugin, env: Record<string, string>, input: string, timeoutMs: number, ctx: { plugin: string; verb: CniVerb }) {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CniError({ ...ctx, code: 0, kind: 'timeout', msg: `hung: no answer within ${timeoutMs} ms (in-process, abandoned)` })), timeoutMs);
+    timer = setTimeout(() => reject(new CniError({ ...ctx, code: NO_PLUGIN_CODE, kind: 'timeout', msg: `hung: no answer within ${timeoutMs} ms (in-process, abandoned)` })), timeoutMs);
   });
   try {
     const r = await Promise.race([fn(env, input), timeout]);
@@ -165,10 +165,10 @@ function interpret(o: Omit<ExecOutput, 'json'>, ctx: { plugin: string; verb: Cni
   }
   if (o.exitCode !== 0) {
     const out = text ? `; stdout: ${snippet(text)}` : '';
-    throw new CniError({ ...base, code: 0, kind: 'exit', msg: `exited with code ${o.exitCode} without an error object on stdout${out}` });
+    throw new CniError({ ...base, code: NO_PLUGIN_CODE, kind: 'exit', msg: `exited with code ${o.exitCode} without an error object on stdout${out}` });
   }
   if (parseError !== undefined) {
-    throw new CniError({ ...base, code: 0, kind: 'output', msg: `printed output that is not JSON (${parseError}): ${snippet(text)}` });
+    throw new CniError({ ...base, code: NO_PLUGIN_CODE, kind: 'output', msg: `printed output that is not JSON (${parseError}): ${snippet(text)}` });
   }
   return { ...o, json };
 }

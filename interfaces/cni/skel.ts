@@ -4,7 +4,7 @@
 import { fstatSync, readSync, writeSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { CniError } from './errors.js';
-import { VALID_ATTACHMENTS_KEY, type CniVerb, type GcAttachment, type PluginConf, type Result } from './types.js';
+import { CniErrorCode, VALID_ATTACHMENTS_KEY, type CniVerb, type GcAttachment, type PluginConf, type Result } from './types.js';
 import { validateContainerID, validateInterfaceName, validateNetworkName } from './validate.js';
 import { compareVersions, convertResult, CURRENT_VERSION, parseVersion, resultProblems, versionAtLeast } from './version.js';
 
@@ -64,8 +64,8 @@ export async function dispatch(plugin: PluginFuncs, env: Record<string, string |
     if (!cmd && plugin.about) {
       return { stdout: '', stderr: `${plugin.about}\nCNI protocol versions supported: ${plugin.versions.join(', ')}\n`, exitCode: 0 };
     }
-    if (!cmd) throw err(4, 'required env variables [CNI_COMMAND] missing');
-    if (!VERBS.includes(cmd as CniVerb)) throw err(4, `unknown CNI_COMMAND: ${cmd}`);
+    if (!cmd) throw err(CniErrorCode.InvalidEnvironmentVariables, 'required env variables [CNI_COMMAND] missing');
+    if (!VERBS.includes(cmd as CniVerb)) throw err(CniErrorCode.InvalidEnvironmentVariables, `unknown CNI_COMMAND: ${cmd}`);
     const verb = cmd as CniVerb;
     if (verb === 'VERSION') {
       // The spec: VERSION's cniVersion is the one given on stdin (the current one when none is).
@@ -74,24 +74,24 @@ export async function dispatch(plugin: PluginFuncs, env: Record<string, string |
       return ok(JSON.stringify({ cniVersion: typeof asked === 'string' && asked ? asked : CURRENT_VERSION, supportedVersions: [...plugin.versions] }));
     }
     const missing = Object.keys(REQUIRED).filter((k) => REQUIRED[k].includes(verb) && !env[k]);
-    if (missing.length) throw err(4, `required env variables [${missing.join(',')}] missing`);
+    if (missing.length) throw err(CniErrorCode.InvalidEnvironmentVariables, `required env variables [${missing.join(',')}] missing`);
 
     let config: PluginConf;
     try {
       config = JSON.parse(stdin);
     } catch (e) {
-      throw err(6, 'error parsing network config from stdin', (e as Error).message);
+      throw err(CniErrorCode.DecodingFailure, 'error parsing network config from stdin', (e as Error).message);
     }
-    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw err(6, 'network config on stdin is not a JSON object');
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw err(CniErrorCode.DecodingFailure, 'network config on stdin is not a JSON object');
     // As libcni's decoder: a config without cniVersion is 0.1.0.
     const v = config.cniVersion ?? '0.1.0';
-    try { parseVersion(v); } catch (e) { throw err(6, (e as Error).message); }
+    try { parseVersion(v); } catch (e) { throw err(CniErrorCode.DecodingFailure, (e as Error).message); }
     if (!plugin.versions.includes(v)) {
-      throw err(1, 'incompatible CNI versions', `config is ${JSON.stringify(v)}, plugin supports [${plugin.versions.join(', ')}]`);
+      throw err(CniErrorCode.IncompatibleVersion, 'incompatible CNI versions', `config is ${JSON.stringify(v)}, plugin supports [${plugin.versions.join(', ')}]`);
     }
     cniVersion = v;
     const since = SINCE[verb];
-    if (since && !versionAtLeast(v, since)) throw err(1, `config version ${v} does not allow ${verb} (needs ${since} or later)`);
+    if (since && !versionAtLeast(v, since)) throw err(CniErrorCode.IncompatibleVersion, `config version ${v} does not allow ${verb} (needs ${since} or later)`);
     try {
       validateNetworkName(config.name ?? '');
       if (verb === 'ADD' || verb === 'CHECK' || verb === 'DEL') {
@@ -127,7 +127,7 @@ export async function dispatch(plugin: PluginFuncs, env: Record<string, string |
       case 'STATUS': await plugin.status?.(args); break;
       case 'GC': {
         const raw = (config as Record<string, unknown>)[VALID_ATTACHMENTS_KEY] ?? (config as Record<string, unknown>)['cni.dev/attachments'] ?? [];
-        if (!Array.isArray(raw)) throw err(7, `${VALID_ATTACHMENTS_KEY} must be an array`);
+        if (!Array.isArray(raw)) throw err(CniErrorCode.InvalidNetworkConfig, `${VALID_ATTACHMENTS_KEY} must be an array`);
         args.validAttachments = raw as GcAttachment[];
         await plugin.gc?.(args);
         break;
@@ -135,7 +135,7 @@ export async function dispatch(plugin: PluginFuncs, env: Record<string, string |
     }
     return ok('');
   } catch (e) {
-    const c = e instanceof CniError ? e : err(999, (e as Error)?.message ?? String(e));
+    const c = e instanceof CniError ? e : err(CniErrorCode.Internal, (e as Error)?.message ?? String(e));
     const obj = new CniError({ code: c.code, msg: c.msg, details: c.details, cniVersion: cniVersion ?? highest(plugin.versions) }).toJSON();
     return { stdout: `${JSON.stringify(obj)}\n`, stderr: '', exitCode: 1 };
   }
@@ -143,10 +143,10 @@ export async function dispatch(plugin: PluginFuncs, env: Record<string, string |
 
 /** The handler's result in the config's version, checked, so a plugin bug is not sent as a result. */
 function printable(r: Result, version: string): Result {
-  if (typeof r !== 'object' || r === null) throw err(999, 'plugin ADD returned no result');
+  if (typeof r !== 'object' || r === null) throw err(CniErrorCode.Internal, 'plugin ADD returned no result');
   const out = convertResult({ ...r, cniVersion: r.cniVersion ?? version }, version);
   const problems = resultProblems(out);
-  if (problems.length) throw err(999, 'plugin produced an invalid result', problems.join('; '));
+  if (problems.length) throw err(CniErrorCode.Internal, 'plugin produced an invalid result', problems.join('; '));
   return out;
 }
 
@@ -166,7 +166,7 @@ export async function runPlugin(plugin: PluginFuncs, opts: { exit?: boolean } = 
     if (!stdinIsTerminal()) stdin = await readStdin();
     out = await dispatch(plugin, process.env, stdin);
   } catch (e) {
-    out = { stdout: `${JSON.stringify({ cniVersion: highest(plugin.versions), code: 5, msg: 'error reading stdin', details: (e as Error).message })}\n`, stderr: '', exitCode: 1 };
+    out = { stdout: `${JSON.stringify({ cniVersion: highest(plugin.versions), code: CniErrorCode.IoFailure, msg: 'error reading stdin', details: (e as Error).message })}\n`, stderr: '', exitCode: 1 };
   }
   if (out.stdout) writeAll(1, out.stdout);
   if (out.stderr) writeAll(2, out.stderr);

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { parseEndpoint, type Endpoint } from '../endpoint.js';
 import { listenUnix, type UnixListener } from './authority.js';
 import { grpcDefinition } from './definition.js';
-import { Status, StatusError } from './errors.js';
+import { cancelled, Status, StatusError } from './errors.js';
 import type { DeepPartial, RequestOf, ResponseOf, ServiceDef } from './types.js';
 
 export interface CallContext {
@@ -32,6 +32,13 @@ export type ServiceImpl<D extends ServiceDef> = { [K in keyof D['methods']]?: Ha
 
 export interface Binding<D extends ServiceDef = ServiceDef> { def: D; impl: ServiceImpl<D> }
 export const bind = <D extends ServiceDef>(def: D, impl: ServiceImpl<D>): Binding<D> => ({ def, impl });
+
+/**
+ * A service whose handlers take grpc-js calls as they are, under a definition of their own (e.g.
+ * bytes in and out): the interposer forwards calls without decoding them. serve() adds them as
+ * given; they build their CallContext with callContext() and answer and account for themselves.
+ */
+export interface RawBinding { definition: grpc.ServiceDefinition; handlers: grpc.UntypedServiceImplementation }
 
 export interface ServeOptions {
   /** Unix socket file mode (default 0o660). */
@@ -63,18 +70,22 @@ function toServiceError(err: unknown): Partial<grpc.ServiceError> {
   return { code: Status.INTERNAL, details: capDetails(`internal error: ${e?.message ?? String(err)}`) };
 }
 
-interface ServerCallContext extends CallContext {
+export interface ServerCallContext extends CallContext {
   /** The handler is done: a 'cancelled' after this is only the stream closing. */
   finish(): void;
+  /** Abort the handler from the server side (e.g. the server is stopping). */
+  abort(): void;
 }
 
-function context(call: { on(event: 'cancelled', fn: () => void): unknown; metadata: grpc.Metadata; getDeadline(): grpc.Deadline }, rpc: string): ServerCallContext {
+/** The context of one server call: its signal aborts when the client cancels or the deadline passes. */
+export function callContext(call: { on(event: 'cancelled', fn: () => void): unknown; metadata: grpc.Metadata; getDeadline(): grpc.Deadline }, rpc: string): ServerCallContext {
   const ac = new AbortController();
   let finished = false;
   // grpc-js reports 'cancelled' for every call once its stream closes, answered or not: only a
   // cancel while the handler still runs aborts it (building the error costs a stack trace).
-  call.on('cancelled', () => { if (!finished) ac.abort(new StatusError(Status.CANCELLED, 'call cancelled')); });
-  return { metadata: call.metadata, signal: ac.signal, deadline: call.getDeadline(), rpc, finish: () => { finished = true; } };
+  const abort = () => { if (!finished && !ac.signal.aborted) ac.abort(cancelled('call cancelled')); };
+  call.on('cancelled', abort);
+  return { metadata: call.metadata, signal: ac.signal, deadline: call.getDeadline(), rpc, finish: () => { finished = true; }, abort };
 }
 
 /** Remove a socket file left by a dead server; refuse to steal a live one. */
@@ -90,10 +101,13 @@ async function clearStaleSocket(path: string): Promise<void> {
   unlinkSync(path);
 }
 
-export async function serve(endpoint: string | Endpoint, bindings: Binding<any>[], opts: ServeOptions = {}): Promise<RunningServer> {
+export async function serve(endpoint: string | Endpoint, bindings: Array<Binding<any> | RawBinding>, opts: ServeOptions = {}): Promise<RunningServer> {
   const ep = typeof endpoint === 'string' ? parseEndpoint(endpoint) : endpoint;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-  for (const { def, impl } of bindings) server.addService(grpcDefinition(def), handlers(def, impl, opts));
+  for (const b of bindings) {
+    if ('definition' in b) server.addService(b.definition, b.handlers);
+    else server.addService(grpcDefinition(b.def), handlers(b.def, b.impl, opts));
+  }
   // On a unix socket triad accepts connections itself, so that any :authority a client sends works
   // (see authority.ts); on TCP clients send host:port, which grpc-js takes as it is.
   let unix: UnixListener | undefined;
@@ -141,7 +155,7 @@ function handlers(def: ServiceDef, impl: Record<string, Function | undefined>, o
     if (!m.requestStream && !m.responseStream) {
       out[key] = (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         const started = Date.now();
-        const ctx = context(call, rpc);
+        const ctx = callContext(call, rpc);
         Promise.resolve()
           .then(() => fn(call.request, ctx))
           .then((res) => { ctx.finish(); done(started, 0); cb(null, res ?? {}); }, (err) => { ctx.finish(); const e = toServiceError(err); done(started, e.code!); cb(e); });
@@ -150,7 +164,7 @@ function handlers(def: ServiceDef, impl: Record<string, Function | undefined>, o
       out[key] = async (call: grpc.ServerWritableStream<unknown, unknown>) => {
         const started = Date.now();
         try {
-          for await (const item of fn(call.request, context(call, rpc)) as AsyncIterable<unknown>) {
+          for await (const item of fn(call.request, callContext(call, rpc)) as AsyncIterable<unknown>) {
             if (call.cancelled) break;
             if (!call.write(item)) await new Promise((r) => call.once('drain', r));
           }
@@ -165,7 +179,7 @@ function handlers(def: ServiceDef, impl: Record<string, Function | undefined>, o
     } else if (m.requestStream && !m.responseStream) {
       out[key] = (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         const started = Date.now();
-        const ctx = context(call, rpc);
+        const ctx = callContext(call, rpc);
         Promise.resolve()
           .then(() => fn(call, ctx))
           .then((res) => { ctx.finish(); done(started, 0); cb(null, res ?? {}); }, (err) => { ctx.finish(); const e = toServiceError(err); done(started, e.code!); cb(e); });

@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { findPlugin } from '../cni/exec.js';
 import { describeRule, RuleSet, setAt, type InterposerRule } from './rules.js';
-import { Transcript, type TranscriptEntry } from './transcript.js';
+import { readTranscript, Transcript, type TranscriptEntry } from './transcript.js';
 
 export const SHIM_SETTINGS = '.triad-shim.json';
 const COUNTS = '.triad-shim-counts.json';
@@ -41,6 +41,13 @@ function shimCommand(): string[] {
   return [process.execPath, '--import', tsx, join(root, 'interfaces', 'interposer', 'cni-shim-main.ts')];
 }
 
+/** Replace the settings file at once: a shim starting meanwhile reads the old or the new one, whole. */
+function writeSettings(dir: string, settings: ShimSettings): void {
+  const tmp = join(dir, `${SHIM_SETTINGS}.tmp-${process.pid}`);
+  writeFileSync(tmp, JSON.stringify(settings, null, 2));
+  renameSync(tmp, join(dir, SHIM_SETTINGS));
+}
+
 /**
  * Install shims for these plugin types into `shimDir` (created), in front of the plugins in
  * `settings.realDirs`. Every type must exist there: a shim for a missing plugin would only hide it.
@@ -50,7 +57,7 @@ export function installCniShim(shimDir: string, types: string[], settings: ShimS
   if (settings.realDirs.some((d) => resolve(d) === dir)) throw new Error(`CNI shim: ${dir} is also one of the real plugin folders`);
   for (const t of types) findPlugin(t, settings.realDirs); // throws naming the type and folders
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, SHIM_SETTINGS), JSON.stringify(settings, null, 2));
+  writeSettings(dir, settings);
   writeFileSync(join(dir, COUNTS), '[]');
   const cmd = shimCommand().map(q).join(' ');
   return [...new Set(types)].map((t) => {
@@ -104,22 +111,30 @@ const readStdin = async (): Promise<string> => {
   return Buffer.concat(chunks).toString('utf8');
 };
 
-/** One shim run: the shim executable's whole life. Returns the exit code. */
-export async function runShim(env = process.env): Promise<number> {
-  const type = env.TRIAD_SHIM_TYPE;
-  const dir = env.TRIAD_SHIM_DIR;
-  if (!type || !dir) { process.stderr.write('triad CNI shim: TRIAD_SHIM_TYPE and TRIAD_SHIM_DIR must be set (install it with installCniShim)\n'); return 1; }
-  const settings = JSON.parse(readFileSync(join(dir, SHIM_SETTINGS), 'utf8')) as ShimSettings;
+/** A plugin's answer to one call: what it printed and its exit code. */
+export interface ShimOutput { stdout: string; exitCode: number }
+/** Runs the real plugin with this environment and stdin. */
+export type ShimInner = (env: Record<string, string | undefined>, stdin: string) => Promise<ShimOutput>;
+
+const readSettings = (dir: string) => JSON.parse(readFileSync(join(dir, SHIM_SETTINGS), 'utf8')) as ShimSettings;
+
+/**
+ * One CNI call of plugin `type` through the shim folder `dir`: its rules applied, `inner` run
+ * unless a rule answers instead, the call recorded. A hang rule never resolves.
+ */
+export async function shimCall(dir: string, type: string, env: Record<string, string | undefined>, stdin: string, inner: ShimInner): Promise<ShimOutput> {
+  const settings = readSettings(dir);
   const started = Date.now();
-  const stdin = await readStdin();
   const verb = env.CNI_COMMAND ?? '';
   const method = `${type}/${verb}`;
   let config: unknown;
   try { config = JSON.parse(stdin); } catch { config = stdin; }
   const request = { containerId: env.CNI_CONTAINERID, netns: env.CNI_NETNS, ifName: env.CNI_IFNAME, args: parseArgs(env.CNI_ARGS), config };
   const rule = settings.rules.length ? await withLock(dir, () => {
+    // the rules again under the lock: addShimRules may have changed them meanwhile
+    const now = readSettings(dir);
     const counts = JSON.parse(readFileSync(join(dir, COUNTS), 'utf8')) as number[];
-    const set = new RuleSet(settings.rules, counts);
+    const set = new RuleSet(now.rules, counts);
     const r = set.pick(method, request);
     writeFileSync(join(dir, COUNTS), JSON.stringify(set.counts()));
     return r;
@@ -130,18 +145,17 @@ export async function runShim(env = process.env): Promise<number> {
     time: new Date(started).toISOString(), method, request, ...(response !== undefined ? { response } : {}), status, durationMs: Date.now() - started,
     ...(rule ? { fault: describeRule(rule) } : {}),
   });
-  const answer = (out: string, code: number, status: TranscriptEntry['status'], response?: unknown) => {
+  const answer = (stdout: string, exitCode: number, status: TranscriptEntry['status'], response?: unknown): ShimOutput => {
     record(status, response);
     transcript?.close();
-    if (out) process.stdout.write(out);
-    return code;
+    return { stdout, exitCode };
   };
 
   if (rule?.delayMs) await new Promise((r) => setTimeout(r, rule.delayMs));
   if (rule?.hang) {
     record({ code: -1, name: 'HUNG', message: 'fault injected: the shim never answers; the runtime kills it at its timeout' });
     transcript?.close();
-    await new Promise(() => setInterval(() => undefined, 3600_000));
+    return new Promise<never>(() => undefined);
   }
   if (rule?.drop) return answer('', 1, { code: -1, name: 'CRASHED', message: 'fault injected: exited 1 with no output' });
   if (rule?.fail) {
@@ -150,17 +164,7 @@ export async function runShim(env = process.env): Promise<number> {
     return answer(JSON.stringify(err), 1, { code, name: 'CNI_ERROR', message: err.msg }, err);
   }
 
-  let real: string;
-  try { real = findPlugin(type, settings.realDirs); } catch (e) {
-    const err = { cniVersion, code: 999, msg: `triad CNI shim: ${(e as Error).message}` };
-    return answer(JSON.stringify(err), 1, { code: 999, name: 'CNI_ERROR', message: err.msg }, err);
-  }
-  const child = spawn(real, process.argv.slice(2), { stdio: ['pipe', 'pipe', 'inherit'], env });
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
-  child.stdin.end(stdin);
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString('utf8'); });
-  const exit = await new Promise<number>((r) => child.on('close', (code, signal) => r(code ?? (signal ? 128 : 1))));
+  let { stdout: out, exitCode: exit } = await inner(env, stdin);
   let json: unknown;
   try { json = out.trim() ? JSON.parse(out) : undefined; } catch { json = undefined; }
   if (exit === 0 && json && typeof json === 'object' && (rule?.corrupt || rule?.remove)) {
@@ -171,4 +175,71 @@ export async function runShim(env = process.env): Promise<number> {
   const e = json as { code?: number; msg?: string } | undefined;
   const status = exit === 0 ? { code: 0, name: 'OK' } : { code: e?.code ?? exit, name: e?.code !== undefined ? 'CNI_ERROR' : `EXIT_${exit}`, ...(e?.msg ? { message: e.msg } : {}) };
   return answer(out, exit, status, json ?? (out || undefined));
+}
+
+/** One shim run: the shim executable's whole life. Returns the exit code. */
+export async function runShim(env = process.env): Promise<number> {
+  const type = env.TRIAD_SHIM_TYPE;
+  const dir = env.TRIAD_SHIM_DIR;
+  if (!type || !dir) { process.stderr.write('triad CNI shim: TRIAD_SHIM_TYPE and TRIAD_SHIM_DIR must be set (install it with installCniShim)\n'); return 1; }
+  const stdin = await readStdin();
+  const spawnReal: ShimInner = async (e, input) => {
+    const cniVersion = (() => { try { return (JSON.parse(input) as { cniVersion?: string }).cniVersion ?? '1.0.0'; } catch { return '1.0.0'; } })();
+    let real: string;
+    try { real = findPlugin(type, readSettings(dir).realDirs); } catch (err) {
+      return { stdout: JSON.stringify({ cniVersion, code: 999, msg: `triad CNI shim: ${(err as Error).message}` }), exitCode: 1 };
+    }
+    const child = spawn(real, process.argv.slice(2), { stdio: ['pipe', 'pipe', 'inherit'], env: e });
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
+    child.stdin.end(input);
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });
+    const exitCode = await new Promise<number>((r) => child.on('close', (code, signal) => r(code ?? (signal ? 128 : 1))));
+    return { stdout, exitCode };
+  };
+  // a hang rule never answers: the timer keeps this process alive until the runtime kills it
+  const alive = setInterval(() => undefined, 3600_000);
+  try {
+    const r = await shimCall(dir, type, env, stdin, spawnReal);
+    if (r.stdout) process.stdout.write(r.stdout);
+    return r.exitCode;
+  } finally {
+    clearInterval(alive);
+  }
+}
+
+/**
+ * A plugin the runtime runs in its own process (triad's memory network), behind the shim folder
+ * `dir` (installed with installCniShim and no types): the same rules and transcript as exec'd shims.
+ */
+export function shimInProcess(dir: string, type: string, plugin: ShimInner): (env: Record<string, string>, stdin: string) => Promise<ShimOutput> {
+  return (env, stdin) => shimCall(dir, type, env, stdin, plugin);
+}
+
+/** Add rules after a shim folder's current ones while runtimes use it; returns their removal. */
+export async function addShimRules(dir: string, rules: InterposerRule[]): Promise<() => Promise<void>> {
+  const keys = rules.map((r) => JSON.stringify(r));
+  await withLock(dir, () => {
+    const s = readSettings(dir);
+    const counts = JSON.parse(readFileSync(join(dir, COUNTS), 'utf8')) as number[];
+    writeFileSync(join(dir, COUNTS), JSON.stringify([...s.rules.map((_r, i) => counts[i] ?? 0), ...rules.map(() => 0)]));
+    writeSettings(dir, { ...s, rules: [...s.rules, ...rules] });
+  });
+  return () => withLock(dir, () => {
+    const s = readSettings(dir);
+    const counts = JSON.parse(readFileSync(join(dir, COUNTS), 'utf8')) as number[];
+    const keep = s.rules.map((_r, i) => i);
+    // the last rule equal to each added one (another user's equal rule, added earlier, stays)
+    for (const k of keys) {
+      for (let j = keep.length - 1; j >= 0; j--) if (JSON.stringify(s.rules[keep[j]]) === k) { keep.splice(j, 1); break; }
+    }
+    writeFileSync(join(dir, COUNTS), JSON.stringify(keep.map((i) => counts[i] ?? 0)));
+    writeSettings(dir, { ...s, rules: keep.map((i) => s.rules[i]) });
+  });
+}
+
+/** The transcript a shim folder records to (empty when it records none or nothing ran yet). */
+export function shimCalls(dir: string): TranscriptEntry[] {
+  const file = readSettings(dir).record;
+  return file && existsSync(file) ? readTranscript(file) : [];
 }

@@ -2,4 +2,4 @@
 export { startProxy, PROXIED_SERVICES, type ProxyOptions, type RunningProxy } from './proxy.js';
 export { parseInterposerRules, RuleSet, type InterposerRule } from './rules.js';
 export { readTranscript, Transcript, type TranscriptEntry } from './transcript.js';
-export { conflistTypes, installCniShim, type ShimSettings } from './cni-shim.js';
+export { addShimRules, conflistTypes, installCniShim, shimCalls, shimInProcess, type ShimSettings } from './cni-shim.js';

@@ -7,14 +7,14 @@
 // does not know and proto3 defaults survive untouched); they are decoded with the generated types
 // only to match rules and to record. An answer is re-encoded only when a rule corrupts it.
 // Metadata and the deadline go upstream with the call; an upstream status (code, message,
-// trailers) comes back unchanged.
+// trailers) comes back unchanged. The listening side is triad's server layer (grpc/server.ts), so
+// clients that send the socket path as `:authority` (kubelet < 1.26, crictl 1.26, grpc-java) work
+// through the proxy as they do against triad's plugins.
 import * as grpc from '@grpc/grpc-js';
-import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import * as http2 from 'node:http2';
-import { createConnection } from 'node:net';
-import { dirname } from 'node:path';
 import { parseEndpoint, type Endpoint } from '../endpoint.js';
 import { codeName, Status } from '../grpc/errors.js';
+import { callContext, serve, type RawBinding, type ServerCallContext } from '../grpc/server.js';
 import type { MethodDef, ServiceDef } from '../grpc/types.js';
 import { grpcCode } from '../faults.js';
 import { ImageServiceDefinition, RuntimeServiceDefinition } from '../gen/cri/api.js';
@@ -95,19 +95,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Remove a socket file left by a dead process; refuse to take over a live one. */
-async function clearStaleSocket(path: string): Promise<void> {
-  if (!existsSync(path)) { mkdirSync(dirname(path), { recursive: true }); return; }
-  if (!lstatSync(path).isSocket()) throw new Error(`cannot listen on ${path}: it exists and is not a socket`);
-  const alive = await new Promise<boolean>((resolve) => {
-    const s = createConnection(path);
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
-  if (alive) throw new Error(`cannot listen on ${path}: another server is listening there`);
-  unlinkSync(path);
-}
-
 export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const listen = parseEndpoint(opts.listen);
   const upstream = parseEndpoint(opts.upstream);
@@ -120,8 +107,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const client = new grpc.Client(upstream.target, grpc.credentials.createInsecure(), {
     'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max,
   });
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max });
-  const inflight = new Set<() => void>();
+  const inflight = new Set<ServerCallContext>();
 
   const watchers = new Set<(e: TranscriptEntry) => void>();
   const finish = (e: TranscriptEntry) => {
@@ -130,6 +116,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     for (const w of watchers) w(e);
   };
 
+  const bindings: RawBinding[] = [];
   for (const def of PROXIED_SERVICES) {
     const service = def.fullName.split('.').pop()!;
     const impl: grpc.UntypedServiceImplementation = {};
@@ -143,7 +130,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
         ? (call: grpc.ServerWritableStream<Buffer, Buffer>) => { void streamCall(call, m, path, method); }
         : (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => { void unaryCall(call, cb, m, path, method); };
     }
-    server.addService(gdef as grpc.ServiceDefinition, impl);
+    bindings.push({ definition: gdef as grpc.ServiceDefinition, handlers: impl });
   }
 
   /** Shared start of a call: decode, pick a rule, delay / hang / drop / fail. Returns what to do next. */
@@ -151,23 +138,21 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     const started = Date.now();
     const request = decode(m.requestType, call.request);
     const rule = rules.pick(method, request);
-    const ac = new AbortController();
-    const abort = () => ac.abort();
-    call.on('cancelled', abort);
-    inflight.add(abort);
+    const ctx = callContext(call, method);
+    inflight.add(ctx);
     const base = { time: new Date(started).toISOString(), method, request: toJson(m.requestType, request), ...(rule ? { fault: describeRule(rule) } : {}) };
     const entry = (status: { code: number; message?: string }, response?: unknown): TranscriptEntry => ({
       ...base, ...(response !== undefined ? { response } : {}),
       status: { code: status.code, name: codeName(status.code), ...(status.message ? { message: status.message } : {}) },
       durationMs: Date.now() - started,
     });
-    const done = () => { inflight.delete(abort); call.off('cancelled', abort); };
+    const done = () => { ctx.finish(); inflight.delete(ctx); };
     let outcome: 'forward' | { code: number; message: string } | 'dropped' | 'gone' = 'forward';
-    if (rule?.delayMs) await sleep(rule.delayMs, ac.signal);
-    if (ac.signal.aborted) outcome = { code: Status.CANCELLED, message: 'cancelled by the client while delayed' };
+    if (rule?.delayMs) await sleep(rule.delayMs, ctx.signal);
+    if (ctx.signal.aborted) outcome = { code: Status.CANCELLED, message: 'cancelled by the client while delayed' };
     else if (rule?.hang) {
       // until the client's deadline or cancel (grpc-js cancels the server call at the deadline), or the proxy stops
-      await sleep(24 * 3600_000, ac.signal);
+      await sleep(24 * 3600_000, ctx.signal);
       outcome = { code: Status.DEADLINE_EXCEEDED, message: `fault injected: ${method} hung until the caller gave up` };
       finish(entry(outcome));
       done();
@@ -178,7 +163,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     } else if (rule?.fail) {
       outcome = { code: grpcCode(rule.fail.code) ?? Status.UNKNOWN, message: rule.fail.message ?? `fault injected: ${method} failed` };
     }
-    return { outcome, rule, entry, done, signal: ac.signal };
+    return { outcome, rule, entry, done, signal: ctx.signal };
   }
 
   function corrupt(m: MethodDef, rule: InterposerRule | undefined, bytes: Buffer): { bytes: Buffer; value: unknown } {
@@ -266,10 +251,14 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     b.signal.addEventListener('abort', () => { up.cancel(); end({ code: Status.CANCELLED, message: 'cancelled by the client' }); }, { once: true });
   }
 
-  if (listen.kind === 'unix') await clearStaleSocket(listen.path);
-  await new Promise<number>((resolve, reject) =>
-    server.bindAsync(listen.target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(new Error(`proxy: cannot listen on ${listen.display}: ${err.message}`)) : resolve(port))));
-  if (listen.kind === 'unix') chmodSync(listen.path, opts.mode ?? 0o660);
+  let server;
+  try {
+    server = await serve(listen, bindings, { mode: opts.mode });
+  } catch (err) {
+    client.close();
+    transcript?.close();
+    throw new Error(`proxy: cannot listen on ${listen.display}: ${(err as Error).message}`);
+  }
 
   let closed: Promise<void> | undefined;
   return {
@@ -284,14 +273,10 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     watch(fn) { watchers.add(fn); return () => { watchers.delete(fn); }; },
     close(graceMs = 2000) {
       closed ??= (async () => {
-        for (const abort of [...inflight]) abort();
-        await new Promise<void>((resolve) => {
-          const force = setTimeout(() => { server.forceShutdown(); resolve(); }, graceMs);
-          server.tryShutdown(() => { clearTimeout(force); resolve(); });
-        });
+        for (const ctx of [...inflight]) ctx.abort();
+        await server.close(graceMs);
         client.close();
         transcript?.close();
-        if (listen.kind === 'unix' && existsSync(listen.path)) unlinkSync(listen.path);
       })();
       return closed;
     },

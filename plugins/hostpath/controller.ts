@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { ControllerDefinition, CreateVolumeRequest } from '../../interfaces/gen/csi/csi.js';
 import {
-  capabilityKey, expansionTarget, incompatibility, mountsUnder, paginate, required, resolveCapacity, resourceExhausted,
-  safeId, safeName, sameMap, unsupported, validCapabilities, validCapability, validExpansionRange, validRange, validRequirement,
+  capabilityKey, checkNodeReleased, checkVolumesPerNode, expansionTarget, incompatibility, mountsUnder, paginate, repeatedPublication, required,
+  resolveCapacity, resourceExhausted, safeId, safeName, sameMap, unsupported, validCapabilities, validCapability, validExpansionRange, validRange, validRequirement,
   within, type Range,
 } from '../../interfaces/csi/sdk/index.js';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../interfaces/grpc/errors.js';
@@ -55,9 +55,8 @@ export function controllerService(d: HostpathDriver): ServiceImpl<typeof Control
       if (src?.snapshot) keys.push(`snapshot ${src.snapshot.snapshotId}`);
       if (src?.volume) keys.push(`volume ${src.volume.volumeId}`);
       return locks.exclusive(keys, async () => {
-        const existingId = state.volumeByName.get(req.name);
-        if (existingId) {
-          const v = state.volumes.get(existingId)!;
+        const v = state.volumes.named(req.name);
+        if (v) {
           const why = mismatch(d, v, req, range);
           if (why) throw alreadyExists(`volume ${req.name} already exists as ${v.id} but is incompatible: ${why}`);
           return { volume: d.volumeMessage(v) };
@@ -101,10 +100,10 @@ export function controllerService(d: HostpathDriver): ServiceImpl<typeof Control
         };
         try {
           await from?.fill(dir);
-          state.addVolume(rec);
+          state.volumes.add(rec);
           state.save();
         } catch (err) {
-          state.removeVolume(rec);
+          state.volumes.remove(rec);
           removeData(dir);
           throw err;
         }
@@ -126,7 +125,7 @@ export function controllerService(d: HostpathDriver): ServiceImpl<typeof Control
         const mounted = mountsUnder(dir);
         if (mounted.length) throw failedPrecondition(`volume ${v.id} has something mounted inside it (${mounted.join(', ')}); refusing to delete through a mount`);
         removeData(dir); // a symlink put in the directory's place is removed, not followed
-        state.removeVolume(v);
+        state.volumes.remove(v);
         state.save();
         return {};
       });
@@ -142,15 +141,9 @@ export function controllerService(d: HostpathDriver): ServiceImpl<typeof Control
         const why = incompatibility(cap, { accessType: 'mount', fsType: v.fsType });
         if (why) throw failedPrecondition(`volume_capability exceeds the volume's capabilities: ${why}`);
         const key = capabilityKey(cap);
-        const mine = v.publications.get(req.nodeId);
-        if (mine) {
-          if (mine.capabilityKey === key && mine.readonly === req.readonly) return { publishContext: mine.publishContext };
-          throw alreadyExists(`volume ${v.id} is already published to node ${req.nodeId} with a different volume_capability or readonly flag`);
-        }
-        if (d.maxVolumesPerNode > 0) {
-          const n = [...state.volumes.values()].filter((x) => x.publications.has(req.nodeId)).length;
-          if (n >= d.maxVolumesPerNode) throw resourceExhausted(`node ${req.nodeId} already has ${n} volumes published, its max_volumes_per_node`);
-        }
+        const repeated = repeatedPublication(v, req.nodeId, key, req.readonly);
+        if (repeated) return { publishContext: repeated };
+        checkVolumesPerNode(state.volumes.values(), req.nodeId, d.maxVolumesPerNode);
         const publishContext = { readonly: String(req.readonly) };
         v.publications.set(req.nodeId, { nodeId: req.nodeId, readonly: req.readonly, mode: cap.accessMode!.mode, capabilityKey: key, publishContext });
         state.save();
@@ -165,10 +158,7 @@ export function controllerService(d: HostpathDriver): ServiceImpl<typeof Control
         const v = state.volumes.get(req.volumeId);
         if (!v) return {};
         const from = req.nodeId ? [req.nodeId] : [...v.publications.keys()];
-        if (from.includes(d.nodeId) && v.publications.has(d.nodeId) && (v.staging || v.targets.size)) {
-          const where = v.targets.size ? `published at ${[...v.targets.keys()].join(', ')}` : `staged at ${v.staging!.path}`;
-          throw failedPrecondition(`volume ${v.id} is still ${where} on node ${d.nodeId}: NodeUnpublishVolume and NodeUnstageVolume must succeed before ControllerUnpublishVolume`);
-        }
+        checkNodeReleased(v, d.nodeId, from);
         if (!from.some((n) => v.publications.has(n))) return {};
         for (const n of from) v.publications.delete(n);
         state.save();

@@ -9,10 +9,10 @@ import {
   type NodeDefinition, type VolumeCondition,
 } from '../../interfaces/gen/csi/csi.js';
 import {
-  MULTI_TARGET_MODES, bindMount, capabilityKey, directoryVolumeUsage, incompatibility, isMountPoint, outOfRange,
-  outsideRoot, required, safeId, unmount, validCapability, validRange,
+  bindMount, capabilityKey, checkControllerPublished, checkNewTarget, checkStagedAt, checkTargetsGone, directoryVolumeUsage, incompatibility,
+  isMountPoint, outOfRange, outsideRoot, repeatedStaging, repeatedTarget, required, safeId, unmount, validCapability, validRange,
 } from '../../interfaces/csi/sdk/index.js';
-import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../interfaces/grpc/errors.js';
+import { failedPrecondition, invalidArgument, notFound } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import { NODE_CAPABILITIES, SUPPORT } from './capabilities.js';
 import type { HostpathDriver } from './driver.js';
@@ -71,13 +71,9 @@ export function nodeService(d: HostpathDriver): ServiceImpl<typeof NodeDefinitio
         const v = d.volumeOrNotFound(req.volumeId);
         const why = incompatibility(cap, { accessType: 'mount', fsType: v.fsType });
         if (why) throw failedPrecondition(`volume_capability exceeds the volume's capabilities: ${why}`);
-        if (!v.publications.has(d.nodeId)) {
-          throw failedPrecondition(`volume ${v.id} is not controller-published to node ${d.nodeId}: ControllerPublishVolume must succeed before NodeStageVolume`);
-        }
+        checkControllerPublished(v, d.nodeId, 'NodeStageVolume');
         const key = capabilityKey(cap);
-        if (v.staging) {
-          if (v.staging.path !== path) throw failedPrecondition(`volume ${v.id} is already staged at ${v.staging.path}; a volume has one staging_target_path per node`);
-          if (v.staging.capabilityKey !== key) throw alreadyExists(`volume ${v.id} is already staged at ${path} with a different volume_capability`);
+        if (repeatedStaging(v, path, key)) {
           if (!isMountPoint(v.staging.realPath)) { // somebody unmounted it meanwhile: put it back
             d.requireRoot('NodeStageVolume');
             await bindMount(d.volumeDir(v.id, 'volume_id'), v.staging.realPath, false);
@@ -112,9 +108,7 @@ export function nodeService(d: HostpathDriver): ServiceImpl<typeof NodeDefinitio
         const v = d.volumeOrNotFound(req.volumeId);
         const st = v.staging;
         if (!st || st.path !== path) return {};
-        if (v.targets.size) {
-          throw failedPrecondition(`volume ${v.id} is still published at ${[...v.targets.keys()].join(', ')}: every NodeUnpublishVolume must succeed before NodeUnstageVolume`);
-        }
+        checkTargetsGone(v);
         await unmount(st.realPath);
         removeMountDir(st.realPath);
         v.staging = undefined;
@@ -139,33 +133,20 @@ export function nodeService(d: HostpathDriver): ServiceImpl<typeof NodeDefinitio
         const v = d.volumeOrNotFound(req.volumeId);
         const why = incompatibility(cap, { accessType: 'mount', fsType: v.fsType });
         if (why) throw failedPrecondition(`volume_capability exceeds the volume's capabilities: ${why}`);
-        if (v.staging?.path !== staging) {
-          throw failedPrecondition(`volume ${v.id} is not staged at ${staging}${v.staging ? ` (it is staged at ${v.staging.path})` : ''}: NodeStageVolume must succeed first`);
-        }
+        checkStagedAt(v, staging);
         const key = capabilityKey(cap);
         const mode = cap.accessMode!.mode;
         const ro = req.readonly || READ_ONLY_MODES.has(mode) || v.publications.get(d.nodeId)?.readonly === true;
-        const existing = v.targets.get(target);
+        const existing = repeatedTarget(v, target, key, req.readonly, staging);
         if (existing) {
-          if (existing.capabilityKey === key && existing.readonly === req.readonly && existing.stagingPath === staging) {
-            if (!isMountPoint(existing.realPath)) { // taken away meanwhile: put it back
-              d.requireRoot('NodePublishVolume');
-              prepareMountDir(existing.realPath, 'target_path');
-              await bindMount(v.staging.realPath, existing.realPath, existing.ro);
-            }
-            return {};
+          if (!isMountPoint(existing.realPath)) { // taken away meanwhile: put it back
+            d.requireRoot('NodePublishVolume');
+            prepareMountDir(existing.realPath, 'target_path');
+            await bindMount(v.staging.realPath, existing.realPath, existing.ro);
           }
-          throw alreadyExists(`volume ${v.id} is already published at ${target} with a different volume_capability, readonly flag or staging_target_path`);
+          return {};
         }
-        const owner = [...state.volumes.values()].find((o) => o !== v && o.targets.has(target));
-        if (owner) throw failedPrecondition(`target_path ${target} is already in use by volume ${owner.id}`);
-        const others = [...v.targets.values()];
-        if (others.length) {
-          if (others.some((t) => t.capabilityKey !== key)) throw failedPrecondition(`volume ${v.id} is already published at ${others[0].path} with a different volume_capability`);
-          if (!MULTI_TARGET_MODES.has(mode)) {
-            throw failedPrecondition(`volume ${v.id} is already published at ${others[0].path}; access mode ${Mode[mode]} allows one target path per node`);
-          }
-        }
+        checkNewTarget(state.volumes.values(), v, target, key, mode);
         d.requireRoot('NodePublishVolume');
         prepareMountDir(real, 'target_path');
         try {

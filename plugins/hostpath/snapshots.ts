@@ -24,9 +24,8 @@ export function snapshotMethods(d: HostpathDriver): SnapshotMethods {
       safeName(req.name, 'name');
       safeId(req.sourceVolumeId, 'source_volume_id');
       return locks.exclusive([`snapshot named ${req.name}`, `volume ${req.sourceVolumeId}`], async () => {
-        const existingId = state.snapshotByName.get(req.name);
-        if (existingId) {
-          const s = state.snapshots.get(existingId)!;
+        const s = state.snapshots.named(req.name);
+        if (s) {
           if (s.sourceVolumeId !== req.sourceVolumeId) {
             throw alreadyExists(`snapshot ${req.name} already exists as ${s.id} of volume ${s.sourceVolumeId}, not of ${req.sourceVolumeId}`);
           }
@@ -48,10 +47,10 @@ export function snapshotMethods(d: HostpathDriver): SnapshotMethods {
         };
         try {
           rec.archiveBytes = await archive(dir, file);
-          state.addSnapshot(rec);
+          state.snapshots.add(rec);
           state.save();
         } catch (err) {
-          state.removeSnapshot(rec);
+          state.snapshots.remove(rec);
           removeData(file);
           throw err;
         }
@@ -65,7 +64,7 @@ export function snapshotMethods(d: HostpathDriver): SnapshotMethods {
         const s = state.snapshots.get(req.snapshotId);
         if (!s) return {};
         removeData(d.snapshotPath(s.id)); // a symlink put in the archive's place is removed, not followed
-        state.removeSnapshot(s);
+        state.snapshots.remove(s);
         state.save();
         return {};
       });

@@ -2,34 +2,22 @@
 // volumes, snapshots, where each volume is published, staged and mounted — lives in
 // <root>/state.json, rewritten atomically after every change, so a crash or restart loses no
 // volume and can still undo every mount it made.
-import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../../interfaces/csi/sdk/index.js';
+import {
+  NamedRecords, readStateFile, writeStateFile, type PublicationRec, type StagingUse, type TargetUse,
+} from '../../interfaces/csi/sdk/index.js';
 
-/** ControllerPublishVolume to a node. */
-export interface PublicationRec {
-  nodeId: string;
-  readonly: boolean;
-  mode: number;
-  capabilityKey: string;
-  publishContext: Record<string, string>;
-}
+export type { PublicationRec };
 
 /** NodeStageVolume: the volume directory bind-mounted at `path` (`realPath` is what was mounted). */
-export interface StageRec {
-  path: string;
+export interface StageRec extends StagingUse {
   realPath: string;
-  capabilityKey: string;
 }
 
 /** NodePublishVolume: the staging mount bind-mounted at `path`. */
-export interface TargetRec {
-  path: string;
+export interface TargetRec extends TargetUse {
   realPath: string;
-  readonly: boolean;
   /** Mounted read-only (readonly, a read-only access mode, or a read-only controller publication). */
   ro: boolean;
-  capabilityKey: string;
-  stagingPath: string;
 }
 
 export interface VolumeRec {
@@ -62,7 +50,7 @@ export interface SnapshotRec {
   createdAt: string;
 }
 
-const VERSION = 1;
+const VERSION = 1 as const;
 
 interface StateFileV1 {
   version: 1;
@@ -74,10 +62,8 @@ interface StateFileV1 {
 }
 
 export class State {
-  readonly volumes = new Map<string, VolumeRec>();
-  readonly volumeByName = new Map<string, string>();
-  readonly snapshots = new Map<string, SnapshotRec>();
-  readonly snapshotByName = new Map<string, string>();
+  readonly volumes = new NamedRecords<VolumeRec>();
+  readonly snapshots = new NamedRecords<SnapshotRec>();
   private seq = 0;
 
   constructor(readonly file: string) {}
@@ -86,22 +72,16 @@ export class State {
 
   /** Read the state file if there is one. A file that cannot be read is an error, never a silent fresh start. */
   load(): void {
-    if (!existsSync(this.file)) return;
-    let data: StateFileV1;
-    try {
-      data = JSON.parse(readFileSync(this.file, 'utf8')) as StateFileV1;
-    } catch (err) {
-      throw new Error(`hostpath: cannot read ${this.file}: ${(err as Error).message}; refusing to start with an empty state over existing volumes`);
-    }
-    if (data?.version !== VERSION) throw new Error(`hostpath: ${this.file} has state version ${data?.version}, this driver reads version ${VERSION}`);
+    const data = readStateFile<StateFileV1>(this.file, VERSION, 'hostpath');
+    if (!data) return;
     this.seq = data.seq;
     for (const v of data.volumes) {
-      this.addVolume({
+      this.volumes.add({
         ...v, capacity: BigInt(v.capacity), nodeCapacity: BigInt(v.nodeCapacity),
         publications: new Map(v.publications.map((p) => [p.nodeId, p])), targets: new Map(v.targets.map((t) => [t.path, t])),
       });
     }
-    for (const s of data.snapshots) this.addSnapshot({ ...s, sizeBytes: BigInt(s.sizeBytes), archiveBytes: BigInt(s.archiveBytes) });
+    for (const s of data.snapshots) this.snapshots.add({ ...s, sizeBytes: BigInt(s.sizeBytes), archiveBytes: BigInt(s.archiveBytes) });
   }
 
   /** Write everything, atomically (temp file, fsync, rename). Called after every change. */
@@ -115,27 +95,7 @@ export class State {
       })),
       snapshots: [...this.snapshots.values()].map((s) => ({ ...s, sizeBytes: String(s.sizeBytes), archiveBytes: String(s.archiveBytes) })),
     };
-    writeFileAtomic(this.file, JSON.stringify(data, null, 1) + '\n');
-  }
-
-  addVolume(v: VolumeRec): void {
-    this.volumes.set(v.id, v);
-    this.volumeByName.set(v.name, v.id);
-  }
-
-  removeVolume(v: VolumeRec): void {
-    this.volumes.delete(v.id);
-    if (this.volumeByName.get(v.name) === v.id) this.volumeByName.delete(v.name);
-  }
-
-  addSnapshot(s: SnapshotRec): void {
-    this.snapshots.set(s.id, s);
-    this.snapshotByName.set(s.name, s.id);
-  }
-
-  removeSnapshot(s: SnapshotRec): void {
-    this.snapshots.delete(s.id);
-    if (this.snapshotByName.get(s.name) === s.id) this.snapshotByName.delete(s.name);
+    writeStateFile(this.file, data);
   }
 
   /** Pool bytes taken: every volume's capacity plus every snapshot archive. */
@@ -148,8 +108,6 @@ export class State {
 
   clear(): void {
     this.volumes.clear();
-    this.volumeByName.clear();
     this.snapshots.clear();
-    this.snapshotByName.clear();
   }
 }

@@ -2,8 +2,7 @@
 // host-local style config works as is). Bad values are INVALID_NETWORK_CONFIG (7) naming the key.
 import { join } from 'node:path';
 import {
-  cniError, contains, formatIp, lastOf, networkOf, offset, parseCidr, parseIp,
-  type Cidr, type DnsConf, type Ip, type PluginConf, type Route,
+  cniError, CniErrorCode, contains, formatIp, lastOf, networkOf, offset, parseCidr, parseIp, type Cidr, type DnsConf, type Ip, type PluginConf, type Route,
 } from '../../interfaces/cni/index.js';
 import { parseFaults, type FaultRule } from './faults.js';
 import { userTempDir } from '../../interfaces/util/tmp.js';
@@ -31,7 +30,7 @@ export function parseMemoryConf(conf: PluginConf): MemoryConf {
 
   const subnetText = (get('subnet') ?? DEFAULT_SUBNET) as string;
   const parsed = parseCidr(subnetText);
-  if (!parsed) throw cniError(7, `subnet ${JSON.stringify(subnetText)} is not a CIDR`);
+  if (!parsed) throw cniError(CniErrorCode.InvalidNetworkConfig, `subnet ${JSON.stringify(subnetText)} is not a CIDR`);
   const subnet: Cidr = { ...networkOf(parsed), prefix: parsed.prefix };
   const size = 1n << BigInt((subnet.family === 4 ? 32 : 128) - subnet.prefix);
   const net = networkOf(subnet);
@@ -45,13 +44,13 @@ export function parseMemoryConf(conf: PluginConf): MemoryConf {
     const v = get(k);
     if (v === undefined) return def;
     const ip = parseIp(v as string);
-    if (!ip) throw cniError(7, `${k} ${JSON.stringify(v)} is not an IP address`);
-    if (!contains(subnet, ip)) throw cniError(7, `${k} ${v} is outside subnet ${subnetText}`);
+    if (!ip) throw cniError(CniErrorCode.InvalidNetworkConfig, `${k} ${JSON.stringify(v)} is not an IP address`);
+    if (!contains(subnet, ip)) throw cniError(CniErrorCode.InvalidNetworkConfig, `${k} ${v} is outside subnet ${subnetText}`);
     return ip;
   };
   const rangeStart = ipKey('rangeStart', defStart);
   const rangeEnd = ipKey('rangeEnd', defEnd);
-  if (rangeStart.value > rangeEnd.value) throw cniError(7, `rangeStart ${formatIp(rangeStart)} is after rangeEnd ${formatIp(rangeEnd)}`);
+  if (rangeStart.value > rangeEnd.value) throw cniError(CniErrorCode.InvalidNetworkConfig, `rangeStart ${formatIp(rangeStart)} is after rangeEnd ${formatIp(rangeEnd)}`);
   const gateway = ipKey('gateway', offset(net, small ? 0n : 1n));
 
   const rawRoutes = get('routes');
@@ -59,16 +58,16 @@ export function parseMemoryConf(conf: PluginConf): MemoryConf {
   if (rawRoutes === undefined) {
     routes = [{ dst: subnet.family === 4 ? '0.0.0.0/0' : '::/0', gw: formatIp(gateway) }];
   } else {
-    if (!Array.isArray(rawRoutes)) throw cniError(7, 'routes must be an array');
+    if (!Array.isArray(rawRoutes)) throw cniError(CniErrorCode.InvalidNetworkConfig, 'routes must be an array');
     routes = rawRoutes.map((r, i) => {
-      if (!parseCidr((r as Route)?.dst)) throw cniError(7, `routes[${i}].dst is not a CIDR`);
-      if ((r as Route).gw !== undefined && !parseIp((r as Route).gw!)) throw cniError(7, `routes[${i}].gw is not an IP address`);
+      if (!parseCidr((r as Route)?.dst)) throw cniError(CniErrorCode.InvalidNetworkConfig, `routes[${i}].dst is not a CIDR`);
+      if ((r as Route).gw !== undefined && !parseIp((r as Route).gw!)) throw cniError(CniErrorCode.InvalidNetworkConfig, `routes[${i}].gw is not an IP address`);
       return r as Route;
     });
   }
   const dns = get('dns') as DnsConf | undefined;
   const dataDir = get('dataDir') ?? DEFAULT_DATA_DIR;
-  if (typeof dataDir !== 'string' || !dataDir) throw cniError(7, 'dataDir must be a non-empty string');
+  if (typeof dataDir !== 'string' || !dataDir) throw cniError(CniErrorCode.InvalidNetworkConfig, 'dataDir must be a non-empty string');
 
   return { network: name, subnet, rangeStart, rangeEnd, gateway, routes, dns, stateDir: join(dataDir, name), faults: parseFaults(conf.faults) };
 }

@@ -3,7 +3,7 @@
 //               "delayMs": 500, "hang": true}]
 // Every rule matching the verb (and container, when given: a full-match regex, so a plain ID
 // matches itself) applies in order, before the plugin does anything.
-import { cniError } from '../../interfaces/cni/index.js';
+import { cniError, CniErrorCode } from '../../interfaces/cni/index.js';
 
 export interface FaultRule {
   verb: string;
@@ -15,15 +15,15 @@ export interface FaultRule {
 
 export function parseFaults(raw: unknown): FaultRule[] {
   if (raw === undefined) return [];
-  if (!Array.isArray(raw)) throw cniError(7, 'faults must be an array');
+  if (!Array.isArray(raw)) throw cniError(CniErrorCode.InvalidNetworkConfig, 'faults must be an array');
   return raw.map((r, i) => {
     const at = `faults[${i}]`;
-    if (typeof r !== 'object' || r === null) throw cniError(7, `${at} must be an object`);
+    if (typeof r !== 'object' || r === null) throw cniError(CniErrorCode.InvalidNetworkConfig, `${at} must be an object`);
     const f = r as FaultRule;
-    if (typeof f.verb !== 'string' || !f.verb) throw cniError(7, `${at}.verb is required`);
-    if (f.container !== undefined && typeof f.container !== 'string') throw cniError(7, `${at}.container must be a string`);
-    if (f.fail !== undefined && !(Number.isInteger(f.fail?.code) && typeof f.fail?.msg === 'string')) throw cniError(7, `${at}.fail needs an integer code and a msg`);
-    if (f.delayMs !== undefined && !(Number.isFinite(f.delayMs) && f.delayMs >= 0)) throw cniError(7, `${at}.delayMs must be a non-negative number`);
+    if (typeof f.verb !== 'string' || !f.verb) throw cniError(CniErrorCode.InvalidNetworkConfig, `${at}.verb is required`);
+    if (f.container !== undefined && typeof f.container !== 'string') throw cniError(CniErrorCode.InvalidNetworkConfig, `${at}.container must be a string`);
+    if (f.fail !== undefined && !(Number.isInteger(f.fail?.code) && typeof f.fail?.msg === 'string')) throw cniError(CniErrorCode.InvalidNetworkConfig, `${at}.fail needs an integer code and a msg`);
+    if (f.delayMs !== undefined && !(Number.isFinite(f.delayMs) && f.delayMs >= 0)) throw cniError(CniErrorCode.InvalidNetworkConfig, `${at}.delayMs must be a non-negative number`);
     return f;
   });
 }

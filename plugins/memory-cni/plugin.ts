@@ -9,7 +9,7 @@
 // container already has in the same CNI_NETNS 101 (plugin specific: INTERFACE_EXISTS); STATUS
 // with an unwritable state dir 50 (PLUGIN_NOT_AVAILABLE); state I/O failures 5.
 import {
-  cniError, dispatch, formatIp, type CmdArgs, type DispatchOutput, type PluginFuncs, type Result,
+  cniError, CniErrorCode, dispatch, formatIp, type CmdArgs, type DispatchOutput, type PluginFuncs, type Result,
 } from '../../interfaces/cni/index.js';
 import { parseMemoryConf } from './config.js';
 import { applyFaults, type FaultOptions } from './faults.js';
@@ -58,9 +58,9 @@ export function createMemoryCni(opts: FaultOptions = {}): PluginFuncs {
 
     async check(a) {
       const conf = await setup(a);
-      if (!a.prevResult) throw cniError(7, 'CHECK needs prevResult');
+      if (!a.prevResult) throw cniError(CniErrorCode.InvalidNetworkConfig, 'CHECK needs prevResult');
       const al = findAllocation(conf, a.containerID, a.ifName);
-      if (!al) throw cniError(3, `no allocation for ${a.containerID}/${a.ifName} in network ${conf.network}`);
+      if (!al) throw cniError(CniErrorCode.UnknownContainer, `no allocation for ${a.containerID}/${a.ifName} in network ${conf.network}`);
       const want = `${al.address}/${conf.subnet.prefix}`;
       const have = (a.prevResult.ips ?? []).map((i) => i.address);
       if (!have.includes(want)) {
@@ -83,7 +83,7 @@ export function createMemoryCni(opts: FaultOptions = {}): PluginFuncs {
     async status(a) {
       const conf = await setup(a);
       const problem = probeWritable(conf);
-      if (problem) throw cniError(50, `state dir ${conf.stateDir} is not writable`, problem);
+      if (problem) throw cniError(CniErrorCode.PluginNotAvailable, `state dir ${conf.stateDir} is not writable`, problem);
     },
   };
 }

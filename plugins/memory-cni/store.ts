@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cniError, formatIp, parseIp, type Ip } from '../../interfaces/cni/index.js';
+import { cniError, CniErrorCode, formatIp, parseIp, type Ip } from '../../interfaces/cni/index.js';
 import type { MemoryConf } from './config.js';
 
 const LAST_RESERVED = 'last_reserved_ip.0';
@@ -32,7 +32,7 @@ function ensureDir(dir: string): void {
   try {
     if (mkdirSync(dir, { recursive: true }) !== undefined) writeFileSync(join(dir, INDEXED), '');
   } catch (e) {
-    throw cniError(5, `cannot create state dir ${dir}`, (e as Error).message);
+    throw cniError(CniErrorCode.IoFailure, `cannot create state dir ${dir}`, (e as Error).message);
   }
 }
 
@@ -45,7 +45,7 @@ function writeIndex(conf: MemoryConf, containerID: string, ifName: string, addre
   try {
     writeFileSync(join(conf.stateDir, indexName(containerID, ifName)), address);
   } catch (e) {
-    throw cniError(5, `cannot record the allocation of ${containerID}/${ifName} in ${conf.stateDir}`, (e as Error).message);
+    throw cniError(CniErrorCode.IoFailure, `cannot record the allocation of ${containerID}/${ifName} in ${conf.stateDir}`, (e as Error).message);
   }
 }
 
@@ -83,7 +83,7 @@ export function listAllocations(conf: MemoryConf): Allocation[] {
     names = readdirSync(conf.stateDir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw cniError(5, `cannot read state dir ${conf.stateDir}`, (e as Error).message);
+    throw cniError(CniErrorCode.IoFailure, `cannot read state dir ${conf.stateDir}`, (e as Error).message);
   }
   const out: Allocation[] = [];
   for (const name of names) {
@@ -152,7 +152,7 @@ export function allocate(conf: MemoryConf, containerID: string, ifName: string):
         linkSync(tmp, join(conf.stateDir, address));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
-        throw cniError(5, `cannot record allocation of ${address} in ${conf.stateDir}`, (e as Error).message);
+        throw cniError(CniErrorCode.IoFailure, `cannot record allocation of ${address} in ${conf.stateDir}`, (e as Error).message);
       }
       writeLastReserved(conf, ip);
       return { ip, address, containerID, ifName };
@@ -160,7 +160,7 @@ export function allocate(conf: MemoryConf, containerID: string, ifName: string):
   } finally {
     try { unlinkSync(tmp); } catch { /* gone */ }
   }
-  throw cniError(11, `no free address in ${formatIp(start)}-${formatIp(end)} of network ${conf.network}`, `${count - (conf.gateway.value >= start.value && conf.gateway.value <= end.value ? 1n : 0n)} usable addresses, all allocated`);
+  throw cniError(CniErrorCode.TryAgainLater, `no free address in ${formatIp(start)}-${formatIp(end)} of network ${conf.network}`, `${count - (conf.gateway.value >= start.value && conf.gateway.value <= end.value ? 1n : 0n)} usable addresses, all allocated`);
 }
 
 /** Frees what (containerID, ifName) holds; returns how many addresses were freed. */
@@ -177,7 +177,7 @@ function free(conf: MemoryConf, a: Allocation): number {
     unlinkSync(join(conf.stateDir, a.address));
     return 1;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw cniError(5, `cannot free ${a.address}`, (e as Error).message);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw cniError(CniErrorCode.IoFailure, `cannot free ${a.address}`, (e as Error).message);
     return 0;
   }
 }
@@ -226,7 +226,7 @@ export function claimInterface(conf: MemoryConf, netns: string, ifName: string, 
       writeFileSync(f, containerID, { flag: 'wx' });
       return undefined;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw cniError(5, `cannot record interface ${ifName} of ${netns} in ${conf.stateDir}`, (e as Error).message);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw cniError(CniErrorCode.IoFailure, `cannot record interface ${ifName} of ${netns} in ${conf.stateDir}`, (e as Error).message);
     }
     let owner: string;
     try { owner = readFileSync(f, 'utf8').trim(); } catch { continue; } // released meanwhile
@@ -234,7 +234,7 @@ export function claimInterface(conf: MemoryConf, netns: string, ifName: string, 
     if (findAllocation(conf, owner, ifName)) return owner;
     try { unlinkSync(f); } catch { /* someone else took it over */ }
   }
-  throw cniError(11, `interface ${ifName} of ${netns} is being claimed concurrently`);
+  throw cniError(CniErrorCode.TryAgainLater, `interface ${ifName} of ${netns} is being claimed concurrently`);
 }
 
 /** Drop containerID's claim on ifName in netns (no-op for another owner's claim). */

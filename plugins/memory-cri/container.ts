@@ -8,7 +8,7 @@ import {
   type Container, type ContainerConfig, type ContainerFilter, type ContainerStatus,
 } from '../../interfaces/gen/cri/api.js';
 import {
-  alreadyExists, failedPrecondition, invalidArgument, notFound, Status, StatusError,
+  alreadyExists, failedPrecondition, invalidArgument, notFound, unavailable, unimplemented, unknownError,
 } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
@@ -149,11 +149,11 @@ function startError(rt: MemoryRuntime, c: ContainerRec, detail: string): never {
   const msg = `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: ${detail}: unknown`;
   c.startedAt = 0n;
   finish(rt, c, { exitCode: START_ERROR_EXIT, reason: 'StartError' }, msg);
-  throw new StatusError(Status.UNKNOWN, `failed to start containerd task "${c.id}": ${msg}`);
+  throw unknownError(`failed to start containerd task "${c.id}": ${msg}`);
 }
 
 async function start(rt: MemoryRuntime, c: ContainerRec): Promise<void> {
-  if (rt.closing) throw new StatusError(Status.UNAVAILABLE, 'memory-cri is shutting down');
+  if (rt.closing) throw unavailable('memory-cri is shutting down');
   const sb = rt.store.sandboxes.get(c.sandboxId);
   if (c.state !== ContainerState.CONTAINER_CREATED) {
     throw failedPrecondition(`container ${c.id} is in ${stateName(c.state)} state, StartContainer needs CONTAINER_CREATED`);
@@ -348,14 +348,14 @@ export function containerService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeS
       try {
         c.log?.reopen();
       } catch (e) {
-        throw new StatusError(Status.UNKNOWN, `failed to reopen log ${c.logPath}: ${(e as Error).message}`);
+        throw unknownError(`failed to reopen log ${c.logPath}: ${(e as Error).message}`);
       }
       return {};
     },
 
     async checkpointContainer(req, ctx) {
       await rt.fault('CheckpointContainer', ctx, req.containerId);
-      throw new StatusError(Status.UNIMPLEMENTED, 'CheckpointContainer: memory-cri simulates processes and has nothing to checkpoint (CRIU is not available)');
+      throw unimplemented('CheckpointContainer: memory-cri simulates processes and has nothing to checkpoint (CRIU is not available)');
     },
   };
 }

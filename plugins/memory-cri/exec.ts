@@ -6,7 +6,7 @@
 // memory-cri's streaming server (streaming-server.ts); with `streaming: false` they answer
 // UNIMPLEMENTED.
 import { ContainerState, RuntimeServiceDefinition } from '../../interfaces/gen/cri/api.js';
-import { failedPrecondition, invalidArgument, notFound, Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { deadlineExceeded, failedPrecondition, invalidArgument, notFound, unimplemented, unknownError } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import { containerOr404, stateName, timerMs } from './container.js';
 import type { MemoryRuntime } from './runtime.js';
@@ -43,7 +43,7 @@ export function execService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeServic
       }
       const r = resolveArgv(req.cmd, c.host, c.env, c.cwd);
       if (!r.ok) {
-        throw new StatusError(Status.UNKNOWN, `failed to exec in container: failed to start exec "${req.cmd[0]}": OCI runtime exec failed: exec failed: unable to start container process: ${r.message}: unknown`);
+        throw unknownError(`failed to exec in container: failed to start exec "${req.cmd[0]}": OCI runtime exec failed: exec failed: unable to start container process: ${r.message}: unknown`);
       }
       const out = new BufferSink(MAX_OUTPUT);
       const err = new BufferSink(MAX_OUTPUT);
@@ -56,7 +56,7 @@ export function execService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeServic
       try {
         const res = await spawn({ resolved: r, env: c.env, cwd: c.cwd, host: c.host, io: { stdin: emptyInput(), out, err }, proc });
         if (timedOut) {
-          throw new StatusError(Status.DEADLINE_EXCEEDED, `failed to exec in container: timeout ${timeoutS}s exceeded: context deadline exceeded`);
+          throw deadlineExceeded(`failed to exec in container: timeout ${timeoutS}s exceeded: context deadline exceeded`);
         }
         return { stdout: out.buffer(), stderr: err.buffer(), exitCode: res.exitCode };
       } finally {
@@ -67,7 +67,7 @@ export function execService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeServic
 
     async exec(req, ctx) {
       await rt.fault('Exec', ctx, req.containerId);
-      if (!rt.streaming) throw new StatusError(Status.UNIMPLEMENTED, `Exec: ${NO_STREAMING}; use ExecSync`);
+      if (!rt.streaming) throw unimplemented(`Exec: ${NO_STREAMING}; use ExecSync`);
       checkStdio(req);
       if (!req.cmd?.length) throw invalidArgument('cmd must not be empty');
       runningOr412(rt, req.containerId, 'Exec');
@@ -76,7 +76,7 @@ export function execService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeServic
 
     async attach(req, ctx) {
       await rt.fault('Attach', ctx, req.containerId);
-      if (!rt.streaming) throw new StatusError(Status.UNIMPLEMENTED, `Attach: ${NO_STREAMING}; read the container's log file instead`);
+      if (!rt.streaming) throw unimplemented(`Attach: ${NO_STREAMING}; read the container's log file instead`);
       checkStdio(req);
       runningOr412(rt, req.containerId, 'Attach');
       return (await rt.streaming.get()).getAttach(req);
@@ -84,7 +84,7 @@ export function execService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeServic
 
     async portForward(req, ctx) {
       await rt.fault('PortForward', ctx, req.podSandboxId);
-      if (!rt.streaming) throw new StatusError(Status.UNIMPLEMENTED, `PortForward: ${NO_STREAMING}; PodSandboxStatus (verbose) reports portForwards, where each listening port really is`);
+      if (!rt.streaming) throw unimplemented(`PortForward: ${NO_STREAMING}; PodSandboxStatus (verbose) reports portForwards, where each listening port really is`);
       if (!req.podSandboxId) throw invalidArgument('missing required pod_sandbox_id');
       const sb = rt.store.sandboxes.get(req.podSandboxId);
       if (!sb) throw notFound(`an error occurred when try to find sandbox "${req.podSandboxId}": not found`);

@@ -5,7 +5,7 @@
 import {
   ImageServiceDefinition, type Image, type ImageFsInfoResponse, type ImageSpec,
 } from '../../interfaces/gen/cri/api.js';
-import { invalidArgument, notFound, Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { cancelled, invalidArgument, notFound } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import type { CatalogueEntry } from './catalogue.js';
@@ -136,16 +136,16 @@ export function imageService(rt: MemoryRuntime): ServiceImpl<typeof ImageService
       try {
         r = parseImageRef(ref);
       } catch (e) {
-        if (e instanceof RefError) throw new StatusError(Status.INVALID_ARGUMENT, `failed to pull and unpack image "${ref}": failed to resolve reference "${ref}": ${e.message}`);
+        if (e instanceof RefError) throw invalidArgument(`failed to pull and unpack image "${ref}": failed to resolve reference "${ref}": ${e.message}`);
         throw e;
       }
       const name = refString(r);
       const entry = rt.catalogue.find(r);
       if (!entry) {
-        throw new StatusError(Status.NOT_FOUND, `failed to pull and unpack image "${name}": failed to resolve reference "${name}": ${name}: not found`);
+        throw notFound(`failed to pull and unpack image "${name}": failed to resolve reference "${name}": ${name}: not found`);
       }
       if (rt.pullDelayMs > 0) await rt.delay(rt.pullDelayMs, ctx.signal);
-      if (ctx.signal.aborted) throw new StatusError(Status.CANCELLED, `pulling ${name}: cancelled`);
+      if (ctx.signal.aborted) throw cancelled(`pulling ${name}: cancelled`);
       const img = rt.images.add(entry, r);
       return { imageRef: img.entry.id };
     },

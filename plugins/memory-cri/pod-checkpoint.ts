@@ -17,7 +17,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import {
   ContainerConfig, ContainerState, PodSandboxConfig, PodSandboxState, RuntimeServiceDefinition,
 } from '../../interfaces/gen/cri/api.js';
-import { failedPrecondition, invalidArgument, notFound, Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { failedPrecondition, internal, invalidArgument, notFound, StatusError, unavailable } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import { containerOr404, createContainerIn } from './container.js';
 import { imageForContainer } from './images.js';
@@ -168,7 +168,7 @@ export function podCheckpointService(rt: MemoryRuntime): ServiceImpl<typeof Runt
         renameSync(tmp, join(req.outputPath, POD_CHECKPOINT_FILE));
       } catch (e) {
         rmSync(tmp, { force: true });
-        throw new StatusError(Status.INTERNAL, `writing the pod checkpoint into ${req.outputPath}: ${(e as Error).message}`);
+        throw internal(`writing the pod checkpoint into ${req.outputPath}: ${(e as Error).message}`);
       }
       return {};
     },
@@ -214,7 +214,7 @@ export function podCheckpointService(rt: MemoryRuntime): ServiceImpl<typeof Runt
           }
           return { name: s.name, containerId: c.id };
         });
-        if (rt.closing) throw new StatusError(Status.UNAVAILABLE, 'memory-cri is shutting down');
+        if (rt.closing) throw unavailable('memory-cri is shutting down');
         return { podSandboxId: sb.id, restoredContainers: restored };
       } catch (e) {
         // Nothing of a failed restore may stay: the sandbox goes, and its containers with it.

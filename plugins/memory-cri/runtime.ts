@@ -6,7 +6,7 @@ import {
   ContainerEventType, ImageServiceDefinition, RuntimeServiceDefinition, type PodSandboxStatus,
 } from '../../interfaces/gen/cri/api.js';
 import { FaultInjector, type FaultRule } from '../../interfaces/faults.js';
-import { Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { unavailable } from '../../interfaces/grpc/errors.js';
 import { bind, type Binding, type CallContext } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import { triadVersion } from '../../interfaces/util/root.js';
@@ -208,7 +208,7 @@ export class MemoryRuntime {
 
   /** @internal Call-level fault injection at the start of every RPC; refuses calls once closing. */
   async fault(rpc: string, ctx: CallContext, ...targets: Array<string | undefined>): Promise<void> {
-    if (this.closing) throw new StatusError(Status.UNAVAILABLE, 'memory-cri is shutting down');
+    if (this.closing) throw unavailable('memory-cri is shutting down');
     await this.faults.before(rpc, targets, ctx.signal);
   }
 

@@ -6,7 +6,7 @@ import {
   ContainerEventType, NamespaceMode, PodSandboxState, Protocol, RuntimeServiceDefinition,
   type PodSandbox, type PodSandboxConfig, type PodSandboxFilter, type PortMapping, type PodSandboxStatus, type PodSandboxStatusResponse,
 } from '../../interfaces/gen/cri/api.js';
-import { alreadyExists, invalidArgument, notFound, Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { alreadyExists, invalidArgument, notFound, unavailable, unknownError } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import { containerStatus, removeContainer, stopContainer } from './container.js';
@@ -120,7 +120,7 @@ export async function stopSandbox(rt: MemoryRuntime, sb: SandboxRec): Promise<vo
       try {
         await rt.network.del(networkRequest(sb));
       } catch (e) {
-        throw new StatusError(Status.UNKNOWN, `failed to destroy network for sandbox "${sb.id}": ${(e as Error).message}`);
+        throw unknownError(`failed to destroy network for sandbox "${sb.id}": ${(e as Error).message}`);
       }
     }
     sb.networkAttached = false;
@@ -128,7 +128,7 @@ export async function stopSandbox(rt: MemoryRuntime, sb: SandboxRec): Promise<vo
       try {
         await deleteNetns(sb.netnsCreated);
       } catch (e) {
-        throw new StatusError(Status.UNKNOWN, `failed to remove network namespace for sandbox "${sb.id}": ${(e as Error).message}`);
+        throw unknownError(`failed to remove network namespace for sandbox "${sb.id}": ${(e as Error).message}`);
       }
       rt.netnsCreated.delete(sb.netnsCreated);
       sb.netnsCreated = undefined;
@@ -164,7 +164,7 @@ export async function createSandbox(rt: MemoryRuntime, config: PodSandboxConfig 
   if (ssc?.runAsGroup && !ssc.runAsUser) throw invalidArgument('failed to generate sandbox security context: user group is specified without user');
   const handler = runtimeHandler ?? '';
   if (handler && !rt.runtimeHandlers.includes(handler)) {
-    throw new StatusError(Status.NOT_FOUND, `failed to get sandbox runtime: no runtime for "${handler}" is configured`);
+    throw notFound(`failed to get sandbox runtime: no runtime for "${handler}" is configured`);
   }
   const nameKey = `${md.name}_${md.namespace}_${md.uid}_${md.attempt}`;
   const holder = rt.store.names.get(nameKey);
@@ -185,7 +185,7 @@ export async function createSandbox(rt: MemoryRuntime, config: PodSandboxConfig 
         try {
           sb.netns = await createNetns(sb.netnsCreated);
         } catch (e) {
-          throw new StatusError(Status.UNKNOWN, `failed to create network namespace for sandbox "${id}": ${(e as Error).message}`);
+          throw unknownError(`failed to create network namespace for sandbox "${id}": ${(e as Error).message}`);
         }
         const path = sb.netns;
         sb.ports.expose = (port, address) => exposeInNetns(path, port, address);
@@ -201,14 +201,14 @@ export async function createSandbox(rt: MemoryRuntime, config: PodSandboxConfig 
           const ip = ips[0];
           if (!sb.ports.expose && isLoopbackV4(ip)) sb.ports.expose = (port, address) => exposeOnLoopback(ip, port, address);
         } catch (e) {
-          throw new StatusError(Status.UNKNOWN, `failed to setup network for sandbox "${id}": ${(e as Error).message}`);
+          throw unknownError(`failed to setup network for sandbox "${id}": ${(e as Error).message}`);
         }
       }
     } else {
       // a host-network pod is in the node's network namespace: its ports are the node's (on loopback here)
       sb.ports.expose = (port, address) => exposeOnLoopback('127.0.0.1', port, address);
     }
-    if (rt.closing) throw new StatusError(Status.UNAVAILABLE, 'memory-cri is shutting down');
+    if (rt.closing) throw unavailable('memory-cri is shutting down');
   } catch (err) {
     // Nothing may leak: undo the network (best effort, as containerd's deferred cleanup) and the netns.
     if (sb.networkAttached && rt.network) await rt.network.del(networkRequest(sb)).catch(() => undefined);

@@ -4,7 +4,7 @@
 // are created as directories, as containerd does) and the files runc would provide.
 import { mkdirSync, statSync } from 'node:fs';
 import { MountPropagation, NamespaceMode, SecurityProfile_ProfileType, SupplementalGroupsPolicy, type ContainerConfig } from '../../interfaces/gen/cri/api.js';
-import { invalidArgument, Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { invalidArgument, unknownError } from '../../interfaces/grpc/errors.js';
 import type { CatalogueEntry } from './catalogue.js';
 import { ContainerFs, type MountSpec } from './sim/index.js';
 import { nodeSubmounts } from './sim/mounts.js';
@@ -188,7 +188,7 @@ export function procStatus(config: ContainerConfig, user: { uid: number; gid: nu
 export function containerSeccomp(config: ContainerConfig): SeccompFilter {
   const sc = config.linux?.securityContext;
   if (!sc || sc.privileged) return SeccompFilter.unconfined();
-  const fail = (e: unknown) => new StatusError(Status.UNKNOWN, `failed to generate seccomp spec opts: ${(e as Error).message}`);
+  const fail = (e: unknown) => unknownError(`failed to generate seccomp spec opts: ${(e as Error).message}`);
   if (sc.seccomp) {
     switch (sc.seccomp.profileType) {
       case SecurityProfile_ProfileType.RuntimeDefault: return SeccompFilter.runtimeDefault();

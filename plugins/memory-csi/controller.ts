@@ -11,8 +11,8 @@ import type { MemoryCsiDriver } from './driver.js';
 import { copyData, growBlock } from './host.js';
 import type { AccessType, Segments, VolumeRec } from './store.js';
 import {
-  MULTI_NODE_MODES, capabilityKey, expansionTarget, incompatibility, paginate, required, resolveCapacity, resourceExhausted as exhausted,
-  sameMap, validCapabilities, validCapability, validExpansionRange, validName, validRange, validRequirement, within,
+  MULTI_NODE_MODES, capabilityKey, checkNodeReleased, checkVolumesPerNode, expansionTarget, incompatibility, paginate, repeatedPublication,
+  required, resolveCapacity, resourceExhausted as exhausted, sameMap, validCapabilities, validCapability, validExpansionRange, validName, validRange, validRequirement, within,
 } from '../../interfaces/csi/sdk/index.js';
 
 type VolumeMethods = Pick<ServiceImpl<typeof ControllerDefinition>,
@@ -79,9 +79,8 @@ export function volumeMethods(d: MemoryCsiDriver): VolumeMethods {
       if (src?.snapshot) keys.push(`snapshot ${src.snapshot.snapshotId}`);
       if (src?.volume) keys.push(`volume ${src.volume.volumeId}`);
       return store.exclusive(keys, async () => {
-        const existingId = store.volumeByName.get(req.name);
-        if (existingId) {
-          const v = store.volumes.get(existingId)!;
+        const v = store.volumes.named(req.name);
+        if (v) {
           const why = mismatch(v, req, range);
           if (why) throw alreadyExists(`volume ${req.name} already exists as ${v.id} but is incompatible: ${why}`);
           return { volume: d.volumeMessage(v) };
@@ -130,8 +129,7 @@ export function volumeMethods(d: MemoryCsiDriver): VolumeMethods {
           topology, ephemeral: false, dataPath, createdAt: new Date(),
           publications: new Map(), targets: new Map(),
         };
-        store.volumes.set(id, rec);
-        store.volumeByName.set(req.name, id);
+        store.volumes.add(rec);
         return { volume: d.volumeMessage(rec) };
       });
     },
@@ -165,11 +163,8 @@ export function volumeMethods(d: MemoryCsiDriver): VolumeMethods {
         if (why) throw failedPrecondition(`volume_capability exceeds the volume's capabilities: ${why}`);
         d.checkContext(v, req.volumeContext);
         const key = capabilityKey(cap);
-        const mine = v.publications.get(req.nodeId);
-        if (mine) {
-          if (mine.capabilityKey === key && mine.readonly === req.readonly) return { publishContext: mine.publishContext };
-          throw alreadyExists(`volume ${v.id} is already published to node ${req.nodeId} with a different volume_capability or readonly flag`);
-        }
+        const repeated = repeatedPublication(v, req.nodeId, key, req.readonly);
+        if (repeated) return { publishContext: repeated };
         const mode = cap.accessMode!.mode;
         const other = [...v.publications.values()].find((p) => !MULTI_NODE_MODES.has(p.mode) || !MULTI_NODE_MODES.has(mode));
         if (other) {
@@ -178,10 +173,7 @@ export function volumeMethods(d: MemoryCsiDriver): VolumeMethods {
         if (!v.topology.some((t) => within(t, segments))) {
           throw failedPrecondition(`volume ${v.id} is accessible from ${v.topology.map(show).join(', ')}, not from node ${req.nodeId} (${show(segments)})`);
         }
-        if (d.maxVolumesPerNode > 0) {
-          const n = [...store.volumes.values()].filter((x) => x.publications.has(req.nodeId)).length;
-          if (n >= d.maxVolumesPerNode) throw exhausted(`node ${req.nodeId} already has ${n} volumes published, its max_volumes_per_node`);
-        }
+        checkVolumesPerNode(store.volumes.values(), req.nodeId, d.maxVolumesPerNode);
         const publishContext = { nodeId: req.nodeId, readonly: String(req.readonly), accessType: v.accessType };
         v.publications.set(req.nodeId, { nodeId: req.nodeId, readonly: req.readonly, mode, capabilityKey: key, publishContext });
         return { publishContext };
@@ -195,10 +187,7 @@ export function volumeMethods(d: MemoryCsiDriver): VolumeMethods {
         const v = store.controllerVolume(req.volumeId);
         if (!v) return {}; // an unknown volume is safely regarded as unpublished
         const from = req.nodeId ? [req.nodeId] : [...v.publications.keys()];
-        if (d.strict && from.includes(d.nodeId) && v.publications.has(d.nodeId) && (v.staging || v.targets.size)) {
-          const where = v.targets.size ? `published at ${[...v.targets.keys()].join(', ')}` : `staged at ${v.staging!.path}`;
-          throw failedPrecondition(`volume ${v.id} is still ${where} on node ${d.nodeId}: NodeUnpublishVolume and NodeUnstageVolume must succeed before ControllerUnpublishVolume`);
-        }
+        if (d.strict) checkNodeReleased(v, d.nodeId, from);
         for (const n of from) v.publications.delete(n);
         return {};
       });

@@ -1,7 +1,7 @@
 // MemoryCsiDriver: options, state and the four CSI services of an in-memory CSI driver whose
 // volumes are real directories on the host (see host.ts for how they reach a target path).
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
   ControllerDefinition, GroupControllerDefinition, IdentityDefinition, NodeDefinition,
@@ -244,15 +244,13 @@ export class MemoryCsiDriver {
   /** @internal Remove a volume and its data (nothing may be published). */
   dropVolume(v: VolumeRec): void {
     rmSync(v.dataPath, { recursive: true, force: true });
-    this.store.volumes.delete(v.id);
-    if (this.store.volumeByName.get(v.name) === v.id) this.store.volumeByName.delete(v.name);
+    this.store.volumes.remove(v);
   }
 
   /** @internal */
   dropSnapshot(s: SnapshotRec): void {
     rmSync(s.dataPath, { recursive: true, force: true });
-    this.store.snapshots.delete(s.id);
-    if (s.name && this.store.snapshotByName.get(s.name) === s.id) this.store.snapshotByName.delete(s.name);
+    this.store.snapshots.remove(s);
   }
 
   /** @internal */
@@ -294,11 +292,8 @@ export class MemoryCsiDriver {
       }
     }
     this.store.volumes.clear();
-    this.store.volumeByName.clear();
     this.store.snapshots.clear();
-    this.store.snapshotByName.clear();
     this.store.groups.clear();
-    this.store.groupByName.clear();
     if (errors.length) throw new AggregateError(errors, `memory-csi: cleanup left ${errors.length} problem(s): ${errors.map((e) => (e as Error).message).join('; ')}`);
   }
 }

@@ -1,7 +1,7 @@
 // GroupController service: volume group snapshots — one snapshot per source volume, all cut in
 // one go with the same creation time, created, fetched and deleted as a group.
 import type { GroupControllerDefinition, VolumeGroupSnapshot } from '../../interfaces/gen/csi/csi.js';
-import { alreadyExists, grpcError, invalidArgument, notFound, Status } from '../../interfaces/grpc/errors.js';
+import { alreadyExists, invalidArgument, notFound, resourceExhausted } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import { GROUP_CONTROLLER_CAPABILITIES } from './capabilities.js';
@@ -41,18 +41,17 @@ export function groupControllerService(d: MemoryCsiDriver): ServiceImpl<typeof G
       req.sourceVolumeIds.forEach((id, i) => required(id, `source_volume_ids[${i}]`));
       if (new Set(req.sourceVolumeIds).size !== req.sourceVolumeIds.length) throw invalidArgument('source_volume_ids lists a volume twice');
       return store.exclusive([`group snapshot named ${req.name}`, ...req.sourceVolumeIds.map((id) => `volume ${id}`)], async () => {
-        const existingId = store.groupByName.get(req.name);
-        if (existingId) {
-          const g = store.groups.get(existingId)!;
-          if (!sameSet(g.sourceVolumeIds, req.sourceVolumeIds) || !sameMap(g.parameters, req.parameters)) {
-            throw alreadyExists(`group snapshot ${req.name} already exists as ${g.id} with different source_volume_ids or parameters`);
+        const existing = store.groups.named(req.name);
+        if (existing) {
+          if (!sameSet(existing.sourceVolumeIds, req.sourceVolumeIds) || !sameMap(existing.parameters, req.parameters)) {
+            throw alreadyExists(`group snapshot ${req.name} already exists as ${existing.id} with different source_volume_ids or parameters`);
           }
-          return { groupSnapshot: message(g) };
+          return { groupSnapshot: message(existing) };
         }
         const volumes = req.sourceVolumeIds.map((id, i) => d.volumeOrNotFound(id, `source_volume_ids[${i}]`));
         const need = volumes.reduce((n, v) => n + dataBytes(v.dataPath, v.accessType === 'block'), 0n);
         const available = store.availableBytes();
-        if (need > available) throw grpcError(Status.RESOURCE_EXHAUSTED, `not enough space for the group snapshot: ${need} bytes of data, ${available} available`);
+        if (need > available) throw resourceExhausted(`not enough space for the group snapshot: ${need} bytes of data, ${available} available`);
         const id = store.newGroupId();
         const at = new Date();
         const cut: string[] = [];
@@ -63,8 +62,7 @@ export function groupControllerService(d: MemoryCsiDriver): ServiceImpl<typeof G
           throw err;
         }
         const g: GroupRec = { id, name: req.name, sourceVolumeIds: [...req.sourceVolumeIds], parameters: { ...req.parameters }, snapshotIds: cut, createdAt: at };
-        store.groups.set(id, g);
-        store.groupByName.set(req.name, id);
+        store.groups.add(g);
         return { groupSnapshot: message(g) };
       });
     },
@@ -80,8 +78,7 @@ export function groupControllerService(d: MemoryCsiDriver): ServiceImpl<typeof G
           const s = store.snapshots.get(sid);
           if (s) d.dropSnapshot(s);
         }
-        store.groups.delete(g.id);
-        store.groupByName.delete(g.name);
+        store.groups.remove(g);
         return {};
       });
     },

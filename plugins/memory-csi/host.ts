@@ -13,7 +13,7 @@ import {
   statSync, symlinkSync, truncateSync, unlinkSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { Status, StatusError } from '../../interfaces/grpc/errors.js';
+import { failedPrecondition, internal } from '../../interfaces/grpc/errors.js';
 import { bindMount, bindMountProblem, commandFailed, diskUsage, isMountPoint, mountPoints, unmount } from '../../interfaces/csi/sdk/index.js';
 
 export type Mechanism = 'bind' | 'symlink';
@@ -47,7 +47,7 @@ export function createData(path: string, block: boolean, capacity: bigint): void
 /** Copy data (a volume's or a snapshot's) to a new place; image files stay sparse. */
 export async function copyData(src: string, dst: string, block: boolean): Promise<void> {
   mkdirSync(dirname(dst), { recursive: true });
-  if (!existsSync(src)) throw new StatusError(Status.INTERNAL, `data of the source is missing at ${src}`);
+  if (!existsSync(src)) throw internal(`data of the source is missing at ${src}`);
   if (!block) { cpSync(src, dst, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true }); return; }
   try {
     await execa('cp', ['--sparse=always', src, dst]);
@@ -104,7 +104,7 @@ export function pathState(path: string): 'none' | 'empty-dir' | 'empty-file' | '
 export async function placeTarget(how: Mechanism, src: string, target: string, block: boolean, readonly: boolean): Promise<string[]> {
   const state = pathState(target);
   if (state === 'other' || state === 'symlink') {
-    throw new StatusError(Status.FAILED_PRECONDITION, `target_path ${target} already exists and is not an empty ${block ? 'file' : 'directory'}`);
+    throw failedPrecondition(`target_path ${target} already exists and is not an empty ${block ? 'file' : 'directory'}`);
   }
   const created = mkParents(target);
   try {

@@ -3,17 +3,18 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
-  VolumeCapability_AccessMode_Mode as Mode, VolumeUsage_Unit as Unit,
+  VolumeUsage_Unit as Unit,
   type NodeDefinition, type NodePublishVolumeRequest, type VolumeCapability, type VolumeCondition,
 } from '../../interfaces/gen/csi/csi.js';
-import { alreadyExists, failedPrecondition, grpcError, invalidArgument, notFound, Status } from '../../interfaces/grpc/errors.js';
+import { failedPrecondition, invalidArgument, notFound, outOfRange, resourceExhausted } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import { nodeCapabilities } from './capabilities.js';
 import type { MemoryCsiDriver } from './driver.js';
 import { bindMount, isMountPoint, mkParents, pathState, placeTarget, pruneOwnDirs, removeTarget, unmount, usage } from './host.js';
 import type { VolumeRec } from './store.js';
 import {
-  MULTI_TARGET_MODES, absolutePath, capabilityKey, incompatibility, parseQuantity, required, validCapability, validRange,
+  absolutePath, capabilityKey, checkControllerPublished, checkNewTarget, checkStagedAt, checkTargetsGone, incompatibility, parseQuantity,
+  repeatedStaging, repeatedTarget, required, validCapability, validRange,
 } from '../../interfaces/csi/sdk/index.js';
 
 /** volume_context key with which Kubernetes marks an inline ephemeral volume. */
@@ -24,9 +25,9 @@ const BYTES_PER_INODE = 16384n;
 function createEphemeral(d: MemoryCsiDriver, req: NodePublishVolumeRequest, cap: VolumeCapability): VolumeRec {
   if (cap.block) throw invalidArgument('volume_capability: inline ephemeral volumes must use mount access');
   const size = req.volumeContext.size ? parseQuantity(req.volumeContext.size, 'volume_context.size') : d.defaultVolumeBytes;
-  if (size > d.maxVolumeBytes) throw grpcError(Status.OUT_OF_RANGE, `volume_context.size ${size} is more than the largest volume this driver makes (${d.maxVolumeBytes} bytes)`);
+  if (size > d.maxVolumeBytes) throw outOfRange(`volume_context.size ${size} is more than the largest volume this driver makes (${d.maxVolumeBytes} bytes)`);
   const available = d.store.availableBytes();
-  if (size > available) throw grpcError(Status.RESOURCE_EXHAUSTED, `not enough capacity for inline volume ${req.volumeId} of ${size} bytes: ${available} available`);
+  if (size > available) throw resourceExhausted(`not enough capacity for inline volume ${req.volumeId} of ${size} bytes: ${available} available`);
   const seq = d.store.nextSeq();
   // The id comes from the CO and may hold any characters: the data directory gets a name of our own.
   const dataPath = d.dataPathFor('volumes', `ephemeral-${seq}`, false);
@@ -36,7 +37,7 @@ function createEphemeral(d: MemoryCsiDriver, req: NodePublishVolumeRequest, cap:
     parameters: {}, createMutable: {}, mutable: {}, context: {}, topology: [d.topology], ephemeral: true, dataPath,
     createdAt: new Date(), publications: new Map(), targets: new Map(),
   };
-  d.store.volumes.set(v.id, v);
+  d.store.volumes.add(v, ''); // an inline volume has no CreateVolume name: its id must not answer one
   d.store.goneEphemeral.delete(v.id);
   return v;
 }
@@ -84,38 +85,23 @@ export function nodeService(d: MemoryCsiDriver): ServiceImpl<typeof NodeDefiniti
           const staging = req.stagingTargetPath;
           if (!v.ephemeral && d.stageUnstage) {
             if (!staging) throw failedPrecondition('staging_target_path is not set but the plugin has STAGE_UNSTAGE_VOLUME: NodeStageVolume must succeed first and its path be passed');
-            if (v.staging?.path !== staging) {
-              throw failedPrecondition(`volume ${v.id} is not staged at ${staging}${v.staging ? ` (it is staged at ${v.staging.path})` : ''}: NodeStageVolume must succeed first`);
-            }
-          } else if (!v.ephemeral && d.strict && !v.publications.has(d.nodeId)) {
-            throw failedPrecondition(`volume ${v.id} is not controller-published to node ${d.nodeId}: ControllerPublishVolume must succeed before NodePublishVolume`);
+            checkStagedAt(v, staging);
+          } else if (!v.ephemeral && d.strict) {
+            checkControllerPublished(v, d.nodeId, 'NodePublishVolume');
           }
 
           const key = capabilityKey(cap);
-          const existing = v.targets.get(target);
+          const existing = repeatedTarget(v, target, key, req.readonly, staging);
           if (existing) {
-            if (existing.capabilityKey === key && existing.readonly === req.readonly && existing.stagingPath === staging) {
-              // Same call again: OK — and if somebody took the target away meanwhile, put it back.
-              const there = existing.how === 'bind' ? isMountPoint(target) : pathState(target) === 'symlink';
-              if (!there) {
-                const src = existing.how === 'bind' && v.staging?.how === 'bind' ? v.staging.path : v.dataPath;
-                for (const dir of await placeTarget(existing.how, src, target, v.accessType === 'block', req.readonly)) store.ownDirs.add(dir);
-              }
-              return {};
+            // Same call again: OK — and if somebody took the target away meanwhile, put it back.
+            const there = existing.how === 'bind' ? isMountPoint(target) : pathState(target) === 'symlink';
+            if (!there) {
+              const src = existing.how === 'bind' && v.staging?.how === 'bind' ? v.staging.path : v.dataPath;
+              for (const dir of await placeTarget(existing.how, src, target, v.accessType === 'block', req.readonly)) store.ownDirs.add(dir);
             }
-            throw alreadyExists(`volume ${v.id} is already published at ${target} with a different volume_capability, readonly flag or staging_target_path`);
+            return {};
           }
-          const owner = [...store.volumes.values()].find((o) => o !== v && o.targets.has(target));
-          if (owner) throw failedPrecondition(`target_path ${target} is already in use by volume ${owner.id}`);
-          const others = [...v.targets.values()];
-          if (others.length) {
-            if (others.some((t) => t.capabilityKey !== key)) {
-              throw failedPrecondition(`volume ${v.id} is already published at ${others[0].path} with a different volume_capability`);
-            }
-            if (!MULTI_TARGET_MODES.has(cap.accessMode!.mode)) {
-              throw failedPrecondition(`volume ${v.id} is already published at ${others[0].path}; access mode ${Mode[cap.accessMode!.mode]} allows one target path per node`);
-            }
-          }
+          checkNewTarget(store.volumes.values(), v, target, key, cap.accessMode!.mode);
 
           const how = await d.mechanism();
           const src = how === 'bind' && v.staging?.how === 'bind' ? v.staging.path : v.dataPath;
@@ -186,7 +172,7 @@ export function nodeService(d: MemoryCsiDriver): ServiceImpl<typeof NodeDefiniti
         if (why) throw invalidArgument(`volume_capability exceeds the volume's capabilities: ${why}`);
         const want = range?.required || (range?.limit && range.limit < v.capacity ? range.limit : v.capacity);
         if (want > v.capacity) {
-          throw grpcError(Status.OUT_OF_RANGE, `capacity_range asks for ${want} bytes but volume ${v.id} has ${v.capacity}: ControllerExpandVolume must grow it first`);
+          throw outOfRange(`capacity_range asks for ${want} bytes but volume ${v.id} has ${v.capacity}: ControllerExpandVolume must grow it first`);
         }
         if (want > v.nodeCapacity) v.nodeCapacity = want;
         return { capacityBytes: v.nodeCapacity };
@@ -217,13 +203,9 @@ export function nodeService(d: MemoryCsiDriver): ServiceImpl<typeof NodeDefiniti
         const why = incompatibility(cap, v);
         if (why) throw failedPrecondition(`volume_capability exceeds the volume's capabilities: ${why}`);
         d.checkContext(v, req.volumeContext);
-        if (d.strict && !v.publications.has(d.nodeId)) {
-          throw failedPrecondition(`volume ${v.id} is not controller-published to node ${d.nodeId}: ControllerPublishVolume must succeed before NodeStageVolume`);
-        }
+        if (d.strict) checkControllerPublished(v, d.nodeId, 'NodeStageVolume');
         const key = capabilityKey(cap);
-        if (v.staging) {
-          if (v.staging.path !== path) throw failedPrecondition(`volume ${v.id} is already staged at ${v.staging.path}; a volume has one staging_target_path per node`);
-          if (v.staging.capabilityKey !== key) throw alreadyExists(`volume ${v.id} is already staged at ${path} with a different volume_capability`);
+        if (repeatedStaging(v, path, key)) {
           if (v.staging.how === 'bind' && !isMountPoint(path)) await bindMount(v.dataPath, path, false);
           return {};
         }
@@ -255,9 +237,7 @@ export function nodeService(d: MemoryCsiDriver): ServiceImpl<typeof NodeDefiniti
         const v = d.volumeOrNotFound(req.volumeId);
         const st = v.staging;
         if (!st || st.path !== path) return {};
-        if (d.strict && v.targets.size) {
-          throw failedPrecondition(`volume ${v.id} is still published at ${[...v.targets.keys()].join(', ')}: every NodeUnpublishVolume must succeed before NodeUnstageVolume`);
-        }
+        if (d.strict) checkTargetsGone(v);
         if (st.how === 'bind') await unmount(path);
         pruneOwnDirs(store.ownDirs, path);
         v.staging = undefined;

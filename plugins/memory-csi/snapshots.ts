@@ -1,7 +1,7 @@
 // Controller service, snapshot half. A snapshot is a real copy of the volume's data taken when it
 // is cut, so it stays usable after its source volume is deleted (snapshots are independent).
 import type { ControllerDefinition, Snapshot } from '../../interfaces/gen/csi/csi.js';
-import { alreadyExists, grpcError, invalidArgument, notFound, Status } from '../../interfaces/grpc/errors.js';
+import { alreadyExists, invalidArgument, notFound, resourceExhausted } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import type { MemoryCsiDriver } from './driver.js';
@@ -23,7 +23,7 @@ export async function cutSnapshot(d: MemoryCsiDriver, v: VolumeRec, name: string
   const block = v.accessType === 'block';
   const size = dataBytes(v.dataPath, block);
   const available = d.store.availableBytes();
-  if (size > available) throw grpcError(Status.RESOURCE_EXHAUSTED, `not enough space to snapshot volume ${v.id}: ${size} bytes of data, ${available} available`);
+  if (size > available) throw resourceExhausted(`not enough space to snapshot volume ${v.id}: ${size} bytes of data, ${available} available`);
   const seq = d.store.nextSeq();
   const id = d.store.newSnapshotId(seq);
   const dataPath = d.dataPathFor('snapshots', id, block);
@@ -32,8 +32,7 @@ export async function cutSnapshot(d: MemoryCsiDriver, v: VolumeRec, name: string
     seq, id, name, sourceVolumeId: v.id, sizeBytes: v.capacity, dataBytes: size, accessType: v.accessType, fsType: v.fsType,
     parameters: { ...parameters }, groupId, dataPath, createdAt: at,
   };
-  d.store.snapshots.set(id, rec);
-  if (name) d.store.snapshotByName.set(name, id);
+  d.store.snapshots.add(rec);
   return rec;
 }
 
@@ -45,9 +44,8 @@ export function snapshotMethods(d: MemoryCsiDriver): SnapshotMethods {
       validName(req.name, 'name');
       required(req.sourceVolumeId, 'source_volume_id');
       return store.exclusive([`snapshot named ${req.name}`, `volume ${req.sourceVolumeId}`], async () => {
-        const existingId = store.snapshotByName.get(req.name);
-        if (existingId) {
-          const s = store.snapshots.get(existingId)!;
+        const s = store.snapshots.named(req.name);
+        if (s) {
           if (s.sourceVolumeId !== req.sourceVolumeId) {
             throw alreadyExists(`snapshot ${req.name} already exists as ${s.id} of volume ${s.sourceVolumeId}, not of ${req.sourceVolumeId}`);
           }

@@ -2,32 +2,21 @@
 // capacity accounting. Only records live here; the services decide what the spec allows.
 import { randomBytes } from 'node:crypto';
 import type { VolumeCapability, VolumeCondition } from '../../interfaces/gen/csi/csi.js';
-import { OperationLocks, type AccessType, type Segments } from '../../interfaces/csi/sdk/index.js';
+import {
+  NamedRecords, OperationLocks, type AccessType, type PublicationRec, type Segments, type StagingUse, type TargetUse,
+} from '../../interfaces/csi/sdk/index.js';
 
-export type { AccessType, Segments };
-
-/** ControllerPublishVolume to one node. */
-export interface PublicationRec {
-  nodeId: string;
-  readonly: boolean;
-  mode: number;
-  capabilityKey: string;
-  publishContext: Record<string, string>;
-}
+export type { AccessType, PublicationRec, Segments };
 
 /** NodeStageVolume on this node. `bind`: the data is bind-mounted there; `record`: bookkeeping only. */
-export interface StageRec {
-  path: string;
-  capabilityKey: string;
+export interface StageRec extends StagingUse {
   how: 'bind' | 'record';
 }
 
 /** NodePublishVolume on this node. */
-export interface TargetRec {
-  path: string;
-  readonly: boolean;
+export interface TargetRec extends TargetUse {
   capability: VolumeCapability;
-  capabilityKey: string;
+  /** '' when published without staging. */
   stagingPath: string;
   how: 'bind' | 'symlink';
 }
@@ -90,12 +79,9 @@ export interface GroupRec {
 const rand = () => randomBytes(4).toString('hex');
 
 export class Store {
-  readonly volumes = new Map<string, VolumeRec>();
-  readonly volumeByName = new Map<string, string>();
-  readonly snapshots = new Map<string, SnapshotRec>();
-  readonly snapshotByName = new Map<string, string>();
-  readonly groups = new Map<string, GroupRec>();
-  readonly groupByName = new Map<string, string>();
+  readonly volumes = new NamedRecords<VolumeRec>();
+  readonly snapshots = new NamedRecords<SnapshotRec>();
+  readonly groups = new NamedRecords<GroupRec>();
   /** Inline ephemeral volumes already removed: a repeated NodeUnpublishVolume for them is OK. */
   readonly goneEphemeral = new Set<string>();
   /** Directories the driver created outside its data dir (target parents, staging dirs). */

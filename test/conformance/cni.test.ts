@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { installCniBinary, invokeMemoryCni, MEMORY_CNI_TYPE } from '../../plugins/memory-cni/index.js';
 import { brokenCni, brokenCniInProcess, installBrokenCni } from '../../conformance/broken/cni.js';
 import { cniSuite } from '../../conformance/cni/suite.js';
-import { byId, cases, describeFailures, failedIds, memoryNet, runQuiet, tmp } from './helpers.js';
+import { byId, cases, describeFailures, failedIds, memoryNet, runQuiet, suiteBugs, tmp } from './helpers.js';
 import { reportFiles } from '../helpers/reports.js';
 
 const test = suite('conformance: CNI');
@@ -25,6 +25,8 @@ test('the healthy memory-cni (in-process) passes every case; not-applicable ones
     assert.is(byId(rep, 'cni.ipam.distinct-addresses-parallel')?.status, 'passed');
     assert.is(byId(rep, 'cni.chain.prev-result-preserved')?.status, 'not-applicable');
     assert.is(byId(rep, 'cni.leak-check')?.status, 'passed');
+    // Every passed case called the commands it declares.
+    assert.equal(suiteBugs(rep), []);
   } finally { t.cleanup(); }
 });
 

@@ -33,7 +33,7 @@ async function runAgainstHostpath(opts: { parallel?: number; reporters?: ReturnT
     for (const c of cases(rep).filter((x) => x.status === 'skipped' || x.status === 'not-applicable')) assert.ok(c.reason && c.reason.length > 10, `${c.id} is ${c.status} without a reason`);
     assert.is(byId(rep, 'csi.leak-check')?.status, 'passed', byId(rep, 'csi.leak-check')?.failure?.message);
     // What the driver does for real is exercised, not skipped.
-    for (const id of ['csi.node.lifecycle', 'csi.node.publish.readonly', 'csi.node.get-volume-stats', 'csi.node.publish.without-staging',
+    for (const id of ['csi.node.lifecycle', 'csi.node.publish-volume.readonly', 'csi.node.get-volume-stats', 'csi.node.publish-volume.without-staging',
       'csi.controller.create-volume.idempotent', 'csi.controller.list-volumes.max-entries', 'csi.controller.create-volume.clone', 'csi.snapshots.create.basic', 'csi.controller.expand-volume.grows']) {
       const c = byId(rep, id);
       assert.is(c?.status, 'passed', `${id}: ${c ? c.status : 'no such case'}`);

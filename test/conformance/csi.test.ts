@@ -3,7 +3,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { brokenCsi } from '../../conformance/broken/csi.js';
-import { byId, cases, describeFailures, failedIds, runQuiet, withCsi } from './helpers.js';
+import { CSI_RPCS } from '../../conformance/csi/kit.js';
+import { byId, cases, describeFailures, failedIds, runQuiet, suiteBugs, withCsi } from './helpers.js';
 import { reportFiles } from '../helpers/reports.js';
 
 const test = suite('conformance: CSI');
@@ -14,6 +15,15 @@ test('the healthy memory-csi passes every case; not-applicable ones say why', as
   assert.ok(rep.totals.passed >= 100, `only ${rep.totals.passed} passed`);
   for (const c of cases(rep).filter((x) => x.status === 'not-applicable' || x.status === 'skipped')) assert.ok(c.reason && c.reason.length > 10, `${c.id} has no reason`);
   assert.is(byId(rep, 'csi.leak-check')?.status, 'passed');
+  // Every passed case called the RPCs it declares.
+  assert.equal(suiteBugs(rep), []);
+  // The RPC coverage table: a row per CSI RPC; the cases about an RPC are the ones declaring it.
+  const cov = rep.suites[0].rpcCoverage!;
+  assert.equal(cov.map((r) => r.rpc), CSI_RPCS);
+  const publish = cov.find((r) => r.rpc === 'Node/NodePublishVolume')!;
+  assert.ok(publish.about!.some((c) => c.id === 'csi.node.publish-volume.idempotent'), JSON.stringify(publish.about));
+  assert.ok(publish.about!.every((c) => c.id.startsWith('csi.node.')), 'only Node cases declare NodePublishVolume');
+  assert.ok(publish.cases.length > publish.about!.length, 'more cases call NodePublishVolume on the way than are about it');
 });
 
 test('the healthy memory-csi also passes with 6 cases in parallel', async () => {

@@ -27,6 +27,8 @@ export function runQuiet(suites: Suite<any>[], opts: RunOptions = {}): Promise<R
 
 export const cases = (r: RunReport): CaseResult[] => r.suites.flatMap((s) => s.cases);
 export const byId = (r: RunReport, id: string): CaseResult | undefined => cases(r).find((c) => c.id === id);
+/** Notes the suite left about its own bugs (an undeclared rule, a declared rpc never called): none expected. */
+export const suiteBugs = (r: RunReport): string[] => cases(r).flatMap((c) => (c.notes ?? []).filter((n) => n.startsWith('suite bug')).map((n) => `${c.id}: ${n}`));
 export const failedIds = (r: RunReport) => cases(r).filter((c) => c.status === 'failed').map((c) => c.id);
 
 /** The CSI suite against memory-csi (or a broken variant of it) on a temp socket. */

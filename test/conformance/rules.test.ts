@@ -63,10 +63,10 @@ function sample(): Suite<null> {
   return {
     name: 'sample', title: 'Sample',
     cases: [
-      c({ id: 'sample.required', name: 'required', rules: ['runner.cleanup.deletes-succeed'], async run() { expectEqual(1 as number, 2, 'runner.cleanup.deletes-succeed', 'n'); } }),
-      c({ id: 'sample.optional', name: 'optional', tags: ['Optional'], rules: ['runner.cleanup.deletes-succeed'], async run() { expectEqual(1 as number, 2, 'runner.cleanup.deletes-succeed', 'n'); } }),
-      c({ id: 'sample.undeclared', name: 'names a rule it does not declare', rules: [], async run() { expectEqual(1 as number, 2, 'runner.leak-check.nothing-left', 'n'); } }),
-      c({ id: 'sample.unknown', name: 'names a rule nobody wrote', async run() { expectEqual(1 as number, 2, 'sample.no-such-rule', 'n'); } }),
+      c({ id: 'sample.required', name: 'required', rules: ['runner.cleanup.deletes-succeed'], async run() { expectEqual(1 as number, 2, { rule: 'runner.cleanup.deletes-succeed', what: 'n' }); } }),
+      c({ id: 'sample.optional', name: 'optional', tags: ['Optional'], rules: ['runner.cleanup.deletes-succeed'], async run() { expectEqual(1 as number, 2, { rule: 'runner.cleanup.deletes-succeed', what: 'n' }); } }),
+      c({ id: 'sample.undeclared', name: 'names a rule it does not declare', rules: [], async run() { expectEqual(1 as number, 2, { rule: 'runner.leak-check.nothing-left', what: 'n' }); } }),
+      c({ id: 'sample.unknown', name: 'names a rule nobody wrote', async run() { expectEqual(1 as number, 2, { rule: 'sample.no-such-rule', what: 'n' }); } }),
     ],
     async setup() { return { env: null, capabilities: new Set<string>() }; },
   };

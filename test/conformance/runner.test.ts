@@ -12,6 +12,8 @@ import { register, parseDuration } from '../../cli/commands/conformance.js';
 import {
   consoleReporter, expectCode, expectEqual, jsonText, junitXml, tapText, toJson, type CaseDef, type RunReport, type Suite,
 } from '../../conformance/runner/index.js';
+import { coverageLines } from '../../conformance/runner/reporters/format.js';
+import { rpcCoverage } from '../../conformance/runner/runner.js';
 import { byId, cases, runQuiet, tmp, withCsi } from './helpers.js';
 
 const test = suite('conformance: runner');
@@ -44,7 +46,7 @@ function sample(log: string[]): Suite<{ n: number }> {
         async run(ctx) {
           ctx.cleanup(() => { log.push('fail-cleanup-1'); }, 'first');
           ctx.cleanup(() => { log.push('fail-cleanup-2'); }, 'second');
-          expectEqual(1 as number, 2, 'RULE: one is two', 'the number');
+          expectEqual(1 as number, 2, { rule: 'RULE: one is two', what: 'the number' });
         },
       }),
       c({ id: 'sample.na', name: 'needs a capability', needs: ['cap:missing'], async run() { throw new Error('must not run'); } }),
@@ -54,7 +56,7 @@ function sample(log: string[]): Suite<{ n: number }> {
         id: 'sample.code', name: 'expects a code',
         async run(ctx) {
           const p = ctx.track('Svc/Do', { a: 1n }, Promise.reject(Object.assign(new Error('boom'), { code: 13, codeName: 'INTERNAL', details: 'boom' })));
-          await expectCode(p, 'NOT_FOUND', 'RULE: missing is NOT_FOUND');
+          await expectCode(p, 'NOT_FOUND', { rule: 'RULE: missing is NOT_FOUND' });
         },
       }),
       c({ id: 'sample.bad-cleanup', name: 'passes but its cleanup fails', async run(ctx) { ctx.cleanup(() => { throw new Error('cannot remove'); }, 'remove thing'); } }),
@@ -206,6 +208,31 @@ test('CLI: `conformance all --suites csi` runs against memory-csi and writes the
     process.exitCode = prevExit;
     t.cleanup();
   }
+});
+
+test('RPC coverage: rows by recorded name; the cases about an RPC are those that declare its proto name, not those that only called it', () => {
+  const calls = new Map([
+    ['Node/NodePublishVolume', { calls: 3, answers: { OK: 2, NOT_FOUND: 1 }, cases: new Set(['a', 'b']) }],
+  ]);
+  const results = [
+    { suite: 's', id: 'a', name: 'a', group: 'g', tags: [], durationMs: 1, status: 'passed' as const },
+    { suite: 's', id: 'b', name: 'b', group: 'g', tags: [], durationMs: 1, status: 'failed' as const },
+    { suite: 's', id: 'c', name: 'c', group: 'g', tags: [], durationMs: 1, status: 'not-applicable' as const },
+  ];
+  const defs = [
+    { id: 'a', name: 'a', group: 'g', rpc: ['NodePublishVolume'], run: async () => undefined },
+    { id: 'b', name: 'b', group: 'g', rpc: ['NodeStageVolume'], run: async () => undefined }, // called it on the way
+    { id: 'c', name: 'c', group: 'g', rpc: ['NodeStageVolume'], run: async () => undefined },
+    { id: 'd', name: 'd', group: 'g', rpc: ['NodePublishVolume'], run: async () => undefined }, // not selected: no result
+  ];
+  const rows = rpcCoverage(['Node/NodePublishVolume', 'Node/NodeStageVolume'], calls, results, { 'Node/NodeStageVolume': 'UNIMPLEMENTED' }, defs);
+  assert.equal(rows[0].about, [{ id: 'a', status: 'passed' }]);
+  assert.equal(rows[0].cases, [{ id: 'a', status: 'passed' }, { id: 'b', status: 'failed' }]);
+  assert.equal(rows[1].about, [{ id: 'b', status: 'failed' }, { id: 'c', status: 'not-applicable' }]);
+  const lines = coverageLines(rows);
+  assert.is(lines[0], 'RPC coverage: 1 of 2 RPCs called by cases, 2 with cases about them');
+  assert.match(lines[1], /^Node\/NodePublishVolume +3 calls +OK 2, NOT_FOUND 1; 2 cases: 1 passed, 1 failed; about it: 1 passed$/);
+  assert.match(lines[2], /^Node\/NodeStageVolume +0 calls +not called: UNIMPLEMENTED; about it: 1 failed, 1 not-applicable$/);
 });
 
 test('durations', () => {

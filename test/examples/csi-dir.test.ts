@@ -34,7 +34,7 @@ test('the CSI suite passes: every case that applies, nothing left behind', async
     const rep = await runQuiet([csiSuite({ endpoint, stagingDir: join(dir, 'staging'), targetDir: join(dir, 'target') })]);
     assertConformant(rep, 40);
     for (const id of ['csi.controller.create-volume.idempotent', 'csi.controller.create-volume.different-capacity-already-exists', 'csi.node.lifecycle',
-      'csi.node.publish.readonly', 'csi.node.get-volume-stats', 'csi.node.unpublish.unknown-volume', 'csi.leak-check']) {
+      'csi.node.publish-volume.readonly', 'csi.node.get-volume-stats', 'csi.node.unpublish-volume.unknown-volume', 'csi.leak-check']) {
       assert.is(byId(rep, id)?.status, 'passed', id);
     }
     assert.is(byId(rep, 'csi.snapshots.create.basic')?.status ?? 'not-applicable', 'not-applicable', 'no snapshots advertised');

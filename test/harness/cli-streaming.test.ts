@@ -126,6 +126,9 @@ t('port-forward: nginx in the pod answers an HTTP client on loopback until Ctrl-
   term.keys('sleep 100', 'Enter');
   await sleep(1000);
   term.keys('C-c');
+  // type the next line only at the new prompt: typed ahead, a terminal echoes it before the
+  // prompt and the answer lands on the prompt's line
+  await term.until(/^\^C\s*\n\/ #\s*$/m);
   term.keys('echo status $?', 'Enter');
   await term.until(/^status 130$/m);
   term.resize(120, 40);

@@ -1,7 +1,7 @@
 // interfaces/csi/sdk, the pure parts: field validation, volume capabilities, capability lists,
 // capacity ranges, topology, pagination tokens, operation locks, timestamps, path-safe ids and
-// containment, atomic state files and du/statfs statistics. Errors are checked by gRPC code and by
-// the field their message names.
+// containment, atomic state files, named records and the state file, the publication rules, and
+// du/statfs statistics. Errors are checked by gRPC code and by the field their message names.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -238,6 +238,80 @@ t('commandFailed keeps the tool\'s stderr as the INTERNAL message', () => {
   const e = sdk.commandFailed('mounting x', { stderr: 'mount: permission denied\n', message: 'Command failed' });
   assert.is(e.code, Status.INTERNAL);
   assert.is(e.message, 'mounting x: mount: permission denied');
+});
+
+t('records: by id and by name; a name is freed only while it points at the record; unnamed records are not found by name', () => {
+  const r = new sdk.NamedRecords<{ id: string; name: string }>();
+  const a = { id: 'a', name: 'pvc-1' };
+  r.add(a);
+  r.add({ id: 'inline', name: 'inline' }, ''); // no Create* name
+  r.add({ id: 'member', name: '' });
+  assert.is(r.size, 3);
+  assert.is(r.named('pvc-1'), a);
+  assert.is(r.named('inline'), undefined);
+  assert.is(r.named(''), undefined);
+  const b = { id: 'b', name: 'pvc-1' }; // the name taken over by a newer record
+  r.add(b);
+  r.remove(a);
+  assert.is(r.named('pvc-1'), b, 'removing the older record leaves the newer one its name');
+  assert.ok(!r.has('a'));
+  assert.equal([...r.values()].map((x) => x.id).sort(), ['b', 'inline', 'member']);
+  r.clear();
+  assert.is(r.size, 0);
+  assert.is(r.named('pvc-1'), undefined);
+});
+
+t('state file: absent reads as none, written atomically and read back; unreadable or another version refuses to start', () => {
+  const f = join(dir, 'driver-state.json');
+  assert.is(sdk.readStateFile(f, 1, 'drv'), undefined);
+  sdk.writeStateFile(f, { version: 1 as const, seq: 7 });
+  assert.equal(sdk.readStateFile<{ version: 1; seq: number }>(f, 1, 'drv'), { version: 1, seq: 7 });
+  assert.equal(readdirSync(dir).filter((n) => n.includes('driver-state.json')), ['driver-state.json'], 'no temp file left');
+  sdk.writeStateFile(f, { version: 2 });
+  assert.throws(() => sdk.readStateFile(f, 1, 'drv'), /drv: .*driver-state\.json has state version 2, this driver reads version 1/);
+  writeFileSync(f, '{"version": 1, ');
+  assert.throws(() => sdk.readStateFile(f, 1, 'drv'), /drv: cannot read .*driver-state\.json: .*refusing to start with an empty state/);
+  rmSync(f);
+});
+
+t('publications: a repeated publish answers as the first, a different one is ALREADY_EXISTS; per-node limit; unpublish waits for the node', () => {
+  const pub = { nodeId: 'n1', readonly: false, mode: Mode.SINGLE_NODE_WRITER, capabilityKey: 'k', publishContext: { x: '1' } };
+  const v: sdk.VolumeUse = { id: 'v1', publications: new Map([['n1', pub]]), targets: new Map() };
+  assert.equal(sdk.repeatedPublication(v, 'n1', 'k', false), { x: '1' });
+  assert.is(sdk.repeatedPublication(v, 'n2', 'k', false), undefined);
+  throwsCode(() => sdk.repeatedPublication(v, 'n1', 'k', true), Status.ALREADY_EXISTS, /v1 is already published to node n1/);
+  throwsCode(() => sdk.checkVolumesPerNode([v], 'n1', 1), Status.RESOURCE_EXHAUSTED, /node n1 already has 1 volumes published/);
+  sdk.checkVolumesPerNode([v], 'n1', 0); // 0: no limit
+  sdk.checkVolumesPerNode([v], 'n2', 1);
+  sdk.checkNodeReleased(v, 'n1', ['n1']); // nothing staged or published on the node
+  v.staging = { path: '/stage', capabilityKey: 'k' };
+  throwsCode(() => sdk.checkNodeReleased(v, 'n1', ['n1']), Status.FAILED_PRECONDITION, /still staged at \/stage on node n1/);
+  sdk.checkNodeReleased(v, 'n1', ['n2']); // another node: not this node's business
+  sdk.checkControllerPublished(v, 'n1', 'NodeStageVolume');
+  throwsCode(() => sdk.checkControllerPublished(v, 'n2', 'NodeStageVolume'), Status.FAILED_PRECONDITION, /must succeed before NodeStageVolume/);
+});
+
+t('publications: staging and targets — repeats are OK, conflicts name the path, one target per single-target mode', () => {
+  const v: sdk.VolumeUse = { id: 'v1', publications: new Map(), targets: new Map() };
+  assert.is(sdk.repeatedStaging(v, '/stage', 'k'), false);
+  throwsCode(() => sdk.checkStagedAt(v, '/stage'), Status.FAILED_PRECONDITION, /v1 is not staged at \/stage: NodeStageVolume must succeed first/);
+  v.staging = { path: '/stage', capabilityKey: 'k' };
+  assert.is(sdk.repeatedStaging(v, '/stage', 'k'), true);
+  throwsCode(() => sdk.repeatedStaging(v, '/other', 'k'), Status.FAILED_PRECONDITION, /already staged at \/stage; a volume has one staging_target_path/);
+  throwsCode(() => sdk.repeatedStaging(v, '/stage', 'other'), Status.ALREADY_EXISTS, /different volume_capability/);
+  sdk.checkStagedAt(v, '/stage');
+  sdk.checkTargetsGone(v);
+  const t1 = { path: '/t1', readonly: false, capabilityKey: 'k', stagingPath: '/stage' };
+  v.targets.set('/t1', t1);
+  throwsCode(() => sdk.checkTargetsGone(v), Status.FAILED_PRECONDITION, /still published at \/t1: every NodeUnpublishVolume/);
+  assert.is(sdk.repeatedTarget(v, '/t1', 'k', false, '/stage'), t1);
+  assert.is(sdk.repeatedTarget(v, '/t2', 'k', false, '/stage'), undefined);
+  throwsCode(() => sdk.repeatedTarget(v, '/t1', 'k', true, '/stage'), Status.ALREADY_EXISTS, /already published at \/t1 with a different/);
+  sdk.checkNewTarget([v], v, '/t2', 'k', Mode.SINGLE_NODE_MULTI_WRITER);
+  throwsCode(() => sdk.checkNewTarget([v], v, '/t2', 'k', Mode.SINGLE_NODE_SINGLE_WRITER), Status.FAILED_PRECONDITION, /access mode SINGLE_NODE_SINGLE_WRITER allows one target path/);
+  throwsCode(() => sdk.checkNewTarget([v], v, '/t2', 'other', Mode.SINGLE_NODE_MULTI_WRITER), Status.FAILED_PRECONDITION, /at \/t1 with a different volume_capability/);
+  const w: sdk.VolumeUse = { id: 'v2', publications: new Map(), targets: new Map() };
+  throwsCode(() => sdk.checkNewTarget([v, w], w, '/t1', 'k', Mode.SINGLE_NODE_WRITER), Status.FAILED_PRECONDITION, /target_path \/t1 is already in use by volume v1/);
 });
 
 t.run();

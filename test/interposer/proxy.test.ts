@@ -12,6 +12,8 @@ import { RpcError, Status } from '../../interfaces/grpc/errors.js';
 import { parseInterposerRules, readTranscript, startProxy, type InterposerRule, type RunningProxy } from '../../interfaces/interposer/index.js';
 import { serveMemoryCri } from '../../plugins/memory-cri/index.js';
 import { serveMemoryCsi } from '../../plugins/memory-csi/index.js';
+import { RuntimeServiceDefinition } from '../../interfaces/gen/cri/api.js';
+import { AUTHORITY_FORMS, RawH2Connection, rawCall } from '../helpers/h2-raw.js';
 
 const test = suite('interposer: gRPC proxy');
 
@@ -164,6 +166,40 @@ test('CSI services go through too; the socket is removed on close', async () => 
   }
   assert.not.ok(existsSync(join(dir, 'proxy.sock')));
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('any :authority through the proxy: raw HTTP/2 calls with the socket path (kubelet < 1.26, crictl 1.26, grpc-java) get memory-cri\'s answer', async () => {
+  await withProxy(parseInterposerRules([{ rpc: 'Status', times: 1, fail: { code: 'UNAVAILABLE', message: 'rule hit' } }]), async (_cri, p, record) => {
+    assert.is(p.endpoint.kind, 'unix');
+    const sock = (p.endpoint as { path: string }).path;
+    for (const [what, opts] of AUTHORITY_FORMS) {
+      const c = await RawH2Connection.open(sock);
+      try {
+        const r = await rawCall(c, RuntimeServiceDefinition, 'version', { version: `v-${what}` }, opts(sock));
+        assert.is(r.status, 0, `${what}: ${r.message}`);
+        assert.is(r.response!.runtimeName, 'triad-memory', what);
+        assert.is(r.response!.version, '0.1.0', `${what}: the upstream's answer`);
+      } finally {
+        c.close();
+      }
+    }
+    // the rules apply to such a client too: the first Status fails, the second passes
+    const c = await RawH2Connection.open(sock);
+    try {
+      const first = await rawCall(c, RuntimeServiceDefinition, 'status', {}, { authority: sock });
+      assert.is(first.status, Status.UNAVAILABLE);
+      assert.is(first.message, 'rule hit');
+      const second = await rawCall(c, RuntimeServiceDefinition, 'status', {}, { authority: sock });
+      assert.is(second.status, 0, second.message);
+      assert.ok(second.response!.status!.conditions.length > 0);
+    } finally {
+      c.close();
+    }
+    await p.close();
+    const t = readTranscript(record);
+    assert.is(t.filter((e) => e.method === 'RuntimeService/Version').length, AUTHORITY_FORMS.length);
+    assert.equal(t.filter((e) => e.method === 'RuntimeService/Status').map((e) => e.status.name), ['UNAVAILABLE', 'OK']);
+  });
 });
 
 test('rule errors name the field', () => {

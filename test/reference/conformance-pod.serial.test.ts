@@ -2,7 +2,8 @@
 // triad.yaml: containerd 1.6 with runc, the bridge CNI with host-local IPAM, the hostPath CSI
 // driver for claims and memory-csi for inline ephemeral volumes. Every case passes (the pod IP
 // is on the stack's bridge, so the node reaches it too) but the gRPC readiness probe case, which
-// is not applicable: the offline busybox image has no gRPC health server. Nothing of the run is
+// is not applicable: the offline busybox image has no gRPC health server, and the CNI fault case,
+// skipped: the stack's containerd runs CNI out of the suite's reach. Nothing of the run is
 // left: no sandbox, no address, no mount.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -34,9 +35,12 @@ it('the pod suite passes on containerd + bridge + hostPath: 0 failed, nothing le
     const failed = cases.filter((c) => c.status === 'failed');
     assert.is(failed.length, 0, failed.map((c) => `${c.id}: ${c.failure?.message}${c.failure?.rule ? ` [${c.failure.rule}]` : ''}`).join('\n'));
     for (const c of cases.filter((x) => x.status !== 'passed')) assert.ok(c.reason && c.reason.length > 20, `${c.id} has no reason`);
-    // the one exception: no program in the stack's busybox serves grpc.health.v1
-    assert.equal(cases.filter((c) => c.status !== 'passed').map((c) => `${c.id}: ${c.status}`), ['pod.probes.grpc-readiness: not-applicable'], 'on the reference stack every other case runs');
+    // the two exceptions: no program in the stack's busybox serves grpc.health.v1, and the stack's
+    // containerd runs CNI from its own configuration, where the suite cannot put the CNI shim
+    // (test/reference/pod-faults-private.serial.test.ts runs that case on a private containerd)
+    assert.equal(cases.filter((c) => c.status !== 'passed').map((c) => `${c.id}: ${c.status}`).sort(), ['pod.faults.cni-add-fails: skipped', 'pod.probes.grpc-readiness: not-applicable'], 'on the reference stack every other case runs');
     assert.match(cases.find((c) => c.id === 'pod.probes.grpc-readiness')!.reason!, /has no gRPC health server/);
+    assert.match(cases.find((c) => c.id === 'pod.faults.cni-add-fails')!.reason!, /runs CNI from its own configuration/);
     assert.ok(rep.totals.passed >= 22, `only ${rep.totals.passed} passed`);
     for (const id of ['pod.network.answers-from-node', 'pod.network.ip.cni-result-is-sandbox-ip', 'pod.network.ip.ipam-allocated-to-sandbox', 'pod.teardown.claim-volume-deleted', 'pod.leak-check']) {
       assert.is(cases.find((c) => c.id === id)?.status, 'passed', id);

@@ -1,6 +1,7 @@
-// The pod of issue #5 (shared-pod.ts) on every mixed combination of real and in-memory plugins,
-// each through one line of triad.yaml changed from the stack's own file, with the same checks
-// while it runs and the same "nothing left" checks after deletion:
+// The shared pod (shared-pod.ts: a PVC, init containers, a web server and its client) on every
+// mixed combination of real and in-memory plugins, each through one line of triad.yaml changed
+// from the stack's own file, with the same checks while it runs and the same "nothing left"
+// checks after deletion:
 //
 //   runtime      network                         storage (class)
 //   containerd   bridge CNI (containerd's)       memory CSI (memory)          harness-pod does hostPath

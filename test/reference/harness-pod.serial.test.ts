@@ -1,5 +1,5 @@
 // The harness kubelet on the real reference stack (containerd + runc, the bridge CNI, the
-// hostPath CSI driver daemon, images from the local registry): the pod of issue #5 from
+// hostPath CSI driver daemon, images from the local registry): the shared pod (shared-pod.ts) from
 // manifest to deletion, and deletion leaving nothing behind, each leftover checked by name.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -8,7 +8,7 @@ import { hostLocalAllocations } from '../../plugins/bridge/index.js';
 import { deleteSharedPod, runSharedPod, type PodNet, type SharedPodRun } from './shared-pod.js';
 import { stackNode, testOrSkip, useStack, type StackNode } from './stack.js';
 
-const t = suite('harness on the reference stack: the pod of issue #5 (containerd + bridge + hostPath)');
+const t = suite('harness on the reference stack: the shared pod with a PVC, init and app containers (containerd + bridge + hostPath)');
 const h = await useStack();
 const it = testOrSkip(t, h);
 const s = h.stack!;

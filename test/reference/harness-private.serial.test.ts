@@ -31,7 +31,7 @@ import { mountsUnder } from '../../plugins/containerd/index.js';
 import { findPids, pidAlive, waitFor } from '../../plugins/reference/proc.js';
 import { pickExtraSubnet } from '../../plugins/reference/index.js';
 import { deleteSharedPod, runSharedPod, type PodNet } from './shared-pod.js';
-import { FAST_KUBELET, stackNode, testOrSkip, useStack, type StackNode } from './stack.js';
+import { FAST_KUBELET, stackNode, testOrSkip, useStack } from './stack.js';
 
 const t = suite('harness: a private containerd from triad.yaml (runtime.type containerd without endpoint)');
 const h = await useStack();

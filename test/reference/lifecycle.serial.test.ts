@@ -14,7 +14,7 @@ import { hostLocalAllocations, linkExists } from '../../plugins/bridge/index.js'
 import { mountsUnder } from '../../plugins/containerd/index.js';
 import { extraSubnetRequest, referenceDown, referenceStatus, referenceUp, type UpResult } from '../../plugins/reference/index.js';
 import { findPids, pidAlive, run } from '../../plugins/reference/proc.js';
-import { testOrSkip, useStack } from './stack.js';
+import { checkConfig, testOrSkip, useStack } from './stack.js';
 
 const t = suite('reference stack: lifecycle');
 const h = await useStack();
@@ -46,7 +46,7 @@ async function cli(...args: string[]): Promise<{ code: number; out: string }> {
 }
 
 it('a second up finds the running stack (same PIDs) instead of starting another', async () => {
-  const again = await referenceUp();
+  const again = await referenceUp({ checkConfig });
   assert.ok(again.reused);
   assert.is(again.containerd!.pid, s.containerd!.pid);
   assert.is(again.registry!.pid, s.registry!.pid);
@@ -54,7 +54,7 @@ it('a second up finds the running stack (same PIDs) instead of starting another'
 });
 
 it('status: every component healthy; triad.yaml loads as a containerd + CNI config', async () => {
-  const st = await referenceStatus();
+  const st = await referenceStatus({ checkConfig });
   assert.ok(st.healthy, st.problems.join('; '));
   const cfg = loadConfig(s.triadYaml);
   assert.is(cfg.runtime.type, 'containerd');
@@ -86,7 +86,7 @@ it('CLI: `reference status` exits 0 when healthy and 1 for a missing stack; `up`
 
 it('a second private stack runs beside the first without colliding', async () => {
   // TRIAD_REFERENCE_SUBNET names the first stack's subnet (or a block for both)
-  other = await referenceUp({ stateDir: otherDir, subnet: extraSubnetRequest() });
+  other = await referenceUp({ stateDir: otherDir, subnet: extraSubnetRequest(), checkConfig });
   assert.not.ok(other.reused);
   assert.is.not(other.containerd!.socket, s.containerd!.socket);
   assert.is.not(other.network.bridge, s.network.bridge);
@@ -108,7 +108,7 @@ it('a second private stack runs beside the first without colliding', async () =>
   } finally {
     c.close();
   }
-  assert.ok((await referenceStatus()).healthy, 'the first stack is unaffected');
+  assert.ok((await referenceStatus({ checkConfig })).healthy, 'the first stack is unaffected');
 });
 
 it('referenceDown leaves nothing: no daemons or shims, bridge, mounts, netns, IPs, iptables rules or dirs', async () => {
@@ -131,7 +131,7 @@ it('referenceDown leaves nothing: no daemons or shims, bridge, mounts, netns, IP
   const again = await referenceDown({ stateDir: otherDir });
   assert.not.ok(again.found, 'a second down finds nothing');
   other = undefined;
-  assert.ok((await referenceStatus()).healthy, 'the first stack is still healthy');
+  assert.ok((await referenceStatus({ checkConfig })).healthy, 'the first stack is still healthy');
 });
 
 t.run();

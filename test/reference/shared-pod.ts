@@ -1,7 +1,8 @@
-// The pod of issue #5, run through the harness kubelet on real plugins, and the checks that its
-// deletion leaves nothing. Used by harness-pod (containerd + bridge + hostPath) and
-// harness-combos (every mixed runtime / network / CSI combination), so every combination runs
-// the SAME pod and the SAME checks; only what the network can honestly promise differs (PodNet).
+// The shared pod (a PVC, two init containers, a web server and its client), run through the
+// harness kubelet on real plugins, and the checks that its deletion leaves nothing. Used by
+// harness-pod (containerd + bridge + hostPath) and harness-combos (every mixed runtime /
+// network / CSI combination), so every combination runs the SAME pod and the SAME checks; only
+// what the network can honestly promise differs (PodNet).
 //
 // The pod: a PVC of the given storage class; two init containers that write /data/order in turn
 // (the second fails unless the first ran and finished); two app containers sharing the volume:
@@ -106,7 +107,7 @@ const CRI_LOG_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\
 
 const status = (p: Pod, c: string) => [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].find((s) => s.name === c);
 
-/** Apply the pod, wait until both app containers run and the client has fetched over localhost, and check everything the issue asks of a running pod. */
+/** Apply the pod, wait until both app containers run and the client has fetched over localhost, and check what a running pod must show (init order, shared volume, pod IP, served file). */
 export async function runSharedPod(node: StackNode, o: SharedPodOptions): Promise<SharedPodRun> {
   const k = node.kubelet;
   const timeoutMs = o.timeoutMs ?? 60_000;

@@ -15,7 +15,8 @@ import { CriClient } from '../../interfaces/cri/client.js';
 import { links } from '../../plugins/bridge/index.js';
 import { mountsUnder } from '../../plugins/containerd/index.js';
 import { run, which } from '../../plugins/reference/proc.js';
-import { isRoot, missingPackages, referenceDown, referenceStatus, referenceUp, type StackInfo, type UpResult } from '../../plugins/reference/index.js';
+import { parseConfigText } from '../../harness/config/config.js';
+import { isRoot, missingPackages, referenceDown, referenceStatus, referenceUp, type ConfigCheck, type StackInfo, type UpResult } from '../../plugins/reference/index.js';
 
 export interface StackHandle {
   available: boolean;
@@ -39,6 +40,9 @@ export function unavailableReason(): string | undefined {
   return undefined;
 }
 
+/** The stack's triad.yaml must pass the harness's own parser, as `triad reference` checks it. */
+export const checkConfig: ConfigCheck = (text, file) => { parseConfigText(text, file); };
+
 export async function useStack(opts: { stateDir?: string } = {}): Promise<StackHandle> {
   const reason = unavailableReason();
   if (reason) {
@@ -46,11 +50,11 @@ export async function useStack(opts: { stateDir?: string } = {}): Promise<StackH
     console.log(`(reference stack unavailable here: ${reason}; its tests are skipped)`);
     return { available: false, reason, owned: false, defer: () => undefined, release: async () => undefined };
   }
-  const before = await referenceStatus({ stateDir: opts.stateDir });
+  const before = await referenceStatus({ stateDir: opts.stateDir, checkConfig });
   const started = Date.now();
   let stack: UpResult;
   try {
-    stack = await referenceUp({ stateDir: opts.stateDir });
+    stack = await referenceUp({ stateDir: opts.stateDir, checkConfig });
   } catch (err) {
     // Root with the packages present: a failing up is a real failure, never a skip.
     throw new Error(`reference up failed: ${(err as Error).message}`);

@@ -33,21 +33,33 @@ export function failureText(r: CaseResult, withStack = false): string {
   return lines.join('\n');
 }
 
-/** The RPC coverage table as text rows: RPC, calls, answers by code, the results of the cases that called it. */
+/** "3 passed, 1 not-applicable" */
+function tallyOf(cases: Array<{ status: string }>): string {
+  const by: Record<string, number> = {};
+  for (const c of cases) by[c.status] = (by[c.status] ?? 0) + 1;
+  return Object.entries(by).map(([k, n]) => `${n} ${k}`).join(', ');
+}
+
+/**
+ * The RPC coverage table as text rows: RPC, calls, answers by code, the results of the cases that
+ * called it, and of the cases about it (those that declare it).
+ */
 export function coverageLines(rows: RpcCoverage[]): string[] {
   const called = rows.filter((r) => r.calls > 0).length;
+  const declared = rows.filter((r) => r.about?.length).length;
   const width = Math.max(...rows.map((r) => r.rpc.length), 3);
-  const out = [`RPC coverage: ${called} of ${rows.length} RPCs called by cases`];
+  const out = [`RPC coverage: ${called} of ${rows.length} RPCs called by cases, ${declared} with cases about them`];
   for (const r of rows) {
+    const about = r.about?.length ? `; about it: ${tallyOf(r.about)}` : '';
     if (!r.calls) {
-      out.push(`${r.rpc.padEnd(width)}  ${'0 calls'.padStart(9)}  not called${r.note ? `: ${r.note}` : ''}`);
+      out.push(`${r.rpc.padEnd(width)}  ${'0 calls'.padStart(9)}  not called${r.note ? `: ${r.note}` : ''}${about}`);
       continue;
     }
     const answers = Object.entries(r.answers).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
     const by: Record<string, number> = {};
     for (const c of r.cases) by[c.status] = (by[c.status] ?? 0) + 1;
     const results = Object.entries(by).map(([k, n]) => `${n} ${k}`).join(', ');
-    out.push(`${r.rpc.padEnd(width)}  ${`${r.calls} call${r.calls === 1 ? '' : 's'}`.padStart(9)}  ${answers}; ${r.cases.length} case${r.cases.length === 1 ? '' : 's'}: ${results}`);
+    out.push(`${r.rpc.padEnd(width)}  ${`${r.calls} call${r.calls === 1 ? '' : 's'}`.padStart(9)}  ${answers}; ${r.cases.length} case${r.cases.length === 1 ? '' : 's'}: ${results}${about}`);
   }
   return out;
 }

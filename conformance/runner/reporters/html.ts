@@ -96,13 +96,16 @@ function suiteSection(s: SuiteReport): string[] {
   if (s.rpcCoverage?.length) {
     const called = s.rpcCoverage.filter((r) => r.calls > 0).length;
     out.push(`<h3>RPC coverage: ${called} of ${s.rpcCoverage.length} RPCs called by cases</h3>`);
-    out.push('<table><tr><th>RPC</th><th>calls</th><th>answers</th><th>cases</th></tr>');
+    out.push('<table><tr><th>RPC</th><th>calls</th><th>answers</th><th>cases</th><th>cases about it</th></tr>');
     for (const r of s.rpcCoverage) {
       const answers = Object.entries(r.answers).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${e(k)} ${n}`).join(', ');
       const by: Record<string, number> = {};
       for (const c of r.cases) by[c.status] = (by[c.status] ?? 0) + 1;
       const cases = r.calls ? Object.entries(by).map(([k, n]) => `<span class="${e(k)}">${n} ${e(k)}</span>`).join(', ') : `<span class="none">not called${r.note ? `: ${e(r.note)}` : ''}</span>`;
-      out.push(`<tr><td>${e(r.rpc)}</td><td class="n">${r.calls}</td><td>${answers}</td><td>${cases}</td></tr>`);
+      const aboutBy: Record<string, number> = {};
+      for (const c of r.about ?? []) aboutBy[c.status] = (aboutBy[c.status] ?? 0) + 1;
+      const about = Object.entries(aboutBy).map(([k, n]) => `<span class="${e(k)}">${n} ${e(k)}</span>`).join(', ');
+      out.push(`<tr><td>${e(r.rpc)}</td><td class="n">${r.calls}</td><td>${answers}</td><td>${cases}</td><td>${about}</td></tr>`);
     }
     out.push('</table>');
   }

@@ -24,8 +24,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  cniError, contains, dispatch, formatIp, parseCidr, parseIp,
-  type CmdArgs, type DispatchOutput, type DnsConf, type IpConfig, type PluginConf, type PluginFuncs, type Result, type Route,
+  cniError, CniErrorCode, contains, dispatch, formatIp, parseCidr, parseIp, type CmdArgs, type DispatchOutput, type DnsConf, type IpConfig, type PluginConf, type PluginFuncs, type Result, type Route,
 } from 'triad/sdk/cni';
 
 export const STATIC_CNI_TYPE = 'triad-static';
@@ -49,29 +48,29 @@ export interface StaticConf {
 
 export function parseStaticConf(conf: PluginConf): StaticConf {
   const { addresses, gateway, routes = [], dns, dataDir = DEFAULT_DATA_DIR } = conf as Record<string, unknown>;
-  if (!Array.isArray(addresses) || addresses.length === 0) throw cniError(7, 'addresses must be a non-empty list of ip/prefix strings');
+  if (!Array.isArray(addresses) || addresses.length === 0) throw cniError(CniErrorCode.InvalidNetworkConfig, 'addresses must be a non-empty list of ip/prefix strings');
   const seen = new Set<string>();
   const cidrs = addresses.map((a, i) => {
     const c = parseCidr(a as string);
-    if (!c) throw cniError(7, `addresses[${i}] ${JSON.stringify(a)} is not an ip/prefix address`);
+    if (!c) throw cniError(CniErrorCode.InvalidNetworkConfig, `addresses[${i}] ${JSON.stringify(a)} is not an ip/prefix address`);
     const ip = formatIp(c);
-    if (seen.has(ip)) throw cniError(7, `addresses[${i}]: ${ip} is listed twice`);
+    if (seen.has(ip)) throw cniError(CniErrorCode.InvalidNetworkConfig, `addresses[${i}]: ${ip} is listed twice`);
     seen.add(ip);
     return c;
   });
   if (gateway !== undefined) {
     const gw = parseIp(gateway as string);
-    if (!gw) throw cniError(7, `gateway ${JSON.stringify(gateway)} is not an IP address`);
+    if (!gw) throw cniError(CniErrorCode.InvalidNetworkConfig, `gateway ${JSON.stringify(gateway)} is not an IP address`);
     const outside = cidrs.find((c) => c.family === gw.family && !contains(c, gw));
-    if (outside) throw cniError(7, `gateway ${gateway} is outside the subnet of ${formatIp(outside)}/${outside.prefix}`);
+    if (outside) throw cniError(CniErrorCode.InvalidNetworkConfig, `gateway ${gateway} is outside the subnet of ${formatIp(outside)}/${outside.prefix}`);
   }
-  if (!Array.isArray(routes)) throw cniError(7, 'routes must be a list');
+  if (!Array.isArray(routes)) throw cniError(CniErrorCode.InvalidNetworkConfig, 'routes must be a list');
   routes.forEach((r, i) => {
-    if (!parseCidr((r as Route)?.dst)) throw cniError(7, `routes[${i}].dst is not a CIDR`);
-    if ((r as Route).gw !== undefined && !parseIp((r as Route).gw!)) throw cniError(7, `routes[${i}].gw is not an IP address`);
+    if (!parseCidr((r as Route)?.dst)) throw cniError(CniErrorCode.InvalidNetworkConfig, `routes[${i}].dst is not a CIDR`);
+    if ((r as Route).gw !== undefined && !parseIp((r as Route).gw!)) throw cniError(CniErrorCode.InvalidNetworkConfig, `routes[${i}].gw is not an IP address`);
   });
-  if (dns !== undefined && (typeof dns !== 'object' || dns === null || Array.isArray(dns))) throw cniError(7, 'dns must be an object');
-  if (typeof dataDir !== 'string' || !dataDir) throw cniError(7, 'dataDir must be a non-empty string');
+  if (dns !== undefined && (typeof dns !== 'object' || dns === null || Array.isArray(dns))) throw cniError(CniErrorCode.InvalidNetworkConfig, 'dns must be an object');
+  if (typeof dataDir !== 'string' || !dataDir) throw cniError(CniErrorCode.InvalidNetworkConfig, 'dataDir must be a non-empty string');
   return {
     network: conf.name ?? '', // the skeleton has checked the name: safe as a path component
     addresses: cidrs.map((c) => `${formatIp(c)}/${c.prefix}`),
@@ -94,7 +93,7 @@ function list(conf: StaticConf): Allocation[] {
     names = readdirSync(conf.stateDir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw cniError(5, `cannot read state dir ${conf.stateDir}`, (e as Error).message);
+    throw cniError(CniErrorCode.IoFailure, `cannot read state dir ${conf.stateDir}`, (e as Error).message);
   }
   const out: Allocation[] = [];
   for (const ip of names) {
@@ -115,7 +114,7 @@ const find = (conf: StaticConf, containerID: string, ifName: string) =>
 function claim(conf: StaticConf, containerID: string, ifName: string): string {
   const mine = find(conf, containerID, ifName);
   if (mine) return conf.addresses.find((a) => ipOf(a) === mine.ip) ?? `${mine.ip}/${mine.ip.includes(':') ? 128 : 32}`;
-  try { mkdirSync(conf.stateDir, { recursive: true }); } catch (e) { throw cniError(5, `cannot create state dir ${conf.stateDir}`, (e as Error).message); }
+  try { mkdirSync(conf.stateDir, { recursive: true }); } catch (e) { throw cniError(CniErrorCode.IoFailure, `cannot create state dir ${conf.stateDir}`, (e as Error).message); }
   for (const address of conf.addresses) {
     const file = join(conf.stateDir, ipOf(address));
     let fd: number;
@@ -123,26 +122,26 @@ function claim(conf: StaticConf, containerID: string, ifName: string): string {
       fd = openSync(file, 'wx', 0o644); // O_CREAT|O_EXCL: fails with EEXIST when someone holds it
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw cniError(5, `cannot record allocation of ${address}`, (e as Error).message);
+      throw cniError(CniErrorCode.IoFailure, `cannot record allocation of ${address}`, (e as Error).message);
     }
     try {
       writeSync(fd, `${containerID}\n${ifName}`);
     } catch (e) {
       try { unlinkSync(file); } catch { /* gone */ }
-      throw cniError(5, `cannot record allocation of ${address}`, (e as Error).message);
+      throw cniError(CniErrorCode.IoFailure, `cannot record allocation of ${address}`, (e as Error).message);
     } finally {
       closeSync(fd);
     }
     return address;
   }
-  throw cniError(11, `all ${conf.addresses.length} addresses of network ${conf.network} are allocated`, 'addresses come back as attachments are deleted');
+  throw cniError(CniErrorCode.TryAgainLater, `all ${conf.addresses.length} addresses of network ${conf.network} are allocated`, 'addresses come back as attachments are deleted');
 }
 
 function free(a: Allocation): void {
   try {
     unlinkSync(a.file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw cniError(5, `cannot free ${a.ip}`, (e as Error).message);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw cniError(CniErrorCode.IoFailure, `cannot free ${a.ip}`, (e as Error).message);
   }
 }
 
@@ -164,9 +163,9 @@ export const staticCni: PluginFuncs = {
 
   check(a) {
     const conf = parseStaticConf(a.config);
-    if (!a.prevResult) throw cniError(7, 'CHECK needs prevResult (the ADD result)');
+    if (!a.prevResult) throw cniError(CniErrorCode.InvalidNetworkConfig, 'CHECK needs prevResult (the ADD result)');
     const mine = find(conf, a.containerID, a.ifName);
-    if (!mine) throw cniError(3, `no address is allocated to ${a.containerID}/${a.ifName} in network ${conf.network}`);
+    if (!mine) throw cniError(CniErrorCode.UnknownContainer, `no address is allocated to ${a.containerID}/${a.ifName} in network ${conf.network}`);
     const have = (a.prevResult.ips ?? []).map((i) => ipOf(i.address));
     if (!have.includes(mine.ip)) throw cniError(ADDRESS_MISMATCH, `${mine.ip} of ${a.containerID}/${a.ifName} is not in prevResult`, `prevResult has [${have.join(', ')}]`);
   },
@@ -185,7 +184,7 @@ export const staticCni: PluginFuncs = {
       closeSync(openSync(probe, 'w'));
       unlinkSync(probe);
     } catch (e) {
-      throw cniError(50, `state dir ${conf.stateDir} is not writable: ADD would fail`, (e as Error).message);
+      throw cniError(CniErrorCode.PluginNotAvailable, `state dir ${conf.stateDir} is not writable: ADD would fail`, (e as Error).message);
     }
   },
 

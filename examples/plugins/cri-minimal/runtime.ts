@@ -21,7 +21,7 @@ import {
   type ContainerConfig, type LinuxContainerResources, type PodSandboxConfig, type PodSandboxMetadata,
 } from 'triad/sdk/cri';
 import {
-  alreadyExists, bind, failedPrecondition, invalidArgument, notFound, serve, Status, StatusError, type Binding, type RunningServer,
+  alreadyExists, bind, deadlineExceeded, failedPrecondition, invalidArgument, notFound, serve, unknownError, type Binding, type RunningServer,
 } from 'triad/sdk';
 import { compile } from './process.js';
 
@@ -208,7 +208,7 @@ export function criMinimal(opts: CriMinimalOptions = {}): CriMinimal {
       const program = programOf(c, [...c.config.command, ...c.config.args]);
       if ('error' in program) {
         finish(c, 128, 'StartError', program.error); // as containerd: EXITED with 128, and the call fails
-        throw new StatusError(Status.UNKNOWN, `failed to start container "${c.id}": ${program.error}`);
+        throw unknownError(`failed to start container "${c.id}": ${program.error}`);
       }
       if (c.logPath) mkdirSync(dirname(c.logPath), { recursive: true });
       const term = new AbortController();
@@ -251,13 +251,13 @@ export function criMinimal(opts: CriMinimalOptions = {}): CriMinimal {
       const c = containerOr404(containerId);
       if (c.state !== ContainerState.CONTAINER_RUNNING) throw failedPrecondition(`container ${c.id} is not running`);
       const program = programOf(c, cmd);
-      if ('error' in program) throw new StatusError(Status.UNKNOWN, `exec failed: ${program.error}`);
+      if ('error' in program) throw unknownError(`exec failed: ${program.error}`);
       const out = { stdout: '', stderr: '' };
       const kill = new AbortController();
       const timer = Number(timeout) > 0 ? setTimeout(() => kill.abort(), Number(timeout) * 1000) : undefined;
       const exitCode = await program((line, stream) => { out[stream] += `${line}\n`; }, { term: new AbortController().signal, kill: kill.signal })
         .finally(() => clearTimeout(timer));
-      if (kill.signal.aborted) throw new StatusError(Status.DEADLINE_EXCEEDED, `exec timed out after ${timeout}s`);
+      if (kill.signal.aborted) throw deadlineExceeded(`exec timed out after ${timeout}s`);
       return { stdout: Buffer.from(out.stdout), stderr: Buffer.from(out.stderr), exitCode };
     },
     updateContainerResources({ containerId, linux }) {

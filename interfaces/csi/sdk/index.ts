@@ -11,6 +11,8 @@
 //   stats         du + statfs volume usage
 //   paths         path-safe ids and names, staying inside a root, target paths outside it
 //   atomic-file   crash-safe state files
+//   records       volumes/snapshots by id and by name, the versioned JSON state file
+//   publications  where a volume is in use and the spec's repeat/order rules over it
 //   errors, time  status helpers and protobuf timestamps
 export * from './advertise.js';
 export * from './atomic-file.js';
@@ -21,6 +23,8 @@ export * from './locks.js';
 export * from './mount.js';
 export * from './pagination.js';
 export * from './paths.js';
+export * from './publications.js';
+export * from './records.js';
 export * from './stats.js';
 export * from './time.js';
 export * from './topology.js';
