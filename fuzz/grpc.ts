@@ -7,7 +7,7 @@ import { Connection } from '../interfaces/grpc/client.js';
 import { codeName, RpcError, Status } from '../interfaces/grpc/errors.js';
 import type { MethodDef, ServiceDef } from '../interfaces/grpc/types.js';
 import { rule, type RuleRef } from './rules.js';
-import type { Execution, Finding, Json, Step } from './types.js';
+import type { Finding, Json, Step } from './types.js';
 
 /** The id kinds a target tracks (volume, snapshot, sandbox, container, image ...). */
 export interface RpcSpec {
