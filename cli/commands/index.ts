@@ -29,6 +29,7 @@ export const commands: CommandEntry[] = [
   { name: 'proxy', term: 'proxy [options]', description: 'interpose on a CRI runtime or CSI driver: forward every call, inject faults, record a transcript', load: () => import('./proxy.js') },
   { name: 'diff', term: 'diff [options] [files...]', description: 'run the same pods on two configurations (triad.yaml A and B) through the interposer and show where their calls, answers and final pod status diverge', load: () => import('./diff.js') },
   { name: 'conformance', term: 'conformance', description: 'run conformance suites against a CRI runtime, CSI driver or CNI plugin (or, with `all`, triad\'s in-memory plugins)', load: () => import('./conformance.js') },
+  { name: 'fuzz', term: 'fuzz', description: 'send generated call sequences (valid lifecycles, mutated) to a plugin and report crashes, hangs, wrong codes and broken answers as minimized replay files', load: () => import('./fuzz.js') },
   { name: 'report', term: 'report', description: 'reports over many conformance runs', load: () => import('./report.js') },
   { name: 'sonobuoy', term: 'sonobuoy', description: 'run the conformance suites on every node of a cluster with Sonobuoy', load: () => import('./sonobuoy.js') },
   { name: 'image', term: 'image', description: 'triad itself as a container image (for Sonobuoy plugins)', load: () => import('./image.js') },

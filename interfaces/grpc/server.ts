@@ -53,11 +53,21 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
+/**
+ * Longest status message sent. The message travels percent-encoded in the grpc-message trailer,
+ * and a trailer block past HTTP/2's header list limit (64 KiB in Node) is dropped: the caller then
+ * gets no status at all and waits for its deadline. An error echoing a huge request field (a 128
+ * KiB volume id, found by `triad fuzz`) did exactly that. 4096 UTF-16 units stay under 25 KiB encoded.
+ */
+export const MAX_STATUS_DETAILS = 4096;
+
+const capDetails = (d: string) => (d.length <= MAX_STATUS_DETAILS ? d : `${d.slice(0, MAX_STATUS_DETAILS)}… (${d.length - MAX_STATUS_DETAILS} more characters cut)`);
+
 function toServiceError(err: unknown): Partial<grpc.ServiceError> {
-  if (err instanceof StatusError) return { code: err.code, details: err.message };
+  if (err instanceof StatusError) return { code: err.code, details: capDetails(err.message) };
   const e = err as { code?: unknown; message?: string };
-  if (typeof e?.code === 'number' && e.code >= 0 && e.code <= 16) return { code: e.code, details: e.message ?? String(err) };
-  return { code: Status.INTERNAL, details: `internal error: ${e?.message ?? String(err)}` };
+  if (typeof e?.code === 'number' && e.code >= 0 && e.code <= 16) return { code: e.code, details: capDetails(e.message ?? String(err)) };
+  return { code: Status.INTERNAL, details: capDetails(`internal error: ${e?.message ?? String(err)}`) };
 }
 
 export interface ServerCallContext extends CallContext {

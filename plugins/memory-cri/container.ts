@@ -26,6 +26,12 @@ import {
 import { jsonInfo, matchLabels, newId, nowNs, serialized, Store, type ContainerRec, type SandboxRec } from './store.js';
 import { ContainerStdio } from './stdio.js';
 
+/**
+ * A CRI timeout (seconds, int64) as a setTimeout delay. Node turns any delay past 2^31-1 ms into
+ * 1 ms, so a huge grace period would end at once; ~24.8 days is as good as forever here.
+ */
+export const timerMs = (seconds: number): number => Math.min(seconds * 1000, 2 ** 31 - 1);
+
 const START_ERROR_EXIT = 128;
 
 export const stateName = (s: ContainerState): string => ContainerState[s] ?? String(s);
@@ -205,7 +211,7 @@ export async function stopContainer(rt: MemoryRuntime, c: ContainerRec, timeoutS
       const sig = name === 'SIGKILL' ? 'KILL' : parseSignal(name) ?? 'TERM';
       proc.kill(sig);
       let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((r) => { timer = setTimeout(r, timeoutS * 1000); });
+      const grace = new Promise<void>((r) => { timer = setTimeout(r, timerMs(timeoutS)); });
       await Promise.race([c.exited, grace]);
       clearTimeout(timer);
     }

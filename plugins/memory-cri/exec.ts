@@ -8,7 +8,7 @@
 import { ContainerState, RuntimeServiceDefinition } from '../../interfaces/gen/cri/api.js';
 import { deadlineExceeded, failedPrecondition, invalidArgument, notFound, unimplemented, unknownError } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
-import { containerOr404, stateName } from './container.js';
+import { containerOr404, stateName, timerMs } from './container.js';
 import type { MemoryRuntime } from './runtime.js';
 import { BufferSink, emptyInput, resolveArgv, spawn } from './sim/index.js';
 
@@ -50,7 +50,7 @@ export function execService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeServic
       const proc = c.proc.spawnChild();
       const timeoutS = Number(req.timeout);
       let timedOut = false;
-      const timer = timeoutS > 0 ? setTimeout(() => { timedOut = true; proc.kill('KILL'); }, timeoutS * 1000) : undefined;
+      const timer = timeoutS > 0 ? setTimeout(() => { timedOut = true; proc.kill('KILL'); }, timerMs(timeoutS)) : undefined;
       const onAbort = () => proc.kill('KILL');
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       try {

@@ -25,6 +25,7 @@ t.before(async () => {
     bind(csi.ControllerDefinition, {
       createVolume: (req) => {
         if (!req.name) throw invalidArgument('name is required');
+        if (req.name.length > 1000) throw invalidArgument(`name ${req.name} is too long`);
         return { volume: { volumeId: `v-${req.name}`, capacityBytes: req.capacityRange?.requiredBytes ?? 0n, volumeContext: { secretSeen: String(req.secrets.password === 'x') } } };
       },
     }),
@@ -75,6 +76,15 @@ t('SnapshotMetadata server stream', async () => {
   const got: bigint[] = [];
   for await (const r of client.snapshotMetadata.getMetadataAllocated({ snapshotId: 's', startingOffset: 100n })) got.push(r.blockMetadata[0].byteOffset);
   assert.equal(got, [100n, 4196n]);
+});
+
+t('an error echoing a 128 KiB field still reaches the caller (cut short), not a deadline', async () => {
+  const started = Date.now();
+  const err = await client.controller.createVolume({ name: '\u00e9'.repeat(128 * 1024) }).then(() => undefined, (e: unknown) => e);
+  assert.instance(err, RpcError);
+  assert.is((err as RpcError).codeName, 'INVALID_ARGUMENT');
+  assert.ok(Date.now() - started < 1500, `took ${Date.now() - started} ms`);
+  assert.match((err as RpcError).details, /more characters cut\)$/);
 });
 
 t.run();

@@ -128,6 +128,14 @@ t('StopContainer: a process ignoring TERM is killed after the timeout → 137', 
   assert.is((await status(trapped)).exitCode, 137);
 });
 
+t('StopContainer with a timeout past what a Node timer holds (int64 max seconds) still waits for the TERM handler', async () => {
+  // Found by triad fuzz cri: the grace period overflowed setTimeout and became 1 ms, so the handler was cut off by KILL.
+  const id = await create(['sh', '-c', "trap 'sleep 0.2; exit 5' TERM; sleep infinity"]);
+  await h.client.runtime.startContainer({ containerId: id });
+  await h.client.runtime.stopContainer({ containerId: id, timeout: 9223372036854775807n });
+  assert.is((await status(id)).exitCode, 5);
+});
+
 t('StopContainer with timeout 0 kills at once (137), even a process that would handle TERM', async () => {
   const id = await create(['sh', '-c', "trap 'exit 0' TERM; sleep infinity"]);
   await h.client.runtime.startContainer({ containerId: id });

@@ -118,6 +118,14 @@ t('ExecSync timeout: DEADLINE_EXCEEDED after the timeout; the exec is killed, th
   await h.client.runtime.stopContainer({ containerId: id, timeout: 0n });
 });
 
+t('ExecSync with a timeout past what a Node timer holds (int64 max seconds) lets the command finish', async () => {
+  // Found by triad fuzz cri: the timeout overflowed setTimeout and fired after 1 ms.
+  const id = await run(['sleep', 'infinity']);
+  const r = await h.client.runtime.execSync({ containerId: id, cmd: ['sh', '-c', 'sleep 0.2; exit 3'], timeout: 9223372036854775807n });
+  assert.is(r.exitCode, 3);
+  await h.client.runtime.stopContainer({ containerId: id, timeout: 0n });
+});
+
 t('Exec, Attach, PortForward check their request as kubelet\'s streaming library does; CheckpointContainer answers UNIMPLEMENTED', async () => {
   const id = await run(['sleep', '3600']);
   await fails(h.client.runtime.exec({ containerId: 'x', cmd: ['sh'], stdout: true }), 'NOT_FOUND', /x/);
