@@ -282,4 +282,10 @@ t('runtime: setuid-euid (the nonewprivs image) prints 0 unless no_new_privs is s
   assert.is((await exec(['setuid-euid'], hst)).out, 'Effective uid: 1000\n');
 });
 
+t('timeout: a limit past 2^31-1 ms does not fire at once; 0 means no limit; a short one kills with 124', async () => {
+  assert.is((await exec(['timeout', '9999999', 'sleep', '0.2'], host())).code, 0);
+  assert.is((await exec(['timeout', '0', 'sleep', '0.2'], host())).code, 0);
+  assert.is((await exec(['timeout', '0.1', 'sleep', '5'], host())).code, 124);
+});
+
 t.run();

@@ -869,7 +869,8 @@ def('timeout', async (c) => {
   if (!Number.isFinite(secs) || !rest.length) { c.io.err.write('timeout: usage: timeout SECS PROG ARGS\n'); return 125; }
   const child = c.proc.spawnChild();
   let timedOut = false;
-  const timer = setTimeout(() => { timedOut = true; child.kill('TERM'); }, secs * 1000);
+  // 0 disables the limit, as in coreutils; a delay past 2^31-1 ms would fire at once in Node
+  const timer = secs > 0 ? setTimeout(() => { timedOut = true; child.kill('TERM'); }, Math.min(secs * 1000, 2 ** 31 - 1)) : undefined;
   try {
     const r = await c.proc.race(child.run(() => runProgram({ ...c, proc: child, argv: rest }, 'timeout')));
     return timedOut ? 124 : r.exitCode;
