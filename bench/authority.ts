@@ -19,9 +19,13 @@ import { listenUnix } from '../interfaces/grpc/authority.js';
 import { Connection } from '../interfaces/grpc/client.js';
 import { grpcDefinition } from '../interfaces/grpc/definition.js';
 
-const { values } = parseArgs({ options: {
-  calls: { type: 'string', default: '4000' }, rounds: { type: 'string', default: '5' }, warmup: { type: 'string', default: '11000' },
-} });
+const { values } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '4000' },
+    rounds: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '11000' },
+  },
+});
 const calls = Number(values.calls);
 const rounds = Number(values.rounds);
 const dir = mkdtempSync(join(tmpdir(), 'bench-authority-'));
@@ -40,7 +44,14 @@ async function start(kind: 'grpc-js bind' | 'filtered'): Promise<{ socket: strin
   const s = newServer();
   if (kind === 'filtered') {
     const l = await listenUnix(s, socket);
-    return { socket, stop: () => { l.close(); s.forceShutdown(); l.destroyAll(); } };
+    return {
+      socket,
+      stop: () => {
+        l.close();
+        s.forceShutdown();
+        l.destroyAll();
+      },
+    };
   }
   await new Promise<void>((res, rej) => s.bindAsync(`unix:${socket}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())));
   return { socket, stop: () => s.forceShutdown() };
@@ -55,9 +66,11 @@ async function measure(socket: string, concurrency: number, n = calls): Promise<
   let next = 0;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < n) await rt.version({ version: 'v1' });
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < n) await rt.version({ version: 'v1' });
+    }),
+  );
   const cpu = process.cpuUsage(cpu0);
   const wall = ((performance.now() - t0) * 1000) / n;
   conn.close();
@@ -67,17 +80,25 @@ async function measure(socket: string, concurrency: number, n = calls): Promise<
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const servers = { plain: await start('grpc-js bind'), filtered: await start('filtered') };
 try {
-  const warm = { filtered: await measure(servers.filtered.socket, 32, Number(values.warmup)), plain: await measure(servers.plain.socket, 32, Number(values.warmup)) };
-  console.log(`warm-up (${values.warmup} calls each, c=32): grpc-js bind ${warm.plain.cpu.toFixed(1)} µs CPU/call, filtered ${warm.filtered.cpu.toFixed(1)} µs CPU/call`);
+  const warm = {
+    filtered: await measure(servers.filtered.socket, 32, Number(values.warmup)),
+    plain: await measure(servers.plain.socket, 32, Number(values.warmup)),
+  };
+  console.log(
+    `warm-up (${values.warmup} calls each, c=32): grpc-js bind ${warm.plain.cpu.toFixed(1)} µs CPU/call, filtered ${warm.filtered.cpu.toFixed(1)} µs CPU/call`,
+  );
   for (const c of [1, 32]) {
     const res = { plain: [] as { wall: number; cpu: number }[], filtered: [] as { wall: number; cpu: number }[] };
     for (let r = 0; r < rounds; r++) {
       for (const k of (r % 2 ? ['filtered', 'plain'] : ['plain', 'filtered']) as ('plain' | 'filtered')[]) res[k].push(await measure(servers[k].socket, c));
     }
     for (const m of ['cpu', 'wall'] as const) {
-      const p = median(res.plain.map((x) => x[m])), f = median(res.filtered.map((x) => x[m]));
-      console.log(`c=${c} ${m.padEnd(4)} (${calls} calls x ${rounds} rounds, median): grpc-js bind ${p.toFixed(1)} µs/call, filtered ${f.toFixed(1)} µs/call, ` +
-        `added ${(f - p).toFixed(1)} µs (${(((f - p) / p) * 100).toFixed(1)}%)`);
+      const p = median(res.plain.map((x) => x[m])),
+        f = median(res.filtered.map((x) => x[m]));
+      console.log(
+        `c=${c} ${m.padEnd(4)} (${calls} calls x ${rounds} rounds, median): grpc-js bind ${p.toFixed(1)} µs/call, filtered ${f.toFixed(1)} µs/call, ` +
+          `added ${(f - p).toFixed(1)} µs (${(((f - p) / p) * 100).toFixed(1)}%)`,
+      );
     }
   }
 } finally {

@@ -15,7 +15,13 @@ import { openTarget } from '../fuzz/targets.js';
 import { ControllerDefinition, VolumeCapability_AccessMode_Mode as Mode } from '../interfaces/gen/csi/csi.js';
 import { Connection } from '../interfaces/grpc/client.js';
 
-export interface FuzzRate { seconds: number; fuzz: { runs: number; calls: number; callsPerSec: number }; floor: { calls: number; callsPerSec: number }; ratio: number; loadavg: number[] }
+export interface FuzzRate {
+  seconds: number;
+  fuzz: { runs: number; calls: number; callsPerSec: number };
+  floor: { calls: number; callsPerSec: number };
+  ratio: number;
+  loadavg: number[];
+}
 
 export async function fuzzRate(seconds = 10): Promise<FuzzRate> {
   const dir = mkdtempSync(join(tmpdir(), 'triad-bench-fuzz-'));
@@ -23,7 +29,11 @@ export async function fuzzRate(seconds = 10): Promise<FuzzRate> {
   try {
     const t = await openTarget({ kind: 'csi', endpoint: csi.endpoint, callTimeoutMs: 30_000, mutableParameters: { tier: 'gold' } });
     let report;
-    try { report = await fuzz(t.target, { seed: 1, durationMs: seconds * 1000, minimizeTries: 0 }); } finally { await t.close(); }
+    try {
+      report = await fuzz(t.target, { seed: 1, durationMs: seconds * 1000, minimizeTries: 0 });
+    } finally {
+      await t.close();
+    }
     // The floor: create and delete volumes as fast as the driver answers, one channel, no checks.
     const conn = new Connection(csi.endpoint);
     const ctl = conn.service(ControllerDefinition);
@@ -36,7 +46,9 @@ export async function fuzzRate(seconds = 10): Promise<FuzzRate> {
         await ctl.deleteVolume({ volumeId: v.volume!.volumeId });
         calls += 2;
       }
-    } finally { conn.close(); }
+    } finally {
+      conn.close();
+    }
     const floorRate = calls / ((performance.now() - t0) / 1000);
     const fuzzRate = report.calls / (report.ms / 1000);
     const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -55,7 +67,10 @@ export async function fuzzRate(seconds = 10): Promise<FuzzRate> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
-  const opt = (n: string) => { const i = args.indexOf(n); return i >= 0 ? args[i + 1] : undefined; };
+  const opt = (n: string) => {
+    const i = args.indexOf(n);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
   const seconds = Number(opt('--seconds') ?? 10);
   if (!(seconds > 0)) throw new Error('--seconds must be a positive number');
   const r = await fuzzRate(seconds);

@@ -6,14 +6,45 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-interface CallFrame { functionName: string; url: string; lineNumber: number; columnNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame; children?: number[]; hitCount?: number }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+  columnNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+  hitCount?: number;
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
 
-export interface Row { name: string; ms: number; pct: number }
-export interface ProfileSummary { totalMs: number; byFunction: Row[]; byFile: Row[]; byOwner: Row[]; inclusive: Row[]; callers: Row[] }
+export interface Row {
+  name: string;
+  ms: number;
+  pct: number;
+}
+export interface ProfileSummary {
+  totalMs: number;
+  byFunction: Row[];
+  byFile: Row[];
+  byOwner: Row[];
+  inclusive: Row[];
+  callers: Row[];
+}
 
-const short = (url: string) => url.replace(/^file:\/\//, '').replace(/^.*\/work\/main\//, '').replace(/^.*node_modules\//, 'nm:');
+const short = (url: string) =>
+  url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/work\/main\//, '')
+    .replace(/^.*node_modules\//, 'nm:');
 
 export function summarizeProfile(p: Profile, opts: { top?: number; focus?: RegExp; callers?: RegExp } = {}): ProfileSummary {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
@@ -58,18 +89,27 @@ export function summarizeProfile(p: Profile, opts: { top?: number; focus?: RegEx
       const seen = new Set<string>();
       for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
         const l = label(byId.get(cur)!.callFrame);
-        if (opts.focus.test(l) && !seen.has(l)) { seen.add(l); incl.set(l, (incl.get(l) ?? 0) + ms); }
+        if (opts.focus.test(l) && !seen.has(l)) {
+          seen.add(l);
+          incl.set(l, (incl.get(l) ?? 0) + ms);
+        }
       }
     }
   }
-  const rows = (m: Map<string, number>) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, opts.top ?? 30)
-    .map(([name, ms]) => ({ name, ms: Math.round(ms * 10) / 10, pct: total ? Math.round((ms / total) * 1000) / 10 : 0 }));
+  const rows = (m: Map<string, number>) =>
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, opts.top ?? 30)
+      .map(([name, ms]) => ({ name, ms: Math.round(ms * 10) / 10, pct: total ? Math.round((ms / total) * 1000) / 10 : 0 }));
   return { totalMs: Math.round(total), byFunction: rows(fn), byFile: rows(file), byOwner: rows(owner), inclusive: rows(incl), callers: rows(callers) };
 }
 
 function main(argv: string[]): void {
   const file = argv.find((a, i) => !a.startsWith('--') && !/^\d+$/.test(a) && !['--focus', '--callers', '--top'].includes(argv[i - 1]));
-  if (!file) { process.stderr.write('usage: tsx bench/profile-summary.ts FILE.cpuprofile [--top N] [--focus REGEX] [--callers REGEX] [--files] [--owners]\n'); process.exit(2); }
+  if (!file) {
+    process.stderr.write('usage: tsx bench/profile-summary.ts FILE.cpuprofile [--top N] [--focus REGEX] [--callers REGEX] [--files] [--owners]\n');
+    process.exit(2);
+  }
   const top = Number(argv[argv.indexOf('--top') + 1]) || 30;
   const fi = argv.indexOf('--focus');
   const focus = fi >= 0 ? new RegExp(argv[fi + 1]) : undefined;

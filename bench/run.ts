@@ -80,8 +80,12 @@ export function parseArgs(argv: string[]): BenchOptions {
     const val = () => inline ?? argv[++i];
     if (flag === '--quick') o.quick = true;
     else if (flag === '--only') {
-      const list = (val() ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-      for (const s of list) if (!SECTIONS.includes(s as Section)) throw new Error(`--only: unknown section ${JSON.stringify(s)} (known: ${SECTIONS.join(', ')})`);
+      const list = (val() ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const s of list)
+        if (!SECTIONS.includes(s as Section)) throw new Error(`--only: unknown section ${JSON.stringify(s)} (known: ${SECTIONS.join(', ')})`);
       if (!list.length) throw new Error('--only needs a section list');
       o.only = list as Section[];
     } else if (flag === '--out') o.out = val() ?? '';
@@ -90,12 +94,16 @@ export function parseArgs(argv: string[]): BenchOptions {
     else if (flag === '--rounds') o.rounds = num(val(), '--rounds');
     else if (flag === '--scale') o.scalePods = (val() ?? '').split(',').map((s) => num(s, '--scale'));
     else if (flag === '--parallel') o.parallel = num(val(), '--parallel');
-    else if (flag === '--big') { const v = val(); o.bigPods = v === '0' ? 0 : num(v, '--big'); }
-    else if (flag === '--quiet') o.quiet = true;
+    else if (flag === '--big') {
+      const v = val();
+      o.bigPods = v === '0' ? 0 : num(v, '--big');
+    } else if (flag === '--quiet') o.quiet = true;
     else if (flag === '--tmpdir') o.tmpdir = val();
     else if (flag === '--from') o.from = val();
-    else if (flag === '--help' || flag === '-h') { process.stdout.write(USAGE); process.exit(0); }
-    else throw new Error(`unknown option ${a}\n${USAGE}`);
+    else if (flag === '--help' || flag === '-h') {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}\n${USAGE}`);
   }
   if (!o.out) throw new Error('--out needs a directory');
   if (o.requireReference && o.noReference) throw new Error('--reference and --no-reference contradict each other');
@@ -106,8 +114,38 @@ export function parseArgs(argv: string[]): BenchOptions {
 /** The sizes of everything, full or quick. */
 function sizes(o: BenchOptions) {
   return o.quick
-    ? { rounds: o.rounds ?? 2, c1: 12, c32: 64, warmup: 8, refPods: 3, scale: o.scalePods ?? [100, 300], big: o.bigPods ?? 0, churnPods: 50, churnCycles: 3, refScale: 5, limitCases: 3, parallel: o.parallel ?? 4, proxyCalls: 30, startupRounds: 3 }
-    : { rounds: o.rounds ?? 6, c1: 200, c32: 1000, warmup: 100, refPods: 20, scale: o.scalePods ?? [1000, 10_000], big: o.bigPods ?? 30_000, churnPods: 1000, churnCycles: 4, refScale: 100, limitCases: undefined, parallel: o.parallel ?? 8, proxyCalls: 2000, startupRounds: 20 };
+    ? {
+        rounds: o.rounds ?? 2,
+        c1: 12,
+        c32: 64,
+        warmup: 8,
+        refPods: 3,
+        scale: o.scalePods ?? [100, 300],
+        big: o.bigPods ?? 0,
+        churnPods: 50,
+        churnCycles: 3,
+        refScale: 5,
+        limitCases: 3,
+        parallel: o.parallel ?? 4,
+        proxyCalls: 30,
+        startupRounds: 3,
+      }
+    : {
+        rounds: o.rounds ?? 6,
+        c1: 200,
+        c32: 1000,
+        warmup: 100,
+        refPods: 20,
+        scale: o.scalePods ?? [1000, 10_000],
+        big: o.bigPods ?? 30_000,
+        churnPods: 1000,
+        churnCycles: 4,
+        refScale: 100,
+        limitCases: undefined,
+        parallel: o.parallel ?? 8,
+        proxyCalls: 2000,
+        startupRounds: 20,
+      };
 }
 
 function pickTmpdir(given?: string): string {
@@ -133,12 +171,14 @@ function fileCreateUs(dir: string, n = 200): number {
   }
 }
 
-const planFor = (image: string) => (d: Driver): PlanOptions => ({
-  image,
-  logRoot: d instanceof FloorDriver ? d.logRoot : '/nonexistent', // triad sends its own configs; only the Pod is used
-  instance: 'triad-bench',
-  cgroupDriver: d instanceof FloorDriver ? d.cgroupDriver : 'cgroupfs',
-});
+const planFor =
+  (image: string) =>
+  (d: Driver): PlanOptions => ({
+    image,
+    logRoot: d instanceof FloorDriver ? d.logRoot : '/nonexistent', // triad sends its own configs; only the Pod is used
+    instance: 'triad-bench',
+    cgroupDriver: d instanceof FloorDriver ? d.cgroupDriver : 'cgroupfs',
+  });
 
 async function withDrivers<T>(mk: () => Promise<[FloorDriver, TriadDriver]>, fn: (f: FloorDriver, t: TriadDriver) => Promise<T>): Promise<T> {
   const [f, t] = await mk();
@@ -152,11 +192,21 @@ async function withDrivers<T>(mk: () => Promise<[FloorDriver, TriadDriver]>, fn:
 
 const memoryDrivers = async (): Promise<[FloorDriver, TriadDriver]> => {
   const f = await FloorDriver.create();
-  try { return [f, await TriadDriver.create()]; } catch (e) { await f.close(); throw e; }
+  try {
+    return [f, await TriadDriver.create()];
+  } catch (e) {
+    await f.close();
+    throw e;
+  }
 };
 const referenceDrivers = (ref: ReferenceStack) => async (): Promise<[FloorDriver, TriadDriver]> => {
   const f = await FloorDriver.create({ endpoint: ref.endpoint });
-  try { return [f, await TriadDriver.create({ raw: ref.raw })]; } catch (e) { await f.close(); throw e; }
+  try {
+    return [f, await TriadDriver.create({ raw: ref.raw })];
+  } catch (e) {
+    await f.close();
+    throw e;
+  }
 };
 
 /**
@@ -178,7 +228,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResults> {
 }
 
 async function measure(o: BenchOptions, lockHeld: boolean): Promise<BenchResults> {
-  const log = (m: string) => { if (!o.quiet) process.stderr.write(`${m}\n`); };
+  const log = (m: string) => {
+    if (!o.quiet) process.stderr.write(`${m}\n`);
+  };
   const z = sizes(o);
   const osTmp = tmpdir();
   const stateRoot = pickTmpdir(o.tmpdir);
@@ -187,14 +239,29 @@ async function measure(o: BenchOptions, lockHeld: boolean): Promise<BenchResults
   log(`state dirs under ${stateRoot} (creating a file: ${fs.createUs} µs CPU; under ${osTmp}: ${fs.osTmpdirCreateUs} µs)`);
   const t0 = performance.now();
   let commit: string | undefined;
-  try { commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { /* not a checkout */ }
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    /* not a checkout */
+  }
   const r: BenchResults = {
     version: 1,
     startedAt: new Date().toISOString(),
     durationMs: 0,
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     quick: o.quick,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', node: process.version, platform: `${process.platform}/${process.arch}`, loadavgStart: loadavg(), loadavgEnd: [], commit, fs },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? '?',
+      node: process.version,
+      platform: `${process.platform}/${process.arch}`,
+      loadavgStart: loadavg(),
+      loadavgEnd: [],
+      commit,
+      fs,
+    },
     errors: {},
     targets: [],
   };
@@ -202,7 +269,12 @@ async function measure(o: BenchOptions, lockHeld: boolean): Promise<BenchResults
   const section = async (name: string, fn: () => Promise<void>) => {
     const s0 = performance.now();
     log(`== ${name}`);
-    try { await fn(); } catch (e) { r.errors[name] = (e as Error).stack ?? String(e); log(`${name} failed: ${(e as Error).message}`); }
+    try {
+      await fn();
+    } catch (e) {
+      r.errors[name] = (e as Error).stack ?? String(e);
+      log(`${name} failed: ${(e as Error).message}`);
+    }
     log(`== ${name} done in ${((performance.now() - s0) / 1000).toFixed(1)} s`);
   };
 
@@ -221,8 +293,13 @@ async function measure(o: BenchOptions, lockHeld: boolean): Promise<BenchResults
     await section('overhead', async () => {
       const points = await withDrivers(memoryDrivers, async (f, t) => {
         const out = [];
-        for (const [c, n] of [[1, z.c1], [32, z.c32]] as const) {
-          out.push(await compare(f, t, { concurrency: c, rounds: z.rounds, podsPerRound: n, warmupPods: z.warmup, plan: planFor('busybox:1.36'), progress: log }));
+        for (const [c, n] of [
+          [1, z.c1],
+          [32, z.c32],
+        ] as const) {
+          out.push(
+            await compare(f, t, { concurrency: c, rounds: z.rounds, podsPerRound: n, warmupPods: z.warmup, plan: planFor('busybox:1.36'), progress: log }),
+          );
         }
         return out;
       });
@@ -241,7 +318,9 @@ async function measure(o: BenchOptions, lockHeld: boolean): Promise<BenchResults
     else {
       const rs = ref;
       await section('reference', async () => {
-        r.reference = { paired: await withDrivers(referenceDrivers(rs), (f, t) => paired(f, t, { pods: z.refPods, warmupPods: 1, plan: planFor(rs.image), progress: log })) };
+        r.reference = {
+          paired: await withDrivers(referenceDrivers(rs), (f, t) => paired(f, t, { pods: z.refPods, warmupPods: 1, plan: planFor(rs.image), progress: log })),
+        };
       });
     }
   }
@@ -259,7 +338,9 @@ async function measure(o: BenchOptions, lockHeld: boolean): Promise<BenchResults
             await scaleRun(d, { backend: 'memory', pods: Math.min(64, n), concurrency: 32, plan: planFor('busybox:1.36')(d) });
             runs.push(await scaleRun(d, { backend: 'memory', pods: n, concurrency: 32, plan: planFor('busybox:1.36')(d), progress: log }));
             const x = runs.at(-1)!;
-            log(`  memory ${d.name} ${n}: ${x.podsPerSec} pods/s, ${x.msPerPod} ms/pod, buckets ${x.buckets.join(' ')}, heap left ${x.retainedPerPodBytes} B/pod`);
+            log(
+              `  memory ${d.name} ${n}: ${x.podsPerSec} pods/s, ${x.msPerPod} ms/pod, buckets ${x.buckets.join(' ')}, heap left ${x.retainedPerPodBytes} B/pod`,
+            );
           } finally {
             await d.close().catch(() => undefined);
           }
@@ -287,7 +368,9 @@ async function measure(o: BenchOptions, lockHeld: boolean): Promise<BenchResults
       }
       const t = await TriadDriver.create();
       try {
-        churns.push(await churn(t, { backend: 'memory', pods: z.churnPods, cycles: z.churnCycles, concurrency: 32, plan: planFor('busybox:1.36')(t), progress: log }));
+        churns.push(
+          await churn(t, { backend: 'memory', pods: z.churnPods, cycles: z.churnCycles, concurrency: 32, plan: planFor('busybox:1.36')(t), progress: log }),
+        );
       } finally {
         await t.close().catch(() => undefined);
       }
@@ -296,7 +379,8 @@ async function measure(o: BenchOptions, lockHeld: boolean): Promise<BenchResults
         const refRuns: ScaleRun[] = [];
         r.scale.reference = refRuns;
         await withDrivers(referenceDrivers(ref), async (f, tr) => {
-          for (const d of [tr, f] as Driver[]) refRuns.push(await scaleRun(d, { backend: 'containerd', pods: z.refScale, concurrency: 32, plan: planFor(ref!.image)(d), progress: log }));
+          for (const d of [tr, f] as Driver[])
+            refRuns.push(await scaleRun(d, { backend: 'containerd', pods: z.refScale, concurrency: 32, plan: planFor(ref!.image)(d), progress: log }));
         });
       }
     });
@@ -354,5 +438,8 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await main().catch((e) => { process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`); process.exit(1); });
+  await main().catch((e) => {
+    process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  });
 }

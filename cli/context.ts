@@ -3,7 +3,10 @@ import type { Command } from 'commander';
 import { loadConfig, type TriadConfig } from '../harness/config/config.js';
 import { ControlClient } from '../harness/control/client.js';
 
-export interface CommonOptions { config?: string; namespace?: string }
+export interface CommonOptions {
+  config?: string;
+  namespace?: string;
+}
 
 export function addCommon(cmd: Command): Command {
   return cmd
@@ -20,7 +23,9 @@ export async function kubeletClient(opts: CommonOptions): Promise<ControlClient>
   const cfg = config(opts);
   const c = await ControlClient.find(cfg.kubelet.stateDir);
   if (!c) {
-    throw new Error(`no triad kubelet is running for state dir ${cfg.kubelet.stateDir} (start one with \`triad kubelet${opts.config ? ' --config ' + opts.config : ''}\`, or use \`triad run\`)`);
+    throw new Error(
+      `no triad kubelet is running for state dir ${cfg.kubelet.stateDir} (start one with \`triad kubelet${opts.config ? ' --config ' + opts.config : ''}\`, or use \`triad run\`)`,
+    );
   }
   return c;
 }

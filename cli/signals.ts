@@ -14,7 +14,10 @@ export function onInterrupt(first: (signal: NodeJS.Signals) => void, opts: { aba
   let count = 0;
   const handler = (signal: NodeJS.Signals) => {
     count++;
-    if (count === 1) { first(signal); return; }
+    if (count === 1) {
+      first(signal);
+      return;
+    }
     if (count < abandonAfter) {
       process.stderr.write(`\n${signal}: still tearing down (so nothing is left behind); ${abandonAfter - count} more to abandon the teardown\n`);
       return;
@@ -25,7 +28,12 @@ export function onInterrupt(first: (signal: NodeJS.Signals) => void, opts: { aba
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
   return {
-    get fired() { return count > 0; },
-    dispose() { process.off('SIGINT', handler); process.off('SIGTERM', handler); },
+    get fired() {
+      return count > 0;
+    },
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
   };
 }

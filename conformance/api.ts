@@ -11,8 +11,20 @@ import { csiSuite, type CsiSuiteConfig } from './csi/suite.js';
 import type { PodSuiteOptions } from './pod/kit.js';
 import { podSuite } from './pod/suite.js';
 import {
-  consoleReporter, jsonReporter, junitReporter, printSummary, runSuites, tapReporter,
-  type CaseResult, type ConsoleOptions, type Reporter, type RunOptions, type RunReport, type Suite, type SuiteReport, type Totals,
+  consoleReporter,
+  jsonReporter,
+  junitReporter,
+  printSummary,
+  runSuites,
+  tapReporter,
+  type CaseResult,
+  type ConsoleOptions,
+  type Reporter,
+  type RunOptions,
+  type RunReport,
+  type Suite,
+  type SuiteReport,
+  type Totals,
 } from './runner/index.js';
 import { loadConfFile, parseConfList, type NetworkConfigList } from '../interfaces/cni/index.js';
 import { loadConfig, parseConfig, type TriadConfig } from '../harness/config/config.js';
@@ -103,7 +115,7 @@ function cniList(config: CniConformanceOptions['config']): NetworkConfigList {
 }
 
 function podConfig(config: PodConformanceOptions['config']): TriadConfig {
-  if (config === undefined || typeof config === 'string') return loadConfig(config === undefined ? undefined : (isAbsolute(config) ? config : resolve(config)));
+  if (config === undefined || typeof config === 'string') return loadConfig(config === undefined ? undefined : isAbsolute(config) ? config : resolve(config));
   if (!isObject(config)) throw new Error('runConformance: pod config must be a triad.yaml path or a config object');
   // A parsed TriadConfig (loadConfig, parseConfig) carries its source; a triad.yaml object does not.
   return typeof config.source === 'string' ? (config as unknown as TriadConfig) : parseConfig(config, '(config object)');
@@ -114,12 +126,12 @@ export function buildSuite(opts: ConformanceOptions): Suite<any> {
   switch (opts.suite) {
     case 'csi': {
       const { endpoint, controllerEndpoint, stagingDir, targetDir, parameters, mutableParameters, volumeSize, accessType, unknownNodeId } = opts;
-      if (!endpoint) throw new Error('runConformance: csi needs endpoint (the driver\'s socket: unix:///path, a path, or host:port)');
+      if (!endpoint) throw new Error("runConformance: csi needs endpoint (the driver's socket: unix:///path, a path, or host:port)");
       return csiSuite({ endpoint, controllerEndpoint, stagingDir, targetDir, parameters, mutableParameters, volumeSize, accessType, unknownNodeId });
     }
     case 'cri': {
       const { endpoint, imageEndpoint, testImages, hostPortAddress, workDir, cgroupParent } = opts;
-      if (!endpoint) throw new Error('runConformance: cri needs endpoint (the runtime\'s socket: unix:///path, a path, or host:port)');
+      if (!endpoint) throw new Error("runConformance: cri needs endpoint (the runtime's socket: unix:///path, a path, or host:port)");
       return criSuite({ runtimeEndpoint: endpoint, imageEndpoint, testImages, hostPortAddress, workDir, cgroupParent });
     }
     case 'cni': {
@@ -129,7 +141,10 @@ export function buildSuite(opts: ConformanceOptions): Suite<any> {
       if (config === undefined) throw new Error('runConformance: cni needs config (a .conflist file or a network config object)');
       const list = cniList(config);
       const pluginIndex = plugin ? list.plugins.findIndex((p) => p.type === plugin) : 0;
-      if (pluginIndex < 0) throw new Error(`runConformance: plugin ${plugin}: the network ${list.name} has no plugin of that type (it has ${list.plugins.map((p) => p.type).join(', ')})`);
+      if (pluginIndex < 0)
+        throw new Error(
+          `runConformance: plugin ${plugin}: the network ${list.name} has no plugin of that type (it has ${list.plugins.map((p) => p.type).join(', ')})`,
+        );
       return cniSuite({ path, list, pluginIndex, chained, netns, parallelAdds, invalidConfig, inProcess, ipamStateDir });
     }
     case 'pod': {
@@ -146,9 +161,16 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
   if (!isObject(opts) || !SUITE_NAMES.includes(opts.suite)) {
     throw new Error(`runConformance: suite must be one of ${SUITE_NAMES.join(', ')} (got ${JSON.stringify((opts as { suite?: unknown })?.suite)})`);
   }
-  for (const [k, re] of [['focus', opts.focus], ['skip', opts.skip]] as const) {
+  for (const [k, re] of [
+    ['focus', opts.focus],
+    ['skip', opts.skip],
+  ] as const) {
     if (typeof re === 'string' && re) {
-      try { new RegExp(re); } catch (e) { throw new Error(`runConformance: ${k} is not a regular expression: ${(e as Error).message}`); }
+      try {
+        new RegExp(re);
+      } catch (e) {
+        throw new Error(`runConformance: ${k} is not a regular expression: ${(e as Error).message}`);
+      }
     }
   }
   const suite = buildSuite(opts);
@@ -159,8 +181,14 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
   if (opts.tap) reporters.push(tapReporter(opts.tap));
   reporters.push(...(opts.reporters ?? []));
   const runOptions: RunOptions & { strict?: boolean } = {
-    focus: opts.focus, skip: opts.skip, parallel: opts.parallel, timeoutMs: opts.timeoutMs, reporters,
-    handleSigint: opts.handleSigint ?? false, exitOnInterrupt: false, strict: opts.strict,
+    focus: opts.focus,
+    skip: opts.skip,
+    parallel: opts.parallel,
+    timeoutMs: opts.timeoutMs,
+    reporters,
+    handleSigint: opts.handleSigint ?? false,
+    exitOnInterrupt: false,
+    strict: opts.strict,
   };
   const report = await runSuites([suite], runOptions);
   const suiteReport = report.suites[0];
@@ -180,6 +208,12 @@ export async function runConformance(opts: ConformanceOptions): Promise<Conforma
 /** A finished run as the console reporter prints it, without colours. */
 export function reportText(report: RunReport, o: { verbose?: boolean } = {}): string {
   let out = '';
-  printSummary(report, { write: (s) => { out += s; }, color: false, verbose: o.verbose });
+  printSummary(report, {
+    write: (s) => {
+      out += s;
+    },
+    color: false,
+    verbose: o.verbose,
+  });
   return out;
 }

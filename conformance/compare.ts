@@ -22,7 +22,11 @@ export const COMPARABLE: Record<string, { key: string; flag: string; env: string
 /** Calls made before the first case (the suite's setup: connect, discover capabilities). */
 export const SETUP = '(setup)';
 
-export interface SideRecord { endpoint: string; report: RunReport; calls: Map<string, TranscriptEntry[]> }
+export interface SideRecord {
+  endpoint: string;
+  report: RunReport;
+  calls: Map<string, TranscriptEntry[]>;
+}
 
 export interface CaseComparison {
   /** Case id, or (setup). */
@@ -48,7 +52,12 @@ export interface CompareResult {
  * Run `reg` against `endpoint` with the proxy in front; every call recorded under the case that
  * made it (calls of a case's cleanup and leak check count to it). Cases run one at a time.
  */
-export async function recordSuite(reg: RegisteredSuite, opts: Record<string, unknown>, endpoint: string, run: Omit<RunOptions, 'parallel' | 'reporters'> & { reporters?: Reporter[] } = {}): Promise<SideRecord> {
+export async function recordSuite(
+  reg: RegisteredSuite,
+  opts: Record<string, unknown>,
+  endpoint: string,
+  run: Omit<RunOptions, 'parallel' | 'reporters'> & { reporters?: Reporter[] } = {},
+): Promise<SideRecord> {
   const how = COMPARABLE[reg.name];
   if (!how) throw new Error(`--compare works on the ${Object.keys(COMPARABLE).join(' and ')} suites, not ${reg.name}`);
   const dir = mkdtempSync(join(tmpdir(), 'triad-compare-'));
@@ -61,7 +70,11 @@ export async function recordSuite(reg: RegisteredSuite, opts: Record<string, unk
       if (!list) calls.set(current, (list = []));
       list.push(e);
     });
-    const attribute: Reporter = { caseStart: (_suite, c) => { current = c.id; } };
+    const attribute: Reporter = {
+      caseStart: (_suite, c) => {
+        current = c.id;
+      },
+    };
     try {
       const prepared = await reg.prepare({ ...opts, [how.key]: proxy.endpoint.display });
       try {
@@ -97,14 +110,18 @@ export function compareSides(suite: string, a: SideRecord, b: SideRecord): Compa
     const divergences: CaseComparison['divergences'] = [];
     // a case one side did not run (not applicable, skipped) has nothing to compare but its outcome
     const ran = (st: Status | undefined) => st !== 'not-applicable' && st !== 'skipped';
-    if (id === SETUP || (ran(x?.status) && ran(y?.status))) for (const d of diffRuns(side(a.endpoint, a.calls.get(id)), side(b.endpoint, b.calls.get(id))).divergences) {
-      const key = `${d.kind} ${d.where.replace(/#\d+$/, '')} ${JSON.stringify([d.a, d.b])}`;
-      const seen = first.get(key);
-      if (seen) { (seen.alsoIn ??= []).push(id); continue; }
-      const own = { ...d };
-      first.set(key, own);
-      divergences.push(own);
-    }
+    if (id === SETUP || (ran(x?.status) && ran(y?.status)))
+      for (const d of diffRuns(side(a.endpoint, a.calls.get(id)), side(b.endpoint, b.calls.get(id))).divergences) {
+        const key = `${d.kind} ${d.where.replace(/#\d+$/, '')} ${JSON.stringify([d.a, d.b])}`;
+        const seen = first.get(key);
+        if (seen) {
+          (seen.alsoIn ??= []).push(id);
+          continue;
+        }
+        const own = { ...d };
+        first.set(key, own);
+        divergences.push(own);
+      }
     if (x?.status === y?.status && !divergences.length) continue;
     const why = (r: typeof x) => r?.reason ?? r?.failure?.message;
     cases.push({ id, a: x?.status, b: y?.status, ...(why(x) ? { aReason: why(x) } : {}), ...(why(y) ? { bReason: why(y) } : {}), divergences });
@@ -118,7 +135,8 @@ export function compareSides(suite: string, a: SideRecord, b: SideRecord): Compa
   };
 }
 
-const totalsText = (t: RunReport['totals']) => `${t.passed} passed, ${t.failed} failed, ${t.warned} warned, ${t.skipped} skipped, ${t.notApplicable} not applicable`;
+const totalsText = (t: RunReport['totals']) =>
+  `${t.passed} passed, ${t.failed} failed, ${t.warned} warned, ${t.skipped} skipped, ${t.notApplicable} not applicable`;
 
 export function compareText(r: CompareResult): string {
   let s = `A: ${r.a.endpoint} (${r.a.calls} calls; ${totalsText(r.a.totals)})\nB: ${r.b.endpoint} (${r.b.calls} calls; ${totalsText(r.b.totals)})\n`;
@@ -126,7 +144,12 @@ export function compareText(r: CompareResult): string {
   s += `${r.divergences} divergence${r.divergences === 1 ? '' : 's'} in ${r.cases.length} case${r.cases.length === 1 ? '' : 's'}:\n`;
   for (const c of r.cases) {
     s += `${c.id}${c.a === c.b ? '' : `: A ${c.a ?? 'absent'}, B ${c.b ?? 'absent'}`}\n`;
-    if (c.a !== c.b) for (const [side, why] of [['A', c.aReason], ['B', c.bReason]] as const) if (why) s += `    ${side}: ${why.split('\n')[0]}\n`;
+    if (c.a !== c.b)
+      for (const [side, why] of [
+        ['A', c.aReason],
+        ['B', c.bReason],
+      ] as const)
+        if (why) s += `    ${side}: ${why.split('\n')[0]}\n`;
     for (const d of c.divergences) {
       s += `  [${d.kind}] ${d.message}${d.alsoIn ? ` (also in ${d.alsoIn.length} more case${d.alsoIn.length === 1 ? '' : 's'})` : ''}\n`;
       if (d.kind === 'order') s += `      A: ${JSON.stringify(d.a)}\n      B: ${JSON.stringify(d.b)}\n`;

@@ -35,7 +35,9 @@ export function defineCases<E, K, R extends string>(kit: KitClass<E, K, R>, grou
       if (!kit.rpcNames.includes(r)) throw new Error(`case ${d.id}: rpc ${r} is not an RPC of its suite (known: ${kit.rpcNames.join(', ')})`);
     }
     return {
-      group, ...defaults, ...rest,
+      group,
+      ...defaults,
+      ...rest,
       ...(rpcs.length ? { rpc: rpcs } : {}),
       run: async (ctx, env) => {
         await run(new kit(ctx, env));

@@ -51,7 +51,18 @@ export const getSuite = (name: string): RegisteredSuite | undefined => registry.
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-const UNITS: Record<string, bigint> = { '': 1n, k: 1000n, K: 1000n, M: 1000n ** 2n, G: 1000n ** 3n, T: 1000n ** 4n, Ki: 1024n, Mi: 1024n ** 2n, Gi: 1024n ** 3n, Ti: 1024n ** 4n };
+const UNITS: Record<string, bigint> = {
+  '': 1n,
+  k: 1000n,
+  K: 1000n,
+  M: 1000n ** 2n,
+  G: 1000n ** 3n,
+  T: 1000n ** 4n,
+  Ki: 1024n,
+  Mi: 1024n ** 2n,
+  Gi: 1024n ** 3n,
+  Ti: 1024n ** 4n,
+};
 
 /** "1Gi", "500M", "1073741824" → bytes. */
 export function parseSize(s: string): bigint {
@@ -81,7 +92,10 @@ registerSuite({
     { flags: '--staging-dir <dir>', description: 'CO-created parent of staging paths (default: a temp dir)' },
     { flags: '--target-dir <dir>', description: 'CO-created parent of target paths (default: a temp dir)' },
     { flags: '--test-volume-parameters <file>', description: 'YAML map of CreateVolume parameters' },
-    { flags: '--test-volume-mutable-parameters <file>', description: 'YAML map of mutable parameters the driver supports (ControllerModifyVolume cases; without it they are not applicable)' },
+    {
+      flags: '--test-volume-mutable-parameters <file>',
+      description: 'YAML map of mutable parameters the driver supports (ControllerModifyVolume cases; without it they are not applicable)',
+    },
     { flags: '--test-volume-size <size>', description: 'capacity asked for test volumes (bytes or 1Gi, 512Mi…)', default: '1Gi' },
     { flags: '--test-volume-access-type <type>', description: 'mount or block', default: 'mount' },
   ],
@@ -93,10 +107,14 @@ registerSuite({
     if (access !== 'mount' && access !== 'block') throw new Error('--test-volume-access-type must be mount or block');
     return {
       suite: csiSuite({
-        endpoint, controllerEndpoint: str(o['csi.controllerendpoint']), stagingDir: str(o.stagingDir), targetDir: str(o.targetDir),
+        endpoint,
+        controllerEndpoint: str(o['csi.controllerendpoint']),
+        stagingDir: str(o.stagingDir),
+        targetDir: str(o.targetDir),
         parameters: str(o.testVolumeParameters) ? loadParameters(o.testVolumeParameters as string) : undefined,
         mutableParameters: str(o.testVolumeMutableParameters) ? loadParameters(o.testVolumeMutableParameters as string) : undefined,
-        volumeSize: parseSize(str(o.testVolumeSize) ?? '1Gi'), accessType: access,
+        volumeSize: parseSize(str(o.testVolumeSize) ?? '1Gi'),
+        accessType: access,
       }),
       dispose: async () => undefined,
     };
@@ -108,7 +126,13 @@ registerSuite({
       return {
         // memory-csi's default mutable parameter keys are iops and tier.
         suite: csiSuite({ endpoint: csi.endpoint, stagingDir: join(dir, 'staging'), targetDir: join(dir, 'target'), mutableParameters: { tier: 'gold' } }),
-        dispose: async () => { try { await csi.close(); } finally { rmSync(dir, { recursive: true, force: true }); } },
+        dispose: async () => {
+          try {
+            await csi.close();
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        },
       };
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
@@ -143,14 +167,21 @@ registerSuite({
     else throw new Error('--config is required (or set NETCONFPATH to a dir of network configs)');
     const type = str(o.plugin);
     const index = type ? list.plugins.findIndex((p) => p.type === type) : 0;
-    if (index < 0) throw new Error(`--plugin ${type}: the network ${list.name} has no plugin of that type (it has ${list.plugins.map((p) => p.type).join(', ')})`);
+    if (index < 0)
+      throw new Error(`--plugin ${type}: the network ${list.name} has no plugin of that type (it has ${list.plugins.map((p) => p.type).join(', ')})`);
     const n = Number(str(o.parallelAdds) ?? 50);
     if (!Number.isInteger(n) || n < 1) throw new Error('--parallel-adds must be a positive integer');
     const invalid = str(o.invalidConfig) ? (JSON.parse(readFileSync(o.invalidConfig as string, 'utf8')) as PluginConf) : undefined;
     return {
       suite: cniSuite({
-        path: pathText.split(delimiter).filter(Boolean), list, pluginIndex: index, chained: o.chained === true ? true : undefined,
-        netns: o.netns === true, parallelAdds: n, invalidConfig: invalid, ipamStateDir: str(o.ipamStateDir),
+        path: pathText.split(delimiter).filter(Boolean),
+        list,
+        pluginIndex: index,
+        chained: o.chained === true ? true : undefined,
+        netns: o.netns === true,
+        parallelAdds: n,
+        invalidConfig: invalid,
+        ipamStateDir: str(o.ipamStateDir),
       }),
       dispose: async () => undefined,
     };
@@ -161,10 +192,18 @@ registerSuite({
       const bin = join(dir, 'bin');
       installCniBinary(bin, MEMORY_CNI_TYPE);
       const file = join(dir, '10-triad.conflist');
-      writeFileSync(file, JSON.stringify({
-        cniVersion: '1.1.0', name: 'triad-conformance',
-        plugins: [{ type: MEMORY_CNI_TYPE, subnet: '10.123.0.0/16', dataDir: join(dir, 'ipam') }],
-      }, null, 2));
+      writeFileSync(
+        file,
+        JSON.stringify(
+          {
+            cniVersion: '1.1.0',
+            name: 'triad-conformance',
+            plugins: [{ type: MEMORY_CNI_TYPE, subnet: '10.123.0.0/16', dataDir: join(dir, 'ipam') }],
+          },
+          null,
+          2,
+        ),
+      );
       return {
         suite: cniSuite({ path: [bin], list: loadConfFile(file) }),
         dispose: async () => rmSync(dir, { recursive: true, force: true }),

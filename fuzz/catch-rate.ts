@@ -13,9 +13,19 @@ import type { InProcessPlugin } from '../interfaces/cni/index.js';
 
 type Kind = 'csi' | 'cri' | 'cni';
 
-export interface VariantResult { variant: string; caught: boolean; ms: number; runs: number; finding?: string }
+export interface VariantResult {
+  variant: string;
+  caught: boolean;
+  ms: number;
+  runs: number;
+  finding?: string;
+}
 
-interface Served { info: TargetInfo; inProcess?: Record<string, InProcessPlugin>; close(): Promise<void> }
+interface Served {
+  info: TargetInfo;
+  inProcess?: Record<string, InProcessPlugin>;
+  close(): Promise<void>;
+}
 
 async function serveVariant(kind: Kind, variant: string | undefined, dir: string): Promise<Served> {
   if (kind === 'csi') {
@@ -32,8 +42,15 @@ async function serveVariant(kind: Kind, variant: string | undefined, dir: string
   const { MEMORY_CNI_TYPE, invokeMemoryCni } = await import('../plugins/memory-cni/index.js');
   const { brokenCniInProcess } = await import('../conformance/broken/cni.js');
   const config = join(dir, 'net.conflist');
-  writeFileSync(config, JSON.stringify({ cniVersion: '1.1.0', name: 'fuzz-net', plugins: [{ type: MEMORY_CNI_TYPE, subnet: '10.123.0.0/16', dataDir: join(dir, 'ipam') }] }));
-  return { info: { kind, cniPath: [dir], config }, inProcess: { [MEMORY_CNI_TYPE]: variant ? brokenCniInProcess(variant) : invokeMemoryCni }, close: async () => undefined };
+  writeFileSync(
+    config,
+    JSON.stringify({ cniVersion: '1.1.0', name: 'fuzz-net', plugins: [{ type: MEMORY_CNI_TYPE, subnet: '10.123.0.0/16', dataDir: join(dir, 'ipam') }] }),
+  );
+  return {
+    info: { kind, cniPath: [dir], config },
+    inProcess: { [MEMORY_CNI_TYPE]: variant ? brokenCniInProcess(variant) : invokeMemoryCni },
+    close: async () => undefined,
+  };
 }
 
 export async function variants(kind: Kind): Promise<string[]> {
@@ -53,8 +70,16 @@ export async function measure(kind: Kind, variant: string | undefined, budgetMs:
     try {
       const r = await fuzz(t.target, { seed, durationMs: budgetMs, stopAtFirst: true, minimizeTries: 0 });
       const f = r.findings[0]?.finding;
-      return { variant: variant ?? '(healthy)', caught: !!f, ms: r.ms, runs: r.runs, finding: f && `${f.oracle} at ${f.rpc}${f.rule ? ` (${f.rule.id})` : ''}: ${f.message.slice(0, 160)}` };
-    } finally { await t.close(); }
+      return {
+        variant: variant ?? '(healthy)',
+        caught: !!f,
+        ms: r.ms,
+        runs: r.runs,
+        finding: f && `${f.oracle} at ${f.rpc}${f.rule ? ` (${f.rule.id})` : ''}: ${f.message.slice(0, 160)}`,
+      };
+    } finally {
+      await t.close();
+    }
   } finally {
     await served.close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -65,7 +90,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
   const kind = args[0] as Kind;
   if (!['csi', 'cri', 'cni'].includes(kind)) throw new Error('usage: catch-rate.ts csi|cri|cni [--budget 60s] [--seed N] [--only a,b]');
-  const opt = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+  const opt = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
   const budgetMs = Number((opt('--budget') ?? '60s').replace(/s$/, '')) * 1000;
   const seed = Number(opt('--seed') ?? 1);
   const only = opt('--only')?.split(',');
@@ -78,5 +106,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.log(`${r.caught ? 'CAUGHT' : 'missed'} ${v} (${(r.ms / 1000).toFixed(1)} s, ${r.runs} runs)${r.finding ? `: ${r.finding}` : ''}`);
   }
   const caught = results.filter((r) => r.caught).length;
-  console.log(`${kind}: caught ${caught} of ${results.length} broken variants within ${budgetMs / 1000} s each (seed ${seed})${healthy.caught ? '; the healthy plugin also had a finding' : ''}`);
+  console.log(
+    `${kind}: caught ${caught} of ${results.length} broken variants within ${budgetMs / 1000} s each (seed ${seed})${healthy.caught ? '; the healthy plugin also had a finding' : ''}`,
+  );
 }

@@ -29,7 +29,8 @@ async function sandboxStillThere(s: Session, id: string): Promise<string | undef
   const st = await s.call('RuntimeService/PodSandboxStatus', { podSandboxId: id });
   if (!st.err) return `PodSandboxStatus still answers sandbox ${id} after RemovePodSandbox answered OK`;
   const l = await s.call('RuntimeService/ListContainers', { filter: { podSandboxId: id } });
-  if (!l.err && l.res.containers.length) return `ListContainers still lists ${l.res.containers.length} container(s) of sandbox ${id} after RemovePodSandbox answered OK`;
+  if (!l.err && l.res.containers.length)
+    return `ListContainers still lists ${l.res.containers.length} container(s) of sandbox ${id} after RemovePodSandbox answered OK`;
   return undefined;
 }
 
@@ -42,19 +43,29 @@ async function imageStillThere(s: Session, ref: string): Promise<string | undefi
 const selects = (labels: Record<string, string>, sel: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels[k] === v);
 
 export const CRI_SPECS: Record<string, RpcSpec> = {
-  'RuntimeService/Version': { answers: [{ path: 'runtimeName', rule: 'cri.version.answers' }, { path: 'runtimeVersion', rule: 'cri.version.answers' }, { path: 'runtimeApiVersion', rule: 'cri.version.answers' }] },
+  'RuntimeService/Version': {
+    answers: [
+      { path: 'runtimeName', rule: 'cri.version.answers' },
+      { path: 'runtimeVersion', rule: 'cri.version.answers' },
+      { path: 'runtimeApiVersion', rule: 'cri.version.answers' },
+    ],
+  },
   'RuntimeService/Status': { answers: [{ path: 'status', rule: 'cri.status.answers' }] },
   'ImageService/PullImage': {
     creates: { kind: 'image', id: (_res, req) => req.image?.image },
     answers: [{ path: 'imageRef', rule: 'cri.pull-image.pulls' }],
-    checks: [{
-      rule: 'cri.image-id.consistent',
-      async fn(s, req, res) {
-        const st = await s.call('ImageService/ImageStatus', { image: { image: req.image.image } });
-        if (st.err || !st.res.image) return `ImageStatus of ${req.image.image} right after PullImage answered OK has no image`;
-        return st.res.image.id !== res.imageRef ? `PullImage answered image_ref ${res.imageRef}, ImageStatus says the image id is ${st.res.image.id}` : undefined;
+    checks: [
+      {
+        rule: 'cri.image-id.consistent',
+        async fn(s, req, res) {
+          const st = await s.call('ImageService/ImageStatus', { image: { image: req.image.image } });
+          if (st.err || !st.res.image) return `ImageStatus of ${req.image.image} right after PullImage answered OK has no image`;
+          return st.res.image.id !== res.imageRef
+            ? `PullImage answered image_ref ${res.imageRef}, ImageStatus says the image id is ${st.res.image.id}`
+            : undefined;
+        },
       },
-    }],
+    ],
   },
   'ImageService/ImageStatus': {},
   'ImageService/ListImages': {},
@@ -72,17 +83,25 @@ export const CRI_SPECS: Record<string, RpcSpec> = {
   'RuntimeService/PodSandboxStatus': {
     target: notFound('podSandboxId', 'sandbox'),
     answers: [{ path: 'status.id', rule: 'cri.pod-sandbox-status.answers' }],
-    checks: [{
-      rule: 'cri.pod-sandbox-status.network-ip',
-      fn(_s, _req, res) {
-        const st = res.status;
-        const hostNet = st?.linux?.namespaces?.options?.network === NamespaceMode.NODE;
-        return st && st.state === PodSandboxState.SANDBOX_READY && !hostNet && !st.network?.ip ? `sandbox ${st.id} is ready on the pod network but reports no IP` : undefined;
+    checks: [
+      {
+        rule: 'cri.pod-sandbox-status.network-ip',
+        fn(_s, _req, res) {
+          const st = res.status;
+          const hostNet = st?.linux?.namespaces?.options?.network === NamespaceMode.NODE;
+          return st && st.state === PodSandboxState.SANDBOX_READY && !hostNet && !st.network?.ip
+            ? `sandbox ${st.id} is ready on the pod network but reports no IP`
+            : undefined;
+        },
       },
-    }],
+    ],
   },
   'RuntimeService/ListPodSandbox': {},
-  'RuntimeService/StopPodSandbox': { target: notFound('podSandboxId', 'sandbox', [0, 5], 'cri.stop-pod-sandbox.unknown-id'), idempotent: 'cri.stop-pod-sandbox.idempotent', undo: 'cri.stop-pod-sandbox.idempotent' },
+  'RuntimeService/StopPodSandbox': {
+    target: notFound('podSandboxId', 'sandbox', [0, 5], 'cri.stop-pod-sandbox.unknown-id'),
+    idempotent: 'cri.stop-pod-sandbox.idempotent',
+    undo: 'cri.stop-pod-sandbox.idempotent',
+  },
   'RuntimeService/RemovePodSandbox': {
     target: notFound('podSandboxId', 'sandbox', [0], 'cri.remove-pod-sandbox.idempotent'),
     idempotent: 'cri.remove-pod-sandbox.idempotent',
@@ -95,11 +114,15 @@ export const CRI_SPECS: Record<string, RpcSpec> = {
     target: notFound('podSandboxId', 'sandbox'),
     answers: [{ path: 'containerId', rule: 'cri.create-container.answers-id' }],
     // Only the sleeper has a known future: a bent command may exit on its own.
-    after: (s, req, res) => { if (JSON.stringify(req.config?.command) === JSON.stringify(SLEEP) && !req.config?.args?.length) s.state.set(res.containerId, 'created'); },
+    after: (s, req, res) => {
+      if (JSON.stringify(req.config?.command) === JSON.stringify(SLEEP) && !req.config?.args?.length) s.state.set(res.containerId, 'created');
+    },
   },
   'RuntimeService/StartContainer': {
     target: notFound('containerId', 'container'),
-    after: (s, req) => { if (s.state.get(req.containerId) === 'created') s.state.set(req.containerId, 'running'); },
+    after: (s, req) => {
+      if (s.state.get(req.containerId) === 'created') s.state.set(req.containerId, 'running');
+    },
   },
   'RuntimeService/StopContainer': {
     target: notFound('containerId', 'container', [0, 5], 'cri.stop-container.unknown-id'),
@@ -129,7 +152,9 @@ export const CRI_SPECS: Record<string, RpcSpec> = {
           const st = res.status;
           if (!st || !want) return undefined;
           const expected = want === 'killed' ? STATE.exited : STATE[want as keyof typeof STATE];
-          return st.state !== expected ? `container ${req.containerId} is ${want} by the calls so far, ContainerStatus says ${ContainerState[st.state] ?? st.state}` : undefined;
+          return st.state !== expected
+            ? `container ${req.containerId} is ${want} by the calls so far, ContainerStatus says ${ContainerState[st.state] ?? st.state}`
+            : undefined;
         },
       },
       {
@@ -137,7 +162,8 @@ export const CRI_SPECS: Record<string, RpcSpec> = {
         fn(s, req, res) {
           const st = res.status;
           return s.state.get(req.containerId) === 'killed' && st?.state === STATE.exited && st.exitCode !== 137 && st.exitCode !== 143
-            ? `container ${req.containerId} (a sleep) was stopped with timeout 0, ContainerStatus says exit code ${st.exitCode} where a killed process has 137` : undefined;
+            ? `container ${req.containerId} (a sleep) was stopped with timeout 0, ContainerStatus says exit code ${st.exitCode} where a killed process has 137`
+            : undefined;
         },
       },
       {
@@ -146,57 +172,82 @@ export const CRI_SPECS: Record<string, RpcSpec> = {
           const st = res.status;
           if (!st?.imageId) return undefined;
           const img = await s.call('ImageService/ImageStatus', { image: { image: st.image?.image ?? CRI_FUZZ_IMAGE } });
-          return !img.err && img.res.image && img.res.image.id !== st.imageId ? `ContainerStatus.image_id is ${st.imageId}, the image's id is ${img.res.image.id}` : undefined;
+          return !img.err && img.res.image && img.res.image.id !== st.imageId
+            ? `ContainerStatus.image_id is ${st.imageId}, the image's id is ${img.res.image.id}`
+            : undefined;
         },
       },
     ],
   },
   'RuntimeService/ListContainers': {
-    checks: [{
-      rule: 'cri.container-filter.label-selector',
-      fn(_s, req, res) {
-        const sel = req.filter?.labelSelector ?? {};
-        const bad = res.containers.find((c: any) => !selects(c.labels ?? {}, sel));
-        return bad ? `ListContainers with label selector ${JSON.stringify(sel)} answered container ${bad.id} whose labels ${JSON.stringify(bad.labels)} do not match` : undefined;
+    checks: [
+      {
+        rule: 'cri.container-filter.label-selector',
+        fn(_s, req, res) {
+          const sel = req.filter?.labelSelector ?? {};
+          const bad = res.containers.find((c: any) => !selects(c.labels ?? {}, sel));
+          return bad
+            ? `ListContainers with label selector ${JSON.stringify(sel)} answered container ${bad.id} whose labels ${JSON.stringify(bad.labels)} do not match`
+            : undefined;
+        },
       },
-    }],
+    ],
   },
   'RuntimeService/ExecSync': {
     target: notFound('containerId', 'container'),
     mayBlock: (req) => Number(req.timeout) !== 5,
     mustSucceed: {
       rule: 'cri.exec-sync.timeout-zero',
-      when: (s, req) => (Number(req.timeout) === 0 && s.state.get(req.containerId) === 'running' ? `ExecSync with timeout 0 (none) in running container ${req.containerId}` : undefined),
+      when: (s, req) =>
+        Number(req.timeout) === 0 && s.state.get(req.containerId) === 'running'
+          ? `ExecSync with timeout 0 (none) in running container ${req.containerId}`
+          : undefined,
     },
-    checks: [{
-      rule: 'cri.exec-sync.exit-code',
-      fn(_s, req, res) {
-        const m = /(?:^|; )exit (\d+)$/.exec(req.cmd?.[2] ?? '');
-        return req.cmd?.[0] === 'sh' && m && res.exitCode !== Number(m[1]) ? `ExecSync of sh -c '${req.cmd[2]}' (timeout ${req.timeout}) answered exit code ${res.exitCode}` : undefined;
+    checks: [
+      {
+        rule: 'cri.exec-sync.exit-code',
+        fn(_s, req, res) {
+          const m = /(?:^|; )exit (\d+)$/.exec(req.cmd?.[2] ?? '');
+          return req.cmd?.[0] === 'sh' && m && res.exitCode !== Number(m[1])
+            ? `ExecSync of sh -c '${req.cmd[2]}' (timeout ${req.timeout}) answered exit code ${res.exitCode}`
+            : undefined;
+        },
       },
-    }],
+    ],
   },
   'RuntimeService/ListMetricDescriptors': {
-    checks: [{
-      rule: 'cri.list-metric-descriptors.static',
-      fn(s, _r, res) {
-        // s.vars outlives the session: the first answer of the whole run is the reference.
-        const now = JSON.stringify(res.descriptors);
-        const before = s.vars['metric-descriptors'];
-        if (before === undefined) { s.vars['metric-descriptors'] = now; return undefined; }
-        return before !== now ? `ListMetricDescriptors answered other descriptors than earlier in this run (${JSON.parse(before).length} then, ${res.descriptors.length} now: ${now.slice(0, 200)})` : undefined;
+    checks: [
+      {
+        rule: 'cri.list-metric-descriptors.static',
+        fn(s, _r, res) {
+          // s.vars outlives the session: the first answer of the whole run is the reference.
+          const now = JSON.stringify(res.descriptors);
+          const before = s.vars['metric-descriptors'];
+          if (before === undefined) {
+            s.vars['metric-descriptors'] = now;
+            return undefined;
+          }
+          return before !== now
+            ? `ListMetricDescriptors answered other descriptors than earlier in this run (${JSON.parse(before).length} then, ${res.descriptors.length} now: ${now.slice(0, 200)})`
+            : undefined;
+        },
       },
-    }],
+    ],
   },
   'RuntimeService/UpdateContainerResources': {
     target: notFound('containerId', 'container'),
     // A bent memory limit may get the container OOM-killed: its state is no longer known.
-    after: (s, req) => { if (String(req.linux?.memoryLimitInBytes) !== MEMORY_LIMIT) s.state.delete(req.containerId); },
+    after: (s, req) => {
+      if (String(req.linux?.memoryLimitInBytes) !== MEMORY_LIMIT) s.state.delete(req.containerId);
+    },
   },
   'RuntimeService/ContainerStats': { target: notFound('containerId', 'container', [5], 'cri.container-stats.unknown-id-error') },
 };
 
-export interface CriFuzzOptions { endpoint: string; callTimeoutMs?: number }
+export interface CriFuzzOptions {
+  endpoint: string;
+  callTimeoutMs?: number;
+}
 
 /** Build the target (nothing to learn from the runtime first: the sequences name their image). */
 export async function criTarget(o: CriFuzzOptions): Promise<GrpcTarget> {
@@ -211,10 +262,20 @@ export async function criTarget(o: CriFuzzOptions): Promise<GrpcTarget> {
     generate: (rng, run) => generateCri(rng, run),
     // The kubelet's part: the image is there before a sequence starts, whatever earlier ones
     // removed (so a minimized sequence replays on its own). Not judged.
-    async prepare(_steps, s) { await s.call('ImageService/PullImage', { image: { image: CRI_FUZZ_IMAGE } }).catch(() => undefined); },
+    async prepare(_steps, s) {
+      await s.call('ImageService/PullImage', { image: { image: CRI_FUZZ_IMAGE } }).catch(() => undefined);
+    },
     async cleanup(s) {
-      for (const [id, k] of s.created) if (k === 'container') { await s.call('RuntimeService/StopContainer', { containerId: id, timeout: 0 }); await s.call('RuntimeService/RemoveContainer', { containerId: id }); }
-      for (const [id, k] of s.created) if (k === 'sandbox') { await s.call('RuntimeService/StopPodSandbox', { podSandboxId: id }); await s.call('RuntimeService/RemovePodSandbox', { podSandboxId: id }); }
+      for (const [id, k] of s.created)
+        if (k === 'container') {
+          await s.call('RuntimeService/StopContainer', { containerId: id, timeout: 0 });
+          await s.call('RuntimeService/RemoveContainer', { containerId: id });
+        }
+      for (const [id, k] of s.created)
+        if (k === 'sandbox') {
+          await s.call('RuntimeService/StopPodSandbox', { podSandboxId: id });
+          await s.call('RuntimeService/RemovePodSandbox', { podSandboxId: id });
+        }
     },
   });
 }
@@ -238,7 +299,10 @@ export function generateCri(rng: Rng, run: number): Step[] {
     rng.chance(0.15)
       ? { rpc: 'RuntimeService/ExecSync', req: { containerId: '$c', cmd: ['sh', '-c', `sleep 1.2; exit ${code}`], timeout: 0 } }
       : { rpc: 'RuntimeService/ExecSync', req: { containerId: '$c', cmd: ['sh', '-c', `exit ${code}`], timeout: 5 } },
-    { rpc: 'RuntimeService/ListContainers', req: { filter: { podSandboxId: '$p', labelSelector: rng.chance(0.5) ? labels : { 'triad.dev/fuzz': `${name}-other` } } } },
+    {
+      rpc: 'RuntimeService/ListContainers',
+      req: { filter: { podSandboxId: '$p', labelSelector: rng.chance(0.5) ? labels : { 'triad.dev/fuzz': `${name}-other` } } },
+    },
     { rpc: 'RuntimeService/UpdateContainerResources', req: { containerId: '$c', linux: { cpuShares: 512, memoryLimitInBytes: MEMORY_LIMIT } } },
     { rpc: 'RuntimeService/ContainerStats', req: { containerId: '$c' } },
     { rpc: 'RuntimeService/StopContainer', req: { containerId: '$c', timeout: 0 } },

@@ -4,7 +4,11 @@
 import { mkdirSync, readdirSync, rmdirSync, lstatSync } from 'node:fs';
 import { dirname, resolve, relative, isAbsolute } from 'node:path';
 import {
-  ControllerDefinition, ControllerServiceCapability_RPC_Type as CRpc, IdentityDefinition, NodeDefinition, NodeServiceCapability_RPC_Type as NRpc,
+  ControllerDefinition,
+  ControllerServiceCapability_RPC_Type as CRpc,
+  IdentityDefinition,
+  NodeDefinition,
+  NodeServiceCapability_RPC_Type as NRpc,
 } from '../interfaces/gen/csi/csi.js';
 import { Connection } from '../interfaces/grpc/client.js';
 import { GrpcTarget, type WatchOptions } from './grpc-target.js';
@@ -32,46 +36,75 @@ async function volumeStillThere(s: Session, id: string): Promise<string | undefi
 
 export const CSI_SPECS: Record<string, RpcSpec> = {
   'Identity/GetPluginInfo': {
-    answers: [{ path: 'name', rule: 'csi.get-plugin-info.name-required' }, { path: 'vendorVersion', rule: 'csi.get-plugin-info.vendor-version-required' }],
-    checks: [{ rule: 'csi.get-plugin-info.name-format', fn: (_s, _r, res) => (res.name && !DNS_NAME.test(res.name) ? `the plugin name ${JSON.stringify(res.name)} is not in domain-name notation` : undefined) }],
+    answers: [
+      { path: 'name', rule: 'csi.get-plugin-info.name-required' },
+      { path: 'vendorVersion', rule: 'csi.get-plugin-info.vendor-version-required' },
+    ],
+    checks: [
+      {
+        rule: 'csi.get-plugin-info.name-format',
+        fn: (_s, _r, res) => (res.name && !DNS_NAME.test(res.name) ? `the plugin name ${JSON.stringify(res.name)} is not in domain-name notation` : undefined),
+      },
+    ],
   },
   'Identity/GetPluginCapabilities': {
-    checks: [{
-      rule: 'csi.get-plugin-capabilities.same-across-instances',
-      fn(s, _r, res) {
-        const now = stableJson(res.capabilities);
-        const before = s.vars['plugin-capabilities'];
-        if (before === undefined) { s.vars['plugin-capabilities'] = now; return undefined; }
-        return before !== now ? `GetPluginCapabilities answered ${before} before and ${now} now` : undefined;
+    checks: [
+      {
+        rule: 'csi.get-plugin-capabilities.same-across-instances',
+        fn(s, _r, res) {
+          const now = stableJson(res.capabilities);
+          const before = s.vars['plugin-capabilities'];
+          if (before === undefined) {
+            s.vars['plugin-capabilities'] = now;
+            return undefined;
+          }
+          return before !== now ? `GetPluginCapabilities answered ${before} before and ${now} now` : undefined;
+        },
       },
-    }],
+    ],
   },
   'Node/NodeGetInfo': {
     answers: [{ path: 'nodeId', rule: 'csi.node-get-info.node-id' }],
-    checks: [{
-      rule: 'csi.create-volume.topology-key-format',
-      fn(_s, _r, res) {
-        const bad = Object.keys(res.accessibleTopology?.segments ?? {}).find((k) => !TOPOLOGY_KEY.test(k));
-        return bad !== undefined ? `NodeGetInfo reports the topology key ${JSON.stringify(bad)}, not in the key format` : undefined;
+    checks: [
+      {
+        rule: 'csi.create-volume.topology-key-format',
+        fn(_s, _r, res) {
+          const bad = Object.keys(res.accessibleTopology?.segments ?? {}).find((k) => !TOPOLOGY_KEY.test(k));
+          return bad !== undefined ? `NodeGetInfo reports the topology key ${JSON.stringify(bad)}, not in the key format` : undefined;
+        },
       },
-    }],
+    ],
   },
   'Controller/CreateVolume': {
     creates: { kind: 'volume', id: (r) => r.volume?.volumeId },
-    required: [...need('create-volume', ['name', 'name'], ['volumeCapabilities', 'capabilities']), { field: 'volumeCapabilities.0.accessMode', rule: 'csi.volume-capability.access-mode-required' }],
+    required: [
+      ...need('create-volume', ['name', 'name'], ['volumeCapabilities', 'capabilities']),
+      { field: 'volumeCapabilities.0.accessMode', rule: 'csi.volume-capability.access-mode-required' },
+    ],
     answers: [{ path: 'volume.volumeId', rule: 'csi.create-volume.response-volume-required' }],
     idempotent: 'csi.create-volume.idempotent',
     sameAnswer: ['volume.volumeId', 'volume.volumeContext'],
-    refuse: { rule: 'csi.create-volume.mutable-parameters-validated', when: (r) => (STRANGE_KEY in (r.mutableParameters ?? {}) ? `mutable_parameters has the key ${JSON.stringify(STRANGE_KEY)}, which no driver supports` : undefined) },
+    refuse: {
+      rule: 'csi.create-volume.mutable-parameters-validated',
+      when: (r) =>
+        STRANGE_KEY in (r.mutableParameters ?? {}) ? `mutable_parameters has the key ${JSON.stringify(STRANGE_KEY)}, which no driver supports` : undefined,
+    },
     checks: [{ rule: 'csi.field-requirements.map-4-kib', fn: (_s, _r, res) => mapTooBig('volume_context', res.volume?.volumeContext) }],
   },
   'Controller/ControllerModifyVolume': {
-    required: [{ field: 'volumeId', rule: 'csi.controller-modify-volume.volume-id-required' }, { field: 'mutableParameters', rule: 'csi.controller-modify-volume.parameters-required' }],
+    required: [
+      { field: 'volumeId', rule: 'csi.controller-modify-volume.volume-id-required' },
+      { field: 'mutableParameters', rule: 'csi.controller-modify-volume.parameters-required' },
+    ],
     target: onVolume('volumeId', 'csi.controller-modify-volume.not-found'),
     idempotent: 'csi.controller-modify-volume.idempotent',
     // The sequence asks for the values the volume was created with: already there is success.
     undo: 'csi.controller-modify-volume.idempotent',
-    refuse: { rule: 'csi.controller-modify-volume.unsupported-invalid-argument', when: (r) => (STRANGE_KEY in (r.mutableParameters ?? {}) ? `mutable_parameters has the key ${JSON.stringify(STRANGE_KEY)}, which no driver supports` : undefined) },
+    refuse: {
+      rule: 'csi.controller-modify-volume.unsupported-invalid-argument',
+      when: (r) =>
+        STRANGE_KEY in (r.mutableParameters ?? {}) ? `mutable_parameters has the key ${JSON.stringify(STRANGE_KEY)}, which no driver supports` : undefined,
+    },
   },
   'Controller/DeleteVolume': {
     required: need('delete-volume', ['volumeId', 'volume-id']),
@@ -109,7 +142,10 @@ export const CSI_SPECS: Record<string, RpcSpec> = {
     target: onVolume('sourceVolumeId', 'csi.create-snapshot.source-not-found'),
     idempotent: 'csi.create-snapshot.idempotent',
     sameAnswer: ['snapshot.snapshotId'],
-    answers: [{ path: 'snapshot.snapshotId', rule: 'csi.create-snapshot.snapshot-fields' }, { path: 'snapshot.sourceVolumeId', rule: 'csi.create-snapshot.snapshot-fields' }],
+    answers: [
+      { path: 'snapshot.snapshotId', rule: 'csi.create-snapshot.snapshot-fields' },
+      { path: 'snapshot.sourceVolumeId', rule: 'csi.create-snapshot.snapshot-fields' },
+    ],
   },
   'Controller/DeleteSnapshot': {
     required: need('delete-snapshot', ['snapshotId', 'snapshot-id']),
@@ -118,14 +154,22 @@ export const CSI_SPECS: Record<string, RpcSpec> = {
       rule: 'csi.delete-snapshot.implemented',
       stillThere: async (s, id) => {
         const o = await s.call('Controller/ListSnapshots', { snapshotId: id });
-        return !o.err && o.res.entries.some((e: any) => e.snapshot?.snapshotId === id) ? `ListSnapshots still lists snapshot ${id} after DeleteSnapshot answered OK` : undefined;
+        return !o.err && o.res.entries.some((e: any) => e.snapshot?.snapshotId === id)
+          ? `ListSnapshots still lists snapshot ${id} after DeleteSnapshot answered OK`
+          : undefined;
       },
     },
   },
   'Controller/ListVolumes': {
     // A token the plugin never issued: the spec names ABORTED.
     target: { field: 'startingToken', kind: 'token', unknown: { ok: [10], rule: 'csi.list-volumes.invalid-token-aborted' } },
-    checks: [{ rule: 'csi.list-volumes.max-entries', fn: (_s, r, res) => (r.maxEntries > 0 && res.entries.length > r.maxEntries ? `max_entries ${r.maxEntries}, answered ${res.entries.length} entries` : undefined) }],
+    checks: [
+      {
+        rule: 'csi.list-volumes.max-entries',
+        fn: (_s, r, res) =>
+          r.maxEntries > 0 && res.entries.length > r.maxEntries ? `max_entries ${r.maxEntries}, answered ${res.entries.length} entries` : undefined,
+      },
+    ],
   },
   'Controller/ListSnapshots': {},
   'Controller/GetCapacity': {},
@@ -151,7 +195,10 @@ export const CSI_SPECS: Record<string, RpcSpec> = {
     undo: 'csi.node-unpublish-volume.idempotent',
   },
   'Node/NodeExpandVolume': {
-    required: [{ field: 'volumeId', rule: 'csi.node-expand-volume.volume-id-required' }, { field: 'volumePath', rule: 'csi.node-expand-volume.volume-path-required' }],
+    required: [
+      { field: 'volumeId', rule: 'csi.node-expand-volume.volume-id-required' },
+      { field: 'volumePath', rule: 'csi.node-expand-volume.volume-path-required' },
+    ],
     target: onVolume('volumeId', 'csi.node-expand-volume.not-found'),
     idempotent: 'csi.node-expand-volume.idempotent',
   },
@@ -203,11 +250,16 @@ export async function csiTarget(o: CsiFuzzOptions): Promise<GrpcTarget> {
       node: new Set(nc.capabilities.map((x) => x.rpc?.type ?? 0)),
       nodeId: info.nodeId,
     };
-  } finally { c.close(); }
+  } finally {
+    c.close();
+  }
   mkdirSync(o.stagingDir, { recursive: true });
   mkdirSync(o.targetDir, { recursive: true });
-  const inside = (dir: string, p: unknown): p is string => typeof p === 'string' && isAbsolute(p) && !relative(dir, resolve(p)).startsWith('..') && resolve(p) !== resolve(dir);
-  const paths = (steps: Step[], key: string) => [...new Set(steps.map((s) => (s.req as Record<string, Json> | null)?.[key]).filter((p): p is string => typeof p === 'string'))];
+  const inside = (dir: string, p: unknown): p is string =>
+    typeof p === 'string' && isAbsolute(p) && !relative(dir, resolve(p)).startsWith('..') && resolve(p) !== resolve(dir);
+  const paths = (steps: Step[], key: string) => [
+    ...new Set(steps.map((s) => (s.req as Record<string, Json> | null)?.[key]).filter((p): p is string => typeof p === 'string')),
+  ];
   return new GrpcTarget({
     kind: 'csi',
     services: [IdentityDefinition, ControllerDefinition, NodeDefinition],
@@ -243,13 +295,28 @@ export async function csiTarget(o: CsiFuzzOptions): Promise<GrpcTarget> {
 /** Remove empty directories below dir, deepest first; never a non-empty one. */
 function removeEmpty(dir: string, self: boolean): void {
   let names: string[];
-  try { if (!lstatSync(dir).isDirectory()) return; names = readdirSync(dir); } catch { return; }
+  try {
+    if (!lstatSync(dir).isDirectory()) return;
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
   for (const n of names) removeEmpty(`${dir}/${n}`, true);
-  if (self) try { rmdirSync(dir); } catch { /* not empty or a mount point: leave it */ }
+  if (self)
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* not empty or a mount point: leave it */
+    }
 }
 
 /** One CSI sequence: the lifecycle of one volume with some steps left out, bent or repeated. */
-export function generateCsi(rng: Rng, run: number, caps: { controller: Set<number>; node: Set<number> }, o: { stagingDir: string; targetDir: string; mutableParameters?: Record<string, string> }): Step[] {
+export function generateCsi(
+  rng: Rng,
+  run: number,
+  caps: { controller: Set<number>; node: Set<number> },
+  o: { stagingDir: string; targetDir: string; mutableParameters?: Record<string, string> },
+): Step[] {
   const name = `fuzz-${run}-${rng.int(1e9).toString(36)}`;
   const staging = `${o.stagingDir}/${name}`;
   const target = `${o.targetDir}/${name}/mnt`;
@@ -260,22 +327,41 @@ export function generateCsi(rng: Rng, run: number, caps: { controller: Set<numbe
   const mutable = Object.keys(o.mutableParameters ?? {}).length > 0;
   const list = caps.controller.has(CRpc.LIST_VOLUMES) && rng.chance(0.3);
   const lifecycle: (Step | false)[] = [
-    { rpc: 'Controller/CreateVolume', req: { name, capacityRange: { requiredBytes: '1048576' }, volumeCapabilities: [CAP], parameters: {}, ...(modify ? { mutableParameters: { ...o.mutableParameters } } : {}) }, bind: 'v' },
+    {
+      rpc: 'Controller/CreateVolume',
+      req: {
+        name,
+        capacityRange: { requiredBytes: '1048576' },
+        volumeCapabilities: [CAP],
+        parameters: {},
+        ...(modify ? { mutableParameters: { ...o.mutableParameters } } : {}),
+      },
+      bind: 'v',
+    },
     list && { rpc: 'Controller/CreateVolume', req: { name: `${name}-w`, capacityRange: { requiredBytes: '1048576' }, volumeCapabilities: [CAP] }, bind: 'w' },
     list && { rpc: 'Controller/ListVolumes', req: { maxEntries: 1 } },
     { rpc: 'Controller/ValidateVolumeCapabilities', req: { volumeId: '$v', volumeCapabilities: [CAP] } },
     caps.controller.has(CRpc.GET_VOLUME) && { rpc: 'Controller/ControllerGetVolume', req: { volumeId: '$v' } },
     pub && { rpc: 'Controller/ControllerPublishVolume', req: { volumeId: '$v', nodeId: '$node', volumeCapability: CAP, readonly: false } },
     stage && { rpc: 'Node/NodeStageVolume', req: { volumeId: '$v', stagingTargetPath: staging, volumeCapability: CAP } },
-    { rpc: 'Node/NodePublishVolume', req: { volumeId: '$v', ...(stage ? { stagingTargetPath: staging } : {}), targetPath: target, volumeCapability: CAP, readonly: false } },
+    {
+      rpc: 'Node/NodePublishVolume',
+      req: { volumeId: '$v', ...(stage ? { stagingTargetPath: staging } : {}), targetPath: target, volumeCapability: CAP, readonly: false },
+    },
     caps.node.has(NRpc.GET_VOLUME_STATS) && { rpc: 'Node/NodeGetVolumeStats', req: { volumeId: '$v', volumePath: target } },
     // The size the volume already has: "already at least as large" answers OK.
-    caps.node.has(NRpc.EXPAND_VOLUME) && { rpc: 'Node/NodeExpandVolume', req: { volumeId: '$v', volumePath: target, capacityRange: { requiredBytes: '1048576' }, volumeCapability: CAP } },
+    caps.node.has(NRpc.EXPAND_VOLUME) && {
+      rpc: 'Node/NodeExpandVolume',
+      req: { volumeId: '$v', volumePath: target, capacityRange: { requiredBytes: '1048576' }, volumeCapability: CAP },
+    },
     { rpc: 'Node/NodeUnpublishVolume', req: { volumeId: '$v', targetPath: target } },
     stage && { rpc: 'Node/NodeUnstageVolume', req: { volumeId: '$v', stagingTargetPath: staging } },
     pub && { rpc: 'Controller/ControllerUnpublishVolume', req: { volumeId: '$v', nodeId: '$node' } },
     modify && mutable && { rpc: 'Controller/ControllerModifyVolume', req: { volumeId: '$v', mutableParameters: { ...o.mutableParameters } } },
-    caps.controller.has(CRpc.EXPAND_VOLUME) && { rpc: 'Controller/ControllerExpandVolume', req: { volumeId: '$v', capacityRange: { requiredBytes: '2097152' }, volumeCapability: CAP } },
+    caps.controller.has(CRpc.EXPAND_VOLUME) && {
+      rpc: 'Controller/ControllerExpandVolume',
+      req: { volumeId: '$v', capacityRange: { requiredBytes: '2097152' }, volumeCapability: CAP },
+    },
     snap && { rpc: 'Controller/CreateSnapshot', req: { sourceVolumeId: '$v', name: `${name}-snap` }, bind: 's' },
     snap && { rpc: 'Controller/DeleteSnapshot', req: { snapshotId: '$s' } },
     { rpc: 'Controller/DeleteVolume', req: { volumeId: '$v' } },
@@ -285,7 +371,12 @@ export function generateCsi(rng: Rng, run: number, caps: { controller: Set<numbe
     { rpc: 'Identity/Probe', req: {} },
     { rpc: 'Node/NodeGetInfo', req: {} },
     { rpc: 'Identity/GetPluginCapabilities', req: {} },
-    ...(caps.controller.has(CRpc.LIST_VOLUMES) ? [{ rpc: 'Controller/ListVolumes', req: { maxEntries: 10 } }, { rpc: 'Controller/ListVolumes', req: { maxEntries: 1, startingToken: '$never' } }] : []),
+    ...(caps.controller.has(CRpc.LIST_VOLUMES)
+      ? [
+          { rpc: 'Controller/ListVolumes', req: { maxEntries: 10 } },
+          { rpc: 'Controller/ListVolumes', req: { maxEntries: 1, startingToken: '$never' } },
+        ]
+      : []),
     ...(caps.controller.has(CRpc.GET_CAPACITY) ? [{ rpc: 'Controller/GetCapacity', req: { volumeCapabilities: [CAP] } }] : []),
   ];
   const steps: Step[] = [];
@@ -316,10 +407,16 @@ export function bend(steps: Step[], extras: Step[], rng: Rng, refs: string[], re
       const field = rng.pick(req);
       const path = field.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k));
       let r: Json;
-      try { r = withoutPath(step.req, path); } catch { r = step.req; } // the path is not in this request
+      try {
+        r = withoutPath(step.req, path);
+      } catch {
+        r = step.req;
+      } // the path is not in this request
       step = { ...step, req: r, mutations: [`${field} removed`] };
-    } else if (rng.chance(0.15)) { const m = mutate(step.req, rng); step = { ...step, req: m.req, mutations: m.mutations }; }
-    else if (rng.chance(0.08)) {
+    } else if (rng.chance(0.15)) {
+      const m = mutate(step.req, rng);
+      step = { ...step, req: m.req, mutations: m.mutations };
+    } else if (rng.chance(0.08)) {
       const text = JSON.stringify(step.req);
       const ref = refs.find((r) => text.includes(`"${r}"`));
       if (ref) step = { ...step, req: JSON.parse(text.split(`"${ref}"`).join('"$never"')) as Json };

@@ -46,7 +46,11 @@ function walk(dir: string, allowed: string[], out = new Set<string>(), depth = 0
     const p = join(dir, name);
     if (allowed.some((a) => p === a || p.startsWith(`${a}/`))) continue;
     out.add(p);
-    try { if (lstatSync(p).isDirectory()) walk(p, allowed, out, depth + 1); } catch { /* vanished meanwhile */ }
+    try {
+      if (lstatSync(p).isDirectory()) walk(p, allowed, out, depth + 1);
+    } catch {
+      /* vanished meanwhile */
+    }
   }
   return out;
 }
@@ -65,10 +69,13 @@ export class GrpcTarget implements Target {
   constructor(readonly cfg: GrpcTargetConfig) {
     this.kind = cfg.kind;
     this.methods = methodIndex(cfg.services);
-    for (const rpc of Object.keys(cfg.specs)) if (!this.methods.has(rpc)) throw new Error(`fuzz: the ${cfg.kind} table names ${rpc}, which the generated services lack`);
+    for (const rpc of Object.keys(cfg.specs))
+      if (!this.methods.has(rpc)) throw new Error(`fuzz: the ${cfg.kind} table names ${rpc}, which the generated services lack`);
   }
 
-  generate(rng: Rng, run: number): Step[] { return this.cfg.generate(rng, run); }
+  generate(rng: Rng, run: number): Step[] {
+    return this.cfg.generate(rng, run);
+  }
 
   private conn?: Connection;
   /** A fresh session (ids, bindings) on the one channel all sessions share. */
@@ -85,7 +92,11 @@ export class GrpcTarget implements Target {
       const s = new Session(this.cfg.endpoint, 2000, this.cfg.vars, this.methods, c);
       const o = await s.call(this.cfg.ping.rpc, this.cfg.ping.req, 2000);
       return !o.err || o.err.code !== Status.UNAVAILABLE;
-    } catch { return false; } finally { c.close(); }
+    } catch {
+      return false;
+    } finally {
+      c.close();
+    }
   }
 
   async execute(steps: Step[]): Promise<Execution> {
@@ -117,8 +128,17 @@ export class GrpcTarget implements Target {
         for (const o of outs) {
           if (o.err?.code === Status.DEADLINE_EXCEEDED && o.ms >= this.cfg.callTimeoutMs * 0.9 && !spec.mayBlock?.(req)) {
             findings.push({ oracle: 'deadline', rpc: step.rpc, step: i, message: `no answer within ${this.cfg.callTimeoutMs} ms` });
-          } else if (o.err && (o.err.code === Status.UNAVAILABLE || o.err.code === Status.CANCELLED || o.err.code === Status.INTERNAL) && !(await this.alive())) {
-            findings.push({ oracle: 'plugin-died', rpc: step.rpc, step: i, message: `the plugin stopped answering after this call (${o.err.codeName}: ${o.err.details})` });
+          } else if (
+            o.err &&
+            (o.err.code === Status.UNAVAILABLE || o.err.code === Status.CANCELLED || o.err.code === Status.INTERNAL) &&
+            !(await this.alive())
+          ) {
+            findings.push({
+              oracle: 'plugin-died',
+              rpc: step.rpc,
+              step: i,
+              message: `the plugin stopped answering after this call (${o.err.codeName}: ${o.err.details})`,
+            });
             return { findings, calls, signal: [...signal] };
           } else {
             findings.push(...judge(s, spec, step, i, this.methods.get(step.rpc)!.requestType.fromJSON(req), o, prev));
@@ -129,7 +149,14 @@ export class GrpcTarget implements Target {
         if (outs.length > 1 && spec.sameAnswer && spec.idempotent) {
           const oks = outs.filter((o) => !o.err);
           const p = spec.sameAnswer.find((x) => new Set(oks.map((o) => stableJson(at(o.res, x)))).size > 1);
-          if (p) findings.push({ oracle: 'wrong-code', rpc: step.rpc, step: i, rule: rule(spec.idempotent), message: `${outs.length} identical calls at once answered ${new Set(oks.map((o) => stableJson(at(o.res, p)))).size} different ${p}` });
+          if (p)
+            findings.push({
+              oracle: 'wrong-code',
+              rpc: step.rpc,
+              step: i,
+              rule: rule(spec.idempotent),
+              message: `${outs.length} identical calls at once answered ${new Set(oks.map((o) => stableJson(at(o.res, p)))).size} different ${p}`,
+            });
         }
         if (spec.creates) {
           for (const o of outs.filter((x) => !x.err)) {
@@ -161,7 +188,14 @@ export class GrpcTarget implements Target {
         if (w) {
           const now = walk(w.dir, allowed);
           const added = [...now].filter((p) => !before.has(p));
-          if (added.length) findings.push({ oracle: 'write-outside-root', rpc: step.rpc, step: i, ...(w.rule ? { rule: rule(w.rule) } : {}), message: `new outside the driver's root and the request's paths: ${added.slice(0, 3).join(', ')}` });
+          if (added.length)
+            findings.push({
+              oracle: 'write-outside-root',
+              rpc: step.rpc,
+              step: i,
+              ...(w.rule ? { rule: rule(w.rule) } : {}),
+              message: `new outside the driver's root and the request's paths: ${added.slice(0, 3).join(', ')}`,
+            });
           before = now;
         }
       }
@@ -172,5 +206,8 @@ export class GrpcTarget implements Target {
     }
   }
 
-  async close(): Promise<void> { this.conn?.close(); this.conn = undefined; }
+  async close(): Promise<void> {
+    this.conn?.close();
+    this.conn = undefined;
+  }
 }

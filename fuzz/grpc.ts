@@ -47,8 +47,12 @@ export interface GrpcTargetOptions {
 
 const FOREIGN = 'fuzz-foreign-';
 // An empty object after decoding is an empty map (ts-proto fills a present message's fields).
-const isSet = (v: unknown) => v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && !v.length)
-  && !(typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype && !Object.keys(v as object).length);
+const isSet = (v: unknown) =>
+  v !== undefined &&
+  v !== null &&
+  v !== '' &&
+  !(Array.isArray(v) && !v.length) &&
+  !(typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype && !Object.keys(v as object).length);
 const at = (o: any, path: string) => path.split('.').reduce((x, k) => (x == null ? undefined : x[k]), o);
 
 /** One run's connection and what it knows: bound ids, which ids are gone, variables ($node ...). */
@@ -64,7 +68,13 @@ export class Session {
   private readonly own: boolean;
   private readonly clients = new Map<ServiceDef, Record<string, (r: unknown, o: { timeoutMs: number }) => Promise<unknown>>>();
   /** On `conn` when given (shared across sessions: a new channel per sequence costs a connect each time). */
-  constructor(endpoint: string, readonly timeoutMs: number, readonly vars: Record<string, string>, private readonly methods: Methods, conn?: Connection) {
+  constructor(
+    endpoint: string,
+    readonly timeoutMs: number,
+    readonly vars: Record<string, string>,
+    private readonly methods: Methods,
+    conn?: Connection,
+  ) {
     this.own = !conn;
     this.conn = conn ?? new Connection(endpoint, { timeoutMs });
   }
@@ -84,18 +94,22 @@ export class Session {
     const msg = m.requestType.fromJSON(req);
     const started = Date.now();
     let client = this.clients.get(m.service);
-    if (!client) this.clients.set(m.service, (client = this.conn.service(m.service) as Record<string, (r: unknown, o: { timeoutMs: number }) => Promise<unknown>>));
+    if (!client)
+      this.clients.set(m.service, (client = this.conn.service(m.service) as Record<string, (r: unknown, o: { timeoutMs: number }) => Promise<unknown>>));
     try {
       return { res: await client[m.key](msg, { timeoutMs }), ms: Date.now() - started };
     } catch (e) {
       // grpc-js refusing to encode a bent value (a negative uint32 ...) is ours: nothing was sent.
-      if (e instanceof RpcError && e.code === Status.INTERNAL && /^Request message serialization failure/.test(e.details)) throw new Error(`fuzz: not sendable: ${e.details}`);
+      if (e instanceof RpcError && e.code === Status.INTERNAL && /^Request message serialization failure/.test(e.details))
+        throw new Error(`fuzz: not sendable: ${e.details}`);
       if (e instanceof RpcError) return { err: e, ms: Date.now() - started };
       throw e;
     }
   }
 
-  close(): void { if (this.own) this.conn.close(); }
+  close(): void {
+    if (this.own) this.conn.close();
+  }
 }
 
 export type Methods = Map<string, MethodDef & { service: ServiceDef; method: MethodDef; key: string }>;
@@ -103,7 +117,9 @@ export type Methods = Map<string, MethodDef & { service: ServiceDef; method: Met
 /** Index the unary methods of some services as "Service/Method". */
 export function methodIndex(defs: ServiceDef[]): Methods {
   const out: Methods = new Map();
-  for (const d of defs) for (const [key, m] of Object.entries(d.methods)) if (!m.requestStream && !m.responseStream) out.set(`${d.name}/${m.name}`, { ...m, service: d, method: m, key });
+  for (const d of defs)
+    for (const [key, m] of Object.entries(d.methods))
+      if (!m.requestStream && !m.responseStream) out.set(`${d.name}/${m.name}`, { ...m, service: d, method: m, key });
   return out;
 }
 
@@ -116,14 +132,19 @@ export function judge(s: Session, spec: RpcSpec, step: Step, i: number, req: any
   const out: Finding[] = [];
   const mutated = !!step.mutations?.length;
   const code = o.err ? o.err.code : Status.OK;
-  const f = (oracle: Finding['oracle'], r: RuleRef | undefined, message: string) => out.push({ oracle, rpc: step.rpc, step: i, ...(r ? { rule: r } : {}), message });
+  const f = (oracle: Finding['oracle'], r: RuleRef | undefined, message: string) =>
+    out.push({ oracle, rpc: step.rpc, step: i, ...(r ? { rule: r } : {}), message });
   if (code === Status.UNIMPLEMENTED) return out; // the plugin does not offer the RPC: allowed
   if (step.concurrent && code === Status.ABORTED) return out; // "an operation is pending": allowed for concurrent calls
   // A missing required field: the spec names INVALID_ARGUMENT.
   const missing = (spec.required ?? []).filter((r) => !isSet(at(req, r.field)));
   if (missing.length) {
     if (code === Status.OK || code === Status.INTERNAL || code === Status.UNKNOWN) {
-      f('wrong-code', rule(missing[0].rule), `${missing.map((m) => m.field).join(', ')} missing: answered ${codeName(code)} where the spec names INVALID_ARGUMENT`);
+      f(
+        'wrong-code',
+        rule(missing[0].rule),
+        `${missing.map((m) => m.field).join(', ')} missing: answered ${codeName(code)} where the spec names INVALID_ARGUMENT`,
+      );
     }
     return out;
   }
@@ -135,7 +156,11 @@ export function judge(s: Session, spec: RpcSpec, step: Step, i: number, req: any
     const internal = code === Status.INTERNAL || code === Status.UNKNOWN;
     // A mutated request may also be refused for its other faults; an unmutated one has only this one.
     if (!okCodes.includes(code) && (internal || !mutated || (code === Status.OK && !okCodes.includes(Status.OK)))) {
-      f('wrong-code', rule(t.unknown.rule), `${t.field} names a ${t.kind} that does not exist: answered ${codeName(code)}${o.err ? ` (${o.err.details})` : ''}; the spec allows ${okCodes.map(codeName).join(' or ')}`);
+      f(
+        'wrong-code',
+        rule(t.unknown.rule),
+        `${t.field} names a ${t.kind} that does not exist: answered ${codeName(code)}${o.err ? ` (${o.err.details})` : ''}; the spec allows ${okCodes.map(codeName).join(' or ')}`,
+      );
     }
     return out;
   }
@@ -148,7 +173,11 @@ export function judge(s: Session, spec: RpcSpec, step: Step, i: number, req: any
     const show = (v: unknown) => String(stableJson(v) ?? 'nothing').slice(0, 200);
     f('wrong-code', rule(spec.idempotent!), `the same call answered ${p} ${show(at(prev!.res, p))} a moment ago and now ${show(at(o.res, p))}`);
   } else if (spec.undo && !mutated && !step.concurrent && typeof id === 'string' && s.live.has(id) && code !== Status.OK) {
-    f('wrong-code', rule(spec.undo), `${step.rpc.split('/').pop()} on ${t!.kind} ${id}, which exists, answered ${codeName(code)}${o.err ? ` (${o.err.details})` : ''}; whether or not it was already done, the answer is OK`);
+    f(
+      'wrong-code',
+      rule(spec.undo),
+      `${step.rpc.split('/').pop()} on ${t!.kind} ${id}, which exists, answered ${codeName(code)}${o.err ? ` (${o.err.details})` : ''}; whether or not it was already done, the answer is OK`,
+    );
   }
   const must = !mutated && !step.concurrent && code !== Status.OK ? spec.mustSucceed?.when(s, req) : undefined;
   if (must) f('wrong-code', rule(spec.mustSucceed!.rule), `${must}, yet it answered ${codeName(code)}${o.err ? ` (${o.err.details})` : ''}`);

@@ -7,7 +7,11 @@ import type { Finding, Step, Target } from './types.js';
 /** The same bug: oracle, RPC and rule (a removal that turns it into another rule is another bug). */
 export const sameBug = (a: Finding, b: Finding) => a.oracle === b.oracle && a.rpc === b.rpc && a.rule?.id === b.rule?.id;
 
-export interface Minimized { steps: Step[]; finding: Finding; tries: number }
+export interface Minimized {
+  steps: Step[];
+  finding: Finding;
+  tries: number;
+}
 
 export async function minimize(target: Target, steps: Step[], bug: Finding, maxTries = 80, budgetMs = 30_000): Promise<Minimized> {
   let tries = 0;
@@ -28,9 +32,17 @@ export async function minimize(target: Target, steps: Step[], bug: Finding, maxT
     let reduced = false;
     for (let i = 0; i < cur.length && !spent(); i += size) {
       const cand = [...cur.slice(0, i), ...cur.slice(i + size)];
-      if (cand.length && (await shows(cand))) { cur = cand; n = Math.max(n - 1, 2); reduced = true; break; }
+      if (cand.length && (await shows(cand))) {
+        cur = cand;
+        n = Math.max(n - 1, 2);
+        reduced = true;
+        break;
+      }
     }
-    if (!reduced) { if (n >= cur.length) break; n = Math.min(cur.length, n * 2); }
+    if (!reduced) {
+      if (n >= cur.length) break;
+      n = Math.min(cur.length, n * 2);
+    }
   }
   // Make sure `finding` belongs to `cur` (the last successful try might have been an earlier one).
   if (!(await shows(cur))) return { steps, finding: bug, tries };
@@ -44,7 +56,11 @@ export async function minimize(target: Target, steps: Step[], bug: Finding, maxT
       if (spent()) break;
       // A removal bends the request like any mutation (oracles for well-formed calls no longer apply).
       const cand = cur.map((s, j) => (j === i ? { ...s, req: withoutPath(req, p), mutations: [...(s.mutations ?? []), `${p.join('.')} removed`] } : s));
-      if (await shows(cand)) { cur = cand; progress = true; break; }
+      if (await shows(cand)) {
+        cur = cand;
+        progress = true;
+        break;
+      }
     }
   }
   return { steps: cur, finding, tries };

@@ -8,14 +8,26 @@ type Path = (string | number)[];
 
 /** Every path in `v` to a leaf, list or map (not the root). */
 function paths(v: Json, at: Path = [], out: Path[] = []): Path[] {
-  if (Array.isArray(v)) v.forEach((x, i) => { out.push([...at, i]); paths(x, [...at, i], out); });
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) { out.push([...at, k]); paths(x, [...at, k], out); }
+  if (Array.isArray(v))
+    v.forEach((x, i) => {
+      out.push([...at, i]);
+      paths(x, [...at, i], out);
+    });
+  else if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) {
+      out.push([...at, k]);
+      paths(x, [...at, k], out);
+    }
   return out;
 }
 
 const get = (v: Json, p: Path): Json => p.reduce<Json>((o, k) => (o as Record<string | number, Json>)[k], v);
 const parentOf = (v: Json, p: Path) => get(v, p.slice(0, -1)) as Record<string | number, Json> | Json[];
-const show = (p: Path) => p.map((k) => (typeof k === 'number' ? `[${k}]` : k)).join('.').replace(/\.\[/g, '[');
+const show = (p: Path) =>
+  p
+    .map((k) => (typeof k === 'number' ? `[${k}]` : k))
+    .join('.')
+    .replace(/\.\[/g, '[');
 
 /** Strings that break naive code: empty, huge, unicode, NUL, path tricks, foreign ids. */
 export const STRANGE_STRINGS: readonly { what: string; value: () => string }[] = [
@@ -48,8 +60,10 @@ export function mutate(req: Json, rng: Rng, max = 2): { req: Json; mutations: st
     const key = p[p.length - 1];
     const cur = get(out, p);
     const r = rng.int(4);
-    if (r === 0) { // remove the field (or the list element)
-      if (Array.isArray(parent)) parent.splice(key as number, 1); else delete parent[key];
+    if (r === 0) {
+      // remove the field (or the list element)
+      if (Array.isArray(parent)) parent.splice(key as number, 1);
+      else delete parent[key];
       done.push(`${show(p)} removed`);
     } else if (typeof cur === 'number' || (typeof cur === 'string' && /^-?\d+$/.test(cur))) {
       // Numbers first: proto3 JSON writes 64-bit integers as digit strings.
@@ -64,9 +78,21 @@ export function mutate(req: Json, rng: Rng, max = 2): { req: Json; mutations: st
       (parent as Record<string | number, Json>)[key] = !cur;
       done.push(`${show(p)} flipped to ${!cur}`);
     } else if (Array.isArray(cur)) {
-      if (cur.length && rng.chance(0.5)) { cur.push(structuredClone(cur[0])); done.push(`${show(p)} with its first entry twice`); } else { cur.length = 0; done.push(`${show(p)} emptied`); }
+      if (cur.length && rng.chance(0.5)) {
+        cur.push(structuredClone(cur[0]));
+        done.push(`${show(p)} with its first entry twice`);
+      } else {
+        cur.length = 0;
+        done.push(`${show(p)} emptied`);
+      }
     } else if (cur && typeof cur === 'object') {
-      if (rng.chance(0.5)) { (cur as Record<string, Json>)[STRANGE_KEY] = rng.pick(STRANGE_STRINGS).value(); done.push(`${show(p)} gained a strange key`); } else { (parent as Record<string | number, Json>)[key] = {}; done.push(`${show(p)} emptied`); }
+      if (rng.chance(0.5)) {
+        (cur as Record<string, Json>)[STRANGE_KEY] = rng.pick(STRANGE_STRINGS).value();
+        done.push(`${show(p)} gained a strange key`);
+      } else {
+        (parent as Record<string | number, Json>)[key] = {};
+        done.push(`${show(p)} emptied`);
+      }
     } else {
       (parent as Record<string | number, Json>)[key] = 99;
       done.push(`${show(p)} set to 99 (an unknown enum value)`);
@@ -79,7 +105,8 @@ export function mutate(req: Json, rng: Rng, max = 2): { req: Json; mutations: st
 export function withoutPath(req: Json, p: Path): Json {
   const out = structuredClone(req);
   const parent = parentOf(out, p);
-  if (Array.isArray(parent)) parent.splice(p[p.length - 1] as number, 1); else delete parent[p[p.length - 1]];
+  if (Array.isArray(parent)) parent.splice(p[p.length - 1] as number, 1);
+  else delete parent[p[p.length - 1]];
   return out;
 }
 

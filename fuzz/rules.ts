@@ -2,7 +2,10 @@
 // up here, so a finding can never cite a rule that is not written down (an unknown id throws).
 import { findRule } from '../conformance/rules/index.js';
 
-export interface RuleRef { id: string; says: string }
+export interface RuleRef {
+  id: string;
+  says: string;
+}
 
 /** The rule with this id (cri.*, csi.*, cni.*); throws for an id the rules files lack. */
 export function rule(id: string): RuleRef {
@@ -13,6 +16,9 @@ export function rule(id: string): RuleRef {
 
 /** The first of `ids` that exists (a field's own rule before the general one). */
 export function firstRule(...ids: string[]): RuleRef {
-  for (const id of ids) { const r = findRule(id); if (r) return { id: r.id, says: r.says }; }
+  for (const id of ids) {
+    const r = findRule(id);
+    if (r) return { id: r.id, says: r.says };
+  }
   return rule(ids[ids.length - 1]);
 }

@@ -30,19 +30,34 @@ export interface FuzzOptions {
   stopAtFirst?: boolean;
 }
 
-export interface FuzzFinding { finding: Finding; steps: Step[]; run: number; file?: string; minimized: boolean }
+export interface FuzzFinding {
+  finding: Finding;
+  steps: Step[];
+  run: number;
+  file?: string;
+  minimized: boolean;
+}
 
-export interface FuzzReport { runs: number; calls: number; ms: number; findings: FuzzFinding[]; corpusAdded: number }
+export interface FuzzReport {
+  runs: number;
+  calls: number;
+  ms: number;
+  findings: FuzzFinding[];
+  corpusAdded: number;
+}
 
 const bugKey = (f: Finding) => `${f.oracle}|${f.rpc}|${f.rule?.id ?? ''}`;
 
 function loadCorpus(dir: string | undefined): Step[][] {
   if (!dir || !existsSync(dir)) return [];
-  return readdirSync(dir).filter((n) => n.endsWith('.json')).sort().map((n) => {
-    const v = JSON.parse(readFileSync(join(dir, n), 'utf8')) as { steps?: Step[] };
-    if (!Array.isArray(v.steps)) throw new Error(`corpus ${join(dir, n)}: no steps list`);
-    return v.steps;
-  });
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .sort()
+    .map((n) => {
+      const v = JSON.parse(readFileSync(join(dir, n), 'utf8')) as { steps?: Step[] };
+      if (!Array.isArray(v.steps)) throw new Error(`corpus ${join(dir, n)}: no steps list`);
+      return v.steps;
+    });
 }
 
 export async function fuzz(target: Target, o: FuzzOptions): Promise<FuzzReport> {
@@ -59,10 +74,15 @@ export async function fuzz(target: Target, o: FuzzOptions): Promise<FuzzReport> 
   for (; run < maxRuns && !(o.durationMs && Date.now() - started >= o.durationMs); run++) {
     const rng = Rng.derive(o.seed, run);
     let steps: Step[];
-    if (run < corpus.length) steps = corpus[run]; // the corpus first, as given
+    if (run < corpus.length)
+      steps = corpus[run]; // the corpus first, as given
     else if (corpus.length && rng.chance(0.3)) {
       steps = structuredClone(rng.pick(corpus));
-      if (steps.length) { const i = rng.int(steps.length); const m = mutate(steps[i].req, rng); steps[i] = { ...steps[i], req: m.req, mutations: [...(steps[i].mutations ?? []), ...m.mutations] }; }
+      if (steps.length) {
+        const i = rng.int(steps.length);
+        const m = mutate(steps[i].req, rng);
+        steps[i] = { ...steps[i], req: m.req, mutations: [...(steps[i].mutations ?? []), ...m.mutations] };
+      }
     } else steps = target.generate(rng, run);
     const ex = await target.execute(steps);
     calls += ex.calls;
@@ -78,11 +98,19 @@ export async function fuzz(target: Target, o: FuzzOptions): Promise<FuzzReport> 
         found = { finding: m.finding, steps: m.steps, run, minimized: sameBug(m.finding, f) };
         log(`  minimized to ${m.steps.length} step(s) in ${m.tries} tries`);
       }
-      if (o.out) found.file = writeReplay(o.out, { kind: target.kind, seed: o.seed, run, target: o.targetInfo ?? {}, finding: found.finding, steps: found.steps });
+      if (o.out)
+        found.file = writeReplay(o.out, { kind: target.kind, seed: o.seed, run, target: o.targetInfo ?? {}, finding: found.finding, steps: found.steps });
       bugs.set(k, found);
     }
-    if (ex.findings.some((f) => f.oracle === 'plugin-died') && !(await target.alive())) { log('the plugin is gone: stopping'); run++; break; }
-    if (o.stopAtFirst && bugs.size) { run++; break; }
+    if (ex.findings.some((f) => f.oracle === 'plugin-died') && !(await target.alive())) {
+      log('the plugin is gone: stopping');
+      run++;
+      break;
+    }
+    if (o.stopAtFirst && bugs.size) {
+      run++;
+      break;
+    }
     // Corpus feedback: keep a sequence that showed something new.
     const sig = ex.signal ?? [];
     const fresh = sig.filter((x) => !seen.has(x));

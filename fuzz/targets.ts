@@ -26,14 +26,27 @@ export interface TargetInfo {
   config?: string;
 }
 
-export interface OpenTarget { target: Target; info: TargetInfo; close(): Promise<void> }
+export interface OpenTarget {
+  target: Target;
+  info: TargetInfo;
+  close(): Promise<void>;
+}
 
 /** Remove empty directories below and including dir, deepest first; never a non-empty one. */
 export function removeEmptyTree(dir: string): void {
   let names: string[];
-  try { if (!lstatSync(dir).isDirectory()) return; names = readdirSync(dir); } catch { return; }
+  try {
+    if (!lstatSync(dir).isDirectory()) return;
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
   for (const n of names) removeEmptyTree(join(dir, n));
-  try { rmdirSync(dir); } catch { /* not empty or a mount point: leave it */ }
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* not empty or a mount point: leave it */
+  }
 }
 
 /**
@@ -57,7 +70,14 @@ export async function openTarget(info: TargetInfo, inProcess?: Record<string, im
         mutableParameters: info.mutableParameters,
         watch: info.watchDir ? { dir: info.watchDir, allowed: [info.root, workDir].filter((x): x is string => !!x) } : undefined,
       });
-      return { target, info: { ...info, workDir }, close: async () => { await target.close(); if (own) removeEmptyTree(workDir); } };
+      return {
+        target,
+        info: { ...info, workDir },
+        close: async () => {
+          await target.close();
+          if (own) removeEmptyTree(workDir);
+        },
+      };
     } catch (e) {
       if (own) removeEmptyTree(workDir);
       throw e;

@@ -92,7 +92,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const k = node.kubelet;
   const ns = (n?: string) => n ?? 'default';
   return {
-    node, kubelet: k, config: cfg, stateDir: cfg.kubelet.stateDir,
+    node,
+    kubelet: k,
+    config: cfg,
+    stateDir: cfg.kubelet.stateDir,
     apply: (m) => k.apply(typeof m === 'string' ? parseManifests(m, '(manifests)') : Array.isArray(m) ? m : [m]),
     applyFiles: (...paths) => k.apply(loadManifests(paths)),
     waitFor: (name, until = 'Settled', o = {}) => {

@@ -11,7 +11,13 @@ import type { TriadConfig } from './config/config.js';
 import { startNode } from './node.js';
 import { readTranscript, type TranscriptEntry } from '../interfaces/interposer/transcript.js';
 
-export interface SideRun { config: string; calls: TranscriptEntry[]; pods: Array<{ name: string; status: unknown }>; errors: string[]; /** Replaced by <state> in paths. */ stateDir?: string }
+export interface SideRun {
+  config: string;
+  calls: TranscriptEntry[];
+  pods: Array<{ name: string; status: unknown }>;
+  errors: string[];
+  /** Replaced by <state> in paths. */ stateDir?: string;
+}
 
 export interface Divergence {
   kind: 'calls' | 'order' | 'code' | 'field' | 'pod-status';
@@ -22,7 +28,11 @@ export interface Divergence {
   message: string;
 }
 
-export interface DiffResult { a: { config: string; calls: number; errors: string[] }; b: { config: string; calls: number; errors: string[] }; divergences: Divergence[] }
+export interface DiffResult {
+  a: { config: string; calls: number; errors: string[] };
+  b: { config: string; calls: number; errors: string[] };
+  divergences: Divergence[];
+}
 
 /** Run the manifests on one configuration with every plugin recorded; the node is torn down (teardown calls recorded too). */
 export async function recordRun(cfg: TriadConfig, manifests: Manifest[], opts: { timeoutMs: number; settled: (p: Pod) => boolean }): Promise<SideRun> {
@@ -39,8 +49,13 @@ export async function recordRun(cfg: TriadConfig, manifests: Manifest[], opts: {
   let pods: Array<{ name: string; status: unknown }> = [];
   try {
     const applied = await node.kubelet.apply(manifests);
-    await Promise.all(applied.map((p) => node.kubelet.waitFor(p.metadata.namespace!, p.metadata.name, opts.settled, opts.timeoutMs)
-      .catch((e: Error) => { errors.push(`${p.metadata.name}: ${e.message}`); })));
+    await Promise.all(
+      applied.map((p) =>
+        node.kubelet.waitFor(p.metadata.namespace!, p.metadata.name, opts.settled, opts.timeoutMs).catch((e: Error) => {
+          errors.push(`${p.metadata.name}: ${e.message}`);
+        }),
+      ),
+    );
     pods = applied.map((p) => ({ name: p.metadata.name, status: node.kubelet.get(p.metadata.namespace!, p.metadata.name).status }));
   } finally {
     for (const e of await node.close()) errors.push(`teardown: ${e.message}`);
@@ -64,7 +79,10 @@ class Normalizer {
 
   private id(v: string): string {
     let out = this.ids.get(v);
-    if (!out) { out = `<id-${this.ids.size + 1}>`; this.ids.set(v, out); }
+    if (!out) {
+      out = `<id-${this.ids.size + 1}>`;
+      this.ids.set(v, out);
+    }
     return out;
   }
 
@@ -91,10 +109,20 @@ class Normalizer {
 
 /** Field paths of an answer (leaves; list items as []), to compare which fields each side fills. */
 function fieldPaths(v: unknown, prefix = '', out = new Set<string>()): Set<string> {
-  if (Array.isArray(v)) { for (const x of v) fieldPaths(x, `${prefix}[]`, out); return out; }
+  if (Array.isArray(v)) {
+    for (const x of v) fieldPaths(x, `${prefix}[]`, out);
+    return out;
+  }
   if (v && typeof v === 'object') {
     for (const [k, x] of Object.entries(v)) {
-      if (x === undefined || x === null || x === '' || (Array.isArray(x) && !x.length) || (typeof x === 'object' && !Array.isArray(x) && !Object.keys(x as object).length)) continue;
+      if (
+        x === undefined ||
+        x === null ||
+        x === '' ||
+        (Array.isArray(x) && !x.length) ||
+        (typeof x === 'object' && !Array.isArray(x) && !Object.keys(x as object).length)
+      )
+        continue;
       fieldPaths(x, prefix ? `${prefix}.${k}` : k, out);
     }
     return out;
@@ -104,20 +132,37 @@ function fieldPaths(v: unknown, prefix = '', out = new Set<string>()): Set<strin
 }
 
 /** Polling calls (relists, status checks, the event stream) come as often as time allows: compared by kind only. */
-const POLLING = new Set(['RuntimeService/ListContainers', 'RuntimeService/ListPodSandbox', 'RuntimeService/ContainerStatus', 'RuntimeService/PodSandboxStatus',
-  'RuntimeService/GetContainerEvents', 'RuntimeService/Status', 'RuntimeService/Version', 'ImageService/ImageStatus', 'RuntimeService/ContainerStats', 'RuntimeService/ListContainerStats']);
+const POLLING = new Set([
+  'RuntimeService/ListContainers',
+  'RuntimeService/ListPodSandbox',
+  'RuntimeService/ContainerStatus',
+  'RuntimeService/PodSandboxStatus',
+  'RuntimeService/GetContainerEvents',
+  'RuntimeService/Status',
+  'RuntimeService/Version',
+  'ImageService/ImageStatus',
+  'RuntimeService/ContainerStats',
+  'RuntimeService/ListContainerStats',
+]);
 
 function podStatusView(n: Normalizer, status: unknown): unknown {
   const s = status as Pod['status'];
   if (!s) return undefined;
-  const cs = (list: NonNullable<Pod['status']>['containerStatuses'] | undefined) => (list ?? []).map((c) => ({
-    name: c.name, ready: c.ready, restartCount: c.restartCount,
-    state: Object.fromEntries(Object.entries(c.state ?? {}).map(([k, v]) => [k, { reason: (v as { reason?: string })?.reason, exitCode: (v as { exitCode?: number })?.exitCode }])),
-  }));
+  const cs = (list: NonNullable<Pod['status']>['containerStatuses'] | undefined) =>
+    (list ?? []).map((c) => ({
+      name: c.name,
+      ready: c.ready,
+      restartCount: c.restartCount,
+      state: Object.fromEntries(
+        Object.entries(c.state ?? {}).map(([k, v]) => [k, { reason: (v as { reason?: string })?.reason, exitCode: (v as { exitCode?: number })?.exitCode }]),
+      ),
+    }));
   return n.value({
-    phase: s.phase, reason: s.reason,
+    phase: s.phase,
+    reason: s.reason,
     conditions: (s.conditions ?? []).map((c) => ({ type: c.type, status: c.status, reason: c.reason })),
-    initContainerStatuses: cs(s.initContainerStatuses), containerStatuses: cs(s.containerStatuses),
+    initContainerStatuses: cs(s.initContainerStatuses),
+    containerStatuses: cs(s.containerStatuses),
   });
 }
 
@@ -135,11 +180,18 @@ export function diffRuns(a: SideRun, b: SideRun): DiffResult {
   const ca = count(sa);
   const cb = count(sb);
   for (const m of [...new Set([...ca.keys(), ...cb.keys()])].sort()) {
-    if ((ca.get(m) ?? 0) !== (cb.get(m) ?? 0)) out.push({ kind: 'calls', where: m, a: ca.get(m) ?? 0, b: cb.get(m) ?? 0, message: `${m}: called ${ca.get(m) ?? 0} times on A, ${cb.get(m) ?? 0} on B` });
+    if ((ca.get(m) ?? 0) !== (cb.get(m) ?? 0))
+      out.push({ kind: 'calls', where: m, a: ca.get(m) ?? 0, b: cb.get(m) ?? 0, message: `${m}: called ${ca.get(m) ?? 0} times on A, ${cb.get(m) ?? 0} on B` });
   }
   // of the polling calls only the event subscription says something when one side lacks it (relists come with time)
-  for (const m of ['RuntimeService/GetContainerEvents'].filter((p) => (a.calls.some((c) => c.method === p)) !== (b.calls.some((c) => c.method === p)))) {
-    out.push({ kind: 'calls', where: m, a: a.calls.some((c) => c.method === m), b: b.calls.some((c) => c.method === m), message: `${m}: called on ${a.calls.some((c) => c.method === m) ? 'A' : 'B'} only` });
+  for (const m of ['RuntimeService/GetContainerEvents'].filter((p) => a.calls.some((c) => c.method === p) !== b.calls.some((c) => c.method === p))) {
+    out.push({
+      kind: 'calls',
+      where: m,
+      a: a.calls.some((c) => c.method === m),
+      b: b.calls.some((c) => c.method === m),
+      message: `${m}: called on ${a.calls.some((c) => c.method === m) ? 'A' : 'B'} only`,
+    });
   }
   // the order of the calls both make
   const common = (s: TranscriptEntry[], other: Map<string, number>) => s.map((c) => c.method).filter((m) => other.has(m));
@@ -147,12 +199,24 @@ export function diffRuns(a: SideRun, b: SideRun): DiffResult {
   const ob = common(sb, ca);
   const firstDiff = oa.findIndex((m, i) => ob[i] !== m);
   if (firstDiff >= 0) {
-    out.push({ kind: 'order', where: `call ${firstDiff + 1}`, a: oa.slice(Math.max(0, firstDiff - 1), firstDiff + 3), b: ob.slice(Math.max(0, firstDiff - 1), firstDiff + 3), message: `the calls go in another order from call ${firstDiff + 1}: A ${oa[firstDiff]}, B ${ob[firstDiff]}` });
+    out.push({
+      kind: 'order',
+      where: `call ${firstDiff + 1}`,
+      a: oa.slice(Math.max(0, firstDiff - 1), firstDiff + 3),
+      b: ob.slice(Math.max(0, firstDiff - 1), firstDiff + 3),
+      message: `the calls go in another order from call ${firstDiff + 1}: A ${oa[firstDiff]}, B ${ob[firstDiff]}`,
+    });
   }
   // the n-th call of each method on both sides: its status, and which answer fields each side fills
   const nth = (s: TranscriptEntry[]) => {
     const seen = new Map<string, number>();
-    return new Map(s.map((c) => { const n = (seen.get(c.method) ?? 0) + 1; seen.set(c.method, n); return [`${c.method}#${n}`, c] as const; }));
+    return new Map(
+      s.map((c) => {
+        const n = (seen.get(c.method) ?? 0) + 1;
+        seen.set(c.method, n);
+        return [`${c.method}#${n}`, c] as const;
+      }),
+    );
   };
   const byA = nth(a.calls);
   const byB = nth(b.calls);
@@ -160,7 +224,13 @@ export function diffRuns(a: SideRun, b: SideRun): DiffResult {
     const y = byB.get(key);
     if (!y) continue;
     if (x.status.code !== y.status.code) {
-      out.push({ kind: 'code', where: key, a: x.status, b: y.status, message: `${key}: A answered ${x.status.name}${x.status.message ? ` (${x.status.message})` : ''}, B ${y.status.name}${y.status.message ? ` (${y.status.message})` : ''}` });
+      out.push({
+        kind: 'code',
+        where: key,
+        a: x.status,
+        b: y.status,
+        message: `${key}: A answered ${x.status.name}${x.status.message ? ` (${x.status.message})` : ''}, B ${y.status.name}${y.status.message ? ` (${y.status.message})` : ''}`,
+      });
       continue;
     }
     if (POLLING.has(x.method) && x.method !== 'RuntimeService/ContainerStatus' && x.method !== 'RuntimeService/PodSandboxStatus') continue;
@@ -168,7 +238,14 @@ export function diffRuns(a: SideRun, b: SideRun): DiffResult {
     const fb = fieldPaths(nb.value(y.response));
     const onlyA = [...fa].filter((f) => !fb.has(f));
     const onlyB = [...fb].filter((f) => !fa.has(f));
-    if (onlyA.length || onlyB.length) out.push({ kind: 'field', where: key, a: onlyA, b: onlyB, message: `${key}: fields only on A: ${onlyA.join(', ') || '-'}; only on B: ${onlyB.join(', ') || '-'}` });
+    if (onlyA.length || onlyB.length)
+      out.push({
+        kind: 'field',
+        where: key,
+        a: onlyA,
+        b: onlyB,
+        message: `${key}: fields only on A: ${onlyA.join(', ') || '-'}; only on B: ${onlyB.join(', ') || '-'}`,
+      });
   }
   // the final pod status
   for (const p of a.pods) {
@@ -190,7 +267,11 @@ export function diffRuns(a: SideRun, b: SideRun): DiffResult {
 
 export function diffText(r: DiffResult): string {
   let s = `A: ${r.a.config} (${r.a.calls} calls)\nB: ${r.b.config} (${r.b.calls} calls)\n`;
-  for (const [side, e] of [['A', r.a.errors], ['B', r.b.errors]] as const) for (const x of e) s += `${side}: ${x}\n`;
+  for (const [side, e] of [
+    ['A', r.a.errors],
+    ['B', r.b.errors],
+  ] as const)
+    for (const x of e) s += `${side}: ${x}\n`;
   if (!r.divergences.length) return `${s}no divergence\n`;
   s += `${r.divergences.length} divergence${r.divergences.length === 1 ? '' : 's'}:\n`;
   for (const d of r.divergences) {

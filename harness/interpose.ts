@@ -15,9 +15,20 @@ import { isPrivateContainerd, type Interpose, type TriadConfig } from './config/
  * Start a proxy in front of `upstream` named `name` (a file-name-safe label); returns the endpoint
  * clients should use instead, and registers its close.
  */
-export async function interposeGrpc(name: string, upstream: string, how: Interpose, sockDir: string, closers: Array<() => Promise<unknown>>): Promise<RunningProxy> {
+export async function interposeGrpc(
+  name: string,
+  upstream: string,
+  how: Interpose,
+  sockDir: string,
+  closers: Array<() => Promise<unknown>>,
+): Promise<RunningProxy> {
   parseEndpoint(upstream); // a bad endpoint is reported as such, not as a proxy failure
-  const p = await startProxy({ listen: join(sockDir, `interpose-${name.replace(/[^A-Za-z0-9._-]/g, '_')}.sock`), upstream, rules: how.rules, record: how.record });
+  const p = await startProxy({
+    listen: join(sockDir, `interpose-${name.replace(/[^A-Za-z0-9._-]/g, '_')}.sock`),
+    upstream,
+    rules: how.rules,
+    record: how.record,
+  });
   closers.push(() => p.close());
   return p;
 }
@@ -49,7 +60,9 @@ export function interposeCni(cfg: TriadConfig, closers: Array<() => Promise<unkn
   const memoryNetwork = net.type === 'memory' && cfg.runtime.type === 'memory';
   if (!triadRunsCni && !memoryNetwork) {
     if (!net.interpose || net.type !== 'cni') return { cfg };
-    throw new Error(`${cfg.source}: network.faults / network.record: the runtime at ${cfg.runtime.endpoint} runs CNI from its own configuration, out of triad's reach; use the memory runtime or a private containerd (runtime.type containerd without endpoint)`);
+    throw new Error(
+      `${cfg.source}: network.faults / network.record: the runtime at ${cfg.runtime.endpoint} runs CNI from its own configuration, out of triad's reach; use the memory runtime or a private containerd (runtime.type containerd without endpoint)`,
+    );
   }
   const shimDir = join(cfg.kubelet.stateDir, 'cni-shim');
   const record = net.interpose?.record ?? join(shimDir, 'calls.jsonl');
@@ -67,7 +80,11 @@ export function interposeCni(cfg: TriadConfig, closers: Array<() => Promise<unkn
     src = files[0];
   }
   let types: string[];
-  try { types = conflistTypes(loadConfFile(src)); } catch (err) { throw new Error(`${cfg.source}: network.config: ${(err as Error).message}`); }
+  try {
+    types = conflistTypes(loadConfFile(src));
+  } catch (err) {
+    throw new Error(`${cfg.source}: network.config: ${(err as Error).message}`);
+  }
   try {
     installCniShim(shimDir, types, { realDirs: net.binDirs, rules: net.interpose?.rules ?? [], record });
   } catch (err) {

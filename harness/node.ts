@@ -7,9 +7,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CsiClient } from '../interfaces/csi/client.js';
 import { CriClient } from '../interfaces/cri/client.js';
-import {
-  ControllerServiceCapability_RPC_Type as CtlCap, NodeServiceCapability_RPC_Type as NodeCap,
-} from '../interfaces/gen/csi/csi.js';
+import { ControllerServiceCapability_RPC_Type as CtlCap, NodeServiceCapability_RPC_Type as NodeCap } from '../interfaces/gen/csi/csi.js';
 import { invokeMemoryCni, MEMORY_CNI_TYPE } from '../plugins/memory-cni/index.js';
 import { loadImageFile, serveMemoryCri } from '../plugins/memory-cri/index.js';
 import { serveMemoryCsi } from '../plugins/memory-csi/index.js';
@@ -67,9 +65,13 @@ export async function startNode(given: TriadConfig, opts: NodeOptions = {}): Pro
   };
   const guarded: NodeJS.Signals[] = privateCd ? ['SIGINT', 'SIGTERM'] : [];
   for (const sig of guarded) process.on(sig, onSignal);
-  const unguard = () => { for (const sig of guarded) process.off(sig, onSignal); };
+  const unguard = () => {
+    for (const sig of guarded) process.off(sig, onSignal);
+  };
   const interrupted = () => (signalled ? `interrupted by ${signalled}` : undefined);
-  const checkpoint = () => { if (signalled) throw new Error(`${cfg.source}: node start-up interrupted by ${signalled}; everything it started is stopped`); };
+  const checkpoint = () => {
+    if (signalled) throw new Error(`${cfg.source}: node start-up interrupted by ${signalled}; everything it started is stopped`);
+  };
   try {
     const stateDir = cfg.kubelet.stateDir;
     const sockDir = join(stateDir, 'sockets');
@@ -86,17 +88,33 @@ export async function startNode(given: TriadConfig, opts: NodeOptions = {}): Pro
       const netDir = join(stateDir, 'network');
       let network;
       if (cfg.network.type === 'memory') {
-        const conflist = { cniVersion: '1.1.0', name: 'triad-memory', plugins: [{ type: MEMORY_CNI_TYPE, subnet: cfg.network.subnet, dataDir: join(netDir, 'ipam'), faults: cfg.network.faults }] };
+        const conflist = {
+          cniVersion: '1.1.0',
+          name: 'triad-memory',
+          plugins: [{ type: MEMORY_CNI_TYPE, subnet: cfg.network.subnet, dataDir: join(netDir, 'ipam'), faults: cfg.network.faults }],
+        };
         mkdirSync(netDir, { recursive: true });
         writeFileSync(join(netDir, '10-triad-memory.conflist'), JSON.stringify(conflist, null, 2));
-        network = { type: 'cni' as const, config: join(netDir, '10-triad-memory.conflist'), binDirs: [netDir], cacheDir: join(netDir, 'cache'), inProcess: { [MEMORY_CNI_TYPE]: shim.cni ? shimInProcess(shim.cni.dir, MEMORY_CNI_TYPE, invokeMemoryCni) : invokeMemoryCni } };
+        network = {
+          type: 'cni' as const,
+          config: join(netDir, '10-triad-memory.conflist'),
+          binDirs: [netDir],
+          cacheDir: join(netDir, 'cache'),
+          inProcess: { [MEMORY_CNI_TYPE]: shim.cni ? shimInProcess(shim.cni.dir, MEMORY_CNI_TYPE, invokeMemoryCni) : invokeMemoryCni },
+        };
       } else if (cfg.network.type === 'cni') {
         network = { type: 'cni' as const, config: cfg.network.config!, binDirs: cfg.network.binDirs, cacheDir: join(netDir, 'cache'), netns: true };
       } else {
         network = { type: 'none' as const };
       }
       const images = cfg.runtime.images ? loadImageFile(cfg.runtime.images) : undefined;
-      const cri = await serveMemoryCri({ endpoint: join(sockDir, 'memory-cri.sock'), network, faults: cfg.runtime.faults, stateDir: join(stateDir, 'memory-cri'), images });
+      const cri = await serveMemoryCri({
+        endpoint: join(sockDir, 'memory-cri.sock'),
+        network,
+        faults: cfg.runtime.faults,
+        stateDir: join(stateDir, 'memory-cri'),
+        images,
+      });
       closers.push(() => cri.close());
       closers.push(async () => rmSync(netDir, { recursive: true, force: true }));
       endpoint = cri.endpoint;
@@ -144,7 +162,8 @@ export async function startNode(given: TriadConfig, opts: NodeOptions = {}): Pro
       let controllerEndpoint = d.controllerEndpoint;
       const how = d.interpose ?? (opts.interpose ? { rules: [] } : undefined);
       if (how) {
-        if (controllerEndpoint && controllerEndpoint !== ep) controllerEndpoint = (await interposeGrpc(`csi-${d.name}-controller`, controllerEndpoint, how, sockDir, closers)).endpoint.display;
+        if (controllerEndpoint && controllerEndpoint !== ep)
+          controllerEndpoint = (await interposeGrpc(`csi-${d.name}-controller`, controllerEndpoint, how, sockDir, closers)).endpoint.display;
         const p = await interposeGrpc(`csi-${d.name}`, ep!, how, sockDir, closers);
         interposers.drivers.set(d.name, p);
         ep = p.endpoint.display;
@@ -157,8 +176,16 @@ export async function startNode(given: TriadConfig, opts: NodeOptions = {}): Pro
     }
 
     const kubelet = new Kubelet({
-      cri, drivers, classes: cfg.storage.classes, stateDir,
-      timings: { plegPeriodMs: cfg.kubelet.plegPeriodMs, eventedPleg: cfg.kubelet.eventedPleg, backoff: cfg.kubelet.backoff, probeTimeScale: cfg.kubelet.probeTimeScale },
+      cri,
+      drivers,
+      classes: cfg.storage.classes,
+      stateDir,
+      timings: {
+        plegPeriodMs: cfg.kubelet.plegPeriodMs,
+        eventedPleg: cfg.kubelet.eventedPleg,
+        backoff: cfg.kubelet.backoff,
+        probeTimeScale: cfg.kubelet.probeTimeScale,
+      },
       checkpoints: !embedded,
       cgroupRoot: cfg.kubelet.cgroupRoot,
       resolvConf: hostResolvConf(),
@@ -176,13 +203,18 @@ export async function startNode(given: TriadConfig, opts: NodeOptions = {}): Pro
     };
     let closed: Promise<Error[]> | undefined;
     return {
-      kubelet, cri, config: cfg, privateContainerd: privateInfo, interposers,
-      close: () => (closed ??= (async () => {
-        const errors: Error[] = [];
-        await kubeletCloser().catch((e: AggregateError) => errors.push(...(e.errors ?? [e])));
-        errors.push(...(await closeAll()));
-        return errors;
-      })()),
+      kubelet,
+      cri,
+      config: cfg,
+      privateContainerd: privateInfo,
+      interposers,
+      close: () =>
+        (closed ??= (async () => {
+          const errors: Error[] = [];
+          await kubeletCloser().catch((e: AggregateError) => errors.push(...(e.errors ?? [e])));
+          errors.push(...(await closeAll()));
+          return errors;
+        })()),
     };
   } catch (err) {
     await closeAll();

@@ -35,8 +35,19 @@ import { confFiles, loadConfFile } from '../interfaces/cni/index.js';
 import { CriClient } from '../interfaces/cri/client.js';
 import { bridgePorts, cleanupBridge, cleanupPortmapRules, DEFAULT_BIN_DIRS, linkExists, links, natChains } from '../plugins/bridge/index.js';
 import {
-  containerdAlive, containerdConfig, containerdPaths, mountsUnder, removeSharedDirsCreated, sharedDirsOfOldRecord, sharedDirsPresent, startContainerd, stopContainerd, unmountUnder, waitCriReady,
-  type ContainerdInstance, type PrivateContainerdOptions,
+  containerdAlive,
+  containerdConfig,
+  containerdPaths,
+  mountsUnder,
+  removeSharedDirsCreated,
+  sharedDirsOfOldRecord,
+  sharedDirsPresent,
+  startContainerd,
+  stopContainerd,
+  unmountUnder,
+  waitCriReady,
+  type ContainerdInstance,
+  type PrivateContainerdOptions,
 } from '../plugins/containerd/index.js';
 import { installCniBinary, MEMORY_CNI_TYPE } from '../plugins/memory-cni/index.js';
 import { findPids, which } from '../plugins/reference/proc.js';
@@ -73,7 +84,10 @@ export interface PrivateContainerd extends PrivateContainerdInfo {
   close(opts?: { keep?: boolean }): Promise<void>;
 }
 
-interface OwnerRef { pid: number; start: string }
+interface OwnerRef {
+  pid: number;
+  start: string;
+}
 
 interface PrivateRecord {
   version: 1;
@@ -83,11 +97,15 @@ interface PrivateRecord {
   network: { type: 'memory' | 'cni'; name: string; bridgesCreated: string[]; portmap: boolean };
   /** Host state before the first start, restored at the final close. */
   host: {
-    natChains: string[]; ipForward: string; runContainerd: boolean;
+    natChains: string[];
+    ipForward: string;
+    runContainerd: boolean;
     /** Which of the shared host dirs existed (SHARED_DIRS in plugins/containerd); absent in older records. */
     sharedDirs?: string[];
     /** kubelet.cgroupRoot, its pod cgroups before the start, and where the root itself already was. */
-    cgroupRoot: string; podCgroups: string[]; cgroupRootsBefore: string[];
+    cgroupRoot: string;
+    podCgroups: string[];
+    cgroupRootsBefore: string[];
   };
 }
 
@@ -107,7 +125,11 @@ const ownerAlive = (o: OwnerRef | null | undefined): boolean => !!o && procStart
 const me = (): OwnerRef => ({ pid: process.pid, start: procStart(process.pid) ?? '' });
 
 function readRecord(dir: string): PrivateRecord | undefined {
-  try { return JSON.parse(readFileSync(join(dir, RECORD_FILE), 'utf8')) as PrivateRecord; } catch { return undefined; }
+  try {
+    return JSON.parse(readFileSync(join(dir, RECORD_FILE), 'utf8')) as PrivateRecord;
+  } catch {
+    return undefined;
+  }
 }
 
 function writeRecord(dir: string, r: PrivateRecord): void {
@@ -117,11 +139,19 @@ function writeRecord(dir: string, r: PrivateRecord): void {
 }
 
 function readFileSafe(f: string): string {
-  try { return readFileSync(f, 'utf8').trim(); } catch { return ''; }
+  try {
+    return readFileSync(f, 'utf8').trim();
+  } catch {
+    return '';
+  }
 }
 
 function readdirSafe(d: string): string[] {
-  try { return readdirSync(d); } catch { return []; }
+  try {
+    return readdirSync(d);
+  } catch {
+    return [];
+  }
 }
 
 /** The directory of the private instance for this config. */
@@ -134,28 +164,45 @@ export function privateContainerdDir(cfg: TriadConfig): string {
  * containerd section (sandboxImage, registry), the network (none), root, the binaries and the
  * socket path length. Throws an Error naming the field.
  */
-export function checkPrivateContainerd(cfg: TriadConfig, env: { uid?: number; which?: (bin: string) => string | undefined } = {}): { binary: string; dir: string } {
+export function checkPrivateContainerd(
+  cfg: TriadConfig,
+  env: { uid?: number; which?: (bin: string) => string | undefined } = {},
+): { binary: string; dir: string } {
   if (!isPrivateContainerd(cfg.runtime)) throw new Error(`${cfg.source}: runtime: not a private containerd`);
   const problem = privateContainerdProblem(cfg);
   if (problem) throw new Error(`${cfg.source}: ${problem.path}: ${problem.message}`);
   const uid = env.uid ?? process.getuid?.() ?? -1;
   if (uid !== 0) {
-    throw new Error(`${cfg.source}: runtime: a private containerd (runtime.type containerd without runtime.endpoint) needs root — it mounts overlayfs snapshots, creates network namespaces and runs runc — and this is uid ${uid}: run triad as root, set runtime.endpoint to a running containerd's CRI socket, or use runtime.type memory`);
+    throw new Error(
+      `${cfg.source}: runtime: a private containerd (runtime.type containerd without runtime.endpoint) needs root — it mounts overlayfs snapshots, creates network namespaces and runs runc — and this is uid ${uid}: run triad as root, set runtime.endpoint to a running containerd's CRI socket, or use runtime.type memory`,
+    );
   }
   const find = env.which ?? which;
   const bin = cfg.runtime.containerd?.binary;
   const binary = bin ? find(bin) : find('containerd');
-  if (!binary) throw new Error(bin ? `${cfg.source}: runtime.containerd.binary: ${bin} not found` : `${cfg.source}: runtime: containerd not found on PATH for a private containerd (apt-get install containerd runc, or set runtime.containerd.binary)`);
-  if (!find('runc')) throw new Error(`${cfg.source}: runtime: runc not found on PATH (a private containerd runs its containers with runc: apt-get install runc)`);
+  if (!binary)
+    throw new Error(
+      bin
+        ? `${cfg.source}: runtime.containerd.binary: ${bin} not found`
+        : `${cfg.source}: runtime: containerd not found on PATH for a private containerd (apt-get install containerd runc, or set runtime.containerd.binary)`,
+    );
+  if (!find('runc'))
+    throw new Error(`${cfg.source}: runtime: runc not found on PATH (a private containerd runs its containers with runc: apt-get install runc)`);
   const dir = privateContainerdDir(cfg);
   const sock = containerdPaths(dir).socket;
-  if (sock.length > 100) throw new Error(`${cfg.source}: runtime.containerd.root: the socket path ${sock} is too long for a unix socket (${sock.length} > 100): set runtime.containerd.root (or kubelet.stateDir) to a shorter directory`);
+  if (sock.length > 100)
+    throw new Error(
+      `${cfg.source}: runtime.containerd.root: the socket path ${sock} is too long for a unix socket (${sock.length} > 100): set runtime.containerd.root (or kubelet.stateDir) to a shorter directory`,
+    );
   return { binary, dir };
 }
 
 // ---- the CNI network of the instance -------------------------------------------------------
 
-interface NetSetup { record: PrivateRecord['network']; info: PrivateContainerdInfo['network'] }
+interface NetSetup {
+  record: PrivateRecord['network'];
+  info: PrivateContainerdInfo['network'];
+}
 
 function findPluginDir(type: string, dirs: string[]): string | undefined {
   return dirs.find((d) => existsSync(join(d, type)));
@@ -166,7 +213,13 @@ function linkPlugins(binDir: string, dirs: string[]): void {
   for (const d of dirs) {
     for (const f of readdirSafe(d)) {
       const link = join(binDir, f);
-      if (!existsSync(link)) { try { symlinkSync(join(d, f), link); } catch { /* raced: first wins */ } }
+      if (!existsSync(link)) {
+        try {
+          symlinkSync(join(d, f), link);
+        } catch {
+          /* raced: first wins */
+        }
+      }
     }
   }
 }
@@ -195,7 +248,10 @@ async function setupNetwork(cfg: TriadConfig, dir: string, previous?: PrivateRec
   const searchDirs = [...new Set([...net.binDirs, ...(process.env.CNI_PATH ?? '').split(':').filter(Boolean), ...DEFAULT_BIN_DIRS])];
   // containerd sets up `lo` of every sandbox through the loopback plugin, whatever the network
   const loDir = findPluginDir('loopback', searchDirs);
-  if (!loDir) throw new Error(`${cfg.source}: network.binDirs: no CNI loopback plugin in ${searchDirs.join(', ')} — containerd configures each sandbox's lo through it (apt-get install containernetworking-plugins)`);
+  if (!loDir)
+    throw new Error(
+      `${cfg.source}: network.binDirs: no CNI loopback plugin in ${searchDirs.join(', ')} — containerd configures each sandbox's lo through it (apt-get install containernetworking-plugins)`,
+    );
 
   if (net.type === 'memory') {
     const ipamDir = join(dir, 'cni', 'ipam');
@@ -266,12 +322,16 @@ async function teardown(dir: string, rec: PrivateRecord | undefined, log: (m: st
     if (e.startsWith('drain:')) log(`private containerd ${dir}: ${e}`);
     else problems.push(`private containerd ${dir}: ${e}`);
   }
-  if (rep.drained && (rep.drained.pods.length || rep.drained.containers.length)) log(`private containerd ${dir}: removed ${rep.drained.pods.length} sandbox(es), ${rep.drained.containers.length} container(s) left by the node`);
+  if (rep.drained && (rep.drained.pods.length || rep.drained.containers.length))
+    log(`private containerd ${dir}: removed ${rep.drained.pods.length} sandbox(es), ${rep.drained.containers.length} container(s) left by the node`);
   let deletedBridge = false;
   for (const b of rec?.network.bridgesCreated ?? []) {
     if (!(await linkExists(b))) continue;
     const ports = await bridgePorts(b);
-    if (ports.length) { problems.push(`bridge ${b} (created for this node's pods) still has ports ${ports.join(', ')}: left in place`); continue; }
+    if (ports.length) {
+      problems.push(`bridge ${b} (created for this node's pods) still has ports ${ports.join(', ')}: left in place`);
+      continue;
+    }
     try {
       await cleanupBridge(b);
       deletedBridge = true;
@@ -279,11 +339,18 @@ async function teardown(dir: string, rec: PrivateRecord | undefined, log: (m: st
       problems.push(`bridge ${b}: ${(err as Error).message}`);
     }
   }
-  if (rec?.network.portmap) await cleanupPortmapRules(rec.network.name, rec.host.natChains, { networkRules: false }).catch((e: Error) => problems.push(`portmap chains: ${e.message}`));
+  if (rec?.network.portmap)
+    await cleanupPortmapRules(rec.network.name, rec.host.natChains, { networkRules: false }).catch((e: Error) => problems.push(`portmap chains: ${e.message}`));
   if (deletedBridge && rec?.host.ipForward === '0' && readFileSafe(IP_FORWARD) === '1') {
     // the bridge plugin (isGateway) turned forwarding on; off again unless another triad bridge is up
     const others = (await links()).some((l) => /^triad|^cni/.test(l.ifname) && l.linkinfo?.info_kind === 'bridge');
-    if (!others) { try { writeFileSync(IP_FORWARD, '0'); } catch { /* read-only /proc/sys */ } }
+    if (!others) {
+      try {
+        writeFileSync(IP_FORWARD, '0');
+      } catch {
+        /* read-only /proc/sys */
+      }
+    }
   }
   // the shared host dirs this instance created (shim sockets, runc's default root, CNI cache),
   // by its record of which were there before, and only once empty (another runtime's stay)
@@ -300,7 +367,11 @@ async function teardown(dir: string, rec: PrivateRecord | undefined, log: (m: st
 // what is left (pods kept running, a killed harness) goes with the instance ----
 
 function cgroupRoots(root: string): string[] {
-  return root ? cgroupBases().map((b) => join(b, root)).filter((d) => existsSync(d)) : [];
+  return root
+    ? cgroupBases()
+        .map((b) => join(b, root))
+        .filter((d) => existsSync(d))
+    : [];
 }
 
 function cgroupSnapshot(root: string): Pick<PrivateRecord['host'], 'cgroupRoot' | 'podCgroups' | 'cgroupRootsBefore'> {
@@ -323,7 +394,8 @@ function removePodCgroups(h: PrivateRecord['host']): void {
 export async function removePrivateContainerd(dir: string, log: (m: string) => void = () => undefined): Promise<boolean> {
   const rec = readRecord(dir);
   if (!rec) return false;
-  if (ownerAlive(rec.owner) && !(rec.owner!.pid === process.pid && !inUse.has(dir))) throw new Error(`the private containerd in ${dir} belongs to the running triad pid ${rec.owner!.pid}`);
+  if (ownerAlive(rec.owner) && !(rec.owner!.pid === process.pid && !inUse.has(dir)))
+    throw new Error(`the private containerd in ${dir} belongs to the running triad pid ${rec.owner!.pid}`);
   const problems = await teardown(dir, rec, log);
   if (problems.length) throw new Error(problems.join('; '));
   return true;
@@ -343,18 +415,31 @@ export async function startPrivateContainerd(cfg: TriadConfig, o: StartPrivateOp
   const log = o.log ?? (() => undefined);
   const { binary, dir } = checkPrivateContainerd(cfg);
   const cd = cfg.runtime.containerd!;
-  if (inUse.has(dir)) throw new Error(`${cfg.source}: runtime.containerd.root: ${dir} is the private containerd of another node of this process (give each node its own kubelet.stateDir or runtime.containerd.root)`);
+  if (inUse.has(dir))
+    throw new Error(
+      `${cfg.source}: runtime.containerd.root: ${dir} is the private containerd of another node of this process (give each node its own kubelet.stateDir or runtime.containerd.root)`,
+    );
 
   const previous = readRecord(dir);
   if (!previous && readdirSafe(dir).length) {
-    throw new Error(`${cfg.source}: runtime.containerd.root: ${dir} exists and is not a triad private containerd (no ${RECORD_FILE}): not touching it; point runtime.containerd.root at a new or empty directory`);
+    throw new Error(
+      `${cfg.source}: runtime.containerd.root: ${dir} exists and is not a triad private containerd (no ${RECORD_FILE}): not touching it; point runtime.containerd.root at a new or empty directory`,
+    );
   }
   if (previous && ownerAlive(previous.owner)) {
-    throw new Error(`${cfg.source}: runtime.containerd.root: the private containerd in ${dir} belongs to the running triad pid ${previous.owner!.pid} (give this node its own kubelet.stateDir or runtime.containerd.root)`);
+    throw new Error(
+      `${cfg.source}: runtime.containerd.root: the private containerd in ${dir} belongs to the running triad pid ${previous.owner!.pid} (give this node its own kubelet.stateDir or runtime.containerd.root)`,
+    );
   }
   const containerdOptions = (net: NetSetup): PrivateContainerdOptions => ({
-    dir, binary, sandboxImage: cd.sandboxImage!, insecureRegistries: [cd.registry!],
-    cniBinDir: net.info.binDir, cniConfDir: net.info.confDir, timeoutMs: o.timeoutMs, abort: o.abort,
+    dir,
+    binary,
+    sandboxImage: cd.sandboxImage!,
+    insecureRegistries: [cd.registry!],
+    cniBinDir: net.info.binDir,
+    cniConfDir: net.info.confDir,
+    timeoutMs: o.timeoutMs,
+    abort: o.abort,
   });
   inUse.add(dir);
   try {
@@ -367,10 +452,14 @@ export async function startPrivateContainerd(cfg: TriadConfig, o: StartPrivateOp
       const net = await setupNetwork(cfg, dir, previous.network, false);
       const opts = containerdOptions(net);
       const prevInst = { pid: previous.containerdPid, paths };
-      const same = readFileSafe(paths.config) === containerdConfig(opts).trim() && previous.network.type === net.record.type && previous.network.name === net.record.name;
+      const same =
+        readFileSafe(paths.config) === containerdConfig(opts).trim() && previous.network.type === net.record.type && previous.network.name === net.record.name;
       if (same && containerdAlive(prevInst)) {
         const client = new CriClient(`unix://${paths.socket}`, { timeoutMs: 5000 });
-        const healthy = await waitCriReady(client, { timeoutMs: 5000 }).then(() => true, () => false);
+        const healthy = await waitCriReady(client, { timeoutMs: 5000 }).then(
+          () => true,
+          () => false,
+        );
         client.close();
         if (healthy) {
           const written = await setupNetwork(cfg, dir, previous.network);
@@ -380,7 +469,9 @@ export async function startPrivateContainerd(cfg: TriadConfig, o: StartPrivateOp
           return handle(dir, rec, written, true, log);
         }
       }
-      log(`private containerd in ${dir}: ${containerdAlive(prevInst) ? `pid ${previous.containerdPid} left by a previous triad is ${same ? 'not healthy' : 'configured differently'}` : 'a previous instance died'}: cleaning it up first`);
+      log(
+        `private containerd in ${dir}: ${containerdAlive(prevInst) ? `pid ${previous.containerdPid} left by a previous triad is ${same ? 'not healthy' : 'configured differently'}` : 'a previous instance died'}: cleaning it up first`,
+      );
       const problems = await teardown(dir, previous, log);
       if (problems.length) throw new Error(`cannot clean up the previous private containerd in ${dir}: ${problems.join('; ')}`);
     }
@@ -393,7 +484,13 @@ export async function startPrivateContainerd(cfg: TriadConfig, o: StartPrivateOp
       owner: me(),
       containerdPid: 0,
       network: { type: cfg.network.type === 'cni' ? 'cni' : 'memory', name: '', bridgesCreated: [], portmap: false },
-      host: { natChains: await natChains(), ipForward: readFileSafe(IP_FORWARD), runContainerd: existsSync('/run/containerd'), sharedDirs: sharedDirsPresent(), ...cgroupSnapshot(cfg.kubelet.cgroupRoot) },
+      host: {
+        natChains: await natChains(),
+        ipForward: readFileSafe(IP_FORWARD),
+        runContainerd: existsSync('/run/containerd'),
+        sharedDirs: sharedDirsPresent(),
+        ...cgroupSnapshot(cfg.kubelet.cgroupRoot),
+      },
     };
     writeRecord(dir, rec);
     let net: NetSetup;
@@ -432,18 +529,19 @@ function handle(dir: string, rec: PrivateRecord, net: NetSetup, adopted: boolean
     dir,
     adopted,
     network: net.info,
-    close: (opts = {}) => (closed ??= (async () => {
-      try {
-        if (opts.keep) {
-          writeRecord(dir, { ...rec, owner: null });
-          log(`keeping the private containerd pid ${rec.containerdPid} in ${dir} running (the next node with this dir adopts it)`);
-          return;
+    close: (opts = {}) =>
+      (closed ??= (async () => {
+        try {
+          if (opts.keep) {
+            writeRecord(dir, { ...rec, owner: null });
+            log(`keeping the private containerd pid ${rec.containerdPid} in ${dir} running (the next node with this dir adopts it)`);
+            return;
+          }
+          const problems = await teardown(dir, rec, log);
+          if (problems.length) throw new Error(problems.join('; '));
+        } finally {
+          inUse.delete(dir);
         }
-        const problems = await teardown(dir, rec, log);
-        if (problems.length) throw new Error(problems.join('; '));
-      } finally {
-        inUse.delete(dir);
-      }
-    })()),
+      })()),
   };
 }

@@ -47,7 +47,9 @@ export class ScaffoldError extends Error {
 /** Checks NAME: a valid npm package name, DNS label (CSI driver names) and executable name (CNI types). */
 export function checkName(name: string): string {
   if (!NAME.test(name)) {
-    throw new ScaffoldError(`NAME ${JSON.stringify(name)} is not valid: use 2-50 lowercase letters, digits and dashes, starting with a letter and not ending with a dash (it names the npm package, the plugin, and its socket)`);
+    throw new ScaffoldError(
+      `NAME ${JSON.stringify(name)} is not valid: use 2-50 lowercase letters, digits and dashes, starting with a letter and not ending with a dash (it names the npm package, the plugin, and its socket)`,
+    );
   }
   if (name === 'triad') throw new ScaffoldError('NAME triad is taken: the project depends on the triad package');
   return name;
@@ -71,7 +73,8 @@ export function renderProject(opts: ScaffoldOptions): Map<string, string> {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
   const dev = pkg.devDependencies ?? {};
   const vars: Record<string, string> = {
-    name, kind,
+    name,
+    kind,
     triadSpec: opts.triadSpec ?? `^${triadVersion()}`,
     // The versions triad itself is built and tested with.
     tsxVersion: dev.tsx ?? '^4.0.0',

@@ -3,11 +3,13 @@
 import { isAbsolute, resolve } from 'node:path';
 
 export type Endpoint =
-  | { kind: 'unix'; path: string; target: string; display: string }
-  | { kind: 'tcp'; host: string; port: number; target: string; display: string };
+  { kind: 'unix'; path: string; target: string; display: string } | { kind: 'tcp'; host: string; port: number; target: string; display: string };
 
 export class EndpointError extends Error {
-  constructor(readonly input: string, reason: string) {
+  constructor(
+    readonly input: string,
+    reason: string,
+  ) {
     super(`invalid endpoint ${JSON.stringify(input)}: ${reason} (expected unix:///path, unix:/path, a socket path, or host:port)`);
     this.name = 'EndpointError';
   }

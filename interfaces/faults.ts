@@ -66,7 +66,14 @@ export function grpcCode(code: string | number): number | undefined {
 }
 
 function globMatch(glob: string, value: string): boolean {
-  const re = new RegExp('^' + glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+  const re = new RegExp(
+    '^' +
+      glob
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+  );
   return re.test(value);
 }
 
@@ -74,8 +81,13 @@ export class FaultInjector {
   private readonly used = new Map<FaultRule, number>();
   constructor(private rules: FaultRule[] = []) {}
 
-  setRules(rules: FaultRule[]): void { this.rules = rules; this.used.clear(); }
-  get size(): number { return this.rules.length; }
+  setRules(rules: FaultRule[]): void {
+    this.rules = rules;
+    this.used.clear();
+  }
+  get size(): number {
+    return this.rules.length;
+  }
 
   /** The first rule for this RPC whose target glob matches one of the call's targets; counts a use. */
   take(rpc: string, targets: Array<string | undefined>, pick: (r: FaultRule) => boolean = () => true): FaultRule | undefined {
@@ -112,6 +124,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

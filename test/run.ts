@@ -7,7 +7,15 @@ import { readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 
-interface FileResult { file: string; passed: number; failed: number; skipped: number; ms: number; output: string; note?: string }
+interface FileResult {
+  file: string;
+  passed: number;
+  failed: number;
+  skipped: number;
+  ms: number;
+  output: string;
+  note?: string;
+}
 
 const args = process.argv.slice(2);
 let jobs = Math.max(1, Math.min(availableParallelism(), 4));
@@ -56,8 +64,18 @@ function runFile(file: string): Promise<FileResult> {
     const timer = setTimeout(() => {
       timedOut = true;
       // The whole process group: a test file may have started daemons of its own.
-      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
-      setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5000).unref();
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 5000).unref();
     }, timeoutS * 1000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -70,9 +88,16 @@ function runFile(file: string): Promise<FileResult> {
       const skipped = num('Skipped') ?? 0;
       let failed = total === undefined ? 0 : total - passed;
       let note: string | undefined;
-      if (timedOut) { failed += 1; note = `timed out after ${timeoutS}s`; }
-      else if (total === undefined) { failed += 1; note = `exited ${code ?? signal} without a uvu summary`; }
-      else if (code !== 0 && failed === 0) { failed += 1; note = `exited ${code ?? signal} after its tests`; }
+      if (timedOut) {
+        failed += 1;
+        note = `timed out after ${timeoutS}s`;
+      } else if (total === undefined) {
+        failed += 1;
+        note = `exited ${code ?? signal} without a uvu summary`;
+      } else if (code !== 0 && failed === 0) {
+        failed += 1;
+        note = `exited ${code ?? signal} after its tests`;
+      }
       resolve({ file: relative(root, file), passed, failed, skipped, ms: Date.now() - started, output, note });
     });
   });
@@ -86,7 +111,9 @@ async function pool(files: string[], n: number, results: FileResult[]): Promise<
       results.push(r);
       const status = r.failed ? 'FAIL' : 'ok  ';
       const extra = r.skipped ? `, ${r.skipped} skipped` : '';
-      process.stdout.write(`${status} ${r.file} (${r.passed} passed, ${r.failed} failed${extra}; ${(r.ms / 1000).toFixed(1)}s)${r.note ? ' — ' + r.note : ''}\n`);
+      process.stdout.write(
+        `${status} ${r.file} (${r.passed} passed, ${r.failed} failed${extra}; ${(r.ms / 1000).toFixed(1)}s)${r.note ? ' — ' + r.note : ''}\n`,
+      );
       if (r.failed || process.env.TRIAD_TEST_VERBOSE) process.stdout.write(r.output.replace(/^/gm, '    | ') + '\n');
     }
   };

@@ -27,7 +27,11 @@ export class FloorDriver implements Driver {
   /** What the runtime reports in RuntimeConfig (kubelet sends cgroup parents to match). */
   cgroupDriver: 'systemd' | 'cgroupfs' = 'cgroupfs';
 
-  private constructor(cri: CriClient, private readonly dispose: () => Promise<void>, readonly dir: string) {
+  private constructor(
+    cri: CriClient,
+    private readonly dispose: () => Promise<void>,
+    readonly dir: string,
+  ) {
     this.cri = cri;
     this.rawVersion = cri.runtime.version;
     countCalls(cri.runtime, this.counts);
@@ -43,11 +47,22 @@ export class FloorDriver implements Driver {
       if (!endpoint) {
         const netDir = join(dir, 'network');
         mkdirSync(netDir, { recursive: true });
-        const conflist = { cniVersion: '1.1.0', name: 'triad-memory', plugins: [{ type: MEMORY_CNI_TYPE, subnet: '10.89.0.0/16', dataDir: join(netDir, 'ipam') }] };
+        const conflist = {
+          cniVersion: '1.1.0',
+          name: 'triad-memory',
+          plugins: [{ type: MEMORY_CNI_TYPE, subnet: '10.89.0.0/16', dataDir: join(netDir, 'ipam') }],
+        };
         writeFileSync(join(netDir, '10-triad-memory.conflist'), JSON.stringify(conflist, null, 2));
         served = await serveMemoryCri({
-          endpoint: join(dir, 'memory-cri.sock'), stateDir: join(dir, 'memory-cri'),
-          network: { type: 'cni', config: join(netDir, '10-triad-memory.conflist'), binDirs: [netDir], cacheDir: join(netDir, 'cache'), inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } },
+          endpoint: join(dir, 'memory-cri.sock'),
+          stateDir: join(dir, 'memory-cri'),
+          network: {
+            type: 'cni',
+            config: join(netDir, '10-triad-memory.conflist'),
+            binDirs: [netDir],
+            cacheDir: join(netDir, 'cache'),
+            inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni },
+          },
         });
         endpoint = served.endpoint;
       }
@@ -56,11 +71,15 @@ export class FloorDriver implements Driver {
       await cri.runtime.version({ version: 'v1' }); // warm the connection
       const rc = await cri.runtime.runtimeConfig({}).catch(() => undefined);
       const s = served;
-      const d = new FloorDriver(cri, async () => {
-        cri.close();
-        await s?.close();
-        rmSync(dir, { recursive: true, force: true });
-      }, dir);
+      const d = new FloorDriver(
+        cri,
+        async () => {
+          cri.close();
+          await s?.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+        dir,
+      );
       if (rc?.linux?.cgroupDriver === 0) d.cgroupDriver = 'systemd';
       return d;
     } catch (err) {
@@ -70,7 +89,9 @@ export class FloorDriver implements Driver {
     }
   }
 
-  get logRoot(): string { return join(this.dir, 'logs'); }
+  get logRoot(): string {
+    return join(this.dir, 'logs');
+  }
 
   async start(p: PodPlan): Promise<void> {
     const rt = this.cri.runtime;
@@ -85,7 +106,9 @@ export class FloorDriver implements Driver {
     }
     const ref = st.image?.id ?? p.image;
     const { containerId } = await rt.createContainer({
-      podSandboxId, config: { ...p.containerConfig, image: { image: ref, userSpecifiedImage: p.image } }, sandboxConfig: p.sandboxConfig,
+      podSandboxId,
+      config: { ...p.containerConfig, image: { image: ref, userSpecifiedImage: p.image } },
+      sandboxConfig: p.sandboxConfig,
     });
     this.ids.get(p.uid)!.container = containerId;
     await rt.startContainer({ containerId });
@@ -110,10 +133,18 @@ export class FloorDriver implements Driver {
   readonly version = () => this.rawVersion({ version: 'v1' });
   private rawVersion!: (req: { version: string }) => Promise<unknown>;
 
-  rpcs(): number { return total(this.counts); }
-  rpcBreakdown(): Record<string, number> { return breakdown(this.counts); }
+  rpcs(): number {
+    return total(this.counts);
+  }
+  rpcBreakdown(): Record<string, number> {
+    return breakdown(this.counts);
+  }
   /** Forget the counts (cleanup calls are not part of a start). */
-  resetCounts(): void { this.counts.clear(); }
+  resetCounts(): void {
+    this.counts.clear();
+  }
 
-  close(): Promise<void> { return this.dispose(); }
+  close(): Promise<void> {
+    return this.dispose();
+  }
 }

@@ -74,18 +74,34 @@ function side(results: RoundResult[]): SideStats {
   };
 }
 
-export const roundSummary = (s: LatencySummary): LatencySummary =>
-  ({ n: s.n, p50: round(s.p50, 3), p99: round(s.p99, 3), mean: round(s.mean, 3), min: round(s.min, 3), max: round(s.max, 3) });
+export const roundSummary = (s: LatencySummary): LatencySummary => ({
+  n: s.n,
+  p50: round(s.p50, 3),
+  p99: round(s.p99, 3),
+  mean: round(s.mean, 3),
+  min: round(s.min, 3),
+  max: round(s.max, 3),
+});
 
 export async function rpcCeiling(version: () => Promise<unknown>, concurrency: number, calls: number, rpcsPerPod = 5): Promise<RpcCeiling> {
-  await pool(Array.from({ length: Math.min(200, calls) }), concurrency, async () => { await version(); }); // warm
+  await pool(Array.from({ length: Math.min(200, calls) }), concurrency, async () => {
+    await version();
+  }); // warm
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await pool(Array.from({ length: calls }), concurrency, async () => { await version(); });
+  await pool(Array.from({ length: calls }), concurrency, async () => {
+    await version();
+  });
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const rps = (calls / ms) * 1000;
-  return { concurrency, calls, rpcPerSec: round(rps, 0), cpuUsPerRpc: round((cpu.user + cpu.system) / calls, 1), podsPerSecCeiling: round(rps / rpcsPerPod, 1) };
+  return {
+    concurrency,
+    calls,
+    rpcPerSec: round(rps, 0),
+    cpuUsPerRpc: round((cpu.user + cpu.system) / calls, 1),
+    podsPerSecCeiling: round(rps / rpcsPerPod, 1),
+  };
 }
 
 /** Interleaved rounds of floor and triad at one concurrency. */
@@ -100,7 +116,9 @@ export async function compare(floor: Driver & { version?: () => Promise<unknown>
       const t0 = performance.now();
       const rr = await timedRound(d, plans(d, o.podsPerRound), o.concurrency);
       res[d === floor ? 'floor' : 'triad'].push(rr);
-      o.progress?.(`  c=${o.concurrency} round ${r + 1}/${o.rounds} ${d.name}: ${((rr.pods / rr.wallMs) * 1000).toFixed(0)} pods/s, ${(rr.cpuMs / rr.pods).toFixed(2)} CPU ms/pod (${Math.round(performance.now() - t0)} ms with cleanup)`);
+      o.progress?.(
+        `  c=${o.concurrency} round ${r + 1}/${o.rounds} ${d.name}: ${((rr.pods / rr.wallMs) * 1000).toFixed(0)} pods/s, ${(rr.cpuMs / rr.pods).toFixed(2)} CPU ms/pod (${Math.round(performance.now() - t0)} ms with cleanup)`,
+      );
     }
   }
   const f = side(res.floor);
@@ -140,7 +158,11 @@ export interface PairedResult {
  * too), every pod kept running until the end; then everything is cleaned up (untimed). For slow
  * real runtimes where a round of many pods would take minutes.
  */
-export async function paired(floor: Driver, triad: Driver, o: { pods: number; warmupPods: number; plan: (d: Driver) => PlanOptions; progress?: (msg: string) => void }): Promise<PairedResult> {
+export async function paired(
+  floor: Driver,
+  triad: Driver,
+  o: { pods: number; warmupPods: number; plan: (d: Driver) => PlanOptions; progress?: (msg: string) => void },
+): Promise<PairedResult> {
   const started: Record<'floor' | 'triad', PodPlan[]> = { floor: [], triad: [] };
   const lat: Record<'floor' | 'triad', number[]> = { floor: [], triad: [] };
   const key = (d: Driver) => (d === floor ? 'floor' : 'triad') as 'floor' | 'triad';

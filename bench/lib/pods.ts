@@ -34,7 +34,8 @@ export interface PlanOptions {
 
 /** The pod manifest as `triad run` would see it after parsing and defaulting. */
 export function templatePod(image: string): Pod {
-  const [pod] = parseManifests(`
+  const [pod] = parseManifests(
+    `
 apiVersion: v1
 kind: Pod
 metadata: { name: bench-template, namespace: ${NAMESPACE} }
@@ -45,7 +46,9 @@ spec:
     image: ${image}
     imagePullPolicy: IfNotPresent
     command: [sleep, '3600']
-`, '(bench)') as Pod[];
+`,
+    '(bench)',
+  ) as Pod[];
   return pod;
 }
 
@@ -62,8 +65,12 @@ export function makePlans(prefix: string, n: number, opts: PlanOptions): PodPlan
     pod.metadata.name = name;
     pod.metadata.uid = uid;
     const sandboxConfig = podSandboxConfig(pod, {
-      logDirectory: join(opts.logRoot, `${NAMESPACE}_${name}_${uid}`), attempt: 0, instance: opts.instance,
-      cgroupDriver: opts.cgroupDriver ?? 'cgroupfs', cgroupRoot: opts.cgroupRoot ?? '', resolvConf: '/etc/resolv.conf',
+      logDirectory: join(opts.logRoot, `${NAMESPACE}_${name}_${uid}`),
+      attempt: 0,
+      instance: opts.instance,
+      cgroupDriver: opts.cgroupDriver ?? 'cgroupfs',
+      cgroupRoot: opts.cgroupRoot ?? '',
+      resolvConf: '/etc/resolv.conf',
     });
     const cc = containerConfig(pod, pod.spec.containers[0], { attempt: 0, kind: 'app', volumePaths: new Map(), imageRef: opts.image });
     out.push({ name, uid, image: opts.image, pod, sandboxConfig, containerConfig: cc });

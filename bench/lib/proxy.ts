@@ -12,7 +12,9 @@ import { startProxy } from '../../interfaces/interposer/proxy.js';
 import { serveMemoryCri } from '../../plugins/memory-cri/index.js';
 import { ratio, round, summarize, type LatencySummary } from './stats.js';
 
-export interface ProxySide { latencyUs: LatencySummary }
+export interface ProxySide {
+  latencyUs: LatencySummary;
+}
 export interface ProxyKind {
   /** `Version` (an empty round trip) or `pod` (RunPodSandbox, PodSandboxStatus, StopPodSandbox, RemovePodSandbox: µs per call). */
   kind: string;
@@ -25,7 +27,10 @@ export interface ProxyKind {
   /** Mean µs the proxy adds to one call (without and with a transcript). */
   addedUs: { proxied: number; recorded: number };
 }
-export interface ProxyOverhead { kinds: ProxyKind[]; transcriptBytesPerCall: number }
+export interface ProxyOverhead {
+  kinds: ProxyKind[];
+  transcriptBytesPerCall: number;
+}
 
 export async function proxyOverhead(opts: { calls: number; warmup: number; progress?: (m: string) => void }): Promise<ProxyOverhead> {
   const dir = mkdtempSync(join(tmpdir(), 'triad-bench-proxy-'));
@@ -35,7 +40,10 @@ export async function proxyOverhead(opts: { calls: number; warmup: number; progr
   const rec = await startProxy({ listen: join(dir, 'r.sock'), upstream: up.endpoint, record });
   const clients = [new CriClient(up.endpoint), new CriClient(plain.endpoint.display), new CriClient(rec.endpoint.display)];
   try {
-    const version = async (c: CriClient) => { await c.runtime.version({}); return 1; };
+    const version = async (c: CriClient) => {
+      await c.runtime.version({});
+      return 1;
+    };
     let n = 0;
     const pod = async (c: CriClient) => {
       const { podSandboxId } = await c.runtime.runPodSandbox({ config: { metadata: { name: `bench-${n++}`, namespace: 'bench', uid: `u${n}`, attempt: 0 } } });
@@ -46,7 +54,10 @@ export async function proxyOverhead(opts: { calls: number; warmup: number; progr
     };
     const kinds: ProxyKind[] = [];
     let recordedCalls = 0;
-    for (const [kind, op] of [['Version', version], ['pod', pod]] as const) {
+    for (const [kind, op] of [
+      ['Version', version],
+      ['pod', pod],
+    ] as const) {
       for (let i = 0; i < opts.warmup; i++) for (const c of clients) await op(c);
       const samples: number[][] = [[], [], []];
       for (let i = 0; i < opts.calls; i++) {
@@ -61,11 +72,17 @@ export async function proxyOverhead(opts: { calls: number; warmup: number; progr
       }
       const [d, p, r] = samples.map(summarize);
       kinds.push({
-        kind, calls: opts.calls, direct: { latencyUs: d }, proxied: { latencyUs: p }, recorded: { latencyUs: r },
+        kind,
+        calls: opts.calls,
+        direct: { latencyUs: d },
+        proxied: { latencyUs: p },
+        recorded: { latencyUs: r },
         ratio: { mean: ratio(p.mean, d.mean), p50: ratio(p.p50, d.p50), recordedMean: ratio(r.mean, d.mean), recordedP50: ratio(r.p50, d.p50) },
         addedUs: { proxied: round(p.mean - d.mean, 1), recorded: round(r.mean - d.mean, 1) },
       });
-      opts.progress?.(`  proxy ${kind}: direct ${round(d.mean, 0)} µs, proxied ${round(p.mean, 0)} µs (×${ratio(p.mean, d.mean)}), recorded ${round(r.mean, 0)} µs (×${ratio(r.mean, d.mean)}) per call`);
+      opts.progress?.(
+        `  proxy ${kind}: direct ${round(d.mean, 0)} µs, proxied ${round(p.mean, 0)} µs (×${ratio(p.mean, d.mean)}), recorded ${round(r.mean, 0)} µs (×${ratio(r.mean, d.mean)}) per call`,
+      );
     }
     await rec.close();
     const warm = opts.warmup * 5; // warm-up calls also went to the transcript

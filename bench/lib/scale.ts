@@ -10,7 +10,11 @@ import { pool, type Driver } from './driver.js';
 import { makePlans, type PlanOptions } from './pods.js';
 import { mib, round } from './stats.js';
 
-export interface MemSample { rssMiB: number; heapUsedMiB: number; externalMiB: number }
+export interface MemSample {
+  rssMiB: number;
+  heapUsedMiB: number;
+  externalMiB: number;
+}
 
 export interface ScaleRun {
   backend: string;
@@ -64,7 +68,11 @@ export function memSample(): MemSample {
   return { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external) };
 }
 
-const settle = async () => { fullGc(); await new Promise((r) => setTimeout(r, 50)); fullGc(); };
+const settle = async () => {
+  fullGc();
+  await new Promise((r) => setTimeout(r, 50));
+  fullGc();
+};
 
 export interface ScaleOptions {
   backend: string;
@@ -80,7 +88,13 @@ export async function scaleRun(d: Driver, o: ScaleOptions): Promise<ScaleRun> {
   const before = memSample();
   let peak = before.rssMiB;
   // rss() opens /proc/self/statm: out of file descriptors (EMFILE) it throws, and that must not end the process.
-  const sampler = setInterval(() => { try { peak = Math.max(peak, mib(process.memoryUsage.rss())); } catch { /* next tick */ } }, 100);
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, mib(process.memoryUsage.rss()));
+    } catch {
+      /* next tick */
+    }
+  }, 100);
   const done: number[] = [];
   const t0 = performance.now();
   try {
@@ -88,7 +102,8 @@ export async function scaleRun(d: Driver, o: ScaleOptions): Promise<ScaleRun> {
     await pool(plans, o.concurrency, async (p) => {
       await d.start(p);
       done.push(performance.now() - t0);
-      if (++next % Math.max(1, Math.floor(o.pods / 10)) === 0) o.progress?.(`  ${o.backend} ${d.name}: ${next}/${o.pods} pods running (${Math.round(performance.now() - t0)} ms)`);
+      if (++next % Math.max(1, Math.floor(o.pods / 10)) === 0)
+        o.progress?.(`  ${o.backend} ${d.name}: ${next}/${o.pods} pods running (${Math.round(performance.now() - t0)} ms)`);
     });
   } catch (err) {
     clearInterval(sampler);
@@ -135,7 +150,10 @@ export async function scaleRun(d: Driver, o: ScaleOptions): Promise<ScaleRun> {
 }
 
 /** Create-all/delete-all cycles on one driver; the heap after each must not keep growing. */
-export async function churn(d: Driver, o: { backend: string; pods: number; cycles: number; concurrency: number; plan: PlanOptions; progress?: (msg: string) => void }): Promise<ChurnResult> {
+export async function churn(
+  d: Driver,
+  o: { backend: string; pods: number; cycles: number; concurrency: number; plan: PlanOptions; progress?: (msg: string) => void },
+): Promise<ChurnResult> {
   const heap: number[] = [];
   for (let i = 0; i < o.cycles; i++) {
     const plans = makePlans(`${d.name}-churn${i}`, o.pods, o.plan);
@@ -152,7 +170,12 @@ export async function churn(d: Driver, o: { backend: string; pods: number; cycle
     driver: d.name,
     podsPerCycle: o.pods,
     heapAfterCycleMiB: heap,
-    growthPerPodBytes: heap.length > 2 ? Math.round(((heap.at(-1)! - heap[1]) * 1024 * 1024) / o.pods) : heap.length > 1 ? Math.round(((heap.at(-1)! - heap[0]) * 1024 * 1024) / o.pods) : 0,
+    growthPerPodBytes:
+      heap.length > 2
+        ? Math.round(((heap.at(-1)! - heap[1]) * 1024 * 1024) / o.pods)
+        : heap.length > 1
+          ? Math.round(((heap.at(-1)! - heap[0]) * 1024 * 1024) / o.pods)
+          : 0,
   };
 }
 
@@ -163,7 +186,9 @@ export async function churn(d: Driver, o: { backend: string; pods: number; cycle
  */
 export function openFilesLimit(): number | undefined {
   try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const v = line?.split(/\s{2,}/)[1];
     return v === undefined ? undefined : v === 'unlimited' ? Infinity : Number(v);
   } catch {

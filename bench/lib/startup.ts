@@ -16,7 +16,11 @@ import { median, ratio, round } from './stats.js';
 
 const BRIDGE_DIR = '/usr/lib/cni';
 
-export interface VerbTimes { addMs: number; delMs: number; perVerbMs: number }
+export interface VerbTimes {
+  addMs: number;
+  delMs: number;
+  perVerbMs: number;
+}
 export interface CniStartup {
   rounds: number;
   memory: VerbTimes;
@@ -30,14 +34,23 @@ export interface CniStartup {
   ratio?: { memory: number; static: number };
 }
 export interface CliStartup {
-  rounds: number; versionMs: number; nodeMs: number; ratio: number;
+  rounds: number;
+  versionMs: number;
+  nodeMs: number;
+  ratio: number;
   /** The same two without NODE_EXTRA_CA_CERTS when it is set (Node reads that bundle at every start). */
   withoutExtraCaCerts?: { versionMs: number; nodeMs: number };
   /** `triad conformance csi` against memory-csi served by the bench: the command's wall time and its cases' summed time. */
   csi?: { wallMs: number; caseMs: number; cases: number; failed: number; ratio: number };
 }
 
-interface Subject { name: string; exe: string; args?: string[]; conf: string; netns: (i: number) => string }
+interface Subject {
+  name: string;
+  exe: string;
+  args?: string[];
+  conf: string;
+  netns: (i: number) => string;
+}
 
 function verb(s: Subject, cmd: 'ADD' | 'DEL', id: string, netns: string): number {
   const t0 = performance.now();
@@ -50,7 +63,11 @@ function verb(s: Subject, cmd: 'ADD' | 'DEL', id: string, netns: string): number
   return ms;
 }
 
-const summary = (add: number[], del: number[]): VerbTimes => ({ addMs: round(median(add), 2), delMs: round(median(del), 2), perVerbMs: round(median([...add, ...del]), 2) });
+const summary = (add: number[], del: number[]): VerbTimes => ({
+  addMs: round(median(add), 2),
+  delMs: round(median(del), 2),
+  perVerbMs: round(median([...add, ...del]), 2),
+});
 
 function bridgeUnavailable(noBridge?: string): string | undefined {
   if (noBridge) return noBridge;
@@ -67,15 +84,40 @@ export async function cniStartup(o: { rounds: number; noBridge?: string; lockHel
   const nsName = (i: number) => `${tag}-${i}`;
   const nsPath = (i: number) => (bridgeSkipped ? `/var/run/netns/${tag}-none` : `/var/run/netns/${nsName(i)}`);
   const subjects: Subject[] = [
-    { name: 'memory', exe: installCniBinary(join(dir, 'bin'), 'triad-memory'), netns: nsPath,
-      conf: JSON.stringify({ cniVersion: '1.1.0', name: 'triad-bench-memory', type: 'triad-memory', subnet: '10.252.0.0/24', dataDir: join(dir, 'memory') }) },
-    { name: 'static', exe: installStaticCni(join(dir, 'bin')), netns: nsPath,
-      conf: JSON.stringify({ cniVersion: '1.1.0', name: 'triad-bench-static', type: 'triad-static', addresses: ['10.253.0.10/24'], dataDir: join(dir, 'static') }) },
+    {
+      name: 'memory',
+      exe: installCniBinary(join(dir, 'bin'), 'triad-memory'),
+      netns: nsPath,
+      conf: JSON.stringify({ cniVersion: '1.1.0', name: 'triad-bench-memory', type: 'triad-memory', subnet: '10.252.0.0/24', dataDir: join(dir, 'memory') }),
+    },
+    {
+      name: 'static',
+      exe: installStaticCni(join(dir, 'bin')),
+      netns: nsPath,
+      conf: JSON.stringify({
+        cniVersion: '1.1.0',
+        name: 'triad-bench-static',
+        type: 'triad-static',
+        addresses: ['10.253.0.10/24'],
+        dataDir: join(dir, 'static'),
+      }),
+    },
     { name: 'node', exe: process.execPath, args: ['-e', '0'], netns: nsPath, conf: '' },
   ];
   if (!bridgeSkipped) {
-    subjects.push({ name: 'bridge', exe: join(BRIDGE_DIR, 'bridge'), netns: nsPath,
-      conf: JSON.stringify({ cniVersion: '1.0.0', name: 'triad-bench-bridge', type: 'bridge', bridge: tag, isGateway: true, ipam: { type: 'host-local', subnet: '10.251.0.0/24', dataDir: join(dir, 'host-local') } }) });
+    subjects.push({
+      name: 'bridge',
+      exe: join(BRIDGE_DIR, 'bridge'),
+      netns: nsPath,
+      conf: JSON.stringify({
+        cniVersion: '1.0.0',
+        name: 'triad-bench-bridge',
+        type: 'bridge',
+        bridge: tag,
+        isGateway: true,
+        ipam: { type: 'host-local', subnet: '10.251.0.0/24', dataDir: join(dir, 'host-local') },
+      }),
+    });
   }
   const times = new Map(subjects.map((s) => [s.name, { add: [] as number[], del: [] as number[] }]));
   const release = bridgeSkipped || o.lockHeld ? () => undefined : await takeReferenceLock();
@@ -87,7 +129,10 @@ export async function cniStartup(o: { rounds: number; noBridge?: string; lockHel
         for (const s of subjects) {
           const add = verb(s, 'ADD', `bench-${i}`, s.netns(i));
           const del = verb(s, 'DEL', `bench-${i}`, s.netns(i));
-          if (i > 0) { times.get(s.name)!.add.push(add); times.get(s.name)!.del.push(del); }
+          if (i > 0) {
+            times.get(s.name)!.add.push(add);
+            times.get(s.name)!.del.push(del);
+          }
         }
       } finally {
         if (!bridgeSkipped) execIp(['netns', 'del', nsName(i)]);
@@ -105,7 +150,9 @@ export async function cniStartup(o: { rounds: number; noBridge?: string; lockHel
     res.bridge = v('bridge');
     res.ratio = { memory: ratio(res.memory.perVerbMs, res.bridge.perVerbMs), static: ratio(res.static.perVerbMs, res.bridge.perVerbMs) };
   }
-  o.progress?.(`  CNI per verb: memory ${res.memory.perVerbMs} ms, static ${res.static.perVerbMs} ms, node -e 0 ${res.nodeMs} ms, bridge ${res.bridge ? `${res.bridge.perVerbMs} ms` : `skipped (${bridgeSkipped})`}`);
+  o.progress?.(
+    `  CNI per verb: memory ${res.memory.perVerbMs} ms, static ${res.static.perVerbMs} ms, node -e 0 ${res.nodeMs} ms, bridge ${res.bridge ? `${res.bridge.perVerbMs} ms` : `skipped (${bridgeSkipped})`}`,
+  );
   return res;
 }
 
@@ -126,7 +173,10 @@ function versionTimes(bin: string, version: string, rounds: number, env: NodeJS.
     t0 = performance.now();
     spawnSync(process.execPath, ['-e', '0'], { env });
     const n = performance.now() - t0;
-    if (i > 0) { cli.push(c); node.push(n); }
+    if (i > 0) {
+      cli.push(c);
+      node.push(n);
+    }
   }
   return { versionMs: round(median(cli), 1), nodeMs: round(median(node), 1) };
 }
@@ -137,14 +187,29 @@ export async function cliCsiRun(bin: string, limitCases?: number): Promise<NonNu
   const csi = await serveMemoryCsi({ nodeId: 'triad-bench-node', dataDir: join(dir, 'data'), endpoint: join(dir, 'csi.sock') });
   try {
     const json = join(dir, 'report.json');
-    const args = [bin, 'conformance', 'csi', '--csi.endpoint', csi.endpoint, '--staging-dir', join(dir, 'staging'), '--target-dir', join(dir, 'target'),
-      '--test-volume-mutable-parameters', join(dir, 'mutable.yaml'), '--json', json];
+    const args = [
+      bin,
+      'conformance',
+      'csi',
+      '--csi.endpoint',
+      csi.endpoint,
+      '--staging-dir',
+      join(dir, 'staging'),
+      '--target-dir',
+      join(dir, 'target'),
+      '--test-volume-mutable-parameters',
+      join(dir, 'mutable.yaml'),
+      '--json',
+      json,
+    ];
     writeFileSync(join(dir, 'mutable.yaml'), 'tier: gold\n'); // memory-csi's mutable keys are iops and tier
     if (limitCases) args.push('--focus', '^csi\\.identity\\.');
     const t0 = performance.now();
     // Asynchronous: the driver answers from this process's event loop.
     const code = await new Promise<number>((res, rej) => {
-      const p = execFile(process.execPath, args, { maxBuffer: 64 << 20 }, (e) => (e && typeof e.code !== 'number' ? rej(e) : res(typeof e?.code === 'number' ? e.code : 0)));
+      const p = execFile(process.execPath, args, { maxBuffer: 64 << 20 }, (e) =>
+        e && typeof e.code !== 'number' ? rej(e) : res(typeof e?.code === 'number' ? e.code : 0),
+      );
       p.stdin?.end();
     });
     const wallMs = performance.now() - t0;
@@ -152,7 +217,13 @@ export async function cliCsiRun(bin: string, limitCases?: number): Promise<NonNu
     const rep = JSON.parse(readFileSync(json, 'utf8')) as { suites: Array<{ cases: Array<{ durationMs: number; status: string }> }> };
     const cases = rep.suites.flatMap((x) => x.cases);
     const caseMs = cases.reduce((a, c) => a + c.durationMs, 0);
-    return { wallMs: round(wallMs, 1), caseMs: round(caseMs, 1), cases: cases.filter((c) => c.status !== 'skipped').length, failed: cases.filter((c) => c.status === 'failed').length, ratio: ratio(wallMs, caseMs) };
+    return {
+      wallMs: round(wallMs, 1),
+      caseMs: round(caseMs, 1),
+      cases: cases.filter((c) => c.status !== 'skipped').length,
+      failed: cases.filter((c) => c.status === 'failed').length,
+      ratio: ratio(wallMs, caseMs),
+    };
   } finally {
     await csi.close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,13 @@
 // Small statistics helpers: percentiles over latency samples, throughput, ratios.
 
-export interface LatencySummary { n: number; p50: number; p99: number; mean: number; min: number; max: number }
+export interface LatencySummary {
+  n: number;
+  p50: number;
+  p99: number;
+  mean: number;
+  min: number;
+  max: number;
+}
 
 /** Nearest-rank percentile (q in 0..1) of a sorted sample; 0 for an empty one. */
 export function percentile(sorted: number[], q: number): number {
@@ -22,7 +29,11 @@ export function summarize(samples: number[]): LatencySummary {
   };
 }
 
-export const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
+export const median = (xs: number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
 
 /** a / b, rounded for reports; NaN-safe (0 when b is 0). */
 export function ratio(a: number, b: number, digits = 3): number {

@@ -23,7 +23,11 @@ export interface SuiteRun {
   error?: string;
 }
 
-export interface SuiteSkip { suite: string; target: 'memory' | 'reference'; reason: string }
+export interface SuiteSkip {
+  suite: string;
+  target: 'memory' | 'reference';
+  reason: string;
+}
 
 export interface SuitesOptions {
   parallel: number;
@@ -49,27 +53,53 @@ function referenceOptions(reg: RegisteredSuite, ref: ReferenceStack): Record<str
 
 function focusFirst(reg: RegisteredSuite, n: number): RegExp {
   const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`^(${reg.cases().slice(0, n).map((c) => esc(c.id)).join('|')}) `);
+  return new RegExp(
+    `^(${reg
+      .cases()
+      .slice(0, n)
+      .map((c) => esc(c.id))
+      .join('|')}) `,
+  );
 }
 
-async function runOne(reg: RegisteredSuite, target: 'memory' | 'reference', prepare: () => Promise<PreparedSuite | undefined>, parallel: number, limit?: number): Promise<SuiteRun | SuiteSkip> {
+async function runOne(
+  reg: RegisteredSuite,
+  target: 'memory' | 'reference',
+  prepare: () => Promise<PreparedSuite | undefined>,
+  parallel: number,
+  limit?: number,
+): Promise<SuiteRun | SuiteSkip> {
   let prepared: PreparedSuite | undefined;
   try {
     prepared = await prepare();
   } catch (e) {
-    return { suite: reg.name, target, parallel, wallMs: 0, cases: { passed: 0, failed: 0, warned: 0, skipped: 0, notApplicable: 0, total: 0, selected: 0 }, error: `prepare failed: ${(e as Error).message}` };
+    return {
+      suite: reg.name,
+      target,
+      parallel,
+      wallMs: 0,
+      cases: { passed: 0, failed: 0, warned: 0, skipped: 0, notApplicable: 0, total: 0, selected: 0 },
+      error: `prepare failed: ${(e as Error).message}`,
+    };
   }
   if (!prepared) return { suite: reg.name, target, reason: 'no in-memory plugin for this suite here' };
   try {
     const t0 = performance.now();
     const report = await runSuites([prepared.suite], {
-      parallel, handleSigint: false, reporters: [], focus: limit ? focusFirst(reg, limit) : undefined,
+      parallel,
+      handleSigint: false,
+      reporters: [],
+      focus: limit ? focusFirst(reg, limit) : undefined,
     });
     const wallMs = performance.now() - t0;
     const sr = report.suites[0];
     const t = report.totals;
     return {
-      suite: reg.name, target, parallel, wallMs: round(wallMs, 1), caseMs: round(sr?.cases.reduce((a, c) => a + c.durationMs, 0) ?? 0, 1),
+      suite: reg.name,
+      target,
+      parallel,
+      wallMs: round(wallMs, 1),
+      caseMs: round(sr?.cases.reduce((a, c) => a + c.durationMs, 0) ?? 0, 1),
       cases: { ...t, selected: t.total - (sr?.cases.filter((c) => c.status === 'skipped' && /--focus|--skip/.test(c.reason ?? '')).length ?? 0) },
       ...(sr?.setupError ? { error: `setup failed: ${sr.setupError}` } : {}),
     };
@@ -85,19 +115,33 @@ export async function suiteSpeed(o: SuitesOptions): Promise<Array<SuiteRun | Sui
   const regs = suites().filter((r) => !o.only || o.only.includes(r.name));
   for (const reg of regs) {
     for (const parallel of [1, o.parallel]) {
-      if (!reg.inMemory) { if (parallel === 1) out.push({ suite: reg.name, target: 'memory', reason: 'the suite has no in-memory target' }); continue; }
+      if (!reg.inMemory) {
+        if (parallel === 1) out.push({ suite: reg.name, target: 'memory', reason: 'the suite has no in-memory target' });
+        continue;
+      }
       const r = await runOne(reg, 'memory', () => reg.inMemory!(), parallel, o.limitCases);
-      if (isSkip(r)) { if (parallel === 1) out.push(r); break; }
+      if (isSkip(r)) {
+        if (parallel === 1) out.push(r);
+        break;
+      }
       out.push(r);
-      o.progress?.(`  ${reg.name} on memory, parallel ${parallel}: ${r.wallMs.toFixed(0)} ms, ${r.cases.total} cases (${r.cases.passed} passed, ${r.cases.failed} failed)${r.error ? ` — ${r.error}` : ''}`);
+      o.progress?.(
+        `  ${reg.name} on memory, parallel ${parallel}: ${r.wallMs.toFixed(0)} ms, ${r.cases.total} cases (${r.cases.passed} passed, ${r.cases.failed} failed)${r.error ? ` — ${r.error}` : ''}`,
+      );
     }
     if (!o.reference) continue;
     const opts = referenceOptions(reg, o.reference);
-    if (!opts) { out.push({ suite: reg.name, target: 'reference', reason: 'no known way to point this suite at the reference stack' }); continue; }
+    if (!opts) {
+      out.push({ suite: reg.name, target: 'reference', reason: 'no known way to point this suite at the reference stack' });
+      continue;
+    }
     for (const parallel of [1, o.parallel]) {
       const r = await runOne(reg, 'reference', () => reg.prepare(opts), parallel, o.limitCases);
       out.push(r);
-      if (!isSkip(r)) o.progress?.(`  ${reg.name} on the reference stack, parallel ${parallel}: ${r.wallMs.toFixed(0)} ms, ${r.cases.total} cases${r.error ? ` — ${r.error}` : ''}`);
+      if (!isSkip(r))
+        o.progress?.(
+          `  ${reg.name} on the reference stack, parallel ${parallel}: ${r.wallMs.toFixed(0)} ms, ${r.cases.total} cases${r.error ? ` — ${r.error}` : ''}`,
+        );
     }
   }
   return out;

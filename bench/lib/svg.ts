@@ -6,9 +6,19 @@ import { isSkipped, type BenchResults } from './results.js';
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const COLORS = { floor: '#5b7083', triad: '#e8772e', floorLight: '#a9b8c6', triadLight: '#f5bf97' };
 
-interface Panel { x: number; y: number; w: number; h: number }
+interface Panel {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
 
-function text(x: number, y: number, s: string, o: { size?: number; anchor?: 'start' | 'middle' | 'end'; weight?: string; fill?: string; rotate?: number } = {}): string {
+function text(
+  x: number,
+  y: number,
+  s: string,
+  o: { size?: number; anchor?: 'start' | 'middle' | 'end'; weight?: string; fill?: string; rotate?: number } = {},
+): string {
   const rot = o.rotate ? ` transform="rotate(${o.rotate} ${x.toFixed(1)} ${y.toFixed(1)})"` : '';
   return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-size="${o.size ?? 11}" text-anchor="${o.anchor ?? 'start'}"${o.weight ? ` font-weight="${o.weight}"` : ''} fill="${o.fill ?? '#222'}"${rot}>${esc(s)}</text>`;
 }
@@ -25,7 +35,12 @@ function niceMax(v: number): number {
   return 10 * e;
 }
 
-interface Group { label: string; floor: number; triad: number; note?: string }
+interface Group {
+  label: string;
+  floor: number;
+  triad: number;
+  note?: string;
+}
 
 function barPanel(p: Panel, title: string, unit: string, groups: Group[]): string {
   const out: string[] = [text(p.x, p.y - 8, title, { size: 13, weight: 'bold' })];
@@ -44,7 +59,10 @@ function barPanel(p: Panel, title: string, unit: string, groups: Group[]): strin
   const bw = Math.min(46, gw / 3);
   groups.forEach((g, i) => {
     const cx = left + gw * i + gw / 2;
-    for (const [k, v, dx] of [['floor', g.floor, -bw - 2], ['triad', g.triad, 2]] as const) {
+    for (const [k, v, dx] of [
+      ['floor', g.floor, -bw - 2],
+      ['triad', g.triad, 2],
+    ] as const) {
       const h = (v / max) * p.h;
       out.push(rect(cx + dx, p.y + p.h - h, bw, h, COLORS[k], `${k}: ${v.toFixed(1)} ${unit}`));
       out.push(text(cx + dx + bw / 2, p.y + p.h - h - 4, v >= 100 ? v.toFixed(0) : v.toFixed(1), { anchor: 'middle', size: 10 }));
@@ -55,7 +73,11 @@ function barPanel(p: Panel, title: string, unit: string, groups: Group[]): strin
   return out.join('\n');
 }
 
-interface LatGroup { label: string; floor: [number, number]; triad: [number, number] }
+interface LatGroup {
+  label: string;
+  floor: [number, number];
+  triad: [number, number];
+}
 
 /** p50 (solid) and p99 (light) bars on a log scale. */
 function latencyPanel(p: Panel, groups: LatGroup[]): string {
@@ -66,7 +88,7 @@ function latencyPanel(p: Panel, groups: LatGroup[]): string {
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...vals) * 1.01));
   const left = p.x + 44;
   const plotW = p.w - 44;
-  const y = (v: number) => p.y + p.h - (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)) * p.h;
+  const y = (v: number) => p.y + p.h - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * p.h;
   for (let v = lo; v <= hi * 1.001; v *= 10) {
     out.push(line(left, y(v), left + plotW, y(v), v === lo ? '#888' : '#e4e4e4'));
     out.push(text(left - 6, y(v) + 4, v >= 1 ? String(v) : v.toPrecision(1), { anchor: 'end', size: 10, fill: '#666' }));
@@ -77,8 +99,10 @@ function latencyPanel(p: Panel, groups: LatGroup[]): string {
   groups.forEach((g, i) => {
     const cx = left + gw * i + gw / 2;
     const bars: Array<[string, number, string]> = [
-      ['floor p50', g.floor[0], COLORS.floor], ['floor p99', g.floor[1], COLORS.floorLight],
-      ['triad p50', g.triad[0], COLORS.triad], ['triad p99', g.triad[1], COLORS.triadLight],
+      ['floor p50', g.floor[0], COLORS.floor],
+      ['floor p99', g.floor[1], COLORS.floorLight],
+      ['triad p50', g.triad[0], COLORS.triad],
+      ['triad p99', g.triad[1], COLORS.triadLight],
     ];
     bars.forEach(([name, v, color], j) => {
       const x = cx - 2 * bw - 3 + j * (bw + 2) + (j >= 2 ? 2 : 0);
@@ -90,7 +114,12 @@ function latencyPanel(p: Panel, groups: LatGroup[]): string {
   return out.join('\n');
 }
 
-interface Series { label: string; color: string; dash?: string; points: Array<[number, number]> }
+interface Series {
+  label: string;
+  color: string;
+  dash?: string;
+  points: Array<[number, number]>;
+}
 
 function linePanel(p: Panel, series: Series[]): string {
   const out: string[] = [text(p.x, p.y - 8, 'Scale, in-memory: ms per pod as it fills up', { size: 13, weight: 'bold' })];
@@ -128,8 +157,20 @@ export function svgReport(r: BenchResults): string {
   const H = 470;
   const parts: string[] = [];
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>`);
-  parts.push(text(20, 28, `triad bench: harness kubelet vs. the raw CRI floor${r.quick ? ' (quick smoke run: counts too small to mean anything)' : ''}`, { size: 16, weight: 'bold' }));
-  parts.push(text(20, 46, `${r.machine.cpus} CPU, node ${r.machine.node}, load ${r.machine.loadavgStart[0].toFixed(1)} at start; ${r.startedAt.slice(0, 19).replace('T', ' ')} UTC; ${r.command}`, { size: 11, fill: '#555' }));
+  parts.push(
+    text(20, 28, `triad bench: harness kubelet vs. the raw CRI floor${r.quick ? ' (quick smoke run: counts too small to mean anything)' : ''}`, {
+      size: 16,
+      weight: 'bold',
+    }),
+  );
+  parts.push(
+    text(
+      20,
+      46,
+      `${r.machine.cpus} CPU, node ${r.machine.node}, load ${r.machine.loadavgStart[0].toFixed(1)} at start; ${r.startedAt.slice(0, 19).replace('T', ' ')} UTC; ${r.command}`,
+      { size: 11, fill: '#555' },
+    ),
+  );
   // legend
   parts.push(rect(W - 220, 16, 12, 12, COLORS.floor), text(W - 203, 26, 'floor (direct CRI calls)', { size: 11 }));
   parts.push(rect(W - 220, 34, 12, 12, COLORS.triad), text(W - 203, 44, 'triad (harness kubelet)', { size: 11 }));
@@ -137,9 +178,23 @@ export function svgReport(r: BenchResults): string {
   const ov = r.overhead && !isSkipped(r.overhead) ? r.overhead.memory : [];
   const ref = r.reference && !isSkipped(r.reference) ? r.reference : undefined;
   // containerd's pods/s are ~100× smaller: they get a line of text, not bars on the same axis
-  const tput: Group[] = ov.map((p) => ({ label: `memory, c=${p.concurrency}`, floor: p.floor.podsPerSec, triad: p.triad.podsPerSec, note: `triad/floor ${p.ratio.throughput.toFixed(2)}` }));
-  const lat: LatGroup[] = ov.map((p) => ({ label: `memory, c=${p.concurrency}`, floor: [p.floor.latencyMs.p50, p.floor.latencyMs.p99], triad: [p.triad.latencyMs.p50, p.triad.latencyMs.p99] }));
-  if (ref) lat.push({ label: 'containerd, c=1', floor: [ref.paired.floor.latencyMs.p50, ref.paired.floor.latencyMs.p99], triad: [ref.paired.triad.latencyMs.p50, ref.paired.triad.latencyMs.p99] });
+  const tput: Group[] = ov.map((p) => ({
+    label: `memory, c=${p.concurrency}`,
+    floor: p.floor.podsPerSec,
+    triad: p.triad.podsPerSec,
+    note: `triad/floor ${p.ratio.throughput.toFixed(2)}`,
+  }));
+  const lat: LatGroup[] = ov.map((p) => ({
+    label: `memory, c=${p.concurrency}`,
+    floor: [p.floor.latencyMs.p50, p.floor.latencyMs.p99],
+    triad: [p.triad.latencyMs.p50, p.triad.latencyMs.p99],
+  }));
+  if (ref)
+    lat.push({
+      label: 'containerd, c=1',
+      floor: [ref.paired.floor.latencyMs.p50, ref.paired.floor.latencyMs.p99],
+      triad: [ref.paired.triad.latencyMs.p50, ref.paired.triad.latencyMs.p99],
+    });
 
   const top = 90;
   const ph = 280;
@@ -160,11 +215,24 @@ export function svgReport(r: BenchResults): string {
   }));
   parts.push(linePanel({ x: 740, y: top, w: 320, h: ph }, series));
   const cd = r.scale && Array.isArray(r.scale.reference) ? r.scale.reference : [];
-  if (cd.length) parts.push(text(740, top + ph + 46, `containerd: ${cd.map((x) => `${x.driver} ${x.msPerPod.toFixed(0)} ms/pod over ${x.pods}`).join(', ')}`, { size: 10, fill: '#444' }));
+  if (cd.length)
+    parts.push(
+      text(740, top + ph + 46, `containerd: ${cd.map((x) => `${x.driver} ${x.msPerPod.toFixed(0)} ms/pod over ${x.pods}`).join(', ')}`, {
+        size: 10,
+        fill: '#444',
+      }),
+    );
 
   // targets strip
   let ty = top + ph + 72;
-  parts.push(text(20, ty, `Goals of the performance work (load average ${r.machine.loadavgStart.map((v) => v.toFixed(1)).join('/')} → ${r.machine.loadavgEnd.map((v) => v.toFixed(1)).join('/')})`, { size: 12, weight: 'bold' }));
+  parts.push(
+    text(
+      20,
+      ty,
+      `Goals of the performance work (load average ${r.machine.loadavgStart.map((v) => v.toFixed(1)).join('/')} → ${r.machine.loadavgEnd.map((v) => v.toFixed(1)).join('/')})`,
+      { size: 12, weight: 'bold' },
+    ),
+  );
   for (const t of r.targets) {
     ty += 15;
     const mark = t.met === null ? '–' : t.met ? '✓' : '✗';

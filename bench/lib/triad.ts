@@ -29,7 +29,11 @@ Connection.prototype.service = function patched(this: Connection, def) {
       return {
         cancel: () => stream.cancel(),
         async *[Symbol.asyncIterator]() {
-          for await (const ev of stream) { eventClock.received++; eventClock.lastAt = performance.now(); yield ev; }
+          for await (const ev of stream) {
+            eventClock.received++;
+            eventClock.lastAt = performance.now();
+            yield ev;
+          }
         },
       };
     };
@@ -48,7 +52,11 @@ export class TriadDriver implements Driver {
   readonly name = 'triad';
   private readonly counts = new Map<string, number>();
 
-  private constructor(readonly node: Node, private readonly dir: string, private readonly waitMs: number) {
+  private constructor(
+    readonly node: Node,
+    private readonly dir: string,
+    private readonly waitMs: number,
+  ) {
     countCalls(node.cri.runtime, this.counts);
     countCalls(node.cri.image, this.counts);
   }
@@ -58,10 +66,13 @@ export class TriadDriver implements Driver {
     const dir = mkdtempSync(join(tmpdir(), 'triad-bench-node-'));
     try {
       const raw = opts.raw ?? {};
-      const cfg: TriadConfig = parseConfig({
-        ...raw,
-        kubelet: { rpcTimeoutMs: 120_000, ...((raw.kubelet as object) ?? {}), stateDir: dir },
-      }, '(bench)');
+      const cfg: TriadConfig = parseConfig(
+        {
+          ...raw,
+          kubelet: { rpcTimeoutMs: 120_000, ...((raw.kubelet as object) ?? {}), stateDir: dir },
+        },
+        '(bench)',
+      );
       const node = await startNode(cfg);
       return new TriadDriver(node, dir, opts.waitMs ?? 120_000);
     } catch (err) {
@@ -70,7 +81,9 @@ export class TriadDriver implements Driver {
     }
   }
 
-  get stateDir(): string { return this.dir; }
+  get stateDir(): string {
+    return this.dir;
+  }
 
   async start(p: PodPlan): Promise<void> {
     const k = this.node.kubelet;
@@ -95,13 +108,19 @@ export class TriadDriver implements Driver {
   }
 
   async cleanup(pods: PodPlan[]): Promise<void> {
-    await pool(pods, 16, (p) => this.node.kubelet.delete(NAMESPACE, p.name, 0).catch((e: Error) => {
-      if (!/not found/.test(e.message)) throw e;
-    }));
+    await pool(pods, 16, (p) =>
+      this.node.kubelet.delete(NAMESPACE, p.name, 0).catch((e: Error) => {
+        if (!/not found/.test(e.message)) throw e;
+      }),
+    );
   }
 
-  rpcs(): number { return total(this.counts); }
-  rpcBreakdown(): Record<string, number> { return breakdown(this.counts); }
+  rpcs(): number {
+    return total(this.counts);
+  }
+  rpcBreakdown(): Record<string, number> {
+    return breakdown(this.counts);
+  }
 
   async close(): Promise<void> {
     const errors = await this.node.close();

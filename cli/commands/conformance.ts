@@ -6,9 +6,7 @@ import type { Command } from 'commander';
 import { COMPARABLE, compareSides, compareText, recordSuite } from '../../conformance/compare.js';
 import { loadRules, ruleCoverage, type RuleCoverage } from '../../conformance/rules/index.js';
 import { getSuite, suites, type PreparedSuite, type RegisteredSuite } from '../../conformance/suites.js';
-import {
-  consoleReporter, jsonReporter, junitReporter, matchText, runSuites, selectCases, tapReporter, type Reporter,
-} from '../../conformance/runner/index.js';
+import { consoleReporter, jsonReporter, junitReporter, matchText, runSuites, selectCases, tapReporter, type Reporter } from '../../conformance/runner/index.js';
 import { htmlReporter } from '../../conformance/runner/reporters/html.js';
 import { setupFailureReport, sigtermAsInterrupt, sonobuoyReporter, sonobuoyTarget, writeSonobuoyResults } from '../../conformance/runner/sonobuoy.js';
 
@@ -57,7 +55,14 @@ function addCommon(cmd: Command): Command {
 
 function listCases(regs: RegisteredSuite[], o: CommonOpts): void {
   for (const r of regs) {
-    const suite = { name: r.name, title: r.name, cases: r.cases(), setup: async () => { throw new Error('unused'); } };
+    const suite = {
+      name: r.name,
+      title: r.name,
+      cases: r.cases(),
+      setup: async () => {
+        throw new Error('unused');
+      },
+    };
     const sel = selectCases(suite, o);
     process.stdout.write(`${r.name}: ${r.description} (${sel.filter((s) => !s.skipped).length} of ${sel.length} cases selected)\n`);
     for (const s of sel) {
@@ -81,7 +86,10 @@ async function runPrepared(prepare: () => Promise<PreparedSuite[]>, o: CommonOpt
     for (const re of [o.focus, o.skip]) if (re) new RegExp(re); // a bad regex fails before anything starts
     if (target) {
       // SIGTERM before the runner's own interrupt handling is in place: report that, then go.
-      const early = () => { writeSonobuoyResults(target, setupFailureReport(label, 'terminated (SIGTERM) before the suite started', target.node)); process.exit(143); };
+      const early = () => {
+        writeSonobuoyResults(target, setupFailureReport(label, 'terminated (SIGTERM) before the suite started', target.node));
+        process.exit(143);
+      };
       process.once('SIGTERM', early);
       stopEarly = () => process.off('SIGTERM', early);
     }
@@ -101,7 +109,19 @@ async function runPrepared(prepare: () => Promise<PreparedSuite[]>, o: CommonOpt
   const unhookTerm = target ? sigtermAsInterrupt() : undefined;
   let report;
   try {
-    report = await runSuites(prepared.map((p) => p.suite), { focus: o.focus, skip: o.skip, parallel: Number(o.parallel ?? 1), timeoutMs: parseDuration(o.timeout ?? '30s'), reporters, exitOnInterrupt: false, strict: o.strict === true, node });
+    report = await runSuites(
+      prepared.map((p) => p.suite),
+      {
+        focus: o.focus,
+        skip: o.skip,
+        parallel: Number(o.parallel ?? 1),
+        timeoutMs: parseDuration(o.timeout ?? '30s'),
+        reporters,
+        exitOnInterrupt: false,
+        strict: o.strict === true,
+        node,
+      },
+    );
   } finally {
     unhookTerm?.();
     for (const p of prepared) await p.dispose().catch((e) => process.stderr.write(`cleanup: ${(e as Error).message}\n`));
@@ -120,15 +140,28 @@ async function runPrepared(prepare: () => Promise<PreparedSuite[]>, o: CommonOpt
 /** `--compare B`: the suite on the endpoint (A) and on B, each through the recording proxy, then where they diverge per case. */
 async function runCompare(reg: RegisteredSuite, o: CommonOpts & Record<string, unknown>): Promise<void> {
   const how = COMPARABLE[reg.name];
-  const a = (typeof o[how.key] === 'string' && o[how.key]) as string || process.env[how.env];
+  const a = ((typeof o[how.key] === 'string' && o[how.key]) as string) || process.env[how.env];
   if (!a) throw new Error(`--compare: give side A with ${how.flag} (or $${how.env})`);
-  for (const [k, flag] of how.refuse) if (o[k]) throw new Error(`--compare puts the recording proxy in front of ${how.flag} only: ${flag} cannot be used with it`);
-  for (const f of ['junit', 'tap', 'html', 'sonobuoy'] as const) if (o[f]) throw new Error(`--compare writes its comparison (text, or JSON with --json FILE): --${f} cannot be used with it`);
-  if (Number(o.parallel ?? 1) !== 1) throw new Error('--compare runs the cases one at a time (each call is put down to the case in flight): leave out --parallel');
+  for (const [k, flag] of how.refuse)
+    if (o[k]) throw new Error(`--compare puts the recording proxy in front of ${how.flag} only: ${flag} cannot be used with it`);
+  for (const f of ['junit', 'tap', 'html', 'sonobuoy'] as const)
+    if (o[f]) throw new Error(`--compare writes its comparison (text, or JSON with --json FILE): --${f} cannot be used with it`);
+  if (Number(o.parallel ?? 1) !== 1)
+    throw new Error('--compare runs the cases one at a time (each call is put down to the case in flight): leave out --parallel');
   for (const re of [o.focus, o.skip]) if (re) new RegExp(re);
-  const run = { focus: o.focus, skip: o.skip, timeoutMs: parseDuration(o.timeout ?? '30s'), strict: o.strict === true, handleSigint: false, reporters: o.verbose ? [consoleReporter()] : [] };
+  const run = {
+    focus: o.focus,
+    skip: o.skip,
+    timeoutMs: parseDuration(o.timeout ?? '30s'),
+    strict: o.strict === true,
+    handleSigint: false,
+    reporters: o.verbose ? [consoleReporter()] : [],
+  };
   const sides = [];
-  for (const [label, endpoint] of [['A', a], ['B', o.compare as string]] as const) {
+  for (const [label, endpoint] of [
+    ['A', a],
+    ['B', o.compare as string],
+  ] as const) {
     process.stdout.write(`${label}: the ${reg.name} suite against ${endpoint} through the recording proxy…\n`);
     sides.push(await recordSuite(reg, o, endpoint, run));
   }
@@ -140,11 +173,18 @@ async function runCompare(reg: RegisteredSuite, o: CommonOpts & Record<string, u
 
 /** Rule coverage of the suites that have a rules file (all of them when `names` is empty). */
 export function rulesCoverage(names: string[] = []): RuleCoverage[] {
-  const regs = names.length ? names.map((n) => {
-    const r = getSuite(n);
-    if (!r) throw new Error(`unknown suite ${n} (known: ${suites().map((s) => s.name).join(', ')})`);
-    return r;
-  }) : suites();
+  const regs = names.length
+    ? names.map((n) => {
+        const r = getSuite(n);
+        if (!r)
+          throw new Error(
+            `unknown suite ${n} (known: ${suites()
+              .map((s) => s.name)
+              .join(', ')})`,
+          );
+        return r;
+      })
+    : suites();
   const out: RuleCoverage[] = [];
   for (const r of regs) {
     const file = loadRules(r.name);
@@ -156,16 +196,30 @@ export function rulesCoverage(names: string[] = []): RuleCoverage[] {
 
 function printRules(cov: RuleCoverage[], o: { open?: boolean; all?: boolean; json?: boolean }): void {
   if (o.json) {
-    process.stdout.write(`${JSON.stringify(cov.map((c) => ({
-      suite: c.suite, source: c.source, total: c.total, covered: c.covered.size, reasoned: c.reasoned.length, open: c.open.length,
-      rules: loadRules(c.suite)!.rules.map((r) => ({ ...r, cases: c.covered.get(r.id) ?? [] })),
-      problems: { open: c.open.map((r) => r.id), unknown: c.unknown, stale: c.stale.map((r) => r.id) },
-    })), null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify(
+        cov.map((c) => ({
+          suite: c.suite,
+          source: c.source,
+          total: c.total,
+          covered: c.covered.size,
+          reasoned: c.reasoned.length,
+          open: c.open.length,
+          rules: loadRules(c.suite)!.rules.map((r) => ({ ...r, cases: c.covered.get(r.id) ?? [] })),
+          problems: { open: c.open.map((r) => r.id), unknown: c.unknown, stale: c.stale.map((r) => r.id) },
+        })),
+        null,
+        2,
+      )}\n`,
+    );
     return;
   }
   const w = (s: string) => process.stdout.write(s);
   w(`${'suite'.padEnd(6)} ${'rules'.padStart(5)} ${'covered'.padStart(8)} ${'reasoned'.padStart(9)} ${'open'.padStart(5)}  source\n`);
-  for (const c of cov) w(`${c.suite.padEnd(6)} ${String(c.total).padStart(5)} ${String(c.covered.size).padStart(8)} ${String(c.reasoned.length).padStart(9)} ${String(c.open.length).padStart(5)}  ${c.source}\n`);
+  for (const c of cov)
+    w(
+      `${c.suite.padEnd(6)} ${String(c.total).padStart(5)} ${String(c.covered.size).padStart(8)} ${String(c.reasoned.length).padStart(9)} ${String(c.open.length).padStart(5)}  ${c.source}\n`,
+    );
   for (const c of cov) {
     const rules = loadRules(c.suite)!.rules;
     for (const r of rules) {
@@ -181,12 +235,16 @@ function printRules(cov: RuleCoverage[], o: { open?: boolean; all?: boolean; jso
 export function register(program: Command): void {
   const conf = program
     .command('conformance')
-    .description('run conformance suites against a CRI runtime, CSI driver or CNI plugin (or, with `all`, triad\'s in-memory plugins)');
+    .description("run conformance suites against a CRI runtime, CSI driver or CNI plugin (or, with `all`, triad's in-memory plugins)");
 
   for (const reg of suites()) {
     const cmd = conf.command(reg.name).description(reg.description);
     for (const f of reg.flags) cmd.option(f.flags, f.description, f.default);
-    if (COMPARABLE[reg.name]) cmd.option('--compare <endpoint>', `also run the suite against this endpoint, both sides through the recording interposer, and print per case where the two diverge (outcome, codes, answer fields, order of calls); --json FILE writes that comparison; cases run one at a time`);
+    if (COMPARABLE[reg.name])
+      cmd.option(
+        '--compare <endpoint>',
+        `also run the suite against this endpoint, both sides through the recording interposer, and print per case where the two diverge (outcome, codes, answer fields, order of calls); --json FILE writes that comparison; cases run one at a time`,
+      );
     addCommon(cmd).action(async (o: CommonOpts & Record<string, unknown>) => {
       if (o.list) return listCases([reg], o);
       if (o.compare) return runCompare(reg, o);
@@ -194,8 +252,11 @@ export function register(program: Command): void {
     });
   }
 
-  conf.command('rules [suites...]')
-    .description('print rule coverage per suite: the spec\'s normative statements (conformance/rules/*.yaml), how many cases check, how many are reasoned out, how many are open')
+  conf
+    .command('rules [suites...]')
+    .description(
+      "print rule coverage per suite: the spec's normative statements (conformance/rules/*.yaml), how many cases check, how many are reasoned out, how many are open",
+    )
     .option('--open', 'list the open rules')
     .option('--all', 'list every rule with the cases that check it or the reason none can')
     .option('--json', 'print the rules with their cases as JSON')
@@ -206,29 +267,49 @@ export function register(program: Command): void {
       process.exitCode = cov.some((c) => c.open.length || c.unknown.length || c.stale.length) ? 1 : 0;
     });
 
-  addCommon(conf.command('all').description(`run every suite (${suites().map((s) => s.name).join(', ')}) against triad's in-memory plugins`))
+  addCommon(
+    conf.command('all').description(
+      `run every suite (${suites()
+        .map((s) => s.name)
+        .join(', ')}) against triad's in-memory plugins`,
+    ),
+  )
     .option('--suites <names>', 'comma-separated subset of the suites')
     .action(async (o: CommonOpts & { suites?: string }) => {
-      const names = o.suites ? o.suites.split(',').map((s) => s.trim()).filter(Boolean) : suites().map((s) => s.name);
+      const names = o.suites
+        ? o.suites
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : suites().map((s) => s.name);
       const regs = names.map((n) => {
         const r = getSuite(n);
-        if (!r) throw new Error(`unknown suite ${n} (known: ${suites().map((s) => s.name).join(', ')})`);
+        if (!r)
+          throw new Error(
+            `unknown suite ${n} (known: ${suites()
+              .map((s) => s.name)
+              .join(', ')})`,
+          );
         return r;
       });
       if (o.list) return listCases(regs, o);
-      await runPrepared(async () => {
-        const out: PreparedSuite[] = [];
-        try {
-          for (const r of regs) {
-            const p = await r.inMemory?.();
-            if (p) out.push(p);
-            else process.stdout.write(`${r.name}: no in-memory plugin available here; suite not run\n`);
+      await runPrepared(
+        async () => {
+          const out: PreparedSuite[] = [];
+          try {
+            for (const r of regs) {
+              const p = await r.inMemory?.();
+              if (p) out.push(p);
+              else process.stdout.write(`${r.name}: no in-memory plugin available here; suite not run\n`);
+            }
+          } catch (e) {
+            for (const p of out) await p.dispose().catch(() => undefined);
+            throw e;
           }
-        } catch (e) {
-          for (const p of out) await p.dispose().catch(() => undefined);
-          throw e;
-        }
-        return out;
-      }, o, names.join('-'));
+          return out;
+        },
+        o,
+        names.join('-'),
+      );
     });
 }

@@ -10,12 +10,18 @@ import { settled } from '../../harness/kubelet/status.js';
 import { parseDuration } from './run.js';
 
 export function register(program: Command): void {
-  program.command('diff')
-    .description('run the same pods on two configurations (triad.yaml A and B) through the interposer and show where their calls, answers and final pod status diverge')
+  program
+    .command('diff')
+    .description(
+      'run the same pods on two configurations (triad.yaml A and B) through the interposer and show where their calls, answers and final pod status diverge',
+    )
     .argument('[files...]', 'Pod / PersistentVolumeClaim manifests')
     .option('--a <file>', 'triad.yaml of side A')
     .option('--b <file>', 'triad.yaml of side B')
-    .option('--transcripts <files...>', 'compare two transcripts recorded earlier (triad proxy --record, e.g. around a conformance run) instead of running pods')
+    .option(
+      '--transcripts <files...>',
+      'compare two transcripts recorded earlier (triad proxy --record, e.g. around a conformance run) instead of running pods',
+    )
     .option('--timeout <duration>', 'how long to wait for the pods to settle on each side', '2m')
     .option('--json [file]', 'print (or write to file) the result as JSON instead of text')
     .action(async (files: string[], o: { a?: string; b?: string; transcripts?: string[]; timeout: string; json?: string | boolean }) => {
@@ -37,8 +43,10 @@ export function register(program: Command): void {
         r = diffRuns(a, b);
       }
       if (o.json === true) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-      else if (typeof o.json === 'string') { writeFileSync(o.json, JSON.stringify(r, null, 2) + '\n'); process.stdout.write(diffText(r)); }
-      else process.stdout.write(diffText(r));
+      else if (typeof o.json === 'string') {
+        writeFileSync(o.json, JSON.stringify(r, null, 2) + '\n');
+        process.stdout.write(diffText(r));
+      } else process.stdout.write(diffText(r));
       if (r.divergences.length) process.exitCode = 1;
     });
 }

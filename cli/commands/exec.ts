@@ -7,7 +7,12 @@ import { openStdio, type Transport } from '../../interfaces/cri/streaming/index.
 import { addCommon, kubeletClient, podName, type CommonOptions } from '../context.js';
 import { exitWith, runOnTerminal } from '../terminal.js';
 
-interface StdioOpts extends CommonOptions { container?: string; stdin?: boolean; tty?: boolean; transport: string }
+interface StdioOpts extends CommonOptions {
+  container?: string;
+  stdin?: boolean;
+  tty?: boolean;
+  transport: string;
+}
 
 export function transportOf(v: string): Transport {
   if (v !== 'spdy' && v !== 'websocket') throw new Error(`--transport must be spdy or websocket, not ${JSON.stringify(v)}`);
@@ -15,13 +20,16 @@ export function transportOf(v: string): Transport {
 }
 
 function stdioCommand(program: Command, name: string, description: string): Command {
-  return addCommon(program.command(name)
-    .description(description)
-    .argument('<pod>', 'pod name (or pod/NAME)')
-    .option('-c, --container <name>', 'container (default: the first)')
-    .option('-i, --stdin', 'pass stdin to the container')
-    .option('-t, --tty', 'stdin is a TTY (raw local terminal, window size sent)')
-    .option('--transport <t>', 'streaming transport: spdy or websocket', 'spdy'));
+  return addCommon(
+    program
+      .command(name)
+      .description(description)
+      .argument('<pod>', 'pod name (or pod/NAME)')
+      .option('-c, --container <name>', 'container (default: the first)')
+      .option('-i, --stdin', 'pass stdin to the container')
+      .option('-t, --tty', 'stdin is a TTY (raw local terminal, window size sent)')
+      .option('--transport <t>', 'streaming transport: spdy or websocket', 'spdy'),
+  );
 }
 
 async function session(kind: 'exec' | 'attach', pod: string, opts: StdioOpts, cmd?: string[]): Promise<void> {
@@ -37,13 +45,14 @@ async function session(kind: 'exec' | 'attach', pod: string, opts: StdioOpts, cm
 
 /** `triad exec`. */
 export function register(program: Command): void {
-  stdioCommand(program, 'exec', 'run a command in a container of a pod (the exit code is the command\'s)')
+  stdioCommand(program, 'exec', "run a command in a container of a pod (the exit code is the command's)")
     .argument('<cmd...>', 'the command and its arguments (after --)')
     .action(async (pod: string, cmd: string[], opts: StdioOpts) => session('exec', pod, opts, cmd));
 }
 
 /** `triad attach` (same module: it shares exec's session code). */
 export function registerAttach(program: Command): void {
-  stdioCommand(program, 'attach', 'attach to the running main process of a container')
-    .action(async (pod: string, opts: StdioOpts) => session('attach', pod, opts));
+  stdioCommand(program, 'attach', 'attach to the running main process of a container').action(async (pod: string, opts: StdioOpts) =>
+    session('attach', pod, opts),
+  );
 }

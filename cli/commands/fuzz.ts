@@ -13,7 +13,16 @@ function parseDuration(s: string, what: string): number {
   return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!);
 }
 
-interface CommonOpts { seed?: string; runs?: string; duration?: string; corpus?: string; out: string; timeout: string; minimize: string; quiet?: boolean }
+interface CommonOpts {
+  seed?: string;
+  runs?: string;
+  duration?: string;
+  corpus?: string;
+  out: string;
+  timeout: string;
+  minimize: string;
+  quiet?: boolean;
+}
 
 function addCommon(cmd: Command): Command {
   return cmd
@@ -36,11 +45,13 @@ function positiveInt(s: string | undefined, what: string): number | undefined {
 
 /** "a=1,b=2" → {a: "1", b: "2"}. */
 function parsePairs(s: string, what: string): Record<string, string> {
-  return Object.fromEntries(s.split(',').map((kv) => {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new Error(`${what}: ${JSON.stringify(kv)} is not key=value`);
-    return [kv.slice(0, i).trim(), kv.slice(i + 1)];
-  }));
+  return Object.fromEntries(
+    s.split(',').map((kv) => {
+      const i = kv.indexOf('=');
+      if (i <= 0) throw new Error(`${what}: ${JSON.stringify(kv)} is not key=value`);
+      return [kv.slice(0, i).trim(), kv.slice(i + 1)];
+    }),
+  );
 }
 
 async function runFuzz(info: TargetInfo, o: CommonOpts): Promise<void> {
@@ -61,40 +72,72 @@ async function runFuzz(info: TargetInfo, o: CommonOpts): Promise<void> {
     await t.close();
   }
   const rate = report.ms ? (report.calls / report.ms) * 1000 : 0;
-  process.stdout.write(`${report.runs} runs, ${report.calls} calls in ${(report.ms / 1000).toFixed(1)} s (${rate.toFixed(0)} calls/s), seed ${seed}${o.corpus ? `, ${report.corpusAdded} added to the corpus` : ''}\n`);
+  process.stdout.write(
+    `${report.runs} runs, ${report.calls} calls in ${(report.ms / 1000).toFixed(1)} s (${rate.toFixed(0)} calls/s), seed ${seed}${o.corpus ? `, ${report.corpusAdded} added to the corpus` : ''}\n`,
+  );
   for (const f of report.findings) {
-    process.stdout.write(`FINDING ${f.finding.oracle} at ${f.finding.rpc}${f.finding.rule ? ` (${f.finding.rule.id})` : ''}: ${f.finding.message}\n  ${f.steps.length} step(s)${f.minimized ? ', minimized' : ''}: ${f.file}\n`);
+    process.stdout.write(
+      `FINDING ${f.finding.oracle} at ${f.finding.rpc}${f.finding.rule ? ` (${f.finding.rule.id})` : ''}: ${f.finding.message}\n  ${f.steps.length} step(s)${f.minimized ? ', minimized' : ''}: ${f.file}\n`,
+    );
   }
   if (!report.findings.length) process.stdout.write('no findings\n');
   process.exitCode = report.findings.length ? 1 : 0;
 }
 
 export function register(program: Command): void {
-  const fz = program.command('fuzz').description('send generated call sequences (valid lifecycles, mutated) to a plugin and report crashes, hangs, wrong codes and broken answers as minimized replay files');
+  const fz = program
+    .command('fuzz')
+    .description(
+      'send generated call sequences (valid lifecycles, mutated) to a plugin and report crashes, hangs, wrong codes and broken answers as minimized replay files',
+    );
 
   addCommon(fz.command('csi').description('fuzz a CSI driver'))
-    .requiredOption('--endpoint <ep>', 'the driver\'s socket (path, unix:///path or host:port)')
+    .requiredOption('--endpoint <ep>', "the driver's socket (path, unix:///path or host:port)")
     .option('--work-dir <dir>', 'where staging and target paths go (default: a temporary directory, removed after)')
     .option('--watch-dir <dir>', 'report any new path below this directory outside --root and the request paths (hostPath drivers)')
-    .option('--root <dir>', 'with --watch-dir: the driver\'s own data directory')
+    .option('--root <dir>', "with --watch-dir: the driver's own data directory")
     .option('--mutable-parameters <k=v,...>', 'a modification the driver supports (ControllerModifyVolume, CreateVolume mutable_parameters)')
     .action((o: CommonOpts & { endpoint: string; workDir?: string; watchDir?: string; root?: string; mutableParameters?: string }) => {
       if (o.root && !o.watchDir) throw new Error('--root only means something with --watch-dir');
       const mutableParameters = o.mutableParameters ? parsePairs(o.mutableParameters, '--mutable-parameters') : undefined;
-      return runFuzz({ kind: 'csi', endpoint: o.endpoint, workDir: o.workDir && resolve(o.workDir), watchDir: o.watchDir && resolve(o.watchDir), root: o.root && resolve(o.root), mutableParameters }, o);
+      return runFuzz(
+        {
+          kind: 'csi',
+          endpoint: o.endpoint,
+          workDir: o.workDir && resolve(o.workDir),
+          watchDir: o.watchDir && resolve(o.watchDir),
+          root: o.root && resolve(o.root),
+          mutableParameters,
+        },
+        o,
+      );
     });
 
-  addCommon(fz.command('cri').description('fuzz a CRI runtime (RuntimeService and ImageService on one endpoint; the sequences run docker.io/library/busybox:1.36)'))
-    .requiredOption('--endpoint <ep>', 'the runtime\'s socket (path, unix:///path or host:port)')
+  addCommon(
+    fz.command('cri').description('fuzz a CRI runtime (RuntimeService and ImageService on one endpoint; the sequences run docker.io/library/busybox:1.36)'),
+  )
+    .requiredOption('--endpoint <ep>', "the runtime's socket (path, unix:///path or host:port)")
     .action((o: CommonOpts & { endpoint: string }) => runFuzz({ kind: 'cri', endpoint: o.endpoint }, o));
 
   addCommon(fz.command('cni').description('fuzz a CNI plugin (the first plugin of the config) with mutated config, env and stdin on made-up containers'))
     .requiredOption('--cni-path <dirs>', 'where the plugin binary is (colon-separated, like CNI_PATH)')
     .requiredOption('--config <file>', 'a network config (.conf) or list (.conflist)')
-    .action((o: CommonOpts & { cniPath: string; config: string }) => runFuzz({ kind: 'cni', cniPath: o.cniPath.split(':').filter(Boolean).map((d) => resolve(d)), config: resolve(o.config) }, o));
+    .action((o: CommonOpts & { cniPath: string; config: string }) =>
+      runFuzz(
+        {
+          kind: 'cni',
+          cniPath: o.cniPath
+            .split(':')
+            .filter(Boolean)
+            .map((d) => resolve(d)),
+          config: resolve(o.config),
+        },
+        o,
+      ),
+    );
 
   fz.command('replay')
-    .description('run a finding\'s replay file again; exit 1 if it still shows')
+    .description("run a finding's replay file again; exit 1 if it still shows")
     .argument('<file>', 'a replay file written by triad fuzz')
     .option('--endpoint <ep>', 'where the plugin is now (default: the endpoint in the file)')
     .option('--tries <n>', 'runs before giving up (a race may need more than one)', '3')
@@ -106,7 +149,9 @@ export function register(program: Command): void {
         process.stdout.write(`REPRODUCED (try ${r.tries}): ${r.reproduced.oracle} at ${r.reproduced.rpc}: ${r.reproduced.message}\n`);
         process.exitCode = 1;
       } else {
-        process.stdout.write(`not reproduced in ${r.tries} tries${r.findings.length ? `; other findings: ${r.findings.map((f) => `${f.oracle} at ${f.rpc}`).join(', ')}` : ''}\n`);
+        process.stdout.write(
+          `not reproduced in ${r.tries} tries${r.findings.length ? `; other findings: ${r.findings.map((f) => `${f.oracle} at ${f.rpc}`).join(', ')}` : ''}\n`,
+        );
         process.exitCode = 0;
       }
     });

@@ -15,11 +15,12 @@ export function loadInterposerRules(file: string): InterposerRule[] {
   } catch (err) {
     throw new Error(`${file}: ${(err as Error).message.split('\n')[0]}`);
   }
-  return parseInterposerRules(Array.isArray(raw) ? raw : (raw as { faults?: unknown } | null)?.faults ?? [], file);
+  return parseInterposerRules(Array.isArray(raw) ? raw : ((raw as { faults?: unknown } | null)?.faults ?? []), file);
 }
 
 export function register(program: Command): void {
-  program.command('proxy')
+  program
+    .command('proxy')
     .description('interpose on a CRI runtime or CSI driver: forward every call, inject faults, record a transcript')
     .requiredOption('--listen <endpoint>', 'where clients connect (unix:///path or host:port)')
     .requiredOption('--upstream <endpoint>', 'the real plugin (unix:///path or host:port)')

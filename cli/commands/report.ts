@@ -14,7 +14,8 @@ function write(file: string, text: string): void {
 
 export function register(program: Command): void {
   const report = program.command('report').description('reports over many conformance runs');
-  report.command('merge')
+  report
+    .command('merge')
     .description('merge JSON results (files, directories, sonobuoy retrieve tarballs) into one node × case report')
     .argument('<results...>')
     .option('--html <file>', 'write the node × case matrix as HTML')
@@ -27,8 +28,11 @@ export function register(program: Command): void {
       if (o.html) write(o.html, fleetHtml(fleet, o.title));
       if (o.junit) write(o.junit, fleetJunit(fleet.runs));
       const failing = fleet.rows.filter((r) => r.failedOn.length);
-      process.stdout.write(`${runs.length} run${runs.length === 1 ? '' : 's'} (${fleet.nodes.join(', ')}), ${fleet.rows.length} cases, ${failing.length} failing somewhere\n`);
-      for (const r of failing.slice(0, 20)) process.stdout.write(`  ${r.suite}: ${r.id}: failed on ${r.failedOn.join(', ')}${r.rules.length ? ` (${r.rules.join(', ')})` : ''}\n`);
+      process.stdout.write(
+        `${runs.length} run${runs.length === 1 ? '' : 's'} (${fleet.nodes.join(', ')}), ${fleet.rows.length} cases, ${failing.length} failing somewhere\n`,
+      );
+      for (const r of failing.slice(0, 20))
+        process.stdout.write(`  ${r.suite}: ${r.id}: failed on ${r.failedOn.join(', ')}${r.rules.length ? ` (${r.rules.join(', ')})` : ''}\n`);
       process.exitCode = failing.length ? 1 : 0;
     });
 }

@@ -24,7 +24,10 @@ export async function untilSignal(what: string, endpoint: string, close: () => P
 /** The in-memory CNI network `triad run` gives a memory runtime: its conflist, IPAM state and cache in dir. */
 function memoryNetwork(dir: string, subnet: string) {
   const config = join(dir, '10-triad-memory.conflist');
-  writeFileSync(config, JSON.stringify({ cniVersion: '1.1.0', name: 'triad-memory', plugins: [{ type: MEMORY_CNI_TYPE, subnet, dataDir: join(dir, 'ipam') }] }, null, 2));
+  writeFileSync(
+    config,
+    JSON.stringify({ cniVersion: '1.1.0', name: 'triad-memory', plugins: [{ type: MEMORY_CNI_TYPE, subnet, dataDir: join(dir, 'ipam') }] }, null, 2),
+  );
   return { type: 'cni' as const, config, binDirs: [dir], cacheDir: join(dir, 'cache'), inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } };
 }
 
@@ -36,12 +39,17 @@ function faultsFrom(file?: string) {
 
 export function register(program: Command): void {
   const serve = program.command('serve').description('serve one plugin on a unix socket until interrupted');
-  serve.command('memory-cri')
+  serve
+    .command('memory-cri')
     .description('the in-memory CRI runtime (RuntimeService + ImageService)')
     .requiredOption('--socket <path>', 'unix socket to listen on')
     .option('--faults <file>', 'fault rules (YAML list, or a map with faults:)')
     .option('--images <file>', 'more images to serve besides the built-in ones (a YAML list; format in plugins/memory-cri/README.md)')
-    .option('--network <type>', 'memory: pod IPs from the in-memory CNI plugin (as triad run); none: no pod network, Status reports NetworkReady false as containerd does without a CNI config', 'memory')
+    .option(
+      '--network <type>',
+      'memory: pod IPs from the in-memory CNI plugin (as triad run); none: no pod network, Status reports NetworkReady false as containerd does without a CNI config',
+      'memory',
+    )
     .option('--subnet <cidr>', 'pod subnet of the memory network', '10.88.0.0/16')
     .action(async (o: { socket: string; faults?: string; images?: string; network: string; subnet: string }) => {
       if (o.network !== 'memory' && o.network !== 'none') throw new Error(`--network: ${JSON.stringify(o.network)} is not memory or none`);
@@ -55,7 +63,8 @@ export function register(program: Command): void {
         rmSync(netDir, { recursive: true, force: true });
       }
     });
-  serve.command('memory-csi')
+  serve
+    .command('memory-csi')
     .description('the in-memory CSI driver (Identity, Controller, Node, GroupController)')
     .requiredOption('--socket <path>', 'unix socket to listen on')
     .option('--name <name>', 'driver name', 'memory.csi.triad.dev')

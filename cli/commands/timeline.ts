@@ -7,11 +7,16 @@ import { addCommon, kubeletClient, podName, type CommonOptions } from '../contex
 
 export function renderTimeline(t: PodTimeline, format: string): string {
   switch (format) {
-    case 'text': return timelineText(t, { width: Math.max(30, (process.stdout.columns ?? 120) - 70), color: !!process.stdout.isTTY });
-    case 'json': return timelineJson(t) + '\n';
-    case 'svg': return timelineSvg(t);
-    case 'html': return timelineHtml(t);
-    default: throw new Error(`unknown timeline format ${JSON.stringify(format)} (text, json, svg, html)`);
+    case 'text':
+      return timelineText(t, { width: Math.max(30, (process.stdout.columns ?? 120) - 70), color: !!process.stdout.isTTY });
+    case 'json':
+      return timelineJson(t) + '\n';
+    case 'svg':
+      return timelineSvg(t);
+    case 'html':
+      return timelineHtml(t);
+    default:
+      throw new Error(`unknown timeline format ${JSON.stringify(format)} (text, json, svg, html)`);
   }
 }
 
@@ -22,15 +27,17 @@ export function writeTimeline(t: PodTimeline, file: string): void {
 }
 
 export function register(program: Command): void {
-  addCommon(program.command('timeline')
-    .description("a pod's creation waterfall: every step with its start and duration")
-    .argument('<pod>')
-    .option('-o, --output <format>', 'text | json | svg | html', 'text')
-    .option('--out <file>', 'write to a file (format from its extension)'))
-    .action(async (pod: string, opts: CommonOptions & { output: string; out?: string }) => {
-      const c = await kubeletClient(opts);
-      const t = await c.timeline(opts.namespace!, podName(pod));
-      if (opts.out) writeTimeline(t, opts.out);
-      else process.stdout.write(renderTimeline(t, opts.output));
-    });
+  addCommon(
+    program
+      .command('timeline')
+      .description("a pod's creation waterfall: every step with its start and duration")
+      .argument('<pod>')
+      .option('-o, --output <format>', 'text | json | svg | html', 'text')
+      .option('--out <file>', 'write to a file (format from its extension)'),
+  ).action(async (pod: string, opts: CommonOptions & { output: string; out?: string }) => {
+    const c = await kubeletClient(opts);
+    const t = await c.timeline(opts.namespace!, podName(pod));
+    if (opts.out) writeTimeline(t, opts.out);
+    else process.stdout.write(renderTimeline(t, opts.output));
+  });
 }

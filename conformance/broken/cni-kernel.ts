@@ -29,7 +29,8 @@ export function vethCni(f: VethFaults = {}): PluginFuncs {
       for (const ip of r.ips ?? []) await execa('ip', ['-n', ns, 'addr', 'add', ip.address, 'dev', a.ifName]);
       await execa('ip', ['-n', ns, 'link', 'set', a.ifName, 'up']);
       const gw = r.ips?.[0]?.gateway;
-      for (const rt of r.routes ?? []) await execa('ip', ['-n', ns, 'route', 'add', rt.dst, ...((rt.gw ?? gw) ? ['via', (rt.gw ?? gw)!] : []), 'dev', a.ifName]);
+      for (const rt of r.routes ?? [])
+        await execa('ip', ['-n', ns, 'route', 'add', rt.dst, ...((rt.gw ?? gw) ? ['via', (rt.gw ?? gw)!] : []), 'dev', a.ifName]);
       return f.omitIps ? { ...r, ips: [] } : r;
     },
     async del(a) {
@@ -39,7 +40,11 @@ export function vethCni(f: VethFaults = {}): PluginFuncs {
   };
 }
 
-export interface BrokenKernelCniVariant { description: string; caughtBy: string; faults: VethFaults }
+export interface BrokenKernelCniVariant {
+  description: string;
+  caughtBy: string;
+  faults: VethFaults;
+}
 
 export const brokenKernelCni: Record<string, BrokenKernelCniVariant> = {
   'leaves-interface-on-del': {

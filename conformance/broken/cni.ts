@@ -5,7 +5,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  cniError, CniErrorCode, dispatch, formatIp, type CmdArgs, type DispatchOutput, type InProcessPlugin, type PluginFuncs, type Result,
+  cniError,
+  CniErrorCode,
+  dispatch,
+  formatIp,
+  type CmdArgs,
+  type DispatchOutput,
+  type InProcessPlugin,
+  type PluginFuncs,
+  type Result,
 } from '../../interfaces/cni/index.js';
 import { parseMemoryConf } from '../../plugins/memory-cni/config.js';
 import { createMemoryCni, macForIp } from '../../plugins/memory-cni/plugin.js';
@@ -52,11 +60,13 @@ export function chainedMemoryCni(dropPrev: boolean): PluginFuncs {
 }
 
 /** Rewrite a successful or failed answer's JSON (stdout). */
-const mapOut = (fn: Fn, map: (o: Record<string, unknown>, env: Record<string, string | undefined>) => Record<string, unknown>): Fn => async (env, stdin) => {
-  const out = await fn(env, stdin);
-  if (!out.stdout.trim()) return out;
-  return { ...out, stdout: `${JSON.stringify(map(JSON.parse(out.stdout) as Record<string, unknown>, env))}\n` };
-};
+const mapOut =
+  (fn: Fn, map: (o: Record<string, unknown>, env: Record<string, string | undefined>) => Record<string, unknown>): Fn =>
+  async (env, stdin) => {
+    const out = await fn(env, stdin);
+    if (!out.stdout.trim()) return out;
+    return { ...out, stdout: `${JSON.stringify(map(JSON.parse(out.stdout) as Record<string, unknown>, env))}\n` };
+  };
 const plain: Fn = (env, stdin) => dispatch(core(), env, stdin);
 
 /** A healthy chained plugin (the counterpart of drops-prev-result). */
@@ -66,7 +76,11 @@ export const brokenCni: Record<string, BrokenCniVariant> = {
   'leaks-ip-on-del': {
     description: 'DEL answers success but keeps the address allocated',
     caughtBy: 'cni.ipam.del-frees-address',
-    fn: with_({ async del(a) { parseMemoryConf(a.config); } }),
+    fn: with_({
+      async del(a) {
+        parseMemoryConf(a.config);
+      },
+    }),
   },
   'bad-interface-index': {
     description: 'ADD results point ips[].interface past the end of interfaces[]',
@@ -84,13 +98,18 @@ export const brokenCni: Record<string, BrokenCniVariant> = {
     caughtBy: 'cni.version.unsupported-version-rejected',
     fn: async (env, stdin) => {
       let conf: Record<string, unknown> | undefined;
-      try { conf = JSON.parse(stdin); } catch { /* let dispatch report it */ }
-      if (conf && typeof conf.cniVersion === 'string' && !createMemoryCni().versions.includes(conf.cniVersion)) stdin = JSON.stringify({ ...conf, cniVersion: '1.1.0' });
+      try {
+        conf = JSON.parse(stdin);
+      } catch {
+        /* let dispatch report it */
+      }
+      if (conf && typeof conf.cniVersion === 'string' && !createMemoryCni().versions.includes(conf.cniVersion))
+        stdin = JSON.stringify({ ...conf, cniVersion: '1.1.0' });
       return dispatch(core(), env, stdin);
     },
   },
   'plain-text-errors': {
-    description: 'Prints errors as plain text on stderr instead of the spec\'s JSON error object on stdout',
+    description: "Prints errors as plain text on stderr instead of the spec's JSON error object on stdout",
     caughtBy: 'cni.errors.error-output-format',
     fn: async (env, stdin) => {
       const out = await dispatch(core(), env, stdin);
@@ -106,7 +125,8 @@ export const brokenCni: Record<string, BrokenCniVariant> = {
       const base = core();
       return with_({
         async del(a) {
-          if (!findAllocation(parseMemoryConf(a.config), a.containerID, a.ifName)) throw cniError(CniErrorCode.UnknownContainer, `no attachment ${a.containerID}/${a.ifName}`);
+          if (!findAllocation(parseMemoryConf(a.config), a.containerID, a.ifName))
+            throw cniError(CniErrorCode.UnknownContainer, `no attachment ${a.containerID}/${a.ifName}`);
           return base.del(a);
         },
       });
@@ -144,12 +164,20 @@ export const brokenCni: Record<string, BrokenCniVariant> = {
   'check-always-passes': {
     description: 'CHECK succeeds without looking, even for a deleted attachment',
     caughtBy: 'cni.check.after-del-fails',
-    fn: with_({ async check() { /* nothing checked */ } }),
+    fn: with_({
+      async check() {
+        /* nothing checked */
+      },
+    }),
   },
   'gc-noop': {
     description: 'GC succeeds without removing stale attachments',
     caughtBy: 'cni.gc.removes-stale',
-    fn: with_({ async gc() { /* nothing collected */ } }),
+    fn: with_({
+      async gc() {
+        /* nothing collected */
+      },
+    }),
   },
   'version-fixed-cni-version': {
     description: 'VERSION answers cniVersion 1.1.0 whatever cniVersion it was asked with',
@@ -159,8 +187,11 @@ export const brokenCni: Record<string, BrokenCniVariant> = {
   'sandbox-not-cni-netns': {
     description: 'ADD reports the container interface with a sandbox other than the CNI_NETNS it was given',
     caughtBy: 'cni.add.sandbox-is-cni-netns',
-    fn: mapOut(plain, (o, env) => (env.CNI_COMMAND === 'ADD' && Array.isArray(o.interfaces)
-      ? { ...o, interfaces: (o.interfaces as Array<Record<string, unknown>>).map((i) => ({ ...i, sandbox: `/proc/1/task/1/ns/net#${env.CNI_NETNS}` })) } : o)),
+    fn: mapOut(plain, (o, env) =>
+      env.CNI_COMMAND === 'ADD' && Array.isArray(o.interfaces)
+        ? { ...o, interfaces: (o.interfaces as Array<Record<string, unknown>>).map((i) => ({ ...i, sandbox: `/proc/1/task/1/ns/net#${env.CNI_NETNS}` })) }
+        : o,
+    ),
   },
   'accepts-unusable-ifname': {
     description: 'Cuts an interface name longer than 15 bytes down to 15 instead of failing',
@@ -184,10 +215,14 @@ export const brokenCni: Record<string, BrokenCniVariant> = {
   'vague-env-errors': {
     description: 'Error 4 says "invalid environment" without naming the variable',
     caughtBy: 'cni.errors.env-error-names-variable',
-    fn: mapOut(plain, (o) => (o.code === CniErrorCode.InvalidEnvironmentVariables ? { cniVersion: o.cniVersion, code: CniErrorCode.InvalidEnvironmentVariables, msg: 'invalid environment' } : o)),
+    fn: mapOut(plain, (o) =>
+      o.code === CniErrorCode.InvalidEnvironmentVariables
+        ? { cniVersion: o.cniVersion, code: CniErrorCode.InvalidEnvironmentVariables, msg: 'invalid environment' }
+        : o,
+    ),
   },
   'check-rejects-later-routes': {
-    description: 'CHECK fails when prevResult has routes it did not configure (a later plugin\'s)',
+    description: "CHECK fails when prevResult has routes it did not configure (a later plugin's)",
     caughtBy: 'cni.check.allows-later-changes',
     fn: (() => {
       const base = core();

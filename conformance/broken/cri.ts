@@ -93,7 +93,9 @@ export const brokenCri: Record<string, BrokenCriVariant> = {
         writeFileSync(this.fd, Buffer.concat([text, Buffer.from('\n')]));
         return undefined;
       };
-      return () => { proto.line = orig; };
+      return () => {
+        proto.line = orig;
+      };
     },
   },
   'sandbox-ip-missing': {
@@ -157,7 +159,12 @@ export const brokenCri: Record<string, BrokenCriVariant> = {
     description: 'CreateContainer ignores Mount.readonly: read-only mounts are writable',
     caughtBy: 'cri.mounts.readonly',
     patch({ runtime }) {
-      wrap(runtime, 'createContainer', (orig, req, ctx) => orig({ ...req, config: req.config ? { ...req.config, mounts: (req.config.mounts ?? []).map((m: object) => ({ ...m, readonly: false })) } : req.config }, ctx));
+      wrap(runtime, 'createContainer', (orig, req, ctx) =>
+        orig(
+          { ...req, config: req.config ? { ...req.config, mounts: (req.config.mounts ?? []).map((m: object) => ({ ...m, readonly: false })) } : req.config },
+          ctx,
+        ),
+      );
     },
   },
   'run-as-user-ignored': {
@@ -215,7 +222,9 @@ export const brokenCri: Record<string, BrokenCriVariant> = {
     description: 'Mount.mount_options are dropped at CreateContainer although Status advertises RuntimeFeatures.mount_options',
     caughtBy: 'cri.mounts.mount-options.noexec',
     patch({ runtime }) {
-      wrap(runtime, 'createContainer', (orig, req, ctx) => orig({ ...req, config: req.config && { ...req.config, mounts: (req.config.mounts ?? []).map((m: object) => ({ ...m, mountOptions: [] })) } }, ctx));
+      wrap(runtime, 'createContainer', (orig, req, ctx) =>
+        orig({ ...req, config: req.config && { ...req.config, mounts: (req.config.mounts ?? []).map((m: object) => ({ ...m, mountOptions: [] })) } }, ctx),
+      );
     },
   },
   'remove-ready-sandbox-refused': {
@@ -441,7 +450,8 @@ export const brokenCri: Record<string, BrokenCriVariant> = {
     patch({ runtime }) {
       wrap(runtime, 'podSandboxStatus', async (orig, req, ctx) => {
         const res = await orig(req, ctx);
-        if (res.status?.linux?.namespaces?.options) res.status.linux.namespaces.options = { ...res.status.linux.namespaces.options, network: 0, pid: 0, ipc: 0 };
+        if (res.status?.linux?.namespaces?.options)
+          res.status.linux.namespaces.options = { ...res.status.linux.namespaces.options, network: 0, pid: 0, ipc: 0 };
         return res;
       });
     },
@@ -450,50 +460,102 @@ export const brokenCri: Record<string, BrokenCriVariant> = {
 
 /** A streaming variant: memory-cri's session handlers wrapped (the gRPC answers stay right). */
 const streaming = (description: string, caughtBy: string, wrap: (r: StreamingRuntime) => StreamingRuntime): BrokenCriVariant => ({
-  description, caughtBy,
-  patch(_b, rt) { rt.streaming!.wrap = wrap; },
+  description,
+  caughtBy,
+  patch(_b, rt) {
+    rt.streaming!.wrap = wrap;
+  },
 });
 
 Object.assign(brokenCri, {
-  'streaming-drops-stderr': streaming('the streaming server never sends what exec writes to stderr', 'cri.streaming.spdy.exec.stdio-apart',
-    (r) => ({ ...r, exec: (req, io) => r.exec(req, { ...io, stderr: io.stderr && new PassThrough().resume() }) })),
-  'streaming-loses-exit-code': streaming('the streaming server reports Success whatever the exec\'d command exits with', 'cri.streaming.spdy.exec.exit-code',
-    (r) => ({ ...r, exec: async (req, io) => { await r.exec(req, io); return 0; } })),
-  'streaming-ignores-stdin': streaming('the streaming server drops what the client writes on stdin (the command sees end of input at once)', 'cri.streaming.spdy.exec.stdin',
-    (r) => ({ ...r, exec: (req, io) => { io.stdin?.resume(); return r.exec(req, { ...io, stdin: io.stdin && new PassThrough().end() }); } })),
-  'streaming-wrong-port': streaming('port-forward connects to the port after the one asked for', 'cri.streaming.spdy.port-forward.http',
-    (r) => ({ ...r, portForward: (pod, port) => r.portForward(pod, port + 1) })),
-  'streaming-no-tty': streaming('exec runs the command without a terminal even when tty was asked for', 'cri.streaming.spdy.exec.tty',
-    (r) => ({ ...r, exec: (req, io) => r.exec(req, { ...io, tty: false }) })),
-  'streaming-ignores-resize': streaming('the terminal keeps 80×24 whatever the resize channel says', 'cri.streaming.spdy.exec.resize',
-    (r) => ({ ...r, exec: (req, io) => r.exec(req, { ...io, onResize: () => undefined }) })),
-  'streaming-missing-command-succeeds': streaming('exec of a program that does not exist reports exit code 0', 'cri.streaming.spdy.exec.missing-command',
-    (r) => ({ ...r, exec: (req, io) => r.exec(req, io).catch(() => 0) })),
-  'attach-drops-output': streaming('attach joins the container but forwards none of its output', 'cri.streaming.spdy.attach.output',
-    (r) => ({ ...r, attach: (req, io) => r.attach(req, { ...io, stdout: io.stdout && new PassThrough().resume(), stderr: io.stderr && new PassThrough().resume() }) })),
-  'attach-ignores-stdin': streaming('attach drops what the client writes (the container sees end of input)', 'cri.streaming.spdy.attach.stdin',
-    (r) => ({ ...r, attach: (req, io) => { io.stdin?.resume(); return r.attach(req, { ...io, stdin: io.stdin && new PassThrough().end() }); } })),
+  'streaming-drops-stderr': streaming('the streaming server never sends what exec writes to stderr', 'cri.streaming.spdy.exec.stdio-apart', (r) => ({
+    ...r,
+    exec: (req, io) => r.exec(req, { ...io, stderr: io.stderr && new PassThrough().resume() }),
+  })),
+  'streaming-loses-exit-code': streaming(
+    "the streaming server reports Success whatever the exec'd command exits with",
+    'cri.streaming.spdy.exec.exit-code',
+    (r) => ({
+      ...r,
+      exec: async (req, io) => {
+        await r.exec(req, io);
+        return 0;
+      },
+    }),
+  ),
+  'streaming-ignores-stdin': streaming(
+    'the streaming server drops what the client writes on stdin (the command sees end of input at once)',
+    'cri.streaming.spdy.exec.stdin',
+    (r) => ({
+      ...r,
+      exec: (req, io) => {
+        io.stdin?.resume();
+        return r.exec(req, { ...io, stdin: io.stdin && new PassThrough().end() });
+      },
+    }),
+  ),
+  'streaming-wrong-port': streaming('port-forward connects to the port after the one asked for', 'cri.streaming.spdy.port-forward.http', (r) => ({
+    ...r,
+    portForward: (pod, port) => r.portForward(pod, port + 1),
+  })),
+  'streaming-no-tty': streaming('exec runs the command without a terminal even when tty was asked for', 'cri.streaming.spdy.exec.tty', (r) => ({
+    ...r,
+    exec: (req, io) => r.exec(req, { ...io, tty: false }),
+  })),
+  'streaming-ignores-resize': streaming('the terminal keeps 80×24 whatever the resize channel says', 'cri.streaming.spdy.exec.resize', (r) => ({
+    ...r,
+    exec: (req, io) => r.exec(req, { ...io, onResize: () => undefined }),
+  })),
+  'streaming-missing-command-succeeds': streaming(
+    'exec of a program that does not exist reports exit code 0',
+    'cri.streaming.spdy.exec.missing-command',
+    (r) => ({ ...r, exec: (req, io) => r.exec(req, io).catch(() => 0) }),
+  ),
+  'attach-drops-output': streaming('attach joins the container but forwards none of its output', 'cri.streaming.spdy.attach.output', (r) => ({
+    ...r,
+    attach: (req, io) => r.attach(req, { ...io, stdout: io.stdout && new PassThrough().resume(), stderr: io.stderr && new PassThrough().resume() }),
+  })),
+  'attach-ignores-stdin': streaming('attach drops what the client writes (the container sees end of input)', 'cri.streaming.spdy.attach.stdin', (r) => ({
+    ...r,
+    attach: (req, io) => {
+      io.stdin?.resume();
+      return r.attach(req, { ...io, stdin: io.stdin && new PassThrough().end() });
+    },
+  })),
   'streaming-sessions-crossed': (() => {
     // Every session's output goes to the stdout of the session opened last.
     let latest: NodeJS.WritableStream | null = null;
-    return streaming('with two exec sessions open, both commands\' output goes to the newer session', 'cri.streaming.spdy.sessions.concurrent',
-      (r) => ({ ...r, exec: (req, io) => {
+    return streaming("with two exec sessions open, both commands' output goes to the newer session", 'cri.streaming.spdy.sessions.concurrent', (r) => ({
+      ...r,
+      exec: (req, io) => {
         latest = io.stdout;
         const own = io.stdout;
         const crossed = new PassThrough();
         crossed.on('data', (d: Buffer) => (latest ?? own)?.write(d));
         return r.exec(req, { ...io, stdout: crossed }).finally(() => crossed.end());
-      } }));
+      },
+    }));
   })(),
-  'streaming-url-outlives-container': streaming('a URL of a removed container still "runs" echo: its arguments come back with exit 0', 'cri.streaming.spdy.url.after-remove',
-    (r) => ({ ...r, exec: (req, io) => r.exec(req, io).catch((e: Error) => {
-      if (!/not found/.test(e.message) || req.cmd[0] !== 'echo') throw e;
-      io.stdout?.write(`${req.cmd.slice(1).join(' ')}\n`);
-      return 0;
-    }) })),
+  'streaming-url-outlives-container': streaming(
+    'a URL of a removed container still "runs" echo: its arguments come back with exit 0',
+    'cri.streaming.spdy.url.after-remove',
+    (r) => ({
+      ...r,
+      exec: (req, io) =>
+        r.exec(req, io).catch((e: Error) => {
+          if (!/not found/.test(e.message) || req.cmd[0] !== 'echo') throw e;
+          io.stdout?.write(`${req.cmd.slice(1).join(' ')}\n`);
+          return 0;
+        }),
+    }),
+  ),
 } satisfies Record<string, BrokenCriVariant>);
 
-export interface RunningBrokenCri { endpoint: string; runtime: MemoryRuntime; close(): Promise<void> }
+export interface RunningBrokenCri {
+  endpoint: string;
+  runtime: MemoryRuntime;
+  close(): Promise<void>;
+}
 
 /**
  * Serve memory-cri (with memory-cni in process as its pod network, as `triad conformance all`
@@ -505,7 +567,10 @@ export async function serveBrokenCri(variant: string | undefined, opts: MemoryRu
   const netDir = join(opts.dir, 'network');
   mkdirSync(netDir, { recursive: true });
   const conflist = join(netDir, '10-triad-memory.conflist');
-  writeFileSync(conflist, JSON.stringify({ cniVersion: '1.1.0', name: 'triad-broken', plugins: [{ type: MEMORY_CNI_TYPE, subnet: '10.125.0.0/16', dataDir: join(netDir, 'ipam') }] }));
+  writeFileSync(
+    conflist,
+    JSON.stringify({ cniVersion: '1.1.0', name: 'triad-broken', plugins: [{ type: MEMORY_CNI_TYPE, subnet: '10.125.0.0/16', dataDir: join(netDir, 'ipam') }] }),
+  );
   const rt = new MemoryRuntime({
     stateDir: join(opts.dir, 'state'),
     network: { type: 'cni', config: conflist, binDirs: [netDir], cacheDir: join(netDir, 'cache'), inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } },
@@ -529,9 +594,15 @@ export async function serveBrokenCri(variant: string | undefined, opts: MemoryRu
   }
   const s = server;
   return {
-    endpoint: s.endpoint.display, runtime: rt,
+    endpoint: s.endpoint.display,
+    runtime: rt,
     close: async () => {
-      try { await rt.close(); await s.close(2000); } finally { if (undo) undo(); }
+      try {
+        await rt.close();
+        await s.close(2000);
+      } finally {
+        if (undo) undo();
+      }
     },
   };
 }

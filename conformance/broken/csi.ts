@@ -5,7 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import {
-  ControllerDefinition, GroupControllerDefinition, IdentityDefinition, NodeDefinition, PluginCapability_VolumeExpansion_Type as Expansion,
+  ControllerDefinition,
+  GroupControllerDefinition,
+  IdentityDefinition,
+  NodeDefinition,
+  PluginCapability_VolumeExpansion_Type as Expansion,
   VolumeCapability_AccessMode_Mode as Mode,
 } from '../../interfaces/gen/csi/csi.js';
 import { failedPrecondition, internal, invalidArgument, notFound, outOfRange, Status, StatusError } from '../../interfaces/grpc/errors.js';
@@ -28,7 +32,11 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
   'create-not-idempotent': {
     description: 'CreateVolume makes a new volume (new id) every time, even for a name it already has',
     caughtBy: 'csi.controller.create-volume.idempotent',
-    alsoCaughtBy: ['csi.controller.create-volume.max-length-name', 'csi.controller.create-volume.different-capacity-already-exists', 'csi.controller.create-volume.concurrent-same-name'],
+    alsoCaughtBy: [
+      'csi.controller.create-volume.max-length-name',
+      'csi.controller.create-volume.different-capacity-already-exists',
+      'csi.controller.create-volume.concurrent-same-name',
+    ],
     patch({ controller }) {
       const orig = controller.createVolume;
       controller.createVolume = (req, ctx) => orig({ ...req, name: req.name ? `${req.name}-${randomBytes(3).toString('hex')}` : '' }, ctx);
@@ -39,7 +47,10 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     caughtBy: 'csi.controller.create-volume.missing-name',
     patch({ controller }) {
       const orig = controller.createVolume;
-      controller.createVolume = (req, ctx) => { if (!req.name) throw internal('no name'); return orig(req, ctx); };
+      controller.createVolume = (req, ctx) => {
+        if (!req.name) throw internal('no name');
+        return orig(req, ctx);
+      };
     },
   },
   'delete-unknown-not-found': {
@@ -48,14 +59,19 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     alsoCaughtBy: ['csi.controller.delete-volume.idempotent'],
     patch({ controller }, d) {
       const orig = controller.deleteVolume;
-      controller.deleteVolume = (req, ctx) => { if (req.volumeId && !d.store.volumes.has(req.volumeId)) throw notFound(`volume ${req.volumeId} not found`); return orig(req, ctx); };
+      controller.deleteVolume = (req, ctx) => {
+        if (req.volumeId && !d.store.volumes.has(req.volumeId)) throw notFound(`volume ${req.volumeId} not found`);
+        return orig(req, ctx);
+      };
     },
   },
   'delete-keeps-volume': {
     description: 'DeleteVolume answers OK but keeps the volume',
     caughtBy: 'csi.leak-check',
     alsoCaughtBy: ['csi.controller.delete-volume.basic', 'csi.controller.delete-volume.missing-id'],
-    patch({ controller }) { controller.deleteVolume = async () => ({}); },
+    patch({ controller }) {
+      controller.deleteVolume = async () => ({});
+    },
   },
   'list-ignores-max-entries': {
     description: 'ListVolumes returns every volume whatever max_entries says',
@@ -78,8 +94,10 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     caughtBy: 'csi.controller.validate-volume-capabilities.unknown-volume',
     patch({ controller }, d) {
       const orig = controller.validateVolumeCapabilities;
-      controller.validateVolumeCapabilities = (req, ctx) => (req.volumeId && !d.store.volumes.has(req.volumeId)
-        ? { confirmed: { volumeCapabilities: req.volumeCapabilities, volumeContext: {}, parameters: {}, mutableParameters: {} } } : orig(req, ctx));
+      controller.validateVolumeCapabilities = (req, ctx) =>
+        req.volumeId && !d.store.volumes.has(req.volumeId)
+          ? { confirmed: { volumeCapabilities: req.volumeCapabilities, volumeContext: {}, parameters: {}, mutableParameters: {} } }
+          : orig(req, ctx);
     },
   },
   'publish-unknown-node-ok': {
@@ -108,7 +126,8 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     patch({ node }, d) {
       const orig = node.nodePublishVolume;
       node.nodePublishVolume = (req, ctx) => {
-        if (d.store.volumes.get(req.volumeId)?.targets.has(req.targetPath)) throw failedPrecondition(`volume ${req.volumeId} is already published at ${req.targetPath}`);
+        if (d.store.volumes.get(req.volumeId)?.targets.has(req.targetPath))
+          throw failedPrecondition(`volume ${req.volumeId} is already published at ${req.targetPath}`);
         return orig(req, ctx);
       };
     },
@@ -172,7 +191,8 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     patch({ node }) {
       const orig = node.nodePublishVolume;
       node.nodePublishVolume = (req, ctx) => {
-        if (req.volumeId && req.targetPath && !req.stagingTargetPath) throw failedPrecondition('staging_target_path is not set, but the plugin has STAGE_UNSTAGE_VOLUME');
+        if (req.volumeId && req.targetPath && !req.stagingTargetPath)
+          throw failedPrecondition('staging_target_path is not set, but the plugin has STAGE_UNSTAGE_VOLUME');
         return orig(req, ctx);
       };
     },
@@ -182,7 +202,10 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     caughtBy: 'csi.node.get-volume-stats.unknown-volume-relative-path',
     patch({ node }) {
       const orig = node.nodeGetVolumeStats;
-      node.nodeGetVolumeStats = (req, ctx) => { if (req.volumePath && !isAbsolute(req.volumePath)) throw invalidArgument(`volume_path ${req.volumePath} is not absolute`); return orig(req, ctx); };
+      node.nodeGetVolumeStats = (req, ctx) => {
+        if (req.volumePath && !isAbsolute(req.volumePath)) throw invalidArgument(`volume_path ${req.volumePath} is not absolute`);
+        return orig(req, ctx);
+      };
     },
   },
   'expand-relative-path-invalid': {
@@ -190,7 +213,10 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     caughtBy: 'csi.node.expand-volume.unknown-volume-relative-path',
     patch({ node }) {
       const orig = node.nodeExpandVolume;
-      node.nodeExpandVolume = (req, ctx) => { if (req.volumePath && !isAbsolute(req.volumePath)) throw invalidArgument(`volume_path ${req.volumePath} is not absolute`); return orig(req, ctx); };
+      node.nodeExpandVolume = (req, ctx) => {
+        if (req.volumePath && !isAbsolute(req.volumePath)) throw invalidArgument(`volume_path ${req.volumePath} is not absolute`);
+        return orig(req, ctx);
+      };
     },
   },
   'capabilities-flap': {
@@ -217,7 +243,9 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
         try {
           await new Promise((r) => setTimeout(r, 30)); // a slow backend: calls overlap
           return await orig(n && req.name ? { ...req, name: `${req.name}-${n}` } : req, ctx);
-        } finally { inFlight.set(req.name, (inFlight.get(req.name) ?? 1) - 1); }
+        } finally {
+          inFlight.set(req.name, (inFlight.get(req.name) ?? 1) - 1);
+        }
       };
     },
   },
@@ -226,11 +254,20 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     caughtBy: 'csi.controller.create-volume.capability-without-access-mode',
     patch({ controller }) {
       const orig = controller.createVolume;
-      controller.createVolume = (req, ctx) => orig({ ...req, volumeCapabilities: req.volumeCapabilities.map((c: { accessMode?: unknown }) => (c.accessMode ? c : { ...c, accessMode: { mode: Mode.SINGLE_NODE_WRITER } })) }, ctx);
+      controller.createVolume = (req, ctx) =>
+        orig(
+          {
+            ...req,
+            volumeCapabilities: req.volumeCapabilities.map((c: { accessMode?: unknown }) =>
+              c.accessMode ? c : { ...c, accessMode: { mode: Mode.SINGLE_NODE_WRITER } },
+            ),
+          },
+          ctx,
+        );
     },
   },
   'restore-ignores-size': {
-    description: 'CreateVolume from a snapshot ignores capacity_range and answers a volume of the snapshot\'s size',
+    description: "CreateVolume from a snapshot ignores capacity_range and answers a volume of the snapshot's size",
     caughtBy: 'csi.controller.create-volume.larger-than-snapshot',
     patch({ controller }) {
       const orig = controller.createVolume;
@@ -289,7 +326,9 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
       const orig = identity.getPluginCapabilities;
       identity.getPluginCapabilities = async (req, ctx) => {
         const res = await orig(req, ctx);
-        return { capabilities: res.capabilities.map((c: { volumeExpansion?: unknown }) => (c.volumeExpansion ? { volumeExpansion: { type: Expansion.OFFLINE } } : c)) };
+        return {
+          capabilities: res.capabilities.map((c: { volumeExpansion?: unknown }) => (c.volumeExpansion ? { volumeExpansion: { type: Expansion.OFFLINE } } : c)),
+        };
       };
     },
   },
@@ -298,7 +337,8 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     caughtBy: 'csi.node.stage-volume.incompatible-capability',
     patch({ node }, d) {
       const orig = node.nodeStageVolume;
-      node.nodeStageVolume = (req, ctx) => (d.store.volumes.get(req.volumeId)?.staging?.path === req.stagingTargetPath && req.stagingTargetPath ? {} : orig(req, ctx));
+      node.nodeStageVolume = (req, ctx) =>
+        d.store.volumes.get(req.volumeId)?.staging?.path === req.stagingTargetPath && req.stagingTargetPath ? {} : orig(req, ctx);
     },
   },
   'unstage-unknown-ok': {
@@ -315,7 +355,9 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     patch({ node }) {
       const orig = node.nodePublishVolume;
       node.nodePublishVolume = async (req, ctx) => {
-        try { return await orig(req, ctx); } catch (e) {
+        try {
+          return await orig(req, ctx);
+        } catch (e) {
           if (e instanceof StatusError && e.code === Status.FAILED_PRECONDITION && /one target path/.test(e.message)) return {};
           throw e;
         }
@@ -326,9 +368,15 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     description: 'NodeStageVolume and NodePublishVolume refuse paths longer than 150 bytes',
     caughtBy: 'csi.node.long-paths',
     patch({ node }) {
-      for (const [rpc, field] of [['nodeStageVolume', 'stagingTargetPath'], ['nodePublishVolume', 'targetPath']] as const) {
+      for (const [rpc, field] of [
+        ['nodeStageVolume', 'stagingTargetPath'],
+        ['nodePublishVolume', 'targetPath'],
+      ] as const) {
         const orig = node[rpc];
-        node[rpc] = (req, ctx) => { if (Buffer.byteLength(req[field]) > 150) throw invalidArgument(`${field} is longer than 150 bytes`); return orig(req, ctx); };
+        node[rpc] = (req, ctx) => {
+          if (Buffer.byteLength(req[field]) > 150) throw invalidArgument(`${field} is longer than 150 bytes`);
+          return orig(req, ctx);
+        };
       }
     },
   },
@@ -367,7 +415,8 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     caughtBy: 'csi.group-controller.delete.snapshot-list-mismatch',
     patch({ group }, d) {
       const orig = group.deleteVolumeGroupSnapshot;
-      group.deleteVolumeGroupSnapshot = (req, ctx) => orig({ ...req, snapshotIds: d.store.groups.get(req.groupSnapshotId)?.snapshotIds ?? req.snapshotIds }, ctx);
+      group.deleteVolumeGroupSnapshot = (req, ctx) =>
+        orig({ ...req, snapshotIds: d.store.groups.get(req.groupSnapshotId)?.snapshotIds ?? req.snapshotIds }, ctx);
     },
   },
   'get-snapshot-hides-members': {
@@ -375,7 +424,10 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     caughtBy: 'csi.group-controller.member-get-snapshot',
     patch({ controller }, d) {
       const orig = controller.getSnapshot;
-      controller.getSnapshot = (req, ctx) => { if (d.store.snapshots.get(req.snapshotId)?.groupId) throw notFound(`snapshot ${req.snapshotId} not found`); return orig(req, ctx); };
+      controller.getSnapshot = (req, ctx) => {
+        if (d.store.snapshots.get(req.snapshotId)?.groupId) throw notFound(`snapshot ${req.snapshotId} not found`);
+        return orig(req, ctx);
+      };
     },
   },
   'group-get-empty-id-not-found': {
@@ -383,7 +435,10 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     caughtBy: 'csi.group-controller.get.missing-id',
     patch({ group }) {
       const orig = group.getVolumeGroupSnapshot;
-      group.getVolumeGroupSnapshot = (req, ctx) => { if (!req.groupSnapshotId) throw notFound('group snapshot "" not found'); return orig(req, ctx); };
+      group.getVolumeGroupSnapshot = (req, ctx) => {
+        if (!req.groupSnapshotId) throw notFound('group snapshot "" not found');
+        return orig(req, ctx);
+      };
     },
   },
   'huge-volume-context': {
@@ -443,7 +498,8 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
       const orig = node.nodeExpandVolume;
       node.nodeExpandVolume = (req, ctx) => {
         const v = d.store.volumes.get(req.volumeId);
-        if (v && req.capacityRange && v.nodeCapacity >= req.capacityRange.requiredBytes) throw failedPrecondition(`volume ${v.id} is already ${v.nodeCapacity} bytes on the node`);
+        if (v && req.capacityRange && v.nodeCapacity >= req.capacityRange.requiredBytes)
+          throw failedPrecondition(`volume ${v.id} is already ${v.nodeCapacity} bytes on the node`);
         return orig(req, ctx);
       };
     },
@@ -455,7 +511,9 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
       const orig = group.createVolumeGroupSnapshot;
       group.createVolumeGroupSnapshot = async (req, ctx) => {
         const res = await orig(req, ctx);
-        return { groupSnapshot: { ...res.groupSnapshot, readyToUse: true, snapshots: res.groupSnapshot.snapshots.map((x: object) => ({ ...x, readyToUse: false })) } };
+        return {
+          groupSnapshot: { ...res.groupSnapshot, readyToUse: true, snapshots: res.groupSnapshot.snapshots.map((x: object) => ({ ...x, readyToUse: false })) },
+        };
       };
     },
   },
@@ -464,7 +522,8 @@ export const brokenCsi: Record<string, BrokenCsiVariant> = {
     caughtBy: 'csi.node.expand-volume.unsupported-capacity',
     patch({ node }) {
       const orig = node.nodeExpandVolume;
-      node.nodeExpandVolume = (req, ctx) => (req.volumeId && req.capacityRange?.requiredBytes >= 2n ** 62n ? { capacityBytes: req.capacityRange.requiredBytes } : orig(req, ctx));
+      node.nodeExpandVolume = (req, ctx) =>
+        req.volumeId && req.capacityRange?.requiredBytes >= 2n ** 62n ? { capacityBytes: req.capacityRange.requiredBytes } : orig(req, ctx);
     },
   },
   'bad-plugin-name': {
@@ -482,7 +541,11 @@ function known(d: MemoryCsiDriver, params: Record<string, string>): Record<strin
   return Object.fromEntries(Object.entries(params).filter(([k]) => d.mutableParameterKeys.has(k)));
 }
 
-export interface RunningBrokenCsi { endpoint: string; driver: MemoryCsiDriver; close(): Promise<void> }
+export interface RunningBrokenCsi {
+  endpoint: string;
+  driver: MemoryCsiDriver;
+  close(): Promise<void>;
+}
 
 /** Serve memory-csi with one variant's break applied (no variant: the healthy driver, same way). */
 export async function serveBrokenCsi(variant: string | undefined, opts: MemoryCsiOptions & { endpoint: string }): Promise<RunningBrokenCsi> {
@@ -497,7 +560,17 @@ export async function serveBrokenCsi(variant: string | undefined, opts: MemoryCs
     b.impl = { ...b.impl };
     return b.impl as Impl;
   };
-  v?.patch({ identity: find(IdentityDefinition), controller: find(ControllerDefinition), node: find(NodeDefinition), group: find(GroupControllerDefinition) }, d);
+  v?.patch(
+    { identity: find(IdentityDefinition), controller: find(ControllerDefinition), node: find(NodeDefinition), group: find(GroupControllerDefinition) },
+    d,
+  );
   const server = await serve(opts.endpoint, bindings);
-  return { endpoint: server.endpoint.display, driver: d, close: async () => { await server.close(); await d.close(); } };
+  return {
+    endpoint: server.endpoint.display,
+    driver: d,
+    close: async () => {
+      await server.close();
+      await d.close();
+    },
+  };
 }

@@ -59,7 +59,8 @@ export const brokenPod: Record<string, BrokenPodVariant> = {
     },
   },
   'cri-init-exits-early': {
-    description: 'the runtime reports init containers (as the kubelet annotates them) EXITED with code 0 100 ms after StartContainer while their process still runs, so the next one starts alongside',
+    description:
+      'the runtime reports init containers (as the kubelet annotates them) EXITED with code 0 100 ms after StartContainer while their process still runs, so the next one starts alongside',
     caughtBy: 'pod.init.sequential-seen-in-volume',
     cri(r) {
       const inits = new Set<string>();
@@ -85,7 +86,9 @@ export const brokenPod: Record<string, BrokenPodVariant> = {
       r.listContainers = async (req, ctx) => {
         const want = req.filter?.state?.state;
         const res = await listContainers(want === undefined ? req : { ...req, filter: { ...req.filter, state: undefined } }, ctx);
-        const all = res.containers.map((c: { id: string; state: ContainerState }) => (fake.has(c.id) && c.state === ContainerState.CONTAINER_RUNNING ? { ...c, state: ContainerState.CONTAINER_EXITED } : c));
+        const all = res.containers.map((c: { id: string; state: ContainerState }) =>
+          fake.has(c.id) && c.state === ContainerState.CONTAINER_RUNNING ? { ...c, state: ContainerState.CONTAINER_EXITED } : c,
+        );
         return { containers: want === undefined ? all : all.filter((c: { state: ContainerState }) => c.state === want) };
       };
     },
@@ -95,7 +98,8 @@ export const brokenPod: Record<string, BrokenPodVariant> = {
     caughtBy: 'pod.volumes.read-only-mount',
     cri(r) {
       const orig = r.createContainer;
-      r.createContainer = (req, ctx) => orig({ ...req, config: { ...req.config, mounts: (req.config?.mounts ?? []).map((m: object) => ({ ...m, readonly: false })) } }, ctx);
+      r.createContainer = (req, ctx) =>
+        orig({ ...req, config: { ...req.config, mounts: (req.config?.mounts ?? []).map((m: object) => ({ ...m, readonly: false })) } }, ctx);
     },
   },
   'cri-remove-keeps-sandbox': {
@@ -103,13 +107,20 @@ export const brokenPod: Record<string, BrokenPodVariant> = {
     caughtBy: 'pod.teardown.runtime-forgets-pod',
     cri(r) {
       const stop = r.stopPodSandbox;
-      r.removePodSandbox = async (req, ctx) => { await stop(req, ctx); return {}; };
+      r.removePodSandbox = async (req, ctx) => {
+        await stop(req, ctx);
+        return {};
+      };
     },
   },
   'cni-del-leaks-ip': {
     description: 'CNI DEL answers success but keeps the address allocated',
     caughtBy: 'pod.teardown.ip-released',
-    cni: () => ({ async del(a) { parseMemoryConf(a.config); } }),
+    cni: () => ({
+      async del(a) {
+        parseMemoryConf(a.config);
+      },
+    }),
   },
   'cni-result-not-allocated': {
     description: 'CNI ADD allocates one address but reports the next one in its result',
@@ -136,7 +147,9 @@ export const brokenPod: Record<string, BrokenPodVariant> = {
   'csi-unpublish-leaves-mount': {
     description: 'NodeUnpublishVolume answers OK but leaves the volume mounted at target_path',
     caughtBy: 'pod.teardown.volumes-unmounted',
-    csi({ node }) { node.nodeUnpublishVolume = async () => ({}); },
+    csi({ node }) {
+      node.nodeUnpublishVolume = async () => ({});
+    },
   },
   'csi-delete-keeps-data': {
     description: 'DeleteVolume of a provisioned volume answers OK and forgets the volume, but keeps its data',
@@ -183,7 +196,10 @@ export async function serveBrokenPodStack(variant: string | undefined, dir: stri
   mkdirSync(join(net, 'bin'), { recursive: true });
   const conflist = join(net, '10-pod.conflist');
   const name = `triad-pod-${randomBytes(2).toString('hex')}`;
-  writeFileSync(conflist, JSON.stringify({ cniVersion: '1.1.0', name, plugins: [{ type: MEMORY_CNI_TYPE, subnet: '10.124.0.0/16', dataDir: join(net, 'ipam') }] }, null, 2));
+  writeFileSync(
+    conflist,
+    JSON.stringify({ cniVersion: '1.1.0', name, plugins: [{ type: MEMORY_CNI_TYPE, subnet: '10.124.0.0/16', dataDir: join(net, 'ipam') }] }, null, 2),
+  );
   const core = createMemoryCni();
   const funcs: PluginFuncs = { ...core, ...(v?.cni?.(core) ?? {}) };
   const cacheDir = join(net, 'cache');
@@ -192,14 +208,23 @@ export async function serveBrokenPodStack(variant: string | undefined, dir: stri
   const close = async () => {
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
     // a break may leave mounts behind (that is what some variants do): never rm -rf through them
-    for (const m of mountTable().map((x) => x.mountPoint).filter((p) => p.startsWith(`${dir}/`)).reverse()) {
+    for (const m of mountTable()
+      .map((x) => x.mountPoint)
+      .filter((p) => p.startsWith(`${dir}/`))
+      .reverse()) {
       await execa('umount', ['-l', m], { reject: false });
     }
     rmSync(dir, { recursive: true, force: true });
   };
   try {
     const rt = new MemoryRuntime({
-      network: { type: 'cni', config: conflist, binDirs: [join(net, 'bin')], cacheDir, inProcess: { [MEMORY_CNI_TYPE]: (env, stdin) => dispatch(funcs, env, stdin) } },
+      network: {
+        type: 'cni',
+        config: conflist,
+        binDirs: [join(net, 'bin')],
+        cacheDir,
+        inProcess: { [MEMORY_CNI_TYPE]: (env, stdin) => dispatch(funcs, env, stdin) },
+      },
       stateDir: join(dir, 'cri'),
     });
     closers.push(() => rt.close());
@@ -224,15 +249,18 @@ export async function serveBrokenPodStack(variant: string | undefined, dir: stri
     const csiServer = await serve(join(dir, 'csi.sock'), csiBindings);
     closers.push(() => csiServer.close());
 
-    const config = parseConfig({
-      runtime: { type: 'endpoint', endpoint: criServer.endpoint.display },
-      network: { type: 'cni', config: conflist, binDirs: [join(net, 'bin')] },
-      storage: {
-        drivers: [{ name: BROKEN_DRIVER, type: 'endpoint', endpoint: csiServer.endpoint.display }],
-        classes: [{ name: 'standard', driver: BROKEN_DRIVER, default: true }],
+    const config = parseConfig(
+      {
+        runtime: { type: 'endpoint', endpoint: criServer.endpoint.display },
+        network: { type: 'cni', config: conflist, binDirs: [join(net, 'bin')] },
+        storage: {
+          drivers: [{ name: BROKEN_DRIVER, type: 'endpoint', endpoint: csiServer.endpoint.display }],
+          classes: [{ name: 'standard', driver: BROKEN_DRIVER, default: true }],
+        },
+        kubelet: { stateDir: join(dir, 'kubelet'), cgroupRoot: '' },
       },
-      kubelet: { stateDir: join(dir, 'kubelet'), cgroupRoot: '' },
-    }, `(pod stack${variant ? `, broken: ${variant}` : ''})`);
+      `(pod stack${variant ? `, broken: ${variant}` : ''})`,
+    );
     return { config, options: { cniCacheDir: cacheDir, ephemeralDriver: BROKEN_DRIVER, stateDir: join(dir, 'suite') }, close };
   } catch (e) {
     await close();

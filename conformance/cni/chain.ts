@@ -19,7 +19,14 @@ function recorder(k: CniKit): { conf: PluginConf; read(): Recorded[] } {
   return {
     conf: { type: PASSTHROUGH_TYPE, record: file },
     read: () => {
-      try { return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Recorded); } catch { return []; }
+      try {
+        return readFileSync(file, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Recorded);
+      } catch {
+        return [];
+      }
     },
   };
 }
@@ -36,7 +43,9 @@ const SEED: Omit<Result, 'cniVersion'> = {
 
 export const chainCases: CaseDef<CniEnv>[] = [
   c({
-    id: 'cni.chain.result-reaches-next-plugin', rpc: ['ADD', 'CHECK', 'DEL'], name: 'In a list, the next plugin receives the plugin\'s ADD result as prevResult (and on CHECK and DEL)',
+    id: 'cni.chain.result-reaches-next-plugin',
+    rpc: ['ADD', 'CHECK', 'DEL'],
+    name: "In a list, the next plugin receives the plugin's ADD result as prevResult (and on CHECK and DEL)",
     // The suite plays the runtime: the recorder shows it chains results as the spec says.
     rules: [RULES.addResult, RULES.delOk, RULES.checkOk, 'cni.exec.runtime-chains-prev-result', 'cni.check.runtime-passes-add-result'],
     async run(k) {
@@ -52,7 +61,10 @@ export const chainCases: CaseDef<CniEnv>[] = [
       if (k.has(CNI.check)) {
         await k.check(net, att);
         const checks = rec.read().filter((r) => r.verb === 'CHECK');
-        expectTrue(checks.length === 1 && checks[0].prevResult !== undefined, 'the next plugin got no prevResult on CHECK', { rule: 'cni.check.runtime-passes-add-result', actual: checks });
+        expectTrue(checks.length === 1 && checks[0].prevResult !== undefined, 'the next plugin got no prevResult on CHECK', {
+          rule: 'cni.check.runtime-passes-add-result',
+          actual: checks,
+        });
       }
       await k.del(net, att);
       const dels = rec.read().filter((r) => r.verb === 'DEL');
@@ -60,7 +72,10 @@ export const chainCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.chain.prev-result-preserved', rpc: 'ADD', needs: [CNI.chained], name: 'A chained plugin given prevResult passes its interfaces, IPs and routes on',
+    id: 'cni.chain.prev-result-preserved',
+    rpc: 'ADD',
+    needs: [CNI.chained],
+    name: 'A chained plugin given prevResult passes its interfaces, IPs and routes on',
     rules: [RULES.addResult, 'cni.add.prev-result-handled'],
     async run(k) {
       const rec = recorder(k);
@@ -69,9 +84,24 @@ export const chainCases: CaseDef<CniEnv>[] = [
       const { outputs } = await k.add(net);
       const own = outputs[1];
       const rule = 'cni.add.prev-result-handled';
-      for (const ip of SEED.ips!) expectTrue((own.ips ?? []).some((x) => x.address === ip.address), `the result lost prevResult's address ${ip.address}`, { rule, actual: own });
-      for (const it of SEED.interfaces!) expectTrue((own.interfaces ?? []).some((x) => x.name === it.name), `the result lost prevResult's interface ${it.name}`, { rule, actual: own });
-      for (const r of SEED.routes!) expectTrue((own.routes ?? []).some((x) => x.dst === r.dst), `the result lost prevResult's route to ${r.dst}`, { rule, actual: own });
+      for (const ip of SEED.ips!)
+        expectTrue(
+          (own.ips ?? []).some((x) => x.address === ip.address),
+          `the result lost prevResult's address ${ip.address}`,
+          { rule, actual: own },
+        );
+      for (const it of SEED.interfaces!)
+        expectTrue(
+          (own.interfaces ?? []).some((x) => x.name === it.name),
+          `the result lost prevResult's interface ${it.name}`,
+          { rule, actual: own },
+        );
+      for (const r of SEED.routes!)
+        expectTrue(
+          (own.routes ?? []).some((x) => x.dst === r.dst),
+          `the result lost prevResult's route to ${r.dst}`,
+          { rule, actual: own },
+        );
       const adds = rec.read().filter((r) => r.verb === 'ADD');
       expectTrue(adds.length === 1, 'the plugin after the chained plugin was not called', { rule });
     },

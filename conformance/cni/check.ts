@@ -19,7 +19,10 @@ export const LATER_ROUTE = { dst: '203.0.113.0/24' };
 
 export const checkCases: CaseDef<CniEnv>[] = [
   c({
-    id: 'cni.check.after-add', rpc: 'CHECK', needs: [CNI.check], name: 'CHECK right after ADD succeeds',
+    id: 'cni.check.after-add',
+    rpc: 'CHECK',
+    needs: [CNI.check],
+    name: 'CHECK right after ADD succeeds',
     rules: [RULES.addResult, 'cni.check.right-after-add'],
     async run(k) {
       const net = k.network();
@@ -28,14 +31,21 @@ export const checkCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.check.allows-later-changes', rpc: 'CHECK', needs: [CNI.check], name: 'CHECK passes when a later plugin of the chain added a route to the result (and, in a namespace, to the container)',
+    id: 'cni.check.allows-later-changes',
+    rpc: 'CHECK',
+    needs: [CNI.check],
+    name: 'CHECK passes when a later plugin of the chain added a route to the result (and, in a namespace, to the container)',
     rules: [RULES.addResult, 'cni.check.allows-later-changes'],
     async run(k) {
       // The passthrough after the plugin under test plays a later plugin that adds a route.
       const later: PluginConf = { type: PASSTHROUGH_TYPE, addRoutes: [LATER_ROUTE] };
       const net = k.network({ plugins: [...k.env.opts.list.plugins.slice(0, k.env.index + 1), later] });
       const { att, result } = await k.add(net);
-      expectTrue((result.routes ?? []).some((r) => r.dst === LATER_ROUTE.dst), 'the stand-in later plugin did not add its route (a bug in the suite)', { rule: RULES.addResult, actual: result });
+      expectTrue(
+        (result.routes ?? []).some((r) => r.dst === LATER_ROUTE.dst),
+        'the stand-in later plugin did not add its route (a bug in the suite)',
+        { rule: RULES.addResult, actual: result },
+      );
       if (k.env.opts.netns) {
         // As the later plugin would have done for real: the route exists in the container.
         const dev = (result.interfaces ?? []).find((i) => i.name === att.ifName && i.sandbox) ? att.ifName : undefined;
@@ -49,7 +59,11 @@ export const checkCases: CaseDef<CniEnv>[] = [
     // [Optional]: "a runtime must not call CHECK for a container that has not been ADDed", so the
     // spec leaves the plugin's answer open; it should still fail ("should return an error if …
     // IP reservations … are missing"), with 3 (container unknown) or a plugin-specific code.
-    id: 'cni.check.unknown-container', rpc: 'CHECK', tags: ['Optional'], needs: [CNI.check], name: 'CHECK of a container the plugin never added fails (code 3 or a plugin-specific code)',
+    id: 'cni.check.unknown-container',
+    rpc: 'CHECK',
+    tags: ['Optional'],
+    needs: [CNI.check],
+    name: 'CHECK of a container the plugin never added fails (code 3 or a plugin-specific code)',
     rules: [RULES.addResult, 'cni.check.untracked-resource-missing-fails', 'cni.errors.code-3-unknown-container', 'cni.errors.reserved-codes', RULES.exitCode],
     async run(k) {
       const net = k.network();
@@ -57,27 +71,45 @@ export const checkCases: CaseDef<CniEnv>[] = [
       const stranger = { ...att, containerID: k.containerId('stranger') };
       const conf = { ...k.pluginConf(net), prevResult: att.result };
       const p = k.call('CHECK', k.env.pluginType, conf, stranger);
-      expectCniError(await p, [3], { rule: 'cni.check.untracked-resource-missing-fails', call: p, pluginSpecific: true, codeRule: 'cni.errors.reserved-codes' });
+      expectCniError(await p, [3], {
+        rule: 'cni.check.untracked-resource-missing-fails',
+        call: p,
+        pluginSpecific: true,
+        codeRule: 'cni.errors.reserved-codes',
+      });
     },
   }),
   c({
     // [Optional]: after DEL the plugin's interface, address and reservation are gone: CHECK "should" fail.
-    id: 'cni.check.after-del-fails', rpc: 'CHECK', tags: ['Optional'], needs: [CNI.check], name: 'CHECK after DEL fails',
+    id: 'cni.check.after-del-fails',
+    rpc: 'CHECK',
+    tags: ['Optional'],
+    needs: [CNI.check],
+    name: 'CHECK after DEL fails',
     rules: [RULES.addResult, RULES.delOk, 'cni.check.created-resource-missing-fails'],
     async run(k) {
       const net = k.network();
       const { att } = await k.add(net);
       await k.del(net, att);
       const failed = await k.checkFails(net, att);
-      expectTrue(failed !== undefined, 'CHECK succeeded for an attachment that was deleted', { rule: 'cni.check.created-resource-missing-fails', call: k.ctx.lastCall });
+      expectTrue(failed !== undefined, 'CHECK succeeded for an attachment that was deleted', {
+        rule: 'cni.check.created-resource-missing-fails',
+        call: k.ctx.lastCall,
+      });
     },
   }),
   c({
-    id: 'cni.check.rejected-before-0.4.0', rpc: 'CHECK', tags: ['Optional'], name: 'CHECK with a config older than 0.4.0 fails with code 1',
+    id: 'cni.check.rejected-before-0.4.0',
+    rpc: 'CHECK',
+    tags: ['Optional'],
+    name: 'CHECK with a config older than 0.4.0 fails with code 1',
     rules: ['cni.version.verb-newer-than-config', RULES.exitCode],
-    applies: (env) => (!env.supportedVersions.some((v) => versionAtLeast(v, '0.4.0'))
-      ? 'the plugin supports no version from 0.4.0 on, so CHECK is an unknown command to it, not a version question (cni.errors.unknown-command covers those)'
-      : env.supportedVersions.some((v) => !versionAtLeast(v, '0.4.0') && versionAtLeast(v, '0.3.0')) ? undefined : 'the plugin supports no version before 0.4.0'),
+    applies: (env) =>
+      !env.supportedVersions.some((v) => versionAtLeast(v, '0.4.0'))
+        ? 'the plugin supports no version from 0.4.0 on, so CHECK is an unknown command to it, not a version question (cni.errors.unknown-command covers those)'
+        : env.supportedVersions.some((v) => !versionAtLeast(v, '0.4.0') && versionAtLeast(v, '0.3.0'))
+          ? undefined
+          : 'the plugin supports no version before 0.4.0',
     async run(k) {
       const old = k.env.supportedVersions.find((v) => !versionAtLeast(v, '0.4.0') && versionAtLeast(v, '0.3.0'))!;
       const net = k.network({ cniVersion: old });
@@ -86,4 +118,3 @@ export const checkCases: CaseDef<CniEnv>[] = [
     },
   }),
 ];
-

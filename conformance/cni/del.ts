@@ -11,7 +11,9 @@ const IDEMPOTENT = 'cni.del.repeatable';
 
 export const delCases: CaseDef<CniEnv>[] = [
   c({
-    id: 'cni.del.after-add', rpc: 'DEL', name: 'DEL after ADD succeeds',
+    id: 'cni.del.after-add',
+    rpc: 'DEL',
+    name: 'DEL after ADD succeeds',
     rules: [RULES.addResult, RULES.delOk],
     async run(k) {
       const net = k.network();
@@ -20,7 +22,9 @@ export const delCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.del.idempotent', rpc: 'DEL', name: 'DEL twice succeeds both times',
+    id: 'cni.del.idempotent',
+    rpc: 'DEL',
+    name: 'DEL twice succeeds both times',
     rules: [RULES.addResult, RULES.delOk, IDEMPOTENT],
     async run(k) {
       const net = k.network();
@@ -30,7 +34,9 @@ export const delCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.del.without-add', rpc: 'DEL', name: 'DEL of an attachment that was never added succeeds',
+    id: 'cni.del.without-add',
+    rpc: 'DEL',
+    name: 'DEL of an attachment that was never added succeeds',
     rules: [IDEMPOTENT],
     async run(k) {
       const net = k.network();
@@ -38,7 +44,9 @@ export const delCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.del.without-netns', rpc: 'DEL', name: 'DEL without CNI_NETNS succeeds',
+    id: 'cni.del.without-netns',
+    rpc: 'DEL',
+    name: 'DEL without CNI_NETNS succeeds',
     rules: [RULES.addResult, 'cni.del.netns-optional', IDEMPOTENT],
     async run(k) {
       const net = k.network();
@@ -49,7 +57,10 @@ export const delCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.del.without-prev-result', rpc: 'DEL', tags: ['Optional'], name: 'DEL without prevResult succeeds',
+    id: 'cni.del.without-prev-result',
+    rpc: 'DEL',
+    tags: ['Optional'],
+    name: 'DEL without prevResult succeeds',
     rules: [RULES.addResult, 'cni.del.completes-despite-missing', IDEMPOTENT],
     async run(k) {
       const net = k.network();

@@ -17,7 +17,9 @@ const CODE4 = 'cni.errors.code-4-invalid-env';
 /** ADD with one CNI_* variable left out must fail with 4 (and whatever it made is undone). */
 function missingVar(id: string, v: string): CaseDef<CniEnv> {
   return c({
-    id, rpc: 'ADD', name: `ADD without ${v} fails with code 4`,
+    id,
+    rpc: 'ADD',
+    name: `ADD without ${v} fails with code 4`,
     rules: ['cni.add.required-env', CODE4, RULES.exitCode],
     async run(k) {
       const net = k.network();
@@ -44,7 +46,7 @@ function invalidConfig(k: CniKit, base: PluginConf): PluginConf | undefined {
 async function addInvalid(k: CniKit) {
   const net = k.network();
   const conf = invalidConfig(k, k.pluginConf(net));
-  if (!conf) k.ctx.notApplicable('the suite knows no invalid value for this plugin\'s config (no subnet/ranges key); pass --invalid-config FILE');
+  if (!conf) k.ctx.notApplicable("the suite knows no invalid value for this plugin's config (no subnet/ranges key); pass --invalid-config FILE");
   const att = { containerID: k.containerId(), ifName: 'eth0', netns: await k.netns() };
   const p = k.call('ADD', k.env.pluginType, conf, att);
   const out = await p;
@@ -54,7 +56,10 @@ async function addInvalid(k: CniKit) {
 
 export const errorCases: CaseDef<CniEnv>[] = [
   c({
-    id: 'cni.errors.error-output-format', rpc: 'ADD', tags: ['Optional'], name: 'A failing call exits non-zero and prints the spec error object on stdout',
+    id: 'cni.errors.error-output-format',
+    rpc: 'ADD',
+    tags: ['Optional'],
+    name: 'A failing call exits non-zero and prints the spec error object on stdout',
     rules: ['cni.errors.error-object', RULES.exitCode],
     async run(k) {
       const net = k.network();
@@ -63,7 +68,9 @@ export const errorCases: CaseDef<CniEnv>[] = [
       const out = await p;
       if (out.exitCode === 0 && !errorObject(out)) {
         k.ctx.cleanup(() => k.call('DEL', k.env.pluginType, k.pluginConf(net), att), `DEL ${att.containerID}`);
-        k.ctx.notApplicable('the plugin accepted cniVersion 99.99.99, so no error could be provoked here (cni.version.unsupported-version-rejected reports that)');
+        k.ctx.notApplicable(
+          'the plugin accepted cniVersion 99.99.99, so no error could be provoked here (cni.version.unsupported-version-rejected reports that)',
+        );
       }
       const rule = 'cni.errors.error-object';
       const e = errorObject(out);
@@ -76,7 +83,8 @@ export const errorCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.errors.unknown-command', name: 'An unknown CNI_COMMAND fails with code 4',
+    id: 'cni.errors.unknown-command',
+    name: 'An unknown CNI_COMMAND fails with code 4',
     rules: [CODE4, RULES.exitCode],
     async run(k) {
       const net = k.network();
@@ -88,7 +96,9 @@ export const errorCases: CaseDef<CniEnv>[] = [
   missingVar('cni.errors.missing-ifname', 'CNI_IFNAME'),
   missingVar('cni.errors.missing-netns', 'CNI_NETNS'),
   c({
-    id: 'cni.errors.env-error-names-variable', rpc: 'ADD', name: 'The message of error 4 names the missing variable',
+    id: 'cni.errors.env-error-names-variable',
+    rpc: 'ADD',
+    name: 'The message of error 4 names the missing variable',
     rules: ['cni.add.required-env', CODE4, 'cni.errors.code-4-names-variable', RULES.exitCode],
     async run(k) {
       const net = k.network();
@@ -98,12 +108,17 @@ export const errorCases: CaseDef<CniEnv>[] = [
       if (out.exitCode === 0) k.ctx.cleanup(() => k.call('DEL', k.env.pluginType, k.pluginConf(net), att), `DEL ${att.containerID}`);
       const e = expectCniError(out, [4], { rule: 'cni.add.required-env', call: p, codeRule: CODE4 });
       const text = `${e.msg} ${e.details ?? ''}`;
-      expectTrue(text.includes('CNI_CONTAINERID'), `error 4 for a missing CNI_CONTAINERID does not name it: ${JSON.stringify(text.trim())}`, { rule: 'cni.errors.code-4-names-variable', call: p });
+      expectTrue(text.includes('CNI_CONTAINERID'), `error 4 for a missing CNI_CONTAINERID does not name it: ${JSON.stringify(text.trim())}`, {
+        rule: 'cni.errors.code-4-names-variable',
+        call: p,
+      });
     },
   }),
   c({
     // CNI_PATH is optional for ADD: a plugin that needs it (to find its IPAM) fails with 4.
-    id: 'cni.errors.missing-path', rpc: 'ADD', name: 'ADD without CNI_PATH succeeds, or fails with code 4',
+    id: 'cni.errors.missing-path',
+    rpc: 'ADD',
+    name: 'ADD without CNI_PATH succeeds, or fails with code 4',
     rules: ['cni.add.path-optional', CODE4, RULES.exitCode, RULES.delOk],
     async run(k) {
       const net = k.network();
@@ -120,7 +135,9 @@ export const errorCases: CaseDef<CniEnv>[] = [
     },
   }),
   c({
-    id: 'cni.errors.invalid-json', rpc: 'ADD', name: 'A config that is not JSON fails with code 6',
+    id: 'cni.errors.invalid-json',
+    rpc: 'ADD',
+    name: 'A config that is not JSON fails with code 6',
     rules: ['cni.errors.code-6-decode-failure', RULES.exitCode],
     async run(k) {
       const p = k.call('ADD', k.env.pluginType, '{"cniVersion": "1.0.0", "name": ', { containerID: k.containerId(), ifName: 'eth0', netns: await k.netns() });
@@ -129,19 +146,29 @@ export const errorCases: CaseDef<CniEnv>[] = [
   }),
   c({
     // [Optional]: refusing a malformed value is a SHOULD of CONVENTIONS.md.
-    id: 'cni.errors.invalid-config', rpc: 'ADD', tags: ['Optional'], name: 'A config with an invalid value is refused (non-zero exit)',
+    id: 'cni.errors.invalid-config',
+    rpc: 'ADD',
+    tags: ['Optional'],
+    name: 'A config with an invalid value is refused (non-zero exit)',
     rules: ['cni.conventions.malformed-field-fails', 'cni.delegate.error-passed-on'],
     async run(k) {
       const { out, p } = await addInvalid(k);
-      expectTrue(out.exitCode !== 0, 'ADD with an invalid value in the config succeeded', { rule: 'cni.conventions.malformed-field-fails', call: p, actual: out.json ?? out.stdout });
+      expectTrue(out.exitCode !== 0, 'ADD with an invalid value in the config succeeded', {
+        rule: 'cni.conventions.malformed-field-fails',
+        call: p,
+        actual: out.json ?? out.stdout,
+      });
     },
   }),
   c({
-    id: 'cni.errors.invalid-config-well-known-code', rpc: 'ADD', name: 'A config with an invalid value that the plugin refuses gets code 7 (or 6), not a plugin-specific one',
+    id: 'cni.errors.invalid-config-well-known-code',
+    rpc: 'ADD',
+    name: 'A config with an invalid value that the plugin refuses gets code 7 (or 6), not a plugin-specific one',
     rules: ['cni.errors.code-7-invalid-config', RULES.exitCode],
     async run(k) {
       const { out, p } = await addInvalid(k);
-      if (out.exitCode === 0 && !errorObject(out)) k.ctx.notApplicable('the plugin accepted the invalid value, so there is no error code to judge (cni.errors.invalid-config reports that)');
+      if (out.exitCode === 0 && !errorObject(out))
+        k.ctx.notApplicable('the plugin accepted the invalid value, so there is no error code to judge (cni.errors.invalid-config reports that)');
       expectCniError(out, [7, 6], { rule: 'cni.errors.code-7-invalid-config', call: p });
     },
   }),

@@ -8,8 +8,19 @@ import { setMaxListeners } from 'node:events';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  buildPluginConfig, cniCodeName, convertResult, findPlugin, isCniErrorObject, resultProblems, SUPPORTED_VERSIONS, versionAtLeast,
-  type CniVerb, type InProcessPlugin, type NetworkConfigList, type PluginConf, type Result,
+  buildPluginConfig,
+  cniCodeName,
+  convertResult,
+  findPlugin,
+  isCniErrorObject,
+  resultProblems,
+  SUPPORTED_VERSIONS,
+  versionAtLeast,
+  type CniVerb,
+  type InProcessPlugin,
+  type NetworkConfigList,
+  type PluginConf,
+  type Result,
 } from '../../interfaces/cni/index.js';
 import { fail, show, type Expect } from '../runner/assert.js';
 import { callOf, type CaseContext } from '../runner/context.js';
@@ -44,7 +55,13 @@ export interface RawOutput {
   json?: unknown;
 }
 
-export interface Attachment { network: string; containerID: string; ifName: string; netns: string; result?: Result }
+export interface Attachment {
+  network: string;
+  containerID: string;
+  ifName: string;
+  netns: string;
+  result?: Result;
+}
 
 export interface CniEnv {
   opts: CniSuiteOptions;
@@ -88,7 +105,14 @@ export const VERSIONS_WITH_CHECK = '0.4.0';
 export const VERSION_WITH_STATUS_GC = '1.1.0';
 
 /** Run one plugin the raw way. env values that are undefined are left out of the environment. */
-export async function invokeRaw(env: CniEnv, type: string, vars: Record<string, string | undefined>, stdin: string, timeoutMs: number, signal?: AbortSignal): Promise<RawOutput> {
+export async function invokeRaw(
+  env: CniEnv,
+  type: string,
+  vars: Record<string, string | undefined>,
+  stdin: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<RawOutput> {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(vars)) if (v !== undefined) clean[k] = v;
   const inproc = env.opts.inProcess?.[type];
@@ -98,23 +122,37 @@ export async function invokeRaw(env: CniEnv, type: string, vars: Record<string, 
     try {
       out = await Promise.race([
         inproc(clean, stdin).then((r) => ({ exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr ?? '' })),
-        new Promise<never>((_, rej) => { timer = setTimeout(() => rej(new Error(`CNI ${vars.CNI_COMMAND} ${type}: no answer within ${timeoutMs} ms (in-process)`)), timeoutMs); }),
+        new Promise<never>((_, rej) => {
+          timer = setTimeout(() => rej(new Error(`CNI ${vars.CNI_COMMAND} ${type}: no answer within ${timeoutMs} ms (in-process)`)), timeoutMs);
+        }),
       ]);
-    } finally { clearTimeout(timer); }
+    } finally {
+      clearTimeout(timer);
+    }
   } else {
     const binary = findPlugin(type, env.path);
     const base: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('CNI_')) base[k] = v;
     const r = await execa(binary, [], {
-      input: stdin, env: { ...base, ...clean }, extendEnv: false, timeout: timeoutMs, killSignal: 'SIGKILL',
-      cancelSignal: signal, reject: false, stripFinalNewline: false,
+      input: stdin,
+      env: { ...base, ...clean },
+      extendEnv: false,
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+      cancelSignal: signal,
+      reject: false,
+      stripFinalNewline: false,
     });
     if (r.timedOut) throw new Error(`CNI ${vars.CNI_COMMAND} ${type}: no answer within ${timeoutMs} ms (killed)`);
     if (r.isCanceled) throw new Error(`CNI ${vars.CNI_COMMAND} ${type}: canceled`);
     out = { exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
   }
   let json: unknown;
-  try { json = out.stdout.trim() ? JSON.parse(out.stdout) : undefined; } catch { /* not JSON: judged by the case */ }
+  try {
+    json = out.stdout.trim() ? JSON.parse(out.stdout) : undefined;
+  } catch {
+    /* not JSON: judged by the case */
+  }
   return { ...out, json };
 }
 
@@ -141,14 +179,21 @@ export const CNI_RPC_NAMES: readonly CniVerb[] = ['ADD', 'DEL', 'CHECK', 'STATUS
 export class CniKit {
   static readonly rpcNames = CNI_RPC_NAMES;
   /** Calls are recorded as "CNI <command> <plugin type>". */
-  static isCallOf(recorded: string, rpc: CniVerb): boolean { return recorded.startsWith(`CNI ${rpc} `); }
+  static isCallOf(recorded: string, rpc: CniVerb): boolean {
+    return recorded.startsWith(`CNI ${rpc} `);
+  }
 
-  constructor(readonly ctx: CaseContext, readonly env: CniEnv) {
+  constructor(
+    readonly ctx: CaseContext,
+    readonly env: CniEnv,
+  ) {
     // Every exec'd call listens on the case's signal; the concurrency case has 50+ in flight.
     setMaxListeners(0, ctx.signal);
   }
 
-  has(cap: string): boolean { return this.env.capabilities.has(cap); }
+  has(cap: string): boolean {
+    return this.env.capabilities.has(cap);
+  }
 
   /** A per-case copy of the network (fresh name; optionally another cniVersion or plugin list). */
   network(over: { cniVersion?: string; plugins?: PluginConf[] } = {}): NetworkConfigList {
@@ -163,11 +208,20 @@ export class CniKit {
     const name = this.ctx.unique('ns');
     if (!this.env.opts.netns) return `/var/run/netns/${name}`;
     await execa('ip', ['netns', 'add', name]);
-    this.ctx.cleanup(() => execa('ip', ['netns', 'del', name]).then(() => undefined, () => undefined), `ip netns del ${name}`);
+    this.ctx.cleanup(
+      () =>
+        execa('ip', ['netns', 'del', name]).then(
+          () => undefined,
+          () => undefined,
+        ),
+      `ip netns del ${name}`,
+    );
     return `/var/run/netns/${name}`;
   }
 
-  containerId(label = 'c'): string { return this.ctx.unique(label); }
+  containerId(label = 'c'): string {
+    return this.ctx.unique(label);
+  }
 
   /** One raw call, recorded for failure reports. Rejects only when the plugin hangs or cannot run. */
   call(verb: CniVerb | string, type: string, conf: unknown, o: CallOpts = {}): Promise<RawOutput> {
@@ -183,7 +237,11 @@ export class CniKit {
     for (const k of o.omit ?? []) delete vars[k];
     const stdin = typeof conf === 'string' ? conf : JSON.stringify(conf);
     const shownEnv = Object.fromEntries(Object.entries(vars).filter(([, v]) => v !== undefined));
-    return this.ctx.track(`CNI ${verb} ${type}`, { env: shownEnv, stdin: conf }, invokeRaw(this.env, type, vars, stdin, Math.min(this.env.timeoutMs, this.ctx.deadlineMs()), this.ctx.signal));
+    return this.ctx.track(
+      `CNI ${verb} ${type}`,
+      { env: shownEnv, stdin: conf },
+      invokeRaw(this.env, type, vars, stdin, Math.min(this.env.timeoutMs, this.ctx.deadlineMs()), this.ctx.signal),
+    );
   }
 
   /** The plugin under test's stdin config for a network (no prevResult). */
@@ -196,8 +254,16 @@ export class CniKit {
    * runtime does; every plugin must succeed with a result. DEL (reverse order) is registered.
    * Returns the final result and each plugin's own output.
    */
-  async add(net: NetworkConfigList, o: { containerID?: string; ifName?: string; netns?: string; rule?: string } = {}): Promise<{ result: Result; outputs: Result[]; att: Attachment }> {
-    const att: Attachment = { network: net.name, containerID: o.containerID ?? this.containerId(), ifName: o.ifName ?? 'eth0', netns: o.netns ?? (await this.netns()) };
+  async add(
+    net: NetworkConfigList,
+    o: { containerID?: string; ifName?: string; netns?: string; rule?: string } = {},
+  ): Promise<{ result: Result; outputs: Result[]; att: Attachment }> {
+    const att: Attachment = {
+      network: net.name,
+      containerID: o.containerID ?? this.containerId(),
+      ifName: o.ifName ?? 'eth0',
+      netns: o.netns ?? (await this.netns()),
+    };
     const key = attKey(att);
     this.env.attachments.set(key, att);
     this.ctx.cleanup(async () => {
@@ -253,9 +319,20 @@ export class CniKit {
   private async delRaw(net: NetworkConfigList, att: Attachment, throwOnError: boolean): Promise<void> {
     for (const p of [...net.plugins].reverse()) {
       const conf = buildPluginConfig(net, p, att.result && versionAtLeast(net.cniVersion, '0.4.0') ? { prevResult: att.result } : {});
-      const out = await invokeRaw(this.env, p.type, {
-        CNI_COMMAND: 'DEL', CNI_CONTAINERID: att.containerID, CNI_NETNS: att.netns, CNI_IFNAME: att.ifName, CNI_ARGS: '', CNI_PATH: this.env.path.join(':'),
-      }, JSON.stringify(conf), this.env.timeoutMs);
+      const out = await invokeRaw(
+        this.env,
+        p.type,
+        {
+          CNI_COMMAND: 'DEL',
+          CNI_CONTAINERID: att.containerID,
+          CNI_NETNS: att.netns,
+          CNI_IFNAME: att.ifName,
+          CNI_ARGS: '',
+          CNI_PATH: this.env.path.join(':'),
+        },
+        JSON.stringify(conf),
+        this.env.timeoutMs,
+      );
       if (out.exitCode !== 0 && throwOnError) throw new Error(`DEL of ${p.type} failed: ${out.stdout.trim() || out.stderr.trim() || `exit ${out.exitCode}`}`);
     }
     this.env.attachments.delete(attKey(att));
@@ -270,7 +347,11 @@ export class CniKit {
 export const attKey = (a: Pick<Attachment, 'network' | 'containerID' | 'ifName'>) => `${a.network}/${a.containerID}/${a.ifName}`;
 
 function safeConvert(r: Result, version: string): Result {
-  try { return convertResult({ ...r, cniVersion: r.cniVersion ?? version }, version); } catch { return r; }
+  try {
+    return convertResult({ ...r, cniVersion: r.cniVersion ?? version }, version);
+  } catch {
+    return r;
+  }
 }
 
 /** Exit 0, no error object; returns stdout JSON. Failure shows the spec error (code by name). */
@@ -280,7 +361,12 @@ export function expectCniSuccess(out: RawOutput, { rule, call }: Omit<Expect, 'w
   const status = e
     ? { code: e.code, name: cniCodeName(e.code), message: `${e.msg}${e.details ? ` (${e.details})` : ''}` }
     : { code: out.exitCode, name: `exit ${out.exitCode}`, message: (out.stdout.trim() || out.stderr.trim() || 'no output').slice(0, 500) };
-  fail(`${callOf(call)?.rpc ?? 'the call'} failed with ${status.name}: ${status.message}; expected success`, { rule, call, status, expected: 'exit code 0 and a result' });
+  fail(`${callOf(call)?.rpc ?? 'the call'} failed with ${status.name}: ${status.message}; expected success`, {
+    rule,
+    call,
+    status,
+    expected: 'exit code 0 and a result',
+  });
 }
 
 /**
@@ -290,18 +376,32 @@ export function expectCniSuccess(out: RawOutput, { rule, call }: Omit<Expect, 'w
  * specific errors"). `rule` is named when the call succeeded or printed no error object (there is
  * then no code to judge), `codeRule` (default `rule`) when the code is another one.
  */
-export function expectCniError(out: RawOutput, codes: number[], o: Omit<Expect, 'what'> & { pluginSpecific?: boolean; codeRule?: string }): { code: number; msg: string; details?: string } {
+export function expectCniError(
+  out: RawOutput,
+  codes: number[],
+  o: Omit<Expect, 'what'> & { pluginSpecific?: boolean; codeRule?: string },
+): { code: number; msg: string; details?: string } {
   const { rule, call } = o;
   const want = codes.map((c) => `${c} (${cniCodeName(c)})`).join(' or ') + (o.pluginSpecific ? ' or a plugin-specific code (100+)' : '');
-  if (out.exitCode === 0 && !errorObject(out)) fail(`the call succeeded (exit 0), expected error code ${want}`, { rule, call, expected: `error ${want}`, actual: 'success' });
+  if (out.exitCode === 0 && !errorObject(out))
+    fail(`the call succeeded (exit 0), expected error code ${want}`, { rule, call, expected: `error ${want}`, actual: 'success' });
   const e = errorObject(out);
   if (!e) {
-    fail(`the plugin exited ${out.exitCode} without a JSON error object on stdout, so it gave no error code (stdout: ${show(out.stdout.trim() || '(empty)')}${out.stderr.trim() ? `, stderr: ${show(out.stderr.trim())}` : ''})`,
-      { rule, call, expected: `error object with code ${want}`, actual: out.stdout });
+    fail(
+      `the plugin exited ${out.exitCode} without a JSON error object on stdout, so it gave no error code (stdout: ${show(out.stdout.trim() || '(empty)')}${out.stderr.trim() ? `, stderr: ${show(out.stderr.trim())}` : ''})`,
+      { rule, call, expected: `error object with code ${want}`, actual: out.stdout },
+    );
   }
   const status = { code: e.code, name: cniCodeName(e.code), message: `${e.msg}${e.details ? ` (${e.details})` : ''}` };
   if (out.exitCode === 0) fail('the plugin printed an error object but exited 0', { rule: RULES.exitCode, call, status });
-  if (!codes.includes(e.code) && !(o.pluginSpecific && e.code >= 100)) fail(`the plugin answered error code ${e.code} (${cniCodeName(e.code)}), expected ${want}`, { rule: o.codeRule ?? rule, call, status, expected: want, actual: e.code });
+  if (!codes.includes(e.code) && !(o.pluginSpecific && e.code >= 100))
+    fail(`the plugin answered error code ${e.code} (${cniCodeName(e.code)}), expected ${want}`, {
+      rule: o.codeRule ?? rule,
+      call,
+      status,
+      expected: want,
+      actual: e.code,
+    });
   return e;
 }
 
@@ -320,13 +420,21 @@ export function readAllocations(env: CniEnv, network: string): Map<string, { con
   if (!env.stateDir) return out;
   const dir = join(env.stateDir, network);
   let names: string[] = [];
-  try { names = readdirSync(dir); } catch { return out; }
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
   for (const n of names) {
     if (!/^[0-9a-fA-F.:]+$/.test(n) || !/[.:]/.test(n)) continue;
     try {
-      const [containerID = '', ifName = ''] = readFileSync(join(dir, n), 'utf8').split(/\r?\n/).map((s) => s.trim());
+      const [containerID = '', ifName = ''] = readFileSync(join(dir, n), 'utf8')
+        .split(/\r?\n/)
+        .map((s) => s.trim());
       out.set(n, { containerID, ifName });
-    } catch { /* released meanwhile */ }
+    } catch {
+      /* released meanwhile */
+    }
   }
   return out;
 }

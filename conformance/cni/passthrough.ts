@@ -10,7 +10,13 @@ import { SUPPORTED_VERSIONS, type CmdArgs, type PluginFuncs, type Result } from 
 
 export const PASSTHROUGH_TYPE = 'triad-conformance-passthrough';
 
-export interface Recorded { verb: string; containerID: string; ifName: string; prevResult?: Result; cniVersion: string }
+export interface Recorded {
+  verb: string;
+  containerID: string;
+  ifName: string;
+  prevResult?: Result;
+  cniVersion: string;
+}
 
 function record(a: CmdArgs): void {
   const file = (a.config as { record?: unknown }).record;
@@ -31,8 +37,16 @@ export const passthroughPlugin: PluginFuncs = {
     const seed = (a.config as { seed?: Result }).seed;
     return seed ? { ...seed, cniVersion: a.cniVersion } : { cniVersion: a.cniVersion };
   },
-  check(a) { record(a); },
-  del(a) { record(a); },
-  status(a) { record(a); },
-  gc(a) { record(a); },
+  check(a) {
+    record(a);
+  },
+  del(a) {
+    record(a);
+  },
+  status(a) {
+    record(a);
+  },
+  gc(a) {
+    record(a);
+  },
 };

@@ -30,7 +30,10 @@ async function gcScenario(k: CniKit, rule: string) {
 
 export const statusGcCases: CaseDef<CniEnv>[] = [
   c({
-    id: 'cni.status.ready', rpc: 'STATUS', needs: [CNI.statusGc], name: 'STATUS answers ready (exit 0) for a 1.1.0 config',
+    id: 'cni.status.ready',
+    rpc: 'STATUS',
+    needs: [CNI.statusGc],
+    name: 'STATUS answers ready (exit 0) for a 1.1.0 config',
     rules: ['cni.status.ready-succeeds'],
     async run(k) {
       const net = k.network({ cniVersion: V });
@@ -41,9 +44,14 @@ export const statusGcCases: CaseDef<CniEnv>[] = [
   c({
     // Only for plugins that know STATUS (support 1.1.0): to an older plugin STATUS is an unknown
     // command, whatever the config's version (cni.errors.unknown-command covers those).
-    id: 'cni.status.rejected-before-1.1.0', rpc: 'STATUS', tags: ['Optional'], needs: [CNI.statusGc], name: 'STATUS with a config older than 1.1.0 fails with code 1',
+    id: 'cni.status.rejected-before-1.1.0',
+    rpc: 'STATUS',
+    tags: ['Optional'],
+    needs: [CNI.statusGc],
+    name: 'STATUS with a config older than 1.1.0 fails with code 1',
     rules: ['cni.version.verb-newer-than-config', RULES.exitCode],
-    applies: (env) => (env.supportedVersions.some((v) => versionAtLeast(v, '0.3.0') && !versionAtLeast(v, V)) ? undefined : 'the plugin supports no version before 1.1.0'),
+    applies: (env) =>
+      env.supportedVersions.some((v) => versionAtLeast(v, '0.3.0') && !versionAtLeast(v, V)) ? undefined : 'the plugin supports no version before 1.1.0',
     async run(k) {
       const old = [...k.env.supportedVersions].reverse().find((v) => versionAtLeast(v, '0.3.0') && !versionAtLeast(v, V))!;
       const p = k.call('STATUS', k.env.pluginType, k.pluginConf(k.network({ cniVersion: old })), {});
@@ -52,7 +60,11 @@ export const statusGcCases: CaseDef<CniEnv>[] = [
   }),
   c({
     // [Optional]: GC "SHOULD" remove as many stale resources as possible.
-    id: 'cni.gc.removes-stale', rpc: 'GC', tags: ['Optional'], needs: [CNI.statusGc, CNI.check], name: 'GC removes attachments not in cni.dev/valid-attachments',
+    id: 'cni.gc.removes-stale',
+    rpc: 'GC',
+    tags: ['Optional'],
+    needs: [CNI.statusGc, CNI.check],
+    name: 'GC removes attachments not in cni.dev/valid-attachments',
     rules: [RULES.addResult, 'cni.gc.completes', 'cni.gc.removes-stale'],
     async run(k) {
       const { net, stale } = await gcScenario(k, 'cni.gc.completes');
@@ -60,14 +72,20 @@ export const statusGcCases: CaseDef<CniEnv>[] = [
       if (k.has(CNI.ipamState)) {
         const left = k.allocations(net.name);
         const held = addrs(stale.outputs[k.env.index]).filter((ip) => left.get(ip)?.containerID === stale.att.containerID);
-        expectTrue(!held.length, `after GC, ${held.join(', ')} still allocated to the stale attachment ${stale.att.containerID}`, { rule, actual: Object.fromEntries(left) });
+        expectTrue(!held.length, `after GC, ${held.join(', ')} still allocated to the stale attachment ${stale.att.containerID}`, {
+          rule,
+          actual: Object.fromEntries(left),
+        });
       }
       const failed = await k.checkFails(net, stale.att);
       expectTrue(failed !== undefined, `CHECK of the stale attachment ${stale.att.containerID} still passes after GC`, { rule, call: k.ctx.lastCall });
     },
   }),
   c({
-    id: 'cni.gc.keeps-valid', rpc: 'GC', needs: [CNI.statusGc, CNI.check], name: 'GC keeps the attachments listed in cni.dev/valid-attachments',
+    id: 'cni.gc.keeps-valid',
+    rpc: 'GC',
+    needs: [CNI.statusGc, CNI.check],
+    name: 'GC keeps the attachments listed in cni.dev/valid-attachments',
     rules: [RULES.addResult, 'cni.gc.keeps-listed'],
     async run(k) {
       const { net, keep } = await gcScenario(k, 'cni.gc.keeps-listed');
@@ -75,7 +93,10 @@ export const statusGcCases: CaseDef<CniEnv>[] = [
       if (k.has(CNI.ipamState)) {
         const left = k.allocations(net.name);
         const lost = addrs(keep.outputs[k.env.index]).filter((ip) => left.get(ip)?.containerID !== keep.att.containerID);
-        expectTrue(!lost.length, `after GC, ${lost.join(', ')} of the valid attachment ${keep.att.containerID} were released`, { rule, actual: Object.fromEntries(left) });
+        expectTrue(!lost.length, `after GC, ${lost.join(', ')} of the valid attachment ${keep.att.containerID} were released`, {
+          rule,
+          actual: Object.fromEntries(left),
+        });
       }
       await k.check(net, keep.att, rule);
     },

@@ -43,20 +43,44 @@ export function cniSuite(opts: CniSuiteOptions): Suite<CniEnv> {
       if (!plugin) throw new Error(`the network ${opts.list.name} has no plugin #${index}`);
       const scratch = mkdtempSync(join(tmpdir(), 'triad-cni-conformance-'));
       const bin = join(scratch, 'bin');
-      const inProcess = opts.inProcess ? { [PASSTHROUGH_TYPE]: (env: Record<string, string>, stdin: string) => dispatch(passthroughPlugin, env, stdin), ...opts.inProcess } : undefined;
-      if (!inProcess) installScriptPlugin(bin, PASSTHROUGH_TYPE, new URL(import.meta.url.endsWith('.js') ? './passthrough-main.js' : './passthrough-main.ts', import.meta.url).href);
+      const inProcess = opts.inProcess
+        ? { [PASSTHROUGH_TYPE]: (env: Record<string, string>, stdin: string) => dispatch(passthroughPlugin, env, stdin), ...opts.inProcess }
+        : undefined;
+      if (!inProcess)
+        installScriptPlugin(
+          bin,
+          PASSTHROUGH_TYPE,
+          new URL(import.meta.url.endsWith('.js') ? './passthrough-main.js' : './passthrough-main.ts', import.meta.url).href,
+        );
       const caps = new Set<string>();
       const env: CniEnv = {
-        opts: { ...opts, inProcess }, path: [...opts.path, bin], plugin, pluginType: plugin.type, index,
-        chained: opts.chained ?? index > 0, version: opts.list.cniVersion, supportedVersions: [],
+        opts: { ...opts, inProcess },
+        path: [...opts.path, bin],
+        plugin,
+        pluginType: plugin.type,
+        index,
+        chained: opts.chained ?? index > 0,
+        version: opts.list.cniVersion,
+        supportedVersions: [],
         stateDir: opts.ipamStateDir ?? stateDirOf(plugin, { type: MEMORY_CNI_TYPE, dir: DEFAULT_DATA_DIR }),
-        networks: new Set(), attachments: new Map(), scratch, timeoutMs: run.timeoutMs, capabilities: caps,
+        networks: new Set(),
+        attachments: new Map(),
+        scratch,
+        timeoutMs: run.timeoutMs,
+        capabilities: caps,
       };
       const facts: Record<string, string> = { plugin: plugin.type, network: opts.list.name, cniVersion: env.version, path: opts.path.join(':') };
       try {
-        const out = await invokeRaw(env, plugin.type, { CNI_COMMAND: 'VERSION', CNI_PATH: env.path.join(':') }, JSON.stringify({ cniVersion: env.version }), run.timeoutMs);
+        const out = await invokeRaw(
+          env,
+          plugin.type,
+          { CNI_COMMAND: 'VERSION', CNI_PATH: env.path.join(':') },
+          JSON.stringify({ cniVersion: env.version }),
+          run.timeoutMs,
+        );
         const v = out.json as { supportedVersions?: unknown };
-        if (out.exitCode === 0 && Array.isArray(v?.supportedVersions)) env.supportedVersions = v.supportedVersions.filter((x): x is string => typeof x === 'string');
+        if (out.exitCode === 0 && Array.isArray(v?.supportedVersions))
+          env.supportedVersions = v.supportedVersions.filter((x): x is string => typeof x === 'string');
         else facts.VERSION = `failed: exit ${out.exitCode}: ${out.stdout.trim().slice(0, 200)}`;
       } catch (e) {
         rmSync(scratch, { recursive: true, force: true });
@@ -64,16 +88,27 @@ export function cniSuite(opts: CniSuiteOptions): Suite<CniEnv> {
       }
       facts.supportedVersions = env.supportedVersions.join(', ');
       for (const v of env.supportedVersions) caps.add(CNI.version(v));
-      const atLeast = (v: string, min: string) => { try { return versionAtLeast(v, min); } catch { return false; } };
+      const atLeast = (v: string, min: string) => {
+        try {
+          return versionAtLeast(v, min);
+        } catch {
+          return false;
+        }
+      };
       if (atLeast(env.version, '0.4.0')) caps.add(CNI.check);
       if (env.supportedVersions.includes('1.1.0')) caps.add(CNI.statusGc);
-      if (env.stateDir) { caps.add(CNI.ipamState); facts.ipamState = env.stateDir; }
+      if (env.stateDir) {
+        caps.add(CNI.ipamState);
+        facts.ipamState = env.stateDir;
+      }
       const root = process.getuid?.() === 0;
       if (!opts.netns) {
         const refused = await refusesMadeUpNetns(env, run.prefix, run.timeoutMs);
         if (refused && !root) {
           rmSync(scratch, { recursive: true, force: true });
-          throw new Error(`${plugin.type} needs real network namespaces: an ADD with a made-up CNI_NETNS failed with "${refused}". Run as root and pass --netns (the suite then makes a namespace per attachment).`);
+          throw new Error(
+            `${plugin.type} needs real network namespaces: an ADD with a made-up CNI_NETNS failed with "${refused}". Run as root and pass --netns (the suite then makes a namespace per attachment).`,
+          );
         }
         if (refused) {
           env.opts = { ...env.opts, netns: true };
@@ -84,25 +119,36 @@ export function cniSuite(opts: CniSuiteOptions): Suite<CniEnv> {
       if (env.chained) caps.add(CNI.chained);
 
       return {
-        env, capabilities: caps, facts,
+        env,
+        capabilities: caps,
+        facts,
         explain: explainCniCapability,
         environment: (c) => ((c.needs ?? []).includes(CNI.kernel) && !root ? 'network namespaces need root (ip netns add)' : undefined),
         async leakCheck() {
           const leaks: string[] = [];
           for (const a of env.attachments.values()) leaks.push(`attachment ${a.containerID}/${a.ifName} on ${a.network} was never deleted`);
           for (const n of env.networks) {
-            for (const [ip, o] of readAllocations(env, n)) if (o.containerID.startsWith(run.prefix)) leaks.push(`address ${ip} still allocated to ${o.containerID}/${o.ifName} (${join(env.stateDir!, n)})`);
+            for (const [ip, o] of readAllocations(env, n))
+              if (o.containerID.startsWith(run.prefix)) leaks.push(`address ${ip} still allocated to ${o.containerID}/${o.ifName} (${join(env.stateDir!, n)})`);
           }
           if (env.opts.netns && root) {
             try {
               const r = await execa('ip', ['netns', 'list']);
               for (const line of r.stdout.split('\n')) if (line.startsWith(`${run.prefix}-`)) leaks.push(`network namespace ${line.split(' ')[0]}`);
-            } catch { /* no ip tool: nothing to report */ }
+            } catch {
+              /* no ip tool: nothing to report */
+            }
           }
           return leaks;
         },
         async teardown() {
-          for (const n of env.networks) { try { clearStateDir(env, n); } catch { /* best effort */ } }
+          for (const n of env.networks) {
+            try {
+              clearStateDir(env, n);
+            } catch {
+              /* best effort */
+            }
+          }
           rmSync(scratch, { recursive: true, force: true });
         },
       };
@@ -125,7 +171,13 @@ async function refusesMadeUpNetns(env: CniEnv, prefix: string, timeoutMs: number
   const plugins = net.plugins.slice(0, env.index + 1);
   try {
     for (const p of plugins) {
-      const out = await invokeRaw(env, p.type, { ...vars, CNI_COMMAND: 'ADD' }, JSON.stringify(buildPluginConfig(net, p, prev ? { prevResult: prev as never } : {})), timeoutMs);
+      const out = await invokeRaw(
+        env,
+        p.type,
+        { ...vars, CNI_COMMAND: 'ADD' },
+        JSON.stringify(buildPluginConfig(net, p, prev ? { prevResult: prev as never } : {})),
+        timeoutMs,
+      );
       const e = out.json as { msg?: unknown; details?: unknown } | undefined;
       if (out.exitCode !== 0) {
         const text = `${typeof e?.msg === 'string' ? e.msg : out.stdout.trim() || out.stderr.trim()}${typeof e?.details === 'string' && e.details ? `: ${e.details}` : ''}`;

@@ -11,19 +11,29 @@ const c = defineCases(CriKit, 'cri.Checkpoint');
 
 export const checkpointCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.checkpoint.container', rpc: 'CheckpointContainer', name: 'CheckpointContainer writes a running container\'s checkpoint archive to location', needs: [rpcCap('CheckpointContainer')], tags: ['Slow'],
+    id: 'cri.checkpoint.container',
+    rpc: 'CheckpointContainer',
+    name: "CheckpointContainer writes a running container's checkpoint archive to location",
+    needs: [rpcCap('CheckpointContainer')],
+    tags: ['Slow'],
     rules: [...POD, ...RUN, 'cri.checkpoint-container.writes-archive'],
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.sleeper(pod);
       const location = join(k.env.workDir, `${k.ctx.unique('checkpoint')}.tar`);
       k.ctx.cleanup(() => rmSync(location, { force: true }), `remove ${location}`);
-      await k.optional(expectOk(k.runtime.checkpointContainer({ containerId: id, location, timeout: 60n }), { rule: 'cri.checkpoint-container.writes-archive' }), 'CheckpointContainer');
+      await k.optional(
+        expectOk(k.runtime.checkpointContainer({ containerId: id, location, timeout: 60n }), { rule: 'cri.checkpoint-container.writes-archive' }),
+        'CheckpointContainer',
+      );
       expectTrue(existsSync(location), `no checkpoint archive at ${location}`, { rule: 'cri.checkpoint-container.writes-archive' });
     },
   }),
   c({
-    id: 'cri.checkpoint.unknown-id', rpc: 'CheckpointContainer', name: 'CheckpointContainer of an unknown container id fails with NOT_FOUND', needs: [rpcCap('CheckpointContainer')],
+    id: 'cri.checkpoint.unknown-id',
+    rpc: 'CheckpointContainer',
+    name: 'CheckpointContainer of an unknown container id fails with NOT_FOUND',
+    needs: [rpcCap('CheckpointContainer')],
     rules: [RULES.notFound],
     async run(k) {
       await expectNotFound(k.runtime.checkpointContainer({ containerId: k.env.unknownId, location: join(k.env.workDir, `${k.ctx.unique('checkpoint')}.tar`) }));

@@ -14,13 +14,20 @@ const SLEEPER = [...POD, ...RUN];
 
 function expectUrl(url: string, rpc: 'Exec' | 'Attach' | 'PortForward', call: unknown): void {
   let u: URL | undefined;
-  try { u = new URL(url); } catch { /* below */ }
-  if (!u || !/^(https?|wss?):$/.test(u.protocol) || !u.host) fail(`${rpc} answered url ${JSON.stringify(url)}, not an http(s) URL with a host`, { rule: URL_RULE(rpc), call, actual: url });
+  try {
+    u = new URL(url);
+  } catch {
+    /* below */
+  }
+  if (!u || !/^(https?|wss?):$/.test(u.protocol) || !u.host)
+    fail(`${rpc} answered url ${JSON.stringify(url)}, not an http(s) URL with a host`, { rule: URL_RULE(rpc), call, actual: url });
 }
 
 export const execCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.exec-sync.stdout', rpc: 'ExecSync', name: 'ExecSync answers the command\'s stdout and exit code 0',
+    id: 'cri.exec-sync.stdout',
+    rpc: 'ExecSync',
+    name: "ExecSync answers the command's stdout and exit code 0",
     rules: [...SLEEPER, RULES.execOk, 'cri.exec-sync.stdout', 'cri.exec-sync.exit-code'],
     async run(k) {
       const pod = await k.sandbox();
@@ -31,7 +38,9 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.exec-sync.stderr', rpc: 'ExecSync', name: 'ExecSync keeps stderr apart from stdout',
+    id: 'cri.exec-sync.stderr',
+    rpc: 'ExecSync',
+    name: 'ExecSync keeps stderr apart from stdout',
     rules: [...SLEEPER, RULES.execOk, 'cri.exec-sync.stdout', 'cri.exec-sync.stderr'],
     async run(k) {
       const pod = await k.sandbox();
@@ -42,7 +51,9 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.exec-sync.exit-code', rpc: 'ExecSync', name: 'ExecSync of a command that exits 7 answers OK with exit_code 7',
+    id: 'cri.exec-sync.exit-code',
+    rpc: 'ExecSync',
+    name: 'ExecSync of a command that exits 7 answers OK with exit_code 7',
     rules: [...SLEEPER, RULES.execOk, 'cri.exec-sync.stdout', 'cri.exec-sync.exit-code'],
     async run(k) {
       const pod = await k.sandbox();
@@ -53,7 +64,9 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.exec-sync.env', rpc: 'ExecSync', name: 'ExecSync runs with the container\'s environment',
+    id: 'cri.exec-sync.env',
+    rpc: 'ExecSync',
+    name: "ExecSync runs with the container's environment",
     rules: [...SLEEPER, RULES.execOk, 'cri.container-config.envs'],
     async run(k) {
       const pod = await k.sandbox();
@@ -63,14 +76,17 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.exec-sync.timeout', rpc: 'ExecSync', name: 'ExecSync of a command that outlives its timeout fails with DEADLINE_EXCEEDED in time',
+    id: 'cri.exec-sync.timeout',
+    rpc: 'ExecSync',
+    name: 'ExecSync of a command that outlives its timeout fails with DEADLINE_EXCEEDED in time',
     rules: [...SLEEPER, RULES.execOk, 'cri.exec-sync.timeout', 'cri.exec-sync.timeout-deadline-exceeded'],
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.sleeper(pod);
       const t0 = Date.now();
-      await expectCode(k.runtime.execSync({ containerId: id, cmd: ['sleep', '30'], timeout: 1n }), 'DEADLINE_EXCEEDED',
-        { rule: 'cri.exec-sync.timeout-deadline-exceeded' });
+      await expectCode(k.runtime.execSync({ containerId: id, cmd: ['sleep', '30'], timeout: 1n }), 'DEADLINE_EXCEEDED', {
+        rule: 'cri.exec-sync.timeout-deadline-exceeded',
+      });
       const ms = Date.now() - t0;
       expectTrue(ms < 10_000, `ExecSync with timeout 1 s answered after ${ms} ms`, { rule: 'cri.exec-sync.timeout' });
       const r = await k.exec(id, ['true']);
@@ -78,7 +94,9 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.exec-sync.not-running', rpc: 'ExecSync', name: 'ExecSync in a container that is not running fails',
+    id: 'cri.exec-sync.not-running',
+    rpc: 'ExecSync',
+    name: 'ExecSync in a container that is not running fails',
     rules: [...POD, ...RUN, ...EXIT, 'cri.exec-sync.not-running'],
     async run(k) {
       const pod = await k.sandbox();
@@ -86,32 +104,45 @@ export const execCases: CaseDef<CriEnv>[] = [
       const exited = await k.run(pod, 'exited', ['true']);
       await k.waitExited(exited);
       const rule = 'cri.exec-sync.not-running';
-      await expectRefused(k.runtime.execSync({ containerId: created, cmd: ['true'], timeout: 5n }), { rule, what: 'ExecSync in a CONTAINER_CREATED container' });
+      await expectRefused(k.runtime.execSync({ containerId: created, cmd: ['true'], timeout: 5n }), {
+        rule,
+        what: 'ExecSync in a CONTAINER_CREATED container',
+      });
       await expectRefused(k.runtime.execSync({ containerId: exited, cmd: ['true'], timeout: 5n }), { rule, what: 'ExecSync in a CONTAINER_EXITED container' });
     },
   }),
   c({
-    id: 'cri.exec-sync.unknown-id', rpc: 'ExecSync', name: 'ExecSync in an unknown container id fails with NOT_FOUND',
+    id: 'cri.exec-sync.unknown-id',
+    rpc: 'ExecSync',
+    name: 'ExecSync in an unknown container id fails with NOT_FOUND',
     rules: [RULES.notFound],
     async run(k) {
       await expectNotFound(k.runtime.execSync({ containerId: k.env.unknownId, cmd: ['true'], timeout: 5n }));
     },
   }),
   c({
-    id: 'cri.exec-sync.missing-command', rpc: 'ExecSync', name: 'ExecSync of a program that does not exist fails or answers a non-zero exit code',
+    id: 'cri.exec-sync.missing-command',
+    rpc: 'ExecSync',
+    name: 'ExecSync of a program that does not exist fails or answers a non-zero exit code',
     rules: [...SLEEPER, 'cri.exec-sync.missing-program'],
     async run(k) {
       const pod = await k.sandbox();
       const id = await k.sleeper(pod);
       const p = k.runtime.execSync({ containerId: id, cmd: [`/triad-no-such-program-${k.env.runId}`], timeout: 5n });
       let res;
-      try { res = await p; } catch { return; }
-      expectTrue(res.exitCode !== 0, 'ExecSync of a missing program answered exit code 0',
-        { rule: 'cri.exec-sync.missing-program', call: p });
+      try {
+        res = await p;
+      } catch {
+        return;
+      }
+      expectTrue(res.exitCode !== 0, 'ExecSync of a missing program answered exit code 0', { rule: 'cri.exec-sync.missing-program', call: p });
     },
   }),
   c({
-    id: 'cri.exec.url', rpc: 'Exec', name: 'Exec answers a streaming-server URL', needs: [rpcCap('Exec')],
+    id: 'cri.exec.url',
+    rpc: 'Exec',
+    name: 'Exec answers a streaming-server URL',
+    needs: [rpcCap('Exec')],
     rules: [...SLEEPER, 'cri.exec.url'],
     async run(k) {
       const pod = await k.sandbox();
@@ -122,14 +153,20 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.exec.unknown-id', rpc: 'Exec', name: 'Exec in an unknown container id fails with NOT_FOUND', needs: [rpcCap('Exec')],
+    id: 'cri.exec.unknown-id',
+    rpc: 'Exec',
+    name: 'Exec in an unknown container id fails with NOT_FOUND',
+    needs: [rpcCap('Exec')],
     rules: [RULES.notFound],
     async run(k) {
       await expectNotFound(k.runtime.exec({ containerId: k.env.unknownId, cmd: ['true'], stdout: true }));
     },
   }),
   c({
-    id: 'cri.attach.url', rpc: 'Attach', name: 'Attach answers a streaming-server URL', needs: [rpcCap('Attach')],
+    id: 'cri.attach.url',
+    rpc: 'Attach',
+    name: 'Attach answers a streaming-server URL',
+    needs: [rpcCap('Attach')],
     rules: [...SLEEPER, 'cri.attach.url'],
     async run(k) {
       const pod = await k.sandbox();
@@ -140,14 +177,20 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.attach.unknown-id', rpc: 'Attach', name: 'Attach to an unknown container id fails with NOT_FOUND', needs: [rpcCap('Attach')],
+    id: 'cri.attach.unknown-id',
+    rpc: 'Attach',
+    name: 'Attach to an unknown container id fails with NOT_FOUND',
+    needs: [rpcCap('Attach')],
     rules: [RULES.notFound],
     async run(k) {
       await expectNotFound(k.runtime.attach({ containerId: k.env.unknownId, stdout: true }));
     },
   }),
   c({
-    id: 'cri.port-forward.url', rpc: 'PortForward', name: 'PortForward answers a streaming-server URL', needs: [rpcCap('PortForward')],
+    id: 'cri.port-forward.url',
+    rpc: 'PortForward',
+    name: 'PortForward answers a streaming-server URL',
+    needs: [rpcCap('PortForward')],
     rules: [...POD, 'cri.port-forward.url'],
     async run(k) {
       const pod = await k.sandbox();
@@ -157,14 +200,19 @@ export const execCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.port-forward.unknown-id', rpc: 'PortForward', name: 'PortForward to an unknown sandbox id fails with NOT_FOUND', needs: [rpcCap('PortForward')],
+    id: 'cri.port-forward.unknown-id',
+    rpc: 'PortForward',
+    name: 'PortForward to an unknown sandbox id fails with NOT_FOUND',
+    needs: [rpcCap('PortForward')],
     rules: [RULES.notFound],
     async run(k) {
       await expectNotFound(k.runtime.portForward({ podSandboxId: k.env.unknownId, port: [8080] }));
     },
   }),
   c({
-    id: 'cri.exec-sync.no-timeout', rpc: 'ExecSync', name: 'ExecSync with timeout 0 lets the command run to its end',
+    id: 'cri.exec-sync.no-timeout',
+    rpc: 'ExecSync',
+    name: 'ExecSync with timeout 0 lets the command run to its end',
     rules: [...SLEEPER, 'cri.exec-sync.timeout-zero'],
     async run(k) {
       const pod = await k.sandbox();

@@ -28,7 +28,9 @@ async function imageStatus(k: CriKit, ref: string, rule: string = STATUS_RULE) {
 function scratch(k: CriKit): ScratchImage {
   const s = k.env.scratch;
   if (!s) k.ctx.skip(k.env.scratchProblem ?? 'no scratch image');
-  k.ctx.cleanup(async () => { await k.env.client.image.pullImage({ image: { image: s.ref } }, { timeoutMs: 120_000 }); }, `PullImage ${s.ref} (put the scratch image back)`);
+  k.ctx.cleanup(async () => {
+    await k.env.client.image.pullImage({ image: { image: s.ref } }, { timeoutMs: 120_000 });
+  }, `PullImage ${s.ref} (put the scratch image back)`);
   return s;
 }
 
@@ -54,7 +56,9 @@ async function removedBy(k: CriKit, how: 'tag' | 'id' | 'digest'): Promise<void>
 
 export const imageCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.image.status.by-tag', rpc: 'ImageStatus', name: 'ImageStatus by the reference the image was pulled with answers the image with id, tags and size',
+    id: 'cri.image.status.by-tag',
+    rpc: 'ImageStatus',
+    name: 'ImageStatus by the reference the image was pulled with answers the image with id, tags and size',
     rules: [STATUS_RULE, 'cri.image.names', 'cri.image.size'],
     async run(k) {
       const { res, call } = await imageStatus(k, k.env.image);
@@ -66,7 +70,9 @@ export const imageCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.image.status.by-id', rpc: 'ImageStatus', name: 'ImageStatus by image id answers the same image',
+    id: 'cri.image.status.by-id',
+    rpc: 'ImageStatus',
+    name: 'ImageStatus by image id answers the same image',
     rules: [STATUS_RULE],
     async run(k) {
       const { res, call } = await imageStatus(k, k.env.imageId);
@@ -74,7 +80,9 @@ export const imageCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.image.status.by-digest', rpc: 'ImageStatus', name: 'ImageStatus by a repo digest of the image answers the same image',
+    id: 'cri.image.status.by-digest',
+    rpc: 'ImageStatus',
+    name: 'ImageStatus by a repo digest of the image answers the same image',
     rules: [STATUS_RULE],
     async run(k) {
       const { res } = await imageStatus(k, k.env.image);
@@ -85,7 +93,9 @@ export const imageCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.image.status.absent', rpc: 'ImageStatus', name: 'ImageStatus of an image that is not on the node answers OK without an image',
+    id: 'cri.image.status.absent',
+    rpc: 'ImageStatus',
+    name: 'ImageStatus of an image that is not on the node answers OK without an image',
     rules: [ABSENT_RULE],
     async run(k) {
       const ref = `${k.env.image.replace(/[:@].*$/, '')}:triad-absent-${k.env.runId}`;
@@ -94,17 +104,26 @@ export const imageCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.image.status.verbose', rpc: 'ImageStatus', name: 'ImageStatus with verbose answers OK, info only then', tags: ['Optional'],
+    id: 'cri.image.status.verbose',
+    rpc: 'ImageStatus',
+    name: 'ImageStatus with verbose answers OK, info only then',
+    tags: ['Optional'],
     rules: [STATUS_RULE, 'cri.image-status.verbose-info', 'cri.verbose.info-present'],
     async run(k) {
       const quiet = await expectOk(k.image.imageStatus({ image: { image: k.env.image }, verbose: false }), { rule: STATUS_RULE });
-      expectEqual(Object.keys(quiet.info).length, 0, { rule: 'cri.image-status.verbose-info', what: 'number of info keys without verbose', call: k.ctx.lastCall });
+      expectEqual(Object.keys(quiet.info).length, 0, {
+        rule: 'cri.image-status.verbose-info',
+        what: 'number of info keys without verbose',
+        call: k.ctx.lastCall,
+      });
       const v = await expectOk(k.image.imageStatus({ image: { image: k.env.image }, verbose: true }), { rule: 'cri.verbose.info-present' });
       expectTrue(Object.keys(v.info).length > 0, 'verbose ImageStatus has no info', { rule: 'cri.verbose.info-present', call: k.ctx.lastCall });
     },
   }),
   c({
-    id: 'cri.image.list', rpc: 'ListImages', name: 'ListImages lists the test image with the id, tags and digests ImageStatus reports',
+    id: 'cri.image.list',
+    rpc: 'ListImages',
+    name: 'ListImages lists the test image with the id, tags and digests ImageStatus reports',
     rules: [LIST_RULE, STATUS_RULE],
     async run(k) {
       const p = k.image.listImages({});
@@ -119,7 +138,10 @@ export const imageCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.image.list.filter', rpc: 'ListImages', name: 'ListImages with filter.image lists only that image', tags: ['Optional'],
+    id: 'cri.image.list.filter',
+    rpc: 'ListImages',
+    name: 'ListImages with filter.image lists only that image',
+    tags: ['Optional'],
     rules: ['cri.image-filter.image'],
     async run(k) {
       const p = k.image.listImages({ filter: { image: { image: k.env.image } } });
@@ -129,17 +151,32 @@ export const imageCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.image.stream', rpc: 'StreamImages', name: 'StreamImages streams the images ListImages lists', needs: [rpcCap('StreamImages')],
+    id: 'cri.image.stream',
+    rpc: 'StreamImages',
+    name: 'StreamImages streams the images ListImages lists',
+    needs: [rpcCap('StreamImages')],
     rules: ['cri.stream-list.same-as-list', 'cri.stream-list.item-once', RULES.eof, RULES.nonEmpty],
     async run(k) {
-      const msgs = await expectOk(k.collect('ImageService/StreamImages', {}, (req, o) => k.env.client.image.streamImages(req as never, o), 'images'), { rule: 'cri.stream-list.same-as-list' });
+      const msgs = await expectOk(
+        k.collect('ImageService/StreamImages', {}, (req, o) => k.env.client.image.streamImages(req as never, o), 'images'),
+        { rule: 'cri.stream-list.same-as-list' },
+      );
       const streamed = flat(msgs, 'images').map((i) => i.id);
-      expectTrue(streamed.includes(k.env.imageId), `StreamImages did not stream ${k.env.imageId}`, { rule: 'cri.stream-list.same-as-list', call: k.ctx.lastCall });
-      expectEqual(streamed.length, new Set(streamed).size, { rule: 'cri.stream-list.item-once', what: 'number of streamed images (duplicates make it larger than the distinct ids)', call: k.ctx.lastCall });
+      expectTrue(streamed.includes(k.env.imageId), `StreamImages did not stream ${k.env.imageId}`, {
+        rule: 'cri.stream-list.same-as-list',
+        call: k.ctx.lastCall,
+      });
+      expectEqual(streamed.length, new Set(streamed).size, {
+        rule: 'cri.stream-list.item-once',
+        what: 'number of streamed images (duplicates make it larger than the distinct ids)',
+        call: k.ctx.lastCall,
+      });
     },
   }),
   c({
-    id: 'cri.image.pull.present', rpc: 'PullImage', name: 'PullImage of an image already on the node answers OK with image_ref = its id',
+    id: 'cri.image.pull.present',
+    rpc: 'PullImage',
+    name: 'PullImage of an image already on the node answers OK with image_ref = its id',
     rules: [PULL_RULE, ID_RULE],
     async run(k) {
       const p = k.image.pullImage({ image: { image: k.env.image } });
@@ -148,7 +185,9 @@ export const imageCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.image.pull.with-sandbox-config', rpc: 'PullImage', name: 'PullImage with the pod\'s sandbox config (as kubelet sends it) answers OK',
+    id: 'cri.image.pull.with-sandbox-config',
+    rpc: 'PullImage',
+    name: "PullImage with the pod's sandbox config (as kubelet sends it) answers OK",
     rules: ['cri.pull-image.sandbox-config', ID_RULE],
     async run(k) {
       const p = k.image.pullImage({ image: { image: k.env.image }, sandboxConfig: k.podConfig() });
@@ -157,7 +196,9 @@ export const imageCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.image.pull.missing-tag', rpc: 'PullImage', name: 'PullImage of a tag the registry does not have fails',
+    id: 'cri.image.pull.missing-tag',
+    rpc: 'PullImage',
+    name: 'PullImage of a tag the registry does not have fails',
     rules: ['cri.pull-image.missing', ABSENT_RULE],
     async run(k) {
       const ref = `${k.env.image.replace(/[:@].*$/, '')}:triad-absent-${k.env.runId}`;
@@ -167,14 +208,21 @@ export const imageCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.image.pull.invalid-reference', rpc: 'PullImage', name: 'PullImage of a malformed image reference fails',
+    id: 'cri.image.pull.invalid-reference',
+    rpc: 'PullImage',
+    name: 'PullImage of a malformed image reference fails',
     rules: ['cri.pull-image.invalid-reference'],
     async run(k) {
-      await expectRefused(k.image.pullImage({ image: { image: 'Triad Not//A:Reference!' } }), { rule: 'cri.pull-image.invalid-reference', what: 'PullImage of "Triad Not//A:Reference!"' });
+      await expectRefused(k.image.pullImage({ image: { image: 'Triad Not//A:Reference!' } }), {
+        rule: 'cri.pull-image.invalid-reference',
+        what: 'PullImage of "Triad Not//A:Reference!"',
+      });
     },
   }),
   c({
-    id: 'cri.image.remove.absent', rpc: 'RemoveImage', name: 'RemoveImage of an image that is not on the node answers OK',
+    id: 'cri.image.remove.absent',
+    rpc: 'RemoveImage',
+    name: 'RemoveImage of an image that is not on the node answers OK',
     rules: ['cri.remove-image.idempotent'],
     async run(k) {
       const ref = `${k.env.image.replace(/[:@].*$/, '')}:triad-absent-${k.env.runId}`;
@@ -182,22 +230,39 @@ export const imageCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.image.remove.by-tag', rpc: 'RemoveImage', name: 'RemoveImage by tag removes the scratch image; it can be pulled again', serial: true,
+    id: 'cri.image.remove.by-tag',
+    rpc: 'RemoveImage',
+    name: 'RemoveImage by tag removes the scratch image; it can be pulled again',
+    serial: true,
     rules: REMOVED,
-    async run(k) { await removedBy(k, 'tag'); },
+    async run(k) {
+      await removedBy(k, 'tag');
+    },
   }),
   c({
-    id: 'cri.image.remove.by-id', rpc: 'RemoveImage', name: 'RemoveImage by image id removes the scratch image; it can be pulled again', serial: true,
+    id: 'cri.image.remove.by-id',
+    rpc: 'RemoveImage',
+    name: 'RemoveImage by image id removes the scratch image; it can be pulled again',
+    serial: true,
     rules: REMOVED,
-    async run(k) { await removedBy(k, 'id'); },
+    async run(k) {
+      await removedBy(k, 'id');
+    },
   }),
   c({
-    id: 'cri.image.remove.by-digest', rpc: 'RemoveImage', name: 'RemoveImage by repo digest removes the scratch image; it can be pulled again', serial: true,
+    id: 'cri.image.remove.by-digest',
+    rpc: 'RemoveImage',
+    name: 'RemoveImage by repo digest removes the scratch image; it can be pulled again',
+    serial: true,
     rules: REMOVED,
-    async run(k) { await removedBy(k, 'digest'); },
+    async run(k) {
+      await removedBy(k, 'digest');
+    },
   }),
   c({
-    id: 'cri.image.fs-info', rpc: 'ImageFsInfo', name: 'ImageFsInfo answers the image filesystem with a mountpoint and usage',
+    id: 'cri.image.fs-info',
+    rpc: 'ImageFsInfo',
+    name: 'ImageFsInfo answers the image filesystem with a mountpoint and usage',
     rules: ['cri.image-fs-info.answers', 'cri.usage.timestamp-positive'],
     async run(k) {
       const p = k.image.imageFsInfo({});
@@ -212,10 +277,16 @@ export const imageCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.image.pull.unknown-runtime-handler', rpc: 'PullImage', name: 'PullImage for a runtime handler the runtime does not have fails', tags: ['Optional'],
+    id: 'cri.image.pull.unknown-runtime-handler',
+    rpc: 'PullImage',
+    name: 'PullImage for a runtime handler the runtime does not have fails',
+    tags: ['Optional'],
     rules: ['cri.image-spec.unknown-runtime-handler'],
     async run(k) {
-      await expectRefused(k.image.pullImage({ image: { image: k.env.image, runtimeHandler: `triad-no-such-handler-${k.env.runId}` } }), { rule: 'cri.image-spec.unknown-runtime-handler', what: 'PullImage with an unknown ImageSpec.runtime_handler' });
+      await expectRefused(k.image.pullImage({ image: { image: k.env.image, runtimeHandler: `triad-no-such-handler-${k.env.runId}` } }), {
+        rule: 'cri.image-spec.unknown-runtime-handler',
+        what: 'PullImage with an unknown ImageSpec.runtime_handler',
+      });
     },
   }),
 ];

@@ -10,8 +10,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ContainerState, ImageServiceDefinition, PodSandboxState, RuntimeServiceDefinition,
-  type ContainerConfig, type ContainerStatus, type PodSandboxConfig, type VersionResponse,
+  ContainerState,
+  ImageServiceDefinition,
+  PodSandboxState,
+  RuntimeServiceDefinition,
+  type ContainerConfig,
+  type ContainerStatus,
+  type PodSandboxConfig,
+  type VersionResponse,
 } from '../../interfaces/gen/cri/api.js';
 import type { CriClient } from '../../interfaces/cri/client.js';
 import type { CallOptions, PromiseClient, ServerStream } from '../../interfaces/grpc/client.js';
@@ -50,7 +56,11 @@ export interface CriSuiteOptions {
   timeoutMs?: number;
 }
 
-export interface ScratchImage { ref: string; id: string; presentBefore: boolean }
+export interface ScratchImage {
+  ref: string;
+  id: string;
+  presentBefore: boolean;
+}
 
 export interface CriEnv {
   opts: CriSuiteOptions;
@@ -121,7 +131,10 @@ function recording<D extends ServiceDef>(ctx: CaseContext, def: D, client: Promi
   for (const key of Object.keys(def.methods)) {
     const m = def.methods[key];
     const fn = (client as Record<string, Unary>)[key];
-    if (m.requestStream || m.responseStream) { out[key] = fn; continue; }
+    if (m.requestStream || m.responseStream) {
+      out[key] = fn;
+      continue;
+    }
     out[key] = (req: unknown = {}, o?: CallOptions) => ctx.track(`${service}/${m.name}`, req, fn(req, { timeoutMs: ctx.deadlineMs(), ...o }), rpcError);
   }
   return out as PromiseClient<D>;
@@ -134,17 +147,37 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A cleanup call tolerating NOT_FOUND: the thing is gone, which is what cleanup wanted. */
 export async function gone(p: Promise<unknown>): Promise<void> {
-  try { await p; } catch (e) { if (!(e instanceof RpcError && e.codeName === 'NOT_FOUND')) throw e; }
+  try {
+    await p;
+  } catch (e) {
+    if (!(e instanceof RpcError && e.codeName === 'NOT_FOUND')) throw e;
+  }
 }
 
 export const isUnimplemented = (e: unknown) => e instanceof RpcError && e.codeName === 'UNIMPLEMENTED';
 
-export interface Pod { id: string; config: DeepPartial<PodSandboxConfig>; name: string; uid: string; logDir: string }
+export interface Pod {
+  id: string;
+  config: DeepPartial<PodSandboxConfig>;
+  name: string;
+  uid: string;
+  logDir: string;
+}
 
-export interface ExecResult { stdout: string; stderr: string; exitCode: number }
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
 
 /** One line of a CRI log file. */
-export interface LogLine { raw: string; time: string; stream: string; tag: string; text: string }
+export interface LogLine {
+  raw: string;
+  time: string;
+  stream: string;
+  tag: string;
+  text: string;
+}
 
 export function parseLogLine(raw: string): LogLine | undefined {
   const m = /^(\S+) (stdout|stderr) ([FP])(?: (.*))?$/s.exec(raw);
@@ -160,11 +193,19 @@ export function removeCgroupDirs(path: string): void {
   const rel = path.replace(/^\/+/, '');
   if (!rel) return;
   let hierarchies: string[] = [''];
-  try { hierarchies = ['', ...readdirSync(root)]; } catch { return; }
+  try {
+    hierarchies = ['', ...readdirSync(root)];
+  } catch {
+    return;
+  }
   for (const h of hierarchies) {
     const parts = rel.split('/');
     for (let n = parts.length; n > 0; n--) {
-      try { rmdirSync(join(root, h, ...parts.slice(0, n))); } catch { break; }
+      try {
+        rmdirSync(join(root, h, ...parts.slice(0, n)));
+      } catch {
+        break;
+      }
     }
   }
 }
@@ -181,13 +222,18 @@ export class CriKit {
   /** Label value shared by everything this case creates. */
   readonly caseTag: string;
 
-  constructor(readonly ctx: CaseContext, readonly env: CriEnv) {
+  constructor(
+    readonly ctx: CaseContext,
+    readonly env: CriEnv,
+  ) {
     this.runtime = recording(ctx, RuntimeServiceDefinition, env.client.runtime);
     this.image = recording(ctx, ImageServiceDefinition, env.client.image);
     this.caseTag = `${ctx.run.prefix}-${ctx.seq}`;
   }
 
-  has(cap: string): boolean { return this.env.capabilities.has(cap); }
+  has(cap: string): boolean {
+    return this.env.capabilities.has(cap);
+  }
 
   /** The run and case labels, plus extra ones. */
   labels(extra: Record<string, string> = {}): Record<string, string> {
@@ -195,7 +241,9 @@ export class CriKit {
   }
 
   /** A selector for what this case created. */
-  get mine(): Record<string, string> { return { [RUN_LABEL]: this.env.runId, [CASE_LABEL]: this.caseTag }; }
+  get mine(): Record<string, string> {
+    return { [RUN_LABEL]: this.env.runId, [CASE_LABEL]: this.caseTag };
+  }
 
   /** Skip as not applicable when the call answers UNIMPLEMENTED (an optional RPC the runtime lacks). */
   async optional<T>(p: Promise<T>, rpc: string): Promise<T> {
@@ -311,14 +359,21 @@ export class CriKit {
     const deadline = Date.now() + Math.min(timeoutMs, this.ctx.deadlineMs() - 200);
     for (;;) {
       let st: ContainerState | undefined;
-      try { st = (await this.env.client.runtime.containerStatus({ containerId }, { timeoutMs: 5000 })).status?.state; } catch { /* reported by the recorded call below */ }
+      try {
+        st = (await this.env.client.runtime.containerStatus({ containerId }, { timeoutMs: 5000 })).status?.state;
+      } catch {
+        /* reported by the recorded call below */
+      }
       if (st === state || Date.now() > deadline || this.ctx.aborted) break;
       await sleep(50);
     }
     const p = this.runtime.containerStatus({ containerId });
     const res = await expectOk(p, { rule });
     if (res.status?.state !== state) {
-      fail(`container ${containerId} is ${ContainerState[res.status?.state ?? -1] ?? res.status?.state}, expected ${ContainerState[state]} within ${timeoutMs} ms`, { rule, call: p, expected: ContainerState[state], actual: ContainerState[res.status?.state ?? -1] });
+      fail(
+        `container ${containerId} is ${ContainerState[res.status?.state ?? -1] ?? res.status?.state}, expected ${ContainerState[state]} within ${timeoutMs} ms`,
+        { rule, call: p, expected: ContainerState[state], actual: ContainerState[res.status?.state ?? -1] },
+      );
     }
     return res.status!;
   }
@@ -341,7 +396,8 @@ export class CriKit {
   /** `sh -c script` that must exit 0; answers stdout. */
   async shOk(containerId: string, script: string, rule: string): Promise<string> {
     const r = await this.sh(containerId, script);
-    if (r.exitCode !== 0) fail(`\`${script}\` exited ${r.exitCode} (stderr: ${JSON.stringify(r.stderr.slice(0, 300))})`, { rule, call: this.ctx.lastCall, actual: r });
+    if (r.exitCode !== 0)
+      fail(`\`${script}\` exited ${r.exitCode} (stderr: ${JSON.stringify(r.stderr.slice(0, 300))})`, { rule, call: this.ctx.lastCall, actual: r });
     return r.stdout;
   }
 
@@ -349,7 +405,13 @@ export class CriKit {
 
   /** The lines of a log file ([] while it does not exist). */
   logLines(path: string): string[] {
-    try { return readFileSync(path, 'utf8').split('\n').filter((l) => l !== ''); } catch { return []; }
+    try {
+      return readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '');
+    } catch {
+      return [];
+    }
   }
 
   /** Wait until the log at `path` has a line satisfying pred. */
@@ -385,7 +447,13 @@ export class CriKit {
     let cut = false;
     const p = (async () => {
       const s = open(req, { timeoutMs: this.ctx.deadlineMs() });
-      const timer = setTimeout(() => { cut = true; s.cancel(); }, Math.min(limitMs, this.ctx.deadlineMs()));
+      const timer = setTimeout(
+        () => {
+          cut = true;
+          s.cancel();
+        },
+        Math.min(limitMs, this.ctx.deadlineMs()),
+      );
       try {
         for await (const x of s) items.push(x);
       } catch (e) {
@@ -397,8 +465,9 @@ export class CriKit {
     })();
     const tracked = this.ctx.track(rpc, req, p, rpcError);
     return tracked.then((msgs) => {
-      if (cut) fail(`${rpc} sent ${msgs.length} message(s) but did not end the stream within ${limitMs} ms`, { rule: RULES.eof, call: tracked, actual: msgs.length });
-      const empty = msgs.findIndex((m) => !((m as Record<string, unknown[]>)[key]?.length));
+      if (cut)
+        fail(`${rpc} sent ${msgs.length} message(s) but did not end the stream within ${limitMs} ms`, { rule: RULES.eof, call: tracked, actual: msgs.length });
+      const empty = msgs.findIndex((m) => !(m as Record<string, unknown[]>)[key]?.length);
       if (empty >= 0) fail(`message ${empty + 1} of ${msgs.length} of ${rpc} has no items in ${key}`, { rule: RULES.nonEmpty, call: tracked });
       return msgs;
     });
@@ -410,13 +479,21 @@ export const flat = <T, K extends string>(msgs: Array<Record<K, T[]>>, key: K): 
 
 /** The call must succeed or fail with one of `codes`. */
 export async function expectOkOr(p: Promise<unknown>, codes: string | string[], { rule, what }: Expect): Promise<void> {
-  try { await p; } catch { await expectCode(p, codes, { rule, what }); }
+  try {
+    await p;
+  } catch {
+    await expectCode(p, codes, { rule, what });
+  }
 }
 
 /** The call must fail (with any code: the CRI names none for it). `created` registers cleanup of what a wrong success made. */
 export async function expectRefused<T>(p: Promise<T>, { rule, what = 'the call', created }: Expect & { created?: (v: T) => void }): Promise<void> {
   let v: T;
-  try { v = await p; } catch { return; }
+  try {
+    v = await p;
+  } catch {
+    return;
+  }
   created?.(v);
   fail(`${what} succeeded; expected the runtime to refuse it`, { rule, call: p, expected: 'an error', actual: 'OK' });
 }
@@ -430,7 +507,12 @@ export const short = (id: string) => id.slice(0, 13);
  */
 export async function expectNotFound(p: Promise<unknown>, { rule: errorRule, what }: Partial<Expect> = {}): Promise<void> {
   let ok = false;
-  try { await p; ok = true; } catch { /* checked below */ }
+  try {
+    await p;
+    ok = true;
+  } catch {
+    /* checked below */
+  }
   if (ok && errorRule) await expectCode(p, 'NOT_FOUND', { rule: errorRule, what });
   await expectCode(p, 'NOT_FOUND', { rule: RULES.notFound, what });
 }

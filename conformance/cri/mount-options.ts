@@ -20,13 +20,17 @@ const REPORT_RULE = 'cri.container-status.mounts';
 async function requireMountOptions(k: CriKit): Promise<void> {
   const st = await expectOk(k.runtime.status({}), { rule: RULES.statusAnswers });
   if (st.features?.mountOptions !== true) {
-    k.ctx.notApplicable(`the runtime does not advertise RuntimeFeatures.mount_options in Status (features: ${JSON.stringify(st.features ?? null)}); kubelet 1.37 rejects pods with bindMountOptions on its node instead of sending them`);
+    k.ctx.notApplicable(
+      `the runtime does not advertise RuntimeFeatures.mount_options in Status (features: ${JSON.stringify(st.features ?? null)}); kubelet 1.37 rejects pods with bindMountOptions on its node instead of sending them`,
+    );
   }
 }
 
 export const mountOptionCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.mounts.mount-options.noexec', rpc: 'ContainerStatus', name: 'A mount with mount_options noexec,nosuid,nodev refuses to execute its files, and ContainerStatus reports the options',
+    id: 'cri.mounts.mount-options.noexec',
+    rpc: 'ContainerStatus',
+    name: 'A mount with mount_options noexec,nosuid,nodev refuses to execute its files, and ContainerStatus reports the options',
     rules: [RULES.statusAnswers, ...POD, ...RUN, ...EXIT, NOEXEC_RULE, REPORT_RULE, FEATURE_RULE],
     async run(k) {
       await requireMountOptions(k);
@@ -36,15 +40,29 @@ export const mountOptionCases: CaseDef<CriEnv>[] = [
       chmodSync(script, 0o755);
       const pod = await k.sandbox();
       const options = ['noexec', 'nosuid', 'nodev'];
-      const mounts = [{ containerPath: '/mnt/opts', hostPath: dir, mountOptions: options }, { containerPath: '/mnt/plain', hostPath: dir }];
+      const mounts = [
+        { containerPath: '/mnt/opts', hostPath: dir, mountOptions: options },
+        { containerPath: '/mnt/plain', hostPath: dir },
+      ];
       const id = await k.run(pod, 'opts', ['sh', '-c', '/mnt/plain/run.sh; /mnt/opts/run.sh; echo "exec-status=$?"; sh /mnt/opts/run.sh'], { mounts } as never);
       const st = await k.waitExited(id);
-      const stdout = k.logLines(st.logPath).map(parseLogLine).filter((l) => l?.stream === 'stdout').map((l) => l!.text);
+      const stdout = k
+        .logLines(st.logPath)
+        .map(parseLogLine)
+        .filter((l) => l?.stream === 'stdout')
+        .map((l) => l!.text);
       expectEqual(stdout[0], 'ran', { rule: NOEXEC_RULE, what: 'output of /mnt/plain/run.sh (the same file through a mount without options)' });
-      expectTrue(stdout.includes('exec-status=126'), `executing /mnt/opts/run.sh through the noexec mount did not fail with 126 (Permission denied); stdout: ${JSON.stringify(stdout)}`, { rule: NOEXEC_RULE, actual: stdout });
+      expectTrue(
+        stdout.includes('exec-status=126'),
+        `executing /mnt/opts/run.sh through the noexec mount did not fail with 126 (Permission denied); stdout: ${JSON.stringify(stdout)}`,
+        { rule: NOEXEC_RULE, actual: stdout },
+      );
       expectEqual(stdout.at(-1), 'ran', { rule: NOEXEC_RULE, what: 'output of `sh /mnt/opts/run.sh` (reading a script from a noexec mount is allowed)' });
       const m = st.mounts.find((x) => x.containerPath === '/mnt/opts');
-      expectTrue(m, `ContainerStatus.mounts has no /mnt/opts: ${JSON.stringify(st.mounts.map((x) => x.containerPath))}`, { rule: REPORT_RULE, call: k.ctx.lastCall });
+      expectTrue(m, `ContainerStatus.mounts has no /mnt/opts: ${JSON.stringify(st.mounts.map((x) => x.containerPath))}`, {
+        rule: REPORT_RULE,
+        call: k.ctx.lastCall,
+      });
       expectEqual([...m.mountOptions].sort(), [...options].sort(), { rule: REPORT_RULE, what: 'mounts[/mnt/opts].mount_options', call: k.ctx.lastCall });
     },
   }),

@@ -20,13 +20,20 @@ const SCRIPT = [...POD, ...RUN, ...EXIT];
 async function runScript(k: CriKit, pod: Pod, name: string, script: string, mounts: unknown[]) {
   const id = await k.run(pod, name, ['sh', '-c', script], { mounts } as never);
   const st = await k.waitExited(id);
-  const stdout = k.logLines(st.logPath).map(parseLogLine).filter((l) => l?.stream === 'stdout').map((l) => l!.text).join('\n');
+  const stdout = k
+    .logLines(st.logPath)
+    .map(parseLogLine)
+    .filter((l) => l?.stream === 'stdout')
+    .map((l) => l!.text)
+    .join('\n');
   return { exitCode: st.exitCode, stdout, status: st };
 }
 
 export const mountCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.mounts.host-path.read', rpc: 'CreateContainer', name: 'A container reads a file of a host path mounted into it',
+    id: 'cri.mounts.host-path.read',
+    rpc: 'CreateContainer',
+    name: 'A container reads a file of a host path mounted into it',
     rules: [...SCRIPT, MOUNT_RULE],
     async run(k) {
       const dir = k.hostDir();
@@ -38,7 +45,9 @@ export const mountCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.mounts.host-path.write', rpc: 'CreateContainer', name: 'A file a container writes into a mounted host path is on the host',
+    id: 'cri.mounts.host-path.write',
+    rpc: 'CreateContainer',
+    name: 'A file a container writes into a mounted host path is on the host',
     rules: [...SCRIPT, MOUNT_RULE],
     async run(k) {
       const dir = k.hostDir();
@@ -51,7 +60,9 @@ export const mountCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.mounts.file', rpc: 'CreateContainer', name: 'A single host file mounted at a path is readable there',
+    id: 'cri.mounts.file',
+    rpc: 'CreateContainer',
+    name: 'A single host file mounted at a path is readable there',
     rules: [...SCRIPT, MOUNT_RULE],
     async run(k) {
       const dir = k.hostDir();
@@ -64,21 +75,30 @@ export const mountCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.mounts.readonly', rpc: 'CreateContainer', name: 'A read-only mount refuses writes and leaves the host path unchanged',
+    id: 'cri.mounts.readonly',
+    rpc: 'CreateContainer',
+    name: 'A read-only mount refuses writes and leaves the host path unchanged',
     rules: [...SCRIPT, RO_RULE],
     async run(k) {
       const dir = k.hostDir();
       writeFileSync(join(dir, 'keep.txt'), 'original\n');
       const pod = await k.sandbox();
-      const r = await runScript(k, pod, 'ro', 'cat /mnt/ro/keep.txt; echo changed > /mnt/ro/keep.txt || echo write-refused; touch /mnt/ro/new.txt || echo create-refused',
-        [{ containerPath: '/mnt/ro', hostPath: dir, readonly: true }]);
+      const r = await runScript(
+        k,
+        pod,
+        'ro',
+        'cat /mnt/ro/keep.txt; echo changed > /mnt/ro/keep.txt || echo write-refused; touch /mnt/ro/new.txt || echo create-refused',
+        [{ containerPath: '/mnt/ro', hostPath: dir, readonly: true }],
+      );
       expectEqual(r.stdout.split('\n'), ['original', 'write-refused', 'create-refused'], { rule: RO_RULE, what: 'output of the read and the two writes' });
       expectEqual(readFileSync(join(dir, 'keep.txt'), 'utf8'), 'original\n', { rule: RO_RULE, what: 'the host file after the write attempt' });
       expectTrue(!existsSync(join(dir, 'new.txt')), 'the container created new.txt through a read-only mount', { rule: RO_RULE });
     },
   }),
   c({
-    id: 'cri.mounts.shared', rpc: 'CreateContainer', name: 'Two containers of a sandbox mounting the same host path see each other\'s files',
+    id: 'cri.mounts.shared',
+    rpc: 'CreateContainer',
+    name: "Two containers of a sandbox mounting the same host path see each other's files",
     rules: [...SCRIPT, MOUNT_RULE],
     async run(k) {
       const dir = k.hostDir();
@@ -91,26 +111,47 @@ export const mountCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.mounts.missing-host-path', rpc: 'CreateContainer', name: 'A mount of a host path that does not exist is an error; the path is not created', tags: ['Optional'],
+    id: 'cri.mounts.missing-host-path',
+    rpc: 'CreateContainer',
+    name: 'A mount of a host path that does not exist is an error; the path is not created',
+    tags: ['Optional'],
     rules: [...POD, 'cri.mount.host-path-missing'],
     async run(k) {
       const dir = join(k.hostDir(), 'not', 'there', 'yet');
       const pod = await k.sandbox();
       const rule = 'cri.mount.host-path-missing';
-      const p = k.runtime.createContainer({ podSandboxId: pod.id, config: k.containerConfig('mk', ['true'], { mounts: [{ containerPath: '/mnt/new', hostPath: dir }] }), sandboxConfig: pod.config });
-      const id = await p.then((r) => r.containerId, () => undefined);
+      const p = k.runtime.createContainer({
+        podSandboxId: pod.id,
+        config: k.containerConfig('mk', ['true'], { mounts: [{ containerPath: '/mnt/new', hostPath: dir }] }),
+        sandboxConfig: pod.config,
+      });
+      const id = await p.then(
+        (r) => r.containerId,
+        () => undefined,
+      );
       if (id) {
         k.trackContainer(id);
         const s = k.runtime.startContainer({ containerId: id });
-        if (await s.then(() => true, () => false)) {
-          fail(`a container mounting the missing host path ${dir} was created and started${existsSync(dir) ? ': the runtime created the directory' : ''}`, { rule, call: s });
+        if (
+          await s.then(
+            () => true,
+            () => false,
+          )
+        ) {
+          fail(`a container mounting the missing host path ${dir} was created and started${existsSync(dir) ? ': the runtime created the directory' : ''}`, {
+            rule,
+            call: s,
+          });
         }
       }
       expectTrue(!existsSync(dir), `the runtime refused the mount but created ${dir}`, { rule });
     },
   }),
   c({
-    id: 'cri.mounts.status', rpc: 'ContainerStatus', name: 'ContainerStatus reports the container\'s mounts', tags: ['Optional'],
+    id: 'cri.mounts.status',
+    rpc: 'ContainerStatus',
+    name: "ContainerStatus reports the container's mounts",
+    tags: ['Optional'],
     rules: [...POD, ...CREATE, RULES.statusOk, 'cri.container-status.mounts'],
     async run(k) {
       const dir = k.hostDir();
@@ -128,7 +169,10 @@ export const mountCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.mounts.host-path.symlink', rpc: 'CreateContainer', name: 'A host path that is a symbolic link mounts the link\'s target', tags: ['Optional'],
+    id: 'cri.mounts.host-path.symlink',
+    rpc: 'CreateContainer',
+    name: "A host path that is a symbolic link mounts the link's target",
+    tags: ['Optional'],
     rules: [...SCRIPT, 'cri.mount.host-path-symlink'],
     async run(k) {
       const dir = k.hostDir();

@@ -32,12 +32,19 @@ async function output(k: CriKit, pod: Pod, script: string, rule: string): Promis
   const id = await k.run(pod, 'probe', ['sh', '-c', script]);
   const st = await k.waitExited(id);
   expectEqual(st.exitCode, 0, { rule, what: `exit code of \`${script}\``, call: k.ctx.lastCall });
-  return k.logLines(st.logPath).map(parseLogLine).filter((l) => l?.stream === 'stdout').map((l) => l!.text).join('\n');
+  return k
+    .logLines(st.logPath)
+    .map(parseLogLine)
+    .filter((l) => l?.stream === 'stdout')
+    .map((l) => l!.text)
+    .join('\n');
 }
 
 export const networkCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.network.sandbox-ip', rpc: 'PodSandboxStatus', name: 'A ready sandbox reports its IP address',
+    id: 'cri.network.sandbox-ip',
+    rpc: 'PodSandboxStatus',
+    name: 'A ready sandbox reports its IP address',
     rules: POD_IP,
     async run(k) {
       const pod = await k.sandbox();
@@ -45,7 +52,9 @@ export const networkCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.network.distinct-ips', rpc: 'PodSandboxStatus', name: 'Two sandboxes get different IP addresses',
+    id: 'cri.network.distinct-ips',
+    rpc: 'PodSandboxStatus',
+    name: 'Two sandboxes get different IP addresses',
     rules: [...POD_IP, 'cri.namespace.network-pod'],
     async run(k) {
       const [a, b] = await Promise.all([k.sandbox(), k.sandbox()]);
@@ -54,33 +63,49 @@ export const networkCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.network.localhost-shared', rpc: 'RunPodSandbox', name: 'Containers of one sandbox share the network namespace: one reaches the other on 127.0.0.1',
+    id: 'cri.network.localhost-shared',
+    rpc: 'RunPodSandbox',
+    name: 'Containers of one sandbox share the network namespace: one reaches the other on 127.0.0.1',
     rules: [...POD, ...RUN, RULES.execOk, 'cri.namespace.network-pod'],
     async run(k) {
       const pod = await k.sandbox();
       await k.run(pod, 'web', ['sh', '-c', WEB]);
       const client = await k.sleeper(pod, 'client');
-      const r = await k.sh(client, 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do wget -qO- http://127.0.0.1:8080/ && exit 0; sleep 0.5; done; exit 1', 20);
+      const r = await k.sh(
+        client,
+        'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do wget -qO- http://127.0.0.1:8080/ && exit 0; sleep 0.5; done; exit 1',
+        20,
+      );
       const rule = 'cri.namespace.network-pod';
-      expectEqual(r.exitCode, 0, { rule, what: `exit code of wget http://127.0.0.1:8080/ in the other container (stderr ${JSON.stringify(r.stderr.slice(0, 200))})`, call: k.ctx.lastCall });
+      expectEqual(r.exitCode, 0, {
+        rule,
+        what: `exit code of wget http://127.0.0.1:8080/ in the other container (stderr ${JSON.stringify(r.stderr.slice(0, 200))})`,
+        call: k.ctx.lastCall,
+      });
       expectEqual(r.stdout.trim(), 'triad-web-ok', { rule, what: 'body served by the first container', call: k.ctx.lastCall });
     },
   }),
   c({
-    id: 'cri.network.dns-config', rpc: 'RunPodSandbox', name: 'The sandbox DNS config (servers, searches, options) is the container\'s /etc/resolv.conf',
+    id: 'cri.network.dns-config',
+    rpc: 'RunPodSandbox',
+    name: "The sandbox DNS config (servers, searches, options) is the container's /etc/resolv.conf",
     rules: [...OUTPUT, 'cri.pod-sandbox-config.dns-config'],
     async run(k) {
-      const pod = await k.sandbox({ dnsConfig: { servers: ['10.0.0.10', '10.0.0.11'], searches: ['triad.test', 'svc.triad.test'], options: ['ndots:5', 'timeout:2'] } });
+      const pod = await k.sandbox({
+        dnsConfig: { servers: ['10.0.0.10', '10.0.0.11'], searches: ['triad.test', 'svc.triad.test'], options: ['ndots:5', 'timeout:2'] },
+      });
       const rule = 'cri.pod-sandbox-config.dns-config';
       const text = await output(k, pod, 'cat /etc/resolv.conf', rule);
       const lines = text.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
-            for (const want of ['nameserver 10.0.0.10', 'nameserver 10.0.0.11', 'search triad.test svc.triad.test', 'options ndots:5 timeout:2']) {
+      for (const want of ['nameserver 10.0.0.10', 'nameserver 10.0.0.11', 'search triad.test svc.triad.test', 'options ndots:5 timeout:2']) {
         expectTrue(lines.includes(want), `/etc/resolv.conf has no line "${want}"`, { rule, actual: text });
       }
     },
   }),
   c({
-    id: 'cri.network.hostname', rpc: 'RunPodSandbox', name: 'The container\'s hostname is the sandbox hostname',
+    id: 'cri.network.hostname',
+    rpc: 'RunPodSandbox',
+    name: "The container's hostname is the sandbox hostname",
     rules: [...OUTPUT, 'cri.pod-sandbox-config.hostname'],
     async run(k) {
       const hostname = `triad-host-${k.env.runId}-${k.ctx.seq}`;
@@ -90,19 +115,30 @@ export const networkCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.network.host-network', rpc: 'RunPodSandbox', name: 'A sandbox on the host network reports that namespace mode, and its containers have the node\'s hostname',
+    id: 'cri.network.host-network',
+    rpc: 'RunPodSandbox',
+    name: "A sandbox on the host network reports that namespace mode, and its containers have the node's hostname",
     rules: [...OUTPUT, RULES.sandboxStatusOk, 'cri.pod-sandbox-status.namespaces', 'cri.namespace.network-node'],
     async run(k) {
-      const pod = await k.sandbox({ hostname: '', linux: { securityContext: { namespaceOptions: { network: NamespaceMode.NODE, pid: NamespaceMode.POD, ipc: NamespaceMode.POD } } } });
+      const pod = await k.sandbox({
+        hostname: '',
+        linux: { securityContext: { namespaceOptions: { network: NamespaceMode.NODE, pid: NamespaceMode.POD, ipc: NamespaceMode.POD } } },
+      });
       const p = k.runtime.podSandboxStatus({ podSandboxId: pod.id });
       const ns = (await expectOk(p, { rule: RULES.sandboxStatusOk })).status?.linux?.namespaces?.options;
-      expectEqual(NamespaceMode[ns?.network ?? -1], 'NODE', { rule: 'cri.pod-sandbox-status.namespaces', what: 'status.linux.namespaces.options.network', call: p });
+      expectEqual(NamespaceMode[ns?.network ?? -1], 'NODE', {
+        rule: 'cri.pod-sandbox-status.namespaces',
+        what: 'status.linux.namespaces.options.network',
+        call: p,
+      });
       const rule = 'cri.namespace.network-node';
       expectEqual((await output(k, pod, 'hostname', rule)).trim(), k.env.nodeHostname, { rule, what: 'output of `hostname`' });
     },
   }),
   c({
-    id: 'cri.network.host-port', rpc: 'RunPodSandbox', name: 'A hostPort mapping forwards the host port to the container port',
+    id: 'cri.network.host-port',
+    rpc: 'RunPodSandbox',
+    name: 'A hostPort mapping forwards the host port to the container port',
     rules: [...POD, ...RUN, 'cri.port-mapping.forwards'],
     async run(k) {
       const hostPort = 40_000 + Math.floor(Math.random() * 10_000);
@@ -122,12 +158,16 @@ export const networkCases: CaseDef<CriEnv>[] = [
         if (Date.now() > deadline) break;
         await sleep(250);
       }
-      fail(`GET http://${addr}:${hostPort}/ did not reach the container listening on 8080 (last: ${last})${k.env.opts.hostPortAddress ? '' : '; if host ports answer on another address here (e.g. the CNI bridge gateway), give it with --hostport-address'}`,
-        { rule: 'cri.port-mapping.forwards' });
+      fail(
+        `GET http://${addr}:${hostPort}/ did not reach the container listening on 8080 (last: ${last})${k.env.opts.hostPortAddress ? '' : '; if host ports answer on another address here (e.g. the CNI bridge gateway), give it with --hostport-address'}`,
+        { rule: 'cri.port-mapping.forwards' },
+      );
     },
   }),
   c({
-    id: 'cri.network.host-port-zero', rpc: 'RunPodSandbox', name: 'A port mapping with host_port 0 is accepted: the sandbox runs without a host port',
+    id: 'cri.network.host-port-zero',
+    rpc: 'RunPodSandbox',
+    name: 'A port mapping with host_port 0 is accepted: the sandbox runs without a host port',
     rules: [...POD, RULES.sandboxStatusOk, 'cri.port-mapping.host-port-zero'],
     async run(k) {
       const rule = 'cri.port-mapping.host-port-zero';

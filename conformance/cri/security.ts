@@ -12,11 +12,21 @@ const c = defineCases(CriKit, 'cri.Security');
 const CAP = { CHOWN: 0, NET_ADMIN: 12, NET_RAW: 13, SYS_ADMIN: 21, SYS_MODULE: 16, SYS_TIME: 25 } as const;
 
 /** Run `script` in a fresh sandbox (with `sandboxSc` as its security context) and answer its stdout lines. */
-async function outputOf(k: CriKit, script: string, securityContext: Record<string, unknown>, rule: string, sandboxSc?: Record<string, unknown>): Promise<string[]> {
+async function outputOf(
+  k: CriKit,
+  script: string,
+  securityContext: Record<string, unknown>,
+  rule: string,
+  sandboxSc?: Record<string, unknown>,
+): Promise<string[]> {
   const pod = await k.sandbox(sandboxSc ? { linux: { securityContext: sandboxSc } } : {});
   const id = await k.run(pod, 'probe', ['sh', '-c', script], { linux: { securityContext } } as never);
   const st = await k.waitExited(id);
-  const out = k.logLines(st.logPath).map(parseLogLine).filter((l) => l?.stream === 'stdout').map((l) => l!.text);
+  const out = k
+    .logLines(st.logPath)
+    .map(parseLogLine)
+    .filter((l) => l?.stream === 'stdout')
+    .map((l) => l!.text);
   if (st.exitCode !== 0) fail(`\`${script}\` exited ${st.exitCode} (stdout ${JSON.stringify(out)})`, { rule, actual: out });
   return out;
 }
@@ -34,8 +44,15 @@ const has = (mask: bigint, bit: number) => ((mask >> BigInt(bit)) & 1n) === 1n;
 /** CreateContainer with `securityContext` fails, or StartContainer of what it created does: the runtime refused. */
 async function refusedToRun(k: CriKit, name: string, securityContext: Record<string, unknown>, rule: string, what: string): Promise<void> {
   const pod = await k.sandbox();
-  const p = k.runtime.createContainer({ podSandboxId: pod.id, config: k.containerConfig(name, ['id'], { linux: { securityContext } } as never), sandboxConfig: pod.config });
-  const id = await p.then((r) => r.containerId, () => undefined);
+  const p = k.runtime.createContainer({
+    podSandboxId: pod.id,
+    config: k.containerConfig(name, ['id'], { linux: { securityContext } } as never),
+    sandboxConfig: pod.config,
+  });
+  const id = await p.then(
+    (r) => r.containerId,
+    () => undefined,
+  );
   if (!id) return;
   k.trackContainer(id);
   await expectRefused(k.runtime.startContainer({ containerId: id }), { rule, what: `CreateContainer and StartContainer of ${what}` });
@@ -43,7 +60,9 @@ async function refusedToRun(k: CriKit, name: string, securityContext: Record<str
 
 export const securityCases: CaseDef<CriEnv>[] = [
   c({
-    id: 'cri.security.run-as-user', rpc: 'CreateContainer', name: 'run_as_user sets the process\'s uid',
+    id: 'cri.security.run-as-user',
+    rpc: 'CreateContainer',
+    name: "run_as_user sets the process's uid",
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.run-as-user'],
     async run(k) {
       const rule = 'cri.security.run-as-user';
@@ -52,7 +71,9 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.run-as-group', rpc: 'CreateContainer', name: 'run_as_group sets the process\'s primary gid',
+    id: 'cri.security.run-as-group',
+    rpc: 'CreateContainer',
+    name: "run_as_group sets the process's primary gid",
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.run-as-group'],
     async run(k) {
       const rule = 'cri.security.run-as-group';
@@ -61,7 +82,9 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.supplemental-groups', rpc: 'CreateContainer', name: 'supplemental_groups are the process\'s additional groups',
+    id: 'cri.security.supplemental-groups',
+    rpc: 'CreateContainer',
+    name: "supplemental_groups are the process's additional groups",
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.supplemental-groups'],
     async run(k) {
       const rule = 'cri.security.supplemental-groups';
@@ -73,7 +96,9 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.run-as-username', rpc: 'CreateContainer', name: 'run_as_username runs the process as that user of the image',
+    id: 'cri.security.run-as-username',
+    rpc: 'CreateContainer',
+    name: 'run_as_username runs the process as that user of the image',
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.run-as-username'],
     async run(k) {
       const rule = 'cri.security.run-as-username';
@@ -82,32 +107,51 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.readonly-rootfs', rpc: 'CreateContainer', name: 'readonly_rootfs refuses writes to the root filesystem but not to a writable mount',
+    id: 'cri.security.readonly-rootfs',
+    rpc: 'CreateContainer',
+    name: 'readonly_rootfs refuses writes to the root filesystem but not to a writable mount',
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.readonly-rootfs'],
     async run(k) {
       const dir = k.hostDir();
       const pod = await k.sandbox();
-      const id = await k.run(pod, 'ro', ['sh', '-c', 'touch /triad-rootfs-file && echo rootfs-written || echo rootfs-refused; echo ok > /scratch/f && echo mount-written'],
-        { linux: { securityContext: { readonlyRootfs: true } }, mounts: [{ containerPath: '/scratch', hostPath: dir }] } as never);
+      const id = await k.run(
+        pod,
+        'ro',
+        ['sh', '-c', 'touch /triad-rootfs-file && echo rootfs-written || echo rootfs-refused; echo ok > /scratch/f && echo mount-written'],
+        { linux: { securityContext: { readonlyRootfs: true } }, mounts: [{ containerPath: '/scratch', hostPath: dir }] } as never,
+      );
       const st = await k.waitExited(id);
-      const out = k.logLines(st.logPath).map(parseLogLine).filter((l) => l?.stream === 'stdout').map((l) => l!.text);
+      const out = k
+        .logLines(st.logPath)
+        .map(parseLogLine)
+        .filter((l) => l?.stream === 'stdout')
+        .map((l) => l!.text);
       expectEqual(out, ['rootfs-refused', 'mount-written'], { rule: 'cri.security.readonly-rootfs', what: 'output of the two writes' });
     },
   }),
   c({
-    id: 'cri.security.default-capabilities', rpc: 'CreateContainer', name: 'A default container is not privileged: no CAP_SYS_ADMIN, CAP_NET_ADMIN or CAP_SYS_MODULE',
+    id: 'cri.security.default-capabilities',
+    rpc: 'CreateContainer',
+    name: 'A default container is not privileged: no CAP_SYS_ADMIN, CAP_NET_ADMIN or CAP_SYS_MODULE',
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.default-capabilities'],
     async run(k) {
       const rule = 'cri.security.default-capabilities';
       const eff = await capEff(k, {}, rule);
       expectTrue(eff !== 0n, 'a root process of a default container has no capabilities at all', { rule, actual: eff.toString(16) });
-      for (const [name, bit] of [['SYS_ADMIN', CAP.SYS_ADMIN], ['NET_ADMIN', CAP.NET_ADMIN], ['SYS_MODULE', CAP.SYS_MODULE], ['SYS_TIME', CAP.SYS_TIME]] as const) {
+      for (const [name, bit] of [
+        ['SYS_ADMIN', CAP.SYS_ADMIN],
+        ['NET_ADMIN', CAP.NET_ADMIN],
+        ['SYS_MODULE', CAP.SYS_MODULE],
+        ['SYS_TIME', CAP.SYS_TIME],
+      ] as const) {
         expectTrue(!has(eff, bit), `CapEff ${eff.toString(16)} has CAP_${name}`, { rule, actual: eff.toString(16) });
       }
     },
   }),
   c({
-    id: 'cri.security.add-capability', rpc: 'CreateContainer', name: 'capabilities.add_capabilities adds CAP_NET_ADMIN',
+    id: 'cri.security.add-capability',
+    rpc: 'CreateContainer',
+    name: 'capabilities.add_capabilities adds CAP_NET_ADMIN',
     rules: [...POD, ...RUN, ...EXIT, 'cri.capability.add'],
     async run(k) {
       const rule = 'cri.capability.add';
@@ -116,7 +160,9 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.drop-capability', rpc: 'CreateContainer', name: 'capabilities.drop_capabilities removes CAP_CHOWN and CAP_NET_RAW',
+    id: 'cri.security.drop-capability',
+    rpc: 'CreateContainer',
+    name: 'capabilities.drop_capabilities removes CAP_CHOWN and CAP_NET_RAW',
     rules: [...POD, ...RUN, ...EXIT, 'cri.capability.drop'],
     async run(k) {
       const rule = 'cri.capability.drop';
@@ -126,7 +172,10 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.non-root-no-capabilities', rpc: 'CreateContainer', name: 'A process running as a non-root user has no effective capabilities', tags: ['Optional'],
+    id: 'cri.security.non-root-no-capabilities',
+    rpc: 'CreateContainer',
+    name: 'A process running as a non-root user has no effective capabilities',
+    tags: ['Optional'],
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.non-root-no-capabilities'],
     async run(k) {
       const rule = 'cri.security.non-root-no-capabilities';
@@ -135,7 +184,9 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.no-new-privs', rpc: 'CreateContainer', name: 'no_new_privs sets the process\'s NoNewPrivs flag',
+    id: 'cri.security.no-new-privs',
+    rpc: 'CreateContainer',
+    name: "no_new_privs sets the process's NoNewPrivs flag",
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.no-new-privs'],
     async run(k) {
       const rule = 'cri.security.no-new-privs';
@@ -144,7 +195,9 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.privileged', rpc: 'CreateContainer', name: 'A privileged container in a privileged sandbox has CAP_SYS_ADMIN',
+    id: 'cri.security.privileged',
+    rpc: 'CreateContainer',
+    name: 'A privileged container in a privileged sandbox has CAP_SYS_ADMIN',
     rules: [...POD, ...RUN, ...EXIT, 'cri.security.privileged'],
     async run(k) {
       const rule = 'cri.security.privileged';
@@ -153,34 +206,55 @@ export const securityCases: CaseDef<CriEnv>[] = [
     },
   }),
   c({
-    id: 'cri.security.sandbox-context-not-inherited', rpc: 'CreateContainer', name: 'A container without a security context of its own does not take its sandbox\'s (run_as_user, readonly_rootfs)',
+    id: 'cri.security.sandbox-context-not-inherited',
+    rpc: 'CreateContainer',
+    name: "A container without a security context of its own does not take its sandbox's (run_as_user, readonly_rootfs)",
     rules: [...POD, ...RUN, ...EXIT, 'cri.sandbox-security.not-for-containers'],
     async run(k) {
       const rule = 'cri.sandbox-security.not-for-containers';
       const out = await outputOf(k, 'id -u; touch /triad-rootfs-file && echo rootfs-writable', {}, rule, { runAsUser: { value: 4321n }, readonlyRootfs: true });
-      expectEqual(out, ['0', 'rootfs-writable'], { rule, what: 'uid and root filesystem of the container (its sandbox runs as 4321 with a read-only root filesystem)' });
+      expectEqual(out, ['0', 'rootfs-writable'], {
+        rule,
+        what: 'uid and root filesystem of the container (its sandbox runs as 4321 with a read-only root filesystem)',
+      });
     },
   }),
   c({
-    id: 'cri.security.sandbox-run-as-group-needs-user', rpc: 'RunPodSandbox', name: 'RunPodSandbox with run_as_group but no run_as_user fails',
+    id: 'cri.security.sandbox-run-as-group-needs-user',
+    rpc: 'RunPodSandbox',
+    name: 'RunPodSandbox with run_as_group but no run_as_user fails',
     rules: ['cri.sandbox-security.run-as-group-needs-user'],
     async run(k) {
       const config = k.podConfig({ linux: { securityContext: { runAsGroup: { value: 5678n } } } });
-      await expectRefused(k.runtime.runPodSandbox({ config }), { rule: 'cri.sandbox-security.run-as-group-needs-user', what: 'RunPodSandbox with run_as_group and no run_as_user', created: (res) => k.trackSandbox(res.podSandboxId, config) });
+      await expectRefused(k.runtime.runPodSandbox({ config }), {
+        rule: 'cri.sandbox-security.run-as-group-needs-user',
+        what: 'RunPodSandbox with run_as_group and no run_as_user',
+        created: (res) => k.trackSandbox(res.podSandboxId, config),
+      });
     },
   }),
   c({
-    id: 'cri.security.run-as-group-needs-user', rpc: 'CreateContainer', name: 'A container with run_as_group but neither run_as_user nor run_as_username does not run',
+    id: 'cri.security.run-as-group-needs-user',
+    rpc: 'CreateContainer',
+    name: 'A container with run_as_group but neither run_as_user nor run_as_username does not run',
     rules: [...POD, 'cri.security.run-as-group-needs-user'],
     async run(k) {
       await refusedToRun(k, 'grp', { runAsGroup: { value: 5678n } }, 'cri.security.run-as-group-needs-user', 'a container with run_as_group and no user');
     },
   }),
   c({
-    id: 'cri.security.run-as-username-missing', rpc: 'CreateContainer', name: 'A container whose run_as_username the image does not have does not run',
+    id: 'cri.security.run-as-username-missing',
+    rpc: 'CreateContainer',
+    name: 'A container whose run_as_username the image does not have does not run',
     rules: [...POD, 'cri.security.run-as-username-missing'],
     async run(k) {
-      await refusedToRun(k, 'ghost', { runAsUsername: `triad-no-such-user-${k.ctx.seq}` }, 'cri.security.run-as-username-missing', 'a container running as a user the image lacks');
+      await refusedToRun(
+        k,
+        'ghost',
+        { runAsUsername: `triad-no-such-user-${k.ctx.seq}` },
+        'cri.security.run-as-username-missing',
+        'a container running as a user the image lacks',
+      );
     },
   }),
 ];

@@ -15,9 +15,7 @@ import { containerCases } from './container.js';
 import { eventCases } from './events.js';
 import { execCases } from './exec.js';
 import { imageCases } from './images.js';
-import {
-  CRI_RPCS, DEFAULT_TEST_IMAGES, RUN_LABEL, gone, isUnimplemented, rpcCap, short, type CriEnv, type CriSuiteOptions, type ScratchImage,
-} from './kit.js';
+import { CRI_RPCS, DEFAULT_TEST_IMAGES, RUN_LABEL, gone, isUnimplemented, rpcCap, short, type CriEnv, type CriSuiteOptions, type ScratchImage } from './kit.js';
 import { logCases } from './logs.js';
 import { mountOptionCases } from './mount-options.js';
 import { mountCases } from './mounts.js';
@@ -33,9 +31,22 @@ import { streamingCases } from './streaming.js';
 export { type CriEnv, type CriSuiteOptions } from './kit.js';
 
 export const criCases = [
-  ...runtimeCases, ...sandboxCases, ...containerCases, ...execCases, ...logCases, ...imageCases, ...networkCases,
-  ...mountCases, ...securityCases, ...resourceCases, ...statsCases, ...eventCases, ...checkpointCases,
-  ...mountOptionCases, ...podCheckpointCases, ...streamingCases,
+  ...runtimeCases,
+  ...sandboxCases,
+  ...containerCases,
+  ...execCases,
+  ...logCases,
+  ...imageCases,
+  ...networkCases,
+  ...mountCases,
+  ...securityCases,
+  ...resourceCases,
+  ...statsCases,
+  ...eventCases,
+  ...checkpointCases,
+  ...mountOptionCases,
+  ...podCheckpointCases,
+  ...streamingCases,
 ];
 
 const describe = (e: unknown) => (e instanceof RpcError ? `${e.codeName}: ${e.details}` : (e as Error).message);
@@ -97,7 +108,11 @@ export function criSuite(opts: CriSuiteOptions): Suite<CriEnv> {
       };
       let scratch: ScratchImage | undefined;
       const teardown = async () => {
-        try { await removeLeftovers(); } catch { /* the runtime may be gone */ }
+        try {
+          await removeLeftovers();
+        } catch {
+          /* the runtime may be gone */
+        }
         // The scratch image goes back to how it was found: absent if the suite pulled it.
         if (scratch && !scratch.presentBefore) await client.image.removeImage({ image: { image: scratch.ref } }).catch(() => undefined);
         client.close();
@@ -107,7 +122,9 @@ export function criSuite(opts: CriSuiteOptions): Suite<CriEnv> {
         await client.waitForReady(Math.min(run.timeoutMs, 10_000));
         const version = await client.runtime.version({ version: 'v1' });
         const facts: Record<string, string> = {
-          endpoint: client.endpoint, runtime: `${version.runtimeName} ${version.runtimeVersion}`, runtimeApiVersion: version.runtimeApiVersion,
+          endpoint: client.endpoint,
+          runtime: `${version.runtimeName} ${version.runtimeVersion}`,
+          runtimeApiVersion: version.runtimeApiVersion,
         };
         if (opts.imageEndpoint) facts.imageEndpoint = opts.imageEndpoint;
 
@@ -119,7 +136,9 @@ export function criSuite(opts: CriSuiteOptions): Suite<CriEnv> {
           try {
             await client.image.pullImage({ image: { image: ref } }, { timeoutMs: Math.max(run.timeoutMs, 120_000) });
           } catch (e) {
-            throw new Error(`test image ${ref} is not on the node and cannot be pulled (${describe(e)}); give images the runtime can pull offline with --test-image`);
+            throw new Error(
+              `test image ${ref} is not on the node and cannot be pulled (${describe(e)}); give images the runtime can pull offline with --test-image`,
+            );
           }
           const after = await client.image.imageStatus({ image: { image: ref } });
           if (!after.image?.id) throw new Error(`test image ${ref} was pulled but ImageStatus does not find it`);
@@ -131,7 +150,8 @@ export function criSuite(opts: CriSuiteOptions): Suite<CriEnv> {
         if (images[1]) {
           try {
             const s = await ensure(images[1]);
-            if (s.id === main.id) scratchProblem = `the second --test-image ${images[1]} is the same image as ${images[0]} (${short(s.id)}): removing it would remove the container image`;
+            if (s.id === main.id)
+              scratchProblem = `the second --test-image ${images[1]} is the same image as ${images[0]} (${short(s.id)}): removing it would remove the container image`;
             else scratch = { ref: images[1], ...s };
           } catch (e) {
             scratchProblem = (e as Error).message;
@@ -172,25 +192,46 @@ export function criSuite(opts: CriSuiteOptions): Suite<CriEnv> {
           ['StreamPodSandboxMetrics', () => probeStream(() => r.streamPodSandboxMetrics({}), barrier)],
           ['StreamImages', () => probeStream(() => client.image.streamImages({ filter: { image: { image: images[0] } } }), imageBarrier)],
         ];
-        await Promise.all(probes.map(async ([rpc, call]) => {
-          try {
-            await call();
-            caps.add(rpcCap(rpc));
-          } catch (e) {
-            if (isUnimplemented(e)) unimplemented.set(rpc, (e as RpcError).details);
-            else caps.add(rpcCap(rpc)); // answered (NOT_FOUND for the unknown id, …): implemented
-          }
-        }));
+        await Promise.all(
+          probes.map(async ([rpc, call]) => {
+            try {
+              await call();
+              caps.add(rpcCap(rpc));
+            } catch (e) {
+              if (isUnimplemented(e)) unimplemented.set(rpc, (e as RpcError).details);
+              else caps.add(rpcCap(rpc)); // answered (NOT_FOUND for the unknown id, …): implemented
+            }
+          }),
+        );
         if (unimplemented.size) facts.unimplemented = [...unimplemented.keys()].sort().join(', ');
         const service = (rpc: string) => (rpc === 'StreamImages' ? 'ImageService' : 'RuntimeService');
-        const rpcNotes = Object.fromEntries([...unimplemented].map(([rpc, msg]) => [`${service(rpc)}/${rpc}`, `UNIMPLEMENTED at setup (${msg}); its cases are not applicable`]));
+        const rpcNotes = Object.fromEntries(
+          [...unimplemented].map(([rpc, msg]) => [`${service(rpc)}/${rpc}`, `UNIMPLEMENTED at setup (${msg}); its cases are not applicable`]),
+        );
 
         const env: CriEnv = {
-          opts, client, runId: run.runId, prefix: run.prefix, workDir, image: images[0], imageId: main.id, scratch, scratchProblem,
-          version, capabilities: caps, unimplemented, nodeHostname: hostname(), unknownId, has: (c) => caps.has(c),
+          opts,
+          client,
+          runId: run.runId,
+          prefix: run.prefix,
+          workDir,
+          image: images[0],
+          imageId: main.id,
+          scratch,
+          scratchProblem,
+          version,
+          capabilities: caps,
+          unimplemented,
+          nodeHostname: hostname(),
+          unknownId,
+          has: (c) => caps.has(c),
         };
         return {
-          env, capabilities: caps, facts, teardown, rpcNotes,
+          env,
+          capabilities: caps,
+          facts,
+          teardown,
+          rpcNotes,
           explain: (c) => {
             const rpc = c.replace(/^cri:/, '');
             const msg = unimplemented.get(rpc);

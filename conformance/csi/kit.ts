@@ -5,11 +5,20 @@
 import { mkdirSync, readdirSync, rmdirSync, lstatSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ControllerDefinition, GroupControllerDefinition, IdentityDefinition, NodeDefinition,
-  ControllerServiceCapability_RPC_Type as CtrlCap, GroupControllerServiceCapability_RPC_Type as GroupCap,
-  NodeServiceCapability_RPC_Type as NodeCap, PluginCapability_Service_Type as ServiceCap,
-  PluginCapability_VolumeExpansion_Type as ExpansionCap, VolumeCapability_AccessMode_Mode as Mode,
-  type CreateVolumeRequest, type Snapshot, type Volume, type VolumeCapability,
+  ControllerDefinition,
+  GroupControllerDefinition,
+  IdentityDefinition,
+  NodeDefinition,
+  ControllerServiceCapability_RPC_Type as CtrlCap,
+  GroupControllerServiceCapability_RPC_Type as GroupCap,
+  NodeServiceCapability_RPC_Type as NodeCap,
+  PluginCapability_Service_Type as ServiceCap,
+  PluginCapability_VolumeExpansion_Type as ExpansionCap,
+  VolumeCapability_AccessMode_Mode as Mode,
+  type CreateVolumeRequest,
+  type Snapshot,
+  type Volume,
+  type VolumeCapability,
 } from '../../interfaces/gen/csi/csi.js';
 import { CsiClient } from '../../interfaces/csi/client.js';
 import type { PromiseClient } from '../../interfaces/grpc/client.js';
@@ -81,8 +90,10 @@ export { CtrlCap, NodeCap, ServiceCap, GroupCap, ExpansionCap, GiB };
 export function explainCapability(c: string): string {
   const [kind, name] = c.split(':');
   const where: Record<string, string> = {
-    plugin: 'plugin capability (GetPluginCapabilities)', expansion: 'volume expansion capability (GetPluginCapabilities)',
-    controller: 'controller capability (ControllerGetCapabilities)', node: 'node capability (NodeGetCapabilities)',
+    plugin: 'plugin capability (GetPluginCapabilities)',
+    expansion: 'volume expansion capability (GetPluginCapabilities)',
+    controller: 'controller capability (ControllerGetCapabilities)',
+    node: 'node capability (NodeGetCapabilities)',
     group: 'group controller capability (GroupControllerGetCapabilities)',
   };
   return `the plugin does not advertise ${where[kind] ?? kind} ${name}`;
@@ -105,7 +116,10 @@ function recording<D extends ServiceDef>(ctx: CaseContext, def: D, client: Promi
   for (const key of Object.keys(def.methods)) {
     const m = def.methods[key];
     const fn = (client as Record<string, (req: unknown, o?: unknown) => unknown>)[key];
-    if (m.requestStream || m.responseStream) { out[key] = fn; continue; }
+    if (m.requestStream || m.responseStream) {
+      out[key] = fn;
+      continue;
+    }
     out[key] = (req: unknown = {}, o?: { timeoutMs?: number }) =>
       ctx.track(`${service}/${m.name}`, req, fn(req, { timeoutMs: ctx.deadlineMs(), ...o }) as Promise<unknown>, rpcError);
   }
@@ -128,13 +142,21 @@ async function settle<T>(fn: () => Promise<T>): Promise<T> {
 
 /** A cleanup tolerating NOT_FOUND: the thing is gone, which is what cleanup wanted. */
 const gone = async (p: Promise<unknown>) => {
-  try { await p; } catch (e) { if (!(e instanceof RpcError && e.codeName === 'NOT_FOUND')) throw e; }
+  try {
+    await p;
+  } catch (e) {
+    if (!(e instanceof RpcError && e.codeName === 'NOT_FOUND')) throw e;
+  }
 };
 
 /** Remove what the suite made under a CO directory: files/symlinks/empty dirs, never through a mount. */
 function removeCoPath(path: string): void {
   let st;
-  try { st = lstatSync(path); } catch { return; }
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
   if (st.isDirectory()) {
     for (const n of readdirSync(path)) removeCoPath(join(path, n));
     rmdirSync(path); // fails (and reports) if something is mounted or left inside
@@ -167,7 +189,10 @@ export class CsiKit implements Clients {
   readonly node: Clients['node'];
   readonly group: Clients['group'];
 
-  constructor(readonly ctx: CaseContext, readonly env: CsiEnv) {
+  constructor(
+    readonly ctx: CaseContext,
+    readonly env: CsiEnv,
+  ) {
     const c = env.client;
     this.identity = recording(ctx, IdentityDefinition, c.identity);
     this.controller = recording(ctx, ControllerDefinition, c.controller);
@@ -175,13 +200,13 @@ export class CsiKit implements Clients {
     this.group = recording(ctx, GroupControllerDefinition, c.groupController);
   }
 
-  has(c: string): boolean { return this.env.capabilities.has(c); }
+  has(c: string): boolean {
+    return this.env.capabilities.has(c);
+  }
 
   /** A volume capability of the suite's access type. */
   cap(mode: Mode = Mode.SINGLE_NODE_WRITER): DeepPartial<VolumeCapability> {
-    return this.env.opts.accessType === 'block'
-      ? { block: {}, accessMode: { mode } }
-      : { mount: { fsType: '', mountFlags: [] }, accessMode: { mode } };
+    return this.env.opts.accessType === 'block' ? { block: {}, accessMode: { mode } } : { mount: { fsType: '', mountFlags: [] }, accessMode: { mode } };
   }
 
   /** A full CreateVolume request with a fresh name; `over` replaces fields. */
@@ -229,8 +254,13 @@ export class CsiKit implements Clients {
   /** ControllerPublishVolume to this node when the plugin has PUBLISH_UNPUBLISH_VOLUME; returns publish_context. */
   async controllerPublish(volumeId: string, readonly = false): Promise<Record<string, string>> {
     if (!this.has(PUBLISH_UNPUBLISH)) return {};
-    const res = await expectOk(this.controller.controllerPublishVolume({ volumeId, nodeId: this.env.nodeId, volumeCapability: this.cap(), readonly }), { rule: RULES.publishOk });
-    this.ctx.cleanup(() => settle(() => gone(this.env.client.controller.controllerUnpublishVolume({ volumeId, nodeId: this.env.nodeId }))), `ControllerUnpublishVolume ${volumeId}`);
+    const res = await expectOk(this.controller.controllerPublishVolume({ volumeId, nodeId: this.env.nodeId, volumeCapability: this.cap(), readonly }), {
+      rule: RULES.publishOk,
+    });
+    this.ctx.cleanup(
+      () => settle(() => gone(this.env.client.controller.controllerUnpublishVolume({ volumeId, nodeId: this.env.nodeId }))),
+      `ControllerUnpublishVolume ${volumeId}`,
+    );
     return res.publishContext;
   }
 
@@ -257,19 +287,35 @@ export class CsiKit implements Clients {
   async stage(volumeId: string, publishContext: Record<string, string>, volumeContext: Record<string, string> = {}, minPathBytes = 0): Promise<string> {
     if (!this.has(STAGE_UNSTAGE)) return '';
     const stagingTargetPath = this.stagingPath(minPathBytes);
-    await expectOk(this.node.nodeStageVolume({ volumeId, stagingTargetPath, volumeCapability: this.cap(), publishContext, volumeContext }), { rule: RULES.stageOk });
+    await expectOk(this.node.nodeStageVolume({ volumeId, stagingTargetPath, volumeCapability: this.cap(), publishContext, volumeContext }), {
+      rule: RULES.stageOk,
+    });
     this.ctx.cleanup(() => settle(() => gone(this.env.client.node.nodeUnstageVolume({ volumeId, stagingTargetPath }))), `NodeUnstageVolume ${volumeId}`);
     return stagingTargetPath;
   }
 
   /** NodePublishVolume with NodeUnpublishVolume registered. */
-  async publish(volumeId: string, p: { stagingTargetPath: string; publishContext: Record<string, string>; volumeContext?: Record<string, string>; readonly?: boolean; targetPath?: string }): Promise<string> {
+  async publish(
+    volumeId: string,
+    p: { stagingTargetPath: string; publishContext: Record<string, string>; volumeContext?: Record<string, string>; readonly?: boolean; targetPath?: string },
+  ): Promise<string> {
     const targetPath = p.targetPath ?? this.targetPath();
-    await expectOk(this.node.nodePublishVolume({
-      volumeId, targetPath, stagingTargetPath: p.stagingTargetPath, volumeCapability: this.cap(), publishContext: p.publishContext,
-      volumeContext: p.volumeContext ?? {}, readonly: p.readonly ?? false,
-    }), { rule: RULES.nodePublishOk });
-    this.ctx.cleanup(() => settle(() => gone(this.env.client.node.nodeUnpublishVolume({ volumeId, targetPath }))), `NodeUnpublishVolume ${volumeId} ${targetPath}`);
+    await expectOk(
+      this.node.nodePublishVolume({
+        volumeId,
+        targetPath,
+        stagingTargetPath: p.stagingTargetPath,
+        volumeCapability: this.cap(),
+        publishContext: p.publishContext,
+        volumeContext: p.volumeContext ?? {},
+        readonly: p.readonly ?? false,
+      }),
+      { rule: RULES.nodePublishOk },
+    );
+    this.ctx.cleanup(
+      () => settle(() => gone(this.env.client.node.nodeUnpublishVolume({ volumeId, targetPath }))),
+      `NodeUnpublishVolume ${volumeId} ${targetPath}`,
+    );
     return targetPath;
   }
 
@@ -289,7 +335,8 @@ export class CsiKit implements Clients {
       const res = await expectOk(this.controller.listVolumes({ maxEntries, startingToken: token }), { rule: RULES.listOk });
       for (const e of res.entries) ids.push(e.volume?.volumeId ?? '');
       if (!res.nextToken) return ids;
-      if (res.nextToken === token) fail(`ListVolumes returned next_token ${JSON.stringify(token)} again: pagination would never end`, { rule: RULES.listPagination });
+      if (res.nextToken === token)
+        fail(`ListVolumes returned next_token ${JSON.stringify(token)} again: pagination would never end`, { rule: RULES.listPagination });
       token = res.nextToken;
     }
     return fail('ListVolumes pagination did not end after 10000 pages', { rule: RULES.listPagination });
@@ -331,10 +378,21 @@ export function checkTopology(segments: Record<string, string>, what: string, ca
   const seen = new Set<string>();
   for (const [key, value] of Object.entries(segments)) {
     const [pre, name] = key.includes('/') ? [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)] : [undefined, key];
-    expectTrue(part.test(name) && (pre === undefined || prefix.test(pre)), `${what} key ${JSON.stringify(key)} is not [prefix/]name of at most 63 characters with alphanumeric ends`, { rule: 'csi.create-volume.topology-key-format', actual: segments, call });
-    expectTrue(part.test(value), `${what} value ${JSON.stringify(value)} of ${key} is not 1 to 63 characters with alphanumeric ends`, { rule: 'csi.create-volume.topology-key-format', actual: segments, call });
-    expectTrue(!seen.has(key.toLowerCase()), `${what} has key ${key} twice (keys are case-insensitive)`, { rule: 'csi.create-volume.topology-key-format', actual: segments, call });
+    expectTrue(
+      part.test(name) && (pre === undefined || prefix.test(pre)),
+      `${what} key ${JSON.stringify(key)} is not [prefix/]name of at most 63 characters with alphanumeric ends`,
+      { rule: 'csi.create-volume.topology-key-format', actual: segments, call },
+    );
+    expectTrue(part.test(value), `${what} value ${JSON.stringify(value)} of ${key} is not 1 to 63 characters with alphanumeric ends`, {
+      rule: 'csi.create-volume.topology-key-format',
+      actual: segments,
+      call,
+    });
+    expectTrue(!seen.has(key.toLowerCase()), `${what} has key ${key} twice (keys are case-insensitive)`, {
+      rule: 'csi.create-volume.topology-key-format',
+      actual: segments,
+      call,
+    });
     seen.add(key.toLowerCase());
   }
 }
-

@@ -12,8 +12,20 @@ import { controllerCases } from './controller.js';
 import { groupControllerCases } from './group-controller.js';
 import { identityCases } from './identity.js';
 import {
-  CONTROLLER, CSI_RPCS, CtrlCap, ExpansionCap, GiB, GroupCap, LIST_SNAPSHOTS, LIST_VOLUMES, NodeCap, ServiceCap, cap, explainCapability,
-  type CsiEnv, type CsiSuiteOptions,
+  CONTROLLER,
+  CSI_RPCS,
+  CtrlCap,
+  ExpansionCap,
+  GiB,
+  GroupCap,
+  LIST_SNAPSHOTS,
+  LIST_VOLUMES,
+  NodeCap,
+  ServiceCap,
+  cap,
+  explainCapability,
+  type CsiEnv,
+  type CsiSuiteOptions,
 } from './kit.js';
 import { nodeCases } from './node.js';
 import { snapshotCases } from './snapshots.js';
@@ -49,7 +61,9 @@ export function csiSuite(config: CsiSuiteConfig): Suite<CsiEnv> {
         const caps = new Set<string>();
         const facts: Record<string, string> = { endpoint: client.endpoint };
         if (opts.controllerEndpoint) facts.controllerEndpoint = opts.controllerEndpoint;
-        const note = (what: string, e: unknown) => { facts[what] = `failed: ${e instanceof RpcError ? `${e.codeName}: ${e.details}` : (e as Error).message}`; };
+        const note = (what: string, e: unknown) => {
+          facts[what] = `failed: ${e instanceof RpcError ? `${e.codeName}: ${e.details}` : (e as Error).message}`;
+        };
 
         let pluginName = '';
         try {
@@ -57,41 +71,63 @@ export function csiSuite(config: CsiSuiteConfig): Suite<CsiEnv> {
           pluginName = info.name;
           facts.plugin = info.name;
           facts.version = info.vendorVersion;
-        } catch (e) { note('GetPluginInfo', e); }
+        } catch (e) {
+          note('GetPluginInfo', e);
+        }
         try {
           for (const c of (await client.identity.getPluginCapabilities({})).capabilities) {
             if (c.service) caps.add(cap.plugin(c.service.type));
             if (c.volumeExpansion) caps.add(cap.expansion(c.volumeExpansion.type));
           }
-        } catch (e) { note('GetPluginCapabilities', e); }
+        } catch (e) {
+          note('GetPluginCapabilities', e);
+        }
         if (caps.has(CONTROLLER)) {
           try {
             for (const c of (await client.controller.controllerGetCapabilities({})).capabilities) if (c.rpc) caps.add(cap.controller(c.rpc.type));
-          } catch (e) { note('ControllerGetCapabilities', e); }
+          } catch (e) {
+            note('ControllerGetCapabilities', e);
+          }
         }
         try {
           for (const c of (await client.node.nodeGetCapabilities({})).capabilities) if (c.rpc) caps.add(cap.node(c.rpc.type));
-        } catch (e) { note('NodeGetCapabilities', e); }
+        } catch (e) {
+          note('NodeGetCapabilities', e);
+        }
         if (caps.has(cap.plugin(ServiceCap.GROUP_CONTROLLER_SERVICE))) {
           try {
             for (const c of (await client.groupController.groupControllerGetCapabilities({})).capabilities) if (c.rpc) caps.add(cap.group(c.rpc.type));
-          } catch (e) { note('GroupControllerGetCapabilities', e); }
+          } catch (e) {
+            note('GroupControllerGetCapabilities', e);
+          }
         }
         let nodeId = '';
         try {
           nodeId = (await client.node.nodeGetInfo({})).nodeId;
           facts.nodeId = nodeId;
-        } catch (e) { note('NodeGetInfo', e); }
+        } catch (e) {
+          note('NodeGetInfo', e);
+        }
 
         const created = { volumes: new Set<string>(), snapshots: new Set<string>(), groups: new Set<string>() };
         const env: CsiEnv = {
-          opts, client, pluginName, nodeId, size: opts.volumeSize ?? GiB, created, capabilities: caps,
+          opts,
+          client,
+          pluginName,
+          nodeId,
+          size: opts.volumeSize ?? GiB,
+          created,
+          capabilities: caps,
           has: (c) => caps.has(c),
         };
         return {
-          env, capabilities: caps, facts, teardown,
+          env,
+          capabilities: caps,
+          facts,
+          teardown,
           explain: explainCapability,
-          environment: (c) => (!nodeId && c.group === 'csi.Node' && c.id !== 'csi.node.get-info' ? 'NodeGetInfo failed during setup: no node id to work with' : undefined),
+          environment: (c) =>
+            !nodeId && c.group === 'csi.Node' && c.id !== 'csi.node.get-info' ? 'NodeGetInfo failed during setup: no node id to work with' : undefined,
           async leakCheck() {
             const leaks: string[] = [];
             const ours = (id: string, set: Set<string>) => set.has(id) || id.includes(run.prefix);
@@ -105,7 +141,12 @@ export function csiSuite(config: CsiSuiteConfig): Suite<CsiEnv> {
               }
             } else if (caps.has(cap.controller(CtrlCap.GET_VOLUME))) {
               for (const id of created.volumes) {
-                try { await client.controller.controllerGetVolume({ volumeId: id }); leaks.push(`volume ${id}`); } catch { /* gone */ }
+                try {
+                  await client.controller.controllerGetVolume({ volumeId: id });
+                  leaks.push(`volume ${id}`);
+                } catch {
+                  /* gone */
+                }
               }
             }
             if (caps.has(LIST_SNAPSHOTS)) {
@@ -119,7 +160,11 @@ export function csiSuite(config: CsiSuiteConfig): Suite<CsiEnv> {
             }
             for (const d of [opts.stagingDir, opts.targetDir]) {
               let names: string[] = [];
-              try { names = readdirSync(d); } catch { /* gone */ }
+              try {
+                names = readdirSync(d);
+              } catch {
+                /* gone */
+              }
               for (const n of names) if (n.startsWith(`${run.prefix}-`)) leaks.push(`directory ${join(d, n)}`);
             }
             return leaks;

@@ -13,9 +13,7 @@ import { parseManifests } from '../../harness/manifest/index.js';
 import type { Node } from '../../harness/node.js';
 import type { CriClient } from '../../interfaces/cri/client.js';
 import { listCache, type CacheEntry } from '../../interfaces/cni/index.js';
-import {
-  RuntimeServiceDefinition, type ContainerStatus as CriContainerStatus, type PodSandboxStatus,
-} from '../../interfaces/gen/cri/api.js';
+import { RuntimeServiceDefinition, type ContainerStatus as CriContainerStatus, type PodSandboxStatus } from '../../interfaces/gen/cri/api.js';
 import type { PromiseClient } from '../../interfaces/grpc/client.js';
 import { RpcError } from '../../interfaces/grpc/errors.js';
 import { expectOk, fail, show } from '../runner/assert.js';
@@ -83,30 +81,47 @@ export const CAP = {
 
 export function explainCapability(c: string): string {
   switch (c) {
-    case CAP.network: return 'the runtime has no pod network (network type none, or the runtime reports NetworkReady=false)';
-    case CAP.provisioning: return 'no storage class whose CSI driver advertises CREATE_DELETE_VOLUME (ControllerGetCapabilities): claims cannot be provisioned';
-    case CAP.ephemeral: return 'no CSI driver known to serve inline ephemeral volumes (Kubernetes declares that in the CSIDriver object, not over CSI): name one with --ephemeral-driver';
-    case CAP.volumeLookup: return 'the storage class\'s driver advertises neither LIST_VOLUMES nor GET_VOLUME (ControllerGetCapabilities): a deleted volume cannot be looked up';
-    default: return `the node lacks ${c}`;
+    case CAP.network:
+      return 'the runtime has no pod network (network type none, or the runtime reports NetworkReady=false)';
+    case CAP.provisioning:
+      return 'no storage class whose CSI driver advertises CREATE_DELETE_VOLUME (ControllerGetCapabilities): claims cannot be provisioned';
+    case CAP.ephemeral:
+      return 'no CSI driver known to serve inline ephemeral volumes (Kubernetes declares that in the CSIDriver object, not over CSI): name one with --ephemeral-driver';
+    case CAP.volumeLookup:
+      return "the storage class's driver advertises neither LIST_VOLUMES nor GET_VOLUME (ControllerGetCapabilities): a deleted volume cannot be looked up";
+    default:
+      return `the node lacks ${c}`;
   }
 }
 
 // ---- observations outside the harness --------------------------------------------------------
 
-export interface Allocation { ip: string; containerID: string; ifName: string }
+export interface Allocation {
+  ip: string;
+  containerID: string;
+  ifName: string;
+}
 
 /** host-local style allocations: files named like addresses holding "<containerID>\n<ifname>" (host-local writes \r\n). */
 export function readAllocations(dir: string | undefined): Allocation[] {
   if (!dir) return [];
   let names: string[] = [];
-  try { names = readdirSync(dir); } catch { return []; }
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
   const out: Allocation[] = [];
   for (const n of names) {
     if (!/^[0-9a-fA-F.:]+$/.test(n) || !/[.:]/.test(n)) continue;
     try {
-      const [containerID = '', ifName = ''] = readFileSync(join(dir, n), 'utf8').split(/\r?\n/).map((s) => s.trim());
+      const [containerID = '', ifName = ''] = readFileSync(join(dir, n), 'utf8')
+        .split(/\r?\n/)
+        .map((s) => s.trim());
       out.push({ ip: n, containerID, ifName });
-    } catch { /* released meanwhile */ }
+    } catch {
+      /* released meanwhile */
+    }
   }
   return out;
 }
@@ -119,31 +134,69 @@ export function cachedResults(net: NetworkObserver, sandboxId: string): CacheEnt
 
 export const stripPrefix = (a: string) => a.split('/')[0];
 
-export interface MountEntry { id: number; parent: number; dev: string; root: string; mountPoint: string; fsType: string; source: string }
+export interface MountEntry {
+  id: number;
+  parent: number;
+  dev: string;
+  root: string;
+  mountPoint: string;
+  fsType: string;
+  source: string;
+}
 
 const unescapeMount = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 export function mountTable(): MountEntry[] {
   let text = '';
-  try { text = readFileSync('/proc/self/mountinfo', 'utf8'); } catch { return []; }
-  return text.split('\n').filter(Boolean).map((l) => {
-    const [pre, post = ''] = l.split(' - ');
-    const f = pre.split(' ');
-    const p = post.split(' ');
-    return { id: Number(f[0]), parent: Number(f[1]), dev: f[2], root: unescapeMount(f[3]), mountPoint: unescapeMount(f[4]), fsType: p[0] ?? '', source: unescapeMount(p[1] ?? '') };
-  });
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [pre, post = ''] = l.split(' - ');
+      const f = pre.split(' ');
+      const p = post.split(' ');
+      return {
+        id: Number(f[0]),
+        parent: Number(f[1]),
+        dev: f[2],
+        root: unescapeMount(f[3]),
+        mountPoint: unescapeMount(f[4]),
+        fsType: p[0] ?? '',
+        source: unescapeMount(p[1] ?? ''),
+      };
+    });
 }
 
-const real = (p: string) => { try { return realpathSync(p); } catch { return resolve(p); } };
+const real = (p: string) => {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+};
 
 /** Mount points at `path` or below it. */
 export function mountsAt(path: string): string[] {
   const base = real(path).replace(/\/+$/, '');
   const raw = resolve(path).replace(/\/+$/, '');
-  return mountTable().map((m) => m.mountPoint).filter((m) => m === base || m.startsWith(`${base}/`) || m === raw || m.startsWith(`${raw}/`));
+  return mountTable()
+    .map((m) => m.mountPoint)
+    .filter((m) => m === base || m.startsWith(`${base}/`) || m === raw || m.startsWith(`${raw}/`));
 }
 
-export const exists = (p: string) => { try { lstatSync(p); return true; } catch { return false; } };
+export const exists = (p: string) => {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /**
  * The host directory behind a published volume: the source of the bind mount at `target` (found
@@ -152,7 +205,11 @@ export const exists = (p: string) => { try { lstatSync(p); return true; } catch 
  */
 export function backingDir(target: string): string | undefined {
   let st;
-  try { st = lstatSync(target); } catch { return undefined; }
+  try {
+    st = lstatSync(target);
+  } catch {
+    return undefined;
+  }
   if (st.isSymbolicLink()) {
     const l = readlinkSync(target);
     return isAbsolute(l) ? l : resolve(dirname(target), l);
@@ -164,7 +221,9 @@ export function backingDir(target: string): string | undefined {
   // itself is mounted (root "/"), else under another mount of it whose root contains at.root
   // (never another bind of the same directory, like a staging path).
   const within = (m: MountEntry) => m.root === '/' || at.root.startsWith(`${m.root}/`);
-  const hosts = table.filter((m) => m.dev === at.dev && m !== at && within(m)).sort((a, b) => (a.root === '/' ? -1 : b.root === '/' ? 1 : b.root.length - a.root.length));
+  const hosts = table
+    .filter((m) => m.dev === at.dev && m !== at && within(m))
+    .sort((a, b) => (a.root === '/' ? -1 : b.root === '/' ? 1 : b.root.length - a.root.length));
   for (const h of hosts) {
     const p = join(h.mountPoint, relative(h.root, at.root));
     if (p !== real(target)) return p;
@@ -178,8 +237,15 @@ export function directlyAttached(ip: string): { dev: string; net: string } | und
   if (!m) return undefined;
   const value = ((Number(m[1]) << 24) >>> 0) + (Number(m[2]) << 16) + (Number(m[3]) << 8) + Number(m[4]);
   let text = '';
-  try { text = readFileSync('/proc/net/route', 'utf8'); } catch { return undefined; }
-  const le = (h: string) => { const n = parseInt(h, 16); return (((n & 0xff) << 24) >>> 0) + ((n >>> 8 & 0xff) << 16) + ((n >>> 16 & 0xff) << 8) + (n >>> 24 & 0xff); };
+  try {
+    text = readFileSync('/proc/net/route', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const le = (h: string) => {
+    const n = parseInt(h, 16);
+    return (((n & 0xff) << 24) >>> 0) + (((n >>> 8) & 0xff) << 16) + (((n >>> 16) & 0xff) << 8) + ((n >>> 24) & 0xff);
+  };
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 8) continue;
@@ -187,7 +253,7 @@ export function directlyAttached(ip: string): { dev: string; net: string } | und
     const d = le(dst);
     const mk = le(mask);
     if (mk === 0 || le(gw) !== 0) continue;
-    if (((value & mk) >>> 0) === ((d & mk) >>> 0)) {
+    if ((value & mk) >>> 0 === (d & mk) >>> 0) {
       const bits = mk.toString(2).replace(/0/g, '').length;
       return { dev, net: `${[d >>> 24, (d >>> 16) & 255, (d >>> 8) & 255, d & 255].join('.')}/${bits}` };
     }
@@ -206,7 +272,10 @@ function recording(ctx: CaseContext, client: Runtime): Runtime {
   for (const key of Object.keys(RuntimeServiceDefinition.methods)) {
     const m = (RuntimeServiceDefinition.methods as Record<string, { name: string; requestStream: boolean; responseStream: boolean }>)[key];
     const fn = (client as unknown as Record<string, (req: unknown, o?: unknown) => unknown>)[key];
-    if (m.requestStream || m.responseStream) { out[key] = fn; continue; }
+    if (m.requestStream || m.responseStream) {
+      out[key] = fn;
+      continue;
+    }
     out[key] = (req: unknown = {}, o?: { timeoutMs?: number }) =>
       ctx.track(`RuntimeService/${m.name}`, req, fn(req, { timeoutMs: Math.min(ctx.deadlineMs(), 60_000), ...o }) as Promise<unknown>, rpcError);
   }
@@ -216,7 +285,12 @@ function recording(ctx: CaseContext, client: Runtime): Runtime {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A container running `sh -c script`. */
-export interface ContainerSpec { name: string; script: string; mounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>; extra?: Record<string, unknown> }
+export interface ContainerSpec {
+  name: string;
+  script: string;
+  mounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+  extra?: Record<string, unknown>;
+}
 
 export interface PodSpecInput {
   label?: string;
@@ -229,7 +303,11 @@ export interface PodSpecInput {
   claims?: string[];
 }
 
-export interface RunningSandbox { id: string; status: PodSandboxStatus; info: Record<string, string> }
+export interface RunningSandbox {
+  id: string;
+  status: PodSandboxStatus;
+  info: Record<string, string>;
+}
 
 export class PodKit {
   /** A pod case's own recorded calls go to RuntimeService (the rest flows through the kubelet). */
@@ -237,29 +315,49 @@ export class PodKit {
   static isCallOf = isGrpcCallOf;
   readonly cri: Runtime;
 
-  constructor(readonly ctx: CaseContext, readonly env: PodEnv) {
+  constructor(
+    readonly ctx: CaseContext,
+    readonly env: PodEnv,
+  ) {
     this.cri = recording(ctx, env.cri.runtime);
   }
 
-  get kubelet() { return this.env.node.kubelet; }
+  get kubelet() {
+    return this.env.node.kubelet;
+  }
 
-  has(c: string): boolean { return this.env.capabilities.has(c); }
-  skip(reason: string): never { return this.ctx.skip(reason); }
+  has(c: string): boolean {
+    return this.env.capabilities.has(c);
+  }
+  skip(reason: string): never {
+    return this.ctx.skip(reason);
+  }
 
   /** A DNS-1123 name unique in the run. */
-  name(label: string): string { return this.ctx.unique(label).toLowerCase().replace(/[^a-z0-9-]/g, '-'); }
+  name(label: string): string {
+    return this.ctx
+      .unique(label)
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-');
+  }
 
   container(c: ContainerSpec): Record<string, unknown> {
     return {
-      name: c.name, image: this.env.image, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', c.script],
-      ...(c.mounts?.length ? { volumeMounts: c.mounts } : {}), ...(c.extra ?? {}),
+      name: c.name,
+      image: this.env.image,
+      imagePullPolicy: 'IfNotPresent',
+      command: ['sh', '-c', c.script],
+      ...(c.mounts?.length ? { volumeMounts: c.mounts } : {}),
+      ...(c.extra ?? {}),
     };
   }
 
   /** A claim of the suite's storage class; deleted (after the pods using it) when the case ends. */
   claimManifest(name: string): Record<string, unknown> {
     return {
-      apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: NS },
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name, namespace: NS },
       spec: { accessModes: ['ReadWriteOnce'], storageClassName: this.env.storageClass?.name, resources: { requests: { storage: '16Mi' } } },
     };
   }
@@ -275,7 +373,11 @@ export class PodKit {
     await this.kubelet.apply(ms);
     for (const n of names) {
       const c = this.kubelet.volumes.claims.get(`${NS}/${n}`);
-      if (!c?.volumeId) fail(`claim ${n} was not provisioned: CreateVolume at ${c?.driver ?? this.env.storageClass?.driver} did not give a volume`, { rule: RULES.provision, actual: c?.claim.status });
+      if (!c?.volumeId)
+        fail(`claim ${n} was not provisioned: CreateVolume at ${c?.driver ?? this.env.storageClass?.driver} did not give a volume`, {
+          rule: RULES.provision,
+          actual: c?.claim.status,
+        });
       this.env.created.volumes.set(c.volumeId, c.driver);
     }
   }
@@ -285,7 +387,9 @@ export class PodKit {
     await this.claims(p.claims ?? []);
     const name = this.name(p.label ?? 'pod');
     const pod = {
-      apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { 'triad.dev/conformance': this.ctx.run.prefix } },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: NS, labels: { 'triad.dev/conformance': this.ctx.run.prefix } },
       spec: {
         restartPolicy: p.restartPolicy ?? 'Always',
         terminationGracePeriodSeconds: 1,
@@ -313,7 +417,9 @@ export class PodKit {
     await this.kubelet.delete(NS, name, 0);
   }
 
-  get(name: string): Pod { return this.kubelet.get(NS, name); }
+  get(name: string): Pod {
+    return this.kubelet.get(NS, name);
+  }
 
   /** Wait for the pod's status to satisfy `pred`; on timeout the case fails showing the last status and events. */
   async waitFor(name: string, pred: (p: Pod) => boolean, what: string, timeoutMs = this.ctx.deadlineMs() - 1500): Promise<Pod> {
@@ -321,14 +427,40 @@ export class PodKit {
       return await this.kubelet.waitFor(NS, name, pred, Math.max(500, timeoutMs));
     } catch (e) {
       let p: Pod | undefined;
-      try { p = this.get(name); } catch { /* gone */ }
-      const events = (() => { try { return [...new Set(this.kubelet.events(NS, name).map((x) => `${x.type} ${x.reason}: ${x.message.replace(/\b[0-9a-f]{64}\b/g, '<id>')}`))].slice(-5); } catch { return []; } })();
-      return fail(`pod ${name} did not reach "${what}": ${(e as Error).message}`, { rule: RULES.progress, actual: { phase: p?.status?.phase, message: p?.status?.message, containers: [...(p?.status?.initContainerStatuses ?? []), ...(p?.status?.containerStatuses ?? [])].map((c) => ({ name: c.name, state: c.state, restartCount: c.restartCount })), events } });
+      try {
+        p = this.get(name);
+      } catch {
+        /* gone */
+      }
+      const events = (() => {
+        try {
+          return [...new Set(this.kubelet.events(NS, name).map((x) => `${x.type} ${x.reason}: ${x.message.replace(/\b[0-9a-f]{64}\b/g, '<id>')}`))].slice(-5);
+        } catch {
+          return [];
+        }
+      })();
+      return fail(`pod ${name} did not reach "${what}": ${(e as Error).message}`, {
+        rule: RULES.progress,
+        actual: {
+          phase: p?.status?.phase,
+          message: p?.status?.message,
+          containers: [...(p?.status?.initContainerStatuses ?? []), ...(p?.status?.containerStatuses ?? [])].map((c) => ({
+            name: c.name,
+            state: c.state,
+            restartCount: c.restartCount,
+          })),
+          events,
+        },
+      });
     }
   }
 
   running(name: string): Promise<Pod> {
-    return this.waitFor(name, (p) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.state.running), 'Running with every container running');
+    return this.waitFor(
+      name,
+      (p) => p.status?.phase === 'Running' && (p.status.containerStatuses ?? []).every((c) => c.state.running),
+      'Running with every container running',
+    );
   }
 
   /** The pod's sandbox as the runtime lists it (by the pod uid label), with its verbose status. */
@@ -336,7 +468,11 @@ export class PodKit {
     const uid = pod.metadata.uid!;
     const list = await expectOk(this.cri.listPodSandbox({ filter: { labelSelector: { [POD_UID]: uid } } }), { rule: RULES.listOk });
     const items = list.items.filter((s) => s.state === 0);
-    if (items.length !== 1) fail(`the runtime lists ${items.length} ready sandbox(es) for pod ${pod.metadata.name} (uid ${uid}), expected 1`, { rule: RULES.oneSandbox, actual: list.items.map((s) => ({ id: s.id, state: s.state })) });
+    if (items.length !== 1)
+      fail(`the runtime lists ${items.length} ready sandbox(es) for pod ${pod.metadata.name} (uid ${uid}), expected 1`, {
+        rule: RULES.oneSandbox,
+        actual: list.items.map((s) => ({ id: s.id, state: s.state })),
+      });
     const id = items[0].id;
     this.env.created.sandboxes.add(id);
     const st = await expectOk(this.cri.podSandboxStatus({ podSandboxId: id, verbose: true }), { rule: RULES.sandboxStatusOk });
@@ -355,7 +491,11 @@ export class PodKit {
 
   /** Container log text (CRI log decoded). */
   async logs(name: string, container: string, previous = false): Promise<string> {
-    try { return await this.kubelet.logs(NS, name, { container, previous }); } catch { return ''; }
+    try {
+      return await this.kubelet.logs(NS, name, { container, previous });
+    } catch {
+      return '';
+    }
   }
 
   /** Wait until the container's log matches `re`; fails with the log as it is then. */
@@ -376,12 +516,20 @@ export class PodKit {
     const until = this.ctx.endsAt - 1500;
     let text: string | undefined;
     for (;;) {
-      try { text = readFileSync(path, 'utf8'); } catch { text = undefined; }
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch {
+        text = undefined;
+      }
       if (text !== undefined && re.test(text)) return text;
       if (Date.now() > until || this.ctx.aborted) break;
       await sleep(50);
     }
-    return fail(`${what}: ${path} ${text === undefined ? 'never appeared' : `holds ${show(text)}`}, expected ${re}`, { rule, expected: String(re), actual: text });
+    return fail(`${what}: ${path} ${text === undefined ? 'never appeared' : `holds ${show(text)}`}, expected ${re}`, {
+      rule,
+      expected: String(re),
+      actual: text,
+    });
   }
 
   /** The harness's record of the pod's volumes: what it published where (CSI target paths, emptyDir dirs). */
@@ -409,46 +557,61 @@ export class PodKit {
       const r = await this.cri.execSync({ containerId, cmd, timeout: BigInt(timeoutS) }, { timeoutMs: timeoutS * 1000 + 5000 });
       return { exitCode: r.exitCode, stdout: Buffer.from(r.stdout).toString(), stderr: Buffer.from(r.stderr).toString() };
     } catch (e) {
-      if (e instanceof RpcError && e.codeName === 'UNIMPLEMENTED') this.ctx.notApplicable(`the runtime does not implement ExecSync (${e.details}): the check runs a command in the pod`);
+      if (e instanceof RpcError && e.codeName === 'UNIMPLEMENTED')
+        this.ctx.notApplicable(`the runtime does not implement ExecSync (${e.details}): the check runs a command in the pod`);
       throw e;
     }
   }
 
   /** A random token, to tell this case's data from anything else. */
-  token(): string { return `${this.ctx.run.prefix}-${this.ctx.seq}-${Math.random().toString(36).slice(2, 10)}`; }
+  token(): string {
+    return `${this.ctx.run.prefix}-${this.ctx.seq}-${Math.random().toString(36).slice(2, 10)}`;
+  }
 }
 
 /** The rules the cases quote: CRI, CNI, CSI and kubelet behaviour a pod relies on. */
 export const RULES = {
-  progress: 'A pod whose plugins work reaches Running (or completes) within the case timeout: volumes published, sandbox and network up, images pulled, containers started',
+  progress:
+    'A pod whose plugins work reaches Running (or completes) within the case timeout: volumes published, sandbox and network up, images pulled, containers started',
   provision: 'CSI CreateVolume for a claim of a class whose driver has CREATE_DELETE_VOLUME MUST give a volume',
   listOk: 'CRI ListPodSandbox MUST answer OK',
   oneSandbox: 'CRI: a running pod has exactly one READY sandbox, found by the labels the kubelet set in PodSandboxConfig',
   sandboxStatusOk: 'CRI PodSandboxStatus MUST answer OK for a sandbox the runtime lists',
   containerStatusOk: 'CRI ContainerStatus MUST answer OK for a container of a running pod',
-  sandboxIp: 'CRI PodSandboxStatus.network.ip is the pod\'s primary IP: the address the network plugin (CNI ADD result) gave the sandbox',
+  sandboxIp: "CRI PodSandboxStatus.network.ip is the pod's primary IP: the address the network plugin (CNI ADD result) gave the sandbox",
   podIp: 'kubelet: status.podIP / podIPs are PodSandboxStatus.network.ip and additional_ips, in that order',
-  ipam: 'CNI: the address in the ADD result is the one the plugin\'s IPAM allocated to that container (host-local records <ip> → container id)',
-  cniCache: 'libcni caches every ADD result (<cacheDir>/results/<network>-<containerID>-<ifname>) so DEL and CHECK get prevResult; the runtime\'s ADD for a sandbox leaves one',
-  answers: 'A pod answers on its IP: a port its container listens on is reachable at status.podIP from the pod\'s own network namespace',
-  answersHost: 'A pod answers on its IP from the node: kubelet\'s httpGet/tcpSocket probes dial status.podIP from the host',
-  hostNetwork: 'CRI: a sandbox with NamespaceMode NODE for network shares the host\'s network; the runtime MUST NOT call the CNI plugin for it (no ADD, no allocation)',
+  ipam: "CNI: the address in the ADD result is the one the plugin's IPAM allocated to that container (host-local records <ip> → container id)",
+  cniCache:
+    "libcni caches every ADD result (<cacheDir>/results/<network>-<containerID>-<ifname>) so DEL and CHECK get prevResult; the runtime's ADD for a sandbox leaves one",
+  answers: "A pod answers on its IP: a port its container listens on is reachable at status.podIP from the pod's own network namespace",
+  answersHost: "A pod answers on its IP from the node: kubelet's httpGet/tcpSocket probes dial status.podIP from the host",
+  hostNetwork:
+    "CRI: a sandbox with NamespaceMode NODE for network shares the host's network; the runtime MUST NOT call the CNI plugin for it (no ADD, no allocation)",
   distinct: 'CNI IPAM: two pods attached at the same time never share an address',
-  publishedIsSeen: 'CSI NodePublishVolume makes the volume available at target_path; the kubelet hands that path to the runtime as the mount\'s host_path, so the containers see exactly the published volume (a file written at target_path is read in the container, and vice versa)',
-  runtimeMount: 'CRI ContainerStatus.mounts reports each mount as created: container_path with the host_path the kubelet gave (the CSI target path) and readonly',
+  publishedIsSeen:
+    "CSI NodePublishVolume makes the volume available at target_path; the kubelet hands that path to the runtime as the mount's host_path, so the containers see exactly the published volume (a file written at target_path is read in the container, and vice versa)",
+  runtimeMount:
+    'CRI ContainerStatus.mounts reports each mount as created: container_path with the host_path the kubelet gave (the CSI target path) and readonly',
   shared: 'Containers of one pod mounting the same volume share it: what one writes the other reads',
-  persists: 'A claim\'s volume keeps its data between pods: NodePublishVolume exposes the volume\'s content at every target_path it is published to, not a fresh directory',
-  readonly: 'A volumeMount with readOnly: true is mounted read-only (CRI Mount.readonly; and CSI NodePublishVolume readonly for a read-only claim): writes fail with EROFS',
+  persists:
+    "A claim's volume keeps its data between pods: NodePublishVolume exposes the volume's content at every target_path it is published to, not a fresh directory",
+  readonly:
+    'A volumeMount with readOnly: true is mounted read-only (CRI Mount.readonly; and CSI NodePublishVolume readonly for a read-only claim): writes fail with EROFS',
   emptyDir: 'An emptyDir volume is one directory shared by every container of the pod (init containers included)',
-  initOrder: 'kubelet runs init containers one at a time, in order, each to successful completion before the next starts, and app containers only after all of them',
+  initOrder:
+    'kubelet runs init containers one at a time, in order, each to successful completion before the next starts, and app containers only after all of them',
   initTimes: 'CRI ContainerStatus startedAt/finishedAt are when the process started and exited: each init container started after the previous one finished',
   initFailure: 'restartPolicy Never: a failed init container fails the pod; no app container is created',
   phases: 'Pod phase goes Pending → Running → Succeeded for a run-to-completion pod and never back; Ready is False with reason PodCompleted at the end',
-  exitCode: 'CRI ContainerStatus.exit_code is the process\'s exit status; the pod status shows the same in state.terminated',
-  restart: 'restartPolicy Always: a container that exits is restarted (a new CRI container with metadata.attempt = restartCount); restartCount counts restarts and lastState keeps the last exit',
-  ipReleased: 'CNI DEL (called by the runtime at StopPodSandbox/RemovePodSandbox) MUST release the pod\'s address: the allocation and libcni\'s cached result are gone once the pod is deleted',
-  unpublished: 'CSI NodeUnpublishVolume MUST undo NodePublishVolume: nothing is mounted at target_path and the SP deleted what it created there; NodeUnstageVolume likewise for the staging path',
-  claimDeleted: 'CSI DeleteVolume for a claim with reclaim policy Delete removes the volume: the controller no longer lists it (or answers NOT_FOUND) and its data is gone',
+  exitCode: "CRI ContainerStatus.exit_code is the process's exit status; the pod status shows the same in state.terminated",
+  restart:
+    'restartPolicy Always: a container that exits is restarted (a new CRI container with metadata.attempt = restartCount); restartCount counts restarts and lastState keeps the last exit',
+  ipReleased:
+    "CNI DEL (called by the runtime at StopPodSandbox/RemovePodSandbox) MUST release the pod's address: the allocation and libcni's cached result are gone once the pod is deleted",
+  unpublished:
+    'CSI NodeUnpublishVolume MUST undo NodePublishVolume: nothing is mounted at target_path and the SP deleted what it created there; NodeUnstageVolume likewise for the staging path',
+  claimDeleted:
+    'CSI DeleteVolume for a claim with reclaim policy Delete removes the volume: the controller no longer lists it (or answers NOT_FOUND) and its data is gone',
   ephemeralDeleted: 'CSI inline ephemeral volume: it lives from NodePublishVolume to NodeUnpublishVolume; after unpublish its data is gone',
   runtimeClean: 'CRI RemovePodSandbox removes the sandbox and every container in it: List* no longer returns them and *Status answers NOT_FOUND',
 };

@@ -21,16 +21,25 @@ function watchPhases(k: PodKit, name: string): { phases: PodPhase[]; running?: P
   const out: { phases: PodPhase[]; running?: Pod; ready?: Pod } = { phases: [] };
   const look = () => {
     let p: Pod;
-    try { p = k.get(name); } catch { return; }
+    try {
+      p = k.get(name);
+    } catch {
+      return;
+    }
     const ph = p.status?.phase;
     if (ph && out.phases.at(-1) !== ph) out.phases.push(ph);
     if (ph === 'Running' && !out.running) out.running = p;
     if (ph === 'Running' && !out.ready && RUNNING_CONDS.every((t) => cond(p, t)?.status === 'True')) out.ready = p;
   };
-  const off = k.kubelet.onChange((w) => { if (w.key === `${NS}/${name}`) look(); });
+  const off = k.kubelet.onChange((w) => {
+    if (w.key === `${NS}/${name}`) look();
+  });
   const timer = setInterval(look, 20);
   look();
-  k.ctx.cleanup(() => { off(); clearInterval(timer); }, 'stop watching phases');
+  k.ctx.cleanup(() => {
+    off();
+    clearInterval(timer);
+  }, 'stop watching phases');
   return out;
 }
 
@@ -42,7 +51,8 @@ export const lifecycleCases: CaseDef<PodEnv>[] = [
     name: 'A run-to-completion pod goes Pending → Running → Succeeded with matching conditions; the runtime reports exit 0 and a stopped sandbox',
     async run(k) {
       const pod = await k.run({
-        label: 'complete', restartPolicy: 'Never',
+        label: 'complete',
+        restartPolicy: 'Never',
         initContainers: [{ name: 'init', script: 'echo init' }],
         containers: [{ name: 'app', script: 'sleep 1; echo done' }],
       });
@@ -54,13 +64,20 @@ export const lifecycleCases: CaseDef<PodEnv>[] = [
       expectEqual(end.status?.phase, 'Succeeded', { rule: RULES.phases, what: 'the final phase' });
       expectTrue(phases.includes('Running'), `the pod was never seen Running: ${phases.join(' → ')}`, { rule: RULES.phases, actual: phases });
       for (let i = 1; i < phases.length; i++) {
-        expectTrue(ORDER.indexOf(phases[i]) > ORDER.indexOf(phases[i - 1]), `the phase went back: ${phases.join(' → ')}`, { rule: RULES.phases, actual: phases });
+        expectTrue(ORDER.indexOf(phases[i]) > ORDER.indexOf(phases[i - 1]), `the phase went back: ${phases.join(' → ')}`, {
+          rule: RULES.phases,
+          actual: phases,
+        });
       }
       // a container can be running a moment before it counts as ready: some moment of Running has every condition True
       const r = w.ready;
-      expectTrue(r !== undefined, `while Running the pod never had ${RUNNING_CONDS.join(', ')} all True (first seen Running with ${RUNNING_CONDS.map((t) => `${t}=${cond(w.running!, t)?.status}`).join(', ')})`, { rule: RULES.phases, actual: w.running?.status?.conditions });
+      expectTrue(
+        r !== undefined,
+        `while Running the pod never had ${RUNNING_CONDS.join(', ')} all True (first seen Running with ${RUNNING_CONDS.map((t) => `${t}=${cond(w.running!, t)?.status}`).join(', ')})`,
+        { rule: RULES.phases, actual: w.running?.status?.conditions },
+      );
       expectEqual(cond(end, 'Ready')?.status, 'False', { rule: RULES.phases, what: 'condition Ready after completion' });
-      expectEqual(cond(end, 'Ready')?.reason, 'PodCompleted', { rule: RULES.phases, what: 'condition Ready\'s reason after completion' });
+      expectEqual(cond(end, 'Ready')?.reason, 'PodCompleted', { rule: RULES.phases, what: "condition Ready's reason after completion" });
       const s = end.status?.containerStatuses?.find((x) => x.name === 'app');
       expectEqual(s?.state.terminated?.exitCode, 0, { rule: RULES.exitCode, what: 'app state.terminated.exitCode' });
       expectEqual(s?.state.terminated?.reason, 'Completed', { rule: RULES.exitCode, what: 'app state.terminated.reason' });
@@ -68,8 +85,14 @@ export const lifecycleCases: CaseDef<PodEnv>[] = [
       expectEqual(st.state, ContainerState.CONTAINER_EXITED, { rule: RULES.exitCode, what: 'CRI state of app', call: k.ctx.lastCall });
       expectEqual(st.exitCode, 0, { rule: RULES.exitCode, what: 'CRI exit_code of app', call: k.ctx.lastCall });
       const sbs = await expectOk(k.cri.listPodSandbox({ filter: { labelSelector: { [POD_UID]: pod.metadata.uid! } } }), { rule: RULES.listOk });
-      expectTrue(sbs.items.length > 0 && sbs.items.every((x) => x.state === PodSandboxState.SANDBOX_NOTREADY), `the completed pod's sandbox is ${sbs.items.map((x) => PodSandboxState[x.state]).join(', ') || 'gone'}, expected SANDBOX_NOTREADY (stopped, not yet removed)`,
-        { rule: 'kubelet stops the sandbox of a pod that reached a terminal phase (StopPodSandbox: the runtime tears its network down); it stays until the pod is deleted', call: k.ctx.lastCall });
+      expectTrue(
+        sbs.items.length > 0 && sbs.items.every((x) => x.state === PodSandboxState.SANDBOX_NOTREADY),
+        `the completed pod's sandbox is ${sbs.items.map((x) => PodSandboxState[x.state]).join(', ') || 'gone'}, expected SANDBOX_NOTREADY (stopped, not yet removed)`,
+        {
+          rule: 'kubelet stops the sandbox of a pod that reached a terminal phase (StopPodSandbox: the runtime tears its network down); it stays until the pod is deleted',
+          call: k.ctx.lastCall,
+        },
+      );
     },
   }),
   c({
@@ -96,11 +119,21 @@ export const lifecycleCases: CaseDef<PodEnv>[] = [
       expectEqual(p.status?.phase, 'Running', { rule: RULES.restart, what: 'the phase of a restartPolicy Always pod whose container keeps failing' });
       expectEqual(s.lastState.terminated?.exitCode, 1, { rule: RULES.restart, what: 'lastState.terminated.exitCode' });
       const st = await k.containerStatus(p, 'app');
-      expectEqual(st.metadata?.attempt, s.restartCount, { rule: RULES.restart, what: `CRI metadata.attempt of the current container (restartCount ${s.restartCount})`, call: k.ctx.lastCall });
-      const list = await expectOk(k.cri.listContainers({ filter: { labelSelector: { [POD_UID]: pod.metadata.uid! } } }), { rule: 'CRI ListContainers MUST answer OK' });
+      expectEqual(st.metadata?.attempt, s.restartCount, {
+        rule: RULES.restart,
+        what: `CRI metadata.attempt of the current container (restartCount ${s.restartCount})`,
+        call: k.ctx.lastCall,
+      });
+      const list = await expectOk(k.cri.listContainers({ filter: { labelSelector: { [POD_UID]: pod.metadata.uid! } } }), {
+        rule: 'CRI ListContainers MUST answer OK',
+      });
       const mine = list.containers.filter((x) => x.metadata?.name === 'app');
       expectEqual(new Set(mine.map((x) => x.id)).size, mine.length, { rule: RULES.restart, what: 'distinct container ids per attempt' });
-      expectEqual(new Set(mine.map((x) => x.metadata?.attempt)).size, mine.length, { rule: RULES.restart, what: 'distinct attempts among the listed containers', call: k.ctx.lastCall });
+      expectEqual(new Set(mine.map((x) => x.metadata?.attempt)).size, mine.length, {
+        rule: RULES.restart,
+        what: 'distinct attempts among the listed containers',
+        call: k.ctx.lastCall,
+      });
       const previous = mine.find((x) => x.metadata?.attempt === s.restartCount - 1);
       if (previous) {
         const ps = await expectOk(k.cri.containerStatus({ containerId: previous.id }), { rule: RULES.containerStatusOk });

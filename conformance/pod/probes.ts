@@ -11,7 +11,8 @@ import { CAP, NS, type PodEnv, PodKit } from './kit.js';
 const G = 'pod.Probes';
 const c = defineCases(PodKit, G);
 
-const GRPC_READY = 'kubelet\'s gRPC probe calls grpc.health.v1.Health/Check on the pod IP and the probe\'s port: only SERVING is success; while the readiness probe fails the container is not ready and the pod\'s Ready and ContainersReady conditions are False, once it succeeds they are True';
+const GRPC_READY =
+  "kubelet's gRPC probe calls grpc.health.v1.Health/Check on the pod IP and the probe's port: only SERVING is success; while the readiness probe fails the container is not ready and the pod's Ready and ContainersReady conditions are False, once it succeeds they are True";
 const GRPC_PORT = 50051;
 const NOT_SERVING = '/tmp/health-not-serving';
 
@@ -26,18 +27,32 @@ export const probeCases: CaseDef<PodEnv>[] = [
     async run(k) {
       const script = `if ! which grpc-health >/dev/null 2>&1; then echo 'no grpc-health program in this image' >&2; exit 127; fi; touch ${NOT_SERVING}; exec grpc-health -p ${GRPC_PORT}`;
       const pod = await k.run({
-        label: 'grpc-ready', restartPolicy: 'Never',
-        containers: [{ name: 'app', script, extra: { ports: [{ containerPort: GRPC_PORT }], readinessProbe: { grpc: { port: GRPC_PORT }, periodSeconds: 1, failureThreshold: 1 } } }],
+        label: 'grpc-ready',
+        restartPolicy: 'Never',
+        containers: [
+          {
+            name: 'app',
+            script,
+            extra: { ports: [{ containerPort: GRPC_PORT }], readinessProbe: { grpc: { port: GRPC_PORT }, periodSeconds: 1, failureThreshold: 1 } },
+          },
+        ],
       });
       const name = pod.metadata.name;
       const app = (p: Pod) => p.status?.containerStatuses?.find((x) => x.name === 'app');
-      const unhealthy = () => k.kubelet.events(NS, name).some((e) => /Readiness probe failed: service unhealthy \(responded with "NOT_SERVING"\)/.test(e.message));
+      const unhealthy = () =>
+        k.kubelet.events(NS, name).some((e) => /Readiness probe failed: service unhealthy \(responded with "NOT_SERVING"\)/.test(e.message));
       // the probe reached the server and got NOT_SERVING, or the container ended (no server in the image)
-      const seen = await k.waitFor(name, (p) => !!app(p)?.state.terminated || (!!app(p)?.state.running && unhealthy()), 'a failed readiness probe answered NOT_SERVING');
+      const seen = await k.waitFor(
+        name,
+        (p) => !!app(p)?.state.terminated || (!!app(p)?.state.running && unhealthy()),
+        'a failed readiness probe answered NOT_SERVING',
+      );
       const term = app(seen)?.state.terminated;
       if (term?.exitCode === 127) {
         const logs = (await k.logs(name, 'app')).trim();
-        k.ctx.notApplicable(`image ${k.env.image} has no gRPC health server (the grpc-health program memory-cri's busybox has)${logs ? `: ${logs}` : ''}; the case needs an image serving grpc.health.v1 on port ${GRPC_PORT}`);
+        k.ctx.notApplicable(
+          `image ${k.env.image} has no gRPC health server (the grpc-health program memory-cri's busybox has)${logs ? `: ${logs}` : ''}; the case needs an image serving grpc.health.v1 on port ${GRPC_PORT}`,
+        );
       }
       expectEqual(term, undefined, { rule: GRPC_READY, what: 'the state of the container serving grpc.health.v1 (it must keep running)' });
       const id = app(seen)!.containerID!.replace(/^[a-z0-9.-]+:\/\//, '');

@@ -50,7 +50,8 @@ export function networkObserver(cfg: TriadConfig, stateDir: string, opts: Pick<P
   }
   // a private containerd (no endpoint: the harness starts it) keeps the conflist it was given, or
   // the triad-memory one it wrote, in <root>/cni/net.d (harness/private-containerd.ts)
-  const privateConfDir = cfg.runtime.type === 'containerd' && !cfg.runtime.endpoint ? join(cfg.runtime.containerd?.root ?? join(stateDir, 'containerd'), 'cni', 'net.d') : undefined;
+  const privateConfDir =
+    cfg.runtime.type === 'containerd' && !cfg.runtime.endpoint ? join(cfg.runtime.containerd?.root ?? join(stateDir, 'containerd'), 'cni', 'net.d') : undefined;
   const where = privateConfDir && existsSync(privateConfDir) ? privateConfDir : cfg.network.type === 'cni' ? cfg.network.config : undefined;
   if (where) {
     try {
@@ -58,9 +59,14 @@ export function networkObserver(cfg: TriadConfig, stateDir: string, opts: Pick<P
       out.name = list.name;
       for (const p of list.plugins) {
         const d = stateDirOf(p, { type: MEMORY_CNI_TYPE, dir: DEFAULT_DATA_DIR });
-        if (d) { out.ipamDir = join(d, list.name); break; }
+        if (d) {
+          out.ipamDir = join(d, list.name);
+          break;
+        }
       }
-    } catch { /* an unreadable config: the observations stay unknown and the cases say so */ }
+    } catch {
+      /* an unreadable config: the observations stay unknown and the cases say so */
+    }
   }
   if (opts.cniCacheDir) out.cache = { dir: opts.cniCacheDir, certain: true };
   if (opts.ipamDir) out.ipamDir = opts.ipamDir;
@@ -84,7 +90,8 @@ export function podSuite(opts: PodSuiteOptions): Suite<PodEnv> {
       const cfg: TriadConfig = {
         ...base,
         kubelet: {
-          ...base.kubelet, stateDir,
+          ...base.kubelet,
+          stateDir,
           plegPeriodMs: Math.min(base.kubelet.plegPeriodMs, SUITE_KUBELET.plegPeriodMs),
           backoff: SUITE_KUBELET.backoff,
           probeTimeScale: Math.min(base.kubelet.probeTimeScale, SUITE_KUBELET.probeTimeScale),
@@ -101,7 +108,11 @@ export function podSuite(opts: PodSuiteOptions): Suite<PodEnv> {
         // the interposer in front of the runtime and each CSI driver (transparent until a fault case adds rules)
         node = await startNode(cfg, { interpose: true });
       } catch (e) {
-        try { removeDir(); } catch { /* reported by the error below */ }
+        try {
+          removeDir();
+        } catch {
+          /* reported by the error below */
+        }
         throw new Error(`starting the node from ${base.source} failed: ${(e as Error).message}`);
       }
       const teardown = async () => {
@@ -120,13 +131,18 @@ export function podSuite(opts: PodSuiteOptions): Suite<PodEnv> {
         const net = networkObserver(base, stateDir, opts);
         const networkConfigured = base.runtime.type !== 'memory' || base.network.type !== 'none';
         if (networkConfigured && netReady?.status) caps.add(CAP.network);
-        facts.network = `${base.runtime.type === 'memory' ? base.network.type : 'the runtime\'s own'}${net.name ? ` (network ${net.name})` : ''}; NetworkReady=${netReady?.status ?? 'unreported'}${netReady?.message ? ` (${netReady.message})` : ''}`;
-        facts.cniCache = net.cache ? `${net.cache.dir}${net.cache.certain ? '' : ' (libcni\'s default; not known to be this runtime\'s: pass --cni-cache-dir)'}` : 'unknown';
+        facts.network = `${base.runtime.type === 'memory' ? base.network.type : "the runtime's own"}${net.name ? ` (network ${net.name})` : ''}; NetworkReady=${netReady?.status ?? 'unreported'}${netReady?.message ? ` (${netReady.message})` : ''}`;
+        facts.cniCache = net.cache
+          ? `${net.cache.dir}${net.cache.certain ? '' : " (libcni's default; not known to be this runtime's: pass --cni-cache-dir)"}`
+          : 'unknown';
         facts.ipamDir = net.ipamDir ?? 'unknown';
 
         const classes = base.storage.classes;
-        const sc = opts.storageClass ? classes.find((x) => x.name === opts.storageClass) : classes.find((x) => x.default) ?? classes[0];
-        if (opts.storageClass && !sc) throw new Error(`--storage-class ${opts.storageClass}: no such class in ${base.source} (classes: ${classes.map((x) => x.name).join(', ') || 'none'})`);
+        const sc = opts.storageClass ? classes.find((x) => x.name === opts.storageClass) : (classes.find((x) => x.default) ?? classes[0]);
+        if (opts.storageClass && !sc)
+          throw new Error(
+            `--storage-class ${opts.storageClass}: no such class in ${base.source} (classes: ${classes.map((x) => x.name).join(', ') || 'none'})`,
+          );
         let storageClass: PodEnv['storageClass'];
         if (sc) {
           storageClass = { name: sc.name, driver: sc.driver };
@@ -138,7 +154,9 @@ export function podSuite(opts: PodSuiteOptions): Suite<PodEnv> {
         }
         const ephemeralDriver = opts.ephemeralDriver ?? base.storage.drivers.find((d) => d.type === 'memory')?.name;
         if (opts.ephemeralDriver && !base.storage.drivers.some((d) => d.name === opts.ephemeralDriver)) {
-          throw new Error(`--ephemeral-driver ${opts.ephemeralDriver}: no such driver in ${base.source} (drivers: ${base.storage.drivers.map((d) => d.name).join(', ')})`);
+          throw new Error(
+            `--ephemeral-driver ${opts.ephemeralDriver}: no such driver in ${base.source} (drivers: ${base.storage.drivers.map((d) => d.name).join(', ')})`,
+          );
         }
         if (ephemeralDriver) caps.add(CAP.ephemeral);
         facts.ephemeralDriver = ephemeralDriver ?? 'none';
@@ -149,7 +167,11 @@ export function podSuite(opts: PodSuiteOptions): Suite<PodEnv> {
         const created: PodEnv['created'] = { pods: new Set(), sandboxes: new Set(), claims: new Set(), volumes: new Map(), paths: new Set() };
         const env: PodEnv = { opts, node, cri, image, port: opts.port ?? 8080, storageClass, ephemeralDriver, net, capabilities: caps, created };
         return {
-          env, capabilities: caps, facts, teardown, explain: explainCapability,
+          env,
+          capabilities: caps,
+          facts,
+          teardown,
+          explain: explainCapability,
           async leakCheck() {
             const leaks: string[] = [];
             for (const p of node.kubelet.list(NS)) if (created.pods.has(p.metadata.name)) leaks.push(`pod ${p.metadata.name} (the harness still has it)`);
@@ -157,8 +179,11 @@ export function podSuite(opts: PodSuiteOptions): Suite<PodEnv> {
             const sbs = await cri.runtime.listPodSandbox({ filter: { labelSelector: { [MANAGED]: 'true' } } });
             for (const s of sbs.items) if (s.metadata?.name.startsWith(`${run.prefix}-`)) leaks.push(`sandbox ${s.id} of pod ${s.metadata.name} (runtime)`);
             const cs = await cri.runtime.listContainers({ filter: { labelSelector: { [MANAGED]: 'true' } } });
-            for (const c of cs.containers) if ((c.labels[POD_NAME] ?? '').startsWith(`${run.prefix}-`)) leaks.push(`container ${c.id} (${c.metadata?.name}) of pod ${c.labels[POD_NAME]} (runtime)`);
-            for (const a of readAllocations(net.ipamDir)) if (created.sandboxes.has(a.containerID)) leaks.push(`address ${a.ip} allocated to sandbox ${a.containerID} (CNI IPAM)`);
+            for (const c of cs.containers)
+              if ((c.labels[POD_NAME] ?? '').startsWith(`${run.prefix}-`))
+                leaks.push(`container ${c.id} (${c.metadata?.name}) of pod ${c.labels[POD_NAME]} (runtime)`);
+            for (const a of readAllocations(net.ipamDir))
+              if (created.sandboxes.has(a.containerID)) leaks.push(`address ${a.ip} allocated to sandbox ${a.containerID} (CNI IPAM)`);
             for (const id of created.sandboxes) if (cachedResults(net, id).length) leaks.push(`cached CNI result of sandbox ${id} (libcni cache)`);
             for (const [id, driver] of created.volumes) {
               const cl = node.kubelet.volumes.driver(driver).client;

@@ -14,7 +14,13 @@ import { CAP, exists, RULES, type PodEnv, PodKit } from './kit.js';
 const G = 'pod.Volumes';
 const c = defineCases(PodKit, G);
 
-const real = (p: string) => { try { return realpathSync(p); } catch { return p; } };
+const real = (p: string) => {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+};
 
 /** Write a file atomically (temp + rename), so a container polling for it never reads it half written. */
 function put(path: string, text: string): void {
@@ -27,19 +33,44 @@ function put(path: string, text: string): void {
 function chain(volume: string, at: string) {
   const mounts = [{ name: volume, mountPath: at }];
   return [
-    { name: 'a', mounts, script: `until test -f ${at}/from-host; do sleep 0.1; done; v=$(cat ${at}/from-host); echo "a read $v"; echo "a-$v" > ${at}/.from-a && mv ${at}/.from-a ${at}/from-a; sleep 3600` },
-    { name: 'b', mounts, script: `until test -f ${at}/from-a; do sleep 0.1; done; v=$(cat ${at}/from-a); echo "b read $v"; echo "b-$v" > ${at}/.from-b && mv ${at}/.from-b ${at}/from-b; sleep 3600` },
+    {
+      name: 'a',
+      mounts,
+      script: `until test -f ${at}/from-host; do sleep 0.1; done; v=$(cat ${at}/from-host); echo "a read $v"; echo "a-$v" > ${at}/.from-a && mv ${at}/.from-a ${at}/from-a; sleep 3600`,
+    },
+    {
+      name: 'b',
+      mounts,
+      script: `until test -f ${at}/from-a; do sleep 0.1; done; v=$(cat ${at}/from-a); echo "b read $v"; echo "b-$v" > ${at}/.from-b && mv ${at}/.from-b ${at}/from-b; sleep 3600`,
+    },
   ];
 }
 
 /** The runtime's view of a container's mount at `containerPath` matches the published path (when the runtime reports mounts). */
 async function checkRuntimeMount(k: PodKit, pod: Pod, container: string, containerPath: string, hostPath: string, readonly?: boolean): Promise<void> {
   const st = await k.containerStatus(pod, container);
-  if (!st.mounts.length) { k.ctx.log(`the runtime reports no mounts in ContainerStatus of ${container}: host_path not cross-checked`); return; }
+  if (!st.mounts.length) {
+    k.ctx.log(`the runtime reports no mounts in ContainerStatus of ${container}: host_path not cross-checked`);
+    return;
+  }
   const m = st.mounts.find((x) => x.containerPath === containerPath);
-  if (!m) fail(`ContainerStatus of ${container} reports mounts ${st.mounts.map((x) => x.containerPath).join(', ')} but none at ${containerPath}`, { rule: RULES.runtimeMount, call: k.ctx.lastCall, expected: containerPath });
-  expectTrue(real(m.hostPath) === real(hostPath), `container ${container} mounts ${m.hostPath} at ${containerPath}, but the volume was published at ${hostPath}`, { rule: RULES.runtimeMount, call: k.ctx.lastCall, expected: hostPath, actual: m.hostPath });
-  if (readonly !== undefined) expectTrue(m.readonly === readonly, `ContainerStatus of ${container} reports the mount at ${containerPath} readonly=${m.readonly}, expected ${readonly}`, { rule: RULES.runtimeMount, call: k.ctx.lastCall, actual: m });
+  if (!m)
+    fail(`ContainerStatus of ${container} reports mounts ${st.mounts.map((x) => x.containerPath).join(', ')} but none at ${containerPath}`, {
+      rule: RULES.runtimeMount,
+      call: k.ctx.lastCall,
+      expected: containerPath,
+    });
+  expectTrue(
+    real(m.hostPath) === real(hostPath),
+    `container ${container} mounts ${m.hostPath} at ${containerPath}, but the volume was published at ${hostPath}`,
+    { rule: RULES.runtimeMount, call: k.ctx.lastCall, expected: hostPath, actual: m.hostPath },
+  );
+  if (readonly !== undefined)
+    expectTrue(m.readonly === readonly, `ContainerStatus of ${container} reports the mount at ${containerPath} readonly=${m.readonly}, expected ${readonly}`, {
+      rule: RULES.runtimeMount,
+      call: k.ctx.lastCall,
+      actual: m,
+    });
 }
 
 /** Run the chain pod over `volumes` and follow the token through the published directory. */
@@ -52,43 +83,75 @@ async function seenAndShared(k: PodKit, p: { claims?: string[]; volumes: Array<R
   await checkRuntimeMount(k, pod, 'b', '/data', v.hostPath);
   const token = k.token();
   put(join(v.hostPath, 'from-host'), `${token}\n`);
-  await k.waitLog(pod.metadata.name, 'a', new RegExp(`a read ${token}`), `the file written at ${v.hostPath}/from-host was not read in the container at /data/from-host`, RULES.publishedIsSeen);
+  await k.waitLog(
+    pod.metadata.name,
+    'a',
+    new RegExp(`a read ${token}`),
+    `the file written at ${v.hostPath}/from-host was not read in the container at /data/from-host`,
+    RULES.publishedIsSeen,
+  );
   await k.waitLog(pod.metadata.name, 'b', new RegExp(`b read a-${token}`), 'what container a wrote in the volume was not read by container b', RULES.shared);
-  await k.waitFile(join(v.hostPath, 'from-b'), new RegExp(`^b-a-${token}\\s*$`), `what container b wrote at /data/from-b is not at the published path`, RULES.publishedIsSeen);
+  await k.waitFile(
+    join(v.hostPath, 'from-b'),
+    new RegExp(`^b-a-${token}\\s*$`),
+    `what container b wrote at /data/from-b is not at the published path`,
+    RULES.publishedIsSeen,
+  );
 }
 
 export const volumeCases: CaseDef<PodEnv>[] = [
   c({
-    id: 'pod.volumes.pvc.containers-see-published-volume', needs: [CAP.provisioning],
-    name: 'A claim\'s volume published by CSI is what both containers see at their mount, and it is shared between them',
+    id: 'pod.volumes.pvc.containers-see-published-volume',
+    needs: [CAP.provisioning],
+    name: "A claim's volume published by CSI is what both containers see at their mount, and it is shared between them",
     async run(k) {
       const claim = k.name('claim');
       await seenAndShared(k, { claims: [claim], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }], volume: 'data' });
     },
   }),
   c({
-    id: 'pod.volumes.ephemeral.containers-see-published-volume', needs: [CAP.ephemeral],
+    id: 'pod.volumes.ephemeral.containers-see-published-volume',
+    needs: [CAP.ephemeral],
     name: 'An inline ephemeral CSI volume published for the pod is what both containers see, and it is shared between them',
     async run(k) {
       await seenAndShared(k, { volumes: [{ name: 'data', csi: { driver: k.env.ephemeralDriver, volumeAttributes: { size: '16Mi' } } }], volume: 'data' });
     },
   }),
   c({
-    id: 'pod.volumes.pvc.data-outlives-pod', needs: [CAP.provisioning],
+    id: 'pod.volumes.pvc.data-outlives-pod',
+    needs: [CAP.provisioning],
     name: 'What one pod wrote to a claim is there for the next pod using the claim',
     async run(k) {
       const claim = k.name('claim');
       const token = k.token();
       const vols = [{ name: 'data', persistentVolumeClaim: { claimName: claim } }];
       const mounts = [{ name: 'data', mountPath: '/data' }];
-      const first = await k.run({ label: 'writer', claims: [claim], restartPolicy: 'Never', volumes: vols, containers: [{ name: 'w', mounts, script: `echo ${token} > /data/persist` }] });
+      const first = await k.run({
+        label: 'writer',
+        claims: [claim],
+        restartPolicy: 'Never',
+        volumes: vols,
+        containers: [{ name: 'w', mounts, script: `echo ${token} > /data/persist` }],
+      });
       const done = await k.waitFor(first.metadata.name, (p) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? ''), 'Succeeded');
-      expectTrue(done.status?.phase === 'Succeeded', `the writer pod ${done.status?.phase}: ${await k.logs(first.metadata.name, 'w')}`, { rule: RULES.publishedIsSeen, actual: done.status?.containerStatuses });
+      expectTrue(done.status?.phase === 'Succeeded', `the writer pod ${done.status?.phase}: ${await k.logs(first.metadata.name, 'w')}`, {
+        rule: RULES.publishedIsSeen,
+        actual: done.status?.containerStatuses,
+      });
       await k.delete(first.metadata.name);
-      const second = await k.run({ label: 'reader', restartPolicy: 'Never', volumes: vols, containers: [{ name: 'r', mounts, script: 'cat /data/persist; echo "files: $(ls /data)"' }] });
+      const second = await k.run({
+        label: 'reader',
+        restartPolicy: 'Never',
+        volumes: vols,
+        containers: [{ name: 'r', mounts, script: 'cat /data/persist; echo "files: $(ls /data)"' }],
+      });
       await k.waitFor(second.metadata.name, (p) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? ''), 'completed');
       const log = await k.logs(second.metadata.name, 'r');
-      expectTrue(log.includes(token), `the second pod does not find what the first wrote to claim ${claim} (/data/persist holding ${token}); it logged ${JSON.stringify(log.slice(0, 300))}`, { rule: RULES.persists, expected: token, actual: log });
+      expectTrue(
+        log.includes(token),
+        `the second pod does not find what the first wrote to claim ${claim} (/data/persist holding ${token}); it logged ${JSON.stringify(log.slice(0, 300))}`,
+        { rule: RULES.persists, expected: token, actual: log },
+      );
     },
   }),
   c({
@@ -109,29 +172,44 @@ export const volumeCases: CaseDef<PodEnv>[] = [
       k.ctx.log(`volume: ${JSON.stringify(volume)}`);
       const token = k.token();
       const pod = await k.run({
-        label: 'ro', claims, volumes: [volume],
+        label: 'ro',
+        claims,
+        volumes: [volume],
         containers: [
           { name: 'writer', mounts: [{ name: 'data', mountPath: '/data' }], script: `echo ${token} > /data/.w && mv /data/.w /data/w; sleep 3600` },
-          { name: 'reader', mounts: [{ name: 'data', mountPath: '/data', readOnly: true }], script: 'until test -f /data/w; do sleep 0.1; done; echo "saw $(cat /data/w)"; if touch /data/ro-attempt; then echo WRITE-SUCCEEDED; else echo WRITE-REFUSED; fi; sleep 3600' },
+          {
+            name: 'reader',
+            mounts: [{ name: 'data', mountPath: '/data', readOnly: true }],
+            script:
+              'until test -f /data/w; do sleep 0.1; done; echo "saw $(cat /data/w)"; if touch /data/ro-attempt; then echo WRITE-SUCCEEDED; else echo WRITE-REFUSED; fi; sleep 3600',
+          },
         ],
       });
       await k.running(pod.metadata.name);
       const v = k.volume(pod.metadata.name, 'data');
       const log = await k.waitLog(pod.metadata.name, 'reader', /WRITE-(SUCCEEDED|REFUSED)/, 'the read-only container never tried its write', RULES.readonly);
-      expectTrue(log.includes(`saw ${token}`), `the read-only container did not read what the writer wrote: ${JSON.stringify(log.slice(0, 300))}`, { rule: RULES.shared, actual: log });
-      expectTrue(!/WRITE-SUCCEEDED/.test(log) && !exists(join(v.hostPath, 'ro-attempt')), `a write through the readOnly mount succeeded (${v.hostPath}/ro-attempt ${exists(join(v.hostPath, 'ro-attempt')) ? 'exists' : 'is not in the volume'})`, { rule: RULES.readonly, actual: log });
+      expectTrue(log.includes(`saw ${token}`), `the read-only container did not read what the writer wrote: ${JSON.stringify(log.slice(0, 300))}`, {
+        rule: RULES.shared,
+        actual: log,
+      });
+      expectTrue(
+        !/WRITE-SUCCEEDED/.test(log) && !exists(join(v.hostPath, 'ro-attempt')),
+        `a write through the readOnly mount succeeded (${v.hostPath}/ro-attempt ${exists(join(v.hostPath, 'ro-attempt')) ? 'exists' : 'is not in the volume'})`,
+        { rule: RULES.readonly, actual: log },
+      );
       await checkRuntimeMount(k, pod, 'reader', '/data', v.hostPath, true);
       await checkRuntimeMount(k, pod, 'writer', '/data', v.hostPath, false);
     },
   }),
   c({
     id: 'pod.volumes.empty-dir.shared',
-    name: 'An emptyDir is shared by the pod\'s init container and both app containers',
+    name: "An emptyDir is shared by the pod's init container and both app containers",
     async run(k) {
       const token = k.token();
       const mounts = [{ name: 'cache', mountPath: '/cache' }];
       const pod = await k.run({
-        label: 'empty', volumes: [{ name: 'cache', emptyDir: {} }],
+        label: 'empty',
+        volumes: [{ name: 'cache', emptyDir: {} }],
         initContainers: [{ name: 'init', mounts, script: `echo init-${token} > /cache/i` }],
         containers: [
           { name: 'a', mounts, script: 'v=$(cat /cache/i); echo "a-$v" > /cache/.a && mv /cache/.a /cache/a; sleep 3600' },
@@ -139,9 +217,20 @@ export const volumeCases: CaseDef<PodEnv>[] = [
         ],
       });
       await k.running(pod.metadata.name);
-      await k.waitLog(pod.metadata.name, 'b', new RegExp(`b read a-init-${token}`), 'the emptyDir did not carry the init container\'s file through container a to container b', RULES.emptyDir);
+      await k.waitLog(
+        pod.metadata.name,
+        'b',
+        new RegExp(`b read a-init-${token}`),
+        "the emptyDir did not carry the init container's file through container a to container b",
+        RULES.emptyDir,
+      );
       const v = k.volume(pod.metadata.name, 'cache');
-      await k.waitFile(join(v.hostPath, 'a'), new RegExp(`a-init-${token}`), 'the emptyDir\'s host directory does not hold what the containers wrote', RULES.emptyDir);
+      await k.waitFile(
+        join(v.hostPath, 'a'),
+        new RegExp(`a-init-${token}`),
+        "the emptyDir's host directory does not hold what the containers wrote",
+        RULES.emptyDir,
+      );
     },
   }),
 ];

@@ -59,7 +59,11 @@ const KEYS = new Set(['id', 'at', 'level', 'says', 'reason']);
 /** Parse and check a rules file's text; every error names the file and the entry. */
 export function parseRules(text: string, file: string, suite: string): RulesFile {
   let doc: unknown;
-  try { doc = parseYaml(text); } catch (e) { throw new RulesError(`${file}: not valid YAML: ${(e as Error).message}`); }
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new RulesError(`${file}: not valid YAML: ${(e as Error).message}`);
+  }
   const d = doc as { suite?: unknown; source?: unknown; rules?: unknown };
   if (!d || typeof d !== 'object') throw new RulesError(`${file}: expected a map with suite, source and rules`);
   if (d.suite !== suite) throw new RulesError(`${file}: suite is ${JSON.stringify(d.suite)}, expected ${JSON.stringify(suite)}`);
@@ -70,13 +74,22 @@ export function parseRules(text: string, file: string, suite: string): RulesFile
     const where = `${file}: rules[${i}]${typeof r?.id === 'string' ? ` (${r.id})` : ''}`;
     if (!r || typeof r !== 'object' || Array.isArray(r)) throw new RulesError(`${where}: expected a map`);
     for (const k of Object.keys(r)) if (!KEYS.has(k)) throw new RulesError(`${where}: unknown key ${k} (known: ${[...KEYS].join(', ')})`);
-    if (!isRuleId(r.id as string) || !(r.id as string).startsWith(`${suite}.`)) throw new RulesError(`${where}: id must look like ${suite}.<where>.<what> (lower case, dots and dashes)`);
+    if (!isRuleId(r.id as string) || !(r.id as string).startsWith(`${suite}.`))
+      throw new RulesError(`${where}: id must look like ${suite}.<where>.<what> (lower case, dots and dashes)`);
     if (seen.has(r.id as string)) throw new RulesError(`${where}: id ${r.id} appears twice`);
     seen.add(r.id as string);
-    for (const k of ['at', 'says'] as const) if (typeof r[k] !== 'string' || !(r[k] as string).trim()) throw new RulesError(`${where}: ${k} is required (a non-empty string)`);
+    for (const k of ['at', 'says'] as const)
+      if (typeof r[k] !== 'string' || !(r[k] as string).trim()) throw new RulesError(`${where}: ${k} is required (a non-empty string)`);
     if (!LEVELS.includes(r.level as RuleLevel)) throw new RulesError(`${where}: level ${JSON.stringify(r.level)} is not one of ${LEVELS.join(', ')}`);
-    if (r.reason !== undefined && (typeof r.reason !== 'string' || !r.reason.trim())) throw new RulesError(`${where}: reason, when given, is a non-empty string`);
-    return { id: r.id as string, at: r.at as string, level: r.level as RuleLevel, says: (r.says as string).trim(), ...(r.reason ? { reason: (r.reason as string).trim() } : {}) };
+    if (r.reason !== undefined && (typeof r.reason !== 'string' || !r.reason.trim()))
+      throw new RulesError(`${where}: reason, when given, is a non-empty string`);
+    return {
+      id: r.id as string,
+      at: r.at as string,
+      level: r.level as RuleLevel,
+      says: (r.says as string).trim(),
+      ...(r.reason ? { reason: (r.reason as string).trim() } : {}),
+    };
   });
   return { suite, source: d.source.trim(), rules, file };
 }
@@ -123,7 +136,10 @@ export function ruleCoverage(file: RulesFile, cases: Array<Pick<CaseDef<any>, 'i
     }
   }
   return {
-    suite: file.suite, source: file.source, total: file.rules.length, covered,
+    suite: file.suite,
+    source: file.source,
+    total: file.rules.length,
+    covered,
     reasoned: file.rules.filter((r) => r.reason && !covered.has(r.id)),
     open: file.rules.filter((r) => !r.reason && !covered.has(r.id)),
     stale: file.rules.filter((r) => r.reason && covered.has(r.id)),

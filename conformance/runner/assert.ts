@@ -31,7 +31,11 @@ export class ConformanceFailure extends Error {
  * comes from (a rule id, or free text), `what` is checked (a field, "status.state"), and the
  * `call` whose request and answer the failure shows (a tracked promise or its record).
  */
-export interface Expect { rule: string; what?: string; call?: unknown }
+export interface Expect {
+  rule: string;
+  what?: string;
+  call?: unknown;
+}
 
 /** fail()'s details: the rule, the call, and any other field of the failure (expected, actual…). */
 export type FailOptions = Partial<FailureDetails> & { call?: unknown };
@@ -70,7 +74,10 @@ export async function expectOk<T>(p: Promise<T>, { rule, what }: Expect): Promis
     const st = codeOf(err);
     const call = rec?.rpc ?? what ?? 'the call';
     throw new ConformanceFailure({
-      kind: 'assertion', rule, ...fromCall(rec), status: rec?.error ?? st,
+      kind: 'assertion',
+      rule,
+      ...fromCall(rec),
+      status: rec?.error ?? st,
       message: `${what ?? call} failed with ${st.name}: ${st.message}; expected success`,
       expected: 'OK',
     });
@@ -93,13 +100,23 @@ export async function expectCode(p: Promise<unknown>, codes: string | number | A
     if (want.some((w) => w === st.name || w === st.code)) return err;
     const rec = callOf(p);
     throw new ConformanceFailure({
-      kind: 'assertion', rule, ...fromCall(rec), status: rec?.error ?? st, expected: shown, actual: st.name,
+      kind: 'assertion',
+      rule,
+      ...fromCall(rec),
+      status: rec?.error ?? st,
+      expected: shown,
+      actual: st.name,
       message: `${what ?? rec?.rpc ?? 'the call'} failed with ${st.name}, expected ${shown}`,
     });
   }
   const rec = callOf(p);
   throw new ConformanceFailure({
-    kind: 'assertion', rule, ...fromCall(rec), response: res, expected: shown, actual: 'OK',
+    kind: 'assertion',
+    rule,
+    ...fromCall(rec),
+    response: res,
+    expected: shown,
+    actual: 'OK',
     message: `${what ?? rec?.rpc ?? 'the call'} succeeded, expected it to fail with ${shown}`,
   });
 }
@@ -151,11 +168,17 @@ function bytesText(b: Uint8Array): string {
 export function toJson(v: unknown, indent?: number): string {
   try {
     // `this[k]` is the value before Buffer#toJSON turned it into {type, data}.
-    return JSON.stringify(v, function (this: Record<string, unknown>, k, x) {
-      const raw = this[k];
-      if (raw instanceof Uint8Array) return bytesText(raw);
-      return typeof x === 'bigint' ? x.toString() : x;
-    }, indent) ?? String(v);
+    return (
+      JSON.stringify(
+        v,
+        function (this: Record<string, unknown>, k, x) {
+          const raw = this[k];
+          if (raw instanceof Uint8Array) return bytesText(raw);
+          return typeof x === 'bigint' ? x.toString() : x;
+        },
+        indent,
+      ) ?? String(v)
+    );
   } catch {
     return String(v);
   }

@@ -21,13 +21,19 @@ export function callOf(p: unknown): CallRecord | undefined {
 
 /** Thrown by ctx.skip(): the case ends as skipped. */
 export class SkipCase extends Error {
-  constructor(readonly reason: string, readonly notApplicable = false) {
+  constructor(
+    readonly reason: string,
+    readonly notApplicable = false,
+  ) {
     super(reason);
     this.name = 'SkipCase';
   }
 }
 
-export interface Cleanup { description: string; fn: () => unknown | Promise<unknown> }
+export interface Cleanup {
+  description: string;
+  fn: () => unknown | Promise<unknown>;
+}
 
 export class CaseContext {
   readonly calls: CallRecord[] = [];
@@ -45,10 +51,16 @@ export class CaseContext {
   ) {}
 
   /** Aborted when the case times out or the run is interrupted. */
-  get signal(): AbortSignal { return this.ac.signal; }
-  get aborted(): boolean { return this.ac.signal.aborted; }
+  get signal(): AbortSignal {
+    return this.ac.signal;
+  }
+  get aborted(): boolean {
+    return this.ac.signal.aborted;
+  }
   /** @internal */
-  abort(reason: string): void { if (!this.ac.signal.aborted) this.ac.abort(new Error(reason)); }
+  abort(reason: string): void {
+    if (!this.ac.signal.aborted) this.ac.abort(new Error(reason));
+  }
 
   /**
    * A name nobody else in this run (or any other run) uses: <prefix>-<case seq>-<label><n>.
@@ -64,16 +76,24 @@ export class CaseContext {
   }
 
   /** A line shown with the case's result. */
-  log(line: string): void { this.notes.push(line); }
+  log(line: string): void {
+    this.notes.push(line);
+  }
 
   /** End the case as skipped (the environment cannot run it). */
-  skip(reason: string): never { throw new SkipCase(reason); }
+  skip(reason: string): never {
+    throw new SkipCase(reason);
+  }
 
   /** End the case as not applicable (the plugin legitimately lacks what it checks). */
-  notApplicable(reason: string): never { throw new SkipCase(reason, true); }
+  notApplicable(reason: string): never {
+    throw new SkipCase(reason, true);
+  }
 
   /** Time left before the case times out, ms (for call deadlines). */
-  deadlineMs(): number { return Math.max(1, this.endsAt - Date.now()); }
+  deadlineMs(): number {
+    return Math.max(1, this.endsAt - Date.now());
+  }
   /** @internal */
   endsAt = Number.MAX_SAFE_INTEGER;
 
@@ -86,14 +106,24 @@ export class CaseContext {
     const started = Date.now();
     this.calls.push(rec);
     const out = p.then(
-      (res) => { rec.response = res; rec.ms = Date.now() - started; return res; },
-      (err) => { rec.error = describeError?.(err) ?? defaultError(err); rec.ms = Date.now() - started; throw err; },
+      (res) => {
+        rec.response = res;
+        rec.ms = Date.now() - started;
+        return res;
+      },
+      (err) => {
+        rec.error = describeError?.(err) ?? defaultError(err);
+        rec.ms = Date.now() - started;
+        throw err;
+      },
     );
     calls.set(out, rec);
     return out;
   }
 
-  get lastCall(): CallRecord | undefined { return this.calls.at(-1); }
+  get lastCall(): CallRecord | undefined {
+    return this.calls.at(-1);
+  }
 }
 
 function defaultError(err: unknown): CallRecord['error'] {

@@ -17,10 +17,15 @@ const TARBALL = /\.(tar\.gz|tgz|tar)$/;
 /** A parsed result file, or undefined when it is JSON of another kind. Throws on damaged triad results. */
 export function parseResult(text: string, source: string): RunReport | undefined {
   let doc: unknown;
-  try { doc = JSON.parse(text); } catch (e) { throw new Error(`${source}: not JSON: ${(e as Error).message}`); }
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${source}: not JSON: ${(e as Error).message}`);
+  }
   if (!doc || typeof doc !== 'object' || (doc as { format?: unknown }).format !== RESULT_FORMAT) return undefined;
   const r = doc as RunReport;
-  if (!Array.isArray(r.suites) || typeof r.startedAt !== 'string' || !r.totals) throw new Error(`${source}: ${RESULT_FORMAT} without suites, startedAt or totals`);
+  if (!Array.isArray(r.suites) || typeof r.startedAt !== 'string' || !r.totals)
+    throw new Error(`${source}: ${RESULT_FORMAT} without suites, startedAt or totals`);
   return r;
 }
 
@@ -54,7 +59,9 @@ export function loadRuns(paths: string[]): FleetRun[] {
     if (TARBALL.test(file)) {
       const dir = mkdtempSync(join(tmpdir(), 'triad-merge-'));
       temps.push(dir);
-      try { execFileSync('tar', ['-xf', file, '-C', dir], { stdio: ['ignore', 'ignore', 'pipe'] }); } catch (e) {
+      try {
+        execFileSync('tar', ['-xf', file, '-C', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+      } catch (e) {
         throw new Error(`${shown}: cannot unpack: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`);
       }
       const inner: string[] = [];
@@ -79,7 +86,11 @@ export function loadRuns(paths: string[]): FleetRun[] {
   try {
     for (const p of paths) {
       let st;
-      try { st = statSync(p); } catch { throw new Error(`${p}: no such file or directory`); }
+      try {
+        st = statSync(p);
+      } catch {
+        throw new Error(`${p}: no such file or directory`);
+      }
       if (st.isDirectory()) {
         const files: string[] = [];
         walk(p, files);
@@ -100,7 +111,9 @@ export function fleetJunit(runs: FleetRun[]): string {
   const sum = (k: 'total' | 'failed' | 'skipped' | 'notApplicable') => all.reduce((n, x) => n + x.s.totals[k], 0);
   const secs = all.reduce((n, x) => n + x.s.durationMs, 0) / 1000;
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  out.push(`<testsuites name="${xmlEscape('triad conformance fleet')}" tests="${sum('total')}" failures="${sum('failed')}" errors="0" skipped="${sum('skipped') + sum('notApplicable')}" time="${secs.toFixed(3)}">`);
+  out.push(
+    `<testsuites name="${xmlEscape('triad conformance fleet')}" tests="${sum('total')}" failures="${sum('failed')}" errors="0" skipped="${sum('skipped') + sum('notApplicable')}" time="${secs.toFixed(3)}">`,
+  );
   for (const { r, s } of all) out.push(...testsuiteXml({ ...r.report, node: r.node }, s, `${r.node}/${s.name}`));
   out.push('</testsuites>');
   return `${out.join('\n')}\n`;

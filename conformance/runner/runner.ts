@@ -43,7 +43,10 @@ export const RUNNER_RULES = {
 const toRe = (r: string | RegExp | undefined) => (r === undefined || r === '' ? undefined : r instanceof RegExp ? r : new RegExp(r));
 const tagsOf = (c: CaseDef<any>): Tag[] => c.tags ?? ['Conformance'];
 /** What --focus / --skip match against. */
-export const matchText = (c: CaseDef<any>) => `${c.id} ${c.name} ${tagsOf(c).map((t) => `[${t}]`).join(' ')}${c.rpc?.length ? ` rpc:${c.rpc.join(',')}` : ''}`;
+export const matchText = (c: CaseDef<any>) =>
+  `${c.id} ${c.name} ${tagsOf(c)
+    .map((t) => `[${t}]`)
+    .join(' ')}${c.rpc?.length ? ` rpc:${c.rpc.join(',')}` : ''}`;
 
 /** Which cases a filter selects, and why the others are not. */
 export function selectCases<E>(suite: Suite<E>, opts: Pick<RunOptions, 'focus' | 'skip'>): Array<{ c: CaseDef<E>; skipped?: string }> {
@@ -73,7 +76,9 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
     p,
-    new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    }),
   ]).finally(() => clearTimeout(timer));
 }
 
@@ -95,14 +100,22 @@ function errorDetails(err: unknown): FailureDetails {
  * one. Rows are named as calls are recorded ("Service/Method"); a case that declares the proto
  * method name (CaseDef.rpc) is one of the cases about that row.
  */
-export function rpcCoverage(rpcs: string[], calls: Map<string, CallTally>, results: CaseResult[], notes: Record<string, string> = {}, cases: CaseDef<unknown>[] = []): RpcCoverage[] {
+export function rpcCoverage(
+  rpcs: string[],
+  calls: Map<string, CallTally>,
+  results: CaseResult[],
+  notes: Record<string, string> = {},
+  cases: CaseDef<unknown>[] = [],
+): RpcCoverage[] {
   const status = new Map(results.map((r) => [r.id, r.status]));
   const names = [...rpcs, ...[...calls.keys()].filter((r) => !rpcs.includes(r)).sort()];
   return names.map((rpc) => {
     const t = calls.get(rpc);
     const method = rpc.slice(rpc.lastIndexOf('/') + 1);
     const row: RpcCoverage = {
-      rpc, calls: t?.calls ?? 0, answers: { ...(t?.answers ?? {}) },
+      rpc,
+      calls: t?.calls ?? 0,
+      answers: { ...(t?.answers ?? {}) },
       cases: [...(t?.cases ?? [])].map((id) => ({ id, status: status.get(id) ?? 'failed' })),
       about: cases.filter((c) => c.rpc?.includes(method) && status.has(c.id)).map((c) => ({ id: c.id, status: status.get(c.id)! })),
     };
@@ -111,7 +124,11 @@ export function rpcCoverage(rpcs: string[], calls: Map<string, CallTally>, resul
   });
 }
 
-export interface CallTally { calls: number; answers: Record<string, number>; cases: Set<string> }
+export interface CallTally {
+  calls: number;
+  answers: Record<string, number>;
+  cases: Set<string>;
+}
 
 class Interrupt {
   fired = false;
@@ -146,7 +163,11 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
 
   const emit = <K extends keyof Reporter>(k: K, ...args: Parameters<NonNullable<Reporter[K]>>) => {
     for (const r of reporters) {
-      try { (r[k] as ((...a: unknown[]) => void) | undefined)?.(...args); } catch { /* a reporter must not break the run */ }
+      try {
+        (r[k] as ((...a: unknown[]) => void) | undefined)?.(...args);
+      } catch {
+        /* a reporter must not break the run */
+      }
     }
   };
 
@@ -161,14 +182,22 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
   }
   const all = suiteReports.flatMap((s) => s.cases);
   const report: RunReport = {
-    runId, prefix: run.prefix, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started,
+    runId,
+    prefix: run.prefix,
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
     interrupted: interrupt.fired,
     ...(opts.node ? { node: opts.node } : {}),
     options: { focus: toRe(opts.focus)?.source, skip: toRe(opts.skip)?.source, parallel, timeoutMs, strict: opts.strict === true },
-    suites: suiteReports, totals: totals(all),
+    suites: suiteReports,
+    totals: totals(all),
   };
   for (const r of reporters) {
-    try { await r.end?.(report); } catch (e) { process.stderr.write(`reporter failed: ${(e as Error).message}\n`); }
+    try {
+      await r.end?.(report);
+    } catch (e) {
+      process.stderr.write(`reporter failed: ${(e as Error).message}\n`);
+    }
   }
   if (interrupt.fired && opts.exitOnInterrupt) process.exit(130);
   return report;
@@ -178,17 +207,26 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
     const results: CaseResult[] = [];
     const tally = new Map<string, CallTally>();
     const base = (c: CaseDef<any>) => ({ suite: suite.name, id: c.id, name: c.name, group: c.group, tags: tagsOf(c), durationMs: 0 });
-    const push = (r: CaseResult) => { results.push(r); emit('caseEnd', r); };
+    const push = (r: CaseResult) => {
+      results.push(r);
+      emit('caseEnd', r);
+    };
     const selection = selectCases(suite, opts);
     const selected = selection.filter((s) => !s.skipped);
     const done = (session?: SuiteSession<any>, setupError?: string): SuiteReport => {
       // Reports list cases in definition order (live output showed them as they ended).
       const order = new Map(suite.cases.map((c, i) => [c.id, i]));
-      const rank = (id: string) => (id.endsWith('.setup') ? -1 : order.get(id) ?? 1e9);
+      const rank = (id: string) => (id.endsWith('.setup') ? -1 : (order.get(id) ?? 1e9));
       results.sort((a, b) => rank(a.id) - rank(b.id));
       const rep: SuiteReport = {
-        name: suite.name, title: suite.title, facts: session?.facts ?? {}, capabilities: [...(session?.capabilities ?? [])].sort(),
-        setupError, cases: results, totals: totals(results), durationMs: Date.now() - t0,
+        name: suite.name,
+        title: suite.title,
+        facts: session?.facts ?? {},
+        capabilities: [...(session?.capabilities ?? [])].sort(),
+        setupError,
+        cases: results,
+        totals: totals(results),
+        durationMs: Date.now() - t0,
       };
       if (suite.rpcs) rep.rpcCoverage = rpcCoverage(suite.rpcs, tally, results, session?.rpcNotes, suite.cases);
       emit('suiteEnd', rep);
@@ -207,7 +245,16 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
     } catch (err) {
       const d = errorDetails(err);
       emit('suiteStart', suite, undefined, selection.length + 1);
-      push({ suite: suite.name, id: `${suite.name}.setup`, name: `Connect to the plugin and discover its capabilities`, group: suite.name, tags: ['Conformance'], status: 'failed', durationMs: Date.now() - t0, failure: { ...d, message: `suite setup failed: ${d.message}` } });
+      push({
+        suite: suite.name,
+        id: `${suite.name}.setup`,
+        name: `Connect to the plugin and discover its capabilities`,
+        group: suite.name,
+        tags: ['Conformance'],
+        status: 'failed',
+        durationMs: Date.now() - t0,
+        failure: { ...d, message: `suite setup failed: ${d.message}` },
+      });
       for (const s of selection) push({ ...base(s.c), status: 'skipped', reason: s.skipped ?? `${suite.name} suite setup failed` });
       return done(undefined, d.message);
     }
@@ -217,17 +264,30 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
     try {
       const runnable: CaseDef<any>[] = [];
       for (const s of selection) {
-        if (s.skipped) { push({ ...base(s.c), status: 'skipped', reason: s.skipped }); continue; }
+        if (s.skipped) {
+          push({ ...base(s.c), status: 'skipped', reason: s.skipped });
+          continue;
+        }
         const missing = (s.c.needs ?? []).filter((n) => !caps.has(n));
         if (missing.length) {
           push({ ...base(s.c), status: 'not-applicable', reason: missing.map((m) => session.explain?.(m) ?? `the plugin does not have ${m}`).join('; ') });
           continue;
         }
         let why: string | undefined;
-        try { why = s.c.applies?.(session.env); } catch (e) { why = `applicability check failed: ${(e as Error).message}`; }
-        if (why) { push({ ...base(s.c), status: 'not-applicable', reason: why }); continue; }
+        try {
+          why = s.c.applies?.(session.env);
+        } catch (e) {
+          why = `applicability check failed: ${(e as Error).message}`;
+        }
+        if (why) {
+          push({ ...base(s.c), status: 'not-applicable', reason: why });
+          continue;
+        }
         const env = session.environment?.(s.c);
-        if (env) { push({ ...base(s.c), status: 'skipped', reason: env }); continue; }
+        if (env) {
+          push({ ...base(s.c), status: 'skipped', reason: env });
+          continue;
+        }
         runnable.push(s.c);
       }
 
@@ -236,13 +296,19 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
       const queue = [...concurrent];
       const worker = async () => {
         for (let c = queue.shift(); c; c = queue.shift()) {
-          if (interrupt.fired) { push({ ...base(c), status: 'skipped', reason: 'run interrupted (SIGINT) before this case started' }); continue; }
+          if (interrupt.fired) {
+            push({ ...base(c), status: 'skipped', reason: 'run interrupted (SIGINT) before this case started' });
+            continue;
+          }
           push(await runCase(suite, c, session, tally));
         }
       };
       await Promise.all(Array.from({ length: Math.min(parallel, Math.max(1, queue.length)) }, worker));
       for (const c of alone) {
-        if (interrupt.fired) { push({ ...base(c), status: 'skipped', reason: 'run interrupted (SIGINT) before this case started' }); continue; }
+        if (interrupt.fired) {
+          push({ ...base(c), status: 'skipped', reason: 'run interrupted (SIGINT) before this case started' });
+          continue;
+        }
         push(await runCase(suite, c, session, tally));
       }
 
@@ -254,16 +320,37 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
           const l0 = Date.now();
           try {
             const leaks = await withTimeout(session.leakCheck(), timeoutMs, 'leak check');
-            push(leaks.length
-              ? { ...lc, status: 'failed', durationMs: Date.now() - l0, failure: { kind: 'assertion', message: `${leaks.length} resource(s) of run ${run.prefix} still exist after every case's cleanup: ${leaks.join('; ')}`, ...ruleFields(RUNNER_RULES.leaks), actual: leaks } }
-              : { ...lc, status: 'passed', durationMs: Date.now() - l0 });
+            push(
+              leaks.length
+                ? {
+                    ...lc,
+                    status: 'failed',
+                    durationMs: Date.now() - l0,
+                    failure: {
+                      kind: 'assertion',
+                      message: `${leaks.length} resource(s) of run ${run.prefix} still exist after every case's cleanup: ${leaks.join('; ')}`,
+                      ...ruleFields(RUNNER_RULES.leaks),
+                      actual: leaks,
+                    },
+                  }
+                : { ...lc, status: 'passed', durationMs: Date.now() - l0 },
+            );
           } catch (err) {
-            push({ ...lc, status: 'failed', durationMs: Date.now() - l0, failure: { ...errorDetails(err), message: `leak check failed: ${errorDetails(err).message}` } });
+            push({
+              ...lc,
+              status: 'failed',
+              durationMs: Date.now() - l0,
+              failure: { ...errorDetails(err), message: `leak check failed: ${errorDetails(err).message}` },
+            });
           }
         }
       }
     } finally {
-      try { await withTimeout(Promise.resolve(session.teardown?.()), 30_000, `${suite.name} teardown`); } catch (e) { process.stderr.write(`${suite.name} teardown: ${(e as Error).message}\n`); }
+      try {
+        await withTimeout(Promise.resolve(session.teardown?.()), 30_000, `${suite.name} teardown`);
+      } catch (e) {
+        process.stderr.write(`${suite.name} teardown: ${(e as Error).message}\n`);
+      }
     }
     return done(session);
   }
@@ -278,9 +365,13 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
     if (c.rules?.length) r.rules = c.rules;
 
     let timer: NodeJS.Timeout | undefined;
-    const body = Promise.resolve().then(() => c.run(ctx, session.env)).then(() => 'ok' as const);
+    const body = Promise.resolve()
+      .then(() => c.run(ctx, session.env))
+      .then(() => 'ok' as const);
     body.catch(() => undefined); // an abandoned (timed out) case must not raise an unhandled rejection later
-    const timeout = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), limit); });
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), limit);
+    });
     try {
       const outcome = await Promise.race([body, timeout, interrupt.promise]);
       if (outcome === 'timeout') {
@@ -288,7 +379,8 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
         const pending = [...ctx.calls].reverse().find((x) => !('response' in x) && !x.error);
         r.status = 'failed';
         r.failure = {
-          kind: 'timeout', ...fromCall(pending),
+          kind: 'timeout',
+          ...fromCall(pending),
           message: pending ? `timed out after ${limit} ms waiting for ${pending.rpc} (the plugin did not answer)` : `timed out after ${limit} ms`,
           ...ruleFields(RUNNER_RULES.deadline),
         };
@@ -308,7 +400,11 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
         // A call whose deadline was the case's own (ctx.deadlineMs) can lose the race with the
         // case timer: that is the case timing out on a plugin that did not answer, not a wrong answer.
         if (r.failure.status?.name === 'DEADLINE_EXCEEDED' && Date.now() >= ctx.endsAt - 20) {
-          Object.assign(r.failure, { kind: 'timeout', message: `timed out after ${limit} ms waiting for ${r.failure.rpc ?? 'the plugin'} (the plugin did not answer)`, ...ruleFields(RUNNER_RULES.deadline) });
+          Object.assign(r.failure, {
+            kind: 'timeout',
+            message: `timed out after ${limit} ms waiting for ${r.failure.rpc ?? 'the plugin'} (the plugin did not answer)`,
+            ...ruleFields(RUNNER_RULES.deadline),
+          });
         }
       }
     } finally {
@@ -321,7 +417,9 @@ export async function runSuites(suites: Suite<any>[], opts: RunOptions = {}): Pr
     const per = opts.cleanupTimeoutMs ?? Math.min(limit, 15_000);
     const cleanups = ctx.cleanups.splice(0);
     ctx.cleanup = (fn, description) => {
-      Promise.resolve().then(fn).catch((e) => process.stderr.write(`late cleanup of ${c.id} (${description}) failed: ${(e as Error).message}\n`));
+      Promise.resolve()
+        .then(fn)
+        .catch((e) => process.stderr.write(`late cleanup of ${c.id} (${description}) failed: ${(e as Error).message}\n`));
     };
     for (const cl of cleanups.reverse()) {
       try {

@@ -31,7 +31,8 @@ export interface SonobuoyTarget {
 /** Where the results go, from Sonobuoy's environment; a clear error when it is not there. */
 export function sonobuoyTarget(suite: string, env: NodeJS.ProcessEnv = process.env, node?: string): SonobuoyTarget {
   const resultsDir = env.RESULTS_DIR || env.SONOBUOY_RESULTS_DIR;
-  if (!resultsDir) throw new Error('--sonobuoy: RESULTS_DIR is not set (Sonobuoy sets it in the plugin container; set it by hand to try this outside a cluster)');
+  if (!resultsDir)
+    throw new Error('--sonobuoy: RESULTS_DIR is not set (Sonobuoy sets it in the plugin container; set it by hand to try this outside a cluster)');
   return { resultsDir, node: node || env.NODE_NAME || hostname(), suite };
 }
 
@@ -39,7 +40,11 @@ export function sonobuoyTarget(suite: string, env: NodeJS.ProcessEnv = process.e
 export function writeSonobuoyResults(t: SonobuoyTarget, rep: RunReport): string {
   const report: RunReport = { ...rep, node: rep.node ?? t.node };
   mkdirSync(t.resultsDir, { recursive: true });
-  const files: Array<[string, string]> = [['junit.xml', junitXml(report)], ['results.json', jsonText(report)], ['report.html', runHtml(report, `triad conformance on ${t.node}`)]];
+  const files: Array<[string, string]> = [
+    ['junit.xml', junitXml(report)],
+    ['results.json', jsonText(report)],
+    ['report.html', runHtml(report, `triad conformance on ${t.node}`)],
+  ];
   for (const [name, text] of files) writeFileSync(join(t.resultsDir, name), text);
   const tarball = join(t.resultsDir, `triad-${t.suite}-results.tar.gz`);
   writeFileSync(tarball, gzipSync(tar(files.map(([name, text]) => ({ type: 'file' as const, path: name, data: Buffer.from(text) })))));
@@ -50,19 +55,34 @@ export function writeSonobuoyResults(t: SonobuoyTarget, rep: RunReport): string 
 }
 
 export function sonobuoyReporter(t: SonobuoyTarget): Reporter {
-  return { end(rep) { writeSonobuoyResults(t, rep); } };
+  return {
+    end(rep) {
+      writeSonobuoyResults(t, rep);
+    },
+  };
 }
 
 /** A run that never started (bad flags, plugin socket missing): one failed setup case, so Sonobuoy shows why. */
 export function setupFailureReport(suite: string, error: string, node: string): RunReport {
   const c: CaseResult = {
-    suite, id: `${suite}.setup`, name: 'the suite can be prepared against the plugin', group: suite, tags: ['Conformance'], status: 'failed', durationMs: 0,
+    suite,
+    id: `${suite}.setup`,
+    name: 'the suite can be prepared against the plugin',
+    group: suite,
+    tags: ['Conformance'],
+    status: 'failed',
+    durationMs: 0,
     failure: { message: error, kind: 'error' },
   };
   const t = totals([c]);
   const now = new Date().toISOString();
   return {
-    runId: 'setup', prefix: 'triad-setup', startedAt: now, durationMs: 0, interrupted: false, node,
+    runId: 'setup',
+    prefix: 'triad-setup',
+    startedAt: now,
+    durationMs: 0,
+    interrupted: false,
+    node,
     options: { parallel: 1, timeoutMs: 0 },
     suites: [{ name: suite, title: suite, facts: {}, capabilities: [], setupError: error, cases: [c], totals: t, durationMs: 0 }],
     totals: t,
@@ -71,7 +91,9 @@ export function setupFailureReport(suite: string, error: string, node: string): 
 
 /** Under Kubernetes a pod is stopped with SIGTERM: treat it like Ctrl-C (cleanups, reports, done). */
 export function sigtermAsInterrupt(): () => void {
-  const forward = () => { process.emit('SIGINT'); };
+  const forward = () => {
+    process.emit('SIGINT');
+  };
   process.on('SIGTERM', forward);
   return () => process.off('SIGTERM', forward);
 }

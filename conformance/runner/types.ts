@@ -123,7 +123,14 @@ export interface CaseResult {
 }
 
 /** `warned` counts [Optional] cases that failed without --strict; they do not fail the run. */
-export interface Totals { passed: number; failed: number; warned: number; skipped: number; notApplicable: number; total: number }
+export interface Totals {
+  passed: number;
+  failed: number;
+  warned: number;
+  skipped: number;
+  notApplicable: number;
+  total: number;
+}
 
 export interface SuiteReport {
   name: string;

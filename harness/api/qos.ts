@@ -7,7 +7,11 @@ import { parseQuantity as strictQuantity } from '../manifest/quantity.js';
 /** Base units of a quantity, NaN when absent or invalid (validation reports those elsewhere). */
 function parseQuantity(q: string | number | undefined): number {
   if (q === undefined) return NaN;
-  try { return strictQuantity(q); } catch { return NaN; }
+  try {
+    return strictQuantity(q);
+  } catch {
+    return NaN;
+  }
 }
 
 export type QOSClass = 'Guaranteed' | 'Burstable' | 'BestEffort';

@@ -144,8 +144,13 @@ export interface PodCondition {
   lastTransitionTime?: string;
 }
 
-export interface ContainerStateWaiting { reason?: string; message?: string }
-export interface ContainerStateRunning { startedAt?: string }
+export interface ContainerStateWaiting {
+  reason?: string;
+  message?: string;
+}
+export interface ContainerStateRunning {
+  startedAt?: string;
+}
 export interface ContainerStateTerminated {
   exitCode: number;
   signal?: number;

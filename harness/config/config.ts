@@ -51,7 +51,10 @@ export interface RuntimeConfig {
  * `faults:` on a real plugin, or `record:` on any: the harness puts the interposer (the gRPC
  * proxy, or for CNI the shim) in front of the plugin with these rules and this transcript file.
  */
-export interface Interpose { rules: InterposerRule[]; record?: string }
+export interface Interpose {
+  rules: InterposerRule[];
+  record?: string;
+}
 
 export interface NetworkConfig {
   type: 'memory' | 'cni' | 'none';
@@ -75,7 +78,12 @@ export interface DriverConfig {
   interpose?: Interpose;
 }
 
-export interface ClassConfig { name: string; driver: string; parameters: Record<string, string>; default: boolean }
+export interface ClassConfig {
+  name: string;
+  driver: string;
+  parameters: Record<string, string>;
+  default: boolean;
+}
 
 export interface KubeletConfig {
   stateDir: string;
@@ -103,7 +111,8 @@ export const MEMORY_DRIVER = 'memory.csi.triad.dev';
 /** runtime.type containerd without runtime.endpoint: triad starts a private containerd. */
 export const isPrivateContainerd = (r: Pick<RuntimeConfig, 'type' | 'endpoint'>): boolean => r.type === 'containerd' && !r.endpoint;
 
-const REFERENCE_HINT = '`triad reference up` serves a pause image from a local registry: its stack.json (/var/lib/triad-reference/stack.json) has them as images.pause and registry.host';
+const REFERENCE_HINT =
+  '`triad reference up` serves a pause image from a local registry: its stack.json (/var/lib/triad-reference/stack.json) has them as images.pause and registry.host';
 
 /**
  * Why a private containerd cannot be started from this config (field path + message), or
@@ -114,11 +123,25 @@ export function privateContainerdProblem(cfg: Pick<TriadConfig, 'runtime' | 'net
   if (!isPrivateContainerd(r)) return undefined;
   const cd = r.containerd ?? {};
   const what = 'a private containerd (runtime.type containerd without runtime.endpoint)';
-  if (!cd.sandboxImage) return { path: 'runtime.containerd.sandboxImage', message: `required for ${what}: the pause image every pod sandbox runs, pulled from runtime.containerd.registry (e.g. 127.0.0.1:5000/pause:3.9); ${REFERENCE_HINT}` };
-  if (!cd.registry) return { path: 'runtime.containerd.registry', message: `required for ${what}: the plain-HTTP registry (host:port, e.g. 127.0.0.1:5000) it pulls the sandbox image and pod images from; ${REFERENCE_HINT}` };
-  if (/[/\s]/.test(cd.registry)) return { path: 'runtime.containerd.registry', message: `must be host[:port] with no scheme or path (got ${JSON.stringify(cd.registry)})` };
-  if (r.imageEndpoint) return { path: 'runtime.imageEndpoint', message: `${what} serves images on its own socket: remove runtime.imageEndpoint (or set runtime.endpoint)` };
-  if (cfg.network.type === 'none') return { path: 'network.type', message: `none does not work with ${what}: containerd runs CNI for every pod sandbox (and reports NetworkReady=false without a network); use network.type memory (the triad-memory CNI plugin, which configures no interface) or cni (a conflist + binDirs)` };
+  if (!cd.sandboxImage)
+    return {
+      path: 'runtime.containerd.sandboxImage',
+      message: `required for ${what}: the pause image every pod sandbox runs, pulled from runtime.containerd.registry (e.g. 127.0.0.1:5000/pause:3.9); ${REFERENCE_HINT}`,
+    };
+  if (!cd.registry)
+    return {
+      path: 'runtime.containerd.registry',
+      message: `required for ${what}: the plain-HTTP registry (host:port, e.g. 127.0.0.1:5000) it pulls the sandbox image and pod images from; ${REFERENCE_HINT}`,
+    };
+  if (/[/\s]/.test(cd.registry))
+    return { path: 'runtime.containerd.registry', message: `must be host[:port] with no scheme or path (got ${JSON.stringify(cd.registry)})` };
+  if (r.imageEndpoint)
+    return { path: 'runtime.imageEndpoint', message: `${what} serves images on its own socket: remove runtime.imageEndpoint (or set runtime.endpoint)` };
+  if (cfg.network.type === 'none')
+    return {
+      path: 'network.type',
+      message: `none does not work with ${what}: containerd runs CNI for every pod sandbox (and reports NetworkReady=false without a network); use network.type memory (the triad-memory CNI plugin, which configures no interface) or cni (a conflist + binDirs)`,
+    };
   return undefined;
 }
 
@@ -161,7 +184,9 @@ type Obj = Record<string, unknown>;
 /** Validate and default a config object; every error names the file and the field path. */
 export function parseConfig(raw: unknown, source: string): TriadConfig {
   const base = source.startsWith('(') ? process.cwd() : dirname(resolve(source));
-  const fail = (path: string, msg: string): never => { throw new ConfigError(source, path, msg); };
+  const fail = (path: string, msg: string): never => {
+    throw new ConfigError(source, path, msg);
+  };
   const obj = (v: unknown, path: string): Obj => {
     if (v === undefined || v === null) return {};
     if (typeof v !== 'object' || Array.isArray(v)) fail(path, 'must be a mapping');
@@ -192,13 +217,21 @@ export function parseConfig(raw: unknown, source: string): TriadConfig {
   // a real one gets the interposer in front (interfaces/interposer/rules.ts: + match, nth, drop, corrupt, remove).
   const faults = (o: Obj, path: string, memory: boolean) => {
     if (!memory) return [];
-    try { return parseFaultRules(o.faults, `${path}.faults`); } catch (err) { return fail('', (err as Error).message); }
+    try {
+      return parseFaultRules(o.faults, `${path}.faults`);
+    } catch (err) {
+      return fail('', (err as Error).message);
+    }
   };
   const interpose = (o: Obj, path: string, memory: boolean): Interpose | undefined => {
     const record = file(str(o, 'record', path));
     let rules: InterposerRule[] = [];
     if (!memory) {
-      try { rules = parseInterposerRules(o.faults, `${path}.faults`); } catch (err) { return fail('', (err as Error).message); }
+      try {
+        rules = parseInterposerRules(o.faults, `${path}.faults`);
+      } catch (err) {
+        return fail('', (err as Error).message);
+      }
     }
     return rules.length || record ? { rules, record } : undefined;
   };
@@ -215,19 +248,31 @@ export function parseConfig(raw: unknown, source: string): TriadConfig {
     type: runtimeType,
     endpoint: str(r, 'endpoint', 'runtime'),
     imageEndpoint: str(r, 'imageEndpoint', 'runtime'),
-    containerd: { binary: str(cd, 'binary', 'runtime.containerd'), root: file(str(cd, 'root', 'runtime.containerd')), sandboxImage: str(cd, 'sandboxImage', 'runtime.containerd'), registry: str(cd, 'registry', 'runtime.containerd') },
+    containerd: {
+      binary: str(cd, 'binary', 'runtime.containerd'),
+      root: file(str(cd, 'root', 'runtime.containerd')),
+      sandboxImage: str(cd, 'sandboxImage', 'runtime.containerd'),
+      registry: str(cd, 'registry', 'runtime.containerd'),
+    },
     images: file(str(r, 'images', 'runtime')),
     faults: faults(r, 'runtime', runtimeType === 'memory'),
     interpose: interpose(r, 'runtime', runtimeType === 'memory'),
   };
   if (runtime.type === 'endpoint' && !runtime.endpoint) fail('runtime.endpoint', 'required when runtime.type is endpoint');
   if (runtime.type === 'containerd' && runtime.endpoint) {
-    for (const key of ['binary', 'root'] as const) if (runtime.containerd?.[key]) fail(`runtime.containerd.${key}`, 'only for a private containerd (runtime.type containerd without runtime.endpoint): remove it, or runtime.endpoint');
+    for (const key of ['binary', 'root'] as const)
+      if (runtime.containerd?.[key])
+        fail(`runtime.containerd.${key}`, 'only for a private containerd (runtime.type containerd without runtime.endpoint): remove it, or runtime.endpoint');
   }
   if (runtime.images) {
-    if (runtime.type !== 'memory') fail('runtime.images', `an images file is for the memory runtime (runtime.type is ${runtime.type}: its images come from a registry)`);
+    if (runtime.type !== 'memory')
+      fail('runtime.images', `an images file is for the memory runtime (runtime.type is ${runtime.type}: its images come from a registry)`);
     // read now, so a bad file is reported with the config rather than when the node starts
-    try { loadImageFile(runtime.images); } catch (err) { fail('runtime.images', (err as Error).message); }
+    try {
+      loadImageFile(runtime.images);
+    } catch (err) {
+      fail('runtime.images', (err as Error).message);
+    }
   }
 
   const n = obj(top.network, 'network');
@@ -235,8 +280,10 @@ export function parseConfig(raw: unknown, source: string): TriadConfig {
   const binDirs = n.binDirs === undefined ? ['/opt/cni/bin', '/usr/lib/cni'] : n.binDirs;
   if (!Array.isArray(binDirs) || binDirs.some((d) => typeof d !== 'string')) fail('network.binDirs', 'must be a list of directories');
   const networkType = oneOf(n, 'type', 'network', ['memory', 'cni', 'none'], 'memory');
-  if (networkType === 'memory' && n.record !== undefined) fail('network.record', 'the memory network runs inside the memory runtime, with no exec to interpose on: record the runtime (runtime.record) instead');
-  if (networkType === 'none' && (n.faults !== undefined || n.record !== undefined)) fail(n.faults !== undefined ? 'network.faults' : 'network.record', 'network.type none runs no CNI plugin to interpose on');
+  if (networkType === 'memory' && n.record !== undefined)
+    fail('network.record', 'the memory network runs inside the memory runtime, with no exec to interpose on: record the runtime (runtime.record) instead');
+  if (networkType === 'none' && (n.faults !== undefined || n.record !== undefined))
+    fail(n.faults !== undefined ? 'network.faults' : 'network.record', 'network.type none runs no CNI plugin to interpose on');
   const network: NetworkConfig = {
     type: networkType,
     subnet: str(n, 'subnet', 'network', '10.88.0.0/16')!,
@@ -274,7 +321,10 @@ export function parseConfig(raw: unknown, source: string): TriadConfig {
     return dc;
   });
   const names = new Set<string>();
-  drivers.forEach((d, i) => { if (names.has(d.name)) fail(`storage.drivers[${i}].name`, `duplicate driver ${d.name}`); names.add(d.name); });
+  drivers.forEach((d, i) => {
+    if (names.has(d.name)) fail(`storage.drivers[${i}].name`, `duplicate driver ${d.name}`);
+    names.add(d.name);
+  });
   const rawClasses = s.classes === undefined ? [{ name: 'standard', driver: drivers[0]?.name, default: true }] : s.classes;
   if (!Array.isArray(rawClasses)) fail('storage.classes', 'must be a list');
   const classes: ClassConfig[] = (rawClasses as unknown[]).map((c, i) => {
@@ -296,7 +346,8 @@ export function parseConfig(raw: unknown, source: string): TriadConfig {
     stateDir: file(str(k, 'stateDir', 'kubelet')) ?? defaultStateDir(),
     nodeName: str(k, 'nodeName', 'kubelet', 'triad-node')!,
     plegPeriodMs: int(k, 'plegPeriodMs', 'kubelet', 1000, 1),
-    eventedPleg: k.eventedPleg === undefined ? false : typeof k.eventedPleg === 'boolean' ? k.eventedPleg : fail('kubelet.eventedPleg', 'must be true or false'),
+    eventedPleg:
+      k.eventedPleg === undefined ? false : typeof k.eventedPleg === 'boolean' ? k.eventedPleg : fail('kubelet.eventedPleg', 'must be true or false'),
     backoff: { initialMs: int(b, 'initialMs', 'kubelet.backoff', 10_000), maxMs: int(b, 'maxMs', 'kubelet.backoff', 300_000) },
     probeTimeScale: int(k, 'probeTimeScale', 'kubelet', 1),
     rpcTimeoutMs: int(k, 'rpcTimeoutMs', 'kubelet', 120_000, 1),

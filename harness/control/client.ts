@@ -27,11 +27,18 @@ export class ControlClient {
       const req = request({ socketPath: this.socketPath, method, path, headers: { 'content-type': 'application/json' } }, (res) => {
         let text = '';
         res.setEncoding('utf8');
-        res.on('data', (d: string) => { if (onChunk && res.statusCode === 200) onChunk(d); else text += d; });
+        res.on('data', (d: string) => {
+          if (onChunk && res.statusCode === 200) onChunk(d);
+          else text += d;
+        });
         res.on('end', () => {
           if ((res.statusCode ?? 500) >= 300) {
             let msg = text;
-            try { msg = (JSON.parse(text) as { error: string }).error; } catch { /* plain text */ }
+            try {
+              msg = (JSON.parse(text) as { error: string }).error;
+            } catch {
+              /* plain text */
+            }
             return reject(new Error(msg));
           }
           if (onChunk) return resolve(undefined as T);
@@ -45,16 +52,37 @@ export class ControlClient {
     });
   }
 
-  pods(namespace?: string) { return this.call<Pod[]>('GET', `/v1/pods${namespace ? `?namespace=${encodeURIComponent(namespace)}` : ''}`); }
-  pod(ns: string, name: string) { return this.call<Pod>('GET', `/v1/namespaces/${ns}/pods/${name}`); }
-  events(ns: string, name: string) { return this.call<PodEvent[]>('GET', `/v1/namespaces/${ns}/pods/${name}/events`); }
-  timeline(ns: string, name: string) { return this.call<PodTimeline>('GET', `/v1/namespaces/${ns}/pods/${name}/timeline`); }
-  claims() { return this.call<PersistentVolumeClaim[]>('GET', '/v1/claims'); }
-  apply(manifests: Manifest[]) { return this.call<{ pods: { namespace: string; name: string }[]; warnings: string[] }>('POST', '/v1/apply', manifests); }
-  delete(ns: string, name: string, grace?: number) { return this.call('DELETE', `/v1/namespaces/${ns}/pods/${name}${grace !== undefined ? `?grace=${grace}` : ''}`); }
-  deleteClaim(ns: string, name: string) { return this.call('DELETE', `/v1/namespaces/${ns}/claims/${name}`); }
+  pods(namespace?: string) {
+    return this.call<Pod[]>('GET', `/v1/pods${namespace ? `?namespace=${encodeURIComponent(namespace)}` : ''}`);
+  }
+  pod(ns: string, name: string) {
+    return this.call<Pod>('GET', `/v1/namespaces/${ns}/pods/${name}`);
+  }
+  events(ns: string, name: string) {
+    return this.call<PodEvent[]>('GET', `/v1/namespaces/${ns}/pods/${name}/events`);
+  }
+  timeline(ns: string, name: string) {
+    return this.call<PodTimeline>('GET', `/v1/namespaces/${ns}/pods/${name}/timeline`);
+  }
+  claims() {
+    return this.call<PersistentVolumeClaim[]>('GET', '/v1/claims');
+  }
+  apply(manifests: Manifest[]) {
+    return this.call<{ pods: { namespace: string; name: string }[]; warnings: string[] }>('POST', '/v1/apply', manifests);
+  }
+  delete(ns: string, name: string, grace?: number) {
+    return this.call('DELETE', `/v1/namespaces/${ns}/pods/${name}${grace !== undefined ? `?grace=${grace}` : ''}`);
+  }
+  deleteClaim(ns: string, name: string) {
+    return this.call('DELETE', `/v1/namespaces/${ns}/claims/${name}`);
+  }
   /** A streaming session URL (exec, attach, portforward) of the runtime, for this pod. */
-  streamUrl(ns: string, name: string, kind: 'exec' | 'attach' | 'portforward', o: { container?: string; cmd?: string[]; stdin?: boolean; tty?: boolean; ports?: number[] }) {
+  streamUrl(
+    ns: string,
+    name: string,
+    kind: 'exec' | 'attach' | 'portforward',
+    o: { container?: string; cmd?: string[]; stdin?: boolean; tty?: boolean; ports?: number[] },
+  ) {
     return this.call<{ url: string }>('POST', `/v1/namespaces/${ns}/pods/${name}/${kind}`, o);
   }
   logs(ns: string, name: string, o: { container?: string; previous?: boolean; follow?: boolean }, onChunk?: (s: string) => void) {

@@ -9,7 +9,10 @@ import { NotFoundError, type Kubelet } from '../kubelet/kubelet.js';
 import { validateManifest } from '../manifest/index.js';
 import { StreamingRequestError, type StreamRequest } from '../kubelet/streaming.js';
 
-export interface ControlServer { path: string; close(): Promise<void> }
+export interface ControlServer {
+  path: string;
+  close(): Promise<void>;
+}
 
 async function body(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -26,7 +29,10 @@ export async function serveControl(kubelet: Kubelet, path: string): Promise<Cont
   if (existsSync(path)) {
     const alive = await new Promise<boolean>((resolve) => {
       const s = createConnection(path);
-      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (alive) throw new Error(`a triad kubelet is already running on ${path}`);
@@ -35,14 +41,21 @@ export async function serveControl(kubelet: Kubelet, path: string): Promise<Cont
   const server: Server = createServer((req, res) => {
     handle(kubelet, req, res).catch((err: Error) => send(res, err instanceof NotFoundError ? 404 : 400, { error: err.message }));
   });
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(path, resolve); });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, resolve);
+  });
   chmodSync(path, 0o600);
   return {
     path,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => { if (existsSync(path)) unlinkSync(path); resolve(); });
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          if (existsSync(path)) unlinkSync(path);
+          resolve();
+        });
+      }),
   };
 }
 
@@ -63,7 +76,10 @@ async function handle(k: Kubelet, req: IncomingMessage, res: ServerResponse): Pr
   // /v1/namespaces/:ns/pods/:name[/events|/timeline|/log]
   if (parts[1] === 'namespaces' && parts.length >= 5) {
     const [ns, kind, name, sub] = [parts[2], parts[3], parts[4], parts[5]];
-    if (kind === 'claims' && m === 'DELETE') { await k.deleteClaim(ns, name); return send(res, 200, { deleted: name }); }
+    if (kind === 'claims' && m === 'DELETE') {
+      await k.deleteClaim(ns, name);
+      return send(res, 200, { deleted: name });
+    }
     if (kind !== 'pods') return send(res, 404, { error: `unknown resource ${kind}` });
     if (m === 'DELETE' && !sub) {
       const g = url.searchParams.get('grace');

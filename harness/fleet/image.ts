@@ -30,7 +30,9 @@ class Entries {
   private readonly byPath = new Map<string, TarEntry>();
   private readonly lddCache = new Map<string, string[]>();
 
-  get list(): TarEntry[] { return [...this.byPath.values()]; }
+  get list(): TarEntry[] {
+    return [...this.byPath.values()];
+  }
 
   private put(e: TarEntry): void {
     const p = e.path.replace(/^\/+/, '');
@@ -90,7 +92,9 @@ class Entries {
     const hit = this.lddCache.get(bin);
     if (hit) return hit;
     let out: string;
-    try { out = execFileSync('ldd', [bin], { encoding: 'utf8' }); } catch (e) {
+    try {
+      out = execFileSync('ldd', [bin], { encoding: 'utf8' });
+    } catch (e) {
       const text = String((e as { stdout?: string }).stdout ?? '') + String((e as { stderr?: string }).stderr ?? '');
       if (/not a dynamic executable/.test(text)) return [];
       throw new Error(`ldd ${bin} failed: ${text.trim() || (e as Error).message}`);
@@ -115,7 +119,13 @@ class Entries {
         if (skip(rel)) continue;
         const st = lstatSync(p);
         const dest = posix.join(at, rel.split('\\').join('/'));
-        if (st.isSymbolicLink()) { this.dir(posix.dirname(dest)); this.put({ type: 'symlink', path: dest, target: readlinkSync(p) }); } else if (st.isDirectory()) { this.dir(dest); walk(p); } else if (st.isFile()) this.file(dest, readFileSync(p), st.mode & 0o111 ? 0o755 : 0o644);
+        if (st.isSymbolicLink()) {
+          this.dir(posix.dirname(dest));
+          this.put({ type: 'symlink', path: dest, target: readlinkSync(p) });
+        } else if (st.isDirectory()) {
+          this.dir(dest);
+          walk(p);
+        } else if (st.isFile()) this.file(dest, readFileSync(p), st.mode & 0o111 ? 0o755 : 0o644);
       }
     };
     this.dir(at);
@@ -136,7 +146,10 @@ function which(cmd: string): string | undefined {
 /** The package's files (package.json `files`, as npm would pack them) other than dist/. */
 function packedSourceFiles(root: string): string[] {
   const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
-  return (JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0].files.map((f) => f.path).filter((p) => !p.startsWith('dist/')).sort();
+  return (JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0].files
+    .map((f) => f.path)
+    .filter((p) => !p.startsWith('dist/'))
+    .sort();
 }
 
 /** Compile the package (tsconfig.build.json) into a fresh directory; returns it (caller removes). */
@@ -156,7 +169,16 @@ function compile(root: string): string {
 function productionDependencies(root: string): string[] {
   const out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
   const rootReal = realpathSync(root);
-  return [...new Set(out.split('\n').map((l) => l.trim()).filter(Boolean).map((p) => relative(root, p) || relative(rootReal, p)).filter((p) => p.startsWith('node_modules')))].sort();
+  return [
+    ...new Set(
+      out
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .map((p) => relative(root, p) || relative(rootReal, p))
+        .filter((p) => p.startsWith('node_modules')),
+    ),
+  ].sort();
 }
 
 /** Everything the image holds, and its config. */
@@ -229,6 +251,7 @@ export function parseImageRef(ref: string): { registry: string; name: string; ta
   const m = /^([^/]+)\/(.+?)(?::([\w][\w.-]{0,127}))?$/.exec(ref);
   if (!m || !/[.:]|^localhost$/.test(m[1])) throw new Error(`--push ${JSON.stringify(ref)}: expected REGISTRY/NAME:TAG (e.g. 127.0.0.1:5000/triad:0.1.0)`);
   const name = m[2];
-  if (!/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(name)) throw new Error(`--push ${JSON.stringify(ref)}: ${JSON.stringify(name)} is not a repository name (lowercase, digits, . _ - /)`);
+  if (!/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(name))
+    throw new Error(`--push ${JSON.stringify(ref)}: ${JSON.stringify(name)} is not a repository name (lowercase, digits, . _ - /)`);
   return { registry: m[1], name, tag: m[3] ?? 'latest' };
 }

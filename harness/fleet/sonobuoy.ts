@@ -25,7 +25,7 @@
 import { stringify } from 'yaml';
 
 export const SUITES = ['cri', 'csi', 'cni', 'pod'] as const;
-export type PluginSuite = typeof SUITES[number];
+export type PluginSuite = (typeof SUITES)[number];
 
 /** Where Sonobuoy mounts the shared results emptyDir and sets $RESULTS_DIR (its default ResultsDir). */
 export const SONOBUOY_RESULTS_DIR = '/tmp/sonobuoy/results';
@@ -65,8 +65,16 @@ export const DEFAULTS = {
 };
 
 type Obj = Record<string, unknown>;
-interface Mount { name: string; mountPath: string; readOnly?: boolean; mountPropagation?: string }
-interface Volume { name: string; hostPath: { path: string; type: string } }
+interface Mount {
+  name: string;
+  mountPath: string;
+  readOnly?: boolean;
+  mountPropagation?: string;
+}
+interface Volume {
+  name: string;
+  hostPath: { path: string; type: string };
+}
 
 export interface PluginDefinition {
   'sonobuoy-config': { driver: 'DaemonSet'; 'plugin-name': string; 'result-format': 'junit'; description: string; 'skip-cleanup'?: boolean };
@@ -93,10 +101,16 @@ export function pluginDefinition(suite: PluginSuite, o: PluginOptions): PluginDe
   const cniConf = absolute('--cni-conf-dir', o.cniConfDir ?? DEFAULTS.cniConfDir);
   const cniState = absolute('--cni-state-dir', o.cniStateDir ?? DEFAULTS.cniStateDir);
   const workDir = absolute('--work-dir', o.workDir ?? DEFAULTS.workDir);
-  if (o.driver !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,61}[A-Za-z0-9])?$/.test(o.driver)) throw new Error(`--driver ${JSON.stringify(o.driver)} is not a CSI driver name (at most 63 characters: alphanumerics, '-', '.', starting and ending alphanumeric)`);
+  if (o.driver !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,61}[A-Za-z0-9])?$/.test(o.driver))
+    throw new Error(
+      `--driver ${JSON.stringify(o.driver)} is not a CSI driver name (at most 63 characters: alphanumerics, '-', '.', starting and ending alphanumeric)`,
+    );
   const csiSocket = o.driver || o.csiSocket ? absolute('--csi-socket', o.csiSocket ?? `${kubeletDir}/plugins/${o.driver}/csi.sock`) : undefined;
   const name = o.name ?? `triad-${suite}`;
-  if (!/^[a-z0-9]([a-z0-9-]{0,50}[a-z0-9])?$/.test(name)) throw new Error(`--name ${JSON.stringify(name)}: a plugin name must be a DNS label (lowercase alphanumerics and '-', at most 52 characters: Sonobuoy builds object names from it)`);
+  if (!/^[a-z0-9]([a-z0-9-]{0,50}[a-z0-9])?$/.test(name))
+    throw new Error(
+      `--name ${JSON.stringify(name)}: a plugin name must be a DNS label (lowercase alphanumerics and '-', at most 52 characters: Sonobuoy builds object names from it)`,
+    );
 
   const volumes: Volume[] = [];
   const mounts: Mount[] = [{ name: 'results', mountPath: SONOBUOY_RESULTS_DIR }];
@@ -118,7 +132,8 @@ export function pluginDefinition(suite: PluginSuite, o: PluginOptions): PluginDe
       hostNetwork = true;
       break;
     case 'csi': {
-      if (!o.driver && !o.csiSocket) throw new Error('csi: --driver NAME is required (the socket defaults to <kubelet-dir>/plugins/NAME/csi.sock), or give --csi-socket');
+      if (!o.driver && !o.csiSocket)
+        throw new Error('csi: --driver NAME is required (the socket defaults to <kubelet-dir>/plugins/NAME/csi.sock), or give --csi-socket');
       host('csi-plugin-dir', parent(csiSocket!), 'Directory');
       const scratch = `${kubeletDir}/plugins/triad-conformance`;
       host('csi-scratch', scratch, 'DirectoryOrCreate');
@@ -171,7 +186,7 @@ export function pluginDefinition(suite: PluginSuite, o: PluginOptions): PluginDe
       driver: 'DaemonSet',
       'plugin-name': name,
       'result-format': 'junit',
-      description: `triad conformance ${suite} on every node: ${{ cri: 'the node\'s CRI runtime', csi: `the CSI driver ${o.driver ?? csiSocket}`, cni: 'the node\'s CNI plugins', pod: 'whole pods through the harness kubelet on the node\'s plugins' }[suite]}`,
+      description: `triad conformance ${suite} on every node: ${{ cri: "the node's CRI runtime", csi: `the CSI driver ${o.driver ?? csiSocket}`, cni: "the node's CNI plugins", pod: "whole pods through the harness kubelet on the node's plugins" }[suite]}`,
     },
     spec: {
       name,

@@ -1,13 +1,22 @@
 // Exponential backoff per key, as kubelet's flowcontrol.Backoff: the first failure is retried at
 // once, later ones wait initial, 2×initial … up to max, measured from the failure time. An entry
 // that has not failed for 2×max is forgotten, so a container that ran well starts over.
-export interface BackoffOptions { initialMs: number; maxMs: number }
+export interface BackoffOptions {
+  initialMs: number;
+  maxMs: number;
+}
 
-interface Entry { delayMs: number; lastFailure: number }
+interface Entry {
+  delayMs: number;
+  lastFailure: number;
+}
 
 export class Backoff {
   private readonly entries = new Map<string, Entry>();
-  constructor(readonly opts: BackoffOptions, private readonly now: () => number = Date.now) {}
+  constructor(
+    readonly opts: BackoffOptions,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Still waiting after a failure at `since`? */
   inBackoff(key: string, since: number): boolean {
@@ -33,12 +42,16 @@ export class Backoff {
     }
   }
 
-  reset(key: string): void { this.entries.delete(key); }
+  reset(key: string): void {
+    this.entries.delete(key);
+  }
 
   /** Drop every key with this prefix (a pod's containers and images). */
   forget(prefix: string): void {
     for (const k of this.entries.keys()) if (k.startsWith(prefix)) this.entries.delete(k);
   }
 
-  get size(): number { return this.entries.size; }
+  get size(): number {
+    return this.entries.size;
+  }
 }

@@ -9,13 +9,25 @@ import { join } from 'node:path';
 const BASE = '/sys/fs/cgroup';
 
 function readdirSafe(d: string): string[] {
-  try { return readdirSync(d); } catch { return []; }
+  try {
+    return readdirSync(d);
+  } catch {
+    return [];
+  }
 }
 
 /** The hierarchies: /sys/fs/cgroup itself on v2, each controller's mount on v1. */
 export function cgroupBases(): string[] {
   if (existsSync(join(BASE, 'cgroup.controllers'))) return [BASE];
-  return readdirSafe(BASE).map((c) => join(BASE, c)).filter((d) => { try { return lstatSync(d).isDirectory(); } catch { return false; } });
+  return readdirSafe(BASE)
+    .map((c) => join(BASE, c))
+    .filter((d) => {
+      try {
+        return lstatSync(d).isDirectory();
+      } catch {
+        return false;
+      }
+    });
 }
 
 /** Every <base>/<root>/[besteffort|burstable/]pod<uid> directory, in every hierarchy. */
@@ -34,7 +46,11 @@ export function podCgroups(root: string): string[] {
 /** rmdir `d` and the empty cgroups below it, deepest first; a busy one stays. */
 export function rmEmptyDirs(d: string): void {
   for (const e of readdirSafe(d)) rmEmptyDirs(join(d, e));
-  try { if (statSync(d).isDirectory()) rmdirSync(d); } catch { /* busy or gone */ }
+  try {
+    if (statSync(d).isDirectory()) rmdirSync(d);
+  } catch {
+    /* busy or gone */
+  }
 }
 
 /**

@@ -92,7 +92,11 @@ export function markState(c: ContainerRecord, state: 'created' | 'running' | 'un
 }
 
 /** The runtime reports the container exited, with what its status says (missing fields keep or default). */
-export function markExited(c: ContainerRecord, s: { exitCode?: number; reason?: string; message?: string; startedAt?: number; finishedAt?: number }, at: number): void {
+export function markExited(
+  c: ContainerRecord,
+  s: { exitCode?: number; reason?: string; message?: string; startedAt?: number; finishedAt?: number },
+  at: number,
+): void {
   c.state = 'exited';
   c.exitCode = s.exitCode ?? c.exitCode ?? 0;
   c.reason = s.reason || (c.exitCode === 0 ? 'Completed' : 'Error');
@@ -115,7 +119,10 @@ export function markVanished(c: ContainerRecord, at: number): boolean {
 
 /** The sandbox died: the container is gone with it and will be created afresh in the new one. */
 export function markSandboxLost(c: ContainerRecord): void {
-  if (c.id) { c.oldIds.push(c.id); c.id = undefined; }
+  if (c.id) {
+    c.oldIds.push(c.id);
+    c.id = undefined;
+  }
   if (c.state === 'exited' || c.state === 'running') c.restartCount += 1;
   c.state = 'none';
   c.ready = false;
@@ -145,7 +152,10 @@ export function restoreRecord(c: ContainerRecord, cp: { id?: string; oldIds: str
  * gate until the PLEG says more), older ones are old ids; none found: nothing is current.
  */
 export function adoptRecord(c: ContainerRecord, latest: { id: string; attempt?: number } | undefined, older: string[]): void {
-  if (!latest) { c.id = undefined; return; }
+  if (!latest) {
+    c.id = undefined;
+    return;
+  }
   c.id = latest.id;
   c.oldIds = older;
   c.restartCount = latest.attempt ?? c.restartCount;

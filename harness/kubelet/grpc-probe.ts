@@ -9,12 +9,20 @@
 import { connect as http2Connect, constants as H2 } from 'node:http2';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { codeName } from '../../interfaces/grpc/errors.js';
-import { HealthCheckRequest, HealthCheckResponse, HealthCheckResponse_ServingStatus as Serving, healthCheckResponse_ServingStatusToJSON } from '../../interfaces/gen/grpc/health/v1/health.js';
+import {
+  HealthCheckRequest,
+  HealthCheckResponse,
+  HealthCheckResponse_ServingStatus as Serving,
+  healthCheckResponse_ServingStatusToJSON,
+} from '../../interfaces/gen/grpc/health/v1/health.js';
 
 /** What kubelet's probes send as User-Agent: kube-probe/<its major.minor> (the CRI contract here is 1.37's). */
 export const PROBE_USER_AGENT = 'kube-probe/1.37';
 
-export interface GrpcProbeOutcome { ok: boolean; message: string }
+export interface GrpcProbeOutcome {
+  ok: boolean;
+  message: string;
+}
 
 export async function grpcProbe(host: string, port: number, service: string, timeoutS: number): Promise<GrpcProbeOutcome> {
   const addr = `${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -29,10 +37,12 @@ export async function grpcProbe(host: string, port: number, service: string, tim
     const answer = await check(socket, addr, service, Math.max(1, deadline - Date.now()));
     if (answer.kind === 'timeout') return { ok: false, message: `timeout: health rpc did not complete within ${timeoutS}s` };
     if (answer.kind === 'status') {
-      if (answer.code === 12) return { ok: false, message: `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${answer.message}` };
+      if (answer.code === 12)
+        return { ok: false, message: `this server does not implement the grpc health protocol (grpc.health.v1.Health): ${answer.message}` };
       return { ok: false, message: `error: health rpc probe failed: rpc error: code = ${goCode(codeName(answer.code))} desc = ${answer.message}` };
     }
-    if (answer.status !== Serving.SERVING) return { ok: false, message: `service unhealthy (responded with "${healthCheckResponse_ServingStatusToJSON(answer.status)}")` };
+    if (answer.status !== Serving.SERVING)
+      return { ok: false, message: `service unhealthy (responded with "${healthCheckResponse_ServingStatusToJSON(answer.status)}")` };
     return { ok: true, message: 'SERVING' };
   } finally {
     socket?.destroy();
@@ -42,9 +52,20 @@ export async function grpcProbe(host: string, port: number, service: string, tim
 function dial(host: string, port: number, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = tcpConnect({ host, port });
-    const timer = setTimeout(() => { s.destroy(); reject(new Error(`dial tcp ${host}:${port}: i/o timeout`)); }, timeoutMs);
-    s.once('connect', () => { clearTimeout(timer); s.removeAllListeners('error'); resolve(s); });
-    s.once('error', (e) => { clearTimeout(timer); s.destroy(); reject(new Error(`dial tcp ${host}:${port}: ${e.message}`)); });
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`dial tcp ${host}:${port}: i/o timeout`));
+    }, timeoutMs);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+    s.once('error', (e) => {
+      clearTimeout(timer);
+      s.destroy();
+      reject(new Error(`dial tcp ${host}:${port}: ${e.message}`));
+    });
   });
 }
 
@@ -55,7 +76,13 @@ function check(socket: Socket, authority: string, service: string, timeoutMs: nu
   return new Promise((resolve) => {
     const session = http2Connect(`http://${authority}`, { createConnection: () => socket });
     let settled = false;
-    const done = (a: Answer) => { if (settled) return; settled = true; clearTimeout(timer); session.destroy(); resolve(a); };
+    const done = (a: Answer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      session.destroy();
+      resolve(a);
+    };
     const timer = setTimeout(() => done({ kind: 'timeout' }), timeoutMs);
     session.on('error', (e) => done({ kind: 'status', code: 14, message: e.message }));
     const req = session.request({
@@ -73,14 +100,17 @@ function check(socket: Socket, authority: string, service: string, timeoutMs: nu
     req.end(frame);
     const chunks: Buffer[] = [];
     let headers: Record<string, unknown> = {};
-    req.on('response', (h) => { headers = h; });
+    req.on('response', (h) => {
+      headers = h;
+    });
     req.on('data', (d: Buffer) => chunks.push(d));
     req.on('error', (e) => done({ kind: 'status', code: 14, message: e.message }));
     // grpc-status comes in the trailers, or in the headers of a trailers-only answer
     const finish = (trailers: Record<string, unknown>) => {
       const http = Number(headers[H2.HTTP2_HEADER_STATUS] ?? 200);
       const raw = trailers['grpc-status'] ?? headers['grpc-status'];
-      if (raw === undefined) return done({ kind: 'status', code: http === 200 ? 13 : httpToGrpc(http), message: `no grpc-status in the answer (HTTP ${http})` });
+      if (raw === undefined)
+        return done({ kind: 'status', code: http === 200 ? 13 : httpToGrpc(http), message: `no grpc-status in the answer (HTTP ${http})` });
       const code = Number(raw);
       const message = decodeURIComponent(String(trailers['grpc-message'] ?? headers['grpc-message'] ?? ''));
       if (code !== 0) return done({ kind: 'status', code, message });
@@ -88,10 +118,14 @@ function check(socket: Socket, authority: string, service: string, timeoutMs: nu
       if (data.length < 5 || data.length < 5 + data.readUInt32BE(1)) return done({ kind: 'status', code: 13, message: 'the answer has no complete message' });
       try {
         done({ kind: 'ok', status: HealthCheckResponse.decode(data.subarray(5, 5 + data.readUInt32BE(1))).status });
-      } catch (e) { done({ kind: 'status', code: 13, message: `the answer does not decode: ${(e as Error).message}` }); }
+      } catch (e) {
+        done({ kind: 'status', code: 13, message: `the answer does not decode: ${(e as Error).message}` });
+      }
     };
     let trailers: Record<string, unknown> | undefined;
-    req.on('trailers', (t) => { trailers = t; });
+    req.on('trailers', (t) => {
+      trailers = t;
+    });
     req.on('end', () => finish(trailers ?? {}));
     req.on('close', () => finish(trailers ?? {}));
   });

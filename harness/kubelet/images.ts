@@ -7,14 +7,22 @@ import type { Backoff } from './backoff.js';
 import type { Recorder } from './recorder.js';
 
 export class ImagePullError extends Error {
-  constructor(readonly reason: 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull' | 'InvalidImageName', message: string) {
+  constructor(
+    readonly reason: 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull' | 'InvalidImageName',
+    message: string,
+  ) {
     super(message);
     this.name = 'ImagePullError';
   }
 }
 
 /** A pulled image: what containers run, and the user its config names (kubelet runs as that user when the pod names none). */
-export interface PulledImage { ref: string; imageId: string; uid?: bigint; username?: string }
+export interface PulledImage {
+  ref: string;
+  imageId: string;
+  uid?: bigint;
+  username?: string;
+}
 
 const userOf = (img: { uid?: { value: bigint }; username: string } | undefined) => ({ uid: img?.uid?.value, username: img?.username || undefined });
 
@@ -22,7 +30,10 @@ export class ImageManager {
   /** When each image key last failed, for the backoff window. */
   private readonly lastFailure = new Map<string, number>();
 
-  constructor(private readonly cri: CriClient, private readonly backoff: Backoff) {}
+  constructor(
+    private readonly cri: CriClient,
+    private readonly backoff: Backoff,
+  ) {}
 
   async ensure(c: Container, podKey: string, sandboxConfig: object, rec: Recorder): Promise<PulledImage> {
     const image = c.image;

@@ -112,9 +112,17 @@ export class Kubelet {
 
   private get deps(): WorkerDeps {
     return {
-      cri: this.opts.cri, volumes: this.volumes, images: this.images, backoff: this.backoff, instance: this.instance,
-      logRoot: join(this.opts.stateDir, 'logs', 'pods'), runtimeName: this.runtimeName, cgroupDriver: this.cgroupDriver,
-      cgroupRoot: this.opts.cgroupRoot ?? '', resolvConf: this.opts.resolvConf, probeTimeScale: this.opts.timings.probeTimeScale,
+      cri: this.opts.cri,
+      volumes: this.volumes,
+      images: this.images,
+      backoff: this.backoff,
+      instance: this.instance,
+      logRoot: join(this.opts.stateDir, 'logs', 'pods'),
+      runtimeName: this.runtimeName,
+      cgroupDriver: this.cgroupDriver,
+      cgroupRoot: this.opts.cgroupRoot ?? '',
+      resolvConf: this.opts.resolvConf,
+      probeTimeScale: this.opts.timings.probeTimeScale,
       nodeIP: this.nodeIP,
       checkpoint: (w) => this.checkpoint(w),
       wake: (w, afterMs) => this.wake(w, afterMs),
@@ -128,10 +136,14 @@ export class Kubelet {
     try {
       const rc = await this.opts.cri.runtime.runtimeConfig({});
       this.cgroupDriver = rc.linux?.cgroupDriver === 0 ? 'systemd' : 'cgroupfs';
-    } catch { /* runtimes before 1.28 lack RuntimeConfig: kubelet then uses its own flag (cgroupfs) */ }
+    } catch {
+      /* runtimes before 1.28 lack RuntimeConfig: kubelet then uses its own flag (cgroupfs) */
+    }
     try {
       this.mountOptions = (await this.opts.cri.runtime.status({})).features?.mountOptions === true;
-    } catch { /* no features known: pods with bindMountOptions are refused */ }
+    } catch {
+      /* no features known: pods with bindMountOptions are refused */
+    }
     await this.recover();
     if (this.opts.timings.eventedPleg) this.subscribeEvents();
     this.schedulePleg();
@@ -168,12 +180,19 @@ export class Kubelet {
   /** As kubelet 1.37: a pod with bindMountOptions is rejected on a node whose runtime cannot apply them (never silently dropped). */
   private admitBindMountOptions(pod: Pod): void {
     if (this.mountOptions) return;
-    for (const [kind, list] of [['initContainers', pod.spec.initContainers], ['containers', pod.spec.containers]] as const) {
-      (list ?? []).forEach((c, i) => (c.volumeMounts ?? []).forEach((m, j) => {
-        if (m.bindMountOptions?.length) {
-          throw new Error(`pod ${pod.metadata.namespace}/${pod.metadata.name}: spec.${kind}[${i}].volumeMounts[${j}].bindMountOptions: the container runtime (${this.runtimeName}) does not support bind mount options (its Status does not advertise RuntimeFeatures.mount_options)`);
-        }
-      }));
+    for (const [kind, list] of [
+      ['initContainers', pod.spec.initContainers],
+      ['containers', pod.spec.containers],
+    ] as const) {
+      (list ?? []).forEach((c, i) =>
+        (c.volumeMounts ?? []).forEach((m, j) => {
+          if (m.bindMountOptions?.length) {
+            throw new Error(
+              `pod ${pod.metadata.namespace}/${pod.metadata.name}: spec.${kind}[${i}].volumeMounts[${j}].bindMountOptions: the container runtime (${this.runtimeName}) does not support bind mount options (its Status does not advertise RuntimeFeatures.mount_options)`,
+            );
+          }
+        }),
+      );
     }
   }
 
@@ -195,7 +214,9 @@ export class Kubelet {
   }
 
   list(namespace?: string): Pod[] {
-    return [...this.workers.values()].filter((w) => !namespace || w.pod.metadata.namespace === namespace).map((w) => podWithStatus(w, this.runtimeName, this.nodeIP));
+    return [...this.workers.values()]
+      .filter((w) => !namespace || w.pod.metadata.namespace === namespace)
+      .map((w) => podWithStatus(w, this.runtimeName, this.nodeIP));
   }
 
   /** A streaming session URL of the runtime for exec/attach/port-forward into this pod. */
@@ -203,23 +224,45 @@ export class Kubelet {
     return streamingUrl(this.worker(namespace, name), this.opts.cri, this.runtimeName, req);
   }
 
-  get(namespace: string, name: string): Pod { return podWithStatus(this.worker(namespace, name), this.runtimeName, this.nodeIP); }
-  events(namespace: string, name: string): PodEvent[] { return [...this.worker(namespace, name).rec.events]; }
-  timeline(namespace: string, name: string): PodTimeline { return this.worker(namespace, name).rec.timeline(); }
-  claims(): PersistentVolumeClaim[] { return [...this.volumes.claims.values()].map((c) => c.claim); }
+  get(namespace: string, name: string): Pod {
+    return podWithStatus(this.worker(namespace, name), this.runtimeName, this.nodeIP);
+  }
+  events(namespace: string, name: string): PodEvent[] {
+    return [...this.worker(namespace, name).rec.events];
+  }
+  timeline(namespace: string, name: string): PodTimeline {
+    return this.worker(namespace, name).rec.timeline();
+  }
+  claims(): PersistentVolumeClaim[] {
+    return [...this.volumes.claims.values()].map((c) => c.claim);
+  }
 
   /** Resolves when `pred` holds for the pod's status, or rejects after timeoutMs with the last status. */
   waitFor(namespace: string, name: string, pred: (p: Pod) => boolean, timeoutMs: number): Promise<Pod> {
     return new Promise((resolve, reject) => {
       const check = () => {
         let p: Pod;
-        try { p = this.get(namespace, name); } catch (err) { done(); return reject(err); }
-        if (pred(p)) { done(); resolve(p); }
+        try {
+          p = this.get(namespace, name);
+        } catch (err) {
+          done();
+          return reject(err);
+        }
+        if (pred(p)) {
+          done();
+          resolve(p);
+        }
         return p;
       };
-      const timer = setTimeout(() => { const p = check(); done(); reject(Object.assign(new Error(`timed out after ${timeoutMs} ms waiting for pod ${namespace}/${name} (phase ${p?.status?.phase})`), { pod: p })); }, timeoutMs);
+      const timer = setTimeout(() => {
+        const p = check();
+        done();
+        reject(Object.assign(new Error(`timed out after ${timeoutMs} ms waiting for pod ${namespace}/${name} (phase ${p?.status?.phase})`), { pod: p }));
+      }, timeoutMs);
       const key = `${namespace}/${name}`;
-      const listener = () => { check(); };
+      const listener = () => {
+        check();
+      };
       const done = () => {
         clearTimeout(timer);
         const set = this.waiters.get(key);
@@ -248,7 +291,10 @@ export class Kubelet {
     w.deletionTimestamp ??= Date.now();
     this.checkpoint(w);
     const t = this.timers.get(w);
-    if (t) { t.cancel(); this.timers.delete(w); }
+    if (t) {
+      t.cancel();
+      this.timers.delete(w);
+    }
     while (this.running.has(w)) await new Promise((r) => setTimeout(r, 5));
     const ids = [...w.containers.values()].flatMap((c) => [...c.oldIds, ...(c.id ? [c.id] : [])]);
     // kubelet's pod worker re-syncs a terminating pod until its teardown succeeds; a runtime error
@@ -289,7 +335,12 @@ export class Kubelet {
     const c = w.containers.get(cname);
     if (!c) throw new Error(`container ${cname} is not valid for pod ${name} (containers: ${names.join(', ')})`);
     const id = opts.previous ? c.oldIds.at(-1) : c.id;
-    if (!id) throw new Error(opts.previous ? `previous terminated container "${cname}" in pod "${name}" not found` : `container "${cname}" in pod "${name}" is waiting to start: ${c.waiting?.reason ?? 'ContainerCreating'}`);
+    if (!id)
+      throw new Error(
+        opts.previous
+          ? `previous terminated container "${cname}" in pod "${name}" not found`
+          : `container "${cname}" in pod "${name}" is waiting to start: ${c.waiting?.reason ?? 'ContainerCreating'}`,
+      );
     const st = await this.opts.cri.runtime.containerStatus({ containerId: id });
     const p = st.status?.logPath ?? '';
     if (!p) throw new Error(`runtime reports no log path for container ${cname}`);
@@ -306,11 +357,19 @@ export class Kubelet {
     const errors: Error[] = [];
     for (const w of this.workers.values()) w.stopAllProbes();
     if (opts.deletePods) {
-      await Promise.all([...this.workers.values()].map((w) => this.terminate(w).catch((e: Error) => { errors.push(e); })));
+      await Promise.all(
+        [...this.workers.values()].map((w) =>
+          this.terminate(w).catch((e: Error) => {
+            errors.push(e);
+          }),
+        ),
+      );
       if (opts.deleteClaims ?? true) {
         for (const key of [...this.volumes.claims.keys()]) {
           const [ns, name] = key.split('/');
-          await this.deleteClaim(ns, name).catch((e: Error) => { errors.push(e); });
+          await this.deleteClaim(ns, name).catch((e: Error) => {
+            errors.push(e);
+          });
         }
       }
     }
@@ -326,7 +385,10 @@ export class Kubelet {
     const t = this.timers.get(w);
     if (t && t.at <= at) return;
     if (t) t.cancel();
-    const fire = () => { this.timers.delete(w); void this.run(w); };
+    const fire = () => {
+      this.timers.delete(w);
+      void this.run(w);
+    };
     // "Now" runs on the next turn of the event loop, not a timer (which waits at least 1 ms).
     if (afterMs <= 0) {
       const i = setImmediate(fire);
@@ -338,7 +400,10 @@ export class Kubelet {
   }
 
   private async run(w: PodWorker): Promise<void> {
-    if (this.running.has(w)) { this.dirty.add(w); return; }
+    if (this.running.has(w)) {
+      this.dirty.add(w);
+      return;
+    }
     this.running.add(w);
     try {
       do {
@@ -359,9 +424,16 @@ export class Kubelet {
   private checkpoint(w: PodWorker): void {
     if (!this.store || !this.workers.has(w.uid)) return;
     const cp: PodCheckpoint = {
-      version: 1, pod: w.pod, sandboxId: w.sandboxId, sandboxAttempt: w.sandboxAttempt, volumes: w.volumes, volumesReady: w.volumesReady,
+      version: 1,
+      pod: w.pod,
+      sandboxId: w.sandboxId,
+      sandboxAttempt: w.sandboxAttempt,
+      volumes: w.volumes,
+      volumesReady: w.volumesReady,
       containers: [...w.containers.values()].map((c) => ({ name: c.name, id: c.id, oldIds: c.oldIds, restartCount: c.restartCount })),
-      initialized: w.initialized, terminal: w.terminal, deletionTimestamp: w.deletionTimestamp,
+      initialized: w.initialized,
+      terminal: w.terminal,
+      deletionTimestamp: w.deletionTimestamp,
     };
     this.store.savePod(cp);
   }
@@ -371,13 +443,18 @@ export class Kubelet {
   private schedulePleg(): void {
     if (this.stopped) return;
     this.plegTimer = setTimeout(() => {
-      this.relisting = this.relist().catch((e: Error) => this.opts.log?.(`PLEG relist failed: ${e.message}`)).finally(() => this.schedulePleg());
+      this.relisting = this.relist()
+        .catch((e: Error) => this.opts.log?.(`PLEG relist failed: ${e.message}`))
+        .finally(() => this.schedulePleg());
     }, this.opts.timings.plegPeriodMs);
   }
 
   /** Compare the runtime's view with the last one and tell the affected pod workers. */
   async relist(): Promise<void> {
-    if (this.workers.size === 0) { this.seen.clear(); return; }
+    if (this.workers.size === 0) {
+      this.seen.clear();
+      return;
+    }
     const full = this.relists++ % FULL_RELIST_EVERY === 0;
     const rt = this.opts.cri.runtime;
     const managed = { [L.MANAGED]: 'true' };
@@ -402,7 +479,10 @@ export class Kubelet {
     for (const [id, { w }] of full ? this.seen : []) {
       if (now.has(id)) continue;
       this.seen.delete(id);
-      if (this.workers.get(w.uid) === w) { w.vanished(id); touched.add(w); }
+      if (this.workers.get(w.uid) === w) {
+        w.vanished(id);
+        touched.add(w);
+      }
     }
     for (const s of ss.items) {
       const w = this.workers.get(s.labels[L.POD_UID]);
@@ -421,14 +501,20 @@ export class Kubelet {
           const uid = ev.podSandboxStatus?.labels[L.POD_UID] ?? ev.podSandboxStatus?.metadata?.uid;
           const w = uid ? this.workers.get(uid) : undefined;
           if (!w) continue;
-          const state = ev.containerEventType === ContainerEventType.CONTAINER_STARTED_EVENT ? CriState.CONTAINER_RUNNING
-            : ev.containerEventType === ContainerEventType.CONTAINER_STOPPED_EVENT ? CriState.CONTAINER_EXITED : undefined;
+          const state =
+            ev.containerEventType === ContainerEventType.CONTAINER_STARTED_EVENT
+              ? CriState.CONTAINER_RUNNING
+              : ev.containerEventType === ContainerEventType.CONTAINER_STOPPED_EVENT
+                ? CriState.CONTAINER_EXITED
+                : undefined;
           if (state === undefined) continue;
           this.seen.set(ev.containerId, { state, w });
           // Only news needs a sync: the STARTED of a container this kubelet just started does not.
           if (await w.observe(ev.containerId, state)) this.wake(w);
         }
-      } catch { /* UNIMPLEMENTED or the runtime went away: relisting covers it */ }
+      } catch {
+        /* UNIMPLEMENTED or the runtime went away: relisting covers it */
+      }
     })();
   }
 
@@ -468,7 +554,10 @@ export class Kubelet {
         this.workers.delete(w.uid);
         this.byKey.delete(w.key);
         this.store.removePod(w.uid);
-        if (errors.length) { this.opts.log?.(`rollback of ${w.key}: ${errors.map((e) => e.message).join('; ')}`); continue; }
+        if (errors.length) {
+          this.opts.log?.(`rollback of ${w.key}: ${errors.map((e) => e.message).join('; ')}`);
+          continue;
+        }
         this.addPod(cp.pod);
       }
     }
@@ -495,7 +584,11 @@ export class Kubelet {
     for (const c of w.containers.values()) {
       const mine = cs.containers.filter((x) => x.labels[L.CONTAINER_NAME] === c.name).sort((a, b) => Number(a.createdAt - b.createdAt));
       const latest = mine.at(-1);
-      adoptRecord(c, latest && { id: latest.id, attempt: latest.metadata?.attempt }, mine.slice(0, -1).map((x) => x.id));
+      adoptRecord(
+        c,
+        latest && { id: latest.id, attempt: latest.metadata?.attempt },
+        mine.slice(0, -1).map((x) => x.id),
+      );
       if (latest) {
         await w.observe(latest.id, latest.state);
         if (latest.state === CriState.CONTAINER_RUNNING) c.startedAt = Number(latest.createdAt / 1_000_000n);
@@ -512,4 +605,6 @@ export function hostResolvConf(): string | undefined {
   return existsSync('/etc/resolv.conf') ? '/etc/resolv.conf' : undefined;
 }
 
-export function readJson<T>(path: string): T { return JSON.parse(readFileSync(path, 'utf8')) as T; }
+export function readJson<T>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}

@@ -2,7 +2,11 @@
 // where P marks a partial line continued by the next record.
 import { open, readFile } from 'node:fs/promises';
 
-export interface LogRecord { time: string; stream: 'stdout' | 'stderr'; text: string }
+export interface LogRecord {
+  time: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
 
 /** Decode CRI log text into whole lines (partials joined). Malformed lines are kept verbatim. */
 export function parseCriLog(text: string): LogRecord[] {
@@ -11,11 +15,17 @@ export function parseCriLog(text: string): LogRecord[] {
   for (const line of text.split('\n')) {
     if (!line) continue;
     const m = line.match(/^(\S+) (stdout|stderr) ([PF])(?: (.*))?$/);
-    if (!m) { out.push({ time: '', stream: 'stdout', text: line }); continue; }
+    if (!m) {
+      out.push({ time: '', stream: 'stdout', text: line });
+      continue;
+    }
     const [, time, stream, tag, body = ''] = m;
     if (partial && partial.stream === stream) partial.text += body;
     else partial = { time, stream: stream as LogRecord['stream'], text: body };
-    if (tag === 'F') { out.push(partial); partial = undefined; }
+    if (tag === 'F') {
+      out.push(partial);
+      partial = undefined;
+    }
   }
   if (partial) out.push(partial);
   return out;
@@ -26,7 +36,9 @@ export async function readCriLog(path: string): Promise<string> {
     if (e.code === 'ENOENT') return '';
     throw e;
   });
-  return parseCriLog(text).map((r) => r.text + '\n').join('');
+  return parseCriLog(text)
+    .map((r) => r.text + '\n')
+    .join('');
 }
 
 /** Follow a CRI log file from `offset`, calling onText for decoded lines until signal aborts. */
@@ -53,6 +65,16 @@ export async function followCriLog(path: string, onText: (s: string) => void, si
         await fh.close();
       }
     }
-    await new Promise((r) => { const t = setTimeout(r, pollMs); signal.addEventListener('abort', () => { clearTimeout(t); r(undefined); }, { once: true }); });
+    await new Promise((r) => {
+      const t = setTimeout(r, pollMs);
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          r(undefined);
+        },
+        { once: true },
+      );
+    });
   }
 }

@@ -13,8 +13,19 @@ import type { Container, ContainerStateTerminated, Pod } from '../api/types.js';
 import { Backoff } from './backoff.js';
 import { containerConfig } from './container-config.js';
 import {
-  blankRecord, isStarted, markCreated, markExited, markRunFailed, markRunning, markSandboxLost, markState, markVanished, nextAttempt, setWaiting,
-  type ContainerKind, type ContainerRecord,
+  blankRecord,
+  isStarted,
+  markCreated,
+  markExited,
+  markRunFailed,
+  markRunning,
+  markSandboxLost,
+  markState,
+  markVanished,
+  nextAttempt,
+  setWaiting,
+  type ContainerKind,
+  type ContainerRecord,
 } from './container-record.js';
 import { ImageManager, ImagePullError } from './images.js';
 import { ProbeWorker, type ProbeKind, type ProbeTarget } from './prober.js';
@@ -66,7 +77,10 @@ export class PodWorker {
   private syncing = false;
   private portForwards?: Record<string, string>;
 
-  constructor(readonly pod: Pod, private readonly deps: WorkerDeps) {
+  constructor(
+    readonly pod: Pod,
+    private readonly deps: WorkerDeps,
+  ) {
     const m = pod.metadata;
     this.key = `${m.namespace}/${m.name}`;
     this.rec = new Recorder({ name: m.name, namespace: m.namespace!, uid: m.uid! });
@@ -74,10 +88,18 @@ export class PodWorker {
     for (const c of pod.spec.containers) this.containers.set(c.name, blankRecord(c, 'app'));
   }
 
-  get uid(): string { return this.pod.metadata.uid!; }
-  get logDirectory(): string { return join(this.deps.logRoot, `${this.pod.metadata.namespace}_${this.pod.metadata.name}_${this.uid}`); }
-  get restartPolicy() { return this.pod.spec.restartPolicy ?? 'Always'; }
-  private backoffKey(c: ContainerRecord) { return `${this.uid}/container/${c.name}`; }
+  get uid(): string {
+    return this.pod.metadata.uid!;
+  }
+  get logDirectory(): string {
+    return join(this.deps.logRoot, `${this.pod.metadata.namespace}_${this.pod.metadata.name}_${this.uid}`);
+  }
+  get restartPolicy() {
+    return this.pod.spec.restartPolicy ?? 'Always';
+  }
+  private backoffKey(c: ContainerRecord) {
+    return `${this.uid}/container/${c.name}`;
+  }
 
   /** One pass of reconciliation; never throws (errors become events and status). */
   async sync(): Promise<void> {
@@ -126,8 +148,12 @@ export class PodWorker {
 
   private async createSandbox(): Promise<boolean> {
     const cfg = podSandboxConfig(this.pod, {
-      logDirectory: this.logDirectory, attempt: this.sandboxAttempt, instance: this.deps.instance,
-      cgroupDriver: this.deps.cgroupDriver, cgroupRoot: this.deps.cgroupRoot, resolvConf: this.deps.resolvConf,
+      logDirectory: this.logDirectory,
+      attempt: this.sandboxAttempt,
+      instance: this.deps.instance,
+      cgroupDriver: this.deps.cgroupDriver,
+      cgroupRoot: this.deps.cgroupRoot,
+      resolvConf: this.deps.resolvConf,
     });
     mkdirSync(this.logDirectory, { recursive: true });
     try {
@@ -139,7 +165,11 @@ export class PodWorker {
       const st = await this.deps.cri.runtime.podSandboxStatus({ podSandboxId: this.sandboxId, verbose: true });
       this.podIPs = [st.status?.network?.ip, ...(st.status?.network?.additionalIps ?? []).map((x) => x.ip)].filter((x): x is string => !!x);
       this.readInfo(st.info);
-      this.rec.event('Normal', 'SandboxCreated', `Pod sandbox ${this.sandboxId.slice(0, 13)} created${this.podIPs.length ? ` with IP ${this.podIPs.join(', ')}` : ''}`);
+      this.rec.event(
+        'Normal',
+        'SandboxCreated',
+        `Pod sandbox ${this.sandboxId.slice(0, 13)} created${this.podIPs.length ? ` with IP ${this.podIPs.join(', ')}` : ''}`,
+      );
       this.message = undefined;
       return true;
     } catch (err) {
@@ -158,7 +188,9 @@ export class PodWorker {
       try {
         const j = JSON.parse(v) as { portForwards?: Record<string, string> };
         if (j.portForwards) this.portForwards = j.portForwards;
-      } catch { /* not JSON: ignore */ }
+      } catch {
+        /* not JSON: ignore */
+      }
     }
   }
 
@@ -191,7 +223,10 @@ export class PodWorker {
         if (c.state === 'running' && c.started) continue;
         if (c.state === 'running') return false; // its startup probe gates the next one
         if (c.state === 'none' || c.state === 'exited' || c.state === 'created') {
-          if (this.initialized && c.state === 'exited') { await this.restartIfDue(c); continue; }
+          if (this.initialized && c.state === 'exited') {
+            await this.restartIfDue(c);
+            continue;
+          }
           await this.startOrBackoff(c);
           // started with no startup probe to pass: the next container may start in this same sync
           if (isStarted(c)) continue;
@@ -293,9 +328,16 @@ export class PodWorker {
       if (m.subPath && v) mkdirSync(join(v.hostPath, m.subPath), { recursive: true });
     }
     try {
-      const config = containerConfig(this.pod, c.spec, { attempt, kind: c.kind, volumePaths, imageRef: img.ref, imageUser: { uid: img.uid, username: img.username } });
+      const config = containerConfig(this.pod, c.spec, {
+        attempt,
+        kind: c.kind,
+        volumePaths,
+        imageRef: img.ref,
+        imageUser: { uid: img.uid, username: img.username },
+      });
       const { containerId } = await this.rec.step(phase, `CreateContainer ${c.name}`, () =>
-        this.deps.cri.runtime.createContainer({ podSandboxId: this.sandboxId!, config, sandboxConfig: this.sandboxConfig }));
+        this.deps.cri.runtime.createContainer({ podSandboxId: this.sandboxId!, config, sandboxConfig: this.sandboxConfig }),
+      );
       markCreated(c, containerId, img.imageId);
       this.deps.checkpoint(this);
       this.rec.event('Normal', 'Created', `Created container ${c.name}`, ref(c));
@@ -329,19 +371,38 @@ export class PodWorker {
   async observe(id: string, state: CriState): Promise<boolean> {
     const c = [...this.containers.values()].find((x) => x.id === id);
     if (!c) return false;
-    const now = state === CriState.CONTAINER_RUNNING ? 'running' : state === CriState.CONTAINER_EXITED ? 'exited' : state === CriState.CONTAINER_CREATED ? 'created' : 'unknown';
+    const now =
+      state === CriState.CONTAINER_RUNNING
+        ? 'running'
+        : state === CriState.CONTAINER_EXITED
+          ? 'exited'
+          : state === CriState.CONTAINER_CREATED
+            ? 'created'
+            : 'unknown';
     if (now === c.state) return false;
     if (now === 'exited') {
       const st = await this.deps.cri.runtime.containerStatus({ containerId: id }).catch(() => undefined);
       const s = st?.status;
-      markExited(c, {
-        exitCode: s?.exitCode, reason: s?.reason, message: s?.message,
-        startedAt: s?.startedAt ? Number(s.startedAt / 1_000_000n) : undefined,
-        finishedAt: s?.finishedAt ? Number(s.finishedAt / 1_000_000n) : undefined,
-      }, Date.now());
+      markExited(
+        c,
+        {
+          exitCode: s?.exitCode,
+          reason: s?.reason,
+          message: s?.message,
+          startedAt: s?.startedAt ? Number(s.startedAt / 1_000_000n) : undefined,
+          finishedAt: s?.finishedAt ? Number(s.finishedAt / 1_000_000n) : undefined,
+        },
+        Date.now(),
+      );
       this.stopProbes(c);
       const phase = c.kind === 'app' ? 'containers' : 'init';
-      this.rec.mark(phase, `${c.name} ran (exit ${c.exitCode}${c.reason && c.reason !== 'Completed' && c.reason !== 'Error' ? ', ' + c.reason : ''})`, c.startedAt ?? c.finishedAt!, c.finishedAt!, c.exitCode === 0);
+      this.rec.mark(
+        phase,
+        `${c.name} ran (exit ${c.exitCode}${c.reason && c.reason !== 'Completed' && c.reason !== 'Error' ? ', ' + c.reason : ''})`,
+        c.startedAt ?? c.finishedAt!,
+        c.finishedAt!,
+        c.exitCode === 0,
+      );
       // a clean exit keeps the backoff entry: kubelet backs off restarts of any exit
     } else {
       markState(c, now);
@@ -364,7 +425,9 @@ export class PodWorker {
     if (r.exitCode !== 0) throw new Error(`hook ${JSON.stringify(cmd)} in ${c.name} exited with ${r.exitCode}: ${r.output.trim()}`);
   }
 
-  hookTarget(c: ContainerRecord): ProbeTarget { return this.probeTarget(c); }
+  hookTarget(c: ContainerRecord): ProbeTarget {
+    return this.probeTarget(c);
+  }
 
   private probeTarget(c: ContainerRecord): ProbeTarget {
     return {
@@ -428,8 +491,14 @@ export class PodWorker {
       c.started = true;
       c.ready = !c.spec.readinessProbe;
       const rest: ProbeWorker[] = [];
-      if (c.spec.livenessProbe) rest.push(new ProbeWorker('liveness', c.spec.livenessProbe, c.spec, this.liveProbeTarget(c), (k, o, m) => this.onProbe(c, k, o, m), this.deps.probeTimeScale));
-      if (c.spec.readinessProbe) rest.push(new ProbeWorker('readiness', c.spec.readinessProbe, c.spec, this.liveProbeTarget(c), (k, o, m) => this.onProbe(c, k, o, m), this.deps.probeTimeScale));
+      if (c.spec.livenessProbe)
+        rest.push(
+          new ProbeWorker('liveness', c.spec.livenessProbe, c.spec, this.liveProbeTarget(c), (k, o, m) => this.onProbe(c, k, o, m), this.deps.probeTimeScale),
+        );
+      if (c.spec.readinessProbe)
+        rest.push(
+          new ProbeWorker('readiness', c.spec.readinessProbe, c.spec, this.liveProbeTarget(c), (k, o, m) => this.onProbe(c, k, o, m), this.deps.probeTimeScale),
+        );
       for (const w of rest) w.start();
       this.probes.set(c.name, rest);
     } else if (!ok) {
@@ -437,8 +506,9 @@ export class PodWorker {
       c.killedFor = `failed ${kind} probe`;
       this.rec.event('Normal', 'Killing', `Container ${c.name} failed ${kind} probe, will be restarted`, ref(c));
       this.stopProbes(c);
-      const grace = (c.spec.livenessProbe?.terminationGracePeriodSeconds ?? this.pod.spec.terminationGracePeriodSeconds ?? 30);
-      void this.deps.cri.runtime.stopContainer({ containerId: c.id!, timeout: BigInt(grace) }, { timeoutMs: grace * 1000 + 10_000 })
+      const grace = c.spec.livenessProbe?.terminationGracePeriodSeconds ?? this.pod.spec.terminationGracePeriodSeconds ?? 30;
+      void this.deps.cri.runtime
+        .stopContainer({ containerId: c.id!, timeout: BigInt(grace) }, { timeoutMs: grace * 1000 + 10_000 })
         .then(() => this.observe(c.id!, CriState.CONTAINER_EXITED))
         .catch((e: Error) => this.rec.event('Warning', 'FailedKillPod', `error killing container ${c.name}: ${e.message}`, ref(c)))
         .finally(() => this.deps.wake(this));
@@ -462,19 +532,26 @@ export class PodWorker {
     const running = [...this.containers.values()].filter((c) => c.state === 'running').reverse();
     for (const c of running) {
       this.stopProbes(c);
-      await this.rec.step('teardown', `StopContainer ${c.name}`, () => this.deps.cri.runtime.stopContainer({ containerId: c.id!, timeout: BigInt(this.grace()) }, { timeoutMs: this.grace() * 1000 + 10_000 })).catch(() => undefined);
+      await this.rec
+        .step('teardown', `StopContainer ${c.name}`, () =>
+          this.deps.cri.runtime.stopContainer({ containerId: c.id!, timeout: BigInt(this.grace()) }, { timeoutMs: this.grace() * 1000 + 10_000 }),
+        )
+        .catch(() => undefined);
       await this.observe(c.id!, CriState.CONTAINER_EXITED);
     }
     if (this.sandboxId) {
-      await this.rec.step('teardown', 'StopPodSandbox', () => this.deps.cri.runtime.stopPodSandbox({ podSandboxId: this.sandboxId! })).catch((e: Error) =>
-        this.rec.event('Warning', 'FailedKillPod', `error stopping sandbox: ${e.message}`));
+      await this.rec
+        .step('teardown', 'StopPodSandbox', () => this.deps.cri.runtime.stopPodSandbox({ podSandboxId: this.sandboxId! }))
+        .catch((e: Error) => this.rec.event('Warning', 'FailedKillPod', `error stopping sandbox: ${e.message}`));
       this.sandboxReady = false;
     }
     this.rec.event(phase === 'Succeeded' ? 'Normal' : 'Warning', phase, `Pod ${phase.toLowerCase()}${message ? ': ' + message : ''}`);
     this.deps.checkpoint(this);
   }
 
-  grace(): number { return this.pod.spec.terminationGracePeriodSeconds ?? 30; }
+  grace(): number {
+    return this.pod.spec.terminationGracePeriodSeconds ?? 30;
+  }
 
   /** Note a sandbox that the runtime reports not ready (it died under us). */
   observeSandbox(state: PodSandboxState): void {

@@ -29,7 +29,10 @@ export async function runProbe(p: Probe, c: Container, target: ProbeTarget): Pro
   try {
     if (p.exec) {
       const r = await target.exec(p.exec.command, timeoutS);
-      return { ok: r.exitCode === 0, message: r.exitCode === 0 ? 'ok' : `command ${JSON.stringify(p.exec.command)} exited with ${r.exitCode}: ${r.output.trim()}` };
+      return {
+        ok: r.exitCode === 0,
+        message: r.exitCode === 0 ? 'ok' : `command ${JSON.stringify(p.exec.command)} exited with ${r.exitCode}: ${r.output.trim()}`,
+      };
     }
     if (p.httpGet) {
       const port = resolvePort(c, p.httpGet.port);
@@ -49,9 +52,19 @@ export async function runProbe(p: Probe, c: Container, target: ProbeTarget): Pro
       const a = await target.address(port, p.tcpSocket.host);
       await new Promise<void>((resolve, reject) => {
         const s = connect({ host: a.host, port: a.port });
-        const t = setTimeout(() => { s.destroy(); reject(new Error(`dial tcp ${a.host}:${a.port}: i/o timeout`)); }, timeoutS * 1000);
-        s.once('connect', () => { clearTimeout(t); s.destroy(); resolve(); });
-        s.once('error', (e) => { clearTimeout(t); reject(e); });
+        const t = setTimeout(() => {
+          s.destroy();
+          reject(new Error(`dial tcp ${a.host}:${a.port}: i/o timeout`));
+        }, timeoutS * 1000);
+        s.once('connect', () => {
+          clearTimeout(t);
+          s.destroy();
+          resolve();
+        });
+        s.once('error', (e) => {
+          clearTimeout(t);
+          reject(e);
+        });
       });
       return { ok: true, message: 'connected' };
     }
@@ -102,7 +115,13 @@ export class ProbeWorker {
     }
     const out = await runProbe(this.probe, this.container, this.target);
     if (this.stopped) return;
-    if (out.ok) { this.successes++; this.failures = 0; } else { this.failures++; this.successes = 0; }
+    if (out.ok) {
+      this.successes++;
+      this.failures = 0;
+    } else {
+      this.failures++;
+      this.successes = 0;
+    }
     const successThreshold = this.probe.successThreshold ?? 1;
     const failureThreshold = this.probe.failureThreshold ?? 3;
     if (out.ok && this.successes >= successThreshold && this.result !== true) {

@@ -67,7 +67,12 @@ function portMappings(pod: Pod): DeepPartial<PortMapping>[] {
   for (const c of pod.spec.containers) {
     for (const p of c.ports ?? []) {
       if (!p.hostPort) continue;
-      out.push({ protocol: Protocol[(p.protocol ?? 'TCP') as keyof typeof Protocol] as Protocol, containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIP ?? '' });
+      out.push({
+        protocol: Protocol[(p.protocol ?? 'TCP') as keyof typeof Protocol] as Protocol,
+        containerPort: p.containerPort,
+        hostPort: p.hostPort,
+        hostIp: p.hostIP ?? '',
+      });
     }
   }
   return out;
@@ -77,7 +82,10 @@ function portMappings(pod: Pod): DeepPartial<PortMapping>[] {
 export function parseResolvConf(text: string): DNSConfig {
   const out: DNSConfig = { servers: [], searches: [], options: [] };
   for (const line of text.split('\n')) {
-    const [key, ...rest] = line.replace(/[#;].*/, '').trim().split(/\s+/);
+    const [key, ...rest] = line
+      .replace(/[#;].*/, '')
+      .trim()
+      .split(/\s+/);
     if (key === 'nameserver' && rest[0]) out.servers.push(rest[0]);
     else if (key === 'search') out.searches = rest;
     else if (key === 'options') out.options.push(...rest);
@@ -94,15 +102,22 @@ function dnsConfig(pod: Pod, resolvConf = '/etc/resolv.conf'): DeepPartial<DNSCo
   const spec = pod.spec;
   let base: DNSConfig = { servers: [], searches: [], options: [] };
   if (spec.dnsPolicy !== 'None') {
-    try { base = parseResolvConf(readFileSync(resolvConf, 'utf8')); } catch { /* no host resolv.conf: empty */ }
-    if (spec.hostNetwork && spec.dnsPolicy !== 'ClusterFirstWithHostNet') { /* host network keeps the host's view */ }
+    try {
+      base = parseResolvConf(readFileSync(resolvConf, 'utf8'));
+    } catch {
+      /* no host resolv.conf: empty */
+    }
+    if (spec.hostNetwork && spec.dnsPolicy !== 'ClusterFirstWithHostNet') {
+      /* host network keeps the host's view */
+    }
   }
   const extra = spec.dnsConfig ?? {};
   const options = [...base.options];
   for (const o of extra.options ?? []) {
     const v = o.value !== undefined ? `${o.name}:${o.value}` : o.name;
     const i = options.findIndex((x) => x.split(':')[0] === o.name);
-    if (i >= 0) options[i] = v; else options.push(v);
+    if (i >= 0) options[i] = v;
+    else options.push(v);
   }
   return {
     servers: [...new Set([...base.servers, ...(extra.nameservers ?? [])])].slice(0, 3),

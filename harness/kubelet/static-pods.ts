@@ -12,25 +12,40 @@ export class StaticPods {
   private running?: Promise<void>;
   private again = false;
 
-  constructor(private readonly kubelet: Kubelet, private readonly dir: string, private readonly log: (m: string) => void) {}
+  constructor(
+    private readonly kubelet: Kubelet,
+    private readonly dir: string,
+    private readonly log: (m: string) => void,
+  ) {}
 
   /** Reconcile the directory with what runs; concurrent calls coalesce. */
   sync(): Promise<void> {
-    if (this.running) { this.again = true; return this.running; }
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
     this.running = (async () => {
       do {
         this.again = false;
         await this.once();
       } while (this.again);
-    })().finally(() => { this.running = undefined; });
+    })().finally(() => {
+      this.running = undefined;
+    });
     return this.running;
   }
 
   private async once(): Promise<void> {
     const present = new Map<string, string>();
-    for (const f of readdirSync(this.dir).filter((x) => /\.(ya?ml|json)$/.test(x) && !x.startsWith('.')).sort()) {
+    for (const f of readdirSync(this.dir)
+      .filter((x) => /\.(ya?ml|json)$/.test(x) && !x.startsWith('.'))
+      .sort()) {
       const path = join(this.dir, f);
-      try { present.set(path, readFileSync(path, 'utf8')); } catch { /* removed meanwhile */ }
+      try {
+        present.set(path, readFileSync(path, 'utf8'));
+      } catch {
+        /* removed meanwhile */
+      }
     }
     for (const [path, old] of [...this.files]) {
       const text = present.get(path);
@@ -51,7 +66,10 @@ export class StaticPods {
         this.files.set(path, { hash: hash(text), pods: [] });
         continue;
       }
-      const pods = await this.kubelet.apply(manifests).catch((e: Error) => { this.log(`${path}: ${e.message}`); return []; });
+      const pods = await this.kubelet.apply(manifests).catch((e: Error) => {
+        this.log(`${path}: ${e.message}`);
+        return [];
+      });
       this.files.set(path, { hash: hash(text), pods: pods.map((p) => ({ ns: p.metadata.namespace!, name: p.metadata.name })) });
       for (const p of pods) this.log(`static pod ${p.metadata.namespace}/${p.metadata.name} started from ${path}`);
     }

@@ -14,7 +14,10 @@ export function containerStatus(w: PodWorker, c: ContainerRecord, runtimeName: s
   else if (c.state === 'running') state = { running: { startedAt: iso(c.startedAt) } };
   else if (c.state === 'exited') state = { terminated: { ...w.terminatedState(c), containerID: id } };
   else if (c.state === 'unknown') state = { waiting: { reason: 'ContainerStatusUnknown' } };
-  else state = { waiting: { reason: c.kind === 'app' && !w.initialized && (w.pod.spec.initContainers?.length ?? 0) > 0 ? 'PodInitializing' : 'ContainerCreating' } };
+  else
+    state = {
+      waiting: { reason: c.kind === 'app' && !w.initialized && (w.pod.spec.initContainers?.length ?? 0) > 0 ? 'PodInitializing' : 'ContainerCreating' },
+    };
   return {
     name: c.name,
     state,
@@ -66,8 +69,18 @@ export function podStatus(w: PodWorker, runtimeName: string, nodeIP: string): Po
     conditions: [
       cond('PodReadyToStartContainers', w.sandboxReady && !!w.sandboxId),
       cond('Initialized', initialized, 'ContainersNotInitialized', `containers with incomplete status: [${initPending.join(' ')}]`),
-      cond('Ready', containersReady, terminal ? 'PodCompleted' : 'ContainersNotReady', terminal ? undefined : `containers with unready status: [${notReady.join(' ')}]`),
-      cond('ContainersReady', containersReady, terminal ? 'PodCompleted' : 'ContainersNotReady', terminal ? undefined : `containers with unready status: [${notReady.join(' ')}]`),
+      cond(
+        'Ready',
+        containersReady,
+        terminal ? 'PodCompleted' : 'ContainersNotReady',
+        terminal ? undefined : `containers with unready status: [${notReady.join(' ')}]`,
+      ),
+      cond(
+        'ContainersReady',
+        containersReady,
+        terminal ? 'PodCompleted' : 'ContainersNotReady',
+        terminal ? undefined : `containers with unready status: [${notReady.join(' ')}]`,
+      ),
       { type: 'PodScheduled', status: 'True' },
     ],
     message: w.message,
@@ -94,5 +107,8 @@ export function podWithStatus(w: PodWorker, runtimeName: string, nodeIP: string)
 }
 
 /** A pod that needs no more waiting: finished (Never/OnFailure), or Running and Ready under restartPolicy Always. */
-export const settled = (p: Pod) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? '')
-  || ((p.spec.restartPolicy ?? 'Always') === 'Always' && p.status?.phase === 'Running' && !!p.status.conditions.find((c) => c.type === 'Ready' && c.status === 'True'));
+export const settled = (p: Pod) =>
+  ['Succeeded', 'Failed'].includes(p.status?.phase ?? '') ||
+  ((p.spec.restartPolicy ?? 'Always') === 'Always' &&
+    p.status?.phase === 'Running' &&
+    !!p.status.conditions.find((c) => c.type === 'Ready' && c.status === 'True'));

@@ -16,7 +16,10 @@ export interface StreamRequest {
 }
 
 export class StreamingRequestError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
     this.name = 'StreamingRequestError';
   }
@@ -37,7 +40,7 @@ export async function streamingUrl(w: PodWorker, cri: CriClient, runtimeName: st
     const c = cname ? w.containers.get(cname) : undefined;
     if (!cname || !c) throw bad(`container ${cname} is not valid for pod ${name} (containers: ${[...w.containers.keys()].join(', ') || names.join(', ')})`);
     if (!c.id || c.state !== 'running') {
-      throw bad(`container ${cname} in pod ${name} is not running (${c.state === 'none' ? c.waiting?.reason ?? 'ContainerCreating' : c.state})`);
+      throw bad(`container ${cname} in pod ${name} is not running (${c.state === 'none' ? (c.waiting?.reason ?? 'ContainerCreating') : c.state})`);
     }
     const tty = !!req.tty;
     const stdin = !!req.stdin;

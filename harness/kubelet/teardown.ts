@@ -14,7 +14,11 @@ import type { ContainerRecord, PodWorker } from './pod-worker.js';
 import { ref } from './pod-worker.js';
 import type { WorkerDeps } from './pod-worker.js';
 
-export async function tearDownPod(w: PodWorker, deps: Pick<WorkerDeps, 'cri' | 'volumes' | 'cgroupDriver' | 'cgroupRoot'>, graceS = w.grace()): Promise<Error[]> {
+export async function tearDownPod(
+  w: PodWorker,
+  deps: Pick<WorkerDeps, 'cri' | 'volumes' | 'cgroupDriver' | 'cgroupRoot'>,
+  graceS = w.grace(),
+): Promise<Error[]> {
   const errors: Error[] = [];
   const rt = deps.cri.runtime;
   const rec = w.rec;
@@ -23,7 +27,10 @@ export async function tearDownPod(w: PodWorker, deps: Pick<WorkerDeps, 'cri' | '
   // NOT_FOUND means an earlier, partly failed teardown already got this far: kubelet treats a
   // missing container or sandbox as stopped and removed, and so does a retry here.
   const attempt = async (name: string, fn: () => Promise<unknown>): Promise<boolean> => {
-    try { await rec.step('teardown', name, fn); return true; } catch (err) {
+    try {
+      await rec.step('teardown', name, fn);
+      return true;
+    } catch (err) {
       if (isCode(err, Status.NOT_FOUND)) return true;
       errors.push(err as Error);
       return false;

@@ -7,8 +7,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
-  ControllerServiceCapability_RPC_Type as CtlCap, NodeServiceCapability_RPC_Type as NodeCap,
-  VolumeCapability_AccessMode_Mode as AccessMode, type VolumeCapability,
+  ControllerServiceCapability_RPC_Type as CtlCap,
+  NodeServiceCapability_RPC_Type as NodeCap,
+  VolumeCapability_AccessMode_Mode as AccessMode,
+  type VolumeCapability,
 } from '../../interfaces/gen/csi/csi.js';
 import type { CsiClient } from '../../interfaces/csi/client.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
@@ -17,7 +19,12 @@ import { parseQuantity } from '../manifest/quantity.js';
 import type { Recorder } from './recorder.js';
 import { mountsUnder } from '../../interfaces/csi/sdk/mount.js';
 
-export interface StorageClass { name: string; driver: string; parameters?: Record<string, string>; default?: boolean }
+export interface StorageClass {
+  name: string;
+  driver: string;
+  parameters?: Record<string, string>;
+  default?: boolean;
+}
 
 export interface CsiDriver {
   name: string;
@@ -76,7 +83,9 @@ export class VolumeManager {
 
   constructor(private readonly opts: VolumeManagerOptions) {}
 
-  podDir(uid: string): string { return join(this.opts.rootDir, 'pods', uid); }
+  podDir(uid: string): string {
+    return join(this.opts.rootDir, 'pods', uid);
+  }
 
   driver(name: string): CsiDriver {
     const d = this.opts.drivers.get(name);
@@ -87,7 +96,10 @@ export class VolumeManager {
   private classFor(pvc: PersistentVolumeClaim): StorageClass {
     const name = pvc.spec.storageClassName;
     const sc = name ? this.opts.classes.find((c) => c.name === name) : this.opts.classes.find((c) => c.default);
-    if (!sc) throw new Error(`PersistentVolumeClaim ${pvc.metadata.name}: storage class ${name ? JSON.stringify(name) + ' is not configured' : '(default) is not configured'}`);
+    if (!sc)
+      throw new Error(
+        `PersistentVolumeClaim ${pvc.metadata.name}: storage class ${name ? JSON.stringify(name) + ' is not configured' : '(default) is not configured'}`,
+      );
     return sc;
   }
 
@@ -103,12 +115,13 @@ export class VolumeManager {
     const sc = this.classFor(pvc);
     const d = this.driver(sc.driver);
     const bytes = parseQuantity(pvc.spec.resources?.requests?.storage ?? '0', `PersistentVolumeClaim ${pvc.metadata.name}: spec.resources.requests.storage`);
-    const call = () => d.client.controller.createVolume({
-      name: `pvc-${pvc.metadata.uid}`,
-      capacityRange: { requiredBytes: BigInt(Math.ceil(bytes)) },
-      volumeCapabilities: [capability(pvc.spec.accessModes?.[0])],
-      parameters: sc.parameters ?? {},
-    });
+    const call = () =>
+      d.client.controller.createVolume({
+        name: `pvc-${pvc.metadata.uid}`,
+        capacityRange: { requiredBytes: BigInt(Math.ceil(bytes)) },
+        volumeCapabilities: [capability(pvc.spec.accessModes?.[0])],
+        parameters: sc.parameters ?? {},
+      });
     const res = rec ? await rec.step('volumes', `CreateVolume ${pvc.metadata.name}`, call) : await call();
     c.volumeId = res.volume!.volumeId;
     c.capacityBytes = Number(res.volume!.capacityBytes);
@@ -167,19 +180,21 @@ export class VolumeManager {
       const r: VolumeRecord = { name: v.name, kind: 'csi', hostPath: target, readOnly: !!v.csi.readOnly, driver: d.name, volumeId, ephemeral: true };
       done.push(r); // recorded before the call: a failed or interrupted publish is still unpublished on teardown
       mkdirSync(dirname(target), { recursive: true });
-      await rec.step('volumes', `NodePublishVolume ${v.name} (ephemeral)`, () => d.client.node.nodePublishVolume({
-        volumeId,
-        targetPath: target,
-        volumeCapability: capability(),
-        readonly: !!v.csi!.readOnly,
-        volumeContext: {
-          ...(v.csi!.volumeAttributes ?? {}),
-          [EPHEMERAL]: 'true',
-          'csi.storage.k8s.io/pod.name': pod.metadata.name,
-          'csi.storage.k8s.io/pod.namespace': pod.metadata.namespace!,
-          'csi.storage.k8s.io/pod.uid': uid,
-        },
-      }));
+      await rec.step('volumes', `NodePublishVolume ${v.name} (ephemeral)`, () =>
+        d.client.node.nodePublishVolume({
+          volumeId,
+          targetPath: target,
+          volumeCapability: capability(),
+          readonly: !!v.csi!.readOnly,
+          volumeContext: {
+            ...(v.csi!.volumeAttributes ?? {}),
+            [EPHEMERAL]: 'true',
+            'csi.storage.k8s.io/pod.name': pod.metadata.name,
+            'csi.storage.k8s.io/pod.namespace': pod.metadata.namespace!,
+            'csi.storage.k8s.io/pod.uid': uid,
+          },
+        }),
+      );
       r.published = true;
       done.pop();
       return r;
@@ -187,7 +202,10 @@ export class VolumeManager {
     if (v.persistentVolumeClaim) {
       const key = claimKey(pod.metadata.namespace!, v.persistentVolumeClaim.claimName);
       const c = this.claims.get(key);
-      if (!c) throw new Error(`volume ${v.name}: PersistentVolumeClaim ${JSON.stringify(v.persistentVolumeClaim.claimName)} not found in namespace ${pod.metadata.namespace}`);
+      if (!c)
+        throw new Error(
+          `volume ${v.name}: PersistentVolumeClaim ${JSON.stringify(v.persistentVolumeClaim.claimName)} not found in namespace ${pod.metadata.namespace}`,
+        );
       if (!c.volumeId) await this.provision(c.claim, rec);
       const d = this.driver(c.driver);
       const readOnly = !!v.persistentVolumeClaim.readOnly;
@@ -196,27 +214,54 @@ export class VolumeManager {
       done.push(r);
       const cap = capability(c.claim.spec.accessModes?.[0]);
       if (d.controllerPublish && !c.controllerPublished) {
-        const res = await rec.step('volumes', `ControllerPublishVolume ${v.name}`, () => d.client.controller.controllerPublishVolume({
-          volumeId: c.volumeId!, nodeId: d.nodeId, volumeCapability: cap, readonly: false, volumeContext: c.volumeContext ?? {},
-        }));
+        const res = await rec.step('volumes', `ControllerPublishVolume ${v.name}`, () =>
+          d.client.controller.controllerPublishVolume({
+            volumeId: c.volumeId!,
+            nodeId: d.nodeId,
+            volumeCapability: cap,
+            readonly: false,
+            volumeContext: c.volumeContext ?? {},
+          }),
+        );
         c.publishContext = res.publishContext;
         c.controllerPublished = true;
         this.save();
       }
       if (d.stage && !c.staged) {
-        c.stagingPath = join(this.opts.rootDir, 'plugins', 'kubernetes.io', 'csi', d.name, createHash('sha256').update(c.volumeId!).digest('hex'), 'globalmount');
+        c.stagingPath = join(
+          this.opts.rootDir,
+          'plugins',
+          'kubernetes.io',
+          'csi',
+          d.name,
+          createHash('sha256').update(c.volumeId!).digest('hex'),
+          'globalmount',
+        );
         mkdirSync(c.stagingPath, { recursive: true });
-        await rec.step('volumes', `NodeStageVolume ${v.name}`, () => d.client.node.nodeStageVolume({
-          volumeId: c.volumeId!, stagingTargetPath: c.stagingPath!, volumeCapability: cap, publishContext: c.publishContext ?? {}, volumeContext: c.volumeContext ?? {},
-        }));
+        await rec.step('volumes', `NodeStageVolume ${v.name}`, () =>
+          d.client.node.nodeStageVolume({
+            volumeId: c.volumeId!,
+            stagingTargetPath: c.stagingPath!,
+            volumeCapability: cap,
+            publishContext: c.publishContext ?? {},
+            volumeContext: c.volumeContext ?? {},
+          }),
+        );
         c.staged = true;
         this.save();
       }
       mkdirSync(dirname(target), { recursive: true });
-      await rec.step('volumes', `NodePublishVolume ${v.name}`, () => d.client.node.nodePublishVolume({
-        volumeId: c.volumeId!, targetPath: target, stagingTargetPath: c.staged ? c.stagingPath : '', volumeCapability: cap, readonly: readOnly,
-        publishContext: c.publishContext ?? {}, volumeContext: c.volumeContext ?? {},
-      }));
+      await rec.step('volumes', `NodePublishVolume ${v.name}`, () =>
+        d.client.node.nodePublishVolume({
+          volumeId: c.volumeId!,
+          targetPath: target,
+          stagingTargetPath: c.staged ? c.stagingPath : '',
+          volumeCapability: cap,
+          readonly: readOnly,
+          publishContext: c.publishContext ?? {},
+          volumeContext: c.volumeContext ?? {},
+        }),
+      );
       r.published = true;
       done.pop();
       return r;
@@ -257,14 +302,18 @@ export class VolumeManager {
     if (c.users.length === 0) {
       const d = this.driver(c.driver);
       if (c.staged) {
-        await step(`NodeUnstageVolume ${c.claim.metadata.name}`, () => d.client.node.nodeUnstageVolume({ volumeId: c.volumeId!, stagingTargetPath: c.stagingPath! }));
+        await step(`NodeUnstageVolume ${c.claim.metadata.name}`, () =>
+          d.client.node.nodeUnstageVolume({ volumeId: c.volumeId!, stagingTargetPath: c.stagingPath! }),
+        );
         c.staged = false;
         const err = stillMounted(dirname(c.stagingPath!), `staging path of ${c.claim.metadata.name}`);
         if (err) throw err;
         rmSync(dirname(c.stagingPath!), { recursive: true, force: true });
       }
       if (c.controllerPublished) {
-        await step(`ControllerUnpublishVolume ${c.claim.metadata.name}`, () => d.client.controller.controllerUnpublishVolume({ volumeId: c.volumeId!, nodeId: d.nodeId }));
+        await step(`ControllerUnpublishVolume ${c.claim.metadata.name}`, () =>
+          d.client.controller.controllerUnpublishVolume({ volumeId: c.volumeId!, nodeId: d.nodeId }),
+        );
         c.controllerPublished = false;
       }
     }
@@ -275,14 +324,20 @@ export class VolumeManager {
     for (const c of list) this.claims.set(c.key, c);
   }
 
-  private save(): void { this.opts.saveClaims([...this.claims.values()]); }
+  private save(): void {
+    this.opts.saveClaims([...this.claims.values()]);
+  }
 }
 
 function capability(mode?: string): DeepPartial<VolumeCapability> {
-  const m = mode === 'ReadWriteMany' ? AccessMode.MULTI_NODE_MULTI_WRITER
-    : mode === 'ReadOnlyMany' ? AccessMode.MULTI_NODE_READER_ONLY
-      : mode === 'ReadWriteOncePod' ? AccessMode.SINGLE_NODE_SINGLE_WRITER
-        : AccessMode.SINGLE_NODE_WRITER;
+  const m =
+    mode === 'ReadWriteMany'
+      ? AccessMode.MULTI_NODE_MULTI_WRITER
+      : mode === 'ReadOnlyMany'
+        ? AccessMode.MULTI_NODE_READER_ONLY
+        : mode === 'ReadWriteOncePod'
+          ? AccessMode.SINGLE_NODE_SINGLE_WRITER
+          : AccessMode.SINGLE_NODE_WRITER;
   return { mount: {}, accessMode: { mode: m } };
 }
 
@@ -295,5 +350,7 @@ export { CtlCap, NodeCap };
 function stillMounted(dir: string, what: string): Error | undefined {
   const left = mountsUnder(dir);
   if (!left.length) return undefined;
-  return new Error(`${what} ${dir} still has mounts after the CSI driver answered OK (${left.join(', ')}); left in place so no volume data is deleted through them`);
+  return new Error(
+    `${what} ${dir} still has mounts after the CSI driver answered OK (${left.join(', ')}); left in place so no volume data is deleted through them`,
+  );
 }

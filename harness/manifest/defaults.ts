@@ -36,7 +36,11 @@ export function defaultPullPolicy(image: string): 'Always' | 'IfNotPresent' {
 /** A quantity in canonical form; left as written when it does not parse (validation reports it). */
 function canonical(v: unknown): unknown {
   if (typeof v !== 'string' && typeof v !== 'number') return v;
-  try { return formatQuantity(parseQuantityValue(v)); } catch { return v; }
+  try {
+    return formatQuantity(parseQuantityValue(v));
+  } catch {
+    return v;
+  }
 }
 
 function canonicalMap(m: unknown): void {
@@ -75,10 +79,14 @@ function defaultContainer(c: Obj, hostNetwork: boolean): void {
   for (const p of objs(c.ports)) {
     if (unset(p.protocol)) p.protocol = 'TCP';
     // defaultHostNetworkPorts: on the host network the host port is the container port
-    if (hostNetwork && (p.hostPort === undefined || p.hostPort === null || p.hostPort === 0) && typeof p.containerPort === 'number') p.hostPort = p.containerPort;
+    if (hostNetwork && (p.hostPort === undefined || p.hostPort === null || p.hostPort === 0) && typeof p.containerPort === 'number')
+      p.hostPort = p.containerPort;
   }
   for (const k of ['livenessProbe', 'readinessProbe', 'startupProbe']) defaultProbe(c[k]);
-  if (isObj(c.lifecycle)) { defaultHandler(c.lifecycle.postStart); defaultHandler(c.lifecycle.preStop); }
+  if (isObj(c.lifecycle)) {
+    defaultHandler(c.lifecycle.postStart);
+    defaultHandler(c.lifecycle.preStop);
+  }
   if (isObj(c.resources)) {
     const r = c.resources;
     canonicalMap(r.limits);
@@ -117,7 +125,10 @@ function defaultPod(m: Obj): void {
 function defaultClaim(m: Obj): void {
   const spec = ensureObj(m, 'spec');
   if (unset(spec.volumeMode)) spec.volumeMode = 'Filesystem';
-  if (isObj(spec.resources)) { canonicalMap(spec.resources.requests); canonicalMap(spec.resources.limits); }
+  if (isObj(spec.resources)) {
+    canonicalMap(spec.resources.requests);
+    canonicalMap(spec.resources.limits);
+  }
 }
 
 /**

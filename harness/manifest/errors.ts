@@ -76,13 +76,18 @@ export function formatErrors(source: string | undefined, errors: FieldError[]): 
     if (e.line !== undefined) loc += `:${e.line}${e.column !== undefined ? `:${e.column}` : ''}`;
     if (e.where) loc += loc ? ` (${e.where})` : e.where;
     const last = groups[groups.length - 1];
-    if (e.object && last && last.head === loc && last.object === e.object) { last.lines.push(e.message); continue; }
+    if (e.object && last && last.head === loc && last.object === e.object) {
+      last.lines.push(e.message);
+      continue;
+    }
     groups.push({ head: loc, object: e.object, lines: [e.message] });
   }
-  return groups.map((g) => {
-    const prefix = g.head ? `${g.head}: ` : '';
-    if (!g.object) return g.lines.map((l) => prefix + l).join('\n');
-    const what = `${prefix}The ${g.object} is invalid:`;
-    return g.lines.length === 1 ? `${what} ${g.lines[0]}` : `${what}\n${g.lines.map((l) => `* ${l}`).join('\n')}`;
-  }).join('\n');
+  return groups
+    .map((g) => {
+      const prefix = g.head ? `${g.head}: ` : '';
+      if (!g.object) return g.lines.map((l) => prefix + l).join('\n');
+      const what = `${prefix}The ${g.object} is invalid:`;
+      return g.lines.length === 1 ? `${what} ${g.lines[0]}` : `${what}\n${g.lines.map((l) => `* ${l}`).join('\n')}`;
+    })
+    .join('\n');
 }

@@ -6,6 +6,14 @@ export { applyDefaults, defaultPullPolicy } from './defaults.js';
 export { validateManifest, checkKind, objectName, sourceOf, SUPPORTED_KINDS, type ValidationResult } from './validate.js';
 export { ManifestError, formatErrors, type FieldError } from './errors.js';
 export {
-  parseQuantity, parseQuantityValue, parseResource, milliValue, value as quantityValue, formatQuantity, compareQuantities,
-  QuantityError, type Quantity, type QuantityFormat,
+  parseQuantity,
+  parseQuantityValue,
+  parseResource,
+  milliValue,
+  value as quantityValue,
+  formatQuantity,
+  compareQuantities,
+  QuantityError,
+  type Quantity,
+  type QuantityFormat,
 } from './quantity.js';

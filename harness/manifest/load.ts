@@ -63,11 +63,22 @@ function jsonDocuments(text: string): { docs: RawDocument[]; error?: FieldError 
       const after = /Unexpected non-whitespace character after JSON at position (\d+)/.exec(msg);
       if (after) {
         const end = Number(after[1]);
-        try { docs.push({ value: JSON.parse(rest.slice(0, end)), n: docs.length + 1 }); } catch { /* reported below */ }
-        if (docs.length && end > 0) { offset += end; continue; }
+        try {
+          docs.push({ value: JSON.parse(rest.slice(0, end)), n: docs.length + 1 });
+        } catch {
+          /* reported below */
+        }
+        if (docs.length && end > 0) {
+          offset += end;
+          continue;
+        }
       }
       const at = /at position (\d+)/.exec(msg);
-      const pos = at ? lineCol(text, offset + Number(at[1])) : /Unexpected end of JSON input/.test(msg) ? lineCol(text.trimEnd(), text.trimEnd().length) : undefined;
+      const pos = at
+        ? lineCol(text, offset + Number(at[1]))
+        : /Unexpected end of JSON input/.test(msg)
+          ? lineCol(text.trimEnd(), text.trimEnd().length)
+          : undefined;
       return { docs, error: syntaxError(`JSON syntax error: ${msg.replace(/ in JSON at position \d+.*$/, '')}`, pos?.line, pos?.column) };
     }
   }
@@ -89,7 +100,11 @@ function readDocuments(text: string, source: string): RawDocument[] {
   return yaml.docs;
 }
 
-interface Item { value: unknown; where: string; kindWhere: string }
+interface Item {
+  value: unknown;
+  where: string;
+  kindWhere: string;
+}
 
 /** Documents → objects, `kind: List` expanded into its items. */
 function items(docs: RawDocument[], errors: FieldError[]): Item[] {
@@ -100,7 +115,11 @@ function items(docs: RawDocument[], errors: FieldError[]): Item[] {
     const v = d.value;
     if (isObj(v) && typeof v.kind === 'string' && v.kind.endsWith('List') && 'items' in v) {
       if (v.apiVersion !== 'v1') {
-        errors.push({ path: 'apiVersion', message: `no matches for kind ${JSON.stringify(v.kind)} in version ${JSON.stringify(v.apiVersion)}`, where: docWhere });
+        errors.push({
+          path: 'apiVersion',
+          message: `no matches for kind ${JSON.stringify(v.kind)} in version ${JSON.stringify(v.apiVersion)}`,
+          where: docWhere,
+        });
         continue;
       }
       if (!Array.isArray(v.items)) {
@@ -116,19 +135,27 @@ function items(docs: RawDocument[], errors: FieldError[]): Item[] {
   return out;
 }
 
-interface Parsed { manifests: Manifest[]; errors: FieldError[] }
+interface Parsed {
+  manifests: Manifest[];
+  errors: FieldError[];
+}
 
 function parse(text: string, source: string): Parsed {
   const errors: FieldError[] = [];
   let docs: RawDocument[];
-  try { docs = readDocuments(text, source); } catch (e) {
+  try {
+    docs = readDocuments(text, source);
+  } catch (e) {
     if (e instanceof ManifestError) return { manifests: [], errors: e.errors.map((x) => ({ ...x, source })) };
     throw e;
   }
   const manifests: Manifest[] = [];
   for (const it of items(docs, errors)) {
     const kindError = checkKind(it.value);
-    if (kindError) { errors.push({ ...kindError, where: it.kindWhere }); continue; }
+    if (kindError) {
+      errors.push({ ...kindError, where: it.kindWhere });
+      continue;
+    }
     const m = stripNulls(it.value) as Manifest;
     recordOrigin(m, source, it.where || undefined);
     try {
@@ -153,7 +180,11 @@ function duplicates(list: { m: Manifest; source: string }[]): FieldError[] {
     const k = `${m.kind}/${ns}/${m.metadata.name}`;
     const prev = seen.get(k);
     if (prev !== undefined) {
-      errors.push({ path: 'metadata.name', source, message: `${plural[m.kind]} "${m.metadata.name}" already exists in namespace "${ns}": defined twice (first in ${prev})` });
+      errors.push({
+        path: 'metadata.name',
+        source,
+        message: `${plural[m.kind]} "${m.metadata.name}" already exists in namespace "${ns}": defined twice (first in ${prev})`,
+      });
     } else seen.set(k, source);
   }
   return errors;
@@ -174,13 +205,23 @@ export function parseManifests(text: string, source: string): Manifest[] {
 export function manifestFiles(paths: string[]): string[] {
   const files: string[] = [];
   for (const p of paths) {
-    if (p === '-') { files.push(p); continue; }
+    if (p === '-') {
+      files.push(p);
+      continue;
+    }
     let st;
-    try { st = statSync(p); } catch {
+    try {
+      st = statSync(p);
+    } catch {
       throw new ManifestError(undefined, [{ path: '', message: `the path "${p}" does not exist` }]);
     }
     if (st.isDirectory()) {
-      files.push(...readdirSync(p).filter((f) => /\.(ya?ml|json)$/i.test(f) && !f.startsWith('.')).sort().map((f) => join(p, f)));
+      files.push(
+        ...readdirSync(p)
+          .filter((f) => /\.(ya?ml|json)$/i.test(f) && !f.startsWith('.'))
+          .sort()
+          .map((f) => join(p, f)),
+      );
     } else files.push(p);
   }
   return files;

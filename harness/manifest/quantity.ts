@@ -17,7 +17,11 @@ export const QUANTITY_SUFFIX_ERROR = "unable to parse quantity's suffix";
 /** A quantity that does not parse; `message` names the path when one was given. */
 export class QuantityError extends Error {
   override readonly name = 'QuantityError';
-  constructor(readonly value: unknown, readonly detail: string, readonly path?: string) {
+  constructor(
+    readonly value: unknown,
+    readonly detail: string,
+    readonly path?: string,
+  ) {
     super(`${path ? `${path}: ` : ''}Invalid value: ${JSON.stringify(value)}: ${detail}`);
   }
 }
@@ -63,8 +67,10 @@ export function parseQuantityValue(input: string | number, path?: string): Quant
     nano = divUp(digits * (1n << BigInt(BINARY[suffix])) * NANO, pow10(frac.length));
   } else {
     let exp: number;
-    if (suffix in DECIMAL) { format = 'DecimalSI'; exp = DECIMAL[suffix]; }
-    else {
+    if (suffix in DECIMAL) {
+      format = 'DecimalSI';
+      exp = DECIMAL[suffix];
+    } else {
       const e = /^[eE]([+-]?\d+)$/.exec(suffix);
       if (!e) throw new QuantityError(input, QUANTITY_SUFFIX_ERROR, path);
       format = 'DecimalExponent';
@@ -119,13 +125,19 @@ export function formatQuantity(q: Quantity | string | number): string {
     else {
       let v = nano / NANO;
       let k = 0;
-      while (k < BINARY_SUFFIX.length - 1 && v % 1024n === 0n) { v /= 1024n; k++; }
+      while (k < BINARY_SUFFIX.length - 1 && v % 1024n === 0n) {
+        v /= 1024n;
+        k++;
+      }
       return `${v}${BINARY_SUFFIX[k]}`;
     }
   }
   let mantissa = nano;
   let exp = -9;
-  while (mantissa % 10n === 0n) { mantissa /= 10n; exp++; }
+  while (mantissa % 10n === 0n) {
+    mantissa /= 10n;
+    exp++;
+  }
   const r = ((exp % 3) + 3) % 3;
   mantissa *= pow10(r);
   exp -= r;

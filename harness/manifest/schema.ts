@@ -8,17 +8,19 @@
 import { child, forbidden, index, invalid, key, notSupported, unknownField, type FieldError } from './errors.js';
 
 export type Node =
-  | { t: 'string' } | { t: 'int' } | { t: 'bool' } | { t: 'intOrString' } | { t: 'quantity' } | { t: 'any' }
+  | { t: 'string' }
+  | { t: 'int' }
+  | { t: 'bool' }
+  | { t: 'intOrString' }
+  | { t: 'quantity' }
+  | { t: 'any' }
   | { t: 'array'; of: Node }
   | { t: 'map'; of: Node }
   | { t: 'object'; fields: Record<string, Field> };
 
 export type Verdict = { ok: true } | { warn: string } | { error: FieldError };
 export type Field =
-  | Node
-  | { t: 'ignored'; why: string }
-  | { t: 'unsupported'; why: string }
-  | { t: 'check'; node: Node; fn: (value: unknown, path: string) => Verdict };
+  Node | { t: 'ignored'; why: string } | { t: 'unsupported'; why: string } | { t: 'check'; node: Node; fn: (value: unknown, path: string) => Verdict };
 
 const str: Node = { t: 'string' };
 const int: Node = { t: 'int' };
@@ -38,11 +40,12 @@ const onlyDefault = (node: Node, dflt: unknown, why: string): Field =>
   check(node, (v, path) => (v === dflt ? { ok: true } : { error: forbidden(path, `not supported by triad: ${why}`) }));
 
 /** seccomp and AppArmor profiles: the runtime default (or none) is what a test node runs anyway; a local profile is not. */
-const profile = (what: string): Field => check(obj({ type: str, localhostProfile: str }), (v, path) => {
-  const type = (v as { type?: unknown } | null)?.type;
-  if (type === 'Localhost') return { error: forbidden(path, `not supported by triad: a Localhost ${what} profile cannot be loaded`) };
-  return { warn: `${path}: ignored: triad does not apply ${what} profiles (${String(type ?? 'unset')})` };
-});
+const profile = (what: string): Field =>
+  check(obj({ type: str, localhostProfile: str }), (v, path) => {
+    const type = (v as { type?: unknown } | null)?.type;
+    if (type === 'Localhost') return { error: forbidden(path, `not supported by triad: a Localhost ${what} profile cannot be loaded`) };
+    return { warn: `${path}: ignored: triad does not apply ${what} profiles (${String(type ?? 'unset')})` };
+  });
 
 const NO_SCHEDULER = 'there is no scheduler: the pod runs on this node';
 const NO_SECRETS = 'ConfigMaps and Secrets do not exist in the harness';
@@ -75,8 +78,15 @@ const tcpSocket = obj({ port: ios, host: str });
 const grpc = obj({ port: int, service: str });
 
 const probe = obj({
-  exec, httpGet, tcpSocket, grpc,
-  initialDelaySeconds: int, periodSeconds: int, timeoutSeconds: int, successThreshold: int, failureThreshold: int,
+  exec,
+  httpGet,
+  tcpSocket,
+  grpc,
+  initialDelaySeconds: int,
+  periodSeconds: int,
+  timeoutSeconds: int,
+  successThreshold: int,
+  failureThreshold: int,
   terminationGracePeriodSeconds: int,
 });
 const lifecycleHandler = obj({ exec, httpGet, tcpSocket, sleep: obj({ seconds: int }) });
@@ -89,7 +99,12 @@ const securityContextProfiles = {
 };
 
 const containerSecurityContext = obj({
-  runAsUser: int, runAsGroup: int, runAsNonRoot: bool, readOnlyRootFilesystem: bool, privileged: bool, allowPrivilegeEscalation: bool,
+  runAsUser: int,
+  runAsGroup: int,
+  runAsNonRoot: bool,
+  readOnlyRootFilesystem: bool,
+  privileged: bool,
+  allowPrivilegeEscalation: bool,
   capabilities: obj({ add: arr(str), drop: arr(str) }),
   procMount: onlyDefault(str, 'Default', 'only the Default /proc mount'),
   ...securityContextProfiles,
@@ -105,14 +120,19 @@ const container = obj({
   ports: arr(obj({ name: str, containerPort: int, hostPort: int, hostIP: str, protocol: str })),
   env: arr(obj({ name: str, value: str, valueFrom: unsupported(`${NO_SECRETS}, and the downward API and resource references are not resolved`) })),
   envFrom: unsupported(NO_SECRETS),
-  volumeMounts: arr(obj({
-    name: str, mountPath: str, readOnly: bool, subPath: str,
-    subPathExpr: unsupported('subPathExpr is not expanded'),
-    mountPropagation: onlyDefault(str, 'None', 'only private mounts (mountPropagation None)'),
-    recursiveReadOnly: onlyDefault(str, 'Disabled', 'recursive read-only mounts are not applied'),
-    // Kubernetes 1.37 (VolumeBindMountOptions, alpha): handed to the runtime as CRI Mount.mount_options.
-    bindMountOptions: arr(str),
-  })),
+  volumeMounts: arr(
+    obj({
+      name: str,
+      mountPath: str,
+      readOnly: bool,
+      subPath: str,
+      subPathExpr: unsupported('subPathExpr is not expanded'),
+      mountPropagation: onlyDefault(str, 'None', 'only private mounts (mountPropagation None)'),
+      recursiveReadOnly: onlyDefault(str, 'Disabled', 'recursive read-only mounts are not applied'),
+      // Kubernetes 1.37 (VolumeBindMountOptions, alpha): handed to the runtime as CRI Mount.mount_options.
+      bindMountOptions: arr(str),
+    }),
+  ),
   volumeDevices: unsupported('raw block devices are not attached to containers'),
   resources: obj({ requests: map(qty), limits: map(qty), claims: unsupported('dynamic resource allocation does not exist in the harness') }),
   resizePolicy: ignored('in-place resize is not implemented'),
@@ -136,12 +156,34 @@ const container = obj({
 /** Every volume source Kubernetes has, supported or not: a volume must have exactly one. */
 export const SUPPORTED_VOLUME_SOURCES = ['emptyDir', 'hostPath', 'persistentVolumeClaim', 'csi'] as const;
 export const UNSUPPORTED_VOLUME_SOURCES = [
-  'configMap', 'secret', 'downwardAPI', 'projected', 'ephemeral', 'image', 'nfs', 'iscsi', 'gcePersistentDisk', 'awsElasticBlockStore',
-  'gitRepo', 'glusterfs', 'rbd', 'flexVolume', 'cinder', 'cephfs', 'flocker', 'fc', 'azureFile', 'azureDisk', 'vsphereVolume',
-  'quobyte', 'photonPersistentDisk', 'portworxVolume', 'scaleIO', 'storageos',
+  'configMap',
+  'secret',
+  'downwardAPI',
+  'projected',
+  'ephemeral',
+  'image',
+  'nfs',
+  'iscsi',
+  'gcePersistentDisk',
+  'awsElasticBlockStore',
+  'gitRepo',
+  'glusterfs',
+  'rbd',
+  'flexVolume',
+  'cinder',
+  'cephfs',
+  'flocker',
+  'fc',
+  'azureFile',
+  'azureDisk',
+  'vsphereVolume',
+  'quobyte',
+  'photonPersistentDisk',
+  'portworxVolume',
+  'scaleIO',
+  'storageos',
 ] as const;
-const unsupportedSource = (name: string): Field =>
-  check(any, (_v, path) => ({ error: notSupported(path, name, SUPPORTED_VOLUME_SOURCES) }));
+const unsupportedSource = (name: string): Field => check(any, (_v, path) => ({ error: notSupported(path, name, SUPPORTED_VOLUME_SOURCES) }));
 
 const volume = obj({
   name: str,
@@ -155,7 +197,11 @@ const volume = obj({
 // ---- pod ----
 
 const podSecurityContext = obj({
-  runAsUser: int, runAsGroup: int, runAsNonRoot: bool, fsGroup: int, supplementalGroups: arr(int),
+  runAsUser: int,
+  runAsGroup: int,
+  runAsNonRoot: bool,
+  fsGroup: int,
+  supplementalGroups: arr(int),
   fsGroupChangePolicy: ignored('volume ownership is not changed'),
   supplementalGroupsPolicy: onlyDefault(str, 'Merge', 'only the Merge supplemental groups policy'),
   seLinuxChangePolicy: ignored('SELinux labels are not applied'),
@@ -230,7 +276,11 @@ export const PVC_SCHEMA = obj({
 
 // ---- the walk ----
 
-export interface WalkResult { errors: FieldError[]; warnings: string[]; typeErrors: number }
+export interface WalkResult {
+  errors: FieldError[];
+  warnings: string[];
+  typeErrors: number;
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isEmpty = (v: unknown) => (Array.isArray(v) ? v.length === 0 : isObject(v) && Object.keys(v).length === 0);
@@ -246,12 +296,23 @@ function typeError(path: string, value: unknown, expected: string, r: WalkResult
 function walk(node: Node, v: unknown, path: string, r: WalkResult): void {
   if (v === undefined || v === null) return; // null is "unset", as in Go's JSON decoding
   switch (node.t) {
-    case 'any': return;
-    case 'string': if (typeof v !== 'string') typeError(path, v, 'a string', r); return;
-    case 'bool': if (typeof v !== 'boolean') typeError(path, v, 'a boolean', r); return;
-    case 'int': if (typeof v !== 'number' || !Number.isInteger(v)) typeError(path, v, 'an integer', r); return;
-    case 'intOrString': if (typeof v !== 'string' && !(typeof v === 'number' && Number.isInteger(v))) typeError(path, v, 'an integer or a string', r); return;
-    case 'quantity': if (typeof v !== 'string' && typeof v !== 'number') typeError(path, v, 'a quantity (a string such as "500m" or "1Gi", or a number)', r); return;
+    case 'any':
+      return;
+    case 'string':
+      if (typeof v !== 'string') typeError(path, v, 'a string', r);
+      return;
+    case 'bool':
+      if (typeof v !== 'boolean') typeError(path, v, 'a boolean', r);
+      return;
+    case 'int':
+      if (typeof v !== 'number' || !Number.isInteger(v)) typeError(path, v, 'an integer', r);
+      return;
+    case 'intOrString':
+      if (typeof v !== 'string' && !(typeof v === 'number' && Number.isInteger(v))) typeError(path, v, 'an integer or a string', r);
+      return;
+    case 'quantity':
+      if (typeof v !== 'string' && typeof v !== 'number') typeError(path, v, 'a quantity (a string such as "500m" or "1Gi", or a number)', r);
+      return;
     case 'array':
       if (!Array.isArray(v)) return typeError(path, v, 'an array', r);
       v.forEach((x, i) => {
@@ -268,13 +329,15 @@ function walk(node: Node, v: unknown, path: string, r: WalkResult): void {
       for (const [k, x] of Object.entries(v)) {
         const p = child(path, k);
         const f = Object.hasOwn(node.fields, k) ? node.fields[k] : undefined;
-        if (!f) { r.errors.push(unknownField(p)); continue; }
+        if (!f) {
+          r.errors.push(unknownField(p));
+          continue;
+        }
         if (x === undefined || x === null) continue;
         if (f.t === 'ignored') {
           // an empty map or list asks for nothing, so nothing is ignored (`status: {}` of `kubectl run --dry-run -o yaml`)
           if (!isEmpty(x)) r.warnings.push(`${p}: ignored: ${f.why}`);
-        }
-        else if (f.t === 'unsupported') r.errors.push(forbidden(p, `not supported by triad: ${f.why}`));
+        } else if (f.t === 'unsupported') r.errors.push(forbidden(p, `not supported by triad: ${f.why}`));
         else if (f.t === 'check') {
           const before = r.typeErrors;
           walk(f.node, x, p, r);

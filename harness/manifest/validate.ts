@@ -5,12 +5,21 @@
 // naming the field path the way kubectl prints it.
 import type { Container, Manifest, PersistentVolumeClaim, Pod, Probe, Volume } from '../api/types.js';
 import { applyDefaults } from './defaults.js';
+import { ManifestError, child, duplicate, forbidden, index, invalid, key, notFound, notSupported, required, tooLong, type FieldError } from './errors.js';
 import {
-  ManifestError, child, duplicate, forbidden, index, invalid, key, notFound, notSupported, required, tooLong, type FieldError,
-} from './errors.js';
-import {
-  NEGATIVE_ERROR, NOT_POSITIVE_ERROR, isDNS1123Label, isDNS1123Subdomain, isEnvVarName, isHTTPHeaderName, isQualifiedName,
-  isValidGroupID, isValidIP, isValidLabelValue, isValidPortName, isValidPortNum, isValidUserID,
+  NEGATIVE_ERROR,
+  NOT_POSITIVE_ERROR,
+  isDNS1123Label,
+  isDNS1123Subdomain,
+  isEnvVarName,
+  isHTTPHeaderName,
+  isQualifiedName,
+  isValidGroupID,
+  isValidIP,
+  isValidLabelValue,
+  isValidPortName,
+  isValidPortNum,
+  isValidUserID,
 } from './names.js';
 import { formatQuantity, parseQuantityValue, QuantityError, type Quantity } from './quantity.js';
 import { POD_SCHEMA, PVC_SCHEMA, SUPPORTED_VOLUME_SOURCES, UNSUPPORTED_VOLUME_SOURCES, checkFields } from './schema.js';
@@ -28,7 +37,9 @@ export const SUPPORTED_KINDS = ['Pod', 'PersistentVolumeClaim'] as const;
 
 const origins = new WeakMap<object, { source?: string; where?: string }>();
 
-export function recordOrigin(m: object, source?: string, where?: string): void { origins.set(m, { source, where }); }
+export function recordOrigin(m: object, source?: string, where?: string): void {
+  origins.set(m, { source, where });
+}
 /** The file a loaded manifest came from. */
 export const sourceOf = (m: unknown): string | undefined => (typeof m === 'object' && m !== null ? origins.get(m)?.source : undefined);
 const whereOf = (m: unknown): string | undefined => (typeof m === 'object' && m !== null ? origins.get(m)?.where : undefined);
@@ -38,7 +49,10 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 /** Drop null-valued fields (null means unset in Kubernetes JSON); arrays keep their elements. */
 export function stripNulls<T>(v: T): T {
-  if (Array.isArray(v)) { v.forEach(stripNulls); return v; }
+  if (Array.isArray(v)) {
+    v.forEach(stripNulls);
+    return v;
+  }
   if (isObj(v)) {
     for (const k of Object.keys(v)) {
       if (v[k] === null || v[k] === undefined) delete v[k];
@@ -51,12 +65,19 @@ export function stripNulls<T>(v: T): T {
 /** apiVersion and kind: kubectl's wording where it has one. undefined when the document is a Pod or a PVC. */
 export function checkKind(doc: unknown): FieldError | undefined {
   if (!isObj(doc)) return { path: '', message: `expected an object (a Kubernetes manifest), got ${Array.isArray(doc) ? 'an array' : JSON.stringify(doc)}` };
-  const missing = [doc.apiVersion === undefined || doc.apiVersion === '' ? 'apiVersion not set' : '', doc.kind === undefined || doc.kind === '' ? 'kind not set' : ''].filter(Boolean);
+  const missing = [
+    doc.apiVersion === undefined || doc.apiVersion === '' ? 'apiVersion not set' : '',
+    doc.kind === undefined || doc.kind === '' ? 'kind not set' : '',
+  ].filter(Boolean);
   if (missing.length) return { path: missing[0].split(' ')[0], message: `error validating data: [${missing.join(', ')}]` };
   if (typeof doc.kind !== 'string' || !(SUPPORTED_KINDS as readonly string[]).includes(doc.kind)) {
-    return { path: 'kind', message: `unsupported kind ${JSON.stringify(doc.kind)} (apiVersion ${JSON.stringify(doc.apiVersion)}): triad runs v1 Pod and PersistentVolumeClaim objects only` };
+    return {
+      path: 'kind',
+      message: `unsupported kind ${JSON.stringify(doc.kind)} (apiVersion ${JSON.stringify(doc.apiVersion)}): triad runs v1 Pod and PersistentVolumeClaim objects only`,
+    };
   }
-  if (doc.apiVersion !== 'v1') return { path: 'apiVersion', message: `no matches for kind ${JSON.stringify(doc.kind)} in version ${JSON.stringify(doc.apiVersion)}` };
+  if (doc.apiVersion !== 'v1')
+    return { path: 'apiVersion', message: `no matches for kind ${JSON.stringify(doc.kind)} in version ${JSON.stringify(doc.apiVersion)}` };
   return undefined;
 }
 
@@ -89,7 +110,10 @@ export function validateManifest(m: unknown, source: string | undefined = source
   }
   if (errors.length) {
     const object = objectName(raw);
-    throw new ManifestError(source, errors.map((e) => ({ ...e, object, where })));
+    throw new ManifestError(
+      source,
+      errors.map((e) => ({ ...e, object, where })),
+    );
   }
   return { warnings };
 }
@@ -111,18 +135,36 @@ const MAX_DNS_SEARCH_LIST_CHARS = 2048;
 const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 
 type ContainerKind = 'container' | 'init' | 'sidecar';
-type Handler = { exec?: { command?: string[] }; httpGet?: Probe['httpGet']; tcpSocket?: Probe['tcpSocket']; grpc?: { port?: number; service?: string }; sleep?: { seconds?: number } };
+type Handler = {
+  exec?: { command?: string[] };
+  httpGet?: Probe['httpGet'];
+  tcpSocket?: Probe['tcpSocket'];
+  grpc?: { port?: number; service?: string };
+  sleep?: { seconds?: number };
+};
 
 class Validator {
-  constructor(private readonly errors: FieldError[], private readonly warnings: string[]) {}
+  constructor(
+    private readonly errors: FieldError[],
+    private readonly warnings: string[],
+  ) {}
 
-  private err(...e: FieldError[]): void { this.errors.push(...e); }
-  private each(msgs: string[], path: string, value: unknown): void { for (const m of msgs) this.err(invalid(path, value, m)); }
+  private err(...e: FieldError[]): void {
+    this.errors.push(...e);
+  }
+  private each(msgs: string[], path: string, value: unknown): void {
+    for (const m of msgs) this.err(invalid(path, value, m));
+  }
 
   /** A quantity, or undefined after reporting why it does not parse. */
   private quantity(v: string | number, path: string): Quantity | undefined {
-    try { return parseQuantityValue(v, path); } catch (e) {
-      if (e instanceof QuantityError) { this.err(invalid(path, v, e.detail)); return undefined; }
+    try {
+      return parseQuantityValue(v, path);
+    } catch (e) {
+      if (e instanceof QuantityError) {
+        this.err(invalid(path, v, e.detail));
+        return undefined;
+      }
       throw e;
     }
   }
@@ -179,12 +221,23 @@ class Validator {
     });
 
     if (spec.hostNetwork) {
-      for (const [list, base] of [[spec.containers, 'spec.containers'], [spec.initContainers, 'spec.initContainers']] as const) {
-        (list ?? []).forEach((c, i) => (c.ports ?? []).forEach((port, j) => {
-          if ((port.hostPort ?? 0) !== port.containerPort) {
-            this.err(invalid(child(index(child(index(base, i), 'ports'), j), 'hostPort'), port.hostPort ?? 0, 'must match `containerPort` when `hostNetwork` is true'));
-          }
-        }));
+      for (const [list, base] of [
+        [spec.containers, 'spec.containers'],
+        [spec.initContainers, 'spec.initContainers'],
+      ] as const) {
+        (list ?? []).forEach((c, i) =>
+          (c.ports ?? []).forEach((port, j) => {
+            if ((port.hostPort ?? 0) !== port.containerPort) {
+              this.err(
+                invalid(
+                  child(index(child(index(base, i), 'ports'), j), 'hostPort'),
+                  port.hostPort ?? 0,
+                  'must match `containerPort` when `hostNetwork` is true',
+                ),
+              );
+            }
+          }),
+        );
       }
     }
 
@@ -213,15 +266,20 @@ class Validator {
     if (ns.length > MAX_DNS_NAMESERVERS) this.err(invalid(child(path, 'nameservers'), ns, `must not have more than ${MAX_DNS_NAMESERVERS} nameservers`));
     ns.forEach((n, i) => this.each(isValidIP(n), index(child(path, 'nameservers'), i), n));
     const searches = cfg.searches ?? [];
-    if (searches.length > MAX_DNS_SEARCH_PATHS) this.err(invalid(child(path, 'searches'), searches, `must not have more than ${MAX_DNS_SEARCH_PATHS} search paths`));
+    if (searches.length > MAX_DNS_SEARCH_PATHS)
+      this.err(invalid(child(path, 'searches'), searches, `must not have more than ${MAX_DNS_SEARCH_PATHS} search paths`));
     if (searches.join(' ').length > MAX_DNS_SEARCH_LIST_CHARS) {
-      this.err(invalid(child(path, 'searches'), searches, `must not have more than ${MAX_DNS_SEARCH_LIST_CHARS} characters (including spaces) in the search list`));
+      this.err(
+        invalid(child(path, 'searches'), searches, `must not have more than ${MAX_DNS_SEARCH_LIST_CHARS} characters (including spaces) in the search list`),
+      );
     }
     searches.forEach((s, i) => {
       const trimmed = s.endsWith('.') ? s.slice(0, -1) : s; // a trailing dot is fine
       this.each(isDNS1123Subdomain(trimmed), index(child(path, 'searches'), i), trimmed);
     });
-    (cfg.options ?? []).forEach((o, i) => { if (!o.name) this.err(required(index(child(path, 'options'), i), 'must not be empty')); });
+    (cfg.options ?? []).forEach((o, i) => {
+      if (!o.name) this.err(required(index(child(path, 'options'), i), 'must not be empty'));
+    });
   }
 
   private podSecurityContext(sc: Pod['spec']['securityContext'], path: string): void {
@@ -355,13 +413,15 @@ class Validator {
   /** AccumulateUniqueHostPorts: one host port per IP and protocol across the containers that run together. */
   private hostPortConflicts(containers: Container[], path: string, single = false): void {
     const seen = new Set<string>();
-    containers.forEach((c, ci) => (c.ports ?? []).forEach((port, pi) => {
-      if (!port.hostPort) return;
-      const k = `${port.hostIP ?? ''}/${port.protocol ?? 'TCP'}/${port.hostPort}`;
-      const p = child(index(child(single ? path : index(path, ci), 'ports'), pi), 'hostPort');
-      if (seen.has(k)) this.err(duplicate(p, k));
-      else seen.add(k);
-    }));
+    containers.forEach((c, ci) =>
+      (c.ports ?? []).forEach((port, pi) => {
+        if (!port.hostPort) return;
+        const k = `${port.hostIP ?? ''}/${port.protocol ?? 'TCP'}/${port.hostPort}`;
+        const p = child(index(child(single ? path : index(path, ci), 'ports'), pi), 'hostPort');
+        if (seen.has(k)) this.err(duplicate(p, k));
+        else seen.add(k);
+      }),
+    );
   }
 
   private volumeMounts(c: Container, path: string, volumes: Map<string, Volume>): void {
@@ -414,8 +474,14 @@ class Validator {
 
   private resourceName(name: string, path: string): void {
     if (name === 'cpu' || name === 'memory') return;
-    if (name === 'ephemeral-storage') { this.warnings.push(`${path}: ignored: ephemeral storage is not limited or evicted on`); return; }
-    if (name.startsWith('hugepages-')) { this.err(forbidden(path, 'not supported by triad: huge pages are not allocated')); return; }
+    if (name === 'ephemeral-storage') {
+      this.warnings.push(`${path}: ignored: ephemeral storage is not limited or evicted on`);
+      return;
+    }
+    if (name.startsWith('hugepages-')) {
+      this.err(forbidden(path, 'not supported by triad: huge pages are not allocated'));
+      return;
+    }
     if (name.includes('/')) {
       const msgs = isQualifiedName(name);
       if (msgs.length) this.each(msgs, path, name);
@@ -432,7 +498,8 @@ class Validator {
     if (sc.runAsGroup !== undefined) this.each(isValidGroupID(sc.runAsGroup), child(path, 'runAsGroup'), sc.runAsGroup);
     if (sc.allowPrivilegeEscalation === false) {
       if (sc.privileged) this.err(invalid(path, sc, 'cannot set `allowPrivilegeEscalation` to false and `privileged` to true'));
-      if (sc.capabilities?.add?.includes('CAP_SYS_ADMIN')) this.err(invalid(path, sc, 'cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN'));
+      if (sc.capabilities?.add?.includes('CAP_SYS_ADMIN'))
+        this.err(invalid(path, sc, 'cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` CAP_SYS_ADMIN'));
     }
   }
 
@@ -459,11 +526,14 @@ class Validator {
 
   private handler(h: Handler, path: string, c: Container, grace: number, lifecycle: boolean): void {
     let n = 0;
-    const kinds = lifecycle ? ['exec', 'httpGet', 'tcpSocket', 'grpc', 'sleep'] as const : ['exec', 'httpGet', 'tcpSocket', 'grpc'] as const;
+    const kinds = lifecycle ? (['exec', 'httpGet', 'tcpSocket', 'grpc', 'sleep'] as const) : (['exec', 'httpGet', 'tcpSocket', 'grpc'] as const);
     for (const k of kinds) {
       if (h[k] === undefined) continue;
       const p = child(path, k);
-      if (n > 0) { this.err(forbidden(p, 'may not specify more than 1 handler type')); continue; }
+      if (n > 0) {
+        this.err(forbidden(p, 'may not specify more than 1 handler type'));
+        continue;
+      }
       n++;
       if (k === 'exec' && !h.exec?.command?.length) this.err(required(child(p, 'command')));
       if (k === 'httpGet' && h.httpGet) {
@@ -494,7 +564,8 @@ class Validator {
     if (typeof port === 'number') return this.each(isValidPortNum(port), path, port);
     const msgs = isValidPortName(port);
     if (msgs.length) return this.each(msgs, path, port);
-    if (!(c.ports ?? []).some((x) => x.name === port)) this.err(invalid(path, port, `must be a port number or the name of one of the container's ports (container "${c.name}" has no port named "${port}")`));
+    if (!(c.ports ?? []).some((x) => x.name === port))
+      this.err(invalid(path, port, `must be a port number or the name of one of the container's ports (container "${c.name}" has no port named "${port}")`));
   }
 
   // ---- claims ----
@@ -518,7 +589,10 @@ class Validator {
     for (const kind of ['requests', 'limits'] as const) {
       for (const [name, v] of Object.entries(spec.resources?.[kind] ?? {})) {
         const p = key(child('spec.resources', kind), name);
-        if (name !== 'storage') { this.err(notSupported(p, name, ['storage'])); continue; }
+        if (name !== 'storage') {
+          this.err(notSupported(p, name, ['storage']));
+          continue;
+        }
         if (kind === 'limits' && v !== undefined) this.quantity(v, p);
       }
     }

@@ -46,7 +46,9 @@ function labelsMultiline(o: Out, title: string, labels: Record<string, string> |
 
 function annotationsMultiline(o: Out, title: string, annotations: Record<string, string> | undefined): void {
   o.w(0, `${title}:\t`);
-  const keys = Object.keys(annotations ?? {}).filter((k) => !SKIP_ANNOTATIONS.has(k)).sort();
+  const keys = Object.keys(annotations ?? {})
+    .filter((k) => !SKIP_ANNOTATIONS.has(k))
+    .sort();
   if (keys.length === 0) return o.w(0, `${NONE}\n`);
   keys.forEach((key, i) => {
     if (i !== 0) o.w(0, '\t');
@@ -68,14 +70,15 @@ const joinHostPort = (host: string, port: string) => (host.includes(':') ? `[${h
 
 /** A probe as kubectl's DescribeProbe prints it, with the API server's defaults applied. */
 export function describeProbe(p: Probe): string {
-  const attrs = `delay=${p.initialDelaySeconds ?? 0}s timeout=${p.timeoutSeconds ?? 1}s period=${p.periodSeconds ?? 10}s ` +
+  const attrs =
+    `delay=${p.initialDelaySeconds ?? 0}s timeout=${p.timeoutSeconds ?? 1}s period=${p.periodSeconds ?? 10}s ` +
     `#success=${p.successThreshold ?? 1} #failure=${p.failureThreshold ?? 3}`;
   if (p.exec) return `exec [${p.exec.command.join(' ')}] ${attrs}`;
   if (p.httpGet) {
     const g = p.httpGet;
     const scheme = (g.scheme ?? 'HTTP').toLowerCase();
     const port = String(g.port ?? '');
-    const host = port ? joinHostPort(g.host ?? '', port) : g.host ?? '';
+    const host = port ? joinHostPort(g.host ?? '', port) : (g.host ?? '');
     let path = g.path ?? '/';
     if (path && !path.startsWith('/') && host) path = '/' + path;
     return `http-get ${scheme}://${host}${encodeURI(path)} ${attrs}`;
@@ -107,7 +110,10 @@ function describeState(o: Out, name: string, st: ContainerState | undefined, utc
 }
 
 function describeResources(o: Out, r: Container['resources'], level: number): void {
-  for (const [title, list] of [['Limits', r?.limits], ['Requests', r?.requests]] as const) {
+  for (const [title, list] of [
+    ['Limits', r?.limits],
+    ['Requests', r?.requests],
+  ] as const) {
     const names = Object.keys(list ?? {}).sort();
     if (names.length > 0) o.w(level, `${title}:\n`);
     for (const n of names) o.w(level + 1, `${n}:\t${list![n]}\n`);
@@ -127,7 +133,10 @@ function describeContainers(o: Out, label: string, containers: Container[], stat
     o.w(2, ports.includes(',') ? `Ports:\t${ports}\n` : `Port:\t${orNone(ports)}\n`);
     const hostPorts = (c.ports ?? []).map((p) => `${p.hostPort ?? 0}/${p.protocol ?? 'TCP'}${p.name ? ` (${p.name})` : ''}`).join(', ');
     o.w(2, hostPorts.includes(',') ? `Host Ports:\t${hostPorts}\n` : `Host Port:\t${orNone(hostPorts)}\n`);
-    for (const [title, list] of [['Command', c.command], ['Args', c.args]] as const) {
+    for (const [title, list] of [
+      ['Command', c.command],
+      ['Args', c.args],
+    ] as const) {
       if (!list || list.length === 0) continue;
       o.w(2, `${title}:\n`);
       for (const item of list) for (const s of item.split('\n')) o.w(3, `${oneLine(s)}\n`);
@@ -163,22 +172,29 @@ function describeVolumes(o: Out, volumes: Volume[] | undefined): void {
   for (const v of volumes) {
     o.w(1, `${v.name}:\n`);
     if (v.hostPath) {
-      o.w(2, 'Type:\tHostPath (bare host directory volume)\n' +
-        `    Path:\t${v.hostPath.path}\n` +
-        `    HostPathType:\t${v.hostPath.type ?? ''}\n`);
+      o.w(2, 'Type:\tHostPath (bare host directory volume)\n' + `    Path:\t${v.hostPath.path}\n` + `    HostPathType:\t${v.hostPath.type ?? ''}\n`);
     } else if (v.emptyDir) {
-      o.w(2, "Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n" +
-        `    Medium:\t${v.emptyDir.medium ?? ''}\n` +
-        `    SizeLimit:\t${v.emptyDir.sizeLimit || '<unset>'}\n`);
+      o.w(
+        2,
+        "Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)\n" +
+          `    Medium:\t${v.emptyDir.medium ?? ''}\n` +
+          `    SizeLimit:\t${v.emptyDir.sizeLimit || '<unset>'}\n`,
+      );
     } else if (v.persistentVolumeClaim) {
-      o.w(2, 'Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)\n' +
-        `    ClaimName:\t${v.persistentVolumeClaim.claimName}\n` +
-        `    ReadOnly:\t${v.persistentVolumeClaim.readOnly === true}\n`);
+      o.w(
+        2,
+        'Type:\tPersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)\n' +
+          `    ClaimName:\t${v.persistentVolumeClaim.claimName}\n` +
+          `    ReadOnly:\t${v.persistentVolumeClaim.readOnly === true}\n`,
+      );
     } else if (v.csi) {
-      o.w(2, 'Type:\tCSI (a Container Storage Interface (CSI) volume source)\n' +
-        `    Driver:\t${v.csi.driver}\n` +
-        `    FSType:\t${v.csi.fsType ?? ''}\n` +
-        `    ReadOnly:\t${v.csi.readOnly === true}\n`);
+      o.w(
+        2,
+        'Type:\tCSI (a Container Storage Interface (CSI) volume source)\n' +
+          `    Driver:\t${v.csi.driver}\n` +
+          `    FSType:\t${v.csi.fsType ?? ''}\n` +
+          `    ReadOnly:\t${v.csi.readOnly === true}\n`,
+      );
       // kubectl writes the continuation lines of VolumeAttributes with the level prefix repeated.
       const attrs = v.csi.volumeAttributes ?? {};
       o.w(2, 'VolumeAttributes:\t');

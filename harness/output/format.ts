@@ -65,12 +65,22 @@ export function rfc1123z(t: string | number | undefined, utc = false): string {
   const d = new Date(ms);
   const off = utc ? 0 : -d.getTimezoneOffset();
   const get = utc
-    ? { day: d.getUTCDay(), date: d.getUTCDate(), month: d.getUTCMonth(), year: d.getUTCFullYear(), h: d.getUTCHours(), m: d.getUTCMinutes(), s: d.getUTCSeconds() }
+    ? {
+        day: d.getUTCDay(),
+        date: d.getUTCDate(),
+        month: d.getUTCMonth(),
+        year: d.getUTCFullYear(),
+        h: d.getUTCHours(),
+        m: d.getUTCMinutes(),
+        s: d.getUTCSeconds(),
+      }
     : { day: d.getDay(), date: d.getDate(), month: d.getMonth(), year: d.getFullYear(), h: d.getHours(), m: d.getMinutes(), s: d.getSeconds() };
   const sign = off < 0 ? '-' : '+';
   const abs = Math.abs(off);
-  return `${DAYS[get.day]}, ${pad2(get.date)} ${MONTHS[get.month]} ${String(get.year).padStart(4, '0')} ` +
-    `${pad2(get.h)}:${pad2(get.m)}:${pad2(get.s)} ${sign}${pad2(Math.trunc(abs / 60))}${pad2(abs % 60)}`;
+  return (
+    `${DAYS[get.day]}, ${pad2(get.date)} ${MONTHS[get.month]} ${String(get.year).padStart(4, '0')} ` +
+    `${pad2(get.h)}:${pad2(get.m)}:${pad2(get.s)} ${sign}${pad2(Math.trunc(abs / 60))}${pad2(abs % 60)}`
+  );
 }
 
 export interface TabwriterOptions {

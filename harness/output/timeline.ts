@@ -71,7 +71,10 @@ interface Layout {
 
 /** Steps in start order (ties keep their recorded order) on one time axis. */
 function layout(t: PodTimeline, now?: number): Layout {
-  const steps = t.steps.map((s, i) => ({ s, i })).sort((a, b) => a.s.start - b.s.start || a.i - b.i).map((x) => x.s);
+  const steps = t.steps
+    .map((s, i) => ({ s, i }))
+    .sort((a, b) => a.s.start - b.s.start || a.i - b.i)
+    .map((x) => x.s);
   if (steps.length === 0) return { t0: now ?? 0, total: 0, rows: [] };
   const t0 = steps[0].start;
   let axisEnd = t0;
@@ -144,7 +147,12 @@ const MAX_NAME = 48;
 const chars = (s: string) => Array.from(s).length;
 const padEnd = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - chars(s)));
 const padStart = (s: string, n: number) => ' '.repeat(Math.max(0, n - chars(s))) + s;
-const truncate = (s: string, n: number) => (chars(s) <= n ? s : Array.from(s).slice(0, n - 1).join('') + '…');
+const truncate = (s: string, n: number) =>
+  chars(s) <= n
+    ? s
+    : Array.from(s)
+        .slice(0, n - 1)
+        .join('') + '…';
 const flat = (s: string) => s.replace(/[\r\n\t]+/g, ' ');
 
 /**
@@ -191,7 +199,8 @@ export function timelineText(t: PodTimeline, opts: TimelineTextOptions = {}): st
   const labels: string[] = Array.from({ length: P + W + 2 }, () => ' ');
   const ruler: string[] = Array.from({ length: W }, () => '─');
   const place = (col: number, text: string, occupied: [number, number][]) => {
-    const s = col, e = col + text.length;
+    const s = col,
+      e = col + text.length;
     if (occupied.some(([a, b]) => s < b + 1 && e + 1 > a)) return false;
     while (labels.length < e) labels.push(' ');
     for (let i = 0; i < text.length; i++) labels[s + i] = text[i];
@@ -215,9 +224,7 @@ export function timelineText(t: PodTimeline, opts: TimelineTextOptions = {}): st
   l.rows.forEach((r, i) => {
     const failed = !r.step.ok;
     const cells: string[] = Array.from({ length: W }, () => ' ');
-    const c = r.open
-      ? { start: barCells(r.offset, r.offset, total, W).start, end: W, thin: false }
-      : barCells(r.offset, r.end, total, W);
+    const c = r.open ? { start: barCells(r.offset, r.offset, total, W).start, end: W, thin: false } : barCells(r.offset, r.end, total, W);
     for (let k = c.start; k < c.end; k++) cells[k] = c.thin ? '▏' : '█';
     let bar = cells.join('');
     if (failed) bar = paint(bar, RED);
@@ -271,12 +278,16 @@ function svgBody(t: PodTimeline, opts: TimelineSvgOptions): string {
   const o: string[] = [];
   const failedN = l.rows.filter((r) => !r.step.ok).length;
 
-  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
-    `font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" font-size="12">`);
+  o.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      `font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" font-size="12">`,
+  );
   o.push(`<title>${e(`Pod ${t.namespace}/${t.pod} creation timeline`)}</title>`);
   o.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
   o.push(`<text x="10" y="20" font-size="14" font-weight="bold" fill="#222222">${e(`${t.namespace}/${t.pod}`)}</text>`);
-  o.push(`<text x="10" y="36" fill="#666666">${e(`uid ${t.uid} · ${l.rows.length} steps · total ${ms(total)}${failedN ? ` · ${failedN} failed` : ''}`)}</text>`);
+  o.push(
+    `<text x="10" y="36" fill="#666666">${e(`uid ${t.uid} · ${l.rows.length} steps · total ${ms(total)}${failedN ? ` · ${failedN} failed` : ''}`)}</text>`,
+  );
 
   // zebra stripes under everything else
   o.push('<g class="stripes" fill="#f6f6f6">');
@@ -321,20 +332,30 @@ function svgBody(t: PodTimeline, opts: TimelineSvgOptions): string {
     const bx = scale(r.offset);
     const bw = Math.max(1, scale(r.end) - bx);
     const dur = r.open ? 'running' : ms(r.step.durationMs as number);
-    const tip = `${r.step.phase}: ${r.step.name}\nstart +${ms(r.offset)}, ${r.open ? 'in progress' : `took ${dur}`}` +
+    const tip =
+      `${r.step.phase}: ${r.step.name}\nstart +${ms(r.offset)}, ${r.open ? 'in progress' : `took ${dur}`}` +
       (failed ? `\nfailed${r.step.error ? `: ${r.step.error}` : ''}` : '');
     o.push(`<g class="step${failed ? ' failed' : ''}${r.open ? ' open' : ''}">`);
     o.push(`<text x="10" y="${y + 11}" fill="#888888">${e(r.step.phase)}</text>`);
     const nameX = 10 + Math.min(100, Math.round(labelW * 0.3));
     const maxChars = Math.max(8, Math.floor((x0 - nameX - 6) / 7.2));
-    const shown = chars(r.step.name) > maxChars ? Array.from(r.step.name).slice(0, maxChars - 1).join('') + '…' : r.step.name;
+    const shown =
+      chars(r.step.name) > maxChars
+        ? Array.from(r.step.name)
+            .slice(0, maxChars - 1)
+            .join('') + '…'
+        : r.step.name;
     o.push(`<text x="${nameX}" y="${y + 11}" fill="${failed ? FAILED_COLOR : '#222222'}">${e((failed ? '✗ ' : '') + flat(shown))}</text>`);
     const extra = r.open ? ' fill-opacity="0.55" stroke-dasharray="4,2"' : '';
-    o.push(`<rect x="${num(bx)}" y="${y}" width="${num(bw)}" height="${barH}" rx="2" fill="${fill}" stroke="${failed ? '#8b0000' : fill}"${extra}>` +
-      `<title>${e(tip)}</title></rect>`);
+    o.push(
+      `<rect x="${num(bx)}" y="${y}" width="${num(bw)}" height="${barH}" rx="2" fill="${fill}" stroke="${failed ? '#8b0000' : fill}"${extra}>` +
+        `<title>${e(tip)}</title></rect>`,
+    );
     const tx = bx + bw + 4;
     const anchorEnd = tx + dur.length * 7 > width - 4;
-    o.push(`<text x="${num(anchorEnd ? width - 4 : tx)}" y="${y + 11}" fill="${failed ? FAILED_COLOR : '#444444'}"${anchorEnd ? ' text-anchor="end"' : ''}>${e(dur)}</text>`);
+    o.push(
+      `<text x="${num(anchorEnd ? width - 4 : tx)}" y="${y + 11}" fill="${failed ? FAILED_COLOR : '#444444'}"${anchorEnd ? ' text-anchor="end"' : ''}>${e(dur)}</text>`,
+    );
     o.push('</g>');
   });
 
@@ -368,10 +389,12 @@ export function timelineHtml(t: PodTimeline, opts: TimelineSvgOptions = {}): str
   const title = `Pod ${t.namespace}/${t.pod} creation timeline`;
   const rows = doc.steps.map((s, i) => {
     const result = s.ok ? (s.durationMs === null ? 'in progress' : 'ok') : `✗ failed${s.error ? `: ${s.error}` : ''}`;
-    return `<tr class="${s.ok ? 'ok' : 'failed'}"><td class="num">${i + 1}</td>` +
+    return (
+      `<tr class="${s.ok ? 'ok' : 'failed'}"><td class="num">${i + 1}</td>` +
       `<td><span class="swatch" style="background:${s.ok ? phaseColor(s.phase) : FAILED_COLOR}"></span>${e(s.phase)}</td>` +
       `<td>${e(s.name)}</td><td class="num">+${s.offsetMs}ms</td>` +
-      `<td class="num">${s.durationMs === null ? 'running' : `${s.durationMs}ms`}</td><td>${e(result)}</td></tr>`;
+      `<td class="num">${s.durationMs === null ? 'running' : `${s.durationMs}ms`}</td><td>${e(result)}</td></tr>`
+    );
   });
   return [
     '<!DOCTYPE html>',

@@ -22,7 +22,11 @@ export interface CacheEntry {
   result?: Result;
 }
 
-export interface CacheKey { network: string; containerID: string; ifName: string }
+export interface CacheKey {
+  network: string;
+  containerID: string;
+  ifName: string;
+}
 
 export const cacheFile = (dir: string, k: CacheKey) => join(dir, 'results', `${k.network}-${k.containerID}-${k.ifName}`);
 
@@ -56,7 +60,9 @@ export function deleteCache(dir: string, k: CacheKey): void {
 export function listCache(dir: string, containerID?: string): CacheEntry[] {
   let names: string[];
   try {
-    names = readdirSync(join(dir, 'results')).filter((n) => !n.includes('.tmp-')).sort();
+    names = readdirSync(join(dir, 'results'))
+      .filter((n) => !n.includes('.tmp-'))
+      .sort();
   } catch {
     return [];
   }
@@ -67,7 +73,9 @@ export function listCache(dir: string, containerID?: string): CacheEntry[] {
       if (e.kind !== KIND || !e.ifName || !e.networkName) continue;
       if (containerID && e.containerId !== containerID) continue;
       out.push(e);
-    } catch { /* unreadable entries are not attachments */ }
+    } catch {
+      /* unreadable entries are not attachments */
+    }
   }
   return out;
 }

@@ -6,7 +6,11 @@ import type { NetworkConfigList, PluginConf } from './types.js';
 import { negotiateVersion, parseVersion, SUPPORTED_VERSIONS } from './version.js';
 
 export class ConfError extends Error {
-  constructor(readonly source: string, readonly key: string | undefined, reason: string) {
+  constructor(
+    readonly source: string,
+    readonly key: string | undefined,
+    reason: string,
+  ) {
     super(`${source}: ${key ? `${key} ${reason}` : reason}`);
     this.name = 'ConfError';
   }
@@ -55,7 +59,8 @@ function checkPlugin(p: unknown, src: string, at: string): asserts p is PluginCo
   if (!isObj(p)) throw new ConfError(src, at || 'config', 'must be an object');
   if (p.type === undefined || p.type === '') throw new ConfError(src, key('type'), 'is required');
   if (typeof p.type !== 'string') throw new ConfError(src, key('type'), 'must be a string');
-  if (/[/\\]/.test(p.type) || p.type === '.' || p.type === '..') throw new ConfError(src, key('type'), `${JSON.stringify(p.type)} must be a plain executable name`);
+  if (/[/\\]/.test(p.type) || p.type === '.' || p.type === '..')
+    throw new ConfError(src, key('type'), `${JSON.stringify(p.type)} must be a plain executable name`);
   if (p.capabilities !== undefined) {
     if (!isObj(p.capabilities)) throw new ConfError(src, key('capabilities'), 'must be an object of booleans');
     for (const [c, v] of Object.entries(p.capabilities)) {
@@ -69,15 +74,24 @@ function checkPlugin(p: unknown, src: string, at: string): asserts p is PluginCo
 function validateList(l: Obj, src: string, supported: readonly string[]): NetworkConfigList {
   if (l.name === undefined || l.name === '') throw new ConfError(src, 'name', 'is required');
   if (typeof l.name !== 'string') throw new ConfError(src, 'name', 'must be a string');
-  if (!CNI_NAME_RE.test(l.name)) throw new ConfError(src, 'name', `${JSON.stringify(l.name)} must start with a letter or digit and contain only letters, digits, '_', '.' and '-'`);
+  if (!CNI_NAME_RE.test(l.name))
+    throw new ConfError(src, 'name', `${JSON.stringify(l.name)} must start with a letter or digit and contain only letters, digits, '_', '.' and '-'`);
   if (l.cniVersion !== undefined) {
     if (typeof l.cniVersion !== 'string') throw new ConfError(src, 'cniVersion', 'must be a string');
-    try { parseVersion(l.cniVersion); } catch (e) { throw new ConfError(src, 'cniVersion', (e as Error).message); }
+    try {
+      parseVersion(l.cniVersion);
+    } catch (e) {
+      throw new ConfError(src, 'cniVersion', (e as Error).message);
+    }
   }
   if (l.cniVersions !== undefined) {
     if (!Array.isArray(l.cniVersions)) throw new ConfError(src, 'cniVersions', 'must be an array of strings');
     l.cniVersions.forEach((v, i) => {
-      try { parseVersion(v as string); } catch (e) { throw new ConfError(src, `cniVersions[${i}]`, (e as Error).message); }
+      try {
+        parseVersion(v as string);
+      } catch (e) {
+        throw new ConfError(src, `cniVersions[${i}]`, (e as Error).message);
+      }
     });
   }
   if (l.cniVersion === undefined && l.cniVersions === undefined) throw new ConfError(src, 'cniVersion', 'is required');
@@ -124,7 +138,13 @@ export function confFiles(dir: string, extensions: string[] = CONF_EXTENSIONS): 
   return names
     .filter((n) => extensions.includes(extname(n)))
     .map((n) => join(dir, n))
-    .filter((p) => { try { return statSync(p).isFile(); } catch { return false; } })
+    .filter((p) => {
+      try {
+        return statSync(p).isFile();
+      } catch {
+        return false;
+      }
+    })
     .sort();
 }
 

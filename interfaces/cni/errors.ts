@@ -4,13 +4,13 @@
 import { cniCodeName, type CniErrorObject, type CniVerb } from './types.js';
 
 export type CniErrorKind =
-  | 'plugin'     // the plugin printed a spec error object
-  | 'exit'       // non-zero exit without an error object
-  | 'signal'     // killed by a signal we did not send
-  | 'output'     // stdout that is not the JSON we expected
-  | 'timeout'    // no answer in time; the plugin was killed
-  | 'not-found'  // no executable for the plugin type
-  | 'invalid'    // rejected by the library before running anything
+  | 'plugin' // the plugin printed a spec error object
+  | 'exit' // non-zero exit without an error object
+  | 'signal' // killed by a signal we did not send
+  | 'output' // stdout that is not the JSON we expected
+  | 'timeout' // no answer in time; the plugin was killed
+  | 'not-found' // no executable for the plugin type
+  | 'invalid' // rejected by the library before running anything
   | 'unsupported'; // the verb does not exist in the config's cniVersion
 
 export interface CniErrorInit {
@@ -59,7 +59,9 @@ export class CniError extends Error {
     this.cniVersion = init.cniVersion;
   }
 
-  get codeName(): string { return cniCodeName(this.code); }
+  get codeName(): string {
+    return cniCodeName(this.code);
+  }
 
   /** The spec's error object, as a plugin prints it. */
   toJSON(): CniErrorObject {

@@ -50,42 +50,60 @@ export interface ExecOutput {
 export function formatCniArgs(args: [string, string][] | string | undefined): string {
   if (args === undefined) return '';
   if (typeof args === 'string') return args;
-  return args.map(([k, v]) => {
-    if (!k || /[=;]/.test(k)) throw new CniError({ code: CniErrorCode.InvalidEnvironmentVariables, kind: 'invalid', msg: `invalid CNI_ARGS key ${JSON.stringify(k)}` });
-    if (/;/.test(String(v))) throw new CniError({ code: CniErrorCode.InvalidEnvironmentVariables, kind: 'invalid', msg: `CNI_ARGS value for ${k} contains ';'` });
-    return `${k}=${v}`;
-  }).join(';');
+  return args
+    .map(([k, v]) => {
+      if (!k || /[=;]/.test(k))
+        throw new CniError({ code: CniErrorCode.InvalidEnvironmentVariables, kind: 'invalid', msg: `invalid CNI_ARGS key ${JSON.stringify(k)}` });
+      if (/;/.test(String(v)))
+        throw new CniError({ code: CniErrorCode.InvalidEnvironmentVariables, kind: 'invalid', msg: `CNI_ARGS value for ${k} contains ';'` });
+      return `${k}=${v}`;
+    })
+    .join(';');
 }
 
 /** "K=V;K=V" into pairs (the inverse of formatCniArgs). */
 export function parseCniArgs(s: string | undefined): [string, string][] {
   if (!s) return [];
-  return s.split(';').filter(Boolean).map((kv) => {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new CniError({ code: CniErrorCode.InvalidEnvironmentVariables, kind: 'invalid', msg: `invalid CNI_ARGS pair ${JSON.stringify(kv)}` });
-    return [kv.slice(0, i), kv.slice(i + 1)];
-  });
+  return s
+    .split(';')
+    .filter(Boolean)
+    .map((kv) => {
+      const i = kv.indexOf('=');
+      if (i <= 0) throw new CniError({ code: CniErrorCode.InvalidEnvironmentVariables, kind: 'invalid', msg: `invalid CNI_ARGS pair ${JSON.stringify(kv)}` });
+      return [kv.slice(0, i), kv.slice(i + 1)];
+    });
 }
 
 /** Absolute path of the plugin binary, or a not-found CniError listing every dir searched. */
 export function findPlugin(pluginType: string, dirs: string[]): string {
   if (!pluginType || /[/\\]/.test(pluginType) || pluginType === '.' || pluginType === '..') {
-    throw new CniError({ code: NO_PLUGIN_CODE, kind: 'invalid', plugin: pluginType, msg: `invalid plugin type ${JSON.stringify(pluginType)}: must be a plain executable name` });
+    throw new CniError({
+      code: NO_PLUGIN_CODE,
+      kind: 'invalid',
+      plugin: pluginType,
+      msg: `invalid plugin type ${JSON.stringify(pluginType)}: must be a plain executable name`,
+    });
   }
   const notExec: string[] = [];
   for (const dir of dirs) {
     const p = join(dir, pluginType);
     try {
       if (!statSync(p).isFile()) continue;
-    } catch { continue; }
+    } catch {
+      continue;
+    }
     try {
       accessSync(p, constants.X_OK);
       return p;
-    } catch { notExec.push(p); }
+    } catch {
+      notExec.push(p);
+    }
   }
   const extra = notExec.length ? `; found but not executable: ${notExec.join(', ')}` : '';
   throw new CniError({
-    code: NO_PLUGIN_CODE, kind: 'not-found', plugin: pluginType,
+    code: NO_PLUGIN_CODE,
+    kind: 'not-found',
+    plugin: pluginType,
     msg: `no executable ${JSON.stringify(pluginType)} in CNI path [${dirs.join(', ')}]${extra}`,
   });
 }
@@ -141,7 +159,10 @@ export async function execPlugin(req: ExecRequest, opts: ExecOptions = {}): Prom
 async function runInProcess(fn: InProcessPlugin, env: Record<string, string>, input: string, timeoutMs: number, ctx: { plugin: string; verb: CniVerb }) {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CniError({ ...ctx, code: NO_PLUGIN_CODE, kind: 'timeout', msg: `hung: no answer within ${timeoutMs} ms (in-process, abandoned)` })), timeoutMs);
+    timer = setTimeout(
+      () => reject(new CniError({ ...ctx, code: NO_PLUGIN_CODE, kind: 'timeout', msg: `hung: no answer within ${timeoutMs} ms (in-process, abandoned)` })),
+      timeoutMs,
+    );
   });
   try {
     const r = await Promise.race([fn(env, input), timeout]);
@@ -156,7 +177,11 @@ function interpret(o: Omit<ExecOutput, 'json'>, ctx: { plugin: string; verb: Cni
   let json: unknown;
   let parseError: string | undefined;
   if (text) {
-    try { json = JSON.parse(text); } catch (e) { parseError = (e as Error).message; }
+    try {
+      json = JSON.parse(text);
+    } catch (e) {
+      parseError = (e as Error).message;
+    }
   }
   const base = { ...ctx, stderr: o.stderr, exitCode: o.exitCode, pid: o.pid };
   if (isCniErrorObject(json)) {

@@ -35,16 +35,25 @@ export function bundleCniPlugin(entry: string, outfile: string, opts: BundleOpti
   const tmp = `${outfile}.tmp-${process.pid}`;
   try {
     esbuild.buildSync({
-      entryPoints: [resolve(entry)], outfile: tmp, bundle: true, platform: 'node', format: 'esm', target: 'node20',
+      entryPoints: [resolve(entry)],
+      outfile: tmp,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
       // Dependencies written as CommonJS call require(); give the ESM bundle one.
       banner: { js: "import { createRequire as __triadCreateRequire } from 'node:module'; const require = __triadCreateRequire(import.meta.url);" },
-      tsconfig: opts.tsconfig, logLevel: 'silent', legalComments: 'none',
+      tsconfig: opts.tsconfig,
+      logLevel: 'silent',
+      legalComments: 'none',
     });
     renameSync(tmp, outfile);
   } catch (err) {
     rmSync(tmp, { force: true });
     const errors = (err as { errors?: { text: string; location?: { file: string; line: number } }[] }).errors;
-    const detail = errors?.length ? errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ` : '') + e.text).join('; ') : (err as Error).message;
+    const detail = errors?.length
+      ? errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ` : '') + e.text).join('; ')
+      : (err as Error).message;
     throw new Error(`bundling CNI plugin ${entry}: ${detail}`);
   }
   return outfile;

@@ -7,8 +7,13 @@ const isIPv4 = (s: string) => V4.test(s);
 const isIPv6 = (s: string) => s.includes(':') && !/[[\]\/?#@\s]/.test(s) && URL.canParse(`http://[${s}]/`);
 
 export type Family = 4 | 6;
-export interface Ip { family: Family; value: bigint }
-export interface Cidr extends Ip { prefix: number }
+export interface Ip {
+  family: Family;
+  value: bigint;
+}
+export interface Cidr extends Ip {
+  prefix: number;
+}
 
 export const bits = (f: Family): number => (f === 4 ? 32 : 128);
 
@@ -38,12 +43,19 @@ export function formatIp(ip: Ip): string {
   }
   const groups = Array.from({ length: 8 }, (_, i) => Number((ip.value >> BigInt(112 - 16 * i)) & 0xffffn));
   // Compress the longest run (≥ 2) of zero groups, as RFC 5952 asks.
-  let best = -1, bestLen = 0;
+  let best = -1,
+    bestLen = 0;
   for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) { i++; continue; }
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i >= 2) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = groups.map((g) => g.toString(16));
@@ -67,7 +79,6 @@ export const isCidr = (s: unknown): boolean => typeof s === 'string' && parseCid
 const hostMask = (c: Cidr): bigint => (1n << BigInt(bits(c.family) - c.prefix)) - 1n;
 export const networkOf = (c: Cidr): Ip => ({ family: c.family, value: c.value & ~hostMask(c) });
 export const lastOf = (c: Cidr): Ip => ({ family: c.family, value: c.value | hostMask(c) });
-export const contains = (c: Cidr, ip: Ip): boolean =>
-  ip.family === c.family && (ip.value & ~hostMask(c)) === networkOf(c).value;
+export const contains = (c: Cidr, ip: Ip): boolean => ip.family === c.family && (ip.value & ~hostMask(c)) === networkOf(c).value;
 export const offset = (ip: Ip, n: bigint): Ip => ({ family: ip.family, value: ip.value + n });
 export const ipFamilyOf = (s: string): Family | undefined => parseIp(s.split('/')[0])?.family;

@@ -5,7 +5,14 @@ import { execPlugin, type ExecOptions, type ExecRequest, type InProcessPlugin } 
 import { DEFAULT_CACHE_DIR, deleteCache, listCache, readCache, writeCache, type CacheEntry } from './cache.js';
 import { buildPluginConfig } from './runtime-config.js';
 import {
-  CniErrorCode, VALID_ATTACHMENTS_KEY, type CniVerb, type GcAttachment, type NetworkConfigList, type PluginConf, type Result, type VersionResult,
+  CniErrorCode,
+  VALID_ATTACHMENTS_KEY,
+  type CniVerb,
+  type GcAttachment,
+  type NetworkConfigList,
+  type PluginConf,
+  type Result,
+  type VersionResult,
 } from './types.js';
 import { validateContainerID, validateInterfaceName, validateNetworkName } from './validate.js';
 import { convertResult, CURRENT_VERSION, resultProblems, versionAtLeast } from './version.js';
@@ -34,10 +41,15 @@ export interface CniConfigOptions {
   inProcess?: Record<string, InProcessPlugin>;
 }
 
-export interface CallOptions { signal?: AbortSignal }
+export interface CallOptions {
+  signal?: AbortSignal;
+}
 
 /** Whether a gated operation actually ran, and why not when it did not. */
-export interface Outcome { ran: boolean; reason?: string }
+export interface Outcome {
+  ran: boolean;
+  reason?: string;
+}
 
 export class CniConfig {
   readonly path: string[];
@@ -77,13 +89,23 @@ export class CniConfig {
   /** CHECK every plugin in order with the cached result; an error for configs older than 0.4.0. */
   async checkNetworkList(list: NetworkConfigList, rt: RuntimeConf, call: CallOptions = {}): Promise<Outcome> {
     if (!versionAtLeast(list.cniVersion, '0.4.0')) {
-      throw new CniError({ code: CniErrorCode.IncompatibleVersion, kind: 'unsupported', verb: 'CHECK', msg: `network ${JSON.stringify(list.name)} uses cniVersion ${list.cniVersion}; CHECK needs 0.4.0 or later` });
+      throw new CniError({
+        code: CniErrorCode.IncompatibleVersion,
+        kind: 'unsupported',
+        verb: 'CHECK',
+        msg: `network ${JSON.stringify(list.name)} uses cniVersion ${list.cniVersion}; CHECK needs 0.4.0 or later`,
+      });
     }
     if (list.disableCheck) return { ran: false, reason: 'disableCheck is set' };
     this.validate(list, rt);
     const prevResult = this.cachedResult(list, rt);
     if (!prevResult) {
-      throw new CniError({ code: CniErrorCode.UnknownContainer, kind: 'invalid', verb: 'CHECK', msg: `no cached ADD result for ${list.name}/${rt.containerID}/${rt.ifName}: CHECK needs a preceding ADD` });
+      throw new CniError({
+        code: CniErrorCode.UnknownContainer,
+        kind: 'invalid',
+        verb: 'CHECK',
+        msg: `no cached ADD result for ${list.name}/${rt.containerID}/${rt.ifName}: CHECK needs a preceding ADD`,
+      });
     }
     for (const plugin of list.plugins) {
       await this.run('CHECK', plugin, buildPluginConfig(list, plugin, { prevResult, capabilityArgs: rt.capabilityArgs }), rt, call);
@@ -160,7 +182,13 @@ export class CniConfig {
     const out = await this.run('VERSION', { type: pluginType }, { cniVersion: CURRENT_VERSION }, undefined, call);
     const v = out as Partial<VersionResult> | undefined;
     if (!v || typeof v.cniVersion !== 'string' || !Array.isArray(v.supportedVersions) || !v.supportedVersions.every((s) => typeof s === 'string')) {
-      throw new CniError({ code: NO_PLUGIN_CODE, kind: 'output', plugin: pluginType, verb: 'VERSION', msg: `answered ${JSON.stringify(out)}, not {cniVersion, supportedVersions}` });
+      throw new CniError({
+        code: NO_PLUGIN_CODE,
+        kind: 'output',
+        plugin: pluginType,
+        verb: 'VERSION',
+        msg: `answered ${JSON.stringify(out)}, not {cniVersion, supportedVersions}`,
+      });
     }
     return { cniVersion: v.cniVersion, supportedVersions: v.supportedVersions };
   }
@@ -171,7 +199,12 @@ export class CniConfig {
     for (const p of list.plugins) {
       const v = await this.getVersionInfo(p.type);
       if (!v.supportedVersions.includes(list.cniVersion)) {
-        throw new CniError({ code: CniErrorCode.IncompatibleVersion, kind: 'unsupported', plugin: p.type, msg: `does not support cniVersion ${list.cniVersion} (supports ${v.supportedVersions.join(', ')})` });
+        throw new CniError({
+          code: CniErrorCode.IncompatibleVersion,
+          kind: 'unsupported',
+          plugin: p.type,
+          msg: `does not support cniVersion ${list.cniVersion} (supports ${v.supportedVersions.join(', ')})`,
+        });
       }
       for (const [c, on] of Object.entries(p.capabilities ?? {})) if (on) caps.add(c);
     }
@@ -201,8 +234,14 @@ export class CniConfig {
 
   private async run(verb: CniVerb, plugin: PluginConf, config: unknown, rt: RuntimeConf | undefined, call: CallOptions): Promise<unknown> {
     const req: ExecRequest = {
-      verb, pluginType: plugin.type, config, path: this.path,
-      containerID: rt?.containerID, netns: rt?.netns, ifName: rt?.ifName, args: rt?.args,
+      verb,
+      pluginType: plugin.type,
+      config,
+      path: this.path,
+      containerID: rt?.containerID,
+      netns: rt?.netns,
+      ifName: rt?.ifName,
+      args: rt?.args,
     };
     const o: ExecOptions = { timeoutMs: this.opts.timeoutMs, env: this.opts.env, inProcess: this.opts.inProcess, signal: call.signal };
     return (await execPlugin(req, o)).json;
@@ -210,7 +249,8 @@ export class CniConfig {
 
   private toResult(json: unknown, list: NetworkConfigList, plugin: PluginConf): Result {
     const fail = (msg: string) => new CniError({ code: NO_PLUGIN_CODE, kind: 'output', plugin: plugin.type, verb: 'ADD', msg });
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) throw fail(`returned ${json === undefined ? 'no result' : JSON.stringify(json)} instead of a result object`);
+    if (typeof json !== 'object' || json === null || Array.isArray(json))
+      throw fail(`returned ${json === undefined ? 'no result' : JSON.stringify(json)} instead of a result object`);
     const raw = { cniVersion: list.cniVersion, ...(json as object) } as Result;
     const problems = resultProblems(raw);
     if (problems.length) throw fail(`returned an invalid result: ${problems.join('; ')}`);

@@ -43,7 +43,11 @@ export interface PluginFuncs {
   about?: string;
 }
 
-export interface DispatchOutput { stdout: string; stderr: string; exitCode: number }
+export interface DispatchOutput {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
 
 const VERBS: readonly CniVerb[] = ['ADD', 'DEL', 'CHECK', 'STATUS', 'GC', 'VERSION'];
 const REQUIRED: Record<string, CniVerb[]> = {
@@ -70,7 +74,11 @@ export async function dispatch(plugin: PluginFuncs, env: Record<string, string |
     if (verb === 'VERSION') {
       // The spec: VERSION's cniVersion is the one given on stdin (the current one when none is).
       let asked: unknown;
-      try { asked = (JSON.parse(stdin) as { cniVersion?: unknown })?.cniVersion; } catch { /* no config: answer the current version */ }
+      try {
+        asked = (JSON.parse(stdin) as { cniVersion?: unknown })?.cniVersion;
+      } catch {
+        /* no config: answer the current version */
+      }
       return ok(JSON.stringify({ cniVersion: typeof asked === 'string' && asked ? asked : CURRENT_VERSION, supportedVersions: [...plugin.versions] }));
     }
     const missing = Object.keys(REQUIRED).filter((k) => REQUIRED[k].includes(verb) && !env[k]);
@@ -82,12 +90,21 @@ export async function dispatch(plugin: PluginFuncs, env: Record<string, string |
     } catch (e) {
       throw err(CniErrorCode.DecodingFailure, 'error parsing network config from stdin', (e as Error).message);
     }
-    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw err(CniErrorCode.DecodingFailure, 'network config on stdin is not a JSON object');
+    if (typeof config !== 'object' || config === null || Array.isArray(config))
+      throw err(CniErrorCode.DecodingFailure, 'network config on stdin is not a JSON object');
     // As libcni's decoder: a config without cniVersion is 0.1.0.
     const v = config.cniVersion ?? '0.1.0';
-    try { parseVersion(v); } catch (e) { throw err(CniErrorCode.DecodingFailure, (e as Error).message); }
+    try {
+      parseVersion(v);
+    } catch (e) {
+      throw err(CniErrorCode.DecodingFailure, (e as Error).message);
+    }
     if (!plugin.versions.includes(v)) {
-      throw err(CniErrorCode.IncompatibleVersion, 'incompatible CNI versions', `config is ${JSON.stringify(v)}, plugin supports [${plugin.versions.join(', ')}]`);
+      throw err(
+        CniErrorCode.IncompatibleVersion,
+        'incompatible CNI versions',
+        `config is ${JSON.stringify(v)}, plugin supports [${plugin.versions.join(', ')}]`,
+      );
     }
     cniVersion = v;
     const since = SINCE[verb];
@@ -115,16 +132,26 @@ export async function dispatch(plugin: PluginFuncs, env: Record<string, string |
       cniVersion: v,
     };
     if (config.prevResult) {
-      try { args.prevResult = convertResult(config.prevResult, v); } catch { args.prevResult = config.prevResult; }
+      try {
+        args.prevResult = convertResult(config.prevResult, v);
+      } catch {
+        args.prevResult = config.prevResult;
+      }
     }
     switch (verb) {
       case 'ADD': {
         const r = await plugin.add(args);
         return ok(JSON.stringify(printable(r, v)));
       }
-      case 'CHECK': await plugin.check(args); break;
-      case 'DEL': await plugin.del(args); break;
-      case 'STATUS': await plugin.status?.(args); break;
+      case 'CHECK':
+        await plugin.check(args);
+        break;
+      case 'DEL':
+        await plugin.del(args);
+        break;
+      case 'STATUS':
+        await plugin.status?.(args);
+        break;
       case 'GC': {
         const raw = (config as Record<string, unknown>)[VALID_ATTACHMENTS_KEY] ?? (config as Record<string, unknown>)['cni.dev/attachments'] ?? [];
         if (!Array.isArray(raw)) throw err(CniErrorCode.InvalidNetworkConfig, `${VALID_ATTACHMENTS_KEY} must be an array`);
@@ -166,7 +193,11 @@ export async function runPlugin(plugin: PluginFuncs, opts: { exit?: boolean } = 
     if (!stdinIsTerminal()) stdin = await readStdin();
     out = await dispatch(plugin, process.env, stdin);
   } catch (e) {
-    out = { stdout: `${JSON.stringify({ cniVersion: highest(plugin.versions), code: CniErrorCode.IoFailure, msg: 'error reading stdin', details: (e as Error).message })}\n`, stderr: '', exitCode: 1 };
+    out = {
+      stdout: `${JSON.stringify({ cniVersion: highest(plugin.versions), code: CniErrorCode.IoFailure, msg: 'error reading stdin', details: (e as Error).message })}\n`,
+      stderr: '',
+      exitCode: 1,
+    };
   }
   if (out.stdout) writeAll(1, out.stdout);
   if (out.stderr) writeAll(2, out.stderr);

@@ -3,7 +3,10 @@
 
 export type CniVerb = 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC' | 'VERSION';
 
-export interface IpamConf { type?: string; [key: string]: unknown }
+export interface IpamConf {
+  type?: string;
+  [key: string]: unknown;
+}
 
 export interface DnsConf {
   nameservers?: string[];
@@ -42,24 +45,24 @@ export interface NetworkConfigList {
 export interface Interface {
   name: string;
   mac?: string;
-  mtu?: number;        // 1.1.0
+  mtu?: number; // 1.1.0
   sandbox?: string;
   socketPath?: string; // 1.1.0
-  pciID?: string;      // 1.1.0
+  pciID?: string; // 1.1.0
 }
 
 export interface IpConfig {
   /** Only in 0.3.x / 0.4.0 results: "4" or "6". */
   version?: '4' | '6';
-  address: string;     // CIDR: ip/prefix
+  address: string; // CIDR: ip/prefix
   gateway?: string;
-  interface?: number;  // index into interfaces
+  interface?: number; // index into interfaces
 }
 
 export interface Route {
   dst: string;
   gw?: string;
-  mtu?: number;        // the rest are 1.1.0
+  mtu?: number; // the rest are 1.1.0
   advmss?: number;
   priority?: number;
   table?: number;
@@ -132,6 +135,5 @@ export function cniCodeName(code: number): string {
 }
 
 export function isCniErrorObject(v: unknown): v is CniErrorObject {
-  return typeof v === 'object' && v !== null && typeof (v as CniErrorObject).code === 'number'
-    && typeof (v as CniErrorObject).msg === 'string';
+  return typeof v === 'object' && v !== null && typeof (v as CniErrorObject).code === 'number' && typeof (v as CniErrorObject).msg === 'string';
 }

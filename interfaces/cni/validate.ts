@@ -9,16 +9,21 @@ const invalid = (code: number, msg: string) => new CniError({ code, kind: 'inval
 export function validateContainerID(id: string): void {
   if (!id) throw invalid(CniErrorCode.InvalidEnvironmentVariables, 'container ID is empty');
   if (!CNI_NAME_RE.test(id)) {
-    throw invalid(CniErrorCode.InvalidEnvironmentVariables, `container ID ${JSON.stringify(id)} must start with a letter or digit and contain only letters, digits, '_', '.' and '-'`);
+    throw invalid(
+      CniErrorCode.InvalidEnvironmentVariables,
+      `container ID ${JSON.stringify(id)} must start with a letter or digit and contain only letters, digits, '_', '.' and '-'`,
+    );
   }
 }
 
 /** Linux interface-name rules: 1-15 bytes, not . or .., no '/', ':' or whitespace. */
 export function validateInterfaceName(name: string): void {
   if (!name) throw invalid(CniErrorCode.InvalidEnvironmentVariables, 'interface name is empty');
-  if (Buffer.byteLength(name) > 15) throw invalid(CniErrorCode.InvalidEnvironmentVariables, `interface name ${JSON.stringify(name)} is longer than 15 characters`);
+  if (Buffer.byteLength(name) > 15)
+    throw invalid(CniErrorCode.InvalidEnvironmentVariables, `interface name ${JSON.stringify(name)} is longer than 15 characters`);
   if (name === '.' || name === '..') throw invalid(CniErrorCode.InvalidEnvironmentVariables, `interface name ${JSON.stringify(name)} is not allowed`);
-  if (/[/:\s]/.test(name)) throw invalid(CniErrorCode.InvalidEnvironmentVariables, `interface name ${JSON.stringify(name)} must not contain '/', ':' or whitespace`);
+  if (/[/:\s]/.test(name))
+    throw invalid(CniErrorCode.InvalidEnvironmentVariables, `interface name ${JSON.stringify(name)} must not contain '/', ':' or whitespace`);
 }
 
 export function validateNetworkName(name: string): void {

@@ -26,14 +26,10 @@ export const versionAtLeast = (v: string, min: string): boolean => compareVersio
  * The version to use for a config: the highest of cniVersion and cniVersions[] that `supported`
  * contains (libcni likewise ignores versions newer than it implements). undefined when none is.
  */
-export function negotiateVersion(
-  conf: { cniVersion?: unknown; cniVersions?: unknown },
-  supported: readonly string[] = SUPPORTED_VERSIONS,
-): string | undefined {
-  const offered = [
-    ...(Array.isArray(conf.cniVersions) ? conf.cniVersions : []),
-    ...(conf.cniVersion !== undefined ? [conf.cniVersion] : []),
-  ].filter((v): v is string => typeof v === 'string' && supported.includes(v));
+export function negotiateVersion(conf: { cniVersion?: unknown; cniVersions?: unknown }, supported: readonly string[] = SUPPORTED_VERSIONS): string | undefined {
+  const offered = [...(Array.isArray(conf.cniVersions) ? conf.cniVersions : []), ...(conf.cniVersion !== undefined ? [conf.cniVersion] : [])].filter(
+    (v): v is string => typeof v === 'string' && supported.includes(v),
+  );
   return offered.sort(compareVersions).at(-1);
 }
 
@@ -98,11 +94,18 @@ export function resultProblems(result: unknown): string[] {
   let legacy = false;
   if (typeof r.cniVersion !== 'string') p.push('cniVersion: missing');
   else {
-    try { legacy = !versionAtLeast(r.cniVersion, '1.0.0'); } catch (e) { p.push(`cniVersion: ${(e as Error).message}`); }
+    try {
+      legacy = !versionAtLeast(r.cniVersion, '1.0.0');
+    } catch (e) {
+      p.push(`cniVersion: ${(e as Error).message}`);
+    }
   }
   const arr = (k: string): unknown[] => {
     if (r[k] === undefined || r[k] === null) return [];
-    if (!Array.isArray(r[k])) { p.push(`${k}: not an array`); return []; }
+    if (!Array.isArray(r[k])) {
+      p.push(`${k}: not an array`);
+      return [];
+    }
     return r[k] as unknown[];
   };
   const ifaces = arr('interfaces');
@@ -142,14 +145,20 @@ export function resultProblems(result: unknown): string[] {
     if (typeof dns !== 'object' || dns === null) p.push('dns: not an object');
     else if (dns.nameservers !== undefined) {
       if (!Array.isArray(dns.nameservers)) p.push('dns.nameservers: not an array');
-      else dns.nameservers.forEach((n, i) => { if (!isIp(n)) p.push(`dns.nameservers[${i}]: ${JSON.stringify(n)} is not an IP address`); });
+      else
+        dns.nameservers.forEach((n, i) => {
+          if (!isIp(n)) p.push(`dns.nameservers[${i}]: ${JSON.stringify(n)} is not an IP address`);
+        });
     }
   }
   return p;
 }
 
 export class ResultValidationError extends Error {
-  constructor(readonly problems: string[], context = 'invalid CNI result') {
+  constructor(
+    readonly problems: string[],
+    context = 'invalid CNI result',
+  ) {
     super(`${context}: ${problems.join('; ')}`);
     this.name = 'ResultValidationError';
   }

@@ -24,13 +24,17 @@ export class CriClient {
     this.image = ic.service(ImageServiceDefinition);
   }
 
-  get endpoint(): string { return this.conns[0].endpoint.display; }
+  get endpoint(): string {
+    return this.conns[0].endpoint.display;
+  }
 
   async waitForReady(timeoutMs = 10_000): Promise<void> {
     await Promise.all(this.conns.map((c) => c.waitForReady(timeoutMs)));
   }
 
-  close(): void { for (const c of this.conns) c.close(); }
+  close(): void {
+    for (const c of this.conns) c.close();
+  }
 }
 
 /** Default runtime endpoint, as crictl resolves it. */

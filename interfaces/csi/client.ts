@@ -1,8 +1,6 @@
 // CSI client: the five csi.v1 services. The controller services may sit on a separate endpoint
 // (csi-sanity's --csi.controllerendpoint).
-import {
-  ControllerDefinition, GroupControllerDefinition, IdentityDefinition, NodeDefinition, SnapshotMetadataDefinition,
-} from '../gen/csi/csi.js';
+import { ControllerDefinition, GroupControllerDefinition, IdentityDefinition, NodeDefinition, SnapshotMetadataDefinition } from '../gen/csi/csi.js';
 import { Connection, type ConnectionOptions, type PromiseClient } from '../grpc/client.js';
 
 export type IdentityClient = PromiseClient<typeof IdentityDefinition>;
@@ -34,11 +32,15 @@ export class CsiClient {
     this.snapshotMetadata = cc.service(SnapshotMetadataDefinition);
   }
 
-  get endpoint(): string { return this.conns[0].endpoint.display; }
+  get endpoint(): string {
+    return this.conns[0].endpoint.display;
+  }
 
   async waitForReady(timeoutMs = 10_000): Promise<void> {
     await Promise.all(this.conns.map((c) => c.waitForReady(timeoutMs)));
   }
 
-  close(): void { for (const c of this.conns) c.close(); }
+  close(): void {
+    for (const c of this.conns) c.close();
+  }
 }

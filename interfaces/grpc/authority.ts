@@ -60,7 +60,13 @@ export function usableAuthority(value: string): boolean {
   return USABLE_AUTHORITY.test(value);
 }
 
-interface Block { streamId: number; flags: number; priority: Buffer | undefined; parts: Buffer[]; size: number }
+interface Block {
+  streamId: number;
+  flags: number;
+  priority: Buffer | undefined;
+  parts: Buffer[];
+  size: number;
+}
 
 /**
  * The client→server half of one connection: transform() takes octets as they arrive and returns
@@ -80,12 +86,17 @@ export class AuthorityFilter {
   private decodeError: Error | undefined;
 
   constructor() {
-    this.decoder.on('error', (err: Error) => { this.decodeError = err; });
+    this.decoder.on('error', (err: Error) => {
+      this.decodeError = err;
+    });
   }
 
   transform(chunk: Buffer): Buffer[] {
     let buf = chunk;
-    if (this.held) { buf = Buffer.concat([this.held, chunk]); this.held = undefined; }
+    if (this.held) {
+      buf = Buffer.concat([this.held, chunk]);
+      this.held = undefined;
+    }
     const out: Buffer[] = [];
     let off = 0;
     if (this.prefaceSeen < PREFACE.length) {
@@ -135,9 +146,15 @@ export class AuthorityFilter {
     } else {
       let start = 0;
       let pad = 0;
-      if (flags & PADDED) { pad = payload[0] ?? 0; start = 1; }
+      if (flags & PADDED) {
+        pad = payload[0] ?? 0;
+        start = 1;
+      }
       let priority: Buffer | undefined;
-      if (flags & PRIORITY) { priority = payload.subarray(start, start + 5); start += 5; }
+      if (flags & PRIORITY) {
+        priority = payload.subarray(start, start + 5);
+        start += 5;
+      }
       if (start + pad > payload.length) throw new FramingError('HEADERS padding or priority longer than the frame');
       const fragment = payload.subarray(start, payload.length - pad);
       this.block = { streamId, flags: flags & (END_STREAM | PRIORITY), priority, parts: [fragment], size: fragment.length };
@@ -178,7 +195,10 @@ export class AuthorityFilter {
   private emit(block: Block, fields: HeaderField[], out: Buffer[]): void {
     // Stateless encoding: full static-table matches are indexed, everything else is a literal
     // without indexing (or never indexed, as the client sent it), so the server's table stays empty.
-    for (const f of fields) { f.incremental = false; f.huffman = false; }
+    for (const f of fields) {
+      f.incremental = false;
+      f.huffman = false;
+    }
     this.encoder.write(fields);
     const encoded = (this.encoder.read() as Buffer | null) ?? Buffer.alloc(0);
     const prio = block.priority ?? Buffer.alloc(0);
@@ -229,7 +249,9 @@ export class FilteredConnection extends Duplex {
     if (!this.push(parts.length === 1 ? parts[0] : Buffer.concat(parts))) this.socket.pause();
   }
 
-  override _read(): void { this.socket.resume(); }
+  override _read(): void {
+    this.socket.resume();
+  }
 
   // Server→client octets go to the socket as they are. A write is done once the socket took it
   // (not once it reached the peer) unless the socket pushes back; the session's batched writes come
@@ -248,7 +270,9 @@ export class FilteredConnection extends Duplex {
     else this.socket.once('drain', () => cb());
   }
 
-  override _final(cb: (err?: Error | null) => void): void { this.socket.end(cb); }
+  override _final(cb: (err?: Error | null) => void): void {
+    this.socket.end(cb);
+  }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.socket.destroy();
@@ -274,10 +298,17 @@ export async function listenUnix(server: grpc.Server, path: string): Promise<Uni
   });
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);
-    listener.listen(path, () => { listener.off('error', reject); resolve(); });
+    listener.listen(path, () => {
+      listener.off('error', reject);
+      resolve();
+    });
   });
   return {
-    close: () => { listener.close(); },
-    destroyAll: () => { for (const s of sockets) s.destroy(); },
+    close: () => {
+      listener.close();
+    },
+    destroyAll: () => {
+      for (const s of sockets) s.destroy();
+    },
   };
 }

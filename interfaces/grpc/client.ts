@@ -73,10 +73,12 @@ export class Connection {
         return md;
       };
       if (!m.requestStream && !m.responseStream) {
-        out[key] = (req: unknown = {}, o?: CallOptions) => new Promise((resolve, reject) => {
-          this.raw.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, meta(o), callOpts(o),
-            (err, res) => (err ? reject(RpcError.from(rpc, this.endpoint.display, err)) : resolve(res)));
-        });
+        out[key] = (req: unknown = {}, o?: CallOptions) =>
+          new Promise((resolve, reject) => {
+            this.raw.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, meta(o), callOpts(o), (err, res) =>
+              err ? reject(RpcError.from(rpc, this.endpoint.display, err)) : resolve(res),
+            );
+          });
       } else if (!m.requestStream && m.responseStream) {
         out[key] = (req: unknown = {}, o?: CallOptions) => {
           const call = this.raw.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, req, meta(o), callOpts(o));
@@ -94,11 +96,16 @@ export class Connection {
           };
         };
       } else {
-        out[key] = (reqs: AsyncIterable<unknown>, o?: CallOptions) => new Promise((resolve, reject) => {
-          const call = this.raw.makeClientStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, meta(o), callOpts(o),
-            (err, res) => (err ? reject(RpcError.from(rpc, this.endpoint.display, err)) : resolve(res)));
-          (async () => { for await (const r of reqs) call.write(r); call.end(); })().catch(() => call.cancel());
-        });
+        out[key] = (reqs: AsyncIterable<unknown>, o?: CallOptions) =>
+          new Promise((resolve, reject) => {
+            const call = this.raw.makeClientStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, meta(o), callOpts(o), (err, res) =>
+              err ? reject(RpcError.from(rpc, this.endpoint.display, err)) : resolve(res),
+            );
+            (async () => {
+              for await (const r of reqs) call.write(r);
+              call.end();
+            })().catch(() => call.cancel());
+          });
       }
     }
     return out as PromiseClient<D>;

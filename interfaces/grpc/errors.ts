@@ -19,7 +19,9 @@ export class RpcError extends Error {
     super(`${rpc} on ${endpoint}: ${codeName(code)}: ${details}`);
     this.name = 'RpcError';
   }
-  get codeName(): string { return codeName(this.code); }
+  get codeName(): string {
+    return codeName(this.code);
+  }
 
   static from(rpc: string, endpoint: string, err: Partial<ServiceError>): RpcError {
     return new RpcError(rpc, endpoint, err.code ?? Status.UNKNOWN, err.details ?? err.message ?? String(err));
@@ -28,7 +30,10 @@ export class RpcError extends Error {
 
 /** Thrown by a service implementation to answer with a specific gRPC status. */
 export class StatusError extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'StatusError';
   }

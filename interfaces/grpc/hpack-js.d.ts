@@ -24,7 +24,9 @@ declare module 'hpack.js' {
   export interface Compressor extends Codec {}
 
   /** table.maxSize is the protocol limit (SETTINGS_HEADER_TABLE_SIZE), 4096 by default in HTTP/2. */
-  interface Options { table: { maxSize: number } }
+  interface Options {
+    table: { maxSize: number };
+  }
   const hpack: {
     decompressor: { create(opts: Options): Decompressor };
     compressor: { create(opts: Options): Compressor };

@@ -30,7 +30,10 @@ type Handler<M> = M extends { requestStream: false; responseStream: false }
 /** An implementation may leave out any method: it then answers UNIMPLEMENTED. */
 export type ServiceImpl<D extends ServiceDef> = { [K in keyof D['methods']]?: Handler<D['methods'][K]> };
 
-export interface Binding<D extends ServiceDef = ServiceDef> { def: D; impl: ServiceImpl<D> }
+export interface Binding<D extends ServiceDef = ServiceDef> {
+  def: D;
+  impl: ServiceImpl<D>;
+}
 export const bind = <D extends ServiceDef>(def: D, impl: ServiceImpl<D>): Binding<D> => ({ def, impl });
 
 /**
@@ -38,7 +41,10 @@ export const bind = <D extends ServiceDef>(def: D, impl: ServiceImpl<D>): Bindin
  * bytes in and out): the interposer forwards calls without decoding them. serve() adds them as
  * given; they build their CallContext with callContext() and answer and account for themselves.
  */
-export interface RawBinding { definition: grpc.ServiceDefinition; handlers: grpc.UntypedServiceImplementation }
+export interface RawBinding {
+  definition: grpc.ServiceDefinition;
+  handlers: grpc.UntypedServiceImplementation;
+}
 
 export interface ServeOptions {
   /** Unix socket file mode (default 0o660). */
@@ -61,7 +67,8 @@ export interface RunningServer {
  */
 export const MAX_STATUS_DETAILS = 4096;
 
-const capDetails = (d: string) => (d.length <= MAX_STATUS_DETAILS ? d : `${d.slice(0, MAX_STATUS_DETAILS)}… (${d.length - MAX_STATUS_DETAILS} more characters cut)`);
+const capDetails = (d: string) =>
+  d.length <= MAX_STATUS_DETAILS ? d : `${d.slice(0, MAX_STATUS_DETAILS)}… (${d.length - MAX_STATUS_DETAILS} more characters cut)`;
 
 function toServiceError(err: unknown): Partial<grpc.ServiceError> {
   if (err instanceof StatusError) return { code: err.code, details: capDetails(err.message) };
@@ -78,23 +85,43 @@ export interface ServerCallContext extends CallContext {
 }
 
 /** The context of one server call: its signal aborts when the client cancels or the deadline passes. */
-export function callContext(call: { on(event: 'cancelled', fn: () => void): unknown; metadata: grpc.Metadata; getDeadline(): grpc.Deadline }, rpc: string): ServerCallContext {
+export function callContext(
+  call: { on(event: 'cancelled', fn: () => void): unknown; metadata: grpc.Metadata; getDeadline(): grpc.Deadline },
+  rpc: string,
+): ServerCallContext {
   const ac = new AbortController();
   let finished = false;
   // grpc-js reports 'cancelled' for every call once its stream closes, answered or not: only a
   // cancel while the handler still runs aborts it (building the error costs a stack trace).
-  const abort = () => { if (!finished && !ac.signal.aborted) ac.abort(cancelled('call cancelled')); };
+  const abort = () => {
+    if (!finished && !ac.signal.aborted) ac.abort(cancelled('call cancelled'));
+  };
   call.on('cancelled', abort);
-  return { metadata: call.metadata, signal: ac.signal, deadline: call.getDeadline(), rpc, finish: () => { finished = true; }, abort };
+  return {
+    metadata: call.metadata,
+    signal: ac.signal,
+    deadline: call.getDeadline(),
+    rpc,
+    finish: () => {
+      finished = true;
+    },
+    abort,
+  };
 }
 
 /** Remove a socket file left by a dead server; refuse to steal a live one. */
 async function clearStaleSocket(path: string): Promise<void> {
-  if (!existsSync(path)) { mkdirSync(dirname(path), { recursive: true }); return; }
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true });
+    return;
+  }
   if (!lstatSync(path).isSocket()) throw new Error(`cannot serve on ${path}: it exists and is not a socket`);
   const alive = await new Promise<boolean>((resolve) => {
     const s = createConnection(path);
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
   if (alive) throw new Error(`cannot serve on ${path}: another server is listening there`);
@@ -117,7 +144,8 @@ export async function serve(endpoint: string | Endpoint, bindings: Array<Binding
     chmodSync(ep.path, opts.mode ?? 0o660);
   } else {
     await new Promise<number>((resolve, reject) =>
-      server.bindAsync(ep.target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+      server.bindAsync(ep.target, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    );
   }
   let closed: Promise<void> | undefined;
   return {
@@ -127,8 +155,14 @@ export async function serve(endpoint: string | Endpoint, bindings: Array<Binding
         unix?.close();
         // Forcing also drops the raw sockets: a session closing gracefully waits for its peer to
         // read the FIN, which a stuck client never does.
-        const force = setTimeout(() => { server.forceShutdown(); unix?.destroyAll(); }, graceMs);
-        server.tryShutdown(() => { clearTimeout(force); resolve(); });
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          unix?.destroyAll();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
       }).then(() => {
         unix?.destroyAll();
         if (ep.kind === 'unix' && existsSync(ep.path)) unlinkSync(ep.path);
@@ -148,8 +182,14 @@ function handlers(def: ServiceDef, impl: Record<string, Function | undefined>, o
     if (!fn) {
       const unimpl = { code: Status.UNIMPLEMENTED, details: `${rpc} is not implemented by this server` };
       out[key] = m.responseStream
-        ? (call: grpc.ServerWritableStream<unknown, unknown>) => { done(Date.now(), unimpl.code); call.emit('error', unimpl); }
-        : (_call: unknown, cb: grpc.sendUnaryData<unknown>) => { done(Date.now(), unimpl.code); cb(unimpl); };
+        ? (call: grpc.ServerWritableStream<unknown, unknown>) => {
+            done(Date.now(), unimpl.code);
+            call.emit('error', unimpl);
+          }
+        : (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
+            done(Date.now(), unimpl.code);
+            cb(unimpl);
+          };
       continue;
     }
     if (!m.requestStream && !m.responseStream) {
@@ -158,7 +198,19 @@ function handlers(def: ServiceDef, impl: Record<string, Function | undefined>, o
         const ctx = callContext(call, rpc);
         Promise.resolve()
           .then(() => fn(call.request, ctx))
-          .then((res) => { ctx.finish(); done(started, 0); cb(null, res ?? {}); }, (err) => { ctx.finish(); const e = toServiceError(err); done(started, e.code!); cb(e); });
+          .then(
+            (res) => {
+              ctx.finish();
+              done(started, 0);
+              cb(null, res ?? {});
+            },
+            (err) => {
+              ctx.finish();
+              const e = toServiceError(err);
+              done(started, e.code!);
+              cb(e);
+            },
+          );
       };
     } else if (!m.requestStream && m.responseStream) {
       out[key] = async (call: grpc.ServerWritableStream<unknown, unknown>) => {
@@ -182,7 +234,19 @@ function handlers(def: ServiceDef, impl: Record<string, Function | undefined>, o
         const ctx = callContext(call, rpc);
         Promise.resolve()
           .then(() => fn(call, ctx))
-          .then((res) => { ctx.finish(); done(started, 0); cb(null, res ?? {}); }, (err) => { ctx.finish(); const e = toServiceError(err); done(started, e.code!); cb(e); });
+          .then(
+            (res) => {
+              ctx.finish();
+              done(started, 0);
+              cb(null, res ?? {});
+            },
+            (err) => {
+              ctx.finish();
+              const e = toServiceError(err);
+              done(started, e.code!);
+              cb(e);
+            },
+          );
       };
     }
   }

@@ -26,12 +26,17 @@ export interface ServiceDef {
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 /** What a caller may pass: any subset of fields; bigint fields also accept numbers. */
-export type DeepPartial<T> = T extends bigint ? string | number | bigint
-  : T extends Builtin ? T
-  : T extends Array<infer U> ? Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
+export type DeepPartial<T> = T extends bigint
+  ? string | number | bigint
+  : T extends Builtin
+    ? T
+    : T extends Array<infer U>
+      ? Array<DeepPartial<U>>
+      : T extends ReadonlyArray<infer U>
+        ? ReadonlyArray<DeepPartial<U>>
+        : T extends {}
+          ? { [K in keyof T]?: DeepPartial<T[K]> }
+          : Partial<T>;
 
 export type RequestOf<M> = M extends { requestType: MessageFns<infer R> } ? R : never;
 export type ResponseOf<M> = M extends { responseType: MessageFns<infer R> } ? R : never;

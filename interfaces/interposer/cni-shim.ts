@@ -87,13 +87,24 @@ export function conflistTypes(conf: { plugins?: Array<Record<string, unknown>>; 
 async function withLock<T>(dir: string, fn: () => T): Promise<T> {
   const lock = join(dir, LOCK);
   for (let i = 0; ; i++) {
-    try { mkdirSync(lock); break; } catch (err) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      try { if (Date.now() - statSync(lock).mtimeMs > 10_000) rmdirSync(lock); } catch { /* gone meanwhile */ }
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 10_000) rmdirSync(lock);
+      } catch {
+        /* gone meanwhile */
+      }
       await new Promise((r) => setTimeout(r, 5 + (i % 20)));
     }
   }
-  try { return fn(); } finally { rmdirSync(lock); }
+  try {
+    return fn();
+  } finally {
+    rmdirSync(lock);
+  }
 }
 
 function parseArgs(s: string | undefined): Record<string, string> {
@@ -112,7 +123,10 @@ const readStdin = async (): Promise<string> => {
 };
 
 /** A plugin's answer to one call: what it printed and its exit code. */
-export interface ShimOutput { stdout: string; exitCode: number }
+export interface ShimOutput {
+  stdout: string;
+  exitCode: number;
+}
 /** Runs the real plugin with this environment and stdin. */
 export type ShimInner = (env: Record<string, string | undefined>, stdin: string) => Promise<ShimOutput>;
 
@@ -128,23 +142,35 @@ export async function shimCall(dir: string, type: string, env: Record<string, st
   const verb = env.CNI_COMMAND ?? '';
   const method = `${type}/${verb}`;
   let config: unknown;
-  try { config = JSON.parse(stdin); } catch { config = stdin; }
+  try {
+    config = JSON.parse(stdin);
+  } catch {
+    config = stdin;
+  }
   const request = { containerId: env.CNI_CONTAINERID, netns: env.CNI_NETNS, ifName: env.CNI_IFNAME, args: parseArgs(env.CNI_ARGS), config };
-  const rule = settings.rules.length ? await withLock(dir, () => {
-    // the rules again under the lock: addShimRules may have changed them meanwhile
-    const now = readSettings(dir);
-    const counts = JSON.parse(readFileSync(join(dir, COUNTS), 'utf8')) as number[];
-    const set = new RuleSet(now.rules, counts);
-    const r = set.pick(method, request);
-    writeFileSync(join(dir, COUNTS), JSON.stringify(set.counts()));
-    return r;
-  }) : undefined;
+  const rule = settings.rules.length
+    ? await withLock(dir, () => {
+        // the rules again under the lock: addShimRules may have changed them meanwhile
+        const now = readSettings(dir);
+        const counts = JSON.parse(readFileSync(join(dir, COUNTS), 'utf8')) as number[];
+        const set = new RuleSet(now.rules, counts);
+        const r = set.pick(method, request);
+        writeFileSync(join(dir, COUNTS), JSON.stringify(set.counts()));
+        return r;
+      })
+    : undefined;
   const transcript = settings.record ? new Transcript(settings.record) : undefined;
   const cniVersion = (config as { cniVersion?: string })?.cniVersion ?? '1.0.0';
-  const record = (status: TranscriptEntry['status'], response?: unknown) => transcript?.write({
-    time: new Date(started).toISOString(), method, request, ...(response !== undefined ? { response } : {}), status, durationMs: Date.now() - started,
-    ...(rule ? { fault: describeRule(rule) } : {}),
-  });
+  const record = (status: TranscriptEntry['status'], response?: unknown) =>
+    transcript?.write({
+      time: new Date(started).toISOString(),
+      method,
+      request,
+      ...(response !== undefined ? { response } : {}),
+      status,
+      durationMs: Date.now() - started,
+      ...(rule ? { fault: describeRule(rule) } : {}),
+    });
   const answer = (stdout: string, exitCode: number, status: TranscriptEntry['status'], response?: unknown): ShimOutput => {
     record(status, response);
     transcript?.close();
@@ -166,14 +192,21 @@ export async function shimCall(dir: string, type: string, env: Record<string, st
 
   let { stdout: out, exitCode: exit } = await inner(env, stdin);
   let json: unknown;
-  try { json = out.trim() ? JSON.parse(out) : undefined; } catch { json = undefined; }
+  try {
+    json = out.trim() ? JSON.parse(out) : undefined;
+  } catch {
+    json = undefined;
+  }
   if (exit === 0 && json && typeof json === 'object' && (rule?.corrupt || rule?.remove)) {
     for (const p of rule.remove ?? []) setAt(json, p, undefined, true);
     for (const [p, v] of Object.entries(rule.corrupt ?? {})) setAt(json, p, v);
     out = JSON.stringify(json);
   }
   const e = json as { code?: number; msg?: string } | undefined;
-  const status = exit === 0 ? { code: 0, name: 'OK' } : { code: e?.code ?? exit, name: e?.code !== undefined ? 'CNI_ERROR' : `EXIT_${exit}`, ...(e?.msg ? { message: e.msg } : {}) };
+  const status =
+    exit === 0
+      ? { code: 0, name: 'OK' }
+      : { code: e?.code ?? exit, name: e?.code !== undefined ? 'CNI_ERROR' : `EXIT_${exit}`, ...(e?.msg ? { message: e.msg } : {}) };
   return answer(out, exit, status, json ?? (out || undefined));
 }
 
@@ -181,19 +214,32 @@ export async function shimCall(dir: string, type: string, env: Record<string, st
 export async function runShim(env = process.env): Promise<number> {
   const type = env.TRIAD_SHIM_TYPE;
   const dir = env.TRIAD_SHIM_DIR;
-  if (!type || !dir) { process.stderr.write('triad CNI shim: TRIAD_SHIM_TYPE and TRIAD_SHIM_DIR must be set (install it with installCniShim)\n'); return 1; }
+  if (!type || !dir) {
+    process.stderr.write('triad CNI shim: TRIAD_SHIM_TYPE and TRIAD_SHIM_DIR must be set (install it with installCniShim)\n');
+    return 1;
+  }
   const stdin = await readStdin();
   const spawnReal: ShimInner = async (e, input) => {
-    const cniVersion = (() => { try { return (JSON.parse(input) as { cniVersion?: string }).cniVersion ?? '1.0.0'; } catch { return '1.0.0'; } })();
+    const cniVersion = (() => {
+      try {
+        return (JSON.parse(input) as { cniVersion?: string }).cniVersion ?? '1.0.0';
+      } catch {
+        return '1.0.0';
+      }
+    })();
     let real: string;
-    try { real = findPlugin(type, readSettings(dir).realDirs); } catch (err) {
+    try {
+      real = findPlugin(type, readSettings(dir).realDirs);
+    } catch (err) {
       return { stdout: JSON.stringify({ cniVersion, code: 999, msg: `triad CNI shim: ${(err as Error).message}` }), exitCode: 1 };
     }
     const child = spawn(real, process.argv.slice(2), { stdio: ['pipe', 'pipe', 'inherit'], env: e });
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
     child.stdin.end(input);
     let stdout = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString('utf8'); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+    });
     const exitCode = await new Promise<number>((r) => child.on('close', (code, signal) => r(code ?? (signal ? 128 : 1))));
     return { stdout, exitCode };
   };
@@ -225,17 +271,22 @@ export async function addShimRules(dir: string, rules: InterposerRule[]): Promis
     writeFileSync(join(dir, COUNTS), JSON.stringify([...s.rules.map((_r, i) => counts[i] ?? 0), ...rules.map(() => 0)]));
     writeSettings(dir, { ...s, rules: [...s.rules, ...rules] });
   });
-  return () => withLock(dir, () => {
-    const s = readSettings(dir);
-    const counts = JSON.parse(readFileSync(join(dir, COUNTS), 'utf8')) as number[];
-    const keep = s.rules.map((_r, i) => i);
-    // the last rule equal to each added one (another user's equal rule, added earlier, stays)
-    for (const k of keys) {
-      for (let j = keep.length - 1; j >= 0; j--) if (JSON.stringify(s.rules[keep[j]]) === k) { keep.splice(j, 1); break; }
-    }
-    writeFileSync(join(dir, COUNTS), JSON.stringify(keep.map((i) => counts[i] ?? 0)));
-    writeSettings(dir, { ...s, rules: keep.map((i) => s.rules[i]) });
-  });
+  return () =>
+    withLock(dir, () => {
+      const s = readSettings(dir);
+      const counts = JSON.parse(readFileSync(join(dir, COUNTS), 'utf8')) as number[];
+      const keep = s.rules.map((_r, i) => i);
+      // the last rule equal to each added one (another user's equal rule, added earlier, stays)
+      for (const k of keys) {
+        for (let j = keep.length - 1; j >= 0; j--)
+          if (JSON.stringify(s.rules[keep[j]]) === k) {
+            keep.splice(j, 1);
+            break;
+          }
+      }
+      writeFileSync(join(dir, COUNTS), JSON.stringify(keep.map((i) => counts[i] ?? 0)));
+      writeSettings(dir, { ...s, rules: keep.map((i) => s.rules[i]) });
+    });
 }
 
 /** The transcript a shim folder records to (empty when it records none or nothing ran yet). */

@@ -24,8 +24,13 @@ import { describeRule, RuleSet, setAt, type InterposerRule } from './rules.js';
 import { Transcript, type TranscriptEntry } from './transcript.js';
 
 export const PROXIED_SERVICES: ServiceDef[] = [
-  RuntimeServiceDefinition, ImageServiceDefinition,
-  IdentityDefinition, ControllerDefinition, NodeDefinition, GroupControllerDefinition, SnapshotMetadataDefinition,
+  RuntimeServiceDefinition,
+  ImageServiceDefinition,
+  IdentityDefinition,
+  ControllerDefinition,
+  NodeDefinition,
+  GroupControllerDefinition,
+  SnapshotMetadataDefinition,
   HealthDefinition,
 ];
 
@@ -67,10 +72,18 @@ function forwardMetadata(md: grpc.Metadata): grpc.Metadata {
 }
 
 function decode(t: MethodDef['requestType'], b: Buffer): unknown {
-  try { return t.decode(b); } catch (err) { return { undecodable: (err as Error).message, bytes: b.toString('base64') }; }
+  try {
+    return t.decode(b);
+  } catch (err) {
+    return { undecodable: (err as Error).message, bytes: b.toString('base64') };
+  }
 }
 function toJson(t: MethodDef['requestType'], v: unknown): unknown {
-  try { return t.toJSON(v as never); } catch { return v; }
+  try {
+    return t.toJSON(v as never);
+  } catch {
+    return v;
+  }
 }
 
 /** Close the HTTP/2 connection a server call arrived on (the client sees UNAVAILABLE). */
@@ -83,7 +96,9 @@ function dropConnection(call: object): boolean {
   // closed on the next turn: destroying the session from inside this handler, while node's http2
   // layer still dispatched the stream, has crashed node (SIGSEGV) under load
   stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
-  setImmediate(() => { if (!session.destroyed) session.destroy(); });
+  setImmediate(() => {
+    if (!session.destroyed) session.destroy();
+  });
   return true;
 }
 
@@ -91,7 +106,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -105,7 +127,8 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const transcript = opts.record ? new Transcript(opts.record) : undefined;
   const max = 16 * 1024 * 1024;
   const client = new grpc.Client(upstream.target, grpc.credentials.createInsecure(), {
-    'grpc.max_receive_message_length': max, 'grpc.max_send_message_length': max,
+    'grpc.max_receive_message_length': max,
+    'grpc.max_send_message_length': max,
   });
   const inflight = new Set<ServerCallContext>();
 
@@ -125,10 +148,23 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       if (m.requestStream) throw new Error(`proxy: ${def.fullName}/${m.name} streams requests, which the proxy does not forward`);
       const path = `/${def.fullName}/${m.name}`;
       const method = `${service}/${m.name}`;
-      gdef[key] = { path, originalName: key, requestStream: false, responseStream: m.responseStream, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw };
+      gdef[key] = {
+        path,
+        originalName: key,
+        requestStream: false,
+        responseStream: m.responseStream,
+        requestSerialize: raw,
+        requestDeserialize: raw,
+        responseSerialize: raw,
+        responseDeserialize: raw,
+      };
       impl[key] = m.responseStream
-        ? (call: grpc.ServerWritableStream<Buffer, Buffer>) => { void streamCall(call, m, path, method); }
-        : (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => { void unaryCall(call, cb, m, path, method); };
+        ? (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
+            void streamCall(call, m, path, method);
+          }
+        : (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+            void unaryCall(call, cb, m, path, method);
+          };
     }
     bindings.push({ definition: gdef as grpc.ServiceDefinition, handlers: impl });
   }
@@ -142,11 +178,15 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     inflight.add(ctx);
     const base = { time: new Date(started).toISOString(), method, request: toJson(m.requestType, request), ...(rule ? { fault: describeRule(rule) } : {}) };
     const entry = (status: { code: number; message?: string }, response?: unknown): TranscriptEntry => ({
-      ...base, ...(response !== undefined ? { response } : {}),
+      ...base,
+      ...(response !== undefined ? { response } : {}),
       status: { code: status.code, name: codeName(status.code), ...(status.message ? { message: status.message } : {}) },
       durationMs: Date.now() - started,
     });
-    const done = () => { ctx.finish(); inflight.delete(ctx); };
+    const done = () => {
+      ctx.finish();
+      inflight.delete(ctx);
+    };
     let outcome: 'forward' | { code: number; message: string } | 'dropped' | 'gone' = 'forward';
     if (rule?.delayMs) await sleep(rule.delayMs, ctx.signal);
     if (ctx.signal.aborted) outcome = { code: Status.CANCELLED, message: 'cancelled by the client while delayed' };
@@ -159,7 +199,11 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       return { outcome: 'gone' as const };
     } else if (rule?.drop) {
       outcome = dropConnection(call) ? 'dropped' : { code: Status.INTERNAL, message: 'proxy: cannot drop the connection (grpc-js internals changed)' };
-      if (outcome === 'dropped') { finish(entry({ code: Status.UNAVAILABLE, message: 'fault injected: connection dropped' })); done(); return { outcome: 'gone' as const }; }
+      if (outcome === 'dropped') {
+        finish(entry({ code: Status.UNAVAILABLE, message: 'fault injected: connection dropped' }));
+        done();
+        return { outcome: 'gone' as const };
+      }
     } else if (rule?.fail) {
       outcome = { code: grpcCode(rule.fail.code) ?? Status.UNKNOWN, message: rule.fail.message ?? `fault injected: ${method} failed` };
     }
@@ -185,24 +229,23 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       done();
       return cb({ code: b.outcome.code, details: b.outcome.message });
     }
-    const up = client.makeUnaryRequest(path, raw, raw, call.request, forwardMetadata(call.metadata), { deadline: call.getDeadline() },
-      (err, res, ) => {
-        if (err) {
-          finish(entry({ code: err.code, message: err.details }));
-          done();
-          return cb({ code: err.code, details: err.details, metadata: err.metadata });
-        }
-        try {
-          const out = corrupt(m, rule, res!);
-          finish(entry({ code: Status.OK }, toJson(m.responseType, out.value)));
-          done();
-          cb(null, out.bytes);
-        } catch (e) {
-          finish(entry({ code: Status.INTERNAL, message: `proxy: cannot apply ${describeRule(rule!)}: ${(e as Error).message}` }));
-          done();
-          cb({ code: Status.INTERNAL, details: `proxy: cannot apply ${describeRule(rule!)}: ${(e as Error).message}` });
-        }
-      });
+    const up = client.makeUnaryRequest(path, raw, raw, call.request, forwardMetadata(call.metadata), { deadline: call.getDeadline() }, (err, res) => {
+      if (err) {
+        finish(entry({ code: err.code, message: err.details }));
+        done();
+        return cb({ code: err.code, details: err.details, metadata: err.metadata });
+      }
+      try {
+        const out = corrupt(m, rule, res!);
+        finish(entry({ code: Status.OK }, toJson(m.responseType, out.value)));
+        done();
+        cb(null, out.bytes);
+      } catch (e) {
+        finish(entry({ code: Status.INTERNAL, message: `proxy: cannot apply ${describeRule(rule!)}: ${(e as Error).message}` }));
+        done();
+        cb({ code: Status.INTERNAL, details: `proxy: cannot apply ${describeRule(rule!)}: ${(e as Error).message}` });
+      }
+    });
     up.on('metadata', (md) => call.sendMetadata(md));
     b.signal.addEventListener('abort', () => up.cancel(), { once: true });
   }
@@ -230,7 +273,10 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       try {
         const out = corrupt(m, rule, bytes);
         if (answers.length < 1000) answers.push(toJson(m.responseType, out.value));
-        if (!call.write(out.bytes)) { up.pause(); call.once('drain', () => up.resume()); }
+        if (!call.write(out.bytes)) {
+          up.pause();
+          call.once('drain', () => up.resume());
+        }
       } catch (e) {
         up.cancel();
         const details = `proxy: cannot apply ${describeRule(rule!)}: ${(e as Error).message}`;
@@ -248,7 +294,14 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       end({ code: Status.OK });
       call.end(s.metadata);
     });
-    b.signal.addEventListener('abort', () => { up.cancel(); end({ code: Status.CANCELLED, message: 'cancelled by the client' }); }, { once: true });
+    b.signal.addEventListener(
+      'abort',
+      () => {
+        up.cancel();
+        end({ code: Status.CANCELLED, message: 'cancelled by the client' });
+      },
+      { once: true },
+    );
   }
 
   let server;
@@ -264,13 +317,22 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   return {
     endpoint: listen,
     upstream,
-    setRules(r) { rules = new RuleSet(r); },
+    setRules(r) {
+      rules = new RuleSet(r);
+    },
     addRules(r) {
       const set = rules;
       const remove = set.add(r);
-      return () => { if (rules === set) remove(); };
+      return () => {
+        if (rules === set) remove();
+      };
     },
-    watch(fn) { watchers.add(fn); return () => { watchers.delete(fn); }; },
+    watch(fn) {
+      watchers.add(fn);
+      return () => {
+        watchers.delete(fn);
+      };
+    },
     close(graceMs = 2000) {
       closed ??= (async () => {
         for (const ctx of [...inflight]) ctx.abort();

@@ -39,7 +39,8 @@ export function parseInterposerRules(input: unknown, source = 'faults'): Interpo
       if (MEMORY_ONLY.has(k)) throw new Error(`${at}.${k}: only the in-memory runtime can make a container exit; the interposer sees calls, not processes`);
       if (!KEYS.includes(k)) throw new Error(`${at}.${k}: unknown field (known: ${KEYS.join(', ')})`);
     }
-    if (typeof r.rpc !== 'string' || !r.rpc) throw new Error(`${at}.rpc: required (an RPC name such as CreateContainer, Service/RPC, a CNI verb such as ADD, or *)`);
+    if (typeof r.rpc !== 'string' || !r.rpc)
+      throw new Error(`${at}.rpc: required (an RPC name such as CreateContainer, Service/RPC, a CNI verb such as ADD, or *)`);
     if (r.target !== undefined && typeof r.target !== 'string') throw new Error(`${at}.target: must be a string glob`);
     for (const k of ['nth', 'times', 'delayMs'] as const) {
       const v = r[k];
@@ -49,9 +50,11 @@ export function parseInterposerRules(input: unknown, source = 'faults'): Interpo
     }
     for (const k of ['hang', 'drop'] as const) if (r[k] !== undefined && typeof r[k] !== 'boolean') throw new Error(`${at}.${k}: must be true or false`);
     if (r.match !== undefined) {
-      if (typeof r.match !== 'object' || r.match === null || Array.isArray(r.match)) throw new Error(`${at}.match: must be a mapping of request field path to glob`);
+      if (typeof r.match !== 'object' || r.match === null || Array.isArray(r.match))
+        throw new Error(`${at}.match: must be a mapping of request field path to glob`);
       for (const [p, g] of Object.entries(r.match)) {
-        if (typeof g !== 'string' && typeof g !== 'number' && typeof g !== 'boolean') throw new Error(`${at}.match.${p}: must be a string glob (or a number/boolean)`);
+        if (typeof g !== 'string' && typeof g !== 'number' && typeof g !== 'boolean')
+          throw new Error(`${at}.match.${p}: must be a string glob (or a number/boolean)`);
       }
       r.match = Object.fromEntries(Object.entries(r.match).map(([p, g]) => [p, String(g)]));
     }
@@ -60,7 +63,8 @@ export function parseInterposerRules(input: unknown, source = 'faults'): Interpo
       if (typeof f !== 'object' || f === null || (typeof f.code !== 'string' && typeof f.code !== 'number')) {
         throw new Error(`${at}.fail.code: required (a gRPC code name like NOT_FOUND or a number; for CNI the error code number)`);
       }
-      if (typeof f.code === 'string' && !/^\d+$/.test(f.code) && grpcCode(f.code) === undefined) throw new Error(`${at}.fail.code: unknown gRPC code ${JSON.stringify(f.code)}`);
+      if (typeof f.code === 'string' && !/^\d+$/.test(f.code) && grpcCode(f.code) === undefined)
+        throw new Error(`${at}.fail.code: unknown gRPC code ${JSON.stringify(f.code)}`);
       if (f.message !== undefined && typeof f.message !== 'string') throw new Error(`${at}.fail.message: must be a string`);
     }
     if (r.corrupt !== undefined && (typeof r.corrupt !== 'object' || r.corrupt === null || Array.isArray(r.corrupt))) {
@@ -73,13 +77,22 @@ export function parseInterposerRules(input: unknown, source = 'faults'): Interpo
     if (actions.length === 0) throw new Error(`${at}: needs an action (fail, delayMs, hang, drop, corrupt or remove)`);
     const exclusive = actions.filter((a) => ['fail', 'hang', 'drop'].includes(a));
     if (exclusive.length > 1) throw new Error(`${at}: ${exclusive.join(' and ')} exclude each other (each ends the call)`);
-    if (exclusive.length && (r.corrupt !== undefined || r.remove !== undefined)) throw new Error(`${at}: ${exclusive[0]} ends the call before there is an answer to corrupt or remove fields of`);
+    if (exclusive.length && (r.corrupt !== undefined || r.remove !== undefined))
+      throw new Error(`${at}: ${exclusive[0]} ends the call before there is an answer to corrupt or remove fields of`);
     return r as unknown as InterposerRule;
   });
 }
 
 export function globMatch(glob: string, value: string): boolean {
-  const re = new RegExp('^' + glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 's');
+  const re = new RegExp(
+    '^' +
+      glob
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+    's',
+  );
   return re.test(value);
 }
 
@@ -119,7 +132,20 @@ export function setAt(obj: unknown, path: string, value: unknown, remove = false
 // Request fields that name what a call is about, as the in-memory plugins' `target` sees them:
 // object ids, object names (metadata.name of pods and containers), image references, volume ids;
 // for CNI (the shim's request: containerId, ifName, args, config) the container id, interface and pod name.
-const TARGET_KEYS = new Set(['podSandboxId', 'containerId', 'volumeId', 'snapshotId', 'sourceVolumeId', 'image', 'name', 'uid', 'groupSnapshotId', 'ifName', 'K8S_POD_NAME', 'K8S_POD_INFRA_CONTAINER_ID']);
+const TARGET_KEYS = new Set([
+  'podSandboxId',
+  'containerId',
+  'volumeId',
+  'snapshotId',
+  'sourceVolumeId',
+  'image',
+  'name',
+  'uid',
+  'groupSnapshotId',
+  'ifName',
+  'K8S_POD_NAME',
+  'K8S_POD_INFRA_CONTAINER_ID',
+]);
 
 /** Every string under a target key, a few levels deep (a request is small; lists are skipped past 64 items). */
 export function targetsOf(req: unknown, depth = 4): string[] {
@@ -143,7 +169,9 @@ export class RuleSet {
   readonly rules: InterposerRule[];
   constructor(rules: InterposerRule[], counts: number[] = []) {
     this.rules = [...rules];
-    rules.forEach((r, i) => { if (counts[i]) this.seen.set(r, counts[i]); });
+    rules.forEach((r, i) => {
+      if (counts[i]) this.seen.set(r, counts[i]);
+    });
   }
 
   /** Add rules after the current ones (a test's own, aimed at its own objects); returns their removal. */
@@ -158,7 +186,9 @@ export class RuleSet {
     };
   }
 
-  counts(): number[] { return this.rules.map((r) => this.seen.get(r) ?? 0); }
+  counts(): number[] {
+    return this.rules.map((r) => this.seen.get(r) ?? 0);
+  }
 
   /** `rpc` as "Service/Method" (or a CNI verb); `req` the decoded request. */
   pick(rpc: string, req: unknown): InterposerRule | undefined {
@@ -170,7 +200,8 @@ export class RuleSet {
         targets ??= targetsOf(req);
         if (!targets.some((t) => globMatch(r.target!, t))) continue;
       }
-      if (r.match && !Object.entries(r.match).every(([p, g]) => valuesAt(req, p).some((v) => v !== null && typeof v !== 'object' && globMatch(g, String(v))))) continue;
+      if (r.match && !Object.entries(r.match).every(([p, g]) => valuesAt(req, p).some((v) => v !== null && typeof v !== 'object' && globMatch(g, String(v)))))
+        continue;
       const n = (this.seen.get(r) ?? 0) + 1;
       this.seen.set(r, n);
       const first = r.nth ?? 1;
@@ -185,6 +216,12 @@ export class RuleSet {
 /** A one-line description of what a rule does, for the transcript and logs. */
 export function describeRule(r: InterposerRule): string {
   const what = r.fail ? `fail ${r.fail.code}` : r.hang ? 'hang' : r.drop ? 'drop' : '';
-  return [r.delayMs ? `delay ${r.delayMs}ms` : '', what, r.corrupt ? `corrupt ${Object.keys(r.corrupt).join(',')}` : '', r.remove ? `remove ${r.remove.join(',')}` : '']
-    .filter(Boolean).join(' + ');
+  return [
+    r.delayMs ? `delay ${r.delayMs}ms` : '',
+    what,
+    r.corrupt ? `corrupt ${Object.keys(r.corrupt).join(',')}` : '',
+    r.remove ? `remove ${r.remove.join(',')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' + ');
 }

@@ -41,9 +41,15 @@ export class Transcript {
 /** Read a transcript file; a bad line is an error naming the file and line. */
 export function readTranscript(file: string): TranscriptEntry[] {
   const out: TranscriptEntry[] = [];
-  readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    try { out.push(JSON.parse(line) as TranscriptEntry); } catch (err) { throw new Error(`${file}:${i + 1}: not a transcript line: ${(err as Error).message}`); }
-  });
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (!line.trim()) return;
+      try {
+        out.push(JSON.parse(line) as TranscriptEntry);
+      } catch (err) {
+        throw new Error(`${file}:${i + 1}: not a transcript line: ${(err as Error).message}`);
+      }
+    });
   return out;
 }

@@ -43,21 +43,23 @@ export function bridgeConfList(o: BridgeNetworkOptions): Record<string, unknown>
   const c = parseCidr(o.subnet);
   if (!c || c.family !== 4) throw new Error(`subnet ${o.subnet}: need an IPv4 CIDR`);
   const net = `${formatIp(networkOf(c))}/${c.prefix}`;
-  const plugins: Record<string, unknown>[] = [{
-    type: 'bridge',
-    bridge: o.bridge,
-    isGateway: true,
-    isDefaultGateway: false,
-    ipMasq: false,
-    hairpinMode: true,
-    promiscMode: false,
-    ipam: {
-      type: 'host-local',
-      ranges: [[{ subnet: net, gateway: gatewayOf(net).ip, rangeStart: formatIp(offset(networkOf(c), 2n)), rangeEnd: formatIp(offset(lastOf(c), -1n)) }]],
-      // no `routes`: pods reach their own subnet only
-      dataDir: o.dataDir,
+  const plugins: Record<string, unknown>[] = [
+    {
+      type: 'bridge',
+      bridge: o.bridge,
+      isGateway: true,
+      isDefaultGateway: false,
+      ipMasq: false,
+      hairpinMode: true,
+      promiscMode: false,
+      ipam: {
+        type: 'host-local',
+        ranges: [[{ subnet: net, gateway: gatewayOf(net).ip, rangeStart: formatIp(offset(networkOf(c), 2n)), rangeEnd: formatIp(offset(lastOf(c), -1n)) }]],
+        // no `routes`: pods reach their own subnet only
+        dataDir: o.dataDir,
+      },
     },
-  }];
+  ];
   if (o.portmap !== false) plugins.push({ type: 'portmap', capabilities: { portMappings: true }, snat: false });
   return { cniVersion: o.cniVersion ?? '1.0.0', name: o.name, plugins };
 }
@@ -85,7 +87,13 @@ export function findCniBinDirs(env = process.env, required = REQUIRED_PLUGINS): 
   return dirs;
 }
 
-export interface RouteEntry { dst: string; dev?: string; protocol?: string; type?: string; table?: string }
+export interface RouteEntry {
+  dst: string;
+  dev?: string;
+  protocol?: string;
+  type?: string;
+  table?: string;
+}
 
 /** IPv4 routes of every table (`ip -j route show table all`), default routes left out. */
 export async function hostRoutes(): Promise<RouteEntry[]> {
@@ -103,7 +111,10 @@ export async function hostNetworks(ownBridge?: string): Promise<HostNetwork[]> {
   const out: HostNetwork[] = [];
   for (const r of await hostRoutes()) {
     if ((ownBridge && r.dev === ownBridge) || r.dst.startsWith('127.')) continue;
-    out.push({ cidr: r.dst.includes('/') ? r.dst : `${r.dst}/32`, what: `route ${r.type && r.type !== 'unicast' ? `${r.type} ` : ''}${r.dst}${r.dev ? ` dev ${r.dev}` : ''}${r.table && r.table !== 'main' ? ` table ${r.table}` : ''}` });
+    out.push({
+      cidr: r.dst.includes('/') ? r.dst : `${r.dst}/32`,
+      what: `route ${r.type && r.type !== 'unicast' ? `${r.type} ` : ''}${r.dst}${r.dev ? ` dev ${r.dev}` : ''}${r.table && r.table !== 'main' ? ` table ${r.table}` : ''}`,
+    });
   }
   for (const a of await addrs()) {
     if (a.ifname === 'lo' || (ownBridge && a.ifname === ownBridge)) continue;
@@ -134,7 +145,14 @@ export function iptables(): string | undefined {
   return which('iptables');
 }
 
-export interface LinkInfo { ifname: string; ifindex: number; master?: string; operstate?: string; linkinfo?: { info_kind?: string }; address?: string }
+export interface LinkInfo {
+  ifname: string;
+  ifindex: number;
+  master?: string;
+  operstate?: string;
+  linkinfo?: { info_kind?: string };
+  address?: string;
+}
 
 export async function links(netns?: string): Promise<LinkInfo[]> {
   const args = netns ? ['-n', netns, '-j', '-d', 'link', 'show'] : ['-j', '-d', 'link', 'show'];
@@ -171,13 +189,21 @@ export async function ensureBridge(bridge: string, subnet: string): Promise<void
 /** Set a link's MAC to itself unless it was set explicitly already (addr_assign_type 3, NET_ADDR_SET). */
 async function pinMac(link: string): Promise<void> {
   let type = '';
-  try { type = readFileSync(`/sys/class/net/${link}/addr_assign_type`, 'utf8').trim(); } catch { /* no sysfs: try anyway */ }
+  try {
+    type = readFileSync(`/sys/class/net/${link}/addr_assign_type`, 'utf8').trim();
+  } catch {
+    /* no sysfs: try anyway */
+  }
   if (type === '3') return;
   const [l] = JSON.parse((await run(ip(), ['-j', 'link', 'show', 'dev', link])) || '[]') as LinkInfo[];
   if (l?.address) await run(ip(), ['link', 'set', 'dev', link, 'address', l.address]);
 }
 
-export interface AddrInfo { ifname: string; addr_info?: { family: string; local: string; prefixlen: number }[]; master?: string }
+export interface AddrInfo {
+  ifname: string;
+  addr_info?: { family: string; local: string; prefixlen: number }[];
+  master?: string;
+}
 
 /** `ip -j [-n NS] addr`: every interface with its addresses. */
 export async function addrs(netns?: string): Promise<AddrInfo[]> {
@@ -227,7 +253,9 @@ export async function netnsAddrs(ns: string): Promise<AddrInfo[]> {
 export function hostLocalAllocations(dataDir: string, network: string): string[] {
   const d = join(dataDir, network);
   if (!existsSync(d)) return [];
-  return readdirSync(d).filter((f) => /^[0-9.]+$/.test(f) || f.includes(':')).filter((f) => !f.startsWith('last_reserved_ip'));
+  return readdirSync(d)
+    .filter((f) => /^[0-9.]+$/.test(f) || f.includes(':'))
+    .filter((f) => !f.startsWith('last_reserved_ip'));
 }
 
 // ---- iptables rules portmap leaves ----
@@ -275,7 +303,11 @@ export async function cleanupPortmapRules(name: string, preexisting: string[] = 
     const now = await natRules();
     if (!now.includes(`-N ${chain}`)) continue;
     if (now.some((l) => l.startsWith(`-A ${chain} `))) continue; // still used by someone: keep
-    for (const l of now) if (l.startsWith('-A ') && l.endsWith(`-j ${chain}`)) { await deleteRule(ipt, l); removed.push(l); }
+    for (const l of now)
+      if (l.startsWith('-A ') && l.endsWith(`-j ${chain}`)) {
+        await deleteRule(ipt, l);
+        removed.push(l);
+      }
     if ((await tryRun(ipt, ['-w', '-t', 'nat', '-X', chain])).code === 0) removed.push(`-X ${chain}`);
   }
   return removed;
@@ -293,7 +325,11 @@ async function deleteRule(ipt: string, spec: string): Promise<void> {
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
 export function ipForward(): string {
-  try { return readFileSync(IP_FORWARD, 'utf8').trim(); } catch { return ''; }
+  try {
+    return readFileSync(IP_FORWARD, 'utf8').trim();
+  } catch {
+    return '';
+  }
 }
 
 /**
@@ -303,7 +339,12 @@ export function ipForward(): string {
 export async function restoreIpForward(before: string, ownBridge?: string): Promise<boolean> {
   if (before !== '0' || ipForward() !== '1') return false;
   if ((await links()).some((l) => l.ifname !== ownBridge && /^triad/.test(l.ifname) && l.linkinfo?.info_kind === 'bridge')) return false;
-  try { writeFileSync(IP_FORWARD, '0'); return true; } catch { return false; } // read-only /proc/sys
+  try {
+    writeFileSync(IP_FORWARD, '0');
+    return true;
+  } catch {
+    return false;
+  } // read-only /proc/sys
 }
 
 export interface CleanupBridgeOptions {
@@ -315,7 +356,12 @@ export interface CleanupBridgeOptions {
   preexistingChains?: string[];
 }
 
-export interface CleanupReport { veths: string[]; bridge: boolean; rules: string[]; ipam: boolean }
+export interface CleanupReport {
+  veths: string[];
+  bridge: boolean;
+  rules: string[];
+  ipam: boolean;
+}
 
 /**
  * Remove what a bridge network left on the host: the veths still enslaved to the bridge, the
@@ -334,7 +380,10 @@ export async function cleanupBridge(bridge: string, o: CleanupBridgeOptions = {}
   if (o.network) report.rules = await cleanupPortmapRules(o.network, o.preexistingChains);
   if (o.network && o.dataDir) {
     const d = join(o.dataDir, o.network);
-    if (existsSync(d)) { rmSync(d, { recursive: true, force: true }); report.ipam = true; }
+    if (existsSync(d)) {
+      rmSync(d, { recursive: true, force: true });
+      report.ipam = true;
+    }
   }
   return report;
 }

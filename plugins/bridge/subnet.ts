@@ -11,18 +11,22 @@ import { formatIp, lastOf, networkOf, parseCidr } from '../../interfaces/cni/ind
 /** Where a subnet is searched by default: the private IPv4 ranges. */
 export const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
 
-export interface AvoidedRange { cidr: string; why: string }
+export interface AvoidedRange {
+  cidr: string;
+  why: string;
+}
 
 /**
  * Ranges never chosen although nothing on the host may route them: traffic to them goes
  * through a node's own rules (kube-proxy), not its routing table.
  */
-export const AVOIDED_RANGES: AvoidedRange[] = [
-  { cidr: '10.96.0.0/12', why: "Kubernetes' default service range" },
-];
+export const AVOIDED_RANGES: AvoidedRange[] = [{ cidr: '10.96.0.0/12', why: "Kubernetes' default service range" }];
 
 /** Something that occupies addresses on the host: a route or an interface address. */
-export interface HostNetwork { cidr: string; what: string }
+export interface HostNetwork {
+  cidr: string;
+  what: string;
+}
 
 export interface ChooseOptions {
   /** Size of the subnet to choose (default 24). */
@@ -45,7 +49,11 @@ export interface Choice {
   passedOver: string[];
 }
 
-interface Interval { lo: number; hi: number; what: string }
+interface Interval {
+  lo: number;
+  hi: number;
+  what: string;
+}
 
 function interval(cidr: string, what: string, field = 'subnet'): Interval {
   const c = parseCidr(cidr.includes('/') ? cidr : `${cidr}/32`);
@@ -88,10 +96,16 @@ export function chooseSubnet(taken: HostNetwork[], o: ChooseOptions = {}): Choic
   const total = counts.reduce((a, b) => a + b, 0);
   let start = o.seed === undefined ? 0 : parseInt(createHash('sha256').update(o.seed).digest('hex').slice(0, 12), 16) % total;
   let first = 0;
-  while (start >= counts[first]) { start -= counts[first]; first++; }
+  while (start >= counts[first]) {
+    start -= counts[first];
+    first++;
+  }
   const startAddr = ranges[first].lo + start * size;
   const segments: Array<{ r: Interval; lo: number; hi: number }> = [{ r: ranges[first], lo: startAddr, hi: ranges[first].hi }];
-  for (let k = 1; k < ranges.length; k++) { const r = ranges[(first + k) % ranges.length]; segments.push({ r, lo: r.lo, hi: r.hi }); }
+  for (let k = 1; k < ranges.length; k++) {
+    const r = ranges[(first + k) % ranges.length];
+    segments.push({ r, lo: r.lo, hi: r.hi });
+  }
   if (startAddr > ranges[first].lo) segments.push({ r: ranges[first], lo: ranges[first].lo, hi: startAddr - 1 });
 
   const passedOver: string[] = [];
@@ -101,7 +115,8 @@ export function chooseSubnet(taken: HostNetwork[], o: ChooseOptions = {}): Choic
     while (cand + size - 1 <= seg.hi) {
       const end = cand + size - 1;
       const hit = blockers.filter((b) => b.lo <= end && cand <= b.hi);
-      if (!hit.length) return { subnet: fmt(cand, prefix), range: fmt(seg.r.lo, 32 - Math.log2(seg.r.hi - seg.r.lo + 1)), passedOver: [...new Set(passedOver)] };
+      if (!hit.length)
+        return { subnet: fmt(cand, prefix), range: fmt(seg.r.lo, 32 - Math.log2(seg.r.hi - seg.r.lo + 1)), passedOver: [...new Set(passedOver)] };
       for (const h of hit) passedOver.push(h.what);
       // past the furthest-reaching blocker, up to the next aligned block
       const past = Math.max(...hit.map((h) => h.hi)) + 1;
@@ -110,7 +125,9 @@ export function chooseSubnet(taken: HostNetwork[], o: ChooseOptions = {}): Choic
   }
   const occupied = [...new Set(passedOver)];
   const shown = occupied.slice(0, 8).join(', ') + (occupied.length > 8 ? `, and ${occupied.length - 8} more` : '');
-  throw new Error(`no free /${prefix} subnet in ${ranges.map((r) => fmt(r.lo, 32 - Math.log2(r.hi - r.lo + 1))).join(', ')}: every one overlaps ${shown || 'something'}${o.hint ? `; choose one by hand with ${o.hint}` : ''}`);
+  throw new Error(
+    `no free /${prefix} subnet in ${ranges.map((r) => fmt(r.lo, 32 - Math.log2(r.hi - r.lo + 1))).join(', ')}: every one overlaps ${shown || 'something'}${o.hint ? `; choose one by hand with ${o.hint}` : ''}`,
+  );
 }
 
 /** What a --subnet value asks for. */
@@ -124,7 +141,8 @@ export function parseSubnetRequest(value: string | undefined, source = '--subnet
   const v = (value ?? '').trim();
   if (!v || v === 'auto') return { kind: 'auto' };
   const c = parseCidr(v);
-  if (!c || c.family !== 4) throw new Error(`${source}: ${v} is not an IPv4 CIDR (e.g. 172.30.7.0/24 for exactly that subnet, 172.30.0.0/16 for a free /24 inside it, or auto)`);
+  if (!c || c.family !== 4)
+    throw new Error(`${source}: ${v} is not an IPv4 CIDR (e.g. 172.30.7.0/24 for exactly that subnet, 172.30.0.0/16 for a free /24 inside it, or auto)`);
   const canonical = fmt(Number(networkOf(c).value), c.prefix);
   if (canonical !== v) throw new Error(`${source}: ${v} has host bits set (the network is ${canonical})`);
   if (c.prefix > 29) throw new Error(`${source}: ${v} is too small for pods (need /29 or larger)`);

@@ -27,7 +27,14 @@ export const CNI_CACHE_DIR = '/var/lib/cni';
  * existed before it started and removes only the ones it created, and only once empty
  * (removeSharedDirsCreated), never by "is some containerd running".
  */
-export const SHARED_DIRS = ['/run/containerd', SHIM_SOCKET_DIR, DEFAULT_RUNC_ROOT, join(DEFAULT_RUNC_ROOT, CRI_NAMESPACE), CNI_CACHE_DIR, join(CNI_CACHE_DIR, 'results')];
+export const SHARED_DIRS = [
+  '/run/containerd',
+  SHIM_SOCKET_DIR,
+  DEFAULT_RUNC_ROOT,
+  join(DEFAULT_RUNC_ROOT, CRI_NAMESPACE),
+  CNI_CACHE_DIR,
+  join(CNI_CACHE_DIR, 'results'),
+];
 
 /** What a record without sharedDirs (older triad) implies existed: /run/containerd's dirs as it says, the rest yes. */
 export function sharedDirsOfOldRecord(runContainerd: boolean): string[] {
@@ -44,7 +51,12 @@ export function removeSharedDirsCreated(before: string[]): string[] {
   const removed: string[] = [];
   for (const d of [...SHARED_DIRS].sort((a, b) => b.length - a.length)) {
     if (before.includes(d) || !existsSync(d)) continue;
-    try { rmdirSync(d); removed.push(d); } catch { /* not empty (another runtime uses it) or gone */ }
+    try {
+      rmdirSync(d);
+      removed.push(d);
+    } catch {
+      /* not empty (another runtime uses it) or gone */
+    }
   }
   return removed;
 }
@@ -185,13 +197,25 @@ export async function criConditions(client: CriClient, timeoutMs = 5000): Promis
 export async function waitCriReady(client: CriClient, opts: { timeoutMs?: number; network?: boolean; abort?: () => string | undefined } = {}): Promise<void> {
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
-  await waitFor(`CRI at ${client.endpoint}`, async () => { await client.waitForReady(1000); return true; }, { timeoutMs, intervalMs: 100, abort: opts.abort });
-  await waitFor(`CRI Status ready at ${client.endpoint}`, async () => {
-    const c = await criConditions(client);
-    if (!c.RuntimeReady?.status) throw new Error(`RuntimeReady false: ${c.RuntimeReady?.reason ?? ''} ${c.RuntimeReady?.message ?? ''}`);
-    if (opts.network !== false && !c.NetworkReady?.status) throw new Error(`NetworkReady false: ${c.NetworkReady?.reason ?? ''} ${c.NetworkReady?.message ?? ''}`);
-    return true;
-  }, { timeoutMs: Math.max(1000, deadline - Date.now()), intervalMs: 200, abort: opts.abort });
+  await waitFor(
+    `CRI at ${client.endpoint}`,
+    async () => {
+      await client.waitForReady(1000);
+      return true;
+    },
+    { timeoutMs, intervalMs: 100, abort: opts.abort },
+  );
+  await waitFor(
+    `CRI Status ready at ${client.endpoint}`,
+    async () => {
+      const c = await criConditions(client);
+      if (!c.RuntimeReady?.status) throw new Error(`RuntimeReady false: ${c.RuntimeReady?.reason ?? ''} ${c.RuntimeReady?.message ?? ''}`);
+      if (opts.network !== false && !c.NetworkReady?.status)
+        throw new Error(`NetworkReady false: ${c.NetworkReady?.reason ?? ''} ${c.NetworkReady?.message ?? ''}`);
+      return true;
+    },
+    { timeoutMs: Math.max(1000, deadline - Date.now()), intervalMs: 200, abort: opts.abort },
+  );
 }
 
 /** A CRI client on an existing containerd (default /run/containerd/containerd.sock or CONTAINER_RUNTIME_ENDPOINT), once ready. */
@@ -241,12 +265,18 @@ export function containerdAlive(inst: Pick<ContainerdInstance, 'pid' | 'paths'>)
   return pidAlive(inst.pid, inst.paths.config);
 }
 
-export interface DrainReport { pods: string[]; containers: string[]; errors: string[] }
+export interface DrainReport {
+  pods: string[];
+  containers: string[];
+  errors: string[];
+}
 
 /** Stop and remove every container and sandbox the runtime knows (what kubelet does at node teardown). */
 export async function removeAllPods(client: CriClient): Promise<DrainReport> {
   const r: DrainReport = { pods: [], containers: [], errors: [] };
-  const note = (what: string) => (err: unknown) => { r.errors.push(`${what}: ${(err as Error).message}`); };
+  const note = (what: string) => (err: unknown) => {
+    r.errors.push(`${what}: ${(err as Error).message}`);
+  };
   const { containers } = await client.runtime.listContainers({});
   for (const c of containers) {
     r.containers.push(c.id);
@@ -263,22 +293,27 @@ export async function removeAllPods(client: CriClient): Promise<DrainReport> {
 }
 
 function readdirSafe(d: string): string[] {
-  try { return readdirSync(d); } catch { return []; }
+  try {
+    return readdirSync(d);
+  } catch {
+    return [];
+  }
 }
 
 /** Container ids this instance may have left state for (task dirs, runc dirs). */
 export function knownTaskIds(p: ContainerdPaths): string[] {
-  return [...new Set([
-    ...readdirSafe(join(p.state, 'io.containerd.runtime.v2.task', CRI_NAMESPACE)),
-    ...readdirSafe(join(p.runcRoot, CRI_NAMESPACE)),
-  ])].filter((id) => /^[0-9a-f]{64}$/.test(id));
+  return [...new Set([...readdirSafe(join(p.state, 'io.containerd.runtime.v2.task', CRI_NAMESPACE)), ...readdirSafe(join(p.runcRoot, CRI_NAMESPACE))])].filter(
+    (id) => /^[0-9a-f]{64}$/.test(id),
+  );
 }
 
 /** Mount points at or below `dir`, deepest first (from /proc/mounts). */
 export function mountsUnder(dir: string): string[] {
   const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
   const base = dir.replace(/\/+$/, '');
-  return readFileSync('/proc/mounts', 'utf8').split('\n').filter(Boolean)
+  return readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .filter(Boolean)
     .map((l) => unescape(l.split(' ')[1]))
     .filter((m) => m === base || m.startsWith(base + '/'))
     .sort((a, b) => b.length - a.length);
@@ -356,7 +391,12 @@ export async function stopContainerd(inst: ContainerdInstance, opts: { drain?: b
     }
   }
   for (const id of ids) {
-    const sock = join(SHIM_SOCKET_DIR, createHash('sha256').update(join(p.socket, CRI_NAMESPACE, id)).digest('hex'));
+    const sock = join(
+      SHIM_SOCKET_DIR,
+      createHash('sha256')
+        .update(join(p.socket, CRI_NAMESPACE, id))
+        .digest('hex'),
+    );
     rmSync(sock, { force: true });
   }
   // libcni's cached results of our sandboxes (<network>-<sandbox id>-<ifname>): CNI DEL removes

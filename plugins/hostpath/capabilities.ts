@@ -6,16 +6,11 @@ import {
   PluginCapability_Service_Type as Service,
   PluginCapability_VolumeExpansion_Type as Expansion,
 } from '../../interfaces/gen/csi/csi.js';
-import {
-  SINGLE_NODE_MODES, controllerCapabilities, nodeCapabilities, pluginCapabilities, type CapabilitySupport,
-} from '../../interfaces/csi/sdk/index.js';
+import { SINGLE_NODE_MODES, controllerCapabilities, nodeCapabilities, pluginCapabilities, type CapabilitySupport } from '../../interfaces/csi/sdk/index.js';
 
 export const SUPPORT: CapabilitySupport = { accessTypes: ['mount'], modes: SINGLE_NODE_MODES };
 
-export const PLUGIN_CAPABILITIES = pluginCapabilities(
-  [Service.CONTROLLER_SERVICE, Service.VOLUME_ACCESSIBILITY_CONSTRAINTS],
-  [Expansion.ONLINE],
-);
+export const PLUGIN_CAPABILITIES = pluginCapabilities([Service.CONTROLLER_SERVICE, Service.VOLUME_ACCESSIBILITY_CONSTRAINTS], [Expansion.ONLINE]);
 
 export const CONTROLLER_CAPABILITIES = controllerCapabilities([
   Ctrl.CREATE_DELETE_VOLUME,

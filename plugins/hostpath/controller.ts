@@ -4,9 +4,28 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { ControllerDefinition, CreateVolumeRequest } from '../../interfaces/gen/csi/csi.js';
 import {
-  capabilityKey, checkNodeReleased, checkVolumesPerNode, expansionTarget, incompatibility, mountsUnder, paginate, repeatedPublication, required,
-  resolveCapacity, resourceExhausted, safeId, safeName, sameMap, unsupported, validCapabilities, validCapability, validExpansionRange, validRange, validRequirement,
-  within, type Range,
+  capabilityKey,
+  checkNodeReleased,
+  checkVolumesPerNode,
+  expansionTarget,
+  incompatibility,
+  mountsUnder,
+  paginate,
+  repeatedPublication,
+  required,
+  resolveCapacity,
+  resourceExhausted,
+  safeId,
+  safeName,
+  sameMap,
+  unsupported,
+  validCapabilities,
+  validCapability,
+  validExpansionRange,
+  validRange,
+  validRequirement,
+  within,
+  type Range,
 } from '../../interfaces/csi/sdk/index.js';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
@@ -75,12 +94,14 @@ export function controllerService(d: HostpathDriver): ServiceImpl<typeof Control
           const v = d.volumeOrNotFound(src.volume.volumeId, field);
           const dir = d.volumeDir(v.id, field);
           if (!existsSync(dir)) throw failedPrecondition(`volume ${v.id} has lost its directory ${dir}`);
-          if (v.fsType && fsType && v.fsType !== fsType) throw invalidArgument(`volume_content_source: volume ${v.id} has filesystem ${v.fsType}, the request asks for ${fsType}`);
+          if (v.fsType && fsType && v.fsType !== fsType)
+            throw invalidArgument(`volume_content_source: volume ${v.id} has filesystem ${v.fsType}, the request asks for ${fsType}`);
           from = { capacity: v.capacity, what: `volume ${v.id}`, fill: (to) => copyTree(dir, to) };
         }
 
         const size = resolveCapacity(range, {
-          natural: from?.capacity ?? d.defaultVolumeBytes, max: d.maxVolumeBytes,
+          natural: from?.capacity ?? d.defaultVolumeBytes,
+          max: d.maxVolumeBytes,
           source: from && { bytes: from.capacity, what: from.what },
         });
         if (requirement?.requisite.length && !requirement.requisite.some((r) => within(r.segments, d.topology))) {
@@ -94,9 +115,17 @@ export function controllerService(d: HostpathDriver): ServiceImpl<typeof Control
         const dir = d.volumeDir(id, 'volume_id');
         makeVolumeDir(dir);
         const rec: VolumeRec = {
-          seq, id, name: req.name, capacity: size, nodeCapacity: size, fsType, parameters: { ...req.parameters },
+          seq,
+          id,
+          name: req.name,
+          capacity: size,
+          nodeCapacity: size,
+          fsType,
+          parameters: { ...req.parameters },
           source: src?.snapshot ? { snapshotId: src.snapshot.snapshotId } : src?.volume ? { volumeId: src.volume.volumeId } : undefined,
-          createdAt: new Date().toISOString(), publications: new Map(), targets: new Map(),
+          createdAt: new Date().toISOString(),
+          publications: new Map(),
+          targets: new Map(),
         };
         try {
           await from?.fill(dir);
@@ -118,12 +147,15 @@ export function controllerService(d: HostpathDriver): ServiceImpl<typeof Control
         if (!v) return {};
         // Our choice (the spec allows it): a volume in use is not deleted.
         if (v.publications.size) {
-          throw failedPrecondition(`volume ${v.id} is in use: still published to node(s) ${[...v.publications.keys()].join(', ')}; ControllerUnpublishVolume first`);
+          throw failedPrecondition(
+            `volume ${v.id} is in use: still published to node(s) ${[...v.publications.keys()].join(', ')}; ControllerUnpublishVolume first`,
+          );
         }
         if (v.staging || v.targets.size) throw failedPrecondition(`volume ${v.id} is in use: still staged or published on node ${d.nodeId}`);
         const dir = d.volumePath(v.id);
         const mounted = mountsUnder(dir);
-        if (mounted.length) throw failedPrecondition(`volume ${v.id} has something mounted inside it (${mounted.join(', ')}); refusing to delete through a mount`);
+        if (mounted.length)
+          throw failedPrecondition(`volume ${v.id} has something mounted inside it (${mounted.join(', ')}); refusing to delete through a mount`);
         removeData(dir); // a symlink put in the directory's place is removed, not followed
         state.volumes.remove(v);
         state.save();
@@ -176,7 +208,8 @@ export function controllerService(d: HostpathDriver): ServiceImpl<typeof Control
         const why = unsupported(c, SUPPORT) ?? incompatibility(c, { accessType: 'mount', fsType: v.fsType });
         if (why) reasons.push(`volume_capabilities[${i}]: ${why}`);
       });
-      if (Object.keys(req.parameters).length && !sameMap(req.parameters, v.parameters)) reasons.push('parameters differ from those the volume was created with');
+      if (Object.keys(req.parameters).length && !sameMap(req.parameters, v.parameters))
+        reasons.push('parameters differ from those the volume was created with');
       if (reasons.length) return { message: reasons.join('; ') };
       return { confirmed: { volumeContext: req.volumeContext, volumeCapabilities: req.volumeCapabilities, parameters: req.parameters } };
     },
@@ -208,7 +241,8 @@ export function controllerService(d: HostpathDriver): ServiceImpl<typeof Control
         const want = expansionTarget(range, v.capacity, d.maxVolumeBytes, `volume ${v.id}`);
         if (want <= v.capacity) return { capacityBytes: v.capacity, nodeExpansionRequired: v.nodeCapacity < v.capacity };
         const available = d.availableBytes();
-        if (want - v.capacity > available) throw resourceExhausted(`not enough capacity to grow volume ${v.id} by ${want - v.capacity} bytes: ${available} available`);
+        if (want - v.capacity > available)
+          throw resourceExhausted(`not enough capacity to grow volume ${v.id} by ${want - v.capacity} bytes: ${available} available`);
         v.capacity = want;
         state.save();
         // A directory has no filesystem to grow, but the node is told its new size (NodeExpandVolume).

@@ -48,7 +48,11 @@ export async function copyTree(src: string, dst: string): Promise<void> {
 /** Remove a volume directory or snapshot file; a symlink put in its place is removed, never followed. */
 export function removeData(path: string): void {
   let st;
-  try { st = lstatSync(path); } catch { return; }
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
   if (st.isSymbolicLink() || !st.isDirectory()) unlinkSync(path);
   else rmSync(path, { recursive: true, force: true });
 }

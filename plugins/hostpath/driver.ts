@@ -4,13 +4,8 @@
 // call can make the driver read, write or mount outside its root (see interfaces/csi/sdk/paths.ts).
 import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  ControllerDefinition, IdentityDefinition, NodeDefinition,
-  type Volume, type VolumeCondition,
-} from '../../interfaces/gen/csi/csi.js';
-import {
-  OperationLocks, filesystemStats, mountsUnder, resolveInside, unmount, validPluginName, type Segments,
-} from '../../interfaces/csi/sdk/index.js';
+import { ControllerDefinition, IdentityDefinition, NodeDefinition, type Volume, type VolumeCondition } from '../../interfaces/gen/csi/csi.js';
+import { OperationLocks, filesystemStats, mountsUnder, resolveInside, unmount, validPluginName, type Segments } from '../../interfaces/csi/sdk/index.js';
 import { failedPrecondition, notFound } from '../../interfaces/grpc/errors.js';
 import { bind, type Binding } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
@@ -101,21 +96,24 @@ export class HostpathDriver {
 
   /** ServiceImpl bindings for serve(): Identity, Controller and Node. */
   bindings(): Binding<any>[] {
-    return [
-      bind(IdentityDefinition, identityService(this)),
-      bind(ControllerDefinition, controllerService(this)),
-      bind(NodeDefinition, nodeService(this)),
-    ];
+    return [bind(IdentityDefinition, identityService(this)), bind(ControllerDefinition, controllerService(this)), bind(NodeDefinition, nodeService(this))];
   }
 
   /** What Probe answers. */
-  setReady(ready: boolean): void { this.ready = ready; }
+  setReady(ready: boolean): void {
+    this.ready = ready;
+  }
 
   /** A plain view of every volume: for tests and the harness, never for the wire. */
   inspect() {
     return [...this.state.volumes.values()].map((v) => ({
-      id: v.id, name: v.name, capacity: v.capacity, nodeCapacity: v.nodeCapacity, dir: this.volumePath(v.id),
-      publishedNodeIds: [...v.publications.keys()], stagingPath: v.staging?.path,
+      id: v.id,
+      name: v.name,
+      capacity: v.capacity,
+      nodeCapacity: v.nodeCapacity,
+      dir: this.volumePath(v.id),
+      publishedNodeIds: [...v.publications.keys()],
+      stagingPath: v.staging?.path,
       targets: [...v.targets.values()].map((t) => ({ path: t.path, readonly: t.readonly, ro: t.ro })),
     }));
   }
@@ -126,7 +124,11 @@ export class HostpathDriver {
     this.released = true;
     held.delete(this.root);
     const pidFile = join(this.root, 'driver.pid');
-    try { if (readFileSync(pidFile, 'utf8').trim() === String(process.pid)) rmSync(pidFile, { force: true }); } catch { /* gone */ }
+    try {
+      if (readFileSync(pidFile, 'utf8').trim() === String(process.pid)) rmSync(pidFile, { force: true });
+    } catch {
+      /* gone */
+    }
   }
 
   /**
@@ -135,8 +137,20 @@ export class HostpathDriver {
    */
   async destroy(): Promise<void> {
     const errors: unknown[] = [];
-    const attempt = async (fn: () => unknown) => { try { await fn(); } catch (e) { errors.push(e); } };
-    const rmdirQuietly = (p: string) => { try { rmdirSync(p); } catch { /* absent, or holds something not ours */ } };
+    const attempt = async (fn: () => unknown) => {
+      try {
+        await fn();
+      } catch (e) {
+        errors.push(e);
+      }
+    };
+    const rmdirQuietly = (p: string) => {
+      try {
+        rmdirSync(p);
+      } catch {
+        /* absent, or holds something not ours */
+      }
+    };
     for (const v of this.state.volumes.values()) {
       for (const t of v.targets.values()) {
         await attempt(() => unmount(t.realPath));
@@ -157,22 +171,31 @@ export class HostpathDriver {
     }
     this.state.clear();
     this.release();
-    if (errors.length) throw new AggregateError(errors, `hostpath: destroy left ${errors.length} problem(s): ${errors.map((e) => (e as Error).message).join('; ')}`);
+    if (errors.length)
+      throw new AggregateError(errors, `hostpath: destroy left ${errors.length} problem(s): ${errors.map((e) => (e as Error).message).join('; ')}`);
   }
 
   // ---- helpers for the services -------------------------------------------------------------
 
   /** @internal Where a volume's directory is (not checked: for messages and listings). */
-  volumePath(id: string): string { return join(this.root, 'volumes', id); }
+  volumePath(id: string): string {
+    return join(this.root, 'volumes', id);
+  }
 
   /** @internal A volume's directory, refused (INVALID_ARGUMENT naming `field`) if it would leave the root or is a symlink. */
-  volumeDir(id: string, field: string): string { return resolveInside(this.root, ['volumes', id], field); }
+  volumeDir(id: string, field: string): string {
+    return resolveInside(this.root, ['volumes', id], field);
+  }
 
   /** @internal Where a snapshot's archive is (not checked). */
-  snapshotPath(id: string): string { return join(this.root, 'snapshots', `${id}.tgz`); }
+  snapshotPath(id: string): string {
+    return join(this.root, 'snapshots', `${id}.tgz`);
+  }
 
   /** @internal A snapshot's archive, refused like volumeDir. */
-  snapshotFile(id: string, field: string): string { return resolveInside(this.root, ['snapshots', `${id}.tgz`], field); }
+  snapshotFile(id: string, field: string): string {
+    return resolveInside(this.root, ['snapshots', `${id}.tgz`], field);
+  }
 
   /** @internal */
   volumeOrNotFound(id: string, field = 'volume_id'): VolumeRec {
@@ -205,8 +228,13 @@ export class HostpathDriver {
   controllerCondition(v: VolumeRec): VolumeCondition {
     const p = this.volumePath(v.id);
     let st;
-    try { st = lstatSync(p); } catch { return { abnormal: true, message: `volume directory ${p} is missing` }; }
-    if (!st.isDirectory()) return { abnormal: true, message: `volume directory ${p} has been replaced by a ${st.isSymbolicLink() ? 'symlink' : 'non-directory'}` };
+    try {
+      st = lstatSync(p);
+    } catch {
+      return { abnormal: true, message: `volume directory ${p} is missing` };
+    }
+    if (!st.isDirectory())
+      return { abnormal: true, message: `volume directory ${p} has been replaced by a ${st.isSymbolicLink() ? 'symlink' : 'non-directory'}` };
     return { abnormal: false, message: 'volume directory is present' };
   }
 
@@ -216,8 +244,11 @@ export class HostpathDriver {
       volumeId: v.id,
       capacityBytes: v.capacity,
       volumeContext: v.fsType ? { fsType: v.fsType } : {},
-      contentSource: v.source?.snapshotId ? { snapshot: { snapshotId: v.source.snapshotId } }
-        : v.source?.volumeId ? { volume: { volumeId: v.source.volumeId } } : undefined,
+      contentSource: v.source?.snapshotId
+        ? { snapshot: { snapshotId: v.source.snapshotId } }
+        : v.source?.volumeId
+          ? { volume: { volumeId: v.source.volumeId } }
+          : undefined,
       accessibleTopology: [{ segments: this.topology }],
     };
   }
@@ -227,7 +258,11 @@ export class HostpathDriver {
     if (held.has(this.root)) throw new Error(`hostpath: another driver in this process serves ${this.root}; close it first`);
     const pidFile = join(this.root, 'driver.pid');
     let other = NaN;
-    try { other = Number(readFileSync(pidFile, 'utf8').trim()); } catch { /* none */ }
+    try {
+      other = Number(readFileSync(pidFile, 'utf8').trim());
+    } catch {
+      /* none */
+    }
     if (Number.isInteger(other) && other > 0 && other !== process.pid && alive(other)) {
       throw new Error(`hostpath: process ${other} serves ${this.root} (see ${pidFile}); stop it first`);
     }
@@ -237,5 +272,10 @@ export class HostpathDriver {
 }
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -4,13 +4,26 @@
 // root the calls fail with FAILED_PRECONDITION saying so — no symlink stand-ins in this driver.
 import { lstatSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { VolumeCapability_AccessMode_Mode as Mode, type NodeDefinition, type VolumeCondition } from '../../interfaces/gen/csi/csi.js';
 import {
-  VolumeCapability_AccessMode_Mode as Mode,
-  type NodeDefinition, type VolumeCondition,
-} from '../../interfaces/gen/csi/csi.js';
-import {
-  bindMount, capabilityKey, checkControllerPublished, checkNewTarget, checkStagedAt, checkTargetsGone, directoryVolumeUsage, incompatibility,
-  isMountPoint, outOfRange, outsideRoot, repeatedStaging, repeatedTarget, required, safeId, unmount, validCapability, validRange,
+  bindMount,
+  capabilityKey,
+  checkControllerPublished,
+  checkNewTarget,
+  checkStagedAt,
+  checkTargetsGone,
+  directoryVolumeUsage,
+  incompatibility,
+  isMountPoint,
+  outOfRange,
+  outsideRoot,
+  repeatedStaging,
+  repeatedTarget,
+  required,
+  safeId,
+  unmount,
+  validCapability,
+  validRange,
 } from '../../interfaces/csi/sdk/index.js';
 import { failedPrecondition, invalidArgument, notFound } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
@@ -23,7 +36,9 @@ const READ_ONLY_MODES = new Set<number>([Mode.SINGLE_NODE_READER_ONLY, Mode.MULT
 /** Make `path` an empty directory to mount on; refuse anything else that is there (it is not ours to hide). */
 function prepareMountDir(path: string, field: string): void {
   let st;
-  try { st = lstatSync(path); } catch {
+  try {
+    st = lstatSync(path);
+  } catch {
     mkdirSync(path, { recursive: true });
     return;
   }
@@ -34,7 +49,11 @@ function prepareMountDir(path: string, field: string): void {
 
 /** Remove a directory we mounted on, if it is empty; gone already is fine (idempotent). */
 function removeMountDir(path: string): void {
-  try { rmdirSync(path); } catch { /* absent, or holds something not ours: leave it */ }
+  try {
+    rmdirSync(path);
+  } catch {
+    /* absent, or holds something not ours: leave it */
+  }
 }
 
 export function nodeService(d: HostpathDriver): ServiceImpl<typeof NodeDefinition> {
@@ -49,7 +68,8 @@ export function nodeService(d: HostpathDriver): ServiceImpl<typeof NodeDefinitio
    */
   const publishedAt = (v: VolumeRec, volumePath: string): string => {
     const path = isAbsolute(volumePath) ? resolve(volumePath) : '';
-    if (!path || !isAt(v, path)) throw notFound(`volume ${v.id} is not published or staged at volume_path ${volumePath}${path ? '' : ' (not an absolute path)'}`);
+    if (!path || !isAt(v, path))
+      throw notFound(`volume ${v.id} is not published or staged at volume_path ${volumePath}${path ? '' : ' (not an absolute path)'}`);
     return path;
   };
   const nodeCondition = (v: VolumeRec, path: string, used?: bigint): VolumeCondition => {
@@ -74,14 +94,17 @@ export function nodeService(d: HostpathDriver): ServiceImpl<typeof NodeDefinitio
         checkControllerPublished(v, d.nodeId, 'NodeStageVolume');
         const key = capabilityKey(cap);
         if (repeatedStaging(v, path, key)) {
-          if (!isMountPoint(v.staging.realPath)) { // somebody unmounted it meanwhile: put it back
+          if (!isMountPoint(v.staging.realPath)) {
+            // somebody unmounted it meanwhile: put it back
             d.requireRoot('NodeStageVolume');
             await bindMount(d.volumeDir(v.id, 'volume_id'), v.staging.realPath, false);
           }
           return {};
         }
         const dir = d.volumeDir(v.id, 'volume_id');
-        try { if (!lstatSync(dir).isDirectory()) throw new Error(); } catch {
+        try {
+          if (!lstatSync(dir).isDirectory()) throw new Error();
+        } catch {
           throw failedPrecondition(`volume ${v.id} has lost its directory ${dir}`);
         }
         d.requireRoot('NodeStageVolume');
@@ -126,7 +149,10 @@ export function nodeService(d: HostpathDriver): ServiceImpl<typeof NodeDefinitio
       const cap = validCapability(req.volumeCapability, 'volume_capability', SUPPORT);
       // CSI NodePublishVolume errors: "Staging target path not set" is FAILED_PRECONDITION (not
       // INVALID_ARGUMENT): the field is required only because of STAGE_UNSTAGE_VOLUME.
-      if (!req.stagingTargetPath) throw failedPrecondition('staging_target_path is not set, but this plugin has STAGE_UNSTAGE_VOLUME: NodeStageVolume must succeed first and its path be passed');
+      if (!req.stagingTargetPath)
+        throw failedPrecondition(
+          'staging_target_path is not set, but this plugin has STAGE_UNSTAGE_VOLUME: NodeStageVolume must succeed first and its path be passed',
+        );
       outsideRoot(req.stagingTargetPath, d.root, 'staging_target_path');
       const staging = resolve(req.stagingTargetPath);
       return locks.exclusive([`volume ${req.volumeId}`, `path ${target}`], async () => {
@@ -139,7 +165,8 @@ export function nodeService(d: HostpathDriver): ServiceImpl<typeof NodeDefinitio
         const ro = req.readonly || READ_ONLY_MODES.has(mode) || v.publications.get(d.nodeId)?.readonly === true;
         const existing = repeatedTarget(v, target, key, req.readonly, staging);
         if (existing) {
-          if (!isMountPoint(existing.realPath)) { // taken away meanwhile: put it back
+          if (!isMountPoint(existing.realPath)) {
+            // taken away meanwhile: put it back
             d.requireRoot('NodePublishVolume');
             prepareMountDir(existing.realPath, 'target_path');
             await bindMount(v.staging.realPath, existing.realPath, existing.ro);
@@ -202,7 +229,8 @@ export function nodeService(d: HostpathDriver): ServiceImpl<typeof NodeDefinitio
         const why = cap && incompatibility(cap, { accessType: 'mount', fsType: v.fsType });
         if (why) throw invalidArgument(`volume_capability exceeds the volume's capabilities: ${why}`);
         const want = range?.required || (range?.limit && range.limit < v.capacity ? range.limit : v.capacity);
-        if (want > v.capacity) throw outOfRange(`capacity_range asks for ${want} bytes but volume ${v.id} has ${v.capacity}: ControllerExpandVolume must grow it first`);
+        if (want > v.capacity)
+          throw outOfRange(`capacity_range asks for ${want} bytes but volume ${v.id} has ${v.capacity}: ControllerExpandVolume must grow it first`);
         if (want > v.nodeCapacity) {
           v.nodeCapacity = want;
           state.save();

@@ -42,8 +42,14 @@ export function snapshotMethods(d: HostpathDriver): SnapshotMethods {
         const id = `snap-${randomUUID()}`;
         const file = d.snapshotFile(id, 'snapshot_id');
         const rec: SnapshotRec = {
-          seq: state.nextSeq(), id, name: req.name, sourceVolumeId: v.id, sizeBytes: v.capacity, archiveBytes: 0n,
-          parameters: { ...req.parameters }, createdAt: new Date().toISOString(),
+          seq: state.nextSeq(),
+          id,
+          name: req.name,
+          sourceVolumeId: v.id,
+          sizeBytes: v.capacity,
+          archiveBytes: 0n,
+          parameters: { ...req.parameters },
+          createdAt: new Date().toISOString(),
         };
         try {
           rec.archiveBytes = await archive(dir, file);

@@ -2,9 +2,7 @@
 // volumes, snapshots, where each volume is published, staged and mounted — lives in
 // <root>/state.json, rewritten atomically after every change, so a crash or restart loses no
 // volume and can still undo every mount it made.
-import {
-  NamedRecords, readStateFile, writeStateFile, type PublicationRec, type StagingUse, type TargetUse,
-} from '../../interfaces/csi/sdk/index.js';
+import { NamedRecords, readStateFile, writeStateFile, type PublicationRec, type StagingUse, type TargetUse } from '../../interfaces/csi/sdk/index.js';
 
 export type { PublicationRec };
 
@@ -55,9 +53,14 @@ const VERSION = 1 as const;
 interface StateFileV1 {
   version: 1;
   seq: number;
-  volumes: Array<Omit<VolumeRec, 'capacity' | 'nodeCapacity' | 'publications' | 'targets'> & {
-    capacity: string; nodeCapacity: string; publications: PublicationRec[]; targets: TargetRec[];
-  }>;
+  volumes: Array<
+    Omit<VolumeRec, 'capacity' | 'nodeCapacity' | 'publications' | 'targets'> & {
+      capacity: string;
+      nodeCapacity: string;
+      publications: PublicationRec[];
+      targets: TargetRec[];
+    }
+  >;
   snapshots: Array<Omit<SnapshotRec, 'sizeBytes' | 'archiveBytes'> & { sizeBytes: string; archiveBytes: string }>;
 }
 
@@ -68,7 +71,9 @@ export class State {
 
   constructor(readonly file: string) {}
 
-  nextSeq(): number { return ++this.seq; }
+  nextSeq(): number {
+    return ++this.seq;
+  }
 
   /** Read the state file if there is one. A file that cannot be read is an error, never a silent fresh start. */
   load(): void {
@@ -77,8 +82,11 @@ export class State {
     this.seq = data.seq;
     for (const v of data.volumes) {
       this.volumes.add({
-        ...v, capacity: BigInt(v.capacity), nodeCapacity: BigInt(v.nodeCapacity),
-        publications: new Map(v.publications.map((p) => [p.nodeId, p])), targets: new Map(v.targets.map((t) => [t.path, t])),
+        ...v,
+        capacity: BigInt(v.capacity),
+        nodeCapacity: BigInt(v.nodeCapacity),
+        publications: new Map(v.publications.map((p) => [p.nodeId, p])),
+        targets: new Map(v.targets.map((t) => [t.path, t])),
       });
     }
     for (const s of data.snapshots) this.snapshots.add({ ...s, sizeBytes: BigInt(s.sizeBytes), archiveBytes: BigInt(s.archiveBytes) });
@@ -90,8 +98,11 @@ export class State {
       version: VERSION,
       seq: this.seq,
       volumes: [...this.volumes.values()].map((v) => ({
-        ...v, capacity: String(v.capacity), nodeCapacity: String(v.nodeCapacity),
-        publications: [...v.publications.values()], targets: [...v.targets.values()],
+        ...v,
+        capacity: String(v.capacity),
+        nodeCapacity: String(v.nodeCapacity),
+        publications: [...v.publications.values()],
+        targets: [...v.targets.values()],
       })),
       snapshots: [...this.snapshots.values()].map((s) => ({ ...s, sizeBytes: String(s.sizeBytes), archiveBytes: String(s.archiveBytes) })),
     };

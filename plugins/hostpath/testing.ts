@@ -36,17 +36,27 @@ export async function startTestHostpath(opts: Partial<ServeHostpathOptions> & { 
     const r = run;
     let stopping: Promise<void> | undefined;
     let closing: Promise<void> | undefined;
-    const stop = () => (stopping ??= (async () => { client.close(); await r.close(); })());
+    const stop = () =>
+      (stopping ??= (async () => {
+        client.close();
+        await r.close();
+      })());
     return {
-      ...r, client, dir, stop,
+      ...r,
+      client,
+      dir,
+      stop,
       scratch: (...parts) => join(dir, 'mnt', ...parts),
-      close: () => (closing ??= (async () => {
-        await stop();
-        try { await r.driver.destroy(); } finally {
-          await sweepMounts(dir);
-          if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-        }
-      })()),
+      close: () =>
+        (closing ??= (async () => {
+          await stop();
+          try {
+            await r.driver.destroy();
+          } finally {
+            await sweepMounts(dir);
+            if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+          }
+        })()),
     };
   } catch (err) {
     await run?.close().catch(() => undefined);

@@ -27,7 +27,9 @@ export function findBusybox(): string {
     try {
       const head = readFileSync(c).subarray(0, 4);
       if (head.toString('latin1') === '\x7fELF') return c;
-    } catch { /* next */ }
+    } catch {
+      /* next */
+    }
   }
   throw new Error('no busybox binary found (install busybox-static)');
 }
@@ -39,7 +41,9 @@ export function isStaticElf(bin: string): boolean {
   const le = b[5] === 1;
   const u16 = (o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
   const u64 = (o: number) => Number(le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o));
-  const phoff = u64(0x20), phentsize = u16(0x36), phnum = u16(0x38);
+  const phoff = u64(0x20),
+    phentsize = u16(0x36),
+    phnum = u16(0x38);
   for (let i = 0; i < phnum; i++) {
     const type = le ? b.readUInt32LE(phoff + i * phentsize) : b.readUInt32BE(phoff + i * phentsize);
     if (type === 3) return false; // PT_INTERP: dynamically linked
@@ -50,7 +54,10 @@ export function isStaticElf(bin: string): boolean {
 /** Applet paths as busybox itself lists them (`--list-full`: bin/ls, usr/bin/awk, sbin/ip…). */
 export async function busyboxApplets(bin: string): Promise<string[]> {
   const out = await run(bin, ['--list-full']);
-  return out.split('\n').map((s) => s.trim()).filter((s) => s && !s.endsWith('/') && s !== 'bin/busybox');
+  return out
+    .split('\n')
+    .map((s) => s.trim())
+    .filter((s) => s && !s.endsWith('/') && s !== 'bin/busybox');
 }
 
 const dir = (path: string, mode = 0o755, uid = 0, gid = 0): TarEntry => ({ type: 'dir', path, mode, uid, gid });
@@ -61,11 +68,32 @@ export async function busyboxSpec(bin = findBusybox(), tags = BUSYBOX_TAGS): Pro
   const data = readFileSync(bin);
   const applets = await busyboxApplets(bin);
   const entries: TarEntry[] = [
-    dir('bin'), dir('sbin'), dir('usr'), dir('usr/bin'), dir('usr/sbin'), dir('usr/local'), dir('usr/local/bin'),
-    dir('etc'), dir('root', 0o700), dir('home'), dir('home/triad', 0o755, 1000, 1000), dir('tmp', 0o1777),
-    dir('var'), dir('var/tmp', 0o1777), dir('var/log'), dir('var/run'), dir('run'), dir('proc', 0o555), dir('sys', 0o555), dir('dev'),
+    dir('bin'),
+    dir('sbin'),
+    dir('usr'),
+    dir('usr/bin'),
+    dir('usr/sbin'),
+    dir('usr/local'),
+    dir('usr/local/bin'),
+    dir('etc'),
+    dir('root', 0o700),
+    dir('home'),
+    dir('home/triad', 0o755, 1000, 1000),
+    dir('tmp', 0o1777),
+    dir('var'),
+    dir('var/tmp', 0o1777),
+    dir('var/log'),
+    dir('var/run'),
+    dir('run'),
+    dir('proc', 0o555),
+    dir('sys', 0o555),
+    dir('dev'),
     { type: 'file', path: 'bin/busybox', data, mode: 0o755 },
-    { type: 'file', path: 'etc/passwd', data: Buffer.from('root:x:0:0:root:/root:/bin/sh\ntriad:x:1000:1000:triad:/home/triad:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n') },
+    {
+      type: 'file',
+      path: 'etc/passwd',
+      data: Buffer.from('root:x:0:0:root:/root:/bin/sh\ntriad:x:1000:1000:triad:/home/triad:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n'),
+    },
     { type: 'file', path: 'etc/group', data: Buffer.from('root:x:0:\ntriad:x:1000:\nnogroup:x:65534:\n') },
     { type: 'file', path: 'etc/shadow', data: Buffer.from('root:*:0:0:99999:7:::\ntriad:*:0:0:99999:7:::\nnobody:*:0:0:99999:7:::\n'), mode: 0o640 },
     { type: 'file', path: 'etc/hosts', data: Buffer.from('127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n') },
@@ -87,7 +115,12 @@ export async function busyboxSpec(bin = findBusybox(), tags = BUSYBOX_TAGS): Pro
     name: 'busybox',
     tags,
     entries,
-    config: { Cmd: ['sh'], Env: [DEFAULT_PATH], WorkingDir: '/', Labels: { 'dev.triad.busybox.version': version, 'dev.triad.applets': String(applets.length) } },
+    config: {
+      Cmd: ['sh'],
+      Env: [DEFAULT_PATH],
+      WorkingDir: '/',
+      Labels: { 'dev.triad.busybox.version': version, 'dev.triad.applets': String(applets.length) },
+    },
     inputs: createHash('sha256').update(data).digest('hex'),
   };
 }
@@ -122,7 +155,7 @@ export async function registryDigest(registry: string, name: string, tag: string
       headers: { Accept: `${MEDIA.manifest}, application/vnd.docker.distribution.manifest.v2+json` },
       signal: AbortSignal.timeout(5000),
     });
-    return res.ok ? res.headers.get('docker-content-digest') ?? undefined : undefined;
+    return res.ok ? (res.headers.get('docker-content-digest') ?? undefined) : undefined;
   } catch {
     return undefined;
   }
@@ -141,7 +174,9 @@ export async function pushImage(image: BuiltImage, registry: string, opts: { sko
     refs.push(ref);
     if ((await registryDigest(registry, image.name, tag)) === image.manifestDigest) continue;
     // --insecure-policy: a local layout into a local registry needs no signature policy.
-    await run(skopeo, ['--insecure-policy', 'copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${image.dir}:${tag}`, `docker://${ref}`], { timeout: 120_000 });
+    await run(skopeo, ['--insecure-policy', 'copy', '--quiet', '--preserve-digests', '--dest-tls-verify=false', `oci:${image.dir}:${tag}`, `docker://${ref}`], {
+      timeout: 120_000,
+    });
     const served = await registryDigest(registry, image.name, tag);
     if (served !== image.manifestDigest) throw new Error(`pushed ${ref} but the registry serves ${served ?? 'nothing'} (want ${image.manifestDigest})`);
     pushed.push(ref);

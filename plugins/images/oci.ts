@@ -54,14 +54,21 @@ export interface BuiltImage {
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
 export function goArch(arch = process.arch): string {
-  return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[arch] ?? arch;
+  return (
+    ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[arch] ?? arch
+  );
 }
 
 /** Canonical JSON (sorted keys) so the same content always gives the same digest. */
 export function canonicalJson(v: unknown): string {
   const sort = (x: unknown): unknown => {
     if (Array.isArray(x)) return x.map(sort);
-    if (x && typeof x === 'object') return Object.fromEntries(Object.keys(x as object).sort().map((k) => [k, sort((x as Record<string, unknown>)[k])]));
+    if (x && typeof x === 'object')
+      return Object.fromEntries(
+        Object.keys(x as object)
+          .sort()
+          .map((k) => [k, sort((x as Record<string, unknown>)[k])]),
+      );
     return x;
   };
   return JSON.stringify(sort(v));
@@ -78,7 +85,11 @@ export function inputsKey(spec: ImageSpec): string {
   return h.digest('hex');
 }
 
-interface IndexJson { schemaVersion: 2; mediaType?: string; manifests: { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }[] }
+interface IndexJson {
+  schemaVersion: 2;
+  mediaType?: string;
+  manifests: { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }[];
+}
 
 /** Read a layout's tags → manifest digests, or undefined when it is not a complete layout. */
 export function readLayout(dir: string): { tags: Record<string, string>; inputs?: string } | undefined {
@@ -110,41 +121,66 @@ export function writeImageLayout(dir: string, spec: ImageSpec): BuiltImage {
   const existing = readLayout(dir);
   if (existing && existing.inputs === key && spec.tags.every((t) => existing.tags[t])) {
     const manifestDigest = existing.tags[spec.tags[0]];
-    const manifest = JSON.parse(readFileSync(join(dir, 'blobs', 'sha256', manifestDigest.slice(7)), 'utf8')) as { config: { digest: string }; layers: { digest: string }[] };
+    const manifest = JSON.parse(readFileSync(join(dir, 'blobs', 'sha256', manifestDigest.slice(7)), 'utf8')) as {
+      config: { digest: string };
+      layers: { digest: string }[];
+    };
     const config = JSON.parse(readFileSync(join(dir, 'blobs', 'sha256', manifest.config.digest.slice(7)), 'utf8')) as { rootfs: { diff_ids: string[] } };
-    return { name: spec.name, tags: spec.tags, dir, manifestDigest, configDigest: manifest.config.digest, layerDigest: manifest.layers[0].digest, diffId: config.rootfs.diff_ids[0], cached: true };
+    return {
+      name: spec.name,
+      tags: spec.tags,
+      dir,
+      manifestDigest,
+      configDigest: manifest.config.digest,
+      layerDigest: manifest.layers[0].digest,
+      diffId: config.rootfs.diff_ids[0],
+      cached: true,
+    };
   }
 
   const layerTar = tar(spec.entries);
   const diffId = `sha256:${sha256(layerTar)}`;
   const layer = gzipSync(layerTar, { level: 9 });
   const layerDigest = `sha256:${sha256(layer)}`;
-  const config = Buffer.from(canonicalJson({
-    created: '1970-01-01T00:00:00Z',
-    architecture: goArch(),
-    os: 'linux',
-    config: spec.config,
-    rootfs: { type: 'layers', diff_ids: [diffId] },
-    history: [{ created: '1970-01-01T00:00:00Z', created_by: `triad plugins/images (${spec.name})` }],
-  }));
+  const config = Buffer.from(
+    canonicalJson({
+      created: '1970-01-01T00:00:00Z',
+      architecture: goArch(),
+      os: 'linux',
+      config: spec.config,
+      rootfs: { type: 'layers', diff_ids: [diffId] },
+      history: [{ created: '1970-01-01T00:00:00Z', created_by: `triad plugins/images (${spec.name})` }],
+    }),
+  );
   const configDigest = `sha256:${sha256(config)}`;
-  const manifest = Buffer.from(canonicalJson({
-    schemaVersion: 2,
-    mediaType: MEDIA.manifest,
-    config: { mediaType: MEDIA.config, digest: configDigest, size: config.length },
-    layers: [{ mediaType: MEDIA.layerGzip, digest: layerDigest, size: layer.length }],
-  }));
+  const manifest = Buffer.from(
+    canonicalJson({
+      schemaVersion: 2,
+      mediaType: MEDIA.manifest,
+      config: { mediaType: MEDIA.config, digest: configDigest, size: config.length },
+      layers: [{ mediaType: MEDIA.layerGzip, digest: layerDigest, size: layer.length }],
+    }),
+  );
   const manifestDigest = `sha256:${sha256(manifest)}`;
   const index: IndexJson = {
     schemaVersion: 2,
     mediaType: MEDIA.index,
-    manifests: spec.tags.map((tag) => ({ mediaType: MEDIA.manifest, digest: manifestDigest, size: manifest.length, annotations: { [REF_ANNOTATION]: tag, [INPUTS_ANNOTATION]: key } })),
+    manifests: spec.tags.map((tag) => ({
+      mediaType: MEDIA.manifest,
+      digest: manifestDigest,
+      size: manifest.length,
+      annotations: { [REF_ANNOTATION]: tag, [INPUTS_ANNOTATION]: key },
+    })),
   };
 
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, 'blobs', 'sha256'), { recursive: true });
-  for (const [digest, bytes] of [[layerDigest, layer], [configDigest, config], [manifestDigest, manifest]] as const) {
+  for (const [digest, bytes] of [
+    [layerDigest, layer],
+    [configDigest, config],
+    [manifestDigest, manifest],
+  ] as const) {
     writeFileSync(join(tmp, 'blobs', 'sha256', digest.slice(7)), bytes);
   }
   writeFileSync(join(tmp, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));

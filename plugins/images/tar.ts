@@ -63,7 +63,8 @@ function header(e: TarEntry, size: number): Buffer {
 export function sortEntries(entries: TarEntry[]): TarEntry[] {
   const key = (e: TarEntry) => e.path.replace(/^\/+/, '').replace(/\/+$/, '').split('/');
   return [...entries].sort((a, b) => {
-    const ka = key(a), kb = key(b);
+    const ka = key(a),
+      kb = key(b);
     for (let i = 0; i < Math.min(ka.length, kb.length); i++) {
       if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
     }

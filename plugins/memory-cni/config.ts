@@ -2,7 +2,20 @@
 // host-local style config works as is). Bad values are INVALID_NETWORK_CONFIG (7) naming the key.
 import { join } from 'node:path';
 import {
-  cniError, CniErrorCode, contains, formatIp, lastOf, networkOf, offset, parseCidr, parseIp, type Cidr, type DnsConf, type Ip, type PluginConf, type Route,
+  cniError,
+  CniErrorCode,
+  contains,
+  formatIp,
+  lastOf,
+  networkOf,
+  offset,
+  parseCidr,
+  parseIp,
+  type Cidr,
+  type DnsConf,
+  type Ip,
+  type PluginConf,
+  type Route,
 } from '../../interfaces/cni/index.js';
 import { parseFaults, type FaultRule } from './faults.js';
 import { userTempDir } from '../../interfaces/util/tmp.js';
@@ -50,7 +63,8 @@ export function parseMemoryConf(conf: PluginConf): MemoryConf {
   };
   const rangeStart = ipKey('rangeStart', defStart);
   const rangeEnd = ipKey('rangeEnd', defEnd);
-  if (rangeStart.value > rangeEnd.value) throw cniError(CniErrorCode.InvalidNetworkConfig, `rangeStart ${formatIp(rangeStart)} is after rangeEnd ${formatIp(rangeEnd)}`);
+  if (rangeStart.value > rangeEnd.value)
+    throw cniError(CniErrorCode.InvalidNetworkConfig, `rangeStart ${formatIp(rangeStart)} is after rangeEnd ${formatIp(rangeEnd)}`);
   const gateway = ipKey('gateway', offset(net, small ? 0n : 1n));
 
   const rawRoutes = get('routes');
@@ -61,7 +75,8 @@ export function parseMemoryConf(conf: PluginConf): MemoryConf {
     if (!Array.isArray(rawRoutes)) throw cniError(CniErrorCode.InvalidNetworkConfig, 'routes must be an array');
     routes = rawRoutes.map((r, i) => {
       if (!parseCidr((r as Route)?.dst)) throw cniError(CniErrorCode.InvalidNetworkConfig, `routes[${i}].dst is not a CIDR`);
-      if ((r as Route).gw !== undefined && !parseIp((r as Route).gw!)) throw cniError(CniErrorCode.InvalidNetworkConfig, `routes[${i}].gw is not an IP address`);
+      if ((r as Route).gw !== undefined && !parseIp((r as Route).gw!))
+        throw cniError(CniErrorCode.InvalidNetworkConfig, `routes[${i}].gw is not an IP address`);
       return r as Route;
     });
   }

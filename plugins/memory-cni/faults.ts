@@ -22,8 +22,10 @@ export function parseFaults(raw: unknown): FaultRule[] {
     const f = r as FaultRule;
     if (typeof f.verb !== 'string' || !f.verb) throw cniError(CniErrorCode.InvalidNetworkConfig, `${at}.verb is required`);
     if (f.container !== undefined && typeof f.container !== 'string') throw cniError(CniErrorCode.InvalidNetworkConfig, `${at}.container must be a string`);
-    if (f.fail !== undefined && !(Number.isInteger(f.fail?.code) && typeof f.fail?.msg === 'string')) throw cniError(CniErrorCode.InvalidNetworkConfig, `${at}.fail needs an integer code and a msg`);
-    if (f.delayMs !== undefined && !(Number.isFinite(f.delayMs) && f.delayMs >= 0)) throw cniError(CniErrorCode.InvalidNetworkConfig, `${at}.delayMs must be a non-negative number`);
+    if (f.fail !== undefined && !(Number.isInteger(f.fail?.code) && typeof f.fail?.msg === 'string'))
+      throw cniError(CniErrorCode.InvalidNetworkConfig, `${at}.fail needs an integer code and a msg`);
+    if (f.delayMs !== undefined && !(Number.isFinite(f.delayMs) && f.delayMs >= 0))
+      throw cniError(CniErrorCode.InvalidNetworkConfig, `${at}.delayMs must be a non-negative number`);
     return f;
   });
 }

@@ -28,7 +28,6 @@ const root = resolve(here, isCompiled ? '../../..' : '../..');
 const distMain = isCompiled ? join(here, 'main.js') : join(root, 'dist', 'plugins', 'memory-cni', 'main.js');
 const srcMain = join(root, 'plugins', 'memory-cni', 'main.ts');
 
-
 /** The unbundled wrapper's command line: [node, ...args, script] ('dist' / 'source'; 'auto' without esbuild). */
 export function pluginCommand(opts: InstallOptions = {}): string[] {
   const node = opts.node ?? process.execPath;

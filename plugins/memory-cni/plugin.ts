@@ -8,9 +8,7 @@
 // hold our address 100 (plugin specific: ALLOCATION_MISMATCH); ADD of an interface name another
 // container already has in the same CNI_NETNS 101 (plugin specific: INTERFACE_EXISTS); STATUS
 // with an unwritable state dir 50 (PLUGIN_NOT_AVAILABLE); state I/O failures 5.
-import {
-  cniError, CniErrorCode, dispatch, formatIp, type CmdArgs, type DispatchOutput, type PluginFuncs, type Result,
-} from '../../interfaces/cni/index.js';
+import { cniError, CniErrorCode, dispatch, formatIp, type CmdArgs, type DispatchOutput, type PluginFuncs, type Result } from '../../interfaces/cni/index.js';
 import { parseMemoryConf } from './config.js';
 import { applyFaults, type FaultOptions } from './faults.js';
 import { allocate, claimInterface, findAllocation, probeWritable, release, releaseInterface, removeWhere } from './store.js';

@@ -19,7 +19,12 @@ import type { MemoryConf } from './config.js';
 
 const LAST_RESERVED = 'last_reserved_ip.0';
 
-export interface Allocation { ip: Ip; address: string; containerID: string; ifName: string }
+export interface Allocation {
+  ip: Ip;
+  address: string;
+  containerID: string;
+  ifName: string;
+}
 
 let seq = 0;
 const tmpName = (dir: string) => join(dir, `.tmp-${process.pid}-${Date.now()}-${++seq}`);
@@ -54,7 +59,9 @@ function dropIndex(conf: MemoryConf, containerID: string, ifName: string, addres
   try {
     if (address !== undefined && readFileSync(f, 'utf8').trim() !== address) return; // points elsewhere now
     unlinkSync(f);
-  } catch { /* none */ }
+  } catch {
+    /* none */
+  }
 }
 
 /** Index a state dir written before the index existed (once; safe to race). */
@@ -63,7 +70,11 @@ function ensureIndexed(conf: MemoryConf): void {
   if (!existsSync(join(conf.stateDir, INDEXED))) {
     if (!existsSync(conf.stateDir)) return; // nothing allocated, nothing to index
     for (const a of listAllocations(conf)) writeIndex(conf, a.containerID, a.ifName, a.address);
-    try { writeFileSync(join(conf.stateDir, INDEXED), ''); } catch { return; }
+    try {
+      writeFileSync(join(conf.stateDir, INDEXED), '');
+    } catch {
+      return;
+    }
   }
   indexedDirs.add(conf.stateDir);
 }
@@ -71,7 +82,11 @@ function ensureIndexed(conf: MemoryConf): void {
 /** The IP file's holder, or undefined when the file is gone. */
 function holder(conf: MemoryConf, address: string): { containerID: string; ifName: string } | undefined {
   let text: string;
-  try { text = readFileSync(join(conf.stateDir, address), 'utf8'); } catch { return undefined; }
+  try {
+    text = readFileSync(join(conf.stateDir, address), 'utf8');
+  } catch {
+    return undefined;
+  }
   const [containerID = '', ifName = ''] = text.split('\n').map((s) => s.trim());
   return { containerID, ifName };
 }
@@ -90,7 +105,11 @@ export function listAllocations(conf: MemoryConf): Allocation[] {
     const ip = parseIp(name);
     if (!ip) continue; // the pointer, temp files
     let text: string;
-    try { text = readFileSync(join(conf.stateDir, name), 'utf8'); } catch { continue; } // released meanwhile
+    try {
+      text = readFileSync(join(conf.stateDir, name), 'utf8');
+    } catch {
+      continue;
+    } // released meanwhile
     const [containerID = '', ifName = ''] = text.split('\n').map((s) => s.trim());
     out.push({ ip, address: name, containerID, ifName });
   }
@@ -101,7 +120,11 @@ export function listAllocations(conf: MemoryConf): Allocation[] {
 export function findAllocation(conf: MemoryConf, containerID: string, ifName: string): Allocation | undefined {
   ensureIndexed(conf);
   let address: string;
-  try { address = readFileSync(join(conf.stateDir, indexName(containerID, ifName)), 'utf8').trim(); } catch { return undefined; }
+  try {
+    address = readFileSync(join(conf.stateDir, indexName(containerID, ifName)), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
   const ip = parseIp(address);
   const h = ip ? holder(conf, address) : undefined;
   if (!ip || !h || h.containerID !== containerID || h.ifName !== ifName) return undefined;
@@ -121,7 +144,11 @@ function writeLastReserved(conf: MemoryConf, ip: Ip): void {
   // Only a hint for where the next search starts: losing a race, or a reader catching it half
   // written (it then starts from the range's beginning), is harmless. Rewritten in place: creating
   // a file per ADD (temp + rename) costs far more than the hint is worth on some filesystems.
-  try { writeFileSync(join(conf.stateDir, LAST_RESERVED), formatIp(ip)); } catch { /* a hint */ }
+  try {
+    writeFileSync(join(conf.stateDir, LAST_RESERVED), formatIp(ip));
+  } catch {
+    /* a hint */
+  }
 }
 
 /**
@@ -158,9 +185,17 @@ export function allocate(conf: MemoryConf, containerID: string, ifName: string):
       return { ip, address, containerID, ifName };
     }
   } finally {
-    try { unlinkSync(tmp); } catch { /* gone */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* gone */
+    }
   }
-  throw cniError(CniErrorCode.TryAgainLater, `no free address in ${formatIp(start)}-${formatIp(end)} of network ${conf.network}`, `${count - (conf.gateway.value >= start.value && conf.gateway.value <= end.value ? 1n : 0n)} usable addresses, all allocated`);
+  throw cniError(
+    CniErrorCode.TryAgainLater,
+    `no free address in ${formatIp(start)}-${formatIp(end)} of network ${conf.network}`,
+    `${count - (conf.gateway.value >= start.value && conf.gateway.value <= end.value ? 1n : 0n)} usable addresses, all allocated`,
+  );
 }
 
 /** Frees what (containerID, ifName) holds; returns how many addresses were freed. */
@@ -213,8 +248,7 @@ export function probeWritable(conf: MemoryConf): string | undefined {
 // longer holds an allocation for that name (deleted without CNI_NETNS, or garbage collected) is
 // stale and taken over, so DEL without a namespace and GC need not find claims.
 
-const claimName = (netns: string, ifName: string) =>
-  `.ifname-${createHash('sha256').update(`${netns}\u0000${ifName}`).digest('hex').slice(0, 40)}`;
+const claimName = (netns: string, ifName: string) => `.ifname-${createHash('sha256').update(`${netns}\u0000${ifName}`).digest('hex').slice(0, 40)}`;
 
 /** The container id that holds ifName in netns, or undefined; takes it for containerID when free. */
 export function claimInterface(conf: MemoryConf, netns: string, ifName: string, containerID: string): string | undefined {
@@ -226,13 +260,22 @@ export function claimInterface(conf: MemoryConf, netns: string, ifName: string, 
       writeFileSync(f, containerID, { flag: 'wx' });
       return undefined;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw cniError(CniErrorCode.IoFailure, `cannot record interface ${ifName} of ${netns} in ${conf.stateDir}`, (e as Error).message);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw cniError(CniErrorCode.IoFailure, `cannot record interface ${ifName} of ${netns} in ${conf.stateDir}`, (e as Error).message);
     }
     let owner: string;
-    try { owner = readFileSync(f, 'utf8').trim(); } catch { continue; } // released meanwhile
+    try {
+      owner = readFileSync(f, 'utf8').trim();
+    } catch {
+      continue;
+    } // released meanwhile
     if (owner === containerID) return undefined;
     if (findAllocation(conf, owner, ifName)) return owner;
-    try { unlinkSync(f); } catch { /* someone else took it over */ }
+    try {
+      unlinkSync(f);
+    } catch {
+      /* someone else took it over */
+    }
   }
   throw cniError(CniErrorCode.TryAgainLater, `interface ${ifName} of ${netns} is being claimed concurrently`);
 }
@@ -243,5 +286,7 @@ export function releaseInterface(conf: MemoryConf, netns: string, ifName: string
   const f = join(conf.stateDir, claimName(netns, ifName));
   try {
     if (readFileSync(f, 'utf8').trim() === containerID) unlinkSync(f);
-  } catch { /* no claim */ }
+  } catch {
+    /* no claim */
+  }
 }

@@ -55,7 +55,12 @@ export interface CatalogueEntry {
   tags: string[];
   size: number;
   config: {
-    entrypoint: string[]; cmd: string[]; env: string[]; workingDir: string; user: string; stopSignal: string;
+    entrypoint: string[];
+    cmd: string[];
+    env: string[];
+    workingDir: string;
+    user: string;
+    stopSignal: string;
     labels: Record<string, string>;
   };
   ignoreSigterm: boolean;
@@ -73,17 +78,43 @@ const DEFAULT_USERS = { root: 0, daemon: 1, bin: 2, 'www-data': 33, nobody: 6553
 export const BUILTIN_IMAGES: CatalogueImage[] = [
   { repository: 'docker.io/library/busybox', tags: ['latest', '1.37', '1.37.0'], size: 2_167_176, cmd: ['sh'] },
   { repository: 'docker.io/library/busybox', tags: ['1.36', '1.36.1'], size: 2_160_406, cmd: ['sh'] },
-  { repository: 'registry.k8s.io/pause', tags: ['3.10'], size: 320_368, entrypoint: ['/pause'], executables: { '/pause': 'pause' }, user: '65535:65535', users: { root: 0 } },
-  { repository: 'registry.k8s.io/pause', tags: ['3.9'], size: 321_520, entrypoint: ['/pause'], executables: { '/pause': 'pause' }, user: '65535:65535', users: { root: 0 } },
+  {
+    repository: 'registry.k8s.io/pause',
+    tags: ['3.10'],
+    size: 320_368,
+    entrypoint: ['/pause'],
+    executables: { '/pause': 'pause' },
+    user: '65535:65535',
+    users: { root: 0 },
+  },
+  {
+    repository: 'registry.k8s.io/pause',
+    tags: ['3.9'],
+    size: 321_520,
+    entrypoint: ['/pause'],
+    executables: { '/pause': 'pause' },
+    user: '65535:65535',
+    users: { root: 0 },
+  },
   { repository: 'docker.io/library/alpine', tags: ['latest', '3.20'], size: 3_626_807, cmd: ['/bin/sh'] },
   {
-    repository: 'docker.io/library/nginx', tags: ['latest', '1.27'], size: 72_099_501,
-    cmd: ['nginx', '-g', 'daemon off;'], stopSignal: 'SIGQUIT',
+    repository: 'docker.io/library/nginx',
+    tags: ['latest', '1.27'],
+    size: 72_099_501,
+    cmd: ['nginx', '-g', 'daemon off;'],
+    stopSignal: 'SIGQUIT',
     executables: { ...busyboxExecutables(), '/usr/sbin/nginx': 'nginx' },
     env: [...DEFAULT_ENV, 'NGINX_VERSION=1.27.0'],
     files: { '/usr/share/nginx/html/index.html': '<h1>Welcome to nginx (triad-memory)</h1>\n' },
   },
-  { repository: 'gcr.io/distroless/static', tags: ['nonroot'], size: 1_996_512, user: '65532', executables: {}, users: { root: 0, nonroot: 65532, nobody: 65534 } },
+  {
+    repository: 'gcr.io/distroless/static',
+    tags: ['nonroot'],
+    size: 1_996_512,
+    user: '65532',
+    executables: {},
+    users: { root: 0, nonroot: 65532, nobody: 65534 },
+  },
 ];
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -93,13 +124,21 @@ export function toEntry(img: CatalogueImage): CatalogueEntry {
   const r = parseImageRef(`${img.repository}:${img.tags[0]}`);
   const repository = repoName(r);
   const config = {
-    entrypoint: img.entrypoint ?? [], cmd: img.cmd ?? [], env: img.env ?? DEFAULT_ENV, workingDir: img.workingDir ?? '',
-    user: img.user ?? '', stopSignal: img.stopSignal ?? '', labels: img.labels ?? {},
+    entrypoint: img.entrypoint ?? [],
+    cmd: img.cmd ?? [],
+    env: img.env ?? DEFAULT_ENV,
+    workingDir: img.workingDir ?? '',
+    user: img.user ?? '',
+    stopSignal: img.stopSignal ?? '',
+    labels: img.labels ?? {},
   };
   const basis = JSON.stringify({ repository, tags: img.tags, size: img.size, config, executables: img.executables ?? 'busybox' });
   const id = img.id ?? `sha256:${sha(`config\n${basis}`)}`;
   const digest = img.digest ?? `sha256:${sha(`manifest\n${basis}`)}`;
-  for (const [what, v] of [['id', id], ['digest', digest]]) {
+  for (const [what, v] of [
+    ['id', id],
+    ['digest', digest],
+  ]) {
     if (!/^sha256:[a-f0-9]{64}$/.test(v)) throw new Error(`memory-cri catalogue: ${repository} ${what} must be sha256:<64 hex>`);
   }
   const given = img.files ?? {};
@@ -110,10 +149,17 @@ export function toEntry(img: CatalogueImage): CatalogueEntry {
   const passwd = [...users].map(([n, u]) => `${n}:x:${u.uid}:${u.gid}:${n}:/${n === 'root' ? 'root' : 'home/' + n}:/bin/sh`).join('\n') + '\n';
   const group = [...groups].map(([n, g]) => `${n}:x:${g.gid}:${g.members.join(',')}`).join('\n') + '\n';
   return {
-    id, digest, repository, tags: [...img.tags], size: img.size, config, ignoreSigterm: !!img.ignoreSigterm,
+    id,
+    digest,
+    repository,
+    tags: [...img.tags],
+    size: img.size,
+    config,
+    ignoreSigterm: !!img.ignoreSigterm,
     executables: img.executables ?? busyboxExecutables(),
     files: { '/etc/passwd': passwd, '/etc/group': group, ...given },
-    users, groups,
+    users,
+    groups,
   };
 }
 
@@ -144,7 +190,11 @@ function groupsOf(img: CatalogueImage, users: Map<string, { uid: number; gid: nu
   return groups;
 }
 
-const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 
 /** name:password:uid:gid:gecos:home:shell */
 function parsePasswd(text: string, repository: string): Map<string, { uid: number; gid: number }> {
@@ -167,7 +217,13 @@ function parseGroup(text: string, repository: string): Map<string, { gid: number
     if (f.length < 3 || !f[0] || !/^\d+$/.test(f[2])) {
       throw new Error(`memory-cri catalogue: ${repository}: files./etc/group line ${i + 1}: expected name:x:gid:members, got ${JSON.stringify(l)}`);
     }
-    groups.set(f[0], { gid: Number(f[2]), members: (f[3] ?? '').split(',').map((m) => m.trim()).filter(Boolean) });
+    groups.set(f[0], {
+      gid: Number(f[2]),
+      members: (f[3] ?? '')
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean),
+    });
   });
   return groups;
 }

@@ -4,25 +4,27 @@
 // be started). StopContainer sends the stop signal, waits out the grace period and kills (137);
 // Stop/Remove of unknown ids succeed; RemoveContainer force-kills a running container.
 import {
-  ContainerEventType, ContainerState, NamespaceMode, PodSandboxState, RuntimeServiceDefinition, Signal,
-  type Container, type ContainerConfig, type ContainerFilter, type ContainerStatus,
+  ContainerEventType,
+  ContainerState,
+  NamespaceMode,
+  PodSandboxState,
+  RuntimeServiceDefinition,
+  Signal,
+  type Container,
+  type ContainerConfig,
+  type ContainerFilter,
+  type ContainerStatus,
 } from '../../interfaces/gen/cri/api.js';
-import {
-  alreadyExists, failedPrecondition, invalidArgument, notFound, unavailable, unimplemented, unknownError,
-} from '../../interfaces/grpc/errors.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound, unavailable, unimplemented, unknownError } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import { imageForContainer } from './images.js';
 import { CriLogWriter } from './logs.js';
 import type { MemoryRuntime } from './runtime.js';
-import {
-  parseSignal, resolveArgv, SimProcess, spawn, type ExitResult, type Host,
-} from './sim/index.js';
+import { parseSignal, resolveArgv, SimProcess, spawn, type ExitResult, type Host } from './sim/index.js';
 import { pidNamespace } from './pidns.js';
 import { procFile } from './sim/procs.js';
-import {
-  checkRunAsGroup, containerArgv, containerEnv, containerFs, containerSeccomp, containerUser, effectiveCapabilities, sandboxHostname,
-} from './spec.js';
+import { checkRunAsGroup, containerArgv, containerEnv, containerFs, containerSeccomp, containerUser, effectiveCapabilities, sandboxHostname } from './spec.js';
 import { jsonInfo, matchLabels, newId, nowNs, serialized, Store, type ContainerRec, type SandboxRec } from './store.js';
 import { ContainerStdio } from './stdio.js';
 
@@ -71,8 +73,16 @@ export function containerStatus(rt: MemoryRuntime, c: ContainerRec): DeepPartial
 
 export function containerSummary(c: ContainerRec): DeepPartial<Container> {
   return {
-    id: c.id, podSandboxId: c.sandboxId, metadata: c.metadata, image: c.config.image, imageRef: c.image.entry.id,
-    state: c.state, createdAt: c.createdAt, labels: c.config.labels, annotations: c.config.annotations, imageId: c.image.entry.id,
+    id: c.id,
+    podSandboxId: c.sandboxId,
+    metadata: c.metadata,
+    image: c.config.image,
+    imageRef: c.image.entry.id,
+    state: c.state,
+    createdAt: c.createdAt,
+    labels: c.config.labels,
+    annotations: c.config.annotations,
+    imageId: c.image.entry.id,
   };
 }
 
@@ -100,10 +110,19 @@ function verboseInfo(rt: MemoryRuntime, c: ContainerRec): Record<string, string>
       runtimeType: 'io.containerd.triad-memory.v1',
       simulated: true,
       runtimeSpec: {
-        process: { args: c.argv, env: [...c.env].map(([k, v]) => `${k}=${v}`), cwd: c.cwd, user: { uid: c.user.uid, gid: c.user.gid, additionalGids: c.user.groups } },
+        process: {
+          args: c.argv,
+          env: [...c.env].map(([k, v]) => `${k}=${v}`),
+          cwd: c.cwd,
+          user: { uid: c.user.uid, gid: c.user.gid, additionalGids: c.user.groups },
+        },
         hostname: c.host.hostname,
         root: { readonly: c.fs.readonlyRootfs },
-        mounts: c.fs.mounts.map((m) => ({ destination: m.containerPath, source: m.hostPath, options: [m.readonly ? 'ro' : 'rw', 'rbind', ...(m.options ?? [])] })),
+        mounts: c.fs.mounts.map((m) => ({
+          destination: m.containerPath,
+          source: m.hostPath,
+          options: [m.readonly ? 'ro' : 'rw', 'rbind', ...(m.options ?? [])],
+        })),
         linux: { resources: c.resources ?? {} },
       },
       portForwards: sb ? sb.ports.forwards() : {},
@@ -183,8 +202,10 @@ async function start(rt: MemoryRuntime, c: ContainerRec): Promise<void> {
   c.startedAt = nowNs();
   c.stdio = new ContainerStdio(c.config, log, proc);
   rt.emit(c.id, c.sandboxId, ContainerEventType.CONTAINER_STARTED_EVENT);
-  c.exited = spawn({ resolved: r, env: c.env, cwd: c.cwd, host: c.host, io: c.stdio.io(), proc })
-    .then((res) => { finish(rt, c, res); return res; });
+  c.exited = spawn({ resolved: r, env: c.env, cwd: c.cwd, host: c.host, io: c.stdio.io(), proc }).then((res) => {
+    finish(rt, c, res);
+    return res;
+  });
   // Fate rules: make this container exit (or be OOM-killed) some time after it started.
   const fate = rt.faults.take('StartContainer', rt.containerTargets(c), (x) => x.exitCode !== undefined || !!x.oom);
   if (fate) {
@@ -208,10 +229,12 @@ export async function stopContainer(rt: MemoryRuntime, c: ContainerRec, timeoutS
     const proc = c.proc;
     if (timeoutS > 0) {
       const name = Signal[stopSignalOf(c)]?.replace(/^SIGNAL_/, '') ?? 'SIGTERM';
-      const sig = name === 'SIGKILL' ? 'KILL' : parseSignal(name) ?? 'TERM';
+      const sig = name === 'SIGKILL' ? 'KILL' : (parseSignal(name) ?? 'TERM');
       proc.kill(sig);
       let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((r) => { timer = setTimeout(r, timerMs(timeoutS)); });
+      const grace = new Promise<void>((r) => {
+        timer = setTimeout(r, timerMs(timeoutS));
+      });
       await Promise.race([c.exited, grace]);
       clearTimeout(timer);
     }
@@ -257,17 +280,45 @@ export function createContainerIn(rt: MemoryRuntime, sb: SandboxRec, config: Con
   const fs = containerFs(config, entry, sb, hostname, cwd, u);
   const id = newId();
   const host: Host = {
-    fs, hostname, ips: sb.ips, user: u, ports: sb.ports, allocate: (bytes) => rt.allocate(c, bytes),
-    caps: effectiveCapabilities(config, u.uid), seccomp, noNewPrivs: !!config.linux?.securityContext?.noNewPrivs && !config.linux.securityContext.privileged, hostIpc: sb.config.linux?.securityContext?.namespaceOptions?.ipc === NamespaceMode.NODE, hostNetwork: sb.hostNetwork,
+    fs,
+    hostname,
+    ips: sb.ips,
+    user: u,
+    ports: sb.ports,
+    allocate: (bytes) => rt.allocate(c, bytes),
+    caps: effectiveCapabilities(config, u.uid),
+    seccomp,
+    noNewPrivs: !!config.linux?.securityContext?.noNewPrivs && !config.linux.securityContext.privileged,
+    hostIpc: sb.config.linux?.securityContext?.namespaceOptions?.ipc === NamespaceMode.NODE,
+    hostNetwork: sb.hostNetwork,
   };
   host.pidns = pidNamespace(rt, { id, sandboxId: sb.id, config });
   fs.virtual = (path) => procFile({ host }, path);
   const c: ContainerRec = {
-    id, sandboxId: sb.id, config, metadata: config.metadata, state: ContainerState.CONTAINER_CREATED,
+    id,
+    sandboxId: sb.id,
+    config,
+    metadata: config.metadata,
+    state: ContainerState.CONTAINER_CREATED,
     image: { entry, name: local.repoTags[0] ?? config.image.image, ref: local.repoDigests[0] ?? entry.id },
-    createdAt: nowNs(), startedAt: 0n, finishedAt: 0n, exitCode: 0, reason: '', message: '',
+    createdAt: nowNs(),
+    startedAt: 0n,
+    finishedAt: 0n,
+    exitCode: 0,
+    reason: '',
+    message: '',
     logPath: logPathOf(sb.config.logDirectory, config.logPath),
-    argv, env, cwd, user: u, fs, host, resources: config.linux?.resources, pid: 0, nameKey, allocated: 0, lock: Promise.resolve(),
+    argv,
+    env,
+    cwd,
+    user: u,
+    fs,
+    host,
+    resources: config.linux?.resources,
+    pid: 0,
+    nameKey,
+    allocated: 0,
+    lock: Promise.resolve(),
   };
   rt.store.names.set(nameKey, id);
   rt.store.containers.set(id, c);
@@ -289,7 +340,8 @@ export function containerService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeS
       if (!sbId) throw invalidArgument('pod_sandbox_id is required');
       const sb = rt.store.sandbox(sbId);
       if (!sb) throw notFound(`failed to find sandbox id "${sbId}": not found`);
-      if (sb.state !== PodSandboxState.SANDBOX_READY) throw failedPrecondition(`failed to create containerd container: sandbox "${sb.id}" is not ready (SANDBOX_NOTREADY)`);
+      if (sb.state !== PodSandboxState.SANDBOX_READY)
+        throw failedPrecondition(`failed to create containerd container: sandbox "${sb.id}" is not ready (SANDBOX_NOTREADY)`);
       return { containerId: createContainerIn(rt, sb, config).id };
     },
 

@@ -15,13 +15,19 @@ type Event = DeepPartial<ContainerEventResponse>;
 /** Events kept for a subscriber that does not read; older ones are dropped past this. */
 const MAX_QUEUE = 10_000;
 
-interface Sub { queue: Event[]; wake?: () => void; closed: boolean }
+interface Sub {
+  queue: Event[];
+  wake?: () => void;
+  closed: boolean;
+}
 
 export class EventBus {
   private readonly subs = new Set<Sub>();
   private closed = false;
 
-  get subscribers(): number { return this.subs.size; }
+  get subscribers(): number {
+    return this.subs.size;
+  }
 
   publish(ev: Event): void {
     for (const s of this.subs) {
@@ -35,7 +41,10 @@ export class EventBus {
   async *subscribe(signal: AbortSignal): AsyncGenerator<Event> {
     const sub: Sub = { queue: [], closed: this.closed };
     this.subs.add(sub);
-    const onAbort = () => { sub.closed = true; sub.wake?.(); };
+    const onAbort = () => {
+      sub.closed = true;
+      sub.wake?.();
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       for (;;) {
@@ -44,7 +53,9 @@ export class EventBus {
           yield sub.queue.shift()!;
         }
         if (sub.closed || signal.aborted) return;
-        await new Promise<void>((r) => { sub.wake = r; });
+        await new Promise<void>((r) => {
+          sub.wake = r;
+        });
         sub.wake = undefined;
       }
     } finally {
@@ -56,7 +67,10 @@ export class EventBus {
   /** End every stream (runtime shutdown). */
   close(): void {
     this.closed = true;
-    for (const s of this.subs) { s.closed = true; s.wake?.(); }
+    for (const s of this.subs) {
+      s.closed = true;
+      s.wake?.();
+    }
   }
 }
 

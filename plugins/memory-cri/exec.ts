@@ -43,14 +43,22 @@ export function execService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeServic
       }
       const r = resolveArgv(req.cmd, c.host, c.env, c.cwd);
       if (!r.ok) {
-        throw unknownError(`failed to exec in container: failed to start exec "${req.cmd[0]}": OCI runtime exec failed: exec failed: unable to start container process: ${r.message}: unknown`);
+        throw unknownError(
+          `failed to exec in container: failed to start exec "${req.cmd[0]}": OCI runtime exec failed: exec failed: unable to start container process: ${r.message}: unknown`,
+        );
       }
       const out = new BufferSink(MAX_OUTPUT);
       const err = new BufferSink(MAX_OUTPUT);
       const proc = c.proc.spawnChild();
       const timeoutS = Number(req.timeout);
       let timedOut = false;
-      const timer = timeoutS > 0 ? setTimeout(() => { timedOut = true; proc.kill('KILL'); }, timerMs(timeoutS)) : undefined;
+      const timer =
+        timeoutS > 0
+          ? setTimeout(() => {
+              timedOut = true;
+              proc.kill('KILL');
+            }, timerMs(timeoutS))
+          : undefined;
       const onAbort = () => proc.kill('KILL');
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       try {
@@ -84,7 +92,8 @@ export function execService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeServic
 
     async portForward(req, ctx) {
       await rt.fault('PortForward', ctx, req.podSandboxId);
-      if (!rt.streaming) throw unimplemented(`PortForward: ${NO_STREAMING}; PodSandboxStatus (verbose) reports portForwards, where each listening port really is`);
+      if (!rt.streaming)
+        throw unimplemented(`PortForward: ${NO_STREAMING}; PodSandboxStatus (verbose) reports portForwards, where each listening port really is`);
       if (!req.podSandboxId) throw invalidArgument('missing required pod_sandbox_id');
       const sb = rt.store.sandboxes.get(req.podSandboxId);
       if (!sb) throw notFound(`an error occurred when try to find sandbox "${req.podSandboxId}": not found`);

@@ -8,7 +8,10 @@ import { parseImageRef, RefError, repoName } from './image-ref.js';
 import { busyboxExecutables, simulatedPrograms } from './sim/index.js';
 
 export class ImageFileError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(`${file}: ${message}`);
     this.name = 'ImageFileError';
   }
@@ -18,8 +21,24 @@ export class ImageFileError extends Error {
 export const DEFAULT_IMAGE_SIZE = 1_048_576;
 
 const KEYS = [
-  'repository', 'tags', 'digest', 'id', 'size', 'entrypoint', 'cmd', 'env', 'workingDir', 'user', 'stopSignal',
-  'ignoreSigterm', 'labels', 'busybox', 'executables', 'files', 'users', 'groups',
+  'repository',
+  'tags',
+  'digest',
+  'id',
+  'size',
+  'entrypoint',
+  'cmd',
+  'env',
+  'workingDir',
+  'user',
+  'stopSignal',
+  'ignoreSigterm',
+  'labels',
+  'busybox',
+  'executables',
+  'files',
+  'users',
+  'groups',
 ] as const;
 const SHA256 = /^sha256:[a-f0-9]{64}$/;
 const NAME = /^[a-z_][a-z0-9_.-]*\$?$/i;
@@ -55,7 +74,8 @@ export function parseImageList(raw: unknown, source: string): CatalogueImage[] {
   images.forEach((img, i) => {
     const id = toEntry(img).id;
     const first = ids.get(id);
-    if (first !== undefined) throw new ImageFileError(source, `images[${i}] (${img.repository}): id: ${id} is already the id of images[${first}] (${images[first].repository})`);
+    if (first !== undefined)
+      throw new ImageFileError(source, `images[${i}] (${img.repository}): id: ${id} is already the id of images[${first}] (${images[first].repository})`);
     ids.set(id, i);
   });
   return images;
@@ -63,7 +83,9 @@ export function parseImageList(raw: unknown, source: string): CatalogueImage[] {
 
 function parseImage(v: unknown, i: number, source: string): CatalogueImage {
   const repo = isObj(v) && typeof v.repository === 'string' ? ` (${v.repository})` : '';
-  const fail = (field: string, msg: string): never => { throw new ImageFileError(source, `images[${i}]${repo}${field ? `: ${field}` : ''}: ${msg}`); };
+  const fail = (field: string, msg: string): never => {
+    throw new ImageFileError(source, `images[${i}]${repo}${field ? `: ${field}` : ''}: ${msg}`);
+  };
   if (!isObj(v)) return fail('', 'must be a mapping with repository and tags');
   for (const k of Object.keys(v)) if (!(KEYS as readonly string[]).includes(k)) fail(k, `unknown field (known: ${KEYS.join(', ')})`);
 
@@ -111,7 +133,8 @@ function parseImage(v: unknown, i: number, source: string): CatalogueImage {
   const user = str('user');
   if (user !== undefined && !/^[^:\s]*(:[^:\s]+)?$/.test(user)) fail('user', `must be USER or USER:GROUP, by name or number (got ${JSON.stringify(user)})`);
   const stopSignal = str('stopSignal');
-  if (stopSignal !== undefined && !/^(SIG)?[A-Z0-9+]+$/.test(stopSignal)) fail('stopSignal', `must be a signal name such as SIGQUIT (got ${JSON.stringify(stopSignal)})`);
+  if (stopSignal !== undefined && !/^(SIG)?[A-Z0-9+]+$/.test(stopSignal))
+    fail('stopSignal', `must be a signal name such as SIGQUIT (got ${JSON.stringify(stopSignal)})`);
   const workingDir = str('workingDir');
   if (workingDir !== undefined && workingDir !== '' && !workingDir.startsWith('/')) fail('workingDir', 'must be an absolute path');
   for (const k of ['ignoreSigterm', 'busybox']) if (v[k] !== undefined && typeof v[k] !== 'boolean') fail(k, 'must be true or false');
@@ -132,15 +155,23 @@ function parseImage(v: unknown, i: number, source: string): CatalogueImage {
   if (groups && files?.['/etc/group'] !== undefined) fail('groups', 'give groups or files./etc/group, not both');
 
   const img: CatalogueImage = {
-    repository, tags, size: size as number,
-    ...(digest !== undefined ? { digest } : {}), ...(id !== undefined ? { id } : {}),
+    repository,
+    tags,
+    size: size as number,
+    ...(digest !== undefined ? { digest } : {}),
+    ...(id !== undefined ? { id } : {}),
     ...(v.entrypoint !== undefined ? { entrypoint: strList('entrypoint') } : {}),
     ...(v.cmd !== undefined ? { cmd: strList('cmd') } : {}),
-    ...(env ? { env } : {}), ...(workingDir !== undefined ? { workingDir } : {}), ...(user !== undefined ? { user } : {}),
-    ...(stopSignal !== undefined ? { stopSignal } : {}), ...(v.ignoreSigterm ? { ignoreSigterm: true } : {}),
+    ...(env ? { env } : {}),
+    ...(workingDir !== undefined ? { workingDir } : {}),
+    ...(user !== undefined ? { user } : {}),
+    ...(stopSignal !== undefined ? { stopSignal } : {}),
+    ...(v.ignoreSigterm ? { ignoreSigterm: true } : {}),
     ...(v.labels !== undefined ? { labels: strMap('labels') } : {}),
     executables: { ...(v.busybox === false ? {} : busyboxExecutables()), ...executables },
-    ...(files ? { files } : {}), ...(users ? { users } : {}), ...(groups ? { groups } : {}),
+    ...(files ? { files } : {}),
+    ...(users ? { users } : {}),
+    ...(groups ? { groups } : {}),
   };
   // what only the whole entry can tell (group memberships, /etc/passwd lines): the catalogue's own checks
   try {
@@ -162,15 +193,23 @@ function parseUsers(raw: unknown, fail: Fail): CatalogueImage['users'] {
   for (const [name, u] of Object.entries(raw)) {
     const p = `users.${name}`;
     if (!NAME.test(name)) fail(p, 'not a valid user name');
-    if (isId(u)) { out[name] = u; continue; }
+    if (isId(u)) {
+      out[name] = u;
+      continue;
+    }
     if (!isObj(u)) fail(p, 'must be a uid or {uid, gid, groups}');
     const o = u as Obj;
     for (const k of Object.keys(o)) if (!['uid', 'gid', 'groups'].includes(k)) fail(`${p}.${k}`, 'unknown field (known: uid, gid, groups)');
     if (!isId(o.uid)) fail(`${p}.uid`, 'required: a number 0–4294967294');
     if (o.gid !== undefined && !isId(o.gid)) fail(`${p}.gid`, 'must be a number 0–4294967294');
     const groups = o.groups ?? [];
-    if (!Array.isArray(groups) || groups.some((g) => !isId(g) && (typeof g !== 'string' || !NAME.test(g)))) fail(`${p}.groups`, 'must be a list of gids or group names');
-    out[name] = { uid: o.uid as number, ...(o.gid !== undefined ? { gid: o.gid as number } : {}), ...(o.groups !== undefined ? { groups: groups as Array<number | string> } : {}) };
+    if (!Array.isArray(groups) || groups.some((g) => !isId(g) && (typeof g !== 'string' || !NAME.test(g))))
+      fail(`${p}.groups`, 'must be a list of gids or group names');
+    out[name] = {
+      uid: o.uid as number,
+      ...(o.gid !== undefined ? { gid: o.gid as number } : {}),
+      ...(o.groups !== undefined ? { groups: groups as Array<number | string> } : {}),
+    };
   }
   return out;
 }
@@ -182,7 +221,10 @@ function parseGroups(raw: unknown, fail: Fail): CatalogueImage['groups'] {
   for (const [name, g] of Object.entries(raw)) {
     const p = `groups.${name}`;
     if (!NAME.test(name)) fail(p, 'not a valid group name');
-    if (isId(g)) { out[name] = g; continue; }
+    if (isId(g)) {
+      out[name] = g;
+      continue;
+    }
     if (!isObj(g)) fail(p, 'must be a gid or {gid, members}');
     const o = g as Obj;
     for (const k of Object.keys(o)) if (!['gid', 'members'].includes(k)) fail(`${p}.${k}`, 'unknown field (known: gid, members)');

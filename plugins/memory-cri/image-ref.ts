@@ -13,7 +13,10 @@ export interface ImageRef {
 }
 
 export class RefError extends Error {
-  constructor(readonly ref: string, reason: string) {
+  constructor(
+    readonly ref: string,
+    reason: string,
+  ) {
     super(`invalid reference format: ${JSON.stringify(ref)}: ${reason}`);
     this.name = 'RefError';
   }

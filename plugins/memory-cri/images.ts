@@ -2,9 +2,7 @@
 // normalized as containerd does (image-ref.ts); an image is found by a repo tag, a repo digest
 // or its id (full, or a unique hex prefix). ImageStatus of an absent image answers an empty
 // image (not an error), RemoveImage is idempotent, ImageFsInfo counts the pulled bytes.
-import {
-  ImageServiceDefinition, type Image, type ImageFsInfoResponse, type ImageSpec,
-} from '../../interfaces/gen/cri/api.js';
+import { ImageServiceDefinition, type Image, type ImageFsInfoResponse, type ImageSpec } from '../../interfaces/gen/cri/api.js';
 import { cancelled, invalidArgument, notFound } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
@@ -64,7 +62,9 @@ export class ImageStore {
     return undefined;
   }
 
-  remove(img: LocalImage): void { this.byId.delete(img.entry.id); }
+  remove(img: LocalImage): void {
+    this.byId.delete(img.entry.id);
+  }
 
   usedBytes(): number {
     let n = 0;
@@ -99,8 +99,17 @@ function verboseInfo(img: LocalImage): Record<string, string> {
   return {
     info: jsonInfo({
       imageSpec: {
-        architecture: process.arch === 'arm64' ? 'arm64' : 'amd64', os: 'linux',
-        config: { User: c.user, Env: c.env, Entrypoint: c.entrypoint, Cmd: c.cmd, WorkingDir: c.workingDir, StopSignal: c.stopSignal || undefined, Labels: c.labels },
+        architecture: process.arch === 'arm64' ? 'arm64' : 'amd64',
+        os: 'linux',
+        config: {
+          User: c.user,
+          Env: c.env,
+          Entrypoint: c.entrypoint,
+          Cmd: c.cmd,
+          WorkingDir: c.workingDir,
+          StopSignal: c.stopSignal || undefined,
+          Labels: c.labels,
+        },
       },
       simulated: true,
     }),
@@ -163,12 +172,14 @@ export function imageService(rt: MemoryRuntime): ServiceImpl<typeof ImageService
       await rt.fault('ImageFsInfo', ctx);
       const ts = nowNs();
       return {
-        imageFilesystems: [{
-          timestamp: ts,
-          fsId: { mountpoint: rt.imageFsMountpoint },
-          usedBytes: { value: BigInt(rt.images.usedBytes()) },
-          inodesUsed: { value: BigInt(rt.images.byId.size * 64) },
-        }],
+        imageFilesystems: [
+          {
+            timestamp: ts,
+            fsId: { mountpoint: rt.imageFsMountpoint },
+            usedBytes: { value: BigInt(rt.images.usedBytes()) },
+            inodesUsed: { value: BigInt(rt.images.byId.size * 64) },
+          },
+        ],
         containerFilesystems: [],
       };
     },
@@ -176,7 +187,11 @@ export function imageService(rt: MemoryRuntime): ServiceImpl<typeof ImageService
 }
 
 function normalizedOrSelf(ref: string): string | undefined {
-  try { return refString(parseImageRef(ref)); } catch { return undefined; }
+  try {
+    return refString(parseImageRef(ref));
+  } catch {
+    return undefined;
+  }
 }
 
 /** For the container service: the local image a ContainerConfig names, or NOT_FOUND as containerd says it. */

@@ -18,9 +18,7 @@ export { MemoryRuntime, type MemoryRuntimeOptions } from './runtime.js';
 export { BUILTIN_IMAGES, Catalogue, type CatalogueImage, type CatalogueEntry } from './catalogue.js';
 export { loadImageFile, parseImageList, ImageFileError, DEFAULT_IMAGE_SIZE } from './image-file.js';
 export { parseImageRef, normalizeRef, refString, familiarString, RefError, type ImageRef } from './image-ref.js';
-export {
-  cniNetwork, podNetworkFrom, type CniNetworkOptions, type NetworkRequest, type NetworkSpec, type PodNetwork, type PortMappingReq,
-} from './network.js';
+export { cniNetwork, podNetworkFrom, type CniNetworkOptions, type NetworkRequest, type NetworkSpec, type PodNetwork, type PortMappingReq } from './network.js';
 export { CriLogWriter, parseCriLogLine, rfc3339Nano, type CriLogLine } from './logs.js';
 export { RUNTIME_NAME, RUNTIME_API_VERSION } from './status.js';
 export { METRIC_DESCRIPTORS } from './stats.js';
@@ -54,15 +52,16 @@ export async function serveMemoryCri(opts: ServeMemoryCriOptions = {}): Promise<
     return {
       endpoint: server.endpoint.display,
       runtime,
-      close: () => (closing ??= (async () => {
-        // The runtime first: killing processes and ending event streams lets in-flight calls finish.
-        try {
-          await runtime.close();
-        } finally {
-          await server.close(2000);
-          if (tmp) rmSync(tmp, { recursive: true, force: true });
-        }
-      })()),
+      close: () =>
+        (closing ??= (async () => {
+          // The runtime first: killing processes and ending event streams lets in-flight calls finish.
+          try {
+            await runtime.close();
+          } finally {
+            await server.close(2000);
+            if (tmp) rmSync(tmp, { recursive: true, force: true });
+          }
+        })()),
     };
   } catch (err) {
     await runtime.close().catch(() => undefined);

@@ -18,7 +18,12 @@ export function rfc3339Nano(ns: bigint): string {
   return `${d.toISOString().slice(0, 19)}${frac ? `.${frac}` : ''}Z`;
 }
 
-export interface CriLogLine { time: string; stream: LogStream; tag: 'F' | 'P'; text: string }
+export interface CriLogLine {
+  time: string;
+  stream: LogStream;
+  tag: 'F' | 'P';
+  text: string;
+}
 
 /** Parse one line of a CRI log file (for tests and tools). */
 export function parseCriLogLine(line: string): CriLogLine | undefined {
@@ -31,7 +36,10 @@ export class CriLogWriter {
   private readonly pending: Record<LogStream, Buffer> = { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
 
   /** Opens (creating directories and the file, appending) at once: failures surface at StartContainer. */
-  constructor(readonly path: string, private readonly maxLineBytes = 16 * 1024) {
+  constructor(
+    readonly path: string,
+    private readonly maxLineBytes = 16 * 1024,
+  ) {
     this.open();
   }
 
@@ -68,7 +76,9 @@ export class CriLogWriter {
     const head = Buffer.from(`${rfc3339Nano(nowNs())} ${stream} ${tag} `);
     try {
       writeSync(this.fd, Buffer.concat([head, text, Buffer.from('\n')]));
-    } catch { /* a vanished log directory loses the line, as on a real node */ }
+    } catch {
+      /* a vanished log directory loses the line, as on a real node */
+    }
   }
 
   /** Log rotation: close and reopen the path. */
@@ -85,7 +95,11 @@ export class CriLogWriter {
       this.pending[s] = Buffer.alloc(0);
     }
     if (this.fd !== undefined) {
-      try { closeSync(this.fd); } catch { /* already gone */ }
+      try {
+        closeSync(this.fd);
+      } catch {
+        /* already gone */
+      }
     }
     this.fd = undefined;
   }

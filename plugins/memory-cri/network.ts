@@ -13,10 +13,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import {
-  CniConfig, loadConfFile, loadFirstConfList, parseConfList, type InProcessPlugin, type NetworkConfigList, type RuntimeConf,
+  CniConfig,
+  loadConfFile,
+  loadFirstConfList,
+  parseConfList,
+  type InProcessPlugin,
+  type NetworkConfigList,
+  type RuntimeConf,
 } from '../../interfaces/cni/index.js';
 
-export interface PortMappingReq { protocol: 'tcp' | 'udp' | 'sctp'; containerPort: number; hostPort: number; hostIP: string }
+export interface PortMappingReq {
+  protocol: 'tcp' | 'udp' | 'sctp';
+  containerPort: number;
+  hostPort: number;
+  hostIP: string;
+}
 
 export interface NetworkRequest {
   sandboxId: string;
@@ -76,7 +87,11 @@ export function cniNetwork(opts: CniNetworkOptions): PodNetwork & { load(): Netw
       const where = opts.config ?? opts.confDir;
       if (!where) throw new Error('no confList, config or confDir given');
       let isDir = false;
-      try { isDir = statSync(where).isDirectory(); } catch { isDir = opts.config === undefined; }
+      try {
+        isDir = statSync(where).isDirectory();
+      } catch {
+        isDir = opts.config === undefined;
+      }
       return isDir ? loadFirstConfList(where) : loadConfFile(where);
     } catch (e) {
       throw new Error(`cni config load failed: ${(e as Error).message}: cni plugin not initialized`);
@@ -177,7 +192,10 @@ process.stdin.resume();
 `;
 
 const pipeBoth = (a: Socket, b: Socket): void => {
-  const kill = () => { a.destroy(); b.destroy(); };
+  const kill = () => {
+    a.destroy();
+    b.destroy();
+  };
   a.on('error', kill);
   b.on('error', kill);
   a.pipe(b);
@@ -196,10 +214,19 @@ export async function exposeInNetns(netnsPath: string, port: number, target: str
   const dir = mkdtempSync(join(tmpdir(), 'triad-mcri-'));
   const sock = join(dir, `${port}.sock`);
   const relay = createServer((s) => pipeBoth(s, connect(tport, host)));
-  await new Promise<void>((resolve, reject) => { relay.once('error', reject); relay.listen(sock, () => { relay.off('error', reject); resolve(); }); });
+  await new Promise<void>((resolve, reject) => {
+    relay.once('error', reject);
+    relay.listen(sock, () => {
+      relay.off('error', reject);
+      resolve();
+    });
+  });
   const child = spawn('nsenter', [`--net=${netnsPath}`, process.execPath, '-e', NETNS_PROXY, String(port), sock], { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin.on('error', () => undefined);
-  const exited = new Promise<void>((resolve) => { child.once('exit', () => resolve()); child.once('error', () => resolve()); });
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
+  });
   const undo = async () => {
     child.stdin.end();
     child.kill('SIGTERM');
@@ -208,13 +235,27 @@ export async function exposeInNetns(netnsPath: string, port: number, target: str
     rmSync(dir, { recursive: true, force: true });
   };
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
   const ready = await new Promise<string | undefined>((resolve) => {
     let out = '';
     const timer = setTimeout(() => resolve(`not listening within ${timeoutMs} ms`), timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; if (out.includes('ready\n')) { clearTimeout(timer); resolve(undefined); } });
-    child.once('error', (e) => { clearTimeout(timer); resolve(e.message); });
-    child.once('exit', (code) => { clearTimeout(timer); resolve(`exited with ${code}`); });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('ready\n')) {
+        clearTimeout(timer);
+        resolve(undefined);
+      }
+    });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      resolve(e.message);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(`exited with ${code}`);
+    });
   });
   if (ready) {
     await undo();

@@ -9,7 +9,8 @@ import type { ContainerRec } from './store.js';
 
 export function pidNamespace(rt: MemoryRuntime, c: Pick<ContainerRec, 'id' | 'sandboxId' | 'config'>): NonNullable<Host['pidns']> {
   return () => {
-    const running = (pred: (x: ContainerRec) => boolean) => [...rt.store.containers.values()].filter((x) => pred(x) && x.proc && !x.proc.done).map((x) => x.proc!);
+    const running = (pred: (x: ContainerRec) => boolean) =>
+      [...rt.store.containers.values()].filter((x) => pred(x) && x.proc && !x.proc.done).map((x) => x.proc!);
     const mode = modeOf(c.config);
     if (mode === NamespaceMode.NODE) return { roots: running(() => true), init: undefined };
     if (mode === NamespaceMode.TARGET) {

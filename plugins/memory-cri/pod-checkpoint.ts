@@ -14,9 +14,7 @@
 // keeps what was written before the checkpoint. A failed restore removes what it created.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import {
-  ContainerConfig, ContainerState, PodSandboxConfig, PodSandboxState, RuntimeServiceDefinition,
-} from '../../interfaces/gen/cri/api.js';
+import { ContainerConfig, ContainerState, PodSandboxConfig, PodSandboxState, RuntimeServiceDefinition } from '../../interfaces/gen/cri/api.js';
 import { failedPrecondition, internal, invalidArgument, notFound, StatusError, unavailable } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import { containerOr404, createContainerIn } from './container.js';
@@ -57,7 +55,9 @@ export interface PodCheckpoint {
 
 function readLog(path: string): string {
   if (!path) return '';
-  try { return readFileSync(path).toString('base64'); } catch (e) {
+  try {
+    return readFileSync(path).toString('base64');
+  } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw e;
   }
@@ -107,8 +107,12 @@ function capture(rt: MemoryRuntime, sandbox: { id: string; runtimeHandler: strin
     createdAt: nowNs().toString(),
     sandbox: { id: sandbox.id, runtimeHandler: sandbox.runtimeHandler, config: PodSandboxConfig.toJSON(sandbox.config) },
     containers: containers.map((c) => ({
-      id: c.id, name: c.metadata.name, config: ContainerConfig.toJSON(c.config), imageId: c.image.entry.id,
-      rootfs: c.fs.snapshot(), log: readLog(c.logPath),
+      id: c.id,
+      name: c.metadata.name,
+      config: ContainerConfig.toJSON(c.config),
+      imageId: c.image.entry.id,
+      rootfs: c.fs.snapshot(),
+      log: readLog(c.logPath),
     })),
   };
 }
@@ -120,10 +124,14 @@ function checkProcess(rt: MemoryRuntime, i: number, cfg: ContainerConfig, saved:
   const was = ContainerConfig.fromJSON(saved.config);
   const where = `container_configs[${i}] (${JSON.stringify(saved.name)})`;
   const img = imageForContainer(rt, cfg.image?.image ?? '');
-  if (img.entry.id !== saved.imageId) throw invalidArgument(`${where}: image ${cfg.image?.image} is ${img.entry.id}, the checkpoint's container runs ${saved.imageId}`);
+  if (img.entry.id !== saved.imageId)
+    throw invalidArgument(`${where}: image ${cfg.image?.image} is ${img.entry.id}, the checkpoint's container runs ${saved.imageId}`);
   const envs = (c: ContainerConfig) => c.envs.map((e) => [e.key, Buffer.from(e.value).toString('base64')]);
   for (const [field, a, b] of [
-    ['command', cfg.command, was.command], ['args', cfg.args, was.args], ['working_dir', cfg.workingDir, was.workingDir], ['envs', envs(cfg), envs(was)],
+    ['command', cfg.command, was.command],
+    ['args', cfg.args, was.args],
+    ['working_dir', cfg.workingDir, was.workingDir],
+    ['envs', envs(cfg), envs(was)],
     ['linux.security_context.run_as_user', cfg.linux?.securityContext?.runAsUser, was.linux?.securityContext?.runAsUser],
     ['linux.security_context.run_as_group', cfg.linux?.securityContext?.runAsGroup, was.linux?.securityContext?.runAsGroup],
   ] as const) {
@@ -148,7 +156,8 @@ export function podCheckpointService(rt: MemoryRuntime): ServiceImpl<typeof Runt
         const c = containerOr404(rt, id);
         if (containers.includes(c)) throw invalidArgument(`container_ids names container ${c.id} twice`);
         if (c.sandboxId !== sb.id) throw invalidArgument(`container ${c.id} belongs to sandbox ${c.sandboxId}, not to ${sb.id}`);
-        if (c.state !== ContainerState.CONTAINER_RUNNING) throw failedPrecondition(`container ${c.id} (${c.metadata.name}) is not running: only running containers can be checkpointed`);
+        if (c.state !== ContainerState.CONTAINER_RUNNING)
+          throw failedPrecondition(`container ${c.id} (${c.metadata.name}) is not running: only running containers can be checkpointed`);
         containers.push(c);
       }
       let entries: string[];
@@ -157,9 +166,14 @@ export function podCheckpointService(rt: MemoryRuntime): ServiceImpl<typeof Runt
         entries = readdirSync(req.outputPath);
       } catch (e) {
         if (e instanceof StatusError) throw e;
-        throw invalidArgument(`output_path ${JSON.stringify(req.outputPath)} is not an existing directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw invalidArgument(
+          `output_path ${JSON.stringify(req.outputPath)} is not an existing directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        );
       }
-      if (entries.length) throw failedPrecondition(`output_path ${JSON.stringify(req.outputPath)} is not empty (${entries.length} entries): the checkpoint needs an empty directory`);
+      if (entries.length)
+        throw failedPrecondition(
+          `output_path ${JSON.stringify(req.outputPath)} is not empty (${entries.length} entries): the checkpoint needs an empty directory`,
+        );
       const cp = capture(rt, sb, containers);
       // Written under a temporary name and renamed: a failure leaves the directory as it was.
       const tmp = join(req.outputPath, `.${POD_CHECKPOINT_FILE}.partial`);
@@ -190,7 +204,10 @@ export function podCheckpointService(rt: MemoryRuntime): ServiceImpl<typeof Runt
         if (seen.has(name)) throw invalidArgument(`container_configs names ${JSON.stringify(name)} twice`);
         seen.add(name);
         const s = saved.get(name);
-        if (!s) throw invalidArgument(`container_configs[${i}]: the checkpoint has no container ${JSON.stringify(name)} (it has ${[...saved.keys()].map((n) => JSON.stringify(n)).join(', ')})`);
+        if (!s)
+          throw invalidArgument(
+            `container_configs[${i}]: the checkpoint has no container ${JSON.stringify(name)} (it has ${[...saved.keys()].map((n) => JSON.stringify(n)).join(', ')})`,
+          );
         checkProcess(rt, i, cfg, s);
       });
       const missing = [...saved.keys()].filter((n) => !seen.has(n));

@@ -4,13 +4,23 @@
 // command, ^D on an empty line is end of input; output newlines become CR LF.
 import type { LiveInput, Tty } from './sim/index.js';
 
-const CTRL_C = 0x03, CTRL_D = 0x04, BS = 0x08, DEL = 0x7f, CTRL_U = 0x15, CR = 0x0d, LF = 0x0a;
+const CTRL_C = 0x03,
+  CTRL_D = 0x04,
+  BS = 0x08,
+  DEL = 0x7f,
+  CTRL_U = 0x15,
+  CR = 0x0d,
+  LF = 0x0a;
 
 export class LineDiscipline {
   private line: number[] = [];
 
-  constructor(private readonly input: LiveInput, private readonly echo: (b: Buffer) => void, private readonly tty: Tty,
-    private readonly interruptIdle?: () => void) {}
+  constructor(
+    private readonly input: LiveInput,
+    private readonly echo: (b: Buffer) => void,
+    private readonly tty: Tty,
+    private readonly interruptIdle?: () => void,
+  ) {}
 
   /** Bytes typed on the client's terminal. */
   feed(b: Buffer): void {
@@ -23,7 +33,10 @@ export class LineDiscipline {
         else this.interruptIdle();
       } else if (ch === CTRL_D) {
         if (!this.line.length) this.input.end();
-        else { this.input.push(Buffer.from(this.line)); this.line = []; }
+        else {
+          this.input.push(Buffer.from(this.line));
+          this.line = [];
+        }
       } else if (ch === DEL || ch === BS) {
         if (this.line.length) {
           // Drop a whole UTF-8 character (its continuation bytes first).

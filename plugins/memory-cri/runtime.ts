@@ -2,9 +2,7 @@
 // containers run simulated processes (sim/) against real host directories for their mounts.
 import { hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
-import {
-  ContainerEventType, ImageServiceDefinition, RuntimeServiceDefinition, type PodSandboxStatus,
-} from '../../interfaces/gen/cri/api.js';
+import { ContainerEventType, ImageServiceDefinition, RuntimeServiceDefinition, type PodSandboxStatus } from '../../interfaces/gen/cri/api.js';
 import { FaultInjector, type FaultRule } from '../../interfaces/faults.js';
 import { unavailable } from '../../interfaces/grpc/errors.js';
 import { bind, type Binding, type CallContext } from '../../interfaces/grpc/server.js';
@@ -104,7 +102,8 @@ export class MemoryRuntime {
     this.catalogue = new Catalogue([...(opts.builtinImages === false ? [] : BUILTIN_IMAGES), ...(opts.images ?? [])]);
     this.faults = new FaultInjector(opts.faults ?? []);
     this.cgroupDriver = opts.cgroupDriver ?? 'systemd';
-    if (this.cgroupDriver !== 'systemd' && this.cgroupDriver !== 'cgroupfs') throw new Error(`memory-cri: cgroupDriver must be systemd or cgroupfs, not ${JSON.stringify(opts.cgroupDriver)}`);
+    if (this.cgroupDriver !== 'systemd' && this.cgroupDriver !== 'cgroupfs')
+      throw new Error(`memory-cri: cgroupDriver must be systemd or cgroupfs, not ${JSON.stringify(opts.cgroupDriver)}`);
     this.runtimeHandlers = (opts.runtimeHandlers ?? ['runc']).filter(Boolean);
     this.sandboxImage = refString(parseImageRef(opts.sandboxImage ?? 'registry.k8s.io/pause:3.10'));
     this.pullDelayMs = opts.pullDelayMs ?? 0;
@@ -144,17 +143,33 @@ export class MemoryRuntime {
   }
 
   /** Replace the fault rules (uses are counted afresh). */
-  setFaults(rules: FaultRule[]): void { this.faults.setRules(rules); }
+  setFaults(rules: FaultRule[]): void {
+    this.faults.setRules(rules);
+  }
 
   /** A plain view of the state, for tests and the harness (never for the wire). */
   inspect() {
     return {
       sandboxes: [...this.store.sandboxes.values()].map((s) => ({
-        id: s.id, name: s.metadata.name, namespace: s.metadata.namespace, state: s.state, ips: [...s.ips], netns: s.netns,
-        netnsCreated: s.netnsCreated, networkAttached: s.networkAttached, portForwards: s.ports.forwards(),
+        id: s.id,
+        name: s.metadata.name,
+        namespace: s.metadata.namespace,
+        state: s.state,
+        ips: [...s.ips],
+        netns: s.netns,
+        netnsCreated: s.netnsCreated,
+        networkAttached: s.networkAttached,
+        portForwards: s.ports.forwards(),
       })),
       containers: [...this.store.containers.values()].map((c) => ({
-        id: c.id, sandboxId: c.sandboxId, name: c.metadata.name, state: c.state, pid: c.pid, argv: [...c.argv], exitCode: c.exitCode, reason: c.reason,
+        id: c.id,
+        sandboxId: c.sandboxId,
+        name: c.metadata.name,
+        state: c.state,
+        pid: c.pid,
+        argv: [...c.argv],
+        exitCode: c.exitCode,
+        reason: c.reason,
       })),
       netns: [...this.netnsCreated],
       images: [...this.images.byId.values()].map((i) => ({ id: i.entry.id, repoTags: [...i.repoTags], repoDigests: [...i.repoDigests] })),
@@ -245,7 +260,9 @@ export class MemoryRuntime {
   }
 
   /** @internal */
-  isPinned(img: LocalImage): boolean { return img.repoTags.includes(this.sandboxImage); }
+  isPinned(img: LocalImage): boolean {
+    return img.repoTags.includes(this.sandboxImage);
+  }
 
   /** @internal Images, or the one a reference/id names. */
   listImages(ref?: string): LocalImage[] {
@@ -257,9 +274,20 @@ export class MemoryRuntime {
   /** @internal A timer close() cancels. */
   delay(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => { this.timers.delete(t); resolve(); }, ms);
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
       this.timers.add(t);
-      signal?.addEventListener('abort', () => { clearTimeout(t); this.timers.delete(t); resolve(); }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(t);
+          this.timers.delete(t);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
 }

@@ -3,16 +3,23 @@
 // down, netns removed), gone after RemovePodSandbox (containers removed too). Stop and Remove
 // of unknown ids succeed. A failed network setup leaves nothing behind.
 import {
-  ContainerEventType, NamespaceMode, PodSandboxState, Protocol, RuntimeServiceDefinition,
-  type PodSandbox, type PodSandboxConfig, type PodSandboxFilter, type PortMapping, type PodSandboxStatus, type PodSandboxStatusResponse,
+  ContainerEventType,
+  NamespaceMode,
+  PodSandboxState,
+  Protocol,
+  RuntimeServiceDefinition,
+  type PodSandbox,
+  type PodSandboxConfig,
+  type PodSandboxFilter,
+  type PortMapping,
+  type PodSandboxStatus,
+  type PodSandboxStatusResponse,
 } from '../../interfaces/gen/cri/api.js';
 import { alreadyExists, invalidArgument, notFound, unavailable, unknownError } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
 import { containerStatus, removeContainer, stopContainer } from './container.js';
-import {
-  createNetns, deleteNetns, exposeInNetns, exposeOnLoopback, isLoopbackV4, isRoot, netnsName, syntheticNetns, type NetworkRequest,
-} from './network.js';
+import { createNetns, deleteNetns, exposeInNetns, exposeOnLoopback, isLoopbackV4, isRoot, netnsName, syntheticNetns, type NetworkRequest } from './network.js';
 import type { MemoryRuntime } from './runtime.js';
 import { PortTable } from './sim/index.js';
 import { isHostNetwork } from './spec.js';
@@ -31,7 +38,17 @@ export function sandboxStatus(rt: MemoryRuntime, sb: SandboxRec): DeepPartial<Po
     state: sb.state,
     createdAt: sb.createdAt,
     network: { ip: ips[0] ?? '', additionalIps: ips.slice(1).map((ip) => ({ ip })) },
-    linux: { namespaces: { options: { network: ns?.network ?? NamespaceMode.POD, pid: ns?.pid ?? NamespaceMode.POD, ipc: ns?.ipc ?? NamespaceMode.POD, targetId: ns?.targetId ?? '', usernsOptions: ns?.usernsOptions } } },
+    linux: {
+      namespaces: {
+        options: {
+          network: ns?.network ?? NamespaceMode.POD,
+          pid: ns?.pid ?? NamespaceMode.POD,
+          ipc: ns?.ipc ?? NamespaceMode.POD,
+          targetId: ns?.targetId ?? '',
+          usernsOptions: ns?.usernsOptions,
+        },
+      },
+    },
     labels: sb.config.labels,
     annotations: sb.config.annotations,
     runtimeHandler: sb.runtimeHandler,
@@ -66,12 +83,21 @@ function verboseInfo(rt: MemoryRuntime, sb: SandboxRec): Record<string, string> 
 /** container port → host port of the TCP mappings that have a host port. */
 function hostPortsOf(mappings: PortMapping[] | undefined): Map<number, number> {
   const out = new Map<number, number>();
-  for (const p of mappings ?? []) if (p.hostPort > 0 && p.containerPort > 0 && (p.protocol ?? Protocol.TCP) === Protocol.TCP) out.set(p.containerPort, p.hostPort);
+  for (const p of mappings ?? [])
+    if (p.hostPort > 0 && p.containerPort > 0 && (p.protocol ?? Protocol.TCP) === Protocol.TCP) out.set(p.containerPort, p.hostPort);
   return out;
 }
 
 export function sandboxSummary(sb: SandboxRec): DeepPartial<PodSandbox> {
-  return { id: sb.id, metadata: sb.metadata, state: sb.state, createdAt: sb.createdAt, labels: sb.config.labels, annotations: sb.config.annotations, runtimeHandler: sb.runtimeHandler };
+  return {
+    id: sb.id,
+    metadata: sb.metadata,
+    state: sb.state,
+    createdAt: sb.createdAt,
+    labels: sb.config.labels,
+    annotations: sb.config.annotations,
+    runtimeHandler: sb.runtimeHandler,
+  };
 }
 
 export function listSandboxes(rt: MemoryRuntime, f: Partial<PodSandboxFilter> | undefined): SandboxRec[] {
@@ -100,7 +126,8 @@ export function networkRequest(sb: SandboxRec): NetworkRequest {
     podUid: sb.metadata.uid,
     netns: sb.netns,
     // As containerd: only mappings with a host port go to the network.
-    portMappings: (sb.config.portMappings ?? []).filter((p) => p.hostPort > 0)
+    portMappings: (sb.config.portMappings ?? [])
+      .filter((p) => p.hostPort > 0)
       .map((p) => ({ protocol: proto(p.protocol), containerPort: p.containerPort, hostPort: p.hostPort, hostIP: p.hostIp })),
     dns: dns ? { servers: [...dns.servers], searches: [...dns.searches], options: [...dns.options] } : undefined,
     annotations: { ...sb.config.annotations },
@@ -152,7 +179,12 @@ export async function removeSandbox(rt: MemoryRuntime, sb: SandboxRec): Promise<
  * Validate a PodSandboxConfig and bring the sandbox up: name reserved, netns, network attached,
  * READY, created/started events. A failure leaves nothing behind. (RunPodSandbox, RestorePod.)
  */
-export async function createSandbox(rt: MemoryRuntime, config: PodSandboxConfig | undefined, runtimeHandler: string | undefined, signal?: AbortSignal): Promise<SandboxRec> {
+export async function createSandbox(
+  rt: MemoryRuntime,
+  config: PodSandboxConfig | undefined,
+  runtimeHandler: string | undefined,
+  signal?: AbortSignal,
+): Promise<SandboxRec> {
   const md = config?.metadata;
   if (!config) throw invalidArgument('config is required');
   if (!md) throw invalidArgument('config.metadata is required');
@@ -173,9 +205,22 @@ export async function createSandbox(rt: MemoryRuntime, config: PodSandboxConfig 
   rt.store.names.set(nameKey, id);
   const hostNetwork = isHostNetwork(config.linux?.securityContext?.namespaceOptions);
   const sb: SandboxRec = {
-    id, config, metadata: md, state: PodSandboxState.SANDBOX_READY, createdAt: nowNs(), runtimeHandler: handler,
-    hostNetwork, netns: '', ips: [], networkAttached: false, pid: ++nextPid, ports: new PortTable(rt.listenHost, hostPortsOf(config.portMappings)),
-    nameKey, overhead: config.linux?.overhead, resources: config.linux?.resources, lock: Promise.resolve(),
+    id,
+    config,
+    metadata: md,
+    state: PodSandboxState.SANDBOX_READY,
+    createdAt: nowNs(),
+    runtimeHandler: handler,
+    hostNetwork,
+    netns: '',
+    ips: [],
+    networkAttached: false,
+    pid: ++nextPid,
+    ports: new PortTable(rt.listenHost, hostPortsOf(config.portMappings)),
+    nameKey,
+    overhead: config.linux?.overhead,
+    resources: config.linux?.resources,
+    lock: Promise.resolve(),
   };
   try {
     if (!hostNetwork) {

@@ -38,7 +38,15 @@ export function containerEnv(config: ContainerConfig, image: CatalogueEntry, hos
   return env;
 }
 
-export interface ResolvedUser { uid: number; gid: number; groups: number[]; name: string; group: string; username?: string; groupNames: Record<number, string> }
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  groups: number[];
+  name: string;
+  group: string;
+  username?: string;
+  groupNames: Record<number, string>;
+}
 
 /** The first process's identity, or the error runc would report at start. */
 export function containerUser(config: ContainerConfig, image: CatalogueEntry): ResolvedUser | { error: string } {
@@ -88,7 +96,10 @@ export function containerUser(config: ContainerConfig, image: CatalogueEntry): R
   const member = name === undefined || strict ? [] : [...image.groups.values()].filter((g) => g.members.includes(name)).map((g) => g.gid);
   const groups = [...new Set([...member, ...(sc?.supplementalGroups ?? []).map(Number)])].sort((a, b) => a - b);
   const groupNames: Record<number, string> = {};
-  for (const g of groups) { const n = byGid(g); if (n !== undefined) groupNames[g] = n; }
+  for (const g of groups) {
+    const n = byGid(g);
+    if (n !== undefined) groupNames[g] = n;
+  }
   return { uid, gid, groups, name: byUid(uid)?.[0] ?? String(uid), group: byGid(gid) ?? String(gid), username, groupNames };
 }
 
@@ -111,21 +122,45 @@ export function containerMounts(config: ContainerConfig): MountSpec[] {
       throw invalidArgument(`mounts[${m.containerPath}]: recursive_read_only needs propagation PROPAGATION_PRIVATE`);
     }
     out.push({
-      containerPath: m.containerPath, hostPath: m.hostPath, readonly: !!m.readonly, ...mountOptions(m.containerPath, m.mountOptions),
-      submounts: nodeSubmounts(m.hostPath), ...(m.recursiveReadOnly ? { recursiveReadonly: true } : {}), ...(m.propagation === MountPropagation.PROPAGATION_PRIVATE ? { private: true } : {}),
+      containerPath: m.containerPath,
+      hostPath: m.hostPath,
+      readonly: !!m.readonly,
+      ...mountOptions(m.containerPath, m.mountOptions),
+      submounts: nodeSubmounts(m.hostPath),
+      ...(m.recursiveReadOnly ? { recursiveReadonly: true } : {}),
+      ...(m.propagation === MountPropagation.PROPAGATION_PRIVATE ? { private: true } : {}),
     });
   }
   return out;
 }
 
 /** Bind mount flags memory-cri applies (Mount.mount_options, RuntimeFeatures.mount_options): pairs that set and clear one flag. */
-export const MOUNT_OPTIONS = ['noexec', 'exec', 'nodev', 'dev', 'nosuid', 'suid', 'noatime', 'atime', 'relatime', 'norelatime', 'strictatime', 'nodiratime', 'diratime', 'nosymfollow', 'symfollow'];
+export const MOUNT_OPTIONS = [
+  'noexec',
+  'exec',
+  'nodev',
+  'dev',
+  'nosuid',
+  'suid',
+  'noatime',
+  'atime',
+  'relatime',
+  'norelatime',
+  'strictatime',
+  'nodiratime',
+  'diratime',
+  'nosymfollow',
+  'symfollow',
+];
 
 /** Check Mount.mount_options: an option the runtime cannot apply fails CreateContainer (never silently dropped). The last of exec/noexec wins, as in mount(8). */
 function mountOptions(containerPath: string, options: string[] | undefined): { noexec?: boolean; options?: string[] } {
   if (!options?.length) return {};
   for (const o of options) {
-    if (!MOUNT_OPTIONS.includes(o)) throw invalidArgument(`mounts[${containerPath}].mount_options: ${JSON.stringify(o)} is not a bind mount option memory-cri can apply (${MOUNT_OPTIONS.join(', ')})`);
+    if (!MOUNT_OPTIONS.includes(o))
+      throw invalidArgument(
+        `mounts[${containerPath}].mount_options: ${JSON.stringify(o)} is not a bind mount option memory-cri can apply (${MOUNT_OPTIONS.join(', ')})`,
+      );
   }
   const last = options.filter((o) => o === 'exec' || o === 'noexec').at(-1);
   return { options: [...options], ...(last === 'noexec' ? { noexec: true } : {}) };
@@ -137,15 +172,65 @@ export function sandboxHostname(sb: SandboxRec, nodeHostname: string): string {
 
 /** Linux capability numbers by name (CAP_ prefix dropped), as in linux/capability.h. */
 export const CAPABILITIES: Record<string, number> = {
-  CHOWN: 0, DAC_OVERRIDE: 1, DAC_READ_SEARCH: 2, FOWNER: 3, FSETID: 4, KILL: 5, SETGID: 6, SETUID: 7, SETPCAP: 8,
-  LINUX_IMMUTABLE: 9, NET_BIND_SERVICE: 10, NET_BROADCAST: 11, NET_ADMIN: 12, NET_RAW: 13, IPC_LOCK: 14, IPC_OWNER: 15,
-  SYS_MODULE: 16, SYS_RAWIO: 17, SYS_CHROOT: 18, SYS_PTRACE: 19, SYS_PACCT: 20, SYS_ADMIN: 21, SYS_BOOT: 22, SYS_NICE: 23,
-  SYS_RESOURCE: 24, SYS_TIME: 25, SYS_TTY_CONFIG: 26, MKNOD: 27, LEASE: 28, AUDIT_WRITE: 29, AUDIT_CONTROL: 30, SETFCAP: 31,
-  MAC_OVERRIDE: 32, MAC_ADMIN: 33, SYSLOG: 34, WAKE_ALARM: 35, BLOCK_SUSPEND: 36, AUDIT_READ: 37, PERFMON: 38, BPF: 39,
+  CHOWN: 0,
+  DAC_OVERRIDE: 1,
+  DAC_READ_SEARCH: 2,
+  FOWNER: 3,
+  FSETID: 4,
+  KILL: 5,
+  SETGID: 6,
+  SETUID: 7,
+  SETPCAP: 8,
+  LINUX_IMMUTABLE: 9,
+  NET_BIND_SERVICE: 10,
+  NET_BROADCAST: 11,
+  NET_ADMIN: 12,
+  NET_RAW: 13,
+  IPC_LOCK: 14,
+  IPC_OWNER: 15,
+  SYS_MODULE: 16,
+  SYS_RAWIO: 17,
+  SYS_CHROOT: 18,
+  SYS_PTRACE: 19,
+  SYS_PACCT: 20,
+  SYS_ADMIN: 21,
+  SYS_BOOT: 22,
+  SYS_NICE: 23,
+  SYS_RESOURCE: 24,
+  SYS_TIME: 25,
+  SYS_TTY_CONFIG: 26,
+  MKNOD: 27,
+  LEASE: 28,
+  AUDIT_WRITE: 29,
+  AUDIT_CONTROL: 30,
+  SETFCAP: 31,
+  MAC_OVERRIDE: 32,
+  MAC_ADMIN: 33,
+  SYSLOG: 34,
+  WAKE_ALARM: 35,
+  BLOCK_SUSPEND: 36,
+  AUDIT_READ: 37,
+  PERFMON: 38,
+  BPF: 39,
   CHECKPOINT_RESTORE: 40,
 };
 /** containerd's default capability set (oci.DefaultCapabilities). */
-export const DEFAULT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FSETID', 'FOWNER', 'MKNOD', 'NET_RAW', 'SETGID', 'SETUID', 'SETFCAP', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE'];
+export const DEFAULT_CAPABILITIES = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FSETID',
+  'FOWNER',
+  'MKNOD',
+  'NET_RAW',
+  'SETGID',
+  'SETUID',
+  'SETFCAP',
+  'SETPCAP',
+  'NET_BIND_SERVICE',
+  'SYS_CHROOT',
+  'KILL',
+  'AUDIT_WRITE',
+];
 
 /**
  * What /proc/self/status says about privileges, as runc sets them up: the bounding set is the
@@ -175,7 +260,11 @@ export function procStatus(config: ContainerConfig, user: { uid: number; gid: nu
   let mask = 0n;
   for (const c of capabilitySet(config)) mask |= 1n << BigInt(CAPABILITIES[c]);
   return procStatusText({
-    uid: user.uid, gid: user.gid, groups: user.groups, capBnd: mask, noNewPrivs: !!sc?.noNewPrivs && !sc.privileged,
+    uid: user.uid,
+    gid: user.gid,
+    groups: user.groups,
+    capBnd: mask,
+    noNewPrivs: !!sc?.noNewPrivs && !sc.privileged,
     seccomp: containerSeccomp(config).mode,
   });
 }
@@ -191,20 +280,33 @@ export function containerSeccomp(config: ContainerConfig): SeccompFilter {
   const fail = (e: unknown) => unknownError(`failed to generate seccomp spec opts: ${(e as Error).message}`);
   if (sc.seccomp) {
     switch (sc.seccomp.profileType) {
-      case SecurityProfile_ProfileType.RuntimeDefault: return SeccompFilter.runtimeDefault();
-      case SecurityProfile_ProfileType.Unconfined: return SeccompFilter.unconfined();
+      case SecurityProfile_ProfileType.RuntimeDefault:
+        return SeccompFilter.runtimeDefault();
+      case SecurityProfile_ProfileType.Unconfined:
+        return SeccompFilter.unconfined();
       case SecurityProfile_ProfileType.Localhost:
-        try { return SeccompFilter.localhost(sc.seccomp.localhostRef); } catch (e) { throw fail(e); }
-      default: throw invalidArgument(`linux.security_context.seccomp.profile_type: unknown value ${sc.seccomp.profileType}`);
+        try {
+          return SeccompFilter.localhost(sc.seccomp.localhostRef);
+        } catch (e) {
+          throw fail(e);
+        }
+      default:
+        throw invalidArgument(`linux.security_context.seccomp.profile_type: unknown value ${sc.seccomp.profileType}`);
     }
   }
   const legacy = sc.seccompProfilePath;
   if (!legacy || legacy === 'unconfined') return SeccompFilter.unconfined();
   if (legacy === 'runtime/default' || legacy === 'docker/default') return SeccompFilter.runtimeDefault();
   if (legacy.startsWith('localhost/')) {
-    try { return SeccompFilter.localhost(legacy.slice('localhost/'.length)); } catch (e) { throw fail(e); }
+    try {
+      return SeccompFilter.localhost(legacy.slice('localhost/'.length));
+    } catch (e) {
+      throw fail(e);
+    }
   }
-  throw invalidArgument(`linux.security_context.seccomp_profile_path: unsupported value ${JSON.stringify(legacy)} (runtime/default, unconfined or localhost/PATH)`);
+  throw invalidArgument(
+    `linux.security_context.seccomp_profile_path: unsupported value ${JSON.stringify(legacy)} (runtime/default, unconfined or localhost/PATH)`,
+  );
 }
 
 /** api.proto: run_as_group is only valid with run_as_user or run_as_username (containerd rejects it otherwise). */
@@ -216,7 +318,14 @@ export function checkRunAsGroup(config: ContainerConfig): void {
 }
 
 /** The container's files: the image's rootfs plus what runc/containerd provide (/etc/hostname, hosts, resolv.conf, /proc/self/status). */
-export function containerFs(config: ContainerConfig, image: CatalogueEntry, sb: SandboxRec, hostname: string, cwd: string, user = { uid: 0, gid: 0, groups: [] as number[] }): ContainerFs {
+export function containerFs(
+  config: ContainerConfig,
+  image: CatalogueEntry,
+  sb: SandboxRec,
+  hostname: string,
+  cwd: string,
+  user = { uid: 0, gid: 0, groups: [] as number[] },
+): ContainerFs {
   const dns = sb.config.dnsConfig;
   const resolv = [
     ...(dns?.searches?.length ? [`search ${dns.searches.join(' ')}`] : []),
@@ -230,7 +339,10 @@ export function containerFs(config: ContainerConfig, image: CatalogueEntry, sb: 
     readonlyRootfs,
     executables: image.executables,
     files: {
-      ...image.files, '/etc/hostname': hostname + '\n', '/etc/hosts': hosts, '/etc/resolv.conf': resolv ? resolv + '\n' : '',
+      ...image.files,
+      '/etc/hostname': hostname + '\n',
+      '/etc/hosts': hosts,
+      '/etc/resolv.conf': resolv ? resolv + '\n' : '',
       ...sysctlFiles(sb.config.linux?.sysctls ?? {}),
       '/proc/self/status': procStatus(config, user),
     },

@@ -9,9 +9,17 @@
 // Exited containers report attributes and their writable layer only, as containerd does.
 // ListMetricDescriptors / ListPodSandboxMetrics expose the integer-valued ones of these.
 import {
-  ContainerState, MetricType, PodSandboxState, RuntimeServiceDefinition,
-  type ContainerStats, type ContainerStatsFilter, type Metric, type MetricDescriptor, type PodSandboxMetrics,
-  type PodSandboxStats, type PodSandboxStatsFilter,
+  ContainerState,
+  MetricType,
+  PodSandboxState,
+  RuntimeServiceDefinition,
+  type ContainerStats,
+  type ContainerStatsFilter,
+  type Metric,
+  type MetricDescriptor,
+  type PodSandboxMetrics,
+  type PodSandboxStats,
+  type PodSandboxStatsFilter,
 } from '../../interfaces/gen/cri/api.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
 import type { DeepPartial } from '../../interfaces/grpc/types.js';
@@ -24,7 +32,14 @@ export const PROCESS_BASE_BYTES = 1024 * 1024;
 export const SANDBOX_BASE_BYTES = 512 * 1024;
 export const RUNNING_NANO_CORES = 1_000_000n;
 
-export interface Usage { cpuNs: bigint; nanoCores: bigint; workingSet: bigint; fsBytes: bigint; inodes: bigint; running: boolean }
+export interface Usage {
+  cpuNs: bigint;
+  nanoCores: bigint;
+  workingSet: bigint;
+  fsBytes: bigint;
+  inodes: bigint;
+  running: boolean;
+}
 
 export function containerUsage(c: ContainerRec, now = nowNs()): Usage {
   const running = c.state === ContainerState.CONTAINER_RUNNING;
@@ -80,12 +95,27 @@ function sandboxStats(rt: MemoryRuntime, sb: SandboxRec, now: bigint): DeepParti
     attributes,
     linux: {
       cpu: { timestamp: now, usageCoreNanoSeconds: { value: cpuNs }, usageNanoCores: { value: RUNNING_NANO_CORES * BigInt(running.length) } },
-      memory: { timestamp: now, workingSetBytes: { value: ws }, usageBytes: { value: ws }, rssBytes: { value: ws }, pageFaults: { value: cpuNs / 1_000_000n }, majorPageFaults: { value: 0n } },
-      network: sb.hostNetwork ? undefined : {
+      memory: {
         timestamp: now,
-        defaultInterface: { name: 'eth0', rxBytes: { value: BigInt(sb.ports.rxBytes) }, rxErrors: { value: 0n }, txBytes: { value: BigInt(sb.ports.txBytes) }, txErrors: { value: 0n } },
-        interfaces: [],
+        workingSetBytes: { value: ws },
+        usageBytes: { value: ws },
+        rssBytes: { value: ws },
+        pageFaults: { value: cpuNs / 1_000_000n },
+        majorPageFaults: { value: 0n },
       },
+      network: sb.hostNetwork
+        ? undefined
+        : {
+            timestamp: now,
+            defaultInterface: {
+              name: 'eth0',
+              rxBytes: { value: BigInt(sb.ports.rxBytes) },
+              rxErrors: { value: 0n },
+              txBytes: { value: BigInt(sb.ports.txBytes) },
+              txErrors: { value: 0n },
+            },
+            interfaces: [],
+          },
       process: { timestamp: now, processCount: { value: BigInt(running.length + 1) } },
       containers: cs.map((c) => containerStats(rt, c, now)),
     },
@@ -95,15 +125,24 @@ function sandboxStats(rt: MemoryRuntime, sb: SandboxRec, now: bigint): DeepParti
 export function listContainerStats(rt: MemoryRuntime, f: Partial<ContainerStatsFilter> | undefined): Array<DeepPartial<ContainerStats>> {
   const now = nowNs();
   let list = [...rt.store.containers.values()];
-  if (f?.id) { const id = Store.filterId(rt.store.containers, f.id); list = list.filter((c) => c.id === id); }
-  if (f?.podSandboxId) { const sid = Store.filterId(rt.store.sandboxes, f.podSandboxId); list = list.filter((c) => c.sandboxId === sid); }
+  if (f?.id) {
+    const id = Store.filterId(rt.store.containers, f.id);
+    list = list.filter((c) => c.id === id);
+  }
+  if (f?.podSandboxId) {
+    const sid = Store.filterId(rt.store.sandboxes, f.podSandboxId);
+    list = list.filter((c) => c.sandboxId === sid);
+  }
   return list.filter((c) => matchLabels(c.config.labels, f?.labelSelector)).map((c) => containerStats(rt, c, now));
 }
 
 export function listSandboxStats(rt: MemoryRuntime, f: Partial<PodSandboxStatsFilter> | undefined): Array<DeepPartial<PodSandboxStats>> {
   const now = nowNs();
   let list = [...rt.store.sandboxes.values()].filter((s) => s.state === PodSandboxState.SANDBOX_READY);
-  if (f?.id) { const id = Store.filterId(rt.store.sandboxes, f.id); list = list.filter((s) => s.id === id); }
+  if (f?.id) {
+    const id = Store.filterId(rt.store.sandboxes, f.id);
+    list = list.filter((s) => s.id === id);
+  }
   return list.filter((s) => matchLabels(s.config.labels, f?.labelSelector)).map((s) => sandboxStats(rt, s, now));
 }
 
@@ -114,7 +153,7 @@ const POD_LABELS = ['interface', 'namespace', 'pod'];
 
 export const METRIC_DESCRIPTORS: MetricDescriptor[] = [
   { name: 'container_memory_working_set_bytes', help: 'Current working set of the container in bytes (simulated).', labelKeys: CONTAINER_LABELS },
-  { name: 'container_fs_usage_bytes', help: 'Bytes written to the container\'s writable layer.', labelKeys: CONTAINER_LABELS },
+  { name: 'container_fs_usage_bytes', help: "Bytes written to the container's writable layer.", labelKeys: CONTAINER_LABELS },
   { name: 'container_start_time_seconds', help: 'Start time of the container since unix epoch in seconds.', labelKeys: CONTAINER_LABELS },
   { name: 'container_network_receive_bytes_total', help: 'Cumulative count of bytes received by the pod.', labelKeys: POD_LABELS },
   { name: 'container_network_transmit_bytes_total', help: 'Cumulative count of bytes transmitted by the pod.', labelKeys: POD_LABELS },
@@ -126,27 +165,43 @@ export function sandboxMetrics(rt: MemoryRuntime): Array<DeepPartial<PodSandboxM
   for (const sb of rt.store.sandboxes.values()) {
     if (sb.state !== PodSandboxState.SANDBOX_READY) continue;
     const m = sb.metadata;
-    const podMetric = (name: string, type: MetricType, v: number): DeepPartial<Metric> =>
-      ({ name, timestamp: 0n, metricType: type, labelValues: ['eth0', m.namespace, m.name], value: { value: BigInt(v) } });
+    const podMetric = (name: string, type: MetricType, v: number): DeepPartial<Metric> => ({
+      name,
+      timestamp: 0n,
+      metricType: type,
+      labelValues: ['eth0', m.namespace, m.name],
+      value: { value: BigInt(v) },
+    });
     out.push({
       podSandboxId: sb.id,
-      metrics: sb.hostNetwork ? [] : [
-        podMetric('container_network_receive_bytes_total', MetricType.COUNTER, sb.ports.rxBytes),
-        podMetric('container_network_transmit_bytes_total', MetricType.COUNTER, sb.ports.txBytes),
-      ],
-      containerMetrics: rt.store.containersOf(sb.id).filter((c) => c.state === ContainerState.CONTAINER_RUNNING).map((c) => {
-        const u = containerUsage(c, now);
-        const labels = [c.metadata.name, c.id, c.image.name, c.id, m.namespace, m.name];
-        const metric = (name: string, type: MetricType, value: bigint): DeepPartial<Metric> => ({ name, timestamp: 0n, metricType: type, labelValues: labels, value: { value } });
-        return {
-          containerId: c.id,
-          metrics: [
-            metric('container_memory_working_set_bytes', MetricType.GAUGE, u.workingSet),
-            metric('container_fs_usage_bytes', MetricType.GAUGE, u.fsBytes),
-            metric('container_start_time_seconds', MetricType.GAUGE, c.startedAt / 1_000_000_000n),
+      metrics: sb.hostNetwork
+        ? []
+        : [
+            podMetric('container_network_receive_bytes_total', MetricType.COUNTER, sb.ports.rxBytes),
+            podMetric('container_network_transmit_bytes_total', MetricType.COUNTER, sb.ports.txBytes),
           ],
-        };
-      }),
+      containerMetrics: rt.store
+        .containersOf(sb.id)
+        .filter((c) => c.state === ContainerState.CONTAINER_RUNNING)
+        .map((c) => {
+          const u = containerUsage(c, now);
+          const labels = [c.metadata.name, c.id, c.image.name, c.id, m.namespace, m.name];
+          const metric = (name: string, type: MetricType, value: bigint): DeepPartial<Metric> => ({
+            name,
+            timestamp: 0n,
+            metricType: type,
+            labelValues: labels,
+            value: { value },
+          });
+          return {
+            containerId: c.id,
+            metrics: [
+              metric('container_memory_working_set_bytes', MetricType.GAUGE, u.workingSet),
+              metric('container_fs_usage_bytes', MetricType.GAUGE, u.fsBytes),
+              metric('container_start_time_seconds', MetricType.GAUGE, c.startedAt / 1_000_000_000n),
+            ],
+          };
+        }),
     });
   }
   return out;

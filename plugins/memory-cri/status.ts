@@ -39,14 +39,22 @@ export function statusService(rt: MemoryRuntime): ServiceImpl<typeof RuntimeServ
       await rt.fault('Status', ctx);
       const conds = await conditions(rt);
       const net = conds[1];
-      const info: Record<string, string> = req.verbose ? {
-        config: jsonInfo({
-          runtime: RUNTIME_NAME, simulated: true, cgroupDriver: rt.cgroupDriver, sandboxImage: rt.sandboxImage,
-          runtimeHandlers: rt.runtimeHandlers, network: rt.network ? 'configured' : 'none', netns: rt.netns, podCidr: rt.podCidr,
-          catalogue: rt.catalogue.entries.flatMap((e) => e.tags.map((t) => `${e.repository}:${t}`)),
-        }),
-        lastCNILoadStatus: net.status ? 'OK' : String(net.message),
-      } : {};
+      const info: Record<string, string> = req.verbose
+        ? {
+            config: jsonInfo({
+              runtime: RUNTIME_NAME,
+              simulated: true,
+              cgroupDriver: rt.cgroupDriver,
+              sandboxImage: rt.sandboxImage,
+              runtimeHandlers: rt.runtimeHandlers,
+              network: rt.network ? 'configured' : 'none',
+              netns: rt.netns,
+              podCidr: rt.podCidr,
+              catalogue: rt.catalogue.entries.flatMap((e) => e.tags.map((t) => `${e.repository}:${t}`)),
+            }),
+            lastCNILoadStatus: net.status ? 'OK' : String(net.message),
+          }
+        : {};
       return {
         status: { conditions: conds },
         info,

@@ -6,7 +6,10 @@ import type { ContainerConfig } from '../../interfaces/gen/cri/api.js';
 import type { CriLogWriter } from './logs.js';
 import { emptyInput, LiveInput, type Io, type SimProcess, type Sink } from './sim/index.js';
 
-export interface Attached { out?: (b: Buffer) => void; err?: (b: Buffer) => void }
+export interface Attached {
+  out?: (b: Buffer) => void;
+  err?: (b: Buffer) => void;
+}
 
 export class ContainerStdio {
   readonly subscribers = new Set<Attached>();
@@ -14,7 +17,11 @@ export class ContainerStdio {
   readonly tty: boolean;
   readonly stdinOnce: boolean;
 
-  constructor(config: ContainerConfig, private readonly log: CriLogWriter | undefined, proc: SimProcess) {
+  constructor(
+    config: ContainerConfig,
+    private readonly log: CriLogWriter | undefined,
+    proc: SimProcess,
+  ) {
     this.tty = !!config.tty;
     this.stdinOnce = !!config.stdinOnce;
     if (config.stdin) this.stdin = new LiveInput();

@@ -2,9 +2,7 @@
 // services (sandbox.ts, container.ts, …) decide what CRI allows. Ids are 64 hex characters and
 // may be given as a unique prefix, as containerd's truncindex allows.
 import { randomBytes } from 'node:crypto';
-import type {
-  ContainerConfig, ContainerMetadata, LinuxContainerResources, PodSandboxConfig, PodSandboxMetadata,
-} from '../../interfaces/gen/cri/api.js';
+import type { ContainerConfig, ContainerMetadata, LinuxContainerResources, PodSandboxConfig, PodSandboxMetadata } from '../../interfaces/gen/cri/api.js';
 import { ContainerState, PodSandboxState } from '../../interfaces/gen/cri/api.js';
 import { invalidArgument } from '../../interfaces/grpc/errors.js';
 import type { CatalogueEntry } from './catalogue.js';
@@ -164,8 +162,12 @@ export class Store {
     return hits.length === 1 ? hits[0] : undefined;
   }
 
-  sandbox(id: string): SandboxRec | undefined { return Store.lookup(this.sandboxes, id, 'sandbox'); }
-  container(id: string): ContainerRec | undefined { return Store.lookup(this.containers, id, 'container'); }
+  sandbox(id: string): SandboxRec | undefined {
+    return Store.lookup(this.sandboxes, id, 'sandbox');
+  }
+  container(id: string): ContainerRec | undefined {
+    return Store.lookup(this.containers, id, 'container');
+  }
   containersOf(sandboxId: string): ContainerRec[] {
     return this.containers.of(sandboxId);
   }

@@ -30,7 +30,10 @@ export class MemoryStreaming {
   /** Replace the session handlers before the server starts (conformance/broken variants). */
   wrap?: (r: StreamingRuntime) => StreamingRuntime;
 
-  constructor(private readonly rt: MemoryRuntime, private readonly opts: StreamingOptions = {}) {}
+  constructor(
+    private readonly rt: MemoryRuntime,
+    private readonly opts: StreamingOptions = {},
+  ) {}
 
   get(): Promise<StreamingServer> {
     this.server ??= StreamingServer.start({
@@ -58,7 +61,13 @@ function runningContainer(rt: MemoryRuntime, id: string, what: string): Containe
 }
 
 const sinkOf = (w: NodeJS.WritableStream | null, tty: boolean): Sink =>
-  w ? { write: (d) => { w.write(tty ? onlcr(d) : Buffer.from(d)); } } : { write: () => undefined };
+  w
+    ? {
+        write: (d) => {
+          w.write(tty ? onlcr(d) : Buffer.from(d));
+        },
+      }
+    : { write: () => undefined };
 
 /** Feed a session's stdin into a LiveInput (through the line discipline on a tty). */
 function feedInput(io: StreamIo, input: LiveInput, tty: Tty | undefined, echo: Sink, interrupt: () => void): void {
@@ -75,12 +84,18 @@ export function memoryStreamingRuntime(rt: MemoryRuntime): StreamingRuntime {
       if (!req.cmd?.length) throw new Error('cmd must not be empty');
       const r = resolveArgv(req.cmd, c.host, c.env, c.cwd);
       if (!r.ok) {
-        throw new Error(`failed to exec in container: failed to start exec "${req.cmd[0]}": OCI runtime exec failed: exec failed: unable to start container process: ${r.message}: unknown`);
+        throw new Error(
+          `failed to exec in container: failed to start exec "${req.cmd[0]}": OCI runtime exec failed: exec failed: unable to start container process: ${r.message}: unknown`,
+        );
       }
       const proc = c.proc.spawnChild();
       const tty: Tty | undefined = io.tty ? { rows: 24, cols: 80 } : undefined;
       proc.tty = tty;
-      if (tty) io.onResize((s) => { tty.rows = s.height; tty.cols = s.width; });
+      if (tty)
+        io.onResize((s) => {
+          tty.rows = s.height;
+          tty.cols = s.width;
+        });
       const out = sinkOf(io.stdout, io.tty);
       const err = io.tty ? out : sinkOf(io.stderr, false);
       let stdin: Input = emptyInput();
@@ -109,11 +124,24 @@ export function memoryStreamingRuntime(rt: MemoryRuntime): StreamingRuntime {
       const leave = stdio.join({ out: (b) => out.write(stdio.tty ? onlcr(b) : b), err: (b) => err.write(b) });
       if (io.stdin && stdio.stdin) {
         const tty = stdio.tty ? c.proc.tty : undefined;
-        if (tty) io.onResize((s) => { tty.rows = s.height; tty.cols = s.width; });
-        const pty = tty ? new LineDiscipline(stdio.stdin, (b) => out.write(b), tty, () => c.proc.kill('INT')) : undefined;
+        if (tty)
+          io.onResize((s) => {
+            tty.rows = s.height;
+            tty.cols = s.width;
+          });
+        const pty = tty
+          ? new LineDiscipline(
+              stdio.stdin,
+              (b) => out.write(b),
+              tty,
+              () => c.proc.kill('INT'),
+            )
+          : undefined;
         io.stdin.on('data', (d: Buffer) => (pty ? pty.feed(d) : stdio.stdin!.push(d)));
         // Without a tty, a session's end of input is the container's (kubectl attach -i, then ^D).
-        io.stdin.on('end', () => { if (!tty) stdio.stdin!.end(); });
+        io.stdin.on('end', () => {
+          if (!tty) stdio.stdin!.end();
+        });
       } else {
         io.stdin?.resume();
       }

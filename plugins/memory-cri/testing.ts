@@ -24,11 +24,18 @@ export async function startTestRuntime(opts: ServeMemoryCriOptions = {}): Promis
     const r = run;
     let closing: Promise<void> | undefined;
     return {
-      ...r, client, dir,
-      close: () => (closing ??= (async () => {
-        client.close();
-        try { await r.close(); } finally { rmSync(dir, { recursive: true, force: true }); }
-      })()),
+      ...r,
+      client,
+      dir,
+      close: () =>
+        (closing ??= (async () => {
+          client.close();
+          try {
+            await r.close();
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        })()),
     };
   } catch (err) {
     await run?.close().catch(() => undefined);
@@ -53,7 +60,15 @@ export function podConfig(over: DeepPartial<PodSandboxConfig> = {}): DeepPartial
 
 /** A container config running argv in busybox. */
 export function ctrConfig(name: string, command: string[] = [], over: DeepPartial<ContainerConfig> = {}): DeepPartial<ContainerConfig> {
-  return { metadata: { name, attempt: 0 }, image: { image: 'busybox' }, command, labels: { ctr: name }, annotations: { a: '1' }, logPath: `${name}/0.log`, ...over };
+  return {
+    metadata: { name, attempt: 0 },
+    image: { image: 'busybox' },
+    command,
+    labels: { ctr: name },
+    annotations: { a: '1' },
+    logPath: `${name}/0.log`,
+    ...over,
+  };
 }
 
 /** Poll fn until it returns a truthy value, or fail after timeoutMs. */

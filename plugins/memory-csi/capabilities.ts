@@ -7,7 +7,12 @@ import {
   PluginCapability_Service_Type as Service,
   PluginCapability_VolumeExpansion_Type as Expansion,
 } from '../../interfaces/gen/csi/csi.js';
-import { controllerCapabilities as rpcs, groupControllerCapabilities, nodeCapabilities as nodeRpcs, pluginCapabilities } from '../../interfaces/csi/sdk/index.js';
+import {
+  controllerCapabilities as rpcs,
+  groupControllerCapabilities,
+  nodeCapabilities as nodeRpcs,
+  pluginCapabilities,
+} from '../../interfaces/csi/sdk/index.js';
 
 export const PLUGIN_CAPABILITIES = pluginCapabilities(
   [Service.CONTROLLER_SERVICE, Service.VOLUME_ACCESSIBILITY_CONSTRAINTS, Service.GROUP_CONTROLLER_SERVICE],
@@ -35,8 +40,7 @@ export const CONTROLLER_CAPABILITIES: Ctrl[] = [
  * GetSnapshot is implemented either way; GET_SNAPSHOT (spec 1.11+) is only advertised on request
  * because csi-sanity fails on controller capabilities it does not know yet.
  */
-export const controllerCapabilities = (getSnapshot: boolean) =>
-  rpcs(getSnapshot ? [...CONTROLLER_CAPABILITIES, Ctrl.GET_SNAPSHOT] : CONTROLLER_CAPABILITIES);
+export const controllerCapabilities = (getSnapshot: boolean) => rpcs(getSnapshot ? [...CONTROLLER_CAPABILITIES, Ctrl.GET_SNAPSHOT] : CONTROLLER_CAPABILITIES);
 
 export const nodeCapabilities = (stageUnstage: boolean) =>
   nodeRpcs([

@@ -2,7 +2,9 @@
 // validate, capacity, expansion, get and modify. Snapshots are in snapshots.ts.
 import {
   VolumeCapability_AccessMode_Mode as Mode,
-  type ControllerDefinition, type CreateVolumeRequest, type TopologyRequirement,
+  type ControllerDefinition,
+  type CreateVolumeRequest,
+  type TopologyRequirement,
 } from '../../interfaces/gen/csi/csi.js';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
@@ -11,13 +13,41 @@ import type { MemoryCsiDriver } from './driver.js';
 import { copyData, growBlock } from './host.js';
 import type { AccessType, Segments, VolumeRec } from './store.js';
 import {
-  MULTI_NODE_MODES, capabilityKey, checkNodeReleased, checkVolumesPerNode, expansionTarget, incompatibility, paginate, repeatedPublication,
-  required, resolveCapacity, resourceExhausted as exhausted, sameMap, validCapabilities, validCapability, validExpansionRange, validName, validRange, validRequirement, within,
+  MULTI_NODE_MODES,
+  capabilityKey,
+  checkNodeReleased,
+  checkVolumesPerNode,
+  expansionTarget,
+  incompatibility,
+  paginate,
+  repeatedPublication,
+  required,
+  resolveCapacity,
+  resourceExhausted as exhausted,
+  sameMap,
+  validCapabilities,
+  validCapability,
+  validExpansionRange,
+  validName,
+  validRange,
+  validRequirement,
+  within,
 } from '../../interfaces/csi/sdk/index.js';
 
-type VolumeMethods = Pick<ServiceImpl<typeof ControllerDefinition>,
-  | 'createVolume' | 'deleteVolume' | 'controllerPublishVolume' | 'controllerUnpublishVolume' | 'validateVolumeCapabilities'
-  | 'listVolumes' | 'getCapacity' | 'controllerGetCapabilities' | 'controllerExpandVolume' | 'controllerGetVolume' | 'controllerModifyVolume'>;
+type VolumeMethods = Pick<
+  ServiceImpl<typeof ControllerDefinition>,
+  | 'createVolume'
+  | 'deleteVolume'
+  | 'controllerPublishVolume'
+  | 'controllerUnpublishVolume'
+  | 'validateVolumeCapabilities'
+  | 'listVolumes'
+  | 'getCapacity'
+  | 'controllerGetCapabilities'
+  | 'controllerExpandVolume'
+  | 'controllerGetVolume'
+  | 'controllerModifyVolume'
+>;
 
 const show = (s: Segments) => JSON.stringify(s);
 
@@ -36,7 +66,9 @@ function chooseTopology(d: MemoryCsiDriver, req: TopologyRequirement | undefined
   const ordered = distinct([...req.preferred.map((p) => p.segments).filter(allowed), ...req.requisite.map((r) => r.segments)]).filter(served);
   if (ordered.length) return multiNode ? ordered : [ordered[0]];
   if (!req.requisite.length) return [d.topology];
-  throw exhausted(`cannot provision in accessibility_requirements: no known node serves any requisite topology ${req.requisite.map((r) => show(r.segments)).join(', ')} (nodes: ${known.map(show).join(', ')})`);
+  throw exhausted(
+    `cannot provision in accessibility_requirements: no known node serves any requisite topology ${req.requisite.map((r) => show(r.segments)).join(', ')} (nodes: ${known.map(show).join(', ')})`,
+  );
 }
 
 /** Why an existing volume of this name does not answer this CreateVolume, or undefined if it does. */
@@ -104,10 +136,15 @@ export function volumeMethods(d: MemoryCsiDriver): VolumeMethods {
 
         // No capacity asked for: the source's size, else the default, within limit_bytes if given.
         const size = resolveCapacity(range, {
-          natural: from?.capacity ?? d.defaultVolumeBytes, max: d.maxVolumeBytes,
+          natural: from?.capacity ?? d.defaultVolumeBytes,
+          max: d.maxVolumeBytes,
           source: from && { bytes: from.capacity, what: from.what },
         });
-        const topology = chooseTopology(d, requirement, req.volumeCapabilities.some((c) => MULTI_NODE_MODES.has(c.accessMode!.mode)));
+        const topology = chooseTopology(
+          d,
+          requirement,
+          req.volumeCapabilities.some((c) => MULTI_NODE_MODES.has(c.accessMode!.mode)),
+        );
         const available = store.availableBytes();
         if (size > available) throw exhausted(`not enough capacity for ${size} bytes: ${available} of ${store.totalBytes} bytes available`);
 
@@ -122,12 +159,24 @@ export function volumeMethods(d: MemoryCsiDriver): VolumeMethods {
           d.newData(dataPath, block, size);
         }
         const rec: VolumeRec = {
-          seq, id, name: req.name, capacity: size, nodeCapacity: size, accessType, fsType,
-          parameters: { ...req.parameters }, createMutable: { ...req.mutableParameters }, mutable: { ...req.mutableParameters },
+          seq,
+          id,
+          name: req.name,
+          capacity: size,
+          nodeCapacity: size,
+          accessType,
+          fsType,
+          parameters: { ...req.parameters },
+          createMutable: { ...req.mutableParameters },
+          mutable: { ...req.mutableParameters },
           context: fsType ? { accessType, fsType } : { accessType },
           source: src?.snapshot ? { snapshotId: src.snapshot.snapshotId } : src?.volume ? { volumeId: src.volume.volumeId } : undefined,
-          topology, ephemeral: false, dataPath, createdAt: new Date(),
-          publications: new Map(), targets: new Map(),
+          topology,
+          ephemeral: false,
+          dataPath,
+          createdAt: new Date(),
+          publications: new Map(),
+          targets: new Map(),
         };
         store.volumes.add(rec);
         return { volume: d.volumeMessage(rec) };
@@ -142,7 +191,9 @@ export function volumeMethods(d: MemoryCsiDriver): VolumeMethods {
         if (!v) return {};
         // Our choice (the spec allows it): a volume in use is not deleted.
         if (v.publications.size) {
-          throw failedPrecondition(`volume ${v.id} is in use: still published to node(s) ${[...v.publications.keys()].join(', ')}; ControllerUnpublishVolume first`);
+          throw failedPrecondition(
+            `volume ${v.id} is in use: still published to node(s) ${[...v.publications.keys()].join(', ')}; ControllerUnpublishVolume first`,
+          );
         }
         if (v.staging || v.targets.size) throw failedPrecondition(`volume ${v.id} is in use: still staged or published on node ${d.nodeId}`);
         d.dropVolume(v);
@@ -168,7 +219,9 @@ export function volumeMethods(d: MemoryCsiDriver): VolumeMethods {
         const mode = cap.accessMode!.mode;
         const other = [...v.publications.values()].find((p) => !MULTI_NODE_MODES.has(p.mode) || !MULTI_NODE_MODES.has(mode));
         if (other) {
-          throw failedPrecondition(`volume ${v.id} is already published to node ${other.nodeId}; several nodes need MULTI_NODE access modes (requested ${Mode[mode]}, node ${other.nodeId} has ${Mode[other.mode]})`);
+          throw failedPrecondition(
+            `volume ${v.id} is already published to node ${other.nodeId}; several nodes need MULTI_NODE access modes (requested ${Mode[mode]}, node ${other.nodeId} has ${Mode[other.mode]})`,
+          );
         }
         if (!v.topology.some((t) => within(t, segments))) {
           throw failedPrecondition(`volume ${v.id} is accessible from ${v.topology.map(show).join(', ')}, not from node ${req.nodeId} (${show(segments)})`);
@@ -205,15 +258,18 @@ export function volumeMethods(d: MemoryCsiDriver): VolumeMethods {
         if (why) reasons.push(`volume_capabilities[${i}]: ${why}`);
       });
       if (Object.keys(req.volumeContext).length && !sameMap(req.volumeContext, v.context)) reasons.push("volume_context does not match the volume's");
-      if (Object.keys(req.parameters).length && !sameMap(req.parameters, v.parameters)) reasons.push('parameters differ from those the volume was created with');
+      if (Object.keys(req.parameters).length && !sameMap(req.parameters, v.parameters))
+        reasons.push('parameters differ from those the volume was created with');
       for (const [k, val] of Object.entries(req.mutableParameters)) {
         if (v.mutable[k] !== val) reasons.push(`mutable_parameters.${k} is ${JSON.stringify(v.mutable[k] ?? null)} on the volume`);
       }
       if (reasons.length) return { message: reasons.join('; ') };
       return {
         confirmed: {
-          volumeContext: req.volumeContext, volumeCapabilities: req.volumeCapabilities,
-          parameters: req.parameters, mutableParameters: req.mutableParameters,
+          volumeContext: req.volumeContext,
+          volumeCapabilities: req.volumeCapabilities,
+          parameters: req.parameters,
+          mutableParameters: req.mutableParameters,
         },
       };
     },

@@ -4,8 +4,12 @@ import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
-  ControllerDefinition, GroupControllerDefinition, IdentityDefinition, NodeDefinition,
-  type Volume, type VolumeCondition,
+  ControllerDefinition,
+  GroupControllerDefinition,
+  IdentityDefinition,
+  NodeDefinition,
+  type Volume,
+  type VolumeCondition,
 } from '../../interfaces/gen/csi/csi.js';
 import { FaultInjector, type FaultRule } from '../../interfaces/faults.js';
 import { invalidArgument, notFound } from '../../interfaces/grpc/errors.js';
@@ -15,7 +19,18 @@ import { triadVersion } from '../../interfaces/util/root.js';
 import { validPluginName } from '../../interfaces/csi/sdk/index.js';
 import { volumeMethods } from './controller.js';
 import { groupControllerService } from './group-controller.js';
-import { createData, detectMechanism, mkParents, mountPoints, pruneOwnDirs, removeTarget, rmParents, unmount, type Mechanism, type PublishMode } from './host.js';
+import {
+  createData,
+  detectMechanism,
+  mkParents,
+  mountPoints,
+  pruneOwnDirs,
+  removeTarget,
+  rmParents,
+  unmount,
+  type Mechanism,
+  type PublishMode,
+} from './host.js';
 import { identityService } from './identity.js';
 import { nodeService } from './node.js';
 import { snapshotMethods } from './snapshots.js';
@@ -118,7 +133,8 @@ export class MemoryCsiDriver {
     if (!this.nodeId) throw new Error('memory-csi: nodeId must not be empty');
     this.topology = opts.topology ?? { [TOPOLOGY_NODE_KEY]: this.nodeId };
     this.maxVolumesPerNode = opts.maxVolumesPerNode ?? 0;
-    if (!Number.isInteger(this.maxVolumesPerNode) || this.maxVolumesPerNode < 0) throw new Error('memory-csi: maxVolumesPerNode must be a non-negative integer');
+    if (!Number.isInteger(this.maxVolumesPerNode) || this.maxVolumesPerNode < 0)
+      throw new Error('memory-csi: maxVolumesPerNode must be a non-negative integer');
     const total = bytes(opts.capacityBytes, 100n * GiB, 'capacityBytes');
     this.maxVolumeBytes = bytes(opts.maxVolumeBytes, total, 'maxVolumeBytes');
     this.defaultVolumeBytes = bytes(opts.defaultVolumeBytes, GiB < this.maxVolumeBytes ? GiB : this.maxVolumeBytes, 'defaultVolumeBytes');
@@ -149,7 +165,9 @@ export class MemoryCsiDriver {
   }
 
   /** Replace the fault rules (uses are counted afresh). */
-  setFaults(rules: FaultRule[]): void { this.faults.setRules(rules); }
+  setFaults(rules: FaultRule[]): void {
+    this.faults.setRules(rules);
+  }
 
   /** Make another node known to the controller. */
   addNode(id: string, topology: Segments = { [TOPOLOGY_NODE_KEY]: id }): void {
@@ -158,7 +176,9 @@ export class MemoryCsiDriver {
   }
 
   /** What Probe answers. */
-  setReady(ready: boolean): void { this.ready = ready; }
+  setReady(ready: boolean): void {
+    this.ready = ready;
+  }
 
   /** Report this condition for a volume (controller and node) instead of the computed one; undefined clears it. */
   setVolumeCondition(volumeId: string, condition: VolumeCondition | undefined): void {
@@ -176,9 +196,17 @@ export class MemoryCsiDriver {
   /** A plain view of every volume: for tests and the harness, never for the wire. */
   inspect() {
     return [...this.store.volumes.values()].map((v) => ({
-      id: v.id, name: v.name, capacity: v.capacity, nodeCapacity: v.nodeCapacity, accessType: v.accessType, ephemeral: v.ephemeral,
-      dataPath: v.dataPath, mutableParameters: { ...v.mutable }, publishedNodeIds: [...v.publications.keys()],
-      stagingPath: v.staging?.path, targets: [...v.targets.values()].map((t) => ({ path: t.path, readonly: t.readonly, how: t.how })),
+      id: v.id,
+      name: v.name,
+      capacity: v.capacity,
+      nodeCapacity: v.nodeCapacity,
+      accessType: v.accessType,
+      ephemeral: v.ephemeral,
+      dataPath: v.dataPath,
+      mutableParameters: { ...v.mutable },
+      publishedNodeIds: [...v.publications.keys()],
+      stagingPath: v.staging?.path,
+      targets: [...v.targets.values()].map((t) => ({ path: t.path, readonly: t.readonly, how: t.how })),
     }));
   }
 
@@ -207,19 +235,23 @@ export class MemoryCsiDriver {
   }
 
   /** @internal */
-  newData(path: string, block: boolean, capacity: bigint): void { createData(path, block, capacity); }
+  newData(path: string, block: boolean, capacity: bigint): void {
+    createData(path, block, capacity);
+  }
 
   /** @internal */
   checkMutable(params: Record<string, string>, field: string): void {
     for (const k of Object.keys(params)) {
-      if (!this.mutableParameterKeys.has(k)) throw invalidArgument(`${field}.${k} is not a parameter this driver can modify (supported: ${[...this.mutableParameterKeys].join(', ') || 'none'})`);
+      if (!this.mutableParameterKeys.has(k))
+        throw invalidArgument(`${field}.${k} is not a parameter this driver can modify (supported: ${[...this.mutableParameterKeys].join(', ') || 'none'})`);
     }
   }
 
   /** @internal volume_context passed back by the CO must agree with the volume's own keys. */
   checkContext(v: VolumeRec, context: Record<string, string>): void {
     for (const [k, own] of Object.entries(v.context)) {
-      if (context[k] !== undefined && context[k] !== own) throw invalidArgument(`volume_context.${k} is ${JSON.stringify(context[k])} but volume ${v.id} has ${JSON.stringify(own)}`);
+      if (context[k] !== undefined && context[k] !== own)
+        throw invalidArgument(`volume_context.${k} is ${JSON.stringify(context[k])} but volume ${v.id} has ${JSON.stringify(own)}`);
     }
   }
 
@@ -229,8 +261,11 @@ export class MemoryCsiDriver {
       volumeId: v.id,
       capacityBytes: v.capacity,
       volumeContext: v.context,
-      contentSource: v.source?.snapshotId ? { snapshot: { snapshotId: v.source.snapshotId } }
-        : v.source?.volumeId ? { volume: { volumeId: v.source.volumeId } } : undefined,
+      contentSource: v.source?.snapshotId
+        ? { snapshot: { snapshotId: v.source.snapshotId } }
+        : v.source?.volumeId
+          ? { volume: { volumeId: v.source.volumeId } }
+          : undefined,
       accessibleTopology: v.topology.map((segments) => ({ segments })),
     };
   }
@@ -238,7 +273,9 @@ export class MemoryCsiDriver {
   /** @internal Condition as the controller sees it: is the backing data there? */
   controllerCondition(v: VolumeRec): VolumeCondition {
     if (v.condition) return v.condition;
-    return existsSync(v.dataPath) ? { abnormal: false, message: 'volume data is present' } : { abnormal: true, message: `volume data is missing at ${v.dataPath}` };
+    return existsSync(v.dataPath)
+      ? { abnormal: false, message: 'volume data is present' }
+      : { abnormal: true, message: `volume data is missing at ${v.dataPath}` };
   }
 
   /** @internal Remove a volume and its data (nothing may be published). */
@@ -262,7 +299,13 @@ export class MemoryCsiDriver {
 
   private async cleanup(): Promise<void> {
     const errors: unknown[] = [];
-    const attempt = async (fn: () => unknown) => { try { await fn(); } catch (e) { errors.push(e); } };
+    const attempt = async (fn: () => unknown) => {
+      try {
+        await fn();
+      } catch (e) {
+        errors.push(e);
+      }
+    };
     for (const v of this.store.volumes.values()) {
       for (const t of v.targets.values()) {
         await attempt(() => removeTarget(t.how, t.path));
@@ -288,12 +331,18 @@ export class MemoryCsiDriver {
       for (const v of this.store.volumes.values()) await attempt(() => rmSync(v.dataPath, { recursive: true, force: true }));
       for (const s of this.store.snapshots.values()) await attempt(() => rmSync(s.dataPath, { recursive: true, force: true }));
       for (const sub of ['volumes', 'snapshots']) {
-        if (!this.preexisting.has(sub)) try { rmdirSync(join(this.dataDir, sub)); } catch { /* absent, or holds something not ours */ }
+        if (!this.preexisting.has(sub))
+          try {
+            rmdirSync(join(this.dataDir, sub));
+          } catch {
+            /* absent, or holds something not ours */
+          }
       }
     }
     this.store.volumes.clear();
     this.store.snapshots.clear();
     this.store.groups.clear();
-    if (errors.length) throw new AggregateError(errors, `memory-csi: cleanup left ${errors.length} problem(s): ${errors.map((e) => (e as Error).message).join('; ')}`);
+    if (errors.length)
+      throw new AggregateError(errors, `memory-csi: cleanup left ${errors.length} problem(s): ${errors.map((e) => (e as Error).message).join('; ')}`);
   }
 }

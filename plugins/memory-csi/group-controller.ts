@@ -61,7 +61,14 @@ export function groupControllerService(d: MemoryCsiDriver): ServiceImpl<typeof G
           for (const sid of cut) d.dropSnapshot(store.snapshots.get(sid)!);
           throw err;
         }
-        const g: GroupRec = { id, name: req.name, sourceVolumeIds: [...req.sourceVolumeIds], parameters: { ...req.parameters }, snapshotIds: cut, createdAt: at };
+        const g: GroupRec = {
+          id,
+          name: req.name,
+          sourceVolumeIds: [...req.sourceVolumeIds],
+          parameters: { ...req.parameters },
+          snapshotIds: cut,
+          createdAt: at,
+        };
         store.groups.add(g);
         return { groupSnapshot: message(g) };
       });

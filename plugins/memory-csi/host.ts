@@ -9,8 +9,18 @@
 //             recorded and reported but cannot be enforced by the kernel.
 import { execa } from 'execa';
 import {
-  closeSync, cpSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, rmdirSync,
-  statSync, symlinkSync, truncateSync, unlinkSync,
+  closeSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmdirSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { failedPrecondition, internal } from '../../interfaces/grpc/errors.js';
@@ -39,7 +49,10 @@ export async function detectMechanism(mode: PublishMode, scratch: string): Promi
 /** Create a volume's data: a directory, or a sparse file of `capacity` bytes. */
 export function createData(path: string, block: boolean, capacity: bigint): void {
   mkdirSync(dirname(path), { recursive: true });
-  if (!block) { mkdirSync(path, { recursive: true }); return; }
+  if (!block) {
+    mkdirSync(path, { recursive: true });
+    return;
+  }
   closeSync(openSync(path, 'w'));
   truncateSync(path, Number(capacity));
 }
@@ -48,7 +61,10 @@ export function createData(path: string, block: boolean, capacity: bigint): void
 export async function copyData(src: string, dst: string, block: boolean): Promise<void> {
   mkdirSync(dirname(dst), { recursive: true });
   if (!existsSync(src)) throw internal(`data of the source is missing at ${src}`);
-  if (!block) { cpSync(src, dst, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true }); return; }
+  if (!block) {
+    cpSync(src, dst, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    return;
+  }
   try {
     await execa('cp', ['--sparse=always', src, dst]);
   } catch (err) {
@@ -71,7 +87,11 @@ export function mkParents(path: string): string[] {
 /** Remove directories created by mkParents, deepest first, as long as they are empty. */
 export function rmParents(created: string[]): void {
   for (const d of [...created].reverse()) {
-    try { rmdirSync(d); } catch { return; }
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
   }
 }
 
@@ -81,7 +101,11 @@ export function rmParents(created: string[]): void {
  */
 export function pruneOwnDirs(own: Set<string>, path: string): void {
   for (let d = path; own.has(d); d = dirname(d)) {
-    try { rmdirSync(d); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return; }
+    try {
+      rmdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return;
+    }
     own.delete(d);
   }
 }
@@ -89,7 +113,11 @@ export function pruneOwnDirs(own: Set<string>, path: string): void {
 /** What sits at `path`: nothing, an empty directory, a symlink, or something else. */
 export function pathState(path: string): 'none' | 'empty-dir' | 'empty-file' | 'symlink' | 'other' {
   let st;
-  try { st = lstatSync(path); } catch { return 'none'; }
+  try {
+    st = lstatSync(path);
+  } catch {
+    return 'none';
+  }
   if (st.isSymbolicLink()) return 'symlink';
   if (st.isDirectory()) return readdirSync(path).length === 0 ? 'empty-dir' : 'other';
   if (st.isFile() && st.size === 0) return 'empty-file';
@@ -145,5 +173,9 @@ function removeQuietly(path: string): void {
 /** Real bytes a volume's data takes: file sizes of a directory, allocated blocks of a sparse image. */
 export function dataBytes(path: string, block: boolean): bigint {
   if (!block) return diskUsage(path).bytes;
-  try { return statSync(path, { bigint: true }).blocks * 512n; } catch { return 0n; }
+  try {
+    return statSync(path, { bigint: true }).blocks * 512n;
+  } catch {
+    return 0n;
+  }
 }

@@ -4,7 +4,10 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   VolumeUsage_Unit as Unit,
-  type NodeDefinition, type NodePublishVolumeRequest, type VolumeCapability, type VolumeCondition,
+  type NodeDefinition,
+  type NodePublishVolumeRequest,
+  type VolumeCapability,
+  type VolumeCondition,
 } from '../../interfaces/gen/csi/csi.js';
 import { failedPrecondition, invalidArgument, notFound, outOfRange, resourceExhausted } from '../../interfaces/grpc/errors.js';
 import type { ServiceImpl } from '../../interfaces/grpc/server.js';
@@ -13,8 +16,19 @@ import type { MemoryCsiDriver } from './driver.js';
 import { bindMount, isMountPoint, mkParents, pathState, placeTarget, pruneOwnDirs, removeTarget, unmount, usage } from './host.js';
 import type { VolumeRec } from './store.js';
 import {
-  absolutePath, capabilityKey, checkControllerPublished, checkNewTarget, checkStagedAt, checkTargetsGone, incompatibility, parseQuantity,
-  repeatedStaging, repeatedTarget, required, validCapability, validRange,
+  absolutePath,
+  capabilityKey,
+  checkControllerPublished,
+  checkNewTarget,
+  checkStagedAt,
+  checkTargetsGone,
+  incompatibility,
+  parseQuantity,
+  repeatedStaging,
+  repeatedTarget,
+  required,
+  validCapability,
+  validRange,
 } from '../../interfaces/csi/sdk/index.js';
 
 /** volume_context key with which Kubernetes marks an inline ephemeral volume. */
@@ -33,9 +47,23 @@ function createEphemeral(d: MemoryCsiDriver, req: NodePublishVolumeRequest, cap:
   const dataPath = d.dataPathFor('volumes', `ephemeral-${seq}`, false);
   d.newData(dataPath, false, size);
   const v: VolumeRec = {
-    seq, id: req.volumeId, name: req.volumeId, capacity: size, nodeCapacity: size, accessType: 'mount', fsType: cap.mount?.fsType ?? '',
-    parameters: {}, createMutable: {}, mutable: {}, context: {}, topology: [d.topology], ephemeral: true, dataPath,
-    createdAt: new Date(), publications: new Map(), targets: new Map(),
+    seq,
+    id: req.volumeId,
+    name: req.volumeId,
+    capacity: size,
+    nodeCapacity: size,
+    accessType: 'mount',
+    fsType: cap.mount?.fsType ?? '',
+    parameters: {},
+    createMutable: {},
+    mutable: {},
+    context: {},
+    topology: [d.topology],
+    ephemeral: true,
+    dataPath,
+    createdAt: new Date(),
+    publications: new Map(),
+    targets: new Map(),
   };
   d.store.volumes.add(v, ''); // an inline volume has no CreateVolume name: its id must not answer one
   d.store.goneEphemeral.delete(v.id);
@@ -76,7 +104,10 @@ export function nodeService(d: MemoryCsiDriver): ServiceImpl<typeof NodeDefiniti
         if (ephemeral && v && !v.ephemeral) {
           throw invalidArgument(`volume_context marks ${req.volumeId} as an inline ephemeral volume, but it is a provisioned volume`);
         }
-        if (ephemeral && !v) { v = createEphemeral(d, req, cap); created = true; }
+        if (ephemeral && !v) {
+          v = createEphemeral(d, req, cap);
+          created = true;
+        }
         if (!v) throw notFound(`volume ${req.volumeId} (volume_id) does not exist`);
         try {
           const why = incompatibility(cap, v);
@@ -84,7 +115,10 @@ export function nodeService(d: MemoryCsiDriver): ServiceImpl<typeof NodeDefiniti
           d.checkContext(v, req.volumeContext);
           const staging = req.stagingTargetPath;
           if (!v.ephemeral && d.stageUnstage) {
-            if (!staging) throw failedPrecondition('staging_target_path is not set but the plugin has STAGE_UNSTAGE_VOLUME: NodeStageVolume must succeed first and its path be passed');
+            if (!staging)
+              throw failedPrecondition(
+                'staging_target_path is not set but the plugin has STAGE_UNSTAGE_VOLUME: NodeStageVolume must succeed first and its path be passed',
+              );
             checkStagedAt(v, staging);
           } else if (!v.ephemeral && d.strict) {
             checkControllerPublished(v, d.nodeId, 'NodePublishVolume');
@@ -109,7 +143,9 @@ export function nodeService(d: MemoryCsiDriver): ServiceImpl<typeof NodeDefiniti
           v.targets.set(target, { path: target, readonly: req.readonly, capability: cap, capabilityKey: key, stagingPath: staging, how });
           return {};
         } catch (err) {
-          if (created) { d.dropVolume(v); }
+          if (created) {
+            d.dropVolume(v);
+          }
           throw err;
         }
       });

@@ -13,13 +13,24 @@ type SnapshotMethods = Pick<ServiceImpl<typeof ControllerDefinition>, 'createSna
 
 export function snapshotMessage(s: SnapshotRec): DeepPartial<Snapshot> {
   return {
-    snapshotId: s.id, sourceVolumeId: s.sourceVolumeId, sizeBytes: s.sizeBytes,
-    creationTime: timestamp(s.createdAt), readyToUse: true, groupSnapshotId: s.groupId,
+    snapshotId: s.id,
+    sourceVolumeId: s.sourceVolumeId,
+    sizeBytes: s.sizeBytes,
+    creationTime: timestamp(s.createdAt),
+    readyToUse: true,
+    groupSnapshotId: s.groupId,
   };
 }
 
 /** Cut a snapshot of `v` (RESOURCE_EXHAUSTED when its data does not fit). `name` is '' for group members. */
-export async function cutSnapshot(d: MemoryCsiDriver, v: VolumeRec, name: string, parameters: Record<string, string>, groupId = '', at = new Date()): Promise<SnapshotRec> {
+export async function cutSnapshot(
+  d: MemoryCsiDriver,
+  v: VolumeRec,
+  name: string,
+  parameters: Record<string, string>,
+  groupId = '',
+  at = new Date(),
+): Promise<SnapshotRec> {
   const block = v.accessType === 'block';
   const size = dataBytes(v.dataPath, block);
   const available = d.store.availableBytes();
@@ -29,8 +40,18 @@ export async function cutSnapshot(d: MemoryCsiDriver, v: VolumeRec, name: string
   const dataPath = d.dataPathFor('snapshots', id, block);
   await copyData(v.dataPath, dataPath, block);
   const rec: SnapshotRec = {
-    seq, id, name, sourceVolumeId: v.id, sizeBytes: v.capacity, dataBytes: size, accessType: v.accessType, fsType: v.fsType,
-    parameters: { ...parameters }, groupId, dataPath, createdAt: at,
+    seq,
+    id,
+    name,
+    sourceVolumeId: v.id,
+    sizeBytes: v.capacity,
+    dataBytes: size,
+    accessType: v.accessType,
+    fsType: v.fsType,
+    parameters: { ...parameters },
+    groupId,
+    dataPath,
+    createdAt: at,
   };
   d.store.snapshots.add(rec);
   return rec;

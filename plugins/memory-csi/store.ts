@@ -3,7 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import type { VolumeCapability, VolumeCondition } from '../../interfaces/gen/csi/csi.js';
 import {
-  NamedRecords, OperationLocks, type AccessType, type PublicationRec, type Segments, type StagingUse, type TargetUse,
+  NamedRecords,
+  OperationLocks,
+  type AccessType,
+  type PublicationRec,
+  type Segments,
+  type StagingUse,
+  type TargetUse,
 } from '../../interfaces/csi/sdk/index.js';
 
 export type { AccessType, PublicationRec, Segments };
@@ -91,10 +97,18 @@ export class Store {
 
   constructor(readonly totalBytes: bigint) {}
 
-  nextSeq(): number { return ++this.seq; }
-  newVolumeId(seq: number): string { return `vol-${String(seq).padStart(6, '0')}-${rand()}`; }
-  newSnapshotId(seq: number): string { return `snap-${String(seq).padStart(6, '0')}-${rand()}`; }
-  newGroupId(): string { return `group-${String(this.nextSeq()).padStart(6, '0')}-${rand()}`; }
+  nextSeq(): number {
+    return ++this.seq;
+  }
+  newVolumeId(seq: number): string {
+    return `vol-${String(seq).padStart(6, '0')}-${rand()}`;
+  }
+  newSnapshotId(seq: number): string {
+    return `snap-${String(seq).padStart(6, '0')}-${rand()}`;
+  }
+  newGroupId(): string {
+    return `group-${String(this.nextSeq()).padStart(6, '0')}-${rand()}`;
+  }
 
   /** Bytes taken: every volume's full capacity (thick provisioning) plus the real data of every snapshot. */
   usedBytes(): bigint {

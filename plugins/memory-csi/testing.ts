@@ -34,11 +34,18 @@ export async function startTestDriver(opts: ServeMemoryCsiOptions = {}): Promise
     const r = run;
     let closing: Promise<void> | undefined;
     return {
-      ...r, client, dir,
-      close: () => (closing ??= (async () => {
-        client.close();
-        try { await r.close(); } finally { rmSync(dir, { recursive: true, force: true }); }
-      })()),
+      ...r,
+      client,
+      dir,
+      close: () =>
+        (closing ??= (async () => {
+          client.close();
+          try {
+            await r.close();
+          } finally {
+            rmSync(dir, { recursive: true, force: true });
+          }
+        })()),
     };
   } catch (err) {
     await run?.close().catch(() => undefined);

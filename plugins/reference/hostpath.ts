@@ -80,13 +80,29 @@ export async function startHostpathDaemon(dir: string, opts: { nodeId?: string; 
   const [node, ...args] = triadCliCommand();
   const argv = [...args, 'serve', 'hostpath-csi', '--socket', p.socket, '--root', p.root, '--node-id', nodeId, '--name', name];
   const d = startDaemon(node, argv, { log: p.log, cwd: p.dir });
-  const daemon: HostpathDaemon = { pid: d.pid, endpoint: `unix://${p.socket}`, socket: p.socket, root: p.root, nodeId, name, log: p.log, command: [node, ...argv] };
+  const daemon: HostpathDaemon = {
+    pid: d.pid,
+    endpoint: `unix://${p.socket}`,
+    socket: p.socket,
+    root: p.root,
+    nodeId,
+    name,
+    log: p.log,
+    command: [node, ...argv],
+  };
   try {
-    await waitFor(`hostpath CSI driver at ${daemon.endpoint}`, async () => { await probe(daemon.endpoint, name, 1000); return true; }, {
-      timeoutMs: opts.timeoutMs ?? 30_000,
-      intervalMs: 100,
-      abort: () => (d.exited() ? `exited (${JSON.stringify(d.exited())}):\n${logTail(p.log)}` : undefined),
-    });
+    await waitFor(
+      `hostpath CSI driver at ${daemon.endpoint}`,
+      async () => {
+        await probe(daemon.endpoint, name, 1000);
+        return true;
+      },
+      {
+        timeoutMs: opts.timeoutMs ?? 30_000,
+        intervalMs: 100,
+        abort: () => (d.exited() ? `exited (${JSON.stringify(d.exited())}):\n${logTail(p.log)}` : undefined),
+      },
+    );
   } catch (err) {
     await stopPid(d.pid, { match: p.socket, timeoutMs: 3000 }).catch(() => undefined);
     throw new Error(`${(err as Error).message}\n--- ${p.log} ---\n${logTail(p.log)}`);
@@ -109,7 +125,11 @@ export async function hostpathStatus(h: HostpathDaemon): Promise<{ ok: boolean; 
   }
 }
 
-export interface HostpathStopReport { daemon: StopOutcome; destroyed: boolean; error?: string }
+export interface HostpathStopReport {
+  daemon: StopOutcome;
+  destroyed: boolean;
+  error?: string;
+}
 
 /**
  * Stop the daemon of `dir` by PID (the recorded one, and the one its root's driver.pid names if
@@ -122,7 +142,11 @@ export async function stopHostpathDaemon(dir: string, pid?: number): Promise<Hos
   report.daemon = await stopPid(pid, { match: p.socket, timeoutMs: 10_000 });
   // a daemon whose PID did not make it into stack.json (a crash during up): its root names it
   let owner = NaN;
-  try { owner = Number(readFileSync(join(p.root, 'driver.pid'), 'utf8').trim()); } catch { /* none */ }
+  try {
+    owner = Number(readFileSync(join(p.root, 'driver.pid'), 'utf8').trim());
+  } catch {
+    /* none */
+  }
   if (Number.isInteger(owner) && owner > 0 && owner !== pid && owner !== process.pid) {
     const r = await stopPid(owner, { match: p.root, timeoutMs: 10_000 });
     if (r !== 'not-running') report.daemon = r;

@@ -17,8 +17,34 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, st
 import { basename, join, resolve } from 'node:path';
 import { contains, parseCidr } from '../../interfaces/cni/index.js';
 import { CriClient } from '../../interfaces/cri/client.js';
-import { addrsOf, bridgePorts, cleanupBridge, ensureBridge, gatewayOf, hostLocalAllocations, linkExists, links, natChains, parseSubnetRequest, pickSubnet, subnetConflict, writeBridgeConfList } from '../bridge/index.js';
-import { containerdAlive, containerdPaths, criConditions, mountsUnder, removeSharedDirsCreated, sharedDirsOfOldRecord, sharedDirsPresent, startContainerd, stopContainerd, unmountUnder, type StopReport } from '../containerd/index.js';
+import {
+  addrsOf,
+  bridgePorts,
+  cleanupBridge,
+  ensureBridge,
+  gatewayOf,
+  hostLocalAllocations,
+  linkExists,
+  links,
+  natChains,
+  parseSubnetRequest,
+  pickSubnet,
+  subnetConflict,
+  writeBridgeConfList,
+} from '../bridge/index.js';
+import {
+  containerdAlive,
+  containerdPaths,
+  criConditions,
+  mountsUnder,
+  removeSharedDirsCreated,
+  sharedDirsOfOldRecord,
+  sharedDirsPresent,
+  startContainerd,
+  stopContainerd,
+  unmountUnder,
+  type StopReport,
+} from '../containerd/index.js';
 import { buildImages, portFree, pushImage, registryAlive, registryDigest, registryReady, startRegistry, stopRegistry } from '../images/index.js';
 import { hostpathStatus, startHostpathDaemon, stopHostpathDaemon, type HostpathDaemon, type HostpathStopReport } from './hostpath.js';
 import { cniSourceDir, ensurePackages, isRoot } from './packages.js';
@@ -74,18 +100,33 @@ export interface StackInfo {
   containerd?: { pid: number; endpoint: string; socket: string; dir: string; config: string; root: string; state: string; runcRoot: string; log: string };
   /** The hostPath CSI driver daemon (`triad serve hostpath-csi`), storage class `standard`. */
   hostpath?: HostpathDaemon;
-  network: { name: string; bridge: string; subnet: string; gateway: string; conflist: string; confDir: string; binDir: string; sourceBinDir: string; ipamDir: string };
+  network: {
+    name: string;
+    bridge: string;
+    subnet: string;
+    gateway: string;
+    conflist: string;
+    confDir: string;
+    binDir: string;
+    sourceBinDir: string;
+    ipamDir: string;
+  };
   images?: { busybox: string; busyboxLatest: string; pause: string; digests: Record<string, string> };
   /** Host state before up, so down restores exactly that. */
   host: {
-    ipForward: string; natChains: string[]; cgroups: string[];
+    ipForward: string;
+    natChains: string[];
+    cgroups: string[];
     /** /run/containerd existed (all a record said before sharedDirs). */
     runContainerd: boolean;
     sharedDirs?: string[];
   };
 }
 
-export interface UpResult extends StackInfo { reused: boolean; timingsMs: Record<string, number> }
+export interface UpResult extends StackInfo {
+  reused: boolean;
+  timingsMs: Record<string, number>;
+}
 
 const stackFile = (dir: string) => join(dir, 'stack.json');
 
@@ -114,7 +155,10 @@ async function withLock<T>(stateDir: string, fn: () => Promise<T>): Promise<T> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSafe(join(lock, 'pid')));
-      if (!owner || !pidAlive(owner)) { rmSync(lock, { recursive: true, force: true }); continue; }
+      if (!owner || !pidAlive(owner)) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
       if (owner === process.pid) throw new Error(`reference stack ${stateDir}: re-entrant lock`);
       if (Date.now() > deadline) throw new Error(`reference stack ${stateDir} is locked by pid ${owner}`);
       await sleep(200);
@@ -128,7 +172,11 @@ async function withLock<T>(stateDir: string, fn: () => Promise<T>): Promise<T> {
 }
 
 function readFileSafe(f: string): string {
-  try { return readFileSync(f, 'utf8').trim(); } catch { return ''; }
+  try {
+    return readFileSync(f, 'utf8').trim();
+  } catch {
+    return '';
+  }
 }
 
 // ---- host state helpers ----
@@ -140,7 +188,11 @@ function cgroupCandidates(): string[] {
   const base = '/sys/fs/cgroup';
   const out: string[] = [];
   let ctrls: string[] = [];
-  try { ctrls = readdirSync(base).filter((c) => statSync(join(base, c)).isDirectory()); } catch { return out; }
+  try {
+    ctrls = readdirSync(base).filter((c) => statSync(join(base, c)).isDirectory());
+  } catch {
+    return out;
+  }
   for (const name of CGROUP_NAMES) {
     out.push(join(base, name));
     for (const c of ctrls) out.push(join(base, c, name));
@@ -151,9 +203,20 @@ function cgroupCandidates(): string[] {
 /** rmdir a directory tree bottom-up, directories only (cgroups, empty run dirs); never deletes files. */
 function rmdirTree(d: string): boolean {
   let entries: string[] = [];
-  try { entries = readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.isSymbolicLink()).map((e) => e.name); } catch { return false; }
+  try {
+    entries = readdirSync(d, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.isSymbolicLink())
+      .map((e) => e.name);
+  } catch {
+    return false;
+  }
   for (const e of entries) rmdirTree(join(d, e));
-  try { rmdirSync(d); return true; } catch { return false; }
+  try {
+    rmdirSync(d);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function hashOf(s: string, n = 6): string {
@@ -179,7 +242,9 @@ function subnetSource(opts: ReferenceOptions): string {
 
 /** What the caller asked for: opts.subnet, else $TRIAD_REFERENCE_SUBNET, else auto. */
 function subnetRequestOf(opts: ReferenceOptions) {
-  return opts.subnet !== undefined ? parseSubnetRequest(opts.subnet, '--subnet') : parseSubnetRequest(process.env.TRIAD_REFERENCE_SUBNET, 'TRIAD_REFERENCE_SUBNET');
+  return opts.subnet !== undefined
+    ? parseSubnetRequest(opts.subnet, '--subnet')
+    : parseSubnetRequest(process.env.TRIAD_REFERENCE_SUBNET, 'TRIAD_REFERENCE_SUBNET');
 }
 
 const SUBNET_HINT = '--subnet <cidr> (triad reference up) or TRIAD_REFERENCE_SUBNET (tests too)';
@@ -203,7 +268,8 @@ export async function pickExtraSubnet(seed: string): Promise<string> {
 function subnetFits(subnet: string, want: ReturnType<typeof subnetRequestOf>): boolean {
   if (want.kind === 'auto') return true;
   if (want.kind === 'exact') return subnet === want.subnet;
-  const r = parseCidr(want.range)!, s = parseCidr(subnet)!;
+  const r = parseCidr(want.range)!,
+    s = parseCidr(subnet)!;
   return s.prefix >= r.prefix && contains(r, s);
 }
 
@@ -217,9 +283,13 @@ export async function referenceUp(opts: ReferenceOptions = {}): Promise<UpResult
     if (existing) {
       const st = await statusOf(existing, opts.checkConfig);
       if (st.healthy) {
-        if (opts.registryPort && existing.registry?.port !== opts.registryPort) throw new Error(`reference stack at ${stateDir} is running with registry port ${existing.registry?.port}, not ${opts.registryPort} (run down first)`);
+        if (opts.registryPort && existing.registry?.port !== opts.registryPort)
+          throw new Error(`reference stack at ${stateDir} is running with registry port ${existing.registry?.port}, not ${opts.registryPort} (run down first)`);
         const want = subnetRequestOf(opts);
-        if (!subnetFits(existing.network.subnet, want)) throw new Error(`reference stack at ${stateDir} is running with subnet ${existing.network.subnet}, not ${want.kind === 'exact' ? want.subnet : `inside ${want.kind === 'range' ? want.range : ''}`} (${subnetSource(opts)}; run down first)`);
+        if (!subnetFits(existing.network.subnet, want))
+          throw new Error(
+            `reference stack at ${stateDir} is running with subnet ${existing.network.subnet}, not ${want.kind === 'exact' ? want.subnet : `inside ${want.kind === 'range' ? want.range : ''}`} (${subnetSource(opts)}; run down first)`,
+          );
         log(`reusing the running stack at ${stateDir}`);
         return { ...existing, reused: true, timingsMs: {} };
       }
@@ -258,10 +328,13 @@ async function upLocked(stateDir: string, opts: ReferenceOptions, log: (m: strin
       log(`subnet ${want.subnet} (${subnetSource(opts)})`);
       return want.subnet;
     }
-    const c = want.kind === 'range'
-      ? await pickSubnet({ ranges: [want.range], avoid: [], seed: stateDir, ownBridge: names.bridge, hint })
-      : await pickSubnet({ seed: stateDir, ownBridge: names.bridge, hint });
-    log(`subnet ${c.subnet}: free in ${c.range}${want.kind === 'range' ? ` (${subnetSource(opts)})` : ''}${c.passedOver.length ? `, passing over ${c.passedOver.join(', ')}` : ''}`);
+    const c =
+      want.kind === 'range'
+        ? await pickSubnet({ ranges: [want.range], avoid: [], seed: stateDir, ownBridge: names.bridge, hint })
+        : await pickSubnet({ seed: stateDir, ownBridge: names.bridge, hint });
+    log(
+      `subnet ${c.subnet}: free in ${c.range}${want.kind === 'range' ? ` (${subnetSource(opts)})` : ''}${c.passedOver.length ? `, passing over ${c.passedOver.join(', ')}` : ''}`,
+    );
     return c.subnet;
   });
   const port = opts.registryPort ?? (await pickPort(DEFAULT_REGISTRY_PORT));
@@ -324,19 +397,31 @@ async function upLocked(stateDir: string, opts: ReferenceOptions, log: (m: strin
     // allSettled, not all: both are recorded before a failure of either is thrown, so the
     // cleanup below never races a daemon still starting.
     const [cdR, hpR] = await Promise.allSettled([
-      step('containerd', () => startContainerd({
-        dir: join(stateDir, 'containerd'),
-        sandboxImage: stack.images!.pause,
-        insecureRegistries: [reg.host],
-        cniBinDir: stack.network.binDir,
-        cniConfDir: stack.network.confDir,
-      })),
+      step('containerd', () =>
+        startContainerd({
+          dir: join(stateDir, 'containerd'),
+          sandboxImage: stack.images!.pause,
+          insecureRegistries: [reg.host],
+          cniBinDir: stack.network.binDir,
+          cniConfDir: stack.network.confDir,
+        }),
+      ),
       step('hostpath', () => startHostpathDaemon(join(stateDir, 'hostpath'))),
     ]);
     if (cdR.status === 'fulfilled') {
       const cd = cdR.value;
       const p = cd.paths;
-      stack.containerd = { pid: cd.pid, endpoint: cd.endpoint, socket: p.socket, dir: p.dir, config: p.config, root: p.root, state: p.state, runcRoot: p.runcRoot, log: p.log };
+      stack.containerd = {
+        pid: cd.pid,
+        endpoint: cd.endpoint,
+        socket: p.socket,
+        dir: p.dir,
+        config: p.config,
+        root: p.root,
+        state: p.state,
+        runcRoot: p.runcRoot,
+        log: p.log,
+      };
     }
     if (hpR.status === 'fulfilled') stack.hostpath = hpR.value;
     writeStack(stack);
@@ -433,7 +518,11 @@ async function downLocked(stateDir: string, log: (m: string) => void): Promise<D
     const cdDir = s.containerd?.dir ?? join(stateDir, 'containerd');
     if (existsSync(cdDir)) {
       log('stopping containerd (sandboxes first)…');
-      report.containerd = await stopContainerd({ pid: s.containerd?.pid ?? 0, endpoint: s.containerd?.endpoint ?? `unix://${containerdPaths(cdDir).socket}`, paths: containerdPaths(cdDir) });
+      report.containerd = await stopContainerd({
+        pid: s.containerd?.pid ?? 0,
+        endpoint: s.containerd?.endpoint ?? `unix://${containerdPaths(cdDir).socket}`,
+        paths: containerdPaths(cdDir),
+      });
     }
     // after containerd (no container holds a volume any more): stop by PID, then destroy
     const hpDir = join(stateDir, 'hostpath');
@@ -451,7 +540,13 @@ async function downLocked(stateDir: string, log: (m: string) => void): Promise<D
     // cgroups: its containers' own (<k8s.io>/<id>, by the ids its containerd had), then a
     // k8s.io/kubepods root it created, once empty. Another runtime's k8s.io cgroups are never
     // touched: they are not in our ids, and a root that holds them is not empty.
-    const ids = [...new Set([...(report.containerd?.drained?.pods ?? []), ...(report.containerd?.drained?.containers ?? []), ...(report.containerd?.runcState ?? []).map((d) => basename(d))])];
+    const ids = [
+      ...new Set([
+        ...(report.containerd?.drained?.pods ?? []),
+        ...(report.containerd?.drained?.containers ?? []),
+        ...(report.containerd?.runcState ?? []).map((d) => basename(d)),
+      ]),
+    ];
     for (const d of cgroupCandidates()) {
       if (!existsSync(d)) continue;
       if (basename(d) === 'k8s.io') for (const id of ids) if (rmdirTree(join(d, id))) report.cgroupsRemoved.push(join(d, id));
@@ -460,7 +555,12 @@ async function downLocked(stateDir: string, log: (m: string) => void): Promise<D
     }
     report.sharedDirsRemoved = removeSharedDirsCreated(s.host.sharedDirs ?? sharedDirsOfOldRecord(s.host.runContainerd));
     if (s.host.ipForward === '0' && readFileSafe(IP_FORWARD) === '1' && !(await otherTriadBridges(s.network.bridge))) {
-      try { writeFileSync(IP_FORWARD, '0'); report.ipForwardRestored = true; } catch { /* read-only /proc/sys */ }
+      try {
+        writeFileSync(IP_FORWARD, '0');
+        report.ipForwardRestored = true;
+      } catch {
+        /* read-only /proc/sys */
+      }
     }
   }
   report.unmounted = await unmountUnder(stateDir);
@@ -478,13 +578,23 @@ async function otherTriadBridges(own: string): Promise<boolean> {
 
 // ---- status ----
 
-export interface ComponentStatus { ok: boolean; detail: string }
+export interface ComponentStatus {
+  ok: boolean;
+  detail: string;
+}
 
 export interface StatusReport {
   stateDir: string;
   healthy: boolean;
   problems: string[];
-  components: { registry: ComponentStatus; images: ComponentStatus; containerd: ComponentStatus; network: ComponentStatus; hostpath: ComponentStatus; config: ComponentStatus };
+  components: {
+    registry: ComponentStatus;
+    images: ComponentStatus;
+    containerd: ComponentStatus;
+    network: ComponentStatus;
+    hostpath: ComponentStatus;
+    config: ComponentStatus;
+  };
   stack?: StackInfo;
 }
 
@@ -493,7 +603,12 @@ export async function referenceStatus(opts: { stateDir?: string; checkConfig?: C
   const s = readStack(stateDir);
   if (!s) {
     const none = { ok: false, detail: 'not set up' };
-    return { stateDir, healthy: false, problems: [`no stack at ${stateDir} (run: triad reference up)`], components: { registry: none, images: none, containerd: none, network: none, hostpath: none, config: none } };
+    return {
+      stateDir,
+      healthy: false,
+      problems: [`no stack at ${stateDir} (run: triad reference up)`],
+      components: { registry: none, images: none, containerd: none, network: none, hostpath: none, config: none },
+    };
   }
   return statusOf(s, opts.checkConfig);
 }
@@ -510,10 +625,17 @@ async function statusOf(s: StackInfo, checkConfig?: ConfigCheck): Promise<Status
   if (s.registry) {
     const alive = registryAlive(s.registry.pid);
     const ready = alive && (await registryReady(s.registry.port));
-    c.registry = { ok: ready, detail: `pid ${s.registry.pid} ${alive ? 'running' : 'not running'}, ${s.registry.url}/v2/ ${ready ? 'answers' : 'does not answer'}` };
+    c.registry = {
+      ok: ready,
+      detail: `pid ${s.registry.pid} ${alive ? 'running' : 'not running'}, ${s.registry.url}/v2/ ${ready ? 'answers' : 'does not answer'}`,
+    };
   }
   if (s.images && c.registry.ok) {
-    const want = [[s.images.busybox, s.images.digests.busybox], [s.images.busyboxLatest, s.images.digests.busybox], [s.images.pause, s.images.digests.pause]] as const;
+    const want = [
+      [s.images.busybox, s.images.digests.busybox],
+      [s.images.busyboxLatest, s.images.digests.busybox],
+      [s.images.pause, s.images.digests.pause],
+    ] as const;
     const bad: string[] = [];
     for (const [ref, digest] of want) {
       const [, path] = ref.split(/\/(.*)/s);
@@ -532,7 +654,10 @@ async function statusOf(s: StackInfo, checkConfig?: ConfigCheck): Promise<Status
         const cond = await criConditions(client);
         const v = await client.runtime.version({ version: 'v1' });
         const ok = !!cond.RuntimeReady?.status && !!cond.NetworkReady?.status;
-        c.containerd = { ok, detail: `pid ${s.containerd.pid}, ${v.runtimeName} ${v.runtimeVersion} (CRI ${v.runtimeApiVersion}) at ${s.containerd.endpoint}; RuntimeReady=${!!cond.RuntimeReady?.status} NetworkReady=${!!cond.NetworkReady?.status}${ok ? '' : ` ${cond.NetworkReady?.message ?? ''}`}` };
+        c.containerd = {
+          ok,
+          detail: `pid ${s.containerd.pid}, ${v.runtimeName} ${v.runtimeVersion} (CRI ${v.runtimeApiVersion}) at ${s.containerd.endpoint}; RuntimeReady=${!!cond.RuntimeReady?.status} NetworkReady=${!!cond.NetworkReady?.status}${ok ? '' : ` ${cond.NetworkReady?.message ?? ''}`}`,
+        };
       } catch (err) {
         c.containerd = { ok: false, detail: `pid ${s.containerd.pid} running but CRI fails: ${(err as Error).message}` };
       } finally {
@@ -546,7 +671,10 @@ async function statusOf(s: StackInfo, checkConfig?: ConfigCheck): Promise<Status
     const gw = exists ? (await addrsOf(n.bridge)).includes(gatewayOf(n.subnet).cidr) : false;
     const confOk = existsSync(n.conflist);
     const pods = exists ? (await bridgePorts(n.bridge)).length : 0;
-    c.network = { ok: exists && gw && confOk, detail: `bridge ${n.bridge} ${exists ? (gw ? `up with ${gatewayOf(n.subnet).cidr}` : 'without its gateway address') : 'missing'}, subnet ${n.subnet}, ${pods} veth(s), ${hostLocalAllocations(n.ipamDir, n.name).length} IP(s) allocated${confOk ? '' : `, ${n.conflist} missing`}` };
+    c.network = {
+      ok: exists && gw && confOk,
+      detail: `bridge ${n.bridge} ${exists ? (gw ? `up with ${gatewayOf(n.subnet).cidr}` : 'without its gateway address') : 'missing'}, subnet ${n.subnet}, ${pods} veth(s), ${hostLocalAllocations(n.ipamDir, n.name).length} IP(s) allocated${confOk ? '' : `, ${n.conflist} missing`}`,
+    };
   }
   if (s.hostpath) c.hostpath = await hostpathStatus(s.hostpath);
   try {
@@ -556,7 +684,9 @@ async function statusOf(s: StackInfo, checkConfig?: ConfigCheck): Promise<Status
   } catch (err) {
     c.config = { ok: false, detail: (err as Error).message };
   }
-  const problems = Object.entries(c).filter(([, v]) => !v.ok).map(([k, v]) => `${k}: ${v.detail}`);
+  const problems = Object.entries(c)
+    .filter(([, v]) => !v.ok)
+    .map(([k, v]) => `${k}: ${v.detail}`);
   if (s.phase !== 'up') problems.unshift(`phase ${s.phase} (an up did not finish)`);
   return { stateDir: s.stateDir, healthy: problems.length === 0, problems, components: c, stack: s };
 }

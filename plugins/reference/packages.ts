@@ -12,7 +12,11 @@ export const REQUIREMENTS: { pkg: string; what: string; ok: () => boolean }[] = 
   { pkg: 'containerd', what: 'containerd', ok: () => !!which('containerd') },
   { pkg: 'containerd', what: 'containerd-shim-runc-v2', ok: () => !!which('containerd-shim-runc-v2') },
   { pkg: 'runc', what: 'runc', ok: () => !!which('runc') },
-  { pkg: 'containernetworking-plugins', what: `CNI plugins ${REQUIRED_PLUGINS.join(', ')} (${DEFAULT_BIN_DIRS.join(' or ')})`, ok: () => findCniBinDirs().length > 0 },
+  {
+    pkg: 'containernetworking-plugins',
+    what: `CNI plugins ${REQUIRED_PLUGINS.join(', ')} (${DEFAULT_BIN_DIRS.join(' or ')})`,
+    ok: () => findCniBinDirs().length > 0,
+  },
   { pkg: 'docker-registry', what: 'docker-registry', ok: () => !!which('docker-registry') },
   { pkg: 'skopeo', what: 'skopeo', ok: () => !!which('skopeo') },
   { pkg: 'umoci', what: 'umoci', ok: () => !!which('umoci') },

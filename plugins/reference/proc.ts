@@ -23,8 +23,13 @@ export function startDaemon(bin: string, args: string[], opts: { log: string; en
     const child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd], env: opts.env ?? process.env, cwd: opts.cwd });
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let spawnError: Error | undefined;
-    child.on('exit', (code, signal) => { exit = { code, signal }; });
-    child.on('error', (err) => { spawnError = err; exit = { code: -1, signal: null }; });
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+    });
+    child.on('error', (err) => {
+      spawnError = err;
+      exit = { code: -1, signal: null };
+    });
     child.unref();
     if (child.pid === undefined) throw new Error(`cannot start ${bin}: ${spawnError?.message ?? 'no pid'}`);
     return { pid: child.pid, exited: () => exit };
@@ -58,7 +63,11 @@ function isZombie(pid: number): boolean {
  */
 export function pidAlive(pid: number | undefined, match?: string): boolean {
   if (!pid || pid <= 0) return false;
-  try { process.kill(pid, 0); } catch { return false; }
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
   if (isZombie(pid)) return false;
   if (!match) return true;
   const argv = cmdline(pid);
@@ -68,7 +77,11 @@ export function pidAlive(pid: number | undefined, match?: string): boolean {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Poll `fn` until it returns a value other than undefined/false, or fail after timeoutMs. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, opts: { timeoutMs?: number; intervalMs?: number; abort?: () => string | undefined } = {}): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  opts: { timeoutMs?: number; intervalMs?: number; abort?: () => string | undefined } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   let last: unknown;
   for (;;) {
@@ -90,13 +103,21 @@ export type StopOutcome = 'not-running' | 'terminated' | 'killed';
 /** SIGTERM `pid`, wait up to timeoutMs, then SIGKILL and wait again. Only when `match` still holds. */
 export async function stopPid(pid: number | undefined, opts: { match?: string; timeoutMs?: number } = {}): Promise<StopOutcome> {
   if (!pid || !pidAlive(pid, opts.match)) return 'not-running';
-  try { process.kill(pid, 'SIGTERM'); } catch { return 'not-running'; }
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return 'not-running';
+  }
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   while (Date.now() < deadline) {
     if (!pidAlive(pid)) return 'terminated';
     await sleep(50);
   }
-  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
   for (let i = 0; i < 100 && pidAlive(pid); i++) await sleep(50);
   if (pidAlive(pid)) throw new Error(`process ${pid} survived SIGKILL`);
   return 'killed';

@@ -23,10 +23,15 @@ let run: ReturnType<typeof spawnSync>;
 t.before(() => {
   out = mkdtempSync(join(tmpdir(), 'triad-bench-smoke-'));
   run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--no-reference', '--scale', '40,80', '--out', out], {
-    cwd: root, encoding: 'utf8', timeout: 540_000, env: { ...process.env, FORCE_COLOR: '0' },
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 540_000,
+    env: { ...process.env, FORCE_COLOR: '0' },
   });
 });
-t.after(() => { rmSync(out, { recursive: true, force: true }); });
+t.after(() => {
+  rmSync(out, { recursive: true, force: true });
+});
 
 /** Tags balance (a small XML well-formedness check: no parser dependency for one test). */
 function xmlProblems(text: string): string[] {
@@ -56,15 +61,22 @@ t('the quick run exits 0 and writes latest.json, latest.svg and latest.txt', () 
   assert.is(results.quick, true);
   assert.equal(results.errors, {}, 'no section failed');
   const stdout = String(run.stdout);
-  assert.match(stdout, /\nGoals of the performance work, each a ratio measured in this run \(load average 1\/5\/15 min: [\d.\/]+ at the start, [\d.\/]+ at the end/, 'the goals went to stdout with the load average');
+  assert.match(
+    stdout,
+    /\nGoals of the performance work, each a ratio measured in this run \(load average 1\/5\/15 min: [\d.\/]+ at the start, [\d.\/]+ at the end/,
+    'the goals went to stdout with the load average',
+  );
   for (const name of Object.values(GOALS)) assert.ok(stdout.includes(`\n${name}\n`), `goal "${name}" printed by its name`);
   assert.not.match(stdout, /issue #/, 'goals are named, not numbered');
 });
 
-t('the JSON has every section\'s figures: overhead at c=1 and c=32, scale runs and churn, suites, targets', () => {
+t("the JSON has every section's figures: overhead at c=1 and c=32, scale runs and churn, suites, targets", () => {
   const ov = results.overhead as Exclude<BenchResults['overhead'], { skipped: string } | undefined>;
   assert.ok(ov && Array.isArray(ov.memory), 'overhead measured');
-  assert.equal(ov.memory.map((p) => p.concurrency), [1, 32]);
+  assert.equal(
+    ov.memory.map((p) => p.concurrency),
+    [1, 32],
+  );
   for (const p of ov.memory) {
     for (const side of [p.floor, p.triad]) {
       assert.ok(side.podsPerSec > 0 && Number.isFinite(side.podsPerSec));
@@ -73,15 +85,25 @@ t('the JSON has every section\'s figures: overhead at c=1 and c=32, scale runs a
       assert.ok(side.cpuMsPerPod > 0);
     }
     assert.is(p.floor.rpcsPerPod, 5, 'the floor sends exactly the five calls of the pod sequence');
-    assert.ok(p.triad.rpcs.runPodSandbox === p.floor.rpcs.runPodSandbox && p.triad.rpcs.startContainer === p.floor.rpcs.startContainer, 'same sequence on both sides');
+    assert.ok(
+      p.triad.rpcs.runPodSandbox === p.floor.rpcs.runPodSandbox && p.triad.rpcs.startContainer === p.floor.rpcs.startContainer,
+      'same sequence on both sides',
+    );
     assert.ok(p.ratio.throughput > 0 && p.rpc.rpcPerSec > 0);
   }
-  assert.equal(results.proxy?.kinds.map((k) => k.kind), ['Version', 'pod'], 'the interposer\'s cost per call');
+  assert.equal(
+    results.proxy?.kinds.map((k) => k.kind),
+    ['Version', 'pod'],
+    "the interposer's cost per call",
+  );
   for (const k of results.proxy!.kinds) assert.ok(k.direct.latencyUs.n === k.calls && k.ratio.mean > 0 && k.ratio.recordedMean > 0, JSON.stringify(k));
   assert.match(String(run.stdout), /Interposer \(triad proxy\)/);
   assert.equal(results.reference, { skipped: 'not used (--no-reference)' });
   const sc = results.scale!;
-  assert.equal(sc.runs.map((r) => `${r.driver}:${r.pods}`), ['triad:40', 'floor:40', 'triad:80', 'floor:80']);
+  assert.equal(
+    sc.runs.map((r) => `${r.driver}:${r.pods}`),
+    ['triad:40', 'floor:40', 'triad:80', 'floor:80'],
+  );
   for (const r of sc.runs) {
     assert.is(r.buckets.length, 10);
     assert.ok(r.memory.running.rssMiB > 0 && r.memory.afterDelete.heapUsedMiB > 0);
@@ -101,7 +123,10 @@ t('the JSON has every section\'s figures: overhead at c=1 and c=32, scale runs a
   assert.ok(results.targets.length >= 6);
   for (const x of results.targets) assert.ok(x.met === null || typeof x.met === 'boolean');
   assert.equal(new Set(results.targets.map((x) => x.name)), new Set(Object.values(GOALS)), 'every goal has a figure');
-  assert.ok(results.targets.some((x) => x.id === 'suites.parallel.csi' && x.met !== null), 'serial vs --parallel compared for the CSI suite');
+  assert.ok(
+    results.targets.some((x) => x.id === 'suites.parallel.csi' && x.met !== null),
+    'serial vs --parallel compared for the CSI suite',
+  );
 });
 
 t('the SVG is well-formed and shows both sides', () => {
@@ -117,12 +142,28 @@ t('report helpers: percentiles, an empty result, names with XML characters', () 
   assert.is(percentile([], 0.99), 0);
   assert.equal(summarize([3, 1, 2]), { n: 3, p50: 2, p99: 3, mean: 2, min: 1, max: 3 });
   const empty: BenchResults = {
-    version: 1, startedAt: new Date(0).toISOString(), durationMs: 0, command: 'npm run bench -- --only <x & y>', quick: true,
-    machine: { cpus: 2, cpuModel: 'x', node: 'v20', platform: 'linux/x64', loadavgStart: [0, 0, 0], loadavgEnd: [0, 0, 0], fs: { stateRoot: '/tmp', createUs: 1, osTmpdir: '/tmp', osTmpdirCreateUs: 1 } },
-    errors: {}, targets: [],
+    version: 1,
+    startedAt: new Date(0).toISOString(),
+    durationMs: 0,
+    command: 'npm run bench -- --only <x & y>',
+    quick: true,
+    machine: {
+      cpus: 2,
+      cpuModel: 'x',
+      node: 'v20',
+      platform: 'linux/x64',
+      loadavgStart: [0, 0, 0],
+      loadavgEnd: [0, 0, 0],
+      fs: { stateRoot: '/tmp', createUs: 1, osTmpdir: '/tmp', osTmpdirCreateUs: 1 },
+    },
+    errors: {},
+    targets: [],
   };
   empty.targets = checkTargets(empty);
-  assert.ok(empty.targets.every((x) => x.met === null), 'nothing measured: no target met or missed');
+  assert.ok(
+    empty.targets.every((x) => x.met === null),
+    'nothing measured: no target met or missed',
+  );
   assert.equal(xmlProblems(svgReport(empty)), []);
   assert.match(textReport(empty), /not measured/);
 });

@@ -20,7 +20,16 @@ import { cniSuite } from '../../conformance/cni/suite.js';
 import type { RunReport } from '../../conformance/runner/index.js';
 import type { NetworkConfigList } from '../../interfaces/cni/index.js';
 import {
-  bridgePorts, cleanupBridge, ensureBridge, findCniBinDirs, ipForward, linkExists, listNetns, natChains, restoreIpForward, writeBridgeConfList,
+  bridgePorts,
+  cleanupBridge,
+  ensureBridge,
+  findCniBinDirs,
+  ipForward,
+  linkExists,
+  listNetns,
+  natChains,
+  restoreIpForward,
+  writeBridgeConfList,
 } from '../../plugins/bridge/index.js';
 import { pickExtraSubnet } from '../../plugins/reference/index.js';
 import { byId, cases, describeFailures, runQuiet } from './helpers.js';
@@ -33,7 +42,8 @@ const PLUGINS = ['bridge', 'host-local', 'portmap'];
 function unavailable(): string | undefined {
   if (process.platform !== 'linux') return 'not Linux';
   if (process.getuid?.() !== 0) return 'not root: network namespaces and veths need root';
-  if (!findCniBinDirs(process.env, PLUGINS).length) return `no directory with the CNI plugins ${PLUGINS.join(', ')} (Debian: containernetworking-plugins; .ci/setup-host installs it)`;
+  if (!findCniBinDirs(process.env, PLUGINS).length)
+    return `no directory with the CNI plugins ${PLUGINS.join(', ')} (Debian: containernetworking-plugins; .ci/setup-host installs it)`;
   return undefined;
 }
 
@@ -45,25 +55,38 @@ function unavailable(): string | undefined {
  *    failures of the plugin, kept out of the green run by --skip with the reason below, and a
  *    separate test asserts they still fail (so neither list can go stale).
  */
-const ECHO = 'cni.version.echoes-cni-version: VERSION answers cniVersion 1.0.0 (the library\'s current version) whatever cniVersion it was asked with, as every plugin built on libcni\'s skel does';
+const ECHO =
+  "cni.version.echoes-cni-version: VERSION answers cniVersion 1.0.0 (the library's current version) whatever cniVersion it was asked with, as every plugin built on libcni's skel does";
 const KNOWN: Record<'bridge' | 'portmap', { warned: Record<string, string>; required: Record<string, string> }> = {
   bridge: {
     warned: {},
     required: {
       'cni.version.echoes-cni-version': ECHO,
-      'cni.errors.invalid-config-well-known-code': 'cni.errors.code-7-invalid-config: an invalid ipam subnet is refused with code 999 (host-local\'s config parsing error, passed on by bridge), not the table\'s 7',
+      'cni.errors.invalid-config-well-known-code':
+        "cni.errors.code-7-invalid-config: an invalid ipam subnet is refused with code 999 (host-local's config parsing error, passed on by bridge), not the table's 7",
     },
   },
   portmap: {
     warned: {
-      'cni.check.unknown-container': 'cni.check.untracked-resource-missing-fails (SHOULD): portmap without port mappings holds nothing per attachment, so its CHECK of a container it never saw finds nothing missing and succeeds',
+      'cni.check.unknown-container':
+        'cni.check.untracked-resource-missing-fails (SHOULD): portmap without port mappings holds nothing per attachment, so its CHECK of a container it never saw finds nothing missing and succeeds',
     },
     required: { 'cni.version.echoes-cni-version': ECHO },
   },
 };
 const skipOf = (ids: string[]) => (ids.length ? `^(${ids.map((id) => id.replace(/\./g, '\\.')).join('|')}) ` : undefined);
 
-interface Net { dir: string; bridge: string; subnet: string; dataDir: string; list: NetworkConfigList; path: string[]; chainsBefore: string[]; ipForwardBefore: string; prefixes: string[] }
+interface Net {
+  dir: string;
+  bridge: string;
+  subnet: string;
+  dataDir: string;
+  list: NetworkConfigList;
+  path: string[];
+  chainsBefore: string[];
+  ipForwardBefore: string;
+  prefixes: string[];
+}
 let net: Net | undefined;
 
 /** Remove what this file made: namespaces of its runs, the bridge with its veths, the temp dir. */
@@ -105,12 +128,20 @@ async function setup(): Promise<Net> {
 /** Files anywhere under dir whose name holds `text` (libcni's result cache names files by network). */
 function namesUnder(dir: string, text: string): string[] {
   let names: string[] = [];
-  try { names = readdirSync(dir); } catch { return []; } // absent, or removed meanwhile by its owner
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  } // absent, or removed meanwhile by its owner
   const out: string[] = [];
   for (const n of names) {
     const p = join(dir, n);
     if (n.includes(text)) out.push(p);
-    try { if (statSync(p).isDirectory()) out.push(...namesUnder(p, text)); } catch { /* gone */ }
+    try {
+      if (statSync(p).isDirectory()) out.push(...namesUnder(p, text));
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }
@@ -118,44 +149,84 @@ function namesUnder(dir: string, text: string): string[] {
 /** After a run: nothing of it on the host. */
 async function assertNothingLeft(n: Net, rep: RunReport): Promise<void> {
   assert.equal(await bridgePorts(n.bridge), [], `veths left on ${n.bridge}`);
-  assert.equal((await listNetns()).filter((ns) => ns.startsWith(`${rep.prefix}-`)), [], 'network namespaces of the run left');
+  assert.equal(
+    (await listNetns()).filter((ns) => ns.startsWith(`${rep.prefix}-`)),
+    [],
+    'network namespaces of the run left',
+  );
   assert.equal(existsSync(n.dataDir) ? readdirSync(n.dataDir) : [], [], 'host-local state of the run left');
   const nat = await execa('iptables', ['-w', '-t', 'nat', '-S'], { reject: false });
-  const ours = String(nat.stdout ?? '').split('\n').filter((l) => l.includes(rep.prefix) || l.includes(n.subnet));
+  const ours = String(nat.stdout ?? '')
+    .split('\n')
+    .filter((l) => l.includes(rep.prefix) || l.includes(n.subnet));
   assert.equal(ours, [], 'iptables nat rules of the run (portmap, masquerade) left');
   assert.equal(namesUnder('/var/lib/cni', rep.prefix), [], 'CNI cache entries of the run');
 }
 
 function summary(rep: RunReport, ms: number): string {
   const t = rep.totals;
-  const other = cases(rep).filter((c) => c.status !== 'passed').map((c) => `${c.id.replace(/^cni\./, '')} ${c.status}`);
+  const other = cases(rep)
+    .filter((c) => c.status !== 'passed')
+    .map((c) => `${c.id.replace(/^cni\./, '')} ${c.status}`);
   return `${t.passed} passed, ${t.failed} failed, ${t.warned} warned, ${t.skipped} skipped, ${t.notApplicable} not applicable in ${ms} ms; ${other.join(', ')}`;
 }
 
-async function run(n: Net, o: { pluginIndex: number; parallelAdds: number; parallel?: number; focus?: string; skip?: string; strict?: boolean; netns?: boolean; reporters?: ReturnType<typeof reportFiles> }): Promise<{ rep: RunReport; ms: number }> {
+async function run(
+  n: Net,
+  o: {
+    pluginIndex: number;
+    parallelAdds: number;
+    parallel?: number;
+    focus?: string;
+    skip?: string;
+    strict?: boolean;
+    netns?: boolean;
+    reporters?: ReturnType<typeof reportFiles>;
+  },
+): Promise<{ rep: RunReport; ms: number }> {
   const started = Date.now();
-  const rep = await runQuiet([cniSuite({ path: n.path, list: n.list, pluginIndex: o.pluginIndex, netns: o.netns ?? true, parallelAdds: o.parallelAdds, ipamStateDir: n.dataDir })],
-    { timeoutMs: 60_000, parallel: o.parallel, focus: o.focus, skip: o.skip, strict: o.strict ?? true, reporters: o.reporters });
+  const rep = await runQuiet(
+    [cniSuite({ path: n.path, list: n.list, pluginIndex: o.pluginIndex, netns: o.netns ?? true, parallelAdds: o.parallelAdds, ipamStateDir: n.dataDir })],
+    { timeoutMs: 60_000, parallel: o.parallel, focus: o.focus, skip: o.skip, strict: o.strict ?? true, reporters: o.reporters },
+  );
   n.prefixes.push(rep.prefix);
   return { rep, ms: Date.now() - started };
 }
 
 function assertConformant(rep: RunReport, known: { warned: Record<string, string>; required: Record<string, string> }): void {
   assert.is(rep.totals.failed, 0, describeFailures(rep));
-  for (const c of cases(rep).filter((x) => x.status === 'skipped' || x.status === 'not-applicable')) assert.ok(c.reason && c.reason.length > 10, `${c.id} is ${c.status} without a reason`);
+  for (const c of cases(rep).filter((x) => x.status === 'skipped' || x.status === 'not-applicable'))
+    assert.ok(c.reason && c.reason.length > 10, `${c.id} is ${c.status} without a reason`);
   assert.is(byId(rep, 'cni.leak-check')?.status, 'passed', byId(rep, 'cni.leak-check')?.failure?.message);
   for (const id of Object.keys(known.required)) assert.is(byId(rep, id)?.status, 'skipped', `${id} is left out (--skip) as a known required failure`);
   // The [Optional] deviations show as warnings, each with its rule id; nothing else warns.
   const warned = cases(rep).filter((c) => c.status === 'warned');
-  assert.equal(warned.map((c) => c.id).sort(), Object.keys(known.warned).sort(), `warned: ${warned.map((c) => `${c.id} [${c.failure?.ruleId}] ${c.failure?.message}`).join('; ')}`);
+  assert.equal(
+    warned.map((c) => c.id).sort(),
+    Object.keys(known.warned).sort(),
+    `warned: ${warned.map((c) => `${c.id} [${c.failure?.ruleId}] ${c.failure?.message}`).join('; ')}`,
+  );
   for (const c of warned) {
     assert.ok(c.failure?.ruleId, `${c.id}: the warning names its rule id`);
     assert.ok(known.warned[c.id].startsWith(`${c.failure!.ruleId} `), `${c.id} warns on ${c.failure!.ruleId}; KNOWN says ${known.warned[c.id]}`);
-    assert.not.ok(c.notes?.some((n) => /suite bug/.test(n)), `${c.id}: ${c.notes?.join('; ')}`);
+    assert.not.ok(
+      c.notes?.some((n) => /suite bug/.test(n)),
+      `${c.id}: ${c.notes?.join('; ')}`,
+    );
   }
   // The kernel cases and the chain ran for real; STATUS/GC are not applicable to a 1.0.0 plugin, saying so.
-  for (const id of ['cni.netns.result-matches-netns', 'cni.netns.netns-matches-result', 'cni.netns.interface-removed', 'cni.netns.del-after-netns-gone',
-    'cni.check.after-add', 'cni.check.allows-later-changes', 'cni.del.without-netns', 'cni.ipam.distinct-addresses-parallel', 'cni.ipam.del-frees-address', 'cni.chain.result-reaches-next-plugin']) {
+  for (const id of [
+    'cni.netns.result-matches-netns',
+    'cni.netns.netns-matches-result',
+    'cni.netns.interface-removed',
+    'cni.netns.del-after-netns-gone',
+    'cni.check.after-add',
+    'cni.check.allows-later-changes',
+    'cni.del.without-netns',
+    'cni.ipam.distinct-addresses-parallel',
+    'cni.ipam.del-frees-address',
+    'cni.chain.result-reaches-next-plugin',
+  ]) {
     assert.is(byId(rep, id)?.status, 'passed', `${id}: ${byId(rep, id)?.status ?? 'no such case'}`);
   }
   for (const id of ['cni.status.ready', 'cni.gc.removes-stale', 'cni.gc.keeps-valid']) {
@@ -171,16 +242,21 @@ if (why && process.env.CI === 'true') {
     assert.unreachable(`the bridge CNI conformance run cannot happen here: ${why}`);
   });
 } else if (why) {
-  for (const name of ['the bridge plugin (host-local, portmap chained) passes the CNI suite in real network namespaces',
-    'portmap chained after bridge passes the CNI suite (4 cases in parallel)', 'the known required deviations really fail',
-    'without --netns the suite finds that bridge needs real namespaces and uses them']) {
+  for (const name of [
+    'the bridge plugin (host-local, portmap chained) passes the CNI suite in real network namespaces',
+    'portmap chained after bridge passes the CNI suite (4 cases in parallel)',
+    'the known required deviations really fail',
+    'without --netns the suite finds that bridge needs real namespaces and uses them',
+  ]) {
     test.skip(`${name} [skipped: ${why}]`);
   }
 } else {
   test.before(async () => {
     net = await setup();
     // The runner kills a file that times out with SIGTERM: remove the bridge and namespaces first.
-    const onSignal = (sig: NodeJS.Signals) => { void teardown().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143)); };
+    const onSignal = (sig: NodeJS.Signals) => {
+      void teardown().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+    };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   });
@@ -189,13 +265,23 @@ if (why && process.env.CI === 'true') {
     await teardown();
     if (n) {
       assert.not.ok(await linkExists(n.bridge), `bridge ${n.bridge} still exists`);
-      assert.equal((await listNetns()).filter((ns) => n.prefixes.some((p) => ns.startsWith(`${p}-`))), [], 'network namespaces left');
+      assert.equal(
+        (await listNetns()).filter((ns) => n.prefixes.some((p) => ns.startsWith(`${p}-`))),
+        [],
+        'network namespaces left',
+      );
     }
   });
 
   test('the bridge plugin (host-local, portmap chained) passes the CNI suite in real network namespaces', async () => {
     const n = net!;
-    const { rep, ms } = await run(n, { pluginIndex: 0, parallelAdds: 50, strict: false, skip: skipOf(Object.keys(KNOWN.bridge.required)), reporters: reportFiles('cni-bridge') });
+    const { rep, ms } = await run(n, {
+      pluginIndex: 0,
+      parallelAdds: 50,
+      strict: false,
+      skip: skipOf(Object.keys(KNOWN.bridge.required)),
+      reporters: reportFiles('cni-bridge'),
+    });
     assertConformant(rep, KNOWN.bridge);
     assert.ok(rep.totals.passed >= 38, `only ${rep.totals.passed} passed`);
     assert.is(byId(rep, 'cni.errors.invalid-config')?.status, 'passed', 'bridge refuses the invalid config (with 999, see KNOWN)');
@@ -216,7 +302,10 @@ if (why && process.env.CI === 'true') {
 
   test('the known required deviations really fail (the skip list above cannot go stale)', async () => {
     const n = net!;
-    for (const [index, known] of [[0, KNOWN.bridge], [1, KNOWN.portmap]] as const) {
+    for (const [index, known] of [
+      [0, KNOWN.bridge],
+      [1, KNOWN.portmap],
+    ] as const) {
       const ids = Object.keys(known.required);
       if (!ids.length) continue;
       const { rep } = await run(n, { pluginIndex: index, parallelAdds: 1, focus: skipOf(ids) });

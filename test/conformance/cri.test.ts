@@ -38,13 +38,38 @@ const UNIMPLEMENTED_IN_MEMORY = ['cri.checkpoint.container', 'cri.checkpoint.unk
 
 test('the healthy memory-cri passes every case; every skip says why; nothing leaks', async () => {
   let out = '';
-  const rep = await withCri(undefined, (s) => runQuiet([s], { strict: false, timeoutMs: 20_000, reporters: [consoleReporter({ write: (x) => { out += x; }, color: false }), ...reportFiles('cri-memory')] }));
+  const rep = await withCri(undefined, (s) =>
+    runQuiet([s], {
+      strict: false,
+      timeoutMs: 20_000,
+      reporters: [
+        consoleReporter({
+          write: (x) => {
+            out += x;
+          },
+          color: false,
+        }),
+        ...reportFiles('cri-memory'),
+      ],
+    }),
+  );
   assert.is(rep.totals.failed, 0, describeFailures(rep));
-  assert.equal(cases(rep).filter((c) => c.status === 'warned').map((c) => c.id), MEMORY_CRI_WARNINGS);
+  assert.equal(
+    cases(rep)
+      .filter((c) => c.status === 'warned')
+      .map((c) => c.id),
+    MEMORY_CRI_WARNINGS,
+  );
   assert.is(byId(rep, 'cri.mounts.missing-host-path')!.failure!.ruleId, 'cri.mount.host-path-missing');
   // Every case names the rules it checks, and no assertion named a rule its case does not declare.
-  for (const c of cases(rep).filter((x) => x.id !== 'cri.leak-check' && (x.status === 'passed' || x.status === 'warned'))) assert.ok(c.rules?.length, `${c.id} declares no rules`);
-  assert.equal(cases(rep).filter((c) => c.notes?.some((n) => /suite bug/.test(n))).map((c) => c.id), []);
+  for (const c of cases(rep).filter((x) => x.id !== 'cri.leak-check' && (x.status === 'passed' || x.status === 'warned')))
+    assert.ok(c.rules?.length, `${c.id} declares no rules`);
+  assert.equal(
+    cases(rep)
+      .filter((c) => c.notes?.some((n) => /suite bug/.test(n)))
+      .map((c) => c.id),
+    [],
+  );
   assert.ok(rep.totals.passed >= 140, `only ${rep.totals.passed} passed`);
   const skipped = cases(rep).filter((x) => x.status === 'not-applicable' || x.status === 'skipped');
   for (const c of skipped) assert.ok(c.reason && c.reason.length > 20, `${c.id} has no reason`);
@@ -52,15 +77,31 @@ test('the healthy memory-cri passes every case; every skip says why; nothing lea
   for (const c of skipped) assert.match(c.reason!, /UNIMPLEMENTED/);
   assert.is(byId(rep, 'cri.leak-check')?.status, 'passed');
   // Kubernetes 1.37: pod checkpoint/restore and mount options run (and pass) on memory-cri.
-  for (const id of ['cri.pod-checkpoint.round-trip', 'cri.pod-checkpoint.checkpoint.bad-arguments', 'cri.pod-checkpoint.checkpoint.unknown-id', 'cri.pod-checkpoint.restore.unknown-checkpoint', 'cri.pod-checkpoint.restore.container-set', 'cri.mounts.mount-options.noexec']) {
+  for (const id of [
+    'cri.pod-checkpoint.round-trip',
+    'cri.pod-checkpoint.checkpoint.bad-arguments',
+    'cri.pod-checkpoint.checkpoint.unknown-id',
+    'cri.pod-checkpoint.restore.unknown-checkpoint',
+    'cri.pod-checkpoint.restore.container-set',
+    'cri.mounts.mount-options.noexec',
+  ]) {
     assert.is(byId(rep, id)?.status, 'passed', id);
   }
   // The RPC coverage table: every CRI RPC has a row; the ones nobody called say why.
   const cov = rep.suites[0].rpcCoverage!;
-  assert.equal(cov.map((r) => r.rpc), CRI_RPCS);
+  assert.equal(
+    cov.map((r) => r.rpc),
+    CRI_RPCS,
+  );
   assert.is(CRI_RPCS.length, 43, '37 RuntimeService + 6 ImageService RPCs');
   for (const r of cov.filter((x) => x.calls === 0)) assert.match(r.note ?? '', /UNIMPLEMENTED at setup/, `${r.rpc} was not called and has no reason`);
-  assert.equal(cov.filter((x) => x.calls === 0).map((r) => r.rpc).sort(), ['RuntimeService/CheckpointContainer']);
+  assert.equal(
+    cov
+      .filter((x) => x.calls === 0)
+      .map((r) => r.rpc)
+      .sort(),
+    ['RuntimeService/CheckpointContainer'],
+  );
   const run = cov.find((r) => r.rpc === 'RuntimeService/RunPodSandbox')!;
   assert.ok(run.calls > 50 && run.answers.OK > 50 && run.cases.length > 50, JSON.stringify({ ...run, cases: run.cases.length }));
   assert.match(out, /RPC coverage: 42 of 43 RPCs called by cases/);
@@ -69,7 +110,7 @@ test('the healthy memory-cri passes every case; every skip says why; nothing lea
   assert.ok((JSON.parse(jsonText(rep)) as RunReport).suites[0].rpcCoverage!.length === 43, 'the JSON report has the coverage table');
 });
 
-test('the healthy memory-cri also passes with 8 cases in parallel, alongside another user\'s objects it never touches', async () => {
+test("the healthy memory-cri also passes with 8 cases in parallel, alongside another user's objects it never touches", async () => {
   await withCri(undefined, async (s, endpoint) => {
     // Someone else's sandbox and container on the same runtime, created before the run.
     const other = new CriClient(endpoint);
@@ -77,11 +118,20 @@ test('the healthy memory-cri also passes with 8 cases in parallel, alongside ano
       await other.image.pullImage({ image: { image: MEMORY_TEST_IMAGES[0] } });
       const config = { metadata: { name: 'bystander', namespace: 'default', uid: 'bystander-uid', attempt: 0 }, labels: { app: 'bystander' } };
       const { podSandboxId } = await other.runtime.runPodSandbox({ config });
-      const { containerId } = await other.runtime.createContainer({ podSandboxId, config: { metadata: { name: 'c', attempt: 0 }, image: { image: MEMORY_TEST_IMAGES[0] }, command: ['sleep', '3600'] }, sandboxConfig: config });
+      const { containerId } = await other.runtime.createContainer({
+        podSandboxId,
+        config: { metadata: { name: 'c', attempt: 0 }, image: { image: MEMORY_TEST_IMAGES[0] }, command: ['sleep', '3600'] },
+        sandboxConfig: config,
+      });
       await other.runtime.startContainer({ containerId });
       const rep = await runQuiet([s], { strict: false, parallel: 8, timeoutMs: 20_000 });
       assert.is(rep.totals.failed, 0, describeFailures(rep));
-      assert.equal(cases(rep).filter((c) => c.status === 'warned').map((c) => c.id), MEMORY_CRI_WARNINGS);
+      assert.equal(
+        cases(rep)
+          .filter((c) => c.status === 'warned')
+          .map((c) => c.id),
+        MEMORY_CRI_WARNINGS,
+      );
       const st = await other.runtime.containerStatus({ containerId });
       assert.is(st.status?.state, 1, 'the bystander container is still running');
       assert.is((await other.runtime.podSandboxStatus({ podSandboxId })).status?.state, 0, 'the bystander sandbox is still ready');
@@ -99,10 +149,17 @@ for (const [name, v] of Object.entries(brokenCri)) {
     const rep = await withCri(name, (s) => runQuiet([s], { focus, timeoutMs: 15_000 }));
     const c = byId(rep, v.caughtBy);
     assert.ok(c, `no case ${v.caughtBy}`);
-    assert.is(c!.status, 'failed', `${v.caughtBy} did not fail for "${v.description}" (it ${c!.status}${c!.reason ? `: ${c!.reason}` : ''}); failures: ${failedIds(rep).join(', ')}`);
+    assert.is(
+      c!.status,
+      'failed',
+      `${v.caughtBy} did not fail for "${v.description}" (it ${c!.status}${c!.reason ? `: ${c!.reason}` : ''}); failures: ${failedIds(rep).join(', ')}`,
+    );
     assert.ok(c!.failure?.rule, 'the failure names the rule');
     assert.ok(c!.failure?.ruleId && c!.rules?.includes(c!.failure.ruleId), `the failure names a rule id its case declares: ${c!.failure?.ruleId}`);
-    assert.not.ok(c!.notes?.some((n) => /suite bug/.test(n)), `suite bug: ${c!.notes?.join('; ')}`);
+    assert.not.ok(
+      c!.notes?.some((n) => /suite bug/.test(n)),
+      `suite bug: ${c!.notes?.join('; ')}`,
+    );
     assert.ok(c!.failure?.rpc || c!.failure?.actual !== undefined, `the failure names the RPC or what was seen: ${c!.failure?.message}`);
   });
 }
@@ -137,7 +194,9 @@ test('the suite against an endpoint with nothing behind it fails setup with the 
     assert.is(byId(rep, 'cri.setup')?.status, 'failed');
     assert.match(byId(rep, 'cri.setup')!.failure!.message, /no socket at/);
     assert.ok(Date.now() - started < 8000);
-  } finally { t.cleanup(); }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test.run();

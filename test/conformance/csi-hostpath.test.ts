@@ -30,11 +30,21 @@ async function runAgainstHostpath(opts: { parallel?: number; reporters?: ReturnT
     const rep = await runQuiet([csiSuite({ endpoint: h.endpoint, stagingDir: staging, targetDir: target })], { timeoutMs: 30_000, ...opts });
     const ms = Date.now() - started;
     assert.is(rep.totals.failed, 0, describeFailures(rep));
-    for (const c of cases(rep).filter((x) => x.status === 'skipped' || x.status === 'not-applicable')) assert.ok(c.reason && c.reason.length > 10, `${c.id} is ${c.status} without a reason`);
+    for (const c of cases(rep).filter((x) => x.status === 'skipped' || x.status === 'not-applicable'))
+      assert.ok(c.reason && c.reason.length > 10, `${c.id} is ${c.status} without a reason`);
     assert.is(byId(rep, 'csi.leak-check')?.status, 'passed', byId(rep, 'csi.leak-check')?.failure?.message);
     // What the driver does for real is exercised, not skipped.
-    for (const id of ['csi.node.lifecycle', 'csi.node.publish-volume.readonly', 'csi.node.get-volume-stats', 'csi.node.publish-volume.without-staging',
-      'csi.controller.create-volume.idempotent', 'csi.controller.list-volumes.max-entries', 'csi.controller.create-volume.clone', 'csi.snapshots.create.basic', 'csi.controller.expand-volume.grows']) {
+    for (const id of [
+      'csi.node.lifecycle',
+      'csi.node.publish-volume.readonly',
+      'csi.node.get-volume-stats',
+      'csi.node.publish-volume.without-staging',
+      'csi.controller.create-volume.idempotent',
+      'csi.controller.list-volumes.max-entries',
+      'csi.controller.create-volume.clone',
+      'csi.snapshots.create.basic',
+      'csi.controller.expand-volume.grows',
+    ]) {
       const c = byId(rep, id);
       assert.is(c?.status, 'passed', `${id}: ${c ? c.status : 'no such case'}`);
     }
@@ -43,7 +53,13 @@ async function runAgainstHostpath(opts: { parallel?: number; reporters?: ReturnT
     assert.equal(mountsUnder(h.dir), [], 'bind mounts left behind');
     const root = h.driver.root;
     for (const d of ['volumes', 'snapshots']) if (existsSync(join(root, d))) assert.equal(readdirSync(join(root, d)), [], `${d} left in the driver's root`);
-    for (const d of [staging, target]) if (existsSync(d)) assert.equal(readdirSync(d).filter((n) => n.startsWith(rep.prefix)), [], `paths of the run left in ${d}`);
+    for (const d of [staging, target])
+      if (existsSync(d))
+        assert.equal(
+          readdirSync(d).filter((n) => n.startsWith(rep.prefix)),
+          [],
+          `paths of the run left in ${d}`,
+        );
     return { rep, ms };
   } finally {
     await h?.close();
@@ -52,7 +68,9 @@ async function runAgainstHostpath(opts: { parallel?: number; reporters?: ReturnT
 
 function summary(rep: RunReport, ms: number): string {
   const t = rep.totals;
-  const na = cases(rep).filter((c) => c.status === 'not-applicable').map((c) => c.id.replace(/^csi\./, ''));
+  const na = cases(rep)
+    .filter((c) => c.status === 'not-applicable')
+    .map((c) => c.id.replace(/^csi\./, ''));
   return `${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped, ${t.notApplicable} not applicable (${na.join(', ')}) in ${ms} ms`;
 }
 

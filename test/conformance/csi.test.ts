@@ -13,16 +13,26 @@ test('the healthy memory-csi passes every case; not-applicable ones say why', as
   const rep = await withCsi(undefined, (s) => runQuiet([s], { reporters: reportFiles('csi-memory') }));
   assert.is(rep.totals.failed, 0, describeFailures(rep));
   assert.ok(rep.totals.passed >= 100, `only ${rep.totals.passed} passed`);
-  for (const c of cases(rep).filter((x) => x.status === 'not-applicable' || x.status === 'skipped')) assert.ok(c.reason && c.reason.length > 10, `${c.id} has no reason`);
+  for (const c of cases(rep).filter((x) => x.status === 'not-applicable' || x.status === 'skipped'))
+    assert.ok(c.reason && c.reason.length > 10, `${c.id} has no reason`);
   assert.is(byId(rep, 'csi.leak-check')?.status, 'passed');
   // Every passed case called the RPCs it declares.
   assert.equal(suiteBugs(rep), []);
   // The RPC coverage table: a row per CSI RPC; the cases about an RPC are the ones declaring it.
   const cov = rep.suites[0].rpcCoverage!;
-  assert.equal(cov.map((r) => r.rpc), CSI_RPCS);
+  assert.equal(
+    cov.map((r) => r.rpc),
+    CSI_RPCS,
+  );
   const publish = cov.find((r) => r.rpc === 'Node/NodePublishVolume')!;
-  assert.ok(publish.about!.some((c) => c.id === 'csi.node.publish-volume.idempotent'), JSON.stringify(publish.about));
-  assert.ok(publish.about!.every((c) => c.id.startsWith('csi.node.')), 'only Node cases declare NodePublishVolume');
+  assert.ok(
+    publish.about!.some((c) => c.id === 'csi.node.publish-volume.idempotent'),
+    JSON.stringify(publish.about),
+  );
+  assert.ok(
+    publish.about!.every((c) => c.id.startsWith('csi.node.')),
+    'only Node cases declare NodePublishVolume',
+  );
   assert.ok(publish.cases.length > publish.about!.length, 'more cases call NodePublishVolume on the way than are about it');
 });
 
@@ -45,7 +55,10 @@ for (const [name, v] of Object.entries(brokenCsi)) {
     for (const f of cases(rep).filter((x) => x.status === 'failed')) {
       assert.ok(f.failure?.ruleId, `${f.id}: the failure carries no ruleId`);
       assert.ok(f.id.endsWith('leak-check') || f.rules?.includes(f.failure!.ruleId!), `${f.id}: rule ${f.failure?.ruleId} is not declared by the case`);
-      assert.not.ok(f.notes?.some((n) => n.startsWith('suite bug')), `${f.id}: ${f.notes?.join('; ')}`);
+      assert.not.ok(
+        f.notes?.some((n) => n.startsWith('suite bug')),
+        `${f.id}: ${f.notes?.join('; ')}`,
+      );
     }
   });
 }

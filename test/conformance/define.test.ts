@@ -13,7 +13,10 @@ import { CNI_RPC_NAMES } from '../../conformance/cni/kit.js';
 
 const test = suite('conformance: defineCases');
 
-const all = (name: string) => suites().find((s) => s.name === name)!.cases();
+const all = (name: string) =>
+  suites()
+    .find((s) => s.name === name)!
+    .cases();
 
 test('every CRI, CSI and CNI case names the RPCs it exercises, by their proto names (CNI: commands)', () => {
   const known: Record<string, readonly string[]> = { cri: CRI_RPC_NAMES, csi: CSI_RPC_NAMES, cni: CNI_RPC_NAMES };
@@ -39,7 +42,17 @@ test('casesFor and --focus find the cases of an RPC', () => {
   const publish = casesFor(csi, 'NodePublishVolume').map((c) => c.id);
   assert.ok(publish.includes('csi.node.publish-volume.missing-target-path'), publish.join(', '));
   assert.ok(!publish.includes('csi.controller.create-volume.missing-name'));
-  const sel = selectCases({ name: 'csi', title: 'csi', cases: csi, setup: async () => { throw new Error('unused'); } }, { focus: 'rpc:.*\\bNodeStageVolume\\b' });
+  const sel = selectCases(
+    {
+      name: 'csi',
+      title: 'csi',
+      cases: csi,
+      setup: async () => {
+        throw new Error('unused');
+      },
+    },
+    { focus: 'rpc:.*\\bNodeStageVolume\\b' },
+  );
   const chosen = sel.filter((s) => !s.skipped).map((s) => s.c.id);
   assert.ok(chosen.length > 0 && chosen.every((id) => casesFor(csi, 'NodeStageVolume').some((c) => c.id === id)), chosen.join(', '));
 });
@@ -48,7 +61,10 @@ test('casesFor and --focus find the cases of an RPC', () => {
 class ToyKit {
   static readonly rpcNames = ['Ping', 'Pong'] as const;
   static isCallOf = (recorded: string, rpc: string) => recorded === `Toy/${rpc}`;
-  constructor(readonly ctx: CaseContext, readonly env: { n: number }) {}
+  constructor(
+    readonly ctx: CaseContext,
+    readonly env: { n: number },
+  ) {}
 }
 
 test('an rpc its suite does not have is refused when the case is defined', () => {
@@ -59,7 +75,14 @@ test('an rpc its suite does not have is refused when the case is defined', () =>
 test('a passed case that never called a declared RPC leaves a suite-bug note; one that did, none', async () => {
   const c = defineCases(ToyKit, 'toy.Group', { needs: ['toy:cap'] });
   const ctx = () => new CaseContext({ runId: 'x', prefix: 'triad-x', timeoutMs: 1000 }, 'toy.case', 1);
-  const lazy = c({ id: 'toy.lazy', name: 'lazy', rpc: ['Ping', 'Pong'], run: async (k) => { await k.ctx.track('Toy/Ping', {}, Promise.resolve({})); } });
+  const lazy = c({
+    id: 'toy.lazy',
+    name: 'lazy',
+    rpc: ['Ping', 'Pong'],
+    run: async (k) => {
+      await k.ctx.track('Toy/Ping', {}, Promise.resolve({}));
+    },
+  });
   assert.is(lazy.group, 'toy.Group');
   assert.equal(lazy.needs, ['toy:cap']);
   assert.equal(lazy.rpc, ['Ping', 'Pong']);
@@ -67,7 +90,14 @@ test('a passed case that never called a declared RPC leaves a suite-bug note; on
   await lazy.run(a, { n: 1 });
   assert.equal(a.notes, ['suite bug: case toy.lazy declares rpc Pong but passed without calling it']);
   const b = ctx();
-  const busy = c({ id: 'toy.busy', name: 'busy', rpc: 'Pong', run: async (k) => { await k.ctx.track('Toy/Pong', {}, Promise.resolve({})); } });
+  const busy = c({
+    id: 'toy.busy',
+    name: 'busy',
+    rpc: 'Pong',
+    run: async (k) => {
+      await k.ctx.track('Toy/Pong', {}, Promise.resolve({}));
+    },
+  });
   await busy.run(b, { n: 1 });
   assert.equal(b.notes, []);
 });

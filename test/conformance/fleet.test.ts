@@ -23,56 +23,121 @@ const root = triadRoot();
 const run = promisify(execFile);
 let dir = '';
 
-t.before(() => { dir = mkdtempSync(join(tmpdir(), 'triad-fleet-')); });
+t.before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'triad-fleet-'));
+});
 t.after(() => rmSync(dir, { recursive: true, force: true }));
 
 function triad(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; code: number }> {
-  return run(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 120_000 })
+  return run(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), ...args], {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    timeout: 120_000,
+  })
     .then((r) => ({ ...r, code: 0 }))
     .catch((e: { stdout: string; stderr: string; code: number }) => ({ stdout: e.stdout, stderr: e.stderr, code: e.code }));
 }
 
 const kase = (id: string, status: CaseResult['status'], extra: Partial<CaseResult> = {}): CaseResult => ({
-  suite: 'cri', id, name: `${id} <works>`, group: id.split('.').slice(0, 2).join('.'), tags: ['Conformance'], status, durationMs: 12, ...extra,
+  suite: 'cri',
+  id,
+  name: `${id} <works>`,
+  group: id.split('.').slice(0, 2).join('.'),
+  tags: ['Conformance'],
+  status,
+  durationMs: 12,
+  ...extra,
 });
-const failing = (id: string, rule: string): CaseResult => kase(id, 'failed', {
-  rules: [rule],
-  failure: { message: 'answered <OK> & should not', ruleId: rule, rule: 'the runtime refuses it', rpc: 'RuntimeService/RunPodSandbox', request: { a: 1 }, status: { code: 3, name: 'INVALID_ARGUMENT', message: 'nope' } },
-});
+const failing = (id: string, rule: string): CaseResult =>
+  kase(id, 'failed', {
+    rules: [rule],
+    failure: {
+      message: 'answered <OK> & should not',
+      ruleId: rule,
+      rule: 'the runtime refuses it',
+      rpc: 'RuntimeService/RunPodSandbox',
+      request: { a: 1 },
+      status: { code: 3, name: 'INVALID_ARGUMENT', message: 'nope' },
+    },
+  });
 
 function report(node: string | undefined, startedAt: string, cases: CaseResult[]): RunReport {
   const tt = totals(cases);
   return {
-    runId: `r-${node}`, prefix: 'triad-x', startedAt, durationMs: 900, interrupted: false, ...(node ? { node } : {}),
+    runId: `r-${node}`,
+    prefix: 'triad-x',
+    startedAt,
+    durationMs: 900,
+    interrupted: false,
+    ...(node ? { node } : {}),
     options: { parallel: 1, timeoutMs: 30_000 },
-    suites: [{
-      name: 'cri', title: 'CRI', facts: { runtimeName: 'containerd', runtimeVersion: '1.6.20' }, capabilities: ['cap:x'], cases, totals: tt, durationMs: 800,
-      rpcCoverage: [{ rpc: 'RuntimeService/Version', calls: 2, answers: { OK: 2 }, cases: [{ id: 'cri.a', status: 'passed' }] }, { rpc: 'RuntimeService/Attach', calls: 0, answers: {}, cases: [], note: 'UNIMPLEMENTED' }],
-    }],
+    suites: [
+      {
+        name: 'cri',
+        title: 'CRI',
+        facts: { runtimeName: 'containerd', runtimeVersion: '1.6.20' },
+        capabilities: ['cap:x'],
+        cases,
+        totals: tt,
+        durationMs: 800,
+        rpcCoverage: [
+          { rpc: 'RuntimeService/Version', calls: 2, answers: { OK: 2 }, cases: [{ id: 'cri.a', status: 'passed' }] },
+          { rpc: 'RuntimeService/Attach', calls: 0, answers: {}, cases: [], note: 'UNIMPLEMENTED' },
+        ],
+      },
+    ],
     totals: tt,
   };
 }
 
-const A = report('node-a', '2026-12-07T01:00:02.000Z', [kase('cri.pod.a', 'passed'), failing('cri.pod.b', 'cri.sandbox.refuses'), kase('cri.pod.c', 'not-applicable', { reason: 'lacks x' })]);
-const B = report('node-b', '2026-12-07T01:00:01.000Z', [kase('cri.pod.a', 'passed'), failing('cri.pod.b', 'cri.sandbox.refuses'), failing('cri.pod.c', 'cri.other.rule')]);
-const C = report(undefined, '2026-12-07T01:00:03.000Z', [kase('cri.pod.a', 'warned', { failure: { message: 'optional', ruleId: 'cri.opt.rule' } }), kase('cri.pod.b', 'passed')]);
+const A = report('node-a', '2026-12-07T01:00:02.000Z', [
+  kase('cri.pod.a', 'passed'),
+  failing('cri.pod.b', 'cri.sandbox.refuses'),
+  kase('cri.pod.c', 'not-applicable', { reason: 'lacks x' }),
+]);
+const B = report('node-b', '2026-12-07T01:00:01.000Z', [
+  kase('cri.pod.a', 'passed'),
+  failing('cri.pod.b', 'cri.sandbox.refuses'),
+  failing('cri.pod.c', 'cri.other.rule'),
+]);
+const C = report(undefined, '2026-12-07T01:00:03.000Z', [
+  kase('cri.pod.a', 'warned', { failure: { message: 'optional', ruleId: 'cri.opt.rule' } }),
+  kase('cri.pod.b', 'passed'),
+]);
 
 t('the matrix: failing cases first, where they fail, the first failing node, the rules', () => {
-  const fleet = fleetMatrix([{ node: 'node-a', source: 'a.json', report: A }, { node: 'node-b', source: 'b.json', report: B }, { node: 'node-c', source: 'c.json', report: C }]);
-  assert.equal(fleet.nodes, ['node-a', 'node-b', 'node-c']);
-  assert.equal(fleet.rows.map((r) => [r.id, r.failedOn, r.firstFailing]), [
-    ['cri.pod.b', ['node-b', 'node-a'], 'node-b'], // node-b's run started first
-    ['cri.pod.c', ['node-b'], 'node-b'],
-    ['cri.pod.a', [], undefined],
+  const fleet = fleetMatrix([
+    { node: 'node-a', source: 'a.json', report: A },
+    { node: 'node-b', source: 'b.json', report: B },
+    { node: 'node-c', source: 'c.json', report: C },
   ]);
+  assert.equal(fleet.nodes, ['node-a', 'node-b', 'node-c']);
+  assert.equal(
+    fleet.rows.map((r) => [r.id, r.failedOn, r.firstFailing]),
+    [
+      ['cri.pod.b', ['node-b', 'node-a'], 'node-b'], // node-b's run started first
+      ['cri.pod.c', ['node-b'], 'node-b'],
+      ['cri.pod.a', [], undefined],
+    ],
+  );
   assert.equal(fleet.rows[0].rules, ['cri.sandbox.refuses']);
   assert.equal(fleet.rows[2].rules, ['cri.opt.rule'], 'warnings name their rule too');
   assert.is(fleet.rows[1].cells.get('node-c'), undefined, 'did not run there');
-  assert.throws(() => fleetMatrix([{ node: 'x', source: '1', report: A }, { node: 'x', source: '2', report: B }]), /two results for node "x" \(1, 2\)/);
+  assert.throws(
+    () =>
+      fleetMatrix([
+        { node: 'x', source: '1', report: A },
+        { node: 'x', source: '2', report: B },
+      ]),
+    /two results for node "x" \(1, 2\)/,
+  );
 });
 
 t('HTML: static (no script, no external URL), escaped, with the matrix, rules and failure detail', () => {
-  const fleet = fleetMatrix([{ node: 'node-a', source: 'a.json', report: A }, { node: 'node-b', source: 'b.json', report: B }]);
+  const fleet = fleetMatrix([
+    { node: 'node-a', source: 'a.json', report: A },
+    { node: 'node-b', source: 'b.json', report: B },
+  ]);
   for (const html of [fleetHtml(fleet), runHtml(A)]) {
     assert.not.match(html, /<script|<link|src=|@import|url\(/i);
     assert.not.match(html, /<works>|answered <OK>/, 'text is escaped');
@@ -103,7 +168,10 @@ t('results from files, directories and a sonobuoy retrieve tarball; nodes named 
   mkdirSync(join(dir, 'more'));
   writeFileSync(join(dir, 'more/b.json'), jsonText(B));
   const runs = loadRuns([join(dir, 'a.json'), join(dir, 'sonobuoy.tar.gz'), join(dir, 'more')]);
-  assert.equal(runs.map((r) => r.node), ['node-a', 'node-c', 'node-b']);
+  assert.equal(
+    runs.map((r) => r.node),
+    ['node-a', 'node-c', 'node-b'],
+  );
   assert.match(runs[1].source, /sonobuoy\.tar\.gz:plugins\/triad-cri\/results\/node-c\/results\.json$/);
   assert.is(nodeFromPath('plugins/triad-cri/results/n1/results.json'), 'n1');
   assert.is(nodeFromPath('x/results.json'), undefined);
@@ -120,7 +188,10 @@ t('results from files, directories and a sonobuoy retrieve tarball; nodes named 
   // A --sonobuoy results dir holds results.json and the tarball packing it: one run, read once.
   const rd = join(dir, 'rd');
   writeSonobuoyResults({ resultsDir: rd, node: 'node-d', suite: 'cri' }, A);
-  assert.equal(loadRuns([rd]).map((r) => [r.node, r.source]), [['node-a', join(rd, 'results.json')]]);
+  assert.equal(
+    loadRuns([rd]).map((r) => [r.node, r.source]),
+    [['node-a', join(rd, 'results.json')]],
+  );
 
   const junit = fleetJunit(fleetMatrix(runs).runs);
   assert.match(junit, /<testsuite name="node-b\/cri" tests="3" failures="2"[^>]* hostname="node-b">/);
@@ -129,7 +200,10 @@ t('results from files, directories and a sonobuoy retrieve tarball; nodes named 
 
 t('writeSonobuoyResults: JUnit, JSON, HTML and a tarball, then done naming the tarball', () => {
   const rd = join(dir, 'results-1');
-  const tarball = writeSonobuoyResults({ resultsDir: rd, node: 'node-z', suite: 'cri' }, report(undefined, '2026-12-07T01:00:00.000Z', [kase('cri.pod.a', 'passed')]));
+  const tarball = writeSonobuoyResults(
+    { resultsDir: rd, node: 'node-z', suite: 'cri' },
+    report(undefined, '2026-12-07T01:00:00.000Z', [kase('cri.pod.a', 'passed')]),
+  );
   assert.is(readFileSync(join(rd, 'done'), 'utf8'), tarball);
   assert.is(tarball, join(rd, 'triad-cri-results.tar.gz'));
   assert.equal(execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n'), ['junit.xml', 'report.html', 'results.json']);
@@ -155,16 +229,27 @@ t('triad conformance --sonobuoy: done after a run, after a setup failure, and af
 
   // SIGTERM (what a pod's deletion sends) after the first case: cleanups, reports, done, exit 130.
   const term = join(dir, 'term');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), 'conformance', 'all', '--suites', 'cri', '--sonobuoy', '--html', join(dir, 'term.html')], {
-    cwd: root, env: { ...process.env, RESULTS_DIR: term, NODE_NAME: 'node-t', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'cli/main.ts'), 'conformance', 'all', '--suites', 'cri', '--sonobuoy', '--html', join(dir, 'term.html')],
+    {
+      cwd: root,
+      env: { ...process.env, RESULTS_DIR: term, NODE_NAME: 'node-t', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let sent = false;
   child.stdout.on('data', (b: Buffer) => {
     out += b.toString();
-    if (!sent && /PASS/.test(out)) { sent = true; child.kill('SIGTERM'); }
+    if (!sent && /PASS/.test(out)) {
+      sent = true;
+      child.kill('SIGTERM');
+    }
   });
-  child.stderr.on('data', (b: Buffer) => { out += b.toString(); });
+  child.stderr.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   assert.ok(sent, `no case passed before the end:\n${out.slice(-2000)}`);
   assert.is(code, 130, out.slice(-2000));
@@ -179,7 +264,16 @@ t('triad conformance --sonobuoy: done after a run, after a setup failure, and af
 t('triad report merge: HTML and JUnit of several runs; exit 1 when a case fails somewhere', async () => {
   writeFileSync(join(dir, 'm-a.json'), jsonText(A));
   writeFileSync(join(dir, 'm-c.json'), jsonText(C));
-  const r = await triad(['report', 'merge', join(dir, 'm-a.json'), join(dir, 'm-c.json'), '--html', join(dir, 'fleet.html'), '--junit', join(dir, 'fleet.xml')]);
+  const r = await triad([
+    'report',
+    'merge',
+    join(dir, 'm-a.json'),
+    join(dir, 'm-c.json'),
+    '--html',
+    join(dir, 'fleet.html'),
+    '--junit',
+    join(dir, 'fleet.xml'),
+  ]);
   assert.is(r.code, 1, r.stderr);
   assert.match(r.stdout, /2 runs \(m-c, node-a\), 3 cases, 1 failing somewhere/);
   assert.match(r.stdout, /cri: cri\.pod\.b: failed on node-a \(cri\.sandbox\.refuses\)/);
@@ -192,23 +286,38 @@ t('triad report merge: HTML and JUnit of several runs; exit 1 when a case fails 
 
 // A browser's view (Debian's chromium, headless): required in CI, where .ci/setup-host installs it.
 const browserTest = CHROMIUM || process.env.CI === 'true' ? t : t.skip;
-browserTest(`in headless Chromium: both pages load with no console message; the matrix and the failure detail are there${CHROMIUM ? '' : ' [skipped: chromium not installed]'}`, async () => {
-  const fleetFile = join(dir, 'browser-fleet.html');
-  const oneFile = join(dir, 'browser-one.html');
-  writeFileSync(fleetFile, fleetHtml(fleetMatrix([{ node: 'node-a', source: 'a.json', report: A }, { node: 'node-b', source: 'b.json', report: B }, { node: 'node-c', source: 'c.json', report: C }])));
-  writeFileSync(oneFile, runHtml(B));
-  const fleet = await loadPage(fleetFile);
-  assert.equal(fleet.problems, []);
-  const header = /<table class="matrix">\s*<tbody>\s*<tr>(.*?)<\/tr>/s.exec(fleet.dom)?.[1] ?? '';
-  assert.equal([...header.matchAll(/<th scope="col">([^<]+)<\/th>/g)].map((m) => m[1]), ['node-a', 'node-b', 'node-c']);
-  assert.match(fleet.dom, /<details><summary>cri: cri\.pod\.b: failed on node-b, node-a<\/summary>/);
-  const one = await loadPage(oneFile);
-  assert.equal(one.problems, []);
-  assert.match(one.dom, /<details open="" id="case-cri-cri\.pod\.b">/);
-  // The check can fail: a page that logs to the console is caught.
-  const noisy = join(dir, 'noisy.html');
-  writeFileSync(noisy, '<!DOCTYPE html><html><body><script>console.error("from the page")</script></body></html>');
-  assert.ok((await loadPage(noisy)).problems.some((l) => l.includes('from the page')));
-});
+browserTest(
+  `in headless Chromium: both pages load with no console message; the matrix and the failure detail are there${CHROMIUM ? '' : ' [skipped: chromium not installed]'}`,
+  async () => {
+    const fleetFile = join(dir, 'browser-fleet.html');
+    const oneFile = join(dir, 'browser-one.html');
+    writeFileSync(
+      fleetFile,
+      fleetHtml(
+        fleetMatrix([
+          { node: 'node-a', source: 'a.json', report: A },
+          { node: 'node-b', source: 'b.json', report: B },
+          { node: 'node-c', source: 'c.json', report: C },
+        ]),
+      ),
+    );
+    writeFileSync(oneFile, runHtml(B));
+    const fleet = await loadPage(fleetFile);
+    assert.equal(fleet.problems, []);
+    const header = /<table class="matrix">\s*<tbody>\s*<tr>(.*?)<\/tr>/s.exec(fleet.dom)?.[1] ?? '';
+    assert.equal(
+      [...header.matchAll(/<th scope="col">([^<]+)<\/th>/g)].map((m) => m[1]),
+      ['node-a', 'node-b', 'node-c'],
+    );
+    assert.match(fleet.dom, /<details><summary>cri: cri\.pod\.b: failed on node-b, node-a<\/summary>/);
+    const one = await loadPage(oneFile);
+    assert.equal(one.problems, []);
+    assert.match(one.dom, /<details open="" id="case-cri-cri\.pod\.b">/);
+    // The check can fail: a page that logs to the console is caught.
+    const noisy = join(dir, 'noisy.html');
+    writeFileSync(noisy, '<!DOCTYPE html><html><body><script>console.error("from the page")</script></body></html>');
+    assert.ok((await loadPage(noisy)).problems.some((l) => l.includes('from the page')));
+  },
+);
 
 t.run();

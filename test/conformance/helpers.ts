@@ -28,16 +28,32 @@ export function runQuiet(suites: Suite<any>[], opts: RunOptions = {}): Promise<R
 export const cases = (r: RunReport): CaseResult[] => r.suites.flatMap((s) => s.cases);
 export const byId = (r: RunReport, id: string): CaseResult | undefined => cases(r).find((c) => c.id === id);
 /** Notes the suite left about its own bugs (an undeclared rule, a declared rpc never called): none expected. */
-export const suiteBugs = (r: RunReport): string[] => cases(r).flatMap((c) => (c.notes ?? []).filter((n) => n.startsWith('suite bug')).map((n) => `${c.id}: ${n}`));
-export const failedIds = (r: RunReport) => cases(r).filter((c) => c.status === 'failed').map((c) => c.id);
+export const suiteBugs = (r: RunReport): string[] =>
+  cases(r).flatMap((c) => (c.notes ?? []).filter((n) => n.startsWith('suite bug')).map((n) => `${c.id}: ${n}`));
+export const failedIds = (r: RunReport) =>
+  cases(r)
+    .filter((c) => c.status === 'failed')
+    .map((c) => c.id);
 
 /** The CSI suite against memory-csi (or a broken variant of it) on a temp socket. */
-export async function withCsi<T>(variant: string | undefined, fn: (suite: Suite<any>) => Promise<T>, faults?: Parameters<typeof serveBrokenCsi>[1]['faults']): Promise<T> {
+export async function withCsi<T>(
+  variant: string | undefined,
+  fn: (suite: Suite<any>) => Promise<T>,
+  faults?: Parameters<typeof serveBrokenCsi>[1]['faults'],
+): Promise<T> {
   const t = tmp('triad-cf-csi-');
   // A 1 TiB pool: a variant that never frees volumes (delete-keeps-volume) must not exhaust it and fail unrelated cases.
-  const csi = await serveBrokenCsi(variant, { nodeId: 'node-a', dataDir: join(t.dir, 'data'), endpoint: join(t.dir, 'csi.sock'), faults, capacityBytes: 1024n ** 4n });
+  const csi = await serveBrokenCsi(variant, {
+    nodeId: 'node-a',
+    dataDir: join(t.dir, 'data'),
+    endpoint: join(t.dir, 'csi.sock'),
+    faults,
+    capacityBytes: 1024n ** 4n,
+  });
   try {
-    return await fn(csiSuite({ endpoint: csi.endpoint, stagingDir: join(t.dir, 'staging'), targetDir: join(t.dir, 'target'), mutableParameters: MEMORY_CSI_MUTABLE }));
+    return await fn(
+      csiSuite({ endpoint: csi.endpoint, stagingDir: join(t.dir, 'staging'), targetDir: join(t.dir, 'target'), mutableParameters: MEMORY_CSI_MUTABLE }),
+    );
   } finally {
     await csi.close().catch(() => undefined);
     t.cleanup();
@@ -51,5 +67,10 @@ export function memoryNet(dir: string, type = MEMORY_CNI_TYPE, version = '1.1.0'
 
 /** Describe a report's failures for assertion messages. */
 export function describeFailures(r: RunReport): string {
-  return cases(r).filter((c) => c.status === 'failed').map((c) => `${c.id}: ${c.failure?.message}`).join('\n') || '(none)';
+  return (
+    cases(r)
+      .filter((c) => c.status === 'failed')
+      .map((c) => `${c.id}: ${c.failure?.message}`)
+      .join('\n') || '(none)'
+  );
 }

@@ -22,14 +22,18 @@ async function canNetns(): Promise<boolean> {
     await execa('ip', ['netns', 'add', 'triad-cf-probe']);
     await execa('ip', ['netns', 'del', 'triad-cf-probe']);
     return true;
-  } catch { return false; }
+  } catch {
+    return false;
+  }
 }
 
 test('a kernel plugin passes the netns cases; each broken kernel variant is caught by the case it names', async () => {
   const t = tmp('triad-cf-netns-');
   try {
     const ok = await canNetns();
-    const healthy = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir, 'veth'), netns: true, inProcess: { veth: vethInProcess() } })], { focus: '^cni\\.(netns|add|del|check)\\.' });
+    const healthy = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir, 'veth'), netns: true, inProcess: { veth: vethInProcess() } })], {
+      focus: '^cni\\.(netns|add|del|check)\\.',
+    });
     if (!ok) {
       console.log('  (no root or no ip netns here: checking that the netns cases are skipped instead)');
       assert.is(byId(healthy, 'cni.netns.result-matches-netns')!.status, 'skipped');
@@ -39,16 +43,29 @@ test('a kernel plugin passes the netns cases; each broken kernel variant is caug
     for (const id of [...KERNEL, 'cni.add.existing-interface-fails', 'cni.check.allows-later-changes']) assert.is(byId(healthy, id)!.status, 'passed', id);
     assert.is(byId(healthy, 'cni.leak-check')!.status, 'passed', describeFailures(healthy));
     for (const [name, v] of Object.entries(brokenKernelCni)) {
-      const broken = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir, 'veth'), netns: true, inProcess: { veth: vethInProcess(name) } })], { focus: '^cni\\.netns\\.' });
+      const broken = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir, 'veth'), netns: true, inProcess: { veth: vethInProcess(name) } })], {
+        focus: '^cni\\.netns\\.',
+      });
       const c = byId(broken, v.caughtBy)!;
       assert.is(c.status, 'failed', `${name} ("${v.description}") is not caught by ${v.caughtBy}: ${describeFailures(broken)}`);
-      assert.equal(cases(broken).filter((x) => x.status === 'failed').map((x) => x.id), [v.caughtBy], `${name}: only ${v.caughtBy} catches it`);
+      assert.equal(
+        cases(broken)
+          .filter((x) => x.status === 'failed')
+          .map((x) => x.id),
+        [v.caughtBy],
+        `${name}: only ${v.caughtBy} catches it`,
+      );
       for (const f of cases(broken).filter((x) => x.status === 'failed')) {
         assert.ok(f.failure?.ruleId, `${f.id}: the failure names a rule id`);
-        assert.not.ok(f.notes?.some((n) => /suite bug/.test(n)), `${f.id}: ${f.notes?.join('; ')}`);
+        assert.not.ok(
+          f.notes?.some((n) => /suite bug/.test(n)),
+          `${f.id}: ${f.notes?.join('; ')}`,
+        );
       }
     }
-  } finally { t.cleanup(); }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test('without --netns, a plugin that refuses a made-up CNI_NETNS gets real namespaces (root), and the facts say so', async () => {
@@ -58,17 +75,23 @@ test('without --netns, a plugin that refuses a made-up CNI_NETNS gets real names
   }
   const t = tmp('triad-cf-netns-');
   try {
-    const rep = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir, 'veth'), inProcess: { veth: vethInProcess() } })], { focus: '^cni\\.(netns|del|errors)\\.' });
+    const rep = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir, 'veth'), inProcess: { veth: vethInProcess() } })], {
+      focus: '^cni\\.(netns|del|errors)\\.',
+    });
     assert.is(rep.totals.failed, 0, describeFailures(rep));
     assert.match(rep.suites[0].facts?.netns ?? '', /chosen automatically: veth refused a made-up CNI_NETNS/);
     for (const id of KERNEL) assert.is(byId(rep, id)!.status, 'passed', id);
     assert.is(byId(rep, 'cni.leak-check')!.status, 'passed', describeFailures(rep));
     // memory-cni accepts any path: no namespaces, no kernel cases.
-    const mem = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir), inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } })], { focus: '^cni\\.(netns|del)\\.' });
+    const mem = await runQuiet([cniSuite({ path: [], list: memoryNet(t.dir), inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } })], {
+      focus: '^cni\\.(netns|del)\\.',
+    });
     assert.is(mem.totals.failed, 0, describeFailures(mem));
     assert.is(mem.suites[0].facts?.netns, undefined);
     assert.is(byId(mem, 'cni.netns.result-matches-netns')!.status, 'not-applicable');
-  } finally { t.cleanup(); }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test('not root: a plugin that refuses a made-up CNI_NETNS stops the run at setup with one clear error', async () => {
@@ -78,7 +101,11 @@ test('not root: a plugin that refuses a made-up CNI_NETNS stops the run at setup
   }
   // The same suite as an unprivileged user (setpriv), where real namespaces are out of reach.
   const fixture = fileURLToPath(new URL('./fixtures/cni-nonroot.ts', import.meta.url));
-  const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, '--import', 'tsx', fixture], { reject: false, cwd: fileURLToPath(new URL('../..', import.meta.url)), timeout: 120_000 });
+  const r = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, '--import', 'tsx', fixture], {
+    reject: false,
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    timeout: 120_000,
+  });
   const out = JSON.parse(String(r.stdout).trim().split('\n').pop() || '{}') as { uid?: number; setup?: string; message?: string; failed?: number };
   assert.is(out.uid, 65534, `${r.stdout}\n${r.stderr}`);
   assert.is(out.setup, 'failed');

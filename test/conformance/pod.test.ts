@@ -28,9 +28,15 @@ test('the in-memory node (no triad.yaml) passes every case; skips say why', asyn
   const rep = await runQuiet([podSuite({ config: loadConfig() })], { timeoutMs: 15_000, reporters: reportFiles('pod-memory') });
   assert.is(rep.totals.failed, 0, describeFailures(rep));
   assert.ok(rep.totals.passed >= 20, `only ${rep.totals.passed} passed`);
-  for (const c of cases(rep).filter((x) => x.status === 'skipped' || x.status === 'not-applicable')) assert.ok(c.reason && c.reason.length > 20, `${c.id} has no reason`);
+  for (const c of cases(rep).filter((x) => x.status === 'skipped' || x.status === 'not-applicable'))
+    assert.ok(c.reason && c.reason.length > 20, `${c.id} has no reason`);
   // the simulated network is not routed: the only skip, and it says so
-  assert.equal(cases(rep).filter((x) => x.status !== 'passed').map((x) => x.id), ['pod.network.answers-from-node']);
+  assert.equal(
+    cases(rep)
+      .filter((x) => x.status !== 'passed')
+      .map((x) => x.id),
+    ['pod.network.answers-from-node'],
+  );
   assert.match(byId(rep, 'pod.network.answers-from-node')!.reason!, /not on a network this node is attached to/);
   assert.is(byId(rep, 'pod.leak-check')?.status, 'passed');
 });

@@ -24,19 +24,29 @@ test('the CRI, CSI and CNI rules files exist; every suite with one: open = 0, no
   // Rule ids a case declares must also exist when its suite has no file of its own yet.
   for (const s of suites()) {
     if (loadRules(s.name)) continue;
-    for (const c of s.cases()) for (const r of c.rules ?? []) assert.ok(loadRules(r.split('.')[0])?.rules.some((x) => x.id === r), `${c.id} names unknown rule ${r}`);
+    for (const c of s.cases())
+      for (const r of c.rules ?? [])
+        assert.ok(
+          loadRules(r.split('.')[0])?.rules.some((x) => x.id === r),
+          `${c.id} names unknown rule ${r}`,
+        );
   }
 });
 
-test('the runner\'s own rules load', () => {
+test("the runner's own rules load", () => {
   const f = loadRules('runner');
   assert.ok(f, 'conformance/rules/runner.yaml');
-  assert.equal(f!.rules.map((r) => r.id), ['runner.call.answers-within-deadline', 'runner.cleanup.deletes-succeed', 'runner.leak-check.nothing-left']);
+  assert.equal(
+    f!.rules.map((r) => r.id),
+    ['runner.call.answers-within-deadline', 'runner.cleanup.deletes-succeed', 'runner.leak-check.nothing-left'],
+  );
 });
 
 test('a bad rules file gets an error naming the file and the entry', () => {
   const bad = (yaml: string, re: RegExp) => {
-    try { parseRules(yaml, 'x.yaml', 'csi'); } catch (e) {
+    try {
+      parseRules(yaml, 'x.yaml', 'csi');
+    } catch (e) {
       assert.instance(e, RulesError);
       assert.match((e as Error).message, re);
       assert.match((e as Error).message, /^x\.yaml: /);
@@ -61,14 +71,45 @@ test('a bad rules file gets an error naming the file and the entry', () => {
 function sample(): Suite<null> {
   const c = (x: Omit<CaseDef<null>, 'group'>): CaseDef<null> => ({ group: 'sample.G', ...x });
   return {
-    name: 'sample', title: 'Sample',
+    name: 'sample',
+    title: 'Sample',
     cases: [
-      c({ id: 'sample.required', name: 'required', rules: ['runner.cleanup.deletes-succeed'], async run() { expectEqual(1 as number, 2, { rule: 'runner.cleanup.deletes-succeed', what: 'n' }); } }),
-      c({ id: 'sample.optional', name: 'optional', tags: ['Optional'], rules: ['runner.cleanup.deletes-succeed'], async run() { expectEqual(1 as number, 2, { rule: 'runner.cleanup.deletes-succeed', what: 'n' }); } }),
-      c({ id: 'sample.undeclared', name: 'names a rule it does not declare', rules: [], async run() { expectEqual(1 as number, 2, { rule: 'runner.leak-check.nothing-left', what: 'n' }); } }),
-      c({ id: 'sample.unknown', name: 'names a rule nobody wrote', async run() { expectEqual(1 as number, 2, { rule: 'sample.no-such-rule', what: 'n' }); } }),
+      c({
+        id: 'sample.required',
+        name: 'required',
+        rules: ['runner.cleanup.deletes-succeed'],
+        async run() {
+          expectEqual(1 as number, 2, { rule: 'runner.cleanup.deletes-succeed', what: 'n' });
+        },
+      }),
+      c({
+        id: 'sample.optional',
+        name: 'optional',
+        tags: ['Optional'],
+        rules: ['runner.cleanup.deletes-succeed'],
+        async run() {
+          expectEqual(1 as number, 2, { rule: 'runner.cleanup.deletes-succeed', what: 'n' });
+        },
+      }),
+      c({
+        id: 'sample.undeclared',
+        name: 'names a rule it does not declare',
+        rules: [],
+        async run() {
+          expectEqual(1 as number, 2, { rule: 'runner.leak-check.nothing-left', what: 'n' });
+        },
+      }),
+      c({
+        id: 'sample.unknown',
+        name: 'names a rule nobody wrote',
+        async run() {
+          expectEqual(1 as number, 2, { rule: 'sample.no-such-rule', what: 'n' });
+        },
+      }),
     ],
-    async setup() { return { env: null, capabilities: new Set<string>() }; },
+    async setup() {
+      return { env: null, capabilities: new Set<string>() };
+    },
   };
 }
 
@@ -102,7 +143,12 @@ test('[Optional] failures: warnings by default, failures with strict — totals,
   assert.match(xml, /<system-out>WARNING: optional case failed/);
   assert.match(tapText(lax), /not ok 2 - sample\.optional optional # TODO optional/);
   let out = '';
-  const con = consoleReporter({ write: (s) => { out += s; }, color: false });
+  const con = consoleReporter({
+    write: (s) => {
+      out += s;
+    },
+    color: false,
+  });
   for (const c of lax.suites[0].cases) con.caseEnd!(c);
   await con.end!(lax);
   assert.match(out, /WARN {2}sample\.optional/);

@@ -10,7 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { register, parseDuration } from '../../cli/commands/conformance.js';
 import {
-  consoleReporter, expectCode, expectEqual, jsonText, junitXml, tapText, toJson, type CaseDef, type RunReport, type Suite,
+  consoleReporter,
+  expectCode,
+  expectEqual,
+  jsonText,
+  junitXml,
+  tapText,
+  toJson,
+  type CaseDef,
+  type RunReport,
+  type Suite,
 } from '../../conformance/runner/index.js';
 import { coverageLines } from '../../conformance/runner/reporters/format.js';
 import { rpcCoverage } from '../../conformance/runner/runner.js';
@@ -29,7 +38,9 @@ function wellFormed(xml: string): string | undefined {
     if (m[0].startsWith('&')) return `bad entity at ${m.index}: ${body.slice(m.index, m.index + 20)}`;
     const [, close, name, , self] = m;
     if (self) continue;
-    if (close) { if (stack.pop() !== name) return `</${name}> closes the wrong element`; } else stack.push(name);
+    if (close) {
+      if (stack.pop() !== name) return `</${name}> closes the wrong element`;
+    } else stack.push(name);
   }
   return stack.length ? `unclosed ${stack.join(', ')}` : undefined;
 }
@@ -38,28 +49,70 @@ function wellFormed(xml: string): string | undefined {
 function sample(log: string[]): Suite<{ n: number }> {
   const c = (x: Omit<CaseDef<{ n: number }>, 'group'>): CaseDef<{ n: number }> => ({ group: 'sample.Group', ...x });
   return {
-    name: 'sample', title: 'Sample suite',
+    name: 'sample',
+    title: 'Sample suite',
     cases: [
-      c({ id: 'sample.pass', name: 'passes <&> "quoted"', async run(ctx) { ctx.cleanup(() => { log.push('pass-cleanup'); }, 'noop'); } }),
       c({
-        id: 'sample.fail', name: 'fails with details',
+        id: 'sample.pass',
+        name: 'passes <&> "quoted"',
         async run(ctx) {
-          ctx.cleanup(() => { log.push('fail-cleanup-1'); }, 'first');
-          ctx.cleanup(() => { log.push('fail-cleanup-2'); }, 'second');
+          ctx.cleanup(() => {
+            log.push('pass-cleanup');
+          }, 'noop');
+        },
+      }),
+      c({
+        id: 'sample.fail',
+        name: 'fails with details',
+        async run(ctx) {
+          ctx.cleanup(() => {
+            log.push('fail-cleanup-1');
+          }, 'first');
+          ctx.cleanup(() => {
+            log.push('fail-cleanup-2');
+          }, 'second');
           expectEqual(1 as number, 2, { rule: 'RULE: one is two', what: 'the number' });
         },
       }),
-      c({ id: 'sample.na', name: 'needs a capability', needs: ['cap:missing'], async run() { throw new Error('must not run'); } }),
-      c({ id: 'sample.skip-env', name: 'skipped by the environment', async run(ctx) { ctx.skip('no root here'); } }),
-      c({ id: 'sample.na-runtime', name: 'not applicable at run time', async run(ctx) { ctx.notApplicable('nothing to check'); } }),
       c({
-        id: 'sample.code', name: 'expects a code',
+        id: 'sample.na',
+        name: 'needs a capability',
+        needs: ['cap:missing'],
+        async run() {
+          throw new Error('must not run');
+        },
+      }),
+      c({
+        id: 'sample.skip-env',
+        name: 'skipped by the environment',
+        async run(ctx) {
+          ctx.skip('no root here');
+        },
+      }),
+      c({
+        id: 'sample.na-runtime',
+        name: 'not applicable at run time',
+        async run(ctx) {
+          ctx.notApplicable('nothing to check');
+        },
+      }),
+      c({
+        id: 'sample.code',
+        name: 'expects a code',
         async run(ctx) {
           const p = ctx.track('Svc/Do', { a: 1n }, Promise.reject(Object.assign(new Error('boom'), { code: 13, codeName: 'INTERNAL', details: 'boom' })));
           await expectCode(p, 'NOT_FOUND', { rule: 'RULE: missing is NOT_FOUND' });
         },
       }),
-      c({ id: 'sample.bad-cleanup', name: 'passes but its cleanup fails', async run(ctx) { ctx.cleanup(() => { throw new Error('cannot remove'); }, 'remove thing'); } }),
+      c({
+        id: 'sample.bad-cleanup',
+        name: 'passes but its cleanup fails',
+        async run(ctx) {
+          ctx.cleanup(() => {
+            throw new Error('cannot remove');
+          }, 'remove thing');
+        },
+      }),
     ],
     setup: async () => ({ env: { n: 1 }, capabilities: new Set(['cap:present']), explain: (x) => `lacks ${x}`, facts: { plugin: 'sample' } }),
   };
@@ -70,8 +123,13 @@ test('statuses are kept apart; cleanups run newest first even when the case fail
   const rep = await runQuiet([sample(log)]);
   const st = Object.fromEntries(cases(rep).map((c) => [c.id, c.status]));
   assert.equal(st, {
-    'sample.pass': 'passed', 'sample.fail': 'failed', 'sample.na': 'not-applicable', 'sample.skip-env': 'skipped',
-    'sample.na-runtime': 'not-applicable', 'sample.code': 'failed', 'sample.bad-cleanup': 'failed',
+    'sample.pass': 'passed',
+    'sample.fail': 'failed',
+    'sample.na': 'not-applicable',
+    'sample.skip-env': 'skipped',
+    'sample.na-runtime': 'not-applicable',
+    'sample.code': 'failed',
+    'sample.bad-cleanup': 'failed',
   });
   assert.equal(rep.totals, { passed: 1, failed: 3, warned: 0, skipped: 1, notApplicable: 2, total: 7 });
   assert.equal(log, ['pass-cleanup', 'fail-cleanup-2', 'fail-cleanup-1']);
@@ -107,7 +165,16 @@ test('reporters: JUnit XML is well-formed, TAP has its plan, JSON has the shape'
 
 test('console: one line per case, failure details, closing "N passed, N failed, N skipped" and a breakdown', async () => {
   let out = '';
-  await runQuiet([sample([])], { reporters: [consoleReporter({ write: (s) => { out += s; }, color: false })] });
+  await runQuiet([sample([])], {
+    reporters: [
+      consoleReporter({
+        write: (s) => {
+          out += s;
+        },
+        color: false,
+      }),
+    ],
+  });
   assert.match(out, /FAIL {2}sample\.code/);
   assert.match(out, /status: {3}INTERNAL \(13\): boom/);
   assert.match(out, /rule: {5}RULE: missing is NOT_FOUND/);
@@ -118,7 +185,12 @@ test('console: one line per case, failure details, closing "N passed, N failed, 
 
 test('--focus and --skip select over id, name and tags', async () => {
   const a = await runQuiet([sample([])], { focus: '^sample\\.(pass|fail) ' });
-  assert.equal(cases(a).filter((c) => c.status !== 'skipped').map((c) => c.id), ['sample.pass', 'sample.fail']);
+  assert.equal(
+    cases(a)
+      .filter((c) => c.status !== 'skipped')
+      .map((c) => c.id),
+    ['sample.pass', 'sample.fail'],
+  );
   assert.match(byId(a, 'sample.na')!.reason!, /not selected by --focus/);
   const b = await runQuiet([sample([])], { skip: 'details|\\[Conformance\\].*cleanup fails' });
   assert.is(byId(b, 'sample.fail')!.status, 'skipped');
@@ -129,7 +201,9 @@ test('--focus and --skip select over id, name and tags', async () => {
 
 test('a hanging plugin fails that case by timeout; the run goes on', async () => {
   const started = Date.now();
-  const rep = await withCsi(undefined, (s) => runQuiet([s], { focus: 'create-volume\\.basic|identity\\.probe', timeoutMs: 600 }), [{ rpc: 'CreateVolume', hang: true }]);
+  const rep = await withCsi(undefined, (s) => runQuiet([s], { focus: 'create-volume\\.basic|identity\\.probe', timeoutMs: 600 }), [
+    { rpc: 'CreateVolume', hang: true },
+  ]);
   const c = byId(rep, 'csi.controller.create-volume.basic')!;
   assert.is(c.status, 'failed');
   assert.is(c.failure?.kind, 'timeout');
@@ -141,15 +215,25 @@ test('a hanging plugin fails that case by timeout; the run goes on', async () =>
 test('a case that times out still gets its cleanups, and late registrations run at once', async () => {
   const log: string[] = [];
   const s: Suite<null> = {
-    name: 't', title: 't', setup: async () => ({ env: null, capabilities: new Set() }),
-    cases: [{
-      id: 't.slow', name: 'slow', group: 't',
-      async run(ctx) {
-        ctx.cleanup(() => { log.push('early'); }, 'early');
-        await new Promise((r) => setTimeout(r, 300));
-        ctx.cleanup(() => { log.push('late'); }, 'late');
+    name: 't',
+    title: 't',
+    setup: async () => ({ env: null, capabilities: new Set() }),
+    cases: [
+      {
+        id: 't.slow',
+        name: 'slow',
+        group: 't',
+        async run(ctx) {
+          ctx.cleanup(() => {
+            log.push('early');
+          }, 'early');
+          await new Promise((r) => setTimeout(r, 300));
+          ctx.cleanup(() => {
+            log.push('late');
+          }, 'late');
+        },
       },
-    }],
+    ],
   };
   const rep = await runQuiet([s], { timeoutMs: 100 });
   assert.is(byId(rep, 't.slow')!.failure?.kind, 'timeout');
@@ -167,7 +251,10 @@ test('SIGINT: running cleanups run, the report is written, exit code 130', async
     const child = spawn(process.execPath, ['--import', 'tsx', script, marker, report], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const code = await new Promise<number | null>((resolve) => {
-      child.stdout.on('data', (d) => { out += d; if (out.includes('started')) child.kill('SIGINT'); });
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('started')) child.kill('SIGINT');
+      });
       child.on('close', (c) => resolve(c));
       setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
     });
@@ -176,7 +263,9 @@ test('SIGINT: running cleanups run, the report is written, exit code 130', async
     const rep = JSON.parse(readFileSync(report, 'utf8')) as RunReport;
     assert.is(rep.interrupted, true);
     assert.is(rep.suites[0].cases.find((c) => c.id === 'sig.never')!.status, 'skipped');
-  } finally { t.cleanup(); }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test('CLI: `conformance all --suites csi` runs against memory-csi and writes the reports', async () => {
@@ -187,8 +276,28 @@ test('CLI: `conformance all --suites csi` runs against memory-csi and writes the
   try {
     const program = new Command('triad').exitOverride();
     register(program);
-    process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-    await program.parseAsync(['node', 'triad', 'conformance', 'all', '--suites', 'csi', '--focus', '^csi\\.identity\\.', '--json', join(t.dir, 'r.json'), '--junit', join(t.dir, 'r.xml'), '--tap', join(t.dir, 'r.tap'), '--timeout', '10s']);
+    process.stdout.write = ((s: string) => {
+      out += s;
+      return true;
+    }) as typeof process.stdout.write;
+    await program.parseAsync([
+      'node',
+      'triad',
+      'conformance',
+      'all',
+      '--suites',
+      'csi',
+      '--focus',
+      '^csi\\.identity\\.',
+      '--json',
+      join(t.dir, 'r.json'),
+      '--junit',
+      join(t.dir, 'r.xml'),
+      '--tap',
+      join(t.dir, 'r.tap'),
+      '--timeout',
+      '10s',
+    ]);
     process.stdout.write = write;
     assert.is(process.exitCode, 0, out);
     const rep = JSON.parse(readFileSync(join(t.dir, 'r.json'), 'utf8')) as RunReport;
@@ -202,7 +311,9 @@ test('CLI: `conformance all --suites csi` runs against memory-csi and writes the
     try {
       await p2.parseAsync(['node', 'triad', 'conformance', 'csi']);
       assert.unreachable('csi without an endpoint must fail');
-    } catch (e) { assert.match((e as Error).message, /--csi\.endpoint is required/); }
+    } catch (e) {
+      assert.match((e as Error).message, /--csi\.endpoint is required/);
+    }
   } finally {
     process.stdout.write = write;
     process.exitCode = prevExit;
@@ -211,9 +322,7 @@ test('CLI: `conformance all --suites csi` runs against memory-csi and writes the
 });
 
 test('RPC coverage: rows by recorded name; the cases about an RPC are those that declare its proto name, not those that only called it', () => {
-  const calls = new Map([
-    ['Node/NodePublishVolume', { calls: 3, answers: { OK: 2, NOT_FOUND: 1 }, cases: new Set(['a', 'b']) }],
-  ]);
+  const calls = new Map([['Node/NodePublishVolume', { calls: 3, answers: { OK: 2, NOT_FOUND: 1 }, cases: new Set(['a', 'b']) }]]);
   const results = [
     { suite: 's', id: 'a', name: 'a', group: 'g', tags: [], durationMs: 1, status: 'passed' as const },
     { suite: 's', id: 'b', name: 'b', group: 'g', tags: [], durationMs: 1, status: 'failed' as const },
@@ -227,8 +336,14 @@ test('RPC coverage: rows by recorded name; the cases about an RPC are those that
   ];
   const rows = rpcCoverage(['Node/NodePublishVolume', 'Node/NodeStageVolume'], calls, results, { 'Node/NodeStageVolume': 'UNIMPLEMENTED' }, defs);
   assert.equal(rows[0].about, [{ id: 'a', status: 'passed' }]);
-  assert.equal(rows[0].cases, [{ id: 'a', status: 'passed' }, { id: 'b', status: 'failed' }]);
-  assert.equal(rows[1].about, [{ id: 'b', status: 'failed' }, { id: 'c', status: 'not-applicable' }]);
+  assert.equal(rows[0].cases, [
+    { id: 'a', status: 'passed' },
+    { id: 'b', status: 'failed' },
+  ]);
+  assert.equal(rows[1].about, [
+    { id: 'b', status: 'failed' },
+    { id: 'c', status: 'not-applicable' },
+  ]);
   const lines = coverageLines(rows);
   assert.is(lines[0], 'RPC coverage: 1 of 2 RPCs called by cases, 2 with cases about them');
   assert.match(lines[1], /^Node\/NodePublishVolume +3 calls +OK 2, NOT_FOUND 1; 2 cases: 1 passed, 1 failed; about it: 1 passed$/);

@@ -25,20 +25,39 @@ const invalidConfig = () => JSON.parse(exampleText('cni-static/invalid-config.js
 test('the CNI suite passes in-process: every case that applies, the parallel ADDs and the invalid config included', async () => {
   const t = tmp('triad-ex-cni-');
   try {
-    const rep = await runQuiet([cniSuite({
-      path: [], list: exampleNet(t.dir), inProcess: { [STATIC_CNI_TYPE]: invokeStaticCni },
-      parallelAdds: 4, // the example network has four addresses
-      invalidConfig: invalidConfig(),
-    })]);
+    const rep = await runQuiet([
+      cniSuite({
+        path: [],
+        list: exampleNet(t.dir),
+        inProcess: { [STATIC_CNI_TYPE]: invokeStaticCni },
+        parallelAdds: 4, // the example network has four addresses
+        invalidConfig: invalidConfig(),
+      }),
+    ]);
     assertConformant(rep, 30);
-    for (const id of ['cni.ipam.distinct-addresses-parallel', 'cni.errors.invalid-config', 'cni.errors.invalid-config-well-known-code', 'cni.ipam.del-frees-address', 'cni.gc.removes-stale', 'cni.leak-check']) {
+    for (const id of [
+      'cni.ipam.distinct-addresses-parallel',
+      'cni.errors.invalid-config',
+      'cni.errors.invalid-config-well-known-code',
+      'cni.ipam.del-frees-address',
+      'cni.gc.removes-stale',
+      'cni.leak-check',
+    ]) {
       assert.is(byId(rep, id)?.status, 'passed', id);
     }
     // Only what a plugin that configures no interface cannot do is left out.
-    for (const id of ['cni.add.interface-in-sandbox', 'cni.add.sandbox-is-cni-netns', 'cni.add.existing-interface-fails', 'cni.netns.result-matches-netns', 'cni.chain.prev-result-preserved']) {
+    for (const id of [
+      'cni.add.interface-in-sandbox',
+      'cni.add.sandbox-is-cni-netns',
+      'cni.add.existing-interface-fails',
+      'cni.netns.result-matches-netns',
+      'cni.chain.prev-result-preserved',
+    ]) {
       assert.is(byId(rep, id)?.status, 'not-applicable', id);
     }
-  } finally { t.cleanup(); }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test('the CNI suite passes against the executable installed in a bin dir', async () => {
@@ -51,11 +70,17 @@ test('the CNI suite passes against the executable installed in a bin dir', async
     assert.match(readFileSync(exe, 'utf8'), /^#!\/bin\/sh\nexec /);
     // Each call starts node: the verbs and what shows through the executable (the error object,
     // a real list with the next plugin, parallel processes); the in-process run above has the rest.
-    const rep = await runQuiet([cniSuite({ path: [bin], list: exampleNet(t.dir), parallelAdds: 4, invalidConfig: invalidConfig() })],
-      { parallel: 2, timeoutMs: 60_000, focus: '^cni\\.(version\\.reports|add\\.result-valid|check\\.|del\\.|errors\\.(error-output-format|invalid-config)|chain\\.|ipam\\.|status\\.|gc\\.|leak-check)' });
+    const rep = await runQuiet([cniSuite({ path: [bin], list: exampleNet(t.dir), parallelAdds: 4, invalidConfig: invalidConfig() })], {
+      parallel: 2,
+      timeoutMs: 60_000,
+      focus:
+        '^cni\\.(version\\.reports|add\\.result-valid|check\\.|del\\.|errors\\.(error-output-format|invalid-config)|chain\\.|ipam\\.|status\\.|gc\\.|leak-check)',
+    });
     assertConformant(rep, 18);
-    assert.is(byId(rep, 'cni.chain.result-reaches-next-plugin')?.status, 'passed', 'a real list: the suite\'s recorder plugin ran after it');
-  } finally { t.cleanup(); }
+    assert.is(byId(rep, 'cni.chain.result-reaches-next-plugin')?.status, 'passed', "a real list: the suite's recorder plugin ran after it");
+  } finally {
+    t.cleanup();
+  }
 });
 
 test('the installed shim runs the plugin with a minimal environment (as a runtime execs it)', async () => {
@@ -74,7 +99,9 @@ test('the installed shim runs the plugin with a minimal environment (as a runtim
     assert.is(JSON.parse(full.stdout).code, 11, 'TRY_AGAIN_LATER when every address is taken');
     assert.is((await run('DEL')).exitCode, 0);
     assert.is((await run('DEL')).exitCode, 0, 'DEL is idempotent');
-  } finally { t.cleanup(); }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test.run();

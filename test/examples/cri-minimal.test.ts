@@ -26,7 +26,14 @@ async function withRuntime(fn: (c: CriClient, dir: string, endpoint: string) => 
   }
 }
 
-const code = async (p: Promise<unknown>) => { try { await p; return 'OK'; } catch (e) { return e instanceof RpcError ? e.codeName : String(e); } };
+const code = async (p: Promise<unknown>) => {
+  try {
+    await p;
+    return 'OK';
+  } catch (e) {
+    return e instanceof RpcError ? e.codeName : String(e);
+  }
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What cri-minimal leaves out, as docs/writing-a-plugin.md gives it to `triad conformance cri --skip`. */
@@ -41,15 +48,35 @@ if (cri) {
       try {
         const rep = await runQuiet([prepared.suite], { timeoutMs: 20_000, parallel: 4, skip: CRI_MINIMAL_SKIP });
         assertConformant(rep, 80);
-        for (const id of ['cri.sandbox.stop.stops-containers', 'cri.container.exit.code', 'cri.container.stop.signal-handled', 'cri.container.stop.timeout-kills',
-          'cri.exec-sync.timeout', 'cri.logs.format', 'cri.image.remove.by-digest', 'cri.network.hostname', 'cri.leak-check']) {
+        for (const id of [
+          'cri.sandbox.stop.stops-containers',
+          'cri.container.exit.code',
+          'cri.container.stop.signal-handled',
+          'cri.container.stop.timeout-kills',
+          'cri.exec-sync.timeout',
+          'cri.logs.format',
+          'cri.image.remove.by-digest',
+          'cri.network.hostname',
+          'cri.leak-check',
+        ]) {
           assert.is(byId(rep, id)?.status, 'passed', id);
         }
-        const skipped = cases(rep).filter((c) => c.status === 'skipped').map((c) => c.id);
-        assert.ok(skipped.every((id) => /^cri\.(network|mounts|security|logs)\./.test(id)), `unexpected skips: ${skipped.join(', ')}`);
+        const skipped = cases(rep)
+          .filter((c) => c.status === 'skipped')
+          .map((c) => c.id);
+        assert.ok(
+          skipped.every((id) => /^cri\.(network|mounts|security|logs)\./.test(id)),
+          `unexpected skips: ${skipped.join(', ')}`,
+        );
         // Not applicable: optional RPCs it answers UNIMPLEMENTED, and optional fields and features it does not offer.
-        const na = cases(rep).filter((c) => c.status === 'not-applicable' && !/UNIMPLEMENTED|runtime_handlers|predates the field|does not promise/.test(c.reason ?? ''));
-        assert.equal(na.map((c) => `${c.id}: ${c.reason}`), [], 'only optional RPCs and features are not applicable');
+        const na = cases(rep).filter(
+          (c) => c.status === 'not-applicable' && !/UNIMPLEMENTED|runtime_handlers|predates the field|does not promise/.test(c.reason ?? ''),
+        );
+        assert.equal(
+          na.map((c) => `${c.id}: ${c.reason}`),
+          [],
+          'only optional RPCs and features are not applicable',
+        );
       } finally {
         await prepared.dispose();
       }
@@ -57,7 +84,7 @@ if (cri) {
   });
 } else {
   test('the CRI suite is not registered (conformance/suites.ts): only the direct checks below run', () => {
-    console.warn('  note: getSuite(\'cri\') is undefined — cri-minimal was not run against the CRI conformance suite');
+    console.warn("  note: getSuite('cri') is undefined — cri-minimal was not run against the CRI conformance suite");
   });
 }
 
@@ -67,7 +94,13 @@ test('Version and Status: the runtime names itself and is ready', async () => {
     assert.is(v.runtimeName, RUNTIME_NAME);
     assert.is(v.runtimeApiVersion, 'v1');
     const conds = (await c.runtime.status({})).status!.conditions;
-    assert.equal(conds.map((x) => [x.type, x.status]), [['RuntimeReady', true], ['NetworkReady', true]]);
+    assert.equal(
+      conds.map((x) => [x.type, x.status]),
+      [
+        ['RuntimeReady', true],
+        ['NetworkReady', true],
+      ],
+    );
   });
 });
 
@@ -99,9 +132,12 @@ test('container state machine, simulated programs and CRI-format logs', async ()
   await withRuntime(async (c, dir) => {
     const sandboxConfig = { metadata: { name: 'p', namespace: 'ns', uid: 'u1', attempt: 0 }, logDirectory: join(dir, 'logs') };
     const { podSandboxId } = await c.runtime.runPodSandbox({ config: sandboxConfig });
-    const create = (name: string, command: string[]) => c.runtime.createContainer({
-      podSandboxId, sandboxConfig, config: { metadata: { name }, image: { image: 'busybox' }, command, logPath: `${name}/0.log` },
-    });
+    const create = (name: string, command: string[]) =>
+      c.runtime.createContainer({
+        podSandboxId,
+        sandboxConfig,
+        config: { metadata: { name }, image: { image: 'busybox' }, command, logPath: `${name}/0.log` },
+      });
     assert.is(await code(create('early', ['true'])), 'NOT_FOUND', 'the image must be pulled first');
     assert.is(await code(c.image.pullImage({ image: { image: 'example.com/nope:1' } })), 'NOT_FOUND', 'not in the catalogue: a registry miss');
     assert.is(await code(c.image.pullImage({ image: { image: 'busybox:0.0-absent' } })), 'NOT_FOUND', 'a tag the catalogue lacks');
@@ -119,9 +155,17 @@ test('container state machine, simulated programs and CRI-format logs', async ()
     const done = (await c.runtime.containerStatus({ containerId: job })).status!;
     assert.equal([done.state, done.exitCode, done.reason], [ContainerState.CONTAINER_EXITED, 3, 'Error']);
     assert.ok(done.startedAt > 0n && done.finishedAt >= done.startedAt);
-    const lines = readFileSync(join(dir, 'logs', 'job', '0.log'), 'utf8').trimEnd().split('\n');
-    assert.equal(lines.map((l) => l.replace(/^\S+ /, '')), ['stdout F hello world', 'stderr F oops', 'stdout F done']);
-    assert.ok(lines.every((l) => !Number.isNaN(Date.parse(l.split(' ')[0]))), 'each line starts with an RFC 3339 time');
+    const lines = readFileSync(join(dir, 'logs', 'job', '0.log'), 'utf8')
+      .trimEnd()
+      .split('\n');
+    assert.equal(
+      lines.map((l) => l.replace(/^\S+ /, '')),
+      ['stdout F hello world', 'stderr F oops', 'stdout F done'],
+    );
+    assert.ok(
+      lines.every((l) => !Number.isNaN(Date.parse(l.split(' ')[0]))),
+      'each line starts with an RFC 3339 time',
+    );
 
     const { containerId: bad } = await create('bad', ['nginx']);
     assert.is(await code(c.runtime.startContainer({ containerId: bad })), 'UNKNOWN');
@@ -129,11 +173,23 @@ test('container state machine, simulated programs and CRI-format logs', async ()
     assert.equal([badSt.state, badSt.exitCode, badSt.reason], [ContainerState.CONTAINER_EXITED, 128, 'StartError']);
     assert.match(badSt.message, /executable file not found/);
 
-    const { containerId: svc } = await c.runtime.createContainer({ podSandboxId, sandboxConfig, config: {
-      metadata: { name: 'svc' }, image: { image: 'busybox' }, command: ['sleep', 'infinity'], workingDir: '/srv', envs: [{ key: 'GREETING', value: Buffer.from('hi') }],
-    } });
+    const { containerId: svc } = await c.runtime.createContainer({
+      podSandboxId,
+      sandboxConfig,
+      config: {
+        metadata: { name: 'svc' },
+        image: { image: 'busybox' },
+        command: ['sleep', 'infinity'],
+        workingDir: '/srv',
+        envs: [{ key: 'GREETING', value: Buffer.from('hi') }],
+      },
+    });
     await c.runtime.startContainer({ containerId: svc });
-    const ex = await c.runtime.execSync({ containerId: svc, cmd: ['sh', '-c', 'echo "$GREETING ${GREETING}" && pwd && echo \'$GREETING\' >&2 && exit 4'], timeout: 5n });
+    const ex = await c.runtime.execSync({
+      containerId: svc,
+      cmd: ['sh', '-c', 'echo "$GREETING ${GREETING}" && pwd && echo \'$GREETING\' >&2 && exit 4'],
+      timeout: 5n,
+    });
     assert.equal([Buffer.from(ex.stdout).toString(), Buffer.from(ex.stderr).toString(), ex.exitCode], ['hi hi\n/srv\n', '$GREETING\n', 4]);
     assert.is(await code(c.runtime.execSync({ containerId: svc, cmd: ['sleep', '10'], timeout: 1n })), 'DEADLINE_EXCEEDED');
     assert.is((await c.runtime.listContainers({ filter: { state: { state: ContainerState.CONTAINER_RUNNING } } })).containers[0]?.id, svc);
@@ -144,7 +200,11 @@ test('container state machine, simulated programs and CRI-format logs', async ()
     const { containerId: other } = await create('other', ['sleep', '3600']);
     await c.runtime.startContainer({ containerId: other });
     await c.runtime.stopPodSandbox({ podSandboxId });
-    assert.is((await c.runtime.containerStatus({ containerId: other })).status!.state, ContainerState.CONTAINER_EXITED, 'stopping the sandbox stops its containers');
+    assert.is(
+      (await c.runtime.containerStatus({ containerId: other })).status!.state,
+      ContainerState.CONTAINER_EXITED,
+      'stopping the sandbox stops its containers',
+    );
     await c.runtime.removeContainer({ containerId: job });
     await c.runtime.removeContainer({ containerId: job });
     assert.is(await code(c.runtime.containerStatus({ containerId: job })), 'NOT_FOUND');

@@ -27,14 +27,28 @@ async function withDriver(fn: (c: CsiClient, dir: string, endpoint: string) => P
   }
 }
 
-const code = async (p: Promise<unknown>) => { try { await p; return 'OK'; } catch (e) { return e instanceof RpcError ? e.codeName : String(e); } };
+const code = async (p: Promise<unknown>) => {
+  try {
+    await p;
+    return 'OK';
+  } catch (e) {
+    return e instanceof RpcError ? e.codeName : String(e);
+  }
+};
 
 test('the CSI suite passes: every case that applies, nothing left behind', async () => {
   await withDriver(async (_c, dir, endpoint) => {
     const rep = await runQuiet([csiSuite({ endpoint, stagingDir: join(dir, 'staging'), targetDir: join(dir, 'target') })]);
     assertConformant(rep, 40);
-    for (const id of ['csi.controller.create-volume.idempotent', 'csi.controller.create-volume.different-capacity-already-exists', 'csi.node.lifecycle',
-      'csi.node.publish-volume.readonly', 'csi.node.get-volume-stats', 'csi.node.unpublish-volume.unknown-volume', 'csi.leak-check']) {
+    for (const id of [
+      'csi.controller.create-volume.idempotent',
+      'csi.controller.create-volume.different-capacity-already-exists',
+      'csi.node.lifecycle',
+      'csi.node.publish-volume.readonly',
+      'csi.node.get-volume-stats',
+      'csi.node.unpublish-volume.unknown-volume',
+      'csi.leak-check',
+    ]) {
       assert.is(byId(rep, id)?.status, 'passed', id);
     }
     assert.is(byId(rep, 'csi.snapshots.create.basic')?.status ?? 'not-applicable', 'not-applicable', 'no snapshots advertised');
@@ -68,13 +82,25 @@ test('a published claim volume cannot be deleted; the plugin names itself and ad
   await withDriver(async (c, dir) => {
     assert.is((await c.identity.getPluginInfo({})).name, DEFAULT_NAME);
     assert.is((await c.controller.controllerGetCapabilities({})).capabilities.length, 1, 'CREATE_DELETE_VOLUME only');
-    const { volume } = await c.controller.createVolume({ name: 'pvc-1', volumeCapabilities: [mountCapability()], capacityRange: { requiredBytes: 1024n ** 2n } });
+    const { volume } = await c.controller.createVolume({
+      name: 'pvc-1',
+      volumeCapabilities: [mountCapability()],
+      capacityRange: { requiredBytes: 1024n ** 2n },
+    });
     assert.is(volume!.capacityBytes, 1024n ** 2n);
     const targetPath = join(dir, 'target-1');
     await c.node.nodePublishVolume({ volumeId: volume!.volumeId, targetPath, volumeCapability: mountCapability(), readonly: false });
     assert.is(await code(c.controller.deleteVolume({ volumeId: volume!.volumeId })), 'FAILED_PRECONDITION');
-    assert.is(await code(c.controller.createVolume({ name: 'pvc-2', volumeCapabilities: [blockCapability()] })), 'INVALID_ARGUMENT', 'block volumes are refused');
-    assert.is(await code(c.controller.controllerPublishVolume({ volumeId: volume!.volumeId, nodeId: 'node-a' })), 'UNIMPLEMENTED', 'what the driver leaves out is UNIMPLEMENTED');
+    assert.is(
+      await code(c.controller.createVolume({ name: 'pvc-2', volumeCapabilities: [blockCapability()] })),
+      'INVALID_ARGUMENT',
+      'block volumes are refused',
+    );
+    assert.is(
+      await code(c.controller.controllerPublishVolume({ volumeId: volume!.volumeId, nodeId: 'node-a' })),
+      'UNIMPLEMENTED',
+      'what the driver leaves out is UNIMPLEMENTED',
+    );
     await c.node.nodeUnpublishVolume({ volumeId: volume!.volumeId, targetPath });
     await c.controller.deleteVolume({ volumeId: volume!.volumeId });
   });

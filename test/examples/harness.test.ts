@@ -23,8 +23,14 @@ test('the example triad.yaml files are valid configs naming the example plugins'
   const cni = loadConfig(examplePath('cni-static/triad.yaml'));
   assert.equal([cni.runtime.type, cni.network.type, cni.network.config], ['memory', 'cni', examplePath('cni-static/example.conflist')]);
   const csi = loadConfig(examplePath('csi-dir/triad.yaml'));
-  assert.equal(csi.storage.drivers.map((d) => [d.name, d.type]), [[DEFAULT_NAME, 'endpoint']]);
-  assert.equal(csi.storage.classes.map((c) => [c.name, c.driver, c.default]), [['dir', DEFAULT_NAME, true]]);
+  assert.equal(
+    csi.storage.drivers.map((d) => [d.name, d.type]),
+    [[DEFAULT_NAME, 'endpoint']],
+  );
+  assert.equal(
+    csi.storage.classes.map((c) => [c.name, c.driver, c.default]),
+    [['dir', DEFAULT_NAME, true]],
+  );
 });
 
 test('cri-minimal runs examples/plugins/cri-minimal/pod.yaml: init container done, app running, its log readable', async () => {
@@ -56,13 +62,15 @@ test('triad-static gives the pods of the in-memory runtime their addresses, and 
   const node = await testNode({ network: { type: 'cni', config: join(t.dir, 'net.conflist'), binDirs: [bin] } });
   try {
     const k = node.kubelet;
-    await k.apply(manifests(`
+    await k.apply(
+      manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: net }
 spec:
   containers: [{ name: c, image: busybox, command: [sleep, '3600'] }]
-`));
+`),
+    );
     const p = await k.waitFor('default', 'net', (x) => phase(x) === 'Running', W);
     assert.is(p.status?.podIP, '10.22.0.10', 'the first address of the list');
     assert.equal(readdirSync(join(t.dir, 'state', list.name)), ['10.22.0.10']);

@@ -15,7 +15,13 @@ t('CNI: at least 80% of the broken variants caught within 3 s each; memory-cni c
   const results = [];
   for (const v of names) results.push(await measure('cni', v, 3000));
   const caught = results.filter((r) => r.caught).length;
-  assert.ok(caught / names.length >= 0.8, `caught ${caught} of ${names.length}; missed: ${results.filter((r) => !r.caught).map((r) => r.variant).join(', ')}`);
+  assert.ok(
+    caught / names.length >= 0.8,
+    `caught ${caught} of ${names.length}; missed: ${results
+      .filter((r) => !r.caught)
+      .map((r) => r.variant)
+      .join(', ')}`,
+  );
 });
 
 t('CSI: memory-csi gives no finding within 5 s', async () => {

@@ -17,12 +17,23 @@ import { triadRoot } from '../../interfaces/util/root.js';
 const t = suite('fuzz-csi');
 const root = triadRoot();
 let dir: string;
-t.before.each(() => { dir = mkdtempSync(join(tmpdir(), 'triad-fuzz-csi-test-')); });
+t.before.each(() => {
+  dir = mkdtempSync(join(tmpdir(), 'triad-fuzz-csi-test-'));
+});
 t.after.each(() => rmSync(dir, { recursive: true, force: true }));
 
 async function withDriver<T>(variant: string | undefined, name: string, fn: (d: RunningBrokenCsi) => Promise<T>): Promise<T> {
-  const d = await serveBrokenCsi(variant, { nodeId: 'node-a', dataDir: join(dir, `${name}-data`), endpoint: join(dir, `${name}.sock`), capacityBytes: 1024n ** 4n });
-  try { return await fn(d); } finally { await d.close(); }
+  const d = await serveBrokenCsi(variant, {
+    nodeId: 'node-a',
+    dataDir: join(dir, `${name}-data`),
+    endpoint: join(dir, `${name}.sock`),
+    capacityBytes: 1024n ** 4n,
+  });
+  try {
+    return await fn(d);
+  } finally {
+    await d.close();
+  }
 }
 
 /** The CSI work directories the runs used (each must be gone after its run). */
@@ -31,7 +42,11 @@ const workDirs: string[] = [];
 async function fuzzCsi(endpoint: string, seed: number, runs: number, out?: string, callTimeoutMs = 5000, stopAtFirst = false): Promise<FuzzReport> {
   const t = await openTarget({ kind: 'csi', endpoint, callTimeoutMs, mutableParameters: { tier: 'gold' } });
   workDirs.push(t.info.workDir!);
-  try { return await fuzz(t.target, { seed, runs, out, targetInfo: { ...t.info }, stopAtFirst }); } finally { await t.close(); }
+  try {
+    return await fuzz(t.target, { seed, runs, out, targetInfo: { ...t.info }, stopAtFirst });
+  } finally {
+    await t.close();
+  }
 }
 
 t('finds missing-name-internal, minimizes it to the one call, and the replay file reproduces it', async () => {
@@ -60,24 +75,36 @@ t('finds missing-name-internal, minimizes it to the one call, and the replay fil
   });
   // The CSI work directory of each run was removed.
   assert.ok(workDirs.length > 0);
-  assert.equal(workDirs.filter((d) => existsSync(d)), []);
+  assert.equal(
+    workDirs.filter((d) => existsSync(d)),
+    [],
+  );
 });
 
 t('finds delete-keeps-volume (a leak after delete) and create-not-idempotent', async () => {
   await withDriver('delete-keeps-volume', 'leak', async (d) => {
     const r = await fuzzCsi(d.endpoint, 2, 100, undefined, 5000, true);
-    assert.ok(r.findings.some((f) => f.finding.oracle === 'leak-after-delete' && f.finding.rpc === 'Controller/DeleteVolume'), r.findings.map((f) => f.finding.message).join(' | '));
+    assert.ok(
+      r.findings.some((f) => f.finding.oracle === 'leak-after-delete' && f.finding.rpc === 'Controller/DeleteVolume'),
+      r.findings.map((f) => f.finding.message).join(' | '),
+    );
   });
   await withDriver('create-not-idempotent', 'idem', async (d) => {
     const r = await fuzzCsi(d.endpoint, 2, 100, undefined, 5000, true);
-    assert.ok(r.findings.some((f) => f.finding.rule?.id === 'csi.create-volume.idempotent'), r.findings.map((f) => f.finding.message).join(' | '));
+    assert.ok(
+      r.findings.some((f) => f.finding.rule?.id === 'csi.create-volume.idempotent'),
+      r.findings.map((f) => f.finding.message).join(' | '),
+    );
   });
 });
 
 t('memory-csi: a seeded run finds nothing', async () => {
   await withDriver(undefined, 'mem', async (d) => {
     const r = await fuzzCsi(d.endpoint, 7, 80, undefined, 15_000);
-    assert.equal(r.findings.map((f) => `${f.finding.oracle} at ${f.finding.rpc}: ${f.finding.message}`), []);
+    assert.equal(
+      r.findings.map((f) => `${f.finding.oracle} at ${f.finding.rpc}: ${f.finding.message}`),
+      [],
+    );
     assert.ok(r.calls > 80 * 5, `the runs made calls (${r.calls})`);
   });
 });
@@ -92,7 +119,9 @@ t('the same seed sends the same calls', async () => {
       const c = JSON.stringify([0, 1, 2].map((n) => t.target.generate(Rng.derive(6, n), n)));
       assert.is(a, b);
       assert.is.not(a, c);
-    } finally { await t.close(); }
+    } finally {
+      await t.close();
+    }
   });
 });
 

@@ -23,7 +23,9 @@ function crashes(base: Json, seed: number, check: (v: Json) => void, allowed: (e
   const out: string[] = [];
   for (let run = 0; run < RUNS; run++) {
     const m = mutate(base, Rng.derive(seed, run), 3);
-    try { check(m.req); } catch (e) {
+    try {
+      check(m.req);
+    } catch (e) {
       if (!allowed(e)) out.push(`${m.mutations.join('; ')} → ${(e as Error).stack?.split('\n').slice(0, 3).join(' ')}`);
       else if (!(e as Error).message) out.push(`${m.mutations.join('; ')} → an error without a message`);
     }
@@ -36,12 +38,20 @@ t('Pod manifests: every bent example pod is accepted or refused with a ManifestE
   const files = readdirSync(dir).filter((n) => n.endsWith('.yaml'));
   assert.ok(files.length >= 3);
   for (const [i, f] of files.entries()) {
-    const docs = readFileSync(join(dir, f), 'utf8').split(/^---$/m).map((d) => parseYaml(d) as Json).filter(Boolean);
+    const docs = readFileSync(join(dir, f), 'utf8')
+      .split(/^---$/m)
+      .map((d) => parseYaml(d) as Json)
+      .filter(Boolean);
     for (const doc of docs) {
-      const bad = crashes(doc, i + 1, (v) => {
-        validateManifest(v, f);
-        parseManifests(JSON.stringify(v), f); // the same object as a file's text
-      }, (e) => e instanceof ManifestError);
+      const bad = crashes(
+        doc,
+        i + 1,
+        (v) => {
+          validateManifest(v, f);
+          parseManifests(JSON.stringify(v), f); // the same object as a file's text
+        },
+        (e) => e instanceof ManifestError,
+      );
       assert.equal(bad.slice(0, 3), [], `${f}: ${bad.length} crash(es)`);
     }
   }
@@ -49,10 +59,26 @@ t('Pod manifests: every bent example pod is accepted or refused with a ManifestE
 
 t('triad.yaml: every bent example config is accepted or refused with a ConfigError', () => {
   const dir = join(root, 'examples/plugins');
-  const files = readdirSync(dir).map((d) => join(dir, d, 'triad.yaml')).filter((p) => { try { readFileSync(p); return true; } catch { return false; } });
+  const files = readdirSync(dir)
+    .map((d) => join(dir, d, 'triad.yaml'))
+    .filter((p) => {
+      try {
+        readFileSync(p);
+        return true;
+      } catch {
+        return false;
+      }
+    });
   assert.ok(files.length >= 2);
   for (const [i, f] of files.entries()) {
-    const bad = crashes(parseYaml(readFileSync(f, 'utf8')) as Json, 100 + i, (v) => { parseConfig(v, f); }, (e) => e instanceof ConfigError);
+    const bad = crashes(
+      parseYaml(readFileSync(f, 'utf8')) as Json,
+      100 + i,
+      (v) => {
+        parseConfig(v, f);
+      },
+      (e) => e instanceof ConfigError,
+    );
     assert.equal(bad.slice(0, 3), [], `${f}: ${bad.length} crash(es)`);
   }
 });

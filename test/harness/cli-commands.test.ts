@@ -12,7 +12,11 @@ t('each index entry matches the command its module registers', async () => {
   for (const c of commands) {
     const program = new Command('triad');
     (await c.load()).register(program);
-    assert.equal(program.commands.map((x) => x.name()), [c.name], `${c.name}: the module registers exactly that command`);
+    assert.equal(
+      program.commands.map((x) => x.name()),
+      [c.name],
+      `${c.name}: the module registers exactly that command`,
+    );
     const [cmd] = program.commands;
     assert.is(help.subcommandTerm(cmd), c.term, `${c.name}: help term`);
     assert.is(cmd.description(), c.description, `${c.name}: description`);

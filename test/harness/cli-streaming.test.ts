@@ -20,8 +20,12 @@ const term = new Tmux();
 
 function triad(args: string[], input?: string): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve) => {
-    const p = execFile(process.execPath, ['--import', 'tsx', main, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 },
-      (err, stdout, stderr) => resolve({ stdout, stderr, code: err ? Number((err as { code?: number }).code ?? 1) : 0 }));
+    const p = execFile(
+      process.execPath,
+      ['--import', 'tsx', main, ...args],
+      { cwd: root, env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000 },
+      (err, stdout, stderr) => resolve({ stdout, stderr, code: err ? Number((err as { code?: number }).code ?? 1) : 0 }),
+    );
     if (input !== undefined) p.stdin!.end(input);
   });
 }
@@ -39,14 +43,25 @@ t.before(async () => {
   for (let i = 0; i < 600 && !/triad kubelet ready/.test(log); i++) await sleep(100);
   assert.match(log, /triad kubelet ready/);
   const pod = join(dir.name, 'shell.yaml');
-  writeFileSync(pod, [
-    'apiVersion: v1', 'kind: Pod', 'metadata: { name: shell }', 'spec:', '  containers:',
-    '  - { name: app, image: busybox, command: [sleep, "3600"] }',
-    '  - { name: talker, image: busybox, stdin: true, command: [sh, -c, "while read l; do echo \\"got $l\\"; done"] }',
-    '  - { name: web, image: nginx }', '',
-  ].join('\n'));
+  writeFileSync(
+    pod,
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: { name: shell }',
+      'spec:',
+      '  containers:',
+      '  - { name: app, image: busybox, command: [sleep, "3600"] }',
+      '  - { name: talker, image: busybox, stdin: true, command: [sh, -c, "while read l; do echo \\"got $l\\"; done"] }',
+      '  - { name: web, image: nginx }',
+      '',
+    ].join('\n'),
+  );
   const done = join(dir.name, 'done.yaml');
-  writeFileSync(done, 'apiVersion: v1\nkind: Pod\nmetadata: { name: done }\nspec: { restartPolicy: Never, containers: [{ name: c, image: busybox, command: ["true"] }] }\n');
+  writeFileSync(
+    done,
+    'apiVersion: v1\nkind: Pod\nmetadata: { name: done }\nspec: { restartPolicy: Never, containers: [{ name: c, image: busybox, command: ["true"] }] }\n',
+  );
   const r = await triad(['run', '--config', cfg, pod, done, '--timeout', '60s']);
   assert.is(r.code, 0, r.stderr);
 });
@@ -60,7 +75,7 @@ t.after(async () => {
   dir.removeCallback();
 });
 
-t('exec: stdout and stderr apart, the command\'s exit code is triad\'s', async () => {
+t("exec: stdout and stderr apart, the command's exit code is triad's", async () => {
   const r = await triad(['exec', 'shell', '-c', 'app', '--config', cfg, '--', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
   assert.is(r.stdout, 'out\n');
   assert.match(r.stderr, /^err\n/);
@@ -96,8 +111,12 @@ t('attach -i: input reaches the container, its output comes back', async () => {
 });
 
 t('port-forward: nginx in the pod answers an HTTP client on loopback until Ctrl-C', async () => {
-  const p = spawn(process.execPath, ['--import', 'tsx', main, 'port-forward', 'shell', ':80', '--config', cfg], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '', err = '';
+  const p = spawn(process.execPath, ['--import', 'tsx', main, 'port-forward', 'shell', ':80', '--config', cfg], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '',
+    err = '';
   p.stdout!.on('data', (d) => (out += d));
   p.stderr!.on('data', (d) => (err += d));
   try {

@@ -43,7 +43,7 @@ t('run (embedded): prints status and timeline, writes an SVG, tears down', async
   assert.match(stdout, /NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP/);
   assert.match(stdout, /myapp-pod\s+1\/1\s+Running\s+0/);
   assert.match(stdout, /RunPodSandbox/);
-  assert.match(readFileSync(join(dir.name, "myapp-pod.svg"), "utf8"), /<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.match(readFileSync(join(dir.name, 'myapp-pod.svg'), 'utf8'), /<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
   const state = join(dir.name, 'state');
   assert.is(existsSync(join(state, 'pods')) ? readdirSync(join(state, 'pods')).length : 0, 0, 'no pod dirs left');
 });
@@ -55,7 +55,10 @@ t('run (embedded): a failing pod exits non-zero; bad manifests name the field', 
   assert.is.not(r.code, 0);
   assert.match(r.stderr, /metadata\.name: Invalid value: "Bad_Name"/);
   const fail = join(dir.name, 'fail.yaml');
-  writeFileSync(fail, 'apiVersion: v1\nkind: Pod\nmetadata: { name: f }\nspec: { restartPolicy: Never, containers: [{ name: c, image: busybox, command: [sh, -c, "exit 4"] }] }\n');
+  writeFileSync(
+    fail,
+    'apiVersion: v1\nkind: Pod\nmetadata: { name: f }\nspec: { restartPolicy: Never, containers: [{ name: c, image: busybox, command: [sh, -c, "exit 4"] }] }\n',
+  );
   const r2 = await triad(['run', '--config', cfg, fail], { allowFail: true });
   assert.is(r2.code, 1);
   assert.match(r2.stdout, /f\s+0\/1\s+Error\s+0/);
@@ -63,10 +66,18 @@ t('run (embedded): a failing pod exits non-zero; bad manifests name the field', 
 
 t('run (embedded): a second Ctrl-C during teardown does not cut it short', async () => {
   const pod = join(dir.name, 'slow-stop.yaml');
-  writeFileSync(pod, 'apiVersion: v1\nkind: Pod\nmetadata: { name: slow-stop }\nspec:\n  containers: [{ name: c, image: busybox, command: [sleep, "3600"], lifecycle: { preStop: { sleep: { seconds: 2 } } } }]\n');
-  const child = spawn(process.execPath, ['--import', 'tsx', main, 'run', '--config', cfg, pod, '--hold', '60s'], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
+  writeFileSync(
+    pod,
+    'apiVersion: v1\nkind: Pod\nmetadata: { name: slow-stop }\nspec:\n  containers: [{ name: c, image: busybox, command: [sleep, "3600"], lifecycle: { preStop: { sleep: { seconds: 2 } } } }]\n',
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', main, 'run', '--config', cfg, pod, '--hold', '60s'], {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   try {
     const deadline = Date.now() + 30_000;
@@ -93,7 +104,10 @@ t('kubelet daemon: run → get/describe/logs/timeline → delete; SIGINT tears d
   try {
     for (let i = 0; i < 100 && !/triad kubelet ready/.test(log); i++) await new Promise((r) => setTimeout(r, 100));
     assert.match(log, /triad kubelet ready/);
-    const r = await triad(['run', '--config', cfg, join(root, 'examples/pods/crashloop.yaml'), join(root, 'examples/pods/init-containers.yaml'), '--timeout', '20s'], { allowFail: true });
+    const r = await triad(
+      ['run', '--config', cfg, join(root, 'examples/pods/crashloop.yaml'), join(root, 'examples/pods/init-containers.yaml'), '--timeout', '20s'],
+      { allowFail: true },
+    );
     assert.match(r.stdout, /pod\/myapp-pod created/);
     const get = await triad(['get', 'pods', '--config', cfg]);
     assert.match(get.stdout, /myapp-pod\s+1\/1\s+Running/);

@@ -46,17 +46,24 @@ t('errors name runtime.images, the images file, the entry and the field', () => 
   const missing = configError('runtime: { type: memory, images: nope.yaml }\n');
   assert.ok(missing.startsWith(`${f}: runtime.images: ${join(dir, 'conf', 'nope.yaml')}: cannot read images file`), missing);
   writeFileSync(join(dir, 'conf', 'bad.yaml'), '- repository: example.com/a\n  tags: [1]\n  comand: [x]\n');
-  assert.match(configError('runtime: { type: memory, images: bad.yaml }\n'), /runtime\.images: .*bad\.yaml: images\[0\] \(example\.com\/a\): comand: unknown field/);
+  assert.match(
+    configError('runtime: { type: memory, images: bad.yaml }\n'),
+    /runtime\.images: .*bad\.yaml: images\[0\] \(example\.com\/a\): comand: unknown field/,
+  );
   writeFileSync(join(dir, 'conf', 'broken.yaml'), '- repository: [\n');
   assert.match(configError('runtime: { type: memory, images: broken.yaml }\n'), /runtime\.images: .*broken\.yaml: invalid YAML \(line/);
   assert.match(configError('runtime: { type: memory, images: "" }\n'), /runtime\.images: must be a non-empty string/);
-  assert.match(configError('runtime: { type: endpoint, endpoint: unix:///x.sock, images: images.yaml }\n'), /runtime\.images: an images file is for the memory runtime \(runtime\.type is endpoint/);
+  assert.match(
+    configError('runtime: { type: endpoint, endpoint: unix:///x.sock, images: images.yaml }\n'),
+    /runtime\.images: an images file is for the memory runtime \(runtime\.type is endpoint/,
+  );
 });
 
 t('a node with an images file runs a pod of a custom image', async () => {
   const node = await testNode({ runtime: { type: 'memory', images: join(dir, 'conf', 'images.yaml') } });
   try {
-    await node.kubelet.apply(manifests(`
+    await node.kubelet.apply(
+      manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: custom }
@@ -66,7 +73,8 @@ spec:
   - name: app
     image: registry.example.com/team/app:v1.2.0
     args: ['id; cat /srv/app/config.yaml']
-`));
+`),
+    );
     const p = await node.kubelet.waitFor('default', 'custom', (x) => phase(x) === 'Succeeded' || phase(x) === 'Failed', 15_000);
     assert.is(phase(p), 'Succeeded', JSON.stringify(p.status));
     assert.match(cstatus(p, 'app').imageID, /sha256:[a-f0-9]{64}/);
@@ -74,7 +82,8 @@ spec:
     assert.match(logs, /uid=1000\(app\) gid=1000\(app\) groups=1000\(app\),50000\(shared\)/);
     assert.match(logs, /mode: production/);
     // a server image whose binary is the grpc-health program answers gRPC probes
-    await node.kubelet.apply(manifests(`
+    await node.kubelet.apply(
+      manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: greeter }
@@ -83,7 +92,8 @@ spec:
   - name: server
     image: registry.example.com/demo/greeter:1.0
     readinessProbe: { grpc: { port: 50051, service: demo.Greeter }, periodSeconds: 5 }
-`));
+`),
+    );
     const g = await node.kubelet.waitFor('default', 'greeter', (x) => cstatus(x, 'server')?.ready === true, 15_000);
     assert.is(phase(g), 'Running');
     await node.kubelet.delete('default', 'greeter', 0);

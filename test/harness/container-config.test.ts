@@ -8,10 +8,13 @@ import { containerConfig } from '../../harness/kubelet/container-config.js';
 
 const test = suite('kubelet: container config');
 
-const pod = (sc: Record<string, unknown> = {}, psc: Record<string, unknown> = {}): Pod => ({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'u1' },
-  spec: { securityContext: psc, containers: [{ name: 'c', image: 'busybox', securityContext: sc }] },
-} as unknown as Pod);
+const pod = (sc: Record<string, unknown> = {}, psc: Record<string, unknown> = {}): Pod =>
+  ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'default', uid: 'u1' },
+    spec: { securityContext: psc, containers: [{ name: 'c', image: 'busybox', securityContext: sc }] },
+  }) as unknown as Pod;
 const sec = (p: Pod, imageUser?: { uid?: bigint; username?: string }) =>
   containerConfig(p, p.spec.containers[0], { attempt: 0, kind: 'app', volumePaths: new Map(), imageRef: 'sha256:x', imageUser }).linux!.securityContext!;
 
@@ -28,7 +31,7 @@ test('an image that names its user by name: runAsUsername', () => {
   assert.is(s.runAsUsername, 'app');
 });
 
-test('the pod\'s runAsUser wins over the image user', () => {
+test("the pod's runAsUser wins over the image user", () => {
   const s = sec(pod({ runAsUser: 7 }), { uid: 1000n, username: 'app' });
   assert.equal(s.runAsUser, { value: 7n });
   assert.is(s.runAsUsername, '');

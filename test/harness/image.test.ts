@@ -40,14 +40,36 @@ t('node with its libraries, the package, production dependencies only; the same 
     }
     assert.is(paths.get(p)?.type, 'file', `${m[1]} (as ${p}) is in the image`);
   }
-  for (const f of ['bin/triad.js', 'package.json', 'dist/cli/main.js', 'dist/conformance/index.js', 'conformance/rules/runner.yaml', 'node_modules/@grpc/grpc-js/package.json', 'node_modules/commander/package.json', 'node_modules/yaml/package.json']) {
+  for (const f of [
+    'bin/triad.js',
+    'package.json',
+    'dist/cli/main.js',
+    'dist/conformance/index.js',
+    'conformance/rules/runner.yaml',
+    'node_modules/@grpc/grpc-js/package.json',
+    'node_modules/commander/package.json',
+    'node_modules/yaml/package.json',
+  ]) {
     assert.is(paths.get(`${APP_DIR.slice(1)}/${f}`)?.type, 'file', `${f} is shipped`);
   }
   const shipped = [...paths.keys()];
-  for (const bad of ['/node_modules/typescript/', '/node_modules/tsx/', '/node_modules/uvu/', `${APP_DIR.slice(1)}/test/`, '/dist/test/', '/dist/conformance/broken/']) {
-    assert.not.ok(shipped.some((p) => p.includes(bad)), `nothing of ${bad} in the image`);
+  for (const bad of [
+    '/node_modules/typescript/',
+    '/node_modules/tsx/',
+    '/node_modules/uvu/',
+    `${APP_DIR.slice(1)}/test/`,
+    '/dist/test/',
+    '/dist/conformance/broken/',
+  ]) {
+    assert.not.ok(
+      shipped.some((p) => p.includes(bad)),
+      `nothing of ${bad} in the image`,
+    );
   }
-  assert.not.ok(shipped.some((p) => p.startsWith(`${APP_DIR.slice(1)}/dist/`) && p.endsWith('.map')), 'no source maps of ours (the sources are not shipped)');
+  assert.not.ok(
+    shipped.some((p) => p.startsWith(`${APP_DIR.slice(1)}/dist/`) && p.endsWith('.map')),
+    'no source maps of ours (the sources are not shipped)',
+  );
   assert.equal(a.config.Entrypoint, [NODE_IN_IMAGE, `${APP_DIR}/bin/triad.js`]);
   const b = triadImageSpec({ root, tag: 'test' });
   assert.is(inputsKey(b), inputsKey(a), 'the same entries, modes, bytes and config when built again');

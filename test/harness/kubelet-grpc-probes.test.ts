@@ -18,8 +18,12 @@ import { cstatus, manifests, ready, testNode, type TestNode } from './helpers.js
 const t = suite('kubelet: gRPC probes on the in-memory plugins');
 let node: TestNode;
 
-t.before(async () => { node = await testNode(); });
-t.after(async () => { await node.cleanup(); });
+t.before(async () => {
+  node = await testNode();
+});
+t.after(async () => {
+  await node.cleanup();
+});
 
 const W = 15_000;
 const ns = 'default';
@@ -54,12 +58,17 @@ async function until(name: string, pred: (p: Pod) => boolean, what: string): Pro
     return await node.kubelet.waitFor(ns, name, pred, W);
   } catch (e) {
     const p = node.kubelet.get(ns, name);
-    throw new Error(`${(e as Error).message} (${what}); app: ${JSON.stringify(cstatus(p, 'app'))}; events: ${node.kubelet.events(ns, name).map((x) => `${x.reason}: ${x.message}`).join(' | ')}`);
+    throw new Error(
+      `${(e as Error).message} (${what}); app: ${JSON.stringify(cstatus(p, 'app'))}; events: ${node.kubelet
+        .events(ns, name)
+        .map((x) => `${x.reason}: ${x.message}`)
+        .join(' | ')}`,
+    );
   }
 }
 const eventOf = (name: string, re: RegExp) => until(name, () => events(name, re).length > 0, `an event ${re}`);
 
-t('readiness: NOT_SERVING keeps Ready False with kubelet\'s message, SERVING makes it True, and back', async () => {
+t("readiness: NOT_SERVING keeps Ready False with kubelet's message, SERVING makes it True, and back", async () => {
   const k = node.kubelet;
   const { ctl, yaml } = grpcPod('ready', '    readinessProbe: { grpc: { port: 9000 }, periodSeconds: 5 }');
   writeFileSync(join(ctl, 'not-serving'), '');
@@ -78,7 +87,7 @@ t('readiness: NOT_SERVING keeps Ready False with kubelet\'s message, SERVING mak
 
 t('liveness: failureThreshold NOT_SERVING answers restart the container; SERVING keeps it', async () => {
   const k = node.kubelet;
-  const { ctl, yaml } = grpcPod('live', '    livenessProbe: { grpc: { port: 9000, service: my.Svc }, periodSeconds: 5, failureThreshold: 2 }', "-s, my.Svc");
+  const { ctl, yaml } = grpcPod('live', '    livenessProbe: { grpc: { port: 9000, service: my.Svc }, periodSeconds: 5, failureThreshold: 2 }', '-s, my.Svc');
   await k.apply(manifests(yaml));
   await k.waitFor(ns, 'live', (p) => cstatus(p, 'app')?.state.running !== undefined, W);
   await sleep(1000); // ~10 probe periods at the test's time scale, all SERVING
@@ -95,11 +104,15 @@ t('liveness: failureThreshold NOT_SERVING answers restart the container; SERVING
 
 t('startup: liveness and readiness wait until the startup probe passes; failing it restarts', async () => {
   const k = node.kubelet;
-  const { ctl, yaml } = grpcPod('startup', [
-    '    startupProbe: { grpc: { port: 9000 }, periodSeconds: 5, failureThreshold: 1000 }',
-    '    livenessProbe: { grpc: { port: 9000, service: live }, periodSeconds: 5, failureThreshold: 1 }',
-    '    readinessProbe: { grpc: { port: 9000 }, periodSeconds: 5 }',
-  ].join('\n'), '-s, live');
+  const { ctl, yaml } = grpcPod(
+    'startup',
+    [
+      '    startupProbe: { grpc: { port: 9000 }, periodSeconds: 5, failureThreshold: 1000 }',
+      '    livenessProbe: { grpc: { port: 9000, service: live }, periodSeconds: 5, failureThreshold: 1 }',
+      '    readinessProbe: { grpc: { port: 9000 }, periodSeconds: 5 }',
+    ].join('\n'),
+    '-s, live',
+  );
   writeFileSync(join(ctl, 'not-serving'), ''); // every service NOT_SERVING, the liveness one too
   await k.apply(manifests(yaml));
   await until('startup', (x) => cstatus(x, 'app')?.state.running !== undefined, 'running');
@@ -144,7 +157,10 @@ t('failures: an unknown service, a slow answer, a port nobody serves, a server w
 
   // (directly: a memory pod's IP is not routable, and on a shared machine it may be someone else's)
   const free = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const port = (s.address() as AddressInfo).port; s.close(() => resolve(port)); });
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
   });
   const started = Date.now();
   const closed = await grpcProbe('127.0.0.1', free, '', 1);
@@ -165,7 +181,12 @@ t('failures: an unknown service, a slow answer, a port nobody serves, a server w
 
 t('a probe leaves no connection behind: a server that accepts and never answers sees the socket closed at the timeout', async () => {
   let closedAt = 0;
-  const mute = createServer((sock) => { sock.resume(); sock.on('close', () => { closedAt = Date.now(); }); });
+  const mute = createServer((sock) => {
+    sock.resume();
+    sock.on('close', () => {
+      closedAt = Date.now();
+    });
+  });
   await new Promise<void>((resolve) => mute.listen(0, '127.0.0.1', resolve));
   try {
     const started = Date.now();
@@ -173,7 +194,10 @@ t('a probe leaves no connection behind: a server that accepts and never answers 
     assert.is(r.ok, false);
     assert.match(r.message, /^timeout: health rpc did not complete within 1s/);
     await sleep(200);
-    assert.ok(closedAt > 0 && closedAt - started < 2500, `the probe's socket was closed right after its timeout (closed ${closedAt ? closedAt - started : 'never'} ms after start)`);
+    assert.ok(
+      closedAt > 0 && closedAt - started < 2500,
+      `the probe's socket was closed right after its timeout (closed ${closedAt ? closedAt - started : 'never'} ms after start)`,
+    );
   } finally {
     mute.close();
   }

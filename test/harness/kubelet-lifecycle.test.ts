@@ -9,8 +9,12 @@ import { cstatus, manifests, phase, ready, testNode, waiting, type TestNode } fr
 const t = suite('kubelet: pod lifecycle on the in-memory plugins');
 let node: TestNode;
 
-t.before(async () => { node = await testNode(); });
-t.after(async () => { await node.cleanup(); });
+t.before(async () => {
+  node = await testNode();
+});
+t.after(async () => {
+  await node.cleanup();
+});
 
 const W = 15_000;
 const ns = 'default';
@@ -18,7 +22,8 @@ const ns = 'default';
 t('init containers wait for their services, then the app runs (the classic myservice/mydb example)', async () => {
   const deps = join(node.dir, 'deps');
   mkdirSync(deps);
-  await node.kubelet.apply(manifests(`
+  await node.kubelet.apply(
+    manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: myapp-pod, labels: { app.kubernetes.io/name: MyApp } }
@@ -37,7 +42,8 @@ spec:
   - name: myapp-container
     image: busybox:1.36
     command: ['sh', '-c', 'echo The app is running! && sleep 3600']
-`));
+`),
+  );
   const k = node.kubelet;
   await k.waitFor(ns, 'myapp-pod', (p) => cstatus(p, 'init-myservice')?.state.running !== undefined, W);
   let p = k.get(ns, 'myapp-pod');
@@ -66,7 +72,8 @@ spec:
 
 t('restartPolicy Never: exit 0 → Succeeded, exit 3 → Failed with the exit code', async () => {
   const k = node.kubelet;
-  await k.apply(manifests(`
+  await k.apply(
+    manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: ok-once }
@@ -76,7 +83,8 @@ apiVersion: v1
 kind: Pod
 metadata: { name: fail-once }
 spec: { restartPolicy: Never, containers: [{ name: c, image: busybox, command: [sh, -c, 'exit 3'] }] }
-`));
+`),
+  );
   const ok = await k.waitFor(ns, 'ok-once', (p) => phase(p) === 'Succeeded', W);
   assert.is(cstatus(ok, 'c').state.terminated?.reason, 'Completed');
   assert.is(ok.status!.conditions.find((c) => c.type === 'Ready')!.reason, 'PodCompleted');
@@ -91,7 +99,8 @@ spec: { restartPolicy: Never, containers: [{ name: c, image: busybox, command: [
 t('restartPolicy OnFailure restarts a failing container; a clean exit then completes the pod', async () => {
   const k = node.kubelet;
   const marker = join(node.dir, 'onfailure-marker');
-  await k.apply(manifests(`
+  await k.apply(
+    manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: retry }
@@ -99,7 +108,8 @@ spec:
   restartPolicy: OnFailure
   volumes: [{ name: m, hostPath: { path: ${node.dir} } }]
   containers: [{ name: c, image: busybox, volumeMounts: [{ name: m, mountPath: /m }], command: [sh, -c, 'if test -f /m/onfailure-marker; then exit 0; fi; touch /m/onfailure-marker; exit 1'] }]
-`));
+`),
+  );
   const p = await k.waitFor(ns, 'retry', (x) => phase(x) === 'Succeeded', W);
   assert.is(cstatus(p, 'c').restartCount, 1);
   assert.is(cstatus(p, 'c').lastState.terminated?.exitCode, 1);
@@ -109,12 +119,14 @@ spec:
 
 t('CrashLoopBackOff: restarts with growing backoff, lastState keeps the exit', async () => {
   const k = node.kubelet;
-  await k.apply(manifests(`
+  await k.apply(
+    manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: crasher }
 spec: { containers: [{ name: c, image: busybox, command: [sh, -c, 'echo crashing; exit 1'] }] }
-`));
+`),
+  );
   const p = await k.waitFor(ns, 'crasher', (x) => cstatus(x, 'c')?.restartCount >= 2 && waiting(x, 'c') === 'CrashLoopBackOff', W);
   assert.is(phase(p), 'Running', 'restartPolicy Always keeps the phase Running');
   assert.is(cstatus(p, 'c').lastState.terminated?.exitCode, 1);
@@ -127,12 +139,14 @@ spec: { containers: [{ name: c, image: busybox, command: [sh, -c, 'echo crashing
 
 t('missing image: ErrImagePull then ImagePullBackOff; the pod stays Pending', async () => {
   const k = node.kubelet;
-  await k.apply(manifests(`
+  await k.apply(
+    manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: noimage }
 spec: { containers: [{ name: c, image: busybox:does-not-exist }] }
-`));
+`),
+  );
   await k.waitFor(ns, 'noimage', (x) => waiting(x, 'c') === 'ErrImagePull', W);
   const p = await k.waitFor(ns, 'noimage', (x) => waiting(x, 'c') === 'ImagePullBackOff', W);
   assert.is(phase(p), 'Pending');
@@ -142,7 +156,8 @@ spec: { containers: [{ name: c, image: busybox:does-not-exist }] }
 
 t('liveness probe failure restarts the container; readiness gates Ready', async () => {
   const k = node.kubelet;
-  await k.apply(manifests(`
+  await k.apply(
+    manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: probed }
@@ -157,7 +172,8 @@ spec:
     command: [httpd, -f, -p, '8080']
     ports: [{ containerPort: 8080, name: http }]
     readinessProbe: { httpGet: { path: /, port: http }, periodSeconds: 5 }
-`));
+`),
+  );
   const p = await k.waitFor(ns, 'probed', (x) => cstatus(x, 'app')?.restartCount >= 1, W);
   assert.ok(k.events(ns, 'probed').some((e) => e.reason === 'Unhealthy' && /Liveness probe failed/.test(e.message)));
   assert.ok(k.events(ns, 'probed').some((e) => e.reason === 'Killing' && /failed liveness probe, will be restarted/.test(e.message)));
@@ -169,14 +185,16 @@ spec:
 
 t('a hostNetwork pod reports the node address as its pod IP', async () => {
   const k = node.kubelet;
-  await k.apply(manifests(`
+  await k.apply(
+    manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: hostnet }
 spec:
   hostNetwork: true
   containers: [{ name: c, image: busybox, command: [sleep, '3600'] }]
-`));
+`),
+  );
   const p = await k.waitFor(ns, 'hostnet', (x) => phase(x) === 'Running', W);
   assert.is(p.status!.podIP, p.status!.hostIP);
   assert.equal(p.status!.podIPs, [{ ip: p.status!.hostIP }]);
@@ -185,14 +203,16 @@ spec:
 
 t('sidecar init container keeps running alongside the app', async () => {
   const k = node.kubelet;
-  await k.apply(manifests(`
+  await k.apply(
+    manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: with-sidecar }
 spec:
   initContainers: [{ name: log-shipper, image: busybox, restartPolicy: Always, command: [sh, -c, 'sleep 3600'] }]
   containers: [{ name: app, image: busybox, command: [sh, -c, 'sleep 3600'] }]
-`));
+`),
+  );
   const p = await k.waitFor(ns, 'with-sidecar', (x) => phase(x) === 'Running' && ready(x), W);
   assert.ok(cstatus(p, 'log-shipper').state.running, 'sidecar running');
   assert.ok(cstatus(p, 'app').state.running, 'app running');
@@ -208,12 +228,19 @@ metadata: { name: dup }
 spec: { containers: [{ name: c, image: busybox, command: [sleep, '3600'] }] }
 `);
   await k.apply(m);
-  await k.apply(manifests(`
+  await k
+    .apply(
+      manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: dup }
 spec: { containers: [{ name: c, image: busybox, command: [sleep, '3600'] }] }
-`)).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /pods "dup" already exists/));
+`),
+    )
+    .then(
+      () => assert.unreachable(),
+      (e: Error) => assert.match(e.message, /pods "dup" already exists/),
+    );
   await k.delete(ns, 'dup', 0);
 });
 

@@ -25,8 +25,14 @@ let cfgRaw: Record<string, unknown>;
 t.before(async () => {
   dir = tmp.dirSync({ unsafeCleanup: true, prefix: 'triad-recovery-' });
   const conflist = join(dir.name, 'net.conflist');
-  writeFileSync(conflist, JSON.stringify({ cniVersion: '1.1.0', name: 'rec', plugins: [{ type: MEMORY_CNI_TYPE, subnet: '10.77.0.0/24', dataDir: join(dir.name, 'ipam') }] }));
-  cri = await serveMemoryCri({ endpoint: join(dir.name, 'cri.sock'), network: { type: 'cni', config: conflist, binDirs: [dir.name], cacheDir: join(dir.name, 'cnicache'), inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } } });
+  writeFileSync(
+    conflist,
+    JSON.stringify({ cniVersion: '1.1.0', name: 'rec', plugins: [{ type: MEMORY_CNI_TYPE, subnet: '10.77.0.0/24', dataDir: join(dir.name, 'ipam') }] }),
+  );
+  cri = await serveMemoryCri({
+    endpoint: join(dir.name, 'cri.sock'),
+    network: { type: 'cni', config: conflist, binDirs: [dir.name], cacheDir: join(dir.name, 'cnicache'), inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } },
+  });
   csi = await serveMemoryCsi({ endpoint: join(dir.name, 'csi.sock'), nodeId: 'triad-node' });
   cfgRaw = {
     runtime: { type: 'endpoint', endpoint: cri.endpoint },
@@ -79,7 +85,12 @@ t('running pods are adopted after a crash: same sandbox, same container, no rest
     await b.cri.runtime.stopContainer({ containerId: id, timeout: 0n });
     await b.kubelet.waitFor('default', 'survivor', (p) => p.status!.containerStatuses[0].restartCount === 1, 10_000);
   } finally {
-    await b.close().then((errs) => assert.equal(errs.map((e) => e.message), []));
+    await b.close().then((errs) =>
+      assert.equal(
+        errs.map((e) => e.message),
+        [],
+      ),
+    );
   }
   const c = new CriClient(cri.endpoint);
   assert.is((await c.runtime.listPodSandbox({})).items.length, 0, 'no sandbox left');
@@ -101,7 +112,10 @@ t('a half-started pod is rolled back and started afresh; orphan sandboxes are re
   const cp = JSON.parse(readFileSync(cpFile, 'utf8'));
   const orphanSandbox = cp.sandboxId as string;
   cp.sandboxId = undefined;
-  for (const c of cp.containers) { c.id = undefined; c.oldIds = []; }
+  for (const c of cp.containers) {
+    c.id = undefined;
+    c.oldIds = [];
+  }
   writeFileSync(cpFile, JSON.stringify(cp));
 
   const b = await start();
@@ -110,19 +124,28 @@ t('a half-started pod is rolled back and started afresh; orphan sandboxes are re
     const sandboxes = (await c.runtime.listPodSandbox({})).items.map((s) => s.id);
     assert.not.ok(sandboxes.includes(orphanSandbox), 'the sandbox no checkpoint knew of was removed');
     const again = await b.kubelet.waitFor('default', 'halfway', (x) => phase(x) === 'Running', 10_000);
-    assert.ok(b.kubelet.events('default', 'halfway').some((e) => e.reason === 'Recovered') || again.status!.containerStatuses[0].containerID !== p.status!.containerStatuses[0].containerID);
+    assert.ok(
+      b.kubelet.events('default', 'halfway').some((e) => e.reason === 'Recovered') ||
+        again.status!.containerStatuses[0].containerID !== p.status!.containerStatuses[0].containerID,
+    );
     const mine = (await c.runtime.listPodSandbox({ filter: { labelSelector: { [L.POD_UID]: p.metadata.uid! } } })).items;
     assert.is(mine.length, 1, 'exactly one sandbox for the pod');
     c.close();
   } finally {
-    await b.close().then((errs) => assert.equal(errs.map((e) => e.message), []));
+    await b.close().then((errs) =>
+      assert.equal(
+        errs.map((e) => e.message),
+        [],
+      ),
+    );
   }
   assert.not.ok(existsSync(cpFile));
 });
 
 t('an adopted pod is probed again: a liveness failure after the restart restarts the container', async () => {
   const a = await start();
-  await a.kubelet.apply(manifests(`
+  await a.kubelet.apply(
+    manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: probed-survivor }
@@ -132,7 +155,8 @@ spec:
     image: busybox
     command: [sh, -c, 'touch /tmp/healthy; sleep 3600']
     livenessProbe: { exec: { command: [test, -f, /tmp/healthy] }, periodSeconds: 5, failureThreshold: 2 }
-`));
+`),
+  );
   const before = await a.kubelet.waitFor('default', 'probed-survivor', (p) => phase(p) === 'Running', 10_000);
   await crash(a);
 
@@ -146,7 +170,12 @@ spec:
     await b.kubelet.waitFor('default', 'probed-survivor', (p) => p.status!.containerStatuses[0].restartCount === 1, 10_000);
     assert.ok(b.kubelet.events('default', 'probed-survivor').some((e) => e.reason === 'Unhealthy' && /Liveness probe failed/.test(e.message)));
   } finally {
-    await b.close().then((errs) => assert.equal(errs.map((e) => e.message), []));
+    await b.close().then((errs) =>
+      assert.equal(
+        errs.map((e) => e.message),
+        [],
+      ),
+    );
   }
 });
 

@@ -19,10 +19,15 @@ const it = root ? t : (name: string, fn: () => Promise<void>) => t.skip(`${name}
 it('NodeUnpublish OK with the mount left: delete reports it, the data survives', async () => {
   const dir = tmp.dirSync({ unsafeCleanup: true, prefix: 'triad-guard-' });
   const stack = await serveBrokenPodStack('csi-unpublish-leaves-mount', join(dir.name, 'stack'));
-  const raw = { runtime: { type: 'endpoint', endpoint: stack.config.runtime.endpoint }, storage: { drivers: [{ name: 'memory.csi.triad.dev', type: 'endpoint', endpoint: stack.config.storage.drivers[0].endpoint }] }, kubelet: { stateDir: join(dir.name, 'kubelet'), plegPeriodMs: 20, cgroupRoot: '' } };
+  const raw = {
+    runtime: { type: 'endpoint', endpoint: stack.config.runtime.endpoint },
+    storage: { drivers: [{ name: 'memory.csi.triad.dev', type: 'endpoint', endpoint: stack.config.storage.drivers[0].endpoint }] },
+    kubelet: { stateDir: join(dir.name, 'kubelet'), plegPeriodMs: 20, cgroupRoot: '' },
+  };
   const node = await startNode(parseConfig(raw, '(test)'));
   try {
-    await node.kubelet.apply(manifests(`
+    await node.kubelet.apply(
+      manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: guarded }
@@ -30,10 +35,14 @@ spec:
   restartPolicy: Never
   volumes: [{ name: d, csi: { driver: memory.csi.triad.dev } }]
   containers: [{ name: c, image: busybox, command: [sh, -c, 'echo precious > /d/f'], volumeMounts: [{ name: d, mountPath: /d }] }]
-`));
+`),
+    );
     const p = await node.kubelet.waitFor('default', 'guarded', (x) => phase(x) === 'Succeeded', 10_000);
     const podDir = join(dir.name, 'kubelet', 'pods', p.metadata.uid!);
-    const err = await node.kubelet.delete('default', 'guarded', 0).then(() => undefined, (e: Error) => e);
+    const err = await node.kubelet.delete('default', 'guarded', 0).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     assert.ok(err, 'deletion reports the leftover mount');
     assert.match(err!.message, /still has mounts after the CSI driver answered OK/);
     const [mount] = mountsUnder(podDir);

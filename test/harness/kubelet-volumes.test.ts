@@ -9,14 +9,22 @@ import { cstatus, manifests, phase, testNode, type TestNode } from './helpers.js
 
 const t = suite('kubelet: volumes');
 let node: TestNode;
-t.before(async () => { node = await testNode(); });
-t.after(async () => { await node.cleanup(); });
+t.before(async () => {
+  node = await testNode();
+});
+t.after(async () => {
+  await node.cleanup();
+});
 const W = 15_000;
 
 async function waitUntil(pred: () => boolean, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
-    try { if (pred()) return; } catch { /* not there yet */ }
+    try {
+      if (pred()) return;
+    } catch {
+      /* not there yet */
+    }
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -28,7 +36,8 @@ function csi(): CsiClient {
 
 t('a PVC is provisioned, published to the pod, and shared between its two containers', async () => {
   const k = node.kubelet;
-  await k.apply(manifests(`
+  await k.apply(
+    manifests(`
 apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: { name: data }
@@ -44,7 +53,8 @@ spec:
   containers:
   - { name: reader, image: busybox, command: [sh, -c, 'cat /data/f'], volumeMounts: [{ name: d, mountPath: /data, readOnly: true }] }
   - { name: reader2, image: busybox, command: [sh, -c, 'cat /data/f; echo x > /data/g'], volumeMounts: [{ name: d, mountPath: /data, readOnly: true }] }
-`));
+`),
+  );
   const claim = k.claims().find((c) => c.metadata.name === 'data')!;
   assert.is(claim.status?.phase, 'Bound');
   const p = await k.waitFor('default', 'sharer', (x) => ['Succeeded', 'Failed'].includes(phase(x) ?? ''), W);
@@ -52,8 +62,14 @@ spec:
   assert.match(await k.logs('default', 'sharer', { container: 'reader2' }), /Read-only file system/);
   assert.is(phase(p), 'Failed', 'reader2 failed writing to a readonly mount');
   const steps = k.timeline('default', 'sharer').steps.map((s) => s.name);
-  assert.ok(steps.some((s) => s.startsWith('NodeStageVolume d')), 'staged');
-  assert.ok(steps.some((s) => s.startsWith('NodePublishVolume d')), 'published');
+  assert.ok(
+    steps.some((s) => s.startsWith('NodeStageVolume d')),
+    'staged',
+  );
+  assert.ok(
+    steps.some((s) => s.startsWith('NodePublishVolume d')),
+    'published',
+  );
   const c = csi();
   const before = await c.controller.listVolumes({});
   assert.is(before.entries.length, 1);
@@ -68,7 +84,8 @@ spec:
 
 t('inline ephemeral CSI volume and emptyDir; teardown removes the pod dir', async () => {
   const k = node.kubelet;
-  const [pod] = await k.apply(manifests(`
+  const [pod] = await k.apply(
+    manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: eph }
@@ -77,7 +94,8 @@ spec:
   - { name: scratch, csi: { driver: memory.csi.triad.dev, volumeAttributes: { size: 1Mi } } }
   - { name: cache, emptyDir: {} }
   containers: [{ name: c, image: busybox, command: [sh, -c, 'echo a > /s/x && echo b > /c/y && sleep 3600'], volumeMounts: [{ name: scratch, mountPath: /s }, { name: cache, mountPath: /c }] }]
-`));
+`),
+  );
   await k.waitFor('default', 'eph', (x) => phase(x) === 'Running', W);
   const podDir = join(node.dir, 'pods', pod.metadata.uid!);
   assert.ok(existsSync(join(podDir, 'volumes', 'kubernetes.io~empty-dir', 'cache')));
@@ -90,14 +108,16 @@ spec:
 
 t('bindMountOptions reach the runtime as CRI mount_options (noexec applied); a runtime without the feature gets no such pod', async () => {
   const k = node.kubelet;
-  await k.apply(manifests(`
+  await k.apply(
+    manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: bind-opts }
 spec:
   volumes: [{ name: scratch, emptyDir: {} }]
   containers: [{ name: c, image: busybox, command: [sh, -c, 'printf "#!/bin/sh\\necho ran\\n" > /s/run.sh; /s/run.sh || echo "refused $?"; sh /s/run.sh; sleep 3600'], volumeMounts: [{ name: scratch, mountPath: /s, bindMountOptions: [noexec, nosuid] }] }]
-`));
+`),
+  );
   const p = await k.waitFor('default', 'bind-opts', (x) => phase(x) === 'Running', W);
   const id = cstatus(p, 'c').containerID!.replace(/^[^:]+:\/\//, '');
   const st = (await node.cri.runtime.containerStatus({ containerId: id })).status!;
@@ -110,16 +130,29 @@ spec:
   // As kubelet 1.37 on a node whose runtime does not advertise RuntimeFeatures.mount_options.
   (k as unknown as { mountOptions: boolean }).mountOptions = false;
   try {
-    const err = await k.apply(manifests(`
+    const err = await k
+      .apply(
+        manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: bind-opts-2 }
 spec:
   volumes: [{ name: scratch, emptyDir: {} }]
   containers: [{ name: c, image: busybox, command: [sleep, '3600'], volumeMounts: [{ name: scratch, mountPath: /s, bindMountOptions: [nodev] }] }]
-`)).then(() => undefined, (e: Error) => e);
-    assert.match(err?.message ?? 'applied', /spec\.containers\[0\]\.volumeMounts\[0\]\.bindMountOptions: the container runtime .* does not support bind mount options/);
-    assert.is(k.list('default').find((x) => x.metadata.name === 'bind-opts-2'), undefined);
+`),
+      )
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
+    assert.match(
+      err?.message ?? 'applied',
+      /spec\.containers\[0\]\.volumeMounts\[0\]\.bindMountOptions: the container runtime .* does not support bind mount options/,
+    );
+    assert.is(
+      k.list('default').find((x) => x.metadata.name === 'bind-opts-2'),
+      undefined,
+    );
   } finally {
     (k as unknown as { mountOptions: boolean }).mountOptions = true;
   }
@@ -127,19 +160,27 @@ spec:
 
 t('deletion releases the IP allocation in the network', async () => {
   const k = node.kubelet;
-  await k.apply(manifests(`
+  await k.apply(
+    manifests(`
 apiVersion: v1
 kind: Pod
 metadata: { name: netpod }
 spec: { containers: [{ name: c, image: busybox, command: [sleep, '3600'] }] }
-`));
+`),
+  );
   const p = await k.waitFor('default', 'netpod', (x) => phase(x) === 'Running', W);
   const ip = p.status!.podIP!;
   const ipamDir = join(node.dir, 'network', 'ipam');
   const held = () => (existsSync(ipamDir) ? readdirSync(ipamDir, { recursive: true }).map(String) : []);
-  assert.ok(held().some((f) => f.endsWith(ip)), `allocation for ${ip} exists`);
+  assert.ok(
+    held().some((f) => f.endsWith(ip)),
+    `allocation for ${ip} exists`,
+  );
   await k.delete('default', 'netpod', 0);
-  assert.not.ok(held().some((f) => f.endsWith(ip)), `allocation for ${ip} released`);
+  assert.not.ok(
+    held().some((f) => f.endsWith(ip)),
+    `allocation for ${ip} released`,
+  );
 });
 
 t.run();

@@ -33,48 +33,91 @@ test('pod spec: restartPolicy Always, dnsPolicy ClusterFirst, terminationGracePe
 
 test('imagePullPolicy: Always for :latest or no tag, IfNotPresent otherwise (digests included)', () => {
   const cases: [string, string][] = [
-    ['busybox', 'Always'], ['busybox:latest', 'Always'], ['docker.io/library/busybox', 'Always'], ['localhost:5000/app', 'Always'],
-    ['localhost:5000/app:latest', 'Always'], ['busybox:1.36', 'IfNotPresent'], ['localhost:5000/app:v2', 'IfNotPresent'],
-    ['busybox@sha256:' + 'a'.repeat(64), 'IfNotPresent'], ['busybox:1.36@sha256:' + 'a'.repeat(64), 'IfNotPresent'],
+    ['busybox', 'Always'],
+    ['busybox:latest', 'Always'],
+    ['docker.io/library/busybox', 'Always'],
+    ['localhost:5000/app', 'Always'],
+    ['localhost:5000/app:latest', 'Always'],
+    ['busybox:1.36', 'IfNotPresent'],
+    ['localhost:5000/app:v2', 'IfNotPresent'],
+    ['busybox@sha256:' + 'a'.repeat(64), 'IfNotPresent'],
+    ['busybox:1.36@sha256:' + 'a'.repeat(64), 'IfNotPresent'],
   ];
   for (const [image, want] of cases) assert.is(defaultPullPolicy(image), want, image);
-  const p = applyDefaults(pod({
-    initContainers: [{ name: 'i', image: 'busybox:1.0' }],
-    containers: [{ name: 'a', image: 'busybox' }, { name: 'b', image: 'busybox', imagePullPolicy: 'Never' }],
-  }));
-  assert.equal([p.spec.initContainers![0].imagePullPolicy, p.spec.containers[0].imagePullPolicy, p.spec.containers[1].imagePullPolicy], ['IfNotPresent', 'Always', 'Never']);
+  const p = applyDefaults(
+    pod({
+      initContainers: [{ name: 'i', image: 'busybox:1.0' }],
+      containers: [
+        { name: 'a', image: 'busybox' },
+        { name: 'b', image: 'busybox', imagePullPolicy: 'Never' },
+      ],
+    }),
+  );
+  assert.equal(
+    [p.spec.initContainers![0].imagePullPolicy, p.spec.containers[0].imagePullPolicy, p.spec.containers[1].imagePullPolicy],
+    ['IfNotPresent', 'Always', 'Never'],
+  );
   assert.is(p.spec.containers[0].terminationMessagePath, '/dev/termination-log');
 });
 
 test('container ports: protocol TCP; on the host network the host port is the container port', () => {
   const p = applyDefaults(pod({ containers: [{ name: 'a', image: 'x', ports: [{ containerPort: 80 }, { containerPort: 53, protocol: 'UDP' }] }] }));
-  assert.equal(p.spec.containers[0].ports, [{ containerPort: 80, protocol: 'TCP' }, { containerPort: 53, protocol: 'UDP' }]);
-  const h = applyDefaults(pod({ hostNetwork: true, containers: [{ name: 'a', image: 'x', ports: [{ containerPort: 8080 }, { containerPort: 9090, hostPort: 9091 }] }] }));
-  assert.equal(h.spec.containers[0].ports!.map((x) => x.hostPort), [8080, 9091]);
+  assert.equal(p.spec.containers[0].ports, [
+    { containerPort: 80, protocol: 'TCP' },
+    { containerPort: 53, protocol: 'UDP' },
+  ]);
+  const h = applyDefaults(
+    pod({ hostNetwork: true, containers: [{ name: 'a', image: 'x', ports: [{ containerPort: 8080 }, { containerPort: 9090, hostPort: 9091 }] }] }),
+  );
+  assert.equal(
+    h.spec.containers[0].ports!.map((x) => x.hostPort),
+    [8080, 9091],
+  );
 });
 
 test('probes: periodSeconds 10, timeoutSeconds 1, successThreshold 1, failureThreshold 3, initialDelaySeconds 0; httpGet path / scheme HTTP', () => {
-  const p = applyDefaults(pod({
-    containers: [{
-      name: 'a', image: 'x',
-      livenessProbe: { httpGet: { port: 8080 } },
-      readinessProbe: { exec: { command: ['true'] }, periodSeconds: 3, failureThreshold: 0 },
-      startupProbe: { tcpSocket: { port: 80 }, initialDelaySeconds: 5 },
-      lifecycle: { preStop: { httpGet: { port: 80, path: '/quit' } } },
-    }],
-  }));
+  const p = applyDefaults(
+    pod({
+      containers: [
+        {
+          name: 'a',
+          image: 'x',
+          livenessProbe: { httpGet: { port: 8080 } },
+          readinessProbe: { exec: { command: ['true'] }, periodSeconds: 3, failureThreshold: 0 },
+          startupProbe: { tcpSocket: { port: 80 }, initialDelaySeconds: 5 },
+          lifecycle: { preStop: { httpGet: { port: 80, path: '/quit' } } },
+        },
+      ],
+    }),
+  );
   const c = p.spec.containers[0];
-  assert.equal(c.livenessProbe, { httpGet: { port: 8080, path: '/', scheme: 'HTTP' }, initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 });
+  assert.equal(c.livenessProbe, {
+    httpGet: { port: 8080, path: '/', scheme: 'HTTP' },
+    initialDelaySeconds: 0,
+    timeoutSeconds: 1,
+    periodSeconds: 10,
+    successThreshold: 1,
+    failureThreshold: 3,
+  });
   // zero means unset for the int32 timings, as in SetDefaults_Probe
-  assert.equal(c.readinessProbe, { exec: { command: ['true'] }, initialDelaySeconds: 0, timeoutSeconds: 1, periodSeconds: 3, successThreshold: 1, failureThreshold: 3 });
+  assert.equal(c.readinessProbe, {
+    exec: { command: ['true'] },
+    initialDelaySeconds: 0,
+    timeoutSeconds: 1,
+    periodSeconds: 3,
+    successThreshold: 1,
+    failureThreshold: 3,
+  });
   assert.is(c.startupProbe!.initialDelaySeconds, 5);
   assert.equal(c.lifecycle!.preStop!.httpGet, { port: 80, path: '/quit', scheme: 'HTTP' });
 });
 
 test('resources: requests default to limits; quantities stored in canonical form', () => {
-  const p = applyDefaults(pod({
-    containers: [{ name: 'a', image: 'x', resources: { limits: { cpu: 0.5, memory: '1024Mi' }, requests: { memory: '512Mi' } } }],
-  }));
+  const p = applyDefaults(
+    pod({
+      containers: [{ name: 'a', image: 'x', resources: { limits: { cpu: 0.5, memory: '1024Mi' }, requests: { memory: '512Mi' } } }],
+    }),
+  );
   assert.equal(p.spec.containers[0].resources, { limits: { cpu: '500m', memory: '1Gi' }, requests: { memory: '512Mi', cpu: '500m' } });
   // an unparseable quantity is left for validation to report
   const q = applyDefaults(pod({ containers: [{ name: 'a', image: 'x', resources: { limits: { cpu: 'lots' } } }] }));
@@ -82,12 +125,23 @@ test('resources: requests default to limits; quantities stored in canonical form
 });
 
 test('volumes: no source means emptyDir; hostPath type ""', () => {
-  const p = applyDefaults(pod({ containers: [], volumes: [{ name: 'scratch' }, { name: 'h', hostPath: { path: '/tmp' } }, { name: 'e', emptyDir: { sizeLimit: '1024Mi' } }] }));
-  assert.equal(p.spec.volumes, [{ name: 'scratch', emptyDir: {} }, { name: 'h', hostPath: { path: '/tmp', type: '' } }, { name: 'e', emptyDir: { sizeLimit: '1Gi' } }]);
+  const p = applyDefaults(
+    pod({ containers: [], volumes: [{ name: 'scratch' }, { name: 'h', hostPath: { path: '/tmp' } }, { name: 'e', emptyDir: { sizeLimit: '1024Mi' } }] }),
+  );
+  assert.equal(p.spec.volumes, [
+    { name: 'scratch', emptyDir: {} },
+    { name: 'h', hostPath: { path: '/tmp', type: '' } },
+    { name: 'e', emptyDir: { sizeLimit: '1Gi' } },
+  ]);
 });
 
 test('PVC: volumeMode Filesystem, namespace, uid; storage canonical', () => {
-  const c = applyDefaults({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'c' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1024Mi' } } } } as PersistentVolumeClaim);
+  const c = applyDefaults({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'c' },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1024Mi' } } },
+  } as PersistentVolumeClaim);
   assert.is(c.spec.volumeMode, 'Filesystem');
   assert.is(c.metadata.namespace, 'default');
   assert.ok(c.metadata.uid);
@@ -97,7 +151,10 @@ test('PVC: volumeMode Filesystem, namespace, uid; storage canonical', () => {
 });
 
 test('idempotent, and never adds a field the validator would warn about', () => {
-  const [p] = parseManifests('apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: busybox, livenessProbe: {httpGet: {port: 80}}}]}\n', 'p.yaml');
+  const [p] = parseManifests(
+    'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: busybox, livenessProbe: {httpGet: {port: 80}}}]}\n',
+    'p.yaml',
+  );
   const once = JSON.stringify(p);
   applyDefaults(p);
   assert.is(JSON.stringify(p), once);

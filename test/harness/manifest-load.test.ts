@@ -28,7 +28,9 @@ spec:
 `;
 
 function thrown(fn: () => unknown): ManifestError {
-  try { fn(); } catch (e) {
+  try {
+    fn();
+  } catch (e) {
     assert.instance(e, ManifestError);
     return e as ManifestError;
   }
@@ -36,13 +38,20 @@ function thrown(fn: () => unknown): ManifestError {
 }
 
 let dir = '';
-test.before(() => { dir = mkdtempSync(join(tmpdir(), 'triad-manifest-')); });
-test.after(() => { rmSync(dir, { recursive: true, force: true }); });
+test.before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'triad-manifest-'));
+});
+test.after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 test('multi-document YAML: Pods and a claim, empty documents and comments ignored', () => {
   const text = `---\n# leading comment\n${POD('a')}---\n---\n# only a comment\n---\n${PVC}---\n${POD('b')}\n---\n`;
   const ms = parseManifests(text, 'multi.yaml');
-  assert.equal(ms.map((m) => `${m.kind}/${m.metadata.name}`), ['Pod/a', 'PersistentVolumeClaim/data', 'Pod/b']);
+  assert.equal(
+    ms.map((m) => `${m.kind}/${m.metadata.name}`),
+    ['Pod/a', 'PersistentVolumeClaim/data', 'Pod/b'],
+  );
   assert.is(sourceOf(ms[0]), 'multi.yaml');
 });
 
@@ -57,7 +66,10 @@ test('JSON: one object, and a stream of concatenated objects', () => {
   assert.is(m.metadata.name, 'j');
   assert.is(m.spec.containers[0].imagePullPolicy, 'Always');
   const two = `${JSON.stringify(pod)}\n${JSON.stringify({ ...pod, metadata: { name: 'k' } })}\n`;
-  assert.equal(parseManifests(two, 'two.json').map((x) => x.metadata.name), ['j', 'k']);
+  assert.equal(
+    parseManifests(two, 'two.json').map((x) => x.metadata.name),
+    ['j', 'k'],
+  );
   // a JSON file indented with tabs (not valid YAML indentation) still loads
   assert.is(parseManifests(JSON.stringify(pod, null, '\t'), 'tabs.json').length, 1);
 });
@@ -75,11 +87,26 @@ items:
     metadata: {name: claim}
     spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
 `;
-  assert.equal(parseManifests(list, 'list.yaml').map((m) => m.metadata.name), ['one', 'claim']);
-  const json = JSON.stringify({ apiVersion: 'v1', kind: 'PodList', items: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } }] });
-  assert.equal(parseManifests(json, 'list.json').map((m) => m.metadata.name), ['x']);
-  const bad = thrown(() => parseManifests(`apiVersion: v1\nkind: List\nitems:\n  - apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: d}\n`, 'l.yaml'));
-  assert.is(bad.message, 'l.yaml (document 1, items[0]): unsupported kind "Deployment" (apiVersion "apps/v1"): triad runs v1 Pod and PersistentVolumeClaim objects only');
+  assert.equal(
+    parseManifests(list, 'list.yaml').map((m) => m.metadata.name),
+    ['one', 'claim'],
+  );
+  const json = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'PodList',
+    items: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } }],
+  });
+  assert.equal(
+    parseManifests(json, 'list.json').map((m) => m.metadata.name),
+    ['x'],
+  );
+  const bad = thrown(() =>
+    parseManifests(`apiVersion: v1\nkind: List\nitems:\n  - apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: d}\n`, 'l.yaml'),
+  );
+  assert.is(
+    bad.message,
+    'l.yaml (document 1, items[0]): unsupported kind "Deployment" (apiVersion "apps/v1"): triad runs v1 Pod and PersistentVolumeClaim objects only',
+  );
 });
 
 test('YAML syntax errors name the file and line', () => {
@@ -104,14 +131,20 @@ test('JSON syntax errors name the file and line', () => {
 test('every document must be v1 Pod or PersistentVolumeClaim: errors name file, document and kind', () => {
   const text = `${POD('a')}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\n`;
   const e = thrown(() => parseManifests(text, 'mixed.yaml'));
-  assert.equal(e.errors.map((x) => x.message), [
-    'unsupported kind "Deployment" (apiVersion "apps/v1"): triad runs v1 Pod and PersistentVolumeClaim objects only',
-    'unsupported kind "Service" (apiVersion "v1"): triad runs v1 Pod and PersistentVolumeClaim objects only',
-  ]);
-  assert.is(e.message, [
-    'mixed.yaml (document 2): unsupported kind "Deployment" (apiVersion "apps/v1"): triad runs v1 Pod and PersistentVolumeClaim objects only',
-    'mixed.yaml (document 3): unsupported kind "Service" (apiVersion "v1"): triad runs v1 Pod and PersistentVolumeClaim objects only',
-  ].join('\n'));
+  assert.equal(
+    e.errors.map((x) => x.message),
+    [
+      'unsupported kind "Deployment" (apiVersion "apps/v1"): triad runs v1 Pod and PersistentVolumeClaim objects only',
+      'unsupported kind "Service" (apiVersion "v1"): triad runs v1 Pod and PersistentVolumeClaim objects only',
+    ],
+  );
+  assert.is(
+    e.message,
+    [
+      'mixed.yaml (document 2): unsupported kind "Deployment" (apiVersion "apps/v1"): triad runs v1 Pod and PersistentVolumeClaim objects only',
+      'mixed.yaml (document 3): unsupported kind "Service" (apiVersion "v1"): triad runs v1 Pod and PersistentVolumeClaim objects only',
+    ].join('\n'),
+  );
   const single = thrown(() => parseManifests('apiVersion: batch/v1\nkind: Job\n', 'job.yaml'));
   assert.is(single.message, 'job.yaml (document 1): unsupported kind "Job" (apiVersion "batch/v1"): triad runs v1 Pod and PersistentVolumeClaim objects only');
   const wrongVersion = thrown(() => parseManifests('apiVersion: v2\nkind: Pod\nmetadata: {name: x}\n', 'v.yaml'));
@@ -128,7 +161,10 @@ test('validation errors of every object are reported together, each object with 
   assert.is(e.errors.length, 2);
   assert.is(e.errors[0].where, 'document 1');
   assert.is(e.errors[1].where, 'document 3');
-  assert.ok(e.message.startsWith('v.yaml (document 1): The Pod "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain'), e.message);
+  assert.ok(
+    e.message.startsWith('v.yaml (document 1): The Pod "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain'),
+    e.message,
+  );
   assert.ok(e.message.includes('\nv.yaml (document 3): The Pod "x" is invalid: spec.containers[0].image: Required value'), e.message);
 });
 
@@ -150,7 +186,12 @@ test('YAML 1.1 as kubectl reads it: timestamps stay strings, yes/no are booleans
   const [p] = parseManifests(POD('a').replace('  name: a\n', '  name: a\n  creationTimestamp: 2024-05-01T12:00:00Z\n'), 't.yaml') as Pod[];
   assert.is(p.metadata.creationTimestamp, '2024-05-01T12:00:00Z');
   const e = thrown(() => parseManifests(POD('a').replace('image: busybox', 'image: busybox\n      env: [{name: DEBUG, value: yes}]'), 'y.yaml'));
-  assert.ok(e.message.includes('spec.containers[0].env[0].value: Invalid value: true: must be a string (YAML reads unquoted yes/no/on/off/true/false as booleans: quote it)'), e.message);
+  assert.ok(
+    e.message.includes(
+      'spec.containers[0].env[0].value: Invalid value: true: must be a string (YAML reads unquoted yes/no/on/off/true/false as booleans: quote it)',
+    ),
+    e.message,
+  );
 });
 
 test('loadManifests: files and directories in name order (*.yaml, *.yml, *.json only)', () => {
@@ -158,13 +199,19 @@ test('loadManifests: files and directories in name order (*.yaml, *.yml, *.json 
   mkdirSync(d);
   writeFileSync(join(d, 'b.yaml'), POD('b'));
   writeFileSync(join(d, 'a.yml'), POD('a'));
-  writeFileSync(join(d, 'c.json'), JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'c' }, spec: { containers: [{ name: 'x', image: 'busybox' }] } }));
+  writeFileSync(
+    join(d, 'c.json'),
+    JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'c' }, spec: { containers: [{ name: 'x', image: 'busybox' }] } }),
+  );
   writeFileSync(join(d, 'notes.txt'), 'not a manifest');
   writeFileSync(join(d, '.hidden.yaml'), 'garbage: [');
   const single = join(dir, 'single.yaml');
   writeFileSync(single, PVC);
   const ms = loadManifests([d, single]);
-  assert.equal(ms.map((m) => m.metadata.name), ['a', 'b', 'c', 'data']);
+  assert.equal(
+    ms.map((m) => m.metadata.name),
+    ['a', 'b', 'c', 'data'],
+  );
   assert.is(sourceOf(ms[1]), join(d, 'b.yaml'));
 });
 
@@ -178,7 +225,10 @@ test('loadManifests: errors of several files together, each naming its file', ()
   const e = thrown(() => loadManifests([d]));
   const lines = e.message.split('\n');
   assert.ok(lines[0].startsWith(`${join(d, '1.yaml')}: The Pod "One" is invalid: metadata.name: Invalid value: "One"`), lines[0]);
-  assert.ok(lines.some((l) => /^.*2\.yaml:\d+:\d+: YAML syntax error: /.test(l)), e.message);
+  assert.ok(
+    lines.some((l) => /^.*2\.yaml:\d+:\d+: YAML syntax error: /.test(l)),
+    e.message,
+  );
   assert.ok(lines.includes(`${join(d, '4.yaml')}: pods "one" already exists in namespace "default": defined twice (first in ${join(d, '3.yaml')})`), e.message);
   const missing = thrown(() => loadManifests([join(dir, 'nope.yaml')]));
   assert.is(missing.message, `the path "${join(dir, 'nope.yaml')}" does not exist`);
@@ -200,7 +250,10 @@ test('the example pods load, pass validation without warnings, and default', () 
   for (const m of ms) assert.equal(validateManifest(m).warnings, [], `${m.kind} ${m.metadata.name}`);
   const byName = new Map(ms.map((m) => [m.metadata.name, m]));
   const init = byName.get('myapp-pod') as Pod;
-  assert.equal(init.spec.initContainers!.map((c) => c.name), ['init-myservice', 'init-mydb']);
+  assert.equal(
+    init.spec.initContainers!.map((c) => c.name),
+    ['init-myservice', 'init-mydb'],
+  );
   const web = byName.get('web') as Pod;
   assert.is(web.spec.initContainers![0].restartPolicy, 'Always');
   assert.equal(web.spec.containers[0].command, ['httpd', '-f', '-p', '8080', '-h', '/var/www']);

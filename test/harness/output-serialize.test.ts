@@ -11,7 +11,14 @@ function pod(name: string): Pod {
     kind: 'Pod',
     apiVersion: 'v1',
     spec: { restartPolicy: 'Always', containers: [{ name: 'app', image: 'nginx:1.25', ports: [{ containerPort: 80, protocol: 'TCP' }] }] },
-    metadata: { uid: `uid-${name}`, namespace: 'default', name, labels: { 'z': '1', 'a': 'true' }, creationTimestamp: '2024-05-01T12:00:00Z', annotations: undefined },
+    metadata: {
+      uid: `uid-${name}`,
+      namespace: 'default',
+      name,
+      labels: { z: '1', a: 'true' },
+      creationTimestamp: '2024-05-01T12:00:00Z',
+      annotations: undefined,
+    },
     status: {
       qosClass: 'BestEffort',
       phase: 'Running',
@@ -19,7 +26,17 @@ function pod(name: string): Pod {
       podIPs: [{ ip: '10.88.0.5' }],
       conditions: [{ type: 'Ready', status: 'True' }],
       initContainerStatuses: [],
-      containerStatuses: [{ name: 'app', state: { running: { startedAt: '2024-05-01T12:00:01Z' } }, lastState: {}, ready: true, restartCount: 0, image: 'nginx:1.25', imageID: '' }],
+      containerStatuses: [
+        {
+          name: 'app',
+          state: { running: { startedAt: '2024-05-01T12:00:01Z' } },
+          lastState: {},
+          ready: true,
+          restartCount: 0,
+          image: 'nginx:1.25',
+          imageID: '',
+        },
+      ],
     },
   };
 }
@@ -50,7 +67,10 @@ s('many pods (or list: true) print a v1 List with empty resourceVersion', () => 
   assert.equal(Object.keys(doc), ['apiVersion', 'items', 'kind', 'metadata']);
   assert.is(doc.kind, 'List');
   assert.equal(doc.metadata, { resourceVersion: '' });
-  assert.equal(doc.items.map((p: Pod) => p.metadata.name), ['a', 'b']);
+  assert.equal(
+    doc.items.map((p: Pod) => p.metadata.name),
+    ['a', 'b'],
+  );
   assert.is(JSON.parse(podsJson([pod('a')], { list: true })).kind, 'List');
   assert.equal(JSON.parse(podsJson([])).items, []);
 });

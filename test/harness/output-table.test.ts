@@ -12,14 +12,16 @@ function cs(name: string, state: ContainerState, extra: Partial<ContainerStatus>
   return { name, state, lastState: {}, ready: false, restartCount: 0, image: `${name}:latest`, imageID: '', ...extra };
 }
 
-function mkPod(o: {
-  init?: Container[];
-  containers?: Container[];
-  status?: Partial<PodStatus>;
-  deletion?: boolean;
-  created?: number;
-  nodeName?: string;
-} = {}): Pod {
+function mkPod(
+  o: {
+    init?: Container[];
+    containers?: Container[];
+    status?: Partial<PodStatus>;
+    deletion?: boolean;
+    created?: number;
+    nodeName?: string;
+  } = {},
+): Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -34,7 +36,10 @@ function mkPod(o: {
   };
 }
 
-const twoInit: Container[] = [{ name: 'i1', image: 'i' }, { name: 'i2', image: 'i' }];
+const twoInit: Container[] = [
+  { name: 'i1', image: 'i' },
+  { name: 'i2', image: 'i' },
+];
 const running = (name = 'app', ready = true) => cs(name, { running: { startedAt: ago(3000) } }, { ready, started: true });
 const waiting = (name: string, reason: string) => cs(name, { waiting: { reason } });
 const terminated = (name: string, exitCode: number, reason?: string, signal?: number) =>
@@ -43,7 +48,10 @@ const terminated = (name: string, exitCode: number, reason?: string, signal?: nu
 const status = suite('output: STATUS column');
 
 status('Init:0/2 while the first init container runs', () => {
-  const p = mkPod({ init: twoInit, status: { initContainerStatuses: [running('i1', false), waiting('i2', 'PodInitializing')], containerStatuses: [waiting('app', 'PodInitializing')] } });
+  const p = mkPod({
+    init: twoInit,
+    status: { initContainerStatuses: [running('i1', false), waiting('i2', 'PodInitializing')], containerStatuses: [waiting('app', 'PodInitializing')] },
+  });
   assert.is(podStatusReason(p, NOW), 'Init:0/2');
 });
 
@@ -72,7 +80,13 @@ status('Init:Error, Init:ExitCode:N, Init:Signal:N', () => {
 });
 
 status('PodInitializing once init is done', () => {
-  const p = mkPod({ init: twoInit, status: { initContainerStatuses: [terminated('i1', 0, 'Completed'), terminated('i2', 0, 'Completed')], containerStatuses: [waiting('app', 'PodInitializing')] } });
+  const p = mkPod({
+    init: twoInit,
+    status: {
+      initContainerStatuses: [terminated('i1', 0, 'Completed'), terminated('i2', 0, 'Completed')],
+      containerStatuses: [waiting('app', 'PodInitializing')],
+    },
+  });
   assert.is(podStatusReason(p, NOW), 'PodInitializing');
 });
 
@@ -92,13 +106,19 @@ status('terminated reasons and exit codes', () => {
 
 status('Running, and the first container decides among several', () => {
   assert.is(podStatusReason(mkPod({ status: { phase: 'Running', containerStatuses: [running()] } }), NOW), 'Running');
-  const two: Container[] = [{ name: 'a', image: 'a' }, { name: 'b', image: 'b' }];
+  const two: Container[] = [
+    { name: 'a', image: 'a' },
+    { name: 'b', image: 'b' },
+  ];
   const p = mkPod({ containers: two, status: { phase: 'Running', containerStatuses: [waiting('a', 'CrashLoopBackOff'), waiting('b', 'ErrImagePull')] } });
   assert.is(podStatusReason(p, NOW), 'CrashLoopBackOff');
 });
 
 status('Completed with a container still running: Running or NotReady by the Ready condition', () => {
-  const two: Container[] = [{ name: 'a', image: 'a' }, { name: 'b', image: 'b' }];
+  const two: Container[] = [
+    { name: 'a', image: 'a' },
+    { name: 'b', image: 'b' },
+  ];
   const statuses = [terminated('a', 0, 'Completed'), running('b')];
   const ready = mkPod({ containers: two, status: { phase: 'Running', containerStatuses: statuses, conditions: [{ type: 'Ready', status: 'True' }] } });
   const notReady = mkPod({ containers: two, status: { phase: 'Running', containerStatuses: statuses, conditions: [{ type: 'Ready', status: 'False' }] } });
@@ -108,7 +128,10 @@ status('Completed with a container still running: Running or NotReady by the Rea
 
 status('Terminating with a deletionTimestamp unless the phase is terminal; Unknown on a lost node', () => {
   assert.is(podStatusReason(mkPod({ deletion: true, status: { phase: 'Running', containerStatuses: [running()] } }), NOW), 'Terminating');
-  assert.is(podStatusReason(mkPod({ deletion: true, status: { phase: 'Succeeded', containerStatuses: [terminated('app', 0, 'Completed')] } }), NOW), 'Completed');
+  assert.is(
+    podStatusReason(mkPod({ deletion: true, status: { phase: 'Succeeded', containerStatuses: [terminated('app', 0, 'Completed')] } }), NOW),
+    'Completed',
+  );
   assert.is(podStatusReason(mkPod({ deletion: true, status: { phase: 'Running', reason: 'NodeLost' } }), NOW), 'Unknown');
 });
 
@@ -125,10 +148,16 @@ status.run();
 
 const ready = suite('output: READY and RESTARTS');
 
-const sidecarInit: Container[] = [{ name: 'setup', image: 's' }, { name: 'proxy', image: 'p', restartPolicy: 'Always' }];
+const sidecarInit: Container[] = [
+  { name: 'setup', image: 's' },
+  { name: 'proxy', image: 'p', restartPolicy: 'Always' },
+];
 
 ready('app containers only', () => {
-  const two: Container[] = [{ name: 'a', image: 'a' }, { name: 'b', image: 'b' }];
+  const two: Container[] = [
+    { name: 'a', image: 'a' },
+    { name: 'b', image: 'b' },
+  ];
   const p = mkPod({ containers: two, status: { phase: 'Running', containerStatuses: [running('a'), running('b', false)] } });
   assert.is(podRow(p, NOW).ready, '1/2');
 });
@@ -151,7 +180,10 @@ ready('a started, ready sidecar counts in READY like kubectl 1.29+', () => {
 ready('a sidecar not yet started blocks init and counts in the total only', () => {
   const p = mkPod({
     init: sidecarInit,
-    status: { initContainerStatuses: [terminated('setup', 0, 'Completed'), cs('proxy', { running: {} }, { started: false })], containerStatuses: [waiting('app', 'PodInitializing')] },
+    status: {
+      initContainerStatuses: [terminated('setup', 0, 'Completed'), cs('proxy', { running: {} }, { started: false })],
+      containerStatuses: [waiting('app', 'PodInitializing')],
+    },
   });
   const r = podRow(p, NOW);
   assert.is(r.ready, '0/2');
@@ -161,20 +193,31 @@ ready('a sidecar not yet started blocks init and counts in the total only', () =
 ready('a started sidecar that is not ready', () => {
   const p = mkPod({
     init: sidecarInit,
-    status: { phase: 'Running', initContainerStatuses: [terminated('setup', 0, 'Completed'), running('proxy', false)], containerStatuses: [running('app', true)] },
+    status: {
+      phase: 'Running',
+      initContainerStatuses: [terminated('setup', 0, 'Completed'), running('proxy', false)],
+      containerStatuses: [running('app', true)],
+    },
   });
   assert.is(podRow(p, NOW).ready, '1/2');
 });
 
 ready('RESTARTS: sum with "(Xs ago)" from the latest lastState finish', () => {
-  const two: Container[] = [{ name: 'a', image: 'a' }, { name: 'b', image: 'b' }];
+  const two: Container[] = [
+    { name: 'a', image: 'a' },
+    { name: 'b', image: 'b' },
+  ];
   const p = mkPod({
     containers: two,
     status: {
       phase: 'Running',
       containerStatuses: [
         running('a', true),
-        cs('b', { waiting: { reason: 'CrashLoopBackOff' } }, { restartCount: 3, lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt: ago(5000) } } }),
+        cs(
+          'b',
+          { waiting: { reason: 'CrashLoopBackOff' } },
+          { restartCount: 3, lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt: ago(5000) } } },
+        ),
       ],
     },
   });
@@ -191,7 +234,11 @@ ready('RESTARTS: plain number without restarts or without a finish time', () => 
 });
 
 ready('RESTARTS: a crash-looping init container counts while initializing; sidecar restarts afterwards', () => {
-  const crashing = cs('i1', { waiting: { reason: 'CrashLoopBackOff' } }, { restartCount: 4, lastState: { terminated: { exitCode: 1, finishedAt: ago(30_000) } } });
+  const crashing = cs(
+    'i1',
+    { waiting: { reason: 'CrashLoopBackOff' } },
+    { restartCount: 4, lastState: { terminated: { exitCode: 1, finishedAt: ago(30_000) } } },
+  );
   const init = mkPod({ init: twoInit, status: { initContainerStatuses: [crashing, waiting('i2', 'PodInitializing')] } });
   const r = podRow(init, NOW);
   assert.is(r.status, 'Init:CrashLoopBackOff');
@@ -218,13 +265,38 @@ ready.run();
 const age = suite('output: AGE (HumanDuration)');
 
 age('duration formatting table', () => {
-  const s = 1000, m = 60 * s, h = 60 * m, d = 24 * h, y = 365 * d;
+  const s = 1000,
+    m = 60 * s,
+    h = 60 * m,
+    d = 24 * h,
+    y = 365 * d;
   const cases: [number, string][] = [
-    [-5 * s, '<invalid>'], [-1500, '0s'], [0, '0s'], [999, '0s'], [5 * s, '5s'], [119 * s, '119s'],
-    [2 * m, '2m'], [3 * m + 2 * s, '3m2s'], [9 * m + 59 * s, '9m59s'], [10 * m + 30 * s, '10m'], [179 * m, '179m'],
-    [3 * h, '3h'], [3 * h + 30 * m, '3h30m'], [7 * h + 59 * m, '7h59m'], [8 * h + 30 * m, '8h'], [47 * h, '47h'],
-    [2 * d, '2d'], [3 * d + 5 * h, '3d5h'], [7 * d + 23 * h, '7d23h'], [8 * d + 5 * h, '8d'], [729 * d, '729d'],
-    [2 * y, '2y'], [2 * y + 10 * d, '2y10d'], [7 * y + 364 * d, '7y364d'], [8 * y + 100 * d, '8y'], [12 * y, '12y'],
+    [-5 * s, '<invalid>'],
+    [-1500, '0s'],
+    [0, '0s'],
+    [999, '0s'],
+    [5 * s, '5s'],
+    [119 * s, '119s'],
+    [2 * m, '2m'],
+    [3 * m + 2 * s, '3m2s'],
+    [9 * m + 59 * s, '9m59s'],
+    [10 * m + 30 * s, '10m'],
+    [179 * m, '179m'],
+    [3 * h, '3h'],
+    [3 * h + 30 * m, '3h30m'],
+    [7 * h + 59 * m, '7h59m'],
+    [8 * h + 30 * m, '8h'],
+    [47 * h, '47h'],
+    [2 * d, '2d'],
+    [3 * d + 5 * h, '3d5h'],
+    [7 * d + 23 * h, '7d23h'],
+    [8 * d + 5 * h, '8d'],
+    [729 * d, '729d'],
+    [2 * y, '2y'],
+    [2 * y + 10 * d, '2y10d'],
+    [7 * y + 364 * d, '7y364d'],
+    [8 * y + 100 * d, '8y'],
+    [12 * y, '12y'],
   ];
   for (const [ms, want] of cases) assert.is(humanDuration(ms), want, `${ms}ms`);
 });
@@ -243,9 +315,7 @@ const table = suite('output: get pods table');
 table('columns aligned like kubectl (3 spaces, left-aligned, last column unpadded)', () => {
   const p = mkPod({ status: { phase: 'Running', podIP: '10.88.0.5', podIPs: [{ ip: '10.88.0.5' }], containerStatuses: [running()] } });
   p.metadata.name = 'web';
-  assert.is(podTable([p], { now: NOW }),
-    'NAME   READY   STATUS    RESTARTS   AGE   IP\n' +
-    'web    1/1     Running   0          5s    10.88.0.5\n');
+  assert.is(podTable([p], { now: NOW }), 'NAME   READY   STATUS    RESTARTS   AGE   IP\n' + 'web    1/1     Running   0          5s    10.88.0.5\n');
 });
 
 table('wide adds NODE, NOMINATED NODE, READINESS GATES; <none> fills', () => {

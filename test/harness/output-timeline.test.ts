@@ -82,7 +82,12 @@ txt('failures are marked ✗ with their error, red only with color', () => {
   const redLine = colored.split('\n').find((l) => l.includes('PullImage'))!;
   assert.ok(redLine.includes('\x1b[31m✗\x1b[0m'));
   assert.ok(redLine.includes('\x1b[31m     █████\x1b[0m'));
-  assert.not.ok(colored.split('\n').find((l) => l.includes('RunPodSandbox'))!.includes('\x1b[31m'));
+  assert.not.ok(
+    colored
+      .split('\n')
+      .find((l) => l.includes('RunPodSandbox'))!
+      .includes('\x1b[31m'),
+  );
 });
 
 txt('an in-progress step runs to the axis end with an open right border', () => {
@@ -114,7 +119,10 @@ json('stable document with offsets from the first step', () => {
   assert.equal(Object.keys(doc), ['pod', 'namespace', 'uid', 'startedAt', 'totalMs', 'steps']);
   assert.is(doc.startedAt, '2024-05-01T12:00:00.000Z');
   assert.is(doc.totalMs, 1000);
-  assert.equal(doc.steps.map((x: { offsetMs: number }) => x.offsetMs), [0, 100, 200, 500]);
+  assert.equal(
+    doc.steps.map((x: { offsetMs: number }) => x.offsetMs),
+    [0, 100, 200, 500],
+  );
   assert.equal(doc.steps[0], { phase: 'volumes', name: 'NodePublishVolume data', offsetMs: 0, durationMs: 100, ok: true, error: null });
   assert.equal(doc.steps[3], { phase: 'images', name: 'PullImage busybox:latest', offsetMs: 500, durationMs: 500, ok: false, error: 'pull failed: not found' });
   assert.is(s, timelineJson(known()), 'deterministic');
@@ -228,7 +236,10 @@ svg('axis has ticks with ms labels', () => {
   assert.ok(labels.length >= 3, `labels ${labels}`);
   assert.is(labels[0], 0);
   assert.is(labels[labels.length - 1], 1000);
-  assert.equal(labels, [...labels].sort((a, b) => a - b));
+  assert.equal(
+    labels,
+    [...labels].sort((a, b) => a - b),
+  );
   assert.ok((out.match(/<line /g) ?? []).length >= labels.length + 1);
 });
 

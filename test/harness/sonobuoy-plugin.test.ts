@@ -24,10 +24,10 @@ async function triad(args: string[]): Promise<{ stdout: string; stderr: string; 
     .catch((e: { stdout: string; stderr: string; code: number }) => ({ stdout: e.stdout, stderr: e.stderr, code: e.code }));
 }
 
-const def = (s: typeof SUITES[number]) => pluginDefinition(s, { image: IMAGE, driver: 'hostpath.csi.k8s.io' });
+const def = (s: (typeof SUITES)[number]) => pluginDefinition(s, { image: IMAGE, driver: 'hostpath.csi.k8s.io' });
 const hostPaths = (d: PluginDefinition) => Object.fromEntries(d.podSpec.volumes.map((v) => [v.hostPath.path, v.hostPath.type]));
 
-t('every suite\'s definition (and its YAML) passes the Sonobuoy format check', async () => {
+t("every suite's definition (and its YAML) passes the Sonobuoy format check", async () => {
   for (const s of SUITES) {
     const d = def(s);
     assert.equal(checkPluginDefinition(d), [], s);
@@ -49,15 +49,25 @@ t('every suite\'s definition (and its YAML) passes the Sonobuoy format check', a
   }
 });
 
-t('the pod Sonobuoy makes of each definition passes the harness\'s Pod validation', () => {
+t("the pod Sonobuoy makes of each definition passes the harness's Pod validation", () => {
   for (const s of SUITES) {
     const pod = podFromDefinition(def(s), { podName: `sonobuoy-${s}`, nodeName: 'node-1', resultsDir: '/tmp/results-x', configDir: '/tmp/config-x' });
     const { warnings } = validateManifest(pod, `${s} plugin`);
     // Scheduling fields mean nothing on one node: accepted with a warning, not an error.
-    assert.ok(warnings.some((w) => /tolerations/.test(w)), `${s}: ${warnings.join('; ')}`);
+    assert.ok(
+      warnings.some((w) => /tolerations/.test(w)),
+      `${s}: ${warnings.join('; ')}`,
+    );
     const c = (pod.spec as { containers: Array<{ env: Array<{ name: string; value?: string }> }> }).containers[0];
-    assert.equal(c.env.find((e) => e.name === 'NODE_NAME'), { name: 'NODE_NAME', value: 'node-1' }, 'downward API resolved as the kubelet would');
-    assert.equal(c.env.find((e) => e.name === 'RESULTS_DIR'), { name: 'RESULTS_DIR', value: SONOBUOY_RESULTS_DIR });
+    assert.equal(
+      c.env.find((e) => e.name === 'NODE_NAME'),
+      { name: 'NODE_NAME', value: 'node-1' },
+      'downward API resolved as the kubelet would',
+    );
+    assert.equal(
+      c.env.find((e) => e.name === 'RESULTS_DIR'),
+      { name: 'RESULTS_DIR', value: SONOBUOY_RESULTS_DIR },
+    );
   }
   assert.throws(() => podFromDefinition(def('pod'), { podName: 'p', nodeName: 'n', resultsDir: '/r' }), /config-map/);
 });
@@ -66,11 +76,14 @@ t('mounts and privileges per suite, with the usual defaults', () => {
   const cri = def('cri');
   assert.equal(hostPaths(cri), { [DEFAULTS.criSocket]: 'Socket', [DEFAULTS.workDir]: 'DirectoryOrCreate' });
   assert.equal(cri.spec.securityContext, { runAsUser: 0, runAsGroup: 0, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-  assert.is(cri.podSpec.hostNetwork, true, 'the streaming server answers on the node\'s loopback');
+  assert.is(cri.podSpec.hostNetwork, true, "the streaming server answers on the node's loopback");
   assert.ok(cri.spec.args.join(' ').includes(`--runtime-endpoint unix://${DEFAULTS.criSocket}`));
 
   const csi = def('csi');
-  assert.equal(hostPaths(csi), { '/var/lib/kubelet/plugins/hostpath.csi.k8s.io': 'Directory', '/var/lib/kubelet/plugins/triad-conformance': 'DirectoryOrCreate' });
+  assert.equal(hostPaths(csi), {
+    '/var/lib/kubelet/plugins/hostpath.csi.k8s.io': 'Directory',
+    '/var/lib/kubelet/plugins/triad-conformance': 'DirectoryOrCreate',
+  });
   assert.ok(csi.spec.args.join(' ').includes('--csi.endpoint unix:///var/lib/kubelet/plugins/hostpath.csi.k8s.io/csi.sock'));
   assert.is(csi.podSpec.hostNetwork, false);
   assert.equal(csi.spec.securityContext.capabilities, { drop: ['ALL'] });
@@ -78,11 +91,17 @@ t('mounts and privileges per suite, with the usual defaults', () => {
 
   const cni = def('cni');
   assert.equal(hostPaths(cni), { '/opt/cni/bin': 'Directory', '/etc/cni/net.d': 'Directory', '/var/lib/cni': 'DirectoryOrCreate' });
-  assert.ok(cni.spec.volumeMounts.filter((m) => m.name === 'cni-bin' || m.name === 'cni-conf').every((m) => m.readOnly === true), 'CNI dirs read-only');
+  assert.ok(
+    cni.spec.volumeMounts.filter((m) => m.name === 'cni-bin' || m.name === 'cni-conf').every((m) => m.readOnly === true),
+    'CNI dirs read-only',
+  );
   assert.equal(cni.spec.securityContext.capabilities, { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW', 'SYS_ADMIN'] });
   assert.not.ok(cni.spec.securityContext.privileged, 'capabilities, not privileged');
   assert.is(cni.podSpec.hostNetwork, true);
-  assert.equal(cni.spec.env.find((e) => e.name === 'NETCONFPATH'), { name: 'NETCONFPATH', value: '/etc/cni/net.d' });
+  assert.equal(
+    cni.spec.env.find((e) => e.name === 'NETCONFPATH'),
+    { name: 'NETCONFPATH', value: '/etc/cni/net.d' },
+  );
 
   const pod = def('pod');
   assert.ok(pod['config-map']?.['triad.yaml'].includes('type: endpoint'));
@@ -113,18 +132,78 @@ t('bad options are refused, naming the flag', async () => {
 });
 
 t('the format check catches misspelt fields, wrong types and dangling mounts', () => {
-  const bad = (mutate: (d: any) => void) => { const d: any = structuredClone(def('cri')); mutate(d); return checkPluginDefinition(d); };
-  assert.equal(bad((d) => { d['sonobuoy-config'].plugin_name = 'x'; }), ['sonobuoy-config.plugin_name: not a field of sonobuoy-config (did you mean plugin-name?)']);
-  assert.equal(bad((d) => { d['sonobuoy-config'].driver = 'Daemonset'; }), ['sonobuoy-config.driver: must be one of Job, DaemonSet (got "Daemonset")']);
-  assert.equal(bad((d) => { delete d['sonobuoy-config']['plugin-name']; }), ['sonobuoy-config.plugin-name: required']);
-  assert.equal(bad((d) => { d.podSpec.hostNetwork = 'yes'; }), ['podSpec.hostNetwork: must be a boolean, not string']);
-  assert.equal(bad((d) => { d.podSpec.tolerations = [{ operator: 'exists' }]; }), ['podSpec.tolerations[0].operator: must be one of Exists, Equal (got "exists")']);
-  assert.equal(bad((d) => { d.spec.volumeMounts.push({ name: 'nowhere', mountPath: '/x' }); }), ['spec.volumeMounts[3].name: no volume named "nowhere" in podSpec.volumes or extra-volumes']);
-  assert.equal(bad((d) => { d.spec.volumeMounts[1].mountPropagation = 'Bidirectional'; }), ['spec.volumeMounts[1].mountPropagation: Bidirectional needs a privileged container']);
-  assert.equal(bad((d) => { d.podSpec.restartPolicy = 'Never'; }), ['podSpec.restartPolicy: a DaemonSet\'s pods must restart Always (got Never)']);
-  assert.equal(bad((d) => { d.spec.resources.requests.cpu = 'lots'; }), ['spec.resources.requests.cpu: must be a quantity (e.g. 100m, 256Mi), got "lots"']);
-  assert.equal(bad((d) => { d.spec.securityContext.runAsUser = '0'; }), ['spec.securityContext.runAsUser: must be an integer, not string']);
-  assert.equal(bad((d) => { d.podspec = d.podSpec; delete d.podSpec; }), ['podspec: not a field of Sonobuoy plugin (did you mean podSpec?)']);
+  const bad = (mutate: (d: any) => void) => {
+    const d: any = structuredClone(def('cri'));
+    mutate(d);
+    return checkPluginDefinition(d);
+  };
+  assert.equal(
+    bad((d) => {
+      d['sonobuoy-config'].plugin_name = 'x';
+    }),
+    ['sonobuoy-config.plugin_name: not a field of sonobuoy-config (did you mean plugin-name?)'],
+  );
+  assert.equal(
+    bad((d) => {
+      d['sonobuoy-config'].driver = 'Daemonset';
+    }),
+    ['sonobuoy-config.driver: must be one of Job, DaemonSet (got "Daemonset")'],
+  );
+  assert.equal(
+    bad((d) => {
+      delete d['sonobuoy-config']['plugin-name'];
+    }),
+    ['sonobuoy-config.plugin-name: required'],
+  );
+  assert.equal(
+    bad((d) => {
+      d.podSpec.hostNetwork = 'yes';
+    }),
+    ['podSpec.hostNetwork: must be a boolean, not string'],
+  );
+  assert.equal(
+    bad((d) => {
+      d.podSpec.tolerations = [{ operator: 'exists' }];
+    }),
+    ['podSpec.tolerations[0].operator: must be one of Exists, Equal (got "exists")'],
+  );
+  assert.equal(
+    bad((d) => {
+      d.spec.volumeMounts.push({ name: 'nowhere', mountPath: '/x' });
+    }),
+    ['spec.volumeMounts[3].name: no volume named "nowhere" in podSpec.volumes or extra-volumes'],
+  );
+  assert.equal(
+    bad((d) => {
+      d.spec.volumeMounts[1].mountPropagation = 'Bidirectional';
+    }),
+    ['spec.volumeMounts[1].mountPropagation: Bidirectional needs a privileged container'],
+  );
+  assert.equal(
+    bad((d) => {
+      d.podSpec.restartPolicy = 'Never';
+    }),
+    ["podSpec.restartPolicy: a DaemonSet's pods must restart Always (got Never)"],
+  );
+  assert.equal(
+    bad((d) => {
+      d.spec.resources.requests.cpu = 'lots';
+    }),
+    ['spec.resources.requests.cpu: must be a quantity (e.g. 100m, 256Mi), got "lots"'],
+  );
+  assert.equal(
+    bad((d) => {
+      d.spec.securityContext.runAsUser = '0';
+    }),
+    ['spec.securityContext.runAsUser: must be an integer, not string'],
+  );
+  assert.equal(
+    bad((d) => {
+      d.podspec = d.podSpec;
+      delete d.podSpec;
+    }),
+    ['podspec: not a field of Sonobuoy plugin (did you mean podSpec?)'],
+  );
   assert.equal(checkPluginDefinition('driver: DaemonSet'), [': must be a Sonobuoy plugin, not string']);
 });
 

@@ -20,8 +20,22 @@ export interface PageCheck {
 function chromium(args: string[]): Promise<{ stdout: string; stderr: string }> {
   if (!CHROMIUM) throw new Error('chromium is not installed (apt-get install -y --no-install-recommends chromium; .ci/setup-host does)');
   const profile = mkdtempSync(join(tmpdir(), 'triad-chromium-'));
-  const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--disable-extensions', '--disable-default-apps', '--no-default-browser-check', `--user-data-dir=${profile}`, '--enable-logging=stderr', '--v=0'];
+  const flags = [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-extensions',
+    '--disable-default-apps',
+    '--no-default-browser-check',
+    `--user-data-dir=${profile}`,
+    '--enable-logging=stderr',
+    '--v=0',
+  ];
   return new Promise((resolve, reject) => {
     execFile(CHROMIUM, [...flags, ...args], { timeout: 90_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       rmSync(profile, { recursive: true, force: true });

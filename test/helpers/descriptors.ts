@@ -4,11 +4,42 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { triadRoot } from '../../interfaces/util/root.js';
 
-export interface FieldDesc { name: string; number: number; label: string; type: string; typeName?: string; jsonName?: string; oneofIndex?: number; proto3Optional?: boolean }
-export interface MessageDesc { name: string; field?: FieldDesc[]; nestedType?: MessageDesc[]; enumType?: EnumDesc[]; options?: { mapEntry?: boolean }; oneofDecl?: { name: string }[] }
-export interface EnumDesc { name: string; value: { name: string; number: number }[] }
-export interface MethodDesc { name: string; inputType: string; outputType: string; clientStreaming?: boolean; serverStreaming?: boolean }
-export interface FileDesc { name: string; package: string; messageType?: MessageDesc[]; enumType?: EnumDesc[]; service?: { name: string; method: MethodDesc[] }[] }
+export interface FieldDesc {
+  name: string;
+  number: number;
+  label: string;
+  type: string;
+  typeName?: string;
+  jsonName?: string;
+  oneofIndex?: number;
+  proto3Optional?: boolean;
+}
+export interface MessageDesc {
+  name: string;
+  field?: FieldDesc[];
+  nestedType?: MessageDesc[];
+  enumType?: EnumDesc[];
+  options?: { mapEntry?: boolean };
+  oneofDecl?: { name: string }[];
+}
+export interface EnumDesc {
+  name: string;
+  value: { name: string; number: number }[];
+}
+export interface MethodDesc {
+  name: string;
+  inputType: string;
+  outputType: string;
+  clientStreaming?: boolean;
+  serverStreaming?: boolean;
+}
+export interface FileDesc {
+  name: string;
+  package: string;
+  messageType?: MessageDesc[];
+  enumType?: EnumDesc[];
+  service?: { name: string; method: MethodDesc[] }[];
+}
 
 let cached: FileDesc[] | undefined;
 

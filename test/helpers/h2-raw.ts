@@ -9,9 +9,22 @@ import type { DeepPartial, RequestOf, ResponseOf, ServiceDef } from '../../inter
 
 export const FRAME = { DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8, CONTINUATION: 9 } as const;
 const FLAG = { END_STREAM: 0x1, ACK: 0x1, END_HEADERS: 0x4, PADDED: 0x8, PRIORITY: 0x20 } as const;
-const H2_ERRORS = ['NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED',
-  'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM',
-  'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED'];
+const H2_ERRORS = [
+  'NO_ERROR',
+  'PROTOCOL_ERROR',
+  'INTERNAL_ERROR',
+  'FLOW_CONTROL_ERROR',
+  'SETTINGS_TIMEOUT',
+  'STREAM_CLOSED',
+  'FRAME_SIZE_ERROR',
+  'REFUSED_STREAM',
+  'CANCEL',
+  'COMPRESSION_ERROR',
+  'CONNECT_ERROR',
+  'ENHANCE_YOUR_CALM',
+  'INADEQUATE_SECURITY',
+  'HTTP_1_1_REQUIRED',
+];
 export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 export function frame(type: number, flags: number, streamId: number, payload: Uint8Array = Buffer.alloc(0)): Buffer {
@@ -62,7 +75,10 @@ export interface RawResult {
 
 /** The server refused the call at the HTTP/2 level (RST_STREAM, GOAWAY) or went away. */
 export class RawH2Error extends Error {
-  constructor(readonly kind: 'RST_STREAM' | 'GOAWAY' | 'closed' | 'timeout', readonly code: string) {
+  constructor(
+    readonly kind: 'RST_STREAM' | 'GOAWAY' | 'closed' | 'timeout',
+    readonly code: string,
+  ) {
     super(`${kind}${code ? ` ${code}` : ''}`);
     this.name = 'RawH2Error';
   }
@@ -86,11 +102,16 @@ export class RawH2Connection {
   /** Resolves when the server closes the connection. */
   readonly closed: Promise<void>;
 
-  private constructor(private readonly socket: Socket, private readonly timeoutMs: number) {
-    this.closed = new Promise((resolve) => socket.once('close', () => {
-      this.failAll(this.failure ?? new RawH2Error('closed', ''));
-      resolve();
-    }));
+  private constructor(
+    private readonly socket: Socket,
+    private readonly timeoutMs: number,
+  ) {
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.failAll(this.failure ?? new RawH2Error('closed', ''));
+        resolve();
+      }),
+    );
     socket.on('error', () => {});
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
   }
@@ -110,9 +131,13 @@ export class RawH2Connection {
   }
 
   /** Write octets as they are (after the preface), e.g. a malformed frame. */
-  writeRaw(b: Uint8Array): void { this.socket.write(b); }
+  writeRaw(b: Uint8Array): void {
+    this.socket.write(b);
+  }
 
-  close(): void { this.socket.destroy(); }
+  close(): void {
+    this.socket.destroy();
+  }
 
   /** One unary call: `path` like /runtime.v1.RuntimeService/Version, `request` the encoded message. */
   unary(path: string, request: Uint8Array, o: RawCallOptions = {}): Promise<RawResult> {
@@ -126,8 +151,7 @@ export class RawH2Connection {
     const authority = o.authority === undefined ? 'localhost' : o.authority;
     if (authority !== null) fields.push({ name: ':authority', value: authority });
     if (o.host !== undefined) fields.push({ name: 'host', value: o.host });
-    fields.push({ name: 'content-type', value: 'application/grpc' }, { name: 'te', value: 'trailers' },
-      { name: 'user-agent', value: 'triad-raw-h2' });
+    fields.push({ name: 'content-type', value: 'application/grpc' }, { name: 'te', value: 'trailers' }, { name: 'user-agent', value: 'triad-raw-h2' });
     for (const [name, value] of o.metadata ?? []) fields.push({ name, value });
     if (o.resetTable) (this.enc as unknown as { reset(): void }).reset();
     this.enc.write(fields);
@@ -135,11 +159,20 @@ export class RawH2Connection {
 
     const result = new Promise<RawResult>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
-      const timer = setTimeout(() => { this.pending.delete(streamId); reject(new RawH2Error('timeout', `${this.timeoutMs} ms`)); }, this.timeoutMs);
+      const timer = setTimeout(() => {
+        this.pending.delete(streamId);
+        reject(new RawH2Error('timeout', `${this.timeoutMs} ms`));
+      }, this.timeoutMs);
       this.pending.set(streamId, {
         data: [],
-        resolve: (r) => { clearTimeout(timer); resolve(r); },
-        reject: (e) => { clearTimeout(timer); reject(e); },
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
     });
     const size = o.fragment ?? 16384;
@@ -179,7 +212,9 @@ export class RawH2Connection {
     while (this.buf.length >= 9) {
       const len = this.buf.readUIntBE(0, 3);
       if (this.buf.length < 9 + len) return;
-      const type = this.buf[3], flags = this.buf[4], streamId = this.buf.readUInt32BE(5) & 0x7fffffff;
+      const type = this.buf[3],
+        flags = this.buf[4],
+        streamId = this.buf.readUInt32BE(5) & 0x7fffffff;
       const payload = this.buf.subarray(9, 9 + len);
       this.buf = this.buf.subarray(9 + len);
       this.onFrame(type, flags, streamId, payload);
@@ -198,7 +233,11 @@ export class RawH2Connection {
         const lastStream = payload.readUInt32BE(0) & 0x7fffffff;
         const err = new RawH2Error('GOAWAY', H2_ERRORS[payload.readUInt32BE(4)] ?? String(payload.readUInt32BE(4)));
         this.failure = err;
-        for (const [id, p] of this.pending) if (id > lastStream || err.code !== 'NO_ERROR') { p.reject(err); this.pending.delete(id); }
+        for (const [id, p] of this.pending)
+          if (id > lastStream || err.code !== 'NO_ERROR') {
+            p.reject(err);
+            this.pending.delete(id);
+          }
         return;
       }
       case FRAME.RST_STREAM: {
@@ -208,10 +247,13 @@ export class RawH2Connection {
         return;
       }
       case FRAME.DATA: {
-        if (payload.length) { // hand the flow-control window back so large answers keep coming
+        if (payload.length) {
+          // hand the flow-control window back so large answers keep coming
           const inc = Buffer.alloc(4);
           inc.writeUInt32BE(payload.length);
-          this.socket.write(Buffer.concat([frame(FRAME.WINDOW_UPDATE, 0, 0, inc), ...(flags & FLAG.END_STREAM ? [] : [frame(FRAME.WINDOW_UPDATE, 0, streamId, inc)])]));
+          this.socket.write(
+            Buffer.concat([frame(FRAME.WINDOW_UPDATE, 0, 0, inc), ...(flags & FLAG.END_STREAM ? [] : [frame(FRAME.WINDOW_UPDATE, 0, streamId, inc)])]),
+          );
         }
         let body = payload;
         if (flags & FLAG.PADDED) body = body.subarray(1, body.length - body[0]);
@@ -222,7 +264,10 @@ export class RawH2Connection {
       case FRAME.HEADERS: {
         let p = payload;
         let pad = 0;
-        if (flags & FLAG.PADDED) { pad = p[0]; p = p.subarray(1); }
+        if (flags & FLAG.PADDED) {
+          pad = p[0];
+          p = p.subarray(1);
+        }
         if (flags & FLAG.PRIORITY) p = p.subarray(5);
         this.block = { streamId, endStream: !!(flags & FLAG.END_STREAM), parts: [Buffer.from(p.subarray(0, p.length - pad))] };
         break;
@@ -274,7 +319,11 @@ export class RawH2Connection {
  * generated message type, the answer decoded when grpc-status is 0.
  */
 export async function rawCall<D extends ServiceDef, K extends keyof D['methods'] & string>(
-  c: RawH2Connection, def: D, key: K, req: DeepPartial<RequestOf<D['methods'][K]>>, o?: RawCallOptions,
+  c: RawH2Connection,
+  def: D,
+  key: K,
+  req: DeepPartial<RequestOf<D['methods'][K]>>,
+  o?: RawCallOptions,
 ): Promise<{ status: number; message: string; response: ResponseOf<D['methods'][K]> | undefined }> {
   const m = def.methods[key];
   const r = await c.unary(methodPath(def, key), m.requestType.encode(m.requestType.fromPartial(req)).finish(), o);

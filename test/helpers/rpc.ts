@@ -4,7 +4,11 @@ import { RpcError } from '../../interfaces/grpc/errors.js';
 
 export async function fails(p: Promise<unknown>, code: string, re?: RegExp): Promise<RpcError> {
   let err: unknown;
-  try { await p; } catch (e) { err = e; }
+  try {
+    await p;
+  } catch (e) {
+    err = e;
+  }
   assert.instance(err, RpcError, `expected ${code}, the call succeeded`);
   const r = err as RpcError;
   assert.is(r.codeName, code, r.message);

@@ -2,7 +2,14 @@
 // typed with send-keys and the screen read with capture-pane.
 import { execFileSync } from 'node:child_process';
 
-export const hasTmux = (() => { try { execFileSync('tmux', ['-V']); return true; } catch { return false; } })();
+export const hasTmux = (() => {
+  try {
+    execFileSync('tmux', ['-V']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 export class Tmux {
   private readonly socket = `triad-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -18,9 +25,15 @@ export class Tmux {
     this.started = true;
   }
 
-  keys(...keys: string[]): void { this.run('send-keys', '-t', 't', ...keys); }
-  resize(cols: number, rows: number): void { this.run('resize-window', '-t', 't', '-x', String(cols), '-y', String(rows)); }
-  screen(): string { return this.run('capture-pane', '-p', '-t', 't'); }
+  keys(...keys: string[]): void {
+    this.run('send-keys', '-t', 't', ...keys);
+  }
+  resize(cols: number, rows: number): void {
+    this.run('resize-window', '-t', 't', '-x', String(cols), '-y', String(rows));
+  }
+  screen(): string {
+    return this.run('capture-pane', '-p', '-t', 't');
+  }
 
   /** Wait until the screen matches re (this machine may be slow: a minute by default). */
   async until(re: RegExp, ms = 60_000): Promise<string> {
@@ -33,7 +46,13 @@ export class Tmux {
   }
 
   kill(): void {
-    if (this.started) { try { this.run('kill-server'); } catch { /* already gone */ } }
+    if (this.started) {
+      try {
+        this.run('kill-server');
+      } catch {
+        /* already gone */
+      }
+    }
     this.started = false;
   }
 }

@@ -7,7 +7,9 @@ import { tmpDir, type TmpDir } from '../fixtures/cni/helpers.js';
 
 const test = suite('cni-conf');
 let t: TmpDir;
-test.before(() => { t = tmpDir(); });
+test.before(() => {
+  t = tmpDir();
+});
 test.after(() => t.cleanup());
 
 const list = {
@@ -56,7 +58,10 @@ test('missing plugin type names the file and the key', () => {
 test('bad JSON names the file', () => {
   const f = join(t.dir, 'broken.conflist');
   writeFileSync(f, '{"name": "x", ');
-  assert.throws(() => loadConfFile(f), (e: Error) => e.message.startsWith(`${f}: invalid JSON`));
+  assert.throws(
+    () => loadConfFile(f),
+    (e: Error) => e.message.startsWith(`${f}: invalid JSON`),
+  );
 });
 
 test('other required keys and types', () => {
@@ -73,7 +78,9 @@ test('other required keys and types', () => {
 });
 
 test('cniVersions negotiation and string booleans', () => {
-  const l = parseConfList(JSON.stringify({ cniVersion: '0.4.0', cniVersions: ['1.0.0', '1.1.0', '2.0.0'], name: 'n', disableGC: 'true', plugins: [{ type: 'x' }] }));
+  const l = parseConfList(
+    JSON.stringify({ cniVersion: '0.4.0', cniVersions: ['1.0.0', '1.1.0', '2.0.0'], name: 'n', disableGC: 'true', plugins: [{ type: 'x' }] }),
+  );
   assert.is(l.cniVersion, '1.1.0');
   assert.is(l.disableGC, true);
 });
@@ -85,7 +92,10 @@ test('first config in a dir by name order; lookup by name', () => {
     writeFileSync(join(d.dir, '20-b.conflist'), JSON.stringify({ ...list, name: 'b' }));
     writeFileSync(join(d.dir, '10-a.conf'), JSON.stringify({ cniVersion: '1.0.0', name: 'a', type: 'bridge' }));
     writeFileSync(join(d.dir, '05-ignored.txt'), 'x');
-    assert.equal(confFiles(d.dir).map((f) => f.slice(d.dir.length + 1)), ['10-a.conf', '20-b.conflist']);
+    assert.equal(
+      confFiles(d.dir).map((f) => f.slice(d.dir.length + 1)),
+      ['10-a.conf', '20-b.conflist'],
+    );
     const first = loadFirstConfList(d.dir);
     assert.is(first.name, 'a');
     assert.is(first.file, join(d.dir, '10-a.conf'));

@@ -14,11 +14,22 @@ test.before(() => {
   bin = fixtureBinDir(['fx']);
   work = tmpDir();
 });
-test.after(() => { bin.cleanup(); work.cleanup(); });
+test.after(() => {
+  bin.cleanup();
+  work.cleanup();
+});
 
 const req = (log: string, behavior?: object, extra: object = {}) => ({
-  verb: 'ADD' as const, pluginType: 'fx', path: [work.dir, bin.dir],
-  containerID: 'ctr1', netns: '/run/netns/ctr1', ifName: 'eth0', args: [['K8S_POD_NAME', 'p1'], ['IgnoreUnknown', 'true']] as [string, string][],
+  verb: 'ADD' as const,
+  pluginType: 'fx',
+  path: [work.dir, bin.dir],
+  containerID: 'ctr1',
+  netns: '/run/netns/ctr1',
+  ifName: 'eth0',
+  args: [
+    ['K8S_POD_NAME', 'p1'],
+    ['IgnoreUnknown', 'true'],
+  ] as [string, string][],
   config: { cniVersion: '1.1.0', name: 'net', type: 'fx', log, behavior, ...extra },
 });
 
@@ -99,20 +110,37 @@ test('missing binary lists the dirs searched; nothing is run', async () => {
 });
 
 test('CNI_ARGS formatting and parsing', () => {
-  assert.is(formatCniArgs([['A', '1'], ['B', 'x=y']]), 'A=1;B=x=y');
-  assert.equal(parseCniArgs('A=1;B=x=y'), [['A', '1'], ['B', 'x=y']]);
+  assert.is(
+    formatCniArgs([
+      ['A', '1'],
+      ['B', 'x=y'],
+    ]),
+    'A=1;B=x=y',
+  );
+  assert.equal(parseCniArgs('A=1;B=x=y'), [
+    ['A', '1'],
+    ['B', 'x=y'],
+  ]);
   assert.throws(() => formatCniArgs([['A;B', '1']]), /invalid CNI_ARGS key/);
   assert.throws(() => formatCniArgs([['A', '1;2']]), /contains ';'/);
 });
 
 test('in-process plugins use the same protocol and error mapping', async () => {
-  const out = await execPlugin({ ...req(logFile()), pluginType: 'mem' }, {
-    inProcess: { mem: async (env) => ({ stdout: JSON.stringify({ cniVersion: '1.1.0', interfaces: [{ name: env.CNI_IFNAME }] }), exitCode: 0 }) },
-  });
+  const out = await execPlugin(
+    { ...req(logFile()), pluginType: 'mem' },
+    {
+      inProcess: { mem: async (env) => ({ stdout: JSON.stringify({ cniVersion: '1.1.0', interfaces: [{ name: env.CNI_IFNAME }] }), exitCode: 0 }) },
+    },
+  );
   assert.equal((out.json as any).interfaces, [{ name: 'eth0' }]);
-  const e = await rejects(execPlugin({ ...req(logFile()), pluginType: 'mem' }, {
-    inProcess: { mem: async () => ({ stdout: '{"code":50,"msg":"down"}', exitCode: 1 }) },
-  }));
+  const e = await rejects(
+    execPlugin(
+      { ...req(logFile()), pluginType: 'mem' },
+      {
+        inProcess: { mem: async () => ({ stdout: '{"code":50,"msg":"down"}', exitCode: 1 }) },
+      },
+    ),
+  );
   assert.is(e.code, 50);
 });
 

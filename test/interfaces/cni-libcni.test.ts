@@ -14,7 +14,10 @@ test.before(() => {
   bin = fixtureBinDir(['fx-a', 'fx-b', 'fx-c']);
   work = tmpDir();
 });
-test.after(() => { bin.cleanup(); work.cleanup(); });
+test.after(() => {
+  bin.cleanup();
+  work.cleanup();
+});
 
 /** A fresh CniConfig, cache dir and log, and a three-plugin list that logs to it. */
 function setup(version = '1.1.0', per: Record<string, object> = {}, top: object = {}) {
@@ -22,16 +25,24 @@ function setup(version = '1.1.0', per: Record<string, object> = {}, top: object 
   const log = join(work.dir, `log-${id}.jsonl`);
   const cacheDir = join(work.dir, `cache-${id}`);
   const cni = new CniConfig({ path: [bin.dir], cacheDir });
-  const list: NetworkConfigList = parseConfList(JSON.stringify({
-    cniVersion: version, name: `net${id}`, ...top,
-    plugins: ['a', 'b', 'c'].map((p, i) => ({ type: `fx-${p}`, log, ...(i === 0 ? { ip: '10.1.0.2/24', gateway: '10.1.0.1' } : {}), ...per[p] })),
-  }));
+  const list: NetworkConfigList = parseConfList(
+    JSON.stringify({
+      cniVersion: version,
+      name: `net${id}`,
+      ...top,
+      plugins: ['a', 'b', 'c'].map((p, i) => ({ type: `fx-${p}`, log, ...(i === 0 ? { ip: '10.1.0.2/24', gateway: '10.1.0.1' } : {}), ...per[p] })),
+    }),
+  );
   return { cni, list, log, cacheDir, calls: () => readLog(log) };
 }
 const rt: RuntimeConf = { containerID: 'ctr-1', netns: '/run/netns/ctr-1', ifName: 'eth0' };
 
 async function rejects(p: Promise<unknown>): Promise<Error> {
-  try { await p; } catch (e) { return e as Error; }
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
   assert.unreachable('expected a rejection');
   throw new Error('unreachable');
 }
@@ -40,16 +51,28 @@ test('ADD chains prevResult through the list and caches the final result', async
   const s = setup();
   const r = await s.cni.addNetworkList(s.list, rt);
   const calls = s.calls();
-  assert.equal(calls.map((c) => `${c.verb} ${c.type}`), ['ADD fx-a', 'ADD fx-b', 'ADD fx-c']);
+  assert.equal(
+    calls.map((c) => `${c.verb} ${c.type}`),
+    ['ADD fx-a', 'ADD fx-b', 'ADD fx-c'],
+  );
   assert.is(calls[0].stdin.prevResult, undefined);
   assert.equal(calls[1].stdin.prevResult.ips, [{ address: '10.1.0.2/24', gateway: '10.1.0.1', interface: 0 }]);
-  assert.equal(calls[2].stdin.prevResult.interfaces.map((i: any) => i.name), ['eth0-fx-a', 'eth0-fx-b']);
+  assert.equal(
+    calls[2].stdin.prevResult.interfaces.map((i: any) => i.name),
+    ['eth0-fx-a', 'eth0-fx-b'],
+  );
   assert.ok(calls.every((c) => c.stdin.name === s.list.name && c.stdin.cniVersion === '1.1.0'));
-  assert.equal(r.interfaces!.map((i) => i.name), ['eth0-fx-a', 'eth0-fx-b', 'eth0-fx-c']);
+  assert.equal(
+    r.interfaces!.map((i) => i.name),
+    ['eth0-fx-a', 'eth0-fx-b', 'eth0-fx-c'],
+  );
   assert.is(r.cniVersion, '1.1.0');
   assert.ok(existsSync(cacheFile(s.cacheDir, { network: s.list.name, containerID: 'ctr-1', ifName: 'eth0' })));
   assert.equal(s.cni.getCachedResult(s.list, rt), r);
-  assert.equal(s.cni.getCachedAttachments('ctr-1').map((a) => a.networkName), [s.list.name]);
+  assert.equal(
+    s.cni.getCachedAttachments('ctr-1').map((a) => a.networkName),
+    [s.list.name],
+  );
 });
 
 test('DEL runs in reverse with the cached result as prevResult, then drops the cache', async () => {
@@ -57,11 +80,17 @@ test('DEL runs in reverse with the cached result as prevResult, then drops the c
   const r = await s.cni.addNetworkList(s.list, rt);
   await s.cni.delNetworkList(s.list, rt);
   const dels = s.calls().filter((c) => c.verb === 'DEL');
-  assert.equal(dels.map((c) => c.type), ['fx-c', 'fx-b', 'fx-a']);
+  assert.equal(
+    dels.map((c) => c.type),
+    ['fx-c', 'fx-b', 'fx-a'],
+  );
   for (const d of dels) assert.equal(d.stdin.prevResult, r);
   assert.is(s.cni.getCachedResult(s.list, rt), undefined);
   await s.cni.delNetworkList(s.list, rt); // a second DEL is fine, without prevResult
-  const again = s.calls().filter((c) => c.verb === 'DEL').slice(3);
+  const again = s
+    .calls()
+    .filter((c) => c.verb === 'DEL')
+    .slice(3);
   assert.is(again.length, 3);
   assert.ok(again.every((c) => c.stdin.prevResult === undefined));
 });
@@ -73,7 +102,13 @@ test('DEL stops at the first error and keeps the cache for a retry', async () =>
   assert.instance(e, CniError);
   assert.is((e as CniError).code, 5);
   assert.is((e as CniError).plugin, 'fx-b');
-  assert.equal(s.calls().filter((c) => c.verb === 'DEL').map((c) => c.type), ['fx-c', 'fx-b']);
+  assert.equal(
+    s
+      .calls()
+      .filter((c) => c.verb === 'DEL')
+      .map((c) => c.type),
+    ['fx-c', 'fx-b'],
+  );
   assert.ok(s.cni.getCachedResult(s.list, rt));
 });
 
@@ -81,7 +116,10 @@ test('a failed ADD stops the chain and caches nothing', async () => {
   const s = setup('1.1.0', { b: { behavior: { verbs: ['ADD'], fail: { code: 11, msg: 'later' } } } });
   const e = await rejects(s.cni.addNetworkList(s.list, rt));
   assert.is((e as CniError).code, 11);
-  assert.equal(s.calls().map((c) => c.type), ['fx-a', 'fx-b']);
+  assert.equal(
+    s.calls().map((c) => c.type),
+    ['fx-a', 'fx-b'],
+  );
   assert.is(s.cni.getCachedResult(s.list, rt), undefined);
 });
 
@@ -90,7 +128,10 @@ test('CHECK runs in order with prevResult; disableCheck skips; < 0.4.0 is refuse
   const r = await s.cni.addNetworkList(s.list, rt);
   assert.equal(await s.cni.checkNetworkList(s.list, rt), { ran: true });
   const checks = s.calls().filter((c) => c.verb === 'CHECK');
-  assert.equal(checks.map((c) => c.type), ['fx-a', 'fx-b', 'fx-c']);
+  assert.equal(
+    checks.map((c) => c.type),
+    ['fx-a', 'fx-b', 'fx-c'],
+  );
   assert.equal(checks[0].stdin.prevResult, r);
 
   const d = setup('1.0.0', {}, { disableCheck: true });
@@ -108,7 +149,10 @@ test('STATUS only for 1.1.0+, errors propagate', async () => {
   const s = setup('1.1.0');
   assert.equal(await s.cni.statusNetworkList(s.list), { ran: true });
   const st = s.calls();
-  assert.equal(st.map((c) => `${c.verb} ${c.type}`), ['STATUS fx-a', 'STATUS fx-b', 'STATUS fx-c']);
+  assert.equal(
+    st.map((c) => `${c.verb} ${c.type}`),
+    ['STATUS fx-a', 'STATUS fx-b', 'STATUS fx-c'],
+  );
   assert.is(st[0].env.CNI_CONTAINERID, '');
 
   const old = setup('1.0.0');
@@ -131,11 +175,20 @@ test('GC sends valid attachments (1.1.0+) and DELs stale cached attachments', as
   assert.equal(await s.cni.gcNetworkList(s.list, [{ containerID: 'keep', ifname: 'eth0' }]), { ran: true });
   const calls = s.calls().slice(before);
   const dels = calls.filter((c) => c.verb === 'DEL');
-  assert.equal(dels.map((c) => `${c.type} ${c.env.CNI_CONTAINERID}`), ['fx-c stale', 'fx-b stale', 'fx-a stale']);
+  assert.equal(
+    dels.map((c) => `${c.type} ${c.env.CNI_CONTAINERID}`),
+    ['fx-c stale', 'fx-b stale', 'fx-a stale'],
+  );
   const gcs = calls.filter((c) => c.verb === 'GC');
-  assert.equal(gcs.map((c) => c.type), ['fx-a', 'fx-b', 'fx-c']);
+  assert.equal(
+    gcs.map((c) => c.type),
+    ['fx-a', 'fx-b', 'fx-c'],
+  );
   assert.equal(gcs[0].stdin['cni.dev/valid-attachments'], [{ containerID: 'keep', ifname: 'eth0' }]);
-  assert.equal(s.cni.getCachedAttachments().map((a) => a.containerId), ['keep']);
+  assert.equal(
+    s.cni.getCachedAttachments().map((a) => a.containerId),
+    ['keep'],
+  );
 
   const old = setup('1.0.0');
   assert.is((await old.cni.gcNetworkList(old.list, [])).ran, false);
@@ -163,7 +216,17 @@ test('runtimeConfig carries only declared capabilities; plugin keys survive', as
 
 test('bad container ID or ifname is rejected before any plugin runs', async () => {
   const s = setup();
-  for (const bad of [{ containerID: '' }, { containerID: '_x' }, { containerID: 'a b' }, { ifName: '' }, { ifName: 'a'.repeat(16) }, { ifName: '..' }, { ifName: 'e:0' }, { ifName: 'e/0' }, { ifName: 'e 0' }]) {
+  for (const bad of [
+    { containerID: '' },
+    { containerID: '_x' },
+    { containerID: 'a b' },
+    { ifName: '' },
+    { ifName: 'a'.repeat(16) },
+    { ifName: '..' },
+    { ifName: 'e:0' },
+    { ifName: 'e/0' },
+    { ifName: 'e 0' },
+  ]) {
     const e = await rejects(s.cni.addNetworkList(s.list, { ...rt, ...bad }));
     assert.instance(e, CniError);
     assert.is((e as CniError).kind, 'invalid', JSON.stringify(bad));

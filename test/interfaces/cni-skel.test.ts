@@ -15,13 +15,24 @@ const plugin: PluginFuncs = {
     if ((a.config as any).badResult) return { cniVersion: a.cniVersion, ips: [{ address: 'nonsense' }] };
     return { cniVersion: '1.1.0', interfaces: [{ name: a.ifName, sandbox: a.netns }], ips: [{ address: '10.0.0.5/24', interface: 0 }] };
   },
-  check(a) { calls.push(a); },
-  del(a) { calls.push(a); },
-  gc(a) { calls.push(a); },
+  check(a) {
+    calls.push(a);
+  },
+  del(a) {
+    calls.push(a);
+  },
+  gc(a) {
+    calls.push(a);
+  },
 };
 
 const env = (cmd: string, extra: Record<string, string> = {}) => ({
-  CNI_COMMAND: cmd, CNI_CONTAINERID: 'c1', CNI_NETNS: '/run/netns/c1', CNI_IFNAME: 'eth0', CNI_PATH: '/opt/cni/bin', ...extra,
+  CNI_COMMAND: cmd,
+  CNI_CONTAINERID: 'c1',
+  CNI_NETNS: '/run/netns/c1',
+  CNI_IFNAME: 'eth0',
+  CNI_PATH: '/opt/cni/bin',
+  ...extra,
 });
 const conf = (o: object = {}) => JSON.stringify({ cniVersion: '1.0.0', name: 'net1', type: 'x', ...o });
 const errOf = (out: { stdout: string; exitCode: number }) => {
@@ -29,7 +40,9 @@ const errOf = (out: { stdout: string; exitCode: number }) => {
   return JSON.parse(out.stdout);
 };
 
-test.before.each(() => { calls.length = 0; });
+test.before.each(() => {
+  calls.length = 0;
+});
 
 test('ADD prints the result converted to the config version', async () => {
   const out = await dispatch(plugin, env('ADD'), conf({ cniVersion: '0.4.0' }));
@@ -108,7 +121,11 @@ test('handler errors: CniError keeps its code, others become 999', async () => {
 
 test('prevResult is handed to the handler in the config version', async () => {
   const prev = { cniVersion: '1.0.0', ips: [{ address: '10.0.0.9/24' }] };
-  await dispatch(plugin, env('CHECK'), conf({ cniVersion: '0.4.0', prevResult: { ...prev, cniVersion: '0.4.0', ips: [{ version: '4', address: '10.0.0.9/24' }] } }));
+  await dispatch(
+    plugin,
+    env('CHECK'),
+    conf({ cniVersion: '0.4.0', prevResult: { ...prev, cniVersion: '0.4.0', ips: [{ version: '4', address: '10.0.0.9/24' }] } }),
+  );
   assert.is(calls[0].prevResult!.ips![0].version, '4');
   await dispatch(plugin, env('DEL'), conf({ prevResult: prev }));
   assert.equal(calls[1].prevResult, prev);

@@ -1,8 +1,16 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  compareVersions, convertResult, negotiateVersion, resultProblems, validateResult, ResultValidationError,
-  parseIp, formatIp, parseCidr, type Result,
+  compareVersions,
+  convertResult,
+  negotiateVersion,
+  resultProblems,
+  validateResult,
+  ResultValidationError,
+  parseIp,
+  formatIp,
+  parseCidr,
+  type Result,
 } from '../../interfaces/cni/index.js';
 
 const test = suite('cni-version');
@@ -25,7 +33,10 @@ test('negotiateVersion picks the highest supported of cniVersion + cniVersions',
 const v100: Result = {
   cniVersion: '1.0.0',
   interfaces: [{ name: 'eth0', mac: '0a:58:0a:00:00:02', sandbox: '/var/run/netns/x' }],
-  ips: [{ address: '10.0.0.2/24', gateway: '10.0.0.1', interface: 0 }, { address: 'fd00::2/64', interface: 0 }],
+  ips: [
+    { address: '10.0.0.2/24', gateway: '10.0.0.1', interface: 0 },
+    { address: 'fd00::2/64', interface: 0 },
+  ],
   routes: [{ dst: '0.0.0.0/0', gw: '10.0.0.1' }],
   dns: { nameservers: ['10.0.0.10'], search: ['svc.local'] },
 };
@@ -33,7 +44,10 @@ const v100: Result = {
 test('1.0.0 -> 0.4.0 adds ips[].version from the address family', () => {
   const r = convertResult(v100, '0.4.0');
   assert.is(r.cniVersion, '0.4.0');
-  assert.equal(r.ips!.map((i) => i.version), ['4', '6']);
+  assert.equal(
+    r.ips!.map((i) => i.version),
+    ['4', '6'],
+  );
   assert.equal(r.ips![0], { version: '4', address: '10.0.0.2/24', gateway: '10.0.0.1', interface: 0 });
   assert.equal(resultProblems(r), []);
 });
@@ -45,7 +59,11 @@ test('0.4.0 -> 1.0.0 drops ips[].version and round-trips', () => {
 });
 
 test('1.1.0-only fields are dropped when converting down, kept at 1.1.0', () => {
-  const r11: Result = { cniVersion: '1.1.0', interfaces: [{ name: 'eth0', mtu: 1400, socketPath: '/s' }], routes: [{ dst: '10.0.0.0/8', mtu: 1300, table: 5 }] };
+  const r11: Result = {
+    cniVersion: '1.1.0',
+    interfaces: [{ name: 'eth0', mtu: 1400, socketPath: '/s' }],
+    routes: [{ dst: '10.0.0.0/8', mtu: 1300, table: 5 }],
+  };
   assert.equal(convertResult(r11, '1.1.0'), r11);
   const r10 = convertResult(r11, '1.0.0');
   assert.equal(r10.interfaces, [{ name: 'eth0' }]);
@@ -61,7 +79,10 @@ test('validateResult names the field path of every problem', () => {
   const bad = {
     cniVersion: '1.0.0',
     interfaces: [{ name: 'eth0', mac: 'zz:zz' }],
-    ips: [{ address: '10.0.0.2', interface: 3 }, { address: '10.0.0.3/24', gateway: 'nope' }],
+    ips: [
+      { address: '10.0.0.2', interface: 3 },
+      { address: '10.0.0.3/24', gateway: 'nope' },
+    ],
     routes: [{ dst: '0.0.0.0', gw: '10.0.0.1' }],
     dns: { nameservers: ['x'] },
   };
@@ -71,7 +92,10 @@ test('validateResult names the field path of every problem', () => {
   } catch (e) {
     assert.instance(e, ResultValidationError);
     const p = (e as ResultValidationError).problems;
-    assert.ok(p.some((x) => x.startsWith('interfaces[0].mac')), p.join('\n'));
+    assert.ok(
+      p.some((x) => x.startsWith('interfaces[0].mac')),
+      p.join('\n'),
+    );
     assert.ok(p.some((x) => x.startsWith('ips[0].address')));
     assert.ok(p.some((x) => x.startsWith('ips[0].interface') && x.includes('out of range')));
     assert.ok(p.some((x) => x.startsWith('ips[1].gateway')));

@@ -11,7 +11,9 @@ import type { MessageFns } from '../../interfaces/grpc/types.js';
 const modules: Record<string, Record<string, unknown>> = { 'cri/api.proto': cri, 'csi/csi.proto': csi };
 try {
   modules['cni/cni.proto'] = await import('../../interfaces/gen/cni/cni.js' as string);
-} catch { /* the CNI contract is checked by its own test once generated */ }
+} catch {
+  /* the CNI contract is checked by its own test once generated */
+}
 
 // decode() yields Buffers for bytes fields under env=node; compare contents, not classes.
 function plain(v: unknown): unknown {
@@ -43,23 +45,45 @@ function fill(file: FileDesc, fullName: string, depth: number, seed: number): Re
 
 function scalar(f: FieldDesc, seed: number): unknown {
   switch (f.type) {
-    case 'TYPE_STRING': return `s${seed}-ü`;
-    case 'TYPE_BOOL': return true;
-    case 'TYPE_BYTES': return new Uint8Array([1, 2, seed & 255, 0xff]);
-    case 'TYPE_INT64': case 'TYPE_SINT64': case 'TYPE_SFIXED64': return -(1n << 60n) - BigInt(seed);
-    case 'TYPE_UINT64': case 'TYPE_FIXED64': return (1n << 63n) + BigInt(seed);
-    case 'TYPE_INT32': case 'TYPE_SINT32': case 'TYPE_SFIXED32': return -1000 - seed;
-    case 'TYPE_UINT32': case 'TYPE_FIXED32': return 4_000_000_000 + seed;
-    case 'TYPE_DOUBLE': return 1.5 + seed;
-    case 'TYPE_FLOAT': return 0.5;
-    default: return undefined;
+    case 'TYPE_STRING':
+      return `s${seed}-ü`;
+    case 'TYPE_BOOL':
+      return true;
+    case 'TYPE_BYTES':
+      return new Uint8Array([1, 2, seed & 255, 0xff]);
+    case 'TYPE_INT64':
+    case 'TYPE_SINT64':
+    case 'TYPE_SFIXED64':
+      return -(1n << 60n) - BigInt(seed);
+    case 'TYPE_UINT64':
+    case 'TYPE_FIXED64':
+      return (1n << 63n) + BigInt(seed);
+    case 'TYPE_INT32':
+    case 'TYPE_SINT32':
+    case 'TYPE_SFIXED32':
+      return -1000 - seed;
+    case 'TYPE_UINT32':
+    case 'TYPE_FIXED32':
+      return 4_000_000_000 + seed;
+    case 'TYPE_DOUBLE':
+      return 1.5 + seed;
+    case 'TYPE_FLOAT':
+      return 0.5;
+    default:
+      return undefined;
   }
 }
 
 const wrapperValue: Record<string, unknown> = {
-  '.google.protobuf.Int64Value': -(1n << 40n), '.google.protobuf.UInt64Value': 1n << 50n, '.google.protobuf.Int32Value': -7,
-  '.google.protobuf.UInt32Value': 7, '.google.protobuf.BoolValue': true, '.google.protobuf.StringValue': 'w',
-  '.google.protobuf.DoubleValue': 2.5, '.google.protobuf.FloatValue': 0.25, '.google.protobuf.BytesValue': new Uint8Array([9]),
+  '.google.protobuf.Int64Value': -(1n << 40n),
+  '.google.protobuf.UInt64Value': 1n << 50n,
+  '.google.protobuf.Int32Value': -7,
+  '.google.protobuf.UInt32Value': 7,
+  '.google.protobuf.BoolValue': true,
+  '.google.protobuf.StringValue': 'w',
+  '.google.protobuf.DoubleValue': 2.5,
+  '.google.protobuf.FloatValue': 0.25,
+  '.google.protobuf.BytesValue': new Uint8Array([9]),
 };
 
 function value(file: FileDesc, f: FieldDesc, depth: number, seed: number, msgs: ReturnType<typeof messagesOf>, enums: ReturnType<typeof enumsOf>): unknown {
@@ -70,9 +94,10 @@ function value(file: FileDesc, f: FieldDesc, depth: number, seed: number, msgs: 
     }
     if (f.type === 'TYPE_MESSAGE') {
       if (f.typeName! in wrapperValue) return wrapperValue[f.typeName!];
-      if (f.typeName === '.google.protobuf.Timestamp') // ts-proto's JSON form of Timestamp is an RFC 3339 string with millisecond precision, so
-      // nanos stay whole milliseconds here; the binary form keeps every nanosecond (see grpc tests).
-      return { seconds: 1_700_000_000n + BigInt(seed), nanos: 123_000_000 };
+      if (f.typeName === '.google.protobuf.Timestamp')
+        // ts-proto's JSON form of Timestamp is an RFC 3339 string with millisecond precision, so
+        // nanos stay whole milliseconds here; the binary form keeps every nanosecond (see grpc tests).
+        return { seconds: 1_700_000_000n + BigInt(seed), nanos: 123_000_000 };
       if (f.typeName === '.google.protobuf.Struct') return { a: 'b', n: 1, nested: { x: [true, null] } };
       if (depth <= 0) return undefined;
       return fill(file, f.typeName!, depth - 1, seed * 3);

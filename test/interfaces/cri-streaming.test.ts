@@ -8,7 +8,14 @@ import { createServer, type AddressInfo, type Server, connect } from 'node:net';
 import { adler32 } from './helpers/adler32.js';
 import { SPDY3_DICTIONARY } from '../../interfaces/cri/streaming/dictionary.js';
 import {
-  openStdio, PortForwardSession, runStdio, StreamingError, StreamingServer, TRANSPORTS, type StreamIo, type TermSize,
+  openStdio,
+  PortForwardSession,
+  runStdio,
+  StreamingError,
+  StreamingServer,
+  TRANSPORTS,
+  type StreamIo,
+  type TermSize,
 } from '../../interfaces/cri/streaming/index.js';
 import type { ExecRequest } from '../../interfaces/gen/cri/api.js';
 
@@ -18,8 +25,15 @@ let echo: Server;
 let echoPort = 0;
 const attached: StreamIo[] = [];
 
-const execReq = (cmd: string[], o: Partial<ExecRequest> = {}): ExecRequest =>
-  ({ containerId: 'c1', cmd, tty: false, stdin: false, stdout: true, stderr: true, ...o });
+const execReq = (cmd: string[], o: Partial<ExecRequest> = {}): ExecRequest => ({
+  containerId: 'c1',
+  cmd,
+  tty: false,
+  stdin: false,
+  stdout: true,
+  stderr: true,
+  ...o,
+});
 
 t.before(async () => {
   echo = createServer((s) => s.pipe(s));
@@ -51,7 +65,10 @@ t.before(async () => {
       async portForward(_pod, port) {
         if (port !== echoPort) throw new Error(`dial tcp 127.0.0.1:${port}: connect: connection refused`);
         const s = connect(port, '127.0.0.1');
-        await new Promise((r, j) => { s.once('connect', r); s.once('error', j); });
+        await new Promise((r, j) => {
+          s.once('connect', r);
+          s.once('error', j);
+        });
         return s;
       },
     },
@@ -86,8 +103,12 @@ for (const transport of TRANSPORTS) {
   });
 
   t(`${transport}: tty size from resize`, async () => {
-    const r = await runStdio(server.getExec(execReq(['size'], { tty: true, stderr: false })).url,
-      { transport, stdout: true, tty: true, size: { width: 100, height: 40 } });
+    const r = await runStdio(server.getExec(execReq(['size'], { tty: true, stderr: false })).url, {
+      transport,
+      stdout: true,
+      tty: true,
+      size: { width: 100, height: 40 },
+    });
     assert.is(r.stdout, '40 100\n');
   });
 
@@ -109,8 +130,11 @@ for (const transport of TRANSPORTS) {
   });
 
   t(`${transport}: attach until the client leaves`, async () => {
-    const s = await openStdio(server.getAttach({ containerId: 'c1', stdin: false, tty: false, stdout: true, stderr: true }).url,
-      { transport, stdout: true, stderr: true });
+    const s = await openStdio(server.getAttach({ containerId: 'c1', stdin: false, tty: false, stdout: true, stderr: true }).url, {
+      transport,
+      stdout: true,
+      stderr: true,
+    });
     const first = await new Promise<string>((r) => s.stdout!.once('data', (d: Buffer) => r(d.toString())));
     assert.is(first, 'attached\n');
     const io = attached.at(-1)!;
@@ -122,16 +146,27 @@ for (const transport of TRANSPORTS) {
     const pf = await PortForwardSession.open(server.getPortForward({ podSandboxId: 'p1', port: [echoPort] }).url, { transport });
     try {
       const [a, b] = await Promise.all([pf.dial(echoPort), pf.dial(echoPort)]);
-      const roundTrip = (s: typeof a, text: string) => new Promise<string>((r) => { s.once('data', (d: Buffer) => r(d.toString())); s.write(text); });
+      const roundTrip = (s: typeof a, text: string) =>
+        new Promise<string>((r) => {
+          s.once('data', (d: Buffer) => r(d.toString()));
+          s.write(text);
+        });
       assert.equal(await Promise.all([roundTrip(a, 'one'), roundTrip(b, 'two')]), ['one', 'two']);
-      a.end(); b.end();
+      a.end();
+      b.end();
       const refused = await pf.dial(1);
-      const err = await new Promise<Error>((r) => { refused.on('error', r); refused.resume(); });
+      const err = await new Promise<Error>((r) => {
+        refused.on('error', r);
+        refused.resume();
+      });
       assert.match(err.message, /connection refused/);
       // And through a local listener, as kubectl port-forward does.
       const local = await pf.listen(0, echoPort);
       const c = connect((local.address() as AddressInfo).port, '127.0.0.1');
-      const got = await new Promise<string>((r) => { c.once('data', (d: Buffer) => r(d.toString())); c.write('via listener'); });
+      const got = await new Promise<string>((r) => {
+        c.once('data', (d: Buffer) => r(d.toString()));
+        c.write('via listener');
+      });
       assert.is(got, 'via listener');
       c.destroy();
       local.close();
@@ -150,18 +185,30 @@ t('older SPDY versions: v3 (resize, plain-text error channel) and v2 (no resize 
     const ok = await runStdio(server.getExec(execReq(['fail', '0'])).url, { protocols: [v], stdout: true, stderr: true });
     assert.equal(ok.outcome, { exitCode: 0 });
   }
-  const sized = await runStdio(server.getExec(execReq(['size'], { tty: true, stderr: false })).url,
-    { protocols: ['v3.channel.k8s.io'], stdout: true, tty: true, size: { width: 90, height: 20 } });
+  const sized = await runStdio(server.getExec(execReq(['size'], { tty: true, stderr: false })).url, {
+    protocols: ['v3.channel.k8s.io'],
+    stdout: true,
+    tty: true,
+    size: { width: 90, height: 20 },
+  });
   assert.is(sized.stdout, '20 90\n');
 });
 
 t('WebSocket v4: channels and exit code as v5 (only the stdin close signal is missing)', async () => {
-  const r = await runStdio(server.getExec(execReq(['fail', '4'])).url, { transport: 'websocket', protocols: ['v4.channel.k8s.io'], stdout: true, stderr: true });
+  const r = await runStdio(server.getExec(execReq(['fail', '4'])).url, {
+    transport: 'websocket',
+    protocols: ['v4.channel.k8s.io'],
+    stdout: true,
+    stderr: true,
+  });
   assert.equal([r.protocol, r.stdout, r.stderr, r.outcome], ['v4.channel.k8s.io', 'out\n', 'err\n', { exitCode: 4 }]);
 });
 
 t('no common protocol: SPDY 403, WebSocket 400', async () => {
-  for (const [transport, code] of [['spdy', 403], ['websocket', 400]] as const) {
+  for (const [transport, code] of [
+    ['spdy', 403],
+    ['websocket', 400],
+  ] as const) {
     try {
       await openStdio(server.getExec(execReq(['x'])).url, { transport, protocols: ['v9.channel.k8s.io'], stdout: true });
       assert.unreachable('accepted');
@@ -172,7 +219,16 @@ t('no common protocol: SPDY 403, WebSocket 400', async () => {
 });
 
 t('a server offering only SPDY refuses WebSocket', async () => {
-  const spdyOnly = await StreamingServer.start({ transports: ['spdy'], runtime: { exec: async () => 0, attach: async () => undefined, portForward: async () => { throw new Error('x'); } } });
+  const spdyOnly = await StreamingServer.start({
+    transports: ['spdy'],
+    runtime: {
+      exec: async () => 0,
+      attach: async () => undefined,
+      portForward: async () => {
+        throw new Error('x');
+      },
+    },
+  });
   try {
     await openStdio(spdyOnly.getExec(execReq(['x'])).url, { transport: 'websocket', stdout: true });
     assert.unreachable('accepted');

@@ -17,7 +17,9 @@ const t = suite(isRoot ? 'csi sdk: mounts' : 'csi sdk: mounts (skipped: needs ro
 const rt = isRoot ? t : t.skip;
 let dir: string;
 
-t.before(() => { dir = mkdtempSync(join(tmpdir(), 'csi-sdk-mount-test-')); });
+t.before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'csi-sdk-mount-test-'));
+});
 t.after(async () => {
   try {
     for (const p of mountsUnder(dir).reverse()) await unmount(p).catch(() => undefined);
@@ -39,7 +41,11 @@ rt('bindMount shares the files; readonly refuses writes with EROFS; unmount undo
   assert.is(readFileSync(join(src, 'f'), 'utf8'), 'shared');
   assert.is(readFileSync(join(ro, 'f'), 'utf8'), 'shared');
   let code: string | undefined;
-  try { writeFileSync(join(ro, 'g'), 'x'); } catch (e) { code = (e as NodeJS.ErrnoException).code; }
+  try {
+    writeFileSync(join(ro, 'g'), 'x');
+  } catch (e) {
+    code = (e as NodeJS.ErrnoException).code;
+  }
   assert.is(code, 'EROFS');
   assert.equal(mountsUnder(dir), [ro, rw]);
   await unmount(ro);
@@ -63,9 +69,13 @@ rt('isMountPoint sees through a symlinked path; unmount removes stacked mounts',
   assert.not.ok(isMountPoint(dst), 'both stacked mounts are gone');
 });
 
-rt('bindMount failures are INTERNAL with mount\'s own reason', async () => {
+rt("bindMount failures are INTERNAL with mount's own reason", async () => {
   let err: { code?: number; message?: string } | undefined;
-  try { await bindMount(join(dir, 'does-not-exist'), join(dir, 'nor-this'), false); } catch (e) { err = e as typeof err; }
+  try {
+    await bindMount(join(dir, 'does-not-exist'), join(dir, 'nor-this'), false);
+  } catch (e) {
+    err = e as typeof err;
+  }
   assert.is(err?.code, Status.INTERNAL);
   assert.match(err!.message!, /bind-mounting .*does-not-exist.*: .+/);
 });

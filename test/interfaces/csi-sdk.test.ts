@@ -8,8 +8,12 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ControllerServiceCapability_RPC_Type as Ctrl, NodeServiceCapability_RPC_Type as NodeCap, PluginCapability_Service_Type as Service,
-  PluginCapability_VolumeExpansion_Type as Expansion, VolumeCapability, VolumeUsage_Unit as Unit,
+  ControllerServiceCapability_RPC_Type as Ctrl,
+  NodeServiceCapability_RPC_Type as NodeCap,
+  PluginCapability_Service_Type as Service,
+  PluginCapability_VolumeExpansion_Type as Expansion,
+  VolumeCapability,
+  VolumeUsage_Unit as Unit,
 } from '../../interfaces/gen/csi/csi.js';
 import { Status } from '../../interfaces/grpc/errors.js';
 import * as sdk from '../../interfaces/csi/sdk/index.js';
@@ -17,13 +21,21 @@ import { Mode } from '../../interfaces/csi/sdk/index.js';
 
 const t = suite('csi sdk');
 let dir: string;
-t.before(() => { dir = mkdtempSync(join(tmpdir(), 'csi-sdk-test-')); });
-t.after(() => { rmSync(dir, { recursive: true, force: true }); });
+t.before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'csi-sdk-test-'));
+});
+t.after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** fn throws a StatusError with this code whose message matches re. */
 function throwsCode(fn: () => unknown, code: number, re: RegExp): void {
   let err: { code?: number; message?: string } | undefined;
-  try { fn(); } catch (e) { err = e as typeof err; }
+  try {
+    fn();
+  } catch (e) {
+    err = e as typeof err;
+  }
   assert.ok(err, `expected ${Status[code]}, nothing was thrown`);
   assert.is(err!.code, code, `${err!.message}`);
   assert.match(err!.message!, re);
@@ -52,13 +64,25 @@ t('volume capabilities: access type, modes, support limits, keys and compatibili
   throwsCode(() => sdk.validCapability(cap(sdk.mountCapability(Mode.UNKNOWN)), 'vc'), Status.INVALID_ARGUMENT, /vc.access_mode.mode UNKNOWN/);
   const support = { accessTypes: ['mount'] as const, modes: sdk.SINGLE_NODE_MODES };
   throwsCode(() => sdk.validCapability(cap(sdk.blockCapability()), 'vc', support), Status.INVALID_ARGUMENT, /vc: block access is not supported/);
-  throwsCode(() => sdk.validCapability(cap(sdk.mountCapability(Mode.MULTI_NODE_MULTI_WRITER)), 'vc', support), Status.INVALID_ARGUMENT, /MULTI_NODE_MULTI_WRITER is not supported/);
+  throwsCode(
+    () => sdk.validCapability(cap(sdk.mountCapability(Mode.MULTI_NODE_MULTI_WRITER)), 'vc', support),
+    Status.INVALID_ARGUMENT,
+    /MULTI_NODE_MULTI_WRITER is not supported/,
+  );
   assert.ok(sdk.validCapability(cap(sdk.mountCapability(Mode.SINGLE_NODE_MULTI_WRITER)), 'vc', support));
 
   throwsCode(() => sdk.validCapabilities([], 'volume_capabilities'), Status.INVALID_ARGUMENT, /volume_capabilities is required/);
-  throwsCode(() => sdk.validCapabilities([cap(sdk.mountCapability()), cap({ mount: {} })], 'volume_capabilities'), Status.INVALID_ARGUMENT, /volume_capabilities\[1\].access_mode/);
+  throwsCode(
+    () => sdk.validCapabilities([cap(sdk.mountCapability()), cap({ mount: {} })], 'volume_capabilities'),
+    Status.INVALID_ARGUMENT,
+    /volume_capabilities\[1\].access_mode/,
+  );
   throwsCode(() => sdk.validCapabilities([cap(sdk.mountCapability()), cap(sdk.blockCapability())], 'vcs'), Status.INVALID_ARGUMENT, /mixes block and mount/);
-  throwsCode(() => sdk.validCapabilities([cap(sdk.mountCapability(1, 'ext4')), cap(sdk.mountCapability(1, 'xfs'))], 'vcs'), Status.INVALID_ARGUMENT, /several filesystem types/);
+  throwsCode(
+    () => sdk.validCapabilities([cap(sdk.mountCapability(1, 'ext4')), cap(sdk.mountCapability(1, 'xfs'))], 'vcs'),
+    Status.INVALID_ARGUMENT,
+    /several filesystem types/,
+  );
   assert.equal(sdk.validCapabilities([cap(sdk.mountCapability(1, 'ext4')), cap(sdk.mountCapability(7))], 'vcs'), { accessType: 'mount', fsType: 'ext4' });
 
   const a = cap({ mount: { mountFlags: ['ro', 'noatime'] }, accessMode: { mode: 1 } });
@@ -73,15 +97,23 @@ t('volume capabilities: access type, modes, support limits, keys and compatibili
 
 t('capability list builders produce the nested wire shapes', () => {
   assert.equal(sdk.pluginCapabilities([Service.CONTROLLER_SERVICE], [Expansion.ONLINE]), [
-    { service: { type: Service.CONTROLLER_SERVICE } }, { volumeExpansion: { type: Expansion.ONLINE } },
+    { service: { type: Service.CONTROLLER_SERVICE } },
+    { volumeExpansion: { type: Expansion.ONLINE } },
   ]);
   assert.equal(sdk.controllerCapabilities([Ctrl.LIST_VOLUMES]), [{ rpc: { type: Ctrl.LIST_VOLUMES } }]);
-  assert.equal(sdk.nodeCapabilities([NodeCap.GET_VOLUME_STATS, NodeCap.EXPAND_VOLUME]), [{ rpc: { type: NodeCap.GET_VOLUME_STATS } }, { rpc: { type: NodeCap.EXPAND_VOLUME } }]);
+  assert.equal(sdk.nodeCapabilities([NodeCap.GET_VOLUME_STATS, NodeCap.EXPAND_VOLUME]), [
+    { rpc: { type: NodeCap.GET_VOLUME_STATS } },
+    { rpc: { type: NodeCap.EXPAND_VOLUME } },
+  ]);
 });
 
 t('capacity: range checks, sizing new volumes (OUT_OF_RANGE), expansion, quantities', () => {
   assert.is(sdk.validRange(undefined, 'capacity_range'), undefined);
-  throwsCode(() => sdk.validRange({ requiredBytes: -1n, limitBytes: 0n }, 'capacity_range'), Status.INVALID_ARGUMENT, /capacity_range.required_bytes must not be negative/);
+  throwsCode(
+    () => sdk.validRange({ requiredBytes: -1n, limitBytes: 0n }, 'capacity_range'),
+    Status.INVALID_ARGUMENT,
+    /capacity_range.required_bytes must not be negative/,
+  );
   throwsCode(() => sdk.validRange({ requiredBytes: 0n, limitBytes: -5n }, 'capacity_range'), Status.INVALID_ARGUMENT, /limit_bytes must not be negative/);
   throwsCode(() => sdk.validRange({ requiredBytes: 10n, limitBytes: 5n }, 'capacity_range'), Status.INVALID_ARGUMENT, /larger than limit_bytes/);
 
@@ -109,7 +141,11 @@ t('capacity: range checks, sizing new volumes (OUT_OF_RANGE), expansion, quantit
 });
 
 t('topology: requirement checks and segment matching', () => {
-  throwsCode(() => sdk.validRequirement({ requisite: [], preferred: [] }, 'accessibility_requirements'), Status.INVALID_ARGUMENT, /accessibility_requirements: give requisite or preferred/);
+  throwsCode(
+    () => sdk.validRequirement({ requisite: [], preferred: [] }, 'accessibility_requirements'),
+    Status.INVALID_ARGUMENT,
+    /accessibility_requirements: give requisite or preferred/,
+  );
   assert.ok(sdk.within({ zone: 'a' }, { zone: 'a', node: 'n1' }));
   assert.not.ok(sdk.within({ zone: 'b' }, { zone: 'a', node: 'n1' }));
   assert.not.ok(sdk.within({}, { zone: 'a' }), 'an empty topology describes nothing');
@@ -118,10 +154,22 @@ t('topology: requirement checks and segment matching', () => {
 t('pagination: pages in seq order, tokens survive deletions, foreign or garbage tokens are ABORTED', () => {
   const recs = [5, 1, 3, 2, 4].map((seq) => ({ seq }));
   const p1 = sdk.paginate('volumes', recs, 2, '');
-  assert.equal(p1.page.map((r) => r.seq), [1, 2]);
+  assert.equal(
+    p1.page.map((r) => r.seq),
+    [1, 2],
+  );
   assert.is(p1.nextToken, 'volumes:3');
-  const p2 = sdk.paginate('volumes', recs.filter((r) => r.seq !== 3), 2, p1.nextToken);
-  assert.equal(p2.page.map((r) => r.seq), [4, 5], 'entry 3 deleted meanwhile: the token still works');
+  const p2 = sdk.paginate(
+    'volumes',
+    recs.filter((r) => r.seq !== 3),
+    2,
+    p1.nextToken,
+  );
+  assert.equal(
+    p2.page.map((r) => r.seq),
+    [4, 5],
+    'entry 3 deleted meanwhile: the token still works',
+  );
   assert.is(p2.nextToken, '');
   assert.is(sdk.paginate('volumes', recs, 0, '').page.length, 5, 'max_entries 0 = everything');
   throwsCode(() => sdk.paginate('volumes', recs, 2, 'snapshots:3'), Status.ABORTED, /starting_token "snapshots:3"/);
@@ -132,16 +180,31 @@ t('pagination: pages in seq order, tokens survive deletions, foreign or garbage 
 t('operation locks: ABORTED while a key is held, free again afterwards (also after a failure)', async () => {
   const locks = new sdk.OperationLocks();
   let release!: () => void;
-  const first = locks.exclusive(['volume v1', 'target /x'], () => new Promise<void>((r) => { release = r; }));
+  const first = locks.exclusive(
+    ['volume v1', 'target /x'],
+    () =>
+      new Promise<void>((r) => {
+        release = r;
+      }),
+  );
   assert.equal(locks.held().sort(), ['target /x', 'volume v1']);
-  await locks.exclusive(['target /x'], () => 1).then(() => assert.unreachable('should be busy'), (e: { code: number; message: string }) => {
-    assert.is(e.code, Status.ABORTED);
-    assert.match(e.message, /already pending for target \/x/);
-  });
+  await locks
+    .exclusive(['target /x'], () => 1)
+    .then(
+      () => assert.unreachable('should be busy'),
+      (e: { code: number; message: string }) => {
+        assert.is(e.code, Status.ABORTED);
+        assert.match(e.message, /already pending for target \/x/);
+      },
+    );
   assert.is(await locks.exclusive(['volume v2'], () => 2), 2);
   release();
   await first;
-  await locks.exclusive(['volume v1'], () => { throw new Error('boom'); }).catch(() => undefined);
+  await locks
+    .exclusive(['volume v1'], () => {
+      throw new Error('boom');
+    })
+    .catch(() => undefined);
   assert.equal(locks.held(), [], 'released after success and after a throw');
   assert.is(await locks.exclusive(['volume v1', 'volume v1'], () => 3), 3, 'a key listed twice does not lock itself out');
 });
@@ -162,7 +225,8 @@ t('safeId / safeName refuse "..", separators, absolute paths, NUL, over-long and
     ['.hidden', /volume_id ".hidden" may only hold/],
     ['a b', /may only hold/],
     ['', /volume_id is required/],
-  ] as const) throwsCode(() => sdk.safeId(bad, 'volume_id'), Status.INVALID_ARGUMENT, re);
+  ] as const)
+    throwsCode(() => sdk.safeId(bad, 'volume_id'), Status.INVALID_ARGUMENT, re);
   assert.is(sdk.safeId('vol-0123_abc.x', 'volume_id'), 'vol-0123_abc.x');
   throwsCode(() => sdk.safeName('../../x', 'name'), Status.INVALID_ARGUMENT, /^name must not/);
   throwsCode(() => sdk.safeName('a\0', 'name'), Status.INVALID_ARGUMENT, /name contains a NUL byte/);
@@ -180,7 +244,11 @@ t('resolveInside: stays in the root, refuses symlinks anywhere on the way (even 
   symlinkSync(join(dir, 'nowhere'), join(root, 'volumes', 'dangling'));
   assert.is(sdk.resolveInside(root, ['volumes', 'ok'], 'volume_id'), join(root, 'volumes', 'ok'));
   assert.is(sdk.resolveInside(root, ['volumes', 'new'], 'volume_id'), join(root, 'volumes', 'new'), 'a path that does not exist yet');
-  throwsCode(() => sdk.resolveInside(root, ['volumes', 'escape'], 'volume_id'), Status.INVALID_ARGUMENT, /volume_id: .* resolves to .*outside.* through a symlink|volume_id: .*through a symlink/);
+  throwsCode(
+    () => sdk.resolveInside(root, ['volumes', 'escape'], 'volume_id'),
+    Status.INVALID_ARGUMENT,
+    /volume_id: .* resolves to .*outside.* through a symlink|volume_id: .*through a symlink/,
+  );
   throwsCode(() => sdk.resolveInside(root, ['volumes', 'sideways'], 'volume_id'), Status.INVALID_ARGUMENT, /volume_id: .*through a symlink/);
   throwsCode(() => sdk.resolveInside(root, ['volumes', 'dangling'], 'volume_id'), Status.INVALID_ARGUMENT, /volume_id: .*nowhere through a symlink/);
   throwsCode(() => sdk.resolveInside(root, ['..', 'outside'], 'volume_id'), Status.INVALID_ARGUMENT, /volume_id would leave the driver root/);
@@ -194,7 +262,11 @@ t('outsideRoot: target paths must be absolute, outside the root and not above it
   throwsCode(() => sdk.outsideRoot('relative/t', root, 'target_path'), Status.INVALID_ARGUMENT, /target_path must be an absolute path/);
   throwsCode(() => sdk.outsideRoot('', root, 'target_path'), Status.INVALID_ARGUMENT, /target_path is required/);
   throwsCode(() => sdk.outsideRoot('/x\0y', root, 'target_path'), Status.INVALID_ARGUMENT, /target_path contains a NUL byte/);
-  throwsCode(() => sdk.outsideRoot(join(root, 'volumes', 'v'), root, 'staging_target_path'), Status.INVALID_ARGUMENT, /staging_target_path .* is inside the driver root/);
+  throwsCode(
+    () => sdk.outsideRoot(join(root, 'volumes', 'v'), root, 'staging_target_path'),
+    Status.INVALID_ARGUMENT,
+    /staging_target_path .* is inside the driver root/,
+  );
   throwsCode(() => sdk.outsideRoot(root, root, 'target_path'), Status.INVALID_ARGUMENT, /inside the driver root/);
   throwsCode(() => sdk.outsideRoot(`${join(dir, 'r2', 'mnt')}/../root/x`, root, 'target_path'), Status.INVALID_ARGUMENT, /inside the driver root/);
   throwsCode(() => sdk.outsideRoot(join(dir, 'r2', 'mnt', 'into-root', 'sub'), root, 'target_path'), Status.INVALID_ARGUMENT, /inside the driver root/);
@@ -209,7 +281,10 @@ t('writeFileAtomic replaces the whole file and leaves no temporary files', () =>
   sdk.writeFileAtomic(f, '{"a":1}');
   sdk.writeFileAtomic(f, '{"b":2}');
   assert.is(readFileSync(f, 'utf8'), '{"b":2}');
-  assert.equal(readdirSync(dir).filter((n) => n.includes('state.json')), ['state.json']);
+  assert.equal(
+    readdirSync(dir).filter((n) => n.includes('state.json')),
+    ['state.json'],
+  );
   assert.throws(() => sdk.writeFileAtomic(join(dir, 'no-such-dir', 'x.json'), '{}'));
 });
 
@@ -234,7 +309,7 @@ t('stats: du counts file bytes and inodes without following symlinks; statfs and
   assert.is(over.available, 0n, 'over capacity: nothing available, never negative');
 });
 
-t('commandFailed keeps the tool\'s stderr as the INTERNAL message', () => {
+t("commandFailed keeps the tool's stderr as the INTERNAL message", () => {
   const e = sdk.commandFailed('mounting x', { stderr: 'mount: permission denied\n', message: 'Command failed' });
   assert.is(e.code, Status.INTERNAL);
   assert.is(e.message, 'mounting x: mount: permission denied');
@@ -266,7 +341,11 @@ t('state file: absent reads as none, written atomically and read back; unreadabl
   assert.is(sdk.readStateFile(f, 1, 'drv'), undefined);
   sdk.writeStateFile(f, { version: 1 as const, seq: 7 });
   assert.equal(sdk.readStateFile<{ version: 1; seq: number }>(f, 1, 'drv'), { version: 1, seq: 7 });
-  assert.equal(readdirSync(dir).filter((n) => n.includes('driver-state.json')), ['driver-state.json'], 'no temp file left');
+  assert.equal(
+    readdirSync(dir).filter((n) => n.includes('driver-state.json')),
+    ['driver-state.json'],
+    'no temp file left',
+  );
   sdk.writeStateFile(f, { version: 2 });
   assert.throws(() => sdk.readStateFile(f, 1, 'drv'), /drv: .*driver-state\.json has state version 2, this driver reads version 1/);
   writeFileSync(f, '{"version": 1, ');
@@ -308,10 +387,22 @@ t('publications: staging and targets — repeats are OK, conflicts name the path
   assert.is(sdk.repeatedTarget(v, '/t2', 'k', false, '/stage'), undefined);
   throwsCode(() => sdk.repeatedTarget(v, '/t1', 'k', true, '/stage'), Status.ALREADY_EXISTS, /already published at \/t1 with a different/);
   sdk.checkNewTarget([v], v, '/t2', 'k', Mode.SINGLE_NODE_MULTI_WRITER);
-  throwsCode(() => sdk.checkNewTarget([v], v, '/t2', 'k', Mode.SINGLE_NODE_SINGLE_WRITER), Status.FAILED_PRECONDITION, /access mode SINGLE_NODE_SINGLE_WRITER allows one target path/);
-  throwsCode(() => sdk.checkNewTarget([v], v, '/t2', 'other', Mode.SINGLE_NODE_MULTI_WRITER), Status.FAILED_PRECONDITION, /at \/t1 with a different volume_capability/);
+  throwsCode(
+    () => sdk.checkNewTarget([v], v, '/t2', 'k', Mode.SINGLE_NODE_SINGLE_WRITER),
+    Status.FAILED_PRECONDITION,
+    /access mode SINGLE_NODE_SINGLE_WRITER allows one target path/,
+  );
+  throwsCode(
+    () => sdk.checkNewTarget([v], v, '/t2', 'other', Mode.SINGLE_NODE_MULTI_WRITER),
+    Status.FAILED_PRECONDITION,
+    /at \/t1 with a different volume_capability/,
+  );
   const w: sdk.VolumeUse = { id: 'v2', publications: new Map(), targets: new Map() };
-  throwsCode(() => sdk.checkNewTarget([v, w], w, '/t1', 'k', Mode.SINGLE_NODE_WRITER), Status.FAILED_PRECONDITION, /target_path \/t1 is already in use by volume v1/);
+  throwsCode(
+    () => sdk.checkNewTarget([v, w], w, '/t1', 'k', Mode.SINGLE_NODE_WRITER),
+    Status.FAILED_PRECONDITION,
+    /target_path \/t1 is already in use by volume v1/,
+  );
 });
 
 t.run();

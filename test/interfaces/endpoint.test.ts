@@ -6,7 +6,12 @@ const t = suite('endpoint');
 
 t('unix:///abs path', () => {
   const e = parseEndpoint('unix:///run/containerd/containerd.sock');
-  assert.equal(e, { kind: 'unix', path: '/run/containerd/containerd.sock', target: 'unix:/run/containerd/containerd.sock', display: 'unix:///run/containerd/containerd.sock' });
+  assert.equal(e, {
+    kind: 'unix',
+    path: '/run/containerd/containerd.sock',
+    target: 'unix:/run/containerd/containerd.sock',
+    display: 'unix:///run/containerd/containerd.sock',
+  });
 });
 
 t('unix:/abs path and bare paths', () => {
@@ -24,7 +29,14 @@ t('host:port and dns:', () => {
 });
 
 t('bad endpoints name the input and the reason', () => {
-  for (const [input, why] of [['', /empty/], ['unix:', /no socket path/], ['http://x:1', /unsupported scheme http/], ['nohost', /host:port/], ['x:99999', /out of range/], ['tcp://1.2.3.4:5', /unsupported scheme/]] as const) {
+  for (const [input, why] of [
+    ['', /empty/],
+    ['unix:', /no socket path/],
+    ['http://x:1', /unsupported scheme http/],
+    ['nohost', /host:port/],
+    ['x:99999', /out of range/],
+    ['tcp://1.2.3.4:5', /unsupported scheme/],
+  ] as const) {
     try {
       parseEndpoint(input);
       assert.unreachable(`accepted ${input}`);

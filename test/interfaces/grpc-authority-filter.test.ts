@@ -8,22 +8,37 @@ import { AuthorityFilter, FramingError, usableAuthority } from '../../interfaces
 import { FRAME, PREFACE, frame, grpcMessage } from '../helpers/h2-raw.js';
 
 const t = suite('grpc: AuthorityFilter (frames in, frames out)');
-const END_STREAM = 0x1, END_HEADERS = 0x4, PADDED = 0x8, PRIORITY = 0x20;
+const END_STREAM = 0x1,
+  END_HEADERS = 0x4,
+  PADDED = 0x8,
+  PRIORITY = 0x20;
 const SOCK = '/run/containerd/containerd.sock';
 
 const request = (authority: string | null, extra: HeaderField[] = []): HeaderField[] => [
-  { name: ':method', value: 'POST' }, { name: ':scheme', value: 'http' }, { name: ':path', value: '/runtime.v1.RuntimeService/Version' },
+  { name: ':method', value: 'POST' },
+  { name: ':scheme', value: 'http' },
+  { name: ':path', value: '/runtime.v1.RuntimeService/Version' },
   ...(authority === null ? [] : [{ name: ':authority', value: authority }]),
-  { name: 'content-type', value: 'application/grpc' }, { name: 'te', value: 'trailers' }, ...extra,
+  { name: 'content-type', value: 'application/grpc' },
+  { name: 'te', value: 'trailers' },
+  ...extra,
 ];
 
 /** A client-side encoder (incremental indexing, Huffman: what real clients do). */
 const clientEncoder = () => {
   const enc = hpack.compressor.create({ table: { maxSize: 4096 } });
-  return (fields: HeaderField[]) => { enc.write(fields.map((f) => ({ ...f }))); return enc.read() as Buffer; };
+  return (fields: HeaderField[]) => {
+    enc.write(fields.map((f) => ({ ...f })));
+    return enc.read() as Buffer;
+  };
 };
 
-interface OutFrame { type: number; flags: number; streamId: number; payload: Buffer }
+interface OutFrame {
+  type: number;
+  flags: number;
+  streamId: number;
+  payload: Buffer;
+}
 function parseFrames(b: Buffer): OutFrame[] {
   const out: OutFrame[] = [];
   let off = 0;
@@ -40,7 +55,9 @@ function parseFrames(b: Buffer): OutFrame[] {
 function decodeFresh(block: Buffer): HeaderField[] {
   const dec = hpack.decompressor.create({ table: { maxSize: 4096 } });
   let err: Error | undefined;
-  dec.on('error', (e: Error) => { err = e; });
+  dec.on('error', (e: Error) => {
+    err = e;
+  });
   dec.write(block);
   dec.execute();
   if (err) throw err;
@@ -78,13 +95,21 @@ t('usableAuthority: host names and addresses stay; paths, %-encoding and empty d
   for (const bad of [SOCK, encodeURIComponent(SOCK), '', 'unix:' + SOCK, 'unix:x', 'a b', 'host/path']) assert.not.ok(usableAuthority(bad), bad);
 });
 
-for (const [form, authority] of [['socket path', SOCK], ['%-encoded path', encodeURIComponent(SOCK)], ['empty', ''], ['unix: target', 'unix://' + SOCK]] as const) {
+for (const [form, authority] of [
+  ['socket path', SOCK],
+  ['%-encoded path', encodeURIComponent(SOCK)],
+  ['empty', ''],
+  ['unix: target', 'unix://' + SOCK],
+] as const) {
   t(`${form} as :authority becomes localhost; the rest of the block is kept in order`, () => {
     const enc = clientEncoder();
     const sent = request(authority, [{ name: 'x-trace', value: 'abc' }]);
     const out = parseFrames(run(Buffer.concat([PREFACE, frame(FRAME.HEADERS, END_HEADERS, 1, enc(sent))])));
     const [b] = blocks(out);
-    assert.equal(b.fields.map((f) => [f.name, f.value]), sent.map((f) => [f.name, f.name === ':authority' ? 'localhost' : f.value]));
+    assert.equal(
+      b.fields.map((f) => [f.name, f.value]),
+      sent.map((f) => [f.name, f.name === ':authority' ? 'localhost' : f.value]),
+    );
   });
 }
 
@@ -95,13 +120,21 @@ t('a usable authority is kept as sent', () => {
 
 t('no :authority and no host: :authority localhost is added after the pseudo-headers; a path in host is replaced', () => {
   const enc = clientEncoder();
-  const out = parseFrames(run(Buffer.concat([PREFACE,
-    frame(FRAME.HEADERS, END_HEADERS, 1, enc(request(null))),
-    frame(FRAME.HEADERS, END_HEADERS, 3, enc(request(null, [{ name: 'host', value: SOCK }]))),
-    frame(FRAME.HEADERS, END_HEADERS, 5, enc(request(null, [{ name: 'host', value: 'localhost' }]))),
-  ])));
+  const out = parseFrames(
+    run(
+      Buffer.concat([
+        PREFACE,
+        frame(FRAME.HEADERS, END_HEADERS, 1, enc(request(null))),
+        frame(FRAME.HEADERS, END_HEADERS, 3, enc(request(null, [{ name: 'host', value: SOCK }]))),
+        frame(FRAME.HEADERS, END_HEADERS, 5, enc(request(null, [{ name: 'host', value: 'localhost' }]))),
+      ]),
+    ),
+  );
   const [a, b, c] = blocks(out);
-  assert.equal(a.fields.map((f) => f.name), [':method', ':scheme', ':path', ':authority', 'content-type', 'te']);
+  assert.equal(
+    a.fields.map((f) => f.name),
+    [':method', ':scheme', ':path', ':authority', 'content-type', 'te'],
+  );
   assert.equal(value(a.fields, ':authority'), ['localhost']);
   assert.equal(value(b.fields, 'host'), ['localhost']);
   assert.equal(value(b.fields, ':authority'), []);
@@ -111,10 +144,20 @@ t('no :authority and no host: :authority localhost is added after the pseudo-hea
 
 t('trailers (no :method) get no :authority', () => {
   const enc = clientEncoder();
-  const out = parseFrames(run(Buffer.concat([PREFACE, frame(FRAME.HEADERS, END_HEADERS, 1, enc(request(SOCK))),
-    frame(FRAME.HEADERS, END_HEADERS | END_STREAM, 1, enc([{ name: 'x-trailer', value: '1' }]))])));
+  const out = parseFrames(
+    run(
+      Buffer.concat([
+        PREFACE,
+        frame(FRAME.HEADERS, END_HEADERS, 1, enc(request(SOCK))),
+        frame(FRAME.HEADERS, END_HEADERS | END_STREAM, 1, enc([{ name: 'x-trailer', value: '1' }])),
+      ]),
+    ),
+  );
   const [, tr] = blocks(out);
-  assert.equal(tr.fields.map((f) => f.name), ['x-trailer']);
+  assert.equal(
+    tr.fields.map((f) => f.name),
+    ['x-trailer'],
+  );
   assert.is(tr.first.flags, END_HEADERS | END_STREAM);
 });
 
@@ -128,23 +171,40 @@ t('other frames pass octet for octet, also when the input arrives one octet at a
   const bytewise = Buffer.concat([...input].flatMap((b) => f.transform(Buffer.from([b]))));
   assert.ok(bytewise.equals(Buffer.concat([PREFACE, whole])), 'same output whatever the chunking');
   const frames = parseFrames(whole);
-  assert.equal(frames.map((x) => x.type), [FRAME.SETTINGS, FRAME.WINDOW_UPDATE, FRAME.HEADERS, FRAME.DATA, FRAME.PING]);
+  assert.equal(
+    frames.map((x) => x.type),
+    [FRAME.SETTINGS, FRAME.WINDOW_UPDATE, FRAME.HEADERS, FRAME.DATA, FRAME.PING],
+  );
   assert.ok(whole.subarray(0, others.length).equals(others));
   assert.ok(frames[3].payload.equals(data.subarray(9)));
   assert.is(frames[3].flags, END_STREAM);
 });
 
-t('the client encoder\'s dynamic table is followed across blocks, and its size updates honoured', () => {
+t("the client encoder's dynamic table is followed across blocks, and its size updates honoured", () => {
   const enc = hpack.compressor.create({ table: { maxSize: 4096 } });
-  const encode = (fields: HeaderField[]) => { enc.write(fields.map((f) => ({ ...f }))); return enc.read() as Buffer; };
-  const meta = [{ name: 'x-request-id', value: 'r-1' }, { name: 'x-tenant', value: 'blue' }];
+  const encode = (fields: HeaderField[]) => {
+    enc.write(fields.map((f) => ({ ...f })));
+    return enc.read() as Buffer;
+  };
+  const meta = [
+    { name: 'x-request-id', value: 'r-1' },
+    { name: 'x-tenant', value: 'blue' },
+  ];
   const one = encode(request(SOCK, meta));
   const two = encode(request(SOCK, meta)); // mostly indexes into the dynamic table
   assert.ok(two.length < one.length / 2, 'second block leans on the dynamic table');
   (enc as unknown as { reset(): void }).reset(); // size update to 0 (evict all), then back to 4096
   const three = encode(request(SOCK, [{ name: 'x-tenant', value: 'green' }]));
-  const out = parseFrames(run(Buffer.concat([PREFACE, frame(FRAME.HEADERS, END_HEADERS, 1, one),
-    frame(FRAME.HEADERS, END_HEADERS, 3, two), frame(FRAME.HEADERS, END_HEADERS, 5, three)])));
+  const out = parseFrames(
+    run(
+      Buffer.concat([
+        PREFACE,
+        frame(FRAME.HEADERS, END_HEADERS, 1, one),
+        frame(FRAME.HEADERS, END_HEADERS, 3, two),
+        frame(FRAME.HEADERS, END_HEADERS, 5, three),
+      ]),
+    ),
+  );
   const [a, b, c] = blocks(out);
   assert.equal(value(a.fields, 'x-tenant'), ['blue']);
   assert.equal(b.fields, a.fields);
@@ -156,7 +216,10 @@ t('the client encoder\'s dynamic table is followed across blocks, and its size u
 t('never-indexed fields stay never indexed', () => {
   const block = clientEncoder()(request(SOCK, [{ name: 'authorization', value: 'secret', neverIndex: true }]));
   const [b] = blocks(parseFrames(run(Buffer.concat([PREFACE, frame(FRAME.HEADERS, END_HEADERS, 1, block)]))));
-  assert.equal(b.fields.filter((f) => f.name === 'authorization').map((f) => [f.value, f.neverIndex]), [['secret', true]]);
+  assert.equal(
+    b.fields.filter((f) => f.name === 'authorization').map((f) => [f.value, f.neverIndex]),
+    [['secret', true]],
+  );
 });
 
 t('padding is dropped, priority and END_STREAM kept; a block over CONTINUATION frames is joined', () => {
@@ -177,7 +240,8 @@ t('a block larger than 16384 octets goes out as HEADERS + CONTINUATION frames of
   const big = 'x'.repeat(40_000);
   const block = clientEncoder()(request(SOCK, [{ name: 'x-big', value: big }]));
   const input = [frame(FRAME.HEADERS, PRIORITY, 1, Buffer.concat([Buffer.from([0, 0, 0, 0, 15]), block.subarray(0, 16000)]))];
-  for (let off = 16000; off < block.length; off += 16000) input.push(frame(FRAME.CONTINUATION, off + 16000 >= block.length ? END_HEADERS : 0, 1, block.subarray(off, off + 16000)));
+  for (let off = 16000; off < block.length; off += 16000)
+    input.push(frame(FRAME.CONTINUATION, off + 16000 >= block.length ? END_HEADERS : 0, 1, block.subarray(off, off + 16000)));
   const out = parseFrames(run(Buffer.concat([PREFACE, ...input])));
   assert.ok(out.length >= 3, `${out.length} frames`);
   for (const f of out) assert.ok(f.payload.length <= 16384, `frame of ${f.payload.length}`);
@@ -190,18 +254,30 @@ t('a block larger than 16384 octets goes out as HEADERS + CONTINUATION frames of
 const broken: [string, () => Buffer][] = [
   ['an HTTP/1 request', () => Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')],
   ['CONTINUATION without HEADERS', () => Buffer.concat([PREFACE, frame(FRAME.CONTINUATION, END_HEADERS, 1, Buffer.from([0x82]))])],
-  ['a DATA frame inside a header block', () => Buffer.concat([PREFACE, frame(FRAME.HEADERS, 0, 1, Buffer.from([0x82])), frame(FRAME.DATA, 0, 1, Buffer.alloc(3))])],
-  ['CONTINUATION for another stream', () => Buffer.concat([PREFACE, frame(FRAME.HEADERS, 0, 1, Buffer.from([0x82])), frame(FRAME.CONTINUATION, END_HEADERS, 3, Buffer.from([0x86]))])],
+  [
+    'a DATA frame inside a header block',
+    () => Buffer.concat([PREFACE, frame(FRAME.HEADERS, 0, 1, Buffer.from([0x82])), frame(FRAME.DATA, 0, 1, Buffer.alloc(3))]),
+  ],
+  [
+    'CONTINUATION for another stream',
+    () => Buffer.concat([PREFACE, frame(FRAME.HEADERS, 0, 1, Buffer.from([0x82])), frame(FRAME.CONTINUATION, END_HEADERS, 3, Buffer.from([0x86]))]),
+  ],
   ['HEADERS on stream 0', () => Buffer.concat([PREFACE, frame(FRAME.HEADERS, END_HEADERS, 0, Buffer.from([0x82]))])],
   ['padding longer than the frame', () => Buffer.concat([PREFACE, frame(FRAME.HEADERS, END_HEADERS | PADDED, 1, Buffer.from([9, 0x82]))])],
   ['an index past both tables', () => Buffer.concat([PREFACE, frame(FRAME.HEADERS, END_HEADERS, 1, Buffer.from([0xff, 0x10]))])],
   ['a truncated literal', () => Buffer.concat([PREFACE, frame(FRAME.HEADERS, END_HEADERS, 1, Buffer.from([0x40, 0x0a, 0x61]))])],
-  ['a table size update over SETTINGS_HEADER_TABLE_SIZE', () => Buffer.concat([PREFACE, frame(FRAME.HEADERS, END_HEADERS, 1, Buffer.from([0x3f, 0xe1, 0x3f, 0x82]))])],
+  [
+    'a table size update over SETTINGS_HEADER_TABLE_SIZE',
+    () => Buffer.concat([PREFACE, frame(FRAME.HEADERS, END_HEADERS, 1, Buffer.from([0x3f, 0xe1, 0x3f, 0x82]))]),
+  ],
   ['a header frame over 1 MiB', () => Buffer.concat([PREFACE, frame(FRAME.HEADERS, 0, 1, Buffer.alloc(0)).fill(0xff, 0, 3)])],
 ];
 for (const [what, octets] of broken) {
   t(`${what}: FramingError (the connection is closed)`, () => {
-    assert.throws(() => new AuthorityFilter().transform(octets()), (e: unknown) => e instanceof FramingError);
+    assert.throws(
+      () => new AuthorityFilter().transform(octets()),
+      (e: unknown) => e instanceof FramingError,
+    );
   });
 }
 

@@ -28,7 +28,9 @@ async function eachForm(socket: string, fn: (c: RawH2Connection, o: RawCallOptio
       await fn(c, opts(socket), form);
     } catch (err) {
       throw new Error(`:authority ${form}: ${(err as Error).message}`);
-    } finally { c.close(); }
+    } finally {
+      c.close();
+    }
   }
 }
 
@@ -62,17 +64,29 @@ async function pluginInfo(socket: string, name: string): Promise<void> {
 
 t('memory-cri: Version and RunPodSandbox', async () => {
   const rt = await startTestRuntime();
-  try { await criCalls(socketOf(rt.endpoint), rt.client, 'triad-memory'); } finally { await rt.close(); }
+  try {
+    await criCalls(socketOf(rt.endpoint), rt.client, 'triad-memory');
+  } finally {
+    await rt.close();
+  }
 });
 
 t('memory-csi: Identity/GetPluginInfo', async () => {
   const d = await startTestDriver();
-  try { await pluginInfo(socketOf(d.endpoint), 'memory.csi.triad.dev'); } finally { await d.close(); }
+  try {
+    await pluginInfo(socketOf(d.endpoint), 'memory.csi.triad.dev');
+  } finally {
+    await d.close();
+  }
 });
 
 t('hostpath-csi: Identity/GetPluginInfo', async () => {
   const h = await startTestHostpath();
-  try { await pluginInfo(socketOf(h.endpoint), 'hostpath.csi.triad.dev'); } finally { await h.close(); }
+  try {
+    await pluginInfo(socketOf(h.endpoint), 'hostpath.csi.triad.dev');
+  } finally {
+    await h.close();
+  }
 });
 
 t('examples/plugins/cri-minimal: Version and RunPodSandbox', async () => {
@@ -80,7 +94,9 @@ t('examples/plugins/cri-minimal: Version and RunPodSandbox', async () => {
   const socket = join(dir, 'cri.sock');
   const server = await serveCriMinimal(socket);
   const client = new CriClient(server.endpoint.display, { timeoutMs: 5000 });
-  try { await criCalls(socket, client, CRI_MINIMAL); } finally {
+  try {
+    await criCalls(socket, client, CRI_MINIMAL);
+  } finally {
     client.close();
     await server.close();
     rmSync(dir, { recursive: true, force: true });
@@ -91,7 +107,9 @@ t('examples/plugins/csi-dir: Identity/GetPluginInfo', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'csi-dir-authority-'));
   const socket = join(dir, 'csi.sock');
   const server = await serveCsiDir(socket, { root: join(dir, 'root') });
-  try { await pluginInfo(socket, CSI_DIR); } finally {
+  try {
+    await pluginInfo(socket, CSI_DIR);
+  } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -24,12 +24,14 @@ const version = (v: string) => VersionRequest.encode({ version: v }).finish();
 t.before(async () => {
   dir = tmp.dirSync({ unsafeCleanup: true });
   sock = join(dir.name, 'cri.sock');
-  server = await serve(`unix://${sock}`, [bind(RuntimeServiceDefinition, {
-    version: (req, ctx) => {
-      const note = String(ctx.metadata.get('x-note')[0] ?? '');
-      return { version: req.version, runtimeName: `echo ${note === 'big' ? 'w'.repeat(300_000) : note}`.trim(), runtimeApiVersion: 'v1' };
-    },
-  })]);
+  server = await serve(`unix://${sock}`, [
+    bind(RuntimeServiceDefinition, {
+      version: (req, ctx) => {
+        const note = String(ctx.metadata.get('x-note')[0] ?? '');
+        return { version: req.version, runtimeName: `echo ${note === 'big' ? 'w'.repeat(300_000) : note}`.trim(), runtimeApiVersion: 'v1' };
+      },
+    }),
+  ]);
 });
 
 t.after(async () => {
@@ -38,7 +40,7 @@ t.after(async () => {
 });
 
 async function call(o: RawCallOptions, v = 'v1', conn?: RawH2Connection) {
-  const c = conn ?? await RawH2Connection.open(sock);
+  const c = conn ?? (await RawH2Connection.open(sock));
   try {
     const r = await c.unary(VERSION, version(v), o);
     assert.is(r.status, 0, r.message);
@@ -51,13 +53,18 @@ async function call(o: RawCallOptions, v = 'v1', conn?: RawH2Connection) {
 
 t('control: grpc-js on the socket itself resets a stream whose :authority is the path', async () => {
   const plain = new grpc.Server();
-  plain.addService(grpcDefinition(RuntimeServiceDefinition), { version: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { version: 'x' }) } as grpc.UntypedServiceImplementation);
+  plain.addService(grpcDefinition(RuntimeServiceDefinition), {
+    version: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { version: 'x' }),
+  } as grpc.UntypedServiceImplementation);
   const path = join(dir.name, 'plain.sock');
   await new Promise<void>((res, rej) => plain.bindAsync(`unix:${path}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())));
   try {
     for (const authority of [path, '', null]) {
       const c = await RawH2Connection.open(path);
-      const err = await c.unary(VERSION, version('v1'), { authority }).then(() => undefined, (e: unknown) => e);
+      const err = await c.unary(VERSION, version('v1'), { authority }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       c.close();
       assert.instance(err, RawH2Error, `authority ${JSON.stringify(authority)} was answered`);
       assert.is((err as RawH2Error).kind, 'RST_STREAM');
@@ -92,7 +99,9 @@ t('many calls on one connection: dynamic-table references and table resets stay 
       assert.is(res.version, `v${i}`);
       assert.is(res.runtimeName, `echo n${i % 3}`);
     }
-  } finally { c.close(); }
+  } finally {
+    c.close();
+  }
 });
 
 t('a header block over 16384 octets reaches the handler whole', async () => {
@@ -112,9 +121,15 @@ async function closedOnGarbage(octets: Buffer): Promise<void> {
   const got: Buffer[] = [];
   s.on('data', (d: Buffer) => got.push(d));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => { s.destroy(); reject(new Error('connection still open after 3 s')); }, 3000);
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error('connection still open after 3 s'));
+    }, 3000);
     s.once('connect', () => s.write(octets));
-    s.once('close', () => { clearTimeout(timer); resolve(); });
+    s.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
     s.on('error', () => {});
   });
 }
@@ -136,7 +151,9 @@ t('a connection that never sends nor reads anything does not hold up close() pas
   try {
     await s2.close(500);
     assert.ok(Date.now() - started < 3000, `close took ${Date.now() - started} ms`);
-  } finally { idle.destroy(); }
+  } finally {
+    idle.destroy();
+  }
 });
 
 t("triad's own client sends :authority localhost on a unix socket", async () => {
@@ -152,7 +169,10 @@ t("triad's own client sends :authority localhost on a unix socket", async () => 
   await new Promise<void>((r) => h2.listen(path, r));
   const conn = new Connection(`unix://${path}`, { timeoutMs: 3000 });
   try {
-    await conn.service(RuntimeServiceDefinition).version({ version: 'v1' }).catch(() => undefined);
+    await conn
+      .service(RuntimeServiceDefinition)
+      .version({ version: 'v1' })
+      .catch(() => undefined);
     assert.equal(seen, ['localhost']);
   } finally {
     conn.close();

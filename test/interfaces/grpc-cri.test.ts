@@ -27,11 +27,18 @@ t.before(async () => {
         if (req.containerId !== 'c1') throw notFound(`container ${req.containerId} not found`);
         return { status: { id: 'c1', state: ContainerState.CONTAINER_EXITED, exitCode: 3, createdAt: 1_700_000_000_123_456_789n, labels: { a: 'b' } } };
       },
-      listContainers: async () => { inFlight++; await new Promise((r) => setTimeout(r, 200)); inFlight--; return { containers: [{ id: 'x' }] }; },
+      listContainers: async () => {
+        inFlight++;
+        await new Promise((r) => setTimeout(r, 200));
+        inFlight--;
+        return { containers: [{ id: 'x' }] };
+      },
       async *getContainerEvents() {
         for (let i = 0; i < 3; i++) yield { containerId: `c${i}`, containerEventType: ContainerEventType.CONTAINER_STARTED_EVENT };
       },
-      status: () => { throw new Error('boom'); },
+      status: () => {
+        throw new Error('boom');
+      },
     }),
     bind(ImageServiceDefinition, { listImages: () => ({ images: [{ id: 'sha256:1', repoTags: ['busybox:latest'], size: 42n }] }) }),
   ]);
@@ -78,18 +85,33 @@ t('errors keep the code and name RPC and endpoint', async () => {
 });
 
 t('unimplemented methods answer UNIMPLEMENTED; a throwing handler answers INTERNAL', async () => {
-  await client.runtime.runPodSandbox({}).then(() => assert.unreachable(), (e: RpcError) => {
-    assert.is(e.codeName, 'UNIMPLEMENTED');
-    assert.match(e.message, /RunPodSandbox is not implemented/);
-  });
-  await client.image.pullImage({ image: { image: 'x' } }).then(() => assert.unreachable(), (e: RpcError) => assert.is(e.codeName, 'UNIMPLEMENTED'));
-  await client.runtime.status({}).then(() => assert.unreachable(), (e: RpcError) => { assert.is(e.codeName, 'INTERNAL'); assert.match(e.message, /boom/); });
+  await client.runtime.runPodSandbox({}).then(
+    () => assert.unreachable(),
+    (e: RpcError) => {
+      assert.is(e.codeName, 'UNIMPLEMENTED');
+      assert.match(e.message, /RunPodSandbox is not implemented/);
+    },
+  );
+  await client.image.pullImage({ image: { image: 'x' } }).then(
+    () => assert.unreachable(),
+    (e: RpcError) => assert.is(e.codeName, 'UNIMPLEMENTED'),
+  );
+  await client.runtime.status({}).then(
+    () => assert.unreachable(),
+    (e: RpcError) => {
+      assert.is(e.codeName, 'INTERNAL');
+      assert.match(e.message, /boom/);
+    },
+  );
   // the server survived
   assert.is((await client.runtime.version({})).runtimeName, 'test');
 });
 
 t('deadline per call', async () => {
-  await client.runtime.listContainers({}, { timeoutMs: 50 }).then(() => assert.unreachable(), (e: RpcError) => assert.is(e.codeName, 'DEADLINE_EXCEEDED'));
+  await client.runtime.listContainers({}, { timeoutMs: 50 }).then(
+    () => assert.unreachable(),
+    (e: RpcError) => assert.is(e.codeName, 'DEADLINE_EXCEEDED'),
+  );
 });
 
 t('server streaming', async () => {
@@ -100,10 +122,13 @@ t('server streaming', async () => {
 
 t('graceful close waits for in-flight calls; a second server refuses a live socket', async () => {
   const sock = server.endpoint.kind === 'unix' ? server.endpoint.path : '';
-  await serve(sock, []).then(() => assert.unreachable('stole a live socket'), (e: Error) => assert.match(e.message, /another server is listening/));
+  await serve(sock, []).then(
+    () => assert.unreachable('stole a live socket'),
+    (e: Error) => assert.match(e.message, /another server is listening/),
+  );
   const p = client.runtime.listContainers({});
   await new Promise((r) => setTimeout(r, 50));
-  assert.ok(inFlight >= 1, "a call is in flight");
+  assert.ok(inFlight >= 1, 'a call is in flight');
   await server.close(5000);
   const res = await p;
   assert.is(res.containers[0].id, 'x');
@@ -123,13 +148,22 @@ t('stale socket file is replaced; a non-socket is refused', async () => {
   (s2 as unknown as { _handle: { close(): void } })._handle.close(); // drops the listener, leaves the inode
   const again = await serve(sock, [bind(RuntimeServiceDefinition, {})]);
   await again.close();
-  await serve(join(dir.name, 'cri.sock.stale'), []).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /exists and is not a socket/));
+  await serve(join(dir.name, 'cri.sock.stale'), []).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /exists and is not a socket/),
+  );
 });
 
 t('waitForReady on a missing socket fails clearly and quickly', async () => {
   const c = new CriClient(join(dir.name, 'missing.sock'));
   const t0 = Date.now();
-  await c.waitForReady(300).then(() => assert.unreachable(), (e: RpcError) => { assert.is(e.codeName, 'UNAVAILABLE'); assert.match(e.message, /no socket at .*missing\.sock/); });
+  await c.waitForReady(300).then(
+    () => assert.unreachable(),
+    (e: RpcError) => {
+      assert.is(e.codeName, 'UNAVAILABLE');
+      assert.match(e.message, /no socket at .*missing\.sock/);
+    },
+  );
   assert.ok(Date.now() - t0 < 3000);
   c.close();
 });

@@ -26,13 +26,28 @@ t.before(async () => {
       createVolume: (req) => {
         if (!req.name) throw invalidArgument('name is required');
         if (req.name.length > 1000) throw invalidArgument(`name ${req.name} is too long`);
-        return { volume: { volumeId: `v-${req.name}`, capacityBytes: req.capacityRange?.requiredBytes ?? 0n, volumeContext: { secretSeen: String(req.secrets.password === 'x') } } };
+        return {
+          volume: {
+            volumeId: `v-${req.name}`,
+            capacityBytes: req.capacityRange?.requiredBytes ?? 0n,
+            volumeContext: { secretSeen: String(req.secrets.password === 'x') },
+          },
+        };
       },
     }),
-    bind(csi.GroupControllerDefinition, { groupControllerGetCapabilities: () => ({ capabilities: [{ rpc: { type: csi.GroupControllerServiceCapability_RPC_Type.CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT } }] }) }),
+    bind(csi.GroupControllerDefinition, {
+      groupControllerGetCapabilities: () => ({
+        capabilities: [{ rpc: { type: csi.GroupControllerServiceCapability_RPC_Type.CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT } }],
+      }),
+    }),
     bind(csi.SnapshotMetadataDefinition, {
       async *getMetadataAllocated(req) {
-        for (let i = 0; i < 2; i++) yield { blockMetadataType: csi.BlockMetadataType.FIXED_LENGTH, volumeCapacityBytes: 1n << 30n, blockMetadata: [{ byteOffset: BigInt(i) * 4096n + req.startingOffset, sizeBytes: 4096n }] };
+        for (let i = 0; i < 2; i++)
+          yield {
+            blockMetadataType: csi.BlockMetadataType.FIXED_LENGTH,
+            volumeCapacityBytes: 1n << 30n,
+            blockMetadata: [{ byteOffset: BigInt(i) * 4096n + req.startingOffset, sizeBytes: 4096n }],
+          };
       },
     }),
   ]);
@@ -59,17 +74,26 @@ t('controller on its own endpoint; secrets and int64 capacity on the wire', asyn
   assert.is(r.volume!.volumeId, 'v-pv1');
   assert.is(r.volume!.capacityBytes, 5n << 30n);
   assert.is(r.volume!.volumeContext.secretSeen, 'true');
-  await client.controller.createVolume({}).then(() => assert.unreachable(), (e: RpcError) => {
-    assert.is(e.codeName, 'INVALID_ARGUMENT');
-    assert.match(e.message, /Controller\/CreateVolume on unix:\/\/.*ctrl\.sock: INVALID_ARGUMENT: name is required/);
-  });
+  await client.controller.createVolume({}).then(
+    () => assert.unreachable(),
+    (e: RpcError) => {
+      assert.is(e.codeName, 'INVALID_ARGUMENT');
+      assert.match(e.message, /Controller\/CreateVolume on unix:\/\/.*ctrl\.sock: INVALID_ARGUMENT: name is required/);
+    },
+  );
   const caps = await client.groupController.groupControllerGetCapabilities({});
   assert.is(caps.capabilities[0].rpc!.type, csi.GroupControllerServiceCapability_RPC_Type.CREATE_DELETE_GET_VOLUME_GROUP_SNAPSHOT);
 });
 
 t('unimplemented service methods answer UNIMPLEMENTED on either endpoint', async () => {
-  await client.node.nodeStageVolume({ volumeId: 'v' }).then(() => assert.unreachable(), (e: RpcError) => assert.is(e.codeName, 'UNIMPLEMENTED'));
-  await client.controller.listVolumes({}).then(() => assert.unreachable(), (e: RpcError) => assert.is(e.codeName, 'UNIMPLEMENTED'));
+  await client.node.nodeStageVolume({ volumeId: 'v' }).then(
+    () => assert.unreachable(),
+    (e: RpcError) => assert.is(e.codeName, 'UNIMPLEMENTED'),
+  );
+  await client.controller.listVolumes({}).then(
+    () => assert.unreachable(),
+    (e: RpcError) => assert.is(e.codeName, 'UNIMPLEMENTED'),
+  );
 });
 
 t('SnapshotMetadata server stream', async () => {
@@ -80,7 +104,10 @@ t('SnapshotMetadata server stream', async () => {
 
 t('an error echoing a 128 KiB field still reaches the caller (cut short), not a deadline', async () => {
   const started = Date.now();
-  const err = await client.controller.createVolume({ name: '\u00e9'.repeat(128 * 1024) }).then(() => undefined, (e: unknown) => e);
+  const err = await client.controller.createVolume({ name: '\u00e9'.repeat(128 * 1024) }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.instance(err, RpcError);
   assert.is((err as RpcError).codeName, 'INVALID_ARGUMENT');
   assert.ok(Date.now() - started < 1500, `took ${Date.now() - started} ms`);

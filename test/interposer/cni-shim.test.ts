@@ -19,20 +19,38 @@ test('conflistTypes: every plugin type and IPAM type of a list', () => {
 });
 
 test(`pass-through, fail on the 2nd ADD only, a crash for one pod\'s DEL, transcript${REAL.length ? '' : ' — SKIPPED: no `static` CNI plugin installed'}`, async () => {
-  if (!REAL.length) { if (process.env.CI === 'true') throw new Error(`required in CI: ${'no `static` CNI plugin installed'}`); return; }
+  if (!REAL.length) {
+    if (process.env.CI === 'true') throw new Error(`required in CI: ${'no `static` CNI plugin installed'}`);
+    return;
+  }
   const t = tmp('triad-shim-');
   const shim = join(t.dir, 'shim');
   const record = join(t.dir, 'cni.jsonl');
   installCniShim(shim, ['static'], {
-    realDirs: REAL, record,
+    realDirs: REAL,
+    record,
     rules: parseInterposerRules([
       { rpc: 'ADD', nth: 2, times: 1, fail: { code: 11, message: 'injected: try again later' } },
       { rpc: 'DEL', target: 'web', drop: true },
     ]),
   });
-  const call = (verb: 'ADD' | 'DEL', pod: string) => execPlugin(
-    { verb, pluginType: 'static', config, containerID: `c-${pod}`, ifName: 'eth0', netns: '/var/run/netns/x', args: [['IgnoreUnknown', '1'], ['K8S_POD_NAME', pod]], path: [shim, ...REAL] },
-    { timeoutMs: 30_000 });
+  const call = (verb: 'ADD' | 'DEL', pod: string) =>
+    execPlugin(
+      {
+        verb,
+        pluginType: 'static',
+        config,
+        containerID: `c-${pod}`,
+        ifName: 'eth0',
+        netns: '/var/run/netns/x',
+        args: [
+          ['IgnoreUnknown', '1'],
+          ['K8S_POD_NAME', pod],
+        ],
+        path: [shim, ...REAL],
+      },
+      { timeoutMs: 30_000 },
+    );
   const ip = (o: Awaited<ReturnType<typeof call>>) => (o.json as { ips: Array<{ address: string }> }).ips[0].address;
   try {
     assert.is(ip(await call('ADD', 'web')), '10.10.0.7/24');
@@ -45,7 +63,10 @@ test(`pass-through, fail on the 2nd ADD only, a crash for one pod\'s DEL, transc
     assert.instance(crashed, CniError, 'drop: the plugin exits 1 with no output');
     await call('DEL', 'db');
     const lines = readTranscript(record);
-    assert.equal(lines.map((l) => `${l.method} ${l.status.name}`), ['static/ADD OK', 'static/ADD CNI_ERROR', 'static/ADD OK', 'static/DEL CRASHED', 'static/DEL OK']);
+    assert.equal(
+      lines.map((l) => `${l.method} ${l.status.name}`),
+      ['static/ADD OK', 'static/ADD CNI_ERROR', 'static/ADD OK', 'static/DEL CRASHED', 'static/DEL OK'],
+    );
     assert.is((lines[0].request as { args: Record<string, string> }).args.K8S_POD_NAME, 'web');
     assert.is((lines[0].response as { ips: Array<{ address: string }> }).ips[0].address, '10.10.0.7/24');
     assert.is(lines[1].fault, 'fail 11');
@@ -55,12 +76,34 @@ test(`pass-through, fail on the 2nd ADD only, a crash for one pod\'s DEL, transc
 });
 
 test(`corrupt and remove change the result the runtime gets${REAL.length ? '' : ' — SKIPPED: no `static` CNI plugin installed'}`, async () => {
-  if (!REAL.length) { if (process.env.CI === 'true') throw new Error(`required in CI: ${'no `static` CNI plugin installed'}`); return; }
+  if (!REAL.length) {
+    if (process.env.CI === 'true') throw new Error(`required in CI: ${'no `static` CNI plugin installed'}`);
+    return;
+  }
   const t = tmp('triad-shim-');
   const shim = join(t.dir, 'shim');
-  installCniShim(shim, ['static'], { realDirs: REAL, rules: parseInterposerRules([{ rpc: 'static/ADD', match: { 'args.K8S_POD_NAME': 'web' }, corrupt: { 'ips.0.address': '10.99.0.1/24' }, remove: ['dns'] }]) });
+  installCniShim(shim, ['static'], {
+    realDirs: REAL,
+    rules: parseInterposerRules([{ rpc: 'static/ADD', match: { 'args.K8S_POD_NAME': 'web' }, corrupt: { 'ips.0.address': '10.99.0.1/24' }, remove: ['dns'] }]),
+  });
   try {
-    const add = (pod: string) => execPlugin({ verb: 'ADD', pluginType: 'static', config: { ...config, dns: { nameservers: ['10.0.0.10'] } }, containerID: `c-${pod}`, ifName: 'eth0', netns: '/x', args: [['IgnoreUnknown', '1'], ['K8S_POD_NAME', pod]], path: [shim] }, { timeoutMs: 30_000 });
+    const add = (pod: string) =>
+      execPlugin(
+        {
+          verb: 'ADD',
+          pluginType: 'static',
+          config: { ...config, dns: { nameservers: ['10.0.0.10'] } },
+          containerID: `c-${pod}`,
+          ifName: 'eth0',
+          netns: '/x',
+          args: [
+            ['IgnoreUnknown', '1'],
+            ['K8S_POD_NAME', pod],
+          ],
+          path: [shim],
+        },
+        { timeoutMs: 30_000 },
+      );
     const web = (await add('web')).json as { ips: Array<{ address: string }>; dns?: unknown };
     assert.is(web.ips[0].address, '10.99.0.1/24');
     assert.is(web.dns, undefined);

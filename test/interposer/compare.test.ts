@@ -26,8 +26,16 @@ test('memory-csi vs hostpath-csi through the CLI: every divergence is one of the
   const mem = await serveMemoryCsi({ nodeId: 'node-a', dataDir: join(t.dir, 'mem'), endpoint: join(t.dir, 'mem.sock') });
   const hp = await serveHostpathCsi({ nodeId: 'node-a', root: join(t.dir, 'hp'), endpoint: join(t.dir, 'hp.sock') });
   try {
-    const out = await run(process.execPath, ['--import', 'tsx', main, 'conformance', 'csi', '--csi.endpoint', mem.endpoint, '--compare', hp.endpoint, '--json', join(t.dir, 'cmp.json')], { maxBuffer: 1 << 24 })
-      .then(() => { throw new Error('exit status 0 although the drivers differ'); }, (e: { code: number; stdout: string; stderr: string }) => e);
+    const out = await run(
+      process.execPath,
+      ['--import', 'tsx', main, 'conformance', 'csi', '--csi.endpoint', mem.endpoint, '--compare', hp.endpoint, '--json', join(t.dir, 'cmp.json')],
+      { maxBuffer: 1 << 24 },
+    ).then(
+      () => {
+        throw new Error('exit status 0 although the drivers differ');
+      },
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
     assert.is(out.code, 1, out.stderr);
     assert.match(out.stdout, /divergences? in \d+ cases?:/);
     const r = JSON.parse(readFileSync(join(t.dir, 'cmp.json'), 'utf8')) as CompareResult;
@@ -53,9 +61,16 @@ test('memory-csi vs hostpath-csi through the CLI: every divergence is one of the
     ];
     const all = r.cases.flatMap((c) => c.divergences.map((d) => ({ id: c.id, ...d })));
     assert.ok(all.length >= 5, `${all.length} call/answer divergences`);
-    for (const d of all) assert.ok(known.some((k) => k.test(d.message)), `unexplained divergence in ${d.id}: ${d.message}`);
+    for (const d of all)
+      assert.ok(
+        known.some((k) => k.test(d.message)),
+        `unexplained divergence in ${d.id}: ${d.message}`,
+      );
     assert.ok(all.some((d) => d.kind === 'field' && d.where === 'Node/NodeGetInfo#1'));
-    assert.ok(all.some((d) => d.kind === 'field' && d.where.startsWith('Controller/ControllerPublishVolume') && (d.alsoIn?.length ?? 0) > 5), 'a divergence every publishing case shares is listed once, with the cases it is also in');
+    assert.ok(
+      all.some((d) => d.kind === 'field' && d.where.startsWith('Controller/ControllerPublishVolume') && (d.alsoIn?.length ?? 0) > 5),
+      'a divergence every publishing case shares is listed once, with the cases it is also in',
+    );
   } finally {
     await mem.close();
     await hp.destroy();
@@ -74,7 +89,10 @@ test('the same driver on both sides: no divergence', async () => {
     const r = compareSides('csi', a, b);
     assert.is(a.report.totals.failed, 0);
     assert.ok(a.calls.size > 100, `calls put down to ${a.calls.size} cases`);
-    assert.equal(r.cases.map((c) => `${c.id}: ${c.divergences.map((d) => d.message).join('; ')}`), []);
+    assert.equal(
+      r.cases.map((c) => `${c.id}: ${c.divergences.map((d) => d.message).join('; ')}`),
+      [],
+    );
   } finally {
     await mem.close();
     t.cleanup();

@@ -27,13 +27,23 @@ test('the same configuration twice: no divergence', async () => {
 
 test('CreateContainer failing once on B: a different code, one more call, another order; the same final status', async () => {
   const a = await recordRun(parseConfig({ kubelet }, 'a.yaml'), pods, { timeoutMs: 30_000, settled });
-  const b = await recordRun(parseConfig({ kubelet, runtime: { faults: [{ rpc: 'CreateContainer', times: 1, fail: { code: 'RESOURCE_EXHAUSTED', message: 'injected' } }] } }, 'b.yaml'), pods, { timeoutMs: 30_000, settled });
+  const b = await recordRun(
+    parseConfig({ kubelet, runtime: { faults: [{ rpc: 'CreateContainer', times: 1, fail: { code: 'RESOURCE_EXHAUSTED', message: 'injected' } }] } }, 'b.yaml'),
+    pods,
+    { timeoutMs: 30_000, settled },
+  );
   const r = diffRuns(a, b);
   const kinds = r.divergences.map((d) => `${d.kind} ${d.where}`);
   assert.ok(kinds.includes('code RuntimeService/CreateContainer#1'), diffText(r));
   assert.ok(kinds.includes('calls RuntimeService/CreateContainer'), diffText(r));
-  assert.ok(kinds.some((k) => k.startsWith('order')), diffText(r));
-  assert.not.ok(kinds.some((k) => k.startsWith('pod-status')), `the pod ends the same: ${diffText(r)}`);
+  assert.ok(
+    kinds.some((k) => k.startsWith('order')),
+    diffText(r),
+  );
+  assert.not.ok(
+    kinds.some((k) => k.startsWith('pod-status')),
+    `the pod ends the same: ${diffText(r)}`,
+  );
   assert.match(diffText(r), /RuntimeService\/CreateContainer#1: A answered OK, B RESOURCE_EXHAUSTED \(injected\)/);
 });
 

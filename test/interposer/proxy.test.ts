@@ -42,10 +42,19 @@ async function pod(cri: CriClient, name: string) {
   const { podSandboxId } = await cri.runtime.runPodSandbox({ config });
   return { podSandboxId, config };
 }
-const container = (podSandboxId: string, config: object, name: string) =>
-  ({ podSandboxId, sandboxConfig: config, config: { metadata: { name, attempt: 0 }, image: { image: IMAGE }, command: ['sleep', '60'] } });
+const container = (podSandboxId: string, config: object, name: string) => ({
+  podSandboxId,
+  sandboxConfig: config,
+  config: { metadata: { name, attempt: 0 }, image: { image: IMAGE }, command: ['sleep', '60'] },
+});
 async function codeOf(p: Promise<unknown>): Promise<string> {
-  try { await p; return 'OK'; } catch (err) { assert.instance(err, RpcError); return (err as RpcError).codeName; }
+  try {
+    await p;
+    return 'OK';
+  } catch (err) {
+    assert.instance(err, RpcError);
+    return (err as RpcError).codeName;
+  }
 }
 
 test('calls pass through; the transcript has time, method, request, answer, status and duration', async () => {
@@ -56,7 +65,10 @@ test('calls pass through; the transcript has time, method, request, answer, stat
     assert.is(await codeOf(cri.runtime.podSandboxStatus({ podSandboxId: 'nope' })), 'NOT_FOUND', 'an upstream error keeps its code');
     await p.close();
     const t = readTranscript(record);
-    assert.equal(t.map((e) => e.method), ['RuntimeService/Version', 'ImageService/PullImage', 'RuntimeService/RunPodSandbox', 'RuntimeService/PodSandboxStatus']);
+    assert.equal(
+      t.map((e) => e.method),
+      ['RuntimeService/Version', 'ImageService/PullImage', 'RuntimeService/RunPodSandbox', 'RuntimeService/PodSandboxStatus'],
+    );
     assert.is((t[2].response as { podSandboxId: string }).podSandboxId, podSandboxId);
     assert.is((t[2].request as { config: { metadata: { name: string } } }).config.metadata.name, 'web');
     assert.equal(t[2].status, { code: 0, name: 'OK' });
@@ -67,18 +79,26 @@ test('calls pass through; the transcript has time, method, request, answer, stat
 });
 
 test('fail once, matched on the container name: only the first CreateContainer of "app" fails', async () => {
-  await withProxy(parseInterposerRules([{ rpc: 'CreateContainer', match: { 'config.metadata.name': 'app' }, times: 1, fail: { code: 'RESOURCE_EXHAUSTED', message: 'no room' } }]), async (cri, _p, record) => {
-    const { podSandboxId, config } = await pod(cri, 'web');
-    assert.is(await codeOf(cri.runtime.createContainer(container(podSandboxId, config, 'sidecar'))), 'OK', 'another name passes');
-    const err = await cri.runtime.createContainer(container(podSandboxId, config, 'app')).catch((e: RpcError) => e);
-    assert.instance(err, RpcError);
-    assert.is((err as RpcError).code, Status.RESOURCE_EXHAUSTED);
-    assert.match((err as RpcError).details, /no room/);
-    assert.is(await codeOf(cri.runtime.createContainer(container(podSandboxId, config, 'app'))), 'OK', 'the retry passes');
-    const t = readTranscript(record).filter((e) => e.method === 'RuntimeService/CreateContainer');
-    assert.equal(t.map((e) => e.status.name), ['OK', 'RESOURCE_EXHAUSTED', 'OK']);
-    assert.is(t[1].fault, 'fail RESOURCE_EXHAUSTED');
-  });
+  await withProxy(
+    parseInterposerRules([
+      { rpc: 'CreateContainer', match: { 'config.metadata.name': 'app' }, times: 1, fail: { code: 'RESOURCE_EXHAUSTED', message: 'no room' } },
+    ]),
+    async (cri, _p, record) => {
+      const { podSandboxId, config } = await pod(cri, 'web');
+      assert.is(await codeOf(cri.runtime.createContainer(container(podSandboxId, config, 'sidecar'))), 'OK', 'another name passes');
+      const err = await cri.runtime.createContainer(container(podSandboxId, config, 'app')).catch((e: RpcError) => e);
+      assert.instance(err, RpcError);
+      assert.is((err as RpcError).code, Status.RESOURCE_EXHAUSTED);
+      assert.match((err as RpcError).details, /no room/);
+      assert.is(await codeOf(cri.runtime.createContainer(container(podSandboxId, config, 'app'))), 'OK', 'the retry passes');
+      const t = readTranscript(record).filter((e) => e.method === 'RuntimeService/CreateContainer');
+      assert.equal(
+        t.map((e) => e.status.name),
+        ['OK', 'RESOURCE_EXHAUSTED', 'OK'],
+      );
+      assert.is(t[1].fault, 'fail RESOURCE_EXHAUSTED');
+    },
+  );
 });
 
 test('nth: only the 2nd matching call is hit; target globs match ids and names', async () => {
@@ -91,18 +111,24 @@ test('nth: only the 2nd matching call is hit; target globs match ids and names',
 });
 
 test('delay: the answer comes that much later; hang: the caller sees its own deadline', async () => {
-  await withProxy(parseInterposerRules([{ rpc: 'Version', delayMs: 300 }, { rpc: 'ImageFsInfo', hang: true }]), async (cri, _p, record) => {
-    let t0 = Date.now();
-    await cri.runtime.version({});
-    assert.ok(Date.now() - t0 >= 290, `answered after ${Date.now() - t0} ms`);
-    t0 = Date.now();
-    assert.is(await codeOf(cri.image.imageFsInfo({}, { timeoutMs: 400 })), 'DEADLINE_EXCEEDED');
-    const ms = Date.now() - t0;
-    assert.ok(ms >= 390 && ms < 2500, `hung ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-    const hung = readTranscript(record).find((e) => e.method === 'ImageService/ImageFsInfo')!;
-    assert.is(hung.fault, 'hang');
-  });
+  await withProxy(
+    parseInterposerRules([
+      { rpc: 'Version', delayMs: 300 },
+      { rpc: 'ImageFsInfo', hang: true },
+    ]),
+    async (cri, _p, record) => {
+      let t0 = Date.now();
+      await cri.runtime.version({});
+      assert.ok(Date.now() - t0 >= 290, `answered after ${Date.now() - t0} ms`);
+      t0 = Date.now();
+      assert.is(await codeOf(cri.image.imageFsInfo({}, { timeoutMs: 400 })), 'DEADLINE_EXCEEDED');
+      const ms = Date.now() - t0;
+      assert.ok(ms >= 390 && ms < 2500, `hung ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+      const hung = readTranscript(record).find((e) => e.method === 'ImageService/ImageFsInfo')!;
+      assert.is(hung.fault, 'hang');
+    },
+  );
 });
 
 test('drop: the client sees UNAVAILABLE and reconnects for the next call', async () => {
@@ -114,27 +140,35 @@ test('drop: the client sees UNAVAILABLE and reconnects for the next call', async
 });
 
 test('corrupt and remove change only the answer fields they name; the upstream did the work', async () => {
-  await withProxy(parseInterposerRules([
-    { rpc: 'RunPodSandbox', corrupt: { podSandboxId: 'bogus-id' } },
-    { rpc: 'PodSandboxStatus', remove: ['status.network', 'status.metadata.name'] },
-  ]), async (cri) => {
-    await cri.image.pullImage({ image: { image: IMAGE } });
-    const { podSandboxId } = await cri.runtime.runPodSandbox({ config: podConfig('web') });
-    assert.is(podSandboxId, 'bogus-id');
-    const real = (await cri.runtime.listPodSandbox({})).items[0].id;
-    assert.ok(real && real !== 'bogus-id');
-    const st = await cri.runtime.podSandboxStatus({ podSandboxId: real });
-    assert.is(st.status?.network, undefined);
-    assert.is(st.status?.metadata?.name, '');
-    assert.is(st.status?.metadata?.uid, 'web-uid', 'fields not named stay');
-  });
+  await withProxy(
+    parseInterposerRules([
+      { rpc: 'RunPodSandbox', corrupt: { podSandboxId: 'bogus-id' } },
+      { rpc: 'PodSandboxStatus', remove: ['status.network', 'status.metadata.name'] },
+    ]),
+    async (cri) => {
+      await cri.image.pullImage({ image: { image: IMAGE } });
+      const { podSandboxId } = await cri.runtime.runPodSandbox({ config: podConfig('web') });
+      assert.is(podSandboxId, 'bogus-id');
+      const real = (await cri.runtime.listPodSandbox({})).items[0].id;
+      assert.ok(real && real !== 'bogus-id');
+      const st = await cri.runtime.podSandboxStatus({ podSandboxId: real });
+      assert.is(st.status?.network, undefined);
+      assert.is(st.status?.metadata?.name, '');
+      assert.is(st.status?.metadata?.uid, 'web-uid', 'fields not named stay');
+    },
+  );
 });
 
 test('streams: GetContainerEvents passes each event; a client cancel reaches the upstream', async () => {
   await withProxy([], async (cri, p, record) => {
     const events = cri.runtime.getContainerEvents({});
     const got: string[] = [];
-    const reading = (async () => { for await (const e of events) { got.push(e.containerId); if (got.length === 1) break; } })();
+    const reading = (async () => {
+      for await (const e of events) {
+        got.push(e.containerId);
+        if (got.length === 1) break;
+      }
+    })();
     await new Promise((r) => setTimeout(r, 100));
     await pod(cri, 'web');
     await reading;
@@ -152,7 +186,11 @@ test('streams: GetContainerEvents passes each event; a client cancel reaches the
 test('CSI services go through too; the socket is removed on close', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'triad-proxy-'));
   const up = await serveMemoryCsi({ endpoint: join(dir, 'up.sock'), dataDir: join(dir, 'data') });
-  const p = await startProxy({ listen: join(dir, 'proxy.sock'), upstream: up.endpoint, rules: parseInterposerRules([{ rpc: 'NodePublishVolume', match: { volumeId: 'slow-*' }, fail: { code: 'DEADLINE_EXCEEDED' } }]) });
+  const p = await startProxy({
+    listen: join(dir, 'proxy.sock'),
+    upstream: up.endpoint,
+    rules: parseInterposerRules([{ rpc: 'NodePublishVolume', match: { volumeId: 'slow-*' }, fail: { code: 'DEADLINE_EXCEEDED' } }]),
+  });
   const csi = new CsiClient(p.endpoint.display);
   try {
     assert.is((await csi.identity.getPluginInfo({})).name, 'memory.csi.triad.dev');
@@ -168,7 +206,7 @@ test('CSI services go through too; the socket is removed on close', async () => 
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('any :authority through the proxy: raw HTTP/2 calls with the socket path (kubelet < 1.26, crictl 1.26, grpc-java) get memory-cri\'s answer', async () => {
+test("any :authority through the proxy: raw HTTP/2 calls with the socket path (kubelet < 1.26, crictl 1.26, grpc-java) get memory-cri's answer", async () => {
   await withProxy(parseInterposerRules([{ rpc: 'Status', times: 1, fail: { code: 'UNAVAILABLE', message: 'rule hit' } }]), async (_cri, p, record) => {
     assert.is(p.endpoint.kind, 'unix');
     const sock = (p.endpoint as { path: string }).path;
@@ -198,7 +236,10 @@ test('any :authority through the proxy: raw HTTP/2 calls with the socket path (k
     await p.close();
     const t = readTranscript(record);
     assert.is(t.filter((e) => e.method === 'RuntimeService/Version').length, AUTHORITY_FORMS.length);
-    assert.equal(t.filter((e) => e.method === 'RuntimeService/Status').map((e) => e.status.name), ['UNAVAILABLE', 'OK']);
+    assert.equal(
+      t.filter((e) => e.method === 'RuntimeService/Status').map((e) => e.status.name),
+      ['UNAVAILABLE', 'OK'],
+    );
   });
 });
 

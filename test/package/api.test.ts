@@ -27,11 +27,11 @@ async function withCsi(variant: string | undefined, fn: (endpoint: string, dir: 
   }
 }
 
-test('triad/sdk is the checkout\'s own modules (tsconfig paths), and triad re-exports every entry point', () => {
-  assert.is(sdk.StatusError, grpcErrors.StatusError, 'one StatusError class: a plugin\'s thrown errors keep their code');
+test("triad/sdk is the checkout's own modules (tsconfig paths), and triad re-exports every entry point", () => {
+  assert.is(sdk.StatusError, grpcErrors.StatusError, "one StatusError class: a plugin's thrown errors keep their code");
   assert.is(top.runConformance, runConformance);
   assert.is(top.startHarness, startHarness);
-  assert.is(top.Status.NOT_FOUND, 5, 'Status is gRPC\'s status codes');
+  assert.is(top.Status.NOT_FOUND, 5, "Status is gRPC's status codes");
   assert.type(sdk.csi.validName, 'function');
   assert.ok(sdk.cri.RuntimeServiceDefinition && sdk.csi.NodeDefinition);
   assert.type(sdk.cni.runPlugin, 'function');
@@ -40,7 +40,15 @@ test('triad/sdk is the checkout\'s own modules (tsconfig paths), and triad re-ex
 test('runConformance: a healthy driver passes; typed cases; the report as text and as files', async () => {
   await withCsi(undefined, async (endpoint, dir) => {
     const junit = join(dir, 'report.xml');
-    const r = await runConformance({ suite: 'csi', endpoint, stagingDir: join(dir, 'staging'), targetDir: join(dir, 'target'), focus: 'csi\\.(identity|controller\\.create-volume)\\.', junit, json: join(dir, 'r.json') });
+    const r = await runConformance({
+      suite: 'csi',
+      endpoint,
+      stagingDir: join(dir, 'staging'),
+      targetDir: join(dir, 'target'),
+      focus: 'csi\\.(identity|controller\\.create-volume)\\.',
+      junit,
+      json: join(dir, 'r.json'),
+    });
     assert.ok(r.ok, r.text());
     assert.is(r.suite, 'csi');
     assert.is(r.totals.failed, 0);
@@ -59,9 +67,18 @@ test('runConformance: a healthy driver passes; typed cases; the report as text a
 
 test('runConformance: a broken driver fails the case that catches it, with the rule and the call', async () => {
   await withCsi('missing-name-internal', async (endpoint, dir) => {
-    const r = await runConformance({ suite: 'csi', endpoint, stagingDir: join(dir, 'staging'), targetDir: join(dir, 'target'), focus: 'csi\\.controller\\.create-volume\\.missing-name' });
+    const r = await runConformance({
+      suite: 'csi',
+      endpoint,
+      stagingDir: join(dir, 'staging'),
+      targetDir: join(dir, 'target'),
+      focus: 'csi\\.controller\\.create-volume\\.missing-name',
+    });
     assert.not.ok(r.ok);
-    assert.equal(r.failed.map((c) => c.id), ['csi.controller.create-volume.missing-name']);
+    assert.equal(
+      r.failed.map((c) => c.id),
+      ['csi.controller.create-volume.missing-name'],
+    );
     const f = r.failed[0];
     assert.ok(f.rule && f.rule === f.failure?.rule, 'the rule, lifted from the failure');
     assert.is(f.failure?.status?.name, 'INTERNAL');
@@ -72,12 +89,23 @@ test('runConformance: a broken driver fails the case that catches it, with the r
 test('runConformance: the pod suite on a config object (all in-memory)', async () => {
   const r = await runConformance({ suite: 'pod', config: {}, focus: '^pod\\.lifecycle\\.run-to-completion ', timeoutMs: 30_000 });
   assert.ok(r.ok, r.text());
-  assert.equal(r.cases.filter((c) => c.status === 'passed').map((c) => c.id).sort(), ['pod.leak-check', 'pod.lifecycle.run-to-completion']);
+  assert.equal(
+    r.cases
+      .filter((c) => c.status === 'passed')
+      .map((c) => c.id)
+      .sort(),
+    ['pod.leak-check', 'pod.lifecycle.run-to-completion'],
+  );
 });
 
 test('runConformance: bad options are clear errors naming what is wrong', async () => {
   const fails = async (opts: unknown, re: RegExp) => {
-    try { await runConformance(opts as Parameters<typeof runConformance>[0]); } catch (e) { assert.match((e as Error).message, re); return; }
+    try {
+      await runConformance(opts as Parameters<typeof runConformance>[0]);
+    } catch (e) {
+      assert.match((e as Error).message, re);
+      return;
+    }
     assert.unreachable(`no error for ${JSON.stringify(opts)}`);
   };
   await fails({ suite: 'nfs' }, /suite must be one of cri, csi, cni, pod \(got "nfs"\)/);
@@ -85,7 +113,10 @@ test('runConformance: bad options are clear errors naming what is wrong', async 
   await fails({ suite: 'cri' }, /cri needs endpoint/);
   await fails({ suite: 'cni', cniPath: [], config: {} }, /cni needs cniPath .* or inProcess plugins/);
   await fails({ suite: 'cni', cniPath: '/opt/cni/bin', config: '/nonexistent/x.conflist' }, /nonexistent\/x\.conflist: cannot read/);
-  await fails({ suite: 'cni', cniPath: '/opt/cni/bin', config: { cniVersion: '1.0.0', name: 'n', plugins: [{ type: 'a' }] }, plugin: 'b' }, /plugin b: the network n has no plugin of that type \(it has a\)/);
+  await fails(
+    { suite: 'cni', cniPath: '/opt/cni/bin', config: { cniVersion: '1.0.0', name: 'n', plugins: [{ type: 'a' }] }, plugin: 'b' },
+    /plugin b: the network n has no plugin of that type \(it has a\)/,
+  );
   await fails({ suite: 'csi', endpoint: 'unix:///x.sock', focus: '(' }, /focus is not a regular expression/);
   await fails({ suite: 'pod', config: { runtime: { type: 'bogus' } } }, /\(config object\): runtime\.type/);
 });
@@ -106,7 +137,10 @@ spec:
     const pod = await h.waitFor('hello', 'Ready', { timeoutMs: 20_000 });
     assert.is(pod.status?.phase, 'Running');
     assert.is(h.pod('hello').metadata.name, 'hello');
-    assert.equal(h.pods().map((p) => p.metadata.name), ['hello']);
+    assert.equal(
+      h.pods().map((p) => p.metadata.name),
+      ['hello'],
+    );
     assert.match(h.table(), /hello\s+1\/1\s+Running/);
     assert.ok(h.timeline('hello').steps.some((s) => s.name.startsWith('RunPodSandbox')));
     assert.match(h.timelineText('hello'), /RunPodSandbox/);

@@ -20,7 +20,7 @@ function tmp(): { dir: string; cleanup(): void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-test('each kind: package.json on triad, tsconfig, src/ from the example, a node:test test, README; no path into triad\'s tree', () => {
+test("each kind: package.json on triad, tsconfig, src/ from the example, a node:test test, README; no path into triad's tree", () => {
   const expect: Record<string, string[]> = {
     cri: ['src/main.ts', 'src/process.ts', 'src/runtime.ts', 'pod.yaml', 'triad.yaml'],
     csi: ['src/driver.ts', 'src/main.ts', 'pod.yaml', 'triad.yaml'],
@@ -38,10 +38,16 @@ test('each kind: package.json on triad, tsconfig, src/ from the example, a node:
       assert.not.match(text, /\{\{\w+\}\}/, `${kind}/${f}: a placeholder left`);
       assert.not.match(text, /examples\/plugins|\.\.\/\.\.\/\.\.\/|interfaces\//, `${kind}/${f}: a path into triad's checkout`);
     }
-    const sources = [...p].filter(([f]) => f.endsWith('.ts')).map(([, t]) => t).join('\n');
+    const sources = [...p]
+      .filter(([f]) => f.endsWith('.ts'))
+      .map(([, t]) => t)
+      .join('\n');
     const imports = [...sources.matchAll(/from '([^']+)'/g)].map((m) => m[1]).filter((s) => !s.startsWith('.') && !s.startsWith('node:'));
     assert.ok(imports.length > 0);
-    assert.ok(imports.every((s) => /^triad(\/|$)/.test(s)), `${kind}: imports only the package: ${imports.join(', ')}`);
+    assert.ok(
+      imports.every((s) => /^triad(\/|$)/.test(s)),
+      `${kind}: imports only the package: ${imports.join(', ')}`,
+    );
   }
 });
 
@@ -61,9 +67,16 @@ test('the plugin is renamed after NAME', () => {
 test('bad kind or name, an existing non-empty folder or a file: a clear error, nothing written', () => {
   const t = tmp();
   try {
-    assert.throws(() => scaffold({ kind: 'xyz', name: 'ok-name', dir: join(t.dir, 'a') }), (e: Error) => e instanceof ScaffoldError && /unknown plugin kind "xyz": use one of cri, csi, cni/.test(e.message));
+    assert.throws(
+      () => scaffold({ kind: 'xyz', name: 'ok-name', dir: join(t.dir, 'a') }),
+      (e: Error) => e instanceof ScaffoldError && /unknown plugin kind "xyz": use one of cri, csi, cni/.test(e.message),
+    );
     for (const bad of ['My-Plugin', '1abc', 'a', 'ends-', 'has space', 'dots.not.allowed', 'triad']) {
-      assert.throws(() => scaffold({ kind: 'csi', name: bad, dir: join(t.dir, 'b') }), (e: Error) => e instanceof ScaffoldError && e.message.includes(bad), bad);
+      assert.throws(
+        () => scaffold({ kind: 'csi', name: bad, dir: join(t.dir, 'b') }),
+        (e: Error) => e instanceof ScaffoldError && e.message.includes(bad),
+        bad,
+      );
     }
     assert.equal(readdirSync(t.dir), [], 'nothing created');
     const existing = join(t.dir, 'existing');
@@ -80,7 +93,9 @@ test('bad kind or name, an existing non-empty folder or a file: a clear error, n
     const s = scaffold({ kind: 'cni', name: 'my-cni', dir: join(t.dir, 'empty') });
     assert.ok(s.files.includes('src/plugin.ts'));
     assert.ok(existsSync(join(t.dir, 'empty', '.gitignore')));
-  } finally { t.cleanup(); }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test('the CLI: `triad new csi NAME --dir D` prints the two commands; errors exit 1 with the message', async () => {
@@ -100,7 +115,9 @@ test('the CLI: `triad new csi NAME --dir D` prints the two commands; errors exit
     assert.is(bad.exitCode, 1);
     assert.match(bad.stderr, /NAME "Bad_Name" is not valid/);
     assert.equal(readdirSync(t.dir), ['my-driver']);
-  } finally { t.cleanup(); }
+  } finally {
+    t.cleanup();
+  }
 });
 
 test.run();

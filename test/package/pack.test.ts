@@ -30,19 +30,34 @@ const home = join(work, 'home');
 /** Run as the unprivileged user, with a home and an npm cache of its own under `work`. */
 function run(cmd: string, args: string[], cwd: string, opts: Options = {}) {
   return execa(cmd, args, {
-    cwd, ...asUser, reject: false, all: true, timeout: 300_000,
+    cwd,
+    ...asUser,
+    reject: false,
+    all: true,
+    timeout: 300_000,
     env: {
       // A temp dir of its own too: another user's leftovers in /tmp (say, root's) are not writable.
-      HOME: home, TMPDIR: join(home, 'tmp'), npm_config_cache: join(home, '.npm'), npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false',
-      PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`, NO_COLOR: '1',
+      HOME: home,
+      TMPDIR: join(home, 'tmp'),
+      npm_config_cache: join(home, '.npm'),
+      npm_config_update_notifier: 'false',
+      npm_config_fund: 'false',
+      npm_config_audit: 'false',
+      PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      NO_COLOR: '1',
     },
-    extendEnv: false, ...opts,
+    extendEnv: false,
+    ...opts,
   });
 }
 
 async function timed<T>(what: string, fn: () => Promise<T>): Promise<T> {
   const t0 = Date.now();
-  try { return await fn(); } finally { times.push([what, Date.now() - t0]); }
+  try {
+    return await fn();
+  } finally {
+    times.push([what, Date.now() - t0]);
+  }
 }
 
 function ok(r: { exitCode?: number; all?: unknown; command: string }, what: string): void {
@@ -58,11 +73,13 @@ function giveAway(path: string): void {
 
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
-test('npm pack --dry-run in the checkout lists no tests, benches, examples\' build output or source maps', async () => {
+test("npm pack --dry-run in the checkout lists no tests, benches, examples' build output or source maps", async () => {
   const r = await execa('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, reject: false });
   assert.is(r.exitCode, 0, r.stderr);
   const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0].files.map((f) => f.path);
-  const bad = files.filter((f) => /^(test|bench)\//.test(f) || /^dist\/(test|bench|examples)\//.test(f) || f.endsWith('.map') || f.startsWith('dist/conformance/broken/'));
+  const bad = files.filter(
+    (f) => /^(test|bench)\//.test(f) || /^dist\/(test|bench|examples)\//.test(f) || f.endsWith('.map') || f.startsWith('dist/conformance/broken/'),
+  );
   assert.equal(bad, [], 'shipped but not for users');
   for (const f of ['package.json', 'bin/triad.js', 'templates/common/package.json', 'templates/csi/template.json', 'examples/plugins/csi-dir/driver.ts']) {
     assert.ok(files.includes(f), `${f} is in the package`);
@@ -78,20 +95,37 @@ test('the package builds and packs from a clean copy: only what users need', asy
     mkdirSync(dirname(join(stage, path)), { recursive: true });
     cpSync(join(root, path), join(stage, path));
   }
-  const build = await timed('build (tsc -p tsconfig.build.json)', () => execa(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')], { cwd: root, reject: false, all: true }));
+  const build = await timed('build (tsc -p tsconfig.build.json)', () =>
+    execa(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')], { cwd: root, reject: false, all: true }),
+  );
   ok(build, 'tsc build');
   const packed = await execa('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: stage, reject: false });
   assert.is(packed.exitCode, 0, packed.stderr);
-  const info = (JSON.parse(packed.stdout) as Array<{ filename: string; size: number; unpackedSize: number; entryCount: number; files: Array<{ path: string }> }>)[0];
+  const info = (
+    JSON.parse(packed.stdout) as Array<{ filename: string; size: number; unpackedSize: number; entryCount: number; files: Array<{ path: string }> }>
+  )[0];
   tarball = join(work, info.filename);
   chmodSync(tarball, 0o644);
   const files = info.files.map((f) => f.path);
-  for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/interfaces/index.d.ts', 'dist/conformance/index.js', 'dist/harness/index.js', 'dist/cli/main.js', 'dist/plugins/memory-cni/main.js']) {
+  for (const f of [
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/interfaces/index.d.ts',
+    'dist/conformance/index.js',
+    'dist/harness/index.js',
+    'dist/cli/main.js',
+    'dist/plugins/memory-cni/main.js',
+  ]) {
     assert.ok(files.includes(f), `${f} is in the tarball`);
   }
   // examples/plugins/ is shipped on purpose: `triad new` copies a plugin's sources from there.
-  assert.equal(files.filter((f) => /^(test|bench)\//.test(f) || /^dist\/(test|bench|examples)\//.test(f) || f.endsWith('.map')), []);
-  console.log(`  tarball: ${info.filename}, ${(info.size / 1024).toFixed(0)} kB packed, ${(info.unpackedSize / 1024).toFixed(0)} kB unpacked, ${info.entryCount} files`);
+  assert.equal(
+    files.filter((f) => /^(test|bench)\//.test(f) || /^dist\/(test|bench|examples)\//.test(f) || f.endsWith('.map')),
+    [],
+  );
+  console.log(
+    `  tarball: ${info.filename}, ${(info.size / 1024).toFixed(0)} kB packed, ${(info.unpackedSize / 1024).toFixed(0)} kB unpacked, ${info.entryCount} files`,
+  );
 });
 
 test('installed into a fresh project as an unprivileged user: every entry point imports (ESM and require) and type-checks', async () => {
@@ -111,7 +145,9 @@ test('installed into a fresh project as an unprivileged user: every entry point 
   ok(install, 'npm install of the tarball');
   assert.not.ok(existsSync(join(app, 'node_modules', 'triad', 'test')), 'no tests installed');
 
-  writeFileSync(join(app, 'esm.mjs'), `
+  writeFileSync(
+    join(app, 'esm.mjs'),
+    `
 const names = ${JSON.stringify(ENTRY_POINTS)};
 for (const n of names) {
   const m = await import(n);
@@ -121,21 +157,27 @@ const { runConformance, startHarness, serve, cri, csi, cni } = await import('tri
 for (const [k, v] of Object.entries({ runConformance, startHarness, serve })) if (typeof v !== 'function') throw new Error('triad.' + k + ' is ' + typeof v);
 if (!cri.RuntimeServiceDefinition || !csi.IdentityDefinition || typeof cni.runPlugin !== 'function') throw new Error('namespaces incomplete');
 console.log('esm ok');
-`);
+`,
+  );
   ok(await run(process.execPath, ['esm.mjs'], app), 'ESM import of every entry point');
   // Node 20.19+ loads ESM with require() when the graph has no top-level await.
-  writeFileSync(join(app, 'cjs.cjs'), `
+  writeFileSync(
+    join(app, 'cjs.cjs'),
+    `
 for (const n of ${JSON.stringify(ENTRY_POINTS)}) if (Object.keys(require(n)).length === 0) throw new Error(n + ' exports nothing');
 if (typeof require('triad/conformance').runConformance !== 'function') throw new Error('runConformance missing');
 console.log('require ok');
-`);
+`,
+  );
   const cjs = await run(process.execPath, ['cjs.cjs'], app);
   ok(cjs, 'require() of every entry point');
   assert.match(String(cjs.all), /require ok/);
 
   // A TypeScript consumer that uses each entry point's types, under three module settings.
   mkdirSync(join(app, 'src'));
-  writeFileSync(join(app, 'src', 'consumer.ts'), `
+  writeFileSync(
+    join(app, 'src', 'consumer.ts'),
+    `
 import { bind, serve, invalidArgument, type RunningServer } from 'triad/sdk';
 import { IdentityDefinition } from 'triad/sdk/csi';
 import { RuntimeServiceDefinition, type PodSandboxConfig } from 'triad/sdk/cri';
@@ -157,11 +199,15 @@ export async function check(endpoint: string): Promise<number> {
   void [cfg, plugin, RuntimeServiceDefinition, parseConfList, invalidArgument, triad.Status.OK];
   return failed.length + pods.length;
 }
-`);
-  writeFileSync(join(app, 'src', 'legacy.cts'), `
+`,
+  );
+  writeFileSync(
+    join(app, 'src', 'legacy.cts'),
+    `
 import triad = require('triad/conformance');
 export const run: typeof triad.runConformance = triad.runConformance;
-`);
+`,
+  );
   // TypeScript 5 as well (what most projects still use; triad's .d.ts are emitted by TypeScript 7),
   // down to CommonJS with node10 resolution, which ignores exports (typesVersions maps the subpaths).
   const ts5 = join(home, 'ts5');
@@ -179,7 +225,10 @@ export const run: typeof triad.runConformance = triad.runConformance;
     ['TS 5, CommonJS + node10', tsc5, { module: 'CommonJS', moduleResolution: 'Node10', esModuleInterop: true }, ['src/consumer.ts']],
   ];
   for (const [i, [name, compiler, opts, files]] of settings.entries()) {
-    writeFileSync(join(app, `tsconfig.${i}.json`), JSON.stringify({ compilerOptions: { target: 'ES2022', strict: true, noEmit: true, types: ['node'], ...opts }, files }, null, 2));
+    writeFileSync(
+      join(app, `tsconfig.${i}.json`),
+      JSON.stringify({ compilerOptions: { target: 'ES2022', strict: true, noEmit: true, types: ['node'], ...opts }, files }, null, 2),
+    );
     const r = await timed(`tsc consumer (${name})`, () => run(process.execPath, [compiler, '-p', `tsconfig.${i}.json`], app));
     ok(r, `type-check of a consumer with ${name}`);
   }
@@ -198,10 +247,12 @@ test('triad new cri|csi|cni: each project installs offline and its npm test pass
   // The installs at once (each project has its own node_modules); the tests one after the other:
   // the CRI suite decides at setup which optional streaming RPCs a runtime has by how fast an
   // UNIMPLEMENTED answer comes back, which a machine loaded with three suites at once can delay.
-  await Promise.all(kinds.map(async (kind) => {
-    const install = await timed(`my-${kind}: npm install --offline`, () => run('npm', ['install', '--offline'], join(home, `my-${kind}`)));
-    ok(install, `npm install --offline in the ${kind} project`);
-  }));
+  await Promise.all(
+    kinds.map(async (kind) => {
+      const install = await timed(`my-${kind}: npm install --offline`, () => run('npm', ['install', '--offline'], join(home, `my-${kind}`)));
+      ok(install, `npm install --offline in the ${kind} project`);
+    }),
+  );
   for (const kind of kinds) {
     const t = await timed(`my-${kind}: npm test`, () => run('npm', ['test'], join(home, `my-${kind}`)));
     ok(t, `npm test in the ${kind} project`);

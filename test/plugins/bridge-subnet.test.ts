@@ -7,7 +7,8 @@ import { AVOIDED_RANGES, chooseSubnet, parseSubnetRequest, PRIVATE_RANGES, subne
 
 const route = (cidr: string, dev = 'eth0'): HostNetwork => ({ cidr, what: `route ${cidr} dev ${dev}` });
 const inside = (outer: string, inner: string) => {
-  const o = parseCidr(outer)!, i = parseCidr(inner)!;
+  const o = parseCidr(outer)!,
+    i = parseCidr(inner)!;
   return i.prefix >= o.prefix && contains(o, i);
 };
 
@@ -15,7 +16,10 @@ test('an empty host: the first /24 of the first private range, unless a seed mov
   assert.is(chooseSubnet([]).subnet, '10.0.0.0/24');
   assert.is(chooseSubnet([], { prefix: 28 }).subnet, '10.0.0.0/28');
   const seeded = chooseSubnet([], { seed: '/var/lib/triad-reference' });
-  assert.ok(PRIVATE_RANGES.some((r) => inside(r, seeded.subnet)), seeded.subnet);
+  assert.ok(
+    PRIVATE_RANGES.some((r) => inside(r, seeded.subnet)),
+    seeded.subnet,
+  );
   assert.ok(inside(seeded.range, seeded.subnet));
 });
 
@@ -25,8 +29,11 @@ test('the same seed always gives the same subnet; different seeds spread out', (
   assert.ok(many.size >= 45, `${many.size} distinct of 50`);
 });
 
-test('never inside Kubernetes\' default service range 10.96.0.0/12, whatever the seed', () => {
-  assert.equal(AVOIDED_RANGES.map((a) => a.cidr), ['10.96.0.0/12']);
+test("never inside Kubernetes' default service range 10.96.0.0/12, whatever the seed", () => {
+  assert.equal(
+    AVOIDED_RANGES.map((a) => a.cidr),
+    ['10.96.0.0/12'],
+  );
   for (let i = 0; i < 300; i++) {
     const s = chooseSubnet([], { seed: `s${i}` }).subnet;
     assert.not.ok(inside('10.96.0.0/12', s), `${s} (seed s${i})`);
@@ -34,11 +41,19 @@ test('never inside Kubernetes\' default service range 10.96.0.0/12, whatever the
   // the walk reaches the avoided range and steps over all of it
   const c = chooseSubnet([route('10.0.0.0/10'), route('10.64.0.0/11')]);
   assert.is(c.subnet, '10.112.0.0/24');
-  assert.ok(c.passedOver.some((w) => w.includes("10.96.0.0/12 (Kubernetes' default service range)")), c.passedOver.join('; '));
+  assert.ok(
+    c.passedOver.some((w) => w.includes("10.96.0.0/12 (Kubernetes' default service range)")),
+    c.passedOver.join('; '),
+  );
 });
 
 test('a busy host: 10.99.0.0/16 on another bridge, a pod CIDR, a VPN, a down interface address', () => {
-  const taken = [route('10.99.0.0/16', 'br-other'), route('10.244.0.0/16', 'cni0'), route('10.0.0.0/9', 'tun0'), { cidr: '10.128.0.0/24', what: 'address 10.128.0.7/24 on eth1' }];
+  const taken = [
+    route('10.99.0.0/16', 'br-other'),
+    route('10.244.0.0/16', 'cni0'),
+    route('10.0.0.0/9', 'tun0'),
+    { cidr: '10.128.0.0/24', what: 'address 10.128.0.7/24 on eth1' },
+  ];
   const c = chooseSubnet(taken);
   assert.is(c.subnet, '10.128.1.0/24', 'past the /9 and the address, the next aligned /24');
   assert.equal(c.passedOver, ['route 10.0.0.0/9 dev tun0', 'address 10.128.0.7/24 on eth1']);
@@ -82,7 +97,10 @@ test('no free subnet: the error names the ranges, what occupies them and how to 
     assert.match(m, /route 192\.168\.0\.0\/16 dev eth0/);
     assert.match(m, /--subnet <cidr> or TRIAD_REFERENCE_SUBNET/);
   }
-  assert.throws(() => chooseSubnet([route('172.30.0.0/24')], { ranges: ['172.30.0.0/24'], seed: 'z' }), /no free \/24 subnet in 172\.30\.0\.0\/24: every one overlaps route 172\.30\.0\.0\/24/);
+  assert.throws(
+    () => chooseSubnet([route('172.30.0.0/24')], { ranges: ['172.30.0.0/24'], seed: 'z' }),
+    /no free \/24 subnet in 172\.30\.0\.0\/24: every one overlaps route 172\.30\.0\.0\/24/,
+  );
 });
 
 test('bad input names the field', () => {
@@ -106,7 +124,10 @@ test('parseSubnetRequest: auto, an exact subnet, a block to choose from; bad val
   assert.equal(parseSubnetRequest('172.30.7.0/24'), { kind: 'exact', subnet: '172.30.7.0/24' });
   assert.equal(parseSubnetRequest('172.30.7.8/29'), { kind: 'exact', subnet: '172.30.7.8/29' });
   assert.equal(parseSubnetRequest('172.30.0.0/16'), { kind: 'range', range: '172.30.0.0/16' });
-  assert.throws(() => parseSubnetRequest('172.30.7.1/24', 'TRIAD_REFERENCE_SUBNET'), /TRIAD_REFERENCE_SUBNET: 172\.30\.7\.1\/24 has host bits set \(the network is 172\.30\.7\.0\/24\)/);
+  assert.throws(
+    () => parseSubnetRequest('172.30.7.1/24', 'TRIAD_REFERENCE_SUBNET'),
+    /TRIAD_REFERENCE_SUBNET: 172\.30\.7\.1\/24 has host bits set \(the network is 172\.30\.7\.0\/24\)/,
+  );
   assert.throws(() => parseSubnetRequest('banana'), /--subnet: banana is not an IPv4 CIDR/);
   assert.throws(() => parseSubnetRequest('172.30.7.0/30'), /too small/);
   assert.throws(() => parseSubnetRequest('fd00::/64'), /not an IPv4 CIDR/);

@@ -8,8 +8,10 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ControllerServiceCapability_RPC_Type as Ctrl, NodeServiceCapability_RPC_Type as NodeCap,
-  PluginCapability_Service_Type as Service, PluginCapability_VolumeExpansion_Type as Expansion,
+  ControllerServiceCapability_RPC_Type as Ctrl,
+  NodeServiceCapability_RPC_Type as NodeCap,
+  PluginCapability_Service_Type as Service,
+  PluginCapability_VolumeExpansion_Type as Expansion,
 } from '../../interfaces/gen/csi/csi.js';
 import { Mode, blockCapability as blockCap, mountCapability as mountCap } from '../../interfaces/csi/sdk/index.js';
 import { startTestHostpath, type TestHostpath } from '../../plugins/hostpath/testing.js';
@@ -24,24 +26,51 @@ const create = (name: string, extra: Record<string, unknown> = {}) =>
   ctrl().createVolume({ name, volumeCapabilities: [mountCap()], capacityRange: { requiredBytes: 10n * MiB }, ...extra });
 const dirOf = (id: string) => join(h.driver.root, 'volumes', id);
 
-t.before(async () => { h = await startTestHostpath({ capacityBytes: 100n * MiB, defaultVolumeBytes: 4n * MiB, maxVolumesPerNode: 3, vendorVersion: '1.2.3' }); });
-t.after(async () => { await h?.close(); });
+t.before(async () => {
+  h = await startTestHostpath({ capacityBytes: 100n * MiB, defaultVolumeBytes: 4n * MiB, maxVolumesPerNode: 3, vendorVersion: '1.2.3' });
+});
+t.after(async () => {
+  await h?.close();
+});
 
 t('identity: name, version, capabilities, probe', async () => {
   const info = await h.client.identity.getPluginInfo({});
   assert.is(info.name, 'hostpath.csi.triad.dev');
   assert.is(info.vendorVersion, '1.2.3');
   const caps = (await h.client.identity.getPluginCapabilities({})).capabilities;
-  assert.equal(caps.filter((c) => c.service).map((c) => c.service!.type).sort(), [Service.CONTROLLER_SERVICE, Service.VOLUME_ACCESSIBILITY_CONSTRAINTS]);
-  assert.equal(caps.filter((c) => c.volumeExpansion).map((c) => c.volumeExpansion!.type), [Expansion.ONLINE]);
+  assert.equal(
+    caps
+      .filter((c) => c.service)
+      .map((c) => c.service!.type)
+      .sort(),
+    [Service.CONTROLLER_SERVICE, Service.VOLUME_ACCESSIBILITY_CONSTRAINTS],
+  );
+  assert.equal(
+    caps.filter((c) => c.volumeExpansion).map((c) => c.volumeExpansion!.type),
+    [Expansion.ONLINE],
+  );
   assert.is((await h.client.identity.probe({})).ready, true);
   const ctrlCaps = (await ctrl().controllerGetCapabilities({})).capabilities.map((c) => c.rpc!.type);
-  for (const c of [Ctrl.CREATE_DELETE_VOLUME, Ctrl.PUBLISH_UNPUBLISH_VOLUME, Ctrl.LIST_VOLUMES, Ctrl.GET_CAPACITY, Ctrl.CREATE_DELETE_SNAPSHOT,
-    Ctrl.LIST_SNAPSHOTS, Ctrl.CLONE_VOLUME, Ctrl.EXPAND_VOLUME, Ctrl.GET_VOLUME, Ctrl.VOLUME_CONDITION, Ctrl.LIST_VOLUMES_PUBLISHED_NODES]) {
+  for (const c of [
+    Ctrl.CREATE_DELETE_VOLUME,
+    Ctrl.PUBLISH_UNPUBLISH_VOLUME,
+    Ctrl.LIST_VOLUMES,
+    Ctrl.GET_CAPACITY,
+    Ctrl.CREATE_DELETE_SNAPSHOT,
+    Ctrl.LIST_SNAPSHOTS,
+    Ctrl.CLONE_VOLUME,
+    Ctrl.EXPAND_VOLUME,
+    Ctrl.GET_VOLUME,
+    Ctrl.VOLUME_CONDITION,
+    Ctrl.LIST_VOLUMES_PUBLISHED_NODES,
+  ]) {
     assert.ok(ctrlCaps.includes(c), Ctrl[c]);
   }
   const nodeCaps = (await h.client.node.nodeGetCapabilities({})).capabilities.map((c) => c.rpc!.type);
-  assert.equal(nodeCaps.sort(), [NodeCap.STAGE_UNSTAGE_VOLUME, NodeCap.GET_VOLUME_STATS, NodeCap.EXPAND_VOLUME, NodeCap.VOLUME_CONDITION, NodeCap.SINGLE_NODE_MULTI_WRITER].sort());
+  assert.equal(
+    nodeCaps.sort(),
+    [NodeCap.STAGE_UNSTAGE_VOLUME, NodeCap.GET_VOLUME_STATS, NodeCap.EXPAND_VOLUME, NodeCap.VOLUME_CONDITION, NodeCap.SINGLE_NODE_MULTI_WRITER].sort(),
+  );
   const info2 = await h.client.node.nodeGetInfo({});
   assert.is(info2.nodeId, 'node-a');
   assert.is(info2.maxVolumesPerNode, 3n);
@@ -53,7 +82,10 @@ t('CreateVolume makes a directory under root/volumes; idempotent by name; ALREAD
   const v = (await create('pvc-1', { parameters: { a: '1' } })).volume!;
   assert.match(v.volumeId, /^vol-[0-9a-f-]{36}$/);
   assert.is(v.capacityBytes, 10n * MiB);
-  assert.equal(v.accessibleTopology.map((x) => x.segments), [{ 'topology.hostpath.csi/node': 'node-a' }]);
+  assert.equal(
+    v.accessibleTopology.map((x) => x.segments),
+    [{ 'topology.hostpath.csi/node': 'node-a' }],
+  );
   assert.ok(statSync(dirOf(v.volumeId)).isDirectory());
   assert.is(statSync(dirOf(v.volumeId)).mode & 0o777, 0o777, 'writable by pods of any uid');
   const again = (await create('pvc-1', { parameters: { a: '1' } })).volume!;
@@ -61,7 +93,11 @@ t('CreateVolume makes a directory under root/volumes; idempotent by name; ALREAD
   await fails(create('pvc-1', { parameters: { a: '2' } }), 'ALREADY_EXISTS', /different parameters/);
   await fails(create('pvc-1', { capacityRange: { requiredBytes: 20n * MiB } }), 'ALREADY_EXISTS', /below required_bytes/);
   await fails(create('pvc-1', { parameters: { a: '1' }, capacityRange: { requiredBytes: MiB, limitBytes: 5n * MiB } }), 'ALREADY_EXISTS', /above limit_bytes/);
-  await fails(create('pvc-1', { parameters: { a: '1' }, volumeContentSource: { volume: { volumeId: v.volumeId } } }), 'ALREADY_EXISTS', /volume_content_source/);
+  await fails(
+    create('pvc-1', { parameters: { a: '1' }, volumeContentSource: { volume: { volumeId: v.volumeId } } }),
+    'ALREADY_EXISTS',
+    /volume_content_source/,
+  );
   await ctrl().deleteVolume({ volumeId: v.volumeId });
   assert.not.ok(existsSync(dirOf(v.volumeId)), 'the directory is gone');
   await ctrl().deleteVolume({ volumeId: v.volumeId }); // idempotent
@@ -70,12 +106,24 @@ t('CreateVolume makes a directory under root/volumes; idempotent by name; ALREAD
 t('CreateVolume: INVALID_ARGUMENT naming the field; block and multi-node access refused', async () => {
   await fails(ctrl().createVolume({ volumeCapabilities: [mountCap()] }), 'INVALID_ARGUMENT', /name is required/);
   await fails(ctrl().createVolume({ name: 'x' }), 'INVALID_ARGUMENT', /volume_capabilities is required/);
-  await fails(ctrl().createVolume({ name: 'x', volumeCapabilities: [blockCap()] }), 'INVALID_ARGUMENT', /volume_capabilities\[0\]: block access is not supported/);
-  await fails(ctrl().createVolume({ name: 'x', volumeCapabilities: [mountCap(Mode.MULTI_NODE_MULTI_WRITER)] }), 'INVALID_ARGUMENT', /MULTI_NODE_MULTI_WRITER is not supported/);
+  await fails(
+    ctrl().createVolume({ name: 'x', volumeCapabilities: [blockCap()] }),
+    'INVALID_ARGUMENT',
+    /volume_capabilities\[0\]: block access is not supported/,
+  );
+  await fails(
+    ctrl().createVolume({ name: 'x', volumeCapabilities: [mountCap(Mode.MULTI_NODE_MULTI_WRITER)] }),
+    'INVALID_ARGUMENT',
+    /MULTI_NODE_MULTI_WRITER is not supported/,
+  );
   await fails(create('x', { capacityRange: { requiredBytes: 10n, limitBytes: 5n } }), 'INVALID_ARGUMENT', /capacity_range.required_bytes/);
   await fails(create('x', { volumeContentSource: {} }), 'INVALID_ARGUMENT', /volume_content_source/);
   await fails(create('x', { accessibilityRequirements: { requisite: [], preferred: [] } }), 'INVALID_ARGUMENT', /accessibility_requirements/);
-  await fails(create('x', { accessibilityRequirements: { requisite: [{ segments: { 'topology.hostpath.csi/node': 'node-z' } }] } }), 'RESOURCE_EXHAUSTED', /only serves/);
+  await fails(
+    create('x', { accessibilityRequirements: { requisite: [{ segments: { 'topology.hostpath.csi/node': 'node-z' } }] } }),
+    'RESOURCE_EXHAUSTED',
+    /only serves/,
+  );
   const ok = (await create('topo', { accessibilityRequirements: { requisite: [{ segments: { 'topology.hostpath.csi/node': 'node-a' } }] } })).volume!;
   await ctrl().deleteVolume({ volumeId: ok.volumeId });
   assert.is((await ctrl().listVolumes({})).entries.length, 0, 'no refused request left a volume behind');
@@ -147,12 +195,21 @@ t('ListVolumes pages with max_entries / next_token; a bad token is ABORTED', asy
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) ids.push((await create(`list-${i}`, { capacityRange: { requiredBytes: MiB } })).volume!.volumeId);
   const p1 = await ctrl().listVolumes({ maxEntries: 2 });
-  assert.equal(p1.entries.map((e) => e.volume!.volumeId), ids.slice(0, 2));
+  assert.equal(
+    p1.entries.map((e) => e.volume!.volumeId),
+    ids.slice(0, 2),
+  );
   assert.ok(p1.nextToken);
   const p2 = await ctrl().listVolumes({ maxEntries: 2, startingToken: p1.nextToken });
-  assert.equal(p2.entries.map((e) => e.volume!.volumeId), ids.slice(2, 4));
+  assert.equal(
+    p2.entries.map((e) => e.volume!.volumeId),
+    ids.slice(2, 4),
+  );
   const p3 = await ctrl().listVolumes({ maxEntries: 2, startingToken: p2.nextToken });
-  assert.equal(p3.entries.map((e) => e.volume!.volumeId), ids.slice(4));
+  assert.equal(
+    p3.entries.map((e) => e.volume!.volumeId),
+    ids.slice(4),
+  );
   assert.is(p3.nextToken, '');
   assert.equal(p3.entries[0].status!.publishedNodeIds, []);
   assert.is(p3.entries[0].status!.volumeCondition!.abnormal, false);
@@ -181,7 +238,11 @@ t('ControllerExpandVolume grows the accounted capacity; never shrinks; OUT_OF_RA
   assert.is((await ctrl().getCapacity({})).availableCapacity, 80n * MiB);
   const same = await ctrl().controllerExpandVolume({ volumeId: v.volumeId, capacityRange: { requiredBytes: 15n * MiB } });
   assert.is(same.capacityBytes, 20n * MiB, 'already big enough: unchanged');
-  await fails(ctrl().controllerExpandVolume({ volumeId: v.volumeId, capacityRange: { requiredBytes: 0n, limitBytes: 10n * MiB } }), 'OUT_OF_RANGE', /do not shrink/);
+  await fails(
+    ctrl().controllerExpandVolume({ volumeId: v.volumeId, capacityRange: { requiredBytes: 0n, limitBytes: 10n * MiB } }),
+    'OUT_OF_RANGE',
+    /do not shrink/,
+  );
   await fails(ctrl().controllerExpandVolume({ volumeId: v.volumeId, capacityRange: { requiredBytes: 200n * MiB } }), 'OUT_OF_RANGE', /largest volume/);
   const other = (await create('hog', { capacityRange: { requiredBytes: 70n * MiB } })).volume!;
   await fails(ctrl().controllerExpandVolume({ volumeId: v.volumeId, capacityRange: { requiredBytes: 40n * MiB } }), 'RESOURCE_EXHAUSTED');
@@ -214,7 +275,7 @@ t('snapshots: tar.gz of the volume, data restored into a new volume, idempotent 
   await ctrl().deleteVolume({ volumeId: v.volumeId });
   const src = { snapshot: { snapshotId: s.snapshotId } };
   const r = (await create('restored', { volumeContentSource: src, capacityRange: undefined })).volume!;
-  assert.is(r.capacityBytes, 10n * MiB, 'the snapshot\'s size by default');
+  assert.is(r.capacityBytes, 10n * MiB, "the snapshot's size by default");
   assert.equal(r.contentSource, { snapshot: { snapshotId: s.snapshotId }, volume: undefined });
   assert.is(readFileSync(join(dirOf(r.volumeId), 'sub', 'data.txt'), 'utf8'), 'precious', 'the data as it was when cut');
   await fails(create('restored-small', { volumeContentSource: src, capacityRange: { limitBytes: MiB } }), 'OUT_OF_RANGE', /smaller than snapshot/);
@@ -237,13 +298,22 @@ t('ListSnapshots: filters by id and source, pages, ABORTED on a bad token; snaps
   for (const [i, v] of [a, a, b].entries()) snaps.push((await ctrl().createSnapshot({ name: `ls-${i}`, sourceVolumeId: v.volumeId })).snapshot!);
   const after = (await ctrl().getCapacity({})).availableCapacity;
   assert.ok(after < before, 'archives take pool space');
-  assert.equal((await ctrl().listSnapshots({ sourceVolumeId: a.volumeId })).entries.map((e) => e.snapshot!.snapshotId), [snaps[0].snapshotId, snaps[1].snapshotId]);
-  assert.equal((await ctrl().listSnapshots({ snapshotId: snaps[2].snapshotId })).entries.map((e) => e.snapshot!.sourceVolumeId), [b.volumeId]);
+  assert.equal(
+    (await ctrl().listSnapshots({ sourceVolumeId: a.volumeId })).entries.map((e) => e.snapshot!.snapshotId),
+    [snaps[0].snapshotId, snaps[1].snapshotId],
+  );
+  assert.equal(
+    (await ctrl().listSnapshots({ snapshotId: snaps[2].snapshotId })).entries.map((e) => e.snapshot!.sourceVolumeId),
+    [b.volumeId],
+  );
   assert.equal((await ctrl().listSnapshots({ snapshotId: 'snap-unknown' })).entries, []);
   const p1 = await ctrl().listSnapshots({ maxEntries: 2 });
   assert.is(p1.entries.length, 2);
   const p2 = await ctrl().listSnapshots({ maxEntries: 2, startingToken: p1.nextToken });
-  assert.equal(p2.entries.map((e) => e.snapshot!.snapshotId), [snaps[2].snapshotId]);
+  assert.equal(
+    p2.entries.map((e) => e.snapshot!.snapshotId),
+    [snaps[2].snapshotId],
+  );
   assert.is(p2.nextToken, '');
   await fails(ctrl().listSnapshots({ startingToken: 'volumes:1' }), 'ABORTED');
   for (const s of snaps) await ctrl().deleteSnapshot({ snapshotId: s.snapshotId });
@@ -266,8 +336,15 @@ t('clone: CreateVolume from a volume copies its files (modes and links kept); NO
   writeFileSync(join(cd, 'only-in-clone'), '1');
   assert.not.ok(existsSync(join(d, 'only-in-clone')), 'a copy, not a link');
   await fails(create('copy-2', { volumeContentSource: { volume: { volumeId: 'vol-none' } } }), 'NOT_FOUND');
-  await fails(create('copy-3', { volumeContentSource: { volume: { volumeId: v.volumeId } }, capacityRange: { limitBytes: MiB } }), 'OUT_OF_RANGE', /smaller than volume/);
-  assert.equal((await create('copy', { volumeContentSource: { volume: { volumeId: v.volumeId } }, capacityRange: { requiredBytes: 12n * MiB } })).volume!.volumeId, c.volumeId);
+  await fails(
+    create('copy-3', { volumeContentSource: { volume: { volumeId: v.volumeId } }, capacityRange: { limitBytes: MiB } }),
+    'OUT_OF_RANGE',
+    /smaller than volume/,
+  );
+  assert.equal(
+    (await create('copy', { volumeContentSource: { volume: { volumeId: v.volumeId } }, capacityRange: { requiredBytes: 12n * MiB } })).volume!.volumeId,
+    c.volumeId,
+  );
   await fails(create('copy', { capacityRange: { requiredBytes: 12n * MiB } }), 'ALREADY_EXISTS', /volume_content_source/);
   for (const x of [c, v]) await ctrl().deleteVolume({ volumeId: x.volumeId });
 });
@@ -275,7 +352,13 @@ t('clone: CreateVolume from a volume copies its files (modes and links kept); NO
 t('an operation already pending for a volume answers ABORTED', async () => {
   const v = (await create('busy')).volume!;
   let release!: () => void;
-  const held = h.driver.locks.exclusive([`volume ${v.volumeId}`], () => new Promise<void>((r) => { release = r; }));
+  const held = h.driver.locks.exclusive(
+    [`volume ${v.volumeId}`],
+    () =>
+      new Promise<void>((r) => {
+        release = r;
+      }),
+  );
   try {
     await fails(ctrl().deleteVolume({ volumeId: v.volumeId }), 'ABORTED', /already pending/);
     await fails(ctrl().createSnapshot({ name: 'busy-snap', sourceVolumeId: v.volumeId }), 'ABORTED');

@@ -24,7 +24,14 @@ const ctrl = () => h.client.controller;
 const node = () => h.client.node;
 const cap = mountCap(Mode.SINGLE_NODE_MULTI_WRITER);
 
-const errno = (fn: () => unknown) => { try { fn(); } catch (e) { return (e as NodeJS.ErrnoException).code; } return undefined; };
+const errno = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code;
+  }
+  return undefined;
+};
 
 /** Create, controller-publish and stage a volume; returns its id and staging path. */
 async function staged(name: string, c = cap, bytes = 8n * MiB) {
@@ -47,7 +54,9 @@ t.before(async () => {
   dir = h.dir;
 });
 t.after(async () => {
-  try { await h?.close(); } finally {
+  try {
+    await h?.close();
+  } finally {
     if (dir) {
       for (const p of mountsUnder(dir).reverse()) await unmount(p).catch(() => undefined);
       assert.not.ok(readFileSync('/proc/mounts', 'utf8').includes(dir), 'no mount of this test left in /proc/mounts');
@@ -70,7 +79,10 @@ rt('full lifecycle: bind mounts at staging and two targets share files with the 
   assert.is(readFileSync(join(t2, 'from-a.txt'), 'utf8'), 'written via target a');
   assert.is(readFileSync(join(v.dir, 'from-a.txt'), 'utf8'), 'written via target a', 'the data is in the volume directory');
   assert.is(readFileSync(join(ro, 'from-a.txt'), 'utf8'), 'written via target a');
-  assert.is(errno(() => writeFileSync(join(ro, 'nope'), 'x')), 'EROFS');
+  assert.is(
+    errno(() => writeFileSync(join(ro, 'nope'), 'x')),
+    'EROFS',
+  );
   writeFileSync(join(v.dir, 'from-dir'), 'direct');
   assert.is(readFileSync(join(t2, 'from-dir'), 'utf8'), 'direct');
 
@@ -107,7 +119,11 @@ rt('error codes: NOT_FOUND, FAILED_PRECONDITION for ordering and occupied paths,
   const c1 = mountCap(Mode.SINGLE_NODE_WRITER);
   const v = (await ctrl().createVolume({ name: 'errs', volumeCapabilities: [c1], capacityRange: { requiredBytes: MiB } })).volume!;
   const staging = h.scratch('staging', 'errs');
-  await fails(node().nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: c1 }), 'FAILED_PRECONDITION', /ControllerPublishVolume must succeed/);
+  await fails(
+    node().nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: c1 }),
+    'FAILED_PRECONDITION',
+    /ControllerPublishVolume must succeed/,
+  );
   await ctrl().controllerPublishVolume({ volumeId: v.volumeId, nodeId: 'node-a', volumeCapability: c1 });
   await fails(node().nodeStageVolume({ volumeId: 'vol-none', stagingTargetPath: staging, volumeCapability: c1 }), 'NOT_FOUND');
   await fails(node().nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging }), 'INVALID_ARGUMENT', /volume_capability is required/);
@@ -117,8 +133,15 @@ rt('error codes: NOT_FOUND, FAILED_PRECONDITION for ordering and occupied paths,
   writeFileSync(join(full, 'somebody-elses'), 'x');
   await fails(node().nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: full, volumeCapability: c1 }), 'FAILED_PRECONDITION', /not empty/);
   await node().nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: c1 });
-  await fails(node().nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: h.scratch('other-staging'), volumeCapability: c1 }), 'FAILED_PRECONDITION', /already staged/);
-  await fails(node().nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: mountCap(Mode.SINGLE_NODE_READER_ONLY) }), 'ALREADY_EXISTS');
+  await fails(
+    node().nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: h.scratch('other-staging'), volumeCapability: c1 }),
+    'FAILED_PRECONDITION',
+    /already staged/,
+  );
+  await fails(
+    node().nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: mountCap(Mode.SINGLE_NODE_READER_ONLY) }),
+    'ALREADY_EXISTS',
+  );
 
   const t1 = h.scratch('e1');
   const base = { volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: c1 };
@@ -140,7 +163,7 @@ rt('error codes: NOT_FOUND, FAILED_PRECONDITION for ordering and occupied paths,
   await fails(node().nodeUnpublishVolume({ volumeId: v.volumeId }), 'INVALID_ARGUMENT', /target_path is required/);
   await fails(node().nodeUnstageVolume({ volumeId: 'vol-none', stagingTargetPath: staging }), 'NOT_FOUND');
   await teardown({ id: v.volumeId, staging }, [t1]);
-  assert.ok(existsSync(join(full, 'somebody-elses')), 'nobody else\'s files were touched');
+  assert.ok(existsSync(join(full, 'somebody-elses')), "nobody else's files were touched");
 });
 
 rt('a controller publication marked readonly and reader-only modes mount read-only', async () => {
@@ -151,7 +174,10 @@ rt('a controller publication marked readonly and reader-only modes mount read-on
   await node().nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: c });
   const target = h.scratch('ro-mode-target');
   await node().nodePublishVolume({ volumeId: v.volumeId, stagingTargetPath: staging, targetPath: target, volumeCapability: c });
-  assert.is(errno(() => writeFileSync(join(target, 'x'), 'x')), 'EROFS');
+  assert.is(
+    errno(() => writeFileSync(join(target, 'x'), 'x')),
+    'EROFS',
+  );
   await teardown({ id: v.volumeId, staging }, [target]);
 });
 
@@ -193,7 +219,11 @@ rt('NodeExpandVolume: OUT_OF_RANGE before the controller grew the volume, then t
   const v = await staged('expand', cap, 4n * MiB);
   const target = h.scratch('expand-target');
   await node().nodePublishVolume({ volumeId: v.id, stagingTargetPath: v.staging, targetPath: target, volumeCapability: cap });
-  await fails(node().nodeExpandVolume({ volumeId: v.id, volumePath: target, capacityRange: { requiredBytes: 8n * MiB } }), 'OUT_OF_RANGE', /ControllerExpandVolume must grow it first/);
+  await fails(
+    node().nodeExpandVolume({ volumeId: v.id, volumePath: target, capacityRange: { requiredBytes: 8n * MiB } }),
+    'OUT_OF_RANGE',
+    /ControllerExpandVolume must grow it first/,
+  );
   const r = await ctrl().controllerExpandVolume({ volumeId: v.id, capacityRange: { requiredBytes: 8n * MiB } });
   assert.is(r.nodeExpansionRequired, true);
   const total = async () => (await node().nodeGetVolumeStats({ volumeId: v.id, volumePath: target })).usage.find((u) => u.unit === Unit.BYTES)!.total;
@@ -216,7 +246,11 @@ rt('without root the node calls fail with FAILED_PRECONDITION saying why — no 
   const real = process.getuid;
   process.getuid = () => 1000;
   try {
-    await fails(node().nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: cap }), 'FAILED_PRECONDITION', /needs root.*uid 1000/);
+    await fails(
+      node().nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: cap }),
+      'FAILED_PRECONDITION',
+      /needs root.*uid 1000/,
+    );
   } finally {
     process.getuid = real;
   }
@@ -225,7 +259,11 @@ rt('without root the node calls fail with FAILED_PRECONDITION saying why — no 
   const target = h.scratch('noroot-target');
   process.getuid = () => 1000;
   try {
-    await fails(node().nodePublishVolume({ volumeId: v.volumeId, stagingTargetPath: staging, targetPath: target, volumeCapability: cap }), 'FAILED_PRECONDITION', /needs root/);
+    await fails(
+      node().nodePublishVolume({ volumeId: v.volumeId, stagingTargetPath: staging, targetPath: target, volumeCapability: cap }),
+      'FAILED_PRECONDITION',
+      /needs root/,
+    );
   } finally {
     process.getuid = real;
   }

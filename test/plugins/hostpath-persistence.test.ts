@@ -40,7 +40,9 @@ t.after(async () => {
     for (const p of mountsUnder(d).reverse()) await unmount(p).catch(() => undefined);
     rmSync(d, { recursive: true, force: true });
   }
-  const left = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => dirs.some((d) => l.includes(d)));
+  const left = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .filter((l) => dirs.some((d) => l.includes(d)));
   assert.equal(left, [], 'no mount of this test left in /proc/mounts');
 });
 
@@ -61,16 +63,23 @@ rt('restart: volume, data, snapshot, publications and mounts survive; the new in
 
   const b = await start({ dir: a.dir });
   const c = b.client;
-  assert.equal((await c.controller.listVolumes({})).entries.map((e) => e.volume!.volumeId), [v.volumeId]);
+  assert.equal(
+    (await c.controller.listVolumes({})).entries.map((e) => e.volume!.volumeId),
+    [v.volumeId],
+  );
   const got = await c.controller.controllerGetVolume({ volumeId: v.volumeId });
   assert.is(got.volume!.capacityBytes, 8n * MiB);
   assert.equal(got.status!.publishedNodeIds, ['node-a']);
-  assert.equal((await c.controller.listSnapshots({})).entries.map((e) => e.snapshot!.snapshotId), [snap.snapshotId]);
+  assert.equal(
+    (await c.controller.listSnapshots({})).entries.map((e) => e.snapshot!.snapshotId),
+    [snap.snapshotId],
+  );
   assert.is((await c.controller.getCapacity({})).availableCapacity, capacityBefore, 'the same capacity accounting');
   assert.is(readFileSync(join(target, 'data.txt'), 'utf8'), 'survives restarts');
   await c.node.nodePublishVolume({ volumeId: v.volumeId, stagingTargetPath: staging, targetPath: target, volumeCapability: cap }); // idempotent across restarts
   assert.is(mountsUnder(target).length, 1);
-  await c.controller.createVolume({ name: 'keep', volumeCapabilities: [cap], capacityRange: { requiredBytes: 8n * MiB } })
+  await c.controller
+    .createVolume({ name: 'keep', volumeCapabilities: [cap], capacityRange: { requiredBytes: 8n * MiB } })
     .then((r) => assert.is(r.volume!.volumeId, v.volumeId, 'CreateVolume by name stays idempotent'));
 
   await c.node.nodeUnpublishVolume({ volumeId: v.volumeId, targetPath: target });
@@ -79,18 +88,28 @@ rt('restart: volume, data, snapshot, publications and mounts survive; the new in
   assert.not.ok(isMountPoint(staging) || existsSync(staging));
   await c.controller.controllerUnpublishVolume({ volumeId: v.volumeId, nodeId: 'node-a' });
   await c.controller.deleteVolume({ volumeId: v.volumeId });
-  const restored = (await c.controller.createVolume({ name: 'again', volumeCapabilities: [cap], volumeContentSource: { snapshot: { snapshotId: snap.snapshotId } } })).volume!;
-  assert.is(readFileSync(join(b.driver.root, 'volumes', restored.volumeId, 'data.txt'), 'utf8'), 'survives restarts', 'a snapshot from before the restart restores');
+  const restored = (
+    await c.controller.createVolume({ name: 'again', volumeCapabilities: [cap], volumeContentSource: { snapshot: { snapshotId: snap.snapshotId } } })
+  ).volume!;
+  assert.is(
+    readFileSync(join(b.driver.root, 'volumes', restored.volumeId, 'data.txt'), 'utf8'),
+    'survives restarts',
+    'a snapshot from before the restart restores',
+  );
   assert.equal(mountsUnder(b.dir), []);
 });
 
 rt('state.json is one complete JSON document after every change, with no temporary files left', async () => {
   const h = await start();
-  const state = () => JSON.parse(readFileSync(join(h.driver.root, 'state.json'), 'utf8')) as { version: number; volumes: Array<{ id: string; capacity: string }> };
+  const state = () =>
+    JSON.parse(readFileSync(join(h.driver.root, 'state.json'), 'utf8')) as { version: number; volumes: Array<{ id: string; capacity: string }> };
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) {
     ids.push((await h.client.controller.createVolume({ name: `s-${i}`, volumeCapabilities: [cap], capacityRange: { requiredBytes: MiB } })).volume!.volumeId);
-    assert.equal(state().volumes.map((v) => v.id), ids);
+    assert.equal(
+      state().volumes.map((v) => v.id),
+      ids,
+    );
   }
   assert.is(state().version, 1);
   assert.is(state().volumes[0].capacity, String(MiB));
@@ -104,7 +123,11 @@ rt('a corrupt state.json stops the driver from starting (never a silent empty st
   await h.client.controller.createVolume({ name: 'x', volumeCapabilities: [cap], capacityRange: { requiredBytes: MiB } });
   const root = h.driver.root;
   let err: Error | undefined;
-  try { await serveHostpathCsi({ root, nodeId: 'node-a', endpoint: join(h.dir, 'second.sock') }); } catch (e) { err = e as Error; }
+  try {
+    await serveHostpathCsi({ root, nodeId: 'node-a', endpoint: join(h.dir, 'second.sock') });
+  } catch (e) {
+    err = e as Error;
+  }
   assert.match(err?.message ?? 'started', /another driver in this process serves/);
   await h.stop();
 
@@ -112,7 +135,11 @@ rt('a corrupt state.json stops the driver from starting (never a silent empty st
   const good = readFileSync(file, 'utf8');
   writeFileSync(file, good.slice(0, good.length / 2));
   err = undefined;
-  try { await serveHostpathCsi({ root, nodeId: 'node-a', endpoint: join(h.dir, 'third.sock') }); } catch (e) { err = e as Error; }
+  try {
+    await serveHostpathCsi({ root, nodeId: 'node-a', endpoint: join(h.dir, 'third.sock') });
+  } catch (e) {
+    err = e as Error;
+  }
   assert.match(err?.message ?? 'started', /cannot read .*state.json.*refusing to start/);
   writeFileSync(file, good);
 
@@ -125,23 +152,31 @@ rt('`serve hostpath-csi` serves until SIGTERM, exits cleanly, and a restarted se
   const dir = mkdtempSync(join(tmpdir(), 'hostpath-cli-test-'));
   dirs.push(dir);
   const script = join(dir, 'cli.mts');
-  writeFileSync(script, [
-    `import { Command } from ${JSON.stringify(import.meta.resolve('commander'))};`,
-    `import { registerHostpath } from ${JSON.stringify(join(repo, 'cli/commands/serve-hostpath.ts'))};`,
-    `const program = new Command('triad'); registerHostpath(program.command('serve'));`,
-    `await program.parseAsync(process.argv);`,
-  ].join('\n'));
+  writeFileSync(
+    script,
+    [
+      `import { Command } from ${JSON.stringify(import.meta.resolve('commander'))};`,
+      `import { registerHostpath } from ${JSON.stringify(join(repo, 'cli/commands/serve-hostpath.ts'))};`,
+      `const program = new Command('triad'); registerHostpath(program.command('serve'));`,
+      `await program.parseAsync(process.argv);`,
+    ].join('\n'),
+  );
   const sock = join(dir, 'csi.sock');
   const root = join(dir, 'root');
   const run = async (extra: string[], fn: (c: CsiClient) => Promise<void>) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, 'serve', 'hostpath-csi', '--socket', sock, '--root', root, '--node-id', 'cli-node', ...extra],
-      { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', script, 'serve', 'hostpath-csi', '--socket', sock, '--root', root, '--node-id', 'cli-node', ...extra],
+      { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const client = new CsiClient(sock, { timeoutMs: 10_000 });
     try {
-      const early = exited.then((code) => { throw new Error(`the server exited (${code}) before it was ready: ${stderr}`); });
+      const early = exited.then((code) => {
+        throw new Error(`the server exited (${code}) before it was ready: ${stderr}`);
+      });
       early.catch(() => undefined); // after a clean start the exit at SIGTERM is expected
       await Promise.race([client.waitForReady(30_000), early]);
       await fn(client);
@@ -160,7 +195,10 @@ rt('`serve hostpath-csi` serves until SIGTERM, exits cleanly, and a restarted se
     id = (await c.controller.createVolume({ name: 'cli-vol', volumeCapabilities: [cap], capacityRange: { requiredBytes: 100n * MiB } })).volume!.volumeId;
   });
   await run(['--capacity', '1Gi'], async (c) => {
-    assert.equal((await c.controller.listVolumes({})).entries.map((e) => e.volume!.volumeId), [id]);
+    assert.equal(
+      (await c.controller.listVolumes({})).entries.map((e) => e.volume!.volumeId),
+      [id],
+    );
     assert.is((await c.controller.getCapacity({})).availableCapacity, 1024n * MiB - 100n * MiB);
     await c.controller.deleteVolume({ volumeId: id });
   });

@@ -21,7 +21,11 @@ const cap = mountCap();
 
 async function refused(p: Promise<unknown>, field: string, re?: RegExp): Promise<void> {
   let err: unknown;
-  try { await p; } catch (e) { err = e; }
+  try {
+    await p;
+  } catch (e) {
+    err = e;
+  }
   assert.instance(err, RpcError, `expected INVALID_ARGUMENT naming ${field}, the call succeeded`);
   const r = err as RpcError;
   assert.is(r.codeName, 'INVALID_ARGUMENT', r.message);
@@ -41,7 +45,9 @@ const BAD_IDS: Array<[string, RegExp]> = [
   ['v'.repeat(129), /longer than 128 bytes/],
 ];
 
-t.before(async () => { h = await startTestHostpath({ capacityBytes: 64n * MiB }); });
+t.before(async () => {
+  h = await startTestHostpath({ capacityBytes: 64n * MiB });
+});
 t.after(async () => {
   const dir = h?.dir;
   await h?.close();
@@ -62,8 +68,16 @@ t('volume and snapshot ids that are not plain names are refused by every RPC, na
     await refused(ctrl().createSnapshot({ name: 'ok-name', sourceVolumeId: bad }), 'source_volume_id', re);
     await refused(ctrl().deleteSnapshot({ snapshotId: bad }), 'snapshot_id', re);
     await refused(ctrl().listSnapshots({ snapshotId: bad }), 'snapshot_id', re);
-    await refused(ctrl().createVolume({ name: 'ok', volumeCapabilities: [cap], volumeContentSource: { snapshot: { snapshotId: bad } } }), 'volume_content_source.snapshot.snapshot_id', re);
-    await refused(ctrl().createVolume({ name: 'ok', volumeCapabilities: [cap], volumeContentSource: { volume: { volumeId: bad } } }), 'volume_content_source.volume.volume_id', re);
+    await refused(
+      ctrl().createVolume({ name: 'ok', volumeCapabilities: [cap], volumeContentSource: { snapshot: { snapshotId: bad } } }),
+      'volume_content_source.snapshot.snapshot_id',
+      re,
+    );
+    await refused(
+      ctrl().createVolume({ name: 'ok', volumeCapabilities: [cap], volumeContentSource: { volume: { volumeId: bad } } }),
+      'volume_content_source.volume.volume_id',
+      re,
+    );
     await refused(node().nodeStageVolume({ volumeId: bad, stagingTargetPath: staging, volumeCapability: cap }), 'volume_id', re);
     await refused(node().nodeUnstageVolume({ volumeId: bad, stagingTargetPath: staging }), 'volume_id', re);
     await refused(node().nodePublishVolume({ volumeId: bad, stagingTargetPath: staging, targetPath: target, volumeCapability: cap }), 'volume_id', re);
@@ -76,7 +90,13 @@ t('volume and snapshot ids that are not plain names are refused by every RPC, na
 });
 
 t('volume and snapshot names that could act as paths are refused', async () => {
-  for (const [bad, re] of [['../escape', /path separator/], ['/abs', /absolute path/], ['..', /"\.\."/], ['a\0b', /NUL/], ['n'.repeat(129), /longer than 128/]] as const) {
+  for (const [bad, re] of [
+    ['../escape', /path separator/],
+    ['/abs', /absolute path/],
+    ['..', /"\.\."/],
+    ['a\0b', /NUL/],
+    ['n'.repeat(129), /longer than 128/],
+  ] as const) {
     await refused(ctrl().createVolume({ name: bad, volumeCapabilities: [cap] }), 'name', re);
     await refused(ctrl().createSnapshot({ name: bad, sourceVolumeId: 'vol-x' }), 'name', re);
   }
@@ -98,8 +118,16 @@ t('a volume directory replaced by a symlink to outside the root is refused, and 
   assert.not.ok(existsSync(staging), 'no staging directory made');
   await refused(ctrl().createSnapshot({ name: 'steal', sourceVolumeId: v.volumeId }), 'source_volume_id', /symlink/);
   assert.equal(readdirSync(join(h.driver.root, 'snapshots')), [], 'no archive of the outside data');
-  await refused(ctrl().createVolume({ name: 'steal-clone', volumeCapabilities: [cap], volumeContentSource: { volume: { volumeId: v.volumeId } } }), 'volume_content_source.volume.volume_id', /symlink/);
-  assert.equal((await ctrl().listVolumes({})).entries.map((e) => e.volume!.volumeId), [v.volumeId], 'no clone was made');
+  await refused(
+    ctrl().createVolume({ name: 'steal-clone', volumeCapabilities: [cap], volumeContentSource: { volume: { volumeId: v.volumeId } } }),
+    'volume_content_source.volume.volume_id',
+    /symlink/,
+  );
+  assert.equal(
+    (await ctrl().listVolumes({})).entries.map((e) => e.volume!.volumeId),
+    [v.volumeId],
+    'no clone was made',
+  );
   const cond = (await ctrl().controllerGetVolume({ volumeId: v.volumeId })).status!.volumeCondition!;
   assert.is(cond.abnormal, true);
   assert.match(cond.message, /symlink/);
@@ -136,8 +164,11 @@ t('a snapshot archive replaced by a symlink is not restored from, and deleting i
   mkdirSync(h.scratch(), { recursive: true });
   renameSync(archive, foreign);
   symlinkSync(foreign, archive);
-  await refused(ctrl().createVolume({ name: 'from-link', volumeCapabilities: [cap], volumeContentSource: { snapshot: { snapshotId: s.snapshotId } } }),
-    'volume_content_source.snapshot.snapshot_id', /symlink/);
+  await refused(
+    ctrl().createVolume({ name: 'from-link', volumeCapabilities: [cap], volumeContentSource: { snapshot: { snapshotId: s.snapshotId } } }),
+    'volume_content_source.snapshot.snapshot_id',
+    /symlink/,
+  );
   await ctrl().deleteSnapshot({ snapshotId: s.snapshotId });
   assert.not.ok(existsSync(archive));
   assert.ok(existsSync(foreign), 'the file the link pointed at is untouched');
@@ -168,7 +199,11 @@ t('target and staging paths must be absolute, outside the root and not above it 
     await refused(node().nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: path, volumeCapability: cap }), 'staging_target_path', re);
     await refused(node().nodeUnstageVolume({ volumeId: v.volumeId, stagingTargetPath: path }), 'staging_target_path', re);
     await refused(node().nodePublishVolume({ volumeId: v.volumeId, stagingTargetPath: good, targetPath: path, volumeCapability: cap }), 'target_path', re);
-    await refused(node().nodePublishVolume({ volumeId: v.volumeId, stagingTargetPath: path, targetPath: h.scratch('t'), volumeCapability: cap }), 'staging_target_path', re);
+    await refused(
+      node().nodePublishVolume({ volumeId: v.volumeId, stagingTargetPath: path, targetPath: h.scratch('t'), volumeCapability: cap }),
+      'staging_target_path',
+      re,
+    );
     await refused(node().nodeUnpublishVolume({ volumeId: v.volumeId, targetPath: path }), 'target_path', re);
   }
   assert.is(snapshotOfRoot(), before, 'nothing was created in the root');

@@ -9,7 +9,9 @@ import { tmpDir, type TmpDir } from '../fixtures/cni/helpers.js';
 
 const test = suite('memory-cni-concurrency');
 let t: TmpDir;
-test.before(() => { t = tmpDir('triad-memcni-conc-'); });
+test.before(() => {
+  t = tmpDir('triad-memcni-conc-');
+});
 test.after(() => t.cleanup());
 
 test('50 concurrent ADDs in 50 processes yield 50 distinct IPs', async () => {
@@ -29,7 +31,10 @@ test('50 concurrent ADDs in 50 processes yield 50 distinct IPs', async () => {
     const ip = r.ips![0].address.split('/')[0];
     assert.is(readFileSync(join(dataDir, 'conc', ip), 'utf8'), `${ids[i]}\neth0`);
   }
-  assert.not.ok(readdirSync(join(dataDir, 'conc')).some((f) => f.startsWith('.tmp-')), 'no temp files left behind');
+  assert.not.ok(
+    readdirSync(join(dataDir, 'conc')).some((f) => f.startsWith('.tmp-')),
+    'no temp files left behind',
+  );
 });
 
 test.run();

@@ -5,16 +5,30 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CniConfig, CniError, parseConfList } from '../../interfaces/cni/index.js';
 import {
-  installCniBinary, invokeMemoryCni, macForIp, MEMORY_CNI_TYPE, parseMemoryConf, pluginCommand, listAllocations,
+  installCniBinary,
+  invokeMemoryCni,
+  macForIp,
+  MEMORY_CNI_TYPE,
+  parseMemoryConf,
+  pluginCommand,
+  listAllocations,
 } from '../../plugins/memory-cni/index.js';
 import { tmpDir, type TmpDir } from '../fixtures/cni/helpers.js';
 
 const test = suite('memory-cni-core');
 let t: TmpDir;
-test.before(() => { t = tmpDir('triad-memcni-core-'); });
+test.before(() => {
+  t = tmpDir('triad-memcni-core-');
+});
 test.after(() => t.cleanup());
 
-const env = (cmd: string, cid = 'c1', ifname = 'eth0') => ({ CNI_COMMAND: cmd, CNI_CONTAINERID: cid, CNI_NETNS: `/ns-${cid}`, CNI_IFNAME: ifname, CNI_PATH: '/nonexistent' });
+const env = (cmd: string, cid = 'c1', ifname = 'eth0') => ({
+  CNI_COMMAND: cmd,
+  CNI_CONTAINERID: cid,
+  CNI_NETNS: `/ns-${cid}`,
+  CNI_IFNAME: ifname,
+  CNI_PATH: '/nonexistent',
+});
 const conf = (o: object = {}) => JSON.stringify({ cniVersion: '1.1.0', name: 'core', type: MEMORY_CNI_TYPE, dataDir: join(t.dir, 'd'), ...o });
 
 test('invokeMemoryCni speaks the exec protocol in-process', async () => {
@@ -81,11 +95,22 @@ test('bad config is INVALID_NETWORK_CONFIG (7) naming the key', async () => {
 });
 
 test('faults in-process: fail matches by regex; hang is abandoned by the timeout', async () => {
-  const f = await invokeMemoryCni(env('DEL', 'victim-7'), conf({ name: 'core-f', faults: [{ verb: 'del', container: 'victim-\\d+', fail: { code: 5, msg: 'boom' } }] }));
+  const f = await invokeMemoryCni(
+    env('DEL', 'victim-7'),
+    conf({ name: 'core-f', faults: [{ verb: 'del', container: 'victim-\\d+', fail: { code: 5, msg: 'boom' } }] }),
+  );
   assert.equal(JSON.parse(f.stdout), { cniVersion: '1.1.0', code: 5, msg: 'boom' });
-  const ok = await invokeMemoryCni(env('DEL', 'victim-x'), conf({ name: 'core-f', faults: [{ verb: 'DEL', container: 'victim-\\d+', fail: { code: 5, msg: 'boom' } }] }));
+  const ok = await invokeMemoryCni(
+    env('DEL', 'victim-x'),
+    conf({ name: 'core-f', faults: [{ verb: 'DEL', container: 'victim-\\d+', fail: { code: 5, msg: 'boom' } }] }),
+  );
   assert.is(ok.exitCode, 0);
-  const cni = new CniConfig({ path: [join(t.dir, 'no-bin')], cacheDir: join(t.dir, 'cache-h'), timeoutMs: 300, inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni } });
+  const cni = new CniConfig({
+    path: [join(t.dir, 'no-bin')],
+    cacheDir: join(t.dir, 'cache-h'),
+    timeoutMs: 300,
+    inProcess: { [MEMORY_CNI_TYPE]: invokeMemoryCni },
+  });
   const list = parseConfList(conf({ name: 'core-hang', faults: [{ verb: 'ADD', hang: true }] }));
   try {
     await cni.addNetworkList(list, { containerID: 'h', ifName: 'eth0', netns: '/ns-h' });

@@ -22,19 +22,30 @@ test.after(() => t.cleanup());
 function setup(extra: object = {}, version = '1.1.0') {
   const id = ++n;
   const dataDir = join(t.dir, `data-${id}`);
-  const list: NetworkConfigList = parseConfList(JSON.stringify({
-    cniVersion: version, name: `mem${id}`,
-    plugins: [{ type: MEMORY_CNI_TYPE, subnet: '10.77.0.0/24', dataDir, ...extra }],
-  }));
+  const list: NetworkConfigList = parseConfList(
+    JSON.stringify({
+      cniVersion: version,
+      name: `mem${id}`,
+      plugins: [{ type: MEMORY_CNI_TYPE, subnet: '10.77.0.0/24', dataDir, ...extra }],
+    }),
+  );
   const cni = new CniConfig({ path: [bin], cacheDir: join(t.dir, `cache-${id}`) });
   const stateDir = join(dataDir, list.name);
-  const ips = () => readdirSync(stateDir).filter((f) => /^\d/.test(f)).sort();
+  const ips = () =>
+    readdirSync(stateDir)
+      .filter((f) => /^\d/.test(f))
+      .sort();
   return { cni, list, stateDir, ips };
 }
 const rt = (containerID: string, ifName = 'eth0'): RuntimeConf => ({ containerID, ifName, netns: `/run/netns/${containerID}` });
 
 async function cniReject(p: Promise<unknown>): Promise<CniError> {
-  try { await p; } catch (e) { assert.instance(e, CniError, String(e)); return e as CniError; }
+  try {
+    await p;
+  } catch (e) {
+    assert.instance(e, CniError, String(e));
+    return e as CniError;
+  }
   assert.unreachable('expected a CniError');
   throw new Error();
 }
@@ -73,7 +84,13 @@ test('CHECK passes for a live attachment, fails with 3 once it is gone and 100 o
   await s.cni.addNetworkList(s.list, rt('c1'));
   const cached = s.cni.getCachedResult(s.list, rt('c1'))!;
   const cacheDir = s.cni.cacheDirFor();
-  writeCache(cacheDir, { containerId: 'c1', ifName: 'eth0', networkName: s.list.name, config: '', result: { ...cached, ips: [{ address: '10.77.0.200/24', interface: 0 }] } });
+  writeCache(cacheDir, {
+    containerId: 'c1',
+    ifName: 'eth0',
+    networkName: s.list.name,
+    config: '',
+    result: { ...cached, ips: [{ address: '10.77.0.200/24', interface: 0 }] },
+  });
   const mismatch = await cniReject(s.cni.checkNetworkList(s.list, rt('c1')));
   assert.is(mismatch.code, 100);
 });
@@ -105,7 +122,13 @@ test('GC frees only attachments that are not valid', async () => {
   assert.is(s.ips().length, 4);
   // Forget the libcni cache so only the plugin's own GC can free them.
   rmSync(join(s.cni.cacheDirFor(), 'results'), { recursive: true });
-  assert.equal(await s.cni.gcNetworkList(s.list, [{ containerID: 'keep1', ifname: 'eth0' }, { containerID: 'keep2', ifname: 'eth0' }]), { ran: true });
+  assert.equal(
+    await s.cni.gcNetworkList(s.list, [
+      { containerID: 'keep1', ifname: 'eth0' },
+      { containerID: 'keep2', ifname: 'eth0' },
+    ]),
+    { ran: true },
+  );
   assert.equal(s.ips(), ['10.77.0.2', '10.77.0.4']);
 });
 

@@ -11,7 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerState } from '../../interfaces/gen/cri/api.js';
 import {
-  BufferSink, busyboxExecutables, ContainerFs, inputOf, PortTable, resolveArgv, SimProcess, spawn, type Host,
+  BufferSink,
+  busyboxExecutables,
+  ContainerFs,
+  inputOf,
+  PortTable,
+  resolveArgv,
+  SimProcess,
+  spawn,
+  type Host,
 } from '../../plugins/memory-cri/sim/index.js';
 import { parseSize } from '../../plugins/memory-cri/sim/sysapplets.js';
 import { ctrConfig, podConfig, startTestRuntime, waitFor, type TestRuntime } from '../../plugins/memory-cri/testing.js';
@@ -22,8 +30,13 @@ const tmp = mkdtempSync(join(tmpdir(), 'memory-cri-applets-'));
 
 function host(over: Partial<Host> = {}): Host {
   return {
-    fs: new ContainerFs({ executables: { ...busyboxExecutables(), '/usr/local/bin/httpd-foreground': 'httpd-foreground', '/bin/setuid-euid': 'setuid-euid' }, mounts: [{ containerPath: '/data', hostPath: tmp, readonly: false }] }),
-    hostname: 'sim-pod', ips: ['10.9.0.7'], ports: new PortTable(),
+    fs: new ContainerFs({
+      executables: { ...busyboxExecutables(), '/usr/local/bin/httpd-foreground': 'httpd-foreground', '/bin/setuid-euid': 'setuid-euid' },
+      mounts: [{ containerPath: '/data', hostPath: tmp, readonly: false }],
+    }),
+    hostname: 'sim-pod',
+    ips: ['10.9.0.7'],
+    ports: new PortTable(),
     user: { uid: 0, gid: 0, groups: [], name: 'root', group: 'root' },
     ...over,
   };
@@ -38,14 +51,24 @@ function run(argv: string[], hst: Host, o: { parent?: SimProcess; stdin?: string
   const err = new BufferSink();
   const proc = o.parent ? o.parent.spawnChild() : new SimProcess();
   if (!o.parent) hst.init = proc;
-  const done = spawn({ resolved: r, env, cwd: '/', host: hst, io: { stdin: inputOf(o.stdin ?? ''), out, err }, proc })
-    .then((x) => ({ code: x.exitCode, reason: x.reason, out: out.toString(), err: err.toString() }));
+  const done = spawn({ resolved: r, env, cwd: '/', host: hst, io: { stdin: inputOf(o.stdin ?? ''), out, err }, proc }).then((x) => ({
+    code: x.exitCode,
+    reason: x.reason,
+    out: out.toString(),
+    err: err.toString(),
+  }));
   return { proc, done, out, err };
 }
 const exec = (argv: string[], hst: Host, parent?: SimProcess) => run(argv, hst, { parent }).done;
 
-t.before(async () => { h = await startTestRuntime(); for (const image of ['busybox', 'nginx']) await h.client.image.pullImage({ image: { image } }); });
-t.after(async () => { await h?.close(); rmSync(tmp, { recursive: true, force: true }); });
+t.before(async () => {
+  h = await startTestRuntime();
+  for (const image of ['busybox', 'nginx']) await h.client.image.pullImage({ image: { image } });
+});
+t.after(async () => {
+  await h?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 t('process table: pgrep/pidof find PID 1 and exec sessions, never themselves; ps lists; kill by pid', async () => {
   const hst = host();
@@ -120,30 +143,38 @@ t('mount: lists the mounts; --bind needs SYS_ADMIN and works for a source under 
   assert.match((await exec(['mount', '-t', 'tmpfs', 'tmpfs', '/mnt/x'], admin)).err, /tmpfs file systems are not simulated/);
 });
 
-t('ipcs: a pod IPC namespace has no segments; host IPC lists the node\'s', async () => {
+t("ipcs: a pod IPC namespace has no segments; host IPC lists the node's", async () => {
   const r = await exec(['ipcs', '-m'], host());
   assert.is(r.out, '\n------ Shared Memory Segments --------\nkey        shmid      owner      perms      bytes      nattch     status      \n\n');
   const all = await exec(['ipcs'], host());
   assert.match(all.out, /Semaphore Arrays[\s\S]*Message Queues/);
   const node = await exec(['ipcs', '-m'], host({ hostIpc: true }));
   let rows: string[] = [];
-  try { rows = (await import('node:fs')).readFileSync('/proc/sysvipc/shm', 'utf8').trim().split('\n').slice(1); } catch { /* no sysvipc */ }
-  for (const row of rows) assert.ok(node.out.includes(` ${row.trim().split(/\s+/)[1]} `) || node.out.includes(`${row.trim().split(/\s+/)[1]}  `), 'each node segment id is listed');
+  try {
+    rows = (await import('node:fs')).readFileSync('/proc/sysvipc/shm', 'utf8').trim().split('\n').slice(1);
+  } catch {
+    /* no sysvipc */
+  }
+  for (const row of rows)
+    assert.ok(node.out.includes(` ${row.trim().split(/\s+/)[1]} `) || node.out.includes(`${row.trim().split(/\s+/)[1]}  `), 'each node segment id is listed');
   assert.is(node.out.split('\n').length, r.out.split('\n').length + rows.length);
 });
 
-t('netstat -ln: the pod\'s listening ports', async () => {
+t("netstat -ln: the pod's listening ports", async () => {
   const hst = host();
   const srv = run(['httpd', '-f', '-p', '8089'], hst);
   await waitFor(() => hst.ports.forwards()['8089'], 3000, 'httpd to listen');
   const r = await exec(['netstat', '-ln'], hst, srv.proc);
-  assert.match(r.out, /^Active Internet connections \(only servers\)\nProto Recv-Q Send-Q Local Address\s+Foreign Address\s+State\s*\ntcp\s+0\s+0 0\.0\.0\.0:8089\s+0\.0\.0\.0:\*\s+LISTEN/);
+  assert.match(
+    r.out,
+    /^Active Internet connections \(only servers\)\nProto Recv-Q Send-Q Local Address\s+Foreign Address\s+State\s*\ntcp\s+0\s+0 0\.0\.0\.0:8089\s+0\.0\.0\.0:\*\s+LISTEN/,
+  );
   assert.not.match((await exec(['netstat', '-n'], hst, srv.proc)).out, /8089/, 'without -l or -a no servers are listed');
   srv.proc.kill('KILL');
   await srv.done;
 });
 
-t('netstat in a host-network pod lists the node\'s listening sockets', async () => {
+t("netstat in a host-network pod lists the node's listening sockets", async () => {
   const srv = createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
   const port = (srv.address() as AddressInfo).port;
@@ -168,7 +199,7 @@ t('brctl: addbr/delbr need NET_ADMIN; show lists bridges', async () => {
   assert.is((await exec(['brctl', 'delbr', 'foobar'], admin)).code, 1);
 });
 
-t('ping: NET_RAW needed; the pod\'s own addresses answer, others are lost; -c counts', async () => {
+t("ping: NET_RAW needed; the pod's own addresses answer, others are lost; -c counts", async () => {
   const denied = await exec(['ping', '127.0.0.1'], host({ caps: new Set() }));
   assert.equal([denied.code, denied.out, denied.err], [1, 'PING 127.0.0.1 (127.0.0.1): 56 data bytes\n', 'ping: permission denied (are you root?)\n']);
   const ok = await exec(['ping', '-c', '2', '-i', '0.01', 'localhost'], host({ caps: new Set(['NET_RAW']) }));
@@ -188,9 +219,13 @@ async function get(port: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     request({ host: '127.0.0.1', port, path: '/index.html' }, (res) => {
       let body = '';
-      res.on('data', (d) => { body += d; });
+      res.on('data', (d) => {
+        body += d;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
@@ -226,7 +261,14 @@ const status = async (id: string) => (await h.client.runtime.containerStatus({ c
 
 t('runtime: dd with a buffer over the memory limit is OOM-killed (137, OOMKilled)', async () => {
   const id = await startCtr('oom', ['sh', '-c', 'dd if=/dev/zero of=/dev/null bs=20M'], { linux: { resources: { memoryLimitInBytes: 15n * 1024n * 1024n } } });
-  const s = await waitFor(async () => { const x = await status(id); return x.state === ContainerState.CONTAINER_EXITED ? x : undefined; }, 5000, 'the OOM kill');
+  const s = await waitFor(
+    async () => {
+      const x = await status(id);
+      return x.state === ContainerState.CONTAINER_EXITED ? x : undefined;
+    },
+    5000,
+    'the OOM kill',
+  );
   assert.equal([s.exitCode, s.reason], [137, 'OOMKilled']);
 });
 
@@ -245,35 +287,46 @@ t('runtime: `sh -c top` keeps running; pgrep sees it; capabilities decide ping a
   assert.is((await h.client.runtime.execSync({ containerId: priv, cmd: ['brctl', 'addbr', 'foobar'], timeout: 5n })).exitCode, 0);
 });
 
-t('runtime: PID namespaces: POD shows the pause as PID 1 and the pod\'s containers, CONTAINER its own init, NODE every container; nginx names itself and writes its pid', async () => {
-  const sandboxConfig = podConfig();
-  const { podSandboxId } = await h.client.runtime.runPodSandbox({ config: sandboxConfig });
-  const mk = async (name: string, cmd: string[], pid: number, image = 'busybox') => {
-    const { containerId } = await h.client.runtime.createContainer({ podSandboxId, sandboxConfig, config: ctrConfig(name, cmd, { image: { image }, linux: { securityContext: { namespaceOptions: { pid } } } }) });
-    await h.client.runtime.startContainer({ containerId });
-    return containerId;
-  };
-  const out = async (id: string, cmd: string[]) => Buffer.from((await h.client.runtime.execSync({ containerId: id, cmd, timeout: 5n })).stdout).toString();
-  const a = await mk('pod-a', ['sleep', '1001'], 0);
-  const b = await mk('pod-b', ['sleep', '1002'], 0);
-  const own = await mk('own', ['sleep', '1003'], 1);
-  const web = await mk('web', [], 1, 'nginx');
-  assert.is(await out(a, ['cat', '/proc/1/cmdline']), '/pause\0');
-  assert.match(await out(a, ['pgrep', '-f', 'sleep 100']), /^\d+\n\d+\n$/, 'both pod-namespace containers');
-  assert.is(await out(own, ['cat', '/proc/1/cmdline']), 'sleep\x001003\0');
-  assert.is(await out(own, ['pgrep', '-f', 'sleep 100']), '1\n');
-  await waitFor(async () => /master process/.test(await out(web, ['cat', '/proc/1/cmdline'])), 3000, 'nginx title');
-  assert.is(await out(web, ['cat', '/var/run/nginx.pid']), '1\n');
-  const nodeSb = podConfig({ linux: { securityContext: { namespaceOptions: { pid: 2 } } } });
-  const nodePod = (await h.client.runtime.runPodSandbox({ config: nodeSb })).podSandboxId;
-  const { containerId: hostpid } = await h.client.runtime.createContainer({ podSandboxId: nodePod, sandboxConfig: nodeSb, config: ctrConfig('hostpid', ['sleep', '1004'], { linux: { securityContext: { namespaceOptions: { pid: 2 } } } }) });
-  await h.client.runtime.startContainer({ containerId: hostpid });
-  const pids = (await out(hostpid, ['pidof', 'nginx'])).trim();
-  assert.match(pids, /^\d+$/);
-  assert.is.not(pids, '1', 'node pids are not remapped');
-  assert.match(await out(hostpid, ['pgrep', '-f', 'sleep 100[1-4]']), /^(\d+\n){4}$/, 'every container on the runtime');
-  void b;
-});
+t(
+  "runtime: PID namespaces: POD shows the pause as PID 1 and the pod's containers, CONTAINER its own init, NODE every container; nginx names itself and writes its pid",
+  async () => {
+    const sandboxConfig = podConfig();
+    const { podSandboxId } = await h.client.runtime.runPodSandbox({ config: sandboxConfig });
+    const mk = async (name: string, cmd: string[], pid: number, image = 'busybox') => {
+      const { containerId } = await h.client.runtime.createContainer({
+        podSandboxId,
+        sandboxConfig,
+        config: ctrConfig(name, cmd, { image: { image }, linux: { securityContext: { namespaceOptions: { pid } } } }),
+      });
+      await h.client.runtime.startContainer({ containerId });
+      return containerId;
+    };
+    const out = async (id: string, cmd: string[]) => Buffer.from((await h.client.runtime.execSync({ containerId: id, cmd, timeout: 5n })).stdout).toString();
+    const a = await mk('pod-a', ['sleep', '1001'], 0);
+    const b = await mk('pod-b', ['sleep', '1002'], 0);
+    const own = await mk('own', ['sleep', '1003'], 1);
+    const web = await mk('web', [], 1, 'nginx');
+    assert.is(await out(a, ['cat', '/proc/1/cmdline']), '/pause\0');
+    assert.match(await out(a, ['pgrep', '-f', 'sleep 100']), /^\d+\n\d+\n$/, 'both pod-namespace containers');
+    assert.is(await out(own, ['cat', '/proc/1/cmdline']), 'sleep\x001003\0');
+    assert.is(await out(own, ['pgrep', '-f', 'sleep 100']), '1\n');
+    await waitFor(async () => /master process/.test(await out(web, ['cat', '/proc/1/cmdline'])), 3000, 'nginx title');
+    assert.is(await out(web, ['cat', '/var/run/nginx.pid']), '1\n');
+    const nodeSb = podConfig({ linux: { securityContext: { namespaceOptions: { pid: 2 } } } });
+    const nodePod = (await h.client.runtime.runPodSandbox({ config: nodeSb })).podSandboxId;
+    const { containerId: hostpid } = await h.client.runtime.createContainer({
+      podSandboxId: nodePod,
+      sandboxConfig: nodeSb,
+      config: ctrConfig('hostpid', ['sleep', '1004'], { linux: { securityContext: { namespaceOptions: { pid: 2 } } } }),
+    });
+    await h.client.runtime.startContainer({ containerId: hostpid });
+    const pids = (await out(hostpid, ['pidof', 'nginx'])).trim();
+    assert.match(pids, /^\d+$/);
+    assert.is.not(pids, '1', 'node pids are not remapped');
+    assert.match(await out(hostpid, ['pgrep', '-f', 'sleep 100[1-4]']), /^(\d+\n){4}$/, 'every container on the runtime');
+    void b;
+  },
+);
 
 t('runtime: setuid-euid (the nonewprivs image) prints 0 unless no_new_privs is set', async () => {
   const hst = host({ user: { uid: 1000, gid: 1000, groups: [], name: '1000', group: '1000' } });

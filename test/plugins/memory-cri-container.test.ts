@@ -20,10 +20,15 @@ async function create(command: string[], over: Parameters<typeof ctrConfig>[2] =
   return containerId;
 }
 const status = async (id: string) => (await h.client.runtime.containerStatus({ containerId: id })).status!;
-const exited = (id: string, ms = 5000) => waitFor(async () => {
-  const s = await status(id);
-  return s.state === ContainerState.CONTAINER_EXITED ? s : undefined;
-}, ms, `container ${id} to exit`);
+const exited = (id: string, ms = 5000) =>
+  waitFor(
+    async () => {
+      const s = await status(id);
+      return s.state === ContainerState.CONTAINER_EXITED ? s : undefined;
+    },
+    ms,
+    `container ${id} to exit`,
+  );
 
 t.before(async () => {
   h = await startTestRuntime({
@@ -34,10 +39,13 @@ t.before(async () => {
       { repository: 'example.com/nocmd', tags: ['1'], size: 1000 },
     ],
   });
-  for (const image of ['busybox', 'example.com/stubborn:1', 'example.com/quitter:1', 'example.com/ep:1', 'example.com/nocmd:1']) await h.client.image.pullImage({ image: { image } });
+  for (const image of ['busybox', 'example.com/stubborn:1', 'example.com/quitter:1', 'example.com/ep:1', 'example.com/nocmd:1'])
+    await h.client.image.pullImage({ image: { image } });
   sb = (await h.client.runtime.runPodSandbox({ config: { ...sbCfg, logDirectory: `${h.dir}/logs` } })).podSandboxId;
 });
-t.after(async () => { await h?.close(); });
+t.after(async () => {
+  await h?.close();
+});
 
 t('CREATED: createdAt only, metadata/labels/annotations/image echoed, logPath under the log directory', async () => {
   const id = await create(['sleep', '1'], { labels: { x: 'y' }, annotations: { 'io.kubernetes.container.hash': 'abc' } });
@@ -184,7 +192,11 @@ t('CreateContainer: unknown sandbox NOT_FOUND, stopped sandbox FAILED_PRECONDITI
   const { podSandboxId: stopped } = await h.client.runtime.runPodSandbox({ config: cfg });
   await h.client.runtime.stopPodSandbox({ podSandboxId: stopped });
   await fails(create(['true'], {}, stopped), 'FAILED_PRECONDITION', /not ready/);
-  await fails(create(['true'], { image: { image: 'docker.io/library/nginx:latest' } }), 'NOT_FOUND', /failed to resolve image "docker\.io\/library\/nginx:latest": not found/);
+  await fails(
+    create(['true'], { image: { image: 'docker.io/library/nginx:latest' } }),
+    'NOT_FOUND',
+    /failed to resolve image "docker\.io\/library\/nginx:latest": not found/,
+  );
   await fails(h.client.runtime.createContainer({ podSandboxId: sb, config: { image: { image: 'busybox' } } }), 'INVALID_ARGUMENT', /metadata\.name/);
   await fails(h.client.runtime.createContainer({ podSandboxId: sb, config: { metadata: { name: 'noimg' } } }), 'INVALID_ARGUMENT', /image/);
   await fails(create([], { image: { image: 'example.com/nocmd:1' } }), 'INVALID_ARGUMENT', /no command specified/);
@@ -215,8 +227,20 @@ t('StopPodSandbox kills its running containers (137) and Start then fails', asyn
 t('ListContainers filters: id and unique prefix, state, podSandboxId, labels', async () => {
   const cfg = podConfig();
   const { podSandboxId: other } = await h.client.runtime.runPodSandbox({ config: cfg });
-  const x = (await h.client.runtime.createContainer({ podSandboxId: other, config: ctrConfig('x', ['sleep', '30'], { labels: { role: 'x', k: 'v' } }), sandboxConfig: cfg })).containerId;
-  const y = (await h.client.runtime.createContainer({ podSandboxId: other, config: ctrConfig('y', ['sleep', '30'], { labels: { role: 'y', k: 'v' } }), sandboxConfig: cfg })).containerId;
+  const x = (
+    await h.client.runtime.createContainer({
+      podSandboxId: other,
+      config: ctrConfig('x', ['sleep', '30'], { labels: { role: 'x', k: 'v' } }),
+      sandboxConfig: cfg,
+    })
+  ).containerId;
+  const y = (
+    await h.client.runtime.createContainer({
+      podSandboxId: other,
+      config: ctrConfig('y', ['sleep', '30'], { labels: { role: 'y', k: 'v' } }),
+      sandboxConfig: cfg,
+    })
+  ).containerId;
   await h.client.runtime.startContainer({ containerId: y });
   const ids = async (filter: object) => (await h.client.runtime.listContainers({ filter })).containers.map((c) => c.id).sort();
   assert.equal(await ids({ podSandboxId: other }), [x, y].sort());
@@ -248,7 +272,9 @@ t('UpdateContainerResources: stored and reported; refused for exited containers'
 });
 
 t('ContainerStatus reports the user (runAsUser/runAsGroup/supplemental groups) and verbose info', async () => {
-  const id = await create(['sleep', 'infinity'], { linux: { securityContext: { runAsUser: { value: 1000n }, runAsGroup: { value: 3000n }, supplementalGroups: [2000n] } } });
+  const id = await create(['sleep', 'infinity'], {
+    linux: { securityContext: { runAsUser: { value: 1000n }, runAsGroup: { value: 3000n }, supplementalGroups: [2000n] } },
+  });
   await h.client.runtime.startContainer({ containerId: id });
   const r = await h.client.runtime.containerStatus({ containerId: id, verbose: true });
   assert.equal(r.status!.user!.linux, { uid: 1000n, gid: 3000n, supplementalGroups: [3000n, 2000n] });
@@ -265,7 +291,9 @@ t('GetContainerEvents: CREATED, STARTED, STOPPED, DELETED with the sandbox statu
   const reader = (async () => {
     for await (const ev of stream) {
       events.push({
-        id: ev.containerId, type: ev.containerEventType, sandboxId: ev.podSandboxStatus?.id,
+        id: ev.containerId,
+        type: ev.containerEventType,
+        sandboxId: ev.podSandboxStatus?.id,
         state: ev.containersStatuses.find((c) => c.id === ev.containerId)?.state,
       });
     }
@@ -279,11 +307,19 @@ t('GetContainerEvents: CREATED, STARTED, STOPPED, DELETED with the sandbox statu
   stream.cancel();
   await reader;
   const mine = events.filter((e) => e.id === id);
-  assert.equal(mine.map((e) => e.type), [
-    ContainerEventType.CONTAINER_CREATED_EVENT, ContainerEventType.CONTAINER_STARTED_EVENT,
-    ContainerEventType.CONTAINER_STOPPED_EVENT, ContainerEventType.CONTAINER_DELETED_EVENT,
-  ]);
-  assert.equal(mine.slice(0, 3).map((e) => e.state), [ContainerState.CONTAINER_CREATED, ContainerState.CONTAINER_RUNNING, ContainerState.CONTAINER_EXITED]);
+  assert.equal(
+    mine.map((e) => e.type),
+    [
+      ContainerEventType.CONTAINER_CREATED_EVENT,
+      ContainerEventType.CONTAINER_STARTED_EVENT,
+      ContainerEventType.CONTAINER_STOPPED_EVENT,
+      ContainerEventType.CONTAINER_DELETED_EVENT,
+    ],
+  );
+  assert.equal(
+    mine.slice(0, 3).map((e) => e.state),
+    [ContainerState.CONTAINER_CREATED, ContainerState.CONTAINER_RUNNING, ContainerState.CONTAINER_EXITED],
+  );
   assert.is(mine[3].state, undefined, 'a deleted container is no longer among the statuses');
   assert.ok(mine.every((e) => e.sandboxId === sb));
 });
@@ -291,7 +327,9 @@ t('GetContainerEvents: CREATED, STARTED, STOPPED, DELETED with the sandbox statu
 t('GetContainerEvents: sandboxes report CREATED, STARTED, STOPPED, DELETED under their own id', async () => {
   const stream = h.client.runtime.getContainerEvents({});
   const got: Array<[string, ContainerEventType]> = [];
-  const reader = (async () => { for await (const ev of stream) got.push([ev.containerId, ev.containerEventType]); })();
+  const reader = (async () => {
+    for await (const ev of stream) got.push([ev.containerId, ev.containerEventType]);
+  })();
   await waitFor(() => h.runtime.events.subscribers > 0, 2000, 'the subscription');
   const { podSandboxId: id } = await h.client.runtime.runPodSandbox({ config: podConfig() });
   await h.client.runtime.stopPodSandbox({ podSandboxId: id });
@@ -299,7 +337,10 @@ t('GetContainerEvents: sandboxes report CREATED, STARTED, STOPPED, DELETED under
   await waitFor(() => got.filter(([c]) => c === id).length >= 4, 3000, 'sandbox events');
   stream.cancel();
   await reader;
-  assert.equal(got.filter(([c]) => c === id).map(([, e]) => e), [0, 1, 2, 3]);
+  assert.equal(
+    got.filter(([c]) => c === id).map(([, e]) => e),
+    [0, 1, 2, 3],
+  );
   await waitFor(() => h.runtime.events.subscribers === 0, 2000, 'the cancelled stream to unsubscribe');
 });
 

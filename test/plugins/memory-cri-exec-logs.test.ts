@@ -24,15 +24,24 @@ async function run(command: string[], over: Parameters<typeof ctrConfig>[2] = {}
   return containerId;
 }
 const status = async (id: string) => (await h.client.runtime.containerStatus({ containerId: id })).status!;
-const exited = (id: string) => waitFor(async () => {
-  const s = await status(id);
-  return s.state === ContainerState.CONTAINER_EXITED ? s : undefined;
-}, 5000, `container ${id} to exit`);
-const logLines = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => {
-  const p = parseCriLogLine(l);
-  assert.ok(p, `not a CRI log line: ${JSON.stringify(l)}`);
-  return p!;
-});
+const exited = (id: string) =>
+  waitFor(
+    async () => {
+      const s = await status(id);
+      return s.state === ContainerState.CONTAINER_EXITED ? s : undefined;
+    },
+    5000,
+    `container ${id} to exit`,
+  );
+const logLines = (path: string) =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const p = parseCriLogLine(l);
+      assert.ok(p, `not a CRI log line: ${JSON.stringify(l)}`);
+      return p!;
+    });
 const forwards = async (podSandboxId = sb): Promise<Record<string, string>> =>
   JSON.parse((await h.client.runtime.podSandboxStatus({ podSandboxId, verbose: true })).info.info).portForwards;
 
@@ -42,16 +51,25 @@ t.before(async () => {
   await h.client.image.pullImage({ image: { image: 'nginx' } });
   sb = (await h.client.runtime.runPodSandbox({ config: { ...sbCfg, logDirectory: join(h.dir, 'pods', 'uid') } })).podSandboxId;
 });
-t.after(async () => { await h?.close(); });
+t.after(async () => {
+  await h?.close();
+});
 
 t('logs: CRI format lines, stdout and stderr, increasing RFC3339Nano timestamps; directories created', async () => {
   const id = await run(['sh', '-c', 'echo hello; echo oops >&2; printf "a\\nb\\n"; printf tail']);
   const s = await exited(id);
   assert.is(s.logPath, join(h.dir, 'pods', 'uid', `x${n}`, '0.log'));
   const lines = logLines(s.logPath);
-  assert.equal(lines.map((l) => [l.stream, l.tag, l.text]), [
-    ['stdout', 'F', 'hello'], ['stderr', 'F', 'oops'], ['stdout', 'F', 'a'], ['stdout', 'F', 'b'], ['stdout', 'P', 'tail'],
-  ]);
+  assert.equal(
+    lines.map((l) => [l.stream, l.tag, l.text]),
+    [
+      ['stdout', 'F', 'hello'],
+      ['stderr', 'F', 'oops'],
+      ['stdout', 'F', 'a'],
+      ['stdout', 'F', 'b'],
+      ['stdout', 'P', 'tail'],
+    ],
+  );
   for (const l of lines) assert.match(l.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/);
   const times = lines.map((l) => Date.parse(l.time));
   assert.ok(times.every((x, i) => i === 0 || x >= times[i - 1]));
@@ -63,8 +81,22 @@ t('logs: a line longer than maxLogLineBytes is split into P chunks ended by F', 
   const id = await run(['sh', '-c', `echo ${long}; echo short`]);
   const s = await exited(id);
   const lines = logLines(s.logPath);
-  assert.equal(lines.map((l) => [l.tag, l.text.length]), [['P', 32], ['P', 32], ['F', 6], ['F', 5]]);
-  assert.is(lines.slice(0, 3).map((l) => l.text).join(''), long);
+  assert.equal(
+    lines.map((l) => [l.tag, l.text.length]),
+    [
+      ['P', 32],
+      ['P', 32],
+      ['F', 6],
+      ['F', 5],
+    ],
+  );
+  assert.is(
+    lines
+      .slice(0, 3)
+      .map((l) => l.text)
+      .join(''),
+    long,
+  );
 });
 
 t('ReopenContainerLog: after rotation, output goes to a fresh file at the same path', async () => {
@@ -76,8 +108,14 @@ t('ReopenContainerLog: after rotation, output goes to a fresh file at the same p
   assert.ok(existsSync(path), 'reopened');
   await h.client.runtime.execSync({ containerId: id, cmd: ['touch', '/tmp/go'], timeout: 5n });
   await waitFor(() => readFileSync(path, 'utf8').includes('second'));
-  assert.equal(logLines(`${path}.1`).map((l) => l.text), ['first']);
-  assert.equal(logLines(path).map((l) => l.text), ['second']);
+  assert.equal(
+    logLines(`${path}.1`).map((l) => l.text),
+    ['first'],
+  );
+  assert.equal(
+    logLines(path).map((l) => l.text),
+    ['second'],
+  );
   await h.client.runtime.stopContainer({ containerId: id, timeout: 0n });
   await fails(h.client.runtime.reopenContainerLog({ containerId: id }), 'FAILED_PRECONDITION', /not running/);
   await fails(h.client.runtime.reopenContainerLog({ containerId: 'nope' }), 'NOT_FOUND');
@@ -90,9 +128,10 @@ t('a container without a log path runs without a log file', async () => {
   assert.is(s.exitCode, 0);
 });
 
-t('ExecSync: stdout, stderr and exit code, in the container\'s files, env and identity', async () => {
+t("ExecSync: stdout, stderr and exit code, in the container's files, env and identity", async () => {
   const id = await run(['sh', '-c', 'echo state > /tmp/state; sleep infinity'], {
-    envs: [{ key: 'MODE', value: Buffer.from('prod') }], linux: { securityContext: { runAsUser: { value: 42n } } },
+    envs: [{ key: 'MODE', value: Buffer.from('prod') }],
+    linux: { securityContext: { runAsUser: { value: 42n } } },
   });
   await waitFor(async () => (await h.client.runtime.execSync({ containerId: id, cmd: ['test', '-f', '/tmp/state'], timeout: 5n })).exitCode === 0);
   const r = await h.client.runtime.execSync({ containerId: id, cmd: ['sh', '-c', 'cat /tmp/state; echo $MODE; id -u; echo bad >&2; exit 7'], timeout: 5n });
@@ -101,7 +140,11 @@ t('ExecSync: stdout, stderr and exit code, in the container\'s files, env and id
   assert.is(r.exitCode, 7);
   const ok = await h.client.runtime.execSync({ containerId: id, cmd: ['true'] });
   assert.is(ok.exitCode, 0);
-  await fails(h.client.runtime.execSync({ containerId: id, cmd: ['nope-cmd'], timeout: 5n }), 'UNKNOWN', /exec: "nope-cmd": executable file not found in \$PATH/);
+  await fails(
+    h.client.runtime.execSync({ containerId: id, cmd: ['nope-cmd'], timeout: 5n }),
+    'UNKNOWN',
+    /exec: "nope-cmd": executable file not found in \$PATH/,
+  );
   await fails(h.client.runtime.execSync({ containerId: id, cmd: [] }), 'INVALID_ARGUMENT');
   await h.client.runtime.stopContainer({ containerId: id, timeout: 0n });
   await fails(h.client.runtime.execSync({ containerId: id, cmd: ['true'] }), 'FAILED_PRECONDITION', /CONTAINER_EXITED/);
@@ -126,7 +169,7 @@ t('ExecSync with a timeout past what a Node timer holds (int64 max seconds) lets
   await h.client.runtime.stopContainer({ containerId: id, timeout: 0n });
 });
 
-t('Exec, Attach, PortForward check their request as kubelet\'s streaming library does; CheckpointContainer answers UNIMPLEMENTED', async () => {
+t("Exec, Attach, PortForward check their request as kubelet's streaming library does; CheckpointContainer answers UNIMPLEMENTED", async () => {
   const id = await run(['sleep', '3600']);
   await fails(h.client.runtime.exec({ containerId: 'x', cmd: ['sh'], stdout: true }), 'NOT_FOUND', /x/);
   await fails(h.client.runtime.exec({ containerId: id, cmd: ['sh'] }), 'INVALID_ARGUMENT', /one of stdin, stdout, or stderr/);
@@ -169,7 +212,10 @@ t('httpd -p PORT really listens: portForwards maps the port, HTTP 200 "ok\\n"; c
   await h.client.runtime.stopContainer({ containerId: id, timeout: 5n });
   assert.is((await status(id)).exitCode, 143);
   assert.equal(await forwards(), {});
-  await fetch(`http://${fwd}/`).then(() => assert.unreachable('still listening'), () => undefined);
+  await fetch(`http://${fwd}/`).then(
+    () => assert.unreachable('still listening'),
+    () => undefined,
+  );
 });
 
 t('nc -l -p PORT accepts TCP and prints what it receives; nginx listens on 80', async () => {

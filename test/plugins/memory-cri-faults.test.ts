@@ -15,10 +15,15 @@ let sb: string;
 const sbCfg = podConfig({ metadata: { name: 'faulty-pod', namespace: 'chaos', uid: 'u-1', attempt: 0 } });
 
 const status = async (id: string) => (await h.client.runtime.containerStatus({ containerId: id })).status!;
-const exited = (id: string, ms = 5000) => waitFor(async () => {
-  const s = await status(id);
-  return s.state === ContainerState.CONTAINER_EXITED ? s : undefined;
-}, ms, `container ${id} to exit`);
+const exited = (id: string, ms = 5000) =>
+  waitFor(
+    async () => {
+      const s = await status(id);
+      return s.state === ContainerState.CONTAINER_EXITED ? s : undefined;
+    },
+    ms,
+    `container ${id} to exit`,
+  );
 async function start(name: string, command: string[], over: Parameters<typeof ctrConfig>[2] = {}): Promise<string> {
   const { containerId } = await h.client.runtime.createContainer({ podSandboxId: sb, config: ctrConfig(name, command, over), sandboxConfig: sbCfg });
   await h.client.runtime.startContainer({ containerId });
@@ -27,14 +32,14 @@ async function start(name: string, command: string[], over: Parameters<typeof ct
 
 t.before(async () => {
   h = await startTestRuntime({
-    faults: parseFaultRules([
-      { rpc: 'PullImage', target: 'docker.io/library/alpine:*', fail: { code: 'UNAVAILABLE', message: 'registry down' }, times: 1 },
-    ]),
+    faults: parseFaultRules([{ rpc: 'PullImage', target: 'docker.io/library/alpine:*', fail: { code: 'UNAVAILABLE', message: 'registry down' }, times: 1 }]),
   });
   await h.client.image.pullImage({ image: { image: 'busybox' } });
   sb = (await h.client.runtime.runPodSandbox({ config: sbCfg })).podSandboxId;
 });
-t.after(async () => { await h?.close(); });
+t.after(async () => {
+  await h?.close();
+});
 
 t('a fail rule answers its code and message, only for matching targets, `times` times', async () => {
   await fails(h.client.image.pullImage({ image: { image: 'alpine' } }), 'UNAVAILABLE', /registry down/);
@@ -83,10 +88,12 @@ t('container RPCs match the container name', async () => {
 });
 
 t('fate: exitCode N afterMs after start (crash loops are made of this)', async () => {
-  h.runtime.setFaults(parseFaultRules([
-    { rpc: 'StartContainer', target: 'crasher', exitCode: 2, afterMs: 150 },
-    { rpc: 'StartContainer', target: 'finisher', exitCode: 0, afterMs: 50 },
-  ]));
+  h.runtime.setFaults(
+    parseFaultRules([
+      { rpc: 'StartContainer', target: 'crasher', exitCode: 2, afterMs: 150 },
+      { rpc: 'StartContainer', target: 'finisher', exitCode: 0, afterMs: 50 },
+    ]),
+  );
   const id = await start('crasher', ['sleep', 'infinity']);
   await new Promise((r) => setTimeout(r, 60));
   assert.is((await status(id)).state, ContainerState.CONTAINER_RUNNING);
@@ -118,10 +125,14 @@ t('fate: oom → exit 137, reason OOMKilled', async () => {
 t('alloc past the memory limit is OOM-killed; within it, working set grows in the stats', async () => {
   const limit = { linux: { resources: { memoryLimitInBytes: 32n * 1024n * 1024n } } };
   const ok = await start('small', ['sh', '-c', 'alloc 8m; sleep infinity'], limit);
-  const ws = await waitFor(async () => {
-    const st = (await h.client.runtime.containerStats({ containerId: ok })).stats!;
-    return (st.memory?.workingSetBytes?.value ?? 0n) > 8n * 1024n * 1024n ? st.memory!.workingSetBytes!.value : undefined;
-  }, 3000, 'the allocation to show');
+  const ws = await waitFor(
+    async () => {
+      const st = (await h.client.runtime.containerStats({ containerId: ok })).stats!;
+      return (st.memory?.workingSetBytes?.value ?? 0n) > 8n * 1024n * 1024n ? st.memory!.workingSetBytes!.value : undefined;
+    },
+    3000,
+    'the allocation to show',
+  );
   assert.ok(ws < 32n * 1024n * 1024n);
   const big = await start('big', ['sh', '-c', 'echo before; alloc 64m; echo never'], limit);
   const s = await exited(big);

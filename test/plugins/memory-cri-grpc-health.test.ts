@@ -23,10 +23,14 @@ const exec = async (containerId: string, cmd: string[]) => {
 };
 
 async function forward(port: number): Promise<string> {
-  return waitFor(async () => {
-    const st = await h.client.runtime.podSandboxStatus({ podSandboxId: sb, verbose: true });
-    return (JSON.parse(st.info.info ?? '{}').portForwards ?? {})[String(port)] as string | undefined;
-  }, 5000, `a forward for port ${port}`);
+  return waitFor(
+    async () => {
+      const st = await h.client.runtime.podSandboxStatus({ podSandboxId: sb, verbose: true });
+      return (JSON.parse(st.info.info ?? '{}').portForwards ?? {})[String(port)] as string | undefined;
+    },
+    5000,
+    `a forward for port ${port}`,
+  );
 }
 
 async function start(name: string, argv: string[]): Promise<string> {
@@ -60,12 +64,24 @@ t('Check: SERVING; the status file makes every service NOT_SERVING, FILE.SERVICE
 });
 
 t('Check of an unknown service is NOT_FOUND; another method is UNIMPLEMENTED', async () => {
-  const err = await conn.service(HealthDefinition).check({ service: 'nope' }).then(() => undefined, (e: unknown) => e);
+  const err = await conn
+    .service(HealthDefinition)
+    .check({ service: 'nope' })
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   assert.instance(err, RpcError);
   assert.is((err as RpcError).codeName, 'NOT_FOUND');
   assert.is((err as RpcError).details, 'unknown service');
   const other = { ...HealthDefinition, fullName: 'grpc.health.v1.Other' } as unknown as typeof HealthDefinition;
-  const e2 = await conn.service(other).check({}).then(() => undefined, (e: unknown) => e);
+  const e2 = await conn
+    .service(other)
+    .check({})
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   assert.is((e2 as RpcError).codeName, 'UNIMPLEMENTED');
 });
 

@@ -17,7 +17,9 @@ const EXAMPLE = join(triadRoot(), 'examples/images.yaml');
 let dir: string;
 let h: TestRuntime | undefined;
 
-t.before(() => { dir = mkdtempSync(join(tmpdir(), 'memory-cri-images-')); });
+t.before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'memory-cri-images-'));
+});
 t.after(async () => {
   await h?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -32,7 +34,11 @@ const write = (name: string, text: string) => {
 /** parseImageList on one entry must fail with a message matching every pattern. */
 function rejects(entry: unknown, ...patterns: RegExp[]) {
   let err: unknown;
-  try { parseImageList([{ repository: 'example.com/ok', tags: ['1'] }, entry], 'imgs.yaml'); } catch (e) { err = e; }
+  try {
+    parseImageList([{ repository: 'example.com/ok', tags: ['1'] }, entry], 'imgs.yaml');
+  } catch (e) {
+    err = e;
+  }
   assert.ok(err instanceof ImageFileError, `expected an ImageFileError for ${JSON.stringify(entry)}`);
   const msg = (err as Error).message;
   assert.ok(msg.startsWith('imgs.yaml: images[1]'), msg);
@@ -52,17 +58,29 @@ t('the example file loads: busybox applets unless busybox: false, executables ad
 });
 
 t('file errors: missing, unreadable YAML, not a list', () => {
-  assert.throws(() => loadImageFile(join(dir, 'nope.yaml')), (e: Error) => e instanceof ImageFileError && e.message.includes(join(dir, 'nope.yaml')) && /cannot read images file/.test(e.message));
+  assert.throws(
+    () => loadImageFile(join(dir, 'nope.yaml')),
+    (e: Error) => e instanceof ImageFileError && e.message.includes(join(dir, 'nope.yaml')) && /cannot read images file/.test(e.message),
+  );
   const bad = write('bad.yaml', '- repository: x\n  tags: [1\n');
-  assert.throws(() => loadImageFile(bad), (e: Error) => e.message.startsWith(`${bad}: invalid YAML (line`));
+  assert.throws(
+    () => loadImageFile(bad),
+    (e: Error) => e.message.startsWith(`${bad}: invalid YAML (line`),
+  );
   const map = write('map.yaml', 'images: []\n');
-  assert.throws(() => loadImageFile(map), (e: Error) => e.message === `${map}: must be a list of images (got a mapping)`);
+  assert.throws(
+    () => loadImageFile(map),
+    (e: Error) => e.message === `${map}: must be a list of images (got a mapping)`,
+  );
   assert.equal(loadImageFile(write('empty.yaml', '')), []);
 });
 
 t('entry errors name the index, the repository and the field', () => {
   rejects('busybox', /images\[1\]: must be a mapping/);
-  rejects({ repository: 'example.com/a', tags: ['1'], entrypiont: ['x'] }, /images\[1\] \(example\.com\/a\): entrypiont: unknown field \(known: repository, tags/);
+  rejects(
+    { repository: 'example.com/a', tags: ['1'], entrypiont: ['x'] },
+    /images\[1\] \(example\.com\/a\): entrypiont: unknown field \(known: repository, tags/,
+  );
   rejects({ tags: ['1'] }, /images\[1\]: repository: required/);
   rejects({ repository: 'example.com/a' }, /\(example\.com\/a\): tags: required/);
   rejects({ repository: 'example.com/a', tags: [] }, /tags: required/);
@@ -76,19 +94,40 @@ t('entry errors name the index, the repository and the field', () => {
   rejects({ repository: 'example.com/a', tags: ['1'], env: ['NOVALUE'] }, /env\[0\]: must be KEY=VALUE/);
   rejects({ repository: 'example.com/a', tags: ['1'], workingDir: 'rel' }, /workingDir: must be an absolute path/);
   rejects({ repository: 'example.com/a', tags: ['1'], busybox: 'yes' }, /busybox: must be true or false/);
-  rejects({ repository: 'example.com/a', tags: ['1'], executables: { '/bin/app': 'no-such-program' } }, /executables\.\/bin\/app: no simulated program "no-such-program" \(known: .*httpd/);
+  rejects(
+    { repository: 'example.com/a', tags: ['1'], executables: { '/bin/app': 'no-such-program' } },
+    /executables\.\/bin\/app: no simulated program "no-such-program" \(known: .*httpd/,
+  );
   rejects({ repository: 'example.com/a', tags: ['1'], executables: { 'bin/app': 'sh' } }, /executables\.bin\/app: must be an absolute path/);
   rejects({ repository: 'example.com/a', tags: ['1'], labels: { a: 1 } }, /labels\.a: must be a string/);
   rejects({ repository: 'example.com/a', tags: ['1'], users: { app: { uid: 1, home: '/x' } } }, /users\.app\.home: unknown field \(known: uid, gid, groups\)/);
   rejects({ repository: 'example.com/a', tags: ['1'], users: { app: { gid: 1 } } }, /users\.app\.uid: required/);
-  rejects({ repository: 'example.com/a', tags: ['1'], users: { app: { uid: 1, groups: [50000] } } }, /\(example\.com\/a\): users\.app\.groups: no group 50000 \(declare it under groups\)/);
-  rejects({ repository: 'example.com/a', tags: ['1'], groups: { shared: { gid: 5, members: 'app' } } }, /groups\.shared\.members: must be a list of user names/);
-  rejects({ repository: 'example.com/a', tags: ['1'], users: { root: 0 }, files: { '/etc/passwd': 'root:x:0:0::/:/bin/sh\n' } }, /users: give users or files\.\/etc\/passwd, not both/);
+  rejects(
+    { repository: 'example.com/a', tags: ['1'], users: { app: { uid: 1, groups: [50000] } } },
+    /\(example\.com\/a\): users\.app\.groups: no group 50000 \(declare it under groups\)/,
+  );
+  rejects(
+    { repository: 'example.com/a', tags: ['1'], groups: { shared: { gid: 5, members: 'app' } } },
+    /groups\.shared\.members: must be a list of user names/,
+  );
+  rejects(
+    { repository: 'example.com/a', tags: ['1'], users: { root: 0 }, files: { '/etc/passwd': 'root:x:0:0::/:/bin/sh\n' } },
+    /users: give users or files\.\/etc\/passwd, not both/,
+  );
   rejects({ repository: 'example.com/a', tags: ['1'], files: { '/etc/passwd': 'root:0:0\n' } }, /files\.\/etc\/passwd line 1: expected name:x:uid:gid/);
   rejects({ repository: 'example.com/a', tags: ['1'], files: { '/etc/group': 'staff:x:abc:\n' } }, /files\.\/etc\/group line 1: expected name:x:gid:members/);
   const id = `sha256:${'c'.repeat(64)}`;
-  assert.throws(() => parseImageList([{ repository: 'example.com/a', tags: ['1'], id }, { repository: 'example.com/b', tags: ['1'], id }], 'imgs.yaml'),
-    (e: Error) => e.message === `imgs.yaml: images[1] (example.com/b): id: ${id} is already the id of images[0] (example.com/a)`);
+  assert.throws(
+    () =>
+      parseImageList(
+        [
+          { repository: 'example.com/a', tags: ['1'], id },
+          { repository: 'example.com/b', tags: ['1'], id },
+        ],
+        'imgs.yaml',
+      ),
+    (e: Error) => e.message === `imgs.yaml: images[1] (example.com/b): id: ${id} is already the id of images[0] (example.com/a)`,
+  );
 });
 
 t('pulled by tag, by digest and by id; listed; a container runs with its config, files, user and groups', async () => {
@@ -96,7 +135,7 @@ t('pulled by tag, by digest and by id; listed; a container runs with its config,
   const img = h.client.image;
   const { imageRef: id } = await img.pullImage({ image: { image: 'registry.example.com/team/app:v1.2.0' } });
   assert.match(id, /^sha256:[a-f0-9]{64}$/);
-  const st = (await img.imageStatus({ image: { image: 'registry.example.com/team/app:v1.2.0' }, verbose: true }));
+  const st = await img.imageStatus({ image: { image: 'registry.example.com/team/app:v1.2.0' }, verbose: true });
   assert.equal(st.image!.repoTags, ['registry.example.com/team/app:v1.2.0']);
   assert.is(st.image!.size, 5242880n);
   assert.is(st.image!.username, 'app');
@@ -116,7 +155,13 @@ t('pulled by tag, by digest and by id; listed; a container runs with its config,
   const list = (await img.listImages({})).images;
   assert.ok(list.some((i) => i.id === id && i.repoTags.includes('registry.example.com/team/app:latest')));
   assert.ok(list.some((i) => i.id === webId && i.repoTags.length === 0 && i.repoDigests.includes(`registry.example.com/tools/static-web${web}`)));
-  await assert.not.ok(await img.pullImage({ image: { image: 'registry.example.com/team/app:v9' } }).then(() => true, () => false), 'an unknown tag is NOT_FOUND');
+  await assert.not.ok(
+    await img.pullImage({ image: { image: 'registry.example.com/team/app:v9' } }).then(
+      () => true,
+      () => false,
+    ),
+    'an unknown tag is NOT_FOUND',
+  );
 
   // a container from it, created by image id: entrypoint+cmd, user app, group 50000 from /etc/group
   const sb = (await h.client.runtime.runPodSandbox({ config: { ...podConfig(), logDirectory: join(h.dir, 'logs') } })).podSandboxId;
@@ -141,12 +186,19 @@ t('pulled by tag, by digest and by id; listed; a container runs with its config,
   assert.is(await ex(['sh', '-c', 'echo $APP_MODE']), 'production\n');
   const log = await waitFor(async () => {
     const { readFileSync } = await import('node:fs');
-    try { const s = readFileSync(join(h!.dir, 'logs', 'app/0.log'), 'utf8'); return /groups=/.test(s) ? s : undefined; } catch { return undefined; }
+    try {
+      const s = readFileSync(join(h!.dir, 'logs', 'app/0.log'), 'utf8');
+      return /groups=/.test(s) ? s : undefined;
+    } catch {
+      return undefined;
+    }
   });
   assert.match(log, /stdout F app starting/);
 
   // the static image: users and groups from its given /etc/passwd and /etc/group, httpd only
-  const c2 = (await h.client.runtime.createContainer({ podSandboxId: sb, config: ctrConfig('web', [], { image: { image: webId } }), sandboxConfig: podConfig() })).containerId;
+  const c2 = (
+    await h.client.runtime.createContainer({ podSandboxId: sb, config: ctrConfig('web', [], { image: { image: webId } }), sandboxConfig: podConfig() })
+  ).containerId;
   await h.client.runtime.startContainer({ containerId: c2 });
   const s2 = await waitFor(async () => {
     const s = (await h!.client.runtime.containerStatus({ containerId: c2 })).status!;
@@ -154,7 +206,10 @@ t('pulled by tag, by digest and by id; listed; a container runs with its config,
   });
   assert.is(s2.user?.linux?.uid, 101n);
   assert.equal(s2.user?.linux?.supplementalGroups, [101n, 33n]);
-  const r = await h.client.runtime.execSync({ containerId: c2, cmd: ['sh', '-c', 'true'], timeout: 5n }).then(() => 'ran', (e: Error) => e.message);
+  const r = await h.client.runtime.execSync({ containerId: c2, cmd: ['sh', '-c', 'true'], timeout: 5n }).then(
+    () => 'ran',
+    (e: Error) => e.message,
+  );
   assert.match(r, /executable file not found/, 'no shell in a busybox: false image');
 });
 

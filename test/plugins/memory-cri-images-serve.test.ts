@@ -16,14 +16,21 @@ const root = triadRoot();
 const main = join(root, 'cli/main.ts');
 let dir: string;
 
-t.before(() => { dir = mkdtempSync(join(tmpdir(), 'triad-serve-images-')); });
+t.before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'triad-serve-images-'));
+});
 t.after(() => rmSync(dir, { recursive: true, force: true }));
 
-t('serves the built-in and the file\'s images', async () => {
+t("serves the built-in and the file's images", async () => {
   const sock = join(dir, 'cri.sock');
-  const child = spawn(process.execPath, ['--import', 'tsx', main, 'serve', 'memory-cri', '--socket', sock, '--images', join(root, 'examples/images.yaml')], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', main, 'serve', 'memory-cri', '--socket', sock, '--images', join(root, 'examples/images.yaml')], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr += d; });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const client = new CriClient(`unix://${sock}`, { timeoutMs: 10_000 });
   try {
@@ -45,8 +52,13 @@ t('serves the built-in and the file\'s images', async () => {
 t('a bad images file stops it with the file, the entry and the field', async () => {
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, '- repository: example.com/a\n  tags: ["1"]\n  executables: { /bin/x: nope }\n');
-  const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', main, 'serve', 'memory-cri', '--socket', join(dir, 'x.sock'), '--images', bad], { cwd: root, timeout: 60_000 })
-    .then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
+  const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', main, 'serve', 'memory-cri', '--socket', join(dir, 'x.sock'), '--images', bad], {
+    cwd: root,
+    timeout: 60_000,
+  }).then(
+    () => ({ code: 0, stderr: '' }),
+    (e: { code: number; stderr: string }) => e,
+  );
   assert.is.not(r.code, 0);
   assert.ok(r.stderr.includes(`${bad}: images[0] (example.com/a): executables./bin/x: no simulated program "nope"`), r.stderr);
 });

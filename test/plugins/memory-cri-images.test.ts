@@ -21,7 +21,9 @@ t.before(async () => {
     ],
   });
 });
-t.after(async () => { await h?.close(); });
+t.after(async () => {
+  await h?.close();
+});
 
 t('reference normalization as containerd', () => {
   for (const ref of ['busybox', 'busybox:latest', 'library/busybox', 'docker.io/library/busybox:latest', 'index.docker.io/library/busybox']) {
@@ -71,8 +73,11 @@ t('pulling by digest adds no tag; tags of one image are listed in pull order', a
 });
 
 t('pulling an image the registry does not have: NOT_FOUND "… not found"; bad references INVALID_ARGUMENT', async () => {
-  await fails(h.client.image.pullImage({ image: { image: 'nonexistent/thing:1' } }), 'NOT_FOUND',
-    /failed to pull and unpack image "docker\.io\/nonexistent\/thing:1": failed to resolve reference "docker\.io\/nonexistent\/thing:1": .*not found/);
+  await fails(
+    h.client.image.pullImage({ image: { image: 'nonexistent/thing:1' } }),
+    'NOT_FOUND',
+    /failed to pull and unpack image "docker\.io\/nonexistent\/thing:1": failed to resolve reference "docker\.io\/nonexistent\/thing:1": .*not found/,
+  );
   await fails(h.client.image.pullImage({ image: { image: 'busybox:9.99' } }), 'NOT_FOUND', /not found/);
   await fails(h.client.image.pullImage({ image: { image: 'docker.io/Upper/case' } }), 'INVALID_ARGUMENT', /invalid reference format.*must be lowercase/);
   await fails(h.client.image.pullImage({ image: { image: '' } }), 'INVALID_ARGUMENT');
@@ -114,7 +119,10 @@ t('ListImages lists every pulled image, or the one a filter names; StreamImages 
   const one = (await h.client.image.listImages({ filter: { image: { image: 'pause:3.9' } } })).images;
   assert.is(one.length, 0, 'pause is not a docker.io image');
   const pause = (await h.client.image.listImages({ filter: { image: { image: 'registry.k8s.io/pause:3.9' } } })).images;
-  assert.equal(pause.map((i) => i.repoTags[0]), ['registry.k8s.io/pause:3.9']);
+  assert.equal(
+    pause.map((i) => i.repoTags[0]),
+    ['registry.k8s.io/pause:3.9'],
+  );
   const streamed: string[] = [];
   for await (const chunk of h.client.image.streamImages({})) streamed.push(...chunk.images.map((i) => i.id));
   assert.equal(streamed.sort(), all.map((i) => i.id).sort());
@@ -124,7 +132,10 @@ t('ImageFsInfo: used bytes are the sum of the pulled images', async () => {
   const all = (await h.client.image.listImages({})).images;
   const fs = (await h.client.image.imageFsInfo({})).imageFilesystems;
   assert.is(fs.length, 1);
-  assert.is(fs[0].usedBytes!.value, all.reduce((a, i) => a + i.size, 0n));
+  assert.is(
+    fs[0].usedBytes!.value,
+    all.reduce((a, i) => a + i.size, 0n),
+  );
   assert.ok(fs[0].timestamp > 0n);
   assert.match(fs[0].fsId!.mountpoint, /images$/);
 });
@@ -143,11 +154,17 @@ t('RemoveImage removes the image with all its tags; idempotent', async () => {
 t('preloaded images need no pull; an unknown preloaded image is a configuration error', async () => {
   const p = await startTestRuntime({ preloadedImages: ['registry.k8s.io/pause:3.10', 'busybox'] });
   try {
-    assert.equal((await p.client.image.listImages({})).images.map((i) => i.repoTags[0]).sort(), ['docker.io/library/busybox:latest', 'registry.k8s.io/pause:3.10']);
+    assert.equal((await p.client.image.listImages({})).images.map((i) => i.repoTags[0]).sort(), [
+      'docker.io/library/busybox:latest',
+      'registry.k8s.io/pause:3.10',
+    ]);
   } finally {
     await p.close();
   }
-  await startTestRuntime({ preloadedImages: ['nope:1'] }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /not in the catalogue/));
+  await startTestRuntime({ preloadedImages: ['nope:1'] }).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /not in the catalogue/),
+  );
 });
 
 t.run();

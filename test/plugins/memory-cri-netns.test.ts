@@ -27,7 +27,11 @@ async function getInside(path: string, port: number): Promise<{ code: number; ou
 function proxiesIn(path: string): number[] {
   const ns = `net:[${statSync(path).ino}]`;
   return findPids((argv) => argv.some((a) => a.includes('triad-mcri-'))).filter((pid) => {
-    try { return readlinkSync(`/proc/${pid}/ns/net`) === ns; } catch { return false; }
+    try {
+      return readlinkSync(`/proc/${pid}/ns/net`) === ns;
+    } catch {
+      return false;
+    }
   });
 }
 
@@ -40,9 +44,20 @@ netnsTest('httpd in a pod with a real netns answers on its port inside the netns
     const path = `/var/run/netns/triad-${podSandboxId.slice(0, 12)}`;
     await execa('ip', ['-n', `triad-${podSandboxId.slice(0, 12)}`, 'link', 'set', 'lo', 'up']); // what CNI's loopback plugin does
     assert.is((await getInside(path, 8080)).code, 3, 'nothing listens before the container starts');
-    const { containerId } = await c.client.runtime.createContainer({ podSandboxId, config: ctrConfig('web', ['httpd', '-f', '-p', '8080']), sandboxConfig: cfg });
+    const { containerId } = await c.client.runtime.createContainer({
+      podSandboxId,
+      config: ctrConfig('web', ['httpd', '-f', '-p', '8080']),
+      sandboxConfig: cfg,
+    });
     await c.client.runtime.startContainer({ containerId });
-    const got = await waitFor(async () => { const r = await getInside(path, 8080); return r.code === 0 ? r : undefined; }, 10_000, 'httpd to answer inside the netns');
+    const got = await waitFor(
+      async () => {
+        const r = await getInside(path, 8080);
+        return r.code === 0 ? r : undefined;
+      },
+      10_000,
+      'httpd to answer inside the netns',
+    );
     assert.is(got.out, 'ok', 'the simulated httpd answered (execa drops the final newline)');
     assert.is(proxiesIn(path).length, 1, 'one proxy process in the netns');
     // the runtime-side address (portForwards) still works as before

@@ -33,7 +33,9 @@ class StubNetwork implements PodNetwork {
     this.dels.push(req);
     if (this.failDel) throw new Error(this.failDel);
   }
-  async status() { if (this.failStatus) throw new Error(this.failStatus); }
+  async status() {
+    if (this.failStatus) throw new Error(this.failStatus);
+  }
 }
 
 let h: TestRuntime;
@@ -43,7 +45,9 @@ t.before(async () => {
   h = await startTestRuntime({ network: net });
   await h.client.image.pullImage({ image: { image: 'busybox' } });
 });
-t.after(async () => { await h?.close(); });
+t.after(async () => {
+  await h?.close();
+});
 
 t('RunPodSandbox calls add with the pod identity, netns, host-port mappings, DNS and annotations; IPs are reported', async () => {
   const cfg = podConfig({
@@ -56,24 +60,37 @@ t('RunPodSandbox calls add with the pod identity, netns, host-port mappings, DNS
   });
   const { podSandboxId: id } = await h.client.runtime.runPodSandbox({ config: cfg });
   const req = net.adds[net.adds.length - 1];
-  assert.equal({ ...req, netns: undefined }, {
-    sandboxId: id, podName: cfg.metadata!.name, podNamespace: 'default', podUid: cfg.metadata!.uid, netns: undefined,
-    portMappings: [
-      { protocol: 'tcp', containerPort: 80, hostPort: 8080, hostIP: '' },
-      { protocol: 'udp', containerPort: 53, hostPort: 5353, hostIP: '127.0.0.1' },
-    ],
-    dns: { servers: ['10.96.0.10'], searches: ['default.svc.cluster.local'], options: ['ndots:5'] },
-    annotations: { note: 'kept as is' },
-  });
+  assert.equal(
+    { ...req, netns: undefined },
+    {
+      sandboxId: id,
+      podName: cfg.metadata!.name,
+      podNamespace: 'default',
+      podUid: cfg.metadata!.uid,
+      netns: undefined,
+      portMappings: [
+        { protocol: 'tcp', containerPort: 80, hostPort: 8080, hostIP: '' },
+        { protocol: 'udp', containerPort: 53, hostPort: 5353, hostIP: '127.0.0.1' },
+      ],
+      dns: { servers: ['10.96.0.10'], searches: ['default.svc.cluster.local'], options: ['ndots:5'] },
+      annotations: { note: 'kept as is' },
+    },
+  );
   assert.match(req.netns, new RegExp(`^/var/run/netns/triad-memory-${id.slice(0, 12)}$`));
   const st = (await h.client.runtime.podSandboxStatus({ podSandboxId: id })).status!;
   assert.is(st.network!.ip, `10.88.0.${net.adds.length}`);
-  assert.equal(st.network!.additionalIps.map((x) => x.ip), [`fd00::${net.adds.length}`]);
+  assert.equal(
+    st.network!.additionalIps.map((x) => x.ip),
+    [`fd00::${net.adds.length}`],
+  );
   // Inside the pod: hostname -i and /etc/hosts know the IP.
   const { containerId } = await h.client.runtime.createContainer({ podSandboxId: id, config: ctrConfig('c', ['sleep', 'infinity']), sandboxConfig: cfg });
   await h.client.runtime.startContainer({ containerId });
   const r = await h.client.runtime.execSync({ containerId, cmd: ['sh', '-c', 'hostname -i; grep 10.88 /etc/hosts; cat /etc/resolv.conf'], timeout: 5n });
-  assert.is(r.stdout.toString(), `${st.network!.ip} fd00::${net.adds.length}\n${st.network!.ip}\t${cfg.hostname}\nsearch default.svc.cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n`);
+  assert.is(
+    r.stdout.toString(),
+    `${st.network!.ip} fd00::${net.adds.length}\n${st.network!.ip}\t${cfg.hostname}\nsearch default.svc.cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n`,
+  );
 });
 
 t('StopPodSandbox calls del once (idempotent stop), then no IP is reported; Remove does not call del again', async () => {
@@ -97,12 +114,16 @@ t('a stopped sandbox reports no IP', async () => {
   assert.equal(st.network!.additionalIps, []);
 });
 
-t('a failing add: RunPodSandbox fails with the network\'s text, cleans up with del, keeps no sandbox', async () => {
+t("a failing add: RunPodSandbox fails with the network's text, cleans up with del, keeps no sandbox", async () => {
   const cfg = podConfig();
   net.failAdd = 'plugin type="bridge" failed (add): failed to allocate for range 0: no IP addresses available in range set';
   const before = (await h.client.runtime.listPodSandbox({})).items.length;
   const dels = net.dels.length;
-  await fails(h.client.runtime.runPodSandbox({ config: cfg }), 'UNKNOWN', /failed to setup network for sandbox "[a-f0-9]{64}": plugin type="bridge" failed \(add\): .*no IP addresses available/);
+  await fails(
+    h.client.runtime.runPodSandbox({ config: cfg }),
+    'UNKNOWN',
+    /failed to setup network for sandbox "[a-f0-9]{64}": plugin type="bridge" failed \(add\): .*no IP addresses available/,
+  );
   net.failAdd = undefined;
   assert.is((await h.client.runtime.listPodSandbox({})).items.length, before);
   assert.is(net.dels.length, dels + 1, 'the half-set-up attachment was deleted');
@@ -125,14 +146,22 @@ t('a failing del: StopPodSandbox fails, the sandbox is NOTREADY, and the next st
 t('host-network pods never touch the network', async () => {
   const adds = net.adds.length;
   const dels = net.dels.length;
-  const { podSandboxId: id } = await h.client.runtime.runPodSandbox({ config: podConfig({ linux: { securityContext: { namespaceOptions: { network: NamespaceMode.NODE } } } }) });
+  const { podSandboxId: id } = await h.client.runtime.runPodSandbox({
+    config: podConfig({ linux: { securityContext: { namespaceOptions: { network: NamespaceMode.NODE } } } }),
+  });
   await h.client.runtime.removePodSandbox({ podSandboxId: id });
   assert.equal([net.adds.length, net.dels.length], [adds, dels]);
 });
 
 t('Status: RuntimeReady; NetworkReady follows status() (NetworkPluginNotReady when it fails)', async () => {
   let conds = (await h.client.runtime.status({})).status!.conditions;
-  assert.equal(conds.map((c) => [c.type, c.status]), [['RuntimeReady', true], ['NetworkReady', true]]);
+  assert.equal(
+    conds.map((c) => [c.type, c.status]),
+    [
+      ['RuntimeReady', true],
+      ['NetworkReady', true],
+    ],
+  );
   net.failStatus = 'cni config uninitialized';
   conds = (await h.client.runtime.status({ verbose: true })).status!.conditions;
   const nr = conds.find((c) => c.type === 'NetworkReady')!;
@@ -148,15 +177,30 @@ t('cniNetwork: a CNI config list through interfaces/cni, as containerd calls it'
     const conf = JSON.parse(stdin) as Record<string, unknown>;
     calls.push({ env, conf });
     if (env.CNI_COMMAND === 'ADD') {
-      return { exitCode: 0, stdout: JSON.stringify({ cniVersion: '1.1.0', interfaces: [{ name: env.CNI_IFNAME, sandbox: env.CNI_NETNS }], ips: [{ address: 'fd00:1::7/64', interface: 0 }, { address: '10.22.0.7/16', gateway: '10.22.0.1', interface: 0 }] }) };
+      return {
+        exitCode: 0,
+        stdout: JSON.stringify({
+          cniVersion: '1.1.0',
+          interfaces: [{ name: env.CNI_IFNAME, sandbox: env.CNI_NETNS }],
+          ips: [
+            { address: 'fd00:1::7/64', interface: 0 },
+            { address: '10.22.0.7/16', gateway: '10.22.0.1', interface: 0 },
+          ],
+        }),
+      };
     }
     if (env.CNI_COMMAND === 'STATUS' && statusFails) return { exitCode: 1, stdout: JSON.stringify({ code: 50, msg: 'plugin not available' }) };
     return { exitCode: 0, stdout: '' };
   };
   const dir = join(h.dir, 'cni');
   mkdirSync(join(dir, 'net.d'), { recursive: true });
-  writeFileSync(join(dir, 'net.d', '10-test.conflist'), JSON.stringify({ cniVersion: '1.1.0', name: 'testnet', plugins: [{ type: 'fakenet', capabilities: { portMappings: true } }] }));
-  const c = await startTestRuntime({ network: { type: 'cni', config: join(dir, 'net.d'), binDirs: [], cacheDir: join(dir, 'cache'), inProcess: { fakenet: plugin } } });
+  writeFileSync(
+    join(dir, 'net.d', '10-test.conflist'),
+    JSON.stringify({ cniVersion: '1.1.0', name: 'testnet', plugins: [{ type: 'fakenet', capabilities: { portMappings: true } }] }),
+  );
+  const c = await startTestRuntime({
+    network: { type: 'cni', config: join(dir, 'net.d'), binDirs: [], cacheDir: join(dir, 'cache'), inProcess: { fakenet: plugin } },
+  });
   try {
     await c.client.image.pullImage({ image: { image: 'busybox' } });
     const cfg = podConfig({ portMappings: [{ protocol: Protocol.TCP, containerPort: 80, hostPort: 30080 }] });
@@ -165,11 +209,20 @@ t('cniNetwork: a CNI config list through interfaces/cni, as containerd calls it'
     assert.is(add.env.CNI_CONTAINERID, id);
     assert.is(add.env.CNI_IFNAME, 'eth0');
     const args = Object.fromEntries(parseCniArgs(add.env.CNI_ARGS));
-    assert.equal(args, { IgnoreUnknown: '1', K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: cfg.metadata!.name, K8S_POD_INFRA_CONTAINER_ID: id, K8S_POD_UID: cfg.metadata!.uid });
+    assert.equal(args, {
+      IgnoreUnknown: '1',
+      K8S_POD_NAMESPACE: 'default',
+      K8S_POD_NAME: cfg.metadata!.name,
+      K8S_POD_INFRA_CONTAINER_ID: id,
+      K8S_POD_UID: cfg.metadata!.uid,
+    });
     assert.equal(add.conf.runtimeConfig, { portMappings: [{ protocol: 'tcp', containerPort: 80, hostPort: 30080, hostIP: '' }] });
     const st = (await c.client.runtime.podSandboxStatus({ podSandboxId: id })).status!;
     assert.is(st.network!.ip, '10.22.0.7', 'IPv4 is the primary IP');
-    assert.equal(st.network!.additionalIps.map((x) => x.ip), ['fd00:1::7']);
+    assert.equal(
+      st.network!.additionalIps.map((x) => x.ip),
+      ['fd00:1::7'],
+    );
     assert.is((await c.client.runtime.status({})).status!.conditions[1].status, true);
     statusFails = true;
     const nr = (await c.client.runtime.status({})).status!.conditions[1];
@@ -206,7 +259,10 @@ t('close() detaches every attached pod from the network', async () => {
   const { podSandboxId: b } = await c.client.runtime.runPodSandbox({ config: podConfig() });
   await c.client.runtime.stopPodSandbox({ podSandboxId: b });
   await c.close();
-  assert.equal(stub.dels.map((d) => d.sandboxId), [b, a]);
+  assert.equal(
+    stub.dels.map((d) => d.sandboxId),
+    [b, a],
+  );
 });
 
 // Real network namespaces need root and iproute2; chosen at load time so the skip is visible.

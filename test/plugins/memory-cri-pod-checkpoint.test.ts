@@ -21,7 +21,9 @@ t.before(async () => {
   h = await startTestRuntime();
   await h.client.image.pullImage({ image: { image: 'busybox' } });
 });
-t.after(async () => { await h?.close(); });
+t.after(async () => {
+  await h?.close();
+});
 
 const SCRIPT = 'if [ -f /var/state ]; then echo resumed; else echo first-run; echo kept > /var/state; fi; sleep 3600';
 
@@ -30,14 +32,21 @@ async function runningPod() {
   const logDirectory = join(h.dir, 'logs', `pod-${++n}`);
   const config = podConfig({ logDirectory });
   const { podSandboxId } = await h.client.runtime.runPodSandbox({ config });
-  const configs: DeepPartial<ContainerConfig>[] = [ctrConfig('app', ['sh', '-c', SCRIPT], { envs: [{ key: 'MODE', value: Buffer.from('test') }] }), ctrConfig('side', ['sleep', '3600'])];
+  const configs: DeepPartial<ContainerConfig>[] = [
+    ctrConfig('app', ['sh', '-c', SCRIPT], { envs: [{ key: 'MODE', value: Buffer.from('test') }] }),
+    ctrConfig('side', ['sleep', '3600']),
+  ];
   const ids: string[] = [];
   for (const c of configs) {
     const { containerId } = await h.client.runtime.createContainer({ podSandboxId, config: c, sandboxConfig: config });
     await h.client.runtime.startContainer({ containerId });
     ids.push(containerId);
   }
-  await waitFor(() => existsSync(join(logDirectory, 'app/0.log')) && readFileSync(join(logDirectory, 'app/0.log'), 'utf8').includes('first-run'), 5000, 'the first-run log line');
+  await waitFor(
+    () => existsSync(join(logDirectory, 'app/0.log')) && readFileSync(join(logDirectory, 'app/0.log'), 'utf8').includes('first-run'),
+    5000,
+    'the first-run log line',
+  );
   return { podSandboxId, config, configs, ids, logDirectory };
 }
 
@@ -57,14 +66,23 @@ t('CheckpointPod writes one checkpoint file into the empty directory; the pod ke
   const cp = JSON.parse(readFileSync(join(dir, POD_CHECKPOINT_FILE), 'utf8'));
   assert.is(cp.format, POD_CHECKPOINT_FORMAT);
   assert.is(cp.sandbox.id, p.podSandboxId);
-  assert.equal(cp.containers.map((c: { name: string }) => c.name), ['app', 'side']);
+  assert.equal(
+    cp.containers.map((c: { name: string }) => c.name),
+    ['app', 'side'],
+  );
   assert.ok(Buffer.from(cp.containers[0].log, 'base64').toString().includes('first-run'), 'the log so far is in the checkpoint');
-  assert.ok(cp.containers[0].rootfs.some((e: { path: string }) => e.path === '/var/state'), 'the file the container wrote is in the checkpoint');
+  assert.ok(
+    cp.containers[0].rootfs.some((e: { path: string }) => e.path === '/var/state'),
+    'the file the container wrote is in the checkpoint',
+  );
   assert.equal(await states(p.ids), [ContainerState.CONTAINER_RUNNING, ContainerState.CONTAINER_RUNNING], 'never left frozen or stopped');
   // Only the chosen containers.
   const one = emptyDir();
   await h.client.runtime.checkpointPod({ podSandboxId: p.podSandboxId, outputPath: one, containerIds: [p.ids[1]] });
-  assert.equal(JSON.parse(readFileSync(join(one, POD_CHECKPOINT_FILE), 'utf8')).containers.map((c: { name: string }) => c.name), ['side']);
+  assert.equal(
+    JSON.parse(readFileSync(join(one, POD_CHECKPOINT_FILE), 'utf8')).containers.map((c: { name: string }) => c.name),
+    ['side'],
+  );
   await h.client.runtime.removePodSandbox({ podSandboxId: p.podSandboxId });
 });
 
@@ -77,9 +95,16 @@ t('RestorePod: a new sandbox, containers CREATED with the same config, files and
 
   const logDirectory = join(h.dir, 'logs', `restored-${++n}`);
   const config = podConfig({ logDirectory });
-  const r = await h.client.runtime.restorePod({ checkpointPath: dir, config, containerConfigs: [...p.configs].reverse() as ContainerConfig[] }, { timeoutMs: 10_000 });
+  const r = await h.client.runtime.restorePod(
+    { checkpointPath: dir, config, containerConfigs: [...p.configs].reverse() as ContainerConfig[] },
+    { timeoutMs: 10_000 },
+  );
   assert.ok(r.podSandboxId && r.podSandboxId !== p.podSandboxId);
-  assert.equal(r.restoredContainers.map((c) => c.name), ['side', 'app'], 'one entry per config, in request order');
+  assert.equal(
+    r.restoredContainers.map((c) => c.name),
+    ['side', 'app'],
+    'one entry per config, in request order',
+  );
   const ids = Object.fromEntries(r.restoredContainers.map((c) => [c.name, c.containerId]));
   assert.is(new Set(Object.values(ids)).size, 2);
   const sb = (await h.client.runtime.podSandboxStatus({ podSandboxId: r.podSandboxId })).status!;
@@ -135,7 +160,8 @@ t('RestorePod errors: unknown, foreign and corrupt checkpoints, config mismatche
   await h.client.runtime.checkpointPod({ podSandboxId: p.podSandboxId, outputPath: dir, containerIds: p.ids });
   await h.client.runtime.removePodSandbox({ podSandboxId: p.podSandboxId });
   const before = (await h.client.runtime.listPodSandbox({})).items.length;
-  const restore = (over: Record<string, unknown>) => h.client.runtime.restorePod({ checkpointPath: dir, config: podConfig(), containerConfigs: p.configs as ContainerConfig[], ...over });
+  const restore = (over: Record<string, unknown>) =>
+    h.client.runtime.restorePod({ checkpointPath: dir, config: podConfig(), containerConfigs: p.configs as ContainerConfig[], ...over });
 
   await fails(restore({ checkpointPath: '' }), 'INVALID_ARGUMENT', /checkpoint_path is required/);
   await fails(restore({ checkpointPath: join(h.dir, 'no-such-checkpoint') }), 'NOT_FOUND', /no such directory/);
@@ -169,19 +195,49 @@ t('Status advertises mount_options; ContainerStatus reports the options; noexec 
   writeFileSync(join(vol, 'run.sh'), '#!/bin/sh\necho ran\n');
   const config = podConfig({ logDirectory: join(h.dir, 'logs', `mo-${++n}`) });
   const { podSandboxId } = await h.client.runtime.runPodSandbox({ config });
-  const mounts = [{ containerPath: '/data', hostPath: vol, mountOptions: ['noexec', 'nosuid', 'nodev'] }, { containerPath: '/exec', hostPath: vol, mountOptions: ['nosuid'] }];
-  const { containerId } = await h.client.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: ctrConfig('c', ['sleep', '3600'], { mounts }) });
+  const mounts = [
+    { containerPath: '/data', hostPath: vol, mountOptions: ['noexec', 'nosuid', 'nodev'] },
+    { containerPath: '/exec', hostPath: vol, mountOptions: ['nosuid'] },
+  ];
+  const { containerId } = await h.client.runtime.createContainer({
+    podSandboxId,
+    sandboxConfig: config,
+    config: ctrConfig('c', ['sleep', '3600'], { mounts }),
+  });
   await h.client.runtime.startContainer({ containerId });
   const s = await h.client.runtime.containerStatus({ containerId, verbose: true });
-  assert.equal(s.status!.mounts.map((m) => [m.containerPath, m.mountOptions]), [['/data', ['noexec', 'nosuid', 'nodev']], ['/exec', ['nosuid']]]);
-  assert.equal(JSON.parse(s.info.info).runtimeSpec.mounts.find((m: { destination: string }) => m.destination === '/data').options, ['rw', 'rbind', 'noexec', 'nosuid', 'nodev']);
-  const run = async (cmd: string[]) => { const r = await h.client.runtime.execSync({ containerId, cmd, timeout: 5n }); return [r.exitCode, Buffer.from(r.stdout).toString() + Buffer.from(r.stderr).toString()]; };
+  assert.equal(
+    s.status!.mounts.map((m) => [m.containerPath, m.mountOptions]),
+    [
+      ['/data', ['noexec', 'nosuid', 'nodev']],
+      ['/exec', ['nosuid']],
+    ],
+  );
+  assert.equal(JSON.parse(s.info.info).runtimeSpec.mounts.find((m: { destination: string }) => m.destination === '/data').options, [
+    'rw',
+    'rbind',
+    'noexec',
+    'nosuid',
+    'nodev',
+  ]);
+  const run = async (cmd: string[]) => {
+    const r = await h.client.runtime.execSync({ containerId, cmd, timeout: 5n });
+    return [r.exitCode, Buffer.from(r.stdout).toString() + Buffer.from(r.stderr).toString()];
+  };
   const denied = await run(['sh', '-c', '/data/run.sh']);
   assert.is(denied[0], 126);
   assert.match(String(denied[1]), /Permission denied/);
   assert.equal(await run(['sh', '/data/run.sh']), [0, 'ran\n'], 'reading a script from a noexec mount is fine');
   assert.equal(await run(['sh', '-c', '/exec/run.sh']), [0, 'ran\n'], 'the same files through a mount without noexec execute');
-  await fails(h.client.runtime.createContainer({ podSandboxId, sandboxConfig: config, config: ctrConfig('bad', ['sleep', '1'], { mounts: [{ containerPath: '/d', hostPath: vol, mountOptions: ['bogus'] }] }) }), 'INVALID_ARGUMENT', /mount_options: "bogus"/);
+  await fails(
+    h.client.runtime.createContainer({
+      podSandboxId,
+      sandboxConfig: config,
+      config: ctrConfig('bad', ['sleep', '1'], { mounts: [{ containerPath: '/d', hostPath: vol, mountOptions: ['bogus'] }] }),
+    }),
+    'INVALID_ARGUMENT',
+    /mount_options: "bogus"/,
+  );
   await h.client.runtime.removePodSandbox({ podSandboxId });
 });
 

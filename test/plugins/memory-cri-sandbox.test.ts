@@ -14,7 +14,9 @@ t.before(async () => {
   h = await startTestRuntime();
   await h.client.image.pullImage({ image: { image: 'busybox' } });
 });
-t.after(async () => { await h?.close(); });
+t.after(async () => {
+  await h?.close();
+});
 
 t('RunPodSandbox: READY, metadata, labels and annotations echoed, createdAt in ns', async () => {
   const before = BigInt(Date.now()) * 1_000_000n;
@@ -106,7 +108,10 @@ t('verbose status: info JSON with pid, netns and portForwards; containers_status
   assert.is(info.processStatus, 'running');
   assert.match(info.netns, /triad-memory-/);
   assert.equal(info.portForwards, {});
-  assert.equal(v.containersStatuses.map((c) => c.id), [containerId]);
+  assert.equal(
+    v.containersStatuses.map((c) => c.id),
+    [containerId],
+  );
   assert.ok(v.timestamp > v.status!.createdAt);
   await h.client.runtime.stopPodSandbox({ podSandboxId: id });
   const stopped = JSON.parse((await h.client.runtime.podSandboxStatus({ podSandboxId: id, verbose: true })).info.info);
@@ -132,7 +137,7 @@ t('ListPodSandbox filters by id (and unique prefix), state and labels (ANDed)', 
   assert.ok(item.createdAt > 0n);
 });
 
-t('host-network pods get no IP and no netns; the hostname is the node\'s', async () => {
+t("host-network pods get no IP and no netns; the hostname is the node's", async () => {
   const cfg = podConfig({ linux: { securityContext: { namespaceOptions: { network: NamespaceMode.NODE } } } });
   const { podSandboxId: id } = await h.client.runtime.runPodSandbox({ config: cfg });
   const v = await h.client.runtime.podSandboxStatus({ podSandboxId: id, verbose: true });

@@ -18,18 +18,29 @@ const IMAGE = 'registry.example.com/groups:1';
 
 t.before(async () => {
   h = await startTestRuntime({
-    images: [{ repository: 'registry.example.com/groups', tags: ['1'], size: 1024, users: { 'default-user': { uid: 1000, gid: 1000, groups: ['group-defined-in-image'] } }, groups: { 'group-defined-in-image': 50000 } }],
+    images: [
+      {
+        repository: 'registry.example.com/groups',
+        tags: ['1'],
+        size: 1024,
+        users: { 'default-user': { uid: 1000, gid: 1000, groups: ['group-defined-in-image'] } },
+        groups: { 'group-defined-in-image': 50000 },
+      },
+    ],
   });
   await h.client.image.pullImage({ image: { image: 'busybox' } });
   await h.client.image.pullImage({ image: { image: IMAGE } });
 });
-t.after(async () => { await h?.close(); });
+t.after(async () => {
+  await h?.close();
+});
 
 async function run(name: string, sc: Record<string, unknown>, o: { pod?: Record<string, unknown>; image?: string; cmd?: string[] } = {}) {
   const sandboxConfig = podConfig(o.pod ?? {});
   const { podSandboxId } = await h.client.runtime.runPodSandbox({ config: sandboxConfig });
   const { containerId } = await h.client.runtime.createContainer({
-    podSandboxId, sandboxConfig,
+    podSandboxId,
+    sandboxConfig,
     config: ctrConfig(name, o.cmd ?? ['sleep', '1000'], { image: { image: o.image ?? 'busybox' }, linux: { securityContext: sc } }),
   });
   await h.client.runtime.startContainer({ containerId });
@@ -44,7 +55,9 @@ async function run(name: string, sc: Record<string, unknown>, o: { pod?: Record<
 t('RunAsGroup without RunAsUser or RunAsUsername is rejected (api.proto); with one it applies', async () => {
   const sandboxConfig = podConfig();
   const { podSandboxId } = await h.client.runtime.runPodSandbox({ config: sandboxConfig });
-  const err = await h.client.runtime.createContainer({ podSandboxId, sandboxConfig, config: ctrConfig('rag', ['id'], { linux: { securityContext: { runAsGroup: { value: 2000n } } } }) }).catch((e: Error) => e);
+  const err = await h.client.runtime
+    .createContainer({ podSandboxId, sandboxConfig, config: ctrConfig('rag', ['id'], { linux: { securityContext: { runAsGroup: { value: 2000n } } } }) })
+    .catch((e: Error) => e);
   assert.instance(err, Error);
   assert.match((err as Error).message, /user group "2000" is specified without user/);
   const c = await run('rag-ok', { runAsUser: { value: 1000n }, runAsGroup: { value: 2000n } });
@@ -73,7 +86,10 @@ t('seccomp: Seccomp: in /proc/self/status; a Localhost profile decides chmod and
   assert.is(await mode({ seccomp: { profileType: SecurityProfile_ProfileType.RuntimeDefault } }), 'Seccomp:\t2\n');
   assert.is(await mode({ seccompProfilePath: 'runtime/default' }), 'Seccomp:\t2\n', 'the legacy path form');
   const chmodProfile = join(h.dir, 'block-chmod.json');
-  writeFileSync(chmodProfile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [process.arch === 'x64' ? 'chmod' : 'fchmodat'], action: 'SCMP_ACT_ERRNO' }] }));
+  writeFileSync(
+    chmodProfile,
+    JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [process.arch === 'x64' ? 'chmod' : 'fchmodat'], action: 'SCMP_ACT_ERRNO' }] }),
+  );
   const blocked = await run('chmod', { seccomp: { profileType: SecurityProfile_ProfileType.Localhost, localhostRef: chmodProfile } });
   const ch = await blocked.exec(['chmod', '400', '/']);
   assert.equal([ch.code, ch.err], [1, 'chmod: /: Operation not permitted\n']);
@@ -83,10 +99,27 @@ t('seccomp: Seccomp: in /proc/self/status; a Localhost profile decides chmod and
   const hostProfile = join(h.dir, 'block-hostname.json');
   writeFileSync(hostProfile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['sethostname'], action: 'SCMP_ACT_ERRNO' }] }));
   const sysAdmin = { capabilities: { addCapabilities: ['SYS_ADMIN'] } };
-  assert.is((await (await run('h1', { ...sysAdmin, seccomp: { profileType: SecurityProfile_ProfileType.Unconfined } })).exec(['hostname', 'ANewHostName'])).code, 0);
-  const h2 = await (await run('h2', { ...sysAdmin, seccomp: { profileType: SecurityProfile_ProfileType.Localhost, localhostRef: hostProfile } })).exec(['hostname', 'ANewHostName']);
+  assert.is(
+    (await (await run('h1', { ...sysAdmin, seccomp: { profileType: SecurityProfile_ProfileType.Unconfined } })).exec(['hostname', 'ANewHostName'])).code,
+    0,
+  );
+  const h2 = await (
+    await run('h2', { ...sysAdmin, seccomp: { profileType: SecurityProfile_ProfileType.Localhost, localhostRef: hostProfile } })
+  ).exec(['hostname', 'ANewHostName']);
   assert.equal([h2.code, h2.err], [1, 'hostname: sethostname: Operation not permitted\n']);
-  assert.is((await (await run('h3', { privileged: true, seccomp: { profileType: SecurityProfile_ProfileType.Localhost, localhostRef: hostProfile } }, { pod: { linux: { securityContext: { privileged: true } } } })).exec(['hostname', 'ANewHostName'])).code, 0, 'privileged: no filter');
+  assert.is(
+    (
+      await (
+        await run(
+          'h3',
+          { privileged: true, seccomp: { profileType: SecurityProfile_ProfileType.Localhost, localhostRef: hostProfile } },
+          { pod: { linux: { securityContext: { privileged: true } } } },
+        )
+      ).exec(['hostname', 'ANewHostName'])
+    ).code,
+    0,
+    'privileged: no filter',
+  );
   const noCap = await (await run('h4', {})).exec(['sh', '-c', 'hostname x; hostname']);
   assert.match(noCap.err, /sethostname: Operation not permitted/);
   const set = await (await run('h5', sysAdmin)).exec(['sh', '-c', 'hostname changed && hostname']);
@@ -94,7 +127,15 @@ t('seccomp: Seccomp: in /proc/self/status; a Localhost profile decides chmod and
 
   const sandboxConfig = podConfig();
   const { podSandboxId } = await h.client.runtime.runPodSandbox({ config: sandboxConfig });
-  const bad = await h.client.runtime.createContainer({ podSandboxId, sandboxConfig, config: ctrConfig('bad', ['true'], { linux: { securityContext: { seccomp: { profileType: SecurityProfile_ProfileType.Localhost, localhostRef: '/nonexistent/profile.json' } } } }) }).catch((e: Error) => e);
+  const bad = await h.client.runtime
+    .createContainer({
+      podSandboxId,
+      sandboxConfig,
+      config: ctrConfig('bad', ['true'], {
+        linux: { securityContext: { seccomp: { profileType: SecurityProfile_ProfileType.Localhost, localhostRef: '/nonexistent/profile.json' } } },
+      }),
+    })
+    .catch((e: Error) => e);
   assert.match((bad as Error).message, /cannot load seccomp profile "\/nonexistent\/profile.json"/);
 });
 
@@ -104,7 +145,7 @@ t('sysctls of the pod read under /proc/sys', async () => {
   assert.is((await c.exec(['cat', '/proc/sys/net/ipv4/ip_local_port_range'])).out, '1024 65000\n');
 });
 
-t('SupplementalGroupsPolicy: Merge adds the image\'s /etc/group membership, Strict does not', async () => {
+t("SupplementalGroupsPolicy: Merge adds the image's /etc/group membership, Strict does not", async () => {
   const base = { runAsUser: { value: 1000n }, supplementalGroups: [1234n] };
   const merge = await run('merge', base, { image: IMAGE, cmd: ['sh', '-c', 'id -G; sleep 1000'] });
   assert.is((await merge.exec(['id', '-G'])).out, '1000 1234 50000\n');
@@ -135,7 +176,17 @@ t('recursive_read_only: Status reports the feature; it needs readonly and privat
   assert.ok(st.runtimeHandlers.every((x) => x.features?.recursiveReadOnlyMounts));
   const sandboxConfig = podConfig();
   const { podSandboxId } = await h.client.runtime.runPodSandbox({ config: sandboxConfig });
-  const create = (m: Record<string, unknown>) => h.client.runtime.createContainer({ podSandboxId, sandboxConfig, config: ctrConfig(`rro-${Math.random()}`, ['true'], { mounts: [{ hostPath: h.dir, containerPath: '/mnt', ...m }] }) }).then(() => 'ok', (e: Error) => e.message);
+  const create = (m: Record<string, unknown>) =>
+    h.client.runtime
+      .createContainer({
+        podSandboxId,
+        sandboxConfig,
+        config: ctrConfig(`rro-${Math.random()}`, ['true'], { mounts: [{ hostPath: h.dir, containerPath: '/mnt', ...m }] }),
+      })
+      .then(
+        () => 'ok',
+        (e: Error) => e.message,
+      );
   assert.match(await create({ readonly: false, recursiveReadOnly: true }), /recursive_read_only needs readonly/);
   assert.match(await create({ readonly: true, recursiveReadOnly: true, propagation: 1 }), /needs propagation PROPAGATION_PRIVATE/);
   assert.is(await create({ readonly: true, recursiveReadOnly: true }), 'ok');

@@ -18,16 +18,23 @@ const root = triadRoot();
 const main = join(root, 'cli/main.ts');
 let dir: string;
 
-t.before(() => { dir = mkdtempSync(join(tmpdir(), 'triad-serve-net-')); });
+t.before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'triad-serve-net-'));
+});
 t.after(() => rmSync(dir, { recursive: true, force: true }));
 
 const netDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('triad-serve-memory-cri-'));
 
 async function serving(args: string[], fn: (c: CriClient) => Promise<void>): Promise<void> {
   const sock = join(dir, `cri-${args.join('-').replace(/[^a-z0-9]/gi, '')}.sock`);
-  const child = spawn(process.execPath, ['--import', 'tsx', main, 'serve', 'memory-cri', '--socket', sock, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', main, 'serve', 'memory-cri', '--socket', sock, ...args], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr += d; });
+  child.stderr!.on('data', (d) => {
+    stderr += d;
+  });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const client = new CriClient(`unix://${sock}`, { timeoutMs: 10_000 });
   try {
@@ -53,9 +60,16 @@ t('default: pods get IPs from the memory network; NetworkReady true', async () =
     assert.match(ipA, /^10\.123\.0\.\d+$/);
     assert.match(ipB, /^10\.123\.0\.\d+$/);
     assert.is.not(ipA, ipB);
-    assert.ok(netDirs().some((n) => !before.has(n)), 'the network lives in a temporary directory');
+    assert.ok(
+      netDirs().some((n) => !before.has(n)),
+      'the network lives in a temporary directory',
+    );
   });
-  assert.equal(netDirs().filter((n) => !before.has(n)), [], 'removed on exit');
+  assert.equal(
+    netDirs().filter((n) => !before.has(n)),
+    [],
+    'removed on exit',
+  );
 });
 
 t('--network none: no pod IP; Status NetworkReady false with a reason', async () => {
@@ -76,21 +90,35 @@ t('a pod subnet on loopback (127.0.0.0/8): a pod port answers on the pod IP itse
     await c.image.pullImage({ image: { image: 'busybox' } });
     const { containerId } = await c.runtime.createContainer({ podSandboxId, sandboxConfig, config: ctrConfig('web', ['httpd', '-f', '-p', '8088']) });
     await c.runtime.startContainer({ containerId });
-    const body = await waitFor(() => new Promise<string | undefined>((resolve) => {
-      request({ host: ip, port: 8088, path: '/' }, (res) => {
-        let b = '';
-        res.on('data', (d) => { b += d; });
-        res.on('end', () => resolve(b));
-      }).on('error', () => resolve(undefined)).end();
-    }), 10_000, 'the pod IP to answer');
+    const body = await waitFor(
+      () =>
+        new Promise<string | undefined>((resolve) => {
+          request({ host: ip, port: 8088, path: '/' }, (res) => {
+            let b = '';
+            res.on('data', (d) => {
+              b += d;
+            });
+            res.on('end', () => resolve(b));
+          })
+            .on('error', () => resolve(undefined))
+            .end();
+        }),
+      10_000,
+      'the pod IP to answer',
+    );
     assert.is(body, 'ok\n');
     await c.runtime.stopContainer({ containerId, timeout: 0n });
-    const refused = await new Promise<boolean>((resolve) => { request({ host: ip, port: 8088 }).on('error', () => resolve(true)).on('response', () => resolve(false)).end(); });
+    const refused = await new Promise<boolean>((resolve) => {
+      request({ host: ip, port: 8088 })
+        .on('error', () => resolve(true))
+        .on('response', () => resolve(false))
+        .end();
+    });
     assert.ok(refused, 'gone with the listener');
   });
 });
 
-t('a host-network pod\'s port is the node\'s: it answers on 127.0.0.1:PORT', async () => {
+t("a host-network pod's port is the node's: it answers on 127.0.0.1:PORT", async () => {
   const probe = createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
   const port = (probe.address() as AddressInfo).port;
@@ -100,15 +128,28 @@ t('a host-network pod\'s port is the node\'s: it answers on 127.0.0.1:PORT', asy
     await rt.client.image.pullImage({ image: { image: 'busybox' } });
     const sandboxConfig = podConfig({ linux: { securityContext: { namespaceOptions: { network: 2 } } } });
     const { podSandboxId } = await rt.client.runtime.runPodSandbox({ config: sandboxConfig });
-    const { containerId } = await rt.client.runtime.createContainer({ podSandboxId, sandboxConfig, config: ctrConfig('web', ['httpd', '-f', '-p', String(port)]) });
+    const { containerId } = await rt.client.runtime.createContainer({
+      podSandboxId,
+      sandboxConfig,
+      config: ctrConfig('web', ['httpd', '-f', '-p', String(port)]),
+    });
     await rt.client.runtime.startContainer({ containerId });
-    const body = await waitFor(() => new Promise<string | undefined>((resolve) => {
-      request({ host: '127.0.0.1', port, path: '/' }, (res) => {
-        let b = '';
-        res.on('data', (d) => { b += d; });
-        res.on('end', () => resolve(b));
-      }).on('error', () => resolve(undefined)).end();
-    }), 10_000, 'the node port to answer');
+    const body = await waitFor(
+      () =>
+        new Promise<string | undefined>((resolve) => {
+          request({ host: '127.0.0.1', port, path: '/' }, (res) => {
+            let b = '';
+            res.on('data', (d) => {
+              b += d;
+            });
+            res.on('end', () => resolve(b));
+          })
+            .on('error', () => resolve(undefined))
+            .end();
+        }),
+      10_000,
+      'the node port to answer',
+    );
     assert.is(body, 'ok\n');
   } finally {
     await rt.close();

@@ -16,7 +16,9 @@ t.before(async () => {
   h = await startTestRuntime({ runtimeVersion: '9.8.7' });
   await h.client.image.pullImage({ image: { image: 'busybox' } });
 });
-t.after(async () => { await h?.close(); });
+t.after(async () => {
+  await h?.close();
+});
 
 t('Version: triad-memory, runtime API v1', async () => {
   const v = await h.client.runtime.version({ version: '0.1.0' });
@@ -25,8 +27,17 @@ t('Version: triad-memory, runtime API v1', async () => {
 
 t('Status: both conditions true without a network; handlers and features; verbose info', async () => {
   const s = await h.client.runtime.status({ verbose: true });
-  assert.equal(s.status!.conditions.map((c) => [c.type, c.status]), [['RuntimeReady', true], ['NetworkReady', true]]);
-  assert.equal(s.runtimeHandlers.map((r) => r.name), ['', 'runc']);
+  assert.equal(
+    s.status!.conditions.map((c) => [c.type, c.status]),
+    [
+      ['RuntimeReady', true],
+      ['NetworkReady', true],
+    ],
+  );
+  assert.equal(
+    s.runtimeHandlers.map((r) => r.name),
+    ['', 'runc'],
+  );
   assert.is(s.features!.supplementalGroupsPolicy, true);
   const cfg = JSON.parse(s.info.config);
   assert.is(cfg.runtime, 'triad-memory');
@@ -52,7 +63,8 @@ t('ContainerStats: monotonic CPU at 1 millicore, memory = base + writable layer;
   const cfg = podConfig();
   const { podSandboxId } = await h.client.runtime.runPodSandbox({ config: cfg });
   const { containerId: id } = await h.client.runtime.createContainer({
-    podSandboxId, sandboxConfig: cfg,
+    podSandboxId,
+    sandboxConfig: cfg,
     config: ctrConfig('s', ['sh', '-c', 'printf "%0100d" 0 > /tmp/blob; sleep infinity'], { linux: { resources: { memoryLimitInBytes: 64n << 20n } } }),
   });
   await h.client.runtime.startContainer({ containerId: id });
@@ -79,24 +91,37 @@ t('ContainerStats: monotonic CPU at 1 millicore, memory = base + writable layer;
   assert.ok(done.writableLayer!.usedBytes!.value >= 100n);
   await fails(h.client.runtime.containerStats({ containerId: 'nope' }), 'NOT_FOUND');
   const listed = (await h.client.runtime.listContainerStats({ filter: { podSandboxId } })).stats;
-  assert.equal(listed.map((s) => s.attributes!.id), [id]);
+  assert.equal(
+    listed.map((s) => s.attributes!.id),
+    [id],
+  );
   assert.equal((await h.client.runtime.listContainerStats({ filter: { labelSelector: { ctr: 'none' } } })).stats, []);
 });
 
 t('PodSandboxStats: sums of its containers, process count, network bytes from real traffic; only READY sandboxes are listed', async () => {
   const cfg = podConfig();
   const { podSandboxId } = await h.client.runtime.runPodSandbox({ config: cfg });
-  const { containerId: web } = await h.client.runtime.createContainer({ podSandboxId, sandboxConfig: cfg, config: ctrConfig('web', ['httpd', '-f', '-p', '8080']) });
+  const { containerId: web } = await h.client.runtime.createContainer({
+    podSandboxId,
+    sandboxConfig: cfg,
+    config: ctrConfig('web', ['httpd', '-f', '-p', '8080']),
+  });
   const { containerId: idle } = await h.client.runtime.createContainer({ podSandboxId, sandboxConfig: cfg, config: ctrConfig('idle', ['sleep', 'infinity']) });
   await h.client.runtime.startContainer({ containerId: web });
   await h.client.runtime.startContainer({ containerId: idle });
-  const fwd = await waitFor(async () => JSON.parse((await h.client.runtime.podSandboxStatus({ podSandboxId, verbose: true })).info.info).portForwards['8080'] as string | undefined);
+  const fwd = await waitFor(
+    async () => JSON.parse((await h.client.runtime.podSandboxStatus({ podSandboxId, verbose: true })).info.info).portForwards['8080'] as string | undefined,
+  );
   const before = (await h.client.runtime.podSandboxStats({ podSandboxId })).stats!;
   for (let i = 0; i < 3; i++) await (await fetch(`http://${fwd}/`, { headers: { connection: 'close' } })).text();
-  const after = await waitFor(async () => {
-    const s = (await h.client.runtime.podSandboxStats({ podSandboxId })).stats!;
-    return s.linux!.network!.defaultInterface!.txBytes!.value > before.linux!.network!.defaultInterface!.txBytes!.value ? s : undefined;
-  }, 3000, 'network bytes');
+  const after = await waitFor(
+    async () => {
+      const s = (await h.client.runtime.podSandboxStats({ podSandboxId })).stats!;
+      return s.linux!.network!.defaultInterface!.txBytes!.value > before.linux!.network!.defaultInterface!.txBytes!.value ? s : undefined;
+    },
+    3000,
+    'network bytes',
+  );
   const l = after.linux!;
   assert.ok(l.network!.defaultInterface!.rxBytes!.value > 0n);
   assert.is(l.network!.defaultInterface!.name, 'eth0');
@@ -114,7 +139,10 @@ t('PodSandboxStats: sums of its containers, process count, network bytes from re
 
 t('ListMetricDescriptors and ListPodSandboxMetrics: every metric is described, label values match label keys', async () => {
   const descs = (await h.client.runtime.listMetricDescriptors({})).descriptors;
-  assert.equal(descs.map((d) => d.name), METRIC_DESCRIPTORS.map((d) => d.name));
+  assert.equal(
+    descs.map((d) => d.name),
+    METRIC_DESCRIPTORS.map((d) => d.name),
+  );
   const byName = new Map(descs.map((d) => [d.name, d]));
   const cfg = podConfig();
   const { podSandboxId } = await h.client.runtime.runPodSandbox({ config: cfg });
@@ -137,7 +165,11 @@ t('ListMetricDescriptors and ListPodSandboxMetrics: every metric is described, l
 });
 
 t('Stream* RPCs stream what the List* RPCs answer', async () => {
-  const collect = async <T>(s: AsyncIterable<T>) => { const out: T[] = []; for await (const x of s) out.push(x); return out; };
+  const collect = async <T>(s: AsyncIterable<T>) => {
+    const out: T[] = [];
+    for await (const x of s) out.push(x);
+    return out;
+  };
   const sandboxes = (await collect(h.client.runtime.streamPodSandboxes({}))).flatMap((m) => m.podSandboxes.map((s) => s.id)).sort();
   assert.equal(sandboxes, (await h.client.runtime.listPodSandbox({})).items.map((s) => s.id).sort());
   assert.ok(sandboxes.length >= 3);

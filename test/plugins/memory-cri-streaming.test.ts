@@ -16,7 +16,11 @@ const sbCfg = podConfig();
 let n = 0;
 
 async function run(command: string[], over: Parameters<typeof ctrConfig>[2] = {}, image = 'busybox'): Promise<string> {
-  const { containerId } = await h.client.runtime.createContainer({ podSandboxId: sb, config: { ...ctrConfig(`s${++n}`, command, over), image: { image } }, sandboxConfig: sbCfg });
+  const { containerId } = await h.client.runtime.createContainer({
+    podSandboxId: sb,
+    config: { ...ctrConfig(`s${++n}`, command, over), image: { image } },
+    sandboxConfig: sbCfg,
+  });
   await h.client.runtime.startContainer({ containerId });
   return containerId;
 }
@@ -31,7 +35,11 @@ function until(s: StdioSession, text: string | RegExp, timeoutMs = 5000): Promis
     const timer = setTimeout(() => reject(new Error(`no ${text} in ${JSON.stringify(acc)}`)), timeoutMs);
     const on = (d: Buffer) => {
       acc += d;
-      if (typeof text === 'string' ? acc.includes(text) : text.test(acc)) { clearTimeout(timer); s.stdout!.off('data', on); resolve(acc); }
+      if (typeof text === 'string' ? acc.includes(text) : text.test(acc)) {
+        clearTimeout(timer);
+        s.stdout!.off('data', on);
+        resolve(acc);
+      }
     };
     s.stdout!.on('data', on);
   });
@@ -118,7 +126,9 @@ for (const transport of TRANSPORTS) {
       const sock = await pf.dial(80);
       const body = await new Promise<string>((resolve) => {
         let acc = '';
-        sock.on('data', (d: Buffer) => { acc += d; });
+        sock.on('data', (d: Buffer) => {
+          acc += d;
+        });
         sock.on('end', () => resolve(acc));
         sock.write('GET / HTTP/1.0\r\nHost: pod\r\n\r\n');
       });

@@ -18,7 +18,9 @@ t.before(async () => {
     onCall: (rpc, code, ms) => calls.push({ rpc, code, ms }),
   });
 });
-t.after(async () => { await h?.close(); });
+t.after(async () => {
+  await h?.close();
+});
 
 t('a rule from the options fails matching calls with its code and message, and only those', async () => {
   await fails(h.client.controller.createVolume({ name: 'doomed-1', volumeCapabilities: [mountCap()] }), 'RESOURCE_EXHAUSTED', /pool is on fire/);
@@ -82,7 +84,10 @@ t('hang: the call never answers; the client gets DEADLINE_EXCEEDED and the serve
   assert.ok(hung!.ms < 3000);
   // nothing was created, other names still work, and the driver answers normally
   const v = (await h.client.controller.createVolume({ name: 'not-stuck', volumeCapabilities: [mountCap()] })).volume!;
-  assert.equal((await h.client.controller.listVolumes({})).entries.map((e) => e.volume!.volumeId), [v.volumeId]);
+  assert.equal(
+    (await h.client.controller.listVolumes({})).entries.map((e) => e.volume!.volumeId),
+    [v.volumeId],
+  );
   assert.is((await h.client.identity.probe({})).ready, true);
   await h.client.controller.deleteVolume({ volumeId: v.volumeId });
   h.driver.setFaults([]);

@@ -7,8 +7,11 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ControllerServiceCapability_RPC_Type as Ctrl, GroupControllerServiceCapability_RPC_Type as Group,
-  NodeServiceCapability_RPC_Type as Node, PluginCapability_Service_Type as Service, PluginCapability_VolumeExpansion_Type as Expansion,
+  ControllerServiceCapability_RPC_Type as Ctrl,
+  GroupControllerServiceCapability_RPC_Type as Group,
+  NodeServiceCapability_RPC_Type as Node,
+  PluginCapability_Service_Type as Service,
+  PluginCapability_VolumeExpansion_Type as Expansion,
 } from '../../interfaces/gen/csi/csi.js';
 import { CsiClient } from '../../interfaces/csi/client.js';
 import { RpcError } from '../../interfaces/grpc/errors.js';
@@ -20,8 +23,12 @@ import { userTempDir } from '../../interfaces/util/tmp.js';
 const t = suite('memory-csi: identity');
 let h: TestDriver;
 
-t.before(async () => { h = await startTestDriver({ vendorVersion: '9.9.9' }); });
-t.after(async () => { await h?.close(); });
+t.before(async () => {
+  h = await startTestDriver({ vendorVersion: '9.9.9' });
+});
+t.after(async () => {
+  await h?.close();
+});
 
 t('GetPluginInfo names the driver and its version', async () => {
   const info = await h.client.identity.getPluginInfo({});
@@ -41,9 +48,15 @@ t('driver names must follow the CSI naming rules', () => {
 
 t('GetPluginCapabilities: controller, topology, group controller, online expansion', async () => {
   const caps = (await h.client.identity.getPluginCapabilities({})).capabilities;
-  const services = caps.filter((c) => c.service).map((c) => c.service!.type).sort();
+  const services = caps
+    .filter((c) => c.service)
+    .map((c) => c.service!.type)
+    .sort();
   assert.equal(services, [Service.CONTROLLER_SERVICE, Service.VOLUME_ACCESSIBILITY_CONSTRAINTS, Service.GROUP_CONTROLLER_SERVICE]);
-  assert.equal(caps.filter((c) => c.volumeExpansion).map((c) => c.volumeExpansion!.type), [Expansion.ONLINE]);
+  assert.equal(
+    caps.filter((c) => c.volumeExpansion).map((c) => c.volumeExpansion!.type),
+    [Expansion.ONLINE],
+  );
 });
 
 t('Probe answers ready, and not ready when told', async () => {
@@ -55,9 +68,22 @@ t('Probe answers ready, and not ready when told', async () => {
 
 t('controller, node and group controller capabilities', async () => {
   const ctrl = (await h.client.controller.controllerGetCapabilities({})).capabilities.map((c) => c.rpc!.type);
-  for (const c of [Ctrl.CREATE_DELETE_VOLUME, Ctrl.PUBLISH_UNPUBLISH_VOLUME, Ctrl.LIST_VOLUMES, Ctrl.LIST_VOLUMES_PUBLISHED_NODES,
-    Ctrl.GET_CAPACITY, Ctrl.CREATE_DELETE_SNAPSHOT, Ctrl.LIST_SNAPSHOTS, Ctrl.CLONE_VOLUME, Ctrl.EXPAND_VOLUME, Ctrl.GET_VOLUME,
-    Ctrl.VOLUME_CONDITION, Ctrl.SINGLE_NODE_MULTI_WRITER, Ctrl.PUBLISH_READONLY, Ctrl.MODIFY_VOLUME]) {
+  for (const c of [
+    Ctrl.CREATE_DELETE_VOLUME,
+    Ctrl.PUBLISH_UNPUBLISH_VOLUME,
+    Ctrl.LIST_VOLUMES,
+    Ctrl.LIST_VOLUMES_PUBLISHED_NODES,
+    Ctrl.GET_CAPACITY,
+    Ctrl.CREATE_DELETE_SNAPSHOT,
+    Ctrl.LIST_SNAPSHOTS,
+    Ctrl.CLONE_VOLUME,
+    Ctrl.EXPAND_VOLUME,
+    Ctrl.GET_VOLUME,
+    Ctrl.VOLUME_CONDITION,
+    Ctrl.SINGLE_NODE_MULTI_WRITER,
+    Ctrl.PUBLISH_READONLY,
+    Ctrl.MODIFY_VOLUME,
+  ]) {
     assert.ok(ctrl.includes(c), `missing ${Ctrl[c]}`);
   }
   assert.not.ok(ctrl.includes(Ctrl.GET_SNAPSHOT), 'GET_SNAPSHOT is opt-in');
@@ -70,8 +96,12 @@ t('controller, node and group controller capabilities', async () => {
 t('what is not offered answers UNIMPLEMENTED', async () => {
   let err: unknown;
   try {
-    for await (const _ of h.client.snapshotMetadata.getMetadataAllocated({ snapshotId: 'x' })) { /* nothing */ }
-  } catch (e) { err = e; }
+    for await (const _ of h.client.snapshotMetadata.getMetadataAllocated({ snapshotId: 'x' })) {
+      /* nothing */
+    }
+  } catch (e) {
+    err = e;
+  }
   assert.instance(err, RpcError);
   assert.is((err as RpcError).codeName, 'UNIMPLEMENTED');
 });

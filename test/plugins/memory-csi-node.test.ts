@@ -44,7 +44,13 @@ function defineNodeTests(t: Test, mode: Mechanism): void {
     const v = await attached(name, cap, bytes);
     const staging = p('staging', name);
     mkdirSync(staging, { recursive: true });
-    await node().nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: cap, publishContext: v.publishContext, volumeContext: v.volumeContext });
+    await node().nodeStageVolume({
+      volumeId: v.volumeId,
+      stagingTargetPath: staging,
+      volumeCapability: cap,
+      publishContext: v.publishContext,
+      volumeContext: v.volumeContext,
+    });
     return { ...v, staging };
   }
   /** Tear a volume down the way a CO does: unpublish targets, unstage, controller-unpublish, delete. */
@@ -64,7 +70,11 @@ function defineNodeTests(t: Test, mode: Mechanism): void {
   });
   t.after(async () => {
     const dir = h?.dir;
-    try { await h?.close(); } finally { if (dir) await sweepMounts(dir); }
+    try {
+      await h?.close();
+    } finally {
+      if (dir) await sweepMounts(dir);
+    }
     if (dir) assert.not.ok(existsSync(dir), 'the test directory is gone');
   });
 
@@ -138,7 +148,8 @@ function defineNodeTests(t: Test, mode: Mechanism): void {
     assert.is(readFileSync(join(dataOf(v.volumeId), 'hello.txt'), 'utf8'), 'written by the workload', 'real files in the data dir');
     await node().nodePublishVolume(full);
     // the same call again puts back a target that went missing
-    if (mode === 'bind') await unmount(target); else rmSync(target);
+    if (mode === 'bind') await unmount(target);
+    else rmSync(target);
     await node().nodePublishVolume(full);
     checkPlaced(target, dataOf(v.volumeId));
     assert.is(readFileSync(join(target, 'hello.txt'), 'utf8'), 'written by the workload');
@@ -174,10 +185,23 @@ function defineNodeTests(t: Test, mode: Mechanism): void {
     if (mode === 'bind') {
       assert.throws(() => writeFileSync(join(ro, 'nope.txt'), 'x'), /EROFS|read-only/, 'a readonly target is a read-only mount');
     }
-    assert.equal(h.driver.inspect().find((x) => x.id === v.volumeId)!.targets.map((x) => [x.path, x.readonly, x.how]),
-      [[t1, false, mode], [t2, false, mode], [ro, true, mode]]);
+    assert.equal(
+      h.driver
+        .inspect()
+        .find((x) => x.id === v.volumeId)!
+        .targets.map((x) => [x.path, x.readonly, x.how]),
+      [
+        [t1, false, mode],
+        [t2, false, mode],
+        [ro, true, mode],
+      ],
+    );
     // a second target must use the same capability
-    await fails(node().nodePublishVolume({ ...base, targetPath: p('pods', 'x', 'mount'), volumeCapability: mountCap(Mode.SINGLE_NODE_WRITER) }), 'FAILED_PRECONDITION', /different volume_capability/);
+    await fails(
+      node().nodePublishVolume({ ...base, targetPath: p('pods', 'x', 'mount'), volumeCapability: mountCap(Mode.SINGLE_NODE_WRITER) }),
+      'FAILED_PRECONDITION',
+      /different volume_capability/,
+    );
     await teardown(v, [t1, t2, ro]);
     for (const x of [t1, t2, ro]) assert.not.ok(existsSync(x));
     assert.not.ok(existsSync(p('pods')), 'a parent shared by several targets goes with the last of them');
@@ -235,10 +259,21 @@ function defineNodeTests(t: Test, mode: Mechanism): void {
     const r = await ctrl().controllerExpandVolume({ volumeId: v.volumeId, capacityRange: { requiredBytes: 6n * MiB } });
     assert.equal(r, { capacityBytes: 6n * MiB, nodeExpansionRequired: true });
     assert.is(await total(), 4n * MiB, 'the filesystem has not grown yet');
-    await fails(node().nodeExpandVolume({ volumeId: v.volumeId, volumePath: target, capacityRange: { requiredBytes: 8n * MiB } }), 'OUT_OF_RANGE', /ControllerExpandVolume must grow it first/);
-    await fails(node().nodeExpandVolume({ volumeId: v.volumeId, volumePath: p('nowhere'), capacityRange: { requiredBytes: 6n * MiB } }), 'NOT_FOUND', /volume_path/);
+    await fails(
+      node().nodeExpandVolume({ volumeId: v.volumeId, volumePath: target, capacityRange: { requiredBytes: 8n * MiB } }),
+      'OUT_OF_RANGE',
+      /ControllerExpandVolume must grow it first/,
+    );
+    await fails(
+      node().nodeExpandVolume({ volumeId: v.volumeId, volumePath: p('nowhere'), capacityRange: { requiredBytes: 6n * MiB } }),
+      'NOT_FOUND',
+      /volume_path/,
+    );
     await fails(node().nodeExpandVolume({ volumeId: v.volumeId, volumePath: target, volumeCapability: blockCap() }), 'INVALID_ARGUMENT', /exceeds/);
-    assert.is((await node().nodeExpandVolume({ volumeId: v.volumeId, volumePath: target, capacityRange: { requiredBytes: 6n * MiB } })).capacityBytes, 6n * MiB);
+    assert.is(
+      (await node().nodeExpandVolume({ volumeId: v.volumeId, volumePath: target, capacityRange: { requiredBytes: 6n * MiB } })).capacityBytes,
+      6n * MiB,
+    );
     assert.is((await node().nodeExpandVolume({ volumeId: v.volumeId, volumePath: v.staging })).capacityBytes, 6n * MiB, 'idempotent');
     assert.is(await total(), 6n * MiB);
     assert.is((await ctrl().controllerExpandVolume({ volumeId: v.volumeId, capacityRange: { requiredBytes: 6n * MiB } })).nodeExpansionRequired, false);
@@ -254,8 +289,15 @@ function defineNodeTests(t: Test, mode: Mechanism): void {
     if (mode === 'symlink') assert.ok(lstatSync(target).isSymbolicLink());
     assert.is(statSync(target).size, 2 * 1024 * 1024);
     const stats = await node().nodeGetVolumeStats({ volumeId: v.volumeId, volumePath: target });
-    assert.equal(stats.usage.map((u) => [u.unit, u.total]), [[Unit.BYTES, 2n * MiB]]);
-    await fails(node().nodePublishVolume({ volumeId: v.volumeId, targetPath: p('dev', 'as-dir'), stagingTargetPath: v.staging, volumeCapability: mountCap() }), 'FAILED_PRECONDITION', /block volume/);
+    assert.equal(
+      stats.usage.map((u) => [u.unit, u.total]),
+      [[Unit.BYTES, 2n * MiB]],
+    );
+    await fails(
+      node().nodePublishVolume({ volumeId: v.volumeId, targetPath: p('dev', 'as-dir'), stagingTargetPath: v.staging, volumeCapability: mountCap() }),
+      'FAILED_PRECONDITION',
+      /block volume/,
+    );
     await teardown(v, [target]);
     assert.not.ok(existsSync(target));
   });
@@ -272,7 +314,10 @@ function defineNodeTests(t: Test, mode: Mechanism): void {
     assert.ok(eph.ephemeral);
     assert.is(eph.capacity, 2n * MiB);
     assert.is((await ctrl().getCapacity({})).availableCapacity, before - 2n * MiB);
-    assert.not.ok((await ctrl().listVolumes({})).entries.some((e) => e.volume!.volumeId === 'csi-0123abcd'), 'the controller does not list it');
+    assert.not.ok(
+      (await ctrl().listVolumes({})).entries.some((e) => e.volume!.volumeId === 'csi-0123abcd'),
+      'the controller does not list it',
+    );
     assert.is((await node().nodeGetVolumeStats({ volumeId: 'csi-0123abcd', volumePath: target })).usage[0].used, 8n);
     await node().nodeUnpublishVolume({ volumeId: 'csi-0123abcd', targetPath: target });
     assert.not.ok(existsSync(target));
@@ -301,14 +346,24 @@ function defineNodeTests(t: Test, mode: Mechanism): void {
         const staging = join(scratch, 'staging');
         await d.client.node.nodeStageVolume({ volumeId: v.volumeId, stagingTargetPath: staging, volumeCapability: cap });
         const targets = [join(scratch, 'a', 'b', 'mount'), join(scratch, 'c', 'mount')];
-        for (const target of targets) await d.client.node.nodePublishVolume({ volumeId: v.volumeId, targetPath: target, stagingTargetPath: staging, volumeCapability: cap });
-        await d.client.node.nodePublishVolume({ volumeId: 'eph-1', targetPath: join(scratch, 'e', 'mount'), volumeCapability: mountCap(), volumeContext: { [EPHEMERAL_KEY]: 'true' } });
+        for (const target of targets)
+          await d.client.node.nodePublishVolume({ volumeId: v.volumeId, targetPath: target, stagingTargetPath: staging, volumeCapability: cap });
+        await d.client.node.nodePublishVolume({
+          volumeId: 'eph-1',
+          targetPath: join(scratch, 'e', 'mount'),
+          volumeCapability: mountCap(),
+          volumeContext: { [EPHEMERAL_KEY]: 'true' },
+        });
         writeFileSync(join(targets[0], 'f'), 'x');
         if (mode === 'bind') assert.is([...mountPoints()].filter((m) => m.startsWith(scratch + '/')).length, 4);
       } finally {
         await d.close();
       }
-      assert.equal([...mountPoints()].filter((m) => m.startsWith(scratch + '/')), [], 'no mounts left');
+      assert.equal(
+        [...mountPoints()].filter((m) => m.startsWith(scratch + '/')),
+        [],
+        'no mounts left',
+      );
       assert.equal(readdirSync(scratch), [], 'no files or directories left');
     } finally {
       await sweepMounts(scratch);

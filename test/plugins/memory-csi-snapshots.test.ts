@@ -16,8 +16,12 @@ const volume = async (name: string, bytes = MiB) =>
   (await h.client.controller.createVolume({ name, volumeCapabilities: [mountCap()], capacityRange: { requiredBytes: bytes } })).volume!;
 const dataOf = (id: string) => h.driver.inspect().find((v) => v.id === id)!.dataPath;
 
-t.before(async () => { h = await startTestDriver({ capacityBytes: 64n * MiB }); });
-t.after(async () => { await h?.close(); });
+t.before(async () => {
+  h = await startTestDriver({ capacityBytes: 64n * MiB });
+});
+t.after(async () => {
+  await h?.close();
+});
 
 t('CreateSnapshot: idempotent by name; same name for another volume is ALREADY_EXISTS; fields reported', async () => {
   const v = await volume('snap-src');
@@ -63,13 +67,19 @@ t('ListSnapshots: filters by snapshot_id and source_volume_id, pages, ABORTED on
   for (let i = 0; i < 3; i++) snaps.push((await h.client.controller.createSnapshot({ name: `la-${i}`, sourceVolumeId: a.volumeId })).snapshot!);
   snaps.push((await h.client.controller.createSnapshot({ name: 'lb-0', sourceVolumeId: b.volumeId })).snapshot!);
   const ids = (r: { entries: Array<{ snapshot?: { snapshotId: string } }> }) => r.entries.map((e) => e.snapshot!.snapshotId);
-  assert.equal(ids(await h.client.controller.listSnapshots({})), snaps.map((s) => s.snapshotId));
+  assert.equal(
+    ids(await h.client.controller.listSnapshots({})),
+    snaps.map((s) => s.snapshotId),
+  );
   assert.equal(ids(await h.client.controller.listSnapshots({ snapshotId: snaps[1].snapshotId })), [snaps[1].snapshotId]);
   assert.equal(ids(await h.client.controller.listSnapshots({ snapshotId: 'none-exist-id' })), []);
   assert.equal(ids(await h.client.controller.listSnapshots({ sourceVolumeId: b.volumeId })), [snaps[3].snapshotId]);
   assert.equal(ids(await h.client.controller.listSnapshots({ sourceVolumeId: 'nope' })), []);
   const p1 = await h.client.controller.listSnapshots({ maxEntries: 2, sourceVolumeId: a.volumeId });
-  assert.equal(ids(p1), snaps.slice(0, 2).map((s) => s.snapshotId));
+  assert.equal(
+    ids(p1),
+    snaps.slice(0, 2).map((s) => s.snapshotId),
+  );
   const p2 = await h.client.controller.listSnapshots({ sourceVolumeId: a.volumeId, startingToken: p1.nextToken });
   assert.equal(ids(p2), [snaps[2].snapshotId]);
   assert.is(p2.nextToken, '');
@@ -90,8 +100,16 @@ t('snapshot → volume: the new volume holds the data as it was when the snapsho
   assert.is(r.contentSource?.snapshot?.snapshotId, s.snapshotId);
   assert.is(r.capacityBytes, 2n * MiB, 'no smaller than the snapshot');
   assert.is(readFileSync(join(dataOf(r.volumeId), 'state.txt'), 'utf8'), 'version 1');
-  await fails(h.client.controller.createVolume({ name: 'r2', volumeCapabilities: [mountCap()], volumeContentSource: src, capacityRange: { limitBytes: MiB } }), 'OUT_OF_RANGE', /smaller than snapshot/);
-  await fails(h.client.controller.createVolume({ name: 'r3', volumeCapabilities: [mountCap()], volumeContentSource: { snapshot: { snapshotId: 'nope' } } }), 'NOT_FOUND', /snapshot nope/);
+  await fails(
+    h.client.controller.createVolume({ name: 'r2', volumeCapabilities: [mountCap()], volumeContentSource: src, capacityRange: { limitBytes: MiB } }),
+    'OUT_OF_RANGE',
+    /smaller than snapshot/,
+  );
+  await fails(
+    h.client.controller.createVolume({ name: 'r3', volumeCapabilities: [mountCap()], volumeContentSource: { snapshot: { snapshotId: 'nope' } } }),
+    'NOT_FOUND',
+    /snapshot nope/,
+  );
   await fails(h.client.controller.createVolume({ name: 'r4', volumeCapabilities: [blockCap()], volumeContentSource: src }), 'INVALID_ARGUMENT', /mount volume/);
   await h.client.controller.deleteVolume({ volumeId: r.volumeId });
   await h.client.controller.deleteSnapshot({ snapshotId: s.snapshotId });
@@ -103,7 +121,13 @@ t('block snapshots copy the image; snapshots count their real data against capac
   (await import('node:fs')).writeSync(fd, Buffer.from('BLOCKDATA'), 0, 9, 1024 * 1024);
   (await import('node:fs')).closeSync(fd);
   const s = (await h.client.controller.createSnapshot({ name: 'blk-snap', sourceVolumeId: b.volumeId })).snapshot!;
-  const r = (await h.client.controller.createVolume({ name: 'blk-restored', volumeCapabilities: [blockCap()], volumeContentSource: { snapshot: { snapshotId: s.snapshotId } } })).volume!;
+  const r = (
+    await h.client.controller.createVolume({
+      name: 'blk-restored',
+      volumeCapabilities: [blockCap()],
+      volumeContentSource: { snapshot: { snapshotId: s.snapshotId } },
+    })
+  ).volume!;
   const img = readFileSync(dataOf(r.volumeId));
   assert.is(img.length, 4 * 1024 * 1024);
   assert.is(img.subarray(1024 * 1024, 1024 * 1024 + 9).toString(), 'BLOCKDATA');
@@ -137,7 +161,10 @@ t('group snapshots: create (idempotent), get, members, delete as a group; codes 
   const grp = (await g.createVolumeGroupSnapshot({ name: 'grp', sourceVolumeIds: [a.volumeId, b.volumeId] })).groupSnapshot!;
   assert.ok(grp.groupSnapshotId);
   assert.is(grp.readyToUse, true);
-  assert.equal(grp.snapshots.map((s) => s.sourceVolumeId), [a.volumeId, b.volumeId]);
+  assert.equal(
+    grp.snapshots.map((s) => s.sourceVolumeId),
+    [a.volumeId, b.volumeId],
+  );
   assert.ok(grp.snapshots.every((s) => s.groupSnapshotId === grp.groupSnapshotId && s.readyToUse));
   assert.ok(grp.snapshots.every((s) => s.creationTime!.seconds === grp.creationTime!.seconds && s.creationTime!.nanos === grp.creationTime!.nanos));
   const again = (await g.createVolumeGroupSnapshot({ name: 'grp', sourceVolumeIds: [b.volumeId, a.volumeId] })).groupSnapshot!;
@@ -152,7 +179,13 @@ t('group snapshots: create (idempotent), get, members, delete as a group; codes 
   // members are listed, restorable, but not deletable on their own
   assert.equal((await h.client.controller.listSnapshots({ snapshotId: memberIds[0] })).entries[0].snapshot!.groupSnapshotId, grp.groupSnapshotId);
   await fails(h.client.controller.deleteSnapshot({ snapshotId: memberIds[0] }), 'INVALID_ARGUMENT', /DeleteVolumeGroupSnapshot/);
-  const restored = (await h.client.controller.createVolume({ name: 'from-group', volumeCapabilities: [mountCap()], volumeContentSource: { snapshot: { snapshotId: memberIds[0] } } })).volume!;
+  const restored = (
+    await h.client.controller.createVolume({
+      name: 'from-group',
+      volumeCapabilities: [mountCap()],
+      volumeContentSource: { snapshot: { snapshotId: memberIds[0] } },
+    })
+  ).volume!;
   assert.is(readFileSync(join(dataOf(restored.volumeId), 'a.txt'), 'utf8'), 'A');
 
   await fails(g.deleteVolumeGroupSnapshot({}), 'INVALID_ARGUMENT', /group_snapshot_id/);

@@ -24,8 +24,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function triad(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', main, ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, timeout: 180_000 },
-      (err, stdout, stderr) => resolve({ stdout, stderr, code: err ? Number((err as { code?: number }).code ?? 1) : 0 }));
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', main, ...args],
+      { cwd: root, env: { ...process.env, NO_COLOR: '1' }, timeout: 180_000 },
+      (err, stdout, stderr) => resolve({ stdout, stderr, code: err ? Number((err as { code?: number }).code ?? 1) : 0 }),
+    );
   });
 }
 
@@ -41,11 +45,19 @@ it('a triad kubelet on containerd runs a busybox pod', async () => {
   for (let i = 0; i < 600 && !/triad kubelet ready/.test(log); i++) await sleep(100);
   assert.match(log, /triad kubelet ready/);
   const pod = join(dir.name, 'shell.yaml');
-  writeFileSync(pod, [
-    'apiVersion: v1', 'kind: Pod', 'metadata: { name: shell }', 'spec:', '  containers:',
-    `  - { name: app, image: "${s.images!.busybox}", command: [sleep, "3600"] }`,
-    `  - { name: web, image: "${s.images!.busybox}", command: [sh, -c, "mkdir -p /www && echo hello-from-containerd > /www/index.html && exec httpd -f -p 8080 -h /www"] }`, '',
-  ].join('\n'));
+  writeFileSync(
+    pod,
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: { name: shell }',
+      'spec:',
+      '  containers:',
+      `  - { name: app, image: "${s.images!.busybox}", command: [sleep, "3600"] }`,
+      `  - { name: web, image: "${s.images!.busybox}", command: [sh, -c, "mkdir -p /www && echo hello-from-containerd > /www/index.html && exec httpd -f -p 8080 -h /www"] }`,
+      '',
+    ].join('\n'),
+  );
   const r = await triad(['run', '--config', cfg, pod, '--timeout', '120s']);
   assert.is(r.code, 0, r.stdout + r.stderr);
 });
@@ -66,8 +78,12 @@ it('a triad kubelet on containerd runs a busybox pod', async () => {
 });
 
 it('triad port-forward: busybox httpd in the pod answers fetch() on loopback', async () => {
-  const p = spawn(process.execPath, ['--import', 'tsx', main, 'port-forward', 'shell', ':8080', '--config', cfg], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '', err = '';
+  const p = spawn(process.execPath, ['--import', 'tsx', main, 'port-forward', 'shell', ':8080', '--config', cfg], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '',
+    err = '';
   p.stdout!.on('data', (d) => (out += d));
   p.stderr!.on('data', (d) => (err += d));
   try {
@@ -76,7 +92,11 @@ it('triad port-forward: busybox httpd in the pod answers fetch() on loopback', a
     assert.ok(m, `no forwarding line: ${out} ${err}`);
     let body = '';
     for (let i = 0; i < 50 && !body.includes('hello-from-containerd'); i++) {
-      try { body = await (await fetch(`http://127.0.0.1:${m![1]}/index.html`)).text(); } catch { await sleep(200); }
+      try {
+        body = await (await fetch(`http://127.0.0.1:${m![1]}/index.html`)).text();
+      } catch {
+        await sleep(200);
+      }
     }
     assert.match(body, 'hello-from-containerd');
   } finally {

@@ -29,7 +29,12 @@ it('the pod suite passes on containerd + bridge + hostPath: 0 failed, nothing le
   try {
     const ipamBefore = new Set(readAllocations(join(s.network.ipamDir, s.network.name)).map((a) => a.ip));
     const started = Date.now();
-    const rep = await runSuites([podSuite({ config: loadConfig(s.triadYaml), stateDir: join(dir, 'node') })], { parallel: 2, timeoutMs: 60_000, handleSigint: false, reporters: reportFiles('pod-reference') });
+    const rep = await runSuites([podSuite({ config: loadConfig(s.triadYaml), stateDir: join(dir, 'node') })], {
+      parallel: 2,
+      timeoutMs: 60_000,
+      handleSigint: false,
+      reporters: reportFiles('pod-reference'),
+    });
     const ms = Date.now() - started;
     const cases = rep.suites[0].cases;
     const failed = cases.filter((c) => c.status === 'failed');
@@ -38,16 +43,32 @@ it('the pod suite passes on containerd + bridge + hostPath: 0 failed, nothing le
     // the two exceptions: no program in the stack's busybox serves grpc.health.v1, and the stack's
     // containerd runs CNI from its own configuration, where the suite cannot put the CNI shim
     // (test/reference/pod-faults-private.serial.test.ts runs that case on a private containerd)
-    assert.equal(cases.filter((c) => c.status !== 'passed').map((c) => `${c.id}: ${c.status}`).sort(), ['pod.faults.cni-add-fails: skipped', 'pod.probes.grpc-readiness: not-applicable'], 'on the reference stack every other case runs');
+    assert.equal(
+      cases
+        .filter((c) => c.status !== 'passed')
+        .map((c) => `${c.id}: ${c.status}`)
+        .sort(),
+      ['pod.faults.cni-add-fails: skipped', 'pod.probes.grpc-readiness: not-applicable'],
+      'on the reference stack every other case runs',
+    );
     assert.match(cases.find((c) => c.id === 'pod.probes.grpc-readiness')!.reason!, /has no gRPC health server/);
     assert.match(cases.find((c) => c.id === 'pod.faults.cni-add-fails')!.reason!, /runs CNI from its own configuration/);
     assert.ok(rep.totals.passed >= 22, `only ${rep.totals.passed} passed`);
-    for (const id of ['pod.network.answers-from-node', 'pod.network.ip.cni-result-is-sandbox-ip', 'pod.network.ip.ipam-allocated-to-sandbox', 'pod.teardown.claim-volume-deleted', 'pod.leak-check']) {
+    for (const id of [
+      'pod.network.answers-from-node',
+      'pod.network.ip.cni-result-is-sandbox-ip',
+      'pod.network.ip.ipam-allocated-to-sandbox',
+      'pod.teardown.claim-volume-deleted',
+      'pod.leak-check',
+    ]) {
       assert.is(cases.find((c) => c.id === id)?.status, 'passed', id);
     }
     // nothing of the run is left: sandboxes, addresses, mounts
     const left = await h.client!.runtime.listPodSandbox({});
-    assert.equal(left.items.filter((x) => x.metadata?.name.startsWith(`${rep.prefix}-`)).map((x) => x.id), []);
+    assert.equal(
+      left.items.filter((x) => x.metadata?.name.startsWith(`${rep.prefix}-`)).map((x) => x.id),
+      [],
+    );
     // (other users of the stack may hold addresses meanwhile: only an address whose sandbox is gone is a leak)
     const sandboxes = new Set((await h.client!.runtime.listPodSandbox({})).items.map((x) => x.id));
     const orphans = readAllocations(join(s.network.ipamDir, s.network.name)).filter((a) => !ipamBefore.has(a.ip) && !sandboxes.has(a.containerID));

@@ -18,7 +18,13 @@ const it = testOrSkip(t, h);
 const client = h.client!;
 const s = h.stack!;
 
-interface Pod { id: string; config: PodSandboxConfig; logDir: string; ip?: string; netns?: string }
+interface Pod {
+  id: string;
+  config: PodSandboxConfig;
+  logDir: string;
+  ip?: string;
+  netns?: string;
+}
 const pods: Pod[] = [];
 const hostPort = 18000 + Math.floor(Math.random() * 1000);
 
@@ -26,7 +32,13 @@ async function runPod(name: string, extra: Partial<PodSandboxConfig> = {}): Prom
   const uid = randomUUID();
   const logDir = join(s.stateDir, 'pods', `${name}-${uid}`);
   mkdirSync(logDir, { recursive: true });
-  const config = { metadata: { name, uid, namespace: 'triad-test', attempt: 0 }, hostname: name, logDirectory: logDir, linux: {}, ...extra } as PodSandboxConfig;
+  const config = {
+    metadata: { name, uid, namespace: 'triad-test', attempt: 0 },
+    hostname: name,
+    logDirectory: logDir,
+    linux: {},
+    ...extra,
+  } as PodSandboxConfig;
   const { podSandboxId } = await client.runtime.runPodSandbox({ config });
   const pod: Pod = { id: podSandboxId, config, logDir };
   pods.push(pod);
@@ -48,10 +60,14 @@ async function startContainer(pod: Pod, name: string, command: string[], extra: 
 }
 
 async function waitExited(containerId: string): Promise<number> {
-  return waitFor(`container ${containerId} exits`, async () => {
-    const st = await client.runtime.containerStatus({ containerId });
-    return st.status?.state === ContainerState.CONTAINER_EXITED ? st.status.exitCode : undefined;
-  }, { timeoutMs: 15_000 });
+  return waitFor(
+    `container ${containerId} exits`,
+    async () => {
+      const st = await client.runtime.containerStatus({ containerId });
+      return st.status?.state === ContainerState.CONTAINER_EXITED ? st.status.exitCode : undefined;
+    },
+    { timeoutMs: 15_000 },
+  );
 }
 
 async function removePod(pod: Pod): Promise<void> {
@@ -83,10 +99,14 @@ it('connectContainerd: an existing socket via CONTAINER_RUNTIME_ENDPOINT; a miss
     assert.is((await c.runtime.version({})).runtimeName, 'containerd');
     c.close();
   } finally {
-    if (prev === undefined) delete process.env.CONTAINER_RUNTIME_ENDPOINT; else process.env.CONTAINER_RUNTIME_ENDPOINT = prev;
+    if (prev === undefined) delete process.env.CONTAINER_RUNTIME_ENDPOINT;
+    else process.env.CONTAINER_RUNTIME_ENDPOINT = prev;
   }
   const started = Date.now();
-  await connectContainerd(join(s.stateDir, 'no-such.sock'), { timeoutMs: 1000 }).then(() => assert.unreachable('connected to nothing'), (err: Error) => assert.match(err.message, /no socket at|not ready|not within/));
+  await connectContainerd(join(s.stateDir, 'no-such.sock'), { timeoutMs: 1000 }).then(
+    () => assert.unreachable('connected to nothing'),
+    (err: Error) => assert.match(err.message, /no socket at|not ready|not within/),
+  );
   assert.ok(Date.now() - started < 5000);
 });
 
@@ -96,7 +116,10 @@ it('PullImage from the local registry: busybox:1.36 and pause resolve to the pus
   assert.ok(r.imageRef.startsWith('sha256:'), r.imageRef);
   const st = await client.image.imageStatus({ image: { image: s.images!.busybox } });
   assert.ok(st.image?.repoTags.includes(s.images!.busybox), JSON.stringify(st.image?.repoTags));
-  assert.ok(st.image?.repoDigests.some((d) => d.endsWith(`@${s.images!.digests.busybox}`)), JSON.stringify(st.image?.repoDigests));
+  assert.ok(
+    st.image?.repoDigests.some((d) => d.endsWith(`@${s.images!.digests.busybox}`)),
+    JSON.stringify(st.image?.repoDigests),
+  );
   const latest = await client.image.pullImage({ image: { image: s.images!.busyboxLatest } });
   assert.is(latest.imageRef, r.imageRef, ':latest is the same image');
   console.log(`    (pull ${Date.now() - started} ms)`);
@@ -105,7 +128,11 @@ it('PullImage from the local registry: busybox:1.36 and pause resolve to the pus
 it('PullImage of a tag the registry does not have fails for real, saying not found', async () => {
   const ref = `${s.registry!.host}/busybox:no-such-tag-${Date.now()}`;
   let err: Error | undefined;
-  try { await client.image.pullImage({ image: { image: ref } }); } catch (e) { err = e as Error; }
+  try {
+    await client.image.pullImage({ image: { image: ref } });
+  } catch (e) {
+    err = e as Error;
+  }
   assert.ok(err, 'pull of a missing tag must fail');
   assert.match(err!.message, /not found/i);
   const st = await client.image.imageStatus({ image: { image: ref } });
@@ -124,18 +151,28 @@ it('RunPodSandbox on the bridge: an IP in the subnet, no default route, reachabl
   assert.ok(web.netns, 'sandbox has a network namespace path');
   // inside the pod: eth0 with that IP, lo up, and only the subnet route
   const inside = await netnsAddrs(web.netns!);
-  assert.ok(inside.find((i) => i.ifname === 'eth0')?.addr_info?.some((a) => a.local === web.ip), JSON.stringify(inside));
+  assert.ok(
+    inside.find((i) => i.ifname === 'eth0')?.addr_info?.some((a) => a.local === web.ip),
+    JSON.stringify(inside),
+  );
   assert.ok(inside.some((i) => i.ifname === 'lo'));
   const routes = JSON.parse(await run('nsenter', [`--net=${web.netns}`, 'ip', '-j', 'route'])) as { dst: string }[];
-  assert.not.ok(routes.some((r) => r.dst === 'default'), `no default route in the pod: ${JSON.stringify(routes)}`);
+  assert.not.ok(
+    routes.some((r) => r.dst === 'default'),
+    `no default route in the pod: ${JSON.stringify(routes)}`,
+  );
   // the host end of the veth is on our bridge
   assert.is((await bridgePorts(s.network.bridge)).length, 1);
   assert.ok(hostLocalAllocations(s.network.ipamDir, s.network.name).includes(web.ip!));
   webCtr = await startContainer(web, 'httpd', ['sh', '-c', 'mkdir -p /www && echo hello-from-pod > /www/index.html && exec httpd -f -p 8080 -h /www']);
-  const body = await waitFor('httpd answers on the pod IP', async () => {
-    const res = await fetch(`http://${web.ip}:8080/`, { signal: AbortSignal.timeout(1000) });
-    return res.ok ? res.text() : undefined;
-  }, { timeoutMs: 10_000 });
+  const body = await waitFor(
+    'httpd answers on the pod IP',
+    async () => {
+      const res = await fetch(`http://${web.ip}:8080/`, { signal: AbortSignal.timeout(1000) });
+      return res.ok ? res.text() : undefined;
+    },
+    { timeoutMs: 10_000 },
+  );
   assert.is(body.trim(), 'hello-from-pod');
   const ping = await tryRun('busybox', ['ping', '-c1', '-W1', web.ip!]);
   assert.is(ping.code, 0, `ping ${web.ip}: ${ping.stdout}${ping.stderr}`);
@@ -143,10 +180,14 @@ it('RunPodSandbox on the bridge: an IP in the subnet, no default route, reachabl
 });
 
 it('hostPort through portmap: the gateway address forwards to the pod (no SNAT rules)', async () => {
-  const body = await waitFor('hostPort answers', async () => {
-    const res = await fetch(`http://${s.network.gateway}:${hostPort}/`, { signal: AbortSignal.timeout(1000) });
-    return res.ok ? res.text() : undefined;
-  }, { timeoutMs: 5000 });
+  const body = await waitFor(
+    'hostPort answers',
+    async () => {
+      const res = await fetch(`http://${s.network.gateway}:${hostPort}/`, { signal: AbortSignal.timeout(1000) });
+      return res.ok ? res.text() : undefined;
+    },
+    { timeoutMs: 5000 },
+  );
   assert.is(body.trim(), 'hello-from-pod');
   // triad's own rules only (a busy host may have other portmap users, CNI-HOSTPORT-MASQ included):
   // the jump carrying our network name and sandbox id, and the per-pod chain it leads to
@@ -156,9 +197,18 @@ it('hostPort through portmap: the gateway address forwards to the pod (no SNAT r
   const dn = jumps[0].match(/ -j (CNI-DN-[0-9a-f]+)/)?.[1];
   assert.ok(dn, jumps[0]);
   const own = nat.filter((l) => l.startsWith(`-A ${dn} `));
-  assert.ok(own.some((l) => l.includes(`--dport ${hostPort}`) && l.includes(`--to-destination ${web.ip}:8080`)), own.join('\n'));
-  assert.not.ok(own.some((l) => /CNI-HOSTPORT-SETMARK|MASQUERADE/.test(l)), `snat: false: the pod's chain marks nothing for masquerading: ${own.join('\n')}`);
-  assert.not.ok(nat.some((l) => /^-A CNI-HOSTPORT-(MASQ|SETMARK) /.test(l) && (l.includes(web.ip!) || l.includes(s.network.subnet))), 'no masquerade rule for the pod or its subnet');
+  assert.ok(
+    own.some((l) => l.includes(`--dport ${hostPort}`) && l.includes(`--to-destination ${web.ip}:8080`)),
+    own.join('\n'),
+  );
+  assert.not.ok(
+    own.some((l) => /CNI-HOSTPORT-SETMARK|MASQUERADE/.test(l)),
+    `snat: false: the pod's chain marks nothing for masquerading: ${own.join('\n')}`,
+  );
+  assert.not.ok(
+    nat.some((l) => /^-A CNI-HOSTPORT-(MASQ|SETMARK) /.test(l) && (l.includes(web.ip!) || l.includes(s.network.subnet))),
+    'no masquerade rule for the pod or its subnet',
+  );
 });
 
 let sidecar: string;
@@ -175,7 +225,11 @@ it('ExecSync: exit code, stdout and stderr; every busybox applet is linked; the 
   assert.is(r.exitCode, 3);
   assert.is(r.stdout.toString(), '0\nroot\n');
   assert.is(r.stderr.toString(), 'to-stderr\n');
-  const applets = await client.runtime.execSync({ containerId: sidecar, cmd: ['sh', '-c', 'n=0; for a in $(busybox --list); do n=$((n+1)); [ -e /bin/$a ] || echo missing $a; done; echo total $n'], timeout: 10n });
+  const applets = await client.runtime.execSync({
+    containerId: sidecar,
+    cmd: ['sh', '-c', 'n=0; for a in $(busybox --list); do n=$((n+1)); [ -e /bin/$a ] || echo missing $a; done; echo total $n'],
+    timeout: 10n,
+  });
   assert.match(applets.stdout.toString(), /^total \d{3}\n$/, applets.stdout.toString());
   const asUser = await startContainer(web, 'as-triad', ['sleep', '3600'], { linux: { securityContext: { runAsUser: { value: 1000n } } } });
   const who = await client.runtime.execSync({ containerId: asUser, cmd: ['sh', '-c', 'id -un; echo $HOME; touch /tmp/x && echo tmp-ok'], timeout: 10n });
@@ -206,7 +260,11 @@ it('stop + remove leave no netns, veth, IP allocation, runc state or portmap rul
   assert.not.ok(items.some((p) => p.id === ids[0]));
   assert.equal(await bridgePorts(s.network.bridge), [], 'no veth left on the bridge');
   assert.not.ok(hostLocalAllocations(s.network.ipamDir, s.network.name).includes(ip), `host-local released ${ip}`);
-  assert.equal(mountsUnder(s.containerd!.state).filter((m) => m.includes('netns')), [], 'no netns mount left');
+  assert.equal(
+    mountsUnder(s.containerd!.state).filter((m) => m.includes('netns')),
+    [],
+    'no netns mount left',
+  );
   const netnsDir = join(s.containerd!.state, 'io.containerd.grpc.v1.cri', 'netns');
   assert.equal(existsSync(netnsDir) ? readdirSync(netnsDir) : [], [], 'netns dir empty');
   for (const id of ids) {
@@ -214,7 +272,10 @@ it('stop + remove leave no netns, veth, IP allocation, runc state or portmap rul
     assert.not.ok(existsSync(join('/run/containerd/runc/k8s.io', id)), `no runc state in /run for ${id}`);
   }
   const nat = (await run('iptables', ['-w', '-t', 'nat', '-S'])).split('\n');
-  assert.not.ok(nat.some((l) => l.includes(`name: \\"${s.network.name}\\"`)), 'portmap rules of the pod removed');
+  assert.not.ok(
+    nat.some((l) => l.includes(`name: \\"${s.network.name}\\"`)),
+    'portmap rules of the pod removed',
+  );
   assert.not.ok(nat.some((l) => l.includes(`--dports ${hostPort}`)));
 });
 

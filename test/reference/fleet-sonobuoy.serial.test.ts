@@ -58,13 +58,16 @@ it('the image builds twice to the same digest and is pushed to the reference reg
   console.log(`    (image ${image} ${a.manifestDigest}; two builds and the push in ${Date.now() - t0} ms)`);
 });
 
-it('the CRI plugin\'s pod spec runs under the harness kubelet on containerd: done file and JUnit, three times', async () => {
+it("the CRI plugin's pod spec runs under the harness kubelet on containerd: done file and JUnit, three times", async () => {
   assert.ok(image, 'the image was built');
   const s = h.stack!;
   const socket = s.containerd!.socket;
   // Always: the tag is reused from build to build; the pull must fetch this build.
   const def = pluginDefinition('cri', {
-    image, imagePullPolicy: 'Always', criSocket: socket, workDir: join(work, 'node-work'),
+    image,
+    imagePullPolicy: 'Always',
+    criSocket: socket,
+    workDir: join(work, 'node-work'),
     extraArgs: ['--focus', FOCUS, '--test-image', s.images!.busybox, s.images!.pause, '--hostport-address', s.network.gateway, '--timeout', '60s'],
   });
   assert.equal(checkPluginDefinition(def), []);
@@ -72,7 +75,17 @@ it('the CRI plugin\'s pod spec runs under the harness kubelet on containerd: don
 
   // What the suite will run: the focused cases plus the leak check; every case is reported (unselected ones as skipped).
   const cases = getSuite('cri')!.cases();
-  const selected = selectCases({ name: 'cri', title: 'cri', cases, setup: async () => { throw new Error('unused'); } }, { focus: FOCUS }).filter((x) => !x.skipped).length;
+  const selected = selectCases(
+    {
+      name: 'cri',
+      title: 'cri',
+      cases,
+      setup: async () => {
+        throw new Error('unused');
+      },
+    },
+    { focus: FOCUS },
+  ).filter((x) => !x.skipped).length;
   assert.ok(selected >= 25, `focus selects ${selected} cases`);
 
   const node: StackNode = await stackNode(s);
@@ -85,10 +98,15 @@ it('the CRI plugin\'s pod spec runs under the harness kubelet on containerd: don
     const pod = podFromDefinition(def, { podName, nodeName, resultsDir: results });
     const t0 = Date.now();
     await node.kubelet.apply(parseManifests(stringify(pod), podName));
-    const events = () => node.kubelet.events(NS, podName).map((e) => `  ${e.type} ${e.reason}: ${e.message}`).join('\n');
+    const events = () =>
+      node.kubelet
+        .events(NS, podName)
+        .map((e) => `  ${e.type} ${e.reason}: ${e.message}`)
+        .join('\n');
     try {
       await waitFor(`${podName}: the done file`, () => existsSync(join(results, 'done')), {
-        timeoutMs: 300_000, intervalMs: 500,
+        timeoutMs: 300_000,
+        intervalMs: 500,
         abort: () => {
           const p = node.kubelet.get(NS, podName);
           const st = p.status?.containerStatuses?.[0];
@@ -112,14 +130,25 @@ it('the CRI plugin\'s pod spec runs under the harness kubelet on containerd: don
     assert.ok(existsSync(join(results, 'triad-cri-results.tar.gz')));
     const junit = readFileSync(join(results, 'junit.xml'), 'utf8');
     const total = cases.length + 1; // + the leak check
-    assert.match(junit, new RegExp(`<testsuites name="triad conformance" tests="${total}" failures="0"`), `JUnit of ${nodeName}:\n${junit.slice(0, 600)}\nlogs:\n${logs.slice(-3000)}`);
+    assert.match(
+      junit,
+      new RegExp(`<testsuites name="triad conformance" tests="${total}" failures="0"`),
+      `JUnit of ${nodeName}:\n${junit.slice(0, 600)}\nlogs:\n${logs.slice(-3000)}`,
+    );
     assert.is(junit.match(/<testcase /g)?.length, total);
     assert.match(junit, new RegExp(`hostname="${nodeName}"`));
     const rep = JSON.parse(readFileSync(join(results, 'results.json'), 'utf8')) as RunReport;
     assert.is(rep.node, nodeName);
     const ranCases = rep.suites[0].cases.filter((c) => !(c.status === 'skipped' && /--focus/.test(c.reason ?? '')));
     assert.is(ranCases.length, selected + 1, 'the focused cases and the leak check ran');
-    assert.is(rep.totals.failed, 0, rep.suites[0].cases.filter((c) => c.status === 'failed').map((c) => `${c.id}: ${c.failure?.message}`).join('\n'));
+    assert.is(
+      rep.totals.failed,
+      0,
+      rep.suites[0].cases
+        .filter((c) => c.status === 'failed')
+        .map((c) => `${c.id}: ${c.failure?.message}`)
+        .join('\n'),
+    );
     assert.match(rep.suites[0].facts.runtimeName ?? JSON.stringify(rep.suites[0].facts), /containerd/);
     console.log(`    (${nodeName}: ${rep.totals.passed} passed, ${rep.totals.notApplicable} not applicable, done file after ${ran} ms)`);
   }
@@ -129,7 +158,10 @@ it('the fleet report of the three runs loads in headless Chromium without consol
   assert.is(resultDirs.length, 3, 'three runs');
   if (!CHROMIUM) throw new Error('chromium is not installed (.ci/setup-host installs it)');
   const runs = loadRuns(resultDirs);
-  assert.equal(runs.map((r) => r.node), NODES);
+  assert.equal(
+    runs.map((r) => r.node),
+    NODES,
+  );
   // CI keeps the page and its screenshot next to the other reports (.ci/run sets TRIAD_REPORTS_DIR).
   const out = process.env.TRIAD_REPORTS_DIR ?? work;
   mkdirSync(out, { recursive: true });
@@ -138,7 +170,11 @@ it('the fleet report of the three runs loads in headless Chromium without consol
   const page = await loadPage(html);
   assert.equal(page.problems, [], 'no console message, no failed load');
   const header = /<table class="matrix">\s*<tbody>\s*<tr>(.*?)<\/tr>/s.exec(page.dom)?.[1] ?? '';
-  assert.equal([...header.matchAll(/<th scope="col">([^<]+)<\/th>/g)].map((m) => m[1]), NODES, 'the matrix has one column per node');
+  assert.equal(
+    [...header.matchAll(/<th scope="col">([^<]+)<\/th>/g)].map((m) => m[1]),
+    NODES,
+    'the matrix has one column per node',
+  );
   assert.match(page.dom, /<h1>triad CRI on 3 nodes[^<]*: 3 runs, 0 cases failing somewhere<\/h1>/);
   // One run's own report, from the tarball the done file names, renders too.
   const one = await loadPage(join(resultDirs[0], 'report.html'));

@@ -14,13 +14,18 @@ import { INSTANCE, MANAGED } from '../../harness/kubelet/labels.js';
 import { ContainerState, PodSandboxConfig, PodSandboxState } from '../../interfaces/gen/cri/api.js';
 import { stackNode, testOrSkip, useStack } from './stack.js';
 
-const t = suite('reference stack: another client\'s pods in the same runtime are left alone');
+const t = suite("reference stack: another client's pods in the same runtime are left alone");
 const h = await useStack();
 const it = testOrSkip(t, h);
 const s = h.stack!;
 t.after(() => h.release());
 
-interface Foreign { what: string; uid: string; sandbox: string; container: string }
+interface Foreign {
+  what: string;
+  uid: string;
+  sandbox: string;
+  container: string;
+}
 const foreign: Foreign[] = [];
 
 /** A pod as another client makes it: its own labels, a container sleeping. */
@@ -31,7 +36,13 @@ async function foreignPod(what: string, extraLabels: Record<string, string>): Pr
   const labels = { 'io.kubernetes.pod.name': name, 'io.kubernetes.pod.namespace': 'kube-system', 'io.kubernetes.pod.uid': uid, ...extraLabels };
   const logDirectory = join(s.stateDir, 'pods', `${name}-${uid}`);
   mkdirSync(logDirectory, { recursive: true });
-  const config = PodSandboxConfig.fromPartial({ metadata: { name, uid, namespace: 'kube-system', attempt: 0 }, hostname: name, logDirectory, labels, linux: {} });
+  const config = PodSandboxConfig.fromPartial({
+    metadata: { name, uid, namespace: 'kube-system', attempt: 0 },
+    hostname: name,
+    logDirectory,
+    labels,
+    linux: {},
+  });
   const { podSandboxId } = await c.runtime.runPodSandbox({ config });
   const f: Foreign = { what, uid, sandbox: podSandboxId, container: '' };
   foreign.push(f);
@@ -42,7 +53,14 @@ async function foreignPod(what: string, extraLabels: Record<string, string>): Pr
   await c.image.pullImage({ image: { image: s.images!.busybox } });
   const { containerId } = await c.runtime.createContainer({
     podSandboxId,
-    config: { metadata: { name: 'app', attempt: 0 }, image: { image: s.images!.busybox }, command: ['sleep', '3600'], logPath: 'app.log', labels: { ...labels, 'io.kubernetes.container.name': 'app' }, linux: {} },
+    config: {
+      metadata: { name: 'app', attempt: 0 },
+      image: { image: s.images!.busybox },
+      command: ['sleep', '3600'],
+      logPath: 'app.log',
+      labels: { ...labels, 'io.kubernetes.container.name': 'app' },
+      linux: {},
+    },
     sandboxConfig: config,
   });
   await c.runtime.startContainer({ containerId });
@@ -68,8 +86,14 @@ it('set up: a kubelet-style pod and a pod of another triad harness (managed, ano
 it('the harness kubelet on the same runtime: starts (adopting nothing), runs and deletes its own pod, closes; the foreign pods stay', async () => {
   const node = await stackNode(s);
   h.defer(() => node.cleanup());
-  assert.equal(node.kubelet.list().map((p) => p.metadata.name), [], 'nothing adopted at start');
-  await node.kubelet.apply(parseManifests(`
+  assert.equal(
+    node.kubelet.list().map((p) => p.metadata.name),
+    [],
+    'nothing adopted at start',
+  );
+  await node.kubelet.apply(
+    parseManifests(
+      `
 apiVersion: v1
 kind: Pod
 metadata: { name: own }
@@ -77,18 +101,27 @@ spec:
   terminationGracePeriodSeconds: 1
   containers:
   - { name: app, image: ${s.images!.busybox}, command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 0.2; done'] }
-`, '(own)'));
+`,
+      '(own)',
+    ),
+  );
   await node.kubelet.waitFor('default', 'own', (p) => p.status?.phase === 'Running', 60_000);
   await new Promise((r) => setTimeout(r, 1000)); // several relists (100 ms PLEG) with the foreign pods present
-  assert.equal(node.kubelet.list().map((p) => p.metadata.name), ['own'], 'the kubelet lists only its own pod');
+  assert.equal(
+    node.kubelet.list().map((p) => p.metadata.name),
+    ['own'],
+    'the kubelet lists only its own pod',
+  );
   await node.kubelet.delete('default', 'own', 0);
   await node.cleanup();
   await assertUntouched('after the harness node closed');
 });
 
 it('the CRI conformance suite on the same runtime: its leak check counts only its run, the foreign pods stay', async () => {
-  const rep = await runSuites([criSuite({ runtimeEndpoint: s.containerd!.endpoint, testImages: [s.images!.busybox, s.images!.pause], hostPortAddress: s.network.gateway })],
-    { parallel: 4, timeoutMs: 60_000, handleSigint: false, focus: '^cri\\.(sandbox|container)\\.' });
+  const rep = await runSuites(
+    [criSuite({ runtimeEndpoint: s.containerd!.endpoint, testImages: [s.images!.busybox, s.images!.pause], hostPortAddress: s.network.gateway })],
+    { parallel: 4, timeoutMs: 60_000, handleSigint: false, focus: '^cri\\.(sandbox|container)\\.' },
+  );
   const cases = rep.suites[0].cases;
   assert.ok(cases.filter((c) => c.status === 'passed').length >= 10, `${cases.length} cases ran`);
   const leak = cases.find((c) => c.id === 'cri.leak-check');

@@ -8,13 +8,17 @@ import { notFound } from '../../interfaces/grpc/errors.js';
 import { bind, serve } from '../../interfaces/grpc/server.js';
 
 const [port, file] = process.argv.slice(2);
-const server = await serve(`0.0.0.0:${port}`, [bind(HealthDefinition, {
-  async check(req) {
-    if (req.service !== '') throw notFound('unknown service');
-    return { status: existsSync(file) ? Serving.NOT_SERVING : Serving.SERVING };
-  },
-})]);
+const server = await serve(`0.0.0.0:${port}`, [
+  bind(HealthDefinition, {
+    async check(req) {
+      if (req.service !== '') throw notFound('unknown service');
+      return { status: existsSync(file) ? Serving.NOT_SERVING : Serving.SERVING };
+    },
+  }),
+]);
 console.log(`serving grpc.health.v1 on :${port}`);
-const stop = () => { void server.close(500).then(() => process.exit(0)); };
+const stop = () => {
+  void server.close(500).then(() => process.exit(0));
+};
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);

@@ -18,7 +18,9 @@ import { stackNode, testOrSkip, useStack, type StackNode } from './stack.js';
 const t = suite('reference stack: gRPC probes against the pod IP');
 const h = await useStack();
 const it = testOrSkip(t, h);
-t.after(async () => { await h.release(); });
+t.after(async () => {
+  await h.release();
+});
 
 const W = 60_000;
 const PORT = 50051;
@@ -33,17 +35,36 @@ it('a gRPC readiness probe reaches a health server on the pod IP: connect failur
     node = await stackNode(s);
     const k = node.kubelet;
     const events = (re: RegExp) => k.events('default', 'grpc-ref').some((e) => re.test(e.message));
-    await k.apply(parseManifests(JSON.stringify({
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'grpc-ref' },
-      spec: {
-        terminationGracePeriodSeconds: 1,
-        containers: [{ name: 'app', image: s.images!.busybox, command: ['sleep', '3600'], readinessProbe: { grpc: { port: PORT }, periodSeconds: 5, timeoutSeconds: 1 } }],
-      },
-    }), '(test)'));
+    await k.apply(
+      parseManifests(
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'grpc-ref' },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            containers: [
+              {
+                name: 'app',
+                image: s.images!.busybox,
+                command: ['sleep', '3600'],
+                readinessProbe: { grpc: { port: PORT }, periodSeconds: 5, timeoutSeconds: 1 },
+              },
+            ],
+          },
+        }),
+        '(test)',
+      ),
+    );
     const running = await k.waitFor('default', 'grpc-ref', (p) => p.status?.phase === 'Running' && !!p.status.podIP, W);
     const ip = running.status!.podIP!;
     // nothing listens yet: the probe cannot connect
-    await k.waitFor('default', 'grpc-ref', () => events(new RegExp(`Readiness probe failed: timeout: failed to connect service "${ip.replace(/\./g, '\\.')}:${PORT}" within 1s`)), W);
+    await k.waitFor(
+      'default',
+      'grpc-ref',
+      () => events(new RegExp(`Readiness probe failed: timeout: failed to connect service "${ip.replace(/\./g, '\\.')}:${PORT}" within 1s`)),
+      W,
+    );
     assert.is(ready(k.get('default', 'grpc-ref')), false);
 
     // a real gRPC health server in the pod's network namespace
@@ -52,16 +73,26 @@ it('a gRPC readiness probe reaches a health server on the pod IP: connect failur
     const netns = info.runtimeSpec?.linux?.namespaces?.find((n: { type: string }) => n.type === 'network')?.path as string;
     assert.ok(netns, 'the sandbox has a network namespace path');
     const flag = join(dir, 'not-serving');
-    server = spawn('nsenter', [`--net=${netns}`, process.execPath, '--import', 'tsx', join(triadRoot(), 'test/reference/grpc-health-server.ts'), String(PORT), flag], { cwd: triadRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(
+      'nsenter',
+      [`--net=${netns}`, process.execPath, '--import', 'tsx', join(triadRoot(), 'test/reference/grpc-health-server.ts'), String(PORT), flag],
+      { cwd: triadRoot(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
-    server.stdout!.on('data', (d) => { out += d; });
-    server.stderr!.on('data', (d) => { out += d; });
-    const withServer = (e: unknown) => { throw new Error(`${(e as Error).message}; server: ${out}`); };
+    server.stdout!.on('data', (d) => {
+      out += d;
+    });
+    server.stderr!.on('data', (d) => {
+      out += d;
+    });
+    const withServer = (e: unknown) => {
+      throw new Error(`${(e as Error).message}; server: ${out}`);
+    };
     const p = await k.waitFor('default', 'grpc-ref', (x) => ready(x), W).catch(withServer);
     assert.is(p.status!.containerStatuses[0].ready, true);
     writeFileSync(flag, '');
     await k.waitFor('default', 'grpc-ref', (x) => !ready(x), W).catch(withServer);
-    assert.ok(events(/Readiness probe failed: service unhealthy \(responded with "NOT_SERVING"\)/), 'kubelet\'s event for NOT_SERVING');
+    assert.ok(events(/Readiness probe failed: service unhealthy \(responded with "NOT_SERVING"\)/), "kubelet's event for NOT_SERVING");
     assert.is(k.get('default', 'grpc-ref').status!.containerStatuses[0].ready, false);
     await k.delete('default', 'grpc-ref', 0);
   } finally {

@@ -50,12 +50,22 @@ const bridge = (): PodNet => ({
 });
 
 /** Run the pod on a node from the stack's triad.yaml with `replace`d sections, then delete it and check. */
-async function combo(name: string, replace: Parameters<typeof stackNode>[1], o: { image: string; storageClass: string; net: (node: StackNode) => PodNet }): Promise<StackNode> {
+async function combo(
+  name: string,
+  replace: Parameters<typeof stackNode>[1],
+  o: { image: string; storageClass: string; net: (node: StackNode) => PodNet },
+): Promise<StackNode> {
   const started = Date.now();
   const node = await stackNode(s, replace);
   h.defer(() => node.cleanup());
   try {
-    const run = await runSharedPod(node, { name, image: o.image, storageClass: o.storageClass, net: o.net(node), hostpathRoot: o.storageClass === 'standard' ? s.hostpath!.root : undefined });
+    const run = await runSharedPod(node, {
+      name,
+      image: o.image,
+      storageClass: o.storageClass,
+      net: o.net(node),
+      hostpathRoot: o.storageClass === 'standard' ? s.hostpath!.root : undefined,
+    });
     await deleteSharedPod(node, run);
   } finally {
     await node.cleanup();
@@ -78,10 +88,20 @@ it('memory runtime + bridge CNI + memory CSI', async () => {
 
 it('memory runtime + memory CNI + hostPath CSI', async () => {
   const subnet = '10.231.0.0/24';
-  await combo('mem-memcni-hostpath', { runtime: { type: 'memory' }, network: { type: 'memory', subnet } }, {
-    image: MEMORY_IMAGE, storageClass: 'standard',
-    net: (node) => ({ what: 'the memory CNI', subnet, allocations: () => hostLocalAllocations(join(node.dir, 'network', 'ipam'), 'triad-memory'), reachable: false }),
-  });
+  await combo(
+    'mem-memcni-hostpath',
+    { runtime: { type: 'memory' }, network: { type: 'memory', subnet } },
+    {
+      image: MEMORY_IMAGE,
+      storageClass: 'standard',
+      net: (node) => ({
+        what: 'the memory CNI',
+        subnet,
+        allocations: () => hostLocalAllocations(join(node.dir, 'network', 'ipam'), 'triad-memory'),
+        reachable: false,
+      }),
+    },
+  );
 });
 
 // ---- containerd + memory CNI: a private containerd from triad.yaml, exec'ing the triad-memory plugin ----
@@ -93,7 +113,9 @@ const privateContainerd = () => ({
   network: { type: 'memory', subnet: memNet.subnet },
 });
 const memCni = (node: StackNode): PodNet => ({
-  what: 'the memory CNI (exec by a private containerd)', subnet: memNet.subnet, reachable: false,
+  what: 'the memory CNI (exec by a private containerd)',
+  subnet: memNet.subnet,
+  reachable: false,
   allocations: () => hostLocalAllocations(node.privateContainerd!.network.ipamDir!, node.privateContainerd!.network.name),
 });
 

@@ -25,12 +25,18 @@ t.before(async () => {
   node = await stackNode(s, { kubelet: { backoff: BACKOFF } });
   h.defer(() => node.cleanup());
 });
-t.after(async () => { await h.release(); });
+t.after(async () => {
+  await h.release();
+});
 
 const yaml = (text: string) => parseManifests(text.replaceAll('IMAGE', s.images!.busybox), '(test)');
 const cs = (p: Pod, c: string) => [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].find((x) => x.name === c)!;
 const allocations = () => hostLocalAllocations(s.network.ipamDir, s.network.name);
-const dump = (name: string) => node.kubelet.events(NS, name).map((e) => `  ${e.type} ${e.reason}: ${e.message}`).join('\n');
+const dump = (name: string) =>
+  node.kubelet
+    .events(NS, name)
+    .map((e) => `  ${e.type} ${e.reason}: ${e.message}`)
+    .join('\n');
 
 async function waitPod(name: string, pred: (p: Pod) => boolean, timeoutMs = W): Promise<Pod> {
   try {
@@ -41,7 +47,12 @@ async function waitPod(name: string, pred: (p: Pod) => boolean, timeoutMs = W): 
 }
 
 /** What the pod holds while it exists, to check after deletion (its first container runs ≥ 1 s, so the sandbox is still up). */
-interface Footprint { uid: string; ip?: string; netns?: string; veth?: string }
+interface Footprint {
+  uid: string;
+  ip?: string;
+  netns?: string;
+  veth?: string;
+}
 
 async function footprint(name: string): Promise<Footprint> {
   const w = node.kubelet.worker(NS, name);
@@ -71,12 +82,14 @@ async function deleteAndCheck(name: string, f: Footprint): Promise<void> {
 
 it('restartPolicy Always + exit 1: restarts, CrashLoopBackOff, waits growing to the cap (0, 400, 800, 1600, 1600 ms)', async () => {
   const k = node.kubelet;
-  await k.apply(yaml(`
+  await k.apply(
+    yaml(`
 apiVersion: v1
 kind: Pod
 metadata: { name: crasher }
 spec: { containers: [{ name: c, image: IMAGE, command: [sh, -c, 'echo crashing attempt; exit 1'] }] }
-`));
+`),
+  );
   const f = await waitPod('crasher', (p) => !!p.status?.podIP).then(() => footprint('crasher'));
   const p = await waitPod('crasher', (x) => cs(x, 'c')?.restartCount >= 5 && cs(x, 'c').state.waiting?.reason === 'CrashLoopBackOff');
   assert.is(p.status!.phase, 'Running', 'restartPolicy Always keeps the phase Running');
@@ -86,7 +99,10 @@ spec: { containers: [{ name: c, image: IMAGE, command: [sh, -c, 'echo crashing a
   assert.ok(k.events(NS, 'crasher').some((e) => e.reason === 'BackOff' && e.message === 'Back-off restarting failed container'));
   assert.match(await k.logs(NS, 'crasher', { previous: true }), /crashing attempt/);
   // the runtime's own start/exit times of each attempt (the timeline marks come from ContainerStatus)
-  const runs = k.timeline(NS, 'crasher').steps.filter((x) => x.name === 'c ran (exit 1)').sort((a, b) => a.start - b.start);
+  const runs = k
+    .timeline(NS, 'crasher')
+    .steps.filter((x) => x.name === 'c ran (exit 1)')
+    .sort((a, b) => a.start - b.start);
   assert.ok(runs.length >= 6, `${runs.length} runs`);
   const gaps = runs.slice(1, 6).map((r, i) => r.start - (runs[i].start + runs[i].durationMs!));
   console.log(`    (waits between attempts: ${gaps.join(', ')} ms)`);
@@ -107,7 +123,8 @@ spec: { containers: [{ name: c, image: IMAGE, command: [sh, -c, 'echo crashing a
 
 it('restartPolicy OnFailure: a failed attempt is restarted, a clean exit completes the pod and releases its IP', async () => {
   const k = node.kubelet;
-  await k.apply(yaml(`
+  await k.apply(
+    yaml(`
 apiVersion: v1
 kind: Pod
 metadata: { name: retry }
@@ -119,7 +136,8 @@ spec:
     image: IMAGE
     volumeMounts: [{ name: scratch, mountPath: /scratch }]
     command: [sh, -c, 'if test -f /scratch/tried; then echo second attempt succeeds; exit 0; fi; touch /scratch/tried; echo first attempt fails; sleep 1; exit 1']
-`));
+`),
+  );
   const f = await waitPod('retry', (p) => !!p.status?.podIP).then(() => footprint('retry'));
   const p = await waitPod('retry', (x) => x.status?.phase === 'Succeeded');
   assert.is(cs(p, 'c').restartCount, 1);
@@ -135,12 +153,14 @@ spec:
 });
 
 it('restartPolicy OnFailure + exit 0 on the first run: Succeeded without a restart', async () => {
-  await node.kubelet.apply(yaml(`
+  await node.kubelet.apply(
+    yaml(`
 apiVersion: v1
 kind: Pod
 metadata: { name: once-ok }
 spec: { restartPolicy: OnFailure, containers: [{ name: c, image: IMAGE, command: [sh, -c, 'echo fine; sleep 1'] }] }
-`));
+`),
+  );
   const f = await waitPod('once-ok', (p) => !!p.status?.podIP).then(() => footprint('once-ok'));
   const p = await waitPod('once-ok', (x) => x.status?.phase === 'Succeeded');
   assert.is(cs(p, 'c').restartCount, 0);
@@ -148,12 +168,14 @@ spec: { restartPolicy: OnFailure, containers: [{ name: c, image: IMAGE, command:
 });
 
 it('restartPolicy Never: exit 3 → Failed with exit code 3, never restarted', async () => {
-  await node.kubelet.apply(yaml(`
+  await node.kubelet.apply(
+    yaml(`
 apiVersion: v1
 kind: Pod
 metadata: { name: fail-once }
 spec: { restartPolicy: Never, containers: [{ name: c, image: IMAGE, command: [sh, -c, 'echo failing; sleep 1; exit 3'] }] }
-`));
+`),
+  );
   const f = await waitPod('fail-once', (p) => !!p.status?.podIP).then(() => footprint('fail-once'));
   const p = await waitPod('fail-once', (x) => x.status?.phase === 'Failed');
   const st = cs(p, 'c');
@@ -167,7 +189,8 @@ spec: { restartPolicy: Never, containers: [{ name: c, image: IMAGE, command: [sh
 });
 
 it('restartPolicy Never + a failing init container: the pod fails and no app container is ever created', async () => {
-  await node.kubelet.apply(yaml(`
+  await node.kubelet.apply(
+    yaml(`
 apiVersion: v1
 kind: Pod
 metadata: { name: bad-init }
@@ -175,13 +198,17 @@ spec:
   restartPolicy: Never
   initContainers: [{ name: init, image: IMAGE, command: [sh, -c, 'echo init fails; sleep 1; exit 2'] }]
   containers: [{ name: app, image: IMAGE, command: [sh, -c, 'echo app must not run; sleep 3600'] }]
-`));
+`),
+  );
   const f = await waitPod('bad-init', (p) => !!p.status?.podIP).then(() => footprint('bad-init'));
   const p = await waitPod('bad-init', (x) => x.status?.phase === 'Failed');
   assert.is(cs(p, 'init').state.terminated?.exitCode, 2);
   assert.is(cs(p, 'init').restartCount, 0);
   assert.ok(!cs(p, 'app').state.running && !cs(p, 'app').state.terminated, JSON.stringify(cs(p, 'app').state));
-  assert.not.ok(node.kubelet.timeline(NS, 'bad-init').steps.some((x) => x.name === 'CreateContainer app'), 'app never created');
+  assert.not.ok(
+    node.kubelet.timeline(NS, 'bad-init').steps.some((x) => x.name === 'CreateContainer app'),
+    'app never created',
+  );
   const { containers } = await runtimeLeftovers(node, f.uid);
   assert.is(containers.length, 1, 'only the init container exists in containerd');
   await deleteAndCheck('bad-init', f);
@@ -189,12 +216,17 @@ spec:
 
 it('a tag missing from the local registry: ErrImagePull, then ImagePullBackOff; the pod stays Pending', async () => {
   const image = `${s.registry!.host}/busybox:no-such-tag-${process.pid}`;
-  await node.kubelet.apply(parseManifests(`
+  await node.kubelet.apply(
+    parseManifests(
+      `
 apiVersion: v1
 kind: Pod
 metadata: { name: noimage }
 spec: { containers: [{ name: c, image: ${image} }] }
-`, '(test)'));
+`,
+      '(test)',
+    ),
+  );
   const f = await waitPod('noimage', (p) => !!p.status?.podIP).then(() => footprint('noimage'));
   const first = await waitPod('noimage', (x) => cs(x, 'c')?.state.waiting?.reason === 'ErrImagePull');
   assert.match(cs(first, 'c').state.waiting!.message!, new RegExp(`Failed to pull image "${image.replaceAll('.', '\\.')}": .*not found`));
@@ -204,11 +236,17 @@ spec: { containers: [{ name: c, image: ${image} }] }
   // the pulls really went to the registry and were retried after the backoff, each failing
   await waitPod('noimage', () => node.kubelet.timeline(NS, 'noimage').steps.filter((x) => x.name === `PullImage ${image}`).length >= 2);
   const pulls = node.kubelet.timeline(NS, 'noimage').steps.filter((x) => x.name === `PullImage ${image}`);
-  assert.ok(pulls.every((x) => !x.ok && /not found/i.test(x.error ?? '')), JSON.stringify(pulls));
+  assert.ok(
+    pulls.every((x) => !x.ok && /not found/i.test(x.error ?? '')),
+    JSON.stringify(pulls),
+  );
   assert.ok(pulls[1].start - (pulls[0].start + pulls[0].durationMs!) >= BACKOFF.initialMs - 20, 'the retry waited for the backoff');
   assert.ok(node.kubelet.events(NS, 'noimage').some((e) => e.reason === 'BackOff' && e.message === `Back-off pulling image "${image}"`));
   assert.is((await node.cri.image.imageStatus({ image: { image } })).image, undefined, 'containerd has no such image');
-  assert.not.ok(node.kubelet.timeline(NS, 'noimage').steps.some((x) => x.name.startsWith('CreateContainer')), 'no container created');
+  assert.not.ok(
+    node.kubelet.timeline(NS, 'noimage').steps.some((x) => x.name.startsWith('CreateContainer')),
+    'no container created',
+  );
   await deleteAndCheck('noimage', f);
 });
 

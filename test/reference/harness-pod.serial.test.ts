@@ -15,7 +15,9 @@ const s = h.stack!;
 let node: StackNode | undefined;
 let run: SharedPodRun | undefined;
 
-t.after(async () => { await h.release(); });
+t.after(async () => {
+  await h.release();
+});
 
 const bridge = (): PodNet => ({
   what: 'the bridge CNI (host-local)',
@@ -31,7 +33,13 @@ it('triad.yaml of the stack: containerd, the bridge conflist, hostPath as the de
   assert.is(cfg.network.type, 'cni');
   const hp = cfg.storage.drivers.find((d) => d.type === 'hostpath')!;
   assert.is(hp.endpoint, s.hostpath!.endpoint);
-  assert.equal(cfg.storage.classes.map((c) => [c.name, c.driver, c.default]), [['standard', hp.name, true], ['memory', 'memory.csi.triad.dev', false]]);
+  assert.equal(
+    cfg.storage.classes.map((c) => [c.name, c.driver, c.default]),
+    [
+      ['standard', hp.name, true],
+      ['memory', 'memory.csi.triad.dev', false],
+    ],
+  );
 });
 
 it('two init containers, a hostPath PVC, two containers sharing it over localhost; pod IP on the bridge answers the host; CRI logs', async () => {
@@ -41,9 +49,16 @@ it('two init containers, a hostPath PVC, two containers sharing it over localhos
   h.defer(() => node?.cleanup());
   run = await runSharedPod(node, { name: 'ref-pod', image: s.images!.busybox, storageClass: 'standard', net: bridge(), hostpathRoot: s.hostpath!.root });
   const pulled = node.kubelet.timeline('default', 'ref-pod').steps.filter((x) => x.name.startsWith('PullImage'));
-  assert.equal(pulled.map((x) => [x.name, x.ok]), [[`PullImage ${s.images!.busybox}`, true]], 'pulled once, from the local registry');
+  assert.equal(
+    pulled.map((x) => [x.name, x.ok]),
+    [[`PullImage ${s.images!.busybox}`, true]],
+    'pulled once, from the local registry',
+  );
   const st = node.kubelet.get('default', 'ref-pod').status!.containerStatuses;
-  assert.ok(st.every((c) => c.containerID?.startsWith('containerd://') && c.image === s.images!.busybox), JSON.stringify(st));
+  assert.ok(
+    st.every((c) => c.containerID?.startsWith('containerd://') && c.image === s.images!.busybox),
+    JSON.stringify(st),
+  );
   console.log(`    (pod running and checked in ${Date.now() - run.startMs} ms)`);
 });
 

@@ -84,7 +84,11 @@ function podCgroupsOf(uid: string): string[] {
 async function assertGone(info: PrivateContainerdInfo, what: string, podUids: string[] = []): Promise<void> {
   const sock = info.endpoint.replace(/^unix:\/\//, '');
   assert.not.ok(pidAlive(info.pid), `${what}: containerd pid ${info.pid} stopped`);
-  assert.equal(findPids((argv) => argv.includes(sock) || argv.some((a) => a.startsWith(info.dir + '/'))), [], `${what}: no process (daemon or shim) of ${info.dir}`);
+  assert.equal(
+    findPids((argv) => argv.includes(sock) || argv.some((a) => a.startsWith(info.dir + '/'))),
+    [],
+    `${what}: no process (daemon or shim) of ${info.dir}`,
+  );
   assert.equal(mountsUnder(info.dir), [], `${what}: no mount under ${info.dir}`);
   assert.not.ok(readFileSync('/proc/mounts', 'utf8').includes(info.dir), `${what}: no mount of ${info.dir} anywhere (rootfs, shm, netns)`);
   assert.not.ok(existsSync(info.dir), `${what}: ${info.dir} removed`);
@@ -127,8 +131,20 @@ it('network cni: a pod on a private containerd with its own bridge conflist; clo
   assert.equal(readdirSync(info.network.confDir), ['10-' + net.name + '.conflist'], 'exactly the given conflist in its conf dir');
   assert.is((await node.cri.runtime.version({ version: 'v1' })).runtimeName, 'containerd');
 
-  const podNet: PodNet = { what: `the private bridge ${net.bridge}`, subnet: net.subnet, allocations: () => hostLocalAllocations(net.ipam, net.name), bridge: net.bridge, reachable: true };
-  const run = await runSharedPod(node, { name: 'priv-bridge', image: s.images!.busybox, storageClass: 'standard', net: podNet, hostpathRoot: s.hostpath!.root });
+  const podNet: PodNet = {
+    what: `the private bridge ${net.bridge}`,
+    subnet: net.subnet,
+    allocations: () => hostLocalAllocations(net.ipam, net.name),
+    bridge: net.bridge,
+    reachable: true,
+  };
+  const run = await runSharedPod(node, {
+    name: 'priv-bridge',
+    image: s.images!.busybox,
+    storageClass: 'standard',
+    net: podNet,
+    hostpathRoot: s.hostpath!.root,
+  });
   assert.ok(await linkExists(net.bridge), 'the bridge plugin created the bridge for the pod');
   await deleteSharedPod(node, run);
   await node.cleanup();
@@ -137,7 +153,7 @@ it('network cni: a pod on a private containerd with its own bridge conflist; clo
   timings.push(`cni node total ${Date.now() - started} ms`);
 });
 
-it('network memory: the triad-memory plugin exec\'d by the private containerd; close leaves nothing', async () => {
+it("network memory: the triad-memory plugin exec'd by the private containerd; close leaves nothing", async () => {
   const started = Date.now();
   const subnet = '10.237.0.0/24';
   const node = await stackNode(s, { runtime: privateRuntime(), network: { type: 'memory', subnet } });
@@ -145,8 +161,16 @@ it('network memory: the triad-memory plugin exec\'d by the private containerd; c
   const info = node.privateContainerd!;
   assert.is(info.network.type, 'memory');
   assert.equal(info.network.bridgesCreated, []);
-  assert.ok(existsSync(join(info.network.binDir, 'triad-memory')) && existsSync(join(info.network.binDir, 'loopback')), 'the triad-memory wrapper and loopback in its bin dir');
-  const podNet: PodNet = { what: 'the memory CNI (exec by containerd)', subnet, allocations: () => hostLocalAllocations(info.network.ipamDir!, info.network.name), reachable: false };
+  assert.ok(
+    existsSync(join(info.network.binDir, 'triad-memory')) && existsSync(join(info.network.binDir, 'loopback')),
+    'the triad-memory wrapper and loopback in its bin dir',
+  );
+  const podNet: PodNet = {
+    what: 'the memory CNI (exec by containerd)',
+    subnet,
+    allocations: () => hostLocalAllocations(info.network.ipamDir!, info.network.name),
+    reachable: false,
+  };
   const run = await runSharedPod(node, { name: 'priv-memcni', image: s.images!.busybox, storageClass: 'memory', net: podNet });
   await deleteSharedPod(node, run);
   await node.cleanup();
@@ -164,7 +188,8 @@ it('two private containerds at once do not collide; a node asking for a dir in u
   h.defer(() => a.cleanup());
   h.defer(() => b.cleanup());
   timings.push(`two nodes up at once ${Date.now() - started} ms`);
-  const ia = a.privateContainerd!, ib = b.privateContainerd!;
+  const ia = a.privateContainerd!,
+    ib = b.privateContainerd!;
   assert.is.not(ia.pid, ib.pid);
   assert.is.not(ia.endpoint, ib.endpoint);
   assert.is.not(ia.dir, ib.dir);
@@ -178,9 +203,17 @@ it('two private containerds at once do not collide; a node asking for a dir in u
   assert.ok((await bridgePorts(net.bridge)).length === 1, `B's pod on B's bridge ${net.bridge}`);
 
   // the same dir again (runtime.containerd.root = A's): refused, A untouched
-  const err = await stackNode(s, { runtime: { ...privateRuntime(), containerd: { ...privateRuntime().containerd, root: ia.dir } }, network: { type: 'memory' } }).then(
-    (n) => { h.defer(() => n.cleanup()); return undefined; }, (e: Error) => e);
-  assert.ok(err, 'a second node on A\'s dir is refused');
+  const err = await stackNode(s, {
+    runtime: { ...privateRuntime(), containerd: { ...privateRuntime().containerd, root: ia.dir } },
+    network: { type: 'memory' },
+  }).then(
+    (n) => {
+      h.defer(() => n.cleanup());
+      return undefined;
+    },
+    (e: Error) => e,
+  );
+  assert.ok(err, "a second node on A's dir is refused");
   assert.match(err!.message, /runtime\.containerd\.root: .*another node of this process/);
   assert.ok(pidAlive(ia.pid), 'A still runs');
   assert.is(a.kubelet.get('default', 'twin-a').status?.phase, 'Running');
@@ -214,7 +247,10 @@ it('keepPods: close keeps the private containerd; the next node on the same dir 
   const cfg = parseConfig(raw, s.triadYaml);
   const first = await startNode(cfg, { keepPods: true });
   let second: Node | undefined;
-  h.defer(async () => { await second?.close(); await first.close(); });
+  h.defer(async () => {
+    await second?.close();
+    await first.close();
+  });
   const info = first.privateContainerd!;
   const p = await runSleeper(first, 'kept');
   assert.equal(await first.close(), []);
@@ -265,9 +301,17 @@ it('a kept instance whose config changed is cleaned up (its pods too) before a f
 
 // ---- triad run + Ctrl-C ----------------------------------------------------------------------
 
-function triadRun(args: string[]): { child: ReturnType<typeof spawn>; out: () => string; exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
+function triadRun(args: string[]): {
+  child: ReturnType<typeof spawn>;
+  out: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+} {
   const root = triadRoot();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), 'run', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'cli/main.ts'), 'run', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -291,14 +335,21 @@ it('triad run: Ctrl-C while the pod runs tears down the pod and the private cont
   writeFileSync(pod, SLEEPER('ctrl-c', s.images!.busybox));
   const started = Date.now();
   const r = triadRun(['--config', file, pod, '--hold', '120s', '--timeout', '60s']);
-  const m = await waitFor('the private containerd ready', () => r.out().match(/private containerd pid (\d+) ready .* at (unix:\/\/\S+)/) ?? undefined, { timeoutMs: 60_000, intervalMs: 100 });
+  const m = await waitFor('the private containerd ready', () => r.out().match(/private containerd pid (\d+) ready .* at (unix:\/\/\S+)/) ?? undefined, {
+    timeoutMs: 60_000,
+    intervalMs: 100,
+  });
   const cdDir = join(dir, 'state', 'containerd');
   const info = { pid: Number(m[1]), endpoint: m[2], dir: cdDir, network: { bridgesCreated: [] as string[] } } as unknown as PrivateContainerdInfo;
   assert.ok(pidAlive(info.pid));
   // the pod's app container runs (the pod table itself comes after --hold)
   const cri = new CriClient(info.endpoint, { timeoutMs: 5000 });
   try {
-    await waitFor('the pod running', async () => (await cri.runtime.listContainers({ filter: { state: { state: 1 } } })).containers.some((c) => c.metadata?.name === 'app'), { timeoutMs: 90_000, intervalMs: 200 });
+    await waitFor(
+      'the pod running',
+      async () => (await cri.runtime.listContainers({ filter: { state: { state: 1 } } })).containers.some((c) => c.metadata?.name === 'app'),
+      { timeoutMs: 90_000, intervalMs: 200 },
+    );
   } finally {
     cri.close();
   }
@@ -324,7 +375,11 @@ it('triad run: Ctrl-C while the private containerd starts leaves nothing either'
   const ex = await r.exit;
   assert.ok(ex.signal === 'SIGINT' || ex.code === 130 || ex.code === 1, `ended by the interrupt: ${JSON.stringify(ex)}\n${r.out()}`);
   assert.match(r.out(), /SIGINT while the node starts: cleaning up/);
-  assert.equal(findPids((argv) => argv.some((a) => a.startsWith(cdDir + '/'))), [], 'no containerd (or shim) of its dir');
+  assert.equal(
+    findPids((argv) => argv.some((a) => a.startsWith(cdDir + '/'))),
+    [],
+    'no containerd (or shim) of its dir',
+  );
   assert.equal(mountsUnder(cdDir), []);
   assert.not.ok(existsSync(cdDir), `${cdDir} removed`);
 });

@@ -33,11 +33,22 @@ it('tar: GNU tar reads our ustar (owners, modes, symlinks, mtime 0)', async () =
   writeFileSync(f, archive);
   const listing = await run('tar', ['--numeric-owner', '-tvf', f], { env: { TZ: 'UTC' } });
   const lines = listing.trim().split('\n');
-  assert.equal(lines.map((l) => l.split(/\s+/).slice(5).join(' ')), ['bin/', 'bin/sh -> /bin/busybox', 'etc/', 'etc/motd', 'home/', 'home/triad/', 'tmp/'], 'parents first, sorted');
+  assert.equal(
+    lines.map((l) => l.split(/\s+/).slice(5).join(' ')),
+    ['bin/', 'bin/sh -> /bin/busybox', 'etc/', 'etc/motd', 'home/', 'home/triad/', 'tmp/'],
+    'parents first, sorted',
+  );
   assert.match(listing, /drwxr-xr-x 1000\/1000 +0 1970-01-01 00:00 home\/triad\//);
   assert.match(listing, /drwxrwxrwt 0\/0 .* tmp\//);
   assert.match(listing, /-rw------- 0\/0 +3 1970-01-01 00:00 etc\/motd/);
-  assert.throws(() => tar([{ type: 'dir', path: 'a' }, { type: 'dir', path: 'a/' }]), /duplicate/);
+  assert.throws(
+    () =>
+      tar([
+        { type: 'dir', path: 'a' },
+        { type: 'dir', path: 'a/' },
+      ]),
+    /duplicate/,
+  );
 });
 
 it('busybox image: every applet linked, passwd/group with triad 1000, CMD sh; deterministic digest', async () => {
@@ -82,7 +93,10 @@ it('pause image: only busybox, entrypoint sleeps forever', () => {
 t('bridge conflist: isGateway, no masquerade, no routes, host-local with a private dataDir, portmap without SNAT', () => {
   const o = bridgeConfList({ name: 'triad-x', bridge: 'triadx', subnet: '10.99.7.0/24', dataDir: '/x/ipam' });
   const list = parseConfList(JSON.stringify(o), { kind: 'list' });
-  assert.equal(list.plugins.map((p) => p.type), ['bridge', 'portmap']);
+  assert.equal(
+    list.plugins.map((p) => p.type),
+    ['bridge', 'portmap'],
+  );
   const br = list.plugins[0] as Record<string, any>;
   assert.is(br.isGateway, true);
   assert.is(br.ipMasq, false);
@@ -98,13 +112,29 @@ t('bridge conflist: isGateway, no masquerade, no routes, host-local with a priva
 });
 
 t('containerd config: private dirs and socket, restrict_oom_score_adj, local pause, overlayfs, private CNI, HTTP registry', () => {
-  const toml = containerdConfig({ dir: '/s/containerd', sandboxImage: '127.0.0.1:5000/pause:3.9', cniBinDir: '/s/cni/bin', cniConfDir: '/s/cni/net.d', insecureRegistries: ['127.0.0.1:5000'] });
+  const toml = containerdConfig({
+    dir: '/s/containerd',
+    sandboxImage: '127.0.0.1:5000/pause:3.9',
+    cniBinDir: '/s/cni/bin',
+    cniConfDir: '/s/cni/net.d',
+    insecureRegistries: ['127.0.0.1:5000'],
+  });
   for (const line of [
-    'version = 2', 'root = "/s/containerd/root"', 'state = "/s/containerd/state"', 'address = "/s/containerd/containerd.sock"',
-    'restrict_oom_score_adj = true', 'sandbox_image = "127.0.0.1:5000/pause:3.9"', 'snapshotter = "overlayfs"',
-    'bin_dir = "/s/cni/bin"', 'conf_dir = "/s/cni/net.d"', 'config_path = "/s/containerd/certs.d"', 'path = "/s/containerd/opt"',
-    'Root = "/s/containerd/runc"', 'netns_mounts_under_state_dir = true',
-  ]) assert.ok(toml.includes(line), line);
+    'version = 2',
+    'root = "/s/containerd/root"',
+    'state = "/s/containerd/state"',
+    'address = "/s/containerd/containerd.sock"',
+    'restrict_oom_score_adj = true',
+    'sandbox_image = "127.0.0.1:5000/pause:3.9"',
+    'snapshotter = "overlayfs"',
+    'bin_dir = "/s/cni/bin"',
+    'conf_dir = "/s/cni/net.d"',
+    'config_path = "/s/containerd/certs.d"',
+    'path = "/s/containerd/opt"',
+    'Root = "/s/containerd/runc"',
+    'netns_mounts_under_state_dir = true',
+  ])
+    assert.ok(toml.includes(line), line);
   assert.match(hostsToml('127.0.0.1:5000'), /server = "http:\/\/127\.0\.0\.1:5000"/);
 });
 

@@ -22,8 +22,12 @@ const root = new URL('../..', import.meta.url).pathname;
 
 /** `kind where` of each divergence docs/interposer.md explains → must it show on every run. */
 const EXPLAINED: Array<{ re: RegExp; why: string; always: boolean }> = [
-  { re: /^calls (Identity\/GetPluginInfo|Node\/NodeGetInfo|Node\/NodeGetCapabilities|Controller\/ControllerGetCapabilities)$/, why: 'B names two CSI drivers, each probed at start-up', always: true },
-  { re: /^order call \d+$/, why: 'the extra driver\'s start-up calls on B', always: true },
+  {
+    re: /^calls (Identity\/GetPluginInfo|Node\/NodeGetInfo|Node\/NodeGetCapabilities|Controller\/ControllerGetCapabilities)$/,
+    why: 'B names two CSI drivers, each probed at start-up',
+    always: true,
+  },
+  { re: /^order call \d+$/, why: "the extra driver's start-up calls on B", always: true },
   { re: /^calls ImageService\/PullImage$/, why: 'the image is already on containerd when an earlier run pulled it (IfNotPresent)', always: false },
   { re: /^code RuntimeService\/RuntimeConfig#1$/, why: 'containerd 1.6 predates RuntimeConfig', always: true },
   { re: /^code RuntimeService\/GetContainerEvents#1$/, why: 'containerd 1.6 predates GetContainerEvents', always: true },
@@ -35,7 +39,10 @@ it('every divergence is an explained one; the final pod status is the same', asy
   const s = h.stack!;
   const dir = mkdtempSync(join(tmpdir(), 'triad-ref-diff-'));
   try {
-    writeFileSync(join(dir, 'images.yaml'), `- { repository: ${s.images!.busybox.replace(/:[^:/]+$/, '')}, tags: ['${s.images!.busybox.replace(/^.*:/, '')}'], busybox: true, cmd: [sh] }\n`);
+    writeFileSync(
+      join(dir, 'images.yaml'),
+      `- { repository: ${s.images!.busybox.replace(/:[^:/]+$/, '')}, tags: ['${s.images!.busybox.replace(/^.*:/, '')}'], busybox: true, cmd: [sh] }\n`,
+    );
     writeFileSync(join(dir, 'memory.yaml'), 'runtime: { type: memory, images: images.yaml }\n');
     const pod = readFileSync(join(root, 'examples/pods/init-containers.yaml'), 'utf8').replace(/image: busybox$/gm, `image: ${s.images!.busybox}`);
     writeFileSync(join(dir, 'init-containers-ref.yaml'), pod);
@@ -47,11 +54,19 @@ it('every divergence is an explained one; the final pod status is the same', asy
     const text = diffText(r);
     console.log(text.replace(/^/gm, '    '));
     const keys = r.divergences.map((d) => `${d.kind} ${d.where}`);
-    assert.equal(keys.filter((k) => !EXPLAINED.some((e) => e.re.test(k))), [], `divergences docs/interposer.md does not explain:\n${text}`);
-    for (const e of EXPLAINED.filter((x) => x.always)) assert.ok(keys.some((k) => e.re.test(k)), `expected ${e.re} (${e.why}):\n${text}`);
+    assert.equal(
+      keys.filter((k) => !EXPLAINED.some((e) => e.re.test(k))),
+      [],
+      `divergences docs/interposer.md does not explain:\n${text}`,
+    );
+    for (const e of EXPLAINED.filter((x) => x.always))
+      assert.ok(
+        keys.some((k) => e.re.test(k)),
+        `expected ${e.re} (${e.why}):\n${text}`,
+      );
     assert.match(text, /RuntimeConfig#1: A answered OK, B UNIMPLEMENTED/);
     const order = r.divergences.find((d) => d.kind === 'order')!;
-    assert.match(String((order.b as string[])[1]), /^(Identity|Node|Controller)\//, 'B\'s order differs where its second driver is probed');
+    assert.match(String((order.b as string[])[1]), /^(Identity|Node|Controller)\//, "B's order differs where its second driver is probed");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -30,7 +30,8 @@ const said = (c: CaseResult | undefined) => `${c?.status ?? 'absent'}${c?.failur
 
 /** Ids whose outcome differs between the two runs, each printed with both sides' messages. */
 function differing(direct: RunReport, proxied: RunReport, label: string): string[] {
-  const a = byId(direct), b = byId(proxied);
+  const a = byId(direct),
+    b = byId(proxied);
   const out = [...new Set([...a.keys(), ...b.keys()])].filter((id) => a.get(id)?.status !== b.get(id)?.status);
   for (const id of out) console.log(`    (${label}: ${id}: direct ${said(a.get(id))}; proxied ${said(b.get(id))})`);
   return out;
@@ -41,9 +42,18 @@ it('the CRI suite on containerd: same outcome for every case through the proxy',
   const dir = mkdtempSync(join(tmpdir(), 'triad-ref-interposer-'));
   // the two runs go at the same time (2 min instead of 3 here; both sides see the same load), each
   // with its own cgroup parent, as each checks for leaks
-  const run = (endpoint: string, side: string, focus?: string[]) => runSuites([criSuite({
-    runtimeEndpoint: endpoint, testImages: [s.images!.busybox, s.images!.pause], hostPortAddress: s.network.gateway, cgroupParent: `/triad-transparency-${process.pid}-${side}`,
-  })], { parallel: 4, timeoutMs: 60_000, handleSigint: false, reporters: [], skip: ids(KNOWN), ...(focus ? { focus: ids(focus) } : {}) });
+  const run = (endpoint: string, side: string, focus?: string[]) =>
+    runSuites(
+      [
+        criSuite({
+          runtimeEndpoint: endpoint,
+          testImages: [s.images!.busybox, s.images!.pause],
+          hostPortAddress: s.network.gateway,
+          cgroupParent: `/triad-transparency-${process.pid}-${side}`,
+        }),
+      ],
+      { parallel: 4, timeoutMs: 60_000, handleSigint: false, reporters: [], skip: ids(KNOWN), ...(focus ? { focus: ids(focus) } : {}) },
+    );
   try {
     const p = await startProxy({ listen: join(dir, 'p.sock'), upstream: s.containerd!.endpoint, record: join(dir, 'calls.jsonl') });
     try {
@@ -59,9 +69,17 @@ it('the CRI suite on containerd: same outcome for every case through the proxy',
       assert.equal(differ, [], `cases whose outcome through the proxy still differs after two more runs: ${differ.join(', ')}`);
       const calls = readTranscript(join(dir, 'calls.jsonl'));
       assert.ok(calls.length > 500, `only ${calls.length} calls recorded`);
-      assert.ok(calls.some((c) => c.method === 'RuntimeService/Exec' && c.status.name === 'OK'), 'Exec (a streaming URL) went through the proxy');
-      assert.ok(calls.some((c) => c.method === 'ImageService/PullImage' && c.status.name === 'OK'), 'the image service went through the proxy');
-      console.log(`    (containerd: ${direct.totals.passed} passed, ${direct.totals.failed} failed, ${direct.totals.warned} warned, ${direct.totals.notApplicable} not applicable; ${calls.length} calls through the proxy)`);
+      assert.ok(
+        calls.some((c) => c.method === 'RuntimeService/Exec' && c.status.name === 'OK'),
+        'Exec (a streaming URL) went through the proxy',
+      );
+      assert.ok(
+        calls.some((c) => c.method === 'ImageService/PullImage' && c.status.name === 'OK'),
+        'the image service went through the proxy',
+      );
+      console.log(
+        `    (containerd: ${direct.totals.passed} passed, ${direct.totals.failed} failed, ${direct.totals.warned} warned, ${direct.totals.notApplicable} not applicable; ${calls.length} calls through the proxy)`,
+      );
     } finally {
       await p.close();
     }

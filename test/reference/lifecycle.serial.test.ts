@@ -33,7 +33,9 @@ async function cli(...args: string[]): Promise<{ code: number; out: string }> {
   register(program);
   const lines: string[] = [];
   const log = console.log;
-  console.log = (...a: unknown[]) => { lines.push(a.join(' ')); };
+  console.log = (...a: unknown[]) => {
+    lines.push(a.join(' '));
+  };
   const prev = process.exitCode;
   process.exitCode = 0;
   try {
@@ -98,11 +100,17 @@ it('a second private stack runs beside the first without colliding', async () =>
   try {
     const logDir = join(otherDir, 'pods', 'p');
     mkdirSync(logDir, { recursive: true });
-    const { podSandboxId } = await c.runtime.runPodSandbox({ config: { metadata: { name: 'p', uid: randomUUID(), namespace: 'triad-test' }, logDirectory: logDir, linux: {} } });
+    const { podSandboxId } = await c.runtime.runPodSandbox({
+      config: { metadata: { name: 'p', uid: randomUUID(), namespace: 'triad-test' }, logDirectory: logDir, linux: {} },
+    });
     const st = await c.runtime.podSandboxStatus({ podSandboxId });
     assert.ok(contains(parseCidr(other.network.subnet)!, parseIp(st.status!.network!.ip)!), st.status!.network!.ip);
     await c.image.pullImage({ image: { image: other.images!.busybox } });
-    const { containerId } = await c.runtime.createContainer({ podSandboxId, config: { metadata: { name: 'sleeper' }, image: { image: other.images!.busybox }, command: ['sleep', '3600'], logPath: 'sleeper.log' }, sandboxConfig: { metadata: { name: 'p', uid: 'x', namespace: 'triad-test' }, logDirectory: logDir } });
+    const { containerId } = await c.runtime.createContainer({
+      podSandboxId,
+      config: { metadata: { name: 'sleeper' }, image: { image: other.images!.busybox }, command: ['sleep', '3600'], logPath: 'sleeper.log' },
+      sandboxConfig: { metadata: { name: 'p', uid: 'x', namespace: 'triad-test' }, logDirectory: logDir },
+    });
     await c.runtime.startContainer({ containerId });
     // leave the pod running: down must clean it up
   } finally {
@@ -119,7 +127,11 @@ it('referenceDown leaves nothing: no daemons or shims, bridge, mounts, netns, IP
   assert.is(r.containerd?.drained?.pods.length, 1, 'the running pod was stopped and removed through CRI');
   assert.not.ok(pidAlive(o.containerd!.pid), 'containerd stopped');
   assert.not.ok(pidAlive(o.registry!.pid), 'registry stopped');
-  assert.equal(findPids((a) => a.some((x) => x.includes(socket) || x.includes(otherDir))), [], 'no process refers to the stack');
+  assert.equal(
+    findPids((a) => a.some((x) => x.includes(socket) || x.includes(otherDir))),
+    [],
+    'no process refers to the stack',
+  );
   assert.not.ok(await linkExists(o.network.bridge), 'bridge deleted');
   assert.equal(mountsUnder(otherDir), [], 'no mounts under the state dir');
   // its containerd keeps sandbox netns under its own state dir (netns_mounts_under_state_dir):
@@ -127,7 +139,10 @@ it('referenceDown leaves nothing: no daemons or shims, bridge, mounts, netns, IP
   assert.not.ok(existsSync(otherDir), 'state dir removed');
   assert.equal(hostLocalAllocations(o.network.ipamDir, o.network.name), []);
   const nat = (await run('iptables', ['-w', '-t', 'nat', '-S'])).split('\n');
-  assert.not.ok(nat.some((l) => l.includes(o.network.name) || l.includes(o.network.bridge)), 'no iptables rule of its network');
+  assert.not.ok(
+    nat.some((l) => l.includes(o.network.name) || l.includes(o.network.bridge)),
+    'no iptables rule of its network',
+  );
   const again = await referenceDown({ stateDir: otherDir });
   assert.not.ok(again.found, 'a second down finds nothing');
   other = undefined;

@@ -46,14 +46,34 @@ it('every pod.faults case passes, CNI ADD failing included; nothing of the run i
     assert.is(rep.suites[0].setupError, undefined);
     const ran = cases.filter((c) => c.status !== 'skipped' || !/focus/i.test(c.reason ?? ''));
     const bad = ran.filter((c) => c.status !== 'passed');
-    assert.equal(bad.map((c) => `${c.id}: ${c.status} ${c.reason ?? ''} ${c.failure?.message ?? ''}`), []);
-    for (const id of ['pod.faults.create-container-fails-once', 'pod.faults.pull-image-not-found', 'pod.faults.publish-deadline', 'pod.faults.cni-add-fails', 'pod.faults.runtime-outage', 'pod.leak-check']) {
+    assert.equal(
+      bad.map((c) => `${c.id}: ${c.status} ${c.reason ?? ''} ${c.failure?.message ?? ''}`),
+      [],
+    );
+    for (const id of [
+      'pod.faults.create-container-fails-once',
+      'pod.faults.pull-image-not-found',
+      'pod.faults.publish-deadline',
+      'pod.faults.cni-add-fails',
+      'pod.faults.runtime-outage',
+      'pod.leak-check',
+    ]) {
       assert.is(cases.find((c) => c.id === id)?.status, 'passed', id);
     }
     const cni = cases.find((c) => c.id === 'pod.faults.cni-add-fails')!;
-    assert.ok(cni.notes?.some((n) => n.includes('"portmap/ADD"')), `the rule aims at the list's last plugin: ${cni.notes?.join(' | ')}`);
-    assert.ok(cni.notes?.some((n) => /bridge\/ADD [0-9a-f]{12} OK/.test(n) && /portmap\/ADD [0-9a-f]{12} CNI_ERROR/.test(n) && /bridge\/DEL [0-9a-f]{12} OK/.test(n)), `bridge set up, portmap failed, the runtime ran DEL: ${cni.notes?.join(' | ')}`);
-    assert.equal(readAllocations(join(ipam, name)).map((a) => a.ip), [], 'every address of the run is released');
+    assert.ok(
+      cni.notes?.some((n) => n.includes('"portmap/ADD"')),
+      `the rule aims at the list's last plugin: ${cni.notes?.join(' | ')}`,
+    );
+    assert.ok(
+      cni.notes?.some((n) => /bridge\/ADD [0-9a-f]{12} OK/.test(n) && /portmap\/ADD [0-9a-f]{12} CNI_ERROR/.test(n) && /bridge\/DEL [0-9a-f]{12} OK/.test(n)),
+      `bridge set up, portmap failed, the runtime ran DEL: ${cni.notes?.join(' | ')}`,
+    );
+    assert.equal(
+      readAllocations(join(ipam, name)).map((a) => a.ip),
+      [],
+      'every address of the run is released',
+    );
     assert.not.ok(await linkExists(bridge), `the bridge ${bridge} made for the run is deleted with its private containerd`);
     assert.equal(mountsUnder(dir), []);
   } finally {

@@ -117,12 +117,21 @@ export async function runSharedPod(node: StackNode, o: SharedPodOptions): Promis
   try {
     pod = await k.waitFor(NS, o.name, (p) => p.status?.phase === 'Running' && ['web', 'client'].every((c) => status(p, c)?.state.running), timeoutMs);
   } catch (err) {
-    throw new Error(`${(err as Error).message}\nevents:\n${k.events(NS, o.name).map((e) => `  ${e.type} ${e.reason}: ${e.message}`).join('\n')}`);
+    throw new Error(
+      `${(err as Error).message}\nevents:\n${k
+        .events(NS, o.name)
+        .map((e) => `  ${e.type} ${e.reason}: ${e.message}`)
+        .join('\n')}`,
+    );
   }
-  const clientLog = await waitFor(`${o.name}: the client fetched from web over localhost`, async () => {
-    const l = await k.logs(NS, o.name, { container: 'client' });
-    return l.includes('fetched over localhost') ? l : undefined;
-  }, { timeoutMs: 20_000, intervalMs: 200 });
+  const clientLog = await waitFor(
+    `${o.name}: the client fetched from web over localhost`,
+    async () => {
+      const l = await k.logs(NS, o.name, { container: 'client' });
+      return l.includes('fetched over localhost') ? l : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 200 },
+  );
   pod = k.get(NS, o.name);
   const uid = pod.metadata.uid!;
   const w = k.worker(NS, o.name);
@@ -143,12 +152,17 @@ export async function runSharedPod(node: StackNode, o: SharedPodOptions): Promis
   assert.match(await k.logs(NS, o.name, { container: 'init-second' }), /init-second done/);
   const steps = k.timeline(NS, o.name).steps;
   const start = (n: string) => steps.find((s) => s.name === `StartContainer ${n}`)!.start;
-  const ranEnd = (n: string) => { const s = steps.find((x) => x.name.startsWith(`${n} ran (exit 0`))!; return s.start + (s.durationMs ?? 0); };
+  const ranEnd = (n: string) => {
+    const s = steps.find((x) => x.name.startsWith(`${n} ran (exit 0`))!;
+    return s.start + (s.durationMs ?? 0);
+  };
   assert.ok(ranEnd('init-first') <= start('init-second'), 'init-second started after init-first exited');
   assert.ok(ranEnd('init-second') <= Math.min(start('web'), start('client')), 'app containers started after init-second exited');
   // …and the app saw their work on the volume, in that order (stdout only: stderr is another
   // pipe, so its lines — wget's "connection refused" before web listens — interleave freely)
-  const clientOut = parseCriLog(readFileSync(await k.logPath(NS, o.name, { container: 'client' }), 'utf8')).filter((r) => r.stream === 'stdout').map((r) => r.text);
+  const clientOut = parseCriLog(readFileSync(await k.logPath(NS, o.name, { container: 'client' }), 'utf8'))
+    .filter((r) => r.stream === 'stdout')
+    .map((r) => r.text);
   assert.equal(clientOut.slice(0, 2), ['init-first', 'init-second'], `the client read the init containers' order file first: ${JSON.stringify(clientLog)}`);
   assert.ok(clientOut.includes(`fetched over localhost: hello from ${o.name}`), JSON.stringify(clientOut));
 
@@ -164,7 +178,11 @@ export async function runSharedPod(node: StackNode, o: SharedPodOptions): Promis
   assert.ok(mountsUnder(node.dir).includes(rec.hostPath), `the publish target ${rec.hostPath} is a mount`);
   if (o.hostpathRoot) {
     assert.ok(existsSync(join(o.hostpathRoot, 'volumes', rec.volumeId!)), 'the volume is a directory under the hostPath root');
-    assert.is(readFileSync(join(o.hostpathRoot, 'volumes', rec.volumeId!, 'order'), 'utf8'), 'init-first\ninit-second\napp-started\n', 'the data is in the hostPath volume');
+    assert.is(
+      readFileSync(join(o.hostpathRoot, 'volumes', rec.volumeId!, 'order'), 'utf8'),
+      'init-first\ninit-second\napp-started\n',
+      'the data is in the hostPath volume',
+    );
   }
 
   // the network: an IP of the subnet that the IPAM holds, a netns, a veth on the bridge
@@ -181,7 +199,10 @@ export async function runSharedPod(node: StackNode, o: SharedPodOptions): Promis
     assert.ok((await bridgePorts(o.net.bridge)).includes(veth!), `its host end ${veth} is a port of ${o.net.bridge}`);
   }
   if (o.net.reachable) {
-    const index = await waitFor(`GET http://${podIP}:8080/index.html`, async () => httpGet(podIP, 8080, '/index.html', 2000).catch(() => undefined), { timeoutMs: 10_000, intervalMs: 200 });
+    const index = await waitFor(`GET http://${podIP}:8080/index.html`, async () => httpGet(podIP, 8080, '/index.html', 2000).catch(() => undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+    });
     assert.is(index.status, 200);
     assert.is(index.body.trim(), `hello from ${o.name}`);
     const fromClient = await httpGet(podIP, 8080, '/client.txt');
@@ -198,12 +219,27 @@ export async function runSharedPod(node: StackNode, o: SharedPodOptions): Promis
     assert.ok(m, `CRI log line: ${JSON.stringify(l)}`);
     assert.ok(!Number.isNaN(Date.parse(m![1])), `timestamp ${m![1]}`);
   }
-  assert.ok(lines.some((l) => / stdout F init-first$/.test(l)), `"<time> stdout F init-first" in ${logPath}`);
+  assert.ok(
+    lines.some((l) => / stdout F init-first$/.test(l)),
+    `"<time> stdout F init-first" in ${logPath}`,
+  );
 
   return {
-    opts: o, pod, uid, sandboxId, podIP, netns: net.netns, netnsReal, veth,
-    claim: `${o.name}-data`, driver: driver.name, volumeId: rec.volumeId!, targetPath: rec.hostPath, stagingPath: claimRec.stagingPath,
-    logDir: w.logDirectory, startMs,
+    opts: o,
+    pod,
+    uid,
+    sandboxId,
+    podIP,
+    netns: net.netns,
+    netnsReal,
+    veth,
+    claim: `${o.name}-data`,
+    driver: driver.name,
+    volumeId: rec.volumeId!,
+    targetPath: rec.hostPath,
+    stagingPath: claimRec.stagingPath,
+    logDir: w.logDirectory,
+    startMs,
   };
 }
 
@@ -221,7 +257,10 @@ export async function deleteSharedPod(node: StackNode, r: SharedPodRun): Promise
   // the veth
   if (r.veth) {
     assert.not.ok((await bridgePorts(o.net.bridge!)).includes(r.veth), `${r.veth} is no port of ${o.net.bridge} any more`);
-    assert.not.ok((await links()).some((l) => l.ifname === r.veth), `veth ${r.veth} deleted`);
+    assert.not.ok(
+      (await links()).some((l) => l.ifname === r.veth),
+      `veth ${r.veth} deleted`,
+    );
   }
   // the IP allocation
   assert.not.ok(o.net.allocations().includes(r.podIP), `${o.net.what} IPAM released ${r.podIP}`);
@@ -232,7 +271,11 @@ export async function deleteSharedPod(node: StackNode, r: SharedPodRun): Promise
   assert.not.ok(existsSync(join(node.dir, 'pods', r.uid)), 'pod dir removed');
   assert.not.ok(existsSync(r.logDir), 'pod log dir removed');
   // the pod cgroup (runc removed the containers' cgroups; the kubelet removes their parent)
-  assert.equal(podCgroups(node.config.kubelet.cgroupRoot).filter((d) => d.endsWith(`/pod${r.uid}`)), [], 'pod cgroup removed');
+  assert.equal(
+    podCgroups(node.config.kubelet.cgroupRoot).filter((d) => d.endsWith(`/pod${r.uid}`)),
+    [],
+    'pod cgroup removed',
+  );
   // the volume: deleted by the driver
   const d = k.volumes.driver(r.driver);
   const listed = (await d.client.controller.listVolumes({})).entries.map((e) => e.volume?.volumeId);

@@ -16,7 +16,16 @@ import { links } from '../../plugins/bridge/index.js';
 import { mountsUnder } from '../../plugins/containerd/index.js';
 import { run, which } from '../../plugins/reference/proc.js';
 import { parseConfigText } from '../../harness/config/config.js';
-import { isRoot, missingPackages, referenceDown, referenceStatus, referenceUp, type ConfigCheck, type StackInfo, type UpResult } from '../../plugins/reference/index.js';
+import {
+  isRoot,
+  missingPackages,
+  referenceDown,
+  referenceStatus,
+  referenceUp,
+  type ConfigCheck,
+  type StackInfo,
+  type UpResult,
+} from '../../plugins/reference/index.js';
 
 export interface StackHandle {
   available: boolean;
@@ -36,12 +45,18 @@ export function unavailableReason(): string | undefined {
   if (process.platform !== 'linux') return 'not Linux';
   if (!isRoot()) return 'not root';
   const missing = missingPackages();
-  if (missing.length) return `missing ${missing.map((m) => m.pkg).filter((p, i, a) => a.indexOf(p) === i).join(', ')} (run .ci/setup-host)`;
+  if (missing.length)
+    return `missing ${missing
+      .map((m) => m.pkg)
+      .filter((p, i, a) => a.indexOf(p) === i)
+      .join(', ')} (run .ci/setup-host)`;
   return undefined;
 }
 
 /** The stack's triad.yaml must pass the harness's own parser, as `triad reference` checks it. */
-export const checkConfig: ConfigCheck = (text, file) => { parseConfigText(text, file); };
+export const checkConfig: ConfigCheck = (text, file) => {
+  parseConfigText(text, file);
+};
 
 export async function useStack(opts: { stateDir?: string } = {}): Promise<StackHandle> {
   const reason = unavailableReason();
@@ -60,7 +75,10 @@ export async function useStack(opts: { stateDir?: string } = {}): Promise<StackH
     throw new Error(`reference up failed: ${(err as Error).message}`);
   }
   const owned = !before.healthy;
-  if (owned) console.log(`(reference stack up in ${Date.now() - started} ms on subnet ${stack.network.subnet}${process.env.TRIAD_REFERENCE_SUBNET ? ` (TRIAD_REFERENCE_SUBNET=${process.env.TRIAD_REFERENCE_SUBNET})` : ''}: ${JSON.stringify(stack.timingsMs)})`);
+  if (owned)
+    console.log(
+      `(reference stack up in ${Date.now() - started} ms on subnet ${stack.network.subnet}${process.env.TRIAD_REFERENCE_SUBNET ? ` (TRIAD_REFERENCE_SUBNET=${process.env.TRIAD_REFERENCE_SUBNET})` : ''}: ${JSON.stringify(stack.timingsMs)})`,
+    );
   const client = new CriClient(stack.containerd!.endpoint, { timeoutMs: 60_000 });
   await client.waitForReady(10_000);
   let released = false;
@@ -69,16 +87,31 @@ export async function useStack(opts: { stateDir?: string } = {}): Promise<StackH
     if (released) return;
     released = true;
     for (const fn of deferred.splice(0).reverse()) {
-      try { await fn(); } catch (err) { console.error(`(cleanup: ${(err as Error).message})`); }
+      try {
+        await fn();
+      } catch (err) {
+        console.error(`(cleanup: ${(err as Error).message})`);
+      }
     }
     client.close();
     if (owned && process.env.TRIAD_REFERENCE_KEEP !== '1') await referenceDown({ stateDir: opts.stateDir });
   };
   // The runner kills a timed-out file with SIGTERM: take the stack down first.
-  const onSignal = (sig: NodeJS.Signals) => { void release().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143)); };
+  const onSignal = (sig: NodeJS.Signals) => {
+    void release().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
-  return { available: true, stack, client, owned, defer: (fn) => { deferred.push(fn); }, release };
+  return {
+    available: true,
+    stack,
+    client,
+    owned,
+    defer: (fn) => {
+      deferred.push(fn);
+    },
+    release,
+  };
 }
 
 /** `it(name, fn)`: the suite's test, or a skip naming why when the stack is unavailable. */
@@ -88,7 +121,6 @@ export function testOrSkip(t: Test, h: StackHandle): (name: string, fn: () => Pr
 }
 
 // ---- the harness kubelet on the reference stack (harness-*.serial.test.ts) ----------------------
-
 
 export interface StackNode extends Node {
   /** The kubelet state dir (pods, staging and target paths, checkpoints, logs). */
@@ -120,14 +152,17 @@ export async function stackNode(s: StackInfo, replace: { runtime?: object; netwo
   return {
     ...node,
     dir,
-    cleanup: () => (done ??= (async () => {
-      const errors = await node.close();
-      const left = mountsUnder(dir);
-      if (!left.length) rmSync(dir, { recursive: true, force: true });
-      if (errors.length || left.length) {
-        throw new Error(`node teardown: ${[...errors.map((e) => e.message), ...(left.length ? [`mounts left under ${dir}: ${left.join(', ')}`] : [])].join('; ')}`);
-      }
-    })()),
+    cleanup: () =>
+      (done ??= (async () => {
+        const errors = await node.close();
+        const left = mountsUnder(dir);
+        if (!left.length) rmSync(dir, { recursive: true, force: true });
+        if (errors.length || left.length) {
+          throw new Error(
+            `node teardown: ${[...errors.map((e) => e.message), ...(left.length ? [`mounts left under ${dir}: ${left.join(', ')}`] : [])].join('; ')}`,
+          );
+        }
+      })()),
   };
 }
 
@@ -136,7 +171,11 @@ export { httpGet } from '../../conformance/runner/http.js';
 /** What a runtime's verbose PodSandboxStatus tells about the sandbox's network namespace and ports. */
 export async function sandboxNetInfo(node: Node, sandboxId: string): Promise<{ netns?: string; portForwards?: Record<string, string> }> {
   const st = await node.cri.runtime.podSandboxStatus({ podSandboxId: sandboxId, verbose: true });
-  const info = JSON.parse(st.info.info ?? '{}') as { netns?: string; portForwards?: Record<string, string>; runtimeSpec?: { linux?: { namespaces?: { type: string; path?: string }[] } } };
+  const info = JSON.parse(st.info.info ?? '{}') as {
+    netns?: string;
+    portForwards?: Record<string, string>;
+    runtimeSpec?: { linux?: { namespaces?: { type: string; path?: string }[] } };
+  };
   const netns = info.runtimeSpec?.linux?.namespaces?.find((n) => n.type === 'network')?.path || info.netns || undefined;
   return { netns, portForwards: info.portForwards };
 }

@@ -24,7 +24,12 @@ it('a pod with a sleeping, a talking and a web container', async () => {
   const uid = randomUUID();
   const logDir = join(s.stateDir, 'pods', `streaming-${uid}`);
   mkdirSync(logDir, { recursive: true });
-  config = { metadata: { name: 'streaming', uid, namespace: 'triad-test', attempt: 0 }, hostname: 'streaming', logDirectory: logDir, linux: {} } as PodSandboxConfig;
+  config = {
+    metadata: { name: 'streaming', uid, namespace: 'triad-test', attempt: 0 },
+    hostname: 'streaming',
+    logDirectory: logDir,
+    linux: {},
+  } as PodSandboxConfig;
   await client.image.pullImage({ image: { image: s.images!.busybox } });
   podId = (await client.runtime.runPodSandbox({ config })).podSandboxId;
   const start = async (name: string, command: string[], extra: Record<string, unknown> = {}) => {
@@ -75,7 +80,13 @@ it('SPDY exec: a command that does not exist fails', async () => {
 it('SPDY attach: input reaches the container, its output comes back', async () => {
   const { url } = await client.runtime.attach({ containerId: talker, stdin: true, tty: false, stdout: true, stderr: true });
   const a = await openStdio(url, { stdin: true, stdout: true, stderr: true });
-  const got = new Promise<string>((r) => { let acc = ''; a.stdout!.on('data', (d: Buffer) => { acc += d; if (acc.includes('got ping')) r(acc); }); });
+  const got = new Promise<string>((r) => {
+    let acc = '';
+    a.stdout!.on('data', (d: Buffer) => {
+      acc += d;
+      if (acc.includes('got ping')) r(acc);
+    });
+  });
   a.stdin!.write('ping\n');
   assert.match(await got, 'got ping');
   a.close();
@@ -90,7 +101,9 @@ it('SPDY port-forward: an HTTP request to httpd in the pod', async () => {
       const sock = await pf.dial(8080);
       body = await new Promise<string>((resolve) => {
         let acc = '';
-        sock.on('data', (d: Buffer) => { acc += d; });
+        sock.on('data', (d: Buffer) => {
+          acc += d;
+        });
         sock.on('error', () => resolve(acc));
         sock.on('end', () => resolve(acc));
         sock.write('GET /index.html HTTP/1.0\r\nHost: pod\r\n\r\n');

@@ -13,18 +13,30 @@ export interface ConsoleOptions {
 }
 
 export function consoleReporter(o: ConsoleOptions = {}): Reporter {
-  const write = o.write ?? ((s: string) => { process.stdout.write(s); });
+  const write =
+    o.write ??
+    ((s: string) => {
+      process.stdout.write(s);
+    });
   const color = o.color ?? (process.stdout.isTTY && !process.env.NO_COLOR);
   const paint = (code: string, s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
   const label = {
-    passed: paint('32', 'PASS'), failed: paint('31;1', 'FAIL'), warned: paint('35', 'WARN'), skipped: paint('33', 'SKIP'), 'not-applicable': paint('36', 'N/A '),
+    passed: paint('32', 'PASS'),
+    failed: paint('31;1', 'FAIL'),
+    warned: paint('35', 'WARN'),
+    skipped: paint('33', 'SKIP'),
+    'not-applicable': paint('36', 'N/A '),
   } as const;
   const filtered = new Map<string, number>();
   const ms = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${n} ms`);
 
   return {
     suiteStart(suite: Suite<any>, session, planned) {
-      const facts = session ? Object.entries(session.facts).map(([k, v]) => `${k}=${v}`).join(', ') : '';
+      const facts = session
+        ? Object.entries(session.facts)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ')
+        : '';
       write(`\n${paint('1', suite.title)} (${planned} case${planned === 1 ? '' : 's'})${facts ? `\n  ${facts}` : ''}\n`);
     },
     caseEnd(r: CaseResult) {
@@ -67,7 +79,9 @@ export function consoleReporter(o: ConsoleOptions = {}): Reporter {
       }
       if (rep.interrupted) write('\nrun interrupted (SIGINT): cleanups ran, remaining cases skipped\n');
       write(`\n${t.passed} passed, ${t.failed} failed, ${t.skipped + t.notApplicable} skipped${t.warned ? `, ${t.warned} warned` : ''}\n`);
-      write(`skipped: ${t.skipped} by --focus/--skip or the environment, ${t.notApplicable} not applicable (capability absent); run ${rep.runId} in ${ms(rep.durationMs)}\n`);
+      write(
+        `skipped: ${t.skipped} by --focus/--skip or the environment, ${t.notApplicable} not applicable (capability absent); run ${rep.runId} in ${ms(rep.durationMs)}\n`,
+      );
     },
   };
 }
@@ -76,7 +90,18 @@ export function consoleReporter(o: ConsoleOptions = {}): Reporter {
 export function printSummary(rep: RunReport, o: ConsoleOptions = {}): void {
   const r = consoleReporter({ ...o, verbose: false });
   for (const s of rep.suites) {
-    r.suiteStart?.({ name: s.name, title: s.title, cases: [], setup: async () => { throw new Error('unused'); } }, { facts: s.facts, capabilities: s.capabilities }, s.cases.length);
+    r.suiteStart?.(
+      {
+        name: s.name,
+        title: s.title,
+        cases: [],
+        setup: async () => {
+          throw new Error('unused');
+        },
+      },
+      { facts: s.facts, capabilities: s.capabilities },
+      s.cases.length,
+    );
     for (const c of s.cases) r.caseEnd?.(c);
     r.suiteEnd?.(s);
   }

@@ -9,7 +9,11 @@ export function failureLines(f: FailureDetails): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   if (f.rpc) out.push(['rpc', f.rpc]);
   if (f.request !== undefined) out.push(['request', clip(toJson(f.request))]);
-  if (f.status) out.push(['status', `${f.status.name}${typeof f.status.code === 'number' && String(f.status.code) !== f.status.name ? ` (${f.status.code})` : ''}: ${f.status.message}`]);
+  if (f.status)
+    out.push([
+      'status',
+      `${f.status.name}${typeof f.status.code === 'number' && String(f.status.code) !== f.status.name ? ` (${f.status.code})` : ''}: ${f.status.message}`,
+    ]);
   else if (f.response !== undefined) out.push(['response', clip(toJson(f.response))]);
   if (f.expected !== undefined) out.push(['expected', clip(typeof f.expected === 'string' ? f.expected : toJson(f.expected))]);
   if (f.actual !== undefined && typeof f.actual !== 'string') out.push(['actual', clip(toJson(f.actual))]);
@@ -37,7 +41,9 @@ export function failureText(r: CaseResult, withStack = false): string {
 function tallyOf(cases: Array<{ status: string }>): string {
   const by: Record<string, number> = {};
   for (const c of cases) by[c.status] = (by[c.status] ?? 0) + 1;
-  return Object.entries(by).map(([k, n]) => `${n} ${k}`).join(', ');
+  return Object.entries(by)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
 }
 
 /**
@@ -55,11 +61,18 @@ export function coverageLines(rows: RpcCoverage[]): string[] {
       out.push(`${r.rpc.padEnd(width)}  ${'0 calls'.padStart(9)}  not called${r.note ? `: ${r.note}` : ''}${about}`);
       continue;
     }
-    const answers = Object.entries(r.answers).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+    const answers = Object.entries(r.answers)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
     const by: Record<string, number> = {};
     for (const c of r.cases) by[c.status] = (by[c.status] ?? 0) + 1;
-    const results = Object.entries(by).map(([k, n]) => `${n} ${k}`).join(', ');
-    out.push(`${r.rpc.padEnd(width)}  ${`${r.calls} call${r.calls === 1 ? '' : 's'}`.padStart(9)}  ${answers}; ${r.cases.length} case${r.cases.length === 1 ? '' : 's'}: ${results}${about}`);
+    const results = Object.entries(by)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ');
+    out.push(
+      `${r.rpc.padEnd(width)}  ${`${r.calls} call${r.calls === 1 ? '' : 's'}`.padStart(9)}  ${answers}; ${r.cases.length} case${r.cases.length === 1 ? '' : 's'}: ${results}${about}`,
+    );
   }
   return out;
 }

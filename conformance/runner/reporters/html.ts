@@ -14,7 +14,8 @@ export function htmlEscape(s: string): string {
 }
 const e = (v: unknown) => htmlEscape(String(v ?? ''));
 
-const ms = (n: number) => (n < 1000 ? `${Math.round(n)} ms` : n < 60_000 ? `${(n / 1000).toFixed(2)} s` : `${Math.floor(n / 60_000)} m ${Math.round((n % 60_000) / 1000)} s`);
+const ms = (n: number) =>
+  n < 1000 ? `${Math.round(n)} ms` : n < 60_000 ? `${(n / 1000).toFixed(2)} s` : `${Math.floor(n / 60_000)} m ${Math.round((n % 60_000) / 1000)} s`;
 
 /** Short cell text per status (the colour carries it too, the text keeps it readable without colour). */
 const MARK: Record<Status, string> = { passed: 'pass', failed: 'FAIL', warned: 'warn', skipped: 'skip', 'not-applicable': 'n/a' };
@@ -65,7 +66,8 @@ function suiteSection(s: SuiteReport): string[] {
   const facts = Object.entries(s.facts);
   if (facts.length) out.push(`<dl class="facts">${facts.map(([k, v]) => `<dt>${e(k)}</dt><dd>${e(v)}</dd>`).join('')}</dl>`);
   if (s.setupError) out.push(`<p class="failed">setup failed: ${e(s.setupError)}</p>`);
-  if (s.capabilities.length) out.push(`<details><summary>capabilities (${s.capabilities.length})</summary><p>${s.capabilities.map(e).join(', ')}</p></details>`);
+  if (s.capabilities.length)
+    out.push(`<details><summary>capabilities (${s.capabilities.length})</summary><p>${s.capabilities.map(e).join(', ')}</p></details>`);
 
   // Per-service groups, in the order their first case ran.
   const groups = new Map<string, CaseResult[]>();
@@ -75,10 +77,13 @@ function suiteSection(s: SuiteReport): string[] {
     out.push(`<h3>${e(group)}: ${cases.length} case${cases.length === 1 ? '' : 's'}${bad ? `, <span class="failed">${bad} failed</span>` : ''}</h3>`);
     out.push('<table><tr><th>status</th><th>case</th><th>rules</th><th>duration</th><th>detail</th></tr>');
     for (const c of cases) {
-      const detail = c.status === 'failed' || c.status === 'warned'
-        ? `<a href="#${anchor(c)}">${e(c.failure?.ruleId ?? c.failure?.message ?? 'failure')}</a>`
-        : e(c.reason ?? '');
-      out.push(`<tr><td class="${c.status}">${MARK[c.status]}</td><td>${e(c.id)}<br>${e(c.name)}</td><td>${(c.rules ?? []).map(e).join('<br>')}</td><td class="n">${ms(c.durationMs)}</td><td>${detail}</td></tr>`);
+      const detail =
+        c.status === 'failed' || c.status === 'warned'
+          ? `<a href="#${anchor(c)}">${e(c.failure?.ruleId ?? c.failure?.message ?? 'failure')}</a>`
+          : e(c.reason ?? '');
+      out.push(
+        `<tr><td class="${c.status}">${MARK[c.status]}</td><td>${e(c.id)}<br>${e(c.name)}</td><td>${(c.rules ?? []).map(e).join('<br>')}</td><td class="n">${ms(c.durationMs)}</td><td>${detail}</td></tr>`,
+      );
     }
     out.push('</table>');
   }
@@ -98,13 +103,22 @@ function suiteSection(s: SuiteReport): string[] {
     out.push(`<h3>RPC coverage: ${called} of ${s.rpcCoverage.length} RPCs called by cases</h3>`);
     out.push('<table><tr><th>RPC</th><th>calls</th><th>answers</th><th>cases</th><th>cases about it</th></tr>');
     for (const r of s.rpcCoverage) {
-      const answers = Object.entries(r.answers).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${e(k)} ${n}`).join(', ');
+      const answers = Object.entries(r.answers)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${e(k)} ${n}`)
+        .join(', ');
       const by: Record<string, number> = {};
       for (const c of r.cases) by[c.status] = (by[c.status] ?? 0) + 1;
-      const cases = r.calls ? Object.entries(by).map(([k, n]) => `<span class="${e(k)}">${n} ${e(k)}</span>`).join(', ') : `<span class="none">not called${r.note ? `: ${e(r.note)}` : ''}</span>`;
+      const cases = r.calls
+        ? Object.entries(by)
+            .map(([k, n]) => `<span class="${e(k)}">${n} ${e(k)}</span>`)
+            .join(', ')
+        : `<span class="none">not called${r.note ? `: ${e(r.note)}` : ''}</span>`;
       const aboutBy: Record<string, number> = {};
       for (const c of r.about ?? []) aboutBy[c.status] = (aboutBy[c.status] ?? 0) + 1;
-      const about = Object.entries(aboutBy).map(([k, n]) => `<span class="${e(k)}">${n} ${e(k)}</span>`).join(', ');
+      const about = Object.entries(aboutBy)
+        .map(([k, n]) => `<span class="${e(k)}">${n} ${e(k)}</span>`)
+        .join(', ');
       out.push(`<tr><td>${e(r.rpc)}</td><td class="n">${r.calls}</td><td>${answers}</td><td>${cases}</td><td>${about}</td></tr>`);
     }
     out.push('</table>');
@@ -117,7 +131,11 @@ export function runHtml(rep: RunReport, title = 'triad conformance'): string {
   const t = rep.totals;
   const verdict = t.failed ? `${t.failed} failed` : rep.interrupted ? 'interrupted' : 'passed';
   const body: string[] = [`<h1>${e(title)}: ${e(verdict)}</h1>`];
-  const meta: Array<[string, string]> = [['run', rep.runId], ['started', rep.startedAt], ['duration', ms(rep.durationMs)]];
+  const meta: Array<[string, string]> = [
+    ['run', rep.runId],
+    ['started', rep.startedAt],
+    ['duration', ms(rep.durationMs)],
+  ];
   if (rep.node) meta.push(['node', rep.node]);
   if (rep.interrupted) meta.push(['interrupted', 'yes: cases after the interrupt are skipped']);
   meta.push(['strict', rep.options.strict ? 'yes' : 'no ([Optional] failures are warnings)']);
@@ -125,7 +143,8 @@ export function runHtml(rep: RunReport, title = 'triad conformance'): string {
   if (rep.options.skip) meta.push(['skip', rep.options.skip]);
   body.push(`<dl class="facts">${meta.map(([k, v]) => `<dt>${e(k)}</dt><dd>${e(v)}</dd>`).join('')}</dl>`);
   body.push(`<table><tr><th>suite</th>${TOTALS_HEAD}<th>duration</th></tr>`);
-  for (const s of rep.suites) body.push(`<tr><td><a href="#suite-${e(s.name)}">${e(s.name)}</a></td>${totalsRow(s.totals)}<td class="n">${ms(s.durationMs)}</td></tr>`);
+  for (const s of rep.suites)
+    body.push(`<tr><td><a href="#suite-${e(s.name)}">${e(s.name)}</a></td>${totalsRow(s.totals)}<td class="n">${ms(s.durationMs)}</td></tr>`);
   body.push(`<tr><th>all</th>${totalsRow(t)}<td class="n">${ms(rep.durationMs)}</td></tr></table>`);
   for (const s of rep.suites) body.push(...suiteSection(s));
   return page(`${title}: ${verdict}`, body);
@@ -143,9 +162,18 @@ export function htmlReporter(file: string): Reporter {
 // ---- fleet ----
 
 /** One run in a fleet: the node (or plugin version) it ran on, and where it was read from. */
-export interface FleetRun { node: string; source: string; report: RunReport }
+export interface FleetRun {
+  node: string;
+  source: string;
+  report: RunReport;
+}
 
-export interface FleetCell { status: Status; durationMs: number; ruleId?: string; message?: string }
+export interface FleetCell {
+  status: Status;
+  durationMs: number;
+  ruleId?: string;
+  message?: string;
+}
 
 export interface FleetRow {
   suite: string;
@@ -164,13 +192,23 @@ export interface FleetRow {
   maxMs: number;
 }
 
-export interface Fleet { nodes: string[]; runs: FleetRun[]; rows: FleetRow[] }
+export interface Fleet {
+  nodes: string[];
+  runs: FleetRun[];
+  rows: FleetRow[];
+}
 
 /** Build the node × case matrix. Node names must be unique (runs are told apart by them). */
 export function fleetMatrix(runs: FleetRun[]): Fleet {
   const seen = new Set<string>();
   for (const r of runs) {
-    if (seen.has(r.node)) throw new Error(`two results for node ${JSON.stringify(r.node)} (${runs.filter((x) => x.node === r.node).map((x) => x.source).join(', ')})`);
+    if (seen.has(r.node))
+      throw new Error(
+        `two results for node ${JSON.stringify(r.node)} (${runs
+          .filter((x) => x.node === r.node)
+          .map((x) => x.source)
+          .join(', ')})`,
+      );
     seen.add(r.node);
   }
   const ordered = [...runs].sort((a, b) => a.report.startedAt.localeCompare(b.report.startedAt) || a.node.localeCompare(b.node));
@@ -181,7 +219,7 @@ export function fleetMatrix(runs: FleetRun[]): Fleet {
       for (const c of s.cases) {
         const key = `${c.suite}\u0000${c.id}`;
         let row = rows.get(key);
-        if (!row) rows.set(key, row = { suite: c.suite, id: c.id, name: c.name, cells: new Map(), failedOn: [], rules: [], minMs: Infinity, maxMs: 0 });
+        if (!row) rows.set(key, (row = { suite: c.suite, id: c.id, name: c.name, cells: new Map(), failedOn: [], rules: [], minMs: Infinity, maxMs: 0 }));
         row.cells.set(run.node, { status: c.status, durationMs: c.durationMs, ruleId: c.failure?.ruleId, message: c.failure?.message });
         if (c.status === 'failed') {
           row.failedOn.push(run.node);
@@ -207,14 +245,22 @@ export function fleetHtml(fleet: Fleet, title = 'triad conformance: fleet'): str
   const { nodes, runs, rows } = fleet;
   const byNode = new Map(runs.map((r) => [r.node, r]));
   const failing = rows.filter((r) => r.failedOn.length);
-  const body: string[] = [`<h1>${e(title)}: ${runs.length} run${runs.length === 1 ? '' : 's'}, ${failing.length} case${failing.length === 1 ? '' : 's'} failing somewhere</h1>`];
+  const body: string[] = [
+    `<h1>${e(title)}: ${runs.length} run${runs.length === 1 ? '' : 's'}, ${failing.length} case${failing.length === 1 ? '' : 's'} failing somewhere</h1>`,
+  ];
 
   body.push('<h2 id="nodes">Nodes</h2>');
   body.push(`<table><tr><th>node</th><th>suites</th>${TOTALS_HEAD}<th>duration</th><th>started</th><th>plugin</th><th>source</th></tr>`);
   for (const n of nodes) {
     const r = byNode.get(n)!;
-    const facts = r.report.suites.flatMap((s) => Object.entries(s.facts).filter(([k]) => /name|version|plugin|runtime/i.test(k) && !/endpoint/i.test(k)).map(([k, v]) => `${k}: ${v}`));
-    body.push(`<tr><td>${e(n)}${r.report.interrupted ? ' <span class="failed">(interrupted)</span>' : ''}</td><td>${e(r.report.suites.map((s) => s.name).join(', '))}</td>${totalsRow(r.report.totals)}<td class="n">${ms(r.report.durationMs)}</td><td>${e(r.report.startedAt)}</td><td>${facts.map(e).join('<br>')}</td><td>${e(r.source)}</td></tr>`);
+    const facts = r.report.suites.flatMap((s) =>
+      Object.entries(s.facts)
+        .filter(([k]) => /name|version|plugin|runtime/i.test(k) && !/endpoint/i.test(k))
+        .map(([k, v]) => `${k}: ${v}`),
+    );
+    body.push(
+      `<tr><td>${e(n)}${r.report.interrupted ? ' <span class="failed">(interrupted)</span>' : ''}</td><td>${e(r.report.suites.map((s) => s.name).join(', '))}</td>${totalsRow(r.report.totals)}<td class="n">${ms(r.report.durationMs)}</td><td>${e(r.report.startedAt)}</td><td>${facts.map(e).join('<br>')}</td><td>${e(r.source)}</td></tr>`,
+    );
   }
   body.push('</table>');
 
@@ -241,15 +287,21 @@ export function fleetHtml(fleet: Fleet, title = 'triad conformance: fleet'): str
 
   body.push('<h2 id="matrix">Cases × nodes</h2>');
   body.push('<p>Each cell: the case\'s status on that node and its duration; "-": the case did not run there. Failing cases come first.</p>');
-  body.push(`<table class="matrix"><tr><th>case</th>${nodes.map((n) => `<th scope="col">${e(n)}</th>`).join('')}<th>failed on</th><th>first failing node</th><th>rules</th><th>duration min / max</th></tr>`);
+  body.push(
+    `<table class="matrix"><tr><th>case</th>${nodes.map((n) => `<th scope="col">${e(n)}</th>`).join('')}<th>failed on</th><th>first failing node</th><th>rules</th><th>duration min / max</th></tr>`,
+  );
   for (const row of rows) {
-    const cells = nodes.map((n) => {
-      const c = row.cells.get(n);
-      if (!c) return '<td class="none">-</td>';
-      const tip = c.message ? ` title="${e(`${c.ruleId ? `${c.ruleId}: ` : ''}${c.message}`)}"` : '';
-      return `<td class="${c.status}"${tip}>${MARK[c.status]}<br><small>${ms(c.durationMs)}</small></td>`;
-    }).join('');
-    body.push(`<tr><td class="id">${e(row.suite)}: ${e(row.id)}<br><small>${e(row.name)}</small></td>${cells}<td class="n">${row.failedOn.length}</td><td>${e(row.firstFailing ?? '')}</td><td>${row.rules.map(e).join('<br>')}</td><td class="n">${ms(row.minMs)} / ${ms(row.maxMs)}</td></tr>`);
+    const cells = nodes
+      .map((n) => {
+        const c = row.cells.get(n);
+        if (!c) return '<td class="none">-</td>';
+        const tip = c.message ? ` title="${e(`${c.ruleId ? `${c.ruleId}: ` : ''}${c.message}`)}"` : '';
+        return `<td class="${c.status}"${tip}>${MARK[c.status]}<br><small>${ms(c.durationMs)}</small></td>`;
+      })
+      .join('');
+    body.push(
+      `<tr><td class="id">${e(row.suite)}: ${e(row.id)}<br><small>${e(row.name)}</small></td>${cells}<td class="n">${row.failedOn.length}</td><td>${e(row.firstFailing ?? '')}</td><td>${row.rules.map(e).join('<br>')}</td><td class="n">${ms(row.minMs)} / ${ms(row.maxMs)}</td></tr>`,
+    );
   }
   body.push('</table>');
 
@@ -258,7 +310,10 @@ export function fleetHtml(fleet: Fleet, title = 'triad conformance: fleet'): str
     for (const row of failing) {
       body.push(`<details><summary>${e(row.suite)}: ${e(row.id)}: failed on ${row.failedOn.map(e).join(', ')}</summary>`);
       for (const n of row.failedOn) {
-        const c = byNode.get(n)!.report.suites.flatMap((s) => s.cases).find((x) => x.suite === row.suite && x.id === row.id)!;
+        const c = byNode
+          .get(n)!
+          .report.suites.flatMap((s) => s.cases)
+          .find((x) => x.suite === row.suite && x.id === row.id)!;
         body.push(`<h3>${e(n)}</h3>`, failureBlock(c));
       }
       body.push('</details>');

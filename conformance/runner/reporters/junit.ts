@@ -11,10 +11,16 @@ import { failureText } from './format.js';
 
 /** Escape for attribute and text content; drop characters XML 1.0 cannot carry. */
 export function xmlEscape(s: string): string {
-  return s
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return (
+    s
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
 }
 
 const secs = (ms: number) => (ms / 1000).toFixed(3);
@@ -36,7 +42,9 @@ function testcase(c: CaseResult): string {
 export function testsuiteXml(rep: RunReport, s: SuiteReport, name = s.name): string[] {
   const out: string[] = [];
   const st = s.totals;
-  out.push(`  <testsuite name="${xmlEscape(name)}" tests="${st.total}" failures="${st.failed}" errors="0" skipped="${st.skipped + st.notApplicable}" time="${secs(s.durationMs)}" timestamp="${rep.startedAt.replace(/\.\d+Z$/, '')}" hostname="${xmlEscape(rep.node ?? hostname())}">`);
+  out.push(
+    `  <testsuite name="${xmlEscape(name)}" tests="${st.total}" failures="${st.failed}" errors="0" skipped="${st.skipped + st.notApplicable}" time="${secs(s.durationMs)}" timestamp="${rep.startedAt.replace(/\.\d+Z$/, '')}" hostname="${xmlEscape(rep.node ?? hostname())}">`,
+  );
   const props = { 'run.id': rep.runId, ...(rep.node ? { node: rep.node } : {}), title: s.title, ...s.facts, capabilities: s.capabilities.join(' ') };
   out.push('    <properties>');
   for (const [k, v] of Object.entries(props)) out.push(`      <property name="${xmlEscape(k)}" value="${xmlEscape(String(v))}"/>`);
@@ -49,7 +57,9 @@ export function testsuiteXml(rep: RunReport, s: SuiteReport, name = s.name): str
 export function junitXml(rep: RunReport): string {
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const t = rep.totals;
-  out.push(`<testsuites name="triad conformance" tests="${t.total}" failures="${t.failed}" errors="0" skipped="${t.skipped + t.notApplicable}" time="${secs(rep.durationMs)}">`);
+  out.push(
+    `<testsuites name="triad conformance" tests="${t.total}" failures="${t.failed}" errors="0" skipped="${t.skipped + t.notApplicable}" time="${secs(rep.durationMs)}">`,
+  );
   for (const s of rep.suites) out.push(...testsuiteXml(rep, s));
   out.push('</testsuites>');
   return `${out.join('\n')}\n`;

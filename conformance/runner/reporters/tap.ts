@@ -32,7 +32,9 @@ export function tapText(rep: RunReport): string {
     }
   });
   const t = rep.totals;
-  out.push(`# ${t.passed} passed, ${t.failed} failed, ${t.skipped + t.notApplicable} skipped (${t.notApplicable} not applicable)${t.warned ? `, ${t.warned} warned` : ''}`);
+  out.push(
+    `# ${t.passed} passed, ${t.failed} failed, ${t.skipped + t.notApplicable} skipped (${t.notApplicable} not applicable)${t.warned ? `, ${t.warned} warned` : ''}`,
+  );
   return `${out.join('\n')}\n`;
 }
 

@@ -24,7 +24,21 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  cniError, CniErrorCode, contains, dispatch, formatIp, parseCidr, parseIp, type CmdArgs, type DispatchOutput, type DnsConf, type IpConfig, type PluginConf, type PluginFuncs, type Result, type Route,
+  cniError,
+  CniErrorCode,
+  contains,
+  dispatch,
+  formatIp,
+  parseCidr,
+  parseIp,
+  type CmdArgs,
+  type DispatchOutput,
+  type DnsConf,
+  type IpConfig,
+  type PluginConf,
+  type PluginFuncs,
+  type Result,
+  type Route,
 } from 'triad/sdk/cni';
 
 export const STATIC_CNI_TYPE = 'triad-static';
@@ -48,7 +62,8 @@ export interface StaticConf {
 
 export function parseStaticConf(conf: PluginConf): StaticConf {
   const { addresses, gateway, routes = [], dns, dataDir = DEFAULT_DATA_DIR } = conf as Record<string, unknown>;
-  if (!Array.isArray(addresses) || addresses.length === 0) throw cniError(CniErrorCode.InvalidNetworkConfig, 'addresses must be a non-empty list of ip/prefix strings');
+  if (!Array.isArray(addresses) || addresses.length === 0)
+    throw cniError(CniErrorCode.InvalidNetworkConfig, 'addresses must be a non-empty list of ip/prefix strings');
   const seen = new Set<string>();
   const cidrs = addresses.map((a, i) => {
     const c = parseCidr(a as string);
@@ -69,7 +84,8 @@ export function parseStaticConf(conf: PluginConf): StaticConf {
     if (!parseCidr((r as Route)?.dst)) throw cniError(CniErrorCode.InvalidNetworkConfig, `routes[${i}].dst is not a CIDR`);
     if ((r as Route).gw !== undefined && !parseIp((r as Route).gw!)) throw cniError(CniErrorCode.InvalidNetworkConfig, `routes[${i}].gw is not an IP address`);
   });
-  if (dns !== undefined && (typeof dns !== 'object' || dns === null || Array.isArray(dns))) throw cniError(CniErrorCode.InvalidNetworkConfig, 'dns must be an object');
+  if (dns !== undefined && (typeof dns !== 'object' || dns === null || Array.isArray(dns)))
+    throw cniError(CniErrorCode.InvalidNetworkConfig, 'dns must be an object');
   if (typeof dataDir !== 'string' || !dataDir) throw cniError(CniErrorCode.InvalidNetworkConfig, 'dataDir must be a non-empty string');
   return {
     network: conf.name ?? '', // the skeleton has checked the name: safe as a path component
@@ -83,7 +99,12 @@ export function parseStaticConf(conf: PluginConf): StaticConf {
 
 // ---- allocations on disk ----------------------------------------------------------------------
 
-interface Allocation { ip: string; containerID: string; ifName: string; file: string }
+interface Allocation {
+  ip: string;
+  containerID: string;
+  ifName: string;
+  file: string;
+}
 
 const ipOf = (address: string) => address.split('/')[0];
 
@@ -100,21 +121,28 @@ function list(conf: StaticConf): Allocation[] {
     if (!parseIp(ip)) continue;
     const file = join(conf.stateDir, ip);
     let text = '';
-    try { text = readFileSync(file, 'utf8'); } catch { continue; } // freed meanwhile
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    } // freed meanwhile
     const [containerID = '', ifName = ''] = text.split('\n');
     out.push({ ip, containerID, ifName, file });
   }
   return out;
 }
 
-const find = (conf: StaticConf, containerID: string, ifName: string) =>
-  list(conf).find((a) => a.containerID === containerID && a.ifName === ifName);
+const find = (conf: StaticConf, containerID: string, ifName: string) => list(conf).find((a) => a.containerID === containerID && a.ifName === ifName);
 
 /** Claim the first free address of the list (or return the one this attachment already has). */
 function claim(conf: StaticConf, containerID: string, ifName: string): string {
   const mine = find(conf, containerID, ifName);
   if (mine) return conf.addresses.find((a) => ipOf(a) === mine.ip) ?? `${mine.ip}/${mine.ip.includes(':') ? 128 : 32}`;
-  try { mkdirSync(conf.stateDir, { recursive: true }); } catch (e) { throw cniError(CniErrorCode.IoFailure, `cannot create state dir ${conf.stateDir}`, (e as Error).message); }
+  try {
+    mkdirSync(conf.stateDir, { recursive: true });
+  } catch (e) {
+    throw cniError(CniErrorCode.IoFailure, `cannot create state dir ${conf.stateDir}`, (e as Error).message);
+  }
   for (const address of conf.addresses) {
     const file = join(conf.stateDir, ipOf(address));
     let fd: number;
@@ -127,14 +155,22 @@ function claim(conf: StaticConf, containerID: string, ifName: string): string {
     try {
       writeSync(fd, `${containerID}\n${ifName}`);
     } catch (e) {
-      try { unlinkSync(file); } catch { /* gone */ }
+      try {
+        unlinkSync(file);
+      } catch {
+        /* gone */
+      }
       throw cniError(CniErrorCode.IoFailure, `cannot record allocation of ${address}`, (e as Error).message);
     } finally {
       closeSync(fd);
     }
     return address;
   }
-  throw cniError(CniErrorCode.TryAgainLater, `all ${conf.addresses.length} addresses of network ${conf.network} are allocated`, 'addresses come back as attachments are deleted');
+  throw cniError(
+    CniErrorCode.TryAgainLater,
+    `all ${conf.addresses.length} addresses of network ${conf.network} are allocated`,
+    'addresses come back as attachments are deleted',
+  );
 }
 
 function free(a: Allocation): void {
@@ -167,7 +203,8 @@ export const staticCni: PluginFuncs = {
     const mine = find(conf, a.containerID, a.ifName);
     if (!mine) throw cniError(CniErrorCode.UnknownContainer, `no address is allocated to ${a.containerID}/${a.ifName} in network ${conf.network}`);
     const have = (a.prevResult.ips ?? []).map((i) => ipOf(i.address));
-    if (!have.includes(mine.ip)) throw cniError(ADDRESS_MISMATCH, `${mine.ip} of ${a.containerID}/${a.ifName} is not in prevResult`, `prevResult has [${have.join(', ')}]`);
+    if (!have.includes(mine.ip))
+      throw cniError(ADDRESS_MISMATCH, `${mine.ip} of ${a.containerID}/${a.ifName} is not in prevResult`, `prevResult has [${have.join(', ')}]`);
   },
 
   del(a) {
@@ -195,7 +232,11 @@ export const staticCni: PluginFuncs = {
       if (!al.containerID) {
         // Claimed but never written: an ADD crashed between open and write, or is writing right now.
         let age = 0;
-        try { age = Date.now() - statSync(al.file).mtimeMs; } catch { continue; }
+        try {
+          age = Date.now() - statSync(al.file).mtimeMs;
+        } catch {
+          continue;
+        }
         if (age > ABANDONED_MS) free(al);
         continue;
       }

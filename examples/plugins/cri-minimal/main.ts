@@ -12,6 +12,8 @@ if (!values.socket) {
 
 const server = await serveCriMinimal(values.socket, { images: values.image?.length ? values.image : DEFAULT_IMAGES });
 process.stderr.write(`cri-minimal serving on ${server.endpoint.display}\n`);
-const stop = () => { void server.close().then(() => process.exit(0)); };
+const stop = () => {
+  void server.close().then(() => process.exit(0));
+};
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

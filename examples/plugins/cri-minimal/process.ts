@@ -13,7 +13,11 @@
 export type Output = (line: string, stream: 'stdout' | 'stderr') => void;
 /** Runs until it ends; answers its exit code. Aborting `term` / `kill` delivers the signal. */
 export type Program = (out: Output, signals: { term: AbortSignal; kill: AbortSignal }) => Promise<number>;
-export interface ProcessEnv { env: Record<string, string>; cwd: string; hostname: string }
+export interface ProcessEnv {
+  env: Record<string, string>;
+  cwd: string;
+  hostname: string;
+}
 
 const PROGRAMS = ['echo', 'sleep', 'true', 'false', 'pwd', 'hostname', 'exit'];
 const name = (word: string) => word.split('/').pop() ?? word;
@@ -21,8 +25,7 @@ const name = (word: string) => word.split('/').pop() ?? word;
 /** Words and operators of a script: `a "b c"; d && e` → [a, b c, ;, d, &&, e]. */
 function tokens(script: string, env: Record<string, string>): string[] {
   const expand = (s: string) => s.replace(/\$\{(\w+)\}|\$(\w+)/g, (_, a, b) => env[a ?? b] ?? '');
-  return [...script.matchAll(/"([^"]*)"|'([^']*)'|(&&|;|>&2)|([^\s;&"']+)/g)]
-    .map((m) => (m[2] !== undefined ? m[2] : m[3] ?? expand(m[1] ?? m[4])));
+  return [...script.matchAll(/"([^"]*)"|'([^']*)'|(&&|;|>&2)|([^\s;&"']+)/g)].map((m) => (m[2] !== undefined ? m[2] : (m[3] ?? expand(m[1] ?? m[4]))));
 }
 
 type Step = { words: string[]; after: string };
@@ -35,7 +38,10 @@ export function compile(argv: string[], { env, cwd, hostname }: ProcessEnv): Pro
   if (shell) {
     let words: string[] = [];
     for (const t of [...tokens(argv[2] ?? '', env), ';']) {
-      if (t !== ';' && t !== '&&') { words.push(t); continue; }
+      if (t !== ';' && t !== '&&') {
+        words.push(t);
+        continue;
+      }
       if (words[0] === 'do') words.shift(); // `do CMD`: the loop body starts with CMD
       if (words.length) steps.push({ words, after: t });
       words = [];
@@ -48,13 +54,33 @@ export function compile(argv: string[], { env, cwd, hostname }: ProcessEnv): Pro
     let onTerm: number | 'ignore' = 143;
     let ended: number | undefined;
     let wake = () => {};
-    term.addEventListener('abort', () => { if (onTerm !== 'ignore') { ended ??= onTerm; wake(); } }, { once: true });
-    kill.addEventListener('abort', () => { ended = 137; wake(); }, { once: true });
-    const sleep = (seconds: number) => new Promise<void>((resolve) => {
-      if (ended !== undefined) return resolve();
-      const timer = Number.isFinite(seconds) ? setTimeout(resolve, seconds * 1000) : undefined;
-      wake = () => { clearTimeout(timer); resolve(); };
-    });
+    term.addEventListener(
+      'abort',
+      () => {
+        if (onTerm !== 'ignore') {
+          ended ??= onTerm;
+          wake();
+        }
+      },
+      { once: true },
+    );
+    kill.addEventListener(
+      'abort',
+      () => {
+        ended = 137;
+        wake();
+      },
+      { once: true },
+    );
+    const sleep = (seconds: number) =>
+      new Promise<void>((resolve) => {
+        if (ended !== undefined) return resolve();
+        const timer = Number.isFinite(seconds) ? setTimeout(resolve, seconds * 1000) : undefined;
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     if (!steps.length) await sleep(Infinity); // the pause container
 
     let status = 0;
@@ -64,26 +90,53 @@ export function compile(argv: string[], { env, cwd, hostname }: ProcessEnv): Pro
       const { words, after } = steps[pc];
       const stream = words.includes('>&2') ? 'stderr' : 'stdout';
       let [cmd, ...args] = words.filter((w) => w !== '>&2');
-      if (cmd === 'done') { pc = loops.pop()! - 1; await sleep(0); continue; } // back to the condition
+      if (cmd === 'done') {
+        pc = loops.pop()! - 1;
+        await sleep(0);
+        continue;
+      } // back to the condition
       const loop = cmd === 'while';
       if (loop) [cmd, ...args] = args;
       if (!skip) {
         switch (name(cmd)) {
-          case 'echo': out(args.join(' '), stream); status = 0; break;
-          case 'pwd': out(cwd, stream); status = 0; break;
-          case 'hostname': out(hostname, stream); status = 0; break;
-          case 'true': status = 0; break;
-          case 'false': status = 1; break;
-          case 'exit': return Number(args[0] ?? status) & 255;
-          case 'trap': onTerm = args[0] ? Number(/^exit (\d+)$/.exec(args[0])?.[1] ?? 143) : 'ignore'; status = 0; break;
+          case 'echo':
+            out(args.join(' '), stream);
+            status = 0;
+            break;
+          case 'pwd':
+            out(cwd, stream);
+            status = 0;
+            break;
+          case 'hostname':
+            out(hostname, stream);
+            status = 0;
+            break;
+          case 'true':
+            status = 0;
+            break;
+          case 'false':
+            status = 1;
+            break;
+          case 'exit':
+            return Number(args[0] ?? status) & 255;
+          case 'trap':
+            onTerm = args[0] ? Number(/^exit (\d+)$/.exec(args[0])?.[1] ?? 143) : 'ignore';
+            status = 0;
+            break;
           case 'sleep': {
             const s = args[0] === 'infinity' ? Infinity : Number(args[0]);
-            if (Number.isNaN(s)) { out(`sleep: invalid number '${args[0]}'`, 'stderr'); status = 1; break; }
+            if (Number.isNaN(s)) {
+              out(`sleep: invalid number '${args[0]}'`, 'stderr');
+              status = 1;
+              break;
+            }
             await sleep(s);
             status = 0;
             break;
           }
-          default: out(`sh: ${cmd}: not found`, 'stderr'); status = 127;
+          default:
+            out(`sh: ${cmd}: not found`, 'stderr');
+            status = 127;
         }
       }
       if (loop) {

@@ -17,11 +17,27 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
-  ContainerState, ImageServiceDefinition, NamespaceMode, PodSandboxState, RuntimeServiceDefinition,
-  type ContainerConfig, type LinuxContainerResources, type PodSandboxConfig, type PodSandboxMetadata,
+  ContainerState,
+  ImageServiceDefinition,
+  NamespaceMode,
+  PodSandboxState,
+  RuntimeServiceDefinition,
+  type ContainerConfig,
+  type LinuxContainerResources,
+  type PodSandboxConfig,
+  type PodSandboxMetadata,
 } from 'triad/sdk/cri';
 import {
-  alreadyExists, bind, deadlineExceeded, failedPrecondition, invalidArgument, notFound, serve, unknownError, type Binding, type RunningServer,
+  alreadyExists,
+  bind,
+  deadlineExceeded,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  serve,
+  unknownError,
+  type Binding,
+  type RunningServer,
 } from 'triad/sdk';
 import { compile } from './process.js';
 
@@ -32,7 +48,8 @@ export const RUNTIME_NAME = 'cri-minimal';
  * and capabilities) and the shell features its simulated programs lack (printf, arithmetic).
  * Take a part out as the runtime learns to do it.
  */
-export const UNSUPPORTED_CASES = 'cri\\.(network\\.(sandbox-ip|distinct-ips|localhost-shared|dns-config|host-port)|mounts\\.|security\\.|logs\\.(partial-line|long-line|reopen)\\s)';
+export const UNSUPPORTED_CASES =
+  'cri\\.(network\\.(sandbox-ip|distinct-ips|localhost-shared|dns-config|host-port)|mounts\\.|security\\.|logs\\.(partial-line|long-line|reopen)\\s)';
 export const DEFAULT_IMAGES = ['busybox:1.36', 'busybox:latest', 'alpine:latest', 'registry.k8s.io/pause:3.9', 'registry.k8s.io/pause:3.10'];
 
 export interface CriMinimalOptions {
@@ -40,16 +57,44 @@ export interface CriMinimalOptions {
   images?: string[];
 }
 
-interface Sandbox { id: string; config: PodSandboxConfig; metadata: PodSandboxMetadata; state: PodSandboxState; createdAt: bigint; nameKey: string; hostname: string }
+interface Sandbox {
+  id: string;
+  config: PodSandboxConfig;
+  metadata: PodSandboxMetadata;
+  state: PodSandboxState;
+  createdAt: bigint;
+  nameKey: string;
+  hostname: string;
+}
 interface Container {
-  id: string; sandboxId: string; config: ContainerConfig; state: ContainerState; imageRef: string; logPath: string; nameKey: string; hostname: string;
-  createdAt: bigint; startedAt: bigint; finishedAt: bigint; exitCode: number; reason: string; message: string;
+  id: string;
+  sandboxId: string;
+  config: ContainerConfig;
+  state: ContainerState;
+  imageRef: string;
+  logPath: string;
+  nameKey: string;
+  hostname: string;
+  createdAt: bigint;
+  startedAt: bigint;
+  finishedAt: bigint;
+  exitCode: number;
+  reason: string;
+  message: string;
   /** Recorded and reported; nothing here enforces limits. */
   resources?: LinuxContainerResources;
   /** While RUNNING: abort to send the program TERM or KILL; `exited` settles when it has ended. */
-  term?: AbortController; kill?: AbortController; exited?: Promise<void>;
+  term?: AbortController;
+  kill?: AbortController;
+  exited?: Promise<void>;
 }
-interface Image { id: string; repoTags: string[]; repoDigests: string[]; size: bigint; pinned: boolean }
+interface Image {
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+  size: bigint;
+  pinned: boolean;
+}
 
 export interface CriMinimal {
   bindings: Binding[];
@@ -77,32 +122,58 @@ export function normalize(ref: string): string {
 const repository = (ref: string) => ref.replace(/@.*$/, '').replace(/:[^/:]+$/, '');
 /** The image a reference, repo digest or id names, among `list`. */
 const find = (list: Iterable<Image>, ref = '') => {
-  const n = (() => { try { return normalize(ref); } catch { return ref; } })();
+  const n = (() => {
+    try {
+      return normalize(ref);
+    } catch {
+      return ref;
+    }
+  })();
   return [...list].find((i) => i.id === ref || i.id === `sha256:${ref}` || i.repoTags.includes(n) || i.repoDigests.includes(n));
 };
 
 export function criMinimal(opts: CriMinimalOptions = {}): CriMinimal {
   const registry: Image[] = (opts.images ?? DEFAULT_IMAGES).map((r) => {
     const ref = normalize(r);
-    return { id: `sha256:${sha256(ref)}`, repoTags: [ref], repoDigests: [`${repository(ref)}@sha256:${sha256(`manifest ${ref}`)}`], size: 1_000_000n, pinned: false };
+    return {
+      id: `sha256:${sha256(ref)}`,
+      repoTags: [ref],
+      repoDigests: [`${repository(ref)}@sha256:${sha256(`manifest ${ref}`)}`],
+      size: 1_000_000n,
+      pinned: false,
+    };
   });
   const sandboxes = new Map<string, Sandbox>();
   const containers = new Map<string, Container>();
   const images = new Map<string, Image>(); // pulled, by id
   const names = new Map<string, string>(); // reserved names → id: one pod/container per name and attempt
 
-  const sandboxOr404 = (id: string) => sandboxes.get(id) ?? (() => { throw notFound(`sandbox "${id}" not found`); })();
-  const containerOr404 = (id: string) => containers.get(id) ?? (() => { throw notFound(`container "${id}" not found`); })();
+  const sandboxOr404 = (id: string) =>
+    sandboxes.get(id) ??
+    (() => {
+      throw notFound(`sandbox "${id}" not found`);
+    })();
+  const containerOr404 = (id: string) =>
+    containers.get(id) ??
+    (() => {
+      throw notFound(`container "${id}" not found`);
+    })();
   const imageOf = (ref?: string) => find(images.values(), ref);
 
   const log = (c: Container, line: string, stream: string) => {
     if (c.logPath) appendFileSync(c.logPath, `${new Date().toISOString()} ${stream} F ${line}\n`);
   };
   /** The program of a container (or an exec in it), with its environment and working directory. */
-  const programOf = (c: Container, argv: string[]) => compile(argv, {
-    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOSTNAME: c.hostname, ...Object.fromEntries(c.config.envs.map((e) => [e.key, e.value.toString()])) },
-    cwd: c.config.workingDir || '/', hostname: c.hostname,
-  });
+  const programOf = (c: Container, argv: string[]) =>
+    compile(argv, {
+      env: {
+        PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        HOSTNAME: c.hostname,
+        ...Object.fromEntries(c.config.envs.map((e) => [e.key, e.value.toString()])),
+      },
+      cwd: c.config.workingDir || '/',
+      hostname: c.hostname,
+    });
   const finish = (c: Container, exitCode: number, reason = exitCode === 0 ? 'Completed' : 'Error', message = '') => {
     Object.assign(c, { state: ContainerState.CONTAINER_EXITED, finishedAt: nowNs(), exitCode, reason, message, term: undefined, kill: undefined });
   };
@@ -122,15 +193,34 @@ export function criMinimal(opts: CriMinimalOptions = {}): CriMinimal {
   };
 
   const sandboxStatus = (sb: Sandbox) => ({
-    id: sb.id, metadata: sb.metadata, state: sb.state, createdAt: sb.createdAt, network: { ip: '' },
-    labels: sb.config.labels, annotations: sb.config.annotations, runtimeHandler: '',
+    id: sb.id,
+    metadata: sb.metadata,
+    state: sb.state,
+    createdAt: sb.createdAt,
+    network: { ip: '' },
+    labels: sb.config.labels,
+    annotations: sb.config.annotations,
+    runtimeHandler: '',
     // No namespaces of its own: it reports the modes the sandbox was configured with.
     linux: { namespaces: { options: sb.config.linux?.securityContext?.namespaceOptions } },
   });
   const containerStatus = (c: Container) => ({
-    id: c.id, metadata: c.config.metadata, state: c.state, createdAt: c.createdAt, startedAt: c.startedAt, finishedAt: c.finishedAt,
-    exitCode: c.exitCode, image: c.config.image, imageRef: c.imageRef, imageId: c.imageRef, reason: c.reason, message: c.message,
-    labels: c.config.labels, annotations: c.config.annotations, mounts: c.config.mounts, logPath: c.logPath,
+    id: c.id,
+    metadata: c.config.metadata,
+    state: c.state,
+    createdAt: c.createdAt,
+    startedAt: c.startedAt,
+    finishedAt: c.finishedAt,
+    exitCode: c.exitCode,
+    image: c.config.image,
+    imageRef: c.imageRef,
+    imageId: c.imageRef,
+    reason: c.reason,
+    message: c.message,
+    labels: c.config.labels,
+    annotations: c.config.annotations,
+    mounts: c.config.mounts,
+    logPath: c.logPath,
     resources: c.resources && { linux: c.resources },
   });
 
@@ -153,7 +243,15 @@ export function criMinimal(opts: CriMinimalOptions = {}): CriMinimal {
       const nameKey = `${md.name}_${md.namespace}_${md.uid}_${md.attempt}`;
       if (names.has(nameKey)) throw alreadyExists(`sandbox name "${nameKey}" is reserved for "${names.get(nameKey)}"`);
       const hostNetwork = config.linux?.securityContext?.namespaceOptions?.network === NamespaceMode.NODE;
-      const sb: Sandbox = { id: newId(), config, metadata: md, state: PodSandboxState.SANDBOX_READY, createdAt: nowNs(), nameKey, hostname: hostNetwork ? hostname() : config.hostname || md.name };
+      const sb: Sandbox = {
+        id: newId(),
+        config,
+        metadata: md,
+        state: PodSandboxState.SANDBOX_READY,
+        createdAt: nowNs(),
+        nameKey,
+        hostname: hostNetwork ? hostname() : config.hostname || md.name,
+      };
       sandboxes.set(sb.id, sb);
       names.set(nameKey, sb.id);
       return { podSandboxId: sb.id };
@@ -167,7 +265,11 @@ export function criMinimal(opts: CriMinimalOptions = {}): CriMinimal {
       const sb = sandboxes.get(podSandboxId);
       if (!sb) return {}; // idempotent
       await stopSandbox(sb);
-      for (const c of containers.values()) if (c.sandboxId === sb.id) { containers.delete(c.id); names.delete(c.nameKey); }
+      for (const c of containers.values())
+        if (c.sandboxId === sb.id) {
+          containers.delete(c.id);
+          names.delete(c.nameKey);
+        }
       sandboxes.delete(sb.id);
       names.delete(sb.nameKey);
       return {};
@@ -179,7 +281,14 @@ export function criMinimal(opts: CriMinimalOptions = {}): CriMinimal {
     listPodSandbox: ({ filter: f }) => ({
       items: [...sandboxes.values()]
         .filter((sb) => (!f?.id || sb.id === f.id) && (!f?.state || sb.state === f.state.state) && matches(sb.config.labels, f?.labelSelector))
-        .map((sb) => ({ id: sb.id, metadata: sb.metadata, state: sb.state, createdAt: sb.createdAt, labels: sb.config.labels, annotations: sb.config.annotations })),
+        .map((sb) => ({
+          id: sb.id,
+          metadata: sb.metadata,
+          state: sb.state,
+          createdAt: sb.createdAt,
+          labels: sb.config.labels,
+          annotations: sb.config.annotations,
+        })),
     }),
 
     createContainer({ podSandboxId, config }) {
@@ -193,9 +302,21 @@ export function criMinimal(opts: CriMinimalOptions = {}): CriMinimal {
       if (names.has(nameKey)) throw alreadyExists(`container name "${nameKey}" is reserved for "${names.get(nameKey)}"`);
       const dir = sb.config.logDirectory;
       const c: Container = {
-        id: newId(), sandboxId: sb.id, config, state: ContainerState.CONTAINER_CREATED, imageRef: image.id, nameKey, hostname: sb.hostname,
+        id: newId(),
+        sandboxId: sb.id,
+        config,
+        state: ContainerState.CONTAINER_CREATED,
+        imageRef: image.id,
+        nameKey,
+        hostname: sb.hostname,
         logPath: config.logPath && dir ? join(dir, config.logPath) : '',
-        createdAt: nowNs(), startedAt: 0n, finishedAt: 0n, exitCode: 0, reason: '', message: '', resources: config.linux?.resources,
+        createdAt: nowNs(),
+        startedAt: 0n,
+        finishedAt: 0n,
+        exitCode: 0,
+        reason: '',
+        message: '',
+        resources: config.linux?.resources,
       };
       containers.set(c.id, c);
       names.set(nameKey, c.id);
@@ -235,15 +356,31 @@ export function criMinimal(opts: CriMinimalOptions = {}): CriMinimal {
     },
     containerStatus: ({ containerId, verbose }) => {
       const c = containerOr404(containerId);
-      return { status: containerStatus(c), info: verbose ? { info: JSON.stringify({ argv: [...c.config.command, ...c.config.args], hostname: c.hostname }) } : {} };
+      return {
+        status: containerStatus(c),
+        info: verbose ? { info: JSON.stringify({ argv: [...c.config.command, ...c.config.args], hostname: c.hostname }) } : {},
+      };
     },
     listContainers: ({ filter: f }) => ({
       containers: [...containers.values()]
-        .filter((c) => (!f?.id || c.id === f.id) && (!f?.podSandboxId || c.sandboxId === f.podSandboxId)
-          && (!f?.state || c.state === f.state.state) && matches(c.config.labels, f?.labelSelector))
+        .filter(
+          (c) =>
+            (!f?.id || c.id === f.id) &&
+            (!f?.podSandboxId || c.sandboxId === f.podSandboxId) &&
+            (!f?.state || c.state === f.state.state) &&
+            matches(c.config.labels, f?.labelSelector),
+        )
         .map((c) => ({
-          id: c.id, podSandboxId: c.sandboxId, metadata: c.config.metadata, image: c.config.image, imageRef: c.imageRef, imageId: c.imageRef,
-          state: c.state, createdAt: c.createdAt, labels: c.config.labels, annotations: c.config.annotations,
+          id: c.id,
+          podSandboxId: c.sandboxId,
+          metadata: c.config.metadata,
+          image: c.config.image,
+          imageRef: c.imageRef,
+          imageId: c.imageRef,
+          state: c.state,
+          createdAt: c.createdAt,
+          labels: c.config.labels,
+          annotations: c.config.annotations,
         })),
     }),
 
@@ -255,8 +392,12 @@ export function criMinimal(opts: CriMinimalOptions = {}): CriMinimal {
       const out = { stdout: '', stderr: '' };
       const kill = new AbortController();
       const timer = Number(timeout) > 0 ? setTimeout(() => kill.abort(), Number(timeout) * 1000) : undefined;
-      const exitCode = await program((line, stream) => { out[stream] += `${line}\n`; }, { term: new AbortController().signal, kill: kill.signal })
-        .finally(() => clearTimeout(timer));
+      const exitCode = await program(
+        (line, stream) => {
+          out[stream] += `${line}\n`;
+        },
+        { term: new AbortController().signal, kill: kill.signal },
+      ).finally(() => clearTimeout(timer));
       if (kill.signal.aborted) throw deadlineExceeded(`exec timed out after ${timeout}s`);
       return { stdout: Buffer.from(out.stdout), stderr: Buffer.from(out.stderr), exitCode };
     },
@@ -294,16 +435,22 @@ export function criMinimal(opts: CriMinimalOptions = {}): CriMinimal {
       return {}; // removing an absent image is OK
     },
     imageFsInfo: () => ({
-      imageFilesystems: [{
-        timestamp: nowNs(), fsId: { mountpoint: '/var/lib/cri-minimal/images' },
-        usedBytes: { value: [...images.values()].reduce((n, i) => n + i.size, 0n) }, inodesUsed: { value: BigInt(images.size) },
-      }],
+      imageFilesystems: [
+        {
+          timestamp: nowNs(),
+          fsId: { mountpoint: '/var/lib/cri-minimal/images' },
+          usedBytes: { value: [...images.values()].reduce((n, i) => n + i.size, 0n) },
+          inodesUsed: { value: BigInt(images.size) },
+        },
+      ],
     }),
   });
 
   return {
     bindings: [runtime, image],
-    close: async () => { await Promise.all([...containers.values()].map((c) => stopContainer(c, 0))); },
+    close: async () => {
+      await Promise.all([...containers.values()].map((c) => stopContainer(c, 0)));
+    },
   };
 }
 

@@ -26,15 +26,51 @@
 // Everything left out (ControllerPublish, NodeStage, snapshots, expansion…) answers UNIMPLEMENTED:
 // serve() does that for any method an implementation does not define.
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import {
-  MULTI_TARGET_MODES, SINGLE_NODE_MODES, absolutePath, capabilityKey, controllerCapabilities, directoryVolumeUsage, isWithin, nodeCapabilities, pluginCapabilities,
-  realPathOf, required, resolveCapacity, safeId, sameMap, unsupported, validCapabilities, validCapability, validName, validPluginName, validRange,
-  writeFileAtomic, type CapabilitySupport,
-  ControllerDefinition, ControllerServiceCapability_RPC_Type as CtrlCap, IdentityDefinition, NodeDefinition,
-  NodeServiceCapability_RPC_Type as NodeCap, PluginCapability_Service_Type as ServiceCap,
+  MULTI_TARGET_MODES,
+  SINGLE_NODE_MODES,
+  absolutePath,
+  capabilityKey,
+  controllerCapabilities,
+  directoryVolumeUsage,
+  isWithin,
+  nodeCapabilities,
+  pluginCapabilities,
+  realPathOf,
+  required,
+  resolveCapacity,
+  safeId,
+  sameMap,
+  unsupported,
+  validCapabilities,
+  validCapability,
+  validName,
+  validPluginName,
+  validRange,
+  writeFileAtomic,
+  type CapabilitySupport,
+  ControllerDefinition,
+  ControllerServiceCapability_RPC_Type as CtrlCap,
+  IdentityDefinition,
+  NodeDefinition,
+  NodeServiceCapability_RPC_Type as NodeCap,
+  PluginCapability_Service_Type as ServiceCap,
 } from 'triad/sdk/csi';
 import { alreadyExists, bind, failedPrecondition, invalidArgument, notFound, serve, type Binding, type RunningServer, type ServeOptions } from 'triad/sdk';
 
@@ -58,7 +94,10 @@ export interface CsiDirOptions {
   nodeId?: string;
 }
 
-interface Publication { readonly: boolean; capability: string }
+interface Publication {
+  readonly: boolean;
+  capability: string;
+}
 interface VolumeRecord {
   id: string;
   /** CreateVolume's name ('' for an ephemeral volume). */
@@ -81,7 +120,11 @@ export function csiDirBindings(opts: CsiDirOptions): Binding[] {
   const dataDir = (id: string) => join(volumeDir(id), 'data');
   const tombstone = (id: string) => join(root, 'released', id);
   const read = (id: string): VolumeRecord | undefined => {
-    try { return JSON.parse(readFileSync(join(volumeDir(id), 'volume.json'), 'utf8')) as VolumeRecord; } catch { return undefined; }
+    try {
+      return JSON.parse(readFileSync(join(volumeDir(id), 'volume.json'), 'utf8')) as VolumeRecord;
+    } catch {
+      return undefined;
+    }
   };
   const write = (v: VolumeRecord) => writeFileAtomic(join(volumeDir(v.id), 'volume.json'), JSON.stringify(v, null, 2));
   /** A new volume: data dir first, record last, so a record always has its directory. */
@@ -105,14 +148,22 @@ export function csiDirBindings(opts: CsiDirOptions): Binding[] {
   };
   /** Our symlink is at target (and not something else the CO or a user put there). */
   const linked = (id: string, target: string) => {
-    try { return lstatSync(target).isSymbolicLink() && readlinkSync(target) === dataDir(id); } catch { return false; }
+    try {
+      return lstatSync(target).isSymbolicLink() && readlinkSync(target) === dataDir(id);
+    } catch {
+      return false;
+    }
   };
   /** Replace nothing or an empty directory at target with the symlink; refuse anything else. */
   const link = (id: string, target: string) => {
     if (linked(id, target)) return;
     if (!existsSync(dirname(target))) throw failedPrecondition(`the parent directory of target_path ${target} does not exist (the CO creates it)`);
     let st;
-    try { st = lstatSync(target); } catch { /* nothing there: fine */ }
+    try {
+      st = lstatSync(target);
+    } catch {
+      /* nothing there: fine */
+    }
     if (st?.isDirectory() && readdirSync(target).length === 0) rmdirSync(target);
     else if (st) throw failedPrecondition(`target_path ${target} already exists and is not an empty directory`);
     symlinkSync(dataDir(id), target);

@@ -19,6 +19,8 @@ if (!values.socket) {
 
 const server = await serveCsiDir(values.socket, { root: values.root!, nodeId: values['node-id'], name: values.name });
 process.stderr.write(`csi-dir (${values.name}) serving on ${server.endpoint.display}, volumes under ${values.root}\n`);
-const stop = () => { void server.close().then(() => process.exit(0)); };
+const stop = () => {
+  void server.close().then(() => process.exit(0));
+};
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);

@@ -9,15 +9,34 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { PassThrough, type Duplex, type Readable, type Writable } from 'node:stream';
 import WebSocket, { createWebSocketStream } from 'ws';
 import {
-  Channel, HEADER_PORT, HEADER_PROTOCOL, HEADER_REQUEST_ID, HEADER_STREAM_TYPE, outcomeOf, PORT_FORWARD_PROTOCOL, resizeMessage,
-  SPDY_STREAM_PROTOCOLS, SPDY_UPGRADE, STREAM_V2, STREAM_V3, STREAM_V5, StreamType, WS_PORT_FORWARD_PROTOCOL, WS_STREAM_PROTOCOLS,
-  type Outcome, type TermSize, type Transport,
+  Channel,
+  HEADER_PORT,
+  HEADER_PROTOCOL,
+  HEADER_REQUEST_ID,
+  HEADER_STREAM_TYPE,
+  outcomeOf,
+  PORT_FORWARD_PROTOCOL,
+  resizeMessage,
+  SPDY_STREAM_PROTOCOLS,
+  SPDY_UPGRADE,
+  STREAM_V2,
+  STREAM_V3,
+  STREAM_V5,
+  StreamType,
+  WS_PORT_FORWARD_PROTOCOL,
+  WS_STREAM_PROTOCOLS,
+  type Outcome,
+  type TermSize,
+  type Transport,
 } from './protocol.js';
 import { SpdySession, type SpdyStream } from './spdy.js';
 
 /** The server refused the upgrade (HTTP status and its body), or the connection failed. */
 export class StreamingError extends Error {
-  constructor(message: string, readonly httpStatus?: number) {
+  constructor(
+    message: string,
+    readonly httpStatus?: number,
+  ) {
     super(message);
     this.name = 'StreamingError';
   }
@@ -67,7 +86,8 @@ export interface Collected {
 /** Run a session to its end: send input (then close stdin), collect stdout and stderr. */
 export async function runStdio(url: string, opts: StdioOptions & { input?: string | Buffer; size?: TermSize } = {}): Promise<Collected> {
   const s = await openStdio(url, { ...opts, stdin: opts.stdin ?? opts.input !== undefined });
-  const out: Buffer[] = [], err: Buffer[] = [];
+  const out: Buffer[] = [],
+    err: Buffer[] = [];
   s.stdout?.on('data', (d: Buffer) => out.push(d));
   s.stderr?.on('data', (d: Buffer) => err.push(d));
   if (opts.size) s.resize(opts.size);
@@ -129,15 +149,23 @@ async function openSpdyStdio(url: string, opts: StdioOptions): Promise<StdioSess
     const resize = opts.tty && protocol !== STREAM_V2 ? await open(StreamType.resize) : null;
     for (const s of [stdin, stdout, stderr, resize]) s?.on('error', () => undefined);
     const v4 = protocol !== STREAM_V3 && protocol !== STREAM_V2;
-    const done = readAll(error).then((text) => {
-      if (v4) return outcomeOf(text);
-      return text.trim() ? { error: text.trim() } : { exitCode: 0 };
-    }, (e: Error) => ({ error: `error stream: ${e.message}` }) as Outcome);
+    const done = readAll(error).then(
+      (text) => {
+        if (v4) return outcomeOf(text);
+        return text.trim() ? { error: text.trim() } : { exitCode: 0 };
+      },
+      (e: Error) => ({ error: `error stream: ${e.message}` }) as Outcome,
+    );
     void done.then(() => setTimeout(() => session.close(), 100).unref());
     return {
-      transport: 'spdy', protocol,
-      stdin, stdout, stderr,
-      resize: (size) => { if (resize && !resize.writableEnded) resize.write(resizeMessage(size)); },
+      transport: 'spdy',
+      protocol,
+      stdin,
+      stdout,
+      stderr,
+      resize: (size) => {
+        if (resize && !resize.writableEnded) resize.write(resizeMessage(size));
+      },
       done,
       close: () => session.close(),
     };
@@ -169,7 +197,12 @@ function wsConnect(url: string, protocols: string[], timeoutMs = 30_000, onMessa
     const ws = new WebSocket(wsUrl(url), protocols, { handshakeTimeout: timeoutMs });
     if (onMessage) ws.on('message', onMessage);
     ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => { refused(url, res).catch((e) => { reject(e); ws.terminate(); }); });
+    ws.once('unexpected-response', (_req, res) => {
+      refused(url, res).catch((e) => {
+        reject(e);
+        ws.terminate();
+      });
+    });
     ws.once('error', (e) => reject(new StreamingError(`${url}: ${e.message}`)));
   });
 }
@@ -191,7 +224,12 @@ function wsTunnelConnect(url: string, timeoutMs = 30_000): Promise<WebSocket> {
       }
     });
     ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => { refused(url, res).catch((e) => { reject(e); ws.terminate(); }); });
+    ws.once('unexpected-response', (_req, res) => {
+      refused(url, res).catch((e) => {
+        reject(e);
+        ws.terminate();
+      });
+    });
     ws.once('error', (e) => reject(new StreamingError(`${url}: ${e.message}`)));
   });
 }
@@ -203,7 +241,8 @@ async function openWsStdio(url: string, opts: StdioOptions): Promise<StdioSessio
   const ws = await wsConnect(url, opts.protocols ?? WS_STREAM_PROTOCOLS, opts.timeoutMs, (data: Buffer, isBinary: boolean) => {
     const d = isBinary ? data : Buffer.from(data.toString());
     if (d.length < 2) return; // an empty message only announces a channel
-    const ch = d[0], body = d.subarray(1);
+    const ch = d[0],
+      body = d.subarray(1);
     if (ch === Channel.stdout) stdout?.write(body);
     else if (ch === Channel.stderr) stderr?.write(body);
     else if (ch === Channel.error) errorChunks.push(body);
@@ -211,21 +250,31 @@ async function openWsStdio(url: string, opts: StdioOptions): Promise<StdioSessio
   const protocol = ws.protocol;
   const v5 = protocol === STREAM_V5;
   ws.on('error', () => undefined);
-  const done = new Promise<Outcome>((resolve) => ws.once('close', () => {
-    stdout?.end();
-    stderr?.end();
-    resolve(outcomeOf(Buffer.concat(errorChunks).toString()));
-  }));
+  const done = new Promise<Outcome>((resolve) =>
+    ws.once('close', () => {
+      stdout?.end();
+      stderr?.end();
+      resolve(outcomeOf(Buffer.concat(errorChunks).toString()));
+    }),
+  );
   let stdin: Writable | null = null;
   if (opts.stdin) {
     const w = new PassThrough();
-    w.on('data', (d: Buffer) => { if (ws.readyState === WebSocket.OPEN) ws.send(Buffer.concat([Buffer.from([Channel.stdin]), d])); });
+    w.on('data', (d: Buffer) => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(Buffer.concat([Buffer.from([Channel.stdin]), d]));
+    });
     // Only v5 can say "stdin is closed"; v4 servers never learn it.
-    w.on('end', () => { if (v5 && ws.readyState === WebSocket.OPEN) ws.send(Buffer.from([Channel.close, Channel.stdin])); });
+    w.on('end', () => {
+      if (v5 && ws.readyState === WebSocket.OPEN) ws.send(Buffer.from([Channel.close, Channel.stdin]));
+    });
     stdin = w;
   }
   return {
-    transport: 'websocket', protocol, stdin, stdout, stderr,
+    transport: 'websocket',
+    protocol,
+    stdin,
+    stdout,
+    stderr,
     resize: (size) => {
       if (opts.tty && ws.readyState === WebSocket.OPEN) ws.send(Buffer.concat([Buffer.from([Channel.resize]), Buffer.from(resizeMessage(size))]));
     },
@@ -246,7 +295,12 @@ export interface PortForwardOptions {
 export class PortForwardSession {
   private nextRequestId = 0;
 
-  private constructor(readonly session: SpdySession, readonly transport: Transport, readonly protocol: string, private readonly timeoutMs?: number) {}
+  private constructor(
+    readonly session: SpdySession,
+    readonly transport: Transport,
+    readonly protocol: string,
+    private readonly timeoutMs?: number,
+  ) {}
 
   static async open(url: string, opts: PortForwardOptions = {}): Promise<PortForwardSession> {
     const transport = opts.transport ?? 'spdy';
@@ -279,9 +333,12 @@ export class PortForwardSession {
       error.destroy();
       throw e;
     }
-    void readAll(error).then((text) => {
-      if (text.trim()) data.destroy(new StreamingError(text.trim()));
-    }, () => undefined);
+    void readAll(error).then(
+      (text) => {
+        if (text.trim()) data.destroy(new StreamingError(text.trim()));
+      },
+      () => undefined,
+    );
     return data;
   }
 
@@ -289,24 +346,40 @@ export class PortForwardSession {
   async listen(localPort: number, remotePort: number, host = '127.0.0.1', onError?: (e: Error) => void): Promise<Server> {
     const server = createServer((sock) => {
       sock.on('error', () => undefined);
-      this.dial(remotePort).then((remote) => {
-        remote.on('error', (e) => { onError?.(e); sock.destroy(); });
-        sock.pipe(remote);
-        remote.pipe(sock);
-        sock.once('close', () => remote.destroy());
-      }, (e: Error) => { onError?.(e); sock.destroy(); });
+      this.dial(remotePort).then(
+        (remote) => {
+          remote.on('error', (e) => {
+            onError?.(e);
+            sock.destroy();
+          });
+          sock.pipe(remote);
+          remote.pipe(sock);
+          sock.once('close', () => remote.destroy());
+        },
+        (e: Error) => {
+          onError?.(e);
+          sock.destroy();
+        },
+      );
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(localPort, host, () => { server.off('error', reject); resolve(); });
+      server.listen(localPort, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
     this.session.once('close', () => server.close());
     return server;
   }
 
-  get closed(): Promise<void> { return this.session.closed; }
+  get closed(): Promise<void> {
+    return this.session.closed;
+  }
 
-  close(): void { this.session.close(); }
+  close(): void {
+    this.session.close();
+  }
 }
 
 export const listenPort = (s: Server): number => (s.address() as AddressInfo).port;

@@ -37,7 +37,10 @@ export const HEADER_REQUEST_ID = 'requestID';
 /** WebSocket channel numbers (v4/v5). */
 export const Channel = { stdin: 0, stdout: 1, stderr: 2, error: 3, resize: 4, close: 255 } as const;
 
-export interface TermSize { width: number; height: number }
+export interface TermSize {
+  width: number;
+  height: number;
+}
 
 /** metav1.Status as the v4/v5 error channel carries it. */
 export interface StatusMessage {
@@ -97,7 +100,13 @@ export function parseResizes(buf: string, each: (s: TermSize) => void): string {
   }
   // A message without a newline (a client that does not delimit) is complete when it parses.
   if (buf.trim()) {
-    try { JSON.parse(buf); parseResize(buf, each); return ''; } catch { /* wait for more */ }
+    try {
+      JSON.parse(buf);
+      parseResize(buf, each);
+      return '';
+    } catch {
+      /* wait for more */
+    }
   }
   return buf;
 }
@@ -105,9 +114,12 @@ export function parseResizes(buf: string, each: (s: TermSize) => void): string {
 function parseResize(text: string, each: (s: TermSize) => void): void {
   try {
     const v = JSON.parse(text) as { Width?: number; Height?: number };
-    const width = Number(v.Width), height = Number(v.Height);
+    const width = Number(v.Width),
+      height = Number(v.Height);
     if (width > 0 && height > 0) each({ width, height });
-  } catch { /* a malformed resize is ignored, as kubelet does */ }
+  } catch {
+    /* a malformed resize is ignored, as kubelet does */
+  }
 }
 
 export const resizeMessage = (s: TermSize): string => `${JSON.stringify({ Width: s.width, Height: s.height })}\n`;

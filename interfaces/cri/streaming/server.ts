@@ -10,9 +10,27 @@ import { PassThrough, type Duplex, type Readable, type Writable } from 'node:str
 import { createWebSocketStream, WebSocketServer, type WebSocket } from 'ws';
 import type { AttachRequest, ExecRequest, PortForwardRequest } from '../../gen/cri/api.js';
 import {
-  Channel, exitCodeStatus, failureStatus, HEADER_PORT, HEADER_PROTOCOL, HEADER_REQUEST_ID, HEADER_STREAM_TYPE, parseResizes,
-  PORT_FORWARD_PROTOCOL, SPDY_STREAM_PROTOCOLS, SPDY_UPGRADE, STREAM_V2, STREAM_V3, STREAM_V5, StreamType, successStatus,
-  WS_PORT_FORWARD_PROTOCOL, WS_STREAM_PROTOCOLS, type StatusMessage, type TermSize, type Transport,
+  Channel,
+  exitCodeStatus,
+  failureStatus,
+  HEADER_PORT,
+  HEADER_PROTOCOL,
+  HEADER_REQUEST_ID,
+  HEADER_STREAM_TYPE,
+  parseResizes,
+  PORT_FORWARD_PROTOCOL,
+  SPDY_STREAM_PROTOCOLS,
+  SPDY_UPGRADE,
+  STREAM_V2,
+  STREAM_V3,
+  STREAM_V5,
+  StreamType,
+  successStatus,
+  WS_PORT_FORWARD_PROTOCOL,
+  WS_STREAM_PROTOCOLS,
+  type StatusMessage,
+  type TermSize,
+  type Transport,
 } from './protocol.js';
 import { SpdySession, type SpdyStream } from './spdy.js';
 
@@ -67,7 +85,11 @@ export class StreamingServer {
   private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (set) => this.pickWsProtocol(set) });
   private readonly transports: Set<Transport>;
 
-  private constructor(private readonly http: Server, readonly baseUrl: string, private readonly opts: StreamingServerOptions) {
+  private constructor(
+    private readonly http: Server,
+    readonly baseUrl: string,
+    private readonly opts: StreamingServerOptions,
+  ) {
     this.transports = new Set(opts.transports ?? ['spdy', 'websocket']);
     // The tunnel subprotocol has a '/', which ws will not parse (see onUpgrade): it is answered here.
     this.wss.on('headers', (headers, req) => {
@@ -82,19 +104,31 @@ export class StreamingServer {
     });
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
-      http.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => { http.off('error', reject); resolve(); });
+      http.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+        http.off('error', reject);
+        resolve();
+      });
     });
     const a = http.address() as AddressInfo;
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
     const s = new StreamingServer(http, `http://${host}:${a.port}`, opts);
-    http.on('connection', (sock) => { s.sockets.add(sock); sock.on('close', () => s.sockets.delete(sock)); });
+    http.on('connection', (sock) => {
+      s.sockets.add(sock);
+      sock.on('close', () => s.sockets.delete(sock));
+    });
     http.on('upgrade', (req, sock: Socket, head) => s.onUpgrade(req, sock, head));
     return s;
   }
 
-  getExec(req: ExecRequest): { url: string } { return { url: this.issue({ kind: 'exec', req } as Pending) }; }
-  getAttach(req: AttachRequest): { url: string } { return { url: this.issue({ kind: 'attach', req } as Pending) }; }
-  getPortForward(req: PortForwardRequest): { url: string } { return { url: this.issue({ kind: 'portforward', req } as Pending) }; }
+  getExec(req: ExecRequest): { url: string } {
+    return { url: this.issue({ kind: 'exec', req } as Pending) };
+  }
+  getAttach(req: AttachRequest): { url: string } {
+    return { url: this.issue({ kind: 'attach', req } as Pending) };
+  }
+  getPortForward(req: PortForwardRequest): { url: string } {
+    return { url: this.issue({ kind: 'portforward', req } as Pending) };
+  }
 
   /** Stop listening and end every session. */
   async close(): Promise<void> {
@@ -121,8 +155,10 @@ export class StreamingServer {
 
   private onUpgrade(req: IncomingMessage, sock: Socket, head: Buffer): void {
     const refuse = (code: number, text: string) => {
-      sock.end(`HTTP/1.1 ${code} ${code === 404 ? 'Not Found' : code === 403 ? 'Forbidden' : 'Bad Request'}\r\n` +
-        `Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+      sock.end(
+        `HTTP/1.1 ${code} ${code === 404 ? 'Not Found' : code === 403 ? 'Forbidden' : 'Bad Request'}\r\n` +
+          `Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+      );
     };
     const m = /^\/(exec|attach|portforward)\/([A-Za-z0-9_-]+)(\?.*)?$/.exec(req.url ?? '');
     const pending = m ? this.tokens.get(m[2]) : undefined;
@@ -148,7 +184,9 @@ export class StreamingServer {
       return;
     }
 
-    const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((x) => x.trim());
+    const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((x) => x.trim());
     const wanted = pending.kind === 'portforward' ? [WS_PORT_FORWARD_PROTOCOL] : WS_STREAM_PROTOCOLS;
     if (!wanted.some((p) => offered.includes(p))) {
       return refuse(400, `unable to upgrade: no common WebSocket subprotocol: client offers [${offered.join(', ')}], server speaks [${wanted.join(', ')}]\n`);
@@ -196,34 +234,55 @@ export class StreamingServer {
     const streams = new Map<string, SpdyStream>();
     const ready = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), this.opts.streamCreationTimeoutMs ?? 30_000);
-      const check = () => { if ([...want].every((w) => streams.has(w))) { clearTimeout(timer); resolve(true); } };
+      const check = () => {
+        if ([...want].every((w) => streams.has(w))) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      };
       session.on('stream', (s) => {
         const type = s.header(HEADER_STREAM_TYPE) ?? '';
-        if (!want.has(type) || streams.has(type)) { s.destroy(); return; }
+        if (!want.has(type) || streams.has(type)) {
+          s.destroy();
+          return;
+        }
         s.on('error', () => undefined);
         streams.set(type, s);
         check();
       });
-      session.once('close', () => { clearTimeout(timer); resolve(false); });
+      session.once('close', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
       check();
     });
-    if (!(await ready)) { session.close(); return; }
+    if (!(await ready)) {
+      session.close();
+      return;
+    }
     const errorStream = streams.get(StreamType.error)!;
     const ac = new AbortController();
     session.once('close', () => ac.abort(new Error('client disconnected')));
-    const io = this.stdio(tty, streams.get(StreamType.stdin) ?? null, streams.get(StreamType.stdout) ?? null,
-      streams.get(StreamType.stderr) ?? null, ac.signal);
+    const io = this.stdio(
+      tty,
+      streams.get(StreamType.stdin) ?? null,
+      streams.get(StreamType.stdout) ?? null,
+      streams.get(StreamType.stderr) ?? null,
+      ac.signal,
+    );
     const resize = streams.get(StreamType.resize);
     if (resize) {
       let buf = '';
-      resize.on('data', (d: Buffer) => { buf = parseResizes(buf + d.toString(), io.emitResize); });
+      resize.on('data', (d: Buffer) => {
+        buf = parseResizes(buf + d.toString(), io.emitResize);
+      });
     }
     const status = await this.run(p, io.io);
     await io.finish();
     if (!session.isClosed) {
       const v4 = protocol !== STREAM_V3 && protocol !== STREAM_V2;
       // v2/v3 carry a plain message and nothing on success.
-      const payload = v4 ? JSON.stringify(status) : status.status === 'Success' ? '' : status.message ?? '';
+      const payload = v4 ? JSON.stringify(status) : status.status === 'Success' ? '' : (status.message ?? '');
       await new Promise<void>((r) => errorStream.end(payload, () => r()));
     }
     setTimeout(() => session.close(), 50).unref();
@@ -260,26 +319,46 @@ export class StreamingServer {
       stdin.pipe(inStream);
     }
     const io: StreamIo = {
-      stdin: inStream, stdout: pipeOut(stdout), stderr: tty ? null : pipeOut(stderr), tty,
-      onResize: (cb) => { resizeCbs.push(cb); }, signal,
+      stdin: inStream,
+      stdout: pipeOut(stdout),
+      stderr: tty ? null : pipeOut(stderr),
+      tty,
+      onResize: (cb) => {
+        resizeCbs.push(cb);
+      },
+      signal,
     };
     return {
       io,
-      emitResize: (s: TermSize) => { for (const cb of resizeCbs) cb(s); },
+      emitResize: (s: TermSize) => {
+        for (const cb of resizeCbs) cb(s);
+      },
       /** End the output channels and wait until their bytes went out. */
       finish: async () => {
-        await Promise.all(outs.map((p) => new Promise<void>((r) => {
-          if (p.writableFinished) return r();
-          p.once('finish', () => r());
-          p.once('error', () => r());
-          p.end();
-        })));
-        await Promise.all([stdout, stderr].filter((s): s is Writable => !!s).map((s) => new Promise<void>((r) => {
-          if (s.writableFinished || s.destroyed) return r();
-          s.once('finish', () => r());
-          s.once('close', () => r());
-          s.once('error', () => r());
-        })));
+        await Promise.all(
+          outs.map(
+            (p) =>
+              new Promise<void>((r) => {
+                if (p.writableFinished) return r();
+                p.once('finish', () => r());
+                p.once('error', () => r());
+                p.end();
+              }),
+          ),
+        );
+        await Promise.all(
+          [stdout, stderr]
+            .filter((s): s is Writable => !!s)
+            .map(
+              (s) =>
+                new Promise<void>((r) => {
+                  if (s.writableFinished || s.destroyed) return r();
+                  s.once('finish', () => r());
+                  s.once('close', () => r());
+                  s.once('error', () => r());
+                }),
+            ),
+        );
       },
     };
   }
@@ -297,7 +376,9 @@ export class StreamingServer {
     ws.on('error', () => undefined);
     const channelOut = (ch: number): Writable => {
       const w = new PassThrough();
-      w.on('data', (d: Buffer) => { if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([ch]), d])); });
+      w.on('data', (d: Buffer) => {
+        if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([ch]), d]));
+      });
       return w;
     };
     const stdin = req.stdin ? new PassThrough() : null;
@@ -308,12 +389,15 @@ export class StreamingServer {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const d = isBinary ? data : Buffer.from(data.toString(), 'utf8');
       if (!d.length) return;
-      const ch = d[0], body = d.subarray(1);
+      const ch = d[0],
+        body = d.subarray(1);
       if (ch === Channel.stdin && stdin && !stdin.writableEnded) stdin.write(body);
       else if (ch === Channel.resize && tty) resizeBuf = parseResizes(resizeBuf + body.toString(), io.emitResize);
       else if (ch === Channel.close && v5 && body[0] === Channel.stdin) stdin?.end();
     });
-    ws.once('close', () => { if (stdin && !stdin.writableEnded) stdin.end(); });
+    ws.once('close', () => {
+      if (stdin && !stdin.writableEnded) stdin.end();
+    });
     const status = await this.run(p, io.io);
     await io.finish();
     if (ws.readyState === ws.OPEN) {
@@ -338,12 +422,19 @@ export class StreamingServer {
         return;
       }
       const pair = pairs.get(id) ?? {};
-      if (pair[type]) { s.destroy(); return; }
+      if (pair[type]) {
+        s.destroy();
+        return;
+      }
       pair[type] = s;
       pairs.set(id, pair);
       if (!pair.data || !pair.error) {
         setTimeout(() => {
-          if (pairs.get(id) === pair && (!pair.data || !pair.error)) { pairs.delete(id); pair.data?.destroy(); pair.error?.destroy(); }
+          if (pairs.get(id) === pair && (!pair.data || !pair.error)) {
+            pairs.delete(id);
+            pair.data?.destroy();
+            pair.error?.destroy();
+          }
         }, timeout).unref();
         return;
       }
@@ -362,10 +453,15 @@ export class StreamingServer {
       data.end();
       return;
     }
-    conn.on('error', (e) => { if (!error.writableEnded) error.end(`error forwarding port ${port} to pod ${pod}: ${e.message}`); data.end(); });
+    conn.on('error', (e) => {
+      if (!error.writableEnded) error.end(`error forwarding port ${port} to pod ${pod}: ${e.message}`);
+      data.end();
+    });
     data.pipe(conn);
     conn.pipe(data);
-    conn.once('close', () => { if (!error.writableEnded) error.end(); });
+    conn.once('close', () => {
+      if (!error.writableEnded) error.end();
+    });
     data.once('close', () => conn.destroy());
   }
 }

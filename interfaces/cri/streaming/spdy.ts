@@ -35,8 +35,12 @@ class HeaderCodec {
   private inflated: Uint8Array[] = [];
 
   constructor() {
-    this.deflate.onData = (c: Uint8Array) => { this.out.push(c); };
-    this.inflate.onData = (c: Uint8Array) => { this.inflated.push(c); };
+    this.deflate.onData = (c: Uint8Array) => {
+      this.out.push(c);
+    };
+    this.inflate.onData = (c: Uint8Array) => {
+      this.inflated.push(c);
+    };
   }
 
   compress(block: Buffer): Buffer {
@@ -47,7 +51,8 @@ class HeaderCodec {
 
   decompress(block: Buffer): Buffer {
     this.inflated = [];
-    if (!this.inflate.push(block, Z_SYNC_FLUSH) || this.inflate.err) throw new Error(`SPDY header block does not inflate: ${this.inflate.msg || this.inflate.err}`);
+    if (!this.inflate.push(block, Z_SYNC_FLUSH) || this.inflate.err)
+      throw new Error(`SPDY header block does not inflate: ${this.inflate.msg || this.inflate.err}`);
     return Buffer.concat(this.inflated);
   }
 }
@@ -66,14 +71,28 @@ function encodeHeaders(h: Headers): Buffer {
 function decodeHeaders(b: Buffer): Headers {
   const h: Headers = {};
   let p = 0;
-  const need = (n: number) => { if (p + n > b.length) throw new Error('SPDY header block is truncated'); };
+  const need = (n: number) => {
+    if (p + n > b.length) throw new Error('SPDY header block is truncated');
+  };
   need(4);
-  const count = b.readUInt32BE(p); p += 4;
+  const count = b.readUInt32BE(p);
+  p += 4;
   for (let i = 0; i < count; i++) {
-    need(4); const nl = b.readUInt32BE(p); p += 4;
-    need(nl); const name = b.subarray(p, p + nl).toString().toLowerCase(); p += nl;
-    need(4); const vl = b.readUInt32BE(p); p += 4;
-    need(vl); const value = b.subarray(p, p + vl).toString(); p += vl;
+    need(4);
+    const nl = b.readUInt32BE(p);
+    p += 4;
+    need(nl);
+    const name = b
+      .subarray(p, p + nl)
+      .toString()
+      .toLowerCase();
+    p += nl;
+    need(4);
+    const vl = b.readUInt32BE(p);
+    p += 4;
+    need(vl);
+    const value = b.subarray(p, p + vl).toString();
+    p += vl;
     // Several values of one name are NUL-separated; the channels here use one each.
     h[name] = value.split('\0')[0];
   }
@@ -90,14 +109,14 @@ function controlFrame(type: number, flags: number, body: Buffer): Buffer {
   const head = Buffer.alloc(8);
   head.writeUInt16BE(0x8000 | VERSION, 0);
   head.writeUInt16BE(type, 2);
-  head.writeUInt32BE(((flags & 0xff) << 24 | body.length) >>> 0, 4);
+  head.writeUInt32BE((((flags & 0xff) << 24) | body.length) >>> 0, 4);
   return Buffer.concat([head, body]);
 }
 
 function dataFrame(id: number, flags: number, data: Buffer): Buffer {
   const head = Buffer.alloc(8);
   head.writeUInt32BE(id & 0x7fffffff, 0);
-  head.writeUInt32BE(((flags & 0xff) << 24 | data.length) >>> 0, 4);
+  head.writeUInt32BE((((flags & 0xff) << 24) | data.length) >>> 0, 4);
   return Buffer.concat([head, data]);
 }
 
@@ -110,18 +129,29 @@ export class SpdyStream extends Duplex {
   remoteClosed = false;
   localClosed = false;
 
-  constructor(private readonly session: SpdySession, readonly id: number, readonly headers: Headers) {
+  constructor(
+    private readonly session: SpdySession,
+    readonly id: number,
+    readonly headers: Headers,
+  ) {
     super({ allowHalfOpen: true });
-    this.replied = new Promise((res, rej) => { this.resolveReply = res; this.rejectReply = rej; });
+    this.replied = new Promise((res, rej) => {
+      this.resolveReply = res;
+      this.rejectReply = rej;
+    });
     this.replied.catch(() => undefined);
     // A reset can come before anyone listens (e.g. while waiting for SYN_REPLY): never an uncaught error.
     this.on('error', () => undefined);
   }
 
   /** The header value, e.g. stream.header('streamType') for the channel. */
-  header(name: string): string | undefined { return this.headers[name.toLowerCase()]; }
+  header(name: string): string | undefined {
+    return this.headers[name.toLowerCase()];
+  }
 
-  override _read(): void { /* data is pushed as frames arrive */ }
+  override _read(): void {
+    /* data is pushed as frames arrive */
+  }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
     if (this.session.isClosed) return cb(new Error('SPDY connection closed'));
@@ -149,7 +179,9 @@ export class SpdyStream extends Duplex {
     cb(err);
   }
 
-  /** @internal */ onReply(): void { this.resolveReply(); }
+  /** @internal */ onReply(): void {
+    this.resolveReply();
+  }
   /** @internal */ onData(data: Buffer, fin: boolean): void {
     if (data.length) this.push(data);
     if (fin) this.onRemoteFin();
@@ -181,17 +213,25 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   private closedFlag = false;
   readonly closed: Promise<void>;
 
-  constructor(private readonly socket: Duplex, readonly role: 'client' | 'server') {
+  constructor(
+    private readonly socket: Duplex,
+    readonly role: 'client' | 'server',
+  ) {
     super();
     this.nextId = role === 'client' ? 1 : 2;
     this.closed = new Promise((res) => this.once('close', res));
     socket.on('data', (d: Buffer) => this.onBytes(d));
     socket.on('end', () => this.teardown());
     socket.on('close', () => this.teardown());
-    socket.on('error', (e) => { this.emitError(e); this.teardown(); });
+    socket.on('error', (e) => {
+      this.emitError(e);
+      this.teardown();
+    });
   }
 
-  get isClosed(): boolean { return this.closedFlag; }
+  get isClosed(): boolean {
+    return this.closedFlag;
+  }
 
   /** Open a stream with these headers; resolves once the peer replied. */
   async openStream(headers: Headers, timeoutMs = 30_000): Promise<SpdyStream> {
@@ -208,7 +248,9 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
     try {
       await Promise.race([
         s.replied,
-        new Promise((_r, rej) => { timer = setTimeout(() => rej(new Error(`no SYN_REPLY for stream ${id} within ${timeoutMs} ms`)), timeoutMs); }),
+        new Promise((_r, rej) => {
+          timer = setTimeout(() => rej(new Error(`no SYN_REPLY for stream ${id} within ${timeoutMs} ms`)), timeoutMs);
+        }),
       ]);
     } catch (e) {
       s.destroy();
@@ -229,7 +271,10 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   }
 
   /** @internal */ send(frame: Buffer, cb?: (e?: Error | null) => void): void {
-    if (this.closedFlag || this.socket.destroyed || this.socket.writableEnded) { cb?.(new Error('SPDY connection closed')); return; }
+    if (this.closedFlag || this.socket.destroyed || this.socket.writableEnded) {
+      cb?.(new Error('SPDY connection closed'));
+      return;
+    }
     this.socket.write(frame, cb);
   }
 
@@ -331,7 +376,10 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
     this.closedFlag = true;
     for (const s of this.streams.values()) {
       // The connection ended: every stream still open sees end of data.
-      if (!s.remoteClosed) { s.remoteClosed = true; s.push(null); }
+      if (!s.remoteClosed) {
+        s.remoteClosed = true;
+        s.push(null);
+      }
       s.localClosed = true;
     }
     this.streams.clear();

@@ -1,9 +1,6 @@
 // Volume capabilities: validating the ones a request carries, comparing them, and deciding whether
 // one fits an existing volume. Drivers narrow what they accept with CapabilitySupport.
-import {
-  VolumeCapability_AccessMode_Mode as Mode,
-  type VolumeCapability,
-} from '../../gen/csi/csi.js';
+import { VolumeCapability_AccessMode_Mode as Mode, type VolumeCapability } from '../../gen/csi/csi.js';
 import { invalidArgument } from '../../grpc/errors.js';
 import type { DeepPartial } from '../../grpc/types.js';
 
@@ -12,19 +9,34 @@ export type AccessType = 'mount' | 'block';
 
 /** Every access mode of spec v1.12 (UNKNOWN and UNRECOGNIZED are never valid). */
 export const ALL_MODES: ReadonlySet<number> = new Set<number>([
-  Mode.SINGLE_NODE_WRITER, Mode.SINGLE_NODE_READER_ONLY, Mode.MULTI_NODE_READER_ONLY, Mode.MULTI_NODE_SINGLE_WRITER,
-  Mode.MULTI_NODE_MULTI_WRITER, Mode.SINGLE_NODE_SINGLE_WRITER, Mode.SINGLE_NODE_MULTI_WRITER,
+  Mode.SINGLE_NODE_WRITER,
+  Mode.SINGLE_NODE_READER_ONLY,
+  Mode.MULTI_NODE_READER_ONLY,
+  Mode.MULTI_NODE_SINGLE_WRITER,
+  Mode.MULTI_NODE_MULTI_WRITER,
+  Mode.SINGLE_NODE_SINGLE_WRITER,
+  Mode.SINGLE_NODE_MULTI_WRITER,
 ]);
 /** Modes a volume that lives on one node can honour. */
 export const SINGLE_NODE_MODES: ReadonlySet<number> = new Set<number>([
-  Mode.SINGLE_NODE_WRITER, Mode.SINGLE_NODE_READER_ONLY, Mode.SINGLE_NODE_SINGLE_WRITER, Mode.SINGLE_NODE_MULTI_WRITER,
+  Mode.SINGLE_NODE_WRITER,
+  Mode.SINGLE_NODE_READER_ONLY,
+  Mode.SINGLE_NODE_SINGLE_WRITER,
+  Mode.SINGLE_NODE_MULTI_WRITER,
 ]);
 /** Modes under which one node may publish the volume at several target paths at once. */
 export const MULTI_TARGET_MODES: ReadonlySet<number> = new Set<number>([
-  Mode.MULTI_NODE_READER_ONLY, Mode.MULTI_NODE_SINGLE_WRITER, Mode.MULTI_NODE_MULTI_WRITER, Mode.SINGLE_NODE_MULTI_WRITER,
+  Mode.MULTI_NODE_READER_ONLY,
+  Mode.MULTI_NODE_SINGLE_WRITER,
+  Mode.MULTI_NODE_MULTI_WRITER,
+  Mode.SINGLE_NODE_MULTI_WRITER,
 ]);
 /** Modes under which the volume may be controller-published to several nodes. */
-export const MULTI_NODE_MODES: ReadonlySet<number> = new Set<number>([Mode.MULTI_NODE_READER_ONLY, Mode.MULTI_NODE_SINGLE_WRITER, Mode.MULTI_NODE_MULTI_WRITER]);
+export const MULTI_NODE_MODES: ReadonlySet<number> = new Set<number>([
+  Mode.MULTI_NODE_READER_ONLY,
+  Mode.MULTI_NODE_SINGLE_WRITER,
+  Mode.MULTI_NODE_MULTI_WRITER,
+]);
 
 /** What a driver can serve; anything else is INVALID_ARGUMENT ("unsupported field"). Default: everything. */
 export interface CapabilitySupport {
@@ -39,7 +51,8 @@ export function accessTypeOf(cap: VolumeCapability): AccessType {
 /** Why this driver cannot serve `cap` at all, or undefined when it can (for ValidateVolumeCapabilities). */
 export function unsupported(cap: VolumeCapability, support: CapabilitySupport = {}): string | undefined {
   const at = accessTypeOf(cap);
-  if (support.accessTypes && !support.accessTypes.includes(at)) return `${at} access is not supported by this driver (supported: ${support.accessTypes.join(', ')})`;
+  if (support.accessTypes && !support.accessTypes.includes(at))
+    return `${at} access is not supported by this driver (supported: ${support.accessTypes.join(', ')})`;
   const mode = cap.accessMode?.mode ?? Mode.UNKNOWN;
   if (support.modes && !support.modes.has(mode)) return `access mode ${Mode[mode] ?? mode} is not supported by this driver`;
   return undefined;
@@ -51,7 +64,8 @@ export function validCapability(cap: VolumeCapability | undefined, field: string
   if (!cap.block && !cap.mount) throw invalidArgument(`${field}.access_type is required: set block or mount`);
   if (cap.block && cap.mount) throw invalidArgument(`${field}.access_type must be one of block or mount, not both`);
   if (!cap.accessMode) throw invalidArgument(`${field}.access_mode is required`);
-  if (!ALL_MODES.has(cap.accessMode.mode)) throw invalidArgument(`${field}.access_mode.mode ${Mode[cap.accessMode.mode] ?? cap.accessMode.mode} is not a supported access mode`);
+  if (!ALL_MODES.has(cap.accessMode.mode))
+    throw invalidArgument(`${field}.access_mode.mode ${Mode[cap.accessMode.mode] ?? cap.accessMode.mode} is not a supported access mode`);
   const why = unsupported(cap, support);
   if (why) throw invalidArgument(`${field}: ${why}`);
   return cap;
@@ -84,7 +98,9 @@ export function incompatibility(cap: VolumeCapability, vol: { accessType: Access
 }
 
 /** A mount capability as a request field (clients and tests). */
-export const mountCapability = (mode: Mode = Mode.SINGLE_NODE_WRITER, fsType = ''): DeepPartial<VolumeCapability> =>
-  ({ mount: { fsType, mountFlags: [], volumeMountGroup: '' }, accessMode: { mode } });
+export const mountCapability = (mode: Mode = Mode.SINGLE_NODE_WRITER, fsType = ''): DeepPartial<VolumeCapability> => ({
+  mount: { fsType, mountFlags: [], volumeMountGroup: '' },
+  accessMode: { mode },
+});
 /** A block capability as a request field. */
 export const blockCapability = (mode: Mode = Mode.SINGLE_NODE_WRITER): DeepPartial<VolumeCapability> => ({ block: {}, accessMode: { mode } });

@@ -4,7 +4,10 @@ import type { CapacityRange } from '../../gen/csi/csi.js';
 import { invalidArgument } from '../../grpc/errors.js';
 import { outOfRange } from './errors.js';
 
-export interface Range { required: bigint; limit: bigint }
+export interface Range {
+  required: bigint;
+  limit: bigint;
+}
 
 /** required_bytes / limit_bytes: non-negative, and limit (when set) not below required. 0 = unset. */
 export function validRange(range: CapacityRange | undefined, field: string): Range | undefined {
@@ -65,8 +68,18 @@ export function expansionTarget(r: Range, current: bigint, max: bigint, what: st
 }
 
 const UNITS: Record<string, bigint> = {
-  '': 1n, k: 1000n, K: 1000n, M: 1000n ** 2n, G: 1000n ** 3n, T: 1000n ** 4n, P: 1000n ** 5n,
-  Ki: 1024n, Mi: 1024n ** 2n, Gi: 1024n ** 3n, Ti: 1024n ** 4n, Pi: 1024n ** 5n,
+  '': 1n,
+  k: 1000n,
+  K: 1000n,
+  M: 1000n ** 2n,
+  G: 1000n ** 3n,
+  T: 1000n ** 4n,
+  P: 1000n ** 5n,
+  Ki: 1024n,
+  Mi: 1024n ** 2n,
+  Gi: 1024n ** 3n,
+  Ti: 1024n ** 4n,
+  Pi: 1024n ** 5n,
 };
 
 /** Bytes from a Kubernetes-style quantity ("1Gi", "500M", "4096"); INVALID_ARGUMENT naming `field`. */

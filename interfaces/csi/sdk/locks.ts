@@ -7,7 +7,9 @@ export class OperationLocks {
   private readonly busy = new Set<string>();
 
   /** Keys currently held (for diagnostics and tests). */
-  held(): string[] { return [...this.busy]; }
+  held(): string[] {
+    return [...this.busy];
+  }
 
   /** Run `fn` holding every key; ABORTED naming the first busy key when any is held already. */
   async exclusive<T>(keys: string[], fn: () => T | Promise<T>): Promise<T> {

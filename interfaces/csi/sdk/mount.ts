@@ -11,7 +11,11 @@ import { commandFailed } from './errors.js';
 export function mountPoints(): Set<string> {
   const out = new Set<string>();
   let text = '';
-  try { text = readFileSync('/proc/self/mountinfo', 'utf8'); } catch { return out; }
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return out;
+  }
   for (const line of text.split('\n')) {
     const f = line.split(' ');
     if (f.length > 4) out.add(f[4].replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
@@ -23,13 +27,21 @@ export function mountPoints(): Set<string> {
 export function isMountPoint(path: string): boolean {
   const points = mountPoints();
   if (points.has(path)) return true;
-  try { return points.has(realpathSync(path)); } catch { return false; }
+  try {
+    return points.has(realpathSync(path));
+  } catch {
+    return false;
+  }
 }
 
 /** Mount points at or below `dir`, deepest last (unmount them in reverse). */
 export function mountsUnder(dir: string): string[] {
   let real = dir;
-  try { real = realpathSync(dir); } catch { /* gone: compare as given */ }
+  try {
+    real = realpathSync(dir);
+  } catch {
+    /* gone: compare as given */
+  }
   return [...mountPoints()].filter((p) => p === real || p.startsWith(real + '/')).sort();
 }
 
@@ -56,7 +68,11 @@ export async function unmount(path: string): Promise<void> {
     try {
       await execa('umount', [path]);
     } catch (err) {
-      try { await execa('umount', ['-l', path]); } catch { throw commandFailed(`unmounting ${path}`, err); }
+      try {
+        await execa('umount', ['-l', path]);
+      } catch {
+        throw commandFailed(`unmounting ${path}`, err);
+      }
     }
   }
 }

@@ -24,7 +24,8 @@ export function safeId(value: string, field: string): string {
   const problem = componentProblem(value);
   if (problem) throw invalidArgument(`${field} ${problem}`);
   if (Buffer.byteLength(value) > MAX_NAME_BYTES) throw invalidArgument(`${field} is longer than ${MAX_NAME_BYTES} bytes`);
-  if (!ID_CHARS.test(value)) throw invalidArgument(`${field} ${JSON.stringify(value)} may only hold letters, digits, '.', '_' and '-', starting with a letter or digit`);
+  if (!ID_CHARS.test(value))
+    throw invalidArgument(`${field} ${JSON.stringify(value)} may only hold letters, digits, '.', '_' and '-', starting with a letter or digit`);
   return value;
 }
 
@@ -47,12 +48,16 @@ export function realPathOf(path: string, hops = 0): string {
   const rest: string[] = [];
   for (let p = abs; ; p = dirname(p)) {
     let link = false;
-    try { link = lstatSync(p).isSymbolicLink(); } catch {
+    try {
+      link = lstatSync(p).isSymbolicLink();
+    } catch {
       if (dirname(p) === p) return abs;
       rest.unshift(basename(p));
       continue;
     }
-    try { return join(realpathSync(p), ...rest); } catch {
+    try {
+      return join(realpathSync(p), ...rest);
+    } catch {
       if (!link || hops >= 40) return join(p, ...rest);
       return realPathOf(join(resolve(dirname(p), readlinkSync(p)), ...rest), hops + 1);
     }

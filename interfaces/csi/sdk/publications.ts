@@ -18,10 +18,18 @@ export interface PublicationRec {
 }
 
 /** NodeStageVolume on this node (a driver adds how it staged). */
-export interface StagingUse { path: string; capabilityKey: string }
+export interface StagingUse {
+  path: string;
+  capabilityKey: string;
+}
 
 /** NodePublishVolume at one target path on this node (a driver adds how it published). */
-export interface TargetUse { path: string; readonly: boolean; capabilityKey: string; stagingPath: string }
+export interface TargetUse {
+  path: string;
+  readonly: boolean;
+  capabilityKey: string;
+  stagingPath: string;
+}
 
 /** What a volume record carries for these rules. */
 export interface VolumeUse {
@@ -61,7 +69,9 @@ export function checkVolumesPerNode(volumes: Iterable<VolumeUse>, nodeId: string
 export function checkNodeReleased(v: VolumeUse, nodeId: string, from: string[]): void {
   if (!from.includes(nodeId) || !v.publications.has(nodeId) || (!v.staging && !v.targets.size)) return;
   const where = v.targets.size ? `published at ${[...v.targets.keys()].join(', ')}` : `staged at ${v.staging!.path}`;
-  throw failedPrecondition(`volume ${v.id} is still ${where} on node ${nodeId}: NodeUnpublishVolume and NodeUnstageVolume must succeed before ControllerUnpublishVolume`);
+  throw failedPrecondition(
+    `volume ${v.id} is still ${where} on node ${nodeId}: NodeUnpublishVolume and NodeUnstageVolume must succeed before ControllerUnpublishVolume`,
+  );
 }
 
 /** FAILED_PRECONDITION unless the volume is controller-published to `nodeId` (`rpc` is the call that needs it). */
@@ -86,14 +96,18 @@ export function repeatedStaging<V extends VolumeUse>(v: V, path: string, capabil
 /** NodeUnstageVolume while the volume is still published on the node: FAILED_PRECONDITION. */
 export function checkTargetsGone(v: VolumeUse): void {
   if (v.targets.size) {
-    throw failedPrecondition(`volume ${v.id} is still published at ${[...v.targets.keys()].join(', ')}: every NodeUnpublishVolume must succeed before NodeUnstageVolume`);
+    throw failedPrecondition(
+      `volume ${v.id} is still published at ${[...v.targets.keys()].join(', ')}: every NodeUnpublishVolume must succeed before NodeUnstageVolume`,
+    );
   }
 }
 
 /** NodePublishVolume needs the volume staged at `stagingPath`: FAILED_PRECONDITION otherwise. */
 export function checkStagedAt<V extends VolumeUse>(v: V, stagingPath: string): asserts v is Staged<V> {
   if (v.staging?.path !== stagingPath) {
-    throw failedPrecondition(`volume ${v.id} is not staged at ${stagingPath}${v.staging ? ` (it is staged at ${v.staging.path})` : ''}: NodeStageVolume must succeed first`);
+    throw failedPrecondition(
+      `volume ${v.id} is not staged at ${stagingPath}${v.staging ? ` (it is staged at ${v.staging.path})` : ''}: NodeStageVolume must succeed first`,
+    );
   }
 }
 
@@ -102,7 +116,13 @@ export function checkStagedAt<V extends VolumeUse>(v: V, stagingPath: string): a
  * readonly and staging path match (the repeat is OK), ALREADY_EXISTS when not; undefined for a
  * new target.
  */
-export function repeatedTarget<T extends TargetUse>(v: { id: string; targets: Map<string, T> }, target: string, capabilityKey: string, readonly: boolean, stagingPath: string | undefined): T | undefined {
+export function repeatedTarget<T extends TargetUse>(
+  v: { id: string; targets: Map<string, T> },
+  target: string,
+  capabilityKey: string,
+  readonly: boolean,
+  stagingPath: string | undefined,
+): T | undefined {
   const existing = v.targets.get(target);
   if (!existing) return undefined;
   if (existing.capabilityKey === capabilityKey && existing.readonly === readonly && existing.stagingPath === stagingPath) return existing;
@@ -117,6 +137,8 @@ export function checkNewTarget(volumes: Iterable<VolumeUse>, v: VolumeUse, targe
   for (const o of volumes) if (o !== v && o.targets.has(target)) throw failedPrecondition(`target_path ${target} is already in use by volume ${o.id}`);
   const others = [...v.targets.values()];
   if (!others.length) return;
-  if (others.some((t) => t.capabilityKey !== capabilityKey)) throw failedPrecondition(`volume ${v.id} is already published at ${others[0].path} with a different volume_capability`);
-  if (!MULTI_TARGET_MODES.has(mode)) throw failedPrecondition(`volume ${v.id} is already published at ${others[0].path}; access mode ${Mode[mode]} allows one target path per node`);
+  if (others.some((t) => t.capabilityKey !== capabilityKey))
+    throw failedPrecondition(`volume ${v.id} is already published at ${others[0].path} with a different volume_capability`);
+  if (!MULTI_TARGET_MODES.has(mode))
+    throw failedPrecondition(`volume ${v.id} is already published at ${others[0].path}; access mode ${Mode[mode]} allows one target path per node`);
 }

@@ -12,10 +12,18 @@ export class NamedRecords<R extends { id: string; name: string }> {
   private readonly byId = new Map<string, R>();
   private readonly byName = new Map<string, string>();
 
-  get size(): number { return this.byId.size; }
-  get(id: string): R | undefined { return this.byId.get(id); }
-  has(id: string): boolean { return this.byId.has(id); }
-  values(): IterableIterator<R> { return this.byId.values(); }
+  get size(): number {
+    return this.byId.size;
+  }
+  get(id: string): R | undefined {
+    return this.byId.get(id);
+  }
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+  values(): IterableIterator<R> {
+    return this.byId.values();
+  }
 
   /** The record created under `name`, if any. */
   named(name: string): R | undefined {

@@ -12,12 +12,20 @@ export function diskUsage(path: string): { bytes: bigint; inodes: bigint } {
   // Iterative, so a deep tree cannot overflow the stack; entries vanishing meanwhile are skipped.
   for (let p = todo.pop(); p !== undefined; p = todo.pop()) {
     let st;
-    try { st = lstatSync(p, { bigint: true }); } catch { continue; }
+    try {
+      st = lstatSync(p, { bigint: true });
+    } catch {
+      continue;
+    }
     inodes++;
     if (st.isFile()) bytes += st.size;
     else if (st.isDirectory()) {
       let names: string[] = [];
-      try { names = readdirSync(p); } catch { /* removed or unreadable: counted as itself */ }
+      try {
+        names = readdirSync(p);
+      } catch {
+        /* removed or unreadable: counted as itself */
+      }
       for (const name of names) todo.push(join(p, name));
     }
   }

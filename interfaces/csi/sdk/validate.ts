@@ -33,7 +33,9 @@ export function absolutePath(value: string, field: string): string {
  */
 export function validPluginName(name: string, who = 'csi'): string {
   if (!/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,61}[a-zA-Z0-9])?$/.test(name)) {
-    throw new Error(`${who}: driver name ${JSON.stringify(name)} does not follow the CSI naming rules (≤63 chars, [a-zA-Z0-9] at both ends, dashes and dots between)`);
+    throw new Error(
+      `${who}: driver name ${JSON.stringify(name)} does not follow the CSI naming rules (≤63 chars, [a-zA-Z0-9] at both ends, dashes and dots between)`,
+    );
   }
   return name;
 }

@@ -13,7 +13,22 @@ export function evalArith(src: string, lookup: (name: string) => string | undefi
     if (!Number.isInteger(n)) throw new Error(`arithmetic: ${name}=${v} is not a number`);
     return n;
   };
-  const PREC: Record<string, number> = { '||': 1, '&&': 2, '==': 3, '!=': 3, '<': 4, '>': 4, '<=': 4, '>=': 4, '+': 5, '-': 5, '*': 6, '/': 6, '%': 6, '**': 7 };
+  const PREC: Record<string, number> = {
+    '||': 1,
+    '&&': 2,
+    '==': 3,
+    '!=': 3,
+    '<': 4,
+    '>': 4,
+    '<=': 4,
+    '>=': 4,
+    '+': 5,
+    '-': 5,
+    '*': 6,
+    '/': 6,
+    '%': 6,
+    '**': 7,
+  };
   const unary = (): number => {
     const t = ts[i++];
     if (t === undefined) throw new Error(`arithmetic syntax error: ${src}`);
@@ -31,20 +46,36 @@ export function evalArith(src: string, lookup: (name: string) => string | undefi
   };
   const apply = (op: string, a: number, b: number): number => {
     switch (op) {
-      case '+': return a + b;
-      case '-': return a - b;
-      case '*': return a * b;
-      case '/': if (b === 0) throw new Error('arithmetic: division by zero'); return Math.trunc(a / b);
-      case '%': if (b === 0) throw new Error('arithmetic: division by zero'); return a % b;
-      case '**': return a ** b;
-      case '<': return +(a < b);
-      case '>': return +(a > b);
-      case '<=': return +(a <= b);
-      case '>=': return +(a >= b);
-      case '==': return +(a === b);
-      case '!=': return +(a !== b);
-      case '&&': return +(!!a && !!b);
-      default: return +(!!a || !!b);
+      case '+':
+        return a + b;
+      case '-':
+        return a - b;
+      case '*':
+        return a * b;
+      case '/':
+        if (b === 0) throw new Error('arithmetic: division by zero');
+        return Math.trunc(a / b);
+      case '%':
+        if (b === 0) throw new Error('arithmetic: division by zero');
+        return a % b;
+      case '**':
+        return a ** b;
+      case '<':
+        return +(a < b);
+      case '>':
+        return +(a > b);
+      case '<=':
+        return +(a <= b);
+      case '>=':
+        return +(a >= b);
+      case '==':
+        return +(a === b);
+      case '!=':
+        return +(a !== b);
+      case '&&':
+        return +(!!a && !!b);
+      default:
+        return +(!!a || !!b);
     }
   };
   const binary = (min: number): number => {

@@ -57,7 +57,10 @@ def('echo', async (c) => {
   let text = args.join(' ');
   if (escapes) {
     const cut = text.indexOf('\\c');
-    if (cut >= 0) { text = text.slice(0, cut); newline = false; }
+    if (cut >= 0) {
+      text = text.slice(0, cut);
+      newline = false;
+    }
     text = unescape(text);
   }
   c.io.out.write(text + (newline ? '\n' : ''));
@@ -73,7 +76,10 @@ function unescape(s: string): string {
 
 def('printf', async (c) => {
   const [fmt, ...args] = c.argv.slice(1);
-  if (fmt === undefined) { c.io.err.write('printf: usage: printf FORMAT [ARG]...\n'); return 1; }
+  if (fmt === undefined) {
+    c.io.err.write('printf: usage: printf FORMAT [ARG]...\n');
+    return 1;
+  }
   let status = 0;
   let out = '';
   let i = 0;
@@ -84,18 +90,30 @@ def('printf', async (c) => {
       const arg = args[i++] ?? '';
       let s: string;
       switch (conv) {
-        case 's': s = prec !== undefined ? arg.slice(0, Number(prec)) : arg; break;
-        case 'b': s = unescape(arg); break;
-        case 'c': s = arg.slice(0, 1); break;
+        case 's':
+          s = prec !== undefined ? arg.slice(0, Number(prec)) : arg;
+          break;
+        case 'b':
+          s = unescape(arg);
+          break;
+        case 'c':
+          s = arg.slice(0, 1);
+          break;
         case 'f': {
           const n = Number(arg || 0);
-          if (Number.isNaN(n)) { c.io.err.write(`printf: invalid number '${arg}'\n`); status = 1; }
+          if (Number.isNaN(n)) {
+            c.io.err.write(`printf: invalid number '${arg}'\n`);
+            status = 1;
+          }
           s = (Number.isNaN(n) ? 0 : n).toFixed(prec !== undefined ? Number(prec) : 6);
           break;
         }
         default: {
           const n = arg === '' ? 0 : /^'./.test(arg) ? arg.charCodeAt(1) : Number(arg);
-          if (!Number.isFinite(n)) { c.io.err.write(`printf: invalid number '${arg}'\n`); status = 1; }
+          if (!Number.isFinite(n)) {
+            c.io.err.write(`printf: invalid number '${arg}'\n`);
+            status = 1;
+          }
           const v = Math.trunc(Number.isFinite(n) ? n : 0);
           s = conv === 'x' ? v.toString(16) : conv === 'X' ? v.toString(16).toUpperCase() : conv === 'o' ? v.toString(8) : String(v);
           if (fl.includes('+') && v >= 0) s = '+' + s;
@@ -113,35 +131,59 @@ def('printf', async (c) => {
 
 def('sleep', async (c) => {
   const args = c.argv.slice(1);
-  if (!args.length) { c.io.err.write('sleep: missing operand\n'); return 1; }
+  if (!args.length) {
+    c.io.err.write('sleep: missing operand\n');
+    return 1;
+  }
   let ms = 0;
   for (const a of args) {
-    if (/^inf(inity)?$/i.test(a)) { ms = Infinity; continue; }
+    if (/^inf(inity)?$/i.test(a)) {
+      ms = Infinity;
+      continue;
+    }
     const m = /^(\d+(?:\.\d*)?|\.\d+)([smhd]?)$/.exec(a);
-    if (!m) { c.io.err.write(`sleep: invalid number '${a}'\n`); return 1; }
+    if (!m) {
+      c.io.err.write(`sleep: invalid number '${a}'\n`);
+      return 1;
+    }
     ms += Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 } as Record<string, number>)[m[2]] * 1000;
   }
   await c.proc.sleep(ms);
   return 0;
 });
 
-def('pwd', async (c) => { c.io.out.write(c.cwd + '\n'); return 0; });
+def('pwd', async (c) => {
+  c.io.out.write(c.cwd + '\n');
+  return 0;
+});
 /** hostname [-i] | hostname NAME (sethostname: the seccomp filter, then CAP_SYS_ADMIN, decide). */
 def('hostname', async (c) => {
   const { f, rest } = flags(c.argv.slice(1));
   if (rest.length) {
     const denied = syscall(c, 'sethostname') ?? (hasCap(c.host, 'SYS_ADMIN') ? undefined : 'Operation not permitted');
-    if (denied) { c.io.err.write(`hostname: sethostname: ${denied}\n`); return 1; }
+    if (denied) {
+      c.io.err.write(`hostname: sethostname: ${denied}\n`);
+      return 1;
+    }
     c.host.hostname = rest[0];
     return 0;
   }
   c.io.out.write((f.has('i') ? c.host.ips.join(' ') : c.host.hostname) + '\n');
   return 0;
 });
-def('whoami', async (c) => { c.io.out.write(c.host.user.name + '\n'); return 0; });
+def('whoami', async (c) => {
+  c.io.out.write(c.host.user.name + '\n');
+  return 0;
+});
 def('uname', async (c) => {
   const { f } = flags(c.argv.slice(1));
-  const parts: Record<string, string> = { s: 'Linux', n: c.host.hostname, r: '6.0.0-triad-memory', v: '#1 SMP', m: process.arch === 'arm64' ? 'aarch64' : 'x86_64' };
+  const parts: Record<string, string> = {
+    s: 'Linux',
+    n: c.host.hostname,
+    r: '6.0.0-triad-memory',
+    v: '#1 SMP',
+    m: process.arch === 'arm64' ? 'aarch64' : 'x86_64',
+  };
   const want = f.has('a') ? ['s', 'n', 'r', 'v', 'm'] : [...'snrvm'].filter((k) => f.has(k));
   c.io.out.write((want.length ? want : ['s']).map((k) => parts[k]).join(' ') + '\n');
   return 0;
@@ -153,7 +195,12 @@ def('id', async (c) => {
   const name = (id: number, n: string) => (f.has('n') ? n : String(id));
   if (f.has('u')) c.io.out.write(name(u.uid, u.name) + '\n');
   else if (f.has('g')) c.io.out.write(name(u.gid, u.group) + '\n');
-  else if (f.has('G')) c.io.out.write([u.gid, ...u.groups.filter((g) => g !== u.gid)].map((g) => (f.has('n') ? (g === u.gid ? u.group : u.groupNames?.[g] ?? String(g)) : String(g))).join(' ') + '\n');
+  else if (f.has('G'))
+    c.io.out.write(
+      [u.gid, ...u.groups.filter((g) => g !== u.gid)]
+        .map((g) => (f.has('n') ? (g === u.gid ? u.group : (u.groupNames?.[g] ?? String(g))) : String(g)))
+        .join(' ') + '\n',
+    );
   else {
     const groupName = (g: number) => (g === u.gid ? u.group : u.groupNames?.[g]);
     const groups = [u.gid, ...u.groups.filter((g) => g !== u.gid)].map((g) => (groupName(g) !== undefined ? `${g}(${groupName(g)})` : String(g)));
@@ -165,7 +212,10 @@ def('id', async (c) => {
 def('env', async (c) => {
   const args = c.argv.slice(1);
   const env = new Map(c.env);
-  if (args[0] === '-i' || args[0] === '-') { args.shift(); env.clear(); }
+  if (args[0] === '-i' || args[0] === '-') {
+    args.shift();
+    env.clear();
+  }
   while (args.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(args[0])) {
     const a = args.shift()!;
     const i = a.indexOf('=');
@@ -182,7 +232,9 @@ def('env', async (c) => {
 export async function runProgram(c: ProgramCtx, who: string): Promise<number> {
   const r = resolveProgram(c.argv[0], c.host.fs, c.env, c.cwd);
   if (!r.ok) {
-    c.io.err.write(`${who}: can't execute '${c.argv[0]}': ${r.kind === 'not-found' || r.kind === 'no-such-file' ? 'No such file or directory' : 'Permission denied'}\n`);
+    c.io.err.write(
+      `${who}: can't execute '${c.argv[0]}': ${r.kind === 'not-found' || r.kind === 'no-such-file' ? 'No such file or directory' : 'Permission denied'}\n`,
+    );
     return 127;
   }
   return programs.get(r.program)!({ ...c, argv: r.prefix.length ? ['sh', ...r.prefix, ...c.argv.slice(1)] : c.argv });
@@ -201,7 +253,8 @@ def('which', async (c) => {
   let status = 0;
   for (const n of c.argv.slice(1)) {
     const r = resolveProgram(n, c.host.fs, c.env, c.cwd);
-    if (r.ok) c.io.out.write(r.path + '\n'); else status = 1;
+    if (r.ok) c.io.out.write(r.path + '\n');
+    else status = 1;
   }
   return status;
 });
@@ -211,7 +264,10 @@ def('which', async (c) => {
 def(['test', '['], async (c) => {
   let args = c.argv.slice(1);
   if (base(c) === '[') {
-    if (args[args.length - 1] !== ']') { c.io.err.write('[: missing ]\n'); return 2; }
+    if (args[args.length - 1] !== ']') {
+      c.io.err.write('[: missing ]\n');
+      return 2;
+    }
     args = args.slice(0, -1);
   }
   try {
@@ -232,7 +288,10 @@ function evalTest(args: string[], c: ProgramCtx): boolean {
   const primary = (): boolean => {
     const a = args[i];
     if (a === undefined) throw new Error('argument expected');
-    if (a === '!') { i++; return !primary(); }
+    if (a === '!') {
+      i++;
+      return !primary();
+    }
     if (a === '(') {
       i++;
       const v = or();
@@ -245,34 +304,63 @@ function evalTest(args: string[], c: ProgramCtx): boolean {
       const r = args[i + 2];
       i += 3;
       switch (b) {
-        case '=': case '==': return a === r;
-        case '!=': return a !== r;
-        case '<': return a < r;
-        case '>': return a > r;
-        case '-eq': return int(a) === int(r);
-        case '-ne': return int(a) !== int(r);
-        case '-lt': return int(a) < int(r);
-        case '-le': return int(a) <= int(r);
-        case '-gt': return int(a) > int(r);
-        default: return int(a) >= int(r);
+        case '=':
+        case '==':
+          return a === r;
+        case '!=':
+          return a !== r;
+        case '<':
+          return a < r;
+        case '>':
+          return a > r;
+        case '-eq':
+          return int(a) === int(r);
+        case '-ne':
+          return int(a) !== int(r);
+        case '-lt':
+          return int(a) < int(r);
+        case '-le':
+          return int(a) <= int(r);
+        case '-gt':
+          return int(a) > int(r);
+        default:
+          return int(a) >= int(r);
       }
     }
     if (/^-[a-zA-Z]$/.test(a) && b !== undefined) {
       i += 2;
       const st = () => fs.stat(b, c.cwd);
       switch (a) {
-        case '-z': return b.length === 0;
-        case '-n': return b.length > 0;
-        case '-e': return !!st();
-        case '-f': return st()?.type === 'file';
-        case '-d': return st()?.type === 'dir';
-        case '-s': return (st()?.size ?? 0) > 0;
-        case '-r': return !!st();
-        case '-x': return !!st()?.exe || st()?.type === 'dir';
-        case '-w': { const w = fs.locate(b, c.cwd); return !!st() && !w.readonly; }
-        case '-L': case '-h': return false;
-        case '-p': case '-S': case '-b': case '-c': return b === '/dev/null' && a === '-c';
-        default: throw new Error(`${a}: unknown operand`);
+        case '-z':
+          return b.length === 0;
+        case '-n':
+          return b.length > 0;
+        case '-e':
+          return !!st();
+        case '-f':
+          return st()?.type === 'file';
+        case '-d':
+          return st()?.type === 'dir';
+        case '-s':
+          return (st()?.size ?? 0) > 0;
+        case '-r':
+          return !!st();
+        case '-x':
+          return !!st()?.exe || st()?.type === 'dir';
+        case '-w': {
+          const w = fs.locate(b, c.cwd);
+          return !!st() && !w.readonly;
+        }
+        case '-L':
+        case '-h':
+          return false;
+        case '-p':
+        case '-S':
+        case '-b':
+        case '-c':
+          return b === '/dev/null' && a === '-c';
+        default:
+          throw new Error(`${a}: unknown operand`);
       }
     }
     i++;
@@ -280,12 +368,20 @@ function evalTest(args: string[], c: ProgramCtx): boolean {
   };
   const and = (): boolean => {
     let v = primary();
-    while (args[i] === '-a') { i++; const r = primary(); v = v && r; }
+    while (args[i] === '-a') {
+      i++;
+      const r = primary();
+      v = v && r;
+    }
     return v;
   };
   const or = (): boolean => {
     let v = and();
-    while (args[i] === '-o') { i++; const r = and(); v = v || r; }
+    while (args[i] === '-o') {
+      i++;
+      const r = and();
+      v = v || r;
+    }
     return v;
   };
   if (args.length === 0) return false;
@@ -319,10 +415,18 @@ def('cat', async (c) => {
 
 def('touch', async (c) => {
   const { rest } = flags(c.argv.slice(1), 'dtr');
-  if (!rest.length) { c.io.err.write('touch: missing operand\n'); return 1; }
+  if (!rest.length) {
+    c.io.err.write('touch: missing operand\n');
+    return 1;
+  }
   let status = 0;
   for (const f of rest) {
-    try { c.host.fs.touch(f, c.cwd); } catch (e) { c.io.err.write(`touch: ${f}: ${fsMessage(e)}\n`); status = 1; }
+    try {
+      c.host.fs.touch(f, c.cwd);
+    } catch (e) {
+      c.io.err.write(`touch: ${f}: ${fsMessage(e)}\n`);
+      status = 1;
+    }
   }
   return status;
 });
@@ -331,7 +435,12 @@ def('mkdir', async (c) => {
   const { f, rest } = flags(c.argv.slice(1), 'm');
   let status = 0;
   for (const d of rest) {
-    try { c.host.fs.mkdir(d, { parents: f.has('p'), cwd: c.cwd }); } catch (e) { c.io.err.write(`mkdir: can't create directory '${d}': ${fsMessage(e)}\n`); status = 1; }
+    try {
+      c.host.fs.mkdir(d, { parents: f.has('p'), cwd: c.cwd });
+    } catch (e) {
+      c.io.err.write(`mkdir: can't create directory '${d}': ${fsMessage(e)}\n`);
+      status = 1;
+    }
   }
   return status;
 });
@@ -344,7 +453,11 @@ def('rm', async (c) => {
   for (const p of rest) {
     try {
       const st = c.host.fs.stat(p, c.cwd);
-      if (st?.type === 'dir' && !recursive) { c.io.err.write(`rm: '${p}' is a directory\n`); status = 1; continue; }
+      if (st?.type === 'dir' && !recursive) {
+        c.io.err.write(`rm: '${p}' is a directory\n`);
+        status = 1;
+        continue;
+      }
       c.host.fs.rm(p, { recursive, cwd: c.cwd });
     } catch (e) {
       if (force && e instanceof FsError && e.code === 'ENOENT') continue;
@@ -358,7 +471,12 @@ def('rm', async (c) => {
 def('rmdir', async (c) => {
   let status = 0;
   for (const p of c.argv.slice(1).filter((a) => !a.startsWith('-'))) {
-    try { c.host.fs.rm(p, { dir: true, cwd: c.cwd }); } catch (e) { c.io.err.write(`rmdir: '${p}': ${fsMessage(e)}\n`); status = 1; }
+    try {
+      c.host.fs.rm(p, { dir: true, cwd: c.cwd });
+    } catch (e) {
+      c.io.err.write(`rmdir: '${p}': ${fsMessage(e)}\n`);
+      status = 1;
+    }
   }
   return status;
 });
@@ -377,21 +495,32 @@ def('ls', async (c) => {
   const dirs: string[] = [];
   for (const p of paths) {
     const st = c.host.fs.stat(p, c.cwd);
-    if (!st) { c.io.err.write(`ls: ${p}: No such file or directory\n`); status = 1; continue; }
-    if (st.type === 'dir' && !f.has('d')) dirs.push(p); else c.io.out.write(line(p, p) + '\n');
+    if (!st) {
+      c.io.err.write(`ls: ${p}: No such file or directory\n`);
+      status = 1;
+      continue;
+    }
+    if (st.type === 'dir' && !f.has('d')) dirs.push(p);
+    else c.io.out.write(line(p, p) + '\n');
   }
   for (const d of dirs) {
     if (paths.length > 1) c.io.out.write(`${d}:\n`);
     try {
       for (const n of c.host.fs.readdir(d, c.cwd).filter(show)) c.io.out.write(line(n, posix.join(d, n)) + '\n');
-    } catch (e) { c.io.err.write(`ls: ${d}: ${fsMessage(e)}\n`); status = 1; }
+    } catch (e) {
+      c.io.err.write(`ls: ${d}: ${fsMessage(e)}\n`);
+      status = 1;
+    }
   }
   return status;
 });
 
 def('cp', async (c) => {
   const { rest } = flags(c.argv.slice(1));
-  if (rest.length < 2) { c.io.err.write('cp: missing file operand\n'); return 1; }
+  if (rest.length < 2) {
+    c.io.err.write('cp: missing file operand\n');
+    return 1;
+  }
   const dst = rest.pop()!;
   const dstDir = c.host.fs.stat(dst, c.cwd)?.type === 'dir';
   let status = 0;
@@ -399,21 +528,30 @@ def('cp', async (c) => {
     try {
       const data = c.host.fs.readFile(src, c.cwd);
       c.host.fs.writeFile(dstDir ? posix.join(dst, posix.basename(src)) : dst, data, { cwd: c.cwd });
-    } catch (e) { c.io.err.write(`cp: can't copy '${src}': ${fsMessage(e)}\n`); status = 1; }
+    } catch (e) {
+      c.io.err.write(`cp: can't copy '${src}': ${fsMessage(e)}\n`);
+      status = 1;
+    }
   }
   return status;
 });
 
 def('mv', async (c) => {
   const { rest } = flags(c.argv.slice(1));
-  if (rest.length !== 2) { c.io.err.write('mv: need a source and a destination\n'); return 1; }
+  if (rest.length !== 2) {
+    c.io.err.write('mv: need a source and a destination\n');
+    return 1;
+  }
   const [src, dst0] = rest;
   const dst = c.host.fs.stat(dst0, c.cwd)?.type === 'dir' ? posix.join(dst0, posix.basename(src)) : dst0;
   try {
     const data = c.host.fs.readFile(src, c.cwd);
     c.host.fs.writeFile(dst, data, { cwd: c.cwd });
     c.host.fs.rm(src, { cwd: c.cwd });
-  } catch (e) { c.io.err.write(`mv: can't rename '${src}': ${fsMessage(e)}\n`); return 1; }
+  } catch (e) {
+    c.io.err.write(`mv: can't rename '${src}': ${fsMessage(e)}\n`);
+    return 1;
+  }
   return 0;
 });
 
@@ -423,9 +561,18 @@ def(['chmod', 'chown', 'chgrp'], async (c) => {
   for (const p of paths) {
     const w = c.host.fs.locate(p, c.cwd);
     const denied = syscall(c, call);
-    if (denied) { c.io.err.write(`${base(c)}: ${p}: ${denied}\n`); return 1; }
-    if (!c.host.fs.stat(p, c.cwd)) { c.io.err.write(`${base(c)}: ${p}: No such file or directory\n`); return 1; }
-    if (w.readonly) { c.io.err.write(`${base(c)}: ${p}: Read-only file system\n`); return 1; }
+    if (denied) {
+      c.io.err.write(`${base(c)}: ${p}: ${denied}\n`);
+      return 1;
+    }
+    if (!c.host.fs.stat(p, c.cwd)) {
+      c.io.err.write(`${base(c)}: ${p}: No such file or directory\n`);
+      return 1;
+    }
+    if (w.readonly) {
+      c.io.err.write(`${base(c)}: ${p}: Read-only file system\n`);
+      return 1;
+    }
   }
   return 0;
 });
@@ -440,19 +587,34 @@ def('basename', async (c) => {
 // Terminals: what an exec or attach with tty gets (the size follows the client's resizes).
 def('stty', async (c) => {
   const tty = c.proc.tty;
-  if (!tty) { c.io.err.write('stty: standard input: Not a tty\n'); return 1; }
+  if (!tty) {
+    c.io.err.write('stty: standard input: Not a tty\n');
+    return 1;
+  }
   const args = c.argv.slice(1);
-  if (args[0] === 'size') { c.io.out.write(`${tty.rows} ${tty.cols}\n`); return 0; }
-  if (!args.length || args[0] === '-a') { c.io.out.write(`speed 38400 baud; rows ${tty.rows}; columns ${tty.cols}; line = 0;\n`); return 0; }
+  if (args[0] === 'size') {
+    c.io.out.write(`${tty.rows} ${tty.cols}\n`);
+    return 0;
+  }
+  if (!args.length || args[0] === '-a') {
+    c.io.out.write(`speed 38400 baud; rows ${tty.rows}; columns ${tty.cols}; line = 0;\n`);
+    return 0;
+  }
   c.io.err.write(`stty: unsupported setting '${args[0]}' (the simulator knows size and -a)\n`);
   return 1;
 });
 def('tty', async (c) => {
-  if (!c.proc.tty) { c.io.out.write('not a tty\n'); return 1; }
+  if (!c.proc.tty) {
+    c.io.out.write('not a tty\n');
+    return 1;
+  }
   c.io.out.write('/dev/pts/0\n');
   return 0;
 });
-def('dirname', async (c) => { c.io.out.write(posix.dirname(c.argv[1] ?? '.') + '\n'); return 0; });
+def('dirname', async (c) => {
+  c.io.out.write(posix.dirname(c.argv[1] ?? '.') + '\n');
+  return 0;
+});
 
 /** Input of a filter command: named files (or stdin). */
 async function inputs(c: ProgramCtx, files: string[], who: string): Promise<{ text: string; status: number }> {
@@ -461,8 +623,16 @@ async function inputs(c: ProgramCtx, files: string[], who: string): Promise<{ te
   let text = '';
   let status = 0;
   for (const f of files) {
-    if (f === '-') { text += readAll(c.io.stdin).toString(); continue; }
-    try { text += c.host.fs.readFile(f, c.cwd).toString(); } catch (e) { c.io.err.write(`${who}: ${f}: ${fsMessage(e)}\n`); status = 1; }
+    if (f === '-') {
+      text += readAll(c.io.stdin).toString();
+      continue;
+    }
+    try {
+      text += c.host.fs.readFile(f, c.cwd).toString();
+    } catch (e) {
+      c.io.err.write(`${who}: ${f}: ${fsMessage(e)}\n`);
+      status = 1;
+    }
   }
   return { text, status };
 }
@@ -490,7 +660,7 @@ def('tail', async (c) => {
   if (!f.has('f') && !f.has('F')) return status;
   // Follow: print what is appended to the (first) file until the process is signalled.
   const file = rest[0];
-  let size = file ? c.host.fs.stat(file, c.cwd)?.size ?? 0 : 0;
+  let size = file ? (c.host.fs.stat(file, c.cwd)?.size ?? 0) : 0;
   for (;;) {
     await c.proc.sleep(200);
     if (!file || file === '/dev/null') continue;
@@ -517,12 +687,23 @@ def('wc', async (c) => {
 def(['grep', 'egrep', 'fgrep'], async (c) => {
   const { f, v, rest } = flags(c.argv.slice(1), 'e');
   const pattern = v.get('e') ?? rest.shift();
-  if (pattern === undefined) { c.io.err.write('grep: no pattern\n'); return 2; }
+  if (pattern === undefined) {
+    c.io.err.write('grep: no pattern\n');
+    return 2;
+  }
   let re: RegExp;
   try {
-    const src = f.has('F') || base(c) === 'fgrep' ? pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : f.has('E') || base(c) === 'egrep' ? pattern : basicToExtended(pattern);
+    const src =
+      f.has('F') || base(c) === 'fgrep'
+        ? pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+        : f.has('E') || base(c) === 'egrep'
+          ? pattern
+          : basicToExtended(pattern);
     re = new RegExp(f.has('x') ? `^(?:${src})$` : src, f.has('i') ? 'i' : '');
-  } catch { c.io.err.write(`grep: bad regex '${pattern}'\n`); return 2; }
+  } catch {
+    c.io.err.write(`grep: bad regex '${pattern}'\n`);
+    return 2;
+  }
   const { text, status } = await inputs(c, rest, 'grep');
   const hits = lines(text).filter((l) => re.test(l) !== f.has('v'));
   if (f.has('q')) return hits.length ? 0 : status || 1;
@@ -553,7 +734,8 @@ def('uniq', async (c) => {
   const groups: Array<[string, number]> = [];
   for (const l of lines(text)) {
     const last = groups[groups.length - 1];
-    if (last && last[0] === l) last[1]++; else groups.push([l, 1]);
+    if (last && last[0] === l) last[1]++;
+    else groups.push([l, 1]);
   }
   const out = groups.filter(([, n]) => (f.has('d') ? n > 1 : f.has('u') ? n === 1 : true)).map(([l, n]) => (f.has('c') ? `${String(n).padStart(7)} ${l}` : l));
   if (out.length) c.io.out.write(out.join('\n') + '\n');
@@ -563,19 +745,30 @@ def('uniq', async (c) => {
 def('cut', async (c) => {
   const { v, rest } = flags(c.argv.slice(1), 'dfc');
   const { text, status } = await inputs(c, rest, 'cut');
-  const sel = (spec: string, n: number) => spec.split(',').some((r) => {
-    const [a, b] = r.split('-');
-    const lo = a ? Number(a) : 1;
-    const hi = r.includes('-') ? (b ? Number(b) : Infinity) : lo;
-    return n >= lo && n <= hi;
-  });
+  const sel = (spec: string, n: number) =>
+    spec.split(',').some((r) => {
+      const [a, b] = r.split('-');
+      const lo = a ? Number(a) : 1;
+      const hi = r.includes('-') ? (b ? Number(b) : Infinity) : lo;
+      return n >= lo && n <= hi;
+    });
   const fields = v.get('f');
   const chars = v.get('c');
-  if (!fields && !chars) { c.io.err.write('cut: you must specify a list of bytes, characters, or fields\n'); return 1; }
+  if (!fields && !chars) {
+    c.io.err.write('cut: you must specify a list of bytes, characters, or fields\n');
+    return 1;
+  }
   const delim = v.get('d') ?? '\t';
-  const out = lines(text).map((l) => (fields
-    ? (l.includes(delim) ? l.split(delim).filter((_, i) => sel(fields, i + 1)).join(delim) : l)
-    : [...l].filter((_, i) => sel(chars!, i + 1)).join('')));
+  const out = lines(text).map((l) =>
+    fields
+      ? l.includes(delim)
+        ? l
+            .split(delim)
+            .filter((_, i) => sel(fields, i + 1))
+            .join(delim)
+        : l
+      : [...l].filter((_, i) => sel(chars!, i + 1)).join(''),
+  );
   if (out.length) c.io.out.write(out.join('\n') + '\n');
   return status;
 });
@@ -598,12 +791,14 @@ def('tr', async (c) => {
   const to = expand(rest[1] ?? '');
   await untilEnd(c.io.stdin, c.proc);
   const text = readAll(c.io.stdin).toString();
-  const out = [...text].map((ch) => {
-    const i = from.indexOf(ch);
-    if (i < 0) return ch;
-    if (f.has('d')) return '';
-    return to.length ? to[Math.min(i, to.length - 1)] : ch;
-  }).join('');
+  const out = [...text]
+    .map((ch) => {
+      const i = from.indexOf(ch);
+      if (i < 0) return ch;
+      if (f.has('d')) return '';
+      return to.length ? to[Math.min(i, to.length - 1)] : ch;
+    })
+    .join('');
   c.io.out.write(out);
   return 0;
 });
@@ -615,14 +810,22 @@ def('tee', async (c) => {
   c.io.out.write(data);
   let status = 0;
   for (const p of rest) {
-    try { c.host.fs.writeFile(p, data, { append: f.has('a'), cwd: c.cwd }); } catch (e) { c.io.err.write(`tee: ${p}: ${fsMessage(e)}\n`); status = 1; }
+    try {
+      c.host.fs.writeFile(p, data, { append: f.has('a'), cwd: c.cwd });
+    } catch (e) {
+      c.io.err.write(`tee: ${p}: ${fsMessage(e)}\n`);
+      status = 1;
+    }
   }
   return status;
 });
 
 def('seq', async (c) => {
   const nums = c.argv.slice(1).map(Number);
-  if (!nums.length || nums.some((n) => !Number.isFinite(n))) { c.io.err.write('seq: invalid argument\n'); return 1; }
+  if (!nums.length || nums.some((n) => !Number.isFinite(n))) {
+    c.io.err.write('seq: invalid argument\n');
+    return 1;
+  }
   const [first, inc, last] = nums.length === 1 ? [1, 1, nums[0]] : nums.length === 2 ? [nums[0], 1, nums[1]] : nums;
   const out: string[] = [];
   for (let x = first; inc > 0 ? x <= last : x >= last; x += inc) {
@@ -639,11 +842,26 @@ def('date', async (c) => {
   const fmt = rest.find((a) => a.startsWith('+'));
   const p2 = (n: number) => String(n).padStart(2, '0');
   if (fmt) {
-    const out = fmt.slice(1).replace(/%([sYmdHMSNFTz%])/g, (_m, k: string) => ({
-      s: String(Math.floor(d.getTime() / 1000)), Y: String(d.getUTCFullYear()), m: p2(d.getUTCMonth() + 1), d: p2(d.getUTCDate()),
-      H: p2(d.getUTCHours()), M: p2(d.getUTCMinutes()), S: p2(d.getUTCSeconds()), N: String(d.getUTCMilliseconds() * 1e6).padStart(9, '0'),
-      F: d.toISOString().slice(0, 10), T: d.toISOString().slice(11, 19), z: '+0000', '%': '%',
-    } as Record<string, string>)[k]);
+    const out = fmt.slice(1).replace(
+      /%([sYmdHMSNFTz%])/g,
+      (_m, k: string) =>
+        (
+          ({
+            s: String(Math.floor(d.getTime() / 1000)),
+            Y: String(d.getUTCFullYear()),
+            m: p2(d.getUTCMonth() + 1),
+            d: p2(d.getUTCDate()),
+            H: p2(d.getUTCHours()),
+            M: p2(d.getUTCMinutes()),
+            S: p2(d.getUTCSeconds()),
+            N: String(d.getUTCMilliseconds() * 1e6).padStart(9, '0'),
+            F: d.toISOString().slice(0, 10),
+            T: d.toISOString().slice(11, 19),
+            z: '+0000',
+            '%': '%',
+          }) as Record<string, string>
+        )[k],
+    );
     c.io.out.write(out + '\n');
   } else {
     const s = d.toUTCString(); // "Thu, 01 Jan 2024 00:00:00 GMT"
@@ -656,11 +874,17 @@ def('date', async (c) => {
 def('kill', async (c) => {
   const args = c.argv.slice(1);
   let sig = parseSignal('TERM')!;
-  if (args[0] === '-l') { c.io.out.write('HUP INT QUIT KILL USR1 USR2 TERM\n'); return 0; }
+  if (args[0] === '-l') {
+    c.io.out.write('HUP INT QUIT KILL USR1 USR2 TERM\n');
+    return 0;
+  }
   if (args[0]?.startsWith('-')) {
     const raw = args.shift()!.slice(1);
     const s = raw === 's' ? parseSignal(args.shift() ?? '') : raw === '0' ? undefined : parseSignal(raw);
-    if (!s && raw !== '0') { c.io.err.write(`kill: bad signal name '${raw}'\n`); return 1; }
+    if (!s && raw !== '0') {
+      c.io.err.write(`kill: bad signal name '${raw}'\n`);
+      return 1;
+    }
     if (raw === '0') {
       return args.every((p) => !!findProcess(c, Number(p))) ? 0 : 1;
     }
@@ -669,7 +893,10 @@ def('kill', async (c) => {
   let status = 0;
   for (const p of args) {
     const target = /^\d+$/.test(p) ? findProcess(c, Number(p)) : undefined;
-    if (!target || !target.kill(sig)) { c.io.err.write(`kill: can't kill pid ${p}: No such process\n`); status = 1; }
+    if (!target || !target.kill(sig)) {
+      c.io.err.write(`kill: can't kill pid ${p}: No such process\n`);
+      status = 1;
+    }
   }
   return status;
 });
@@ -679,7 +906,10 @@ def('kill', async (c) => {
 /** alloc SIZE[k|m|g]: hold that much memory for the life of the container (stats, OOM kills). */
 def('alloc', async (c) => {
   const m = /^(\d+)([kmgKMG]?)[iI]?[bB]?$/.exec(c.argv[1] ?? '');
-  if (!m) { c.io.err.write('alloc: usage: alloc SIZE[k|m|g]\n'); return 1; }
+  if (!m) {
+    c.io.err.write('alloc: usage: alloc SIZE[k|m|g]\n');
+    return 1;
+  }
   const bytes = Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as Record<string, number>)[m[2].toLowerCase()];
   c.host.allocate?.(bytes);
   c.proc.check();
@@ -698,13 +928,21 @@ function parsePort(s: string | undefined): number | undefined {
 def('httpd', async (c) => {
   const args = c.argv.slice(1);
   const verbose = args.filter((a) => /^-[a-zA-Z]+$/.test(a)).reduce((n, a) => n + (a.match(/v/g) ?? []).length, 0);
-  const { v } = flags(args.map((a) => (/^-[a-zA-Z]+$/.test(a) ? a.replace(/v/g, '') : a)).filter((a) => a !== '-'), 'phcru');
+  const { v } = flags(
+    args.map((a) => (/^-[a-zA-Z]+$/.test(a) ? a.replace(/v/g, '') : a)).filter((a) => a !== '-'),
+    'phcru',
+  );
   const port = parsePort(v.get('p') ?? '80');
-  if (!port) { c.io.err.write(`httpd: invalid port '${v.get('p')}'\n`); return 1; }
-  const log: AccessLog | undefined = verbose ? (peer, req, status) => {
-    c.io.err.write(`${peer}: url:${req.url ?? '/'}\n`);
-    if (verbose > 1) c.io.err.write(`${peer}: response:${status}\n`);
-  } : undefined;
+  if (!port) {
+    c.io.err.write(`httpd: invalid port '${v.get('p')}'\n`);
+    return 1;
+  }
+  const log: AccessLog | undefined = verbose
+    ? (peer, req, status) => {
+        c.io.err.write(`${peer}: url:${req.url ?? '/'}\n`);
+        if (verbose > 1) c.io.err.write(`${peer}: response:${status}\n`);
+      }
+    : undefined;
   return serveHttp(c, port, 'httpd', v.get('h'), log);
 });
 
@@ -715,9 +953,15 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
  * the startup notices on stderr and an access log line per request on stdout (Common Log Format).
  */
 def('httpd-foreground', async (c) => {
-  for (const s of ['TERM', 'INT'] as const) c.proc.traps.set(s, async () => { c.io.err.write(`[core:notice] [pid 1] AH00094: caught SIG${s}, shutting down\n`); return 0; });
+  for (const s of ['TERM', 'INT'] as const)
+    c.proc.traps.set(s, async () => {
+      c.io.err.write(`[core:notice] [pid 1] AH00094: caught SIG${s}, shutting down\n`);
+      return 0;
+    });
   const ip = c.host.ips[0] ?? '127.0.0.1';
-  c.io.err.write(`AH00558: httpd: Could not reliably determine the server's fully qualified domain name, using ${ip}. Set the 'ServerName' directive globally to suppress this message\n`);
+  c.io.err.write(
+    `AH00558: httpd: Could not reliably determine the server's fully qualified domain name, using ${ip}. Set the 'ServerName' directive globally to suppress this message\n`,
+  );
   c.io.err.write('[mpm_event:notice] [pid 1] AH00489: Apache/2.4 (Unix) (triad-memory simulation) configured -- resuming normal operations\n');
   const log: AccessLog = (peer, req, status, bytes) => {
     const d = new Date();
@@ -735,7 +979,11 @@ def('nginx', async (c) => {
   c.io.err.write('nginx: [notice] start worker processes (triad-memory simulation)\n');
   // the master process names itself and records its pid, as nginx does
   c.proc.title = `nginx: master process ${c.argv.join(' ')}`;
-  try { c.host.fs.writeFile('/var/run/nginx.pid', `${pidInNamespace(c)}\n`); } catch { /* read-only rootfs: no pid file */ }
+  try {
+    c.host.fs.writeFile('/var/run/nginx.pid', `${pidInNamespace(c)}\n`);
+  } catch {
+    /* read-only rootfs: no pid file */
+  }
   return serveHttp(c, 80, 'nginx');
 });
 
@@ -745,26 +993,34 @@ type AccessLog = (peer: string, req: IncomingMessage, status: number, bytes: num
 async function serveHttp(c: ProgramCtx, port: number, who: string, home?: string, log?: AccessLog, body = 'ok\n'): Promise<number> {
   let listener;
   try {
-    listener = await c.proc.race(c.host.ports.listenHttp(port, (req, res) => {
-      const answer = (status: number, type: string, data: string | Buffer) => {
-        res.writeHead(status, { 'content-type': type }).end(data);
-        log?.(`${req.socket.remoteAddress ?? '127.0.0.1'}:${req.socket.remotePort ?? 0}`, req, status, Buffer.byteLength(data));
-      };
-      const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
-      if (home !== undefined) {
-        const file = posix.join(home, path.endsWith('/') ? `${path}index.html` : path);
-        try {
-          answer(200, 'text/html', c.host.fs.readFile(file, c.cwd));
-        } catch {
-          answer(404, 'text/html', '<HTML><HEAD><TITLE>404 Not Found</TITLE></HEAD></HTML>\n');
+    listener = await c.proc.race(
+      c.host.ports.listenHttp(port, (req, res) => {
+        const answer = (status: number, type: string, data: string | Buffer) => {
+          res.writeHead(status, { 'content-type': type }).end(data);
+          log?.(`${req.socket.remoteAddress ?? '127.0.0.1'}:${req.socket.remotePort ?? 0}`, req, status, Buffer.byteLength(data));
+        };
+        const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
+        if (home !== undefined) {
+          const file = posix.join(home, path.endsWith('/') ? `${path}index.html` : path);
+          try {
+            answer(200, 'text/html', c.host.fs.readFile(file, c.cwd));
+          } catch {
+            answer(404, 'text/html', '<HTML><HEAD><TITLE>404 Not Found</TITLE></HEAD></HTML>\n');
+          }
+          return;
         }
-        return;
-      }
-      answer(200, body.startsWith('<') ? 'text/html' : 'text/plain', body);
-    }));
+        answer(200, body.startsWith('<') ? 'text/html' : 'text/plain', body);
+      }),
+    );
   } catch (e) {
-    if (e instanceof PortInUse) { c.io.err.write(`${who}: bind: Address in use\n`); return 1; }
-    if (e instanceof ExposeError) { c.io.err.write(`${who}: ${e.message}\n`); return 1; }
+    if (e instanceof PortInUse) {
+      c.io.err.write(`${who}: bind: Address in use\n`);
+      return 1;
+    }
+    if (e instanceof ExposeError) {
+      c.io.err.write(`${who}: ${e.message}\n`);
+      return 1;
+    }
     throw e;
   }
   c.proc.onExit(() => listener.close());
@@ -777,13 +1033,22 @@ def('nc', async (c) => {
   const { f, v, rest } = flags(c.argv.slice(1), 'pwe');
   if (f.has('l')) {
     const port = parsePort(v.get('p') ?? rest[rest.length - 1]);
-    if (!port) { c.io.err.write('nc: missing port\n'); return 1; }
+    if (!port) {
+      c.io.err.write('nc: missing port\n');
+      return 1;
+    }
     let listener;
     try {
       listener = await c.proc.race(c.host.ports.listenTcp(port, (s) => s.on('data', (d) => c.io.out.write(d))));
     } catch (e) {
-      if (e instanceof PortInUse) { c.io.err.write('nc: bind: Address in use\n'); return 1; }
-      if (e instanceof ExposeError) { c.io.err.write(`nc: ${e.message}\n`); return 1; }
+      if (e instanceof PortInUse) {
+        c.io.err.write('nc: bind: Address in use\n');
+        return 1;
+      }
+      if (e instanceof ExposeError) {
+        c.io.err.write(`nc: ${e.message}\n`);
+        return 1;
+      }
       throw e;
     }
     c.proc.onExit(() => listener.close());
@@ -792,17 +1057,30 @@ def('nc', async (c) => {
   }
   const [host, portS] = rest;
   const target = localTarget(c, host, parsePort(portS));
-  if (!target) { c.io.err.write(`nc: can't connect to remote host (${host}): Connection refused\n`); return 1; }
+  if (!target) {
+    c.io.err.write(`nc: can't connect to remote host (${host}): Connection refused\n`);
+    return 1;
+  }
   if (!f.has('z')) await untilEnd(c.io.stdin, c.proc);
   const data = f.has('z') ? Buffer.alloc(0) : readAll(c.io.stdin);
-  const out = await c.proc.race(new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const s = connect(target.port, target.host, () => { if (data.length) s.write(data); s.end(); });
-    s.on('data', (d) => chunks.push(d));
-    s.on('error', reject);
-    s.on('close', () => resolve(Buffer.concat(chunks)));
-  })).catch(() => undefined);
-  if (!out) { c.io.err.write(`nc: can't connect to remote host (${host}): Connection refused\n`); return 1; }
+  const out = await c.proc
+    .race(
+      new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const s = connect(target.port, target.host, () => {
+          if (data.length) s.write(data);
+          s.end();
+        });
+        s.on('data', (d) => chunks.push(d));
+        s.on('error', reject);
+        s.on('close', () => resolve(Buffer.concat(chunks)));
+      }),
+    )
+    .catch(() => undefined);
+  if (!out) {
+    c.io.err.write(`nc: can't connect to remote host (${host}): Connection refused\n`);
+    return 1;
+  }
   c.io.out.write(out);
   return 0;
 });
@@ -822,31 +1100,54 @@ function localTarget(c: ProgramCtx, host: string | undefined, port: number | und
 def('wget', async (c) => {
   const args = c.argv.slice(1).map((a) => (a === '--spider' ? '-S' : a === '-qO-' ? '-qO' : a));
   if (c.argv.includes('-qO-')) args.splice(args.indexOf('-qO') + 1, 0, '-');
-  const { f, v, rest } = flags(args.filter((a) => !a.startsWith('--')), 'OTUY');
+  const { f, v, rest } = flags(
+    args.filter((a) => !a.startsWith('--')),
+    'OTUY',
+  );
   const url = rest[0];
   let u: URL;
-  try { u = new URL(url.includes('://') ? url : `http://${url}`); } catch { c.io.err.write(`wget: bad address '${url}'\n`); return 1; }
+  try {
+    u = new URL(url.includes('://') ? url : `http://${url}`);
+  } catch {
+    c.io.err.write(`wget: bad address '${url}'\n`);
+    return 1;
+  }
   const target = localTarget(c, u.hostname, Number(u.port || 80));
   if (!target) {
     c.io.err.write(`wget: can't connect to remote host (${u.hostname}): Connection refused\n`);
     return 1;
   }
-  const res = await c.proc.race(new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
-    const req = httpRequest({ host: target.host, port: target.port, path: u.pathname + u.search, method: 'GET', headers: { host: u.host } }, (r) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (d: Buffer) => chunks.push(d));
-      r.on('end', () => resolve({ status: r.statusCode ?? 0, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end();
-  })).catch((e: Error) => e);
-  if (res instanceof Error) { c.io.err.write(`wget: can't connect to remote host (${u.hostname}): Connection refused\n`); return 1; }
-  if (res.status >= 400) { c.io.err.write(`wget: server returned error: HTTP/1.1 ${res.status}\n`); return 1; }
+  const res = await c.proc
+    .race(
+      new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+        const req = httpRequest({ host: target.host, port: target.port, path: u.pathname + u.search, method: 'GET', headers: { host: u.host } }, (r) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (d: Buffer) => chunks.push(d));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        });
+        req.on('error', reject);
+        req.end();
+      }),
+    )
+    .catch((e: Error) => e);
+  if (res instanceof Error) {
+    c.io.err.write(`wget: can't connect to remote host (${u.hostname}): Connection refused\n`);
+    return 1;
+  }
+  if (res.status >= 400) {
+    c.io.err.write(`wget: server returned error: HTTP/1.1 ${res.status}\n`);
+    return 1;
+  }
   if (f.has('S')) return 0;
   const outFile = v.get('O') ?? (posix.basename(u.pathname) || 'index.html');
   if (outFile === '-') c.io.out.write(res.body);
   else {
-    try { c.host.fs.writeFile(outFile, res.body, { cwd: c.cwd }); } catch (e) { c.io.err.write(`wget: can't open '${outFile}': ${fsMessage(e)}\n`); return 1; }
+    try {
+      c.host.fs.writeFile(outFile, res.body, { cwd: c.cwd });
+    } catch (e) {
+      c.io.err.write(`wget: can't open '${outFile}': ${fsMessage(e)}\n`);
+      return 1;
+    }
   }
   return 0;
 });
@@ -856,7 +1157,10 @@ def('wget', async (c) => {
 /** The pause container: sleeps until TERM/INT, then exits 0 as the real /pause does. */
 def('pause', async (c) => {
   for (const s of ['TERM', 'INT'] as const) {
-    c.proc.traps.set(s, async () => { c.io.err.write(`Shutting down, got signal: ${s === 'TERM' ? 'Terminated' : 'Interrupt'}\n`); return 0; });
+    c.proc.traps.set(s, async () => {
+      c.io.err.write(`Shutting down, got signal: ${s === 'TERM' ? 'Terminated' : 'Interrupt'}\n`);
+      return 0;
+    });
   }
   await c.proc.sleep(Infinity);
   return 0;
@@ -866,11 +1170,23 @@ def('pause', async (c) => {
 def('timeout', async (c) => {
   const { rest } = flags(c.argv.slice(1), 's');
   const secs = Number((rest.shift() ?? '').replace(/s$/, ''));
-  if (!Number.isFinite(secs) || !rest.length) { c.io.err.write('timeout: usage: timeout SECS PROG ARGS\n'); return 125; }
+  if (!Number.isFinite(secs) || !rest.length) {
+    c.io.err.write('timeout: usage: timeout SECS PROG ARGS\n');
+    return 125;
+  }
   const child = c.proc.spawnChild();
   let timedOut = false;
   // 0 disables the limit, as in coreutils; a delay past 2^31-1 ms would fire at once in Node
-  const timer = secs > 0 ? setTimeout(() => { timedOut = true; child.kill('TERM'); }, Math.min(secs * 1000, 2 ** 31 - 1)) : undefined;
+  const timer =
+    secs > 0
+      ? setTimeout(
+          () => {
+            timedOut = true;
+            child.kill('TERM');
+          },
+          Math.min(secs * 1000, 2 ** 31 - 1),
+        )
+      : undefined;
   try {
     const r = await c.proc.race(child.run(() => runProgram({ ...c, proc: child, argv: rest }, 'timeout')));
     return timedOut ? 124 : r.exitCode;

@@ -1,9 +1,7 @@
 // A container's view of files: paths under a mount's containerPath are the REAL host files
 // behind it (hostPath), everything else lives in a per-container in-memory root filesystem.
 // Read-only mounts and a read-only rootfs refuse writes with EROFS, as the kernel would.
-import {
-  appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync,
-} from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { nodeSubmounts } from './mounts.js';
 
@@ -36,18 +34,28 @@ const MESSAGES = {
 export type FsCode = keyof typeof MESSAGES;
 
 export class FsError extends Error {
-  constructor(readonly code: FsCode, readonly path: string) {
+  constructor(
+    readonly code: FsCode,
+    readonly path: string,
+  ) {
     super(MESSAGES[code]);
     this.name = 'FsError';
   }
 }
 
 /** An executable of the image: which simulated program runs when it is exec'd. */
-export interface Exe { applet: string }
+export interface Exe {
+  applet: string;
+}
 
 type Node = { type: 'dir' } | { type: 'file'; data: Buffer; exe?: Exe; mtime: number };
 
-export interface Stat { type: 'file' | 'dir'; size: number; exe?: Exe; where: 'host' | 'mem' }
+export interface Stat {
+  type: 'file' | 'dir';
+  size: number;
+  exe?: Exe;
+  where: 'host' | 'mem';
+}
 
 type Where =
   | { where: 'host'; path: string; hostPath: string; readonly: boolean; mount: MountSpec }
@@ -55,8 +63,26 @@ type Where =
   | { where: 'null'; path: string; readonly: false };
 
 export const BASE_DIRS = [
-  '/', '/bin', '/dev', '/etc', '/home', '/proc', '/root', '/run', '/sbin', '/sys', '/tmp', '/usr', '/usr/bin',
-  '/usr/sbin', '/usr/local', '/usr/local/bin', '/var', '/var/log', '/var/run', '/var/tmp',
+  '/',
+  '/bin',
+  '/dev',
+  '/etc',
+  '/home',
+  '/proc',
+  '/root',
+  '/run',
+  '/sbin',
+  '/sys',
+  '/tmp',
+  '/usr',
+  '/usr/bin',
+  '/usr/sbin',
+  '/usr/local',
+  '/usr/local/bin',
+  '/var',
+  '/var/log',
+  '/var/run',
+  '/var/tmp',
 ];
 
 export interface FsOptions {
@@ -281,7 +307,8 @@ export class ContainerFs {
       if (!n) throw new FsError('ENOENT', w.path);
       if (n.type !== 'dir') throw new FsError('ENOTDIR', w.path);
       const prefix = w.path === '/' ? '/' : w.path + '/';
-      names = [...this.mem.keys()].filter((k) => k !== w.path && k.startsWith(prefix) && !k.slice(prefix.length).includes('/'))
+      names = [...this.mem.keys()]
+        .filter((k) => k !== w.path && k.startsWith(prefix) && !k.slice(prefix.length).includes('/'))
         .map((k) => k.slice(prefix.length));
     }
     // Mount points directly under this directory show up too.
@@ -300,9 +327,11 @@ export class ContainerFs {
 
   /** The in-memory rootfs as plain data (pod checkpoints); what lives behind host mounts is not part of it. */
   snapshot(): RootfsEntry[] {
-    return [...this.mem].map(([path, n]) => (n.type === 'dir'
-      ? { path, type: 'dir' as const }
-      : { path, type: 'file' as const, data: n.data.toString('base64'), ...(n.exe ? { exe: n.exe.applet } : {}), mtime: n.mtime }));
+    return [...this.mem].map(([path, n]) =>
+      n.type === 'dir'
+        ? { path, type: 'dir' as const }
+        : { path, type: 'file' as const, data: n.data.toString('base64'), ...(n.exe ? { exe: n.exe.applet } : {}), mtime: n.mtime },
+    );
   }
 
   /** Put a snapshot's entries back, leaving the paths in `keep` as they are (files the runtime writes per sandbox). */

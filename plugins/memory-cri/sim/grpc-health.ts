@@ -27,7 +27,12 @@ const NOT_FOUND = 5;
 const UNIMPLEMENTED = 12;
 const INTERNAL = 13;
 
-interface Options { port: number; services: Set<string>; file: string; delayMs: number }
+interface Options {
+  port: number;
+  services: Set<string>;
+  file: string;
+  delayMs: number;
+}
 
 function parseArgs(args: string[]): Options | string {
   const o: Options = { port: GRPC_HEALTH_DEFAULT_PORT, services: new Set(['']), file: GRPC_HEALTH_DEFAULT_FILE, delayMs: 0 };
@@ -60,11 +65,15 @@ function frame(msg: Uint8Array): Buffer {
 }
 
 /** grpc-message is percent-encoded outside printable ASCII. */
-const grpcMessage = (s: string) => s.replace(/[^\x20-\x24\x26-\x7e]/g, (ch) => [...Buffer.from(ch)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+const grpcMessage = (s: string) =>
+  s.replace(/[^\x20-\x24\x26-\x7e]/g, (ch) => [...Buffer.from(ch)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
 
 function trailersOnly(stream: ServerHttp2Stream, code: number, message: string): void {
   if (stream.destroyed || stream.headersSent) return;
-  stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': grpcMessage(message) }, { endStream: true });
+  stream.respond(
+    { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': grpcMessage(message) },
+    { endStream: true },
+  );
 }
 
 programs.set('grpc-health', async (c: ProgramCtx) => {
@@ -73,14 +82,23 @@ programs.set('grpc-health', async (c: ProgramCtx) => {
     c.io.err.write(`grpc-health: ${o}\nusage: grpc-health [-p PORT] [-s SERVICE]... [-f FILE] [-d SECONDS]\n`);
     return 2;
   }
-  const exists = (path: string) => { try { return c.host.fs.stat(path, c.cwd) !== undefined; } catch { return false; } };
+  const exists = (path: string) => {
+    try {
+      return c.host.fs.stat(path, c.cwd) !== undefined;
+    } catch {
+      return false;
+    }
+  };
   const status = (service: string): Serving => {
     if (!o.services.has(service)) return Serving.SERVICE_UNKNOWN;
     return exists(o.file) || (service !== '' && exists(`${o.file}.${service}`)) ? Serving.NOT_SERVING : Serving.SERVING;
   };
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, fn: () => void) => {
-    const t = setTimeout(() => { timers.delete(t); fn(); }, ms);
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
     timers.add(t);
   };
 
@@ -106,7 +124,9 @@ programs.set('grpc-health', async (c: ProgramCtx) => {
         return;
       }
       let req: HealthCheckRequest;
-      try { req = HealthCheckRequest.decode(body.subarray(5)); } catch (e) {
+      try {
+        req = HealthCheckRequest.decode(body.subarray(5));
+      } catch (e) {
         trailersOnly(stream, INTERNAL, `grpc-health: bad request: ${(e as Error).message}`);
         return;
       }
@@ -139,8 +159,14 @@ programs.set('grpc-health', async (c: ProgramCtx) => {
   try {
     listener = await c.proc.race(c.host.ports.listenHttp2(o.port, onStream));
   } catch (e) {
-    if (e instanceof PortInUse) { c.io.err.write('grpc-health: bind: Address in use\n'); return 1; }
-    if (e instanceof ExposeError) { c.io.err.write(`grpc-health: ${e.message}\n`); return 1; }
+    if (e instanceof PortInUse) {
+      c.io.err.write('grpc-health: bind: Address in use\n');
+      return 1;
+    }
+    if (e instanceof ExposeError) {
+      c.io.err.write(`grpc-health: ${e.message}\n`);
+      return 1;
+    }
     throw e;
   }
   c.proc.onExit(() => {

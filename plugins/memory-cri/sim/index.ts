@@ -19,10 +19,67 @@ export type { Unresolved } from './resolve.js';
 
 /** The applets of the busybox-like images, each installed as /bin/<name>. */
 export const BUSYBOX_APPLETS = [
-  'sh', 'ash', 'busybox', 'true', 'false', 'echo', 'printf', 'sleep', 'pwd', 'hostname', 'whoami', 'uname', 'id', 'env',
-  'which', 'test', '[', 'cat', 'touch', 'mkdir', 'rm', 'rmdir', 'ls', 'cp', 'mv', 'chmod', 'chown', 'chgrp', 'basename',
-  'dirname', 'head', 'tail', 'wc', 'grep', 'egrep', 'fgrep', 'tee', 'sort', 'uniq', 'cut', 'tr', 'seq', 'date', 'kill', 'alloc',
-  'httpd', 'nc', 'wget', 'timeout', 'grpc-health', 'stty', 'tty', 'ps', 'top', 'pgrep', 'pidof', 'dd', 'mount', 'ipcs', 'netstat', 'brctl',
+  'sh',
+  'ash',
+  'busybox',
+  'true',
+  'false',
+  'echo',
+  'printf',
+  'sleep',
+  'pwd',
+  'hostname',
+  'whoami',
+  'uname',
+  'id',
+  'env',
+  'which',
+  'test',
+  '[',
+  'cat',
+  'touch',
+  'mkdir',
+  'rm',
+  'rmdir',
+  'ls',
+  'cp',
+  'mv',
+  'chmod',
+  'chown',
+  'chgrp',
+  'basename',
+  'dirname',
+  'head',
+  'tail',
+  'wc',
+  'grep',
+  'egrep',
+  'fgrep',
+  'tee',
+  'sort',
+  'uniq',
+  'cut',
+  'tr',
+  'seq',
+  'date',
+  'kill',
+  'alloc',
+  'httpd',
+  'nc',
+  'wget',
+  'timeout',
+  'grpc-health',
+  'stty',
+  'tty',
+  'ps',
+  'top',
+  'pgrep',
+  'pidof',
+  'dd',
+  'mount',
+  'ipcs',
+  'netstat',
+  'brctl',
   'ping',
 ] as const;
 
@@ -30,7 +87,11 @@ export function busyboxExecutables(): Record<string, string> {
   return Object.fromEntries(BUSYBOX_APPLETS.map((a) => [`/bin/${a}`, a]));
 }
 
-export interface Resolution { ok: true; program: string; argv: string[] }
+export interface Resolution {
+  ok: true;
+  program: string;
+  argv: string[];
+}
 
 /** What runs for argv (image executable, or a #! script run by sh), or runc's error. */
 export function resolveArgv(argv: string[], host: Host, env: Map<string, string>, cwd: string): Resolution | Unresolved {

@@ -7,7 +7,11 @@ import { readFileSync } from 'node:fs';
 /** Mount points of the node strictly below dir (from /proc/self/mountinfo); none when unreadable. */
 export function nodeSubmounts(dir: string): string[] {
   let text: string;
-  try { text = readFileSync('/proc/self/mountinfo', 'utf8'); } catch { return []; }
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return [];
+  }
   const base = dir.replace(/\/+$/, '');
   const out: string[] = [];
   for (const line of text.split('\n')) {

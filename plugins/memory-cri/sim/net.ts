@@ -30,7 +30,10 @@ export class PortInUse extends Error {
 
 /** The port listens, but could not be made to answer in the pod's network namespace. */
 export class ExposeError extends Error {
-  constructor(readonly port: number, message: string) {
+  constructor(
+    readonly port: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'ExposeError';
   }
@@ -46,7 +49,10 @@ export class PortTable {
   expose?: (port: number, address: string) => Promise<() => Promise<void>>;
 
   /** @param hostPorts container port → host port (TCP mappings with a host port). */
-  constructor(private readonly host = '127.0.0.1', private readonly hostPorts: ReadonlyMap<number, number> = new Map()) {}
+  constructor(
+    private readonly host = '127.0.0.1',
+    private readonly hostPorts: ReadonlyMap<number, number> = new Map(),
+  ) {}
 
   /** Forward host:hostPort to the pod port's real address; undefined when the host port is taken. */
   private async forwardHostPort(hostPort: number, target: number): Promise<Server | undefined> {
@@ -59,7 +65,10 @@ export class PortTable {
     try {
       await new Promise<void>((resolve, reject) => {
         fwd.once('error', reject);
-        fwd.listen(hostPort, this.host, () => { fwd.off('error', reject); resolve(); });
+        fwd.listen(hostPort, this.host, () => {
+          fwd.off('error', reject);
+          resolve();
+        });
       });
       return fwd;
     } catch {
@@ -74,7 +83,9 @@ export class PortTable {
     return out;
   }
 
-  has(port: number): boolean { return this.listeners.has(port); }
+  has(port: number): boolean {
+    return this.listeners.has(port);
+  }
 
   listenHttp(port: number, handler: HttpHandler): Promise<Listener> {
     return this.listen(port, 'http', createHttpServer({ keepAliveTimeout: 1000 }, handler));
@@ -107,7 +118,10 @@ export class PortTable {
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(0, this.host, () => { server.off('error', reject); resolve(); });
+        server.listen(0, this.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
     } catch (e) {
       this.listeners.delete(port);
@@ -130,14 +144,17 @@ export class PortTable {
     const fwd = hostPort ? await this.forwardHostPort(hostPort, real) : undefined;
     let closed: Promise<void> | undefined;
     const l: Listener = {
-      port, kind, address,
-      close: () => (closed ??= (async () => {
-        if (this.listeners.get(port) === l) this.listeners.delete(port);
-        await unexpose?.().catch(() => undefined);
-        for (const s of sockets) s.destroy();
-        fwd?.close();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      })()),
+      port,
+      kind,
+      address,
+      close: () =>
+        (closed ??= (async () => {
+          if (this.listeners.get(port) === l) this.listeners.delete(port);
+          await unexpose?.().catch(() => undefined);
+          for (const s of sockets) s.destroy();
+          fwd?.close();
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+        })()),
     };
     this.listeners.set(port, l);
     if (this.shut) {

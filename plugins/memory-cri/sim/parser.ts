@@ -6,8 +6,15 @@
 //             | for NAME [in WORD…] ; do … done | { list } | ( list )     (each with redirections)
 import { ShellSyntaxError, tokenize, type Op, type RedirOp, type Token, type Word } from './tokenizer.js';
 
-export interface Redir { fd: number; op: RedirOp; target: Word }
-export interface Assign { name: string; value: Word }
+export interface Redir {
+  fd: number;
+  op: RedirOp;
+  target: Word;
+}
+export interface Assign {
+  name: string;
+  value: Word;
+}
 
 export type Node =
   | { k: 'simple'; assigns: Assign[]; words: Word[]; redirs: Redir[] }
@@ -29,19 +36,27 @@ class Parser {
   private i = 0;
   constructor(private readonly toks: Token[]) {}
 
-  private peek(): Token | undefined { return this.toks[this.i]; }
+  private peek(): Token | undefined {
+    return this.toks[this.i];
+  }
   private reserved(t = this.peek()): string | undefined {
     return t?.t === 'word' && t.raw !== undefined && RESERVED.has(t.raw) ? t.raw : undefined;
   }
-  private isOp(v: Op, t = this.peek()): boolean { return t?.t === 'op' && t.v === v; }
+  private isOp(v: Op, t = this.peek()): boolean {
+    return t?.t === 'op' && t.v === v;
+  }
   private describe(t: Token | undefined): string {
     if (!t) return 'end of file';
     if (t.t === 'op') return t.v === '\n' ? 'newline' : `"${t.v}"`;
     if (t.t === 'redir') return `"${t.op}"`;
     return `"${t.raw ?? 'word'}"`;
   }
-  private fail(): never { throw new ShellSyntaxError(`unexpected ${this.describe(this.peek())}`); }
-  private newlines(): void { while (this.isOp('\n')) this.i++; }
+  private fail(): never {
+    throw new ShellSyntaxError(`unexpected ${this.describe(this.peek())}`);
+  }
+  private newlines(): void {
+    while (this.isOp('\n')) this.i++;
+  }
   private expectWord(word: string): void {
     this.newlines();
     if (this.reserved() !== word) this.fail();
@@ -66,7 +81,10 @@ class Parser {
       if (!t || this.isOp(')') || (this.reserved(t) && terms.has(this.reserved(t)!))) break;
       const node = this.andOr();
       let bg = false;
-      if (this.isOp('&')) { bg = true; this.i++; } else if (this.isOp(';') || this.isOp('\n')) this.i++;
+      if (this.isOp('&')) {
+        bg = true;
+        this.i++;
+      } else if (this.isOp(';') || this.isOp('\n')) this.i++;
       else if (this.peek() && !this.isOp(')') && !(this.reserved() && terms.has(this.reserved()!))) this.fail();
       items.push({ node, bg });
     }
@@ -87,7 +105,10 @@ class Parser {
 
   private pipeline(): Node {
     let negate = false;
-    if (this.reserved() === '!') { negate = true; this.i++; }
+    if (this.reserved() === '!') {
+      negate = true;
+      this.i++;
+    }
     const cmds = [this.command()];
     while (this.isOp('|')) {
       this.i++;
@@ -123,7 +144,10 @@ class Parser {
         if (w === 'else') {
           otherwise = this.list(new Set(['fi']));
           this.expectWord('fi');
-        } else if (w !== 'fi') { this.i--; this.fail(); }
+        } else if (w !== 'fi') {
+          this.i--;
+          this.fail();
+        }
         break;
       }
       return { k: 'if', arms, otherwise, redirs: this.redirs() };
@@ -189,7 +213,10 @@ class Parser {
     const redirs: Redir[] = [];
     for (;;) {
       const t = this.peek();
-      if (t?.t === 'redir') { redirs.push(this.redir()); continue; }
+      if (t?.t === 'redir') {
+        redirs.push(this.redir());
+        continue;
+      }
       if (t?.t !== 'word') break;
       if (this.isOp('(', this.toks[this.i + 1]) && words.length === 0) throw new ShellSyntaxError('functions are not supported by the simulator');
       this.i++;

@@ -15,13 +15,16 @@ export const SIGNALS: Record<SimSignal, number> = { HUP: 1, INT: 2, QUIT: 3, KIL
 
 export function parseSignal(s: string): SimSignal | undefined {
   const up = s.toUpperCase().replace(/^SIG/, '');
-  if (/^\d+$/.test(up)) return (Object.entries(SIGNALS).find(([, n]) => n === Number(up))?.[0]) as SimSignal | undefined;
+  if (/^\d+$/.test(up)) return Object.entries(SIGNALS).find(([, n]) => n === Number(up))?.[0] as SimSignal | undefined;
   return up in SIGNALS ? (up as SimSignal) : undefined;
 }
 
 /** The process ends with this exit code (thrown through every await of the simulator). */
 export class Killed extends Error {
-  constructor(readonly exitCode: number, readonly reason?: string) {
+  constructor(
+    readonly exitCode: number,
+    readonly reason?: string,
+  ) {
     super(`killed (exit ${exitCode}${reason ? `, ${reason}` : ''})`);
     this.name = 'Killed';
   }
@@ -29,7 +32,10 @@ export class Killed extends Error {
 
 /** A trapped signal interrupted the process: its handler runs next. */
 export class Interrupted extends Error {
-  constructor(readonly signal: SimSignal, readonly handler: () => Promise<number | undefined>) {
+  constructor(
+    readonly signal: SimSignal,
+    readonly handler: () => Promise<number | undefined>,
+  ) {
     super(`interrupted by SIG${signal}`);
     this.name = 'Interrupted';
   }
@@ -78,12 +84,18 @@ export class SimProcess {
     this.ignored = new Set(opts.ignore ?? []);
     if (opts.parent) {
       opts.parent.children.add(this);
-      this.onExit(() => { opts.parent!.children.delete(this); });
+      this.onExit(() => {
+        opts.parent!.children.delete(this);
+      });
     }
   }
 
-  get signal(): AbortSignal { return this.ac.signal; }
-  get done(): boolean { return this.finished; }
+  get signal(): AbortSignal {
+    return this.ac.signal;
+  }
+  get done(): boolean {
+    return this.finished;
+  }
 
   /** Throw the pending kill/interrupt, if any. */
   check(): void {
@@ -96,9 +108,18 @@ export class SimProcess {
     return new Promise<void>((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
       let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => { clearTimeout(timer); reject(signal.reason); };
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      };
       if (Number.isFinite(ms)) {
-        timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(); }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+        timer = setTimeout(
+          () => {
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          },
+          Math.max(0, Math.min(ms, 2 ** 31 - 1)),
+        );
       }
       signal.addEventListener('abort', onAbort, { once: true });
     });
@@ -117,8 +138,16 @@ export class SimProcess {
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => reject(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
-      p.then((v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-        (e) => { signal.removeEventListener('abort', onAbort); reject(e); });
+      p.then(
+        (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (e) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
     });
   }
 
@@ -171,7 +200,9 @@ export class SimProcess {
   }
 
   /** The exit of a running process (undefined if run() was never called). */
-  get exited(): Promise<ExitResult> | undefined { return this.exitP; }
+  get exited(): Promise<ExitResult> | undefined {
+    return this.exitP;
+  }
 
   private async execute(main: () => Promise<number>): Promise<ExitResult> {
     let result: ExitResult;
@@ -184,7 +215,11 @@ export class SimProcess {
     for (const c of [...this.children]) c.kill('KILL');
     await Promise.all([...this.children].map((c) => c.exitP).filter(Boolean));
     for (const fn of this.cleanups.splice(0)) {
-      try { await fn(); } catch { /* cleanup is best effort */ }
+      try {
+        await fn();
+      } catch {
+        /* cleanup is best effort */
+      }
     }
     return result;
   }

@@ -16,10 +16,20 @@ export function procStatusText(s: ProcStatus): string {
   const hex = (n: bigint) => n.toString(16).padStart(16, '0');
   const eff = s.uid === 0 ? s.capBnd : 0n;
   return [
-    'Name:\tsh', 'State:\tR (running)', `Uid:\t${s.uid}\t${s.uid}\t${s.uid}\t${s.uid}`, `Gid:\t${s.gid}\t${s.gid}\t${s.gid}\t${s.gid}`,
+    'Name:\tsh',
+    'State:\tR (running)',
+    `Uid:\t${s.uid}\t${s.uid}\t${s.uid}\t${s.uid}`,
+    `Gid:\t${s.gid}\t${s.gid}\t${s.gid}\t${s.gid}`,
     `Groups:\t${s.groups.join(' ')}${s.groups.length ? ' ' : ''}`,
-    `CapInh:\t${hex(0n)}`, `CapPrm:\t${hex(eff)}`, `CapEff:\t${hex(eff)}`, `CapBnd:\t${hex(s.capBnd)}`, `CapAmb:\t${hex(0n)}`,
-    `NoNewPrivs:\t${s.noNewPrivs ? 1 : 0}`, `Seccomp:\t${s.seccomp}`, `Seccomp_filters:\t${s.seccomp ? 1 : 0}`, '',
+    `CapInh:\t${hex(0n)}`,
+    `CapPrm:\t${hex(eff)}`,
+    `CapEff:\t${hex(eff)}`,
+    `CapBnd:\t${hex(s.capBnd)}`,
+    `CapAmb:\t${hex(0n)}`,
+    `NoNewPrivs:\t${s.noNewPrivs ? 1 : 0}`,
+    `Seccomp:\t${s.seccomp}`,
+    `Seccomp_filters:\t${s.seccomp ? 1 : 0}`,
+    '',
   ].join('\n');
 }
 

@@ -9,7 +9,13 @@ function def(names: string[], p: Program): void {
   for (const n of names) programs.set(n, p);
 }
 
-export interface ProcEntry { pid: number; ppid: number; argv: string[]; comm: string; proc?: SimProcess }
+export interface ProcEntry {
+  pid: number;
+  ppid: number;
+  argv: string[];
+  comm: string;
+  proc?: SimProcess;
+}
 
 /** The live processes of the container's PID namespace, PID 1 first (pids as seen inside). */
 export function processTable(c: { host: ProgramCtx['host']; proc?: SimProcess }): ProcEntry[] {
@@ -17,7 +23,13 @@ export function processTable(c: { host: ProgramCtx['host']; proc?: SimProcess })
   const ns = c.host.pidns?.() ?? { roots: first ? [first] : [], init: first };
   const pidOf = (p: SimProcess) => (p === ns.init ? 1 : p.pid);
   const out: ProcEntry[] = [];
-  const entry = (p: SimProcess, ppid: number): ProcEntry => ({ pid: pidOf(p), ppid, argv: p.title !== undefined ? [p.title] : p.argv, comm: posix.basename(p.argv[0] ?? '') || '?', proc: p });
+  const entry = (p: SimProcess, ppid: number): ProcEntry => ({
+    pid: pidOf(p),
+    ppid,
+    argv: p.title !== undefined ? [p.title] : p.argv,
+    comm: posix.basename(p.argv[0] ?? '') || '?',
+    proc: p,
+  });
   if (ns.init === 'pause') out.push({ pid: 1, ppid: 0, argv: ['/pause'], comm: 'pause' });
   const walk = (p: SimProcess, ppid: number) => {
     if (p.done) return;
@@ -58,9 +70,17 @@ function flagSet(args: string[]): { f: Set<string>; rest: string[] } {
 /** pgrep [-flx] PATTERN: pids whose name (-f: whole command line) matches; never pgrep itself. */
 def(['pgrep'], async (c) => {
   const { f, rest } = flagSet(c.argv.slice(1));
-  if (rest.length !== 1) { c.io.err.write('pgrep: usage: pgrep [-flnovx] PATTERN\n'); return 2; }
+  if (rest.length !== 1) {
+    c.io.err.write('pgrep: usage: pgrep [-flnovx] PATTERN\n');
+    return 2;
+  }
   let re: RegExp;
-  try { re = new RegExp(f.has('x') ? `^(?:${rest[0]})$` : rest[0]); } catch { c.io.err.write(`pgrep: bad regex '${rest[0]}'\n`); return 2; }
+  try {
+    re = new RegExp(f.has('x') ? `^(?:${rest[0]})$` : rest[0]);
+  } catch {
+    c.io.err.write(`pgrep: bad regex '${rest[0]}'\n`);
+    return 2;
+  }
   const hits = processTable(c).filter((e) => e.proc !== c.proc && re.test(f.has('f') ? e.argv.join(' ') : e.comm) !== f.has('v'));
   for (const e of hits) c.io.out.write(f.has('l') ? `${e.pid} ${f.has('f') ? e.argv.join(' ') : e.comm}\n` : `${e.pid}\n`);
   return hits.length ? 0 : 1;
@@ -69,7 +89,9 @@ def(['pgrep'], async (c) => {
 /** pidof NAME...: the pids running each NAME, newest first, on one line. */
 def(['pidof'], async (c) => {
   const { rest } = flagSet(c.argv.slice(1));
-  const hits = processTable(c).filter((e) => e.proc !== c.proc && rest.some((n) => e.comm === n || e.argv[0] === n)).reverse();
+  const hits = processTable(c)
+    .filter((e) => e.proc !== c.proc && rest.some((n) => e.comm === n || e.argv[0] === n))
+    .reverse();
   if (hits.length) c.io.out.write(hits.map((e) => e.pid).join(' ') + '\n');
   return hits.length ? 0 : 1;
 });
@@ -91,16 +113,26 @@ def(['top'], async (c) => {
   let delay = 5;
   for (let i = 0; i < args.length; i++) {
     const m = /^-([bnd]+)(.*)$/.exec(args[i]);
-    if (!m) { c.io.err.write(`top: invalid option -- '${args[i]}'\n`); return 1; }
+    if (!m) {
+      c.io.err.write(`top: invalid option -- '${args[i]}'\n`);
+      return 1;
+    }
     const opt = m[1].at(-1);
     if (opt === 'b') continue;
     const v = Number(m[2] || args[++i]);
-    if (!Number.isFinite(v) || v < 0) { c.io.err.write(`top: invalid number '${m[2] || args[i]}'\n`); return 1; }
-    if (opt === 'n') count = v; else delay = v;
+    if (!Number.isFinite(v) || v < 0) {
+      c.io.err.write(`top: invalid number '${m[2] || args[i]}'\n`);
+      return 1;
+    }
+    if (opt === 'n') count = v;
+    else delay = v;
   }
   for (let frame = 0; frame < count; frame++) {
     if (frame > 0) await c.proc.sleep(delay * 1000);
-    const rows = processTable(c).map((e) => `${String(e.pid).padStart(5)} ${String(e.ppid).padStart(5)} ${c.host.user.name.padEnd(8).slice(0, 8)} ${e.proc === c.proc ? 'R' : 'S'}     ${e.argv.join(' ')}`);
+    const rows = processTable(c).map(
+      (e) =>
+        `${String(e.pid).padStart(5)} ${String(e.ppid).padStart(5)} ${c.host.user.name.padEnd(8).slice(0, 8)} ${e.proc === c.proc ? 'R' : 'S'}     ${e.argv.join(' ')}`,
+    );
     c.io.out.write(['  PID  PPID USER     STAT   COMMAND', ...rows].join('\n') + '\n');
   }
   return 0;

@@ -35,7 +35,11 @@ function atPath(path: string, fs: ContainerFs): Resolved | Unresolved | undefine
   if (w.where === 'null' || (w.where === 'host' && w.mount.noexec)) return { ok: false, kind: 'permission', message: `exec: "${path}": permission denied` };
   if (st.exe && programs.has(st.exe.applet)) return { ok: true, program: st.exe.applet, path, prefix: [] };
   let head = '';
-  try { head = fs.readFile(path).subarray(0, 256).toString(); } catch { /* unreadable */ }
+  try {
+    head = fs.readFile(path).subarray(0, 256).toString();
+  } catch {
+    /* unreadable */
+  }
   const m = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(head);
   if (m) {
     const interp = posix.basename(m[1]) === 'env' && m[2] ? m[2] : posix.basename(m[1]);

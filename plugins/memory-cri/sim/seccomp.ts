@@ -11,7 +11,12 @@ import { hasCap, type ProgramCtx } from './types.js';
 export type SeccompAction = { kind: 'allow' } | { kind: 'errno'; errno: number } | { kind: 'kill' };
 
 const EPERM = 1;
-const ERRNO_TEXT: Record<number, string> = { 1: 'Operation not permitted', 2: 'No such file or directory', 13: 'Permission denied', 38: 'Function not implemented' };
+const ERRNO_TEXT: Record<number, string> = {
+  1: 'Operation not permitted',
+  2: 'No such file or directory',
+  13: 'Permission denied',
+  38: 'Function not implemented',
+};
 export const errnoText = (n: number): string => ERRNO_TEXT[n] ?? `Unknown error ${n}`;
 
 /** The system calls of containerd's default profile that it allows only with CAP_SYS_ADMIN (those the simulator makes). */
@@ -27,20 +32,27 @@ export class SeccompFilter {
     this.mode = kind === 'unconfined' ? 0 : 2;
   }
 
-  static unconfined(): SeccompFilter { return new SeccompFilter('unconfined'); }
-  static runtimeDefault(): SeccompFilter { return new SeccompFilter('runtime-default'); }
+  static unconfined(): SeccompFilter {
+    return new SeccompFilter('unconfined');
+  }
+  static runtimeDefault(): SeccompFilter {
+    return new SeccompFilter('runtime-default');
+  }
 
   /** An OCI seccomp profile (JSON); errors name the file and the field. */
   static localhost(path: string): SeccompFilter {
     let raw: unknown;
-    try { raw = JSON.parse(readFileSync(path, 'utf8')); } catch (e) {
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
       throw new Error(`cannot load seccomp profile "${path}": ${(e as Error).message}`);
     }
     const p = raw as { defaultAction?: unknown; defaultErrnoRet?: unknown; syscalls?: unknown };
     const action = (a: unknown, errnoRet: unknown, where: string): SeccompAction => {
       if (typeof a !== 'string') throw new Error(`seccomp profile "${path}": ${where} must be a string`);
       if (a === 'SCMP_ACT_ALLOW' || a === 'SCMP_ACT_LOG') return { kind: 'allow' };
-      if (a === 'SCMP_ACT_ERRNO' || a === 'SCMP_ACT_TRACE') return { kind: 'errno', errno: typeof errnoRet === 'number' ? errnoRet : a === 'SCMP_ACT_TRACE' ? 38 : EPERM };
+      if (a === 'SCMP_ACT_ERRNO' || a === 'SCMP_ACT_TRACE')
+        return { kind: 'errno', errno: typeof errnoRet === 'number' ? errnoRet : a === 'SCMP_ACT_TRACE' ? 38 : EPERM };
       if (['SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP'].includes(a)) return { kind: 'kill' };
       throw new Error(`seccomp profile "${path}": ${where}: unknown action ${JSON.stringify(a)}`);
     };
@@ -61,7 +73,8 @@ export class SeccompFilter {
   /** What the filter does with this call, for a process with these capabilities. */
   decide(syscall: string, ctx: ProgramCtx): SeccompAction {
     if (this.kind === 'unconfined') return { kind: 'allow' };
-    if (this.kind === 'runtime-default') return DEFAULT_PROFILE_SYS_ADMIN.has(syscall) && !hasCap(ctx.host, 'SYS_ADMIN') ? { kind: 'errno', errno: EPERM } : { kind: 'allow' };
+    if (this.kind === 'runtime-default')
+      return DEFAULT_PROFILE_SYS_ADMIN.has(syscall) && !hasCap(ctx.host, 'SYS_ADMIN') ? { kind: 'errno', errno: EPERM } : { kind: 'allow' };
     return this.profile!.rules.get(syscall) ?? this.profile!.defaultAction;
   }
 }

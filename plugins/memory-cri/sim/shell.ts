@@ -9,8 +9,21 @@ import { parseSignal, type SimProcess } from './process.js';
 import { resolveProgram } from './resolve.js';
 import { ShellSyntaxError, type Part, type Word } from './tokenizer.js';
 import {
-  BufferSink, emptyInput, inputOf, LiveInput, nullSink, programs, readAll, readLine, SHELL_BUILTINS, untilEnd, untilLine,
-  type Host, type Io, type ProgramCtx, type Sink,
+  BufferSink,
+  emptyInput,
+  inputOf,
+  LiveInput,
+  nullSink,
+  programs,
+  readAll,
+  readLine,
+  SHELL_BUILTINS,
+  untilEnd,
+  untilLine,
+  type Host,
+  type Io,
+  type ProgramCtx,
+  type Sink,
 } from './types.js';
 
 /** `exit N` unwinding to the nearest shell (or subshell) boundary. */
@@ -40,7 +53,12 @@ export class Shell {
   private subStatus: number | undefined;
   private readonly jobs = new Set<SimProcess>();
 
-  constructor(readonly host: Host, readonly proc: SimProcess, env: Map<string, string>, cwd: string) {
+  constructor(
+    readonly host: Host,
+    readonly proc: SimProcess,
+    env: Map<string, string>,
+    cwd: string,
+  ) {
     this.vars = new Map(env);
     this.exported = new Set(env.keys());
     this.cwd = cwd;
@@ -85,7 +103,10 @@ export class Shell {
     try {
       this.status = await this.exec(node, io);
     } catch (e) {
-      if (e instanceof ExitShell) { this.status = e.code; this.exited = true; } else throw e;
+      if (e instanceof ExitShell) {
+        this.status = e.code;
+        this.exited = true;
+      } else throw e;
     }
     return this.status;
   }
@@ -93,24 +114,41 @@ export class Shell {
   async exec(node: Node, io: Io): Promise<number> {
     this.proc.check();
     switch (node.k) {
-      case 'list': return this.list(node, io);
-      case 'andor': return this.andOr(node, io);
-      case 'pipe': return this.pipe(node, io);
-      case 'simple': return this.simple(node, io);
-      case 'loop': return this.withRedirs(node.redirs, io, (rio) => this.loop(node, rio));
-      case 'if': return this.withRedirs(node.redirs, io, (rio) => this.ifElse(node, rio));
-      case 'for': return this.withRedirs(node.redirs, io, (rio) => this.forIn(node, rio));
-      case 'group': return this.withRedirs(node.redirs, io, async (rio) => {
-        if (!node.subshell) return this.exec(node.body, rio);
-        const sub = this.clone();
-        try { return await sub.exec(node.body, rio); } catch (e) { if (e instanceof ExitShell) return e.code; throw e; }
-      });
+      case 'list':
+        return this.list(node, io);
+      case 'andor':
+        return this.andOr(node, io);
+      case 'pipe':
+        return this.pipe(node, io);
+      case 'simple':
+        return this.simple(node, io);
+      case 'loop':
+        return this.withRedirs(node.redirs, io, (rio) => this.loop(node, rio));
+      case 'if':
+        return this.withRedirs(node.redirs, io, (rio) => this.ifElse(node, rio));
+      case 'for':
+        return this.withRedirs(node.redirs, io, (rio) => this.forIn(node, rio));
+      case 'group':
+        return this.withRedirs(node.redirs, io, async (rio) => {
+          if (!node.subshell) return this.exec(node.body, rio);
+          const sub = this.clone();
+          try {
+            return await sub.exec(node.body, rio);
+          } catch (e) {
+            if (e instanceof ExitShell) return e.code;
+            throw e;
+          }
+        });
     }
   }
 
   private async cond(node: Node, io: Io): Promise<number> {
     this.condDepth++;
-    try { return await this.exec(node, io); } finally { this.condDepth--; }
+    try {
+      return await this.exec(node, io);
+    } finally {
+      this.condDepth--;
+    }
   }
 
   private async list(node: Extract<Node, { k: 'list' }>, io: Io): Promise<number> {
@@ -120,9 +158,16 @@ export class Shell {
         const child = this.proc.spawnChild();
         const sub = this.clone(child);
         this.jobs.add(child);
-        void child.run(async () => {
-          try { return await sub.exec(n, io); } catch (e) { if (e instanceof ExitShell) return e.code; throw e; }
-        }).finally(() => this.jobs.delete(child));
+        void child
+          .run(async () => {
+            try {
+              return await sub.exec(n, io);
+            } catch (e) {
+              if (e instanceof ExitShell) return e.code;
+              throw e;
+            }
+          })
+          .finally(() => this.jobs.delete(child));
         this.lastBg = String(child.pid);
         status = 0;
         continue;
@@ -169,7 +214,12 @@ export class Shell {
   }
 
   private async subshell(n: Node, io: Io): Promise<number> {
-    try { return await this.clone().exec(n, io); } catch (e) { if (e instanceof ExitShell) return e.code; throw e; }
+    try {
+      return await this.clone().exec(n, io);
+    } catch (e) {
+      if (e instanceof ExitShell) return e.code;
+      throw e;
+    }
   }
 
   private async loop(node: Extract<Node, { k: 'loop' }>, io: Io): Promise<number> {
@@ -192,7 +242,7 @@ export class Shell {
 
   private async forIn(node: Extract<Node, { k: 'for' }>, io: Io): Promise<number> {
     const items: string[] = [];
-    if (node.items) for (const w of node.items) items.push(...await this.expandWord(w, io));
+    if (node.items) for (const w of node.items) items.push(...(await this.expandWord(w, io)));
     else items.push(...this.positional);
     let status = 0;
     for (const it of items) {
@@ -206,7 +256,7 @@ export class Shell {
   private async simple(node: Extract<Node, { k: 'simple' }>, io: Io): Promise<number> {
     this.subStatus = undefined;
     const argv: string[] = [];
-    for (const w of node.words) argv.push(...await this.expandWord(w, io));
+    for (const w of node.words) argv.push(...(await this.expandWord(w, io)));
     const assigns: Array<[string, string]> = [];
     for (const a of node.assigns) assigns.push([a.name, await this.expandString(a.value, io)]);
     if (argv.length === 0) {
@@ -231,15 +281,24 @@ export class Shell {
     if (SHELL_BUILTINS.has(name) && programs.has(name)) return programs.get(name)!(ctx);
     const r = resolveProgram(name, this.host.fs, env, this.cwd);
     if (!r.ok) {
-      if (r.kind === 'not-found') { io.err.write(`${this.name}: ${name}: not found\n`); return 127; }
-      io.err.write(`${this.name}: ${name}: ${r.kind === 'no-such-file' ? 'No such file or directory' : r.kind === 'permission' ? 'Permission denied' : 'Exec format error'}\n`);
+      if (r.kind === 'not-found') {
+        io.err.write(`${this.name}: ${name}: not found\n`);
+        return 127;
+      }
+      io.err.write(
+        `${this.name}: ${name}: ${r.kind === 'no-such-file' ? 'No such file or directory' : r.kind === 'permission' ? 'Permission denied' : 'Exec format error'}\n`,
+      );
       return r.kind === 'no-such-file' ? 127 : 126;
     }
     const run = [r.program === 'sh' && r.prefix.length ? 'sh' : name, ...r.prefix, ...argv.slice(1)];
     // The program runs in this process as if forked and exec'd: ps/pgrep see it, then the shell again.
     const before = this.proc.argv;
     this.proc.argv = run;
-    try { return await programs.get(r.program)!({ ...ctx, argv: run }); } finally { this.proc.argv = before; }
+    try {
+      return await programs.get(r.program)!({ ...ctx, argv: run });
+    } finally {
+      this.proc.argv = before;
+    }
   }
 
   // ---- redirections --------------------------------------------------------------------------
@@ -251,7 +310,11 @@ export class Shell {
     for (const r of redirs) {
       const target = await this.expandString(r.target, io);
       if (r.op === '>&' || r.op === '<&') {
-        if (target === '-') { if (r.fd === 0) stdin = emptyInput(); else fds[r.fd] = nullSink; continue; }
+        if (target === '-') {
+          if (r.fd === 0) stdin = emptyInput();
+          else fds[r.fd] = nullSink;
+          continue;
+        }
         if (/^\d+$/.test(target)) {
           if (r.fd > 0) fds[r.fd] = fds[Number(target)] ?? nullSink;
           continue;
@@ -284,9 +347,20 @@ export class Shell {
         }
         const fs = this.host.fs;
         const cwd = this.cwd;
-        sink = { write: (c) => { try { fs.writeFile(path, c, { cwd, append: true }); } catch { /* like a full disk: dropped */ } } };
+        sink = {
+          write: (c) => {
+            try {
+              fs.writeFile(path, c, { cwd, append: true });
+            } catch {
+              /* like a full disk: dropped */
+            }
+          },
+        };
       }
-      if (r.op === '&>' || r.op === '&>>') { fds[1] = sink; fds[2] = sink; } else fds[r.fd] = sink;
+      if (r.op === '&>' || r.op === '&>>') {
+        fds[1] = sink;
+        fds[2] = sink;
+      } else fds[r.fd] = sink;
     }
     return fn({ stdin, out: fds[1] ?? nullSink, err: fds[2] ?? nullSink });
   }
@@ -295,13 +369,21 @@ export class Shell {
 
   private special(name: string): string | undefined {
     switch (name) {
-      case '?': return String(this.status);
-      case '$': return String(this.proc === this.host.init ? 1 : this.proc.pid);
-      case '!': return this.lastBg;
-      case '#': return String(this.positional.length);
-      case '0': return this.name;
-      case '@': case '*': return this.positional.join(' ');
-      case '-': return (this.errexit ? 'e' : '') + (this.xtrace ? 'x' : '');
+      case '?':
+        return String(this.status);
+      case '$':
+        return String(this.proc === this.host.init ? 1 : this.proc.pid);
+      case '!':
+        return this.lastBg;
+      case '#':
+        return String(this.positional.length);
+      case '0':
+        return this.name;
+      case '@':
+      case '*':
+        return this.positional.join(' ');
+      case '-':
+        return (this.errexit ? 'e' : '') + (this.xtrace ? 'x' : '');
       default:
         if (/^\d$/.test(name)) return this.positional[Number(name) - 1];
         return this.vars.get(name);
@@ -311,13 +393,20 @@ export class Shell {
   private async varValue(p: Extract<Part, { t: 'var' }>, io: Io): Promise<string> {
     const v = this.special(p.name);
     switch (p.op) {
-      case undefined: return v ?? '';
-      case '#': return String((v ?? '').length);
-      case ':-': return v ? v : this.expandString(p.arg ?? [], io);
-      case '-': return v !== undefined ? v : this.expandString(p.arg ?? [], io);
-      case ':+': return v ? this.expandString(p.arg ?? [], io) : '';
-      case '+': return v !== undefined ? this.expandString(p.arg ?? [], io) : '';
-      case ':=': case '=': {
+      case undefined:
+        return v ?? '';
+      case '#':
+        return String((v ?? '').length);
+      case ':-':
+        return v ? v : this.expandString(p.arg ?? [], io);
+      case '-':
+        return v !== undefined ? v : this.expandString(p.arg ?? [], io);
+      case ':+':
+        return v ? this.expandString(p.arg ?? [], io) : '';
+      case '+':
+        return v !== undefined ? this.expandString(p.arg ?? [], io) : '';
+      case ':=':
+      case '=': {
         if (p.op === ':=' ? v : v !== undefined) return v!;
         const nv = await this.expandString(p.arg ?? [], io);
         this.vars.set(p.name, nv);
@@ -334,8 +423,10 @@ export class Shell {
 
   private async partValue(p: Part, io: Io): Promise<string> {
     switch (p.t) {
-      case 'lit': return p.v;
-      case 'var': return this.varValue(p, io);
+      case 'lit':
+        return p.v;
+      case 'var':
+        return this.varValue(p, io);
       case 'cmd': {
         const out = new BufferSink();
         const sub = this.clone();
@@ -365,15 +456,29 @@ export class Shell {
         if (first === undefined) continue;
         cur += first;
         has = true;
-        for (const r of rest) { fields.push(cur); cur = r; }
+        for (const r of rest) {
+          fields.push(cur);
+          cur = r;
+        }
         continue;
       }
       const v = await this.partValue(p, io);
-      if (p.q || p.t === 'lit') { cur += v; has = true; continue; }
+      if (p.q || p.t === 'lit') {
+        cur += v;
+        has = true;
+        continue;
+      }
       const pieces = v.split(/[ \t\n]+/);
       for (let i = 0; i < pieces.length; i++) {
-        if (i > 0 && has) { fields.push(cur); cur = ''; has = false; }
-        if (pieces[i]) { cur += pieces[i]; has = true; }
+        if (i > 0 && has) {
+          fields.push(cur);
+          cur = '';
+          has = false;
+        }
+        if (pieces[i]) {
+          cur += pieces[i];
+          has = true;
+        }
       }
     }
     if (has) fields.push(cur);
@@ -397,14 +502,20 @@ export class Shell {
 const BUILTINS: Record<string, Builtin> = {
   async exit(sh, argv, io) {
     const code = argv[1] === undefined ? sh.status : Number(argv[1]);
-    if (!Number.isInteger(code)) { io.err.write(`${sh.name}: exit: Illegal number: ${argv[1]}\n`); throw new ExitShell(2); }
+    if (!Number.isInteger(code)) {
+      io.err.write(`${sh.name}: exit: Illegal number: ${argv[1]}\n`);
+      throw new ExitShell(2);
+    }
     throw new ExitShell(((code % 256) + 256) % 256);
   },
   async cd(sh, argv, io) {
     const dir = argv[1] ?? sh.vars.get('HOME') ?? '/';
     const target = dir.startsWith('/') ? dir : `${sh.cwd.replace(/\/$/, '')}/${dir}`;
     const st = sh.host.fs.stat(target);
-    if (st?.type !== 'dir') { io.err.write(`${sh.name}: cd: can't cd to ${dir}: ${st ? 'Not a directory' : 'No such file or directory'}\n`); return 2; }
+    if (st?.type !== 'dir') {
+      io.err.write(`${sh.name}: cd: can't cd to ${dir}: ${st ? 'Not a directory' : 'No such file or directory'}\n`);
+      return 2;
+    }
     sh.cwd = sh.host.fs.locate(target).path;
     sh.vars.set('PWD', sh.cwd);
     return 0;
@@ -420,21 +531,40 @@ const BUILTINS: Record<string, Builtin> = {
     return 0;
   },
   async unset(sh, argv) {
-    for (const a of argv.slice(1)) { if (a.startsWith('-')) continue; sh.vars.delete(a); sh.exported.delete(a); }
+    for (const a of argv.slice(1)) {
+      if (a.startsWith('-')) continue;
+      sh.vars.delete(a);
+      sh.exported.delete(a);
+    }
     return 0;
   },
   async set(sh, argv, io) {
     const args = argv.slice(1);
     while (args.length) {
       const a = args[0];
-      if (a === '--') { args.shift(); sh.positional = args.splice(0); break; }
-      if (!/^[-+][a-z]+$/.test(a)) { sh.positional = args.splice(0); break; }
+      if (a === '--') {
+        args.shift();
+        sh.positional = args.splice(0);
+        break;
+      }
+      if (!/^[-+][a-z]+$/.test(a)) {
+        sh.positional = args.splice(0);
+        break;
+      }
       args.shift();
-      if (a === '-o' || a === '+o') { const o = args.shift(); if (o === 'errexit') sh.errexit = a === '-o'; else if (o === 'xtrace') sh.xtrace = a === '-o'; continue; }
+      if (a === '-o' || a === '+o') {
+        const o = args.shift();
+        if (o === 'errexit') sh.errexit = a === '-o';
+        else if (o === 'xtrace') sh.xtrace = a === '-o';
+        continue;
+      }
       for (const f of a.slice(1)) {
         if (f === 'e') sh.errexit = a[0] === '-';
         else if (f === 'x') sh.xtrace = a[0] === '-';
-        else if (!'uo'.includes(f) && f !== 'f' && f !== 'v') { io.err.write(`${sh.name}: set: illegal option -${f}\n`); return 2; }
+        else if (!'uo'.includes(f) && f !== 'f' && f !== 'v') {
+          io.err.write(`${sh.name}: set: illegal option -${f}\n`);
+          return 2;
+        }
       }
     }
     return 0;
@@ -453,7 +583,10 @@ const BUILTINS: Record<string, Builtin> = {
     const vars = names.length ? names : ['REPLY'];
     let rest = vars.length === 1 && !names.length ? line : line.replace(/^[ \t]+/, '');
     vars.forEach((n, i) => {
-      if (i === vars.length - 1) { sh.vars.set(n, rest.replace(/[ \t]+$/, '')); return; }
+      if (i === vars.length - 1) {
+        sh.vars.set(n, rest.replace(/[ \t]+$/, ''));
+        return;
+      }
       const m = /^(\S*)[ \t]*/.exec(rest)!;
       sh.vars.set(n, m[1]);
       rest = rest.slice(m[0].length);
@@ -470,12 +603,20 @@ const BUILTINS: Record<string, Builtin> = {
     for (const s of argv.slice(2)) {
       if (s === 'EXIT' || s === '0') continue;
       const sig = parseSignal(s);
-      if (!sig || sig === 'KILL') { io.err.write(`${sh.name}: trap: ${s}: bad trap\n`); return 1; }
+      if (!sig || sig === 'KILL') {
+        io.err.write(`${sh.name}: trap: ${s}: bad trap\n`);
+        return 1;
+      }
       if (action === '-') sh.proc.traps.delete(sig);
       else if (action === '') sh.proc.traps.set(sig, 'ignore');
       else {
         let node: Node;
-        try { node = parse(action); } catch (e) { io.err.write(`${sh.name}: trap: ${(e as Error).message}\n`); return 1; }
+        try {
+          node = parse(action);
+        } catch (e) {
+          io.err.write(`${sh.name}: trap: ${(e as Error).message}\n`);
+          return 1;
+        }
         sh.proc.traps.set(sig, async () => {
           try {
             await sh.exec(node, io);
@@ -495,15 +636,34 @@ const BUILTINS: Record<string, Builtin> = {
   },
   async eval(sh, argv, io) {
     const sub = argv.slice(1).join(' ');
-    const node = (() => { try { return parse(sub); } catch (e) { io.err.write(`${sh.name}: ${(e as Error).message}\n`); return undefined; } })();
+    const node = (() => {
+      try {
+        return parse(sub);
+      } catch (e) {
+        io.err.write(`${sh.name}: ${(e as Error).message}\n`);
+        return undefined;
+      }
+    })();
     return node ? sh.exec(node, io) : 2;
   },
   async '.'(sh, argv, io) {
     const file = argv[1];
     if (!file) return 0;
     let src: string;
-    try { src = sh.host.fs.readFile(file, sh.cwd).toString(); } catch (e) { io.err.write(`${sh.name}: .: can't open '${file}'\n`); return 2; }
-    const node = (() => { try { return parse(src); } catch (e) { io.err.write(`${sh.name}: ${(e as Error).message}\n`); return undefined; } })();
+    try {
+      src = sh.host.fs.readFile(file, sh.cwd).toString();
+    } catch (e) {
+      io.err.write(`${sh.name}: .: can't open '${file}'\n`);
+      return 2;
+    }
+    const node = (() => {
+      try {
+        return parse(src);
+      } catch (e) {
+        io.err.write(`${sh.name}: ${(e as Error).message}\n`);
+        return undefined;
+      }
+    })();
     return node ? sh.exec(node, io) : 2;
   },
 };
@@ -520,13 +680,21 @@ async function shProgram(c: ProgramCtx): Promise<number> {
   while (args.length && /^[-+][a-z]+$/.test(args[0])) {
     const flag = args.shift()!;
     for (const f of flag.slice(1)) {
-      if (f === 'c') { script = args.shift(); if (script === undefined) { c.io.err.write(`${sh.name}: -c requires an argument\n`); return 2; } }
-      else if (f === 'e') sh.errexit = flag[0] === '-';
+      if (f === 'c') {
+        script = args.shift();
+        if (script === undefined) {
+          c.io.err.write(`${sh.name}: -c requires an argument\n`);
+          return 2;
+        }
+      } else if (f === 'e') sh.errexit = flag[0] === '-';
       else if (f === 'x') sh.xtrace = flag[0] === '-';
     }
   }
   if (script !== undefined) {
-    if (args.length) { sh.name = args.shift()!; sh.positional = args; }
+    if (args.length) {
+      sh.name = args.shift()!;
+      sh.positional = args;
+    }
   } else if (args.length) {
     const file = args.shift()!;
     try {

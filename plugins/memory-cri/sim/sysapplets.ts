@@ -24,7 +24,10 @@ function human(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB'];
   let i = 0;
   let v = n;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return i === 0 ? `${n}B` : `${v.toFixed(1)}${units[i]}`;
 }
 
@@ -37,7 +40,10 @@ def(['dd'], async (c) => {
   const ops = new Map<string, string>();
   for (const a of c.argv.slice(1)) {
     const i = a.indexOf('=');
-    if (i <= 0) { c.io.err.write(`dd: invalid argument '${a}'\n`); return 1; }
+    if (i <= 0) {
+      c.io.err.write(`dd: invalid argument '${a}'\n`);
+      return 1;
+    }
     ops.set(a.slice(0, i), a.slice(i + 1));
   }
   const num = (k: string, dflt: number) => {
@@ -47,15 +53,24 @@ def(['dd'], async (c) => {
     if (n === undefined) throw new Error(`invalid number '${v}'`);
     return n;
   };
-  let bs: number; let count: number; let skip: number; let seek: number;
+  let bs: number;
+  let count: number;
+  let skip: number;
+  let seek: number;
   try {
     bs = num('bs', num('ibs', 512));
     count = num('count', Infinity);
     skip = num('skip', 0);
     seek = num('seek', 0);
-  } catch (e) { c.io.err.write(`dd: ${(e as Error).message}\n`); return 1; }
+  } catch (e) {
+    c.io.err.write(`dd: ${(e as Error).message}\n`);
+    return 1;
+  }
   for (const k of ops.keys()) {
-    if (!['if', 'of', 'bs', 'ibs', 'obs', 'count', 'skip', 'seek', 'conv', 'status', 'iflag', 'oflag'].includes(k)) { c.io.err.write(`dd: invalid argument '${k}=${ops.get(k)}'\n`); return 1; }
+    if (!['if', 'of', 'bs', 'ibs', 'obs', 'count', 'skip', 'seek', 'conv', 'status', 'iflag', 'oflag'].includes(k)) {
+      c.io.err.write(`dd: invalid argument '${k}=${ops.get(k)}'\n`);
+      return 1;
+    }
   }
   const inPath = ops.get('if');
   const outPath = ops.get('of');
@@ -65,7 +80,9 @@ def(['dd'], async (c) => {
     const endless = inPath === '/dev/zero' || inPath === '/dev/urandom';
     let input: Buffer | undefined;
     if (!endless) {
-      try { input = inPath === undefined ? readAll(c.io.stdin) : c.host.fs.readFile(inPath, c.cwd); } catch (e) {
+      try {
+        input = inPath === undefined ? readAll(c.io.stdin) : c.host.fs.readFile(inPath, c.cwd);
+      } catch (e) {
         c.io.err.write(`dd: can't open '${inPath}': ${e instanceof FsError ? e.message : (e as Error).message}\n`);
         return 1;
       }
@@ -73,7 +90,9 @@ def(['dd'], async (c) => {
     }
     const started = Date.now();
     const out: Buffer[] = [];
-    let full = 0; let partial = 0; let bytes = 0;
+    let full = 0;
+    let partial = 0;
+    let bytes = 0;
     for (let n = 0; n < count; n++) {
       let block: Buffer;
       if (endless) block = inPath === '/dev/zero' ? Buffer.alloc(Math.min(bs, 64 * 1024)) : Buffer.alloc(0);
@@ -82,7 +101,8 @@ def(['dd'], async (c) => {
         if (!block.length) break;
       }
       const size = endless ? bs : block.length;
-      if (size === bs) full++; else partial++;
+      if (size === bs) full++;
+      else partial++;
       bytes += size;
       if (outPath === undefined) c.io.out.write(block);
       else if (outPath !== '/dev/null' && !endless) out.push(block);
@@ -99,7 +119,9 @@ def(['dd'], async (c) => {
     }
     if (ops.get('status') !== 'none') {
       const secs = Math.max((Date.now() - started) / 1000, 0.000001);
-      c.io.err.write(`${full}+${partial} records in\n${full}+${partial} records out\n${bytes} bytes (${human(bytes)}) copied, ${secs.toFixed(6)} seconds, ${human(Math.round(bytes / secs))}/s\n`);
+      c.io.err.write(
+        `${full}+${partial} records in\n${full}+${partial} records out\n${bytes} bytes (${human(bytes)}) copied, ${secs.toFixed(6)} seconds, ${human(Math.round(bytes / secs))}/s\n`,
+      );
     }
     return 0;
   } finally {
@@ -117,7 +139,9 @@ def(['mount'], async (c) => {
       'proc on /proc type proc (rw,nosuid,nodev,noexec,relatime)',
       'tmpfs on /dev type tmpfs (rw,nosuid,size=65536k,mode=755)',
       `sysfs on /sys type sysfs (${hasCap(c.host, 'SYS_ADMIN') ? 'rw' : 'ro'},nosuid,nodev,noexec,relatime)`,
-      ...[...fs.mounts].reverse().map((m) => `${m.hostPath} on ${m.containerPath} type bind (${m.readonly ? 'ro' : 'rw'}${(m.options ?? []).map((o) => `,${o}`).join('')})`),
+      ...[...fs.mounts]
+        .reverse()
+        .map((m) => `${m.hostPath} on ${m.containerPath} type bind (${m.readonly ? 'ro' : 'rw'}${(m.options ?? []).map((o) => `,${o}`).join('')})`),
     ];
     c.io.out.write(rows.join('\n') + '\n');
     return 0;
@@ -129,23 +153,42 @@ def(['mount'], async (c) => {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--bind' || a === '--rbind' || a === '-B') bind = true;
-    else if (a === '-o') for (const o of (args[++i] ?? '').split(',')) { if (o === 'bind' || o === 'rbind') bind = true; if (o === 'ro') readonly = true; }
+    else if (a === '-o')
+      for (const o of (args[++i] ?? '').split(',')) {
+        if (o === 'bind' || o === 'rbind') bind = true;
+        if (o === 'ro') readonly = true;
+      }
     else if (a === '-t') type = args[++i];
     else if (a === '-r') readonly = true;
     else rest.push(a);
   }
-  if (rest.length !== 2) { c.io.err.write('mount: usage: mount [-r] [-t TYPE] [-o OPTS] DEVICE DIR\n'); return 1; }
+  if (rest.length !== 2) {
+    c.io.err.write('mount: usage: mount [-r] [-t TYPE] [-o OPTS] DEVICE DIR\n');
+    return 1;
+  }
   const denied = syscall(c, 'mount');
-  if (denied && denied !== 'Operation not permitted') { c.io.err.write(`mount: mounting ${rest[0]} on ${rest[1]} failed: ${denied}\n`); return 255; }
-  if (denied || !hasCap(c.host, 'SYS_ADMIN')) { c.io.err.write('mount: permission denied (are you root?)\n'); return 255; }
+  if (denied && denied !== 'Operation not permitted') {
+    c.io.err.write(`mount: mounting ${rest[0]} on ${rest[1]} failed: ${denied}\n`);
+    return 255;
+  }
+  if (denied || !hasCap(c.host, 'SYS_ADMIN')) {
+    c.io.err.write('mount: permission denied (are you root?)\n');
+    return 255;
+  }
   const [src, dst] = rest;
-  if (fs.stat(dst, c.cwd)?.type !== 'dir') { c.io.err.write(`mount: mounting ${src} on ${dst} failed: No such file or directory\n`); return 255; }
+  if (fs.stat(dst, c.cwd)?.type !== 'dir') {
+    c.io.err.write(`mount: mounting ${src} on ${dst} failed: No such file or directory\n`);
+    return 255;
+  }
   if (!bind) {
     c.io.err.write(`mount: mounting ${src} on ${dst} failed: ${type ?? 'this'} file systems are not simulated (only bind mounts)\n`);
     return 255;
   }
   const from = fs.locate(src, c.cwd);
-  if (!fs.stat(src, c.cwd)) { c.io.err.write(`mount: mounting ${src} on ${dst} failed: No such file or directory\n`); return 255; }
+  if (!fs.stat(src, c.cwd)) {
+    c.io.err.write(`mount: mounting ${src} on ${dst} failed: No such file or directory\n`);
+    return 255;
+  }
   const at = posix.resolve(c.cwd, dst);
   // a path under a volume binds the real host path; one of the in-memory rootfs stays inside the container
   if (from.where === 'host') fs.bind({ containerPath: at, hostPath: from.hostPath, readonly: readonly || from.readonly });
@@ -161,8 +204,14 @@ def(['ipcs'], async (c) => {
   const nodeRows = (file: string): string[][] => {
     if (!c.host.hostIpc) return [];
     try {
-      return readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
-    } catch { return []; }
+      return readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim().split(/\s+/));
+    } catch {
+      return [];
+    }
   };
   const hex = (k: string) => `0x${(Number(k) >>> 0).toString(16).padStart(8, '0')}`;
   const col = (s: string | number) => String(s).padEnd(11);
@@ -186,23 +235,43 @@ def(['ipcs'], async (c) => {
 
 /** netstat [-l] [-n] [-t] [-u] [-a]: the pod's listening TCP ports (the simulator has no live connections to show). */
 def(['netstat'], async (c) => {
-  const f = new Set(c.argv.slice(1).filter((a) => a.startsWith('-')).flatMap((a) => [...a.slice(1)]));
+  const f = new Set(
+    c.argv
+      .slice(1)
+      .filter((a) => a.startsWith('-'))
+      .flatMap((a) => [...a.slice(1)]),
+  );
   const udpOnly = f.has('u') && !f.has('t');
   const row = (proto: string, local: string, foreign: string) => `${proto.padEnd(5)}      0      0 ${local.padEnd(23)} ${foreign.padEnd(23)} LISTEN      `;
   // A host-network pod is in the node's network namespace: its listening sockets are the node's.
-  const rows = udpOnly ? [] : c.host.hostNetwork
-    ? [...nodeListeners('/proc/net/tcp', 'tcp'), ...nodeListeners('/proc/net/tcp6', 'tcp6')].map((l) => row(l.proto, l.local, l.proto === 'tcp' ? '0.0.0.0:*' : ':::*'))
-    : Object.keys(c.host.ports.forwards()).map(Number).sort((a, b) => a - b).map((p) => row('tcp', `0.0.0.0:${p}`, '0.0.0.0:*'));
-  c.io.out.write([`Active Internet connections (${f.has('l') ? 'only servers' : f.has('a') ? 'servers and established' : 'w/o servers'})`,
-    'Proto Recv-Q Send-Q Local Address           Foreign Address         State       ',
-    ...(f.has('l') || f.has('a') ? rows : [])].join('\n') + '\n');
+  const rows = udpOnly
+    ? []
+    : c.host.hostNetwork
+      ? [...nodeListeners('/proc/net/tcp', 'tcp'), ...nodeListeners('/proc/net/tcp6', 'tcp6')].map((l) =>
+          row(l.proto, l.local, l.proto === 'tcp' ? '0.0.0.0:*' : ':::*'),
+        )
+      : Object.keys(c.host.ports.forwards())
+          .map(Number)
+          .sort((a, b) => a - b)
+          .map((p) => row('tcp', `0.0.0.0:${p}`, '0.0.0.0:*'));
+  c.io.out.write(
+    [
+      `Active Internet connections (${f.has('l') ? 'only servers' : f.has('a') ? 'servers and established' : 'w/o servers'})`,
+      'Proto Recv-Q Send-Q Local Address           Foreign Address         State       ',
+      ...(f.has('l') || f.has('a') ? rows : []),
+    ].join('\n') + '\n',
+  );
   return 0;
 });
 
 /** Listening sockets in a /proc/net/tcp{,6} table of the node (state 0A), as netstat -n prints them. */
 function nodeListeners(file: string, proto: string): Array<{ proto: string; local: string }> {
   let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch { return []; }
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
   const out: Array<{ proto: string; local: string }> = [];
   for (const line of text.trim().split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
@@ -212,7 +281,12 @@ function nodeListeners(file: string, proto: string): Array<{ proto: string; loca
     let addr: string;
     if (addrHex.length === 8) addr = [3, 2, 1, 0].map((i) => parseInt(addrHex.slice(i * 2, i * 2 + 2), 16)).join('.');
     else {
-      const full = addrHex.match(/.{8}/g)!.map((w) => w.match(/../g)!.reverse().join('')).join('').match(/.{4}/g)!.join(':');
+      const full = addrHex
+        .match(/.{8}/g)!
+        .map((w) => w.match(/../g)!.reverse().join(''))
+        .join('')
+        .match(/.{4}/g)!
+        .join(':');
       addr = new URL(`http://[${full}]/`).hostname.slice(1, -1); // the shortest form, as inet_ntop
     }
     out.push({ proto, local: addr.includes(':') ? `${addr === '::' ? ':::' : `${addr}:`}${port}` : `${addr}:${port}` });
@@ -225,15 +299,29 @@ def(['brctl'], async (c) => {
   const [cmd, name] = c.argv.slice(1);
   const bridges = (c.host.bridges ??= new Set());
   if (cmd === 'show' || cmd === undefined) {
-    c.io.out.write(['bridge name\tbridge id\t\tSTP enabled\tinterfaces', ...[...bridges].sort().map((b) => `${b}\t\t8000.000000000000\tno\t\t`)].join('\n') + '\n');
+    c.io.out.write(
+      ['bridge name\tbridge id\t\tSTP enabled\tinterfaces', ...[...bridges].sort().map((b) => `${b}\t\t8000.000000000000\tno\t\t`)].join('\n') + '\n',
+    );
     return 0;
   }
-  if ((cmd !== 'addbr' && cmd !== 'delbr') || !name) { c.io.err.write('brctl: usage: brctl addbr|delbr BRIDGE | show\n'); return 1; }
-  if (!hasCap(c.host, 'NET_ADMIN')) { c.io.err.write(`brctl: bridge ${name}: Operation not permitted\n`); return 1; }
+  if ((cmd !== 'addbr' && cmd !== 'delbr') || !name) {
+    c.io.err.write('brctl: usage: brctl addbr|delbr BRIDGE | show\n');
+    return 1;
+  }
+  if (!hasCap(c.host, 'NET_ADMIN')) {
+    c.io.err.write(`brctl: bridge ${name}: Operation not permitted\n`);
+    return 1;
+  }
   if (cmd === 'addbr') {
-    if (bridges.has(name)) { c.io.err.write(`brctl: bridge ${name}: File exists\n`); return 1; }
+    if (bridges.has(name)) {
+      c.io.err.write(`brctl: bridge ${name}: File exists\n`);
+      return 1;
+    }
     bridges.add(name);
-  } else if (!bridges.delete(name)) { c.io.err.write(`brctl: bridge ${name}: No such device or address\n`); return 1; }
+  } else if (!bridges.delete(name)) {
+    c.io.err.write(`brctl: bridge ${name}: No such device or address\n`);
+    return 1;
+  }
   return 0;
 });
 
@@ -250,22 +338,41 @@ function pingTarget(c: ProgramCtx, host: string): { ip: string; local: boolean }
  */
 def(['ping'], async (c) => {
   const args = c.argv.slice(1);
-  let count = Infinity; let interval = 1; let deadline = Infinity;
+  let count = Infinity;
+  let interval = 1;
+  let deadline = Infinity;
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const m = /^-([ciwWsq])(.*)$/.exec(args[i]);
-    if (!m) { rest.push(args[i]); continue; }
+    if (!m) {
+      rest.push(args[i]);
+      continue;
+    }
     if (m[1] === 'q') continue;
     const v = Number(m[2] || args[++i]);
-    if (!Number.isFinite(v)) { c.io.err.write(`ping: invalid number '${m[2] || args[i]}'\n`); return 1; }
-    if (m[1] === 'c') count = v; else if (m[1] === 'i') interval = v; else if (m[1] === 'w') deadline = v;
+    if (!Number.isFinite(v)) {
+      c.io.err.write(`ping: invalid number '${m[2] || args[i]}'\n`);
+      return 1;
+    }
+    if (m[1] === 'c') count = v;
+    else if (m[1] === 'i') interval = v;
+    else if (m[1] === 'w') deadline = v;
   }
   const host = rest[0];
-  if (!host) { c.io.err.write('ping: usage: ping [-c COUNT] [-i SECS] [-w SECS] HOST\n'); return 1; }
+  if (!host) {
+    c.io.err.write('ping: usage: ping [-c COUNT] [-i SECS] [-w SECS] HOST\n');
+    return 1;
+  }
   const t = pingTarget(c, host);
-  if (!t) { c.io.err.write(`ping: bad address '${host}'\n`); return 1; }
+  if (!t) {
+    c.io.err.write(`ping: bad address '${host}'\n`);
+    return 1;
+  }
   c.io.out.write(`PING ${host} (${t.ip}): 56 data bytes\n`);
-  if (!hasCap(c.host, 'NET_RAW')) { c.io.err.write('ping: permission denied (are you root?)\n'); return 1; }
+  if (!hasCap(c.host, 'NET_RAW')) {
+    c.io.err.write('ping: permission denied (are you root?)\n');
+    return 1;
+  }
   const started = Date.now();
   let sent = 0;
   let received = 0;
@@ -287,7 +394,10 @@ def(['ping'], async (c) => {
   } finally {
     const loss = sent ? Math.round((100 * (sent - received)) / sent) : 0;
     c.io.out.write(`\n--- ${host} ping statistics ---\n${sent} packets transmitted, ${received} packets received, ${loss}% packet loss\n`);
-    if (received) c.io.out.write(`round-trip min/avg/max = ${[Math.min(...rtts), rtts.reduce((a, b) => a + b, 0) / rtts.length, Math.max(...rtts)].map((x) => x.toFixed(3)).join('/')} ms\n`);
+    if (received)
+      c.io.out.write(
+        `round-trip min/avg/max = ${[Math.min(...rtts), rtts.reduce((a, b) => a + b, 0) / rtts.length, Math.max(...rtts)].map((x) => x.toFixed(3)).join('/')} ms\n`,
+      );
   }
   return received ? 0 : 1;
 });

@@ -33,8 +33,16 @@ function matchParen(src: string, open: number): number {
   let depth = 0;
   for (let i = open; i < src.length; i++) {
     const c = src[i];
-    if (c === '\\') { i++; continue; }
-    if (c === "'") { const j = src.indexOf("'", i + 1); if (j < 0) break; i = j; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (c === "'") {
+      const j = src.indexOf("'", i + 1);
+      if (j < 0) break;
+      i = j;
+      continue;
+    }
     if (c === '"') {
       for (i++; i < src.length && src[i] !== '"'; i++) if (src[i] === '\\') i++;
       continue;
@@ -82,18 +90,27 @@ function quotedParts(text: string, q: boolean): Part[] {
   const parts: Part[] = [];
   const lit = (v: string) => {
     const last = parts[parts.length - 1];
-    if (last?.t === 'lit') last.v += v; else parts.push({ t: 'lit', v, q });
+    if (last?.t === 'lit') last.v += v;
+    else parts.push({ t: 'lit', v, q });
   };
   for (let i = 0; i < text.length;) {
     const c = text[i];
-    if (c === '\\' && i + 1 < text.length) { lit(text[i + 1]); i += 2; continue; }
+    if (c === '\\' && i + 1 < text.length) {
+      lit(text[i + 1]);
+      i += 2;
+      continue;
+    }
     if (c === '$') {
       const [p, j] = dollar(text, i, q);
-      if (p) parts.push(p); else lit('$');
+      if (p) parts.push(p);
+      else lit('$');
       i = j;
       continue;
     }
-    if ((c === '"' || c === "'") && !q) { i++; continue; }
+    if ((c === '"' || c === "'") && !q) {
+      i++;
+      continue;
+    }
     lit(c);
     i++;
   }
@@ -107,7 +124,8 @@ export function tokenize(src: string): Token[] {
   const lit = (v: string, q: boolean) => {
     word ??= [];
     const last = word[word.length - 1];
-    if (last?.t === 'lit' && last.q === q) last.v += v; else word.push({ t: 'lit', v, q });
+    if (last?.t === 'lit' && last.q === q) last.v += v;
+    else word.push({ t: 'lit', v, q });
   };
   const flush = () => {
     if (!word) return;
@@ -118,11 +136,26 @@ export function tokenize(src: string): Token[] {
   };
   while (i < src.length) {
     const c = src[i];
-    if (c === ' ' || c === '\t' || c === '\r') { flush(); i++; continue; }
-    if (c === '\n') { flush(); out.push({ t: 'op', v: '\n' }); i++; continue; }
-    if (c === '#' && !word) { while (i < src.length && src[i] !== '\n') i++; continue; }
+    if (c === ' ' || c === '\t' || c === '\r') {
+      flush();
+      i++;
+      continue;
+    }
+    if (c === '\n') {
+      flush();
+      out.push({ t: 'op', v: '\n' });
+      i++;
+      continue;
+    }
+    if (c === '#' && !word) {
+      while (i < src.length && src[i] !== '\n') i++;
+      continue;
+    }
     if (c === '\\') {
-      if (src[i + 1] === '\n') { i += 2; continue; }
+      if (src[i + 1] === '\n') {
+        i += 2;
+        continue;
+      }
       if (i + 1 < src.length) lit(src[i + 1], true);
       i += 2;
       continue;
@@ -142,17 +175,25 @@ export function tokenize(src: string): Token[] {
       let closed = false;
       while (i < src.length) {
         const d = src[i];
-        if (d === '"') { closed = true; i++; break; }
+        if (d === '"') {
+          closed = true;
+          i++;
+          break;
+        }
         if (d === '\\' && i + 1 < src.length) {
           const e = src[i + 1];
-          if (e === '\n') { i += 2; continue; }
+          if (e === '\n') {
+            i += 2;
+            continue;
+          }
           lit('$`"\\'.includes(e) ? e : `\\${e}`, true);
           i += 2;
           continue;
         }
         if (d === '$') {
           const [p, j] = dollar(src, i, true);
-          if (p) word.push(p); else lit('$', true);
+          if (p) word.push(p);
+          else lit('$', true);
           i = j;
           continue;
         }
@@ -171,7 +212,8 @@ export function tokenize(src: string): Token[] {
     }
     if (c === '$') {
       const [p, j] = dollar(src, i, false);
-      if (p) (word ??= []).push(p); else lit('$', false);
+      if (p) (word ??= []).push(p);
+      else lit('$', false);
       i = j;
       continue;
     }
@@ -205,7 +247,11 @@ export function tokenize(src: string): Token[] {
     if (c === '&' || c === '|' || c === ';' || c === '(' || c === ')') {
       flush();
       const two = src.slice(i, i + 2);
-      if (two === '&&' || two === '||') { out.push({ t: 'op', v: two }); i += 2; continue; }
+      if (two === '&&' || two === '||') {
+        out.push({ t: 'op', v: two });
+        i += 2;
+        continue;
+      }
       if (two === ';;') throw new ShellSyntaxError('case is not supported by the simulator');
       if (two === '&>') {
         const three = src.slice(i, i + 3);

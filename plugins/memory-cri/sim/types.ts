@@ -5,9 +5,14 @@ import type { PortTable } from './net.js';
 import type { SimProcess } from './process.js';
 import type { SeccompFilter } from './seccomp.js';
 
-export interface Sink { write(chunk: string | Buffer): void }
+export interface Sink {
+  write(chunk: string | Buffer): void;
+}
 /** stdin: a buffer read from the front (pipes are run one stage after the other). */
-export interface Input { data: Buffer; pos: number }
+export interface Input {
+  data: Buffer;
+  pos: number;
+}
 
 /**
  * stdin that arrives over time (an exec or attach session): what has arrived is in data, and
@@ -40,7 +45,9 @@ export class LiveInput implements Input {
   /** @internal Resolve at the next push or end (or reject when proc is signalled). */
   next(proc: SimProcess): Promise<void> {
     let wake!: () => void;
-    const p = new Promise<void>((r) => { wake = r; });
+    const p = new Promise<void>((r) => {
+      wake = r;
+    });
     this.waiters.add(wake);
     return proc.race(p).finally(() => this.waiters.delete(wake));
   }
@@ -60,10 +67,18 @@ export async function untilEnd(i: Input, proc: SimProcess): Promise<void> {
 export async function untilLine(i: Input, proc: SimProcess): Promise<void> {
   if (i instanceof LiveInput) while (!i.ended && i.data.indexOf(10, i.pos) < 0) await i.next(proc);
 }
-export interface Io { stdin: Input; out: Sink; err: Sink }
+export interface Io {
+  stdin: Input;
+  out: Sink;
+  err: Sink;
+}
 
 export interface User {
-  uid: number; gid: number; groups: number[]; name: string; group: string;
+  uid: number;
+  gid: number;
+  groups: number[];
+  name: string;
+  group: string;
   /** gid → name, from the image's /etc/group (for `id`). */
   groupNames?: Record<number, string>;
 }
@@ -152,8 +167,12 @@ export class BufferSink implements Sink {
     this.chunks.push(b);
     this.size += b.length;
   }
-  buffer(): Buffer { return Buffer.concat(this.chunks); }
-  toString(): string { return this.buffer().toString(); }
+  buffer(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+  toString(): string {
+    return this.buffer().toString();
+  }
 }
 
 export const nullSink: Sink = { write: () => undefined };

@@ -24,7 +24,9 @@ test('the CNI conformance suite passes', async () => {
   const dir = mkdtempSync(join(tmpdir(), '{{name}}-'));
   try {
     const result = await runConformance({
-      suite: 'cni', cniPath: [], config: network(dir),
+      suite: 'cni',
+      cniPath: [],
+      config: network(dir),
       inProcess: { [STATIC_CNI_TYPE]: invokeStaticCni }, // the exec protocol, without a process per call
       parallelAdds: 4, // the example network has four addresses
       invalidConfig: JSON.parse(projectFile('invalid-config.json')),

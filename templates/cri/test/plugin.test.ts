@@ -24,7 +24,9 @@ async function withRuntime(fn: (endpoint: string, dir: string) => Promise<void>)
 test('the CRI conformance suite passes, but for what the runtime leaves out', async () => {
   await withRuntime(async (endpoint, dir) => {
     const result = await runConformance({ suite: 'cri', endpoint, workDir: join(dir, 'work'), skip: UNSUPPORTED_CASES, parallel: 4, timeoutMs: 20_000 });
-    console.log(result.ok ? `cri: ${result.totals.passed} passed, ${result.totals.skipped} skipped, ${result.totals.notApplicable} not applicable` : result.text());
+    console.log(
+      result.ok ? `cri: ${result.totals.passed} passed, ${result.totals.skipped} skipped, ${result.totals.notApplicable} not applicable` : result.text(),
+    );
     assert.equal(result.totals.failed, 0, result.failed.map((c) => `${c.id}: ${c.failure?.message}`).join('\n'));
     assert.ok(result.totals.passed > 0);
   });
