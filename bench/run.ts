@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--only overhead,proxy,reference,scale,suites,startup] [--out DIR] [--reference]
+// npm run bench [-- --quick] [--only overhead,proxy,fuzz,reference,scale,suites,startup] [--out DIR] [--reference]
 //
 // triad measured against a floor in the same run (shared 2-core machines make absolute times
 // noise; the ratios are the result): harness overhead on the in-memory plugins and on containerd
@@ -15,6 +15,7 @@ import type { Driver } from './lib/driver.js';
 import { FloorDriver } from './lib/floor.js';
 import { compare, paired } from './lib/overhead.js';
 import { proxyOverhead } from './lib/proxy.js';
+import { fuzzRate } from './fuzz-rate.js';
 import type { PlanOptions } from './lib/pods.js';
 import { findReference, REFERENCE_LOCK, takeReferenceLock, type ReferenceStack } from './lib/reference.js';
 import { textReport } from './lib/report.js';
@@ -25,7 +26,7 @@ import { suiteSpeed } from './lib/suites.js';
 import { svgReport } from './lib/svg.js';
 import { TriadDriver } from './lib/triad.js';
 
-export const SECTIONS = ['overhead', 'proxy', 'reference', 'scale', 'suites', 'startup'] as const;
+export const SECTIONS = ['overhead', 'proxy', 'fuzz', 'reference', 'scale', 'suites', 'startup'] as const;
 type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -128,6 +129,7 @@ function sizes(o: BenchOptions) {
         limitCases: 3,
         parallel: o.parallel ?? 4,
         proxyCalls: 30,
+        fuzzSeconds: 2,
         startupRounds: 3,
       }
     : {
@@ -144,6 +146,7 @@ function sizes(o: BenchOptions) {
         limitCases: undefined,
         parallel: o.parallel ?? 8,
         proxyCalls: 2000,
+        fuzzSeconds: 20,
         startupRounds: 20,
       };
 }
@@ -310,6 +313,12 @@ async function measure(o: BenchOptions, lockHeld: boolean): Promise<BenchResults
   if (want('proxy')) {
     await section('proxy', async () => {
       r.proxy = await proxyOverhead({ calls: z.proxyCalls, warmup: Math.min(100, z.proxyCalls), progress: log });
+    });
+  }
+
+  if (want('fuzz')) {
+    await section('fuzz', async () => {
+      r.fuzz = await fuzzRate(z.fuzzSeconds);
     });
   }
 

@@ -89,6 +89,18 @@ export function textReport(r: BenchResults): string {
     );
     out += `  (ratio = mean per call through the proxy / straight; pod = RunPodSandbox, PodSandboxStatus, StopPodSandbox, RemovePodSandbox; transcript ${r.proxy.transcriptBytesPerCall} B per call)\n\n`;
   }
+  if (r.fuzz) {
+    const z = r.fuzz;
+    out += `Fuzzer (triad fuzz csi) against memory-csi, ${z.seconds} s each side\n`;
+    out += table(
+      ['side', 'calls', 'calls/s'],
+      [
+        ['fuzz (generation, mutation, oracles, leak checks)', z.fuzz.calls, f(z.fuzz.callsPerSec, 1)],
+        ['plain CreateVolume/DeleteVolume loop', z.floor.calls, f(z.floor.callsPerSec, 1)],
+      ],
+    );
+    out += `  (ratio fuzz / plain loop: ${f(z.ratio, 2)}; ${z.fuzz.runs} fuzz runs)\n\n`;
+  }
   if (r.reference) {
     out += 'Harness overhead, containerd + bridge (reference stack): one pod at a time, alternating sides\n';
     if (isSkipped(r.reference)) out += `  skipped: ${r.reference.skipped}\n\n`;

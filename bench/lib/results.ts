@@ -1,6 +1,7 @@
 // The benchmark's result document (written as JSON) and the targets checked on it.
 import type { OverheadPoint, PairedResult } from './overhead.js';
 import type { ProxyOverhead } from './proxy.js';
+import type { FuzzRate } from '../fuzz-rate.js';
 import type { ChurnResult, ScaleRun } from './scale.js';
 import type { CliStartup, CniStartup } from './startup.js';
 import type { SuiteRun, SuiteSkip } from './suites.js';
@@ -30,6 +31,8 @@ export interface BenchResults {
   overhead?: { memory: OverheadPoint[] } | Skipped;
   /** The interposer's added latency per call (triad proxy), in-memory runtime behind it. */
   proxy?: ProxyOverhead;
+  /** triad fuzz csi's calls per second against memory-csi, beside a plain create/delete loop on the same driver. */
+  fuzz?: FuzzRate;
   reference?: { paired: PairedResult; concurrent?: OverheadPoint } | Skipped;
   /** big: one larger triad-only run (heap per pod and RSS at that size; the floor is flat already). */
   /** bigSkipped: why the big run did not run at the asked size (or at all). */

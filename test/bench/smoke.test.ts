@@ -98,6 +98,9 @@ t("the JSON has every section's figures: overhead at c=1 and c=32, scale runs an
   );
   for (const k of results.proxy!.kinds) assert.ok(k.direct.latencyUs.n === k.calls && k.ratio.mean > 0 && k.ratio.recordedMean > 0, JSON.stringify(k));
   assert.match(String(run.stdout), /Interposer \(triad proxy\)/);
+  const fz = results.fuzz!;
+  assert.ok(fz && fz.fuzz.calls > 0 && fz.floor.calls > 0 && fz.ratio > 0, `the fuzzer's rate: ${JSON.stringify(fz)}`);
+  assert.match(String(run.stdout), /Fuzzer \(triad fuzz csi\)/);
   assert.equal(results.reference, { skipped: 'not used (--no-reference)' });
   const sc = results.scale!;
   assert.equal(
