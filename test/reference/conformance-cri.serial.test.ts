@@ -42,7 +42,11 @@ const CONTAINERD_16_WARNS: Deviation = {
   'cri.mounts.missing-host-path': { rule: 'cri.mount.host-path-missing', why: 'creates a missing host path as a directory instead of reporting an error' },
 };
 const CONTAINERD_16_FAILS: Deviation = {
-  'cri.stats.container.timestamps': { rule: 'cri.usage.timestamp-positive', why: 'reports writable_layer usage with timestamp 0' },
+  'cri.stats.container.timestamps': {
+    rule: 'cri.usage.timestamp-positive',
+    why: 'reports writable_layer usage with timestamp 0 until its snapshot syncer (a 10 s period) has seen the container',
+    sometimes: true,
+  },
   'cri.stats.pod-sandbox.timestamps': { rule: 'cri.usage.timestamp-positive', why: "reports the sandbox's linux.network usage with timestamp 0" },
 };
 
@@ -68,7 +72,16 @@ it('the CRI suite against containerd: only its known deviations fail or warn, ev
   const failed = cases.filter((c) => c.status === 'failed');
   const warned = cases.filter((c) => c.status === 'warned');
   const show = (cs: typeof cases) => cs.map((c) => `${c.id} [${c.failure?.ruleId}]: ${c.failure?.message}`).join('\n');
-  assert.equal(failed.map((c) => c.id).sort(), Object.keys(CONTAINERD_16_FAILS).sort(), `containerd 1.6's known failures only:\n${show(failed)}`);
+  assert.equal(
+    failed
+      .map((c) => c.id)
+      .filter((id) => !CONTAINERD_16_FAILS[id]?.sometimes)
+      .sort(),
+    Object.keys(CONTAINERD_16_FAILS)
+      .filter((id) => !CONTAINERD_16_FAILS[id].sometimes)
+      .sort(),
+    `containerd 1.6's known failures only:\n${show(failed)}`,
+  );
   const always = Object.keys(CONTAINERD_16_WARNS).filter((id) => !CONTAINERD_16_WARNS[id].sometimes);
   assert.equal(
     warned
